@@ -1,0 +1,86 @@
+/// One chargeback line: period × cost centre × agent × credential × task × provider × model × tier
+/// (SPEC §7), split further by attribution status and whether it could be priced.
+package struct ChargebackLine: Sendable, Hashable {
+  package struct Key: Hashable, Sendable {
+    package var costCentre: String
+    package var agentID: String?
+    package var credentialID: String?
+    package var taskID: String?
+    package var provider: Provider
+    /// Canonical model id, or the raw name when it did not resolve.
+    package var model: String
+    package var tier: Tier
+    package var status: AttributionStatus
+    package var priced: Bool
+  }
+
+  package var key: Key
+  package var tokens = TokenCounts()
+  /// Requests (calls) the line covers.
+  package var requests: Int64 = 0
+  /// Of which failed.
+  package var failedRequests: Int64 = 0
+  /// Exact cost; zero for unpriced lines, whose cost is unknown.
+  package var cost = Money.zero
+
+  package init(key: Key) { self.key = key }
+}
+
+/// Daily totals of one cost centre.
+package struct DailyTotal: Sendable, Hashable {
+  package var costCentre: String
+  /// `YYYY-MM-DD`, UTC.
+  package var day: String
+  package var requests: Int64 = 0
+  package var tokens = TokenCounts()
+  package var cost = Money.zero
+}
+
+/// Totals of one cost centre (a `summary.csv` row).
+package struct CostCentreSummary: Sendable, Hashable {
+  package var id: String
+  package var name: String
+  package var budget: Money?
+  package var requests: Int64 = 0
+  package var unpricedRequests: Int64 = 0
+  package var tokens = TokenCounts()
+  package var cost = Money.zero
+  package var avoidableCost = Money.zero
+  package var findings = 0
+}
+
+/// An input file of the run, for the manifest and the Method sheet.
+package struct InputFileSummary: Sendable, Hashable {
+  package var path: String
+  package var sha256: String
+  package var format: String
+  package var level: String
+  /// Records of the file in the store (whole file, all periods).
+  package var records: Int64
+}
+
+/// Everything the writers need: the period's lines, totals, findings and provenance.
+package struct ChargebackReport: Sendable {
+  package var period: Period
+  /// Sorted by cost centre, agent, credential, task, provider, model, tier, status.
+  package var lines: [ChargebackLine]
+  /// Sorted by id; `UNATTRIBUTED` included when it has usage.
+  package var costCentres: [CostCentreSummary]
+  /// Sorted by cost centre then day.
+  package var daily: [DailyTotal]
+  /// Sorted by severity (highest first), then kind, then id.
+  package var findings: [Finding]
+  /// Price rows used by at least one record, in table order.
+  package var priceRowsUsed: [PriceRow]
+  /// Files in the store that hold records of the period.
+  package var inputs: [InputFileSummary]
+  package var identityHash: String
+  package var pricingHash: String
+  /// Records of the period (request- and report-level rows).
+  package var recordCount: Int64
+  /// Records that could not be priced.
+  package var unpricedRecords: Int64
+
+  /// Exact total of priced records.
+  package var totalCost: Money { costCentres.reduce(Money.zero) { $0 + $1.cost } }
+}

@@ -1,0 +1,108 @@
+/// Provider ids as the price files and `credentials.csv` name them (SPEC §10).
+package enum Provider: String, CaseIterable, Sendable, Codable {
+  case openai, anthropic, bedrock, azure, vertex
+}
+
+/// How a source sees usage (SPEC §3.1).
+package enum SourceLevel: String, Sendable, Codable {
+  /// One record per call.
+  case request
+  /// The provider's time-bucketed usage.
+  case report
+  /// The provider's own cost report (reconciliation only).
+  case cost
+}
+
+/// Service tier a call was billed at (SPEC §10).
+package enum Tier: String, CaseIterable, Sendable, Codable {
+  case standard, batch, priority, flex
+}
+
+/// Our metadata carried by a call (Bedrock `requestMetadata`, LiteLLM tags, OTel attributes).
+package struct CallMetadata: Hashable, Sendable {
+  /// `agent_id` the caller claims.
+  package var agentID: String?
+  /// `task_id` (or the OTel conversation id).
+  package var taskID: String?
+  /// `scope_id`.
+  package var scopeID: String?
+  /// `parent_request_id` / `parent_call_id`.
+  package var parentID: String?
+
+  package init(agentID: String? = nil, taskID: String? = nil, scopeID: String? = nil, parentID: String? = nil) {
+    self.agentID = agentID
+    self.taskID = taskID
+    self.scopeID = scopeID
+    self.parentID = parentID
+  }
+}
+
+/// One normalised usage record: a call (request level) or a bucket row (report level).
+package struct UsageRecord: Sendable {
+  /// The provider the usage was billed by.
+  package var provider: Provider
+  /// Request or report level.
+  package var level: SourceLevel
+  /// Id of the export format that read it (`bedrock-invocation-log`).
+  package var format: String
+  /// Unique across every file: provider + request id, or provider + bucket + group-by values.
+  package var naturalKey: String
+  /// Provider request id, when the source has one.
+  package var requestID: String?
+  /// Start of the call or bucket, UTC epoch milliseconds.
+  package var time: Int64
+  /// End of the bucket (exclusive), UTC epoch milliseconds; nil for calls.
+  package var bucketEnd: Int64?
+  /// The credential that authenticated the call (API key id, IAM ARN).
+  package var credential: String?
+  /// Project or workspace id, when the source groups by it.
+  package var project: String?
+  /// The model as the source names it.
+  package var model: String
+  /// Service tier.
+  package var tier: Tier
+  /// Long-context window of a report row (`0-200k`, `200k-1M`), when given.
+  package var contextWindow: String?
+  /// Token counts by class.
+  package var tokens: TokenCounts
+  /// Number of calls this record stands for (1 for a request-level record).
+  package var requests: Int64
+  /// True when the call failed (error code, failure status).
+  package var failed: Bool
+  /// The provider's error code or HTTP status, when failed.
+  package var errorCode: String?
+  /// Our metadata carried by the call.
+  package var metadata: CallMetadata
+  /// Provenance: 1-based line in the (decompressed) file, for line-oriented sources.
+  package var line: Int?
+  /// Provenance: JSON path inside the file, for document-oriented sources.
+  package var jsonPath: String?
+
+  package init(
+    provider: Provider, level: SourceLevel, format: String, naturalKey: String,
+    requestID: String? = nil, time: Int64, bucketEnd: Int64? = nil, credential: String? = nil,
+    project: String? = nil, model: String, tier: Tier = .standard, contextWindow: String? = nil,
+    tokens: TokenCounts, requests: Int64 = 1, failed: Bool = false, errorCode: String? = nil,
+    metadata: CallMetadata = CallMetadata(), line: Int? = nil, jsonPath: String? = nil
+  ) {
+    self.provider = provider
+    self.level = level
+    self.format = format
+    self.naturalKey = naturalKey
+    self.requestID = requestID
+    self.time = time
+    self.bucketEnd = bucketEnd
+    self.credential = credential
+    self.project = project
+    self.model = model
+    self.tier = tier
+    self.contextWindow = contextWindow
+    self.tokens = tokens
+    self.requests = requests
+    self.failed = failed
+    self.errorCode = errorCode
+    self.metadata = metadata
+    self.line = line
+    self.jsonPath = jsonPath
+  }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// `chargeback explain`: the chain from one stored record to what it cost and who pays (SPEC §2).
+package enum RecordExplanation {
+  /// A readable account of the record with this request id or natural key; nil when not stored.
+  package static func explain(_ id: String, store: UsageStore, identities: IdentityDirectory?, prices: PriceTable) throws -> String? {
+    guard let stored = try store.record(matching: id) else { return nil }
+    let r = stored.record
+    var out: [String] = []
+    func line(_ k: String, _ v: String?) { out.append(k.padding(toLength: 18, withPad: " ", startingAt: 0) + (v ?? "—")) }
+    let file = try store.files().first { $0.sha256 == stored.fileSHA256 }
+    line("record", r.naturalKey)
+    line("source", (file?.path ?? "?") + (r.line.map { ":\($0)" } ?? "") + (r.jsonPath.map { " " + $0 } ?? ""))
+    line("file sha256", stored.fileSHA256)
+    line("format", "\(r.format) (\(r.level.rawValue) level)")
+    line("time", Timestamp.iso(r.time) + (r.bucketEnd.map { " – " + Timestamp.iso($0) } ?? ""))
+    line("provider", r.provider.rawValue)
+    line("model", r.model)
+    line("tier", r.tier.rawValue)
+    line("credential", r.credential ?? r.project.map { "project " + $0 })
+    line("tokens", TokenClass.allCases.map { "\($0.rawValue)=\(r.tokens[$0])" }.joined(separator: " "))
+    line("requests", "\(r.requests)\(r.failed ? " (failed: \(r.errorCode ?? "error"))" : "")")
+    line("metadata", "agent_id=\(r.metadata.agentID ?? "") task_id=\(r.metadata.taskID ?? "") scope_id=\(r.metadata.scopeID ?? "") parent=\(r.metadata.parentID ?? "")")
+    if let path = file?.path, let n = r.line, let raw = try? rawLine(path: path, line: n) {
+      line("raw", raw.count > 2000 ? String(raw.prefix(2000)) + "…" : raw)
+    }
+    if let identities {
+      let a = Attributor(directory: identities).attribute(r)
+      line("matched credential", a.credentialID)
+      line("agent", a.agentID)
+      line("owner", a.ownerID)
+      line("cost centre", a.costCentre)
+      line("task", a.taskID)
+      line("scope", a.scopeID)
+      line("attribution", a.status.rawValue)
+      line("signals", a.signals.isEmpty ? "none" : a.signals.map(\.rawValue).joined(separator: ", "))
+    }
+    let pricer = Pricer(table: prices)
+    let q = pricer.price(
+      provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
+      totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
+    line("canonical model", q.canonicalModel)
+    for i in q.rows {
+      let p = prices.rows[i]
+      line("price row", "\(p.location): \(p.usageType.rawValue) \(p.tier.rawValue) ≥\(p.minInputTokens) tokens: \(p.rate) USD/M × \(r.tokens[p.usageType]) = \(Money(units: r.tokens[p.usageType], at: p.rate).formatted(decimals: 12)) USD")
+    }
+    line("cost", q.cost.map { $0.formatted(decimals: 12) + " USD (exact)" } ?? "unpriced: " + (q.unpricedReason ?? ""))
+    return out.joined(separator: "\n")
+  }
+
+  private static func rawLine(path: String, line: Int) throws -> String? {
+    var found: String?
+    struct Stop: Error {}
+    do {
+      try InputFile(path: path).forEachLine { n, bytes in
+        if n == line {
+          found = String(decoding: bytes, as: UTF8.self)
+          throw Stop()
+        }
+      }
+    } catch is Stop {}
+    return found
+  }
+}
