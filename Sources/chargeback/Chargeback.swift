@@ -11,6 +11,6 @@ struct Chargeback: ParsableCommand {
       70 internal error, 74 I/O error. Progress goes to stderr when it is a terminal.
       """,
     version: Manifest.toolVersion,
-    subcommands: [Run.self, Ingest.self, Report.self, Explain.self, Pricing.self, Demo.self]
+    subcommands: [Run.self, Ingest.self, Report.self, Explain.self, Pricing.self, Demo.self, GenerateBench.self]
   )
 }

@@ -7,7 +7,7 @@ import Foundation
 //
 // Identities (`identities/`): 5 cost centres (CC-1100 Finance Ops, CC-2200 Customer Support,
 // CC-3300 Platform Engineering, CC-4400 Sales, CC-5500 Research), 10 people, 20 agents (21 rows),
-// 22 credentials, 15 tasks (T-1001…T-1015), 4 scopes (S-FIN, S-SUPPORT, S-ENG, S-RESEARCH).
+// 20 credentials, 15 tasks (T-1001…T-1015), 4 scopes (S-FIN, S-SUPPORT, S-ENG, S-RESEARCH).
 //
 // Planted anomalies and policy cases:
 // - retry storm: `incident-responder` (role `sre-incident-responder`, task T-1009) on day 8 from
@@ -292,7 +292,12 @@ extension DemoGenerator {
     let a = rng.next()
     let tail = (counter ^ mask) & 0xFFFF_FFFF_FFFF
     return hex(a >> 32, 8) + "-" + hex((a >> 16) & 0xFFFF, 4) + "-4" + hex(a & 0xFFF, 3) + "-"
-      + hex(0x8000 | ((mask >> 48) & 0x3FFF), 4) + "-" + hex(tail, 12)
+      + hex(variantGroup(counter), 4) + "-" + hex(tail, 12)
+  }
+
+  /// The fourth UUID group: RFC 4122 variant bits and 14 scrambled bits of the counter.
+  @inline(__always) fileprivate static func variantGroup(_ counter: UInt64) -> UInt64 {
+    0x8000 | ((counter &* 0x9E37_79B9_7F4A_7C15) >> 50)
   }
 
   fileprivate static func hex(_ v: UInt64, _ width: Int) -> String {
@@ -356,11 +361,11 @@ extension DemoGenerator {
   private func costCentresCSV() -> String {
     Self.csv([
       ["cost_centre", "name", "owner", "monthly_budget_usd"],
-      ["CC-1100", "Finance Ops", "p-ana", "900.00"],
-      ["CC-2200", "Customer Support", "p-ben", "1200.00"],
-      ["CC-3300", "Platform Engineering", "p-chen", "2000.00"],
-      ["CC-4400", "Sales", "p-dara", "75.00"],
-      ["CC-5500", "Research", "p-eli", "2500.00"],
+      ["CC-1100", "Finance Ops", "p-ana", "150.00"],
+      ["CC-2200", "Customer Support", "p-ben", "100.00"],
+      ["CC-3300", "Platform Engineering", "p-chen", "250.00"],
+      ["CC-4400", "Sales", "p-dara", "20.00"],
+      ["CC-5500", "Research", "p-eli", "600.00"],
     ])
   }
 
@@ -476,11 +481,11 @@ extension DemoGenerator {
   private func scopesCSV() -> String {
     Self.csv([
       ["scope_id", "description", "allowed_models", "allowed_providers", "monthly_budget_usd"],
-      ["S-FIN", "Finance document processing", "*claude-*;*nova-*;gpt-4o*", "bedrock;openai", "1500.00"],
+      ["S-FIN", "Finance document processing", "*claude-*;*nova-*;gpt-4o*", "bedrock;openai", "250.00"],
       ["S-SUPPORT", "Customer-facing work on low-cost models only",
-       "*claude-*haiku*;*nova-*;gpt-4.1-mini*;gpt-4o-mini*", "bedrock;openai", "1500.00"],
-      ["S-ENG", "Engineering assistants", "*claude-*;*nova-*;gpt-*;o4-*", "bedrock;openai", "3000.00"],
-      ["S-RESEARCH", "Research and evaluation", "*claude-*;*nova-*;gpt-*;o4-*", "bedrock;openai", "4000.00"],
+       "*claude-*haiku*;*nova-*;gpt-4.1-mini*;gpt-4o-mini*", "bedrock;openai", "150.00"],
+      ["S-ENG", "Engineering assistants", "*claude-*;*nova-*;gpt-*;o4-*", "bedrock;openai", "400.00"],
+      ["S-RESEARCH", "Research and evaluation", "*claude-*;*nova-*;gpt-*;o4-*", "bedrock;openai", "1000.00"],
     ])
   }
 }
@@ -620,8 +625,8 @@ extension DemoGenerator {
         prompts: ["Summarise the error log window %n"]),
       BedrockStream(
         agent: "lead-enricher", task: "T-1011", role: "sales-lead-enricher", sessions: ["enrich-batch"],
-        models: [Models.haiku35], weights: [1], weekday: 25, weekend: 2, hours: .business,
-        tokens: TokenProfile(input: 800...3_000, output: 200...700), days: all,
+        models: [Models.haiku35], weights: [1], weekday: 40, weekend: 2, hours: .business,
+        tokens: TokenProfile(input: 1_500...8_000, output: 200...900), days: all,
         prompts: ["Enrich lead %n with firmographic data"]),
       BedrockStream(
         agent: "deal-desk-analyst", task: "T-1012", role: "deal-desk-analyst", sessions: ["deal-desk"],
@@ -645,8 +650,8 @@ extension DemoGenerator {
         prompts: ["Summarise paper arXiv:2510.%n"]),
       BedrockStream(
         agent: "eval-runner", task: "T-1015", role: "research-eval-runner", sessions: ["eval-shard-1", "eval-shard-2"],
-        models: [Models.novaPro, Models.haiku45], weights: [1, 1], weekday: 24, weekend: 24, hours: .flat,
-        tokens: TokenProfile(input: 30_000...70_000, output: 800...3_000), days: all, region: "us-west-2",
+        models: [Models.haiku45, Models.sonnet45], weights: [2, 1], weekday: 24, weekend: 24, hours: .flat,
+        tokens: TokenProfile(input: 40_000...160_000, output: 1_000...6_000), days: all, region: "us-west-2",
         prompts: ["Grade answer %n against the rubric"]),
       BedrockStream(
         agent: "kb-indexer", task: "T-1006", role: "legacy-etl-runner", sessions: ["etl-nightly"],
@@ -918,7 +923,7 @@ extension DemoGenerator {
       peak: 60, hours: .business, weekendPct: 35, input: 1_800...3_500, cachedPct: 40...70, output: 150...450),
     OpenAIStream(
       key: Keys.salesEmail, project: Keys.projSales, model: "gpt-4.1-mini-2025-04-14", batch: false, tier: "default",
-      peak: 15, hours: .business, weekendPct: 5, input: 1_200...2_500, cachedPct: 20...50, output: 300...700),
+      peak: 40, hours: .business, weekendPct: 5, input: 1_500...4_000, cachedPct: 20...50, output: 400...1_200),
     OpenAIStream(
       key: Keys.devCopilot, project: Keys.projPlatform, model: "gpt-5-2025-08-07", batch: false, tier: "default",
       peak: 10, hours: .business, weekendPct: 15, input: 6_000...14_000, cachedPct: 50...80, output: 800...2_500),
@@ -1148,7 +1153,7 @@ extension DemoGenerator {
     b.put("-4")
     b.hex(r & 0xFFF, 3)
     b.byte(45)
-    b.hex(0x8000 | ((idMask >> 48) & 0x3FFF), 4)
+    b.hex(variantGroup(index), 4)
     b.byte(45)
     b.hex((index ^ idMask) & 0xFFFF_FFFF_FFFF, 12)
     b.put("\",\"operation\":\"Converse\",")

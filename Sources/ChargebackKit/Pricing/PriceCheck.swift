@@ -21,19 +21,32 @@ package enum PriceCheck {
         continue
       }
       let field = tag("field", in: row.source) ?? fieldName(row)
-      guard let value = entry[field] as? NSNumber,
-        let perToken = DecimalText.parse(value.stringValue, decimals: 12, allowExponent: true)
+      var raw = entry[field]
+      if let sizes = raw as? [String: Any] { raw = sizes["search_context_size_medium"] }  // web search, per query
+      guard let value = raw as? NSNumber,
+        let perUnit = DecimalText.parse(value.stringValue, decimals: 12, allowExponent: true)
       else {
-        out.append("\(row.location): \(key) has no \(field)")
+        out.append("\(row.location): \(key) has no numeric \(field)")
         continue
       }
-      // USD per token × 1e12 = micro-USD per million.
-      if perToken != Int128(row.rate.microPerMillion) {
-        let theirs = Rate(microPerMillion: Int64(perToken))
-        out.append("\(row.location): \(row.model) \(row.usageType.rawValue) \(row.tier.rawValue): ours \(row.rate) USD/M, LiteLLM \(key).\(field) \(theirs) USD/M")
+      // USD per unit × 1e12 = micro-USD per million units; a derived row scales it by its factor.
+      let factor = derivationFactor(in: row.source) ?? 1_000_000
+      let expected = perUnit * factor / 1_000_000
+      if expected != Int128(row.rate.microPerMillion) {
+        let theirs = Rate(microPerMillion: Int64(expected))
+        out.append("\(row.location): \(row.model) \(row.usageType.rawValue) \(row.tier.rawValue): ours \(row.rate) USD/M, expected \(theirs) USD/M from LiteLLM \(key).\(field)")
       }
     }
     return out.sorted()
+  }
+
+  /// The factor of a derived row (`derived: … = 0.5 x litellm …`) in millionths; nil when none.
+  static func derivationFactor(in source: String) -> Int128? {
+    guard source.contains("derived"), let x = source.range(of: " x litellm") else { return nil }
+    let head = source[..<x.lowerBound]
+    guard let eq = head.lastIndex(of: "=") else { return nil }
+    let text = head[head.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+    return DecimalText.parse(text, decimals: 6)
   }
 
   /// The value of `name=` in a source note (`key=gpt-4o field=input_cost_per_token`).

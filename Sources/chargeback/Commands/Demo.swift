@@ -35,3 +35,26 @@ struct Demo: ParsableCommand {
     }
   }
 }
+
+struct GenerateBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "generate-bench",
+    abstract: "Write N synthetic Bedrock log records and identities for `make bench`.",
+    shouldDisplay: false)
+
+  @Option(name: .long, help: "Output directory.")
+  var out: String
+
+  @Option(name: .long, help: "Number of records.")
+  var records: Int = 1_000_000
+
+  @Option(name: .long, help: "The month, YYYY-MM.")
+  var period: String = "2026-10"
+
+  func run() throws {
+    try runMapped {
+      let layout = try DemoGenerator(period: try parsePeriod(period)).writeBenchmark(to: out, records: records)
+      print("\(layout.bedrockRecords) records in \(layout.files.count) files under \(layout.usageDirectory)")
+    }
+  }
+}
