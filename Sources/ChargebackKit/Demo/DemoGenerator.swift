@@ -126,7 +126,8 @@ package struct DemoGenerator: Sendable {
   /// most `perFile` lines under `directory/usage/bedrock/`, plus the demo identities. Streams:
   /// each line is built into a reusable byte buffer that is flushed in large chunks.
   package func writeBenchmark(to directory: String, records count: Int, perFile: Int = 250_000) throws -> DemoLayout {
-    precondition(count >= 0 && perFile > 0, "records must be ≥ 0 and perFile > 0")
+    let count = max(0, count)
+    let perFile = max(1, perFile)
     let usage = Self.join(directory, "usage")
     let identities = Self.join(directory, "identities")
     let bedrockDir = Self.join(usage, "bedrock")
@@ -157,30 +158,35 @@ package struct DemoGenerator: Sendable {
         throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
       }
       let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-      defer { try? handle.close() }
       files.append(path)
       let end = min(count, written + perFile)
-      while written < end {
-        let i = written
-        let t = start + Int64(i) * span / Int64(max(count, 1))
-        let dayNumber = Timestamp.floorDiv(t, Timestamp.millisPerDay)
-        if dayNumber != cachedDay {
-          cachedDay = dayNumber
-          dayBytes = Array(Timestamp.day(t).utf8)
+      do {
+        while written < end {
+          let i = written
+          let t = start + Int64(i) * span / Int64(max(count, 1))
+          let dayNumber = Timestamp.floorDiv(t, Timestamp.millisPerDay)
+          if dayNumber != cachedDay {
+            cachedDay = dayNumber
+            dayBytes = Array(Timestamp.day(t).utf8)
+          }
+          let p = profiles[i % profiles.count]
+          let modelIndex = p.models.count == 1 ? 0 : rng.below(p.models.count)
+          let model = p.models[modelIndex]
+          Self.appendBenchmarkLine(
+            &buf, index: UInt64(i), time: t, day: dayBytes, dayMillis: dayNumber * Timestamp.millisPerDay,
+            profile: p, model: model, isNova: p.novaFlags[modelIndex], oneHourAllowed: p.oneHourFlags[modelIndex],
+            prompts: prompts, idMask: idMask, rng: &rng)
+          written += 1
+          if buf.count >= flushAt {
+            try buf.flush(to: handle)
+          }
         }
-        let p = profiles[i % profiles.count]
-        let modelIndex = p.models.count == 1 ? 0 : rng.below(p.models.count)
-        let model = p.models[modelIndex]
-        let isNova = p.novaFlags[modelIndex]
-        Self.appendBenchmarkLine(
-          &buf, index: UInt64(i), time: t, day: dayBytes, dayMillis: dayNumber * Timestamp.millisPerDay,
-          profile: p, model: model, isNova: isNova, prompts: prompts, idMask: idMask, rng: &rng)
-        written += 1
-        if buf.count >= flushAt {
-          try buf.flush(to: handle)
-        }
+        try buf.flush(to: handle)
+      } catch {
+        try? handle.close()
+        throw error
       }
-      try buf.flush(to: handle)
+      try handle.close()
     }
     return DemoLayout(
       usageDirectory: usage, identityDirectory: identities, files: files.sorted(), bedrockRecords: written,
@@ -562,7 +568,7 @@ extension DemoGenerator {
         models: [Models.sonnet4, Models.haiku35], weights: [3, 2], weekday: 30, weekend: 6, hours: .business,
         tokens: TokenProfile(
           input: 1_500...12_000, cacheRead: 20_000...90_000, cacheReadPct: 70, cacheWrite: 8_000...30_000, cacheWritePct: 10,
-          oneHourPct: 30, output: 300...2_500), days: all,
+          output: 300...2_500), days: all,
         prompts: ["Reconcile invoice INV-%n against the purchase order", "Match the remittance advice to open invoices"]),
       BedrockStream(
         agent: "expense-auditor", task: "T-1002", role: "fin-expense-auditor", sessions: ["exp-audit-7c1e"],
@@ -668,12 +674,19 @@ extension DemoGenerator {
 
   private static let inferenceRegions = ["us-east-1", "us-east-2", "us-west-2"]
 
+  /// Bedrock offers the 1-hour cache TTL only for the 4.5 generation of Claude models; older
+  /// models' cache writes are always 5-minute writes (no `cacheDetails`).
+  fileprivate static func supportsOneHourCache(_ model: String) -> Bool {
+    model.contains("anthropic.claude-") && model.contains("-4-5-")
+  }
+
   /// A call of `s` at `time` with the stream's token profile (or `model` when given).
   private func makeCall(
     _ s: BedrockStream, time: Int64, model: String? = nil, rng: inout Random, counter: inout UInt64, idMask: UInt64
   ) -> Call {
     let model = model ?? s.models[rng.weighted(s.weights)]
     let claude = model.contains("anthropic")
+    let allowsOneHour = Self.supportsOneHourCache(model)
     let t = s.tokens
     let input = rng.skewed(t.input)
     var cacheRead: Int64 = 0, cacheWrite: Int64 = 0
@@ -682,7 +695,7 @@ extension DemoGenerator {
       if t.cacheReadPct > 0, rng.percent(t.cacheReadPct) { cacheRead = rng.int(t.cacheRead) }
       if t.cacheWritePct > 0, rng.percent(t.cacheWritePct) {
         cacheWrite = rng.int(t.cacheWrite)
-        oneHour = rng.percent(t.oneHourPct)
+        oneHour = allowsOneHour && rng.percent(t.oneHourPct)
       }
     }
     let output = rng.skewed(t.output)
@@ -1068,6 +1081,8 @@ extension DemoGenerator {
     /// `"modelId":"…"` bytes per model, and which are Nova (no cache fields).
     var models: [[UInt8]]
     var novaFlags: [Bool]
+    /// Which models may write 1-hour cache entries.
+    var oneHourFlags: [Bool]
     var tokens: TokenProfile
   }
 
@@ -1104,7 +1119,8 @@ extension DemoGenerator {
           BenchProfile(
             identity: Array(identity.utf8), metadata: Array(meta.utf8),
             models: s.models.map { Array(("\"modelId\":\"" + $0 + "\"").utf8) },
-            novaFlags: s.models.map { $0.hasPrefix("amazon.nova") }, tokens: s.tokens))
+            novaFlags: s.models.map { $0.hasPrefix("amazon.nova") }, oneHourFlags: s.models.map(supportsOneHourCache),
+            tokens: s.tokens))
       }
     }
     return out
@@ -1113,7 +1129,7 @@ extension DemoGenerator {
   /// Appends one benchmark invocation-log line (with its newline).
   fileprivate static func appendBenchmarkLine(
     _ b: inout ByteBuffer, index: UInt64, time: Int64, day: [UInt8], dayMillis: Int64, profile p: BenchProfile,
-    model: [UInt8], isNova: Bool, prompts: [[UInt8]], idMask: UInt64, rng: inout Random
+    model: [UInt8], isNova: Bool, oneHourAllowed: Bool, prompts: [[UInt8]], idMask: UInt64, rng: inout Random
   ) {
     let t = p.tokens
     let input = rng.skewed(t.input)
@@ -1123,7 +1139,7 @@ extension DemoGenerator {
       if t.cacheReadPct > 0, rng.percent(t.cacheReadPct) { cacheRead = rng.int(t.cacheRead) }
       if t.cacheWritePct > 0, rng.percent(t.cacheWritePct) {
         cacheWrite = rng.int(t.cacheWrite)
-        oneHour = rng.percent(t.oneHourPct)
+        oneHour = oneHourAllowed && rng.percent(t.oneHourPct)
       }
     }
     let output = rng.skewed(t.output)

@@ -69,27 +69,29 @@ package struct Ingestor {
     return out
   }
 
-  /// Ingests one file in one transaction.
+  /// Ingests one file in one transaction. Parsing runs on a second thread while this one inserts.
   package func ingest(file path: String) throws -> FileResult {
     let (sha, bytes) = try Self.sha256(of: path)
-    if try store.hasFile(sha256: sha) {
-      let format = try store.files().first { $0.sha256 == sha }?.format ?? "?"
+    if let known = try store.file(sha256: sha) {
       progress.done("\(path): already ingested")
-      return FileResult(path: path, sha256: sha, format: format, records: 0, newRecords: 0, alreadyIngested: true)
+      return FileResult(path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
     }
     let input = InputFile(path: path)
     let format = try FormatRegistry.detect(input, among: formats)
     let (offered, inserted) = try store.db.transaction {
-      let writer = try store.writer(fileSHA256: sha)
-      try format.read(input) { record in
-        try writer.insert(record)
-        if writer.offered % 50_000 == 0 {
+      let writer = try store.beginFile(sha256: sha, path: path, format: format.id, level: format.level, bytes: bytes)
+      let pipe = RecordPipe()
+      pipe.startParsing(format, input)
+      do {
+        while let batch = try pipe.take() {
+          for record in batch { try writer.insert(record) }
           progress.update("\(path): \(writer.offered) records")
         }
+      } catch {
+        pipe.cancel()
+        throw error
       }
-      try store.recordFile(
-        .init(sha256: sha, path: path, format: format.id, level: format.level.rawValue, bytes: bytes,
-              records: writer.offered, newRecords: writer.inserted))
+      try writer.finish()
       return (writer.offered, writer.inserted)
     }
     progress.done("\(path): \(offered) records (\(inserted) new), \(format.id)")

@@ -8,10 +8,10 @@ package enum RecordExplanation {
     let r = stored.record
     var out: [String] = []
     func line(_ k: String, _ v: String?) { out.append(k.padding(toLength: 18, withPad: " ", startingAt: 0) + (v ?? "—")) }
-    let file = try store.files().first { $0.sha256 == stored.fileSHA256 }
+    let file = try store.files().first { $0.id == stored.fileID }
     line("record", r.naturalKey)
     line("source", (file?.path ?? "?") + (r.line.map { ":\($0)" } ?? "") + (r.jsonPath.map { " " + $0 } ?? ""))
-    line("file sha256", stored.fileSHA256)
+    line("file sha256", file?.sha256)
     line("format", "\(r.format) (\(r.level.rawValue) level)")
     line("time", Timestamp.iso(r.time) + (r.bucketEnd.map { " – " + Timestamp.iso($0) } ?? ""))
     line("provider", r.provider.rawValue)

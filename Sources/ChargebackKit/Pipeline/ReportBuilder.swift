@@ -27,7 +27,7 @@ package struct ReportBuilder {
     var centres: [String: CostCentreSummary] = [:]
     var scopeCost: [String: Money] = [:]
     var rowsUsed = Set<Int>()
-    var files = Set<String>()
+    var files = Set<Int64>()
     var findings = PolicyFindings()
     var count: Int64 = 0
     var unpriced: Int64 = 0
@@ -36,7 +36,7 @@ package struct ReportBuilder {
       let r = stored.record
       count += 1
       if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
-      files.insert(stored.fileSHA256)
+      files.insert(stored.fileID)
       let a = attributor.attribute(r)
       let quote = pricer.price(
         provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
@@ -87,7 +87,7 @@ package struct ReportBuilder {
       centres[c]!.findings += 1
       centres[c]!.avoidableCost += f.avoidableCost
     }
-    let inputs = try store.files().filter { files.contains($0.sha256) }.map {
+    let inputs = try store.files().filter { files.contains($0.id) }.map {
       InputFileSummary(path: $0.path, sha256: $0.sha256, format: $0.format, level: $0.level, records: $0.records)
     }
     progress.done("priced \(count) records of \(period)")

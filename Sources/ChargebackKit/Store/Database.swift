@@ -22,10 +22,11 @@ package final class Database {
     handle = db
     sqlite3_extended_result_codes(db, 1)
     sqlite3_busy_timeout(db, 5000)
-    // WAL keeps readers unblocked; NORMAL sync is durable at each commit in WAL mode except on
-    // power loss, where the last transaction may roll back (never half-applied).
-    try execute("PRAGMA journal_mode = WAL")
-    try execute("PRAGMA synchronous = NORMAL")
+    // A rollback journal, not WAL: ingest is one big transaction per file, which WAL would write
+    // twice (log, then checkpoint); measured 15 s vs 28 s for 1 M Bedrock records. A process killed
+    // mid-file leaves a hot journal that the next open rolls back. FULL syncs once per commit.
+    try execute("PRAGMA journal_mode = DELETE")
+    try execute("PRAGMA synchronous = FULL")
     try execute("PRAGMA foreign_keys = ON")
     try execute("PRAGMA cache_size = -262144")  // 256 MiB page cache for bulk loads
     try execute("PRAGMA temp_store = MEMORY")

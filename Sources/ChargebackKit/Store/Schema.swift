@@ -7,7 +7,8 @@ enum Schema {
   static let migrations: [String] = [
     """
     CREATE TABLE files (
-      sha256      TEXT PRIMARY KEY,
+      id          INTEGER PRIMARY KEY,
+      sha256      TEXT NOT NULL UNIQUE,
       path        TEXT NOT NULL,
       format      TEXT NOT NULL,
       level       TEXT NOT NULL,
@@ -19,9 +20,7 @@ enum Schema {
       id              INTEGER PRIMARY KEY,
       natural_key     TEXT NOT NULL UNIQUE,
       provider        TEXT NOT NULL,
-      level           TEXT NOT NULL,
-      format          TEXT NOT NULL,
-      file_sha256     TEXT NOT NULL REFERENCES files(sha256) DEFERRABLE INITIALLY DEFERRED,
+      file_id         INTEGER NOT NULL,
       line            INTEGER,
       json_path       TEXT,
       ts              INTEGER NOT NULL,
@@ -47,7 +46,6 @@ enum Schema {
       parent_id       TEXT
     ) STRICT;
     CREATE INDEX usage_ts ON usage(ts);
-    CREATE INDEX usage_request_id ON usage(request_id) WHERE request_id IS NOT NULL;
     """
   ]
 

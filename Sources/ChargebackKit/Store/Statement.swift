@@ -99,6 +99,12 @@ package final class Statement {
     return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
   }
 
+  /// Column `i`'s UTF-8 bytes, valid until the next step; nil for NULL.
+  func bytes(_ i: Int32) -> UnsafeBufferPointer<UInt8>? {
+    guard let p = sqlite3_column_text(handle, i) else { return nil }
+    return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i)))
+  }
+
   /// Column `i` as an integer; nil for NULL.
   package func optionalInt64(_ i: Int32) -> Int64? { isNull(i) ? nil : int64(i) }
 

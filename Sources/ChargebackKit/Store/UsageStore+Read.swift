@@ -2,59 +2,62 @@
 package struct StoredRecord: Sendable {
   /// Row id in this store (not stable across stores; the natural key is).
   package var id: Int64
-  /// SHA-256 of the file it came from.
-  package var fileSHA256: String
+  /// Row id of the file it came from (see ``UsageStore/files()``).
+  package var fileID: Int64
   /// The record.
   package var record: UsageRecord
 }
 
 extension UsageStore {
+  private static let columns = """
+    SELECT u.id, u.file_id, u.provider, f.level, f.format, u.natural_key, u.request_id, u.ts, u.bucket_end,
+      u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
+      u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
+      u.scope_id, u.parent_id, u.line, u.json_path
+    FROM usage u JOIN files f ON f.id = u.file_id
+    """
+
   /// Calls `body` with each record whose time is in `[from, to)` (UTC epoch ms), in time order,
   /// then by row id. Streams: one row in memory at a time.
   /// - Complexity: O(n) over the records in range, using the time index.
   package func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
-    let st = try db.prepare(
-      """
-      SELECT id, file_sha256, provider, level, format, natural_key, request_id, ts, bucket_end,
-        credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
-        cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id,
-        scope_id, parent_id, line, json_path
-      FROM usage WHERE ts >= ? AND ts < ? ORDER BY ts, id
-      """)
+    let st = try db.prepare(Self.columns + " WHERE u.ts >= ? AND u.ts < ? ORDER BY u.ts, u.id")
     try st.bind(1, from)
     try st.bind(2, to)
+    var interner = StringInterner()
     while try st.step() {
-      try body(Self.decodeRow(st))
+      try body(Self.decodeRow(st, &interner))
     }
   }
 
-  /// The record with this natural key or provider request id, if stored.
+  /// The record with this natural key or provider request id, if stored. Request-level natural
+  /// keys are `<provider>:<request id>`, so a request id is found through the unique key index.
   package func record(matching key: String) throws -> StoredRecord? {
     let st = try db.prepare(
-      """
-      SELECT id, file_sha256, provider, level, format, natural_key, request_id, ts, bucket_end,
-        credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
-        cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id,
-        scope_id, parent_id, line, json_path
-      FROM usage WHERE natural_key = ?1 OR request_id = ?1 ORDER BY id LIMIT 1
-      """)
+      Self.columns + """
+         WHERE u.natural_key IN (?1, 'bedrock:' || ?1, 'openai:' || ?1, 'anthropic:' || ?1,
+          'azure:' || ?1, 'vertex:' || ?1, 'litellm:' || ?1, 'otel:' || ?1)
+        ORDER BY u.id LIMIT 1
+        """)
     try st.bind(1, key)
-    return try st.step() ? Self.decodeRow(st) : nil
+    var interner = StringInterner()
+    return try st.step() ? Self.decodeRow(st, &interner) : nil
   }
 
-  private static func decodeRow(_ st: Statement) -> StoredRecord {
+  private static func decodeRow(_ st: Statement, _ strings: inout StringInterner) -> StoredRecord {
     let tokens = TokenCounts(
       input: st.int64(14), cachedInput: st.int64(15), cacheWrite5m: st.int64(16),
       cacheWrite1h: st.int64(17), output: st.int64(18), webSearch: st.int64(19))
     let record = UsageRecord(
-      provider: Provider(rawValue: st.text(2) ?? "") ?? .openai,
-      level: SourceLevel(rawValue: st.text(3) ?? "") ?? .request, format: st.text(4) ?? "",
+      provider: Provider(rawValue: strings.text(st, 2) ?? "") ?? .openai,
+      level: SourceLevel(rawValue: strings.text(st, 3) ?? "") ?? .request, format: strings.text(st, 4) ?? "",
       naturalKey: st.text(5) ?? "", requestID: st.text(6), time: st.int64(7), bucketEnd: st.optionalInt64(8),
-      credential: st.text(9), project: st.text(10), model: st.text(11) ?? "",
-      tier: Tier(rawValue: st.text(12) ?? "") ?? .standard, contextWindow: st.text(13), tokens: tokens,
-      requests: st.int64(20), failed: st.int64(21) != 0, errorCode: st.text(22),
-      metadata: CallMetadata(agentID: st.text(23), taskID: st.text(24), scopeID: st.text(25), parentID: st.text(26)),
+      credential: strings.text(st, 9), project: strings.text(st, 10), model: strings.text(st, 11) ?? "",
+      tier: Tier(rawValue: strings.text(st, 12) ?? "") ?? .standard, contextWindow: strings.text(st, 13), tokens: tokens,
+      requests: st.int64(20), failed: st.int64(21) != 0, errorCode: strings.text(st, 22),
+      metadata: CallMetadata(
+        agentID: strings.text(st, 23), taskID: strings.text(st, 24), scopeID: strings.text(st, 25), parentID: st.text(26)),
       line: st.optionalInt64(27).map { Int($0) }, jsonPath: st.text(28))
-    return StoredRecord(id: st.int64(0), fileSHA256: st.text(1) ?? "", record: record)
+    return StoredRecord(id: st.int64(0), fileID: st.int64(1), record: record)
   }
 }

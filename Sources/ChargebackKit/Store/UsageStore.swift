@@ -12,13 +12,9 @@ package final class UsageStore {
   /// Closes the store.
   package func close() throws { try db.close() }
 
-  /// True when a file with this content hash was ingested before.
-  package func hasFile(sha256: String) throws -> Bool {
-    try db.scalarInt("SELECT 1 FROM files WHERE sha256 = ?", [.text(sha256)]) != nil
-  }
-
   /// Summary of one ingested file.
   package struct FileEntry: Sendable, Hashable {
+    package var id: Int64
     package var sha256: String
     package var path: String
     package var format: String
@@ -28,16 +24,26 @@ package final class UsageStore {
     package var newRecords: Int64
   }
 
+  /// The file with this content hash, if it was ingested before.
+  package func file(sha256: String) throws -> FileEntry? {
+    try files(where: "WHERE sha256 = ?", [.text(sha256)]).first
+  }
+
   /// Every file in the store, by path then hash.
   package func files() throws -> [FileEntry] {
+    try files(where: "", [])
+  }
+
+  private func files(where clause: String, _ bindings: [SQLValue]) throws -> [FileEntry] {
     let st = try db.prepare(
-      "SELECT sha256, path, format, level, bytes, records, new_records FROM files ORDER BY path, sha256")
+      "SELECT id, sha256, path, format, level, bytes, records, new_records FROM files \(clause) ORDER BY path, sha256")
+    try st.bind(bindings)
     var out: [FileEntry] = []
     while try st.step() {
       out.append(
         FileEntry(
-          sha256: st.text(0) ?? "", path: st.text(1) ?? "", format: st.text(2) ?? "",
-          level: st.text(3) ?? "", bytes: st.int64(4), records: st.int64(5), newRecords: st.int64(6)))
+          id: st.int64(0), sha256: st.text(1) ?? "", path: st.text(2) ?? "", format: st.text(3) ?? "",
+          level: st.text(4) ?? "", bytes: st.int64(5), records: st.int64(6), newRecords: st.int64(7)))
     }
     return out
   }
@@ -47,20 +53,17 @@ package final class UsageStore {
     try db.scalarInt("SELECT count(*) FROM usage") ?? 0
   }
 
-  /// Opens a writer for one file's records; the caller wraps it in a transaction.
-  func writer(fileSHA256: String) throws -> UsageWriter {
-    try UsageWriter(db: db, fileSHA256: fileSHA256)
-  }
-
-  /// Records the file once its records are written.
-  func recordFile(_ entry: FileEntry) throws {
+  /// Registers a file about to be loaded (inside the caller's transaction) and returns a writer
+  /// for its records; ``UsageWriter/finish()`` records the counts.
+  func beginFile(sha256: String, path: String, format: String, level: SourceLevel, bytes: Int64) throws -> UsageWriter {
     let st = try db.prepare(
-      "INSERT INTO files(sha256, path, format, level, bytes, records, new_records) VALUES (?,?,?,?,?,?,?)")
-    try st.bind([
-      .text(entry.sha256), .text(entry.path), .text(entry.format), .text(entry.level),
-      .int(entry.bytes), .int(entry.records), .int(entry.newRecords),
-    ])
+      "INSERT INTO files(sha256, path, format, level, bytes, records, new_records) VALUES (?,?,?,?,?,0,0)")
+    try st.bind([.text(sha256), .text(path), .text(format), .text(level.rawValue), .int(bytes)])
     try st.run()
+    guard let id = try db.scalarInt("SELECT id FROM files WHERE sha256 = ?", [.text(sha256)]) else {
+      throw SQLiteError(code: 0, message: "file row vanished", context: "registering \(path)")
+    }
+    return try UsageWriter(db: db, fileID: id)
   }
 }
 
@@ -69,22 +72,23 @@ package final class UsageStore {
 final class UsageWriter {
   private let statement: Statement
   private let db: Database
-  private let fileSHA256: String
+  /// Row id of the file in `files`.
+  let fileID: Int64
   /// Records offered.
   private(set) var offered: Int64 = 0
   /// Records that were new to the store.
   private(set) var inserted: Int64 = 0
 
-  init(db: Database, fileSHA256: String) throws {
+  init(db: Database, fileID: Int64) throws {
     self.db = db
-    self.fileSHA256 = fileSHA256
+    self.fileID = fileID
     statement = try db.prepare(
       """
-      INSERT INTO usage(natural_key, provider, level, format, file_sha256, line, json_path, ts,
-        bucket_end, request_id, credential, project, model, tier, context_window, input, cached_input,
-        cache_write_5m, cache_write_1h, output, web_search, requests, failed, error_code, agent_id,
-        task_id, scope_id, parent_id)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      INSERT INTO usage(natural_key, provider, file_id, line, json_path, ts, bucket_end, request_id,
+        credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
+        cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id, scope_id,
+        parent_id)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(natural_key) DO NOTHING
       """, persistent: true)
   }
@@ -94,34 +98,39 @@ final class UsageWriter {
     let s = statement
     try s.bind(1, r.naturalKey)
     try s.bind(2, r.provider.rawValue)
-    try s.bind(3, r.level.rawValue)
-    try s.bind(4, r.format)
-    try s.bind(5, fileSHA256)
-    try s.bind(6, r.line.map(Int64.init))
-    try s.bind(7, r.jsonPath)
-    try s.bind(8, r.time)
-    try s.bind(9, r.bucketEnd)
-    try s.bind(10, r.requestID)
-    try s.bind(11, r.credential)
-    try s.bind(12, r.project)
-    try s.bind(13, r.model)
-    try s.bind(14, r.tier.rawValue)
-    try s.bind(15, r.contextWindow)
-    try s.bind(16, r.tokens.input)
-    try s.bind(17, r.tokens.cachedInput)
-    try s.bind(18, r.tokens.cacheWrite5m)
-    try s.bind(19, r.tokens.cacheWrite1h)
-    try s.bind(20, r.tokens.output)
-    try s.bind(21, r.tokens.webSearch)
-    try s.bind(22, r.requests)
-    try s.bind(23, r.failed ? 1 : 0)
-    try s.bind(24, r.errorCode)
-    try s.bind(25, r.metadata.agentID)
-    try s.bind(26, r.metadata.taskID)
-    try s.bind(27, r.metadata.scopeID)
-    try s.bind(28, r.metadata.parentID)
+    try s.bind(3, fileID)
+    try s.bind(4, r.line.map(Int64.init))
+    try s.bind(5, r.jsonPath)
+    try s.bind(6, r.time)
+    try s.bind(7, r.bucketEnd)
+    try s.bind(8, r.requestID)
+    try s.bind(9, r.credential)
+    try s.bind(10, r.project)
+    try s.bind(11, r.model)
+    try s.bind(12, r.tier.rawValue)
+    try s.bind(13, r.contextWindow)
+    try s.bind(14, r.tokens.input)
+    try s.bind(15, r.tokens.cachedInput)
+    try s.bind(16, r.tokens.cacheWrite5m)
+    try s.bind(17, r.tokens.cacheWrite1h)
+    try s.bind(18, r.tokens.output)
+    try s.bind(19, r.tokens.webSearch)
+    try s.bind(20, r.requests)
+    try s.bind(21, r.failed ? 1 : 0)
+    try s.bind(22, r.errorCode)
+    try s.bind(23, r.metadata.agentID)
+    try s.bind(24, r.metadata.taskID)
+    try s.bind(25, r.metadata.scopeID)
+    try s.bind(26, r.metadata.parentID)
     try s.run()
     offered += 1
     inserted += Int64(db.changes)
+  }
+
+  /// Records the file's counts.
+  func finish() throws {
+    let st = try db.prepare("UPDATE files SET records = ?, new_records = ? WHERE id = ?")
+    try st.bind([.int(offered), .int(inserted), .int(fileID)])
+    try st.run()
   }
 }

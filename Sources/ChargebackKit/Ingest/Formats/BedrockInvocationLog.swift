@@ -5,6 +5,8 @@ import Foundation
 /// `inputTokenCount` excludes cache reads and writes (observed for Anthropic models and assumed
 /// for all), so it maps to `input` as is. Cache writes are split by `usage.cacheDetails[].ttl` in a
 /// logged Converse response when present, otherwise counted as 5-minute writes (SPEC §10).
+/// Lines are read with ``JSONScanner``: only the fields below are decoded, the request and response
+/// bodies are skipped (but still checked to be well-formed).
 struct BedrockInvocationLog: ExportFormat {
   let id = "bedrock-invocation-log"
   let level = SourceLevel.request
@@ -15,83 +17,180 @@ struct BedrockInvocationLog: ExportFormat {
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
     try file.forEachLine { lineNo, bytes in
-      let data = Data(buffer: bytes)
-      let log = try JSONSupport.decode(Log.self, from: data, file: file.path, line: lineNo)
-      try emit(record(log, file: file.path, line: lineNo))
+      try emit(parse(bytes, file: file.path, line: lineNo))
     }
   }
 
-  private func record(_ log: Log, file: String, line: Int) throws -> UsageRecord {
+  /// The fields of one log line that we keep.
+  private struct Fields {
+    var timestamp: String?
+    var accountID: String?
+    var arn: String?
+    var requestID: String?
+    var modelID: String?
+    var inputTokens: Int64?
+    var cacheRead: Int64?
+    var cacheWrite: Int64?
+    var outputTokens: Int64?
+    var oneHourWrites: Int64 = 0
+    var metadata = CallMetadata()
+    var errorCode: String?
+    var status: String?
+  }
+
+  func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, line: Int) throws -> UsageRecord {
+    var f = Fields()
+    var field = ""
+    var s = JSONScanner(bytes)
+    do {
+      try s.object { s, key in
+        if key.equals("timestamp") {
+          field = "timestamp"
+          f.timestamp = try s.optionalString()
+        } else if key.equals("requestId") {
+          field = "requestId"
+          f.requestID = try s.optionalString()
+        } else if key.equals("modelId") {
+          field = "modelId"
+          f.modelID = try s.optionalString()
+        } else if key.equals("accountId") {
+          field = "accountId"
+          f.accountID = try s.optionalString()
+        } else if key.equals("errorCode") {
+          field = "errorCode"
+          f.errorCode = try s.optionalString()
+        } else if key.equals("status") {
+          field = "status"
+          f.status = try s.optionalString()
+        } else if key.equals("identity") {
+          field = "identity"
+          if try s.consumeNull() { return }
+          try s.object { s, k in
+            if k.equals("arn") {
+              field = "identity.arn"
+              f.arn = try s.optionalString()
+            }
+          }
+        } else if key.equals("input") {
+          field = "input"
+          if try s.consumeNull() { return }
+          try s.object { s, k in
+            if k.equals("inputTokenCount") {
+              field = "input.inputTokenCount"
+              f.inputTokens = try s.optionalInt64()
+            } else if k.equals("cacheReadInputTokenCount") {
+              field = "input.cacheReadInputTokenCount"
+              f.cacheRead = try s.optionalInt64()
+            } else if k.equals("cacheWriteInputTokenCount") {
+              field = "input.cacheWriteInputTokenCount"
+              f.cacheWrite = try s.optionalInt64()
+            }
+          }
+        } else if key.equals("output") {
+          field = "output"
+          if try s.consumeNull() { return }
+          try s.object { s, k in
+            if k.equals("outputTokenCount") {
+              field = "output.outputTokenCount"
+              f.outputTokens = try s.optionalInt64()
+            } else if k.equals("outputBodyJson") {
+              f.oneHourWrites = try Self.oneHourWrites(&s)
+            }
+          }
+        } else if key.equals("requestMetadata") {
+          field = "requestMetadata"
+          if try s.consumeNull() { return }
+          try s.object { s, k in
+            guard s.next() == UInt8(ascii: "\"") else { return }
+            let v = try s.string().trimmingCharacters(in: .whitespaces)
+            guard !v.isEmpty else { return }
+            if k.equals("agent_id") {
+              f.metadata.agentID = v
+            } else if k.equals("task_id") {
+              f.metadata.taskID = v
+            } else if k.equals("scope_id") {
+              f.metadata.scopeID = v
+            } else if k.equals("parent_request_id") || (k.equals("parent_call_id") && f.metadata.parentID == nil) {
+              f.metadata.parentID = v
+            }
+          }
+        }
+      }
+      try s.end()
+    } catch let failure as JSONScanner.Failure {
+      throw Self.error(failure, field: field, file: file, line: line)
+    }
+    return try record(f, file: file, line: line)
+  }
+
+  /// Sum of `usage.cacheDetails[].inputTokens` with `ttl` "1h" in a logged response body; the
+  /// body's shape is model-specific, so anything unexpected counts as none.
+  private static func oneHourWrites(_ s: inout JSONScanner) throws -> Int64 {
+    guard s.next() == UInt8(ascii: "{") else { return 0 }
+    var total: Int64 = 0
+    try s.object { s, k in
+      guard k.equals("usage"), s.next() == UInt8(ascii: "{") else { return }
+      try s.object { s, k in
+        guard k.equals("cacheDetails"), s.next() == UInt8(ascii: "[") else { return }
+        try s.array { s in
+          guard s.next() == UInt8(ascii: "{") else { return }
+          var ttl: String?
+          var tokens: Int64 = 0
+          try s.object { s, k in
+            if k.equals("ttl"), s.next() == UInt8(ascii: "\"") {
+              ttl = try s.string()
+            } else if k.equals("inputTokens"), let c = s.next(), c == UInt8(ascii: "-") || (c >= 48 && c <= 57) {
+              tokens = try s.int64()
+            }
+          }
+          if ttl == "1h" { total += tokens }
+        }
+      }
+    }
+    return total
+  }
+
+  private static func error(_ f: JSONScanner.Failure, field: String, file: String, line: Int) -> IngestError {
+    switch f.kind {
+    case .malformed:
+      return IngestError(file: file, line: line, message: "malformed JSON (\(f.message))")
+    case .type(let expected):
+      return IngestError(file: file, line: line, field: field, message: "has the wrong type, expected \(expected)")
+    case .null(let expected):
+      return IngestError(file: file, line: line, field: field, message: "is null, expected \(expected)")
+    }
+  }
+
+  private func record(_ f: Fields, file: String, line: Int) throws -> UsageRecord {
     func bad(_ field: String, _ message: String) -> IngestError {
       IngestError(file: file, line: line, field: field, message: message)
     }
-    guard let time = Timestamp.parseMillis(log.timestamp) else {
-      throw bad("timestamp", "\"\(log.timestamp)\" is not an RFC 3339 timestamp")
+    guard let stamp = f.timestamp else { throw bad("timestamp", "required field is missing") }
+    guard let time = Timestamp.parseMillis(stamp) else {
+      throw bad("timestamp", "\"\(stamp)\" is not an RFC 3339 timestamp")
     }
-    guard !log.requestId.isEmpty else { throw bad("requestId", "is empty") }
-    guard !log.modelId.isEmpty else { throw bad("modelId", "is empty") }
+    guard let requestID = f.requestID else { throw bad("requestId", "required field is missing") }
+    guard !requestID.isEmpty else { throw bad("requestId", "is empty") }
+    guard let model = f.modelID else { throw bad("modelId", "required field is missing") }
+    guard !model.isEmpty else { throw bad("modelId", "is empty") }
     var tokens = TokenCounts()
-    tokens.input = log.input?.inputTokenCount ?? 0
-    tokens.cachedInput = log.input?.cacheReadInputTokenCount ?? 0
-    let cacheWrite = log.input?.cacheWriteInputTokenCount ?? 0
-    let details = log.output?.outputBodyJson?.value?.usage?.cacheDetails ?? []
-    let oneHour = details.filter { $0.ttl == "1h" }.reduce(Int64(0)) { $0 + ($1.inputTokens ?? 0) }
-    tokens.cacheWrite1h = min(oneHour, cacheWrite)
+    tokens.input = f.inputTokens ?? 0
+    tokens.cachedInput = f.cacheRead ?? 0
+    let cacheWrite = f.cacheWrite ?? 0
+    tokens.cacheWrite1h = min(f.oneHourWrites, cacheWrite)
     tokens.cacheWrite5m = cacheWrite - tokens.cacheWrite1h
-    tokens.output = log.output?.outputTokenCount ?? 0
+    tokens.output = f.outputTokens ?? 0
     for (name, v) in [
       ("input.inputTokenCount", tokens.input), ("input.cacheReadInputTokenCount", tokens.cachedInput),
       ("input.cacheWriteInputTokenCount", cacheWrite), ("output.outputTokenCount", tokens.output),
     ] where v < 0 {
       throw bad(name, "is negative (\(v))")
     }
-    let status = log.status?.lowercased()
-    let failed = log.errorCode != nil || (status != nil && status != "success" && status != "succeeded")
+    let status = f.status?.lowercased()
+    let failed = f.errorCode != nil || (status != nil && status != "success" && status != "succeeded")
     return UsageRecord(
-      provider: .bedrock, level: .request, format: id, naturalKey: "bedrock:" + log.requestId,
-      requestID: log.requestId, time: time, credential: log.identity?.arn, project: log.accountId,
-      model: log.modelId, tokens: tokens, failed: failed, errorCode: log.errorCode ?? (failed ? log.status : nil),
-      metadata: log.requestMetadata?.callMetadata ?? CallMetadata(), line: line)
-  }
-
-  private struct Log: Decodable {
-    let timestamp: String
-    let accountId: String?
-    let identity: Identity?
-    let requestId: String
-    let modelId: String
-    let input: Input?
-    let output: Output?
-    let requestMetadata: StringMap?
-    let errorCode: String?
-    let status: String?
-  }
-
-  private struct Identity: Decodable {
-    let arn: String?
-  }
-
-  private struct Input: Decodable {
-    let inputTokenCount: Int64?
-    let cacheReadInputTokenCount: Int64?
-    let cacheWriteInputTokenCount: Int64?
-  }
-
-  private struct Output: Decodable {
-    let outputTokenCount: Int64?
-    let outputBodyJson: Lenient<Body>?
-  }
-
-  private struct Body: Decodable {
-    let usage: Usage?
-  }
-
-  private struct Usage: Decodable {
-    let cacheDetails: [CacheDetail]?
-  }
-
-  private struct CacheDetail: Decodable {
-    let ttl: String?
-    let inputTokens: Int64?
+      provider: .bedrock, level: .request, format: id, naturalKey: "bedrock:" + requestID,
+      requestID: requestID, time: time, credential: f.arn, project: f.accountID, model: model, tokens: tokens,
+      failed: failed, errorCode: f.errorCode ?? (failed ? f.status : nil), metadata: f.metadata, line: line)
   }
 }
