@@ -36,7 +36,21 @@ package final class Attributor {
   package static let unattributed = "UNATTRIBUTED"
 
   private let directory: IdentityDirectory
-  private var credentialCache: [String: Credential?] = [:]
+  private struct CredentialKey: Hashable {
+    var provider: String
+    var id: String?
+    var project: String?
+  }
+
+  private struct ScopeKey: Hashable {
+    var scope: String
+    var provider: Provider
+    var models: [String]
+  }
+
+  private var credentialCache: [CredentialKey: Credential?] = [:]
+  private var scopeCache: [ScopeKey: Bool] = [:]
+  private let scopeGlobs: [String: [Glob]]
   private let exact: [String: Credential]
   private let prefixes: [(prefix: String, credential: Credential)]
 
@@ -53,11 +67,12 @@ package final class Attributor {
     }
     self.exact = exact
     self.prefixes = prefixes.sorted { $0.0.count > $1.0.count }
+    scopeGlobs = directory.scopes.mapValues { $0.allowedModels.map(Glob.init) }
   }
 
   /// Step 1: exact id, then the longest matching prefix, then `project:`/`workspace:` id.
   package func credential(provider: String, id: String?, project: String?) -> Credential? {
-    let cacheKey = provider + "\u{0}" + (id ?? "") + "\u{0}" + (project ?? "")
+    let cacheKey = CredentialKey(provider: provider, id: id, project: project)
     if let hit = credentialCache[cacheKey] { return hit }
     var found: Credential?
     if let id {
@@ -151,9 +166,17 @@ package final class Attributor {
 
   /// True when `scope` allows `model` (canonical or raw) from `provider`.
   package func scopeAllows(_ scopeID: String, provider: Provider, models: [String]) -> Bool {
-    guard let scope = directory.scopes[scopeID] else { return true }
-    if !scope.allowedProviders.isEmpty && !scope.allowedProviders.contains(provider.rawValue) { return false }
-    if scope.allowedModels.isEmpty { return true }
-    return scope.allowedModels.contains { g in models.contains { Glob(g).matches($0) } }
+    let key = ScopeKey(scope: scopeID, provider: provider, models: models)
+    if let hit = scopeCache[key] { return hit }
+    var allowed = true
+    if let scope = directory.scopes[scopeID] {
+      if !scope.allowedProviders.isEmpty && !scope.allowedProviders.contains(provider.rawValue) {
+        allowed = false
+      } else if let globs = scopeGlobs[scopeID], !globs.isEmpty {
+        allowed = globs.contains { g in models.contains { g.matches($0) } }
+      }
+    }
+    scopeCache[key] = allowed
+    return allowed
   }
 }

@@ -23,7 +23,8 @@ package struct ReportBuilder {
     let attributor = Attributor(directory: identities)
     let pricer = Pricer(table: prices)
     var lines: [ChargebackLine.Key: ChargebackLine] = [:]
-    var daily: [String: DailyTotal] = [:]
+    var daily: [DayKey: DailyTotal] = [:]
+    var dayNames: [Int64: String] = [:]
     var centres: [String: CostCentreSummary] = [:]
     var scopeCost: [String: Money] = [:]
     var rowsUsed = Set<Int>()
@@ -50,8 +51,9 @@ package struct ReportBuilder {
         provider: r.provider, model: model, tier: r.tier, status: a.status, priced: quote.cost != nil)
       lines[key, default: ChargebackLine(key: key)].add(r, cost: cost)
 
-      let day = Timestamp.day(r.time)
-      daily[a.costCentre + "\u{0}" + day, default: DailyTotal(costCentre: a.costCentre, day: day)].add(r, cost: cost)
+      let dayNumber = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
+      daily[DayKey(costCentre: a.costCentre, day: dayNumber), default: DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber, &dayNames))]
+        .add(r, cost: cost)
       var cc = centres[a.costCentre] ?? CostCentreSummary(id: a.costCentre, name: identities.costCentres[a.costCentre]?.name ?? a.costCentre, budget: identities.costCentres[a.costCentre]?.monthlyBudget)
       cc.requests += r.requests
       cc.tokens += r.tokens
@@ -98,6 +100,18 @@ package struct ReportBuilder {
       priceRowsUsed: rowsUsed.sorted().map { prices.rows[$0] }, inputs: inputs,
       identityHash: identities.contentHash, pricingHash: prices.contentHash, recordCount: count,
       unpricedRecords: unpriced)
+  }
+
+  private struct DayKey: Hashable {
+    var costCentre: String
+    var day: Int64
+  }
+
+  private func dayName(_ day: Int64, _ cache: inout [Int64: String]) -> String {
+    if let s = cache[day] { return s }
+    let s = Timestamp.day(day * Timestamp.millisPerDay)
+    cache[day] = s
+    return s
   }
 
   private func noteSignals(_ a: Attribution, _ r: UsageRecord, cost: Money?, findings: inout PolicyFindings, attributor: Attributor) {
