@@ -7,7 +7,8 @@ import Testing
 @Suite struct CLITests {
   @Test func malformedLineExits65NamingFileAndLine() throws {
     let dir = try TestSupport.tempDir()
-    let lines = try String(contentsOfFile: TestSupport.month + "/usage/bedrock/month.jsonl", encoding: .utf8).split(separator: "\n")
+    let lines = try String(contentsOfFile: TestSupport.month + "/usage/bedrock/month.jsonl", encoding: .utf8).split(
+      separator: "\n")
     var bad = lines.map(String.init)
     bad[2] = String(bad[2].dropLast(5))  // cut the JSON short
     let path = dir + "/bad.jsonl"
@@ -71,7 +72,8 @@ import Testing
     let store = dir + "/s.sqlite"
     _ = try TestSupport.runCLI(["ingest", TestSupport.month + "/usage", "--db", store])
     let r = try TestSupport.runCLI([
-      "explain", "req-2", "--db", store, "--identities", TestSupport.month + "/identities", "--pricing", TestSupport.month + "/pricing",
+      "explain", "req-2", "--db", store, "--identities", TestSupport.month + "/identities", "--pricing",
+      TestSupport.month + "/pricing",
     ])
     #expect(r.status == 0, "\(r.err)")
     #expect(r.out.contains("cost centre       CC-B"))

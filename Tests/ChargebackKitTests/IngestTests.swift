@@ -13,7 +13,9 @@ import Testing
   @Test func bedrockSampleNormalises() throws {
     let dir = try TestSupport.tempDir()
     let store = try UsageStore(path: dir + "/s.sqlite")
-    let results = try Ingestor(store: store, progress: Progress(force: false)).ingest(paths: [TestSupport.samples + "/bedrock/model-invocation-logs.jsonl"])
+    let results = try Ingestor(store: store, progress: Progress(force: false)).ingest(paths: [
+      TestSupport.samples + "/bedrock/model-invocation-logs.jsonl"
+    ])
     #expect(results.first?.format == "bedrock-invocation-log")
     let rs = try records(store)
     #expect(rs.count == 2)
@@ -21,7 +23,10 @@ import Testing
     // Bedrock inputTokenCount already excludes the cache.
     #expect(first.tokens == TokenCounts(input: 412, cachedInput: 18240, output: 538))
     #expect(first.credential == "arn:aws:sts::123456789012:assumed-role/agent-runner-prod/billing-reconciler-7f3a")
-    #expect(first.metadata == CallMetadata(agentID: "billing-reconciler", taskID: "T-88231", parentID: "5b0e7d12-2c4f-4a8e-b1aa-9e6f3c0d4e21"))
+    #expect(
+      first.metadata
+        == CallMetadata(
+          agentID: "billing-reconciler", taskID: "T-88231", parentID: "5b0e7d12-2c4f-4a8e-b1aa-9e6f3c0d4e21"))
     #expect(first.line == 1)
     #expect(Timestamp.iso(first.time) == "2025-09-01T10:15:42Z")
   }
@@ -40,7 +45,9 @@ import Testing
   @Test func openAISampleSubtractsCachedInput() throws {
     let dir = try TestSupport.tempDir()
     let store = try UsageStore(path: dir + "/s.sqlite")
-    _ = try Ingestor(store: store, progress: Progress(force: false)).ingest(paths: [TestSupport.samples + "/openai/usage-completions-1h.json"])
+    _ = try Ingestor(store: store, progress: Progress(force: false)).ingest(paths: [
+      TestSupport.samples + "/openai/usage-completions-1h.json"
+    ])
     let r = try #require(try records(store).first)
     // input_tokens 182,340 includes 120,000 cached.
     #expect(r.tokens == TokenCounts(input: 62340, cachedInput: 120000, output: 9120))
@@ -90,9 +97,15 @@ import Testing
   }
 
   @Test(arguments: [
-    ("{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-02-30T00:00:00Z\",\"requestId\":\"r\",\"modelId\":\"m\"}", "timestamp"),
+    (
+      "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-02-30T00:00:00Z\",\"requestId\":\"r\",\"modelId\":\"m\"}",
+      "timestamp"
+    ),
     ("{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-02-03T00:00:00Z\",\"modelId\":\"m\"}", "requestId"),
-    ("{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-02-03T00:00:00Z\",\"requestId\":\"r\",\"modelId\":\"m\",\"input\":{\"inputTokenCount\":-5}}", "input.inputTokenCount"),
+    (
+      "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-02-03T00:00:00Z\",\"requestId\":\"r\",\"modelId\":\"m\",\"input\":{\"inputTokenCount\":-5}}",
+      "input.inputTokenCount"
+    ),
   ])
   func badBedrockFieldsAreNamed(line: String, field: String) throws {
     let dir = try TestSupport.tempDir()
@@ -108,7 +121,8 @@ import Testing
 
   @Test func truncatedGzipIsRejectedWhole() throws {
     let dir = try TestSupport.tempDir()
-    let data = try Data(contentsOf: URL(fileURLWithPath: TestSupport.samples + "/bedrock/model-invocation-logs.json.gz"))
+    let data = try Data(
+      contentsOf: URL(fileURLWithPath: TestSupport.samples + "/bedrock/model-invocation-logs.json.gz"))
     let path = dir + "/cut.json.gz"
     try data.prefix(data.count - 20).write(to: URL(fileURLWithPath: path))
     let store = try UsageStore(path: dir + "/s.sqlite")

@@ -43,7 +43,10 @@ import Testing
     let (result, dir) = try Self.runMonth()
     let summary = try TestSupport.readCSV(dir + "/out/summary.csv")
     let cost = Dictionary(uniqueKeysWithValues: summary.map { ($0["cost_centre"]!, $0["cost_usd"]!) })
-    #expect(cost == ["CC-A": "0.011100", "CC-B": "1.106400", "CC-C": "0.018600", "UNATTRIBUTED": "0.004500", "TOTAL": "1.140600"])
+    #expect(
+      cost == [
+        "CC-A": "0.011100", "CC-B": "1.106400", "CC-C": "0.018600", "UNATTRIBUTED": "0.004500", "TOTAL": "1.140600",
+      ])
     let lines = try TestSupport.readCSV(dir + "/out/chargeback.csv")
     let priced = lines.filter { $0["price_status"] == "priced" }
     let sum = priced.reduce(Int128(0)) { $0 + DecimalText.parse($1["cost_usd"]!, decimals: 6)! }
@@ -101,7 +104,8 @@ import Testing
     let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     let inputs = try #require(json["inputs"] as? [[String: Any]])
     #expect(inputs.count == 2)
-    #expect(Set(inputs.compactMap { $0["format"] as? String }) == ["bedrock-invocation-log", "openai-usage-completions"])
+    #expect(
+      Set(inputs.compactMap { $0["format"] as? String }) == ["bedrock-invocation-log", "openai-usage-completions"])
     let totals = try #require(json["totals"] as? [String: Any])
     #expect(totals["cost_usd"] as? String == "1.140600")
   }

@@ -36,14 +36,16 @@ import Testing
     let dir = try TestSupport.tempDir()
     let store = try UsageStore(path: dir + "/s.sqlite")
     _ = try Ingestor(store: store, progress: Progress(force: false)).ingest(paths: [
-      TestSupport.samples + "/bedrock/model-invocation-logs.json.gz", TestSupport.samples + "/openai/usage-completions-1h.json",
+      TestSupport.samples + "/bedrock/model-invocation-logs.json.gz",
+      TestSupport.samples + "/openai/usage-completions-1h.json",
     ])
     let pricer = Pricer(table: try PriceTable(directory: Self.shipped))
     var costs: [String: Money] = [:]
     try store.forEachRecord(from: .min, to: .max) { s in
       let r = s.record
-      let q = pricer.price(provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
-                           totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
+      let q = pricer.price(
+        provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
+        totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
       costs[r.model] = q.cost
     }
     // Sonnet 4 on Bedrock: 412×3 + 18240×0.3 + 538×15 per M = (1236 + 5472 + 8070) / 1e6 = 0.014778.
@@ -57,10 +59,10 @@ import Testing
   @Test func overlappingRowsAreRejectedWithTheirLines() throws {
     let dir = try TestSupport.tempDir()
     try """
-      provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source
-      openai,m,input,standard,0,1,2026-01-01,,a
-      openai,m,input,standard,0,2,2026-06-01,,b
-      """.write(toFile: dir + "/openai.csv", atomically: true, encoding: .utf8)
+    provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source
+    openai,m,input,standard,0,1,2026-01-01,,a
+    openai,m,input,standard,0,2,2026-06-01,,b
+    """.write(toFile: dir + "/openai.csv", atomically: true, encoding: .utf8)
     let error = try #require(throws: IngestError.self) { try PriceTable(directory: dir) }
     #expect(error.line == 3)
     #expect(error.description.contains("overlaps"))
@@ -71,15 +73,18 @@ import Testing
     let pricer = Pricer(table: table)
     let t = Timestamp.parseMillis("2026-10-20")!
     // 200,000 input is not above the threshold 200,001; 200,001 is.
-    let below = pricer.price(provider: .bedrock, model: "claude-sonnet-4", tier: .standard, time: t,
-                             tokens: TokenCounts(input: 200_000), totalInput: 200_000)
-    let above = pricer.price(provider: .bedrock, model: "claude-sonnet-4", tier: .standard, time: t,
-                             tokens: TokenCounts(input: 200_001), totalInput: 200_001)
+    let below = pricer.price(
+      provider: .bedrock, model: "claude-sonnet-4", tier: .standard, time: t,
+      tokens: TokenCounts(input: 200_000), totalInput: 200_000)
+    let above = pricer.price(
+      provider: .bedrock, model: "claude-sonnet-4", tier: .standard, time: t,
+      tokens: TokenCounts(input: 200_001), totalInput: 200_001)
     #expect(below.cost == TestSupport.usd("0.6"))
     #expect(above.cost == TestSupport.usd("1.200006"))
     // A tier with no rows leaves the call unpriced, never $0.
-    let flex = pricer.price(provider: .bedrock, model: "claude-sonnet-4", tier: .flex, time: t,
-                            tokens: TokenCounts(input: 10), totalInput: 10)
+    let flex = pricer.price(
+      provider: .bedrock, model: "claude-sonnet-4", tier: .flex, time: t,
+      tokens: TokenCounts(input: 10), totalInput: 10)
     #expect(flex.cost == nil)
     #expect(flex.unpricedReason?.contains("no input rate") == true)
   }

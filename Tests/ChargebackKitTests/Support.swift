@@ -15,7 +15,8 @@ enum TestSupport {
 
   /// The package root (for shipped `pricing/` and the built executable).
   static var packageRoot: String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .path
   }
 
   /// `../shared/samples` beside the project, when present.

@@ -30,12 +30,18 @@ import Testing
     var text: String? { if case .text(let s) = self { s } else { nil } }
     /// Number as exact cents (values are written from whole cents).
     var cents: Int? {
-      if case .number(let d) = self { NSDecimalNumber(decimal: d * 100).rounding(accordingToBehavior: nil).intValue } else { nil }
+      if case .number(let d) = self {
+        NSDecimalNumber(decimal: d * 100).rounding(accordingToBehavior: nil).intValue
+      } else {
+        nil
+      }
     }
   }
 
   static func python() throws -> String {
-    let candidates = [ProcessInfo.processInfo.environment["CHARGEBACK_PYTHON"], TestSupport.packageRoot + "/.venv/bin/python"]
+    let candidates = [
+      ProcessInfo.processInfo.environment["CHARGEBACK_PYTHON"], TestSupport.packageRoot + "/.venv/bin/python",
+    ]
     let found = candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
     return try #require(found, "no Python with openpyxl: run `make test` (it creates .venv)")
   }
@@ -72,7 +78,8 @@ import Testing
     #expect(lines.formats.values.contains { $0.contains("#,##0.00") })
     // Agents: agent-y spent 0.0112 + 0.0102 + 0.036 + 0.056 = 0.1134; agent-x after the move 0.993.
     let agents = try #require(wb["Agents"])
-    let cost = Dictionary(uniqueKeysWithValues: agents.rows.dropFirst().map { ($0[0]?.text ?? "", $0[costColumn(agents)]?.cents ?? -1) })
+    let cost = Dictionary(
+      uniqueKeysWithValues: agents.rows.dropFirst().map { ($0[0]?.text ?? "", $0[costColumn(agents)]?.cents ?? -1) })
     #expect(cost["agent-x"] == 99)
     #expect(cost["agent-y"] == 12)
     let daily = try #require(wb["Daily"])
@@ -86,10 +93,11 @@ import Testing
     let wb = try Self.read(dir + "/out/company.xlsx")
     let ccs = try #require(wb["Cost centres"])
     let col = costColumn(ccs)
-    let byCC = Dictionary(uniqueKeysWithValues: ccs.rows.dropFirst().compactMap { r -> (String, Int)? in
-      guard let id = r.first??.text, r.count > col, let c = r[col]?.cents else { return nil }
-      return (id, c)
-    })
+    let byCC = Dictionary(
+      uniqueKeysWithValues: ccs.rows.dropFirst().compactMap { r -> (String, Int)? in
+        guard let id = r.first??.text, r.count > col, let c = r[col]?.cents else { return nil }
+        return (id, c)
+      })
     #expect(byCC == ["CC-A": 1, "CC-B": 111, "CC-C": 2, "UNATTRIBUTED": 0, "TOTAL": 114])
     #expect(wb["Unattributed"]?.rows.count == 2)
     #expect(wb["Findings"].map { $0.rows.count - 1 } == 4)

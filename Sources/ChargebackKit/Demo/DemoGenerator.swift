@@ -53,7 +53,8 @@ package struct DemoLayout: Sendable {
   /// OpenAI usage result rows written.
   package var openAIRows: Int
 
-  package init(usageDirectory: String, identityDirectory: String, files: [String], bedrockRecords: Int, openAIRows: Int) {
+  package init(usageDirectory: String, identityDirectory: String, files: [String], bedrockRecords: Int, openAIRows: Int)
+  {
     self.usageDirectory = usageDirectory
     self.identityDirectory = identityDirectory
     self.files = files
@@ -122,9 +123,10 @@ package struct DemoGenerator: Sendable {
       bedrockRecords: bedrockCount, openAIRows: openAICount)
   }
 
-  /// Writes `count` Bedrock invocation-log lines spread evenly over the period, in files of at
-  /// most `perFile` lines under `directory/usage/bedrock/`, plus the demo identities. Streams:
-  /// each line is built into a reusable byte buffer that is flushed in large chunks.
+  /// Writes `count` Bedrock invocation-log lines spread evenly over the period, in files of at most `perFile`
+  /// lines under `directory/usage/bedrock/`, plus the demo identities.
+  ///
+  /// Streams: each line is built into a reusable byte buffer that is flushed in large chunks.
   package func writeBenchmark(to directory: String, records count: Int, perFile: Int = 250_000) throws -> DemoLayout {
     let count = max(0, count)
     let perFile = max(1, perFile)
@@ -378,7 +380,9 @@ extension DemoGenerator {
   private func agentsCSV() -> String {
     let since = daysBefore(120)
     let header = ["agent_id", "name", "kind", "owner", "team", "cost_centre", "scope_id", "valid_from", "valid_to"]
-    func row(_ id: String, _ name: String, _ kind: String, _ owner: String, _ team: String, _ cc: String, _ scope: String)
+    func row(
+      _ id: String, _ name: String, _ kind: String, _ owner: String, _ team: String, _ cc: String, _ scope: String
+    )
       -> [String]
     {
       [id, name, kind, owner, team, cc, scope, since, ""]
@@ -400,8 +404,14 @@ extension DemoGenerator {
       row("dev-copilot", "Developer copilot", "service_account", "p-chen", "devex", "CC-3300", "S-ENG"),
       row("lead-enricher", "Lead enricher", "service_account", "p-dara", "sales-ops", "CC-4400", "S-SUPPORT"),
       row("sales-email-writer", "Sales email writer", "agent", "p-jo", "sales-ops", "CC-4400", "S-SUPPORT"),
-      ["deal-desk-analyst", "Deal-desk analyst", "agent", "p-jo", "deal-desk", "CC-4400", "S-FIN", daysBefore(200), date(Self.moveDay)],
-      ["deal-desk-analyst", "Deal-desk analyst", "agent", "p-jo", "deal-desk", "CC-1100", "S-FIN", date(Self.moveDay), ""],
+      [
+        "deal-desk-analyst", "Deal-desk analyst", "agent", "p-jo", "deal-desk", "CC-4400", "S-FIN", daysBefore(200),
+        date(Self.moveDay),
+      ],
+      [
+        "deal-desk-analyst", "Deal-desk analyst", "agent", "p-jo", "deal-desk", "CC-1100", "S-FIN", date(Self.moveDay),
+        "",
+      ],
       row("research-planner", "Research planner", "agent", "p-hana", "research", "CC-5500", "S-RESEARCH"),
       row("paper-summarizer", "Paper summarizer", "agent", "p-eli", "research", "CC-5500", "S-RESEARCH"),
       row("eval-runner", "Evaluation runner", "workload", "p-eli", "research", "CC-5500", "S-RESEARCH"),
@@ -442,9 +452,13 @@ extension DemoGenerator {
       role(
         "support-refunds", "refund-assistant", "IAM role of the refund assistant (rotated after a session-token leak)",
         revokedAt: date(Self.revokeDay)),
-      role("support-refunds-v2", "refund-assistant", "IAM role of the refund assistant (replacement)", issuedAt: date(Self.revokeDay)),
-      [Self.arnPrefix + "shared-agent-runner/*", "bedrock", "", "CC-3300", issued, "", "",
-       "Shared runner role used by several platform and support agents"],
+      role(
+        "support-refunds-v2", "refund-assistant", "IAM role of the refund assistant (replacement)",
+        issuedAt: date(Self.revokeDay)),
+      [
+        Self.arnPrefix + "shared-agent-runner/*", "bedrock", "", "CC-3300", issued, "", "",
+        "Shared runner role used by several platform and support agents",
+      ],
       role("sre-incident-responder", "incident-responder", "IAM role of the incident responder"),
       role("sre-log-summarizer", "log-summarizer", "IAM role of the log summarizer"),
       role("sales-lead-enricher", "lead-enricher", "IAM role of the lead enricher"),
@@ -457,8 +471,10 @@ extension DemoGenerator {
       key(Keys.devCopilot, "dev-copilot", "OpenAI key of the developer copilot"),
       key(Keys.researchBatch, "research-batch-eval", "OpenAI key of the batch evaluation jobs"),
       key(Keys.forecast, "forecast-analyst", "OpenAI key of the forecast analyst"),
-      ["project:" + Keys.projResearch, "openai", "", "CC-5500", issued, "", "",
-       "Research project usage reported without an API key (playground)"],
+      [
+        "project:" + Keys.projResearch, "openai", "", "CC-5500", issued, "", "",
+        "Research project usage reported without an API key (playground)",
+      ],
     ])
   }
 
@@ -488,8 +504,10 @@ extension DemoGenerator {
     Self.csv([
       ["scope_id", "description", "allowed_models", "allowed_providers", "monthly_budget_usd"],
       ["S-FIN", "Finance document processing", "*claude-*;*nova-*;gpt-4o*", "bedrock;openai", "250.00"],
-      ["S-SUPPORT", "Customer-facing work on low-cost models only",
-       "*claude-*haiku*;*nova-*;gpt-4.1-mini*;gpt-4o-mini*", "bedrock;openai", "150.00"],
+      [
+        "S-SUPPORT", "Customer-facing work on low-cost models only",
+        "*claude-*haiku*;*nova-*;gpt-4.1-mini*;gpt-4o-mini*", "bedrock;openai", "150.00",
+      ],
       ["S-ENG", "Engineering assistants", "*claude-*;*nova-*;gpt-*;o4-*", "bedrock;openai", "400.00"],
       ["S-RESEARCH", "Research and evaluation", "*claude-*;*nova-*;gpt-*;o4-*", "bedrock;openai", "1000.00"],
     ])
@@ -564,12 +582,16 @@ extension DemoGenerator {
     let all = 1...dayCount
     return [
       BedrockStream(
-        agent: "invoice-reconciler", task: "T-1001", role: "fin-invoice-reconciler", sessions: ["inv-rec-01", "inv-rec-02"],
+        agent: "invoice-reconciler", task: "T-1001", role: "fin-invoice-reconciler",
+        sessions: ["inv-rec-01", "inv-rec-02"],
         models: [Models.sonnet4, Models.haiku35], weights: [3, 2], weekday: 30, weekend: 6, hours: .business,
         tokens: TokenProfile(
-          input: 1_500...12_000, cacheRead: 20_000...90_000, cacheReadPct: 70, cacheWrite: 8_000...30_000, cacheWritePct: 10,
+          input: 1_500...12_000, cacheRead: 20_000...90_000, cacheReadPct: 70, cacheWrite: 8_000...30_000,
+          cacheWritePct: 10,
           output: 300...2_500), days: all,
-        prompts: ["Reconcile invoice INV-%n against the purchase order", "Match the remittance advice to open invoices"]),
+        prompts: [
+          "Reconcile invoice INV-%n against the purchase order", "Match the remittance advice to open invoices",
+        ]),
       BedrockStream(
         agent: "expense-auditor", task: "T-1002", role: "fin-expense-auditor", sessions: ["exp-audit-7c1e"],
         models: [Models.novaPro, Models.haiku45], weights: [3, 2], weekday: 20, weekend: 3, hours: .business,
@@ -584,7 +606,8 @@ extension DemoGenerator {
           cacheWritePct: 15, oneHourPct: 60, output: 800...4_000), days: all,
         prompts: ["Draft the accrual journal for ledger %n"]),
       BedrockStream(
-        agent: "support-triage", task: "T-1004", role: "support-triage", sessions: ["triage-a", "triage-b", "triage-c"],
+        agent: "support-triage", task: "T-1004", role: "support-triage",
+        sessions: ["triage-a", "triage-b", "triage-c"],
         models: [Models.haiku45, Models.novaLite], weights: [3, 2], weekday: 70, weekend: 30, hours: .business,
         tokens: TokenProfile(
           input: 800...4_000, cacheRead: 2_000...12_000, cacheReadPct: 60, cacheWrite: 2_000...6_000, cacheWritePct: 5,
@@ -625,7 +648,8 @@ extension DemoGenerator {
           input: 4_000...25_000, cacheRead: 5_000...40_000, cacheReadPct: 40, output: 500...3_000), days: all,
         prompts: ["Summarise the alerts for incident INC-%n"]),
       BedrockStream(
-        agent: "log-summarizer", task: "T-1010", role: "sre-log-summarizer", sessions: ["logsum-worker-1", "logsum-worker-2"],
+        agent: "log-summarizer", task: "T-1010", role: "sre-log-summarizer",
+        sessions: ["logsum-worker-1", "logsum-worker-2"],
         models: [Models.novaLite], weights: [1], weekday: 60, weekend: 60, hours: .flat,
         tokens: TokenProfile(input: 6_000...30_000, output: 150...800), days: all,
         prompts: ["Summarise the error log window %n"]),
@@ -662,7 +686,8 @@ extension DemoGenerator {
       BedrockStream(
         agent: "kb-indexer", task: "T-1006", role: "legacy-etl-runner", sessions: ["etl-nightly"],
         models: [Models.novaLite, Models.novaPro], weights: [2, 1], weekday: 6, weekend: 6, hours: .night,
-        tokens: TokenProfile(input: 4_000...20_000, output: 200...1_000), days: min(legacyFirstDay, dayCount)...dayCount,
+        tokens: TokenProfile(input: 4_000...20_000, output: 200...1_000),
+        days: min(legacyFirstDay, dayCount)...dayCount,
         prompts: ["Normalise export batch %n"]),
       BedrockStream(
         agent: "hackathon-bot", task: nil, role: "shared-agent-runner", sessions: ["hackathon"],
@@ -969,7 +994,8 @@ extension DemoGenerator {
     var s = "{\n  \"object\": \"page\",\n  \"data\": [\n"
     for h in 0..<24 {
       let start = dayStartSeconds + Int64(h) * 3600
-      s += "    {\n      \"object\": \"bucket\",\n      \"start_time\": \(start),\n      \"end_time\": \(start + 3600),\n"
+      s +=
+        "    {\n      \"object\": \"bucket\",\n      \"start_time\": \(start),\n      \"end_time\": \(start + 3600),\n"
       var results: [String] = []
       for o in streams {
         let n: Int

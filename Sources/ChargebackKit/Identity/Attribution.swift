@@ -76,7 +76,9 @@ package final class Attributor {
     if let hit = credentialCache[cacheKey] { return hit }
     var found: Credential?
     if let id {
-      found = exact[provider + "\u{0}" + id] ?? prefixes.first { $0.credential.provider == provider && id.hasPrefix($0.prefix) }?.credential
+      found =
+        exact[provider + "\u{0}" + id]
+        ?? prefixes.first { $0.credential.provider == provider && id.hasPrefix($0.prefix) }?.credential
     }
     if found == nil, let project {
       found = exact[provider + "\u{0}project:" + project] ?? exact[provider + "\u{0}workspace:" + project]

@@ -100,8 +100,10 @@ package struct IdentityDirectory: Sendable {
   /// An empty directory (every call unattributed).
   package init() {}
 
-  /// Loads the six CSV files from `directory`. A missing file is an error; so is a missing
-  /// required column, a bad date or a duplicate id, each naming file, line and column.
+  /// Loads the six CSV files from `directory`.
+  ///
+  /// A missing file is an error; so is a missing required column, a bad date or a duplicate id, each naming file,
+  /// line and column.
   package init(directory: String) throws {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
@@ -151,10 +153,14 @@ package struct IdentityDirectory: Sendable {
         throw IngestError(file: agentRows.file, line: r.line, field: "valid_to", message: "is not after valid_from")
       }
       if let kind = v.kind, !["agent", "service_account", "workload"].contains(kind) {
-        throw IngestError(file: agentRows.file, line: r.line, field: "kind", message: "\"\(kind)\" is not agent, service_account or workload")
+        throw IngestError(
+          file: agentRows.file, line: r.line, field: "kind",
+          message: "\"\(kind)\" is not agent, service_account or workload")
       }
       for other in agents[v.id] ?? [] where Self.overlap(other, v) {
-        throw IngestError(file: agentRows.file, line: r.line, field: "valid_from", message: "agent \(v.id) has overlapping validity rows")
+        throw IngestError(
+          file: agentRows.file, line: r.line, field: "valid_from",
+          message: "agent \(v.id) has overlapping validity rows")
       }
       agents[v.id, default: []].append(v)
     }
@@ -212,7 +218,8 @@ package struct IdentityDirectory: Sendable {
     guard !costCentres.isEmpty else { return }
     for r in agentRows.rows {
       if let cc = agentRows.value(r.fields, "cost_centre"), costCentres[cc] == nil {
-        throw IngestError(file: agentRows.file, line: r.line, field: "cost_centre", message: "\"\(cc)\" is not in cost_centres.csv")
+        throw IngestError(
+          file: agentRows.file, line: r.line, field: "cost_centre", message: "\"\(cc)\" is not in cost_centres.csv")
       }
     }
   }
@@ -240,7 +247,8 @@ extension CSVTable {
   func money(_ r: (line: Int, fields: [String]), _ column: String) throws -> Money? {
     guard let v = value(r.fields, column) else { return nil }
     guard let units = DecimalText.parse(v, decimals: 12), units >= 0 else {
-      throw IngestError(file: file, line: r.line, field: column, message: "\"\(v)\" is not a non-negative decimal amount")
+      throw IngestError(
+        file: file, line: r.line, field: column, message: "\"\(v)\" is not a non-negative decimal amount")
     }
     return Money(pico: units)
   }

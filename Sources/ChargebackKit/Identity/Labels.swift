@@ -27,7 +27,9 @@ package struct Labels: Sendable {
       let id = try t.req(r, "finding_id")
       let label = try t.req(r, "label")
       guard Self.allowed.contains(label) else {
-        throw IngestError(file: path, line: r.line, field: "label", message: "\"\(label)\" is not expected, false_positive or confirmed")
+        throw IngestError(
+          file: path, line: r.line, field: "label", message: "\"\(label)\" is not expected, false_positive or confirmed"
+        )
       }
       entries[id] = Entry(label: label, note: t.value(r.fields, "note"), who: t.value(r.fields, "who"))
     }

@@ -1,4 +1,6 @@
-/// Bad input: names the file, the line or JSON path, and the field (SPEC §9). Maps to exit 65.
+/// Bad input: names the file, the line or JSON path, and the field (SPEC §9).
+///
+/// Maps to exit 65.
 package struct IngestError: Error, CustomStringConvertible, Sendable {
   /// The file as the user named it.
   package var file: String
@@ -28,7 +30,9 @@ package struct IngestError: Error, CustomStringConvertible, Sendable {
   }
 }
 
-/// An input path that does not exist or cannot be read. Maps to exit 66.
+/// An input path that does not exist or cannot be read.
+///
+/// Maps to exit 66.
 package struct InputMissingError: Error, CustomStringConvertible, Sendable {
   /// The path as given.
   package var path: String

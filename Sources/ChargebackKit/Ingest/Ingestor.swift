@@ -30,6 +30,7 @@ package struct Ingestor {
   }
 
   /// Ingests every file under `paths` (directories walked in sorted order, dotfiles skipped).
+  ///
   /// Stops at the first bad file, after the files before it have been committed.
   package func ingest(paths: [String]) throws -> [FileResult] {
     try Self.expand(paths).map { try ingest(file: $0) }
@@ -69,7 +70,9 @@ package struct Ingestor {
     return out
   }
 
-  /// Ingests one file in one transaction. Parsing runs on a second thread while this one inserts.
+  /// Ingests one file in one transaction.
+  ///
+  /// Parsing runs on a second thread while this one inserts.
   package func ingest(file path: String) throws -> FileResult {
     let (sha, bytes) = try Self.sha256(of: path)
     if let known = try store.file(sha256: sha) {
@@ -95,7 +98,8 @@ package struct Ingestor {
       return (writer.offered, writer.inserted)
     }
     progress.done("\(path): \(offered) records (\(inserted) new), \(format.id)")
-    return FileResult(path: path, sha256: sha, format: format.id, records: offered, newRecords: inserted, alreadyIngested: false)
+    return FileResult(
+      path: path, sha256: sha, format: format.id, records: offered, newRecords: inserted, alreadyIngested: false)
   }
 
   /// SHA-256 (hex) and size of a file's bytes, read in chunks.

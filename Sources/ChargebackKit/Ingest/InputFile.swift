@@ -1,8 +1,10 @@
-import Foundation
 internal import CZlib
+import Foundation
 
-/// A usage export on disk, read through zlib so that `.gz` files are decompressed transparently
-/// (gzread passes plain files through unchanged). Streaming: only one chunk is in memory.
+/// A usage export on disk, read through zlib so that `.gz` files are decompressed transparently (gzread passes
+/// plain files through unchanged).
+///
+/// Streaming: only one chunk is in memory.
 package struct InputFile: Sendable {
   /// The path as the user named it (used in every error).
   package let path: String
@@ -24,8 +26,9 @@ package struct InputFile: Sendable {
     return out
   }
 
-  /// Calls `body` with each line (without its newline) and its 1-based number. Empty and
-  /// whitespace-only lines are skipped. A line longer than `maxLine` bytes is an error.
+  /// Calls `body` with each line (without its newline) and its 1-based number.
+  ///
+  /// Empty and whitespace-only lines are skipped. A line longer than `maxLine` bytes is an error.
   func forEachLine(
     maxLine: Int = 256 << 20, _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
   ) throws {
@@ -72,8 +75,9 @@ package struct InputFile: Sendable {
     if !carry.isEmpty { try carry.withUnsafeBufferPointer { try emit($0) } }
   }
 
-  /// The whole decompressed content, for document-shaped exports (API pages). Refuses files
-  /// larger than `limit` bytes, since those are never single API pages.
+  /// The whole decompressed content, for document-shaped exports (API pages).
+  ///
+  /// Refuses files larger than `limit` bytes, since those are never single API pages.
   func readAll(limit: Int = 512 << 20) throws -> Data {
     var data = Data()
     var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
@@ -91,9 +95,9 @@ package struct InputFile: Sendable {
     return data
   }
 
-  /// Opens the file with zlib and hands `body` a reader that fills a buffer and returns the count
-  /// (0 at the end). `body` returns true when it read to the end, so that a truncated or corrupt
-  /// gzip stream is reported.
+  /// Opens the file with zlib and hands `body` a reader that fills a buffer and returns the count (0 at the end).
+  ///
+  /// `body` returns true when it read to the end, so that a truncated or corrupt gzip stream is reported.
   private func withReader(_ body: ((UnsafeMutableRawBufferPointer) throws -> Int) throws -> Bool) throws {
     guard let gz = gzopen(path, "rb") else {
       throw InputMissingError(path: path, reason: "cannot open for reading")

@@ -162,8 +162,12 @@ struct JSONScanner {
       if b[j] == UInt8(ascii: ".") {
         j += 1
         while j < b.count, b[j] == 48 { j += 1 }
-        if j < b.count, b[j] >= 49, b[j] <= 57 { throw Failure(kind: .type(expected: "an integer"), offset: i, message: "") }
-        if j < b.count, b[j] == UInt8(ascii: "e") || b[j] == UInt8(ascii: "E") { throw Failure(kind: .type(expected: "an integer"), offset: i, message: "") }
+        if j < b.count, b[j] >= 49, b[j] <= 57 {
+          throw Failure(kind: .type(expected: "an integer"), offset: i, message: "")
+        }
+        if j < b.count, b[j] == UInt8(ascii: "e") || b[j] == UInt8(ascii: "E") {
+          throw Failure(kind: .type(expected: "an integer"), offset: i, message: "")
+        }
         i = j
       } else {
         throw Failure(kind: .type(expected: "an integer"), offset: i, message: "")

@@ -32,11 +32,16 @@ enum JSONSupport {
     }
     switch error {
     case .keyNotFound(let key, let ctx):
-      return IngestError(file: file, line: line, path: path, field: field(ctx.codingPath, key), message: "required field is missing")
+      return IngestError(
+        file: file, line: line, path: path, field: field(ctx.codingPath, key), message: "required field is missing")
     case .valueNotFound(let type, let ctx):
-      return IngestError(file: file, line: line, path: path, field: field(ctx.codingPath), message: "is null, expected \(describe(type))")
+      return IngestError(
+        file: file, line: line, path: path, field: field(ctx.codingPath), message: "is null, expected \(describe(type))"
+      )
     case .typeMismatch(let type, let ctx):
-      return IngestError(file: file, line: line, path: path, field: field(ctx.codingPath), message: "has the wrong type, expected \(describe(type))")
+      return IngestError(
+        file: file, line: line, path: path, field: field(ctx.codingPath),
+        message: "has the wrong type, expected \(describe(type))")
     case .dataCorrupted(let ctx):
       let detail = ctx.underlyingError.map { "\($0)" } ?? ctx.debugDescription
       let f = field(ctx.codingPath)

@@ -1,8 +1,9 @@
 import Foundation
 
-/// Hands batches of parsed records from a parsing thread to the inserting thread, so that parsing
-/// and SQLite inserts run on both cores. Bounded: the parser waits when `capacity` batches are
-/// queued, so memory stays small whatever the file's size.
+/// Hands batches of parsed records from a parsing thread to the inserting thread, so that parsing and SQLite
+/// inserts run on both cores.
+///
+/// Bounded: the parser waits when `capacity` batches are queued, so memory stays small whatever the file's size.
 final class RecordPipe: @unchecked Sendable {
   private let condition = NSCondition()
   private var batches: [[UsageRecord]] = []
@@ -16,8 +17,9 @@ final class RecordPipe: @unchecked Sendable {
 
   init(capacity: Int = 8) { self.capacity = capacity }
 
-  /// Producer: queues a batch, waiting while the pipe is full. Throws ``Cancelled`` once the
-  /// consumer has stopped.
+  /// Producer: queues a batch, waiting while the pipe is full.
+  ///
+  /// Throws ``Cancelled`` once the consumer has stopped.
   func put(_ batch: [UsageRecord]) throws {
     condition.lock()
     defer { condition.unlock() }
@@ -36,7 +38,9 @@ final class RecordPipe: @unchecked Sendable {
     condition.unlock()
   }
 
-  /// Consumer: the next batch, or nil at the end. Rethrows the parser's failure at the end.
+  /// Consumer: the next batch, or nil at the end.
+  ///
+  /// Rethrows the parser's failure at the end.
   func take() throws -> [UsageRecord]? {
     condition.lock()
     defer { condition.unlock() }

@@ -26,7 +26,7 @@ package struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
   package static func < (a: Money, b: Money) -> Bool { a.pico < b.pico }
 
   /// The amount rounded half away from zero to `decimals` places of USD, as a whole number of that
-  /// unit (e.g. cents for 2).
+  /// unit (cents for 2).
   package func rounded(toDecimals decimals: Int) -> Int128 {
     Money.roundDiv(pico, Money.unit(decimals))
   }
@@ -98,8 +98,10 @@ package struct Rate: Hashable, Sendable, CustomStringConvertible {
 
 /// Exact parsing of decimal text, since `Decimal(string:)` accepts `"12abc"` as 12.
 package enum DecimalText {
-  /// Parses `[-]digits[.digits]` as a whole number of 10^-decimals units. More fraction digits than
-  /// `decimals` are accepted only when they are zeros (`"0.5760000000"`); nil otherwise.
+  /// Parses `[-]digits[.digits]` as a whole number of 10^-decimals units.
+  ///
+  /// More fraction digits than `decimals` are accepted only when they are zeros (`"0.5760000000"`); nil
+  /// otherwise.
   package static func parse(_ text: String, decimals: Int, allowExponent: Bool = false) -> Int128? {
     var bytes = Array(text.utf8)
     var exponent = 0
@@ -165,7 +167,8 @@ package enum DecimalText {
   /// instead of refusing them; for providers' billed amounts, which carry float noise.
   package static func parseRounding(_ text: String, decimals: Int) -> Int128? {
     let extra = 6
-    guard let fine = parse(text, decimals: decimals + extra, allowExponent: true) ?? parseTruncated(text, decimals + extra)
+    guard
+      let fine = parse(text, decimals: decimals + extra, allowExponent: true) ?? parseTruncated(text, decimals + extra)
     else { return nil }
     var u: Int128 = 1
     for _ in 0..<extra { u *= 10 }

@@ -1,6 +1,7 @@
 import Foundation
 
 /// The monthly job, wiring the stages: ingest → store → attribute → price → detect → report.
+///
 /// The only type that knows them all; the CLI calls it and nothing below it.
 package struct ChargebackJob {
   /// Where things are.
@@ -12,7 +13,10 @@ package struct ChargebackJob {
     package var out: String
     package var database: String
 
-    package init(period: Period, usage: [String] = [], identities: String, pricing: String = "pricing", out: String? = nil, database: String = "chargeback.sqlite") {
+    package init(
+      period: Period, usage: [String] = [], identities: String, pricing: String = "pricing", out: String? = nil,
+      database: String = "chargeback.sqlite"
+    ) {
       self.period = period
       self.usage = usage
       self.identities = identities
@@ -56,16 +60,22 @@ package struct ChargebackJob {
     let prices = try PriceTable(directory: options.pricing)
     let labels = try Labels(directory: options.identities)
     guard FileManager.default.fileExists(atPath: options.database) else {
-      throw InputMissingError(path: options.database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
+      throw InputMissingError(
+        path: options.database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
     }
     let store = try UsageStore(path: options.database)
     defer { try? store.close() }
     return try report(store: store, identities: identities, prices: prices, labels: labels, ingested: [])
   }
 
-  private func report(store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels, ingested: [Ingestor.FileResult]) throws -> Result {
-    let report = try ReportBuilder(store: store, identities: identities, prices: prices, labels: labels, progress: progress)
-      .build(period: options.period)
+  private func report(
+    store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels,
+    ingested: [Ingestor.FileResult]
+  ) throws -> Result {
+    let report = try ReportBuilder(
+      store: store, identities: identities, prices: prices, labels: labels, progress: progress
+    )
+    .build(period: options.period)
     let outputs = try ReportWriter(directory: options.out).write(report, identities: identities)
     return Result(ingested: ingested, report: report, outputs: outputs)
   }
@@ -77,8 +87,10 @@ package struct ReportWriter {
 
   package init(directory: String) { self.directory = directory }
 
-  /// Writes CSVs, workbooks and the manifest; removes outputs of an earlier run that this run
-  /// does not write again (a cost centre that has no usage this time). Returns the paths written.
+  /// Writes CSVs, workbooks and the manifest; removes outputs of an earlier run that this run does not write
+  /// again (a cost centre that has no usage this time).
+  ///
+  /// Returns the paths written.
   package func write(_ report: ChargebackReport, identities: IdentityDirectory) throws -> [String] {
     let fm = FileManager.default
     do {
@@ -98,7 +110,9 @@ package struct ReportWriter {
   }
 }
 
-/// An output that cannot be written. Maps to exit 74.
+/// An output that cannot be written.
+///
+/// Maps to exit 74.
 package struct OutputError: Error, CustomStringConvertible, Sendable {
   package var path: String
   package var reason: String

@@ -3,11 +3,15 @@ import Foundation
 /// `chargeback explain`: the chain from one stored record to what it cost and who pays (SPEC §2).
 package enum RecordExplanation {
   /// A readable account of the record with this request id or natural key; nil when not stored.
-  package static func explain(_ id: String, store: UsageStore, identities: IdentityDirectory?, prices: PriceTable) throws -> String? {
+  package static func explain(_ id: String, store: UsageStore, identities: IdentityDirectory?, prices: PriceTable)
+    throws -> String?
+  {
     guard let stored = try store.record(matching: id) else { return nil }
     let r = stored.record
     var out: [String] = []
-    func line(_ k: String, _ v: String?) { out.append(k.padding(toLength: 18, withPad: " ", startingAt: 0) + (v ?? "—")) }
+    func line(_ k: String, _ v: String?) {
+      out.append(k.padding(toLength: 18, withPad: " ", startingAt: 0) + (v ?? "—"))
+    }
     let file = try store.files().first { $0.id == stored.fileID }
     line("record", r.naturalKey)
     line("source", (file?.path ?? "?") + (r.line.map { ":\($0)" } ?? "") + (r.jsonPath.map { " " + $0 } ?? ""))
@@ -20,7 +24,10 @@ package enum RecordExplanation {
     line("credential", r.credential ?? r.project.map { "project " + $0 })
     line("tokens", TokenClass.allCases.map { "\($0.rawValue)=\(r.tokens[$0])" }.joined(separator: " "))
     line("requests", "\(r.requests)\(r.failed ? " (failed: \(r.errorCode ?? "error"))" : "")")
-    line("metadata", "agent_id=\(r.metadata.agentID ?? "") task_id=\(r.metadata.taskID ?? "") scope_id=\(r.metadata.scopeID ?? "") parent=\(r.metadata.parentID ?? "")")
+    line(
+      "metadata",
+      "agent_id=\(r.metadata.agentID ?? "") task_id=\(r.metadata.taskID ?? "") scope_id=\(r.metadata.scopeID ?? "") parent=\(r.metadata.parentID ?? "")"
+    )
     if let path = file?.path, let n = r.line, let raw = try? rawLine(path: path, line: n) {
       line("raw", raw.count > 2000 ? String(raw.prefix(2000)) + "…" : raw)
     }
@@ -42,7 +49,10 @@ package enum RecordExplanation {
     line("canonical model", q.canonicalModel)
     for i in q.rows {
       let p = prices.rows[i]
-      line("price row", "\(p.location): \(p.usageType.rawValue) \(p.tier.rawValue) ≥\(p.minInputTokens) tokens: \(p.rate) USD/M × \(r.tokens[p.usageType]) = \(Money(units: r.tokens[p.usageType], at: p.rate).formatted(decimals: 12)) USD")
+      line(
+        "price row",
+        "\(p.location): \(p.usageType.rawValue) \(p.tier.rawValue) ≥\(p.minInputTokens) tokens: \(p.rate) USD/M × \(r.tokens[p.usageType]) = \(Money(units: r.tokens[p.usageType], at: p.rate).formatted(decimals: 12)) USD"
+      )
     }
     line("cost", q.cost.map { $0.formatted(decimals: 12) + " USD (exact)" } ?? "unpriced: " + (q.unpricedReason ?? ""))
     return out.joined(separator: "\n")

@@ -9,7 +9,10 @@ package struct ReportBuilder {
   private let labels: Labels
   private let progress: Progress
 
-  package init(store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(), progress: Progress = Progress()) {
+  package init(
+    store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
+    progress: Progress = Progress()
+  ) {
     self.store = store
     self.identities = identities
     self.prices = prices
@@ -52,9 +55,16 @@ package struct ReportBuilder {
       lines[key, default: ChargebackLine(key: key)].add(r, cost: cost)
 
       let dayNumber = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
-      daily[DayKey(costCentre: a.costCentre, day: dayNumber), default: DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber, &dayNames))]
-        .add(r, cost: cost)
-      var cc = centres[a.costCentre] ?? CostCentreSummary(id: a.costCentre, name: identities.costCentres[a.costCentre]?.name ?? a.costCentre, budget: identities.costCentres[a.costCentre]?.monthlyBudget)
+      daily[
+        DayKey(costCentre: a.costCentre, day: dayNumber),
+        default: DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber, &dayNames))
+      ]
+      .add(r, cost: cost)
+      var cc =
+        centres[a.costCentre]
+        ?? CostCentreSummary(
+          id: a.costCentre, name: identities.costCentres[a.costCentre]?.name ?? a.costCentre,
+          budget: identities.costCentres[a.costCentre]?.monthlyBudget)
       cc.requests += r.requests
       cc.tokens += r.tokens
       cc.cost += cost
@@ -65,7 +75,9 @@ package struct ReportBuilder {
         unpriced += 1
         findings.note(
           .unpricedModel, subject: r.provider.rawValue + "|" + r.model, record: r, attribution: a, cost: nil,
-          detail: "\(r.provider.rawValue) model \"\(r.model)\" has no price: \(quote.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/")
+          detail:
+            "\(r.provider.rawValue) model \"\(r.model)\" has no price: \(quote.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/"
+        )
       }
       noteSignals(a, r, cost: quote.cost, findings: &findings, attributor: attributor)
       if let scope = a.scopeID {
@@ -74,7 +86,8 @@ package struct ReportBuilder {
           findings.note(
             .outOfScopeModel, subject: (a.agentID ?? "-") + "|" + scope + "|" + model, record: r, attribution: a,
             cost: quote.cost,
-            detail: "agent \(a.agentID ?? "?") called \(r.provider.rawValue)/\(model), which scope \(scope) does not allow")
+            detail:
+              "agent \(a.agentID ?? "?") called \(r.provider.rawValue)/\(model), which scope \(scope) does not allow")
         }
       }
     }
@@ -114,65 +127,99 @@ package struct ReportBuilder {
     return s
   }
 
-  private func noteSignals(_ a: Attribution, _ r: UsageRecord, cost: Money?, findings: inout PolicyFindings, attributor: Attributor) {
+  private func noteSignals(
+    _ a: Attribution, _ r: UsageRecord, cost: Money?, findings: inout PolicyFindings, attributor: Attributor
+  ) {
     let cred = a.credentialID ?? "(none)"
     let agent = a.agentID ?? "(none)"
     for s in a.signals {
       switch s {
       case .unattributed:
-        findings.note(s, subject: cred, record: r, attribution: a, cost: cost,
-          detail: "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED")
+        findings.note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
+          detail:
+            "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
+        )
       case .unregisteredCredential:
-        findings.note(s, subject: cred, record: r, attribution: a, cost: cost,
-          detail: "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential")
+        findings.note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
+          detail:
+            "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
+        )
       case .sharedCredential:
-        findings.note(s, subject: cred, record: r, attribution: a, cost: cost,
-          detail: "credential \(cred) is shared (no agent bound): calls are charged to the agent they name or to cost centre \(a.costCentre)")
+        findings.note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
+          detail:
+            "credential \(cred) is shared (no agent bound): calls are charged to the agent they name or to cost centre \(a.costCentre)"
+        )
       case .agentMismatch:
         let claimed = r.metadata.agentID ?? "?"
-        findings.note(s, subject: cred + "|" + claimed, record: r, attribution: a, cost: cost,
-          detail: "calls on credential \(cred), bound to agent \(agent), claim to come from agent \(claimed); charged to \(agent)")
+        findings.note(
+          s, subject: cred + "|" + claimed, record: r, attribution: a, cost: cost,
+          detail:
+            "calls on credential \(cred), bound to agent \(agent), claim to come from agent \(claimed); charged to \(agent)"
+        )
       case .unknownAgent:
         let claimed = r.metadata.agentID ?? a.agentID ?? "?"
-        findings.note(s, subject: claimed, record: r, attribution: a, cost: cost,
+        findings.note(
+          s, subject: claimed, record: r, attribution: a, cost: cost,
           detail: "calls name agent \(claimed), which is not in agents.csv")
       case .revokedCredential:
-        findings.note(s, subject: cred, record: r, attribution: a, cost: cost,
+        findings.note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
           detail: "credential \(cred) was used after it was revoked: rotate it and find who holds it")
       case .expiredCredential:
-        findings.note(s, subject: cred, record: r, attribution: a, cost: cost,
+        findings.note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
           detail: "credential \(cred) was used after its expiry date")
       case .offboardedOwner:
-        findings.note(s, subject: agent, record: r, attribution: a, cost: cost,
-          detail: "agent \(agent) ran after its owner \(a.ownerID ?? "?") was offboarded: assign a new owner or retire it")
+        findings.note(
+          s, subject: agent, record: r, attribution: a, cost: cost,
+          detail:
+            "agent \(agent) ran after its owner \(a.ownerID ?? "?") was offboarded: assign a new owner or retire it")
       case .unapprovedTask:
         let task = a.taskID ?? "?"
         let requester = identities.tasks[task]?.requestedBy
-        findings.note(s, subject: task, record: r, attribution: a, cost: cost,
-          detail: "task \(task) has no approver in tasks.csv but ran calls\(requester.map { " (requested by \($0))" } ?? "")")
+        findings.note(
+          s, subject: task, record: r, attribution: a, cost: cost,
+          detail:
+            "task \(task) has no approver in tasks.csv but ran calls\(requester.map { " (requested by \($0))" } ?? "")")
       default:
         break
       }
     }
   }
 
-  private func addBudgetFindings(period: Period, centres: [String: CostCentreSummary], scopeCost: [String: Money], findings: inout PolicyFindings) {
+  private func addBudgetFindings(
+    period: Period, centres: [String: CostCentreSummary], scopeCost: [String: Money], findings: inout PolicyFindings
+  ) {
     for cc in centres.values.sorted(by: { $0.id < $1.id }) {
       guard let budget = cc.budget, cc.cost > budget else { continue }
-      findings.add(budgetFinding(.costCentreBudgetExceeded, period: period, subject: cc.id, costCentre: cc.id, cost: cc.cost, budget: budget,
-        text: "cost centre \(cc.id) spent \(cc.cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"))
+      findings.add(
+        budgetFinding(
+          .costCentreBudgetExceeded, period: period, subject: cc.id, costCentre: cc.id, cost: cc.cost, budget: budget,
+          text:
+            "cost centre \(cc.id) spent \(cc.cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
+        ))
     }
     for (scope, cost) in scopeCost.sorted(by: { $0.key < $1.key }) {
       guard let budget = identities.scopes[scope]?.monthlyBudget, cost > budget else { continue }
-      findings.add(budgetFinding(.scopeBudgetExceeded, period: period, subject: scope, costCentre: nil, cost: cost, budget: budget,
-        text: "scope \(scope) spent \(cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"))
+      findings.add(
+        budgetFinding(
+          .scopeBudgetExceeded, period: period, subject: scope, costCentre: nil, cost: cost, budget: budget,
+          text:
+            "scope \(scope) spent \(cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
+        ))
     }
   }
 
-  private func budgetFinding(_ kind: FindingKind, period: Period, subject: String, costCentre: String?, cost: Money, budget: Money, text: String) -> Finding {
+  private func budgetFinding(
+    _ kind: FindingKind, period: Period, subject: String, costCentre: String?, cost: Money, budget: Money, text: String
+  ) -> Finding {
     Finding(
       id: FindingID.make(kind: kind, period: period, subject: subject), kind: kind, severity: kind.severity,
-      period: period.description, costCentre: costCentre, agentID: nil, credentialID: nil, ownerID: costCentre.flatMap { identities.costCentres[$0]?.owner },
+      period: period.description, costCentre: costCentre, agentID: nil, credentialID: nil,
+      ownerID: costCentre.flatMap { identities.costCentres[$0]?.owner },
       taskApprover: nil, firstTime: period.startMillis, lastTime: period.endMillis - 1, calls: 0, cost: cost,
       avoidableCost: .zero, evidence: [], evidenceCount: 0, explanation: text)
   }
@@ -197,8 +244,14 @@ extension DailyTotal {
 
 extension ChargebackLine.Key: Comparable {
   package static func < (a: Self, b: Self) -> Bool {
-    let l = [a.costCentre, a.agentID ?? "", a.credentialID ?? "", a.taskID ?? "", a.provider.rawValue, a.model, a.tier.rawValue, a.status.rawValue, a.priced ? "1" : "0"]
-    let r = [b.costCentre, b.agentID ?? "", b.credentialID ?? "", b.taskID ?? "", b.provider.rawValue, b.model, b.tier.rawValue, b.status.rawValue, b.priced ? "1" : "0"]
+    let l = [
+      a.costCentre, a.agentID ?? "", a.credentialID ?? "", a.taskID ?? "", a.provider.rawValue, a.model,
+      a.tier.rawValue, a.status.rawValue, a.priced ? "1" : "0",
+    ]
+    let r = [
+      b.costCentre, b.agentID ?? "", b.credentialID ?? "", b.taskID ?? "", b.provider.rawValue, b.model,
+      b.tier.rawValue, b.status.rawValue, b.priced ? "1" : "0",
+    ]
     return l.lexicographicallyPrecedes(r)
   }
 }

@@ -34,7 +34,9 @@ package enum PriceCheck {
       let expected = perUnit * factor / 1_000_000
       if expected != Int128(row.rate.microPerMillion) {
         let theirs = Rate(microPerMillion: Int64(expected))
-        out.append("\(row.location): \(row.model) \(row.usageType.rawValue) \(row.tier.rawValue): ours \(row.rate) USD/M, expected \(theirs) USD/M from LiteLLM \(key).\(field)")
+        out.append(
+          "\(row.location): \(row.model) \(row.usageType.rawValue) \(row.tier.rawValue): ours \(row.rate) USD/M, expected \(theirs) USD/M from LiteLLM \(key).\(field)"
+        )
       }
     }
     return out.sorted()

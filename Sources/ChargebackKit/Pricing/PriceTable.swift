@@ -48,9 +48,11 @@ package struct PriceTable: Sendable {
     "effective_to", "source",
   ]
 
-  /// Loads every `*.csv` in `directory`. Errors name file, line and column: an unknown provider,
-  /// usage type or tier, a rate that is not a decimal with at most 6 places, a bad date, or two
-  /// rows for the same model, usage type, tier and threshold whose dates overlap.
+  /// Loads every `*.csv` in `directory`.
+  ///
+  /// Errors name file, line and column: an unknown provider, usage type or tier, a rate that is not a decimal
+  /// with at most 6 places, a bad date, or two rows for the same model, usage type, tier and threshold whose
+  /// dates overlap.
   package init(directory: String) throws {
     let fm = FileManager.default
     var isDir: ObjCBool = false
@@ -112,15 +114,18 @@ package struct PriceTable: Sendable {
         throw IngestError(file: t.file, line: r.line, field: "provider", message: "unknown provider \"\(p)\"")
       }
       aliases.append(
-        ModelAlias(provider: provider, pattern: Glob(try t.req(r, "pattern")), model: try t.req(r, "model"),
-                   location: "\(t.file):\(r.line)"))
+        ModelAlias(
+          provider: provider, pattern: Glob(try t.req(r, "pattern")), model: try t.req(r, "model"),
+          location: "\(t.file):\(r.line)"))
     }
   }
 
   private mutating func loadPrices(_ t: CSVTable) throws {
     try t.require(Self.columns)
     for r in t.rows {
-      func bad(_ f: String, _ m: String) -> IngestError { IngestError(file: t.file, line: r.line, field: f, message: m) }
+      func bad(_ f: String, _ m: String) -> IngestError {
+        IngestError(file: t.file, line: r.line, field: f, message: m)
+      }
       let p = try t.req(r, "provider")
       guard let provider = Provider(rawValue: p) else { throw bad("provider", "unknown provider \"\(p)\"") }
       let u = try t.req(r, "usage_type")
@@ -128,7 +133,9 @@ package struct PriceTable: Sendable {
       let tierText = t.value(r.fields, "tier") ?? "standard"
       guard let tier = Tier(rawValue: tierText) else { throw bad("tier", "unknown tier \"\(tierText)\"") }
       let minText = t.value(r.fields, "min_input_tokens") ?? "0"
-      guard let minInput = Int64(minText), minInput >= 0 else { throw bad("min_input_tokens", "\"\(minText)\" is not a whole number") }
+      guard let minInput = Int64(minText), minInput >= 0 else {
+        throw bad("min_input_tokens", "\"\(minText)\" is not a whole number")
+      }
       let rateText = try t.req(r, "usd_per_million")
       guard let rate = Rate(usdPerMillion: rateText) else {
         throw bad("usd_per_million", "\"\(rateText)\" is not a decimal with at most 6 places")
@@ -137,9 +144,10 @@ package struct PriceTable: Sendable {
       let to = try t.date(r, "effective_to")
       if let to, to <= from { throw bad("effective_to", "is not after effective_from") }
       rows.append(
-        PriceRow(provider: provider, model: try t.req(r, "model"), usageType: usage, tier: tier,
-                 minInputTokens: minInput, rate: rate, from: from, to: to, source: t.value(r.fields, "source") ?? "",
-                 location: "\(t.file):\(r.line)"))
+        PriceRow(
+          provider: provider, model: try t.req(r, "model"), usageType: usage, tier: tier,
+          minInputTokens: minInput, rate: rate, from: from, to: to, source: t.value(r.fields, "source") ?? "",
+          location: "\(t.file):\(r.line)"))
     }
   }
 
@@ -157,7 +165,9 @@ package struct PriceTable: Sendable {
           let (file, line) = Self.split(b.location)
           throw IngestError(
             file: file, line: line, field: "effective_from",
-            message: "overlaps \(a.location) for \(b.model) \(b.usageType.rawValue) \(b.tier.rawValue); end the old row with effective_to")
+            message:
+              "overlaps \(a.location) for \(b.model) \(b.usageType.rawValue) \(b.tier.rawValue); end the old row with effective_to"
+          )
         }
       }
     }

@@ -36,7 +36,9 @@ package final class Pricer {
 
   package init(table: PriceTable) { self.table = table }
 
-  /// Prices one record. `totalInput` selects the long-context rate (see ``inputForTier(_:)``).
+  /// Prices one record.
+  ///
+  /// `totalInput` selects the long-context rate (see ``inputForTier(_:)``).
   package func price(
     provider: Provider, model raw: String, tier: Tier, time: Int64, tokens: TokenCounts, totalInput: Int64
   ) -> PriceQuote {
@@ -50,7 +52,8 @@ package final class Pricer {
       cache[key] = resolved
     }
     guard let canonical = resolved.canonical else {
-      return PriceQuote(canonicalModel: nil, cost: nil, rows: [], unpricedReason: "no alias or price for model \"\(raw)\"")
+      return PriceQuote(
+        canonicalModel: nil, cost: nil, rows: [], unpricedReason: "no alias or price for model \"\(raw)\"")
     }
     var cost = Money.zero
     var used: [Int] = []
@@ -60,7 +63,9 @@ package final class Pricer {
       guard let hit = resolved.perClass[ci].first(where: { $0.min <= totalInput }) else {
         return PriceQuote(
           canonicalModel: canonical, cost: nil, rows: [],
-          unpricedReason: "no \(c.rawValue) rate for \(provider.rawValue)/\(canonical) at tier \(tier.rawValue) on \(Timestamp.day(time))")
+          unpricedReason:
+            "no \(c.rawValue) rate for \(provider.rawValue)/\(canonical) at tier \(tier.rawValue) on \(Timestamp.day(time))"
+        )
       }
       cost += Money(units: units, at: hit.rate)
       used.append(hit.row)

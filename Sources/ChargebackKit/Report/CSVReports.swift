@@ -5,7 +5,9 @@ package enum CSVReports {
   /// Writes the three files into `directory`; returns their paths.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> [String] {
     let rounding = ReportRounding(report, decimals: 6)
-    let paths = ["summary.csv", "chargeback.csv", "findings.csv"].map { (directory as NSString).appendingPathComponent($0) }
+    let paths = ["summary.csv", "chargeback.csv", "findings.csv"].map {
+      (directory as NSString).appendingPathComponent($0)
+    }
     try summary(report, rounding).write(to: paths[0])
     try chargeback(report, rounding).write(to: paths[1])
     try findings(report).write(to: paths[2])

@@ -1,6 +1,7 @@
 import Foundation
 
 /// `manifest.json`: what went in and what came out, so a chargeback can be audited and re-run.
+///
 /// Everything but `generated_at` is a function of the inputs.
 package enum Manifest {
   /// Tool version written into manifests.
@@ -17,7 +18,8 @@ package enum Manifest {
       "period": report.period.description,
       "generated_at": iso.string(from: generatedAt),
       "inputs": report.inputs.map {
-        ["path": $0.path, "sha256": $0.sha256, "format": $0.format, "level": $0.level, "records": $0.records] as [String: Any]
+        ["path": $0.path, "sha256": $0.sha256, "format": $0.format, "level": $0.level, "records": $0.records]
+          as [String: Any]
       },
       "pricing_sha256": report.pricingHash,
       "identities_sha256": report.identityHash,
@@ -28,7 +30,8 @@ package enum Manifest {
       "totals": [
         "cost_usd": rounding.text(rounding.total),
         "cost_usd_exact": report.totalCost.formatted(decimals: 12),
-        "cost_centres": Dictionary(uniqueKeysWithValues: report.costCentres.map { ($0.id, rounding.text(rounding.costCentres[$0.id] ?? 0)) }),
+        "cost_centres": Dictionary(
+          uniqueKeysWithValues: report.costCentres.map { ($0.id, rounding.text(rounding.costCentres[$0.id] ?? 0)) }),
       ],
       "outputs": outputs.map { ($0 as NSString).lastPathComponent }.sorted(),
     ]

@@ -1,5 +1,5 @@
-import Foundation
 internal import CXLSXWriter
+import Foundation
 
 /// An `.xlsx` file written through libxlsxwriter: the C handle and its formats.
 ///
@@ -89,11 +89,14 @@ package final class Workbook {
     chart_title_set_name(chart, title)
     chart_legend_set_position(chart, UInt8(LXW_CHART_LEGEND_NONE.rawValue))
     chart_axis_set_name(chart.pointee.y_axis, "USD")
-    var opts = lxw_chart_options(x_offset: 0, y_offset: 0, x_scale: 1.6, y_scale: 1.2, object_position: 0, description: nil, decorative: 0)
+    var opts = lxw_chart_options(
+      x_offset: 0, y_offset: 0, x_scale: 1.6, y_scale: 1.2, object_position: 0, description: nil, decorative: 0)
     try check(worksheet_insert_chart_opt(sheet.handle, lxw_row_t(row), lxw_col_t(column), chart, &opts), "chart")
   }
 
-  /// Writes the file. Throws with libxlsxwriter's reason when it cannot.
+  /// Writes the file.
+  ///
+  /// Throws with libxlsxwriter's reason when it cannot.
   package func close() throws {
     guard let wb = handle else { return }
     handle = nil
@@ -126,26 +129,37 @@ package final class Sheet {
   /// Writes text (an empty string leaves the cell blank).
   package func text(_ row: Int, _ col: Int, _ value: String, _ style: Workbook.CellStyle = .text) throws {
     guard !value.isEmpty else { return }
-    try workbook.check(worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(col), value, workbook.format(style)), "cell \(name)!\(row),\(col)")
+    try workbook.check(
+      worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(col), value, workbook.format(style)),
+      "cell \(name)!\(row),\(col)")
   }
 
   /// Writes a whole number.
   package func integer(_ row: Int, _ col: Int, _ value: Int64, _ style: Workbook.CellStyle = .integer) throws {
-    try workbook.check(worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), Double(value), workbook.format(style)), "cell \(name)!\(row),\(col)")
+    try workbook.check(
+      worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), Double(value), workbook.format(style)),
+      "cell \(name)!\(row),\(col)")
   }
 
-  /// Writes an exact decimal given as whole `units` of 10^-`decimals` (cents for 2). Spreadsheet
-  /// cells are IEEE doubles; amounts already rounded to cents convert exactly up to 2^53 cents.
-  package func decimal(_ row: Int, _ col: Int, units: Int128, decimals: Int, _ style: Workbook.CellStyle = .money) throws {
+  /// Writes an exact decimal given as whole `units` of 10^-`decimals` (cents for 2).
+  ///
+  /// Spreadsheet cells are IEEE doubles; amounts already rounded to cents convert exactly up to 2^53 cents.
+  package func decimal(_ row: Int, _ col: Int, units: Int128, decimals: Int, _ style: Workbook.CellStyle = .money)
+    throws
+  {
     let scaled = Double(String(units))! / pow(10, Double(decimals))
-    try workbook.check(worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), scaled, workbook.format(style)), "cell \(name)!\(row),\(col)")
+    try workbook.check(
+      worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), scaled, workbook.format(style)),
+      "cell \(name)!\(row),\(col)")
   }
 
   /// Writes a ratio (0.25 = 25 %) given as a numerator and denominator of whole units.
   package func ratio(_ row: Int, _ col: Int, _ numerator: Int128, over denominator: Int128) throws {
     guard denominator != 0 else { return }
     let v = Double(String(numerator))! / Double(String(denominator))!
-    try workbook.check(worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), v, workbook.format(.percent)), "cell \(name)!\(row),\(col)")
+    try workbook.check(
+      worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), v, workbook.format(.percent)),
+      "cell \(name)!\(row),\(col)")
   }
 
   /// Header row with bold style, frozen below it, and an autofilter over `rows` data rows.
@@ -156,7 +170,8 @@ package final class Sheet {
     }
     worksheet_freeze_panes(handle, lxw_row_t(row + 1), 0)
     try workbook.check(
-      worksheet_autofilter(handle, lxw_row_t(row), 0, lxw_row_t(row + max(rows, 1)), lxw_col_t(header.count - 1)), "autofilter")
+      worksheet_autofilter(handle, lxw_row_t(row), 0, lxw_row_t(row + max(rows, 1)), lxw_col_t(header.count - 1)),
+      "autofilter")
   }
 
   /// Sets the width of columns `first…last`.

@@ -15,7 +15,9 @@ package enum WorkbookReports {
   }
 
   /// Writes one workbook per cost centre plus `company.xlsx`; returns the paths.
-  package static func write(_ report: ChargebackReport, identities: IdentityDirectory, to directory: String) throws -> [String] {
+  package static func write(_ report: ChargebackReport, identities: IdentityDirectory, to directory: String) throws
+    -> [String]
+  {
     let cents = ReportRounding(report, decimals: 2)
     let created = report.period.endMillis / 1000  // fixed, so the file is reproducible
     var paths: [String] = []
@@ -28,7 +30,8 @@ package enum WorkbookReports {
       let ccCents = cents.costCentres[cc.id] ?? 0
       let findings = report.findings.filter { $0.costCentre == cc.id }
       let daily = report.daily.filter { $0.costCentre == cc.id }
-      try summarySheet(wb, report, cc, ccCents: ccCents, lines: idx, cents: cents, findings: findings, dailyRows: daily.count)
+      try summarySheet(
+        wb, report, cc, ccCents: ccCents, lines: idx, cents: cents, findings: findings, dailyRows: daily.count)
       try groupSheet(
         wb, "Agents", "agent_id", report, idx, cents, extraHeader: ["name", "owner", "team"],
         key: { $0.key.agentID ?? "(none)" },
@@ -74,7 +77,9 @@ package enum WorkbookReports {
     }
   }
 
-  private static func dataSheet(_ wb: Workbook, _ name: String, header: [String], widths: [Double], rows: [[Cell]]) throws -> Sheet {
+  private static func dataSheet(_ wb: Workbook, _ name: String, header: [String], widths: [Double], rows: [[Cell]])
+    throws -> Sheet
+  {
     let sheet = try wb.addSheet(name)
     try sheet.table(header: header, rows: rows.count, widths: widths)
     for (i, r) in rows.enumerated() { try put(sheet, i + 1, r) }
@@ -149,7 +154,9 @@ package enum WorkbookReports {
       groups[key(l)] = a
     }
     let total = groups.values.reduce(Int128(0)) { $0 + $1.cents }
-    let rows: [[Cell]] = groups.sorted { $0.value.cents != $1.value.cents ? $0.value.cents > $1.value.cents : $0.key < $1.key }.map { k, a in
+    let rows: [[Cell]] = groups.sorted {
+      $0.value.cents != $1.value.cents ? $0.value.cents > $1.value.cents : $0.key < $1.key
+    }.map { k, a in
       [.text(k)] + extra(k) + [
         .int(a.requests), .int(a.failed), .int(a.tokens.input), .int(a.tokens.cachedInput), .int(a.tokens.cacheWrite),
         .int(a.tokens.output), .cents(a.cents), .ratio(a.cents, total),
@@ -157,90 +164,133 @@ package enum WorkbookReports {
     }
     _ = try dataSheet(
       wb, name,
-      header: [keyHeader] + extraHeader + ["requests", "failed", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "cost_usd", "share"],
+      header: [keyHeader] + extraHeader + [
+        "requests", "failed", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "cost_usd",
+        "share",
+      ],
       widths: [34] + extraHeader.map { _ in 18 } + [12, 10, 16, 18, 18, 16, 14, 9], rows: rows)
   }
 
   private static func dailySheet(_ wb: Workbook, _ daily: [DailyTotal], ccCents: Int128) throws {
     let parts = Apportion.apportion(daily.map(\.cost.pico), unit: Money.unit(2), target: ccCents)
     let rows: [[Cell]] = zip(daily, parts).map { d, c in
-      [.text(d.day), .int(d.requests), .cents(c), .int(d.tokens.input), .int(d.tokens.cachedInput), .int(d.tokens.output)]
+      [
+        .text(d.day), .int(d.requests), .cents(c), .int(d.tokens.input), .int(d.tokens.cachedInput),
+        .int(d.tokens.output),
+      ]
     }
-    _ = try dataSheet(wb, "Daily", header: ["day", "requests", "cost_usd", "input_tokens", "cached_input_tokens", "output_tokens"], widths: [12, 12, 14, 16, 18, 16], rows: rows)
+    _ = try dataSheet(
+      wb, "Daily", header: ["day", "requests", "cost_usd", "input_tokens", "cached_input_tokens", "output_tokens"],
+      widths: [12, 12, 14, 16, 18, 16], rows: rows)
   }
 
   private static func findingsSheet(_ wb: Workbook, _ findings: [Finding]) throws {
     let rows: [[Cell]] = findings.map { f in
       [
-        .text(f.id), .text(f.kind.rawValue), .text(f.severity.rawValue), .text(f.costCentre ?? ""), .text(f.agentID ?? ""),
-        .text(f.credentialID ?? ""), .text(f.ownerID ?? ""), .text(Timestamp.iso(f.firstTime)), .text(Timestamp.iso(f.lastTime)),
+        .text(f.id), .text(f.kind.rawValue), .text(f.severity.rawValue), .text(f.costCentre ?? ""),
+        .text(f.agentID ?? ""),
+        .text(f.credentialID ?? ""), .text(f.ownerID ?? ""), .text(Timestamp.iso(f.firstTime)),
+        .text(Timestamp.iso(f.lastTime)),
         .int(f.calls), .cents(f.cost.rounded(toDecimals: 2)), .cents(f.avoidableCost.rounded(toDecimals: 2)),
         .text(f.label ?? ""), .text(f.explanation),
       ]
     }
     _ = try dataSheet(
       wb, "Findings",
-      header: ["finding_id", "kind", "severity", "cost_centre", "agent_id", "credential_id", "owner", "first_seen", "last_seen", "calls", "cost_usd", "avoidable_usd", "label", "explanation"],
+      header: [
+        "finding_id", "kind", "severity", "cost_centre", "agent_id", "credential_id", "owner", "first_seen",
+        "last_seen", "calls", "cost_usd", "avoidable_usd", "label", "explanation",
+      ],
       widths: [20, 22, 9, 14, 22, 30, 12, 21, 21, 9, 12, 13, 12, 90], rows: rows)
   }
 
-  private static func linesSheet(_ wb: Workbook, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding) throws {
+  private static func linesSheet(_ wb: Workbook, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding)
+    throws
+  {
     let rows: [[Cell]] = idx.map { i in
       let l = report.lines[i]
       let k = l.key
       return [
-        .text(k.costCentre), .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""), .text(k.provider.rawValue),
-        .text(k.model), .text(k.tier.rawValue), .text(k.status.rawValue), .text(k.priced ? "priced" : "unpriced"), .int(l.requests),
-        .int(l.tokens.input), .int(l.tokens.cachedInput), .int(l.tokens.cacheWrite5m), .int(l.tokens.cacheWrite1h), .int(l.tokens.output),
+        .text(k.costCentre), .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""),
+        .text(k.provider.rawValue),
+        .text(k.model), .text(k.tier.rawValue), .text(k.status.rawValue), .text(k.priced ? "priced" : "unpriced"),
+        .int(l.requests),
+        .int(l.tokens.input), .int(l.tokens.cachedInput), .int(l.tokens.cacheWrite5m), .int(l.tokens.cacheWrite1h),
+        .int(l.tokens.output),
         k.priced ? .cents(cents.lines[i]) : .empty,
       ]
     }
     _ = try dataSheet(
       wb, "Lines",
-      header: ["cost_centre", "agent_id", "credential_id", "task_id", "provider", "model", "tier", "attribution_status", "price_status", "requests", "input_tokens", "cached_input_tokens", "cache_write_5m", "cache_write_1h", "output_tokens", "cost_usd"],
+      header: [
+        "cost_centre", "agent_id", "credential_id", "task_id", "provider", "model", "tier", "attribution_status",
+        "price_status", "requests", "input_tokens", "cached_input_tokens", "cache_write_5m", "cache_write_1h",
+        "output_tokens", "cost_usd",
+      ],
       widths: [14, 22, 40, 10, 10, 22, 9, 22, 11, 10, 14, 16, 14, 14, 14, 12], rows: rows)
   }
 
   private static func methodSheet(_ wb: Workbook, _ report: ChargebackReport) throws {
     let s = try dataSheet(
       wb, "Method",
-      header: ["provider", "model", "usage_type", "tier", "min_input_tokens", "usd_per_million", "effective_from", "effective_to", "source", "row"],
+      header: [
+        "provider", "model", "usage_type", "tier", "min_input_tokens", "usd_per_million", "effective_from",
+        "effective_to", "source", "row",
+      ],
       widths: [10, 22, 15, 9, 16, 15, 14, 14, 60, 30],
       rows: report.priceRowsUsed.map { p in
         [
-          .text(p.provider.rawValue), .text(p.model), .text(p.usageType.rawValue), .text(p.tier.rawValue), .int(p.minInputTokens),
-          .text(p.rate.description), .text(Timestamp.day(p.from)), .text(p.to.map(Timestamp.day) ?? ""), .text(p.source), .text(p.location),
+          .text(p.provider.rawValue), .text(p.model), .text(p.usageType.rawValue), .text(p.tier.rawValue),
+          .int(p.minInputTokens),
+          .text(p.rate.description), .text(Timestamp.day(p.from)), .text(p.to.map(Timestamp.day) ?? ""),
+          .text(p.source), .text(p.location),
         ]
       })
     var r = report.priceRowsUsed.count + 3
     try s.text(r, 0, "Input files", .bold)
     r += 1
     for f in report.inputs {
-      try put(s, r, [.text(f.path), .text(f.format), .text(f.level), .int(f.records), .empty, .empty, .empty, .empty, .text("sha256 " + f.sha256)])
+      try put(
+        s, r,
+        [
+          .text(f.path), .text(f.format), .text(f.level), .int(f.records), .empty, .empty, .empty, .empty,
+          .text("sha256 " + f.sha256),
+        ])
       r += 1
     }
     try put(s, r + 1, [.text("price tables sha256"), .text(report.pricingHash)])
     try put(s, r + 2, [.text("identities sha256"), .text(report.identityHash)])
   }
 
-  private static func company(_ report: ChargebackReport, cents: ReportRounding, created: Int64, directory: String) throws -> String {
+  private static func company(_ report: ChargebackReport, cents: ReportRounding, created: Int64, directory: String)
+    throws -> String
+  {
     let path = (directory as NSString).appendingPathComponent("company.xlsx")
     let wb = try Workbook(path: path, title: "Chargeback \(report.period) — company", created: created)
     var rows: [[Cell]] = report.costCentres.map { cc in
       [
-        .text(cc.id), .text(cc.name), .int(cc.requests), .int(cc.unpricedRequests), .int(cc.tokens.input), .int(cc.tokens.cachedInput),
+        .text(cc.id), .text(cc.name), .int(cc.requests), .int(cc.unpricedRequests), .int(cc.tokens.input),
+        .int(cc.tokens.cachedInput),
         .int(cc.tokens.cacheWrite), .int(cc.tokens.output), .cents(cents.costCentres[cc.id] ?? 0),
-        cc.budget.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty, .cents(cc.avoidableCost.rounded(toDecimals: 2)), .int(Int64(cc.findings)),
+        cc.budget.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty, .cents(cc.avoidableCost.rounded(toDecimals: 2)),
+        .int(Int64(cc.findings)),
       ]
     }
-    rows.append([.text("TOTAL"), .text("All cost centres"), .empty, .empty, .empty, .empty, .empty, .empty, .cents(cents.total)])
+    rows.append([
+      .text("TOTAL"), .text("All cost centres"), .empty, .empty, .empty, .empty, .empty, .empty, .cents(cents.total),
+    ])
     let s = try dataSheet(
       wb, "Cost centres",
-      header: ["cost_centre", "name", "requests", "unpriced_requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "cost_usd", "budget_usd", "avoidable_usd", "findings"],
+      header: [
+        "cost_centre", "name", "requests", "unpriced_requests", "input_tokens", "cached_input_tokens",
+        "cache_write_tokens", "output_tokens", "cost_usd", "budget_usd", "avoidable_usd", "findings",
+      ],
       widths: [16, 26, 12, 12, 16, 18, 18, 16, 14, 14, 14, 10], rows: rows)
     try s.text(rows.count + 2, 0, "Cost centres add up to the total to the cent (largest-remainder rounding).")
     // Daily matrix: one column per cost centre.
-    let days = (0..<report.period.dayCount).map { Timestamp.day(report.period.startMillis + Int64($0) * Timestamp.millisPerDay) }
+    let days = (0..<report.period.dayCount).map {
+      Timestamp.day(report.period.startMillis + Int64($0) * Timestamp.millisPerDay)
+    }
     var matrix: [String: [String: Int128]] = [:]
     for cc in report.costCentres {
       let d = report.daily.filter { $0.costCentre == cc.id }
@@ -263,15 +313,20 @@ package enum WorkbookReports {
     return path
   }
 
-  private static func linesSheetNamed(_ wb: Workbook, _ name: String, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding) throws {
+  private static func linesSheetNamed(
+    _ wb: Workbook, _ name: String, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding
+  ) throws {
     if name == "Lines" { return try linesSheet(wb, report, idx, cents) }
     let rows: [[Cell]] = idx.map { i in
       let l = report.lines[i]
       return [
-        .text(l.key.credentialID ?? ""), .text(l.key.agentID ?? ""), .text(l.key.provider.rawValue), .text(l.key.model), .int(l.requests),
+        .text(l.key.credentialID ?? ""), .text(l.key.agentID ?? ""), .text(l.key.provider.rawValue), .text(l.key.model),
+        .int(l.requests),
         l.key.priced ? .cents(cents.lines[i]) : .empty,
       ]
     }
-    _ = try dataSheet(wb, name, header: ["credential_id", "claimed_agent", "provider", "model", "requests", "cost_usd"], widths: [50, 20, 10, 24, 12, 14], rows: rows)
+    _ = try dataSheet(
+      wb, name, header: ["credential_id", "claimed_agent", "provider", "model", "requests", "cost_usd"],
+      widths: [50, 20, 10, 24, 12, 14], rows: rows)
   }
 }

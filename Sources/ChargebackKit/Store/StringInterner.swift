@@ -25,7 +25,9 @@ struct StringInterner {
     }
     if let bucket = table[h] {
       for var s in bucket {
-        let same = s.withUTF8 { u in u.count == bytes.count && u.baseAddress.map { memcmp($0, base, bytes.count) == 0 } == true }
+        let same = s.withUTF8 { u in
+          u.count == bytes.count && u.baseAddress.map { memcmp($0, base, bytes.count) == 0 } == true
+        }
         if same { return s }
       }
     }

@@ -17,8 +17,9 @@ extension UsageStore {
     FROM usage u JOIN files f ON f.id = u.file_id
     """
 
-  /// Calls `body` with each record whose time is in `[from, to)` (UTC epoch ms), in time order,
-  /// then by row id. Streams: one row in memory at a time.
+  /// Calls `body` with each record whose time is in `[from, to)` (UTC epoch ms), in time order, then by row id.
+  ///
+  /// Streams: one row in memory at a time.
   /// - Complexity: O(n) over the records in range, using the time index.
   package func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
     let st = try db.prepare(Self.columns + " WHERE u.ts >= ? AND u.ts < ? ORDER BY u.ts, u.id")
@@ -30,8 +31,10 @@ extension UsageStore {
     }
   }
 
-  /// The record with this natural key or provider request id, if stored. Request-level natural
-  /// keys are `<provider>:<request id>`, so a request id is found through the unique key index.
+  /// The record with this natural key or provider request id, if stored.
+  ///
+  /// Request-level natural keys are `<provider>:<request id>`, so a request id is found through the unique key
+  /// index.
   package func record(matching key: String) throws -> StoredRecord? {
     let st = try db.prepare(
       Self.columns + """
@@ -53,10 +56,12 @@ extension UsageStore {
       level: SourceLevel(rawValue: strings.text(st, 3) ?? "") ?? .request, format: strings.text(st, 4) ?? "",
       naturalKey: st.text(5) ?? "", requestID: st.text(6), time: st.int64(7), bucketEnd: st.optionalInt64(8),
       credential: strings.text(st, 9), project: strings.text(st, 10), model: strings.text(st, 11) ?? "",
-      tier: Tier(rawValue: strings.text(st, 12) ?? "") ?? .standard, contextWindow: strings.text(st, 13), tokens: tokens,
+      tier: Tier(rawValue: strings.text(st, 12) ?? "") ?? .standard, contextWindow: strings.text(st, 13),
+      tokens: tokens,
       requests: st.int64(20), failed: st.int64(21) != 0, errorCode: strings.text(st, 22),
       metadata: CallMetadata(
-        agentID: strings.text(st, 23), taskID: strings.text(st, 24), scopeID: strings.text(st, 25), parentID: st.text(26)),
+        agentID: strings.text(st, 23), taskID: strings.text(st, 24), scopeID: strings.text(st, 25),
+        parentID: st.text(26)),
       line: st.optionalInt64(27).map { Int($0) }, jsonPath: st.text(28))
     return StoredRecord(id: st.int64(0), fileID: st.int64(1), record: record)
   }

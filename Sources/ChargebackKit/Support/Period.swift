@@ -1,6 +1,6 @@
 /// A calendar month in UTC, the unit of a chargeback (`2026-10`).
 package struct Period: Hashable, Sendable, CustomStringConvertible {
-  /// The year, e.g. 2026.
+  /// The year, such as 2026.
   package let year: Int
   /// The month, 1–12.
   package let month: Int

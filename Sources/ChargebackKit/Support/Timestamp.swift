@@ -40,9 +40,10 @@ package enum Timestamp {
     }
   }
 
-  /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff…]]` with `Z`, `±HH:MM` or no zone (UTC),
-  /// and a space in place of `T`. Returns UTC epoch milliseconds, or nil when the text is not one
-  /// of those shapes or names an impossible date.
+  /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff…]]` with `Z`, `±HH:MM` or no zone (UTC), and a space in
+  /// place of `T`.
+  ///
+  /// Returns UTC epoch milliseconds, or nil when the text is not one of those shapes or names an impossible date.
   package static func parseMillis(_ text: some StringProtocol) -> Int64? {
     var s = String(text)
     return s.withUTF8 { parseMillis(bytes: $0) }

@@ -25,10 +25,13 @@ struct Demo: ParsableCommand {
       let db = (out as NSString).appendingPathComponent("demo.sqlite")
       for stale in [input, db, db + "-wal", db + "-shm"] { try? FileManager.default.removeItem(atPath: stale) }
       let layout = try DemoGenerator(period: p, seed: seed).write(to: input)
-      print("demo month \(p): \(layout.bedrockRecords) Bedrock log records, \(layout.openAIRows) OpenAI usage rows in \(layout.files.count) files under \(layout.usageDirectory)")
-      let job = ChargebackJob(options: .init(
-        period: p, usage: [layout.usageDirectory], identities: layout.identityDirectory, pricing: pricing,
-        out: out, database: db))
+      print(
+        "demo month \(p): \(layout.bedrockRecords) Bedrock log records, \(layout.openAIRows) OpenAI usage rows in \(layout.files.count) files under \(layout.usageDirectory)"
+      )
+      let job = ChargebackJob(
+        options: .init(
+          period: p, usage: [layout.usageDirectory], identities: layout.identityDirectory, pricing: pricing,
+          out: out, database: db))
       let result = try job.run()
       printSummary(result.report)
       print("wrote \(result.outputs.count) files to \(out)")

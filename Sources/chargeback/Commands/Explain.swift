@@ -47,7 +47,9 @@ struct Pricing: ParsableCommand {
     func run() throws {
       try runMapped {
         let table = try PriceTable(directory: pricing)
-        print("\(table.rows.count) price rows and \(table.aliases.count) aliases in \(table.files.count) files: no overlaps")
+        print(
+          "\(table.rows.count) price rows and \(table.aliases.count) aliases in \(table.files.count) files: no overlaps"
+        )
         if let against {
           let diffs = try PriceCheck.compare(table, litellmPath: against)
           for d in diffs { print(d) }

@@ -7,16 +7,19 @@ struct Run: ParsableCommand {
 
   @OptionGroup var report: ReportOptions
 
-  @Option(name: .long, parsing: .upToNextOption, help: "Usage export files or directories (walked in sorted order; .gz read transparently).")
+  @Option(
+    name: .long, parsing: .upToNextOption,
+    help: "Usage export files or directories (walked in sorted order; .gz read transparently).")
   var usage: [String]
 
   @OptionGroup var store: StoreOptions
 
   func run() throws {
     try runMapped {
-      let job = ChargebackJob(options: .init(
-        period: try parsePeriod(report.period), usage: usage, identities: report.identities,
-        pricing: report.pricing, out: report.out, database: store.db))
+      let job = ChargebackJob(
+        options: .init(
+          period: try parsePeriod(report.period), usage: usage, identities: report.identities,
+          pricing: report.pricing, out: report.out, database: store.db))
       let result = try job.run()
       printSummary(result.report)
       print("wrote \(result.outputs.count) files to \(job.options.out)")
@@ -33,9 +36,10 @@ struct Report: ParsableCommand {
 
   func run() throws {
     try runMapped {
-      let job = ChargebackJob(options: .init(
-        period: try parsePeriod(report.period), identities: report.identities, pricing: report.pricing,
-        out: report.out, database: store.db))
+      let job = ChargebackJob(
+        options: .init(
+          period: try parsePeriod(report.period), identities: report.identities, pricing: report.pricing,
+          out: report.out, database: store.db))
       let result = try job.reportOnly()
       printSummary(result.report)
       print("wrote \(result.outputs.count) files to \(job.options.out)")
@@ -58,7 +62,9 @@ struct Ingest: ParsableCommand {
       defer { try? s.close() }
       let results = try Ingestor(store: s).ingest(paths: paths)
       for r in results {
-        print(r.alreadyIngested ? "\(r.path): already ingested" : "\(r.path): \(r.format), \(r.records) records, \(r.newRecords) new")
+        print(
+          r.alreadyIngested
+            ? "\(r.path): already ingested" : "\(r.path): \(r.format), \(r.records) records, \(r.newRecords) new")
       }
     }
   }

@@ -47,7 +47,11 @@ struct ReportOptions: ParsableArguments {
   @Option(name: .long, help: "The month to charge back, YYYY-MM (UTC).")
   var period: String
 
-  @Option(name: .long, help: "Directory with people.csv, cost_centres.csv, agents.csv, credentials.csv, tasks.csv, scopes.csv (and labels.csv).")
+  @Option(
+    name: .long,
+    help:
+      "Directory with people.csv, cost_centres.csv, agents.csv, credentials.csv, tasks.csv, scopes.csv (and labels.csv)."
+  )
   var identities: String
 
   @Option(name: .long, help: "Directory of price tables.")
@@ -61,13 +65,20 @@ struct ReportOptions: ParsableArguments {
 func printSummary(_ report: ChargebackReport) {
   let rounding = ReportRounding(report, decimals: 2)
   func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
-    s.count >= n ? s : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
+    s.count >= n
+      ? s : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
   }
-  print("\(pad("cost centre", 16)) \(pad("name", 24)) \(pad("requests", 10, right: true)) \(pad("cost USD", 14, right: true)) \(pad("findings", 9, right: true))")
+  print(
+    "\(pad("cost centre", 16)) \(pad("name", 24)) \(pad("requests", 10, right: true)) \(pad("cost USD", 14, right: true)) \(pad("findings", 9, right: true))"
+  )
   for cc in report.costCentres {
-    print("\(pad(cc.id, 16)) \(pad(String(cc.name.prefix(24)), 24)) \(pad(String(cc.requests), 10, right: true)) \(pad(rounding.text(rounding.costCentres[cc.id] ?? 0), 14, right: true)) \(pad(String(cc.findings), 9, right: true))")
+    print(
+      "\(pad(cc.id, 16)) \(pad(String(cc.name.prefix(24)), 24)) \(pad(String(cc.requests), 10, right: true)) \(pad(rounding.text(rounding.costCentres[cc.id] ?? 0), 14, right: true)) \(pad(String(cc.findings), 9, right: true))"
+    )
   }
-  print("\(pad("TOTAL", 16)) \(pad("", 24)) \(pad(String(report.costCentres.reduce(0) { $0 + $1.requests }), 10, right: true)) \(pad(rounding.text(rounding.total), 14, right: true)) \(pad(String(report.findings.count), 9, right: true))")
+  print(
+    "\(pad("TOTAL", 16)) \(pad("", 24)) \(pad(String(report.costCentres.reduce(0) { $0 + $1.requests }), 10, right: true)) \(pad(rounding.text(rounding.total), 14, right: true)) \(pad(String(report.findings.count), 9, right: true))"
+  )
   if report.unpricedRecords > 0 {
     print("\(report.unpricedRecords) records could not be priced (see findings: unpriced_model)")
   }

@@ -59,12 +59,16 @@ struct OpenAIUsageCompletions: ExportFormat {
     let total = row.input_tokens ?? 0
     let uncached = total - cached - cacheWrite
     guard uncached >= 0 else {
-      throw bad("input_tokens", "\(total) is less than input_cached_tokens + input_cache_write_tokens (\(cached + cacheWrite))")
+      throw bad(
+        "input_tokens", "\(total) is less than input_cached_tokens + input_cache_write_tokens (\(cached + cacheWrite))")
     }
     if let u = row.input_uncached_tokens, u != uncached, row.input_cache_write_tokens != nil {
       throw bad("input_uncached_tokens", "\(u) disagrees with input_tokens − cached − cache writes (\(uncached))")
     }
-    for (name, v) in [("output_tokens", row.output_tokens ?? 0), ("input_cached_tokens", cached), ("num_model_requests", row.num_model_requests ?? 0)] where v < 0 {
+    for (name, v) in [
+      ("output_tokens", row.output_tokens ?? 0), ("input_cached_tokens", cached),
+      ("num_model_requests", row.num_model_requests ?? 0),
+    ] where v < 0 {
       throw bad(name, "is negative (\(v))")
     }
     let tier: Tier
@@ -91,7 +95,8 @@ struct OpenAIUsageCompletions: ExportFormat {
       provider: .openai, level: .report, format: id, naturalKey: key, time: bucket.start_time * 1000,
       bucketEnd: bucket.end_time * 1000, credential: row.api_key_id, project: row.project_id,
       model: model, tier: tier,
-      tokens: TokenCounts(input: uncached, cachedInput: cached, cacheWrite5m: cacheWrite, output: row.output_tokens ?? 0),
+      tokens: TokenCounts(
+        input: uncached, cachedInput: cached, cacheWrite5m: cacheWrite, output: row.output_tokens ?? 0),
       requests: row.num_model_requests ?? 0, line: line, jsonPath: path)
   }
 
