@@ -90,7 +90,7 @@ package final class Attributor {
   /// Attributes one record.
   package func attribute(_ r: UsageRecord, credentialProvider: String? = nil) -> Attribution {
     let t = r.time
-    let cred = credential(provider: credentialProvider ?? r.provider.rawValue, id: r.credential, project: r.project)
+    let cred = credential(provider: credentialProvider ?? r.credentialProviderID, id: r.credential, project: r.project)
     let claimed = r.metadata.agentID
     let claimedRegistered = claimed.map { directory.agents[$0] != nil } ?? false
     var signals: [FindingKind] = []

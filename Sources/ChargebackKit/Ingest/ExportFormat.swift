@@ -19,6 +19,8 @@ package enum FormatRegistry {
   package static let all: [any ExportFormat] = [
     BedrockInvocationLog(),
     OpenAIUsageCompletions(),
+    // request-level formats (LiteLLM, OTel, Azure APIM, Vertex) go here
+    // report- and cost-level formats (Anthropic, OpenAI costs, Azure cost, GCP billing) go here
   ]
 
   /// The format whose signature the head of `file` carries.

@@ -77,6 +77,20 @@ package struct UsageRecord: Sendable {
   package var line: Int?
   /// Provenance: JSON path inside the file, for document-oriented sources.
   package var jsonPath: String?
+  /// Provider id of the credential when it differs from ``provider`` (a LiteLLM virtual key is a
+  /// credential of `litellm` whose calls are priced under the provider they went to).
+  package var credentialProvider: String?
+  /// Trace and span ids of the call (OTel), for call trees.
+  package var traceID: String?
+  package var spanID: String?
+  /// A hash of the prompt when the source has one (retry fingerprints).
+  package var promptHash: String?
+  /// Retries the source says preceded this call (LiteLLM `attempted_retries`); nil when unknown.
+  package var retries: Int64?
+  /// Cost level: the amount the provider billed, exact (USD).
+  package var billed: Money?
+  /// Cost level: the provider's line item or meter (`gpt-4o-mini-2024-07-18, input`).
+  package var lineItem: String?
 
   package init(
     provider: Provider, level: SourceLevel, format: String, naturalKey: String,
@@ -105,4 +119,7 @@ package struct UsageRecord: Sendable {
     self.line = line
     self.jsonPath = jsonPath
   }
+
+  /// The provider id credentials of this record are registered under.
+  package var credentialProviderID: String { credentialProvider ?? provider.rawValue }
 }

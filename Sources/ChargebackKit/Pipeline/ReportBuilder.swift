@@ -38,6 +38,7 @@ package struct ReportBuilder {
 
     try store.forEachRecord(from: period.startMillis, to: period.endMillis) { stored in
       let r = stored.record
+      guard r.level != .cost else { return }  // cost reports reconcile; they are never charged
       count += 1
       if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
       files.insert(stored.fileID)

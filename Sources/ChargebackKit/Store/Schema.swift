@@ -43,7 +43,14 @@ enum Schema {
       agent_id        TEXT,
       task_id         TEXT,
       scope_id        TEXT,
-      parent_id       TEXT
+      parent_id       TEXT,
+      credential_provider TEXT,
+      trace_id        TEXT,
+      span_id         TEXT,
+      prompt_hash     TEXT,
+      retries         INTEGER,
+      billed_pico     INTEGER,
+      line_item       TEXT
     ) STRICT;
     CREATE INDEX usage_ts ON usage(ts);
     """

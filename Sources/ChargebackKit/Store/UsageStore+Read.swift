@@ -13,7 +13,8 @@ extension UsageStore {
     SELECT u.id, u.file_id, u.provider, f.level, f.format, u.natural_key, u.request_id, u.ts, u.bucket_end,
       u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
       u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
-      u.scope_id, u.parent_id, u.line, u.json_path
+      u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
+      u.prompt_hash, u.retries, u.billed_pico, u.line_item
     FROM usage u JOIN files f ON f.id = u.file_id
     """
 
@@ -51,7 +52,7 @@ extension UsageStore {
     let tokens = TokenCounts(
       input: st.int64(14), cachedInput: st.int64(15), cacheWrite5m: st.int64(16),
       cacheWrite1h: st.int64(17), output: st.int64(18), webSearch: st.int64(19))
-    let record = UsageRecord(
+    var record = UsageRecord(
       provider: Provider(rawValue: strings.text(st, 2) ?? "") ?? .openai,
       level: SourceLevel(rawValue: strings.text(st, 3) ?? "") ?? .request, format: strings.text(st, 4) ?? "",
       naturalKey: st.text(5) ?? "", requestID: st.text(6), time: st.int64(7), bucketEnd: st.optionalInt64(8),
@@ -63,6 +64,13 @@ extension UsageStore {
         agentID: strings.text(st, 23), taskID: strings.text(st, 24), scopeID: strings.text(st, 25),
         parentID: st.text(26)),
       line: st.optionalInt64(27).map { Int($0) }, jsonPath: st.text(28))
+    record.credentialProvider = strings.text(st, 29)
+    record.traceID = st.text(30)
+    record.spanID = st.text(31)
+    record.promptHash = st.text(32)
+    record.retries = st.optionalInt64(33)
+    record.billed = st.optionalInt64(34).map { Money(pico: Int128($0)) }
+    record.lineItem = strings.text(st, 35)
     return StoredRecord(id: st.int64(0), fileID: st.int64(1), record: record)
   }
 }
