@@ -12,6 +12,8 @@ package struct ChargebackLine: Sendable, Hashable {
     package var tier: Tier
     package var status: AttributionStatus
     package var priced: Bool
+    /// Where the usage was seen: request logs, the provider's report, or report usage beyond the logs.
+    package var source: LineSource
   }
 
   package var key: Key
@@ -80,7 +82,30 @@ package struct ChargebackReport: Sendable {
   package var recordCount: Int64
   /// Records that could not be priced.
   package var unpricedRecords: Int64
+  /// Computed vs billed per provider, day and model; empty when no cost report was given.
+  package var reconciliation: [ReconciliationRow] = []
 
   /// Exact total of priced records.
   package var totalCost: Money { costCentres.reduce(Money.zero) { $0 + $1.cost } }
+}
+
+/// One row of the reconciliation: what we computed against what the provider billed.
+package struct ReconciliationRow: Sendable, Hashable {
+  package var provider: Provider
+  /// `YYYY-MM-DD`, UTC.
+  package var day: String
+  /// Canonical model (or the provider's line item when it names no model).
+  package var model: String
+  package var computed: Money
+  package var billed: Money
+
+  /// computed − billed.
+  package var variance: Money { computed - billed }
+
+  /// Variance as a percentage of the billed amount with two decimals (`-1.25`); empty when
+  /// nothing was billed.
+  package var variancePercentText: String {
+    guard billed.pico != 0 else { return "" }
+    return Money.format(units: Money.roundDiv(variance.pico * 10_000, billed.pico), decimals: 2)
+  }
 }

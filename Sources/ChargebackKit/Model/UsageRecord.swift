@@ -97,7 +97,8 @@ package struct UsageRecord: Sendable {
     requestID: String? = nil, time: Int64, bucketEnd: Int64? = nil, credential: String? = nil,
     project: String? = nil, model: String, tier: Tier = .standard, contextWindow: String? = nil,
     tokens: TokenCounts, requests: Int64 = 1, failed: Bool = false, errorCode: String? = nil,
-    metadata: CallMetadata = CallMetadata(), line: Int? = nil, jsonPath: String? = nil
+    metadata: CallMetadata = CallMetadata(), line: Int? = nil, jsonPath: String? = nil,
+    billed: Money? = nil, lineItem: String? = nil
   ) {
     self.provider = provider
     self.level = level
@@ -118,6 +119,8 @@ package struct UsageRecord: Sendable {
     self.metadata = metadata
     self.line = line
     self.jsonPath = jsonPath
+    self.billed = billed
+    self.lineItem = lineItem
   }
 
   /// The provider id credentials of this record are registered under.

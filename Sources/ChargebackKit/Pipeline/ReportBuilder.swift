@@ -21,83 +21,59 @@ package struct ReportBuilder {
   }
 
   /// Builds the report of `period`.
+  ///
+  /// Request-level records are charged as they are. Report-level rows are charged as they are too,
+  /// unless request-level records of the same provider and credential cover that day: then only
+  /// the report's usage in excess of the logs is charged, as unlogged usage (SPEC §3.1, §10).
+  /// Cost-level rows are never charged; they feed the reconciliation.
   /// - Complexity: O(n) in the period's records, plus sorting the lines.
   package func build(period: Period) throws -> ChargebackReport {
-    let attributor = Attributor(directory: identities)
-    let pricer = Pricer(table: prices)
-    var lines: [ChargebackLine.Key: ChargebackLine] = [:]
-    var daily: [DayKey: DailyTotal] = [:]
-    var dayNames: [Int64: String] = [:]
-    var centres: [String: CostCentreSummary] = [:]
-    var scopeCost: [String: Money] = [:]
-    var rowsUsed = Set<Int>()
+    let charges = Charges(
+      identities: identities, attributor: Attributor(directory: identities), pricer: Pricer(table: prices))
+    let overlap = try Overlap(store: store, period: period, prices: prices)
+    var reconciliation = Reconciliation(prices: prices)
     var files = Set<Int64>()
-    var findings = PolicyFindings()
     var count: Int64 = 0
-    var unpriced: Int64 = 0
 
     try store.forEachRecord(from: period.startMillis, to: period.endMillis) { stored in
       let r = stored.record
-      guard r.level != .cost else { return }  // cost reports reconcile; they are never charged
+      files.insert(stored.fileID)
+      if r.level == .cost {
+        reconciliation.addBilled(r)
+        return
+      }
       count += 1
       if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
-      files.insert(stored.fileID)
-      let a = attributor.attribute(r)
-      let quote = pricer.price(
-        provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
-        totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
-      rowsUsed.formUnion(quote.rows)
-      let cost = quote.cost ?? .zero
-      let model = quote.canonicalModel ?? r.model
-
-      let key = ChargebackLine.Key(
-        costCentre: a.costCentre, agentID: a.agentID, credentialID: a.credentialID, taskID: a.taskID,
-        provider: r.provider, model: model, tier: r.tier, status: a.status, priced: quote.cost != nil)
-      lines[key, default: ChargebackLine(key: key)].add(r, cost: cost)
-
-      let dayNumber = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
-      daily[
-        DayKey(costCentre: a.costCentre, day: dayNumber),
-        default: DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber, &dayNames))
-      ]
-      .add(r, cost: cost)
-      var cc =
-        centres[a.costCentre]
-        ?? CostCentreSummary(
-          id: a.costCentre, name: identities.costCentres[a.costCentre]?.name ?? a.costCentre,
-          budget: identities.costCentres[a.costCentre]?.monthlyBudget)
-      cc.requests += r.requests
-      cc.tokens += r.tokens
-      cc.cost += cost
-      if quote.cost == nil { cc.unpricedRequests += r.requests }
-      centres[a.costCentre] = cc
-
-      if quote.cost == nil {
-        unpriced += 1
-        findings.note(
-          .unpricedModel, subject: r.provider.rawValue + "|" + r.model, record: r, attribution: a, cost: nil,
-          detail:
-            "\(r.provider.rawValue) model \"\(r.model)\" has no price: \(quote.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/"
-        )
+      if r.level == .report, overlap.covers(r) {
+        overlap.addReport(r, id: stored.id)
+        return
       }
-      noteSignals(a, r, cost: quote.cost, findings: &findings, attributor: attributor)
-      if let scope = a.scopeID {
-        scopeCost[scope, default: .zero] += cost
-        if !attributor.scopeAllows(scope, provider: r.provider, models: [model, r.model]) {
-          findings.note(
-            .outOfScopeModel, subject: (a.agentID ?? "-") + "|" + scope + "|" + model, record: r, attribution: a,
-            cost: quote.cost,
-            detail:
-              "agent \(a.agentID ?? "?") called \(r.provider.rawValue)/\(model), which scope \(scope) does not allow")
-        }
-      }
+      let charged = charges.charge(r, source: r.level == .request ? .request : .report)
+      reconciliation.addComputed(r, model: charged.model, cost: charged.cost)
+    }
+    let unlogged = overlap.unloggedRecords()
+    var summaries: [String: [String]] = [:]
+    for u in unlogged { summaries[Self.unloggedSubject(u.record), default: []].append(u.summary) }
+    for u in unlogged {
+      let charged = charges.charge(u.record, source: .unlogged)
+      reconciliation.addComputed(u.record, model: charged.model, cost: charged.cost)
+      let subject = Self.unloggedSubject(u.record)
+      let parts = summaries[subject] ?? []
+      let shown = parts.prefix(3).joined(separator: "; ") + (parts.count > 3 ? "; and \(parts.count - 3) more" : "")
+      charges.findings.note(
+        .unloggedUsage, subject: subject, record: u.record, attribution: charged.attribution, cost: charged.cost,
+        detail:
+          "\(u.record.provider.rawValue) reports usage on credential \(u.record.credential ?? "?") beyond what the request logs show (\(shown)): calls that bypassed the gateway or logging path"
+      )
     }
 
-    addBudgetFindings(period: period, centres: centres, scopeCost: scopeCost, findings: &findings)
+    var findings = charges.findings
+    addBudgetFindings(period: period, centres: charges.centres, scopeCost: charges.scopeCost, findings: &findings)
     var allFindings = labels.apply(to: findings.findings(period: period))
     allFindings.sort {
       $0.severity != $1.severity ? $0.severity > $1.severity : ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id)
     }
+    var centres = charges.centres
     for f in allFindings {
       guard let c = f.costCentre, centres[c] != nil else { continue }
       centres[c]!.findings += 1
@@ -108,87 +84,16 @@ package struct ReportBuilder {
     }
     progress.done("priced \(count) records of \(period)")
     return ChargebackReport(
-      period: period, lines: lines.values.sorted { $0.key < $1.key },
+      period: period, lines: charges.lines.values.sorted { $0.key < $1.key },
       costCentres: centres.values.sorted { $0.id < $1.id },
-      daily: daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) }, findings: allFindings,
-      priceRowsUsed: rowsUsed.sorted().map { prices.rows[$0] }, inputs: inputs,
+      daily: charges.daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) },
+      findings: allFindings, priceRowsUsed: charges.rowsUsed.sorted().map { prices.rows[$0] }, inputs: inputs,
       identityHash: identities.contentHash, pricingHash: prices.contentHash, recordCount: count,
-      unpricedRecords: unpriced)
+      unpricedRecords: charges.unpriced, reconciliation: reconciliation.rows())
   }
 
-  private struct DayKey: Hashable {
-    var costCentre: String
-    var day: Int64
-  }
-
-  private func dayName(_ day: Int64, _ cache: inout [Int64: String]) -> String {
-    if let s = cache[day] { return s }
-    let s = Timestamp.day(day * Timestamp.millisPerDay)
-    cache[day] = s
-    return s
-  }
-
-  private func noteSignals(
-    _ a: Attribution, _ r: UsageRecord, cost: Money?, findings: inout PolicyFindings, attributor: Attributor
-  ) {
-    let cred = a.credentialID ?? "(none)"
-    let agent = a.agentID ?? "(none)"
-    for s in a.signals {
-      switch s {
-      case .unattributed:
-        findings.note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
-          detail:
-            "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
-        )
-      case .unregisteredCredential:
-        findings.note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
-          detail:
-            "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
-        )
-      case .sharedCredential:
-        findings.note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
-          detail:
-            "credential \(cred) is shared (no agent bound): calls are charged to the agent they name or to cost centre \(a.costCentre)"
-        )
-      case .agentMismatch:
-        let claimed = r.metadata.agentID ?? "?"
-        findings.note(
-          s, subject: cred + "|" + claimed, record: r, attribution: a, cost: cost,
-          detail:
-            "calls on credential \(cred), bound to agent \(agent), claim to come from agent \(claimed); charged to \(agent)"
-        )
-      case .unknownAgent:
-        let claimed = r.metadata.agentID ?? a.agentID ?? "?"
-        findings.note(
-          s, subject: claimed, record: r, attribution: a, cost: cost,
-          detail: "calls name agent \(claimed), which is not in agents.csv")
-      case .revokedCredential:
-        findings.note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
-          detail: "credential \(cred) was used after it was revoked: rotate it and find who holds it")
-      case .expiredCredential:
-        findings.note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
-          detail: "credential \(cred) was used after its expiry date")
-      case .offboardedOwner:
-        findings.note(
-          s, subject: agent, record: r, attribution: a, cost: cost,
-          detail:
-            "agent \(agent) ran after its owner \(a.ownerID ?? "?") was offboarded: assign a new owner or retire it")
-      case .unapprovedTask:
-        let task = a.taskID ?? "?"
-        let requester = identities.tasks[task]?.requestedBy
-        findings.note(
-          s, subject: task, record: r, attribution: a, cost: cost,
-          detail:
-            "task \(task) has no approver in tasks.csv but ran calls\(requester.map { " (requested by \($0))" } ?? "")")
-      default:
-        break
-      }
-    }
+  private static func unloggedSubject(_ r: UsageRecord) -> String {
+    r.provider.rawValue + "|" + (r.credential ?? "-")
   }
 
   private func addBudgetFindings(
@@ -247,11 +152,11 @@ extension ChargebackLine.Key: Comparable {
   package static func < (a: Self, b: Self) -> Bool {
     let l = [
       a.costCentre, a.agentID ?? "", a.credentialID ?? "", a.taskID ?? "", a.provider.rawValue, a.model,
-      a.tier.rawValue, a.status.rawValue, a.priced ? "1" : "0",
+      a.tier.rawValue, a.status.rawValue, a.priced ? "1" : "0", a.source.rawValue,
     ]
     let r = [
       b.costCentre, b.agentID ?? "", b.credentialID ?? "", b.taskID ?? "", b.provider.rawValue, b.model,
-      b.tier.rawValue, b.status.rawValue, b.priced ? "1" : "0",
+      b.tier.rawValue, b.status.rawValue, b.priced ? "1" : "0", b.source.rawValue,
     ]
     return l.lexicographicallyPrecedes(r)
   }

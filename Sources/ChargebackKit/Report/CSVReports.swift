@@ -2,16 +2,34 @@ import Foundation
 
 /// The CSV outputs of SPEC §7: `summary.csv`, `chargeback.csv`, `findings.csv`.
 package enum CSVReports {
-  /// Writes the three files into `directory`; returns their paths.
+  /// Writes the files into `directory` (`reconciliation.csv` only when cost reports were given);
+  /// returns their paths.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> [String] {
     let rounding = ReportRounding(report, decimals: 6)
-    let paths = ["summary.csv", "chargeback.csv", "findings.csv"].map {
-      (directory as NSString).appendingPathComponent($0)
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    try summary(report, rounding).write(to: path("summary.csv"))
+    try chargeback(report, rounding).write(to: path("chargeback.csv"))
+    try findings(report).write(to: path("findings.csv"))
+    var paths = [path("summary.csv"), path("chargeback.csv"), path("findings.csv")]
+    if !report.reconciliation.isEmpty {
+      try reconciliation(report).write(to: path("reconciliation.csv"))
+      paths.append(path("reconciliation.csv"))
     }
-    try summary(report, rounding).write(to: paths[0])
-    try chargeback(report, rounding).write(to: paths[1])
-    try findings(report).write(to: paths[2])
     return paths
+  }
+
+  /// Computed vs billed per provider, day and model.
+  static func reconciliation(_ report: ChargebackReport) -> CSVWriter {
+    var w = CSVWriter(header: [
+      "provider", "day", "model", "computed_usd", "billed_usd", "variance_usd", "variance_pct",
+    ])
+    for r in report.reconciliation {
+      w.append([
+        r.provider.rawValue, r.day, r.model, r.computed.formatted(decimals: 6), r.billed.formatted(decimals: 6),
+        r.variance.formatted(decimals: 6), r.variancePercentText,
+      ])
+    }
+    return w
   }
 
   /// One row per cost centre, then a TOTAL row.
@@ -45,14 +63,14 @@ package enum CSVReports {
   static func chargeback(_ report: ChargebackReport, _ rounding: ReportRounding) -> CSVWriter {
     var w = CSVWriter(header: [
       "period", "cost_centre", "agent_id", "credential_id", "task_id", "provider", "model", "tier",
-      "attribution_status", "price_status", "requests", "failed_requests", "input_tokens", "cached_input_tokens",
+      "attribution_status", "price_status", "source", "requests", "failed_requests", "input_tokens", "cached_input_tokens",
       "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens", "web_search_requests", "cost_usd",
     ])
     for (i, l) in report.lines.enumerated() {
       let k = l.key
       w.append([
         report.period.description, k.costCentre, k.agentID ?? "", k.credentialID ?? "", k.taskID ?? "",
-        k.provider.rawValue, k.model, k.tier.rawValue, k.status.rawValue, k.priced ? "priced" : "unpriced",
+        k.provider.rawValue, k.model, k.tier.rawValue, k.status.rawValue, k.priced ? "priced" : "unpriced", k.source.rawValue,
         String(l.requests), String(l.failedRequests), String(l.tokens.input), String(l.tokens.cachedInput),
         String(l.tokens.cacheWrite5m), String(l.tokens.cacheWrite1h), String(l.tokens.output),
         String(l.tokens.webSearch), k.priced ? rounding.text(rounding.lines[i]) : "",

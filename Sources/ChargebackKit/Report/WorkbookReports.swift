@@ -213,7 +213,7 @@ package enum WorkbookReports {
       return [
         .text(k.costCentre), .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""),
         .text(k.provider.rawValue),
-        .text(k.model), .text(k.tier.rawValue), .text(k.status.rawValue), .text(k.priced ? "priced" : "unpriced"),
+        .text(k.model), .text(k.tier.rawValue), .text(k.status.rawValue), .text(k.priced ? "priced" : "unpriced"), .text(k.source.rawValue),
         .int(l.requests),
         .int(l.tokens.input), .int(l.tokens.cachedInput), .int(l.tokens.cacheWrite5m), .int(l.tokens.cacheWrite1h),
         .int(l.tokens.output),
@@ -224,10 +224,10 @@ package enum WorkbookReports {
       wb, "Lines",
       header: [
         "cost_centre", "agent_id", "credential_id", "task_id", "provider", "model", "tier", "attribution_status",
-        "price_status", "requests", "input_tokens", "cached_input_tokens", "cache_write_5m", "cache_write_1h",
-        "output_tokens", "cost_usd",
+        "price_status", "source", "requests", "input_tokens", "cached_input_tokens", "cache_write_5m",
+        "cache_write_1h", "output_tokens", "cost_usd",
       ],
-      widths: [14, 22, 40, 10, 10, 22, 9, 22, 11, 10, 14, 16, 14, 14, 14, 12], rows: rows)
+      widths: [14, 22, 40, 10, 10, 22, 9, 22, 11, 9, 10, 14, 16, 14, 14, 14, 12], rows: rows)
   }
 
   private static func methodSheet(_ wb: Workbook, _ report: ChargebackReport) throws {
@@ -307,6 +307,7 @@ package enum WorkbookReports {
     let unattributed = report.lines.indices.filter { report.lines[$0].key.costCentre == Attributor.unattributed }
     try linesSheetNamed(wb, "Unattributed", report, unattributed, cents)
     try findingsSheet(wb, report.findings)
+    if !report.reconciliation.isEmpty { try reconciliationSheet(wb, report.reconciliation) }
     try linesSheetNamed(wb, "Lines", report, Array(report.lines.indices), cents)
     try methodSheet(wb, report)
     try wb.close()
@@ -328,5 +329,20 @@ package enum WorkbookReports {
     _ = try dataSheet(
       wb, name, header: ["credential_id", "claimed_agent", "provider", "model", "requests", "cost_usd"],
       widths: [50, 20, 10, 24, 12, 14], rows: rows)
+  }
+
+  /// Computed vs billed per provider, day and model; variance in dollars and percent.
+  private static func reconciliationSheet(_ wb: Workbook, _ rows: [ReconciliationRow]) throws {
+    _ = try dataSheet(
+      wb, "Reconciliation",
+      header: ["provider", "day", "model", "computed_usd", "billed_usd", "variance_usd", "variance_pct"],
+      widths: [10, 12, 28, 14, 14, 14, 12],
+      rows: rows.map { r in
+        [
+          .text(r.provider.rawValue), .text(r.day), .text(r.model), .cents(r.computed.rounded(toDecimals: 2)),
+          .cents(r.billed.rounded(toDecimals: 2)), .cents(r.variance.rounded(toDecimals: 2)),
+          r.billed.pico == 0 ? .empty : .ratio(r.variance.pico, r.billed.pico),
+        ]
+      })
   }
 }

@@ -74,3 +74,42 @@ extension UsageStore {
     return StoredRecord(id: st.int64(0), fileID: st.int64(1), record: record)
   }
 }
+
+/// Request-level usage summed per provider, credential, raw model, tier and UTC day.
+struct RequestTotal {
+  var provider: Provider
+  var credential: String
+  var model: String
+  var tier: Tier
+  /// Days since 1970-01-01 (UTC).
+  var day: Int64
+  var tokens: TokenCounts
+  var requests: Int64
+}
+
+extension UsageStore {
+  /// Sums of request-level records with a credential in `[from, to)`, for the overlap rule.
+  /// - Complexity: one grouped scan of the period's rows.
+  func requestTotals(from: Int64, to: Int64, _ body: (RequestTotal) throws -> Void) throws {
+    let st = try db.prepare(
+      """
+      SELECT u.provider, u.credential, u.model, u.tier, u.ts / 86400000 AS day, sum(u.input), sum(u.cached_input),
+        sum(u.cache_write_5m), sum(u.cache_write_1h), sum(u.output), sum(u.web_search), sum(u.requests)
+      FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE f.level = 'request' AND u.ts >= ? AND u.ts < ? AND u.credential IS NOT NULL
+      GROUP BY 1, 2, 3, 4, 5
+      """)
+    try st.bind(1, max(from, 0))
+    try st.bind(2, to)
+    while try st.step() {
+      try body(
+        RequestTotal(
+          provider: Provider(rawValue: st.text(0) ?? "") ?? .openai, credential: st.text(1) ?? "",
+          model: st.text(2) ?? "", tier: Tier(rawValue: st.text(3) ?? "") ?? .standard, day: st.int64(4),
+          tokens: TokenCounts(
+            input: st.int64(5), cachedInput: st.int64(6), cacheWrite5m: st.int64(7), cacheWrite1h: st.int64(8),
+            output: st.int64(9), webSearch: st.int64(10)),
+          requests: st.int64(11)))
+    }
+  }
+}
