@@ -79,5 +79,12 @@ import Testing
     #expect(r.out.contains("cost centre       CC-B"))
     #expect(r.out.contains("0.993000000000 USD"))
     #expect(r.out.contains("month.jsonl:2"))
+    // The ghost credential's call is cited by the unattributed finding.
+    let ghost = try TestSupport.runCLI([
+      "explain", "req-5", "--db", store, "--identities", TestSupport.month + "/identities", "--pricing",
+      TestSupport.month + "/pricing",
+    ])
+    #expect(ghost.out.contains("unattributed (critical), cites this record"))
+    #expect(ghost.out.contains("cost centre       UNATTRIBUTED"))
   }
 }

@@ -3,9 +3,9 @@ import Foundation
 /// `chargeback explain`: the chain from one stored record to what it cost and who pays (SPEC §2).
 package enum RecordExplanation {
   /// A readable account of the record with this request id or natural key; nil when not stored.
-  package static func explain(_ id: String, store: UsageStore, identities: IdentityDirectory?, prices: PriceTable)
-    throws -> String?
-  {
+  package static func explain(
+    _ id: String, store: UsageStore, identities: IdentityDirectory?, identitiesPath: String? = nil, prices: PriceTable
+  ) throws -> String? {
     guard let stored = try store.record(matching: id) else { return nil }
     let r = stored.record
     var out: [String] = []
@@ -41,6 +41,20 @@ package enum RecordExplanation {
       line("scope", a.scopeID)
       line("attribution", a.status.rawValue)
       line("signals", a.signals.isEmpty ? "none" : a.signals.map(\.rawValue).joined(separator: ", "))
+      // The findings of the record's period that cite it, or that concern its credential or agent.
+      let period = Period(containing: r.time)
+      let report = try ReportBuilder(
+        store: store, identities: identities, prices: prices,
+        labels: (try? Labels(directory: identitiesPath ?? "")) ?? Labels(), progress: Progress(force: false)
+      ).build(period: period)
+      let citing = report.findings.filter { $0.evidence.contains(r.naturalKey) }
+      let related = report.findings.filter {
+        !$0.evidence.contains(r.naturalKey)
+          && (($0.credentialID != nil && $0.credentialID == a.credentialID) || ($0.agentID != nil && $0.agentID == a.agentID))
+      }
+      for f in citing { line("finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)), cites this record: \(f.explanation)") }
+      for f in related.prefix(10) { line("related finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.explanation)") }
+      if citing.isEmpty && related.isEmpty { line("findings", "none in \(period)") }
     }
     let pricer = Pricer(table: prices)
     let q = pricer.price(
