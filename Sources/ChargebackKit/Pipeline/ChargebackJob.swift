@@ -73,7 +73,8 @@ package struct ChargebackJob {
     ingested: [Ingestor.FileResult]
   ) throws -> Result {
     let report = try ReportBuilder(
-      store: store, identities: identities, prices: prices, labels: labels, progress: progress
+      store: store, identities: identities, prices: prices, labels: labels,
+      settings: try DetectionSettings(directory: options.identities), progress: progress
     )
     .build(period: options.period)
     let outputs = try ReportWriter(directory: options.out).write(report, identities: identities)

@@ -8,15 +8,17 @@ package struct ReportBuilder {
   private let prices: PriceTable
   private let labels: Labels
   private let progress: Progress
+  private let settings: DetectionSettings
 
   package init(
     store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
-    progress: Progress = Progress()
+    settings: DetectionSettings = DetectionSettings(), progress: Progress = Progress()
   ) {
     self.store = store
     self.identities = identities
     self.prices = prices
     self.labels = labels
+    self.settings = settings
     self.progress = progress
   }
 
@@ -32,6 +34,9 @@ package struct ReportBuilder {
       identities: identities, attributor: Attributor(directory: identities), pricer: Pricer(table: prices))
     let overlap = try Overlap(store: store, period: period, prices: prices)
     var reconciliation = Reconciliation(prices: prices)
+    var storms = RetryStorms(settings: settings, period: period)
+    var loops = RecursiveLoops(settings: settings, period: period)
+    var spikes = try baseline(period: period)
     var files = Set<Int64>()
     var count: Int64 = 0
 
@@ -50,6 +55,9 @@ package struct ReportBuilder {
       }
       let charged = charges.charge(r, source: r.level == .request ? .request : .report)
       reconciliation.addComputed(r, model: charged.model, cost: charged.cost)
+      storms.observe(r, charged.attribution, model: charged.model, cost: charged.cost)
+      loops.observe(r, charged.attribution, model: charged.model, cost: charged.cost)
+      spikes.observe(r, charged.attribution, model: charged.model, cost: charged.cost)
     }
     let unlogged = overlap.unloggedRecords()
     var summaries: [String: [String]] = [:]
@@ -67,6 +75,11 @@ package struct ReportBuilder {
       )
     }
 
+    storms.finish()
+    try loops.finish(lookup: ancestorLookup())
+    for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period)) {
+      charges.findings.add(f)
+    }
     var findings = charges.findings
     addBudgetFindings(period: period, centres: charges.centres, scopeCost: charges.scopeCost, findings: &findings)
     var allFindings = labels.apply(to: findings.findings(period: period))
@@ -90,6 +103,53 @@ package struct ReportBuilder {
       findings: allFindings, priceRowsUsed: charges.rowsUsed.sorted().map { prices.rows[$0] }, inputs: inputs,
       identityHash: identities.contentHash, pricingHash: prices.contentHash, recordCount: count,
       unpricedRecords: charges.unpriced, reconciliation: reconciliation.rows())
+  }
+
+  /// The detectors' view of the days before the period: a pass that attributes and prices the
+  /// `baselineDays` before it, feeding the spike baseline.
+  private func baseline(period: Period) throws -> UsageSpikes {
+    var spikes = UsageSpikes(settings: settings, period: period)
+    let charges = Charges(identities: identities, attributor: Attributor(directory: identities), pricer: Pricer(table: prices))
+    let from = period.startMillis - Int64(settings.baselineDays) * Timestamp.millisPerDay
+    try store.forEachRecord(from: from, to: period.startMillis) { stored in
+      let r = stored.record
+      guard r.level != .cost else { return }
+      let charged = charges.charge(r, source: .request)
+      spikes.observe(r, charged.attribution, model: charged.model, cost: charged.cost)
+    }
+    return spikes
+  }
+
+  /// Agents and credentials with usage in the store before the baseline window (so not new).
+  private func knownSubjects(_ period: Period) throws -> Set<String> {
+    let attributor = Attributor(directory: identities)
+    let before = period.startMillis - Int64(settings.baselineDays) * Timestamp.millisPerDay
+    var known = Set<String>()
+    try store.identitiesSeen(before: before) { r in
+      let a = attributor.attribute(r)
+      if let agent = a.agentID { known.insert("agent:" + agent) }
+      if let cred = a.credentialID { known.insert("credential:" + cred) }
+    }
+    return known
+  }
+
+  /// Looks up a parent call in the store by its node id (`provider:request id`).
+  private func ancestorLookup() -> (String) throws -> RecursiveLoops.Node? {
+    let attributor = Attributor(directory: identities)
+    let pricer = Pricer(table: prices)
+    return { nodeID in
+      guard let colon = nodeID.firstIndex(of: ":") else { return nil }
+      let id = String(nodeID[nodeID.index(after: colon)...])
+      guard let stored = try store.record(matching: nodeID) ?? store.record(matching: id) else { return nil }
+      let r = stored.record
+      let a = attributor.attribute(r)
+      let q = pricer.price(
+        provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
+        totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
+      return RecursiveLoops.node(
+        r, a, model: q.canonicalModel ?? r.model, cost: q.cost, id: r.spanID ?? r.requestID ?? id,
+        parent: r.metadata.parentID)
+    }
   }
 
   private static func unloggedSubject(_ r: UsageRecord) -> String {

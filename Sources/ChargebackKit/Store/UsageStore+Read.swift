@@ -113,3 +113,24 @@ extension UsageStore {
     }
   }
 }
+
+extension UsageStore {
+  /// One record per distinct (provider, credential, project, claimed agent) seen before `before`,
+  /// at its latest time: enough to know which identities already had usage.
+  func identitiesSeen(before: Int64, _ body: (UsageRecord) throws -> Void) throws {
+    let st = try db.prepare(
+      """
+      SELECT provider, credential_provider, credential, project, agent_id, max(ts) FROM usage
+      WHERE ts < ? GROUP BY 1, 2, 3, 4, 5
+      """)
+    try st.bind(1, before)
+    while try st.step() {
+      var r = UsageRecord(
+        provider: Provider(rawValue: st.text(0) ?? "") ?? .openai, level: .request, format: "", naturalKey: "",
+        time: st.int64(5), credential: st.text(2), project: st.text(3), model: "", tokens: TokenCounts(),
+        metadata: CallMetadata(agentID: st.text(4)))
+      r.credentialProvider = st.text(1)
+      try body(r)
+    }
+  }
+}

@@ -1,0 +1,135 @@
+/// Recursive loops (SPEC §6) in call trees linked by `parent_request_id` / `parent_call_id` (or
+/// OTel parent spans): an agent that is its own ancestor (A → B → A), a tree deeper than
+/// `loopMaxDepth`, or one (agent, model, input size class) step repeated `loopRepeats` times along
+/// one path. Avoidable cost: every call of the tree from the second occurrence of the first
+/// repeating agent on (or below the depth limit).
+///
+/// Only calls that name a parent are kept during the pass; their ancestors are looked up in the
+/// store afterwards, so memory follows the linked calls, not all calls.
+struct RecursiveLoops {
+  /// One call in a tree.
+  struct Node {
+    var key: String
+    var id: String
+    var parent: String?
+    var agent: String?
+    var model: String
+    var size: Int
+    var time: Int64
+    var cost: Money
+    var costCentre: String
+    var credential: String?
+    var owner: String?
+    var task: String?
+  }
+
+  private let settings: DetectionSettings
+  private let period: Period
+  private var nodes: [String: Node] = [:]
+  private var children: [String: [String]] = [:]
+  private(set) var findings: [Finding] = []
+
+  init(settings: DetectionSettings, period: Period) {
+    self.settings = settings
+    self.period = period
+  }
+
+  /// The id a record is known by as a parent: its span id or request id, scoped by provider.
+  static func nodeID(provider: Provider, id: String) -> String { provider.rawValue + ":" + id }
+
+  /// Adds a charged request-level record that names a parent.
+  mutating func observe(_ r: UsageRecord, _ a: Attribution, model: String, cost: Money?) {
+    guard r.level == .request, let parent = r.metadata.parentID, let own = r.spanID ?? r.requestID else { return }
+    let node = Self.node(r, a, model: model, cost: cost, id: own, parent: parent)
+    nodes[node.id] = node
+  }
+
+  /// Builds the node of a record.
+  static func node(_ r: UsageRecord, _ a: Attribution, model: String, cost: Money?, id: String, parent: String?)
+    -> Node
+  {
+    Node(
+      key: r.naturalKey, id: nodeID(provider: r.provider, id: id), parent: parent.map { nodeID(provider: r.provider, id: $0) },
+      agent: a.agentID, model: model, size: SizeClass.of(r.tokens), time: r.time, cost: cost ?? .zero,
+      costCentre: a.costCentre, credential: a.credentialID, owner: a.ownerID, task: r.metadata.taskID)
+  }
+
+  /// Resolves missing ancestors with `lookup` (node id → node, from the store), then judges every
+  /// tree once. Call once after the pass.
+  /// - Complexity: O(n × depth) over the linked calls.
+  mutating func finish(lookup: (String) throws -> Node?) throws {
+    var pending = nodes.values.compactMap(\.parent).filter { nodes[$0] == nil }
+    var fetched = 0
+    while let id = pending.popLast(), fetched < 100_000 {
+      guard nodes[id] == nil, let n = try lookup(id) else { continue }
+      nodes[id] = n
+      fetched += 1
+      if let p = n.parent, nodes[p] == nil { pending.append(p) }
+    }
+    for n in nodes.values {
+      if let p = n.parent, nodes[p] != nil { children[p, default: []].append(n.id) }
+    }
+    // Roots: nodes whose parent is unknown. Judge each tree from its root.
+    let roots = nodes.values.filter { $0.parent.map { nodes[$0] == nil } ?? true }.sorted { ($0.time, $0.id) < ($1.time, $1.id) }
+    for root in roots { judge(root) }
+  }
+
+  private mutating func judge(_ root: Node) {
+    // Depth-first over paths; stop at the first reason found.
+    var reason: (text: String, from: Node)?
+    var depthSeen = 0
+    var stack: [(Node, [Node])] = [(root, [])]
+    var visited = Set<String>()
+    while let (node, path) = stack.popLast(), reason == nil {
+      guard visited.insert(node.id).inserted else { continue }
+      let here = path + [node]
+      depthSeen = max(depthSeen, here.count)
+      if let agent = node.agent, let earlier = path.lastIndex(where: { $0.agent == agent }),
+        path[earlier...].contains(where: { $0.agent != agent })
+      {
+        let cycle = here[earlier...].compactMap(\.agent).joined(separator: " → ")
+        reason = ("agent \(agent) is its own ancestor (\(cycle))", node)
+        break
+      }
+      let step = { (n: Node) in "\(n.agent ?? "-")|\(n.model)|\(n.size)" }
+      let repeats = here.filter { step($0) == step(node) }
+      if repeats.count >= settings.loopRepeats {
+        reason = (
+          "the same step (\(node.agent ?? "?"), \(node.model)) repeats \(repeats.count) times along one path",
+          repeats[1]
+        )
+        break
+      }
+      if here.count > settings.loopMaxDepth {
+        reason = ("the call tree is deeper than \(settings.loopMaxDepth)", node)
+        break
+      }
+      for c in (children[node.id] ?? []).reversed() { if let n = nodes[c] { stack.append((n, here)) } }
+    }
+    guard let reason else { return }
+    // The whole tree, and the calls from the offending one on.
+    var tree: [Node] = []
+    var queue = [root.id]
+    var seen = Set<String>()
+    while let id = queue.popLast() {
+      guard seen.insert(id).inserted, let n = nodes[id] else { continue }
+      tree.append(n)
+      queue.append(contentsOf: children[id] ?? [])
+    }
+    tree.sort { ($0.time, $0.id) < ($1.time, $1.id) }
+    let avoidable = tree.filter { $0.time >= reason.from.time }.reduce(Money.zero) { $0 + $1.cost }
+    let cost = tree.reduce(Money.zero) { $0 + $1.cost }
+    let agent = reason.from.agent ?? root.agent
+    findings.append(
+      Finding(
+        id: FindingID.make(kind: .recursiveLoop, period: period, subject: root.id), kind: .recursiveLoop,
+        severity: .medium, period: period.description, costCentre: reason.from.costCentre, agentID: agent,
+        credentialID: reason.from.credential, ownerID: reason.from.owner, taskApprover: nil,
+        firstTime: tree.first?.time ?? root.time, lastTime: tree.last?.time ?? root.time, calls: Int64(tree.count),
+        cost: cost, avoidableCost: avoidable, evidence: tree.prefix(PolicyFindings.evidenceLimit).map(\.key),
+        evidenceCount: Int64(tree.count),
+        explanation:
+          "call tree from \(root.key)\(root.task.map { " (task \($0))" } ?? ""): \(reason.text); \(tree.count) calls, \(avoidable.formatted(decimals: 2)) USD after the loop began"
+      ))
+  }
+}
