@@ -12,7 +12,8 @@ import Testing
   /// a cost report for it.
   static func store(_ dir: String) throws -> UsageStore {
     let store = try UsageStore(path: dir + "/s.sqlite")
-    _ = try Ingestor(store: store, progress: Progress(force: false)).ingest(paths: [TestSupport.month + "/usage/openai"])
+    _ = try Ingestor(store: store, progress: Progress(force: false)).ingest(paths: [TestSupport.month + "/usage/openai"]
+    )
     try store.db.transaction {
       let w = try store.beginFile(sha256: "request-log", path: "gateway.log", format: "test", level: .request, bytes: 0)
       // Two logged calls on key_A: 50,000 uncached + 40,000 cached input, 6,000 output in all.
@@ -48,7 +49,9 @@ import Testing
   @Test func chargesEachCallOnceAndTheExcessAsUnlogged() throws {
     let (report, _) = try Self.report()
     func cost(_ source: LineSource, tier: Tier = .standard, credential: String = "key_A") -> Money? {
-      let l = report.lines.filter { $0.key.source == source && $0.key.tier == tier && $0.key.credentialID == credential }
+      let l = report.lines.filter {
+        $0.key.source == source && $0.key.tier == tier && $0.key.credentialID == credential
+      }
       return l.isEmpty ? nil : l.reduce(Money.zero) { $0 + $1.cost }
     }
     // Logged calls: 50,000×0.4 + 40,000×0.1 + 6,000×1.6 per M = 0.0336.
@@ -85,5 +88,25 @@ import Testing
     let csv = try TestSupport.readCSV(try #require(paths.first { $0.hasSuffix("reconciliation.csv") }))
     #expect(csv.first?["variance_usd"] == "0.002200")
     #expect(csv.first?["billed_usd"] == "0.110000")
+  }
+}
+
+@Suite struct CrossLogDuplicateTests {
+  @Test func aCallInTwoRequestLogsIsChargedOnce() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: Progress(force: false)).ingest(paths: [
+      TestSupport.samples + "/litellm/spend-logs.json", TestSupport.samples + "/otel/genai-traces.jsonl",
+    ])
+    var both = 0
+    try store.forEachRecord(from: .min, to: .max) { if $0.record.requestID == "chatcmpl-C9x2LqP0aZ7mKd1" { both += 1 } }
+    try #require(both == 2)  // the LiteLLM proxy and the OTel trace both saw it
+    let report = try ReportBuilder(
+      store: store, identities: IdentityDirectory(),
+      prices: try PriceTable(directory: TestSupport.packageRoot + "/pricing"),
+      progress: Progress(force: false)
+    ).build(period: Period("2025-09")!)
+    #expect(report.duplicateRecords == 1)
+    #expect(report.recordCount == (try store.recordCount()) - 1)
   }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Thresholds of the detectors (SPEC §6), with the SPEC's defaults. Any of them can be set in an
-/// optional `detection.csv` (`setting,value`) beside the identity files.
+/// Thresholds of the detectors (SPEC §6), with the SPEC's defaults.
+///
+/// Any of them can be set in an optional `detection.csv` (`setting,value`) beside the identity files.
 package struct DetectionSettings: Sendable, Hashable {
   /// Calls with one fingerprint that make a retry storm.
   package var stormMinCalls: Int64 = 10

@@ -1,8 +1,9 @@
-/// Recursive loops (SPEC §6) in call trees linked by `parent_request_id` / `parent_call_id` (or
-/// OTel parent spans): an agent that is its own ancestor (A → B → A), a tree deeper than
-/// `loopMaxDepth`, or one (agent, model, input size class) step repeated `loopRepeats` times along
-/// one path. Avoidable cost: every call of the tree from the second occurrence of the first
-/// repeating agent on (or below the depth limit).
+/// Recursive loops (SPEC §6) in call trees linked by `parent_request_id` / `parent_call_id` (or OTel parent
+/// spans): an agent that is its own ancestor (A → B → A), a tree deeper than `loopMaxDepth`, or one (agent,
+/// model, input size class) step repeated `loopRepeats` times along one path.
+///
+/// Avoidable cost: every call of the tree from the second occurrence of the first repeating agent on (or below
+/// the depth limit).
 ///
 /// Only calls that name a parent are kept during the pass; their ancestors are looked up in the
 /// store afterwards, so memory follows the linked calls, not all calls.
@@ -49,13 +50,15 @@ struct RecursiveLoops {
     -> Node
   {
     Node(
-      key: r.naturalKey, id: nodeID(provider: r.provider, id: id), parent: parent.map { nodeID(provider: r.provider, id: $0) },
+      key: r.naturalKey, id: nodeID(provider: r.provider, id: id),
+      parent: parent.map { nodeID(provider: r.provider, id: $0) },
       agent: a.agentID, model: model, size: SizeClass.of(r.tokens), time: r.time, cost: cost ?? .zero,
       costCentre: a.costCentre, credential: a.credentialID, owner: a.ownerID, task: r.metadata.taskID)
   }
 
-  /// Resolves missing ancestors with `lookup` (node id → node, from the store), then judges every
-  /// tree once. Call once after the pass.
+  /// Resolves missing ancestors with `lookup` (node id → node, from the store), then judges every tree once.
+  ///
+  /// Call once after the pass.
   /// - Complexity: O(n × depth) over the linked calls.
   mutating func finish(lookup: (String) throws -> Node?) throws {
     var pending = nodes.values.compactMap(\.parent).filter { nodes[$0] == nil }
@@ -70,7 +73,9 @@ struct RecursiveLoops {
       if let p = n.parent, nodes[p] != nil { children[p, default: []].append(n.id) }
     }
     // Roots: nodes whose parent is unknown. Judge each tree from its root.
-    let roots = nodes.values.filter { $0.parent.map { nodes[$0] == nil } ?? true }.sorted { ($0.time, $0.id) < ($1.time, $1.id) }
+    let roots = nodes.values.filter { $0.parent.map { nodes[$0] == nil } ?? true }.sorted {
+      ($0.time, $0.id) < ($1.time, $1.id)
+    }
     for root in roots { judge(root) }
   }
 

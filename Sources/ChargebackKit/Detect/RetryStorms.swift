@@ -1,6 +1,7 @@
-/// Retry storms (SPEC §6): within one credential and agent, at least `stormMinCalls` calls with the
-/// same request fingerprint, every gap at most `stormMaxGapMillis`, and at least one failure or
-/// retry marker. Avoidable cost: every call except the last successful one.
+/// Retry storms (SPEC §6): within one credential and agent, at least `stormMinCalls` calls with the same request
+/// fingerprint, every gap at most `stormMaxGapMillis`, and at least one failure or retry marker.
+///
+/// Avoidable cost: every call except the last successful one.
 ///
 /// Streaming over time-ordered request-level records: only runs still open are kept, and runs
 /// that can no longer grow are closed as time moves on, so memory stays bounded.

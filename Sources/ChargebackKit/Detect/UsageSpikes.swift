@@ -41,10 +41,12 @@ struct UsageSpikes {
     let inPeriod = r.time >= period.startMillis
     var subjects: [(String, Meta)] = []
     if let agent = a.agentID {
-      subjects.append(("agent:" + agent, Meta(costCentre: a.costCentre, agent: agent, credential: nil, owner: a.ownerID)))
+      subjects.append(
+        ("agent:" + agent, Meta(costCentre: a.costCentre, agent: agent, credential: nil, owner: a.ownerID)))
     }
     if let cred = a.credentialID {
-      subjects.append(("credential:" + cred, Meta(costCentre: a.costCentre, agent: a.agentID, credential: cred, owner: a.ownerID)))
+      subjects.append(
+        ("credential:" + cred, Meta(costCentre: a.costCentre, agent: a.agentID, credential: cred, owner: a.ownerID)))
     }
     for (subject, m) in subjects {
       daily[subject, default: [:]][day, default: .zero] += cost
@@ -56,7 +58,9 @@ struct UsageSpikes {
       let key = SubjectDay(subject: subject, day: day)
       var causes = breakdown[key] ?? [:]
       causes["model " + model, default: .zero] += cost
-      causes[(subject.hasPrefix("agent:") ? "credential " + (a.credentialID ?? "-") : "agent " + (a.agentID ?? "-")), default: .zero] += cost
+      causes[
+        (subject.hasPrefix("agent:") ? "credential " + (a.credentialID ?? "-") : "agent " + (a.agentID ?? "-")),
+        default: .zero] += cost
       causes["task " + (a.taskID ?? "(none)"), default: .zero] += cost
       breakdown[key] = causes
       if (evidence[key]?.count ?? 0) < PolicyFindings.evidenceLimit { evidence[key, default: []].append(r.naturalKey) }
@@ -82,7 +86,8 @@ struct UsageSpikes {
         guard actual.pico > threshold else { continue }
         let expected = Money(pico: median)
         let impact = actual - expected
-        let pct = median > 0 ? "+" + Money.format(units: Money.roundDiv(impact.pico * 100, median), decimals: 0) + " %" : "new"
+        let pct =
+          median > 0 ? "+" + Money.format(units: Money.roundDiv(impact.pico * 100, median), decimals: 0) + " %" : "new"
         let key = SubjectDay(subject: subject, day: day)
         let causes = (breakdown[key] ?? [:]).sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
           .prefix(3).map { "\($0.key) \($0.value.formatted(decimals: 2)) USD" }
@@ -104,9 +109,10 @@ struct UsageSpikes {
     return out
   }
 
-  /// New spenders: subjects first seen in the period (none of their usage before it, here or in
-  /// `known`) whose period cost is above the floor. Empty when the store has no usage before the
-  /// period at all: then there is no history to be new against.
+  /// New spenders: subjects first seen in the period (none of their usage before it, here or in `known`) whose
+  /// period cost is above the floor.
+  ///
+  /// Empty when the store has no usage before the period at all: then there is no history to be new against.
   func newSpenders(known: Set<String>) -> [Finding] {
     let firstDayOfPeriod = period.startMillis / Timestamp.millisPerDay
     guard known.count > 0 || firstSeen.values.contains(where: { $0 < firstDayOfPeriod }) else { return [] }

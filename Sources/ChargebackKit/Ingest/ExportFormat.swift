@@ -19,7 +19,9 @@ package enum FormatRegistry {
   package static let all: [any ExportFormat] = [
     BedrockInvocationLog(),
     OpenAIUsageCompletions(),
+    LiteLLMSpendLogs(), OTelGenAISpans(), AzureAPIMLLMLog(), VertexGenerateContent(),
     // request-level formats (LiteLLM, OTel, Azure APIM, Vertex) go here
+    AnthropicUsageReport(), AnthropicCostReport(), OpenAICosts(), AzureCostManagementExport(), GCPBillingExport(),
     // report- and cost-level formats (Anthropic, OpenAI costs, Azure cost, GCP billing) go here
   ]
 

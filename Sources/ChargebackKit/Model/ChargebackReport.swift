@@ -82,6 +82,8 @@ package struct ChargebackReport: Sendable {
   package var recordCount: Int64
   /// Records that could not be priced.
   package var unpricedRecords: Int64
+  /// Request-level records skipped because another log already holds the same call.
+  package var duplicateRecords: Int64 = 0
   /// Computed vs billed per provider, day and model; empty when no cost report was given.
   package var reconciliation: [ReconciliationRow] = []
 

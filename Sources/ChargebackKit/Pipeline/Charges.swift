@@ -86,7 +86,8 @@ final class Charges {
         findings.note(
           .outOfScopeModel, subject: (a.agentID ?? "-") + "|" + scope + "|" + model, record: r, attribution: a,
           cost: quote.cost,
-          detail: "agent \(a.agentID ?? "?") called \(r.provider.rawValue)/\(model), which scope \(scope) does not allow")
+          detail:
+            "agent \(a.agentID ?? "?") called \(r.provider.rawValue)/\(model), which scope \(scope) does not allow")
       }
     }
     return Charged(attribution: a, model: model, cost: quote.cost)

@@ -1,5 +1,7 @@
-/// Computed cost against the providers' own cost reports, per provider, UTC day and canonical
-/// model (SPEC §5, §10). Only providers that have a cost report in the period are reconciled.
+/// Computed cost against the providers' own cost reports, per provider, UTC day and canonical model (SPEC §5,
+/// §10).
+///
+/// Only providers that have a cost report in the period are reconciled.
 struct Reconciliation {
   private struct Key: Hashable, Comparable {
     var provider: Provider

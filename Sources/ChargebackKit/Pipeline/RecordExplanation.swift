@@ -50,10 +50,15 @@ package enum RecordExplanation {
       let citing = report.findings.filter { $0.evidence.contains(r.naturalKey) }
       let related = report.findings.filter {
         !$0.evidence.contains(r.naturalKey)
-          && (($0.credentialID != nil && $0.credentialID == a.credentialID) || ($0.agentID != nil && $0.agentID == a.agentID))
+          && (($0.credentialID != nil && $0.credentialID == a.credentialID)
+            || ($0.agentID != nil && $0.agentID == a.agentID))
       }
-      for f in citing { line("finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)), cites this record: \(f.explanation)") }
-      for f in related.prefix(10) { line("related finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.explanation)") }
+      for f in citing {
+        line("finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)), cites this record: \(f.explanation)")
+      }
+      for f in related.prefix(10) {
+        line("related finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.explanation)")
+      }
       if citing.isEmpty && related.isEmpty { line("findings", "none in \(period)") }
     }
     let pricer = Pricer(table: prices)

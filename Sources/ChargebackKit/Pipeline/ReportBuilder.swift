@@ -37,6 +37,7 @@ package struct ReportBuilder {
     var storms = RetryStorms(settings: settings, period: period)
     var loops = RecursiveLoops(settings: settings, period: period)
     var spikes = try baseline(period: period)
+    let duplicates = try store.crossFormatDuplicates(from: period.startMillis, to: period.endMillis)
     var files = Set<Int64>()
     var count: Int64 = 0
 
@@ -47,6 +48,7 @@ package struct ReportBuilder {
         reconciliation.addBilled(r)
         return
       }
+      if !duplicates.isEmpty, duplicates.contains(stored.id) { return }  // the same call from another log
       count += 1
       if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
       if r.level == .report, overlap.covers(r) {
@@ -102,14 +104,16 @@ package struct ReportBuilder {
       daily: charges.daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) },
       findings: allFindings, priceRowsUsed: charges.rowsUsed.sorted().map { prices.rows[$0] }, inputs: inputs,
       identityHash: identities.contentHash, pricingHash: prices.contentHash, recordCount: count,
-      unpricedRecords: charges.unpriced, reconciliation: reconciliation.rows())
+      unpricedRecords: charges.unpriced, duplicateRecords: Int64(duplicates.count),
+      reconciliation: reconciliation.rows())
   }
 
   /// The detectors' view of the days before the period: a pass that attributes and prices the
   /// `baselineDays` before it, feeding the spike baseline.
   private func baseline(period: Period) throws -> UsageSpikes {
     var spikes = UsageSpikes(settings: settings, period: period)
-    let charges = Charges(identities: identities, attributor: Attributor(directory: identities), pricer: Pricer(table: prices))
+    let charges = Charges(
+      identities: identities, attributor: Attributor(directory: identities), pricer: Pricer(table: prices))
     let from = period.startMillis - Int64(settings.baselineDays) * Timestamp.millisPerDay
     try store.forEachRecord(from: from, to: period.startMillis) { stored in
       let r = stored.record

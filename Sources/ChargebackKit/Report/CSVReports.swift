@@ -63,14 +63,16 @@ package enum CSVReports {
   static func chargeback(_ report: ChargebackReport, _ rounding: ReportRounding) -> CSVWriter {
     var w = CSVWriter(header: [
       "period", "cost_centre", "agent_id", "credential_id", "task_id", "provider", "model", "tier",
-      "attribution_status", "price_status", "source", "requests", "failed_requests", "input_tokens", "cached_input_tokens",
+      "attribution_status", "price_status", "source", "requests", "failed_requests", "input_tokens",
+      "cached_input_tokens",
       "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens", "web_search_requests", "cost_usd",
     ])
     for (i, l) in report.lines.enumerated() {
       let k = l.key
       w.append([
         report.period.description, k.costCentre, k.agentID ?? "", k.credentialID ?? "", k.taskID ?? "",
-        k.provider.rawValue, k.model, k.tier.rawValue, k.status.rawValue, k.priced ? "priced" : "unpriced", k.source.rawValue,
+        k.provider.rawValue, k.model, k.tier.rawValue, k.status.rawValue, k.priced ? "priced" : "unpriced",
+        k.source.rawValue,
         String(l.requests), String(l.failedRequests), String(l.tokens.input), String(l.tokens.cachedInput),
         String(l.tokens.cacheWrite5m), String(l.tokens.cacheWrite1h), String(l.tokens.output),
         String(l.tokens.webSearch), k.priced ? rounding.text(rounding.lines[i]) : "",

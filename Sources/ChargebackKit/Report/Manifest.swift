@@ -24,7 +24,8 @@ package enum Manifest {
       "pricing_sha256": report.pricingHash,
       "identities_sha256": report.identityHash,
       "counts": [
-        "records": report.recordCount, "unpriced_records": report.unpricedRecords, "lines": report.lines.count,
+        "records": report.recordCount, "unpriced_records": report.unpricedRecords,
+        "duplicate_records_skipped": report.duplicateRecords, "lines": report.lines.count,
         "cost_centres": report.costCentres.count, "findings": report.findings.count,
       ],
       "totals": [

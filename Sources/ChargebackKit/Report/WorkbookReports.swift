@@ -213,7 +213,8 @@ package enum WorkbookReports {
       return [
         .text(k.costCentre), .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""),
         .text(k.provider.rawValue),
-        .text(k.model), .text(k.tier.rawValue), .text(k.status.rawValue), .text(k.priced ? "priced" : "unpriced"), .text(k.source.rawValue),
+        .text(k.model), .text(k.tier.rawValue), .text(k.status.rawValue), .text(k.priced ? "priced" : "unpriced"),
+        .text(k.source.rawValue),
         .int(l.requests),
         .int(l.tokens.input), .int(l.tokens.cachedInput), .int(l.tokens.cacheWrite5m), .int(l.tokens.cacheWrite1h),
         .int(l.tokens.output),

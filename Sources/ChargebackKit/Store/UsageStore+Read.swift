@@ -134,3 +134,35 @@ extension UsageStore {
     }
   }
 }
+
+extension UsageStore {
+  /// Row ids of request-level records that repeat a call already stored from another format.
+  ///
+  /// The same provider and request id can be in, say, both a LiteLLM spend log and an OTel trace.
+  /// The first stored copy is kept; the others are to be skipped so that each call is charged once.
+  /// - Complexity: one grouped scan of the period, and only when two request-level formats share
+  ///   a provider in the period.
+  func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64> {
+    let formats =
+      try db.scalarInt(
+        """
+        SELECT max(n) FROM (SELECT count(DISTINCT f.format) AS n FROM usage u JOIN files f ON f.id = u.file_id
+          WHERE f.level = 'request' AND u.ts >= ? AND u.ts < ? GROUP BY u.provider)
+        """, [.int(from), .int(to)]) ?? 0
+    guard formats > 1 else { return [] }
+    let st = try db.prepare(
+      """
+      SELECT u.id FROM usage u JOIN files f ON f.id = u.file_id
+      JOIN (SELECT u2.provider, u2.request_id, min(u2.id) AS keep FROM usage u2 JOIN files f2 ON f2.id = u2.file_id
+            WHERE f2.level = 'request' AND u2.request_id IS NOT NULL AND u2.ts >= ?1 AND u2.ts < ?2
+            GROUP BY u2.provider, u2.request_id HAVING count(*) > 1) d
+        ON d.provider = u.provider AND d.request_id = u.request_id
+      WHERE f.level = 'request' AND u.id <> d.keep AND u.ts >= ?1 AND u.ts < ?2
+      """)
+    try st.bind(1, from)
+    try st.bind(2, to)
+    var out = Set<Int64>()
+    while try st.step() { out.insert(st.int64(0)) }
+    return out
+  }
+}

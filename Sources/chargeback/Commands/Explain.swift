@@ -22,8 +22,10 @@ struct Explain: ParsableCommand {
       defer { try? s.close() }
       let dir = try identities.map { try IdentityDirectory(directory: $0) }
       let prices = try PriceTable(directory: pricing)
-      guard let text = try RecordExplanation.explain(
-        id, store: s, identities: dir, identitiesPath: identities, prices: prices) else {
+      guard
+        let text = try RecordExplanation.explain(
+          id, store: s, identities: dir, identitiesPath: identities, prices: prices)
+      else {
         throw InputMissingError(path: id, reason: "no record with this request id or key in \(store.db)")
       }
       print(text)
