@@ -61,3 +61,27 @@ import Testing
     #expect(error.line == 2)
   }
 }
+
+@Suite struct TraceLoopTests {
+  @Test func otelTraceWhereAnAgentRecursesIsALoopAndADeepAcyclicOneIsNot() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: Progress(force: false)).ingest(paths: [
+      TestSupport.fixtures + "/detect/otel-loops.jsonl"
+    ])
+    let report = try ReportBuilder(
+      store: store, identities: try IdentityDirectory(directory: TestSupport.month + "/identities"),
+      prices: try PriceTable(directory: TestSupport.month + "/pricing"), progress: Progress(force: false)
+    ).build(period: Period("2026-10")!)
+    let loops = report.findings.filter { $0.kind == .recursiveLoop }
+    // Trace 1: x > y > x > y. Trace 2: six distinct agents nested six deep (≤ 8): a decoy.
+    #expect(loops.count == 1)
+    let loop = try #require(loops.first)
+    #expect(loop.explanation.contains("agent-x → agent-y → agent-x"))
+    #expect(loop.calls == 4)
+    // Each call: 100,000 input at 0.4 + 10,000 output at 1.6 per M = 0.056. The 3rd and 4th calls
+    // run inside the loop (x > y > x, x > y > x > y): 0.112 avoidable of 0.224.
+    #expect(loop.cost == TestSupport.usd("0.224"))
+    #expect(loop.avoidableCost == TestSupport.usd("0.112"))
+  }
+}

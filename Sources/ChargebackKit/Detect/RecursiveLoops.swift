@@ -27,6 +27,25 @@ struct RecursiveLoops {
   private let settings: DetectionSettings
   private let period: Period
   private var nodes: [String: Node] = [:]
+  /// OTel traces: calls carry the path of invoked agents, so each trace is judged as it streams.
+  private var traces: [String: TraceRun] = [:]
+  private var traceCalls: Int64 = 0
+
+  private struct TraceRun {
+    var rootKey: String
+    var first: Int64
+    var last: Int64
+    var calls: Int64 = 0
+    var cost = Money.zero
+    var avoidable = Money.zero
+    var reason: String?
+    var agent: String?
+    var costCentre: String
+    var credential: String?
+    var owner: String?
+    var task: String?
+    var evidence: [String] = []
+  }
   private var children: [String: [String]] = [:]
   private(set) var findings: [Finding] = []
 
@@ -38,9 +57,15 @@ struct RecursiveLoops {
   /// The id a record is known by as a parent: its span id or request id, scoped by provider.
   static func nodeID(provider: Provider, id: String) -> String { provider.rawValue + ":" + id }
 
-  /// Adds a charged request-level record that names a parent.
+  /// Adds a charged request-level record: an OTel call to its trace, a call that names a parent to
+  /// the parent-linked trees.
   mutating func observe(_ r: UsageRecord, _ a: Attribution, model: String, cost: Money?) {
-    guard r.level == .request, let parent = r.metadata.parentID, let own = r.spanID ?? r.requestID else { return }
+    guard r.level == .request else { return }
+    if let trace = r.traceID {
+      observeTrace(trace, r, a, cost: cost ?? .zero)
+      return
+    }
+    guard let parent = r.metadata.parentID, let own = r.spanID ?? r.requestID else { return }
     let node = Self.node(r, a, model: model, cost: cost, id: own, parent: parent)
     nodes[node.id] = node
   }
@@ -54,6 +79,51 @@ struct RecursiveLoops {
       parent: parent.map { nodeID(provider: r.provider, id: $0) },
       agent: a.agentID, model: model, size: SizeClass.of(r.tokens), time: r.time, cost: cost ?? .zero,
       costCentre: a.costCentre, credential: a.credentialID, owner: a.ownerID, task: r.metadata.taskID)
+  }
+
+  /// Why an agent path (root first) is a loop, or nil: an agent invoked again below another agent
+  /// (A > B > A), one agent nested `loopRepeats` times, or more than `loopMaxDepth` levels.
+  func loopReason(_ path: [Substring]) -> String? {
+    for j in path.indices {
+      if let i = path[..<j].lastIndex(of: path[j]), path[i..<j].contains(where: { $0 != path[j] }) {
+        return "agent \(path[j]) is its own ancestor (\(path[i...j].joined(separator: " → ")))"
+      }
+      if j + 1 >= settings.loopRepeats, path[(j + 1 - settings.loopRepeats)...j].allSatisfy({ $0 == path[j] }) {
+        return "agent \(path[j]) invokes itself \(settings.loopRepeats) times in a row"
+      }
+    }
+    return path.count > settings.loopMaxDepth ? "agents nest \(path.count) deep (limit \(settings.loopMaxDepth))" : nil
+  }
+
+  private mutating func observeTrace(_ trace: String, _ r: UsageRecord, _ a: Attribution, cost: Money) {
+    var run =
+      traces[trace]
+      ?? TraceRun(
+        rootKey: r.naturalKey, first: r.time, last: r.time, costCentre: a.costCentre, credential: a.credentialID,
+        owner: a.ownerID, task: r.metadata.taskID)
+    run.calls += 1
+    run.cost += cost
+    run.first = min(run.first, r.time)
+    run.last = max(run.last, r.time)
+    if let reason = loopReason(r.agentPath?.split(separator: ">") ?? []) {
+      // This call runs inside the loop: everything it cost was avoidable.
+      run.avoidable += cost
+      if run.reason == nil {
+        run.reason = reason
+        run.agent = a.agentID
+        run.costCentre = a.costCentre
+        run.credential = a.credentialID
+        run.owner = a.ownerID
+      }
+    }
+    if run.evidence.count < PolicyFindings.evidenceLimit { run.evidence.append(r.naturalKey) }
+    traces[trace] = run
+    traceCalls += 1
+    if traceCalls % 100_000 == 0 {
+      // Finished traces with no loop need not be kept.
+      let cutoff = r.time - 3_600_000
+      traces = traces.filter { $0.value.reason != nil || $0.value.last >= cutoff }
+    }
   }
 
   /// Resolves missing ancestors with `lookup` (node id → node, from the store), then judges every tree once.
@@ -77,6 +147,19 @@ struct RecursiveLoops {
       ($0.time, $0.id) < ($1.time, $1.id)
     }
     for root in roots { judge(root) }
+    for (trace, run) in traces.sorted(by: { $0.key < $1.key }) {
+      guard let reason = run.reason else { continue }
+      findings.append(
+        Finding(
+          id: FindingID.make(kind: .recursiveLoop, period: period, subject: "trace:" + trace), kind: .recursiveLoop,
+          severity: .medium, period: period.description, costCentre: run.costCentre, agentID: run.agent,
+          credentialID: run.credential, ownerID: run.owner, taskApprover: nil, firstTime: run.first,
+          lastTime: run.last, calls: run.calls, cost: run.cost, avoidableCost: run.avoidable, evidence: run.evidence,
+          evidenceCount: run.calls,
+          explanation:
+            "trace \(trace)\(run.task.map { " (task \($0))" } ?? ""): \(reason); \(run.calls) calls, \(run.avoidable.formatted(decimals: 2)) USD inside the loop"
+        ))
+    }
   }
 
   private mutating func judge(_ root: Node) {

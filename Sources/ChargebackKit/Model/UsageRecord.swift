@@ -83,6 +83,9 @@ package struct UsageRecord: Sendable {
   /// Trace and span ids of the call (OTel), for call trees.
   package var traceID: String?
   package var spanID: String?
+  /// The agents invoked from the trace's root down to this call, `>`-separated (OTel
+  /// `invoke_agent` ancestors), for loop detection within one trace.
+  package var agentPath: String?
   /// A hash of the prompt when the source has one (retry fingerprints).
   package var promptHash: String?
   /// Retries the source says preceded this call (LiteLLM `attempted_retries`); nil when unknown.

@@ -50,7 +50,8 @@ enum Schema {
       prompt_hash     TEXT,
       retries         INTEGER,
       billed_pico     INTEGER,
-      line_item       TEXT
+      line_item       TEXT,
+      agent_path      TEXT
     ) STRICT;
     CREATE INDEX usage_ts ON usage(ts);
     """

@@ -14,7 +14,7 @@ extension UsageStore {
       u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
       u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
       u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
-      u.prompt_hash, u.retries, u.billed_pico, u.line_item
+      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path
     FROM usage u JOIN files f ON f.id = u.file_id
     """
 
@@ -71,6 +71,7 @@ extension UsageStore {
     record.retries = st.optionalInt64(33)
     record.billed = st.optionalInt64(34).map { Money(pico: Int128($0)) }
     record.lineItem = strings.text(st, 35)
+    record.agentPath = strings.text(st, 36)
     return StoredRecord(id: st.int64(0), fileID: st.int64(1), record: record)
   }
 }

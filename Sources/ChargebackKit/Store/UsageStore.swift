@@ -87,8 +87,8 @@ final class UsageWriter {
       INSERT INTO usage(natural_key, provider, file_id, line, json_path, ts, bucket_end, request_id,
         credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
         cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id, scope_id,
-        parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item, agent_path)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(natural_key) DO NOTHING
       """, persistent: true)
   }
@@ -129,6 +129,7 @@ final class UsageWriter {
     try s.bind(31, r.retries)
     try s.bind(32, r.billed.map { Int64(clamping: $0.pico) })
     try s.bind(33, r.lineItem)
+    try s.bind(34, r.agentPath)
     try s.run()
     offered += 1
     inserted += Int64(db.changes)

@@ -102,6 +102,13 @@ struct OTelGenAISpans: ExportFormat {
       jsonPath: span.path)
     r.traceID = traceID
     r.spanID = spanID
+    // The invoked agents from the root down, for loop detection (A > B > A).
+    let invoked = chain.reversed().compactMap { j -> String? in
+      let attrs = batch.spans[j].attributes
+      guard attrs.operation?.lowercased() == "invoke_agent" else { return nil }
+      return attrs.genAIAgent.nonBlank ?? attrs.agent.nonBlank
+    }
+    r.agentPath = invoked.isEmpty ? nil : invoked.joined(separator: ">")
     return r
   }
 
