@@ -110,3 +110,29 @@ import Testing
     #expect(totals["cost_usd"] as? String == "1.140600")
   }
 }
+
+@Suite struct LabelTests {
+  @Test func labelsStickToStableFindingIds() throws {
+    let (first, _) = try MonthTests.runMonth()
+    let finding = try #require(first.report.findings.first { $0.kind == .unattributed })
+    // Same inputs, same id.
+    let (second, _) = try MonthTests.runMonth()
+    #expect(second.report.findings.first { $0.kind == .unattributed }?.id == finding.id)
+    // A label written against that id shows in findings.csv on the next run.
+    let dir = try TestSupport.tempDir()
+    try FileManager.default.copyItem(atPath: TestSupport.month + "/identities", toPath: dir + "/ids")
+    try "finding_id,label,note,who\n\(finding.id),confirmed,ghost key is a leaked test key,sec-team\n".write(
+      toFile: dir + "/ids/labels.csv", atomically: true, encoding: .utf8)
+    let job = ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [TestSupport.month + "/usage"], identities: dir + "/ids",
+        pricing: TestSupport.month + "/pricing", out: dir + "/out", database: dir + "/s.sqlite"),
+      progress: Progress(force: false))
+    _ = try job.run()
+    let rows = try TestSupport.readCSV(dir + "/out/findings.csv")
+    let row = try #require(rows.first { $0["finding_id"] == finding.id })
+    #expect(row["label"] == "confirmed")
+    #expect(row["label_note"]?.contains("leaked test key") == true)
+    #expect(rows.filter { $0["label"] != "" }.count == 1)
+  }
+}
