@@ -2,8 +2,9 @@
 /// spans): an agent that is its own ancestor (A → B → A), a tree deeper than `loopMaxDepth`, or one (agent,
 /// model, input size class) step repeated `loopRepeats` times along one path.
 ///
-/// Avoidable cost: every call of the tree from the second occurrence of the first repeating agent on (or below
-/// the depth limit).
+/// Avoidable cost: the call where the loop shows (the second occurrence of the first repeating agent, the
+/// second repeat of the step, or the first call below the depth limit) and every call below it. Calls on
+/// other branches of the tree are not part of the loop even when they run at the same time.
 ///
 /// Only calls that name a parent are kept during the pass; their ancestors are looked up in the
 /// store afterwards, so memory follows the linked calls, not all calls.
@@ -142,6 +143,11 @@ struct RecursiveLoops {
     for n in nodes.values {
       if let p = n.parent, nodes[p] != nil { children[p, default: []].append(n.id) }
     }
+    // Children in time order: the depth-first search reports the first reason it meets, which must
+    // not depend on dictionary order (same inputs, same findings).
+    for (p, ids) in children {
+      children[p] = ids.sorted { (nodes[$0]?.time ?? 0, $0) < (nodes[$1]?.time ?? 0, $1) }
+    }
     // Roots: nodes whose parent is unknown. Judge each tree from its root.
     let roots = nodes.values.filter { $0.parent.map { nodes[$0] == nil } ?? true }.sorted {
       ($0.time, $0.id) < ($1.time, $1.id)
@@ -205,7 +211,17 @@ struct RecursiveLoops {
       queue.append(contentsOf: children[id] ?? [])
     }
     tree.sort { ($0.time, $0.id) < ($1.time, $1.id) }
-    let avoidable = tree.filter { $0.time >= reason.from.time }.reduce(Money.zero) { $0 + $1.cost }
+    // Avoidable (SPEC §10: the calls from the second occurrence of the repeating agent on): the
+    // offending call and its descendants. Counting every later call of the tree instead would charge
+    // the loop for sibling branches that merely ran at the same time (a fan-out beside the loop).
+    var avoidable = Money.zero
+    var below = [reason.from.id]
+    var inLoop = Set<String>()
+    while let id = below.popLast() {
+      guard inLoop.insert(id).inserted, let n = nodes[id] else { continue }
+      avoidable += n.cost
+      below.append(contentsOf: children[id] ?? [])
+    }
     let cost = tree.reduce(Money.zero) { $0 + $1.cost }
     let agent = reason.from.agent ?? root.agent
     findings.append(
@@ -217,7 +233,7 @@ struct RecursiveLoops {
         cost: cost, avoidableCost: avoidable, evidence: tree.prefix(PolicyFindings.evidenceLimit).map(\.key),
         evidenceCount: Int64(tree.count),
         explanation:
-          "call tree from \(root.key)\(root.task.map { " (task \($0))" } ?? ""): \(reason.text); \(tree.count) calls, \(avoidable.formatted(decimals: 2)) USD after the loop began"
+          "call tree from \(root.key)\(root.task.map { " (task \($0))" } ?? ""): \(reason.text); \(tree.count) calls, \(avoidable.formatted(decimals: 2)) USD in the loop"
       ))
   }
 }

@@ -1,10 +1,10 @@
 /// Usage spikes and new spenders (SPEC §6), per agent and per credential.
 ///
 /// A day is a spike when its cost is above the subject's baseline median + `spikeMADs` × the scaled
-/// median absolute deviation, and above `spikeFloor`; the baseline is every earlier day since the
-/// subject was first seen (at least `spikeMinBaselineDays` of them), reading back into earlier
-/// periods in the store. The finding gives expected vs actual, the $ and % impact and the top root
-/// causes (model, credential or agent, task, token class). A new spender is an identity with no
+/// median absolute deviation, and above `spikeFloor`; the baseline is every earlier day with usage
+/// since the subject was first seen (at least `spikeMinBaselineDays` of them), reading back into
+/// earlier periods in the store. The finding gives expected vs actual, the $ and % impact and the
+/// top root causes (model, credential or agent, task, token class). A new spender is an identity with no
 /// usage before the period whose period cost is above the floor.
 struct UsageSpikes {
   private struct Meta {
@@ -78,7 +78,10 @@ struct UsageSpikes {
       for day in max(firstDay, first)..<lastDay {
         let actual = days[day] ?? .zero
         guard actual > settings.spikeFloor else { continue }
-        let history = (first..<day).map { (days[$0] ?? .zero).pico }
+        // The baseline is the days the subject was used, not the idle days between them: a job
+        // that runs twice a week at the same cost has a median of that cost, not of zero (with
+        // idle days counted, median and MAD are 0 and every run above the floor is a "spike").
+        let history = (first..<day).compactMap { days[$0]?.pico }
         guard history.count >= settings.spikeMinBaselineDays else { continue }
         let median = Self.median(history)
         let mad = Self.median(history.map { abs($0 - median) })

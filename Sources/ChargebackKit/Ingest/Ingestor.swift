@@ -83,16 +83,11 @@ package struct Ingestor {
     let format = try FormatRegistry.detect(input, among: formats)
     let (offered, inserted) = try store.db.transaction {
       let writer = try store.beginFile(sha256: sha, path: path, format: format.id, level: format.level, bytes: bytes)
-      let pipe = RecordPipe()
-      pipe.startParsing(format, input)
-      do {
-        while let batch = try pipe.take() {
-          for record in batch { try writer.insert(record) }
-          progress.update("\(path): \(writer.offered) records")
-        }
-      } catch {
-        pipe.cancel()
-        throw error
+      let pipe = BatchPipe<UsageRecord>()
+      pipe.start { emit in try format.read(input, emit: emit) }
+      try pipe.drain { batch in
+        for record in batch { try writer.insert(record) }
+        progress.update("\(path): \(writer.offered) records")
       }
       try writer.finish()
       return (writer.offered, writer.inserted)

@@ -41,7 +41,7 @@ package struct ReportBuilder {
     var files = Set<Int64>()
     var count: Int64 = 0
 
-    try store.forEachRecord(from: period.startMillis, to: period.endMillis) { stored in
+    try store.forEachRecordConcurrently(from: period.startMillis, to: period.endMillis) { stored in
       let r = stored.record
       files.insert(stored.fileID)
       if r.level == .cost {

@@ -29,7 +29,8 @@ package final class Database {
     try execute("PRAGMA synchronous = FULL")
     try execute("PRAGMA foreign_keys = ON")
     try execute("PRAGMA cache_size = -262144")  // 256 MiB page cache for bulk loads
-    try execute("PRAGMA temp_store = MEMORY")
+    // Sorts for GROUP BY spill to temporary files past the cache instead of growing in memory.
+    try execute("PRAGMA temp_store = FILE")
   }
 
   deinit {

@@ -32,6 +32,19 @@ extension UsageStore {
     }
   }
 
+  /// Like ``forEachRecord(from:to:_:)``, but rows are read and decoded on a second thread while `body` runs on
+  /// this one.
+  ///
+  /// The store must not be used otherwise until it returns.
+  package func forEachRecordConcurrently(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
+    let pipe = BatchPipe<StoredRecord>(capacity: 16, batchSize: 1024)
+    let unchecked = UncheckedStore(store: self)
+    pipe.start { emit in try unchecked.store.forEachRecord(from: from, to: to, emit) }
+    try pipe.drain { batch in
+      for r in batch { try body(r) }
+    }
+  }
+
   /// The record with this natural key or provider request id, if stored.
   ///
   /// Request-level natural keys are `<provider>:<request id>`, so a request id is found through the unique key
@@ -166,4 +179,10 @@ extension UsageStore {
     while try st.step() { out.insert(st.int64(0)) }
     return out
   }
+}
+
+/// Lets the reading thread of ``UsageStore/forEachRecordConcurrently(from:to:_:)`` use the store:
+/// safe because the caller does not touch the store until the reader has finished.
+private struct UncheckedStore: @unchecked Sendable {
+  let store: UsageStore
 }

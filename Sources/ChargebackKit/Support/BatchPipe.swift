@@ -1,26 +1,31 @@
 import Foundation
 
-/// Hands batches of parsed records from a parsing thread to the inserting thread, so that parsing and SQLite
-/// inserts run on both cores.
+/// Hands batches of values from a producing thread to a consuming one, so that two stages run on both cores
+/// (parse | insert during ingest; read rows | attribute and price during a report).
 ///
-/// Bounded: the parser waits when `capacity` batches are queued, so memory stays small whatever the file's size.
-final class RecordPipe: @unchecked Sendable {
+/// Bounded: the producer waits when `capacity` batches are queued, so memory stays small.
+final class BatchPipe<Element: Sendable>: @unchecked Sendable {
   private let condition = NSCondition()
-  private var batches: [[UsageRecord]] = []
+  private var batches: [[Element]] = []
   private var finished = false
   private var cancelled = false
   private var failure: (any Error)?
   private let capacity: Int
+  /// Values per batch.
+  let batchSize: Int
 
-  /// Thrown inside the parser when the consumer gave up.
+  /// Thrown inside the producer when the consumer gave up.
   struct Cancelled: Error {}
 
-  init(capacity: Int = 8) { self.capacity = capacity }
+  init(capacity: Int = 8, batchSize: Int = 2048) {
+    self.capacity = capacity
+    self.batchSize = batchSize
+  }
 
   /// Producer: queues a batch, waiting while the pipe is full.
   ///
   /// Throws ``Cancelled`` once the consumer has stopped.
-  func put(_ batch: [UsageRecord]) throws {
+  func put(_ batch: [Element]) throws {
     condition.lock()
     defer { condition.unlock() }
     while batches.count >= capacity && !cancelled { condition.wait() }
@@ -29,7 +34,7 @@ final class RecordPipe: @unchecked Sendable {
     condition.broadcast()
   }
 
-  /// Producer: no more batches; `error` is the parser's failure, if any.
+  /// Producer: no more batches; `error` is the producer's failure, if any.
   func finish(_ error: (any Error)?) {
     condition.lock()
     finished = true
@@ -40,8 +45,8 @@ final class RecordPipe: @unchecked Sendable {
 
   /// Consumer: the next batch, or nil at the end.
   ///
-  /// Rethrows the parser's failure at the end.
-  func take() throws -> [UsageRecord]? {
+  /// Rethrows the producer's failure at the end.
+  func take() throws -> [Element]? {
     condition.lock()
     defer { condition.unlock() }
     while batches.isEmpty && !finished { condition.wait() }
@@ -54,7 +59,7 @@ final class RecordPipe: @unchecked Sendable {
     return nil
   }
 
-  /// Consumer: stop the producer (after an insert failed) and wait for it to finish.
+  /// Consumer: stops the producer (after a failure) and waits for it to finish.
   func cancel() {
     condition.lock()
     cancelled = true
@@ -64,15 +69,15 @@ final class RecordPipe: @unchecked Sendable {
     condition.unlock()
   }
 
-  /// Parses `input` with `format` on a new thread, feeding this pipe in batches of `batchSize`.
-  func startParsing(_ format: any ExportFormat, _ input: InputFile, batchSize: Int = 2048) {
+  /// Runs `produce` on a new thread; it hands values to `emit`, which batches them into the pipe.
+  func start(_ produce: @escaping @Sendable (_ emit: (Element) throws -> Void) throws -> Void) {
     let thread = Thread { [self] in
-      var batch: [UsageRecord] = []
+      var batch: [Element] = []
       batch.reserveCapacity(batchSize)
       do {
-        try format.read(input) { r in
-          batch.append(r)
-          if batch.count == batchSize {
+        try produce { value in
+          batch.append(value)
+          if batch.count == self.batchSize {
             try self.put(batch)
             batch.removeAll(keepingCapacity: true)
           }
@@ -85,5 +90,15 @@ final class RecordPipe: @unchecked Sendable {
     }
     thread.stackSize = 8 << 20
     thread.start()
+  }
+
+  /// Consumes every value with `body` on this thread; on any failure the producer is stopped.
+  func drain(_ body: ([Element]) throws -> Void) throws {
+    do {
+      while let batch = try take() { try body(batch) }
+    } catch {
+      cancel()
+      throw error
+    }
   }
 }
