@@ -85,3 +85,15 @@ import Testing
     #expect(loop.avoidableCost == TestSupport.usd("0.112"))
   }
 }
+
+@Suite struct RetryableTests {
+  @Test(
+    arguments: [
+      ("ThrottlingException", true), ("ModelTimeoutException", true), ("ServiceUnavailableException", true),
+      ("429", true), ("503", true), ("rate_limit_error", true), ("overloaded_error", true), (nil, true),
+      ("ValidationException", false), ("AccessDeniedException", false), ("400", false),
+    ] as [(String?, Bool)])
+  func failuresThatTriggerRetries(code: String?, retryable: Bool) {
+    #expect(RetryStorms.isRetryable(code) == retryable)
+  }
+}

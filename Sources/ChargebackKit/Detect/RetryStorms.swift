@@ -72,9 +72,25 @@ struct RetryStorms {
   private func add(_ r: UsageRecord, cost: Money, to run: inout Run) {
     run.calls += 1
     run.cost += cost
-    if r.failed { run.failed += 1 } else { run.lastSuccessCost = cost }
+    if r.failed {
+      if Self.isRetryable(r.errorCode) { run.failed += 1 }
+    } else {
+      run.lastSuccessCost = cost
+    }
     if (r.retries ?? 0) > 0 { run.retried = true }
     if run.evidence.count < PolicyFindings.evidenceLimit { run.evidence.append(r.naturalKey) }
+  }
+
+  /// True for the failures that trigger retries (SPEC §6: 429, 5xx, timeouts), or when the source
+  /// gives no code; a client error (`ValidationException`, 400) is not a retry trigger.
+  static func isRetryable(_ code: String?) -> Bool {
+    guard let code = code?.lowercased(), !code.isEmpty else { return true }
+    if let status = Int(code) { return status == 408 || status == 429 || status >= 500 }
+    let markers = [
+      "throttl", "ratelimit", "rate_limit", "too many", "429", "timeout", "timed out", "unavailable",
+      "internalserver", "internal_server", "server_error", "overloaded", "5xx", "503", "502", "500", "504",
+    ]
+    return markers.contains { code.contains($0) }
   }
 
   /// Closes runs that can no longer grow.
