@@ -53,27 +53,27 @@ struct RetryStorms {
       task: r.metadata.taskID ?? "", parent: r.metadata.parentID ?? "", size: SizeClass.of(r.tokens),
       prompt: r.promptHash ?? "")
     let c = cost ?? .zero
-    if var run = open[fp], r.time - run.last <= settings.stormMaxGapMillis {
-      run.last = r.time
-      add(r, cost: c, to: &run)
-      open[fp] = run
+    if let i = open.index(forKey: fp), r.time - open.values[i].last <= settings.stormMaxGapMillis {
+      // Mutated in place: copying the run out and back would copy its evidence array per call.
+      open.values[i].last = r.time
+      Self.add(r, cost: c, to: &open.values[i])
     } else {
       if let old = open[fp] { close(old) }
       var run = Run(
         costCentre: a.costCentre, agent: a.agentID, credential: a.credentialID, owner: a.ownerID, first: r.time,
         last: r.time, model: model, task: r.metadata.taskID)
-      add(r, cost: c, to: &run)
+      Self.add(r, cost: c, to: &run)
       open[fp] = run
     }
     seen += 1
     if seen % 50_000 == 0 { sweep(before: r.time - settings.stormMaxGapMillis) }
   }
 
-  private func add(_ r: UsageRecord, cost: Money, to run: inout Run) {
+  private static func add(_ r: UsageRecord, cost: Money, to run: inout Run) {
     run.calls += 1
     run.cost += cost
     if r.failed {
-      if Self.isRetryable(r.errorCode) { run.failed += 1 }
+      if isRetryable(r.errorCode) { run.failed += 1 }
     } else {
       run.lastSuccessCost = cost
     }

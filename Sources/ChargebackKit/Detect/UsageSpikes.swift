@@ -34,42 +34,93 @@ struct UsageSpikes {
     self.period = period
   }
 
+  /// The finest grain the detectors need: one cell per agent, credential, day, model and task.
+  private struct Cell: Hashable {
+    var agent: String?
+    var credential: String?
+    var day: Int64
+    var model: String
+    var task: String?
+  }
+
+  private struct CellTotal {
+    var cost = Money.zero
+    var calls: Int64 = 0
+    var costCentre: String
+    var owner: String?
+    var evidence: [String] = []
+  }
+
+  private var cells: [Cell: CellTotal] = [:]
+  private var prepared = false
+
   /// Adds a priced record, of the period or of the baseline before it.
+  ///
+  /// One dictionary update per record; the per-subject series are derived once, after the pass.
   mutating func observe(_ r: UsageRecord, _ a: Attribution, model: String, cost: Money?) {
-    guard let cost else { return }
-    let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
-    let inPeriod = r.time >= period.startMillis
-    var subjects: [(String, Meta)] = []
-    if let agent = a.agentID {
-      subjects.append(
-        ("agent:" + agent, Meta(costCentre: a.costCentre, agent: agent, credential: nil, owner: a.ownerID)))
+    guard let cost, a.agentID != nil || a.credentialID != nil else { return }
+    let cell = Cell(
+      agent: a.agentID, credential: a.credentialID, day: Timestamp.floorDiv(r.time, Timestamp.millisPerDay),
+      model: model, task: a.taskID)
+    if let i = cells.index(forKey: cell) {
+      cells.values[i].cost += cost
+      cells.values[i].calls += r.requests
+      if cells.values[i].evidence.count < 3 { cells.values[i].evidence.append(r.naturalKey) }
+    } else {
+      cells[cell] = CellTotal(
+        cost: cost, calls: r.requests, costCentre: a.costCentre, owner: a.ownerID, evidence: [r.naturalKey])
     }
-    if let cred = a.credentialID {
-      subjects.append(
-        ("credential:" + cred, Meta(costCentre: a.costCentre, agent: a.agentID, credential: cred, owner: a.ownerID)))
+  }
+
+  /// Derives daily series, breakdowns and evidence per subject from the cells.
+  /// - Complexity: O(cells log cells).
+  private mutating func prepare() {
+    guard !prepared else { return }
+    prepared = true
+    let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
+    for (cell, total) in cells.sorted(by: { Self.order($0.key, $1.key) }) {
+      var subjects: [(String, Meta)] = []
+      if let agent = cell.agent {
+        subjects.append(
+          ("agent:" + agent, Meta(costCentre: total.costCentre, agent: agent, credential: nil, owner: total.owner)))
+      }
+      if let cred = cell.credential {
+        subjects.append(
+          (
+            "credential:" + cred,
+            Meta(costCentre: total.costCentre, agent: cell.agent, credential: cred, owner: total.owner)
+          ))
+      }
+      for (subject, m) in subjects {
+        daily[subject, default: [:]][cell.day, default: .zero] += total.cost
+        firstSeen[subject] = min(firstSeen[subject] ?? cell.day, cell.day)
+        guard cell.day >= firstPeriodDay else { continue }
+        if meta[subject] == nil { meta[subject] = m }
+        periodCost[subject, default: .zero] += total.cost
+        periodCalls[subject, default: 0] += total.calls
+        let key = SubjectDay(subject: subject, day: cell.day)
+        let other =
+          subject.hasPrefix("agent:") ? "credential " + (cell.credential ?? "-") : "agent " + (cell.agent ?? "-")
+        for cause in ["model " + cell.model, other, "task " + (cell.task ?? "(none)")] {
+          breakdown[key, default: [:]][cause, default: .zero] += total.cost
+        }
+        for e in total.evidence where (evidence[key]?.count ?? 0) < PolicyFindings.evidenceLimit {
+          evidence[key, default: []].append(e)
+        }
+      }
     }
-    for (subject, m) in subjects {
-      daily[subject, default: [:]][day, default: .zero] += cost
-      firstSeen[subject] = min(firstSeen[subject] ?? day, day)
-      guard inPeriod else { continue }
-      meta[subject] = meta[subject] ?? m
-      periodCost[subject, default: .zero] += cost
-      periodCalls[subject, default: 0] += r.requests
-      let key = SubjectDay(subject: subject, day: day)
-      var causes = breakdown[key] ?? [:]
-      causes["model " + model, default: .zero] += cost
-      causes[
-        (subject.hasPrefix("agent:") ? "credential " + (a.credentialID ?? "-") : "agent " + (a.agentID ?? "-")),
-        default: .zero] += cost
-      causes["task " + (a.taskID ?? "(none)"), default: .zero] += cost
-      breakdown[key] = causes
-      if (evidence[key]?.count ?? 0) < PolicyFindings.evidenceLimit { evidence[key, default: []].append(r.naturalKey) }
-    }
+  }
+
+  private static func order(_ a: Cell, _ b: Cell) -> Bool {
+    (a.day, a.agent ?? "", a.credential ?? "", a.model, a.task ?? "") < (
+      b.day, b.agent ?? "", b.credential ?? "", b.model, b.task ?? ""
+    )
   }
 
   /// The spike findings of the period.
   /// - Complexity: O(subjects × days × log days).
-  func spikes() -> [Finding] {
+  mutating func spikes() -> [Finding] {
+    prepare()
     var out: [Finding] = []
     let firstDay = period.startMillis / Timestamp.millisPerDay
     let lastDay = period.endMillis / Timestamp.millisPerDay
@@ -116,7 +167,8 @@ struct UsageSpikes {
   /// period cost is above the floor.
   ///
   /// Empty when the store has no usage before the period at all: then there is no history to be new against.
-  func newSpenders(known: Set<String>) -> [Finding] {
+  mutating func newSpenders(known: Set<String>) -> [Finding] {
+    prepare()
     let firstDayOfPeriod = period.startMillis / Timestamp.millisPerDay
     guard known.count > 0 || firstSeen.values.contains(where: { $0 < firstDayOfPeriod }) else { return [] }
     var out: [Finding] = []
