@@ -1,0 +1,49 @@
+import Foundation
+
+/// Text helpers shared by the demo generators: CSV and JSON quoting, hex digits, paths.
+enum DemoText {
+  /// RFC 4180 CSV: one line per row, a cell quoted only when it holds a comma, quote or newline.
+  static func csv(_ rows: [[String]]) -> String {
+    var out = ""
+    for row in rows {
+      out += row.map { cell in
+        cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+          ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
+      }.joined(separator: ",")
+      out += "\n"
+    }
+    return out
+  }
+
+  /// A JSON string literal.
+  static func jsonQuoted(_ text: String) -> String {
+    var out = "\""
+    for u in text.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 {
+          out += "\\u" + hex(UInt64(u.value), 4)
+        } else {
+          out.unicodeScalars.append(u)
+        }
+      }
+    }
+    return out + "\""
+  }
+
+  /// `v` in lower-case hex, zero-padded to at least `width` digits.
+  static func hex(_ v: UInt64, _ width: Int) -> String {
+    let s = String(v, radix: 16)
+    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+  }
+
+  /// `a/b`, without doubling a trailing slash of `a`.
+  static func join(_ a: String, _ b: String) -> String {
+    a.hasSuffix("/") ? a + b : a + "/" + b
+  }
+}
