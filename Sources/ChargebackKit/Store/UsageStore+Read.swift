@@ -99,22 +99,28 @@ struct RequestTotal {
   var day: Int64
   var tokens: TokenCounts
   var requests: Int64
+  /// True for the calls whose total input (uncached + cache read + cache writes) is above
+  /// `longContextAbove`: the ones a usage report puts in its long `context_window` (`200k-1M`).
+  var longContext: Bool
 }
 
 extension UsageStore {
-  /// Sums of request-level records with a credential in `[from, to)`, for the overlap rule.
+  /// Sums of request-level records with a credential in `[from, to)`, for the overlap rule; calls
+  /// whose total input is above `longContextAbove` are summed apart (``RequestTotal/longContext``).
   /// - Complexity: one grouped scan of the period's rows.
-  func requestTotals(from: Int64, to: Int64, _ body: (RequestTotal) throws -> Void) throws {
+  func requestTotals(from: Int64, to: Int64, longContextAbove: Int64, _ body: (RequestTotal) throws -> Void) throws {
     let st = try db.prepare(
       """
       SELECT u.provider, u.credential, u.model, u.tier, u.ts / 86400000 AS day, sum(u.input), sum(u.cached_input),
-        sum(u.cache_write_5m), sum(u.cache_write_1h), sum(u.output), sum(u.web_search), sum(u.requests)
+        sum(u.cache_write_5m), sum(u.cache_write_1h), sum(u.output), sum(u.web_search), sum(u.requests),
+        (u.input + u.cached_input + u.cache_write_5m + u.cache_write_1h) > ? AS long
       FROM usage u JOIN files f ON f.id = u.file_id
       WHERE f.level = 'request' AND u.ts >= ? AND u.ts < ? AND u.credential IS NOT NULL
-      GROUP BY 1, 2, 3, 4, 5
+      GROUP BY 1, 2, 3, 4, 5, 13
       """)
-    try st.bind(1, max(from, 0))
-    try st.bind(2, to)
+    try st.bind(1, longContextAbove)
+    try st.bind(2, max(from, 0))
+    try st.bind(3, to)
     while try st.step() {
       try body(
         RequestTotal(
@@ -123,7 +129,7 @@ extension UsageStore {
           tokens: TokenCounts(
             input: st.int64(5), cachedInput: st.int64(6), cacheWrite5m: st.int64(7), cacheWrite1h: st.int64(8),
             output: st.int64(9), webSearch: st.int64(10)),
-          requests: st.int64(11)))
+          requests: st.int64(11), longContext: st.int64(12) != 0))
     }
   }
 }
