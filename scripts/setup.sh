@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what TokenChargeback needs on a Debian/Ubuntu machine, only what is missing:
 # the C libraries (SQLite, libxlsxwriter, zlib), pkg-config, GNU time for `make bench`, and a
-# Python virtual environment (.venv) with the tooling the tests and checks use (openpyxl).
+# Python virtual environment (.venv) with the tooling the tests and checks use (openpyxl, and
+# focus-validator for focus.csv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +33,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import openpyxl" 2>/dev/n
   echo "setup: creating .venv with $python" >&2
   "$python" -m venv .venv
   .venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
+fi
+# focus-validator checks focus.csv in the tests (about a minute to install; it validates offline with
+# --block-download). It needs duckdb >= 1.4, so `make bench` pinning an older duckdb means a reinstall here.
+if ! .venv/bin/python -c "import focus_validator.main, pyarrow, duckdb; assert tuple(map(int, duckdb.__version__.split('.')[:2])) >= (1, 4)" 2>/dev/null; then
+  echo "setup: installing focus-validator into .venv" >&2
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements-focus.txt
 fi

@@ -38,6 +38,32 @@ package struct DailyTotal: Sendable, Hashable {
   package var cost = Money.zero
 }
 
+/// Priced usage of one token class on one UTC day: a row of `focus.csv` (SPEC §7).
+///
+/// Summed per credential, provider, model, tier, price row, cost centre, agent and task. Unpriced
+/// records are not in it.
+package struct ClassCharge: Sendable, Hashable {
+  /// `YYYY-MM-DD`, UTC.
+  package var day: String
+  package var credentialID: String?
+  /// The credential's `description` in credentials.csv, when it has one.
+  package var credentialName: String?
+  package var provider: Provider
+  /// Canonical model id.
+  package var model: String
+  package var tier: Tier
+  package var tokenClass: TokenClass
+  /// The price row whose rate applied (one per class, day and call size).
+  package var price: PriceRow
+  package var costCentre: String
+  package var agentID: String?
+  package var taskID: String?
+  /// Units of the class (tokens, or web-search requests).
+  package var units: Int64 = 0
+  /// units × the row's rate, exactly.
+  package var cost = Money.zero
+}
+
 /// Totals of one cost centre (a `summary.csv` row).
 package struct CostCentreSummary: Sendable, Hashable {
   package var id: String
@@ -86,6 +112,10 @@ package struct ChargebackReport: Sendable {
   package var duplicateRecords: Int64 = 0
   /// Computed vs billed per provider, day and model; empty when no cost report was given.
   package var reconciliation: [ReconciliationRow] = []
+  /// Priced usage per day × credential × model × tier × token class × price row × cost centre × agent
+  /// × task, sorted by day, provider, credential, model, tier, class, then the rest; per cost centre
+  /// its costs add up exactly to the cost centre's.
+  package var classCharges: [ClassCharge] = []
 
   /// Exact total of priced records.
   package var totalCost: Money { costCentres.reduce(Money.zero) { $0 + $1.cost } }

@@ -101,6 +101,7 @@ package struct ReportWriter {
     }
     let previous = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
     var outputs = try CSVReports.write(report, to: directory)
+    outputs.append(try FocusCSV.write(report, to: directory))
     outputs += try WorkbookReports.write(report, identities: identities, to: directory)
     let names = Set(outputs.map { ($0 as NSString).lastPathComponent })
     for name in previous where name.hasSuffix(".xlsx") && !names.contains(name) {

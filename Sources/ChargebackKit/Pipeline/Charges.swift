@@ -24,11 +24,17 @@ final class Charges {
   var findings = PolicyFindings()
   /// Records that could not be priced.
   private(set) var unpriced: Int64 = 0
+  /// Priced usage per day × credential × model × tier × cost centre × agent × task, split by token
+  /// class and price row (`focus.csv`'s grain); see ``classChargeList()``.
+  private var classCharges: [ClassGroup: [ClassAmount]] = [:]
+  private let collectClassCharges: Bool
 
-  init(identities: IdentityDirectory, attributor: Attributor, pricer: Pricer) {
+  /// `classCharges: false` for passes that only feed the detectors.
+  init(identities: IdentityDirectory, attributor: Attributor, pricer: Pricer, classCharges: Bool = true) {
     self.identities = identities
     self.attributor = attributor
     self.pricer = pricer
+    collectClassCharges = classCharges
   }
 
   /// What charging one record decided.
@@ -60,6 +66,12 @@ final class Charges {
     let dayKey = DayKey(costCentre: a.costCentre, day: dayNumber)
     if daily[dayKey] == nil { daily[dayKey] = DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber)) }
     daily[dayKey]!.add(r, cost: cost)
+    if collectClassCharges, quote.cost != nil, !quote.parts.isEmpty {
+      let group = ClassGroup(
+        day: dayNumber, credentialID: a.credentialID, provider: r.provider, model: model, tier: r.tier,
+        costCentre: a.costCentre, agentID: a.agentID, taskID: a.taskID)
+      Self.merge(quote.parts, into: &classCharges[group, default: []])
+    }
     var cc =
       centres[a.costCentre]
       ?? CostCentreSummary(
@@ -96,6 +108,70 @@ final class Charges {
   struct DayKey: Hashable {
     var costCentre: String
     var day: Int64
+  }
+
+  /// What a class charge is summed over, but its token class and price row.
+  struct ClassGroup: Hashable {
+    var day: Int64
+    var credentialID: String?
+    var provider: Provider
+    var model: String
+    var tier: Tier
+    var costCentre: String
+    var agentID: String?
+    var taskID: String?
+  }
+
+  /// One token class and price row within a ``ClassGroup``.
+  struct ClassAmount {
+    var tokenClass: TokenClass
+    var row: Int
+    var units: Int64
+    var cost: Money
+  }
+
+  /// Adds a record's per-class costs; a group holds a handful of classes, so a linear search.
+  private static func merge(_ parts: [PriceQuote.Part], into amounts: inout [ClassAmount]) {
+    for p in parts {
+      if let i = amounts.firstIndex(where: { $0.tokenClass == p.tokenClass && $0.row == p.row }) {
+        amounts[i].units += p.units
+        amounts[i].cost += p.cost
+      } else {
+        amounts.append(ClassAmount(tokenClass: p.tokenClass, row: p.row, units: p.units, cost: p.cost))
+      }
+    }
+  }
+
+  /// The class charges of the pass, sorted (see ``ChargebackReport/classCharges``).
+  func classChargeList() -> [ClassCharge] {
+    var names: [String: String] = [:]
+    for c in identities.credentials {
+      if names[c.id] == nil, let d = c.description, !d.isEmpty { names[c.id] = d }
+    }
+    var list: [ClassCharge] = []
+    list.reserveCapacity(classCharges.count * 3)
+    for (g, amounts) in classCharges {
+      let day = dayName(g.day)
+      for a in amounts {
+        list.append(
+          ClassCharge(
+            day: day, credentialID: g.credentialID, credentialName: g.credentialID.flatMap { names[$0] },
+            provider: g.provider, model: g.model, tier: g.tier, tokenClass: a.tokenClass,
+            price: pricer.table.rows[a.row], costCentre: g.costCentre, agentID: g.agentID, taskID: g.taskID,
+            units: a.units, cost: a.cost))
+      }
+    }
+    let classOrder = Dictionary(uniqueKeysWithValues: TokenClass.allCases.enumerated().map { ($1, $0) })
+    list.sort { x, y in
+      let a = (x.day, x.provider.rawValue, x.credentialID ?? "", x.model, x.tier.rawValue)
+      let b = (y.day, y.provider.rawValue, y.credentialID ?? "", y.model, y.tier.rawValue)
+      if a != b { return a < b }
+      let c = (classOrder[x.tokenClass]!, x.price.minInputTokens, x.price.from, x.costCentre)
+      let d = (classOrder[y.tokenClass]!, y.price.minInputTokens, y.price.from, y.costCentre)
+      if c != d { return c < d }
+      return (x.agentID ?? "", x.taskID ?? "") < (y.agentID ?? "", y.taskID ?? "")
+    }
+    return list
   }
 
   private func dayName(_ day: Int64) -> String {

@@ -105,7 +105,7 @@ package struct ReportBuilder {
       findings: allFindings, priceRowsUsed: charges.rowsUsed.sorted().map { prices.rows[$0] }, inputs: inputs,
       identityHash: identities.contentHash, pricingHash: prices.contentHash, recordCount: count,
       unpricedRecords: charges.unpriced, duplicateRecords: Int64(duplicates.count),
-      reconciliation: reconciliation.rows())
+      reconciliation: reconciliation.rows(), classCharges: charges.classChargeList())
   }
 
   /// The detectors' view of the days before the period: a pass that attributes and prices the
@@ -113,7 +113,8 @@ package struct ReportBuilder {
   private func baseline(period: Period) throws -> UsageSpikes {
     var spikes = UsageSpikes(settings: settings, period: period)
     let charges = Charges(
-      identities: identities, attributor: Attributor(directory: identities), pricer: Pricer(table: prices))
+      identities: identities, attributor: Attributor(directory: identities), pricer: Pricer(table: prices),
+      classCharges: false)
     let from = period.startMillis - Int64(settings.baselineDays) * Timestamp.millisPerDay
     try store.forEachRecord(from: from, to: period.startMillis) { stored in
       let r = stored.record

@@ -1,5 +1,15 @@
 /// The price of one record, or why it has none.
 package struct PriceQuote: Sendable {
+  /// One token class of a priced record: its units, the row whose rate applied and their exact cost.
+  package struct Part: Sendable, Hashable {
+    package var tokenClass: TokenClass
+    package var units: Int64
+    /// Index into ``PriceTable/rows``.
+    package var row: Int
+    /// units × the row's rate, exactly.
+    package var cost: Money
+  }
+
   /// Canonical model id, when the raw name resolved.
   package var canonicalModel: String?
   /// Exact cost; nil when unpriced.
@@ -8,6 +18,9 @@ package struct PriceQuote: Sendable {
   package var rows: [Int]
   /// Why the record is unpriced.
   package var unpricedReason: String?
+  /// The cost per token class with units, in ``TokenClass`` order (they add up to `cost`); empty when
+  /// unpriced.
+  package var parts: [Part] = []
 }
 
 /// Prices records from a ``PriceTable`` (SPEC §3.3, §5, §10).
@@ -57,6 +70,7 @@ package final class Pricer {
     }
     var cost = Money.zero
     var used: [Int] = []
+    var parts: [PriceQuote.Part] = []
     for (ci, c) in TokenClass.allCases.enumerated() {
       let units = tokens[c]
       guard units != 0 else { continue }
@@ -67,10 +81,12 @@ package final class Pricer {
             "no \(c.rawValue) rate for \(provider.rawValue)/\(canonical) at tier \(tier.rawValue) on \(Timestamp.day(time))"
         )
       }
-      cost += Money(units: units, at: hit.rate)
+      let classCost = Money(units: units, at: hit.rate)
+      cost += classCost
       used.append(hit.row)
+      parts.append(PriceQuote.Part(tokenClass: c, units: units, row: hit.row, cost: classCost))
     }
-    return PriceQuote(canonicalModel: canonical, cost: cost, rows: used, unpricedReason: nil)
+    return PriceQuote(canonicalModel: canonical, cost: cost, rows: used, unpricedReason: nil, parts: parts)
   }
 
   /// The total input that chooses a record's long-context rate: request level, the call's own
