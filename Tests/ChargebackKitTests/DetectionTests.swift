@@ -41,6 +41,9 @@ import Testing
     #expect(spikes.count == 1)
     #expect(spikes.first?.agentID == "eval-runner")
     #expect(spikes.first.map { Timestamp.day($0.firstTime) } == "2026-10-20")
+    // Root causes are ranked by growth over the baseline, token class included.
+    #expect(spikes.first?.explanation.contains("tokens input +") == true)
+    #expect(spikes.first?.explanation.contains("task T-1015 +") == true)
     // A first month in an empty store has no history: nobody is a "new spender".
     #expect(byKind[.newSpender] == nil)
     // Avoidable cost reaches the cost centre totals.

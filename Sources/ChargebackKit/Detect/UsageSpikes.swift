@@ -45,6 +45,8 @@ struct UsageSpikes {
 
   private struct CellTotal {
     var cost = Money.zero
+    /// Cost per token class, in `TokenClass.allCases` order.
+    var byClass = [Money](repeating: .zero, count: TokenClass.allCases.count)
     var calls: Int64 = 0
     var costCentre: String
     var owner: String?
@@ -57,18 +59,23 @@ struct UsageSpikes {
   /// Adds a priced record, of the period or of the baseline before it.
   ///
   /// One dictionary update per record; the per-subject series are derived once, after the pass.
-  mutating func observe(_ r: UsageRecord, _ a: Attribution, model: String, cost: Money?) {
+  mutating func observe(
+    _ r: UsageRecord, _ a: Attribution, model: String, cost: Money?, parts: [PriceQuote.Part] = []
+  ) {
     guard let cost, a.agentID != nil || a.credentialID != nil else { return }
     let cell = Cell(
       agent: a.agentID, credential: a.credentialID, day: Timestamp.floorDiv(r.time, Timestamp.millisPerDay),
       model: model, task: a.taskID)
+    if cells.index(forKey: cell) == nil {
+      cells[cell] = CellTotal(cost: .zero, calls: 0, costCentre: a.costCentre, owner: a.ownerID, evidence: [])
+    }
     if let i = cells.index(forKey: cell) {
+      for p in parts {
+        if let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) { cells.values[i].byClass[ci] += p.cost }
+      }
       cells.values[i].cost += cost
       cells.values[i].calls += r.requests
       if cells.values[i].evidence.count < 3 { cells.values[i].evidence.append(r.naturalKey) }
-    } else {
-      cells[cell] = CellTotal(
-        cost: cost, calls: r.requests, costCentre: a.costCentre, owner: a.ownerID, evidence: [r.naturalKey])
     }
   }
 
@@ -94,16 +101,19 @@ struct UsageSpikes {
       for (subject, m) in subjects {
         daily[subject, default: [:]][cell.day, default: .zero] += total.cost
         firstSeen[subject] = min(firstSeen[subject] ?? cell.day, cell.day)
-        guard cell.day >= firstPeriodDay else { continue }
-        if meta[subject] == nil { meta[subject] = m }
-        periodCost[subject, default: .zero] += total.cost
-        periodCalls[subject, default: 0] += total.calls
         let key = SubjectDay(subject: subject, day: cell.day)
         let other =
           subject.hasPrefix("agent:") ? "credential " + (cell.credential ?? "-") : "agent " + (cell.agent ?? "-")
         for cause in ["model " + cell.model, other, "task " + (cell.task ?? "(none)")] {
           breakdown[key, default: [:]][cause, default: .zero] += total.cost
         }
+        for (ci, c) in TokenClass.allCases.enumerated() where total.byClass[ci] != .zero {
+          breakdown[key, default: [:]]["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
+        }
+        guard cell.day >= firstPeriodDay else { continue }
+        if meta[subject] == nil { meta[subject] = m }
+        periodCost[subject, default: .zero] += total.cost
+        periodCalls[subject, default: 0] += total.calls
         for e in total.evidence where (evidence[key]?.count ?? 0) < PolicyFindings.evidenceLimit {
           evidence[key, default: []].append(e)
         }
@@ -143,8 +153,17 @@ struct UsageSpikes {
         let pct =
           median > 0 ? "+" + Money.format(units: Money.roundDiv(impact.pico * 100, median), decimals: 0) + " %" : "new"
         let key = SubjectDay(subject: subject, day: day)
-        let causes = (breakdown[key] ?? [:]).sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-          .prefix(3).map { "\($0.key) \($0.value.formatted(decimals: 2)) USD" }
+        // Root causes: the model, credential or agent, task and token class whose cost grew most
+        // over their average on the baseline days.
+        let baselineDays = (first..<day).filter { days[$0] != nil }
+        let causes = (breakdown[key] ?? [:]).map { cause, cost -> (String, Money) in
+          let past = baselineDays.reduce(Int128(0)) {
+            $0 + (breakdown[SubjectDay(subject: subject, day: $1)]?[cause]?.pico ?? 0)
+          }
+          return (cause, cost - Money(pico: past / Int128(max(baselineDays.count, 1))))
+        }
+        .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        .prefix(4).map { "\($0.0) +\($0.1.formatted(decimals: 2)) USD" }
         let name = Self.display(subject)
         // A credential bound to one agent spikes with it: report the agent's spike only.
         if subject.hasPrefix("credential:"), let agent = m.agent, daily["agent:" + agent]?[day] == actual { continue }
@@ -156,7 +175,7 @@ struct UsageSpikes {
             firstTime: day * Timestamp.millisPerDay, lastTime: (day + 1) * Timestamp.millisPerDay - 1,
             calls: 0, cost: actual, avoidableCost: .zero, evidence: evidence[key] ?? [], evidenceCount: 0,
             explanation:
-              "\(name) spent \(actual.formatted(decimals: 2)) USD on \(Timestamp.day(day * Timestamp.millisPerDay)) against an expected \(expected.formatted(decimals: 2)) USD (\(impact.formatted(decimals: 2)) USD, \(pct)); top causes: \(causes.joined(separator: ", "))"
+              "\(name) spent \(actual.formatted(decimals: 2)) USD on \(Timestamp.day(day * Timestamp.millisPerDay)) against an expected \(expected.formatted(decimals: 2)) USD (\(impact.formatted(decimals: 2)) USD, \(pct)); top causes over baseline: \(causes.joined(separator: ", "))"
           ))
       }
     }

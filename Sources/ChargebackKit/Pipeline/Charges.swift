@@ -44,6 +44,8 @@ final class Charges {
     var model: String
     /// nil when unpriced.
     var cost: Money?
+    /// The exact cost of each token class (empty when unpriced).
+    var parts: [PriceQuote.Part] = []
   }
 
   /// Attributes, prices and adds one record.
@@ -102,7 +104,7 @@ final class Charges {
             "agent \(a.agentID ?? "?") called \(r.provider.rawValue)/\(model), which scope \(scope) does not allow")
       }
     }
-    return Charged(attribution: a, model: model, cost: quote.cost)
+    return Charged(attribution: a, model: model, cost: quote.cost, parts: quote.parts)
   }
 
   struct DayKey: Hashable {

@@ -59,7 +59,7 @@ package struct ReportBuilder {
       reconciliation.addComputed(r, model: charged.model, cost: charged.cost)
       storms.observe(r, charged.attribution, model: charged.model, cost: charged.cost)
       loops.observe(r, charged.attribution, model: charged.model, cost: charged.cost)
-      spikes.observe(r, charged.attribution, model: charged.model, cost: charged.cost)
+      spikes.observe(r, charged.attribution, model: charged.model, cost: charged.cost, parts: charged.parts)
     }
     let unlogged = overlap.unloggedRecords()
     var summaries: [String: [String]] = [:]
@@ -120,7 +120,7 @@ package struct ReportBuilder {
       let r = stored.record
       guard r.level != .cost else { return }
       let charged = charges.charge(r, source: .request)
-      spikes.observe(r, charged.attribution, model: charged.model, cost: charged.cost)
+      spikes.observe(r, charged.attribution, model: charged.model, cost: charged.cost, parts: charged.parts)
     }
     return spikes
   }
