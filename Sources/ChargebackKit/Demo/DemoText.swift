@@ -16,25 +16,7 @@ enum DemoText {
   }
 
   /// A JSON string literal.
-  static func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for u in text.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if u.value < 0x20 {
-          out += "\\u" + hex(UInt64(u.value), 4)
-        } else {
-          out.unicodeScalars.append(u)
-        }
-      }
-    }
-    return out + "\""
-  }
+  static func jsonQuoted(_ text: String) -> String { JSONText.quoted(text) }
 
   /// `v` in lower-case hex, zero-padded to at least `width` digits.
   static func hex(_ v: UInt64, _ width: Int) -> String {

@@ -151,26 +151,7 @@ package enum FocusCSV {
   }
 
   /// A JSON string literal.
-  static func json(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if u.value < 0x20 {
-          let hex = String(u.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(u)
-        }
-      }
-    }
-    return out + "\""
-  }
+  static func json(_ s: String) -> String { JSONText.quoted(s) }
 
   /// `ProviderName` and `InvoiceIssuerName`: who bills the usage.
   static func providerName(_ p: Provider) -> String {
