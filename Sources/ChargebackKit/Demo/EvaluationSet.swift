@@ -145,7 +145,7 @@ package struct EvaluationSet: Sendable {
     let byDay = Dictionary(grouping: g.calls) { Timestamp.floorDiv($0.time, Timestamp.millisPerDay) }
     var files: [String] = []
     for day in byDay.keys.sorted() {
-      let calls = byDay[day]!.sorted { ($0.time, $0.seq) < ($1.time, $1.seq) }
+      let calls = (byDay[day] ?? []).sorted { ($0.time, $0.seq) < ($1.time, $1.seq) }
       var text = ""
       text.reserveCapacity(calls.count * 900)
       for c in calls {

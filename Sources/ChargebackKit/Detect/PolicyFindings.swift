@@ -34,12 +34,14 @@ struct PolicyFindings {
         credentialID: a.credentialID, ownerID: a.ownerID, approver: approver, first: r.time, last: r.time,
         detail: detail())
     }
-    acc[key]!.calls += r.requests
-    acc[key]!.cost += cost ?? .zero
-    acc[key]!.count += 1
-    acc[key]!.first = min(acc[key]!.first, r.time)
-    acc[key]!.last = max(acc[key]!.last, r.time)
-    if acc[key]!.evidence.count < Self.evidenceLimit { acc[key]!.evidence.append(r.naturalKey) }
+    guard let i = acc.index(forKey: key) else { return }
+    // Mutated in place: one lookup, and no copy of the evidence array.
+    acc.values[i].calls += r.requests
+    acc.values[i].cost += cost ?? .zero
+    acc.values[i].count += 1
+    acc.values[i].first = min(acc.values[i].first, r.time)
+    acc.values[i].last = max(acc.values[i].last, r.time)
+    if acc.values[i].evidence.count < Self.evidenceLimit { acc.values[i].evidence.append(r.naturalKey) }
   }
 
   /// Adds a finding not tied to single records (a budget).

@@ -67,7 +67,7 @@ final class Charges {
     let dayNumber = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     let dayKey = DayKey(costCentre: a.costCentre, day: dayNumber)
     if daily[dayKey] == nil { daily[dayKey] = DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber)) }
-    daily[dayKey]!.add(r, cost: cost)
+    daily[dayKey]?.add(r, cost: cost)
     if collectClassCharges, quote.cost != nil, !quote.parts.isEmpty {
       let group = ClassGroup(
         day: dayNumber, credentialID: a.credentialID, provider: r.provider, model: model, tier: r.tier,
@@ -168,8 +168,8 @@ final class Charges {
       let a = (x.day, x.provider.rawValue, x.credentialID ?? "", x.model, x.tier.rawValue)
       let b = (y.day, y.provider.rawValue, y.credentialID ?? "", y.model, y.tier.rawValue)
       if a != b { return a < b }
-      let c = (classOrder[x.tokenClass]!, x.price.minInputTokens, x.price.from, x.costCentre)
-      let d = (classOrder[y.tokenClass]!, y.price.minInputTokens, y.price.from, y.costCentre)
+      let c = (classOrder[x.tokenClass] ?? 0, x.price.minInputTokens, x.price.from, x.costCentre)
+      let d = (classOrder[y.tokenClass] ?? 0, y.price.minInputTokens, y.price.from, y.costCentre)
       if c != d { return c < d }
       return (x.agentID ?? "", x.taskID ?? "") < (y.agentID ?? "", y.taskID ?? "")
     }

@@ -91,8 +91,8 @@ package struct ReportBuilder {
     var centres = charges.centres
     for f in allFindings {
       guard let c = f.costCentre, centres[c] != nil else { continue }
-      centres[c]!.findings += 1
-      centres[c]!.avoidableCost += f.avoidableCost
+      centres[c]?.findings += 1
+      centres[c]?.avoidableCost += f.avoidableCost
     }
     let inputs = try store.files().filter { files.contains($0.id) }.map {
       InputFileSummary(path: $0.path, sha256: $0.sha256, format: $0.format, level: $0.level, records: $0.records)
