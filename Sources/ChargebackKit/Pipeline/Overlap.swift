@@ -54,6 +54,8 @@ final class Overlap {
   /// Reads the period's request-level totals from the store.
   init(store: UsageStore, period: Period, prices: PriceTable) throws {
     self.prices = prices
+    // No usage report in the store: nothing can overlap, and the grouped scan is skipped.
+    guard try store.fileCount(level: .report) > 0 else { return }
     try store.requestTotals(from: period.startMillis, to: period.endMillis, longContextAbove: Self.longContextAbove) {
       t in
       let key = CoverKey(

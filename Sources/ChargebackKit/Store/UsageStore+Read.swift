@@ -163,6 +163,10 @@ extension UsageStore {
   /// - Complexity: one grouped scan of the period, and only when two request-level formats share
   ///   a provider in the period.
   func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64> {
+    // One request-level format in the whole store: no call can be in two logs.
+    guard try db.scalarInt("SELECT count(DISTINCT format) FROM files WHERE level = 'request'") ?? 0 > 1 else {
+      return []
+    }
     let formats =
       try db.scalarInt(
         """
@@ -191,4 +195,11 @@ extension UsageStore {
 /// safe because the caller does not touch the store until the reader has finished.
 private struct UncheckedStore: @unchecked Sendable {
   let store: UsageStore
+}
+
+extension UsageStore {
+  /// Number of ingested files of one level.
+  func fileCount(level: SourceLevel) throws -> Int64 {
+    try db.scalarInt("SELECT count(*) FROM files WHERE level = ?", [.text(level.rawValue)]) ?? 0
+  }
 }
