@@ -17,16 +17,8 @@ struct AnthropicCostReport: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
-    try JSONSupport.forEachPage(Page.self, in: file) { page, prefix, line in
-      for (b, bucket) in page.data.enumerated() {
-        let bucketPath = "\(prefix).data[\(b)]"
-        let (start, end) = try AnthropicUsageReport.bucketTimes(
-          bucket.starting_at, bucket.ending_at, file: file.path, line: line, path: bucketPath)
-        for (r, row) in bucket.results.enumerated() {
-          let path = "\(bucketPath).results[\(r)]"
-          try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
-        }
-      }
+    try AnthropicReportPages.forEachRow(Row.self, in: file) { row, start, end, line, path in
+      try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
     }
   }
 
@@ -58,18 +50,6 @@ struct AnthropicCostReport: ExportFormat {
     record.lineItem = [row.description.nonEmpty ?? row.cost_type.nonEmpty ?? "cost", row.token_type.nonEmpty]
       .compactMap { $0 }.joined(separator: ", ")
     return record
-  }
-
-  private struct Page: Decodable {
-    let data: [Bucket]
-  }
-
-  // Field names as the API spells them.
-  // swift-format-ignore: AlwaysUseLowerCamelCase
-  private struct Bucket: Decodable {
-    let starting_at: String
-    let ending_at: String?
-    let results: [Row]
   }
 
   // swift-format-ignore: AlwaysUseLowerCamelCase

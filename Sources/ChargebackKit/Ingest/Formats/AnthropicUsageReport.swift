@@ -24,16 +24,8 @@ struct AnthropicUsageReport: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
-    try JSONSupport.forEachPage(Page.self, in: file) { page, prefix, line in
-      for (b, bucket) in page.data.enumerated() {
-        let bucketPath = "\(prefix).data[\(b)]"
-        let (start, end) = try Self.bucketTimes(
-          bucket.starting_at, bucket.ending_at, file: file.path, line: line, path: bucketPath)
-        for (r, row) in bucket.results.enumerated() {
-          let path = "\(bucketPath).results[\(r)]"
-          try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
-        }
-      }
+    try AnthropicReportPages.forEachRow(Row.self, in: file) { row, start, end, line, path in
+      try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
     }
   }
 
@@ -79,39 +71,6 @@ struct AnthropicUsageReport: ExportFormat {
     case "flex", "flex_discount": .flex
     case let other?: throw error("unknown service tier \"\(other)\"")
     }
-  }
-
-  /// A bucket's `starting_at` and `ending_at` (RFC 3339) as UTC epoch milliseconds; `ending_at` is
-  /// optional but must follow the start when given.
-  static func bucketTimes(_ startText: String, _ endText: String?, file: String, line: Int?, path: String) throws
-    -> (Int64, Int64?)
-  {
-    guard let start = Timestamp.parseMillis(startText) else {
-      throw IngestError(
-        file: file, line: line, path: path, field: "starting_at", message: "\"\(startText)\" is not an RFC 3339 time")
-    }
-    guard let endText else { return (start, nil) }
-    guard let end = Timestamp.parseMillis(endText) else {
-      throw IngestError(
-        file: file, line: line, path: path, field: "ending_at", message: "\"\(endText)\" is not an RFC 3339 time")
-    }
-    guard end > start else {
-      throw IngestError(
-        file: file, line: line, path: path, field: "ending_at", message: "bucket ends (\(endText)) before it starts")
-    }
-    return (start, end)
-  }
-
-  private struct Page: Decodable {
-    let data: [Bucket]
-  }
-
-  // Field names as the API spells them.
-  // swift-format-ignore: AlwaysUseLowerCamelCase
-  private struct Bucket: Decodable {
-    let starting_at: String
-    let ending_at: String?
-    let results: [Row]
   }
 
   // swift-format-ignore: AlwaysUseLowerCamelCase
