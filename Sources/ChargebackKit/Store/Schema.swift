@@ -18,7 +18,8 @@ enum Schema {
     ) STRICT;
     CREATE TABLE usage (
       id              INTEGER PRIMARY KEY,
-      natural_key     TEXT NOT NULL UNIQUE,
+      key_hash        BLOB NOT NULL UNIQUE,
+      natural_key     TEXT NOT NULL,
       provider        TEXT NOT NULL,
       file_id         INTEGER NOT NULL,
       line            INTEGER,

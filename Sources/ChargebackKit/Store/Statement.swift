@@ -56,6 +56,14 @@ package final class Statement {
     try check(rc)
   }
 
+  /// Binds bytes as a BLOB to parameter `index` (1-based).
+  package func bind(_ index: Int32, blob: [UInt8]) throws {
+    let rc = blob.withUnsafeBytes { buf in
+      sqlite3_bind_blob(handle, index, buf.baseAddress, Int32(buf.count), csqlite_transient())
+    }
+    try check(rc)
+  }
+
   /// Binds an optional integer; nil binds NULL.
   package func bind(_ index: Int32, _ value: Int64?) throws {
     guard let value else { return try bindNull(index) }

@@ -48,15 +48,17 @@ extension UsageStore {
   /// The record with this natural key or provider request id, if stored.
   ///
   /// Request-level natural keys are `<provider>:<request id>`, so a request id is found through the unique key
-  /// index.
+  /// index (by the hashes of the key as given and with each provider prefix).
   package func record(matching key: String) throws -> StoredRecord? {
+    let candidates =
+      [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
     let st = try db.prepare(
-      Self.columns + """
-         WHERE u.natural_key IN (?1, 'bedrock:' || ?1, 'openai:' || ?1, 'anthropic:' || ?1,
-          'azure:' || ?1, 'vertex:' || ?1, 'litellm:' || ?1, 'otel:' || ?1)
-        ORDER BY u.id LIMIT 1
-        """)
-    try st.bind(1, key)
+      Self.columns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
+        + ") AND u.natural_key IN (" + candidates.map { _ in "?" }.joined(separator: ",") + ") ORDER BY u.id LIMIT 1")
+    for (i, c) in candidates.enumerated() {
+      try st.bind(Int32(i + 1), blob: KeyHash.of(c))
+      try st.bind(Int32(candidates.count + i + 1), c)
+    }
     var interner = StringInterner()
     return try st.step() ? Self.decodeRow(st, &interner) : nil
   }

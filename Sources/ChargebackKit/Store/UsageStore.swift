@@ -1,3 +1,5 @@
+import Crypto
+
 /// The store of usage records: what ingest writes and every later stage reads (SPEC §8).
 package final class UsageStore {
   /// The underlying database.
@@ -87,9 +89,10 @@ final class UsageWriter {
       INSERT INTO usage(natural_key, provider, file_id, line, json_path, ts, bucket_end, request_id,
         credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
         cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id, scope_id,
-        parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item, agent_path)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-      ON CONFLICT(natural_key) DO NOTHING
+        parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item, agent_path,
+        key_hash)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      ON CONFLICT(key_hash) DO NOTHING
       """, persistent: true)
   }
 
@@ -130,6 +133,7 @@ final class UsageWriter {
     try s.bind(32, r.billed.map { Int64(clamping: $0.pico) })
     try s.bind(33, r.lineItem)
     try s.bind(34, r.agentPath)
+    try s.bind(35, blob: KeyHash.of(r.naturalKey))
     try s.run()
     offered += 1
     inserted += Int64(db.changes)
@@ -140,5 +144,18 @@ final class UsageWriter {
     let st = try db.prepare("UPDATE files SET records = ?, new_records = ? WHERE id = ?")
     try st.bind([.int(offered), .int(inserted), .int(fileID)])
     try st.run()
+  }
+}
+
+/// The store's unique key: the first 128 bits of SHA-256 over a record's natural key.
+///
+/// A unique index on the natural key text (44+ bytes of random request ids) outgrew the page cache
+/// at 10 M records and made every insert touch disk; 16 bytes a key keeps the index small. A
+/// collision among 10 M keys has a probability near 1e-25.
+enum KeyHash {
+  /// 16 bytes of SHA-256(natural key).
+  static func of(_ key: String) -> [UInt8] {
+    var k = key
+    return k.withUTF8 { Array(SHA256.hash(data: UnsafeRawBufferPointer($0)).prefix(16)) }
   }
 }
