@@ -67,45 +67,6 @@ enum JSONSupport {
   }
 }
 
-/// A value that decodes when it can and is nil otherwise, for free-form parts of a record (a
-/// model-specific response body) whose shape we only read opportunistically.
-struct Lenient<T: Decodable>: Decodable {
-  let value: T?
-
-  init(from decoder: any Decoder) throws {
-    value = try? T(from: decoder)
-  }
-}
-
-/// A JSON object of string values where non-string values are skipped (Bedrock `requestMetadata`).
-struct StringMap: Decodable {
-  let values: [String: String]
-
-  private struct Key: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-  }
-
-  init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: Key.self)
-    var out: [String: String] = [:]
-    for k in c.allKeys {
-      if let s = try? c.decode(String.self, forKey: k) { out[k.stringValue] = s }
-    }
-    values = out
-  }
-
-  /// Our metadata keys (SPEC §3.1).
-  var callMetadata: CallMetadata {
-    CallMetadata(
-      agentID: values["agent_id"].nonEmpty, taskID: values["task_id"].nonEmpty,
-      scopeID: values["scope_id"].nonEmpty,
-      parentID: values["parent_request_id"].nonEmpty ?? values["parent_call_id"].nonEmpty)
-  }
-}
-
 extension Optional where Wrapped == String {
   /// nil for nil, empty or whitespace-only strings.
   var nonEmpty: String? {

@@ -45,21 +45,20 @@ final class Overlap {
     var windowed = false
   }
 
-  private let prices: PriceTable
+  private let canonical: CanonicalModels
   private var logged: [CoverKey: (tokens: TokenCounts, requests: Int64)] = [:]
   private var covered = Set<DayCover>()
   private var reported: [CoverKey: Reported] = [:]
-  private var canonical: [String: String] = [:]
 
   /// Reads the period's request-level totals from the store.
   init(store: UsageStore, period: Period, prices: PriceTable) throws {
-    self.prices = prices
+    canonical = CanonicalModels(prices: prices)
     // No usage report in the store: nothing can overlap, and the grouped scan is skipped.
     guard try store.fileCount(level: .report) > 0 else { return }
     try store.requestTotals(from: period.startMillis, to: period.endMillis, longContextAbove: Self.longContextAbove) {
       t in
       let key = CoverKey(
-        provider: t.provider, credential: t.credential, model: canonicalModel(t.provider, t.model), day: t.day,
+        provider: t.provider, credential: t.credential, model: canonical(t.provider, t.model), day: t.day,
         tier: t.tier, long: t.longContext)
       var entry = logged[key] ?? (TokenCounts(), 0)
       entry.tokens += t.tokens
@@ -79,7 +78,7 @@ final class Overlap {
   func addReport(_ r: UsageRecord, id: Int64) {
     guard let c = r.credential else { return }
     let key = CoverKey(
-      provider: r.provider, credential: c, model: canonicalModel(r.provider, r.model), day: Self.day(r.time),
+      provider: r.provider, credential: c, model: canonical(r.provider, r.model), day: Self.day(r.time),
       tier: r.tier,
       long: Pricer.inputForTier(level: .report, tokens: r.tokens, contextWindow: r.contextWindow) > 0)
     reported[key, default: Reported(sample: r)].tokens += r.tokens
@@ -128,14 +127,6 @@ final class Overlap {
         (r, "\(Timestamp.day(r.time)) \(key.model) \(key.tier.rawValue)\(window): " + parts.joined(separator: ", ")))
     }
     return out
-  }
-
-  private func canonicalModel(_ provider: Provider, _ raw: String) -> String {
-    let k = provider.rawValue + "\u{0}" + raw
-    if let c = canonical[k] { return c }
-    let c = prices.canonicalModel(provider: provider, raw: raw) ?? raw.lowercased()
-    canonical[k] = c
-    return c
   }
 
   private static func day(_ t: Int64) -> Int64 { Timestamp.floorDiv(t, Timestamp.millisPerDay) }

@@ -13,17 +13,16 @@ struct Reconciliation {
     }
   }
 
-  private let prices: PriceTable
+  private let canonical: CanonicalModels
   private var billed: [Key: Money] = [:]
   private var computed: [Key: Money] = [:]
-  private var canonical: [String: String] = [:]
 
-  init(prices: PriceTable) { self.prices = prices }
+  init(prices: PriceTable) { canonical = CanonicalModels(prices: prices) }
 
   /// Adds a cost-level row.
   mutating func addBilled(_ r: UsageRecord) {
     guard let amount = r.billed else { return }
-    let model = r.model.isEmpty ? "(\(r.lineItem ?? "other"))" : canonicalModel(r.provider, r.model)
+    let model = r.model.isEmpty ? "(\(r.lineItem ?? "other"))" : canonical(r.provider, r.model)
     billed[Key(provider: r.provider, day: Self.day(r.time), model: model), default: .zero] += amount
   }
 
@@ -43,14 +42,6 @@ struct Reconciliation {
         provider: k.provider, day: Timestamp.day(k.day * Timestamp.millisPerDay), model: k.model,
         computed: computed[k] ?? .zero, billed: billed[k] ?? .zero)
     }
-  }
-
-  private mutating func canonicalModel(_ provider: Provider, _ raw: String) -> String {
-    let k = provider.rawValue + "\u{0}" + raw
-    if let c = canonical[k] { return c }
-    let c = prices.canonicalModel(provider: provider, raw: raw) ?? raw.lowercased()
-    canonical[k] = c
-    return c
   }
 
   private static func day(_ t: Int64) -> Int64 { Timestamp.floorDiv(t, Timestamp.millisPerDay) }

@@ -118,7 +118,7 @@ struct BedrockInvocationLog: ExportFormat {
       }
       try s.end()
     } catch let failure as JSONScanner.Failure {
-      throw Self.error(failure, field: field, file: file, line: line)
+      throw JSONLayout.ingestError(failure, field: field, file: file, line: line, path: nil)
     }
     return try record(f, file: file, line: line)
   }
@@ -148,17 +148,6 @@ struct BedrockInvocationLog: ExportFormat {
       }
     }
     return total
-  }
-
-  private static func error(_ f: JSONScanner.Failure, field: String, file: String, line: Int) -> IngestError {
-    switch f.kind {
-    case .malformed:
-      return IngestError(file: file, line: line, message: "malformed JSON (\(f.message))")
-    case .type(let expected):
-      return IngestError(file: file, line: line, field: field, message: "has the wrong type, expected \(expected)")
-    case .null(let expected):
-      return IngestError(file: file, line: line, field: field, message: "is null, expected \(expected)")
-    }
   }
 
   private func record(_ f: Fields, file: String, line: Int) throws -> UsageRecord {

@@ -14,28 +14,8 @@ struct OpenAIUsageCompletions: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
-    let data = try file.readAll()
-    let first = data.first { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }
-    if first == UInt8(ascii: "[") {
-      let pages = try JSONSupport.decode([Page].self, from: data, file: file.path)
-      for (p, page) in pages.enumerated() {
-        try emitPage(page, prefix: "$[\(p)]", file: file.path, line: nil, emit: emit)
-      }
-      return
-    }
-    if let page = try? JSONDecoder().decode(Page.self, from: data) {
-      return try emitPage(page, prefix: "$", file: file.path, line: nil, emit: emit)
-    }
-    // Either JSON Lines of pages or a malformed document: decide by the line count.
-    let lines = data.split(separator: 10, omittingEmptySubsequences: false)
-    let nonEmpty = lines.filter { $0.contains { $0 != 32 && $0 != 13 && $0 != 9 } }
-    if nonEmpty.count <= 1 || !(nonEmpty.first?.last.map { $0 == UInt8(ascii: "}") || $0 == 13 } ?? false) {
-      _ = try JSONSupport.decode(Page.self, from: data, file: file.path)  // throws the real error
-      return
-    }
-    for (i, lineData) in lines.enumerated() where lineData.contains(where: { $0 > 32 }) {
-      let page = try JSONSupport.decode(Page.self, from: Data(lineData), file: file.path, line: i + 1)
-      try emitPage(page, prefix: "$", file: file.path, line: i + 1, emit: emit)
+    try JSONSupport.forEachPage(Page.self, in: file) { page, prefix, line in
+      try emitPage(page, prefix: prefix, file: file.path, line: line, emit: emit)
     }
   }
 
