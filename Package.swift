@@ -1,6 +1,17 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Targets are layered; every dependency points down (docs/architecture.md has the picture):
+//
+//   chargeback (CLI)           ChargebackDemo        ChargebackTestSupport (tests only)
+//        │                          │                        │
+//   ChargebackKit (pipeline: the only target that knows every stage)
+//        │
+//   Ingest · Store · Identity · Pricing · Detect · Reporting   (stages; never each other)
+//        │
+//   ChargebackSupport (CSV tables, progress, batch pipe)
+//        │
+//   ChargebackModel (values and the shared error types; imports nothing of ours)
 let package = Package(
   name: "TokenChargeback",
   platforms: [.macOS(.v15)],
@@ -13,40 +24,55 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
-    .systemLibrary(
-      name: "CSQLite",
-      pkgConfig: "sqlite3",
-      providers: [.apt(["libsqlite3-dev"])]
-    ),
-    .systemLibrary(
-      name: "CXLSXWriter",
-      pkgConfig: "xlsxwriter",
-      providers: [.apt(["libxlsxwriter-dev"])]
-    ),
-    .systemLibrary(
-      name: "CZlib",
-      pkgConfig: "zlib",
-      providers: [.apt(["zlib1g-dev"])]
-    ),
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(name: "CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+    // Values every stage speaks.
+    .target(name: "ChargebackModel"),
+    .target(name: "ChargebackSupport", dependencies: ["ChargebackModel"]),
+
+    // Stages.
+    .target(name: "ChargebackIngest", dependencies: ["ChargebackModel", "ChargebackSupport", "CZlib", crypto]),
+    .target(name: "ChargebackStore", dependencies: ["ChargebackModel", "ChargebackSupport", "CSQLite", crypto]),
+    .target(name: "ChargebackIdentity", dependencies: ["ChargebackModel", "ChargebackSupport", crypto]),
+    .target(name: "ChargebackPricing", dependencies: ["ChargebackModel", "ChargebackSupport", crypto]),
+    .target(name: "ChargebackDetect", dependencies: ["ChargebackModel", "ChargebackSupport"]),
+    .target(name: "ChargebackReporting", dependencies: ["ChargebackModel", "ChargebackSupport", "CXLSXWriter"]),
+
+    // The pipeline that wires the stages.
     .target(
       name: "ChargebackKit",
       dependencies: [
-        "CSQLite", "CXLSXWriter", "CZlib",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "ChargebackModel", "ChargebackSupport", "ChargebackIngest", "ChargebackStore", "ChargebackIdentity",
+        "ChargebackPricing", "ChargebackDetect", "ChargebackReporting", crypto,
       ]
     ),
+
+    // Demo month and benchmark data (`chargeback demo`, `make bench`).
+    .target(name: "ChargebackDemo", dependencies: ["ChargebackModel", "ChargebackSupport"]),
+
+    // The thin CLI.
     .executableTarget(
       name: "chargeback",
       dependencies: [
-        "ChargebackKit",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "ChargebackKit", "ChargebackDemo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+
+    // Test support (the labelled evaluation set, shared helpers); shipped in no product.
+    .target(name: "ChargebackTestSupport", dependencies: ["ChargebackKit", "ChargebackDemo"]),
     .testTarget(
       name: "ChargebackKitTests",
-      dependencies: ["ChargebackKit"],
+      dependencies: [
+        "ChargebackModel", "ChargebackSupport", "ChargebackIngest", "ChargebackStore", "ChargebackIdentity",
+        "ChargebackPricing", "ChargebackDetect", "ChargebackReporting", "ChargebackKit", "ChargebackDemo",
+        "ChargebackTestSupport",
+      ],
       resources: [.copy("Fixtures")]
     ),
   ],
   swiftLanguageModes: [.v6]
 )
+
+var crypto: Target.Dependency { .product(name: "Crypto", package: "swift-crypto") }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ChargebackKit
+import ChargebackReporting
 
 @main
 struct Chargeback: ParsableCommand {

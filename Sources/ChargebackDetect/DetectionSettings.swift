@@ -1,0 +1,71 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// Thresholds of the detectors (SPEC §6), with the SPEC's defaults.
+///
+/// Any of them can be set in an optional `detection.csv` (`setting,value`) beside the identity files.
+package struct DetectionSettings: Sendable, Hashable {
+  /// Calls with one fingerprint that make a retry storm.
+  package var stormMinCalls: Int64 = 10
+  /// Largest gap between two calls of one storm, milliseconds.
+  package var stormMaxGapMillis: Int64 = 60_000
+  /// Depth of a call tree above which it is a loop.
+  package var loopMaxDepth = 8
+  /// Repeats of one (agent, model, input size class) along a path that make a loop.
+  package var loopRepeats = 5
+  /// Scaled MADs above the median that make a spike.
+  package var spikeMADs: Int64 = 6
+  /// A spike or new spender must cost more than this in a day (spike) or period (new spender).
+  package var spikeFloor = Money(pico: 25 * Money.picoPerUSD)
+  /// Prior days with usage needed before a day can be called a spike.
+  package var spikeMinBaselineDays = 7
+  /// Days before the period that the baseline reads from the store.
+  package var baselineDays = 28
+
+  package init() {}
+
+  /// Reads `detection.csv` in `directory` when present.
+  package init(directory: String) throws {
+    self.init()
+    let path = (directory as NSString).appendingPathComponent("detection.csv")
+    guard FileManager.default.fileExists(atPath: path) else { return }
+    let t = try CSVTable(path: path)
+    try t.require(["setting", "value"])
+    for r in t.rows {
+      let name = try t.req(r, "setting")
+      let text = try t.req(r, "value")
+      func int() throws -> Int64 {
+        guard let v = Int64(text), v >= 0 else {
+          throw InputError(file: path, line: r.line, field: "value", message: "\"\(text)\" is not a whole number")
+        }
+        return v
+      }
+      switch name {
+      case "storm_min_calls": stormMinCalls = try int()
+      case "storm_max_gap_seconds": stormMaxGapMillis = try int() * 1000
+      case "loop_max_depth": loopMaxDepth = Int(try int())
+      case "loop_repeats": loopRepeats = Int(try int())
+      case "spike_mads": spikeMADs = try int()
+      case "spike_min_baseline_days": spikeMinBaselineDays = Int(try int())
+      case "baseline_days": baselineDays = Int(try int())
+      case "spike_floor_usd":
+        guard let pico = DecimalText.parse(text, decimals: 12), pico >= 0 else {
+          throw InputError(file: path, line: r.line, field: "value", message: "\"\(text)\" is not a USD amount")
+        }
+        spikeFloor = Money(pico: pico)
+      default:
+        throw InputError(file: path, line: r.line, field: "setting", message: "unknown setting \"\(name)\"")
+      }
+    }
+  }
+}
+
+/// Input size classes for fingerprints: calls whose total input is within a factor of two share a
+/// class (retries of one request have the same input).
+enum SizeClass {
+  static func of(_ tokens: TokenCounts) -> Int {
+    let total = tokens.totalInput
+    return total <= 0 ? 0 : 64 - total.leadingZeroBitCount
+  }
+}

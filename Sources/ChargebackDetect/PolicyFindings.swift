@@ -1,0 +1,234 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// Collects lifecycle, identity, policy and budget findings (SPEC §4, §6), one finding per kind and
+/// subject (a credential, an agent, a task, a model, a scope), with the text a reader acts on.
+///
+/// Fed every charged record of the period through ``observe(_:)``; budgets are judged at the end
+/// from the totals (``addBudgetFindings(period:costCentres:directory:)``).
+package struct PolicyFindings {
+  private struct Accumulator {
+    var kind: FindingKind
+    var subject: String
+    var costCentre: String?
+    var agentID: String?
+    var credentialID: String?
+    var ownerID: String?
+    var approver: String?
+    var first: Int64
+    var last: Int64
+    var calls: Int64 = 0
+    var cost = Money.zero
+    var evidence: [String] = []
+    var count: Int64 = 0
+    var detail: String
+  }
+
+  private var acc: [String: Accumulator] = [:]
+  /// Evidence keys kept per finding.
+  package static let evidenceLimit = 10
+  /// The tasks of the directory, for the requester of an unapproved task.
+  private let tasks: [String: TaskEntry]
+  /// Priced cost per scope (the task's, else the agent's), for scope budgets.
+  private var scopeCost: [String: Money] = [:]
+
+  /// Findings over a directory whose tasks are `tasks`.
+  package init(tasks: [String: TaskEntry] = [:]) { self.tasks = tasks }
+
+  /// Notes one record under a finding of `kind` about `subject`.
+  package mutating func note(
+    _ kind: FindingKind, subject: String, record r: UsageRecord, attribution a: Attribution, cost: Money?,
+    detail: @autoclosure () -> String, approver: String? = nil
+  ) {
+    let key = kind.rawValue + "\u{0}" + subject
+    if acc[key] == nil {
+      acc[key] = Accumulator(
+        kind: kind, subject: subject, costCentre: a.costCentre, agentID: a.agentID,
+        credentialID: a.credentialID, ownerID: a.ownerID, approver: approver, first: r.time, last: r.time,
+        detail: detail())
+    }
+    guard let i = acc.index(forKey: key) else { return }
+    // Mutated in place: one lookup, and no copy of the evidence array.
+    acc.values[i].calls += r.requests
+    acc.values[i].cost += cost ?? .zero
+    acc.values[i].count += 1
+    acc.values[i].first = min(acc.values[i].first, r.time)
+    acc.values[i].last = max(acc.values[i].last, r.time)
+    if acc.values[i].evidence.count < Self.evidenceLimit { acc.values[i].evidence.append(r.naturalKey) }
+  }
+
+  /// Adds a finding not tied to single records (a budget).
+  package mutating func add(_ f: Finding) { extra.append(f) }
+  private var extra: [Finding] = []
+
+  /// The findings, with stable ids.
+  package func findings(period: Period) -> [Finding] {
+    acc.values.map { a in
+      Finding(
+        id: FindingID.make(kind: a.kind, period: period, subject: a.subject), kind: a.kind,
+        severity: a.kind.severity, period: period.description, costCentre: a.costCentre, agentID: a.agentID,
+        credentialID: a.credentialID, ownerID: a.ownerID, taskApprover: a.approver, firstTime: a.first,
+        lastTime: a.last, calls: a.calls, cost: a.cost, avoidableCost: .zero, evidence: a.evidence,
+        evidenceCount: a.count, explanation: a.detail)
+    } + extra
+  }
+}
+
+/// Stable finding ids: the same kind, period and subject give the same id on every run.
+package enum FindingID {
+  /// `F-<kind>-<12 hex of FNV-1a 64 over kind|period|subject>`.
+  package static func make(kind: FindingKind, period: Period, subject: String) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in "\(kind.rawValue)|\(period)|\(subject)".utf8 {
+      h ^= UInt64(b)
+      h &*= 0x100_0000_01b3
+    }
+    let hex = String(h, radix: 16)
+    return "F-" + String(repeating: "0", count: 16 - hex.count) + hex
+  }
+}
+
+// MARK: - What one charged record raises
+
+extension PolicyFindings {
+  /// Notes the identity, lifecycle, price and scope findings one charged record raises.
+  package mutating func observe(_ c: ChargedRecord) {
+    let r = c.record
+    let a = c.attribution
+    if c.cost == nil {
+      note(
+        .unpricedModel, subject: r.provider.rawValue + "|" + r.model, record: r, attribution: a, cost: nil,
+        detail:
+          "\(r.provider.rawValue) model \"\(r.model)\" has no price: \(c.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/"
+      )
+    }
+    noteSignals(a, r, cost: c.cost)
+    if let scope = a.scopeID {
+      scopeCost[scope, default: .zero] += c.costOrZero
+      if !c.inScope {
+        note(
+          .outOfScopeModel, subject: (a.agentID ?? "-") + "|" + scope + "|" + c.model, record: r, attribution: a,
+          cost: c.cost,
+          detail:
+            "agent \(a.agentID ?? "?") called \(r.provider.rawValue)/\(c.model), which scope \(scope) does not allow")
+      }
+    }
+  }
+
+  /// Notes report usage beyond the request logs of a covered credential (SPEC §3.1); `parts` says
+  /// what exceeded the logs, per model, day and class.
+  package mutating func noteUnlogged(_ c: ChargedRecord, parts: [String]) {
+    let r = c.record
+    let shown = parts.prefix(3).joined(separator: "; ") + (parts.count > 3 ? "; and \(parts.count - 3) more" : "")
+    note(
+      .unloggedUsage, subject: Self.unloggedSubject(r), record: r, attribution: c.attribution, cost: c.cost,
+      detail:
+        "\(r.provider.rawValue) reports usage on credential \(r.credential ?? "?") beyond what the request logs show (\(shown)): calls that bypassed the gateway or logging path"
+    )
+  }
+
+  /// The subject of an unlogged-usage finding: one per provider and credential.
+  package static func unloggedSubject(_ r: UsageRecord) -> String {
+    r.provider.rawValue + "|" + (r.credential ?? "-")
+  }
+
+  /// Adds cost-centre and scope budget findings for the period (SPEC §10: the period's priced cost
+  /// against `monthly_budget_usd`).
+  package mutating func addBudgetFindings(
+    period: Period, costCentres: [(id: String, cost: Money)], directory: (
+      centres: [String: CostCentre], scopes: [String: Scope]
+    )
+  ) {
+    for cc in costCentres.sorted(by: { $0.id < $1.id }) {
+      guard let budget = directory.centres[cc.id]?.monthlyBudget, cc.cost > budget else { continue }
+      add(
+        budgetFinding(
+          .costCentreBudgetExceeded, period: period, subject: cc.id, costCentre: cc.id,
+          owner: directory.centres[cc.id]?.owner, cost: cc.cost,
+          text:
+            "cost centre \(cc.id) spent \(cc.cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
+        ))
+    }
+    for (scope, cost) in scopeCost.sorted(by: { $0.key < $1.key }) {
+      guard let budget = directory.scopes[scope]?.monthlyBudget, cost > budget else { continue }
+      add(
+        budgetFinding(
+          .scopeBudgetExceeded, period: period, subject: scope, costCentre: nil, owner: nil, cost: cost,
+          text:
+            "scope \(scope) spent \(cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
+        ))
+    }
+  }
+
+  private func budgetFinding(
+    _ kind: FindingKind, period: Period, subject: String, costCentre: String?, owner: String?, cost: Money,
+    text: String
+  ) -> Finding {
+    Finding(
+      id: FindingID.make(kind: kind, period: period, subject: subject), kind: kind, severity: kind.severity,
+      period: period.description, costCentre: costCentre, agentID: nil, credentialID: nil, ownerID: owner,
+      taskApprover: nil, firstTime: period.startMillis, lastTime: period.endMillis - 1, calls: 0, cost: cost,
+      avoidableCost: .zero, evidence: [], evidenceCount: 0, explanation: text)
+  }
+
+  private mutating func noteSignals(_ a: Attribution, _ r: UsageRecord, cost: Money?) {
+    let cred = a.credentialID ?? "(none)"
+    let agent = a.agentID ?? "(none)"
+    for s in a.signals {
+      switch s {
+      case .unattributed:
+        note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
+          detail:
+            "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
+        )
+      case .unregisteredCredential:
+        note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
+          detail:
+            "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
+        )
+      case .sharedCredential:
+        note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
+          detail:
+            "credential \(cred) is shared (no agent bound): calls are charged to the agent they name or to cost centre \(a.costCentre)"
+        )
+      case .agentMismatch:
+        let claimed = r.metadata.agentID ?? "?"
+        note(
+          s, subject: cred + "|" + claimed, record: r, attribution: a, cost: cost,
+          detail:
+            "calls on credential \(cred), bound to agent \(agent), claim to come from agent \(claimed); charged to \(agent)"
+        )
+      case .unknownAgent:
+        let claimed = r.metadata.agentID ?? a.agentID ?? "?"
+        note(
+          s, subject: claimed, record: r, attribution: a, cost: cost,
+          detail: "calls name agent \(claimed), which is not in agents.csv")
+      case .revokedCredential:
+        note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
+          detail: "credential \(cred) was used after it was revoked: rotate it and find who holds it")
+      case .expiredCredential:
+        note(
+          s, subject: cred, record: r, attribution: a, cost: cost,
+          detail: "credential \(cred) was used after its expiry date")
+      case .offboardedOwner:
+        note(
+          s, subject: agent, record: r, attribution: a, cost: cost,
+          detail:
+            "agent \(agent) ran after its owner \(a.ownerID ?? "?") was offboarded: assign a new owner or retire it")
+      case .unapprovedTask:
+        let task = a.taskID ?? "?"
+        let requester = tasks[task]?.requestedBy
+        note(
+          s, subject: task, record: r, attribution: a, cost: cost,
+          detail:
+            "task \(task) has no approver in tasks.csv but ran calls\(requester.map { " (requested by \($0))" } ?? "")")
+      default:
+        break
+      }
+    }
+  }
+}

@@ -1,0 +1,242 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// Recursive loops (SPEC §6) in call trees linked by `parent_request_id` / `parent_call_id` (or OTel parent
+/// spans): an agent that is its own ancestor (A → B → A), a tree deeper than `loopMaxDepth`, or one (agent,
+/// model, input size class) step repeated `loopRepeats` times along one path.
+///
+/// Avoidable cost: the call where the loop shows (the second occurrence of the first repeating agent, the
+/// second repeat of the step, or the first call below the depth limit) and every call below it. Calls on
+/// other branches of the tree are not part of the loop even when they run at the same time.
+///
+/// Only calls that name a parent are kept during the pass; their ancestors are looked up in the
+/// store afterwards, so memory follows the linked calls, not all calls.
+package struct RecursiveLoops {
+  /// One call in a tree.
+  package struct Node {
+    var key: String
+    var id: String
+    var parent: String?
+    var agent: String?
+    var model: String
+    var size: Int
+    var time: Int64
+    var cost: Money
+    var costCentre: String
+    var credential: String?
+    var owner: String?
+    var task: String?
+  }
+
+  private let settings: DetectionSettings
+  private let period: Period
+  private var nodes: [String: Node] = [:]
+  /// OTel traces: calls carry the path of invoked agents, so each trace is judged as it streams.
+  private var traces: [String: TraceRun] = [:]
+  private var traceCalls: Int64 = 0
+
+  private struct TraceRun {
+    var rootKey: String
+    var first: Int64
+    var last: Int64
+    var calls: Int64 = 0
+    var cost = Money.zero
+    var avoidable = Money.zero
+    var reason: String?
+    var agent: String?
+    var costCentre: String
+    var credential: String?
+    var owner: String?
+    var task: String?
+    var evidence: [String] = []
+  }
+  private var children: [String: [String]] = [:]
+  package private(set) var findings: [Finding] = []
+
+  package init(settings: DetectionSettings, period: Period) {
+    self.settings = settings
+    self.period = period
+  }
+
+  /// The id a record is known by as a parent: its span id or request id, scoped by provider.
+  static func nodeID(provider: Provider, id: String) -> String { provider.rawValue + ":" + id }
+
+  /// Adds a charged request-level record: an OTel call to its trace, a call that names a parent to
+  /// the parent-linked trees.
+  package mutating func observe(_ c: ChargedRecord) {
+    let r = c.record
+    guard r.level == .request else { return }
+    if let trace = r.traceID {
+      observeTrace(trace, r, c.attribution, cost: c.costOrZero)
+      return
+    }
+    guard let parent = r.metadata.parentID, let own = r.spanID ?? r.requestID else { return }
+    let node = Self.node(c, id: own, parent: parent)
+    nodes[node.id] = node
+  }
+
+  /// Builds the node of a record.
+  package static func node(_ c: ChargedRecord, id: String, parent: String?) -> Node {
+    let (r, a) = (c.record, c.attribution)
+    return Node(
+      key: r.naturalKey, id: nodeID(provider: r.provider, id: id),
+      parent: parent.map { nodeID(provider: r.provider, id: $0) },
+      agent: a.agentID, model: c.model, size: SizeClass.of(r.tokens), time: r.time, cost: c.costOrZero,
+      costCentre: a.costCentre, credential: a.credentialID, owner: a.ownerID, task: r.metadata.taskID)
+  }
+
+  /// Why an agent path (root first) is a loop, or nil: an agent invoked again below another agent
+  /// (A > B > A), one agent nested `loopRepeats` times, or more than `loopMaxDepth` levels.
+  func loopReason(_ path: [Substring]) -> String? {
+    for j in path.indices {
+      if let i = path[..<j].lastIndex(of: path[j]), path[i..<j].contains(where: { $0 != path[j] }) {
+        return "agent \(path[j]) is its own ancestor (\(path[i...j].joined(separator: " → ")))"
+      }
+      if j + 1 >= settings.loopRepeats, path[(j + 1 - settings.loopRepeats)...j].allSatisfy({ $0 == path[j] }) {
+        return "agent \(path[j]) invokes itself \(settings.loopRepeats) times in a row"
+      }
+    }
+    return path.count > settings.loopMaxDepth ? "agents nest \(path.count) deep (limit \(settings.loopMaxDepth))" : nil
+  }
+
+  private mutating func observeTrace(_ trace: String, _ r: UsageRecord, _ a: Attribution, cost: Money) {
+    var run =
+      traces[trace]
+      ?? TraceRun(
+        rootKey: r.naturalKey, first: r.time, last: r.time, costCentre: a.costCentre, credential: a.credentialID,
+        owner: a.ownerID, task: r.metadata.taskID)
+    run.calls += 1
+    run.cost += cost
+    run.first = min(run.first, r.time)
+    run.last = max(run.last, r.time)
+    if let reason = loopReason(r.agentPath?.split(separator: ">") ?? []) {
+      // This call runs inside the loop: everything it cost was avoidable.
+      run.avoidable += cost
+      if run.reason == nil {
+        run.reason = reason
+        run.agent = a.agentID
+        run.costCentre = a.costCentre
+        run.credential = a.credentialID
+        run.owner = a.ownerID
+      }
+    }
+    if run.evidence.count < PolicyFindings.evidenceLimit { run.evidence.append(r.naturalKey) }
+    traces[trace] = run
+    traceCalls += 1
+    if traceCalls % 100_000 == 0 {
+      // Finished traces with no loop need not be kept.
+      let cutoff = r.time - 3_600_000
+      traces = traces.filter { $0.value.reason != nil || $0.value.last >= cutoff }
+    }
+  }
+
+  /// Resolves missing ancestors with `lookup` (node id → node, from the store), then judges every tree once.
+  ///
+  /// Call once after the pass.
+  /// - Complexity: O(n × depth) over the linked calls.
+  package mutating func finish(lookup: (String) throws -> Node?) throws {
+    var pending = nodes.values.compactMap(\.parent).filter { nodes[$0] == nil }
+    var fetched = 0
+    while let id = pending.popLast(), fetched < 100_000 {
+      guard nodes[id] == nil, let n = try lookup(id) else { continue }
+      nodes[id] = n
+      fetched += 1
+      if let p = n.parent, nodes[p] == nil { pending.append(p) }
+    }
+    for n in nodes.values {
+      if let p = n.parent, nodes[p] != nil { children[p, default: []].append(n.id) }
+    }
+    // Children in time order: the depth-first search reports the first reason it meets, which must
+    // not depend on dictionary order (same inputs, same findings).
+    for (p, ids) in children {
+      children[p] = ids.sorted { (nodes[$0]?.time ?? 0, $0) < (nodes[$1]?.time ?? 0, $1) }
+    }
+    // Roots: nodes whose parent is unknown. Judge each tree from its root.
+    let roots = nodes.values.filter { $0.parent.map { nodes[$0] == nil } ?? true }.sorted {
+      ($0.time, $0.id) < ($1.time, $1.id)
+    }
+    for root in roots { judge(root) }
+    for (trace, run) in traces.sorted(by: { $0.key < $1.key }) {
+      guard let reason = run.reason else { continue }
+      findings.append(
+        Finding(
+          id: FindingID.make(kind: .recursiveLoop, period: period, subject: "trace:" + trace), kind: .recursiveLoop,
+          severity: .medium, period: period.description, costCentre: run.costCentre, agentID: run.agent,
+          credentialID: run.credential, ownerID: run.owner, taskApprover: nil, firstTime: run.first,
+          lastTime: run.last, calls: run.calls, cost: run.cost, avoidableCost: run.avoidable, evidence: run.evidence,
+          evidenceCount: run.calls,
+          explanation:
+            "trace \(trace)\(run.task.map { " (task \($0))" } ?? ""): \(reason); \(run.calls) calls, \(run.avoidable.formatted(decimals: 2)) USD inside the loop"
+        ))
+    }
+  }
+
+  private mutating func judge(_ root: Node) {
+    // Depth-first over paths; stop at the first reason found.
+    var reason: (text: String, from: Node)?
+    var depthSeen = 0
+    var stack: [(Node, [Node])] = [(root, [])]
+    var visited = Set<String>()
+    while let (node, path) = stack.popLast(), reason == nil {
+      guard visited.insert(node.id).inserted else { continue }
+      let here = path + [node]
+      depthSeen = max(depthSeen, here.count)
+      if let agent = node.agent, let earlier = path.lastIndex(where: { $0.agent == agent }),
+        path[earlier...].contains(where: { $0.agent != agent })
+      {
+        let cycle = here[earlier...].compactMap(\.agent).joined(separator: " → ")
+        reason = ("agent \(agent) is its own ancestor (\(cycle))", node)
+        break
+      }
+      let step = { (n: Node) in "\(n.agent ?? "-")|\(n.model)|\(n.size)" }
+      let repeats = here.filter { step($0) == step(node) }
+      if repeats.count >= settings.loopRepeats {
+        reason = (
+          "the same step (\(node.agent ?? "?"), \(node.model)) repeats \(repeats.count) times along one path",
+          repeats[1]
+        )
+        break
+      }
+      if here.count > settings.loopMaxDepth {
+        reason = ("the call tree is deeper than \(settings.loopMaxDepth)", node)
+        break
+      }
+      for c in (children[node.id] ?? []).reversed() { if let n = nodes[c] { stack.append((n, here)) } }
+    }
+    guard let reason else { return }
+    // The whole tree, and the calls from the offending one on.
+    var tree: [Node] = []
+    var queue = [root.id]
+    var seen = Set<String>()
+    while let id = queue.popLast() {
+      guard seen.insert(id).inserted, let n = nodes[id] else { continue }
+      tree.append(n)
+      queue.append(contentsOf: children[id] ?? [])
+    }
+    tree.sort { ($0.time, $0.id) < ($1.time, $1.id) }
+    // Avoidable (SPEC §10: the calls from the second occurrence of the repeating agent on): the
+    // offending call and its descendants. Counting every later call of the tree instead would charge
+    // the loop for sibling branches that merely ran at the same time (a fan-out beside the loop).
+    var avoidable = Money.zero
+    var below = [reason.from.id]
+    var inLoop = Set<String>()
+    while let id = below.popLast() {
+      guard inLoop.insert(id).inserted, let n = nodes[id] else { continue }
+      avoidable += n.cost
+      below.append(contentsOf: children[id] ?? [])
+    }
+    let cost = tree.reduce(Money.zero) { $0 + $1.cost }
+    let agent = reason.from.agent ?? root.agent
+    findings.append(
+      Finding(
+        id: FindingID.make(kind: .recursiveLoop, period: period, subject: root.id), kind: .recursiveLoop,
+        severity: .medium, period: period.description, costCentre: reason.from.costCentre, agentID: agent,
+        credentialID: reason.from.credential, ownerID: reason.from.owner, taskApprover: nil,
+        firstTime: tree.first?.time ?? root.time, lastTime: tree.last?.time ?? root.time, calls: Int64(tree.count),
+        cost: cost, avoidableCost: avoidable, evidence: tree.prefix(PolicyFindings.evidenceLimit).map(\.key),
+        evidenceCount: Int64(tree.count),
+        explanation:
+          "call tree from \(root.key)\(root.task.map { " (task \($0))" } ?? ""): \(reason.text); \(tree.count) calls, \(avoidable.formatted(decimals: 2)) USD in the loop"
+      ))
+  }
+}

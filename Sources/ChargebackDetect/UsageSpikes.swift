@@ -1,0 +1,228 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// Usage spikes and new spenders (SPEC §6), per agent and per credential.
+///
+/// A day is a spike when its cost is above the subject's baseline median + `spikeMADs` × the scaled
+/// median absolute deviation, and above `spikeFloor`; the baseline is every earlier day with usage
+/// since the subject was first seen (at least `spikeMinBaselineDays` of them), reading back into
+/// earlier periods in the store. The finding gives expected vs actual, the $ and % impact and the
+/// top root causes (model, credential or agent, task, token class). A new spender is an identity with no
+/// usage before the period whose period cost is above the floor.
+package struct UsageSpikes {
+  private struct Meta {
+    var costCentre: String
+    var agent: String?
+    var credential: String?
+    var owner: String?
+  }
+
+  private struct SubjectDay: Hashable {
+    var subject: String
+    var day: Int64
+  }
+
+  private let settings: DetectionSettings
+  private let period: Period
+  private var daily: [String: [Int64: Money]] = [:]
+  private var breakdown: [SubjectDay: [String: Money]] = [:]
+  private var evidence: [SubjectDay: [String]] = [:]
+  private var meta: [String: Meta] = [:]
+  private var periodCost: [String: Money] = [:]
+  private var periodCalls: [String: Int64] = [:]
+  private var firstSeen: [String: Int64] = [:]
+
+  package init(settings: DetectionSettings, period: Period) {
+    self.settings = settings
+    self.period = period
+  }
+
+  /// The finest grain the detectors need: one cell per agent, credential, day, model and task.
+  private struct Cell: Hashable {
+    var agent: String?
+    var credential: String?
+    var day: Int64
+    var model: String
+    var task: String?
+  }
+
+  private struct CellTotal {
+    var cost = Money.zero
+    /// Cost per token class, in `TokenClass.allCases` order.
+    var byClass = [Money](repeating: .zero, count: TokenClass.allCases.count)
+    var calls: Int64 = 0
+    var costCentre: String
+    var owner: String?
+    var evidence: [String] = []
+  }
+
+  private var cells: [Cell: CellTotal] = [:]
+  private var prepared = false
+
+  /// Adds a priced record, of the period or of the baseline before it.
+  ///
+  /// One dictionary update per record; the per-subject series are derived once, after the pass.
+  package mutating func observe(_ c: ChargedRecord) {
+    let (r, a, model, cost, parts) = (c.record, c.attribution, c.model, c.cost, c.parts)
+    guard let cost, a.agentID != nil || a.credentialID != nil else { return }
+    let cell = Cell(
+      agent: a.agentID, credential: a.credentialID, day: Timestamp.floorDiv(r.time, Timestamp.millisPerDay),
+      model: model, task: a.taskID)
+    if cells.index(forKey: cell) == nil {
+      cells[cell] = CellTotal(cost: .zero, calls: 0, costCentre: a.costCentre, owner: a.ownerID, evidence: [])
+    }
+    if let i = cells.index(forKey: cell) {
+      for p in parts {
+        if let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) { cells.values[i].byClass[ci] += p.cost }
+      }
+      cells.values[i].cost += cost
+      cells.values[i].calls += r.requests
+      if cells.values[i].evidence.count < 3 { cells.values[i].evidence.append(r.naturalKey) }
+    }
+  }
+
+  /// Derives daily series, breakdowns and evidence per subject from the cells.
+  /// - Complexity: O(cells log cells).
+  private mutating func prepare() {
+    guard !prepared else { return }
+    prepared = true
+    let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
+    for (cell, total) in cells.sorted(by: { Self.order($0.key, $1.key) }) {
+      var subjects: [(String, Meta)] = []
+      if let agent = cell.agent {
+        subjects.append(
+          ("agent:" + agent, Meta(costCentre: total.costCentre, agent: agent, credential: nil, owner: total.owner)))
+      }
+      if let cred = cell.credential {
+        subjects.append(
+          (
+            "credential:" + cred,
+            Meta(costCentre: total.costCentre, agent: cell.agent, credential: cred, owner: total.owner)
+          ))
+      }
+      for (subject, m) in subjects {
+        daily[subject, default: [:]][cell.day, default: .zero] += total.cost
+        firstSeen[subject] = min(firstSeen[subject] ?? cell.day, cell.day)
+        let key = SubjectDay(subject: subject, day: cell.day)
+        let other =
+          subject.hasPrefix("agent:") ? "credential " + (cell.credential ?? "-") : "agent " + (cell.agent ?? "-")
+        for cause in ["model " + cell.model, other, "task " + (cell.task ?? "(none)")] {
+          breakdown[key, default: [:]][cause, default: .zero] += total.cost
+        }
+        for (ci, c) in TokenClass.allCases.enumerated() where total.byClass[ci] != .zero {
+          breakdown[key, default: [:]]["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
+        }
+        guard cell.day >= firstPeriodDay else { continue }
+        if meta[subject] == nil { meta[subject] = m }
+        periodCost[subject, default: .zero] += total.cost
+        periodCalls[subject, default: 0] += total.calls
+        for e in total.evidence where (evidence[key]?.count ?? 0) < PolicyFindings.evidenceLimit {
+          evidence[key, default: []].append(e)
+        }
+      }
+    }
+  }
+
+  private static func order(_ a: Cell, _ b: Cell) -> Bool {
+    (a.day, a.agent ?? "", a.credential ?? "", a.model, a.task ?? "") < (
+      b.day, b.agent ?? "", b.credential ?? "", b.model, b.task ?? ""
+    )
+  }
+
+  /// The spike findings of the period.
+  /// - Complexity: O(subjects × days × log days).
+  package mutating func spikes() -> [Finding] {
+    prepare()
+    var out: [Finding] = []
+    let firstDay = period.startMillis / Timestamp.millisPerDay
+    let lastDay = period.endMillis / Timestamp.millisPerDay
+    for subject in daily.keys.sorted() {
+      guard let days = daily[subject], let first = firstSeen[subject], let m = meta[subject] else { continue }
+      for day in max(firstDay, first)..<lastDay {
+        let actual = days[day] ?? .zero
+        guard actual > settings.spikeFloor else { continue }
+        // The baseline is the days the subject was used, not the idle days between them: a job
+        // that runs twice a week at the same cost has a median of that cost, not of zero (with
+        // idle days counted, median and MAD are 0 and every run above the floor is a "spike").
+        let history = (first..<day).compactMap { days[$0]?.pico }
+        guard history.count >= settings.spikeMinBaselineDays else { continue }
+        let median = Self.median(history)
+        let mad = Self.median(history.map { abs($0 - median) })
+        let threshold = median + Money.roundDiv(mad * 14_826 * Int128(settings.spikeMADs), 10_000)
+        guard actual.pico > threshold else { continue }
+        let expected = Money(pico: median)
+        let impact = actual - expected
+        let pct =
+          median > 0 ? "+" + Money.format(units: Money.roundDiv(impact.pico * 100, median), decimals: 0) + " %" : "new"
+        let key = SubjectDay(subject: subject, day: day)
+        // Root causes: the model, credential or agent, task and token class whose cost grew most
+        // over their average on the baseline days.
+        let baselineDays = (first..<day).filter { days[$0] != nil }
+        let causes = (breakdown[key] ?? [:]).map { cause, cost -> (String, Money) in
+          let past = baselineDays.reduce(Int128(0)) {
+            $0 + (breakdown[SubjectDay(subject: subject, day: $1)]?[cause]?.pico ?? 0)
+          }
+          return (cause, cost - Money(pico: past / Int128(max(baselineDays.count, 1))))
+        }
+        .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        .prefix(4).map { "\($0.0) +\($0.1.formatted(decimals: 2)) USD" }
+        let name = Self.display(subject)
+        // A credential bound to one agent spikes with it: report the agent's spike only.
+        if subject.hasPrefix("credential:"), let agent = m.agent, daily["agent:" + agent]?[day] == actual { continue }
+        out.append(
+          Finding(
+            id: FindingID.make(kind: .usageSpike, period: period, subject: subject + "|" + String(day)),
+            kind: .usageSpike, severity: .medium, period: period.description, costCentre: m.costCentre,
+            agentID: m.agent, credentialID: m.credential, ownerID: m.owner, taskApprover: nil,
+            firstTime: day * Timestamp.millisPerDay, lastTime: (day + 1) * Timestamp.millisPerDay - 1,
+            calls: 0, cost: actual, avoidableCost: .zero, evidence: evidence[key] ?? [], evidenceCount: 0,
+            explanation:
+              "\(name) spent \(actual.formatted(decimals: 2)) USD on \(Timestamp.day(day * Timestamp.millisPerDay)) against an expected \(expected.formatted(decimals: 2)) USD (\(impact.formatted(decimals: 2)) USD, \(pct)); top causes over baseline: \(causes.joined(separator: ", "))"
+          ))
+      }
+    }
+    return out
+  }
+
+  /// New spenders: subjects first seen in the period (none of their usage before it, here or in `known`) whose
+  /// period cost is above the floor.
+  ///
+  /// Empty when the store has no usage before the period at all: then there is no history to be new against.
+  package mutating func newSpenders(known: Set<String>) -> [Finding] {
+    prepare()
+    let firstDayOfPeriod = period.startMillis / Timestamp.millisPerDay
+    guard known.count > 0 || firstSeen.values.contains(where: { $0 < firstDayOfPeriod }) else { return [] }
+    var out: [Finding] = []
+    let firstDay = period.startMillis / Timestamp.millisPerDay
+    for subject in periodCost.keys.sorted() {
+      guard let cost = periodCost[subject], cost > settings.spikeFloor, let m = meta[subject],
+        let first = firstSeen[subject], first >= firstDay, !known.contains(subject)
+      else { continue }
+      let name = Self.display(subject)
+      if subject.hasPrefix("credential:"), let agent = m.agent, periodCost["agent:" + agent] == cost { continue }
+      out.append(
+        Finding(
+          id: FindingID.make(kind: .newSpender, period: period, subject: subject), kind: .newSpender,
+          severity: .low, period: period.description, costCentre: m.costCentre, agentID: m.agent,
+          credentialID: m.credential, ownerID: m.owner, taskApprover: nil, firstTime: first * Timestamp.millisPerDay,
+          lastTime: period.endMillis - 1, calls: periodCalls[subject] ?? 0, cost: cost, avoidableCost: .zero,
+          evidence: [], evidenceCount: 0,
+          explanation:
+            "\(name) has no usage before \(Timestamp.day(first * Timestamp.millisPerDay)) and spent \(cost.formatted(decimals: 2)) USD this period: confirm it is expected"
+        ))
+    }
+    return out
+  }
+
+  /// `agent:x` → `agent x`.
+  private static func display(_ subject: String) -> String {
+    guard let colon = subject.firstIndex(of: ":") else { return subject }
+    return subject[..<colon] + " " + subject[subject.index(after: colon)...]
+  }
+
+  private static func median(_ values: [Int128]) -> Int128 {
+    let s = values.sorted()
+    guard !s.isEmpty else { return 0 }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+  }
+}

@@ -1,0 +1,152 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// Resolves records to identities as of their time (SPEC §4 steps 1–6).
+package final class Attributor {
+  private let directory: IdentityDirectory
+  private struct CredentialKey: Hashable {
+    var provider: String
+    var id: String?
+    var project: String?
+  }
+
+  private struct ScopeKey: Hashable {
+    var scope: String
+    var provider: Provider
+    var models: [String]
+  }
+
+  private var credentialCache: [CredentialKey: Credential?] = [:]
+  private var scopeCache: [ScopeKey: Bool] = [:]
+  private let scopeGlobs: [String: [Glob]]
+  private let exact: [String: Credential]
+  private let prefixes: [(prefix: String, credential: Credential)]
+
+  package init(directory: IdentityDirectory) {
+    self.directory = directory
+    var exact: [String: Credential] = [:]
+    var prefixes: [(String, Credential)] = []
+    for c in directory.credentials {
+      if c.id.hasSuffix("*") {
+        prefixes.append((String(c.id.dropLast()), c))
+      } else {
+        exact[c.provider + "\u{0}" + c.id] = c
+      }
+    }
+    self.exact = exact
+    self.prefixes = prefixes.sorted { $0.0.count > $1.0.count }
+    scopeGlobs = directory.scopes.mapValues { $0.allowedModels.map(Glob.init) }
+  }
+
+  /// Step 1: exact id, then the longest matching prefix, then `project:`/`workspace:` id.
+  package func credential(provider: String, id: String?, project: String?) -> Credential? {
+    let cacheKey = CredentialKey(provider: provider, id: id, project: project)
+    if let hit = credentialCache[cacheKey] { return hit }
+    var found: Credential?
+    if let id {
+      found =
+        exact[provider + "\u{0}" + id]
+        ?? prefixes.first { $0.credential.provider == provider && id.hasPrefix($0.prefix) }?.credential
+    }
+    if found == nil, let project {
+      found = exact[provider + "\u{0}project:" + project] ?? exact[provider + "\u{0}workspace:" + project]
+    }
+    credentialCache[cacheKey] = found
+    return found
+  }
+
+  /// Attributes one record.
+  package func attribute(_ r: UsageRecord, credentialProvider: String? = nil) -> Attribution {
+    let t = r.time
+    let cred = credential(provider: credentialProvider ?? r.credentialProviderID, id: r.credential, project: r.project)
+    let claimed = r.metadata.agentID
+    let claimedRegistered = claimed.map { directory.agents[$0] != nil } ?? false
+    var signals: [FindingKind] = []
+    var agentID: String?
+    var status: AttributionStatus
+    var fallbackCC: String?
+
+    if let cred {
+      if let bound = cred.agentID {
+        agentID = bound
+        status = .agentCredential
+        if let claimed, claimed != bound { signals.append(.agentMismatch) }
+      } else {
+        signals.append(.sharedCredential)
+        if let claimed, claimedRegistered {
+          agentID = claimed
+          status = .sharedAgent
+        } else {
+          status = .sharedCostCentre
+          if claimed != nil { signals.append(.unknownAgent) }
+        }
+        fallbackCC = cred.costCentre
+      }
+      if let rev = cred.revokedAt, t >= rev { signals.append(.revokedCredential) }
+      if let exp = cred.expiresAt, t >= exp { signals.append(.expiredCredential) }
+    } else if let claimed, claimedRegistered {
+      agentID = claimed
+      status = .unregisteredCredential
+      signals.append(.unregisteredCredential)
+    } else {
+      status = .unattributed
+      signals.append(.unattributed)
+      if claimed != nil { signals.append(.unknownAgent) }
+    }
+
+    var costCentre: String?
+    var ownerID: String?
+    var agentScope: String?
+    if let agentID, let versions = directory.agents[agentID] {
+      let v = directory.agent(agentID, at: t) ?? versions.last
+      ownerID = v?.owner
+      agentScope = v?.scopeID
+      if let v, v.covers(t) {
+        costCentre = v.costCentre
+      } else if let owner = v?.owner {
+        costCentre = directory.people[owner]?.costCentre
+      }
+      if let owner = ownerID, let off = directory.people[owner]?.offboardedAt, off <= t {
+        signals.append(.offboardedOwner)
+      }
+    } else if agentID != nil {
+      // A credential bound to an agent missing from agents.csv.
+      signals.append(.unknownAgent)
+    }
+    costCentre = costCentre ?? fallbackCC
+    if costCentre == nil, status != .unattributed {
+      costCentre = cred?.costCentre
+    }
+    if costCentre == nil && status != .unattributed {
+      status = .unattributed
+      signals.append(.unattributed)
+    }
+
+    let taskID = r.metadata.taskID
+    var scopeID = agentScope
+    if let taskID, let task = directory.tasks[taskID] {
+      if let s = task.scopeID { scopeID = s }
+      if task.approvedBy == nil { signals.append(.unapprovedTask) }
+    }
+    return Attribution(
+      costCentre: costCentre ?? Attribution.unattributed, agentID: agentID, ownerID: ownerID,
+      credentialID: cred?.id ?? r.credential ?? r.project.map { "project:" + $0 },
+      taskID: taskID, scopeID: scopeID, status: status, signals: signals)
+  }
+
+  /// True when `scope` allows `model` (canonical or raw) from `provider`.
+  package func scopeAllows(_ scopeID: String, provider: Provider, models: [String]) -> Bool {
+    let key = ScopeKey(scope: scopeID, provider: provider, models: models)
+    if let hit = scopeCache[key] { return hit }
+    var allowed = true
+    if let scope = directory.scopes[scopeID] {
+      if !scope.allowedProviders.isEmpty && !scope.allowedProviders.contains(provider.rawValue) {
+        allowed = false
+      } else if let globs = scopeGlobs[scopeID], !globs.isEmpty {
+        allowed = globs.contains { g in models.contains { g.matches($0) } }
+      }
+    }
+    scopeCache[key] = allowed
+    return allowed
+  }
+}

@@ -1,0 +1,149 @@
+import ChargebackModel
+import ChargebackSupport
+import Crypto
+import Foundation
+
+/// The identity directory (SPEC §3.2): who owns what, as of when.
+package struct IdentityDirectory: Sendable {
+  package var people: [String: Person] = [:]
+  package var costCentres: [String: CostCentre] = [:]
+  /// Each agent's rows, sorted by `validFrom`.
+  package var agents: [String: [AgentVersion]] = [:]
+  package var credentials: [Credential] = []
+  package var tasks: [String: TaskEntry] = [:]
+  package var scopes: [String: Scope] = [:]
+  /// SHA-256 over the six files' bytes, in a fixed order, for the manifest.
+  package var contentHash: String = ""
+
+  /// The file names read, in hashing order.
+  package static let fileNames = [
+    "people.csv", "cost_centres.csv", "agents.csv", "credentials.csv", "tasks.csv", "scopes.csv",
+  ]
+
+  /// An empty directory (every call unattributed).
+  package init() {}
+
+  /// Loads the six CSV files from `directory`.
+  ///
+  /// A missing file is an error; so is a missing required column, a bad date or a duplicate id, each naming file,
+  /// line and column.
+  package init(directory: String) throws {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+      throw InputMissingError(path: directory, reason: "identity directory not found")
+    }
+    func table(_ name: String, _ required: [String]) throws -> CSVTable {
+      let t = try CSVTable(path: (directory as NSString).appendingPathComponent(name))
+      try t.require(required)
+      return t
+    }
+    var hasher = SHA256()
+    for name in Self.fileNames {
+      let path = (directory as NSString).appendingPathComponent(name)
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw InputMissingError(path: path, reason: "identity file not found")
+      }
+      hasher.update(data: Data(name.utf8))
+      hasher.update(data: data)
+    }
+    contentHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+
+    let people = try table("people.csv", ["person_id"])
+    for r in people.rows {
+      let id = try people.req(r, "person_id")
+      try people.unique(self.people[id] == nil, r, "person_id", id)
+      self.people[id] = Person(
+        id: id, name: people.value(r.fields, "name"), email: people.value(r.fields, "email"),
+        costCentre: people.value(r.fields, "cost_centre"), offboardedAt: try people.date(r, "offboarded_at"))
+    }
+    let ccs = try table("cost_centres.csv", ["cost_centre"])
+    for r in ccs.rows {
+      let id = try ccs.req(r, "cost_centre")
+      try ccs.unique(costCentres[id] == nil, r, "cost_centre", id)
+      costCentres[id] = CostCentre(
+        id: id, name: ccs.value(r.fields, "name"), owner: ccs.value(r.fields, "owner"),
+        monthlyBudget: try ccs.money(r, "monthly_budget_usd"))
+    }
+    let agentRows = try table("agents.csv", ["agent_id", "owner", "cost_centre"])
+    for r in agentRows.rows {
+      let v = AgentVersion(
+        id: try agentRows.req(r, "agent_id"), name: agentRows.value(r.fields, "name"),
+        kind: agentRows.value(r.fields, "kind"), owner: try agentRows.req(r, "owner"),
+        team: agentRows.value(r.fields, "team"), costCentre: try agentRows.req(r, "cost_centre"),
+        scopeID: agentRows.value(r.fields, "scope_id"), validFrom: try agentRows.date(r, "valid_from"),
+        validTo: try agentRows.date(r, "valid_to"))
+      if let f = v.validFrom, let t = v.validTo, t <= f {
+        throw InputError(file: agentRows.file, line: r.line, field: "valid_to", message: "is not after valid_from")
+      }
+      if let kind = v.kind, !["agent", "service_account", "workload"].contains(kind) {
+        throw InputError(
+          file: agentRows.file, line: r.line, field: "kind",
+          message: "\"\(kind)\" is not agent, service_account or workload")
+      }
+      for other in agents[v.id] ?? [] where Self.overlap(other, v) {
+        throw InputError(
+          file: agentRows.file, line: r.line, field: "valid_from",
+          message: "agent \(v.id) has overlapping validity rows")
+      }
+      agents[v.id, default: []].append(v)
+    }
+    for k in agents.keys { agents[k]?.sort { ($0.validFrom ?? .min) < ($1.validFrom ?? .min) } }
+
+    let creds = try table("credentials.csv", ["credential_id", "provider"])
+    var seen = Set<String>()
+    for r in creds.rows {
+      let c = Credential(
+        id: try creds.req(r, "credential_id"), provider: try creds.req(r, "provider"),
+        agentID: creds.value(r.fields, "agent_id"), costCentre: creds.value(r.fields, "cost_centre"),
+        issuedAt: try creds.date(r, "issued_at"), expiresAt: try creds.date(r, "expires_at"),
+        revokedAt: try creds.date(r, "revoked_at"), description: creds.value(r.fields, "description"))
+      try creds.unique(seen.insert(c.provider + "\u{0}" + c.id).inserted, r, "credential_id", c.id)
+      credentials.append(c)
+    }
+    let taskRows = try table("tasks.csv", ["task_id"])
+    for r in taskRows.rows {
+      let id = try taskRows.req(r, "task_id")
+      try taskRows.unique(tasks[id] == nil, r, "task_id", id)
+      tasks[id] = TaskEntry(
+        id: id, agentID: taskRows.value(r.fields, "agent_id"), requestedBy: taskRows.value(r.fields, "requested_by"),
+        approvedBy: taskRows.value(r.fields, "approved_by"), scopeID: taskRows.value(r.fields, "scope_id"),
+        openedAt: try taskRows.date(r, "opened_at"), closedAt: try taskRows.date(r, "closed_at"),
+        ticket: taskRows.value(r.fields, "ticket"))
+    }
+    let scopeRows = try table("scopes.csv", ["scope_id"])
+    for r in scopeRows.rows {
+      let id = try scopeRows.req(r, "scope_id")
+      try scopeRows.unique(scopes[id] == nil, r, "scope_id", id)
+      func list(_ col: String) -> [String] {
+        (scopeRows.value(r.fields, col) ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+          .filter { !$0.isEmpty }
+      }
+      scopes[id] = Scope(
+        id: id, description: scopeRows.value(r.fields, "description"), allowedModels: list("allowed_models"),
+        allowedProviders: list("allowed_providers"), monthlyBudget: try scopeRows.money(r, "monthly_budget_usd"))
+    }
+    try validateReferences(agentRows: agentRows)
+  }
+
+  /// The agent row in effect at `t`.
+  package func agent(_ id: String, at t: Int64) -> AgentVersion? {
+    agents[id]?.last { $0.covers(t) }
+  }
+
+  private static func overlap(_ a: AgentVersion, _ b: AgentVersion) -> Bool {
+    let aStart = a.validFrom ?? .min, aEnd = a.validTo ?? .max
+    let bStart = b.validFrom ?? .min, bEnd = b.validTo ?? .max
+    return aStart < bEnd && bStart < aEnd
+  }
+
+  /// Agents must name a known cost centre; so must credentials that carry one.
+  private func validateReferences(agentRows: CSVTable) throws {
+    guard !costCentres.isEmpty else { return }
+    for r in agentRows.rows {
+      if let cc = agentRows.value(r.fields, "cost_centre"), costCentres[cc] == nil {
+        throw InputError(
+          file: agentRows.file, line: r.line, field: "cost_centre", message: "\"\(cc)\" is not in cost_centres.csv")
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// One provider export format: how to recognise it and how to read it into ``UsageRecord``s.
+///
+/// Adding a format is one new file in `Ingest/Formats/` implementing this protocol, plus one entry
+/// in ``FormatRegistry/all``.
+package protocol ExportFormat: Sendable {
+  /// Stable id, stored with every record (`bedrock-invocation-log`).
+  var id: String { get }
+  /// The level of the records it yields.
+  var level: SourceLevel { get }
+  /// Whether the first bytes of a (decompressed) file look like this format.
+  func matches(head: String) -> Bool
+  /// Reads every record of `file` and hands each to `emit`. Throws ``InputError`` on bad input.
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws
+}
+
+/// The formats `chargeback` knows, in detection order.
+package enum FormatRegistry {
+  /// Every known format.
+  package static let all: [any ExportFormat] = [
+    BedrockInvocationLog(),
+    OpenAIUsageCompletions(),
+    LiteLLMSpendLogs(), OTelGenAISpans(), AzureAPIMLLMLog(), VertexGenerateContent(),
+    // request-level formats (LiteLLM, OTel, Azure APIM, Vertex) go here
+    AnthropicUsageReport(), AnthropicCostReport(), OpenAICosts(), AzureCostManagementExport(), GCPBillingExport(),
+    // report- and cost-level formats (Anthropic, OpenAI costs, Azure cost, GCP billing) go here
+  ]
+
+  /// The format whose signature the head of `file` carries.
+  package static func detect(_ file: InputFile, among formats: [any ExportFormat] = all) throws -> any ExportFormat {
+    let head = String(decoding: try file.head(), as: UTF8.self)
+    if let f = formats.first(where: { $0.matches(head: head) }) { return f }
+    let trimmed = head.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
+    let hint = trimmed.isEmpty ? "the file is empty" : "no known export format matches its content"
+    throw InputError(file: file.path, line: 1, message: "unrecognised format: \(hint)")
+  }
+}

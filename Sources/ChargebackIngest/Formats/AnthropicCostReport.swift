@@ -1,0 +1,72 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// Anthropic Admin API `cost_report` pages (FORMATS.md §2.3): cost level, one record per daily
+/// bucket × group-by values, used to reconcile and never charged.
+///
+/// `amount` is a decimal string in **cents** (`"1446.30"` = $14.4630); it becomes ``Money`` exactly
+/// (cents × 10^10 = pico-USD), rounding half away from zero only past the pico-dollar. Only `USD`
+/// is accepted. The line item is the `description` (or the `cost_type` when the report is not
+/// grouped by description), followed by the `token_type` when given. The report carries no token
+/// or request counts, so both are 0.
+struct AnthropicCostReport: ExportFormat {
+  let id = "anthropic-cost-report"
+  let level = SourceLevel.cost
+
+  func matches(head: String) -> Bool {
+    JSONSupport.headHasKey(head, "amount") && JSONSupport.headHasKey(head, "starting_at")
+  }
+
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    try AnthropicReportPages.forEachRow(Row.self, in: file) { row, start, end, line, path in
+      try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
+    }
+  }
+
+  private func record(_ row: Row, start: Int64, end: Int64?, file: String, line: Int?, path: String) throws
+    -> UsageRecord
+  {
+    func bad(_ field: String, _ message: String) -> InputError {
+      InputError(file: file, line: line, path: path, field: field, message: message)
+    }
+    if let currency = row.currency, currency.uppercased() != "USD" {
+      throw bad("currency", "\"\(currency)\" is not USD; only USD cost reports can be reconciled")
+    }
+    // Cents to pico-USD: 1 cent = 10^10 pico-USD, so the cents text is read at 10 decimals.
+    guard let pico = row.amount.scaled(decimals: 10) else {
+      throw bad("amount", "\"\(row.amount.text)\" is not a decimal amount of cents")
+    }
+    let tier = try AnthropicUsageReport.tier(row.service_tier) { bad("service_tier", $0) }
+    let model = row.model ?? ""
+    let key = [
+      "anthropic", "cost", String(start), end.map(String.init) ?? "-", row.workspace_id ?? "-",
+      row.cost_type ?? "-", row.description ?? "-", model, row.service_tier ?? "-", row.context_window ?? "-",
+      row.token_type ?? "-", row.inference_geo ?? "-", row.speed ?? "-",
+    ].joined(separator: "|")
+    var record = UsageRecord(
+      provider: .anthropic, level: .cost, format: id, naturalKey: key, time: start, bucketEnd: end,
+      project: row.workspace_id, model: model, tier: tier, contextWindow: row.context_window,
+      tokens: TokenCounts(), requests: 0, line: line, jsonPath: path)
+    record.billed = Money(pico: pico)
+    record.lineItem = [row.description.nonEmpty ?? row.cost_type.nonEmpty ?? "cost", row.token_type.nonEmpty]
+      .compactMap { $0 }.joined(separator: ", ")
+    return record
+  }
+
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct Row: Decodable {
+    /// Cents, as a decimal string (a number is accepted too).
+    let amount: DecimalJSON
+    let currency: String?
+    let cost_type: String?
+    let description: String?
+    let model: String?
+    let service_tier: String?
+    let context_window: String?
+    let token_type: String?
+    let workspace_id: String?
+    let inference_geo: String?
+    let speed: String?
+  }
+}

@@ -1,0 +1,57 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// The page shape both Anthropic Admin reports share (`usage_report/messages` and `cost_report`):
+/// `data[]` buckets with RFC 3339 `starting_at` / `ending_at` and `results[]` rows.
+enum AnthropicReportPages {
+  // Field names as the API spells them.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct Bucket<Row: Decodable>: Decodable {
+    let starting_at: String
+    let ending_at: String?
+    let results: [Row]
+  }
+
+  private struct Page<Row: Decodable>: Decodable {
+    let data: [Bucket<Row>]
+  }
+
+  /// Calls `body` with every row of every page in `file`, with its bucket's start and end (UTC
+  /// epoch ms), the line of its page (JSON Lines) and its JSON path.
+  static func forEachRow<Row: Decodable>(
+    _ type: Row.Type, in file: InputFile,
+    _ body: (_ row: Row, _ start: Int64, _ end: Int64?, _ line: Int?, _ path: String) throws -> Void
+  ) throws {
+    try JSONSupport.forEachPage(Page<Row>.self, in: file) { page, prefix, line in
+      for (b, bucket) in page.data.enumerated() {
+        let bucketPath = "\(prefix).data[\(b)]"
+        let (start, end) = try bucketTimes(
+          bucket.starting_at, bucket.ending_at, file: file.path, line: line, path: bucketPath)
+        for (r, row) in bucket.results.enumerated() {
+          try body(row, start, end, line, "\(bucketPath).results[\(r)]")
+        }
+      }
+    }
+  }
+
+  /// A bucket's `starting_at` and `ending_at` (RFC 3339) as UTC epoch milliseconds; `ending_at` is
+  /// optional but must follow the start when given.
+  static func bucketTimes(_ startText: String, _ endText: String?, file: String, line: Int?, path: String) throws
+    -> (Int64, Int64?)
+  {
+    guard let start = Timestamp.parseMillis(startText) else {
+      throw InputError(
+        file: file, line: line, path: path, field: "starting_at", message: "\"\(startText)\" is not an RFC 3339 time")
+    }
+    guard let endText else { return (start, nil) }
+    guard let end = Timestamp.parseMillis(endText) else {
+      throw InputError(
+        file: file, line: line, path: path, field: "ending_at", message: "\"\(endText)\" is not an RFC 3339 time")
+    }
+    guard end > start else {
+      throw InputError(
+        file: file, line: line, path: path, field: "ending_at", message: "bucket ends (\(endText)) before it starts")
+    }
+    return (start, end)
+  }
+}

@@ -1,0 +1,107 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// Anthropic Admin API `usage_report/messages` pages (FORMATS.md §2.2): report level, one record
+/// per bucket × group-by values.
+///
+/// `uncached_input_tokens` already excludes cache reads and writes, so it maps to `input` as is;
+/// `cache_creation` is split by TTL into `cache_write_5m` and `cache_write_1h`, and
+/// `server_tool_use.web_search_requests` counts `web_search` requests. The report has no request
+/// count, so `requests` is 0. Buckets are RFC 3339 (`starting_at`, `ending_at`) and become UTC
+/// epoch milliseconds. A file is one page, a JSON array of pages, or JSON Lines of pages.
+struct AnthropicUsageReport: ExportFormat {
+  let id = "anthropic-usage-report"
+  let level = SourceLevel.report
+
+  /// Recognised by a row's `uncached_input_tokens` member.
+  ///
+  /// A cost report has that text only as a `token_type` value, and `cache_read_input_tokens` alone
+  /// also appears in LiteLLM logs. A page with no rows is recognised by its bucket keys, as long as
+  /// it has no cost-report `amount`.
+  func matches(head: String) -> Bool {
+    if JSONSupport.headHasKey(head, "uncached_input_tokens") { return true }
+    return JSONSupport.headHasKey(head, "starting_at") && JSONSupport.headHasKey(head, "results")
+      && !JSONSupport.headHasKey(head, "amount")
+  }
+
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    try AnthropicReportPages.forEachRow(Row.self, in: file) { row, start, end, line, path in
+      try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
+    }
+  }
+
+  private func record(_ row: Row, start: Int64, end: Int64?, file: String, line: Int?, path: String) throws
+    -> UsageRecord
+  {
+    func bad(_ field: String, _ message: String) -> InputError {
+      InputError(file: file, line: line, path: path, field: field, message: message)
+    }
+    // A flat cache_creation_input_tokens with no TTL split counts as 5-minute writes (SPEC §3.1).
+    let write5m = row.cache_creation.map { $0.ephemeral_5m_input_tokens ?? 0 } ?? row.cache_creation_input_tokens ?? 0
+    let tokens = TokenCounts(
+      input: row.uncached_input_tokens ?? 0, cachedInput: row.cache_read_input_tokens ?? 0, cacheWrite5m: write5m,
+      cacheWrite1h: row.cache_creation?.ephemeral_1h_input_tokens ?? 0, output: row.output_tokens ?? 0,
+      webSearch: row.server_tool_use?.web_search_requests ?? 0)
+    let names: [(String, TokenClass)] = [
+      ("uncached_input_tokens", .input), ("cache_read_input_tokens", .cachedInput),
+      ("cache_creation.ephemeral_5m_input_tokens", .cacheWrite5m),
+      ("cache_creation.ephemeral_1h_input_tokens", .cacheWrite1h), ("output_tokens", .output),
+      ("server_tool_use.web_search_requests", .webSearch),
+    ]
+    for (name, c) in names where tokens[c] < 0 { throw bad(name, "is negative (\(tokens[c]))") }
+    let tier = try Self.tier(row.service_tier) { bad("service_tier", $0) }
+    let model = row.model ?? ""
+    let key = [
+      "anthropic", "usage", String(start), end.map(String.init) ?? "-", row.api_key_id ?? "-",
+      row.workspace_id ?? "-", model, row.service_tier ?? "-", row.context_window ?? "-", row.inference_geo ?? "-",
+      row.speed ?? "-", row.account_id ?? "-", row.service_account_id ?? "-",
+    ].joined(separator: "|")
+    return UsageRecord(
+      provider: .anthropic, level: .report, format: id, naturalKey: key, time: start, bucketEnd: end,
+      credential: row.api_key_id, project: row.workspace_id, model: model, tier: tier,
+      contextWindow: row.context_window, tokens: tokens, requests: 0, line: line, jsonPath: path)
+  }
+
+  /// The tier an Anthropic `service_tier` names (SPEC §10): `batch` is the batch tier; the Rust
+  /// client's `priority_on_demand` and `flex_discount` fold into `priority` and `flex`; null is standard.
+  static func tier(_ raw: String?, error: (String) -> InputError) throws -> Tier {
+    switch raw?.lowercased() {
+    case nil, "standard": .standard
+    case "batch": .batch
+    case "priority", "priority_on_demand": .priority
+    case "flex", "flex_discount": .flex
+    case let other?: throw error("unknown service tier \"\(other)\"")
+    }
+  }
+
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct Row: Decodable {
+    let uncached_input_tokens: Int64?
+    let cache_read_input_tokens: Int64?
+    let cache_creation: CacheCreation?
+    let cache_creation_input_tokens: Int64?
+    let output_tokens: Int64?
+    let server_tool_use: ServerToolUse?
+    let api_key_id: String?
+    let workspace_id: String?
+    let model: String?
+    let service_tier: String?
+    let context_window: String?
+    let inference_geo: String?
+    let speed: String?
+    let account_id: String?
+    let service_account_id: String?
+  }
+
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct CacheCreation: Decodable {
+    let ephemeral_5m_input_tokens: Int64?
+    let ephemeral_1h_input_tokens: Int64?
+  }
+
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct ServerToolUse: Decodable {
+    let web_search_requests: Int64?
+  }
+}

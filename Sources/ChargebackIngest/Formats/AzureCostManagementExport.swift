@@ -1,0 +1,346 @@
+import ChargebackModel
+import ChargebackSupport
+import Crypto
+import Foundation
+
+/// Azure Cost Management exports and Cost Details downloads (FORMATS.md §4a): a daily CSV, one row
+/// per day × meter × resource; cost level, used to reconcile and never charged.
+///
+/// Columns are found by name, case-insensitively (`MeterName` and `meterName` alike). The amount is
+/// `CostInBillingCurrency` (MCA), else `Cost` (EA) or `PreTaxCost`, read exactly from its text into
+/// pico-USD; a billing currency other than USD falls back to `CostInUsd` when the export has it and
+/// is an error otherwise. `Date` is `MM/DD/YYYY` (or `DD/MM/YYYY` when a day above 12 shows the file
+/// is day-first) or ISO 8601. Only Azure OpenAI / Foundry model rows are kept (see
+/// ``isModelRow(_:)``); other services' rows are skipped. Model, direction, cache and deployment
+/// type come from the free-text `MeterName` (``parseMeterName(_:)``), and a token meter's
+/// `Quantity` × `UnitOfMeasure` (`1K`, `1M`) becomes that class's token count. The export has no
+/// row id, so the natural key is the date, the meter and a SHA-256 of every non-money column.
+struct AzureCostManagementExport: ExportFormat {
+  let id = "azure-cost-export"
+  let level = SourceLevel.cost
+
+  func matches(head: String) -> Bool {
+    var bytes = Array(head.utf8.prefix { $0 != 10 && $0 != 13 })
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+    let names = Set(
+      String(decoding: bytes, as: UTF8.self).split(separator: ",").map {
+        $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")).lowercased()
+      })
+    return names.contains("metername") && !names.isDisjoint(with: ["date", "usagedatetime", "usagedate"])
+      && !names.isDisjoint(with: Columns.costNames)
+  }
+
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    let data = try file.readAll()
+    let table = try CSVTable(file: file.path, text: String(decoding: data, as: UTF8.self))
+    let cols = try Columns(table)
+    let dayFirst = try dayFirstDates(table, cols)
+    for row in table.rows {
+      let cells = Cells(fields: row.fields, cols: cols)
+      guard let record = try record(cells, line: row.line, file: file.path, dayFirst: dayFirst) else { continue }
+      try emit(record)
+    }
+  }
+
+  private func record(_ cells: Cells, line: Int, file: String, dayFirst: Bool) throws -> UsageRecord? {
+    let cols = cells.cols
+    func bad(_ column: String, _ message: String) -> InputError {
+      InputError(file: file, line: line, field: column, message: message)
+    }
+    let meterName = cells[cols.meterName] ?? ""
+    guard isModelRow(cells) else { return nil }
+    let dateText = try cells[cols.date] ?? { throw bad(cols.date.name, "is empty") }()
+    guard let time = Self.parseDate(dateText, dayFirst: dayFirst) else {
+      throw bad(cols.date.name, "\"\(dateText)\" is not a date (MM/DD/YYYY or YYYY-MM-DD)")
+    }
+    var costColumn = cols.cost
+    if let currencyColumn = cols.currency, let currency = cells[currencyColumn], currency.uppercased() != "USD" {
+      guard let usd = cols.costInUSD else {
+        throw bad(currencyColumn.name, "\"\(currency)\" is not USD and the export has no CostInUsd column")
+      }
+      costColumn = usd
+    }
+    let costText = try cells[costColumn] ?? { throw bad(costColumn.name, "is empty") }()
+    guard let billed = DecimalJSON(text: costText).usd else {
+      throw bad(costColumn.name, "\"\(costText)\" is not a decimal amount")
+    }
+    let meter = Self.parseMeterName(meterName)
+    var tokens = TokenCounts()
+    if let quantityColumn = cols.quantity, let text = cells[quantityColumn] {
+      guard let micro = DecimalJSON(text: text).scaled(decimals: 6) else {
+        throw bad(quantityColumn.name, "\"\(text)\" is not a decimal quantity")
+      }
+      let unit = cols.unit.flatMap { cells[$0] }
+      if let c = meter?.tokenClass, let perUnit = Self.tokensPerUnit(unit) {
+        let count = Money.roundDiv(micro * perUnit, 1_000_000)
+        if count >= 0, count <= Int128(Int64.max) { tokens[c] = Int64(count) }
+      }
+    }
+    var record = UsageRecord(
+      provider: .azure, level: .cost, format: id,
+      naturalKey: "azure|cost|\(time)|\(meterName)|\(cells.keyDigest())", time: time,
+      bucketEnd: time + Timestamp.millisPerDay,
+      project: cols.resourceID.flatMap { cells[$0] } ?? cols.subscriptionID.flatMap { cells[$0] },
+      model: meter?.model ?? "", tier: meter?.batch == true ? .batch : .standard, tokens: tokens, requests: 0,
+      line: line)
+    record.billed = billed
+    record.lineItem = meter?.lineItem ?? meterName
+    return record
+  }
+
+  /// True for Azure OpenAI / Foundry model rows.
+  ///
+  /// That is `MeterSubCategory` or `MeterCategory` naming OpenAI or Foundry, or a Cognitive
+  /// Services token meter. An export without any of the service columns holds model rows only.
+  private func isModelRow(_ cells: Cells) -> Bool {
+    let c = cells.cols
+    guard c.meterCategory != nil || c.meterSubCategory != nil || c.consumedService != nil else { return true }
+    let category = c.meterCategory.flatMap { cells[$0] }?.lowercased() ?? ""
+    let sub = c.meterSubCategory.flatMap { cells[$0] }?.lowercased() ?? ""
+    let service = c.consumedService.flatMap { cells[$0] }?.lowercased() ?? ""
+    if [category, sub].contains(where: { $0.contains("openai") || $0.contains("foundry") }) { return true }
+    let tokenMeter = (cells[c.meterName] ?? "").lowercased().contains("token")
+    return tokenMeter && (service.contains("cognitiveservices") || category.contains("cognitive services"))
+  }
+
+  /// Whether the file writes dates day first: true when some `D/M/Y` date has a first part above
+  /// 12, false when some has a second part above 12 or none says; both is an error.
+  private func dayFirstDates(_ table: CSVTable, _ cols: Columns) throws -> Bool {
+    var dayFirstLine: Int?
+    var monthFirstLine: Int?
+    for row in table.rows {
+      guard let text = Cells(fields: row.fields, cols: cols)[cols.date], let parts = Self.slashParts(text) else {
+        continue
+      }
+      if parts.0 > 12, dayFirstLine == nil { dayFirstLine = row.line }
+      if parts.1 > 12, monthFirstLine == nil { monthFirstLine = row.line }
+      if let d = dayFirstLine, let m = monthFirstLine {
+        throw InputError(
+          file: table.file, line: max(d, m), field: cols.date.name,
+          message: "dates mix MM/DD/YYYY (line \(m)) and DD/MM/YYYY (line \(d))")
+      }
+    }
+    return dayFirstLine != nil
+  }
+
+  /// The three numbers of `A/B/YYYY` (a time after a space is ignored), or nil.
+  private static func slashParts(_ text: String) -> (Int, Int, Int)? {
+    let date = text.split(separator: " ").first ?? ""
+    let parts = date.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 3, parts[2].count == 4, let a = Int(parts[0]), let b = Int(parts[1]), let y = Int(parts[2])
+    else { return nil }
+    return (a, b, y)
+  }
+
+  /// A cost-export date as UTC epoch milliseconds (the start of that UTC day for slash dates).
+  static func parseDate(_ text: String, dayFirst: Bool) -> Int64? {
+    guard text.contains("/") else { return Timestamp.parseMillis(text) }
+    guard let (a, b, year) = slashParts(text), a > 0, b > 0 else { return nil }
+    let (month, day) = dayFirst ? (b, a) : (a, b)
+    guard (1000...9999).contains(year), (1...12).contains(month), (1...31).contains(day) else { return nil }
+    func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    return Timestamp.parseMillis("\(year)-\(two(month))-\(two(day))")  // rejects 31 September
+  }
+
+  /// Tokens in one `UnitOfMeasure` (`1K` → 1,000, `1M Tokens` → 1,000,000, empty → 1); nil for
+  /// units that are not token counts (`1 Hour`).
+  static func tokensPerUnit(_ unit: String?) -> Int128? {
+    var u = (unit ?? "").lowercased().replacingOccurrences(of: "tokens", with: "")
+      .replacingOccurrences(of: "token", with: "").trimmingCharacters(in: .whitespaces)
+    if u.isEmpty { return 1 }
+    var scale: Int128 = 1
+    if u.hasSuffix("k") {
+      scale = 1000
+      u.removeLast()
+    } else if u.hasSuffix("m") {
+      scale = 1_000_000
+      u.removeLast()
+    }
+    guard let n = Int64(u.trimmingCharacters(in: .whitespaces)), n > 0 else { return nil }
+    return Int128(n) * scale
+  }
+
+  /// One column: its index and its name as the header spells it (for errors).
+  struct Column: Hashable {
+    var index: Int
+    var name: String
+  }
+
+  /// The columns this format reads, found case-insensitively.
+  struct Columns {
+    static let costNames = ["costinbillingcurrency", "cost", "pretaxcost", "costinusd"]
+    var header: [String]
+    var date: Column
+    var meterName: Column
+    var cost: Column
+    var costInUSD: Column?
+    var currency: Column?
+    var quantity: Column?
+    var unit: Column?
+    var meterCategory: Column?
+    var meterSubCategory: Column?
+    var consumedService: Column?
+    var resourceID: Column?
+    var subscriptionID: Column?
+    /// Columns that identify a row (all but amounts, prices, quantities and exchange rates).
+    var keyColumns: [Int]
+
+    init(_ table: CSVTable) throws {
+      header = table.header
+      var index: [String: Column] = [:]
+      for (i, h) in table.header.enumerated() where index[h.lowercased()] == nil {
+        index[h.lowercased()] = Column(index: i, name: h)
+      }
+      func find(_ names: [String]) -> Column? { names.lazy.compactMap { index[$0] }.first }
+      func require(_ names: [String]) throws -> Column {
+        guard let c = find(names) else {
+          throw InputError(file: table.file, line: 1, field: names[0], message: "required column is missing")
+        }
+        return c
+      }
+      date = try require(["date", "usagedatetime", "usagedate"])
+      meterName = try require(["metername"])
+      cost = try require(Self.costNames)
+      costInUSD = find(["costinusd"])
+      currency = find(["billingcurrency", "billingcurrencycode", "currency"])
+      quantity = find(["quantity", "usagequantity"])
+      unit = find(["unitofmeasure"])
+      meterCategory = find(["metercategory"])
+      meterSubCategory = find(["metersubcategory"])
+      consumedService = find(["consumedservice"])
+      resourceID = find(["resourceid", "instanceid"])
+      subscriptionID = find(["subscriptionid", "subscriptionguid"])
+      keyColumns = table.header.indices.filter { i in
+        let h = table.header[i].lowercased()
+        let money = h.contains("price") || h.contains("quantity") || h.contains("exchangerate")
+        return !money && !(h.contains("cost") && !h.hasPrefix("costcent") && !h.hasPrefix("costallocation"))
+      }.sorted { table.header[$0].lowercased() < table.header[$1].lowercased() }
+    }
+  }
+
+  /// One row's cells, looked up by ``Column``.
+  struct Cells {
+    var fields: [String]
+    var cols: Columns
+
+    /// The trimmed cell, nil when absent or empty.
+    subscript(_ c: Column) -> String? {
+      guard c.index < fields.count else { return nil }
+      let v = fields[c.index].trimmingCharacters(in: .whitespaces)
+      return v.isEmpty ? nil : v
+    }
+
+    /// SHA-256 (hex, first 32 digits) of the identifying columns as `name=value` lines.
+    func keyDigest() -> String {
+      var text = ""
+      for i in cols.keyColumns {
+        text += cols.header[i].lowercased() + "=" + (i < fields.count ? fields[i] : "") + "\n"
+      }
+      return SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+  }
+}
+
+extension AzureCostManagementExport {
+  /// What a free-text Azure OpenAI `MeterName` says (FORMATS.md §4a).
+  package struct Meter: Hashable, Sendable {
+    /// Token direction.
+    package enum Direction: String, Sendable { case input, output }
+
+    /// Lowercase model id without the snapshot (`gpt-4o`, `o4-mini`, `gpt-5.4-mini`).
+    package var model: String
+    /// Snapshot as the meter writes it (`0806`), when given.
+    package var version: String?
+    /// Input or output tokens, when the meter says.
+    package var direction: Direction?
+    /// Cache reads (`cd`, `cchd`, `cached`).
+    package var cached: Bool
+    /// Deployment type: `global`, `data zone` or `regional`, when given.
+    package var deployment: String?
+    /// A Batch deployment.
+    package var batch: Bool
+    /// Normalised line item: `gpt-4o-0806, input, global`, `gpt-5.4-mini, cached input, global`.
+    package var lineItem: String
+
+    /// The token class the meter's quantity counts.
+    package var tokenClass: TokenClass? {
+      switch direction {
+      case .input?: cached ? .cachedInput : .input
+      case .output?: .output
+      case nil: nil
+      }
+    }
+  }
+
+  /// Parses an Azure OpenAI `MeterName` (`gpt-4o-mini-0718-Batch-Inp-glbl Tokens`,
+  /// `o4-mini 0416 Inp glbl Tokens`, `5.4 mini cd Inp Gl 1M Tokens`); nil when it names no model
+  /// token meter.
+  ///
+  /// Words are split on spaces, hyphens and underscores. The words before the first recognised
+  /// one (direction, cache flag, deployment type, `Batch`, unit, or a 4-digit snapshot) are the
+  /// model, joined by hyphens; a model that starts with a digit is a GPT version (`5.4 mini` →
+  /// `gpt-5.4-mini`). Unrecognised words after the model (`aud`) are kept in the line item.
+  package static func parseMeterName(_ name: String) -> Meter? {
+    let words = name.split { $0 == " " || $0 == "-" || $0 == "_" }.map { $0.lowercased() }
+    var modelWords: [String] = []
+    var extras: [String] = []
+    var meter = Meter(model: "", cached: false, batch: false, lineItem: "")
+    var sawUnit = false
+    var i = 0
+    while i < words.count {
+      let w = words[i]
+      var recognised = true
+      switch w {
+      case "inp", "input", "inpt": meter.direction = .input
+      case "outp", "output", "out", "outpt": meter.direction = .output
+      case "cd", "cchd", "cached", "cache", "cch", "cachd": meter.cached = true
+      case "glbl", "gl", "global", "gbl": meter.deployment = "global"
+      case "dz", "dzone", "datazone": meter.deployment = "data zone"
+      case "data" where words.indices.contains(i + 1) && words[i + 1] == "zone":
+        meter.deployment = "data zone"
+        i += 1
+      case "regnl", "regional", "rgnl", "regn": meter.deployment = "regional"
+      case "batch", "btch": meter.batch = true
+      case "tokens", "token", "tkns", "1k", "1m": sawUnit = true
+      default:
+        if w.count == 4, w.allSatisfy(\.isNumber) {
+          meter.version = w
+          // A full date snapshot (2024-08-06) arrives as three words.
+          if i + 2 < words.count, words[i + 1].count == 2, words[i + 2].count == 2,
+            (words[i + 1] + words[i + 2]).allSatisfy(\.isNumber)
+          {
+            meter.version = words[i...(i + 2)].joined(separator: "-")
+            i += 2
+          }
+        } else {
+          recognised = false
+        }
+      }
+      if !recognised {
+        if extras.isEmpty && meter.version == nil && meter.direction == nil && !meter.cached
+          && meter.deployment == nil && !meter.batch && !sawUnit
+        {
+          modelWords.append(w)
+        } else {
+          extras.append(w)
+        }
+      }
+      i += 1
+    }
+    guard !modelWords.isEmpty, meter.direction != nil || sawUnit else { return nil }
+    meter.model = modelWords.joined(separator: "-")
+    if meter.model.first?.isNumber == true { meter.model = "gpt-" + meter.model }
+    var head = meter.model + (meter.version.map { "-" + $0 } ?? "")
+    if !extras.isEmpty { head += " " + extras.joined(separator: " ") }
+    var parts = [head]
+    switch meter.direction {
+    case .input?: parts.append(meter.cached ? "cached input" : "input")
+    case .output?: parts.append("output")
+    case nil: if meter.cached { parts.append("cached") }
+    }
+    let deployment = [meter.deployment, meter.batch ? "batch" : nil].compactMap { $0 }.joined(separator: " ")
+    if !deployment.isEmpty { parts.append(deployment) }
+    meter.lineItem = parts.joined(separator: ", ")
+    return meter
+  }
+}

@@ -1,0 +1,187 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// AWS Bedrock model invocation logs: gzip JSON Lines, one call per line (FORMATS.md §3).
+///
+/// `inputTokenCount` excludes cache reads and writes (observed for Anthropic models and assumed
+/// for all), so it maps to `input` as is. Cache writes are split by `usage.cacheDetails[].ttl` in a
+/// logged Converse response when present, otherwise counted as 5-minute writes (SPEC §10).
+/// Lines are read with ``JSONScanner``: only the fields below are decoded, the request and response
+/// bodies are skipped (but still checked to be well-formed).
+struct BedrockInvocationLog: ExportFormat {
+  let id = "bedrock-invocation-log"
+  let level = SourceLevel.request
+
+  func matches(head: String) -> Bool {
+    head.contains("\"schemaType\"") && head.contains("ModelInvocationLog")
+  }
+
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    try file.forEachLine { lineNo, bytes in
+      try emit(parse(bytes, file: file.path, line: lineNo))
+    }
+  }
+
+  /// The fields of one log line that we keep.
+  private struct Fields {
+    var timestamp: String?
+    var accountID: String?
+    var arn: String?
+    var requestID: String?
+    var modelID: String?
+    var inputTokens: Int64?
+    var cacheRead: Int64?
+    var cacheWrite: Int64?
+    var outputTokens: Int64?
+    var oneHourWrites: Int64 = 0
+    var metadata = CallMetadata()
+    var errorCode: String?
+    var status: String?
+  }
+
+  func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, line: Int) throws -> UsageRecord {
+    var f = Fields()
+    var field = ""
+    var s = JSONScanner(bytes)
+    do {
+      try s.object { s, key in
+        if key.equals("timestamp") {
+          field = "timestamp"
+          f.timestamp = try s.optionalString()
+        } else if key.equals("requestId") {
+          field = "requestId"
+          f.requestID = try s.optionalString()
+        } else if key.equals("modelId") {
+          field = "modelId"
+          f.modelID = try s.optionalString()
+        } else if key.equals("accountId") {
+          field = "accountId"
+          f.accountID = try s.optionalString()
+        } else if key.equals("errorCode") {
+          field = "errorCode"
+          f.errorCode = try s.optionalString()
+        } else if key.equals("status") {
+          field = "status"
+          f.status = try s.optionalString()
+        } else if key.equals("identity") {
+          field = "identity"
+          if try s.consumeNull() { return }
+          try s.object { s, k in
+            if k.equals("arn") {
+              field = "identity.arn"
+              f.arn = try s.optionalString()
+            }
+          }
+        } else if key.equals("input") {
+          field = "input"
+          if try s.consumeNull() { return }
+          try s.object { s, k in
+            if k.equals("inputTokenCount") {
+              field = "input.inputTokenCount"
+              f.inputTokens = try s.optionalInt64()
+            } else if k.equals("cacheReadInputTokenCount") {
+              field = "input.cacheReadInputTokenCount"
+              f.cacheRead = try s.optionalInt64()
+            } else if k.equals("cacheWriteInputTokenCount") {
+              field = "input.cacheWriteInputTokenCount"
+              f.cacheWrite = try s.optionalInt64()
+            }
+          }
+        } else if key.equals("output") {
+          field = "output"
+          if try s.consumeNull() { return }
+          try s.object { s, k in
+            if k.equals("outputTokenCount") {
+              field = "output.outputTokenCount"
+              f.outputTokens = try s.optionalInt64()
+            } else if k.equals("outputBodyJson") {
+              f.oneHourWrites = try Self.oneHourWrites(&s)
+            }
+          }
+        } else if key.equals("requestMetadata") {
+          field = "requestMetadata"
+          if try s.consumeNull() { return }
+          try s.object { s, k in
+            guard s.next() == UInt8(ascii: "\"") else { return }
+            let v = try s.string().trimmingCharacters(in: .whitespaces)
+            guard !v.isEmpty else { return }
+            if k.equals("agent_id") {
+              f.metadata.agentID = v
+            } else if k.equals("task_id") {
+              f.metadata.taskID = v
+            } else if k.equals("scope_id") {
+              f.metadata.scopeID = v
+            } else if k.equals("parent_request_id") || (k.equals("parent_call_id") && f.metadata.parentID == nil) {
+              f.metadata.parentID = v
+            }
+          }
+        }
+      }
+      try s.end()
+    } catch let failure as JSONScanner.Failure {
+      throw JSONLayout.ingestError(failure, field: field, file: file, line: line, path: nil)
+    }
+    return try record(f, file: file, line: line)
+  }
+
+  /// Sum of `usage.cacheDetails[].inputTokens` with `ttl` "1h" in a logged response body; the
+  /// body's shape is model-specific, so anything unexpected counts as none.
+  private static func oneHourWrites(_ s: inout JSONScanner) throws -> Int64 {
+    guard s.next() == UInt8(ascii: "{") else { return 0 }
+    var total: Int64 = 0
+    try s.object { s, k in
+      guard k.equals("usage"), s.next() == UInt8(ascii: "{") else { return }
+      try s.object { s, k in
+        guard k.equals("cacheDetails"), s.next() == UInt8(ascii: "[") else { return }
+        try s.array { s in
+          guard s.next() == UInt8(ascii: "{") else { return }
+          var ttl: String?
+          var tokens: Int64 = 0
+          try s.object { s, k in
+            if k.equals("ttl"), s.next() == UInt8(ascii: "\"") {
+              ttl = try s.string()
+            } else if k.equals("inputTokens"), let c = s.next(), c == UInt8(ascii: "-") || (c >= 48 && c <= 57) {
+              tokens = try s.int64()
+            }
+          }
+          if ttl == "1h" { total += tokens }
+        }
+      }
+    }
+    return total
+  }
+
+  private func record(_ f: Fields, file: String, line: Int) throws -> UsageRecord {
+    func bad(_ field: String, _ message: String) -> InputError {
+      InputError(file: file, line: line, field: field, message: message)
+    }
+    guard let stamp = f.timestamp else { throw bad("timestamp", "required field is missing") }
+    guard let time = Timestamp.parseMillis(stamp) else {
+      throw bad("timestamp", "\"\(stamp)\" is not an RFC 3339 timestamp")
+    }
+    guard let requestID = f.requestID else { throw bad("requestId", "required field is missing") }
+    guard !requestID.isEmpty else { throw bad("requestId", "is empty") }
+    guard let model = f.modelID else { throw bad("modelId", "required field is missing") }
+    guard !model.isEmpty else { throw bad("modelId", "is empty") }
+    var tokens = TokenCounts()
+    tokens.input = f.inputTokens ?? 0
+    tokens.cachedInput = f.cacheRead ?? 0
+    let cacheWrite = f.cacheWrite ?? 0
+    tokens.cacheWrite1h = min(f.oneHourWrites, cacheWrite)
+    tokens.cacheWrite5m = cacheWrite - tokens.cacheWrite1h
+    tokens.output = f.outputTokens ?? 0
+    for (name, v) in [
+      ("input.inputTokenCount", tokens.input), ("input.cacheReadInputTokenCount", tokens.cachedInput),
+      ("input.cacheWriteInputTokenCount", cacheWrite), ("output.outputTokenCount", tokens.output),
+    ] where v < 0 {
+      throw bad(name, "is negative (\(v))")
+    }
+    let status = f.status?.lowercased()
+    let failed = f.errorCode != nil || (status != nil && status != "success" && status != "succeeded")
+    return UsageRecord(
+      provider: .bedrock, level: .request, format: id, naturalKey: "bedrock:" + requestID,
+      requestID: requestID, time: time, credential: f.arn, project: f.accountID, model: model, tokens: tokens,
+      failed: failed, errorCode: f.errorCode ?? (failed ? f.status : nil), metadata: f.metadata, line: line)
+  }
+}

@@ -1,0 +1,193 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// Cloud Billing export rows (FORMATS.md §5b), as JSON Lines or as a JSON array of rows.
+///
+/// Cost level: used to reconcile and never charged. Provider `vertex`. Only Vertex AI and Gemini
+/// API rows are kept (`service.description` `Vertex AI`, `Gemini API` or `Generative Language
+/// API`, or service id `C7E2-9256-1C43`), and only usage rows (`cost_type` `regular` or absent):
+/// tax, adjustment and rounding rows, and other services, are skipped without reading further.
+/// `billed` is the net charge in USD: `cost` plus every `credits[].amount` (credits are negative),
+/// each read from its exact JSON text (see ``DecimalJSON``); a `currency` other than USD is an error.
+/// Time is `usage_start_time`. The line item is `sku.description`, and the model the leading words
+/// of a model-family SKU (`Gemini 2.5 Flash GA Text Input - Predictions` → `gemini-2.5-flash`).
+/// Our metadata keys in `labels` (`agent_id`, `task_id`, …) become the record's metadata. Token
+/// counts are left at 0: `usage.unit` for token SKUs is not documented.
+struct GCPBillingExport: ExportFormat {
+  let id = "gcp-billing-export"
+  let level = SourceLevel.cost
+
+  func matches(head: String) -> Bool {
+    JSONSupport.headHasKey(head, "usage_start_time") && JSONSupport.headHasKey(head, "sku")
+  }
+
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    let first = try file.head(limit: 4096).first { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }
+    guard first == UInt8(ascii: "[") else {
+      return try file.forEachLine { lineNo, bytes in
+        let entry = try JSONSupport.decode(Entry.self, from: Data(buffer: bytes), file: file.path, line: lineNo)
+        if let row = entry.row { try emit(record(row, file: file.path, line: lineNo, path: nil)) }
+      }
+    }
+    let entries: [Entry]
+    do {
+      entries = try JSONDecoder().decode([Entry].self, from: file.readAll())
+    } catch let error as DecodingError {
+      // Field `[3].cost` names row `$[3]`, field `cost`.
+      var e = JSONSupport.ingestError(error, file: file.path, line: nil, path: nil)
+      if let f = e.field, f.hasPrefix("["), let close = f.firstIndex(of: "]") {
+        e.path = "$" + f[...close]
+        let rest = f[f.index(after: close)...].drop { $0 == "." }
+        e.field = rest.isEmpty ? nil : String(rest)
+      }
+      throw e
+    }
+    for (i, entry) in entries.enumerated() {
+      if let row = entry.row { try emit(record(row, file: file.path, line: nil, path: "$[\(i)]")) }
+    }
+  }
+
+  /// True for the Vertex AI and Gemini API services.
+  static func isAIService(_ service: Service?) -> Bool {
+    guard let service else { return false }
+    if service.id == "C7E2-9256-1C43" { return true }
+    let name = service.description?.lowercased() ?? ""
+    return name.contains("vertex ai") || name.contains("gemini") || name.contains("generative language")
+  }
+
+  /// The model a SKU description names: its leading words up to the first descriptive one
+  /// (`GA`, `Text`, `Input`, …), lowercased and joined by hyphens; "" when the SKU does not start
+  /// with a known model family.
+  static func model(sku: String?) -> String {
+    let families: Set = ["gemini", "gemma", "claude", "imagen", "veo", "llama", "mistral", "codestral", "chirp"]
+    let stops: Set = [
+      "ga", "preview", "experimental", "text", "image", "audio", "video", "input", "output", "thinking",
+      "caching", "cached", "cache", "batch", "long", "short", "context", "tokens", "characters", "predictions",
+      "prediction", "-", "online", "tuning", "storage", "priority", "flex", "provisioned",
+    ]
+    let words = (sku ?? "").split(separator: " ").map { $0.lowercased() }
+    guard let first = words.first, families.contains(first) else { return "" }
+    return words.prefix { !stops.contains($0) }.joined(separator: "-")
+  }
+
+  private func record(_ row: Row, file: String, line: Int?, path: String?) throws -> UsageRecord {
+    func bad(_ field: String, _ message: String) -> InputError {
+      InputError(file: file, line: line, path: path, field: field, message: message)
+    }
+    if let currency = row.currency, currency.uppercased() != "USD" {
+      throw bad("currency", "\"\(currency)\" is not USD; only USD billing exports can be reconciled")
+    }
+    guard let startText = row.usage_start_time else { throw bad("usage_start_time", "required field is missing") }
+    guard let start = Self.parseTime(startText) else {
+      throw bad("usage_start_time", "\"\(startText)\" is not a timestamp")
+    }
+    var end: Int64?
+    if let endText = row.usage_end_time {
+      guard let e = Self.parseTime(endText), e >= start else {
+        throw bad("usage_end_time", "\"\(endText)\" is not a timestamp at or after usage_start_time")
+      }
+      end = e
+    }
+    var billed = Money.zero
+    if let cost = row.cost {
+      guard let m = cost.usd else { throw bad("cost", "\"\(cost.text)\" is not a decimal amount") }
+      billed += m
+    }
+    for (k, credit) in (row.credits ?? []).enumerated() {
+      guard let amount = credit.amount else { continue }
+      guard let m = amount.usd else {
+        throw bad("credits[\(k)].amount", "\"\(amount.text)\" is not a decimal amount")
+      }
+      billed += m
+    }
+    var labels: [String: String] = [:]
+    for label in row.labels ?? [] {
+      if let key = label.key, let value = label.value { labels[key] = value }
+    }
+    let sku = row.sku?.description
+    let key = [
+      "vertex", "gcp-billing", row.billing_account_id ?? "-", row.service?.id ?? "-", row.sku?.id ?? "-",
+      String(start), end.map(String.init) ?? "-", row.project?.id ?? "-",
+      labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
+      row.location?.location ?? row.location?.region ?? "-", row.resource?.name ?? "-", row.invoice?.month ?? "-",
+      row.export_time ?? "-",
+    ].joined(separator: "|")
+    let words = Set((sku ?? "").lowercased().split(separator: " "))
+    var record = UsageRecord(
+      provider: .vertex, level: .cost, format: id, naturalKey: key, time: start, bucketEnd: end,
+      project: row.project?.id, model: Self.model(sku: sku), tier: words.contains("batch") ? .batch : .standard,
+      tokens: TokenCounts(), requests: 0,
+      metadata: CallMetadata(
+        agentID: labels["agent_id"].nonEmpty, taskID: labels["task_id"].nonEmpty,
+        scopeID: labels["scope_id"].nonEmpty,
+        parentID: labels["parent_request_id"].nonEmpty ?? labels["parent_call_id"].nonEmpty),
+      line: line, jsonPath: path)
+    record.billed = billed
+    record.lineItem = sku ?? row.sku?.id
+    return record
+  }
+
+  /// RFC 3339, or BigQuery's `2025-09-01 10:00:00 UTC`, as UTC epoch milliseconds.
+  private static func parseTime(_ text: String) -> Int64? {
+    let t = text.hasSuffix(" UTC") ? String(text.dropLast(4)) : text
+    return Timestamp.parseMillis(t)
+  }
+
+  /// One export row: decoded whole when it is a usage row of an AI service, skipped otherwise
+  /// (after checking only that it is a JSON object with a well-typed `service`).
+  private struct Entry: Decodable {
+    let row: Row?
+
+    private struct ServiceOnly: Decodable { let service: Service? }
+
+    init(from decoder: any Decoder) throws {
+      guard GCPBillingExport.isAIService(try ServiceOnly(from: decoder).service) else {
+        row = nil
+        return
+      }
+      let row = try Row(from: decoder)
+      self.row = row.cost_type == nil || row.cost_type?.lowercased() == "regular" ? row : nil
+    }
+  }
+
+  struct Service: Decodable {
+    let id: String?
+    let description: String?
+  }
+
+  // Field names as the export spells them.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct Row: Decodable {
+    let billing_account_id: String?
+    let service: Service?
+    let sku: Service?
+    let usage_start_time: String?
+    let usage_end_time: String?
+    let project: Project?
+    let labels: [Label]?
+    let location: Location?
+    let resource: Resource?
+    let export_time: String?
+    /// Billing currency (USD only).
+    let cost: DecimalJSON?
+    let currency: String?
+    let credits: [Credit]?
+    let invoice: Invoice?
+    let cost_type: String?
+  }
+
+  private struct Project: Decodable { let id: String? }
+  private struct Label: Decodable {
+    let key: String?
+    let value: String?
+  }
+  private struct Location: Decodable {
+    let location: String?
+    let region: String?
+  }
+  private struct Resource: Decodable { let name: String? }
+  private struct Invoice: Decodable { let month: String? }
+  /// A credit; `amount` is negative, in the billing currency.
+  private struct Credit: Decodable { let amount: DecimalJSON? }
+}

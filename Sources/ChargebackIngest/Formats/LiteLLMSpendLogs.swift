@@ -1,0 +1,209 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// LiteLLM proxy spend logs (FORMATS.md §7), one record per proxied call: `/spend/logs` rows as a
+/// JSON array (or `/spend/logs/v2`'s `{"data":[…]}`), JSON Lines of rows or of callback
+/// `StandardLoggingPayload`s, or the `LiteLLM_SpendLogs` table exported as CSV with `metadata`
+/// and `request_tags` as JSON text cells.
+///
+/// The record's provider is the upstream one (`custom_llm_provider`, SPEC §10); the credential is
+/// the hashed virtual key (`api_key`) under credential provider `litellm`. `prompt_tokens` is
+/// cache-inclusive (OpenAI convention), so the cache reads and writes found in
+/// `metadata.additional_usage_values` (or the callback's `metadata.usage_object`) are subtracted.
+/// A LiteLLM cache hit (`cache_hit` true) never reached the provider and keeps no tokens.
+struct LiteLLMSpendLogs: ExportFormat {
+  let id = "litellm-spend-logs"
+  let level = SourceLevel.request
+
+  func matches(head: String) -> Bool {
+    let columns = CSVHeader.names(inHead: head)
+    if columns.isSuperset(of: ["request_id", "call_type", "startTime"]) { return true }
+    // An OTLP export of LiteLLM's own spans may carry these names as attribute keys.
+    return head.contains("\"call_type\"") && head.contains("\"startTime\"") && !head.contains("\"resourceSpans\"")
+  }
+
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    let head = String(decoding: try file.head(), as: UTF8.self)
+    if CSVHeader.names(inHead: head).contains("request_id") {
+      return try readCSV(file, emit: emit)
+    }
+    try JSONLayout.forEachRecord(in: file, arrayKey: "data") { bytes, line, path in
+      var row = Row()
+      var field = ""
+      var s = JSONScanner(bytes)
+      do {
+        try row.parseRow(&s, bytes, field: &field)
+        try s.end()
+      } catch let f as JSONScanner.Failure {
+        throw JSONLayout.ingestError(f, field: field, file: file.path, line: line, path: path)
+      }
+      try emit(record(row, file: file.path, line: line, path: path))
+    }
+  }
+
+  /// The `LiteLLM_SpendLogs` table as CSV (`\copy … CSV HEADER`): one row per record.
+  private func readCSV(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    var header: CSVHeader?
+    try CSVStream.forEachRecord(in: file) { line, fields in
+      guard let h = header else {
+        let h = CSVHeader(fields)
+        for c in ["request_id", "startTime"] where !h.has(c) {
+          throw InputError(
+            file: file.path, line: line, field: c, message: "required column is missing from the header")
+        }
+        header = h
+        return
+      }
+      var row = Row()
+      row.requestID = h.value(fields, "request_id")
+      row.apiKey = h.value(fields, "api_key")
+      row.model = h.value(fields, "model")
+      row.provider = h.value(fields, "custom_llm_provider")
+      row.callType = h.value(fields, "call_type")
+      row.status = h.value(fields, "status")
+      row.start = h.value(fields, "startTime")
+      row.cacheHit = h.value(fields, "cache_hit").map { ["true", "t", "1"].contains($0.lowercased()) } ?? false
+      for (column, kp) in [
+        ("prompt_tokens", \Row.promptTokens), ("completion_tokens", \Row.completionTokens),
+      ] {
+        guard let text = h.value(fields, column) else { continue }
+        guard let v = JSONLayout.integer(text) else {
+          throw InputError(file: file.path, line: line, field: column, message: "\"\(text)\" is not an integer")
+        }
+        row[keyPath: kp] = v
+      }
+      for column in ["metadata", "request_tags"] {
+        guard var text = h.value(fields, column) else { continue }
+        var field = column
+        try text.withUTF8 { b in
+          var s = JSONScanner(b)
+          do {
+            if column == "metadata" {
+              try row.parseMetadata(&s, b, field: &field)
+            } else {
+              try row.parseTags(&s)
+            }
+            try s.end()
+          } catch let f as JSONScanner.Failure {
+            throw JSONLayout.ingestError(f, field: field, file: file.path, line: line, path: nil)
+          }
+        }
+      }
+      try emit(record(row, file: file.path, line: line, path: nil))
+    }
+  }
+
+  private func record(_ r: Row, file: String, line: Int, path: String?) throws -> UsageRecord {
+    func bad(_ field: String, _ message: String) -> InputError {
+      InputError(file: file, line: line, path: path, field: field, message: message)
+    }
+    guard let requestID = r.requestID.nonBlank ?? r.payloadID.nonBlank ?? r.callID.nonBlank else {
+      throw bad("request_id", "required field is missing")
+    }
+    guard let rawProvider = r.provider.nonBlank else { throw bad("custom_llm_provider", "required field is missing") }
+    guard let provider = Self.provider(rawProvider) else {
+      throw bad(
+        "custom_llm_provider",
+        "\"\(rawProvider)\" is not a provider we price (openai, anthropic, bedrock, azure, vertex_ai, gemini)")
+    }
+    guard let model = r.model.nonBlank else { throw bad("model", "required field is missing") }
+    guard let start = r.start.nonBlank else { throw bad("startTime", "required field is missing") }
+    guard let time = Self.millis(start) else {
+      throw bad("startTime", "\"\(start)\" is neither an ISO 8601 time nor epoch seconds")
+    }
+    let prompt = r.promptTokens ?? 0
+    let output = r.completionTokens ?? 0
+    let cached = r.usage.cacheRead ?? r.usage.cachedDetail ?? 0
+    let writes = r.usage.cacheWrite ?? 0
+    for (name, v) in [
+      ("prompt_tokens", prompt), ("completion_tokens", output),
+      ("metadata.additional_usage_values.cache_read_input_tokens", cached),
+      ("metadata.additional_usage_values.cache_creation_input_tokens", writes),
+    ] where v < 0 {
+      throw bad(name, "is negative (\(v))")
+    }
+    let uncached = prompt - cached - writes
+    guard uncached >= 0 else {
+      throw bad(
+        "prompt_tokens", "\(prompt) is less than the cache reads (\(cached)) plus cache writes (\(writes)) it includes")
+    }
+    var tokens = TokenCounts(input: uncached, cachedInput: cached, output: output)
+    tokens.cacheWrite1h = min(max(r.usage.cacheWrite1h ?? 0, 0), writes)
+    tokens.cacheWrite5m = writes - tokens.cacheWrite1h
+    if r.cacheHit { tokens = TokenCounts() }
+    let status = (r.status.nonBlank ?? r.metadataStatus.nonBlank)?.lowercased()
+    let failed = status == "failure" || status == "failed" || status == "error"
+    var metadata = r.metadata
+    metadata.agentID = metadata.agentID ?? r.tags.agentID
+    metadata.taskID = metadata.taskID ?? r.tags.taskID
+    metadata.scopeID = metadata.scopeID ?? r.tags.scopeID
+    metadata.parentID = metadata.parentID ?? r.tags.parentID
+    var record = UsageRecord(
+      provider: provider, level: .request, format: id, naturalKey: "litellm:" + requestID, requestID: requestID,
+      time: time, credential: r.apiKey.nonBlank ?? r.keyHash.nonBlank, model: model,
+      tier: Self.isBatch(r.callType) ? .batch : .standard, tokens: tokens,
+      failed: failed, errorCode: failed ? (r.errorCode ?? status) : nil, metadata: metadata, line: line, jsonPath: path)
+    record.credentialProvider = "litellm"
+    record.retries = r.retries
+    return record
+  }
+
+  /// True for the call types of LiteLLM's batch API (`acreate_batch`, `aretrieve_batch`, …); not
+  /// `batch_completion`, which makes ordinary calls in parallel.
+  static func isBatch(_ callType: String?) -> Bool {
+    guard let t = callType?.lowercased() else { return false }
+    return t == "batch" || t.hasSuffix("_batch") || t.hasSuffix("_batches")
+  }
+
+  /// Our provider id for a LiteLLM `custom_llm_provider` (SPEC §10), nil when we do not price it.
+  static func provider(_ raw: String) -> Provider? {
+    let p = raw.lowercased()
+    switch p {
+    case "openai", "text-completion-openai": return .openai
+    case "anthropic": return .anthropic
+    case "azure", "azure_text", "azure_ai": return .azure
+    case "vertex_ai", "vertex_ai_beta", "gemini": return .vertex
+    default:
+      if p.hasPrefix("bedrock") { return .bedrock }  // bedrock, bedrock_converse
+      if p.hasPrefix("vertex_ai-") || p.hasPrefix("vertex_ai_") { return .vertex }  // vertex_ai-language-models, …
+      return nil
+    }
+  }
+
+  /// UTC epoch milliseconds of a `startTime`: ISO 8601 (table and API rows; Postgres `+00`
+  /// offsets too) or decimal epoch seconds (callback payloads), read exactly from the text.
+  static func millis(_ text: String) -> Int64? {
+    if let ms = epochSecondsMillis(text) { return ms }
+    var t = text
+    let tail = t.suffix(3)
+    if tail.count == 3, tail.first == "+" || tail.first == "-", tail.dropFirst().allSatisfy(\.isASCII),
+      tail.dropFirst().allSatisfy(\.isNumber), t.dropLast(3).contains(Character(":"))
+    {
+      t += ":00"
+    }
+    return Timestamp.parseMillis(t)
+  }
+
+  /// `seconds[.fraction]` as epoch milliseconds, the fraction truncated to milliseconds; nil for
+  /// any other text (an exponent, a sign, more than 12 integer digits).
+  static func epochSecondsMillis(_ text: String) -> Int64? {
+    let parts = text.utf8.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
+    guard let whole = parts.first, (1...12).contains(whole.count), whole.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+      return nil
+    }
+    var ms: Int64 = 0
+    for c in whole { ms = ms * 10 + Int64(c - 48) }
+    ms *= 1000
+    if parts.count == 2 {
+      let fraction = parts[1]
+      guard !fraction.isEmpty, fraction.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+      var scale: Int64 = 100
+      for c in fraction.prefix(3) {
+        ms += Int64(c - 48) * scale
+        scale /= 10
+      }
+    }
+    return ms
+  }
+}

@@ -1,0 +1,379 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// OpenTelemetry GenAI spans in OTLP JSON (FORMATS.md §6), one record per model call.
+///
+/// The Collector file exporter writes one `{"resourceSpans":[…]}` export per line; a single
+/// pretty-printed export is read too.
+///
+/// A model call is a span whose `gen_ai.operation.name` is chat, text_completion,
+/// generate_content or embeddings, or any other non-agent span carrying usage attributes.
+/// Agent, tool and workflow spans are never charged (some instrumentations roll usage up onto
+/// them), but they lend their attributes to the calls beneath them: agent, task, scope and
+/// credential are looked up on the span, then its ancestors nearest first, then the resource.
+/// Ancestors are resolved within one line (one export batch), per trace.
+///
+/// `gen_ai.usage.input_tokens` includes cache reads and writes, so both are subtracted to get
+/// `input`; reasoning tokens are part of `gen_ai.usage.output_tokens`. The time is
+/// `startTimeUnixNano` truncated to milliseconds.
+struct OTelGenAISpans: ExportFormat {
+  let id = "otel-genai-spans"
+  let level = SourceLevel.request
+
+  func matches(head: String) -> Bool {
+    head.contains("\"resourceSpans\"")
+  }
+
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    try JSONLayout.forEachRecord(in: file) { bytes, line, path in
+      var batch = OTelBatch(file: file.path, line: line, root: path ?? "$")
+      try batch.parse(bytes)
+      for i in batch.spans.indices where batch.spans[i].isModelCall {
+        try emit(record(batch, span: i))
+      }
+    }
+  }
+
+  private func record(_ batch: OTelBatch, span i: Int) throws -> UsageRecord {
+    let span = batch.spans[i]
+    let a = span.attributes
+    let resource = batch.resources[span.resource]
+    func bad(_ field: String, _ message: String) -> InputError {
+      InputError(file: batch.file, line: batch.line, path: span.path, field: field, message: message)
+    }
+    guard let traceID = span.traceID.nonBlank else { throw bad("traceId", "required field is missing") }
+    guard let spanID = span.spanID.nonBlank else { throw bad("spanId", "required field is missing") }
+    guard let nanos = span.startNanos else { throw bad("startTimeUnixNano", "required field is missing") }
+    guard nanos >= 0 else { throw bad("startTimeUnixNano", "is negative (\(nanos))") }
+    guard let rawProvider = (a.providerName ?? a.system ?? resource.providerName ?? resource.system).nonBlank else {
+      throw bad("gen_ai.provider.name", "required attribute is missing (nor is gen_ai.system set)")
+    }
+    guard let provider = Self.provider(rawProvider) else {
+      let name = a.providerName != nil || resource.providerName != nil ? "gen_ai.provider.name" : "gen_ai.system"
+      throw bad(
+        name,
+        "\"\(rawProvider)\" is not a provider we price (openai, anthropic, aws.bedrock, azure.ai.openai, gcp.vertex_ai, gcp.gemini)"
+      )
+    }
+    guard let model = (a.responseModel.nonBlank ?? a.requestModel.nonBlank) else {
+      throw bad("gen_ai.request.model", "required attribute is missing (nor is gen_ai.response.model set)")
+    }
+    let inputName = a.inputTokens != nil ? "gen_ai.usage.input_tokens" : "gen_ai.usage.prompt_tokens"
+    let total = a.inputTokens ?? a.promptTokens ?? 0
+    let cached = a.cacheRead ?? 0
+    let writes = a.cacheWrite ?? 0
+    let output = a.outputTokens ?? a.completionTokens ?? 0
+    for (name, v) in [
+      (inputName, total), ("gen_ai.usage.cache_read.input_tokens", cached),
+      ("gen_ai.usage.cache_creation.input_tokens", writes), ("gen_ai.usage.output_tokens", output),
+    ] where v < 0 {
+      throw bad(name, "is negative (\(v))")
+    }
+    guard total - cached - writes >= 0 else {
+      throw bad(
+        inputName, "\(total) is less than the cache reads (\(cached)) plus cache writes (\(writes)) it includes")
+    }
+    let tier: Tier
+    switch (a.responseTier ?? a.requestTier)?.lowercased() {
+    case nil, "", "default", "auto", "standard": tier = .standard
+    case "flex": tier = .flex
+    case "priority", "scale": tier = .priority
+    case "batch": tier = .batch
+    case let other?:
+      throw bad(
+        a.responseTier != nil ? "openai.response.service_tier" : "openai.request.service_tier",
+        "unknown service tier \"\(other)\"")
+    }
+    let chain = batch.ancestry(of: i)
+    func inherited(_ pick: (OTelAttributes) -> String?) -> String? {
+      for j in chain { if let v = pick(batch.spans[j].attributes).nonBlank { return v } }
+      return pick(resource).nonBlank
+    }
+    let metadata = CallMetadata(
+      agentID: inherited { $0.agent.nonBlank ?? $0.genAIAgent },
+      taskID: inherited(\.task) ?? inherited(\.conversation), scopeID: inherited(\.scope),
+      parentID: span.parentSpanID.nonBlank ?? a.parentRequest.nonBlank)
+    let failed = a.errorType.nonBlank != nil || span.statusError
+    var r = UsageRecord(
+      provider: provider, level: .request, format: id, naturalKey: "otel:\(traceID):\(spanID)",
+      requestID: a.responseID.nonBlank, time: nanos / 1_000_000, credential: inherited(\.credential), model: model,
+      tier: tier,
+      tokens: TokenCounts(input: total - cached - writes, cachedInput: cached, cacheWrite5m: writes, output: output),
+      failed: failed, errorCode: failed ? a.errorType.nonBlank : nil, metadata: metadata, line: batch.line,
+      jsonPath: span.path)
+    r.traceID = traceID
+    r.spanID = spanID
+    // The invoked agents from the root down, for loop detection (A > B > A).
+    let invoked = chain.reversed().compactMap { j -> String? in
+      let attrs = batch.spans[j].attributes
+      guard attrs.operation?.lowercased() == "invoke_agent" else { return nil }
+      return attrs.genAIAgent.nonBlank ?? attrs.agent.nonBlank
+    }
+    r.agentPath = invoked.isEmpty ? nil : invoked.joined(separator: ">")
+    return r
+  }
+
+  /// Our provider id for a `gen_ai.provider.name` or (deprecated) `gen_ai.system` value.
+  static func provider(_ raw: String) -> Provider? {
+    switch raw.lowercased() {
+    case "openai": .openai
+    case "anthropic": .anthropic
+    case "aws.bedrock", "aws_bedrock", "bedrock": .bedrock
+    case "azure.ai.openai", "az.ai.openai", "azure.ai.inference", "az.ai.inference", "azure", "azure_openai": .azure
+    case "gcp.vertex_ai", "gcp.gemini", "gcp.gen_ai", "vertex_ai", "gemini": .vertex
+    default: nil
+    }
+  }
+}
+
+/// The attributes we read from a span or a resource, values as given.
+private struct OTelAttributes {
+  var operation, providerName, system, requestModel, responseModel, responseID: String?
+  /// Token counts (tokens).
+  var inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite: Int64?
+  var genAIAgent, agent, task, scope, parentRequest, conversation, credential, errorType: String?
+  var requestTier, responseTier: String?
+}
+
+/// One span of an export, with the JSON path it was read from.
+private struct OTelSpan {
+  var traceID, spanID, parentSpanID: String?
+  /// `startTimeUnixNano` (UTC epoch nanoseconds).
+  var startNanos: Int64?
+  var statusError = false
+  var attributes = OTelAttributes()
+  /// Index of its resource in ``OTelBatch/resources``.
+  var resource: Int
+  var path: String
+
+  /// True for a span that stands for a charged model call.
+  var isModelCall: Bool {
+    switch attributes.operation?.lowercased() {
+    case "chat", "text_completion", "generate_content", "embeddings": return true
+    case "invoke_agent", "create_agent", "execute_tool", "invoke_workflow": return false
+    default:
+      let a = attributes
+      return a.inputTokens != nil || a.promptTokens != nil || a.outputTokens != nil || a.completionTokens != nil
+    }
+  }
+}
+
+/// One OTLP export (one line): its spans in order, its resources' attributes, the parent map.
+private struct OTelBatch {
+  let file: String
+  let line: Int
+  let root: String
+  var spans: [OTelSpan] = []
+  var resources: [OTelAttributes] = []
+  /// `traceId/spanId` → index in ``spans``.
+  private var index: [String: Int] = [:]
+
+  init(file: String, line: Int, root: String) {
+    self.file = file
+    self.line = line
+    self.root = root
+  }
+
+  /// `i` and its ancestors within the same trace and batch, nearest first (a cycle is cut).
+  func ancestry(of i: Int) -> [Int] {
+    var out = [i]
+    var current = spans[i]
+    while let t = current.traceID, let p = current.parentSpanID.nonBlank, let j = index[t + "/" + p], !out.contains(j) {
+      out.append(j)
+      current = spans[j]
+    }
+    return out
+  }
+
+  mutating func parse(_ b: UnsafeBufferPointer<UInt8>) throws {
+    var s = JSONScanner(b)
+    var field = ""
+    var path = root
+    do {
+      try s.object { s, key in
+        guard key.equals("resourceSpans") else { return }
+        field = "resourceSpans"
+        if try s.consumeNull() { return }
+        try s.array { s in
+          let r = resources.count
+          resources.append(OTelAttributes())
+          let rpath = "\(root).resourceSpans[\(r)]"
+          path = rpath
+          try s.object { s, key in
+            if key.equals("resource") {
+              path = rpath + ".resource"
+              guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+              try s.object { s, k in
+                guard k.equals("attributes") else { return }
+                try Self.attributes(&s, b, into: &resources[r], field: &field)
+              }
+            } else if key.equals("scopeSpans") || key.equals("instrumentationLibrarySpans") {
+              let scopeKey = String(decoding: key, as: UTF8.self)
+              field = scopeKey
+              if try s.consumeNull() { return }
+              var sc = 0
+              try s.array { s in
+                try s.object { s, k in
+                  guard k.equals("spans") else { return }
+                  field = "spans"
+                  if try s.consumeNull() { return }
+                  var n = 0
+                  try s.array { s in
+                    var span = OTelSpan(resource: r, path: "\(rpath).\(scopeKey)[\(sc)].spans[\(n)]")
+                    n += 1
+                    path = span.path
+                    try Self.span(&s, b, into: &span, field: &field)
+                    spans.append(span)
+                  }
+                }
+                sc += 1
+              }
+            }
+          }
+        }
+      }
+      try s.end()
+    } catch let f as JSONScanner.Failure {
+      throw JSONLayout.ingestError(f, field: field.isEmpty ? nil : field, file: file, line: line, path: path)
+    }
+    for (i, span) in spans.enumerated() {
+      guard let t = span.traceID, let id = span.spanID, index[t + "/" + id] == nil else { continue }
+      index[t + "/" + id] = i
+    }
+  }
+
+  private static func span(
+    _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into span: inout OTelSpan, field: inout String
+  ) throws {
+    try s.object { s, key in
+      if key.equals("traceId") {
+        field = "traceId"
+        span.traceID = try s.optionalString()
+      } else if key.equals("spanId") {
+        field = "spanId"
+        span.spanID = try s.optionalString()
+      } else if key.equals("parentSpanId") {
+        field = "parentSpanId"
+        span.parentSpanID = try s.optionalString()
+      } else if key.equals("startTimeUnixNano") {
+        field = "startTimeUnixNano"
+        span.startNanos = try JSONLayout.count(&s, in: b)
+      } else if key.equals("status") {
+        field = "status"
+        guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+        try s.object { s, k in
+          guard k.equals("code") else { return }
+          field = "status.code"
+          let code = try JSONLayout.scalarText(&s, in: b)
+          span.statusError = code == "2" || code == "STATUS_CODE_ERROR"
+        }
+      } else if key.equals("attributes") {
+        field = "attributes"
+        if try s.consumeNull() { return }
+        try attributes(&s, b, into: &span.attributes, field: &field)
+      }
+    }
+  }
+
+  /// Reads an OTLP `KeyValue` list; only the attributes ``OTelSlot`` names are kept.
+  private static func attributes(
+    _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into a: inout OTelAttributes, field: inout String
+  ) throws {
+    field = "attributes"
+    try s.array { s in
+      guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+      var key: Range<Int>?
+      var value: Range<Int>?
+      try s.object { s, k in
+        if k.equals("key") {
+          guard s.next() == UInt8(ascii: "\"") else { return try s.skipValue() }
+          let start = s.i
+          try s.skipValue()
+          key = (start + 1)..<(s.i - 1)
+        } else if k.equals("value") {
+          _ = s.next()
+          let start = s.i
+          try s.skipValue()
+          value = start..<s.i
+        }
+      }
+      guard let key, let value, let slot = OTelSlot(UnsafeBufferPointer(rebasing: b[key])) else { return }
+      field = String(decoding: UnsafeBufferPointer(rebasing: b[key]), as: UTF8.self)
+      let vb = UnsafeBufferPointer(rebasing: b[value])
+      var v = JSONScanner(vb)
+      if try v.consumeNull() { return }
+      var text: String?
+      try v.object { v, k in
+        if k.equals("stringValue") || k.equals("intValue") || k.equals("doubleValue") {
+          text = try JSONLayout.scalarText(&v, in: vb)
+        }
+      }
+      if let text { try slot.assign(text, to: &a) }
+    }
+  }
+}
+
+/// The attributes we read (current and deprecated names), by key.
+private enum OTelSlot {
+  case operation, providerName, system, requestModel, responseModel, responseID
+  case inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite
+  case genAIAgent, agent, task, scope, parentRequest, parentCall, conversation, credential, errorType
+  case requestTier, responseTier
+
+  private static let table: [(StaticString, OTelSlot)] = [
+    ("gen_ai.operation.name", .operation), ("gen_ai.provider.name", .providerName), ("gen_ai.system", .system),
+    ("gen_ai.request.model", .requestModel), ("gen_ai.response.model", .responseModel),
+    ("gen_ai.response.id", .responseID), ("gen_ai.usage.input_tokens", .inputTokens),
+    ("gen_ai.usage.prompt_tokens", .promptTokens), ("gen_ai.usage.output_tokens", .outputTokens),
+    ("gen_ai.usage.completion_tokens", .completionTokens), ("gen_ai.usage.cache_read.input_tokens", .cacheRead),
+    ("gen_ai.usage.cache_read_input_tokens", .cacheRead),
+    ("gen_ai.usage.cache_creation.input_tokens", .cacheWrite),
+    ("gen_ai.usage.cache_creation_input_tokens", .cacheWrite), ("gen_ai.agent.id", .genAIAgent),
+    ("agent_id", .agent), ("task_id", .task), ("scope_id", .scope), ("parent_request_id", .parentRequest),
+    ("parent_call_id", .parentCall), ("gen_ai.conversation.id", .conversation),
+    ("chargeback.credential_id", .credential), ("error.type", .errorType),
+    ("openai.request.service_tier", .requestTier), ("gen_ai.openai.request.service_tier", .requestTier),
+    ("openai.response.service_tier", .responseTier), ("gen_ai.openai.response.service_tier", .responseTier),
+  ]
+
+  init?(_ k: UnsafeBufferPointer<UInt8>) {
+    guard let hit = Self.table.first(where: { k.equals($0.0) }) else { return nil }
+    self = hit.1
+  }
+
+  /// Stores `text`; token attributes must be whole numbers.
+  func assign(_ text: String, to a: inout OTelAttributes) throws {
+    func count() throws -> Int64 {
+      guard let v = JSONLayout.integer(text) else {
+        throw JSONScanner.Failure(kind: .type(expected: "an integer"), offset: 0, message: "")
+      }
+      return v
+    }
+    switch self {
+    case .operation: a.operation = text
+    case .providerName: a.providerName = text
+    case .system: a.system = text
+    case .requestModel: a.requestModel = text
+    case .responseModel: a.responseModel = text
+    case .responseID: a.responseID = text
+    case .inputTokens: a.inputTokens = try count()
+    case .promptTokens: a.promptTokens = try count()
+    case .outputTokens: a.outputTokens = try count()
+    case .completionTokens: a.completionTokens = try count()
+    case .cacheRead: a.cacheRead = try count()
+    case .cacheWrite: a.cacheWrite = try count()
+    case .genAIAgent: a.genAIAgent = text
+    case .agent: a.agent = text
+    case .task: a.task = text
+    case .scope: a.scope = text
+    case .parentRequest: a.parentRequest = text
+    case .parentCall: a.parentRequest = a.parentRequest ?? text
+    case .conversation: a.conversation = text
+    case .credential: a.credential = text
+    case .errorType: a.errorType = text
+    case .requestTier: a.requestTier = text
+    case .responseTier: a.responseTier = text
+    }
+  }
+}

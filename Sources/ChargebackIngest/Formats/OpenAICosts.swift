@@ -1,0 +1,122 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// OpenAI Costs API `/v1/organization/costs` pages (FORMATS.md §1.4): cost level, one record per
+/// daily bucket × `line_item` × project × API key, used to reconcile and never charged.
+///
+/// `amount.value` is USD, documented as a number and observed live as a decimal string; both are
+/// read from their exact text (see ``DecimalJSON``) into pico-USD, rounding half away from zero
+/// only past the pico-dollar. Only `usd` is accepted. The model is the part of `line_item` before
+/// the comma, without a product prefix such as `evals | ` (`evals | gpt-4o-mini-2024-07-18, input`
+/// → `gpt-4o-mini-2024-07-18`); line items without a comma (`web search tool calls`) have no model.
+/// Batch and flex are folded into the model's ordinary line items (SPEC §10), so the tier is
+/// standard. `quantity` of a token line item (`…, input`, `…, cached input`, `…, output`) is
+/// kept as that class's token count, and of web-search line items as `web_search` requests.
+struct OpenAICosts: ExportFormat {
+  let id = "openai-costs"
+  let level = SourceLevel.cost
+
+  func matches(head: String) -> Bool {
+    head.contains("organization.costs.result")
+  }
+
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    try JSONSupport.forEachPage(Page.self, in: file) { page, prefix, line in
+      for (b, bucket) in page.data.enumerated() {
+        guard bucket.end_time > bucket.start_time else {
+          throw InputError(
+            file: file.path, line: line, path: "\(prefix).data[\(b)]", field: "end_time",
+            message: "bucket ends (\(bucket.end_time)) before it starts (\(bucket.start_time))")
+        }
+        for (r, row) in bucket.results.enumerated() {
+          let path = "\(prefix).data[\(b)].results[\(r)]"
+          try emit(record(row, bucket: bucket, file: file.path, line: line, path: path))
+        }
+      }
+    }
+  }
+
+  /// The model a line item names: the text before the comma, after any `product | ` prefix; "" when
+  /// the line item names no model.
+  static func model(lineItem: String?) -> String {
+    guard let item = lineItem, let comma = item.firstIndex(of: ",") else { return "" }
+    var head = item[..<comma]
+    if let bar = head.lastIndex(of: "|") { head = head[head.index(after: bar)...] }
+    return head.trimmingCharacters(in: .whitespaces)
+  }
+
+  /// The token class a line item's `quantity` counts, when it counts one.
+  static func tokenClass(lineItem: String?) -> TokenClass? {
+    guard let item = lineItem?.lowercased() else { return nil }
+    if item.contains("web search") { return .webSearch }
+    guard let comma = item.lastIndex(of: ",") else { return nil }
+    switch item[item.index(after: comma)...].trimmingCharacters(in: .whitespaces) {
+    case "input": return .input
+    case "cached input": return .cachedInput
+    case "output": return .output
+    default: return nil
+    }
+  }
+
+  private func record(_ row: Row, bucket: Bucket, file: String, line: Int?, path: String) throws -> UsageRecord {
+    func bad(_ field: String, _ message: String) -> InputError {
+      InputError(file: file, line: line, path: path, field: field, message: message)
+    }
+    if let currency = row.amount.currency, currency.lowercased() != "usd" {
+      throw bad("amount.currency", "\"\(currency)\" is not usd; only USD cost reports can be reconciled")
+    }
+    guard let billed = row.amount.value.usd else {
+      throw bad("amount.value", "\"\(row.amount.value.text)\" is not a decimal amount of USD")
+    }
+    var tokens = TokenCounts()
+    if let quantity = row.quantity, let c = Self.tokenClass(lineItem: row.line_item) {
+      guard let units = quantity.scaled(decimals: 0), units >= 0, units <= Int128(Int64.max) else {
+        throw bad("quantity", "\"\(quantity.text)\" is not a non-negative count")
+      }
+      tokens[c] = Int64(units)
+    }
+    let key = [
+      "openai", "costs", String(bucket.start_time), String(bucket.end_time), row.line_item ?? "-",
+      row.project_id ?? "-", row.api_key_id ?? "-",
+    ].joined(separator: "|")
+    var record = UsageRecord(
+      provider: .openai, level: .cost, format: id, naturalKey: key, time: bucket.start_time * 1000,
+      bucketEnd: bucket.end_time * 1000, credential: row.api_key_id, project: row.project_id,
+      model: Self.model(lineItem: row.line_item), tokens: tokens, requests: 0, line: line, jsonPath: path)
+    record.billed = billed
+    record.lineItem = row.line_item
+    return record
+  }
+
+  private struct Page: Decodable {
+    let data: [Bucket]
+  }
+
+  // Field names as the API spells them.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct Bucket: Decodable {
+    /// UTC epoch seconds.
+    let start_time: Int64
+    /// UTC epoch seconds, exclusive.
+    let end_time: Int64
+    let results: [Row]
+  }
+
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct Row: Decodable {
+    let amount: Amount
+    let line_item: String?
+    let project_id: String?
+    let api_key_id: String?
+    /// Units of the line item (tokens, calls), when grouped by line item.
+    let quantity: DecimalJSON?
+  }
+
+  private struct Amount: Decodable {
+    /// USD, as a number or a decimal string.
+    let value: DecimalJSON
+    /// Lowercase ISO 4217 (`usd`).
+    let currency: String?
+  }
+}

@@ -1,0 +1,112 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// OpenAI Usage API `/v1/organization/usage/completions` pages (FORMATS.md §1.3): report level,
+/// one record per bucket × group-by values.
+///
+/// `input_tokens` includes cached and cache-write tokens, so both are subtracted to get `input`.
+/// A file is one page, a JSON array of pages, or JSON Lines with one page per line.
+struct OpenAIUsageCompletions: ExportFormat {
+  let id = "openai-usage-completions"
+  let level = SourceLevel.report
+
+  func matches(head: String) -> Bool {
+    head.contains("organization.usage.completions.result")
+  }
+
+  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    try JSONSupport.forEachPage(Page.self, in: file) { page, prefix, line in
+      try emitPage(page, prefix: prefix, file: file.path, line: line, emit: emit)
+    }
+  }
+
+  private func emitPage(
+    _ page: Page, prefix: String, file: String, line: Int?, emit: (UsageRecord) throws -> Void
+  ) throws {
+    for (b, bucket) in page.data.enumerated() {
+      for (r, row) in bucket.results.enumerated() {
+        let path = "\(prefix).data[\(b)].results[\(r)]"
+        try emit(record(row, bucket: bucket, file: file, line: line, path: path))
+      }
+    }
+  }
+
+  private func record(_ row: Result, bucket: Bucket, file: String, line: Int?, path: String) throws -> UsageRecord {
+    func bad(_ field: String, _ message: String) -> InputError {
+      InputError(file: file, line: line, path: path, field: field, message: message)
+    }
+    let cached = row.input_cached_tokens ?? 0
+    let cacheWrite = row.input_cache_write_tokens ?? 0
+    let total = row.input_tokens ?? 0
+    let uncached = total - cached - cacheWrite
+    guard uncached >= 0 else {
+      throw bad(
+        "input_tokens", "\(total) is less than input_cached_tokens + input_cache_write_tokens (\(cached + cacheWrite))")
+    }
+    if let u = row.input_uncached_tokens, u != uncached, row.input_cache_write_tokens != nil {
+      throw bad("input_uncached_tokens", "\(u) disagrees with input_tokens − cached − cache writes (\(uncached))")
+    }
+    for (name, v) in [
+      ("output_tokens", row.output_tokens ?? 0), ("input_cached_tokens", cached),
+      ("num_model_requests", row.num_model_requests ?? 0),
+    ] where v < 0 {
+      throw bad(name, "is negative (\(v))")
+    }
+    let tier: Tier
+    if row.batch == true {
+      tier = .batch
+    } else {
+      switch row.service_tier?.lowercased() {
+      case nil, "default", "auto", "standard": tier = .standard
+      case "flex": tier = .flex
+      case "priority", "scale": tier = .priority
+      case let other?: throw bad("service_tier", "unknown service tier \"\(other)\"")
+      }
+    }
+    guard bucket.end_time > bucket.start_time else {
+      throw bad("end_time", "bucket ends (\(bucket.end_time)) before it starts (\(bucket.start_time))")
+    }
+    let model = row.model ?? ""
+    let key = [
+      "openai", "usage", String(bucket.start_time), String(bucket.end_time), row.project_id ?? "-",
+      row.user_id ?? "-", row.api_key_id ?? "-", model, row.batch.map { $0 ? "batch" : "sync" } ?? "-",
+      row.service_tier ?? "-",
+    ].joined(separator: "|")
+    return UsageRecord(
+      provider: .openai, level: .report, format: id, naturalKey: key, time: bucket.start_time * 1000,
+      bucketEnd: bucket.end_time * 1000, credential: row.api_key_id, project: row.project_id,
+      model: model, tier: tier,
+      tokens: TokenCounts(
+        input: uncached, cachedInput: cached, cacheWrite5m: cacheWrite, output: row.output_tokens ?? 0),
+      requests: row.num_model_requests ?? 0, line: line, jsonPath: path)
+  }
+
+  private struct Page: Decodable {
+    let object: String?
+    let data: [Bucket]
+  }
+
+  private struct Bucket: Decodable {
+    let start_time: Int64
+    let end_time: Int64
+    let results: [Result]
+  }
+
+  // Field names as the API spells them.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct Result: Decodable {
+    let input_tokens: Int64?
+    let output_tokens: Int64?
+    let num_model_requests: Int64?
+    let input_cached_tokens: Int64?
+    let input_cache_write_tokens: Int64?
+    let input_uncached_tokens: Int64?
+    let project_id: String?
+    let user_id: String?
+    let api_key_id: String?
+    let model: String?
+    let batch: Bool?
+    let service_tier: String?
+  }
+}

@@ -1,0 +1,141 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// Helpers shared by the page-shaped report and cost formats (Anthropic usage and cost reports,
+/// OpenAI Costs) and the money-carrying JSON formats (GCP billing export).
+extension JSONSupport {
+  /// Reads a document that is one API page, a JSON array of pages, or JSON Lines with one page per
+  /// line, and hands each page to `body` with its JSON path prefix (`$`, `$[2]`) and its 1-based
+  /// line (JSON Lines only).
+  ///
+  /// Decoding errors inside a page's `results` name the record (`$.data[0].results[1]`) as the path
+  /// and the rest (`amount.value`) as the field.
+  static func forEachPage<Page: Decodable>(
+    _ type: Page.Type, in file: InputFile, _ body: (_ page: Page, _ prefix: String, _ line: Int?) throws -> Void
+  ) throws {
+    let data = try file.readAll()
+    let first = data.first { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }
+    if first == UInt8(ascii: "[") {
+      let pages = try decodePage([Page].self, from: data, file: file.path, line: nil)
+      for (p, page) in pages.enumerated() { try body(page, "$[\(p)]", nil) }
+      return
+    }
+    if let page = try? JSONDecoder().decode(Page.self, from: data) {
+      return try body(page, "$", nil)
+    }
+    // Either JSON Lines of pages or a malformed document: decide by the line count.
+    let lines = data.split(separator: 10, omittingEmptySubsequences: false)
+    let nonEmpty = lines.filter { $0.contains { $0 != 32 && $0 != 13 && $0 != 9 } }
+    let firstEndsObject = nonEmpty.first?.last(where: { $0 != 13 && $0 != 32 && $0 != 9 }) == UInt8(ascii: "}")
+    if nonEmpty.count <= 1 || !firstEndsObject {
+      _ = try decodePage(Page.self, from: data, file: file.path, line: nil)  // throws the real error
+      return
+    }
+    for (i, lineData) in lines.enumerated() where lineData.contains(where: { $0 > 32 }) {
+      let page = try decodePage(Page.self, from: Data(lineData), file: file.path, line: i + 1)
+      try body(page, "$", i + 1)
+    }
+  }
+
+  /// Decodes a page (or array of pages); errors are split into record path and field.
+  private static func decodePage<T: Decodable>(_ type: T.Type, from data: Data, file: String, line: Int?) throws -> T {
+    do {
+      return try JSONDecoder().decode(T.self, from: data)
+    } catch let error as DecodingError {
+      throw splitRecordPath(ingestError(error, file: file, line: line, path: nil))
+    }
+  }
+
+  /// Moves the `…results[N]` part of an error's field into its path: field
+  /// `data[0].results[1].amount.value` becomes path `$.data[0].results[1]`, field `amount.value`.
+  static func splitRecordPath(_ error: InputError) -> InputError {
+    guard error.path == nil, let f = error.field, let r = f.range(of: "results["),
+      let close = f[r.upperBound...].firstIndex(of: "]")
+    else { return error }
+    let recordEnd = f.index(after: close)
+    var out = error
+    out.path = "$" + (f.hasPrefix("[") ? "" : ".") + f[..<recordEnd]
+    out.field = recordEnd < f.endIndex && f[recordEnd] == "." ? String(f[f.index(after: recordEnd)...]) : nil
+    return out
+  }
+
+  /// True when `head` has `key` as an object member name.
+  ///
+  /// That is `"key"` followed by a colon, not the same text as a string value
+  /// (`"token_type": "uncached_input_tokens"` does not count).
+  static func headHasKey(_ head: String, _ key: String) -> Bool {
+    let needle = "\"" + key + "\""
+    var rest = head[...]
+    while let r = rest.range(of: needle) {
+      let after = rest[r.upperBound...].drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
+      if after.first == ":" { return true }
+      rest = rest[r.upperBound...]
+    }
+    return false
+  }
+}
+
+/// A JSON number or a numeric string, kept as its exact decimal text; never through `Double`.
+///
+/// A string is taken as written (trimmed). A number is decoded as `Decimal`, which `JSONDecoder`
+/// builds from the number's own digits, so `0.30000000000000004` stays exactly that.
+struct DecimalJSON: Decodable, Sendable, Hashable {
+  /// The decimal text (`"1.8432"`, `"0.0000001"`).
+  let text: String
+
+  init(text: String) { self.text = text }
+
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    if c.decodeNil() {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: c.codingPath, debugDescription: "is null, expected a number or a decimal string"))
+    }
+    if let s = try? c.decode(String.self) {
+      text = s.trimmingCharacters(in: .whitespaces)
+    } else if let d = try? c.decode(Decimal.self) {
+      text = d.description
+    } else {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: c.codingPath, debugDescription: "has the wrong type, expected a number or a decimal string"))
+    }
+  }
+
+  /// The value as a whole number of 10^-`decimals` units, rounded half away from zero past them;
+  /// nil unless the text is a plain decimal literal (`-12.5`, `1e-7`; no garbage, no `NaN`).
+  ///
+  /// `decimals: 12` reads USD as pico-USD; `decimals: 10` reads cents as pico-USD.
+  func scaled(decimals: Int) -> Int128? {
+    guard Self.isDecimalLiteral(text) else { return nil }
+    return DecimalText.parseRounding(text, decimals: decimals)
+  }
+
+  /// USD text as exact ``Money`` (pico-USD), or nil when it is not a decimal literal.
+  var usd: Money? { scaled(decimals: 12).map { Money(pico: $0) } }
+
+  /// `[+-]digits[.digits][(e|E)[+-]digits]`, with at least one mantissa digit and an exponent of at
+  /// most two digits (so a hostile `1e999999999` is refused before any work).
+  static func isDecimalLiteral(_ s: String) -> Bool {
+    var it = Array(s.utf8)[...]
+    if let c = it.first, c == 43 || c == 45 { it = it.dropFirst() }
+    var mantissaDigits = 0
+    var seenPoint = false
+    while let c = it.first, (c >= 48 && c <= 57) || (c == 46 && !seenPoint) {
+      if c == 46 { seenPoint = true } else { mantissaDigits += 1 }
+      it = it.dropFirst()
+    }
+    guard mantissaDigits > 0 else { return false }
+    if let c = it.first, c == 101 || c == 69 {
+      it = it.dropFirst()
+      if let c = it.first, c == 43 || c == 45 { it = it.dropFirst() }
+      var exponentDigits = 0
+      while let c = it.first, c >= 48, c <= 57 {
+        exponentDigits += 1
+        it = it.dropFirst()
+      }
+      guard (1...2).contains(exponentDigits) else { return false }  // |exponent| < 100
+    }
+    return it.isEmpty
+  }
+}

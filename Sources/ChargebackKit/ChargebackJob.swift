@@ -1,0 +1,169 @@
+import ChargebackDetect
+import ChargebackIdentity
+import ChargebackIngest
+import ChargebackModel
+import ChargebackPricing
+import ChargebackReporting
+import ChargebackStore
+import ChargebackSupport
+import Foundation
+
+/// The monthly job, wiring the stages: ingest → store → attribute → price → detect → report.
+///
+/// The only type that knows them all; the CLI calls it and nothing below it.
+package struct ChargebackJob {
+  /// Where things are.
+  package struct Options: Sendable {
+    package var period: Period
+    package var usage: [String]
+    package var identities: String
+    package var pricing: String
+    package var out: String
+    package var database: String
+
+    package init(
+      period: Period, usage: [String] = [], identities: String, pricing: String = "pricing", out: String? = nil,
+      database: String = "chargeback.sqlite"
+    ) {
+      self.period = period
+      self.usage = usage
+      self.identities = identities
+      self.pricing = pricing
+      self.out = out ?? "reports/\(period)"
+      self.database = database
+    }
+  }
+
+  /// What a run did.
+  package struct Result: Sendable {
+    package var ingested: [Ingestor.FileResult]
+    package var report: ChargebackReport
+    /// Every file written, sorted.
+    package var outputs: [String]
+  }
+
+  package let options: Options
+  private let progress: ProgressReporter
+
+  package init(options: Options, progress: ProgressReporter = ProgressReporter()) {
+    self.options = options
+    self.progress = progress
+  }
+
+  /// `chargeback run`: ingest the usage paths, then report.
+  package func run() throws -> Result {
+    // Load the reference data first so that a bad identity or price file fails before ingest.
+    let identities = try IdentityDirectory(directory: options.identities)
+    let prices = try PriceTable(directory: options.pricing)
+    let labels = try Labels(directory: options.identities)
+    let store = try UsageStore(path: options.database)
+    defer { try? store.close() }
+    let ingested = try Ingestor(store: store, progress: progress).ingest(paths: options.usage)
+    return try report(store: store, identities: identities, prices: prices, labels: labels, ingested: ingested)
+  }
+
+  /// `chargeback report`: report from what is already in the store.
+  package func reportOnly() throws -> Result {
+    let identities = try IdentityDirectory(directory: options.identities)
+    let prices = try PriceTable(directory: options.pricing)
+    let labels = try Labels(directory: options.identities)
+    guard FileManager.default.fileExists(atPath: options.database) else {
+      throw InputMissingError(
+        path: options.database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
+    }
+    let store = try UsageStore(path: options.database)
+    defer { try? store.close() }
+    return try report(store: store, identities: identities, prices: prices, labels: labels, ingested: [])
+  }
+
+  private func report(
+    store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels,
+    ingested: [Ingestor.FileResult]
+  ) throws -> Result {
+    let report = try ReportBuilder(
+      store: store, identities: identities, prices: prices, labels: labels,
+      settings: try DetectionSettings(directory: options.identities), progress: progress
+    )
+    .build(period: options.period)
+    let outputs = try ReportWriter(directory: options.out).write(report)
+    return Result(ingested: ingested, report: report, outputs: outputs)
+  }
+}
+
+/// Writes every output of a report into one directory.
+package struct ReportWriter {
+  package let directory: String
+
+  package init(directory: String) { self.directory = directory }
+
+  /// Writes CSVs, workbooks and the manifest; removes outputs of an earlier run that this run does not write
+  /// again (a cost centre that has no usage this time).
+  ///
+  /// Returns the paths written.
+  package func write(_ report: ChargebackReport) throws -> [String] {
+    let fm = FileManager.default
+    do {
+      try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw OutputError(path: directory, reason: "cannot create output directory: \(error.localizedDescription)")
+    }
+    let previous = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
+    var outputs = try CSVReports.write(report, to: directory)
+    outputs.append(try FocusCSV.write(report, to: directory))
+    outputs += try WorkbookReports.write(report, to: directory)
+    let names = Set(outputs.map { ($0 as NSString).lastPathComponent })
+    for name in previous where name.hasSuffix(".xlsx") && !names.contains(name) {
+      try? fm.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+    }
+    outputs.append(try Manifest.write(report, outputs: outputs, to: directory))
+    return outputs.sorted()
+  }
+}
+
+// MARK: - The other commands
+
+extension ChargebackJob {
+  /// `chargeback ingest`: loads exports into the store at `database` (idempotent).
+  package static func ingest(
+    paths: [String], database: String, progress: ProgressReporter = ProgressReporter()
+  ) throws -> [Ingestor.FileResult] {
+    let store = try UsageStore(path: database)
+    defer { try? store.close() }
+    return try Ingestor(store: store, progress: progress).ingest(paths: paths)
+  }
+
+  /// `chargeback explain`: the chain of one stored record, as text.
+  ///
+  /// - Throws: ``InputMissingError`` when the store has no record with this id or key.
+  package static func explain(id: String, database: String, identities: String?, pricing: String) throws -> String {
+    guard FileManager.default.fileExists(atPath: database) else {
+      throw InputMissingError(path: database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
+    }
+    let store = try UsageStore(path: database)
+    defer { try? store.close() }
+    let directory = try identities.map { try IdentityDirectory(directory: $0) }
+    let prices = try PriceTable(directory: pricing)
+    guard
+      let text = try RecordExplanation.explain(
+        id, store: store, identities: directory, identitiesPath: identities, prices: prices)
+    else {
+      throw InputMissingError(path: id, reason: "no record with this request id or key in \(database)")
+    }
+    return text
+  }
+
+  /// `chargeback pricing check`: validates the tables at `pricing` and, with `against`, lists the
+  /// rates that differ from a LiteLLM price map. Returns the lines to print.
+  package static func checkPrices(pricing: String, against: String?) throws -> [String] {
+    let table = try PriceTable(directory: pricing)
+    var out = [
+      "\(table.rows.count) price rows and \(table.aliases.count) aliases in \(table.files.count) files: no overlaps"
+    ]
+    if let against {
+      let diffs = try PriceCheck.compare(table, litellmPath: against)
+      out += diffs
+      out.append("\(diffs.count) differences")
+    }
+    return out
+  }
+}

@@ -1,0 +1,129 @@
+import ChargebackDetect
+import ChargebackIdentity
+import ChargebackIngest
+import ChargebackModel
+import ChargebackPricing
+import ChargebackReporting
+import ChargebackStore
+import ChargebackSupport
+import Crypto
+import Foundation
+
+/// Loads export files into the store: each file whole or not at all, and never twice (SPEC §8).
+package struct Ingestor {
+  /// What happened to one file.
+  package struct FileResult: Sendable, Hashable {
+    /// Path as walked.
+    package var path: String
+    /// SHA-256 of the file's bytes on disk.
+    package var sha256: String
+    /// Format id, or the one recorded when the file was ingested before.
+    package var format: String
+    /// Records in the file (0 when skipped as already ingested).
+    package var records: Int64
+    /// Records new to the store.
+    package var newRecords: Int64
+    /// True when the same bytes had been ingested before, so the file was not read again.
+    package var alreadyIngested: Bool
+  }
+
+  private let store: UsageStore
+  private let formats: [any ExportFormat]
+  private let progress: ProgressReporter
+
+  package init(store: UsageStore, formats: [any ExportFormat] = FormatRegistry.all, progress: ProgressReporter = ProgressReporter()) {
+    self.store = store
+    self.formats = formats
+    self.progress = progress
+  }
+
+  /// Ingests every file under `paths` (directories walked in sorted order, dotfiles skipped).
+  ///
+  /// Stops at the first bad file, after the files before it have been committed.
+  package func ingest(paths: [String]) throws -> [FileResult] {
+    try Self.expand(paths).map { try ingest(file: $0) }
+  }
+
+  /// Lists the files under `paths`: files as given, directories walked recursively, sorted.
+  package static func expand(_ paths: [String]) throws -> [String] {
+    let fm = FileManager.default
+    var out: [String] = []
+    for p in paths {
+      var isDir: ObjCBool = false
+      guard fm.fileExists(atPath: p, isDirectory: &isDir) else {
+        throw InputMissingError(path: p, reason: "no such file or directory")
+      }
+      if !isDir.boolValue {
+        out.append(p)
+        continue
+      }
+      guard let e = fm.enumerator(atPath: p) else {
+        throw InputMissingError(path: p, reason: "cannot list directory")
+      }
+      var found: [String] = []
+      while let rel = e.nextObject() as? String {
+        let name = (rel as NSString).lastPathComponent
+        if name.hasPrefix(".") {
+          if (e.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { e.skipDescendants() }
+          continue
+        }
+        let full = (p as NSString).appendingPathComponent(rel)
+        var sub: ObjCBool = false
+        if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue, name != "README.md" {
+          found.append(full)
+        }
+      }
+      out.append(contentsOf: found.sorted())
+    }
+    return out
+  }
+
+  /// Ingests one file in one transaction.
+  ///
+  /// Parsing runs on a second thread while this one inserts.
+  package func ingest(file path: String) throws -> FileResult {
+    let (sha, bytes) = try Self.sha256(of: path)
+    if let known = try store.file(sha256: sha) {
+      progress.done("\(path): already ingested")
+      return FileResult(path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
+    }
+    let input = InputFile(path: path)
+    let format = try FormatRegistry.detect(input, among: formats)
+    let (offered, inserted) = try store.db.transaction {
+      let writer = try store.beginFile(sha256: sha, path: path, format: format.id, level: format.level, bytes: bytes)
+      let pipe = BatchPipe<UsageRecord>()
+      pipe.start { emit in try format.read(input, emit: emit) }
+      try pipe.drain { batch in
+        for record in batch { try writer.insert(record) }
+        progress.update("\(path): \(writer.offered) records")
+      }
+      try writer.finish()
+      return (writer.offered, writer.inserted)
+    }
+    progress.done("\(path): \(offered) records (\(inserted) new), \(format.id)")
+    return FileResult(
+      path: path, sha256: sha, format: format.id, records: offered, newRecords: inserted, alreadyIngested: false)
+  }
+
+  /// SHA-256 (hex) and size of a file's bytes, read in chunks.
+  package static func sha256(of path: String) throws -> (String, Int64) {
+    guard let h = FileHandle(forReadingAtPath: path) else {
+      throw InputMissingError(path: path, reason: "cannot open for reading")
+    }
+    defer { try? h.close() }
+    var hasher = SHA256()
+    var size: Int64 = 0
+    while true {
+      let chunk: Data
+      do {
+        chunk = try h.read(upToCount: 4 << 20) ?? Data()
+      } catch {
+        throw InputMissingError(path: path, reason: "read failed: \(error.localizedDescription)")
+      }
+      if chunk.isEmpty { break }
+      size += Int64(chunk.count)
+      hasher.update(data: chunk)
+    }
+    return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+  }
+}

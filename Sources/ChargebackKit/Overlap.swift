@@ -1,0 +1,142 @@
+import ChargebackDetect
+import ChargebackIdentity
+import ChargebackIngest
+import ChargebackModel
+import ChargebackPricing
+import ChargebackReporting
+import ChargebackStore
+import ChargebackSupport
+
+/// The overlap rule (SPEC §3.1, §10): one call may be in a request log and in the provider's
+/// usage report, and must be charged once.
+///
+/// A provider + credential with request-level records on a UTC day is *covered* that day. Covered
+/// report rows are not charged; instead their usage is summed per credential, canonical model, day
+/// and tier, and what exceeds the request logs in each token class (never below zero) becomes
+/// synthetic **unlogged usage** records, charged and raised as a finding.
+///
+/// When the report splits a key by `context_window` (Anthropic's `0-200k` and `200k-1M`), each
+/// window is compared with the logged calls of that size, and the excess of the long window keeps
+/// its `context_window`, so that it is priced at the long-context rate (SPEC §10: report rows take
+/// the tier from `context_window`).
+final class Overlap {
+  /// A call whose total input (uncached + cache read + cache writes) is above this is one a usage
+  /// report counts in its long `context_window` (`200k-1M`; `0-200k` includes 200,000 itself).
+  static let longContextAbove: Int64 = 200_000
+
+  struct CoverKey: Hashable, Comparable {
+    var provider: Provider
+    var credential: String
+    var model: String
+    var day: Int64
+    var tier: Tier
+    /// Long-context usage: report rows of a `context_window` that starts above 0 (`200k-1M`), or
+    /// calls whose total input is above ``Overlap/longContextAbove``.
+    var long = false
+
+    static func < (a: Self, b: Self) -> Bool {
+      (a.provider.rawValue, a.credential, a.day, a.model, a.tier.rawValue, a.long ? 1 : 0)
+        < (b.provider.rawValue, b.credential, b.day, b.model, b.tier.rawValue, b.long ? 1 : 0)
+    }
+  }
+
+  private struct DayCover: Hashable {
+    var provider: Provider
+    var credential: String
+    var day: Int64
+  }
+
+  private struct Reported {
+    var tokens = TokenCounts()
+    var requests: Int64 = 0
+    var sample: UsageRecord
+    /// True when a row carried a `context_window`.
+    var windowed = false
+  }
+
+  private let canonical: CanonicalModels
+  private var logged: [CoverKey: (tokens: TokenCounts, requests: Int64)] = [:]
+  private var covered = Set<DayCover>()
+  private var reported: [CoverKey: Reported] = [:]
+
+  /// Reads the period's request-level totals from the store.
+  init(store: UsageStore, period: Period, prices: PriceTable) throws {
+    canonical = CanonicalModels(prices: prices)
+    // No usage report in the store: nothing can overlap, and the grouped scan is skipped.
+    guard try store.fileCount(level: .report) > 0 else { return }
+    try store.requestTotals(from: period.startMillis, to: period.endMillis, longContextAbove: Self.longContextAbove) {
+      t in
+      let key = CoverKey(
+        provider: t.provider, credential: t.credential, model: canonical(t.provider, t.model), day: t.day,
+        tier: t.tier, long: t.longContext)
+      var entry = logged[key] ?? (TokenCounts(), 0)
+      entry.tokens += t.tokens
+      entry.requests += t.requests
+      logged[key] = entry
+      covered.insert(DayCover(provider: t.provider, credential: t.credential, day: t.day))
+    }
+  }
+
+  /// True when request logs cover this report row's provider, credential and day.
+  func covers(_ r: UsageRecord) -> Bool {
+    guard let c = r.credential, !covered.isEmpty else { return false }
+    return covered.contains(DayCover(provider: r.provider, credential: c, day: Self.day(r.time)))
+  }
+
+  /// Adds a covered report row.
+  func addReport(_ r: UsageRecord, id: Int64) {
+    guard let c = r.credential else { return }
+    let key = CoverKey(
+      provider: r.provider, credential: c, model: canonical(r.provider, r.model), day: Self.day(r.time),
+      tier: r.tier,
+      long: Pricer.inputForTier(level: .report, tokens: r.tokens, contextWindow: r.contextWindow) > 0)
+    reported[key, default: Reported(sample: r)].tokens += r.tokens
+    reported[key, default: Reported(sample: r)].requests += r.requests
+    if r.contextWindow != nil { reported[key]!.windowed = true }
+  }
+
+  /// The unlogged usage: one synthetic record per key whose report exceeds the logs, in a stable
+  /// order, with a one-line summary of the excess.
+  func unloggedRecords() -> [(record: UsageRecord, summary: String)] {
+    var out: [(UsageRecord, String)] = []
+    for key in reported.keys.sorted() {
+      guard let rep = reported[key] else { continue }
+      var base = key
+      base.long = false
+      var long = key
+      long.long = true
+      // Fix: the excess used to be computed over every context window at once and priced at the
+      // base rate (`contextWindow = nil`), so report usage in `200k-1M` beyond the logs was charged
+      // at the short-context rate. A report that splits by window is now compared window by window
+      // with the calls of that size; a report without windows, with all the calls, as before.
+      let split = reported[long] != nil || reported[base]?.windowed == true
+      var log = logged[key] ?? (TokenCounts(), 0)
+      if !split, let other = logged[long] {
+        log.tokens += other.tokens
+        log.requests += other.requests
+      }
+      var excess = TokenCounts()
+      for c in TokenClass.allCases { excess[c] = max(0, rep.tokens[c] - log.tokens[c]) }
+      guard !excess.isZero else { continue }
+      var r = rep.sample
+      r.format = "unlogged-usage"
+      r.naturalKey = "unlogged:\(key.provider.rawValue)|\(key.credential)|\(key.model)|\(key.day)|\(key.tier.rawValue)"
+      r.requestID = nil
+      r.time = key.day * Timestamp.millisPerDay
+      r.bucketEnd = r.time + Timestamp.millisPerDay
+      r.tokens = excess
+      r.requests = max(0, rep.requests - log.requests)
+      r.contextWindow = key.long ? rep.sample.contextWindow : nil
+      if key.long { r.naturalKey += "|" + (r.contextWindow ?? "long") }
+      r.line = nil
+      r.jsonPath = nil
+      let parts = TokenClass.allCases.filter { excess[$0] > 0 }.map { "\(excess[$0]) \($0.rawValue)" }
+      let window = key.long ? " \(r.contextWindow ?? "long context")" : ""
+      out.append(
+        (r, "\(Timestamp.day(r.time)) \(key.model) \(key.tier.rawValue)\(window): " + parts.joined(separator: ", ")))
+    }
+    return out
+  }
+
+  private static func day(_ t: Int64) -> Int64 { Timestamp.floorDiv(t, Timestamp.millisPerDay) }
+}

@@ -1,0 +1,100 @@
+import ChargebackDetect
+import ChargebackIdentity
+import ChargebackIngest
+import ChargebackModel
+import ChargebackPricing
+import ChargebackReporting
+import ChargebackStore
+import ChargebackSupport
+import Foundation
+
+/// `chargeback explain`: the chain from one stored record to what it cost and who pays (SPEC §2).
+package enum RecordExplanation {
+  /// A readable account of the record with this request id or natural key; nil when not stored.
+  package static func explain(
+    _ id: String, store: UsageStore, identities: IdentityDirectory?, identitiesPath: String? = nil, prices: PriceTable
+  ) throws -> String? {
+    guard let stored = try store.record(matching: id) else { return nil }
+    let r = stored.record
+    var out: [String] = []
+    func line(_ k: String, _ v: String?) {
+      out.append(k.padding(toLength: 18, withPad: " ", startingAt: 0) + (v ?? "—"))
+    }
+    let file = try store.files().first { $0.id == stored.fileID }
+    line("record", r.naturalKey)
+    line("source", (file?.path ?? "?") + (r.line.map { ":\($0)" } ?? "") + (r.jsonPath.map { " " + $0 } ?? ""))
+    line("file sha256", file?.sha256)
+    line("format", "\(r.format) (\(r.level.rawValue) level)")
+    line("time", Timestamp.iso(r.time) + (r.bucketEnd.map { " – " + Timestamp.iso($0) } ?? ""))
+    line("provider", r.provider.rawValue)
+    line("model", r.model)
+    line("tier", r.tier.rawValue)
+    line("credential", r.credential ?? r.project.map { "project " + $0 })
+    line("tokens", TokenClass.allCases.map { "\($0.rawValue)=\(r.tokens[$0])" }.joined(separator: " "))
+    line("requests", "\(r.requests)\(r.failed ? " (failed: \(r.errorCode ?? "error"))" : "")")
+    line(
+      "metadata",
+      "agent_id=\(r.metadata.agentID ?? "") task_id=\(r.metadata.taskID ?? "") scope_id=\(r.metadata.scopeID ?? "") parent=\(r.metadata.parentID ?? "")"
+    )
+    if let path = file?.path, let n = r.line, let raw = try? rawLine(path: path, line: n) {
+      line("raw", raw.count > 2000 ? String(raw.prefix(2000)) + "…" : raw)
+    }
+    let charged = Charger(identities: identities ?? IdentityDirectory(), prices: prices).charge(r)
+    if let identities {
+      let a = charged.attribution
+      line("matched credential", a.credentialID)
+      line("agent", a.agentID)
+      line("owner", a.ownerID)
+      line("cost centre", a.costCentre)
+      line("task", a.taskID)
+      line("scope", a.scopeID)
+      line("attribution", a.status.rawValue)
+      line("signals", a.signals.isEmpty ? "none" : a.signals.map(\.rawValue).joined(separator: ", "))
+      // The findings of the record's period that cite it, or that concern its credential or agent.
+      let period = Period(containing: r.time)
+      let report = try ReportBuilder(
+        store: store, identities: identities, prices: prices,
+        labels: (try? Labels(directory: identitiesPath ?? "")) ?? Labels(), progress: ProgressReporter(force: false)
+      ).build(period: period)
+      let citing = report.findings.filter { $0.evidence.contains(r.naturalKey) }
+      let related = report.findings.filter {
+        !$0.evidence.contains(r.naturalKey)
+          && (($0.credentialID != nil && $0.credentialID == a.credentialID)
+            || ($0.agentID != nil && $0.agentID == a.agentID))
+      }
+      for f in citing {
+        line("finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)), cites this record: \(f.explanation)")
+      }
+      for f in related.prefix(10) {
+        line("related finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.explanation)")
+      }
+      if citing.isEmpty && related.isEmpty { line("findings", "none in \(period)") }
+    }
+    line("canonical model", charged.modelResolved ? charged.model : nil)
+    for part in charged.parts {
+      let p = prices.rows[part.row]
+      line(
+        "price row",
+        "\(p.location): \(p.usageType.rawValue) \(p.tier.rawValue) ≥\(p.minInputTokens) tokens: \(p.rate) USD/M × \(part.units) = \(part.cost.formatted(decimals: 12)) USD"
+      )
+    }
+    line(
+      "cost",
+      charged.cost.map { $0.formatted(decimals: 12) + " USD (exact)" } ?? "unpriced: " + (charged.unpricedReason ?? ""))
+    return out.joined(separator: "\n")
+  }
+
+  private static func rawLine(path: String, line: Int) throws -> String? {
+    var found: String?
+    struct Stop: Error {}
+    do {
+      try InputFile(path: path).forEachLine { n, bytes in
+        if n == line {
+          found = String(decoding: bytes, as: UTF8.self)
+          throw Stop()
+        }
+      }
+    } catch is Stop {}
+    return found
+  }
+}

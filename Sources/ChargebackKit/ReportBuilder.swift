@@ -1,0 +1,193 @@
+import ChargebackDetect
+import ChargebackIdentity
+import ChargebackIngest
+import ChargebackModel
+import ChargebackPricing
+import ChargebackReporting
+import ChargebackStore
+import ChargebackSupport
+
+/// Attributes, prices and aggregates one period of the store into a ``ChargebackReport``.
+///
+/// One streaming pass over the period's records; memory grows with the number of distinct lines,
+/// days and findings, never with the number of records.
+package struct ReportBuilder {
+  private let store: UsageStore
+  private let identities: IdentityDirectory
+  private let prices: PriceTable
+  private let labels: Labels
+  private let progress: ProgressReporter
+  private let settings: DetectionSettings
+
+  package init(
+    store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
+    settings: DetectionSettings = DetectionSettings(), progress: ProgressReporter = ProgressReporter()
+  ) {
+    self.store = store
+    self.identities = identities
+    self.prices = prices
+    self.labels = labels
+    self.settings = settings
+    self.progress = progress
+  }
+
+  /// Builds the report of `period`.
+  ///
+  /// Request-level records are charged as they are. Report-level rows are charged as they are too,
+  /// unless request-level records of the same provider and credential cover that day: then only
+  /// the report's usage in excess of the logs is charged, as unlogged usage (SPEC §3.1, §10).
+  /// Cost-level rows are never charged; they feed the reconciliation.
+  /// - Complexity: O(n) in the period's records, plus sorting the lines.
+  package func build(period: Period) throws -> ChargebackReport {
+    let charger = Charger(identities: identities, prices: prices)
+    let totals = ReportTotals(identities: identities, prices: prices)
+    var policy = PolicyFindings(tasks: identities.tasks)
+    let overlap = try Overlap(store: store, period: period, prices: prices)
+    var reconciliation = Reconciliation(prices: prices)
+    var storms = RetryStorms(settings: settings, period: period)
+    var loops = RecursiveLoops(settings: settings, period: period)
+    var spikes = try baseline(period: period, charger: charger)
+    let duplicates = try store.crossFormatDuplicates(from: period.startMillis, to: period.endMillis)
+    var files = Set<Int64>()
+    var count: Int64 = 0
+
+    try store.forEachRecordConcurrently(from: period.startMillis, to: period.endMillis) { stored in
+      let r = stored.record
+      files.insert(stored.fileID)
+      if r.level == .cost {
+        reconciliation.addBilled(r)
+        return
+      }
+      if !duplicates.isEmpty, duplicates.contains(stored.id) { return }  // the same call from another log
+      count += 1
+      if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
+      if r.level == .report, overlap.covers(r) {
+        overlap.addReport(r, id: stored.id)
+        return
+      }
+      let charged = charger.charge(r)
+      totals.add(charged, source: r.level == .request ? .request : .report)
+      policy.observe(charged)
+      reconciliation.addComputed(r, model: charged.model, cost: charged.cost)
+      storms.observe(charged)
+      loops.observe(charged)
+      spikes.observe(charged)
+    }
+    let unlogged = overlap.unloggedRecords()
+    var summaries: [String: [String]] = [:]
+    for u in unlogged { summaries[PolicyFindings.unloggedSubject(u.record), default: []].append(u.summary) }
+    for u in unlogged {
+      let charged = charger.charge(u.record)
+      totals.add(charged, source: .unlogged)
+      policy.observe(charged)
+      reconciliation.addComputed(u.record, model: charged.model, cost: charged.cost)
+      policy.noteUnlogged(charged, parts: summaries[PolicyFindings.unloggedSubject(u.record)] ?? [])
+    }
+
+    storms.finish()
+    try loops.finish(lookup: ancestorLookup(charger))
+    for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period)) {
+      policy.add(f)
+    }
+    policy.addBudgetFindings(
+      period: period, costCentres: totals.centres.values.map { ($0.id, $0.cost) },
+      directory: (identities.costCentres, identities.scopes))
+    var allFindings = labels.apply(to: policy.findings(period: period))
+    allFindings.sort {
+      $0.severity != $1.severity ? $0.severity > $1.severity : ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id)
+    }
+    var centres = totals.centres
+    for f in allFindings {
+      guard let c = f.costCentre, centres[c] != nil else { continue }
+      centres[c]?.findings += 1
+      centres[c]?.avoidableCost += f.avoidableCost
+    }
+    let inputs = try store.files().filter { files.contains($0.id) }.map {
+      InputFileSummary(path: $0.path, sha256: $0.sha256, format: $0.format, level: $0.level, records: $0.records)
+    }
+    progress.done("priced \(count) records of \(period)")
+    let lines = totals.lines.values.sorted { $0.key < $1.key }
+    var agents: [String: AgentVersion] = [:]
+    var tasks: [String: TaskEntry] = [:]
+    for l in lines {
+      if let a = l.key.agentID, agents[a] == nil, let v = identities.agents[a]?.last { agents[a] = v }
+      if let t = l.key.taskID, tasks[t] == nil, let e = identities.tasks[t] { tasks[t] = e }
+    }
+    return ChargebackReport(
+      period: period, lines: lines,
+      costCentres: centres.values.sorted { $0.id < $1.id },
+      daily: totals.daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) },
+      findings: allFindings, priceRowsUsed: totals.rowsUsed.sorted().map { prices.rows[$0] }, inputs: inputs,
+      identityHash: identities.contentHash, agents: agents, tasks: tasks, pricingHash: prices.contentHash, recordCount: count,
+      unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
+      reconciliation: reconciliation.rows(), classCharges: totals.classChargeList())
+  }
+
+  /// The detectors' view of the days before the period: a pass that attributes and prices the
+  /// `baselineDays` before it, feeding the spike baseline.
+  private func baseline(period: Period, charger: Charger) throws -> UsageSpikes {
+    var spikes = UsageSpikes(settings: settings, period: period)
+    let from = period.startMillis - Int64(settings.baselineDays) * Timestamp.millisPerDay
+    try store.forEachRecord(from: from, to: period.startMillis) { stored in
+      let r = stored.record
+      guard r.level != .cost else { return }
+      spikes.observe(charger.charge(r))
+    }
+    return spikes
+  }
+
+  /// Agents and credentials with usage in the store before the baseline window (so not new).
+  private func knownSubjects(_ period: Period) throws -> Set<String> {
+    let charger = Charger(identities: identities, prices: prices)
+    let before = period.startMillis - Int64(settings.baselineDays) * Timestamp.millisPerDay
+    var known = Set<String>()
+    try store.identitiesSeen(before: before) { r in
+      let a = charger.charge(r).attribution
+      if let agent = a.agentID { known.insert("agent:" + agent) }
+      if let cred = a.credentialID { known.insert("credential:" + cred) }
+    }
+    return known
+  }
+
+  /// Looks up a parent call in the store by its node id (`provider:request id`) and charges it.
+  private func ancestorLookup(_ charger: Charger) -> (String) throws -> RecursiveLoops.Node? {
+    { nodeID in
+      guard let colon = nodeID.firstIndex(of: ":") else { return nil }
+      let id = String(nodeID[nodeID.index(after: colon)...])
+      guard let stored = try store.record(matching: nodeID) ?? store.record(matching: id) else { return nil }
+      let r = stored.record
+      return RecursiveLoops.node(charger.charge(r), id: r.spanID ?? r.requestID ?? id, parent: r.metadata.parentID)
+    }
+  }
+}
+
+extension ChargebackLine {
+  mutating func add(_ r: UsageRecord, cost: Money) {
+    tokens += r.tokens
+    requests += r.requests
+    if r.failed { failedRequests += r.requests }
+    self.cost += cost
+  }
+}
+
+extension DailyTotal {
+  mutating func add(_ r: UsageRecord, cost: Money) {
+    tokens += r.tokens
+    requests += r.requests
+    self.cost += cost
+  }
+}
+
+extension ChargebackLine.Key: Comparable {
+  package static func < (a: Self, b: Self) -> Bool {
+    let l = [
+      a.costCentre, a.agentID ?? "", a.credentialID ?? "", a.taskID ?? "", a.provider.rawValue, a.model,
+      a.tier.rawValue, a.status.rawValue, a.priced ? "1" : "0", a.source.rawValue,
+    ]
+    let r = [
+      b.costCentre, b.agentID ?? "", b.credentialID ?? "", b.taskID ?? "", b.provider.rawValue, b.model,
+      b.tier.rawValue, b.status.rawValue, b.priced ? "1" : "0", b.source.rawValue,
+    ]
+    return l.lexicographicallyPrecedes(r)
+  }
+}

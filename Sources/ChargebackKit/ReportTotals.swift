@@ -1,0 +1,146 @@
+import ChargebackDetect
+import ChargebackIdentity
+import ChargebackIngest
+import ChargebackModel
+import ChargebackPricing
+import ChargebackReporting
+import ChargebackStore
+import ChargebackSupport
+
+/// The running totals of one report pass: every charged record is added by ``add(_:source:)`` to the
+/// lines, days, cost centres and FOCUS cells.
+///
+/// Memory grows with the number of distinct keys (lines, days, cells), not with the records.
+final class ReportTotals {
+  private let identities: IdentityDirectory
+  private let prices: PriceTable
+  private(set) var lines: [ChargebackLine.Key: ChargebackLine] = [:]
+  private(set) var daily: [DayKey: DailyTotal] = [:]
+  private var dayNames: [Int64: String] = [:]
+  private(set) var centres: [String: CostCentreSummary] = [:]
+  private(set) var rowsUsed = Set<Int>()
+  /// Records that could not be priced.
+  private(set) var unpriced: Int64 = 0
+  /// Priced usage per day × credential × model × tier × cost centre × agent × task, split by token
+  /// class and price row (`focus.csv`'s grain); see ``classChargeList()``.
+  private var classCharges: [ClassGroup: [ClassAmount]] = [:]
+
+  init(identities: IdentityDirectory, prices: PriceTable) {
+    self.identities = identities
+    self.prices = prices
+  }
+
+  /// Adds one charged record seen at `source`.
+  func add(_ c: ChargedRecord, source: LineSource) {
+    let r = c.record
+    let a = c.attribution
+    rowsUsed.formUnion(c.priceRows)
+    let cost = c.costOrZero
+    let priced = c.cost != nil
+
+    let key = ChargebackLine.Key(
+      costCentre: a.costCentre, agentID: a.agentID, credentialID: a.credentialID, taskID: a.taskID,
+      provider: r.provider, model: c.model, tier: r.tier, status: a.status, priced: priced, source: source)
+    lines[key, default: ChargebackLine(key: key)].add(r, cost: cost)
+
+    let dayNumber = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
+    let dayKey = DayKey(costCentre: a.costCentre, day: dayNumber)
+    if daily[dayKey] == nil { daily[dayKey] = DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber)) }
+    daily[dayKey]?.add(r, cost: cost)
+    if priced, !c.parts.isEmpty {
+      let group = ClassGroup(
+        day: dayNumber, credentialID: a.credentialID, provider: r.provider, model: c.model, tier: r.tier,
+        costCentre: a.costCentre, agentID: a.agentID, taskID: a.taskID)
+      Self.merge(c.parts, into: &classCharges[group, default: []])
+    }
+    var cc =
+      centres[a.costCentre]
+      ?? CostCentreSummary(
+        id: a.costCentre, name: identities.costCentres[a.costCentre]?.name ?? a.costCentre,
+        budget: identities.costCentres[a.costCentre]?.monthlyBudget)
+    cc.requests += r.requests
+    cc.tokens += r.tokens
+    cc.cost += cost
+    if !priced {
+      cc.unpricedRequests += r.requests
+      unpriced += 1
+    }
+    centres[a.costCentre] = cc
+  }
+
+  struct DayKey: Hashable {
+    var costCentre: String
+    var day: Int64
+  }
+
+  /// What a class charge is summed over, but its token class and price row.
+  struct ClassGroup: Hashable {
+    var day: Int64
+    var credentialID: String?
+    var provider: Provider
+    var model: String
+    var tier: Tier
+    var costCentre: String
+    var agentID: String?
+    var taskID: String?
+  }
+
+  /// One token class and price row within a ``ClassGroup``.
+  struct ClassAmount {
+    var tokenClass: TokenClass
+    var row: Int
+    var units: Int64
+    var cost: Money
+  }
+
+  /// Adds a record's per-class costs; a group holds a handful of classes, so a linear search.
+  private static func merge(_ parts: [PriceQuote.Part], into amounts: inout [ClassAmount]) {
+    for p in parts {
+      if let i = amounts.firstIndex(where: { $0.tokenClass == p.tokenClass && $0.row == p.row }) {
+        amounts[i].units += p.units
+        amounts[i].cost += p.cost
+      } else {
+        amounts.append(ClassAmount(tokenClass: p.tokenClass, row: p.row, units: p.units, cost: p.cost))
+      }
+    }
+  }
+
+  /// The class charges of the pass, sorted (see ``ChargebackReport/classCharges``).
+  func classChargeList() -> [ClassCharge] {
+    var names: [String: String] = [:]
+    for c in identities.credentials {
+      if names[c.id] == nil, let d = c.description, !d.isEmpty { names[c.id] = d }
+    }
+    var list: [ClassCharge] = []
+    list.reserveCapacity(classCharges.count * 3)
+    for (g, amounts) in classCharges {
+      let day = dayName(g.day)
+      for a in amounts {
+        list.append(
+          ClassCharge(
+            day: day, credentialID: g.credentialID, credentialName: g.credentialID.flatMap { names[$0] },
+            provider: g.provider, model: g.model, tier: g.tier, tokenClass: a.tokenClass,
+            price: prices.rows[a.row], costCentre: g.costCentre, agentID: g.agentID, taskID: g.taskID,
+            units: a.units, cost: a.cost))
+      }
+    }
+    let classOrder = Dictionary(uniqueKeysWithValues: TokenClass.allCases.enumerated().map { ($1, $0) })
+    list.sort { x, y in
+      let a = (x.day, x.provider.rawValue, x.credentialID ?? "", x.model, x.tier.rawValue)
+      let b = (y.day, y.provider.rawValue, y.credentialID ?? "", y.model, y.tier.rawValue)
+      if a != b { return a < b }
+      let c = (classOrder[x.tokenClass] ?? 0, x.price.minInputTokens, x.price.from, x.costCentre)
+      let d = (classOrder[y.tokenClass] ?? 0, y.price.minInputTokens, y.price.from, y.costCentre)
+      if c != d { return c < d }
+      return (x.agentID ?? "", x.taskID ?? "") < (y.agentID ?? "", y.taskID ?? "")
+    }
+    return list
+  }
+
+  private func dayName(_ day: Int64) -> String {
+    if let s = dayNames[day] { return s }
+    let s = Timestamp.day(day * Timestamp.millisPerDay)
+    dayNames[day] = s
+    return s
+  }
+}

@@ -1,0 +1,239 @@
+/// One chargeback line: period × cost centre × agent × credential × task × provider × model × tier
+/// (SPEC §7), split further by attribution status and whether it could be priced.
+package struct ChargebackLine: Sendable, Hashable {
+  package struct Key: Hashable, Sendable {
+    package var costCentre: String
+    package var agentID: String?
+    package var credentialID: String?
+    package var taskID: String?
+    package var provider: Provider
+    /// Canonical model id, or the raw name when it did not resolve.
+    package var model: String
+    package var tier: Tier
+    package var status: AttributionStatus
+    package var priced: Bool
+    /// Where the usage was seen: request logs, the provider's report, or report usage beyond the logs.
+    package var source: LineSource
+
+    package init(
+      costCentre: String, agentID: String? = nil, credentialID: String? = nil, taskID: String? = nil, provider: Provider, model: String, tier: Tier, status: AttributionStatus, priced: Bool, source: LineSource
+    ) {
+      self.costCentre = costCentre
+      self.agentID = agentID
+      self.credentialID = credentialID
+      self.taskID = taskID
+      self.provider = provider
+      self.model = model
+      self.tier = tier
+      self.status = status
+      self.priced = priced
+      self.source = source
+    }
+  }
+
+  package var key: Key
+  package var tokens = TokenCounts()
+  /// Requests (calls) the line covers.
+  package var requests: Int64 = 0
+  /// Of which failed.
+  package var failedRequests: Int64 = 0
+  /// Exact cost; zero for unpriced lines, whose cost is unknown.
+  package var cost = Money.zero
+
+  package init(key: Key) { self.key = key }
+}
+
+/// Daily totals of one cost centre.
+package struct DailyTotal: Sendable, Hashable {
+  package var costCentre: String
+  /// `YYYY-MM-DD`, UTC.
+  package var day: String
+  package var requests: Int64 = 0
+  package var tokens = TokenCounts()
+  package var cost = Money.zero
+
+  package init(
+    costCentre: String, day: String, requests: Int64 = 0
+  ) {
+    self.costCentre = costCentre
+    self.day = day
+    self.requests = requests
+  }
+}
+
+/// Priced usage of one token class on one UTC day: a row of `focus.csv` (SPEC §7).
+///
+/// Summed per credential, provider, model, tier, price row, cost centre, agent and task. Unpriced
+/// records are not in it.
+package struct ClassCharge: Sendable, Hashable {
+  /// `YYYY-MM-DD`, UTC.
+  package var day: String
+  package var credentialID: String?
+  /// The credential's `description` in credentials.csv, when it has one.
+  package var credentialName: String?
+  package var provider: Provider
+  /// Canonical model id.
+  package var model: String
+  package var tier: Tier
+  package var tokenClass: TokenClass
+  /// The price row whose rate applied (one per class, day and call size).
+  package var price: PriceRow
+  package var costCentre: String
+  package var agentID: String?
+  package var taskID: String?
+  /// Units of the class (tokens, or web-search requests).
+  package var units: Int64 = 0
+  /// units × the row's rate, exactly.
+  package var cost = Money.zero
+
+  package init(
+    day: String, credentialID: String? = nil, credentialName: String? = nil, provider: Provider, model: String, tier: Tier, tokenClass: TokenClass, price: PriceRow, costCentre: String, agentID: String? = nil, taskID: String? = nil, units: Int64 = 0, cost: Money = .zero
+  ) {
+    self.day = day
+    self.credentialID = credentialID
+    self.credentialName = credentialName
+    self.provider = provider
+    self.model = model
+    self.tier = tier
+    self.tokenClass = tokenClass
+    self.price = price
+    self.costCentre = costCentre
+    self.agentID = agentID
+    self.taskID = taskID
+    self.units = units
+    self.cost = cost
+  }
+}
+
+/// Totals of one cost centre (a `summary.csv` row).
+package struct CostCentreSummary: Sendable, Hashable {
+  package var id: String
+  package var name: String
+  package var budget: Money?
+  package var requests: Int64 = 0
+  package var unpricedRequests: Int64 = 0
+  package var tokens = TokenCounts()
+  package var cost = Money.zero
+  package var avoidableCost = Money.zero
+  package var findings = 0
+
+  package init(
+    id: String, name: String, budget: Money? = nil, requests: Int64 = 0, unpricedRequests: Int64 = 0
+  ) {
+    self.id = id
+    self.name = name
+    self.budget = budget
+    self.requests = requests
+    self.unpricedRequests = unpricedRequests
+  }
+}
+
+/// An input file of the run, for the manifest and the Method sheet.
+package struct InputFileSummary: Sendable, Hashable {
+  package var path: String
+  package var sha256: String
+  package var format: String
+  package var level: String
+  /// Records of the file in the store (whole file, all periods).
+  package var records: Int64
+
+  package init(
+    path: String, sha256: String, format: String, level: String, records: Int64
+  ) {
+    self.path = path
+    self.sha256 = sha256
+    self.format = format
+    self.level = level
+    self.records = records
+  }
+}
+
+/// Everything the writers need: the period's lines, totals, findings and provenance.
+package struct ChargebackReport: Sendable {
+  package var period: Period
+  /// Sorted by cost centre, agent, credential, task, provider, model, tier, status.
+  package var lines: [ChargebackLine]
+  /// Sorted by id; `UNATTRIBUTED` included when it has usage.
+  package var costCentres: [CostCentreSummary]
+  /// Sorted by cost centre then day.
+  package var daily: [DailyTotal]
+  /// Sorted by severity (highest first), then kind, then id.
+  package var findings: [Finding]
+  /// Price rows used by at least one record, in table order.
+  package var priceRowsUsed: [PriceRow]
+  /// Files in the store that hold records of the period.
+  package var inputs: [InputFileSummary]
+  package var identityHash: String
+  /// The directory rows of the agents in the lines (their latest row), for names, owners and teams.
+  package var agents: [String: AgentVersion] = [:]
+  /// The directory rows of the tasks in the lines, for tickets and approvers.
+  package var tasks: [String: TaskEntry] = [:]
+  package var pricingHash: String
+  /// Records of the period (request- and report-level rows).
+  package var recordCount: Int64
+  /// Records that could not be priced.
+  package var unpricedRecords: Int64
+  /// Request-level records skipped because another log already holds the same call.
+  package var duplicateRecords: Int64 = 0
+  /// Computed vs billed per provider, day and model; empty when no cost report was given.
+  package var reconciliation: [ReconciliationRow] = []
+  /// Priced usage per day × credential × model × tier × token class × price row × cost centre × agent
+  /// × task, sorted by day, provider, credential, model, tier, class, then the rest; per cost centre
+  /// its costs add up exactly to the cost centre's.
+  package var classCharges: [ClassCharge] = []
+
+  /// Exact total of priced records.
+  package var totalCost: Money { costCentres.reduce(Money.zero) { $0 + $1.cost } }
+
+  package init(
+    period: Period, lines: [ChargebackLine], costCentres: [CostCentreSummary], daily: [DailyTotal], findings: [Finding], priceRowsUsed: [PriceRow], inputs: [InputFileSummary], identityHash: String, agents: [String: AgentVersion] = [:], tasks: [String: TaskEntry] = [:], pricingHash: String, recordCount: Int64, unpricedRecords: Int64, duplicateRecords: Int64 = 0, reconciliation: [ReconciliationRow] = [], classCharges: [ClassCharge] = []
+  ) {
+    self.period = period
+    self.lines = lines
+    self.costCentres = costCentres
+    self.daily = daily
+    self.findings = findings
+    self.priceRowsUsed = priceRowsUsed
+    self.inputs = inputs
+    self.identityHash = identityHash
+    self.agents = agents
+    self.tasks = tasks
+    self.pricingHash = pricingHash
+    self.recordCount = recordCount
+    self.unpricedRecords = unpricedRecords
+    self.duplicateRecords = duplicateRecords
+    self.reconciliation = reconciliation
+    self.classCharges = classCharges
+  }
+}
+
+/// One row of the reconciliation: what we computed against what the provider billed.
+package struct ReconciliationRow: Sendable, Hashable {
+  package var provider: Provider
+  /// `YYYY-MM-DD`, UTC.
+  package var day: String
+  /// Canonical model (or the provider's line item when it names no model).
+  package var model: String
+  package var computed: Money
+  package var billed: Money
+
+  /// computed − billed.
+  package var variance: Money { computed - billed }
+
+  /// Variance as a percentage of the billed amount with two decimals (`-1.25`); empty when
+  /// nothing was billed.
+  package var variancePercentText: String {
+    guard billed.pico != 0 else { return "" }
+    return Money.format(units: Money.roundDiv(variance.pico * 10_000, billed.pico), decimals: 2)
+  }
+
+  package init(
+    provider: Provider, day: String, model: String, computed: Money, billed: Money
+  ) {
+    self.provider = provider
+    self.day = day
+    self.model = model
+    self.computed = computed
+    self.billed = billed
+  }
+}

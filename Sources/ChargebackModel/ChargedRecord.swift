@@ -1,0 +1,42 @@
+/// A usage record after attribution and pricing: what the aggregates and every detector consume.
+///
+/// Made in exactly one place (the pipeline's `Charger`), so that the report pass, the spike baseline,
+/// `explain` and the tests cannot disagree on who pays what.
+package struct ChargedRecord: Sendable {
+  /// The record as stored.
+  package var record: UsageRecord
+  /// Who is charged (SPEC §4).
+  package var attribution: Attribution
+  /// Canonical model, or the raw name when it did not resolve.
+  package var model: String
+  /// True when the raw model name resolved to a canonical model of the price tables.
+  package var modelResolved: Bool
+  /// Exact cost; nil when unpriced (never $0 for lack of a price).
+  package var cost: Money?
+  /// The exact cost of each token class with units, in ``TokenClass`` order; empty when unpriced.
+  package var parts: [PriceQuote.Part]
+  /// Indices of the price rows used (into the price table's rows).
+  package var priceRows: [Int]
+  /// Why the record is unpriced, when it is.
+  package var unpricedReason: String?
+  /// False when the call's scope does not allow its provider or model.
+  package var inScope: Bool
+
+  package init(
+    record: UsageRecord, attribution: Attribution, model: String, modelResolved: Bool = true, cost: Money?, parts: [PriceQuote.Part] = [],
+    priceRows: [Int] = [], unpricedReason: String? = nil, inScope: Bool = true
+  ) {
+    self.record = record
+    self.attribution = attribution
+    self.model = model
+    self.modelResolved = modelResolved
+    self.cost = cost
+    self.parts = parts
+    self.priceRows = priceRows
+    self.unpricedReason = unpricedReason
+    self.inScope = inScope
+  }
+
+  /// The cost, or zero when unpriced (for sums that leave unpriced calls out).
+  package var costOrZero: Money { cost ?? .zero }
+}

@@ -1,0 +1,92 @@
+/// A failure the command line reports on stderr and as a sysexits status (SPEC §2).
+///
+/// Every stage throws its own error types; each says here which status it means, so the CLI maps
+/// them without knowing the stages.
+package protocol ChargebackFailure: Error, CustomStringConvertible {
+  /// The process exit status: 65 bad input, 66 input missing, 73 cannot create output, 74 I/O
+  /// error, 75 store locked.
+  var exitStatus: Int32 { get }
+}
+
+/// sysexits statuses (SPEC §2).
+package enum ExitStatus {
+  /// `--fail-on` triggered; outputs written.
+  package static let findingsFailed: Int32 = 1
+  package static let usage: Int32 = 64
+  package static let dataError: Int32 = 65
+  package static let noInput: Int32 = 66
+  package static let software: Int32 = 70
+  package static let cannotCreate: Int32 = 73
+  package static let ioError: Int32 = 74
+  package static let tempFailure: Int32 = 75
+}
+
+/// Bad input: names the file, the line or JSON path, and the field (SPEC §9).
+///
+/// Maps to exit 65.
+package struct InputError: ChargebackFailure, Sendable {
+  /// The file as the user named it.
+  package var file: String
+  /// 1-based line, for line-oriented sources.
+  package var line: Int?
+  /// JSON path of the record inside a document, for document-oriented sources.
+  package var path: String?
+  /// The field at fault (`input.inputTokenCount`), when one is.
+  package var field: String?
+  /// What is wrong, as a sentence fragment.
+  package var message: String
+
+  package init(file: String, line: Int? = nil, path: String? = nil, field: String? = nil, message: String) {
+    self.file = file
+    self.line = line
+    self.path = path
+    self.field = field
+    self.message = message
+  }
+
+  package var description: String {
+    var s = file
+    if let line { s += ":\(line)" }
+    if let path { s += ": \(path)" }
+    if let field { s += ": \(field)" }
+    return s + ": " + message
+  }
+
+  package var exitStatus: Int32 { ExitStatus.dataError }
+}
+
+/// An input path that does not exist or cannot be read.
+///
+/// Maps to exit 66.
+package struct InputMissingError: ChargebackFailure, Sendable {
+  /// The path as given.
+  package var path: String
+  /// Why it cannot be used.
+  package var reason: String
+
+  package init(path: String, reason: String) {
+    self.path = path
+    self.reason = reason
+  }
+
+  package var description: String { "\(path): \(reason)" }
+
+  package var exitStatus: Int32 { ExitStatus.noInput }
+}
+
+/// An output that cannot be written.
+///
+/// Maps to exit 74.
+package struct OutputError: ChargebackFailure, Sendable {
+  package var path: String
+  package var reason: String
+
+  package init(path: String, reason: String) {
+    self.path = path
+    self.reason = reason
+  }
+
+  package var description: String { "\(path): \(reason)" }
+
+  package var exitStatus: Int32 { ExitStatus.ioError }
+}

@@ -1,0 +1,107 @@
+/// Kinds of findings (SPEC §4, §6, §10).
+package enum FindingKind: String, CaseIterable, Sendable, Codable {
+  case unattributed
+  case unregisteredCredential = "unregistered_credential"
+  case sharedCredential = "shared_credential"
+  case agentMismatch = "agent_mismatch"
+  case unknownAgent = "unknown_agent"
+  case revokedCredential = "revoked_credential"
+  case expiredCredential = "expired_credential"
+  case offboardedOwner = "offboarded_owner"
+  case outOfScopeModel = "out_of_scope_model"
+  case unapprovedTask = "unapproved_task"
+  case scopeBudgetExceeded = "scope_budget_exceeded"
+  case costCentreBudgetExceeded = "cost_centre_budget_exceeded"
+  case unpricedModel = "unpriced_model"
+  case retryStorm = "retry_storm"
+  case recursiveLoop = "recursive_loop"
+  case usageSpike = "usage_spike"
+  case newSpender = "new_spender"
+  case unloggedUsage = "unlogged_usage"
+
+  /// Default severity of the kind.
+  package var severity: Severity {
+    switch self {
+    case .revokedCredential, .unattributed: .critical
+    case .expiredCredential, .offboardedOwner, .unregisteredCredential, .outOfScopeModel, .unloggedUsage: .high
+    case .agentMismatch, .unknownAgent, .unapprovedTask, .scopeBudgetExceeded, .costCentreBudgetExceeded,
+      .retryStorm, .recursiveLoop, .usageSpike, .unpricedModel:
+      .medium
+    case .sharedCredential, .newSpender: .low
+    }
+  }
+}
+
+/// How urgent a finding is.
+package enum Severity: String, Sendable, Codable, Comparable {
+  case low, medium, high, critical
+
+  private var rank: Int {
+    switch self {
+    case .low: 0
+    case .medium: 1
+    case .high: 2
+    case .critical: 3
+    }
+  }
+
+  package static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+}
+
+/// One finding (SPEC §6): something a finance, engineering or security reader should act on.
+package struct Finding: Sendable, Hashable {
+  /// Stable across re-runs: derived from kind, period and subject.
+  package var id: String
+  package var kind: FindingKind
+  package var severity: Severity
+  /// `YYYY-MM`.
+  package var period: String
+  package var costCentre: String?
+  package var agentID: String?
+  package var credentialID: String?
+  package var ownerID: String?
+  package var taskApprover: String?
+  /// First and last record time, UTC epoch ms.
+  package var firstTime: Int64
+  package var lastTime: Int64
+  /// Calls (requests) the finding covers.
+  package var calls: Int64
+  /// Priced cost of those calls.
+  package var cost: Money
+  /// The part of ``cost`` that need not have been spent.
+  package var avoidableCost: Money
+  /// Natural keys of the records it rests on (the first few).
+  package var evidence: [String]
+  /// How many records it rests on in all.
+  package var evidenceCount: Int64
+  /// One line a security analyst can act on.
+  package var explanation: String
+  /// Label from `labels.csv` (`expected`, `false_positive`, `confirmed`), if any.
+  package var label: String?
+  /// Note and author of the label.
+  package var labelNote: String?
+
+  package init(
+    id: String, kind: FindingKind, severity: Severity, period: String, costCentre: String? = nil, agentID: String? = nil, credentialID: String? = nil, ownerID: String? = nil, taskApprover: String? = nil, firstTime: Int64, lastTime: Int64, calls: Int64, cost: Money, avoidableCost: Money, evidence: [String], evidenceCount: Int64, explanation: String, label: String? = nil, labelNote: String? = nil
+  ) {
+    self.id = id
+    self.kind = kind
+    self.severity = severity
+    self.period = period
+    self.costCentre = costCentre
+    self.agentID = agentID
+    self.credentialID = credentialID
+    self.ownerID = ownerID
+    self.taskApprover = taskApprover
+    self.firstTime = firstTime
+    self.lastTime = lastTime
+    self.calls = calls
+    self.cost = cost
+    self.avoidableCost = avoidableCost
+    self.evidence = evidence
+    self.evidenceCount = evidenceCount
+    self.explanation = explanation
+    self.label = label
+    self.labelNote = labelNote
+  }
+}

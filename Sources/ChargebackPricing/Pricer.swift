@@ -1,0 +1,102 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// Prices records from a ``PriceTable`` (SPEC §3.3, §5, §10).
+///
+/// Cost = Σ over token classes of units × the rate in effect at the record's time for its tier,
+/// using for each class the row with the highest `min_input_tokens` not above the call's total
+/// input. A class with units but no rate makes the whole record unpriced: never $0.
+package final class Pricer {
+  /// The table prices come from.
+  package let table: PriceTable
+  private var cache: [CacheKey: Resolved] = [:]
+
+  private struct CacheKey: Hashable {
+    var provider: Provider
+    var model: String
+    var tier: Tier
+    var day: Int64
+  }
+
+  /// Rates of one model, tier and day: per class, (threshold, rate, row) sorted by threshold
+  /// descending.
+  private struct Resolved {
+    var canonical: String?
+    var perClass: [[(min: Int64, rate: Rate, row: Int)]]
+  }
+
+  package init(table: PriceTable) { self.table = table }
+
+  /// Prices one record.
+  ///
+  /// `totalInput` selects the long-context rate (see ``inputForTier(_:)``).
+  package func price(
+    provider: Provider, model raw: String, tier: Tier, time: Int64, tokens: TokenCounts, totalInput: Int64
+  ) -> PriceQuote {
+    let day = Timestamp.floorDiv(time, Timestamp.millisPerDay)
+    let key = CacheKey(provider: provider, model: raw, tier: tier, day: day)
+    let resolved: Resolved
+    if let r = cache[key] {
+      resolved = r
+    } else {
+      resolved = resolve(key, time: time)
+      cache[key] = resolved
+    }
+    guard let canonical = resolved.canonical else {
+      return PriceQuote(
+        canonicalModel: nil, cost: nil, rows: [], unpricedReason: "no alias or price for model \"\(raw)\"")
+    }
+    var cost = Money.zero
+    var used: [Int] = []
+    var parts: [PriceQuote.Part] = []
+    for (ci, c) in TokenClass.allCases.enumerated() {
+      let units = tokens[c]
+      guard units != 0 else { continue }
+      guard let hit = resolved.perClass[ci].first(where: { $0.min <= totalInput }) else {
+        return PriceQuote(
+          canonicalModel: canonical, cost: nil, rows: [],
+          unpricedReason:
+            "no \(c.rawValue) rate for \(provider.rawValue)/\(canonical) at tier \(tier.rawValue) on \(Timestamp.day(time))"
+        )
+      }
+      let classCost = Money(units: units, at: hit.rate)
+      cost += classCost
+      used.append(hit.row)
+      parts.append(PriceQuote.Part(tokenClass: c, units: units, row: hit.row, cost: classCost))
+    }
+    return PriceQuote(canonicalModel: canonical, cost: cost, rows: used, unpricedReason: nil, parts: parts)
+  }
+
+  /// The total input that chooses a record's long-context rate: request level, the call's own
+  /// (uncached + cache read + cache writes); report level, the lower bound of `context_window`
+  /// (`200k-1M` → 200,001), else 0 (an hourly sum says nothing about one call's size).
+  package static func inputForTier(level: SourceLevel, tokens: TokenCounts, contextWindow: String?) -> Int64 {
+    if level == .request { return tokens.totalInput }
+    guard let w = contextWindow, let dash = w.firstIndex(of: "-") else { return 0 }
+    let lower = parseCount(String(w[..<dash]))
+    return lower > 0 ? lower + 1 : 0
+  }
+
+  /// `200k` → 200,000; `1M` → 1,000,000; `0` → 0.
+  static func parseCount(_ s: String) -> Int64 {
+    let t = s.trimmingCharacters(in: .whitespaces).lowercased()
+    if t.hasSuffix("k"), let v = Int64(t.dropLast()) { return v * 1000 }
+    if t.hasSuffix("m"), let v = Int64(t.dropLast()) { return v * 1_000_000 }
+    return Int64(t) ?? 0
+  }
+
+  private func resolve(_ key: CacheKey, time: Int64) -> Resolved {
+    guard let canonical = table.canonicalModel(provider: key.provider, raw: key.model) else {
+      return Resolved(canonical: nil, perClass: [])
+    }
+    var perClass = Array(repeating: [(min: Int64, rate: Rate, row: Int)](), count: TokenClass.allCases.count)
+    for i in table.rowIndices(provider: key.provider, model: canonical) {
+      let r = table.rows[i]
+      guard r.tier == key.tier, r.covers(time) else { continue }
+      guard let ci = TokenClass.allCases.firstIndex(of: r.usageType) else { continue }
+      perClass[ci].append((r.minInputTokens, r.rate, i))
+    }
+    for i in perClass.indices { perClass[i].sort { $0.min > $1.min } }
+    return Resolved(canonical: canonical, perClass: perClass)
+  }
+}

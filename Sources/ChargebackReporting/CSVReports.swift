@@ -1,0 +1,104 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// The CSV outputs of SPEC §7: `summary.csv`, `chargeback.csv`, `findings.csv`.
+package enum CSVReports {
+  /// Writes the files into `directory` (`reconciliation.csv` only when cost reports were given);
+  /// returns their paths.
+  package static func write(_ report: ChargebackReport, to directory: String) throws -> [String] {
+    let rounding = ReportRounding(report, decimals: 6)
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    try summary(report, rounding).write(to: path("summary.csv"))
+    try chargeback(report, rounding).write(to: path("chargeback.csv"))
+    try findings(report).write(to: path("findings.csv"))
+    var paths = [path("summary.csv"), path("chargeback.csv"), path("findings.csv")]
+    if !report.reconciliation.isEmpty {
+      try reconciliation(report).write(to: path("reconciliation.csv"))
+      paths.append(path("reconciliation.csv"))
+    }
+    return paths
+  }
+
+  /// Computed vs billed per provider, day and model.
+  static func reconciliation(_ report: ChargebackReport) -> CSVWriter {
+    var w = CSVWriter(header: [
+      "provider", "day", "model", "computed_usd", "billed_usd", "variance_usd", "variance_pct",
+    ])
+    for r in report.reconciliation {
+      w.append([
+        r.provider.rawValue, r.day, r.model, r.computed.formatted(decimals: 6), r.billed.formatted(decimals: 6),
+        r.variance.formatted(decimals: 6), r.variancePercentText,
+      ])
+    }
+    return w
+  }
+
+  /// One row per cost centre, then a TOTAL row.
+  static func summary(_ report: ChargebackReport, _ rounding: ReportRounding) -> CSVWriter {
+    var w = CSVWriter(header: [
+      "cost_centre", "name", "requests", "unpriced_requests", "input_tokens", "cached_input_tokens",
+      "cache_write_tokens", "output_tokens", "cost_usd", "avoidable_cost_usd", "budget_usd", "findings",
+    ])
+    var total = CostCentreSummary(id: "TOTAL", name: "All cost centres")
+    for cc in report.costCentres {
+      w.append([
+        cc.id, cc.name, String(cc.requests), String(cc.unpricedRequests), String(cc.tokens.input),
+        String(cc.tokens.cachedInput), String(cc.tokens.cacheWrite), String(cc.tokens.output),
+        rounding.text(rounding.costCentres[cc.id] ?? 0), cc.avoidableCost.formatted(decimals: 6),
+        cc.budget?.formatted(decimals: 2) ?? "", String(cc.findings),
+      ])
+      total.requests += cc.requests
+      total.unpricedRequests += cc.unpricedRequests
+      total.tokens += cc.tokens
+      total.avoidableCost += cc.avoidableCost
+    }
+    w.append([
+      "TOTAL", "All cost centres", String(total.requests), String(total.unpricedRequests), String(total.tokens.input),
+      String(total.tokens.cachedInput), String(total.tokens.cacheWrite), String(total.tokens.output),
+      rounding.text(rounding.total), total.avoidableCost.formatted(decimals: 6), "", String(report.findings.count),
+    ])
+    return w
+  }
+
+  /// One row per chargeback line.
+  static func chargeback(_ report: ChargebackReport, _ rounding: ReportRounding) -> CSVWriter {
+    var w = CSVWriter(header: [
+      "period", "cost_centre", "agent_id", "credential_id", "task_id", "provider", "model", "tier",
+      "attribution_status", "price_status", "source", "requests", "failed_requests", "input_tokens",
+      "cached_input_tokens",
+      "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens", "web_search_requests", "cost_usd",
+    ])
+    for (i, l) in report.lines.enumerated() {
+      let k = l.key
+      w.append([
+        report.period.description, k.costCentre, k.agentID ?? "", k.credentialID ?? "", k.taskID ?? "",
+        k.provider.rawValue, k.model, k.tier.rawValue, k.status.rawValue, k.priced ? "priced" : "unpriced",
+        k.source.rawValue,
+        String(l.requests), String(l.failedRequests), String(l.tokens.input), String(l.tokens.cachedInput),
+        String(l.tokens.cacheWrite5m), String(l.tokens.cacheWrite1h), String(l.tokens.output),
+        String(l.tokens.webSearch), k.priced ? rounding.text(rounding.lines[i]) : "",
+      ])
+    }
+    return w
+  }
+
+  /// One row per finding.
+  static func findings(_ report: ChargebackReport) -> CSVWriter {
+    var w = CSVWriter(header: [
+      "finding_id", "kind", "severity", "period", "cost_centre", "agent_id", "credential_id", "owner",
+      "task_approver", "first_seen", "last_seen", "calls", "cost_usd", "avoidable_cost_usd", "evidence_count",
+      "evidence", "explanation", "label", "label_note",
+    ])
+    for f in report.findings {
+      w.append([
+        f.id, f.kind.rawValue, f.severity.rawValue, f.period, f.costCentre ?? "", f.agentID ?? "",
+        f.credentialID ?? "", f.ownerID ?? "", f.taskApprover ?? "", Timestamp.iso(f.firstTime),
+        Timestamp.iso(f.lastTime), String(f.calls), f.cost.formatted(decimals: 6),
+        f.avoidableCost.formatted(decimals: 6), String(f.evidenceCount), f.evidence.joined(separator: " "),
+        f.explanation, f.label ?? "", f.labelNote ?? "",
+      ])
+    }
+    return w
+  }
+}

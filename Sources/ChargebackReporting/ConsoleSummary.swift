@@ -1,0 +1,35 @@
+import ChargebackModel
+
+/// The short table of cost centres `run`, `report` and `demo` print on stdout.
+package enum ConsoleSummary {
+  /// The table's lines: one per cost centre, then `TOTAL`, in cents apportioned like the workbooks.
+  package static func lines(_ report: ChargebackReport) -> [String] {
+    let rounding = ReportRounding(report, decimals: 2)
+    func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+      guard s.count < n else { return s }
+      let fill = String(repeating: " ", count: n - s.count)
+      return right ? fill + s : s + fill
+    }
+    func row(_ id: String, _ name: String, _ requests: Int64, _ cents: Int128, _ findings: Int) -> String {
+      [
+        pad(id, 16), pad(String(name.prefix(24)), 24), pad(String(requests), 10, right: true),
+        pad(rounding.text(cents), 14, right: true), pad(String(findings), 9, right: true),
+      ].joined(separator: " ")
+    }
+    var out = [
+      [
+        pad("cost centre", 16), pad("name", 24), pad("requests", 10, right: true), pad("cost USD", 14, right: true),
+        pad("findings", 9, right: true),
+      ].joined(separator: " ")
+    ]
+    for cc in report.costCentres {
+      out.append(row(cc.id, cc.name, cc.requests, rounding.costCentres[cc.id] ?? 0, cc.findings))
+    }
+    out.append(
+      row("TOTAL", "", report.costCentres.reduce(0) { $0 + $1.requests }, rounding.total, report.findings.count))
+    if report.unpricedRecords > 0 {
+      out.append("\(report.unpricedRecords) records could not be priced (see findings: unpriced_model)")
+    }
+    return out
+  }
+}

@@ -1,0 +1,205 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// `focus.csv`: the period's priced usage as FOCUS 1.2 cost and usage rows (SPEC §7, §10).
+///
+/// One row per UTC day × credential × provider × model × tier × token class × price row × cost
+/// centre × agent × task (``ChargebackReport/classCharges``). The price row is part of the grain
+/// because FOCUS wants ListUnitPrice × PricingQuantity = ListCost on every row, and calls above a
+/// long-context threshold use another rate than the rest of the same day.
+///
+/// Money:
+/// - `BilledCost`, `EffectiveCost` (and `PricingCurrencyEffectiveCost`) are what the cost centres are
+///   charged, at 6 decimals: each cost centre's rows are apportioned by largest remainder to its
+///   `summary.csv` amount, so the column adds up exactly to `summary.csv`'s TOTAL.
+/// - `ListCost` and `ContractedCost` are exact (up to 12 decimals): they must equal unit price ×
+///   quantity within the validator's 1e-9, which a 6-decimal rounding would miss by up to 5e-7.
+/// - Unit prices are the price table's USD per million units (`PricingUnit` `1000000 Tokens`), and
+///   `PricingQuantity` is units / 1,000,000; `ConsumedQuantity` is the units themselves.
+/// - Numbers are written with a decimal point (`60000.0`), as the validator infers column types.
+///
+/// Unpriced usage has no row: a FOCUS usage row needs a list unit price and a SKU price, and SPEC
+/// §10 keeps unpriced calls out of every money total (their tokens stay in `chargeback.csv`).
+/// Nulls are empty fields. Columns FOCUS makes conditional on features this tool does not see
+/// (commitment discounts, capacity reservations, regions, sub accounts, invoices) are present and
+/// null, so the file validates with every applicability criterion on.
+package enum FocusCSV {
+  /// Every FOCUS 1.2 cost and usage column, in alphabetical order.
+  package static let columns = [
+    "AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName", "BillingAccountType",
+    "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "CapacityReservationId",
+    "CapacityReservationStatus", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency",
+    "ChargePeriodEnd", "ChargePeriodStart", "CommitmentDiscountCategory", "CommitmentDiscountId",
+    "CommitmentDiscountName", "CommitmentDiscountQuantity", "CommitmentDiscountStatus", "CommitmentDiscountType",
+    "CommitmentDiscountUnit", "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "ContractedUnitPrice",
+    "EffectiveCost", "InvoiceId", "InvoiceIssuerName", "ListCost", "ListUnitPrice", "PricingCategory",
+    "PricingCurrency", "PricingCurrencyContractedUnitPrice", "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice", "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "RegionId",
+    "RegionName", "ResourceId", "ResourceName", "ResourceType", "ServiceCategory", "ServiceName",
+    "ServiceSubcategory", "SkuId", "SkuMeter", "SkuPriceDetails", "SkuPriceId", "SubAccountId", "SubAccountName",
+    "SubAccountType", "Tags",
+  ]
+
+  /// Writes `directory/focus.csv`; returns its path.
+  package static func write(_ report: ChargebackReport, to directory: String) throws -> String {
+    let path = (directory as NSString).appendingPathComponent("focus.csv")
+    guard FileManager.default.createFile(atPath: path, contents: nil),
+      let handle = FileHandle(forWritingAtPath: path)
+    else { throw OutputError(path: path, reason: "cannot create file") }
+    defer { try? handle.close() }
+    var chunk = ""
+    try rows(report) { fields in
+      chunk += fields.map(CSVWriter.quote).joined(separator: ",")
+      chunk += "\n"
+      if chunk.utf8.count >= 1 << 20 {
+        try handle.write(contentsOf: Data(chunk.utf8))
+        chunk = ""
+      }
+    }
+    try handle.write(contentsOf: Data(chunk.utf8))
+    return path
+  }
+
+  /// The header, then one array of fields per class charge, in ``columns`` order.
+  static func rows(_ report: ChargebackReport, _ emit: ([String]) throws -> Void) rethrows {
+    try emit(columns)
+    let billed = billedCosts(report)
+    let periodStart = Timestamp.iso(report.period.startMillis)
+    let periodEnd = Timestamp.iso(report.period.endMillis)
+    for (i, c) in report.classCharges.enumerated() {
+      let dayStart = Timestamp.parseMillis(c.day) ?? report.period.startMillis
+      let provider = providerName(c.provider)
+      let unitName = c.tokenClass == .webSearch ? "Requests" : "Tokens"
+      let rate = decimal(Int128(c.price.rate.microPerMillion), scale: 6)
+      let exact = decimal(c.cost.pico, scale: 12)
+      let billedText = Money.format(units: billed[i], decimals: 6)
+      let sku = "\(c.provider.rawValue)/\(c.model)/\(c.tokenClass.rawValue)"
+      let from = Timestamp.day(c.price.from)
+      var description = "\(c.model) \(meter(c.tokenClass).lowercased()), \(c.tier.rawValue) tier"
+      if c.price.minInputTokens > 0 { description += ", calls of at least \(c.price.minInputTokens) input tokens" }
+      var tags: [(String, String)] = [("cost_centre", c.costCentre)]
+      if let a = c.agentID { tags.append(("agent", a)) }
+      if let t = c.taskID { tags.append(("task", t)) }
+      let row: [String: String] = [
+        "BilledCost": billedText,
+        "BillingAccountId": c.provider.rawValue,
+        "BillingAccountName": provider,
+        "BillingAccountType": "Provider Account",
+        "BillingCurrency": "USD",
+        "BillingPeriodEnd": periodEnd,
+        "BillingPeriodStart": periodStart,
+        "ChargeCategory": "Usage",
+        "ChargeDescription": description,
+        "ChargeFrequency": "Usage-Based",
+        "ChargePeriodEnd": Timestamp.iso(dayStart + Timestamp.millisPerDay),
+        "ChargePeriodStart": Timestamp.iso(dayStart),
+        "ConsumedQuantity": decimal(Int128(c.units), scale: 0),
+        "ConsumedUnit": unitName,
+        "ContractedCost": exact,
+        "ContractedUnitPrice": rate,
+        "EffectiveCost": billedText,
+        "InvoiceIssuerName": provider,
+        "ListCost": exact,
+        "ListUnitPrice": rate,
+        "PricingCategory": "Standard",
+        "PricingCurrency": "USD",
+        "PricingCurrencyContractedUnitPrice": rate,
+        "PricingCurrencyEffectiveCost": billedText,
+        "PricingCurrencyListUnitPrice": rate,
+        "PricingQuantity": decimal(Int128(c.units), scale: 6),
+        "PricingUnit": "1000000 " + unitName,
+        "ProviderName": provider,
+        "PublisherName": publisherName(model: c.model, provider: c.provider),
+        "ResourceId": c.credentialID ?? "",
+        "ResourceName": c.credentialID == nil || c.credentialName == c.credentialID ? "" : c.credentialName ?? "",
+        "ResourceType": c.credentialID == nil ? "" : "Credential",
+        "ServiceCategory": "AI and Machine Learning",
+        "ServiceName": serviceName(c.provider),
+        "ServiceSubcategory": "Generative AI",
+        "SkuId": sku,
+        "SkuMeter": meter(c.tokenClass),
+        "SkuPriceDetails": "{\"x_ServiceTier\":\(json(c.tier.rawValue)),\"x_MinInputTokens\":\(c.price.minInputTokens),"
+          + "\"x_EffectiveFrom\":\(json(from))}",
+        "SkuPriceId": "\(sku)/\(c.tier.rawValue)/\(c.price.minInputTokens)/\(from)",
+        "Tags": "{" + tags.map { json($0.0) + ":" + json($0.1) }.joined(separator: ",") + "}",
+      ]
+      try emit(columns.map { row[$0] ?? "" })
+    }
+  }
+
+  /// Billed amounts in millionths of a dollar, per class charge: each cost centre's rows apportioned
+  /// (largest remainder) to the cost centre's rounded amount in `summary.csv`.
+  static func billedCosts(_ report: ChargebackReport) -> [Int128] {
+    let rounding = ReportRounding(report, decimals: 6)
+    var result = Array(repeating: Int128(0), count: report.classCharges.count)
+    var indicesByCC: [String: [Int]] = [:]
+    for (i, c) in report.classCharges.enumerated() { indicesByCC[c.costCentre, default: []].append(i) }
+    for (cc, idx) in indicesByCC {
+      let parts = Apportion.apportion(
+        idx.map { report.classCharges[$0].cost.pico }, unit: Money.unit(6), target: rounding.costCentres[cc] ?? 0)
+      for (i, v) in zip(idx, parts) { result[i] = v }
+    }
+    return result
+  }
+
+  /// `value` × 10^-scale as decimal text with at least one fraction digit (`12.0`, `0.000075`).
+  static func decimal(_ value: Int128, scale: Int) -> String {
+    guard scale > 0 else { return String(value) + ".0" }
+    var s = Money.format(units: value, decimals: scale)
+    while s.hasSuffix("0") { s.removeLast() }
+    if s.hasSuffix(".") { s += "0" }
+    return s
+  }
+
+  /// A JSON string literal.
+  static func json(_ s: String) -> String { JSONText.quoted(s) }
+
+  /// `ProviderName` and `InvoiceIssuerName`: who bills the usage.
+  static func providerName(_ p: Provider) -> String {
+    switch p {
+    case .openai: "OpenAI"
+    case .anthropic: "Anthropic"
+    case .bedrock: "Amazon Web Services"
+    case .azure: "Microsoft"
+    case .vertex: "Google Cloud"
+    }
+  }
+
+  /// `ServiceName`.
+  static func serviceName(_ p: Provider) -> String {
+    switch p {
+    case .openai: "OpenAI API"
+    case .anthropic: "Anthropic API"
+    case .bedrock: "Amazon Bedrock"
+    case .azure: "Azure OpenAI"
+    case .vertex: "Vertex AI"
+    }
+  }
+
+  /// `PublisherName`: who made the model, read from the canonical model id's family; the provider
+  /// when the family is not known.
+  static func publisherName(model: String, provider: Provider) -> String {
+    let m = model.lowercased()
+    let families: [(String, String)] = [
+      ("claude", "Anthropic"), ("gpt", "OpenAI"), ("o1", "OpenAI"), ("o3", "OpenAI"), ("o4", "OpenAI"),
+      ("codex", "OpenAI"), ("gemini", "Google"), ("gemma", "Google"), ("llama", "Meta"), ("mistral", "Mistral AI"),
+      ("mixtral", "Mistral AI"), ("pixtral", "Mistral AI"), ("nova", "Amazon"), ("titan", "Amazon"),
+      ("command", "Cohere"), ("jamba", "AI21 Labs"), ("deepseek", "DeepSeek"),
+    ]
+    for (prefix, name) in families where m.hasPrefix(prefix) { return name }
+    return providerName(provider)
+  }
+
+  /// `SkuMeter`: what a token class measures.
+  static func meter(_ c: TokenClass) -> String {
+    switch c {
+    case .input: "Input Tokens"
+    case .cachedInput: "Cached Input Tokens"
+    case .cacheWrite5m: "5-Minute Cache Write Tokens"
+    case .cacheWrite1h: "1-Hour Cache Write Tokens"
+    case .output: "Output Tokens"
+    case .webSearch: "Web Search Requests"
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// `manifest.json`: what went in and what came out, so a chargeback can be audited and re-run.
+///
+/// Everything but `generated_at` is a function of the inputs.
+package enum Manifest {
+  /// Tool version written into manifests.
+  package static let toolVersion = "0.1.0"
+
+  /// Writes the manifest to `directory/manifest.json`.
+  package static func write(
+    _ report: ChargebackReport, outputs: [String], to directory: String, generatedAt: Date = Date()
+  ) throws -> String {
+    let rounding = ReportRounding(report, decimals: 6)
+    let iso = ISO8601DateFormatter()
+    let object: [String: Any] = [
+      "tool": ["name": "chargeback", "version": toolVersion],
+      "period": report.period.description,
+      "generated_at": iso.string(from: generatedAt),
+      "inputs": report.inputs.map {
+        ["path": $0.path, "sha256": $0.sha256, "format": $0.format, "level": $0.level, "records": $0.records]
+          as [String: Any]
+      },
+      "pricing_sha256": report.pricingHash,
+      "identities_sha256": report.identityHash,
+      "counts": [
+        "records": report.recordCount, "unpriced_records": report.unpricedRecords,
+        "duplicate_records_skipped": report.duplicateRecords, "lines": report.lines.count,
+        "cost_centres": report.costCentres.count, "findings": report.findings.count,
+      ],
+      "totals": [
+        "cost_usd": rounding.text(rounding.total),
+        "cost_usd_exact": report.totalCost.formatted(decimals: 12),
+        "cost_centres": Dictionary(
+          uniqueKeysWithValues: report.costCentres.map { ($0.id, rounding.text(rounding.costCentres[$0.id] ?? 0)) }),
+      ],
+      "outputs": outputs.map { ($0 as NSString).lastPathComponent }.sorted(),
+    ]
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    let path = (directory as NSString).appendingPathComponent("manifest.json")
+    try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path))
+    return path
+  }
+}

@@ -1,0 +1,94 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// The store's schema and its forward migrations, versioned with `PRAGMA user_version`.
+///
+/// Each migration is applied once, in order, inside one transaction. Never edit a migration that
+/// has shipped; add the next one.
+enum Schema {
+  /// Migrations in order; index + 1 is the version it brings the store to.
+  static let migrations: [String] = [
+    """
+    CREATE TABLE files (
+      id          INTEGER PRIMARY KEY,
+      sha256      TEXT NOT NULL UNIQUE,
+      path        TEXT NOT NULL,
+      format      TEXT NOT NULL,
+      level       TEXT NOT NULL,
+      bytes       INTEGER NOT NULL,
+      records     INTEGER NOT NULL,
+      new_records INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE usage (
+      id              INTEGER PRIMARY KEY,
+      key_hash        BLOB NOT NULL UNIQUE,
+      natural_key     TEXT NOT NULL,
+      provider        TEXT NOT NULL,
+      file_id         INTEGER NOT NULL,
+      line            INTEGER,
+      json_path       TEXT,
+      ts              INTEGER NOT NULL,
+      bucket_end      INTEGER,
+      request_id      TEXT,
+      credential      TEXT,
+      project         TEXT,
+      model           TEXT NOT NULL,
+      tier            TEXT NOT NULL,
+      context_window  TEXT,
+      input           INTEGER NOT NULL,
+      cached_input    INTEGER NOT NULL,
+      cache_write_5m  INTEGER NOT NULL,
+      cache_write_1h  INTEGER NOT NULL,
+      output          INTEGER NOT NULL,
+      web_search      INTEGER NOT NULL,
+      requests        INTEGER NOT NULL,
+      failed          INTEGER NOT NULL,
+      error_code      TEXT,
+      agent_id        TEXT,
+      task_id         TEXT,
+      scope_id        TEXT,
+      parent_id       TEXT,
+      credential_provider TEXT,
+      trace_id        TEXT,
+      span_id         TEXT,
+      prompt_hash     TEXT,
+      retries         INTEGER,
+      billed_pico     INTEGER,
+      line_item       TEXT,
+      agent_path      TEXT
+    ) STRICT;
+    CREATE INDEX usage_ts ON usage(ts);
+    """
+  ]
+
+  /// The version a fully migrated store has.
+  static var currentVersion: Int64 { Int64(migrations.count) }
+
+  /// Brings `db` up to ``currentVersion``; refuses a store written by a newer version.
+  static func migrate(_ db: Database) throws {
+    let version = try db.scalarInt("PRAGMA user_version") ?? 0
+    guard version <= currentVersion else {
+      throw StoreError.newerSchema(path: db.path, found: version, supported: currentVersion)
+    }
+    for v in Int(version)..<migrations.count {
+      try db.transaction {
+        try db.execute(migrations[v])
+        try db.execute("PRAGMA user_version = \(v + 1)")
+      }
+    }
+  }
+}
+
+/// Store-level failures that are not SQLite's own.
+package enum StoreError: ChargebackFailure {
+  case newerSchema(path: String, found: Int64, supported: Int64)
+
+  package var description: String {
+    switch self {
+    case .newerSchema(let path, let found, let supported):
+      "\(path): store schema version \(found) is newer than this tool supports (\(supported)); use a newer chargeback"
+    }
+  }
+
+  package var exitStatus: Int32 { ExitStatus.dataError }
+}

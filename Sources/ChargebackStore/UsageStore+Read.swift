@@ -1,0 +1,210 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// A record as stored, with its row id and provenance.
+package struct StoredRecord: Sendable {
+  /// Row id in this store (not stable across stores; the natural key is).
+  package var id: Int64
+  /// Row id of the file it came from (see ``UsageStore/files()``).
+  package var fileID: Int64
+  /// The record.
+  package var record: UsageRecord
+}
+
+extension UsageStore {
+  private static let columns = """
+    SELECT u.id, u.file_id, u.provider, f.level, f.format, u.natural_key, u.request_id, u.ts, u.bucket_end,
+      u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
+      u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
+      u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
+      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path
+    FROM usage u JOIN files f ON f.id = u.file_id
+    """
+
+  /// Calls `body` with each record whose time is in `[from, to)` (UTC epoch ms), in time order, then by row id.
+  ///
+  /// Streams: one row in memory at a time.
+  /// - Complexity: O(n) over the records in range, using the time index.
+  package func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
+    let st = try db.prepare(Self.columns + " WHERE u.ts >= ? AND u.ts < ? ORDER BY u.ts, u.id")
+    try st.bind(1, from)
+    try st.bind(2, to)
+    var interner = StringInterner()
+    while try st.step() {
+      try body(Self.decodeRow(st, &interner))
+    }
+  }
+
+  /// Like ``forEachRecord(from:to:_:)``, but rows are read and decoded on a second thread while `body` runs on
+  /// this one.
+  ///
+  /// The store must not be used otherwise until it returns.
+  package func forEachRecordConcurrently(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
+    let pipe = BatchPipe<StoredRecord>(capacity: 16, batchSize: 1024)
+    let unchecked = UncheckedStore(store: self)
+    pipe.start { emit in try unchecked.store.forEachRecord(from: from, to: to, emit) }
+    try pipe.drain { batch in
+      for r in batch { try body(r) }
+    }
+  }
+
+  /// The record with this natural key or provider request id, if stored.
+  ///
+  /// Request-level natural keys are `<provider>:<request id>`, so a request id is found through the unique key
+  /// index (by the hashes of the key as given and with each provider prefix).
+  package func record(matching key: String) throws -> StoredRecord? {
+    let candidates =
+      [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
+    let st = try db.prepare(
+      Self.columns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
+        + ") AND u.natural_key IN (" + candidates.map { _ in "?" }.joined(separator: ",") + ") ORDER BY u.id LIMIT 1")
+    for (i, c) in candidates.enumerated() {
+      try st.bind(Int32(i + 1), blob: KeyHash.of(c))
+      try st.bind(Int32(candidates.count + i + 1), c)
+    }
+    var interner = StringInterner()
+    return try st.step() ? Self.decodeRow(st, &interner) : nil
+  }
+
+  private static func decodeRow(_ st: Statement, _ strings: inout StringInterner) -> StoredRecord {
+    let tokens = TokenCounts(
+      input: st.int64(14), cachedInput: st.int64(15), cacheWrite5m: st.int64(16),
+      cacheWrite1h: st.int64(17), output: st.int64(18), webSearch: st.int64(19))
+    var record = UsageRecord(
+      provider: Provider(rawValue: strings.text(st, 2) ?? "") ?? .openai,
+      level: SourceLevel(rawValue: strings.text(st, 3) ?? "") ?? .request, format: strings.text(st, 4) ?? "",
+      naturalKey: st.text(5) ?? "", requestID: st.text(6), time: st.int64(7), bucketEnd: st.optionalInt64(8),
+      credential: strings.text(st, 9), project: strings.text(st, 10), model: strings.text(st, 11) ?? "",
+      tier: Tier(rawValue: strings.text(st, 12) ?? "") ?? .standard, contextWindow: strings.text(st, 13),
+      tokens: tokens,
+      requests: st.int64(20), failed: st.int64(21) != 0, errorCode: strings.text(st, 22),
+      metadata: CallMetadata(
+        agentID: strings.text(st, 23), taskID: strings.text(st, 24), scopeID: strings.text(st, 25),
+        parentID: st.text(26)),
+      line: st.optionalInt64(27).map { Int($0) }, jsonPath: st.text(28))
+    record.credentialProvider = strings.text(st, 29)
+    record.traceID = st.text(30)
+    record.spanID = st.text(31)
+    record.promptHash = st.text(32)
+    record.retries = st.optionalInt64(33)
+    record.billed = st.optionalInt64(34).map { Money(pico: Int128($0)) }
+    record.lineItem = strings.text(st, 35)
+    record.agentPath = strings.text(st, 36)
+    return StoredRecord(id: st.int64(0), fileID: st.int64(1), record: record)
+  }
+}
+
+/// Request-level usage summed per provider, credential, raw model, tier and UTC day.
+package struct RequestTotal {
+  package var provider: Provider
+  package var credential: String
+  package var model: String
+  package var tier: Tier
+  /// Days since 1970-01-01 (UTC).
+  package var day: Int64
+  package var tokens: TokenCounts
+  package var requests: Int64
+  /// True for the calls whose total input (uncached + cache read + cache writes) is above
+  /// `longContextAbove`: the ones a usage report puts in its long `context_window` (`200k-1M`).
+  package var longContext: Bool
+}
+
+extension UsageStore {
+  /// Sums of request-level records with a credential in `[from, to)`, for the overlap rule; calls
+  /// whose total input is above `longContextAbove` are summed apart (``RequestTotal/longContext``).
+  /// - Complexity: one grouped scan of the period's rows.
+  package func requestTotals(from: Int64, to: Int64, longContextAbove: Int64, _ body: (RequestTotal) throws -> Void) throws {
+    let st = try db.prepare(
+      """
+      SELECT u.provider, u.credential, u.model, u.tier, u.ts / 86400000 AS day, sum(u.input), sum(u.cached_input),
+        sum(u.cache_write_5m), sum(u.cache_write_1h), sum(u.output), sum(u.web_search), sum(u.requests),
+        (u.input + u.cached_input + u.cache_write_5m + u.cache_write_1h) > ? AS long
+      FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE f.level = 'request' AND u.ts >= ? AND u.ts < ? AND u.credential IS NOT NULL
+      GROUP BY 1, 2, 3, 4, 5, 13
+      """)
+    try st.bind(1, longContextAbove)
+    try st.bind(2, max(from, 0))
+    try st.bind(3, to)
+    while try st.step() {
+      try body(
+        RequestTotal(
+          provider: Provider(rawValue: st.text(0) ?? "") ?? .openai, credential: st.text(1) ?? "",
+          model: st.text(2) ?? "", tier: Tier(rawValue: st.text(3) ?? "") ?? .standard, day: st.int64(4),
+          tokens: TokenCounts(
+            input: st.int64(5), cachedInput: st.int64(6), cacheWrite5m: st.int64(7), cacheWrite1h: st.int64(8),
+            output: st.int64(9), webSearch: st.int64(10)),
+          requests: st.int64(11), longContext: st.int64(12) != 0))
+    }
+  }
+}
+
+extension UsageStore {
+  /// One record per distinct (provider, credential, project, claimed agent) seen before `before`,
+  /// at its latest time: enough to know which identities already had usage.
+  package func identitiesSeen(before: Int64, _ body: (UsageRecord) throws -> Void) throws {
+    let st = try db.prepare(
+      """
+      SELECT provider, credential_provider, credential, project, agent_id, max(ts) FROM usage
+      WHERE ts < ? GROUP BY 1, 2, 3, 4, 5
+      """)
+    try st.bind(1, before)
+    while try st.step() {
+      var r = UsageRecord(
+        provider: Provider(rawValue: st.text(0) ?? "") ?? .openai, level: .request, format: "", naturalKey: "",
+        time: st.int64(5), credential: st.text(2), project: st.text(3), model: "", tokens: TokenCounts(),
+        metadata: CallMetadata(agentID: st.text(4)))
+      r.credentialProvider = st.text(1)
+      try body(r)
+    }
+  }
+}
+
+extension UsageStore {
+  /// Row ids of request-level records that repeat a call already stored from another format.
+  ///
+  /// The same provider and request id can be in, say, both a LiteLLM spend log and an OTel trace.
+  /// The first stored copy is kept; the others are to be skipped so that each call is charged once.
+  /// - Complexity: one grouped scan of the period, and only when two request-level formats share
+  ///   a provider in the period.
+  package func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64> {
+    // One request-level format in the whole store: no call can be in two logs.
+    guard try db.scalarInt("SELECT count(DISTINCT format) FROM files WHERE level = 'request'") ?? 0 > 1 else {
+      return []
+    }
+    let formats =
+      try db.scalarInt(
+        """
+        SELECT max(n) FROM (SELECT count(DISTINCT f.format) AS n FROM usage u JOIN files f ON f.id = u.file_id
+          WHERE f.level = 'request' AND u.ts >= ? AND u.ts < ? GROUP BY u.provider)
+        """, [.int(from), .int(to)]) ?? 0
+    guard formats > 1 else { return [] }
+    let st = try db.prepare(
+      """
+      SELECT u.id FROM usage u JOIN files f ON f.id = u.file_id
+      JOIN (SELECT u2.provider, u2.request_id, min(u2.id) AS keep FROM usage u2 JOIN files f2 ON f2.id = u2.file_id
+            WHERE f2.level = 'request' AND u2.request_id IS NOT NULL AND u2.ts >= ?1 AND u2.ts < ?2
+            GROUP BY u2.provider, u2.request_id HAVING count(*) > 1) d
+        ON d.provider = u.provider AND d.request_id = u.request_id
+      WHERE f.level = 'request' AND u.id <> d.keep AND u.ts >= ?1 AND u.ts < ?2
+      """)
+    try st.bind(1, from)
+    try st.bind(2, to)
+    var out = Set<Int64>()
+    while try st.step() { out.insert(st.int64(0)) }
+    return out
+  }
+}
+
+/// Lets the reading thread of ``UsageStore/forEachRecordConcurrently(from:to:_:)`` use the store:
+/// safe because the caller does not touch the store until the reader has finished.
+private struct UncheckedStore: @unchecked Sendable {
+  let store: UsageStore
+}
+
+extension UsageStore {
+  /// Number of ingested files of one level.
+  package func fileCount(level: SourceLevel) throws -> Int64 {
+    try db.scalarInt("SELECT count(*) FROM files WHERE level = ?", [.text(level.rawValue)]) ?? 0
+  }
+}

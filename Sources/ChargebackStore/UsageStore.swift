@@ -1,0 +1,163 @@
+import ChargebackModel
+import ChargebackSupport
+import Crypto
+
+/// The store of usage records: what ingest writes and every later stage reads (SPEC §8).
+package final class UsageStore {
+  /// The underlying database.
+  package let db: Database
+
+  /// Opens (and migrates) the store at `path`.
+  package init(path: String) throws {
+    db = try Database(path: path)
+    try Schema.migrate(db)
+  }
+
+  /// Closes the store.
+  package func close() throws { try db.close() }
+
+  /// Summary of one ingested file.
+  package struct FileEntry: Sendable, Hashable {
+    package var id: Int64
+    package var sha256: String
+    package var path: String
+    package var format: String
+    package var level: String
+    package var bytes: Int64
+    package var records: Int64
+    package var newRecords: Int64
+  }
+
+  /// The file with this content hash, if it was ingested before.
+  package func file(sha256: String) throws -> FileEntry? {
+    try files(where: "WHERE sha256 = ?", [.text(sha256)]).first
+  }
+
+  /// Every file in the store, by path then hash.
+  package func files() throws -> [FileEntry] {
+    try files(where: "", [])
+  }
+
+  private func files(where clause: String, _ bindings: [SQLValue]) throws -> [FileEntry] {
+    let st = try db.prepare(
+      "SELECT id, sha256, path, format, level, bytes, records, new_records FROM files \(clause) ORDER BY path, sha256")
+    try st.bind(bindings)
+    var out: [FileEntry] = []
+    while try st.step() {
+      out.append(
+        FileEntry(
+          id: st.int64(0), sha256: st.text(1) ?? "", path: st.text(2) ?? "", format: st.text(3) ?? "",
+          level: st.text(4) ?? "", bytes: st.int64(5), records: st.int64(6), newRecords: st.int64(7)))
+    }
+    return out
+  }
+
+  /// Number of usage records in the store.
+  package func recordCount() throws -> Int64 {
+    try db.scalarInt("SELECT count(*) FROM usage") ?? 0
+  }
+
+  /// Registers a file about to be loaded (inside the caller's transaction) and returns a writer
+  /// for its records; ``UsageWriter/finish()`` records the counts.
+  package func beginFile(sha256: String, path: String, format: String, level: SourceLevel, bytes: Int64) throws -> UsageWriter {
+    let st = try db.prepare(
+      "INSERT INTO files(sha256, path, format, level, bytes, records, new_records) VALUES (?,?,?,?,?,0,0)")
+    try st.bind([.text(sha256), .text(path), .text(format), .text(level.rawValue), .int(bytes)])
+    try st.run()
+    guard let id = try db.scalarInt("SELECT id FROM files WHERE sha256 = ?", [.text(sha256)]) else {
+      throw SQLiteError(code: 0, message: "file row vanished", context: "registering \(path)")
+    }
+    return try UsageWriter(db: db, fileID: id)
+  }
+}
+
+/// Inserts records of one file with one reused prepared statement; duplicates by natural key are
+/// ignored, which makes re-ingesting the same data a no-op.
+package final class UsageWriter {
+  private let statement: Statement
+  private let db: Database
+  /// Row id of the file in `files`.
+  package let fileID: Int64
+  /// Records offered.
+  package private(set) var offered: Int64 = 0
+  /// Records that were new to the store.
+  package private(set) var inserted: Int64 = 0
+
+  init(db: Database, fileID: Int64) throws {
+    self.db = db
+    self.fileID = fileID
+    statement = try db.prepare(
+      """
+      INSERT INTO usage(natural_key, provider, file_id, line, json_path, ts, bucket_end, request_id,
+        credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
+        cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id, scope_id,
+        parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item, agent_path,
+        key_hash)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      ON CONFLICT(key_hash) DO NOTHING
+      """, persistent: true)
+  }
+
+  /// Inserts one record (or ignores it when its natural key is already stored).
+  package func insert(_ r: UsageRecord) throws {
+    let s = statement
+    try s.bind(1, r.naturalKey)
+    try s.bind(2, r.provider.rawValue)
+    try s.bind(3, fileID)
+    try s.bind(4, r.line.map(Int64.init))
+    try s.bind(5, r.jsonPath)
+    try s.bind(6, r.time)
+    try s.bind(7, r.bucketEnd)
+    try s.bind(8, r.requestID)
+    try s.bind(9, r.credential)
+    try s.bind(10, r.project)
+    try s.bind(11, r.model)
+    try s.bind(12, r.tier.rawValue)
+    try s.bind(13, r.contextWindow)
+    try s.bind(14, r.tokens.input)
+    try s.bind(15, r.tokens.cachedInput)
+    try s.bind(16, r.tokens.cacheWrite5m)
+    try s.bind(17, r.tokens.cacheWrite1h)
+    try s.bind(18, r.tokens.output)
+    try s.bind(19, r.tokens.webSearch)
+    try s.bind(20, r.requests)
+    try s.bind(21, r.failed ? 1 : 0)
+    try s.bind(22, r.errorCode)
+    try s.bind(23, r.metadata.agentID)
+    try s.bind(24, r.metadata.taskID)
+    try s.bind(25, r.metadata.scopeID)
+    try s.bind(26, r.metadata.parentID)
+    try s.bind(27, r.credentialProvider)
+    try s.bind(28, r.traceID)
+    try s.bind(29, r.spanID)
+    try s.bind(30, r.promptHash)
+    try s.bind(31, r.retries)
+    try s.bind(32, r.billed.map { Int64(clamping: $0.pico) })
+    try s.bind(33, r.lineItem)
+    try s.bind(34, r.agentPath)
+    try s.bind(35, blob: KeyHash.of(r.naturalKey))
+    try s.run()
+    offered += 1
+    inserted += Int64(db.changes)
+  }
+
+  /// Records the file's counts.
+  package func finish() throws {
+    let st = try db.prepare("UPDATE files SET records = ?, new_records = ? WHERE id = ?")
+    try st.bind([.int(offered), .int(inserted), .int(fileID)])
+    try st.run()
+  }
+}
+
+/// The store's unique key: the first 128 bits of SHA-256 over a record's natural key.
+///
+/// A unique index on the natural key text (44+ bytes of random request ids) outgrew the page cache
+/// at 10 M records and made every insert touch disk; 16 bytes a key keeps the index small. A
+/// collision among 10 M keys has a probability near 1e-25.
+enum KeyHash {
+  /// 16 bytes of SHA-256(natural key).
+  static func of(_ key: String) -> [UInt8] {
+    var k = key
+    return k.withUTF8 { Array(SHA256.hash(data: UnsafeRawBufferPointer($0)).prefix(16)) }
+  }
+}

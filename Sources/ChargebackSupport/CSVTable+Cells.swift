@@ -1,0 +1,36 @@
+import ChargebackModel
+
+/// Typed cells of identity and price tables, with errors naming file, line and column.
+extension CSVTable {
+  /// A required cell.
+  package func req(_ r: (line: Int, fields: [String]), _ column: String) throws -> String {
+    guard let v = value(r.fields, column) else {
+      throw InputError(file: file, line: r.line, field: column, message: "is empty")
+    }
+    return v
+  }
+
+  /// An optional ISO-8601 date or date-time, as UTC epoch ms.
+  package func date(_ r: (line: Int, fields: [String]), _ column: String) throws -> Int64? {
+    guard let v = value(r.fields, column) else { return nil }
+    guard let t = Timestamp.parseMillis(v) else {
+      throw InputError(file: file, line: r.line, field: column, message: "\"\(v)\" is not an ISO-8601 date")
+    }
+    return t
+  }
+
+  /// An optional USD amount as an exact decimal.
+  package func money(_ r: (line: Int, fields: [String]), _ column: String) throws -> Money? {
+    guard let v = value(r.fields, column) else { return nil }
+    guard let units = DecimalText.parse(v, decimals: 12), units >= 0 else {
+      throw InputError(
+        file: file, line: r.line, field: column, message: "\"\(v)\" is not a non-negative decimal amount")
+    }
+    return Money(pico: units)
+  }
+
+  /// Throws a duplicate-id error unless `ok`.
+  package func unique(_ ok: Bool, _ r: (line: Int, fields: [String]), _ column: String, _ id: String) throws {
+    guard ok else { throw InputError(file: file, line: r.line, field: column, message: "duplicate id \"\(id)\"") }
+  }
+}

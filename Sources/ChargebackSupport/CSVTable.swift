@@ -1,0 +1,152 @@
+import ChargebackModel
+import Foundation
+
+/// A small CSV file read whole (identity and price tables): RFC 4180 quoting, a header row,
+/// columns looked up by name, and errors that name the file, the line and the column.
+///
+/// Written by hand because SwiftCSV and CSV.swift report neither line numbers nor the column at
+/// fault, and the tables read here are small.
+package struct CSVTable: Sendable {
+  /// The file as named.
+  package let file: String
+  /// Header names, trimmed, as they appear.
+  package let header: [String]
+  /// Data rows with the 1-based line each starts on.
+  package let rows: [(line: Int, fields: [String])]
+  private let index: [String: Int]
+
+  /// Reads and parses `path`; a missing file throws ``InputMissingError``.
+  package init(path: String) throws {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw InputMissingError(path: path, reason: "no such file")
+    }
+    try self.init(file: path, text: String(decoding: data, as: UTF8.self))
+  }
+
+  /// Parses CSV text (a leading UTF-8 BOM is ignored).
+  package init(file: String, text: String) throws {
+    self.file = file
+    var records = try Self.parse(text, file: file)
+    guard !records.isEmpty else {
+      throw InputError(file: file, line: 1, message: "empty file: a header row is required")
+    }
+    let head = records.removeFirst()
+    header = head.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+    var idx: [String: Int] = [:]
+    for (i, h) in header.enumerated() where idx[h] == nil { idx[h] = i }
+    index = idx
+    rows = records.filter { !($0.fields.count == 1 && $0.fields[0].trimmingCharacters(in: .whitespaces).isEmpty) }
+  }
+
+  /// Throws unless every name in `columns` is in the header.
+  package func require(_ columns: [String]) throws {
+    for c in columns where index[c] == nil {
+      throw InputError(file: file, line: 1, field: c, message: "required column is missing from the header")
+    }
+  }
+
+  /// True when the header has `column`.
+  package func has(_ column: String) -> Bool { index[column] != nil }
+
+  /// The trimmed value of `column` in `fields`, nil when the column is absent or the cell empty.
+  package func value(_ fields: [String], _ column: String) -> String? {
+    guard let i = index[column], i < fields.count else { return nil }
+    let v = fields[i].trimmingCharacters(in: .whitespaces)
+    return v.isEmpty ? nil : v
+  }
+
+  private static func parse(_ text: String, file: String) throws -> [(line: Int, fields: [String])] {
+    var out: [(line: Int, fields: [String])] = []
+    var fields: [String] = []
+    var field: [UInt8] = []
+    var inQuotes = false
+    var line = 1
+    var recordLine = 1
+    var bytes = Array(text.utf8)
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+    var i = 0
+    var fieldWasQuoted = false
+    func endField() {
+      fields.append(String(decoding: field, as: UTF8.self))
+      field.removeAll(keepingCapacity: true)
+      fieldWasQuoted = false
+    }
+    while i < bytes.count {
+      let c = bytes[i]
+      if inQuotes {
+        if c == 34 {
+          if i + 1 < bytes.count, bytes[i + 1] == 34 {
+            field.append(34)
+            i += 1
+          } else {
+            inQuotes = false
+          }
+        } else {
+          if c == 10 { line += 1 }
+          field.append(c)
+        }
+      } else {
+        switch c {
+        case 44:
+          endField()
+        case 10:
+          endField()
+          out.append((recordLine, fields))
+          fields.removeAll()
+          line += 1
+          recordLine = line
+        case 13:
+          break
+        case 34 where field.allSatisfy({ $0 == 32 }) && !fieldWasQuoted:
+          field.removeAll()
+          inQuotes = true
+          fieldWasQuoted = true
+        default:
+          field.append(c)
+        }
+      }
+      i += 1
+    }
+    if inQuotes {
+      throw InputError(file: file, line: recordLine, message: "unterminated quoted field")
+    }
+    if !field.isEmpty || !fields.isEmpty {
+      endField()
+      out.append((recordLine, fields))
+    }
+    return out
+  }
+}
+
+/// Writes CSV with RFC 4180 quoting and `\n` line ends, byte-identical for identical rows.
+package struct CSVWriter {
+  private var text = ""
+
+  /// An empty document with a header row.
+  package init(header: [String]) { append(header) }
+
+  /// Appends a row.
+  package mutating func append(_ fields: [String]) {
+    text += fields.map(Self.quote).joined(separator: ",")
+    text += "\n"
+  }
+
+  /// The document.
+  package var contents: String { text }
+
+  /// Writes the document to `path`.
+  package func write(to path: String) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+  }
+
+  /// Quotes a field when it holds a comma, quote or line break.
+  package static func quote(_ s: String) -> String {
+    var needs = false
+    for b in s.utf8 where b == 44 || b == 34 || b == 10 || b == 13 {
+      needs = true
+      break
+    }
+    if needs { return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    return s
+  }
+}

@@ -1,0 +1,27 @@
+import ChargebackModel
+
+/// JSON text that the writers build by hand (tags, demo lines): string literals with the escapes
+/// JSON requires.
+package enum JSONText {
+  /// `text` as a JSON string literal, quotes included.
+  package static func quoted(_ text: String) -> String {
+    var out = "\""
+    for u in text.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 {
+          let hex = String(u.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(u)
+        }
+      }
+    }
+    return out + "\""
+  }
+}

@@ -1,0 +1,33 @@
+import ChargebackModel
+import Foundation
+
+/// Progress lines on stderr, only when stderr is a terminal (SPEC §2); silent otherwise.
+package final class ProgressReporter: @unchecked Sendable {
+  private let enabled: Bool
+  private var lastDraw: UInt64 = 0
+  private let lock = NSLock()
+
+  /// A reporter that draws when stderr is a TTY (or when `force` says so).
+  package init(force: Bool? = nil) {
+    enabled = force ?? (isatty(STDERR_FILENO) == 1)
+  }
+
+  /// Redraws the status line at most ten times a second.
+  package func update(_ message: @autoclosure () -> String) {
+    guard enabled else { return }
+    let now = DispatchTime.now().uptimeNanoseconds
+    lock.lock()
+    defer { lock.unlock() }
+    guard now - lastDraw > 100_000_000 else { return }
+    lastDraw = now
+    FileHandle.standardError.write(Data(("\r\u{1B}[K" + message()).utf8))
+  }
+
+  /// Prints a finished step on its own line.
+  package func done(_ message: @autoclosure () -> String) {
+    guard enabled else { return }
+    lock.lock()
+    defer { lock.unlock() }
+    FileHandle.standardError.write(Data(("\r\u{1B}[K" + message() + "\n").utf8))
+  }
+}

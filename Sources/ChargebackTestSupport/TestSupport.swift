@@ -1,0 +1,88 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// Helpers the tests share: temporary folders, exact money from text, CSV outputs read back and the
+/// built `chargeback` executable run as a user would.
+package enum TestSupport {
+  /// The package root (for the shipped `pricing/` and the built executable).
+  package static var packageRoot: String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().path
+  }
+
+  /// The shipped price tables.
+  package static var pricing: String { packageRoot + "/pricing" }
+
+  /// A new empty temporary directory, named after the calling test.
+  package static func tempDir(_ name: String = #function) throws -> String {
+    let safe = name.filter { $0.isLetter || $0.isNumber }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tc-\(safe)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
+  /// USD text (`"1.1406"`, at most 12 decimals) as exact Money; a malformed literal is a test bug.
+  package static func usd(_ text: String) -> Money {
+    guard let pico = DecimalText.parse(text, decimals: 12) else { preconditionFailure("not a USD amount: \(text)") }
+    return Money(pico: pico)
+  }
+
+  /// Reads a CSV output into dictionaries by header.
+  package static func readCSV(_ path: String) throws -> [[String: String]] {
+    let t = try CSVTable(path: path)
+    return t.rows.map { r in
+      var d: [String: String] = [:]
+      for (i, h) in t.header.enumerated() where i < r.fields.count { d[h] = r.fields[i] }
+      return d
+    }
+  }
+
+  /// The `chargeback` binary built beside the test bundle, if any.
+  package static func executable() -> String? {
+    var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
+    for _ in 0..<3 {
+      let candidate = dir.appendingPathComponent("chargeback").path
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+      dir = dir.deletingLastPathComponent()
+    }
+    let debug = packageRoot + "/.build/debug/chargeback"
+    return FileManager.default.isExecutableFile(atPath: debug) ? debug : nil
+  }
+
+  /// Failure to find or start the executable.
+  package struct NoExecutable: Error, CustomStringConvertible {
+    package var description: String { "the chargeback executable is not built (make test builds it)" }
+  }
+
+  /// Runs the built `chargeback` executable; returns exit status, stdout and stderr.
+  ///
+  /// Output goes through files, not pipes: Foundation's pipe reader traps on EINTR.
+  package static func runCLI(_ args: [String], cwd: String? = nil, environment: [String: String]? = nil) throws
+    -> (status: Int32, out: String, err: String)
+  {
+    guard let exe = executable() else { throw NoExecutable() }
+    let dir = try tempDir("cli")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let outPath = dir + "/stdout", errPath = dir + "/stderr"
+    FileManager.default.createFile(atPath: outPath, contents: nil)
+    FileManager.default.createFile(atPath: errPath, contents: nil)
+    guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
+      throw NoExecutable()
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    if let environment { p.environment = environment }
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    p.waitUntilExit()
+    try out.close()
+    try err.close()
+    let o = FileManager.default.contents(atPath: outPath) ?? Data()
+    let e = FileManager.default.contents(atPath: errPath) ?? Data()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  }
+}

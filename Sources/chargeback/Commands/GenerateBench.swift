@@ -1,0 +1,29 @@
+import ArgumentParser
+import ChargebackDemo
+import ChargebackModel
+
+extension Chargeback {
+  /// `chargeback generate-bench` (hidden): the synthetic month `make bench` measures.
+  struct GenerateBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "generate-bench",
+      abstract: "Write N synthetic Bedrock log records and identities for `make bench`.",
+      shouldDisplay: false)
+
+    @Option(name: .long, help: "Output directory.")
+    var out: String
+
+    @Option(name: .long, help: "Number of records.")
+    var records: Int = 1_000_000
+
+    @Option(name: .long, help: "The month, YYYY-MM.")
+    var period: Period = Period(year: 2026, month: 10)
+
+    func run() throws {
+      try reportingFailures {
+        let layout = try DemoGenerator(period: period).writeBenchmark(to: out, records: records)
+        print("\(layout.bedrockRecords) records in \(layout.files.count) files under \(layout.usageDirectory)")
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import ChargebackModel
+import Foundation
+
+/// Runs a command's body and turns its failures into what the user sees: the message on stderr
+/// and the sysexits status of SPEC §2, thrown as `ExitCode`.
+///
+/// A failure a stage throws says its own status (``ChargebackFailure``); anything else is a bug
+/// (exit 70). swift-argument-parser's own errors pass through.
+func reportingFailures(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let e as any ChargebackFailure {
+    printError(e.description)
+    throw ExitCode(e.exitStatus)
+  } catch let e as ExitCode {
+    throw e
+  } catch let e as ValidationError {
+    throw e
+  } catch let e as CleanExit {
+    throw e
+  } catch {
+    printError("internal error: \(error)")
+    throw ExitCode(ExitStatus.software)
+  }
+}
+
+/// Writes `chargeback: message` on stderr.
+func printError(_ message: String) {
+  FileHandle.standardError.write(Data(("chargeback: " + message + "\n").utf8))
+}

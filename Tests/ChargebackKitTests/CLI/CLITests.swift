@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackIngest
+@testable import ChargebackStore
+@testable import ChargebackIdentity
+@testable import ChargebackPricing
+@testable import ChargebackDetect
+@testable import ChargebackReporting
+@testable import ChargebackKit
+@testable import ChargebackDemo
+@testable import ChargebackTestSupport
+
+/// The executable as a user runs it: exit codes, messages, and the demo.
+@Suite struct CLITests {
+  @Test func malformedLineExits65NamingFileAndLine() throws {
+    let dir = try TestSupport.tempDir()
+    let lines = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8).split(
+      separator: "\n")
+    var bad = lines.map(String.init)
+    bad[2] = String(bad[2].dropLast(5))  // cut the JSON short
+    let path = dir + "/bad.jsonl"
+    try bad.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let db = dir + "/s.sqlite"
+    // A good file first, so the store has something to keep.
+    let ok = try TestSupport.runCLI(["ingest", Fixtures.month + "/usage/openai", "--db", db])
+    #expect(ok.status == 0)
+    let r = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", path, "--identities", Fixtures.month + "/identities",
+      "--pricing", Fixtures.month + "/pricing", "--out", dir + "/out", "--db", db,
+    ])
+    #expect(r.status == 65)
+    #expect(r.err.contains(path + ":3:"))
+    #expect(r.err.contains("malformed JSON"))
+    let store = try UsageStore(path: db)
+    #expect(try store.recordCount() == 3)
+    #expect(try store.files().count == 1)
+  }
+
+  @Test func missingInputsExit66AndBadUsage64() throws {
+    let dir = try TestSupport.tempDir()
+    let r = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", dir + "/nope", "--identities", Fixtures.month + "/identities",
+      "--pricing", Fixtures.month + "/pricing", "--db", dir + "/s.sqlite", "--out", dir + "/out",
+    ])
+    #expect(r.status == 66)
+    #expect(r.err.contains(dir + "/nope"))
+    let u = try TestSupport.runCLI(["run", "--period", "October", "--usage", dir, "--identities", dir])
+    #expect(u.status == 64)
+  }
+
+  @Test func missingIdentityColumnExits65NamingIt() throws {
+    let dir = try TestSupport.tempDir()
+    let ids = dir + "/ids"
+    try FileManager.default.copyItem(atPath: Fixtures.month + "/identities", toPath: ids)
+    try "agent_id,name,owner\nagent-x,X,p-1\n".write(toFile: ids + "/agents.csv", atomically: true, encoding: .utf8)
+    let r = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", Fixtures.month + "/usage", "--identities", ids,
+      "--pricing", Fixtures.month + "/pricing", "--db", dir + "/s.sqlite", "--out", dir + "/out",
+    ])
+    #expect(r.status == 65)
+    #expect(r.err.contains("agents.csv:1: cost_centre: required column is missing"))
+  }
+
+  @Test func demoRunsEndToEnd() throws {
+    let dir = try TestSupport.tempDir()
+    let r = try TestSupport.runCLI(["demo", "--out", dir + "/demo", "--pricing", TestSupport.packageRoot + "/pricing"])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(r.out.contains("TOTAL"))
+    let summary = try TestSupport.readCSV(dir + "/demo/summary.csv")
+    #expect(summary.count >= 6)  // five cost centres (+ unattributed) and the total
+    let findings = try TestSupport.readCSV(dir + "/demo/findings.csv")
+    let kinds = Set(findings.map { $0["kind"]! })
+    #expect(kinds.isSuperset(of: ["revoked_credential", "unattributed", "out_of_scope_model", "shared_credential"]))
+    #expect(FileManager.default.fileExists(atPath: dir + "/demo/company.xlsx"))
+  }
+
+  @Test func explainShowsTheChain() throws {
+    let dir = try TestSupport.tempDir()
+    let store = dir + "/s.sqlite"
+    _ = try TestSupport.runCLI(["ingest", Fixtures.month + "/usage", "--db", store])
+    let r = try TestSupport.runCLI([
+      "explain", "req-2", "--db", store, "--identities", Fixtures.month + "/identities", "--pricing",
+      Fixtures.month + "/pricing",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(r.out.contains("cost centre       CC-B"))
+    #expect(r.out.contains("0.993000000000 USD"))
+    #expect(r.out.contains("month.jsonl:2"))
+    // The ghost credential's call is cited by the unattributed finding.
+    let ghost = try TestSupport.runCLI([
+      "explain", "req-5", "--db", store, "--identities", Fixtures.month + "/identities", "--pricing",
+      Fixtures.month + "/pricing",
+    ])
+    #expect(ghost.out.contains("unattributed (critical), cites this record"))
+    #expect(ghost.out.contains("cost centre       UNATTRIBUTED"))
+  }
+}

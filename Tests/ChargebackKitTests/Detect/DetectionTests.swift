@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackIngest
+@testable import ChargebackStore
+@testable import ChargebackIdentity
+@testable import ChargebackPricing
+@testable import ChargebackDetect
+@testable import ChargebackReporting
+@testable import ChargebackKit
+@testable import ChargebackDemo
+@testable import ChargebackTestSupport
+
+/// The detectors on the demo month, whose anomalies are planted (see DemoGenerator's header):
+/// each planted case is found with the right kind and identity, and nothing else of its kind is.
+@Suite struct DetectionTests {
+  static func demoReport() throws -> ChargebackReport {
+    let dir = try TestSupport.tempDir()
+    let layout = try DemoGenerator(period: Period("2026-10")!).write(to: dir + "/input")
+    let job = ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [layout.usageDirectory], identities: layout.identityDirectory,
+        pricing: TestSupport.packageRoot + "/pricing", out: dir + "/out", database: dir + "/s.sqlite"),
+      progress: ProgressReporter(force: false))
+    return try job.run().report
+  }
+
+  @Test func plantedWasteIsFoundAndPriced() throws {
+    let report = try Self.demoReport()
+    let byKind = Dictionary(grouping: report.findings, by: \.kind)
+    // The retry storm: incident-responder, 14 calls 3–25 s apart, 12 throttled, the last 2 succeed.
+    let storms = byKind[.retryStorm] ?? []
+    #expect(storms.count == 1)
+    let storm = try #require(storms.first)
+    #expect(storm.agentID == "incident-responder")
+    #expect(storm.calls == 14)
+    #expect(storm.avoidableCost > .zero && storm.avoidableCost < storm.cost)
+    // Avoidable = everything but the last successful call: 13 of 14 equal-sized calls.
+    let perCall = Money(pico: storm.cost.pico / 14)
+    #expect(abs((storm.avoidableCost - Money(pico: perCall.pico * 13)).pico) < storm.cost.pico / 10)
+    // The loop: task T-1013, research-planner → paper-summarizer → research-planner.
+    let loops = byKind[.recursiveLoop] ?? []
+    #expect(loops.count == 1)
+    #expect(loops.first?.agentID == "research-planner")
+    #expect(loops.first?.explanation.contains("T-1013") == true)
+    #expect(loops.first?.calls == 12)
+    // The spike: eval-runner on the 20th, and no other day or identity.
+    let spikes = byKind[.usageSpike] ?? []
+    #expect(spikes.count == 1)
+    #expect(spikes.first?.agentID == "eval-runner")
+    #expect(spikes.first.map { Timestamp.day($0.firstTime) } == "2026-10-20")
+    // Root causes are ranked by growth over the baseline, token class included.
+    #expect(spikes.first?.explanation.contains("tokens input +") == true)
+    #expect(spikes.first?.explanation.contains("task T-1015 +") == true)
+    // A first month in an empty store has no history: nobody is a "new spender".
+    #expect(byKind[.newSpender] == nil)
+    // Avoidable cost reaches the cost centre totals.
+    let research = try #require(report.costCentres.first { $0.id == storm.costCentre })
+    #expect(research.avoidableCost >= storm.avoidableCost)
+  }
+
+  @Test func thresholdsAreConfigurable() throws {
+    let dir = try TestSupport.tempDir()
+    try "setting,value\nstorm_min_calls,20\nspike_floor_usd,12.5\n".write(
+      toFile: dir + "/detection.csv", atomically: true, encoding: .utf8)
+    let s = try DetectionSettings(directory: dir)
+    #expect(s.stormMinCalls == 20)
+    #expect(s.spikeFloor == TestSupport.usd("12.5"))
+    #expect(s.loopMaxDepth == 8)
+    try "setting,value\nstorm_min_calls,ten\n".write(toFile: dir + "/detection.csv", atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try DetectionSettings(directory: dir) }
+    #expect(error.line == 2)
+  }
+}
+
+@Suite struct TraceLoopTests {
+  @Test func otelTraceWhereAnAgentRecursesIsALoopAndADeepAcyclicOneIsNot() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      Fixtures.root + "/detect/otel-loops.jsonl"
+    ])
+    let report = try ReportBuilder(
+      store: store, identities: try IdentityDirectory(directory: Fixtures.month + "/identities"),
+      prices: try PriceTable(directory: Fixtures.month + "/pricing"), progress: ProgressReporter(force: false)
+    ).build(period: Period("2026-10")!)
+    let loops = report.findings.filter { $0.kind == .recursiveLoop }
+    // Trace 1: x > y > x > y. Trace 2: six distinct agents nested six deep (≤ 8): a decoy.
+    #expect(loops.count == 1)
+    let loop = try #require(loops.first)
+    #expect(loop.explanation.contains("agent-x → agent-y → agent-x"))
+    #expect(loop.calls == 4)
+    // Each call: 100,000 input at 0.4 + 10,000 output at 1.6 per M = 0.056. The 3rd and 4th calls
+    // run inside the loop (x > y > x, x > y > x > y): 0.112 avoidable of 0.224.
+    #expect(loop.cost == TestSupport.usd("0.224"))
+    #expect(loop.avoidableCost == TestSupport.usd("0.112"))
+  }
+}
+
+@Suite struct RetryableTests {
+  @Test(
+    arguments: [
+      ("ThrottlingException", true), ("ModelTimeoutException", true), ("ServiceUnavailableException", true),
+      ("429", true), ("503", true), ("rate_limit_error", true), ("overloaded_error", true), (nil, true),
+      ("ValidationException", false), ("AccessDeniedException", false), ("400", false),
+    ] as [(String?, Bool)])
+  func failuresThatTriggerRetries(code: String?, retryable: Bool) {
+    #expect(RetryStorms.isRetryable(code) == retryable)
+  }
+}

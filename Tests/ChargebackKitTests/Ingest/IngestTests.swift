@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackIngest
+@testable import ChargebackStore
+@testable import ChargebackIdentity
+@testable import ChargebackPricing
+@testable import ChargebackDetect
+@testable import ChargebackReporting
+@testable import ChargebackKit
+@testable import ChargebackDemo
+@testable import ChargebackTestSupport
+
+@Suite struct IngestTests {
+  func records(_ store: UsageStore) throws -> [UsageRecord] {
+    var out: [UsageRecord] = []
+    try store.forEachRecord(from: .min, to: .max) { out.append($0.record) }
+    return out
+  }
+
+  @Test func bedrockSampleNormalises() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      Fixtures.samples + "/bedrock/model-invocation-logs.jsonl"
+    ])
+    #expect(results.first?.format == "bedrock-invocation-log")
+    let rs = try records(store)
+    #expect(rs.count == 2)
+    let first = try #require(rs.first { $0.requestID == "6f1c2a9e-4b7d-4c1e-9a55-0d3b8e2f7c11" })
+    // Bedrock inputTokenCount already excludes the cache.
+    #expect(first.tokens == TokenCounts(input: 412, cachedInput: 18240, output: 538))
+    #expect(first.credential == "arn:aws:sts::123456789012:assumed-role/agent-runner-prod/billing-reconciler-7f3a")
+    #expect(
+      first.metadata
+        == CallMetadata(
+          agentID: "billing-reconciler", taskID: "T-88231", parentID: "5b0e7d12-2c4f-4a8e-b1aa-9e6f3c0d4e21"))
+    #expect(first.line == 1)
+    #expect(Timestamp.iso(first.time) == "2025-09-01T10:15:42Z")
+  }
+
+  @Test func gzipAndPlainCopiesAreTheSameRecords() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    _ = try ingestor.ingest(paths: [Fixtures.samples + "/bedrock/model-invocation-logs.jsonl"])
+    let gz = try ingestor.ingest(paths: [Fixtures.samples + "/bedrock/model-invocation-logs.json.gz"])
+    #expect(gz.first?.records == 2)
+    #expect(gz.first?.newRecords == 0)
+    #expect(try store.recordCount() == 2)
+  }
+
+  @Test func openAISampleSubtractsCachedInput() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      Fixtures.samples + "/openai/usage-completions-1h.json"
+    ])
+    let r = try #require(try records(store).first)
+    // input_tokens 182,340 includes 120,000 cached.
+    #expect(r.tokens == TokenCounts(input: 62340, cachedInput: 120000, output: 9120))
+    #expect(r.requests == 57)
+    #expect(r.level == .report)
+    #expect(r.credential == "key_Zp3rT8wYq1aB6cDe")
+    #expect(r.jsonPath == "$.data[0].results[0]")
+  }
+
+  @Test func reingestChangesNothing() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    let first = try ingestor.ingest(paths: [Fixtures.month + "/usage"])
+    #expect(first.map(\.newRecords).reduce(0, +) == 10)
+    let before = try store.recordCount()
+    let again = try ingestor.ingest(paths: [Fixtures.month + "/usage"])
+    #expect(again.allSatisfy { $0.alreadyIngested })
+    // The same records in a renamed, different file are still not counted twice.
+    let copy = dir + "/copy.jsonl"
+    var text = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
+    text += "\n"
+    try text.write(toFile: copy, atomically: true, encoding: .utf8)
+    let dup = try ingestor.ingest(paths: [copy])
+    #expect(dup.first?.records == 7)
+    #expect(dup.first?.newRecords == 0)
+    #expect(try store.recordCount() == before)
+  }
+
+  @Test func malformedLineLeavesStoreUnchanged() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let lines = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    var bad = lines
+    bad[3] = bad[3].replacingOccurrences(of: "\"outputTokenCount\":1000", with: "\"outputTokenCount\":\"12abc\"")
+    let path = dir + "/bad.jsonl"
+    try bad.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) {
+      try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    }
+    #expect(error.line == 4)
+    #expect(error.field == "output.outputTokenCount")
+    #expect(error.description.hasPrefix(path + ":4: output.outputTokenCount:"))
+    #expect(try store.recordCount() == 0)
+    #expect(try store.files().isEmpty)
+  }
+
+  @Test(arguments: [
+    (
+      "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-02-30T00:00:00Z\",\"requestId\":\"r\",\"modelId\":\"m\"}",
+      "timestamp"
+    ),
+    ("{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-02-03T00:00:00Z\",\"modelId\":\"m\"}", "requestId"),
+    (
+      "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-02-03T00:00:00Z\",\"requestId\":\"r\",\"modelId\":\"m\",\"input\":{\"inputTokenCount\":-5}}",
+      "input.inputTokenCount"
+    ),
+  ])
+  func badBedrockFieldsAreNamed(line: String, field: String) throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/x.jsonl"
+    try line.write(toFile: path, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let error = try #require(throws: InputError.self) {
+      try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    }
+    #expect(error.field == field)
+    #expect(error.line == 1)
+  }
+
+  @Test func truncatedGzipIsRejectedWhole() throws {
+    let dir = try TestSupport.tempDir()
+    let data = try Data(
+      contentsOf: URL(fileURLWithPath: Fixtures.samples + "/bedrock/model-invocation-logs.json.gz"))
+    let path = dir + "/cut.json.gz"
+    try data.prefix(data.count - 20).write(to: URL(fileURLWithPath: path))
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let error = try #require(throws: InputError.self) {
+      try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    }
+    #expect(error.description.contains("gzip") || error.description.contains("decompress"))
+    #expect(try store.recordCount() == 0)
+  }
+
+  @Test func unknownFormatIsNamed() throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/notes.txt"
+    try "hello, world\n".write(toFile: path, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let error = try #require(throws: InputError.self) {
+      try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    }
+    #expect(error.description.contains("unrecognised format"))
+  }
+}

@@ -1,0 +1,402 @@
+import Foundation
+import Testing
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackIngest
+@testable import ChargebackStore
+@testable import ChargebackIdentity
+@testable import ChargebackPricing
+@testable import ChargebackDetect
+@testable import ChargebackReporting
+@testable import ChargebackKit
+@testable import ChargebackDemo
+@testable import ChargebackTestSupport
+
+/// The report- and cost-level formats.
+///
+/// Anthropic usage and cost reports, OpenAI Costs, the Azure Cost Management export and the GCP
+/// billing export. Every expected value is worked by hand.
+@Suite struct ReportFormatTests {
+  static var formatFixtures: String { Fixtures.root + "/formats" }
+
+  /// Ingests `paths` into a fresh store and returns the per-file results and the stored records.
+  func ingest(_ paths: [String]) throws -> (results: [Ingestor.FileResult], records: [UsageRecord]) {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: paths)
+    var records: [UsageRecord] = []
+    try store.forEachRecord(from: .min, to: .max) { records.append($0.record) }
+    return (results, records)
+  }
+
+  /// Writes `text` to a new temporary file and ingests it, returning the error it must raise.
+  func ingestError(_ text: String, name: String, caller: String = #function) throws -> InputError {
+    let dir = try TestSupport.tempDir(caller)
+    let path = dir + "/" + name
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let error = try #require(throws: InputError.self) {
+      try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    }
+    #expect(try store.recordCount() == 0)
+    return error
+  }
+
+  func sample(_ rel: String) throws -> String {
+    try String(contentsOfFile: Fixtures.samples + "/" + rel, encoding: .utf8)
+  }
+
+  // MARK: Anthropic usage report
+
+  @Test func anthropicUsageSample() throws {
+    let (results, rs) = try ingest([Fixtures.samples + "/anthropic/usage-report-messages-1h.json"])
+    #expect(results.first?.format == "anthropic-usage-report")
+    let r = try #require(rs.first)
+    #expect(rs.count == 1)
+    // uncached_input_tokens already excludes the cache; creation splits 12,040 (5m) + 0 (1h).
+    #expect(
+      r.tokens == TokenCounts(input: 48210, cachedInput: 391200, cacheWrite5m: 12040, output: 15533, webSearch: 3))
+    #expect(r.level == .report && r.provider == .anthropic)
+    #expect(r.requests == 0)
+    #expect(r.contextWindow == "0-200k")
+    #expect(r.tier == .standard)
+    #expect(r.credential == "apikey_01Hq7m3XcT2vYpKd8sLwNz4R")
+    #expect(r.project == "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ")
+    #expect(r.model == "claude-sonnet-4-20250514")
+    #expect(Timestamp.iso(r.time) == "2025-09-01T10:00:00Z")
+    #expect(r.bucketEnd == r.time + 3_600_000)  // a 1h bucket
+    #expect(r.jsonPath == "$.data[0].results[0]")
+    #expect(r.billed == nil)
+  }
+
+  @Test func anthropicUsageJSONLinesSplitsTTLsAndTiers() throws {
+    let (_, rs) = try ingest([Self.formatFixtures + "/anthropic-usage-pages.jsonl"])
+    #expect(rs.count == 3)
+    let long = try #require(rs.first { $0.credential == "apikey_01BatchLong" })
+    // 1,200 tokens written with the 5-minute TTL and 3,400 with the 1-hour TTL stay apart.
+    #expect(
+      long.tokens
+        == TokenCounts(
+          input: 250000, cachedInput: 10000, cacheWrite5m: 1200, cacheWrite1h: 3400, output: 8000, webSearch: 7))
+    #expect(long.tier == .batch)  // service_tier "batch" (SPEC §10)
+    #expect(long.contextWindow == "200k-1M")
+    #expect(long.line == 1 && long.jsonPath == "$.data[0].results[0]")
+    let priority = try #require(rs.first { $0.tier == .priority })
+    #expect(priority.credential == nil && priority.project == nil && priority.contextWindow == nil)
+    #expect(priority.tokens == TokenCounts(input: 100, output: 20))
+    #expect(priority.jsonPath == "$.data[0].results[1]")
+    let flex = try #require(rs.first { $0.tier == .flex })
+    // A flat cache_creation_input_tokens (no TTL split) counts as 5-minute writes.
+    #expect(flex.tokens == TokenCounts(input: 40, cacheWrite5m: 500, output: 60))
+    #expect(flex.line == 2)
+    #expect(Timestamp.iso(flex.time) == "2025-10-01T01:00:00Z")
+    #expect(Set(rs.map(\.naturalKey)).count == 3)
+  }
+
+  @Test func anthropicUsageWrongTypeNamesLineAndField() throws {
+    let good = #"{"data":[{"starting_at":"2025-10-01T00:00:00Z","results":[{"output_tokens":1}]}]}"#
+    let bad = #"{"data":[{"starting_at":"2025-10-01T01:00:00Z","results":[{"output_tokens":"12abc"}]}]}"#
+    let error = try ingestError(good + "\n" + bad + "\n", name: "u.jsonl")
+    #expect(error.line == 2)
+    #expect(error.path == "$.data[0].results[0]")
+    #expect(error.field == "output_tokens")
+  }
+
+  @Test func anthropicUsageBadBucketTimeAndTier() throws {
+    var page = try sample("anthropic/usage-report-messages-1h.json")
+    page = page.replacingOccurrences(of: "\"2025-09-01T10:00:00Z\"", with: "\"2025-09-31T10:00:00Z\"")
+    let time = try ingestError(page, name: "t.json")
+    #expect(time.path == "$.data[0]" && time.field == "starting_at")
+    let tier = try ingestError(
+      try sample("anthropic/usage-report-messages-1h.json").replacingOccurrences(
+        of: "\"standard\"", with: "\"platinum\""), name: "tier.json")
+    #expect(tier.path == "$.data[0].results[0]" && tier.field == "service_tier")
+  }
+
+  // MARK: Anthropic cost report
+
+  @Test func anthropicCostSampleIsCents() throws {
+    let (results, rs) = try ingest([Fixtures.samples + "/anthropic/cost-report-1d.json"])
+    #expect(results.first?.format == "anthropic-cost-report")
+    #expect(rs.count == 2)
+    let input = try #require(rs.first { $0.model == "claude-sonnet-4-20250514" })
+    // "1446.30" cents = $14.4630 = 14.4630 × 10^12 pico-USD.
+    #expect(input.billed == Money(pico: 14_463_000_000_000))
+    #expect(input.lineItem == "Claude Sonnet 4 Usage - Input Tokens, uncached_input_tokens")
+    #expect(input.contextWindow == "0-200k" && input.tier == .standard)
+    #expect(input.level == .cost && input.tokens.isZero && input.requests == 0)
+    #expect(input.credential == nil && input.project == "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ")
+    #expect(Timestamp.iso(input.time) == "2025-09-01T00:00:00Z" && input.bucketEnd == input.time + 86_400_000)
+    let search = try #require(rs.first { $0.model.isEmpty })
+    // "3.00" cents = $0.03 = 3 × 10^10 pico-USD.
+    #expect(search.billed == Money(pico: 30_000_000_000))
+    #expect(search.lineItem == "Web Search Usage")
+    #expect(search.jsonPath == "$.data[0].results[1]")
+  }
+
+  @Test func anthropicCostRefusesOtherCurrenciesAndBadAmounts() throws {
+    let text = try sample("anthropic/cost-report-1d.json")
+    let eur = try ingestError(
+      text.replacingOccurrences(
+        of: "\"3.00\",\n          \"currency\": \"USD\"", with: "\"3.00\", \"currency\": \"EUR\""),
+      name: "eur.json")
+    #expect(eur.path == "$.data[0].results[1]" && eur.field == "currency")
+    let amount = try ingestError(text.replacingOccurrences(of: "\"1446.30\"", with: "\"14x6.30\""), name: "amt.json")
+    #expect(amount.path == "$.data[0].results[0]" && amount.field == "amount")
+    let type = try ingestError(text.replacingOccurrences(of: "\"1446.30\"", with: "[1]"), name: "type.json")
+    #expect(type.path == "$.data[0].results[0]" && type.field == "amount")
+  }
+
+  // MARK: OpenAI Costs
+
+  @Test func openAICostsSampleNumberAndString() throws {
+    let (results, rs) = try ingest([Fixtures.samples + "/openai/costs-1d.json"])
+    #expect(results.first?.format == "openai-costs")
+    #expect(rs.count == 2)
+    let input = try #require(rs.first { $0.lineItem == "gpt-4.1-mini-2025-04-14, input" })
+    // The number 1.8432 read from its text: 1.8432 × 10^12 pico-USD.
+    #expect(input.billed == Money(pico: 1_843_200_000_000))
+    #expect(input.model == "gpt-4.1-mini-2025-04-14")
+    #expect(input.tokens == TokenCounts(input: 4_608_000))  // quantity 4608000.0
+    #expect(input.project == "proj_7QxK2vLd9sTn4mWb" && input.credential == nil)
+    #expect(input.level == .cost && input.tier == .standard && input.requests == 0)
+    #expect(Timestamp.iso(input.time) == "2025-09-01T00:00:00Z" && input.bucketEnd == input.time + 86_400_000)
+    let output = try #require(rs.first { $0.lineItem == "gpt-4.1-mini-2025-04-14, output" })
+    // The string "0.5760000000000000" = 0.576 × 10^12 pico-USD.
+    #expect(output.billed == Money(pico: 576_000_000_000))
+    #expect(output.tokens == TokenCounts(output: 360_000))
+    // 1.8432 + 0.576 = 2.4192 USD.
+    #expect(rs.compactMap(\.billed).reduce(.zero, +) == TestSupport.usd("2.4192"))
+  }
+
+  @Test func openAICostsArrayOfPagesPrefixesAndExactNumbers() throws {
+    let (_, rs) = try ingest([Self.formatFixtures + "/openai-costs-pages.json"])
+    #expect(rs.count == 4)
+    #expect(rs.map(\.jsonPath) == (0..<4).map { "$[0].data[0].results[\($0)]" })
+    // "0.0000045000…0" USD = 4.5 × 10^-6 × 10^12 = 4,500,000 pico-USD; the evals prefix is dropped.
+    #expect(rs[0].billed == Money(pico: 4_500_000))
+    #expect(rs[0].model == "gpt-4o-mini-2024-07-18")
+    #expect(rs[0].tokens == TokenCounts(cachedInput: 30))
+    #expect(rs[0].credential == "key_A" && rs[0].project == "proj_A")
+    // The number 0.30000000000000004 is 300,000,000,000.04 pico-USD: rounded at the pico-dollar.
+    #expect(rs[1].billed == Money(pico: 300_000_000_000))
+    #expect(rs[1].model == "" && rs[1].tokens == TokenCounts(webSearch: 12))
+    // 1e-7 USD = 100,000 pico-USD; a line item without a comma names no model.
+    #expect(rs[2].billed == Money(pico: 100_000))
+    #expect(rs[2].model == "" && rs[2].lineItem == "assistants api | file search" && rs[2].tokens.isZero)
+    // A credit: -1.25 USD.
+    #expect(rs[3].billed == Money(pico: -1_250_000_000_000))
+    #expect(rs[3].model == "gpt-4.1-2025-04-14")
+  }
+
+  @Test func openAICostsWrongTypesNamePathAndField() throws {
+    let text = try sample("openai/costs-1d.json")
+    let type = try ingestError(
+      text.replacingOccurrences(of: "\"0.5760000000000000\"", with: "true"), name: "type.json")
+    #expect(type.path == "$.data[0].results[1]" && type.field == "amount.value")
+    let garbage = try ingestError(
+      text.replacingOccurrences(of: "\"0.5760000000000000\"", with: "\"0.576abc\""), name: "garbage.json")
+    #expect(garbage.path == "$.data[0].results[1]" && garbage.field == "amount.value")
+    let eur = try ingestError(text.replacingOccurrences(of: "\"usd\"", with: "\"eur\""), name: "eur.json")
+    #expect(eur.path == "$.data[0].results[0]" && eur.field == "amount.currency")
+    let missing = try ingestError(
+      text.replacingOccurrences(of: "\"value\": 1.8432,", with: ""), name: "missing.json")
+    #expect(missing.path == "$.data[0].results[0]" && missing.field == "amount.value")
+  }
+
+  // MARK: Azure Cost Management export
+
+  @Test func azureSampleParsesMetersAndCosts() throws {
+    let (results, rs) = try ingest([Fixtures.samples + "/azure/cost-management-export.csv"])
+    #expect(results.first?.format == "azure-cost-export")
+    #expect(rs.count == 2)
+    let input = try #require(rs.first { $0.line == 2 })
+    #expect(input.billed == Money(pico: 46_081_250_000_000))  // 46.08125 USD
+    #expect(input.model == "gpt-4o" && input.lineItem == "gpt-4o-0806, input, global")
+    #expect(input.tokens == TokenCounts(input: 18_432_500))  // 18432.5 × 1K
+    #expect(input.provider == .azure && input.level == .cost && input.tier == .standard)
+    #expect(Timestamp.iso(input.time) == "2025-09-01T00:00:00Z" && input.bucketEnd == input.time + 86_400_000)
+    #expect(input.project?.hasSuffix("/accounts/aoai-agents-eus2") == true)
+    let output = try #require(rs.first { $0.line == 3 })
+    #expect(output.billed == Money(pico: 12_040_000_000_000))  // 12.04 USD
+    #expect(output.lineItem == "gpt-4o-0806, output, global")
+    #expect(output.tokens == TokenCounts(output: 1_204_000))  // 1204.0 × 1K
+    // 46.08125 + 12.04 = 58.12125 USD.
+    #expect(rs.compactMap(\.billed).reduce(.zero, +) == TestSupport.usd("58.12125"))
+  }
+
+  @Test func azureCamelCaseISOAndOtherServicesSkipped() throws {
+    let (_, rs) = try ingest([Self.formatFixtures + "/azure-cost-camelcase.csv"])
+    #expect(rs.count == 2)  // the virtual machine row is not a model row
+    #expect(rs[0].line == 2 && rs[0].model == "gpt-5.4-mini")
+    #expect(rs[0].lineItem == "gpt-5.4-mini, cached input, global")
+    #expect(rs[0].billed == Money(pico: 62_500_000_000))  // 0.0625 USD
+    #expect(rs[0].tokens == TokenCounts(cachedInput: 2_500_000))  // 2.5 × 1M
+    #expect(rs[1].line == 4 && rs[1].model == "o4-mini" && rs[1].lineItem == "o4-mini-0416, output, global")
+    #expect(rs[1].billed == Money(pico: 5_297_600_000_000))  // 5.2976 USD
+    #expect(rs[1].tokens == TokenCounts(output: 1_204_000))  // 1204 × 1K
+    #expect(Timestamp.iso(rs[1].time) == "2025-10-02T00:00:00Z")
+  }
+
+  @Test func azureDayFirstDatesAndBatch() throws {
+    let (_, rs) = try ingest([Self.formatFixtures + "/azure-cost-day-first.csv"])
+    // 13/10/2025 can only be day first, so 01/10/2025 is 1 October too.
+    #expect(rs.map { Timestamp.day($0.time) } == ["2025-10-01", "2025-10-13"])
+    #expect(rs[0].lineItem == "gpt-4o-mini-0718, output, regional" && rs[0].tokens == TokenCounts(output: 3000))
+    #expect(rs[0].billed == Money(pico: 1_980_000_000))  // 0.00198 USD from the EA `Cost` column
+    #expect(rs[1].tier == .batch && rs[1].lineItem == "gpt-4o-mini-0718, input, global batch")
+    #expect(rs[1].tokens == TokenCounts(input: 100_000) && rs[1].billed == Money(pico: 7_500_000_000))
+  }
+
+  @Test func azureBadCellsNameLineAndColumn() throws {
+    let text = try sample("azure/cost-management-export.csv")
+    let cost = try ingestError(text.replacingOccurrences(of: ",12.04,", with: ",12abc,"), name: "cost.csv")
+    #expect(cost.line == 3 && cost.field == "CostInBillingCurrency")
+    let date = try ingestError(
+      text.replacingOccurrences(of: "\n09/01/2025,", with: "\n09/31/2025,"), name: "date.csv")
+    #expect(date.line == 2 && date.field == "Date")
+    let eur = try ingestError(text.replacingOccurrences(of: ",USD,", with: ",EUR,"), name: "eur.csv")
+    #expect(eur.line == 2 && eur.field == "BillingCurrency")
+    let lines = text.split(separator: "\n").map(String.init)
+    let mixed = [
+      lines[0], lines[1].replacingOccurrences(of: "09/01/2025", with: "13/09/2025"),
+      lines[2].replacingOccurrences(of: "09/01/2025", with: "09/13/2025"),
+    ].joined(separator: "\n")
+    let order = try ingestError(mixed, name: "mixed.csv")
+    #expect(order.line == 3 && order.field == "Date")
+  }
+
+  @Test(arguments: [
+    ("gpt-4o-0806-Inp-glbl Tokens", "gpt-4o", TokenClass.input, "gpt-4o-0806, input, global", false),
+    ("gpt-4o-mini-0718-Outp-regnl Tokens", "gpt-4o-mini", .output, "gpt-4o-mini-0718, output, regional", false),
+    ("gpt-4o-mini-0718-Batch-Inp-glbl Tokens", "gpt-4o-mini", .input, "gpt-4o-mini-0718, input, global batch", true),
+    ("o4-mini 0416 Inp glbl Tokens", "o4-mini", .input, "o4-mini-0416, input, global", false),
+    ("5.4 mini cd Inp Gl 1M Tokens", "gpt-5.4-mini", .cachedInput, "gpt-5.4-mini, cached input, global", false),
+    ("gpt 4.1 mini Outp Data Zone Tokens", "gpt-4.1-mini", .output, "gpt-4.1-mini, output, data zone", false),
+  ])
+  func azureMeterNames(name: String, model: String, tokenClass: TokenClass, lineItem: String, batch: Bool) throws {
+    let meter = try #require(AzureCostManagementExport.parseMeterName(name))
+    #expect(meter.model == model)
+    #expect(meter.tokenClass == tokenClass)
+    #expect(meter.lineItem == lineItem)
+    #expect(meter.batch == batch)
+  }
+
+  @Test func azureMeterNamesThatAreNotModels() {
+    #expect(AzureCostManagementExport.parseMeterName("D2s v3") == nil)
+    #expect(AzureCostManagementExport.parseMeterName("Inp glbl Tokens") == nil)
+    let parts = AzureCostManagementExport.parseMeterName("gpt-4o-0806-Inp-glbl Tokens")
+    #expect(parts?.version == "0806" && parts?.deployment == "global" && parts?.direction == .input)
+  }
+
+  // MARK: GCP billing export
+
+  @Test func gcpSampleIsVertexCost() throws {
+    let (results, rs) = try ingest([Fixtures.samples + "/gcp/billing-export.jsonl"])
+    #expect(results.first?.format == "gcp-billing-export")
+    let r = try #require(rs.first)
+    #expect(rs.count == 1)
+    #expect(r.provider == .vertex && r.level == .cost)
+    #expect(r.billed == Money(pico: 1_214_300_000_000))  // cost 1.2143, no credits
+    #expect(r.model == "gemini-2.5-flash")
+    #expect(r.lineItem == "Gemini 2.5 Flash GA Text Input - Predictions")
+    #expect(r.project == "acme-agents-prod")
+    #expect(Timestamp.iso(r.time) == "2025-09-01T10:00:00Z" && r.bucketEnd == r.time + 3_600_000)
+    #expect(r.metadata == CallMetadata())  // the label `agent` is not one of our keys
+    #expect(r.line == 1)
+  }
+
+  @Test func gcpCreditsLabelsAndSkippedRows() throws {
+    let (_, rs) = try ingest([Self.formatFixtures + "/gcp-billing-mixed.jsonl"])
+    #expect(rs.count == 2)  // Compute Engine and the tax row are skipped
+    let pro = rs[0]
+    // 12.5 − 0.75 − 0.0001 = 11.7499 USD net of credits.
+    #expect(pro.billed == Money(pico: 11_749_900_000_000))
+    #expect(pro.model == "gemini-2.5-pro" && pro.tier == .standard)
+    #expect(pro.metadata == CallMetadata(agentID: "billing-reconciler", taskID: "T-1"))
+    let batch = rs[1]
+    #expect(batch.line == 5)  // the blank line 4 still counts
+    // 0.30000000000000004 USD rounds to 300,000,000,000 pico-USD.
+    #expect(batch.billed == Money(pico: 300_000_000_000))
+    #expect(batch.model == "gemini-2.5-flash" && batch.tier == .batch)
+    #expect(Timestamp.iso(batch.time) == "2025-10-02T00:00:00Z" && batch.bucketEnd == batch.time + 3_600_000)
+  }
+
+  @Test func gcpBadRowsNameLineAndField() throws {
+    let row = try sample("gcp/billing-export.jsonl").trimmingCharacters(in: .newlines)
+    let eur = try ingestError(row + "\n" + row.replacingOccurrences(of: "\"USD\"", with: "\"EUR\""), name: "eur.jsonl")
+    #expect(eur.line == 2 && eur.field == "currency")
+    let type = try ingestError(row.replacingOccurrences(of: "\"cost\":1.2143", with: "\"cost\":true"), name: "t.jsonl")
+    #expect(type.line == 1 && type.field == "cost")
+    let credit = try ingestError(
+      row.replacingOccurrences(of: "\"credits\":[]", with: "\"credits\":[{\"amount\":\"-0.1x\"}]"), name: "c.jsonl")
+    #expect(credit.line == 1 && credit.field == "credits[0].amount")
+    let time = try ingestError(
+      row.replacingOccurrences(of: "\"usage_start_time\":\"2025-09-01T10:00:00Z\"", with: "\"usage_start_time\":7"),
+      name: "time.jsonl")
+    #expect(time.line == 1 && time.field == "usage_start_time")
+  }
+
+  @Test func gcpJSONArrayAsBQPrintsIt() throws {
+    let row = try sample("gcp/billing-export.jsonl").trimmingCharacters(in: .newlines)
+    let compute = #"{"service":{"id":"6F81-5844-456A","description":"Compute Engine"},"cost":"n/a"}"#
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/bq.json"
+    try "[\(compute),\n\(row)]\n".write(toFile: path, atomically: true, encoding: .utf8)
+    let (results, rs) = try ingest([path])
+    #expect(results.first?.format == "gcp-billing-export")
+    let r = try #require(rs.first)
+    #expect(rs.count == 1)  // Compute Engine is skipped without reading its (bad) cost
+    #expect(r.jsonPath == "$[1]" && r.line == nil)
+    #expect(r.billed == Money(pico: 1_214_300_000_000))  // 1.2143 USD
+    let eur = try ingestError("[\(row), \(row.replacingOccurrences(of: "\"USD\"", with: "\"EUR\""))]", name: "e.json")
+    #expect(eur.path == "$[1]" && eur.field == "currency")
+    let type = try ingestError(
+      "[\(row.replacingOccurrences(of: "\"cost\":1.2143", with: "\"cost\":{}"))]", name: "t.json")
+    #expect(type.path == "$[0]" && type.field == "cost")
+  }
+
+  // MARK: Detection and idempotency
+
+  @Test(arguments: [
+    ("anthropic/usage-report-messages-1h.json", "anthropic-usage-report"),
+    ("anthropic/cost-report-1d.json", "anthropic-cost-report"),
+    ("openai/costs-1d.json", "openai-costs"),
+    ("azure/cost-management-export.csv", "azure-cost-export"),
+    ("gcp/billing-export.jsonl", "gcp-billing-export"),
+  ])
+  func registryDetectsSample(path: String, id: String) throws {
+    #expect(try FormatRegistry.detect(InputFile(path: Fixtures.samples + "/" + path)).id == id)
+  }
+
+  @Test func formatsMatchOnlyTheirOwnSamples() throws {
+    let ours: [any ExportFormat] = [
+      AnthropicUsageReport(), AnthropicCostReport(), OpenAICosts(), AzureCostManagementExport(), GCPBillingExport(),
+    ]
+    let own = [
+      "anthropic/usage-report-messages-1h.json": "anthropic-usage-report",
+      "anthropic/cost-report-1d.json": "anthropic-cost-report", "openai/costs-1d.json": "openai-costs",
+      "azure/cost-management-export.csv": "azure-cost-export", "gcp/billing-export.jsonl": "gcp-billing-export",
+    ]
+    let files = try Ingestor.expand([Fixtures.samples]).filter { !$0.hasSuffix("LICENSE") }
+    #expect(files.count > 10)
+    for file in files {
+      let rel = String(file.dropFirst(Fixtures.samples.count + 1))
+      let head = String(decoding: try InputFile(path: file).head(), as: UTF8.self)
+      let matching = ours.filter { $0.matches(head: head) }.map(\.id)
+      #expect(matching == own[rel].map { [$0] } ?? [], "\(rel)")
+    }
+  }
+
+  @Test func reingestingACostExportUnderAnotherNameAddsNothing() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    _ = try ingestor.ingest(paths: [Fixtures.samples + "/azure/cost-management-export.csv"])
+    let copy = dir + "/renamed.csv"
+    try (try sample("azure/cost-management-export.csv") + "\n").write(toFile: copy, atomically: true, encoding: .utf8)
+    let again = try ingestor.ingest(paths: [copy])
+    #expect(again.first?.records == 2 && again.first?.newRecords == 0)
+    #expect(try store.recordCount() == 2)
+  }
+}

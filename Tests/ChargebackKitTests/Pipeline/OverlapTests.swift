@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackIngest
+@testable import ChargebackStore
+@testable import ChargebackIdentity
+@testable import ChargebackPricing
+@testable import ChargebackDetect
+@testable import ChargebackReporting
+@testable import ChargebackKit
+@testable import ChargebackDemo
+@testable import ChargebackTestSupport
+
+/// The overlap rule and the reconciliation (SPEC §3.1, §5, §10): a call in a request log and in
+/// the provider's report is charged once; report usage beyond the logs is charged as unlogged.
+@Suite struct OverlapTests {
+  static let day = Timestamp.parseMillis("2026-10-07T11:00:00Z")!
+
+  /// A store with the fixture's OpenAI usage page plus request-level calls on key_A that day and
+  /// a cost report for it.
+  static func store(_ dir: String) throws -> UsageStore {
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [Fixtures.month + "/usage/openai"]
+    )
+    try store.db.transaction {
+      let w = try store.beginFile(sha256: "request-log", path: "gateway.log", format: "test", level: .request, bytes: 0)
+      // Two logged calls on key_A: 50,000 uncached + 40,000 cached input, 6,000 output in all.
+      for (i, t) in [(30_000, 4_000), (20_000, 2_000)].enumerated() {
+        try w.insert(
+          UsageRecord(
+            provider: .openai, level: .request, format: "test", naturalKey: "openai:call-\(i)", requestID: "call-\(i)",
+            time: day + Int64(i) * 60_000, credential: "key_A", model: "gpt-4.1-mini-2025-04-14",
+            tokens: TokenCounts(input: Int64(t.0), cachedInput: 20_000, output: Int64(t.1))))
+      }
+      try w.finish()
+      let c = try store.beginFile(sha256: "cost-report", path: "costs.json", format: "test", level: .cost, bytes: 0)
+      try c.insert(
+        UsageRecord(
+          provider: .openai, level: .cost, format: "test", naturalKey: "openai:cost:1",
+          time: Timestamp.parseMillis("2026-10-07")!, model: "gpt-4.1-mini-2025-04-14", tokens: TokenCounts(),
+          requests: 0, billed: TestSupport.usd("0.11"), lineItem: "gpt-4.1-mini-2025-04-14, input"))
+      try c.finish()
+    }
+    return store
+  }
+
+  static func report() throws -> (ChargebackReport, String) {
+    let dir = try TestSupport.tempDir()
+    let store = try Self.store(dir)
+    let report = try ReportBuilder(
+      store: store, identities: try IdentityDirectory(directory: Fixtures.month + "/identities"),
+      prices: try PriceTable(directory: Fixtures.month + "/pricing"), progress: ProgressReporter(force: false)
+    ).build(period: Period("2026-10")!)
+    return (report, dir)
+  }
+
+  @Test func chargesEachCallOnceAndTheExcessAsUnlogged() throws {
+    let (report, _) = try Self.report()
+    func cost(_ source: LineSource, tier: Tier = .standard, credential: String = "key_A") -> Money? {
+      let l = report.lines.filter {
+        $0.key.source == source && $0.key.tier == tier && $0.key.credentialID == credential
+      }
+      return l.isEmpty ? nil : l.reduce(Money.zero) { $0 + $1.cost }
+    }
+    // Logged calls: 50,000×0.4 + 40,000×0.1 + 6,000×1.6 per M = 0.0336.
+    #expect(cost(.request) == TestSupport.usd("0.0336"))
+    // The report's standard row (60,000 uncached, 40,000 cached, 5,000 output) exceeds the logs only
+    // by 10,000 uncached input (output is below the logs: never negative): 10,000×0.4 = 0.004.
+    #expect(cost(.unlogged) == TestSupport.usd("0.004"))
+    let unlogged = try #require(report.lines.first { $0.key.source == .unlogged && $0.key.tier == .standard })
+    #expect(unlogged.tokens == TokenCounts(input: 10_000))
+    // 10 requests reported, 2 logged.
+    #expect(unlogged.requests == 8)
+    // The batch row has no logs at all on a covered day: all of it is unlogged, 0.056.
+    #expect(cost(.unlogged, tier: .batch) == TestSupport.usd("0.056"))
+    // key_B has no request logs: charged from the report as before.
+    #expect(cost(.report, credential: "key_B") == TestSupport.usd("0.0186"))
+    #expect(cost(.report) == nil)
+    let finding = try #require(report.findings.first { $0.kind == .unloggedUsage })
+    #expect(finding.credentialID == "key_A")
+    #expect(finding.cost == TestSupport.usd("0.06"))
+    #expect(finding.explanation.contains("10000 input"))
+  }
+
+  @Test func reconcilesComputedAgainstBilled() throws {
+    let (report, dir) = try Self.report()
+    let row = try #require(report.reconciliation.first)
+    #expect(report.reconciliation.count == 1)
+    #expect(row.model == "gpt-4.1-mini")
+    #expect(row.day == "2026-10-07")
+    // Computed 0.0336 + 0.004 + 0.056 + 0.0186 = 0.1122 against 0.11 billed: +0.0022, +2.00 %.
+    #expect(row.computed == TestSupport.usd("0.1122"))
+    #expect(row.variance == TestSupport.usd("0.0022"))
+    #expect(row.variancePercentText == "2.00")
+    let paths = try CSVReports.write(report, to: dir)
+    let csv = try TestSupport.readCSV(try #require(paths.first { $0.hasSuffix("reconciliation.csv") }))
+    #expect(csv.first?["variance_usd"] == "0.002200")
+    #expect(csv.first?["billed_usd"] == "0.110000")
+  }
+}
+
+@Suite struct CrossLogDuplicateTests {
+  @Test func aCallInTwoRequestLogsIsChargedOnce() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      Fixtures.samples + "/litellm/spend-logs.json", Fixtures.samples + "/otel/genai-traces.jsonl",
+    ])
+    var both = 0
+    try store.forEachRecord(from: .min, to: .max) { if $0.record.requestID == "chatcmpl-C9x2LqP0aZ7mKd1" { both += 1 } }
+    try #require(both == 2)  // the LiteLLM proxy and the OTel trace both saw it
+    let report = try ReportBuilder(
+      store: store, identities: IdentityDirectory(),
+      prices: try PriceTable(directory: TestSupport.packageRoot + "/pricing"),
+      progress: ProgressReporter(force: false)
+    ).build(period: Period("2025-09")!)
+    #expect(report.duplicateRecords == 1)
+    #expect(report.recordCount == (try store.recordCount()) - 1)
+  }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackIngest
+@testable import ChargebackStore
+@testable import ChargebackIdentity
+@testable import ChargebackPricing
+@testable import ChargebackDetect
+@testable import ChargebackReporting
+@testable import ChargebackKit
+@testable import ChargebackDemo
+@testable import ChargebackTestSupport
+
+@Suite struct PricingTests {
+  static let shipped = TestSupport.packageRoot + "/pricing"
+
+  @Test func shippedTablesLoadWithoutOverlaps() throws {
+    let table = try PriceTable(directory: Self.shipped)
+    #expect(table.rows.count > 500)
+    #expect(Set(table.rows.map(\.provider)) == Set(Provider.allCases))
+    #expect(table.rows.allSatisfy { !$0.source.isEmpty })
+  }
+
+  @Test func shippedTablesAgreeWithLiteLLM() throws {
+    let table = try PriceTable(directory: Self.shipped)
+    let reference = TestSupport.pricing + "/reference/litellm-model_prices_and_context_window-1.109.1.json"
+    let diffs = try PriceCheck.compare(table, litellmPath: reference)
+    #expect(diffs.isEmpty, "\(diffs.prefix(5))")
+  }
+
+  @Test(arguments: [
+    ("us.anthropic.claude-sonnet-4-20250514-v1:0", Provider.bedrock, "claude-sonnet-4"),
+    ("amazon.nova-pro-v1:0", .bedrock, "nova-pro"),
+    ("gpt-4.1-mini-2025-04-14", .openai, "gpt-4.1-mini"),
+    ("gpt-4.1-2025-04-14", .openai, "gpt-4.1"),
+    ("gpt-4o-2024-08-06", .openai, "gpt-4o"),
+  ])
+  func aliasesResolve(raw: String, provider: Provider, canonical: String) throws {
+    let table = try PriceTable(directory: Self.shipped)
+    #expect(table.canonicalModel(provider: provider, raw: raw) == canonical)
+  }
+
+  @Test func samplesPriceWithShippedTables() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      Fixtures.samples + "/bedrock/model-invocation-logs.json.gz",
+      Fixtures.samples + "/openai/usage-completions-1h.json",
+    ])
+    let pricer = Pricer(table: try PriceTable(directory: Self.shipped))
+    var costs: [String: Money] = [:]
+    try store.forEachRecord(from: .min, to: .max) { s in
+      let r = s.record
+      let q = pricer.price(
+        provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
+        totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
+      costs[r.model] = q.cost
+    }
+    // Sonnet 4 on Bedrock: 412×3 + 18240×0.3 + 538×15 per M = (1236 + 5472 + 8070) / 1e6 = 0.014778.
+    #expect(costs["us.anthropic.claude-sonnet-4-20250514-v1:0"] == TestSupport.usd("0.014778"))
+    // Nova Pro: 1500×0.8 + 500×3.2 per M = 0.0028.
+    #expect(costs["amazon.nova-pro-v1:0"] == TestSupport.usd("0.0028"))
+    // gpt-4.1-mini hour: 62340×0.4 + 120000×0.1 + 9120×1.6 per M = 0.051528.
+    #expect(costs["gpt-4.1-mini-2025-04-14"] == TestSupport.usd("0.051528"))
+  }
+
+  @Test func overlappingRowsAreRejectedWithTheirLines() throws {
+    let dir = try TestSupport.tempDir()
+    try """
+    provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source
+    openai,m,input,standard,0,1,2026-01-01,,a
+    openai,m,input,standard,0,2,2026-06-01,,b
+    """.write(toFile: dir + "/openai.csv", atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try PriceTable(directory: dir) }
+    #expect(error.line == 3)
+    #expect(error.description.contains("overlaps"))
+  }
+
+  @Test func longContextChoosesTheWholeCallsRate() throws {
+    let table = try PriceTable(directory: Fixtures.month + "/pricing")
+    let pricer = Pricer(table: table)
+    let t = Timestamp.parseMillis("2026-10-20")!
+    // 200,000 input is not above the threshold 200,001; 200,001 is.
+    let below = pricer.price(
+      provider: .bedrock, model: "claude-sonnet-4", tier: .standard, time: t,
+      tokens: TokenCounts(input: 200_000), totalInput: 200_000)
+    let above = pricer.price(
+      provider: .bedrock, model: "claude-sonnet-4", tier: .standard, time: t,
+      tokens: TokenCounts(input: 200_001), totalInput: 200_001)
+    #expect(below.cost == TestSupport.usd("0.6"))
+    #expect(above.cost == TestSupport.usd("1.200006"))
+    // A tier with no rows leaves the call unpriced, never $0.
+    let flex = pricer.price(
+      provider: .bedrock, model: "claude-sonnet-4", tier: .flex, time: t,
+      tokens: TokenCounts(input: 10), totalInput: 10)
+    #expect(flex.cost == nil)
+    #expect(flex.unpricedReason?.contains("no input rate") == true)
+  }
+}
