@@ -16,8 +16,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another apt (unattended upgrades, a second setup) may hold the package lock: wait for it
+  # (DPkg::Lock::Timeout) and retry, instead of failing.
+  apt_get() {
+    local attempt
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+      if "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=300 "$@"; then return 0; fi
+      echo "setup: apt-get $1 failed (attempt $attempt); waiting for the package lock" >&2
+      sleep 15
+    done
+    return 1
+  }
+  apt_get update -qq
+  apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 command -v swift >/dev/null || { echo "setup: swift 6.x is required on PATH" >&2; exit 1; }

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// Calendar helpers shared by the demo generators (UTC).
 package enum DemoCalendar {

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 // MARK: - Bedrock demo traffic

@@ -1,5 +1,3 @@
-import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 extension DemoGenerator {

@@ -1,6 +1,3 @@
-import ChargebackModel
-import ChargebackSupport
-
 // MARK: - OpenAI demo usage pages
 
 extension DemoGenerator {

@@ -1,6 +1,3 @@
-import ChargebackModel
-import ChargebackSupport
-
 // MARK: - Planted anomalies
 
 extension DemoGenerator {
@@ -10,7 +7,10 @@ extension DemoGenerator {
     idMask: UInt64
   ) {
     func stream(_ agent: String) -> BedrockStream {
-      streams.first { $0.agent == agent }!
+      guard let s = streams.first(where: { $0.agent == agent }) else {
+        preconditionFailure("demo stream \(agent) is not defined")
+      }
+      return s
     }
     if day == Self.stormDay {
       // Retry storm: same model, task, input size and prompt; gaps of 3–25 s; 12 throttled.

@@ -1,6 +1,3 @@
-import ChargebackModel
-import ChargebackSupport
-
 // MARK: - Bedrock demo streams
 
 extension DemoGenerator {

@@ -1,6 +1,3 @@
-import ChargebackModel
-import ChargebackSupport
-
 /// SplitMix64 (Steele, Lea & Flood 2014): the pseudo-random generator of the demo generators.
 ///
 /// Tiny, fast, fully deterministic and independent of Foundation; shared by ``DemoGenerator``

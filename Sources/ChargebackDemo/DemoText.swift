@@ -1,4 +1,3 @@
-import ChargebackModel
 import ChargebackSupport
 import Foundation
 

@@ -115,10 +115,16 @@ extension PolicyFindings {
     }
   }
 
-  /// Notes report usage beyond the request logs of a covered credential (SPEC §3.1); `parts` says
-  /// what exceeded the logs, per model, day and class.
-  package mutating func noteUnlogged(_ c: ChargedRecord, parts: [String]) {
+  /// Notes report usage beyond the request logs of a covered credential (SPEC §3.1); `excess` is
+  /// every unlogged record of the same provider and credential, for the text.
+  package mutating func noteUnlogged(_ c: ChargedRecord, excess: [ChargedRecord]) {
     let r = c.record
+    let parts = excess.map { e in
+      let u = e.record
+      let classes = TokenClass.allCases.filter { u.tokens[$0] > 0 }.map { "\(u.tokens[$0]) \($0.rawValue)" }
+      let window = u.contextWindow.map { " " + $0 } ?? ""
+      return "\(Timestamp.day(u.time)) \(e.model) \(u.tier.rawValue)\(window): " + classes.joined(separator: ", ")
+    }
     let shown = parts.prefix(3).joined(separator: "; ") + (parts.count > 3 ? "; and \(parts.count - 3) more" : "")
     note(
       .unloggedUsage, subject: Self.unloggedSubject(r), record: r, attribution: c.attribution, cost: c.cost,
@@ -135,7 +141,8 @@ extension PolicyFindings {
   /// Adds cost-centre and scope budget findings for the period (SPEC §10: the period's priced cost
   /// against `monthly_budget_usd`).
   package mutating func addBudgetFindings(
-    period: Period, costCentres: [(id: String, cost: Money)], directory: (
+    period: Period, costCentres: [(id: String, cost: Money)],
+    directory: (
       centres: [String: CostCentre], scopes: [String: Scope]
     )
   ) {

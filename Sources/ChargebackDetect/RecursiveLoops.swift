@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// Recursive loops (SPEC §6) in call trees linked by `parent_request_id` / `parent_call_id` (or OTel parent
 /// spans): an agent that is its own ancestor (A → B → A), a tree deeper than `loopMaxDepth`, or one (agent,

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// Retry storms (SPEC §6): within one credential and agent, at least `stormMinCalls` calls with the same request
 /// fingerprint, every gap at most `stormMaxGapMillis`, and at least one failure or retry marker.

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// Usage spikes and new spenders (SPEC §6), per agent and per credential.
 ///

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// Resolves records to identities as of their time (SPEC §4 steps 1–6).
 package final class Attributor {

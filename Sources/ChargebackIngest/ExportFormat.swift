@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// One provider export format: how to recognise it and how to read it into ``UsageRecord``s.
 ///

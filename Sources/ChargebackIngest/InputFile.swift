@@ -1,6 +1,5 @@
 internal import CZlib
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 /// A usage export on disk, read through zlib so that `.gz` files are decompressed transparently (gzread passes

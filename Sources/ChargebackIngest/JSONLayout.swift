@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 /// The layouts a JSON export comes in (JSON Lines, one document, or a JSON array of records) and

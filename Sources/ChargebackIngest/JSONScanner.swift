@@ -1,5 +1,3 @@
-import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 /// A pull scanner over the bytes of one JSON value, for the hot request-level formats.

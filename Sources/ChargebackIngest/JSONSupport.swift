@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 /// Helpers shared by the JSON-based formats: decoding with errors that name file, line and field.

@@ -1,6 +1,5 @@
 import ChargebackDetect
 import ChargebackIdentity
-import ChargebackIngest
 import ChargebackModel
 import ChargebackPricing
 import ChargebackReporting
@@ -90,36 +89,6 @@ package struct ChargebackJob {
   }
 }
 
-/// Writes every output of a report into one directory.
-package struct ReportWriter {
-  package let directory: String
-
-  package init(directory: String) { self.directory = directory }
-
-  /// Writes CSVs, workbooks and the manifest; removes outputs of an earlier run that this run does not write
-  /// again (a cost centre that has no usage this time).
-  ///
-  /// Returns the paths written.
-  package func write(_ report: ChargebackReport) throws -> [String] {
-    let fm = FileManager.default
-    do {
-      try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    } catch {
-      throw OutputError(path: directory, reason: "cannot create output directory: \(error.localizedDescription)")
-    }
-    let previous = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
-    var outputs = try CSVReports.write(report, to: directory)
-    outputs.append(try FocusCSV.write(report, to: directory))
-    outputs += try WorkbookReports.write(report, to: directory)
-    let names = Set(outputs.map { ($0 as NSString).lastPathComponent })
-    for name in previous where name.hasSuffix(".xlsx") && !names.contains(name) {
-      try? fm.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
-    }
-    outputs.append(try Manifest.write(report, outputs: outputs, to: directory))
-    return outputs.sorted()
-  }
-}
-
 // MARK: - The other commands
 
 extension ChargebackJob {
@@ -137,7 +106,8 @@ extension ChargebackJob {
   /// - Throws: ``InputMissingError`` when the store has no record with this id or key.
   package static func explain(id: String, database: String, identities: String?, pricing: String) throws -> String {
     guard FileManager.default.fileExists(atPath: database) else {
-      throw InputMissingError(path: database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
+      throw InputMissingError(
+        path: database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
     }
     let store = try UsageStore(path: database)
     defer { try? store.close() }
@@ -152,8 +122,10 @@ extension ChargebackJob {
     return text
   }
 
-  /// `chargeback pricing check`: validates the tables at `pricing` and, with `against`, lists the
-  /// rates that differ from a LiteLLM price map. Returns the lines to print.
+  /// `chargeback pricing check`: the lines to print about the price tables at `pricing`.
+  ///
+  /// Loading the tables validates them (columns, rates, overlaps); with `against`, the rates that
+  /// differ from a LiteLLM price map are listed too.
   package static func checkPrices(pricing: String, against: String?) throws -> [String] {
     let table = try PriceTable(directory: pricing)
     var out = [

@@ -2,9 +2,12 @@ import ChargebackIdentity
 import ChargebackModel
 import ChargebackPricing
 
-/// The one charge path: attributes a record to the identity that made it (SPEC §4) and prices it
-/// (SPEC §3.3, §5). The report pass, the spike baseline, the loop detector's ancestor lookups,
-/// `explain` and the tests all charge through ``charge(_:)``, so they cannot disagree.
+/// The one charge path: attributes a record and prices it.
+///
+/// Attribution follows SPEC §4 (credential → agent → owner → cost centre, as of the call's time);
+/// pricing follows SPEC §3.3 and §5 (exact list price from the versioned tables). The report pass,
+/// the spike baseline, the loop detector's ancestor lookups, `explain` and the tests all charge
+/// through ``charge(_:)``, so they cannot disagree.
 ///
 /// Not Sendable: it memoises attribution and prices in mutable caches; make one per thread.
 package final class Charger {
@@ -34,7 +37,8 @@ package final class Charger {
     let model = quote.canonicalModel ?? r.model
     let inScope = a.scopeID.map { attributor.scopeAllows($0, provider: r.provider, models: [model, r.model]) } ?? true
     return ChargedRecord(
-      record: r, attribution: a, model: model, modelResolved: quote.canonicalModel != nil, cost: quote.cost, parts: quote.parts, priceRows: quote.rows,
+      record: r, attribution: a, model: model, modelResolved: quote.canonicalModel != nil, cost: quote.cost,
+      parts: quote.parts, priceRows: quote.rows,
       unpricedReason: quote.unpricedReason, inScope: inScope)
   }
 }

@@ -1,9 +1,5 @@
-import ChargebackDetect
-import ChargebackIdentity
 import ChargebackIngest
 import ChargebackModel
-import ChargebackPricing
-import ChargebackReporting
 import ChargebackStore
 import ChargebackSupport
 import Crypto
@@ -31,7 +27,9 @@ package struct Ingestor {
   private let formats: [any ExportFormat]
   private let progress: ProgressReporter
 
-  package init(store: UsageStore, formats: [any ExportFormat] = FormatRegistry.all, progress: ProgressReporter = ProgressReporter()) {
+  package init(
+    store: UsageStore, formats: [any ExportFormat] = FormatRegistry.all, progress: ProgressReporter = ProgressReporter()
+  ) {
     self.store = store
     self.formats = formats
     self.progress = progress

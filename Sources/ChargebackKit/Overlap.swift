@@ -1,11 +1,6 @@
-import ChargebackDetect
-import ChargebackIdentity
-import ChargebackIngest
 import ChargebackModel
 import ChargebackPricing
-import ChargebackReporting
 import ChargebackStore
-import ChargebackSupport
 
 /// The overlap rule (SPEC §3.1, §10): one call may be in a request log and in the provider's
 /// usage report, and must be charged once.
@@ -92,13 +87,13 @@ final class Overlap {
       long: Pricer.inputForTier(level: .report, tokens: r.tokens, contextWindow: r.contextWindow) > 0)
     reported[key, default: Reported(sample: r)].tokens += r.tokens
     reported[key, default: Reported(sample: r)].requests += r.requests
-    if r.contextWindow != nil { reported[key]!.windowed = true }
+    if r.contextWindow != nil { reported[key, default: Reported(sample: r)].windowed = true }
   }
 
   /// The unlogged usage: one synthetic record per key whose report exceeds the logs, in a stable
-  /// order, with a one-line summary of the excess.
-  func unloggedRecords() -> [(record: UsageRecord, summary: String)] {
-    var out: [(UsageRecord, String)] = []
+  /// order.
+  func unloggedRecords() -> [UsageRecord] {
+    var out: [UsageRecord] = []
     for key in reported.keys.sorted() {
       guard let rep = reported[key] else { continue }
       var base = key
@@ -130,10 +125,7 @@ final class Overlap {
       if key.long { r.naturalKey += "|" + (r.contextWindow ?? "long") }
       r.line = nil
       r.jsonPath = nil
-      let parts = TokenClass.allCases.filter { excess[$0] > 0 }.map { "\(excess[$0]) \($0.rawValue)" }
-      let window = key.long ? " \(r.contextWindow ?? "long context")" : ""
-      out.append(
-        (r, "\(Timestamp.day(r.time)) \(key.model) \(key.tier.rawValue)\(window): " + parts.joined(separator: ", ")))
+      out.append(r)
     }
     return out
   }

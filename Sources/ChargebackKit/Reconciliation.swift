@@ -1,11 +1,6 @@
-import ChargebackDetect
-import ChargebackIdentity
-import ChargebackIngest
 import ChargebackModel
 import ChargebackPricing
-import ChargebackReporting
 import ChargebackStore
-import ChargebackSupport
 
 /// Computed cost against the providers' own cost reports, per provider, UTC day and canonical model (SPEC §5,
 /// §10).

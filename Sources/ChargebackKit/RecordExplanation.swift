@@ -1,9 +1,7 @@
-import ChargebackDetect
 import ChargebackIdentity
 import ChargebackIngest
 import ChargebackModel
 import ChargebackPricing
-import ChargebackReporting
 import ChargebackStore
 import ChargebackSupport
 import Foundation

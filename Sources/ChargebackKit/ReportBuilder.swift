@@ -1,9 +1,7 @@
 import ChargebackDetect
 import ChargebackIdentity
-import ChargebackIngest
 import ChargebackModel
 import ChargebackPricing
-import ChargebackReporting
 import ChargebackStore
 import ChargebackSupport
 
@@ -73,15 +71,13 @@ package struct ReportBuilder {
       loops.observe(charged)
       spikes.observe(charged)
     }
-    let unlogged = overlap.unloggedRecords()
-    var summaries: [String: [String]] = [:]
-    for u in unlogged { summaries[PolicyFindings.unloggedSubject(u.record), default: []].append(u.summary) }
-    for u in unlogged {
-      let charged = charger.charge(u.record)
+    let unlogged = overlap.unloggedRecords().map { charger.charge($0) }
+    let unloggedBySubject = Dictionary(grouping: unlogged) { PolicyFindings.unloggedSubject($0.record) }
+    for charged in unlogged {
       totals.add(charged, source: .unlogged)
       policy.observe(charged)
-      reconciliation.addComputed(u.record, model: charged.model, cost: charged.cost)
-      policy.noteUnlogged(charged, parts: summaries[PolicyFindings.unloggedSubject(u.record)] ?? [])
+      reconciliation.addComputed(charged.record, model: charged.model, cost: charged.cost)
+      policy.noteUnlogged(charged, excess: unloggedBySubject[PolicyFindings.unloggedSubject(charged.record)] ?? [])
     }
 
     storms.finish()
@@ -118,7 +114,8 @@ package struct ReportBuilder {
       costCentres: centres.values.sorted { $0.id < $1.id },
       daily: totals.daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) },
       findings: allFindings, priceRowsUsed: totals.rowsUsed.sorted().map { prices.rows[$0] }, inputs: inputs,
-      identityHash: identities.contentHash, agents: agents, tasks: tasks, pricingHash: prices.contentHash, recordCount: count,
+      identityHash: identities.contentHash, agents: agents, tasks: tasks, pricingHash: prices.contentHash,
+      recordCount: count,
       unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
       reconciliation: reconciliation.rows(), classCharges: totals.classChargeList())
   }

@@ -1,11 +1,7 @@
-import ChargebackDetect
 import ChargebackIdentity
-import ChargebackIngest
 import ChargebackModel
 import ChargebackPricing
-import ChargebackReporting
 import ChargebackStore
-import ChargebackSupport
 
 /// The running totals of one report pass: every charged record is added by ``add(_:source:)`` to the
 /// lines, days, cost centres and FOCUS cells.

@@ -33,7 +33,8 @@ package struct Attribution: Sendable, Hashable {
   package var signals: [FindingKind] = []
 
   package init(
-    costCentre: String, agentID: String? = nil, ownerID: String? = nil, credentialID: String? = nil, taskID: String? = nil, scopeID: String? = nil, status: AttributionStatus, signals: [FindingKind] = []
+    costCentre: String, agentID: String? = nil, ownerID: String? = nil, credentialID: String? = nil,
+    taskID: String? = nil, scopeID: String? = nil, status: AttributionStatus, signals: [FindingKind] = []
   ) {
     self.costCentre = costCentre
     self.agentID = agentID

@@ -16,7 +16,8 @@ package struct ChargebackLine: Sendable, Hashable {
     package var source: LineSource
 
     package init(
-      costCentre: String, agentID: String? = nil, credentialID: String? = nil, taskID: String? = nil, provider: Provider, model: String, tier: Tier, status: AttributionStatus, priced: Bool, source: LineSource
+      costCentre: String, agentID: String? = nil, credentialID: String? = nil, taskID: String? = nil,
+      provider: Provider, model: String, tier: Tier, status: AttributionStatus, priced: Bool, source: LineSource
     ) {
       self.costCentre = costCentre
       self.agentID = agentID
@@ -87,7 +88,9 @@ package struct ClassCharge: Sendable, Hashable {
   package var cost = Money.zero
 
   package init(
-    day: String, credentialID: String? = nil, credentialName: String? = nil, provider: Provider, model: String, tier: Tier, tokenClass: TokenClass, price: PriceRow, costCentre: String, agentID: String? = nil, taskID: String? = nil, units: Int64 = 0, cost: Money = .zero
+    day: String, credentialID: String? = nil, credentialName: String? = nil, provider: Provider, model: String,
+    tier: Tier, tokenClass: TokenClass, price: PriceRow, costCentre: String, agentID: String? = nil,
+    taskID: String? = nil, units: Int64 = 0, cost: Money = .zero
   ) {
     self.day = day
     self.credentialID = credentialID
@@ -186,7 +189,10 @@ package struct ChargebackReport: Sendable {
   package var totalCost: Money { costCentres.reduce(Money.zero) { $0 + $1.cost } }
 
   package init(
-    period: Period, lines: [ChargebackLine], costCentres: [CostCentreSummary], daily: [DailyTotal], findings: [Finding], priceRowsUsed: [PriceRow], inputs: [InputFileSummary], identityHash: String, agents: [String: AgentVersion] = [:], tasks: [String: TaskEntry] = [:], pricingHash: String, recordCount: Int64, unpricedRecords: Int64, duplicateRecords: Int64 = 0, reconciliation: [ReconciliationRow] = [], classCharges: [ClassCharge] = []
+    period: Period, lines: [ChargebackLine], costCentres: [CostCentreSummary], daily: [DailyTotal], findings: [Finding],
+    priceRowsUsed: [PriceRow], inputs: [InputFileSummary], identityHash: String, agents: [String: AgentVersion] = [:],
+    tasks: [String: TaskEntry] = [:], pricingHash: String, recordCount: Int64, unpricedRecords: Int64,
+    duplicateRecords: Int64 = 0, reconciliation: [ReconciliationRow] = [], classCharges: [ClassCharge] = []
   ) {
     self.period = period
     self.lines = lines

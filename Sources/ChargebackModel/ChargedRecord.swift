@@ -23,7 +23,8 @@ package struct ChargedRecord: Sendable {
   package var inScope: Bool
 
   package init(
-    record: UsageRecord, attribution: Attribution, model: String, modelResolved: Bool = true, cost: Money?, parts: [PriceQuote.Part] = [],
+    record: UsageRecord, attribution: Attribution, model: String, modelResolved: Bool = true, cost: Money?,
+    parts: [PriceQuote.Part] = [],
     priceRows: [Int] = [], unpricedReason: String? = nil, inScope: Bool = true
   ) {
     self.record = record

@@ -59,7 +59,8 @@ package struct AgentVersion: Sendable, Hashable {
   }
 
   package init(
-    id: String, name: String? = nil, kind: String? = nil, owner: String, team: String? = nil, costCentre: String, scopeID: String? = nil, validFrom: Int64? = nil, validTo: Int64? = nil
+    id: String, name: String? = nil, kind: String? = nil, owner: String, team: String? = nil, costCentre: String,
+    scopeID: String? = nil, validFrom: Int64? = nil, validTo: Int64? = nil
   ) {
     self.id = id
     self.name = name
@@ -89,7 +90,8 @@ package struct Credential: Sendable, Hashable {
   package var description: String?
 
   package init(
-    id: String, provider: String, agentID: String? = nil, costCentre: String? = nil, issuedAt: Int64? = nil, expiresAt: Int64? = nil, revokedAt: Int64? = nil, description: String? = nil
+    id: String, provider: String, agentID: String? = nil, costCentre: String? = nil, issuedAt: Int64? = nil,
+    expiresAt: Int64? = nil, revokedAt: Int64? = nil, description: String? = nil
   ) {
     self.id = id
     self.provider = provider
@@ -114,7 +116,8 @@ package struct TaskEntry: Sendable, Hashable {
   package var ticket: String?
 
   package init(
-    id: String, agentID: String? = nil, requestedBy: String? = nil, approvedBy: String? = nil, scopeID: String? = nil, openedAt: Int64? = nil, closedAt: Int64? = nil, ticket: String? = nil
+    id: String, agentID: String? = nil, requestedBy: String? = nil, approvedBy: String? = nil, scopeID: String? = nil,
+    openedAt: Int64? = nil, closedAt: Int64? = nil, ticket: String? = nil
   ) {
     self.id = id
     self.agentID = agentID
@@ -138,7 +141,8 @@ package struct Scope: Sendable, Hashable {
   package var monthlyBudget: Money?
 
   package init(
-    id: String, description: String? = nil, allowedModels: [String], allowedProviders: [String], monthlyBudget: Money? = nil
+    id: String, description: String? = nil, allowedModels: [String], allowedProviders: [String],
+    monthlyBudget: Money? = nil
   ) {
     self.id = id
     self.description = description

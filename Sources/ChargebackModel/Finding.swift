@@ -82,7 +82,10 @@ package struct Finding: Sendable, Hashable {
   package var labelNote: String?
 
   package init(
-    id: String, kind: FindingKind, severity: Severity, period: String, costCentre: String? = nil, agentID: String? = nil, credentialID: String? = nil, ownerID: String? = nil, taskApprover: String? = nil, firstTime: Int64, lastTime: Int64, calls: Int64, cost: Money, avoidableCost: Money, evidence: [String], evidenceCount: Int64, explanation: String, label: String? = nil, labelNote: String? = nil
+    id: String, kind: FindingKind, severity: Severity, period: String, costCentre: String? = nil,
+    agentID: String? = nil, credentialID: String? = nil, ownerID: String? = nil, taskApprover: String? = nil,
+    firstTime: Int64, lastTime: Int64, calls: Int64, cost: Money, avoidableCost: Money, evidence: [String],
+    evidenceCount: Int64, explanation: String, label: String? = nil, labelNote: String? = nil
   ) {
     self.id = id
     self.kind = kind

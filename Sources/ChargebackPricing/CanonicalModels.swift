@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// Raw model name → canonical id, memoised: the overlap rule and the reconciliation both group
 /// by canonical model and ask for the same few names many times.

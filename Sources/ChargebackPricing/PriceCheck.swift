@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 /// Compares the price tables with LiteLLM's published `model_prices_and_context_window.json`.

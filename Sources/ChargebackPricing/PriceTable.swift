@@ -80,7 +80,7 @@ package struct PriceTable: Sendable {
     if byModel[Self.key(provider, lower)] != nil { return lower }
     var best: ModelAlias?
     for a in aliases where a.provider == provider && a.pattern.matches(raw) {
-      if best == nil || a.pattern.literalCount > best!.pattern.literalCount { best = a }
+      if a.pattern.literalCount > best?.pattern.literalCount ?? -1 { best = a }
     }
     return best?.model
   }

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// Prices records from a ``PriceTable`` (SPEC §3.3, §5, §10).
 ///

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 /// `manifest.json`: what went in and what came out, so a chargeback can be audited and re-run.

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// Presentation rounding of a report (SPEC §5): cost centres are apportioned to the rounded grand
 /// total, and each cost centre's lines to its rounded amount, by largest remainder, so that every

@@ -149,16 +149,21 @@ package final class Sheet {
   package func decimal(_ row: Int, _ col: Int, units: Int128, decimals: Int, _ style: Workbook.CellStyle = .money)
     throws
   {
-    let scaled = Double(String(units))! / pow(10, Double(decimals))
+    let scaled = Self.double(units) / pow(10, Double(decimals))
     try workbook.check(
       worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), scaled, workbook.format(style)),
       "cell \(name)!\(row),\(col)")
   }
 
+  /// The nearest double of a 128-bit integer (exact below 2^53).
+  private static func double(_ v: Int128) -> Double {
+    Double(v)
+  }
+
   /// Writes a ratio (0.25 = 25 %) given as a numerator and denominator of whole units.
   package func ratio(_ row: Int, _ col: Int, _ numerator: Int128, over denominator: Int128) throws {
     guard denominator != 0 else { return }
-    let v = Double(String(numerator))! / Double(String(denominator))!
+    let v = Self.double(numerator) / Self.double(denominator)
     try workbook.check(
       worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), v, workbook.format(.percent)),
       "cell \(name)!\(row),\(col)")

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 /// The workbooks of SPEC §7: one per cost centre and `company.xlsx`.

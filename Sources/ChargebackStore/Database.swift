@@ -1,6 +1,4 @@
 internal import CSQLite
-import ChargebackModel
-import ChargebackSupport
 
 /// An open SQLite database file: the store (SPEC §8).
 ///

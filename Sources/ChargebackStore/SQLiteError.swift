@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// A failure reported by SQLite, with the statement or action that caused it.
 package struct SQLiteError: ChargebackFailure {

@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// The store's schema and its forward migrations, versioned with `PRAGMA user_version`.
 ///

@@ -1,6 +1,4 @@
 internal import CSQLite
-import ChargebackModel
-import ChargebackSupport
 
 /// A prepared statement owned by a ``Database``.
 package final class Statement {

@@ -1,5 +1,3 @@
-import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 /// Reuses one `String` for each distinct short column value read from the store (models,

@@ -113,7 +113,9 @@ extension UsageStore {
   /// Sums of request-level records with a credential in `[from, to)`, for the overlap rule; calls
   /// whose total input is above `longContextAbove` are summed apart (``RequestTotal/longContext``).
   /// - Complexity: one grouped scan of the period's rows.
-  package func requestTotals(from: Int64, to: Int64, longContextAbove: Int64, _ body: (RequestTotal) throws -> Void) throws {
+  package func requestTotals(from: Int64, to: Int64, longContextAbove: Int64, _ body: (RequestTotal) throws -> Void)
+    throws
+  {
     let st = try db.prepare(
       """
       SELECT u.provider, u.credential, u.model, u.tier, u.ts / 86400000 AS day, sum(u.input), sum(u.cached_input),

@@ -59,7 +59,9 @@ package final class UsageStore {
 
   /// Registers a file about to be loaded (inside the caller's transaction) and returns a writer
   /// for its records; ``UsageWriter/finish()`` records the counts.
-  package func beginFile(sha256: String, path: String, format: String, level: SourceLevel, bytes: Int64) throws -> UsageWriter {
+  package func beginFile(sha256: String, path: String, format: String, level: SourceLevel, bytes: Int64) throws
+    -> UsageWriter
+  {
     let st = try db.prepare(
       "INSERT INTO files(sha256, path, format, level, bytes, records, new_records) VALUES (?,?,?,?,?,0,0)")
     try st.bind([.text(sha256), .text(path), .text(format), .text(level.rawValue), .int(bytes)])

@@ -1,4 +1,3 @@
-import ChargebackModel
 import Foundation
 
 /// Hands batches of values from a producing thread to a consuming one, so that two stages run on both cores

@@ -1,5 +1,3 @@
-import ChargebackModel
-
 /// JSON text that the writers build by hand (tags, demo lines): string literals with the escapes
 /// JSON requires.
 package enum JSONText {

@@ -1,4 +1,3 @@
-import ChargebackModel
 import Foundation
 
 /// Progress lines on stderr, only when stderr is a terminal (SPEC §2); silent otherwise.

@@ -1,11 +1,6 @@
 import ChargebackDemo
-import ChargebackIdentity
-import ChargebackIngest
-import ChargebackKit
 import ChargebackModel
-import ChargebackPricing
 import ChargebackStore
-import ChargebackSupport
 
 // MARK: - Agents
 

@@ -1,10 +1,4 @@
-import ChargebackDemo
-import ChargebackIdentity
-import ChargebackIngest
-import ChargebackKit
 import ChargebackModel
-import ChargebackPricing
-import ChargebackStore
 import ChargebackSupport
 
 // MARK: - Decoys

@@ -1,9 +1,5 @@
 import ChargebackDemo
-import ChargebackIdentity
-import ChargebackIngest
-import ChargebackKit
 import ChargebackModel
-import ChargebackPricing
 import ChargebackStore
 import ChargebackSupport
 
@@ -88,7 +84,10 @@ extension EvaluationSet {
       Timestamp.day(period.startMillis - Int64(n) * Timestamp.millisPerDay)
     }
 
-    func agent(_ id: String) -> Agent { agents.first { $0.id == id }! }
+    func agent(_ id: String) -> Agent {
+      guard let a = agents.first(where: { $0.id == id }) else { preconditionFailure("no evaluation agent \(id)") }
+      return a
+    }
 
     // MARK: Calls
 

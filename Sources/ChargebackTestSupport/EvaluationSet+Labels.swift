@@ -1,10 +1,5 @@
-import ChargebackDemo
 import ChargebackIdentity
-import ChargebackIngest
-import ChargebackKit
 import ChargebackModel
-import ChargebackPricing
-import ChargebackStore
 import ChargebackSupport
 
 // MARK: - Labels
@@ -14,7 +9,8 @@ extension EvaluationSet.Generator {
   /// whole number of pico-USD (SPEC §5), summed over its three token classes.
   static func plantedCost(_ c: Call) -> Money {
     guard let r = EvaluationSet.plantedRates[c.model] else { preconditionFailure("no planted rate for \(c.model)") }
-    let pico = Int128(c.input) * Int128(r.input) + Int128(c.cacheRead) * Int128(r.cachedInput)
+    let pico =
+      Int128(c.input) * Int128(r.input) + Int128(c.cacheRead) * Int128(r.cachedInput)
       + Int128(c.output) * Int128(r.output)
     return Money(pico: pico)
   }
@@ -100,8 +96,7 @@ extension EvaluationSet.Generator {
         note: "registered and first used on \(date(Self.newSpenderDay)); no usage last month")
     )
 
-    func lifecycle(_ kind: FindingKind, agent agentID: String?, credential: String, _ cs: [Call], _ note: String)
-    {
+    func lifecycle(_ kind: FindingKind, agent agentID: String?, credential: String, _ cs: [Call], _ note: String) {
       out.append(
         EvaluationCase(
           kind: kind, agentID: agentID, credentialID: credential, day: Timestamp.day(cs[0].time),

@@ -1,12 +1,3 @@
-import ChargebackDemo
-import ChargebackIdentity
-import ChargebackIngest
-import ChargebackKit
-import ChargebackModel
-import ChargebackPricing
-import ChargebackStore
-import ChargebackSupport
-
 // MARK: - Planted cases
 
 extension EvaluationSet.Generator {

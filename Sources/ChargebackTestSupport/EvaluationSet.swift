@@ -1,11 +1,6 @@
 import ChargebackDemo
-import ChargebackIdentity
-import ChargebackIngest
-import ChargebackKit
 import ChargebackModel
-import ChargebackPricing
 import ChargebackStore
-import ChargebackSupport
 import Foundation
 
 // A labelled evaluation set for the detectors (SPEC §4, §6, §10): two months of Bedrock
@@ -203,7 +198,8 @@ package struct EvaluationSet: Sendable {
       labelsJSON(cases: cases, decoys: decoys, periodRecords: periodRecords, previousRecords: previousRecords).utf8
     ).write(to: URL(fileURLWithPath: labelsFile))
     return EvaluationLayout(
-      usageDirectory: usage, identityDirectory: identities, pricingDirectory: pricing, labelsFile: labelsFile, cases: cases, decoys: decoys,
+      usageDirectory: usage, identityDirectory: identities, pricingDirectory: pricing, labelsFile: labelsFile,
+      cases: cases, decoys: decoys,
       periodRecords: periodRecords, previousRecords: previousRecords, files: files.sorted())
   }
 
@@ -244,7 +240,8 @@ package struct EvaluationSet: Sendable {
 // MARK: - Invocation-log lines
 
 extension EvaluationSet {
-  /// One invocation-log JSON object (FORMATS.md §3, as the demo writes them), without newline.
+  /// One invocation-log JSON object (docs/formats.md, "Bedrock invocation logs"; as the demo
+  /// writes them), without newline.
   private static func appendLine(_ c: Generator.Call, to s: inout String) {
     s += "{\"schemaType\":\"ModelInvocationLog\",\"schemaVersion\":\"1.0\",\"timestamp\":\""
     s += Timestamp.iso(c.time)

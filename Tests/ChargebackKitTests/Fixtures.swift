@@ -1,15 +1,4 @@
 import Foundation
-@testable import ChargebackModel
-@testable import ChargebackSupport
-@testable import ChargebackIngest
-@testable import ChargebackStore
-@testable import ChargebackIdentity
-@testable import ChargebackPricing
-@testable import ChargebackDetect
-@testable import ChargebackReporting
-@testable import ChargebackKit
-@testable import ChargebackDemo
-@testable import ChargebackTestSupport
 
 /// The test fixtures, copied into the test bundle (`Fixtures/`).
 enum Fixtures {

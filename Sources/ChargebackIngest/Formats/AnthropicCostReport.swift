@@ -1,9 +1,8 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
-/// Anthropic Admin API `cost_report` pages (FORMATS.md §2.3): cost level, one record per daily
-/// bucket × group-by values, used to reconcile and never charged.
+/// Anthropic Admin API `cost_report` pages (docs/formats.md, "Anthropic cost_report"): cost
+/// level, one record per daily bucket × group-by values, used to reconcile and never charged.
 ///
 /// `amount` is a decimal string in **cents** (`"1446.30"` = $14.4630); it becomes ``Money`` exactly
 /// (cents × 10^10 = pico-USD), rounding half away from zero only past the pico-dollar. Only `USD`

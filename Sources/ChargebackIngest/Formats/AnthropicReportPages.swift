@@ -1,5 +1,4 @@
 import ChargebackModel
-import ChargebackSupport
 
 /// The page shape both Anthropic Admin reports share (`usage_report/messages` and `cost_report`):
 /// `data[]` buckets with RFC 3339 `starting_at` / `ending_at` and `results[]` rows.

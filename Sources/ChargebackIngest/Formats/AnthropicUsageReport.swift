@@ -1,9 +1,8 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
-/// Anthropic Admin API `usage_report/messages` pages (FORMATS.md §2.2): report level, one record
-/// per bucket × group-by values.
+/// Anthropic Admin API `usage_report/messages` pages (docs/formats.md, "Anthropic
+/// usage_report/messages"): report level, one record per bucket × group-by values.
 ///
 /// `uncached_input_tokens` already excludes cache reads and writes, so it maps to `input` as is;
 /// `cache_creation` is split by TTL into `cache_write_5m` and `cache_write_1h`, and

@@ -2,16 +2,17 @@ import ChargebackModel
 import ChargebackSupport
 import Foundation
 
-/// Azure API Management `ApiManagementGatewayLlmLog` rows exported as CSV (FORMATS.md §4d): one
-/// record per LLM call through the APIM gateway, provider `azure`.
+/// Azure API Management `ApiManagementGatewayLlmLog` rows exported as CSV (docs/formats.md,
+/// "Azure APIM LLM log"): one record per LLM call through the APIM gateway, provider `azure`.
 ///
 /// `PromptTokens` follows the OpenAI convention and so includes cached tokens, but the table has
 /// no cached (or reasoning) counter, so all of it is charged as uncached `input`: an upper bound
 /// when the deployment used prompt caching. `CompletionTokens` is `output`.
 ///
 /// The log itself names no caller; the credential is `ApimSubscriptionId` when the export joins
-/// `ApiManagementGatewayLogs` on `CorrelationId` (as FORMATS.md describes), and `_SubscriptionId`
-/// (the Azure subscription) is kept as the project, for `project:<id>` credentials. A joined
+/// `ApiManagementGatewayLogs` on `CorrelationId` (as docs/formats.md, "Azure APIM LLM log",
+/// describes), and `_SubscriptionId` (the Azure subscription) is kept as the project, for
+/// `project:<id>` credentials. A joined
 /// `ResponseCode` of 400 or more marks a failed call. Messages over 32 KB are split into entries
 /// with `SequenceNumber` > 0, which carry message text, not another call: they are skipped.
 /// Log Analytics portal exports name the time column `TimeGenerated [UTC]` and may write

@@ -3,8 +3,9 @@ import ChargebackSupport
 import Crypto
 import Foundation
 
-/// Azure Cost Management exports and Cost Details downloads (FORMATS.md §4a): a daily CSV, one row
-/// per day × meter × resource; cost level, used to reconcile and never charged.
+/// Azure Cost Management exports and Cost Details downloads (docs/formats.md, "Azure Cost
+/// Management export"): a daily CSV, one row per day × meter × resource; cost level, used to
+/// reconcile and never charged.
 ///
 /// Columns are found by name, case-insensitively (`MeterName` and `meterName` alike). The amount is
 /// `CostInBillingCurrency` (MCA), else `Cost` (EA) or `PreTaxCost`, read exactly from its text into
@@ -242,7 +243,8 @@ struct AzureCostManagementExport: ExportFormat {
 }
 
 extension AzureCostManagementExport {
-  /// What a free-text Azure OpenAI `MeterName` says (FORMATS.md §4a).
+  /// What a free-text Azure OpenAI `MeterName` says (docs/formats.md, "Azure Cost Management
+  /// export").
   package struct Meter: Hashable, Sendable {
     /// Token direction.
     package enum Direction: String, Sendable { case input, output }

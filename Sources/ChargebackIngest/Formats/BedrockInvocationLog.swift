@@ -1,8 +1,8 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
-/// AWS Bedrock model invocation logs: gzip JSON Lines, one call per line (FORMATS.md §3).
+/// AWS Bedrock model invocation logs: gzip JSON Lines, one call per line (docs/formats.md,
+/// "Bedrock invocation logs").
 ///
 /// `inputTokenCount` excludes cache reads and writes (observed for Anthropic models and assumed
 /// for all), so it maps to `input` as is. Cache writes are split by `usage.cacheDetails[].ttl` in a

@@ -1,8 +1,8 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
-/// Cloud Billing export rows (FORMATS.md §5b), as JSON Lines or as a JSON array of rows.
+/// Cloud Billing export rows (docs/formats.md, "GCP billing export"), as JSON Lines or as a JSON
+/// array of rows.
 ///
 /// Cost level: used to reconcile and never charged. Provider `vertex`. Only Vertex AI and Gemini
 /// API rows are kept (`service.description` `Vertex AI`, `Gemini API` or `Generative Language

@@ -1,11 +1,10 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
-/// LiteLLM proxy spend logs (FORMATS.md §7), one record per proxied call: `/spend/logs` rows as a
-/// JSON array (or `/spend/logs/v2`'s `{"data":[…]}`), JSON Lines of rows or of callback
-/// `StandardLoggingPayload`s, or the `LiteLLM_SpendLogs` table exported as CSV with `metadata`
-/// and `request_tags` as JSON text cells.
+/// LiteLLM proxy spend logs (docs/formats.md, "LiteLLM spend logs"), one record per proxied call:
+/// `/spend/logs` rows as a JSON array (or `/spend/logs/v2`'s `{"data":[…]}`), JSON Lines of rows
+/// or of callback `StandardLoggingPayload`s, or the `LiteLLM_SpendLogs` table exported as CSV with
+/// `metadata` and `request_tags` as JSON text cells.
 ///
 /// The record's provider is the upstream one (`custom_llm_provider`, SPEC §10); the credential is
 /// the hashed virtual key (`api_key`) under credential provider `litellm`. `prompt_tokens` is

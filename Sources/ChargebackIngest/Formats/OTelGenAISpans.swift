@@ -1,8 +1,8 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
-/// OpenTelemetry GenAI spans in OTLP JSON (FORMATS.md §6), one record per model call.
+/// OpenTelemetry GenAI spans in OTLP JSON (docs/formats.md, "OTel GenAI spans"), one record per
+/// model call.
 ///
 /// The Collector file exporter writes one `{"resourceSpans":[…]}` export per line; a single
 /// pretty-printed export is read too.

@@ -1,9 +1,9 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
-/// OpenAI Costs API `/v1/organization/costs` pages (FORMATS.md §1.4): cost level, one record per
-/// daily bucket × `line_item` × project × API key, used to reconcile and never charged.
+/// OpenAI Costs API `/v1/organization/costs` pages (docs/formats.md, "OpenAI Costs"): cost level,
+/// one record per daily bucket × `line_item` × project × API key, used to reconcile and never
+/// charged.
 ///
 /// `amount.value` is USD, documented as a number and observed live as a decimal string; both are
 /// read from their exact text (see ``DecimalJSON``) into pico-USD, rounding half away from zero

@@ -1,9 +1,8 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
-/// OpenAI Usage API `/v1/organization/usage/completions` pages (FORMATS.md §1.3): report level,
-/// one record per bucket × group-by values.
+/// OpenAI Usage API `/v1/organization/usage/completions` pages (docs/formats.md, "OpenAI
+/// usage/completions pages"): report level, one record per bucket × group-by values.
 ///
 /// `input_tokens` includes cached and cache-write tokens, so both are subtracted to get `input`.
 /// A file is one page, a JSON array of pages, or JSON Lines with one page per line.

@@ -1,9 +1,9 @@
 import ChargebackModel
-import ChargebackSupport
 import Foundation
 
 /// Gemini / Vertex AI `generateContent` responses with `usageMetadata`, as an application logs
-/// them (FORMATS.md §5a): one JSON object per line, one JSON document, or a JSON array of them.
+/// them (docs/formats.md, "Vertex/Gemini generateContent"): one JSON object per line, one JSON
+/// document, or a JSON array of them.
 ///
 /// `promptTokenCount` includes `cachedContentTokenCount`, which is subtracted to get `input`;
 /// `toolUsePromptTokenCount` (tool results fed back, outside `promptTokenCount`) is input too.

@@ -1,15 +1,14 @@
 import Foundation
 import Testing
-@testable import ChargebackModel
-@testable import ChargebackSupport
-@testable import ChargebackIngest
-@testable import ChargebackStore
-@testable import ChargebackIdentity
-@testable import ChargebackPricing
-@testable import ChargebackDetect
-@testable import ChargebackReporting
-@testable import ChargebackKit
+
 @testable import ChargebackDemo
+@testable import ChargebackDetect
+@testable import ChargebackIdentity
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackPricing
+@testable import ChargebackStore
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// The detectors on the demo month, whose anomalies are planted (see DemoGenerator's header):

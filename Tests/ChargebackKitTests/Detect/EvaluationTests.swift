@@ -1,15 +1,10 @@
 import Foundation
 import Testing
-@testable import ChargebackModel
-@testable import ChargebackSupport
-@testable import ChargebackIngest
-@testable import ChargebackStore
-@testable import ChargebackIdentity
-@testable import ChargebackPricing
-@testable import ChargebackDetect
-@testable import ChargebackReporting
+
 @testable import ChargebackKit
-@testable import ChargebackDemo
+@testable import ChargebackModel
+@testable import ChargebackStore
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// Scores the detectors on the labelled evaluation set (Demo/EvaluationSet.swift): every planted case
@@ -35,7 +30,8 @@ import Testing
     try store.close()
     let result = try ChargebackJob(
       options: .init(
-        period: period, usage: current, identities: layout.identityDirectory, pricing: layout.pricingDirectory, out: dir + "/out",
+        period: period, usage: current, identities: layout.identityDirectory, pricing: layout.pricingDirectory,
+        out: dir + "/out",
         database: database),
       progress: ProgressReporter(force: false)
     ).run()

@@ -1,15 +1,6 @@
 import Testing
+
 @testable import ChargebackModel
-@testable import ChargebackSupport
-@testable import ChargebackIngest
-@testable import ChargebackStore
-@testable import ChargebackIdentity
-@testable import ChargebackPricing
-@testable import ChargebackDetect
-@testable import ChargebackReporting
-@testable import ChargebackKit
-@testable import ChargebackDemo
-@testable import ChargebackTestSupport
 
 @Suite struct MoneyTests {
   @Test(arguments: [

@@ -1,15 +1,12 @@
 import Foundation
 import Testing
-@testable import ChargebackModel
-@testable import ChargebackSupport
-@testable import ChargebackIngest
-@testable import ChargebackStore
+
 @testable import ChargebackIdentity
-@testable import ChargebackPricing
-@testable import ChargebackDetect
-@testable import ChargebackReporting
 @testable import ChargebackKit
-@testable import ChargebackDemo
+@testable import ChargebackModel
+@testable import ChargebackPricing
+@testable import ChargebackStore
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// A month over every supported export format (`Fixtures/mixed`), with its own round price tables,

@@ -1,15 +1,10 @@
 import Foundation
 import Testing
-@testable import ChargebackModel
-@testable import ChargebackSupport
-@testable import ChargebackIngest
-@testable import ChargebackStore
-@testable import ChargebackIdentity
-@testable import ChargebackPricing
-@testable import ChargebackDetect
-@testable import ChargebackReporting
+
 @testable import ChargebackKit
-@testable import ChargebackDemo
+@testable import ChargebackModel
+@testable import ChargebackStore
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// A month over both formats whose every cent was computed by hand (see the fixture files):

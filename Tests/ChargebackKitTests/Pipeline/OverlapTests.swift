@@ -1,15 +1,13 @@
 import Foundation
 import Testing
-@testable import ChargebackModel
-@testable import ChargebackSupport
-@testable import ChargebackIngest
-@testable import ChargebackStore
+
 @testable import ChargebackIdentity
-@testable import ChargebackPricing
-@testable import ChargebackDetect
-@testable import ChargebackReporting
 @testable import ChargebackKit
-@testable import ChargebackDemo
+@testable import ChargebackModel
+@testable import ChargebackPricing
+@testable import ChargebackReporting
+@testable import ChargebackStore
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// The overlap rule and the reconciliation (SPEC §3.1, §5, §10): a call in a request log and in
@@ -21,7 +19,9 @@ import Testing
   /// a cost report for it.
   static func store(_ dir: String) throws -> UsageStore {
     let store = try UsageStore(path: dir + "/s.sqlite")
-    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [Fixtures.month + "/usage/openai"]
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      Fixtures.month + "/usage/openai"
+    ]
     )
     try store.db.transaction {
       let w = try store.beginFile(sha256: "request-log", path: "gateway.log", format: "test", level: .request, bytes: 0)

@@ -1,15 +1,11 @@
 import Foundation
 import Testing
-@testable import ChargebackModel
-@testable import ChargebackSupport
-@testable import ChargebackIngest
-@testable import ChargebackStore
-@testable import ChargebackIdentity
-@testable import ChargebackPricing
-@testable import ChargebackDetect
-@testable import ChargebackReporting
-@testable import ChargebackKit
+
 @testable import ChargebackDemo
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackStore
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// Bad input of any kind is rejected whole (SPEC §9): a fuzz pass over every sample export, and an

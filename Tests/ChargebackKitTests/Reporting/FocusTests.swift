@@ -1,15 +1,9 @@
 import Foundation
 import Testing
+
 @testable import ChargebackModel
-@testable import ChargebackSupport
-@testable import ChargebackIngest
-@testable import ChargebackStore
-@testable import ChargebackIdentity
-@testable import ChargebackPricing
-@testable import ChargebackDetect
 @testable import ChargebackReporting
-@testable import ChargebackKit
-@testable import ChargebackDemo
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// `focus.csv` (SPEC §7, §10): FOCUS 1.2 rows that add up to the chargeback and pass focus-validator.
