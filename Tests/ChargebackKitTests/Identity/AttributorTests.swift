@@ -1,0 +1,433 @@
+import Foundation
+import Testing
+
+@testable import ChargebackIdentity
+@testable import ChargebackModel
+@testable import ChargebackTestSupport
+
+/// Instants used below (UTC epoch ms, worked out by hand from the calendar).
+private enum At {
+  /// 2026-09-30T12:00Z, before the first `mover` row.
+  static let sep30: Int64 = 1_790_769_600_000
+  /// 2026-10-05T09:00Z, an ordinary day.
+  static let oct05: Int64 = 1_791_190_800_000
+  /// 2026-10-10T00:00Z: `revoked_at`, `expires_at` and `offboarded_at` of the directory below.
+  static let oct10: Int64 = 1_791_590_400_000
+  /// 2026-10-11T08:00Z.
+  static let oct11: Int64 = 1_791_705_600_000
+  /// 2026-10-16T00:00Z: `mover` changes cost centre.
+  static let oct16: Int64 = 1_792_108_800_000
+}
+
+private let role = "arn:aws:sts::111122223333:assumed-role/app/"
+
+/// A directory with one row for each SPEC §4 case, written as the six CSV files.
+private let identityFiles: [(String, String)] = [
+  (
+    "people.csv",
+    """
+    person_id,name,email,cost_centre,offboarded_at
+    alice,Alice,alice@example.com,CC-ALICE,
+    bob,Bob,bob@example.com,CC-BOB,2026-10-10
+    carol,Carol,,,
+    """
+  ),
+  (
+    "cost_centres.csv",
+    """
+    cost_centre,name,owner,monthly_budget_usd
+    CC-ALICE,,alice,
+    CC-BOB,,bob,
+    CC-PLATFORM,Platform,alice,1000
+    CC-RESEARCH,Research,carol,
+    CC-SHARED,,,
+    CC-ROLE,,,
+    CC-BATCH,,,
+    CC-EXACT,,,
+    CC-PROJECT,,,
+    CC-WORKSPACE,,,
+    """
+  ),
+  (
+    "agents.csv",
+    """
+    agent_id,name,kind,owner,team,cost_centre,scope_id,valid_from,valid_to
+    triage,Triage,agent,alice,platform,CC-PLATFORM,scope-agent,,
+    mover,Mover,agent,alice,platform,CC-PLATFORM,,2026-10-01,2026-10-16
+    mover,Mover,agent,alice,research,CC-RESEARCH,,2026-10-16,
+    orphan,Orphan,service_account,bob,,CC-PLATFORM,,,
+    late,Late,workload,alice,,CC-RESEARCH,,2026-10-20,
+    """
+  ),
+  (
+    "credentials.csv",
+    """
+    credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description
+    key_triage,openai,triage,CC-SHARED,,,,bound: its own cost centre is not the one charged
+    key_triage,anthropic,,CC-SHARED,,,,the same id at another provider is another credential
+    key_shared,openai,,CC-SHARED,,,,
+    key_mover,openai,mover,,,,,
+    key_orphan,openai,orphan,,,,,
+    key_late,openai,late,,,,,
+    key_revoked,openai,triage,,,,2026-10-10,
+    key_expired,openai,triage,,2026-01-01,2026-10-10,,
+    \(role)*,bedrock,,CC-ROLE,,,,the shorter prefix comes first in the file
+    \(role)batch-*,bedrock,,CC-BATCH,,,,
+    \(role)batch-7,bedrock,,CC-EXACT,,,,
+    project:proj_1,openai,,CC-PROJECT,,,,
+    workspace:wrk_1,anthropic,,CC-WORKSPACE,,,,
+    vk_team,litellm,triage,,,,,
+    """
+  ),
+  (
+    "tasks.csv",
+    """
+    task_id,agent_id,requested_by,approved_by,scope_id,opened_at,closed_at,ticket
+    T-approved,triage,alice,carol,scope-task,2026-10-01,,OPS-1
+    T-unapproved,triage,alice,,scope-task,,,
+    T-noscope,triage,alice,carol,,,,
+    """
+  ),
+  (
+    "scopes.csv",
+    """
+    scope_id,description,allowed_models,allowed_providers,monthly_budget_usd
+    scope-agent,,gpt-4.1*;claude-sonnet-4-?,openai;anthropic,
+    scope-task,,gpt-4o-mini,openai,
+    scope-any,,,,
+    scope-bedrock,,,bedrock,
+    scope-models,, CLAUDE-* ; us.anthropic.* ,,100
+    """
+  ),
+]
+
+private func attributor() throws -> Attributor {
+  let dir = try TestSupport.tempDir("identity")
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  for (name, text) in identityFiles {
+    try (text + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+  }
+  return Attributor(directory: try IdentityDirectory(directory: dir))
+}
+
+private func call(
+  _ provider: Provider = .openai, credential: String?, project: String? = nil, agent: String? = nil,
+  task: String? = nil, at time: Int64 = At.oct05
+) -> UsageRecord {
+  UsageRecord(
+    provider: provider, level: .request, format: "test", naturalKey: "test:1", time: time, credential: credential,
+    project: project, model: "gpt-4.1", tokens: TokenCounts(input: 100, output: 10),
+    metadata: CallMetadata(agentID: agent, taskID: task))
+}
+
+/// Signals in a fixed order, so that attributions compare whole.
+private func normalised(_ a: Attribution) -> Attribution {
+  var a = a
+  a.signals.sort { $0.rawValue < $1.rawValue }
+  return a
+}
+
+private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: SourceLocation = #_sourceLocation) {
+  #expect(normalised(got) == normalised(expected), sourceLocation: sourceLocation)
+}
+
+@Suite struct AttributorTests {
+  // MARK: Step 1: which credential
+
+  @Test func exactCredentialChargesItsAgentsCostCentre() throws {
+    let a = try attributor().attribute(call(credential: "key_triage"))
+    check(
+      a,
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "key_triage",
+        scopeID: "scope-agent", status: .agentCredential))
+  }
+
+  @Test(arguments: [
+    ("batch-42", "CC-BATCH", "batch-*"),  // the longer prefix wins, although listed second
+    ("batch-", "CC-BATCH", "batch-*"),  // a prefix matches itself
+    ("web-1", "CC-ROLE", "*"),  // only the shorter prefix matches
+    ("batch-7", "CC-EXACT", "batch-7"),  // an exact id beats every prefix
+    ("batch-70", "CC-BATCH", "batch-*"),  // an exact id is not a prefix
+  ])
+  func longestPrefixWins(session: String, costCentre: String, matched: String) throws {
+    let a = try attributor().attribute(call(.bedrock, credential: role + session))
+    check(
+      a,
+      Attribution(
+        costCentre: costCentre, credentialID: role + matched, status: .sharedCostCentre, signals: [.sharedCredential]))
+  }
+
+  @Test func prefixesAndIdsBelongToTheirProvider() throws {
+    let attributor = try attributor()
+    // A Bedrock role prefix does not match an OpenAI call.
+    check(
+      attributor.attribute(call(.openai, credential: role + "web-1")),
+      Attribution(
+        costCentre: "UNATTRIBUTED", credentialID: role + "web-1", status: .unattributed, signals: [.unattributed]))
+    // Text that stops short of the prefix does not match it.
+    check(
+      attributor.attribute(call(.bedrock, credential: "arn:aws:sts::111122223333:assumed-role/app")),
+      Attribution(
+        costCentre: "UNATTRIBUTED", credentialID: "arn:aws:sts::111122223333:assumed-role/app",
+        status: .unattributed, signals: [.unattributed]))
+    // `key_triage` is bound at OpenAI and shared at Anthropic, whatever order the calls come in.
+    for _ in 0..<2 {
+      #expect(attributor.attribute(call(.anthropic, credential: "key_triage")).costCentre == "CC-SHARED")
+      #expect(attributor.attribute(call(.openai, credential: "key_triage")).costCentre == "CC-PLATFORM")
+    }
+  }
+
+  @Test func projectAndWorkspaceRowsCatchReportRowsWithoutACredential() throws {
+    let attributor = try attributor()
+    check(
+      attributor.attribute(call(credential: nil, project: "proj_1")),
+      Attribution(
+        costCentre: "CC-PROJECT", credentialID: "project:proj_1", status: .sharedCostCentre,
+        signals: [.sharedCredential]))
+    check(
+      attributor.attribute(call(.anthropic, credential: nil, project: "wrk_1")),
+      Attribution(
+        costCentre: "CC-WORKSPACE", credentialID: "workspace:wrk_1", status: .sharedCostCentre,
+        signals: [.sharedCredential]))
+    // An unknown key falls back to its project.
+    #expect(attributor.attribute(call(credential: "key_unknown", project: "proj_1")).costCentre == "CC-PROJECT")
+    // A known key is used before its project.
+    #expect(attributor.attribute(call(credential: "key_triage", project: "proj_1")).costCentre == "CC-PLATFORM")
+    // Projects belong to their provider too.
+    #expect(attributor.attribute(call(.anthropic, credential: nil, project: "proj_1")).status == .unattributed)
+    check(
+      attributor.attribute(call(credential: nil, project: "proj_2")),
+      Attribution(
+        costCentre: "UNATTRIBUTED", credentialID: "project:proj_2", status: .unattributed, signals: [.unattributed]))
+  }
+
+  @Test func liteLLMVirtualKeysAreLookedUpUnderTheirOwnProvider() throws {
+    let attributor = try attributor()
+    let expected = Attribution(
+      costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "vk_team", scopeID: "scope-agent",
+      status: .agentCredential)
+    check(attributor.attribute(call(.openai, credential: "vk_team"), credentialProvider: "litellm"), expected)
+    var r = call(.openai, credential: "vk_team")
+    r.credentialProvider = "litellm"
+    check(attributor.attribute(r), expected)
+    #expect(attributor.attribute(call(.openai, credential: "vk_team")).status == .unattributed)
+  }
+
+  // MARK: Steps 2–4: who is charged
+
+  @Test func boundCredentialChargesItsAgentWhateverTheCallClaims() throws {
+    let attributor = try attributor()
+    check(
+      attributor.attribute(call(credential: "key_triage", agent: "mover")),
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "key_triage",
+        scopeID: "scope-agent", status: .agentCredential, signals: [.agentMismatch]))
+    // Claiming the bound agent itself is no mismatch.
+    #expect(attributor.attribute(call(credential: "key_triage", agent: "triage")).signals.isEmpty)
+  }
+
+  @Test func sharedCredentialWithARegisteredClaimedAgentChargesTheAgent() throws {
+    let attributor = try attributor()
+    check(
+      attributor.attribute(call(credential: "key_shared", agent: "triage")),
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "key_shared",
+        scopeID: "scope-agent", status: .sharedAgent, signals: [.sharedCredential]))
+    // The claimed agent's cost centre is the one in effect on the day.
+    #expect(
+      attributor.attribute(call(credential: "key_shared", agent: "mover", at: At.oct16)).costCentre == "CC-RESEARCH")
+  }
+
+  @Test func sharedCredentialWithAnUnregisteredClaimedAgentChargesItsCostCentre() throws {
+    let attributor = try attributor()
+    check(
+      attributor.attribute(call(credential: "key_shared", agent: "ghost")),
+      Attribution(
+        costCentre: "CC-SHARED", credentialID: "key_shared", status: .sharedCostCentre,
+        signals: [.sharedCredential, .unknownAgent]))
+    check(
+      attributor.attribute(call(credential: "key_shared")),
+      Attribution(
+        costCentre: "CC-SHARED", credentialID: "key_shared", status: .sharedCostCentre, signals: [.sharedCredential]))
+  }
+
+  @Test func unknownCredentialWithARegisteredClaimedAgent() throws {
+    check(
+      try attributor().attribute(call(credential: "key_nobody", agent: "triage")),
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "key_nobody",
+        scopeID: "scope-agent", status: .unregisteredCredential, signals: [.unregisteredCredential]))
+  }
+
+  @Test func unknownCredentialWithoutARegisteredAgentIsUnattributed() throws {
+    let attributor = try attributor()
+    check(
+      attributor.attribute(call(credential: "key_nobody")),
+      Attribution(
+        costCentre: "UNATTRIBUTED", credentialID: "key_nobody", status: .unattributed, signals: [.unattributed]))
+    check(
+      attributor.attribute(call(credential: "key_nobody", agent: "ghost")),
+      Attribution(
+        costCentre: "UNATTRIBUTED", credentialID: "key_nobody", status: .unattributed,
+        signals: [.unattributed, .unknownAgent]))
+    check(
+      attributor.attribute(call(credential: nil)),
+      Attribution(costCentre: "UNATTRIBUTED", status: .unattributed, signals: [.unattributed]))
+  }
+
+  // MARK: Step 5: cost centre as of the call
+
+  @Test(arguments: [
+    (At.oct05, "CC-PLATFORM"),
+    (At.oct16 - 1, "CC-PLATFORM"),  // 2026-10-15T23:59:59.999Z: still the first row
+    (At.oct16, "CC-RESEARCH"),  // valid_to is exclusive: the move takes effect at midnight
+    (At.oct16 + 1, "CC-RESEARCH"),
+    (At.sep30, "CC-ALICE"),  // before any row: the owner's cost centre
+  ])
+  func agentRowsAreEffectiveDated(time: Int64, costCentre: String) throws {
+    let a = try attributor().attribute(call(credential: "key_mover", at: time))
+    check(
+      a,
+      Attribution(
+        costCentre: costCentre, agentID: "mover", ownerID: "alice", credentialID: "key_mover",
+        status: .agentCredential))
+  }
+
+  @Test func aMoveOnThe16thSplitsTheMonth() throws {
+    let attributor = try attributor()
+    let on15th = attributor.attribute(call(credential: "key_mover", at: At.oct16 - 3_600_000))
+    let on16th = attributor.attribute(call(credential: "key_mover", at: At.oct16 + 3_600_000))
+    #expect(on15th.costCentre == "CC-PLATFORM")
+    #expect(on16th.costCentre == "CC-RESEARCH")
+  }
+
+  @Test func agentWithNoRowInEffectFallsBackToItsOwner() throws {
+    let a = try attributor().attribute(call(credential: "key_late"))
+    #expect(a.costCentre == "CC-ALICE")
+    #expect(a.agentID == "late")
+    #expect(a.ownerID == "alice")
+  }
+
+  // MARK: Lifecycle
+
+  @Test(arguments: [
+    (At.oct10 - 1, [FindingKind]()),
+    (At.oct10, [.revokedCredential]),  // at the instant: revoked
+    (At.oct11, [.revokedCredential]),
+  ])
+  func revokedCredential(time: Int64, signals: [FindingKind]) throws {
+    let a = try attributor().attribute(call(credential: "key_revoked", at: time))
+    check(
+      a,
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "key_revoked",
+        scopeID: "scope-agent", status: .agentCredential, signals: signals))
+  }
+
+  @Test(arguments: [
+    (At.oct10 - 1, [FindingKind]()),
+    (At.oct10, [.expiredCredential]),  // expires_at is exclusive: expired at the instant
+    (At.oct11, [.expiredCredential]),
+  ])
+  func expiredCredential(time: Int64, signals: [FindingKind]) throws {
+    let a = try attributor().attribute(call(credential: "key_expired", at: time))
+    check(
+      a,
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "key_expired",
+        scopeID: "scope-agent", status: .agentCredential, signals: signals))
+  }
+
+  @Test func offboardedOwner() throws {
+    let attributor = try attributor()
+    let before = attributor.attribute(call(credential: "key_orphan", at: At.oct05))
+    check(
+      before,
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "orphan", ownerID: "bob", credentialID: "key_orphan",
+        status: .agentCredential))
+    let after = attributor.attribute(call(credential: "key_orphan", at: At.oct11))
+    check(
+      after,
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "orphan", ownerID: "bob", credentialID: "key_orphan",
+        status: .agentCredential, signals: [.offboardedOwner]))
+  }
+
+  // MARK: Step 6: task and scope
+
+  @Test func taskScopeOverridesTheAgentScope() throws {
+    let a = try attributor().attribute(call(credential: "key_triage", task: "T-approved"))
+    check(
+      a,
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "key_triage",
+        taskID: "T-approved", scopeID: "scope-task", status: .agentCredential))
+  }
+
+  @Test func scopeComesFromWhicheverIsKnown() throws {
+    let attributor = try attributor()
+    // A task without a scope keeps the agent's.
+    #expect(attributor.attribute(call(credential: "key_triage", task: "T-noscope")).scopeID == "scope-agent")
+    // A task missing from tasks.csv keeps the agent's, and raises nothing.
+    let missing = attributor.attribute(call(credential: "key_triage", task: "T-missing"))
+    #expect(missing.taskID == "T-missing")
+    #expect(missing.scopeID == "scope-agent")
+    #expect(missing.signals.isEmpty)
+    // An agent without a scope takes the task's.
+    #expect(attributor.attribute(call(credential: "key_mover", task: "T-approved")).scopeID == "scope-task")
+    // No task, no agent scope: none.
+    #expect(attributor.attribute(call(credential: "key_mover")).scopeID == nil)
+    // The task's scope applies to a call nobody can be charged for.
+    let nobody = attributor.attribute(call(credential: "key_nobody", task: "T-approved"))
+    #expect(nobody.scopeID == "scope-task")
+    #expect(nobody.status == .unattributed)
+  }
+
+  @Test func unapprovedTask() throws {
+    let a = try attributor().attribute(call(credential: "key_triage", task: "T-unapproved"))
+    check(
+      a,
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "key_triage",
+        taskID: "T-unapproved", scopeID: "scope-task", status: .agentCredential, signals: [.unapprovedTask]))
+  }
+
+  // MARK: Scopes
+
+  static let scopeCases: [(String, Provider, [String], Bool)] = [
+    ("scope-agent", .openai, ["gpt-4.1-mini-2025-04-14"], true),
+    ("scope-agent", .openai, ["GPT-4.1-MINI"], true),  // globs ignore case
+    ("scope-agent", .openai, ["gpt-4o"], false),
+    ("scope-agent", .anthropic, ["claude-sonnet-4-5"], true),
+    ("scope-agent", .anthropic, ["claude-sonnet-4-50"], false),  // `?` is one character
+    ("scope-agent", .anthropic, ["claude-opus-4-1-20250805", "claude-sonnet-4-5"], true),  // raw or canonical
+    ("scope-agent", .anthropic, ["claude-opus-4-1-20250805", "claude-opus-4-1"], false),
+    ("scope-agent", .bedrock, ["gpt-4.1"], false),  // provider not allowed, though the model is
+    ("scope-agent", .azure, ["gpt-4.1"], false),
+    ("scope-task", .openai, ["gpt-4o-mini"], true),
+    ("scope-task", .openai, ["gpt-4o-mini-2024-07-18"], false),  // a glob without `*` is the whole name
+    ("scope-any", .vertex, ["gemini-2.5-pro"], true),  // no lists: anything
+    ("scope-bedrock", .bedrock, ["amazon.nova-pro-v1:0"], true),
+    ("scope-bedrock", .openai, ["gpt-4o"], false),
+    ("scope-models", .bedrock, ["us.anthropic.claude-sonnet-4-20250514-v1:0"], true),  // trimmed list items
+    ("scope-models", .anthropic, ["claude-haiku-4-5"], true),
+    ("scope-models", .openai, ["gpt-4o"], false),
+  ]
+
+  @Test(arguments: scopeCases)
+  func scopeAllows(scope: String, provider: Provider, models: [String], allowed: Bool) throws {
+    #expect(try attributor().scopeAllows(scope, provider: provider, models: models) == allowed)
+  }
+
+  @Test func scopeAnswersDoNotLeakBetweenQuestions() throws {
+    // One attributor, every question twice, in two orders: a cached answer must belong to its question.
+    let attributor = try attributor()
+    for cases in [Self.scopeCases, Self.scopeCases.reversed()] {
+      for (scope, provider, models, allowed) in cases {
+        #expect(attributor.scopeAllows(scope, provider: provider, models: models) == allowed, "\(scope) \(models)")
+      }
+    }
+  }
+}
