@@ -13,6 +13,16 @@ package protocol ExportFormat: Sendable {
   func matches(head: String) -> Bool
   /// Reads every record of `file` and hands each to `emit`. Throws ``InputError`` on bad input.
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws
+  /// Reads every record and every span kept for trace ancestry (``TraceSpan``); formats without
+  /// traces only emit records.
+  func readItems(_ file: InputFile, emit: (IngestItem) throws -> Void) throws
+}
+
+extension ExportFormat {
+  /// Records only.
+  package func readItems(_ file: InputFile, emit: (IngestItem) throws -> Void) throws {
+    try read(file) { try emit(.record($0)) }
+  }
 }
 
 /// The formats `chargeback` knows, in detection order.

@@ -88,6 +88,9 @@ struct JSONScanner {
       let key = try rawString()
       guard peek == UInt8(ascii: ":") else { throw fail("expected ':' at byte \(i + 1)") }
       i += 1
+      // Past the blanks first: a body that only peeks (`next()`) moves over them, and must still
+      // count as not having consumed the value.
+      skipWhitespace()
       let before = i
       try body(&self, key)
       if i == before { try skipValue() }
@@ -114,6 +117,7 @@ struct JSONScanner {
       return
     }
     while true {
+      skipWhitespace()
       let before = i
       try body(&self)
       if i == before { try skipValue() }

@@ -89,18 +89,35 @@ package struct Ingestor {
     let format = try FormatRegistry.detect(input, among: formats)
     let (offered, inserted) = try store.db.transaction {
       let writer = try store.beginFile(sha256: sha, path: path, format: format.id, level: format.level, bytes: bytes)
-      let pipe = BatchPipe<UsageRecord>()
-      pipe.start { emit in try format.read(input, emit: emit) }
+      let pipe = BatchPipe<IngestItem>()
+      pipe.start { emit in try format.readItems(input, emit: emit) }
       try pipe.drain { batch in
-        for record in batch { try writer.insert(record) }
+        for item in batch {
+          switch item {
+          case .record(let record): try writer.insert(record)
+          case .span(let span): try writer.insert(span)
+          }
+        }
         progress.update("\(path): \(writer.offered) records")
       }
+      try resolveAncestry(of: writer.touchedTraces)
       try writer.finish()
       return (writer.offered, writer.inserted)
     }
     progress.done("\(path): \(offered) records (\(inserted) new), \(format.id)")
     return FileResult(
       path: path, sha256: sha, format: format.id, records: offered, newRecords: inserted, alreadyIngested: false)
+  }
+
+  /// Resolves what the model calls of `traces` inherit from their ancestors, over every span of
+  /// each trace in the store (this file's and earlier files'), inside the file's transaction.
+  ///
+  /// - Complexity: O(spans of the touched traces); one trace in memory at a time.
+  private func resolveAncestry(of traces: Set<String>) throws {
+    for trace in traces.sorted() {
+      let calls = TraceAncestry.resolve(try store.spans(ofTrace: trace))
+      try store.setInherited(traceID: trace, calls)
+    }
   }
 
   /// SHA-256 (hex) and size of a file's bytes, read in chunks.

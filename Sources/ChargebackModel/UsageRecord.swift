@@ -80,6 +80,9 @@ package struct UsageRecord: Sendable {
   /// Provider id of the credential when it differs from ``provider`` (a LiteLLM virtual key is a
   /// credential of `litellm` whose calls are priced under the provider they went to).
   package var credentialProvider: String?
+  /// A second name of the credential the directory may use (LiteLLM's `user_api_key_alias` beside
+  /// the hashed key).
+  package var credentialAlias: String?
   /// Trace and span ids of the call (OTel), for call trees.
   package var traceID: String?
   package var spanID: String?

@@ -57,7 +57,36 @@ enum Schema {
       agent_path      TEXT
     ) STRICT;
     CREATE INDEX usage_ts ON usage(ts);
+    """,
+    // 2: LiteLLM key aliases; delivery artifacts skipped at ingest (for the manifest); the spans
+    // of OTel traces, for ancestry over the whole trace.
     """
+    ALTER TABLE usage ADD COLUMN credential_alias TEXT;
+    CREATE TABLE skipped_files (
+      path        TEXT PRIMARY KEY,
+      sha256      TEXT NOT NULL,
+      bytes       INTEGER NOT NULL,
+      reason      TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE trace_spans (
+      trace_id        TEXT NOT NULL,
+      span_id         TEXT NOT NULL,
+      parent_span_id  TEXT,
+      model_call      INTEGER NOT NULL,
+      invoked_agent   TEXT,
+      agent_id        TEXT,
+      task_id         TEXT,
+      conversation_id TEXT,
+      scope_id        TEXT,
+      credential      TEXT,
+      res_agent_id        TEXT,
+      res_task_id         TEXT,
+      res_conversation_id TEXT,
+      res_scope_id        TEXT,
+      res_credential      TEXT,
+      PRIMARY KEY (trace_id, span_id)
+    ) STRICT, WITHOUT ROWID;
+    """,
   ]
 
   /// The version a fully migrated store has.

@@ -17,7 +17,7 @@ extension UsageStore {
       u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
       u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
       u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
-      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path
+      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path, u.credential_alias
     FROM usage u JOIN files f ON f.id = u.file_id
     """
 
@@ -90,6 +90,7 @@ extension UsageStore {
     record.billed = st.optionalInt64(34).map { Money(pico: Int128($0)) }
     record.lineItem = strings.text(st, 35)
     record.agentPath = strings.text(st, 36)
+    record.credentialAlias = strings.text(st, 37)
     return StoredRecord(id: st.int64(0), fileID: st.int64(1), record: record)
   }
 }
@@ -147,8 +148,8 @@ extension UsageStore {
   package func identitiesSeen(before: Int64, _ body: (UsageRecord) throws -> Void) throws {
     let st = try db.prepare(
       """
-      SELECT provider, credential_provider, credential, project, agent_id, max(ts) FROM usage
-      WHERE ts < ? GROUP BY 1, 2, 3, 4, 5
+      SELECT provider, credential_provider, credential, project, agent_id, max(ts), credential_alias FROM usage
+      WHERE ts < ? GROUP BY 1, 2, 3, 4, 5, 7
       """)
     try st.bind(1, before)
     while try st.step() {
@@ -157,6 +158,7 @@ extension UsageStore {
         time: st.int64(5), credential: st.text(2), project: st.text(3), model: "", tokens: TokenCounts(),
         metadata: CallMetadata(agentID: st.text(4)))
       r.credentialProvider = st.text(1)
+      r.credentialAlias = st.text(6)
       try body(r)
     }
   }

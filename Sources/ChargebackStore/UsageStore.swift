@@ -84,6 +84,9 @@ package final class UsageWriter {
   package private(set) var offered: Int64 = 0
   /// Records that were new to the store.
   package private(set) var inserted: Int64 = 0
+  /// Traces the file brought spans of (their ancestry is resolved before the file commits).
+  package private(set) var touchedTraces = Set<String>()
+  private var spanStatement: Statement?
 
   init(db: Database, fileID: Int64) throws {
     self.db = db
@@ -94,8 +97,8 @@ package final class UsageWriter {
         credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
         cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id, scope_id,
         parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item, agent_path,
-        key_hash)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        key_hash, credential_alias)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(key_hash) DO NOTHING
       """, persistent: true)
   }
@@ -138,9 +141,43 @@ package final class UsageWriter {
     try s.bind(33, r.lineItem)
     try s.bind(34, r.agentPath)
     try s.bind(35, blob: KeyHash.of(r.naturalKey))
+    try s.bind(36, r.credentialAlias)
     try s.run()
     offered += 1
     inserted += Int64(db.changes)
+  }
+
+  /// Keeps a trace span for ancestry (a span already stored is left as it is).
+  package func insert(_ span: TraceSpan) throws {
+    let s: Statement
+    if let existing = spanStatement {
+      s = existing
+    } else {
+      s = try db.prepare(
+        """
+        INSERT INTO trace_spans(trace_id, span_id, parent_span_id, model_call, invoked_agent, agent_id, task_id,
+          conversation_id, scope_id, credential, res_agent_id, res_task_id, res_conversation_id, res_scope_id,
+          res_credential)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        ON CONFLICT(trace_id, span_id) DO NOTHING
+        """, persistent: true)
+      spanStatement = s
+    }
+    try s.bind(1, span.traceID)
+    try s.bind(2, span.spanID)
+    try s.bind(3, span.parentSpanID)
+    try s.bind(4, span.isModelCall ? 1 : 0)
+    try s.bind(5, span.invokedAgent)
+    for (k, c) in [span.own, span.resource].enumerated() {
+      let base = Int32(6 + k * 5)
+      try s.bind(base, c.agentID)
+      try s.bind(base + 1, c.taskID)
+      try s.bind(base + 2, c.conversationID)
+      try s.bind(base + 3, c.scopeID)
+      try s.bind(base + 4, c.credential)
+    }
+    try s.run()
+    touchedTraces.insert(span.traceID)
   }
 
   /// Records the file's counts.

@@ -12,7 +12,9 @@ import Foundation
 /// Agent, tool and workflow spans are never charged (some instrumentations roll usage up onto
 /// them), but they lend their attributes to the calls beneath them: agent, task, scope and
 /// credential are looked up on the span, then its ancestors nearest first, then the resource.
-/// Ancestors are resolved within one line (one export batch), per trace.
+/// Every span is also handed on as a ``TraceSpan``, and the ancestry is resolved over the whole
+/// trace once the file is in the store (``TraceAncestry``): the Collector's file exporter writes
+/// children before parents, on earlier lines and in earlier files.
 ///
 /// `gen_ai.usage.input_tokens` includes cache reads and writes, so both are subtracted to get
 /// `input`; reasoning tokens are part of `gen_ai.usage.output_tokens`. The time is
@@ -26,13 +28,38 @@ struct OTelGenAISpans: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    try readItems(file) { item in
+      if case .record(let r) = item { try emit(r) }
+    }
+  }
+
+  func readItems(_ file: InputFile, emit: (IngestItem) throws -> Void) throws {
     try JSONLayout.forEachRecord(in: file) { bytes, line, path in
       var batch = OTelBatch(file: file.path, line: line, root: path ?? "$")
       try batch.parse(bytes)
-      for i in batch.spans.indices where batch.spans[i].isModelCall {
-        try emit(record(batch, span: i))
+      for i in batch.spans.indices {
+        if batch.spans[i].isModelCall { try emit(.record(record(batch, span: i))) }
+        if let span = traceSpan(batch, span: i) { try emit(.span(span)) }
       }
     }
+  }
+
+  /// The span as ancestry keeps it; nil when it has no trace or span id to link by.
+  private func traceSpan(_ batch: OTelBatch, span i: Int) -> TraceSpan? {
+    let span = batch.spans[i]
+    guard let traceID = span.traceID.nonBlank, let spanID = span.spanID.nonBlank else { return nil }
+    let a = span.attributes
+    let invoked = a.operation?.lowercased() == "invoke_agent" ? (a.genAIAgent.nonBlank ?? a.agent.nonBlank) : nil
+    return TraceSpan(
+      traceID: traceID, spanID: spanID, parentSpanID: span.parentSpanID.nonBlank, isModelCall: span.isModelCall,
+      invokedAgent: invoked, own: Self.context(a), resource: Self.context(batch.resources[span.resource]))
+  }
+
+  /// The attributes a span or resource lends to the calls beneath it.
+  private static func context(_ a: OTelAttributes) -> TraceSpan.Context {
+    TraceSpan.Context(
+      agentID: a.agent.nonBlank ?? a.genAIAgent.nonBlank, taskID: a.task.nonBlank,
+      conversationID: a.conversation.nonBlank, scopeID: a.scope.nonBlank, credential: a.credential.nonBlank)
   }
 
   private func record(_ batch: OTelBatch, span i: Int) throws -> UsageRecord {
@@ -85,32 +112,25 @@ struct OTelGenAISpans: ExportFormat {
         a.responseTier != nil ? "openai.response.service_tier" : "openai.request.service_tier",
         "unknown service tier \"\(other)\"")
     }
-    let chain = batch.ancestry(of: i)
-    func inherited(_ pick: (OTelAttributes) -> String?) -> String? {
-      for j in chain { if let v = pick(batch.spans[j].attributes).nonBlank { return v } }
-      return pick(resource).nonBlank
-    }
+    // The span's own values, else its resource's; ancestors are added once the trace is in the
+    // store (TraceAncestry), which overwrites these.
+    let own = Self.context(a)
+    let res = Self.context(resource)
     let metadata = CallMetadata(
-      agentID: inherited { $0.agent.nonBlank ?? $0.genAIAgent },
-      taskID: inherited(\.task) ?? inherited(\.conversation), scopeID: inherited(\.scope),
+      agentID: own.agentID ?? res.agentID,
+      taskID: own.taskID ?? res.taskID ?? own.conversationID ?? res.conversationID, scopeID: own.scopeID ?? res.scopeID,
       parentID: span.parentSpanID.nonBlank ?? a.parentRequest.nonBlank)
     let failed = a.errorType.nonBlank != nil || span.statusError
     var r = UsageRecord(
       provider: provider, level: .request, format: id, naturalKey: "otel:\(traceID):\(spanID)",
-      requestID: a.responseID.nonBlank, time: nanos / 1_000_000, credential: inherited(\.credential), model: model,
+      requestID: a.responseID.nonBlank, time: nanos / 1_000_000, credential: own.credential ?? res.credential,
+      model: model,
       tier: tier,
       tokens: TokenCounts(input: total - cached - writes, cachedInput: cached, cacheWrite5m: writes, output: output),
       failed: failed, errorCode: failed ? a.errorType.nonBlank : nil, metadata: metadata, line: batch.line,
       jsonPath: span.path)
     r.traceID = traceID
     r.spanID = spanID
-    // The invoked agents from the root down, for loop detection (A > B > A).
-    let invoked = chain.reversed().compactMap { j -> String? in
-      let attrs = batch.spans[j].attributes
-      guard attrs.operation?.lowercased() == "invoke_agent" else { return nil }
-      return attrs.genAIAgent.nonBlank ?? attrs.agent.nonBlank
-    }
-    r.agentPath = invoked.isEmpty ? nil : invoked.joined(separator: ">")
     return r
   }
 
@@ -166,24 +186,11 @@ private struct OTelBatch {
   let root: String
   var spans: [OTelSpan] = []
   var resources: [OTelAttributes] = []
-  /// `traceId/spanId` → index in ``spans``.
-  private var index: [String: Int] = [:]
 
   init(file: String, line: Int, root: String) {
     self.file = file
     self.line = line
     self.root = root
-  }
-
-  /// `i` and its ancestors within the same trace and batch, nearest first (a cycle is cut).
-  func ancestry(of i: Int) -> [Int] {
-    var out = [i]
-    var current = spans[i]
-    while let t = current.traceID, let p = current.parentSpanID.nonBlank, let j = index[t + "/" + p], !out.contains(j) {
-      out.append(j)
-      current = spans[j]
-    }
-    return out
   }
 
   mutating func parse(_ b: UnsafeBufferPointer<UInt8>) throws {
@@ -236,10 +243,6 @@ private struct OTelBatch {
       try s.end()
     } catch let f as JSONScanner.Failure {
       throw JSONLayout.ingestError(f, field: field.isEmpty ? nil : field, file: file, line: line, path: path)
-    }
-    for (i, span) in spans.enumerated() {
-      guard let t = span.traceID, let id = span.spanID, index[t + "/" + id] == nil else { continue }
-      index[t + "/" + id] = i
     }
   }
 

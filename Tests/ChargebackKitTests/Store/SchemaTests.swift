@@ -30,9 +30,9 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     let store = try UsageStore(path: dir + "/store.sqlite")
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
-    // docs/architecture.md documents schema version 1; a new migration updates both.
-    #expect(Schema.currentVersion == 1)
-    #expect(try objects(store.db, "table") == ["files", "usage"])
+    // docs/architecture.md documents schema version 2; a new migration updates both.
+    #expect(Schema.currentVersion == 2)
+    #expect(try objects(store.db, "table") == ["files", "skipped_files", "trace_spans", "usage"])
     #expect(try objects(store.db, "index") == ["usage_ts"])
   }
 
@@ -49,8 +49,9 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
         "credential", "project", "model", "tier", "context_window", "input", "cached_input", "cache_write_5m",
         "cache_write_1h", "output", "web_search", "requests", "failed", "error_code", "agent_id", "task_id",
         "scope_id", "parent_id", "credential_provider", "trace_id", "span_id", "prompt_hash", "retries",
-        "billed_pico", "line_item", "agent_path",
+        "billed_pico", "line_item", "agent_path", "credential_alias",
       ])
+    #expect(try columns(store.db, "skipped_files") == ["path", "sha256", "bytes", "reason"])
   }
 
   @Test func keyHashAndFileHashAreUnique() throws {
@@ -117,6 +118,41 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
     #expect(try store.files().map(\.path) == ["a.jsonl"])
-    #expect(try objects(store.db, "table") == ["files", "usage"])
+    #expect(try objects(store.db, "table") == ["files", "skipped_files", "trace_spans", "usage"])
   }
+
+  /// A store written by the first version (SPEC §8: ours, migrated on first use, never refused):
+  /// its rows survive and read back with the new columns empty.
+  @Test func aVersionOneStoreIsMigratedWithItsRows() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/store.sqlite"
+    do {
+      let db = try Database(path: path)
+      try db.execute(Schema.migrations[0])
+      try db.execute("PRAGMA user_version = 1")
+      try db.execute("INSERT INTO files VALUES (NULL, 'abc', 'a.jsonl', 'bedrock-invocation-log', 'request', 10, 1, 1)")
+      try db.execute(
+        """
+        INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
+          cache_write_5m, cache_write_1h, output, web_search, requests, failed, credential)
+        VALUES (X'00112233', 'bedrock:r1', 'bedrock', 1, 1000, 'm', 'standard', 7, 0, 0, 0, 3, 0, 1, 0, 'arn:x')
+        """)
+      try db.close()
+    }
+    let store = try UsageStore(path: path)
+    defer { try? store.close() }
+    #expect(try userVersion(store.db) == 2)
+    var seen: [UsageRecordSummary] = []
+    try store.forEachRecord(from: 0, to: 10_000) {
+      seen.append(UsageRecordSummary(key: $0.record.naturalKey, input: $0.record.tokens.input, alias: $0.record.credentialAlias))
+    }
+    #expect(seen == [UsageRecordSummary(key: "bedrock:r1", input: 7, alias: nil)])
+  }
+}
+
+private struct UsageRecordSummary: Equatable {
+  var key: String
+  var input: Int64
+  var alias: String?
 }

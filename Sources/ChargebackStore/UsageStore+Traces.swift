@@ -1,0 +1,51 @@
+import ChargebackModel
+
+extension UsageStore {
+  /// Every stored span of one trace, in span-id order.
+  ///
+  /// - Complexity: O(spans of the trace), through the primary key.
+  package func spans(ofTrace traceID: String) throws -> [TraceSpan] {
+    let st = try db.prepare(
+      """
+      SELECT span_id, parent_span_id, model_call, invoked_agent, agent_id, task_id, conversation_id, scope_id,
+        credential, res_agent_id, res_task_id, res_conversation_id, res_scope_id, res_credential
+      FROM trace_spans WHERE trace_id = ? ORDER BY span_id
+      """)
+    try st.bind(1, traceID)
+    var out: [TraceSpan] = []
+    while try st.step() {
+      func context(_ base: Int32) -> TraceSpan.Context {
+        TraceSpan.Context(
+          agentID: st.text(base), taskID: st.text(base + 1), conversationID: st.text(base + 2),
+          scopeID: st.text(base + 3), credential: st.text(base + 4))
+      }
+      out.append(
+        TraceSpan(
+          traceID: traceID, spanID: st.text(0) ?? "", parentSpanID: st.text(1), isModelCall: st.int64(2) != 0,
+          invokedAgent: st.text(3), own: context(4), resource: context(9)))
+    }
+    return out
+  }
+
+  /// Sets the inherited values of the OTel calls `otel:<trace>:<span id>` of one trace (inside the
+  /// caller's transaction); calls not stored are ignored.
+  package func setInherited(traceID: String, _ calls: [(spanID: String, context: TraceInheritance)]) throws {
+    guard !calls.isEmpty else { return }
+    let st = try db.prepare(
+      """
+      UPDATE usage SET agent_id = ?, task_id = ?, scope_id = ?, credential = ?, agent_path = ?
+      WHERE key_hash = ? AND natural_key = ?
+      """)
+    for (spanID, c) in calls {
+      let key = "otel:\(traceID):\(spanID)"
+      try st.bind(1, c.agentID)
+      try st.bind(2, c.taskID)
+      try st.bind(3, c.scopeID)
+      try st.bind(4, c.credential)
+      try st.bind(5, c.agentPath)
+      try st.bind(6, blob: KeyHash.of(key))
+      try st.bind(7, key)
+      try st.run()
+    }
+  }
+}
