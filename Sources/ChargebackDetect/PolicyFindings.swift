@@ -29,21 +29,32 @@ package struct PolicyFindings {
   package static let evidenceLimit = 10
   /// The tasks of the directory, for the requester of an unapproved task.
   private let tasks: [String: TaskEntry]
+  /// The credentials of the directory by provider and id, for a shared credential's own cost centre.
+  private let credentials: [String: Credential]
   /// Priced cost per scope (the task's, else the agent's), for scope budgets.
   private var scopeCost: [String: Money] = [:]
 
-  /// Findings over a directory whose tasks are `tasks`.
-  package init(tasks: [String: TaskEntry] = [:]) { self.tasks = tasks }
+  /// Findings over a directory with these tasks and credentials.
+  package init(tasks: [String: TaskEntry] = [:], credentials: [Credential] = []) {
+    self.tasks = tasks
+    var byID: [String: Credential] = [:]
+    for c in credentials where byID[c.provider + "\u{0}" + c.id] == nil { byID[c.provider + "\u{0}" + c.id] = c }
+    self.credentials = byID
+  }
 
   /// Notes one record under a finding of `kind` about `subject`.
+  ///
+  /// The finding names the cost centre and agent of its first record, unless `owner` names the
+  /// subject's own (a shared credential belongs to its cost centre, not to the first caller).
   package mutating func note(
     _ kind: FindingKind, subject: String, record r: UsageRecord, attribution a: Attribution, cost: Money?,
-    detail: @autoclosure () -> String, approver: String? = nil
+    detail: @autoclosure () -> String, approver: String? = nil, owner: (costCentre: String?, agentID: String?)? = nil
   ) {
     let key = kind.rawValue + "\u{0}" + subject
     if acc[key] == nil {
       acc[key] = Accumulator(
-        kind: kind, subject: subject, costCentre: a.costCentre, agentID: a.agentID,
+        kind: kind, subject: subject, costCentre: owner.map(\.costCentre) ?? a.costCentre,
+        agentID: owner.map(\.agentID) ?? a.agentID,
         credentialID: a.credentialID, ownerID: a.ownerID, approver: approver, first: r.time, last: r.time,
         detail: detail())
     }
@@ -196,11 +207,14 @@ extension PolicyFindings {
             "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
         )
       case .sharedCredential:
+        // The credential's own cost centre, not that of whichever call came first.
+        let own = credentials[r.credentialProviderID + "\u{0}" + cred]?.costCentre
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
           detail:
-            "credential \(cred) is shared (no agent bound): calls are charged to the agent they name or to cost centre \(a.costCentre)"
-        )
+            "credential \(cred) is shared (no agent bound): calls are charged to the agent they name, or else to "
+            + (own.map { "its cost centre \($0)" } ?? "nobody: credentials.csv gives it no cost centre"),
+          owner: (own, nil))
       case .agentMismatch:
         let claimed = r.metadata.agentID ?? "?"
         note(

@@ -1,13 +1,22 @@
 import ChargebackModel
 
-/// Retry storms (SPEC §6): within one credential and agent, at least `stormMinCalls` calls with the same request
-/// fingerprint, every gap at most `stormMaxGapMillis`, and at least one failure or retry marker.
+/// Retry storms (SPEC §6, §10): within one credential and agent, at least `stormMinCalls` calls
+/// with the same request fingerprint, every gap at most `stormMaxGapMillis`, and at least one
+/// retry trigger: a failure that makes clients retry (429, 5xx, timeouts), a failed call that was
+/// billed (a stream that broke after billing), or a source's retry marker.
 ///
-/// Avoidable cost: every call except the last successful one.
+/// The fingerprint is provider, credential, agent, model, task, parent, prompt hash and input size
+/// class. A failed call that reports no tokens has no size class: it joins the open run of its
+/// other fields (the throttles before a request finally goes through), so a storm is one finding
+/// with its throttles, its billed failures and its successes together.
+///
+/// Avoidable cost: every call except the last successful one (failed calls with billed tokens
+/// included).
 ///
 /// Streaming over time-ordered request-level records: only runs still open are kept, and runs
 /// that can no longer grow are closed as time moves on, so memory stays bounded.
 package struct RetryStorms {
+  /// Everything of the fingerprint but the input size class.
   private struct Fingerprint: Hashable {
     var provider: Provider
     var credential: String
@@ -15,11 +24,12 @@ package struct RetryStorms {
     var model: String
     var task: String
     var parent: String
-    var size: Int
     var prompt: String
   }
 
   private struct Run {
+    /// Input size class of the run's calls with tokens; nil while it holds only token-less failures.
+    var size: Int?
     var costCentre: String
     var agent: String?
     var credential: String?
@@ -27,6 +37,8 @@ package struct RetryStorms {
     var first: Int64
     var last: Int64
     var calls: Int64 = 0
+    /// Retry triggers: retryable failures and billed failures.
+    var triggers: Int64 = 0
     var failed: Int64 = 0
     var retried = false
     var cost = Money.zero
@@ -38,7 +50,8 @@ package struct RetryStorms {
 
   private let settings: DetectionSettings
   private let period: Period
-  private var open: [Fingerprint: Run] = [:]
+  /// Open runs per fingerprint (one per size class seen; a handful at most).
+  private var open: [Fingerprint: [Run]] = [:]
   private var seen: Int64 = 0
   package private(set) var findings: [Finding] = []
 
@@ -49,34 +62,52 @@ package struct RetryStorms {
 
   /// Adds one charged request-level record (records arrive in time order).
   package mutating func observe(_ c: ChargedRecord) {
-    let (r, a, model, cost) = (c.record, c.attribution, c.model, c.cost)
+    let r = c.record
+    let a = c.attribution
     guard r.level == .request else { return }
     let fp = Fingerprint(
-      provider: r.provider, credential: a.credentialID ?? r.credential ?? "", agent: a.agentID ?? "", model: model,
-      task: r.metadata.taskID ?? "", parent: r.metadata.parentID ?? "", size: SizeClass.of(r.tokens),
-      prompt: r.promptHash ?? "")
-    let callCost = cost ?? .zero
-    if let i = open.index(forKey: fp), r.time - open.values[i].last <= settings.stormMaxGapMillis {
-      // Mutated in place: copying the run out and back would copy its evidence array per call.
-      open.values[i].last = r.time
-      Self.add(r, cost: callCost, to: &open.values[i])
-    } else {
-      if let old = open[fp] { close(old) }
-      var run = Run(
-        costCentre: a.costCentre, agent: a.agentID, credential: a.credentialID, owner: a.ownerID, first: r.time,
-        last: r.time, model: model, task: r.metadata.taskID)
-      Self.add(r, cost: callCost, to: &run)
-      open[fp] = run
+      provider: r.provider, credential: a.credentialID ?? r.credential ?? "", agent: a.agentID ?? "",
+      model: c.model, task: r.metadata.taskID ?? "", parent: r.metadata.parentID ?? "", prompt: r.promptHash ?? "")
+    let tokenless = r.failed && r.tokens.isZero
+    let size: Int? = tokenless ? nil : SizeClass.of(r.tokens)
+    var runs = open[fp] ?? []
+    // Runs of this fingerprint that this call cannot extend are over.
+    runs.removeAll { run in
+      guard r.time - run.last > settings.stormMaxGapMillis else { return false }
+      close(run)
+      return true
     }
+    let target: Int?
+    if size == nil {
+      // A token-less failure joins the most recent run of its fingerprint, whatever its size.
+      target = runs.indices.max { runs[$0].last < runs[$1].last }
+    } else {
+      target = runs.firstIndex { $0.size == size } ?? runs.firstIndex { $0.size == nil }
+    }
+    if let k = target {
+      runs[k].last = r.time
+      if runs[k].size == nil { runs[k].size = size }
+      Self.add(c, to: &runs[k])
+    } else {
+      var run = Run(
+        size: size, costCentre: a.costCentre, agent: a.agentID, credential: a.credentialID, owner: a.ownerID,
+        first: r.time, last: r.time, model: c.model, task: r.metadata.taskID)
+      Self.add(c, to: &run)
+      runs.append(run)
+    }
+    open[fp] = runs
     seen += 1
     if seen % 50_000 == 0 { sweep(before: r.time - settings.stormMaxGapMillis) }
   }
 
-  private static func add(_ r: UsageRecord, cost: Money, to run: inout Run) {
-    run.calls += 1
+  private static func add(_ c: ChargedRecord, to run: inout Run) {
+    let r = c.record
+    let cost = c.costOrZero
+    run.calls += r.requests
     run.cost += cost
     if r.failed {
-      if isRetryable(r.errorCode) { run.failed += 1 }
+      run.failed += r.requests
+      if isRetryable(r.errorCode) || !r.tokens.isZero { run.triggers += r.requests }
     } else {
       run.lastSuccessCost = cost
     }
@@ -98,22 +129,26 @@ package struct RetryStorms {
 
   /// Closes runs that can no longer grow.
   private mutating func sweep(before cutoff: Int64) {
-    for (fp, run) in open where run.last < cutoff {
-      close(run)
-      open[fp] = nil
+    for (fp, runs) in open {
+      let (over, still) = (runs.filter { $0.last < cutoff }, runs.filter { $0.last >= cutoff })
+      for run in over { close(run) }
+      open[fp] = still.isEmpty ? nil : still
     }
   }
 
   /// Closes every open run; call once after the last record.
   package mutating func finish() {
-    for key in open.keys.sorted(by: { ($0.credential, $0.agent, $0.model) < ($1.credential, $1.agent, $1.model) }) {
-      if let run = open[key] { close(run) }
+    let runs = open.values.flatMap { $0 }.sorted {
+      ($0.credential ?? "", $0.agent ?? "", $0.model, $0.first) < (
+        $1.credential ?? "", $1.agent ?? "", $1.model, $1.first
+      )
     }
+    for run in runs { close(run) }
     open.removeAll()
   }
 
   private mutating func close(_ run: Run) {
-    guard run.calls >= settings.stormMinCalls, run.failed > 0 || run.retried else { return }
+    guard run.calls >= settings.stormMinCalls, run.triggers > 0 || run.retried else { return }
     let avoidable = run.cost - (run.lastSuccessCost ?? .zero)
     let seconds = (run.last - run.first) / 1000
     let subject = "\(run.credential ?? "-")|\(run.agent ?? "-")|\(run.model)|\(run.first)"

@@ -85,7 +85,18 @@ package struct ChargebackJob {
     )
     .build(period: options.period)
     let outputs = try ReportWriter(directory: options.out).write(report)
+    // For `explain`, which then needs neither --identities nor --pricing (SPEC §2).
+    try store.setSetting(Self.identitiesSetting, Self.absolute(options.identities))
+    try store.setSetting(Self.pricingSetting, Self.absolute(options.pricing))
     return Result(ingested: ingested, report: report, outputs: outputs)
+  }
+
+  static let identitiesSetting = "last_report.identities"
+  static let pricingSetting = "last_report.pricing"
+
+  /// `path` made absolute against the working directory (kept in the store only, never in outputs).
+  static func absolute(_ path: String) -> String {
+    path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
   }
 }
 
@@ -103,14 +114,22 @@ extension ChargebackJob {
 
   /// `chargeback explain`: the chain of one stored record, as text.
   ///
+  /// Without `identities` or `pricing`, the directories of the store's last report are used (else
+  /// `pricing/` in the working directory, and no identity chain).
   /// - Throws: ``InputMissingError`` when the store has no record with this id or key.
-  package static func explain(id: String, database: String, identities: String?, pricing: String) throws -> String {
+  package static func explain(id: String, database: String, identities: String?, pricing: String?) throws -> String {
     guard FileManager.default.fileExists(atPath: database) else {
       throw InputMissingError(
         path: database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
     }
     let store = try UsageStore(path: database)
     defer { try? store.close() }
+    func remembered(_ name: String) throws -> String? {
+      guard let dir = try store.setting(name), FileManager.default.fileExists(atPath: dir) else { return nil }
+      return dir
+    }
+    let identities = try identities ?? remembered(identitiesSetting)
+    let pricing = try pricing ?? remembered(pricingSetting) ?? "pricing"
     let directory = try identities.map { try IdentityDirectory(directory: $0) }
     let prices = try PriceTable(directory: pricing)
     guard

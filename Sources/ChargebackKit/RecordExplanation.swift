@@ -16,7 +16,7 @@ package enum RecordExplanation {
     let r = stored.record
     var out: [String] = []
     func line(_ k: String, _ v: String?) {
-      out.append(k.padding(toLength: 18, withPad: " ", startingAt: 0) + (v ?? "—"))
+      out.append(k.padding(toLength: 20, withPad: " ", startingAt: 0) + (v ?? "—"))
     }
     let file = try store.files().first { $0.id == stored.fileID }
     line("record", r.naturalKey)
@@ -34,13 +34,19 @@ package enum RecordExplanation {
       "metadata",
       "agent_id=\(r.metadata.agentID ?? "") task_id=\(r.metadata.taskID ?? "") scope_id=\(r.metadata.scopeID ?? "") parent=\(r.metadata.parentID ?? "")"
     )
-    if let path = file?.path, let n = r.line, let raw = try? rawLine(path: path, line: n) {
+    if let path = file?.path, let raw = try? RecordSource.text(path: path, line: r.line, jsonPath: r.jsonPath) {
       line("raw", raw.count > 2000 ? String(raw.prefix(2000)) + "…" : raw)
     }
     let charged = Charger(identities: identities ?? IdentityDirectory(), prices: prices).charge(r)
     if let identities {
       let a = charged.attribution
-      line("matched credential", a.credentialID)
+      switch a.status {
+      case .agentCredential, .sharedAgent, .sharedCostCentre:
+        line("matched credential", a.credentialID.map { $0 + " (credentials.csv)" })
+      case .unregisteredCredential, .unattributed:
+        line(
+          "matched credential", "none: \(a.credentialID ?? "the record names no credential") is not in credentials.csv")
+      }
       line("agent", a.agentID)
       line("owner", a.ownerID)
       line("cost centre", a.costCentre)
@@ -82,17 +88,4 @@ package enum RecordExplanation {
     return out.joined(separator: "\n")
   }
 
-  private static func rawLine(path: String, line: Int) throws -> String? {
-    var found: String?
-    struct Stop: Error {}
-    do {
-      try InputFile(path: path).forEachLine { n, bytes in
-        if n == line {
-          found = String(decoding: bytes, as: UTF8.self)
-          throw Stop()
-        }
-      }
-    } catch is Stop {}
-    return found
-  }
 }

@@ -39,7 +39,7 @@ package struct ReportBuilder {
   package func build(period: Period) throws -> ChargebackReport {
     let charger = Charger(identities: identities, prices: prices)
     let totals = ReportTotals(identities: identities, prices: prices)
-    var policy = PolicyFindings(tasks: identities.tasks)
+    var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
     let overlap = try Overlap(store: store, period: period, prices: prices)
     var reconciliation = Reconciliation(prices: prices)
     var storms = RetryStorms(settings: settings, period: period)

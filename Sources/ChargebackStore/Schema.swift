@@ -59,9 +59,14 @@ enum Schema {
     CREATE INDEX usage_ts ON usage(ts);
     """,
     // 2: LiteLLM key aliases; delivery artifacts skipped at ingest (for the manifest); the spans
-    // of OTel traces, for ancestry over the whole trace.
+    // of OTel traces, for ancestry over the whole trace; settings remembered between commands
+    // (the identity and price directories of the last report, for `explain`).
     """
     ALTER TABLE usage ADD COLUMN credential_alias TEXT;
+    CREATE TABLE settings (
+      name        TEXT PRIMARY KEY,
+      value       TEXT NOT NULL
+    ) STRICT;
     CREATE TABLE skipped_files (
       path        TEXT PRIMARY KEY,
       sha256      TEXT NOT NULL,

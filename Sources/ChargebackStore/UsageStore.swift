@@ -200,3 +200,21 @@ enum KeyHash {
     return k.withUTF8 { Array(SHA256.hash(data: UnsafeRawBufferPointer($0)).prefix(16)) }
   }
 }
+
+extension UsageStore {
+  /// A setting remembered in the store (`settings` table), or nil.
+  package func setting(_ name: String) throws -> String? {
+    let st = try db.prepare("SELECT value FROM settings WHERE name = ?")
+    try st.bind(1, name)
+    return try st.step() ? st.text(0) : nil
+  }
+
+  /// Remembers a setting.
+  package func setSetting(_ name: String, _ value: String) throws {
+    let st = try db.prepare(
+      "INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value")
+    try st.bind(1, name)
+    try st.bind(2, value)
+    try st.run()
+  }
+}

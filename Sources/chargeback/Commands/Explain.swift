@@ -10,11 +10,11 @@ extension Chargeback {
     @Argument(help: "A provider request id or a record's natural key.")
     var id: String
 
-    @Option(name: .long, help: "Directory of identity files, to show who is charged.")
+    @Option(name: .long, help: "Directory of identity files (default: the one of the store's last report).")
     var identities: String?
 
-    @Option(name: .long, help: "Directory of price tables.")
-    var pricing: String = "pricing"
+    @Option(name: .long, help: "Directory of price tables (default: the one of the store's last report).")
+    var pricing: String?
 
     @OptionGroup var store: StoreOptions
 

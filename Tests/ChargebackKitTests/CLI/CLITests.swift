@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ChargebackKit
+@testable import ChargebackModel
 @testable import ChargebackStore
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
@@ -79,7 +80,7 @@ import Testing
       Fixtures.month + "/pricing",
     ])
     #expect(r.status == 0, "\(r.err)")
-    #expect(r.out.contains("cost centre       CC-B"))
+    #expect(r.out.contains("cost centre         CC-B"))
     #expect(r.out.contains("0.993000000000 USD"))
     #expect(r.out.contains("month.jsonl:2"))
     // The ghost credential's call is cited by the unattributed finding.
@@ -88,6 +89,42 @@ import Testing
       Fixtures.month + "/pricing",
     ])
     #expect(ghost.out.contains("unattributed (critical), cites this record"))
-    #expect(ghost.out.contains("cost centre       UNATTRIBUTED"))
+    #expect(ghost.out.contains("cost centre         UNATTRIBUTED"))
+    // Nothing matched: the explanation says so instead of naming the raw credential as matched.
+    #expect(ghost.out.contains("matched credential  none: "))
+    #expect(ghost.out.contains("is not in credentials.csv"))
+  }
+
+  /// A record of a JSON document (an API page) shows the element at its JSON path, not the start of
+  /// the file; after a run, `explain` needs neither --identities nor --pricing.
+  @Test func explainShowsTheRecordOfADocumentWithoutFlagsAfterARun() throws {
+    let dir = try TestSupport.tempDir()
+    let store = dir + "/s.sqlite"
+    let run = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", Fixtures.month + "/usage", "--identities",
+      Fixtures.month + "/identities",
+      "--pricing", Fixtures.month + "/pricing", "--out", dir + "/out", "--db", store,
+    ])
+    #expect(run.status == 0, "\(run.err)")
+    let s = try UsageStore(path: store)
+    let keys = try s.files().filter { $0.format == "openai-usage-completions" }.map(\.path)
+    var reportKey: String?
+    try s.forEachRecord(from: 0, to: Int64.max) { r in
+      if reportKey == nil, r.record.level == .report, r.record.credential == "key_B" { reportKey = r.record.naturalKey }
+    }
+    try s.close()
+    #expect(keys.count == 1)
+    let key = try #require(reportKey)
+    let r = try TestSupport.runCLI(["explain", key, "--db", store], cwd: dir)
+    #expect(r.status == 0, "\(r.err)")
+    let raw = try #require(r.out.split(separator: "\n").first { $0.hasPrefix("raw ") })
+    // The bucket result of key_B alone, not the page (whose first result is key_A's).
+    #expect(raw.contains("\"api_key_id\": \"key_B\"") || raw.contains("\"api_key_id\":\"key_B\""))
+    #expect(!raw.contains("key_A"))
+    #expect(!raw.contains("\"data\""))
+    // Priced and attributed with the directories of the run, from another working directory.
+    #expect(r.out.contains("matched credential  key_B (credentials.csv)"))
+    #expect(r.out.contains("cost centre         CC-C"))
+    #expect(r.out.contains("USD (exact)"))
   }
 }

@@ -1,0 +1,35 @@
+import Testing
+
+@testable import ChargebackDetect
+@testable import ChargebackModel
+
+/// The lifecycle and identity findings name the right subject.
+@Suite struct PolicyFindingsTests {
+  static func charged(_ credential: String, agent: String?, costCentre: String, time: Int64) -> ChargedRecord {
+    let r = UsageRecord(
+      provider: .openai, level: .request, format: "t", naturalKey: "openai:\(time)", time: time,
+      credential: credential, model: "gpt-4.1-mini", tokens: TokenCounts(input: 10),
+      metadata: CallMetadata(agentID: agent))
+    let a = Attribution(
+      costCentre: costCentre, agentID: agent, credentialID: credential,
+      status: agent == nil ? .sharedCostCentre : .sharedAgent, signals: [.sharedCredential])
+    return ChargedRecord(record: r, attribution: a, model: "gpt-4.1-mini", cost: Money(pico: 4_000_000))
+  }
+
+  /// A shared credential's finding belongs to the credential's own cost centre, whichever agent
+  /// called first (the first call here is charged to agent-y's CC-B).
+  @Test func sharedCredentialNamesItsOwnCostCentre() throws {
+    let key = Credential(id: "key_S", provider: "openai", agentID: nil, costCentre: "CC-SHARED")
+    var policy = PolicyFindings(credentials: [key])
+    policy.observe(Self.charged("key_S", agent: "agent-y", costCentre: "CC-B", time: 1_000))
+    policy.observe(Self.charged("key_S", agent: nil, costCentre: "CC-SHARED", time: 2_000))
+    let findings = policy.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == .sharedCredential }
+    #expect(findings.count == 1)
+    let f = try #require(findings.first)
+    #expect(f.costCentre == "CC-SHARED")
+    #expect(f.agentID == nil)
+    #expect(f.calls == 2)
+    #expect(f.explanation.contains("its cost centre CC-SHARED"))
+    #expect(!f.explanation.contains("CC-B"))
+  }
+}
