@@ -45,7 +45,7 @@ extension EvaluationSet {
     let agents: [Agent]
 
     // Planted days of the period.
-    static let stormDays = (incident: 8, router: 15, extractor: 26)
+    static let stormDays = (incident: 8, router: 15, extractor: 26, stream: 27)
     static let loopDays = (cycle: 21, repeats: 11, branch: 5)
     static let spikeDays = (eval: 12, report: 23)
     static let newSpenderDay = 6
@@ -156,6 +156,7 @@ extension EvaluationSet {
       reserve("incident-bot", from: at(Self.stormDays.incident, 13, 41), to: at(Self.stormDays.incident, 13, 50))
       reserve("ticket-router", from: at(Self.stormDays.router, 9, 5), to: at(Self.stormDays.router, 9, 10))
       reserve("doc-extractor", from: at(Self.stormDays.extractor, 2, 10), to: at(Self.stormDays.extractor, 2, 20))
+      reserve("support-chat", from: at(Self.stormDays.stream, 4, 0), to: at(Self.stormDays.stream, 4, 10))
       reserve("sync-worker", from: at(16, 3, 0), to: at(16, 3, 40))
       for id in ["case-orchestrator", "policy-checker", "answer-drafter", "kb-search"] {
         reserve(id, from: at(Self.loopDays.branch, 13, 0), to: at(Self.loopDays.branch, 13, 5))

@@ -29,6 +29,10 @@ extension EvaluationSet.Generator {
       ("storm-incident", "incident-bot", Self.stormDays.incident, "12 throttled then 2 successful"),
       ("storm-router", "ticket-router", Self.stormDays.router, "15 failed, 5 successful, one 60 s gap"),
       ("storm-extractor", "doc-extractor", Self.stormDays.extractor, "all 12 timed out, input billed"),
+      (
+        "storm-stream", "support-chat", Self.stormDays.stream,
+        "7 throttled with no tokens, 3 streams broken after billing, 2 successful"
+      ),
     ] {
       let cs = tagged(tag)
       let total = sum(cs)

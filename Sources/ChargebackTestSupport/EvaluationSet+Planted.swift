@@ -1,7 +1,7 @@
 // MARK: - Planted cases
 
 extension EvaluationSet.Generator {
-  /// The three retry storms.
+  /// The four retry storms.
   mutating func plantStorms() {
     // incident-bot: 14 identical Sonnet 4 calls, 12 throttled, the last two succeed.
     var t = at(Self.stormDays.incident, 13, 41, 7)
@@ -49,6 +49,30 @@ extension EvaluationSet.Generator {
       c.errorCode = "ModelTimeoutException"
       add(c)
       t += Int64(4 + rng.below(27)) * 1000
+    }
+    // support-chat: a stream storm as Bedrock logs it: 5 throttles that report no tokens, 3
+    // streams that broke after billing, 2 more throttles, then 2 successes, all one request.
+    t = at(Self.stormDays.stream, 4, 2, 11)
+    let chat = agent("support-chat")
+    for i in 0..<12 {
+      var c = call(chat, at: t, tag: "storm-stream")
+      c.session = "chat-pod"
+      c.cacheRead = 0
+      switch i {
+      case 0..<5, 8..<10:
+        c.input = 0
+        c.output = 0
+        c.errorCode = "ThrottlingException"
+      case 5..<8:
+        c.input = 2_600
+        c.output = 40 + Int64(rng.below(30))
+        c.errorCode = "ModelStreamErrorException"
+      default:
+        c.input = 2_600
+        c.output = 180 + Int64(rng.below(20))
+      }
+      add(c)
+      t += Int64(2 + rng.below(19)) * 1000
     }
   }
 

@@ -253,7 +253,8 @@ extension EvaluationSet {
     s += ",\"input\":{\"inputContentType\":\"application/json\""
     s += ",\"inputTokenCount\":\(c.input),\"cacheReadInputTokenCount\":\(c.cacheRead),\"cacheWriteInputTokenCount\":0}"
     if c.errorCode != nil {
-      s += ",\"output\":{\"outputContentType\":\"application/json\",\"outputTokenCount\":0}"
+      // A failed call logs what it was billed (a stream that broke after billing); throttles 0.
+      s += ",\"output\":{\"outputContentType\":\"application/json\",\"outputTokenCount\":\(c.output)}"
     } else {
       let total = c.input + c.output + c.cacheRead
       s += ",\"output\":{\"outputContentType\":\"application/json\",\"outputBodyJson\":{\"output\":{\"message\":"

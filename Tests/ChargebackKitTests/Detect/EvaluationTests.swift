@@ -9,7 +9,7 @@ import Testing
 
 /// Scores the detectors on the labelled evaluation set (Demo/EvaluationSet.swift): every planted case
 /// must be found with the right kind and identity, no decoy may raise a storm, loop or spike, and
-/// the avoidable cost of storms and loops must be within 5 % of the planted waste.
+/// the avoidable cost of storms and loops must equal the planted waste to the pico-dollar.
 @Suite struct EvaluationTests {
   static let period = Period("2026-10")!
 
@@ -101,7 +101,9 @@ import Testing
           "  \(c.kind.rawValue) \(c.agentID ?? "-"): \(c.expectedAvoidable.formatted(decimals: 6)) → \(f.avoidableCost.formatted(decimals: 6)) USD (\(String(format: "%.2f", pct)) %)"
         )
         #expect(c.expectedAvoidable > .zero)
-        #expect(diff * 100 <= c.expectedAvoidable.pico * 5, "\(c.kind.rawValue) \(c.agentID ?? "-"): \(f.explanation)")
+        // Exact to the pico-dollar: the expected values come from the planted rates.
+        #expect(diff == 0, "\(c.kind.rawValue) \(c.agentID ?? "-"): \(f.explanation)")
+        if c.kind == .retryStorm { #expect(f.cost == c.plantedCost, "\(f.explanation)") }
       case .usageSpike:
         // The day's cost includes the planted extra calls.
         #expect(f.cost >= c.plantedCost, "\(f.explanation)")
