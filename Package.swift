@@ -38,7 +38,7 @@ let package = Package(
     .target(name: "ChargebackIdentity", dependencies: ["ChargebackModel", "ChargebackSupport", crypto]),
     .target(name: "ChargebackPricing", dependencies: ["ChargebackModel", "ChargebackSupport", crypto]),
     .target(name: "ChargebackDetect", dependencies: ["ChargebackModel", "ChargebackSupport"]),
-    .target(name: "ChargebackReporting", dependencies: ["ChargebackModel", "ChargebackSupport", "CXLSXWriter"]),
+    .target(name: "ChargebackReporting", dependencies: ["ChargebackModel", "ChargebackSupport", "CXLSXWriter", crypto]),
 
     // The pipeline that wires the stages.
     .target(

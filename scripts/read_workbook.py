@@ -17,5 +17,6 @@ for ws in wb.worksheets:
         "autofilter": ws.auto_filter.ref,
         "formats": {c.coordinate: c.number_format for row in ws.iter_rows() for c in row if c.value is not None and c.number_format != "General"},
         "charts": len(ws._charts),
+        "formulas": [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"],
     }
 json.dump(out, sys.stdout, default=str)

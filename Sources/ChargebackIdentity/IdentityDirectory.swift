@@ -122,7 +122,19 @@ package struct IdentityDirectory: Sendable {
         id: id, description: scopeRows.value(r.fields, "description"), allowedModels: list("allowed_models"),
         allowedProviders: list("allowed_providers"), monthlyBudget: try scopeRows.money(r, "monthly_budget_usd"))
     }
+    for t in [ccs, people, agentRows, creds] { try Self.rejectReserved(t, "cost_centre") }
     try validateReferences(agentRows: agentRows)
+  }
+
+  /// `UNATTRIBUTED` (in any case) is the tool's own cost centre for spend nobody can be charged for
+  /// (SPEC §11); a directory that uses it would merge real spend into it.
+  private static func rejectReserved(_ t: CSVTable, _ column: String) throws {
+    for r in t.rows {
+      guard let v = t.value(r.fields, column), v.uppercased() == Attribution.unattributed else { continue }
+      throw InputError(
+        file: t.file, line: r.line, field: column,
+        message: "\"\(v)\" is reserved for spend nobody can be charged for; name the cost centre otherwise")
+    }
   }
 
   /// The agent row in effect at `t`.

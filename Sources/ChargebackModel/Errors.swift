@@ -74,19 +74,27 @@ package struct InputMissingError: ChargebackFailure, Sendable {
   package var exitStatus: Int32 { ExitStatus.noInput }
 }
 
-/// An output that cannot be written.
-///
-/// Maps to exit 74.
+/// An output that cannot be written: exit 73 when it cannot be created (a file in `--out` the tool
+/// did not write, a symbolic link, a name that cannot be used), 74 when writing it failed.
 package struct OutputError: ChargebackFailure, Sendable {
   package var path: String
   package var reason: String
+  /// 73 (cannot create) or 74 (I/O error).
+  package var exitStatus: Int32
 
+  /// An I/O failure while writing (exit 74).
   package init(path: String, reason: String) {
     self.path = path
     self.reason = reason
+    exitStatus = ExitStatus.ioError
+  }
+
+  /// An output the tool may not create or replace (exit 73).
+  package static func cannotCreate(_ path: String, _ reason: String) -> OutputError {
+    var e = OutputError(path: path, reason: reason)
+    e.exitStatus = ExitStatus.cannotCreate
+    return e
   }
 
   package var description: String { "\(path): \(reason)" }
-
-  package var exitStatus: Int32 { ExitStatus.ioError }
 }

@@ -50,8 +50,7 @@ package enum FocusCSV {
     defer { try? handle.close() }
     var chunk = ""
     try rows(report) { fields in
-      chunk += fields.map(CSVWriter.quote).joined(separator: ",")
-      chunk += "\n"
+      chunk += CSVWriter.row(fields)
       if chunk.utf8.count >= 1 << 20 {
         try handle.write(contentsOf: Data(chunk.utf8))
         chunk = ""

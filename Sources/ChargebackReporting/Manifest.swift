@@ -9,8 +9,12 @@ package enum Manifest {
   package static let toolVersion = "0.1.0"
 
   /// Writes the manifest to `directory/manifest.json`.
+  ///
+  /// `outputs` are the files of the run (names or paths); `workbooks` maps each cost centre to its
+  /// workbook's file name.
   package static func write(
-    _ report: ChargebackReport, outputs: [String], to directory: String, generatedAt: Date = Date()
+    _ report: ChargebackReport, outputs: [String], workbooks: [String: String] = [:], to directory: String,
+    generatedAt: Date = Date()
   ) throws -> String {
     let rounding = ReportRounding(report, decimals: 6)
     let iso = ISO8601DateFormatter()
@@ -35,7 +39,8 @@ package enum Manifest {
         "cost_centres": Dictionary(
           uniqueKeysWithValues: report.costCentres.map { ($0.id, rounding.text(rounding.costCentres[$0.id] ?? 0)) }),
       ],
-      "outputs": outputs.map { ($0 as NSString).lastPathComponent }.sorted(),
+      "outputs": Set(outputs.map { ($0 as NSString).lastPathComponent }).sorted(),
+      "workbooks": workbooks,
     ]
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     let path = (directory as NSString).appendingPathComponent("manifest.json")

@@ -128,11 +128,15 @@ package final class Sheet {
     self.name = name
   }
 
-  /// Writes text (an empty string leaves the cell blank).
+  /// Writes text, always as a string and never as a formula (an empty string leaves the cell blank).
+  ///
+  /// Control characters are shown escaped and a value longer than a cell holds is cut with a
+  /// visible marker (``SafeText/cell(_:)``), so a hostile log value can neither hide part of itself
+  /// nor stop the run.
   package func text(_ row: Int, _ col: Int, _ value: String, _ style: Workbook.CellStyle = .text) throws {
     guard !value.isEmpty else { return }
     try workbook.check(
-      worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(col), value, workbook.format(style)),
+      worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(col), SafeText.cell(value), workbook.format(style)),
       "cell \(name)!\(row),\(col)")
   }
 

@@ -15,8 +15,9 @@ package enum WorkbookReports {
     case empty
   }
 
-  /// Writes one workbook per cost centre plus `company.xlsx`; returns the paths.
-  package static func write(_ report: ChargebackReport, to directory: String) throws
+  /// Writes one workbook per cost centre (named by `names`, see ``WorkbookNames``) plus
+  /// `company.xlsx`; returns the paths.
+  package static func write(_ report: ChargebackReport, names: [String: String], to directory: String) throws
     -> [String]
   {
     let cents = ReportRounding(report, decimals: 2)
@@ -25,7 +26,8 @@ package enum WorkbookReports {
     var linesByCC: [String: [Int]] = [:]
     for (i, l) in report.lines.enumerated() { linesByCC[l.key.costCentre, default: []].append(i) }
     for cc in report.costCentres {
-      let path = (directory as NSString).appendingPathComponent(fileName(cc.id) + ".xlsx")
+      let path = (directory as NSString).appendingPathComponent(
+        names[cc.id] ?? WorkbookNames.assign([cc.id])[cc.id] ?? "")
       let wb = try Workbook(path: path, title: "Chargeback \(report.period) — \(cc.id)", created: created)
       let idx = linesByCC[cc.id] ?? []
       let ccCents = cents.costCentres[cc.id] ?? 0
@@ -59,11 +61,6 @@ package enum WorkbookReports {
     }
     paths.append(try company(report, cents: cents, created: created, directory: directory))
     return paths
-  }
-
-  /// A cost centre id made safe as a file name.
-  static func fileName(_ id: String) -> String {
-    String(id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
   }
 
   private static func put(_ sheet: Sheet, _ row: Int, _ cells: [Cell]) throws {

@@ -119,6 +119,9 @@ package struct CSVTable: Sendable {
 }
 
 /// Writes CSV with RFC 4180 quoting and `\n` line ends, byte-identical for identical rows.
+///
+/// Every field is made safe to open in a spreadsheet first (``SafeText/csvField(_:)``: control
+/// characters escaped, formula-like text prefixed with `'`), since the values come from usage logs.
 package struct CSVWriter {
   private var text = ""
 
@@ -127,8 +130,12 @@ package struct CSVWriter {
 
   /// Appends a row.
   package mutating func append(_ fields: [String]) {
-    text += fields.map(Self.quote).joined(separator: ",")
-    text += "\n"
+    text += Self.row(fields)
+  }
+
+  /// One row's text, safe fields quoted where needed, with its line end.
+  package static func row(_ fields: [String]) -> String {
+    fields.map { quote(SafeText.csvField($0)) }.joined(separator: ",") + "\n"
   }
 
   /// The document.

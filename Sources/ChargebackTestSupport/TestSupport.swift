@@ -56,13 +56,20 @@ package enum TestSupport {
   }
 
   /// Runs the built `chargeback` executable; returns exit status, stdout and stderr.
-  ///
-  /// Output goes through files, not pipes: Foundation's pipe reader traps on EINTR.
   package static func runCLI(_ args: [String], cwd: String? = nil, environment: [String: String]? = nil) throws
     -> (status: Int32, out: String, err: String)
   {
     guard let exe = executable() else { throw NoExecutable() }
-    let dir = try tempDir("cli")
+    return try run(exe, args, cwd: cwd, environment: environment)
+  }
+
+  /// Runs a program; returns exit status, stdout and stderr.
+  ///
+  /// Output goes through files, not pipes: Foundation's pipe reader traps on EINTR.
+  package static func run(
+    _ exe: String, _ args: [String], cwd: String? = nil, environment: [String: String]? = nil
+  ) throws -> (status: Int32, out: String, err: String) {
+    let dir = try tempDir("run")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let outPath = dir + "/stdout", errPath = dir + "/stderr"
     FileManager.default.createFile(atPath: outPath, contents: nil)

@@ -24,11 +24,12 @@ extension Chargeback {
 
     func run() throws {
       try reportingFailures {
-        let input = (out as NSString).appendingPathComponent("input")
-        let db = (out as NSString).appendingPathComponent("demo.sqlite")
-        for stale in [input, db, db + "-wal", db + "-shm"] { try? FileManager.default.removeItem(atPath: stale) }
+        let workspace = DemoWorkspace(directory: out)
+        try workspace.prepare()
+        let input = workspace.input
+        let db = workspace.database
         let layout = try DemoGenerator(period: period, seed: seed).write(to: input)
-        print(
+        printLine(
           "demo month \(period): \(layout.bedrockRecords) Bedrock log records, \(layout.openAIRows) OpenAI usage rows in \(layout.files.count) files under \(layout.usageDirectory)"
         )
         let job = ChargebackJob(

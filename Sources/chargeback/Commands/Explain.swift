@@ -20,7 +20,8 @@ extension Chargeback {
 
     func run() throws {
       try reportingFailures {
-        print(try ChargebackJob.explain(id: id, database: store.db, identities: identities, pricing: pricing))
+        let text = try ChargebackJob.explain(id: id, database: store.db, identities: identities, pricing: pricing)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) { printLine(String(line)) }
       }
     }
   }

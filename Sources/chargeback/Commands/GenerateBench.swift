@@ -22,7 +22,7 @@ extension Chargeback {
     func run() throws {
       try reportingFailures {
         let layout = try DemoGenerator(period: period).writeBenchmark(to: out, records: records)
-        print("\(layout.bedrockRecords) records in \(layout.files.count) files under \(layout.usageDirectory)")
+        printLine("\(layout.bedrockRecords) records in \(layout.files.count) files under \(layout.usageDirectory)")
       }
     }
   }

@@ -15,7 +15,7 @@ extension Chargeback {
     func run() throws {
       try reportingFailures {
         for r in try ChargebackJob.ingest(paths: paths, database: store.db) {
-          print(
+          printLine(
             r.alreadyIngested
               ? "\(r.path): already ingested" : "\(r.path): \(r.format), \(r.records) records, \(r.newRecords) new")
         }

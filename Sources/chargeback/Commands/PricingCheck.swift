@@ -15,7 +15,7 @@ extension Chargeback.Pricing {
 
     func run() throws {
       try reportingFailures {
-        for line in try ChargebackJob.checkPrices(pricing: pricing, against: against) { print(line) }
+        for line in try ChargebackJob.checkPrices(pricing: pricing, against: against) { printLine(line) }
       }
     }
   }

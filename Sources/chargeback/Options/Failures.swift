@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// Runs a command's body and turns its failures into what the user sees: the message on stderr
@@ -25,7 +26,14 @@ func reportingFailures(_ body: () throws -> Void) throws {
   }
 }
 
-/// Writes `chargeback: message` on stderr.
+/// Writes `chargeback: message` on stderr, control characters escaped (a message quotes values from
+/// the inputs).
 func printError(_ message: String) {
-  FileHandle.standardError.write(Data(("chargeback: " + message + "\n").utf8))
+  FileHandle.standardError.write(Data(("chargeback: " + SafeText.terminal(message) + "\n").utf8))
+}
+
+/// Prints a line on stdout with control characters escaped: values from logs never reach the
+/// terminal raw (SPEC §11).
+func printLine(_ line: String) {
+  print(SafeText.terminal(line))
 }

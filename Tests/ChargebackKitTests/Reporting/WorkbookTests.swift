@@ -12,6 +12,8 @@ import Testing
     let autofilter: String?
     let formats: [String: String]
     let charts: Int
+    /// Cells holding a formula (none may: values from logs are written as text).
+    let formulas: [String]
   }
 
   enum Cell: Decodable, Equatable {
@@ -47,16 +49,9 @@ import Testing
   }
 
   static func read(_ path: String) throws -> [String: SheetDump] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try python())
-    p.arguments = [TestSupport.packageRoot + "/scripts/read_workbook.py", path]
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    try #require(p.terminationStatus == 0, "openpyxl could not read \(path)")
-    return try JSONDecoder().decode([String: SheetDump].self, from: data)
+    let r = try TestSupport.run(try python(), [TestSupport.packageRoot + "/scripts/read_workbook.py", path])
+    try #require(r.status == 0, "openpyxl could not read \(path): \(r.err)")
+    return try JSONDecoder().decode([String: SheetDump].self, from: Data(r.out.utf8))
   }
 
   @Test func costCentreWorkbookShowsTheChargeback() throws {

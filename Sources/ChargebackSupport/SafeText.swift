@@ -1,0 +1,90 @@
+/// Text from inputs made safe to show (SPEC §11): in a CSV a spreadsheet opens, in a workbook cell,
+/// and on a terminal.
+///
+/// Identifiers come from usage logs written by anyone who holds a key: a task id may start with
+/// `=` (a live formula once the CSV is opened), hold a NUL that hides the rest of it (`bot\0-evil`
+/// would show as `bot`, impersonating a registered agent), terminal escape sequences, or 40,000
+/// characters.
+package enum SafeText {
+  /// The most characters a workbook cell holds.
+  package static let cellLimit = 32_767
+  /// What marks a value cut to fit a cell.
+  package static let cutMarker = "…[cut]"
+
+  /// `s` with control characters shown escaped, so that two different values never look alike.
+  ///
+  /// C0 and C1 controls and DEL become `\uXXXX`, as do the invisible characters that reorder or hide
+  /// text (bidirectional overrides and isolates, zero-width characters, the byte-order mark); a
+  /// backslash becomes `\\`, so an escape written literally in the input stays distinct from the
+  /// character it names. Everything else is kept.
+  package static func escaped(_ s: String) -> String {
+    guard s.unicodeScalars.contains(where: needsEscape) else { return s }
+    var out = String.UnicodeScalarView()
+    for u in s.unicodeScalars {
+      if u == "\\" {
+        out.append(contentsOf: "\\\\".unicodeScalars)
+      } else if needsEscape(u) {
+        let hex = String(u.value, radix: 16, uppercase: false)
+        out.append(contentsOf: ("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex).unicodeScalars)
+      } else {
+        out.append(u)
+      }
+    }
+    return String(out)
+  }
+
+  private static func needsEscape(_ u: Unicode.Scalar) -> Bool {
+    switch u.value {
+    case 0x00...0x1F, 0x7F...0x9F: true  // C0, DEL, C1
+    case 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x2064, 0x2066...0x2069, 0xFEFF: true
+    case 0x5C: true  // the backslash, so escapes stay unambiguous
+    default: false
+    }
+  }
+
+  /// A CSV field: escaped, and prefixed with `'` when a spreadsheet would read it as a formula
+  /// (`=`, `+`, `-`, `@`). A plain decimal number (`-12.5`) is left as it is.
+  package static func csvField(_ s: String) -> String {
+    let e = escaped(s)
+    guard let first = e.unicodeScalars.first, "=+-@".unicodeScalars.contains(first), !isPlainNumber(e) else {
+      return e
+    }
+    return "'" + e
+  }
+
+  /// `-?digits[.digits]`: a number a spreadsheet reads as a number, never as a formula.
+  private static func isPlainNumber(_ s: String) -> Bool {
+    var digits = 0
+    var point = false
+    for (k, c) in s.utf8.enumerated() {
+      if c == UInt8(ascii: "-") && k == 0 { continue }
+      if c == UInt8(ascii: ".") && !point && digits > 0 {
+        point = true
+        continue
+      }
+      guard c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") else { return false }
+      digits += 1
+    }
+    return digits > 0 && s.utf8.last != UInt8(ascii: ".")
+  }
+
+  /// A workbook cell's text: escaped and cut to ``cellLimit`` characters with ``cutMarker``.
+  package static func cell(_ s: String) -> String {
+    let e = escaped(s)
+    guard e.utf16.count > cellLimit else { return e }
+    var kept = ""
+    var count = 0
+    let budget = cellLimit - cutMarker.utf16.count
+    for ch in e {
+      let n = String(ch).utf16.count
+      if count + n > budget { break }
+      kept.append(ch)
+      count += n
+    }
+    return kept + cutMarker
+  }
+
+  /// A line for the terminal: control characters escaped, so that a value from a log cannot move
+  /// the cursor, recolour or clear the screen.
+  package static func terminal(_ s: String) -> String { escaped(s) }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackTestSupport
+
+/// Publication (SPEC §11): outputs appear all at once or not at all, files the tool did not write are
+/// never touched, and symbolic links in `--out` are never followed.
+@Suite struct PublicationTests {
+  /// `chargeback run` on the hand-computed month into `out`.
+  static func run(_ out: String, db: String, identities: String = Fixtures.month + "/identities") throws -> (
+    status: Int32, out: String, err: String
+  ) {
+    try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", Fixtures.month + "/usage", "--identities", identities, "--pricing",
+      Fixtures.month + "/pricing", "--out", out, "--db", db,
+    ])
+  }
+
+  /// Every file in `dir` (not following links) with its bytes.
+  static func snapshot(_ dir: String) throws -> [String: Data] {
+    var out: [String: Data] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
+      out[name] = FileManager.default.contents(atPath: dir + "/" + name) ?? Data()
+    }
+    return out
+  }
+
+  @Test func aUsersFilesInOutAreLeftAlone() throws {
+    let dir = try TestSupport.tempDir()
+    let out = dir + "/out"
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let budget = Data("the user's own budget model".utf8)
+    try budget.write(to: URL(fileURLWithPath: out + "/budget.xlsx"))
+    try Data("notes".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
+    let first = try Self.run(out, db: dir + "/s.sqlite")
+    #expect(first.status == 0, "\(first.err)")
+    // Again, with a cost centre fewer: its workbook goes, the user's files stay.
+    let second = try Self.run(out, db: dir + "/s.sqlite")
+    #expect(second.status == 0, "\(second.err)")
+    #expect(FileManager.default.contents(atPath: out + "/budget.xlsx") == budget)
+    #expect(FileManager.default.fileExists(atPath: out + "/notes.txt"))
+    #expect(FileManager.default.fileExists(atPath: out + "/company.xlsx"))
+    // No working folder is left beside --out.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }.isEmpty)
+  }
+
+  @Test func aForeignFileWhereAnOutputGoesStopsTheRunBeforeAnythingChanges() throws {
+    let dir = try TestSupport.tempDir()
+    let out = dir + "/out"
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    try Data("cost_centre,mine\n".utf8).write(to: URL(fileURLWithPath: out + "/summary.csv"))
+    let before = try Self.snapshot(out)
+    let r = try Self.run(out, db: dir + "/s.sqlite")
+    #expect(r.status == 73)
+    #expect(r.err.contains(out + "/summary.csv: exists and was not written by chargeback"))
+    #expect(try Self.snapshot(out) == before)
+  }
+
+  @Test func linksAreNeverFollowed() throws {
+    let dir = try TestSupport.tempDir()
+    let fm = FileManager.default
+    // --out itself a link.
+    try fm.createDirectory(atPath: dir + "/real", withIntermediateDirectories: true)
+    try fm.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real")
+    let viaLink = try Self.run(dir + "/link", db: dir + "/s.sqlite")
+    #expect(viaLink.status == 73)
+    #expect(viaLink.err.contains("is a symbolic link"))
+    #expect(try fm.contentsOfDirectory(atPath: dir + "/real").isEmpty)
+    // A link where an output goes, after a good run: the file it points to stays as it was.
+    let out = dir + "/out"
+    #expect(try Self.run(out, db: dir + "/s.sqlite").status == 0)
+    let victim = dir + "/victim.txt"
+    try Data("keep me".utf8).write(to: URL(fileURLWithPath: victim))
+    try fm.removeItem(atPath: out + "/findings.csv")
+    try fm.createSymbolicLink(atPath: out + "/findings.csv", withDestinationPath: victim)
+    let r = try Self.run(out, db: dir + "/s.sqlite")
+    #expect(r.status == 73)
+    #expect(r.err.contains("findings.csv: is a symbolic link"))
+    #expect(fm.contents(atPath: victim) == Data("keep me".utf8))
+  }
+
+  /// A second run that fails while writing (here: the file-size limit stops focus.csv) leaves the
+  /// first run's files exactly as they were, not a mix of new and old.
+  @Test func aRunThatFailsHalfWayLeavesThePreviousOutputs() throws {
+    let dir = try TestSupport.tempDir()
+    let out = dir + "/out"
+    let db = dir + "/s.sqlite"
+    #expect(try Self.run(out, db: db).status == 0)
+    let before = try Self.snapshot(out)
+    // The second report has more usage (the demo's own), so every output would change; it is
+    // ingested first, without a limit, so that the report fails while writing its outputs.
+    let exe = try #require(TestSupport.executable())
+    let demo = try TestSupport.runCLI([
+      "demo", "--out", dir + "/demo", "--pricing", TestSupport.packageRoot + "/pricing",
+    ])
+    #expect(demo.status == 0)
+    #expect(try TestSupport.runCLI(["ingest", dir + "/demo/input/usage", "--db", db]).status == 0)
+    let script =
+      "trap '' XFSZ; ulimit -f 64; exec \"$0\" report --period 2026-10 --identities \"$1\" "
+      + "--pricing \"$2\" --out \"$3\" --db \"$4\""
+    let r = try TestSupport.run(
+      "/bin/sh", ["-c", script, exe, Fixtures.month + "/identities", Fixtures.month + "/pricing", out, db])
+    #expect(r.status == 74, "\(r.err)")
+    #expect(try Self.snapshot(out) == before)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }.isEmpty)
+  }
+
+  @Test func demoNeverDeletesWhatItDidNotGenerate() throws {
+    let dir = try TestSupport.tempDir()
+    let input = dir + "/input"
+    try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+    try Data("precious".utf8).write(to: URL(fileURLWithPath: input + "/mine.txt"))
+    let r = try TestSupport.runCLI(["demo", "--out", dir, "--pricing", TestSupport.packageRoot + "/pricing"])
+    #expect(r.status == 73)
+    #expect(FileManager.default.contents(atPath: input + "/mine.txt") == Data("precious".utf8))
+    // Its own earlier output it replaces.
+    let again = try TestSupport.tempDir()
+    #expect(
+      try TestSupport.runCLI(["demo", "--out", again, "--pricing", TestSupport.packageRoot + "/pricing"]).status == 0)
+    #expect(
+      try TestSupport.runCLI(["demo", "--out", again, "--pricing", TestSupport.packageRoot + "/pricing"]).status == 0)
+  }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// Hostile values from logs and directories, for each rule of SPEC §11 "Safe to open": formula-like
+/// text, control characters, a 40,000-character id, colliding and reserved cost-centre names.
+@Suite struct OutputSafetyTests {
+  static let model = "anthropic.claude-3-haiku-20240307-v1:0"
+  static let longTask = "T-" + String(repeating: "x", count: 40_000)
+  /// 2026-10-07T09:00:00Z (UTC epoch seconds).
+  static let day: Int64 = 1_791_363_600
+
+  /// One Bedrock log line; `metadata` holds JSON members (already escaped).
+  static func line(_ k: Int, arn: String, model: String = model, metadata: String) -> String {
+    let ts = Timestamp.iso((day + Int64(k) * 60) * 1000)
+    return
+      "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"\(ts)\",\"identity\":{\"arn\":\(JSONText.quoted(arn))},"
+      + "\"requestId\":\"req-\(k)\",\"modelId\":\(JSONText.quoted(model)),\"input\":{\"inputTokenCount\":1000},"
+      + "\"output\":{\"outputTokenCount\":100},\"requestMetadata\":{\(metadata)}}"
+  }
+
+  /// A month with hostile values: cost centres named like formulas and colliding as file names,
+  /// formula-like and 40,000-character task ids, a credential and a model id from the log that
+  /// start with `@` and `+`, and an agent claim with a NUL in it.
+  static func hostileMonth(_ dir: String) throws -> (usage: String, identities: String, pricing: String) {
+    let ids = dir + "/identities"
+    let pricing = dir + "/pricing"
+    let usage = dir + "/usage"
+    for d in [ids, pricing, usage] {
+      try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    }
+    // One agent per cost centre, each with its own role.
+    let centres = ["a/b", "a_b", "company", "COMPANY", String(repeating: "L", count: 300), "=1+2"]
+    var agents = "agent_id,owner,cost_centre\n"
+    var creds = "credential_id,provider,agent_id\n"
+    var ccRows = "cost_centre,name\n"
+    for (k, cc) in centres.enumerated() {
+      agents += "agent-\(k),p-1,\(CSVWriter.quote(cc))\n"
+      creds += "arn:aws:iam::1:role/r\(k),bedrock,agent-\(k)\n"
+      ccRows += "\(CSVWriter.quote(cc)),\(k == 0 ? "-2+3" : "@SUM(1)")\n"
+    }
+    let files = [
+      ids + "/people.csv": "person_id\np-1\n",
+      ids + "/cost_centres.csv": ccRows,
+      ids + "/agents.csv": agents,
+      ids + "/credentials.csv": creds,
+      ids + "/tasks.csv": "task_id\n",
+      ids + "/scopes.csv": "scope_id\n",
+      pricing + "/bedrock.csv":
+        "provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source\n"
+        + "bedrock,\(model),input,standard,0,0.25,2024-01-01,,test\n"
+        + "bedrock,\(model),output,standard,0,1.25,2024-01-01,,test\n",
+    ]
+    for (path, text) in files { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+    var lines: [String] = []
+    for k in centres.indices {
+      lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r\(k)", metadata: "\"task_id\":\"T-\(k)\""))
+    }
+    lines.append(
+      Self.line(lines.count, arn: "arn:aws:iam::1:role/r0", metadata: #""task_id":"=HYPERLINK(\"http://x\")""#))
+    lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r1", metadata: "\"task_id\":\"\(longTask)\""))
+    lines.append(Self.line(lines.count, arn: "@attacker", metadata: #""agent_id":"bot\u0000-evil""#))
+    lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r2", model: "+cmd\u{1B}[31m", metadata: ""))
+    try (lines.joined(separator: "\n") + "\n").write(toFile: usage + "/log.jsonl", atomically: true, encoding: .utf8)
+    return (usage, ids, pricing)
+  }
+
+  static func run(_ dir: String) throws -> ChargebackJob.Result {
+    let (usage, ids, pricing) = try hostileMonth(dir)
+    return try ChargebackJob(
+      options: .init(
+        period: Period(year: 2026, month: 10), usage: [usage], identities: ids, pricing: pricing, out: dir + "/out",
+        database: dir + "/s.sqlite"),
+      progress: .init(force: false)
+    ).run()
+  }
+
+  @Test func noCSVFieldIsAFormulaOrHidesControlCharacters() throws {
+    let dir = try TestSupport.tempDir()
+    _ = try Self.run(dir)
+    for name in ["summary.csv", "chargeback.csv", "findings.csv", "focus.csv"] {
+      let path = dir + "/out/" + name
+      let bytes = try #require(FileManager.default.contents(atPath: path))
+      // No raw control character but the line ends.
+      #expect(!bytes.contains { $0 < 0x20 && $0 != 0x0A && $0 != 0x0D }, "\(name) holds a raw control character")
+      let table = try CSVTable(path: path)
+      for row in table.rows {
+        for field in row.fields {
+          guard let first = field.first, "=+-@".contains(first) else { continue }
+          // Only plain numbers may start so (negative amounts).
+          #expect(Double(field) != nil, "\(name):\(row.line): \(field.prefix(40)) is formula-like")
+        }
+      }
+    }
+    let lines = try TestSupport.readCSV(dir + "/out/chargeback.csv")
+    #expect(lines.contains { $0["task_id"] == "'=HYPERLINK(\"http://x\")" })
+    #expect(lines.contains { $0["credential_id"] == "'@attacker" })
+    #expect(lines.contains { $0["model"] == #"'+cmd\u001b[31m"# })
+    // The CSV keeps the long id whole.
+    #expect(lines.contains { $0["task_id"] == Self.longTask })
+    let summary = try TestSupport.readCSV(dir + "/out/summary.csv")
+    #expect(summary.contains { $0["cost_centre"] == "'=1+2" })
+    #expect(summary.contains { $0["name"] == "'-2+3" })
+    // The NUL is shown escaped, so `bot\0-evil` cannot pass for `bot`.
+    let findings = try String(contentsOfFile: dir + "/out/findings.csv", encoding: .utf8)
+    #expect(findings.contains(#"bot\u0000-evil"#))
+  }
+
+  @Test func workbooksHoldTextNotFormulasAndCutOversizedValues() throws {
+    let dir = try TestSupport.tempDir()
+    let result = try Self.run(dir)
+    let manifest = try Self.manifest(dir + "/out")
+    let names = try #require(manifest["workbooks"] as? [String: String])
+    for file in Set(names.values).union(["company.xlsx"]) {
+      let wb = try WorkbookTests.read(dir + "/out/" + file)
+      for (sheet, dump) in wb {
+        #expect(dump.formulas.isEmpty, "\(file) \(sheet) has formulas at \(dump.formulas)")
+        for row in dump.rows {
+          for cell in row {
+            guard case .text(let s)? = cell else { continue }
+            #expect(s.utf16.count <= SafeText.cellLimit)
+            #expect(!s.unicodeScalars.contains { $0.value < 0x20 }, "\(file) \(sheet): raw control character")
+          }
+        }
+      }
+    }
+    // The 40,000-character task is cut visibly in the workbook of its cost centre (a_b).
+    let ab = try WorkbookTests.read(dir + "/out/" + (try #require(names["a_b"])))
+    let cells = (ab["Tasks"]?.rows ?? []).flatMap { $0 }.compactMap { $0?.text }
+    let cut = try #require(cells.first { $0.hasPrefix("T-xxxx") })
+    #expect(cut.hasSuffix(SafeText.cutMarker))
+    #expect(cut.utf16.count == SafeText.cellLimit)
+    #expect(result.report.lines.contains { $0.key.taskID == Self.longTask })
+  }
+
+  @Test func workbookNamesAreSafeDistinctAndNeverTheCompanys() throws {
+    let dir = try TestSupport.tempDir()
+    _ = try Self.run(dir)
+    let manifest = try Self.manifest(dir + "/out")
+    let names = try #require(manifest["workbooks"] as? [String: String])
+    #expect(names.count == 7)  // six cost centres and UNATTRIBUTED
+    #expect(Set(names.values.map { $0.lowercased() }).count == names.count)
+    #expect(!names.values.contains { $0.lowercased() == "company.xlsx" })
+    #expect(names["a_b"] == "a_b.xlsx")
+    let slash = try #require(names["a/b"])
+    #expect(slash.hasPrefix("a_b-") && slash != "a_b.xlsx")
+    #expect(try #require(names["company"]).hasPrefix("company-"))
+    #expect(try #require(names["COMPANY"]).hasPrefix("COMPANY-"))
+    let long = try #require(names[String(repeating: "L", count: 300)])
+    #expect(long.utf8.count < 80)
+    for file in names.values {
+      #expect(!file.contains("/") && !file.hasPrefix("."))
+      #expect(FileManager.default.fileExists(atPath: dir + "/out/" + file))
+    }
+    // company.xlsx is the company's: it has the cost centres side by side.
+    let company = try WorkbookTests.read(dir + "/out/company.xlsx")
+    #expect(company["Cost centres"] != nil)
+  }
+
+  @Test func unattributedIsReservedInTheDirectory() throws {
+    let dir = try TestSupport.tempDir()
+    let (usage, ids, pricing) = try Self.hostileMonth(dir)
+    try "cost_centre,name\nCC-1,One\nunattributed,Sneaky\n".write(
+      toFile: ids + "/cost_centres.csv", atomically: true, encoding: .utf8)
+    let r = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", usage, "--identities", ids, "--pricing", pricing, "--out",
+      dir + "/out", "--db", dir + "/s.sqlite",
+    ])
+    #expect(r.status == 65)
+    #expect(r.err.contains("cost_centres.csv:3: cost_centre: \"unattributed\" is reserved"))
+    #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+  }
+
+  @Test func terminalOutputIsEscaped() throws {
+    let dir = try TestSupport.tempDir()
+    let (usage, ids, pricing) = try Self.hostileMonth(dir)
+    try
+      "cost_centre,name\n\"a/b\",\"red \u{1B}[31m alert\"\na_b,x\ncompany,x\nCOMPANY,x\n\(String(repeating: "L", count: 300)),x\n\"=1+2\",x\n"
+      .write(toFile: ids + "/cost_centres.csv", atomically: true, encoding: .utf8)
+    let r = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", usage, "--identities", ids, "--pricing", pricing, "--out",
+      dir + "/out", "--db", dir + "/s.sqlite",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(!r.out.contains("\u{1B}"))
+    #expect(r.out.contains(#"red \u001b[31m alert"#))
+    let explain = try TestSupport.runCLI(["explain", "req-9", "--db", dir + "/s.sqlite"])
+    #expect(explain.status == 0, "\(explain.err)")
+    #expect(!explain.out.contains("\u{1B}"))
+    #expect(!explain.out.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+  }
+
+  static func manifest(_ out: String) throws -> [String: Any] {
+    let data = try #require(FileManager.default.contents(atPath: out + "/manifest.json"))
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+  }
+}
