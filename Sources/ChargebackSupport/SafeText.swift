@@ -42,8 +42,10 @@ package enum SafeText {
     }
   }
 
-  /// A CSV field: escaped, and prefixed with `'` when a spreadsheet would read it as a formula
-  /// (`=`, `+`, `-`, `@`). A plain decimal number (`-12.5`) is left as it is.
+  /// A CSV field: escaped, and formula-like text prefixed with `'`.
+  ///
+  /// A spreadsheet reads text starting with `=`, `+`, `-` or `@` as a formula; a plain decimal
+  /// number (`-12.5`) is left as it is.
   package static func csvField(_ s: String) -> String {
     let e = escaped(s)
     guard let first = e.unicodeScalars.first, "=+-@".unicodeScalars.contains(first), !isPlainNumber(e) else {
