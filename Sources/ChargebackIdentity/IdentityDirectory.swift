@@ -12,6 +12,8 @@ package struct IdentityDirectory: Sendable {
   package var credentials: [Credential] = []
   package var tasks: [String: TaskEntry] = [:]
   package var scopes: [String: Scope] = [:]
+  /// Provider accounts from the optional `accounts.csv`, by provider id.
+  package var accounts: [String: ProviderAccount] = [:]
   /// SHA-256 over the six files' bytes, in a fixed order, for the manifest.
   package var contentHash: String = ""
 
@@ -62,7 +64,8 @@ package struct IdentityDirectory: Sendable {
       try ccs.unique(costCentres[id] == nil, r, "cost_centre", id)
       costCentres[id] = CostCentre(
         id: id, name: ccs.value(r.fields, "name"), owner: ccs.value(r.fields, "owner"),
-        monthlyBudget: try ccs.money(r, "monthly_budget_usd"))
+        monthlyBudget: try ccs.money(r, "monthly_budget_usd"), glAccount: ccs.value(r.fields, "gl_account"),
+        entity: ccs.value(r.fields, "entity"))
     }
     let agentRows = try table("agents.csv", ["agent_id", "owner", "cost_centre"])
     for r in agentRows.rows {
@@ -123,7 +126,28 @@ package struct IdentityDirectory: Sendable {
         allowedProviders: list("allowed_providers"), monthlyBudget: try scopeRows.money(r, "monthly_budget_usd"))
     }
     for t in [ccs, people, agentRows, creds] { try Self.rejectReserved(t, "cost_centre") }
+    try loadAccounts(directory)
     try validateReferences(agentRows: agentRows)
+  }
+
+  /// Reads the optional `accounts.csv` (`provider,account[,billing_account_id]`).
+  private mutating func loadAccounts(_ directory: String) throws {
+    let path = (directory as NSString).appendingPathComponent("accounts.csv")
+    guard FileManager.default.fileExists(atPath: path) else { return }
+    let t = try CSVTable(path: path)
+    try t.require(["provider"])
+    var hasher = SHA256()
+    hasher.update(data: Data(contentHash.utf8))
+    hasher.update(data: Data("accounts.csv".utf8))
+    hasher.update(data: FileManager.default.contents(atPath: path) ?? Data())
+    contentHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    for r in t.rows {
+      let provider = try t.req(r, "provider")
+      try t.unique(accounts[provider] == nil, r, "provider", provider)
+      accounts[provider] = ProviderAccount(
+        provider: provider, account: t.value(r.fields, "account"),
+        billingAccountID: t.value(r.fields, "billing_account_id"))
+    }
   }
 
   /// `UNATTRIBUTED` (in any case) is the tool's own cost centre for spend nobody can be charged for

@@ -109,7 +109,7 @@ package struct ReportBuilder {
       if let a = l.key.agentID, agents[a] == nil, let v = identities.agents[a]?.last { agents[a] = v }
       if let t = l.key.taskID, tasks[t] == nil, let e = identities.tasks[t] { tasks[t] = e }
     }
-    return ChargebackReport(
+    var report = ChargebackReport(
       period: period, lines: lines,
       costCentres: centres.values.sorted { $0.id < $1.id },
       daily: totals.daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) },
@@ -118,6 +118,8 @@ package struct ReportBuilder {
       recordCount: count,
       unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
       reconciliation: reconciliation.rows(), classCharges: totals.classChargeList())
+    report.providerAccounts = identities.accounts
+    return report
   }
 
   /// The detectors' view of the days before the period: a pass that attributes and prices the

@@ -46,14 +46,16 @@ final class ReportTotals {
     if priced, !c.parts.isEmpty {
       let group = ClassGroup(
         day: dayNumber, credentialID: a.credentialID, provider: r.provider, model: c.model, tier: r.tier,
-        costCentre: a.costCentre, agentID: a.agentID, taskID: a.taskID)
+        costCentre: a.costCentre, agentID: a.agentID, taskID: a.taskID, account: r.project)
       Self.merge(c.parts, into: &classCharges[group, default: []])
     }
     var cc =
       centres[a.costCentre]
       ?? CostCentreSummary(
         id: a.costCentre, name: identities.costCentres[a.costCentre]?.name ?? a.costCentre,
-        budget: identities.costCentres[a.costCentre]?.monthlyBudget)
+        budget: identities.costCentres[a.costCentre]?.monthlyBudget,
+        glAccount: identities.costCentres[a.costCentre]?.glAccount,
+        entity: identities.costCentres[a.costCentre]?.entity)
     cc.requests += r.requests
     cc.tokens += r.tokens
     cc.cost += cost
@@ -79,6 +81,9 @@ final class ReportTotals {
     var costCentre: String
     var agentID: String?
     var taskID: String?
+    /// The account or project the export names (Bedrock account, OpenAI project, Anthropic
+    /// workspace, Azure subscription), for FOCUS.
+    var account: String?
   }
 
   /// One token class and price row within a ``ClassGroup``.
@@ -117,7 +122,7 @@ final class ReportTotals {
             day: day, credentialID: g.credentialID, credentialName: g.credentialID.flatMap { names[$0] },
             provider: g.provider, model: g.model, tier: g.tier, tokenClass: a.tokenClass,
             price: prices.rows[a.row], costCentre: g.costCentre, agentID: g.agentID, taskID: g.taskID,
-            units: a.units, cost: a.cost))
+            units: a.units, cost: a.cost, account: g.account))
       }
     }
     let classOrder = Dictionary(uniqueKeysWithValues: TokenClass.allCases.enumerated().map { ($1, $0) })
@@ -128,7 +133,7 @@ final class ReportTotals {
       let c = (classOrder[x.tokenClass] ?? 0, x.price.minInputTokens, x.price.from, x.costCentre)
       let d = (classOrder[y.tokenClass] ?? 0, y.price.minInputTokens, y.price.from, y.costCentre)
       if c != d { return c < d }
-      return (x.agentID ?? "", x.taskID ?? "") < (y.agentID ?? "", y.taskID ?? "")
+      return (x.agentID ?? "", x.taskID ?? "", x.account ?? "") < (y.agentID ?? "", y.taskID ?? "", y.account ?? "")
     }
     return list
   }

@@ -18,7 +18,9 @@ package struct ReportWriter {
   package init(directory: String) { self.directory = directory }
 
   /// The CSV and JSON outputs every run writes, beside the workbooks.
-  static let fixedNames = ["summary.csv", "chargeback.csv", "findings.csv", "focus.csv", "manifest.json"]
+  static let fixedNames = [
+    "summary.csv", "chargeback.csv", "findings.csv", "focus.csv", "journal.csv", "manifest.json",
+  ]
 
   /// Writes and publishes the outputs; returns their paths in `--out`, sorted.
   ///
@@ -51,6 +53,7 @@ package struct ReportWriter {
     do {
       var written = try CSVReports.write(report, to: staging)
       written.append(try FocusCSV.write(report, to: staging))
+      written.append(try JournalCSV.write(report, to: staging))
       written += try WorkbookReports.write(report, names: workbooks, to: staging)
       outputs = written.map { ($0 as NSString).lastPathComponent }
       _ = try Manifest.write(report, outputs: outputs + ["manifest.json"], workbooks: workbooks, to: staging)

@@ -82,6 +82,9 @@ package struct ClassCharge: Sendable, Hashable {
   package var costCentre: String
   package var agentID: String?
   package var taskID: String?
+  /// The account or project the export names (Bedrock account id, OpenAI project, Anthropic
+  /// workspace, Azure subscription), nil when it names none.
+  package var account: String?
   /// Units of the class (tokens, or web-search requests).
   package var units: Int64 = 0
   /// units × the row's rate, exactly.
@@ -90,7 +93,7 @@ package struct ClassCharge: Sendable, Hashable {
   package init(
     day: String, credentialID: String? = nil, credentialName: String? = nil, provider: Provider, model: String,
     tier: Tier, tokenClass: TokenClass, price: PriceRow, costCentre: String, agentID: String? = nil,
-    taskID: String? = nil, units: Int64 = 0, cost: Money = .zero
+    taskID: String? = nil, units: Int64 = 0, cost: Money = .zero, account: String? = nil
   ) {
     self.day = day
     self.credentialID = credentialID
@@ -105,6 +108,7 @@ package struct ClassCharge: Sendable, Hashable {
     self.taskID = taskID
     self.units = units
     self.cost = cost
+    self.account = account
   }
 }
 
@@ -119,15 +123,22 @@ package struct CostCentreSummary: Sendable, Hashable {
   package var cost = Money.zero
   package var avoidableCost = Money.zero
   package var findings = 0
+  /// General-ledger expense account (`gl_account` of cost_centres.csv), nil for the default.
+  package var glAccount: String?
+  /// Legal entity (`entity` of cost_centres.csv), nil for the default.
+  package var entity: String?
 
   package init(
-    id: String, name: String, budget: Money? = nil, requests: Int64 = 0, unpricedRequests: Int64 = 0
+    id: String, name: String, budget: Money? = nil, requests: Int64 = 0, unpricedRequests: Int64 = 0,
+    glAccount: String? = nil, entity: String? = nil
   ) {
     self.id = id
     self.name = name
     self.budget = budget
     self.requests = requests
     self.unpricedRequests = unpricedRequests
+    self.glAccount = glAccount
+    self.entity = entity
   }
 }
 
@@ -171,6 +182,8 @@ package struct ChargebackReport: Sendable {
   package var agents: [String: AgentVersion] = [:]
   /// The directory rows of the tasks in the lines, for tickets and approvers.
   package var tasks: [String: TaskEntry] = [:]
+  /// Provider accounts of `accounts.csv`, by provider id (journal credits, FOCUS billing accounts).
+  package var providerAccounts: [String: ProviderAccount] = [:]
   package var pricingHash: String
   /// Records of the period (request- and report-level rows).
   package var recordCount: Int64

@@ -27,14 +27,38 @@ package struct CostCentre: Sendable, Hashable {
   package var owner: String?
   /// Monthly budget in USD, exact.
   package var monthlyBudget: Money?
+  /// General-ledger expense account its chargeback is debited to (`gl_account`); nil = the default.
+  package var glAccount: String?
+  /// Legal entity whose ledger it belongs to (`entity`); nil = the default.
+  package var entity: String?
 
   package init(
-    id: String, name: String? = nil, owner: String? = nil, monthlyBudget: Money? = nil
+    id: String, name: String? = nil, owner: String? = nil, monthlyBudget: Money? = nil, glAccount: String? = nil,
+    entity: String? = nil
   ) {
     self.id = id
     self.name = name
     self.owner = owner
     self.monthlyBudget = monthlyBudget
+    self.glAccount = glAccount
+    self.entity = entity
+  }
+}
+
+/// A provider's accounts (`accounts.csv`, optional): the payable account the journal credits and
+/// the billing account id FOCUS names.
+package struct ProviderAccount: Sendable, Hashable {
+  package var provider: String
+  /// General-ledger payable account (`account`); nil = the default `LLM-PAYABLE-<PROVIDER>`.
+  package var account: String?
+  /// The provider's billing account (an OpenAI organisation, an Anthropic organisation, an Azure
+  /// billing account) for FOCUS `BillingAccountId`, when the exports do not carry one.
+  package var billingAccountID: String?
+
+  package init(provider: String, account: String? = nil, billingAccountID: String? = nil) {
+    self.provider = provider
+    self.account = account
+    self.billingAccountID = billingAccountID
   }
 }
 

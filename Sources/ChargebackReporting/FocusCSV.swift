@@ -77,14 +77,15 @@ package enum FocusCSV {
       let from = Timestamp.day(c.price.from)
       var description = "\(c.model) \(meter(c.tokenClass).lowercased()), \(c.tier.rawValue) tier"
       if c.price.minInputTokens > 0 { description += ", calls of at least \(c.price.minInputTokens) input tokens" }
+      let account = billingAccount(c, report)
       var tags: [(String, String)] = [("cost_centre", c.costCentre)]
       if let a = c.agentID { tags.append(("agent", a)) }
       if let t = c.taskID { tags.append(("task", t)) }
       let row: [String: String] = [
         "BilledCost": billedText,
-        "BillingAccountId": c.provider.rawValue,
-        "BillingAccountName": provider,
-        "BillingAccountType": "Provider Account",
+        "BillingAccountId": account.id,
+        "BillingAccountName": account.name,
+        "BillingAccountType": account.type,
         "BillingCurrency": "USD",
         "BillingPeriodEnd": periodEnd,
         "BillingPeriodStart": periodStart,
@@ -121,9 +122,49 @@ package enum FocusCSV {
         "SkuPriceDetails": "{\"x_ServiceTier\":\(json(c.tier.rawValue)),\"x_MinInputTokens\":\(c.price.minInputTokens),"
           + "\"x_EffectiveFrom\":\(json(from))}",
         "SkuPriceId": "\(sku)/\(c.tier.rawValue)/\(c.price.minInputTokens)/\(from)",
+        "SubAccountId": account.subID ?? "",
+        "SubAccountName": account.subID ?? "",
+        "SubAccountType": account.subID == nil ? "" : account.subType,
         "Tags": "{" + tags.map { json($0.0) + ":" + json($0.1) }.joined(separator: ",") + "}",
       ]
       try emit(columns.map { row[$0] ?? "" })
+    }
+  }
+
+  /// FOCUS billing account and sub-account of a class charge, from what the exports carry: a
+  /// Bedrock AWS account id is the billing account; an OpenAI project, an Anthropic workspace and an
+  /// Azure subscription are sub-accounts, their provider's billing account coming from
+  /// `accounts.csv` (`billing_account_id`). Only when neither names one is the provider id used,
+  /// so the rows never pass for another account's.
+  static func billingAccount(_ c: ClassCharge, _ report: ChargebackReport) -> (
+    id: String, name: String, type: String, subID: String?, subType: String
+  ) {
+    let configured = report.providerAccounts[c.provider.rawValue]?.billingAccountID
+    let fallback = (id: c.provider.rawValue, name: providerName(c.provider), type: "Provider")
+    switch c.provider {
+    case .bedrock:
+      if let id = c.account ?? configured { return (id, id, "AWS Account", nil, "") }
+      return (fallback.id, fallback.name, fallback.type, nil, "")
+    case .openai:
+      return (
+        configured ?? fallback.id, configured ?? fallback.name, configured == nil ? fallback.type : "Organization",
+        c.account, "Project"
+      )
+    case .anthropic:
+      return (
+        configured ?? fallback.id, configured ?? fallback.name, configured == nil ? fallback.type : "Organization",
+        c.account, "Workspace"
+      )
+    case .azure:
+      return (
+        configured ?? fallback.id, configured ?? fallback.name,
+        configured == nil ? fallback.type : "Billing Account", c.account, "Subscription"
+      )
+    default:
+      return (
+        configured ?? fallback.id, configured ?? fallback.name, configured == nil ? fallback.type : "Billing Account",
+        c.account, "Project"
+      )
     }
   }
 
