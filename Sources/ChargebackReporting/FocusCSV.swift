@@ -131,8 +131,9 @@ package enum FocusCSV {
     }
   }
 
-  /// FOCUS billing account and sub-account of a class charge, from what the exports carry: a
-  /// Bedrock AWS account id is the billing account; an OpenAI project, an Anthropic workspace and an
+  /// FOCUS billing account and sub-account of a class charge, from what the exports carry.
+  ///
+  /// A Bedrock AWS account id is the billing account; an OpenAI project, an Anthropic workspace and an
   /// Azure subscription are sub-accounts, their provider's billing account coming from
   /// `accounts.csv` (`billing_account_id`). Only when neither names one is the provider id used,
   /// so the rows never pass for another account's.
