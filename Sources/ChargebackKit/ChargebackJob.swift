@@ -19,11 +19,14 @@ package struct ChargebackJob {
     package var pricing: String
     package var out: String
     package var database: String
+    /// The instant the data runs to (`--as-of`, UTC epoch ms); nil = the store's latest record.
+    package var asOf: Int64?
 
     package init(
       period: Period, usage: [String] = [], identities: String, pricing: String = "pricing", out: String? = nil,
-      database: String = "chargeback.sqlite"
+      database: String = "chargeback.sqlite", asOf: Int64? = nil
     ) {
+      self.asOf = asOf
       self.period = period
       self.usage = usage
       self.identities = identities
@@ -81,13 +84,17 @@ package struct ChargebackJob {
   ) throws -> Result {
     let report = try ReportBuilder(
       store: store, identities: identities, prices: prices, labels: labels,
-      settings: try DetectionSettings(directory: options.identities), progress: progress
+      settings: try DetectionSettings(directory: options.identities), progress: progress, asOf: options.asOf
     )
     .build(period: options.period)
     let outputs = try ReportWriter(directory: options.out).write(report)
     // For `explain`, which then needs neither --identities nor --pricing (SPEC §2).
     try store.setSetting(Self.identitiesSetting, Self.absolute(options.identities))
     try store.setSetting(Self.pricingSetting, Self.absolute(options.pricing))
+    // A closed month's totals, for next month's comparison (an open month's are only to date).
+    if !report.context.isOpen {
+      try store.setReportedTotals(options.period, PeriodContext.Totals(lines: report.lines))
+    }
     return Result(ingested: ingested, report: report, outputs: outputs)
   }
 

@@ -16,11 +16,15 @@ package struct ReportBuilder {
   private let labels: Labels
   private let progress: ProgressReporter
   private let settings: DetectionSettings
+  /// The instant the data runs to, when given (`--as-of`); else the store's latest record.
+  private let asOf: Int64?
 
   package init(
     store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
-    settings: DetectionSettings = DetectionSettings(), progress: ProgressReporter = ProgressReporter()
+    settings: DetectionSettings = DetectionSettings(), progress: ProgressReporter = ProgressReporter(),
+    asOf: Int64? = nil
   ) {
+    self.asOf = asOf
     self.store = store
     self.identities = identities
     self.prices = prices
@@ -37,6 +41,14 @@ package struct ReportBuilder {
   /// Cost-level rows are never charged; they feed the reconciliation.
   /// - Complexity: O(n) in the period's records, plus sorting the lines.
   package func build(period: Period) throws -> ChargebackReport {
+    var report = try build(period: period, detect: true)
+    report.context = try context(of: period)
+    return report
+  }
+
+  /// The report of `period`; without `detect`, only what is charged (lines and totals), for the
+  /// previous period's comparison.
+  private func build(period: Period, detect: Bool) throws -> ChargebackReport {
     let charger = Charger(identities: identities, prices: prices)
     let totals = ReportTotals(identities: identities, prices: prices)
     var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
@@ -44,7 +56,8 @@ package struct ReportBuilder {
     var reconciliation = Reconciliation(prices: prices)
     var storms = RetryStorms(settings: settings, period: period)
     var loops = RecursiveLoops(settings: settings, period: period)
-    var spikes = try baseline(period: period, charger: charger)
+    var spikes =
+      detect ? try baseline(period: period, charger: charger) : UsageSpikes(settings: settings, period: period)
     let duplicates = try store.crossFormatDuplicates(from: period.startMillis, to: period.endMillis)
     var files = Set<Int64>()
     var count: Int64 = 0
@@ -67,6 +80,7 @@ package struct ReportBuilder {
       totals.add(charged, source: r.level == .request ? .request : .report)
       policy.observe(charged)
       reconciliation.addComputed(r, model: charged.model, cost: charged.cost)
+      guard detect else { return }
       storms.observe(charged)
       loops.observe(charged)
       spikes.observe(charged)
@@ -80,10 +94,13 @@ package struct ReportBuilder {
       policy.noteUnlogged(charged, excess: unloggedBySubject[PolicyFindings.unloggedSubject(charged.record)] ?? [])
     }
 
-    storms.finish()
-    try loops.finish(lookup: ancestorLookup(charger))
-    for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period)) {
-      policy.add(f)
+    if detect {
+      storms.finish()
+      try loops.finish(lookup: ancestorLookup(charger))
+      for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period))
+      {
+        policy.add(f)
+      }
     }
     policy.addBudgetFindings(
       period: period, costCentres: totals.centres.values.map { ($0.id, $0.cost) },
@@ -120,6 +137,23 @@ package struct ReportBuilder {
       reconciliation: reconciliation.rows(), classCharges: totals.classChargeList())
     report.providerAccounts = identities.accounts
     return report
+  }
+
+  /// The month in context: the previous period's totals (as its last report charged them, else
+  /// charged now when the store holds usage of it) and how far the data runs.
+  private func context(of period: Period) throws -> PeriodContext {
+    var context = PeriodContext()
+    let previous = period.previous
+    if let reported = try store.reportedTotals(previous) {
+      context.previous = reported
+      context.previousSource = "reported"
+    } else if try store.hasUsage(from: previous.startMillis, to: previous.endMillis) {
+      context.previous = PeriodContext.Totals(lines: try build(period: previous, detect: false).lines)
+      context.previousSource = "computed"
+    }
+    context.asOf = try asOf ?? store.latestUsageTime()
+    context.isOpen = context.asOf.map { $0 < period.endMillis } ?? false
+    return context
   }
 
   /// The detectors' view of the days before the period: a pass that attributes and prices the

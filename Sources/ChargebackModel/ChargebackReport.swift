@@ -184,6 +184,8 @@ package struct ChargebackReport: Sendable {
   package var tasks: [String: TaskEntry] = [:]
   /// Provider accounts of `accounts.csv`, by provider id (journal credits, FOCUS billing accounts).
   package var providerAccounts: [String: ProviderAccount] = [:]
+  /// Last month's figures and, for an open month, the data's end and the forecast.
+  package var context = PeriodContext()
   package var pricingHash: String
   /// Records of the period (request- and report-level rows).
   package var recordCount: Int64

@@ -35,29 +35,47 @@ package enum CSVReports {
   }
 
   /// One row per cost centre, then a TOTAL row.
+  ///
+  /// The month in context: `previous_cost_usd` (the previous period's cost, empty when the store
+  /// has none of it), `change_usd` and `change_pct` against it, `budget_remaining_usd` (budget −
+  /// cost, negative when over) and, for a period still open, `forecast_usd` (the run-rate to the
+  /// period's end). These are each rounded on their own, not apportioned.
   static func summary(_ report: ChargebackReport, _ rounding: ReportRounding) -> CSVWriter {
     var w = CSVWriter(header: [
       "cost_centre", "name", "requests", "unpriced_requests", "input_tokens", "cached_input_tokens",
       "cache_write_tokens", "output_tokens", "cost_usd", "avoidable_cost_usd", "budget_usd", "findings",
+      "previous_cost_usd", "change_usd", "change_pct", "budget_remaining_usd", "forecast_usd",
     ])
+    let context = report.context
+    func inContext(_ cost: Money, previous: Money?, budget: Money?) -> [String] {
+      let before = context.previous == nil ? nil : previous ?? .zero
+      return [
+        before?.formatted(decimals: 6) ?? "", before.map { (cost - $0).formatted(decimals: 6) } ?? "",
+        before.flatMap { PeriodContext.changePercent(from: $0, to: cost) } ?? "",
+        budget.map { ($0 - cost).formatted(decimals: 6) } ?? "",
+        context.forecast(cost, period: report.period)?.formatted(decimals: 6) ?? "",
+      ]
+    }
     var total = CostCentreSummary(id: "TOTAL", name: "All cost centres")
     for cc in report.costCentres {
-      w.append([
-        cc.id, cc.name, String(cc.requests), String(cc.unpricedRequests), String(cc.tokens.input),
-        String(cc.tokens.cachedInput), String(cc.tokens.cacheWrite), String(cc.tokens.output),
-        rounding.text(rounding.costCentres[cc.id] ?? 0), cc.avoidableCost.formatted(decimals: 6),
-        cc.budget?.formatted(decimals: 2) ?? "", String(cc.findings),
-      ])
+      w.append(
+        [
+          cc.id, cc.name, String(cc.requests), String(cc.unpricedRequests), String(cc.tokens.input),
+          String(cc.tokens.cachedInput), String(cc.tokens.cacheWrite), String(cc.tokens.output),
+          rounding.text(rounding.costCentres[cc.id] ?? 0), cc.avoidableCost.formatted(decimals: 6),
+          cc.budget?.formatted(decimals: 2) ?? "", String(cc.findings),
+        ] + inContext(cc.cost, previous: context.previous?.costCentres[cc.id], budget: cc.budget))
       total.requests += cc.requests
       total.unpricedRequests += cc.unpricedRequests
       total.tokens += cc.tokens
       total.avoidableCost += cc.avoidableCost
     }
-    w.append([
-      "TOTAL", "All cost centres", String(total.requests), String(total.unpricedRequests), String(total.tokens.input),
-      String(total.tokens.cachedInput), String(total.tokens.cacheWrite), String(total.tokens.output),
-      rounding.text(rounding.total), total.avoidableCost.formatted(decimals: 6), "", String(report.findings.count),
-    ])
+    w.append(
+      [
+        "TOTAL", "All cost centres", String(total.requests), String(total.unpricedRequests), String(total.tokens.input),
+        String(total.tokens.cachedInput), String(total.tokens.cacheWrite), String(total.tokens.output),
+        rounding.text(rounding.total), total.avoidableCost.formatted(decimals: 6), "", String(report.findings.count),
+      ] + inContext(report.totalCost, previous: context.previous?.total, budget: nil))
     return w
   }
 

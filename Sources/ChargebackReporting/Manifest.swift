@@ -39,6 +39,13 @@ package enum Manifest {
         "cost_centres": Dictionary(
           uniqueKeysWithValues: report.costCentres.map { ($0.id, rounding.text(rounding.costCentres[$0.id] ?? 0)) }),
       ],
+      "context": [
+        "previous_period": report.period.previous.description,
+        "previous_source": report.context.previousSource ?? "none",
+        "as_of": report.context.asOf.map(Timestamp.iso) ?? "",
+        "period_open": report.context.isOpen,
+        "forecast_usd": report.context.forecast(report.totalCost, period: report.period)?.formatted(decimals: 6) ?? "",
+      ] as [String: Any],
       "outputs": Set(outputs.map { ($0 as NSString).lastPathComponent }).sorted(),
       "workbooks": workbooks,
     ]

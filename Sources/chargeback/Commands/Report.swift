@@ -15,7 +15,7 @@ extension Chargeback {
         let job = ChargebackJob(
           options: .init(
             period: report.period, identities: report.identities, pricing: report.pricing, out: report.out,
-            database: store.db))
+            database: store.db, asOf: report.asOf?.millis))
         printRunSummary(try job.reportOnly(), out: job.options.out)
       }
     }

@@ -21,7 +21,7 @@ extension Chargeback {
         let job = ChargebackJob(
           options: .init(
             period: report.period, usage: usage, identities: report.identities, pricing: report.pricing,
-            out: report.out, database: store.db))
+            out: report.out, database: store.db, asOf: report.asOf?.millis))
         printRunSummary(try job.run(), out: job.options.out)
       }
     }

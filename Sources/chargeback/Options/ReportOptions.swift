@@ -18,4 +18,9 @@ struct ReportOptions: ParsableArguments {
 
   @Option(name: .long, help: "Output directory (default: reports/<period>/).")
   var out: String?
+
+  @Option(
+    name: .long,
+    help: "The instant the data runs to (ISO-8601, UTC), for an open month's forecast (default: the latest record).")
+  var asOf: Instant?
 }

@@ -1,0 +1,77 @@
+/// The month in context (SPEC §7): the same figures last month, and for a month still open, how
+/// far the data runs and where the month is heading.
+package struct PeriodContext: Sendable, Hashable {
+  /// A cost centre and one of its agents or models.
+  package struct Item: Hashable, Sendable, Comparable {
+    package var costCentre: String
+    package var item: String
+
+    package init(costCentre: String, item: String) {
+      self.costCentre = costCentre
+      self.item = item
+    }
+
+    package static func < (a: Item, b: Item) -> Bool { (a.costCentre, a.item) < (b.costCentre, b.item) }
+  }
+
+  /// Priced cost of one period per cost centre, per cost centre and agent, per cost centre and
+  /// canonical model.
+  package struct Totals: Sendable, Hashable {
+    package var costCentres: [String: Money] = [:]
+    package var agents: [Item: Money] = [:]
+    package var models: [Item: Money] = [:]
+
+    package init(costCentres: [String: Money] = [:], agents: [Item: Money] = [:], models: [Item: Money] = [:]) {
+      self.costCentres = costCentres
+      self.agents = agents
+      self.models = models
+    }
+
+    /// The totals of a report's priced lines.
+    package init(lines: [ChargebackLine]) {
+      for l in lines where l.key.priced {
+        costCentres[l.key.costCentre, default: .zero] += l.cost
+        agents[Item(costCentre: l.key.costCentre, item: l.key.agentID ?? ""), default: .zero] += l.cost
+        models[Item(costCentre: l.key.costCentre, item: l.key.model), default: .zero] += l.cost
+      }
+    }
+
+    /// The total of every cost centre.
+    package var total: Money { costCentres.values.reduce(Money.zero, +) }
+  }
+
+  /// The previous period's totals, nil when the store holds nothing of it.
+  package var previous: Totals?
+  /// Where `previous` comes from: `reported` (as the previous period's own report charged it) or
+  /// `computed` (charged now, with today's directory and prices, because it was never reported).
+  package var previousSource: String?
+  /// The instant the period's data runs to: the latest usage record in the store (or `--as-of`),
+  /// UTC epoch ms; nil when the store has none.
+  package var asOf: Int64?
+  /// True when `asOf` is before the period's end: the month is still open.
+  package var isOpen: Bool = false
+
+  package init(previous: Totals? = nil, previousSource: String? = nil, asOf: Int64? = nil, isOpen: Bool = false) {
+    self.previous = previous
+    self.previousSource = previousSource
+    self.asOf = asOf
+    self.isOpen = isOpen
+  }
+
+  /// The run-rate forecast of an open period's `cost` (month to date) to the period's end: cost ×
+  /// (period length ÷ time elapsed up to `asOf`), rounded to the pico-dollar; nil for a closed
+  /// period or before any data.
+  package func forecast(_ cost: Money, period: Period) -> Money? {
+    guard isOpen, let asOf, asOf > period.startMillis else { return nil }
+    let elapsed = Int128(asOf - period.startMillis)
+    let length = Int128(period.endMillis - period.startMillis)
+    return Money(pico: Money.roundDiv(cost.pico * length, elapsed))
+  }
+
+  /// Change from `previous` to `current` as a percentage with two decimals (`-12.50`); nil when
+  /// there was nothing before.
+  package static func changePercent(from previous: Money, to current: Money) -> String? {
+    guard previous.pico != 0 else { return nil }
+    return Money.format(units: Money.roundDiv((current - previous).pico * 10_000, previous.pico), decimals: 2)
+  }
+}

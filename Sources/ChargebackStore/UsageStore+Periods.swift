@@ -1,0 +1,70 @@
+import ChargebackModel
+
+extension UsageStore {
+  /// The totals the last report of `period` charged, or nil when it was never reported.
+  package func reportedTotals(_ period: Period) throws -> PeriodContext.Totals? {
+    let st = try db.prepare(
+      "SELECT dimension, cost_centre, item, cost_pico FROM period_totals WHERE period = ? ORDER BY 1, 2, 3")
+    try st.bind(1, period.description)
+    var totals = PeriodContext.Totals()
+    var any = false
+    while try st.step() {
+      any = true
+      let cc = st.text(1) ?? ""
+      let item = PeriodContext.Item(costCentre: cc, item: st.text(2) ?? "")
+      let cost = Money(pico: Int128(st.text(3) ?? "") ?? 0)
+      switch st.text(0) {
+      case "cost_centre": totals.costCentres[cc] = cost
+      case "agent": totals.agents[item] = cost
+      case "model": totals.models[item] = cost
+      default: break
+      }
+    }
+    return any ? totals : nil
+  }
+
+  /// Replaces the remembered totals of `period` with what its report just charged.
+  package func setReportedTotals(_ period: Period, _ totals: PeriodContext.Totals) throws {
+    try db.transaction {
+      let delete = try db.prepare("DELETE FROM period_totals WHERE period = ?")
+      try delete.bind(1, period.description)
+      try delete.run()
+      let insert = try db.prepare(
+        "INSERT INTO period_totals(period, dimension, cost_centre, item, cost_pico) VALUES (?, ?, ?, ?, ?)")
+      func put(_ dimension: String, _ cc: String, _ item: String, _ cost: Money) throws {
+        try insert.bind(1, period.description)
+        try insert.bind(2, dimension)
+        try insert.bind(3, cc)
+        try insert.bind(4, item)
+        try insert.bind(5, String(cost.pico))
+        try insert.run()
+      }
+      for (cc, cost) in totals.costCentres { try put("cost_centre", cc, "", cost) }
+      for (k, cost) in totals.agents { try put("agent", k.costCentre, k.item, cost) }
+      for (k, cost) in totals.models { try put("model", k.costCentre, k.item, cost) }
+    }
+  }
+
+  /// True when the store holds usage (request or report level) in `[from, to)`, UTC epoch ms.
+  package func hasUsage(from: Int64, to: Int64) throws -> Bool {
+    let st = try db.prepare(
+      """
+      SELECT 1 FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE u.ts >= ? AND u.ts < ? AND f.level <> 'cost' LIMIT 1
+      """)
+    try st.bind(1, from)
+    try st.bind(2, to)
+    return try st.step()
+  }
+
+  /// The time of the latest usage record (request or report level), UTC epoch ms; nil when none.
+  ///
+  /// A report row counts from its bucket's start.
+  package func latestUsageTime() throws -> Int64? {
+    let st = try db.prepare(
+      """
+      SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost'
+      """)
+    return try st.step() ? st.optionalInt64(0) : nil
+  }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackTestSupport
+
+/// The month in context (SPEC §7): last month's figures beside this month's, budget remaining, and
+/// for a month still open (judged from the data, never the clock) a run-rate forecast.
+@Suite struct MonthInContextTests {
+  /// One Bedrock call of `role` at `iso` with `input` and `output` tokens.
+  static func call(_ k: Int, _ iso: String, role: String, input: Int64, output: Int64) -> String {
+    "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"\(iso)\",\"identity\":{\"arn\":\"arn:aws:iam::1:role/\(role)\"},"
+      + "\"requestId\":\"ctx-\(k)\",\"modelId\":\"m1\",\"input\":{\"inputTokenCount\":\(input)},"
+      + "\"output\":{\"outputTokenCount\":\(output)}}"
+  }
+
+  /// September: a $4 (2 calls), b $0.50. October to the 10th, 12:00: a $6 (3 calls), b $0.25.
+  /// Rates $1 / $2 per million input / output tokens.
+  static func setUp(_ dir: String) throws -> (ids: String, pricing: String) {
+    let ids = dir + "/identities"
+    let pricing = dir + "/pricing"
+    for d in [ids, pricing, dir + "/usage"] {
+      try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    }
+    let files = [
+      ids + "/people.csv": "person_id\np-1\n",
+      ids + "/cost_centres.csv": "cost_centre,name,monthly_budget_usd\nCC-1,One,10\nCC-2,Two,\n",
+      ids + "/agents.csv": "agent_id,owner,cost_centre\na,p-1,CC-1\nb,p-1,CC-2\n",
+      ids + "/credentials.csv":
+        "credential_id,provider,agent_id\narn:aws:iam::1:role/a,bedrock,a\narn:aws:iam::1:role/b,bedrock,b\n",
+      ids + "/tasks.csv": "task_id\n",
+      ids + "/scopes.csv": "scope_id\n",
+      pricing + "/bedrock.csv":
+        "provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source\n"
+        + "bedrock,m1,input,standard,0,1,2025-01-01,,test\nbedrock,m1,output,standard,0,2,2025-01-01,,test\n",
+      dir + "/usage/september.jsonl": [
+        call(1, "2026-09-03T10:00:00Z", role: "a", input: 1_000_000, output: 500_000),
+        call(2, "2026-09-20T10:00:00Z", role: "a", input: 1_000_000, output: 500_000),
+        call(3, "2026-09-21T10:00:00Z", role: "b", input: 500_000, output: 0),
+      ].joined(separator: "\n") + "\n",
+      dir + "/usage/october.jsonl": [
+        call(4, "2026-10-02T08:00:00Z", role: "a", input: 1_000_000, output: 500_000),
+        call(5, "2026-10-03T08:00:00Z", role: "b", input: 250_000, output: 0),
+        call(6, "2026-10-05T08:00:00Z", role: "a", input: 1_000_000, output: 500_000),
+        call(7, "2026-10-10T12:00:00Z", role: "a", input: 1_000_000, output: 500_000),
+      ].joined(separator: "\n") + "\n",
+    ]
+    for (path, text) in files { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+    return (ids, pricing)
+  }
+
+  static func job(_ dir: String, _ period: String, usage: [String] = [], asOf: Int64? = nil) throws -> ChargebackJob {
+    ChargebackJob(
+      options: .init(
+        period: Period(period)!, usage: usage, identities: dir + "/identities", pricing: dir + "/pricing",
+        out: dir + "/out-" + period, database: dir + "/s.sqlite", asOf: asOf),
+      progress: .init(force: false))
+  }
+
+  @Test func lastMonthBudgetAndForecastOfAnOpenMonth() throws {
+    let dir = try TestSupport.tempDir()
+    _ = try Self.setUp(dir)
+    // September is closed (the store has October data), so its report keeps its totals.
+    let september = try Self.job(dir, "2026-09", usage: [dir + "/usage"]).run().report
+    #expect(!september.context.isOpen)
+    let october = try Self.job(dir, "2026-10").reportOnly().report
+    #expect(october.context.previousSource == "reported")
+    #expect(october.context.isOpen)
+    #expect(october.context.asOf.map(Timestamp.iso) == "2026-10-10T12:00:00Z")
+    let rows = try TestSupport.readCSV(dir + "/out-2026-10/summary.csv")
+    func row(_ id: String) throws -> [String: String] { try #require(rows.first { $0["cost_centre"] == id }) }
+    // CC-1: 6.00 against 4.00: +2.00, +50 %; budget 10 − 6 = 4; 6 × 31 days / 9.5 days = 19.578947…
+    let one = try row("CC-1")
+    #expect(one["cost_usd"] == "6.000000")
+    #expect(one["previous_cost_usd"] == "4.000000")
+    #expect(one["change_usd"] == "2.000000")
+    #expect(one["change_pct"] == "50.00")
+    #expect(one["budget_remaining_usd"] == "4.000000")
+    #expect(one["forecast_usd"] == "19.578947")
+    // CC-2: 0.25 against 0.50: −0.25, −50 %; no budget; 0.25 × 31 / 9.5 = 0.815789…
+    let two = try row("CC-2")
+    #expect(two["change_usd"] == "-0.250000")
+    #expect(two["change_pct"] == "-50.00")
+    #expect(two["budget_remaining_usd"] == "")
+    #expect(two["forecast_usd"] == "0.815789")
+    // TOTAL: 6.25 against 4.50: +1.75, +38.89 %; 6.25 × 31 / 9.5 = 20.394736…
+    let total = try row("TOTAL")
+    #expect(total["previous_cost_usd"] == "4.500000")
+    #expect(total["change_pct"] == "38.89")
+    #expect(total["forecast_usd"] == "20.394737")
+    // Per agent and model, the same comparison.
+    let previous = try #require(october.context.previous)
+    #expect(previous.agents[PeriodContext.Item(costCentre: "CC-1", item: "a")] == TestSupport.usd("4"))
+    #expect(previous.models[PeriodContext.Item(costCentre: "CC-2", item: "m1")] == TestSupport.usd("0.5"))
+  }
+
+  @Test func asOfClosesTheMonthAndANeverReportedMonthIsComputed() throws {
+    let dir = try TestSupport.tempDir()
+    _ = try Self.setUp(dir)
+    let end = Period("2026-10")!.endMillis
+    let october = try Self.job(dir, "2026-10", usage: [dir + "/usage"], asOf: end).run().report
+    // September was never reported: charged now from the store.
+    #expect(october.context.previousSource == "computed")
+    #expect(october.context.previous?.costCentres["CC-1"] == TestSupport.usd("4"))
+    // --as-of at the month's end: closed, no forecast.
+    #expect(!october.context.isOpen)
+    let rows = try TestSupport.readCSV(dir + "/out-2026-10/summary.csv")
+    #expect(rows.allSatisfy { $0["forecast_usd"] == "" })
+    // A month with no earlier data has nothing to compare with.
+    let september = try Self.job(dir, "2026-09").reportOnly().report
+    #expect(september.context.previous == nil)
+    let sept = try TestSupport.readCSV(dir + "/out-2026-09/summary.csv")
+    #expect(sept.allSatisfy { $0["previous_cost_usd"] == "" && $0["change_pct"] == "" })
+  }
+}
