@@ -15,8 +15,9 @@ import Testing
       + "\"output\":{\"outputTokenCount\":\(output)}}"
   }
 
+  /// Two months of calls at $1 / $2 per million input / output tokens.
+  ///
   /// September: a $4 (2 calls), b $0.50. October to the 10th, 12:00: a $6 (3 calls), b $0.25.
-  /// Rates $1 / $2 per million input / output tokens.
   static func setUp(_ dir: String) throws -> (ids: String, pricing: String) {
     let ids = dir + "/identities"
     let pricing = dir + "/pricing"
