@@ -32,7 +32,8 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     #expect(try userVersion(store.db) == Schema.currentVersion)
     // docs/architecture.md documents schema version 2; a new migration updates both.
     #expect(Schema.currentVersion == 2)
-    #expect(try objects(store.db, "table") == ["files", "period_totals", "settings", "skipped_files", "trace_spans", "usage"])
+    #expect(
+      try objects(store.db, "table") == ["files", "period_totals", "settings", "skipped_files", "trace_spans", "usage"])
     #expect(try objects(store.db, "index") == ["usage_ts"])
   }
 
@@ -118,7 +119,8 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
     #expect(try store.files().map(\.path) == ["a.jsonl"])
-    #expect(try objects(store.db, "table") == ["files", "period_totals", "settings", "skipped_files", "trace_spans", "usage"])
+    #expect(
+      try objects(store.db, "table") == ["files", "period_totals", "settings", "skipped_files", "trace_spans", "usage"])
   }
 
   /// A store written by the first version (SPEC §8: ours, migrated on first use, never refused):
