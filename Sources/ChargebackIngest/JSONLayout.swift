@@ -124,6 +124,7 @@ enum JSONLayout {
   static func ingestError(
     _ f: JSONScanner.Failure, field: String?, file: String, line: Int?, path: String?
   ) -> InputError {
+    let field = f.field ?? field
     switch f.kind {
     case .malformed:
       return InputError(file: file, line: line, path: path, message: "malformed JSON (\(f.message))")
@@ -132,6 +133,8 @@ enum JSONLayout {
         file: file, line: line, path: path, field: field, message: "has the wrong type, expected \(expected)")
     case .null(let expected):
       return InputError(file: file, line: line, path: path, field: field, message: "is null, expected \(expected)")
+    case .invalid(let message):
+      return InputError(file: file, line: line, path: path, field: field, message: message)
     }
   }
 

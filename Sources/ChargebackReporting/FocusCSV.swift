@@ -163,6 +163,7 @@ package enum FocusCSV {
     case .bedrock: "Amazon Web Services"
     case .azure: "Microsoft"
     case .vertex: "Google Cloud"
+    case .other: "Other"
     }
   }
 
@@ -174,6 +175,7 @@ package enum FocusCSV {
     case .bedrock: "Amazon Bedrock"
     case .azure: "Azure OpenAI"
     case .vertex: "Vertex AI"
+    case .other: "Other LLM provider"
     }
   }
 
