@@ -74,7 +74,11 @@ package final class Attributor {
       if let bound = cred.agentID {
         agentID = bound
         status = .agentCredential
-        if let claimed, claimed != bound { signals.append(.agentMismatch) }
+        if let claimed, claimed != bound {
+          signals.append(.agentMismatch)
+          // SPEC §4: unknown_agent whenever the metadata names an agent not in the registry.
+          if !claimedRegistered { signals.append(.unknownAgent) }
+        }
       } else {
         signals.append(.sharedCredential)
         if let claimed, claimedRegistered {
@@ -117,10 +121,9 @@ package final class Attributor {
       // A credential bound to an agent missing from agents.csv.
       signals.append(.unknownAgent)
     }
+    // A bound credential's own cost_centre is never used (SPEC §10): its agent's is, else the
+    // owner's; with neither, nobody can be charged.
     costCentre = costCentre ?? fallbackCC
-    if costCentre == nil, status != .unattributed {
-      costCentre = cred?.costCentre
-    }
     if costCentre == nil && status != .unattributed {
       status = .unattributed
       signals.append(.unattributed)
