@@ -145,7 +145,8 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     #expect(try userVersion(store.db) == 2)
     var seen: [UsageRecordSummary] = []
     try store.forEachRecord(from: 0, to: 10_000) {
-      seen.append(UsageRecordSummary(key: $0.record.naturalKey, input: $0.record.tokens.input, alias: $0.record.credentialAlias))
+      seen.append(
+        UsageRecordSummary(key: $0.record.naturalKey, input: $0.record.tokens.input, alias: $0.record.credentialAlias))
     }
     #expect(seen == [UsageRecordSummary(key: "bedrock:r1", input: 7, alias: nil)])
   }
