@@ -34,7 +34,7 @@ package enum RecordExplanation {
       "metadata",
       "agent_id=\(r.metadata.agentID ?? "") task_id=\(r.metadata.taskID ?? "") scope_id=\(r.metadata.scopeID ?? "") parent=\(r.metadata.parentID ?? "")"
     )
-    if let path = file?.path, let n = r.line, let raw = try? rawLine(path: path, line: n) {
+    if let path = file?.path, let n = r.line, let raw = try? rawRecord(path: path, line: n) {
       line("raw", raw.count > 2000 ? String(raw.prefix(2000)) + "…" : raw)
     }
     let charged = Charger(identities: identities ?? IdentityDirectory(), prices: prices).charge(r)
@@ -82,17 +82,27 @@ package enum RecordExplanation {
     return out.joined(separator: "\n")
   }
 
-  private static func rawLine(path: String, line: Int) throws -> String? {
-    var found: String?
+  /// The text of the record that starts at `line`: that line, or for a record pretty-printed over
+  /// several lines (its first line a lone `{`), the lines up to where the JSON value is whole (at
+  /// most 1,000 lines).
+  private static func rawRecord(path: String, line: Int) throws -> String? {
+    var lines: [String] = []
     struct Stop: Error {}
     do {
       try InputFile(path: path).forEachLine { n, bytes in
-        if n == line {
-          found = String(decoding: bytes, as: UTF8.self)
+        guard n >= line else { return }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        lines.append(text)
+        if lines.count == 1 && trimmed != "{" { throw Stop() }
+        if lines.count >= 1_000 { throw Stop() }
+        if trimmed.first == "}",
+          (try? JSONSerialization.jsonObject(with: Data(lines.joined(separator: "\n").utf8))) != nil
+        {
           throw Stop()
         }
       }
     } catch is Stop {}
-    return found
+    return lines.isEmpty ? nil : lines.joined(separator: "\n")
   }
 }
