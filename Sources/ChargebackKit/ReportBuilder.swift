@@ -117,7 +117,8 @@ package struct ReportBuilder {
       identityHash: identities.contentHash, agents: agents, tasks: tasks, pricingHash: prices.contentHash,
       recordCount: count,
       unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
-      reconciliation: reconciliation.rows(), classCharges: totals.classChargeList())
+      reconciliation: reconciliation.rows(), classCharges: totals.classChargeList(),
+      skippedInputs: try store.skippedFiles())
   }
 
   /// The detectors' view of the days before the period: a pass that attributes and prices the
