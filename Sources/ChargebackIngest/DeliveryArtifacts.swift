@@ -8,6 +8,9 @@ import Foundation
 /// - A zero-byte file, or one that is empty after decompression (an empty `.gz`).
 /// - `amazon-bedrock-logs-permission-check`, the object Bedrock writes at its log prefix when
 ///   logging is set up.
+/// - `aws-logs-write-test`, the object CloudWatch Logs writes at an export's prefix when
+///   `CreateExportTask` checks it may write there, when it says so ("Permission Check
+///   Successful").
 /// - A request or response body that Bedrock moved to a `data/` folder: the file is directly in a
 ///   folder named `data`; the folder holding `data` is a Bedrock log folder (its absolute path has
 ///   a `BedrockModelInvocationLogs` component, or it directly holds a file that is detected as a
@@ -22,6 +25,8 @@ package final class DeliveryArtifacts {
   /// The reason recorded for a request or response body in a Bedrock `data/` folder.
   package static let bedrockBody =
     "Bedrock request or response body in a data/ folder, holds no usage (its log record has the tokens)"
+  /// The reason recorded for CloudWatch Logs' export write test.
+  package static let cloudWatchWriteTest = "CloudWatch Logs export write-test object, holds no usage"
   /// The reason recorded for a zero-byte file.
   package static let empty = "empty file, holds no usage"
   /// The reason recorded for a compressed file with nothing inside.
@@ -42,6 +47,12 @@ package final class DeliveryArtifacts {
     if bytes == 0 { return Self.empty }
     let head = try InputFile(path: path).head()
     if head.isEmpty { return Self.emptyDecompressed }
+    if url.lastPathComponent == "aws-logs-write-test",
+      String(decoding: head, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        == "Permission Check Successful"
+    {
+      return Self.cloudWatchWriteTest
+    }
     let folder = url.deletingLastPathComponent()
     guard folder.lastPathComponent == "data", isBedrockFolder(folder.deletingLastPathComponent()),
       !Self.startsWithLogRecord(head)

@@ -190,6 +190,8 @@ import Testing
   /// copy of the Bedrock log where the case says so.
   static let notArtifacts: [(String, String)] = [
     ("notes.txt", "hello, world\n"),
+    // Named like CloudWatch's write test, but something else inside.
+    ("aws-logs-write-test", "my own notes\n"),
     // A request body in a data/ folder of a folder that holds no Bedrock log.
     ("exports/data/1f2e_input.json", #"{"messages":[{"role":"user","content":[{"text":"hi"}]}]}"#),
     // A request body beside the Bedrock log, not in data/.
@@ -332,6 +334,15 @@ import Testing
     #expect(exported.records.count == 4)
     #expect(exported.records.map { "\($0)" } == plain.records.map { "\($0)" })
     #expect(Self.sum(exported.records) == Self.logTotals)
+  }
+
+  /// The export folder as `CreateExportTask` leaves it, with its `aws-logs-write-test` object.
+  @Test func cloudWatchExportFolderSkipsItsWriteTest() throws {
+    let folder = Self.root + "/cloudwatch-export"
+    let loaded = try Self.ingest([folder])
+    #expect(loaded.records.count == 4)
+    #expect(loaded.skipped.map(\.path) == [folder + "/aws-logs-write-test"])
+    #expect(loaded.skipped.first?.reason == DeliveryArtifacts.cloudWatchWriteTest)
   }
 
   @Test func timestampPrefixIsSkippedOnlyWhenItIsAnInstant() throws {
