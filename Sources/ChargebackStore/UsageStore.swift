@@ -180,8 +180,8 @@ package final class UsageWriter {
         """
         INSERT INTO trace_spans(trace_id, span_id, parent_span_id, model_call, invoked_agent, agent_id, task_id,
           conversation_id, scope_id, credential, res_agent_id, res_task_id, res_conversation_id, res_scope_id,
-          res_credential)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+          res_credential, file_id)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         ON CONFLICT(trace_id, span_id) DO NOTHING
         """, persistent: true)
       spanStatement = s
@@ -199,6 +199,7 @@ package final class UsageWriter {
       try s.bind(base + 3, c.scopeID)
       try s.bind(base + 4, c.credential)
     }
+    try s.bind(16, fileID)
     try s.run()
     touchedTraces.insert(span.traceID)
   }
