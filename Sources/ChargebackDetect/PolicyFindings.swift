@@ -195,10 +195,12 @@ extension PolicyFindings {
     for s in a.signals {
       switch s {
       case .unattributed:
+        let registered = credentials[r.credentialProviderID + "\u{0}" + cred] != nil
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
-          detail:
-            "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
+          detail: registered
+            ? "calls on credential \(cred) charge agent \(agent), which has no agents.csv row in effect at the call's time and no owner with a cost centre: spend charged to UNATTRIBUTED"
+            : "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
         )
       case .unregisteredCredential:
         note(

@@ -6,6 +6,7 @@ package final class Attributor {
   private struct CredentialKey: Hashable {
     var provider: String
     var id: String?
+    var alias: String?
     var project: String?
   }
 
@@ -37,15 +38,17 @@ package final class Attributor {
     scopeGlobs = directory.scopes.mapValues { $0.allowedModels.map(Glob.init) }
   }
 
-  /// Step 1: exact id, then the longest matching prefix, then `project:`/`workspace:` id.
-  package func credential(provider: String, id: String?, project: String?) -> Credential? {
-    let cacheKey = CredentialKey(provider: provider, id: id, project: project)
+  /// Step 1: the id (exact, then the longest matching prefix), then the alias the same way (a
+  /// LiteLLM key registered by its `user_api_key_alias`), then the `project:`/`workspace:` id.
+  package func credential(provider: String, id: String?, alias: String? = nil, project: String?) -> Credential? {
+    let cacheKey = CredentialKey(provider: provider, id: id, alias: alias, project: project)
     if let hit = credentialCache[cacheKey] { return hit }
     var found: Credential?
-    if let id {
+    for name in [id, alias] {
+      guard found == nil, let name else { continue }
       found =
-        exact[provider + "\u{0}" + id]
-        ?? prefixes.first { $0.credential.provider == provider && id.hasPrefix($0.prefix) }?.credential
+        exact[provider + "\u{0}" + name]
+        ?? prefixes.first { $0.credential.provider == provider && name.hasPrefix($0.prefix) }?.credential
     }
     if found == nil, let project {
       found = exact[provider + "\u{0}project:" + project] ?? exact[provider + "\u{0}workspace:" + project]
@@ -57,7 +60,9 @@ package final class Attributor {
   /// Attributes one record.
   package func attribute(_ r: UsageRecord, credentialProvider: String? = nil) -> Attribution {
     let t = r.time
-    let cred = credential(provider: credentialProvider ?? r.credentialProviderID, id: r.credential, project: r.project)
+    let cred = credential(
+      provider: credentialProvider ?? r.credentialProviderID, id: r.credential, alias: r.credentialAlias,
+      project: r.project)
     let claimed = r.metadata.agentID
     let claimedRegistered = claimed.map { directory.agents[$0] != nil } ?? false
     var signals: [FindingKind] = []
@@ -69,7 +74,11 @@ package final class Attributor {
       if let bound = cred.agentID {
         agentID = bound
         status = .agentCredential
-        if let claimed, claimed != bound { signals.append(.agentMismatch) }
+        if let claimed, claimed != bound {
+          signals.append(.agentMismatch)
+          // SPEC §4: unknown_agent whenever the metadata names an agent not in the registry.
+          if !claimedRegistered { signals.append(.unknownAgent) }
+        }
       } else {
         signals.append(.sharedCredential)
         if let claimed, claimedRegistered {
@@ -112,10 +121,9 @@ package final class Attributor {
       // A credential bound to an agent missing from agents.csv.
       signals.append(.unknownAgent)
     }
+    // A bound credential's own cost_centre is never used (SPEC §10): its agent's is, else the
+    // owner's; with neither, nobody can be charged.
     costCentre = costCentre ?? fallbackCC
-    if costCentre == nil, status != .unattributed {
-      costCentre = cred?.costCentre
-    }
     if costCentre == nil && status != .unattributed {
       status = .unattributed
       signals.append(.unattributed)
@@ -129,7 +137,7 @@ package final class Attributor {
     }
     return Attribution(
       costCentre: costCentre ?? Attribution.unattributed, agentID: agentID, ownerID: ownerID,
-      credentialID: cred?.id ?? r.credential ?? r.project.map { "project:" + $0 },
+      credentialID: cred?.id ?? r.credential ?? r.credentialAlias ?? r.project.map { "project:" + $0 },
       taskID: taskID, scopeID: scopeID, status: status, signals: signals)
   }
 

@@ -1,26 +1,40 @@
 import ChargebackModel
 import Foundation
 
-/// The layouts a JSON export comes in (JSON Lines, one document, or a JSON array of records) and
+/// The layouts a JSON export comes in (JSON Lines, or a document of one or more JSON values) and
 /// the byte-level helpers the request-level JSON formats share.
 ///
-/// A file is JSON Lines when its first non-blank line is a whole JSON value (or longer than the
-/// detection head); otherwise it is one document, read whole. A document that is an array yields
-/// its elements (`$[3]`); an object holding `arrayKey` as an array (a paginated API response,
-/// `{"data":[…]}`) yields that array's elements (`$.data[3]`); any other object is one record (`$`).
-/// Records keep the 1-based line they start on, so errors name a line in every layout.
+/// A file is JSON Lines unless its first non-blank line opens a JSON value that goes on past the
+/// line (a first line longer than the detection head is JSON Lines too); that is the streaming
+/// fast path. Otherwise it is a document, read whole (at most 512 MiB): a sequence of top-level
+/// JSON values separated by blanks, such as one pretty-printed record or several pasted one after
+/// another. Each value that is an array yields its elements (`$[3]`); an
+/// object holding `arrayKey` as an array (a paginated API response, `{"data":[…]}`) yields that
+/// array's elements (`$.data[3]`); any other object is one record (`$` when it is the only value
+/// in the file, otherwise named by its line alone). Records keep the 1-based line they start on,
+/// so errors name a line in every layout.
+///
+/// With `timestampPrefix`, JSON Lines may carry the prefix CloudWatch Logs exports write before
+/// each message (`2025-09-01T10:15:42.123Z {…}`); see ``timestampPrefixLength(_:)``.
 enum JSONLayout {
   /// Calls `body` with each record's bytes, its starting line and its JSON path (nil for lines).
   static func forEachRecord(
-    in file: InputFile, arrayKey: StaticString? = nil,
+    in file: InputFile, arrayKey: StaticString? = nil, timestampPrefix: Bool = false,
     _ body: (UnsafeBufferPointer<UInt8>, _ line: Int, _ path: String?) throws -> Void
   ) throws {
     let head = try file.head()
     guard let first = head.firstIndex(where: { !isBlank($0) }) else { return }
     if head[first] != UInt8(ascii: "[") {
       let lineEnd = head[first...].firstIndex(of: 10)
-      let whole = lineEnd.map { end in head[first..<end].withUnsafeBufferPointer(isOneValue) } ?? true
-      if whole {
+      let firstLine = head[first..<(lineEnd ?? head.endIndex)]
+      if timestampPrefix, firstLine.withUnsafeBufferPointer(timestampPrefixLength) != nil {
+        return try file.forEachLine { n, bytes in
+          try body(UnsafeBufferPointer(rebasing: bytes[(timestampPrefixLength(bytes) ?? 0)...]), n, nil)
+        }
+      }
+      // JSON Lines unless the first line's value goes on past the line. A first line that is
+      // malformed before its end is JSON Lines too, so that the error names that line.
+      if lineEnd == nil || !firstLine.withUnsafeBufferPointer(continuesPastLine) {
         return try file.forEachLine { n, bytes in try body(bytes, n, nil) }
       }
     }
@@ -29,41 +43,79 @@ enum JSONLayout {
       let b = raw.bindMemory(to: UInt8.self)
       var lines = LineCounter(b)
       var s = JSONScanner(b)
-      func element(_ s: inout JSONScanner, _ path: String) throws {
-        _ = s.next()
-        let start = s.i
-        try s.skipValue()
-        try body(UnsafeBufferPointer(rebasing: b[start..<s.i]), lines.line(at: start), path)
-      }
       do {
-        if s.next() == UInt8(ascii: "[") {
-          var k = 0
-          try s.array { s in
-            try element(&s, "$[\(k)]")
-            k += 1
-          }
-        } else if let arrayKey, s.next() == UInt8(ascii: "{") {
-          let start = s.i
-          var wrapped = false
-          try s.object { s, key in
-            guard key.equals(arrayKey) else { return }
-            guard s.next() == UInt8(ascii: "[") else { return try s.skipValue() }
-            wrapped = true
-            var k = 0
-            try s.array { s in
-              try element(&s, "$.\(arrayKey)[\(k)]")
-              k += 1
-            }
-          }
-          if !wrapped { try body(UnsafeBufferPointer(rebasing: b[start..<s.i]), lines.line(at: start), "$") }
-        } else {
-          try element(&s, "$")
-        }
-        try s.end()
+        try forEachValue(&s, in: b, lines: &lines, arrayKey: arrayKey, body)
       } catch let f as JSONScanner.Failure {
         throw ingestError(f, field: nil, file: file.path, line: lines.line(at: f.offset), path: nil)
       }
     }
+  }
+
+  /// Walks the top-level values of a document one after another, handing on each record.
+  private static func forEachValue(
+    _ s: inout JSONScanner, in b: UnsafeBufferPointer<UInt8>, lines: inout LineCounter, arrayKey: StaticString?,
+    _ body: (UnsafeBufferPointer<UInt8>, _ line: Int, _ path: String?) throws -> Void
+  ) throws {
+    func element(_ s: inout JSONScanner, _ path: String) throws {
+      _ = s.next()
+      let start = s.i
+      try s.skipValue()
+      try body(UnsafeBufferPointer(rebasing: b[start..<s.i]), lines.line(at: start), path)
+    }
+    var values = 0
+    while let c = s.next() {
+      let start = s.i
+      values += 1
+      if c == UInt8(ascii: "[") {
+        var k = 0
+        try s.array { s in
+          try element(&s, "$[\(k)]")
+          k += 1
+        }
+        continue
+      }
+      var wrapped = false
+      if let arrayKey, c == UInt8(ascii: "{") {
+        try s.object { s, key in
+          guard key.equals(arrayKey) else { return }
+          guard s.next() == UInt8(ascii: "[") else { return try s.skipValue() }
+          wrapped = true
+          var k = 0
+          try s.array { s in
+            try element(&s, "$.\(arrayKey)[\(k)]")
+            k += 1
+          }
+        }
+      } else {
+        try s.skipValue()
+      }
+      if wrapped { continue }
+      // `$` names the record only when it is the file's one value; in a sequence the line does.
+      let only = values == 1 && s.next() == nil
+      try body(UnsafeBufferPointer(rebasing: b[start..<s.i]), lines.line(at: start), only ? "$" : nil)
+    }
+  }
+
+  /// The length of a CloudWatch Logs export prefix at the start of `line`: an RFC 3339 instant
+  /// with a zone (`2025-09-01T10:15:42.123Z`, `…+02:00`), one space, then `{`; nil when there is
+  /// none.
+  ///
+  /// `CreateExportTask` writes every log event as `<timestamp> <message>`.
+  static func timestampPrefixLength(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
+    // The shortest instant is `2025-09-01T10:15Z` (17 bytes); a long fraction stays under 40.
+    guard line.count > 18, line[0] >= 48, line[0] <= 57 else { return nil }
+    guard let space = line.prefix(40).firstIndex(of: 32), space >= 17, space + 1 < line.count,
+      line[space + 1] == UInt8(ascii: "{")
+    else { return nil }
+    let stamp = UnsafeBufferPointer(rebasing: line[0..<space])
+    let last = stamp[space - 1]
+    let zoned =
+      last == UInt8(ascii: "Z") || last == UInt8(ascii: "z")
+      || stamp[16...].contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }
+    guard zoned, stamp[10] == UInt8(ascii: "T") || stamp[10] == UInt8(ascii: "t"),
+      Timestamp.parseMillis(bytes: stamp) != nil
+    else { return nil }
+    return space + 1
   }
 
   /// The text of the next value when it is a number or a string (numbers written as strings, as
@@ -124,6 +176,7 @@ enum JSONLayout {
   static func ingestError(
     _ f: JSONScanner.Failure, field: String?, file: String, line: Int?, path: String?
   ) -> InputError {
+    let field = f.field ?? field
     switch f.kind {
     case .malformed:
       return InputError(file: file, line: line, path: path, message: "malformed JSON (\(f.message))")
@@ -132,17 +185,24 @@ enum JSONLayout {
         file: file, line: line, path: path, field: field, message: "has the wrong type, expected \(expected)")
     case .null(let expected):
       return InputError(file: file, line: line, path: path, field: field, message: "is null, expected \(expected)")
+    case .invalid(let message):
+      return InputError(file: file, line: line, path: path, field: field, message: message)
     }
   }
 
-  private static func isBlank(_ c: UInt8) -> Bool { c == 32 || c == 10 || c == 13 || c == 9 }
+  static func isBlank(_ c: UInt8) -> Bool { c == 32 || c == 10 || c == 13 || c == 9 }
 
-  private static func isOneValue(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    var s = JSONScanner(bytes)
+  /// True when `line` is the start of a JSON value that continues on the next line: scanning it
+  /// fails only because the line ended.
+  private static func continuesPastLine(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    var s = JSONScanner(line)
     do {
       try s.skipValue()
       try s.end()
-      return true
+      return false
+    } catch let f as JSONScanner.Failure {
+      guard case .malformed = f.kind else { return false }
+      return f.offset >= line.count
     } catch {
       return false
     }

@@ -7,12 +7,15 @@ import Foundation
 /// scanner reads the fields a format asks for and skips the rest, while still validating that the
 /// whole line is well-formed JSON, so a malformed line is rejected exactly as before.
 struct JSONScanner {
-  /// A scanning failure: `type` when a value had the wrong type, otherwise malformed JSON.
+  /// A scanning failure: `type` when a value had the wrong type, `invalid` when a value of the
+  /// right type cannot be used (its message says why), otherwise malformed JSON.
   struct Failure: Error {
-    enum Kind { case malformed, type(expected: String), null(expected: String) }
+    enum Kind { case malformed, type(expected: String), null(expected: String), invalid(String) }
     var kind: Kind
     var offset: Int
     var message: String
+    /// The field at fault when the failure knows it better than the reader's tracked field.
+    var field: String?
   }
 
   private let b: UnsafeBufferPointer<UInt8>

@@ -11,13 +11,37 @@ package enum RecordSource {
   package static func text(path: String, line: Int?, jsonPath: String?) throws -> String? {
     let file = InputFile(path: path)
     if let line, let raw = try physicalLine(file, line) {
-      guard let jsonPath else { return raw }
+      guard let jsonPath else {
+        // A record pretty-printed over several lines starts with a line that is not a whole value.
+        let t = raw.trimmingCharacters(in: .whitespaces)
+        guard t.hasPrefix("{") || t.hasPrefix("["), element(at: "$", in: Array(raw.utf8)) == nil else { return raw }
+        return try valueStarting(atLine: line, in: file) ?? raw
+      }
       // A line that is a whole JSON value holds the record (JSON Lines; one OTLP export per line).
       if let element = element(at: jsonPath, in: Array(raw.utf8)) { return element }
     }
     guard let jsonPath else { return nil }
     let data = try file.readAll()
     return element(at: jsonPath, in: [UInt8](data))
+  }
+
+  /// The JSON value that starts on `line` (1-based) of a document, on one line.
+  private static func valueStarting(atLine line: Int, in file: InputFile) throws -> String? {
+    let bytes = [UInt8](try file.readAll())
+    var offset = 0
+    var n = 1
+    while n < line {
+      guard let nl = bytes[offset...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+      offset = nl + 1
+      n += 1
+    }
+    return bytes.withUnsafeBufferPointer { b -> String? in
+      var s = JSONScanner(UnsafeBufferPointer(rebasing: b[offset...]))
+      _ = s.next()
+      let start = s.i
+      guard (try? s.skipValue()) != nil else { return nil }
+      return minified(UnsafeBufferPointer(rebasing: b[(offset + start)..<(offset + s.i)]))
+    }
   }
 
   private static func physicalLine(_ file: InputFile, _ line: Int) throws -> String? {

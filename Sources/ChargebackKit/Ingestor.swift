@@ -6,6 +6,10 @@ import Crypto
 import Foundation
 
 /// Loads export files into the store: each file whole or not at all, and never twice (SPEC §8).
+///
+/// Delivery artifacts (``DeliveryArtifacts``: Bedrock's permission check object, bodies in a
+/// Bedrock `data/` folder, empty files) are recognised before format detection, recorded as
+/// skipped with their reason, and not read.
 package struct Ingestor {
   /// What happened to one file.
   package struct FileResult: Sendable, Hashable {
@@ -13,19 +17,23 @@ package struct Ingestor {
     package var path: String
     /// SHA-256 of the file's bytes on disk.
     package var sha256: String
-    /// Format id, or the one recorded when the file was ingested before.
+    /// Format id, or the one recorded when the file was ingested before; empty when skipped as a
+    /// delivery artifact.
     package var format: String
-    /// Records in the file (0 when skipped as already ingested).
+    /// Records in the file (0 when skipped as already ingested or as a delivery artifact).
     package var records: Int64
     /// Records new to the store.
     package var newRecords: Int64
     /// True when the same bytes had been ingested before, so the file was not read again.
     package var alreadyIngested: Bool
+    /// Why the file was skipped as a delivery artifact that holds no usage; nil when it was read.
+    package var skippedReason: String? = nil
   }
 
   private let store: UsageStore
   private let formats: [any ExportFormat]
   private let progress: ProgressReporter
+  private let artifacts = DeliveryArtifacts()
 
   package init(
     store: UsageStore, formats: [any ExportFormat] = FormatRegistry.all, progress: ProgressReporter = ProgressReporter()
@@ -84,6 +92,12 @@ package struct Ingestor {
     if let known = try store.file(sha256: sha) {
       progress.done("\(path): already ingested")
       return FileResult(path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
+    }
+    if let reason = try artifacts.reason(for: path, bytes: bytes, formats: formats) {
+      try store.recordSkipped(SkippedInput(path: path, sha256: sha, bytes: bytes, reason: reason))
+      progress.done("\(path): skipped: \(reason)")
+      return FileResult(
+        path: path, sha256: sha, format: "", records: 0, newRecords: 0, alreadyIngested: false, skippedReason: reason)
     }
     let input = InputFile(path: path)
     let format = try FormatRegistry.detect(input, among: formats)

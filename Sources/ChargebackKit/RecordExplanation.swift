@@ -28,6 +28,7 @@ package enum RecordExplanation {
     line("model", r.model)
     line("tier", r.tier.rawValue)
     line("credential", r.credential ?? r.project.map { "project " + $0 })
+    if let alias = r.credentialAlias { line("credential alias", alias) }
     line("tokens", TokenClass.allCases.map { "\($0.rawValue)=\(r.tokens[$0])" }.joined(separator: " "))
     line("requests", "\(r.requests)\(r.failed ? " (failed: \(r.errorCode ?? "error"))" : "")")
     line(

@@ -115,6 +115,7 @@ package struct ReportBuilder {
       centres[c]?.findings += 1
       centres[c]?.avoidableCost += f.avoidableCost
     }
+    files.formUnion(try store.spanFiles(from: period.startMillis, to: period.endMillis))
     let inputs = try store.files().filter { files.contains($0.id) }.map {
       InputFileSummary(path: $0.path, sha256: $0.sha256, format: $0.format, level: $0.level, records: $0.records)
     }
@@ -134,7 +135,8 @@ package struct ReportBuilder {
       identityHash: identities.contentHash, agents: agents, tasks: tasks, pricingHash: prices.contentHash,
       recordCount: count,
       unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
-      reconciliation: reconciliation.rows(), classCharges: totals.classChargeList())
+      reconciliation: reconciliation.rows(), classCharges: totals.classChargeList(),
+      skippedInputs: try store.skippedFiles())
     report.providerAccounts = identities.accounts
     return report
   }

@@ -162,6 +162,24 @@ package struct InputFileSummary: Sendable, Hashable {
   }
 }
 
+/// A delivery artifact ingest skipped because it holds no usage (Bedrock's permission check
+/// object, a body in a Bedrock `data/` folder, an empty file), for the manifest.
+package struct SkippedInput: Sendable, Hashable {
+  /// The path as it was given (walked).
+  package var path: String
+  package var sha256: String
+  package var bytes: Int64
+  /// Why it holds no usage.
+  package var reason: String
+
+  package init(path: String, sha256: String, bytes: Int64, reason: String) {
+    self.path = path
+    self.sha256 = sha256
+    self.bytes = bytes
+    self.reason = reason
+  }
+}
+
 /// Everything the writers need: the period's lines, totals, findings and provenance.
 package struct ChargebackReport: Sendable {
   package var period: Period
@@ -177,6 +195,8 @@ package struct ChargebackReport: Sendable {
   package var priceRowsUsed: [PriceRow]
   /// Files in the store that hold records of the period.
   package var inputs: [InputFileSummary]
+  /// Delivery artifacts the store has skipped (they hold no usage, so no period), sorted by path.
+  package var skippedInputs: [SkippedInput] = []
   package var identityHash: String
   /// The directory rows of the agents in the lines (their latest row), for names, owners and teams.
   package var agents: [String: AgentVersion] = [:]
@@ -207,7 +227,8 @@ package struct ChargebackReport: Sendable {
     period: Period, lines: [ChargebackLine], costCentres: [CostCentreSummary], daily: [DailyTotal], findings: [Finding],
     priceRowsUsed: [PriceRow], inputs: [InputFileSummary], identityHash: String, agents: [String: AgentVersion] = [:],
     tasks: [String: TaskEntry] = [:], pricingHash: String, recordCount: Int64, unpricedRecords: Int64,
-    duplicateRecords: Int64 = 0, reconciliation: [ReconciliationRow] = [], classCharges: [ClassCharge] = []
+    duplicateRecords: Int64 = 0, reconciliation: [ReconciliationRow] = [], classCharges: [ClassCharge] = [],
+    skippedInputs: [SkippedInput] = []
   ) {
     self.period = period
     self.lines = lines
@@ -225,6 +246,7 @@ package struct ChargebackReport: Sendable {
     self.duplicateRecords = duplicateRecords
     self.reconciliation = reconciliation
     self.classCharges = classCharges
+    self.skippedInputs = skippedInputs
   }
 }
 

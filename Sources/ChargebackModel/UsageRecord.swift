@@ -1,6 +1,10 @@
 /// Provider ids as the price files and `credentials.csv` name them (SPEC §10).
+///
+/// `other` is an upstream provider the tool ships no prices for (a LiteLLM `custom_llm_provider`
+/// such as `groq`). Its calls are kept, with the model written `<provider>/<model>`, and stay
+/// unpriced unless a price file has rows for provider `other` and that model.
 package enum Provider: String, CaseIterable, Sendable, Codable {
-  case openai, anthropic, bedrock, azure, vertex
+  case openai, anthropic, bedrock, azure, vertex, other
 }
 
 /// How a source sees usage (SPEC §3.1).

@@ -204,6 +204,7 @@ package enum FocusCSV {
     case .bedrock: "Amazon Web Services"
     case .azure: "Microsoft"
     case .vertex: "Google Cloud"
+    case .other: "Other"
     }
   }
 
@@ -215,6 +216,7 @@ package enum FocusCSV {
     case .bedrock: "Amazon Bedrock"
     case .azure: "Azure OpenAI"
     case .vertex: "Vertex AI"
+    case .other: "Other LLM provider"
     }
   }
 

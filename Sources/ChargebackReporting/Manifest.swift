@@ -26,6 +26,9 @@ package enum Manifest {
         ["path": $0.path, "sha256": $0.sha256, "format": $0.format, "level": $0.level, "records": $0.records]
           as [String: Any]
       },
+      "skipped_inputs": report.skippedInputs.sorted { $0.path < $1.path }.map {
+        ["path": $0.path, "sha256": $0.sha256, "reason": $0.reason]
+      },
       "pricing_sha256": report.pricingHash,
       "identities_sha256": report.identityHash,
       "counts": [

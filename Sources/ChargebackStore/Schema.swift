@@ -98,6 +98,7 @@ enum Schema {
       res_conversation_id TEXT,
       res_scope_id        TEXT,
       res_credential      TEXT,
+      file_id             INTEGER NOT NULL,
       PRIMARY KEY (trace_id, span_id)
     ) STRICT, WITHOUT ROWID;
     """,

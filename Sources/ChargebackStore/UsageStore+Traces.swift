@@ -49,3 +49,21 @@ extension UsageStore {
     }
   }
 }
+
+extension UsageStore {
+  /// Files that lent spans to the traces of the records in `[from, to)` (UTC epoch ms): a file of
+  /// `invoke_agent` spans holds no record of its own, yet decides who pays for calls stored from
+  /// other files, so it is an input of the period.
+  package func spanFiles(from: Int64, to: Int64) throws -> Set<Int64> {
+    let st = try db.prepare(
+      """
+      SELECT DISTINCT s.file_id FROM trace_spans s
+      WHERE s.trace_id IN (SELECT DISTINCT trace_id FROM usage WHERE ts >= ? AND ts < ? AND trace_id IS NOT NULL)
+      """)
+    try st.bind(1, from)
+    try st.bind(2, to)
+    var out = Set<Int64>()
+    while try st.step() { out.insert(st.int64(0)) }
+    return out
+  }
+}

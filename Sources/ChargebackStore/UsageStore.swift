@@ -52,6 +52,29 @@ package final class UsageStore {
     return out
   }
 
+  /// Records a delivery artifact that ingest skipped; the same path again replaces its row, so
+  /// skipping it again changes nothing.
+  package func recordSkipped(_ file: SkippedInput) throws {
+    let st = try db.prepare(
+      """
+      INSERT INTO skipped_files(path, sha256, bytes, reason) VALUES (?,?,?,?)
+      ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes, reason = excluded.reason
+      """)
+    try st.bind([.text(file.path), .text(file.sha256), .int(file.bytes), .text(file.reason)])
+    try st.run()
+  }
+
+  /// Every delivery artifact ingest skipped, by path.
+  package func skippedFiles() throws -> [SkippedInput] {
+    let st = try db.prepare("SELECT path, sha256, bytes, reason FROM skipped_files ORDER BY path")
+    var out: [SkippedInput] = []
+    while try st.step() {
+      out.append(
+        SkippedInput(path: st.text(0) ?? "", sha256: st.text(1) ?? "", bytes: st.int64(2), reason: st.text(3) ?? ""))
+    }
+    return out
+  }
+
   /// Number of usage records in the store.
   package func recordCount() throws -> Int64 {
     try db.scalarInt("SELECT count(*) FROM usage") ?? 0
@@ -157,8 +180,8 @@ package final class UsageWriter {
         """
         INSERT INTO trace_spans(trace_id, span_id, parent_span_id, model_call, invoked_agent, agent_id, task_id,
           conversation_id, scope_id, credential, res_agent_id, res_task_id, res_conversation_id, res_scope_id,
-          res_credential)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+          res_credential, file_id)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         ON CONFLICT(trace_id, span_id) DO NOTHING
         """, persistent: true)
       spanStatement = s
@@ -176,6 +199,7 @@ package final class UsageWriter {
       try s.bind(base + 3, c.scopeID)
       try s.bind(base + 4, c.credential)
     }
+    try s.bind(16, fileID)
     try s.run()
     touchedTraces.insert(span.traceID)
   }

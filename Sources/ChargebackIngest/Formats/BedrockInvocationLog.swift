@@ -1,14 +1,19 @@
 import ChargebackModel
+import Crypto
 import Foundation
 
-/// AWS Bedrock model invocation logs: gzip JSON Lines, one call per line (docs/formats.md,
-/// "Bedrock invocation logs").
+/// AWS Bedrock model invocation logs: one record per call (docs/formats.md, "Bedrock invocation
+/// logs").
+///
+/// Read as Bedrock delivers them: gzip JSON Lines from S3, CloudWatch Logs exports whose lines
+/// start with a timestamp, and records pretty-printed over several lines (``JSONLayout``).
 ///
 /// `inputTokenCount` excludes cache reads and writes (observed for Anthropic models and assumed
 /// for all), so it maps to `input` as is. Cache writes are split by `usage.cacheDetails[].ttl` in a
 /// logged Converse response when present, otherwise counted as 5-minute writes (SPEC §10).
-/// Lines are read with ``JSONScanner``: only the fields below are decoded, the request and response
-/// bodies are skipped (but still checked to be well-formed).
+/// Records are read with ``JSONScanner``: only the fields below are decoded, the request and response
+/// bodies are skipped (but still checked to be well-formed). The request body's bytes, as written,
+/// are hashed into ``UsageRecord/promptHash`` for retry fingerprints.
 struct BedrockInvocationLog: ExportFormat {
   let id = "bedrock-invocation-log"
   let level = SourceLevel.request
@@ -18,8 +23,8 @@ struct BedrockInvocationLog: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
-    try file.forEachLine { lineNo, bytes in
-      try emit(parse(bytes, file: file.path, line: lineNo))
+    try JSONLayout.forEachRecord(in: file, timestampPrefix: true) { bytes, line, path in
+      try emit(parse(bytes, file: file.path, line: line, path: path))
     }
   }
 
@@ -38,9 +43,11 @@ struct BedrockInvocationLog: ExportFormat {
     var metadata = CallMetadata()
     var errorCode: String?
     var status: String?
+    var promptHash: String?
   }
 
-  func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, line: Int) throws -> UsageRecord {
+  /// One record from its bytes; `line` and `path` say where it is, for errors and provenance.
+  func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, line: Int, path: String? = nil) throws -> UsageRecord {
     var f = Fields()
     var field = ""
     var s = JSONScanner(bytes)
@@ -86,6 +93,12 @@ struct BedrockInvocationLog: ExportFormat {
             } else if k.equals("cacheWriteInputTokenCount") {
               field = "input.cacheWriteInputTokenCount"
               f.cacheWrite = try s.optionalInt64()
+            } else if k.equals("inputBodyJson") {
+              field = "input.inputBodyJson"
+              if try s.consumeNull() { return }
+              let start = s.i
+              try s.skipValue()
+              f.promptHash = Self.promptHash(UnsafeBufferPointer(rebasing: bytes[start..<s.i]))
             }
           }
         } else if key.equals("output") {
@@ -120,9 +133,22 @@ struct BedrockInvocationLog: ExportFormat {
       }
       try s.end()
     } catch let failure as JSONScanner.Failure {
-      throw JSONLayout.ingestError(failure, field: field, file: file, line: line, path: nil)
+      throw JSONLayout.ingestError(failure, field: field, file: file, line: line, path: path)
     }
-    return try record(f, file: file, line: line)
+    return try record(f, file: file, line: line, path: path)
+  }
+
+  /// SHA-256 of a request body's bytes as written, truncated to 16 bytes, in hex: equal bodies give
+  /// equal hashes.
+  static func promptHash(_ body: UnsafeBufferPointer<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var hex: [UInt8] = []
+    hex.reserveCapacity(32)
+    for byte in SHA256.hash(data: UnsafeRawBufferPointer(body)).prefix(16) {
+      hex.append(digits[Int(byte >> 4)])
+      hex.append(digits[Int(byte & 15)])
+    }
+    return String(decoding: hex, as: UTF8.self)
   }
 
   /// Sum of `usage.cacheDetails[].inputTokens` with `ttl` "1h" in a logged response body; the
@@ -152,9 +178,9 @@ struct BedrockInvocationLog: ExportFormat {
     return total
   }
 
-  private func record(_ f: Fields, file: String, line: Int) throws -> UsageRecord {
+  private func record(_ f: Fields, file: String, line: Int, path: String?) throws -> UsageRecord {
     func bad(_ field: String, _ message: String) -> InputError {
-      InputError(file: file, line: line, field: field, message: message)
+      InputError(file: file, line: line, path: path, field: field, message: message)
     }
     guard let stamp = f.timestamp else { throw bad("timestamp", "required field is missing") }
     guard let time = Timestamp.parseMillis(stamp) else {
@@ -179,9 +205,12 @@ struct BedrockInvocationLog: ExportFormat {
     }
     let status = f.status?.lowercased()
     let failed = f.errorCode != nil || (status != nil && status != "success" && status != "succeeded")
-    return UsageRecord(
+    var r = UsageRecord(
       provider: .bedrock, level: .request, format: id, naturalKey: "bedrock:" + requestID,
       requestID: requestID, time: time, credential: f.arn, project: f.accountID, model: model, tokens: tokens,
-      failed: failed, errorCode: f.errorCode ?? (failed ? f.status : nil), metadata: f.metadata, line: line)
+      failed: failed, errorCode: f.errorCode ?? (failed ? f.status : nil), metadata: f.metadata, line: line,
+      jsonPath: path)
+    r.promptHash = f.promptHash
+    return r
   }
 }

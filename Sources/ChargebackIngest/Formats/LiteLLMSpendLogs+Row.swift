@@ -4,12 +4,19 @@ import Foundation
 extension LiteLLMSpendLogs {
   /// The fields of one spend-log row that we keep, filled from JSON (a row, or a CSV cell's JSON).
   struct Row {
-    /// Cache detail from `additional_usage_values` or `usage_object` (tokens).
+    /// Cache detail from `additional_usage_values`, `usage_object` or `response.usage` (tokens).
     struct Usage {
       var cacheRead: Int64?
       var cachedDetail: Int64?
       var cacheWrite: Int64?
       var cacheWrite1h: Int64?
+
+      /// Each counter from `self`, else from `other`.
+      func or(_ other: Usage) -> Usage {
+        Usage(
+          cacheRead: cacheRead ?? other.cacheRead, cachedDetail: cachedDetail ?? other.cachedDetail,
+          cacheWrite: cacheWrite ?? other.cacheWrite, cacheWrite1h: cacheWrite1h ?? other.cacheWrite1h)
+      }
     }
 
     var requestID: String?
@@ -17,6 +24,10 @@ extension LiteLLMSpendLogs {
     var callID: String?
     var apiKey: String?
     var keyHash: String?
+    /// `user_api_key_alias` at the top level of the row.
+    var alias: String?
+    /// `metadata.user_api_key_alias`.
+    var metadataAlias: String?
     var promptTokens: Int64?
     var completionTokens: Int64?
     var start: String?
@@ -27,8 +38,12 @@ extension LiteLLMSpendLogs {
     var metadataStatus: String?
     var cacheHit = false
     var usage = Usage()
+    var responseUsage = Usage()
     var retries: Int64?
+    /// `metadata.error_information.error_code`.
     var errorCode: String?
+    /// `error_information.error_code` at the top level (StandardLoggingPayload).
+    var topErrorCode: String?
     var metadata = CallMetadata()
     var tags = CallMetadata()
 
@@ -47,6 +62,9 @@ extension LiteLLMSpendLogs {
         } else if key.equals("api_key") {
           field = "api_key"
           apiKey = try s.optionalString()
+        } else if key.equals("user_api_key_alias") {
+          field = "user_api_key_alias"
+          alias = try s.optionalString()
         } else if key.equals("prompt_tokens") {
           field = "prompt_tokens"
           promptTokens = try JSONLayout.count(&s, in: b)
@@ -77,14 +95,75 @@ extension LiteLLMSpendLogs {
             try s.skipValue()
           }
         } else if key.equals("metadata") {
-          field = "metadata"
-          if try s.consumeNull() { return }
-          try parseMetadata(&s, b, field: &field)
+          try readMetadata(&s, b, field: &field)
         } else if key.equals("request_tags") {
-          field = "request_tags"
-          if try s.consumeNull() { return }
-          try parseTags(&s)
+          try readTags(&s, b, field: &field)
+        } else if key.equals("error_information") {
+          // StandardLoggingPayload keeps it at the top level; SpendLogsMetadata inside `metadata`.
+          field = "error_information"
+          try Self.decoded(&s, b, name: "error_information") { s, b in
+            try Self.parseErrorInformation(&s, b, into: &topErrorCode, field: &field, name: "error_information")
+          }
+        } else if key.equals("response") {
+          field = "response"
+          try parseResponse(&s, b, field: &field)
         }
+      }
+    }
+
+    /// Reads `metadata`: an object, or the JSON text of one (SpendLogsPayload's `metadata` is a
+    /// JSON-encoded string); `null` or a blank string give nothing.
+    mutating func readMetadata(_ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, field: inout String) throws {
+      field = "metadata"
+      try Self.decoded(&s, b, name: "metadata") { s, b in try parseMetadata(&s, b, field: &field) }
+    }
+
+    /// Reads `request_tags`: an array, or the JSON text of one.
+    mutating func readTags(_ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, field: inout String) throws {
+      field = "request_tags"
+      try Self.decoded(&s, b, name: "request_tags") { s, _ in try parseTags(&s) }
+    }
+
+    /// Hands `body` the next value, or the JSON value that a string value holds.
+    ///
+    /// LiteLLM's logging payloads write nested objects with `json.dumps`. `null`, a blank string and
+    /// a string holding `null` give nothing; a string that is not JSON is an error naming `name`.
+    static func decoded(
+      _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, name: String,
+      _ body: (inout JSONScanner, UnsafeBufferPointer<UInt8>) throws -> Void
+    ) throws {
+      if try s.consumeNull() { return }
+      guard s.next() == UInt8(ascii: "\"") else { return try body(&s, b) }
+      let offset = s.i
+      var text = try s.string()
+      try text.withUTF8 { inner in
+        var t = JSONScanner(inner)
+        func notJSON(_ detail: String) -> JSONScanner.Failure {
+          JSONScanner.Failure(
+            kind: .invalid("is a string that does not hold valid JSON (\(detail))"), offset: offset, message: "",
+            field: name)
+        }
+        guard let first = t.next() else { return }
+        // Text such as `None` or `agent:a`: not a JSON value at all.
+        guard Self.startsJSONValue(first) else { throw notJSON("it starts with '\(Character(Unicode.Scalar(first)))'") }
+        do {
+          if try t.consumeNull() { return try t.end() }
+          try body(&t, inner)
+          try t.end()
+        } catch let f as JSONScanner.Failure {
+          guard case .malformed = f.kind else { throw f }
+          throw notJSON(f.message)
+        }
+      }
+    }
+
+    /// True when `c` can start a JSON value.
+    static func startsJSONValue(_ c: UInt8) -> Bool {
+      switch c {
+      case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "-"), 48...57, UInt8(ascii: "t"),
+        UInt8(ascii: "f"), UInt8(ascii: "n"):
+        true
+      default: false
       }
     }
 
@@ -93,21 +172,30 @@ extension LiteLLMSpendLogs {
       field = "metadata"
       try s.object { s, key in
         if key.equals("user_api_key") || key.equals("user_api_key_hash") {
-          field = "metadata.user_api_key"
+          field = key.equals("user_api_key") ? "metadata.user_api_key" : "metadata.user_api_key_hash"
           keyHash = try s.optionalString() ?? keyHash
+        } else if key.equals("user_api_key_alias") {
+          field = "metadata.user_api_key_alias"
+          metadataAlias = try s.optionalString() ?? metadataAlias
         } else if key.equals("spend_logs_metadata") {
-          guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
-          try s.object { s, k in
-            // Strings, or numbers (a numeric task id) as written.
-            guard let c = s.next(), c == UInt8(ascii: "\"") || c == UInt8(ascii: "-") || (c >= 48 && c <= 57) else {
-              return try s.skipValue()
+          field = "metadata.spend_logs_metadata"
+          try Self.decoded(&s, b, name: "metadata.spend_logs_metadata") { s, b in
+            guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+            try s.object { s, k in
+              // Strings, or numbers (a numeric task id) as written.
+              guard let c = s.next(), c == UInt8(ascii: "\"") || c == UInt8(ascii: "-") || (c >= 48 && c <= 57) else {
+                return try s.skipValue()
+              }
+              guard let v = try JSONLayout.scalarText(&s, in: b).nonBlank else { return }
+              Self.apply(k, v, to: &metadata, tagNames: false)
             }
-            guard let v = try JSONLayout.scalarText(&s, in: b).nonBlank else { return }
-            Self.apply(k, v, to: &metadata, tagNames: false)
           }
         } else if key.equals("additional_usage_values") || key.equals("usage_object") {
-          if try s.consumeNull() { return }
-          try parseUsage(&s, b, field: &field, usageObject: key.equals("usage_object"))
+          let name = key.equals("usage_object") ? "metadata.usage_object" : "metadata.additional_usage_values"
+          field = name
+          try Self.decoded(&s, b, name: name) { s, b in
+            try Self.parseUsage(&s, b, into: &usage, field: &field, name: name)
+          }
         } else if key.equals("attempted_retries") {
           field = "metadata.attempted_retries"
           retries = try JSONLayout.count(&s, in: b)
@@ -115,43 +203,84 @@ extension LiteLLMSpendLogs {
           field = "metadata.status"
           metadataStatus = try s.optionalString()
         } else if key.equals("error_information") {
-          guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
-          try s.object { s, k in
-            if k.equals("error_code") {
-              field = "metadata.error_information.error_code"
-              errorCode = try JSONLayout.scalarText(&s, in: b).nonBlank
-            }
+          field = "metadata.error_information"
+          try Self.decoded(&s, b, name: "metadata.error_information") { s, b in
+            try Self.parseErrorInformation(&s, b, into: &errorCode, field: &field, name: "metadata.error_information")
           }
         }
       }
     }
 
-    /// Reads cache counters; the first source to give a counter wins.
-    private mutating func parseUsage(
-      _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, field: inout String, usageObject: Bool
+    /// Reads `error_code` of an `error_information` object into `code`; any other value is skipped.
+    private static func parseErrorInformation(
+      _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into code: inout String?, field: inout String,
+      name: String
     ) throws {
-      func name(_ tail: String) -> String {
-        (usageObject ? "metadata.usage_object." : "metadata.additional_usage_values.") + tail
+      guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+      try s.object { s, k in
+        guard k.equals("error_code") else { return }
+        field = name + ".error_code"
+        code = try code ?? JSONLayout.scalarText(&s, in: b).nonBlank
       }
+    }
+
+    /// Reads the cache counters of `response.usage`, the provider's response as the callback logged it.
+    ///
+    /// A `response` that is text rather than JSON (a completion's text, a redaction) has none.
+    private mutating func parseResponse(
+      _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, field: inout String
+    ) throws {
+      if s.next() == UInt8(ascii: "{") { return try parseResponseObject(&s, b, field: &field) }
+      guard s.next() == UInt8(ascii: "\"") else { return try s.skipValue() }
+      var text = try s.string()
+      try text.withUTF8 { inner in
+        var probe = JSONScanner(inner)
+        guard probe.next() == UInt8(ascii: "{"), (try? probe.skipValue()) != nil, (try? probe.end()) != nil else {
+          return
+        }
+        var t = JSONScanner(inner)
+        try parseResponseObject(&t, inner, field: &field)
+      }
+    }
+
+    /// Reads `usage` of a response object.
+    private mutating func parseResponseObject(
+      _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, field: inout String
+    ) throws {
+      try s.object { s, key in
+        guard key.equals("usage") else { return }
+        field = "response.usage"
+        try Self.decoded(&s, b, name: "response.usage") { s, b in
+          guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+          try Self.parseUsage(&s, b, into: &responseUsage, field: &field, name: "response.usage")
+        }
+      }
+    }
+
+    /// Reads cache counters into `usage`; the first source to give a counter wins.
+    private static func parseUsage(
+      _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into usage: inout Usage, field: inout String,
+      name: String
+    ) throws {
       try s.object { s, key in
         if key.equals("cache_read_input_tokens") {
-          field = name("cache_read_input_tokens")
+          field = name + ".cache_read_input_tokens"
           usage.cacheRead = try usage.cacheRead ?? JSONLayout.count(&s, in: b)
         } else if key.equals("cache_creation_input_tokens") {
-          field = name("cache_creation_input_tokens")
+          field = name + ".cache_creation_input_tokens"
           usage.cacheWrite = try usage.cacheWrite ?? JSONLayout.count(&s, in: b)
         } else if key.equals("prompt_tokens_details") {
           guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
           try s.object { s, k in
             guard k.equals("cached_tokens") else { return }
-            field = name("prompt_tokens_details.cached_tokens")
+            field = name + ".prompt_tokens_details.cached_tokens"
             usage.cachedDetail = try usage.cachedDetail ?? JSONLayout.count(&s, in: b)
           }
         } else if key.equals("cache_creation") {
           guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
           try s.object { s, k in
             guard k.equals("ephemeral_1h_input_tokens") else { return }
-            field = name("cache_creation.ephemeral_1h_input_tokens")
+            field = name + ".cache_creation.ephemeral_1h_input_tokens"
             usage.cacheWrite1h = try usage.cacheWrite1h ?? JSONLayout.count(&s, in: b)
           }
         }

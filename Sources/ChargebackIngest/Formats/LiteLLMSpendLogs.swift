@@ -1,16 +1,21 @@
 import ChargebackModel
 import Foundation
 
-/// LiteLLM proxy spend logs (docs/formats.md, "LiteLLM spend logs"), one record per proxied call:
-/// `/spend/logs` rows as a JSON array (or `/spend/logs/v2`'s `{"data":[…]}`), JSON Lines of rows
-/// or of callback `StandardLoggingPayload`s, or the `LiteLLM_SpendLogs` table exported as CSV with
-/// `metadata` and `request_tags` as JSON text cells.
+/// LiteLLM proxy spend logs (docs/formats.md, "LiteLLM spend logs"): one record per proxied call.
 ///
-/// The record's provider is the upstream one (`custom_llm_provider`, SPEC §10); the credential is
-/// the hashed virtual key (`api_key`) under credential provider `litellm`. `prompt_tokens` is
-/// cache-inclusive (OpenAI convention), so the cache reads and writes found in
-/// `metadata.additional_usage_values` (or the callback's `metadata.usage_object`) are subtracted.
-/// A LiteLLM cache hit (`cache_hit` true) never reached the provider and keeps no tokens.
+/// A file is `/spend/logs` rows as a JSON array (or `/spend/logs/v2`'s `{"data":[…]}`); JSON Lines
+/// (or one document, or an array) of rows, of the `SpendLogsPayload`s LiteLLM sends to Pub/Sub and
+/// storage buckets, or of callback `StandardLoggingPayload`s; or the `LiteLLM_SpendLogs` table
+/// exported as CSV. Nested objects (`metadata`, `request_tags`, `spend_logs_metadata`, …) may be
+/// JSON or a string holding their JSON, as the logging payloads and CSV cells write them.
+///
+/// The record's provider is the upstream one (`custom_llm_provider`, SPEC §10); one we do not price
+/// is kept as `other` with the model `<provider>/<model>`, and stays unpriced. The credential is
+/// the hashed virtual key (`api_key`) under credential provider `litellm`, with the key's
+/// `user_api_key_alias` as its alias. `prompt_tokens` is cache-inclusive (OpenAI convention), so
+/// the cache reads and writes found in `metadata.additional_usage_values` (or
+/// `metadata.usage_object`, else `response.usage`) are subtracted. A LiteLLM cache hit (`cache_hit`
+/// true) never reached the provider and keeps no tokens.
 struct LiteLLMSpendLogs: ExportFormat {
   let id = "litellm-spend-logs"
   let level = SourceLevel.request
@@ -62,6 +67,7 @@ struct LiteLLMSpendLogs: ExportFormat {
       row.callType = h.value(fields, "call_type")
       row.status = h.value(fields, "status")
       row.start = h.value(fields, "startTime")
+      row.alias = h.value(fields, "user_api_key_alias")
       row.cacheHit = h.value(fields, "cache_hit").map { ["true", "t", "1"].contains($0.lowercased()) } ?? false
       for (column, kp) in [
         ("prompt_tokens", \Row.promptTokens), ("completion_tokens", \Row.completionTokens),
@@ -75,16 +81,23 @@ struct LiteLLMSpendLogs: ExportFormat {
       for column in ["metadata", "request_tags"] {
         guard var text = h.value(fields, column) else { continue }
         var field = column
+        let shown = text.count > 40 ? text.prefix(40) + "…" : text
         try text.withUTF8 { b in
           var s = JSONScanner(b)
+          if let c = s.next(), !Row.startsJSONValue(c) {
+            throw InputError(file: file.path, line: line, field: column, message: "is not valid JSON (\"\(shown)\")")
+          }
           do {
             if column == "metadata" {
-              try row.parseMetadata(&s, b, field: &field)
+              try row.readMetadata(&s, b, field: &field)
             } else {
-              try row.parseTags(&s)
+              try row.readTags(&s, b, field: &field)
             }
             try s.end()
           } catch let f as JSONScanner.Failure {
+            if case .malformed = f.kind {
+              throw InputError(file: file.path, line: line, field: column, message: "is not valid JSON (\(f.message))")
+            }
             throw JSONLayout.ingestError(f, field: field, file: file.path, line: line, path: nil)
           }
         }
@@ -101,20 +114,22 @@ struct LiteLLMSpendLogs: ExportFormat {
       throw bad("request_id", "required field is missing")
     }
     guard let rawProvider = r.provider.nonBlank else { throw bad("custom_llm_provider", "required field is missing") }
-    guard let provider = Self.provider(rawProvider) else {
-      throw bad(
-        "custom_llm_provider",
-        "\"\(rawProvider)\" is not a provider we price (openai, anthropic, bedrock, azure, vertex_ai, gemini)")
+    guard var model = r.model.nonBlank else { throw bad("model", "required field is missing") }
+    let provider: Provider = Self.provider(rawProvider) ?? .other
+    if provider == .other {
+      // Kept, unpriced, under `other`; the model names the upstream so that it shows in every output.
+      let prefix = rawProvider.lowercased() + "/"
+      if !model.lowercased().hasPrefix(prefix) { model = prefix + model }
     }
-    guard let model = r.model.nonBlank else { throw bad("model", "required field is missing") }
     guard let start = r.start.nonBlank else { throw bad("startTime", "required field is missing") }
     guard let time = Self.millis(start) else {
       throw bad("startTime", "\"\(start)\" is neither an ISO 8601 time nor epoch seconds")
     }
     let prompt = r.promptTokens ?? 0
     let output = r.completionTokens ?? 0
-    let cached = r.usage.cacheRead ?? r.usage.cachedDetail ?? 0
-    let writes = r.usage.cacheWrite ?? 0
+    let usage = r.usage.or(r.responseUsage)
+    let cached = usage.cacheRead ?? usage.cachedDetail ?? 0
+    let writes = usage.cacheWrite ?? 0
     for (name, v) in [
       ("prompt_tokens", prompt), ("completion_tokens", output),
       ("metadata.additional_usage_values.cache_read_input_tokens", cached),
@@ -128,7 +143,7 @@ struct LiteLLMSpendLogs: ExportFormat {
         "prompt_tokens", "\(prompt) is less than the cache reads (\(cached)) plus cache writes (\(writes)) it includes")
     }
     var tokens = TokenCounts(input: uncached, cachedInput: cached, output: output)
-    tokens.cacheWrite1h = min(max(r.usage.cacheWrite1h ?? 0, 0), writes)
+    tokens.cacheWrite1h = min(max(usage.cacheWrite1h ?? 0, 0), writes)
     tokens.cacheWrite5m = writes - tokens.cacheWrite1h
     if r.cacheHit { tokens = TokenCounts() }
     let status = (r.status.nonBlank ?? r.metadataStatus.nonBlank)?.lowercased()
@@ -142,8 +157,10 @@ struct LiteLLMSpendLogs: ExportFormat {
       provider: provider, level: .request, format: id, naturalKey: "litellm:" + requestID, requestID: requestID,
       time: time, credential: r.apiKey.nonBlank ?? r.keyHash.nonBlank, model: model,
       tier: Self.isBatch(r.callType) ? .batch : .standard, tokens: tokens,
-      failed: failed, errorCode: failed ? (r.errorCode ?? status) : nil, metadata: metadata, line: line, jsonPath: path)
+      failed: failed, errorCode: failed ? (r.errorCode ?? r.topErrorCode ?? status) : nil, metadata: metadata,
+      line: line, jsonPath: path)
     record.credentialProvider = "litellm"
+    record.credentialAlias = r.alias.nonBlank ?? r.metadataAlias.nonBlank
     record.retries = r.retries
     return record
   }
@@ -155,7 +172,8 @@ struct LiteLLMSpendLogs: ExportFormat {
     return t == "batch" || t.hasSuffix("_batch") || t.hasSuffix("_batches")
   }
 
-  /// Our provider id for a LiteLLM `custom_llm_provider` (SPEC §10), nil when we do not price it.
+  /// Our provider id for a LiteLLM `custom_llm_provider` (SPEC §10), nil when we ship no prices
+  /// for it (the record is then kept under `other`).
   static func provider(_ raw: String) -> Provider? {
     let p = raw.lowercased()
     switch p {

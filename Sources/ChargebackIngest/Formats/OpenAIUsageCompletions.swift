@@ -5,7 +5,9 @@ import Foundation
 /// usage/completions pages"): report level, one record per bucket × group-by values.
 ///
 /// `input_tokens` includes cached and cache-write tokens, so both are subtracted to get `input`.
-/// A file is one page, a JSON array of pages, or JSON Lines with one page per line.
+/// A file is one page, a JSON array of pages, or JSON Lines with one page per line; or the buckets
+/// without their pages, as the cookbook's `completions_usage_api.ipynb` keeps them (the pages'
+/// `data` arrays concatenated into one JSON array), one bucket, or JSON Lines of buckets.
 struct OpenAIUsageCompletions: ExportFormat {
   let id = "openai-usage-completions"
   let level = SourceLevel.report
@@ -15,19 +17,23 @@ struct OpenAIUsageCompletions: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
-    try JSONSupport.forEachPage(Page.self, in: file) { page, prefix, line in
-      try emitPage(page, prefix: prefix, file: file.path, line: line, emit: emit)
+    try JSONSupport.forEachPage(Element.self, in: file) { element, prefix, line in
+      switch element {
+      case .page(let page):
+        for (b, bucket) in page.data.enumerated() {
+          try emitBucket(bucket, prefix: "\(prefix).data[\(b)]", file: file.path, line: line, emit: emit)
+        }
+      case .bucket(let bucket):
+        try emitBucket(bucket, prefix: prefix, file: file.path, line: line, emit: emit)
+      }
     }
   }
 
-  private func emitPage(
-    _ page: Page, prefix: String, file: String, line: Int?, emit: (UsageRecord) throws -> Void
+  private func emitBucket(
+    _ bucket: Bucket, prefix: String, file: String, line: Int?, emit: (UsageRecord) throws -> Void
   ) throws {
-    for (b, bucket) in page.data.enumerated() {
-      for (r, row) in bucket.results.enumerated() {
-        let path = "\(prefix).data[\(b)].results[\(r)]"
-        try emit(record(row, bucket: bucket, file: file, line: line, path: path))
-      }
+    for (r, row) in bucket.results.enumerated() {
+      try emit(record(row, bucket: bucket, file: file, line: line, path: "\(prefix).results[\(r)]"))
     }
   }
 
@@ -79,6 +85,24 @@ struct OpenAIUsageCompletions: ExportFormat {
       tokens: TokenCounts(
         input: uncached, cachedInput: cached, cacheWrite5m: cacheWrite, output: row.output_tokens ?? 0),
       requests: row.num_model_requests ?? 0, line: line, jsonPath: path)
+  }
+
+  /// One element of a file: a page, or a bare bucket (an object with neither `data` nor
+  /// `"object": "page"`).
+  private enum Element: Decodable {
+    case page(Page)
+    case bucket(Bucket)
+
+    private enum Keys: String, CodingKey { case object, data }
+
+    init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: Keys.self)
+      if c.contains(.data) || (try? c.decodeIfPresent(String.self, forKey: .object)) == "page" {
+        self = .page(try Page(from: decoder))
+      } else {
+        self = .bucket(try Bucket(from: decoder))
+      }
+    }
   }
 
   private struct Page: Decodable {

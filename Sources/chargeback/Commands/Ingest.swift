@@ -15,9 +15,13 @@ extension Chargeback {
     func run() throws {
       try reportingFailures {
         for r in try ChargebackJob.ingest(paths: paths, database: store.db) {
-          printLine(
-            r.alreadyIngested
-              ? "\(r.path): already ingested" : "\(r.path): \(r.format), \(r.records) records, \(r.newRecords) new")
+          if let reason = r.skippedReason {
+            printLine("\(r.path): skipped: \(reason)")
+          } else {
+            printLine(
+              r.alreadyIngested
+                ? "\(r.path): already ingested" : "\(r.path): \(r.format), \(r.records) records, \(r.newRecords) new")
+          }
         }
       }
     }

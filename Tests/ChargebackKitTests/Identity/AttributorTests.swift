@@ -225,6 +225,29 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
         scopeID: "scope-agent", status: .agentCredential, signals: [.agentMismatch]))
     // Claiming the bound agent itself is no mismatch.
     #expect(attributor.attribute(call(credential: "key_triage", agent: "triage")).signals.isEmpty)
+    // Claiming an agent the registry does not know is a mismatch and an unknown agent (SPEC §4).
+    check(
+      attributor.attribute(call(credential: "key_triage", agent: "ghost")),
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "key_triage",
+        scopeID: "scope-agent", status: .agentCredential, signals: [.agentMismatch, .unknownAgent]))
+  }
+
+  /// A credential bound to an agent agents.csv does not have: its own cost_centre is for shared
+  /// credentials only (SPEC §10), so nobody can be charged.
+  @Test func boundCredentialOfAnUnknownAgentIsUnattributed() throws {
+    let files = identityFiles.map { name, text in
+      name == "credentials.csv" ? (name, text + "\nkey_ghost,openai,ghost,CC-SHARED,,,,bound to nobody") : (name, text)
+    }
+    let dir = try TestSupport.tempDir("identity")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for (name, text) in files { try (text + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+    let a = Attributor(directory: try IdentityDirectory(directory: dir)).attribute(call(credential: "key_ghost"))
+    check(
+      a,
+      Attribution(
+        costCentre: Attribution.unattributed, agentID: "ghost", credentialID: "key_ghost", status: .unattributed,
+        signals: [.unknownAgent, .unattributed]))
   }
 
   @Test func sharedCredentialWithARegisteredClaimedAgentChargesTheAgent() throws {

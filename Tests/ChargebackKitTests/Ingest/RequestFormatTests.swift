@@ -168,7 +168,7 @@ import Testing
   @Test(arguments: [
     (liteLLMRow + "}\n" + liteLLMRow + #","prompt_tokens":"12abc"}"#, 2, "prompt_tokens"),
     (liteLLMRow + #","completion_tokens":1.5}"#, 1, "completion_tokens"),
-    (liteLLMRow.replacingOccurrences(of: "\"openai\"", with: "\"cohere\"") + "}", 1, "custom_llm_provider"),
+    (liteLLMRow.replacingOccurrences(of: "\"openai\"", with: "null") + "}", 1, "custom_llm_provider"),
     (
       liteLLMRow + #","prompt_tokens":100,"metadata":{"additional_usage_values":{"cache_read_input_tokens":101}}}"#, 1,
       "prompt_tokens"

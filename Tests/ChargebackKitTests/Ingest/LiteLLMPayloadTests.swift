@@ -1,0 +1,296 @@
+import Foundation
+import Testing
+
+@testable import ChargebackIdentity
+@testable import ChargebackIngest
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackPricing
+@testable import ChargebackStore
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// LiteLLM's own logging payloads (the `SpendLogsPayload` its Pub/Sub and storage loggers send, the
+/// callbacks' `StandardLoggingPayload`) and the OpenAI usage buckets the cookbook notebook saves.
+///
+/// The fixtures follow the field names and shapes of BerriAI/litellm
+/// (`tests/logging_callback_tests/gcs_pub_sub_body/`, `litellm/types/utils.py`,
+/// `litellm/proxy/_types.py`) and of openai-cookbook `examples/completions_usage_api.ipynb`; ids,
+/// hashes and counts are made up. Expected values are worked out by hand from the fixtures.
+@Suite struct LiteLLMPayloadTests {
+  static let payloads = Fixtures.root + "/litellm-payloads"
+  static let openAIUsage = Fixtures.root + "/openai-usage"
+  static let hash1 = "5f1d6c2b9a8e7d4c3b2a19f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a"
+  static let hash2 = "0c9b8a7f6e5d4c3b2a1908f7e6d5c4b3a2910f8e7d6c5b4a3928170f6e5d4c3b"
+
+  /// Ingests `paths` into a new store; returns the format of each file and the records by natural key.
+  func ingest(_ paths: [String]) throws -> (formats: [String], records: [String: UsageRecord]) {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: paths)
+    var out: [String: UsageRecord] = [:]
+    try store.forEachRecord(from: .min, to: .max) { out[$0.record.naturalKey] = $0.record }
+    return (results.map(\.format), out)
+  }
+
+  /// Writes `content` to `name` in a new folder and returns its path.
+  func write(_ content: String, name: String) throws -> String {
+    let path = try TestSupport.tempDir() + "/" + name
+    try content.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  /// Ingests `content` as a file named `name`, expecting an error; checks the store stays empty.
+  func failure(_ content: String, name: String) throws -> InputError {
+    let path = try write(content, name: name)
+    let store = try UsageStore(path: (path as NSString).deletingLastPathComponent + "/s.sqlite")
+    let error = try #require(throws: InputError.self) {
+      try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    }
+    #expect(try store.recordCount() == 0)
+    return error
+  }
+
+  /// Every field of a record but its provenance (line, JSON path), for comparing layouts.
+  func content(_ r: UsageRecord) -> String {
+    var r = r
+    r.line = nil
+    r.jsonPath = nil
+    return String(reflecting: r)
+  }
+
+  // MARK: SpendLogsPayload (Pub/Sub, storage buckets)
+
+  @Test func stringEncodedPayloadsGiveTheRecordsOfTheirObjectForm() throws {
+    let (formats, encoded) = try ingest([Self.payloads + "/spend-logs-payloads-encoded.jsonl"])
+    let (_, objects) = try ingest([Self.payloads + "/spend-logs-payloads-objects.jsonl"])
+    #expect(formats == ["litellm-spend-logs"])
+    #expect(encoded.count == 3)
+    #expect(Set(encoded.keys) == Set(objects.keys))
+    for (key, r) in encoded {
+      let other = try #require(objects[key])
+      #expect(String(reflecting: r) == String(reflecting: other), "\(key)")
+    }
+    // What both forms give, worked out from the first payload: prompt_tokens 42,000 include 30,000
+    // cache reads and 8,000 cache writes (2,000 of them 1-hour): input 4,000.
+    let r = try #require(encoded["litellm:chatcmpl-7d2f1c3a-5b8e-4e0a-9f61-2a4c6e8b0d13"])
+    #expect(
+      r.tokens == TokenCounts(input: 4000, cachedInput: 30_000, cacheWrite5m: 6000, cacheWrite1h: 2000, output: 850))
+    #expect(r.provider == .anthropic)
+    #expect(r.model == "claude-sonnet-4-5-20250929")
+    #expect(r.credential == Self.hash1)
+    #expect(r.credentialAlias == "research-agent-prod")
+    #expect(r.credentialProvider == "litellm")
+    #expect(
+      r.metadata
+        == CallMetadata(
+          agentID: "research-agent", taskID: "T-1207", scopeID: "S-research", parentID: "chatcmpl-parent-1"))
+    // `2026-10-05 09:20:46.847371` has no zone: UTC, truncated to milliseconds.
+    #expect(Timestamp.iso(r.time) == "2026-10-05T09:20:46.847Z")
+    #expect(r.retries == 0)
+    #expect(!r.failed)
+    #expect(r.line == 1)
+  }
+
+  @Test func failedAndUnpricedUpstreamPayloads() throws {
+    let (_, rs) = try ingest([Self.payloads + "/spend-logs-payloads-encoded.jsonl"])
+    let failed = try #require(rs["litellm:chatcmpl-fail-0d9e4b7a"])
+    #expect(failed.failed)
+    #expect(failed.errorCode == "429")
+    #expect(failed.retries == 2)
+    #expect(failed.tokens.isZero)
+    #expect(failed.credential == Self.hash2)
+    #expect(failed.credentialAlias == "ingest-bot")
+    #expect(failed.metadata.agentID == "ingest-bot")  // from the `agent:` request tag
+    #expect(Timestamp.iso(failed.time) == "2026-10-06T11:00:00Z")
+    // A provider we ship no prices for is kept under `other`, the upstream named in the model.
+    let groq = try #require(rs["litellm:chatcmpl-groq-51c0a2f4"])
+    #expect(groq.provider == .other)
+    #expect(groq.model == "groq/llama-3.3-70b-versatile")
+    #expect(groq.tokens == TokenCounts(input: 1200, output: 300))
+    // `spend_logs_metadata` was itself a JSON string inside the JSON-encoded `metadata`.
+    #expect(groq.metadata == CallMetadata(agentID: "ingest-bot", taskID: "42"))
+  }
+
+  @Test func aJSONArrayOfPayloadsReadsAsItsLines() throws {
+    let lines = try String(contentsOfFile: Self.payloads + "/spend-logs-payloads-encoded.jsonl", encoding: .utf8)
+      .split(separator: "\n")
+    let path = try write("[\n" + lines.joined(separator: ",\n") + "\n]\n", name: "bigquery-export.json")
+    let (formats, array) = try ingest([path])
+    let (_, jsonLines) = try ingest([Self.payloads + "/spend-logs-payloads-encoded.jsonl"])
+    #expect(formats == ["litellm-spend-logs"])
+    #expect(array.count == 3)
+    for (key, r) in jsonLines {
+      #expect(array[key].map(content) == content(r), "\(key)")
+    }
+    #expect(array["litellm:chatcmpl-groq-51c0a2f4"]?.jsonPath == "$[2]")
+  }
+
+  @Test func unpricedUpstreamStaysUnpricedUntilPriced() throws {
+    let (_, rs) = try ingest([Self.payloads + "/spend-logs-payloads-encoded.jsonl"])
+    let groq = try #require(rs["litellm:chatcmpl-groq-51c0a2f4"])
+    let unpriced = Charger(identities: IdentityDirectory(), prices: PriceTable(rows: [])).charge(groq)
+    #expect(unpriced.cost == nil)
+    #expect(unpriced.unpricedReason?.contains("groq/llama-3.3-70b-versatile") == true)
+    // Rows for provider `other` and the prefixed model price it: 1,200 × $0.59 + 300 × $0.79 per M.
+    func row(_ c: TokenClass, _ usd: String) throws -> PriceRow {
+      PriceRow(
+        provider: .other, model: "groq/llama-3.3-70b-versatile", usageType: c, tier: .standard, minInputTokens: 0,
+        rate: try #require(Rate(usdPerMillion: usd)), from: 0, to: nil, source: "test", location: "test")
+    }
+    let prices = PriceTable(rows: [try row(.input, "0.59"), try row(.output, "0.79")])
+    let priced = Charger(identities: IdentityDirectory(), prices: prices).charge(groq)
+    #expect(priced.cost == Money(pico: 1200 * 590_000 + 300 * 790_000))
+  }
+
+  // MARK: StandardLoggingPayload (callbacks, GCS and S3 loggers)
+
+  @Test func standardLoggingPayloadDocument() throws {
+    let (formats, rs) = try ingest([Self.payloads + "/standard-logging-payload.json"])
+    #expect(formats == ["litellm-spend-logs"])
+    #expect(rs.count == 1)
+    let r = try #require(rs["litellm:chatcmpl-4a8c2e6f-1b3d-4f5a-8c7e-9d0b2a4c6e8f"])
+    // No usage_object: the cache reads come from response.usage.prompt_tokens_details (1,024 of 2,400).
+    #expect(r.tokens == TokenCounts(input: 1376, cachedInput: 1024, output: 120))
+    #expect(r.provider == .openai)
+    #expect(r.model == "gpt-4.1")
+    #expect(r.credential == Self.hash1)  // metadata.user_api_key_hash
+    #expect(r.credentialAlias == "research-agent-prod")
+    #expect(r.metadata == CallMetadata(agentID: "research-agent", taskID: "T-1207"))
+    // startTime 1791192046.847 epoch seconds.
+    #expect(Timestamp.iso(r.time) == "2026-10-05T09:20:46.847Z")
+    #expect(!r.failed)
+    #expect(r.errorCode == nil)  // error_information with empty strings
+    #expect(r.jsonPath == "$")
+  }
+
+  @Test func standardLoggingPayloadLines() throws {
+    let (_, rs) = try ingest([Self.payloads + "/standard-logging-payloads.jsonl"])
+    #expect(rs.count == 2)
+    let gemini = try #require(rs["litellm:chatcmpl-6e0a2c4e-8f1b-4d3c-a5e7-0b2d4f6a8c1e"])
+    // metadata.usage_object (500 cached) wins over the JSON-encoded response's usage (9 cached).
+    #expect(gemini.tokens == TokenCounts(input: 1500, cachedInput: 500, output: 64))
+    #expect(gemini.provider == .vertex)
+    #expect(gemini.credentialAlias == "ingest-bot")
+    #expect(gemini.metadata == CallMetadata(agentID: "ingest-bot", taskID: "T-5"))
+    #expect(gemini.line == 1)
+    let failed = try #require(rs["litellm:chatcmpl-fail-2b4d6f8a"])
+    #expect(failed.failed)
+    #expect(failed.errorCode == "500")  // top-level error_information
+    #expect(failed.provider == .azure)
+    #expect(failed.line == 2)  // a plain-text `response` is read past
+  }
+
+  // MARK: Aliases
+
+  @Test func aliasIsReadFromEveryShape() throws {
+    let (_, sample) = try ingest([Fixtures.samples + "/litellm/spend-logs.json"])
+    #expect(sample["litellm:chatcmpl-C9x2LqP0aZ7mKd1"]?.credentialAlias == "billing-reconciler-prod")
+    let (_, table) = try ingest([Fixtures.root + "/formats/litellm-spend-logs.csv"])
+    #expect(table["litellm:msg_01AnthropicCache"]?.credentialAlias == "alias-a")
+    #expect(table["litellm:chatcmpl-fail-1"]?.credentialAlias == nil)
+    let (_, callback) = try ingest([Fixtures.root + "/formats/litellm-callback.jsonl"])
+    #expect(callback["litellm:chatcmpl-cb-1"]?.credentialAlias == "cb-alias")
+    // At the top level, where a shape has it, it wins over the metadata's.
+    let row =
+      #"{"request_id":"r-top","call_type":"acompletion","startTime":"2026-10-01T00:00:00Z","model":"gpt-4o","custom_llm_provider":"openai","user_api_key_alias":"top","metadata":{"user_api_key_alias":"inner"}}"#
+    let (_, top) = try ingest([try write(row + "\n", name: "top.jsonl")])
+    #expect(top["litellm:r-top"]?.credentialAlias == "top")
+    #expect(top["litellm:r-top"]?.credential == nil)
+  }
+
+  // MARK: Bad input
+
+  static let row =
+    #"{"request_id":"r","call_type":"acompletion","startTime":"2026-10-01 00:00:00.000001","model":"gpt-4o","custom_llm_provider":"openai""#
+
+  @Test(arguments: [
+    // A string where an object is expected must hold JSON.
+    (row + #","metadata":"{\"user_api_key\": \"h\""}"#, "metadata", "does not hold valid JSON"),
+    (row + #","metadata":"None"}"#, "metadata", "does not hold valid JSON"),
+    (row + #","request_tags":"agent:a"}"#, "request_tags", "does not hold valid JSON"),
+    (row + #","metadata":{"spend_logs_metadata":"agent_id=a"}}"#, "metadata.spend_logs_metadata", "valid JSON"),
+    (row + #","metadata":"{\"usage_object\": \"{oops\"}"}"#, "metadata.usage_object", "does not hold valid JSON"),
+    // Errors inside encoded JSON name the field within it.
+    (
+      row + #","metadata":"{\"additional_usage_values\": {\"cache_read_input_tokens\": \"x\"}}"}"#,
+      "metadata.additional_usage_values.cache_read_input_tokens", "expected an integer"
+    ),
+    (row + #","metadata":"[1, 2]"}"#, "metadata", "expected an object"),
+    (row + #","request_tags":"{\"agent\": \"a\"}"}"#, "request_tags", "expected an array"),
+  ])
+  func badEncodedValuesAreNamed(content: String, field: String, message: String) throws {
+    let error = try failure("\n" + content + "\n", name: "payloads.jsonl")
+    #expect(error.line == 2)
+    #expect(error.field == field)
+    #expect(error.message.contains(message), "\(error)")
+  }
+
+  @Test func blankAndNullEncodedValuesGiveNothing() throws {
+    let content = [
+      Self.row + #","request_id":"r-1","metadata":"","request_tags":"null"}"#,
+      Self.row + #","request_id":"r-2","metadata":"null","request_tags":"  "}"#,
+    ].joined(separator: "\n")
+    let (_, rs) = try ingest([try write(content, name: "blank.jsonl")])
+    #expect(rs.count == 2)
+    #expect(rs["litellm:r-1"]?.metadata == CallMetadata())
+    #expect(rs["litellm:r-2"]?.credential == nil)
+  }
+
+  @Test func tableCellThatIsNotJSONIsNamed() throws {
+    let text = try String(contentsOfFile: Fixtures.root + "/formats/litellm-spend-logs.csv", encoding: .utf8)
+      .replacingOccurrences(of: ",gpt-4o,agents-azure,azure,svc-b,,", with: ",gpt-4o,agents-azure,azure,svc-b,None,")
+    let error = try failure(text, name: "spend.csv")
+    #expect(error.line == 6)
+    #expect(error.field == "metadata")
+    #expect(error.message.contains("not valid JSON"), "\(error)")
+  }
+
+  // MARK: OpenAI usage buckets without pages
+
+  @Test func bareBucketArrayGivesTheRecordsOfThePages() throws {
+    let (formats, buckets) = try ingest([Self.openAIUsage + "/completions-buckets.json"])
+    let (_, pages) = try ingest([Self.openAIUsage + "/completions-pages.jsonl"])
+    #expect(formats == ["openai-usage-completions"])
+    // Five buckets, one of them empty: five results.
+    #expect(buckets.count == 5)
+    #expect(Set(buckets.keys) == Set(pages.keys))
+    for (key, r) in pages {
+      #expect(buckets[key].map(content) == content(r), "\(key)")
+    }
+    // Paths name the bucket in the bare array, the page and bucket in the pages.
+    let flex = try #require(buckets.values.first { $0.tier == .flex })
+    #expect(flex.jsonPath == "$[3].results[0]")
+    #expect(pages[flex.naturalKey]?.jsonPath == "$.data[0].results[0]")
+    #expect(pages[flex.naturalKey]?.line == 2)
+    // 777,777 input tokens include 7,000 cached.
+    #expect(flex.tokens == TokenCounts(input: 770_777, cachedInput: 7000, output: 2222))
+    #expect(flex.requests == 31)
+    #expect(flex.credential == "key_Ab12")
+    #expect(flex.project == "proj_Lt7Qm2")
+    #expect(Timestamp.iso(flex.time) == "2026-10-04T00:00:00Z")
+    #expect(buckets.values.filter { $0.tier == .batch }.count == 1)
+  }
+
+  @Test func bareBucketErrorsNameTheElement() throws {
+    let text = try String(contentsOfFile: Self.openAIUsage + "/completions-buckets.json", encoding: .utf8)
+    let bad = text.replacingOccurrences(of: "777777", with: "\"n/a\"")
+    #expect(bad != text)
+    let error = try failure(bad, name: "usage.json")
+    #expect(error.path == "$[3].results[0]")
+    #expect(error.field == "input_tokens")
+    #expect(error.description.contains("usage.json: $[3].results[0]: input_tokens: "))
+  }
+
+  @Test func bucketLinesAndOneBucket() throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: Self.openAIUsage + "/completions-buckets.json"))
+    let buckets = try #require(try JSONSerialization.jsonObject(with: data) as? [Any])
+    let lines = try buckets.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+    let (_, fromLines) = try ingest([try write(lines.joined(separator: "\n") + "\n", name: "buckets.jsonl")])
+    #expect(fromLines.count == 5)
+    #expect(fromLines.values.first { $0.tier == .flex }?.line == 4)
+    let (_, one) = try ingest([try write(lines[0], name: "bucket.json")])
+    #expect(one.count == 2)
+    #expect(Set(one.values.compactMap(\.jsonPath)) == ["$.results[0]", "$.results[1]"])
+  }
+}
