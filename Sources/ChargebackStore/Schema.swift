@@ -60,22 +60,13 @@ enum Schema {
     """,
     // 2: LiteLLM key aliases; delivery artifacts skipped at ingest (for the manifest); the spans
     // of OTel traces, for ancestry over the whole trace; settings remembered between commands
-    // (the identity and price directories of the last report, for `explain`); each reported
-    // period's totals, for the next period's comparison with it.
+    // (the identity and price directories of the last report, for `explain`).
     """
     ALTER TABLE usage ADD COLUMN credential_alias TEXT;
     CREATE TABLE settings (
       name        TEXT PRIMARY KEY,
       value       TEXT NOT NULL
     ) STRICT;
-    CREATE TABLE period_totals (
-      period      TEXT NOT NULL,
-      dimension   TEXT NOT NULL,
-      cost_centre TEXT NOT NULL,
-      item        TEXT NOT NULL,
-      cost_pico   TEXT NOT NULL,
-      PRIMARY KEY (period, dimension, cost_centre, item)
-    ) STRICT, WITHOUT ROWID;
     CREATE TABLE skipped_files (
       path        TEXT PRIMARY KEY,
       sha256      TEXT NOT NULL,
@@ -100,6 +91,17 @@ enum Schema {
       res_credential      TEXT,
       file_id             INTEGER NOT NULL,
       PRIMARY KEY (trace_id, span_id)
+    ) STRICT, WITHOUT ROWID;
+    """,
+    // 3: each closed period's reported totals, for the next period's comparison with it.
+    """
+    CREATE TABLE period_totals (
+      period      TEXT NOT NULL,
+      dimension   TEXT NOT NULL,
+      cost_centre TEXT NOT NULL,
+      item        TEXT NOT NULL,
+      cost_pico   TEXT NOT NULL,
+      PRIMARY KEY (period, dimension, cost_centre, item)
     ) STRICT, WITHOUT ROWID;
     """,
   ]

@@ -30,8 +30,8 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     let store = try UsageStore(path: dir + "/store.sqlite")
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
-    // docs/architecture.md documents schema version 2; a new migration updates both.
-    #expect(Schema.currentVersion == 2)
+    // docs/architecture.md documents schema version 3; a new migration updates both.
+    #expect(Schema.currentVersion == 3)
     #expect(
       try objects(store.db, "table") == ["files", "period_totals", "settings", "skipped_files", "trace_spans", "usage"])
     #expect(try objects(store.db, "index") == ["usage_ts"])
@@ -144,7 +144,7 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     }
     let store = try UsageStore(path: path)
     defer { try? store.close() }
-    #expect(try userVersion(store.db) == 2)
+    #expect(try userVersion(store.db) == Schema.currentVersion)
     var seen: [UsageRecordSummary] = []
     try store.forEachRecord(from: 0, to: 10_000) {
       seen.append(
