@@ -120,7 +120,7 @@ package struct ReportBuilder {
       InputFileSummary(path: $0.path, sha256: $0.sha256, format: $0.format, level: $0.level, records: $0.records)
     }
     progress.done("priced \(count) records of \(period)")
-    let lines = totals.lines.values.sorted { $0.key < $1.key }
+    let lines = totals.lineList()
     var agents: [String: AgentVersion] = [:]
     var tasks: [String: TaskEntry] = [:]
     for l in lines {
@@ -131,7 +131,7 @@ package struct ReportBuilder {
       period: period, lines: lines,
       costCentres: centres.values.sorted { $0.id < $1.id },
       daily: totals.daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) },
-      findings: allFindings, priceRowsUsed: totals.rowsUsed.sorted().map { prices.rows[$0] }, inputs: inputs,
+      findings: allFindings, priceRowsUsed: totals.priceRowsUsed(), inputs: inputs,
       identityHash: identities.contentHash, agents: agents, tasks: tasks, pricingHash: prices.contentHash,
       recordCount: count,
       unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
@@ -197,11 +197,14 @@ package struct ReportBuilder {
 }
 
 extension ChargebackLine {
-  mutating func add(_ r: UsageRecord, cost: Money) {
+  /// Adds a charged record; `priceRows` are indices into the price table while the pass runs
+  /// (``ReportTotals/lineList()`` makes them indices into the report's rows).
+  mutating func add(_ r: UsageRecord, cost: Money, priceRows rows: [Int]) {
     tokens += r.tokens
     requests += r.requests
     if r.failed { failedRequests += r.requests }
     self.cost += cost
+    for row in rows where !priceRows.contains(row) { priceRows.append(row) }
   }
 }
 

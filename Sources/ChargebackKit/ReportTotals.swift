@@ -37,7 +37,7 @@ final class ReportTotals {
     let key = ChargebackLine.Key(
       costCentre: a.costCentre, agentID: a.agentID, credentialID: a.credentialID, taskID: a.taskID,
       provider: r.provider, model: c.model, tier: r.tier, status: a.status, priced: priced, source: source)
-    lines[key, default: ChargebackLine(key: key)].add(r, cost: cost)
+    lines[key, default: ChargebackLine(key: key)].add(r, cost: cost, priceRows: c.priceRows)
 
     let dayNumber = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     let dayKey = DayKey(costCentre: a.costCentre, day: dayNumber)
@@ -104,6 +104,19 @@ final class ReportTotals {
         amounts.append(ClassAmount(tokenClass: p.tokenClass, row: p.row, units: p.units, cost: p.cost))
       }
     }
+  }
+
+  /// The price rows used by at least one record, in table order (``ChargebackReport/priceRowsUsed``).
+  func priceRowsUsed() -> [PriceRow] { rowsUsed.sorted().map { prices.rows[$0] } }
+
+  /// The lines of the pass, sorted, each with its price rows as indices into ``priceRowsUsed()``.
+  func lineList() -> [ChargebackLine] {
+    let position = Dictionary(uniqueKeysWithValues: rowsUsed.sorted().enumerated().map { ($1, $0) })
+    return lines.values.map { line in
+      var l = line
+      l.priceRows = l.priceRows.compactMap { position[$0] }.sorted()
+      return l
+    }.sorted { $0.key < $1.key }
   }
 
   /// The class charges of the pass, sorted (see ``ChargebackReport/classCharges``).

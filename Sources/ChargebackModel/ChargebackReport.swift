@@ -40,6 +40,9 @@ package struct ChargebackLine: Sendable, Hashable {
   package var failedRequests: Int64 = 0
   /// Exact cost; zero for unpriced lines, whose cost is unknown.
   package var cost = Money.zero
+  /// The price rows the line's calls used: indices into ``ChargebackReport/priceRowsUsed``, ascending
+  /// (a cost centre's workbook shows only the rows of its own lines).
+  package var priceRows: [Int] = []
 
   package init(key: Key) { self.key = key }
 }

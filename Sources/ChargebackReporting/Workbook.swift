@@ -15,7 +15,19 @@ package final class Workbook {
 
   /// Cell styles the reports use.
   package enum CellStyle: Hashable, Sendable {
-    case header, text, bold, integer, money, percent, date, title
+    case header, headerRight, text, wrap, bold, title, note, integer, money, percent, rate, date, dateTime
+    case totalText, totalInteger, totalMoney, totalPercent
+
+    /// The style of the same value in a bold TOTAL row.
+    package var total: CellStyle {
+      switch self {
+      case .integer: .totalInteger
+      case .money: .totalMoney
+      case .percent: .totalPercent
+      case .totalText, .totalInteger, .totalMoney, .totalPercent: self
+      default: .totalText
+      }
+    }
   }
 
   /// Creates a workbook at `path` whose document properties carry `created` (UTC epoch seconds).
@@ -27,7 +39,7 @@ package final class Workbook {
     }
     handle = wb
     var props = lxw_doc_properties()
-    let result: lxw_error = title.withCString { t in
+    let result: lxw_error = SafeText.escaped(title).withCString { t in
       "TokenChargeback".withCString { author in
         props.title = UnsafeMutablePointer(mutating: t)
         props.author = UnsafeMutablePointer(mutating: author)
@@ -47,26 +59,59 @@ package final class Workbook {
   private func makeFormats(_ wb: UnsafeMutablePointer<lxw_workbook>) {
     func fmt(_ configure: (UnsafeMutablePointer<lxw_format>) -> Void) -> UnsafeMutablePointer<lxw_format>? {
       guard let f = workbook_add_format(wb) else { return nil }
+      format_set_align(f, UInt8(LXW_ALIGN_VERTICAL_TOP.rawValue))
       configure(f)
       return f
     }
+    func total(_ configure: @escaping (UnsafeMutablePointer<lxw_format>) -> Void) -> UnsafeMutablePointer<lxw_format>? {
+      fmt {
+        format_set_bold($0)
+        format_set_top($0, UInt8(LXW_BORDER_THIN.rawValue))
+        format_set_bottom($0, UInt8(LXW_BORDER_DOUBLE.rawValue))
+        configure($0)
+      }
+    }
+    let money = "[$$-409]#,##0.00;-[$$-409]#,##0.00"
     formats[.header] = fmt {
       format_set_bold($0)
       format_set_bg_color($0, 0xDDE5F0)
       format_set_bottom($0, UInt8(LXW_BORDER_THIN.rawValue))
       format_set_text_wrap($0)
-      format_set_align($0, UInt8(LXW_ALIGN_VERTICAL_TOP.rawValue))
+    }
+    formats[.headerRight] = fmt {
+      format_set_bold($0)
+      format_set_bg_color($0, 0xDDE5F0)
+      format_set_bottom($0, UInt8(LXW_BORDER_THIN.rawValue))
+      format_set_text_wrap($0)
+      format_set_align($0, UInt8(LXW_ALIGN_RIGHT.rawValue))
     }
     formats[.text] = fmt { _ in }
+    formats[.wrap] = fmt { format_set_text_wrap($0) }
     formats[.bold] = fmt { format_set_bold($0) }
     formats[.title] = fmt {
       format_set_bold($0)
       format_set_font_size($0, 14)
     }
+    formats[.note] = fmt {
+      format_set_italic($0)
+      format_set_font_color($0, 0x595959)
+    }
     formats[.integer] = fmt { format_set_num_format($0, "#,##0") }
-    formats[.money] = fmt { format_set_num_format($0, "[$$-409]#,##0.00") }
+    formats[.money] = fmt { format_set_num_format($0, money) }
     formats[.percent] = fmt { format_set_num_format($0, "0.0%") }
-    formats[.date] = fmt { format_set_num_format($0, "yyyy-mm-dd") }
+    formats[.rate] = fmt { format_set_num_format($0, "#,##0.00####") }
+    formats[.date] = fmt {
+      format_set_num_format($0, "yyyy-mm-dd")
+      format_set_align($0, UInt8(LXW_ALIGN_LEFT.rawValue))
+    }
+    formats[.dateTime] = fmt {
+      format_set_num_format($0, "yyyy-mm-dd hh:mm")
+      format_set_align($0, UInt8(LXW_ALIGN_LEFT.rawValue))
+    }
+    formats[.totalText] = total { _ in }
+    formats[.totalInteger] = total { format_set_num_format($0, "#,##0") }
+    formats[.totalMoney] = total { format_set_num_format($0, money) }
+    formats[.totalPercent] = total { format_set_num_format($0, "0.0%") }
   }
 
   /// Adds a sheet (name ≤ 31 characters, no `[]:*?/\`).
@@ -79,21 +124,45 @@ package final class Workbook {
 
   fileprivate func format(_ s: CellStyle) -> UnsafeMutablePointer<lxw_format>? { formats[s] }
 
-  /// Adds a column chart of one series to `sheet` at a cell.
-  package func insertColumnChart(
-    into sheet: Sheet, row: Int, column: Int, title: String, categories: String, values: String, seriesName: String
-  ) throws {
-    guard let wb = handle, let chart = workbook_add_chart(wb, UInt8(LXW_CHART_COLUMN.rawValue)) else {
+  /// Inserts `chart` into `sheet` with its top-left corner at a cell.
+  package func insert(_ chart: Chart, into sheet: Sheet, row: Int, column: Int) throws {
+    let type: lxw_chart_type =
+      switch chart.kind {
+      case .column: LXW_CHART_COLUMN
+      case .stackedColumn: LXW_CHART_COLUMN_STACKED
+      case .bar: LXW_CHART_BAR
+      }
+    guard let wb = handle, let c = workbook_add_chart(wb, UInt8(type.rawValue)) else {
       throw OutputError(path: path, reason: "cannot add chart")
     }
-    let series = chart_add_series(chart, categories, values)
-    chart_series_set_name(series, seriesName)
-    chart_title_set_name(chart, title)
-    chart_legend_set_position(chart, UInt8(LXW_CHART_LEGEND_NONE.rawValue))
-    chart_axis_set_name(chart.pointee.y_axis, "USD")
+    for s in chart.series {
+      let series = chart_add_series(c, s.categories, s.values)
+      chart_series_set_name(series, s.name)
+    }
+    chart_set_series_gap(c, 50)
+    chart_title_set_name(c, chart.title)
+    var titleFont = lxw_chart_font()
+    titleFont.size = 12
+    titleFont.bold = 1
+    chart_title_set_name_font(c, &titleFont)
+    let legend = chart.legend ? LXW_CHART_LEGEND_BOTTOM : LXW_CHART_LEGEND_NONE
+    chart_legend_set_position(c, UInt8(legend.rawValue))
+    // A bar chart's value axis is its x axis.
+    let (categoryAxis, valueAxis) =
+      chart.kind == .bar ? (c.pointee.y_axis, c.pointee.x_axis) : (c.pointee.x_axis, c.pointee.y_axis)
+    chart_axis_set_name(valueAxis, "USD")
+    chart_axis_set_num_format(valueAxis, "$#,##0.00")
+    if let f = chart.categoryFormat { chart_axis_set_num_format(categoryAxis, f) }
+    if chart.kind == .bar {
+      // The first row at the top, and the values along the bottom.
+      chart_axis_set_reverse(categoryAxis)
+      chart_axis_set_crossing_max(categoryAxis)
+      chart_axis_set_interval_unit(categoryAxis, 1)  // every name, however many bars
+    }
     var opts = lxw_chart_options(
-      x_offset: 0, y_offset: 0, x_scale: 1.6, y_scale: 1.2, object_position: 0, description: nil, decorative: 0)
-    try check(worksheet_insert_chart_opt(sheet.handle, lxw_row_t(row), lxw_col_t(column), chart, &opts), "chart")
+      x_offset: 0, y_offset: 0, x_scale: Double(chart.width) / 480, y_scale: Double(chart.height) / 288,
+      object_position: 0, description: nil, decorative: 0)
+    try check(worksheet_insert_chart_opt(sheet.handle, lxw_row_t(row), lxw_col_t(column), c, &opts), "chart")
   }
 
   /// Writes the file.
@@ -113,6 +182,142 @@ package final class Workbook {
       throw OutputError(path: path, reason: "\(what): \(String(cString: lxw_strerror(rc)))")
     }
   }
+
+  /// The width in pixels of a column `width` characters wide (Calibri 11, as Excel and libxlsxwriter
+  /// reckon it: 7 pixels a character plus 5 of padding).
+  package static func pixels(ofColumn width: Double) -> Int {
+    width < 1 ? Int(width * 12 + 0.5) : Int(width * 7 + 0.5) + 5
+  }
+}
+
+/// A chart of one or more series over ranges of cells.
+package struct Chart: Sendable {
+  /// The kinds of chart the reports draw.
+  package enum Kind: Sendable { case column, stackedColumn, bar }
+
+  /// One series: its name (text or a `=Sheet!$A$1` reference) and the ranges it plots.
+  package struct Series: Sendable {
+    package var name: String
+    package var categories: String
+    package var values: String
+
+    package init(name: String, categories: String, values: String) {
+      self.name = name
+      self.categories = categories
+      self.values = values
+    }
+  }
+
+  package var kind: Kind
+  package var title: String
+  package var series: [Series]
+  /// Number format of the category labels (dates), when they have one.
+  package var categoryFormat: String?
+  package var legend: Bool
+  /// Size in pixels.
+  package var width: Int
+  package var height: Int
+
+  package init(
+    kind: Kind, title: String, series: [Series], categoryFormat: String? = nil, legend: Bool = false, width: Int,
+    height: Int
+  ) {
+    self.kind = kind
+    self.title = title
+    self.series = series
+    self.categoryFormat = categoryFormat
+    self.legend = legend
+    self.width = width
+    self.height = height
+  }
+}
+
+/// How a sheet prints: A4, one page wide, with a header and footer on every page.
+package struct PageLayout: Sendable {
+  /// Portrait or landscape.
+  package enum Orientation: Sendable { case portrait, landscape }
+
+  package var orientation: Orientation
+  /// Who the pages are for (the company or a cost centre), printed top left; text from the
+  /// directory, escaped for the header.
+  package var audience: String
+  /// The period, printed top right.
+  package var period: String
+  /// A header row printed again at the top of every page.
+  package var repeatRow: Int?
+  /// Rows and columns that print (to the last row and column, both included); nil prints the used range.
+  package var printArea: (lastRow: Int, lastColumn: Int)?
+  /// True to shrink the sheet onto one page; otherwise one page wide and as many pages long as it takes.
+  package var onePage = false
+  /// True to print the cell grid (detail tables read on paper).
+  package var gridlines = false
+
+  package init(
+    orientation: Orientation, audience: String, period: String, repeatRow: Int? = nil,
+    printArea: (lastRow: Int, lastColumn: Int)? = nil, onePage: Bool = false, gridlines: Bool = false
+  ) {
+    self.orientation = orientation
+    self.audience = audience
+    self.period = period
+    self.repeatRow = repeatRow
+    self.printArea = printArea
+    self.onePage = onePage
+    self.gridlines = gridlines
+  }
+
+  /// A4 (ISO 216): 8.27 × 11.69 inches.
+  package static let paperInches = (width: 8.27, height: 11.69)
+  /// Left and right margins, inches.
+  package static let sideMargin = 0.5
+  /// Top and bottom margins, inches (headers and footers sit 0.3 inch from the edge).
+  package static let endMargin = 0.75
+
+  /// Portrait when columns of these widths (characters) fit across an A4 page between the margins
+  /// at 85 % or more of their size, else landscape (wide tables).
+  package static func orientation(forColumns widths: [Double]) -> Orientation {
+    let pixels = widths.reduce(0) { $0 + Workbook.pixels(ofColumn: $1) }
+    let printable = (paperInches.width - 2 * sideMargin) * 96
+    return Double(pixels) * 0.85 <= printable ? .portrait : .landscape
+  }
+
+  /// The header: audience at the left, the sheet's name in the centre, the period at the right.
+  package var header: String {
+    "&L" + Self.caption(audience, maxBytes: 90) + "&C&A&R" + Self.caption("Period " + period, maxBytes: 40)
+  }
+
+  /// The footer: what the document is at the left, the page number of the sheet's pages at the right.
+  package var footer: String { "&LTokenChargeback chargeback&RPage &P of &N" }
+
+  /// Text from identifiers made safe for a header or footer, at most `maxBytes` of UTF-8.
+  ///
+  /// Control characters are escaped (``SafeText/escaped(_:)``) and `&`, which starts a code, is
+  /// doubled. Where libxlsxwriter would still take `&&G` or `&&[Picture]` for an image placeholder
+  /// and refuse the header, that `&` is shown as `\u0026` (a literal backslash is `\\`, so this stays
+  /// unambiguous). A longer text is cut at a character with `…`.
+  package static func caption(_ text: String, maxBytes: Int) -> String {
+    let escaped = SafeText.escaped(text)
+    var pieces: [String] = []
+    var rest = Substring(escaped)
+    while let c = rest.first {
+      rest = rest.dropFirst()
+      if c == "&" {
+        pieces.append(rest.hasPrefix("G") || rest.hasPrefix("[Picture]") ? "\\u0026" : "&&")
+      } else {
+        pieces.append(String(c))
+      }
+    }
+    let total = pieces.reduce(0) { $0 + $1.utf8.count }
+    guard total > maxBytes else { return pieces.joined() }
+    var out = ""
+    var used = 0
+    let budget = maxBytes - "…".utf8.count
+    for p in pieces {
+      if used + p.utf8.count > budget { break }
+      out += p
+      used += p.utf8.count
+    }
+    return out + "…"
+  }
 }
 
 /// One worksheet of a ``Workbook``.
@@ -128,23 +333,34 @@ package final class Sheet {
     self.name = name
   }
 
+  private func cell(_ row: Int, _ col: Int) -> String { "cell \(name)!\(row),\(col)" }
+
   /// Writes text, always as a string and never as a formula (an empty string leaves the cell blank).
   ///
   /// Control characters are shown escaped and a value longer than a cell holds is cut with a
   /// visible marker (``SafeText/cell(_:)``), so a hostile log value can neither hide part of itself
   /// nor stop the run.
   package func text(_ row: Int, _ col: Int, _ value: String, _ style: Workbook.CellStyle = .text) throws {
-    guard !value.isEmpty else { return }
+    guard !value.isEmpty else {
+      if style != .text { try blank(row, col, style) }
+      return
+    }
     try workbook.check(
       worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(col), SafeText.cell(value), workbook.format(style)),
-      "cell \(name)!\(row),\(col)")
+      cell(row, col))
+  }
+
+  /// Formats an empty cell (a border of a TOTAL row).
+  package func blank(_ row: Int, _ col: Int, _ style: Workbook.CellStyle) throws {
+    try workbook.check(
+      worksheet_write_blank(handle, lxw_row_t(row), lxw_col_t(col), workbook.format(style)), cell(row, col))
   }
 
   /// Writes a whole number.
   package func integer(_ row: Int, _ col: Int, _ value: Int64, _ style: Workbook.CellStyle = .integer) throws {
     try workbook.check(
       worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), Double(value), workbook.format(style)),
-      "cell \(name)!\(row),\(col)")
+      cell(row, col))
   }
 
   /// Writes an exact decimal given as whole `units` of 10^-`decimals` (cents for 2).
@@ -156,7 +372,12 @@ package final class Sheet {
     let scaled = Self.double(units) / pow(10, Double(decimals))
     try workbook.check(
       worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), scaled, workbook.format(style)),
-      "cell \(name)!\(row),\(col)")
+      cell(row, col))
+  }
+
+  /// Writes a price in USD per million units as a number.
+  package func rate(_ row: Int, _ col: Int, _ rate: Rate) throws {
+    try decimal(row, col, units: Int128(rate.microPerMillion), decimals: 6, .rate)
   }
 
   /// The nearest double of a 128-bit integer (exact below 2^53).
@@ -165,20 +386,39 @@ package final class Sheet {
   }
 
   /// Writes a ratio (0.25 = 25 %) given as a numerator and denominator of whole units.
-  package func ratio(_ row: Int, _ col: Int, _ numerator: Int128, over denominator: Int128) throws {
-    guard denominator != 0 else { return }
+  package func ratio(
+    _ row: Int, _ col: Int, _ numerator: Int128, over denominator: Int128, _ style: Workbook.CellStyle = .percent
+  ) throws {
+    guard denominator != 0 else { return try blank(row, col, style) }
     let v = Self.double(numerator) / Self.double(denominator)
     try workbook.check(
-      worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), v, workbook.format(.percent)),
-      "cell \(name)!\(row),\(col)")
+      worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), v, workbook.format(style)), cell(row, col))
   }
 
-  /// Header row with bold style, frozen below it, and an autofilter over `rows` data rows.
-  package func table(header: [String], at row: Int = 0, rows: Int, widths: [Double]) throws {
-    for (c, h) in header.enumerated() { try text(row, c, h, .header) }
-    for (c, w) in widths.enumerated() {
-      try workbook.check(worksheet_set_column(handle, lxw_col_t(c), lxw_col_t(c), w, nil), "column width")
-    }
+  /// Writes a UTC instant (epoch milliseconds) as a date cell: `.date` shows the day, `.dateTime` the
+  /// minute too.
+  package func date(_ row: Int, _ col: Int, millis: Int64, _ style: Workbook.CellStyle = .date) throws {
+    let day = Timestamp.floorDiv(millis, Timestamp.millisPerDay)
+    let (y, m, d) = Timestamp.civil(fromDays: day)
+    let inDay = millis - day * Timestamp.millisPerDay
+    var dt = lxw_datetime(
+      year: Int32(y), month: Int32(m), day: Int32(d), hour: Int32(inDay / 3_600_000),
+      min: Int32(inDay / 60_000 % 60), sec: Double(inDay % 60_000) / 1000)
+    try workbook.check(
+      worksheet_write_datetime(handle, lxw_row_t(row), lxw_col_t(col), &dt, workbook.format(style)), cell(row, col))
+  }
+
+  /// A header row (bold, wrapped, as high as its longest header needs; right-aligned over the
+  /// `numeric` columns) over `rows` data rows: frozen below it, with an autofilter over the header
+  /// and the data rows only, so that a TOTAL row below stays out of it.
+  package func table(header: [String], at row: Int = 0, rows: Int, widths: [Double], numeric: Set<Int> = [])
+    throws
+  {
+    for (c, h) in header.enumerated() { try text(row, c, h, numeric.contains(c) ? .headerRight : .header) }
+    for (c, w) in widths.enumerated() { try width(c, c, w) }
+    // Bold text is about a tenth wider.
+    let lines = zip(header, widths).map { Self.lines($0, width: $1 * 0.9) }.max() ?? 1
+    try height(row, Self.lineHeight * Double(max(lines, 2)))
     worksheet_freeze_panes(handle, lxw_row_t(row + 1), 0)
     try workbook.check(
       worksheet_autofilter(handle, lxw_row_t(row), 0, lxw_row_t(row + max(rows, 1)), lxw_col_t(header.count - 1)),
@@ -188,5 +428,90 @@ package final class Sheet {
   /// Sets the width of columns `first…last`.
   package func width(_ first: Int, _ last: Int, _ w: Double) throws {
     try workbook.check(worksheet_set_column(handle, lxw_col_t(first), lxw_col_t(last), w, nil), "column width")
+  }
+
+  /// The height of one line of text in a row, points.
+  package static let lineHeight = 15.0
+
+  /// How many lines `text` takes when wrapped in a column `width` characters wide.
+  ///
+  /// Words are kept whole where they fit and longer words are broken. Errs on the high side (text
+  /// averages about 1.3 characters per digit's width; this takes 1.2), so that wrapped text is not
+  /// cut.
+  package static func lines(_ text: String, width: Double) -> Int {
+    let capacity = max(1, Int(width * 1.2))
+    var lines = 1
+    var used = 0
+    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+      var w = word.count
+      if used > 0 && used + 1 + w <= capacity {
+        used += 1 + w
+        continue
+      }
+      if used > 0 {
+        lines += 1
+        used = 0
+      }
+      while w > capacity {
+        lines += 1
+        w -= capacity
+      }
+      used = w
+    }
+    return lines
+  }
+
+  /// Sets the height of a row in points.
+  package func height(_ row: Int, _ points: Double) throws {
+    try workbook.check(worksheet_set_row(handle, lxw_row_t(row), points, nil), "row height")
+  }
+
+  /// Sets how the sheet prints (``PageLayout``): A4, orientation, margins, one page wide, header and
+  /// footer, repeated header row and print area.
+  package func setUpPage(_ layout: PageLayout) throws {
+    worksheet_set_paper(handle, 9)  // A4
+    switch layout.orientation {
+    case .portrait: worksheet_set_portrait(handle)
+    case .landscape: worksheet_set_landscape(handle)
+    }
+    worksheet_set_margins(
+      handle, PageLayout.sideMargin, PageLayout.sideMargin, PageLayout.endMargin, PageLayout.endMargin)
+    worksheet_fit_to_pages(handle, 1, layout.onePage ? 1 : 0)
+    if layout.gridlines { worksheet_gridlines(handle, UInt8(LXW_SHOW_ALL_GRIDLINES.rawValue)) }
+    try workbook.check(worksheet_set_header(handle, layout.header), "page header of \(name)")
+    try workbook.check(worksheet_set_footer(handle, layout.footer), "page footer of \(name)")
+    if let r = layout.repeatRow {
+      try workbook.check(worksheet_repeat_rows(handle, lxw_row_t(r), lxw_row_t(r)), "repeated rows")
+    }
+    if let a = layout.printArea {
+      try workbook.check(
+        worksheet_print_area(handle, 0, 0, lxw_row_t(a.lastRow), lxw_col_t(a.lastColumn)), "print area")
+    }
+  }
+
+  /// `='Sheet'!$C$2:$C$32`: a range of one column of the sheet `sheet`, for charts (rows and column
+  /// from 0).
+  package static func range(sheet: String, column: Int, rows: ClosedRange<Int>) -> String {
+    let col = columnName(column)
+    return "=\(quoted(sheet))!$\(col)$\(rows.lowerBound + 1):$\(col)$\(rows.upperBound + 1)"
+  }
+
+  /// `='Sheet'!$B$1`: one cell of the sheet `sheet`, for a series name.
+  package static func reference(sheet: String, row: Int, column: Int) -> String {
+    "=\(quoted(sheet))!$\(columnName(column))$\(row + 1)"
+  }
+
+  private static func quoted(_ sheet: String) -> String { "'" + sheet.replacingOccurrences(of: "'", with: "''") + "'" }
+
+  /// `A`, `B`, …, `Z`, `AA`, … for a column index from 0.
+  package static func columnName(_ index: Int) -> String {
+    var n = index + 1
+    var s = ""
+    while n > 0 {
+      let r = (n - 1) % 26
+      s = String(UnicodeScalar(UInt8(65 + r))) + s
+      n = (n - 1) / 26
+    }
+    return s
   }
 }

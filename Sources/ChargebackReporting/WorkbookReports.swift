@@ -1,25 +1,30 @@
 import ChargebackModel
 import Foundation
 
-/// The workbooks of SPEC §7: one per cost centre and `company.xlsx`.
+/// The workbooks of SPEC §7: one per cost centre and `company.xlsx`, made to be printed.
 ///
 /// Money is shown in cents, apportioned (``ReportRounding``) so that every column of cents adds up
-/// to the cost centre's total and the cost centres to the company total.
+/// to the cost centre's total and the cost centres to the company total. Every sheet prints on A4,
+/// one page wide, with its audience, period, name and page number in the header and footer; each
+/// Summary prints on one page with its charts. A cost centre's workbook holds only its own data.
 package enum WorkbookReports {
-  /// A cell of a data row.
-  enum Cell {
-    case text(String)
-    case int(Int64)
-    case cents(Int128)
-    case ratio(Int128, Int128)
-    case empty
-  }
+  typealias Cell = DetailTable.Cell
+  typealias Column = DetailTable.Column
+
+  /// The most data rows a detail sheet shows; the rest are summed into one "All other" row.
+  package static let defaultRowLimit = 5_000
+
+  /// Widths of the six columns of a Summary sheet: figures (A:B), a gap (C), a small table (D:F).
+  static let summaryWidths: [Double] = [24, 16, 3, 26, 13, 9]
 
   /// Writes one workbook per cost centre (named by `names`, see ``WorkbookNames``) plus
   /// `company.xlsx`; returns the paths.
-  package static func write(_ report: ChargebackReport, names: [String: String], to directory: String) throws
-    -> [String]
-  {
+  ///
+  /// A detail sheet shows at most `rowLimit` data rows (the largest by cost) and one "All other"
+  /// row summing the rest.
+  package static func write(
+    _ report: ChargebackReport, names: [String: String], to directory: String, rowLimit: Int = defaultRowLimit
+  ) throws -> [String] {
     let cents = ReportRounding(report, decimals: 2)
     let created = report.period.endMillis / 1000  // fixed, so the file is reproducible
     var paths: [String] = []
@@ -28,79 +33,96 @@ package enum WorkbookReports {
     for cc in report.costCentres {
       let path = (directory as NSString).appendingPathComponent(
         names[cc.id] ?? WorkbookNames.assign([cc.id])[cc.id] ?? "")
-      let wb = try Workbook(path: path, title: "Chargeback \(report.period) — \(cc.id)", created: created)
-      let idx = linesByCC[cc.id] ?? []
-      let ccCents = cents.costCentres[cc.id] ?? 0
-      let findings = report.findings.filter { $0.costCentre == cc.id }
-      let daily = report.daily.filter { $0.costCentre == cc.id }
-      try summarySheet(
-        wb, report, cc, ccCents: ccCents, lines: idx, cents: cents, findings: findings, dailyRows: daily.count)
-      try groupSheet(
-        wb, "Agents", "agent_id", report, idx, cents, extraHeader: ["name", "owner", "team"],
-        key: { $0.key.agentID ?? "(none)" },
-        extra: { agent in
-          let v = report.agents[agent]
-          return [.text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? "")]
-        })
-      try groupSheet(
-        wb, "Tasks", "task_id", report, idx, cents, extraHeader: ["ticket", "approved_by"],
-        key: { $0.key.taskID ?? "(none)" },
-        extra: { task in
-          let t = report.tasks[task]
-          return [.text(t?.ticket ?? ""), .text(t?.approvedBy ?? "")]
-        })
-      try groupSheet(
-        wb, "Models", "provider/model/tier", report, idx, cents, extraHeader: [],
-        key: { "\($0.key.provider.rawValue)/\($0.key.model)/\($0.key.tier.rawValue)" }, extra: { _ in [] })
-      try dailySheet(wb, daily, ccCents: ccCents)
-      try findingsSheet(wb, findings)
-      try linesSheet(wb, report, idx, cents)
-      try methodSheet(wb, report)
-      try wb.close()
+      try costCentreWorkbook(
+        report, cc, lines: linesByCC[cc.id] ?? [], cents: cents, path: path, created: created, limit: rowLimit)
       paths.append(path)
     }
-    paths.append(try company(report, cents: cents, created: created, directory: directory))
+    paths.append(try company(report, cents: cents, created: created, directory: directory, limit: rowLimit))
     return paths
   }
 
-  private static func put(_ sheet: Sheet, _ row: Int, _ cells: [Cell]) throws {
-    for (c, cell) in cells.enumerated() {
-      switch cell {
-      case .text(let s): try sheet.text(row, c, s)
-      case .int(let v): try sheet.integer(row, c, v)
-      case .cents(let v): try sheet.decimal(row, c, units: v, decimals: 2)
-      case .ratio(let n, let d): try sheet.ratio(row, c, n, over: d)
-      case .empty: break
-      }
-    }
+  /// A cost centre's workbook: its own lines, agents, tasks, models, days, findings and the price
+  /// rows its lines used; nothing of other cost centres and no input files.
+  private static func costCentreWorkbook(
+    _ report: ChargebackReport, _ cc: CostCentreSummary, lines idx: [Int], cents: ReportRounding, path: String,
+    created: Int64, limit: Int
+  ) throws {
+    let wb = try Workbook(path: path, title: "Chargeback \(report.period) — \(cc.id)", created: created)
+    let page = Page(audience: "Cost centre " + label(cc), period: report.period)
+    let ccCents = cents.costCentres[cc.id] ?? 0
+    let findings = report.findings.filter { $0.costCentre == cc.id }
+    let daily = dailyTable(report, cc.id, target: ccCents)
+    try summarySheet(wb, report, cc, ccCents: ccCents, lines: idx, cents: cents, findings: findings, page: page)
+    try write(
+      groupTable(
+        "Agents", report, idx, cents, noun: "agents",
+        keyColumns: [
+          Column(header: "Agent", width: 24, wrap: true), Column(header: "Name", width: 22, wrap: true),
+          Column(header: "Owner", width: 10), Column(header: "Team", width: 16, wrap: true),
+        ],
+        key: { [$0.key.agentID ?? "(none)"] },
+        describe: { key in
+          let v = report.agents[key[0]]
+          return [.text(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? "")]
+        }), to: wb, page: page, limit: limit)
+    try write(
+      groupTable(
+        "Tasks", report, idx, cents, noun: "tasks",
+        keyColumns: [
+          Column(header: "Task", width: 22, wrap: true), Column(header: "Ticket", width: 12, wrap: true),
+          Column(header: "Approved by", width: 12),
+        ],
+        key: { [$0.key.taskID ?? "(none)"] },
+        describe: { key in
+          let t = report.tasks[key[0]]
+          return [.text(key[0]), .text(t?.ticket ?? ""), .text(t?.approvedBy ?? "")]
+        }), to: wb, page: page, limit: limit)
+    try write(
+      groupTable(
+        "Models", report, idx, cents, noun: "models",
+        keyColumns: [
+          Column(header: "Provider", width: 10), Column(header: "Model", width: 26, wrap: true),
+          Column(header: "Tier", width: 9),
+        ],
+        key: { [$0.key.provider.rawValue, $0.key.model, $0.key.tier.rawValue] },
+        describe: { $0.map { .text($0) } }), to: wb, page: page, limit: limit)
+    // A month has at most 31 days and the Summary's chart plots every one: never cut.
+    try write(daily, to: wb, page: page, limit: Int.max)
+    try write(findingsTable(findings, costCentre: false), to: wb, page: page, limit: limit, notes: [findingsNote])
+    try write(linesTable(report, idx, cents, costCentre: false), to: wb, page: page, limit: limit)
+    let rows = Set(idx.flatMap { report.lines[$0].priceRows }).sorted().map { report.priceRowsUsed[$0] }
+    try write(
+      methodTable(rows, fullLocation: false), to: wb, page: page, limit: Int.max,
+      notes: methodNotes(report) + [
+        "These are the price rows this cost centre's calls used. The run's input files and their SHA-256 are"
+          + " listed in its manifest.json."
+      ])
+    try wb.close()
   }
 
-  private static func dataSheet(_ wb: Workbook, _ name: String, header: [String], widths: [Double], rows: [[Cell]])
-    throws -> Sheet
-  {
-    let sheet = try wb.addSheet(name)
-    try sheet.table(header: header, rows: rows.count, widths: widths)
-    for (i, r) in rows.enumerated() { try put(sheet, i + 1, r) }
-    return sheet
-  }
+  /// `CC-B Beta`, or the id alone when the name is the id.
+  static func label(_ cc: CostCentreSummary) -> String { cc.name == cc.id ? cc.id : "\(cc.id) \(cc.name)" }
 
+  /// One page: the cost centre's figures, its top agents and its daily spend chart.
   private static func summarySheet(
     _ wb: Workbook, _ report: ChargebackReport, _ cc: CostCentreSummary, ccCents: Int128, lines: [Int],
-    cents: ReportRounding, findings: [Finding], dailyRows: Int
+    cents: ReportRounding, findings: [Finding], page: Page
   ) throws {
     let s = try wb.addSheet("Summary")
-    try s.width(0, 0, 28)
-    try s.width(1, 1, 18)
-    try s.width(2, 6, 14)
-    try s.text(0, 0, "Chargeback \(report.period): \(cc.id) \(cc.name)", .title)
-    var r = 2
+    for (c, w) in summaryWidths.enumerated() { try s.width(c, c, w) }
+    try s.text(0, 0, "Chargeback \(report.period): \(label(cc))", .title)
+    try s.text(1, 0, periodNote(report.period), .note)
+    var r = 3
     func row(_ label: String, _ cell: Cell) throws {
       try s.text(r, 0, label, .bold)
       try put(s, r, [.empty, cell])
       r += 1
     }
     try row("Period", .text(report.period.description))
+    try row("From", .date(report.period.startMillis))
+    try row("To", .date(report.period.endMillis - 1))
     try row("Cost centre", .text(cc.id))
+    try row("Name", .text(cc.name))
     try row("Total cost (USD)", .cents(ccCents))
     if let b = cc.budget {
       try row("Monthly budget (USD)", .cents(b.rounded(toDecimals: 2)))
@@ -114,234 +136,239 @@ package enum WorkbookReports {
     try row("Output tokens", .int(cc.tokens.output))
     try row("Avoidable cost (USD)", .cents(cc.avoidableCost.rounded(toDecimals: 2)))
     try row("Findings", .int(Int64(findings.count)))
-    r += 1
-    try s.text(r, 0, "Top agents", .header)
-    try s.text(r, 1, "Cost (USD)", .header)
-    r += 1
     var byAgent: [String: Int128] = [:]
     for i in lines { byAgent[report.lines[i].key.agentID ?? "(none)", default: 0] += cents.lines[i] }
-    for (agent, v) in byAgent.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(10) {
-      try put(s, r, [.text(agent), .cents(v)])
-      r += 1
-    }
-    if dailyRows > 0 {
-      try wb.insertColumnChart(
-        into: s, row: 2, column: 3, title: "Daily spend (USD)", categories: "=Daily!$A$2:$A$\(dailyRows + 1)",
-        values: "=Daily!$C$2:$C$\(dailyRows + 1)", seriesName: "Cost")
-    }
+    let t = try topTable(
+      s, at: 3, header: "Top agents", noun: "agents", amounts: byAgent.map { ($0.key, $0.value) }, total: ccCents,
+      top: 10)
+    let chartRow = max(r, t.end) + 1
+    let width = summaryWidths.reduce(0) { $0 + Workbook.pixels(ofColumn: $1) }
+    let days = report.period.dayCount
+    try wb.insert(
+      Chart(
+        kind: .column, title: "Daily spend in \(report.period) (USD, UTC days)",
+        series: [
+          Chart.Series(
+            name: "Cost", categories: Sheet.range(sheet: "Daily", column: 0, rows: 1...days),
+            values: Sheet.range(sheet: "Daily", column: dailyCostColumn, rows: 1...days))
+        ], categoryFormat: "d", width: width, height: 440), into: s, row: chartRow, column: 0)
+    try s.setUpPage(
+      PageLayout(
+        orientation: .portrait, audience: page.audience, period: report.period.description,
+        printArea: (chartRow + rows(forPixels: 440), summaryWidths.count - 1), onePage: true))
   }
 
-  private static func groupSheet(
-    _ wb: Workbook, _ name: String, _ keyHeader: String, _ report: ChargebackReport, _ idx: [Int],
-    _ cents: ReportRounding, extraHeader: [String], key: (ChargebackLine) -> String, extra: (String) -> [Cell]
-  ) throws {
+  /// "1 to 31 October 2026" in words for the Summary.
+  static func periodNote(_ p: Period) -> String {
+    "From \(Timestamp.day(p.startMillis)) to \(Timestamp.day(p.endMillis - 1)), UTC. Amounts in US dollars,"
+      + " rounded to cents so that every column adds up to its total."
+  }
+
+  /// Default-height rows (20 pixels) a picture `pixels` high covers.
+  static func rows(forPixels pixels: Int) -> Int { (pixels + 19) / 20 }
+
+  /// A small table in columns D:F of a Summary: the `top` largest amounts and their share.
+  ///
+  /// One "All other" row sums the rest, and a TOTAL that is `total` closes it. Returns the rows of
+  /// the amounts (for a chart) and the row after the table.
+  static func topTable(
+    _ s: Sheet, at row: Int, header: String, noun: String, amounts: [(String, Int128)], total: Int128, top: Int
+  ) throws -> (first: Int, last: Int, end: Int) {
+    try s.text(row, 3, header, .header)
+    try s.text(row, 4, "Cost (USD)", .headerRight)
+    try s.text(row, 5, "Share", .headerRight)
+    let sorted = amounts.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+    var shown = Array(sorted.prefix(top))
+    if sorted.count > top {
+      let rest = sorted.dropFirst(top)
+      shown.append(("All other (\(rest.count) \(noun))", rest.reduce(0) { $0 + $1.1 }))
+    }
+    var r = row + 1
+    for (name, v) in shown {
+      try s.text(r, 3, name)
+      try s.decimal(r, 4, units: v, decimals: 2)
+      try s.ratio(r, 5, v, over: total)
+      r += 1
+    }
+    try s.text(r, 3, "TOTAL", .totalText)
+    try s.decimal(r, 4, units: shown.reduce(0) { $0 + $1.1 }, decimals: 2, .totalMoney)
+    try s.ratio(r, 5, total, over: total, .totalPercent)
+    return (row + 1, r - 1, r + 1)
+  }
+
+  /// Requests, failures, tokens, cost and share of the lines `idx` grouped by `key`, largest first.
+  private static func groupTable(
+    _ name: String, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, noun: String,
+    keyColumns: [Column], key: (ChargebackLine) -> [String], describe: ([String]) -> [Cell]
+  ) -> DetailTable {
     struct Acc {
+      var key: [String]
       var requests: Int64 = 0
       var failed: Int64 = 0
       var tokens = TokenCounts()
       var cents: Int128 = 0
     }
-    var groups: [String: Acc] = [:]
+    var groups: [[String]: Acc] = [:]
     for i in idx {
       let l = report.lines[i]
-      var a = groups[key(l)] ?? Acc()
+      let k = key(l)
+      var a = groups[k] ?? Acc(key: k)
       a.requests += l.requests
       a.failed += l.failedRequests
       a.tokens += l.tokens
       a.cents += cents.lines[i]
-      groups[key(l)] = a
+      groups[k] = a
     }
     let total = groups.values.reduce(Int128(0)) { $0 + $1.cents }
-    let rows: [[Cell]] = groups.sorted {
-      $0.value.cents != $1.value.cents ? $0.value.cents > $1.value.cents : $0.key < $1.key
-    }.map { k, a in
-      [.text(k)] + extra(k) + [
+    let cost = keyColumns.count + 6
+    let rows: [[Cell]] = groups.values.sorted {
+      $0.cents != $1.cents ? $0.cents > $1.cents : $0.key.lexicographicallyPrecedes($1.key)
+    }.map { a in
+      describe(a.key) + [
         .int(a.requests), .int(a.failed), .int(a.tokens.input), .int(a.tokens.cachedInput), .int(a.tokens.cacheWrite),
         .int(a.tokens.output), .cents(a.cents), .ratio(a.cents, total),
       ]
     }
-    _ = try dataSheet(
-      wb, name,
-      header: [keyHeader] + extraHeader + [
-        "requests", "failed", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "cost_usd",
-        "share",
-      ],
-      widths: [34] + extraHeader.map { _ in 18 } + [12, 10, 16, 18, 18, 16, 14, 9], rows: rows)
+    return DetailTable(
+      name: name,
+      columns: keyColumns + [
+        Column(header: "Requests", width: 11, total: .count), Column(header: "Failed", width: 9, total: .count),
+        Column(header: "Input tokens", width: 13, total: .count),
+        Column(header: "Cached input tokens", width: 13, total: .count),
+        Column(header: "Cache write tokens", width: 13, total: .count),
+        Column(header: "Output tokens", width: 13, total: .count),
+        Column(header: "Cost (USD)", width: 13, total: .money),
+        Column(header: "Share", width: 8, total: .share(of: cost)),
+      ], rows: rows, noun: noun, rank: { $0[cost].summand ?? 0 })
   }
 
-  private static func dailySheet(_ wb: Workbook, _ daily: [DailyTotal], ccCents: Int128) throws {
-    let parts = Apportion.apportion(daily.map(\.cost.pico), unit: Money.unit(2), target: ccCents)
-    let rows: [[Cell]] = zip(daily, parts).map { d, c in
-      [
-        .text(d.day), .int(d.requests), .cents(c), .int(d.tokens.input), .int(d.tokens.cachedInput),
-        .int(d.tokens.output),
+  /// The column of the Daily sheet that holds the cost (the Summary's chart plots it).
+  static let dailyCostColumn = 6
+
+  /// Every day of the period with one cost centre's usage (zero on days without), its cents
+  /// apportioned to the cost centre's amount `target`.
+  private static func dailyTable(_ report: ChargebackReport, _ cc: String, target: Int128) -> DetailTable {
+    let daily = report.daily.filter { $0.costCentre == cc }
+    let parts = Apportion.apportion(daily.map(\.cost.pico), unit: Money.unit(2), target: target)
+    var byDay: [String: (DailyTotal, Int128)] = [:]
+    for (d, c) in zip(daily, parts) { byDay[d.day] = (d, c) }
+    let rows: [[Cell]] = (0..<report.period.dayCount).map { k in
+      let ms = report.period.startMillis + Int64(k) * Timestamp.millisPerDay
+      guard let (d, c) = byDay[Timestamp.day(ms)] else {
+        return [.date(ms), .int(0), .int(0), .int(0), .int(0), .int(0), .cents(0)]
+      }
+      return [
+        .date(ms), .int(d.requests), .int(d.tokens.input), .int(d.tokens.cachedInput), .int(d.tokens.cacheWrite),
+        .int(d.tokens.output), .cents(c),
       ]
     }
-    _ = try dataSheet(
-      wb, "Daily", header: ["day", "requests", "cost_usd", "input_tokens", "cached_input_tokens", "output_tokens"],
-      widths: [12, 12, 14, 16, 18, 16], rows: rows)
+    return DetailTable(
+      name: "Daily",
+      columns: [
+        Column(header: "Date (UTC)", width: 12), Column(header: "Requests", width: 11, total: .count),
+        Column(header: "Input tokens", width: 13, total: .count),
+        Column(header: "Cached input tokens", width: 13, total: .count),
+        Column(header: "Cache write tokens", width: 13, total: .count),
+        Column(header: "Output tokens", width: 13, total: .count),
+        Column(header: "Cost (USD)", width: 13, total: .money),
+      ], rows: rows, noun: "days", rank: { $0[dailyCostColumn].summand ?? 0 })
   }
 
-  private static func findingsSheet(_ wb: Workbook, _ findings: [Finding]) throws {
+  static let findingsNote = "A call can be in more than one finding, so the TOTAL can count its cost more than once."
+
+  /// One row per finding; `costCentre` adds the cost centre column (company.xlsx).
+  static func findingsTable(_ findings: [Finding], costCentre: Bool) -> DetailTable {
     let rows: [[Cell]] = findings.map { f in
-      [
-        .text(f.id), .text(f.kind.rawValue), .text(f.severity.rawValue), .text(f.costCentre ?? ""),
-        .text(f.agentID ?? ""),
-        .text(f.credentialID ?? ""), .text(f.ownerID ?? ""), .text(Timestamp.iso(f.firstTime)),
-        .text(Timestamp.iso(f.lastTime)),
-        .int(f.calls), .cents(f.cost.rounded(toDecimals: 2)), .cents(f.avoidableCost.rounded(toDecimals: 2)),
-        .text(f.label ?? ""), .text(f.explanation),
-      ]
+      [.text(f.id), .text(words(f.kind.rawValue)), .text(f.severity.rawValue)]
+        + (costCentre ? [.text(f.costCentre ?? "")] : []) + [
+          .text(f.agentID ?? ""), .text(f.credentialID ?? ""), .text(f.ownerID ?? ""), .dateTime(f.firstTime),
+          .dateTime(f.lastTime), .int(f.calls), .cents(f.cost.rounded(toDecimals: 2)),
+          .cents(f.avoidableCost.rounded(toDecimals: 2)), .text(f.label ?? ""), .text(f.explanation),
+        ]
     }
-    _ = try dataSheet(
-      wb, "Findings",
-      header: [
-        "finding_id", "kind", "severity", "cost_centre", "agent_id", "credential_id", "owner", "first_seen",
-        "last_seen", "calls", "cost_usd", "avoidable_usd", "label", "explanation",
-      ],
-      widths: [20, 22, 9, 14, 22, 30, 12, 21, 21, 9, 12, 13, 12, 90], rows: rows)
+    let cost = costCentre ? 11 : 10
+    return DetailTable(
+      name: "Findings",
+      columns: [
+        Column(header: "Finding", width: 19), Column(header: "Kind", width: 17, wrap: true),
+        Column(header: "Severity", width: 9),
+      ] + (costCentre ? [Column(header: "Cost centre", width: 13, wrap: true)] : []) + [
+        Column(header: "Agent", width: 18, wrap: true), Column(header: "Credential", width: 20, wrap: true),
+        Column(header: "Owner", width: 10, wrap: true), Column(header: "First seen (UTC)", width: 16),
+        Column(header: "Last seen (UTC)", width: 16), Column(header: "Calls", width: 8, total: .count),
+        Column(header: "Cost (USD)", width: 11, total: .money),
+        Column(header: "Avoidable (USD)", width: 11, total: .money),
+        Column(header: "Label", width: 10, wrap: true), Column(header: "Explanation", width: 42, wrap: true),
+      ], rows: rows, noun: "findings", rank: { $0[cost].summand ?? 0 })
   }
 
-  private static func linesSheet(_ wb: Workbook, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding)
-    throws
-  {
+  /// `shared_credential_agent` as `shared credential agent`: a kind or status that wraps between
+  /// words in a narrow column (the CSVs keep the machine name).
+  static func words(_ name: String) -> String { name.replacingOccurrences(of: "_", with: " ") }
+
+  /// One row per chargeback line `idx`; `costCentre` adds the cost centre column (company.xlsx).
+  static func linesTable(
+    _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, costCentre: Bool
+  ) -> DetailTable {
     let rows: [[Cell]] = idx.map { i in
       let l = report.lines[i]
       let k = l.key
-      return [
-        .text(k.costCentre), .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""),
-        .text(k.provider.rawValue),
-        .text(k.model), .text(k.tier.rawValue), .text(k.status.rawValue), .text(k.priced ? "priced" : "unpriced"),
-        .text(k.source.rawValue),
-        .int(l.requests),
-        .int(l.tokens.input), .int(l.tokens.cachedInput), .int(l.tokens.cacheWrite5m), .int(l.tokens.cacheWrite1h),
-        .int(l.tokens.output),
+      return (costCentre ? [.text(k.costCentre)] : []) + [
+        .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""), .text(k.provider.rawValue),
+        .text(k.model), .text(k.tier.rawValue), .text(words(k.status.rawValue)),
+        .text(k.priced ? "priced" : "unpriced"),
+        .text(k.source.rawValue), .int(l.requests), .int(l.tokens.input), .int(l.tokens.cachedInput),
+        .int(l.tokens.cacheWrite), .int(l.tokens.output),
         k.priced ? .cents(cents.lines[i]) : .empty,
       ]
     }
-    _ = try dataSheet(
-      wb, "Lines",
-      header: [
-        "cost_centre", "agent_id", "credential_id", "task_id", "provider", "model", "tier", "attribution_status",
-        "price_status", "source", "requests", "input_tokens", "cached_input_tokens", "cache_write_5m",
-        "cache_write_1h", "output_tokens", "cost_usd",
-      ],
-      widths: [14, 22, 40, 10, 10, 22, 9, 22, 11, 9, 10, 14, 16, 14, 14, 14, 12], rows: rows)
+    let cost = costCentre ? 15 : 14
+    return DetailTable(
+      name: "Lines",
+      columns: (costCentre ? [Column(header: "Cost centre", width: 13, wrap: true)] : []) + [
+        Column(header: "Agent", width: 18, wrap: true), Column(header: "Credential", width: 24, wrap: true),
+        Column(header: "Task", width: 11, wrap: true), Column(header: "Provider", width: 10),
+        Column(header: "Model", width: 20, wrap: true), Column(header: "Tier", width: 9),
+        Column(header: "Attribution", width: 14, wrap: true), Column(header: "Price status", width: 9),
+        Column(header: "Source", width: 9), Column(header: "Requests", width: 10, total: .count),
+        Column(header: "Input tokens", width: 13, total: .count),
+        Column(header: "Cached input tokens", width: 13, total: .count),
+        Column(header: "Cache write tokens", width: 13, total: .count),
+        Column(header: "Output tokens", width: 13, total: .count),
+        Column(header: "Cost (USD)", width: 12, total: .money),
+      ], rows: rows, noun: "lines", rank: { $0[cost].summand ?? 0 })
   }
 
-  private static func methodSheet(_ wb: Workbook, _ report: ChargebackReport) throws {
-    let s = try dataSheet(
-      wb, "Method",
-      header: [
-        "provider", "model", "usage_type", "tier", "min_input_tokens", "usd_per_million", "effective_from",
-        "effective_to", "source", "row",
+  /// The price rows `rows`; `fullLocation` cites each by its file as given (company.xlsx), otherwise
+  /// by the file's name only, so that a cost centre's workbook shows no paths.
+  static func methodTable(_ rows: [PriceRow], fullLocation: Bool) -> DetailTable {
+    DetailTable(
+      name: "Method",
+      columns: [
+        Column(header: "Provider", width: 10), Column(header: "Model", width: 22, wrap: true),
+        Column(header: "Token class", width: 14), Column(header: "Tier", width: 9),
+        Column(header: "Min input tokens", width: 11), Column(header: "USD per million", width: 11),
+        Column(header: "Effective from", width: 11), Column(header: "Effective to (excl.)", width: 11),
+        Column(header: "Source", width: 44, wrap: true), Column(header: "Price table row", width: 20, wrap: true),
       ],
-      widths: [10, 22, 15, 9, 16, 15, 14, 14, 60, 30],
-      rows: report.priceRowsUsed.map { p in
+      rows: rows.map { p in
         [
           .text(p.provider.rawValue), .text(p.model), .text(p.usageType.rawValue), .text(p.tier.rawValue),
-          .int(p.minInputTokens),
-          .text(p.rate.description), .text(Timestamp.day(p.from)), .text(p.to.map(Timestamp.day) ?? ""),
-          .text(p.source), .text(p.location),
+          .int(p.minInputTokens), .rate(p.rate), .date(p.from), p.to.map(Cell.date) ?? .empty, .text(p.source),
+          .text(fullLocation ? p.location : (p.location as NSString).lastPathComponent),
         ]
-      })
-    var r = report.priceRowsUsed.count + 3
-    try s.text(r, 0, "Input files", .bold)
-    r += 1
-    for f in report.inputs {
-      try put(
-        s, r,
-        [
-          .text(f.path), .text(f.format), .text(f.level), .int(f.records), .empty, .empty, .empty, .empty,
-          .text("sha256 " + f.sha256),
-        ])
-      r += 1
-    }
-    try put(s, r + 1, [.text("price tables sha256"), .text(report.pricingHash)])
-    try put(s, r + 2, [.text("identities sha256"), .text(report.identityHash)])
+      }, noun: "price rows", rank: { _ in 0 }, totals: false)
   }
 
-  private static func company(_ report: ChargebackReport, cents: ReportRounding, created: Int64, directory: String)
-    throws -> String
-  {
-    let path = (directory as NSString).appendingPathComponent("company.xlsx")
-    let wb = try Workbook(path: path, title: "Chargeback \(report.period) — company", created: created)
-    var rows: [[Cell]] = report.costCentres.map { cc in
-      [
-        .text(cc.id), .text(cc.name), .int(cc.requests), .int(cc.unpricedRequests), .int(cc.tokens.input),
-        .int(cc.tokens.cachedInput),
-        .int(cc.tokens.cacheWrite), .int(cc.tokens.output), .cents(cents.costCentres[cc.id] ?? 0),
-        cc.budget.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty, .cents(cc.avoidableCost.rounded(toDecimals: 2)),
-        .int(Int64(cc.findings)),
-      ]
-    }
-    rows.append([
-      .text("TOTAL"), .text("All cost centres"), .empty, .empty, .empty, .empty, .empty, .empty, .cents(cents.total),
-    ])
-    let s = try dataSheet(
-      wb, "Cost centres",
-      header: [
-        "cost_centre", "name", "requests", "unpriced_requests", "input_tokens", "cached_input_tokens",
-        "cache_write_tokens", "output_tokens", "cost_usd", "budget_usd", "avoidable_usd", "findings",
-      ],
-      widths: [16, 26, 12, 12, 16, 18, 18, 16, 14, 14, 14, 10], rows: rows)
-    try s.text(rows.count + 2, 0, "Cost centres add up to the total to the cent (largest-remainder rounding).")
-    // Daily matrix: one column per cost centre.
-    let days = (0..<report.period.dayCount).map {
-      Timestamp.day(report.period.startMillis + Int64($0) * Timestamp.millisPerDay)
-    }
-    var matrix: [String: [String: Int128]] = [:]
-    for cc in report.costCentres {
-      let d = report.daily.filter { $0.costCentre == cc.id }
-      let parts = Apportion.apportion(d.map(\.cost.pico), unit: Money.unit(2), target: cents.costCentres[cc.id] ?? 0)
-      for (x, c) in zip(d, parts) { matrix[x.day, default: [:]][cc.id] = c }
-    }
-    _ = try dataSheet(
-      wb, "Daily", header: ["day"] + report.costCentres.map(\.id) + ["total"],
-      widths: [12] + report.costCentres.map { _ in 14 } + [14],
-      rows: days.map { day in
-        let vals = report.costCentres.map { matrix[day]?[$0.id] ?? 0 }
-        return [.text(day)] + vals.map { .cents($0) } + [.cents(vals.reduce(0, +))]
-      })
-    let unattributed = report.lines.indices.filter { report.lines[$0].key.costCentre == Attribution.unattributed }
-    try linesSheetNamed(wb, "Unattributed", report, unattributed, cents)
-    try findingsSheet(wb, report.findings)
-    if !report.reconciliation.isEmpty { try reconciliationSheet(wb, report.reconciliation) }
-    try linesSheetNamed(wb, "Lines", report, Array(report.lines.indices), cents)
-    try methodSheet(wb, report)
-    try wb.close()
-    return path
+  /// How the amounts were computed, and the hashes of the tables used.
+  static func methodNotes(_ report: ChargebackReport) -> [String] {
+    [
+      "A call costs its units of each token class times the rate of the row in effect on its day (USD per million),"
+        + " summed exactly.",
+      "Amounts are rounded to cents once, at the end (largest remainder), so that lines add up to their cost centre"
+        + " and cost centres to the total.",
+      "Price tables SHA-256: \(report.pricingHash)", "Identity directory SHA-256: \(report.identityHash)",
+    ]
   }
 
-  private static func linesSheetNamed(
-    _ wb: Workbook, _ name: String, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding
-  ) throws {
-    if name == "Lines" { return try linesSheet(wb, report, idx, cents) }
-    let rows: [[Cell]] = idx.map { i in
-      let l = report.lines[i]
-      return [
-        .text(l.key.credentialID ?? ""), .text(l.key.agentID ?? ""), .text(l.key.provider.rawValue), .text(l.key.model),
-        .int(l.requests),
-        l.key.priced ? .cents(cents.lines[i]) : .empty,
-      ]
-    }
-    _ = try dataSheet(
-      wb, name, header: ["credential_id", "claimed_agent", "provider", "model", "requests", "cost_usd"],
-      widths: [50, 20, 10, 24, 12, 14], rows: rows)
-  }
-
-  /// Computed vs billed per provider, day and model; variance in dollars and percent.
-  private static func reconciliationSheet(_ wb: Workbook, _ rows: [ReconciliationRow]) throws {
-    _ = try dataSheet(
-      wb, "Reconciliation",
-      header: ["provider", "day", "model", "computed_usd", "billed_usd", "variance_usd", "variance_pct"],
-      widths: [10, 12, 28, 14, 14, 14, 12],
-      rows: rows.map { r in
-        [
-          .text(r.provider.rawValue), .text(r.day), .text(r.model), .cents(r.computed.rounded(toDecimals: 2)),
-          .cents(r.billed.rounded(toDecimals: 2)), .cents(r.variance.rounded(toDecimals: 2)),
-          r.billed.pico == 0 ? .empty : .ratio(r.variance.pico, r.billed.pico),
-        ]
-      })
-  }
 }

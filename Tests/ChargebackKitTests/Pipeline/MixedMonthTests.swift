@@ -443,23 +443,32 @@ import Testing
     let sheet = try #require(wb["Reconciliation"])
     #expect(
       sheet.rows.first?.map { $0?.text } == [
-        "provider", "day", "model", "computed_usd", "billed_usd", "variance_usd", "variance_pct",
+        "Provider", "Date (UTC)", "Model", "Computed (USD)", "Billed (USD)", "Variance (USD)",
+        "Variance (% of billed)",
       ])
-    let body = sheet.rows.dropFirst().map { r in
+    let last = try #require(sheet.filterLastRow)
+    let body = sheet.rows[1...last].map { r in
       [r[0]?.text ?? "", r[1]?.text ?? "", r[2]?.text ?? ""] + r[3...5].map { $0?.cents.map(String.init) ?? "-" }
     }
-    // Cents: each amount rounded on its own (0.14925 → 0.15; 0.286 → 0.29; −0.014 → −0.01; 0.2824 → 0.28).
+    // Each column of cents is apportioned to its rounded total, and the variance is computed − billed
+    // as shown. Computed 14.925 + 1.8 + 4.4 + 28.6 + 0 + 28.24 + 1.08 + 0.25 = 79.295 → 79 cents: the
+    // floors (76) leave 3 cents for the largest remainders .925, .8 and .6. Billed 15 + 1.8 + 4.5 + 30
+    // + 2 + 0 + 1.17 + 0 = 54.47 → 54: the floors (53) leave 1 cent for .8, so Azure's 4.5 shows as 4.
     #expect(
       body == [
-        ["anthropic", "2026-10-14", "claude-sonnet-4", "15", "15", "0"],
-        ["anthropic", "2026-10-15", "claude-sonnet-4", "2", "2", "0"],
-        ["azure", "2026-10-20", "gpt-4o", "4", "5", "0"],
-        ["openai", "2026-10-08", "gpt-4.1", "29", "30", "-1"],
-        ["openai", "2026-10-09", "(web search tool calls)", "0", "2", "-2"],
-        ["openai", "2026-10-27", "gpt-4.1", "28", "0", "28"],
-        ["vertex", "2026-10-22", "gemini-2.5-flash", "1", "1", "0"],
-        ["vertex", "2026-10-23", "gemini-2.5-flash", "0", "0", "0"],
+        ["anthropic", "2026-10-14 00:00:00", "claude-sonnet-4", "15", "15", "0"],
+        ["anthropic", "2026-10-15 00:00:00", "claude-sonnet-4", "2", "2", "0"],
+        ["azure", "2026-10-20 00:00:00", "gpt-4o", "4", "4", "0"],
+        ["openai", "2026-10-08 00:00:00", "gpt-4.1", "29", "30", "-1"],
+        ["openai", "2026-10-09 00:00:00", "(web search tool calls)", "0", "2", "-2"],
+        ["openai", "2026-10-27 00:00:00", "gpt-4.1", "28", "0", "28"],
+        ["vertex", "2026-10-22 00:00:00", "gemini-2.5-flash", "1", "1", "0"],
+        ["vertex", "2026-10-23 00:00:00", "gemini-2.5-flash", "0", "0", "0"],
       ])
+    // The days are date cells, and the TOTAL row cross-foots: 79 − 54 = 25.
+    #expect((2...9).allSatisfy { sheet.dates.contains("B\($0)") })
+    let total = sheet.rows[try #require(sheet.row("TOTAL"))]
+    #expect(total[3...5].map { $0?.cents } == [79, 54, 25])
     // The percentage is a ratio cell: −0.014 / 0.30.
     let openai = try #require(sheet.rows.first { $0.first??.text == "openai" })
     guard case .number(let ratio)? = openai[6] else {
@@ -469,7 +478,7 @@ import Testing
     #expect(abs(NSDecimalNumber(decimal: ratio).doubleValue - (-0.014 / 0.30)) < 1e-9)
     // Cost centres side by side, to the cent, adding up to the rounded total.
     let ccs = try #require(wb["Cost centres"])
-    let col = try #require(ccs.rows[0].firstIndex { $0?.text == "cost_usd" })
+    let col = try #require(ccs.column("Cost (USD)"))
     let cents = Dictionary(
       uniqueKeysWithValues: ccs.rows.dropFirst().compactMap { r -> (String, Int)? in
         guard let id = r.first??.text, r.count > col, let c = r[col]?.cents else { return nil }

@@ -11,9 +11,76 @@ import Testing
     let freeze: String?
     let autofilter: String?
     let formats: [String: String]
+    /// Cells in bold.
+    let bold: [String]
+    /// Cells openpyxl reads as dates.
+    let dates: [String]
     let charts: Int
+    let chartInfo: [ChartInfo]
     /// Cells holding a formula (none may: values from logs are written as text).
     let formulas: [String]
+    let page: Page
+
+    enum CodingKeys: String, CodingKey {
+      case rows, freeze, autofilter, formats, bold, dates, charts, formulas, page
+      case chartInfo = "chart_info"
+    }
+
+    /// The row (from 0) whose first cell is `label`.
+    func row(_ label: String) -> Int? { rows.firstIndex { $0.first??.text == label } }
+
+    /// The column (from 0) whose header, in the first row, is `header`.
+    func column(_ header: String) -> Int? { rows.first?.firstIndex { $0?.text == header } }
+
+    /// The last row (from 0) of the autofilter range.
+    var filterLastRow: Int? {
+      guard let ref = autofilter, let colon = ref.firstIndex(of: ":") else { return nil }
+      return Int(ref[ref.index(after: colon)...].filter(\.isNumber)).map { $0 - 1 }
+    }
+  }
+
+  /// How a sheet prints, as openpyxl reads it.
+  struct Page: Decodable {
+    let orientation: String?
+    let paper: Int?
+    /// Absent when 1 (the OOXML default).
+    let fitWidth: Int?
+    /// Absent when 1; 0 = as many pages as it takes.
+    let fitHeight: Int?
+    let fitToPage: Bool
+    let titleRows: String?
+    let printArea: String?
+    let header: [String: String?]
+    let footer: [String: String?]
+    let margins: [Double]
+
+    enum CodingKeys: String, CodingKey {
+      case orientation, paper, header, footer, margins
+      case fitWidth = "fit_width"
+      case fitHeight = "fit_height"
+      case fitToPage = "fit_to_page"
+      case titleRows = "title_rows"
+      case printArea = "print_area"
+    }
+
+    /// The last row (from 0) of the print area, `'Summary'!$A$1:$F$43`.
+    var printAreaLastRow: Int? {
+      guard let area = printArea, let dollar = area.lastIndex(of: "$") else { return nil }
+      return Int(area[area.index(after: dollar)...]).map { $0 - 1 }
+    }
+  }
+
+  struct ChartInfo: Decodable {
+    let type: String
+    let grouping: String?
+    let series: Int
+    let anchor: Int?
+    let anchorEnd: Int?
+
+    enum CodingKeys: String, CodingKey {
+      case type, grouping, series, anchor
+      case anchorEnd = "anchor_end"
+    }
   }
 
   enum Cell: Decodable, Equatable {
@@ -54,6 +121,14 @@ import Testing
     return try JSONDecoder().decode([String: SheetDump].self, from: Data(r.out.utf8))
   }
 
+  /// The cents of column `col` in the data rows of `sheet` (from the header to the end of the filter).
+  static func dataCents(_ sheet: SheetDump, _ col: Int) -> [Int] {
+    let last = sheet.filterLastRow ?? 0
+    return sheet.rows.indices.filter { $0 >= 1 && $0 <= last }.compactMap { r in
+      col < sheet.rows[r].count ? sheet.rows[r][col]?.cents : nil
+    }
+  }
+
   @Test func costCentreWorkbookShowsTheChargeback() throws {
     let (_, dir) = try MonthTests.runMonth()
     let wb = try Self.read(dir + "/out/CC-B.xlsx")
@@ -66,19 +141,22 @@ import Testing
     let lines = try #require(wb["Lines"])
     #expect(lines.freeze == "A2")
     #expect(lines.autofilter?.hasPrefix("A1:") == true)
-    let header = lines.rows[0].map { $0?.text }
-    let costCol = try #require(header.firstIndex(of: "cost_usd"))
-    let sum = lines.rows.dropFirst().compactMap { $0.count > costCol ? $0[costCol]?.cents : nil }.reduce(0, +)
-    #expect(sum == 111)
+    let costCol = try #require(lines.column("Cost (USD)"))
+    #expect(Self.dataCents(lines, costCol).reduce(0, +) == 111)
+    #expect(lines.rows[try #require(lines.row("TOTAL"))][costCol]?.cents == 111)
     #expect(lines.formats.values.contains { $0.contains("#,##0.00") })
     // Agents: agent-y spent 0.0112 + 0.0102 + 0.036 + 0.056 = 0.1134; agent-x after the move 0.993.
     let agents = try #require(wb["Agents"])
+    let agentCost = try #require(agents.column("Cost (USD)"))
     let cost = Dictionary(
-      uniqueKeysWithValues: agents.rows.dropFirst().map { ($0[0]?.text ?? "", $0[costColumn(agents)]?.cents ?? -1) })
+      uniqueKeysWithValues: agents.rows.dropFirst().map { ($0[0]?.text ?? "", $0[agentCost]?.cents ?? -1) })
     #expect(cost["agent-x"] == 99)
     #expect(cost["agent-y"] == 12)
+    #expect(cost["TOTAL"] == 111)
     let daily = try #require(wb["Daily"])
-    #expect(daily.rows.dropFirst().compactMap { $0[2]?.cents }.reduce(0, +) == 111)
+    let dailyCost = try #require(daily.column("Cost (USD)"))
+    #expect(Self.dataCents(daily, dailyCost).reduce(0, +) == 111)
+    #expect(daily.filterLastRow == 31)  // every day of October
     let method = try #require(wb["Method"])
     #expect(method.rows.contains { $0.count > 1 && $0[1]?.text == "nova-pro" })
   }
@@ -86,19 +164,27 @@ import Testing
   @Test func companyWorkbookAddsUpToTheCent() throws {
     let (_, dir) = try MonthTests.runMonth()
     let wb = try Self.read(dir + "/out/company.xlsx")
+    #expect(
+      Set(wb.keys) == [
+        "Summary", "Cost centres", "Daily", "Unattributed", "Findings", "Lines", "Method", "Inputs",
+      ])
     let ccs = try #require(wb["Cost centres"])
-    let col = costColumn(ccs)
+    let col = try #require(ccs.column("Cost (USD)"))
     let byCC = Dictionary(
       uniqueKeysWithValues: ccs.rows.dropFirst().compactMap { r -> (String, Int)? in
         guard let id = r.first??.text, r.count > col, let c = r[col]?.cents else { return nil }
         return (id, c)
       })
     #expect(byCC == ["CC-A": 1, "CC-B": 111, "CC-C": 2, "UNATTRIBUTED": 0, "TOTAL": 114])
-    #expect(wb["Unattributed"]?.rows.count == 2)
-    #expect(wb["Findings"].map { $0.rows.count - 1 } == 4)
-  }
-
-  private func costColumn(_ s: SheetDump) -> Int {
-    s.rows[0].firstIndex { $0?.text == "cost_usd" } ?? -1
+    // The TOTAL row is below the filter range, not in it.
+    #expect(try #require(ccs.row("TOTAL")) > (try #require(ccs.filterLastRow)))
+    let unattributed = try #require(wb["Unattributed"])
+    #expect(unattributed.filterLastRow == 1)  // one line
+    #expect(unattributed.rows[1][0]?.text == "arn:aws:iam::111122223333:user/ghost")
+    #expect(wb["Findings"]?.filterLastRow == 4)
+    // The input files, with their hashes, are the company's.
+    let inputs = try #require(wb["Inputs"])
+    #expect(inputs.filterLastRow == 2)
+    #expect(inputs.rows.dropFirst().contains { $0.first??.text?.hasSuffix("month.jsonl") == true })
   }
 }

@@ -1,0 +1,228 @@
+import ChargebackModel
+import Foundation
+
+extension WorkbookReports {
+  /// `company.xlsx`: the overview with its charts, cost centres side by side, daily spend per cost
+  /// centre, unattributed spend, every finding, the reconciliation, every line, the price rows and
+  /// the input files.
+  static func company(
+    _ report: ChargebackReport, cents: ReportRounding, created: Int64, directory: String, limit: Int
+  ) throws -> String {
+    let path = (directory as NSString).appendingPathComponent("company.xlsx")
+    let wb = try Workbook(path: path, title: "Chargeback \(report.period) — company", created: created)
+    let page = Page(audience: "Company: all cost centres", period: report.period)
+    let reconciliation = reconciliationTable(report.reconciliation)
+    try companySummary(wb, report, cents: cents, reconciliation: reconciliation, page: page)
+    try write(costCentresTable(report, cents), to: wb, page: page, limit: limit)
+    // A month has at most 31 days and the Summary's chart plots every one: never cut.
+    try write(dailyMatrix(report, cents), to: wb, page: page, limit: Int.max)
+    let unattributed = report.lines.indices.filter { report.lines[$0].key.costCentre == Attribution.unattributed }
+    try write(unattributedTable(report, unattributed, cents), to: wb, page: page, limit: limit)
+    try write(findingsTable(report.findings, costCentre: true), to: wb, page: page, limit: limit, notes: [findingsNote])
+    if !report.reconciliation.isEmpty {
+      try write(
+        reconciliation, to: wb, page: page, limit: limit,
+        notes: [
+          "Computed and billed are each rounded to cents so that they add up to their totals; the variance is"
+            + " computed minus billed as shown, so every row and the TOTAL cross-foot."
+        ])
+    }
+    try write(
+      linesTable(report, Array(report.lines.indices), cents, costCentre: true), to: wb, page: page, limit: limit)
+    try write(
+      methodTable(report.priceRowsUsed, fullLocation: true), to: wb, page: page, limit: Int.max,
+      notes: methodNotes(report))
+    try write(
+      inputsTable(report.inputs), to: wb, page: page, limit: limit,
+      notes: ["Records: all the records of the file in the store, of every period."])
+    try wb.close()
+    return path
+  }
+
+  /// One page: the company's figures, cost per cost centre (table and bar chart) and daily spend
+  /// stacked by cost centre.
+  private static func companySummary(
+    _ wb: Workbook, _ report: ChargebackReport, cents: ReportRounding, reconciliation: DetailTable, page: Page
+  ) throws {
+    let s = try wb.addSheet("Summary")
+    for (c, w) in summaryWidths.enumerated() { try s.width(c, c, w) }
+    try s.text(0, 0, "Chargeback \(report.period): all cost centres", .title)
+    try s.text(1, 0, periodNote(report.period), .note)
+    var r = 3
+    func row(_ label: String, _ cell: Cell) throws {
+      try s.text(r, 0, label, .bold)
+      try put(s, r, [.empty, cell])
+      r += 1
+    }
+    let ccs = report.costCentres
+    try row("Period", .text(report.period.description))
+    try row("From", .date(report.period.startMillis))
+    try row("To", .date(report.period.endMillis - 1))
+    try row("Total cost (USD)", .cents(cents.total))
+    try row("Cost centres", .int(Int64(ccs.filter { $0.id != Attribution.unattributed }.count)))
+    try row("Unattributed (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
+    try row("Requests", .int(ccs.reduce(0) { $0 + $1.requests }))
+    try row("Unpriced requests", .int(ccs.reduce(0) { $0 + $1.unpricedRequests }))
+    try row("Avoidable cost (USD)", .cents(ccs.reduce(0) { $0 + $1.avoidableCost.rounded(toDecimals: 2) }))
+    try row("Findings", .int(Int64(report.findings.count)))
+    if !report.reconciliation.isEmpty {
+      let total = reconciliation.aggregate(reconciliation.rows, label: "")
+      try row("Reconciled: computed (USD)", total[3])
+      try row("Reconciled: billed (USD)", total[4])
+      try row("Reconciled: variance (USD)", total[5])
+    }
+    let t = try topTable(
+      s, at: 3, header: "Cost centre", noun: "cost centres",
+      amounts: ccs.map { ($0.id, cents.costCentres[$0.id] ?? 0) }, total: cents.total, top: 12)
+    let width = summaryWidths.reduce(0) { $0 + Workbook.pixels(ofColumn: $1) }
+    let barRow = max(r, t.end) + 1
+    let barHeight = 90 + 30 * (t.last - t.first + 1)
+    try wb.insert(
+      Chart(
+        kind: .bar, title: "Cost by cost centre (USD)",
+        series: [
+          Chart.Series(
+            name: "Cost", categories: Sheet.range(sheet: "Summary", column: 3, rows: t.first...t.last),
+            values: Sheet.range(sheet: "Summary", column: 4, rows: t.first...t.last))
+        ], width: width, height: barHeight), into: s, row: barRow, column: 0)
+    let dailyRow = barRow + rows(forPixels: barHeight) + 1
+    let days = report.period.dayCount
+    try wb.insert(
+      Chart(
+        kind: .stackedColumn, title: "Daily spend by cost centre in \(report.period) (USD, UTC days)",
+        series: ccs.indices.map { k in
+          Chart.Series(
+            name: Sheet.reference(sheet: "Daily", row: 0, column: k + 1),
+            categories: Sheet.range(sheet: "Daily", column: 0, rows: 1...days),
+            values: Sheet.range(sheet: "Daily", column: k + 1, rows: 1...days))
+        }, categoryFormat: "d", legend: true, width: width, height: 440), into: s, row: dailyRow, column: 0)
+    try s.setUpPage(
+      PageLayout(
+        orientation: .portrait, audience: page.audience, period: report.period.description,
+        printArea: (dailyRow + rows(forPixels: 440), summaryWidths.count - 1), onePage: true))
+  }
+
+  /// One row per cost centre (and `UNATTRIBUTED`): usage, cost, budget, avoidable cost and findings.
+  private static func costCentresTable(_ report: ChargebackReport, _ cents: ReportRounding) -> DetailTable {
+    DetailTable(
+      name: "Cost centres",
+      columns: [
+        Column(header: "Cost centre", width: 14, wrap: true), Column(header: "Name", width: 22, wrap: true),
+        Column(header: "Requests", width: 11, total: .count),
+        Column(header: "Unpriced requests", width: 10, total: .count),
+        Column(header: "Input tokens", width: 13, total: .count),
+        Column(header: "Cached input tokens", width: 13, total: .count),
+        Column(header: "Cache write tokens", width: 13, total: .count),
+        Column(header: "Output tokens", width: 13, total: .count),
+        Column(header: "Cost (USD)", width: 13, total: .money),
+        Column(header: "Budget (USD)", width: 12, total: .money), Column(header: "Budget used", width: 8),
+        Column(header: "Avoidable (USD)", width: 12, total: .money),
+        Column(header: "Findings", width: 9, total: .count),
+      ],
+      rows: report.costCentres.map { cc in
+        let c = cents.costCentres[cc.id] ?? 0
+        return [
+          .text(cc.id), .text(cc.name), .int(cc.requests), .int(cc.unpricedRequests), .int(cc.tokens.input),
+          .int(cc.tokens.cachedInput), .int(cc.tokens.cacheWrite), .int(cc.tokens.output), .cents(c),
+          cc.budget.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty,
+          cc.budget.map { .ratio(cc.cost.pico, $0.pico) } ?? .empty,
+          .cents(cc.avoidableCost.rounded(toDecimals: 2)), .int(Int64(cc.findings)),
+        ]
+      }, noun: "cost centres", rank: { $0[8].summand ?? 0 })
+  }
+
+  /// Every day of the period, one column of cents per cost centre (apportioned to its amount) and
+  /// their total.
+  private static func dailyMatrix(_ report: ChargebackReport, _ cents: ReportRounding) -> DetailTable {
+    var matrix: [String: [String: Int128]] = [:]
+    for cc in report.costCentres {
+      let d = report.daily.filter { $0.costCentre == cc.id }
+      let parts = Apportion.apportion(d.map(\.cost.pico), unit: Money.unit(2), target: cents.costCentres[cc.id] ?? 0)
+      for (x, c) in zip(d, parts) { matrix[x.day, default: [:]][cc.id] = c }
+    }
+    let rows: [[Cell]] = (0..<report.period.dayCount).map { k in
+      let ms = report.period.startMillis + Int64(k) * Timestamp.millisPerDay
+      let vals = report.costCentres.map { matrix[Timestamp.day(ms)]?[$0.id] ?? 0 }
+      return [.date(ms)] + vals.map { .cents($0) } + [.cents(vals.reduce(0, +))]
+    }
+    let total = report.costCentres.count + 1
+    return DetailTable(
+      name: "Daily",
+      columns: [Column(header: "Date (UTC)", width: 12)]
+        + report.costCentres.map {
+          // Ids are mostly capitals, wider than digits.
+          Column(header: $0.id, width: min(20, max(13, Double($0.id.count) * 1.3)), total: .money, wrap: true)
+        }
+        + [Column(header: "Total (USD)", width: 13, total: .money)],
+      rows: rows, noun: "days", rank: { $0[total].summand ?? 0 })
+  }
+
+  /// The lines of `UNATTRIBUTED`: who called and what it cost.
+  private static func unattributedTable(_ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding)
+    -> DetailTable
+  {
+    DetailTable(
+      name: "Unattributed",
+      columns: [
+        Column(header: "Credential", width: 40, wrap: true), Column(header: "Claimed agent", width: 18, wrap: true),
+        Column(header: "Provider", width: 10), Column(header: "Model", width: 22, wrap: true),
+        Column(header: "Requests", width: 11, total: .count), Column(header: "Input tokens", width: 13, total: .count),
+        Column(header: "Output tokens", width: 13, total: .count),
+        Column(header: "Cost (USD)", width: 13, total: .money),
+      ],
+      rows: idx.map { i in
+        let l = report.lines[i]
+        return [
+          .text(l.key.credentialID ?? ""), .text(l.key.agentID ?? ""), .text(l.key.provider.rawValue),
+          .text(l.key.model), .int(l.requests), .int(l.tokens.input), .int(l.tokens.output),
+          l.key.priced ? .cents(cents.lines[i]) : .empty,
+        ]
+      }, noun: "lines", rank: { $0[7].summand ?? 0 })
+  }
+
+  /// Computed against billed per provider, day and model.
+  ///
+  /// Computed and billed are each apportioned to their rounded totals; the variance is computed
+  /// minus billed in cents, so that every row and the TOTAL cross-foot; the percentage is the exact
+  /// variance over the exact billed amount.
+  static func reconciliationTable(_ rows: [ReconciliationRow]) -> DetailTable {
+    let computed = Apportion.rounded(rows.map(\.computed), decimals: 2).parts
+    let billed = Apportion.rounded(rows.map(\.billed), decimals: 2).parts
+    return DetailTable(
+      name: "Reconciliation",
+      columns: [
+        Column(header: "Provider", width: 10), Column(header: "Date (UTC)", width: 12),
+        Column(header: "Model", width: 26, wrap: true), Column(header: "Computed (USD)", width: 13, total: .money),
+        Column(header: "Billed (USD)", width: 13, total: .money),
+        Column(header: "Variance (USD)", width: 13, total: .money),
+        Column(header: "Variance (% of billed)", width: 11, total: .ratio(5, over: 4)),
+      ],
+      rows: rows.indices.map { i in
+        let r = rows[i]
+        return [
+          .text(r.provider.rawValue), Timestamp.parseMillis(r.day).map(Cell.date) ?? .text(r.day), .text(r.model),
+          .cents(computed[i]), .cents(billed[i]), .cents(computed[i] - billed[i]),
+          r.billed.pico == 0 ? .empty : .ratio(r.variance.pico, r.billed.pico),
+        ]
+      }, noun: "rows",
+      rank: { cells in
+        let c = cells[3].summand ?? 0
+        let b = cells[4].summand ?? 0
+        return max(c < 0 ? -c : c, b < 0 ? -b : b)
+      })
+  }
+
+  /// The files that hold records of the period, with their SHA-256 (company.xlsx only).
+  private static func inputsTable(_ inputs: [InputFileSummary]) -> DetailTable {
+    DetailTable(
+      name: "Inputs",
+      columns: [
+        Column(header: "Input file", width: 50, wrap: true), Column(header: "Format", width: 22, wrap: true),
+        Column(header: "Level", width: 8), Column(header: "Records", width: 11, total: .count),
+        Column(header: "SHA-256", width: 34, wrap: true),
+      ],
+      rows: inputs.map { f in
+        [.text(f.path), .text(f.format), .text(f.level), .int(f.records), .text(f.sha256)]
+      }, noun: "files", rank: { $0[3].summand ?? 0 })
+  }
+}

@@ -1,0 +1,172 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// A detail sheet of a workbook: a header row over data rows, at most a limit of them, and a bold
+/// TOTAL row below the filter range.
+///
+/// When there are more rows than the limit, the largest by ``rank`` are kept (in their order) and
+/// the rest are summed into one "All other (N lines)" row, so that the TOTAL stays the exact sum
+/// of every row while the sheet stays printable. The CSVs keep every row.
+struct DetailTable {
+  /// A cell of a data row.
+  enum Cell {
+    case text(String)
+    case int(Int64)
+    case cents(Int128)
+    case ratio(Int128, Int128)
+    /// A UTC day (epoch milliseconds of any instant in it), shown as a date.
+    case date(Int64)
+    /// A UTC instant (epoch milliseconds), shown as date and time.
+    case dateTime(Int64)
+    case rate(Rate)
+    case empty
+
+    /// The amount the cell adds to a sum: whole cents or a count.
+    var summand: Int128? {
+      switch self {
+      case .int(let v): Int128(v)
+      case .cents(let v): v
+      default: nil
+      }
+    }
+  }
+
+  /// A column: its header, width and what its TOTAL shows.
+  struct Column {
+    /// What the TOTAL and "All other" rows show in a column.
+    enum Total {
+      case none
+      /// The sum of a column of counts.
+      case count
+      /// The sum of a column of cents.
+      case money
+      /// The sum of column `of` against that column's grand total (a share).
+      case share(of: Int)
+      /// The sum of one column over the sum of another (a variance over the billed amount).
+      case ratio(Int, over: Int)
+    }
+
+    var header: String
+    /// Characters.
+    var width: Double
+    var total: Total = .none
+    /// True for long text that wraps within the column.
+    var wrap = false
+  }
+
+  var name: String
+  var columns: [Column]
+  var rows: [[Cell]]
+  /// What one row is, in the plural ("lines", "agents"), for the "All other (N lines)" row.
+  var noun: String
+  /// The size of a row for keeping the largest: normally its cost in cents.
+  var rank: ([Cell]) -> Int128
+  /// False for a table with nothing to add up (price rows): no TOTAL row.
+  var totals = true
+
+  /// The rows a sheet of at most `limit` data rows shows: the `limit` largest by ``rank``, in their
+  /// order, then one row summing the rest when any is left out.
+  func shownRows(limit: Int) -> [[Cell]] {
+    guard rows.count > max(limit, 0) else { return rows }
+    let ranks = rows.map(rank)
+    let order = rows.indices.sorted { ranks[$0] != ranks[$1] ? ranks[$0] > ranks[$1] : $0 < $1 }
+    let kept = Set(order.prefix(max(limit, 0)))
+    let rest = rows.indices.filter { !kept.contains($0) }.map { rows[$0] }
+    return rows.indices.filter(kept.contains).map { rows[$0] }
+      + [aggregate(rest, label: "All other (\(rest.count) \(noun))")]
+  }
+
+  /// One row summing `subset` column by column (``Column/Total``), `label` in the first column.
+  func aggregate(_ subset: [[Cell]], label: String) -> [Cell] {
+    func sum(_ c: Int, _ rows: [[Cell]]) -> Int128 {
+      rows.reduce(0) { $0 + (c < $1.count ? $1[c].summand ?? 0 : 0) }
+    }
+    return columns.indices.map { c -> Cell in
+      if c == 0 { return .text(label) }
+      switch columns[c].total {
+      case .none: return .empty
+      case .count: return .int(Int64(clamping: sum(c, subset)))
+      case .money: return .cents(sum(c, subset))
+      case .share(let of): return .ratio(sum(of, subset), sum(of, rows))
+      case .ratio(let n, let d): return .ratio(sum(n, subset), sum(d, subset))
+      }
+    }
+  }
+}
+
+extension WorkbookReports {
+  /// Who and what a workbook's pages are about, for headers and footers.
+  struct Page {
+    /// The company or the cost centre.
+    var audience: String
+    var period: Period
+  }
+
+  /// Writes `table` as a sheet (``DetailTable``) and returns it with how many data rows it shows.
+  ///
+  /// The header row is frozen and repeated on every printed page, the autofilter covers the data
+  /// rows, the TOTAL row sits one blank row below them and the notes below that; it prints one page
+  /// wide.
+  @discardableResult
+  static func write(_ table: DetailTable, to wb: Workbook, page: Page, limit: Int, notes: [String] = []) throws
+    -> (sheet: Sheet, rows: Int)
+  {
+    let shown = table.shownRows(limit: limit)
+    let sheet = try wb.addSheet(table.name)
+    let numeric = Set(
+      table.columns.indices.filter { c in
+        table.rows.contains { r in
+          switch c < r.count ? r[c] : .empty {
+          case .int, .cents, .ratio, .rate: true
+          default: false
+          }
+        }
+      })
+    try sheet.table(
+      header: table.columns.map(\.header), rows: shown.count, widths: table.columns.map(\.width), numeric: numeric)
+    for (i, r) in shown.enumerated() {
+      try put(sheet, i + 1, r, table.columns)
+      // Rows do not grow by themselves in every spreadsheet program: give wrapped text its lines.
+      var lines = 1
+      for (c, cell) in r.enumerated() where c < table.columns.count && table.columns[c].wrap {
+        if case .text(let s) = cell { lines = max(lines, Sheet.lines(SafeText.cell(s), width: table.columns[c].width)) }
+      }
+      if lines > 1 { try sheet.height(i + 1, min(409, Sheet.lineHeight * Double(lines))) }
+    }
+    var next = max(shown.count, 1) + 2
+    if table.totals {
+      try put(sheet, next, table.aggregate(shown, label: "TOTAL"), table.columns, total: true)
+      next += 2
+    }
+    for n in notes {
+      try sheet.text(next, 0, n, .note)
+      next += 1
+    }
+    try sheet.setUpPage(
+      PageLayout(
+        orientation: PageLayout.orientation(forColumns: table.columns.map(\.width)),
+        audience: page.audience, period: page.period.description, repeatRow: 0, gridlines: true))
+    return (sheet, shown.count)
+  }
+
+  /// Writes one row of cells in the columns' styles; `total` makes it a bold TOTAL row.
+  static func put(
+    _ sheet: Sheet, _ row: Int, _ cells: [DetailTable.Cell], _ columns: [DetailTable.Column]? = nil,
+    total: Bool = false
+  ) throws {
+    for (c, cell) in cells.enumerated() {
+      let wrap = columns.map { c < $0.count && $0[c].wrap } ?? false
+      func style(_ s: Workbook.CellStyle) -> Workbook.CellStyle { total ? s.total : s }
+      switch cell {
+      case .text(let s): try sheet.text(row, c, s, style(wrap ? .wrap : .text))
+      case .int(let v): try sheet.integer(row, c, v, style(.integer))
+      case .cents(let v): try sheet.decimal(row, c, units: v, decimals: 2, style(.money))
+      case .ratio(let n, let d): try sheet.ratio(row, c, n, over: d, style(.percent))
+      case .date(let ms): try sheet.date(row, c, millis: ms, .date)
+      case .dateTime(let ms): try sheet.date(row, c, millis: ms, .dateTime)
+      case .rate(let r): try sheet.rate(row, c, r)
+      case .empty: if total { try sheet.blank(row, c, .totalText) }
+      }
+    }
+  }
+}
