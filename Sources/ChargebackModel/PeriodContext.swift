@@ -14,8 +14,8 @@ package struct PeriodContext: Sendable, Hashable {
     package static func < (a: Item, b: Item) -> Bool { (a.costCentre, a.item) < (b.costCentre, b.item) }
   }
 
-  /// Priced cost of one period per cost centre, per cost centre and agent, per cost centre and
-  /// canonical model.
+  /// Priced cost of one period per cost centre, per cost centre and agent (`""` for none), per cost
+  /// centre and model (`provider/model/tier`, the canonical model).
   package struct Totals: Sendable, Hashable {
     package var costCentres: [String: Money] = [:]
     package var agents: [Item: Money] = [:]
@@ -32,8 +32,13 @@ package struct PeriodContext: Sendable, Hashable {
       for l in lines where l.key.priced {
         costCentres[l.key.costCentre, default: .zero] += l.cost
         agents[Item(costCentre: l.key.costCentre, item: l.key.agentID ?? ""), default: .zero] += l.cost
-        models[Item(costCentre: l.key.costCentre, item: l.key.model), default: .zero] += l.cost
+        models[Item(costCentre: l.key.costCentre, item: Self.modelItem(l.key)), default: .zero] += l.cost
       }
+    }
+
+    /// The item a line's model is compared by: `provider/model/tier`.
+    package static func modelItem(_ k: ChargebackLine.Key) -> String {
+      "\(k.provider.rawValue)/\(k.model)/\(k.tier.rawValue)"
     }
 
     /// The total of every cost centre.

@@ -59,6 +59,7 @@ extension WorkbookReports {
     try row("From", .date(report.period.startMillis))
     try row("To", .date(report.period.endMillis - 1))
     try row("Total cost (USD)", .cents(cents.total))
+    try contextRows(report, cost: report.totalCost, previous: report.context.previous?.total, row: row)
     try row("Cost centres", .int(Int64(ccs.filter { $0.id != Attribution.unattributed }.count)))
     try row("Unattributed (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
     try row("Requests", .int(ccs.reduce(0) { $0 + $1.requests }))
@@ -118,17 +119,41 @@ extension WorkbookReports {
         Column(header: "Budget (USD)", width: 12, total: .money), Column(header: "Budget used", width: 8),
         Column(header: "Avoidable (USD)", width: 12, total: .money),
         Column(header: "Findings", width: 9, total: .count),
-      ],
+      ] + contextColumns(report),
       rows: report.costCentres.map { cc in
         let c = cents.costCentres[cc.id] ?? 0
-        return [
+        var row: [Cell] = [
           .text(cc.id), .text(cc.name), .int(cc.requests), .int(cc.unpricedRequests), .int(cc.tokens.input),
           .int(cc.tokens.cachedInput), .int(cc.tokens.cacheWrite), .int(cc.tokens.output), .cents(c),
           cc.budget.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty,
           cc.budget.map { .ratio(cc.cost.pico, $0.pico) } ?? .empty,
           .cents(cc.avoidableCost.rounded(toDecimals: 2)), .int(Int64(cc.findings)),
         ]
+        if let previous = report.context.previous {
+          let last = (previous.costCentres[cc.id] ?? .zero).rounded(toDecimals: 2)
+          row += [.cents(last), .cents(c - last), last == 0 ? .empty : .ratio(c - last, last)]
+        }
+        if report.context.isOpen {
+          row.append(
+            report.context.forecast(cc.cost, period: report.period).map { .cents($0.rounded(toDecimals: 2)) } ?? .empty)
+        }
+        return row
       }, noun: "cost centres", rank: { $0[8].summand ?? 0 })
+  }
+
+  /// Last month, change and (for an open month) forecast columns of the Cost centres sheet, after
+  /// its 13 columns.
+  private static func contextColumns(_ report: ChargebackReport) -> [Column] {
+    var columns: [Column] = []
+    if report.context.previous != nil {
+      columns += [
+        Column(header: "Last month (USD)", width: 12, total: .money),
+        Column(header: "Change (USD)", width: 12, total: .money),
+        Column(header: "Change", width: 8, total: .ratio(14, over: 13)),
+      ]
+    }
+    if report.context.isOpen { columns.append(Column(header: "Forecast (USD)", width: 12, total: .money)) }
+    return columns
   }
 
   /// Every day of the period, one column of cents per cost centre (apportioned to its amount) and

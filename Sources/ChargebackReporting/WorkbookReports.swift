@@ -64,6 +64,9 @@ package enum WorkbookReports {
         describe: { key in
           let v = report.agents[key[0]]
           return [.text(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? "")]
+        },
+        previous: report.context.previous.map { p in
+          { key in p.agents[PeriodContext.Item(costCentre: cc.id, item: key[0] == "(none)" ? "" : key[0])] }
         }), to: wb, page: page, limit: limit)
     try write(
       groupTable(
@@ -85,7 +88,10 @@ package enum WorkbookReports {
           Column(header: "Tier", width: 9),
         ],
         key: { [$0.key.provider.rawValue, $0.key.model, $0.key.tier.rawValue] },
-        describe: { $0.map { .text($0) } }), to: wb, page: page, limit: limit)
+        describe: { $0.map { .text($0) } },
+        previous: report.context.previous.map { p in
+          { key in p.models[PeriodContext.Item(costCentre: cc.id, item: key.joined(separator: "/"))] }
+        }), to: wb, page: page, limit: limit)
     // A month has at most 31 days and the Summary's chart plots every one: never cut.
     try write(daily, to: wb, page: page, limit: Int.max)
     try write(findingsTable(findings, costCentre: false), to: wb, page: page, limit: limit, notes: [findingsNote])
@@ -127,7 +133,9 @@ package enum WorkbookReports {
     if let b = cc.budget {
       try row("Monthly budget (USD)", .cents(b.rounded(toDecimals: 2)))
       try row("Budget used", .ratio(cc.cost.pico, b.pico))
+      try row("Budget remaining (USD)", .cents((b - cc.cost).rounded(toDecimals: 2)))
     }
+    try contextRows(report, cost: cc.cost, previous: report.context.previous?.costCentres[cc.id], row: row)
     try row("Requests", .int(cc.requests))
     try row("Unpriced requests", .int(cc.unpricedRequests))
     try row("Input tokens", .int(cc.tokens.input))
@@ -156,6 +164,24 @@ package enum WorkbookReports {
       PageLayout(
         orientation: .portrait, audience: page.audience, period: report.period.description,
         printArea: (chartRow + rows(forPixels: 440), summaryWidths.count - 1), onePage: true))
+  }
+
+  /// The month in context on a Summary: last month and the change, and for an open month how far
+  /// the data runs and the run-rate forecast.
+  static func contextRows(
+    _ report: ChargebackReport, cost: Money, previous: Money?, row: (String, Cell) throws -> Void
+  ) throws {
+    let context = report.context
+    if context.previous != nil {
+      let last = previous ?? .zero
+      try row("Last month, \(report.period.previous) (USD)", .cents(last.rounded(toDecimals: 2)))
+      try row("Change (USD)", .cents((cost - last).rounded(toDecimals: 2)))
+      if last.pico != 0 { try row("Change", .ratio((cost - last).pico, last.pico)) }
+    }
+    if context.isOpen, let asOf = context.asOf, let forecast = context.forecast(cost, period: report.period) {
+      try row("Month still open: data to", .dateTime(asOf))
+      try row("Forecast to month end (USD)", .cents(forecast.rounded(toDecimals: 2)))
+    }
   }
 
   /// "1 to 31 October 2026" in words for the Summary.
@@ -199,7 +225,8 @@ package enum WorkbookReports {
   /// Requests, failures, tokens, cost and share of the lines `idx` grouped by `key`, largest first.
   private static func groupTable(
     _ name: String, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, noun: String,
-    keyColumns: [Column], key: (ChargebackLine) -> [String], describe: ([String]) -> [Cell]
+    keyColumns: [Column], key: (ChargebackLine) -> [String], describe: ([String]) -> [Cell],
+    previous: (([String]) -> Money?)? = nil
   ) -> DetailTable {
     struct Acc {
       var key: [String]
@@ -224,9 +251,24 @@ package enum WorkbookReports {
     let rows: [[Cell]] = groups.values.sorted {
       $0.cents != $1.cents ? $0.cents > $1.cents : $0.key.lexicographicallyPrecedes($1.key)
     }.map { a in
-      describe(a.key) + [
-        .int(a.requests), .int(a.failed), .int(a.tokens.input), .int(a.tokens.cachedInput), .int(a.tokens.cacheWrite),
-        .int(a.tokens.output), .cents(a.cents), .ratio(a.cents, total),
+      var row: [Cell] =
+        describe(a.key) + [
+          .int(a.requests), .int(a.failed), .int(a.tokens.input), .int(a.tokens.cachedInput),
+          .int(a.tokens.cacheWrite), .int(a.tokens.output), .cents(a.cents), .ratio(a.cents, total),
+        ]
+      if let previous {
+        // Last month as it was charged, each amount rounded on its own.
+        let last = previous(a.key)?.rounded(toDecimals: 2) ?? 0
+        row += [.cents(last), .cents(a.cents - last), last == 0 ? .empty : .ratio(a.cents - last, last)]
+      }
+      return row
+    }
+    var lastMonth: [Column] = []
+    if previous != nil {
+      lastMonth = [
+        Column(header: "Last month (USD)", width: 12, total: .money),
+        Column(header: "Change (USD)", width: 12, total: .money),
+        Column(header: "Change", width: 8, total: .ratio(cost + 3, over: cost + 2)),
       ]
     }
     return DetailTable(
@@ -239,7 +281,7 @@ package enum WorkbookReports {
         Column(header: "Output tokens", width: 13, total: .count),
         Column(header: "Cost (USD)", width: 13, total: .money),
         Column(header: "Share", width: 8, total: .share(of: cost)),
-      ], rows: rows, noun: noun, rank: { $0[cost].summand ?? 0 })
+      ] + lastMonth, rows: rows, noun: noun, rank: { $0[cost].summand ?? 0 })
   }
 
   /// The column of the Daily sheet that holds the cost (the Summary's chart plots it).

@@ -93,7 +93,27 @@ import Testing
     // Per agent and model, the same comparison.
     let previous = try #require(october.context.previous)
     #expect(previous.agents[PeriodContext.Item(costCentre: "CC-1", item: "a")] == TestSupport.usd("4"))
-    #expect(previous.models[PeriodContext.Item(costCentre: "CC-2", item: "m1")] == TestSupport.usd("0.5"))
+    #expect(
+      previous.models[PeriodContext.Item(costCentre: "CC-2", item: "bedrock/m1/standard")] == TestSupport.usd("0.5"))
+    // The cost centre's workbook shows the same: last month, change, budget left, forecast.
+    let book = try WorkbookTests.read(dir + "/out-2026-10/CC-1.xlsx")
+    let summary = try #require(book["Summary"])
+    func figure(_ label: String) -> Int? {
+      summary.row(label).flatMap { summary.rows[$0].count > 1 ? summary.rows[$0][1]?.cents : nil }
+    }
+    #expect(figure("Last month, 2026-09 (USD)") == 400)
+    #expect(figure("Change (USD)") == 200)
+    #expect(figure("Budget remaining (USD)") == 400)
+    #expect(figure("Forecast to month end (USD)") == 1958)
+    let agents = try #require(book["Agents"])
+    let last = try #require(agents.column("Last month (USD)"))
+    let a = try #require(agents.row("a"))
+    #expect(agents.rows[a][last]?.cents == 400)
+    // company.xlsx: the cost centres with last month and the forecast.
+    let centres = try #require(try WorkbookTests.read(dir + "/out-2026-10/company.xlsx")["Cost centres"])
+    let forecast = try #require(centres.column("Forecast (USD)"))
+    let ccTwo = try #require(centres.row("CC-2"))
+    #expect(centres.rows[ccTwo][forecast]?.cents == 82)
   }
 
   @Test func asOfClosesTheMonthAndANeverReportedMonthIsComputed() throws {
