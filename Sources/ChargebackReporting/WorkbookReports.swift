@@ -174,13 +174,13 @@ package enum WorkbookReports {
     let context = report.context
     if context.previous != nil {
       let last = previous ?? .zero
-      try row("Last month, \(report.period.previous) (USD)", .cents(last.rounded(toDecimals: 2)))
+      try row("Last month (USD)", .cents(last.rounded(toDecimals: 2)))
       try row("Change (USD)", .cents((cost - last).rounded(toDecimals: 2)))
       if last.pico != 0 { try row("Change", .ratio((cost - last).pico, last.pico)) }
     }
     if context.isOpen, let asOf = context.asOf, let forecast = context.forecast(cost, period: report.period) {
-      try row("Month still open: data to", .dateTime(asOf))
-      try row("Forecast to month end (USD)", .cents(forecast.rounded(toDecimals: 2)))
+      try row("Open month, data to", .dateTime(asOf))
+      try row("Forecast (USD)", .cents(forecast.rounded(toDecimals: 2)))
     }
   }
 
