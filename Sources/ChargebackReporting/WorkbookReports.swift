@@ -307,6 +307,7 @@ package enum WorkbookReports {
     try linesSheetNamed(wb, "Unattributed", report, unattributed, cents)
     try findingsSheet(wb, report.findings)
     if !report.reconciliation.isEmpty { try reconciliationSheet(wb, report.reconciliation) }
+    if !report.granularity.isEmpty { try granularitySheet(wb, report.granularity) }
     try linesSheetNamed(wb, "Lines", report, Array(report.lines.indices), cents)
     try methodSheet(wb, report)
     try wb.close()
@@ -328,6 +329,28 @@ package enum WorkbookReports {
     _ = try dataSheet(
       wb, name, header: ["credential_id", "claimed_agent", "provider", "model", "requests", "cost_usd"],
       widths: [50, 20, 10, 24, 12, 14], rows: rows)
+  }
+
+  /// The bucket-width rule's side of the reconciliation (the `granularity` rows of
+  /// `reconciliation.csv`): each coarse report bucket not charged, against the finer rows charged in
+  /// its place; differences are finer − coarse.
+  private static func granularitySheet(_ wb: Workbook, _ rows: [GranularityRow]) throws {
+    _ = try dataSheet(
+      wb, "Granularity",
+      header: [
+        "provider", "day", "model", "credential", "tier", "context_window", "bucket_start", "bucket_end", "coarse_rows",
+        "finer_rows", "coarse_usd", "finer_usd", "difference_usd",
+      ] + CSVReports.granularityColumns.suffix(TokenClass.allCases.count),
+      widths: [10, 12, 28, 30, 10, 14, 22, 22, 12, 12, 14, 14, 14] + TokenClass.allCases.map { _ in 16 },
+      rows: rows.map { g in
+        let d = g.tokenDifference
+        let money: (Money?) -> Cell = { $0.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty }
+        return [
+          .text(g.provider.rawValue), .text(g.day), .text(g.model), .text(g.credential), .text(g.tier.rawValue),
+          .text(g.contextWindow ?? ""), .text(Timestamp.iso(g.bucketStart)), .text(Timestamp.iso(g.bucketEnd)),
+          .int(g.coarseRows), .int(g.finerRows), money(g.coarseCost), money(g.finerCost), money(g.costDifference),
+        ] + TokenClass.allCases.map { .int(d[$0]) }
+      })
   }
 
   /// Computed vs billed per provider, day and model; variance in dollars and percent.
