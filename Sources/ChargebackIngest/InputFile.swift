@@ -121,7 +121,8 @@ package struct InputFile: Sendable {
 /// or the stray bytes start:
 /// - a member that zlib rejects (bad header, bad data, CRC or length mismatch): its start;
 /// - a member cut short by the end of the file: its start;
-/// - bytes after a member that are neither another member nor zero padding: their first byte.
+/// - bytes after a member that are neither another member nor zero padding to the end of the
+///   file: where they start (zeros before them included).
 ///
 /// Memory: one input buffer and zlib's window, whatever the file's size.
 final class GzipReader {

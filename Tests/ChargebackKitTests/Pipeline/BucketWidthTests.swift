@@ -369,6 +369,14 @@ import Testing
       ])
     // The same store reported again gives the same rows, in the same order.
     #expect(try Self.report(store, dir).granularity == report.granularity)
+    // `explain` says which rows were left uncharged.
+    let prices = try PriceTable(directory: try Self.pricing(dir))
+    let day = try #require(
+      try RecordExplanation.explain("openai|usage|0", store: store, identities: nil, prices: prices))
+    #expect(day.contains("not charged"))
+    let hour = try #require(
+      try RecordExplanation.explain("openai|usage|2", store: store, identities: nil, prices: prices))
+    #expect(!hour.contains("not charged"))
   }
 
   @Test func partialCoverageChargesTheFinerRowsAndShowsTheRest() throws {
