@@ -2,8 +2,8 @@ internal import CZlib
 import ChargebackModel
 import Foundation
 
-/// A usage export on disk, read through zlib so that `.gz` files are decompressed transparently (gzread passes
-/// plain files through unchanged).
+/// A usage export on disk: gzip (one member or several, concatenated) is decompressed
+/// transparently, any other file is read as it is (``GzipReader``).
 ///
 /// Streaming: only one chunk is in memory.
 package struct InputFile: Sendable {
@@ -18,11 +18,17 @@ package struct InputFile: Sendable {
   /// The first `limit` bytes after decompression, for format detection.
   func head(limit: Int = 65_536) throws -> [UInt8] {
     var out: [UInt8] = []
-    try withReader { read in
+    try withReader { reader in
       var buf = [UInt8](repeating: 0, count: limit)
-      let n = try buf.withUnsafeMutableBytes { try read($0) }
+      var n = 0
+      while n < limit {
+        let got = try buf.withUnsafeMutableBytes {
+          try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[n...]))
+        }
+        if got == 0 { break }
+        n += got
+      }
       out = Array(buf[0..<n])
-      return false
     }
     return out
   }
@@ -48,9 +54,9 @@ package struct InputFile: Sendable {
       if blank { return }
       try body(lineNo, UnsafeBufferPointer(rebasing: line[0..<end]))
     }
-    try withReader { read in
+    try withReader { reader in
       while true {
-        let n = try chunk.withUnsafeMutableBytes { try read($0) }
+        let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
         if n == 0 { break }
         try chunk.withUnsafeBufferPointer { whole in
           let buf = UnsafeBufferPointer(rebasing: whole[0..<n])
@@ -71,7 +77,6 @@ package struct InputFile: Sendable {
           }
         }
       }
-      return true
     }
     if !carry.isEmpty { try carry.withUnsafeBufferPointer { try emit($0) } }
   }
@@ -82,56 +87,264 @@ package struct InputFile: Sendable {
   func readAll(limit: Int = 512 << 20) throws -> Data {
     var data = Data()
     var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
-    try withReader { read in
+    try withReader { reader in
       while true {
-        let n = try chunk.withUnsafeMutableBytes { try read($0) }
+        let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
         if n == 0 { break }
         data.append(contentsOf: chunk[0..<n])
         if data.count > limit {
           throw InputError(file: path, message: "document larger than \(limit >> 20) MiB; split it into pages")
         }
       }
-      return true
     }
     return data
   }
 
-  /// Opens the file with zlib and hands `body` a reader that fills a buffer and returns the count (0 at the end).
+  /// Opens the file and hands `body` a reader; the file is closed when `body` returns.
   ///
-  /// `body` returns true when it read to the end, so that a truncated or corrupt gzip stream is reported.
-  private func withReader(_ body: ((UnsafeMutableRawBufferPointer) throws -> Int) throws -> Bool) throws {
-    guard let gz = gzopen(path, "rb") else {
-      throw InputMissingError(path: path, reason: "cannot open for reading")
-    }
-    var closed = false
-    defer { if !closed { gzclose_r(gz) } }
-    _ = gzbuffer(gz, 1 << 18)
-    let toEnd = try body { buf in
-      let n = gzread(gz, buf.baseAddress, UInt32(min(buf.count, Int(Int32.max))))
-      if n < 0 || (n == 0 && gzeof(gz) == 0) {
-        throw InputError(file: path, message: "cannot decompress: \(gzipError(gz))")
+  /// The reader checks the whole file by the time it returns 0 (see ``GzipReader``), so a body
+  /// that reads to the end has seen every fault; one that stops early (``head(limit:)``) has not.
+  private func withReader(_ body: (GzipReader) throws -> Void) throws {
+    let reader = try GzipReader(path: path)
+    defer { reader.close() }
+    try body(reader)
+  }
+}
+
+/// Reads a file through zlib's inflate when it starts with the gzip magic bytes, else as it is.
+///
+/// A gzip file is read member by member (concatenated members are legal: `cat a.gz b.gz`, and
+/// S3 and CloudWatch writers append them). zlib checks each member's header and its trailer
+/// (CRC-32 and length) as it ends, and the stream is reset for the next member. After the last
+/// member only zero bytes may follow (block padding some writers leave); anything else is bad
+/// input. Every fault is an ``InputError`` with the compressed byte offset where the bad member
+/// or the stray bytes start:
+/// - a member that zlib rejects (bad header, bad data, CRC or length mismatch): its start;
+/// - a member cut short by the end of the file: its start;
+/// - bytes after a member that are neither another member nor zero padding to the end of the
+///   file: where they start (zeros before them included).
+///
+/// Memory: one input buffer and zlib's window, whatever the file's size.
+final class GzipReader {
+  /// Compressed bytes read from the file at a time.
+  static let inputSize = 1 << 18
+
+  private enum State {
+    /// Not gzip: bytes are passed through.
+    case plain
+    /// Inside a member.
+    case member
+    /// A member has ended; what follows is not yet known.
+    case between
+    /// Zero bytes after the last member, to the end of the file so far.
+    case padding
+    /// The end of the file, every member checked.
+    case done
+  }
+
+  private let path: String
+  private var fd: Int32
+  private let input: UnsafeMutablePointer<UInt8>
+  /// Valid bytes in `input`, and the next one to use.
+  private var count = 0
+  private var pos = 0
+  /// File offset of `input[0]`.
+  private var base: Int64 = 0
+  private var eof = false
+  private var state = State.plain
+  private var stream: UnsafeMutablePointer<z_stream>?
+  /// File offset where the current member starts, and its 1-based number.
+  private var memberStart: Int64 = 0
+  private var member = 0
+  /// File offset of the first zero byte after the last member.
+  private var paddingStart: Int64 = 0
+
+  /// Opens `path`; a file that starts with `1f 8b` is gzip.
+  init(path: String) throws {
+    self.path = path
+    fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw InputMissingError(path: path, reason: "cannot open for reading") }
+    input = .allocate(capacity: Self.inputSize)
+    try fill()
+    if count >= 2, input[0] == 0x1f, input[1] == 0x8b {
+      let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+      s.initialize(to: z_stream())
+      guard czlib_inflate_init_gzip(s) == Z_OK else {
+        s.deallocate()
+        throw InputError(file: path, message: "cannot start zlib (out of memory)")
       }
-      return Int(n)
-    }
-    if toEnd {
-      var errnum: Int32 = 0
-      _ = gzerror(gz, &errnum)
-      if errnum != Z_OK && errnum != Z_STREAM_END {
-        throw InputError(file: path, message: "cannot decompress: \(gzipError(gz))")
-      }
-    }
-    closed = true
-    let rc = gzclose_r(gz)
-    if toEnd && rc != Z_OK {
-      throw InputError(file: path, message: "truncated or corrupt gzip stream")
+      stream = s
+      state = .member
+      member = 1
     }
   }
 
-  private func gzipError(_ gz: gzFile) -> String {
-    var errnum: Int32 = 0
-    guard let msg = gzerror(gz, &errnum) else { return "unknown error" }
-    let text = String(cString: msg)
-    if errnum == Z_BUF_ERROR { return "truncated gzip stream (\(text))" }
-    return text.isEmpty ? "zlib error \(errnum)" : text
+  deinit {
+    close()
+    input.deallocate()
   }
+
+  /// Releases the file and zlib's state (idempotent).
+  func close() {
+    if let s = stream {
+      inflateEnd(s)
+      s.deallocate()
+      stream = nil
+    }
+    if fd >= 0 {
+      _ = posixClose(fd)
+      fd = -1
+    }
+  }
+
+  /// Fills `buf` with the next decompressed bytes; returns how many, and 0 only at the end of a
+  /// file whose every member was good and whose trailing bytes are at most zero padding.
+  func read(into buf: UnsafeMutableRawBufferPointer) throws -> Int {
+    guard let out = buf.baseAddress?.assumingMemoryBound(to: UInt8.self), !buf.isEmpty else { return 0 }
+    let capacity = min(buf.count, Int(UInt32.max))
+    if case .plain = state { return try readPlain(out, capacity) }
+    var produced = 0
+    while produced < capacity {
+      switch state {
+      case .plain, .done:
+        return produced
+      case .member:
+        if pos == count {
+          guard !eof else { throw fault(memberStart, "truncated: the file ends inside this gzip member") }
+          try fill()
+          continue
+        }
+        produced += try inflateStep(out + produced, capacity - produced)
+      case .between:
+        try betweenMembers()
+      case .padding:
+        while pos < count, input[pos] == 0 { pos += 1 }
+        if pos < count { throw stray(paddingStart, nonZero: offset(pos)) }
+        if eof { state = .done } else { try fill() }
+      }
+    }
+    return produced
+  }
+
+  /// Plain files: what is left in the input buffer, then straight from the file.
+  private func readPlain(_ out: UnsafeMutablePointer<UInt8>, _ capacity: Int) throws -> Int {
+    if pos < count {
+      let n = min(capacity, count - pos)
+      out.update(from: input + pos, count: n)
+      pos += n
+      return n
+    }
+    if eof { return 0 }
+    let n = try readFile(out, capacity)
+    if n == 0 { eof = true }
+    return n
+  }
+
+  /// One call of inflate over the buffered input; returns the bytes it produced.
+  private func inflateStep(_ out: UnsafeMutablePointer<UInt8>, _ capacity: Int) throws -> Int {
+    guard let s = stream else { return 0 }
+    let available = count - pos
+    s.pointee.next_in = input + pos
+    s.pointee.avail_in = UInt32(available)
+    s.pointee.next_out = out
+    s.pointee.avail_out = UInt32(capacity)
+    let rc = inflate(s, Z_NO_FLUSH)
+    pos = count - Int(s.pointee.avail_in)
+    let produced = capacity - Int(s.pointee.avail_out)
+    switch rc {
+    case Z_OK:
+      break
+    case Z_STREAM_END:
+      state = .between
+    case Z_BUF_ERROR where produced > 0 || pos > count - available:
+      break  // progress was made; inflate wants more input or more room
+    default:
+      let reason = s.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
+      throw fault(memberStart, "damaged gzip member (\(reason), found at byte \(offset(pos)))")
+    }
+    return produced
+  }
+
+  /// After a member: the end of the file, another member, zero padding or stray bytes.
+  private func betweenMembers() throws {
+    if count - pos < 2, !eof {
+      try fill()
+      return
+    }
+    if pos == count {
+      state = .done
+      return
+    }
+    switch input[pos] {
+    case 0x1f where count - pos >= 2 && input[pos + 1] == 0x8b:
+      guard let s = stream, inflateReset(s) == Z_OK else {
+        throw InputError(file: path, offset: offset(pos), message: "cannot reset zlib")
+      }
+      memberStart = offset(pos)
+      member += 1
+      state = .member
+    case 0x1f where count - pos < 2:
+      memberStart = offset(pos)
+      member += 1
+      throw fault(memberStart, "truncated: the file ends inside a gzip member's header")
+    case 0:
+      paddingStart = offset(pos)
+      state = .padding
+    default:
+      throw stray(offset(pos))
+    }
+  }
+
+  /// Keeps the unused bytes and reads more after them, until the buffer is full or the file ends.
+  private func fill() throws {
+    if pos > 0 {
+      let left = count - pos
+      if left > 0 { input.update(from: input + pos, count: left) }
+      base += Int64(pos)
+      count = left
+      pos = 0
+    }
+    while count < Self.inputSize, !eof {
+      let n = try readFile(input + count, Self.inputSize - count)
+      if n == 0 { eof = true } else { count += n }
+    }
+  }
+
+  private func readFile(_ into: UnsafeMutablePointer<UInt8>, _ capacity: Int) throws -> Int {
+    // read(2), retried when a signal interrupts it.
+    while true {
+      let n = posixRead(fd, into, capacity)
+      if n >= 0 { return n }
+      if errno != EINTR {
+        throw InputMissingError(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
+      }
+    }
+  }
+
+  /// The file offset of `input[i]`.
+  private func offset(_ i: Int) -> Int64 { base + Int64(i) }
+
+  /// A fault in the current member.
+  private func fault(_ at: Int64, _ message: String) -> InputError {
+    InputError(file: path, field: "gzip member \(member)", offset: at, message: message)
+  }
+
+  /// Bytes after member `member`, from `at`, that are neither a member nor zero padding to the
+  /// end; `nonZero` is the first byte that is not zero, when zeros come first.
+  private func stray(_ at: Int64, nonZero: Int64? = nil) -> InputError {
+    let after = nonZero.map { ", a non-zero byte at \($0)" } ?? ""
+    return InputError(
+      file: path, field: "gzip", offset: at,
+      message:
+        "bytes after gzip member \(member) are not a gzip member\(after) (only zero padding may follow the last one)"
+    )
+  }
+}
+
+/// close(2), out of reach of ``GzipReader/close()`` by name.
+private func posixClose(_ fd: Int32) -> Int32 { close(fd) }
+
+/// read(2), out of reach of ``GzipReader/read(into:)`` by name.
+private func posixRead(_ fd: Int32, _ into: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> Int {
+  read(fd, into, capacity)
 }

@@ -86,6 +86,14 @@ package enum RecordExplanation {
     line(
       "cost",
       charged.cost.map { $0.formatted(decimals: 12) + " USD (exact)" } ?? "unpriced: " + (charged.unpricedReason ?? ""))
+    if r.level == .report {
+      let period = Period(containing: r.time)
+      let widths = try BucketWidths(
+        store: store, from: period.startMillis, to: period.endMillis, canonical: CanonicalModels(prices: prices))
+      if case .superseded = widths.role(of: r) {
+        line("not charged", "rows of a finer bucket width of the same group lie within this bucket; they are charged")
+      }
+    }
     return out.joined(separator: "\n")
   }
 

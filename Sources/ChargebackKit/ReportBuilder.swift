@@ -36,8 +36,12 @@ package struct ReportBuilder {
   /// Builds the report of `period`.
   ///
   /// Request-level records are charged as they are. Report-level rows are charged as they are too,
-  /// unless request-level records of the same provider and credential cover that day: then only
-  /// the report's usage in excess of the logs is charged, as unlogged usage (SPEC §3.1, §10).
+  /// with two exceptions, applied in this order:
+  /// - a row whose bucket contains rows of a finer bucket width of its group is not charged; the
+  ///   finest rows are, and the difference goes to the reconciliation (``BucketWidths``);
+  /// - when request-level records of the same provider and credential cover that day, only the
+  ///   report's usage in excess of the logs is charged, as unlogged usage (SPEC §3.1, §10).
+  ///
   /// Cost-level rows are never charged; they feed the reconciliation.
   /// - Complexity: O(n) in the period's records, plus sorting the lines.
   package func build(period: Period) throws -> ChargebackReport {
@@ -52,6 +56,8 @@ package struct ReportBuilder {
     let charger = Charger(identities: identities, prices: prices)
     let totals = ReportTotals(identities: identities, prices: prices)
     var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
+    let widths = try BucketWidths(
+      store: store, from: period.startMillis, to: period.endMillis, canonical: CanonicalModels(prices: prices))
     let overlap = try Overlap(store: store, period: period, prices: prices)
     var reconciliation = Reconciliation(prices: prices)
     var storms = RetryStorms(settings: settings, period: period)
@@ -72,11 +78,24 @@ package struct ReportBuilder {
       if !duplicates.isEmpty, duplicates.contains(stored.id) { return }  // the same call from another log
       count += 1
       if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
+      // The width rule first: a superseded coarse row never reaches the overlap comparison.
+      var coarse: [Int] = []
+      if r.level == .report, !widths.isEmpty {
+        switch widths.role(of: r) {
+        case .superseded(let entry):
+          widths.addCoarse(entry, r, cost: charger.charge(r).cost)
+          return
+        case .finest(let entries): coarse = entries
+        case .untouched: break
+        }
+      }
       if r.level == .report, overlap.covers(r) {
         overlap.addReport(r, id: stored.id)
+        if !coarse.isEmpty { widths.addFiner(coarse, r, cost: charger.charge(r).cost) }
         return
       }
       let charged = charger.charge(r)
+      if !coarse.isEmpty { widths.addFiner(coarse, r, cost: charged.cost) }
       totals.add(charged, source: r.level == .request ? .request : .report)
       policy.observe(charged)
       reconciliation.addComputed(r, model: charged.model, cost: charged.cost)
@@ -138,6 +157,8 @@ package struct ReportBuilder {
       reconciliation: reconciliation.rows(), classCharges: totals.classChargeList(),
       skippedInputs: try store.skippedFiles())
     report.providerAccounts = identities.accounts
+    report.granularity = widths.rows()
+    report.supersededReportRows = widths.supersededRows
     return report
   }
 
@@ -163,9 +184,12 @@ package struct ReportBuilder {
   private func baseline(period: Period, charger: Charger) throws -> UsageSpikes {
     var spikes = UsageSpikes(settings: settings, period: period)
     let from = period.startMillis - Int64(settings.baselineDays) * Timestamp.millisPerDay
+    let widths = try BucketWidths(
+      store: store, from: from, to: period.startMillis, canonical: CanonicalModels(prices: prices))
     try store.forEachRecord(from: from, to: period.startMillis) { stored in
       let r = stored.record
       guard r.level != .cost else { return }
+      if !widths.isEmpty, case .superseded = widths.role(of: r) { return }  // charged from finer rows
       spikes.observe(charger.charge(r))
     }
     return spikes

@@ -32,7 +32,7 @@ package struct ReportWriter {
     let previous = try previousOutputs()
     let workbooks = WorkbookNames.assign(report.costCentres.map(\.id))
     var names = Self.fixedNames + workbooks.values + ["company.xlsx"]
-    if !report.reconciliation.isEmpty { names.append("reconciliation.csv") }
+    if !report.reconciliation.isEmpty || !report.granularity.isEmpty { names.append("reconciliation.csv") }
     // Before anything is written: every name we would replace must be ours.
     for name in names.sorted() {
       let target = path(name)

@@ -21,7 +21,7 @@ package enum ExitStatus {
   package static let tempFailure: Int32 = 75
 }
 
-/// Bad input: names the file, the line or JSON path, and the field (SPEC §9).
+/// Bad input: names the file, the line, JSON path or byte offset, and the field (SPEC §9).
 ///
 /// Maps to exit 65.
 package struct InputError: ChargebackFailure, Sendable {
@@ -33,21 +33,29 @@ package struct InputError: ChargebackFailure, Sendable {
   package var path: String?
   /// The field at fault (`input.inputTokenCount`), when one is.
   package var field: String?
+  /// Byte offset in the file as stored (the compressed offset in a gzip file), for faults found
+  /// below the record level: a damaged gzip member, bytes after the last member.
+  package var offset: Int64?
   /// What is wrong, as a sentence fragment.
   package var message: String
 
-  package init(file: String, line: Int? = nil, path: String? = nil, field: String? = nil, message: String) {
+  package init(
+    file: String, line: Int? = nil, path: String? = nil, field: String? = nil, offset: Int64? = nil, message: String
+  ) {
     self.file = file
     self.line = line
     self.path = path
     self.field = field
+    self.offset = offset
     self.message = message
   }
 
+  /// `file[:line][: json path][: byte N][: field]: message`.
   package var description: String {
     var s = file
     if let line { s += ":\(line)" }
     if let path { s += ": \(path)" }
+    if let offset { s += ": byte \(offset)" }
     if let field { s += ": \(field)" }
     return s + ": " + message
   }

@@ -4,8 +4,8 @@ import Foundation
 
 /// The CSV outputs of SPEC §7: `summary.csv`, `chargeback.csv`, `findings.csv`.
 package enum CSVReports {
-  /// Writes the files into `directory` (`reconciliation.csv` only when cost reports were given);
-  /// returns their paths.
+  /// Writes the files into `directory` (`reconciliation.csv` only when cost reports were given or
+  /// the bucket-width rule left a report row uncharged); returns their paths.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> [String] {
     let rounding = ReportRounding(report, decimals: 6)
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
@@ -13,23 +13,49 @@ package enum CSVReports {
     try chargeback(report, rounding).write(to: path("chargeback.csv"))
     try findings(report).write(to: path("findings.csv"))
     var paths = [path("summary.csv"), path("chargeback.csv"), path("findings.csv")]
-    if !report.reconciliation.isEmpty {
+    if !report.reconciliation.isEmpty || !report.granularity.isEmpty {
       try reconciliation(report).write(to: path("reconciliation.csv"))
       paths.append(path("reconciliation.csv"))
     }
     return paths
   }
 
-  /// Computed vs billed per provider, day and model.
+  /// The columns `reconciliation.csv` adds after the first seven for `granularity` rows.
+  static let granularityColumns = [
+    "credential", "tier", "context_window", "bucket_start", "bucket_end", "coarse_rows", "finer_rows", "coarse_usd",
+    "finer_usd", "difference_usd", "input_tokens_difference", "cached_input_tokens_difference",
+    "cache_write_5m_tokens_difference", "cache_write_1h_tokens_difference", "output_tokens_difference",
+    "web_search_requests_difference",
+  ]
+
+  /// The reconciliation: two kinds of row, told apart by `kind`.
+  ///
+  /// - `billed`: computed vs billed per provider, day and model (the first seven columns);
+  /// - `granularity`: a coarse report bucket not charged because finer rows of its group lie within
+  ///   it, against those finer rows: the bucket, row counts, both costs and finer − coarse in cost
+  ///   and per token class. Its computed, billed and variance columns are empty, so sums over them
+  ///   stay those of the billed rows.
   static func reconciliation(_ report: ChargebackReport) -> CSVWriter {
-    var w = CSVWriter(header: [
-      "provider", "day", "model", "computed_usd", "billed_usd", "variance_usd", "variance_pct",
-    ])
+    var w = CSVWriter(
+      header: ["provider", "day", "model", "computed_usd", "billed_usd", "variance_usd", "variance_pct", "kind"]
+        + granularityColumns)
+    let none = granularityColumns.map { _ in "" }
     for r in report.reconciliation {
-      w.append([
-        r.provider.rawValue, r.day, r.model, r.computed.formatted(decimals: 6), r.billed.formatted(decimals: 6),
-        r.variance.formatted(decimals: 6), r.variancePercentText,
-      ])
+      w.append(
+        [
+          r.provider.rawValue, r.day, r.model, r.computed.formatted(decimals: 6), r.billed.formatted(decimals: 6),
+          r.variance.formatted(decimals: 6), r.variancePercentText, "billed",
+        ] + none)
+    }
+    for g in report.granularity {
+      let d = g.tokenDifference
+      w.append(
+        [g.provider.rawValue, g.day, g.model, "", "", "", "", "granularity"] + [
+          g.credential, g.tier.rawValue, g.contextWindow ?? "", Timestamp.iso(g.bucketStart),
+          Timestamp.iso(g.bucketEnd), String(g.coarseRows), String(g.finerRows),
+          g.coarseCost?.formatted(decimals: 6) ?? "", g.finerCost?.formatted(decimals: 6) ?? "",
+          g.costDifference?.formatted(decimals: 6) ?? "",
+        ] + TokenClass.allCases.map { String(d[$0]) })
     }
     return w
   }

@@ -27,6 +27,14 @@ extension WorkbookReports {
             + " computed minus billed as shown, so every row and the TOTAL cross-foot."
         ])
     }
+    if !report.granularity.isEmpty {
+      try write(
+        granularityTable(report.granularity), to: wb, page: page, limit: limit,
+        notes: [
+          "Report rows exported at several bucket widths: each coarse bucket is not charged; the finer rows inside it"
+            + " are. Differences are finer minus coarse; they are shown, never charged."
+        ])
+    }
     try write(
       linesTable(report, Array(report.lines.indices), cents, costCentre: true), to: wb, page: page, limit: limit)
     try write(
@@ -249,5 +257,36 @@ extension WorkbookReports {
       rows: inputs.map { f in
         [.text(f.path), .text(f.format), .text(f.level), .int(f.records), .text(f.sha256)]
       }, noun: "files", rank: { $0[3].summand ?? 0 })
+  }
+
+  /// The bucket-width rule's side of the reconciliation (the `granularity` rows of
+  /// `reconciliation.csv`): each coarse report bucket not charged, against the finer rows charged in
+  /// its place.
+  private static func granularityTable(_ rows: [GranularityRow]) -> DetailTable {
+    let money: (Money?) -> Cell = { $0.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty }
+    return DetailTable(
+      name: "Granularity",
+      columns: [
+        Column(header: "Provider", width: 10), Column(header: "Day", width: 11),
+        Column(header: "Model", width: 24, wrap: true), Column(header: "Credential", width: 24, wrap: true),
+        Column(header: "Tier", width: 9), Column(header: "Context window", width: 10),
+        Column(header: "Bucket start", width: 17), Column(header: "Bucket end", width: 17),
+        Column(header: "Coarse rows", width: 9, total: .count), Column(header: "Finer rows", width: 9, total: .count),
+        Column(header: "Coarse (USD)", width: 12, total: .money),
+        Column(header: "Finer (USD)", width: 12, total: .money),
+        Column(header: "Difference (USD)", width: 12, total: .money),
+      ]
+        + TokenClass.allCases.map {
+          Column(header: "Δ " + $0.rawValue.replacingOccurrences(of: "_", with: " "), width: 12, total: .count)
+        },
+      rows: rows.map { g in
+        let d = g.tokenDifference
+        return [
+          .text(g.provider.rawValue), .date(Timestamp.parseMillis(g.day) ?? g.bucketStart), .text(g.model),
+          .text(g.credential), .text(g.tier.rawValue), .text(g.contextWindow ?? ""), .dateTime(g.bucketStart),
+          .dateTime(g.bucketEnd), .int(g.coarseRows), .int(g.finerRows), money(g.coarseCost), money(g.finerCost),
+          money(g.costDifference),
+        ] + TokenClass.allCases.map { .int(d[$0]) }
+      }, noun: "buckets", rank: { _ in 0 })
   }
 }

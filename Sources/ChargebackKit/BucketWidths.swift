@@ -1,0 +1,209 @@
+import ChargebackModel
+import ChargebackPricing
+import ChargebackStore
+
+/// The bucket-width rule (docs/formats.md, "Report rows at several bucket widths"): usage that a
+/// report exports twice, at two bucket widths (a day as `1h` buckets, and again as one `1d`
+/// bucket), is charged once, from the finest rows.
+///
+/// A *group* is provider, credential (else project), canonical model (else the raw name), tier
+/// and context window. Within a group, a report row whose bucket contains a bucket of a finer
+/// width is *superseded*: it is not charged. The rows charged in its place are the finest rows
+/// within it: those whose bucket contains no finer bucket. This holds when the finer rows cover
+/// only part of the coarse bucket too (a bucket with no usage has no row, so an hour missing from
+/// an hourly export cannot be told from an idle hour): the coarse row is not charged, and what it
+/// counts beyond the finer rows shows as a difference. Each superseded bucket becomes one
+/// ``GranularityRow`` for the reconciliation: the coarse rows against the finest rows within
+/// them, per token class and in cost.
+///
+/// Untouched: rows without a bucket end, groups with one width, and rows whose bucket neither
+/// contains nor lies within a bucket of another width.
+///
+/// The rule runs before the overlap rule: superseded rows never reach ``Overlap``, so request logs
+/// are compared with the finest report rows only.
+///
+/// Deterministic: the plan depends only on the set of buckets, read in a fixed order.
+///
+/// Memory: the plan holds the superseded buckets and the finest buckets within them; building it
+/// holds the distinct buckets of one provider × credential × tier × context window at a time.
+final class BucketWidths {
+  /// The values that group report rows.
+  struct Group: Hashable {
+    var provider: Provider
+    var subject: String
+    var model: String
+    var tier: Tier
+    var contextWindow: String?
+  }
+
+  /// One bucket of one group.
+  struct Bucket: Hashable {
+    var group: Group
+    var start: Int64
+    var end: Int64
+  }
+
+  /// What the rule says of one report row.
+  enum Role {
+    /// Not concerned: charge as usual.
+    case untouched
+    /// A coarse row with finer rows within it: not charged; counted in this entry.
+    case superseded(Int)
+    /// One of the finest rows within these coarse buckets: charged, and counted in their entries.
+    case finest([Int])
+  }
+
+  /// One side of an entry: rows, tokens and cost.
+  private struct Side {
+    var rows: Int64 = 0
+    var tokens = TokenCounts()
+    var cost = Money.zero
+    var unpriced = false
+
+    mutating func add(_ r: UsageRecord, cost: Money?) {
+      rows += 1
+      tokens += r.tokens
+      if let cost { self.cost += cost } else { unpriced = true }
+    }
+  }
+
+  /// A superseded bucket and what was seen on either side of it.
+  private struct Entry {
+    var bucket: Bucket
+    var coarse = Side()
+    var finer = Side()
+  }
+
+  /// Grouping key of the scan: a group before its model is made canonical.
+  private struct Prefix: Equatable {
+    var provider: Provider
+    var subject: String
+    var tier: Tier
+    var contextWindow: String?
+  }
+
+  private let canonical: CanonicalModels
+  private var entries: [Entry] = []
+  private var superseded: [Bucket: Int] = [:]
+  private var finest: [Bucket: [Int]] = [:]
+
+  /// Plans the rule over the report rows that start in `[from, to)`.
+  init(store: UsageStore, from: Int64, to: Int64, canonical: CanonicalModels) throws {
+    self.canonical = canonical
+    // No usage report in the store: nothing to plan, and the scan is skipped.
+    guard try store.fileCount(level: .report) > 0 else { return }
+    var prefix: Prefix?
+    var spans: [Group: [Span]] = [:]
+    try store.reportBuckets(from: from, to: to) { b in
+      let p = Prefix(provider: b.provider, subject: b.subject, tier: b.tier, contextWindow: b.contextWindow)
+      if p != prefix {
+        plan(spans)
+        spans = [:]
+        prefix = p
+      }
+      let g = Group(
+        provider: b.provider, subject: b.subject, model: canonical(b.provider, b.model), tier: b.tier,
+        contextWindow: b.contextWindow)
+      spans[g, default: []].append(Span(start: b.start, end: b.end))
+    }
+    plan(spans)
+  }
+
+  /// True when no row of the range is superseded, so the pass need not ask.
+  var isEmpty: Bool { superseded.isEmpty }
+
+  /// Report rows superseded so far.
+  var supersededRows: Int64 { entries.reduce(0) { $0 + $1.coarse.rows } }
+
+  /// The rule's verdict on one record.
+  func role(of r: UsageRecord) -> Role {
+    guard !superseded.isEmpty, r.level == .report, let end = r.bucketEnd else { return .untouched }
+    let key = Bucket(group: group(of: r), start: r.time, end: end)
+    if let e = superseded[key] { return .superseded(e) }
+    if let es = finest[key] { return .finest(es) }
+    return .untouched
+  }
+
+  /// Counts a superseded row and its cost (nil when unpriced).
+  func addCoarse(_ entry: Int, _ r: UsageRecord, cost: Money?) {
+    entries[entry].coarse.add(r, cost: cost)
+  }
+
+  /// Counts one of the finest rows in each coarse bucket that contains it.
+  func addFiner(_ coarse: [Int], _ r: UsageRecord, cost: Money?) {
+    for e in coarse { entries[e].finer.add(r, cost: cost) }
+  }
+
+  /// One row per superseded bucket, sorted by provider, start, model, credential, tier, context
+  /// window and end.
+  func rows() -> [GranularityRow] {
+    entries.map { e in
+      let b = e.bucket
+      return GranularityRow(
+        provider: b.group.provider, day: Timestamp.day(b.start), model: b.group.model, credential: b.group.subject,
+        tier: b.group.tier, contextWindow: b.group.contextWindow, bucketStart: b.start, bucketEnd: b.end,
+        coarseRows: e.coarse.rows, finerRows: e.finer.rows, coarseTokens: e.coarse.tokens,
+        finerTokens: e.finer.tokens, coarseCost: e.coarse.unpriced ? nil : e.coarse.cost,
+        finerCost: e.finer.unpriced ? nil : e.finer.cost)
+    }
+    .sorted {
+      let a = ($0.provider.rawValue, $0.bucketStart, $0.model, $0.credential, $0.tier.rawValue)
+      let b = ($1.provider.rawValue, $1.bucketStart, $1.model, $1.credential, $1.tier.rawValue)
+      if a != b { return a < b }
+      return ($0.contextWindow ?? "", $0.bucketEnd) < ($1.contextWindow ?? "", $1.bucketEnd)
+    }
+  }
+
+  private func group(of r: UsageRecord) -> Group {
+    let window = r.contextWindow.flatMap { $0.isEmpty ? nil : $0 }
+    return Group(
+      provider: r.provider, subject: ReportBucket.subject(of: r), model: canonical(r.provider, r.model), tier: r.tier,
+      contextWindow: window)
+  }
+
+  /// A bucket's time, end exclusive.
+  private struct Span: Hashable, Comparable {
+    var start: Int64
+    var end: Int64
+    var width: Int64 { end - start }
+
+    static func < (a: Self, b: Self) -> Bool { (a.start, a.end) < (b.start, b.end) }
+  }
+
+  /// Finds the superseded buckets of each group of one prefix, and the finest buckets within them.
+  ///
+  /// - Complexity: O(b log b) per group of b buckets when buckets nest (each is contained in at
+  ///   most one bucket of each coarser width).
+  private func plan(_ groups: [Group: [Span]]) {
+    // Groups in a fixed order, so entry numbers do not depend on hashing.
+    let ordered = groups.sorted { ($0.key.model) < ($1.key.model) }
+    for (group, all) in ordered {
+      let spans = Array(Set(all)).sorted()
+      guard Set(spans.map(\.width)).count > 1 else { continue }
+      // For each bucket, the finer buckets within it: they start inside it (a binary search on
+      // the sorted starts) and end inside it.
+      var within: [[Int]] = Array(repeating: [], count: spans.count)
+      for (i, s) in spans.enumerated() {
+        var lo = 0
+        var hi = spans.count
+        while lo < hi {
+          let mid = (lo + hi) / 2
+          if spans[mid].start < s.start { lo = mid + 1 } else { hi = mid }
+        }
+        var j = lo
+        while j < spans.count, spans[j].start < s.end {
+          if j != i, spans[j].end <= s.end, spans[j].width < s.width { within[i].append(j) }
+          j += 1
+        }
+      }
+      for (i, s) in spans.enumerated() where !within[i].isEmpty {
+        let entry = entries.count
+        entries.append(Entry(bucket: Bucket(group: group, start: s.start, end: s.end)))
+        superseded[Bucket(group: group, start: s.start, end: s.end)] = entry
+        for j in within[i] where within[j].isEmpty {
+          finest[Bucket(group: group, start: spans[j].start, end: spans[j].end), default: []].append(entry)
+        }
+      }
+    }
+  }
+}

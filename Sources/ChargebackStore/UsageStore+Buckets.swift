@@ -1,0 +1,53 @@
+import ChargebackModel
+
+/// One distinct time bucket of report-level rows, with the values that group them for the
+/// bucket-width rule.
+package struct ReportBucket: Sendable, Hashable {
+  package var provider: Provider
+  /// The credential, else `project:<project>`, else empty (``ReportBucket/subject(of:)``).
+  package var subject: String
+  package var tier: Tier
+  package var contextWindow: String?
+  /// The model as stored (raw).
+  package var model: String
+  /// Bucket start and end (exclusive), UTC epoch ms.
+  package var start: Int64
+  package var end: Int64
+
+  /// Whom a report row's usage belongs to: its credential, else its project, else no one.
+  package static func subject(of r: UsageRecord) -> String {
+    r.credential ?? r.project.map { "project:" + $0 } ?? ""
+  }
+}
+
+extension UsageStore {
+  /// The distinct buckets of report-level rows that start in `[from, to)` and have an end after
+  /// their start, ordered by provider, subject, tier, context window, model, start and end.
+  ///
+  /// Memory: SQLite's grouping of the distinct buckets; one row at a time here.
+  /// - Complexity: one scan of the range through the time index.
+  package func reportBuckets(from: Int64, to: Int64, _ body: (ReportBucket) throws -> Void) throws {
+    let st = try db.prepare(
+      """
+      SELECT u.provider,
+        CASE WHEN u.credential IS NOT NULL THEN u.credential
+             WHEN u.project IS NOT NULL THEN 'project:' || u.project ELSE '' END,
+        u.tier, coalesce(u.context_window, ''), coalesce(u.model, ''), u.ts, u.bucket_end
+      FROM usage u
+      WHERE u.ts >= ? AND u.ts < ? AND u.bucket_end > u.ts
+        AND u.file_id IN (SELECT id FROM files WHERE level = 'report')
+      GROUP BY 1, 2, 3, 4, 5, 6, 7
+      ORDER BY 1, 2, 3, 4, 5, 6, 7
+      """)
+    try st.bind(1, from)
+    try st.bind(2, to)
+    while try st.step() {
+      let window = st.text(3) ?? ""
+      try body(
+        ReportBucket(
+          provider: Provider(rawValue: st.text(0) ?? "") ?? .openai, subject: st.text(1) ?? "",
+          tier: Tier(rawValue: st.text(2) ?? "") ?? .standard, contextWindow: window.isEmpty ? nil : window,
+          model: st.text(4) ?? "", start: st.int64(5), end: st.int64(6)))
+    }
+  }
+}
