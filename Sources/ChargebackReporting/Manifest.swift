@@ -33,7 +33,8 @@ package enum Manifest {
       "identities_sha256": report.identityHash,
       "counts": [
         "records": report.recordCount, "unpriced_records": report.unpricedRecords,
-        "duplicate_records_skipped": report.duplicateRecords, "lines": report.lines.count,
+        "duplicate_records_skipped": report.duplicateRecords,
+        "conflicting_duplicates": report.conflictingDuplicates, "lines": report.lines.count,
         "cost_centres": report.costCentres.count, "findings": report.findings.count,
       ],
       "totals": [
