@@ -160,21 +160,22 @@ enum Schema {
 
     /// Refuses a database that is not a store of ours, or one of a newer version.
     func check(path: String) throws {
-      if applicationID != Schema.applicationID {
-        if applicationID != 0 {
-          throw StoreError.notOurs(path: path, reason: "its application_id is \(Identity.hex(applicationID))")
-        }
-        let foreign = tables.subtracting(Schema.tables).sorted()
-        if !foreign.isEmpty {
-          let shown = foreign.prefix(3).joined(separator: ", ") + (foreign.count > 3 ? ", …" : "")
-          throw StoreError.notOurs(path: path, reason: "it holds tables that are not ours (\(shown))")
-        }
-        if !tables.isEmpty, !tables.isSuperset(of: ["files", "usage"]) {
-          throw StoreError.notOurs(path: path, reason: "it lacks the files and usage tables")
-        }
+      let ours = applicationID == Schema.applicationID
+      if !ours, applicationID != 0 {
+        throw StoreError.notOurs(path: path, reason: "its application_id is \(Identity.hex(applicationID))")
+      }
+      // Application id 0: ours only when every table is one of ours (a store written before the id).
+      let foreign = tables.subtracting(Schema.tables).sorted()
+      if !ours, !foreign.isEmpty {
+        let shown = foreign.prefix(3).joined(separator: ", ") + (foreign.count > 3 ? ", …" : "")
+        throw StoreError.notOurs(path: path, reason: "it holds tables that are not ours (\(shown))")
       }
       guard version <= Schema.currentVersion else {
         throw StoreError.newerSchema(path: path, found: version, supported: Schema.currentVersion)
+      }
+      // Set up by a version of ours (a schema version, or our tables), yet without the first two.
+      if version > 0 || !tables.isEmpty, !tables.isSuperset(of: ["files", "usage"]) {
+        throw StoreError.notOurs(path: path, reason: "it lacks the files and usage tables")
       }
     }
 

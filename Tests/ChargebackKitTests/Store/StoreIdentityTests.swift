@@ -85,6 +85,34 @@ import Testing
     #expect(error.exitStatus == 65)
   }
 
+  /// Without the application id, the tables decide: a lone table named like one of ours is not a
+  /// store of ours, while a store with our id and a table someone added is still ours.
+  @Test func tablesDecideOnlyWithoutTheApplicationID() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let lookalike = dir + "/lookalike.sqlite"
+    do {
+      let db = try Database(path: lookalike)
+      try db.execute("CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT)")
+      try db.close()
+    }
+    let before = StoreState.bytes(lookalike)
+    let error = try #require(throws: StoreError.self) { try UsageStore(path: lookalike) }
+    #expect(
+      error.description == "\(lookalike) is not a TokenChargeback store: it lacks the files and usage tables; "
+        + "nothing was written to it (give --db a new file name)")
+    #expect(StoreState.bytes(lookalike) == before)
+
+    let ours = dir + "/ours.sqlite"
+    try UsageStore(path: ours).close()
+    do {
+      let db = try Database(path: ours)
+      try db.execute("CREATE TABLE my_notes (note TEXT)")
+      try db.close()
+    }
+    #expect(throws: Never.self) { try UsageStore(path: ours).close() }
+  }
+
   @Test func aFileThatIsNoDatabaseIsRefused() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
