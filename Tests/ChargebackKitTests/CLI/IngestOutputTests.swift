@@ -46,8 +46,10 @@ import Testing
 
     // Again: the loaded files are skipped, the bad one fails again, and nothing was loaded before it.
     try FileManager.default.removeItem(atPath: folder + "/a.jsonl")
+    let before = try StoreState(db)
     let again = try TestSupport.runCLI(["ingest", folder, "--db", db])
     #expect(again.status == 65)
+    #expect(try StoreState(db) == before)
     #expect(again.out.hasPrefix("\(folder)/b.jsonl: skipped (already ingested)\n\(folder)/c.jsonl: failed\n"))
     #expect(again.err.contains("chargeback: stopped at \(folder)/c.jsonl; no file was loaded before it in this run"))
 

@@ -147,7 +147,12 @@ import Testing
     let holder = try Database(path: db)
     try holder.execute("BEGIN EXCLUSIVE")
     let waiting = try TestSupport.startCLI(["ingest", files[1], "--db", db], environment: Self.wait)
-    Thread.sleep(forTimeInterval: 1.5)
+    // Until it says it waits (however slowly the machine starts it), then a little longer.
+    let deadline = Date().addingTimeInterval(60)
+    while !waiting.errorsSoFar.contains("waiting for the store lock"), Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    Thread.sleep(forTimeInterval: 0.5)
     try holder.execute("COMMIT")
     try holder.close()
     let r = try waiting.wait()
