@@ -52,15 +52,16 @@ package struct ChargebackJob {
     self.progress = progress
   }
 
-  /// `chargeback run`: ingest the usage paths, then report.
-  package func run() throws -> Result {
+  /// `chargeback run`: ingest the usage paths, then report; `onFile` is told what happened to each
+  /// file as it happens.
+  package func run(onFile: (Ingestor.FileResult) -> Void = { _ in }) throws -> Result {
     // Load the reference data first so that a bad identity or price file fails before ingest.
     let identities = try IdentityDirectory(directory: options.identities)
     let prices = try PriceTable(directory: options.pricing)
     let labels = try Labels(directory: options.identities)
     let store = try UsageStore(path: options.database)
     defer { try? store.close() }
-    let ingested = try Ingestor(store: store, progress: progress).ingest(paths: options.usage)
+    let ingested = try Self.load(options.usage, into: store, progress: progress, onFile: onFile)
     return try report(store: store, identities: identities, prices: prices, labels: labels, ingested: ingested)
   }
 
@@ -110,13 +111,35 @@ package struct ChargebackJob {
 // MARK: - The other commands
 
 extension ChargebackJob {
-  /// `chargeback ingest`: loads exports into the store at `database` (idempotent).
+  /// `chargeback ingest`: loads exports into the store at `database` (idempotent); `onFile` is told
+  /// what happened to each file as it happens.
+  /// - Throws: ``IngestStopped`` when a file fails, naming the files loaded before it.
   package static func ingest(
-    paths: [String], database: String, progress: ProgressReporter = ProgressReporter()
+    paths: [String], database: String, progress: ProgressReporter = ProgressReporter(),
+    onFile: (Ingestor.FileResult) -> Void = { _ in }
   ) throws -> [Ingestor.FileResult] {
     let store = try UsageStore(path: database)
     defer { try? store.close() }
-    return try Ingestor(store: store, progress: progress).ingest(paths: paths)
+    return try load(paths, into: store, progress: progress, onFile: onFile)
+  }
+
+  /// Ingests `paths`; a file's failure is thrown as ``IngestStopped``, with the files this run
+  /// loaded before it (they stay in the store).
+  static func load(
+    _ paths: [String], into store: UsageStore, progress: ProgressReporter, onFile: (Ingestor.FileResult) -> Void
+  ) throws -> [Ingestor.FileResult] {
+    var loaded: [String] = []
+    var failed: String?
+    do {
+      return try Ingestor(store: store, progress: progress).ingest(paths: paths) { r in
+        if r.loaded { loaded.append(r.path) }
+        if r.failed { failed = r.path }
+        onFile(r)
+      }
+    } catch let e as any ChargebackFailure {
+      guard let failed else { throw e }  // before any file (an input path is missing)
+      throw IngestStopped(failure: e, path: failed, loadedBefore: loaded)
+    }
   }
 
   /// `chargeback explain`: the chain of one stored record, as text.
@@ -129,7 +152,7 @@ extension ChargebackJob {
       throw InputMissingError(
         path: database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
     }
-    let store = try UsageStore(path: database)
+    let store = try UsageStore(path: database, access: .read)
     defer { try? store.close() }
     func remembered(_ name: String) throws -> String? {
       guard let dir = try store.setting(name), FileManager.default.fileExists(atPath: dir) else { return nil }
@@ -164,4 +187,31 @@ extension ChargebackJob {
     }
     return out
   }
+}
+
+/// An ingest that stopped at a file: that file's own failure, and the files this run loaded before
+/// it, which stay in the store (each file is loaded whole or not at all).
+///
+/// Exits with the failure's own status (65 for a bad file).
+package struct IngestStopped: ChargebackFailure {
+  /// Why the file failed.
+  package var failure: any ChargebackFailure
+  /// The file that failed.
+  package var path: String
+  /// Files loaded (committed) by this run before it, in order.
+  package var loadedBefore: [String]
+
+  /// What the store holds of this run, in one line.
+  package var summary: String {
+    guard !loadedBefore.isEmpty else {
+      return "stopped at \(path); no file was loaded before it in this run, and the store holds nothing of this run"
+    }
+    let count = loadedBefore.count == 1 ? "1 file" : "\(loadedBefore.count) files"
+    return "stopped at \(path); loaded before it in this run, and kept in the store (\(count)): "
+      + loadedBefore.joined(separator: ", ")
+  }
+
+  package var description: String { failure.description + "; " + summary }
+
+  package var exitStatus: Int32 { failure.exitStatus }
 }

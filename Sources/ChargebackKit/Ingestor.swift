@@ -28,6 +28,35 @@ package struct Ingestor {
     package var alreadyIngested: Bool
     /// Why the file was skipped as a delivery artifact that holds no usage; nil when it was read.
     package var skippedReason: String? = nil
+    /// Records not stored because their natural key is stored with other content (conflicting
+    /// duplicates: the first stored copy stays, the report raises `conflicting_duplicate`).
+    package var conflicts: Int64 = 0
+    /// True when loading the file failed (it was rolled back, and the run stopped there).
+    package var failed = false
+
+    /// True when the file was loaded in this run (committed), as opposed to skipped or failed.
+    package var loaded: Bool { !alreadyIngested && skippedReason == nil && !failed }
+
+    /// A file whose loading failed.
+    package static func failed(_ path: String) -> FileResult {
+      var r = FileResult(path: path, sha256: "", format: "", records: 0, newRecords: 0, alreadyIngested: false)
+      r.failed = true
+      return r
+    }
+
+    /// The line ingest prints for the file: `loaded (…)`, `skipped (already ingested)`,
+    /// `skipped: <reason>` (a delivery artifact) or `failed`.
+    package var outcome: String {
+      if failed { return "failed" }
+      if let skippedReason { return "skipped: \(skippedReason)" }
+      if alreadyIngested { return "skipped (already ingested)" }
+      var s = "loaded (\(format), \(records) records, \(newRecords) new"
+      if conflicts > 0 {
+        s +=
+          ", \(conflicts) conflicting duplicate\(conflicts == 1 ? "" : "s") not stored: the first stored copy is kept"
+      }
+      return s + ")"
+    }
   }
 
   private let store: UsageStore
@@ -43,11 +72,24 @@ package struct Ingestor {
     self.progress = progress
   }
 
-  /// Ingests every file under `paths` (directories walked in sorted order, dotfiles skipped).
+  /// Ingests every file under `paths` (directories walked in sorted order, dotfiles skipped),
+  /// telling `onFile` what happened to each as it happens (a failed file too, before the error is
+  /// thrown).
   ///
   /// Stops at the first bad file, after the files before it have been committed.
-  package func ingest(paths: [String]) throws -> [FileResult] {
-    try Self.expand(paths).map { try ingest(file: $0) }
+  package func ingest(paths: [String], onFile: (FileResult) -> Void = { _ in }) throws -> [FileResult] {
+    var results: [FileResult] = []
+    for path in try Self.expand(paths) {
+      do {
+        let r = try ingest(file: path)
+        results.append(r)
+        onFile(r)
+      } catch {
+        onFile(.failed(path))
+        throw error
+      }
+    }
+    return results
   }
 
   /// Lists the files under `paths`: files as given, directories walked recursively, sorted.
@@ -86,13 +128,16 @@ package struct Ingestor {
 
   /// Ingests one file in one transaction.
   ///
-  /// Parsing runs on a second thread while this one inserts.
+  /// Parsing runs on a second thread while this one inserts. Whether the file is new is decided
+  /// again inside the write transaction: when another process loaded the same bytes meanwhile, the
+  /// file is skipped as already ingested.
   package func ingest(file path: String) throws -> FileResult {
     let (sha, bytes) = try Self.sha256(of: path)
-    if let known = try store.file(sha256: sha) {
-      progress.done("\(path): already ingested")
+    func alreadyIngested(_ known: UsageStore.FileEntry) -> FileResult {
+      progress.done("\(path): skipped (already ingested)")
       return FileResult(path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
     }
+    if let known = try store.file(sha256: sha) { return alreadyIngested(known) }
     if let reason = try artifacts.reason(for: path, bytes: bytes, formats: formats) {
       try store.recordSkipped(SkippedInput(path: path, sha256: sha, bytes: bytes, reason: reason))
       progress.done("\(path): skipped: \(reason)")
@@ -101,7 +146,9 @@ package struct Ingestor {
     }
     let input = InputFile(path: path)
     let format = try FormatRegistry.detect(input, among: formats)
-    let (offered, inserted) = try store.db.transaction {
+    let outcome: Loading = try store.db.transaction {
+      // Under the write lock: another process may have loaded these bytes since the check above.
+      if let known = try store.file(sha256: sha) { return .known(known) }
       let writer = try store.beginFile(sha256: sha, path: path, format: format.id, level: format.level, bytes: bytes)
       let pipe = BatchPipe<IngestItem>()
       pipe.start { emit in try format.readItems(input, emit: emit) }
@@ -116,11 +163,25 @@ package struct Ingestor {
       }
       try resolveAncestry(of: writer.touchedTraces)
       try writer.finish()
-      return (writer.offered, writer.inserted)
+      return .loaded(offered: writer.offered, inserted: writer.inserted, conflicts: writer.conflicts)
     }
-    progress.done("\(path): \(offered) records (\(inserted) new), \(format.id)")
-    return FileResult(
+    let offered: Int64, inserted: Int64, conflicts: Int64
+    switch outcome {
+    case .known(let known): return alreadyIngested(known)
+    case .loaded(let o, let i, let c): (offered, inserted, conflicts) = (o, i, c)
+    }
+    var result = FileResult(
       path: path, sha256: sha, format: format.id, records: offered, newRecords: inserted, alreadyIngested: false)
+    result.conflicts = conflicts
+    progress.done("\(path): \(result.outcome)")
+    return result
+  }
+
+  /// What the write transaction of one file found: the same bytes loaded meanwhile by another
+  /// process, or the file loaded.
+  private enum Loading {
+    case known(UsageStore.FileEntry)
+    case loaded(offered: Int64, inserted: Int64, conflicts: Int64)
   }
 
   /// Resolves what the model calls of `traces` inherit from their ancestors, over every span of

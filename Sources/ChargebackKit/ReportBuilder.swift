@@ -43,11 +43,16 @@ package struct ReportBuilder {
   ///   report's usage in excess of the logs is charged, as unlogged usage (SPEC §3.1, §10).
   ///
   /// Cost-level rows are never charged; they feed the reconciliation.
+  ///
+  /// Every read is made in one read transaction, so the report is one snapshot of the store even
+  /// while another process loads files into it.
   /// - Complexity: O(n) in the period's records, plus sorting the lines.
   package func build(period: Period) throws -> ChargebackReport {
-    var report = try build(period: period, detect: true)
-    report.context = try context(of: period)
-    return report
+    try store.db.snapshot {
+      var report = try build(period: period, detect: true)
+      report.context = try context(of: period)
+      return report
+    }
   }
 
   /// The report of `period`; without `detect`, only what is charged (lines and totals), for the
@@ -113,7 +118,9 @@ package struct ReportBuilder {
       policy.noteUnlogged(charged, excess: unloggedBySubject[PolicyFindings.unloggedSubject(charged.record)] ?? [])
     }
 
+    var conflictingKeys: Int64 = 0
     if detect {
+      conflictingKeys = try noteConflicts(period: period, charger: charger, into: &policy)
       storms.finish()
       try loops.finish(lookup: ancestorLookup(charger))
       for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period))
@@ -159,7 +166,25 @@ package struct ReportBuilder {
     report.providerAccounts = identities.accounts
     report.granularity = widths.rows()
     report.supersededReportRows = widths.supersededRows
+    report.conflictingDuplicates = conflictingKeys
     return report
+  }
+
+  /// Raises a `conflicting_duplicate` finding for each natural key of the period that was stored
+  /// with other content in another source, with the kept copy charged; returns how many keys.
+  private func noteConflicts(period: Period, charger: Charger, into policy: inout PolicyFindings) throws -> Int64 {
+    let conflicts = try store.conflicts(from: period.startMillis, to: period.endMillis)
+    var byKept: [Int64: [DuplicateConflict]] = [:]
+    var order: [Int64] = []
+    for c in conflicts {
+      if byKept[c.keptID] == nil { order.append(c.keptID) }
+      byKept[c.keptID, default: []].append(c.conflict)
+    }
+    for id in order {
+      guard let kept = try store.record(id: id) else { continue }
+      policy.noteConflict(charger.charge(kept.record), conflicts: byKept[id] ?? [])
+    }
+    return Int64(order.count)
   }
 
   /// The month in context: the previous period's totals (as its last report charged them, else

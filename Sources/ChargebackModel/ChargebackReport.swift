@@ -216,6 +216,9 @@ package struct ChargebackReport: Sendable {
   package var unpricedRecords: Int64
   /// Request-level records skipped because another log already holds the same call.
   package var duplicateRecords: Int64 = 0
+  /// Natural keys of the period stored with conflicting content in another source (one
+  /// `conflicting_duplicate` finding each); the first stored copy is the one charged.
+  package var conflictingDuplicates: Int64 = 0
   /// Computed vs billed per provider, day and model; empty when no cost report was given.
   package var reconciliation: [ReconciliationRow] = []
   /// Report rows not charged because finer rows of the same group cover their time (the

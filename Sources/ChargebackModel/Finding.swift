@@ -18,12 +18,17 @@ package enum FindingKind: String, CaseIterable, Sendable, Codable {
   case usageSpike = "usage_spike"
   case newSpender = "new_spender"
   case unloggedUsage = "unlogged_usage"
+  /// A natural key stored with different token counts or amounts in another source: the first
+  /// stored copy is charged, the other is not.
+  case conflictingDuplicate = "conflicting_duplicate"
 
   /// Default severity of the kind.
   package var severity: Severity {
     switch self {
     case .revokedCredential, .unattributed: .critical
-    case .expiredCredential, .offboardedOwner, .unregisteredCredential, .outOfScopeModel, .unloggedUsage: .high
+    case .expiredCredential, .offboardedOwner, .unregisteredCredential, .outOfScopeModel, .unloggedUsage,
+      .conflictingDuplicate:
+      .high
     case .agentMismatch, .unknownAgent, .unapprovedTask, .scopeBudgetExceeded, .costCentreBudgetExceeded,
       .retryStorm, .recursiveLoop, .usageSpike, .unpricedModel:
       .medium

@@ -30,6 +30,11 @@ package enum ConsoleSummary {
     if report.unpricedRecords > 0 {
       out.append("\(report.unpricedRecords) records could not be priced (see findings: unpriced_model)")
     }
+    if report.conflictingDuplicates > 0 {
+      out.append(
+        "\(report.conflictingDuplicates) records were stored with other content in another source; the first "
+          + "stored copy is charged (see findings: conflicting_duplicate)")
+    }
     return out
   }
 }

@@ -1,4 +1,6 @@
 internal import CSQLite
+import ChargebackModel
+import Foundation
 
 /// An open SQLite database file: the store (SPEC §8).
 ///
@@ -8,10 +10,14 @@ package final class Database {
   fileprivate(set) var handle: OpaquePointer?
   /// The path it was opened at.
   package let path: String
+  /// The busy handler's state (kept alive as long as the connection).
+  let waiter: BusyWaiter
 
-  /// Opens (creating when missing) the database at `path` and applies the store's pragmas.
-  package init(path: String) throws {
+  /// Opens (creating when missing) the database at `path`, waiting for other processes' locks as
+  /// `lock` says, and sets the connection's pragmas (none of which writes to the file).
+  package init(path: String, lock: StoreLock = .standard) throws {
     self.path = path
+    waiter = BusyWaiter(lock: lock, path: path)
     var db: OpaquePointer?
     let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
     guard rc == SQLITE_OK, let db else {
@@ -21,16 +27,22 @@ package final class Database {
     }
     handle = db
     sqlite3_extended_result_codes(db, 1)
-    sqlite3_busy_timeout(db, 5000)
-    // A rollback journal, not WAL: ingest is one big transaction per file, which WAL would write
-    // twice (log, then checkpoint); measured 15 s vs 28 s for 1 M Bedrock records. A process killed
-    // mid-file leaves a hot journal that the next open rolls back. FULL syncs once per commit.
-    try execute("PRAGMA journal_mode = DELETE")
+    waiter.install(on: db)
     try execute("PRAGMA synchronous = FULL")
     try execute("PRAGMA foreign_keys = ON")
     try execute("PRAGMA cache_size = -262144")  // 256 MiB page cache for bulk loads
     // Sorts for GROUP BY spill to temporary files past the cache instead of growing in memory.
     try execute("PRAGMA temp_store = FILE")
+  }
+
+  /// Keeps the rollback journal (`PRAGMA journal_mode = DELETE`): called once the file is known to be
+  /// a store of ours, since it may rewrite the header of a database in WAL mode.
+  ///
+  /// A rollback journal, not WAL: ingest is one big transaction per file, which WAL would write
+  /// twice (log, then checkpoint); measured 15 s vs 28 s for 1 M Bedrock records. A process killed
+  /// mid-file leaves a hot journal that the next open rolls back. FULL syncs once per commit.
+  func useRollbackJournal() throws {
+    try execute("PRAGMA journal_mode = DELETE")
   }
 
   deinit {
@@ -54,7 +66,7 @@ package final class Database {
     if rc != SQLITE_OK {
       let message = err.map { String(cString: $0) } ?? errorMessage
       sqlite3_free(err)
-      throw SQLiteError(code: rc, message: message, context: sql)
+      throw failure(rc, message: message, context: sql)
     }
   }
 
@@ -63,7 +75,11 @@ package final class Database {
     try Statement(database: self, sql: sql, persistent: persistent)
   }
 
-  /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+  /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
+  ///
+  /// `BEGIN IMMEDIATE` takes the write lock at once (waiting for another writer as ``StoreLock``
+  /// says), so everything `body` reads is what it then writes over: two processes cannot both decide
+  /// that a file is new. Readers of other processes keep reading the last commit meanwhile.
   package func transaction<T>(_ body: () throws -> T) throws -> T {
     try execute("BEGIN IMMEDIATE")
     do {
@@ -74,6 +90,53 @@ package final class Database {
       try? execute("ROLLBACK")
       throw error
     }
+  }
+
+  /// Runs `body` in one read transaction.
+  ///
+  /// Every read in it sees the same commit of the store, even while other processes load files.
+  /// Inside a transaction already, `body` just runs in it.
+  ///
+  /// The shared lock is held until `body` returns; a writer of another process commits only then.
+  package func snapshot<T>(_ body: () throws -> T) throws -> T {
+    guard isAutocommit else { return try body() }
+    try execute("BEGIN DEFERRED")
+    do {
+      // A deferred transaction starts at its first read: read now, so the snapshot is taken here.
+      _ = try scalarInt("SELECT count(*) FROM sqlite_master")
+      let value = try body()
+      try execute("COMMIT")
+      return value
+    } catch {
+      try? execute("ROLLBACK")
+      throw error
+    }
+  }
+
+  /// True when no transaction is open on this connection.
+  var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+
+  /// The error for a failed call: the store stayed locked (exit 75), the file is damaged or no
+  /// database (exit 65), else SQLite's own failure (exit 74).
+  func failure(_ rc: Int32, message: String, context: String) -> any ChargebackFailure {
+    switch rc & 0xff {
+    case SQLITE_BUSY, SQLITE_LOCKED:
+      return StoreLockedError(path: path, waited: waiter.gaveUpAfter ?? 0, action: Self.action(context))
+    case SQLITE_NOTADB:
+      return StoreError.notOurs(path: path, reason: "it is not an SQLite database")
+    case SQLITE_CORRUPT:
+      return StoreError.damaged(path: path, detail: message)
+    default:
+      return SQLiteError(code: rc, message: message, context: context)
+    }
+  }
+
+  /// What a statement was doing, in words, for a lock message.
+  private static func action(_ sql: String) -> String {
+    let head = sql.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+    if head.hasPrefix("PRAGMA") { return "opening it" }
+    if head.hasPrefix("SELECT") || head.hasPrefix("BEGIN DEFERRED") { return "reading it" }
+    return "writing to it"
   }
 
   /// Rows changed by the last INSERT/UPDATE/DELETE.

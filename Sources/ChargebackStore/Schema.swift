@@ -2,8 +2,8 @@ import ChargebackModel
 
 /// The store's schema and its forward migrations, versioned with `PRAGMA user_version`.
 ///
-/// Each migration is applied once, in order, inside one transaction. Never edit a migration that
-/// has shipped; add the next one.
+/// The pending migrations are applied in order inside one write transaction, which also sets the
+/// store's `application_id`. Never edit a migration that has shipped; add the next one.
 enum Schema {
   /// Migrations in order; index + 1 is the version it brings the store to.
   static let migrations: [String] = [
@@ -104,34 +104,134 @@ enum Schema {
       PRIMARY KEY (period, dimension, cost_centre, item)
     ) STRICT, WITHOUT ROWID;
     """,
+    // 4: conflicting duplicates: a record whose natural key was already stored with other content.
+    // The stored copy (`kept_id`) stays; the refused copy's provenance and the differing fields
+    // (`field<TAB>kept<TAB>other` per line) are kept here. The same refused content again (a file
+    // re-ingested under another name, say) adds no row.
+    """
+    CREATE TABLE conflicts (
+      id          INTEGER PRIMARY KEY,
+      key_hash    BLOB NOT NULL,
+      natural_key TEXT NOT NULL,
+      kept_id     INTEGER NOT NULL,
+      file_id     INTEGER NOT NULL,
+      line        INTEGER,
+      json_path   TEXT,
+      differences TEXT NOT NULL,
+      UNIQUE (key_hash, differences)
+    ) STRICT;
+    CREATE INDEX conflicts_kept ON conflicts(kept_id);
+    """,
+  ]
+
+  /// `PRAGMA application_id` of a TokenChargeback store: ASCII `TCBK`.
+  static let applicationID: Int64 = 0x5443_424B
+
+  /// Every table any version of the schema has had: a database whose application id is 0 (a store
+  /// written before it was set) is ours when its tables are among these and include the first two.
+  static let tables: Set<String> = [
+    "files", "usage", "settings", "skipped_files", "trace_spans", "period_totals", "conflicts",
   ]
 
   /// The version a fully migrated store has.
   static var currentVersion: Int64 { Int64(migrations.count) }
 
-  /// Brings `db` up to ``currentVersion``; refuses a store written by a newer version.
-  static func migrate(_ db: Database) throws {
-    let version = try db.scalarInt("PRAGMA user_version") ?? 0
-    guard version <= currentVersion else {
-      throw StoreError.newerSchema(path: db.path, found: version, supported: currentVersion)
+  /// What a database file holds, read without writing to it.
+  struct Identity {
+    var applicationID: Int64
+    var version: Int64
+    var tables: Set<String>
+
+    /// Reads the header and the table names (in a read transaction of its own, or the caller's).
+    init(_ db: Database) throws {
+      applicationID = try db.scalarInt("PRAGMA application_id") ?? 0
+      version = try db.scalarInt("PRAGMA user_version") ?? 0
+      let st = try db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      var names = Set<String>()
+      while try st.step() { names.insert(st.text(0) ?? "") }
+      tables = names
     }
-    for v in Int(version)..<migrations.count {
-      try db.transaction {
-        try db.execute(migrations[v])
-        try db.execute("PRAGMA user_version = \(v + 1)")
+
+    /// No table and no version: a new (or empty) file, ours to set up.
+    var isEmpty: Bool { tables.isEmpty && version == 0 && applicationID == 0 }
+
+    /// True when the file is up to date: ours by its id and at the current version.
+    var isCurrent: Bool { applicationID == Schema.applicationID && version == Schema.currentVersion }
+
+    /// Refuses a database that is not a store of ours, or one of a newer version.
+    func check(path: String) throws {
+      let ours = applicationID == Schema.applicationID
+      if !ours, applicationID != 0 {
+        throw StoreError.notOurs(path: path, reason: "its application_id is \(Identity.hex(applicationID))")
       }
+      // Application id 0: ours only when every table is one of ours (a store written before the id).
+      let foreign = tables.subtracting(Schema.tables).sorted()
+      if !ours, !foreign.isEmpty {
+        let shown = foreign.prefix(3).joined(separator: ", ") + (foreign.count > 3 ? ", …" : "")
+        throw StoreError.notOurs(path: path, reason: "it holds tables that are not ours (\(shown))")
+      }
+      guard version <= Schema.currentVersion else {
+        throw StoreError.newerSchema(path: path, found: version, supported: Schema.currentVersion)
+      }
+      // Set up by a version of ours (a schema version, or our tables), yet without the first two.
+      if version > 0 || !tables.isEmpty, !tables.isSuperset(of: ["files", "usage"]) {
+        throw StoreError.notOurs(path: path, reason: "it lacks the files and usage tables")
+      }
+    }
+
+    static func hex(_ id: Int64) -> String {
+      let h = String(UInt32(truncatingIfNeeded: id), radix: 16)
+      return "0x" + String(repeating: "0", count: max(0, 8 - h.count)) + h
+    }
+  }
+
+  /// Brings `db` up to ``currentVersion`` and marks it as ours (`application_id`).
+  ///
+  /// One write transaction re-reads the file first: when two processes set up or migrate the same
+  /// store at once, the second finds it done. Refuses a database that is not ours, or is newer, before
+  /// anything is written. Inside the same transaction, `beforeWriting` runs on what the file holds
+  /// (the integrity check) and `afterWriting` once it is current (the record of that check).
+  static func migrate(
+    _ db: Database, beforeWriting: (Identity) throws -> Void = { _ in }, afterWriting: () throws -> Void = {}
+  ) throws {
+    try db.transaction {
+      let identity = try Identity(db)
+      try identity.check(path: db.path)
+      try beforeWriting(identity)
+      if !identity.isCurrent {
+        if identity.applicationID != applicationID {
+          try db.execute("PRAGMA application_id = \(applicationID)")
+        }
+        for v in Int(identity.version)..<migrations.count {
+          try db.execute(migrations[v])
+          try db.execute("PRAGMA user_version = \(v + 1)")
+        }
+      }
+      try afterWriting()
     }
   }
 }
 
 /// Store-level failures that are not SQLite's own.
+///
+/// The file is not a store of ours, is damaged, or was written by a newer version. Each is exit 65,
+/// and nothing was written to the file.
 package enum StoreError: ChargebackFailure {
   case newerSchema(path: String, found: Int64, supported: Int64)
+  /// Another program's SQLite database (or no database at all): never written to.
+  case notOurs(path: String, reason: String)
+  /// A store of ours that fails its integrity check, or whose pages SQLite finds damaged.
+  case damaged(path: String, detail: String)
 
   package var description: String {
     switch self {
     case .newerSchema(let path, let found, let supported):
       "\(path): store schema version \(found) is newer than this tool supports (\(supported)); use a newer chargeback"
+    case .notOurs(let path, let reason):
+      "\(path) is not a TokenChargeback store: \(reason); nothing was written to it (give --db a new file name)"
+    case .damaged(let path, let detail):
+      "\(path): the store is damaged (\(detail)); nothing was written to it: restore it from a backup, or "
+        + "ingest the exports again into a new store"
     }
   }
 

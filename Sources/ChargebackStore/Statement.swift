@@ -13,7 +13,7 @@ package final class Statement {
     let flags: UInt32 = persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
     let rc = sqlite3_prepare_v3(database.handle, sql, -1, flags, &st, nil)
     guard rc == SQLITE_OK, let st else {
-      throw SQLiteError(code: rc, message: database.errorMessage, context: sql)
+      throw database.failure(rc, message: database.errorMessage, context: sql)
     }
     handle = st
   }
@@ -81,7 +81,7 @@ package final class Statement {
     switch rc {
     case SQLITE_ROW: return true
     case SQLITE_DONE: return false
-    default: throw SQLiteError(code: rc, message: database.errorMessage, context: sql)
+    default: throw database.failure(rc, message: database.errorMessage, context: sql)
     }
   }
 
@@ -121,7 +121,7 @@ package final class Statement {
 
   private func check(_ rc: Int32) throws {
     guard rc == SQLITE_OK else {
-      throw SQLiteError(code: rc, message: database.errorMessage, context: sql)
+      throw database.failure(rc, message: database.errorMessage, context: sql)
     }
   }
 }

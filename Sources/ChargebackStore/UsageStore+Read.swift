@@ -48,6 +48,14 @@ extension UsageStore {
     }
   }
 
+  /// The stored record with this row id, if any.
+  package func record(id: Int64) throws -> StoredRecord? {
+    let st = try db.prepare(Self.columns + " WHERE u.id = ?")
+    try st.bind(1, id)
+    var interner = StringInterner()
+    return try st.step() ? Self.decodeRow(st, &interner) : nil
+  }
+
   /// The record with this natural key or provider request id, if stored.
   ///
   /// Request-level natural keys are `<provider>:<request id>`, so a request id is found through the unique key

@@ -7,10 +7,28 @@ package final class UsageStore {
   /// The underlying database.
   package let db: Database
 
-  /// Opens (and migrates) the store at `path`.
-  package init(path: String) throws {
-    db = try Database(path: path)
-    try Schema.migrate(db)
+  /// What a command does with the store.
+  package enum Access: Sendable {
+    /// Reads only (`explain`): the file is identified, and migrated only when it must be.
+    case read
+    /// Loads or records something (`ingest`, `run`, `report`): checked as ``StoreIntegrity`` says.
+    case write
+  }
+
+  /// Opens the store at `path` (creating it when missing), after making sure it is one of ours
+  /// and, for writing, sound; migrates a store of an earlier version.
+  ///
+  /// - Throws: ``StoreError`` (exit 65) for another program's database, a damaged store or a newer
+  ///   one, with nothing written to it; ``StoreLockedError`` (exit 75) when another process holds
+  ///   the store longer than `lock` waits.
+  package init(path: String, access: Access = .write, lock: StoreLock = .standard) throws {
+    db = try Database(path: path, lock: lock)
+    do {
+      try StoreIntegrity.prepare(db, forWriting: access == .write)
+    } catch {
+      try? db.close()
+      throw error
+    }
   }
 
   /// Closes the store.
@@ -96,8 +114,11 @@ package final class UsageStore {
   }
 }
 
-/// Inserts records of one file with one reused prepared statement; duplicates by natural key are
-/// ignored, which makes re-ingesting the same data a no-op.
+/// Inserts records of one file with one reused prepared statement; a record whose natural key is
+/// stored already is not inserted, which makes re-ingesting the same data a no-op.
+///
+/// When the stored copy differs in content (``UsageRecord/contentFields``), the stored copy stays and
+/// the conflict is recorded in `conflicts` (once per key and refused content).
 package final class UsageWriter {
   private let statement: Statement
   private let db: Database
@@ -107,6 +128,12 @@ package final class UsageWriter {
   package private(set) var offered: Int64 = 0
   /// Records that were new to the store.
   package private(set) var inserted: Int64 = 0
+  /// Records not inserted because their key is stored with other content (conflicting duplicates).
+  package private(set) var conflicts: Int64 = 0
+  /// Reads the stored copy of a key (prepared at the first duplicate).
+  private var storedStatement: Statement?
+  /// Records a conflict (prepared at the first one).
+  private var conflictStatement: Statement?
   /// Traces the file brought spans of (their ancestry is resolved before the file commits).
   package private(set) var touchedTraces = Set<String>()
   private var spanStatement: Statement?
@@ -163,11 +190,55 @@ package final class UsageWriter {
     try s.bind(32, r.billed.map { Int64(clamping: $0.pico) })
     try s.bind(33, r.lineItem)
     try s.bind(34, r.agentPath)
-    try s.bind(35, blob: KeyHash.of(r.naturalKey))
+    let key = KeyHash.of(r.naturalKey)
+    try s.bind(35, blob: key)
     try s.bind(36, r.credentialAlias)
     try s.run()
     offered += 1
-    inserted += Int64(db.changes)
+    if db.changes > 0 {
+      inserted += 1
+    } else {
+      try compareWithStored(r, key: key)
+    }
+  }
+
+  /// Compares a record that was not inserted with the stored copy of its key.
+  ///
+  /// Records a conflict when their content differs. Only runs for duplicates, so new records cost
+  /// nothing more.
+  private func compareWithStored(_ r: UsageRecord, key: [UInt8]) throws {
+    let st = try storedStatement ?? db.prepare(UsageStore.storedContentSQL + " WHERE u.key_hash = ?", persistent: true)
+    storedStatement = st
+    defer { st.reset() }
+    try st.bind(1, blob: key)
+    guard try st.step() else { return }
+    let stored = UsageStore.decodeStoredContent(st, like: r)
+    guard stored.record.naturalKey == r.naturalKey else { return }  // a 128-bit hash collision: not a copy
+    // What the store keeps of the offered record (billed amounts are stored as 64-bit pico-USD).
+    var offeredCopy = r
+    offeredCopy.billed = r.billed.map { Money(pico: Int128(Int64(clamping: $0.pico))) }
+    guard !stored.record.sameContent(as: offeredCopy) else { return }
+    let differences = zip(stored.record.contentFields, offeredCopy.contentFields).compactMap { a, b in
+      a.value == b.value ? nil : DuplicateConflict.Difference(field: a.field, kept: a.value, other: b.value)
+    }
+    guard !differences.isEmpty else { return }
+    let insert =
+      try conflictStatement
+      ?? db.prepare(
+        """
+        INSERT INTO conflicts(key_hash, natural_key, kept_id, file_id, line, json_path, differences)
+        VALUES (?,?,?,?,?,?,?) ON CONFLICT(key_hash, differences) DO NOTHING
+        """, persistent: true)
+    conflictStatement = insert
+    try insert.bind(1, blob: key)
+    try insert.bind(2, r.naturalKey)
+    try insert.bind(3, stored.id)
+    try insert.bind(4, fileID)
+    try insert.bind(5, r.line.map(Int64.init))
+    try insert.bind(6, r.jsonPath)
+    try insert.bind(7, ConflictText.encode(differences))
+    try insert.run()
+    conflicts += 1
   }
 
   /// Keeps a trace span for ancestry (a span already stored is left as it is).

@@ -69,27 +69,56 @@ package enum TestSupport {
   package static func run(
     _ exe: String, _ args: [String], cwd: String? = nil, environment: [String: String]? = nil
   ) throws -> (status: Int32, out: String, err: String) {
-    let dir = try tempDir("run")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let outPath = dir + "/stdout", errPath = dir + "/stderr"
-    FileManager.default.createFile(atPath: outPath, contents: nil)
-    FileManager.default.createFile(atPath: errPath, contents: nil)
-    guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
-      throw NoExecutable()
+    try Running(exe, args, cwd: cwd, environment: environment).wait()
+  }
+
+  /// Starts the built `chargeback` executable without waiting for it (for several processes at once).
+  package static func startCLI(_ args: [String], environment: [String: String] = [:]) throws -> Running {
+    guard let exe = executable() else { throw NoExecutable() }
+    let env = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+    return try Running(exe, args, cwd: nil, environment: env)
+  }
+
+  /// A started program whose stdout and stderr go to files.
+  package final class Running {
+    private let process = Process()
+    private let dir: String
+    private let out: FileHandle
+    private let err: FileHandle
+
+    init(_ exe: String, _ args: [String], cwd: String?, environment: [String: String]?) throws {
+      dir = try tempDir("run")
+      let outPath = dir + "/stdout", errPath = dir + "/stderr"
+      FileManager.default.createFile(atPath: outPath, contents: nil)
+      FileManager.default.createFile(atPath: errPath, contents: nil)
+      guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
+        throw NoExecutable()
+      }
+      self.out = out
+      self.err = err
+      process.executableURL = URL(fileURLWithPath: exe)
+      process.arguments = args
+      if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+      if let environment { process.environment = environment }
+      process.standardOutput = out
+      process.standardError = err
+      try process.run()
     }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    if let environment { p.environment = environment }
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    p.waitUntilExit()
-    try out.close()
-    try err.close()
-    let o = FileManager.default.contents(atPath: outPath) ?? Data()
-    let e = FileManager.default.contents(atPath: errPath) ?? Data()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+
+    /// The stderr written so far.
+    package var errorsSoFar: String {
+      String(decoding: FileManager.default.contents(atPath: dir + "/stderr") ?? Data(), as: UTF8.self)
+    }
+
+    /// Waits for the program to end; returns exit status, stdout and stderr.
+    package func wait() throws -> (status: Int32, out: String, err: String) {
+      process.waitUntilExit()
+      try out.close()
+      try err.close()
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      let o = FileManager.default.contents(atPath: dir + "/stdout") ?? Data()
+      let e = FileManager.default.contents(atPath: dir + "/stderr") ?? Data()
+      return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
   }
 }

@@ -14,15 +14,7 @@ extension Chargeback {
 
     func run() throws {
       try reportingFailures {
-        for r in try ChargebackJob.ingest(paths: paths, database: store.db) {
-          if let reason = r.skippedReason {
-            printLine("\(r.path): skipped: \(reason)")
-          } else {
-            printLine(
-              r.alreadyIngested
-                ? "\(r.path): already ingested" : "\(r.path): \(r.format), \(r.records) records, \(r.newRecords) new")
-          }
-        }
+        _ = try ChargebackJob.ingest(paths: paths, database: store.db, onFile: printFileOutcome)
       }
     }
   }

@@ -22,7 +22,7 @@ extension Chargeback {
           options: .init(
             period: report.period, usage: usage, identities: report.identities, pricing: report.pricing,
             out: report.out, database: store.db, asOf: report.asOf?.millis))
-        printRunSummary(try job.run(), out: job.options.out)
+        printRunSummary(try job.run(onFile: printFileOutcome), out: job.options.out)
       }
     }
   }

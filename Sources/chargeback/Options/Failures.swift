@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChargebackKit
 import ChargebackModel
 import ChargebackSupport
 import Foundation
@@ -11,6 +12,11 @@ import Foundation
 func reportingFailures(_ body: () throws -> Void) throws {
   do {
     try body()
+  } catch let e as IngestStopped {
+    // The file's own failure, then what the store holds of this run.
+    printError(e.failure.description)
+    printError(e.summary)
+    throw ExitCode(e.exitStatus)
   } catch let e as any ChargebackFailure {
     printError(e.description)
     throw ExitCode(e.exitStatus)

@@ -161,7 +161,7 @@ import Testing
     #expect(ingest.status == 0)
     #expect(ingest.out.contains("\(Self.permissionCheck): skipped: \(DeliveryArtifacts.permissionCheck)\n"))
     #expect(ingest.out.contains("\(Self.body): skipped: \(DeliveryArtifacts.bedrockBody)\n"))
-    #expect(ingest.out.contains("\(Self.log): bedrock-invocation-log, 4 records, 4 new\n"))
+    #expect(ingest.out.contains("\(Self.log): loaded (bedrock-invocation-log, 4 records, 4 new)\n"))
     let mixed = Fixtures.root + "/mixed"
     let run = try TestSupport.runCLI([
       "run", "--period", "2026-10", "--usage", Self.sync, "--identities", mixed + "/identities",

@@ -30,11 +30,15 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     let store = try UsageStore(path: dir + "/store.sqlite")
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
-    // docs/architecture.md documents schema version 3; a new migration updates both.
-    #expect(Schema.currentVersion == 3)
+    // docs/architecture.md documents schema version 4; a new migration updates both.
+    #expect(Schema.currentVersion == 4)
+    #expect(try store.db.scalarInt("PRAGMA application_id") == 0x5443_424B)  // "TCBK"
     #expect(
-      try objects(store.db, "table") == ["files", "period_totals", "settings", "skipped_files", "trace_spans", "usage"])
-    #expect(try objects(store.db, "index") == ["usage_ts"])
+      try objects(store.db, "table") == [
+        "conflicts", "files", "period_totals", "settings", "skipped_files", "trace_spans", "usage",
+      ])
+    #expect(try objects(store.db, "index") == ["conflicts_kept", "usage_ts"])
+    #expect(Set(try objects(store.db, "table")) == Schema.tables)
   }
 
   @Test func tablesHaveTheDocumentedColumns() throws {
@@ -53,6 +57,10 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
         "billed_pico", "line_item", "agent_path", "credential_alias",
       ])
     #expect(try columns(store.db, "skipped_files") == ["path", "sha256", "bytes", "reason"])
+    #expect(
+      try columns(store.db, "conflicts") == [
+        "id", "key_hash", "natural_key", "kept_id", "file_id", "line", "json_path", "differences",
+      ])
   }
 
   @Test func keyHashAndFileHashAreUnique() throws {
@@ -120,7 +128,9 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     #expect(try userVersion(store.db) == Schema.currentVersion)
     #expect(try store.files().map(\.path) == ["a.jsonl"])
     #expect(
-      try objects(store.db, "table") == ["files", "period_totals", "settings", "skipped_files", "trace_spans", "usage"])
+      try objects(store.db, "table") == [
+        "conflicts", "files", "period_totals", "settings", "skipped_files", "trace_spans", "usage",
+      ])
   }
 
   /// A store written by the first version (SPEC §8: ours, migrated on first use, never refused):

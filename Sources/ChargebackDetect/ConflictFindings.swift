@@ -1,0 +1,31 @@
+import ChargebackModel
+
+extension PolicyFindings {
+  /// Raises one `conflicting_duplicate` finding for a natural key stored with different content in
+  /// other sources: it names the key, the kept copy (charged) and each refused copy with file and
+  /// line, and the fields that differ; its cost is the kept copy's.
+  ///
+  /// `kept` is the first stored copy, charged; `conflicts` are the refused copies of its key.
+  package mutating func noteConflict(_ kept: ChargedRecord, conflicts: [DuplicateConflict]) {
+    guard let first = conflicts.first else { return }
+    let r = kept.record
+    // A provider's bill (cost level) is never charged: its billed amount is what is at stake.
+    let cost = r.level == .cost ? r.billed : kept.cost
+    let name = first.requestID.map { "request \($0) (\(first.naturalKey))" } ?? "record \(first.naturalKey)"
+    let refused = conflicts.map { c in
+      let fields = c.differences.map { "\($0.field) \(Self.shown($0.other)) instead of \(Self.shown($0.kept))" }
+      return "\(c.other) with \(fields.joined(separator: ", "))"
+    }
+    let costText = cost.map { "\($0.formatted(decimals: 6)) USD" } ?? "unpriced"
+    note(
+      .conflictingDuplicate, subject: first.naturalKey, record: r, attribution: kept.attribution, cost: cost,
+      detail:
+        "\(name) is stored with different content in \(conflicts.count + 1) sources: kept \(first.kept) (first "
+        + "stored, charged \(costText)); not charged \(refused.joined(separator: "; ")). Totals follow the kept "
+        + "copy: find out which export is right, and if it is not the kept one, ingest the right one into a new "
+        + "store")
+  }
+
+  /// A value as the text shows it: empty as `none`.
+  private static func shown(_ value: String) -> String { value.isEmpty ? "none" : value }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+@testable import ChargebackTestSupport
+
+/// What ingest prints per file (`loaded`, `skipped (already ingested)`, `skipped: <reason>`,
+/// `failed`), and a failure that names every file loaded before it in the run.
+@Suite struct IngestOutputTests {
+  /// `a`, `b` and `d` are good Bedrock logs; `c` has a malformed line 2.
+  private func writeFolder(_ dir: String) throws -> String {
+    let lines = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    let folder = dir + "/exports"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try (lines[0] + "\n").write(toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
+    try (lines[1] + "\n").write(toFile: folder + "/b.jsonl", atomically: true, encoding: .utf8)
+    try (lines[2] + "\n" + String(lines[3].dropLast(4)) + "\n").write(
+      toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
+    try (lines[4] + "\n").write(toFile: folder + "/d.jsonl", atomically: true, encoding: .utf8)
+    try Data().write(to: URL(fileURLWithPath: folder + "/empty.jsonl"))
+    return folder
+  }
+
+  @Test func aFailureNamesTheFilesLoadedBeforeIt() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let folder = try writeFolder(dir)
+    let db = dir + "/s.sqlite"
+    let r = try TestSupport.runCLI(["ingest", folder, "--db", db])
+    #expect(r.status == 65)
+    #expect(
+      r.out == """
+        \(folder)/a.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)
+        \(folder)/b.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)
+        \(folder)/c.jsonl: failed
+
+        """)
+    let err = r.err.split(separator: "\n").map(String.init)
+    #expect(err.count == 2)
+    #expect(err.first?.hasPrefix("chargeback: \(folder)/c.jsonl:2: ") == true)
+    #expect(
+      err.last
+        == "chargeback: stopped at \(folder)/c.jsonl; loaded before it in this run, and kept in the store "
+        + "(2 files): \(folder)/a.jsonl, \(folder)/b.jsonl")
+    #expect(try StoreState(db).files == 2)
+
+    // Again: the loaded files are skipped, the bad one fails again, and nothing was loaded before it.
+    try FileManager.default.removeItem(atPath: folder + "/a.jsonl")
+    let before = try StoreState(db)
+    let again = try TestSupport.runCLI(["ingest", folder, "--db", db])
+    #expect(again.status == 65)
+    #expect(try StoreState(db) == before)
+    #expect(again.out.hasPrefix("\(folder)/b.jsonl: skipped (already ingested)\n\(folder)/c.jsonl: failed\n"))
+    #expect(again.err.contains("chargeback: stopped at \(folder)/c.jsonl; no file was loaded before it in this run"))
+
+    // Fixed: the rest loads, and the delivery artifact keeps its line.
+    let good = try String(contentsOfFile: folder + "/b.jsonl", encoding: .utf8)
+    try good.write(toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
+    let fixed = try TestSupport.runCLI(["ingest", folder, "--db", db])
+    #expect(fixed.status == 0, "\(fixed.err)")
+    #expect(
+      fixed.out == """
+        \(folder)/b.jsonl: skipped (already ingested)
+        \(folder)/c.jsonl: skipped (already ingested)
+        \(folder)/d.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)
+        \(folder)/empty.jsonl: skipped: empty file, holds no usage
+
+        """)
+  }
+
+  /// `run` stops the same way, before writing any output.
+  @Test func runStopsTheSameWay() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let folder = try writeFolder(dir)
+    let r = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", folder, "--identities", Fixtures.month + "/identities",
+      "--pricing", Fixtures.month + "/pricing", "--out", dir + "/out", "--db", dir + "/s.sqlite",
+    ])
+    #expect(r.status == 65)
+    #expect(r.out.contains("\(folder)/c.jsonl: failed\n"))
+    #expect(
+      r.err.contains(
+        "chargeback: stopped at \(folder)/c.jsonl; loaded before it in this run, and kept in the store (2 files)"))
+    #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+  }
+}
