@@ -28,7 +28,7 @@ package struct UsageSpikes {
   private var evidence: [SubjectDay: [String]] = [:]
   private var meta: [String: Meta] = [:]
   private var periodCost: [String: Money] = [:]
-  private var periodCalls: [String: Int64] = [:]
+  private var periodCalls: [String: Int128] = [:]
   private var firstSeen: [String: Int64] = [:]
 
   package init(settings: DetectionSettings, period: Period) {
@@ -49,7 +49,7 @@ package struct UsageSpikes {
     var cost = Money.zero
     /// Cost per token class, in `TokenClass.allCases` order.
     var byClass = [Money](repeating: .zero, count: TokenClass.allCases.count)
-    var calls: Int64 = 0
+    var calls: Int128 = 0
     var costCentre: String
     var owner: String?
     var evidence: [String] = []
@@ -75,7 +75,7 @@ package struct UsageSpikes {
         if let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) { cells.values[i].byClass[ci] += p.cost }
       }
       cells.values[i].cost += cost
-      cells.values[i].calls += r.requests
+      cells.values[i].calls += Int128(r.requests)
       if cells.values[i].evidence.count < 3 { cells.values[i].evidence.append(r.naturalKey) }
     }
   }

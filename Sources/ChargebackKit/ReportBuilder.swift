@@ -196,11 +196,14 @@ package struct ReportBuilder {
   }
 }
 
+// Sums over records are Int128 (TokenTotals, requests) and Money (Int128 pico) of bounded values
+// (`Bounds`: at most 10^13 tokens, 10^12 requests and 6 × 10^24 pico-USD per record, 2^42 records),
+// so none can overflow.
 extension ChargebackLine {
   mutating func add(_ r: UsageRecord, cost: Money) {
     tokens += r.tokens
-    requests += r.requests
-    if r.failed { failedRequests += r.requests }
+    requests += Int128(r.requests)
+    if r.failed { failedRequests += Int128(r.requests) }
     self.cost += cost
   }
 }
@@ -208,7 +211,7 @@ extension ChargebackLine {
 extension DailyTotal {
   mutating func add(_ r: UsageRecord, cost: Money) {
     tokens += r.tokens
-    requests += r.requests
+    requests += Int128(r.requests)
     self.cost += cost
   }
 }

@@ -33,11 +33,12 @@ package struct ChargebackLine: Sendable, Hashable {
   }
 
   package var key: Key
-  package var tokens = TokenCounts()
+  /// Token sums; sums over records are `Int128` (see ``Bounds`` for why they cannot overflow).
+  package var tokens = TokenTotals()
   /// Requests (calls) the line covers.
-  package var requests: Int64 = 0
+  package var requests: Int128 = 0
   /// Of which failed.
-  package var failedRequests: Int64 = 0
+  package var failedRequests: Int128 = 0
   /// Exact cost; zero for unpriced lines, whose cost is unknown.
   package var cost = Money.zero
 
@@ -49,12 +50,12 @@ package struct DailyTotal: Sendable, Hashable {
   package var costCentre: String
   /// `YYYY-MM-DD`, UTC.
   package var day: String
-  package var requests: Int64 = 0
-  package var tokens = TokenCounts()
+  package var requests: Int128 = 0
+  package var tokens = TokenTotals()
   package var cost = Money.zero
 
   package init(
-    costCentre: String, day: String, requests: Int64 = 0
+    costCentre: String, day: String, requests: Int128 = 0
   ) {
     self.costCentre = costCentre
     self.day = day
@@ -85,15 +86,15 @@ package struct ClassCharge: Sendable, Hashable {
   /// The account or project the export names (Bedrock account id, OpenAI project, Anthropic
   /// workspace, Azure subscription), nil when it names none.
   package var account: String?
-  /// Units of the class (tokens, or web-search requests).
-  package var units: Int64 = 0
+  /// Units of the class (tokens, or web-search requests), summed over records.
+  package var units: Int128 = 0
   /// units × the row's rate, exactly.
   package var cost = Money.zero
 
   package init(
     day: String, credentialID: String? = nil, credentialName: String? = nil, provider: Provider, model: String,
     tier: Tier, tokenClass: TokenClass, price: PriceRow, costCentre: String, agentID: String? = nil,
-    taskID: String? = nil, units: Int64 = 0, cost: Money = .zero, account: String? = nil
+    taskID: String? = nil, units: Int128 = 0, cost: Money = .zero, account: String? = nil
   ) {
     self.day = day
     self.credentialID = credentialID
@@ -117,9 +118,9 @@ package struct CostCentreSummary: Sendable, Hashable {
   package var id: String
   package var name: String
   package var budget: Money?
-  package var requests: Int64 = 0
-  package var unpricedRequests: Int64 = 0
-  package var tokens = TokenCounts()
+  package var requests: Int128 = 0
+  package var unpricedRequests: Int128 = 0
+  package var tokens = TokenTotals()
   package var cost = Money.zero
   package var avoidableCost = Money.zero
   package var findings = 0
@@ -129,7 +130,7 @@ package struct CostCentreSummary: Sendable, Hashable {
   package var entity: String?
 
   package init(
-    id: String, name: String, budget: Money? = nil, requests: Int64 = 0, unpricedRequests: Int64 = 0,
+    id: String, name: String, budget: Money? = nil, requests: Int128 = 0, unpricedRequests: Int128 = 0,
     glAccount: String? = nil, entity: String? = nil
   ) {
     self.id = id

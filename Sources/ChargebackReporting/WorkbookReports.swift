@@ -9,7 +9,7 @@ package enum WorkbookReports {
   /// A cell of a data row.
   enum Cell {
     case text(String)
-    case int(Int64)
+    case int(Int128)
     case cents(Int128)
     case ratio(Int128, Int128)
     case empty
@@ -113,7 +113,7 @@ package enum WorkbookReports {
     try row("Cache write tokens", .int(cc.tokens.cacheWrite))
     try row("Output tokens", .int(cc.tokens.output))
     try row("Avoidable cost (USD)", .cents(cc.avoidableCost.rounded(toDecimals: 2)))
-    try row("Findings", .int(Int64(findings.count)))
+    try row("Findings", .int(Int128(findings.count)))
     r += 1
     try s.text(r, 0, "Top agents", .header)
     try s.text(r, 1, "Cost (USD)", .header)
@@ -136,9 +136,9 @@ package enum WorkbookReports {
     _ cents: ReportRounding, extraHeader: [String], key: (ChargebackLine) -> String, extra: (String) -> [Cell]
   ) throws {
     struct Acc {
-      var requests: Int64 = 0
-      var failed: Int64 = 0
-      var tokens = TokenCounts()
+      var requests: Int128 = 0
+      var failed: Int128 = 0
+      var tokens = TokenTotals()
       var cents: Int128 = 0
     }
     var groups: [String: Acc] = [:]
@@ -240,7 +240,7 @@ package enum WorkbookReports {
       rows: report.priceRowsUsed.map { p in
         [
           .text(p.provider.rawValue), .text(p.model), .text(p.usageType.rawValue), .text(p.tier.rawValue),
-          .int(p.minInputTokens),
+          .int(Int128(p.minInputTokens)),
           .text(p.rate.description), .text(Timestamp.day(p.from)), .text(p.to.map(Timestamp.day) ?? ""),
           .text(p.source), .text(p.location),
         ]
@@ -252,7 +252,7 @@ package enum WorkbookReports {
       try put(
         s, r,
         [
-          .text(f.path), .text(f.format), .text(f.level), .int(f.records), .empty, .empty, .empty, .empty,
+          .text(f.path), .text(f.format), .text(f.level), .int(Int128(f.records)), .empty, .empty, .empty, .empty,
           .text("sha256 " + f.sha256),
         ])
       r += 1
@@ -272,7 +272,7 @@ package enum WorkbookReports {
         .int(cc.tokens.cachedInput),
         .int(cc.tokens.cacheWrite), .int(cc.tokens.output), .cents(cents.costCentres[cc.id] ?? 0),
         cc.budget.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty, .cents(cc.avoidableCost.rounded(toDecimals: 2)),
-        .int(Int64(cc.findings)),
+        .int(Int128(cc.findings)),
       ]
     }
     rows.append([

@@ -127,9 +127,14 @@ enum Schema {
 /// Store-level failures that are not SQLite's own.
 package enum StoreError: ChargebackFailure {
   case newerSchema(path: String, found: Int64, supported: Int64)
+  /// A stored record outside ``Bounds`` (stored by a version that did not check them).
+  case outOfBounds(path: String, id: Int64, field: String, message: String)
 
   package var description: String {
     switch self {
+    case .outOfBounds(let path, let id, let field, let message):
+      "\(path): usage record \(id): \(field) \(message); it was stored before ingest checked bounds: "
+        + "remove the file that brought it and ingest it again"
     case .newerSchema(let path, let found, let supported):
       "\(path): store schema version \(found) is newer than this tool supports (\(supported)); use a newer chargeback"
     }
