@@ -288,6 +288,62 @@ enum JSONLayout {
     return out.isEmpty ? nil : out
   }
 
+  /// The 1-based line on which the value at `path` (`$.data[0].results[1]`, `$[2]`) starts in a
+  /// document; nil when the path leads to no value. Only for errors.
+  static func line(ofPath path: String, in data: Data) -> Int? {
+    var steps: [(key: String?, index: Int?)] = []
+    var rest = Substring(path)
+    guard rest.first == "$" else { return nil }
+    rest = rest.dropFirst()
+    while let c = rest.first {
+      if c == "." {
+        rest = rest.dropFirst()
+        let name = rest.prefix { $0 != "." && $0 != "[" }
+        steps.append((String(name), nil))
+        rest = rest.dropFirst(name.count)
+      } else if c == "[", let close = rest.firstIndex(of: "]"),
+        let n = Int(rest[rest.index(after: rest.startIndex)..<close])
+      {
+        steps.append((nil, n))
+        rest = rest[rest.index(after: close)...]
+      } else {
+        return nil
+      }
+    }
+    return data.withUnsafeBytes { raw -> Int? in
+      let b = raw.bindMemory(to: UInt8.self)
+      var s = JSONScanner(b)
+      var found: Int?
+      func walk(_ s: inout JSONScanner, _ k: Int) throws {
+        if k == steps.count {
+          _ = s.next()
+          found = s.i
+          return
+        }
+        if let key = steps[k].key {
+          guard s.next() == UInt8(ascii: "{") else { return }
+          try s.object { s, name in
+            guard found == nil, String(decoding: name, as: UTF8.self) == key else { return }
+            try walk(&s, k + 1)
+          }
+        } else if let n = steps[k].index {
+          guard s.next() == UInt8(ascii: "[") else { return }
+          var i = 0
+          try s.array { s in
+            defer { i += 1 }
+            guard found == nil, i == n else { return }
+            try walk(&s, k + 1)
+          }
+        }
+      }
+      try? walk(&s, 0)
+      guard let offset = found else { return nil }
+      var line = 1
+      for k in 0..<offset where b[k] == 10 { line += 1 }
+      return line
+    }
+  }
+
   static func isBlank(_ c: UInt8) -> Bool { c == 32 || c == 10 || c == 13 || c == 9 }
 
   /// True when `line` is the start of a JSON value that continues on the next line: scanning it

@@ -431,8 +431,9 @@ struct JSONScanner {
   }
 
   private func invalidUTF8(_ at: Int) -> Failure {
-    let bytes = b[at..<min(at + 4, b.count)].map { String(format: "%02X", $0) }.joined(separator: " ")
-    return Failure(kind: .text("holds invalid UTF-8 (bytes \(bytes) at byte \(at + 1))"), offset: at, message: "")
+    return Failure(
+      kind: .text("holds invalid UTF-8 (byte 0x\(String(format: "%02X", b[at])) at byte \(at + 1))"), offset: at,
+      message: "")
   }
 
   /// Decodes the escapes of a string already checked by `rawStringNoting`.

@@ -11,10 +11,24 @@ extension JSONSupport {
   ///
   /// Decoding errors inside a page's `results` name the record (`$.data[0].results[1]`) as the path
   /// and the rest (`amount.value`) as the field.
+  ///
+  /// An error that names a record by its path alone also gets the line that record starts on.
   static func forEachPage<Page: Decodable>(
     _ type: Page.Type, in file: InputFile, _ body: (_ page: Page, _ prefix: String, _ line: Int?) throws -> Void
   ) throws {
     let data = try file.readAll()
+    do {
+      try forEachPage(type, data: data, file: file, body)
+    } catch var e as InputError where e.line == nil && e.file == file.path {
+      if let path = e.path { e.line = JSONLayout.line(ofPath: path, in: data) }
+      throw e
+    }
+  }
+
+  private static func forEachPage<Page: Decodable>(
+    _ type: Page.Type, data: Data, file: InputFile,
+    _ body: (_ page: Page, _ prefix: String, _ line: Int?) throws -> Void
+  ) throws {
     try validate(data, file: file.path)
     let first = data.first { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }
     if first == UInt8(ascii: "[") {
