@@ -288,8 +288,9 @@ enum JSONLayout {
     return out.isEmpty ? nil : out
   }
 
-  /// The 1-based line on which the value at `path` (`$.data[0].results[1]`, `$[2]`) starts in a
-  /// document; nil when the path leads to no value. Only for errors.
+  /// The 1-based line on which the value at `path` (`$.data[0].results[1]`, `$[2]`) starts.
+  ///
+  /// Nil when the path leads to no value in the document. Only for errors.
   static func line(ofPath path: String, in data: Data) -> Int? {
     var steps: [(key: String?, index: Int?)] = []
     var rest = Substring(path)
