@@ -147,12 +147,17 @@ package struct UsageSpikes {
         guard history.count >= settings.spikeMinBaselineDays else { continue }
         let median = Self.median(history)
         let mad = Self.median(history.map { abs($0 - median) })
-        let threshold = median + Money.roundDiv(mad * 14_826 * Int128(settings.spikeMADs), 10_000)
-        guard actual.pico > threshold else { continue }
+        // Daily costs are sums of bounded records (Bounds), but the scaled MAD and the percentage
+        // multiply them: overflow-reporting, a threshold beyond Int128 is never crossed.
+        let (scaledMAD, o1) = mad.multipliedReportingOverflow(by: 14_826 * Int128(settings.spikeMADs))
+        let (threshold, o2) = median.addingReportingOverflow(Money.roundDiv(scaledMAD, 10_000))
+        guard !o1, !o2, actual.pico > threshold else { continue }
         let expected = Money(pico: median)
         let impact = actual - expected
+        let (hundredfold, o3) = impact.pico.multipliedReportingOverflow(by: 100)
         let pct =
-          median > 0 ? "+" + Money.format(units: Money.roundDiv(impact.pico * 100, median), decimals: 0) + " %" : "new"
+          median > 0 && !o3
+          ? "+" + Money.format(units: Money.roundDiv(hundredfold, median), decimals: 0) + " %" : "new"
         let key = SubjectDay(subject: subject, day: day)
         // Root causes: the model, credential or agent, task and token class whose cost grew most
         // over their average on the baseline days.

@@ -268,7 +268,9 @@ package struct ReconciliationRow: Sendable, Hashable {
   /// nothing was billed.
   package var variancePercentText: String {
     guard billed.pico != 0 else { return "" }
-    return Money.format(units: Money.roundDiv(variance.pico * 10_000, billed.pico), decimals: 2)
+    let (scaled, overflow) = variance.pico.multipliedReportingOverflow(by: 10_000)
+    guard !overflow else { return "" }
+    return Money.format(units: Money.roundDiv(scaled, billed.pico), decimals: 2)
   }
 
   package init(

@@ -58,12 +58,14 @@ package struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     return negative ? "-" + digits : digits
   }
 
-  /// Division rounding half away from zero.
+  /// Division rounding half away from zero (`b` > 0); never overflows (the remainder is compared
+  /// with what is left of `b`, not doubled).
   package static func roundDiv(_ a: Int128, _ b: Int128) -> Int128 {
     let q = a / b
     let r = a % b
     if r == 0 { return q }
-    if 2 * (r < 0 ? -r : r) >= b { return a < 0 ? q - 1 : q + 1 }
+    let m = r < 0 ? -r : r
+    if m >= b - m { return a < 0 ? q - 1 : q + 1 }
     return q
   }
 
