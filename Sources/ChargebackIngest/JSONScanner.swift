@@ -142,18 +142,28 @@ struct JSONScanner {
   private func checkDuplicateKeys(from base: Int) throws {
     let n = (keys.count - base) / 2
     guard n > 1, let bytes = b.baseAddress else { return }
-    var anyEscaped = false
-    for k in 0..<n where keys[base + 2 * k + 1] < 0 { anyEscaped = true }
-    if n <= 24 && !anyEscaped {
-      for k in 1..<n {
-        let (ks, kc) = (keys[base + 2 * k], keys[base + 2 * k + 1])
-        for j in 0..<k where keys[base + 2 * j + 1] == kc {
-          let js = keys[base + 2 * j]
-          if kc == 0 || memcmp(bytes + js, bytes + ks, kc) == 0 {
-            throw duplicate(at: ks, count: kc)
+    // The hot path (a record's objects have a handful of keys): lengths first, then the first
+    // byte, then memcmp; an escaped name (negative length) sends the object to the slow path.
+    let small: Failure?? =
+      n > 24
+      ? .none
+      : keys.withUnsafeBufferPointer { k -> Failure?? in
+        guard k[base + 1] >= 0 else { return .none }
+        for a in 1..<n {
+          let ac = k[base + 2 * a + 1]
+          guard ac >= 0 else { return .none }
+          let astart = k[base + 2 * a]
+          for j in 0..<a where k[base + 2 * j + 1] == ac {
+            let js = k[base + 2 * j]
+            if ac == 0 || (bytes[js] == bytes[astart] && memcmp(bytes + js, bytes + astart, ac) == 0) {
+              return .some(duplicate(at: astart, count: ac))
+            }
           }
         }
+        return .some(nil)
       }
+    if let checked = small {
+      if let failure = checked { throw failure }
       return
     }
     var seen = Set<String>()
@@ -249,6 +259,7 @@ struct JSONScanner {
       try skipExponent(start)
       exponent = true
     }
+    if !negative && !fractional && !exponent && !overflow && v != Int64.min { return -v }  // the common case
     let text = Self.shown(UnsafeBufferPointer(rebasing: b[start..<i]))
     if fractional { throw Failure(kind: .invalid("is not a whole number (\(text))"), offset: start, message: "") }
     if exponent {

@@ -282,7 +282,9 @@ import Testing
     let error = try failure(bad, name: "usage.json")
     #expect(error.path == "$[3].results[0]")
     #expect(error.field == "input_tokens")
-    #expect(error.description.contains("usage.json: $[3].results[0]: input_tokens: "))
+    // The line the record starts on is named beside its path.
+    #expect(error.line == 72)
+    #expect(error.description.contains("usage.json:72: $[3].results[0]: input_tokens: "))
   }
 
   @Test func bucketLinesAndOneBucket() throws {
