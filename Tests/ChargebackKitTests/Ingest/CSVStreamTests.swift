@@ -159,6 +159,27 @@ private func stream(_ text: String, name: String = #function) throws -> [Record]
     #expect(throws: InputError.self) { _ = try stream(Array("a\nx".utf8) + [0xFF, 10]) }
   }
 
+  @Test func invalidUTF8NamesTheLineAndTheColumn() throws {
+    do {
+      _ = try stream(Array("id,name\n1,ok\n2,a".utf8) + [0xC3, 0x28] + Array("\n".utf8))
+      Issue.record("invalid UTF-8 must fail")
+    } catch let e as InputError {
+      #expect(e.line == 3)
+      #expect(e.field == "name")
+      #expect(e.message.contains("not valid UTF-8"))
+    }
+  }
+
+  @Test func aRecordOfTooManyFieldsIsRefused() throws {
+    let text = "h\n" + String(repeating: ",", count: CSVStream.maxFields) + "\n"
+    #expect(throws: InputError.self) { _ = try stream(text) }
+  }
+
+  @Test func aByteOrderMarkIsDropped() throws {
+    #expect(
+      try stream([0xEF, 0xBB, 0xBF] + Array("a,b\n1,2\n".utf8)) == [Record(1, ["a", "b"]), Record(2, ["1", "2"])])
+  }
+
   // MARK: CSVHeader
 
   @Test func headerLooksUpTrimmedNames() {
