@@ -4,7 +4,7 @@ PERIOD ?= 2026-10
 BENCH_RECORDS ?= 1000000
 export CHARGEBACK_PYTHON := $(CURDIR)/.venv/bin/python
 
-.PHONY: setup build release demo test bench lint clean
+.PHONY: setup build release demo test fuzz bench lint clean
 
 setup:
 	@scripts/setup.sh
@@ -21,6 +21,13 @@ demo: release
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The mutation fuzzer (Tests/ChargebackKitTests/Ingest/FuzzTests.swift) for as long as asked:
+# `FUZZ_SECONDS=3600 make fuzz`; FUZZ_SEED picks another sequence, FUZZ_OUT keeps crashing inputs.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	$(SWIFT) build --build-tests
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(SWIFT) test --skip-build --filter FuzzTests.mutatedExports
 
 bench: release
 	scripts/bench.sh $(BENCH_RECORDS)

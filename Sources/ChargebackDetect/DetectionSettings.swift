@@ -39,6 +39,12 @@ package struct DetectionSettings: Sendable, Hashable {
         guard let v = Int64(text), v >= 0 else {
           throw InputError(file: path, line: r.line, field: "value", message: "\"\(text)\" is not a whole number")
         }
+        // Every setting is a count of calls, seconds, days or MADs: at most 10^6 keeps the arithmetic
+        // on them (seconds × 1000, days × ms per day) far from overflow.
+        guard v <= 1_000_000 else {
+          throw InputError(
+            file: path, line: r.line, field: "value", message: "is out of bounds (\(v) is more than 1000000)")
+        }
         return v
       }
       switch name {

@@ -17,10 +17,10 @@ package struct PolicyFindings {
     var approver: String?
     var first: Int64
     var last: Int64
-    var calls: Int64 = 0
+    var calls: Int128 = 0
     var cost = Money.zero
     var evidence: [String] = []
-    var count: Int64 = 0
+    var count: Int128 = 0
     var detail: String
   }
 
@@ -60,7 +60,7 @@ package struct PolicyFindings {
     }
     guard let i = acc.index(forKey: key) else { return }
     // Mutated in place: one lookup, and no copy of the evidence array.
-    acc.values[i].calls += r.requests
+    acc.values[i].calls += Int128(r.requests)
     acc.values[i].cost += cost ?? .zero
     acc.values[i].count += 1
     acc.values[i].first = min(acc.values[i].first, r.time)

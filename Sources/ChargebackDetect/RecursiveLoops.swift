@@ -38,7 +38,7 @@ package struct RecursiveLoops {
     var rootKey: String
     var first: Int64
     var last: Int64
-    var calls: Int64 = 0
+    var calls: Int128 = 0
     var cost = Money.zero
     var avoidable = Money.zero
     var reason: String?
@@ -231,9 +231,9 @@ package struct RecursiveLoops {
         id: FindingID.make(kind: .recursiveLoop, period: period, subject: root.id), kind: .recursiveLoop,
         severity: .medium, period: period.description, costCentre: reason.from.costCentre, agentID: agent,
         credentialID: reason.from.credential, ownerID: reason.from.owner, taskApprover: nil,
-        firstTime: tree.first?.time ?? root.time, lastTime: tree.last?.time ?? root.time, calls: Int64(tree.count),
+        firstTime: tree.first?.time ?? root.time, lastTime: tree.last?.time ?? root.time, calls: Int128(tree.count),
         cost: cost, avoidableCost: avoidable, evidence: tree.prefix(PolicyFindings.evidenceLimit).map(\.key),
-        evidenceCount: Int64(tree.count),
+        evidenceCount: Int128(tree.count),
         explanation:
           "call tree from \(root.key)\(root.task.map { " (task \($0))" } ?? ""): \(reason.text); \(tree.count) calls, \(avoidable.formatted(decimals: 2)) USD in the loop"
       ))

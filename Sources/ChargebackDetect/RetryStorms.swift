@@ -36,10 +36,10 @@ package struct RetryStorms {
     var owner: String?
     var first: Int64
     var last: Int64
-    var calls: Int64 = 0
+    var calls: Int128 = 0
     /// Retry triggers: retryable failures and billed failures.
-    var triggers: Int64 = 0
-    var failed: Int64 = 0
+    var triggers: Int128 = 0
+    var failed: Int128 = 0
     var retried = false
     var cost = Money.zero
     var lastSuccessCost: Money?
@@ -103,11 +103,11 @@ package struct RetryStorms {
   private static func add(_ c: ChargedRecord, to run: inout Run) {
     let r = c.record
     let cost = c.costOrZero
-    run.calls += r.requests
+    run.calls += Int128(r.requests)
     run.cost += cost
     if r.failed {
-      run.failed += r.requests
-      if isRetryable(r.errorCode) || !r.tokens.isZero { run.triggers += r.requests }
+      run.failed += Int128(r.requests)
+      if isRetryable(r.errorCode) || !r.tokens.isZero { run.triggers += Int128(r.requests) }
     } else {
       run.lastSuccessCost = cost
     }

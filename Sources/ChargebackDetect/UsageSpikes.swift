@@ -28,7 +28,7 @@ package struct UsageSpikes {
   private var evidence: [SubjectDay: [String]] = [:]
   private var meta: [String: Meta] = [:]
   private var periodCost: [String: Money] = [:]
-  private var periodCalls: [String: Int64] = [:]
+  private var periodCalls: [String: Int128] = [:]
   private var firstSeen: [String: Int64] = [:]
 
   package init(settings: DetectionSettings, period: Period) {
@@ -49,7 +49,7 @@ package struct UsageSpikes {
     var cost = Money.zero
     /// Cost per token class, in `TokenClass.allCases` order.
     var byClass = [Money](repeating: .zero, count: TokenClass.allCases.count)
-    var calls: Int64 = 0
+    var calls: Int128 = 0
     var costCentre: String
     var owner: String?
     var evidence: [String] = []
@@ -75,7 +75,7 @@ package struct UsageSpikes {
         if let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) { cells.values[i].byClass[ci] += p.cost }
       }
       cells.values[i].cost += cost
-      cells.values[i].calls += r.requests
+      cells.values[i].calls += Int128(r.requests)
       if cells.values[i].evidence.count < 3 { cells.values[i].evidence.append(r.naturalKey) }
     }
   }
@@ -147,12 +147,17 @@ package struct UsageSpikes {
         guard history.count >= settings.spikeMinBaselineDays else { continue }
         let median = Self.median(history)
         let mad = Self.median(history.map { abs($0 - median) })
-        let threshold = median + Money.roundDiv(mad * 14_826 * Int128(settings.spikeMADs), 10_000)
-        guard actual.pico > threshold else { continue }
+        // Daily costs are sums of bounded records (Bounds), but the scaled MAD and the percentage
+        // multiply them: overflow-reporting, a threshold beyond Int128 is never crossed.
+        let (scaledMAD, o1) = mad.multipliedReportingOverflow(by: 14_826 * Int128(settings.spikeMADs))
+        let (threshold, o2) = median.addingReportingOverflow(Money.roundDiv(scaledMAD, 10_000))
+        guard !o1, !o2, actual.pico > threshold else { continue }
         let expected = Money(pico: median)
         let impact = actual - expected
+        let (hundredfold, o3) = impact.pico.multipliedReportingOverflow(by: 100)
         let pct =
-          median > 0 ? "+" + Money.format(units: Money.roundDiv(impact.pico * 100, median), decimals: 0) + " %" : "new"
+          median > 0 && !o3
+          ? "+" + Money.format(units: Money.roundDiv(hundredfold, median), decimals: 0) + " %" : "new"
         let key = SubjectDay(subject: subject, day: day)
         // Root causes: the model, credential or agent, task and token class whose cost grew most
         // over their average on the baseline days.

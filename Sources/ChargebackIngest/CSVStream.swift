@@ -4,19 +4,25 @@ import Foundation
 
 /// A CSV export read record by record, for request-level tables too large to read whole (a
 /// `LiteLLM_SpendLogs` dump, an APIM log export): RFC 4180 quoting with quoted commas, quotes and
-/// line breaks, a leading UTF-8 BOM ignored, and each record's 1-based starting line.
+/// line breaks, a leading UTF-8 BOM ignored (``InputFile`` drops it), and each record's 1-based
+/// starting line.
 ///
-/// ``CSVTable`` reads a file whole; this reader keeps one record in memory.
+/// Every field must be valid UTF-8: a field that is not is bad input naming the line and the
+/// column (its header name), never replaced. A record is at most ``InputFile/maxLine`` bytes and
+/// ``maxFields`` fields, so one record's memory stays bounded. ``CSVTable`` reads a file whole;
+/// this reader keeps one record in memory.
 enum CSVStream {
+  /// The most fields one record may have (Excel's limit is 16,384 columns).
+  static let maxFields = 100_000
+
   /// Calls `body` with every record (the header row first) and the line it starts on.
   ///
-  /// Throws ``InputError`` for a quoted field that never closes.
+  /// Throws ``InputError`` for a quoted field that never closes, a field that is not UTF-8, and a
+  /// record over the limits.
   static func forEachRecord(in file: InputFile, _ body: (_ line: Int, _ fields: [String]) throws -> Void) throws {
-    var parser = Parser()
-    try file.forEachLine { n, bytes in
-      var line = bytes
-      if n == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = UnsafeBufferPointer(rebasing: line[3...]) }
-      if let fields = parser.feed(line, lineNo: n) { try body(parser.recordLine, fields) }
+    var parser = Parser(file: file.path)
+    try file.forEachLine(keepBlank: true) { n, line in
+      if let fields = try parser.feed(line, lineNo: n) { try body(parser.recordLine, fields) }
     }
     if parser.inQuotes {
       throw InputError(file: file.path, line: parser.recordLine, message: "unterminated quoted field")
@@ -26,26 +32,37 @@ enum CSVStream {
   /// The state of a record that may span several lines.
   private struct Parser {
     private enum State { case plain, quoted, quoteInQuoted }
+    let file: String
     private var state = State.plain
     private var fields: [String] = []
     private var field: [UInt8] = []
+    private var recordBytes = 0
     private var wasQuoted = false
-    private var lastLine = 0
+    /// The header's names, once the first record is read, to name a bad field's column.
+    private var header: [String]?
     /// The line the current record starts on.
     private(set) var recordLine = 0
+
+    init(file: String) { self.file = file }
 
     /// True inside a quoted field that has not closed yet.
     var inQuotes: Bool { state == .quoted }
 
     /// Consumes one line; returns the record's fields when the line completes it.
-    mutating func feed(_ b: UnsafeBufferPointer<UInt8>, lineNo: Int) -> [String]? {
+    mutating func feed(_ b: UnsafeBufferPointer<UInt8>, lineNo: Int) throws -> [String]? {
       if state == .quoted {
-        // The line breaks inside a quoted field (skipped blank lines too) belong to the value.
-        field.append(contentsOf: repeatElement(10, count: max(1, lineNo - lastLine)))
+        // The line break inside a quoted field belongs to the value, blank lines too.
+        field.append(10)
       } else {
+        // A blank or whitespace-only line between records is no record.
+        if b.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
         recordLine = lineNo
+        recordBytes = 0
       }
-      lastLine = lineNo
+      recordBytes += b.count + 1
+      if recordBytes > InputFile.maxLine {
+        throw InputError(file: file, line: recordLine, message: "record longer than \(InputFile.maxLine >> 20) MiB")
+      }
       for c in b {
         switch state {
         case .quoted:
@@ -56,7 +73,7 @@ enum CSVStream {
         case .quoteInQuoted, .plain:
           state = .plain
           switch c {
-          case 44: endField()
+          case 44: try endField()
           case 13: break
           case 34 where !wasQuoted && field.allSatisfy({ $0 == 32 }):
             field.removeAll()
@@ -68,13 +85,25 @@ enum CSVStream {
       }
       if state == .quoted { return nil }
       state = .plain
-      endField()
+      try endField()
       defer { fields.removeAll(keepingCapacity: true) }
+      if header == nil { header = fields }
       return fields
     }
 
-    private mutating func endField() {
-      fields.append(String(decoding: field, as: UTF8.self))
+    private mutating func endField() throws {
+      guard let text = String(validating: field, as: UTF8.self) else {
+        let column = fields.count
+        let name = header.flatMap { column < $0.count ? $0[column] : nil }.flatMap { Optional($0).nonBlank }
+        let bad = field.firstIndex { $0 >= 0x80 }.map { String(format: "0x%02X", field[$0]) } ?? "?"
+        throw InputError(
+          file: file, line: recordLine, field: name ?? "column \(column + 1)",
+          message: "is not valid UTF-8 (byte \(bad)); fix the export's encoding")
+      }
+      guard fields.count < CSVStream.maxFields else {
+        throw InputError(file: file, line: recordLine, message: "record has more than \(CSVStream.maxFields) fields")
+      }
+      fields.append(text)
       field.removeAll(keepingCapacity: true)
       wasQuoted = false
     }

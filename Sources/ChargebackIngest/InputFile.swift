@@ -5,13 +5,20 @@ import Foundation
 /// A usage export on disk: gzip (one member or several, concatenated) is decompressed
 /// transparently, any other file is read as it is (``GzipReader``).
 ///
-/// Streaming: only one chunk is in memory.
+/// Streaming: only one chunk is in memory, plus the line being read (at most ``maxLine`` bytes).
+/// A UTF-8 byte-order mark at the start of the (decompressed) content is dropped by every reader.
 package struct InputFile: Sendable {
   /// The path as the user named it (used in every error).
   package let path: String
 
   /// Size of a read chunk.
   static let chunkSize = 1 << 20
+  /// The longest line (or CSV record, or JSON Lines record) any reader accepts: 64 MiB.
+  ///
+  /// Reading stops as soon as a line passes it, so a longer line costs no more memory than that.
+  package static let maxLine = 64 << 20
+  /// The largest document read whole (an API page, a JSON array, an Azure cost CSV): 512 MiB.
+  package static let maxDocument = 512 << 20
 
   package init(path: String) { self.path = path }
 
@@ -33,11 +40,12 @@ package struct InputFile: Sendable {
     return out
   }
 
-  /// Calls `body` with each line (without its newline) and its 1-based number.
+  /// Calls `body` with each line (without its newline or a CR before it) and its 1-based number.
   ///
-  /// Empty and whitespace-only lines are skipped. A line longer than `maxLine` bytes is an error.
+  /// Empty and whitespace-only lines are skipped unless `keepBlank`. A line longer than `maxLine`
+  /// bytes is an error, raised before more of it is read.
   package func forEachLine(
-    maxLine: Int = 256 << 20, _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
+    maxLine: Int = InputFile.maxLine, keepBlank: Bool = false, _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
   ) throws {
     var carry: [UInt8] = []
     var lineNo = 0
@@ -46,12 +54,14 @@ package struct InputFile: Sendable {
       lineNo += 1
       var end = line.count
       if end > 0, line[end - 1] == 13 { end -= 1 }  // CRLF
-      var blank = true
-      for k in 0..<end where line[k] != 32 && line[k] != 9 {
-        blank = false
-        break
+      if !keepBlank {
+        var blank = true
+        for k in 0..<end where line[k] != 32 && line[k] != 9 {
+          blank = false
+          break
+        }
+        if blank { return }
       }
-      if blank { return }
       try body(lineNo, UnsafeBufferPointer(rebasing: line[0..<end]))
     }
     try withReader { reader in
@@ -61,20 +71,29 @@ package struct InputFile: Sendable {
         try chunk.withUnsafeBufferPointer { whole in
           let buf = UnsafeBufferPointer(rebasing: whole[0..<n])
           var start = 0
-          while let nl = buf[start...].firstIndex(of: 10) {
+          func tooLong() -> InputError {
+            InputError(
+              file: path, line: lineNo + 1,
+              message: "line longer than \(maxLine >> 20) MiB (\(maxLine) bytes); no export has such lines")
+          }
+          guard let base = buf.baseAddress else { return }
+          // memchr: the line breaks are found at memory speed (this is ingest's hot loop).
+          while start < n, let hit = memchr(base + start, 10, n - start) {
+            let nl = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
             if carry.isEmpty {
-              try emit(UnsafeBufferPointer(rebasing: buf[start..<nl]))
+              if nl - start > maxLine + 1 { throw tooLong() }
+              try emit(UnsafeBufferPointer(start: base + start, count: nl - start))
             } else {
-              carry.append(contentsOf: buf[start..<nl])
+              if carry.count + (nl - start) > maxLine + 1 { throw tooLong() }
+              carry.append(contentsOf: UnsafeBufferPointer(start: base + start, count: nl - start))
               try carry.withUnsafeBufferPointer { try emit($0) }
-              carry.removeAll(keepingCapacity: true)
+              carry.removeAll(keepingCapacity: carry.capacity <= Self.chunkSize)
             }
             start = nl + 1
           }
-          carry.append(contentsOf: buf[start...])
-          if carry.count > maxLine {
-            throw InputError(file: path, line: lineNo + 1, message: "line longer than \(maxLine) bytes")
-          }
+          // Checked before the rest of the chunk is kept: memory stays within the limit.
+          if carry.count + (n - start) > maxLine + 1 { throw tooLong() }
+          carry.append(contentsOf: UnsafeBufferPointer(start: base + start, count: n - start))
         }
       }
     }
@@ -84,17 +103,17 @@ package struct InputFile: Sendable {
   /// The whole decompressed content, for document-shaped exports (API pages).
   ///
   /// Refuses files larger than `limit` bytes, since those are never single API pages.
-  func readAll(limit: Int = 512 << 20) throws -> Data {
+  func readAll(limit: Int = InputFile.maxDocument) throws -> Data {
     var data = Data()
     var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
     try withReader { reader in
       while true {
         let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
         if n == 0 { break }
-        data.append(contentsOf: chunk[0..<n])
-        if data.count > limit {
+        if data.count + n > limit {
           throw InputError(file: path, message: "document larger than \(limit >> 20) MiB; split it into pages")
         }
+        data.append(contentsOf: chunk[0..<n])
       }
     }
     return data
@@ -199,8 +218,36 @@ final class GzipReader {
 
   /// Fills `buf` with the next decompressed bytes; returns how many, and 0 only at the end of a
   /// file whose every member was good and whose trailing bytes are at most zero padding.
+  ///
+  /// A UTF-8 byte-order mark at the very start of the content is dropped.
   func read(into buf: UnsafeMutableRawBufferPointer) throws -> Int {
+    guard atStart else { return try readRaw(into: buf) }
+    atStart = false
+    // Read until 3 bytes are in hand (or the content ends), so a BOM split across reads is seen.
+    var head = [UInt8](repeating: 0, count: 3)
+    var got = 0
+    while got < 3 {
+      let n = try head.withUnsafeMutableBytes { try readRaw(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
+      if n == 0 { break }
+      got += n
+    }
+    if got == 3, head == [0xEF, 0xBB, 0xBF] { return try readRaw(into: buf) }
+    pending = Array(head[0..<got])
+    return try read(into: buf)
+  }
+
+  private var atStart = true
+  /// Bytes read ahead to look for a BOM, handed out before anything else.
+  private var pending: [UInt8] = []
+
+  private func readRaw(into buf: UnsafeMutableRawBufferPointer) throws -> Int {
     guard let out = buf.baseAddress?.assumingMemoryBound(to: UInt8.self), !buf.isEmpty else { return 0 }
+    if !pending.isEmpty {
+      let n = min(buf.count, pending.count)
+      for k in 0..<n { out[k] = pending[k] }
+      pending.removeFirst(n)
+      return n
+    }
     let capacity = min(buf.count, Int(UInt32.max))
     if case .plain = state { return try readPlain(out, capacity) }
     var produced = 0

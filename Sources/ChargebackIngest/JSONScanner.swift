@@ -1,3 +1,4 @@
+import ChargebackModel
 import Foundation
 
 /// A pull scanner over the bytes of one JSON value, for the hot request-level formats.
@@ -8,9 +9,12 @@ import Foundation
 /// whole line is well-formed JSON, so a malformed line is rejected exactly as before.
 struct JSONScanner {
   /// A scanning failure: `type` when a value had the wrong type, `invalid` when a value of the
-  /// right type cannot be used (its message says why), otherwise malformed JSON.
+  /// right type cannot be used (its message says why), `text` when a string holds invalid UTF-8 or
+  /// an unpaired surrogate escape, otherwise malformed JSON (a duplicate key included).
   struct Failure: Error {
-    enum Kind { case malformed, type(expected: String), null(expected: String), invalid(String) }
+    enum Kind {
+      case malformed, type(expected: String), null(expected: String), invalid(String), text(String)
+    }
     var kind: Kind
     var offset: Int
     var message: String
@@ -22,6 +26,9 @@ struct JSONScanner {
   private(set) var i = 0
   /// Nesting guard against hostile input.
   private var depth = 0
+  /// Start and length of the member names of the objects being read, innermost last, to refuse
+  /// duplicate keys; a length is stored negated when the name holds an escape.
+  private var keys: [Int] = []
 
   init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
@@ -61,6 +68,18 @@ struct JSONScanner {
     try consumeNull() ? nil : int64()
   }
 
+  /// A count of at most `max` `unit` (a JSON number, never a string), or nil for `null`; a
+  /// negative or larger number is an `invalid` failure that says so.
+  mutating func optionalCount(max: Int64 = Bounds.tokens, unit: String = "tokens") throws -> Int64? {
+    _ = peek
+    let offset = i
+    guard let v = try optionalInt64() else { return nil }
+    if let problem = Bounds.countProblem(v, max: max, unit: unit) {
+      throw Failure(kind: .invalid(problem), offset: offset, message: "")
+    }
+    return v
+  }
+
   /// Consumes `null` if it is next.
   mutating func consumeNull() throws -> Bool {
     guard peek == UInt8(ascii: "n") else { return false }
@@ -76,6 +95,8 @@ struct JSONScanner {
   }
 
   /// Iterates the members of an object; `body` gets the raw key bytes and must consume the value.
+  ///
+  /// An object that names a key twice is malformed (the failure points into the second one).
   mutating func object(_ body: (inout JSONScanner, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
     guard peek == UInt8(ascii: "{") else { throw typeFailure("an object") }
     depth += 1
@@ -86,9 +107,13 @@ struct JSONScanner {
       depth -= 1
       return
     }
+    let base = keys.count
     while true {
       guard peek == UInt8(ascii: "\"") else { throw fail("expected a member name at byte \(i + 1)") }
-      let key = try rawString()
+      let keyStart = i + 1
+      let (key, escaped) = try rawStringNoting()
+      keys.append(keyStart)
+      keys.append(escaped ? -key.count : key.count)
       guard peek == UInt8(ascii: ":") else { throw fail("expected ':' at byte \(i + 1)") }
       i += 1
       // Past the blanks first: a body that only peeks (`next()`) moves over them, and must still
@@ -102,10 +127,58 @@ struct JSONScanner {
       case UInt8(ascii: "}"):
         i += 1
         depth -= 1
+        try checkDuplicateKeys(from: base)
+        keys.removeSubrange(base...)
         return
       default: throw fail("expected ',' or '}' at byte \(i + 1)")
       }
     }
+  }
+
+  /// Throws when two of the keys recorded since `base` are the same name.
+  ///
+  /// Small objects compare pairwise (lengths first); large ones, or ones with escaped names, compare
+  /// decoded names in a set, so a hostile object of a million keys costs O(n), not O(n²).
+  private func checkDuplicateKeys(from base: Int) throws {
+    let n = (keys.count - base) / 2
+    guard n > 1, let bytes = b.baseAddress else { return }
+    // The hot path (a record's objects have a handful of keys): lengths first, then the first
+    // byte, then memcmp; an escaped name (negative length) sends the object to the slow path.
+    let small: Failure?? =
+      n > 24
+      ? .none
+      : keys.withUnsafeBufferPointer { k -> Failure?? in
+        guard k[base + 1] >= 0 else { return .none }
+        for a in 1..<n {
+          let ac = k[base + 2 * a + 1]
+          guard ac >= 0 else { return .none }
+          let astart = k[base + 2 * a]
+          for j in 0..<a where k[base + 2 * j + 1] == ac {
+            let js = k[base + 2 * j]
+            if ac == 0 || (bytes[js] == bytes[astart] && memcmp(bytes + js, bytes + astart, ac) == 0) {
+              return .some(duplicate(at: astart, count: ac))
+            }
+          }
+        }
+        return .some(nil)
+      }
+    if let checked = small {
+      if let failure = checked { throw failure }
+      return
+    }
+    var seen = Set<String>()
+    for k in 0..<n {
+      let start = keys[base + 2 * k]
+      let count = abs(keys[base + 2 * k + 1])
+      let name = (try? unescape(from: start, count: count)) ?? ""
+      if !seen.insert(name).inserted { throw duplicate(at: start, count: count) }
+    }
+  }
+
+  private func duplicate(at start: Int, count: Int) -> Failure {
+    let name = String(decoding: UnsafeBufferPointer(rebasing: b[start..<(start + count)]), as: UTF8.self)
+    let shown = name.count > 60 ? String(name.prefix(60)) + "…" : name
+    return Failure(kind: .malformed, offset: start, message: "duplicate key \"\(shown)\": an object names it twice")
   }
 
   /// Iterates the elements of an array; `body` must consume each element.
@@ -139,48 +212,72 @@ struct JSONScanner {
   mutating func string() throws -> String {
     guard peek == UInt8(ascii: "\"") else { throw typeFailure("a string") }
     let start = i + 1
-    let raw = try rawString()
-    if !raw.contains(UInt8(ascii: "\\")) { return String(decoding: raw, as: UTF8.self) }
+    let (raw, escaped) = try rawStringNoting()
+    // The bytes were checked to be UTF-8 (and the escapes well-formed) by `rawString`, so
+    // `String(decoding:)` never replaces anything here.
+    if !escaped { return String(decoding: raw, as: UTF8.self) }
     return try unescape(from: start, count: raw.count)
   }
 
-  /// A whole-number value (no fraction, no exponent) that fits in Int64.
+  /// A whole-number value that fits in Int64: JSON number grammar, no fraction other than zeros
+  /// (`12.0`), no exponent.
+  ///
+  /// A fraction, an exponent or a number beyond 64 bits is an `invalid` failure that says which.
   mutating func int64() throws -> Int64 {
     guard let c = peek, c == UInt8(ascii: "-") || (c >= 48 && c <= 57) else { throw typeFailure("an integer") }
-    var negative = false
-    if c == UInt8(ascii: "-") {
-      negative = true
-      i += 1
-    }
+    let start = i
+    let negative = c == UInt8(ascii: "-")
+    if negative { i += 1 }
+    guard i < b.count, b[i] >= 48, b[i] <= 57 else { throw fail("malformed number at byte \(start + 1)") }
+    // Accumulated as a negative value, so that -2^63 is read too.
     var v: Int64 = 0
-    var digits = 0
-    while i < b.count, b[i] >= 48, b[i] <= 57 {
-      let (m, o1) = v.multipliedReportingOverflow(by: 10)
-      let (s, o2) = m.addingReportingOverflow(Int64(b[i] - 48))
-      if o1 || o2 { throw Failure(kind: .type(expected: "an integer within 64 bits"), offset: i, message: "") }
-      v = s
+    var overflow = false
+    if b[i] == 48 {
       i += 1
-      digits += 1
-    }
-    guard digits > 0 else { throw fail("malformed number at byte \(i + 1)") }
-    if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
-      // A JSON number with a fraction or exponent: whole values (12.0) are accepted.
-      var j = i
-      if b[j] == UInt8(ascii: ".") {
-        j += 1
-        while j < b.count, b[j] == 48 { j += 1 }
-        if j < b.count, b[j] >= 49, b[j] <= 57 {
-          throw Failure(kind: .type(expected: "an integer"), offset: i, message: "")
-        }
-        if j < b.count, b[j] == UInt8(ascii: "e") || b[j] == UInt8(ascii: "E") {
-          throw Failure(kind: .type(expected: "an integer"), offset: i, message: "")
-        }
-        i = j
-      } else {
-        throw Failure(kind: .type(expected: "an integer"), offset: i, message: "")
+      if i < b.count, b[i] >= 48, b[i] <= 57 {
+        throw Failure(kind: .malformed, offset: start, message: "number with a leading zero at byte \(start + 1)")
+      }
+    } else {
+      while i < b.count, b[i] >= 48, b[i] <= 57 {
+        let (m, o1) = v.multipliedReportingOverflow(by: 10)
+        let (s, o2) = m.subtractingReportingOverflow(Int64(b[i] - 48))
+        if o1 || o2 { overflow = true } else { v = s }
+        i += 1
       }
     }
-    return negative ? -v : v
+    var fractional = false
+    if i < b.count, b[i] == UInt8(ascii: ".") {
+      i += 1
+      guard i < b.count, b[i] >= 48, b[i] <= 57 else { throw fail("malformed number at byte \(start + 1)") }
+      while i < b.count, b[i] >= 48, b[i] <= 57 {
+        if b[i] != 48 { fractional = true }
+        i += 1
+      }
+    }
+    var exponent = false
+    if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+      try skipExponent(start)
+      exponent = true
+    }
+    if !negative && !fractional && !exponent && !overflow && v != Int64.min { return -v }  // the common case
+    let text = Self.shown(UnsafeBufferPointer(rebasing: b[start..<i]))
+    if fractional { throw Failure(kind: .invalid("is not a whole number (\(text))"), offset: start, message: "") }
+    if exponent {
+      throw Failure(kind: .invalid("is not a whole number written in digits (\(text))"), offset: start, message: "")
+    }
+    if !negative {
+      if v == Int64.min { overflow = true } else { v = -v }
+    }
+    if overflow {
+      throw Failure(kind: .invalid("is out of bounds (\(text) does not fit in 64 bits)"), offset: start, message: "")
+    }
+    return v
+  }
+
+  /// The text of a number for a message, cut at 40 characters.
+  static func shown(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    let s = String(decoding: bytes.prefix(40), as: UTF8.self)
+    return bytes.count > 40 ? s + "…" : s
   }
 
   /// Skips any value, checking that it is well-formed.
@@ -189,7 +286,7 @@ struct JSONScanner {
     switch c {
     case UInt8(ascii: "{"): try object { _, _ in }
     case UInt8(ascii: "["): try array { _ in }
-    case UInt8(ascii: "\""): _ = try rawString()
+    case UInt8(ascii: "\""): _ = try rawStringNoting()
     case UInt8(ascii: "t"): try literal("true")
     case UInt8(ascii: "f"): try literal("false")
     case UInt8(ascii: "n"): try literal("null")
@@ -198,68 +295,164 @@ struct JSONScanner {
     }
   }
 
+  /// Skips a number, following the JSON grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
   private mutating func skipNumber() throws {
     let start = i
     if b[i] == UInt8(ascii: "-") { i += 1 }
-    var digits = 0
-    while i < b.count, b[i] >= 48, b[i] <= 57 {
+    guard i < b.count, b[i] >= 48, b[i] <= 57 else { throw fail("malformed number at byte \(start + 1)") }
+    if b[i] == 48 {
       i += 1
-      digits += 1
+      if i < b.count, b[i] >= 48, b[i] <= 57 {
+        throw Failure(kind: .malformed, offset: start, message: "number with a leading zero at byte \(start + 1)")
+      }
+    } else {
+      while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
     }
     if i < b.count, b[i] == UInt8(ascii: ".") {
       i += 1
+      guard i < b.count, b[i] >= 48, b[i] <= 57 else { throw fail("malformed number at byte \(start + 1)") }
       while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
     }
-    if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
-      i += 1
-      if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
-      while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
-    }
-    if digits == 0 { throw Failure(kind: .malformed, offset: start, message: "malformed number at byte \(start + 1)") }
+    if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") { try skipExponent(start) }
   }
 
-  /// The bytes between the quotes of a string (escapes left as they are).
-  private mutating func rawString() throws -> UnsafeBufferPointer<UInt8> {
+  /// Skips `[eE][+-]?[0-9]+` at `i`.
+  private mutating func skipExponent(_ start: Int) throws {
+    i += 1
+    if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+    guard i < b.count, b[i] >= 48, b[i] <= 57 else { throw fail("malformed number at byte \(start + 1)") }
+    while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+  }
+
+  /// The bytes between the quotes of a string (escapes left as they are), and whether it holds an
+  /// escape.
+  ///
+  /// Checks the whole string as JSON text: every escape well-formed, surrogate escapes paired, and
+  /// the bytes valid UTF-8 (no overlong forms, no encoded surrogates, nothing above U+10FFFF).
+  private mutating func rawStringNoting() throws -> (UnsafeBufferPointer<UInt8>, Bool) {
     i += 1  // opening quote
     let start = i
+    var escaped = false
     while i < b.count {
       let c = b[i]
       if c == UInt8(ascii: "\"") {
         let s = UnsafeBufferPointer(rebasing: b[start..<i])
         i += 1
-        return s
+        return (s, escaped)
       }
       if c == UInt8(ascii: "\\") {
-        i += 2
+        escaped = true
+        try skipEscape()
         continue
       }
       if c < 0x20 { throw fail("control character in a string at byte \(i + 1)") }
+      if c >= 0x80 {
+        try skipUTF8Sequence()
+        continue
+      }
       i += 1
     }
     throw fail("unterminated string")
   }
 
+  /// Moves over one escape at `i` (the backslash), checking it.
+  private mutating func skipEscape() throws {
+    let at = i
+    guard i + 1 < b.count else { throw fail("unterminated string") }
+    switch b[i + 1] {
+    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+      UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+      i += 2
+    case UInt8(ascii: "u"):
+      let v = try hex4(i + 2)
+      i += 6
+      if (0xDC00..<0xE000).contains(v) { throw unpaired(at) }
+      guard (0xD800..<0xDC00).contains(v) else { return }
+      // A high surrogate must be followed by an escaped low one.
+      guard i < b.count else { throw fail("unterminated string") }
+      guard b[i] == UInt8(ascii: "\\") else { throw unpaired(at) }
+      guard i + 1 < b.count else { throw fail("unterminated string") }
+      guard b[i + 1] == UInt8(ascii: "u") else { throw unpaired(at) }
+      let low = try hex4(i + 2)
+      guard (0xDC00..<0xE000).contains(low) else { throw unpaired(at) }
+      i += 6
+    default:
+      let e = b[i + 1]
+      let shown = e < 0x80 ? String(Character(Unicode.Scalar(e))) : String(format: "\\x%02X", e)
+      throw Failure(kind: .malformed, offset: at, message: "bad escape '\\\(shown)' at byte \(at + 1)")
+    }
+  }
+
+  private func unpaired(_ at: Int) -> Failure {
+    let text = String(decoding: UnsafeBufferPointer(rebasing: b[at..<min(at + 6, b.count)]), as: UTF8.self)
+    return Failure(
+      kind: .text("holds an unpaired surrogate escape (\(text) at byte \(at + 1)), which is no character"),
+      offset: at, message: "")
+  }
+
+  /// The value of four hex digits at `at`; malformed when they are missing or not hex.
+  private func hex4(_ at: Int) throws -> UInt32 {
+    guard at + 4 <= b.count else { throw Failure(kind: .malformed, offset: at, message: "unterminated string") }
+    var v: UInt32 = 0
+    for j in at..<(at + 4) {
+      let c = b[j]
+      let d: UInt8
+      switch c {
+      case 48...57: d = c - 48
+      case 65...70: d = c - 55
+      case 97...102: d = c - 87
+      default: throw Failure(kind: .malformed, offset: j, message: "bad \\u escape at byte \(j + 1)")
+      }
+      v = v << 4 | UInt32(d)
+    }
+    return v
+  }
+
+  /// Moves over one multi-byte UTF-8 sequence at `i`, checking it (Unicode Table 3-7).
+  private mutating func skipUTF8Sequence() throws {
+    let c = b[i]
+    let n: Int
+    var lo: UInt8 = 0x80
+    var hi: UInt8 = 0xBF
+    switch c {
+    case 0xC2...0xDF: n = 2
+    case 0xE0:
+      n = 3
+      lo = 0xA0
+    case 0xE1...0xEC, 0xEE...0xEF: n = 3
+    case 0xED:
+      n = 3
+      hi = 0x9F
+    case 0xF0:
+      n = 4
+      lo = 0x90
+    case 0xF1...0xF3: n = 4
+    case 0xF4:
+      n = 4
+      hi = 0x8F
+    default: throw invalidUTF8(i)
+    }
+    guard i + n <= b.count else {
+      // Cut short by the end of the buffer: invalid unless more bytes could follow in a string.
+      throw i + 1 < b.count && !(lo...hi).contains(b[i + 1]) ? invalidUTF8(i) : fail("unterminated string")
+    }
+    guard (lo...hi).contains(b[i + 1]) else { throw invalidUTF8(i) }
+    for k in 2..<n where b[i + k] & 0xC0 != 0x80 { throw invalidUTF8(i) }
+    i += n
+  }
+
+  private func invalidUTF8(_ at: Int) -> Failure {
+    return Failure(
+      kind: .text("holds invalid UTF-8 (byte 0x\(String(format: "%02X", b[at])) at byte \(at + 1))"), offset: at,
+      message: "")
+  }
+
+  /// Decodes the escapes of a string already checked by `rawStringNoting`.
   private func unescape(from start: Int, count: Int) throws -> String {
     var out: [UInt8] = []
     out.reserveCapacity(count)
     var k = start
     let end = start + count
-    func hex4(_ at: Int) throws -> UInt32 {
-      guard at + 4 <= end else { throw Failure(kind: .malformed, offset: at, message: "bad \\u escape") }
-      var v: UInt32 = 0
-      for j in at..<(at + 4) {
-        let c = b[j]
-        let d: UInt8
-        switch c {
-        case 48...57: d = c - 48
-        case 65...70: d = c - 55
-        case 97...102: d = c - 87
-        default: throw Failure(kind: .malformed, offset: j, message: "bad \\u escape at byte \(j + 1)")
-        }
-        v = v << 4 | UInt32(d)
-      }
-      return v
-    }
     while k < end {
       let c = b[k]
       guard c == UInt8(ascii: "\\") else {
@@ -280,15 +473,13 @@ struct JSONScanner {
       case UInt8(ascii: "u"):
         var scalar = try hex4(k)
         k += 4
-        if (0xD800..<0xDC00).contains(scalar), k + 6 <= end, b[k] == UInt8(ascii: "\\"), b[k + 1] == UInt8(ascii: "u") {
+        if (0xD800..<0xDC00).contains(scalar), k + 6 <= end {
           let low = try hex4(k + 2)
-          if (0xDC00..<0xE000).contains(low) {
-            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            k += 6
-          }
+          scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+          k += 6
         }
-        let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-        out.append(contentsOf: Array(String(Character(u)).utf8))
+        guard let u = Unicode.Scalar(scalar) else { throw unpaired(k - 6) }
+        UTF8.encode(u) { out.append($0) }
       default:
         throw Failure(kind: .malformed, offset: k - 1, message: "bad escape '\\\(Character(Unicode.Scalar(e)))'")
       }

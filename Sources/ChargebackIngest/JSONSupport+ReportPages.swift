@@ -11,10 +11,25 @@ extension JSONSupport {
   ///
   /// Decoding errors inside a page's `results` name the record (`$.data[0].results[1]`) as the path
   /// and the rest (`amount.value`) as the field.
+  ///
+  /// An error that names a record by its path alone also gets the line that record starts on.
   static func forEachPage<Page: Decodable>(
     _ type: Page.Type, in file: InputFile, _ body: (_ page: Page, _ prefix: String, _ line: Int?) throws -> Void
   ) throws {
     let data = try file.readAll()
+    do {
+      try forEachPage(type, data: data, file: file, body)
+    } catch var e as InputError where e.line == nil && e.file == file.path {
+      if let path = e.path { e.line = JSONLayout.line(ofPath: path, in: data) }
+      throw e
+    }
+  }
+
+  private static func forEachPage<Page: Decodable>(
+    _ type: Page.Type, data: Data, file: InputFile,
+    _ body: (_ page: Page, _ prefix: String, _ line: Int?) throws -> Void
+  ) throws {
+    try validate(data, file: file.path)
     let first = data.first { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }
     if first == UInt8(ascii: "[") {
       let pages = try decodePage([Page].self, from: data, file: file.path, line: nil)
@@ -76,6 +91,34 @@ extension JSONSupport {
   }
 }
 
+/// A count in a decoded page (`input_tokens`, `num_model_requests`).
+///
+/// It is a JSON number that is a whole number from 0 to ``Bounds/tokens``. Anything else is a
+/// decoding error that says what is wrong (not a whole number, negative, out of bounds, the wrong
+/// type), which names the field.
+struct CountJSON: Decodable, Sendable, Hashable {
+  /// The count.
+  let value: Int64
+
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    func bad(_ message: String) -> DecodingError {
+      .dataCorrupted(.init(codingPath: c.codingPath, debugDescription: message))
+    }
+    if let v = try? c.decode(Int64.self) {
+      if let problem = Bounds.countProblem(v) { throw bad(problem) }
+      value = v
+    } else if let d = try? c.decode(Double.self) {
+      if d != d.rounded() { throw bad("is not a whole number (\(d))") }
+      throw bad(d < 0 ? "is negative (\(d))" : "is out of bounds (\(d) is more than \(Bounds.tokens) tokens)")
+    } else if c.decodeNil() {
+      throw bad("is null, expected a whole number")
+    } else {
+      throw bad("has the wrong type, expected a whole number")
+    }
+  }
+}
+
 /// A JSON number or a numeric string, kept as its exact decimal text; never through `Double`.
 ///
 /// A string is taken as written (trimmed). A number is decoded as `Decimal`, which `JSONDecoder`
@@ -111,8 +154,20 @@ struct DecimalJSON: Decodable, Sendable, Hashable {
     return DecimalText.parseRounding(text, decimals: decimals)
   }
 
-  /// USD text as exact ``Money`` (pico-USD), or nil when it is not a decimal literal.
+  /// USD text as exact ``Money`` (pico-USD), or nil when it is not a decimal literal or does not fit.
   var usd: Money? { scaled(decimals: 12).map { Money(pico: $0) } }
+
+  /// The amount as exact ``Money``: USD (`decimals: 12`) or cents (`decimals: 10`), within
+  /// ±``Bounds/money``; `error` makes the failure for text that is not a decimal amount or is out of
+  /// bounds.
+  func money(decimals: Int = 12, unit: String = "USD", _ error: (String) -> InputError) throws -> Money {
+    let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+    guard Self.isDecimalLiteral(text) else { throw error("\"\(shown)\" is not a decimal amount of \(unit)") }
+    guard let pico = scaled(decimals: decimals), pico <= Bounds.money, pico >= -Bounds.money else {
+      throw error("is out of bounds (\(shown) \(unit) is more than 9000000 USD)")
+    }
+    return Money(pico: pico)
+  }
 
   /// `[+-]digits[.digits][(e|E)[+-]digits]`, with at least one mantissa digit and an exponent of at
   /// most two digits (so a hostile `1e999999999` is refused before any work).

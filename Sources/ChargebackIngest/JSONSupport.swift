@@ -5,13 +5,36 @@ import Foundation
 enum JSONSupport {
   /// Decodes one JSON value; a failure becomes an ``InputError`` naming the line or record path
   /// and the field (`input.inputTokenCount`).
+  ///
+  /// The bytes are checked with ``JSONScanner`` first (``validate(_:file:line:path:)``), so what
+  /// `JSONDecoder` lets pass (duplicate keys, invalid UTF-8, unpaired surrogates) is refused too.
   static func decode<T: Decodable>(
     _ type: T.Type, from data: Data, file: String, line: Int? = nil, path: String? = nil
   ) throws -> T {
+    try validate(data, file: file, line: line, path: path)
     do {
       return try JSONDecoder().decode(T.self, from: data)
     } catch let error as DecodingError {
       throw ingestError(error, file: file, line: line, path: path)
+    }
+  }
+
+  /// Throws an ``InputError`` unless `data` is a sequence of well-formed JSON values.
+  ///
+  /// That is the JSON grammar, strings of valid UTF-8 with paired surrogate escapes, and objects
+  /// without duplicate keys. The error names the line (counted from `line`, or from 1) and the field.
+  static func validate(_ data: Data, file: String, line: Int? = nil, path: String? = nil) throws {
+    try data.withUnsafeBytes { raw in
+      let b = raw.bindMemory(to: UInt8.self)
+      var s = JSONScanner(b)
+      do {
+        while s.next() != nil { try s.skipValue() }
+      } catch let f as JSONScanner.Failure {
+        var newlines = 0
+        for k in 0..<min(f.offset, b.count) where b[k] == 10 { newlines += 1 }
+        let at = line.map { $0 + newlines } ?? (newlines + 1)
+        throw JSONLayout.ingestError(f, field: nil, file: file, line: at, path: path, record: b)
+      }
     }
   }
 

@@ -56,7 +56,7 @@ final class BucketWidths {
   /// One side of an entry: rows, tokens and cost.
   private struct Side {
     var rows: Int64 = 0
-    var tokens = TokenCounts()
+    var tokens = TokenTotals()
     var cost = Money.zero
     var unpriced = false
 

@@ -151,7 +151,12 @@ package struct Ingestor {
       if let known = try store.file(sha256: sha) { return .known(known) }
       let writer = try store.beginFile(sha256: sha, path: path, format: format.id, level: format.level, bytes: bytes)
       let pipe = BatchPipe<IngestItem>()
-      pipe.start { emit in try format.readItems(input, emit: emit) }
+      pipe.start { emit in
+        try format.readItems(input) { item in
+          if case .record(let r) = item { try RecordBounds.check(r, file: path) }
+          try emit(item)
+        }
+      }
       try pipe.drain { batch in
         for item in batch {
           switch item {

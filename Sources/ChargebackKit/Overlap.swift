@@ -41,16 +41,17 @@ final class Overlap {
     var day: Int64
   }
 
+  /// Sums over many rows and calls: Int128 (see ``Bounds``), never overflowing.
   private struct Reported {
-    var tokens = TokenCounts()
-    var requests: Int64 = 0
+    var tokens = TokenTotals()
+    var requests: Int128 = 0
     var sample: UsageRecord
     /// True when a row carried a `context_window`.
     var windowed = false
   }
 
   private let canonical: CanonicalModels
-  private var logged: [CoverKey: (tokens: TokenCounts, requests: Int64)] = [:]
+  private var logged: [CoverKey: (tokens: TokenTotals, requests: Int128)] = [:]
   private var covered = Set<DayCover>()
   private var reported: [CoverKey: Reported] = [:]
 
@@ -64,9 +65,9 @@ final class Overlap {
       let key = CoverKey(
         provider: t.provider, credential: t.credential, model: canonical(t.provider, t.model), day: t.day,
         tier: t.tier, long: t.longContext)
-      var entry = logged[key] ?? (TokenCounts(), 0)
+      var entry = logged[key] ?? (TokenTotals(), 0)
       entry.tokens += t.tokens
-      entry.requests += t.requests
+      entry.requests += Int128(t.requests)
       logged[key] = entry
       covered.insert(DayCover(provider: t.provider, credential: t.credential, day: t.day))
     }
@@ -86,7 +87,7 @@ final class Overlap {
       tier: r.tier,
       long: Pricer.inputForTier(level: .report, tokens: r.tokens, contextWindow: r.contextWindow) > 0)
     reported[key, default: Reported(sample: r)].tokens += r.tokens
-    reported[key, default: Reported(sample: r)].requests += r.requests
+    reported[key, default: Reported(sample: r)].requests += Int128(r.requests)
     if r.contextWindow != nil { reported[key, default: Reported(sample: r)].windowed = true }
   }
 
@@ -105,27 +106,44 @@ final class Overlap {
       // at the short-context rate. A report that splits by window is now compared window by window
       // with the calls of that size; a report without windows, with all the calls, as before.
       let split = reported[long] != nil || reported[base]?.windowed == true
-      var log = logged[key] ?? (TokenCounts(), 0)
+      var log = logged[key] ?? (TokenTotals(), 0)
       if !split, let other = logged[long] {
         log.tokens += other.tokens
         log.requests += other.requests
       }
-      var excess = TokenCounts()
+      var excess = TokenTotals()
       for c in TokenClass.allCases { excess[c] = max(0, rep.tokens[c] - log.tokens[c]) }
       guard !excess.isZero else { continue }
-      var r = rep.sample
-      r.format = "unlogged-usage"
-      r.naturalKey = "unlogged:\(key.provider.rawValue)|\(key.credential)|\(key.model)|\(key.day)|\(key.tier.rawValue)"
-      r.requestID = nil
-      r.time = key.day * Timestamp.millisPerDay
-      r.bucketEnd = r.time + Timestamp.millisPerDay
-      r.tokens = excess
-      r.requests = max(0, rep.requests - log.requests)
-      r.contextWindow = key.long ? rep.sample.contextWindow : nil
-      if key.long { r.naturalKey += "|" + (r.contextWindow ?? "long") }
-      r.line = nil
-      r.jsonPath = nil
-      out.append(r)
+      var requests = max(0, rep.requests - log.requests)
+      // A record holds at most Bounds.tokens per class and Bounds.requests: a larger excess (many
+      // report rows summed) is carried by several records, `#2`, `#3`, … after the first.
+      var part = 1
+      while !excess.isZero || requests > 0 {
+        var r = rep.sample
+        r.format = "unlogged-usage"
+        r.naturalKey =
+          "unlogged:\(key.provider.rawValue)|\(key.credential)|\(key.model)|\(key.day)|\(key.tier.rawValue)"
+        r.requestID = nil
+        r.time = key.day * Timestamp.millisPerDay
+        r.bucketEnd = r.time + Timestamp.millisPerDay
+        var tokens = TokenCounts()
+        for c in TokenClass.allCases {
+          let take = min(excess[c], Int128(Bounds.tokens))
+          tokens[c] = Int64(take)
+          excess[c] -= take
+        }
+        r.tokens = tokens
+        let takeRequests = min(requests, Int128(Bounds.requests))
+        r.requests = Int64(takeRequests)
+        requests -= takeRequests
+        r.contextWindow = key.long ? rep.sample.contextWindow : nil
+        if key.long { r.naturalKey += "|" + (r.contextWindow ?? "long") }
+        if part > 1 { r.naturalKey += "#\(part)" }
+        r.line = nil
+        r.jsonPath = nil
+        out.append(r)
+        part += 1
+      }
     }
     return out
   }

@@ -245,13 +245,16 @@ package struct ReportBuilder {
   }
 }
 
+// Sums over records are Int128 (TokenTotals, requests) and Money (Int128 pico) of bounded values
+// (`Bounds`: at most 10^13 tokens, 10^12 requests and 6 × 10^24 pico-USD per record, 2^42 records),
+// so none can overflow.
 extension ChargebackLine {
   /// Adds a charged record; `priceRows` are indices into the price table while the pass runs
   /// (``ReportTotals/lineList()`` makes them indices into the report's rows).
   mutating func add(_ r: UsageRecord, cost: Money, priceRows rows: [Int]) {
     tokens += r.tokens
-    requests += r.requests
-    if r.failed { failedRequests += r.requests }
+    requests += Int128(r.requests)
+    if r.failed { failedRequests += Int128(r.requests) }
     self.cost += cost
     for row in rows where !priceRows.contains(row) { priceRows.append(row) }
   }
@@ -260,7 +263,7 @@ extension ChargebackLine {
 extension DailyTotal {
   mutating func add(_ r: UsageRecord, cost: Money) {
     tokens += r.tokens
-    requests += r.requests
+    requests += Int128(r.requests)
     self.cost += cost
   }
 }

@@ -56,11 +56,12 @@ final class ReportTotals {
         budget: identities.costCentres[a.costCentre]?.monthlyBudget,
         glAccount: identities.costCentres[a.costCentre]?.glAccount,
         entity: identities.costCentres[a.costCentre]?.entity)
-    cc.requests += r.requests
+    // Int128 sums of bounded values (``Bounds``): no overflow.
+    cc.requests += Int128(r.requests)
     cc.tokens += r.tokens
     cc.cost += cost
     if !priced {
-      cc.unpricedRequests += r.requests
+      cc.unpricedRequests += Int128(r.requests)
       unpriced += 1
     }
     centres[a.costCentre] = cc
@@ -90,7 +91,8 @@ final class ReportTotals {
   struct ClassAmount {
     var tokenClass: TokenClass
     var row: Int
-    var units: Int64
+    /// Summed over records: Int128 (``Bounds``).
+    var units: Int128
     var cost: Money
   }
 
@@ -98,10 +100,10 @@ final class ReportTotals {
   private static func merge(_ parts: [PriceQuote.Part], into amounts: inout [ClassAmount]) {
     for p in parts {
       if let i = amounts.firstIndex(where: { $0.tokenClass == p.tokenClass && $0.row == p.row }) {
-        amounts[i].units += p.units
+        amounts[i].units += Int128(p.units)
         amounts[i].cost += p.cost
       } else {
-        amounts.append(ClassAmount(tokenClass: p.tokenClass, row: p.row, units: p.units, cost: p.cost))
+        amounts.append(ClassAmount(tokenClass: p.tokenClass, row: p.row, units: Int128(p.units), cost: p.cost))
       }
     }
   }

@@ -33,11 +33,12 @@ package struct ChargebackLine: Sendable, Hashable {
   }
 
   package var key: Key
-  package var tokens = TokenCounts()
+  /// Token sums; sums over records are `Int128` (see ``Bounds`` for why they cannot overflow).
+  package var tokens = TokenTotals()
   /// Requests (calls) the line covers.
-  package var requests: Int64 = 0
+  package var requests: Int128 = 0
   /// Of which failed.
-  package var failedRequests: Int64 = 0
+  package var failedRequests: Int128 = 0
   /// Exact cost; zero for unpriced lines, whose cost is unknown.
   package var cost = Money.zero
   /// The price rows the line's calls used: indices into ``ChargebackReport/priceRowsUsed``, ascending
@@ -52,12 +53,12 @@ package struct DailyTotal: Sendable, Hashable {
   package var costCentre: String
   /// `YYYY-MM-DD`, UTC.
   package var day: String
-  package var requests: Int64 = 0
-  package var tokens = TokenCounts()
+  package var requests: Int128 = 0
+  package var tokens = TokenTotals()
   package var cost = Money.zero
 
   package init(
-    costCentre: String, day: String, requests: Int64 = 0
+    costCentre: String, day: String, requests: Int128 = 0
   ) {
     self.costCentre = costCentre
     self.day = day
@@ -88,15 +89,15 @@ package struct ClassCharge: Sendable, Hashable {
   /// The account or project the export names (Bedrock account id, OpenAI project, Anthropic
   /// workspace, Azure subscription), nil when it names none.
   package var account: String?
-  /// Units of the class (tokens, or web-search requests).
-  package var units: Int64 = 0
+  /// Units of the class (tokens, or web-search requests), summed over records.
+  package var units: Int128 = 0
   /// units × the row's rate, exactly.
   package var cost = Money.zero
 
   package init(
     day: String, credentialID: String? = nil, credentialName: String? = nil, provider: Provider, model: String,
     tier: Tier, tokenClass: TokenClass, price: PriceRow, costCentre: String, agentID: String? = nil,
-    taskID: String? = nil, units: Int64 = 0, cost: Money = .zero, account: String? = nil
+    taskID: String? = nil, units: Int128 = 0, cost: Money = .zero, account: String? = nil
   ) {
     self.day = day
     self.credentialID = credentialID
@@ -120,9 +121,9 @@ package struct CostCentreSummary: Sendable, Hashable {
   package var id: String
   package var name: String
   package var budget: Money?
-  package var requests: Int64 = 0
-  package var unpricedRequests: Int64 = 0
-  package var tokens = TokenCounts()
+  package var requests: Int128 = 0
+  package var unpricedRequests: Int128 = 0
+  package var tokens = TokenTotals()
   package var cost = Money.zero
   package var avoidableCost = Money.zero
   package var findings = 0
@@ -132,7 +133,7 @@ package struct CostCentreSummary: Sendable, Hashable {
   package var entity: String?
 
   package init(
-    id: String, name: String, budget: Money? = nil, requests: Int64 = 0, unpricedRequests: Int64 = 0,
+    id: String, name: String, budget: Money? = nil, requests: Int128 = 0, unpricedRequests: Int128 = 0,
     glAccount: String? = nil, entity: String? = nil
   ) {
     self.id = id
@@ -279,7 +280,9 @@ package struct ReconciliationRow: Sendable, Hashable {
   /// nothing was billed.
   package var variancePercentText: String {
     guard billed.pico != 0 else { return "" }
-    return Money.format(units: Money.roundDiv(variance.pico * 10_000, billed.pico), decimals: 2)
+    let (scaled, overflow) = variance.pico.multipliedReportingOverflow(by: 10_000)
+    guard !overflow else { return "" }
+    return Money.format(units: Money.roundDiv(scaled, billed.pico), decimals: 2)
   }
 
   package init(
@@ -314,16 +317,16 @@ package struct GranularityRow: Sendable, Hashable {
   /// group, such as OpenAI's `user_id`), and the finest rows within it.
   package var coarseRows: Int64
   package var finerRows: Int64
-  package var coarseTokens: TokenCounts
-  package var finerTokens: TokenCounts
+  package var coarseTokens: TokenTotals
+  package var finerTokens: TokenTotals
   /// Cost of each side at the report rows' prices; nil when a row on that side is unpriced.
   package var coarseCost: Money?
   package var finerCost: Money?
 
   package init(
     provider: Provider, day: String, model: String, credential: String, tier: Tier, contextWindow: String?,
-    bucketStart: Int64, bucketEnd: Int64, coarseRows: Int64, finerRows: Int64, coarseTokens: TokenCounts,
-    finerTokens: TokenCounts, coarseCost: Money?, finerCost: Money?
+    bucketStart: Int64, bucketEnd: Int64, coarseRows: Int64, finerRows: Int64, coarseTokens: TokenTotals,
+    finerTokens: TokenTotals, coarseCost: Money?, finerCost: Money?
   ) {
     self.provider = provider
     self.day = day
@@ -342,8 +345,8 @@ package struct GranularityRow: Sendable, Hashable {
   }
 
   /// Finer − coarse, per token class: negative where the coarse row counts more.
-  package var tokenDifference: TokenCounts {
-    var d = TokenCounts()
+  package var tokenDifference: TokenTotals {
+    var d = TokenTotals()
     for c in TokenClass.allCases { d[c] = finerTokens[c] - coarseTokens[c] }
     return d
   }

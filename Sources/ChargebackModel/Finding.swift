@@ -70,7 +70,7 @@ package struct Finding: Sendable, Hashable {
   package var firstTime: Int64
   package var lastTime: Int64
   /// Calls (requests) the finding covers.
-  package var calls: Int64
+  package var calls: Int128
   /// Priced cost of those calls.
   package var cost: Money
   /// The part of ``cost`` that need not have been spent.
@@ -78,7 +78,7 @@ package struct Finding: Sendable, Hashable {
   /// Natural keys of the records it rests on (the first few).
   package var evidence: [String]
   /// How many records it rests on in all.
-  package var evidenceCount: Int64
+  package var evidenceCount: Int128
   /// One line a security analyst can act on.
   package var explanation: String
   /// Label from `labels.csv` (`expected`, `false_positive`, `confirmed`), if any.
@@ -89,8 +89,8 @@ package struct Finding: Sendable, Hashable {
   package init(
     id: String, kind: FindingKind, severity: Severity, period: String, costCentre: String? = nil,
     agentID: String? = nil, credentialID: String? = nil, ownerID: String? = nil, taskApprover: String? = nil,
-    firstTime: Int64, lastTime: Int64, calls: Int64, cost: Money, avoidableCost: Money, evidence: [String],
-    evidenceCount: Int64, explanation: String, label: String? = nil, labelNote: String? = nil
+    firstTime: Int64, lastTime: Int64, calls: Int128, cost: Money, avoidableCost: Money, evidence: [String],
+    evidenceCount: Int128, explanation: String, label: String? = nil, labelNote: String? = nil
   ) {
     self.id = id
     self.kind = kind

@@ -58,12 +58,14 @@ package struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     return negative ? "-" + digits : digits
   }
 
-  /// Division rounding half away from zero.
+  /// Division rounding half away from zero (`b` > 0); never overflows (the remainder is compared
+  /// with what is left of `b`, not doubled).
   package static func roundDiv(_ a: Int128, _ b: Int128) -> Int128 {
     let q = a / b
     let r = a % b
     if r == 0 { return q }
-    if 2 * (r < 0 ? -r : r) >= b { return a < 0 ? q - 1 : q + 1 }
+    let m = r < 0 ? -r : r
+    if m >= b - m { return a < 0 ? q - 1 : q + 1 }
     return q
   }
 
@@ -80,9 +82,10 @@ package struct Rate: Hashable, Sendable, CustomStringConvertible {
   package init(microPerMillion: Int64) { self.microPerMillion = microPerMillion }
 
   /// Parses a decimal string of USD per million (`"0.075"`, `"3"`, `"12.5"`) with at most six
-  /// decimals; nil for anything else (exponents, signs, more decimals, trailing garbage).
+  /// decimals and at most ``Bounds/rate`` (USD 100,000 per million); nil for anything else
+  /// (exponents, signs, more decimals, trailing garbage, larger prices).
   package init?(usdPerMillion text: String) {
-    guard let units = DecimalText.parse(text, decimals: 6), units >= 0, units <= Int128(Int64.max)
+    guard let units = DecimalText.parse(text, decimals: 6), units >= 0, units <= Int128(Bounds.rate)
     else { return nil }
     microPerMillion = Int64(units)
   }
@@ -97,16 +100,21 @@ package struct Rate: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Exact parsing of decimal text, since `Decimal(string:)` accepts `"12abc"` as 12.
+///
+/// Never traps: exponents are limited to ±400, and digits are accumulated with overflow-reporting
+/// arithmetic, so text whose value does not fit `Int128` at the asked scale gives nil.
 package enum DecimalText {
-  /// Parses `[-]digits[.digits]` as a whole number of 10^-decimals units.
+  /// Parses `[-]digits[.digits]` (and `[eE][+-]digits` with `allowExponent`) as a whole number of
+  /// 10^-decimals units; nil for anything else, or when the value does not fit `Int128`.
   ///
   /// More fraction digits than `decimals` are accepted only when they are zeros (`"0.5760000000"`); nil
   /// otherwise.
   package static func parse(_ text: String, decimals: Int, allowExponent: Bool = false) -> Int128? {
+    guard (0...36).contains(decimals) else { return nil }
     var bytes = Array(text.utf8)
     var exponent = 0
     if allowExponent, let e = bytes.firstIndex(where: { $0 == 101 || $0 == 69 }) {
-      guard let x = Int(String(decoding: bytes[(e + 1)...], as: UTF8.self)) else { return nil }
+      guard let x = smallInteger(bytes[(e + 1)...]) else { return nil }
       exponent = x
       bytes.removeSubrange(e...)
     }
@@ -121,20 +129,26 @@ package enum DecimalText {
     var intDigits: [UInt8] = []
     var fracDigits: [UInt8] = []
     var seenPoint = false
+    var digits = 0
     while i < bytes.count {
       let c = bytes[i]
       if c == 46 {
         if seenPoint { return nil }
         seenPoint = true
       } else if c >= 48, c <= 57 {
-        if seenPoint { fracDigits.append(c - 48) } else { intDigits.append(c - 48) }
+        digits += 1
+        if seenPoint {
+          fracDigits.append(c - 48)
+        } else if !(intDigits.isEmpty && c == 48) {
+          intDigits.append(c - 48)  // leading zeros dropped
+        }
       } else {
         return nil
       }
       i += 1
     }
-    guard !intDigits.isEmpty || !fracDigits.isEmpty else { return nil }
-    // Apply the exponent by moving the point.
+    guard digits > 0 else { return nil }
+    // Apply the exponent by moving the point (|exponent| ≤ 400, so no Int arithmetic can overflow).
     var all = intDigits + fracDigits
     var pointPos = intDigits.count + exponent
     if pointPos < 0 {
@@ -142,25 +156,44 @@ package enum DecimalText {
       pointPos = 0
     }
     if pointPos > all.count { all.append(contentsOf: [UInt8](repeating: 0, count: pointPos - all.count)) }
-    let whole = all[..<pointPos]
+    let whole = all[..<pointPos].drop { $0 == 0 }
     let frac = all[pointPos...]
-    guard whole.count <= 30 else { return nil }
+    guard whole.count + decimals <= 39 else { return nil }
     var value: Int128 = 0
-    for d in whole { value = value * 10 + Int128(d) }
+    func push(_ d: UInt8) -> Bool {
+      let (m, o1) = value.multipliedReportingOverflow(by: 10)
+      let (s, o2) = m.addingReportingOverflow(Int128(d))
+      value = s
+      return !o1 && !o2
+    }
+    for d in whole where !push(d) { return nil }
     var k = 0
     for d in frac {
       if k < decimals {
-        value = value * 10 + Int128(d)
+        guard push(d) else { return nil }
       } else if d != 0 {
         return nil
       }
       k += 1
     }
     while k < decimals {
-      value *= 10
+      guard push(0) else { return nil }
       k += 1
     }
     return negative ? -value : value
+  }
+
+  /// `[+-]digits` with at most three digits (|value| ≤ 400), for exponents; nil otherwise.
+  private static func smallInteger(_ bytes: ArraySlice<UInt8>) -> Int? {
+    var rest = bytes
+    var sign = 1
+    if let c = rest.first, c == 43 || c == 45 {
+      sign = c == 45 ? -1 : 1
+      rest = rest.dropFirst()
+    }
+    guard (1...3).contains(rest.count), rest.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+    let v = rest.reduce(0) { $0 * 10 + Int($1 - 48) }
+    return v <= 400 ? sign * v : nil
   }
 
   /// Like ``parse(_:decimals:allowExponent:)`` but rounds extra fraction digits half away from zero

@@ -68,15 +68,22 @@ package struct PeriodContext: Sendable, Hashable {
   /// period or before any data.
   package func forecast(_ cost: Money, period: Period) -> Money? {
     guard isOpen, let asOf, asOf > period.startMillis else { return nil }
-    let elapsed = Int128(asOf - period.startMillis)
-    let length = Int128(period.endMillis - period.startMillis)
-    return Money(pico: Money.roundDiv(cost.pico * length, elapsed))
+    let elapsed = Int128(asOf) - Int128(period.startMillis)
+    let length = Int128(period.endMillis) - Int128(period.startMillis)
+    // cost ≤ 2.7 × 10^37 pico-USD (Bounds) times a period's milliseconds could pass Int128: no
+    // forecast rather than a trap.
+    let (scaled, overflow) = cost.pico.multipliedReportingOverflow(by: length)
+    guard !overflow else { return nil }
+    return Money(pico: Money.roundDiv(scaled, elapsed))
   }
 
   /// Change from `previous` to `current` as a percentage with two decimals (`-12.50`); nil when
   /// there was nothing before.
   package static func changePercent(from previous: Money, to current: Money) -> String? {
     guard previous.pico != 0 else { return nil }
-    return Money.format(units: Money.roundDiv((current - previous).pico * 10_000, previous.pico), decimals: 2)
+    let (change, o1) = current.pico.subtractingReportingOverflow(previous.pico)
+    let (scaled, o2) = change.multipliedReportingOverflow(by: 10_000)
+    guard !o1, !o2 else { return nil }
+    return Money.format(units: Money.roundDiv(scaled, previous.pico), decimals: 2)
   }
 }

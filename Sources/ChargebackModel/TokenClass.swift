@@ -73,8 +73,84 @@ package struct TokenCounts: Hashable, Sendable {
 
   /// True when every count is zero.
   package var isZero: Bool { totalInput == 0 && output == 0 && webSearch == 0 }
+}
 
-  package static func += (a: inout TokenCounts, b: TokenCounts) {
+/// Sums of ``TokenCounts`` over many records (lines, days, cost centres, overlap keys), in
+/// `Int128` so that no sum can overflow: every record's count is at most ``Bounds/tokens``
+/// (10^13), and 2^63 records × 10^13 < 2^107, far below `Int128.max` (see ``Bounds``).
+package struct TokenTotals: Hashable, Sendable {
+  /// Uncached input tokens.
+  package var input: Int128 = 0
+  /// Cache-read tokens.
+  package var cachedInput: Int128 = 0
+  /// 5-minute cache-write tokens.
+  package var cacheWrite5m: Int128 = 0
+  /// 1-hour cache-write tokens.
+  package var cacheWrite1h: Int128 = 0
+  /// Output tokens (reasoning included).
+  package var output: Int128 = 0
+  /// Web-search requests.
+  package var webSearch: Int128 = 0
+
+  /// Zero in every class.
+  package init() {}
+
+  /// The counts of one record.
+  package init(_ t: TokenCounts) {
+    input = Int128(t.input)
+    cachedInput = Int128(t.cachedInput)
+    cacheWrite5m = Int128(t.cacheWrite5m)
+    cacheWrite1h = Int128(t.cacheWrite1h)
+    output = Int128(t.output)
+    webSearch = Int128(t.webSearch)
+  }
+
+  /// The sum of one class.
+  package subscript(_ c: TokenClass) -> Int128 {
+    get {
+      switch c {
+      case .input: input
+      case .cachedInput: cachedInput
+      case .cacheWrite5m: cacheWrite5m
+      case .cacheWrite1h: cacheWrite1h
+      case .output: output
+      case .webSearch: webSearch
+      }
+    }
+    set {
+      switch c {
+      case .input: input = newValue
+      case .cachedInput: cachedInput = newValue
+      case .cacheWrite5m: cacheWrite5m = newValue
+      case .cacheWrite1h: cacheWrite1h = newValue
+      case .output: output = newValue
+      case .webSearch: webSearch = newValue
+      }
+    }
+  }
+
+  /// Total input: uncached + cache read + cache writes.
+  package var totalInput: Int128 { input + cachedInput + cacheWrite5m + cacheWrite1h }
+
+  /// Both cache-write classes together.
+  package var cacheWrite: Int128 { cacheWrite5m + cacheWrite1h }
+
+  /// True when every sum is zero.
+  package var isZero: Bool { TokenClass.allCases.allSatisfy { self[$0] == 0 } }
+
+  package static func += (a: inout TokenTotals, b: TokenCounts) {
+    a.input += Int128(b.input)
+    a.cachedInput += Int128(b.cachedInput)
+    a.cacheWrite5m += Int128(b.cacheWrite5m)
+    a.cacheWrite1h += Int128(b.cacheWrite1h)
+    a.output += Int128(b.output)
+    a.webSearch += Int128(b.webSearch)
+  }
+
+  package static func += (a: inout TokenTotals, b: TokenTotals) {
     for c in TokenClass.allCases { a[c] += b[c] }
   }
+
+  /// True when the sums equal one record's counts.
+  package static func == (a: TokenTotals, b: TokenCounts) -> Bool { a == TokenTotals(b) }
 }

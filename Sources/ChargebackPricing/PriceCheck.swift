@@ -32,9 +32,11 @@ package enum PriceCheck {
       }
       // USD per unit × 1e12 = micro-USD per million units; a derived row scales it by its factor.
       let factor = derivationFactor(in: row.source) ?? 1_000_000
-      let expected = perUnit * factor / 1_000_000
+      let (scaled, overflow) = perUnit.multipliedReportingOverflow(by: factor)
+      let expected = overflow ? Int128.max : scaled / 1_000_000
       if expected != Int128(row.rate.microPerMillion) {
-        let theirs = Rate(microPerMillion: Int64(expected))
+        // A price beyond 64 bits is shown as the largest rate: it differs either way.
+        let theirs = Rate(microPerMillion: Int64(exactly: expected) ?? Int64.max)
         out.append(
           "\(row.location): \(row.model) \(row.usageType.rawValue) \(row.tier.rawValue): ours \(row.rate) USD/M, expected \(theirs) USD/M from LiteLLM \(key).\(field)"
         )

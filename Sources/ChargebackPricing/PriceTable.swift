@@ -48,7 +48,7 @@ package struct PriceTable: Sendable {
       guard let data = fm.contents(atPath: path) else { throw InputMissingError(path: path, reason: "unreadable") }
       hasher.update(data: Data(name.utf8))
       hasher.update(data: data)
-      let table = try CSVTable(file: path, text: String(decoding: data, as: UTF8.self))
+      let table = try CSVTable(file: path, bytes: [UInt8](data))
       if name == "aliases.csv" {
         try loadAliases(table)
       } else {

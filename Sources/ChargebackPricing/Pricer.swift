@@ -73,14 +73,19 @@ package final class Pricer {
     if level == .request { return tokens.totalInput }
     guard let w = contextWindow, let dash = w.firstIndex(of: "-") else { return 0 }
     let lower = parseCount(String(w[..<dash]))
-    return lower > 0 ? lower + 1 : 0
+    return lower > 0 && lower < Int64.max ? lower + 1 : 0
   }
 
-  /// `200k` → 200,000; `1M` → 1,000,000; `0` → 0.
+  /// `200k` → 200,000; `1M` → 1,000,000; `0` → 0; text that is no count, or one beyond 64 bits
+  /// (a report's `context_window` is input), → 0.
   static func parseCount(_ s: String) -> Int64 {
     let t = s.trimmingCharacters(in: .whitespaces).lowercased()
-    if t.hasSuffix("k"), let v = Int64(t.dropLast()) { return v * 1000 }
-    if t.hasSuffix("m"), let v = Int64(t.dropLast()) { return v * 1_000_000 }
+    func scaled(_ v: Int64, _ by: Int64) -> Int64 {
+      let (p, overflow) = v.multipliedReportingOverflow(by: by)
+      return overflow ? 0 : p
+    }
+    if t.hasSuffix("k"), let v = Int64(t.dropLast()) { return scaled(v, 1000) }
+    if t.hasSuffix("m"), let v = Int64(t.dropLast()) { return scaled(v, 1_000_000) }
     return Int64(t) ?? 0
   }
 

@@ -10,7 +10,7 @@ package enum ConsoleSummary {
       let fill = String(repeating: " ", count: n - s.count)
       return right ? fill + s : s + fill
     }
-    func row(_ id: String, _ name: String, _ requests: Int64, _ cents: Int128, _ findings: Int) -> String {
+    func row(_ id: String, _ name: String, _ requests: Int128, _ cents: Int128, _ findings: Int) -> String {
       [
         pad(id, 16), pad(String(name.prefix(24)), 24), pad(String(requests), 10, right: true),
         pad(rounding.text(cents), 14, right: true), pad(String(findings), 9, right: true),

@@ -356,8 +356,8 @@ package final class Sheet {
       worksheet_write_blank(handle, lxw_row_t(row), lxw_col_t(col), workbook.format(style)), cell(row, col))
   }
 
-  /// Writes a whole number.
-  package func integer(_ row: Int, _ col: Int, _ value: Int64, _ style: Workbook.CellStyle = .integer) throws {
+  /// Writes a whole number (a sum of counts; cells are doubles, exact up to 2^53).
+  package func integer(_ row: Int, _ col: Int, _ value: Int128, _ style: Workbook.CellStyle = .integer) throws {
     try workbook.check(
       worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), Double(value), workbook.format(style)),
       cell(row, col))

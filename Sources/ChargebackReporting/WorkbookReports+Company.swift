@@ -68,12 +68,12 @@ extension WorkbookReports {
     try row("To", .date(report.period.endMillis - 1))
     try row("Total cost (USD)", .cents(cents.total))
     try contextRows(report, cost: report.totalCost, previous: report.context.previous?.total, row: row)
-    try row("Cost centres", .int(Int64(ccs.filter { $0.id != Attribution.unattributed }.count)))
+    try row("Cost centres", .int(Int128(ccs.filter { $0.id != Attribution.unattributed }.count)))
     try row("Unattributed (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
     try row("Requests", .int(ccs.reduce(0) { $0 + $1.requests }))
     try row("Unpriced requests", .int(ccs.reduce(0) { $0 + $1.unpricedRequests }))
     try row("Avoidable cost (USD)", .cents(ccs.reduce(0) { $0 + $1.avoidableCost.rounded(toDecimals: 2) }))
-    try row("Findings", .int(Int64(report.findings.count)))
+    try row("Findings", .int(Int128(report.findings.count)))
     if !report.reconciliation.isEmpty {
       let total = reconciliation.aggregate(reconciliation.rows, label: "")
       try row("Reconciled: computed (USD)", total[3])
@@ -135,7 +135,7 @@ extension WorkbookReports {
           .int(cc.tokens.cachedInput), .int(cc.tokens.cacheWrite), .int(cc.tokens.output), .cents(c),
           cc.budget.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty,
           cc.budget.map { .ratio(cc.cost.pico, $0.pico) } ?? .empty,
-          .cents(cc.avoidableCost.rounded(toDecimals: 2)), .int(Int64(cc.findings)),
+          .cents(cc.avoidableCost.rounded(toDecimals: 2)), .int(Int128(cc.findings)),
         ]
         if let previous = report.context.previous {
           let last = (previous.costCentres[cc.id] ?? .zero).rounded(toDecimals: 2)
@@ -255,7 +255,7 @@ extension WorkbookReports {
         Column(header: "SHA-256", width: 34, wrap: true),
       ],
       rows: inputs.map { f in
-        [.text(f.path), .text(f.format), .text(f.level), .int(f.records), .text(f.sha256)]
+        [.text(f.path), .text(f.format), .text(f.level), .int(Int128(f.records)), .text(f.sha256)]
       }, noun: "files", rank: { $0[3].summand ?? 0 })
   }
 
@@ -284,9 +284,10 @@ extension WorkbookReports {
         return [
           .text(g.provider.rawValue), .date(Timestamp.parseMillis(g.day) ?? g.bucketStart), .text(g.model),
           .text(g.credential), .text(g.tier.rawValue), .text(g.contextWindow ?? ""), .dateTime(g.bucketStart),
-          .dateTime(g.bucketEnd), .int(g.coarseRows), .int(g.finerRows), money(g.coarseCost), money(g.finerCost),
+          .dateTime(g.bucketEnd), .int(Int128(g.coarseRows)), .int(Int128(g.finerRows)), money(g.coarseCost),
+          money(g.finerCost),
           money(g.costDifference),
-        ] + TokenClass.allCases.map { .int(d[$0]) }
+        ] + TokenClass.allCases.map { .int(Int128(d[$0])) }
       }, noun: "buckets", rank: { _ in 0 })
   }
 }

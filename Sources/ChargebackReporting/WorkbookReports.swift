@@ -143,7 +143,7 @@ package enum WorkbookReports {
     try row("Cache write tokens", .int(cc.tokens.cacheWrite))
     try row("Output tokens", .int(cc.tokens.output))
     try row("Avoidable cost (USD)", .cents(cc.avoidableCost.rounded(toDecimals: 2)))
-    try row("Findings", .int(Int64(findings.count)))
+    try row("Findings", .int(Int128(findings.count)))
     var byAgent: [String: Int128] = [:]
     for i in lines { byAgent[report.lines[i].key.agentID ?? "(none)", default: 0] += cents.lines[i] }
     let t = try topTable(
@@ -230,9 +230,9 @@ package enum WorkbookReports {
   ) -> DetailTable {
     struct Acc {
       var key: [String]
-      var requests: Int64 = 0
-      var failed: Int64 = 0
-      var tokens = TokenCounts()
+      var requests: Int128 = 0
+      var failed: Int128 = 0
+      var tokens = TokenTotals()
       var cents: Int128 = 0
     }
     var groups: [[String]: Acc] = [:]
@@ -396,7 +396,7 @@ package enum WorkbookReports {
       rows: rows.map { p in
         [
           .text(p.provider.rawValue), .text(p.model), .text(p.usageType.rawValue), .text(p.tier.rawValue),
-          .int(p.minInputTokens), .rate(p.rate), .date(p.from), p.to.map(Cell.date) ?? .empty, .text(p.source),
+          .int(Int128(p.minInputTokens)), .rate(p.rate), .date(p.from), p.to.map(Cell.date) ?? .empty, .text(p.source),
           .text(fullLocation ? p.location : (p.location as NSString).lastPathComponent),
         ]
       }, noun: "price rows", rank: { _ in 0 }, totals: false)

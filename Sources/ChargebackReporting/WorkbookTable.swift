@@ -11,7 +11,7 @@ struct DetailTable {
   /// A cell of a data row.
   enum Cell {
     case text(String)
-    case int(Int64)
+    case int(Int128)
     case cents(Int128)
     case ratio(Int128, Int128)
     /// A UTC day (epoch milliseconds of any instant in it), shown as a date.
@@ -85,7 +85,7 @@ struct DetailTable {
       if c == 0 { return .text(label) }
       switch columns[c].total {
       case .none: return .empty
-      case .count: return .int(Int64(clamping: sum(c, subset)))
+      case .count: return .int(sum(c, subset))
       case .money: return .cents(sum(c, subset))
       case .share(let of): return .ratio(sum(of, subset), sum(of, rows))
       case .ratio(let n, let d): return .ratio(sum(n, subset), sum(d, subset))

@@ -222,9 +222,14 @@ package enum StoreError: ChargebackFailure {
   case notOurs(path: String, reason: String)
   /// A store of ours that fails its integrity check, or whose pages SQLite finds damaged.
   case damaged(path: String, detail: String)
+  /// A stored record outside ``Bounds`` (stored by a version that did not check them).
+  case outOfBounds(path: String, id: Int64, field: String, message: String)
 
   package var description: String {
     switch self {
+    case .outOfBounds(let path, let id, let field, let message):
+      "\(path): usage record \(id): \(field) \(message); it was stored before ingest checked bounds: "
+        + "remove the file that brought it and ingest it again"
     case .newerSchema(let path, let found, let supported):
       "\(path): store schema version \(found) is newer than this tool supports (\(supported)); use a newer chargeback"
     case .notOurs(let path, let reason):

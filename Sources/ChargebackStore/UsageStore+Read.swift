@@ -31,7 +31,7 @@ extension UsageStore {
     try st.bind(2, to)
     var interner = StringInterner()
     while try st.step() {
-      try body(Self.decodeRow(st, &interner))
+      try body(decodeRow(st, &interner))
     }
   }
 
@@ -53,7 +53,7 @@ extension UsageStore {
     let st = try db.prepare(Self.columns + " WHERE u.id = ?")
     try st.bind(1, id)
     var interner = StringInterner()
-    return try st.step() ? Self.decodeRow(st, &interner) : nil
+    return try st.step() ? decodeRow(st, &interner) : nil
   }
 
   /// The record with this natural key or provider request id, if stored.
@@ -71,10 +71,12 @@ extension UsageStore {
       try st.bind(Int32(candidates.count + i + 1), c)
     }
     var interner = StringInterner()
-    return try st.step() ? Self.decodeRow(st, &interner) : nil
+    return try st.step() ? decodeRow(st, &interner) : nil
   }
 
-  private static func decodeRow(_ st: Statement, _ strings: inout StringInterner) -> StoredRecord {
+  /// The record of the current row; one outside ``Bounds`` (stored by an older version) is an error,
+  /// so that no later sum can overflow on it.
+  private func decodeRow(_ st: Statement, _ strings: inout StringInterner) throws -> StoredRecord {
     let tokens = TokenCounts(
       input: st.int64(14), cachedInput: st.int64(15), cacheWrite5m: st.int64(16),
       cacheWrite1h: st.int64(17), output: st.int64(18), webSearch: st.int64(19))
@@ -99,6 +101,9 @@ extension UsageStore {
     record.lineItem = strings.text(st, 35)
     record.agentPath = strings.text(st, 36)
     record.credentialAlias = strings.text(st, 37)
+    if let (field, message) = record.countsViolation {
+      throw StoreError.outOfBounds(path: db.path, id: st.int64(0), field: field, message: message)
+    }
     return StoredRecord(id: st.int64(0), fileID: st.int64(1), record: record)
   }
 }

@@ -187,6 +187,7 @@ package final class UsageWriter {
     try s.bind(29, r.spanID)
     try s.bind(30, r.promptHash)
     try s.bind(31, r.retries)
+    // Ingest keeps billed within ±Bounds.money (9 × 10^18 pico-USD), which a 64-bit column holds.
     try s.bind(32, r.billed.map { Int64(clamping: $0.pico) })
     try s.bind(33, r.lineItem)
     try s.bind(34, r.agentPath)

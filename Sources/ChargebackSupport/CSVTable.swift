@@ -15,18 +15,25 @@ package struct CSVTable: Sendable {
   package let rows: [(line: Int, fields: [String])]
   private let index: [String: Int]
 
-  /// Reads and parses `path`; a missing file throws ``InputMissingError``.
+  /// Reads and parses `path`; a missing file throws ``InputMissingError``, a field that is not
+  /// valid UTF-8 ``InputError`` naming its line and column.
   package init(path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw InputMissingError(path: path, reason: "no such file")
     }
-    try self.init(file: path, text: String(decoding: data, as: UTF8.self))
+    try self.init(file: path, bytes: [UInt8](data))
   }
 
   /// Parses CSV text (a leading UTF-8 BOM is ignored).
   package init(file: String, text: String) throws {
+    try self.init(file: file, bytes: Array(text.utf8))
+  }
+
+  /// Parses CSV bytes (a leading UTF-8 BOM is ignored); every field must be valid UTF-8, and is
+  /// never replaced.
+  package init(file: String, bytes: [UInt8]) throws {
     self.file = file
-    var records = try Self.parse(text, file: file)
+    var records = try Self.parse(bytes, file: file)
     guard !records.isEmpty else {
       throw InputError(file: file, line: 1, message: "empty file: a header row is required")
     }
@@ -55,19 +62,27 @@ package struct CSVTable: Sendable {
     return v.isEmpty ? nil : v
   }
 
-  private static func parse(_ text: String, file: String) throws -> [(line: Int, fields: [String])] {
+  private static func parse(_ input: [UInt8], file: String) throws -> [(line: Int, fields: [String])] {
     var out: [(line: Int, fields: [String])] = []
     var fields: [String] = []
     var field: [UInt8] = []
     var inQuotes = false
     var line = 1
     var recordLine = 1
-    var bytes = Array(text.utf8)
+    var bytes = input
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
     var i = 0
     var fieldWasQuoted = false
-    func endField() {
-      fields.append(String(decoding: field, as: UTF8.self))
+    func endField() throws {
+      guard let text = String(validating: field, as: UTF8.self) else {
+        let column = fields.count
+        let header = out.first?.fields
+        let name = header.flatMap { column < $0.count ? $0[column].trimmingCharacters(in: .whitespaces) : nil }
+        throw InputError(
+          file: file, line: recordLine, field: (name?.isEmpty == false ? name : nil) ?? "column \(column + 1)",
+          message: "is not valid UTF-8; fix the file's encoding")
+      }
+      fields.append(text)
       field.removeAll(keepingCapacity: true)
       fieldWasQuoted = false
     }
@@ -88,9 +103,9 @@ package struct CSVTable: Sendable {
       } else {
         switch c {
         case 44:
-          endField()
+          try endField()
         case 10:
-          endField()
+          try endField()
           out.append((recordLine, fields))
           fields.removeAll()
           line += 1
@@ -111,7 +126,7 @@ package struct CSVTable: Sendable {
       throw InputError(file: file, line: recordLine, message: "unterminated quoted field")
     }
     if !field.isEmpty || !fields.isEmpty {
-      endField()
+      try endField()
       out.append((recordLine, fields))
     }
     return out

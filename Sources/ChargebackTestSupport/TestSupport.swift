@@ -52,6 +52,7 @@ package enum TestSupport {
 
   /// Failure to find or start the executable.
   package struct NoExecutable: Error, CustomStringConvertible {
+    package init() {}
     package var description: String { "the chargeback executable is not built (make test builds it)" }
   }
 

@@ -33,9 +33,7 @@ struct AnthropicCostReport: ExportFormat {
       throw bad("currency", "\"\(currency)\" is not USD; only USD cost reports can be reconciled")
     }
     // Cents to pico-USD: 1 cent = 10^10 pico-USD, so the cents text is read at 10 decimals.
-    guard let pico = row.amount.scaled(decimals: 10) else {
-      throw bad("amount", "\"\(row.amount.text)\" is not a decimal amount of cents")
-    }
+    let billed = try row.amount.money(decimals: 10, unit: "cents") { bad("amount", $0) }
     let tier = try AnthropicUsageReport.tier(row.service_tier) { bad("service_tier", $0) }
     let model = row.model ?? ""
     let key = [
@@ -47,7 +45,7 @@ struct AnthropicCostReport: ExportFormat {
       provider: .anthropic, level: .cost, format: id, naturalKey: key, time: start, bucketEnd: end,
       project: row.workspace_id, model: model, tier: tier, contextWindow: row.context_window,
       tokens: TokenCounts(), requests: 0, line: line, jsonPath: path)
-    record.billed = Money(pico: pico)
+    record.billed = billed
     record.lineItem = [row.description.nonEmpty ?? row.cost_type.nonEmpty ?? "cost", row.token_type.nonEmpty]
       .compactMap { $0 }.joined(separator: ", ")
     return record

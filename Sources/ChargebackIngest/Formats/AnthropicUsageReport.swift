@@ -37,11 +37,12 @@ struct AnthropicUsageReport: ExportFormat {
       InputError(file: file, line: line, path: path, field: field, message: message)
     }
     // A flat cache_creation_input_tokens with no TTL split counts as 5-minute writes (SPEC §3.1).
-    let write5m = row.cache_creation.map { $0.ephemeral_5m_input_tokens ?? 0 } ?? row.cache_creation_input_tokens ?? 0
+    let write5m =
+      row.cache_creation.map { $0.ephemeral_5m_input_tokens?.value ?? 0 } ?? row.cache_creation_input_tokens?.value ?? 0
     let tokens = TokenCounts(
-      input: row.uncached_input_tokens ?? 0, cachedInput: row.cache_read_input_tokens ?? 0, cacheWrite5m: write5m,
-      cacheWrite1h: row.cache_creation?.ephemeral_1h_input_tokens ?? 0, output: row.output_tokens ?? 0,
-      webSearch: row.server_tool_use?.web_search_requests ?? 0)
+      input: row.uncached_input_tokens?.value ?? 0, cachedInput: row.cache_read_input_tokens?.value ?? 0,
+      cacheWrite5m: write5m, cacheWrite1h: row.cache_creation?.ephemeral_1h_input_tokens?.value ?? 0,
+      output: row.output_tokens?.value ?? 0, webSearch: row.server_tool_use?.web_search_requests?.value ?? 0)
     let names: [(String, TokenClass)] = [
       ("uncached_input_tokens", .input), ("cache_read_input_tokens", .cachedInput),
       ("cache_creation.ephemeral_5m_input_tokens", .cacheWrite5m),
@@ -76,11 +77,11 @@ struct AnthropicUsageReport: ExportFormat {
 
   // swift-format-ignore: AlwaysUseLowerCamelCase
   private struct Row: Decodable {
-    let uncached_input_tokens: Int64?
-    let cache_read_input_tokens: Int64?
+    let uncached_input_tokens: CountJSON?
+    let cache_read_input_tokens: CountJSON?
     let cache_creation: CacheCreation?
-    let cache_creation_input_tokens: Int64?
-    let output_tokens: Int64?
+    let cache_creation_input_tokens: CountJSON?
+    let output_tokens: CountJSON?
     let server_tool_use: ServerToolUse?
     let api_key_id: String?
     let workspace_id: String?
@@ -95,12 +96,12 @@ struct AnthropicUsageReport: ExportFormat {
 
   // swift-format-ignore: AlwaysUseLowerCamelCase
   private struct CacheCreation: Decodable {
-    let ephemeral_5m_input_tokens: Int64?
-    let ephemeral_1h_input_tokens: Int64?
+    let ephemeral_5m_input_tokens: CountJSON?
+    let ephemeral_1h_input_tokens: CountJSON?
   }
 
   // swift-format-ignore: AlwaysUseLowerCamelCase
   private struct ServerToolUse: Decodable {
-    let web_search_requests: Int64?
+    let web_search_requests: CountJSON?
   }
 }

@@ -52,13 +52,14 @@ struct AzureAPIMLLMLog: ExportFormat {
     func bad(_ column: String, _ message: String) -> InputError {
       InputError(file: file, line: line, field: column, message: message)
     }
-    func count(_ column: String) throws -> Int64? {
+    func count(_ column: String, max: Int64 = Bounds.tokens, unit: String = "tokens") throws -> Int64? {
       guard let text = h.value(f, column) else { return nil }
-      guard let v = JSONLayout.integer(text) else { throw bad(column, "\"\(text)\" is not an integer") }
-      guard v >= 0 else { throw bad(column, "is negative (\(v))") }
-      return v
+      switch JSONLayout.parseCount(text, max: max, unit: unit) {
+      case .success(let v): return v
+      case .failure(let problem): throw bad(column, problem.message)
+      }
     }
-    if let seq = try count("SequenceNumber"), seq > 0 { return nil }
+    if let seq = try count("SequenceNumber", max: Int64.max, unit: ""), seq > 0 { return nil }
     let requestID = h.value(f, "RequestId")
     guard let key = requestID ?? h.value(f, "CorrelationId") else {
       throw bad("RequestId", "required value is empty (and so is CorrelationId)")

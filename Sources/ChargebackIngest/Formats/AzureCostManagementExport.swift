@@ -33,7 +33,7 @@ struct AzureCostManagementExport: ExportFormat {
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
     let data = try file.readAll()
-    let table = try CSVTable(file: file.path, text: String(decoding: data, as: UTF8.self))
+    let table = try CSVTable(file: file.path, bytes: [UInt8](data))
     let cols = try Columns(table)
     let dayFirst = try dayFirstDates(table, cols)
     for row in table.rows {
@@ -62,9 +62,7 @@ struct AzureCostManagementExport: ExportFormat {
       costColumn = usd
     }
     let costText = try cells[costColumn] ?? { throw bad(costColumn.name, "is empty") }()
-    guard let billed = DecimalJSON(text: costText).usd else {
-      throw bad(costColumn.name, "\"\(costText)\" is not a decimal amount")
-    }
+    let billed = try DecimalJSON(text: costText).money { bad(costColumn.name, $0) }
     let meter = Self.parseMeterName(meterName)
     var tokens = TokenCounts()
     if let quantityColumn = cols.quantity, let text = cells[quantityColumn] {
@@ -73,8 +71,14 @@ struct AzureCostManagementExport: ExportFormat {
       }
       let unit = cols.unit.flatMap { cells[$0] }
       if let c = meter?.tokenClass, let perUnit = Self.tokensPerUnit(unit) {
-        let count = Money.roundDiv(micro * perUnit, 1_000_000)
-        if count >= 0, count <= Int128(Int64.max) { tokens[c] = Int64(count) }
+        let (product, overflow) = micro.multipliedReportingOverflow(by: perUnit)
+        let count = overflow ? Int128(Bounds.tokens) + 1 : Money.roundDiv(product, 1_000_000)
+        guard count <= Int128(Bounds.tokens), count >= -Int128(Bounds.tokens) else {
+          throw bad(
+            quantityColumn.name, "is out of bounds (\"\(text)\" \(unit ?? "") is more than \(Bounds.tokens) tokens)")
+        }
+        // A negative quantity (a refund) gives no tokens; cost rows' counts are for reference only.
+        if count >= 0 { tokens[c] = Int64(count) }
       }
     }
     var record = UsageRecord(

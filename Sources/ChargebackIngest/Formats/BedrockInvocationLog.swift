@@ -86,13 +86,13 @@ struct BedrockInvocationLog: ExportFormat {
           try s.object { s, k in
             if k.equals("inputTokenCount") {
               field = "input.inputTokenCount"
-              f.inputTokens = try s.optionalInt64()
+              f.inputTokens = try s.optionalCount()
             } else if k.equals("cacheReadInputTokenCount") {
               field = "input.cacheReadInputTokenCount"
-              f.cacheRead = try s.optionalInt64()
+              f.cacheRead = try s.optionalCount()
             } else if k.equals("cacheWriteInputTokenCount") {
               field = "input.cacheWriteInputTokenCount"
-              f.cacheWrite = try s.optionalInt64()
+              f.cacheWrite = try s.optionalCount()
             } else if k.equals("inputBodyJson") {
               field = "input.inputBodyJson"
               if try s.consumeNull() { return }
@@ -107,9 +107,9 @@ struct BedrockInvocationLog: ExportFormat {
           try s.object { s, k in
             if k.equals("outputTokenCount") {
               field = "output.outputTokenCount"
-              f.outputTokens = try s.optionalInt64()
+              f.outputTokens = try s.optionalCount()
             } else if k.equals("outputBodyJson") {
-              f.oneHourWrites = try Self.oneHourWrites(&s)
+              f.oneHourWrites = try Self.oneHourWrites(&s, field: &field)
             }
           }
         } else if key.equals("requestMetadata") {
@@ -133,7 +133,7 @@ struct BedrockInvocationLog: ExportFormat {
       }
       try s.end()
     } catch let failure as JSONScanner.Failure {
-      throw JSONLayout.ingestError(failure, field: field, file: file, line: line, path: path)
+      throw JSONLayout.ingestError(failure, field: field, file: file, line: line, path: path, record: bytes)
     }
     return try record(f, file: file, line: line, path: path)
   }
@@ -152,15 +152,21 @@ struct BedrockInvocationLog: ExportFormat {
   }
 
   /// Sum of `usage.cacheDetails[].inputTokens` with `ttl` "1h" in a logged response body; the
-  /// body's shape is model-specific, so anything unexpected counts as none.
-  private static func oneHourWrites(_ s: inout JSONScanner) throws -> Int64 {
+  /// body's shape is model-specific, so anything unexpected counts as none, but a number there must
+  /// be a count within bounds.
+  ///
+  /// The sum stops at ``Bounds/tokens``: it is capped by the record's cache writes anyway, and a
+  /// body of millions of entries cannot overflow it.
+  private static func oneHourWrites(_ s: inout JSONScanner, field: inout String) throws -> Int64 {
     guard s.next() == UInt8(ascii: "{") else { return 0 }
     var total: Int64 = 0
     try s.object { s, k in
       guard k.equals("usage"), s.next() == UInt8(ascii: "{") else { return }
       try s.object { s, k in
         guard k.equals("cacheDetails"), s.next() == UInt8(ascii: "[") else { return }
+        var n = 0
         try s.array { s in
+          defer { n += 1 }
           guard s.next() == UInt8(ascii: "{") else { return }
           var ttl: String?
           var tokens: Int64 = 0
@@ -168,10 +174,11 @@ struct BedrockInvocationLog: ExportFormat {
             if k.equals("ttl"), s.next() == UInt8(ascii: "\"") {
               ttl = try s.string()
             } else if k.equals("inputTokens"), let c = s.next(), c == UInt8(ascii: "-") || (c >= 48 && c <= 57) {
-              tokens = try s.int64()
+              field = "output.outputBodyJson.usage.cacheDetails[\(n)].inputTokens"
+              tokens = try s.optionalCount() ?? 0
             }
           }
-          if ttl == "1h" { total += tokens }
+          if ttl == "1h" { total = min(total + tokens, Bounds.tokens) }
         }
       }
     }

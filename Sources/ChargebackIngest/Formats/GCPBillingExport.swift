@@ -32,7 +32,9 @@ struct GCPBillingExport: ExportFormat {
     }
     let entries: [Entry]
     do {
-      entries = try JSONDecoder().decode([Entry].self, from: file.readAll())
+      let data = try file.readAll()
+      try JSONSupport.validate(data, file: file.path)
+      entries = try JSONDecoder().decode([Entry].self, from: data)
     } catch let error as DecodingError {
       // Field `[3].cost` names row `$[3]`, field `cost`.
       var e = JSONSupport.ingestError(error, file: file.path, line: nil, path: nil)
@@ -90,16 +92,17 @@ struct GCPBillingExport: ExportFormat {
       end = e
     }
     var billed = Money.zero
+    // Each amount is within ±9 × 10^18 pico-USD, and a row holds fewer than 2^26 credits (its
+    // line is at most 64 MiB), so the Int128 sum cannot overflow; the total is bounds-checked after.
     if let cost = row.cost {
-      guard let m = cost.usd else { throw bad("cost", "\"\(cost.text)\" is not a decimal amount") }
-      billed += m
+      billed += try cost.money { bad("cost", $0) }
     }
     for (k, credit) in (row.credits ?? []).enumerated() {
       guard let amount = credit.amount else { continue }
-      guard let m = amount.usd else {
-        throw bad("credits[\(k)].amount", "\"\(amount.text)\" is not a decimal amount")
-      }
-      billed += m
+      billed += try amount.money { bad("credits[\(k)].amount", $0) }
+    }
+    guard billed.pico <= Bounds.money, billed.pico >= -Bounds.money else {
+      throw bad("cost", "is out of bounds (with its credits, \(billed.formatted()) USD is more than 9000000 USD)")
     }
     var labels: [String: String] = [:]
     for label in row.labels ?? [] {

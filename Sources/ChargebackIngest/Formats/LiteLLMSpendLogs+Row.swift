@@ -151,8 +151,13 @@ extension LiteLLMSpendLogs {
           try body(&t, inner)
           try t.end()
         } catch let f as JSONScanner.Failure {
-          guard case .malformed = f.kind else { throw f }
-          throw notJSON(f.message)
+          // The inner text's offsets are not the record's, so structural failures name `name`.
+          switch f.kind {
+          case .malformed: throw notJSON(f.message)
+          case .text(let message):
+            throw JSONScanner.Failure(kind: .invalid(message), offset: offset, message: "", field: f.field ?? name)
+          default: throw f
+          }
         }
       }
     }
@@ -198,7 +203,7 @@ extension LiteLLMSpendLogs {
           }
         } else if key.equals("attempted_retries") {
           field = "metadata.attempted_retries"
-          retries = try JSONLayout.count(&s, in: b)
+          retries = try JSONLayout.count(&s, in: b, max: Bounds.retries, unit: "retries")
         } else if key.equals("status") {
           field = "metadata.status"
           metadataStatus = try s.optionalString()

@@ -40,7 +40,7 @@ struct LiteLLMSpendLogs: ExportFormat {
         try row.parseRow(&s, bytes, field: &field)
         try s.end()
       } catch let f as JSONScanner.Failure {
-        throw JSONLayout.ingestError(f, field: field, file: file.path, line: line, path: path)
+        throw JSONLayout.ingestError(f, field: field, file: file.path, line: line, path: path, record: bytes)
       }
       try emit(record(row, file: file.path, line: line, path: path))
     }
@@ -73,10 +73,11 @@ struct LiteLLMSpendLogs: ExportFormat {
         ("prompt_tokens", \Row.promptTokens), ("completion_tokens", \Row.completionTokens),
       ] {
         guard let text = h.value(fields, column) else { continue }
-        guard let v = JSONLayout.integer(text) else {
-          throw InputError(file: file.path, line: line, field: column, message: "\"\(text)\" is not an integer")
+        switch JSONLayout.parseCount(text) {
+        case .success(let v): row[keyPath: kp] = v
+        case .failure(let problem):
+          throw InputError(file: file.path, line: line, field: column, message: problem.message)
         }
-        row[keyPath: kp] = v
       }
       for column in ["metadata", "request_tags"] {
         guard var text = h.value(fields, column) else { continue }
@@ -124,6 +125,9 @@ struct LiteLLMSpendLogs: ExportFormat {
     guard let start = r.start.nonBlank else { throw bad("startTime", "required field is missing") }
     guard let time = Self.millis(start) else {
       throw bad("startTime", "\"\(start)\" is neither an ISO 8601 time nor epoch seconds")
+    }
+    guard Bounds.isPlausible(millis: time) else {
+      throw bad("startTime", "\"\(start)\" is out of bounds (not within the years 2000 to 2099)")
     }
     let prompt = r.promptTokens ?? 0
     let output = r.completionTokens ?? 0

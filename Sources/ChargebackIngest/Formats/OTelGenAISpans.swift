@@ -73,6 +73,9 @@ struct OTelGenAISpans: ExportFormat {
     guard let spanID = span.spanID.nonBlank else { throw bad("spanId", "required field is missing") }
     guard let nanos = span.startNanos else { throw bad("startTimeUnixNano", "required field is missing") }
     guard nanos >= 0 else { throw bad("startTimeUnixNano", "is negative (\(nanos))") }
+    guard Bounds.isPlausible(millis: nanos / 1_000_000) else {
+      throw bad("startTimeUnixNano", "\(nanos) is out of bounds (not within the years 2000 to 2099)")
+    }
     guard let rawProvider = (a.providerName ?? a.system ?? resource.providerName ?? resource.system).nonBlank else {
       throw bad("gen_ai.provider.name", "required attribute is missing (nor is gen_ai.system set)")
     }
@@ -242,7 +245,8 @@ private struct OTelBatch {
       }
       try s.end()
     } catch let f as JSONScanner.Failure {
-      throw JSONLayout.ingestError(f, field: field.isEmpty ? nil : field, file: file, line: line, path: path)
+      throw JSONLayout.ingestError(
+        f, field: field.isEmpty ? nil : field, file: file, line: line, path: path, record: b)
     }
   }
 
@@ -261,7 +265,7 @@ private struct OTelBatch {
         span.parentSpanID = try s.optionalString()
       } else if key.equals("startTimeUnixNano") {
         field = "startTimeUnixNano"
-        span.startNanos = try JSONLayout.count(&s, in: b)
+        span.startNanos = try JSONLayout.count(&s, in: b, max: Int64.max, unit: "ns")
       } else if key.equals("status") {
         field = "status"
         guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
@@ -348,10 +352,10 @@ private enum OTelSlot {
   /// Stores `text`; token attributes must be whole numbers.
   func assign(_ text: String, to a: inout OTelAttributes) throws {
     func count() throws -> Int64 {
-      guard let v = JSONLayout.integer(text) else {
-        throw JSONScanner.Failure(kind: .type(expected: "an integer"), offset: 0, message: "")
+      switch JSONLayout.parseCount(text) {
+      case .success(let v): return v
+      case .failure(let problem): throw JSONScanner.Failure(kind: .invalid(problem.message), offset: 0, message: "")
       }
-      return v
     }
     switch self {
     case .operation: a.operation = text

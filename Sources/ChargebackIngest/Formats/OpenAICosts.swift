@@ -24,6 +24,12 @@ struct OpenAICosts: ExportFormat {
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
     try JSONSupport.forEachPage(Page.self, in: file) { page, prefix, line in
       for (b, bucket) in page.data.enumerated() {
+        for (name, seconds) in [("start_time", bucket.start_time), ("end_time", bucket.end_time)]
+        where Bounds.millis(epochSeconds: seconds) == nil {
+          throw InputError(
+            file: file.path, line: line, path: "\(prefix).data[\(b)]", field: name,
+            message: "is out of bounds (\(seconds) is not a time in the years 2000 to 2099)")
+        }
         guard bucket.end_time > bucket.start_time else {
           throw InputError(
             file: file.path, line: line, path: "\(prefix).data[\(b)]", field: "end_time",
@@ -66,13 +72,14 @@ struct OpenAICosts: ExportFormat {
     if let currency = row.amount.currency, currency.lowercased() != "usd" {
       throw bad("amount.currency", "\"\(currency)\" is not usd; only USD cost reports can be reconciled")
     }
-    guard let billed = row.amount.value.usd else {
-      throw bad("amount.value", "\"\(row.amount.value.text)\" is not a decimal amount of USD")
-    }
+    let billed = try row.amount.value.money { bad("amount.value", $0) }
     var tokens = TokenCounts()
     if let quantity = row.quantity, let c = Self.tokenClass(lineItem: row.line_item) {
-      guard let units = quantity.scaled(decimals: 0), units >= 0, units <= Int128(Int64.max) else {
+      guard let units = quantity.scaled(decimals: 0), units >= 0 else {
         throw bad("quantity", "\"\(quantity.text)\" is not a non-negative count")
+      }
+      guard units <= Int128(Bounds.tokens) else {
+        throw bad("quantity", "is out of bounds (\(quantity.text) is more than \(Bounds.tokens))")
       }
       tokens[c] = Int64(units)
     }
@@ -81,8 +88,9 @@ struct OpenAICosts: ExportFormat {
       row.project_id ?? "-", row.api_key_id ?? "-",
     ].joined(separator: "|")
     var record = UsageRecord(
-      provider: .openai, level: .cost, format: id, naturalKey: key, time: bucket.start_time * 1000,
-      bucketEnd: bucket.end_time * 1000, credential: row.api_key_id, project: row.project_id,
+      provider: .openai, level: .cost, format: id, naturalKey: key,
+      time: Bounds.millis(epochSeconds: bucket.start_time) ?? 0,
+      bucketEnd: Bounds.millis(epochSeconds: bucket.end_time), credential: row.api_key_id, project: row.project_id,
       model: Self.model(lineItem: row.line_item), tokens: tokens, requests: 0, line: line, jsonPath: path)
     record.billed = billed
     record.lineItem = row.line_item

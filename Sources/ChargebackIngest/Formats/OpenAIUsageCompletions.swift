@@ -41,22 +41,22 @@ struct OpenAIUsageCompletions: ExportFormat {
     func bad(_ field: String, _ message: String) -> InputError {
       InputError(file: file, line: line, path: path, field: field, message: message)
     }
-    let cached = row.input_cached_tokens ?? 0
-    let cacheWrite = row.input_cache_write_tokens ?? 0
-    let total = row.input_tokens ?? 0
+    // Every count is within 0…10^13 (CountJSON), so this arithmetic cannot overflow.
+    let cached = row.input_cached_tokens?.value ?? 0
+    let cacheWrite = row.input_cache_write_tokens?.value ?? 0
+    let total = row.input_tokens?.value ?? 0
     let uncached = total - cached - cacheWrite
     guard uncached >= 0 else {
       throw bad(
         "input_tokens", "\(total) is less than input_cached_tokens + input_cache_write_tokens (\(cached + cacheWrite))")
     }
-    if let u = row.input_uncached_tokens, u != uncached, row.input_cache_write_tokens != nil {
+    if let u = row.input_uncached_tokens?.value, u != uncached, row.input_cache_write_tokens != nil {
       throw bad("input_uncached_tokens", "\(u) disagrees with input_tokens − cached − cache writes (\(uncached))")
     }
-    for (name, v) in [
-      ("output_tokens", row.output_tokens ?? 0), ("input_cached_tokens", cached),
-      ("num_model_requests", row.num_model_requests ?? 0),
-    ] where v < 0 {
-      throw bad(name, "is negative (\(v))")
+    let output = row.output_tokens?.value ?? 0
+    let requests = row.num_model_requests?.value ?? 0
+    if let problem = Bounds.countProblem(requests, max: Bounds.requests, unit: "requests") {
+      throw bad("num_model_requests", problem)
     }
     let tier: Tier
     if row.batch == true {
@@ -69,7 +69,13 @@ struct OpenAIUsageCompletions: ExportFormat {
       case let other?: throw bad("service_tier", "unknown service tier \"\(other)\"")
       }
     }
-    guard bucket.end_time > bucket.start_time else {
+    guard let start = Bounds.millis(epochSeconds: bucket.start_time) else {
+      throw bad("start_time", "is out of bounds (\(bucket.start_time) is not a time in the years 2000 to 2099)")
+    }
+    guard let end = Bounds.millis(epochSeconds: bucket.end_time) else {
+      throw bad("end_time", "is out of bounds (\(bucket.end_time) is not a time in the years 2000 to 2099)")
+    }
+    guard end > start else {
       throw bad("end_time", "bucket ends (\(bucket.end_time)) before it starts (\(bucket.start_time))")
     }
     let model = row.model ?? ""
@@ -79,12 +85,12 @@ struct OpenAIUsageCompletions: ExportFormat {
       row.service_tier ?? "-",
     ].joined(separator: "|")
     return UsageRecord(
-      provider: .openai, level: .report, format: id, naturalKey: key, time: bucket.start_time * 1000,
-      bucketEnd: bucket.end_time * 1000, credential: row.api_key_id, project: row.project_id,
+      provider: .openai, level: .report, format: id, naturalKey: key, time: start,
+      bucketEnd: end, credential: row.api_key_id, project: row.project_id,
       model: model, tier: tier,
       tokens: TokenCounts(
-        input: uncached, cachedInput: cached, cacheWrite5m: cacheWrite, output: row.output_tokens ?? 0),
-      requests: row.num_model_requests ?? 0, line: line, jsonPath: path)
+        input: uncached, cachedInput: cached, cacheWrite5m: cacheWrite, output: output),
+      requests: requests, line: line, jsonPath: path)
   }
 
   /// One element of a file: a page, or a bare bucket (an object with neither `data` nor
@@ -119,12 +125,12 @@ struct OpenAIUsageCompletions: ExportFormat {
   // Field names as the API spells them.
   // swift-format-ignore: AlwaysUseLowerCamelCase
   private struct Result: Decodable {
-    let input_tokens: Int64?
-    let output_tokens: Int64?
-    let num_model_requests: Int64?
-    let input_cached_tokens: Int64?
-    let input_cache_write_tokens: Int64?
-    let input_uncached_tokens: Int64?
+    let input_tokens: CountJSON?
+    let output_tokens: CountJSON?
+    let num_model_requests: CountJSON?
+    let input_cached_tokens: CountJSON?
+    let input_cache_write_tokens: CountJSON?
+    let input_uncached_tokens: CountJSON?
     let project_id: String?
     let user_id: String?
     let api_key_id: String?

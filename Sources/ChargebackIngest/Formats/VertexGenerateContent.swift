@@ -32,7 +32,7 @@ struct VertexGenerateContent: ExportFormat {
         try response.parse(&s, bytes, field: &field)
         try s.end()
       } catch let f as JSONScanner.Failure {
-        throw JSONLayout.ingestError(f, field: field, file: file.path, line: line, path: path)
+        throw JSONLayout.ingestError(f, field: field, file: file.path, line: line, path: path, record: bytes)
       }
       let r = try record(response, file: file.path, line: line, path: path)
       if let p = pending, p.naturalKey != r.naturalKey { try emit(p) }

@@ -151,18 +151,33 @@ private func stream(_ text: String, name: String = #function) throws -> [Record]
   /// the value, and only its line break is put back, so its spaces are lost.
   @Test func whitespaceOnlyLinesInsideAQuotedFieldKeepTheirSpaces() throws {
     let got = try stream("h\n\"a\n   \n\tb\"\n")
-    withKnownIssue("CSVStream loses the blanks of a whitespace-only line inside a quoted field") {
-      #expect(got == [Record(1, ["h"]), Record(2, ["a\n   \n\tb"])])
-    }
-    // What it gives today, for the record: the line break is kept, the blanks are not.
-    #expect(got.last?.fields == ["a\n\n\tb"])
+    #expect(got == [Record(1, ["h"]), Record(2, ["a\n   \n\tb"])])
   }
 
   /// SPEC §10: invalid UTF-8 in any field is bad input (file, line, field), never replaced.
   @Test func invalidUTF8IsBadInput() throws {
-    withKnownIssue("CSVStream decodes fields with String(decoding:), which replaces invalid UTF-8 with U+FFFD") {
-      #expect(throws: InputError.self) { _ = try stream(Array("a\nx".utf8) + [0xFF, 10]) }
+    #expect(throws: InputError.self) { _ = try stream(Array("a\nx".utf8) + [0xFF, 10]) }
+  }
+
+  @Test func invalidUTF8NamesTheLineAndTheColumn() throws {
+    do {
+      _ = try stream(Array("id,name\n1,ok\n2,a".utf8) + [0xC3, 0x28] + Array("\n".utf8))
+      Issue.record("invalid UTF-8 must fail")
+    } catch let e as InputError {
+      #expect(e.line == 3)
+      #expect(e.field == "name")
+      #expect(e.message.contains("not valid UTF-8"))
     }
+  }
+
+  @Test func aRecordOfTooManyFieldsIsRefused() throws {
+    let text = "h\n" + String(repeating: ",", count: CSVStream.maxFields) + "\n"
+    #expect(throws: InputError.self) { _ = try stream(text) }
+  }
+
+  @Test func aByteOrderMarkIsDropped() throws {
+    #expect(
+      try stream([0xEF, 0xBB, 0xBF] + Array("a,b\n1,2\n".utf8)) == [Record(1, ["a", "b"]), Record(2, ["1", "2"])])
   }
 
   // MARK: CSVHeader

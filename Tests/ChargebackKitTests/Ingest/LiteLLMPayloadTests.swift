@@ -214,7 +214,7 @@ import Testing
     // Errors inside encoded JSON name the field within it.
     (
       row + #","metadata":"{\"additional_usage_values\": {\"cache_read_input_tokens\": \"x\"}}"}"#,
-      "metadata.additional_usage_values.cache_read_input_tokens", "expected an integer"
+      "metadata.additional_usage_values.cache_read_input_tokens", "is not a whole number"
     ),
     (row + #","metadata":"[1, 2]"}"#, "metadata", "expected an object"),
     (row + #","request_tags":"{\"agent\": \"a\"}"}"#, "request_tags", "expected an array"),
@@ -228,8 +228,11 @@ import Testing
 
   @Test func blankAndNullEncodedValuesGiveNothing() throws {
     let content = [
-      Self.row + #","request_id":"r-1","metadata":"","request_tags":"null"}"#,
-      Self.row + #","request_id":"r-2","metadata":"null","request_tags":"  "}"#,
+      // Each row names its own request_id once: a key named twice is malformed JSON.
+      Self.row.replacingOccurrences(of: #""request_id":"r""#, with: #""request_id":"r-1""#)
+        + #","metadata":"","request_tags":"null"}"#,
+      Self.row.replacingOccurrences(of: #""request_id":"r""#, with: #""request_id":"r-2""#)
+        + #","metadata":"null","request_tags":"  "}"#,
     ].joined(separator: "\n")
     let (_, rs) = try ingest([try write(content, name: "blank.jsonl")])
     #expect(rs.count == 2)
@@ -279,7 +282,9 @@ import Testing
     let error = try failure(bad, name: "usage.json")
     #expect(error.path == "$[3].results[0]")
     #expect(error.field == "input_tokens")
-    #expect(error.description.contains("usage.json: $[3].results[0]: input_tokens: "))
+    // The line the record starts on is named beside its path.
+    #expect(error.line == 72)
+    #expect(error.description.contains("usage.json:72: $[3].results[0]: input_tokens: "))
   }
 
   @Test func bucketLinesAndOneBucket() throws {

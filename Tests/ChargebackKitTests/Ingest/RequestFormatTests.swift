@@ -268,7 +268,7 @@ import Testing
   }
 
   static let otelSpan =
-    #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"t","spanId":"s","startTimeUnixNano":"1","attributes":["#
+    #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"t","spanId":"s","startTimeUnixNano":"1790000000000000000","attributes":["#
 
   @Test(arguments: [
     (

@@ -136,8 +136,8 @@ import Testing
     .reduce(Money.zero) { $0 + $1.cost }
   }
 
-  static func tokens(_ lines: [ChargebackLine]) -> TokenCounts {
-    var t = TokenCounts()
+  static func tokens(_ lines: [ChargebackLine]) -> TokenTotals {
+    var t = TokenTotals()
     for l in lines { t += l.tokens }
     return t
   }
@@ -360,8 +360,10 @@ import Testing
     // Charged: hour 10 and the two minutes (600,000) and the lone day (50,000): 650,000 × 0.4 per M.
     #expect(report.totalCost == TestSupport.usd("0.26"))
     #expect(report.supersededReportRows == 2)
-    let rows = report.granularity.map { [$0.bucketStart, $0.bucketEnd, $0.finerRows, $0.tokenDifference.input] }
-    let t = { (s: String) in Timestamp.parseMillis(s) ?? 0 }
+    let rows = report.granularity.map {
+      [Int128($0.bucketStart), Int128($0.bucketEnd), Int128($0.finerRows), $0.tokenDifference.input]
+    }
+    let t = { (s: String) in Int128(Timestamp.parseMillis(s) ?? 0) }
     // The day against hour 10 and the minutes; hour 09 against its minutes.
     #expect(
       rows == [

@@ -326,7 +326,9 @@ import Testing
     let direct = lines(.report, "apikey_01MixSupportDirect")
     #expect(direct.count == 1)
     #expect(direct.first?.cost == TestSupport.usd("0.0195"))
-    #expect(direct.first?.tokens == TokenCounts(input: 1_000, cachedInput: 5_000, cacheWrite1h: 2_000, output: 200))
+    #expect(
+      direct.first?.tokens
+        == TokenTotals(TokenCounts(input: 1_000, cachedInput: 5_000, cacheWrite1h: 2_000, output: 200)))
     #expect(report.lines.filter { $0.key.source == .unlogged }.count == 1)
     // One unlogged_usage finding, on the key and day, with the excess and its cost.
     let findings = report.findings.filter { $0.kind == .unloggedUsage }
@@ -640,7 +642,7 @@ import Testing
     #expect(lines.allSatisfy { $0.key.agentID == "agent-billing" && $0.key.costCentre == "CC-OPS" })
     #expect(lines.allSatisfy { $0.key.status == .agentCredential && $0.key.model == "claude-sonnet-4" })
     #expect(lines.reduce(Money.zero) { $0 + $1.cost } == TestSupport.usd("0.08295"))
-    #expect(lines.reduce(Int64(0)) { $0 + $1.requests } == 4)
+    #expect(lines.reduce(Int128(0)) { $0 + $1.requests } == 4)
     // One revoked_credential finding: the two calls after 10-16, 0.03165 + 0.0105 = 0.04215.
     let revoked = result.report.findings.filter { $0.kind == .revokedCredential }
     #expect(revoked.count == 1)
@@ -772,7 +774,7 @@ import Testing
     // + 300×15 = 0.1005).
     let unlogged = report.lines.filter { $0.key.source == .unlogged }
     #expect(unlogged.reduce(Money.zero) { $0 + $1.cost } == TestSupport.usd("0.192"))
-    var tokens = TokenCounts()
+    var tokens = TokenTotals()
     for l in unlogged { tokens += l.tokens }
     #expect(tokens == TokenCounts(input: 32_000, output: 300))
     let finding = try #require(report.findings.first { $0.kind == .unloggedUsage })

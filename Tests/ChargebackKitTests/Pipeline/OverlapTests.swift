@@ -119,3 +119,31 @@ import Testing
     #expect(report.recordCount == (try store.recordCount()) - 1)
   }
 }
+
+/// Unlogged usage summed over many report rows can pass what one record holds (``Bounds``): it is
+/// carried by several records, none beyond the bounds, together exactly the excess.
+@Suite struct OverlapSplitTests {
+  @Test func anExcessBeyondOneRecordsBoundsIsSplit() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let period = try #require(Period("2026-10"))
+    let overlap = try Overlap(store: store, period: period, prices: PriceTable(rows: []))
+    let day = try #require(Timestamp.parseMillis("2026-10-07T00:00:00Z"))
+    for hour in 0..<3 {
+      overlap.addReport(
+        UsageRecord(
+          provider: .openai, level: .report, format: "openai-usage-completions", naturalKey: "row-\(hour)",
+          time: day + Int64(hour) * 3_600_000, bucketEnd: day + Int64(hour + 1) * 3_600_000, credential: "key_big",
+          model: "gpt-4o", tokens: TokenCounts(input: Bounds.tokens, output: 7), requests: Bounds.requests),
+        id: Int64(hour))
+    }
+    let records = overlap.unloggedRecords()
+    #expect(records.count == 3)
+    #expect(records.allSatisfy { $0.boundsViolation == nil })
+    #expect(records.reduce(Int128(0)) { $0 + Int128($1.tokens.input) } == 3 * Int128(Bounds.tokens))
+    #expect(records.reduce(Int128(0)) { $0 + Int128($1.tokens.output) } == 21)
+    #expect(records.reduce(Int128(0)) { $0 + Int128($1.requests) } == 3 * Int128(Bounds.requests))
+    #expect(Set(records.map(\.naturalKey)).count == 3)
+  }
+}

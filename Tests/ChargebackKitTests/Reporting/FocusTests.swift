@@ -59,12 +59,12 @@ import Testing
     let keys = rows.map { [$0["ChargePeriodStart"]!, $0["ResourceId"]!, $0["SkuPriceId"]!, $0["Tags"]!] }
     #expect(Set(keys).count == rows.count)
     // Tokens per class add up to the priced lines'.
-    var consumed: [String: Int64] = [:]
+    var consumed: [String: Int128] = [:]
     for r in rows {
       let units = try #require(DecimalText.parse(r["ConsumedQuantity"]!, decimals: 0))
-      consumed[r["SkuMeter"]!, default: 0] += Int64(units)
+      consumed[r["SkuMeter"]!, default: 0] += units
     }
-    var lineTokens = TokenCounts()
+    var lineTokens = TokenTotals()
     for l in report.lines where l.key.priced { lineTokens += l.tokens }
     #expect(consumed["Input Tokens"] == lineTokens.input)
     #expect(consumed["Cached Input Tokens"] == lineTokens.cachedInput)

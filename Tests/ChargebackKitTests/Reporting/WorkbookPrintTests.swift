@@ -233,7 +233,7 @@ import Testing
     let requests = try #require(lines.column("Requests"))
     #expect(
       lines.rows[try #require(lines.row("TOTAL"))][requests]?.cents
-        == Int(own.reduce(Int64(0)) { $0 + report.lines[$1].requests }) * 100)
+        == Int(own.reduce(Int128(0)) { $0 + report.lines[$1].requests }) * 100)
     let company = try #require(try WorkbookTests.read(dir + "/company.xlsx")["Lines"])
     let companyCost = try #require(company.column("Cost (USD)"))
     #expect(company.rows[3][0]?.text == "All other (\(report.lines.count - 2) lines)")

@@ -127,9 +127,10 @@ private func inputError(_ body: () throws -> Void) -> InputError? {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let path = dir + "/people.csv"
     try Data(Array("person_id,name\nalice,".utf8) + [0x41, 0xFF, 0x42, 10]).write(to: URL(fileURLWithPath: path))
-    withKnownIssue("CSVTable(path:) replaces invalid UTF-8 with U+FFFD instead of failing") {
-      #expect(throws: InputError.self) { try CSVTable(path: path) }
-    }
+    let e = inputError { _ = try CSVTable(path: path) }
+    #expect(e?.line == 2)
+    #expect(e?.field == "name")
+    #expect(e?.message.contains("UTF-8") == true)
   }
 
   // MARK: Header lookup
