@@ -1,7 +1,6 @@
 # TokenChargeback: the two set-up commands are `make demo` and `make test`.
 SWIFT ?= swift
 PERIOD ?= 2026-10
-BENCH_RECORDS ?= 1000000
 export CHARGEBACK_PYTHON := $(CURDIR)/.venv/bin/python
 
 .PHONY: setup build release demo test bench lint clean
@@ -23,7 +22,7 @@ test: setup
 	$(SWIFT) test --skip-build
 
 bench: release
-	scripts/bench.sh $(BENCH_RECORDS)
+	scripts/bench.sh
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests
