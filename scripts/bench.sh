@@ -17,7 +17,7 @@ mkdir -p bench
 timed() {  # timed LABEL CMD... → appends "LABEL wall user rss" to $times
   /usr/bin/time -f "$1 %e %U %M" -a -o "$times" "${@:2}" >/dev/null
 }
-size() { du -b "$1" 2>/dev/null | awk '{printf "%.1f MB", $1/1e6}'; }
+size() { du -sb "$1" 2>/dev/null | awk '{printf "%.1f MB", $1/1e6}'; }
 results=bench/results.md
 {
   echo "## make bench, $(date -u +%FT%TZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
