@@ -1,7 +1,6 @@
 # TokenChargeback: the two set-up commands are `make demo` and `make test`.
 SWIFT ?= swift
 PERIOD ?= 2026-10
-BENCH_RECORDS ?= 1000000
 export CHARGEBACK_PYTHON := $(CURDIR)/.venv/bin/python
 
 .PHONY: setup build release demo test fuzz bench lint clean
@@ -30,7 +29,7 @@ fuzz: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(SWIFT) test --skip-build --filter FuzzTests.mutatedExports
 
 bench: release
-	scripts/bench.sh $(BENCH_RECORDS)
+	scripts/bench.sh
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests

@@ -1,34 +1,59 @@
 #!/usr/bin/env bash
-# make bench: generate N Bedrock invocation-log records (default 1,000,000), then time the whole
-# `chargeback run` over them (wall time and peak RSS from GNU time), with a DuckDB baseline of
-# reading the same JSON when .venv has duckdb. Numbers go to stdout and bench/results.txt.
+# make bench: for each shape of month, generate N Bedrock invocation-log records (cached under
+# bench/), then time `chargeback run` (ingest + report), `report` alone and a re-run with nothing
+# new, with peak RSS and output sizes, and DuckDB's bare parse-and-group of the same files measured
+# in the same run (the ratio is the figure that counts: machines are noisy).
+#
+#   BENCH_SHAPES="friendly:1000000 cardinality:1000000 unsorted:1000000 cardinality:10000000" make bench
+#
+# Shapes: friendly (the demo's callers, time order), cardinality (a role session per call, 5,000
+# task ids), unsorted (random times within each day). Results: stdout and bench/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-records=${1:-1000000}
+shapes=${BENCH_SHAPES:-"friendly:1000000 cardinality:1000000 unsorted:1000000 cardinality:10000000"}
 [ -x .venv/bin/python ] && .venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements-bench.txt || true
 bin="$(swift build -c release --show-bin-path)/chargeback"
-dir="bench/$records"
 mkdir -p bench
-if [ ! -f "$dir/.done" ]; then
-  rm -rf "$dir"
-  echo "generating $records records into $dir" >&2
-  /usr/bin/time -f "generate: %e s wall, %M KiB peak RSS" "$bin" generate-bench --out "$dir" --records "$records"
-  touch "$dir/.done"
-fi
-rm -f "$dir/bench.sqlite" "$dir/bench.sqlite-wal" "$dir/bench.sqlite-shm"
-du -sh "$dir/usage" | awk '{print "input size: " $1}'
+timed() {  # timed LABEL CMD... → appends "LABEL wall user rss" to $times
+  /usr/bin/time -f "$1 %e %U %M" -a -o "$times" "${@:2}" >/dev/null
+}
+size() { du -sb "$1" 2>/dev/null | awk '{printf "%.1f MB", $1/1e6}'; }
+results=bench/results.md
 {
-  echo "== chargeback run over $records Bedrock records ($(date -u +%FT%TZ), $(nproc) cores)"
-  /usr/bin/time -f "run (ingest + report): %e s wall, %U s user, %M KiB peak RSS" \
-    "$bin" run --period 2026-10 --usage "$dir/usage" --identities "$dir/identities" \
-    --pricing pricing --out "$dir/out" --db "$dir/bench.sqlite" >/dev/null
-  /usr/bin/time -f "report only (store already loaded): %e s wall, %M KiB peak RSS" \
-    "$bin" report --period 2026-10 --identities "$dir/identities" --pricing pricing \
-    --out "$dir/out" --db "$dir/bench.sqlite" >/dev/null
-  /usr/bin/time -f "re-run (files already ingested): %e s wall, %M KiB peak RSS" \
-    "$bin" run --period 2026-10 --usage "$dir/usage" --identities "$dir/identities" \
-    --pricing pricing --out "$dir/out" --db "$dir/bench.sqlite" >/dev/null
-  if [ -x .venv/bin/python ] && .venv/bin/python -c "import duckdb" 2>/dev/null; then
-    .venv/bin/python scripts/duckdb_baseline.py "$dir/usage"
+  echo "## make bench, $(date -u +%FT%TZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo
+  echo "| shape | records | input | run s | report s | re-run s | peak RSS MB | focus.csv | chargeback.csv | workbooks | duckdb s | run ÷ duckdb |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+} > "$results"
+for spec in $shapes; do
+  shape=${spec%%:*}
+  records=${spec##*:}
+  dir="bench/$shape-$records"
+  if [ ! -f "$dir/.done" ]; then
+    rm -rf "$dir"
+    echo "generating $records $shape records into $dir" >&2
+    "$bin" generate-bench --out "$dir" --records "$records" --shape "$shape" >/dev/null
+    touch "$dir/.done"
   fi
-} 2>&1 | tee bench/results.txt
+  rm -rf "$dir/out" "$dir/bench.sqlite" "$dir/bench.sqlite-journal" "$dir"/.out.chargeback-*
+  times=$(mktemp)
+  args=(--period 2026-10 --identities "$dir/identities" --pricing pricing --out "$dir/out" --db "$dir/bench.sqlite")
+  echo "== $shape, $records records" >&2
+  timed run "$bin" run "${args[@]}" --usage "$dir/usage"
+  timed report "$bin" report "${args[@]}"
+  timed rerun "$bin" run "${args[@]}" --usage "$dir/usage"
+  duck="-"
+  if [ -x .venv/bin/python ] && .venv/bin/python -c "import duckdb" 2>/dev/null; then
+    duck=$(.venv/bin/python scripts/duckdb_baseline.py "$dir/usage")
+  fi
+  read -r _ run_s run_u run_rss < <(grep '^run ' "$times")
+  read -r _ rep_s _ rep_rss < <(grep '^report ' "$times")
+  read -r _ re_s _ re_rss < <(grep '^rerun ' "$times")
+  rss=$(( (run_rss > rep_rss ? (run_rss > re_rss ? run_rss : re_rss) : (rep_rss > re_rss ? rep_rss : re_rss)) / 1024 ))
+  ratio="-"
+  [ "$duck" != "-" ] && ratio=$(awk -v a="$run_s" -v b="$duck" 'BEGIN { printf "%.1f", a / b }')
+  xlsx=$(find "$dir/out" -name '*.xlsx' -printf '%s\n' | awk '{s+=$1} END {printf "%.1f MB", s/1e6}')
+  echo "| $shape | $records | $(size "$dir/usage") | $run_s | $rep_s | $re_s | $rss | $(size "$dir/out/focus.csv") | $(size "$dir/out/chargeback.csv") | $xlsx | $duck | $ratio |" >> "$results"
+  rm -f "$times"
+done
+cat "$results"

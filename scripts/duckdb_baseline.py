@@ -1,5 +1,6 @@
-"""Side-by-side baseline for make bench: DuckDB reading the same Bedrock JSON Lines and summing
-tokens per model (no attribution, no pricing, no store). Tooling only, never part of the product."""
+"""The side-by-side baseline of make bench: DuckDB reading the same Bedrock JSON Lines and summing
+every token field per credential and model (no attribution, no pricing, no store, no outputs).
+Prints the wall time in seconds. Tooling only, never part of the product."""
 import sys
 import time
 
@@ -9,9 +10,11 @@ path = sys.argv[1].rstrip("/") + "/**/*.jsonl"
 start = time.perf_counter()
 con = duckdb.connect()
 rows = con.execute(
-    f"""SELECT modelId, count(*), sum(input.inputTokenCount), sum(output.outputTokenCount)
+    f"""SELECT identity.arn, modelId, count(*), sum(input.inputTokenCount), sum(input.cacheReadInputTokenCount),
+               sum(input.cacheWriteInputTokenCount), sum(output.outputTokenCount)
         FROM read_json_auto('{path}', format='newline_delimited', maximum_object_size=67108864)
-        GROUP BY modelId"""
+        GROUP BY ALL"""
 ).fetchall()
-print(f"duckdb baseline (parse + group by model, {sum(r[1] for r in rows)} records): "
-      f"{time.perf_counter() - start:.2f} s wall")
+elapsed = time.perf_counter() - start
+print(f"{elapsed:.2f}")
+print(f"duckdb: {sum(r[2] for r in rows)} records in {len(rows)} groups", file=sys.stderr)

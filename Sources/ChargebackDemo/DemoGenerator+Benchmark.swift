@@ -3,12 +3,24 @@ import Foundation
 
 // MARK: - Benchmark lines
 
+/// The shape of a benchmark month (`make bench` measures several).
+package enum BenchShape: String, Sendable, CaseIterable {
+  /// The demo's callers: one session per role mostly, one task per agent, calls in time order.
+  case friendly
+  /// Every call under its own IAM role session (as on Lambda or ECS) and one of 5,000 task ids.
+  case cardinality
+  /// As `friendly`, but each call at a random time within its day, so files are not in time order.
+  case unsorted
+}
+
 extension DemoGenerator {
   /// Writes `count` Bedrock invocation-log lines spread evenly over the period, in files of at most `perFile`
   /// lines under `directory/usage/bedrock/`, plus the demo identities.
   ///
   /// Streams: each line is built into a reusable byte buffer that is flushed in large chunks.
-  package func writeBenchmark(to directory: String, records count: Int, perFile: Int = 250_000) throws -> DemoLayout {
+  package func writeBenchmark(
+    to directory: String, records count: Int, perFile: Int = 250_000, shape: BenchShape = .friendly
+  ) throws -> DemoLayout {
     let count = max(0, count)
     let perFile = max(1, perFile)
     let usage = DemoText.join(directory, "usage")
@@ -46,7 +58,12 @@ extension DemoGenerator {
       do {
         while written < end {
           let i = written
-          let t = start + Int64(i) * span / Int64(max(count, 1))
+          var t = start + Int64(i) * span / Int64(max(count, 1))
+          if shape == .unsorted {
+            // Anywhere in the same UTC day.
+            let dayStart = Timestamp.floorDiv(t, Timestamp.millisPerDay) * Timestamp.millisPerDay
+            t = dayStart + rng.int(0...(Timestamp.millisPerDay - 1))
+          }
           let dayNumber = Timestamp.floorDiv(t, Timestamp.millisPerDay)
           if dayNumber != cachedDay {
             cachedDay = dayNumber
@@ -58,7 +75,7 @@ extension DemoGenerator {
           Self.appendBenchmarkLine(
             &buf, index: UInt64(i), time: t, day: dayBytes, dayMillis: dayNumber * Timestamp.millisPerDay,
             profile: p, model: model, isNova: p.novaFlags[modelIndex], oneHourAllowed: p.oneHourFlags[modelIndex],
-            prompts: prompts, idMask: idMask, rng: &rng)
+            prompts: prompts, idMask: idMask, rng: &rng, cardinality: shape == .cardinality)
           written += 1
           if buf.count >= flushAt {
             try buf.flush(to: handle)
@@ -85,8 +102,13 @@ extension DemoGenerator {
   struct BenchProfile {
     /// `"identity":{"arn":"…"},"region":"…"` as bytes.
     var identity: [UInt8]
+    /// The same up to the role's `/` (for a session name per call), and what follows the session.
+    var identityRole: [UInt8]
+    var identityEnd: [UInt8]
     /// `,"requestMetadata":{…}}` closing the record, as bytes.
     var metadata: [UInt8]
+    /// `,"requestMetadata":{"agent_id":"…",` (or `{`), before a task id of the call's own.
+    var metadataAgent: [UInt8]
     /// `"modelId":"…"` bytes per model, and which are Nova (no cache fields).
     var models: [[UInt8]]
     var novaFlags: [Bool]
@@ -124,9 +146,13 @@ extension DemoGenerator {
         if let t = s.task { pairs.append("\"task_id\":\"\(t)\"") }
         if !pairs.isEmpty { meta = ",\"requestMetadata\":{" + pairs.joined(separator: ",") + "}" }
         meta += "}\n"
+        let agentPart = s.agent.map { ",\"requestMetadata\":{\"agent_id\":\"\($0)\"," } ?? ",\"requestMetadata\":{"
         out.append(
           BenchProfile(
-            identity: Array(identity.utf8), metadata: Array(meta.utf8),
+            identity: Array(identity.utf8),
+            identityRole: Array(("\"identity\":{\"arn\":\"" + arnPrefix + role + "/").utf8),
+            identityEnd: Array(("\"},\"region\":\"" + s.region + "\"").utf8), metadata: Array(meta.utf8),
+            metadataAgent: Array(agentPart.utf8),
             models: s.models.map { Array(("\"modelId\":\"" + $0 + "\"").utf8) },
             novaFlags: s.models.map { $0.hasPrefix("amazon.nova") }, oneHourFlags: s.models.map(supportsOneHourCache),
             tokens: s.tokens))
@@ -138,7 +164,8 @@ extension DemoGenerator {
   /// Appends one benchmark invocation-log line (with its newline).
   static func appendBenchmarkLine(
     _ b: inout ByteBuffer, index: UInt64, time: Int64, day: [UInt8], dayMillis: Int64, profile p: BenchProfile,
-    model: [UInt8], isNova: Bool, oneHourAllowed: Bool, prompts: [[UInt8]], idMask: UInt64, rng: inout DemoRandom
+    model: [UInt8], isNova: Bool, oneHourAllowed: Bool, prompts: [[UInt8]], idMask: UInt64, rng: inout DemoRandom,
+    cardinality: Bool = false
   ) {
     let t = p.tokens
     let input = rng.skewed(t.input)
@@ -170,7 +197,15 @@ extension DemoGenerator {
     b.byte(UInt8(truncatingIfNeeded: 48 + frac / 100))
     b.two(frac % 100)
     b.put("Z\",\"accountId\":\"123456789012\",")
-    b.put(p.identity)
+    if cardinality {
+      // A session name of its own, as per-invocation credentials give.
+      b.put(p.identityRole)
+      b.put("inv-")
+      b.hex((index ^ idMask) & 0xFFFF_FFFF_FFFF, 12)
+      b.put(p.identityEnd)
+    } else {
+      b.put(p.identity)
+    }
     b.put(",\"requestId\":\"")
     b.hex(r >> 32, 8)
     b.byte(45)
@@ -223,6 +258,14 @@ extension DemoGenerator {
     if failed {
       b.put(",\"errorCode\":\"ThrottlingException\"")
     }
-    b.put(p.metadata)
+    if cardinality {
+      // One of 5,000 tasks (a ticket per job).
+      b.put(p.metadataAgent)
+      b.put("\"task_id\":\"TKT-")
+      b.int(Int64((index &* 2_654_435_761) % 5_000))
+      b.put("\"}}\n")
+    } else {
+      b.put(p.metadata)
+    }
   }
 }

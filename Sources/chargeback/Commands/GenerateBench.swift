@@ -19,11 +19,16 @@ extension Chargeback {
     @Option(name: .long, help: "The month, YYYY-MM.")
     var period: Period = Period(year: 2026, month: 10)
 
+    @Option(name: .long, help: "friendly, cardinality (a session per call, 5,000 tasks) or unsorted.")
+    var shape: BenchShape = .friendly
+
     func run() throws {
       try reportingFailures {
-        let layout = try DemoGenerator(period: period).writeBenchmark(to: out, records: records)
+        let layout = try DemoGenerator(period: period).writeBenchmark(to: out, records: records, shape: shape)
         printLine("\(layout.bedrockRecords) records in \(layout.files.count) files under \(layout.usageDirectory)")
       }
     }
   }
 }
+
+extension BenchShape: ExpressibleByArgument {}
