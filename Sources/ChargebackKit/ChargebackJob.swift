@@ -5,6 +5,7 @@ import ChargebackPricing
 import ChargebackReporting
 import ChargebackStore
 import ChargebackSupport
+import Crypto
 import Foundation
 
 /// The monthly job, wiring the stages: ingest → store → attribute → price → detect → report.
@@ -39,9 +40,16 @@ package struct ChargebackJob {
   /// What a run did.
   package struct Result: Sendable {
     package var ingested: [Ingestor.FileResult]
-    package var report: ChargebackReport
-    /// Every file written, sorted.
+    /// The report; nil only when nothing had changed since the previous run (``unchanged``), whose
+    /// outputs were kept (implicitly unwrapped: every other run, and every test, has one).
+    package var report: ChargebackReport!
+    /// Every file written or kept, sorted.
     package var outputs: [String]
+    /// The findings new since the previous run's `findings.csv` (`new_findings.csv`).
+    package var newFindings: [Finding] = []
+    /// True when the store, directory, price tables and options were those of the previous run's
+    /// outputs, which were kept as they were (only the manifest and `new_findings.csv` written).
+    package var unchanged = false
   }
 
   package let options: Options
@@ -83,20 +91,31 @@ package struct ChargebackJob {
     store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels,
     ingested: [Ingestor.FileResult]
   ) throws -> Result {
+    let writer = ReportWriter(directory: options.out)
+    let key = try ReportKey.of(store: store, options: options, prices: prices)
+    // For `explain`, which then needs neither --identities nor --pricing (SPEC §2).
+    func remember() throws {
+      try store.setSetting(Self.identitiesSetting, Self.absolute(options.identities))
+      try store.setSetting(Self.pricingSetting, Self.absolute(options.pricing))
+    }
+    if let kept = try writer.reuse(key: key) {
+      progress.done("nothing new since the last run: its outputs are kept as they are")
+      try remember()
+      return Result(ingested: ingested, report: nil, outputs: kept.outputs, unchanged: true)
+    }
     let report = try ReportBuilder(
       store: store, identities: identities, prices: prices, labels: labels,
       settings: try DetectionSettings(directory: options.identities), progress: progress, asOf: options.asOf
     )
     .build(period: options.period)
-    let outputs = try ReportWriter(directory: options.out).write(report)
-    // For `explain`, which then needs neither --identities nor --pricing (SPEC §2).
-    try store.setSetting(Self.identitiesSetting, Self.absolute(options.identities))
-    try store.setSetting(Self.pricingSetting, Self.absolute(options.pricing))
+    let published = try writer.publish(report, key: key)
+    try remember()
     // A closed month's totals, for next month's comparison (an open month's are only to date).
     if !report.context.isOpen {
       try store.setReportedTotals(options.period, PeriodContext.Totals(lines: report.lines))
     }
-    return Result(ingested: ingested, report: report, outputs: outputs)
+    return Result(
+      ingested: ingested, report: report, outputs: published.outputs, newFindings: published.newFindings)
   }
 
   static let identitiesSetting = "last_report.identities"
@@ -214,4 +233,30 @@ package struct IngestStopped: ChargebackFailure {
   package var description: String { failure.description + "; " + summary }
 
   package var exitStatus: Int32 { failure.exitStatus }
+}
+
+/// What a report is a function of, as one digest: the store's content (``UsageStore/contentDigest(previous:)``),
+/// every file of the identity directory, the price tables, the period, `--as-of` and the tool's
+/// version. A run whose key is the one in `--out`'s manifest has nothing new to report.
+enum ReportKey {
+  static func of(store: UsageStore, options: ChargebackJob.Options, prices: PriceTable) throws -> String {
+    var text = "chargeback \(Manifest.toolVersion)\nperiod \(options.period)\n"
+    text += "as-of \(options.asOf.map(String.init) ?? "latest")\n"
+    text += "pricing \(prices.contentHash)\n"
+    text += "store \(try store.contentDigest(previous: options.period.previous.description))\n"
+    var hasher = SHA256()
+    hasher.update(data: Data(text.utf8))
+    // Every regular file of the directory (labels, detection settings and any later file too).
+    let dir = options.identities
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+    for name in names {
+      let path = (dir as NSString).appendingPathComponent(name)
+      guard ReportWriter.fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path) else {
+        continue
+      }
+      hasher.update(data: Data("\n\(name) \(data.count)\n".utf8))
+      hasher.update(data: data)
+    }
+    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+  }
 }

@@ -79,9 +79,10 @@ package struct Ingestor {
   /// Stops at the first bad file, after the files before it have been committed.
   package func ingest(paths: [String], onFile: (FileResult) -> Void = { _ in }) throws -> [FileResult] {
     var results: [FileResult] = []
+    let stamps = try store.fileStamps()
     for path in try Self.expand(paths) {
       do {
-        let r = try ingest(file: path)
+        let r = try seen(path, stamps) ?? ingest(file: path)
         results.append(r)
         onFile(r)
       } catch {
@@ -90,6 +91,35 @@ package struct Ingestor {
       }
     }
     return results
+  }
+
+  /// The result of a file whose path, size and modification time are those the store recorded
+  /// when it last hashed it: skipped without reading it again. Nil when it must be read.
+  ///
+  /// A file rewritten in place with the same size within the same nanosecond would be missed; no
+  /// writer we know of does that, and `chargeback ingest` of the file under another name hashes it.
+  private func seen(_ path: String, _ stamps: [String: FileStamp]) throws -> FileResult? {
+    guard let stamp = stamps[path], let now = FileStamp.of(path), now.bytes == stamp.bytes,
+      now.mtimeNs == stamp.mtimeNs
+    else { return nil }
+    if let known = try store.file(sha256: stamp.sha256) {
+      progress.done("\(path): skipped (already ingested)")
+      return FileResult(
+        path: path, sha256: stamp.sha256, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
+    }
+    if let skipped = try store.skippedFile(sha256: stamp.sha256), skipped.path == path {
+      progress.done("\(path): skipped: \(skipped.reason)")
+      return FileResult(
+        path: path, sha256: stamp.sha256, format: "", records: 0, newRecords: 0, alreadyIngested: false,
+        skippedReason: skipped.reason)
+    }
+    return nil
+  }
+
+  /// Records what `path` held when it was hashed (a file that changes while being read is not stamped).
+  private func stamp(_ path: String, before: (bytes: Int64, mtimeNs: Int64)?, sha: String) throws {
+    guard let before, let after = FileStamp.of(path), after == before else { return }
+    try store.setFileStamp(path, FileStamp(bytes: before.bytes, mtimeNs: before.mtimeNs, sha256: sha))
   }
 
   /// Lists the files under `paths`: files as given, directories walked recursively, sorted.
@@ -132,14 +162,19 @@ package struct Ingestor {
   /// again inside the write transaction: when another process loaded the same bytes meanwhile, the
   /// file is skipped as already ingested.
   package func ingest(file path: String) throws -> FileResult {
+    let before = FileStamp.of(path)
     let (sha, bytes) = try Self.sha256(of: path)
-    func alreadyIngested(_ known: UsageStore.FileEntry) -> FileResult {
+    func alreadyIngested(_ known: UsageStore.FileEntry) throws -> FileResult {
+      try store.db.transaction { try stamp(path, before: before, sha: sha) }
       progress.done("\(path): skipped (already ingested)")
       return FileResult(path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
     }
-    if let known = try store.file(sha256: sha) { return alreadyIngested(known) }
+    if let known = try store.file(sha256: sha) { return try alreadyIngested(known) }
     if let reason = try artifacts.reason(for: path, bytes: bytes, formats: formats) {
-      try store.recordSkipped(SkippedInput(path: path, sha256: sha, bytes: bytes, reason: reason))
+      try store.db.transaction {
+        try store.recordSkipped(SkippedInput(path: path, sha256: sha, bytes: bytes, reason: reason))
+        try stamp(path, before: before, sha: sha)
+      }
       progress.done("\(path): skipped: \(reason)")
       return FileResult(
         path: path, sha256: sha, format: "", records: 0, newRecords: 0, alreadyIngested: false, skippedReason: reason)
@@ -168,11 +203,12 @@ package struct Ingestor {
       }
       try resolveAncestry(of: writer.touchedTraces)
       try writer.finish()
+      try stamp(path, before: before, sha: sha)
       return .loaded(offered: writer.offered, inserted: writer.inserted, conflicts: writer.conflicts)
     }
     let offered: Int64, inserted: Int64, conflicts: Int64
     switch outcome {
-    case .known(let known): return alreadyIngested(known)
+    case .known(let known): return try alreadyIngested(known)
     case .loaded(let o, let i, let c): (offered, inserted, conflicts) = (o, i, c)
     }
     var result = FileResult(

@@ -17,8 +17,8 @@ final class ReportTotals {
   private(set) var rowsUsed = Set<Int>()
   /// Records that could not be priced.
   private(set) var unpriced: Int64 = 0
-  /// Priced usage per day × credential × model × tier × cost centre × agent × task, split by token
-  /// class and price row (`focus.csv`'s grain); see ``classChargeList()``.
+  /// Priced usage per day × credential × model × tier × cost centre × agent (not task: SPEC §11),
+  /// split by token class and price row (`focus.csv`'s grain); see ``classChargeList()``.
   private var classCharges: [ClassGroup: [ClassAmount]] = [:]
 
   init(identities: IdentityDirectory, prices: PriceTable) {
@@ -46,7 +46,7 @@ final class ReportTotals {
     if priced, !c.parts.isEmpty {
       let group = ClassGroup(
         day: dayNumber, credentialID: a.credentialID, provider: r.provider, model: c.model, tier: r.tier,
-        costCentre: a.costCentre, agentID: a.agentID, taskID: a.taskID, account: r.project)
+        costCentre: a.costCentre, agentID: a.agentID, account: r.project)
       Self.merge(c.parts, into: &classCharges[group, default: []])
     }
     var cc =
@@ -81,7 +81,6 @@ final class ReportTotals {
     var tier: Tier
     var costCentre: String
     var agentID: String?
-    var taskID: String?
     /// The account or project the export names (Bedrock account, OpenAI project, Anthropic
     /// workspace, Azure subscription), for FOCUS.
     var account: String?
@@ -136,7 +135,7 @@ final class ReportTotals {
           ClassCharge(
             day: day, credentialID: g.credentialID, credentialName: g.credentialID.flatMap { names[$0] },
             provider: g.provider, model: g.model, tier: g.tier, tokenClass: a.tokenClass,
-            price: prices.rows[a.row], costCentre: g.costCentre, agentID: g.agentID, taskID: g.taskID,
+            price: prices.rows[a.row], costCentre: g.costCentre, agentID: g.agentID,
             units: a.units, cost: a.cost, account: g.account))
       }
     }
@@ -148,7 +147,7 @@ final class ReportTotals {
       let c = (classOrder[x.tokenClass] ?? 0, x.price.minInputTokens, x.price.from, x.costCentre)
       let d = (classOrder[y.tokenClass] ?? 0, y.price.minInputTokens, y.price.from, y.costCentre)
       if c != d { return c < d }
-      return (x.agentID ?? "", x.taskID ?? "", x.account ?? "") < (y.agentID ?? "", y.taskID ?? "", y.account ?? "")
+      return (x.agentID ?? "", x.account ?? "") < (y.agentID ?? "", y.account ?? "")
     }
     return list
   }

@@ -1,5 +1,7 @@
 import ChargebackModel
 import ChargebackReporting
+import ChargebackSupport
+import Crypto
 import Foundation
 
 /// Writes every output of a report into `--out`, safely (SPEC §11).
@@ -19,17 +21,40 @@ package struct ReportWriter {
 
   /// The CSV and JSON outputs every run writes, beside the workbooks.
   static let fixedNames = [
-    "summary.csv", "chargeback.csv", "findings.csv", "focus.csv", "journal.csv", "manifest.json",
+    "summary.csv", "chargeback.csv", "findings.csv", "new_findings.csv", "focus.csv", "journal.csv", "manifest.json",
   ]
+
+  /// The outputs that differ between two runs on the same inputs (SPEC §7): the manifest (its run
+  /// time) and `new_findings.csv` (what is new since the previous run).
+  static let perRun: Set<String> = ["manifest.json", "new_findings.csv"]
+
+  /// What a run published.
+  package struct Publication: Sendable {
+    /// Every file in `--out` the run wrote or kept, sorted.
+    package var outputs: [String]
+    /// The findings whose id was not in the previous run's `findings.csv` (all on a first run).
+    package var newFindings: [Finding]
+    /// True when nothing had changed since the previous run, whose outputs were kept as they were.
+    package var unchanged = false
+  }
 
   /// Writes and publishes the outputs; returns their paths in `--out`, sorted.
   ///
   /// - Throws: ``OutputError`` (73) for a foreign file, a link or an unusable `--out`; (74) when
   ///   writing fails.
-  package func write(_ report: ChargebackReport) throws -> [String] {
+  package func write(_ report: ChargebackReport) throws -> [String] { try publish(report, key: nil).outputs }
+
+  /// Writes and publishes the outputs, `new_findings.csv` against the previous run's
+  /// `findings.csv`; `key` (``ReportKey``) is recorded in the manifest for ``reuse(key:)``.
+  ///
+  /// - Throws: ``OutputError`` (73) for a foreign file, a link or an unusable `--out`; (74) when
+  ///   writing fails.
+  package func publish(_ report: ChargebackReport, key: String?) throws -> Publication {
     let fm = FileManager.default
     try prepareDirectory()
     let previous = try previousOutputs()
+    let earlier = previous.contains("findings.csv") ? previousFindingIDs() : []
+    let newFindings = report.findings.filter { !earlier.contains($0.id) }
     let workbooks = WorkbookNames.assign(report.costCentres.map(\.id))
     var names = Self.fixedNames + workbooks.values + ["company.xlsx"]
     if !report.reconciliation.isEmpty || !report.granularity.isEmpty { names.append("reconciliation.csv") }
@@ -55,8 +80,17 @@ package struct ReportWriter {
       written.append(try FocusCSV.write(report, to: staging))
       written.append(try JournalCSV.write(report, to: staging))
       written += try WorkbookReports.write(report, names: workbooks, to: staging)
+      let newPath = (staging as NSString).appendingPathComponent("new_findings.csv")
+      try CSVReports.findings(newFindings).write(to: newPath)
+      written.append(newPath)
       outputs = written.map { ($0 as NSString).lastPathComponent }
-      _ = try Manifest.write(report, outputs: outputs + ["manifest.json"], workbooks: workbooks, to: staging)
+      var hashes: [String: String] = [:]
+      for name in outputs where !Self.perRun.contains(name) {
+        hashes[name] = try Self.sha256((staging as NSString).appendingPathComponent(name))
+      }
+      _ = try Manifest.write(
+        report, outputs: outputs + ["manifest.json"], workbooks: workbooks, to: staging, reportKey: key,
+        outputHashes: hashes)
     } catch let e as any ChargebackFailure {
       throw e
     } catch {
@@ -73,7 +107,61 @@ package struct ReportWriter {
     where Self.fileType(path(name)) == .typeRegular {
       try? fm.removeItem(atPath: path(name))
     }
-    return (outputs + ["manifest.json"]).map(path).sorted()
+    return Publication(outputs: (outputs + ["manifest.json"]).map(path).sorted(), newFindings: newFindings)
+  }
+
+  /// Keeps the previous run's outputs when they are those of `key` (same store content, directory,
+  /// price tables, period and options: see ``ReportKey``) and every one of them is still in `--out`
+  /// with the bytes the manifest recorded; writes only a header-only `new_findings.csv` (nothing can
+  /// be new) and the manifest with this run's time. Nil when the report must be built.
+  package func reuse(key: String) throws -> Publication? {
+    let manifestPath = path("manifest.json")
+    guard Self.fileType(directory) == .typeDirectory, Self.fileType(manifestPath) == .typeRegular,
+      let data = FileManager.default.contents(atPath: manifestPath),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      (object["tool"] as? [String: Any])?["name"] as? String == "chargeback",
+      (object["tool"] as? [String: Any])?["version"] as? String == Manifest.toolVersion,
+      object["report_key"] as? String == key,
+      let outputs = object["outputs"] as? [String],
+      let hashes = object["output_sha256"] as? [String: String],
+      let text = String(data: data, encoding: .utf8)
+    else { return nil }
+    for name in outputs where !Self.perRun.contains(name) {
+      guard hashes[name] != nil, Self.fileType(path(name)) == .typeRegular,
+        (try? Self.sha256(path(name))) == hashes[name]
+      else { return nil }
+    }
+    guard let stamp = text.range(of: #""generated_at" : "[^"]*""#, options: .regularExpression) else { return nil }
+    let iso = ISO8601DateFormatter().string(from: Date())
+    let manifest = text.replacingCharacters(in: stamp, with: "\"generated_at\" : \"\(iso)\"")
+    let staging = try makeStaging()
+    defer { try? FileManager.default.removeItem(atPath: staging) }
+    do {
+      try CSVReports.findings([]).write(to: (staging as NSString).appendingPathComponent("new_findings.csv"))
+      try Data(manifest.utf8).write(to: URL(fileURLWithPath: (staging as NSString).appendingPathComponent("manifest.json")))
+    } catch {
+      throw OutputError(path: directory, reason: "cannot write the outputs: \(error.localizedDescription)")
+    }
+    for name in ["new_findings.csv", "manifest.json"] where outputs.contains(name) {
+      try move((staging as NSString).appendingPathComponent(name), to: path(name))
+    }
+    return Publication(outputs: outputs.map(path).sorted(), newFindings: [], unchanged: true)
+  }
+
+  /// The ids in the previous run's `findings.csv` (a file this tool wrote: the manifest lists it).
+  private func previousFindingIDs() -> Set<String> {
+    guard Self.fileType(path("findings.csv")) == .typeRegular,
+      let table = try? CSVTable(path: path("findings.csv"))
+    else { return [] }
+    return Set(table.rows.compactMap { table.value($0.fields, "finding_id") })
+  }
+
+  /// SHA-256 (hex) of a file's bytes.
+  static func sha256(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw OutputError(path: path, reason: "cannot read back a written output")
+    }
+    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
   }
 
   private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }

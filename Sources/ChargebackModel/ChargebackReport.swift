@@ -68,8 +68,9 @@ package struct DailyTotal: Sendable, Hashable {
 
 /// Priced usage of one token class on one UTC day: a row of `focus.csv` (SPEC §7).
 ///
-/// Summed per credential, provider, model, tier, price row, cost centre, agent and task. Unpriced
-/// records are not in it.
+/// Summed per credential, provider, model, tier, price row, cost centre and agent: the task is not
+/// in this grain (SPEC §11), so the rows grow with the directory and the days, never with the
+/// number of tasks or calls. Unpriced records are not in it.
 package struct ClassCharge: Sendable, Hashable {
   /// `YYYY-MM-DD`, UTC.
   package var day: String
@@ -85,7 +86,6 @@ package struct ClassCharge: Sendable, Hashable {
   package var price: PriceRow
   package var costCentre: String
   package var agentID: String?
-  package var taskID: String?
   /// The account or project the export names (Bedrock account id, OpenAI project, Anthropic
   /// workspace, Azure subscription), nil when it names none.
   package var account: String?
@@ -97,7 +97,7 @@ package struct ClassCharge: Sendable, Hashable {
   package init(
     day: String, credentialID: String? = nil, credentialName: String? = nil, provider: Provider, model: String,
     tier: Tier, tokenClass: TokenClass, price: PriceRow, costCentre: String, agentID: String? = nil,
-    taskID: String? = nil, units: Int128 = 0, cost: Money = .zero, account: String? = nil
+    units: Int128 = 0, cost: Money = .zero, account: String? = nil
   ) {
     self.day = day
     self.credentialID = credentialID
@@ -109,7 +109,6 @@ package struct ClassCharge: Sendable, Hashable {
     self.price = price
     self.costCentre = costCentre
     self.agentID = agentID
-    self.taskID = taskID
     self.units = units
     self.cost = cost
     self.account = account

@@ -11,7 +11,7 @@ package enum CSVReports {
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
     try summary(report, rounding).write(to: path("summary.csv"))
     try chargeback(report, rounding).write(to: path("chargeback.csv"))
-    try findings(report).write(to: path("findings.csv"))
+    try findings(report.findings).write(to: path("findings.csv"))
     var paths = [path("summary.csv"), path("chargeback.csv"), path("findings.csv")]
     if !report.reconciliation.isEmpty || !report.granularity.isEmpty {
       try reconciliation(report).write(to: path("reconciliation.csv"))
@@ -127,14 +127,14 @@ package enum CSVReports {
     return w
   }
 
-  /// One row per finding.
-  static func findings(_ report: ChargebackReport) -> CSVWriter {
+  /// One row per finding (`findings.csv`, and `new_findings.csv` with the new ones).
+  package static func findings(_ findings: [Finding]) -> CSVWriter {
     var w = CSVWriter(header: [
       "finding_id", "kind", "severity", "period", "cost_centre", "agent_id", "credential_id", "owner",
       "task_approver", "first_seen", "last_seen", "calls", "cost_usd", "avoidable_cost_usd", "evidence_count",
       "evidence", "explanation", "label", "label_note",
     ])
-    for f in report.findings {
+    for f in findings {
       w.append([
         f.id, f.kind.rawValue, f.severity.rawValue, f.period, f.costCentre ?? "", f.agentID ?? "",
         f.credentialID ?? "", f.ownerID ?? "", f.taskApprover ?? "", Timestamp.iso(f.firstTime),

@@ -5,7 +5,8 @@ import Foundation
 /// `focus.csv`: the period's priced usage as FOCUS 1.2 cost and usage rows (SPEC §7, §10).
 ///
 /// One row per UTC day × credential × provider × model × tier × token class × price row × cost
-/// centre × agent × task (``ChargebackReport/classCharges``). The price row is part of the grain
+/// centre × agent (``ChargebackReport/classCharges``); the task is not in the grain (SPEC §11: rows
+/// grow with the directory and the days, not with tasks or calls; `chargeback.csv` keeps the task). The price row is part of the grain
 /// because FOCUS wants ListUnitPrice × PricingQuantity = ListCost on every row, and calls above a
 /// long-context threshold use another rate than the rest of the same day.
 ///
@@ -80,7 +81,6 @@ package enum FocusCSV {
       let account = billingAccount(c, report)
       var tags: [(String, String)] = [("cost_centre", c.costCentre)]
       if let a = c.agentID { tags.append(("agent", a)) }
-      if let t = c.taskID { tags.append(("task", t)) }
       let row: [String: String] = [
         "BilledCost": billedText,
         "BillingAccountId": account.id,

@@ -11,14 +11,15 @@ package enum Manifest {
   /// Writes the manifest to `directory/manifest.json`.
   ///
   /// `outputs` are the files of the run (names or paths); `workbooks` maps each cost centre to its
-  /// workbook's file name.
+  /// workbook's file name; `outputHashes` the SHA-256 of every output but the per-run ones, and
+  /// `reportKey` what the report was built from, so that a run with nothing new can keep them.
   package static func write(
     _ report: ChargebackReport, outputs: [String], workbooks: [String: String] = [:], to directory: String,
-    generatedAt: Date = Date()
+    generatedAt: Date = Date(), reportKey: String? = nil, outputHashes: [String: String] = [:]
   ) throws -> String {
     let rounding = ReportRounding(report, decimals: 6)
     let iso = ISO8601DateFormatter()
-    let object: [String: Any] = [
+    var object: [String: Any] = [
       "tool": ["name": "chargeback", "version": toolVersion],
       "period": report.period.description,
       "generated_at": iso.string(from: generatedAt),
@@ -52,7 +53,9 @@ package enum Manifest {
       ] as [String: Any],
       "outputs": Set(outputs.map { ($0 as NSString).lastPathComponent }).sorted(),
       "workbooks": workbooks,
+      "output_sha256": outputHashes,
     ]
+    if let reportKey { object["report_key"] = reportKey }
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     let path = (directory as NSString).appendingPathComponent("manifest.json")
     try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path))

@@ -122,6 +122,16 @@ enum Schema {
     ) STRICT;
     CREATE INDEX conflicts_kept ON conflicts(kept_id);
     """,
+    // 5: what each path held when it was last hashed (size, modification time in ns, SHA-256), so
+    // that a daily run skips the files it has seen without reading them again.
+    """
+    CREATE TABLE file_stamps (
+      path     TEXT NOT NULL PRIMARY KEY,
+      bytes    INTEGER NOT NULL,
+      mtime_ns INTEGER NOT NULL,
+      sha256   TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    """,
   ]
 
   /// `PRAGMA application_id` of a TokenChargeback store: ASCII `TCBK`.
@@ -130,7 +140,7 @@ enum Schema {
   /// Every table any version of the schema has had: a database whose application id is 0 (a store
   /// written before it was set) is ours when its tables are among these and include the first two.
   static let tables: Set<String> = [
-    "files", "usage", "settings", "skipped_files", "trace_spans", "period_totals", "conflicts",
+    "files", "usage", "settings", "skipped_files", "trace_spans", "period_totals", "conflicts", "file_stamps",
   ]
 
   /// The version a fully migrated store has.

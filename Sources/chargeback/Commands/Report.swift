@@ -16,7 +16,9 @@ extension Chargeback {
           options: .init(
             period: report.period, identities: report.identities, pricing: report.pricing, out: report.out,
             database: store.db, asOf: report.asOf?.millis))
-        printRunSummary(try job.reportOnly(), out: job.options.out)
+        let result = try job.reportOnly()
+        printRunSummary(result, out: job.options.out)
+        try report.checkFailOn(result)
       }
     }
   }

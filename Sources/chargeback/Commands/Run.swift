@@ -22,7 +22,9 @@ extension Chargeback {
           options: .init(
             period: report.period, usage: usage, identities: report.identities, pricing: report.pricing,
             out: report.out, database: store.db, asOf: report.asOf?.millis))
-        printRunSummary(try job.run(onFile: printFileOutcome), out: job.options.out)
+        let result = try job.run(onFile: printFileOutcome)
+        printRunSummary(result, out: job.options.out)
+        try report.checkFailOn(result)
       }
     }
   }

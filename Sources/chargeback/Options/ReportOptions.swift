@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChargebackKit
 import ChargebackModel
 
 /// Options of the commands that write a report.
@@ -23,4 +24,26 @@ struct ReportOptions: ParsableArguments {
     name: .long,
     help: "The instant the data runs to (ISO-8601, UTC), for an open month's forecast (default: the latest record).")
   var asOf: Instant?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Exit 1, after writing every output, when a finding new since the previous run (new_findings.csv) has this severity or higher: low, medium, high or critical.",
+      valueName: "severity"))
+  var failOn: Severity?
+
+  /// Throws exit 1 when `--fail-on` is given and a new finding reaches it (SPEC §2: outputs are
+  /// written first).
+  func checkFailOn(_ result: ChargebackJob.Result) throws {
+    guard let failOn else { return }
+    let hits = result.newFindings.filter { $0.severity >= failOn }
+    guard !hits.isEmpty else { return }
+    let kinds = Set(hits.map(\.kind.rawValue)).sorted().joined(separator: ", ")
+    printError(
+      "\(hits.count) new finding\(hits.count == 1 ? "" : "s") at \(failOn.rawValue) or above (\(kinds)): "
+        + "see new_findings.csv; exit 1 (--fail-on \(failOn.rawValue))")
+    throw ExitCode(1)
+  }
 }
+
+extension Severity: ExpressibleByArgument {}

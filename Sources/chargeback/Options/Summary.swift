@@ -9,6 +9,13 @@ func printFileOutcome(_ r: Ingestor.FileResult) {
 
 /// Prints the cost-centre table of a finished run and where its files went.
 func printRunSummary(_ result: ChargebackJob.Result, out: String) {
-  for line in ConsoleSummary.lines(result.report) { printLine(line) }
-  printLine("wrote \(result.outputs.count) files to \(out)")
+  guard let report = result.report, !result.unchanged else {
+    printLine(
+      "nothing new since the last run: the \(result.outputs.count) files in \(out) are kept as they were "
+        + "(manifest.json and new_findings.csv rewritten)")
+    return
+  }
+  for line in ConsoleSummary.lines(report) { printLine(line) }
+  let new = result.newFindings.count
+  printLine("wrote \(result.outputs.count) files to \(out); \(new) new finding\(new == 1 ? "" : "s") in new_findings.csv")
 }

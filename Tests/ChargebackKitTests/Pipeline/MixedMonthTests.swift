@@ -203,7 +203,7 @@ import Testing
 
   @Test func costCentreTotalsToThePicoDollar() throws {
     let (result, _) = try Self.runMonth()
-    let report = result.report
+    let report = try #require(result.report)
     let byCC = Dictionary(uniqueKeysWithValues: report.costCentres.map { ($0.id, $0.cost) })
     // CC-ENG (agent-coder):
     //   Bedrock mix-br-1: 2,000×3 + 10,000 cached×0.3 + 1,000×15 = 0.006 + 0.003 + 0.015 = 0.024
@@ -291,7 +291,7 @@ import Testing
   /// spans is.
   @Test func unloggedExcess() throws {
     let (result, dir) = try Self.runMonth()
-    let report = result.report
+    let report = try #require(result.report)
     let key = "apikey_01MixResearchOTel"
     func lines(_ source: LineSource, _ credential: String = key) -> [ChargebackLine] {
       report.lines.filter { $0.key.source == source && $0.key.credentialID == credential }
@@ -557,7 +557,7 @@ import Testing
     }
     // agent-coder's Bedrock line holds every one of its Bedrock calls: mix-br-1, -2, -4 (0.1035), the
     // export (0.0483), the paste (0.0486) and the storm (0.15315) = 0.35355, 3 + 2 + 2 + 12 requests.
-    let report = result.report
+    let report = try #require(result.report)
     let line = try #require(
       report.lines.first { $0.key.agentID == "agent-coder" && $0.key.provider == .bedrock })
     #expect(report.lines.filter { $0.key.agentID == "agent-coder" && $0.key.provider == .bedrock }.count == 1)

@@ -63,9 +63,9 @@ import Testing
     let dir = try TestSupport.tempDir()
     _ = try Self.setUp(dir)
     // September is closed (the store has October data), so its report keeps its totals.
-    let september = try Self.job(dir, "2026-09", usage: [dir + "/usage"]).run().report
+    let september = try #require(try Self.job(dir, "2026-09", usage: [dir + "/usage"]).run().report)
     #expect(!september.context.isOpen)
-    let october = try Self.job(dir, "2026-10").reportOnly().report
+    let october = try #require(try Self.job(dir, "2026-10").reportOnly().report)
     #expect(october.context.previousSource == "reported")
     #expect(october.context.isOpen)
     #expect(october.context.asOf.map(Timestamp.iso) == "2026-10-10T12:00:00Z")
@@ -120,7 +120,7 @@ import Testing
     let dir = try TestSupport.tempDir()
     _ = try Self.setUp(dir)
     let end = Period("2026-10")!.endMillis
-    let october = try Self.job(dir, "2026-10", usage: [dir + "/usage"], asOf: end).run().report
+    let october = try #require(try Self.job(dir, "2026-10", usage: [dir + "/usage"], asOf: end).run().report)
     // September was never reported: charged now from the store.
     #expect(october.context.previousSource == "computed")
     #expect(october.context.previous?.costCentres["CC-1"] == TestSupport.usd("4"))
@@ -129,7 +129,7 @@ import Testing
     let rows = try TestSupport.readCSV(dir + "/out-2026-10/summary.csv")
     #expect(rows.allSatisfy { $0["forecast_usd"] == "" })
     // A month with no earlier data has nothing to compare with.
-    let september = try Self.job(dir, "2026-09").reportOnly().report
+    let september = try #require(try Self.job(dir, "2026-09").reportOnly().report)
     #expect(september.context.previous == nil)
     let sept = try TestSupport.readCSV(dir + "/out-2026-09/summary.csv")
     #expect(sept.allSatisfy { $0["previous_cost_usd"] == "" && $0["change_pct"] == "" })

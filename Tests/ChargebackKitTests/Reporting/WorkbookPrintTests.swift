@@ -215,7 +215,7 @@ import Testing
   /// TOTAL stays exact; the CSV keeps every line.
   @Test func longSheetsKeepAnExactTotal() throws {
     let (result, runDir) = try MonthTests.runMonth()
-    let report = result.report
+    let report = try #require(result.report)
     let dir = try TestSupport.tempDir()
     _ = try WorkbookReports.write(
       report, names: WorkbookNames.assign(report.costCentres.map(\.id)), to: dir, rowLimit: 2)

@@ -30,12 +30,12 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     let store = try UsageStore(path: dir + "/store.sqlite")
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
-    // docs/architecture.md documents schema version 4; a new migration updates both.
-    #expect(Schema.currentVersion == 4)
+    // docs/architecture.md documents schema version 5; a new migration updates both.
+    #expect(Schema.currentVersion == 5)
     #expect(try store.db.scalarInt("PRAGMA application_id") == 0x5443_424B)  // "TCBK"
     #expect(
       try objects(store.db, "table") == [
-        "conflicts", "files", "period_totals", "settings", "skipped_files", "trace_spans", "usage",
+        "conflicts", "file_stamps", "files", "period_totals", "settings", "skipped_files", "trace_spans", "usage",
       ])
     #expect(try objects(store.db, "index") == ["conflicts_kept", "usage_ts"])
     #expect(Set(try objects(store.db, "table")) == Schema.tables)
@@ -129,7 +129,7 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     #expect(try store.files().map(\.path) == ["a.jsonl"])
     #expect(
       try objects(store.db, "table") == [
-        "conflicts", "files", "period_totals", "settings", "skipped_files", "trace_spans", "usage",
+        "conflicts", "file_stamps", "files", "period_totals", "settings", "skipped_files", "trace_spans", "usage",
       ])
   }
 
