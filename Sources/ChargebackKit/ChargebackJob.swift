@@ -235,8 +235,9 @@ package struct IngestStopped: ChargebackFailure {
   package var exitStatus: Int32 { failure.exitStatus }
 }
 
-/// What a report is a function of, as one digest: the store's content (``UsageStore/contentDigest(previous:)``),
-/// every file of the identity directory, the price tables, the period, `--as-of` and the tool's
+/// What a report is a function of, as one digest.
+///
+/// The store's content (``UsageStore/contentDigest(previous:)``), every file of the identity directory, the price tables, the period, `--as-of` and the tool's
 /// version. A run whose key is the one in `--out`'s manifest has nothing new to report.
 enum ReportKey {
   static func of(store: UsageStore, options: ChargebackJob.Options, prices: PriceTable) throws -> String {

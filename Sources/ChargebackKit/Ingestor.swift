@@ -93,8 +93,9 @@ package struct Ingestor {
     return results
   }
 
-  /// The result of a file whose path, size and modification time are those the store recorded
-  /// when it last hashed it: skipped without reading it again. Nil when it must be read.
+  /// The result of a file seen before, skipped without reading it again; nil when it must be read.
+  ///
+  /// Seen: its path, size and modification time are those the store recorded when it last hashed it.
   ///
   /// A file rewritten in place with the same size within the same nanosecond would be missed; no
   /// writer we know of does that, and `chargeback ingest` of the file under another name hashes it.

@@ -110,10 +110,12 @@ package struct ReportWriter {
     return Publication(outputs: (outputs + ["manifest.json"]).map(path).sorted(), newFindings: newFindings)
   }
 
-  /// Keeps the previous run's outputs when they are those of `key` (same store content, directory,
+  /// Keeps the previous run's outputs when nothing changed; nil when the report must be built.
+  ///
+  /// Nothing changed: the outputs are those of `key` (same store content, directory,
   /// price tables, period and options: see ``ReportKey``) and every one of them is still in `--out`
   /// with the bytes the manifest recorded; writes only a header-only `new_findings.csv` (nothing can
-  /// be new) and the manifest with this run's time. Nil when the report must be built.
+  /// be new) and the manifest with this run's time.
   package func reuse(key: String) throws -> Publication? {
     let manifestPath = path("manifest.json")
     guard Self.fileType(directory) == .typeDirectory, Self.fileType(manifestPath) == .typeRegular,
@@ -138,7 +140,8 @@ package struct ReportWriter {
     defer { try? FileManager.default.removeItem(atPath: staging) }
     do {
       try CSVReports.findings([]).write(to: (staging as NSString).appendingPathComponent("new_findings.csv"))
-      try Data(manifest.utf8).write(to: URL(fileURLWithPath: (staging as NSString).appendingPathComponent("manifest.json")))
+      try Data(manifest.utf8).write(
+        to: URL(fileURLWithPath: (staging as NSString).appendingPathComponent("manifest.json")))
     } catch {
       throw OutputError(path: directory, reason: "cannot write the outputs: \(error.localizedDescription)")
     }

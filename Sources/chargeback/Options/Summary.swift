@@ -17,5 +17,6 @@ func printRunSummary(_ result: ChargebackJob.Result, out: String) {
   }
   for line in ConsoleSummary.lines(report) { printLine(line) }
   let new = result.newFindings.count
-  printLine("wrote \(result.outputs.count) files to \(out); \(new) new finding\(new == 1 ? "" : "s") in new_findings.csv")
+  printLine(
+    "wrote \(result.outputs.count) files to \(out); \(new) new finding\(new == 1 ? "" : "s") in new_findings.csv")
 }

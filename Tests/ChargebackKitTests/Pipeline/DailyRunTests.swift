@@ -208,7 +208,9 @@ import Testing
     #expect(!resources.contains { $0.hasPrefix(Self.session + "s-") })
   }
 
-  /// SPEC §11: the task is not in FOCUS's grain. The same calls tagged with 1 task or with 10,000
+  /// SPEC §11: the task is not in FOCUS's grain.
+  ///
+  /// The same calls tagged with 1 task or with 10,000
   /// give the same `focus.csv` (and the same money), while `chargeback.csv` keeps every task.
   @Test func focusRowsDoNotGrowWithTasks() throws {
     func month(tasks: Int) throws -> (focus: [[String: String]], lines: Int, dir: String) {
