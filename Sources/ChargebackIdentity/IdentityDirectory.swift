@@ -14,6 +14,12 @@ package struct IdentityDirectory: Sendable {
   package var scopes: [String: Scope] = [:]
   /// Provider accounts from the optional `accounts.csv`, by provider id.
   package var accounts: [String: ProviderAccount] = [:]
+  /// Allocation rules of the optional `allocation.csv`, in file order (SPEC §12).
+  package var allocationRules: [AllocationRule] = []
+  /// Rows of the optional `commitments.csv`, in file order (SPEC §12).
+  package var commitments: [Commitment] = []
+  /// The path of `commitments.csv` as named, for errors found at report time.
+  package var commitmentsFile: String?
   /// SHA-256 over the six files' bytes, in a fixed order, for the manifest.
   package var contentHash: String = ""
 
@@ -128,6 +134,7 @@ package struct IdentityDirectory: Sendable {
     for t in [ccs, people, agentRows, creds] { try Self.rejectReserved(t, "cost_centre") }
     try loadAccounts(directory)
     try validateReferences(agentRows: agentRows)
+    try loadCostSharing(directory)
   }
 
   /// Reads the optional `accounts.csv` (`provider,account[,billing_account_id]`).

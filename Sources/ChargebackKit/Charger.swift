@@ -17,6 +17,16 @@ package final class Charger {
   package let prices: PriceTable
   private let attributor: Attributor
   private let pricer: Pricer
+  /// The commitment row (index into `identities.commitments`) per provider, raw model, UTC day and
+  /// provisioned flag; -1 for none.
+  private var commitmentCache: [CommitmentKey: Int] = [:]
+
+  private struct CommitmentKey: Hashable {
+    var provider: Provider
+    var model: String
+    var day: Int64
+    var provisioned: Bool
+  }
 
   package init(identities: IdentityDirectory, prices: PriceTable) {
     self.identities = identities
@@ -36,9 +46,44 @@ package final class Charger {
       totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
     let model = quote.canonicalModel ?? r.model
     let inScope = a.scopeID.map { attributor.scopeAllows($0, provider: r.provider, models: [model, r.model]) } ?? true
-    return ChargedRecord(
+    var charged = ChargedRecord(
       record: r, attribution: a, model: model, modelResolved: quote.canonicalModel != nil, cost: quote.cost,
       parts: quote.parts, priceRows: quote.rows,
       unpricedReason: quote.unpricedReason, inScope: inScope)
+    if !identities.commitments.isEmpty, let c = commitment(for: r) {
+      charged.commitmentID = c.id
+      if c.kind == .discount, charged.cost != nil {
+        // Per token class, each rounded to the pico-dollar; the call's cost is their sum.
+        charged.parts = charged.parts.map { p in
+          var p = p
+          p.cost = c.discounted(p.listCost)
+          return p
+        }
+        charged.cost = charged.parts.reduce(Money.zero) { $0 + $1.cost }
+      }
+    }
+    return charged
+  }
+
+  /// The commitment covering a call (SPEC §12): a `provisioned` row in effect on the call's UTC day
+  /// whose models match the raw model (for Vertex, only calls that ran on provisioned throughput),
+  /// else such a `discount` row; nil when none. Rows of one kind never overlap on a model seen in
+  /// the period (checked before the pass), so the first match is the only one.
+  package func commitment(for r: UsageRecord) -> Commitment? {
+    let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
+    let key = CommitmentKey(provider: r.provider, model: r.model, day: day, provisioned: r.provisioned)
+    if let i = commitmentCache[key] { return i < 0 ? nil : identities.commitments[i] }
+    let t = day * Timestamp.millisPerDay
+    let rows = identities.commitments
+    func find(_ kind: Commitment.Kind) -> Int? {
+      rows.indices.first { i in
+        let c = rows[i]
+        guard c.kind == kind, c.provider == r.provider, c.covers(t), c.matches(model: r.model) else { return false }
+        return kind == .discount || c.provider != .vertex || r.provisioned
+      }
+    }
+    let found = find(.provisioned) ?? find(.discount)
+    commitmentCache[key] = found ?? -1
+    return found.map { rows[$0] }
   }
 }

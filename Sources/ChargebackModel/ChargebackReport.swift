@@ -12,13 +12,22 @@ package struct ChargebackLine: Sendable, Hashable {
     package var tier: Tier
     package var status: AttributionStatus
     package var priced: Bool
-    /// Where the usage was seen: request logs, the provider's report, or report usage beyond the logs.
+    /// Where the usage was seen (request logs, the provider's report, report usage beyond the logs),
+    /// or what the line is: an allocation or a commitment's idle fee (SPEC §12).
     package var source: LineSource
+    /// The `commitment_id` whose terms priced the line's calls (or whose idle fee it is), nil for
+    /// list price.
+    package var commitmentID: String?
+    /// The allocation rule of an `allocated` line.
+    package var ruleID: String?
 
     package init(
       costCentre: String, agentID: String? = nil, credentialID: String? = nil, taskID: String? = nil,
-      provider: Provider, model: String, tier: Tier, status: AttributionStatus, priced: Bool, source: LineSource
+      provider: Provider, model: String, tier: Tier, status: AttributionStatus, priced: Bool, source: LineSource,
+      commitmentID: String? = nil, ruleID: String? = nil
     ) {
+      self.commitmentID = commitmentID
+      self.ruleID = ruleID
       self.costCentre = costCentre
       self.agentID = agentID
       self.credentialID = credentialID
@@ -39,8 +48,14 @@ package struct ChargebackLine: Sendable, Hashable {
   package var requests: Int128 = 0
   /// Of which failed.
   package var failedRequests: Int128 = 0
-  /// Exact cost; zero for unpriced lines, whose cost is unknown.
+  /// Exact effective cost (what is owed: list less a discount, or the line's share of a provisioned
+  /// fee; an allocation's amount, negative on the source's side); zero for unpriced lines.
   package var cost = Money.zero
+  /// Exact cost at list prices; for idle and allocated lines the same as ``cost``.
+  package var listCost = Money.zero
+  /// The source of an `allocated` line as `allocation.csv` names it (`UNATTRIBUTED`,
+  /// `cost_centre:PLATFORM`, `credential:…`, `fixed:…`).
+  package var allocatedFrom: String?
   /// The price rows the line's calls used: indices into ``ChargebackReport/priceRowsUsed``, ascending
   /// (a cost centre's workbook shows only the rows of its own lines).
   package var priceRows: [Int] = []
@@ -91,14 +106,20 @@ package struct ClassCharge: Sendable, Hashable {
   package var account: String?
   /// Units of the class (tokens, or web-search requests), summed over records.
   package var units: Int128 = 0
-  /// units × the row's rate, exactly.
+  /// Effective cost, exactly: units × the row's rate, less a discount or scaled to a provisioned fee.
   package var cost = Money.zero
+  /// units × the row's rate, exactly.
+  package var listCost = Money.zero
+  /// The commitment whose terms apply (SPEC §12), nil for list price.
+  package var commitmentID: String?
 
   package init(
     day: String, credentialID: String? = nil, credentialName: String? = nil, provider: Provider, model: String,
     tier: Tier, tokenClass: TokenClass, price: PriceRow, costCentre: String, agentID: String? = nil,
-    units: Int128 = 0, cost: Money = .zero, account: String? = nil
+    units: Int128 = 0, cost: Money = .zero, account: String? = nil, listCost: Money? = nil, commitmentID: String? = nil
   ) {
+    self.listCost = listCost ?? cost
+    self.commitmentID = commitmentID
     self.day = day
     self.credentialID = credentialID
     self.credentialName = credentialName
@@ -123,7 +144,15 @@ package struct CostCentreSummary: Sendable, Hashable {
   package var requests: Int128 = 0
   package var unpricedRequests: Int128 = 0
   package var tokens = TokenTotals()
+  /// What the cost centre owes: direct + allocated in − allocated out (SPEC §12).
   package var cost = Money.zero
+  /// Its own usage at effective cost, idle fees of commitments it owns included.
+  package var directCost = Money.zero
+  /// Its own usage at list prices, idle fees included (the contract effect is list − direct).
+  package var listCost = Money.zero
+  /// Received from allocation rules, and given away by them (both ≥ 0 in the usual case).
+  package var allocatedIn = Money.zero
+  package var allocatedOut = Money.zero
   package var avoidableCost = Money.zero
   package var findings = 0
   /// General-ledger expense account (`gl_account` of cost_centres.csv), nil for the default.
@@ -232,7 +261,12 @@ package struct ChargebackReport: Sendable {
   /// its costs add up exactly to the cost centre's.
   package var classCharges: [ClassCharge] = []
 
-  /// Exact total of priced records.
+  /// Provisioned commitments of the period: fee, use and idle (the Commitments sheet).
+  package var commitments: [CommitmentUse] = []
+  /// What each allocation rule moved, in file order (the sentences of the workbooks' Summary).
+  package var allocations: [AllocationResult] = []
+
+  /// Exact total owed: priced records at effective cost, idle fees and `fixed:` overheads.
   package var totalCost: Money { costCentres.reduce(Money.zero) { $0 + $1.cost } }
 
   package init(

@@ -11,8 +11,14 @@ package struct ChargedRecord: Sendable {
   package var model: String
   /// True when the raw model name resolved to a canonical model of the price tables.
   package var modelResolved: Bool
-  /// Exact cost; nil when unpriced (never $0 for lack of a price).
+  /// Exact effective cost (list less a discount; list for calls of a provisioned commitment, whose
+  /// share of the fee is known only once the period is summed); nil when unpriced (never $0 for lack
+  /// of a price).
   package var cost: Money?
+  /// Exact cost at list prices; nil when unpriced.
+  package var listCost: Money?
+  /// The commitment whose terms apply to the call (SPEC §12), nil for list price.
+  package var commitmentID: String?
   /// The exact cost of each token class with units, in ``TokenClass`` order; empty when unpriced.
   package var parts: [PriceQuote.Part]
   /// Indices of the price rows used (into the price table's rows).
@@ -25,8 +31,11 @@ package struct ChargedRecord: Sendable {
   package init(
     record: UsageRecord, attribution: Attribution, model: String, modelResolved: Bool = true, cost: Money?,
     parts: [PriceQuote.Part] = [],
-    priceRows: [Int] = [], unpricedReason: String? = nil, inScope: Bool = true
+    priceRows: [Int] = [], unpricedReason: String? = nil, inScope: Bool = true, listCost: Money? = nil,
+    commitmentID: String? = nil
   ) {
+    self.listCost = listCost ?? cost
+    self.commitmentID = commitmentID
     self.record = record
     self.attribution = attribution
     self.model = model
@@ -40,4 +49,7 @@ package struct ChargedRecord: Sendable {
 
   /// The cost, or zero when unpriced (for sums that leave unpriced calls out).
   package var costOrZero: Money { cost ?? .zero }
+
+  /// The list cost, or zero when unpriced.
+  package var listCostOrZero: Money { listCost ?? .zero }
 }

@@ -6,4 +6,8 @@ package enum LineSource: String, Sendable, CaseIterable {
   case report
   /// Report usage beyond what the request logs show (SPEC §3.1).
   case unlogged
+  /// An amount moved by an allocation rule (SPEC §12): negative on the source, positive on targets.
+  case allocated
+  /// The unused part of a provisioned commitment's fee, charged to its owner cost centre.
+  case idle
 }

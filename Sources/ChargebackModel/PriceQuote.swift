@@ -6,14 +6,17 @@ package struct PriceQuote: Sendable {
     package var units: Int64
     /// Index into ``PriceTable/rows``.
     package var row: Int
-    /// units × the row's rate, exactly.
+    /// Effective cost: units × the row's rate, exactly, less a discount when a commitment applies.
     package var cost: Money
+    /// units × the row's rate, exactly.
+    package var listCost: Money
 
-    package init(tokenClass: TokenClass, units: Int64, row: Int, cost: Money) {
+    package init(tokenClass: TokenClass, units: Int64, row: Int, cost: Money, listCost: Money? = nil) {
       self.tokenClass = tokenClass
       self.units = units
       self.row = row
       self.cost = cost
+      self.listCost = listCost ?? cost
     }
   }
 

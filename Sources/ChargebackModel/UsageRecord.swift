@@ -97,6 +97,9 @@ package struct UsageRecord: Sendable {
   package var promptHash: String?
   /// Retries the source says preceded this call (LiteLLM `attempted_retries`); nil when unknown.
   package var retries: Int64?
+  /// True when the source says the call ran on provisioned throughput (Vertex `trafficType`
+  /// `PROVISIONED_THROUGHPUT`); such calls are covered only by a `provisioned` commitment.
+  package var provisioned = false
   /// Cost level: the amount the provider billed, exact (USD).
   package var billed: Money?
   /// Cost level: the provider's line item or meter (`gpt-4o-mini-2024-07-18, input`).

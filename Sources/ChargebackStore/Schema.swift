@@ -132,6 +132,11 @@ enum Schema {
       sha256   TEXT NOT NULL
     ) STRICT, WITHOUT ROWID;
     """,
+    // 6: calls the source says ran on provisioned throughput (Vertex `trafficType`
+    // `PROVISIONED_THROUGHPUT`), for provisioned commitments (SPEC §12); 1 or null.
+    """
+    ALTER TABLE usage ADD COLUMN provisioned INTEGER;
+    """,
   ]
 
   /// `PRAGMA application_id` of a TokenChargeback store: ASCII `TCBK`.

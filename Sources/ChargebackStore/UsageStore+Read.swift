@@ -17,7 +17,7 @@ extension UsageStore {
       u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
       u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
       u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
-      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path, u.credential_alias
+      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path, u.credential_alias, u.provisioned
     FROM usage u JOIN files f ON f.id = u.file_id
     """
 
@@ -101,6 +101,7 @@ extension UsageStore {
     record.lineItem = strings.text(st, 35)
     record.agentPath = strings.text(st, 36)
     record.credentialAlias = strings.text(st, 37)
+    record.provisioned = st.int64(38) == 1
     if let (field, message) = record.countsViolation {
       throw StoreError.outOfBounds(path: db.path, id: st.int64(0), field: field, message: message)
     }

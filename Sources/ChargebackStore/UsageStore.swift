@@ -147,8 +147,8 @@ package final class UsageWriter {
         credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
         cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id, scope_id,
         parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item, agent_path,
-        key_hash, credential_alias)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        key_hash, credential_alias, provisioned)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(key_hash) DO NOTHING
       """, persistent: true)
   }
@@ -194,6 +194,7 @@ package final class UsageWriter {
     let key = KeyHash.of(r.naturalKey)
     try s.bind(35, blob: key)
     try s.bind(36, r.credentialAlias)
+    try s.bind(37, r.provisioned ? Int64(1) : nil)
     try s.run()
     offered += 1
     if db.changes > 0 {

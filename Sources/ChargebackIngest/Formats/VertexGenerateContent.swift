@@ -9,7 +9,8 @@ import Foundation
 /// `toolUsePromptTokenCount` (tool results fed back, outside `promptTokenCount`) is input too.
 /// `thoughtsTokenCount` is billed as output and added to `candidatesTokenCount`. The time is
 /// `createTime` (required: a response without one names no time to charge). `usageMetadata.trafficType`
-/// gives the tier. Our metadata keys are read from a `labels` object logged with the response.
+/// gives the tier; `PROVISIONED_THROUGHPUT` is the standard tier with the record marked
+/// `provisioned`, so that a `provisioned` commitment (SPEC §12) can cover it. Our metadata keys are read from a `labels` object logged with the response.
 /// Consecutive objects with the same `responseId` (the chunks of a streamed response) are one
 /// call: the last one, which carries the final counts, is kept.
 struct VertexGenerateContent: ExportFormat {
@@ -66,18 +67,21 @@ struct VertexGenerateContent: ExportFormat {
         "\(u.prompt) is less than the cachedContentTokenCount (\(u.cached)) it includes")
     }
     let tier: Tier
+    let provisioned = v.trafficType?.uppercased() == "PROVISIONED_THROUGHPUT"
     switch v.trafficType?.uppercased() {
     case nil, "", "ON_DEMAND", "TRAFFIC_TYPE_UNSPECIFIED", "PROVISIONED_THROUGHPUT": tier = .standard
     case "ON_DEMAND_PRIORITY": tier = .priority
     case "ON_DEMAND_FLEX": tier = .flex
     case let other?: throw bad("usageMetadata.trafficType", "unknown traffic type \"\(other)\"")
     }
-    return UsageRecord(
+    var record = UsageRecord(
       provider: .vertex, level: .request, format: id, naturalKey: "vertex:" + responseID, requestID: responseID,
       time: time, model: model, tier: tier,
       tokens: TokenCounts(
         input: u.prompt - u.cached + u.toolUse, cachedInput: u.cached, output: u.candidates + u.thoughts),
       metadata: v.labels, line: line, jsonPath: path)
+    record.provisioned = provisioned
+    return record
   }
 }
 

@@ -31,7 +31,7 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
     // docs/architecture.md documents schema version 5; a new migration updates both.
-    #expect(Schema.currentVersion == 5)
+    #expect(Schema.currentVersion == 6)
     #expect(try store.db.scalarInt("PRAGMA application_id") == 0x5443_424B)  // "TCBK"
     #expect(
       try objects(store.db, "table") == [
