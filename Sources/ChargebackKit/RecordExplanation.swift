@@ -47,6 +47,7 @@ package enum RecordExplanation {
       case .unregisteredCredential, .unattributed:
         line(
           "matched credential", "none: \(a.credentialID ?? "the record names no credential") is not in credentials.csv")
+      case .allocation, .idleCapacity: break  // never the status of a record
       }
       line("agent", a.agentID)
       line("owner", a.ownerID)
@@ -80,8 +81,20 @@ package enum RecordExplanation {
       let p = prices.rows[part.row]
       line(
         "price row",
-        "\(p.location): \(p.usageType.rawValue) \(p.tier.rawValue) ≥\(p.minInputTokens) tokens: \(p.rate) USD/M × \(part.units) = \(part.cost.formatted(decimals: 12)) USD"
+        "\(p.location): \(p.usageType.rawValue) \(p.tier.rawValue) ≥\(p.minInputTokens) tokens: \(p.rate) USD/M × \(part.units) = \(part.listCost.formatted(decimals: 12)) USD"
       )
+    }
+    if let id = charged.commitmentID, let c = identities?.commitments.first(where: { $0.id == id }) {
+      switch c.kind {
+      case .discount:
+        line("commitment", "\(id) (commitments.csv line \(c.line)): discount of \(Money.format(units: c.discount, decimals: 6)) %")
+      case .provisioned:
+        line(
+          "commitment",
+          "\(id) (commitments.csv line \(c.line)): provisioned capacity; the call's share of the fee is its list cost "
+            + "× min(1, fee ÷ list of all the commitment's calls in the month), in the report")
+      }
+      line("list cost", charged.listCost.map { $0.formatted(decimals: 12) + " USD (exact)" })
     }
     line(
       "cost",

@@ -58,6 +58,9 @@ package struct ReportBuilder {
   /// The report of `period`; without `detect`, only what is charged (lines and totals), for the
   /// previous period's comparison.
   private func build(period: Period, detect: Bool) throws -> ChargebackReport {
+    try identities.checkCommitmentOverlaps(period: period) { provider in
+      try store.distinctModels(provider: provider.rawValue, from: period.startMillis, to: period.endMillis)
+    }
     let charger = Charger(identities: identities, prices: prices)
     let totals = ReportTotals(identities: identities, prices: prices)
     var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
@@ -128,14 +131,23 @@ package struct ReportBuilder {
         policy.add(f)
       }
     }
+    // Contract terms and allocation, on the finished totals (SPEC §12).
+    var lines = totals.lineList()
+    var classCharges = totals.classChargeList()
+    var daily = totals.daily
+    var centres = totals.centres
+    let commitmentUses = Commitments(period: period, rows: identities.commitments).apply(
+      lines: &lines, classCharges: &classCharges, daily: &daily, committedDaily: totals.committedDaily,
+      centres: &centres, identities: identities)
+    let allocations = Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)
+    if !commitmentUses.isEmpty || !allocations.isEmpty { lines.sort { $0.key < $1.key } }
     policy.addBudgetFindings(
-      period: period, costCentres: totals.centres.values.map { ($0.id, $0.cost) },
+      period: period, costCentres: centres.values.map { ($0.id, $0.cost) },
       directory: (identities.costCentres, identities.scopes))
     var allFindings = labels.apply(to: policy.findings(period: period))
     allFindings.sort {
       $0.severity != $1.severity ? $0.severity > $1.severity : ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id)
     }
-    var centres = totals.centres
     for f in allFindings {
       guard let c = f.costCentre, centres[c] != nil else { continue }
       centres[c]?.findings += 1
@@ -146,7 +158,6 @@ package struct ReportBuilder {
       InputFileSummary(path: $0.path, sha256: $0.sha256, format: $0.format, level: $0.level, records: $0.records)
     }
     progress.done("priced \(count) records of \(period)")
-    let lines = totals.lineList()
     var agents: [String: AgentVersion] = [:]
     var tasks: [String: TaskEntry] = [:]
     for l in lines {
@@ -156,17 +167,19 @@ package struct ReportBuilder {
     var report = ChargebackReport(
       period: period, lines: lines,
       costCentres: centres.values.sorted { $0.id < $1.id },
-      daily: totals.daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) },
+      daily: daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) },
       findings: allFindings, priceRowsUsed: totals.priceRowsUsed(), inputs: inputs,
       identityHash: identities.contentHash, agents: agents, tasks: tasks, pricingHash: prices.contentHash,
       recordCount: count,
       unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
-      reconciliation: reconciliation.rows(), classCharges: totals.classChargeList(),
+      reconciliation: reconciliation.rows(), classCharges: classCharges,
       skippedInputs: try store.skippedFiles())
     report.providerAccounts = identities.accounts
     report.granularity = widths.rows()
     report.supersededReportRows = widths.supersededRows
     report.conflictingDuplicates = conflictingKeys
+    report.commitments = commitmentUses
+    report.allocations = allocations
     return report
   }
 
@@ -251,11 +264,12 @@ package struct ReportBuilder {
 extension ChargebackLine {
   /// Adds a charged record; `priceRows` are indices into the price table while the pass runs
   /// (``ReportTotals/lineList()`` makes them indices into the report's rows).
-  mutating func add(_ r: UsageRecord, cost: Money, priceRows rows: [Int]) {
+  mutating func add(_ r: UsageRecord, cost: Money, listCost: Money, priceRows rows: [Int]) {
     tokens += r.tokens
     requests += Int128(r.requests)
     if r.failed { failedRequests += Int128(r.requests) }
     self.cost += cost
+    self.listCost += listCost
     for row in rows where !priceRows.contains(row) { priceRows.append(row) }
   }
 }
@@ -272,11 +286,13 @@ extension ChargebackLine.Key: Comparable {
   package static func < (a: Self, b: Self) -> Bool {
     let l = [
       a.costCentre, a.agentID ?? "", a.credentialID ?? "", a.taskID ?? "", a.provider.rawValue, a.model,
-      a.tier.rawValue, a.status.rawValue, a.priced ? "1" : "0", a.source.rawValue,
+      a.tier.rawValue, a.status.rawValue, a.priced ? "1" : "0", a.source.rawValue, a.commitmentID ?? "",
+      a.ruleID ?? "",
     ]
     let r = [
       b.costCentre, b.agentID ?? "", b.credentialID ?? "", b.taskID ?? "", b.provider.rawValue, b.model,
-      b.tier.rawValue, b.status.rawValue, b.priced ? "1" : "0", b.source.rawValue,
+      b.tier.rawValue, b.status.rawValue, b.priced ? "1" : "0", b.source.rawValue, b.commitmentID ?? "",
+      b.ruleID ?? "",
     ]
     return l.lexicographicallyPrecedes(r)
   }

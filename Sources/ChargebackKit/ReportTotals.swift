@@ -20,6 +20,9 @@ final class ReportTotals {
   /// Priced usage per day × credential × model × tier × cost centre × agent (not task: SPEC §11),
   /// split by token class and price row (`focus.csv`'s grain); see ``classChargeList()``.
   private var classCharges: [ClassGroup: [ClassAmount]] = [:]
+  /// List cost of calls under a commitment per commitment, cost centre and UTC day, so that a
+  /// provisioned fee's share can be put on the days (``Commitments``).
+  private(set) var committedDaily: [CommittedDay: Money] = [:]
 
   init(identities: IdentityDirectory, prices: PriceTable) {
     self.identities = identities
@@ -36,17 +39,22 @@ final class ReportTotals {
 
     let key = ChargebackLine.Key(
       costCentre: a.costCentre, agentID: a.agentID, credentialID: a.credentialID, taskID: a.taskID,
-      provider: r.provider, model: c.model, tier: r.tier, status: a.status, priced: priced, source: source)
-    lines[key, default: ChargebackLine(key: key)].add(r, cost: cost, priceRows: c.priceRows)
+      provider: r.provider, model: c.model, tier: r.tier, status: a.status, priced: priced, source: source,
+      commitmentID: c.commitmentID)
+    lines[key, default: ChargebackLine(key: key)].add(r, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
 
     let dayNumber = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     let dayKey = DayKey(costCentre: a.costCentre, day: dayNumber)
     if daily[dayKey] == nil { daily[dayKey] = DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber)) }
     daily[dayKey]?.add(r, cost: cost)
+    if let id = c.commitmentID, priced {
+      committedDaily[CommittedDay(commitmentID: id, costCentre: a.costCentre, day: dayNumber), default: .zero] +=
+        c.listCostOrZero
+    }
     if priced, !c.parts.isEmpty {
       let group = ClassGroup(
         day: dayNumber, credentialID: a.credentialID, provider: r.provider, model: c.model, tier: r.tier,
-        costCentre: a.costCentre, agentID: a.agentID, account: r.project)
+        costCentre: a.costCentre, agentID: a.agentID, account: r.project, commitmentID: c.commitmentID)
       Self.merge(c.parts, into: &classCharges[group, default: []])
     }
     var cc =
@@ -60,6 +68,7 @@ final class ReportTotals {
     cc.requests += Int128(r.requests)
     cc.tokens += r.tokens
     cc.cost += cost
+    cc.listCost += c.listCostOrZero
     if !priced {
       cc.unpricedRequests += Int128(r.requests)
       unpriced += 1
@@ -68,6 +77,13 @@ final class ReportTotals {
   }
 
   struct DayKey: Hashable {
+    var costCentre: String
+    var day: Int64
+  }
+
+  /// A commitment's calls of one cost centre on one UTC day.
+  struct CommittedDay: Hashable {
+    var commitmentID: String
     var costCentre: String
     var day: Int64
   }
@@ -84,6 +100,8 @@ final class ReportTotals {
     /// The account or project the export names (Bedrock account, OpenAI project, Anthropic
     /// workspace, Azure subscription), for FOCUS.
     var account: String?
+    /// The commitment whose terms priced the calls, nil for list price.
+    var commitmentID: String?
   }
 
   /// One token class and price row within a ``ClassGroup``.
@@ -93,6 +111,7 @@ final class ReportTotals {
     /// Summed over records: Int128 (``Bounds``).
     var units: Int128
     var cost: Money
+    var listCost: Money
   }
 
   /// Adds a record's per-class costs; a group holds a handful of classes, so a linear search.
@@ -101,8 +120,11 @@ final class ReportTotals {
       if let i = amounts.firstIndex(where: { $0.tokenClass == p.tokenClass && $0.row == p.row }) {
         amounts[i].units += Int128(p.units)
         amounts[i].cost += p.cost
+        amounts[i].listCost += p.listCost
       } else {
-        amounts.append(ClassAmount(tokenClass: p.tokenClass, row: p.row, units: Int128(p.units), cost: p.cost))
+        amounts.append(
+          ClassAmount(
+            tokenClass: p.tokenClass, row: p.row, units: Int128(p.units), cost: p.cost, listCost: p.listCost))
       }
     }
   }
@@ -136,7 +158,7 @@ final class ReportTotals {
             day: day, credentialID: g.credentialID, credentialName: g.credentialID.flatMap { names[$0] },
             provider: g.provider, model: g.model, tier: g.tier, tokenClass: a.tokenClass,
             price: prices.rows[a.row], costCentre: g.costCentre, agentID: g.agentID,
-            units: a.units, cost: a.cost, account: g.account))
+            units: a.units, cost: a.cost, account: g.account, listCost: a.listCost, commitmentID: g.commitmentID))
       }
     }
     let classOrder = Dictionary(uniqueKeysWithValues: TokenClass.allCases.enumerated().map { ($1, $0) })
@@ -147,7 +169,7 @@ final class ReportTotals {
       let c = (classOrder[x.tokenClass] ?? 0, x.price.minInputTokens, x.price.from, x.costCentre)
       let d = (classOrder[y.tokenClass] ?? 0, y.price.minInputTokens, y.price.from, y.costCentre)
       if c != d { return c < d }
-      return (x.agentID ?? "", x.account ?? "") < (y.agentID ?? "", y.account ?? "")
+      return (x.agentID ?? "", x.account ?? "", x.commitmentID ?? "") < (y.agentID ?? "", y.account ?? "", y.commitmentID ?? "")
     }
     return list
   }

@@ -40,6 +40,48 @@ package enum Apportion {
     return (apportion(exact.map(\.pico), unit: unit, target: total), total)
   }
 
+  /// Splits `total` (≥ 0, pico-USD or any unit) in proportion to `weights` (each ≥ 0) into whole
+  /// parts that add up to `total` exactly: each part gets the floor of its exact share, and what is
+  /// left goes one unit each to the largest remainders (ties: the earlier part). All weights zero
+  /// split evenly. Products are taken at full width, so no weight or total can overflow.
+  /// - Complexity: O(n log n).
+  package static func split(_ total: Int128, weights: [Int128]) -> [Int128] {
+    guard !weights.isEmpty else { return [] }
+    var w = weights.map { max(0, $0) }
+    var sum: Int128 = 0
+    var overflow = false
+    for x in w {
+      let (s, o) = sum.addingReportingOverflow(x)
+      sum = s
+      overflow = overflow || o
+    }
+    if overflow {  // Scale down (only weights beyond 10^38 together come here).
+      w = w.map { $0 / Int128(w.count) }
+      sum = w.reduce(0, +)
+    }
+    if sum == 0 {
+      w = w.map { _ in 1 }
+      sum = Int128(w.count)
+    }
+    var parts: [Int128] = []
+    var remainders: [(index: Int, rem: Int128)] = []
+    for (i, x) in w.enumerated() {
+      let product = total.multipliedFullWidth(by: x)
+      let (q, r) = sum.dividingFullWidth(product)
+      parts.append(q)
+      remainders.append((i, r))
+    }
+    var missing = total - parts.reduce(0, +)
+    let order = remainders.sorted { $0.rem != $1.rem ? $0.rem > $1.rem : $0.index < $1.index }
+    var k = 0
+    while missing > 0 {
+      parts[order[k % order.count].index] += 1
+      missing -= 1
+      k += 1
+    }
+    return parts
+  }
+
   private static func floorDiv(_ a: Int128, _ b: Int128) -> Int128 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q

@@ -10,6 +10,10 @@ package enum AttributionStatus: String, Sendable, CaseIterable {
   case unregisteredCredential = "unregistered_credential"
   /// Nobody can be charged: cost centre `UNATTRIBUTED`.
   case unattributed
+  /// Not a call: an amount an allocation rule moved (SPEC §12).
+  case allocation
+  /// Not a call: the idle part of a provisioned commitment's fee, charged to its owner.
+  case idleCapacity = "idle_capacity"
 }
 
 /// The outcome of attributing one record (SPEC §4).

@@ -148,8 +148,10 @@ package struct CostCentreSummary: Sendable, Hashable {
   package var cost = Money.zero
   /// Its own usage at effective cost, idle fees of commitments it owns included.
   package var directCost = Money.zero
-  /// Its own usage at list prices, idle fees included (the contract effect is list − direct).
+  /// Its own usage at list prices (idle fees not included).
   package var listCost = Money.zero
+  /// Idle fees of the provisioned commitments it owns (part of its direct cost).
+  package var idleCost = Money.zero
   /// Received from allocation rules, and given away by them (both ≥ 0 in the usual case).
   package var allocatedIn = Money.zero
   package var allocatedOut = Money.zero

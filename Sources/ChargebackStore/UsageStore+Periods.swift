@@ -57,6 +57,23 @@ extension UsageStore {
     return try st.step()
   }
 
+  /// The distinct raw model ids of `provider`'s usage (request and report level) in `[from, to)`,
+  /// UTC epoch ms, sorted; for the commitment overlap check (SPEC §12).
+  /// - Complexity: one scan of the range through the time index.
+  package func distinctModels(provider: String, from: Int64, to: Int64) throws -> [String] {
+    let st = try db.prepare(
+      """
+      SELECT DISTINCT u.model FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE u.ts >= ? AND u.ts < ? AND u.provider = ? AND f.level <> 'cost' ORDER BY u.model
+      """)
+    try st.bind(1, from)
+    try st.bind(2, to)
+    try st.bind(3, provider)
+    var models: [String] = []
+    while try st.step() { models.append(st.text(0) ?? "") }
+    return models
+  }
+
   /// The time of the latest usage record (request or report level), UTC epoch ms; nil when none.
   ///
   /// A report row counts from its bucket's start.
