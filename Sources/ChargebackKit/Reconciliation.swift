@@ -20,6 +20,9 @@ struct Reconciliation {
   private let canonical: CanonicalModels
   private var billed: [Key: Money] = [:]
   private var computed: [Key: Money] = [:]
+  /// Computed (list) cost of calls under a commitment, per commitment and cell, so that a
+  /// provisioned fee can be put on them once the period is summed.
+  private var committed: [String: [Key: Money]] = [:]
 
   init(prices: PriceTable) { canonical = CanonicalModels(prices: prices) }
 
@@ -31,9 +34,33 @@ struct Reconciliation {
   }
 
   /// Adds a charged record's computed cost (nil when unpriced: nothing to compare).
-  mutating func addComputed(_ r: UsageRecord, model: String, cost: Money?) {
+  ///
+  /// The cost is the effective cost: list less a discount. Calls of a provisioned commitment come at
+  /// list and are scaled to the fee by ``applyProvisioned(_:period:)`` after the pass.
+  mutating func addComputed(_ r: UsageRecord, model: String, cost: Money?, commitmentID: String? = nil) {
     guard let cost else { return }
-    computed[Key(provider: r.provider, day: Self.day(r.time), model: model), default: .zero] += cost
+    let key = Key(provider: r.provider, day: Self.day(r.time), model: model)
+    computed[key, default: .zero] += cost
+    if let commitmentID { committed[commitmentID, default: [:]][key, default: .zero] += cost }
+  }
+
+  /// Compares effective cost with the bill (SPEC §12): each over-used provisioned commitment's fee
+  /// is split over its cells by list (largest remainder), and an idle fee is a cell of its own
+  /// (model `idle <commitment id>`) on the first day the commitment is in effect in the period.
+  mutating func applyProvisioned(_ uses: [CommitmentUse], period: Period) {
+    for u in uses where u.commitment.kind == .provisioned {
+      let cells = (committed[u.commitment.id] ?? [:]).sorted { $0.key < $1.key }
+      if u.list > u.fee {
+        for ((key, list), part) in zip(cells, Apportion.split(u.fee.pico, weights: cells.map { $0.value.pico })) {
+          computed[key, default: .zero] += Money(pico: part) - list
+        }
+      }
+      if u.idle.pico > 0 {
+        let first = max(u.commitment.from ?? period.startMillis, period.startMillis)
+        let key = Key(provider: u.commitment.provider, day: Self.day(first), model: "idle " + u.commitment.id)
+        computed[key, default: .zero] += u.idle
+      }
+    }
   }
 
   /// One row per provider, day and model seen on either side, for providers with a cost report.

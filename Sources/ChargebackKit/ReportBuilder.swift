@@ -106,7 +106,7 @@ package struct ReportBuilder {
       if !coarse.isEmpty { widths.addFiner(coarse, r, cost: charged.cost) }
       totals.add(charged, source: r.level == .request ? .request : .report)
       policy.observe(charged)
-      reconciliation.addComputed(r, model: charged.model, cost: charged.cost)
+      reconciliation.addComputed(r, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
       guard detect else { return }
       storms.observe(charged)
       loops.observe(charged)
@@ -117,7 +117,8 @@ package struct ReportBuilder {
     for charged in unlogged {
       totals.add(charged, source: .unlogged)
       policy.observe(charged)
-      reconciliation.addComputed(charged.record, model: charged.model, cost: charged.cost)
+      reconciliation.addComputed(
+        charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
       policy.noteUnlogged(charged, excess: unloggedBySubject[PolicyFindings.unloggedSubject(charged.record)] ?? [])
     }
 
@@ -139,6 +140,7 @@ package struct ReportBuilder {
     let commitmentUses = Commitments(period: period, rows: identities.commitments).apply(
       lines: &lines, classCharges: &classCharges, daily: &daily, committedDaily: totals.committedDaily,
       centres: &centres, identities: identities)
+    reconciliation.applyProvisioned(commitmentUses, period: period)
     let allocations = Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)
     if !commitmentUses.isEmpty || !allocations.isEmpty { lines.sort { $0.key < $1.key } }
     policy.addBudgetFindings(

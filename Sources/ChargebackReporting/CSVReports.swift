@@ -66,12 +66,28 @@ package enum CSVReports {
   /// has none of it), `change_usd` and `change_pct` against it, `budget_remaining_usd` (budget −
   /// cost, negative when over) and, for a period still open, `forecast_usd` (the run-rate to the
   /// period's end). These are each rounded on their own, not apportioned.
+  ///
+  /// What is owed (SPEC §12): `cost_usd` = `direct_cost_usd` + `allocated_in_usd` −
+  /// `allocated_out_usd`. The allocations are rounded on their own and `direct_cost_usd` is derived
+  /// from the printed amounts, so every row cross-foots (it is within a unit of the last decimal of
+  /// the exact direct cost). `list_cost_usd` is the cost centre's usage at list prices and
+  /// `idle_cost_usd` the idle fees of commitments it owns (direct = list + contract effect + idle).
   static func summary(_ report: ChargebackReport, _ rounding: ReportRounding) -> CSVWriter {
     var w = CSVWriter(header: [
       "cost_centre", "name", "requests", "unpriced_requests", "input_tokens", "cached_input_tokens",
       "cache_write_tokens", "output_tokens", "cost_usd", "avoidable_cost_usd", "budget_usd", "findings",
       "previous_cost_usd", "change_usd", "change_pct", "budget_remaining_usd", "forecast_usd",
+      "direct_cost_usd", "allocated_in_usd", "allocated_out_usd", "list_cost_usd", "idle_cost_usd",
     ])
+    func bridge(_ owed: Int128, _ cc: CostCentreSummary) -> [String] {
+      let d = rounding.decimals
+      let allocatedIn = cc.allocatedIn.rounded(toDecimals: d)
+      let allocatedOut = cc.allocatedOut.rounded(toDecimals: d)
+      return [
+        rounding.text(owed - allocatedIn + allocatedOut), rounding.text(allocatedIn), rounding.text(allocatedOut),
+        cc.listCost.formatted(decimals: d), cc.idleCost.formatted(decimals: d),
+      ]
+    }
     let context = report.context
     func inContext(_ cost: Money, previous: Money?, budget: Money?) -> [String] {
       let before = context.previous == nil ? nil : previous ?? .zero
@@ -90,7 +106,12 @@ package enum CSVReports {
           String(cc.tokens.cachedInput), String(cc.tokens.cacheWrite), String(cc.tokens.output),
           rounding.text(rounding.costCentres[cc.id] ?? 0), cc.avoidableCost.formatted(decimals: 6),
           cc.budget?.formatted(decimals: 2) ?? "", String(cc.findings),
-        ] + inContext(cc.cost, previous: context.previous?.costCentres[cc.id], budget: cc.budget))
+        ] + inContext(cc.cost, previous: context.previous?.costCentres[cc.id], budget: cc.budget)
+          + bridge(rounding.costCentres[cc.id] ?? 0, cc))
+      total.allocatedIn += cc.allocatedIn
+      total.allocatedOut += cc.allocatedOut
+      total.listCost += cc.listCost
+      total.idleCost += cc.idleCost
       total.requests += cc.requests
       total.unpricedRequests += cc.unpricedRequests
       total.tokens += cc.tokens
@@ -101,7 +122,8 @@ package enum CSVReports {
         "TOTAL", "All cost centres", String(total.requests), String(total.unpricedRequests), String(total.tokens.input),
         String(total.tokens.cachedInput), String(total.tokens.cacheWrite), String(total.tokens.output),
         rounding.text(rounding.total), total.avoidableCost.formatted(decimals: 6), "", String(report.findings.count),
-      ] + inContext(report.totalCost, previous: context.previous?.total, budget: nil))
+      ] + inContext(report.totalCost, previous: context.previous?.total, budget: nil)
+        + bridge(rounding.total, total))
     return w
   }
 
@@ -112,16 +134,21 @@ package enum CSVReports {
       "attribution_status", "price_status", "source", "requests", "failed_requests", "input_tokens",
       "cached_input_tokens",
       "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens", "web_search_requests", "cost_usd",
+      "list_cost_usd", "rule_id", "commitment_id", "allocated_from",
     ])
     for (i, l) in report.lines.enumerated() {
       let k = l.key
+      let allocated = k.source == .allocated
+      let usage = !allocated && k.source != .idle
       w.append([
         report.period.description, k.costCentre, k.agentID ?? "", k.credentialID ?? "", k.taskID ?? "",
-        k.provider.rawValue, k.model, k.tier.rawValue, k.status.rawValue, k.priced ? "priced" : "unpriced",
-        k.source.rawValue,
+        allocated ? "" : k.provider.rawValue, k.model, usage ? k.tier.rawValue : "", k.status.rawValue,
+        k.priced ? "priced" : "unpriced", k.source.rawValue,
         String(l.requests), String(l.failedRequests), String(l.tokens.input), String(l.tokens.cachedInput),
         String(l.tokens.cacheWrite5m), String(l.tokens.cacheWrite1h), String(l.tokens.output),
         String(l.tokens.webSearch), k.priced ? rounding.text(rounding.lines[i]) : "",
+        k.priced ? l.listCost.formatted(decimals: rounding.decimals) : "", k.ruleID ?? "", k.commitmentID ?? "",
+        l.allocatedFrom ?? "",
       ])
     }
     return w

@@ -26,7 +26,9 @@ import Foundation
 /// (commitment discounts, capacity reservations, regions, sub accounts, invoices) are present and
 /// null, so the file validates with every applicability criterion on.
 package enum FocusCSV {
-  /// Every FOCUS 1.2 cost and usage column, in alphabetical order.
+  /// Every FOCUS 1.2 cost and usage column, in alphabetical order, then the allocation facts in
+  /// `x_` columns (SPEC §12: FOCUS 1.3 has allocation columns, but only the 1.2 rules can be
+  /// validated here).
   package static let columns = [
     "AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName", "BillingAccountType",
     "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "CapacityReservationId",
@@ -39,7 +41,7 @@ package enum FocusCSV {
     "PricingCurrencyListUnitPrice", "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "RegionId",
     "RegionName", "ResourceId", "ResourceName", "ResourceType", "ServiceCategory", "ServiceName",
     "ServiceSubcategory", "SkuId", "SkuMeter", "SkuPriceDetails", "SkuPriceId", "SubAccountId", "SubAccountName",
-    "SubAccountType", "Tags",
+    "SubAccountType", "Tags", "x_AllocatedFrom", "x_AllocationRuleId",
   ]
 
   /// Writes `directory/focus.csv`; returns its path.
@@ -64,7 +66,8 @@ package enum FocusCSV {
   /// The header, then one array of fields per class charge, in ``columns`` order.
   static func rows(_ report: ChargebackReport, _ emit: ([String]) throws -> Void) rethrows {
     try emit(columns)
-    let billed = billedCosts(report)
+    let extra = report.lines.filter { $0.key.source == .idle || $0.key.source == .allocated }
+    let billed = billedCosts(report, extra: extra)
     let periodStart = Timestamp.iso(report.period.startMillis)
     let periodEnd = Timestamp.iso(report.period.endMillis)
     for (i, c) in report.classCharges.enumerated() {
@@ -72,7 +75,7 @@ package enum FocusCSV {
       let provider = providerName(c.provider)
       let unitName = c.tokenClass == .webSearch ? "Requests" : "Tokens"
       let rate = decimal(Int128(c.price.rate.microPerMillion), scale: 6)
-      let exact = decimal(c.cost.pico, scale: 12)
+      let exact = decimal(c.listCost.pico, scale: 12)
       let billedText = Money.format(units: billed[i], decimals: 6)
       let sku = "\(c.provider.rawValue)/\(c.model)/\(c.tokenClass.rawValue)"
       let from = Timestamp.day(c.price.from)
@@ -81,7 +84,7 @@ package enum FocusCSV {
       let account = billingAccount(c, report)
       var tags: [(String, String)] = [("cost_centre", c.costCentre)]
       if let a = c.agentID { tags.append(("agent", a)) }
-      let row: [String: String] = [
+      var row: [String: String] = [
         "BilledCost": billedText,
         "BillingAccountId": account.id,
         "BillingAccountName": account.name,
@@ -127,8 +130,84 @@ package enum FocusCSV {
         "SubAccountType": account.subID == nil ? "" : account.subType,
         "Tags": "{" + tags.map { json($0.0) + ":" + json($0.1) }.joined(separator: ",") + "}",
       ]
+      if let id = c.commitmentID, let commitment = report.commitments.first(where: { $0.commitment.id == id }) {
+        row.merge(commitmentColumns(commitment.commitment, status: "Used")) { $1 }
+      }
       try emit(columns.map { row[$0] ?? "" })
     }
+    for (j, l) in extra.enumerated() {
+      try emit(columns.map { extraRow(l, billed: billed[report.classCharges.count + j], report)[$0] ?? "" })
+    }
+  }
+
+  /// The commitment columns of a row under a commitment (SPEC §12).
+  ///
+  /// A `discount` is shown as a commitment too (CommitmentDiscountCategory `Spend`): its calls keep
+  /// the list price as ContractedUnitPrice, and EffectiveCost carries the discount.
+  static func commitmentColumns(_ c: Commitment, status: String) -> [String: String] {
+    [
+      "CommitmentDiscountCategory": "Spend",
+      "CommitmentDiscountId": c.id,
+      "CommitmentDiscountName": c.description ?? c.id,
+      "CommitmentDiscountStatus": status,
+      "CommitmentDiscountType": c.kind == .provisioned ? "Provisioned Throughput" : "Negotiated Discount",
+    ]
+  }
+
+  /// A row for an idle commitment fee or an allocated amount: for the period, not a day, with no
+  /// SKU, price or quantity.
+  static func extraRow(_ l: ChargebackLine, billed: Int128, _ report: ChargebackReport) -> [String: String] {
+    let k = l.key
+    let amount = Money.format(units: billed, decimals: 6)
+    let exact = decimal(l.cost.pico, scale: 12)
+    var row: [String: String] = [
+      "BilledCost": amount,
+      "BillingCurrency": "USD",
+      "BillingPeriodEnd": Timestamp.iso(report.period.endMillis),
+      "BillingPeriodStart": Timestamp.iso(report.period.startMillis),
+      "ChargePeriodEnd": Timestamp.iso(report.period.endMillis),
+      "ChargePeriodStart": Timestamp.iso(report.period.startMillis),
+      "ContractedCost": exact,
+      "EffectiveCost": amount,
+      "ListCost": exact,
+      "PricingCurrency": "USD",
+      "PricingCurrencyEffectiveCost": amount,
+      "ServiceCategory": "AI and Machine Learning",
+      "ServiceSubcategory": "Generative AI",
+      "Tags": "{" + json("cost_centre") + ":" + json(k.costCentre) + "}",
+    ]
+    if k.source == .idle, let id = k.commitmentID,
+      let c = report.commitments.first(where: { $0.commitment.id == id })?.commitment
+    {
+      let provider = providerName(k.provider)
+      let account = report.providerAccounts[k.provider.rawValue]?.billingAccountID
+      row.merge(commitmentColumns(c, status: "Unused")) { $1 }
+      row["BillingAccountId"] = account ?? k.provider.rawValue
+      row["BillingAccountName"] = account ?? provider
+      row["BillingAccountType"] = account == nil ? "Provider" : "Billing Account"
+      row["ChargeCategory"] = "Usage"
+      row["ChargeDescription"] = "Idle provisioned capacity of \(id)"
+      row["ChargeFrequency"] = "Recurring"
+      row["InvoiceIssuerName"] = provider
+      row["ProviderName"] = provider
+      row["PublisherName"] = provider
+      row["ServiceName"] = serviceName(k.provider)
+      row["PricingCategory"] = "Committed"
+    } else {
+      row["BillingAccountId"] = "internal"
+      row["BillingAccountName"] = "Internal allocation"
+      row["BillingAccountType"] = "Allocation"
+      row["ChargeCategory"] = "Adjustment"
+      row["ChargeDescription"] = "Allocation \(k.ruleID ?? "") from \(l.allocatedFrom ?? "")"
+      row["ChargeFrequency"] = "Recurring"
+      row["InvoiceIssuerName"] = "Internal"
+      row["ProviderName"] = "Internal"
+      row["PublisherName"] = "Internal"
+      row["ServiceName"] = "LLM shared costs"
+      row["x_AllocatedFrom"] = l.allocatedFrom ?? ""
+      row["x_AllocationRuleId"] = k.ruleID ?? ""
+    }
+    return row
   }
 
   /// FOCUS billing account and sub-account of a class charge, from what the exports carry.
@@ -169,16 +248,18 @@ package enum FocusCSV {
     }
   }
 
-  /// Billed amounts in millionths of a dollar, per class charge: each cost centre's rows apportioned
-  /// (largest remainder) to the cost centre's rounded amount in `summary.csv`.
-  static func billedCosts(_ report: ChargebackReport) -> [Int128] {
+  /// Billed amounts in millionths of a dollar, per class charge and then per `extra` line (idle
+  /// fees, allocations): each cost centre's rows apportioned (largest remainder) to the cost
+  /// centre's rounded amount in `summary.csv`.
+  static func billedCosts(_ report: ChargebackReport, extra: [ChargebackLine] = []) -> [Int128] {
     let rounding = ReportRounding(report, decimals: 6)
-    var result = Array(repeating: Int128(0), count: report.classCharges.count)
+    let amounts = report.classCharges.map { ($0.costCentre, $0.cost) } + extra.map { ($0.key.costCentre, $0.cost) }
+    var result = Array(repeating: Int128(0), count: amounts.count)
     var indicesByCC: [String: [Int]] = [:]
-    for (i, c) in report.classCharges.enumerated() { indicesByCC[c.costCentre, default: []].append(i) }
+    for (i, c) in amounts.enumerated() { indicesByCC[c.0, default: []].append(i) }
     for (cc, idx) in indicesByCC {
       let parts = Apportion.apportion(
-        idx.map { report.classCharges[$0].cost.pico }, unit: Money.unit(6), target: rounding.costCentres[cc] ?? 0)
+        idx.map { amounts[$0].1.pico }, unit: Money.unit(6), target: rounding.costCentres[cc] ?? 0)
       for (i, v) in zip(idx, parts) { result[i] = v }
     }
     return result

@@ -11,12 +11,18 @@ import Foundation
 ///   to its payable account (`accounts.csv`; default `LLM-PAYABLE-<PROVIDER>`): the entity's debits
 ///   split by each provider's exact cost within the entity, by largest remainder, so that Σ debits =
 ///   Σ credits per entity to the cent.
+/// - What is owed (SPEC §12) is what is debited: idle fees are credited to their provider's
+///   payable account like usage, and allocated amounts (`fixed:` overheads, and moves between
+///   entities) to ``allocationAccount``, a clearing account: within one entity, moves between its
+///   cost centres cancel out, so what is credited there is the overheads.
 /// - Amounts are dollars with two decimals; the unused side is `0.00`; lines of $0.00 are left out.
 package enum JournalCSV {
   /// Expense account of a cost centre without `gl_account`.
   package static let defaultExpenseAccount = "LLM-EXPENSE"
   /// Entity of a cost centre without `entity` (and of `UNATTRIBUTED`).
   package static let defaultEntity = "DEFAULT"
+  /// The account credited with allocated amounts (overheads; moves between entities).
+  package static let allocationAccount = "LLM-ALLOCATION-CLEARING"
 
   /// One journal line.
   package struct Entry: Sendable, Hashable {
@@ -39,12 +45,13 @@ package enum JournalCSV {
     let cents = ReportRounding(report, decimals: 2)
     var byEntity: [String: [CostCentreSummary]] = [:]
     for cc in report.costCentres { byEntity[cc.entity ?? defaultEntity, default: []].append(cc) }
-    var providerCost: [String: [Provider: Money]] = [:]
+    var providerCost: [String: [String: Money]] = [:]
     var entityOf: [String: String] = [:]
     for cc in report.costCentres { entityOf[cc.id] = cc.entity ?? defaultEntity }
     for l in report.lines where l.key.priced {
       let e = entityOf[l.key.costCentre] ?? defaultEntity
-      providerCost[e, default: [:]][l.key.provider, default: .zero] += l.cost
+      let payee = l.key.source == .allocated ? "" : l.key.provider.rawValue  // "" sorts first
+      providerCost[e, default: [:]][payee, default: .zero] += l.cost
     }
     var out: [Entry] = []
     for entity in byEntity.keys.sorted() {
@@ -59,13 +66,17 @@ package enum JournalCSV {
             entity: entity, account: cc.glAccount ?? defaultExpenseAccount, costCentre: cc.id, debit: amount,
             credit: 0, memo: "LLM chargeback \(report.period): \(cc.name)"))
       }
-      let providers = (providerCost[entity] ?? [:]).sorted { $0.key.rawValue < $1.key.rawValue }
+      let providers = (providerCost[entity] ?? [:]).filter { $0.value.pico != 0 }.sorted { $0.key < $1.key }
       let split = Apportion.apportion(providers.map(\.value.pico), unit: Money.unit(2), target: total)
       for ((provider, _), amount) in zip(providers, split) where amount != 0 {
+        let allocation = provider.isEmpty
         out.append(
           Entry(
-            entity: entity, account: payableAccount(provider.rawValue, report), costCentre: "", debit: 0,
-            credit: amount, memo: "LLM chargeback \(report.period): payable to \(provider.rawValue)"))
+            entity: entity, account: allocation ? allocationAccount : payableAccount(provider, report), costCentre: "",
+            debit: amount < 0 ? -amount : 0, credit: amount > 0 ? amount : 0,
+            memo: allocation
+              ? "LLM chargeback \(report.period): allocated overheads and transfers"
+              : "LLM chargeback \(report.period): payable to \(provider)"))
       }
     }
     return out
