@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// The hand-computed month of SPEC §12 (`CostSharingMonth`): every figure below is worked out in
+/// the comments from the planted calls and rates, never read from the code under test.
+///
+/// Rates (USD per million): claude-x 3 in / 15 out; nova-x 1 / 4 (the Bedrock provisioned model
+/// `pt-abc` is priced as nova-x through its alias); gemini-p 1 / 2.
+///
+/// Calls, list cost, effective cost:
+/// - b1 a1 (APP1) 5 Oct claude 240k/20k: 0.72 + 0.30 = 1.02; before the discount: 1.02.
+/// - b2 a1 (APP1) 20 Oct claude 200k/40k: 0.60 + 0.60 = 1.20; D-CLAUDE 20 %: 0.48 + 0.48 = 0.96.
+/// - b3 a2 (APP2) 18 Oct claude 100k/0: 0.30; 20 % off: 0.24.
+/// - b4 a3 (APP3) 3 Oct nova 1M/100k: 1.00 + 0.40 = 1.40.
+/// - b5 p1 (PLAT) 12 Oct pt-abc 2M/500k: 2.00 + 2.00 = 4.00, under PT-BR.
+/// - b6 a2 (APP2) 9 Oct 23:59:59 pt-abc 650k/0: 0.65, before PT-BR starts: list.
+/// - b7 a2 (APP2) 25 Oct pt-abc 1M/250k: 1.00 + 1.00 = 2.00, under PT-BR.
+/// - b8 shared credential (PLAT, no agent) 14 Oct nova 3M/0: 3.00.
+/// - b9 unknown credential (UNATTRIBUTED) 7 Oct nova 600k/100k: 0.60 + 0.40 = 1.00.
+/// - v1 a1 (APP1) 11 Oct gemini provisioned 2M/500k: 2.00 + 1.00 = 3.00, under PT-VX.
+/// - v2 a3 (APP3) 21 Oct gemini provisioned 1M/0: 1.00, under PT-VX.
+/// - v3 a3 (APP3) 22 Oct gemini on demand 1M/0: 1.00, list (not provisioned traffic).
+///
+/// PT-BR: $31 a month from the 10th = 31 × 22/31 = $22; its calls list 4.00 + 2.00 = 6.00 ≤ 22, so
+/// they cost list and the idle line is 22 − 6 = $16 (to PLAT). PT-VX: $3 for the whole month; its
+/// calls list 3.00 + 1.00 = 4.00 > 3, so they cost 4 × 3/4: v1 2.25, v2 0.75, and no idle.
+///
+/// Direct (effective): APP1 1.02 + 0.96 + 2.25 = 4.23; APP2 0.24 + 0.65 + 2.00 = 2.89;
+/// APP3 1.40 + 0.75 + 1.00 = 3.15; PLAT 4.00 + 3.00 + 16.00 = 23.00; UNATTRIBUTED 1.00.
+/// Σ direct = 34.27.
+///
+/// Rules, in file order:
+/// - R1 UNATTRIBUTED even over `*` = APP1, APP2, APP3, PLAT: 1.00 / 4 = 0.25 each.
+/// - R2 the shared credential's 3.00 (in PLAT) by tokens to APP1 (240k+20k + 200k+40k + 2.5M = 3M)
+///   and APP2 (100k + 650k + 1.25M = 2M): 1.80 and 1.20.
+/// - R3 PLAT holds 23.00 + 0.25 − 3.00 = 20.25: APP1 50 % 10.125, APP2 30 % 6.075, APP3 20 % 4.05.
+/// - R4 $100 by direct cost 4.23 : 2.89 : 3.15 (sum 10.27), in pico-USD: floor(10^14 × 423/1027) =
+///   41,187,925,998,052 rem 596; 28,140,214,216,163 rem 599; 30,671,859,785,783 rem 859; the 2
+///   pico-USD left go to the largest remainders, APP3 then APP2: 41.187925998052, 28.140214216164,
+///   30.671859785784.
+///
+/// Owed: APP1 4.23 + 0.25 + 1.80 + 10.125 + 41.187925998052 = 57.592925998052;
+/// APP2 2.89 + 0.25 + 1.20 + 6.075 + 28.140214216164 = 38.555214216164;
+/// APP3 3.15 + 0.25 + 4.05 + 30.671859785784 = 38.121859785784; PLAT 0; UNATTRIBUTED 0.
+/// Σ owed = 134.27 = Σ direct 34.27 + the $100 overhead.
+@Suite struct CostSharingTests {
+  static func runMonth() throws -> (ChargebackJob.Result, String) {
+    let dir = try TestSupport.tempDir()
+    try CostSharingMonth.write(to: dir)
+    let job = ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
+        pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
+      progress: ProgressReporter(force: false))
+    return (try job.run(), dir)
+  }
+
+  private func usd(_ s: String) -> Money { TestSupport.usd(s) }
+
+  @Test func everyCostCentreToThePicoDollar() throws {
+    let (result, _) = try Self.runMonth()
+    let report = try #require(result.report)
+    let cc = Dictionary(uniqueKeysWithValues: report.costCentres.map { ($0.id, $0) })
+    let expected: [String: (direct: String, allocatedIn: String, allocatedOut: String, owed: String)] = [
+      "APP1": ("4.23", "53.362925998052", "0", "57.592925998052"),
+      "APP2": ("2.89", "35.665214216164", "0", "38.555214216164"),
+      "APP3": ("3.15", "34.971859785784", "0", "38.121859785784"),
+      "PLAT": ("23", "0.25", "23.25", "0"),
+      "UNATTRIBUTED": ("1", "0", "1", "0"),
+    ]
+    #expect(Set(cc.keys) == Set(expected.keys))
+    for (id, e) in expected {
+      let c = try #require(cc[id])
+      #expect(c.directCost == usd(e.direct), "\(id) direct")
+      #expect(c.allocatedIn == usd(e.allocatedIn), "\(id) allocated in")
+      #expect(c.allocatedOut == usd(e.allocatedOut), "\(id) allocated out")
+      #expect(c.cost == usd(e.owed), "\(id) owed")
+    }
+    // List: APP1 1.02 + 1.20 + 3.00; APP2 0.30 + 0.65 + 2.00; APP3 1.40 + 1.00 + 1.00; PLAT 4 + 3.
+    #expect(cc["APP1"]?.listCost == usd("5.22"))
+    #expect(cc["APP2"]?.listCost == usd("2.95"))
+    #expect(cc["APP3"]?.listCost == usd("3.40"))
+    #expect(cc["PLAT"]?.listCost == usd("7"))
+    #expect(cc["PLAT"]?.idleCost == usd("16"))
+    // Σ owed = Σ direct + the fixed overhead, exactly.
+    let direct = report.costCentres.reduce(Money.zero) { $0 + $1.directCost }
+    #expect(direct == usd("34.27"))
+    #expect(report.totalCost == direct + usd("100"))
+    // Every cost centre's lines add up to what it owes.
+    for c in report.costCentres {
+      let lines = report.lines.filter { $0.key.costCentre == c.id && $0.key.priced }
+      #expect(lines.reduce(Money.zero) { $0 + $1.cost } == c.cost, "\(c.id) lines")
+    }
+  }
+
+  @Test func linesShowListEffectiveRulesAndIdle() throws {
+    let (result, dir) = try Self.runMonth()
+    let report = try #require(result.report)
+    func line(_ where: (ChargebackLine) -> Bool) throws -> ChargebackLine {
+      let found = report.lines.filter(`where`)
+      try #require(found.count == 1, "\(found.count) lines")
+      return found[0]
+    }
+    // b2 and b3 under the discount; b1 before it.
+    let b2 = try line { $0.key.agentID == "a1" && $0.key.commitmentID == "D-CLAUDE" }
+    #expect(b2.listCost == usd("1.20") && b2.cost == usd("0.96"))
+    let b1 = try line { $0.key.agentID == "a1" && $0.key.model == "claude-x" && $0.key.commitmentID == nil }
+    #expect(b1.listCost == usd("1.02") && b1.cost == usd("1.02"))
+    // Provisioned: PT-BR at list, PT-VX at 3/4 of list.
+    let b7 = try line { $0.key.agentID == "a2" && $0.key.commitmentID == "PT-BR" }
+    #expect(b7.listCost == usd("2") && b7.cost == usd("2"))
+    let b6 = try line { $0.key.agentID == "a2" && $0.key.model == "nova-x" && $0.key.commitmentID == nil }
+    #expect(b6.cost == usd("0.65"))
+    let v1 = try line { $0.key.agentID == "a1" && $0.key.commitmentID == "PT-VX" }
+    #expect(v1.listCost == usd("3") && v1.cost == usd("2.25"))
+    let v2 = try line { $0.key.agentID == "a3" && $0.key.commitmentID == "PT-VX" }
+    #expect(v2.listCost == usd("1") && v2.cost == usd("0.75"))
+    let v3 = try line { $0.key.agentID == "a3" && $0.key.provider == .vertex && $0.key.commitmentID == nil }
+    #expect(v3.cost == usd("1"))
+    let idle = try line { $0.key.source == .idle }
+    #expect(idle.key.costCentre == "PLAT" && idle.key.commitmentID == "PT-BR" && idle.cost == usd("16"))
+
+    let uses = Dictionary(uniqueKeysWithValues: report.commitments.map { ($0.commitment.id, $0) })
+    #expect(uses["PT-BR"]?.fee == usd("22") && uses["PT-BR"]?.list == usd("6"))
+    #expect(uses["PT-BR"]?.idle == usd("16") && uses["PT-BR"]?.savings == usd("-16"))
+    #expect(uses["PT-BR"]?.utilisationPercentText == "27.3")
+    #expect(uses["PT-VX"]?.fee == usd("3") && uses["PT-VX"]?.effective == usd("3"))
+    #expect(uses["PT-VX"]?.idle == .zero && uses["PT-VX"]?.savings == usd("1"))
+    #expect(uses["D-CLAUDE"]?.list == usd("1.50") && uses["D-CLAUDE"]?.savings == usd("0.30"))
+
+    // chargeback.csv: allocated lines with their rule, out on the source, in on the targets.
+    let rows = try TestSupport.readCSV(dir + "/out/chargeback.csv")
+    let r3 = rows.filter { $0["rule_id"] == "R3-platform" }
+    #expect(
+      Set(r3.map { "\($0["cost_centre"]!) \($0["cost_usd"]!)" })
+        == ["PLAT -20.250000", "APP1 10.125000", "APP2 6.075000", "APP3 4.050000"])
+    #expect(r3.allSatisfy { $0["source"] == "allocated" && $0["allocated_from"] == "cost_centre:PLAT" })
+    let idleRow = try #require(rows.first { $0["source"] == "idle" })
+    #expect(idleRow["cost_usd"] == "16.000000" && idleRow["commitment_id"] == "PT-BR")
+    let b2Row = try #require(rows.first { $0["commitment_id"] == "D-CLAUDE" && $0["agent_id"] == "a1" })
+    #expect(b2Row["list_cost_usd"] == "1.200000" && b2Row["cost_usd"] == "0.960000")
+  }
+
+  @Test func summaryJournalAndFocusFollowTheOwedAmounts() throws {
+    let (_, dir) = try Self.runMonth()
+    let summary = Dictionary(
+      uniqueKeysWithValues: try TestSupport.readCSV(dir + "/out/summary.csv").map { ($0["cost_centre"]!, $0) })
+    #expect(summary["APP1"]?["cost_usd"] == "57.592926")
+    #expect(summary["APP1"]?["direct_cost_usd"] == "4.230000")
+    #expect(summary["APP1"]?["allocated_in_usd"] == "53.362926")
+    #expect(summary["PLAT"]?["allocated_out_usd"] == "23.250000")
+    #expect(summary["PLAT"]?["cost_usd"] == "0.000000")
+    #expect(summary["TOTAL"]?["cost_usd"] == "134.270000")
+    #expect(summary["TOTAL"]?["direct_cost_usd"] == "34.270000")
+
+    let journal = try TestSupport.readCSV(dir + "/out/journal.csv")
+    func cents(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 2) ?? -1 }
+    let debits = Dictionary(
+      uniqueKeysWithValues: journal.filter { !$0["cost_centre"]!.isEmpty }.map { ($0["cost_centre"]!, cents($0["debit_usd"])) })
+    // Cent-rounded owed: 57.59, 38.56, 38.12 (they add up to 134.27).
+    #expect(debits == ["APP1": 5759, "APP2": 3856, "APP3": 3812])
+    #expect(journal.reduce(0) { $0 + cents($1["debit_usd"]) } == journal.reduce(0) { $0 + cents($1["credit_usd"]) })
+    let clearing = try #require(journal.first { $0["account"] == "LLM-ALLOCATION-CLEARING" })
+    #expect(cents(clearing["credit_usd"]) == 10_000)
+
+    let focus = try TestSupport.readCSV(dir + "/out/focus.csv")
+    func micro(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 6) ?? -1 }
+    #expect(focus.reduce(0) { $0 + micro($1["EffectiveCost"]) } == 134_270_000)
+    #expect(focus.reduce(0) { $0 + micro($1["BilledCost"]) } == 134_270_000)
+    let unused = focus.filter { $0["CommitmentDiscountStatus"] == "Unused" }
+    #expect(unused.count == 1 && unused.first?["CommitmentDiscountId"] == "PT-BR")
+    #expect(unused.first?["EffectiveCost"] == "16.000000")
+    let used = focus.filter { $0["CommitmentDiscountStatus"] == "Used" }
+    #expect(Set(used.map { $0["CommitmentDiscountId"]! }) == ["D-CLAUDE", "PT-BR", "PT-VX"])
+    let allocated = focus.filter { !($0["x_AllocationRuleId"] ?? "").isEmpty }
+    #expect(Set(allocated.map { $0["x_AllocationRuleId"]! }) == ["R1-unattributed", "R2-shared", "R3-platform", "R4-gateway"])
+    #expect(allocated.contains { $0["x_AllocatedFrom"] == "fixed:100.00" })
+  }
+
+  @Test func focusValidatorPasses() throws {
+    let (_, dir) = try Self.runMonth()
+    for criteria in [[], ["--applicability-criteria", "ALL"]] {
+      let output = try FocusTests.validate(dir + "/out/focus.csv", extra: criteria, workDir: dir)
+      let (total, failed) = FocusTests.parse(output)
+      #expect(total > 500, "validator output not understood: \(output.prefix(500))")
+      let unexplained = FocusTests.unexplained(failed)
+      #expect(unexplained.isEmpty, "criteria \(criteria): rules failed: \(unexplained.sorted())")
+    }
+  }
+}
