@@ -35,6 +35,15 @@ extension WorkbookReports {
             + " are. Differences are finer minus coarse; they are shown, never charged."
         ])
     }
+    if !report.commitments.isEmpty {
+      try write(
+        commitmentsTable(report.commitments), to: wb, page: page, limit: limit,
+        notes: [
+          "A provisioned fee is prorated by whole UTC days in effect. Its calls cost list × min(1, fee ÷ list); what"
+            + " is left of the fee is idle, charged to the owner. Savings = list − used − idle (negative: the"
+            + " capacity cost more than list would have)."
+        ])
+    }
     try write(
       linesTable(report, Array(report.lines.indices), cents, costCentre: true), to: wb, page: page, limit: limit)
     try write(
@@ -170,7 +179,10 @@ extension WorkbookReports {
     var matrix: [String: [String: Int128]] = [:]
     for cc in report.costCentres {
       let d = report.daily.filter { $0.costCentre == cc.id }
-      let parts = Apportion.apportion(d.map(\.cost.pico), unit: Money.unit(2), target: cents.costCentres[cc.id] ?? 0)
+      // Usage by day: idle fees and allocations have no day (without them, the cost centre's amount).
+      let own = Money(pico: d.reduce(Int128(0)) { $0 + $1.cost.pico })
+      let target = own == cc.cost ? cents.costCentres[cc.id] ?? 0 : own.rounded(toDecimals: 2)
+      let parts = Apportion.apportion(d.map(\.cost.pico), unit: Money.unit(2), target: target)
       for (x, c) in zip(d, parts) { matrix[x.day, default: [:]][cc.id] = c }
     }
     let rows: [[Cell]] = (0..<report.period.dayCount).map { k in
@@ -243,6 +255,33 @@ extension WorkbookReports {
         let b = cells[4].summand ?? 0
         return max(c < 0 ? -c : c, b < 0 ? -b : b)
       })
+  }
+
+  /// One row per commitment with calls or a fee in the period: fee, used, idle, utilisation and
+  /// savings against list (SPEC §12). Each money column is rounded to cents on its own.
+  static func commitmentsTable(_ uses: [CommitmentUse]) -> DetailTable {
+    DetailTable(
+      name: "Commitments",
+      columns: [
+        Column(header: "Commitment", width: 16, wrap: true), Column(header: "Provider", width: 10),
+        Column(header: "Kind", width: 12), Column(header: "Models", width: 26, wrap: true),
+        Column(header: "Owner", width: 10), Column(header: "Requests", width: 11, total: .count),
+        Column(header: "Fee (USD)", width: 12, total: .money), Column(header: "List (USD)", width: 12, total: .money),
+        Column(header: "Used (USD)", width: 12, total: .money), Column(header: "Idle (USD)", width: 12, total: .money),
+        Column(header: "Utilisation", width: 11),
+        Column(header: "Savings vs list (USD)", width: 13, total: .money),
+      ],
+      rows: uses.map { u in
+        let c = u.commitment
+        return [
+          .text(c.id), .text(c.provider.rawValue), .text(c.kind.rawValue),
+          .text(c.models.map(\.pattern).joined(separator: "; ")), .text(c.ownerCostCentre ?? ""), .int(u.requests),
+          .cents(u.fee.rounded(toDecimals: 2)), .cents(u.list.rounded(toDecimals: 2)),
+          .cents(u.effective.rounded(toDecimals: 2)), .cents(u.idle.rounded(toDecimals: 2)),
+          c.kind == .provisioned && u.fee.pico > 0 ? .ratio(min(u.list.pico, u.fee.pico), u.fee.pico) : .empty,
+          .cents(u.savings.rounded(toDecimals: 2)),
+        ]
+      }, noun: "commitments", rank: { $0[6].summand ?? 0 })
   }
 
   /// The files that hold records of the period, with their SHA-256 (company.xlsx only).

@@ -51,7 +51,9 @@ package enum WorkbookReports {
     let page = Page(audience: "Cost centre " + label(cc), period: report.period)
     let ccCents = cents.costCentres[cc.id] ?? 0
     let findings = report.findings.filter { $0.costCentre == cc.id }
-    let daily = dailyTable(report, cc.id, target: ccCents)
+    // Usage by day: idle fees and allocations have no day (without them, the cost centre's amount).
+    let own = report.daily.filter { $0.costCentre == cc.id }.reduce(Money.zero) { $0 + $1.cost }
+    let daily = dailyTable(report, cc.id, target: own == cc.cost ? ccCents : own.rounded(toDecimals: 2))
     try summarySheet(wb, report, cc, ccCents: ccCents, lines: idx, cents: cents, findings: findings, page: page)
     try write(
       groupTable(
@@ -60,7 +62,7 @@ package enum WorkbookReports {
           Column(header: "Agent", width: 24, wrap: true), Column(header: "Name", width: 22, wrap: true),
           Column(header: "Owner", width: 10), Column(header: "Team", width: 16, wrap: true),
         ],
-        key: { [$0.key.agentID ?? "(none)"] },
+        key: { [$0.key.agentID ?? sharingLabel($0.key) ?? "(none)"] },
         describe: { key in
           let v = report.agents[key[0]]
           return [.text(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? "")]
@@ -87,7 +89,9 @@ package enum WorkbookReports {
           Column(header: "Provider", width: 10), Column(header: "Model", width: 26, wrap: true),
           Column(header: "Tier", width: 9),
         ],
-        key: { [$0.key.provider.rawValue, $0.key.model, $0.key.tier.rawValue] },
+        key: { k in
+          sharingLabel(k.key).map { ["", $0, ""] } ?? [k.key.provider.rawValue, k.key.model, k.key.tier.rawValue]
+        },
         describe: { $0.map { .text($0) } },
         previous: report.context.previous.map { p in
           { key in p.models[PeriodContext.Item(costCentre: cc.id, item: key.joined(separator: "/"))] }
@@ -104,6 +108,15 @@ package enum WorkbookReports {
           + " listed in its manifest.json."
       ])
     try wb.close()
+  }
+
+  /// What an allocated or idle line is called in the Agents and Models sheets; nil for usage.
+  static func sharingLabel(_ k: ChargebackLine.Key) -> String? {
+    switch k.source {
+    case .allocated: "(allocated: \(k.ruleID ?? ""))"
+    case .idle: "(idle capacity: \(k.commitmentID ?? ""))"
+    default: nil
+    }
   }
 
   /// `CC-B Beta`, or the id alone when the name is the id.
@@ -130,6 +143,7 @@ package enum WorkbookReports {
     try row("Cost centre", .text(cc.id))
     try row("Name", .text(cc.name))
     try row("Total cost (USD)", .cents(ccCents))
+    let sentences = try bridgeRows(report, cc, owed: ccCents, row: row)
     if let b = cc.budget {
       try row("Monthly budget (USD)", .cents(b.rounded(toDecimals: 2)))
       try row("Budget used", .ratio(cc.cost.pico, b.pico))
@@ -149,7 +163,12 @@ package enum WorkbookReports {
     let t = try topTable(
       s, at: 3, header: "Top agents", noun: "agents", amounts: byAgent.map { ($0.key, $0.value) }, total: ccCents,
       top: 10)
-    let chartRow = max(r, t.end) + 1
+    var noteRow = max(r, t.end) + 1
+    for line in sentences {
+      try s.text(noteRow, 0, line, .note)
+      noteRow += 1
+    }
+    let chartRow = noteRow + (sentences.isEmpty ? 0 : 1)
     let width = summaryWidths.reduce(0) { $0 + Workbook.pixels(ofColumn: $1) }
     let days = report.period.dayCount
     try wb.insert(
@@ -164,6 +183,86 @@ package enum WorkbookReports {
       PageLayout(
         orientation: .portrait, audience: page.audience, period: report.period.description,
         printArea: (chartRow + rows(forPixels: 440), summaryWidths.count - 1), onePage: true))
+  }
+
+  /// The bridge from direct spend to the amount owed (SPEC §12), when the cost centre has contract
+  /// terms or allocations: direct usage at list, allocations, contract effect, idle capacity, owed.
+  /// Cents: each figure is rounded on its own and the contract effect is what makes the column add
+  /// up to the amount owed. Returns one sentence per rule that moved money to or from it.
+  static func bridgeRows(
+    _ report: ChargebackReport, _ cc: CostCentreSummary, owed: Int128, row: (String, Cell) throws -> Void
+  ) throws -> [String] {
+    let rules = report.allocations.filter { a in
+      a.from.contains { $0.costCentre == cc.id } || a.to.contains { $0.costCentre == cc.id && $0.amount.pico != 0 }
+    }
+    guard !rules.isEmpty || cc.listCost != cc.directCost || cc.idleCost.pico != 0 else { return [] }
+    let list = cc.listCost.rounded(toDecimals: 2)
+    let idle = cc.idleCost.rounded(toDecimals: 2)
+    let allocatedIn = cc.allocatedIn.rounded(toDecimals: 2)
+    let allocatedOut = cc.allocatedOut.rounded(toDecimals: 2)
+    let contract = owed - list - allocatedIn + allocatedOut - idle
+    try row("Direct usage at list price (USD)", .cents(list))
+    if allocatedIn != 0 { try row("Allocated to you (USD)", .cents(allocatedIn)) }
+    if allocatedOut != 0 { try row("Allocated away (USD)", .cents(-allocatedOut)) }
+    try row("Contract effect (USD)", .cents(contract))
+    if idle != 0 { try row("Idle capacity you own (USD)", .cents(idle)) }
+    try row("Amount owed (USD)", .cents(owed))
+    var sentences: [String] = []
+    for a in rules { sentences.append(sentence(a, cc: cc.id)) }
+    if cc.listCost != cc.directCost - cc.idleCost {
+      sentences.append(
+        "Contract effect: your calls cost \(usd(cc.directCost - cc.idleCost)) instead of \(usd(cc.listCost)) at list"
+          + " prices, through negotiated discounts and provisioned capacity (company.xlsx, Commitments).")
+    }
+    if cc.idleCost.pico != 0 {
+      sentences.append(
+        "Idle capacity: \(usd(cc.idleCost)) of provisioned capacity you own was not used by any call this month.")
+    }
+    return sentences
+  }
+
+  /// One sentence a cost-centre owner can read about what a rule moved to or from `cc`.
+  static func sentence(_ a: AllocationResult, cc: String) -> String {
+    let r = a.rule
+    let how: String
+    switch r.method {
+    case .even: how = "in equal parts"
+    case .fixed(let shares):
+      how =
+        "by fixed shares ("
+        + a.to.map { "\($0.costCentre) \(Money.format(units: shares[$0.costCentre] ?? 0, decimals: 6).trimmedZeros) %" }
+        .joined(separator: ", ") + ")"
+    case .proportional(let basis):
+      how = "in proportion to each one's own \(basis == .cost ? "direct cost" : basis.rawValue) this month"
+    }
+    let what: String
+    switch r.source {
+    case .unattributed: what = "spend nobody could be charged for"
+    case .costCentre(let id): what = "the costs of \(id)"
+    case .credential(let id): what = "the spend of shared credential \(id) that named no agent"
+    case .fixed(let amount): what = "an overhead of \(usd(amount))"
+    }
+    let names = a.to.map(\.costCentre).joined(separator: ", ")
+    if let out = a.from.first(where: { $0.costCentre == cc }) {
+      return "\(r.id): \(usd(out.amount)) of \(what) went from you to \(names), \(how)."
+    }
+    let part = a.to.first { $0.costCentre == cc }?.amount ?? .zero
+    return "\(r.id): \(what) (\(usd(a.amount))) is shared among \(names) \(how); your part is \(usd(part))."
+  }
+
+  /// `$1,234.57`.
+  static func usd(_ m: Money) -> String {
+    let text = m.formatted(decimals: 2)
+    let negative = text.hasPrefix("-")
+    let digits = negative ? String(text.dropFirst()) : text
+    let parts = digits.split(separator: ".")
+    var whole = String(parts[0])
+    var grouped = ""
+    while whole.count > 3 {
+      grouped = "," + whole.suffix(3) + grouped
+      whole = String(whole.dropLast(3))
+    }
+    return (negative ? "-$" : "$") + whole + grouped + "." + (parts.count > 1 ? parts[1] : "00")
   }
 
   /// The month in context on a Summary: last month and the change, and for an open month how far
@@ -413,4 +512,15 @@ package enum WorkbookReports {
     ]
   }
 
+}
+
+extension String {
+  /// A decimal without trailing fraction zeros (`50.000000` → `50`).
+  fileprivate var trimmedZeros: String {
+    guard contains(".") else { return self }
+    var s = self
+    while s.hasSuffix("0") { s.removeLast() }
+    if s.hasSuffix(".") { s.removeLast() }
+    return s
+  }
 }

@@ -54,7 +54,7 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
         "credential", "project", "model", "tier", "context_window", "input", "cached_input", "cache_write_5m",
         "cache_write_1h", "output", "web_search", "requests", "failed", "error_code", "agent_id", "task_id",
         "scope_id", "parent_id", "credential_provider", "trace_id", "span_id", "prompt_hash", "retries",
-        "billed_pico", "line_item", "agent_path", "credential_alias",
+        "billed_pico", "line_item", "agent_path", "credential_alias", "provisioned",
       ])
     #expect(try columns(store.db, "skipped_files") == ["path", "sha256", "bytes", "reason"])
     #expect(
