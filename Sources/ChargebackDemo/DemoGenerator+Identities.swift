@@ -9,7 +9,8 @@ extension DemoGenerator {
     let files: [(String, String)] = [
       ("people.csv", peopleCSV()), ("cost_centres.csv", costCentresCSV()), ("agents.csv", agentsCSV()),
       ("credentials.csv", credentialsCSV()), ("tasks.csv", tasksCSV()), ("scopes.csv", scopesCSV()),
-      ("labels.csv", "finding_id,label,note,who\n"),
+      ("labels.csv", "finding_id,label,note,who\n"), ("allocation.csv", allocationCSV()),
+      ("commitments.csv", commitmentsCSV()),
     ]
     for (name, text) in files {
       try Data(text.utf8).write(to: URL(fileURLWithPath: DemoText.join(dir, name)))
@@ -40,6 +41,39 @@ extension DemoGenerator {
       ["CC-3300", "Platform Engineering", "p-chen", "250.00"],
       ["CC-4400", "Sales", "p-dara", "20.00"],
       ["CC-5500", "Research", "p-eli", "600.00"],
+      ["CC-9000", "Shared AI Platform", "p-chen", ""],
+    ])
+  }
+
+  /// Shared costs (SPEC §12): unattributed spend by cost, the shared AI platform (its shared runner
+  /// role and its idle provisioned capacity) by agreed shares, and the LLM gateway's hosting by
+  /// requests.
+  private func allocationCSV() -> String {
+    DemoText.csv([
+      ["rule_id", "source", "method", "basis", "targets", "shares", "effective_from", "effective_to"],
+      ["R-UNATTRIBUTED", "UNATTRIBUTED", "proportional", "cost", "*", "", "", ""],
+      [
+        "R-PLATFORM", "cost_centre:CC-9000", "fixed", "", "CC-1100;CC-2200;CC-3300;CC-4400;CC-5500",
+        "CC-1100=20;CC-2200=30;CC-3300=30;CC-4400=10;CC-5500=10", "", "",
+      ],
+      ["R-GATEWAY", "fixed:450.00", "proportional", "requests", "CC-1100;CC-2200;CC-3300;CC-4400;CC-5500", "", "", ""],
+    ])
+  }
+
+  /// Contract terms: provisioned throughput for Claude Haiku 4.5 from the 10th (in the demo its
+  /// on-demand model id stands for the capacity; a real Bedrock provisioned call names its
+  /// provisioned-model ARN), and a negotiated 15 % off Nova from the 16th.
+  private func commitmentsCSV() -> String {
+    DemoText.csv([
+      [
+        "commitment_id", "provider", "kind", "models", "amount_usd", "discount_percent", "owner_cost_centre",
+        "effective_from", "effective_to", "description",
+      ],
+      [
+        "PT-HAIKU45", "bedrock", "provisioned", "*claude-haiku-4-5*", "120.00", "", "CC-9000", date(10), "",
+        "Bedrock provisioned throughput, Claude Haiku 4.5",
+      ],
+      ["D-NOVA", "bedrock", "discount", "*nova-*", "", "15", "", date(16), "", "Negotiated Nova pricing"],
     ])
   }
 
@@ -122,7 +156,7 @@ extension DemoGenerator {
         "support-refunds-v2", "refund-assistant", "IAM role of the refund assistant (replacement)",
         issuedAt: date(Self.revokeDay)),
       [
-        Self.arnPrefix + "shared-agent-runner/*", "bedrock", "", "CC-3300", issued, "", "",
+        Self.arnPrefix + "shared-agent-runner/*", "bedrock", "", "CC-9000", issued, "", "",
         "Shared runner role used by several platform and support agents",
       ],
       role("sre-incident-responder", "incident-responder", "IAM role of the incident responder"),

@@ -56,7 +56,8 @@ extension IdentityDirectory {
         let rows = credentials.filter { $0.id == id }
         guard !rows.isEmpty else { throw bad("source", "\"\(id)\" is not in credentials.csv") }
         guard rows.contains(where: { $0.agentID == nil }) else {
-          throw bad("source", "credential \"\(id)\" is bound to an agent, so it is never charged to its own cost centre")
+          throw bad(
+            "source", "credential \"\(id)\" is bound to an agent, so it is never charged to its own cost centre")
         }
         source = .credential(id)
         sourceCentre = rows.first { $0.agentID == nil }?.costCentre
@@ -125,10 +126,12 @@ extension IdentityDirectory {
       default:
         throw bad("method", "\"\(methodText)\" is not even, fixed or proportional")
       }
-      if basisText != nil, case .proportional = method {} else if basisText != nil {
+      if basisText != nil, case .proportional = method {
+      } else if basisText != nil {
         throw bad("basis", "is only for method proportional")
       }
-      if sharesText != nil, case .fixed = method {} else if sharesText != nil {
+      if sharesText != nil, case .fixed = method {
+      } else if sharesText != nil {
         throw bad("shares", "is only for method fixed")
       }
       let from = try t.date(r, "effective_from")
@@ -208,7 +211,9 @@ extension IdentityDirectory {
     return rows
   }
 
-  /// Throws when two commitment rows of one provider and kind overlap (SPEC §12): their dates
+  /// Throws when two commitment rows of one provider and kind overlap (SPEC §12).
+  ///
+  /// They overlap when their dates
   /// overlap within `period` and a raw model id seen in the period (`models`, by provider) matches
   /// both. The error names the later row.
   package func checkCommitmentOverlaps(period: Period, models: (Provider) throws -> [String]) throws {
@@ -223,7 +228,8 @@ extension IdentityDirectory {
         throw InputError(
           file: commitmentsFile ?? "commitments.csv", line: b.line, field: "models",
           message:
-            "commitment \(b.id) overlaps \(a.id) (line \(a.line)): both cover model \"\(m)\" from \(Timestamp.day(start))")
+            "commitment \(b.id) overlaps \(a.id) (line \(a.line)): both cover model \"\(m)\" from \(Timestamp.day(start))"
+        )
       }
     }
   }

@@ -65,7 +65,9 @@ package final class Charger {
     return charged
   }
 
-  /// The commitment covering a call (SPEC §12): a `provisioned` row in effect on the call's UTC day
+  /// The commitment covering a call (SPEC §12), nil when none.
+  ///
+  /// A `provisioned` row in effect on the call's UTC day
   /// whose models match the raw model (for Vertex, only calls that ran on provisioned throughput),
   /// else such a `discount` row; nil when none. Rows of one kind never overlap on a model seen in
   /// the period (checked before the pass), so the first match is the only one.

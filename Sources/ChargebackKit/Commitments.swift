@@ -39,7 +39,8 @@ struct Commitments {
         continue
       }
       if list > fee {
-        scale(c.id, fee: fee, lines: &lines, lineIndices, classCharges: &classCharges, daily: &daily,
+        scale(
+          c.id, fee: fee, lines: &lines, lineIndices, classCharges: &classCharges, daily: &daily,
           committedDaily: committedDaily, centres: &centres)
       }
       let effective = list > fee ? fee : list
@@ -81,7 +82,9 @@ struct Commitments {
         lines[i].cost = Money(pico: part)
       }
       // FOCUS cells.
-      let cells = classCharges.indices.filter { classCharges[$0].commitmentID == id && classCharges[$0].costCentre == cc }
+      let cells = classCharges.indices.filter {
+        classCharges[$0].commitmentID == id && classCharges[$0].costCentre == cc
+      }
       for (i, part) in zip(cells, Apportion.split(share, weights: cells.map { classCharges[$0].listCost.pico })) {
         classCharges[i].cost = Money(pico: part)
       }

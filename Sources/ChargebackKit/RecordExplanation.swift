@@ -87,7 +87,9 @@ package enum RecordExplanation {
     if let id = charged.commitmentID, let c = identities?.commitments.first(where: { $0.id == id }) {
       switch c.kind {
       case .discount:
-        line("commitment", "\(id) (commitments.csv line \(c.line)): discount of \(Money.format(units: c.discount, decimals: 6)) %")
+        line(
+          "commitment",
+          "\(id) (commitments.csv line \(c.line)): discount of \(Money.format(units: c.discount, decimals: 6)) %")
       case .provisioned:
         line(
           "commitment",

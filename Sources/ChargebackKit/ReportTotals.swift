@@ -169,7 +169,9 @@ final class ReportTotals {
       let c = (classOrder[x.tokenClass] ?? 0, x.price.minInputTokens, x.price.from, x.costCentre)
       let d = (classOrder[y.tokenClass] ?? 0, y.price.minInputTokens, y.price.from, y.costCentre)
       if c != d { return c < d }
-      return (x.agentID ?? "", x.account ?? "", x.commitmentID ?? "") < (y.agentID ?? "", y.account ?? "", y.commitmentID ?? "")
+      return (x.agentID ?? "", x.account ?? "", x.commitmentID ?? "") < (
+        y.agentID ?? "", y.account ?? "", y.commitmentID ?? ""
+      )
     }
     return list
   }

@@ -40,7 +40,9 @@ package enum Apportion {
     return (apportion(exact.map(\.pico), unit: unit, target: total), total)
   }
 
-  /// Splits `total` (≥ 0, pico-USD or any unit) in proportion to `weights` (each ≥ 0) into whole
+  /// Splits `total` exactly in proportion to `weights`.
+  ///
+  /// `total` (≥ 0, pico-USD or any unit) and `weights` (each ≥ 0) give whole
   /// parts that add up to `total` exactly: each part gets the floor of its exact share, and what is
   /// left goes one unit each to the largest remainders (ties: the earlier part). All weights zero
   /// split evenly. Products are taken at full width, so no weight or total can overflow.

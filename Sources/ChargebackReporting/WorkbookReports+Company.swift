@@ -257,7 +257,9 @@ extension WorkbookReports {
       })
   }
 
-  /// One row per commitment with calls or a fee in the period: fee, used, idle, utilisation and
+  /// One row per commitment with calls or a fee in the period.
+  ///
+  /// Fee, used, idle, utilisation and
   /// savings against list (SPEC §12). Each money column is rounded to cents on its own.
   static func commitmentsTable(_ uses: [CommitmentUse]) -> DetailTable {
     DetailTable(

@@ -185,7 +185,9 @@ package enum WorkbookReports {
         printArea: (chartRow + rows(forPixels: 440), summaryWidths.count - 1), onePage: true))
   }
 
-  /// The bridge from direct spend to the amount owed (SPEC §12), when the cost centre has contract
+  /// The bridge from direct spend to the amount owed (SPEC §12).
+  ///
+  /// Shown when the cost centre has contract
   /// terms or allocations: direct usage at list, allocations, contract effect, idle capacity, owed.
   /// Cents: each figure is rounded on its own and the contract effect is what makes the column add
   /// up to the amount owed. Returns one sentence per rule that moved money to or from it.

@@ -92,9 +92,15 @@ package enum CostSharingMonth {
     ("b2", "2026-10-20T09:00:00Z", "a1", "claude-x", 200_000, 40_000),
     ("b3", "2026-10-18T09:00:00Z", "a2", "claude-x", 100_000, 0),
     ("b4", "2026-10-03T09:00:00Z", "a3", "nova-x", 1_000_000, 100_000),
-    ("b5", "2026-10-12T09:00:00Z", "p1", "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/pt-abc", 2_000_000, 500_000),
+    (
+      "b5", "2026-10-12T09:00:00Z", "p1", "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/pt-abc", 2_000_000,
+      500_000
+    ),
     ("b6", "2026-10-09T23:59:59Z", "a2", "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/pt-abc", 650_000, 0),
-    ("b7", "2026-10-25T09:00:00Z", "a2", "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/pt-abc", 1_000_000, 250_000),
+    (
+      "b7", "2026-10-25T09:00:00Z", "a2", "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/pt-abc", 1_000_000,
+      250_000
+    ),
     ("b8", "2026-10-14T09:00:00Z", "shared", "nova-x", 3_000_000, 0),
     ("b9", "2026-10-07T09:00:00Z", "ghost", "nova-x", 600_000, 100_000),
   ]

@@ -161,7 +161,9 @@ import Testing
     let journal = try TestSupport.readCSV(dir + "/out/journal.csv")
     func cents(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 2) ?? -1 }
     let debits = Dictionary(
-      uniqueKeysWithValues: journal.filter { !$0["cost_centre"]!.isEmpty }.map { ($0["cost_centre"]!, cents($0["debit_usd"])) })
+      uniqueKeysWithValues: journal.filter { !$0["cost_centre"]!.isEmpty }.map {
+        ($0["cost_centre"]!, cents($0["debit_usd"]))
+      })
     // Cent-rounded owed: 57.59, 38.56, 38.12 (they add up to 134.27).
     #expect(debits == ["APP1": 5759, "APP2": 3856, "APP3": 3812])
     #expect(journal.reduce(0) { $0 + cents($1["debit_usd"]) } == journal.reduce(0) { $0 + cents($1["credit_usd"]) })
@@ -178,7 +180,8 @@ import Testing
     let used = focus.filter { $0["CommitmentDiscountStatus"] == "Used" }
     #expect(Set(used.map { $0["CommitmentDiscountId"]! }) == ["D-CLAUDE", "PT-BR", "PT-VX"])
     let allocated = focus.filter { !($0["x_AllocationRuleId"] ?? "").isEmpty }
-    #expect(Set(allocated.map { $0["x_AllocationRuleId"]! }) == ["R1-unattributed", "R2-shared", "R3-platform", "R4-gateway"])
+    #expect(
+      Set(allocated.map { $0["x_AllocationRuleId"]! }) == ["R1-unattributed", "R2-shared", "R3-platform", "R4-gateway"])
     #expect(allocated.contains { $0["x_AllocatedFrom"] == "fixed:100.00" })
   }
 

@@ -49,10 +49,19 @@ import Testing
       "C1,bedrock,discount,*claude*,,120,,,\n",
       "commitments.csv:2: discount_percent: \"120\" is not a percentage above 0 and at most 100 (6 decimals at most)"
     ),
-    ("C1,bedrock,provisioned,pt-*,10,,NOPE,,\n", "commitments.csv:2: owner_cost_centre: \"NOPE\" is not in cost_centres.csv"),
+    (
+      "C1,bedrock,provisioned,pt-*,10,,NOPE,,\n",
+      "commitments.csv:2: owner_cost_centre: \"NOPE\" is not in cost_centres.csv"
+    ),
     ("C1,bedrock,reserved,pt-*,10,,PLAT,,\n", "commitments.csv:2: kind: \"reserved\" is not discount or provisioned"),
-    ("C1,bedrock,provisioned,pt-*,10,,PLAT,2026-10-10T12:00:00Z,\n", "commitments.csv:2: effective_from: is not a UTC date (a midnight)"),
-    ("C1,bedrock,provisioned,pt-*,,,PLAT,,\n", "commitments.csv:2: amount_usd: is empty (provisioned capacity needs its monthly fee)"),
+    (
+      "C1,bedrock,provisioned,pt-*,10,,PLAT,2026-10-10T12:00:00Z,\n",
+      "commitments.csv:2: effective_from: is not a UTC date (a midnight)"
+    ),
+    (
+      "C1,bedrock,provisioned,pt-*,,,PLAT,,\n",
+      "commitments.csv:2: amount_usd: is empty (provisioned capacity needs its monthly fee)"
+    ),
   ])
   func badCommitments(_ rows: String, _ message: String) throws {
     let dir = try TestSupport.tempDir()

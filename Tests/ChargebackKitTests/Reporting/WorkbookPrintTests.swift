@@ -70,7 +70,7 @@ import Testing
     let r = try TestSupport.runCLI(["demo", "--out", dir + "/demo", "--pricing", TestSupport.packageRoot + "/pricing"])
     try #require(r.status == 0, "\(r.err)")
     let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/demo").filter { $0.hasSuffix(".xlsx") }
-    #expect(files.count == 7)  // five cost centres, UNATTRIBUTED and the company
+    #expect(files.count == 8)  // five cost centres, the shared platform, UNATTRIBUTED and the company
     let summary = try TestSupport.readCSV(dir + "/demo/summary.csv")
     let names = Dictionary(uniqueKeysWithValues: summary.map { ($0["cost_centre"] ?? "", $0["name"] ?? "") })
     for file in files.sorted() {
