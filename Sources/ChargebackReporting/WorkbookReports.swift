@@ -211,7 +211,7 @@ package enum WorkbookReports {
     try row("Amount owed (USD)", .cents(owed))
     var sentences: [String] = []
     for a in rules { sentences.append(sentence(a, cc: cc.id)) }
-    if cc.listCost != cc.directCost - cc.idleCost {
+    if list != (cc.directCost - cc.idleCost).rounded(toDecimals: 2) {
       sentences.append(
         "Contract effect: your calls cost \(usd(cc.directCost - cc.idleCost)) instead of \(usd(cc.listCost)) at list"
           + " prices, through negotiated discounts and provisioned capacity (company.xlsx, Commitments).")
