@@ -36,7 +36,9 @@ package struct UsageSpikes {
     self.period = period
   }
 
-  /// The grain of the series: one cell per agent, credential, day and model. Tasks are summed
+  /// The grain of the series: one cell per agent, credential, day and model.
+  ///
+  /// Tasks are summed
   /// apart (``TaskCell``): there can be a task per call, and a cell per task would make memory grow
   /// with the calls.
   private struct Cell: Hashable {
