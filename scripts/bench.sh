@@ -35,12 +35,15 @@ for spec in $shapes; do
     "$bin" generate-bench --out "$dir" --records "$records" --shape "$shape" >/dev/null
     touch "$dir/.done"
   fi
-  rm -rf "$dir/out" "$dir/bench.sqlite" "$dir/bench.sqlite-journal" "$dir"/.out.chargeback-*
+  rm -rf "$dir/out" "$dir/out-report" "$dir/bench.sqlite" "$dir/bench.sqlite-journal" "$dir"/.out.chargeback-*
   times=$(mktemp)
   args=(--period 2026-10 --identities "$dir/identities" --pricing pricing --out "$dir/out" --db "$dir/bench.sqlite")
   echo "== $shape, $records records" >&2
   timed run "$bin" run "${args[@]}" --usage "$dir/usage"
-  timed report "$bin" report "${args[@]}"
+  # report alone: into a fresh --out, so that it builds the report (a run with nothing new into the
+  # same --out keeps its outputs: that is the re-run below).
+  rm -rf "$dir/out-report"
+  timed report "$bin" report "${args[@]/#$dir\/out/$dir/out-report}"
   timed rerun "$bin" run "${args[@]}" --usage "$dir/usage"
   duck="-"
   if [ -x .venv/bin/python ] && .venv/bin/python -c "import duckdb" 2>/dev/null; then

@@ -36,14 +36,33 @@ package struct UsageSpikes {
     self.period = period
   }
 
-  /// The finest grain the detectors need: one cell per agent, credential, day, model and task.
+  /// The grain of the series: one cell per agent, credential, day and model.
+  ///
+  /// Tasks are summed
+  /// apart (``TaskCell``): there can be a task per call, and a cell per task would make memory grow
+  /// with the calls.
   private struct Cell: Hashable {
     var agent: String?
     var credential: String?
     var day: Int64
     var model: String
-    var task: String?
   }
+
+  /// Cost of one task for one subject (agent or credential) on one day, by small integer ids.
+  private struct TaskCell: Hashable {
+    var subject: Int32
+    var day: Int64
+    var task: Int32
+  }
+
+  private var taskCosts: [TaskCell: Int128] = [:]
+  /// Subject names (`agent:x`, `credential:y`) and task names, by id.
+  private var subjectIDs: [String: Int32] = [:]
+  private var taskIDs: [String: Int32] = [:]
+  private var taskNames: [String] = []
+  /// The subject ids of the last agent and credential seen (calls come in runs of one caller).
+  private var lastAgent: (name: String, id: Int32)?
+  private var lastCredential: (name: String, id: Int32)?
 
   private struct CellTotal {
     var cost = Money.zero
@@ -64,9 +83,21 @@ package struct UsageSpikes {
   package mutating func observe(_ c: ChargedRecord) {
     let (r, a, model, cost, parts) = (c.record, c.attribution, c.model, c.cost, c.parts)
     guard let cost, a.agentID != nil || a.credentialID != nil else { return }
-    let cell = Cell(
-      agent: a.agentID, credential: a.credentialID, day: Timestamp.floorDiv(r.time, Timestamp.millisPerDay),
-      model: model, task: a.taskID)
+    let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
+    let cell = Cell(agent: a.agentID, credential: a.credentialID, day: day, model: model)
+    let task = taskID(a.taskID ?? "(none)")
+    if let agent = a.agentID {
+      let id = lastAgent?.name == agent ? lastAgent?.id ?? subjectID("agent:" + agent) : subjectID("agent:" + agent)
+      lastAgent = (agent, id)
+      taskCosts[TaskCell(subject: id, day: day, task: task), default: 0] += cost.pico
+    }
+    if let credential = a.credentialID {
+      let id =
+        lastCredential?.name == credential
+        ? lastCredential?.id ?? subjectID("credential:" + credential) : subjectID("credential:" + credential)
+      lastCredential = (credential, id)
+      taskCosts[TaskCell(subject: id, day: day, task: task), default: 0] += cost.pico
+    }
     if cells.index(forKey: cell) == nil {
       cells[cell] = CellTotal(cost: .zero, calls: 0, costCentre: a.costCentre, owner: a.ownerID, evidence: [])
     }
@@ -78,6 +109,31 @@ package struct UsageSpikes {
       cells.values[i].calls += Int128(r.requests)
       if cells.values[i].evidence.count < 3 { cells.values[i].evidence.append(r.naturalKey) }
     }
+  }
+
+  private mutating func subjectID(_ name: String) -> Int32 {
+    if let id = subjectIDs[name] { return id }
+    let id = Int32(subjectIDs.count)
+    subjectIDs[name] = id
+    return id
+  }
+
+  private mutating func taskID(_ name: String) -> Int32 {
+    if let id = taskIDs[name] { return id }
+    let id = Int32(taskNames.count)
+    taskIDs[name] = id
+    taskNames.append(name)
+    return id
+  }
+
+  /// The task costs of `subject` on each of `days`: one scan of the task cells.
+  private func taskCosts(of subject: String, days: Set<Int64>) -> [Int64: [String: Int128]] {
+    guard let id = subjectIDs[subject] else { return [:] }
+    var out: [Int64: [String: Int128]] = [:]
+    for (cell, cost) in taskCosts where cell.subject == id && days.contains(cell.day) {
+      out[cell.day, default: [:]]["task " + taskNames[Int(cell.task)], default: 0] += cost
+    }
+    return out
   }
 
   /// Derives daily series, breakdowns and evidence per subject from the cells.
@@ -105,7 +161,7 @@ package struct UsageSpikes {
         let key = SubjectDay(subject: subject, day: cell.day)
         let other =
           subject.hasPrefix("agent:") ? "credential " + (cell.credential ?? "-") : "agent " + (cell.agent ?? "-")
-        for cause in ["model " + cell.model, other, "task " + (cell.task ?? "(none)")] {
+        for cause in ["model " + cell.model, other] {
           breakdown[key, default: [:]][cause, default: .zero] += total.cost
         }
         for (ci, c) in TokenClass.allCases.enumerated() where total.byClass[ci] != .zero {
@@ -123,9 +179,7 @@ package struct UsageSpikes {
   }
 
   private static func order(_ a: Cell, _ b: Cell) -> Bool {
-    (a.day, a.agent ?? "", a.credential ?? "", a.model, a.task ?? "") < (
-      b.day, b.agent ?? "", b.credential ?? "", b.model, b.task ?? ""
-    )
+    (a.day, a.agent ?? "", a.credential ?? "", a.model) < (b.day, b.agent ?? "", b.credential ?? "", b.model)
   }
 
   /// The spike findings of the period.
@@ -162,9 +216,15 @@ package struct UsageSpikes {
         // Root causes: the model, credential or agent, task and token class whose cost grew most
         // over their average on the baseline days.
         let baselineDays = (first..<day).filter { days[$0] != nil }
-        let causes = (breakdown[key] ?? [:]).map { cause, cost -> (String, Money) in
+        // Tasks are looked up for the spike day and its baseline days only.
+        let tasks = taskCosts(of: subject, days: Set(baselineDays + [day]))
+        var today = breakdown[key] ?? [:]
+        for (task, cost) in tasks[day] ?? [:] { today[task] = Money(pico: cost) }
+        let causes = today.map { cause, cost -> (String, Money) in
           let past = baselineDays.reduce(Int128(0)) {
-            $0 + (breakdown[SubjectDay(subject: subject, day: $1)]?[cause]?.pico ?? 0)
+            $0
+              + (cause.hasPrefix("task ")
+                ? tasks[$1]?[cause] ?? 0 : breakdown[SubjectDay(subject: subject, day: $1)]?[cause]?.pico ?? 0)
           }
           return (cause, cost - Money(pico: past / Int128(max(baselineDays.count, 1))))
         }

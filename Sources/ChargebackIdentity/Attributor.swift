@@ -16,7 +16,26 @@ package final class Attributor {
     var models: [String]
   }
 
+  /// What an attribution depends on: the record's identity fields and which stretch of time
+  /// between two directory instants (``boundaries``) its time falls in.
+  private struct AttributionKey: Hashable {
+    var provider: String
+    var credential: String?
+    var alias: String?
+    var project: String?
+    var agent: String?
+    var task: String?
+    var segment: Int
+  }
+
   private var credentialCache: [CredentialKey: Credential?] = [:]
+  private var attributionCache: [AttributionKey: Attribution] = [:]
+  /// The attributions kept at most (a month of per-call session names must not grow memory).
+  private static let attributionCacheLimit = 65_536
+  /// Every instant at which an answer of the directory can change (credentials revoked or
+  /// expiring, people offboarded, agent rows starting or ending), sorted and unique: between two of
+  /// them, the same identity fields always get the same attribution.
+  private let boundaries: [Int64]
   private var scopeCache: [ScopeKey: Bool] = [:]
   private let scopeGlobs: [String: [Glob]]
   private let exact: [String: Credential]
@@ -36,6 +55,31 @@ package final class Attributor {
     self.exact = exact
     self.prefixes = prefixes.sorted { $0.0.count > $1.0.count }
     scopeGlobs = directory.scopes.mapValues { $0.allowedModels.map(Glob.init) }
+    var instants = Set<Int64>()
+    for c in directory.credentials {
+      if let t = c.revokedAt { instants.insert(t) }
+      if let t = c.expiresAt { instants.insert(t) }
+    }
+    for p in directory.people.values { if let t = p.offboardedAt { instants.insert(t) } }
+    for versions in directory.agents.values {
+      for v in versions {
+        if let t = v.validFrom { instants.insert(t) }
+        if let t = v.validTo { instants.insert(t) }
+      }
+    }
+    boundaries = instants.sorted()
+  }
+
+  /// How many ``boundaries`` are at or before `t` (every test of the directory is `t >= instant`
+  /// or `t < instant`, so this number decides them all).
+  private func segment(_ t: Int64) -> Int {
+    var lo = 0
+    var hi = boundaries.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if boundaries[mid] <= t { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
   }
 
   /// Step 1: the id (exact, then the longest matching prefix), then the alias the same way (a
@@ -53,12 +97,27 @@ package final class Attributor {
     if found == nil, let project {
       found = exact[provider + "\u{0}project:" + project] ?? exact[provider + "\u{0}workspace:" + project]
     }
+    if credentialCache.count >= Self.attributionCacheLimit { credentialCache.removeAll(keepingCapacity: true) }
     credentialCache[cacheKey] = found
     return found
   }
 
   /// Attributes one record.
+  ///
+  /// Memoised per identity fields and stretch of time (``segment(_:)``): exact, since nothing
+  /// else of the record or the clock is read.
   package func attribute(_ r: UsageRecord, credentialProvider: String? = nil) -> Attribution {
+    let key = AttributionKey(
+      provider: credentialProvider ?? r.credentialProviderID, credential: r.credential, alias: r.credentialAlias,
+      project: r.project, agent: r.metadata.agentID, task: r.metadata.taskID, segment: segment(r.time))
+    if let hit = attributionCache[key] { return hit }
+    let a = resolve(r, credentialProvider: credentialProvider)
+    if attributionCache.count >= Self.attributionCacheLimit { attributionCache.removeAll(keepingCapacity: true) }
+    attributionCache[key] = a
+    return a
+  }
+
+  private func resolve(_ r: UsageRecord, credentialProvider: String?) -> Attribution {
     let t = r.time
     let cred = credential(
       provider: credentialProvider ?? r.credentialProviderID, id: r.credential, alias: r.credentialAlias,

@@ -241,7 +241,7 @@ package struct IngestStopped: ChargebackFailure {
 /// version. A run whose key is the one in `--out`'s manifest has nothing new to report.
 enum ReportKey {
   static func of(store: UsageStore, options: ChargebackJob.Options, prices: PriceTable) throws -> String {
-    var text = "chargeback \(Manifest.toolVersion)\nperiod \(options.period)\n"
+    var text = "chargeback \(Manifest.toolVersion) \(executableStamp)\nperiod \(options.period)\n"
     text += "as-of \(options.asOf.map(String.init) ?? "latest")\n"
     text += "pricing \(prices.contentHash)\n"
     text += "store \(try store.contentDigest(previous: options.period.previous.description))\n"
@@ -260,4 +260,11 @@ enum ReportKey {
     }
     return hasher.finalize().map { String(format: "%02x", $0) }.joined()
   }
+
+  /// The running executable's size and modification time: another build of the tool (an upgrade,
+  /// or a fix under the same version number) never keeps the outputs of the last one.
+  static let executableStamp: String = {
+    guard let path = Bundle.main.executablePath, let stamp = FileStamp.of(path) else { return "unknown" }
+    return "\(stamp.bytes) \(stamp.mtimeNs)"
+  }()
 }

@@ -76,7 +76,16 @@ package struct ReportBuilder {
     var files = Set<Int64>()
     var count: Int64 = 0
 
-    try store.forEachRecordConcurrently(from: period.startMillis, to: period.endMillis) { stored in
+    // Records are decoded and charged on the reading thread (a Charger of its own: it caches), and
+    // summed and watched on this one, so both cores share the pass.
+    let (ids, table) = (identities, prices)
+    try store.forEachRecordConcurrently(
+      from: period.startMillis, to: period.endMillis,
+      prepare: {
+        let charger = Charger(identities: ids, prices: table)
+        return { stored in (stored, stored.record.level == .cost ? nil : charger.charge(stored.record)) }
+      }
+    ) { (stored: StoredRecord, precharged: ChargedRecord?) in
       let r = stored.record
       files.insert(stored.fileID)
       if r.level == .cost {
@@ -84,6 +93,7 @@ package struct ReportBuilder {
         return
       }
       if !duplicates.isEmpty, duplicates.contains(stored.id) { return }  // the same call from another log
+      let charged = precharged ?? charger.charge(r)
       count += 1
       if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
       // The width rule first: a superseded coarse row never reaches the overlap comparison.
@@ -91,7 +101,7 @@ package struct ReportBuilder {
       if r.level == .report, !widths.isEmpty {
         switch widths.role(of: r) {
         case .superseded(let entry):
-          widths.addCoarse(entry, r, cost: charger.charge(r).cost)
+          widths.addCoarse(entry, r, cost: charged.cost)
           return
         case .finest(let entries): coarse = entries
         case .untouched: break
@@ -99,10 +109,9 @@ package struct ReportBuilder {
       }
       if r.level == .report, overlap.covers(r) {
         overlap.addReport(r, id: stored.id)
-        if !coarse.isEmpty { widths.addFiner(coarse, r, cost: charger.charge(r).cost) }
+        if !coarse.isEmpty { widths.addFiner(coarse, r, cost: charged.cost) }
         return
       }
-      let charged = charger.charge(r)
       if !coarse.isEmpty { widths.addFiner(coarse, r, cost: charged.cost) }
       totals.add(charged, source: r.level == .request ? .request : .report)
       policy.observe(charged)

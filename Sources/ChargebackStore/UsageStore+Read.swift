@@ -40,9 +40,21 @@ extension UsageStore {
   ///
   /// The store must not be used otherwise until it returns.
   package func forEachRecordConcurrently(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
-    let pipe = BatchPipe<StoredRecord>(capacity: 16, batchSize: 1024)
+    try forEachRecordConcurrently(from: from, to: to, prepare: { { $0 } }, body)
+  }
+
+  /// Like ``forEachRecordConcurrently(from:to:_:)``, with `transform` applied on the reading thread
+  /// too, so that the work per record is shared between both cores; `prepare` makes the transform
+  /// there (with whatever non-Sendable state it needs, such as a cache).
+  package func forEachRecordConcurrently<T: Sendable>(
+    from: Int64, to: Int64, prepare: @escaping @Sendable () -> (StoredRecord) -> T, _ body: (T) throws -> Void
+  ) throws {
+    let pipe = BatchPipe<T>(capacity: 16, batchSize: 1024)
     let unchecked = UncheckedStore(store: self)
-    pipe.start { emit in try unchecked.store.forEachRecord(from: from, to: to, emit) }
+    pipe.start { emit in
+      let transform = prepare()
+      try unchecked.store.forEachRecord(from: from, to: to) { try emit(transform($0)) }
+    }
     try pipe.drain { batch in
       for r in batch { try body(r) }
     }

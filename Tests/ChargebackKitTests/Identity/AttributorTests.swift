@@ -362,6 +362,19 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
         scopeID: "scope-agent", status: .agentCredential, signals: signals))
   }
 
+  /// One attributor (its memo warm) asked about the same fields either side of every instant of
+  /// the directory, in both orders, answers as a fresh one does each time.
+  @Test func theMemoNeverCarriesAnAnswerAcrossAnInstant() throws {
+    let warm = try attributor()
+    let times = [At.oct05, At.oct10 - 1, At.oct10, At.oct10 + 1, At.oct11, At.oct16 - 1, At.oct16, At.oct16 + 1]
+    for credential in ["key_revoked", "key_expired", "key_orphan", "key_mover"] {
+      for t in times + times.reversed() {
+        let fresh = try attributor().attribute(call(credential: credential, at: t))
+        #expect(warm.attribute(call(credential: credential, at: t)) == fresh, "\(credential) at \(t)")
+      }
+    }
+  }
+
   @Test func offboardedOwner() throws {
     let attributor = try attributor()
     let before = attributor.attribute(call(credential: "key_orphan", at: At.oct05))
