@@ -56,6 +56,12 @@ package struct UsageSpikes {
   }
 
   private var taskCosts: [TaskCell: Int128] = [:]
+  /// Task cells kept at most.
+  ///
+  /// A month with a task per call (a ticket id each) passes it: tasks are
+  /// then left out of the root causes rather than let memory grow with the calls.
+  static let taskCellLimit = 500_000
+  private var tasksDropped = false
   /// Subject names (`agent:x`, `credential:y`) and task names, by id.
   private var subjectIDs: [String: Int32] = [:]
   private var taskIDs: [String: Int32] = [:]
@@ -85,6 +91,31 @@ package struct UsageSpikes {
     guard let cost, a.agentID != nil || a.credentialID != nil else { return }
     let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     let cell = Cell(agent: a.agentID, credential: a.credentialID, day: day, model: model)
+    noteTask(a, day: day, cost: cost)
+    if cells.index(forKey: cell) == nil {
+      cells[cell] = CellTotal(cost: .zero, calls: 0, costCentre: a.costCentre, owner: a.ownerID, evidence: [])
+    }
+    if let i = cells.index(forKey: cell) {
+      for p in parts {
+        if let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) { cells.values[i].byClass[ci] += p.cost }
+      }
+      cells.values[i].cost += cost
+      cells.values[i].calls += Int128(r.requests)
+      if cells.values[i].evidence.count < 3 { cells.values[i].evidence.append(r.naturalKey) }
+    }
+  }
+
+  /// Adds a call's cost to its task's cells (for the agent and the credential), unless tasks were
+  /// dropped for being too many.
+  private mutating func noteTask(_ a: Attribution, day: Int64, cost: Money) {
+    guard !tasksDropped else { return }
+    if taskCosts.count >= Self.taskCellLimit {
+      tasksDropped = true
+      taskCosts = [:]
+      taskIDs = [:]
+      taskNames = []
+      return
+    }
     let task = taskID(a.taskID ?? "(none)")
     if let agent = a.agentID {
       let id = lastAgent?.name == agent ? lastAgent?.id ?? subjectID("agent:" + agent) : subjectID("agent:" + agent)
@@ -97,17 +128,6 @@ package struct UsageSpikes {
         ? lastCredential?.id ?? subjectID("credential:" + credential) : subjectID("credential:" + credential)
       lastCredential = (credential, id)
       taskCosts[TaskCell(subject: id, day: day, task: task), default: 0] += cost.pico
-    }
-    if cells.index(forKey: cell) == nil {
-      cells[cell] = CellTotal(cost: .zero, calls: 0, costCentre: a.costCentre, owner: a.ownerID, evidence: [])
-    }
-    if let i = cells.index(forKey: cell) {
-      for p in parts {
-        if let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) { cells.values[i].byClass[ci] += p.cost }
-      }
-      cells.values[i].cost += cost
-      cells.values[i].calls += Int128(r.requests)
-      if cells.values[i].evidence.count < 3 { cells.values[i].evidence.append(r.naturalKey) }
     }
   }
 
@@ -241,7 +261,7 @@ package struct UsageSpikes {
             firstTime: day * Timestamp.millisPerDay, lastTime: (day + 1) * Timestamp.millisPerDay - 1,
             calls: 0, cost: actual, avoidableCost: .zero, evidence: evidence[key] ?? [], evidenceCount: 0,
             explanation:
-              "\(name) spent \(actual.formatted(decimals: 2)) USD on \(Timestamp.day(day * Timestamp.millisPerDay)) against an expected \(expected.formatted(decimals: 2)) USD (\(impact.formatted(decimals: 2)) USD, \(pct)); top causes over baseline: \(causes.joined(separator: ", "))"
+              "\(name) spent \(actual.formatted(decimals: 2)) USD on \(Timestamp.day(day * Timestamp.millisPerDay)) against an expected \(expected.formatted(decimals: 2)) USD (\(impact.formatted(decimals: 2)) USD, \(pct)); top causes over baseline: \(causes.joined(separator: ", "))\(tasksDropped ? " (tasks not broken down: the month has more than \(Self.taskCellLimit) task-days)" : "")"
           ))
       }
     }

@@ -16,7 +16,8 @@ struct Allocation {
 
   /// Applies the rules of the period; returns what each rule moved, in file order.
   /// - Complexity: O(rules × (cost centres + lines)).
-  func apply(lines: inout [ChargebackLine], centres: inout [String: CostCentreSummary]) -> [AllocationResult] {
+  /// - Throws: ``AllocationFailure`` (exit 65) when a `fixed:` overhead has no cost centre to go to.
+  func apply(lines: inout [ChargebackLine], centres: inout [String: CostCentreSummary]) throws -> [AllocationResult] {
     centres = centres.mapValues { cc in
       var cc = cc
       cc.directCost = cc.cost
@@ -29,6 +30,14 @@ struct Allocation {
     let tokens = centres.mapValues { cc in TokenClass.allCases.reduce(Int128(0)) { $0 + cc.tokens[$1] } }
     let requests = centres.mapValues(\.requests)
     var holdings = direct
+    // What each shared credential's unnamed spend still holds in each cost centre: a
+    // `credential:` rule moves at most this, and a rule that empties the cost centre empties it
+    // too (that spend left with it), so no amount is ever moved twice.
+    var credentialHeld: [String: [String: Money]] = [:]
+    for l in lines where l.key.status == .sharedCostCentre && l.key.agentID == nil && l.key.priced {
+      guard let id = l.key.credentialID else { continue }
+      credentialHeld[id, default: [:]][l.key.costCentre, default: .zero] += l.cost
+    }
     var results: [AllocationResult] = []
     for rule in rules {
       var from: [AllocationResult.Part] = []
@@ -37,16 +46,19 @@ struct Allocation {
       case .unattributed:
         amount = holdings[Attribution.unattributed] ?? .zero
         from = [AllocationResult.Part(costCentre: Attribution.unattributed, amount: amount)]
+        for id in credentialHeld.keys { credentialHeld[id]?[Attribution.unattributed] = nil }
       case .costCentre(let cc):
         amount = holdings[cc] ?? .zero
         from = [AllocationResult.Part(costCentre: cc, amount: amount)]
+        for id in credentialHeld.keys { credentialHeld[id]?[cc] = nil }
       case .credential(let id):
-        var byCentre: [String: Money] = [:]
-        for l in lines
-        where l.key.credentialID == id && l.key.status == .sharedCostCentre && l.key.agentID == nil && l.key.priced {
-          byCentre[l.key.costCentre, default: .zero] += l.cost
+        let held = credentialHeld[id] ?? [:]
+        from = held.keys.sorted().map { cc in
+          // Never more than the cost centre still holds (an earlier rule may have moved some away).
+          let cap = max(Int128(0), holdings[cc]?.pico ?? 0)
+          return AllocationResult.Part(costCentre: cc, amount: Money(pico: min(held[cc]?.pico ?? 0, cap)))
         }
-        from = byCentre.keys.sorted().map { AllocationResult.Part(costCentre: $0, amount: byCentre[$0] ?? .zero) }
+        for p in from { credentialHeld[id]?[p.costCentre, default: .zero] += Money(pico: -p.amount.pico) }
         amount = from.reduce(Money.zero) { $0 + $1.amount }
       case .fixed(let overhead):
         amount = overhead
@@ -56,7 +68,11 @@ struct Allocation {
       let sources = Set(from.map(\.costCentre))
       let everyone = identities.costCentres.keys.filter { (direct[$0] ?? .zero).pico > 0 && !sources.contains($0) }
       let targets: [String] = rule.targets ?? everyone.sorted()
-      guard !targets.isEmpty else { continue }
+      guard !targets.isEmpty else {
+        // An overhead must be owed by someone: dropping it would break Σ owed = Σ direct + overheads.
+        if case .fixed = rule.source { throw AllocationFailure(rule: rule.id, period: period, amount: amount) }
+        continue
+      }
       let weights: [Int128]
       switch rule.method {
       case .even: weights = targets.map { _ in 1 }
@@ -98,4 +114,18 @@ struct Allocation {
     l.allocatedFrom = rule.source.description
     return l
   }
+}
+
+/// A `fixed:` overhead whose `*` finds no cost centre with direct spend in the period.
+struct AllocationFailure: ChargebackFailure {
+  var rule: String
+  var period: Period
+  var amount: Money
+
+  var description: String {
+    "allocation.csv: rule \(rule): targets: `*` names no cost centre with direct spend in \(period), so the "
+      + "overhead of \(amount.formatted(decimals: 2)) USD has nowhere to go; name its targets"
+  }
+
+  var exitStatus: Int32 { 65 }
 }

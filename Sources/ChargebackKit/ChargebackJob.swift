@@ -64,17 +64,22 @@ package struct ChargebackJob {
   /// file as it happens.
   package func run(onFile: (Ingestor.FileResult) -> Void = { _ in }) throws -> Result {
     // Load the reference data first so that a bad identity or price file fails before ingest.
+    // Hashed before it is read: a file edited meanwhile makes the next run build again.
+    let directoryHash = ReportKey.directoryHash(options.identities)
     let identities = try IdentityDirectory(directory: options.identities)
     let prices = try PriceTable(directory: options.pricing)
     let labels = try Labels(directory: options.identities)
     let store = try UsageStore(path: options.database)
     defer { try? store.close() }
     let ingested = try Self.load(options.usage, into: store, progress: progress, onFile: onFile)
-    return try report(store: store, identities: identities, prices: prices, labels: labels, ingested: ingested)
+    return try report(
+      store: store, identities: identities, prices: prices, labels: labels, ingested: ingested,
+      directoryHash: directoryHash)
   }
 
   /// `chargeback report`: report from what is already in the store.
   package func reportOnly() throws -> Result {
+    let directoryHash = ReportKey.directoryHash(options.identities)
     let identities = try IdentityDirectory(directory: options.identities)
     let prices = try PriceTable(directory: options.pricing)
     let labels = try Labels(directory: options.identities)
@@ -84,15 +89,16 @@ package struct ChargebackJob {
     }
     let store = try UsageStore(path: options.database)
     defer { try? store.close() }
-    return try report(store: store, identities: identities, prices: prices, labels: labels, ingested: [])
+    return try report(
+      store: store, identities: identities, prices: prices, labels: labels, ingested: [], directoryHash: directoryHash)
   }
 
   private func report(
     store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels,
-    ingested: [Ingestor.FileResult]
+    ingested: [Ingestor.FileResult], directoryHash: String
   ) throws -> Result {
     let writer = ReportWriter(directory: options.out)
-    let key = try ReportKey.of(store: store, options: options, prices: prices)
+    let key = try ReportKey.of(store: store, options: options, prices: prices, directoryHash: directoryHash)
     // For `explain`, which then needs neither --identities nor --pricing (SPEC §2).
     func remember() throws {
       try store.setSetting(Self.identitiesSetting, Self.absolute(options.identities))
@@ -240,23 +246,34 @@ package struct IngestStopped: ChargebackFailure {
 /// The store's content (``UsageStore/contentDigest(previous:)``), every file of the identity directory, the price tables, the period, `--as-of` and the tool's
 /// version. A run whose key is the one in `--out`'s manifest has nothing new to report.
 enum ReportKey {
-  static func of(store: UsageStore, options: ChargebackJob.Options, prices: PriceTable) throws -> String {
+  static func of(store: UsageStore, options: ChargebackJob.Options, prices: PriceTable, directoryHash: String) throws
+    -> String
+  {
     var text = "chargeback \(Manifest.toolVersion) \(executableStamp)\nperiod \(options.period)\n"
     text += "as-of \(options.asOf.map(String.init) ?? "latest")\n"
     text += "pricing \(prices.contentHash)\n"
+    text += "identities \(directoryHash)\n"
     text += "store \(try store.contentDigest(previous: options.period.previous.description))\n"
+    return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+  }
+
+  /// Every file the tool reads from the identity directory.
+  ///
+  /// A new file read there must be added
+  /// here, or a change to it alone would keep the last outputs.
+  static let directoryFiles =
+    IdentityDirectory.fileNames + [
+      "accounts.csv", "labels.csv", "detection.csv", "allocation.csv", "commitments.csv",
+    ]
+
+  /// SHA-256 over ``directoryFiles`` as they are now, through symbolic links (a ConfigMap mount is
+  /// all links), absent ones marked as such.
+  static func directoryHash(_ dir: String) -> String {
     var hasher = SHA256()
-    hasher.update(data: Data(text.utf8))
-    // Every regular file of the directory (labels, detection settings and any later file too).
-    let dir = options.identities
-    let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
-    for name in names {
-      let path = (dir as NSString).appendingPathComponent(name)
-      guard ReportWriter.fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path) else {
-        continue
-      }
-      hasher.update(data: Data("\n\(name) \(data.count)\n".utf8))
-      hasher.update(data: data)
+    for name in directoryFiles {
+      let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name))
+      hasher.update(data: Data("\n\(name) \(data.map { String($0.count) } ?? "absent")\n".utf8))
+      if let data { hasher.update(data: data) }
     }
     return hasher.finalize().map { String(format: "%02x", $0) }.joined()
   }

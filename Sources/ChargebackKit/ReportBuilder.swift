@@ -150,7 +150,7 @@ package struct ReportBuilder {
       lines: &lines, classCharges: &classCharges, daily: &daily, committedDaily: totals.committedDaily,
       centres: &centres, identities: identities)
     reconciliation.applyProvisioned(commitmentUses, period: period)
-    let allocations = Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)
+    let allocations = try Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)
     if !commitmentUses.isEmpty || !allocations.isEmpty { lines.sort { $0.key < $1.key } }
     policy.addBudgetFindings(
       period: period, costCentres: centres.values.map { ($0.id, $0.cost) },

@@ -160,11 +160,14 @@ package struct ReportWriter {
   }
 
   /// SHA-256 (hex) of a file's bytes.
+  ///
+  /// Read in chunks: memory stays flat whatever the output's size.
   static func sha256(_ path: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    do {
+      return try Ingestor.sha256(of: path).0
+    } catch {
       throw OutputError(path: path, reason: "cannot read back a written output")
     }
-    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
   }
 
   private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }

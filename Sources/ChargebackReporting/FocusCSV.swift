@@ -132,6 +132,8 @@ package enum FocusCSV {
       ]
       if let id = c.commitmentID, let commitment = report.commitments.first(where: { $0.commitment.id == id }) {
         row.merge(commitmentColumns(commitment.commitment, status: "Used")) { $1 }
+        // FOCUS 1.2 PricingCategory-C-009-C: a row with a commitment discount is `Committed`.
+        row["PricingCategory"] = "Committed"
       }
       try emit(columns.map { row[$0] ?? "" })
     }

@@ -98,6 +98,34 @@ import Testing
     }
   }
 
+  /// The platform's rule before the shared credential's: the credential's spend moves once.
+  ///
+  /// The credential's $3 leaves with the
+  /// platform's whole $23.25, and the credential's rule then finds nothing left to move (never the
+  /// same money twice). By hand: R1 gives 0.25 to each of APP1, APP2, APP3 and PLAT; R3 splits
+  /// PLAT's 23.25 50/30/20 = 11.625, 6.975, 4.65; R2 moves 0; R4 as before (100 × 423, 289 and
+  /// 315 over 1,027: 41.187925998052, 28.140214216164, 30.671859785784).
+  @Test func aCredentialsSpendMovesOnceWhateverTheRuleOrder() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let lines = CostSharingMonth.allocation.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let reordered = [lines[0], lines[1], lines[3], lines[2], lines[4]].joined(separator: "\n") + "\n"
+    try CostSharingMonth.write(to: dir, allocation: reordered)
+    let job = ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
+        pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
+      progress: ProgressReporter(force: false))
+    let report = try #require(try job.run().report)
+    let owed = Dictionary(uniqueKeysWithValues: report.costCentres.map { ($0.id, $0.cost) })
+    #expect(owed["APP1"] == usd("57.292925998052"))
+    #expect(owed["APP2"] == usd("38.255214216164"))
+    #expect(owed["APP3"] == usd("38.721859785784"))
+    #expect(owed["PLAT"] == .zero)
+    #expect(owed["UNATTRIBUTED"] == .zero)
+    #expect(report.costCentres.reduce(Money.zero) { $0 + $1.cost } == usd("134.27"))
+  }
+
   @Test func linesShowListEffectiveRulesAndIdle() throws {
     let (result, dir) = try Self.runMonth()
     let report = try #require(result.report)

@@ -122,6 +122,25 @@ import Testing
     #expect(summary.first { $0["cost_centre"] == "CC-1" }?["cost_usd"] == "2.000000")
   }
 
+  /// Identity files mounted as links (a Kubernetes ConfigMap is all links): a change to the file
+  /// a link points to is a change.
+  @Test func aChangeBehindASymbolicLinkIsSomethingNew() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.setUp(dir)
+    try Self.firstDay(dir)
+    let real = dir + "/mounted-cost-centres.csv"
+    try FileManager.default.moveItem(atPath: dir + "/identities/cost_centres.csv", toPath: real)
+    try FileManager.default.createSymbolicLink(atPath: dir + "/identities/cost_centres.csv", withDestinationPath: real)
+    #expect(try Self.run(dir).status == 0)
+    try "cost_centre,name\nCC-1,One moved\nCC-2,Two\n".write(toFile: real, atomically: true, encoding: .utf8)
+    let again = try Self.run(dir)
+    #expect(again.status == 0, "\(again.err)")
+    #expect(!again.out.contains("nothing new"))
+    let summary = try TestSupport.readCSV(dir + "/out/summary.csv")
+    #expect(summary.first { $0["cost_centre"] == "CC-1" }?["name"] == "One moved")
+  }
+
   @Test func anOutputChangedByHandIsWrittenAgain() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
