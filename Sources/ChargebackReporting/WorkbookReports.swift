@@ -240,9 +240,9 @@ package enum WorkbookReports {
     let what: String
     switch r.source {
     case .unattributed: what = "spend nobody could be charged for"
-    case .costCentre(let id): what = "the costs of \(id)"
+    case .costCentre(let id): what = "the spend of \(id)"
     case .credential(let id): what = "the spend of shared credential \(id) that named no agent"
-    case .fixed(let amount): what = "an overhead of \(usd(amount))"
+    case .fixed: what = "an overhead"
     }
     let names = a.to.map(\.costCentre).joined(separator: ", ")
     if let out = a.from.first(where: { $0.costCentre == cc }) {
