@@ -30,7 +30,7 @@ let package = Package(
 
     // Values every stage speaks.
     .target(name: "ChargebackModel"),
-    .target(name: "ChargebackSupport", dependencies: ["ChargebackModel"]),
+    .target(name: "ChargebackSupport", dependencies: ["ChargebackModel", crypto]),
 
     // Stages.
     .target(name: "ChargebackIngest", dependencies: ["ChargebackModel", "ChargebackSupport", "CZlib", crypto]),

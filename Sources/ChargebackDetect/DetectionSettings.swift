@@ -22,6 +22,8 @@ package struct DetectionSettings: Sendable, Hashable {
   package var spikeMinBaselineDays = 7
   /// Days before the period that the baseline reads from the store.
   package var baselineDays = 28
+  /// SHA-256 of `detection.csv`'s bytes as parsed; empty when there is no file.
+  package var contentHash = ""
 
   package init() {}
 
@@ -31,6 +33,7 @@ package struct DetectionSettings: Sendable, Hashable {
     let path = (directory as NSString).appendingPathComponent("detection.csv")
     guard FileManager.default.fileExists(atPath: path) else { return }
     let t = try CSVTable(path: path)
+    contentHash = t.sha256
     try t.require(["setting", "value"])
     for r in t.rows {
       let name = try t.req(r, "setting")

@@ -39,7 +39,7 @@ package struct UsageSpikes {
   /// The grain of the series: one cell per agent, credential, day and model.
   ///
   /// Tasks are summed
-  /// apart (``TaskCell``): there can be a task per call, and a cell per task would make memory grow
+  /// apart (``DayTask``): there can be a task per call, and a cell per task would make memory grow
   /// with the calls.
   private struct Cell: Hashable {
     var agent: String?
@@ -48,27 +48,25 @@ package struct UsageSpikes {
     var model: String
   }
 
-  /// Cost of one task for one subject (agent or credential) on one day, by small integer ids.
-  private struct TaskCell: Hashable {
-    var subject: Int32
+  /// One task on one day, by the task's small integer id.
+  private struct DayTask: Hashable {
     var day: Int64
     var task: Int32
   }
 
-  private var taskCosts: [TaskCell: Int128] = [:]
+  /// Task costs per agent and per credential (keyed by the id alone: no text is built per call).
+  private var agentTasks: [String: [DayTask: Int128]] = [:]
+  private var credentialTasks: [String: [DayTask: Int128]] = [:]
+  private var taskCells = 0
   /// Task cells kept at most.
   ///
   /// A month with a task per call (a ticket id each) passes it: tasks are
   /// then left out of the root causes rather than let memory grow with the calls.
   static let taskCellLimit = 500_000
   private var tasksDropped = false
-  /// Subject names (`agent:x`, `credential:y`) and task names, by id.
-  private var subjectIDs: [String: Int32] = [:]
+  /// Task names, by id.
   private var taskIDs: [String: Int32] = [:]
   private var taskNames: [String] = []
-  /// The subject ids of the last agent and credential seen (calls come in runs of one caller).
-  private var lastAgent: (name: String, id: Int32)?
-  private var lastCredential: (name: String, id: Int32)?
 
   private struct CellTotal {
     var cost = Money.zero
@@ -109,33 +107,21 @@ package struct UsageSpikes {
   /// dropped for being too many.
   private mutating func noteTask(_ a: Attribution, day: Int64, cost: Money) {
     guard !tasksDropped else { return }
-    if taskCosts.count >= Self.taskCellLimit {
+    guard taskCells < Self.taskCellLimit else {
       tasksDropped = true
-      taskCosts = [:]
-      taskIDs = [:]
-      taskNames = []
+      (agentTasks, credentialTasks, taskIDs, taskNames) = ([:], [:], [:], [])
       return
     }
-    let task = taskID(a.taskID ?? "(none)")
-    if let agent = a.agentID {
-      let id = lastAgent?.name == agent ? lastAgent?.id ?? subjectID("agent:" + agent) : subjectID("agent:" + agent)
-      lastAgent = (agent, id)
-      taskCosts[TaskCell(subject: id, day: day, task: task), default: 0] += cost.pico
-    }
+    let key = DayTask(day: day, task: taskID(a.taskID ?? "(none)"))
+    if let agent = a.agentID { Self.add(cost.pico, at: key, in: &agentTasks[agent, default: [:]], &taskCells) }
     if let credential = a.credentialID {
-      let id =
-        lastCredential?.name == credential
-        ? lastCredential?.id ?? subjectID("credential:" + credential) : subjectID("credential:" + credential)
-      lastCredential = (credential, id)
-      taskCosts[TaskCell(subject: id, day: day, task: task), default: 0] += cost.pico
+      Self.add(cost.pico, at: key, in: &credentialTasks[credential, default: [:]], &taskCells)
     }
   }
 
-  private mutating func subjectID(_ name: String) -> Int32 {
-    if let id = subjectIDs[name] { return id }
-    let id = Int32(subjectIDs.count)
-    subjectIDs[name] = id
-    return id
+  private static func add(_ pico: Int128, at key: DayTask, in cells: inout [DayTask: Int128], _ count: inout Int) {
+    if cells[key] == nil { count += 1 }
+    cells[key, default: 0] += pico
   }
 
   private mutating func taskID(_ name: String) -> Int32 {
@@ -146,11 +132,16 @@ package struct UsageSpikes {
     return id
   }
 
-  /// The task costs of `subject` on each of `days`: one scan of the task cells.
+  /// The task costs of `subject` (`agent:x` or `credential:y`) on each of `days`.
   private func taskCosts(of subject: String, days: Set<Int64>) -> [Int64: [String: Int128]] {
-    guard let id = subjectIDs[subject] else { return [:] }
+    let cells: [DayTask: Int128]?
+    if subject.hasPrefix("agent:") {
+      cells = agentTasks[String(subject.dropFirst("agent:".count))]
+    } else {
+      cells = credentialTasks[String(subject.dropFirst("credential:".count))]
+    }
     var out: [Int64: [String: Int128]] = [:]
-    for (cell, cost) in taskCosts where cell.subject == id && days.contains(cell.day) {
+    for (cell, cost) in cells ?? [:] where days.contains(cell.day) {
       out[cell.day, default: [:]]["task " + taskNames[Int(cell.task)], default: 0] += cost
     }
     return out

@@ -1,6 +1,5 @@
 import ChargebackModel
 import ChargebackSupport
-import Crypto
 import Foundation
 
 /// The optional `allocation.csv` and `commitments.csv` beside the identity files (SPEC §12), read
@@ -9,23 +8,14 @@ import Foundation
 extension IdentityDirectory {
   /// Reads both files when present; called once the cost centres and credentials are known.
   mutating func loadCostSharing(_ directory: String) throws {
-    for name in ["allocation.csv", "commitments.csv"] {
-      let path = (directory as NSString).appendingPathComponent(name)
-      guard let data = FileManager.default.contents(atPath: path) else { continue }
-      var hasher = SHA256()
-      hasher.update(data: Data(contentHash.utf8))
-      hasher.update(data: Data(name.utf8))
-      hasher.update(data: data)
-      contentHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
     let allocationPath = (directory as NSString).appendingPathComponent("allocation.csv")
     if FileManager.default.fileExists(atPath: allocationPath) {
-      allocationRules = try readAllocation(CSVTable(path: allocationPath))
+      allocationRules = try readAllocation(read(directory, "allocation.csv"))
     }
     let commitmentsPath = (directory as NSString).appendingPathComponent("commitments.csv")
     if FileManager.default.fileExists(atPath: commitmentsPath) {
       commitmentsFile = commitmentsPath
-      commitments = try readCommitments(CSVTable(path: commitmentsPath))
+      commitments = try readCommitments(read(directory, "commitments.csv"))
     }
   }
 

@@ -20,8 +20,11 @@ package struct IdentityDirectory: Sendable {
   package var commitments: [Commitment] = []
   /// The path of `commitments.csv` as named, for errors found at report time.
   package var commitmentsFile: String?
-  /// SHA-256 over the six files' bytes, in a fixed order, for the manifest.
+  /// SHA-256 over the bytes parsed of every file read (the six, then the optional ones), in a
+  /// fixed order, for the manifest and the report key.
   package var contentHash: String = ""
+  /// SHA-256 of each file read, by name.
+  private var fileHashes: [String: String] = [:]
 
   /// The file names read, in hashing order.
   package static let fileNames = [
@@ -40,21 +43,17 @@ package struct IdentityDirectory: Sendable {
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
       throw InputMissingError(path: directory, reason: "identity directory not found")
     }
+    for name in Self.fileNames {
+      let path = (directory as NSString).appendingPathComponent(name)
+      guard FileManager.default.fileExists(atPath: path) else {
+        throw InputMissingError(path: path, reason: "identity file not found")
+      }
+    }
     func table(_ name: String, _ required: [String]) throws -> CSVTable {
-      let t = try CSVTable(path: (directory as NSString).appendingPathComponent(name))
+      let t = try read(directory, name)
       try t.require(required)
       return t
     }
-    var hasher = SHA256()
-    for name in Self.fileNames {
-      let path = (directory as NSString).appendingPathComponent(name)
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw InputMissingError(path: path, reason: "identity file not found")
-      }
-      hasher.update(data: Data(name.utf8))
-      hasher.update(data: data)
-    }
-    contentHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
 
     let people = try table("people.csv", ["person_id"])
     for r in people.rows {
@@ -135,19 +134,30 @@ package struct IdentityDirectory: Sendable {
     try loadAccounts(directory)
     try validateReferences(agentRows: agentRows)
     try loadCostSharing(directory)
+    var hasher = SHA256()
+    for name in Self.fileNames + Self.optionalFileNames {
+      guard let sha = fileHashes[name] else { continue }
+      hasher.update(data: Data("\(name) \(sha)\n".utf8))
+    }
+    contentHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+  }
+
+  /// The optional files read beside the six, in hashing order.
+  package static let optionalFileNames = ["accounts.csv", "allocation.csv", "commitments.csv"]
+
+  /// Parses `name` in `directory` and notes the SHA-256 of the bytes parsed for ``contentHash``.
+  mutating func read(_ directory: String, _ name: String) throws -> CSVTable {
+    let t = try CSVTable(path: (directory as NSString).appendingPathComponent(name))
+    fileHashes[name] = t.sha256
+    return t
   }
 
   /// Reads the optional `accounts.csv` (`provider,account[,billing_account_id]`).
   private mutating func loadAccounts(_ directory: String) throws {
     let path = (directory as NSString).appendingPathComponent("accounts.csv")
     guard FileManager.default.fileExists(atPath: path) else { return }
-    let t = try CSVTable(path: path)
+    let t = try read(directory, "accounts.csv")
     try t.require(["provider"])
-    var hasher = SHA256()
-    hasher.update(data: Data(contentHash.utf8))
-    hasher.update(data: Data("accounts.csv".utf8))
-    hasher.update(data: FileManager.default.contents(atPath: path) ?? Data())
-    contentHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
     for r in t.rows {
       let provider = try t.req(r, "provider")
       try t.unique(accounts[provider] == nil, r, "provider", provider)

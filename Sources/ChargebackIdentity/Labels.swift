@@ -13,6 +13,8 @@ package struct Labels: Sendable {
 
   /// Labels by finding id.
   package var entries: [String: Entry] = [:]
+  /// SHA-256 of the file's bytes as parsed; empty when there is no file.
+  package var contentHash = ""
 
   /// Allowed label values.
   package static let allowed: Set<String> = ["expected", "false_positive", "confirmed"]
@@ -24,6 +26,7 @@ package struct Labels: Sendable {
     let path = directory + "/labels.csv"
     guard FileManager.default.fileExists(atPath: path) else { return }
     let t = try CSVTable(path: path)
+    contentHash = t.sha256
     try t.require(["finding_id", "label"])
     for r in t.rows {
       let id = try t.req(r, "finding_id")

@@ -40,16 +40,14 @@ package struct ChargebackJob {
   /// What a run did.
   package struct Result: Sendable {
     package var ingested: [Ingestor.FileResult]
-    /// The report; nil only when nothing had changed since the previous run (``unchanged``), whose
+    /// The report; nil only when nothing had changed since the previous run (store, identity files,
+    /// price tables and options all those of the previous run's outputs), whose
     /// outputs were kept (implicitly unwrapped: every other run, and every test, has one).
     package var report: ChargebackReport!
     /// Every file written or kept, sorted.
     package var outputs: [String]
     /// The findings new since the previous run's `findings.csv` (`new_findings.csv`).
     package var newFindings: [Finding] = []
-    /// True when the store, directory, price tables and options were those of the previous run's
-    /// outputs, which were kept as they were (only the manifest and `new_findings.csv` written).
-    package var unchanged = false
   }
 
   package let options: Options
@@ -60,45 +58,53 @@ package struct ChargebackJob {
     self.progress = progress
   }
 
+  /// The identity directory, labels, detection settings and price tables, each with the hash of
+  /// the bytes it parsed.
+  private struct Reference {
+    var identities: IdentityDirectory
+    var labels: Labels
+    var settings: DetectionSettings
+    var prices: PriceTable
+
+    init(_ options: Options) throws {
+      identities = try IdentityDirectory(directory: options.identities)
+      labels = try Labels(directory: options.identities)
+      settings = try DetectionSettings(directory: options.identities)
+      prices = try PriceTable(directory: options.pricing)
+    }
+  }
+
   /// `chargeback run`: ingest the usage paths, then report; `onFile` is told what happened to each
   /// file as it happens.
   package func run(onFile: (Ingestor.FileResult) -> Void = { _ in }) throws -> Result {
     // Load the reference data first so that a bad identity or price file fails before ingest.
-    // Hashed before it is read: a file edited meanwhile makes the next run build again.
-    let directoryHash = ReportKey.directoryHash(options.identities)
-    let identities = try IdentityDirectory(directory: options.identities)
-    let prices = try PriceTable(directory: options.pricing)
-    let labels = try Labels(directory: options.identities)
+    let reference = try Reference(options)
     let store = try UsageStore(path: options.database)
     defer { try? store.close() }
     let ingested = try Self.load(options.usage, into: store, progress: progress, onFile: onFile)
-    return try report(
-      store: store, identities: identities, prices: prices, labels: labels, ingested: ingested,
-      directoryHash: directoryHash)
+    return try report(store: store, reference, ingested: ingested)
   }
 
   /// `chargeback report`: report from what is already in the store.
   package func reportOnly() throws -> Result {
-    let directoryHash = ReportKey.directoryHash(options.identities)
-    let identities = try IdentityDirectory(directory: options.identities)
-    let prices = try PriceTable(directory: options.pricing)
-    let labels = try Labels(directory: options.identities)
+    let reference = try Reference(options)
     guard FileManager.default.fileExists(atPath: options.database) else {
       throw InputMissingError(
         path: options.database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
     }
     let store = try UsageStore(path: options.database)
     defer { try? store.close() }
-    return try report(
-      store: store, identities: identities, prices: prices, labels: labels, ingested: [], directoryHash: directoryHash)
+    return try report(store: store, reference, ingested: [])
   }
 
-  private func report(
-    store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels,
-    ingested: [Ingestor.FileResult], directoryHash: String
-  ) throws -> Result {
+  private func report(store: UsageStore, _ reference: Reference, ingested: [Ingestor.FileResult]) throws -> Result {
     let writer = ReportWriter(directory: options.out)
-    let key = try ReportKey.of(store: store, options: options, prices: prices, directoryHash: directoryHash)
+    let key = try ReportKey.of(
+      store: store, options: options,
+      inputs: [
+        reference.identities.contentHash, reference.labels.contentHash, reference.settings.contentHash,
+        reference.prices.contentHash,
+      ])
     // For `explain`, which then needs neither --identities nor --pricing (SPEC §2).
     func remember() throws {
       try store.setSetting(Self.identitiesSetting, Self.absolute(options.identities))
@@ -107,11 +113,11 @@ package struct ChargebackJob {
     if let kept = try writer.reuse(key: key) {
       progress.done("nothing new since the last run: its outputs are kept as they are")
       try remember()
-      return Result(ingested: ingested, report: nil, outputs: kept.outputs, unchanged: true)
+      return Result(ingested: ingested, report: nil, outputs: kept.outputs)
     }
     let report = try ReportBuilder(
-      store: store, identities: identities, prices: prices, labels: labels,
-      settings: try DetectionSettings(directory: options.identities), progress: progress, asOf: options.asOf
+      store: store, identities: reference.identities, prices: reference.prices, labels: reference.labels,
+      settings: reference.settings, progress: progress, asOf: options.asOf
     )
     .build(period: options.period)
     let published = try writer.publish(report, key: key)
@@ -243,39 +249,18 @@ package struct IngestStopped: ChargebackFailure {
 
 /// What a report is a function of, as one digest.
 ///
-/// The store's content (``UsageStore/contentDigest(previous:)``), every file of the identity directory, the price tables, the period, `--as-of` and the tool's
-/// version. A run whose key is the one in `--out`'s manifest has nothing new to report.
+/// The store's content (``UsageStore/contentDigest(previous:)``); the hashes of the bytes parsed
+/// of every identity file, `labels.csv`, `detection.csv` and the price tables (each reader hashes
+/// what it read, through links, so a new file a reader reads is covered with no list to keep);
+/// the period, `--as-of`, the tool's version and its executable. A run whose key is the one in
+/// `--out`'s manifest has nothing new to report.
 enum ReportKey {
-  static func of(store: UsageStore, options: ChargebackJob.Options, prices: PriceTable, directoryHash: String) throws
-    -> String
-  {
+  static func of(store: UsageStore, options: ChargebackJob.Options, inputs: [String]) throws -> String {
     var text = "chargeback \(Manifest.toolVersion) \(executableStamp)\nperiod \(options.period)\n"
     text += "as-of \(options.asOf.map(String.init) ?? "latest")\n"
-    text += "pricing \(prices.contentHash)\n"
-    text += "identities \(directoryHash)\n"
+    for hash in inputs { text += "input \(hash)\n" }
     text += "store \(try store.contentDigest(previous: options.period.previous.description))\n"
     return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-  }
-
-  /// Every file the tool reads from the identity directory.
-  ///
-  /// A new file read there must be added
-  /// here, or a change to it alone would keep the last outputs.
-  static let directoryFiles =
-    IdentityDirectory.fileNames + [
-      "accounts.csv", "labels.csv", "detection.csv", "allocation.csv", "commitments.csv",
-    ]
-
-  /// SHA-256 over ``directoryFiles`` as they are now, through symbolic links (a ConfigMap mount is
-  /// all links), absent ones marked as such.
-  static func directoryHash(_ dir: String) -> String {
-    var hasher = SHA256()
-    for name in directoryFiles {
-      let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name))
-      hasher.update(data: Data("\n\(name) \(data.map { String($0.count) } ?? "absent")\n".utf8))
-      if let data { hasher.update(data: data) }
-    }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
   }
 
   /// The running executable's size and modification time: another build of the tool (an upgrade,

@@ -34,8 +34,6 @@ package struct ReportWriter {
     package var outputs: [String]
     /// The findings whose id was not in the previous run's `findings.csv` (all on a first run).
     package var newFindings: [Finding]
-    /// True when nothing had changed since the previous run, whose outputs were kept as they were.
-    package var unchanged = false
   }
 
   /// Writes and publishes the outputs; returns their paths in `--out`, sorted.
@@ -148,7 +146,7 @@ package struct ReportWriter {
     for name in ["new_findings.csv", "manifest.json"] where outputs.contains(name) {
       try move((staging as NSString).appendingPathComponent(name), to: path(name))
     }
-    return Publication(outputs: outputs.map(path).sorted(), newFindings: [], unchanged: true)
+    return Publication(outputs: outputs.map(path).sorted(), newFindings: [])
   }
 
   /// The ids in the previous run's `findings.csv` (a file this tool wrote: the manifest lists it).

@@ -61,10 +61,7 @@ extension WorkbookReports {
   private static func companySummary(
     _ wb: Workbook, _ report: ChargebackReport, cents: ReportRounding, reconciliation: DetailTable, page: Page
   ) throws {
-    let s = try wb.addSheet("Summary")
-    for (c, w) in summaryWidths.enumerated() { try s.width(c, c, w) }
-    try s.text(0, 0, "Chargeback \(report.period): all cost centres", .title)
-    try s.text(1, 0, periodNote(report.period), .note)
+    let s = try summaryStart(wb, report, audience: "all cost centres")
     var r = 3
     func row(_ label: String, _ cell: Cell) throws {
       try s.text(r, 0, label, .bold)

@@ -1,4 +1,5 @@
 import ChargebackModel
+import Crypto
 import Foundation
 
 /// A small CSV file read whole (identity and price tables): RFC 4180 quoting, a header row,
@@ -13,6 +14,9 @@ package struct CSVTable: Sendable {
   package let header: [String]
   /// Data rows with the 1-based line each starts on.
   package let rows: [(line: Int, fields: [String])]
+  /// SHA-256 (hex) of the bytes parsed: what a content hash of the table is made of, so that it
+  /// is the hash of exactly what was read.
+  package let sha256: String
   private let index: [String: Int]
 
   /// Reads and parses `path`; a missing file throws ``InputMissingError``, a field that is not
@@ -33,6 +37,7 @@ package struct CSVTable: Sendable {
   /// never replaced.
   package init(file: String, bytes: [UInt8]) throws {
     self.file = file
+    sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     var records = try Self.parse(bytes, file: file)
     guard !records.isEmpty else {
       throw InputError(file: file, line: 1, message: "empty file: a header row is required")

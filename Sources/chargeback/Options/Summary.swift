@@ -9,7 +9,7 @@ func printFileOutcome(_ r: Ingestor.FileResult) {
 
 /// Prints the cost-centre table of a finished run and where its files went.
 func printRunSummary(_ result: ChargebackJob.Result, out: String) {
-  guard let report = result.report, !result.unchanged else {
+  guard let report = result.report else {
     printLine(
       "nothing new since the last run: the \(result.outputs.count) files in \(out) are kept as they were "
         + "(manifest.json and new_findings.csv rewritten)")

@@ -1,0 +1,132 @@
+import ChargebackSupport
+import Foundation
+
+/// A chart of one or more series over ranges of cells.
+package struct Chart: Sendable {
+  /// The kinds of chart the reports draw.
+  package enum Kind: Sendable { case column, stackedColumn, bar }
+
+  /// One series: its name (text or a `=Sheet!$A$1` reference) and the ranges it plots.
+  package struct Series: Sendable {
+    package var name: String
+    package var categories: String
+    package var values: String
+
+    package init(name: String, categories: String, values: String) {
+      self.name = name
+      self.categories = categories
+      self.values = values
+    }
+  }
+
+  package var kind: Kind
+  package var title: String
+  package var series: [Series]
+  /// Number format of the category labels (dates), when they have one.
+  package var categoryFormat: String?
+  package var legend: Bool
+  /// Size in pixels.
+  package var width: Int
+  package var height: Int
+
+  package init(
+    kind: Kind, title: String, series: [Series], categoryFormat: String? = nil, legend: Bool = false, width: Int,
+    height: Int
+  ) {
+    self.kind = kind
+    self.title = title
+    self.series = series
+    self.categoryFormat = categoryFormat
+    self.legend = legend
+    self.width = width
+    self.height = height
+  }
+}
+
+/// How a sheet prints: A4, one page wide, with a header and footer on every page.
+package struct PageLayout: Sendable {
+  /// Portrait or landscape.
+  package enum Orientation: Sendable { case portrait, landscape }
+
+  package var orientation: Orientation
+  /// Who the pages are for (the company or a cost centre), printed top left; text from the
+  /// directory, escaped for the header.
+  package var audience: String
+  /// The period, printed top right.
+  package var period: String
+  /// A header row printed again at the top of every page.
+  package var repeatRow: Int?
+  /// Rows and columns that print (to the last row and column, both included); nil prints the used range.
+  package var printArea: (lastRow: Int, lastColumn: Int)?
+  /// True to shrink the sheet onto one page; otherwise one page wide and as many pages long as it takes.
+  package var onePage = false
+  /// True to print the cell grid (detail tables read on paper).
+  package var gridlines = false
+
+  package init(
+    orientation: Orientation, audience: String, period: String, repeatRow: Int? = nil,
+    printArea: (lastRow: Int, lastColumn: Int)? = nil, onePage: Bool = false, gridlines: Bool = false
+  ) {
+    self.orientation = orientation
+    self.audience = audience
+    self.period = period
+    self.repeatRow = repeatRow
+    self.printArea = printArea
+    self.onePage = onePage
+    self.gridlines = gridlines
+  }
+
+  /// A4 (ISO 216): 8.27 × 11.69 inches.
+  package static let paperInches = (width: 8.27, height: 11.69)
+  /// Left and right margins, inches.
+  package static let sideMargin = 0.5
+  /// Top and bottom margins, inches (headers and footers sit 0.3 inch from the edge).
+  package static let endMargin = 0.75
+
+  /// Portrait when columns of these widths (characters) fit across an A4 page between the margins
+  /// at 85 % or more of their size, else landscape (wide tables).
+  package static func orientation(forColumns widths: [Double]) -> Orientation {
+    let pixels = widths.reduce(0) { $0 + Workbook.pixels(ofColumn: $1) }
+    let printable = (paperInches.width - 2 * sideMargin) * 96
+    return Double(pixels) * 0.85 <= printable ? .portrait : .landscape
+  }
+
+  /// The header: audience at the left, the sheet's name in the centre, the period at the right.
+  package var header: String {
+    "&L" + Self.caption(audience, maxBytes: 90) + "&C&A&R" + Self.caption("Period " + period, maxBytes: 40)
+  }
+
+  /// The footer: what the document is at the left, the page number of the sheet's pages at the right.
+  package var footer: String { "&LTokenChargeback chargeback&RPage &P of &N" }
+
+  /// Text from identifiers made safe for a header or footer, at most `maxBytes` of UTF-8.
+  ///
+  /// Control characters are escaped (``SafeText/escaped(_:)``) and `&`, which starts a code, is
+  /// doubled. Where libxlsxwriter would still take `&&G` or `&&[Picture]` for an image placeholder
+  /// and refuse the header, that `&` is shown as `\u0026` (a literal backslash is `\\`, so this stays
+  /// unambiguous). A longer text is cut at a character with `…`.
+  package static func caption(_ text: String, maxBytes: Int) -> String {
+    let escaped = SafeText.escaped(text)
+    var pieces: [String] = []
+    var rest = Substring(escaped)
+    while let c = rest.first {
+      rest = rest.dropFirst()
+      if c == "&" {
+        pieces.append(rest.hasPrefix("G") || rest.hasPrefix("[Picture]") ? "\\u0026" : "&&")
+      } else {
+        pieces.append(String(c))
+      }
+    }
+    let total = pieces.reduce(0) { $0 + $1.utf8.count }
+    guard total > maxBytes else { return pieces.joined() }
+    var out = ""
+    var used = 0
+    let budget = maxBytes - "…".utf8.count
+    for p in pieces {
+      if used + p.utf8.count > budget { break }
+      out += p
+      used += p.utf8.count
+    }
+    return out + "…"
+  }
+}

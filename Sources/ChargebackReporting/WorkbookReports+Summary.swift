@@ -1,0 +1,229 @@
+import ChargebackModel
+import Foundation
+
+/// The Summary sheet of a cost centre's workbook: its figures, the bridge from direct usage to
+/// what it owes (one sentence per allocation rule), the month in context, its top agents and its
+/// daily spend chart; and the pieces the company Summary shares with it.
+extension WorkbookReports {
+  /// A Summary sheet with its column widths, its title for `audience` and the period's note; the
+  /// figures start on row 3.
+  static func summaryStart(_ wb: Workbook, _ report: ChargebackReport, audience: String) throws -> Sheet {
+    let s = try wb.addSheet("Summary")
+    for (c, w) in summaryWidths.enumerated() { try s.width(c, c, w) }
+    try s.text(0, 0, "Chargeback \(report.period): \(audience)", .title)
+    try s.text(1, 0, periodNote(report.period), .note)
+    return s
+  }
+
+  /// `CC-B Beta`, or the id alone when the name is the id.
+  static func label(_ cc: CostCentreSummary) -> String { cc.name == cc.id ? cc.id : "\(cc.id) \(cc.name)" }
+
+  /// One page: the cost centre's figures, its top agents and its daily spend chart.
+  static func summarySheet(
+    _ wb: Workbook, _ report: ChargebackReport, _ cc: CostCentreSummary, ccCents: Int128, lines: [Int],
+    cents: ReportRounding, findings: [Finding], page: Page
+  ) throws {
+    let s = try summaryStart(wb, report, audience: label(cc))
+    var r = 3
+    func row(_ label: String, _ cell: Cell) throws {
+      try s.text(r, 0, label, .bold)
+      try put(s, r, [.empty, cell])
+      r += 1
+    }
+    try row("Period", .text(report.period.description))
+    try row("From", .date(report.period.startMillis))
+    try row("To", .date(report.period.endMillis - 1))
+    try row("Cost centre", .text(cc.id))
+    try row("Name", .text(cc.name))
+    try row("Total cost (USD)", .cents(ccCents))
+    let sentences = try bridgeRows(report, cc, owed: ccCents, row: row)
+    if let b = cc.budget {
+      try row("Monthly budget (USD)", .cents(b.rounded(toDecimals: 2)))
+      try row("Budget used", .ratio(cc.cost.pico, b.pico))
+      try row("Budget remaining (USD)", .cents((b - cc.cost).rounded(toDecimals: 2)))
+    }
+    try contextRows(report, cost: cc.cost, previous: report.context.previous?.costCentres[cc.id], row: row)
+    try row("Requests", .int(cc.requests))
+    try row("Unpriced requests", .int(cc.unpricedRequests))
+    try row("Input tokens", .int(cc.tokens.input))
+    try row("Cached input tokens", .int(cc.tokens.cachedInput))
+    try row("Cache write tokens", .int(cc.tokens.cacheWrite))
+    try row("Output tokens", .int(cc.tokens.output))
+    try row("Avoidable cost (USD)", .cents(cc.avoidableCost.rounded(toDecimals: 2)))
+    try row("Findings", .int(Int128(findings.count)))
+    var byAgent: [String: Int128] = [:]
+    for i in lines { byAgent[report.lines[i].key.agentID ?? "(none)", default: 0] += cents.lines[i] }
+    let t = try topTable(
+      s, at: 3, header: "Top agents", noun: "agents", amounts: byAgent.map { ($0.key, $0.value) }, total: ccCents,
+      top: 10)
+    var noteRow = max(r, t.end) + 1
+    for line in sentences {
+      try s.text(noteRow, 0, line, .note)
+      noteRow += 1
+    }
+    let chartRow = noteRow + (sentences.isEmpty ? 0 : 1)
+    let width = summaryWidths.reduce(0) { $0 + Workbook.pixels(ofColumn: $1) }
+    let days = report.period.dayCount
+    try wb.insert(
+      Chart(
+        kind: .column, title: "Daily spend in \(report.period) (USD, UTC days)",
+        series: [
+          Chart.Series(
+            name: "Cost", categories: Sheet.range(sheet: "Daily", column: 0, rows: 1...days),
+            values: Sheet.range(sheet: "Daily", column: dailyCostColumn, rows: 1...days))
+        ], categoryFormat: "d", width: width, height: 440), into: s, row: chartRow, column: 0)
+    try s.setUpPage(
+      PageLayout(
+        orientation: .portrait, audience: page.audience, period: report.period.description,
+        printArea: (chartRow + rows(forPixels: 440), summaryWidths.count - 1), onePage: true))
+  }
+
+  /// The bridge from direct spend to the amount owed (SPEC §12).
+  ///
+  /// Shown when the cost centre has contract
+  /// terms or allocations: direct usage at list, allocations, contract effect, idle capacity, owed.
+  /// Cents: each figure is rounded on its own and the contract effect is what makes the column add
+  /// up to the amount owed. Returns one sentence per rule that moved money to or from it.
+  static func bridgeRows(
+    _ report: ChargebackReport, _ cc: CostCentreSummary, owed: Int128, row: (String, Cell) throws -> Void
+  ) throws -> [String] {
+    let rules = report.allocations.filter { a in
+      a.from.contains { $0.costCentre == cc.id } || a.to.contains { $0.costCentre == cc.id && $0.amount.pico != 0 }
+    }
+    guard !rules.isEmpty || cc.listCost != cc.directCost || cc.idleCost.pico != 0 else { return [] }
+    let list = cc.listCost.rounded(toDecimals: 2)
+    let idle = cc.idleCost.rounded(toDecimals: 2)
+    let allocatedIn = cc.allocatedIn.rounded(toDecimals: 2)
+    let allocatedOut = cc.allocatedOut.rounded(toDecimals: 2)
+    let contract = owed - list - allocatedIn + allocatedOut - idle
+    try row("Direct usage at list price (USD)", .cents(list))
+    if allocatedIn != 0 { try row("Allocated to you (USD)", .cents(allocatedIn)) }
+    if allocatedOut != 0 { try row("Allocated away (USD)", .cents(-allocatedOut)) }
+    try row("Contract effect (USD)", .cents(contract))
+    if idle != 0 { try row("Idle capacity you own (USD)", .cents(idle)) }
+    try row("Amount owed (USD)", .cents(owed))
+    var sentences: [String] = []
+    for a in rules { sentences.append(sentence(a, cc: cc.id)) }
+    if list != (cc.directCost - cc.idleCost).rounded(toDecimals: 2) {
+      sentences.append(
+        "Contract effect: your calls cost \(usd(cc.directCost - cc.idleCost)) instead of \(usd(cc.listCost)) at list"
+          + " prices, through negotiated discounts and provisioned capacity (company.xlsx, Commitments).")
+    }
+    if cc.idleCost.pico != 0 {
+      sentences.append(
+        "Idle capacity: \(usd(cc.idleCost)) of provisioned capacity you own was not used by any call this month.")
+    }
+    return sentences
+  }
+
+  /// One sentence a cost-centre owner can read about what a rule moved to or from `cc`.
+  static func sentence(_ a: AllocationResult, cc: String) -> String {
+    let r = a.rule
+    let how: String
+    switch r.method {
+    case .even: how = "in equal parts"
+    case .fixed(let shares):
+      how =
+        "by fixed shares ("
+        + a.to.map { "\($0.costCentre) \(Money.format(units: shares[$0.costCentre] ?? 0, decimals: 6).trimmedZeros) %" }
+        .joined(separator: ", ") + ")"
+    case .proportional(let basis):
+      how = "in proportion to each one's own \(basis == .cost ? "direct cost" : basis.rawValue) this month"
+    }
+    let what: String
+    switch r.source {
+    case .unattributed: what = "spend nobody could be charged for"
+    case .costCentre(let id): what = "the spend of \(id)"
+    case .credential(let id): what = "the spend of shared credential \(id) that named no agent"
+    case .fixed: what = "an overhead"
+    }
+    let names = a.to.map(\.costCentre).joined(separator: ", ")
+    if let out = a.from.first(where: { $0.costCentre == cc }) {
+      return "\(r.id): \(usd(out.amount)) of \(what) went from you to \(names), \(how)."
+    }
+    let part = a.to.first { $0.costCentre == cc }?.amount ?? .zero
+    return "\(r.id): \(what) (\(usd(a.amount))) is shared among \(names) \(how); your part is \(usd(part))."
+  }
+
+  /// `$1,234.57`.
+  static func usd(_ m: Money) -> String {
+    let text = m.formatted(decimals: 2)
+    let negative = text.hasPrefix("-")
+    let digits = negative ? String(text.dropFirst()) : text
+    let parts = digits.split(separator: ".")
+    var whole = String(parts[0])
+    var grouped = ""
+    while whole.count > 3 {
+      grouped = "," + whole.suffix(3) + grouped
+      whole = String(whole.dropLast(3))
+    }
+    return (negative ? "-$" : "$") + whole + grouped + "." + (parts.count > 1 ? parts[1] : "00")
+  }
+
+  /// The month in context on a Summary: last month and the change, and for an open month how far
+  /// the data runs and the run-rate forecast.
+  static func contextRows(
+    _ report: ChargebackReport, cost: Money, previous: Money?, row: (String, Cell) throws -> Void
+  ) throws {
+    let context = report.context
+    if context.previous != nil {
+      let last = previous ?? .zero
+      try row("Last month (USD)", .cents(last.rounded(toDecimals: 2)))
+      try row("Change (USD)", .cents((cost - last).rounded(toDecimals: 2)))
+      if last.pico != 0 { try row("Change", .ratio((cost - last).pico, last.pico)) }
+    }
+    if context.isOpen, let asOf = context.asOf, let forecast = context.forecast(cost, period: report.period) {
+      try row("Open month, data to", .dateTime(asOf))
+      try row("Forecast (USD)", .cents(forecast.rounded(toDecimals: 2)))
+    }
+  }
+
+  /// "1 to 31 October 2026" in words for the Summary.
+  static func periodNote(_ p: Period) -> String {
+    "From \(Timestamp.day(p.startMillis)) to \(Timestamp.day(p.endMillis - 1)), UTC. Amounts in US dollars,"
+      + " rounded to cents so that every column adds up to its total."
+  }
+
+  /// Default-height rows (20 pixels) a picture `pixels` high covers.
+  static func rows(forPixels pixels: Int) -> Int { (pixels + 19) / 20 }
+
+  /// A small table in columns D:F of a Summary: the `top` largest amounts and their share.
+  ///
+  /// One "All other" row sums the rest, and a TOTAL that is `total` closes it. Returns the rows of
+  /// the amounts (for a chart) and the row after the table.
+  static func topTable(
+    _ s: Sheet, at row: Int, header: String, noun: String, amounts: [(String, Int128)], total: Int128, top: Int
+  ) throws -> (first: Int, last: Int, end: Int) {
+    try s.text(row, 3, header, .header)
+    try s.text(row, 4, "Cost (USD)", .headerRight)
+    try s.text(row, 5, "Share", .headerRight)
+    let sorted = amounts.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+    var shown = Array(sorted.prefix(top))
+    if sorted.count > top {
+      let rest = sorted.dropFirst(top)
+      shown.append(("All other (\(rest.count) \(noun))", rest.reduce(0) { $0 + $1.1 }))
+    }
+    var r = row + 1
+    for (name, v) in shown {
+      try s.text(r, 3, name)
+      try s.decimal(r, 4, units: v, decimals: 2)
+      try s.ratio(r, 5, v, over: total)
+      r += 1
+    }
+    try s.text(r, 3, "TOTAL", .totalText)
+    try s.decimal(r, 4, units: shown.reduce(0) { $0 + $1.1 }, decimals: 2, .totalMoney)
+    try s.ratio(r, 5, total, over: total, .totalPercent)
+    return (row + 1, r - 1, r + 1)
+  }
+}
+
+extension String {
+  /// A decimal without trailing fraction zeros (`50.000000` → `50`).
+  fileprivate var trimmedZeros: String {
+    guard contains(".") else { return self }
+    var s = self
+    while s.hasSuffix("0") { s.removeLast() }
+    if s.hasSuffix(".") { s.removeLast() }
+    return s
+  }
+}
