@@ -17,14 +17,48 @@ import ChargebackModel
 /// that can no longer grow are closed as time moves on, so memory stays bounded.
 package struct RetryStorms {
   /// Everything of the fingerprint but the input size class.
+  ///
+  /// Its hash is computed once, when the
+  /// call is observed: every open run is looked up, inserted and swept by it, and hashing seven
+  /// strings each time was a tenth of a report pass (perf, the cardinality bench shape).
   private struct Fingerprint: Hashable {
-    var provider: Provider
-    var credential: String
-    var agent: String
-    var model: String
-    var task: String
-    var parent: String
-    var prompt: String
+    let provider: Provider
+    let credential: String
+    let agent: String
+    let model: String
+    let task: String
+    let parent: String
+    let prompt: String
+    private let hash: Int
+
+    init(
+      provider: Provider, credential: String, agent: String, model: String, task: String, parent: String,
+      prompt: String
+    ) {
+      self.provider = provider
+      self.credential = credential
+      self.agent = agent
+      self.model = model
+      self.task = task
+      self.parent = parent
+      self.prompt = prompt
+      var h = Hasher()
+      h.combine(provider)
+      h.combine(credential)
+      h.combine(agent)
+      h.combine(model)
+      h.combine(task)
+      h.combine(parent)
+      h.combine(prompt)
+      hash = h.finalize()
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+    static func == (a: Fingerprint, b: Fingerprint) -> Bool {
+      a.hash == b.hash && a.provider == b.provider && a.credential == b.credential && a.agent == b.agent
+        && a.model == b.model && a.task == b.task && a.parent == b.parent && a.prompt == b.prompt
+    }
   }
 
   private struct Run {
@@ -70,35 +104,41 @@ package struct RetryStorms {
       model: c.model, task: r.metadata.taskID ?? "", parent: r.metadata.parentID ?? "", prompt: r.promptHash ?? "")
     let tokenless = r.failed && r.tokens.isZero
     let size: Int? = tokenless ? nil : SizeClass.of(r.tokens)
-    var runs = open[fp] ?? []
-    // Runs of this fingerprint that this call cannot extend are over.
-    runs.removeAll { run in
-      guard r.time - run.last > settings.stormMaxGapMillis else { return false }
-      close(run)
-      return true
+    // One lookup: the runs are changed in place in the dictionary.
+    var closed: [Run] = []
+    let maxGap = settings.stormMaxGapMillis
+    Self.modify(&open[fp, default: []]) { runs in
+      // Runs of this fingerprint that this call cannot extend are over.
+      runs.removeAll { run in
+        guard r.time - run.last > maxGap else { return false }
+        closed.append(run)
+        return true
+      }
+      let target: Int?
+      if size == nil {
+        // A token-less failure joins the most recent run of its fingerprint, whatever its size.
+        target = runs.indices.max { runs[$0].last < runs[$1].last }
+      } else {
+        target = runs.firstIndex { $0.size == size } ?? runs.firstIndex { $0.size == nil }
+      }
+      if let k = target {
+        runs[k].last = r.time
+        if runs[k].size == nil { runs[k].size = size }
+        Self.add(c, to: &runs[k])
+      } else {
+        var run = Run(
+          size: size, costCentre: a.costCentre, agent: a.agentID, credential: a.credentialID, owner: a.ownerID,
+          first: r.time, last: r.time, model: c.model, task: r.metadata.taskID)
+        Self.add(c, to: &run)
+        runs.append(run)
+      }
     }
-    let target: Int?
-    if size == nil {
-      // A token-less failure joins the most recent run of its fingerprint, whatever its size.
-      target = runs.indices.max { runs[$0].last < runs[$1].last }
-    } else {
-      target = runs.firstIndex { $0.size == size } ?? runs.firstIndex { $0.size == nil }
-    }
-    if let k = target {
-      runs[k].last = r.time
-      if runs[k].size == nil { runs[k].size = size }
-      Self.add(c, to: &runs[k])
-    } else {
-      var run = Run(
-        size: size, costCentre: a.costCentre, agent: a.agentID, credential: a.credentialID, owner: a.ownerID,
-        first: r.time, last: r.time, model: c.model, task: r.metadata.taskID)
-      Self.add(c, to: &run)
-      runs.append(run)
-    }
-    open[fp] = runs
+    for run in closed { close(run) }
     seen += 1
     if seen % 50_000 == 0 { sweep(before: r.time - settings.stormMaxGapMillis) }
   }
+
+  private static func modify<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
   private static func add(_ c: ChargedRecord, to run: inout Run) {
     let r = c.record
@@ -128,11 +168,20 @@ package struct RetryStorms {
   }
 
   /// Closes runs that can no longer grow.
+  ///
+  /// Only the fingerprints with such a run are touched (by
+  /// their stored hash); the others stay where they are.
   private mutating func sweep(before cutoff: Int64) {
-    for (fp, runs) in open {
-      let (over, still) = (runs.filter { $0.last < cutoff }, runs.filter { $0.last >= cutoff })
-      for run in over { close(run) }
-      open[fp] = still.isEmpty ? nil : still
+    var ended: [Fingerprint] = []
+    for (fp, runs) in open where runs.contains(where: { $0.last < cutoff }) { ended.append(fp) }
+    for fp in ended {
+      guard var runs = open.removeValue(forKey: fp) else { continue }
+      runs.removeAll { run in
+        guard run.last < cutoff else { return false }
+        close(run)
+        return true
+      }
+      if !runs.isEmpty { open[fp] = runs }
     }
   }
 

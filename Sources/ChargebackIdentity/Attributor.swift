@@ -16,10 +16,18 @@ package final class Attributor {
     var models: [String]
   }
 
-  /// What an attribution depends on: the record's identity fields and which stretch of time
-  /// between two directory instants (``boundaries``) its time falls in.
+  /// What an attribution depends on.
+  ///
+  /// The registered credential row the record resolved to (or, when none did, the record's own
+  /// credential fields), its claimed agent and task, and which stretch of time between two
+  /// directory instants (``boundaries``) its time falls in. Keying by
+  /// the row, not the raw id, lets every session of a role prefix row share one entry: per-call
+  /// session names missed the memo every time before.
   private struct AttributionKey: Hashable {
     var provider: String
+    /// The registered row's id; nil when no row matched.
+    var row: String?
+    /// The record's own fields, only when no row matched (they are then the line's credential).
     var credential: String?
     var alias: String?
     var project: String?
@@ -28,6 +36,8 @@ package final class Attributor {
     var segment: Int
   }
 
+  /// Prefix-row lookups by (provider, name), for directories with many prefix rows; exact ids are
+  /// a dictionary lookup and need no cache.
   private var credentialCache: [CredentialKey: Credential?] = [:]
   private var attributionCache: [AttributionKey: Attribution] = [:]
   /// The attributions kept at most (a month of per-call session names must not grow memory).
@@ -38,22 +48,30 @@ package final class Attributor {
   private let boundaries: [Int64]
   private var scopeCache: [ScopeKey: Bool] = [:]
   private let scopeGlobs: [String: [Glob]]
-  private let exact: [String: Credential]
-  private let prefixes: [(prefix: String, credential: Credential)]
+  /// Registered rows with a full id, by provider, then id.
+  private let exact: [String: [String: Credential]]
+  /// Prefix rows (`id` ending in `*`) by provider, the longest prefix first.
+  private let prefixes: [String: [(prefix: String, credential: Credential)]]
+  /// Above this many prefix rows for a provider, a name's prefix match is cached.
+  private static let prefixScanLimit = 16
 
   package init(directory: IdentityDirectory) {
     self.directory = directory
-    var exact: [String: Credential] = [:]
-    var prefixes: [(String, Credential)] = []
+    var exact: [String: [String: Credential]] = [:]
+    var prefixes: [String: [(prefix: String, credential: Credential)]] = [:]
     for c in directory.credentials {
       if c.id.hasSuffix("*") {
-        prefixes.append((String(c.id.dropLast()), c))
+        prefixes[c.provider, default: []].append((String(c.id.dropLast()), c))
       } else {
-        exact[c.provider + "\u{0}" + c.id] = c
+        exact[c.provider, default: [:]][c.id] = c
       }
     }
     self.exact = exact
-    self.prefixes = prefixes.sorted { $0.0.count > $1.0.count }
+    // Longest first; the sort is stable, so equal lengths keep the directory's order.
+    self.prefixes = prefixes.mapValues { rows in
+      rows.enumerated().sorted { ($0.element.prefix.count, $1.offset) > ($1.element.prefix.count, $0.offset) }
+        .map(\.element)
+    }
     scopeGlobs = directory.scopes.mapValues { $0.allowedModels.map(Glob.init) }
     var instants = Set<Int64>()
     for c in directory.credentials {
@@ -85,18 +103,24 @@ package final class Attributor {
   /// Step 1: the id (exact, then the longest matching prefix), then the alias the same way (a
   /// LiteLLM key registered by its `user_api_key_alias`), then the `project:`/`workspace:` id.
   package func credential(provider: String, id: String?, alias: String? = nil, project: String?) -> Credential? {
-    let cacheKey = CredentialKey(provider: provider, id: id, alias: alias, project: project)
-    if let hit = credentialCache[cacheKey] { return hit }
-    var found: Credential?
+    let exactRows = exact[provider]
     for name in [id, alias] {
-      guard found == nil, let name else { continue }
-      found =
-        exact[provider + "\u{0}" + name]
-        ?? prefixes.first { $0.credential.provider == provider && name.hasPrefix($0.prefix) }?.credential
+      guard let name else { continue }
+      if let hit = exactRows?[name] ?? prefixMatch(provider: provider, name: name) { return hit }
     }
-    if found == nil, let project {
-      found = exact[provider + "\u{0}project:" + project] ?? exact[provider + "\u{0}workspace:" + project]
+    if let project {
+      return exactRows?["project:" + project] ?? exactRows?["workspace:" + project]
     }
+    return nil
+  }
+
+  /// The longest prefix row of `provider` that `name` starts with.
+  private func prefixMatch(provider: String, name: String) -> Credential? {
+    guard let rows = prefixes[provider] else { return nil }
+    guard rows.count > Self.prefixScanLimit else { return rows.first { name.hasPrefix($0.prefix) }?.credential }
+    let cacheKey = CredentialKey(provider: provider, id: name, alias: nil, project: nil)
+    if let hit = credentialCache[cacheKey] { return hit }
+    let found = rows.first { name.hasPrefix($0.prefix) }?.credential
     if credentialCache.count >= Self.attributionCacheLimit { credentialCache.removeAll(keepingCapacity: true) }
     credentialCache[cacheKey] = found
     return found
@@ -107,21 +131,22 @@ package final class Attributor {
   /// Memoised per identity fields and stretch of time (``segment(_:)``): exact, since nothing
   /// else of the record or the clock is read.
   package func attribute(_ r: UsageRecord, credentialProvider: String? = nil) -> Attribution {
+    let provider = credentialProvider ?? r.credentialProviderID
+    let cred = credential(provider: provider, id: r.credential, alias: r.credentialAlias, project: r.project)
     let key = AttributionKey(
-      provider: credentialProvider ?? r.credentialProviderID, credential: r.credential, alias: r.credentialAlias,
-      project: r.project, agent: r.metadata.agentID, task: r.metadata.taskID, segment: segment(r.time))
+      provider: provider, row: cred?.id, credential: cred == nil ? r.credential : nil,
+      alias: cred == nil ? r.credentialAlias : nil, project: cred == nil ? r.project : nil, agent: r.metadata.agentID,
+      task: r.metadata.taskID, segment: segment(r.time))
     if let hit = attributionCache[key] { return hit }
-    let a = resolve(r, credentialProvider: credentialProvider)
+    let a = resolve(r, cred: cred)
     if attributionCache.count >= Self.attributionCacheLimit { attributionCache.removeAll(keepingCapacity: true) }
     attributionCache[key] = a
     return a
   }
 
-  private func resolve(_ r: UsageRecord, credentialProvider: String?) -> Attribution {
+  /// Steps 2–6 for a record whose credential row (step 1) is `cred`.
+  private func resolve(_ r: UsageRecord, cred: Credential?) -> Attribution {
     let t = r.time
-    let cred = credential(
-      provider: credentialProvider ?? r.credentialProviderID, id: r.credential, alias: r.credentialAlias,
-      project: r.project)
     let claimed = r.metadata.agentID
     let claimedRegistered = claimed.map { directory.agents[$0] != nil } ?? false
     var signals: [FindingKind] = []

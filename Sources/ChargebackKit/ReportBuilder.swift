@@ -294,17 +294,26 @@ extension DailyTotal {
 }
 
 extension ChargebackLine.Key: Comparable {
+  /// Field by field, absent ids as empty text; no allocation (the line list of a month with
+  /// thousands of tasks is sorted with millions of comparisons).
   package static func < (a: Self, b: Self) -> Bool {
-    let l = [
-      a.costCentre, a.agentID ?? "", a.credentialID ?? "", a.taskID ?? "", a.provider.rawValue, a.model,
-      a.tier.rawValue, a.status.rawValue, a.priced ? "1" : "0", a.source.rawValue, a.commitmentID ?? "",
-      a.ruleID ?? "",
-    ]
-    let r = [
-      b.costCentre, b.agentID ?? "", b.credentialID ?? "", b.taskID ?? "", b.provider.rawValue, b.model,
-      b.tier.rawValue, b.status.rawValue, b.priced ? "1" : "0", b.source.rawValue, b.commitmentID ?? "",
-      b.ruleID ?? "",
-    ]
-    return l.lexicographicallyPrecedes(r)
+    if a.costCentre != b.costCentre { return a.costCentre < b.costCentre }
+    if let order = precedes(a.agentID, b.agentID) { return order }
+    if let order = precedes(a.credentialID, b.credentialID) { return order }
+    if let order = precedes(a.taskID, b.taskID) { return order }
+    if a.provider != b.provider { return a.provider.rawValue < b.provider.rawValue }
+    if a.model != b.model { return a.model < b.model }
+    if a.tier != b.tier { return a.tier.rawValue < b.tier.rawValue }
+    if a.status != b.status { return a.status.rawValue < b.status.rawValue }
+    if a.priced != b.priced { return !a.priced }
+    if a.source != b.source { return a.source.rawValue < b.source.rawValue }
+    if let order = precedes(a.commitmentID, b.commitmentID) { return order }
+    return precedes(a.ruleID, b.ruleID) ?? false
+  }
+
+  /// nil when equal as text (nil is ""), else whether `a` sorts first.
+  private static func precedes(_ a: String?, _ b: String?) -> Bool? {
+    let (x, y) = (a ?? "", b ?? "")
+    return x == y ? nil : x < y
   }
 }

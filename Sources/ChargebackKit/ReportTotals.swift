@@ -45,8 +45,14 @@ final class ReportTotals {
 
     let dayNumber = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     let dayKey = DayKey(costCentre: a.costCentre, day: dayNumber)
-    if daily[dayKey] == nil { daily[dayKey] = DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber)) }
-    daily[dayKey]?.add(r, cost: cost)
+    // One hash per map and record on the common path: the value is changed in place.
+    if let i = daily.index(forKey: dayKey) {
+      daily.values[i].add(r, cost: cost)
+    } else {
+      var day = DailyTotal(costCentre: a.costCentre, day: dayName(dayNumber))
+      day.add(r, cost: cost)
+      daily[dayKey] = day
+    }
     if let id = c.commitmentID, priced {
       committedDaily[CommittedDay(commitmentID: id, costCentre: a.costCentre, day: dayNumber), default: .zero] +=
         c.listCostOrZero
@@ -57,23 +63,27 @@ final class ReportTotals {
         costCentre: a.costCentre, agentID: a.agentID, account: r.project, commitmentID: c.commitmentID)
       Self.merge(c.parts, into: &classCharges[group, default: []])
     }
-    var cc =
-      centres[a.costCentre]
-      ?? CostCentreSummary(
-        id: a.costCentre, name: identities.costCentres[a.costCentre]?.name ?? a.costCentre,
-        budget: identities.costCentres[a.costCentre]?.monthlyBudget,
-        glAccount: identities.costCentres[a.costCentre]?.glAccount,
-        entity: identities.costCentres[a.costCentre]?.entity)
-    // Int128 sums of bounded values (``Bounds``): no overflow.
+    if !priced { unpriced += 1 }
+    Self.count(
+      r, cost: cost, listCost: c.listCostOrZero, priced: priced,
+      into: &centres[a.costCentre, default: summary(a.costCentre)])
+  }
+
+  private func summary(_ id: String) -> CostCentreSummary {
+    let known = identities.costCentres[id]
+    return CostCentreSummary(
+      id: id, name: known?.name ?? id, budget: known?.monthlyBudget, glAccount: known?.glAccount, entity: known?.entity)
+  }
+
+  /// Int128 sums of bounded values (``Bounds``): no overflow.
+  private static func count(
+    _ r: UsageRecord, cost: Money, listCost: Money, priced: Bool, into cc: inout CostCentreSummary
+  ) {
     cc.requests += Int128(r.requests)
     cc.tokens += r.tokens
     cc.cost += cost
-    cc.listCost += c.listCostOrZero
-    if !priced {
-      cc.unpricedRequests += Int128(r.requests)
-      unpriced += 1
-    }
-    centres[a.costCentre] = cc
+    cc.listCost += listCost
+    if !priced { cc.unpricedRequests += Int128(r.requests) }
   }
 
   struct DayKey: Hashable {

@@ -243,7 +243,10 @@ package enum WorkbookReports {
 
   /// `shared_credential_agent` as `shared credential agent`: a kind or status that wraps between
   /// words in a narrow column (the CSVs keep the machine name).
-  static func words(_ name: String) -> String { name.replacingOccurrences(of: "_", with: " ") }
+  static func words(_ name: String) -> String {
+    // Swift, not Foundation's replacingOccurrences: this runs once per detail row.
+    name.utf8.contains(UInt8(ascii: "_")) ? String(name.map { $0 == "_" ? " " : $0 }) : name
+  }
 
   /// One row per chargeback line `idx`; `costCentre` adds the cost centre column (company.xlsx).
   static func linesTable(

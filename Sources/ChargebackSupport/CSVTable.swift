@@ -173,7 +173,15 @@ package struct CSVWriter {
       needs = true
       break
     }
-    if needs { return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-    return s
+    guard needs else { return s }
+    // Byte by byte rather than Foundation's replacingOccurrences, which bridges every field.
+    var out: [UInt8] = [34]
+    out.reserveCapacity(s.utf8.count + 8)
+    for b in s.utf8 {
+      out.append(b)
+      if b == 34 { out.append(34) }
+    }
+    out.append(34)
+    return String(decoding: out, as: UTF8.self)
   }
 }

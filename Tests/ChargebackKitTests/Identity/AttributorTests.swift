@@ -101,11 +101,13 @@ private let identityFiles: [(String, String)] = [
   ),
 ]
 
-private func attributor() throws -> Attributor {
+/// The directory above; `credentials`, when given, replaces its credentials.csv.
+private func attributor(credentials: String? = nil) throws -> Attributor {
   let dir = try TestSupport.tempDir("identity")
   defer { try? FileManager.default.removeItem(atPath: dir) }
   for (name, text) in identityFiles {
-    try (text + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    let body = name == "credentials.csv" ? credentials ?? text : text
+    try (body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
   }
   return Attributor(directory: try IdentityDirectory(directory: dir))
 }
@@ -465,5 +467,54 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
         #expect(attributor.scopeAllows(scope, provider: provider, models: models) == allowed, "\(scope) \(models)")
       }
     }
+  }
+
+  // MARK: The memo under per-call session names (issue 11)
+
+  /// Sessions under one prefix row share its memo entry; a warm attributor, asked about sessions
+  /// of every kind in turn (prefix rows, the exact row, unregistered roles, claimed agents), answers
+  /// as a fresh one does, and an unregistered session keeps its own name as its credential.
+  @Test func sessionsShareTheirRowsMemoWithoutMixingAnswers() throws {
+    let warm = try attributor()
+    let other = "arn:aws:sts::111122223333:assumed-role/other/"
+    var calls: [UsageRecord] = []
+    for i in 0..<50 {
+      calls.append(call(.bedrock, credential: role + "batch-\(i)", agent: i % 2 == 0 ? "triage" : nil))
+      calls.append(call(.bedrock, credential: role + "web-\(i)", agent: i % 3 == 0 ? "ghost" : nil))
+      calls.append(call(.bedrock, credential: role + "batch-7", agent: "triage"))
+      calls.append(call(.bedrock, credential: other + "s-\(i)", agent: i % 2 == 0 ? "triage" : nil))
+    }
+    for record in calls + calls.reversed() {
+      let fresh = try attributor().attribute(record)
+      #expect(warm.attribute(record) == fresh, "\(record.credential ?? "-") \(record.metadata.agentID ?? "-")")
+    }
+    // Worked out from the directory: two unregistered sessions of `other` stay apart.
+    #expect(warm.attribute(call(.bedrock, credential: other + "s-1")).credentialID == other + "s-1")
+    #expect(warm.attribute(call(.bedrock, credential: other + "s-2")).credentialID == other + "s-2")
+    #expect(warm.attribute(call(.bedrock, credential: role + "batch-9")).credentialID == role + "batch-*")
+  }
+
+  /// With more prefix rows than are scanned without a cache, the longest prefix still wins.
+  ///
+  /// On the first lookup of a name and on the cached one. Rows are nested paths `p/0/`, `p/0/1/`, …, listed
+  /// shortest first, so the answer is the deepest level a name shares with them.
+  @Test func longestPrefixWinsAmongManyRows() throws {
+    var rows = ["credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description"]
+    var path = "arn:p/"
+    var levels: [String] = []
+    for depth in 0..<40 {
+      path += "\(depth)/"
+      levels.append(path)
+      rows.append("\(path)*,bedrock,,CC-ROLE,,,,")
+    }
+    let attributor = try attributor(credentials: rows.joined(separator: "\n"))
+    for depth in [0, 1, 15, 16, 17, 39] {
+      // A name under level `depth` but not under level `depth + 1`.
+      let name = levels[depth] + "x-\(depth)"
+      for _ in 0..<2 {
+        #expect(attributor.attribute(call(.bedrock, credential: name)).credentialID == levels[depth] + "*")
+      }
+    }
+    #expect(attributor.attribute(call(.bedrock, credential: "arn:p/x")).costCentre == "UNATTRIBUTED")
   }
 }

@@ -1,0 +1,76 @@
+import Testing
+
+@testable import ChargebackDetect
+@testable import ChargebackModel
+
+/// The retry-storm detector over a long stream, as the report pass feeds it: runs that can no longer
+/// grow are swept every 50,000 calls, and a storm that straddles a sweep must come out whole.
+@Suite struct RetryStormSweepTests {
+  static let model = "claude-haiku-4-5"
+  /// 2026-10-07T08:00:00Z in UTC epoch ms.
+  static let start: Int64 = 1_791_360_000_000
+  /// Call `i` of the stream is at `start + 10 ms × i`.
+  static func time(_ i: Int) -> Int64 { start + Int64(i) * 10 }
+
+  static func charged(_ i: Int, prompt: String, input: Int64, error: String?, pico: Int128) -> ChargedRecord {
+    var r = UsageRecord(
+      provider: .bedrock, level: .request, format: "t", naturalKey: "bedrock:\(i)", time: time(i),
+      credential: "role/s-\(i)", model: model, tokens: TokenCounts(input: input, output: input == 0 ? 0 : 100),
+      failed: error != nil, errorCode: error, metadata: CallMetadata(agentID: "bot", taskID: "T-1"))
+    r.promptHash = prompt
+    let a = Attribution(
+      costCentre: "CC-1", agentID: "bot", credentialID: "role/*", status: .agentCredential)
+    return ChargedRecord(record: r, attribution: a, model: model, cost: Money(pico: pico))
+  }
+
+  /// 120,000 calls (two sweeps) with three planted request streams.
+  ///
+  /// A unique request is at every position not planted below, and the planted streams are:
+  /// - `A`: 12 calls 2,000 positions (20 s) apart from position 45,000, across the sweep at 50,000:
+  ///   8 token-less throttles, 3 broken billed streams (2,000,000 pico each), then a success
+  ///   (5,000,000 pico): one storm of 12 calls;
+  /// - `B`: 12 throttles then a success 7,000 positions (70 s) apart: never a storm (gaps > 60 s);
+  /// - `C`: 10 calls in a row at the very end (closed by `finish`): 9 throttles and a success.
+  @Test func stormsAcrossSweepsComeOutWhole() throws {
+    var planted: [Int: ChargedRecord] = [:]
+    for k in 0..<12 {
+      let i = 45_000 + 2_000 * k
+      let (input, error, pico): (Int64, String?, Int128) =
+        k < 8
+        ? (0, "ThrottlingException", 0)
+        : k < 11 ? (5_000, "ModelStreamErrorException", 2_000_000) : (5_000, nil, 5_000_000)
+      planted[i] = Self.charged(i, prompt: "A", input: input, error: error, pico: pico)
+    }
+    for k in 0..<13 {
+      let i = 1 + 7_000 * k
+      planted[i] = Self.charged(
+        i, prompt: "B", input: k == 12 ? 5_000 : 0, error: k == 12 ? nil : "ThrottlingException",
+        pico: k == 12 ? 5_000_000 : 0)
+    }
+    for k in 0..<10 {
+      let i = 119_990 + k
+      planted[i] = Self.charged(
+        i, prompt: "C", input: k == 9 ? 7_000 : 0, error: k == 9 ? nil : "ThrottlingException",
+        pico: k == 9 ? 9_000_000 : 0)
+    }
+    var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
+    for i in 0..<120_000 {
+      storms.observe(planted[i] ?? Self.charged(i, prompt: "u-\(i)", input: 1_000, error: nil, pico: 1_000_000))
+    }
+    storms.finish()
+
+    let found = storms.findings.sorted { $0.firstTime < $1.firstTime }
+    #expect(found.count == 2)
+    let a = try #require(found.first)
+    #expect(a.firstTime == Self.time(45_000))
+    #expect(a.lastTime == Self.time(45_000 + 2_000 * 11))
+    #expect(a.calls == 12)
+    #expect(a.cost.pico == 3 * 2_000_000 + 5_000_000)
+    #expect(a.avoidableCost.pico == 3 * 2_000_000)
+    let c = try #require(found.last)
+    #expect(c.firstTime == Self.time(119_990))
+    #expect(c.calls == 10)
+    #expect(c.cost.pico == 9_000_000)
+    #expect(c.avoidableCost.pico == 0)
+  }
+}
