@@ -90,17 +90,20 @@ package struct UsageSpikes {
     let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     let cell = Cell(agent: a.agentID, credential: a.credentialID, day: day, model: model)
     noteTask(a, day: day, cost: cost)
-    if cells.index(forKey: cell) == nil {
-      cells[cell] = CellTotal(cost: .zero, calls: 0, costCentre: a.costCentre, owner: a.ownerID, evidence: [])
+    // One hash of the cell per call: its total is changed in place.
+    Self.count(
+      r, cost: cost, parts: parts,
+      into: &cells[
+        cell, default: CellTotal(cost: .zero, calls: 0, costCentre: a.costCentre, owner: a.ownerID, evidence: [])])
+  }
+
+  private static func count(_ r: UsageRecord, cost: Money, parts: [PriceQuote.Part], into cell: inout CellTotal) {
+    for p in parts {
+      if let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) { cell.byClass[ci] += p.cost }
     }
-    if let i = cells.index(forKey: cell) {
-      for p in parts {
-        if let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) { cells.values[i].byClass[ci] += p.cost }
-      }
-      cells.values[i].cost += cost
-      cells.values[i].calls += Int128(r.requests)
-      if cells.values[i].evidence.count < 3 { cells.values[i].evidence.append(r.naturalKey) }
-    }
+    cell.cost += cost
+    cell.calls += Int128(r.requests)
+    if cell.evidence.count < 3 { cell.evidence.append(r.naturalKey) }
   }
 
   /// Adds a call's cost to its task's cells (for the agent and the credential), unless tasks were
@@ -120,8 +123,12 @@ package struct UsageSpikes {
   }
 
   private static func add(_ pico: Int128, at key: DayTask, in cells: inout [DayTask: Int128], _ count: inout Int) {
-    if cells[key] == nil { count += 1 }
-    cells[key, default: 0] += pico
+    if let i = cells.index(forKey: key) {
+      cells.values[i] += pico
+    } else {
+      cells[key] = pico
+      count += 1
+    }
   }
 
   private mutating func taskID(_ name: String) -> Int32 {

@@ -83,9 +83,15 @@ package struct ReportBuilder {
       from: period.startMillis, to: period.endMillis,
       prepare: {
         let charger = Charger(identities: ids, prices: table)
-        return { stored in (stored, stored.record.level == .cost ? nil : charger.charge(stored.record)) }
+        return { stored in
+          guard stored.record.level != .cost else { return (stored, nil) }
+          // The map keys too: hashed here, looked up on the summing thread.
+          let charged = charger.charge(stored.record)
+          let source: LineSource = stored.record.level == .request ? .request : .report
+          return (stored, (charged, ReportTotals.keys(charged, source: source), RetryStorms.fingerprint(charged)))
+        }
       }
-    ) { (stored: StoredRecord, precharged: ChargedRecord?) in
+    ) { (stored: StoredRecord, prepared: (ChargedRecord, ReportTotals.Keys, RetryStorms.Fingerprint?)?) in
       let r = stored.record
       files.insert(stored.fileID)
       if r.level == .cost {
@@ -93,7 +99,7 @@ package struct ReportBuilder {
         return
       }
       if !duplicates.isEmpty, duplicates.contains(stored.id) { return }  // the same call from another log
-      let charged = precharged ?? charger.charge(r)
+      let charged = prepared?.0 ?? charger.charge(r)
       count += 1
       if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
       // The width rule first: a superseded coarse row never reaches the overlap comparison.
@@ -113,11 +119,11 @@ package struct ReportBuilder {
         return
       }
       if !coarse.isEmpty { widths.addFiner(coarse, r, cost: charged.cost) }
-      totals.add(charged, source: r.level == .request ? .request : .report)
+      totals.add(charged, source: r.level == .request ? .request : .report, keys: prepared?.1)
       policy.observe(charged)
       reconciliation.addComputed(r, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
       guard detect else { return }
-      storms.observe(charged)
+      storms.observe(charged, fingerprint: prepared?.2)
       loops.observe(charged)
       spikes.observe(charged)
     }

@@ -2,6 +2,7 @@ import ChargebackIdentity
 import ChargebackModel
 import ChargebackPricing
 import ChargebackStore
+import ChargebackSupport
 
 /// The running totals of one report pass: every charged record is added by ``add(_:source:)`` to the
 /// lines, days, cost centres and FOCUS cells.
@@ -10,7 +11,7 @@ import ChargebackStore
 final class ReportTotals {
   private let identities: IdentityDirectory
   private let prices: PriceTable
-  private(set) var lines: [ChargebackLine.Key: ChargebackLine] = [:]
+  private var lines: [Prehashed<ChargebackLine.Key>: ChargebackLine] = [:]
   private(set) var daily: [DayKey: DailyTotal] = [:]
   private var dayNames: [Int64: String] = [:]
   private(set) var centres: [String: CostCentreSummary] = [:]
@@ -19,7 +20,7 @@ final class ReportTotals {
   private(set) var unpriced: Int64 = 0
   /// Priced usage per day × credential × model × tier × cost centre × agent (not task: SPEC §11),
   /// split by token class and price row (`focus.csv`'s grain); see ``classChargeList()``.
-  private var classCharges: [ClassGroup: [ClassAmount]] = [:]
+  private var classCharges: [Prehashed<ClassGroup>: [ClassAmount]] = [:]
   /// List cost of calls under a commitment per commitment, cost centre and UTC day, so that a
   /// provisioned fee's share can be put on the days (``Commitments``).
   private(set) var committedDaily: [CommittedDay: Money] = [:]
@@ -29,19 +30,43 @@ final class ReportTotals {
     self.prices = prices
   }
 
-  /// Adds one charged record seen at `source`.
-  func add(_ c: ChargedRecord, source: LineSource) {
+  /// The map keys of a record, made where it is charged (the reading thread) so that ``add(_:source:keys:)``
+  /// only looks them up.
+  struct Keys: Sendable {
+    fileprivate let source: LineSource
+    fileprivate let line: Prehashed<ChargebackLine.Key>
+    fileprivate let group: Prehashed<ClassGroup>?
+  }
+
+  static func keys(_ c: ChargedRecord, source: LineSource) -> Keys {
+    let (r, a) = (c.record, c.attribution)
+    let priced = c.cost != nil
+    let line = ChargebackLine.Key(
+      costCentre: a.costCentre, agentID: a.agentID, credentialID: a.credentialID, taskID: a.taskID,
+      provider: r.provider, model: c.model, tier: r.tier, status: a.status, priced: priced, source: source,
+      commitmentID: c.commitmentID)
+    var group: Prehashed<ClassGroup>?
+    if priced, !c.parts.isEmpty {
+      group = Prehashed(
+        ClassGroup(
+          day: Timestamp.floorDiv(r.time, Timestamp.millisPerDay), credentialID: a.credentialID, provider: r.provider,
+          model: c.model, tier: r.tier, costCentre: a.costCentre, agentID: a.agentID, account: r.project,
+          commitmentID: c.commitmentID))
+    }
+    return Keys(source: source, line: Prehashed(line), group: group)
+  }
+
+  /// Adds one charged record seen at `source`; `keys`, when given, are ``keys(_:source:)`` of the
+  /// same record (made for another source, they are made again).
+  func add(_ c: ChargedRecord, source: LineSource, keys given: Keys? = nil) {
     let r = c.record
     let a = c.attribution
     rowsUsed.formUnion(c.priceRows)
     let cost = c.costOrZero
     let priced = c.cost != nil
-
-    let key = ChargebackLine.Key(
-      costCentre: a.costCentre, agentID: a.agentID, credentialID: a.credentialID, taskID: a.taskID,
-      provider: r.provider, model: c.model, tier: r.tier, status: a.status, priced: priced, source: source,
-      commitmentID: c.commitmentID)
-    lines[key, default: ChargebackLine(key: key)].add(r, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
+    let keys = given.flatMap { $0.source == source ? $0 : nil } ?? Self.keys(c, source: source)
+    lines[keys.line, default: ChargebackLine(key: keys.line.key)].add(
+      r, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
 
     let dayNumber = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     let dayKey = DayKey(costCentre: a.costCentre, day: dayNumber)
@@ -57,12 +82,7 @@ final class ReportTotals {
       committedDaily[CommittedDay(commitmentID: id, costCentre: a.costCentre, day: dayNumber), default: .zero] +=
         c.listCostOrZero
     }
-    if priced, !c.parts.isEmpty {
-      let group = ClassGroup(
-        day: dayNumber, credentialID: a.credentialID, provider: r.provider, model: c.model, tier: r.tier,
-        costCentre: a.costCentre, agentID: a.agentID, account: r.project, commitmentID: c.commitmentID)
-      Self.merge(c.parts, into: &classCharges[group, default: []])
-    }
+    if let group = keys.group { Self.merge(c.parts, into: &classCharges[group, default: []]) }
     if !priced { unpriced += 1 }
     Self.count(
       r, cost: cost, listCost: c.listCostOrZero, priced: priced,
@@ -160,7 +180,8 @@ final class ReportTotals {
     }
     var list: [ClassCharge] = []
     list.reserveCapacity(classCharges.count * 3)
-    for (g, amounts) in classCharges {
+    for (hashed, amounts) in classCharges {
+      let g = hashed.key
       let day = dayName(g.day)
       for a in amounts {
         list.append(
