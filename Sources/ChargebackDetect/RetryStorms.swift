@@ -15,13 +15,13 @@ import ChargebackModel
 ///
 /// Streaming over time-ordered request-level records: only runs still open are kept, and runs
 /// that can no longer grow are closed as time moves on, so memory stays bounded.
-package struct RetryStorms {
+package struct RetryStorms: Sendable {
   /// Everything of the fingerprint but the input size class.
   ///
   /// Its hash is computed once, when the
   /// call is observed: every open run is looked up, inserted and swept by it, and hashing seven
   /// strings each time was a tenth of a report pass (perf, the cardinality bench shape).
-  package struct Fingerprint: Hashable, Sendable {
+  private struct Fingerprint: Hashable {
     let provider: Provider
     let credential: String
     let agent: String
@@ -53,9 +53,9 @@ package struct RetryStorms {
       hash = h.finalize()
     }
 
-    package func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 
-    package static func == (a: Fingerprint, b: Fingerprint) -> Bool {
+    static func == (a: Fingerprint, b: Fingerprint) -> Bool {
       a.hash == b.hash && a.provider == b.provider && a.credential == b.credential && a.agent == b.agent
         && a.model == b.model && a.task == b.task && a.parent == b.parent && a.prompt == b.prompt
     }
@@ -94,22 +94,14 @@ package struct RetryStorms {
     self.period = period
   }
 
-  /// The fingerprint of a request-level record (nil for others), to be made where the record is
-  /// charged and handed to ``observe(_:fingerprint:)``.
-  package static func fingerprint(_ c: ChargedRecord) -> Fingerprint? {
-    let (r, a) = (c.record, c.attribution)
-    guard r.level == .request else { return nil }
-    return Fingerprint(
-      provider: r.provider, credential: a.credentialID ?? r.credential ?? "", agent: a.agentID ?? "",
-      model: c.model, task: r.metadata.taskID ?? "", parent: r.metadata.parentID ?? "", prompt: r.promptHash ?? "")
-  }
-
-  /// Adds one charged request-level record (records arrive in time order); `fingerprint`, when
-  /// given, is ``fingerprint(_:)`` of the same record.
-  package mutating func observe(_ c: ChargedRecord, fingerprint: Fingerprint? = nil) {
+  /// Adds one charged request-level record (records arrive in time order).
+  package mutating func observe(_ c: ChargedRecord) {
     let r = c.record
     let a = c.attribution
-    guard let fp = fingerprint ?? Self.fingerprint(c) else { return }
+    guard r.level == .request else { return }
+    let fp = Fingerprint(
+      provider: r.provider, credential: a.credentialID ?? r.credential ?? "", agent: a.agentID ?? "",
+      model: c.model, task: r.metadata.taskID ?? "", parent: r.metadata.parentID ?? "", prompt: r.promptHash ?? "")
     let tokenless = r.failed && r.tokens.isZero
     let size: Int? = tokenless ? nil : SizeClass.of(r.tokens)
     // One lookup: the runs are changed in place in the dictionary.

@@ -68,7 +68,9 @@ package struct ReportBuilder {
       store: store, from: period.startMillis, to: period.endMillis, canonical: CanonicalModels(prices: prices))
     let overlap = try Overlap(store: store, period: period, prices: prices)
     var reconciliation = Reconciliation(prices: prices)
-    var storms = RetryStorms(settings: settings, period: period)
+    // Retry storms watch the request-level calls on the reading thread (the summing thread is the
+    // busier one); they are read here once the pass is over.
+    let stormWatch = Guarded(RetryStorms(settings: settings, period: period))
     var loops = RecursiveLoops(settings: settings, period: period)
     var spikes =
       detect ? try baseline(period: period, charger: charger) : UsageSpikes(settings: settings, period: period)
@@ -85,13 +87,18 @@ package struct ReportBuilder {
         let charger = Charger(identities: ids, prices: table)
         return { stored in
           guard stored.record.level != .cost else { return (stored, nil) }
-          // The map keys too: hashed here, looked up on the summing thread.
           let charged = charger.charge(stored.record)
-          let source: LineSource = stored.record.level == .request ? .request : .report
-          return (stored, (charged, ReportTotals.keys(charged, source: source), RetryStorms.fingerprint(charged)))
+          let request = stored.record.level == .request
+          // Request-level calls reach the detectors whole (the width and overlap rules below are
+          // for report rows), unless the same call came from another log.
+          if detect, request, duplicates.isEmpty || !duplicates.contains(stored.id) {
+            stormWatch.update { $0.observe(charged) }
+          }
+          // The map keys too: hashed here, looked up on the summing thread.
+          return (stored, (charged, ReportTotals.keys(charged, source: request ? .request : .report)))
         }
       }
-    ) { (stored: StoredRecord, prepared: (ChargedRecord, ReportTotals.Keys, RetryStorms.Fingerprint?)?) in
+    ) { (stored: StoredRecord, prepared: (ChargedRecord, ReportTotals.Keys)?) in
       let r = stored.record
       files.insert(stored.fileID)
       if r.level == .cost {
@@ -123,7 +130,6 @@ package struct ReportBuilder {
       policy.observe(charged)
       reconciliation.addComputed(r, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
       guard detect else { return }
-      storms.observe(charged, fingerprint: prepared?.2)
       loops.observe(charged)
       spikes.observe(charged)
     }
@@ -140,6 +146,7 @@ package struct ReportBuilder {
     var conflictingKeys: Int64 = 0
     if detect {
       conflictingKeys = try noteConflicts(period: period, charger: charger, into: &policy)
+      var storms = stormWatch.value
       storms.finish()
       try loops.finish(lookup: ancestorLookup(charger))
       for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period))

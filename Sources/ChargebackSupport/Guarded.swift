@@ -1,0 +1,17 @@
+import Synchronization
+
+/// A value shared between threads behind a lock: a detector that the report pass feeds on its
+/// reading thread and reads on the main one when the pass is over.
+package final class Guarded<Value: Sendable>: Sendable {
+  private let mutex: Mutex<Value>
+
+  package init(_ value: Value) { mutex = Mutex(value) }
+
+  /// Changes the value under the lock.
+  package func update(_ body: (inout Value) -> Void) {
+    mutex.withLock { body(&$0) }
+  }
+
+  /// A copy of the value.
+  package var value: Value { mutex.withLock { $0 } }
+}
