@@ -146,7 +146,7 @@ package struct ReportBuilder {
     var conflictingKeys: Int64 = 0
     if detect {
       conflictingKeys = try noteConflicts(period: period, charger: charger, into: &policy)
-      var storms = stormWatch.value
+      var storms = stormWatch.exchange(RetryStorms(settings: settings, period: period))
       storms.finish()
       try loops.finish(lookup: ancestorLookup(charger))
       for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period))

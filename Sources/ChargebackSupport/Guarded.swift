@@ -12,6 +12,12 @@ package final class Guarded<Value: Sendable>: Sendable {
     mutex.withLock { body(&$0) }
   }
 
-  /// A copy of the value.
-  package var value: Value { mutex.withLock { $0 } }
+  /// Takes the value out, leaving `replacement` in its place (no second copy stays alive).
+  package func exchange(_ replacement: Value) -> Value {
+    mutex.withLock { value in
+      let taken = value
+      value = replacement
+      return taken
+    }
+  }
 }

@@ -53,6 +53,21 @@ import Testing
         i, prompt: "C", input: k == 9 ? 7_000 : 0, error: k == 9 ? nil : "ThrottlingException",
         pico: k == 9 ? 9_000_000 : 0)
     }
+    // `P`: one request in two size classes. 10 broken billed streams of 1,000 input tokens from
+    // position 40,000, 300 apart, end at 42,700, before the first sweep's cutoff (49,999 less 60 s,
+    // position 43,999); 10 calls of 50,000 tokens from 42,500, 1,000 apart (9 broken streams of
+    // 3,000,000 pico, then a success of 8,000,000), are still open at that sweep. Two storms: the
+    // sweep closes the first and keeps the second under the same fingerprint.
+    for k in 0..<10 {
+      let i = 40_000 + 300 * k
+      planted[i] = Self.charged(i, prompt: "P", input: 1_000, error: "ModelStreamErrorException", pico: 1_000_000)
+    }
+    for k in 0..<10 {
+      let i = 42_500 + 1_000 * k
+      planted[i] = Self.charged(
+        i, prompt: "P", input: 50_000, error: k == 9 ? nil : "ModelStreamErrorException",
+        pico: k == 9 ? 8_000_000 : 3_000_000)
+    }
     var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
     for i in 0..<120_000 {
       storms.observe(planted[i] ?? Self.charged(i, prompt: "u-\(i)", input: 1_000, error: nil, pico: 1_000_000))
@@ -60,14 +75,26 @@ import Testing
     storms.finish()
 
     let found = storms.findings.sorted { $0.firstTime < $1.firstTime }
-    #expect(found.count == 2)
-    let a = try #require(found.first)
+    #expect(found.count == 4)
+    guard found.count == 4 else { return }
+    let (small, large) = (found[0], found[1])
+    #expect(small.firstTime == Self.time(40_000))
+    #expect(small.lastTime == Self.time(42_700))
+    #expect(small.calls == 10)
+    #expect(small.cost.pico == 10 * 1_000_000)
+    #expect(small.avoidableCost.pico == 10 * 1_000_000)
+    #expect(large.firstTime == Self.time(42_500))
+    #expect(large.lastTime == Self.time(51_500))
+    #expect(large.calls == 10)
+    #expect(large.cost.pico == 9 * 3_000_000 + 8_000_000)
+    #expect(large.avoidableCost.pico == 9 * 3_000_000)
+    let a = found[2]
     #expect(a.firstTime == Self.time(45_000))
     #expect(a.lastTime == Self.time(45_000 + 2_000 * 11))
     #expect(a.calls == 12)
     #expect(a.cost.pico == 3 * 2_000_000 + 5_000_000)
     #expect(a.avoidableCost.pico == 3 * 2_000_000)
-    let c = try #require(found.last)
+    let c = found[3]
     #expect(c.firstTime == Self.time(119_990))
     #expect(c.calls == 10)
     #expect(c.cost.pico == 9_000_000)
