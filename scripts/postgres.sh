@@ -129,7 +129,7 @@ start() {
     rm -rf "$data"
     say "initdb into $data"
     # UTF8 and the C locale: byte-wise text order, as the store requires (docs/postgres.md).
-    as_owner "$b/initdb" -D "$data" --encoding=UTF8 --locale=C --auth=trust --username="$(is_root && echo postgres || id -un)" >"$dir/initdb.log" 2>&1 ||
+    as_owner "$b/initdb" -D "$data" --encoding=UTF8 --locale=C --data-checksums --auth=trust --username="$(is_root && echo postgres || id -un)" >"$dir/initdb.log" 2>&1 ||
       {
         cat "$dir/initdb.log" >&2
         die "initdb failed"
