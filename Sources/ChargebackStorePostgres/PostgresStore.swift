@@ -49,8 +49,11 @@ package final class PostgresStore: ChargebackStore {
   // MARK: Locks and transactions
 
   /// The writer lock's second key: the first 4 bytes of SHA-256 of the schema name.
-  var writerKey: Int64 {
-    let digest = Array(SHA256.hash(data: Data(url.schema.utf8)))
+  var writerKey: Int64 { Self.writerKey(schema: url.schema) }
+
+  /// The writer lock's second key for a schema.
+  static func writerKey(schema: String) -> Int64 {
+    let digest = Array(SHA256.hash(data: Data(schema.utf8)))
     return Int64(Int32(bitPattern: digest[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
   }
 

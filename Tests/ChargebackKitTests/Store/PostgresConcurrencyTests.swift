@@ -138,6 +138,31 @@ import Testing
     #expect(full.output == expectedOutput)
   }
 
+  /// Another session holds the store's writer lock past the wait: `ingest` says it waits, exits 75
+  /// and writes nothing of its file; once the lock is free, the same ingest loads it.
+  @Test func aLockHeldPastTheWaitExits75() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let files = try writeFiles(dir + "/usage", count: 2, records: 20)
+    let db = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(db) }
+    let first = try TestSupport.runCLI(["ingest", files[0], "--db", db])
+    try #require(first.status == 0, "\(first.err)")
+    let holder = try PostgresTestServer.connect(db)
+    defer { holder.close() }
+    let key = PostgresStore.writerKey(schema: try PostgresURL(db).schema)
+    try holder.execute("SELECT pg_advisory_lock(1413694027, \(key)::int4)")
+    let r = try TestSupport.runCLI(["ingest", files[1], "--db", db], environment: ["CHARGEBACK_LOCK_WAIT": "1"])
+    #expect(r.status == 75, "\(r.err)")
+    #expect(r.err.contains("waiting for the store lock"), "\(r.err)")
+    #expect(!r.err.contains("SQLSTATE"), "\(r.err)")
+    #expect(try totals(db).records == 20)
+    try holder.execute("SELECT pg_advisory_unlock(1413694027, \(key)::int4)")
+    let again = try TestSupport.runCLI(["ingest", files[1], "--db", db])
+    #expect(again.status == 0, "\(again.err)")
+    #expect(try totals(db).records == 40)
+  }
+
   /// Migrations bring a new schema to the current version; a schema holding another program's
   /// table, or a newer version of ours, is refused with 65 and left as it was; `report` on a
   /// schema that does not exist says there is no store (66).
