@@ -91,6 +91,52 @@ import Testing
     #expect(r.report.recordCount == 9)
   }
 
+  /// After the mixed month, both stores hold the same rows with the same ids, read back through the
+  /// store protocol: files, every record (id, file id, natural key, time, tokens, billed amount,
+  /// attribution), conflicts, spans of every trace, skipped files and the content digest.
+  @Test func rowsAreIdentical() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pg = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(pg) }
+    let root = Fixtures.root + "/mixed"
+    _ = try run(root, database: dir + "/store.sqlite", out: dir + "/a")
+    _ = try run(root, database: pg, out: dir + "/b")
+    let a: any ChargebackStore = try UsageStore(path: dir + "/store.sqlite")
+    let b: any ChargebackStore = try PostgresStore(url: PostgresURL(pg))
+    defer {
+      try? a.close()
+      try? b.close()
+    }
+    func rows(_ s: any ChargebackStore) throws -> [String] {
+      var out: [String] = []
+      try s.forEachRecord(from: Int64.min, to: Int64.max) { r in
+        let x = r.record
+        out.append(
+          "\(r.id) \(r.fileID) \(x.naturalKey) \(x.time) \(x.tokens) \(x.requests) \(String(describing: x.billed))"
+            + " \(x.credential ?? "-") \(x.metadata.agentID ?? "-") \(x.metadata.taskID ?? "-") \(x.agentPath ?? "-")")
+      }
+      return out
+    }
+    let recordsA = try rows(a)
+    #expect(recordsA.count == Int(try a.recordCount()))
+    #expect(recordsA == (try rows(b)))
+    #expect(try a.files() == (try b.files()))
+    #expect(try a.skippedFiles() == (try b.skippedFiles()))
+    let all = (Int64.min, Int64.max)
+    #expect(
+      try a.conflicts(from: all.0, to: all.1).map { "\($0.keptID) \($0.conflict)" }
+        == (try b.conflicts(from: all.0, to: all.1).map { "\($0.keptID) \($0.conflict)" }))
+    var traces = Set<String>()
+    try a.forEachRecord(from: all.0, to: all.1) { if let t = $0.record.traceID { traces.insert(t) } }
+    #expect(!traces.isEmpty)
+    for t in traces.sorted() {
+      #expect("\(try a.spans(ofTrace: t))" == "\(try b.spans(ofTrace: t))")
+    }
+    #expect(try a.contentDigest(previous: "2026-09") == (try b.contentDigest(previous: "2026-09")))
+    #expect(try a.spanFiles(from: all.0, to: all.1) == (try b.spanFiles(from: all.0, to: all.1)))
+  }
+
   /// Text with U+0000, U+0001, tabs, newlines and backslashes survives the store unchanged.
   @Test func awkwardTextRoundTrips() throws {
     for s in ["plain", "a\u{0}b", "\u{1}", "\u{0}\u{1}\u{0}", "tab\there", "nl\nand\r", "back\\slash\\N", "é"] {
