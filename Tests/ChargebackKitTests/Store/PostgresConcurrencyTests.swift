@@ -204,6 +204,60 @@ import Testing
     #expect(try c.scalarInt("SELECT count(*) FROM pg_tables WHERE schemaname = $1", [.text(o.schema)]) == 1)
   }
 
+  /// A report's snapshot sees none of a file another process loads meanwhile, and all of it after.
+  @Test func aSnapshotIsNotChangedByALoad() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let files = try writeFiles(dir + "/usage", count: 2, records: 30)
+    let db = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(db) }
+    let first = try TestSupport.runCLI(["ingest", files[0], "--db", db])
+    try #require(first.status == 0, "\(first.err)")
+    let store = try PostgresStore(url: PostgresURL(db))
+    defer { try? store.close() }
+    try store.snapshot {
+      #expect(try store.recordCount() == 30)
+      // The load does not wait for the reader (MVCC), and commits while the snapshot is open.
+      let load = try TestSupport.runCLI(["ingest", files[1], "--db", db], environment: Self.wait)
+      #expect(load.status == 0, "\(load.err)")
+      #expect(try store.recordCount() == 30)
+      #expect(try store.files().count == 1)
+    }
+    #expect(try store.recordCount() == 60)
+  }
+
+  /// One PostgreSQL migration per SQLite migration, and the same columns in every table but the
+  /// hashes PostgreSQL keeps beside text keys (docs/postgres.md §3, rule 7).
+  @Test func schemaMatchesSQLite() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    #expect(PostgresSchema.migrations.count == Schema.migrations.count)
+    let sqlite = try UsageStore(path: dir + "/s.sqlite")
+    defer { try? sqlite.close() }
+    let db = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(db) }
+    let pg = try PostgresStore(url: PostgresURL(db))
+    defer { try? pg.close() }
+    let schema = try PostgresURL(db).schema
+    let hashColumns: [String: Set<String>] = [
+      "skipped_files": ["path_hash"], "file_stamps": ["path_hash"], "trace_spans": ["trace_hash", "span_hash"],
+      "period_totals": ["key_hash"], "conflicts": ["differences_hash"],
+    ]
+    for table in PostgresSchema.tables.sorted() {
+      let st = try sqlite.db.prepare("SELECT name FROM pragma_table_info(?)")
+      try st.bind(1, table)
+      var sqliteColumns = Set<String>()
+      while try st.step() { sqliteColumns.insert(st.text(0) ?? "") }
+      let pgColumns = Set(
+        try pg.c.rows(
+          "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+          [.text(schema), .text(table)]
+        ).compactMap { $0.text(0) })
+      #expect(!sqliteColumns.isEmpty)
+      #expect(pgColumns.subtracting(hashColumns[table] ?? []) == sqliteColumns, "\(table)")
+    }
+  }
+
   /// The URL forms of docs/postgres.md §1; the password is never shown.
   @Test func urlsParseAsLibpqDoes() throws {
     let a = try PostgresURL(
