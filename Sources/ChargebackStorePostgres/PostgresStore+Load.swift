@@ -139,7 +139,9 @@ extension PostgresStore {
         store: c.shown, message: "\(expected - inserted) new records met a stored key under the writer lock",
         sqlState: nil, exitStatus: ExitStatus.software)
     }
-    let conflicts = try recordConflicts(fileID: fileID)
+    // Every staged record became a new row: none is a duplicate, so none can conflict (this skips a
+    // join of the whole file with `usage`, a tenth of a new file's load).
+    let conflicts = inserted < sink.offered ? try recordConflicts(fileID: fileID) : 0
     let spanColumns = Self.spanColumns.joined(separator: ", ")
     try c.execute(
       """
