@@ -17,9 +17,19 @@ release: setup
 demo: release
 	$$($(SWIFT) build -c release --show-bin-path)/chargeback demo --out reports/demo --period $(PERIOD)
 
+# The PostgreSQL store's tests need a server: `make test` starts a throw-away one on a unix socket
+# (scripts/postgres.sh installs Debian's postgresql when missing) and stops it afterwards, also when
+# tests fail. CHARGEBACK_TEST_POSTGRES_URL=postgres://… uses an existing server instead (the tests
+# make and drop a schema of their own each); CHARGEBACK_SKIP_POSTGRES=1 skips those tests.
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@set -e; \
+	if [ "$${CHARGEBACK_SKIP_POSTGRES:-}" = 1 ] || [ -n "$${CHARGEBACK_TEST_POSTGRES_URL:-}" ]; then \
+	  $(SWIFT) test --skip-build; exit; \
+	fi; \
+	trap 'scripts/postgres.sh stop' EXIT; \
+	url="$$(scripts/postgres.sh start)"; \
+	CHARGEBACK_TEST_POSTGRES_URL="$$url" $(SWIFT) test --skip-build
 
 # The mutation fuzzer (Tests/ChargebackKitTests/Ingest/FuzzTests.swift) for as long as asked:
 # `FUZZ_SECONDS=3600 make fuzz`; FUZZ_SEED picks another sequence, FUZZ_OUT keeps crashing inputs.

@@ -7,7 +7,8 @@ import PackageDescription
 //        │                          │                        │
 //   ChargebackKit (pipeline: the only target that knows every stage)
 //        │
-//   Ingest · Store · Identity · Pricing · Detect · Reporting   (stages; never each other)
+//   Ingest · Store · Identity · Pricing · Detect · Reporting   (stages; never each other;
+//   StorePostgres sits beside Store and implements its protocol)
 //        │
 //   ChargebackSupport (CSV tables, progress, batch pipe)
 //        │
@@ -22,6 +23,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
   ],
   targets: [
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -35,6 +37,14 @@ let package = Package(
     // Stages.
     .target(name: "ChargebackIngest", dependencies: ["ChargebackModel", "ChargebackSupport", "CZlib", crypto]),
     .target(name: "ChargebackStore", dependencies: ["ChargebackModel", "ChargebackSupport", "CSQLite", crypto]),
+    // The PostgreSQL store (docs/postgres.md): beside the SQLite store, behind its protocol.
+    .target(
+      name: "ChargebackStorePostgres",
+      dependencies: [
+        "ChargebackModel", "ChargebackSupport", "ChargebackStore", crypto,
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ]
+    ),
     .target(name: "ChargebackIdentity", dependencies: ["ChargebackModel", "ChargebackSupport", crypto]),
     .target(name: "ChargebackPricing", dependencies: ["ChargebackModel", "ChargebackSupport", crypto]),
     .target(name: "ChargebackDetect", dependencies: ["ChargebackModel", "ChargebackSupport"]),
@@ -44,8 +54,8 @@ let package = Package(
     .target(
       name: "ChargebackKit",
       dependencies: [
-        "ChargebackModel", "ChargebackSupport", "ChargebackIngest", "ChargebackStore", "ChargebackIdentity",
-        "ChargebackPricing", "ChargebackDetect", "ChargebackReporting", crypto,
+        "ChargebackModel", "ChargebackSupport", "ChargebackIngest", "ChargebackStore", "ChargebackStorePostgres",
+        "ChargebackIdentity", "ChargebackPricing", "ChargebackDetect", "ChargebackReporting", crypto,
       ]
     ),
 
@@ -65,9 +75,9 @@ let package = Package(
     .testTarget(
       name: "ChargebackKitTests",
       dependencies: [
-        "ChargebackModel", "ChargebackSupport", "ChargebackIngest", "ChargebackStore", "ChargebackIdentity",
-        "ChargebackPricing", "ChargebackDetect", "ChargebackReporting", "ChargebackKit", "ChargebackDemo",
-        "ChargebackTestSupport",
+        "ChargebackModel", "ChargebackSupport", "ChargebackIngest", "ChargebackStore", "ChargebackStorePostgres",
+        "ChargebackIdentity", "ChargebackPricing", "ChargebackDetect", "ChargebackReporting", "ChargebackKit",
+        "ChargebackDemo", "ChargebackTestSupport",
       ],
       resources: [.copy("Fixtures")]
     ),

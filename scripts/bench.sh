@@ -8,6 +8,11 @@
 #
 # Shapes: friendly (the demo's callers, time order), cardinality (a role session per call, 5,000
 # task ids), unsorted (random times within each day). Results: stdout and bench/results.md.
+#
+# Stores: BENCH_STORES (default "sqlite postgres") adds, per shape, `ingest` alone and `report`
+# alone into a new store of each kind, side by side (a second table). PostgreSQL is the
+# throw-away server of scripts/postgres.sh (started here and stopped at the end), or the server of
+# BENCH_POSTGRES_URL (the bench makes and drops a schema of its own there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shapes=${BENCH_SHAPES:-"friendly:1000000 cardinality:1000000 unsorted:1000000 cardinality:10000000"}
@@ -18,6 +23,17 @@ timed() {  # timed LABEL CMD... → appends "LABEL wall user rss" to $times
   /usr/bin/time -f "$1 %e %U %M" -a -o "$times" "${@:2}" >/dev/null
 }
 size() { du -sb "$1" 2>/dev/null | awk '{printf "%.1f MB", $1/1e6}'; }
+stores=${BENCH_STORES:-"sqlite postgres"}
+pg_url=""
+if [[ " $stores " == *" postgres "* ]]; then
+  if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
+    pg_url="$BENCH_POSTGRES_URL"
+  else
+    trap 'scripts/postgres.sh stop' EXIT
+    pg_url="$(scripts/postgres.sh start)"
+  fi
+fi
+store_rows=()
 results=bench/results.md
 {
   echo "## make bench, $(date -u +%FT%TZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -58,5 +74,41 @@ for spec in $shapes; do
   xlsx=$(find "$dir/out" -name '*.xlsx' -printf '%s\n' | awk '{s+=$1} END {printf "%.1f MB", s/1e6}')
   echo "| $shape | $records | $(size "$dir/usage") | $run_s | $rep_s | $re_s | $rss | $(size "$dir/out/focus.csv") | $(size "$dir/out/chargeback.csv") | $xlsx | $duck | $ratio |" >> "$results"
   rm -f "$times"
+  # ingest alone and report alone, into a new store of each kind.
+  for store in $stores; do
+    times=$(mktemp)
+    rm -rf "$dir/out-store" "$dir/store.sqlite" "$dir/store.sqlite-journal"
+    case "$store" in
+    sqlite) db="$dir/store.sqlite" ;;
+    postgres)
+      schema="bench_${shape}_${records}"
+      db="$pg_url$([[ "$pg_url" == *\?* ]] && echo '&' || echo '?')schema=$schema"
+      ;;
+    *) echo "unknown store $store" >&2; exit 64 ;;
+    esac
+    if [ "$store" = postgres ]; then
+      psql_bin=$(ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)
+      [ -n "$psql_bin" ] || psql_bin=psql
+      sock_url="${pg_url%%\?*}"
+      # A new store each time: drop the schema a previous bench left.
+      PGOPTIONS="-c client_min_messages=warning" "$psql_bin" "$sock_url" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null
+    fi
+    echo "== $shape, $records records, $store store: ingest, then report" >&2
+    timed ingest "$bin" ingest "$dir/usage" --db "$db"
+    timed report "$bin" report --period 2026-10 --identities "$dir/identities" --pricing pricing \
+      --out "$dir/out-store" --db "$db"
+    read -r _ ing_s _ ing_rss < <(grep '^ingest ' "$times")
+    read -r _ rep_s _ rep_rss < <(grep '^report ' "$times")
+    store_rows+=("| $shape | $records | $store | $ing_s | $(( ing_rss / 1024 )) | $rep_s | $(( rep_rss / 1024 )) |")
+    rm -f "$times"
+  done
 done
+if [ ${#store_rows[@]} -gt 0 ]; then
+  {
+    echo
+    echo "| shape | records | store | ingest s | ingest RSS MB | report s | report RSS MB |"
+    echo "|---|---|---|---|---|---|---|"
+    printf '%s\n' "${store_rows[@]}"
+  } >> "$results"
+fi
 cat "$results"

@@ -88,7 +88,7 @@ final class BucketWidths {
   private var finest: [Bucket: [Int]] = [:]
 
   /// Plans the rule over the report rows that start in `[from, to)`.
-  init(store: UsageStore, from: Int64, to: Int64, canonical: CanonicalModels) throws {
+  init(store: any ChargebackStore, from: Int64, to: Int64, canonical: CanonicalModels) throws {
     self.canonical = canonical
     // No usage report in the store: nothing to plan, and the scan is skipped.
     guard try store.fileCount(level: .report) > 0 else { return }

@@ -79,7 +79,7 @@ package struct ChargebackJob {
   package func run(onFile: (Ingestor.FileResult) -> Void = { _ in }) throws -> Result {
     // Load the reference data first so that a bad identity or price file fails before ingest.
     let reference = try Reference(options)
-    let store = try UsageStore(path: options.database)
+    let store = try openStore(options.database)
     defer { try? store.close() }
     let ingested = try Self.load(options.usage, into: store, progress: progress, onFile: onFile)
     return try report(store: store, reference, ingested: ingested)
@@ -88,16 +88,14 @@ package struct ChargebackJob {
   /// `chargeback report`: report from what is already in the store.
   package func reportOnly() throws -> Result {
     let reference = try Reference(options)
-    guard FileManager.default.fileExists(atPath: options.database) else {
-      throw InputMissingError(
-        path: options.database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
-    }
-    let store = try UsageStore(path: options.database)
+    let store = try openExistingStore(options.database, access: .write)
     defer { try? store.close() }
     return try report(store: store, reference, ingested: [])
   }
 
-  private func report(store: UsageStore, _ reference: Reference, ingested: [Ingestor.FileResult]) throws -> Result {
+  private func report(store: any ChargebackStore, _ reference: Reference, ingested: [Ingestor.FileResult]) throws
+    -> Result
+  {
     let writer = ReportWriter(directory: options.out)
     let key = try ReportKey.of(
       store: store, options: options,
@@ -149,7 +147,7 @@ extension ChargebackJob {
     paths: [String], database: String, progress: ProgressReporter = ProgressReporter(),
     onFile: (Ingestor.FileResult) -> Void = { _ in }
   ) throws -> [Ingestor.FileResult] {
-    let store = try UsageStore(path: database)
+    let store = try openStore(database)
     defer { try? store.close() }
     return try load(paths, into: store, progress: progress, onFile: onFile)
   }
@@ -157,7 +155,8 @@ extension ChargebackJob {
   /// Ingests `paths`; a file's failure is thrown as ``IngestStopped``, with the files this run
   /// loaded before it (they stay in the store).
   static func load(
-    _ paths: [String], into store: UsageStore, progress: ProgressReporter, onFile: (Ingestor.FileResult) -> Void
+    _ paths: [String], into store: any ChargebackStore, progress: ProgressReporter,
+    onFile: (Ingestor.FileResult) -> Void
   ) throws -> [Ingestor.FileResult] {
     var loaded: [String] = []
     var failed: String?
@@ -179,11 +178,7 @@ extension ChargebackJob {
   /// `pricing/` in the working directory, and no identity chain).
   /// - Throws: ``InputMissingError`` when the store has no record with this id or key.
   package static func explain(id: String, database: String, identities: String?, pricing: String?) throws -> String {
-    guard FileManager.default.fileExists(atPath: database) else {
-      throw InputMissingError(
-        path: database, reason: "no store here; run `chargeback ingest` or `chargeback run` first")
-    }
-    let store = try UsageStore(path: database, access: .read)
+    let store = try openExistingStore(database, access: .read)
     defer { try? store.close() }
     func remembered(_ name: String) throws -> String? {
       guard let dir = try store.setting(name), FileManager.default.fileExists(atPath: dir) else { return nil }
@@ -197,7 +192,7 @@ extension ChargebackJob {
       let text = try RecordExplanation.explain(
         id, store: store, identities: directory, identitiesPath: identities, prices: prices)
     else {
-      throw InputMissingError(path: id, reason: "no record with this request id or key in \(database)")
+      throw InputMissingError(path: id, reason: "no record with this request id or key in \(store.location)")
     }
     return text
   }
@@ -249,13 +244,13 @@ package struct IngestStopped: ChargebackFailure {
 
 /// What a report is a function of, as one digest.
 ///
-/// The store's content (``UsageStore/contentDigest(previous:)``); the hashes of the bytes parsed
+/// The store's content (``ChargebackStore/contentDigest(previous:)``); the hashes of the bytes parsed
 /// of every identity file, `labels.csv`, `detection.csv` and the price tables (each reader hashes
 /// what it read, through links, so a new file a reader reads is covered with no list to keep);
 /// the period, `--as-of`, the tool's version and its executable. A run whose key is the one in
 /// `--out`'s manifest has nothing new to report.
 enum ReportKey {
-  static func of(store: UsageStore, options: ChargebackJob.Options, inputs: [String]) throws -> String {
+  static func of(store: any ChargebackStore, options: ChargebackJob.Options, inputs: [String]) throws -> String {
     var text = "chargeback \(Manifest.toolVersion) \(executableStamp)\nperiod \(options.period)\n"
     text += "as-of \(options.asOf.map(String.init) ?? "latest")\n"
     for hash in inputs { text += "input \(hash)\n" }

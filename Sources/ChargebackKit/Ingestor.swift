@@ -59,13 +59,14 @@ package struct Ingestor {
     }
   }
 
-  private let store: UsageStore
+  private let store: any ChargebackStore
   private let formats: [any ExportFormat]
   private let progress: ProgressReporter
   private let artifacts = DeliveryArtifacts()
 
   package init(
-    store: UsageStore, formats: [any ExportFormat] = FormatRegistry.all, progress: ProgressReporter = ProgressReporter()
+    store: any ChargebackStore, formats: [any ExportFormat] = FormatRegistry.all,
+    progress: ProgressReporter = ProgressReporter()
   ) {
     self.store = store
     self.formats = formats
@@ -165,14 +166,14 @@ package struct Ingestor {
   package func ingest(file path: String) throws -> FileResult {
     let before = FileStamp.of(path)
     let (sha, bytes) = try Self.sha256(of: path)
-    func alreadyIngested(_ known: UsageStore.FileEntry) throws -> FileResult {
-      try store.db.transaction { try stamp(path, before: before, sha: sha) }
+    func alreadyIngested(_ known: StoredFile) throws -> FileResult {
+      try store.write { try stamp(path, before: before, sha: sha) }
       progress.done("\(path): skipped (already ingested)")
       return FileResult(path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
     }
     if let known = try store.file(sha256: sha) { return try alreadyIngested(known) }
     if let reason = try artifacts.reason(for: path, bytes: bytes, formats: formats) {
-      try store.db.transaction {
+      try store.write {
         try store.recordSkipped(SkippedInput(path: path, sha256: sha, bytes: bytes, reason: reason))
         try stamp(path, before: before, sha: sha)
       }
@@ -182,48 +183,43 @@ package struct Ingestor {
     }
     let input = InputFile(path: path)
     let format = try FormatRegistry.detect(input, among: formats)
-    let outcome: Loading = try store.db.transaction {
-      // Under the write lock: another process may have loaded these bytes since the check above.
-      if let known = try store.file(sha256: sha) { return .known(known) }
-      let writer = try store.beginFile(sha256: sha, path: path, format: format.id, level: format.level, bytes: bytes)
-      let pipe = BatchPipe<IngestItem>()
-      pipe.start { emit in
-        try format.readItems(input) { item in
-          if case .record(let r) = item { try RecordBounds.check(r, file: path) }
-          try emit(item)
-        }
-      }
-      try pipe.drain { batch in
-        for item in batch {
-          switch item {
-          case .record(let record): try writer.insert(record)
-          case .span(let span): try writer.insert(span)
+    // The store decides again under its writer lock whether the file is new: another process may
+    // have loaded the same bytes since the check above.
+    let file = NewFile(sha256: sha, path: path, format: format.id, level: format.level, bytes: bytes)
+    let outcome = try store.load(
+      file,
+      stream: { sink in
+        let pipe = BatchPipe<IngestItem>()
+        pipe.start { emit in
+          try format.readItems(input) { item in
+            if case .record(let r) = item { try RecordBounds.check(r, file: path) }
+            try emit(item)
           }
         }
-        progress.update("\(path): \(writer.offered) records")
-      }
-      try resolveAncestry(of: writer.touchedTraces)
-      try writer.finish()
-      try stamp(path, before: before, sha: sha)
-      return .loaded(offered: writer.offered, inserted: writer.inserted, conflicts: writer.conflicts)
-    }
+        try pipe.drain { batch in
+          for item in batch {
+            switch item {
+            case .record(let record): try sink.insert(record)
+            case .span(let span): try sink.insert(span)
+            }
+          }
+          progress.update("\(path): \(sink.offered) records")
+        }
+      },
+      merged: { loaded in
+        try resolveAncestry(of: loaded.touchedTraces)
+        try stamp(path, before: before, sha: sha)
+      })
     let offered: Int64, inserted: Int64, conflicts: Int64
     switch outcome {
     case .known(let known): return try alreadyIngested(known)
-    case .loaded(let o, let i, let c): (offered, inserted, conflicts) = (o, i, c)
+    case .loaded(let l): (offered, inserted, conflicts) = (l.offered, l.inserted, l.conflicts)
     }
     var result = FileResult(
       path: path, sha256: sha, format: format.id, records: offered, newRecords: inserted, alreadyIngested: false)
     result.conflicts = conflicts
     progress.done("\(path): \(result.outcome)")
     return result
-  }
-
-  /// What the write transaction of one file found: the same bytes loaded meanwhile by another
-  /// process, or the file loaded.
-  private enum Loading {
-    case known(UsageStore.FileEntry)
-    case loaded(offered: Int64, inserted: Int64, conflicts: Int64)
   }
 
   /// Resolves what the model calls of `traces` inherit from their ancestors, over every span of

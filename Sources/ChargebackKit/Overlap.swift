@@ -56,7 +56,7 @@ final class Overlap {
   private var reported: [CoverKey: Reported] = [:]
 
   /// Reads the period's request-level totals from the store.
-  init(store: UsageStore, period: Period, prices: PriceTable) throws {
+  init(store: any ChargebackStore, period: Period, prices: PriceTable) throws {
     canonical = CanonicalModels(prices: prices)
     // No usage report in the store: nothing can overlap, and the grouped scan is skipped.
     guard try store.fileCount(level: .report) > 0 else { return }

@@ -10,7 +10,8 @@ import Foundation
 package enum RecordExplanation {
   /// A readable account of the record with this request id or natural key; nil when not stored.
   package static func explain(
-    _ id: String, store: UsageStore, identities: IdentityDirectory?, identitiesPath: String? = nil, prices: PriceTable
+    _ id: String, store: any ChargebackStore, identities: IdentityDirectory?, identitiesPath: String? = nil,
+    prices: PriceTable
   ) throws -> String? {
     guard let stored = try store.record(matching: id) else { return nil }
     let r = stored.record

@@ -10,7 +10,7 @@ import ChargebackSupport
 /// One streaming pass over the period's records; memory grows with the number of distinct lines,
 /// days and findings, never with the number of records.
 package struct ReportBuilder {
-  private let store: UsageStore
+  private let store: any ChargebackStore
   private let identities: IdentityDirectory
   private let prices: PriceTable
   private let labels: Labels
@@ -20,7 +20,7 @@ package struct ReportBuilder {
   private let asOf: Int64?
 
   package init(
-    store: UsageStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
+    store: any ChargebackStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
     settings: DetectionSettings = DetectionSettings(), progress: ProgressReporter = ProgressReporter(),
     asOf: Int64? = nil
   ) {
@@ -48,7 +48,7 @@ package struct ReportBuilder {
   /// while another process loads files into it.
   /// - Complexity: O(n) in the period's records, plus sorting the lines.
   package func build(period: Period) throws -> ChargebackReport {
-    try store.db.snapshot {
+    try store.snapshot {
       var report = try build(period: period, detect: true)
       report.context = try context(of: period)
       return report

@@ -4,7 +4,7 @@ import ChargebackModel
 ///
 /// The pending migrations are applied in order inside one write transaction, which also sets the
 /// store's `application_id`. Never edit a migration that has shipped; add the next one.
-enum Schema {
+package enum Schema {
   /// Migrations in order; index + 1 is the version it brings the store to.
   static let migrations: [String] = [
     """
@@ -140,7 +140,7 @@ enum Schema {
   ]
 
   /// `PRAGMA application_id` of a TokenChargeback store: ASCII `TCBK`.
-  static let applicationID: Int64 = 0x5443_424B
+  package static let applicationID: Int64 = 0x5443_424B
 
   /// Every table any version of the schema has had: a database whose application id is 0 (a store
   /// written before it was set) is ours when its tables are among these and include the first two.
@@ -149,7 +149,7 @@ enum Schema {
   ]
 
   /// The version a fully migrated store has.
-  static var currentVersion: Int64 { Int64(migrations.count) }
+  package static var currentVersion: Int64 { Int64(migrations.count) }
 
   /// What a database file holds, read without writing to it.
   struct Identity {

@@ -3,6 +3,18 @@ import ChargebackModel
 /// One distinct time bucket of report-level rows, with the values that group them for the
 /// bucket-width rule.
 package struct ReportBucket: Sendable, Hashable {
+  package init(
+    provider: Provider, subject: String, tier: Tier, contextWindow: String?, model: String, start: Int64, end: Int64
+  ) {
+    self.provider = provider
+    self.subject = subject
+    self.tier = tier
+    self.contextWindow = contextWindow
+    self.model = model
+    self.start = start
+    self.end = end
+  }
+
   package var provider: Provider
   /// The credential, else `project:<project>`, else empty (``ReportBucket/subject(of:)``).
   package var subject: String

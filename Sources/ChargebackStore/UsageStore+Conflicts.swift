@@ -2,6 +2,11 @@ import ChargebackModel
 
 /// A conflicting duplicate as stored: the conflict and the row id of the kept copy.
 package struct StoredConflict: Sendable {
+  package init(keptID: Int64, conflict: DuplicateConflict) {
+    self.keptID = keptID
+    self.conflict = conflict
+  }
+
   /// Row id of the kept (first stored) copy in `usage`.
   package var keptID: Int64
   package var conflict: DuplicateConflict
@@ -62,13 +67,13 @@ extension UsageStore {
 
 /// The `conflicts.differences` text: one `field<TAB>kept<TAB>other` line per differing field, with
 /// `\`, tab and newline escaped in values.
-enum ConflictText {
-  static func encode(_ differences: [DuplicateConflict.Difference]) -> String {
+package enum ConflictText {
+  package static func encode(_ differences: [DuplicateConflict.Difference]) -> String {
     differences.map { [escape($0.field), escape($0.kept), escape($0.other)].joined(separator: "\t") }
       .joined(separator: "\n")
   }
 
-  static func decode(_ text: String) -> [DuplicateConflict.Difference] {
+  package static func decode(_ text: String) -> [DuplicateConflict.Difference] {
     text.split(separator: "\n").compactMap { line in
       let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map { unescape(String($0)) }
       guard parts.count == 3 else { return nil }

@@ -3,6 +3,12 @@ import ChargebackSupport
 
 /// A record as stored, with its row id and provenance.
 package struct StoredRecord: Sendable {
+  package init(id: Int64, fileID: Int64, record: UsageRecord) {
+    self.id = id
+    self.fileID = fileID
+    self.record = record
+  }
+
   /// Row id in this store (not stable across stores; the natural key is).
   package var id: Int64
   /// Row id of the file it came from (see ``UsageStore/files()``).
@@ -32,31 +38,6 @@ extension UsageStore {
     var interner = StringInterner()
     while try st.step() {
       try body(decodeRow(st, &interner))
-    }
-  }
-
-  /// Like ``forEachRecord(from:to:_:)``, but rows are read and decoded on a second thread while `body` runs on
-  /// this one.
-  ///
-  /// The store must not be used otherwise until it returns.
-  package func forEachRecordConcurrently(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
-    try forEachRecordConcurrently(from: from, to: to, prepare: { { $0 } }, body)
-  }
-
-  /// Like ``forEachRecordConcurrently(from:to:_:)``, with `transform` applied on the reading thread
-  /// too, so that the work per record is shared between both cores; `prepare` makes the transform
-  /// there (with whatever non-Sendable state it needs, such as a cache).
-  package func forEachRecordConcurrently<T: Sendable>(
-    from: Int64, to: Int64, prepare: @escaping @Sendable () -> (StoredRecord) -> T, _ body: (T) throws -> Void
-  ) throws {
-    let pipe = BatchPipe<T>(capacity: 16, batchSize: 1024)
-    let unchecked = UncheckedStore(store: self)
-    pipe.start { emit in
-      let transform = prepare()
-      try unchecked.store.forEachRecord(from: from, to: to) { try emit(transform($0)) }
-    }
-    try pipe.drain { batch in
-      for r in batch { try body(r) }
     }
   }
 
@@ -123,6 +104,20 @@ extension UsageStore {
 
 /// Request-level usage summed per provider, credential, raw model, tier and UTC day.
 package struct RequestTotal {
+  package init(
+    provider: Provider, credential: String, model: String, tier: Tier, day: Int64, tokens: TokenCounts,
+    requests: Int64, longContext: Bool
+  ) {
+    self.provider = provider
+    self.credential = credential
+    self.model = model
+    self.tier = tier
+    self.day = day
+    self.tokens = tokens
+    self.requests = requests
+    self.longContext = longContext
+  }
+
   package var provider: Provider
   package var credential: String
   package var model: String
@@ -224,12 +219,6 @@ extension UsageStore {
     while try st.step() { out.insert(st.int64(0)) }
     return out
   }
-}
-
-/// Lets the reading thread of ``UsageStore/forEachRecordConcurrently(from:to:_:)`` use the store:
-/// safe because the caller does not touch the store until the reader has finished.
-private struct UncheckedStore: @unchecked Sendable {
-  let store: UsageStore
 }
 
 extension UsageStore {

@@ -35,16 +35,7 @@ package final class UsageStore {
   package func close() throws { try db.close() }
 
   /// Summary of one ingested file.
-  package struct FileEntry: Sendable, Hashable {
-    package var id: Int64
-    package var sha256: String
-    package var path: String
-    package var format: String
-    package var level: String
-    package var bytes: Int64
-    package var records: Int64
-    package var newRecords: Int64
-  }
+  package typealias FileEntry = StoredFile
 
   /// The file with this content hash, if it was ingested before.
   package func file(sha256: String) throws -> FileEntry? {
@@ -119,7 +110,7 @@ package final class UsageStore {
 ///
 /// When the stored copy differs in content (``UsageRecord/contentFields``), the stored copy stays and
 /// the conflict is recorded in `conflicts` (once per key and refused content).
-package final class UsageWriter {
+package final class UsageWriter: UsageSink {
   private let statement: Statement
   private let db: Database
   /// Row id of the file in `files`.
@@ -313,5 +304,32 @@ extension UsageStore {
     try st.bind(1, name)
     try st.bind(2, value)
     try st.run()
+  }
+}
+
+extension UsageStore: ChargebackStore {
+  package var location: String { db.path }
+
+  package func write<T>(_ body: () throws -> T) throws -> T { try db.transaction(body) }
+
+  package func snapshot<T>(_ body: () throws -> T) throws -> T { try db.snapshot(body) }
+
+  /// One file in one `BEGIN IMMEDIATE` transaction: the write lock is taken before parsing, so
+  /// whether the file is new is decided under it.
+  package func load(
+    _ file: NewFile, stream: (any UsageSink) throws -> Void, merged: (LoadedFile) throws -> Void
+  ) throws -> FileLoad {
+    try db.transaction {
+      if let known = try self.file(sha256: file.sha256) { return .known(known) }
+      let writer = try beginFile(
+        sha256: file.sha256, path: file.path, format: file.format, level: file.level, bytes: file.bytes)
+      try stream(writer)
+      let loaded = LoadedFile(
+        fileID: writer.fileID, offered: writer.offered, inserted: writer.inserted, conflicts: writer.conflicts,
+        touchedTraces: writer.touchedTraces)
+      try merged(loaded)
+      try writer.finish()
+      return .loaded(loaded)
+    }
   }
 }

@@ -106,6 +106,9 @@ package enum TestSupport {
       try process.run()
     }
 
+    /// Kills the program at once (SIGKILL), as a crash or `kill -9` would.
+    package func kill() { Foundation.kill(process.processIdentifier, SIGKILL) }
+
     /// The stderr written so far.
     package var errorsSoFar: String {
       String(decoding: FileManager.default.contents(atPath: dir + "/stderr") ?? Data(), as: UTF8.self)

@@ -2,6 +2,8 @@ import ArgumentParser
 
 /// Options every store-reading command shares.
 struct StoreOptions: ParsableArguments {
-  @Option(name: .long, help: "The SQLite store.")
+  @Option(
+    name: .long,
+    help: "The store: an SQLite file, or a postgres:// URL (postgres://user@host:5432/db?schema=chargeback).")
   var db: String = "chargeback.sqlite"
 }

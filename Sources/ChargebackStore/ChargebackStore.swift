@@ -1,0 +1,185 @@
+import ChargebackModel
+import ChargebackSupport
+
+/// What the pipeline needs of a store (SPEC §8, §13; docs/postgres.md §2).
+///
+/// ``UsageStore`` (SQLite, the default) and the PostgreSQL store implement it; ChargebackKit sees
+/// only `any ChargebackStore`. Both give the same rows in the same order, so the outputs of a
+/// report are byte-identical whichever store holds the records.
+package protocol ChargebackStore: AnyObject {
+  /// The store for messages: a path, or the URL without its password.
+  var location: String { get }
+  /// Closes the store.
+  func close() throws
+
+  // MARK: Transactions
+
+  /// Runs `body` in one write transaction under the store's writer lock, waiting as ``StoreLock``
+  /// says, else ``StoreLockedError`` (exit 75). Committed when it returns, rolled back when it throws.
+  func write<T>(_ body: () throws -> T) throws -> T
+  /// Runs `body` in one read snapshot: everything it reads sees one commit of the store; nested
+  /// calls join the open one.
+  func snapshot<T>(_ body: () throws -> T) throws -> T
+
+  // MARK: Ingest
+
+  func file(sha256: String) throws -> StoredFile?
+  /// Every file in the store, by path then hash.
+  func files() throws -> [StoredFile]
+  func fileCount(level: SourceLevel) throws -> Int64
+  func recordCount() throws -> Int64
+  func skippedFile(sha256: String) throws -> SkippedInput?
+  func skippedFiles() throws -> [SkippedInput]
+  func recordSkipped(_ file: SkippedInput) throws
+  func fileStamps() throws -> [String: FileStamp]
+  func setFileStamp(_ path: String, _ stamp: FileStamp) throws
+  /// Loads one file in one transaction: `stream` hands every record and span to the sink; then,
+  /// with the records in the store and under the writer lock, `merged` runs (trace ancestry, the
+  /// file stamp). Returns `.known` without loading when the same bytes are in the store, also when
+  /// another process loaded them meanwhile.
+  func load(_ file: NewFile, stream: (any UsageSink) throws -> Void, merged: (LoadedFile) throws -> Void) throws
+    -> FileLoad
+  func spans(ofTrace traceID: String) throws -> [TraceSpan]
+  func setInherited(traceID: String, _ calls: [(spanID: String, context: TraceInheritance)]) throws
+
+  // MARK: Settings and closed periods
+
+  func setting(_ name: String) throws -> String?
+  func setSetting(_ name: String, _ value: String) throws
+  func reportedTotals(_ period: Period) throws -> PeriodContext.Totals?
+  func setReportedTotals(_ period: Period, _ totals: PeriodContext.Totals) throws
+
+  // MARK: Report reads (inside `snapshot`)
+
+  /// Records with `from <= ts < to` in (ts, id) order, one at a time.
+  func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws
+  func record(id: Int64) throws -> StoredRecord?
+  func record(matching key: String) throws -> StoredRecord?
+  func requestTotals(from: Int64, to: Int64, longContextAbove: Int64, _ body: (RequestTotal) throws -> Void) throws
+  func identitiesSeen(before: Int64, _ body: (UsageRecord) throws -> Void) throws
+  func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64>
+  func reportBuckets(from: Int64, to: Int64, _ body: (ReportBucket) throws -> Void) throws
+  func conflicts(from: Int64, to: Int64) throws -> [StoredConflict]
+  func conflictCount() throws -> Int64
+  func hasUsage(from: Int64, to: Int64) throws -> Bool
+  func distinctModels(provider: String, from: Int64, to: Int64) throws -> [String]
+  func latestUsageTime() throws -> Int64?
+  func spanFiles(from: Int64, to: Int64) throws -> Set<Int64>
+  func contentDigest(previous: String) throws -> String
+}
+
+/// Where one file's records go while it is parsed.
+package protocol UsageSink: AnyObject {
+  /// Records offered so far.
+  var offered: Int64 { get }
+  /// Inserts one record (a natural key stored already is not inserted again).
+  func insert(_ record: UsageRecord) throws
+  /// Keeps a trace span for ancestry.
+  func insert(_ span: TraceSpan) throws
+}
+
+/// Summary of one ingested file.
+package struct StoredFile: Sendable, Hashable {
+  package var id: Int64
+  package var sha256: String
+  package var path: String
+  package var format: String
+  package var level: String
+  package var bytes: Int64
+  package var records: Int64
+  package var newRecords: Int64
+
+  package init(
+    id: Int64, sha256: String, path: String, format: String, level: String, bytes: Int64, records: Int64,
+    newRecords: Int64
+  ) {
+    self.id = id
+    self.sha256 = sha256
+    self.path = path
+    self.format = format
+    self.level = level
+    self.bytes = bytes
+    self.records = records
+    self.newRecords = newRecords
+  }
+}
+
+/// A file about to be loaded.
+package struct NewFile: Sendable {
+  package var sha256: String
+  package var path: String
+  package var format: String
+  package var level: SourceLevel
+  package var bytes: Int64
+
+  package init(sha256: String, path: String, format: String, level: SourceLevel, bytes: Int64) {
+    self.sha256 = sha256
+    self.path = path
+    self.format = format
+    self.level = level
+    self.bytes = bytes
+  }
+}
+
+/// What loading one file stored.
+package struct LoadedFile: Sendable {
+  /// Row id of the file in `files`.
+  package var fileID: Int64
+  /// Records offered.
+  package var offered: Int64
+  /// Records new to the store.
+  package var inserted: Int64
+  /// Records not stored because their key is stored with other content.
+  package var conflicts: Int64
+  /// Traces the file brought spans of.
+  package var touchedTraces: Set<String>
+
+  package init(fileID: Int64, offered: Int64, inserted: Int64, conflicts: Int64, touchedTraces: Set<String>) {
+    self.fileID = fileID
+    self.offered = offered
+    self.inserted = inserted
+    self.conflicts = conflicts
+    self.touchedTraces = touchedTraces
+  }
+}
+
+/// The outcome of ``ChargebackStore/load(_:stream:merged:)``.
+package enum FileLoad: Sendable {
+  /// The same bytes are in the store already.
+  case known(StoredFile)
+  /// The file was loaded.
+  case loaded(LoadedFile)
+}
+
+extension ChargebackStore {
+  /// Like ``forEachRecord(from:to:_:)``, but rows are read and decoded on a second thread while
+  /// `body` runs on this one, with `transform` applied on the reading thread too, so that the work
+  /// per record is shared between both cores; `prepare` makes the transform there (with whatever
+  /// non-Sendable state it needs, such as a cache).
+  ///
+  /// The store must not be used otherwise until it returns.
+  package func forEachRecordConcurrently<T: Sendable>(
+    from: Int64, to: Int64, prepare: @escaping @Sendable () -> (StoredRecord) -> T, _ body: (T) throws -> Void
+  ) throws {
+    let pipe = BatchPipe<T>(capacity: 16, batchSize: 1024)
+    let unchecked = UncheckedStore(store: self)
+    pipe.start { emit in
+      let transform = prepare()
+      try unchecked.store.forEachRecord(from: from, to: to) { try emit(transform($0)) }
+    }
+    try pipe.drain { batch in
+      for r in batch { try body(r) }
+    }
+  }
+
+  /// Like ``forEachRecordConcurrently(from:to:prepare:_:)`` without a transform.
+  package func forEachRecordConcurrently(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
+    try forEachRecordConcurrently(from: from, to: to, prepare: { { $0 } }, body)
+  }
+}
+
+/// Lets the reading thread of ``ChargebackStore/forEachRecordConcurrently(from:to:prepare:_:)`` use
+/// the store: safe because the caller does not touch the store until the reader has finished.
+private struct UncheckedStore: @unchecked Sendable {
+  let store: any ChargebackStore
+}

@@ -1,0 +1,256 @@
+import ChargebackModel
+import ChargebackStore
+
+/// The report's reads (docs/postgres.md §6): SQLite's queries with `$n` parameters, sums cast back
+/// to `bigint`, and the same `ORDER BY` wherever the order reaches an output.
+extension PostgresStore {
+  static let recordColumns = """
+    SELECT u.id, u.file_id, u.provider, f.level, f.format, u.natural_key, u.request_id, u.ts, u.bucket_end,
+      u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
+      u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
+      u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
+      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path, u.credential_alias, u.provisioned
+    FROM usage u JOIN files f ON f.id = u.file_id
+    """
+
+  /// Calls `body` with each record in `[from, to)`, in (ts, id) order.
+  ///
+  /// Streams through a cursor inside the snapshot, 10,000 rows a fetch: bounded memory, and the
+  /// connection is free between fetches. The bounds are integer literals (Citus takes no cursor
+  /// parameters).
+  package func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
+    try snapshot {
+      try c.execute(
+        "DECLARE chargeback_pass NO SCROLL CURSOR FOR " + Self.recordColumns
+          + " WHERE u.ts >= \(from) AND u.ts < \(to) ORDER BY u.ts, u.id")
+      while true {
+        let rows = try c.rows("FETCH FORWARD 10000 FROM chargeback_pass")
+        for r in rows { try body(decodeRecord(r)) }
+        if rows.count < 10000 { break }
+      }
+      try c.execute("CLOSE chargeback_pass")
+    }
+  }
+
+  package func record(id: Int64) throws -> StoredRecord? {
+    try c.rows(Self.recordColumns + " WHERE u.id = $1", [.int(id)]).first.map(decodeRecord)
+  }
+
+  package func record(matching key: String) throws -> StoredRecord? {
+    let candidates =
+      [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
+    let n = candidates.count
+    let sql =
+      Self.recordColumns + " WHERE u.key_hash IN (" + (1...n).map { "$\($0)" }.joined(separator: ",")
+      + ") AND u.natural_key IN (" + (n + 1...2 * n).map { "$\($0)" }.joined(separator: ",") + ") ORDER BY u.id LIMIT 1"
+    return try c.rows(sql, candidates.map(Self.hash) + candidates.map { .text($0) }).first.map(decodeRecord)
+  }
+
+  /// The record of one row; one outside ``Bounds`` is an error, as in the SQLite store.
+  func decodeRecord(_ r: PGRow) throws -> StoredRecord {
+    let tokens = TokenCounts(
+      input: r.int64(14), cachedInput: r.int64(15), cacheWrite5m: r.int64(16), cacheWrite1h: r.int64(17),
+      output: r.int64(18), webSearch: r.int64(19))
+    var record = UsageRecord(
+      provider: Provider(rawValue: r.text(2) ?? "") ?? .openai,
+      level: SourceLevel(rawValue: r.text(3) ?? "") ?? .request, format: r.text(4) ?? "",
+      naturalKey: r.text(5) ?? "", requestID: r.text(6), time: r.int64(7), bucketEnd: r.optionalInt64(8),
+      credential: r.text(9), project: r.text(10), model: r.text(11) ?? "",
+      tier: Tier(rawValue: r.text(12) ?? "") ?? .standard, contextWindow: r.text(13), tokens: tokens,
+      requests: r.int64(20), failed: r.int64(21) != 0, errorCode: r.text(22),
+      metadata: CallMetadata(agentID: r.text(23), taskID: r.text(24), scopeID: r.text(25), parentID: r.text(26)),
+      line: r.optionalInt64(27).map { Int($0) }, jsonPath: r.text(28))
+    record.credentialProvider = r.text(29)
+    record.traceID = r.text(30)
+    record.spanID = r.text(31)
+    record.promptHash = r.text(32)
+    record.retries = r.optionalInt64(33)
+    record.billed = r.optionalInt64(34).map { Money(pico: Int128($0)) }
+    record.lineItem = r.text(35)
+    record.agentPath = r.text(36)
+    record.credentialAlias = r.text(37)
+    record.provisioned = r.int64(38) == 1
+    if let (field, message) = record.countsViolation {
+      throw StoreError.outOfBounds(path: url.shown, id: r.int64(0), field: field, message: message)
+    }
+    return StoredRecord(id: r.int64(0), fileID: r.int64(1), record: record)
+  }
+
+  package func requestTotals(from: Int64, to: Int64, longContextAbove: Int64, _ body: (RequestTotal) throws -> Void)
+    throws
+  {
+    let rows = try c.rows(
+      """
+      SELECT u.provider, u.credential, u.model, u.tier, u.ts / 86400000 AS day, sum(u.input)::bigint,
+        sum(u.cached_input)::bigint, sum(u.cache_write_5m)::bigint, sum(u.cache_write_1h)::bigint,
+        sum(u.output)::bigint, sum(u.web_search)::bigint, sum(u.requests)::bigint,
+        (u.input + u.cached_input + u.cache_write_5m + u.cache_write_1h) > $1 AS long
+      FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE f.level = 'request' AND u.ts >= $2 AND u.ts < $3 AND u.credential IS NOT NULL
+      GROUP BY 1, 2, 3, 4, 5, 13
+      """, [.int(longContextAbove), .int(max(from, 0)), .int(to)])
+    for r in rows {
+      try body(
+        RequestTotal(
+          provider: Provider(rawValue: r.text(0) ?? "") ?? .openai, credential: r.text(1) ?? "",
+          model: r.text(2) ?? "", tier: Tier(rawValue: r.text(3) ?? "") ?? .standard, day: r.int64(4),
+          tokens: TokenCounts(
+            input: r.int64(5), cachedInput: r.int64(6), cacheWrite5m: r.int64(7), cacheWrite1h: r.int64(8),
+            output: r.int64(9), webSearch: r.int64(10)),
+          requests: r.int64(11), longContext: r.int64(12) != 0))
+    }
+  }
+
+  package func identitiesSeen(before: Int64, _ body: (UsageRecord) throws -> Void) throws {
+    let rows = try c.rows(
+      """
+      SELECT provider, credential_provider, credential, project, agent_id, max(ts), credential_alias FROM usage
+      WHERE ts < $1 GROUP BY 1, 2, 3, 4, 5, 7
+      """, [.int(before)])
+    for r in rows {
+      var record = UsageRecord(
+        provider: Provider(rawValue: r.text(0) ?? "") ?? .openai, level: .request, format: "", naturalKey: "",
+        time: r.int64(5), credential: r.text(2), project: r.text(3), model: "", tokens: TokenCounts(),
+        metadata: CallMetadata(agentID: r.text(4)))
+      record.credentialProvider = r.text(1)
+      record.credentialAlias = r.text(6)
+      try body(record)
+    }
+  }
+
+  package func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64> {
+    guard try c.scalarInt("SELECT count(DISTINCT format) FROM files WHERE level = 'request'") ?? 0 > 1 else {
+      return []
+    }
+    let formats =
+      try c.scalarInt(
+        """
+        SELECT max(n) FROM (SELECT count(DISTINCT f.format) AS n FROM usage u JOIN files f ON f.id = u.file_id
+          WHERE f.level = 'request' AND u.ts >= $1 AND u.ts < $2 GROUP BY u.provider) x
+        """, [.int(from), .int(to)]) ?? 0
+    guard formats > 1 else { return [] }
+    let rows = try c.rows(
+      """
+      SELECT u.id FROM usage u JOIN files f ON f.id = u.file_id
+      JOIN (SELECT u2.provider, u2.request_id, min(u2.id) AS keep FROM usage u2 JOIN files f2 ON f2.id = u2.file_id
+            WHERE f2.level = 'request' AND u2.request_id IS NOT NULL AND u2.ts >= $1 AND u2.ts < $2
+            GROUP BY u2.provider, u2.request_id HAVING count(*) > 1) d
+        ON d.provider = u.provider AND d.request_id = u.request_id
+      WHERE f.level = 'request' AND u.id <> d.keep AND u.ts >= $1 AND u.ts < $2
+      """, [.int(from), .int(to)])
+    return Set(rows.map { $0.int64(0) })
+  }
+
+  package func reportBuckets(from: Int64, to: Int64, _ body: (ReportBucket) throws -> Void) throws {
+    let rows = try c.rows(
+      """
+      SELECT u.provider,
+        CASE WHEN u.credential IS NOT NULL THEN u.credential
+             WHEN u.project IS NOT NULL THEN 'project:' || u.project ELSE '' END,
+        u.tier, coalesce(u.context_window, ''), coalesce(u.model, ''), u.ts, u.bucket_end
+      FROM usage u
+      WHERE u.ts >= $1 AND u.ts < $2 AND u.bucket_end > u.ts
+        AND u.file_id IN (SELECT id FROM files WHERE level = 'report')
+      GROUP BY 1, 2, 3, 4, 5, 6, 7
+      ORDER BY 1, 2, 3, 4, 5, 6, 7
+      """, [.int(from), .int(to)])
+    for r in rows {
+      let window = r.text(3) ?? ""
+      try body(
+        ReportBucket(
+          provider: Provider(rawValue: r.text(0) ?? "") ?? .openai, subject: r.text(1) ?? "",
+          tier: Tier(rawValue: r.text(2) ?? "") ?? .standard, contextWindow: window.isEmpty ? nil : window,
+          model: r.text(4) ?? "", start: r.int64(5), end: r.int64(6)))
+    }
+  }
+
+  package func conflicts(from: Int64, to: Int64) throws -> [StoredConflict] {
+    try c.rows(
+      """
+      SELECT c.kept_id, c.natural_key, u.request_id, kf.path, u.line, u.json_path, rf.path, c.line, c.json_path,
+        c.differences
+      FROM conflicts c JOIN usage u ON u.id = c.kept_id JOIN files kf ON kf.id = u.file_id
+        JOIN files rf ON rf.id = c.file_id
+      WHERE u.ts >= $1 AND u.ts < $2 ORDER BY c.natural_key, c.id
+      """, [.int(from), .int(to)]
+    ).map { r in
+      let conflict = DuplicateConflict(
+        naturalKey: r.text(1) ?? "", requestID: r.text(2),
+        kept: .init(path: r.text(3) ?? "", line: r.optionalInt64(4).map { Int($0) }, jsonPath: r.text(5)),
+        other: .init(path: r.text(6) ?? "", line: r.optionalInt64(7).map { Int($0) }, jsonPath: r.text(8)),
+        differences: ConflictText.decode(r.text(9) ?? ""))
+      return StoredConflict(keptID: r.int64(0), conflict: conflict)
+    }
+  }
+
+  package func conflictCount() throws -> Int64 { try c.scalarInt("SELECT count(*) FROM conflicts") ?? 0 }
+
+  package func hasUsage(from: Int64, to: Int64) throws -> Bool {
+    try !c.rows(
+      """
+      SELECT 1 FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE u.ts >= $1 AND u.ts < $2 AND f.level <> 'cost' LIMIT 1
+      """, [.int(from), .int(to)]
+    ).isEmpty
+  }
+
+  package func distinctModels(provider: String, from: Int64, to: Int64) throws -> [String] {
+    try c.rows(
+      """
+      SELECT DISTINCT u.model FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE u.ts >= $1 AND u.ts < $2 AND u.provider = $3 AND f.level <> 'cost' ORDER BY u.model
+      """, [.int(from), .int(to), .text(provider)]
+    ).map { $0.text(0) ?? "" }
+  }
+
+  package func latestUsageTime() throws -> Int64? {
+    try c.scalarInt("SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost'")
+  }
+
+  // MARK: Traces
+
+  package func spans(ofTrace traceID: String) throws -> [TraceSpan] {
+    try c.rows(
+      """
+      SELECT span_id, parent_span_id, model_call, invoked_agent, agent_id, task_id, conversation_id, scope_id,
+        credential, res_agent_id, res_task_id, res_conversation_id, res_scope_id, res_credential
+      FROM trace_spans WHERE trace_hash = $1 AND trace_id = $2 ORDER BY span_id
+      """, [Self.hash(traceID), .text(traceID)]
+    ).map { r in
+      func context(_ base: Int) -> TraceSpan.Context {
+        TraceSpan.Context(
+          agentID: r.text(base), taskID: r.text(base + 1), conversationID: r.text(base + 2),
+          scopeID: r.text(base + 3), credential: r.text(base + 4))
+      }
+      return TraceSpan(
+        traceID: traceID, spanID: r.text(0) ?? "", parentSpanID: r.text(1), isModelCall: r.int64(2) != 0,
+        invokedAgent: r.text(3), own: context(4), resource: context(9))
+    }
+  }
+
+  package func setInherited(traceID: String, _ calls: [(spanID: String, context: TraceInheritance)]) throws {
+    for (spanID, ctx) in calls {
+      let key = "otel:\(traceID):\(spanID)"
+      try c.execute(
+        """
+        UPDATE usage SET agent_id = $1, task_id = $2, scope_id = $3, credential = $4, agent_path = $5
+        WHERE key_hash = $6 AND natural_key = $7
+        """,
+        [
+          ctx.agentID.map(PGValue.text) ?? .null, ctx.taskID.map(PGValue.text) ?? .null,
+          ctx.scopeID.map(PGValue.text) ?? .null, ctx.credential.map(PGValue.text) ?? .null,
+          ctx.agentPath.map(PGValue.text) ?? .null, Self.hash(key), .text(key),
+        ])
+    }
+  }
+
+  package func spanFiles(from: Int64, to: Int64) throws -> Set<Int64> {
+    Set(
+      try c.rows(
+        """
+        SELECT DISTINCT s.file_id FROM trace_spans s
+        WHERE s.trace_id IN (SELECT DISTINCT trace_id FROM usage WHERE ts >= $1 AND ts < $2 AND trace_id IS NOT NULL)
+        """, [.int(from), .int(to)]
+      ).map { $0.int64(0) })
+  }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackStore
+@testable import ChargebackStorePostgres
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// The same month through the SQLite store and the PostgreSQL store gives byte-identical outputs
+/// (docs/postgres.md §3): every file of `--out` equal byte for byte, and `manifest.json` equal but
+/// for the time it was written.
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct StoreParityTests {
+  /// Runs `chargeback run` over one month into the store `database`; returns the outputs' folder.
+  private func run(_ root: String, database: String, out: String) throws -> ChargebackJob.Result {
+    try ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [root + "/usage"], identities: root + "/identities",
+        pricing: root + "/pricing", out: out, database: database),
+      progress: ProgressReporter(force: false)
+    ).run()
+  }
+
+  private func reportOnly(_ root: String, database: String, out: String) throws -> ChargebackJob.Result {
+    try ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, identities: root + "/identities", pricing: root + "/pricing", out: out,
+        database: database),
+      progress: ProgressReporter(force: false)
+    ).reportOnly()
+  }
+
+  /// Every output of `a` and `b` (same names) equal byte for byte; the manifest without `generated_at`.
+  private func expectIdentical(_ a: ChargebackJob.Result, _ outA: String, _ outB: String) throws {
+    let names = try FileManager.default.contentsOfDirectory(atPath: outA).sorted()
+    #expect(names == (try FileManager.default.contentsOfDirectory(atPath: outB).sorted()))
+    #expect(names.count == a.outputs.count)
+    #expect(names.contains("summary.csv"))
+    for name in names {
+      var x = try Data(contentsOf: URL(fileURLWithPath: outA + "/" + name))
+      var y = try Data(contentsOf: URL(fileURLWithPath: outB + "/" + name))
+      if name == "manifest.json" {
+        x = Self.withoutGeneratedAt(x)
+        y = Self.withoutGeneratedAt(y)
+      }
+      #expect(x == y, "\(name) differs between the SQLite and the PostgreSQL store")
+    }
+  }
+
+  static func withoutGeneratedAt(_ data: Data) -> Data {
+    let text = String(decoding: data, as: UTF8.self)
+    return Data(
+      text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("\"generated_at\"") }
+        .joined(separator: "\n").utf8)
+  }
+
+  private func compare(_ root: String) throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pg = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(pg) }
+    let a = try run(root, database: dir + "/store.sqlite", out: dir + "/sqlite")
+    let b = try run(root, database: pg, out: dir + "/postgres")
+    #expect(a.ingested.map(\.outcome) == b.ingested.map(\.outcome))
+    try expectIdentical(a, dir + "/sqlite", dir + "/postgres")
+    // `report` alone, from what each store holds, into new folders.
+    let ra = try reportOnly(root, database: dir + "/store.sqlite", out: dir + "/sqlite-report")
+    _ = try reportOnly(root, database: pg, out: dir + "/postgres-report")
+    try expectIdentical(ra, dir + "/sqlite-report", dir + "/postgres-report")
+  }
+
+  @Test func mixedMonthIsByteIdentical() throws {
+    try compare(Fixtures.root + "/mixed")
+  }
+
+  @Test func handComputedMonthIsByteIdentical() throws {
+    try compare(Fixtures.month)
+    // The month's cents as MonthTests computes them by hand, from a report read off PostgreSQL.
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pg = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(pg) }
+    let r = try run(Fixtures.month, database: pg, out: dir + "/out")
+    let byCC = Dictionary(uniqueKeysWithValues: r.report.costCentres.map { ($0.id, $0.cost) })
+    #expect(byCC["CC-A"] == TestSupport.usd("0.0111"))
+    #expect(byCC["CC-B"] == TestSupport.usd("1.1064"))
+    #expect(byCC["CC-C"] == TestSupport.usd("0.0186"))
+    #expect(byCC["UNATTRIBUTED"] == TestSupport.usd("0.0045"))
+    #expect(r.report.totalCost == TestSupport.usd("1.1406"))
+    #expect(r.report.recordCount == 9)
+  }
+
+  /// After the mixed month, both stores hold the same rows with the same ids, read back through the
+  /// store protocol: files, every record (id, file id, natural key, time, tokens, billed amount,
+  /// attribution), conflicts, spans of every trace, skipped files and the content digest.
+  @Test func rowsAreIdentical() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pg = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(pg) }
+    let root = Fixtures.root + "/mixed"
+    _ = try run(root, database: dir + "/store.sqlite", out: dir + "/a")
+    _ = try run(root, database: pg, out: dir + "/b")
+    let a: any ChargebackStore = try UsageStore(path: dir + "/store.sqlite")
+    let b: any ChargebackStore = try PostgresStore(url: PostgresURL(pg))
+    defer {
+      try? a.close()
+      try? b.close()
+    }
+    func rows(_ s: any ChargebackStore) throws -> [String] {
+      var out: [String] = []
+      try s.forEachRecord(from: Int64.min, to: Int64.max) { r in
+        let x = r.record
+        out.append(
+          "\(r.id) \(r.fileID) \(x.naturalKey) \(x.time) \(x.tokens) \(x.requests) \(String(describing: x.billed))"
+            + " \(x.credential ?? "-") \(x.metadata.agentID ?? "-") \(x.metadata.taskID ?? "-") \(x.agentPath ?? "-")")
+      }
+      return out
+    }
+    let recordsA = try rows(a)
+    #expect(recordsA.count == Int(try a.recordCount()))
+    #expect(recordsA == (try rows(b)))
+    #expect(try a.files() == (try b.files()))
+    #expect(try a.skippedFiles() == (try b.skippedFiles()))
+    let all = (Int64.min, Int64.max)
+    #expect(
+      try a.conflicts(from: all.0, to: all.1).map { "\($0.keptID) \($0.conflict)" }
+        == (try b.conflicts(from: all.0, to: all.1).map { "\($0.keptID) \($0.conflict)" }))
+    var traces = Set<String>()
+    try a.forEachRecord(from: all.0, to: all.1) { if let t = $0.record.traceID { traces.insert(t) } }
+    #expect(!traces.isEmpty)
+    for t in traces.sorted() {
+      #expect("\(try a.spans(ofTrace: t))" == "\(try b.spans(ofTrace: t))")
+    }
+    #expect(try a.contentDigest(previous: "2026-09") == (try b.contentDigest(previous: "2026-09")))
+    #expect(try a.spanFiles(from: all.0, to: all.1) == (try b.spanFiles(from: all.0, to: all.1)))
+  }
+
+  /// Text with U+0000, U+0001, tabs, newlines and backslashes survives the store unchanged.
+  @Test func awkwardTextRoundTrips() throws {
+    for s in ["plain", "a\u{0}b", "\u{1}", "\u{0}\u{1}\u{0}", "tab\there", "nl\nand\r", "back\\slash\\N", "é"] {
+      #expect(PGText.decode(PGText.encode(s)) == s)
+    }
+    // Byte order is kept: the escape sorts as the bytes it stands for.
+    let words = ["", "\u{0}", "\u{0}a", "\u{1}", "\u{1}\u{0}", "\u{2}", "a", "a\u{0}", "b"]
+    let encoded = words.map { Array(PGText.encode($0).utf8) }
+    #expect(encoded == encoded.sorted { $0.lexicographicallyPrecedes($1) })
+  }
+}
