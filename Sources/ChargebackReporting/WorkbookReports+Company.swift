@@ -91,6 +91,14 @@ extension WorkbookReports {
       amounts: ccs.map { ($0.id, cents.costCentres[$0.id] ?? 0) }, total: cents.total, top: 12)
     let width = summaryWidths.reduce(0) { $0 + Workbook.pixels(ofColumn: $1) }
     let barRow = max(r, t.end) + 1
+    // A month with no usage has no cost centre to chart: the tables say so, with zero totals.
+    guard t.last >= t.first, !ccs.isEmpty else {
+      try s.setUpPage(
+        PageLayout(
+          orientation: .portrait, audience: page.audience, period: report.period.description,
+          printArea: (barRow, summaryWidths.count - 1), onePage: true))
+      return
+    }
     let barHeight = 90 + 30 * (t.last - t.first + 1)
     try wb.insert(
       Chart(

@@ -36,6 +36,14 @@ import Testing
 
   static func run(_ lines: [String]) throws -> ChargebackReport {
     let dir = try TestSupport.tempDir()
+    let usage = dir + "/usage.jsonl"
+    try (lines.joined(separator: "\n") + "\n").write(toFile: usage, atomically: true, encoding: .utf8)
+    return try month(in: dir, usage: usage, period: Period(year: 2026, month: 10)).report
+  }
+
+  /// Writes the identities and prices of these tests into `dir` and runs `period` on `usage`, with
+  /// the store at `dir/s.sqlite` and the outputs in `dir/out`.
+  static func month(in dir: String, usage: String, period: Period) throws -> ChargebackJob.Result {
     let ids = dir + "/identities"
     let pricing = dir + "/pricing"
     for d in [ids, pricing] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
@@ -51,15 +59,14 @@ import Testing
         "provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source\n"
         + "bedrock,\(model),input,standard,0,0.25,2024-01-01,,test\n"
         + "bedrock,\(model),output,standard,0,1.25,2024-01-01,,test\n",
-      dir + "/usage.jsonl": lines.joined(separator: "\n") + "\n",
     ]
     for (path, text) in files { try text.write(toFile: path, atomically: true, encoding: .utf8) }
     return try ChargebackJob(
       options: .init(
-        period: Period(year: 2026, month: 10), usage: [dir + "/usage.jsonl"], identities: ids, pricing: pricing,
-        out: dir + "/out", database: dir + "/s.sqlite"),
+        period: period, usage: [usage], identities: ids, pricing: pricing, out: dir + "/out",
+        database: dir + "/s.sqlite"),
       progress: .init(force: false)
-    ).run().report
+    ).run()
   }
 
   @Test func throttlesBrokenStreamsAndSuccessesAreOneStorm() throws {
