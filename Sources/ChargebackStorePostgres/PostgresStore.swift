@@ -16,6 +16,9 @@ package final class PostgresStore: ChargebackStore {
   let lock: StoreLock
   /// True while a transaction (`write`, `snapshot`, `load`) is open on the connection.
   var inTransaction = false
+  /// True once this process has said it waits for the lock: parallel ingests take turns at every
+  /// file's merge, and one line says what is going on.
+  private var saidWaiting = false
 
   package var location: String { url.shown }
 
@@ -68,11 +71,15 @@ package final class PostgresStore: ChargebackStore {
     try advisoryLock("pg_try_advisory_xact_lock(\(key)::bigint)", "loading a file with the same content")
   }
 
-  /// Tries the lock; when another process holds it, says so once and waits as ``StoreLock`` says.
+  /// Tries the lock; when another process holds it, says so (once per process) and waits as
+  /// ``StoreLock`` says.
   private func advisoryLock(_ tryCall: String, _ action: String) throws {
     if try c.scalarInt("SELECT " + tryCall) == 1 { return }
-    lock.notice(
-      "waiting for the store lock held by another chargeback… (\(url.shown), up to \(Int(lock.wait)) s)")
+    if !saidWaiting {
+      saidWaiting = true
+      lock.notice(
+        "waiting for the store lock held by another chargeback… (\(url.shown), up to \(Int(lock.wait)) s at a time)")
+    }
     let started = ContinuousClock.now
     let wait = tryCall.replacingOccurrences(of: "pg_try_advisory", with: "pg_advisory")
     do {
