@@ -18,8 +18,8 @@ demo: release
 	$$($(SWIFT) build -c release --show-bin-path)/chargeback demo --out reports/demo --period $(PERIOD)
 
 # The PostgreSQL store's tests need a server: `make test` starts a throw-away one on a unix socket
-# (scripts/postgres.sh installs Debian's postgresql when missing) and stops it afterwards, also when
-# tests fail. CHARGEBACK_TEST_POSTGRES_URL=postgres://… uses an existing server instead (the tests
+# in a folder of its own (so two runs never share one; scripts/postgres.sh installs Debian's
+# postgresql when missing) and stops it afterwards, also when tests fail or the run is interrupted. CHARGEBACK_TEST_POSTGRES_URL=postgres://… uses an existing server instead (the tests
 # make and drop a schema of their own each); CHARGEBACK_SKIP_POSTGRES=1 skips those tests.
 test: setup
 	$(SWIFT) build --build-tests
@@ -27,7 +27,8 @@ test: setup
 	if [ "$${CHARGEBACK_SKIP_POSTGRES:-}" = 1 ] || [ -n "$${CHARGEBACK_TEST_POSTGRES_URL:-}" ]; then \
 	  $(SWIFT) test --skip-build; exit; \
 	fi; \
-	trap 'scripts/postgres.sh stop' EXIT; \
+	CHARGEBACK_PG_DIR="$$(mktemp -d "$${TMPDIR:-/tmp}/chargeback-pg.XXXXXX")"; export CHARGEBACK_PG_DIR; \
+	trap 'scripts/postgres.sh stop' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 129' HUP; \
 	url="$$(scripts/postgres.sh start)"; \
 	CHARGEBACK_TEST_POSTGRES_URL="$$url" $(SWIFT) test --skip-build
 

@@ -67,13 +67,15 @@ install_postgres() {
   fi
   say "installing PostgreSQL from the distribution's packages (postgresql)"
   export DEBIAN_FRONTEND=noninteractive
+  # `apt-get update` has no lock timeout of its own (DPkg::Lock::Timeout covers dpkg's lock only):
+  # up to 40 attempts 15 s apart, 10 minutes, like the install's own wait.
   local attempt
-  for attempt in 1 2 3 4 5; do
+  for attempt in $(seq 1 40); do
     if "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq &&
       "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends postgresql >/dev/null; then
       break
     fi
-    [ "$attempt" -lt 5 ] || die "apt-get could not install postgresql"
+    [ "$attempt" -lt 40 ] || die "apt-get could not install postgresql"
     say "apt-get failed (attempt $attempt); waiting for the package lock"
     sleep 15
   done
@@ -170,7 +172,9 @@ stop() {
   if b="$(bindir)" && [ -f "$data/PG_VERSION" ]; then
     if running; then
       say "stopping the server"
-      as_owner "$b/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+      as_owner "$b/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null ||
+        as_owner "$b/pg_ctl" -D "$data" -m immediate -w -t 30 stop >/dev/null ||
+        say "the server did not stop; its folder is removed anyway"
     fi
   fi
   if [ -d "$dir" ]; then

@@ -58,7 +58,10 @@ package struct PostgresURL: Sendable, Equatable {
   package var shown: String
 
   /// The query parameters accepted.
-  package static let parameters = ["host", "sslmode", "sslrootcert", "schema", "application_name", "connect_timeout"]
+  package static let parameters = [
+    "host", "port", "user", "password", "dbname", "sslmode", "sslrootcert", "schema", "application_name",
+    "connect_timeout",
+  ]
 
   package init(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
     guard let schemeEnd = text.range(of: "://") else {
@@ -82,16 +85,18 @@ package struct PostgresURL: Sendable, Equatable {
     }
     var hidden = String(text[..<schemeEnd.upperBound])
     func fail(_ reason: String) -> StoreURLError { StoreURLError(shown: Self.hide(text), reason: reason) }
-    func decode(_ s: some StringProtocol) throws -> String {
-      guard let d = String(s).removingPercentEncoding else { throw fail("bad percent-encoding in '\(s)'") }
+    // Messages name the part, never its text: a misplaced password may be in any part.
+    func decode(_ s: some StringProtocol, _ part: String) throws -> String {
+      guard let d = String(s).removingPercentEncoding else { throw fail("bad percent-encoding in the \(part)") }
       return d
     }
-    var user = environment["USER"] ?? "postgres"
+    // libpq's environment fills what the URL leaves out: PGUSER, PGPASSWORD, PGHOST, PGPORT, PGDATABASE.
+    var user = environment["PGUSER"] ?? environment["USER"] ?? "postgres"
     var password = environment["PGPASSWORD"]
     if let info = userInfo {
       let parts = info.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-      if !parts[0].isEmpty { user = try decode(parts[0]) }
-      if parts.count > 1 { password = try decode(parts[1]) }
+      if !parts[0].isEmpty { user = try decode(parts[0], "user name") }
+      if parts.count > 1 { password = try decode(parts[1], "password") }
       hidden += String(parts[0]) + (parts.count > 1 ? ":***" : "") + "@"
     }
     hidden += rest + (path.isEmpty ? "" : "/" + path)
@@ -107,20 +112,21 @@ package struct PostgresURL: Sendable, Equatable {
       portText = String(hostPart[hostPart.index(after: colon)...])
       hostPart = String(hostPart[..<colon])
     }
-    if let portText {
-      guard let p = Int(portText), (1...65535).contains(p) else { throw fail("the port '\(portText)' is not a number") }
-      port = p
-    } else {
-      port = 5432
+    func portNumber(_ text: String) throws -> Int {
+      guard let p = Int(text), (1...65535).contains(p) else { throw fail("the port is not a number from 1 to 65535") }
+      return p
     }
-    let decodedHost = try decode(hostPart)
+    port = try portNumber(portText ?? environment["PGPORT"] ?? "5432")
+    var decodedHost = try decode(hostPart, "host")
+    if decodedHost.isEmpty, let fromEnvironment = environment["PGHOST"] { decodedHost = fromEnvironment }
     if decodedHost.hasPrefix("/") {
       socketDirectory = decodedHost
       host = nil
     } else {
       host = decodedHost.isEmpty ? "localhost" : decodedHost
     }
-    database = path.isEmpty ? user : try decode(path)
+    database = path.isEmpty ? environment["PGDATABASE"] ?? user : try decode(path, "database name")
+    var databaseGiven = !path.isEmpty
     schema = "chargeback"
     sslMode = .prefer
     var sslModeGiven = false
@@ -128,8 +134,8 @@ package struct PostgresURL: Sendable, Equatable {
     connectTimeout = 10
     for pair in query.split(separator: "&") where !pair.isEmpty {
       let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-      let key = try decode(kv[0])
-      let value = kv.count > 1 ? try decode(kv[1]) : ""
+      let key = try decode(kv[0], "query")
+      let value = kv.count > 1 ? try decode(kv[1], "query") : ""
       switch key {
       case "host":
         if value.hasPrefix("/") {
@@ -139,6 +145,12 @@ package struct PostgresURL: Sendable, Equatable {
           host = value
           socketDirectory = nil
         }
+      case "port": port = try portNumber(value)
+      case "user": user = value
+      case "password": password = value
+      case "dbname":
+        database = value
+        databaseGiven = true
       case "sslmode":
         guard let mode = SSLMode(rawValue: value) else {
           throw fail("sslmode must be one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -154,24 +166,48 @@ package struct PostgresURL: Sendable, Equatable {
         guard let t = Int(value), t > 0 else { throw fail("connect_timeout must be a whole number of seconds") }
         connectTimeout = t
       default:
-        throw fail("unknown parameter '\(key)'; accepted: \(Self.parameters.joined(separator: ", "))")
+        // The key is named only when the masked URL shows it as a parameter (else it may be part
+        // of a password with an unencoded `?`).
+        let visible = Self.hide(text)
+        let named = visible.contains("?" + key) || visible.contains("&" + key) ? " '\(key)'" : ""
+        throw fail("unknown parameter\(named); accepted: \(Self.parameters.joined(separator: ", "))")
       }
     }
     if socketDirectory != nil && !sslModeGiven { sslMode = .disable }
+    if !databaseGiven, path.isEmpty, environment["PGDATABASE"] == nil { database = user }
     self.user = user
     self.password = password
-    shown = hidden + (query.isEmpty ? "" : "?" + query)
+    shown = Self.hide(hidden + (query.isEmpty ? "" : "?" + query))
   }
 
-  /// `text` with anything between `scheme://user:` and `@` replaced by `***`.
+  /// `text` with its passwords replaced by `***`.
+  ///
+  /// Whatever stands between `scheme://user:` and the last `@` (a password with an unencoded `/`, `?` or `@` included), and every `password=` value.
+  /// Used for every message, also when the URL does not parse: masking too much is harmless.
   static func hide(_ text: String) -> String {
     guard let s = text.range(of: "://") else { return text }
-    let rest = text[s.upperBound...]
-    let authority = rest.prefix { $0 != "/" && $0 != "?" }
-    guard let at = authority.lastIndex(of: "@") else { return text }
-    let info = authority[..<at]
-    guard let colon = info.firstIndex(of: ":") else { return text }
-    return String(text[..<s.upperBound]) + info[..<colon] + ":***" + text[at...]
+    var out = String(text[..<s.upperBound])
+    var rest = Substring(text[s.upperBound...])
+    if let at = rest.lastIndex(of: "@") {
+      let info = rest[..<at]
+      if let colon = info.firstIndex(of: ":") {
+        out += info[..<colon] + ":***"
+        rest = rest[at...]
+      }
+    }
+    // `password=…` in the query, up to the next `&`.
+    var masked = ""
+    var remaining = rest
+    while let r = remaining.range(of: "password=") {
+      let before = remaining[..<r.lowerBound]
+      let isParameter = before.last.map { $0 == "?" || $0 == "&" } ?? false
+      masked += before + "password="
+      remaining = remaining[r.upperBound...]
+      guard isParameter else { continue }
+      masked += "***"
+      remaining = remaining[(remaining.firstIndex(of: "&") ?? remaining.endIndex)...]
+    }
+    return out + masked + remaining
   }
 
   /// The server's socket file, for a unix-socket URL.
