@@ -188,8 +188,10 @@ extension PostgresStore {
         ON CONFLICT (key_hash, differences_hash) DO NOTHING
         """,
         [
-          r.values[0], .text(offered.naturalKey), .int(r.int64(3)), .int(fileID), r.values[1], r.values[2],
-          .text(text), Self.hash(text),
+          // key_hash (bytes) and line (an int) go back as read; json_path is decoded text, since
+          // the bindings apply the U+0000/U+0001 escape (``PGText``) again.
+          r.values[0], .text(offered.naturalKey), .int(r.int64(3)), .int(fileID), r.values[1],
+          r.text(2).map(PGValue.text) ?? .null, .text(text), Self.hash(text),
         ])
       count += 1
     }

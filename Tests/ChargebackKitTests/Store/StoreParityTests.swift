@@ -13,7 +13,7 @@ import Testing
 /// for the time it was written.
 @Suite(.enabled(if: PostgresTestServer.enabled)) struct StoreParityTests {
   /// Runs `chargeback run` over one month into the store `database`; returns the outputs' folder.
-  private func run(_ root: String, database: String, out: String) throws -> ChargebackJob.Result {
+  func run(_ root: String, database: String, out: String) throws -> ChargebackJob.Result {
     try ChargebackJob(
       options: .init(
         period: Period("2026-10")!, usage: [root + "/usage"], identities: root + "/identities",
@@ -22,7 +22,7 @@ import Testing
     ).run()
   }
 
-  private func reportOnly(_ root: String, database: String, out: String) throws -> ChargebackJob.Result {
+  func reportOnly(_ root: String, database: String, out: String) throws -> ChargebackJob.Result {
     try ChargebackJob(
       options: .init(
         period: Period("2026-10")!, identities: root + "/identities", pricing: root + "/pricing", out: out,
@@ -32,7 +32,7 @@ import Testing
   }
 
   /// Every output of `a` and `b` (same names) equal byte for byte; the manifest without `generated_at`.
-  private func expectIdentical(_ a: ChargebackJob.Result, _ outA: String, _ outB: String) throws {
+  func expectIdentical(_ a: ChargebackJob.Result, _ outA: String, _ outB: String) throws {
     let names = try FileManager.default.contentsOfDirectory(atPath: outA).sorted()
     #expect(names == (try FileManager.default.contentsOfDirectory(atPath: outB).sorted()))
     #expect(names.count == a.outputs.count)
@@ -55,7 +55,7 @@ import Testing
         .joined(separator: "\n").utf8)
   }
 
-  private func compare(_ root: String) throws {
+  func compare(_ root: String) throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let pg = try PostgresTestServer.freshStore()
