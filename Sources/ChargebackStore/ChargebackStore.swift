@@ -183,3 +183,17 @@ extension ChargebackStore {
 private struct UncheckedStore: @unchecked Sendable {
   let store: any ChargebackStore
 }
+
+/// SQL both stores run as written.
+package enum StoreQueries {
+  /// The columns of a stored record, in the order both stores' decoders read them (SQLite's
+  /// `decodeRow`, PostgreSQL's `decodeRecord`): one text, so the two cannot drift apart.
+  package static let recordColumns = """
+    SELECT u.id, u.file_id, u.provider, f.level, f.format, u.natural_key, u.request_id, u.ts, u.bucket_end,
+      u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
+      u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
+      u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
+      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path, u.credential_alias, u.provisioned
+    FROM usage u JOIN files f ON f.id = u.file_id
+    """
+}

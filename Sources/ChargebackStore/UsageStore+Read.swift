@@ -18,21 +18,12 @@ package struct StoredRecord: Sendable {
 }
 
 extension UsageStore {
-  private static let columns = """
-    SELECT u.id, u.file_id, u.provider, f.level, f.format, u.natural_key, u.request_id, u.ts, u.bucket_end,
-      u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
-      u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
-      u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
-      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path, u.credential_alias, u.provisioned
-    FROM usage u JOIN files f ON f.id = u.file_id
-    """
-
   /// Calls `body` with each record whose time is in `[from, to)` (UTC epoch ms), in time order, then by row id.
   ///
   /// Streams: one row in memory at a time.
   /// - Complexity: O(n) over the records in range, using the time index.
   package func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
-    let st = try db.prepare(Self.columns + " WHERE u.ts >= ? AND u.ts < ? ORDER BY u.ts, u.id")
+    let st = try db.prepare(StoreQueries.recordColumns + " WHERE u.ts >= ? AND u.ts < ? ORDER BY u.ts, u.id")
     try st.bind(1, from)
     try st.bind(2, to)
     var interner = StringInterner()
@@ -43,7 +34,7 @@ extension UsageStore {
 
   /// The stored record with this row id, if any.
   package func record(id: Int64) throws -> StoredRecord? {
-    let st = try db.prepare(Self.columns + " WHERE u.id = ?")
+    let st = try db.prepare(StoreQueries.recordColumns + " WHERE u.id = ?")
     try st.bind(1, id)
     var interner = StringInterner()
     return try st.step() ? decodeRow(st, &interner) : nil
@@ -57,7 +48,7 @@ extension UsageStore {
     let candidates =
       [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
     let st = try db.prepare(
-      Self.columns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
+      StoreQueries.recordColumns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
         + ") AND u.natural_key IN (" + candidates.map { _ in "?" }.joined(separator: ",") + ") ORDER BY u.id LIMIT 1")
     for (i, c) in candidates.enumerated() {
       try st.bind(Int32(i + 1), blob: KeyHash.of(c))

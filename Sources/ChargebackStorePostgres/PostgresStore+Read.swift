@@ -4,15 +4,6 @@ import ChargebackStore
 /// The report's reads (docs/postgres.md §6): SQLite's queries with `$n` parameters, sums cast back
 /// to `bigint`, and the same `ORDER BY` wherever the order reaches an output.
 extension PostgresStore {
-  static let recordColumns = """
-    SELECT u.id, u.file_id, u.provider, f.level, f.format, u.natural_key, u.request_id, u.ts, u.bucket_end,
-      u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
-      u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
-      u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
-      u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path, u.credential_alias, u.provisioned
-    FROM usage u JOIN files f ON f.id = u.file_id
-    """
-
   /// Calls `body` with each record in `[from, to)`, in (ts, id) order.
   ///
   /// Streams through a cursor inside the snapshot, 10,000 rows a fetch: bounded memory, and the
@@ -21,7 +12,7 @@ extension PostgresStore {
   package func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
     try snapshot {
       try c.execute(
-        "DECLARE chargeback_pass NO SCROLL CURSOR FOR " + Self.recordColumns
+        "DECLARE chargeback_pass NO SCROLL CURSOR FOR " + StoreQueries.recordColumns
           + " WHERE u.ts >= \(from) AND u.ts < \(to) ORDER BY u.ts, u.id")
       while true {
         let rows = try c.rows("FETCH FORWARD 10000 FROM chargeback_pass")
@@ -33,7 +24,7 @@ extension PostgresStore {
   }
 
   package func record(id: Int64) throws -> StoredRecord? {
-    try c.rows(Self.recordColumns + " WHERE u.id = $1", [.int(id)]).first.map(decodeRecord)
+    try c.rows(StoreQueries.recordColumns + " WHERE u.id = $1", [.int(id)]).first.map(decodeRecord)
   }
 
   package func record(matching key: String) throws -> StoredRecord? {
@@ -41,7 +32,7 @@ extension PostgresStore {
       [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
     let n = candidates.count
     let sql =
-      Self.recordColumns + " WHERE u.key_hash IN (" + (1...n).map { "$\($0)" }.joined(separator: ",")
+      StoreQueries.recordColumns + " WHERE u.key_hash IN (" + (1...n).map { "$\($0)" }.joined(separator: ",")
       + ") AND u.natural_key IN (" + (n + 1...2 * n).map { "$\($0)" }.joined(separator: ",") + ") ORDER BY u.id LIMIT 1"
     return try c.rows(sql, candidates.map(Self.hash) + candidates.map { .text($0) }).first.map(decodeRecord)
   }
