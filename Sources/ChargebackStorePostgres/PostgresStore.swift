@@ -16,6 +16,11 @@ package final class PostgresStore: ChargebackStore {
   let lock: StoreLock
   /// True while a transaction (`write`, `snapshot`, `load`) is open on the connection.
   var inTransaction = false
+  /// True on Citus (docs/postgres.md §7): a report's snapshot takes the writer lock shared.
+  ///
+  /// Citus's snapshots hold per shard, not across the cluster, so a report's snapshot holds the writer lock in shared mode, and a file's merge cannot commit on
+  /// some workers while the report reads. Plain PostgreSQL's REPEATABLE READ needs no lock.
+  var snapshotsTakeWriterLock = false
   /// True once this process has said it waits for the lock: parallel ingests take turns at every
   /// file's merge, and one line says what is going on.
   private var saidWaiting = false
@@ -41,6 +46,7 @@ package final class PostgresStore: ChargebackStore {
     do {
       try PostgresSchema.prepare(
         c, schema: url.schema, writerLock: { try writerLock() }, create: create && access == .write)
+      snapshotsTakeWriterLock = try c.scalarInt("SELECT count(*) FROM pg_extension WHERE extname = 'citus'") ?? 0 > 0
     } catch {
       c.close()
       throw error
@@ -105,6 +111,9 @@ package final class PostgresStore: ChargebackStore {
   package func snapshot<T>(_ body: () throws -> T) throws -> T {
     guard !inTransaction else { return try body() }
     return try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+      if snapshotsTakeWriterLock {
+        try advisoryLock("pg_try_advisory_xact_lock_shared(1413694027, \(writerKey)::int4)", "reading a snapshot of it")
+      }
       _ = try c.scalarInt("SELECT 1")
       return try body()
     }
