@@ -5,121 +5,19 @@ import Testing
 @testable import ChargebackModel
 @testable import ChargebackTestSupport
 
-/// Instants used below (UTC epoch ms, worked out by hand from the calendar).
-private enum At {
-  /// 2026-09-30T12:00Z, before the first `mover` row.
-  static let sep30: Int64 = 1_790_769_600_000
-  /// 2026-10-05T09:00Z, an ordinary day.
-  static let oct05: Int64 = 1_791_190_800_000
-  /// 2026-10-10T00:00Z: `revoked_at`, `expires_at` and `offboarded_at` of the directory below.
-  static let oct10: Int64 = 1_791_590_400_000
-  /// 2026-10-11T08:00Z.
-  static let oct11: Int64 = 1_791_705_600_000
-  /// 2026-10-16T00:00Z: `mover` changes cost centre.
-  static let oct16: Int64 = 1_792_108_800_000
-}
+/// The instants, directory and calls of ``AttributorFixture``, by their short names here.
+private typealias At = AttributorFixture.At
+private let role = AttributorFixture.role
 
-private let role = "arn:aws:sts::111122223333:assumed-role/app/"
-
-/// A directory with one row for each SPEC §4 case, written as the six CSV files.
-private let identityFiles: [(String, String)] = [
-  (
-    "people.csv",
-    """
-    person_id,name,email,cost_centre,offboarded_at
-    alice,Alice,alice@example.com,CC-ALICE,
-    bob,Bob,bob@example.com,CC-BOB,2026-10-10
-    carol,Carol,,,
-    """
-  ),
-  (
-    "cost_centres.csv",
-    """
-    cost_centre,name,owner,monthly_budget_usd
-    CC-ALICE,,alice,
-    CC-BOB,,bob,
-    CC-PLATFORM,Platform,alice,1000
-    CC-RESEARCH,Research,carol,
-    CC-SHARED,,,
-    CC-ROLE,,,
-    CC-BATCH,,,
-    CC-EXACT,,,
-    CC-PROJECT,,,
-    CC-WORKSPACE,,,
-    """
-  ),
-  (
-    "agents.csv",
-    """
-    agent_id,name,kind,owner,team,cost_centre,scope_id,valid_from,valid_to
-    triage,Triage,agent,alice,platform,CC-PLATFORM,scope-agent,,
-    mover,Mover,agent,alice,platform,CC-PLATFORM,,2026-10-01,2026-10-16
-    mover,Mover,agent,alice,research,CC-RESEARCH,,2026-10-16,
-    orphan,Orphan,service_account,bob,,CC-PLATFORM,,,
-    late,Late,workload,alice,,CC-RESEARCH,,2026-10-20,
-    """
-  ),
-  (
-    "credentials.csv",
-    """
-    credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description
-    key_triage,openai,triage,CC-SHARED,,,,bound: its own cost centre is not the one charged
-    key_triage,anthropic,,CC-SHARED,,,,the same id at another provider is another credential
-    key_shared,openai,,CC-SHARED,,,,
-    key_mover,openai,mover,,,,,
-    key_orphan,openai,orphan,,,,,
-    key_late,openai,late,,,,,
-    key_revoked,openai,triage,,,,2026-10-10,
-    key_expired,openai,triage,,2026-01-01,2026-10-10,,
-    \(role)*,bedrock,,CC-ROLE,,,,the shorter prefix comes first in the file
-    \(role)batch-*,bedrock,,CC-BATCH,,,,
-    \(role)batch-7,bedrock,,CC-EXACT,,,,
-    project:proj_1,openai,,CC-PROJECT,,,,
-    workspace:wrk_1,anthropic,,CC-WORKSPACE,,,,
-    vk_team,litellm,triage,,,,,
-    """
-  ),
-  (
-    "tasks.csv",
-    """
-    task_id,agent_id,requested_by,approved_by,scope_id,opened_at,closed_at,ticket
-    T-approved,triage,alice,carol,scope-task,2026-10-01,,OPS-1
-    T-unapproved,triage,alice,,scope-task,,,
-    T-noscope,triage,alice,carol,,,,
-    """
-  ),
-  (
-    "scopes.csv",
-    """
-    scope_id,description,allowed_models,allowed_providers,monthly_budget_usd
-    scope-agent,,gpt-4.1*;claude-sonnet-4-?,openai;anthropic,
-    scope-task,,gpt-4o-mini,openai,
-    scope-any,,,,
-    scope-bedrock,,,bedrock,
-    scope-models,, CLAUDE-* ; us.anthropic.* ,,100
-    """
-  ),
-]
-
-/// The directory above; `credentials`, when given, replaces its credentials.csv.
 private func attributor(credentials: String? = nil) throws -> Attributor {
-  let dir = try TestSupport.tempDir("identity")
-  defer { try? FileManager.default.removeItem(atPath: dir) }
-  for (name, text) in identityFiles {
-    let body = name == "credentials.csv" ? credentials ?? text : text
-    try (body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
-  }
-  return Attributor(directory: try IdentityDirectory(directory: dir))
+  try AttributorFixture.attributor(credentials: credentials)
 }
 
 private func call(
   _ provider: Provider = .openai, credential: String?, project: String? = nil, agent: String? = nil,
   task: String? = nil, at time: Int64 = At.oct05
 ) -> UsageRecord {
-  UsageRecord(
-    provider: provider, level: .request, format: "test", naturalKey: "test:1", time: time, credential: credential,
-    project: project, model: "gpt-4.1", tokens: TokenCounts(input: 100, output: 10),
-    metadata: CallMetadata(agentID: agent, taskID: task))
+  AttributorFixture.call(provider, credential: credential, project: project, agent: agent, task: task, at: time)
 }
 
 /// Signals in a fixed order, so that attributions compare whole.
@@ -238,7 +136,7 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
   /// A credential bound to an agent agents.csv does not have: its own cost_centre is for shared
   /// credentials only (SPEC §10), so nobody can be charged.
   @Test func boundCredentialOfAnUnknownAgentIsUnattributed() throws {
-    let files = identityFiles.map { name, text in
+    let files = AttributorFixture.identityFiles.map { name, text in
       name == "credentials.csv" ? (name, text + "\nkey_ghost,openai,ghost,CC-SHARED,,,,bound to nobody") : (name, text)
     }
     let dir = try TestSupport.tempDir("identity")
@@ -467,54 +365,5 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
         #expect(attributor.scopeAllows(scope, provider: provider, models: models) == allowed, "\(scope) \(models)")
       }
     }
-  }
-
-  // MARK: The memo under per-call session names (issue 11)
-
-  /// Sessions under one prefix row share its memo entry; a warm attributor, asked about sessions
-  /// of every kind in turn (prefix rows, the exact row, unregistered roles, claimed agents), answers
-  /// as a fresh one does, and an unregistered session keeps its own name as its credential.
-  @Test func sessionsShareTheirRowsMemoWithoutMixingAnswers() throws {
-    let warm = try attributor()
-    let other = "arn:aws:sts::111122223333:assumed-role/other/"
-    var calls: [UsageRecord] = []
-    for i in 0..<50 {
-      calls.append(call(.bedrock, credential: role + "batch-\(i)", agent: i % 2 == 0 ? "triage" : nil))
-      calls.append(call(.bedrock, credential: role + "web-\(i)", agent: i % 3 == 0 ? "ghost" : nil))
-      calls.append(call(.bedrock, credential: role + "batch-7", agent: "triage"))
-      calls.append(call(.bedrock, credential: other + "s-\(i)", agent: i % 2 == 0 ? "triage" : nil))
-    }
-    for record in calls + calls.reversed() {
-      let fresh = try attributor().attribute(record)
-      #expect(warm.attribute(record) == fresh, "\(record.credential ?? "-") \(record.metadata.agentID ?? "-")")
-    }
-    // Worked out from the directory: two unregistered sessions of `other` stay apart.
-    #expect(warm.attribute(call(.bedrock, credential: other + "s-1")).credentialID == other + "s-1")
-    #expect(warm.attribute(call(.bedrock, credential: other + "s-2")).credentialID == other + "s-2")
-    #expect(warm.attribute(call(.bedrock, credential: role + "batch-9")).credentialID == role + "batch-*")
-  }
-
-  /// With more prefix rows than are scanned without a cache, the longest prefix still wins.
-  ///
-  /// On the first lookup of a name and on the cached one. Rows are nested paths `p/0/`, `p/0/1/`, …, listed
-  /// shortest first, so the answer is the deepest level a name shares with them.
-  @Test func longestPrefixWinsAmongManyRows() throws {
-    var rows = ["credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description"]
-    var path = "arn:p/"
-    var levels: [String] = []
-    for depth in 0..<40 {
-      path += "\(depth)/"
-      levels.append(path)
-      rows.append("\(path)*,bedrock,,CC-ROLE,,,,")
-    }
-    let attributor = try attributor(credentials: rows.joined(separator: "\n"))
-    for depth in [0, 1, 15, 16, 17, 39] {
-      // A name under level `depth` but not under level `depth + 1`.
-      let name = levels[depth] + "x-\(depth)"
-      for _ in 0..<2 {
-        #expect(attributor.attribute(call(.bedrock, credential: name)).credentialID == levels[depth] + "*")
-      }
-    }
-    #expect(attributor.attribute(call(.bedrock, credential: "arn:p/x")).costCentre == "UNATTRIBUTED")
   }
 }
