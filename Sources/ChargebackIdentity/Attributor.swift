@@ -104,10 +104,9 @@ package final class Attributor {
   /// LiteLLM key registered by its `user_api_key_alias`), then the `project:`/`workspace:` id.
   package func credential(provider: String, id: String?, alias: String? = nil, project: String?) -> Credential? {
     let exactRows = exact[provider]
-    for name in [id, alias] {
-      guard let name else { continue }
-      if let hit = exactRows?[name] ?? prefixMatch(provider: provider, name: name) { return hit }
-    }
+    // The id, then the alias (no array of the two: this runs once per call).
+    if let id, let hit = exactRows?[id] ?? prefixMatch(provider: provider, name: id) { return hit }
+    if let alias, let hit = exactRows?[alias] ?? prefixMatch(provider: provider, name: alias) { return hit }
     if let project {
       return exactRows?["project:" + project] ?? exactRows?["workspace:" + project]
     }

@@ -10,21 +10,9 @@ import Testing
   /// A wait long enough for the other process, short enough that a bug fails the test, not the run.
   private static let wait = ["CHARGEBACK_LOCK_WAIT": "120"]
 
-  /// Writes `count` Bedrock log files of `records` calls each (request ids unique over all files).
+  /// ``BedrockLogFiles/write(_:count:records:prefix:)``.
   private func writeFiles(_ dir: String, count: Int, records: Int, prefix: String = "c") throws -> [String] {
-    let template = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
-      .split(separator: "\n")[0]
-    try #require(template.contains("\"requestId\":\"req-1\"") && template.contains("\"outputTokenCount\":500"))
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return try (0..<count).map { f in
-      let lines = (0..<records).map { i in
-        template.replacingOccurrences(of: "\"requestId\":\"req-1\"", with: "\"requestId\":\"\(prefix)-\(f)-\(i)\"")
-          .replacingOccurrences(of: "\"outputTokenCount\":500", with: "\"outputTokenCount\":\(100 + f * 1000 + i)")
-      }
-      let path = dir + "/part-\(f).jsonl"
-      try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-      return path
-    }
+    try BedrockLogFiles.write(dir, count: count, records: records, prefix: prefix)
   }
 
   private func lines(_ out: String, containing text: String) -> Int {

@@ -12,22 +12,9 @@ import Testing
 @Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresConcurrencyTests {
   private static let wait = ["CHARGEBACK_LOCK_WAIT": "120"]
 
-  /// Writes `count` Bedrock log files of `records` calls each (request ids unique over all files);
-  /// the output tokens of call `i` of file `f` are `100 + 1000 f + i`.
+  /// ``BedrockLogFiles/write(_:count:records:prefix:)``.
   private func writeFiles(_ dir: String, count: Int, records: Int) throws -> [String] {
-    let template = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
-      .split(separator: "\n")[0]
-    try #require(template.contains("\"requestId\":\"req-1\"") && template.contains("\"outputTokenCount\":500"))
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return try (0..<count).map { f in
-      let lines = (0..<records).map { i in
-        template.replacingOccurrences(of: "\"requestId\":\"req-1\"", with: "\"requestId\":\"p-\(f)-\(i)\"")
-          .replacingOccurrences(of: "\"outputTokenCount\":500", with: "\"outputTokenCount\":\(100 + f * 1000 + i)")
-      }
-      let path = dir + "/part-\(f).jsonl"
-      try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-      return path
-    }
+    try BedrockLogFiles.write(dir, count: count, records: records, prefix: "p")
   }
 
   /// Σ over files f and calls i of (100 + 1000 f + i), the output tokens ``writeFiles`` wrote.
