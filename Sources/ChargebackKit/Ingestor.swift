@@ -81,9 +81,16 @@ package struct Ingestor {
   package func ingest(paths: [String], onFile: (FileResult) -> Void = { _ in }) throws -> [FileResult] {
     var results: [FileResult] = []
     let stamps = try store.fileStamps()
-    for path in try Self.expand(paths) {
+    let all = try Self.expand(paths)
+    var hashing: FileHash?
+    for (i, path) in all.enumerated() {
+      // The next file that must be read is hashed on a thread of its own while this one loads,
+      // so hashing is off the inserting thread's path for all files but the first.
+      let current = hashing
+      hashing = nil
+      if i + 1 < all.count, !Self.stampMatches(all[i + 1], stamps) { hashing = FileHash(path: all[i + 1]) }
       do {
-        let r = try seen(path, stamps) ?? ingest(file: path)
+        let r = try seen(path, stamps) ?? ingest(file: path, hashed: current)
         results.append(r)
         onFile(r)
       } catch {
@@ -101,9 +108,7 @@ package struct Ingestor {
   /// A file rewritten in place with the same size within the same nanosecond would be missed; no
   /// writer we know of does that, and `chargeback ingest` of the file under another name hashes it.
   private func seen(_ path: String, _ stamps: [String: FileStamp]) throws -> FileResult? {
-    guard let stamp = stamps[path], let now = FileStamp.of(path), now.bytes == stamp.bytes,
-      now.mtimeNs == stamp.mtimeNs
-    else { return nil }
+    guard Self.stampMatches(path, stamps), let stamp = stamps[path] else { return nil }
     if let known = try store.file(sha256: stamp.sha256) {
       progress.done("\(path): skipped (already ingested)")
       return FileResult(
@@ -116,6 +121,12 @@ package struct Ingestor {
         skippedReason: skipped.reason)
     }
     return nil
+  }
+
+  /// True when the file at `path` has the size and modification time the store recorded for it.
+  private static func stampMatches(_ path: String, _ stamps: [String: FileStamp]) -> Bool {
+    guard let stamp = stamps[path], let now = FileStamp.of(path) else { return false }
+    return now.bytes == stamp.bytes && now.mtimeNs == stamp.mtimeNs
   }
 
   /// Records what `path` held when it was hashed (a file that changes while being read is not stamped).
@@ -163,9 +174,8 @@ package struct Ingestor {
   /// Parsing runs on a second thread while this one inserts. Whether the file is new is decided
   /// again inside the write transaction: when another process loaded the same bytes meanwhile, the
   /// file is skipped as already ingested.
-  package func ingest(file path: String) throws -> FileResult {
-    let before = FileStamp.of(path)
-    let (sha, bytes) = try Self.sha256(of: path)
+  package func ingest(file path: String, hashed: FileHash? = nil) throws -> FileResult {
+    let (before, sha, bytes) = try (hashed ?? FileHash(path: path, now: true)).value()
     func alreadyIngested(_ known: StoredFile) throws -> FileResult {
       try store.write { try stamp(path, before: before, sha: sha) }
       progress.done("\(path): skipped (already ingested)")
@@ -189,16 +199,16 @@ package struct Ingestor {
     let outcome = try store.load(
       file,
       stream: { sink in
-        let pipe = BatchPipe<IngestItem>()
+        let pipe = BatchPipe<ParsedItem>()
         pipe.start { emit in
           try format.readItems(input) { item in
             if case .record(let r) = item { try RecordBounds.check(r, file: path) }
-            try emit(item)
+            try emit(ParsedItem(item))
           }
         }
         try pipe.drain { batch in
-          for item in batch {
-            switch item {
+          for parsed in batch {
+            switch parsed.item {
             case .record(let record): try sink.insert(record)
             case .span(let span): try sink.insert(span)
             }
@@ -254,4 +264,13 @@ package struct Ingestor {
     }
     return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
   }
+}
+
+/// One parsed record or span on its way from the parsing thread to the inserting one.
+///
+/// A class, so that the pipe moves one reference: its generic code is not specialised for the
+/// record's type, and copying a record there retained and released each of its strings.
+private final class ParsedItem: Sendable {
+  let item: IngestItem
+  init(_ item: IngestItem) { self.item = item }
 }

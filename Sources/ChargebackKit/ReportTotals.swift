@@ -30,15 +30,13 @@ final class ReportTotals {
     self.prices = prices
   }
 
-  /// The map keys of a record, made where it is charged (the reading thread) so that ``add(_:source:keys:)``
-  /// only looks them up.
-  struct Keys: Sendable {
-    fileprivate let source: LineSource
-    fileprivate let line: Prehashed<ChargebackLine.Key>
-    fileprivate let group: Prehashed<ClassGroup>?
+  /// The map keys of a record, each hashed once for the lookups and the in-place changes.
+  private struct Keys {
+    let line: Prehashed<ChargebackLine.Key>
+    let group: Prehashed<ClassGroup>?
   }
 
-  static func keys(_ c: ChargedRecord, source: LineSource) -> Keys {
+  private static func keys(_ c: ChargedRecord, source: LineSource) -> Keys {
     let (r, a) = (c.record, c.attribution)
     let priced = c.cost != nil
     let line = ChargebackLine.Key(
@@ -53,18 +51,17 @@ final class ReportTotals {
           model: c.model, tier: r.tier, costCentre: a.costCentre, agentID: a.agentID, account: r.project,
           commitmentID: c.commitmentID))
     }
-    return Keys(source: source, line: Prehashed(line), group: group)
+    return Keys(line: Prehashed(line), group: group)
   }
 
-  /// Adds one charged record seen at `source`; `keys`, when given, are ``keys(_:source:)`` of the
-  /// same record (made for another source, they are made again).
-  func add(_ c: ChargedRecord, source: LineSource, keys given: Keys? = nil) {
+  /// Adds one charged record seen at `source`.
+  func add(_ c: ChargedRecord, source: LineSource) {
     let r = c.record
     let a = c.attribution
     rowsUsed.formUnion(c.priceRows)
     let cost = c.costOrZero
     let priced = c.cost != nil
-    let keys = given.flatMap { $0.source == source ? $0 : nil } ?? Self.keys(c, source: source)
+    let keys = Self.keys(c, source: source)
     lines[keys.line, default: ChargebackLine(key: keys.line.key)].add(
       r, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
 

@@ -97,6 +97,13 @@ package final class Statement {
     _ = try step()
   }
 
+  /// Executes a statement that returns no rows and resets it, keeping its bindings: for a statement
+  /// whose every parameter is bound again before the next run (the usage insert).
+  package func runKeepingBindings() throws {
+    defer { sqlite3_reset(handle) }
+    _ = try step()
+  }
+
   /// Column `i` (0-based) as an integer.
   package func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
 

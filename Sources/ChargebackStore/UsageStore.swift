@@ -186,7 +186,7 @@ package final class UsageWriter: UsageSink {
     try s.bind(35, blob: key)
     try s.bind(36, r.credentialAlias)
     try s.bind(37, r.provisioned ? Int64(1) : nil)
-    try s.run()
+    try s.runKeepingBindings()
     offered += 1
     if db.changes > 0 {
       inserted += 1

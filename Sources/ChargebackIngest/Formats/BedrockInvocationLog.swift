@@ -117,8 +117,7 @@ struct BedrockInvocationLog: ExportFormat {
           if try s.consumeNull() { return }
           try s.object { s, k in
             guard s.next() == UInt8(ascii: "\"") else { return }
-            let v = try s.string().trimmingCharacters(in: .whitespaces)
-            guard !v.isEmpty else { return }
+            guard let v = Optional(try s.string()).nonBlank else { return }
             if k.equals("agent_id") {
               f.metadata.agentID = v
             } else if k.equals("task_id") {
@@ -204,11 +203,14 @@ struct BedrockInvocationLog: ExportFormat {
     tokens.cacheWrite1h = min(f.oneHourWrites, cacheWrite)
     tokens.cacheWrite5m = cacheWrite - tokens.cacheWrite1h
     tokens.output = f.outputTokens ?? 0
-    for (name, v) in [
-      ("input.inputTokenCount", tokens.input), ("input.cacheReadInputTokenCount", tokens.cachedInput),
-      ("input.cacheWriteInputTokenCount", cacheWrite), ("output.outputTokenCount", tokens.output),
-    ] where v < 0 {
-      throw bad(name, "is negative (\(v))")
+    // (The list of fields is built only for a record that has a negative count.)
+    if min(tokens.input, tokens.cachedInput, cacheWrite, tokens.output) < 0 {
+      for (name, v) in [
+        ("input.inputTokenCount", tokens.input), ("input.cacheReadInputTokenCount", tokens.cachedInput),
+        ("input.cacheWriteInputTokenCount", cacheWrite), ("output.outputTokenCount", tokens.output),
+      ] where v < 0 {
+        throw bad(name, "is negative (\(v))")
+      }
     }
     let status = f.status?.lowercased()
     let failed = f.errorCode != nil || (status != nil && status != "success" && status != "succeeded")
