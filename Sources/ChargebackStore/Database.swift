@@ -29,6 +29,11 @@ package final class Database {
     handle = db
     sqlite3_extended_result_codes(db, 1)
     waiter.install(on: db)
+    // 16 KiB pages for a new store (an existing file keeps its own): fewer, shallower B-tree pages.
+    // Measured on 1 M Bedrock calls against 4 KiB: ingest 5–15 % faster, report no slower (the
+    // unsorted month's 6–9 % faster), file 5 % smaller. 64 KiB pages were no better and would
+    // read 64 KiB per row on an unsorted month bigger than the page cache.
+    try execute("PRAGMA page_size = 16384")
     try execute("PRAGMA synchronous = FULL")
     try execute("PRAGMA foreign_keys = ON")
     try execute("PRAGMA cache_size = -262144")  // 256 MiB page cache for bulk loads
