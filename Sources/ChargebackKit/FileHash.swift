@@ -37,6 +37,7 @@ package final class FileHash: @unchecked Sendable {
   package func value() throws -> Value {
     done.wait()
     done.signal()
-    return try result!.get()
+    guard let result else { preconditionFailure("FileHash signalled before its result was set") }
+    return try result.get()
   }
 }

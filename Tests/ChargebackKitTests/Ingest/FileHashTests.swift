@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackStore
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// The file hash ingest computes ahead, on a thread of its own, while the file before loads.
+@Suite struct FileHashTests {
+  /// `sha256sum`'s digest of `path`: an implementation independent of ours.
+  func coreutilsSHA256(_ path: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    p.arguments = [path]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
+  }
+
+  @Test func theFIPSVectorAndItsStamp() throws {
+    let path = try TestSupport.tempDir() + "/abc.txt"
+    try Data("abc".utf8).write(to: URL(fileURLWithPath: path))
+    let (before, sha, bytes) = try FileHash(path: path).value()
+    // FIPS 180-2, appendix B.1: SHA-256("abc").
+    #expect(sha == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(bytes == 3)
+    #expect(before?.bytes == 3)
+    // Asked twice, the same answer (the value is kept, not computed again).
+    #expect(try FileHash(path: path, now: true).value().sha256 == sha)
+  }
+
+  @Test func aFileOfSeveralChunksHashedAheadMatchesSha256sum() throws {
+    let path = try TestSupport.tempDir() + "/big.bin"
+    // 9 MiB and 7 bytes: three reads of 4 MiB, the last one partial.
+    var bytes = [UInt8](repeating: 0, count: 9 << 20 + 7)
+    for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let ahead = FileHash(path: path)
+    let value = try ahead.value()
+    #expect(value.sha256 == (try coreutilsSHA256(path)))
+    #expect(value.bytes == Int64(bytes.count))
+    #expect(try ahead.value().sha256 == value.sha256)
+  }
+
+  @Test func aMissingFileFailsWhenItsHashIsAskedFor() throws {
+    let path = try TestSupport.tempDir() + "/gone.jsonl"
+    let ahead = FileHash(path: path)
+    let error = try #require(throws: InputMissingError.self) { try ahead.value() }
+    #expect(error.path == path)
+    #expect(error.description.contains("gone.jsonl"))
+  }
+
+  /// Several files in one call, each hashed while the one before loads: every result names its
+  /// own file's bytes, and the second call skips them all.
+  @Test func aDirectoryIngestedWithHashesAheadRecordsEachFilesOwnHash() throws {
+    let dir = try TestSupport.tempDir()
+    let usage = dir + "/usage"
+    try FileManager.default.createDirectory(atPath: usage, withIntermediateDirectories: true)
+    let sample = try String(contentsOfFile: Fixtures.samples + "/bedrock/model-invocation-logs.jsonl", encoding: .utf8)
+    // Five files of the same calls under other request ids, so each has its own bytes and records.
+    for n in 1...5 {
+      let text = sample.replacingOccurrences(of: "\"requestId\":\"", with: "\"requestId\":\"f\(n)-")
+      try text.write(toFile: usage + "/part-\(n).jsonl", atomically: true, encoding: .utf8)
+    }
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    let first = try ingestor.ingest(paths: [usage])
+    #expect(first.map { ($0.path as NSString).lastPathComponent } == (1...5).map { "part-\($0).jsonl" })
+    for r in first {
+      #expect(r.sha256 == (try coreutilsSHA256(r.path)))
+      #expect(r.loaded && r.records == 2 && r.newRecords == 2)
+    }
+    #expect(try store.recordCount() == 10)
+    let second = try ingestor.ingest(paths: [usage])
+    #expect(second.allSatisfy { $0.alreadyIngested })
+    #expect(try store.recordCount() == 10)
+  }
+}
