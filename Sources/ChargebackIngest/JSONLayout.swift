@@ -393,9 +393,7 @@ extension Optional where Wrapped == String {
   /// matters at millions of fields.
   var nonBlank: String? {
     guard let s = self, let first = s.utf8.first, let last = s.utf8.last else { return nil }
-    // ASCII at both ends and neither a space nor a tab: nothing to trim (a non-ASCII end may be a
-    // Unicode space, which Foundation trims).
-    if first < 0x80, last < 0x80, first != 32, first != 9, last != 32, last != 9 { return s }
+    if first != 32 && first != 9 && last != 32 && last != 9 { return s }
     return self.nonEmpty
   }
 }

@@ -9,6 +9,8 @@ package final class FileHash: @unchecked Sendable {
   // only after waiting on `done`, which orders the two.
   private let done = DispatchSemaphore(value: 0)
   private var result: Result<Value, any Error>?
+  /// The file hashed.
+  package let path: String
 
   /// What `value()` gives: the stamp before reading (nil when the file cannot be stat'ed), the
   /// SHA-256 in hex and the byte count.
@@ -16,6 +18,7 @@ package final class FileHash: @unchecked Sendable {
 
   /// Starts hashing `path`; with `now`, hashes it on this thread before returning.
   package init(path: String, now: Bool = false) {
+    self.path = path
     if now {
       compute(path)
       return

@@ -88,7 +88,10 @@ package struct Ingestor {
       // so hashing is off the inserting thread's path for all files but the first.
       let current = hashing
       hashing = nil
-      if i + 1 < all.count, !Self.stampMatches(all[i + 1], stamps) { hashing = FileHash(path: all[i + 1]) }
+      // Only a regular file (a FIFO would block the hashing thread for good).
+      if i + 1 < all.count, FileStamp.of(all[i + 1]) != nil, !Self.stampMatches(all[i + 1], stamps) {
+        hashing = FileHash(path: all[i + 1])
+      }
       do {
         let r = try seen(path, stamps) ?? ingest(file: path, hashed: current)
         results.append(r)
@@ -175,7 +178,13 @@ package struct Ingestor {
   /// again inside the write transaction: when another process loaded the same bytes meanwhile, the
   /// file is skipped as already ingested.
   package func ingest(file path: String, hashed: FileHash? = nil) throws -> FileResult {
-    let (before, sha, bytes) = try (hashed ?? FileHash(path: path, now: true)).value()
+    precondition(hashed == nil || hashed?.path == path, "a hash of another file")
+    var (before, sha, bytes) = try (hashed ?? FileHash(path: path, now: true)).value()
+    // Hashed ahead, while the file before loaded: when it has changed since, it is hashed again
+    // now, so the hash is of bytes as close as before to the ones parsed.
+    if hashed != nil, let b = before, let now = FileStamp.of(path), now != b {
+      (before, sha, bytes) = try FileHash(path: path, now: true).value()
+    }
     func alreadyIngested(_ known: StoredFile) throws -> FileResult {
       try store.write { try stamp(path, before: before, sha: sha) }
       progress.done("\(path): skipped (already ingested)")

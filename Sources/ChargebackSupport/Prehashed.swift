@@ -1,8 +1,7 @@
 /// A dictionary key whose hash is computed once, where the key is made.
 ///
-/// The report pass makes its keys (a line's dozen fields, a retry fingerprint's seven strings) on
-/// the reading thread and looks them up on the summing one; hashing them there again was a tenth of
-/// the summing thread's time. Equality still compares the whole key.
+/// The report pass hashes each record's line and FOCUS-group keys (a dozen fields each) once, for
+/// the lookup and the change in place that follows it. Equality still compares the whole key.
 package struct Prehashed<Key: Hashable & Sendable>: Hashable, Sendable {
   package let key: Key
   private let hash: Int

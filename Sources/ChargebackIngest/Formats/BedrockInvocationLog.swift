@@ -117,7 +117,7 @@ struct BedrockInvocationLog: ExportFormat {
           if try s.consumeNull() { return }
           try s.object { s, k in
             guard s.next() == UInt8(ascii: "\"") else { return }
-            guard let v = Optional(try s.string()).nonBlank else { return }
+            guard let v = Self.trimmed(try s.string()) else { return }
             if k.equals("agent_id") {
               f.metadata.agentID = v
             } else if k.equals("task_id") {
@@ -135,6 +135,18 @@ struct BedrockInvocationLog: ExportFormat {
       throw JSONLayout.ingestError(failure, field: field, file: file, line: line, path: path, record: bytes)
     }
     return try record(f, file: file, line: line, path: path)
+  }
+
+  /// `value` trimmed as `trimmingCharacters(in: .whitespaces)` trims it (tabs and Unicode spaces),
+  /// nil when nothing is left; Foundation is called only when an end may need trimming, since this
+  /// runs for every metadata field of every call.
+  static func trimmed(_ value: String) -> String? {
+    guard let first = value.utf8.first, let last = value.utf8.last else { return nil }
+    // ASCII at both ends and neither a space nor a tab: nothing to trim (a non-ASCII end may be a
+    // Unicode space).
+    if first < 0x80, last < 0x80, first != 32, first != 9, last != 32, last != 9 { return value }
+    let t = value.trimmingCharacters(in: .whitespaces)
+    return t.isEmpty ? nil : t
   }
 
   /// SHA-256 of a request body's bytes as written, truncated to 16 bytes, in hex: equal bodies give

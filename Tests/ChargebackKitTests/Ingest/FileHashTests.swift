@@ -8,7 +8,7 @@ import Testing
 @testable import ChargebackTestSupport
 
 /// The file hash ingest computes ahead, on a thread of its own, while the file before loads.
-@Suite struct FileHashTests {
+@Suite(.timeLimit(.minutes(1))) struct FileHashTests {
   /// `sha256sum`'s digest of `path`: an implementation independent of ours.
   func coreutilsSHA256(_ path: String) throws -> String {
     let p = Process()
@@ -25,12 +25,18 @@ import Testing
   @Test func theFIPSVectorAndItsStamp() throws {
     let path = try TestSupport.tempDir() + "/abc.txt"
     try Data("abc".utf8).write(to: URL(fileURLWithPath: path))
-    let (before, sha, bytes) = try FileHash(path: path).value()
+    let hash = FileHash(path: path)
+    let (before, sha, bytes) = try hash.value()
     // FIPS 180-2, appendix B.1: SHA-256("abc").
     #expect(sha == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     #expect(bytes == 3)
     #expect(before?.bytes == 3)
-    // Asked twice, the same answer (the value is kept, not computed again).
+    let modified = try #require(
+      try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+    let stampSeconds = Double(try #require(before).mtimeNs) / 1e9
+    #expect(abs(stampSeconds - modified.timeIntervalSince1970) < 0.001)
+    // Asked again, the same answer; and the same hashed on this thread.
+    #expect(try hash.value().sha256 == sha)
     #expect(try FileHash(path: path, now: true).value().sha256 == sha)
   }
 
@@ -38,7 +44,7 @@ import Testing
     let path = try TestSupport.tempDir() + "/big.bin"
     // 9 MiB and 7 bytes: three reads of 4 MiB, the last one partial.
     var bytes = [UInt8](repeating: 0, count: 9 << 20 + 7)
-    for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
+    for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: (i &* 2_654_435_761) >> 13) }
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     let ahead = FileHash(path: path)
     let value = try ahead.value()
@@ -76,8 +82,32 @@ import Testing
       #expect(r.loaded && r.records == 2 && r.newRecords == 2)
     }
     #expect(try store.recordCount() == 10)
+    let stamps = try store.fileStamps()
+    for r in first { #expect(stamps[r.path]?.sha256 == (try coreutilsSHA256(r.path))) }
     let second = try ingestor.ingest(paths: [usage])
     #expect(second.allSatisfy { $0.alreadyIngested })
+    #expect(second.map(\.sha256) == first.map(\.sha256))
     #expect(try store.recordCount() == 10)
+  }
+
+  /// A file rewritten after it was hashed ahead is hashed again before it loads: the store records
+  /// the hash of the bytes it parsed.
+  @Test func aFileChangedAfterItsHashAheadIsHashedAgain() throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/part.jsonl"
+    let sample = try String(contentsOfFile: Fixtures.samples + "/bedrock/model-invocation-logs.jsonl", encoding: .utf8)
+    try sample.write(toFile: path, atomically: false, encoding: .utf8)
+    let ahead = FileHash(path: path)
+    let old = try ahead.value().sha256
+    // Other bytes, of another size: the first line only, under another request id.
+    let firstLine = String(sample.split(separator: "\n")[0])
+    let rewritten = firstLine.replacingOccurrences(of: "\"requestId\":\"", with: "\"requestId\":\"new-") + "\n"
+    try rewritten.write(toFile: path, atomically: false, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let result = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(file: path, hashed: ahead)
+    #expect(result.sha256 == (try coreutilsSHA256(path)))
+    #expect(result.sha256 != old)
+    #expect(result.records == 1)
+    #expect(try store.file(sha256: old) == nil)
   }
 }
