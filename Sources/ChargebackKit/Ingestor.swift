@@ -208,7 +208,8 @@ package struct Ingestor {
     let outcome = try store.load(
       file,
       stream: { sink in
-        let pipe = BatchPipe<ParsedItem>()
+        // The records die on the parsing thread, which has time to spare.
+        let pipe = BatchPipe<ParsedItem>(freesOnProducer: true)
         pipe.start { emit in
           try format.readItems(input) { item in
             if case .record(let r) = item { try RecordBounds.check(r, file: path) }

@@ -201,4 +201,37 @@ private struct Stop: Error {}
     pipe.cancel()
     #expect(throws: BatchPipe<Int>.Cancelled.self) { try pipe.put([1]) }
   }
+
+  /// With `freesOnProducer`, the consumer's spent batches die on the producing thread: all but the
+  /// last few (those handed back after the producer's final `put`: at most the one being consumed
+  /// and the `capacity` queued behind it), and every element exactly once.
+  @Test func spentBatchesAreDestroyedOnTheProducer() throws {
+    let deaths = Locked<[pthread_t]>([])
+    let producer = Locked<pthread_t?>(nil)
+    let (batches, capacity) = (20, 2)
+    do {
+      let pipe = BatchPipe<Tracked>(capacity: capacity, batchSize: 4, freesOnProducer: true)
+      pipe.start { emit in
+        producer.update { $0 = pthread_self() }
+        for _ in 0..<batches * 4 { try emit(Tracked(deaths)) }
+      }
+      var seen = 0
+      try pipe.drain { seen += $0.count }
+      #expect(seen == batches * 4)
+    }
+    // The pipe itself (and the batches still handed back) may be let go by the producer thread as
+    // it ends, just after drain returns.
+    #expect(eventually { deaths.current.count == batches * 4 })
+    let all = deaths.current
+    let onProducer = all.filter { pthread_equal($0, producer.current ?? pthread_self()) != 0 }
+    #expect(all.count == batches * 4)
+    #expect(onProducer.count >= (batches - capacity - 2) * 4)
+  }
+}
+
+/// An element that records the thread it dies on.
+private final class Tracked: Sendable {
+  let deaths: Locked<[pthread_t]>
+  init(_ deaths: Locked<[pthread_t]>) { self.deaths = deaths }
+  deinit { deaths.update { $0.append(pthread_self()) } }
 }
