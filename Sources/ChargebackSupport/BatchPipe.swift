@@ -6,9 +6,11 @@ import Foundation
 /// Bounded: the producer waits when `capacity` batches are queued, so memory stays small.
 ///
 /// With `freesOnProducer`, the consumer hands each batch back once it is done with it and the
-/// producer lets it go at its next `put`, so the elements are destroyed on the producing thread:
-/// for ingest, whose inserting thread sets the pace while the parsing one has time to spare,
-/// releasing each record's strings there was a tenth of the inserting thread (perf).
+/// producer lets it go at its next `put`, so the elements are destroyed on the producing thread
+/// (all but the last `capacity + 1` batches, which die with the pipe): for ingest, whose inserting
+/// thread sets the pace while the parsing one has time to spare, releasing each record's strings
+/// took a tenth of the inserting thread's time (perf). Up to `capacity + 1` spent batches are
+/// then alive besides the queued ones.
 package final class BatchPipe<Element: Sendable>: @unchecked Sendable {
   private let condition = NSCondition()
   private var batches: [[Element]] = []
@@ -50,7 +52,7 @@ package final class BatchPipe<Element: Sendable>: @unchecked Sendable {
     withExtendedLifetime(done) {}
   }
 
-  /// Consumer: hands back a batch it is done with (and holds no other reference to).
+  /// Consumer: hands back a batch it is done with (and should hold no other reference to).
   private func giveBack(_ batch: consuming [Element]) {
     condition.lock()
     spent.append(batch)
