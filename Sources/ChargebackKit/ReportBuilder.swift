@@ -18,6 +18,8 @@ package struct ReportBuilder {
   private let settings: DetectionSettings
   /// The instant the data runs to, when given (`--as-of`); else the store's latest record.
   private let asOf: Int64?
+  /// Which thread charges the records of the pass (tests fix it; the report is the same).
+  package var chargeSplit = ChargeSplit.balanced
 
   package init(
     store: any ChargebackStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
@@ -76,20 +78,27 @@ package struct ReportBuilder {
     var files = Set<Int64>()
     var count: Int64 = 0
 
-    // Records are decoded and charged on the reading thread (a Charger of its own: it caches), and
-    // summed and watched on this one, so both cores share the pass.
-    let (ids, table) = (identities, prices)
+    // Records are decoded on the reading thread and summed and watched on this one, so both cores
+    // share the pass. Each is charged on whichever of the two has time to spare (``ChargeSplit``;
+    // each thread has a Charger of its own: it caches; a charge is the same on either).
+    let (ids, table, split) = (identities, prices, chargeSplit)
     try store.forEachRecordConcurrently(
       from: period.startMillis, to: period.endMillis,
       prepare: {
         let charger = Charger(identities: ids, prices: table)
-        return { stored in PreparedRecord(stored, charger: charger) }
+        return { stored, consumerBehind in
+          PreparedRecord(stored, charger: split.chargesOnReader(consumerBehind: consumerBehind) ? charger : nil)
+        }
       }
     ) { (prepared: PreparedRecord) in
       files.insert(prepared.fileID)
-      guard let charged = prepared.charged else {
-        if let billed = prepared.billed { reconciliation.addBilled(billed) }
+      let charged: ChargedRecord
+      switch prepared.kind {
+      case .billed(let billed):
+        reconciliation.addBilled(billed)
         return
+      case .charged(let c): charged = c
+      case .uncharged(let r): charged = charger.charge(r)
       }
       let r = charged.record
       if !duplicates.isEmpty, duplicates.contains(prepared.id) { return }  // the same call from another log
@@ -153,7 +162,7 @@ package struct ReportBuilder {
       centres: &centres, identities: identities)
     reconciliation.applyProvisioned(commitmentUses, period: period)
     let allocations = try Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)
-    if !commitmentUses.isEmpty || !allocations.isEmpty { lines.sort { $0.key < $1.key } }
+    if !commitmentUses.isEmpty || !allocations.isEmpty { lines = lines.sortedByKey() }
     policy.addBudgetFindings(
       period: period, costCentres: centres.values.map { ($0.id, $0.cost) },
       directory: (identities.costCentres, identities.scopes))
@@ -295,6 +304,20 @@ extension DailyTotal {
   }
 }
 
+extension Array where Element == ChargebackLine {
+  /// The lines in key order (stable).
+  ///
+  /// Their positions are sorted, not the lines: a line is a large
+  /// value whose every move retains and releases a dozen strings, and a merge sort moves each
+  /// element about log₂ n times (perf: 4 of the 17 s of `report` on the 1 M cardinality month, with
+  /// 175,566 lines, went to copying lines in sorts).
+  func sortedByKey() -> [ChargebackLine] {
+    let keys = map(\.key)
+    let order = keys.withUnsafeBufferPointer { k in indices.sorted { k[$0] < k[$1] } }
+    return order.map { self[$0] }
+  }
+}
+
 extension ChargebackLine.Key: Comparable {
   /// Field by field, absent ids as empty text; no allocation (the line list of a month with
   /// thousands of tasks is sorted with millions of comparisons).
@@ -321,7 +344,7 @@ extension ChargebackLine.Key: Comparable {
 }
 
 /// One stored record as the report pass's reading thread hands it to the summing thread: charged
-/// there, or kept as it is when it is a billed cost row.
+/// there or not (``ChargeSplit``), or kept as it is when it is a billed cost row.
 ///
 /// A struct rather than a tuple: the pipe's generic code copies its elements through their value
 /// witnesses, and a tuple's are the runtime's generic ones, which walk the layout field by field
@@ -331,17 +354,51 @@ private struct PreparedRecord: Sendable {
   /// Row id and file of the stored record.
   let id: Int64
   let fileID: Int64
-  /// The record charged; nil for a billed cost row.
-  let charged: ChargedRecord?
-  /// A billed cost row (never charged); nil otherwise.
-  let billed: UsageRecord?
+  let kind: Kind
 
-  init(_ stored: StoredRecord, charger: Charger) {
+  enum Kind: Sendable {
+    /// Charged on the reading thread.
+    case charged(ChargedRecord)
+    /// To be charged on the summing thread.
+    case uncharged(UsageRecord)
+    /// A billed cost row (never charged).
+    case billed(UsageRecord)
+  }
+
+  /// Charges the record with `charger`; without one, leaves it to the summing thread.
+  init(_ stored: StoredRecord, charger: Charger?) {
     (id, fileID) = (stored.id, stored.fileID)
     if stored.record.level == .cost {
-      (charged, billed) = (nil, stored.record)
+      kind = .billed(stored.record)
+    } else if let charger {
+      kind = .charged(charger.charge(stored.record))
     } else {
-      (charged, billed) = (charger.charge(stored.record), nil)
+      kind = .uncharged(stored.record)
+    }
+  }
+}
+
+/// Which thread of the report pass charges each record.
+///
+/// Charging (attribution and pricing) is the one step either thread can do. Where the other steps
+/// fall makes either thread the slower depending on the month (perf: on the 1 M friendly month the
+/// reading thread took 54 % of the pass's samples with every charge; on the 1 M cardinality month, with its per-call session
+/// names and 5,000 tasks, it took 11 s against the summing thread's 8 s), so by default it moves
+/// with the load. The fixed splits exist for tests: a report is the same whichever thread charged.
+package enum ChargeSplit: Sendable, CaseIterable {
+  /// The reading thread charges while the summing thread is behind (more than half the pipe
+  /// queued), else leaves records to it.
+  case balanced
+  /// Every record on the reading thread.
+  case reader
+  /// Every record on the summing thread.
+  case summing
+
+  func chargesOnReader(consumerBehind: Bool) -> Bool {
+    switch self {
+    case .balanced: consumerBehind
+    case .reader: true
+    case .summing: false
     }
   }
 }

@@ -166,7 +166,7 @@ final class ReportTotals {
       var l = line
       l.priceRows = l.priceRows.compactMap { position[$0] }.sorted()
       return l
-    }.sorted { $0.key < $1.key }
+    }.sortedByKey()
   }
 
   /// The class charges of the pass, sorted (see ``ChargebackReport/classCharges``).

@@ -74,17 +74,31 @@ package struct ReportWriter {
     defer { try? fm.removeItem(atPath: staging) }
     let outputs: [String]
     do {
-      var written = try CSVReports.write(report, to: staging)
-      written.append(try FocusCSV.write(report, to: staging))
-      written.append(try JournalCSV.write(report, to: staging))
-      written += try WorkbookReports.write(report, names: workbooks, to: staging)
+      // The workbooks (and their hashes) on a thread of their own while this one writes and hashes
+      // the CSVs: each file is written by one thread, so the bytes and the order of `outputs` do
+      // not depend on which finishes first. Only that thread calls libxlsxwriter.
+      let books = BackgroundWork { [staging] in
+        try WorkbookReports.write(report, names: workbooks, to: staging).map { ($0, try Self.sha256($0)) }
+      }
+      var written: [(path: String, sha256: String?)]
+      do {
+        var csvs = try CSVReports.write(report, to: staging)
+        csvs.append(try FocusCSV.write(report, to: staging))
+        csvs.append(try JournalCSV.write(report, to: staging))
+        written = try csvs.map { ($0, try Self.sha256($0)) }
+      } catch {
+        _ = try? books.value()  // not while it still writes into the staging folder
+        throw error
+      }
+      written += try books.value().map { ($0.0, $0.1) }
       let newPath = (staging as NSString).appendingPathComponent("new_findings.csv")
       try CSVReports.findings(newFindings).write(to: newPath)
-      written.append(newPath)
-      outputs = written.map { ($0 as NSString).lastPathComponent }
+      written.append((newPath, nil))  // per run: not hashed (``perRun``)
+      outputs = written.map { ($0.path as NSString).lastPathComponent }
       var hashes: [String: String] = [:]
-      for name in outputs where !Self.perRun.contains(name) {
-        hashes[name] = try Self.sha256((staging as NSString).appendingPathComponent(name))
+      for (path, sha) in written {
+        let name = (path as NSString).lastPathComponent
+        if !Self.perRun.contains(name), let sha { hashes[name] = sha }
       }
       _ = try Manifest.write(
         report, outputs: outputs + ["manifest.json"], workbooks: workbooks, to: staging, reportKey: key,

@@ -157,15 +157,31 @@ extension ChargebackStore {
   /// per record is shared between both cores; `prepare` makes the transform there (with whatever
   /// non-Sendable state it needs, such as a cache).
   ///
+  /// The transform is also told whether this (the consuming) thread is behind: more than half the
+  /// pipe queued, read once per batch. Work that either thread can do (charging a record) then goes
+  /// to the reading thread only while the consumer is behind, and is left to the consumer while it
+  /// waits for rows: the split settles where both threads are busy, whichever shape of month makes
+  /// which one the slower (`ReportBuilder`).
+  ///
   /// The store must not be used otherwise until it returns.
   package func forEachRecordConcurrently<T: Sendable>(
-    from: Int64, to: Int64, prepare: @escaping @Sendable () -> (StoredRecord) -> T, _ body: (T) throws -> Void
+    from: Int64, to: Int64, prepare: @escaping @Sendable () -> (StoredRecord, _ consumerBehind: Bool) -> T,
+    _ body: (T) throws -> Void
   ) throws {
     let pipe = BatchPipe<T>(capacity: 16, batchSize: 1024)
     let unchecked = UncheckedStore(store: self)
     pipe.start { emit in
       let transform = prepare()
-      try unchecked.store.forEachRecord(from: from, to: to) { try emit(transform($0)) }
+      var inBatch = 0
+      var behind = true
+      try unchecked.store.forEachRecord(from: from, to: to) { r in
+        if inBatch == pipe.batchSize {
+          inBatch = 0
+          behind = pipe.backlog * 2 > pipe.capacity
+        }
+        inBatch += 1
+        try emit(transform(r, behind))
+      }
     }
     try pipe.drain { batch in
       for r in batch { try body(r) }
@@ -174,7 +190,7 @@ extension ChargebackStore {
 
   /// Like ``forEachRecordConcurrently(from:to:prepare:_:)`` without a transform.
   package func forEachRecordConcurrently(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
-    try forEachRecordConcurrently(from: from, to: to, prepare: { { $0 } }, body)
+    try forEachRecordConcurrently(from: from, to: to, prepare: { { r, _ in r } }, body)
   }
 }
 

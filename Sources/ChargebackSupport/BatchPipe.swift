@@ -20,7 +20,8 @@ package final class BatchPipe<Element: Sendable>: @unchecked Sendable {
   private var finished = false
   private var cancelled = false
   private var failure: (any Error)?
-  private let capacity: Int
+  /// Batches queued at most before the producer waits.
+  package let capacity: Int
   /// Values per batch.
   package let batchSize: Int
 
@@ -50,6 +51,15 @@ package final class BatchPipe<Element: Sendable>: @unchecked Sendable {
     condition.unlock()
     // The spent batches die here, on this thread, outside the lock.
     withExtendedLifetime(done) {}
+  }
+
+  /// Batches queued and not yet taken.
+  ///
+  /// Near ``capacity`` when the consumer sets the pace, near 0 when the producer does. Takes the lock: read it once per batch, not per value.
+  package var backlog: Int {
+    condition.lock()
+    defer { condition.unlock() }
+    return batches.count
   }
 
   /// Consumer: hands back a batch it is done with (and should hold no other reference to).

@@ -150,7 +150,12 @@ package struct CSVWriter {
 
   /// Appends a row.
   package mutating func append(_ fields: [String]) {
-    text += Self.row(fields)
+    // Field by field into the document: no array of quoted fields and no joined row per line.
+    for (i, f) in fields.enumerated() {
+      if i > 0 { text.append(",") }
+      text.append(Self.quote(SafeText.csvField(f)))
+    }
+    text.append("\n")
   }
 
   /// One row's text, safe fields quoted where needed, with its line end.

@@ -18,6 +18,9 @@ package enum SafeText {
   /// backslash becomes `\\`, so an escape written literally in the input stays distinct from the
   /// character it names. Everything else is kept.
   package static func escaped(_ s: String) -> String {
+    // Printable ASCII but the backslash needs nothing (every other scalar is either a control or
+    // encoded with bytes ≥ 0x80): a byte scan, far cheaper than decoding scalars, for the usual value.
+    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) { return s }
     guard s.unicodeScalars.contains(where: needsEscape) else { return s }
     var out = String.UnicodeScalarView()
     for u in s.unicodeScalars {
@@ -73,7 +76,8 @@ package enum SafeText {
   /// A workbook cell's text: escaped and cut to ``cellLimit`` characters with ``cutMarker``.
   package static func cell(_ s: String) -> String {
     let e = escaped(s)
-    guard e.utf16.count > cellLimit else { return e }
+    // UTF-16 never takes more code units than UTF-8 takes bytes; counting bytes is O(1).
+    guard e.utf8.count > cellLimit, e.utf16.count > cellLimit else { return e }
     var kept = ""
     var count = 0
     let budget = cellLimit - cutMarker.utf16.count

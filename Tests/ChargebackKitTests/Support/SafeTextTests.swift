@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@testable import ChargebackReporting
+@testable import ChargebackSupport
+
+/// `SafeText.escaped` skips printable ASCII with a byte scan; these check it against the rule as
+/// SPEC §11 words it, written out scalar by scalar here, on every boundary of that fast path.
+@Suite struct SafeTextTests {
+  /// The rule: C0, DEL and C1 controls and the invisible reordering and zero-width characters
+  /// become `\uXXXX` (at least four lower-case hex digits), a backslash `\\`, anything else stays.
+  static func reference(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+      let v = u.value
+      let hidden =
+        v <= 0x1F || (0x7F...0x9F).contains(v) || (0x200B...0x200F).contains(v) || (0x202A...0x202E).contains(v)
+        || (0x2060...0x2064).contains(v) || (0x2066...0x2069).contains(v) || v == 0xFEFF
+      if u == "\\" {
+        out += "\\\\"
+      } else if hidden {
+        let hex = String(v, radix: 16)
+        out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+      } else {
+        out.unicodeScalars.append(u)
+      }
+    }
+    return out
+  }
+
+  /// Scalars on each side of every boundary the fast path and the rule draw.
+  static let edges: [Unicode.Scalar] = [
+    0x00, 0x09, 0x0A, 0x1F, 0x20, 0x21, 0x2F, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0x9F, 0xA0, 0xE9, 0x200A,
+    0x200B, 0x200F, 0x2010, 0x2029, 0x202A, 0x202E, 0x202F, 0x205F, 0x2060, 0x2064, 0x2065, 0x2066, 0x2069,
+    0x206A, 0xFEFE, 0xFEFF, 0xFF00, 0x1F600,
+  ].compactMap(Unicode.Scalar.init(_:))
+
+  @Test func everyValueIsEscapedAsTheRuleSays() {
+    var generator = SystemRandomNumberGenerator()
+    var checked = 0
+    // Every edge alone and between ASCII letters, then random mixes of edges and letters.
+    var samples = Self.edges.map { String(Character($0)) } + Self.edges.map { "ab" + String(Character($0)) + "cd" }
+    for _ in 0..<2_000 {
+      let n = Int.random(in: 0...12, using: &generator)
+      var s = String.UnicodeScalarView()
+      for _ in 0..<n {
+        s.append(
+          Bool.random(using: &generator)
+            ? Self.edges.randomElement(using: &generator)! : Unicode.Scalar(UInt8.random(in: 0x20...0x7E)))
+      }
+      samples.append(String(s))
+    }
+    for s in samples {
+      #expect(SafeText.escaped(s) == Self.reference(s), "\(Array(s.unicodeScalars.map(\.value)))")
+      checked += 1
+    }
+    #expect(checked > 2_000)
+    // And plain identifiers come back as they are.
+    let arn = "arn:aws:sts::123456789012:assumed-role/agent-x/session-1"
+    #expect(SafeText.escaped(arn) == arn)
+  }
+
+  @Test func cellsAreCutByUTF16UnitsNotBytes() {
+    // 20,000 "é" are 40,000 UTF-8 bytes but 20,000 UTF-16 units: they fit in a cell whole.
+    let accented = String(repeating: "é", count: 20_000)
+    #expect(SafeText.cell(accented) == accented)
+    // 40,000 ASCII letters do not: cut to 32,767 units with the marker.
+    let long = SafeText.cell(String(repeating: "a", count: 40_000))
+    #expect(long.utf16.count == SafeText.cellLimit)
+    #expect(long.hasSuffix(SafeText.cutMarker))
+  }
+
+  @Test func kindsReadAsWords() {
+    #expect(WorkbookReports.words("shared_credential_agent") == "shared credential agent")
+    #expect(WorkbookReports.words("unattributed") == "unattributed")
+    #expect(WorkbookReports.words("é_ü__x_") == "é ü  x ")
+  }
+}
