@@ -177,9 +177,10 @@ package final class Workbook {
     }
   }
 
-  fileprivate func check(_ rc: lxw_error, _ what: String) throws {
+  /// `what` is made only on failure: callers pass a cell's name, and this runs once per cell.
+  fileprivate func check(_ rc: lxw_error, _ what: @autoclosure () -> String) throws {
     guard rc == LXW_NO_ERROR else {
-      throw OutputError(path: path, reason: "\(what): \(String(cString: lxw_strerror(rc)))")
+      throw OutputError(path: path, reason: "\(what()): \(String(cString: lxw_strerror(rc)))")
     }
   }
 
@@ -310,6 +311,9 @@ package final class Sheet {
   /// cut.
   package static func lines(_ text: String, width: Double) -> Int {
     let capacity = max(1, Int(width * 1.2))
+    // No more bytes than fit on a line: no more characters either, so one line (this runs for
+    // every wrapped cell, and splitting by characters is slow).
+    if text.utf8.count <= capacity { return 1 }
     var lines = 1
     var used = 0
     for word in text.split(separator: " ", omittingEmptySubsequences: false) {

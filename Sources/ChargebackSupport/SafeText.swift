@@ -20,7 +20,10 @@ package enum SafeText {
   package static func escaped(_ s: String) -> String {
     // Printable ASCII but the backslash needs nothing (every other scalar is either a control or
     // encoded with bytes ≥ 0x80): a byte scan, far cheaper than decoding scalars, for the usual value.
-    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) { return s }
+    let plain = s.utf8.withContiguousStorageIfAvailable { bytes in
+      bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }
+    }
+    if plain == true { return s }
     guard s.unicodeScalars.contains(where: needsEscape) else { return s }
     var out = String.UnicodeScalarView()
     for u in s.unicodeScalars {

@@ -1,0 +1,24 @@
+import Testing
+
+@testable import ChargebackReporting
+
+/// How many lines a wrapped cell takes (its row height): width 10 holds 12 characters a line.
+@Suite struct WrappedLinesTests {
+  @Test(arguments: [
+    ("", 1),
+    ("short", 1),
+    (String(repeating: "x", count: 12), 1),
+    // 12 two-byte characters: 24 bytes, still 12 characters, one line.
+    (String(repeating: "é", count: 12), 1),
+    (String(repeating: "é", count: 13), 2),
+    // aaaa bbbb (9) then cccc would make 14: a second line.
+    ("aaaa bbbb cccc", 2),
+    // One 30-character word is broken: 12 + 12 + 6.
+    (String(repeating: "w", count: 30), 3),
+    // A 20-character ARN-like word after a short one: "ab" alone, then 12 + 8.
+    ("ab " + String(repeating: "r", count: 20), 3),
+  ])
+  func linesOfWrappedText(text: String, lines: Int) {
+    #expect(Sheet.lines(text, width: 10) == lines)
+  }
+}
