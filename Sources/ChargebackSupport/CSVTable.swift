@@ -176,7 +176,8 @@ package struct CSVWriter {
     func special(_ b: UInt8) -> Bool { b == 44 || b == 34 || b == 10 || b == 13 }
     // Over the bytes in place when the string has them contiguous (native strings do): a byte loop
     // through the UTF-8 view's iterator costs several times more, once per field written.
-    let needs = s.utf8.withContiguousStorageIfAvailable { $0.contains(where: special) } ?? s.utf8.contains(where: special)
+    let needs =
+      s.utf8.withContiguousStorageIfAvailable { $0.contains(where: special) } ?? s.utf8.contains(where: special)
     guard needs else { return s }
     // Byte by byte rather than Foundation's replacingOccurrences, which bridges every field.
     var out: [UInt8] = [34]
