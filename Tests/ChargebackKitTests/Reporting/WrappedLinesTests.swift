@@ -17,6 +17,11 @@ import Testing
     (String(repeating: "w", count: 30), 3),
     // A 20-character ARN-like word after a short one: "ab" alone, then 12 + 8.
     ("ab " + String(repeating: "r", count: 20), 3),
+    // The same words with one accented letter (measured by characters, not bytes): the same lines.
+    ("ab " + String(repeating: "r", count: 19) + "é", 3),
+    ("aaaa bbbb ccçc", 2),
+    // Spaces count; an empty word between two spaces is kept.
+    ("aaaaa  bbbbb  ccccc", 2),
   ])
   func linesOfWrappedText(text: String, lines: Int) {
     #expect(Sheet.lines(text, width: 10) == lines)
