@@ -123,6 +123,14 @@ package struct PriceTable: Sendable {
       }
       guard let from = try t.date(r, "effective_from") else { throw bad("effective_from", "is empty") }
       let to = try t.date(r, "effective_to")
+      // A rate is in effect for whole UTC days (pricing/README.md): a record is priced by its day,
+      // and the pricer resolves each model's rates once per day, which is exact only when no row
+      // starts or ends within a day.
+      for (field, instant) in [("effective_from", from), ("effective_to", to)] {
+        if let instant, instant % Timestamp.millisPerDay != 0 {
+          throw bad(field, "\"\(t.value(r.fields, field) ?? "")\" is not a UTC date (rates change at midnight UTC)")
+        }
+      }
       if let to, to <= from { throw bad("effective_to", "is not after effective_from") }
       rows.append(
         PriceRow(

@@ -244,9 +244,11 @@ package enum WorkbookReports {
   /// `shared_credential_agent` as `shared credential agent`: a kind or status that wraps between
   /// words in a narrow column (the CSVs keep the machine name).
   static func words(_ name: String) -> String {
-    // Byte by byte: this runs once per detail row, and mapping Characters breaks graphemes (perf:
-    // a tenth of writing the workbooks of a month with 60,000 lines). An underscore is one byte
-    // that is never part of a multi-byte character, so replacing it keeps the text valid UTF-8.
+    // For machine names (ASCII enum values): byte by byte, since this runs once per detail row and
+    // mapping Characters breaks graphemes (a tenth of writing the workbooks of a month with 60,000
+    // lines). An underscore is one byte never part of a multi-byte character, so the text stays
+    // valid UTF-8; one followed by a combining mark would be replaced too, where mapping
+    // Characters would keep it.
     guard name.utf8.contains(UInt8(ascii: "_")) else { return name }
     return String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
   }

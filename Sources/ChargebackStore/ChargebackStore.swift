@@ -157,30 +157,31 @@ extension ChargebackStore {
   /// per record is shared between both cores; `prepare` makes the transform there (with whatever
   /// non-Sendable state it needs, such as a cache).
   ///
-  /// The transform is also told whether this (the consuming) thread is behind: more than half the
-  /// pipe queued, read once per batch. Work that either thread can do (charging a record) then goes
+  /// The transform is also told the number of the batch the record goes in, and whether this (the
+  /// consuming) thread is behind: more than half the pipe queued, read once per batch. Work that either thread can do (charging a record) then goes
   /// to the reading thread only while the consumer is behind, and is left to the consumer while it
   /// waits for rows: the split settles where both threads are busy, whichever shape of month makes
   /// which one the slower (`ReportBuilder`).
   ///
   /// The store must not be used otherwise until it returns.
   package func forEachRecordConcurrently<T: Sendable>(
-    from: Int64, to: Int64, prepare: @escaping @Sendable () -> (StoredRecord, _ consumerBehind: Bool) -> T,
+    from: Int64, to: Int64,
+    prepare: @escaping @Sendable () -> (StoredRecord, _ batch: Int, _ consumerBehind: Bool) -> T,
     _ body: (T) throws -> Void
   ) throws {
     let pipe = BatchPipe<T>(capacity: 16, batchSize: 1024)
     let unchecked = UncheckedStore(store: self)
     pipe.start { emit in
       let transform = prepare()
-      var inBatch = 0
+      var (batch, inBatch) = (0, 0)
       var behind = true
       try unchecked.store.forEachRecord(from: from, to: to) { r in
         if inBatch == pipe.batchSize {
-          inBatch = 0
+          (batch, inBatch) = (batch + 1, 0)
           behind = pipe.backlog * 2 > pipe.capacity
         }
         inBatch += 1
-        try emit(transform(r, behind))
+        try emit(transform(r, batch, behind))
       }
     }
     try pipe.drain { batch in
@@ -190,7 +191,7 @@ extension ChargebackStore {
 
   /// Like ``forEachRecordConcurrently(from:to:prepare:_:)`` without a transform.
   package func forEachRecordConcurrently(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
-    try forEachRecordConcurrently(from: from, to: to, prepare: { { r, _ in r } }, body)
+    try forEachRecordConcurrently(from: from, to: to, prepare: { { r, _, _ in r } }, body)
   }
 }
 

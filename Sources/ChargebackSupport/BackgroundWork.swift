@@ -18,6 +18,7 @@ package final class BackgroundWork<T: Sendable>: @unchecked Sendable {
       result = Result { try work() }
       done.signal()
     }
+    thread.stackSize = 8 << 20  // as the main thread's; a secondary thread may get 512 KiB
     thread.start()
   }
 

@@ -4,8 +4,9 @@ import Testing
 @testable import ChargebackKit
 @testable import ChargebackModel
 
-/// Lines are sorted by ranking each field's texts once (`sortedByKey`); the order must be the one
-/// the key's `<` defines, field by field, with absent ids as empty text and ties kept in place.
+/// Lines are sorted by their positions (`sortedByKey`), not moved while sorting; the order must be
+/// the one the key's `<` defines, field by field, with absent ids as empty text, and ties keep
+/// their place.
 @Suite struct LineOrderTests {
   /// A line whose every field is drawn from a few values, absent and empty ones included, with
   /// non-ASCII text and a canonically equivalent pair ("é" precomposed and decomposed).

@@ -74,6 +74,31 @@ import Testing
     #expect(error.description.contains("overlaps"))
   }
 
+  /// Rates are in effect for whole UTC days: a record is priced by its day, so a row starting or
+  /// ending within a day would price one call at the rate of whichever call of that day came first.
+  @Test(arguments: [
+    ("2026-10-15T12:00:00Z", "", 2, "effective_from"),
+    ("2026-10-01", "2026-10-15T12:00:00Z", 2, "effective_to"),
+    ("2026-10-01", "2026-10-15T00:00:00.001Z", 2, "effective_to"),
+  ])
+  func ratesChangeOnlyAtMidnightUTC(from: String, to: String, line: Int, field: String) throws {
+    let dir = try TestSupport.tempDir()
+    try """
+    provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source
+    openai,m,input,standard,0,1,\(from),\(to),a
+    """.write(toFile: dir + "/openai.csv", atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try PriceTable(directory: dir) }
+    #expect(error.line == line)
+    #expect(error.field == field)
+    #expect(error.description.contains("not a UTC date"))
+    // Midnight written as a time is a date.
+    try """
+    provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source
+    openai,m,input,standard,0,1,2026-10-01T00:00:00Z,2026-10-15T00:00:00Z,a
+    """.write(toFile: dir + "/openai.csv", atomically: true, encoding: .utf8)
+    #expect(try PriceTable(directory: dir).rows.count == 1)
+  }
+
   @Test func longContextChoosesTheWholeCallsRate() throws {
     let table = try PriceTable(directory: Fixtures.month + "/pricing")
     let pricer = Pricer(table: table)
