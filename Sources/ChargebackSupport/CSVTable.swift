@@ -149,18 +149,22 @@ package struct CSVWriter {
   package init(header: [String]) { append(header) }
 
   /// Appends a row.
-  package mutating func append(_ fields: [String]) {
-    // Field by field into the document: no array of quoted fields and no joined row per line.
-    for (i, f) in fields.enumerated() {
-      if i > 0 { text.append(",") }
-      text.append(Self.quote(SafeText.csvField(f)))
-    }
-    text.append("\n")
-  }
+  package mutating func append(_ fields: [String]) { Self.append(fields, to: &text) }
 
   /// One row's text, safe fields quoted where needed, with its line end.
   package static func row(_ fields: [String]) -> String {
-    fields.map { quote(SafeText.csvField($0)) }.joined(separator: ",") + "\n"
+    var line = ""
+    append(fields, to: &line)
+    return line
+  }
+
+  /// Appends a row to `text` field by field: no array of quoted fields and no joined row per line.
+  private static func append(_ fields: [String], to text: inout String) {
+    for (i, f) in fields.enumerated() {
+      if i > 0 { text.append(",") }
+      text.append(quote(SafeText.csvField(f)))
+    }
+    text.append("\n")
   }
 
   /// The document.
