@@ -85,14 +85,15 @@ package struct UsageSpikes {
   ///
   /// One dictionary update per record; the per-subject series are derived once, after the pass.
   package mutating func observe(_ c: ChargedRecord) {
-    let (r, a, model, cost, parts) = (c.record, c.attribution, c.model, c.cost, c.parts)
-    guard let cost, a.agentID != nil || a.credentialID != nil else { return }
-    let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
-    let cell = Cell(agent: a.agentID, credential: a.credentialID, day: day, model: model)
+    // Fields are read from `c` where they lie: a tuple of them would copy the whole record.
+    guard let cost = c.cost, c.attribution.agentID != nil || c.attribution.credentialID != nil else { return }
+    let a = c.attribution
+    let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
+    let cell = Cell(agent: a.agentID, credential: a.credentialID, day: day, model: c.model)
     noteTask(a, day: day, cost: cost)
     // One hash of the cell per call: its total is changed in place.
     Self.count(
-      r, cost: cost, parts: parts,
+      c.record, cost: cost, parts: c.parts,
       into: &cells[
         cell, default: CellTotal(cost: .zero, calls: 0, costCentre: a.costCentre, owner: a.ownerID, evidence: [])])
   }

@@ -167,6 +167,7 @@ extension ChargebackJob {
         onFile(r)
       }
     } catch let e as any ChargebackFailure {
+      if let lost = e as? UncommittedFiles { loaded.removeAll { lost.paths.contains($0) } }
       guard let failed else { throw e }  // before any file (an input path is missing)
       throw IngestStopped(failure: e, path: failed, loadedBefore: loaded)
     }

@@ -93,45 +93,47 @@ package struct ReportBuilder {
       }
     ) { (prepared: PreparedRecord) in
       files.insert(prepared.fileID)
-      let charged: ChargedRecord
-      switch prepared.kind {
-      case .billed(let billed):
-        reconciliation.addBilled(billed)
-        return
-      case .charged(let c): charged = c
-      case .uncharged(let r): charged = charger.charge(r)
-      }
-      let r = charged.record
-      if !duplicates.isEmpty, duplicates.contains(prepared.id) { return }  // the same call from another log
-      // Request-level calls reach the retry-storm detector whole (the width and overlap rules below
-      // are for report rows). It runs on this thread, in time order; the charge is what moves
-      // between the threads to keep both busy.
-      if detect, r.level == .request { storms.observe(charged) }
-      count += 1
-      if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
-      // The width rule first: a superseded coarse row never reaches the overlap comparison.
-      var coarse: [Int] = []
-      if r.level == .report, !widths.isEmpty {
-        switch widths.role(of: r) {
-        case .superseded(let entry):
-          widths.addCoarse(entry, r, cost: charged.cost)
-          return
-        case .finest(let entries): coarse = entries
-        case .untouched: break
+      // The charged record is lent to `add` where it lies (in the pipe's batch), never copied out:
+      // a copy is a retain and a release of each of its thirty-odd strings.
+      func add(_ charged: ChargedRecord) {
+        let level = charged.record.level
+        if !duplicates.isEmpty, duplicates.contains(prepared.id) { return }  // the same call from another log
+        // Request-level calls reach the retry-storm detector whole (the width and overlap rules below
+        // are for report rows). It runs on this thread, in time order; the charge is what moves
+        // between the threads to keep both busy.
+        if detect, level == .request { storms.observe(charged) }
+        count += 1
+        if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
+        // The width rule first: a superseded coarse row never reaches the overlap comparison.
+        var coarse: [Int] = []
+        if level == .report, !widths.isEmpty {
+          switch widths.role(of: charged.record) {
+          case .superseded(let entry):
+            widths.addCoarse(entry, charged.record, cost: charged.cost)
+            return
+          case .finest(let entries): coarse = entries
+          case .untouched: break
+          }
         }
+        if level == .report, overlap.covers(charged.record) {
+          overlap.addReport(charged.record, id: prepared.id)
+          if !coarse.isEmpty { widths.addFiner(coarse, charged.record, cost: charged.cost) }
+          return
+        }
+        if !coarse.isEmpty { widths.addFiner(coarse, charged.record, cost: charged.cost) }
+        totals.add(charged, source: level == .request ? .request : .report)
+        policy.observe(charged)
+        reconciliation.addComputed(
+          charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
+        guard detect else { return }
+        loops.observe(charged)
+        spikes.observe(charged)
       }
-      if r.level == .report, overlap.covers(r) {
-        overlap.addReport(r, id: prepared.id)
-        if !coarse.isEmpty { widths.addFiner(coarse, r, cost: charged.cost) }
-        return
+      switch prepared.kind {
+      case .billed(let billed): reconciliation.addBilled(billed)
+      case .charged(let c): add(c)
+      case .uncharged(let r): add(charger.charge(r))
       }
-      if !coarse.isEmpty { widths.addFiner(coarse, r, cost: charged.cost) }
-      totals.add(charged, source: r.level == .request ? .request : .report)
-      policy.observe(charged)
-      reconciliation.addComputed(r, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
-      guard detect else { return }
-      loops.observe(charged)
-      spikes.observe(charged)
     }
     let unlogged = overlap.unloggedRecords().map { charger.charge($0) }
     let unloggedBySubject = Dictionary(grouping: unlogged) { PolicyFindings.unloggedSubject($0.record) }

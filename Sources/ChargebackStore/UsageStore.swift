@@ -145,7 +145,7 @@ package final class UsageWriter: UsageSink {
   }
 
   /// Inserts one record (or ignores it when its natural key is already stored).
-  package func insert(_ r: UsageRecord) throws {
+  package func insert(_ r: UsageRecord, keyHash key: [UInt8]) throws {
     let s = statement
     try s.bind(1, r.naturalKey)
     try s.bind(2, r.provider.rawValue)
@@ -182,7 +182,6 @@ package final class UsageWriter: UsageSink {
     try s.bind(32, r.billed.map { Int64(clamping: $0.pico) })
     try s.bind(33, r.lineItem)
     try s.bind(34, r.agentPath)
-    let key = KeyHash.of(r.naturalKey)
     try s.bind(35, blob: key)
     try s.bind(36, r.credentialAlias)
     try s.bind(37, r.provisioned ? Int64(1) : nil)
@@ -281,9 +280,9 @@ package final class UsageWriter: UsageSink {
 /// A unique index on the natural key text (44+ bytes of random request ids) outgrew the page cache
 /// at 10 M records and made every insert touch disk; 16 bytes a key keeps the index small. A
 /// collision among 10 M keys has a probability near 1e-25.
-enum KeyHash {
+package enum KeyHash {
   /// 16 bytes of SHA-256(natural key).
-  static func of(_ key: String) -> [UInt8] {
+  package static func of(_ key: String) -> [UInt8] {
     var k = key
     return k.withUTF8 { Array(SHA256.hash(data: UnsafeRawBufferPointer($0)).prefix(16)) }
   }
@@ -313,6 +312,10 @@ extension UsageStore: ChargebackStore {
   package func write<T>(_ body: () throws -> T) throws -> T { try db.transaction(body) }
 
   package func snapshot<T>(_ body: () throws -> T) throws -> T { try db.snapshot(body) }
+
+  package func grouped<T>(_ body: () throws -> T) throws -> T { try db.grouped(body) }
+
+  package func commitGroup() throws { try db.commitGroup() }
 
   /// One file in one `BEGIN IMMEDIATE` transaction: the write lock is taken before parsing, so
   /// whether the file is new is decided under it.

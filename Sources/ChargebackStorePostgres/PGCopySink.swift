@@ -27,11 +27,11 @@ final class PGCopySink: UsageSink {
     spanBuffer = allocator.buffer(capacity: 0)
   }
 
-  func insert(_ r: UsageRecord) throws {
+  func insert(_ r: UsageRecord, keyHash: [UInt8]) throws {
     seq += 1
     offered += 1
     Self.int(&buffer, seq)
-    Self.bytes(&buffer, Self.keyHash(r.naturalKey))
+    Self.bytes(&buffer, keyHash)
     Self.text(&buffer, r.naturalKey)
     Self.text(&buffer, r.provider.rawValue)
     Self.int(&buffer, r.line.map(Int64.init))
@@ -77,8 +77,8 @@ final class PGCopySink: UsageSink {
   func insert(_ span: TraceSpan) throws {
     seq += 1
     Self.int(&spanBuffer, seq)
-    Self.bytes(&spanBuffer, Self.keyHash(span.traceID))
-    Self.bytes(&spanBuffer, Self.keyHash(span.spanID))
+    Self.bytes(&spanBuffer, KeyHash.of(span.traceID))
+    Self.bytes(&spanBuffer, KeyHash.of(span.spanID))
     Self.text(&spanBuffer, span.traceID)
     Self.text(&spanBuffer, span.spanID)
     Self.text(&spanBuffer, span.parentSpanID)
@@ -104,12 +104,6 @@ final class PGCopySink: UsageSink {
     buffer = allocator.buffer(capacity: 0)
     if spanBuffer.readableBytes > 0 { spans.append(spanBuffer) }
     spanBuffer = allocator.buffer(capacity: 0)
-  }
-
-  /// 16 bytes of SHA-256 of `key`: the store's `KeyHash`.
-  static func keyHash(_ key: String) -> [UInt8] {
-    var k = key
-    return k.withUTF8 { Array(SHA256.hash(data: UnsafeRawBufferPointer($0)).prefix(16)) }
   }
 
   private static func end(_ b: inout ByteBuffer, _ last: Bool) {

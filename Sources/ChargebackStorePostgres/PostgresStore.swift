@@ -108,6 +108,12 @@ package final class PostgresStore: ChargebackStore {
     }
   }
 
+  /// Files are committed one by one: a `COPY` into PostgreSQL does not rewrite the key index the
+  /// way a SQLite commit does (``ChargebackStore/grouped(_:)``).
+  package func grouped<T>(_ body: () throws -> T) throws -> T { try body() }
+
+  package func commitGroup() throws {}
+
   package func snapshot<T>(_ body: () throws -> T) throws -> T {
     guard !inTransaction else { return try body() }
     return try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {

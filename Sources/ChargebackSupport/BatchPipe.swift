@@ -105,12 +105,16 @@ package final class BatchPipe<Element: Sendable>: @unchecked Sendable {
   }
 
   /// Runs `produce` on a new thread; it hands values to `emit`, which batches them into the pipe.
-  package func start(_ produce: @escaping @Sendable (_ emit: (Element) throws -> Void) throws -> Void) {
+  ///
+  /// `emit` takes its value (`consuming`), so a value made for it is moved into the batch; a
+  /// borrowed one would be copied there and the original destroyed, a retain and a release of each
+  /// of its references.
+  package func start(_ produce: @escaping @Sendable (_ emit: (consuming Element) throws -> Void) throws -> Void) {
     let thread = Thread { [self] in
       var batch: [Element] = []
       batch.reserveCapacity(batchSize)
       do {
-        try produce { value in
+        try produce { (value: consuming Element) in
           batch.append(value)
           if batch.count == self.batchSize {
             try self.put(batch)

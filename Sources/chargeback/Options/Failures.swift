@@ -40,6 +40,10 @@ func printError(_ message: String) {
 
 /// Prints a line on stdout with control characters escaped: values from logs never reach the
 /// terminal raw (SPEC §11).
+///
+/// Written at once, not buffered: ingest's line for a file then shows as the file is loaded also
+/// when stdout is a pipe or a log (`chargeback run … | tee`, a scheduler's log), where `print`
+/// would hold it until the process ends. A failed write (a closed pipe) is ignored, as `print`'s is.
 func printLine(_ line: String) {
-  print(SafeText.terminal(line))
+  try? FileHandle.standardOutput.write(contentsOf: Data((SafeText.terminal(line) + "\n").utf8))
 }

@@ -34,6 +34,29 @@ import Testing
     }
   }
 
+  /// The key's `<` against a reference written from the rule (fields in order, absent ids as "",
+  /// unpriced first), on every pair of 400 random keys.
+  @Test func keyOrderFollowsTheRuleFieldByField() {
+    func fields(_ k: ChargebackLine.Key) -> [String] {
+      [
+        k.costCentre, k.agentID ?? "", k.credentialID ?? "", k.taskID ?? "", k.provider.rawValue, k.model,
+        k.tier.rawValue, k.status.rawValue, k.priced ? "1" : "0", k.source.rawValue, k.commitmentID ?? "",
+        k.ruleID ?? "",
+      ]
+    }
+    func reference(_ a: ChargebackLine.Key, _ b: ChargebackLine.Key) -> Bool {
+      for (x, y) in zip(fields(a), fields(b)) where x != y { return x < y }
+      return false
+    }
+    var g = SystemRandomNumberGenerator()
+    let keys = (0..<400).map { Self.randomLine(&g, serial: $0).key }
+    var disagreements = 0
+    for a in keys {
+      for b in keys where (a < b) != reference(a, b) { disagreements += 1 }
+    }
+    #expect(disagreements == 0)
+  }
+
   @Test func absentAndEmptyIdsSortTogetherBeforeText() {
     func line(_ agent: String?, _ n: Int) -> ChargebackLine {
       var l = ChargebackLine(

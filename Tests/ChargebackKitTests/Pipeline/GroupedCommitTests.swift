@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+@testable import ChargebackDemo
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackStore
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// Files are loaded each whole or not at all, and committed together every
+/// `Ingestor.recordsPerCommit` records (SQLite): what another connection sees, and what a run killed
+/// in the middle of a group leaves.
+@Suite struct GroupedCommitTests {
+  /// The files of the fixture month, in the order ingest takes them, with their record counts.
+  static let files = [
+    (Fixtures.month + "/usage/bedrock/month.jsonl", 7),
+    (Fixtures.month + "/usage/openai/usage-2026-10-07.json", 3),
+  ]
+
+  /// Files in the store, as another process sees it (a connection of its own, reading only).
+  static func committedFiles(_ db: String) throws -> Int64 {
+    let reader = try Database(path: db, lock: StoreLock(wait: 5, notice: { _ in }))
+    defer { try? reader.close() }
+    return try reader.scalarInt("SELECT count(*) FROM files") ?? -1
+  }
+
+  /// Runs an ingest of the fixture month with `recordsPerCommit`, returning what another
+  /// connection saw after each file was loaded, and at the end.
+  static func seenByAnother(recordsPerCommit: Int64) throws -> (afterEach: [Int64], atEnd: Int64) {
+    let dir = try TestSupport.tempDir("grouped-\(recordsPerCommit)")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let db = dir + "/s.sqlite"
+    let store = try UsageStore(path: db)
+    var ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    ingestor.recordsPerCommit = recordsPerCommit
+    var seen: [Int64] = []
+    var failure: (any Error)?
+    let results = try ingestor.ingest(paths: files.map(\.0)) { r in
+      guard r.loaded else { return }
+      do { seen.append(try committedFiles(db)) } catch { failure = error }
+    }
+    if let failure { throw failure }
+    #expect(results.map(\.newRecords) == files.map { Int64($0.1) })
+    try store.close()
+    return (seen, try committedFiles(db))
+  }
+
+  @Test func filesAreCommittedTogetherUntilTheLimit() throws {
+    // The limit above the month: nothing is visible to another process until the end.
+    let together = try Self.seenByAnother(recordsPerCommit: 1_000)
+    #expect(together.afterEach == [0, 0])
+    #expect(together.atEnd == 2)
+    // One record above the first file's 7: still one group.
+    let byEight = try Self.seenByAnother(recordsPerCommit: 8)
+    #expect(byEight.afterEach == [0, 0])
+    #expect(byEight.atEnd == 2)
+    // The first file reaches a limit of 7: it is committed before the second is read (after its
+    // line was reported, so another process sees it from the second file on).
+    let bySeven = try Self.seenByAnother(recordsPerCommit: 7)
+    #expect(bySeven.afterEach == [0, 1])
+    #expect(bySeven.atEnd == 2)
+  }
+
+  @Test func aBadFileKeepsTheFilesOfItsGroupBeforeIt() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let folder = dir + "/exports"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let lines = try String(contentsOfFile: Self.files[0].0, encoding: .utf8).split(separator: "\n")
+    try (lines[0...1].joined(separator: "\n") + "\n").write(
+      toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
+    try (lines[2] + "\n").write(toFile: folder + "/b.jsonl", atomically: true, encoding: .utf8)
+    // c: a good line, then a cut one; its first line must not stay.
+    try (lines[3] + "\n" + lines[4].dropLast(5) + "\n").write(
+      toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    var ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    ingestor.recordsPerCommit = 1_000_000  // a, b and c in one group
+    var loaded: [String] = []
+    #expect(throws: (any Error).self) {
+      _ = try ingestor.ingest(paths: [folder]) { r in if r.loaded { loaded.append(r.path) } }
+    }
+    #expect(loaded == [folder + "/a.jsonl", folder + "/b.jsonl"])
+    #expect(try store.files().map(\.path) == loaded)
+    #expect(try store.recordCount() == 3)
+    #expect(try Self.committedFiles(dir + "/s.sqlite") == 2)
+  }
+
+  /// A run killed while it loads the second file of a group leaves neither file of the group in the
+  /// store (and the store whole); the next run loads both.
+  @Test func aKilledRunLosesItsOpenGroupWhole() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let db = dir + "/s.sqlite"
+    let first = try TestSupport.runCLI(["ingest", Fixtures.month + "/usage/openai", "--db", db])
+    try #require(first.status == 0)
+    let layout = try DemoGenerator(period: Period("2026-10")!).writeBenchmark(
+      to: dir + "/big", records: 200_000, perFile: 200_000)
+    let exe = try #require(TestSupport.executable())
+    var killedMidGroup = false
+    for delay in [0.6, 0.3, 1.2] {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: exe)
+      // The fixture Bedrock file (7 records) first, then the large one, in one group.
+      p.arguments = ["ingest", Self.files[0].0, layout.files[0], "--db", db]
+      let out = Pipe()
+      p.standardOutput = out
+      p.standardError = FileHandle.nullDevice
+      try p.run()
+      Thread.sleep(forTimeInterval: delay)
+      if p.isRunning {
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        // It had reported the small file loaded: that file was in the open group.
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        if printed.contains("month.jsonl: loaded") {
+          killedMidGroup = true
+          break
+        }
+      } else {
+        p.waitUntilExit()
+      }
+      try? FileManager.default.removeItem(atPath: db)  // not killed mid-group: start over
+      _ = try TestSupport.runCLI(["ingest", Fixtures.month + "/usage/openai", "--db", db])
+    }
+    try #require(killedMidGroup, "the run was not killed while it loaded the second file")
+    let store = try UsageStore(path: db)
+    #expect(try store.recordCount() == 3)
+    #expect(try store.files().count == 1)
+    let integrity = try store.db.prepare("PRAGMA integrity_check")
+    #expect(try integrity.step())
+    #expect(integrity.text(0) == "ok")
+    // The next run loads both.
+    let again = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      Self.files[0].0, layout.files[0],
+    ])
+    #expect(again.map(\.newRecords) == [7, 200_000])
+  }
+}
