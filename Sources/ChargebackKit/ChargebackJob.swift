@@ -225,7 +225,7 @@ package struct IngestStopped: ChargebackFailure {
   package var failure: any ChargebackFailure
   /// The file that failed.
   package var path: String
-  /// Files loaded (committed) by this run before it, in order.
+  /// Files loaded (and committed) by this run before it, in order.
   package var loadedBefore: [String]
 
   /// What the store holds of this run, in one line.

@@ -34,7 +34,8 @@ package struct Ingestor {
     /// True when loading the file failed (it was rolled back, and the run stopped there).
     package var failed = false
 
-    /// True when the file was loaded in this run (committed), as opposed to skipped or failed.
+    /// True when the file was loaded in this run (committed with its group), as opposed to skipped
+    /// or failed.
     package var loaded: Bool { !alreadyIngested && skippedReason == nil && !failed }
 
     /// A file whose loading failed.
@@ -90,7 +91,8 @@ package struct Ingestor {
   /// Each file is loaded whole or not at all (a savepoint); the files are committed together once
   /// ``recordsPerCommit`` records have been loaded since the last commit, and at the end
   /// (``ChargebackStore/grouped(_:)``). A run killed in between leaves the files since the last
-  /// commit out of the store, whole; the next run loads them.
+  /// commit out of the store, whole; the next run loads them. When a commit fails,
+  /// ``UncommittedFiles`` names the files it leaves out.
   package func ingest(paths: [String], onFile: (FileResult) -> Void = { _ in }) throws -> [FileResult] {
     var results: [FileResult] = []
     let stamps = try store.fileStamps()
@@ -121,7 +123,13 @@ package struct Ingestor {
           let r = try seen(path, stamps) ?? ingest(file: path, hashed: current)
           results.append(r)
           onFile(r)
-          if r.loaded { (pending, uncommitted) = (pending + [path], uncommitted + r.records) }
+          if r.loaded {
+            (pending, uncommitted) = (pending + [path], uncommitted + r.records)
+          } else if pending.isEmpty {
+            // Only a stamp or a skipped file was written: committed now, so a run that loads
+            // nothing does not hold the write lock while it hashes the rest.
+            try commit()
+          }
         } catch {
           onFile(.failed(path))
           // The failed file was rolled back to its savepoint; the files before it are kept.
@@ -203,7 +211,7 @@ package struct Ingestor {
     return out
   }
 
-  /// Ingests one file in one transaction.
+  /// Ingests one file in one transaction (a savepoint of the group's, inside ``ingest(paths:onFile:)``).
   ///
   /// Parsing runs on a second thread while this one inserts. Whether the file is new is decided
   /// again inside the write transaction: when another process loaded the same bytes meanwhile, the

@@ -42,10 +42,10 @@ package protocol ChargebackStore: AnyObject {
   func recordSkipped(_ file: SkippedInput) throws
   func fileStamps() throws -> [String: FileStamp]
   func setFileStamp(_ path: String, _ stamp: FileStamp) throws
-  /// Loads one file in one transaction: `stream` hands every record and span to the sink; then,
-  /// with the records in the store and under the writer lock, `merged` runs (trace ancestry, the
-  /// file stamp). Returns `.known` without loading when the same bytes are in the store, also when
-  /// another process loaded them meanwhile.
+  /// Loads one file in one transaction (a savepoint inside ``grouped(_:)``): `stream` hands every
+  /// record and span to the sink; then, with the records in the store and under the writer lock,
+  /// `merged` runs (trace ancestry, the file stamp). Returns `.known` without loading when the same
+  /// bytes are in the store, also when another process loaded them meanwhile.
   func load(_ file: NewFile, stream: (any UsageSink) throws -> Void, merged: (LoadedFile) throws -> Void) throws
     -> FileLoad
   func spans(ofTrace traceID: String) throws -> [TraceSpan]

@@ -14,6 +14,8 @@ package final class Database {
   let waiter: BusyWaiter
   /// True while ``grouped(_:)`` runs.
   private var grouping = false
+  /// True while the group's transaction is begun and not yet committed or rolled back by us.
+  private var groupOpen = false
 
   /// Opens (creating when missing) the database at `path`, waiting for other processes' locks as
   /// `lock` says, and sets the connection's pragmas (none of which writes to the file).
@@ -92,13 +94,20 @@ package final class Database {
   ///
   /// `BEGIN IMMEDIATE` takes the write lock at once (waiting for another writer as ``StoreLock``
   /// says), so everything `body` reads is what it then writes over: two processes cannot both decide
-  /// that a file is new. Readers of other processes keep reading the last commit meanwhile.
+  /// that a file is new. Readers of other processes keep reading the last commit meanwhile (until
+  /// the page cache spills changed pages into the file, which takes the exclusive lock).
   ///
   /// While ``grouped(_:)`` runs, it is a savepoint of the group's transaction (begun by the first
   /// one): released when `body` returns, rolled back to when it throws, committed with the group.
   package func transaction<T>(_ body: () throws -> T) throws -> T {
     if grouping {
-      if isAutocommit { try execute("BEGIN IMMEDIATE") }
+      if groupOpen {
+        // SQLite rolled the group back itself (disk full, I/O error): what it held is gone.
+        guard !isAutocommit else { throw groupLost() }
+      } else {
+        try execute("BEGIN IMMEDIATE")
+        groupOpen = true
+      }
       return try savepoint(body)
     }
     try execute("BEGIN IMMEDIATE")
@@ -120,10 +129,16 @@ package final class Database {
       try execute("RELEASE chargeback")
       return value
     } catch {
-      // SQLite rolls a whole transaction back itself on some failures (disk full, I/O error).
+      // SQLite rolls a whole transaction back itself on some failures (disk full, I/O error); the
+      // group's commit then says so. When the savepoint cannot be rolled back, neither can its
+      // part be kept: the whole transaction goes.
       if !isAutocommit {
-        try? execute("ROLLBACK TO chargeback")
-        try? execute("RELEASE chargeback")
+        do {
+          try execute("ROLLBACK TO chargeback")
+          try execute("RELEASE chargeback")
+        } catch {
+          try? execute("ROLLBACK")
+        }
       }
       throw error
     }
@@ -144,14 +159,24 @@ package final class Database {
       return value
     } catch {
       if !isAutocommit { try? execute("ROLLBACK") }
+      groupOpen = false
       throw error
     }
   }
 
-  /// Commits the open group, if any.
+  /// Commits the open group, if any; throws when SQLite rolled it back itself after a failure
+  /// (disk full, I/O error), since nothing of it is then in the store.
   package func commitGroup() throws {
-    guard grouping, !isAutocommit else { return }
+    guard grouping, groupOpen else { return }
+    groupOpen = false
+    guard !isAutocommit else { throw groupLost() }
     try execute("COMMIT")
+  }
+
+  private func groupLost() -> SQLiteError {
+    SQLiteError(
+      code: SQLITE_ABORT, message: "SQLite rolled the transaction back after an earlier failure",
+      context: "committing the files loaded into \(path)")
   }
 
   /// Runs `body` in one read transaction.

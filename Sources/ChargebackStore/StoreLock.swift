@@ -5,8 +5,9 @@ import Foundation
 /// How long a process waits for the store when another process holds its lock, and where it says
 /// that it is waiting.
 ///
-/// SQLite locks the file itself: a writer holds it for one file's transaction (``Database/transaction(_:)``
-/// is `BEGIN IMMEDIATE`), a report holds a shared lock for its one read snapshot. A connection that
+/// SQLite locks the file itself: a writer holds it for one transaction (``Database/transaction(_:)``
+/// is `BEGIN IMMEDIATE`; an ingest's files are committed in groups, ``Database/grouped(_:)``), a
+/// report holds a shared lock for its one read snapshot. A connection that
 /// finds the lock taken waits in its busy handler, says so once on stderr, and gives up after
 /// ``wait`` with ``StoreLockedError`` (exit 75).
 package struct StoreLock: Sendable {

@@ -1,6 +1,5 @@
 import ChargebackModel
 import ChargebackStore
-import Crypto
 import PostgresNIO
 
 /// Encodes one file's records and spans in COPY's text format.

@@ -163,10 +163,7 @@ package final class PostgresStore: ChargebackStore {
 
   package func recordCount() throws -> Int64 { try c.scalarInt("SELECT count(*) FROM usage") ?? 0 }
 
-  static func hash(_ text: String) -> PGValue {
-    var t = text
-    return .bytes(t.withUTF8 { Array(SHA256.hash(data: UnsafeRawBufferPointer($0)).prefix(16)) })
-  }
+  static func hash(_ text: String) -> PGValue { .bytes(KeyHash.of(text)) }
 
   package func recordSkipped(_ file: SkippedInput) throws {
     try c.execute(

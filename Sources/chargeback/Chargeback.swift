@@ -1,8 +1,17 @@
 import ArgumentParser
 import ChargebackReporting
+import Foundation
 
 @main
 struct Chargeback: ParsableCommand {
+  /// A closed stdout or stderr (`chargeback ingest … | head -1`) makes writes fail, which they
+  /// ignore, instead of killing the process with SIGPIPE: a run stopped that way mid-group would
+  /// lose files it had already reported loaded (``printLine(_:)`` writes each line at once).
+  static func main() {
+    signal(SIGPIPE, SIG_IGN)
+    main(nil)
+  }
+
   static let configuration = CommandConfiguration(
     commandName: "chargeback",
     abstract: "Turn LLM providers' usage exports into a monthly chargeback per cost centre.",

@@ -35,7 +35,7 @@ func reportingFailures(_ body: () throws -> Void) throws {
 /// Writes `chargeback: message` on stderr, control characters escaped (a message quotes values from
 /// the inputs).
 func printError(_ message: String) {
-  FileHandle.standardError.write(Data(("chargeback: " + SafeText.terminal(message) + "\n").utf8))
+  try? FileHandle.standardError.write(contentsOf: Data(("chargeback: " + SafeText.terminal(message) + "\n").utf8))
 }
 
 /// Prints a line on stdout with control characters escaped: values from logs never reach the
@@ -43,7 +43,8 @@ func printError(_ message: String) {
 ///
 /// Written at once, not buffered: ingest's line for a file then shows as the file is loaded also
 /// when stdout is a pipe or a log (`chargeback run … | tee`, a scheduler's log), where `print`
-/// would hold it until the process ends. A failed write (a closed pipe) is ignored, as `print`'s is.
+/// would hold it until the process ends. A failed write (a closed pipe: SIGPIPE is ignored,
+/// `Chargeback.main()`) is ignored.
 func printLine(_ line: String) {
   try? FileHandle.standardOutput.write(contentsOf: Data((SafeText.terminal(line) + "\n").utf8))
 }

@@ -87,6 +87,57 @@ import Testing
     #expect(try Self.committedFiles(dir + "/s.sqlite") == 2)
   }
 
+  /// When SQLite rolls the group back itself (a full disk, an I/O error: simulated here by a
+  /// `ROLLBACK` behind the ingest's back), the files of the group are not reported as kept.
+  @Test func aGroupSQLiteRolledBackIsNotReportedAsKept() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    var stopped: IngestStopped?
+    do {
+      _ = try ChargebackJob.load(Self.files.map(\.0), into: store, progress: ProgressReporter(force: false)) { r in
+        if r.loaded { try? store.db.execute("ROLLBACK") }
+      }
+    } catch let e as IngestStopped {
+      stopped = e
+    }
+    let e = try #require(stopped)
+    #expect(e.path == Self.files[1].0)
+    #expect(e.loadedBefore.isEmpty)
+    let lost = try #require(e.failure as? UncommittedFiles)
+    #expect(lost.paths == [Self.files[0].0])
+    #expect(try store.files().isEmpty)
+    #expect(try store.recordCount() == 0)
+  }
+
+  /// A file that is only stamped (its bytes were loaded before under another name) is committed
+  /// at once when nothing was loaded before it, so a run that loads nothing does not keep the
+  /// write lock while it reads the rest.
+  @Test func aRunThatLoadsNothingCommitsAsItGoes() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let db = dir + "/s.sqlite"
+    let store = try UsageStore(path: db)
+    let ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    _ = try ingestor.ingest(paths: Self.files.map(\.0))
+    // The same bytes under other names: each is "already ingested", and stamped.
+    let copies = try Self.files.enumerated().map { i, f in
+      let copy = dir + "/copy-\(i)-" + (f.0 as NSString).lastPathComponent
+      try FileManager.default.copyItem(atPath: f.0, toPath: copy)
+      return copy
+    }
+    var stampsSeen: [Int64] = []
+    let reader = try Database(path: db, lock: StoreLock(wait: 5, notice: { _ in }))
+    defer { try? reader.close() }
+    let results = try ingestor.ingest(paths: copies) { _ in
+      stampsSeen.append((try? reader.scalarInt("SELECT count(*) FROM file_stamps") ?? -1) ?? -1)
+    }
+    #expect(results.map(\.alreadyIngested) == [true, true])
+    // Two stamps from the first run; the first copy's is committed before the second copy's line.
+    #expect(stampsSeen == [2, 3])
+    #expect(try reader.scalarInt("SELECT count(*) FROM file_stamps") == 4)
+  }
+
   /// A run killed while it loads the second file of a group leaves neither file of the group in the
   /// store (and the store whole); the next run loads both.
   @Test func aKilledRunLosesItsOpenGroupWhole() throws {
