@@ -80,6 +80,16 @@ package enum TestSupport {
     return try Running(exe, args, cwd: nil, environment: env)
   }
 
+  /// Starts `chargeback args` and kills it (SIGKILL, as a crash or `kill -9` would) after `delay`
+  /// seconds; returns whether it was killed (false when it ended first) and what it printed.
+  package static func runKilled(_ args: [String], after delay: Double) throws -> (killed: Bool, out: String) {
+    let running = try startCLI(args)
+    Thread.sleep(forTimeInterval: delay)
+    running.kill()
+    let r = try running.wait()
+    return (r.status == SIGKILL, r.out)
+  }
+
   /// A started program whose stdout and stderr go to files.
   package final class Running {
     private let process = Process()

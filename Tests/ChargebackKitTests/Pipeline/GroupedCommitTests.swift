@@ -148,29 +148,15 @@ import Testing
     try #require(first.status == 0)
     let layout = try DemoGenerator(period: Period("2026-10")!).writeBenchmark(
       to: dir + "/big", records: 200_000, perFile: 200_000)
-    let exe = try #require(TestSupport.executable())
     var killedMidGroup = false
     for delay in [0.6, 0.3, 1.2] {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: exe)
       // The fixture Bedrock file (7 records) first, then the large one, in one group.
-      p.arguments = ["ingest", Self.files[0].0, layout.files[0], "--db", db]
-      let out = Pipe()
-      p.standardOutput = out
-      p.standardError = FileHandle.nullDevice
-      try p.run()
-      Thread.sleep(forTimeInterval: delay)
-      if p.isRunning {
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        // It had reported the small file loaded: that file was in the open group.
-        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        if printed.contains("month.jsonl: loaded") {
-          killedMidGroup = true
-          break
-        }
-      } else {
-        p.waitUntilExit()
+      let run = try TestSupport.runKilled(["ingest", Self.files[0].0, layout.files[0], "--db", db], after: delay)
+      // Killed after it reported the small file loaded and before the large one: the small file
+      // was in the open group.
+      if run.killed, run.out.contains("month.jsonl: loaded"), !run.out.contains(layout.files[0] + ": loaded") {
+        killedMidGroup = true
+        break
       }
       try? FileManager.default.removeItem(atPath: db)  // not killed mid-group: start over
       _ = try TestSupport.runCLI(["ingest", Fixtures.month + "/usage/openai", "--db", db])

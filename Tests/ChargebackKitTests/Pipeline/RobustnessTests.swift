@@ -85,23 +85,12 @@ import Testing
     // A large file, killed while it loads.
     let layout = try DemoGenerator(period: Period("2026-10")!).writeBenchmark(
       to: dir + "/big", records: 200_000, perFile: 200_000)
-    let exe = try #require(TestSupport.executable())
     var killedMidFile = false
     for delay in [0.4, 0.2, 0.8] {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: exe)
-      p.arguments = ["ingest", layout.files[0], "--db", db]
-      p.standardOutput = FileHandle.nullDevice
-      p.standardError = FileHandle.nullDevice
-      try p.run()
-      Thread.sleep(forTimeInterval: delay)
-      if p.isRunning {
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+      if try TestSupport.runKilled(["ingest", layout.files[0], "--db", db], after: delay).killed {
         killedMidFile = true
         break
       }
-      p.waitUntilExit()
       try? FileManager.default.removeItem(atPath: db)  // finished too fast: start over
       _ = try TestSupport.runCLI(["ingest", Fixtures.month + "/usage/openai", "--db", db])
     }
