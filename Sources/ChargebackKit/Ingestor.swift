@@ -119,24 +119,25 @@ package struct Ingestor {
         if i + 1 < all.count, FileStamp.of(all[i + 1]) != nil, !Self.stampMatches(all[i + 1], stamps) {
           hashing = FileHash(path: all[i + 1])
         }
+        let r: FileResult
         do {
-          let r = try seen(path, stamps) ?? ingest(file: path, hashed: current)
-          results.append(r)
-          onFile(r)
-          if r.loaded {
-            (pending, uncommitted) = (pending + [path], uncommitted + r.records)
-          } else if pending.isEmpty {
-            // Only a stamp or a skipped file was written: committed now, so a run that loads
-            // nothing does not hold the write lock while it hashes the rest.
-            try commit()
-          }
+          r = try seen(path, stamps) ?? ingest(file: path, hashed: current)
         } catch {
           onFile(.failed(path))
           // The failed file was rolled back to its savepoint; the files before it are kept.
           try commit(after: error)
           throw error
         }
-        if uncommitted >= recordsPerCommit { try commit() }
+        results.append(r)
+        onFile(r)
+        if r.loaded {
+          (pending, uncommitted) = (pending + [path], uncommitted + r.records)
+          if uncommitted >= recordsPerCommit { try commit() }
+        } else if pending.isEmpty {
+          // Only a stamp or a skipped file was written: committed now, so a run that loads
+          // nothing does not hold the write lock while it hashes the rest.
+          try commit()
+        }
       }
       try commit()
     }

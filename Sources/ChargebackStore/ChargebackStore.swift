@@ -89,11 +89,6 @@ package protocol UsageSink: AnyObject {
   func insert(_ span: TraceSpan) throws
 }
 
-extension UsageSink {
-  /// Inserts one record, hashing its natural key here.
-  package func insert(_ record: UsageRecord) throws { try insert(record, keyHash: KeyHash.of(record.naturalKey)) }
-}
-
 /// Summary of one ingested file.
 package struct StoredFile: Sendable, Hashable {
   package var id: Int64

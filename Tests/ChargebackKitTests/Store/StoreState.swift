@@ -1,5 +1,6 @@
 import Foundation
 
+@testable import ChargebackModel
 @testable import ChargebackStore
 
 /// What a store holds, to say "the store unchanged": the row counts of the tool's tables and a
@@ -42,4 +43,9 @@ struct StoreState: Equatable, CustomStringConvertible {
 
   /// The bytes of a file, to say "untouched" of a file that is not ours.
   static func bytes(_ path: String) -> Data { FileManager.default.contents(atPath: path) ?? Data() }
+}
+
+extension UsageSink {
+  /// Inserts one record, hashing its natural key here (ingest hashes it on its parsing thread).
+  func insert(_ record: UsageRecord) throws { try insert(record, keyHash: KeyHash.of(record.naturalKey)) }
 }
