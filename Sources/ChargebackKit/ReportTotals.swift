@@ -27,9 +27,11 @@ final class ReportTotals {
   private var dayNames: [Int64: String] = [:]
   /// Records that could not be priced.
   private(set) var unpriced: Int64 = 0
+  /// Each FOCUS group's position in ``classAmounts``.
+  ///
   /// Priced usage per day × credential × model × tier × cost centre × agent × account (not task:
   /// SPEC §11), split by token class and price row (`focus.csv`'s grain); see
-  /// ``classChargeList()``. Each group's position in ``classAmounts``.
+  /// ``classChargeList()``.
   private var classIndex: [Prehashed<ClassGroup>: Int] = [:]
   private var classAmounts: [[ClassAmount]] = []
   /// List cost of calls under a commitment per commitment, cost centre and UTC day, so that a
