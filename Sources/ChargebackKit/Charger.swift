@@ -45,7 +45,7 @@ package final class Charger {
       provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
       totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
     let model = quote.canonicalModel ?? r.model
-    let inScope = a.scopeID.map { attributor.scopeAllows($0, provider: r.provider, models: [model, r.model]) } ?? true
+    let inScope = a.scopeID.map { attributor.scopeAllows($0, provider: r.provider, model: model, raw: r.model) } ?? true
     var charged = ChargedRecord(
       record: r, attribution: a, model: model, modelResolved: quote.canonicalModel != nil, cost: quote.cost,
       parts: quote.parts, priceRows: quote.rows,

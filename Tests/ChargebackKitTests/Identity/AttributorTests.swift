@@ -354,7 +354,7 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
 
   @Test(arguments: scopeCases)
   func scopeAllows(scope: String, provider: Provider, models: [String], allowed: Bool) throws {
-    #expect(try attributor().scopeAllows(scope, provider: provider, models: models) == allowed)
+    #expect(try attributor().scopeAllows(scope, provider: provider, model: models[0], raw: models[models.count - 1]) == allowed)
   }
 
   @Test func scopeAnswersDoNotLeakBetweenQuestions() throws {
@@ -362,7 +362,9 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     let attributor = try attributor()
     for cases in [Self.scopeCases, Self.scopeCases.reversed()] {
       for (scope, provider, models, allowed) in cases {
-        #expect(attributor.scopeAllows(scope, provider: provider, models: models) == allowed, "\(scope) \(models)")
+        #expect(
+          attributor.scopeAllows(scope, provider: provider, model: models[0], raw: models[models.count - 1]) == allowed,
+          "\(scope) \(models)")
       }
     }
   }

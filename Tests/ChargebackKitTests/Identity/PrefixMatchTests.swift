@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+@testable import ChargebackIdentity
+@testable import ChargebackModel
+@testable import ChargebackTestSupport
+
+/// Prefix rows are matched on bytes where the bytes settle it (`Attributor.PrefixRow`); the answer
+/// must be `hasPrefix`'s (characters up to canonical equivalence) for every name, ASCII or not.
+@Suite struct PrefixMatchTests {
+  /// Prefixes (each a row `<prefix>*` of provider `bedrock`, cost centre `CC-<n>`), ASCII and not,
+  /// of several lengths.
+  static let prefixes = [
+    "arn:aws:sts::1:assumed-role/a/", "arn:aws:sts::1:assumed-role/ab/", "arn:aws:sts::1:assumed-role/",
+    "caf\u{E9}-", "K-", "x", "\u{212A}z-", "cr\r",
+  ]
+
+  /// Names around each prefix: equal, longer, shorter, one byte off, a combining mark right after
+  /// it or inside it, the Kelvin sign for a `K`, NFD for an NFC prefix, empty.
+  static var names: [String] {
+    var out = ["", "a", "arn", "cr\r\n1", "cr\r1", "cr\r", "cafe\u{301}-1", "caf\u{E9}-1", "\u{212A}-1", "K-1", "Kz-1", "k-1", "x\u{301}", "xy"]
+    for p in prefixes {
+      out += [p, p + "1", p + "sess-42", String(p.dropLast()), p + "\u{301}", p + "\u{301}tail", String(p.dropLast()) + "?"]
+      out.append(p.replacingOccurrences(of: "K", with: "\u{212A}") + "1")
+      out.append(p.decomposedStringWithCanonicalMapping + "1")
+      out.append(p.precomposedStringWithCanonicalMapping + "1")
+    }
+    return out
+  }
+
+  @Test func prefixRowsMatchAsHasPrefixDoes() throws {
+    let csv =
+      "credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description\n"
+      + Self.prefixes.enumerated().map { "\"\($1)*\",bedrock,,CC-\($0),,,," }.joined(separator: "\n")
+    let attributor = try AttributorFixture.attributor(credentials: csv)
+    // The rule, written without the attributor: the longest prefix `hasPrefix` accepts (ties in
+    // directory order).
+    func expected(_ name: String) -> String? {
+      let hits = Self.prefixes.enumerated().filter { name.hasPrefix($0.element) }
+      let best = hits.max { ($0.element.count, $1.offset) < ($1.element.count, $0.offset) }
+      return best.map { "CC-\($0.offset)" }
+    }
+    var checked = 0
+    for name in Self.names {
+      let got = attributor.credential(provider: "bedrock", id: name, project: nil)?.costCentre
+      #expect(got == expected(name), "\(name.unicodeScalars.map { String($0.value, radix: 16) })")
+      checked += 1
+    }
+    #expect(checked > 70)
+    // The canonical cases are really exercised: a combining mark after a prefix ends the match,
+    // and the NFD spelling of an NFC prefix matches it.
+    #expect(expected("x\u{301}") == nil)
+    #expect(expected("cafe\u{301}-1") == "CC-3")
+  }
+}
