@@ -86,7 +86,12 @@ package final class Attributor {
     func bytePrefix(_ n: UnsafeBufferPointer<UInt8>, nameIsASCII: Bool) -> Bool? {
       guard let ascii else { return nil }
       return ascii.withUnsafeBufferPointer { p -> Bool? in
-        let same = n.count >= p.count && (p.isEmpty || memcmp(n.baseAddress!, p.baseAddress!, p.count) == 0)
+        let same: Bool
+        if let nb = n.baseAddress, let pb = p.baseAddress {
+          same = n.count >= p.count && memcmp(nb, pb, p.count) == 0
+        } else {
+          same = p.isEmpty  // an empty prefix (the row `*`) starts every name
+        }
         guard same else {
           if nameIsASCII { return false }
           var i = 0
@@ -170,8 +175,10 @@ package final class Attributor {
     return found
   }
 
-  /// The first row of `rows` whose prefix `name` starts with. By index: `first(where:)` copied each
-  /// row (a credential of eight fields) into its closure, a dozen retains per row tried.
+  /// The first row of `rows` whose prefix `name` starts with.
+  ///
+  /// On the name's bytes (``PrefixRow/bytePrefix(_:nameIsASCII:)``), with `hasPrefix` where they
+  /// do not settle it.
   private static func firstPrefix(of name: String, in rows: [PrefixRow]) -> Credential? {
     let found: Credential?? = name.utf8.withContiguousStorageIfAvailable { n in
       let ascii = n.allSatisfy { $0 < 0x80 }

@@ -354,7 +354,9 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
 
   @Test(arguments: scopeCases)
   func scopeAllows(scope: String, provider: Provider, models: [String], allowed: Bool) throws {
-    #expect(try attributor().scopeAllows(scope, provider: provider, model: models[0], raw: models[models.count - 1]) == allowed)
+    #expect(
+      try attributor().scopeAllows(scope, provider: provider, model: models[0], raw: models[models.count - 1])
+        == allowed)
   }
 
   @Test func scopeAnswersDoNotLeakBetweenQuestions() throws {

@@ -18,9 +18,14 @@ import Testing
   /// Names around each prefix: equal, longer, shorter, one byte off, a combining mark right after
   /// it or inside it, the Kelvin sign for a `K`, NFD for an NFC prefix, empty.
   static var names: [String] {
-    var out = ["", "a", "arn", "cr\r\n1", "cr\r1", "cr\r", "cafe\u{301}-1", "caf\u{E9}-1", "\u{212A}-1", "K-1", "Kz-1", "k-1", "x\u{301}", "xy"]
+    var out = [
+      "", "a", "arn", "cr\r\n1", "cr\r1", "cr\r", "cafe\u{301}-1", "caf\u{E9}-1", "\u{212A}-1", "K-1", "Kz-1", "k-1",
+      "x\u{301}", "xy",
+    ]
     for p in prefixes {
-      out += [p, p + "1", p + "sess-42", String(p.dropLast()), p + "\u{301}", p + "\u{301}tail", String(p.dropLast()) + "?"]
+      out += [
+        p, p + "1", p + "sess-42", String(p.dropLast()), p + "\u{301}", p + "\u{301}tail", String(p.dropLast()) + "?",
+      ]
       out.append(p.replacingOccurrences(of: "K", with: "\u{212A}") + "1")
       out.append(p.decomposedStringWithCanonicalMapping + "1")
       out.append(p.precomposedStringWithCanonicalMapping + "1")
