@@ -48,6 +48,9 @@ package final class Pricer {
     var cost = Money.zero
     var used: [Int] = []
     var parts: [PriceQuote.Part] = []
+    // One allocation each: grown by append, they were reallocated once or twice per call.
+    used.reserveCapacity(TokenClass.allCases.count)
+    parts.reserveCapacity(TokenClass.allCases.count)
     for (ci, c) in TokenClass.allCases.enumerated() {
       let units = tokens[c]
       guard units != 0 else { continue }
