@@ -158,10 +158,10 @@ package struct ReportBuilder {
     // Contract terms and allocation, on the finished totals (SPEC §12).
     var lines = totals.lineList()
     var classCharges = totals.classChargeList()
-    var daily = totals.daily
-    var centres = totals.centres
+    var daily = totals.dailyTotals()
+    var centres = totals.centreSummaries()
     let commitmentUses = Commitments(period: period, rows: identities.commitments).apply(
-      lines: &lines, classCharges: &classCharges, daily: &daily, committedDaily: totals.committedDaily,
+      lines: &lines, classCharges: &classCharges, daily: &daily, committedDaily: totals.committedDailyTotals(),
       centres: &centres, identities: identities)
     reconciliation.applyProvisioned(commitmentUses, period: period)
     let allocations = try Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)

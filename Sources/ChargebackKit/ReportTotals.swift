@@ -81,11 +81,12 @@ final class ReportTotals {
     if slots[slot].day != day || slots[slot].account != r.project {
       locate(slot: slot, day: day, account: r.project)
     }
-    let s = slots[slot]
-    days[s.dayPosition].add(r, cost: cost)
+    // The positions one by one: a copy of the slot would retain each string of its line's key.
+    days[slots[slot].dayPosition].add(r, cost: cost)
     if priced {
-      if s.committedPosition >= 0 { committedAmounts[s.committedPosition] += c.listCostOrZero }
-      if !c.parts.isEmpty { Self.merge(c.parts, into: &classAmounts[s.classPosition]) }
+      let committed = slots[slot].committedPosition
+      if committed >= 0 { committedAmounts[committed] += c.listCostOrZero }
+      if !c.parts.isEmpty { Self.merge(c.parts, into: &classAmounts[slots[slot].classPosition]) }
     } else {
       unpriced += 1
     }
@@ -137,13 +138,16 @@ final class ReportTotals {
   }
 
   /// Usage per cost centre and UTC day.
-  var daily: [DayKey: DailyTotal] { dayIndex.mapValues { days[$0] } }
+  /// - Complexity: O(days × cost centres).
+  func dailyTotals() -> [DayKey: DailyTotal] { dayIndex.mapValues { days[$0] } }
 
   /// List cost of calls under a commitment per commitment, cost centre and UTC day.
-  var committedDaily: [CommittedDay: Money] { committedIndex.mapValues { committedAmounts[$0] } }
+  /// - Complexity: O(entries).
+  func committedDailyTotals() -> [CommittedDay: Money] { committedIndex.mapValues { committedAmounts[$0] } }
 
   /// The cost centres charged, each the sum of its lines (every record is in exactly one line).
-  var centres: [String: CostCentreSummary] {
+  /// - Complexity: O(lines).
+  func centreSummaries() -> [String: CostCentreSummary] {
     var out: [String: CostCentreSummary] = [:]
     for s in slots {
       let l = s.line
@@ -153,7 +157,8 @@ final class ReportTotals {
   }
 
   /// Price rows used by at least one record: those of the lines.
-  private var rowsUsed: Set<Int> {
+  /// - Complexity: O(lines × rows per line).
+  private func rowsUsed() -> Set<Int> {
     var rows = Set<Int>()
     for s in slots { rows.formUnion(s.line.priceRows) }
     return rows
@@ -228,11 +233,11 @@ final class ReportTotals {
   }
 
   /// The price rows used by at least one record, in table order (``ChargebackReport/priceRowsUsed``).
-  func priceRowsUsed() -> [PriceRow] { rowsUsed.sorted().map { prices.rows[$0] } }
+  func priceRowsUsed() -> [PriceRow] { rowsUsed().sorted().map { prices.rows[$0] } }
 
   /// The lines of the pass, sorted, each with its price rows as indices into ``priceRowsUsed()``.
   func lineList() -> [ChargebackLine] {
-    let position = Dictionary(uniqueKeysWithValues: rowsUsed.sorted().enumerated().map { ($1, $0) })
+    let position = Dictionary(uniqueKeysWithValues: rowsUsed().sorted().enumerated().map { ($1, $0) })
     return slots.map { slot in
       var l = slot.line
       l.priceRows = l.priceRows.compactMap { position[$0] }.sorted()

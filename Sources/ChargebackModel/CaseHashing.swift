@@ -7,8 +7,12 @@
 extension Hasher {
   /// Feeds the case of an enum without payloads: its in-memory tag, which is the same for equal
   /// values and differs between cases (`CaseHashingTests` checks both for every enum here).
+  ///
+  /// Only for the enums of this file: on a type with stored references, equal values could have
+  /// different bytes. `CaseIterable` and the one-byte check keep it to payload-free enums.
   @inlinable
-  package mutating func combineCase<E: RawRepresentable & Hashable>(_ value: E) {
+  package mutating func combineCase<E: RawRepresentable & Hashable & CaseIterable>(_ value: E) {
+    assert(MemoryLayout<E>.size == 1, "\(E.self) is not a one-byte payload-free enum")
     withUnsafeBytes(of: value) { combine(bytes: $0) }
   }
 }

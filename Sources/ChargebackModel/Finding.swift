@@ -38,7 +38,7 @@ package enum FindingKind: String, CaseIterable, Sendable, Codable {
 }
 
 /// How urgent a finding is.
-package enum Severity: String, Sendable, Codable, Comparable {
+package enum Severity: String, CaseIterable, Sendable, Codable, Comparable {
   case low, medium, high, critical
 
   private var rank: Int {

@@ -8,7 +8,7 @@ package enum Provider: String, CaseIterable, Sendable, Codable {
 }
 
 /// How a source sees usage (SPEC §3.1).
-package enum SourceLevel: String, Sendable, Codable {
+package enum SourceLevel: String, CaseIterable, Sendable, Codable {
   /// One record per call.
   case request
   /// The provider's time-bucketed usage.

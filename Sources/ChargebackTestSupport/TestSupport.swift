@@ -100,8 +100,8 @@ package enum TestSupport {
     init(_ exe: String, _ args: [String], cwd: String?, environment: [String: String]?) throws {
       dir = try tempDir("run")
       let outPath = dir + "/stdout", errPath = dir + "/stderr"
-      FileManager.default.createFile(atPath: outPath, contents: nil)
-      FileManager.default.createFile(atPath: errPath, contents: nil)
+      _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+      _ = FileManager.default.createFile(atPath: errPath, contents: nil)
       guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
         throw NoExecutable()
       }

@@ -179,7 +179,7 @@ import Testing
   static func ingest(_ paths: String..., db: String) throws -> Run {
     guard let exe = TestSupport.executable() else { throw TestSupport.NoExecutable() }
     let errPath = db + ".stderr"
-    FileManager.default.createFile(atPath: errPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
     guard let err = FileHandle(forWritingAtPath: errPath), let null = FileHandle(forWritingAtPath: "/dev/null") else {
       throw TestSupport.NoExecutable()
     }
@@ -214,7 +214,7 @@ import Testing
     let dir = try TestSupport.tempDir("filter")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try Data(bytes).write(to: URL(fileURLWithPath: dir + "/in"))
-    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+    _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
     guard let input = FileHandle(forReadingAtPath: dir + "/in"), let output = FileHandle(forWritingAtPath: dir + "/out")
     else { throw TestSupport.NoExecutable() }
     let p = Process()

@@ -1,0 +1,144 @@
+import Testing
+
+@testable import ChargebackIdentity
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackPricing
+@testable import ChargebackTestSupport
+
+/// `ReportTotals` must sum as keys made per record do, whatever order the records come in.
+///
+/// It hashes only the line key per record and reuses the FOCUS group, cost-centre day and
+/// commitment day its line's last record went to. The records here defeat that reuse: two accounts
+/// interleaved on one line and day, days going back, commitment-priced, unpriced and part-less
+/// calls, three sources.
+@Suite struct ReportTotalsTests {
+  /// What a FOCUS row is summed over, written here from SPEC §7 and §11 (not from the code).
+  private struct GroupKey: Hashable {
+    var day: String
+    var credential: String?
+    var model: String
+    var costCentre: String
+    var agent: String?
+    var account: String?
+    var commitment: String?
+    var tokenClass: TokenClass
+    var price: PriceRow
+  }
+
+  private struct Sums: Equatable {
+    var units: Int128 = 0
+    var cost = Money.zero
+    var list = Money.zero
+  }
+
+  @Test(arguments: [1, 2, 3])
+  func cachedPositionsSumAsKeysPerRecordDo(seed: UInt64) throws {
+    let prices = try PriceTable(directory: TestSupport.packageRoot + "/pricing")
+    let rows = Array(prices.rows.indices.prefix(3))
+    try #require(rows.count == 3)
+    let totals = ReportTotals(identities: IdentityDirectory(), prices: prices)
+    var rng = SplitMix64(seed: seed)
+    let base: Int64 = 1_790_812_800_000  // 2026-10-01T00:00Z
+    var groups: [GroupKey: Sums] = [:]
+    var daily: [String: (requests: Int128, cost: Money)] = [:]  // "cc day"
+    var committed: [String: Money] = [:]  // "commitment cc dayNumber"
+    var centres: [String: (requests: Int128, cost: Money, list: Money, unpriced: Int128)] = [:]
+    var unpriced: Int64 = 0
+    var rowsSeen = Set<Int>()
+    for n in 0..<3_000 {
+      // The first half in day order, the second half on random days (the cache must move back).
+      let day = n < 1_500 ? Int64(n / 400) : Int64(rng.below(4))
+      let time = base + day * 86_400_000 + Int64(n) * 1_000
+      let cc = ["CC-A", "CC-B", "CC-C"][rng.below(3)]
+      let agent = [nil, "a1", "a2"][rng.below(3)]
+      let credential = ["k1", "k2", nil][rng.below(3)]
+      let model = ["m1", "m2"][rng.below(2)]
+      let account = [nil, "p1", "p2"][rng.below(3)]
+      let commitment = [nil, nil, "c1"][rng.below(3)]
+      let source = [LineSource.request, .report, .unlogged][rng.below(3)]
+      let priced = rng.below(5) != 0
+      var parts: [PriceQuote.Part] = []
+      if priced {
+        for tokenClass in [TokenClass.input, .output, .cachedInput] where rng.below(3) != 0 {
+          let units = Int64(1 + rng.below(10_000))
+          let row = rows[rng.below(3)]
+          let list = Money(pico: Int128(units) * 5_000_000)
+          let cost = commitment == nil ? list : Money(pico: Int128(units) * 3_000_000)
+          parts.append(PriceQuote.Part(tokenClass: tokenClass, units: units, row: row, cost: cost, listCost: list))
+        }
+      }
+      let cost = priced ? parts.reduce(Money.zero) { $0 + $1.cost } : nil
+      let list = priced ? parts.reduce(Money.zero) { $0 + $1.listCost } : nil
+      var r = UsageRecord(
+        provider: .openai, level: source == .report ? .report : .request, format: "test", naturalKey: "k\(n)",
+        time: time, credential: credential, project: account, model: model,
+        tokens: TokenCounts(input: Int64(rng.below(100)), output: Int64(rng.below(100))))
+      r.requests = 1
+      let charged = ChargedRecord(
+        record: r,
+        attribution: Attribution(
+          costCentre: cc, agentID: agent, credentialID: credential, status: .agentCredential),
+        model: model, cost: cost, parts: parts, priceRows: parts.map(\.row), listCost: list, commitmentID: commitment)
+      totals.add(charged, source: source)
+
+      // The same record summed with keys of its own.
+      let dayName = Timestamp.day(time)
+      daily["\(cc) \(dayName)", default: (0, .zero)].requests += 1
+      daily["\(cc) \(dayName)", default: (0, .zero)].cost += cost ?? .zero
+      centres[cc, default: (0, .zero, .zero, 0)].requests += 1
+      centres[cc, default: (0, .zero, .zero, 0)].cost += cost ?? .zero
+      centres[cc, default: (0, .zero, .zero, 0)].list += list ?? .zero
+      guard priced else {
+        unpriced += 1
+        centres[cc, default: (0, .zero, .zero, 0)].unpriced += 1
+        continue
+      }
+      rowsSeen.formUnion(parts.map(\.row))
+      if let commitment { committed["\(commitment) \(cc) \(day + base / 86_400_000)", default: .zero] += list ?? .zero }
+      for p in parts {
+        let key = GroupKey(
+          day: dayName, credential: credential, model: model, costCentre: cc, agent: agent, account: account,
+          commitment: commitment, tokenClass: p.tokenClass, price: prices.rows[p.row])
+        groups[key, default: Sums()].units += Int128(p.units)
+        groups[key, default: Sums()].cost += p.cost
+        groups[key, default: Sums()].list += p.listCost
+      }
+    }
+
+    var got: [GroupKey: Sums] = [:]
+    for c in totals.classChargeList() {
+      let key = GroupKey(
+        day: c.day, credential: c.credentialID, model: c.model, costCentre: c.costCentre, agent: c.agentID,
+        account: c.account, commitment: c.commitmentID, tokenClass: c.tokenClass, price: c.price)
+      #expect(got[key] == nil, "two FOCUS rows for \(key)")
+      got[key] = Sums(units: c.units, cost: c.cost, list: c.listCost)
+    }
+    #expect(got.count == groups.count)
+    // Counted, not compared whole: a failure names how many rows are off, not thousands of rows.
+    let differing = groups.filter { got[$0.key] != $0.value }.map(\.key)
+    #expect(differing.isEmpty, "\(differing.count) FOCUS rows differ, first \(String(describing: differing.first))")
+    // Both accounts of a line and day are in the rows (the cache keys on the account too).
+    #expect(Set(got.keys.map(\.account)) == [nil, "p1", "p2"])
+
+    let gotDaily = totals.dailyTotals().values
+    #expect(gotDaily.count == daily.count)
+    for d in gotDaily {
+      let want = daily["\(d.costCentre) \(d.day)"]
+      #expect(want?.requests == d.requests && want?.cost == d.cost, "\(d.costCentre) \(d.day)")
+    }
+    let gotCommitted = totals.committedDailyTotals()
+    #expect(gotCommitted.count == committed.count)
+    for (k, v) in gotCommitted { #expect(committed["\(k.commitmentID) \(k.costCentre) \(k.day)"] == v) }
+    let gotCentres = totals.centreSummaries()
+    #expect(gotCentres.count == centres.count)
+    for (id, s) in gotCentres {
+      let want = centres[id]
+      #expect(want?.requests == s.requests && want?.cost == s.cost, "\(id)")
+      #expect(want?.list == s.listCost && want?.unpriced == s.unpricedRequests, "\(id)")
+    }
+    #expect(totals.unpriced == unpriced)
+    #expect(Set(totals.priceRowsUsed()) == Set(rowsSeen.map { prices.rows[$0] }))
+    #expect(totals.lineList().reduce(Int128(0)) { $0 + $1.requests } == 3_000)
+  }
+}
