@@ -37,11 +37,14 @@ extension UsageStore {
   /// The conflicting duplicates whose kept copy's time is in `[from, to)` (UTC epoch ms), by natural
   /// key, then in the order they were found.
   package func conflicts(from: Int64, to: Int64) throws -> [StoredConflict] {
+    // Driven from the conflicts (`CROSS JOIN` keeps them the outer loop in SQLite): left to the
+    // planner, it walked every record of the period through the time index to probe for a
+    // conflict, a full scan of the month on every report for a table that is usually empty.
     let st = try db.prepare(
       """
       SELECT c.kept_id, c.natural_key, u.request_id, kf.path, u.line, u.json_path, rf.path, c.line, c.json_path,
         c.differences
-      FROM conflicts c JOIN usage u ON u.id = c.kept_id JOIN files kf ON kf.id = u.file_id
+      FROM conflicts c CROSS JOIN usage u ON u.id = c.kept_id JOIN files kf ON kf.id = u.file_id
         JOIN files rf ON rf.id = c.file_id
       WHERE u.ts >= ? AND u.ts < ? ORDER BY c.natural_key, c.id
       """)

@@ -171,6 +171,38 @@ import Testing
     #expect(conflicts.first?.keptID == stored.id)
   }
 
+  /// A period's conflicts are those whose kept copy is in it, by natural key: the query is driven
+  /// from the conflicts table, so the bounds on the kept record's time must still hold.
+  @Test func aPeriodHasOnlyTheConflictsOfItsOwnRecords() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let (req1, req3) = try Self.monthLines()
+    // req-3 moved to November, and changed there too (a second conflict, outside October).
+    let novReq3 = req3.replacingOccurrences(of: "\"timestamp\":\"2026-10-", with: "\"timestamp\":\"2026-11-")
+    try #require(novReq3 != req3)
+    let novReq3Changed = novReq3.replacingOccurrences(of: "\"outputTokenCount\":", with: "\"outputTokenCount\":1")
+    try #require(novReq3Changed != novReq3)
+    let a = dir + "/a.jsonl", b = dir + "/b.jsonl"
+    try (req1 + "\n" + novReq3 + "\n").write(toFile: a, atomically: true, encoding: .utf8)
+    try (Self.changed(req1) + "\n" + novReq3Changed + "\n").write(toFile: b, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    defer { try? store.close() }
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [a, b])
+    #expect(results.map(\.conflicts) == [0, 2])
+    let october = try #require(Period("2026-10"))
+    let november = try #require(Period("2026-11"))
+    #expect(
+      try store.conflicts(from: october.startMillis, to: october.endMillis).map(\.conflict.naturalKey) == [
+        "bedrock:req-1"
+      ])
+    #expect(
+      try store.conflicts(from: november.startMillis, to: november.endMillis).map(\.conflict.naturalKey) == [
+        "bedrock:req-3"
+      ])
+    #expect(
+      try store.conflicts(from: 0, to: Int64.max).map(\.conflict.naturalKey) == ["bedrock:req-1", "bedrock:req-3"])
+  }
+
   /// Metadata that does not change the amount (credential, agent, error code) is not content.
   @Test func metadataDifferencesAreNotConflicts() throws {
     let dir = try TestSupport.tempDir()
