@@ -46,23 +46,23 @@ package final class Charger {
       totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
     let model = quote.canonicalModel ?? r.model
     let inScope = a.scopeID.map { attributor.scopeAllows($0, provider: r.provider, model: model, raw: r.model) } ?? true
-    var charged = ChargedRecord(
-      record: r, attribution: a, model: model, modelResolved: quote.canonicalModel != nil, cost: quote.cost,
-      parts: quote.parts, priceRows: quote.rows,
-      unpricedReason: quote.unpricedReason, inScope: inScope)
+    var cost = quote.cost
+    var parts = quote.parts
+    var commitmentID: String?
     if !identities.commitments.isEmpty, let c = commitment(for: r) {
-      charged.commitmentID = c.id
-      if c.kind == .discount, charged.cost != nil {
+      commitmentID = c.id
+      if c.kind == .discount, cost != nil {
         // Per token class, each rounded to the pico-dollar; the call's cost is their sum.
-        charged.parts = charged.parts.map { p in
-          var p = p
-          p.cost = c.discounted(p.listCost)
-          return p
-        }
-        charged.cost = charged.parts.reduce(Money.zero) { $0 + $1.cost }
+        for i in parts.indices { parts[i].cost = c.discounted(parts[i].listCost) }
+        cost = parts.reduce(Money.zero) { $0 + $1.cost }
       }
     }
-    return charged
+    // Made once, as the result: a record built and then changed was copied whole on return (a
+    // retain and a release of each of its strings).
+    return ChargedRecord(
+      record: r, attribution: a, model: model, modelResolved: quote.canonicalModel != nil, cost: cost,
+      parts: parts, priceRows: quote.rows, unpricedReason: quote.unpricedReason, inScope: inScope,
+      listCost: quote.cost, commitmentID: commitmentID)
   }
 
   /// The commitment covering a call (SPEC §12), nil when none.

@@ -28,28 +28,29 @@ package struct ChargedRecord: Sendable {
   /// False when the call's scope does not allow its provider or model.
   package var inScope: Bool
 
+  /// The cost, or zero when unpriced (for sums that leave unpriced calls out).
+  package var costOrZero: Money { cost ?? .zero }
+
+  /// The list cost, or zero when unpriced.
+  package var listCostOrZero: Money { listCost ?? .zero }
+}
+
+extension ChargedRecord {
+  /// A charged record; the list cost is the cost unless given.
+  // Declared in an extension so that the memberwise initialiser exists, and handing over to it: an
+  // initialiser that assigned each property itself built the record in a local and returned a copy
+  // of it (a retain and a release of each of its thirty-odd strings per call; every initialiser of
+  // this module with assignments does so). The arguments are in another order than the members,
+  // so the call cannot mean this initialiser.
   package init(
     record: UsageRecord, attribution: Attribution, model: String, modelResolved: Bool = true, cost: Money?,
     parts: [PriceQuote.Part] = [],
     priceRows: [Int] = [], unpricedReason: String? = nil, inScope: Bool = true, listCost: Money? = nil,
     commitmentID: String? = nil
   ) {
-    self.listCost = listCost ?? cost
-    self.commitmentID = commitmentID
-    self.record = record
-    self.attribution = attribution
-    self.model = model
-    self.modelResolved = modelResolved
-    self.cost = cost
-    self.parts = parts
-    self.priceRows = priceRows
-    self.unpricedReason = unpricedReason
-    self.inScope = inScope
+    self.init(
+      record: record, attribution: attribution, model: model, modelResolved: modelResolved, cost: cost,
+      listCost: listCost ?? cost, commitmentID: commitmentID, parts: parts, priceRows: priceRows,
+      unpricedReason: unpricedReason, inScope: inScope)
   }
-
-  /// The cost, or zero when unpriced (for sums that leave unpriced calls out).
-  package var costOrZero: Money { cost ?? .zero }
-
-  /// The list cost, or zero when unpriced.
-  package var listCostOrZero: Money { listCost ?? .zero }
 }

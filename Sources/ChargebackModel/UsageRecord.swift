@@ -105,6 +105,16 @@ package struct UsageRecord: Sendable {
   /// Cost level: the provider's line item or meter (`gpt-4o-mini-2024-07-18, input`).
   package var lineItem: String?
 
+  /// The provider id credentials of this record are registered under.
+  package var credentialProviderID: String { credentialProvider ?? provider.rawValue }
+}
+
+extension UsageRecord {
+  /// A record with the fields every source can give; the others are set after.
+  // Declared in an extension so that the memberwise initialiser exists, and handing over to it: an
+  // initialiser that assigns each property itself built the record in a local and returned a copy
+  // of it (a retain and a release of each of its strings, once per record read or parsed).
+  // `credentialProvider: nil` is passed so that the call cannot mean this initialiser.
   package init(
     provider: Provider, level: SourceLevel, format: String, naturalKey: String,
     requestID: String? = nil, time: Int64, bucketEnd: Int64? = nil, credential: String? = nil,
@@ -113,29 +123,10 @@ package struct UsageRecord: Sendable {
     metadata: CallMetadata = CallMetadata(), line: Int? = nil, jsonPath: String? = nil,
     billed: Money? = nil, lineItem: String? = nil
   ) {
-    self.provider = provider
-    self.level = level
-    self.format = format
-    self.naturalKey = naturalKey
-    self.requestID = requestID
-    self.time = time
-    self.bucketEnd = bucketEnd
-    self.credential = credential
-    self.project = project
-    self.model = model
-    self.tier = tier
-    self.contextWindow = contextWindow
-    self.tokens = tokens
-    self.requests = requests
-    self.failed = failed
-    self.errorCode = errorCode
-    self.metadata = metadata
-    self.line = line
-    self.jsonPath = jsonPath
-    self.billed = billed
-    self.lineItem = lineItem
+    self.init(
+      provider: provider, level: level, format: format, naturalKey: naturalKey, requestID: requestID, time: time,
+      bucketEnd: bucketEnd, credential: credential, project: project, model: model, tier: tier,
+      contextWindow: contextWindow, tokens: tokens, requests: requests, failed: failed, errorCode: errorCode,
+      metadata: metadata, line: line, jsonPath: jsonPath, credentialProvider: nil, billed: billed, lineItem: lineItem)
   }
-
-  /// The provider id credentials of this record are registered under.
-  package var credentialProviderID: String { credentialProvider ?? provider.rawValue }
 }
