@@ -15,7 +15,7 @@ import ChargebackModel
 ///
 /// Streaming over time-ordered request-level records: only runs still open are kept, and runs
 /// that can no longer grow are closed as time moves on, so memory stays bounded.
-package struct RetryStorms: Sendable {
+package struct RetryStorms {
   /// Everything of the fingerprint but the input size class.
   ///
   /// Its hash is computed once, when the
@@ -61,7 +61,12 @@ package struct RetryStorms: Sendable {
     }
   }
 
-  private struct Run {
+  /// An open run of one fingerprint.
+  ///
+  /// A class: the runs of a fingerprint are searched with the standard library's
+  /// algorithms on every call, and each look at a struct run copied it (six strings and the
+  /// evidence retained and released: 3.8 copies per call on the 100 k friendly month).
+  private final class Run {
     /// Input size class of the run's calls with tokens; nil while it holds only token-less failures.
     var size: Int?
     var costCentre: String
@@ -80,6 +85,21 @@ package struct RetryStorms: Sendable {
     var evidence: [String] = []
     var model: String
     var task: String?
+
+    init(
+      size: Int?, costCentre: String, agent: String?, credential: String?, owner: String?, first: Int64,
+      last: Int64, model: String, task: String?
+    ) {
+      self.size = size
+      self.costCentre = costCentre
+      self.agent = agent
+      self.credential = credential
+      self.owner = owner
+      self.first = first
+      self.last = last
+      self.model = model
+      self.task = task
+    }
   }
 
   private let settings: DetectionSettings
@@ -124,12 +144,12 @@ package struct RetryStorms: Sendable {
       if let k = target {
         runs[k].last = r.time
         if runs[k].size == nil { runs[k].size = size }
-        Self.add(c, to: &runs[k])
+        Self.add(c, to: runs[k])
       } else {
-        var run = Run(
+        let run = Run(
           size: size, costCentre: a.costCentre, agent: a.agentID, credential: a.credentialID, owner: a.ownerID,
           first: r.time, last: r.time, model: c.model, task: r.metadata.taskID)
-        Self.add(c, to: &run)
+        Self.add(c, to: run)
         runs.append(run)
       }
     }
@@ -140,7 +160,7 @@ package struct RetryStorms: Sendable {
 
   private static func modify<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
-  private static func add(_ c: ChargedRecord, to run: inout Run) {
+  private static func add(_ c: ChargedRecord, to run: Run) {
     let r = c.record
     let cost = c.costOrZero
     run.calls += Int128(r.requests)
