@@ -24,7 +24,13 @@ package struct PolicyFindings {
     var detail: String
   }
 
-  private var acc: [String: Accumulator] = [:]
+  /// A finding's identity: its kind and subject (a key with no text joined per call).
+  private struct Key: Hashable {
+    var kind: FindingKind
+    var subject: String
+  }
+
+  private var acc: [Key: Accumulator] = [:]
   /// Evidence keys kept per finding.
   package static let evidenceLimit = 10
   /// The tasks of the directory, for the requester of an unapproved task.
@@ -48,17 +54,22 @@ package struct PolicyFindings {
   /// subject's own (a shared credential belongs to its cost centre, not to the first caller).
   package mutating func note(
     _ kind: FindingKind, subject: String, record r: UsageRecord, attribution a: Attribution, cost: Money?,
-    detail: @autoclosure () -> String, approver: String? = nil, owner: (costCentre: String?, agentID: String?)? = nil
+    detail: @autoclosure () -> String, approver: @autoclosure () -> String? = nil,
+    owner: @autoclosure () -> (costCentre: String?, agentID: String?)? = nil
   ) {
-    let key = kind.rawValue + "\u{0}" + subject
-    if acc[key] == nil {
+    // One lookup per call; what only the finding's first record fills in is worked out then.
+    let key = Key(kind: kind, subject: subject)
+    var found = acc.index(forKey: key)
+    if found == nil {
+      let owner = owner()
       acc[key] = Accumulator(
         kind: kind, subject: subject, costCentre: owner.map(\.costCentre) ?? a.costCentre,
         agentID: owner.map(\.agentID) ?? a.agentID,
-        credentialID: a.credentialID, ownerID: a.ownerID, approver: approver, first: r.time, last: r.time,
+        credentialID: a.credentialID, ownerID: a.ownerID, approver: approver(), first: r.time, last: r.time,
         detail: detail())
+      found = acc.index(forKey: key)
     }
-    guard let i = acc.index(forKey: key) else { return }
+    guard let i = found else { return }
     // Mutated in place: one lookup, and no copy of the evidence array.
     acc.values[i].calls += Int128(r.requests)
     acc.values[i].cost += cost ?? .zero
@@ -190,15 +201,20 @@ extension PolicyFindings {
   }
 
   private mutating func noteSignals(_ a: Attribution, _ r: UsageRecord, cost: Money?) {
+    // A local (a retain): the texts below read it while `note` changes `self`.
+    let credentials = credentials
+    /// The cost centre credentials.csv gives the record's credential `cred`.
+    func ownCostCentre(_ r: UsageRecord, _ cred: String) -> String? {
+      credentials[r.credentialProviderID + "\u{0}" + cred]?.costCentre
+    }
     let cred = a.credentialID ?? "(none)"
     let agent = a.agentID ?? "(none)"
     for s in a.signals {
       switch s {
       case .unattributed:
-        let registered = credentials[r.credentialProviderID + "\u{0}" + cred] != nil
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
-          detail: registered
+          detail: credentials[r.credentialProviderID + "\u{0}" + cred] != nil
             ? "calls on credential \(cred) charge agent \(agent), which has no agents.csv row in effect at the call's time and no owner with a cost centre: spend charged to UNATTRIBUTED"
             : "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
         )
@@ -209,14 +225,15 @@ extension PolicyFindings {
             "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
         )
       case .sharedCredential:
-        // The credential's own cost centre, not that of whichever call came first.
-        let own = credentials[r.credentialProviderID + "\u{0}" + cred]?.costCentre
+        // The credential's own cost centre, not that of whichever call came first (looked up for
+        // the finding's first call only: the arguments are autoclosures).
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
           detail:
             "credential \(cred) is shared (no agent bound): calls are charged to the agent they name, or else to "
-            + (own.map { "its cost centre \($0)" } ?? "nobody: credentials.csv gives it no cost centre"),
-          owner: (own, nil))
+            + (ownCostCentre(r, cred).map { "its cost centre \($0)" }
+              ?? "nobody: credentials.csv gives it no cost centre"),
+          owner: (ownCostCentre(r, cred), nil))
       case .agentMismatch:
         let claimed = r.metadata.agentID ?? "?"
         note(

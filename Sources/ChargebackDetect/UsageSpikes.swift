@@ -54,9 +54,27 @@ package struct UsageSpikes {
     var task: Int32
   }
 
-  /// Task costs per agent and per credential (keyed by the id alone: no text is built per call).
-  private var agentTasks: [String: [DayTask: Int128]] = [:]
-  private var credentialTasks: [String: [DayTask: Int128]] = [:]
+  /// Task costs per agent and per credential, each by a small slot number that its cells carry,
+  /// so that a call reaches its maps without hashing the agent's or the credential's name.
+  private var agentTasks = SubjectTasks()
+  private var credentialTasks = SubjectTasks()
+
+  /// Task cells of one kind of subject, by slot.
+  private struct SubjectTasks {
+    var slots: [String: Int32] = [:]
+    var maps: [[DayTask: Int128]] = []
+
+    /// The slot of `name`, made when new.
+    mutating func slot(_ name: String) -> Int32 {
+      if let s = slots[name] { return s }
+      let s = Int32(maps.count)
+      slots[name] = s
+      maps.append([:])
+      return s
+    }
+
+    func cells(of name: String) -> [DayTask: Int128]? { slots[name].map { maps[Int($0)] } }
+  }
   private var taskCells = 0
   /// Task cells kept at most.
   ///
@@ -76,6 +94,9 @@ package struct UsageSpikes {
     var costCentre: String
     var owner: String?
     var evidence: [String] = []
+    /// Slots of the cell's agent and credential in ``agentTasks`` and ``credentialTasks``.
+    var agentSlot: Int32?
+    var credentialSlot: Int32?
   }
 
   private var cells: [Cell: CellTotal] = [:]
@@ -86,16 +107,24 @@ package struct UsageSpikes {
   /// One dictionary update per record; the per-subject series are derived once, after the pass.
   package mutating func observe(_ c: ChargedRecord) {
     // Fields are read from `c` where they lie: a tuple of them would copy the whole record.
+    // The attribution is read in place too (a copy of it was two per call).
     guard let cost = c.cost, c.attribution.agentID != nil || c.attribution.credentialID != nil else { return }
-    let a = c.attribution
     let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
-    let cell = Cell(agent: a.agentID, credential: a.credentialID, day: day, model: c.model)
-    noteTask(a, day: day, cost: cost)
-    // One hash of the cell per call: its total is changed in place.
-    Self.count(
-      c.record, cost: cost, parts: c.parts,
-      into: &cells[
-        cell, default: CellTotal(cost: .zero, calls: 0, costCentre: a.costCentre, owner: a.ownerID, evidence: [])])
+    let cell = Cell(agent: c.attribution.agentID, credential: c.attribution.credentialID, day: day, model: c.model)
+    // One hash of the cell per call (two when it is new): its total is changed in place.
+    let i: Dictionary<Cell, CellTotal>.Index
+    if let found = cells.index(forKey: cell) {
+      i = found
+    } else {
+      cells[cell] = CellTotal(
+        cost: .zero, calls: 0, costCentre: c.attribution.costCentre, owner: c.attribution.ownerID, evidence: [],
+        agentSlot: c.attribution.agentID.map { agentTasks.slot($0) },
+        credentialSlot: c.attribution.credentialID.map { credentialTasks.slot($0) })
+      guard let inserted = cells.index(forKey: cell) else { preconditionFailure("a cell just stored is missing") }
+      i = inserted
+    }
+    noteTask(c.attribution.taskID, day: day, cost: cost, cells.values[i].agentSlot, cells.values[i].credentialSlot)
+    Self.count(c.record, cost: cost, parts: c.parts, into: &cells.values[i])
   }
 
   private static func count(_ r: UsageRecord, cost: Money, parts: [PriceQuote.Part], into cell: inout CellTotal) {
@@ -109,18 +138,21 @@ package struct UsageSpikes {
 
   /// Adds a call's cost to its task's cells (for the agent and the credential), unless tasks were
   /// dropped for being too many.
-  private mutating func noteTask(_ a: Attribution, day: Int64, cost: Money) {
+  private mutating func noteTask(
+    _ task: String?, day: Int64, cost: Money, _ agentSlot: Int32?, _ credentialSlot: Int32?
+  ) {
     guard !tasksDropped else { return }
     guard taskCells < Self.taskCellLimit else {
       tasksDropped = true
-      (agentTasks, credentialTasks, taskIDs, taskNames) = ([:], [:], [:], [])
+      // The slots stay (cells carry them); only the task cells go.
+      for s in agentTasks.maps.indices { agentTasks.maps[s] = [:] }
+      for s in credentialTasks.maps.indices { credentialTasks.maps[s] = [:] }
+      (taskIDs, taskNames) = ([:], [])
       return
     }
-    let key = DayTask(day: day, task: taskID(a.taskID ?? "(none)"))
-    if let agent = a.agentID { Self.add(cost.pico, at: key, in: &agentTasks[agent, default: [:]], &taskCells) }
-    if let credential = a.credentialID {
-      Self.add(cost.pico, at: key, in: &credentialTasks[credential, default: [:]], &taskCells)
-    }
+    let key = DayTask(day: day, task: taskID(task ?? "(none)"))
+    if let s = agentSlot { Self.add(cost.pico, at: key, in: &agentTasks.maps[Int(s)], &taskCells) }
+    if let s = credentialSlot { Self.add(cost.pico, at: key, in: &credentialTasks.maps[Int(s)], &taskCells) }
   }
 
   private static func add(_ pico: Int128, at key: DayTask, in cells: inout [DayTask: Int128], _ count: inout Int) {
@@ -144,9 +176,9 @@ package struct UsageSpikes {
   private func taskCosts(of subject: String, days: Set<Int64>) -> [Int64: [String: Int128]] {
     let cells: [DayTask: Int128]?
     if subject.hasPrefix("agent:") {
-      cells = agentTasks[String(subject.dropFirst("agent:".count))]
+      cells = agentTasks.cells(of: String(subject.dropFirst("agent:".count)))
     } else {
-      cells = credentialTasks[String(subject.dropFirst("credential:".count))]
+      cells = credentialTasks.cells(of: String(subject.dropFirst("credential:".count)))
     }
     var out: [Int64: [String: Int128]] = [:]
     for (cell, cost) in cells ?? [:] where days.contains(cell.day) {
