@@ -54,9 +54,13 @@ package enum SafeText {
   /// number (`-12.5`) is left as it is.
   package static func csvField(_ s: String) -> String {
     let e = escaped(s)
-    guard let first = e.unicodeScalars.first, "=+-@".unicodeScalars.contains(first), !isPlainNumber(e) else {
-      return e
-    }
+    // On the first byte: the four are ASCII, so a first scalar is one of them exactly when the
+    // first byte is (the scalar view cost more than the rest of writing the field).
+    guard let first = e.utf8.first,
+      first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+        || first == UInt8(ascii: "@"),
+      !isPlainNumber(e)
+    else { return e }
     return "'" + e
   }
 
