@@ -10,7 +10,12 @@ extension Array where Element == ChargebackLine {
   /// tried: with the dictionaries it needs, it took more than twice the instructions (callgrind).
   func sortedByKey() -> [ChargebackLine] {
     let keys = map(\.key)
-    let order = keys.withUnsafeBufferPointer { k in indices.sorted { k[$0] < k[$1] } }
+    // Compared through pointers: `k[i] < k[j]` copied both keys out of the buffer for every
+    // comparison (callgrind, the 100 k cardinality report: 2 M key copies, 0.6 G instructions).
+    let order = keys.withUnsafeBufferPointer { k -> [Int] in
+      guard let base = k.baseAddress else { return [] }
+      return indices.sorted { ChargebackLine.Key.less(base + $0, base + $1) }
+    }
     return order.map { self[$0] }
   }
 }
@@ -19,18 +24,24 @@ extension ChargebackLine.Key: Comparable {
   /// Field by field, absent ids as empty text; no allocation (the line list of a month with
   /// thousands of tasks is sorted with millions of comparisons).
   package static func < (a: Self, b: Self) -> Bool {
-    if a.costCentre != b.costCentre { return a.costCentre < b.costCentre }
-    if let order = precedes(a.agentID, b.agentID) { return order }
-    if let order = precedes(a.credentialID, b.credentialID) { return order }
-    if let order = precedes(a.taskID, b.taskID) { return order }
-    if a.provider != b.provider { return a.provider.rawValue < b.provider.rawValue }
-    if a.model != b.model { return a.model < b.model }
-    if a.tier != b.tier { return a.tier.rawValue < b.tier.rawValue }
-    if a.status != b.status { return a.status.rawValue < b.status.rawValue }
-    if a.priced != b.priced { return !a.priced }
-    if a.source != b.source { return a.source.rawValue < b.source.rawValue }
-    if let order = precedes(a.commitmentID, b.commitmentID) { return order }
-    return precedes(a.ruleID, b.ruleID) ?? false
+    withUnsafePointer(to: a) { pa in withUnsafePointer(to: b) { pb in less(pa, pb) } }
+  }
+
+  /// ``<(_:_:)`` on keys where they lie.
+  static func less(_ pa: UnsafePointer<Self>, _ pb: UnsafePointer<Self>) -> Bool {
+    // Fields read through the pointers: binding `pa.pointee` to a name would copy the key.
+    if pa.pointee.costCentre != pb.pointee.costCentre { return pa.pointee.costCentre < pb.pointee.costCentre }
+    if let order = precedes(pa.pointee.agentID, pb.pointee.agentID) { return order }
+    if let order = precedes(pa.pointee.credentialID, pb.pointee.credentialID) { return order }
+    if let order = precedes(pa.pointee.taskID, pb.pointee.taskID) { return order }
+    if pa.pointee.provider != pb.pointee.provider { return pa.pointee.provider.rawValue < pb.pointee.provider.rawValue }
+    if pa.pointee.model != pb.pointee.model { return pa.pointee.model < pb.pointee.model }
+    if pa.pointee.tier != pb.pointee.tier { return pa.pointee.tier.rawValue < pb.pointee.tier.rawValue }
+    if pa.pointee.status != pb.pointee.status { return pa.pointee.status.rawValue < pb.pointee.status.rawValue }
+    if pa.pointee.priced != pb.pointee.priced { return !pa.pointee.priced }
+    if pa.pointee.source != pb.pointee.source { return pa.pointee.source.rawValue < pb.pointee.source.rawValue }
+    if let order = precedes(pa.pointee.commitmentID, pb.pointee.commitmentID) { return order }
+    return precedes(pa.pointee.ruleID, pb.pointee.ruleID) ?? false
   }
 
   /// nil when equal as text (nil is ""), else whether `a` sorts first.

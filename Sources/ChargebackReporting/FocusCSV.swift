@@ -66,7 +66,11 @@ package enum FocusCSV {
   /// The header, then one array of fields per class charge, in ``columns`` order.
   static func rows(_ report: ChargebackReport, _ emit: ([String]) throws -> Void) rethrows {
     try emit(columns)
-    let extra = report.lines.filter { $0.key.source == .idle || $0.key.source == .allocated }
+    // Found by index: `filter` copies every line to test it.
+    let extra = report.lines.indices.filter {
+      report.lines[$0].key.source == .idle || report.lines[$0].key.source == .allocated
+    }
+    .map { report.lines[$0] }
     let billed = billedCosts(report, extra: extra)
     let periodStart = Timestamp.iso(report.period.startMillis)
     let periodEnd = Timestamp.iso(report.period.endMillis)

@@ -23,7 +23,8 @@ package struct ReportRounding: Sendable {
     costCentres = byCC
     var lineAmounts = Array(repeating: Int128(0), count: report.lines.count)
     var indicesByCC: [String: [Int]] = [:]
-    for (i, l) in report.lines.enumerated() { indicesByCC[l.key.costCentre, default: []].append(i) }
+    // By index: `for l in lines` copies each line (a dozen strings retained and released).
+    for i in report.lines.indices { indicesByCC[report.lines[i].key.costCentre, default: []].append(i) }
     for (cc, idx) in indicesByCC {
       let parts = Apportion.apportion(idx.map { report.lines[$0].cost.pico }, unit: unit, target: byCC[cc] ?? 0)
       for (i, v) in zip(idx, parts) { lineAmounts[i] = v }
