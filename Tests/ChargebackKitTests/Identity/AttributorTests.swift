@@ -330,6 +330,24 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
         taskID: "T-unapproved", scopeID: "scope-task", status: .agentCredential, signals: [.unapprovedTask]))
   }
 
+  /// The task is applied to each call, not remembered with the credential: one attributor, one
+  /// credential and agent, tasks changing from call to call.
+  @Test func theTaskIsAppliedToEachCallNotRemembered() throws {
+    let attributor = try attributor()
+    let expected: [(task: String?, scope: String?, signals: [FindingKind])] = [
+      ("T-unapproved", "scope-task", [.unapprovedTask]), (nil, "scope-agent", []), ("T-approved", "scope-task", []),
+      ("T-unapproved", "scope-task", [.unapprovedTask]), ("T-noscope", "scope-agent", []), (nil, "scope-agent", []),
+      ("T-missing", "scope-agent", []), ("T-unapproved", "scope-task", [.unapprovedTask]),
+    ]
+    for e in expected {
+      let a = attributor.attribute(call(credential: "key_triage", task: e.task))
+      #expect(a.taskID == e.task, "\(String(describing: e.task))")
+      #expect(a.scopeID == e.scope, "\(String(describing: e.task))")
+      #expect(a.signals == e.signals, "\(String(describing: e.task))")
+      #expect(a.agentID == "triage" && a.costCentre == "CC-PLATFORM")
+    }
+  }
+
   // MARK: Scopes
 
   static let scopeCases: [(String, Provider, [String], Bool)] = [
