@@ -261,11 +261,12 @@ extension PolicyFindings {
             "agent \(agent) ran after its owner \(a.ownerID ?? "?") was offboarded: assign a new owner or retire it")
       case .unapprovedTask:
         let task = a.taskID ?? "?"
-        let requester = tasks[task]?.requestedBy
+        let tasks = tasks  // read by the text, made for the finding's first call only
         note(
           s, subject: task, record: r, attribution: a, cost: cost,
           detail:
-            "task \(task) has no approver in tasks.csv but ran calls\(requester.map { " (requested by \($0))" } ?? "")")
+            "task \(task) has no approver in tasks.csv but ran calls\(tasks[task]?.requestedBy.map { " (requested by \($0))" } ?? "")"
+        )
       default:
         break
       }

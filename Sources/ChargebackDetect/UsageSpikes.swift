@@ -111,7 +111,7 @@ package struct UsageSpikes {
     guard let cost = c.cost, c.attribution.agentID != nil || c.attribution.credentialID != nil else { return }
     let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
     let cell = Cell(agent: c.attribution.agentID, credential: c.attribution.credentialID, day: day, model: c.model)
-    // One hash of the cell per call (two when it is new): its total is changed in place.
+    // One hash of the cell per call (three when it is new): its total is changed in place.
     let i: Dictionary<Cell, CellTotal>.Index
     if let found = cells.index(forKey: cell) {
       i = found

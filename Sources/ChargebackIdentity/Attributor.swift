@@ -22,7 +22,8 @@ package final class Attributor {
   /// What an attribution depends on.
   ///
   /// The registered credential row the record resolved to (or, when none did, the record's own
-  /// credential fields), its claimed agent and task, and which stretch of time between two
+  /// credential fields), its claimed agent (not its task: ``applying(task:_:to:)`` adds that to each
+  /// call), and which stretch of time between two
   /// directory instants (``boundaries``) its time falls in. Keying by
   /// the row, not the raw id, lets every session of a role prefix row share one entry: per-call
   /// session names missed the memo every time before.

@@ -11,7 +11,6 @@ package final class Workbook {
   private var handle: UnsafeMutablePointer<lxw_workbook>?
   /// Where the file goes.
   package let path: String
-  private var formats: [CellStyle: UnsafeMutablePointer<lxw_format>] = [:]
 
   /// Cell styles the reports use.
   package enum CellStyle: Int, Hashable, Sendable, CaseIterable {
@@ -71,6 +70,7 @@ package final class Workbook {
         configure($0)
       }
     }
+    var formats: [CellStyle: UnsafeMutablePointer<lxw_format>] = [:]
     let money = "[$$-409]#,##0.00;-[$$-409]#,##0.00"
     formats[.header] = fmt {
       format_set_bold($0)

@@ -197,22 +197,10 @@ package struct CSVWriter {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
   }
 
-  /// Quotes a field when it holds a comma, quote or line break.
+  /// Quotes a field when it holds a comma, quote or line break (what the writer does to each field).
   package static func quote(_ s: String) -> String {
-    func special(_ b: UInt8) -> Bool { b == 44 || b == 34 || b == 10 || b == 13 }
-    // Over the bytes in place when the string has them contiguous (native strings do): a byte loop
-    // through the UTF-8 view's iterator costs several times more, once per field written.
-    let needs =
-      s.utf8.withContiguousStorageIfAvailable { $0.contains(where: special) } ?? s.utf8.contains(where: special)
-    guard needs else { return s }
-    // Byte by byte rather than Foundation's replacingOccurrences, which bridges every field.
-    var out: [UInt8] = [34]
-    out.reserveCapacity(s.utf8.count + 8)
-    for b in s.utf8 {
-      out.append(b)
-      if b == 34 { out.append(34) }
-    }
-    out.append(34)
+    var out: [UInt8] = []
+    appendQuoted(s, to: &out)
     return String(decoding: out, as: UTF8.self)
   }
 }
