@@ -54,7 +54,7 @@ package struct PolicyFindings {
   /// subject's own (a shared credential belongs to its cost centre, not to the first caller).
   package mutating func note(
     _ kind: FindingKind, subject: String, record r: UsageRecord, attribution a: Attribution, cost: Money?,
-    detail: @autoclosure () -> String, approver: @autoclosure () -> String? = nil,
+    detail: @autoclosure () -> String, approver: String? = nil,
     owner: @autoclosure () -> (costCentre: String?, agentID: String?)? = nil
   ) {
     // One lookup per call; what only the finding's first record fills in is worked out then.
@@ -65,7 +65,7 @@ package struct PolicyFindings {
       acc[key] = Accumulator(
         kind: kind, subject: subject, costCentre: owner.map(\.costCentre) ?? a.costCentre,
         agentID: owner.map(\.agentID) ?? a.agentID,
-        credentialID: a.credentialID, ownerID: a.ownerID, approver: approver(), first: r.time, last: r.time,
+        credentialID: a.credentialID, ownerID: a.ownerID, approver: approver, first: r.time, last: r.time,
         detail: detail())
       found = acc.index(forKey: key)
     }
