@@ -249,7 +249,7 @@ package struct Ingestor {
       file,
       stream: { sink in
         // The records die on the parsing thread, which has time to spare.
-        let pipe = BatchPipe<ParsedItem>(freesOnProducer: true)
+        let pipe = BatchPipe<ParsedItem>()
         pipe.start { emit in
           try format.readItems(input) { item in
             if case .record(let r) = item { try RecordBounds.check(r, file: path) }

@@ -202,7 +202,29 @@ private struct Stop: Error {}
     #expect(throws: BatchPipe<Int>.Cancelled.self) { try pipe.put([1]) }
   }
 
-  /// With `freesOnProducer`, the consumer's spent batches die on the producing thread: all but the
+  /// A batch handed back is the producer's next one, emptied: its memory is reused, not allocated
+  /// again for every batch.
+  @Test func aSpentBatchIsRefilled() throws {
+    let pipe = BatchPipe<String>(capacity: 2, batchSize: 4)
+    let first = try pipe.put(["a", "b", "c", "d"])
+    #expect(first.isEmpty && first.capacity >= 4)
+    let taken = try #require(try pipe.take())
+    #expect(taken == ["a", "b", "c", "d"])
+    let address = taken.withUnsafeBufferPointer { $0.baseAddress }
+    pipe.giveBack(consume taken)
+    let next = try pipe.put(["e"])
+    #expect(next.isEmpty)
+    #expect(next.withUnsafeBufferPointer { $0.baseAddress } == address)
+    // Nothing handed back since: a new batch.
+    let third = try pipe.put(["f"])
+    #expect(third.isEmpty && third.capacity >= 4)
+    #expect(third.withUnsafeBufferPointer { $0.baseAddress } != address)
+    pipe.finish(nil)
+    #expect(try pipe.take() == ["e"])
+    #expect(try pipe.take() == ["f"])
+  }
+
+  /// The consumer's spent batches die on the producing thread: all but the
   /// last few (those handed back after the producer's final `put`: at most the one being consumed
   /// and the `capacity` queued behind it), and every element exactly once.
   @Test func spentBatchesAreDestroyedOnTheProducer() throws {
@@ -210,7 +232,7 @@ private struct Stop: Error {}
     let producer = Locked<pthread_t?>(nil)
     let (batches, capacity) = (20, 2)
     do {
-      let pipe = BatchPipe<Tracked>(capacity: capacity, batchSize: 4, freesOnProducer: true)
+      let pipe = BatchPipe<Tracked>(capacity: capacity, batchSize: 4)
       pipe.start { emit in
         producer.update { $0 = pthread_self() }
         for _ in 0..<batches * 4 { try emit(Tracked(deaths)) }
