@@ -91,7 +91,7 @@ package struct ReportBuilder {
             stored, charger: split.chargesOnReader(consumerBehind: consumerBehind, batch: batch) ? charger : nil)
         }
       }
-    ) { (prepared: PreparedRecord) in
+    ) { (prepared: inout PreparedRecord) in
       files.insert(prepared.fileID)
       // The charged record is lent to `add` where it lies (in the pipe's batch), never copied out:
       // a copy is a retain and a release of each of its thirty-odd strings.

@@ -141,10 +141,13 @@ package final class BatchPipe<Element: Sendable>: @unchecked Sendable {
   }
 
   /// Consumes every value with `body` on this thread; on any failure the producer is stopped.
-  package func drain(_ body: ([Element]) throws -> Void) throws {
+  ///
+  /// The batch is lent `inout` (it is held once: the pipe has let it go), so that `body` can hand
+  /// its elements on in place.
+  package func drain(_ body: (inout [Element]) throws -> Void) throws {
     do {
-      while let batch = try take() {
-        try body(batch)
+      while var batch = try take() {
+        try body(&batch)
         giveBack(consume batch)
       }
     } catch {
