@@ -176,7 +176,7 @@ package struct RetryStorms {
       run.lastSuccessCost = cost
     }
     if (r.retries ?? 0) > 0 { run.retried = true }
-    if run.firstEvidence == nil {
+    if run.firstEvidence == nil, PolicyFindings.evidenceLimit > 0 {
       run.firstEvidence = r.naturalKey
     } else if run.moreEvidence.count + 1 < PolicyFindings.evidenceLimit {
       run.moreEvidence.append(r.naturalKey)

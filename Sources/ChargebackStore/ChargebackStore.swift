@@ -207,11 +207,6 @@ extension ChargebackStore {
       }
     }
   }
-
-  /// Like ``forEachRecordConcurrently(from:to:prepare:_:)`` without a transform.
-  package func forEachRecordConcurrently(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
-    try forEachRecordConcurrently(from: from, to: to, prepare: { { r, _, _ in r } }) { try body($0) }
-  }
 }
 
 /// Lets the reading thread of ``ChargebackStore/forEachRecordConcurrently(from:to:prepare:_:)`` use

@@ -215,13 +215,36 @@ private struct Stop: Error {}
     let next = try pipe.put(["e"])
     #expect(next.isEmpty)
     #expect(next.withUnsafeBufferPointer { $0.baseAddress } == address)
-    // Nothing handed back since: a new batch.
-    let third = try pipe.put(["f"])
-    #expect(third.isEmpty && third.capacity >= 4)
-    #expect(third.withUnsafeBufferPointer { $0.baseAddress } != address)
+    // Nothing handed back since: a new batch (`next` still held, so not at its address).
+    try withExtendedLifetime(next) {
+      let third = try pipe.put(["f"])
+      #expect(third.isEmpty && third.capacity >= 4)
+      #expect(third.withUnsafeBufferPointer { $0.baseAddress } != address)
+    }
+    #expect(pipe.batchesMade == 2)
     pipe.finish(nil)
     #expect(try pipe.take() == ["e"])
     #expect(try pipe.take() == ["f"])
+  }
+
+  /// Through `start` and `drain`, however many batches pass, at most `capacity + 2` are ever made:
+  /// the ones handed back are filled again.
+  @Test func theProducerRefillsTheBatchesHandedBack() throws {
+    for capacity in [1, 2, 4] {
+      let pipe = BatchPipe<String>(capacity: capacity, batchSize: 3)
+      let count = 300
+      pipe.start { emit in
+        for i in 0..<count { try emit("value \(i)") }
+      }
+      var seen: [String] = []
+      try pipe.drain { batch in
+        seen += batch
+        // A slow consumer now and then, so that the pipe fills up.
+        if seen.count % 30 == 0 { Thread.sleep(forTimeInterval: 0.002) }
+      }
+      #expect(seen == (0..<count).map { "value \($0)" })
+      #expect(pipe.batchesMade <= capacity + 2, "capacity \(capacity)")
+    }
   }
 
   /// The consumer's spent batches die on the producing thread: all but the
