@@ -228,6 +228,28 @@ package struct RetryStorms {
     }
     for run in runs { close(run) }
     open.removeAll()
+    findings = Self.distinctIDs(findings, period: period)
+  }
+
+  /// Gives every storm an id of its own.
+  ///
+  /// Two storms of one credential, agent and model that start in the same millisecond (other
+  /// tasks, parents or prompts) have one subject, so one id, and their order in the outputs then
+  /// followed the per-process hash seed. All but the one whose first call's key sorts first get an
+  /// id made from that id and their own first call's key: the same from run to run, and unchanged
+  /// for every storm that shares its id with none.
+  static func distinctIDs(_ findings: [Finding], period: Period) -> [Finding] {
+    var byID: [String: [Int]] = [:]
+    for (i, f) in findings.enumerated() { byID[f.id, default: []].append(i) }
+    var out = findings
+    for positions in byID.values where positions.count > 1 {
+      let ordered = positions.sorted { (findings[$0].evidence.first ?? "") < (findings[$1].evidence.first ?? "") }
+      for i in ordered.dropFirst() {
+        out[i].id = FindingID.make(
+          kind: .retryStorm, period: period, subject: findings[i].id + "|" + (findings[i].evidence.first ?? ""))
+      }
+    }
+    return out
   }
 
   private mutating func close(_ run: Run) {

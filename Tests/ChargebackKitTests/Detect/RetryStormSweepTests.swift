@@ -100,4 +100,32 @@ import Testing
     #expect(c.cost.pico == 9_000_000)
     #expect(c.avoidableCost.pico == 0)
   }
+
+  /// Two storms of one credential, agent and model whose first calls share a millisecond (other
+  /// prompts): each gets an id of its own, the same whichever of the two the stream gives first,
+  /// and the one whose first call's key sorts first keeps the id its subject alone gives.
+  @Test func stormsStartingTogetherHaveIDsOfTheirOwn() {
+    func stream(xFirst: Bool) -> [String: String] {
+      var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
+      for k in 0..<10 {
+        let pair = ["x", "y"].map { name in
+          var c = Self.charged(k, prompt: "P-\(name)", input: k == 9 ? 1_000 : 0, error: k == 9 ? nil : "429", pico: 0)
+          c.record.naturalKey = "bedrock:\(name)-\(k)"
+          return c
+        }
+        for c in xFirst ? pair : pair.reversed() { storms.observe(c) }
+      }
+      storms.finish()
+      #expect(storms.findings.count == 2)
+      return Dictionary(storms.findings.map { ($0.id, $0.evidence.first ?? "") }) { a, b in min(a, b) }
+    }
+    let one = stream(xFirst: true)
+    let other = stream(xFirst: false)
+    #expect(one.count == 2, "two storms, two ids")
+    #expect(one == other)
+    let plain = FindingID.make(
+      kind: .retryStorm, period: Period(year: 2026, month: 10), subject: "role/*|bot|\(Self.model)|\(Self.start)")
+    #expect(one[plain] == "bedrock:x-0")
+    #expect(Set(one.values) == ["bedrock:x-0", "bedrock:y-0"])
+  }
 }
