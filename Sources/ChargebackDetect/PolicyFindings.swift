@@ -208,6 +208,9 @@ extension PolicyFindings {
       credentials[r.credentialProviderID + "\u{0}" + cred]?.costCentre
     }
     let cred = a.credentialID ?? "(none)"
+    /// Whether an unregistered credential is shown as its role (Attributor.unregisteredID): the
+    /// record's own name is one session of it. Read only in the texts (autoclosures: first call).
+    func asRole() -> Bool { cred.hasSuffix("/*") && r.credential != cred }
     let agent = a.agentID ?? "(none)"
     for s in a.signals {
       switch s {
@@ -216,13 +219,16 @@ extension PolicyFindings {
           s, subject: cred, record: r, attribution: a, cost: cost,
           detail: credentials[r.credentialProviderID + "\u{0}" + cred] != nil
             ? "calls on credential \(cred) charge agent \(agent), which has no agents.csv row in effect at the call's time and no owner with a cost centre: spend charged to UNATTRIBUTED"
-            : "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
+            : asRole()
+              ? "the sessions of role \(cred) are not in credentials.csv and their calls name no registered agent: spend charged to UNATTRIBUTED"
+              : "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
         )
       case .unregisteredCredential:
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
-          detail:
-            "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
+          detail: asRole()
+            ? "the sessions of role \(cred) are not in credentials.csv; their calls claim agent \(agent), which is charged: register the role (that row) or revoke it"
+            : "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
         )
       case .sharedCredential:
         // The credential's own cost centre, not that of whichever call came first (looked up for

@@ -31,7 +31,8 @@ package final class Attributor {
     var provider: String
     /// The registered row's id; nil when no row matched.
     var row: String?
-    /// The record's own fields, only when no row matched (they are then the line's credential).
+    /// The record's own fields, only when no row matched (they are then the line's credential; the
+    /// credential as ``Attributor/unregisteredID(_:)`` shows it, so that a role's sessions share it).
     var credential: String?
     var alias: String?
     var project: String?
@@ -219,15 +220,16 @@ package final class Attributor {
   package func attribute(_ r: UsageRecord, credentialProvider: String? = nil) -> Attribution {
     let provider = credentialProvider ?? r.credentialProviderID
     let row = registeredRow(provider: provider, id: r.credential, alias: r.credentialAlias, project: r.project)
+    let unregistered = row == nil ? r.credential.map(Self.unregisteredID) : nil
     let key = AttributionKey(
-      provider: provider, row: row?.credential.id, credential: row == nil ? r.credential : nil,
+      provider: provider, row: row?.credential.id, credential: unregistered,
       alias: row == nil ? r.credentialAlias : nil, project: row == nil ? r.project : nil, agent: r.metadata.agentID,
       segment: segment(r.time))
     let base: Attribution
     if let hit = attributionCache[key] {
       base = hit
     } else {
-      base = resolve(r, cred: row?.credential)
+      base = resolve(r, cred: row?.credential, unregistered: unregistered)
       if attributionCache.count >= Self.attributionCacheLimit { attributionCache.removeAll(keepingCapacity: true) }
       attributionCache[key] = base
     }
@@ -255,8 +257,47 @@ package final class Attributor {
   }
   private let taskFacts: [String: TaskFacts]
 
-  /// Steps 2–6 for a record whose credential row (step 1) is `cred`, without its task.
-  private func resolve(_ r: UsageRecord, cred: Credential?) -> Attribution {
+  /// The id an unregistered credential `name` is charged and reported under (SPEC §11: the grain
+  /// follows the directory).
+  ///
+  /// An AWS STS session (`arn:<partition>:sts::<account>:assumed-role/<role>/<session>`, Bedrock's
+  /// `identity.arn`) is shown as its role, `…:assumed-role/<role>/*`: the prefix row that would
+  /// register it (SPEC §3.2). Lambda and ECS name a session per invocation, so shown one by one an
+  /// unregistered role made a chargeback line, FOCUS rows and an `unregistered_credential` finding
+  /// per call (a 100 k-call month of one such role: 100 k findings, a 185 MB `focus.csv`, 814 MB of
+  /// memory). Every other name (an API key, an IAM user, a service account) is its own id.
+  ///
+  /// On the UTF-8 bytes, without splitting: this runs for every call of an unregistered credential.
+  package static func unregisteredID(_ name: String) -> String {
+    let u = name.utf8
+    guard u.starts(with: "arn:".utf8) else { return name }
+    // The resource starts after the fifth colon; the service is between the second and the third.
+    var colons = 0
+    var serviceStart = u.startIndex
+    var serviceEnd = u.startIndex
+    var i = u.startIndex
+    while i != u.endIndex, colons < 5 {
+      if u[i] == UInt8(ascii: ":") {
+        colons += 1
+        if colons == 2 { serviceStart = u.index(after: i) }
+        if colons == 3 { serviceEnd = i }
+      }
+      i = u.index(after: i)
+    }
+    guard colons == 5, u[serviceStart..<serviceEnd].elementsEqual("sts".utf8) else { return name }
+    let resource = u[i...]
+    guard resource.starts(with: "assumed-role/".utf8) else { return name }
+    let roleStart = u.index(i, offsetBy: "assumed-role/".utf8.count)
+    // The role name runs to the next slash; a session name follows it and has no slash of its own.
+    guard let slash = u[roleStart...].firstIndex(of: UInt8(ascii: "/")), slash != roleStart,
+      u.index(after: slash) != u.endIndex
+    else { return name }
+    return String(name[..<slash]) + "/*"
+  }
+
+  /// Steps 2–6 for a record whose credential row (step 1) is `cred`, without its task;
+  /// `unregistered` is the record's credential as ``unregisteredID(_:)`` shows it when no row matched.
+  private func resolve(_ r: UsageRecord, cred: Credential?, unregistered: String?) -> Attribution {
     let t = r.time
     let claimed = r.metadata.agentID
     let claimedRegistered = claimed.map { directory.agents[$0] != nil } ?? false
@@ -327,7 +368,7 @@ package final class Attributor {
     // Without the task (``applying(task:_:to:)`` adds it): the agent's scope.
     return Attribution(
       costCentre: costCentre ?? Attribution.unattributed, agentID: agentID, ownerID: ownerID,
-      credentialID: cred?.id ?? r.credential ?? r.credentialAlias ?? r.project.map { "project:" + $0 },
+      credentialID: cred?.id ?? unregistered ?? r.credentialAlias ?? r.project.map { "project:" + $0 },
       taskID: nil, scopeID: agentScope, status: status, signals: signals)
   }
 

@@ -46,8 +46,14 @@ package enum RecordExplanation {
       case .agentCredential, .sharedAgent, .sharedCostCentre:
         line("matched credential", a.credentialID.map { $0 + " (credentials.csv)" })
       case .unregisteredCredential, .unattributed:
-        line(
-          "matched credential", "none: \(a.credentialID ?? "the record names no credential") is not in credentials.csv")
+        if let shown = a.credentialID, let own = r.credential, shown != own, shown.hasSuffix("/*") {
+          // An unregistered role session, charged and reported as its role (SPEC §11).
+          line("matched credential", "none: no row of credentials.csv matches \(own); charged as its role \(shown)")
+        } else {
+          line(
+            "matched credential",
+            "none: \(a.credentialID ?? "the record names no credential") is not in credentials.csv")
+        }
       case .allocation, .idleCapacity: break  // never the status of a record
       }
       line("agent", a.agentID)

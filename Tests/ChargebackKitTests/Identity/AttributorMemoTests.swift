@@ -9,7 +9,7 @@ import Testing
 @Suite struct AttributorMemoTests {
   /// Sessions under one prefix row share its memo entry; a warm attributor, asked about sessions
   /// of every kind in turn (prefix rows, the exact row, unregistered roles, claimed agents), answers
-  /// as a fresh one does, and an unregistered session keeps its own name as its credential.
+  /// as a fresh one does, and an unregistered session is shown as its role.
   @Test func sessionsShareTheirRowsMemoWithoutMixingAnswers() throws {
     let warm = try AttributorFixture.attributor()
     let other = "arn:aws:sts::111122223333:assumed-role/other/"
@@ -28,9 +28,10 @@ import Testing
       let fresh = try AttributorFixture.attributor().attribute(record)
       #expect(warm.attribute(record) == fresh, "\(record.credential ?? "-") \(record.metadata.agentID ?? "-")")
     }
-    // Worked out from the directory: two unregistered sessions of `other` stay apart.
-    #expect(warm.attribute(AttributorFixture.call(.bedrock, credential: other + "s-1")).credentialID == other + "s-1")
-    #expect(warm.attribute(AttributorFixture.call(.bedrock, credential: other + "s-2")).credentialID == other + "s-2")
+    // Worked out from the directory: the unregistered role `other` is shown as its prefix row,
+    // whichever session called.
+    #expect(warm.attribute(AttributorFixture.call(.bedrock, credential: other + "s-1")).credentialID == other + "*")
+    #expect(warm.attribute(AttributorFixture.call(.bedrock, credential: other + "s-2")).credentialID == other + "*")
     #expect(
       warm.attribute(AttributorFixture.call(.bedrock, credential: AttributorFixture.role + "batch-9")).credentialID
         == AttributorFixture.role + "batch-*")

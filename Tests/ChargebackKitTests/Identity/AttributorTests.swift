@@ -60,11 +60,12 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
 
   @Test func prefixesAndIdsBelongToTheirProvider() throws {
     let attributor = try attributor()
-    // A Bedrock role prefix does not match an OpenAI call.
+    // A Bedrock role prefix does not match an OpenAI call (unregistered, the session is shown as
+    // its role, at OpenAI).
     check(
       attributor.attribute(call(.openai, credential: role + "web-1")),
       Attribution(
-        costCentre: "UNATTRIBUTED", credentialID: role + "web-1", status: .unattributed, signals: [.unattributed]))
+        costCentre: "UNATTRIBUTED", credentialID: role + "*", status: .unattributed, signals: [.unattributed]))
     // Text that stops short of the prefix does not match it.
     check(
       attributor.attribute(call(.bedrock, credential: "arn:aws:sts::111122223333:assumed-role/app")),
@@ -197,6 +198,33 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     check(
       attributor.attribute(call(credential: nil)),
       Attribution(costCentre: "UNATTRIBUTED", status: .unattributed, signals: [.unattributed]))
+  }
+
+  /// An unregistered STS session is shown as its role's prefix row (SPEC §11); any other name,
+  /// including IAM users, roles by their IAM ARN and malformed session ARNs, as itself.
+  @Test(arguments: [
+    ("arn:aws:sts::444455556666:assumed-role/app/inv-1", "arn:aws:sts::444455556666:assumed-role/app/*"),
+    ("arn:aws:sts::444455556666:assumed-role/app/jane@example.com", "arn:aws:sts::444455556666:assumed-role/app/*"),
+    ("arn:aws-cn:sts::1:assumed-role/r.x=y,z/s", "arn:aws-cn:sts::1:assumed-role/r.x=y,z/*"),
+    ("arn:aws:sts::1:assumed-role/rôle/s", "arn:aws:sts::1:assumed-role/rôle/*"),
+    ("arn:aws:sts::1:assumed-role/app", "arn:aws:sts::1:assumed-role/app"),
+    ("arn:aws:sts::1:assumed-role/app/", "arn:aws:sts::1:assumed-role/app/"),
+    ("arn:aws:sts::1:assumed-role//s", "arn:aws:sts::1:assumed-role//s"),
+    ("arn:aws:sts::1:federated-user/bob", "arn:aws:sts::1:federated-user/bob"),
+    ("arn:aws:iam::1:user/bob", "arn:aws:iam::1:user/bob"),
+    ("arn:aws:iam::1:role/app", "arn:aws:iam::1:role/app"),
+    ("arn:aws:bedrock:us-east-1:1:assumed-role/app/s", "arn:aws:bedrock:us-east-1:1:assumed-role/app/s"),
+    ("arn:aws:sts:1:assumed-role/app/s", "arn:aws:sts:1:assumed-role/app/s"),
+    ("sk-proj-abc", "sk-proj-abc"),
+    ("", ""),
+  ])
+  func unregisteredSessionsAreShownAsTheirRole(name: String, shown: String) throws {
+    #expect(Attributor.unregisteredID(name) == shown)
+    let attributor = try attributor()
+    let a = attributor.attribute(call(.bedrock, credential: name, agent: "triage"))
+    #expect(a.credentialID == shown)
+    #expect(a.status == .unregisteredCredential)
+    #expect(attributor.attribute(call(.bedrock, credential: name)).credentialID == shown)
   }
 
   // MARK: Step 5: cost centre as of the call

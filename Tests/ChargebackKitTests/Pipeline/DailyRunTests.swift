@@ -12,8 +12,11 @@ import Testing
 /// Through the built executable, as a scheduler runs it.
 @Suite struct DailyRunTests {
   /// One Bedrock call: `arn` calls m1 at `iso` with `input` tokens ($1 per million), for `task`.
-  static func call(_ id: String, _ iso: String, arn: String, input: Int, task: String? = nil) -> String {
-    let meta = task.map { ",\"requestMetadata\":{\"task_id\":\"\($0)\"}" } ?? ""
+  static func call(_ id: String, _ iso: String, arn: String, input: Int, task: String? = nil, agent: String? = nil)
+    -> String
+  {
+    let fields = [task.map { "\"task_id\":\"\($0)\"" }, agent.map { "\"agent_id\":\"\($0)\"" }].compactMap { $0 }
+    let meta = fields.isEmpty ? "" : ",\"requestMetadata\":{\(fields.joined(separator: ","))}"
     return "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"\(iso)\",\"identity\":{\"arn\":\"\(arn)\"},"
       + "\"requestId\":\"\(id)\",\"modelId\":\"m1\",\"input\":{\"inputTokenCount\":\(input)},"
       + "\"output\":{\"outputTokenCount\":0}\(meta)}"
@@ -225,6 +228,61 @@ import Testing
     let resources = Set(focus.compactMap { $0["ResourceId"] })
     #expect(resources.contains(Self.session + "*"))
     #expect(!resources.contains { $0.hasPrefix(Self.session + "s-") })
+  }
+
+  /// SPEC §11: an unregistered role's sessions are one line, one FOCUS credential and one finding.
+  ///
+  /// The same 2,000 calls from 10 or from 2,000 sessions (one per call, as Lambda names them) of
+  /// an unregistered role `z`, half of them claiming the registered agent `b`, half naming none,
+  /// give the same outputs: the role's prefix row as the credential, one `unregistered_credential`
+  /// and one `unattributed` finding, and the same money. An IAM user stays one by one.
+  @Test func anUnregisteredRolesSessionsAreOneLineWhateverTheirNumber() throws {
+    let role = "arn:aws:sts::1:assumed-role/z/"
+    func month(sessions: Int) throws -> (lines: [[String: String]], focus: Int, findings: [[String: String]]) {
+      let dir = try TestSupport.tempDir("roleSessions-\(sessions)")
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      try Self.setUp(dir)
+      try Self.day(
+        dir, "2026-10-06.jsonl",
+        (0..<2_000).map { k in
+          Self.call(
+            "z-\(k)", "2026-10-06T\(String(format: "%02d", k % 24)):\(String(format: "%02d", k % 60)):00Z",
+            arn: role + "inv-\(k % sessions)", input: 10_000, agent: k % 2 == 0 ? "b" : nil)
+        } + [Self.call("u-1", "2026-10-06T05:00:00Z", arn: "arn:aws:iam::1:user/u-1", input: 30_000)])
+      let r = try Self.run(dir)
+      #expect(r.status == 0, "\(r.err)")
+      // `explain` names the call's own session and the role it is charged as.
+      let explained = try TestSupport.runCLI(["explain", "z-13", "--db", dir + "/s.sqlite"])
+      #expect(
+        explained.out.contains(
+          "no row of credentials.csv matches \(role)inv-\(13 % sessions); charged as its role \(role)*"),
+        "\(explained.out)")
+      return (
+        try TestSupport.readCSV(dir + "/out/chargeback.csv").filter { $0["period"] == "2026-10" },
+        try TestSupport.readCSV(dir + "/out/focus.csv").count,
+        try TestSupport.readCSV(dir + "/out/findings.csv")
+      )
+    }
+    let few = try month(sessions: 10)
+    let many = try month(sessions: 2_000)
+    for m in [few, many] {
+      // Charged to b: 1,000 calls × 10,000 tokens at $1 per million = $10.00; UNATTRIBUTED: the
+      // other 1,000 calls ($10.00) and the IAM user's 30,000 tokens ($0.03), each its own line.
+      let z = m.lines.filter { $0["credential_id"] == role + "*" }
+      #expect(Set(z.compactMap { $0["cost_centre"] }) == ["CC-2", "UNATTRIBUTED"])
+      #expect(z.first { $0["cost_centre"] == "CC-2" }?["cost_usd"] == "10.000000")
+      #expect(z.first { $0["cost_centre"] == "UNATTRIBUTED" }?["cost_usd"] == "10.000000")
+      #expect(z.map { Int($0["requests"] ?? "") ?? 0 }.reduce(0, +) == 2_000)
+      #expect(!m.lines.contains { ($0["credential_id"] ?? "").hasPrefix(role + "inv-") })
+      #expect(m.lines.first { $0["credential_id"] == "arn:aws:iam::1:user/u-1" }?["cost_usd"] == "0.030000")
+      let ofRole = m.findings.filter { $0["credential_id"] == role + "*" }
+      #expect(ofRole.compactMap { $0["kind"] }.sorted() == ["unattributed", "unregistered_credential"])
+      #expect(ofRole.allSatisfy { $0["calls"] == "1000" })
+      #expect(ofRole.allSatisfy { ($0["explanation"] ?? "").contains("sessions of role") })
+    }
+    #expect(many.lines.count == few.lines.count)
+    #expect(many.focus == few.focus)
+    #expect(many.findings.count == few.findings.count)
   }
 
   /// SPEC §11: the task is not in FOCUS's grain.
