@@ -227,7 +227,7 @@ extension PolicyFindings {
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
           detail: asRole()
-            ? "the sessions of role \(cred) are not in credentials.csv; their calls claim agent \(agent), which is charged: register the role (that row) or revoke it"
+            ? "the sessions of role \(cred) are not in credentials.csv; their calls claim agent \(agent), which is charged: register the role (that row, or its IAM role ARN) or revoke it"
             : "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
         )
       case .sharedCredential:

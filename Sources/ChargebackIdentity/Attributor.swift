@@ -56,6 +56,10 @@ package final class Attributor {
   private let exact: [String: [String: RegisteredRow]]
   /// Prefix rows (`id` ending in `*`) by provider, the longest prefix first.
   private let prefixes: [String: [PrefixRow]]
+  /// Rows registered by an IAM role ARN (`arn:aws:iam::<account>:role/<name>`, as the IAM console
+  /// shows a role), by provider, then partition, account and role name (``iamRoleKey(_:)``): they
+  /// match the role's assumed-role sessions, which is how Bedrock logs the role's calls.
+  private let iamRoles: [String: [String: RegisteredRow]]
   /// Above this many prefix rows for a provider, a name's prefix match is cached.
   private static let prefixScanLimit = 16
 
@@ -121,14 +125,21 @@ package final class Attributor {
     self.directory = directory
     var exact: [String: [String: RegisteredRow]] = [:]
     var prefixes: [String: [PrefixRow]] = [:]
+    var iamRoles: [String: [String: RegisteredRow]] = [:]
     for c in directory.credentials {
       if c.id.hasSuffix("*") {
         prefixes[c.provider, default: []].append(PrefixRow(prefix: String(c.id.dropLast()), row: RegisteredRow(c)))
       } else {
-        exact[c.provider, default: [:]][c.id] = RegisteredRow(c)
+        let row = RegisteredRow(c)
+        exact[c.provider, default: [:]][c.id] = row
+        // Two rows of one role under different paths: the first in the file, as for equal prefixes.
+        if let key = Self.iamRoleKey(c.id), iamRoles[c.provider]?[key] == nil {
+          iamRoles[c.provider, default: [:]][key] = row
+        }
       }
     }
     self.exact = exact
+    self.iamRoles = iamRoles
     // Longest first; the sort is stable, so equal lengths keep the directory's order.
     self.prefixes = prefixes.mapValues { rows in
       rows.enumerated().sorted { ($0.element.prefix.count, $1.offset) > ($1.element.prefix.count, $0.offset) }
@@ -163,7 +174,8 @@ package final class Attributor {
     return lo
   }
 
-  /// Step 1: the id (exact, then the longest matching prefix), then the alias the same way (a
+  /// Step 1: the id (exact, then the longest matching prefix, then for an AWS session the row of its
+  /// IAM role), then the alias the same way (a
   /// LiteLLM key registered by its `user_api_key_alias`), then the `project:`/`workspace:` id.
   package func credential(provider: String, id: String?, alias: String? = nil, project: String?) -> Credential? {
     registeredRow(provider: provider, id: id, alias: alias, project: project)?.credential
@@ -174,6 +186,9 @@ package final class Attributor {
     let exactRows = exact[provider]
     // The id, then the alias (no array of the two: this runs once per call).
     if let id, let hit = exactRows?[id] ?? prefixMatch(provider: provider, name: id) { return hit }
+    if let id, let roles = iamRoles[provider], let session = STSSession(id), let hit = roles[session.roleKey] {
+      return hit
+    }
     if let alias, let hit = exactRows?[alias] ?? prefixMatch(provider: provider, name: alias) { return hit }
     if let project {
       return exactRows?["project:" + project] ?? exactRows?["workspace:" + project]
@@ -266,33 +281,77 @@ package final class Attributor {
   /// unregistered role made a chargeback line, FOCUS rows and an `unregistered_credential` finding
   /// per call (a 100 k-call month of one such role: 100 k findings, a 185 MB `focus.csv`, 814 MB of
   /// memory). Every other name (an API key, an IAM user, a service account) is its own id.
-  ///
-  /// On the UTF-8 bytes, without splitting: this runs for every call of an unregistered credential.
   package static func unregisteredID(_ name: String) -> String {
-    let u = name.utf8
-    guard u.starts(with: "arn:".utf8) else { return name }
-    // The resource starts after the fifth colon; the service is between the second and the third.
-    var colons = 0
-    var serviceStart = u.startIndex
-    var serviceEnd = u.startIndex
-    var i = u.startIndex
-    while i != u.endIndex, colons < 5 {
-      if u[i] == UInt8(ascii: ":") {
-        colons += 1
-        if colons == 2 { serviceStart = u.index(after: i) }
-        if colons == 3 { serviceEnd = i }
+    guard let session = STSSession(name) else { return name }
+    return String(name[..<session.roleEnd]) + "/*"
+  }
+
+  /// The parts of an AWS STS assumed-role session ARN,
+  /// `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`.
+  ///
+  /// Read on the UTF-8 bytes, without splitting: this runs for every call of an unregistered
+  /// credential.
+  struct STSSession {
+    var partition: Substring
+    var account: Substring
+    var role: Substring
+    /// Where the role name ends in the ARN (at the slash before the session name).
+    var roleEnd: String.Index
+
+    /// Nil unless `name` is such an ARN with a role and a session name.
+    init?(_ name: String) {
+      let u = name.utf8
+      guard u.starts(with: "arn:".utf8) else { return nil }
+      // Where the fields after the first five colons start: partition, service, region (empty),
+      // account, resource. Five locals, not an array: an allocation per call.
+      var (partitionStart, serviceStart, regionStart, accountStart, resourceStart) =
+        (u.startIndex, u.startIndex, u.startIndex, u.startIndex, u.startIndex)
+      var colons = 0
+      var i = u.startIndex
+      while i != u.endIndex, colons < 5 {
+        if u[i] == UInt8(ascii: ":") {
+          colons += 1
+          let next = u.index(after: i)
+          switch colons {
+          case 1: partitionStart = next
+          case 2: serviceStart = next
+          case 3: regionStart = next
+          case 4: accountStart = next
+          default: resourceStart = next
+          }
+        }
+        i = u.index(after: i)
       }
-      i = u.index(after: i)
+      guard colons == 5,
+        u[serviceStart..<u.index(before: regionStart)].elementsEqual("sts".utf8),
+        u[resourceStart...].starts(with: "assumed-role/".utf8)
+      else { return nil }
+      let roleStart = u.index(resourceStart, offsetBy: "assumed-role/".utf8.count)
+      // The role name runs to the next slash; a session name follows it and has no slash of its own.
+      guard let slash = u[roleStart...].firstIndex(of: UInt8(ascii: "/")), slash != roleStart,
+        u.index(after: slash) != u.endIndex
+      else { return nil }
+      partition = name[partitionStart..<u.index(before: serviceStart)]
+      account = name[accountStart..<u.index(before: resourceStart)]
+      role = name[roleStart..<slash]
+      roleEnd = slash
     }
-    guard colons == 5, u[serviceStart..<serviceEnd].elementsEqual("sts".utf8) else { return name }
-    let resource = u[i...]
-    guard resource.starts(with: "assumed-role/".utf8) else { return name }
-    let roleStart = u.index(i, offsetBy: "assumed-role/".utf8.count)
-    // The role name runs to the next slash; a session name follows it and has no slash of its own.
-    guard let slash = u[roleStart...].firstIndex(of: UInt8(ascii: "/")), slash != roleStart,
-      u.index(after: slash) != u.endIndex
-    else { return name }
-    return String(name[..<slash]) + "/*"
+
+    /// The key of ``Attributor/iamRoles`` for this session's role.
+    var roleKey: String { "\(partition):\(account):\(role)" }
+  }
+
+  /// The key of ``iamRoles`` for a row registered by an IAM role ARN,
+  /// `arn:<partition>:iam::<account>:role/[<path>/]<name>`; nil for any other id.
+  ///
+  /// An assumed-role session ARN names the role without its path, so the key drops it.
+  static func iamRoleKey(_ id: String) -> String? {
+    let fields = id.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+    guard fields.count == 6, fields[0] == "arn", fields[2] == "iam", fields[3].isEmpty, !fields[4].isEmpty,
+      fields[5].hasPrefix("role/"), let name = fields[5].split(separator: "/").last, fields[5] != "role/",
+      !id.hasSuffix("*"), !id.hasSuffix("/")
+    else { return nil }
+    return "\(fields[1]):\(fields[4]):\(name)"
   }
 
   /// Steps 2–6 for a record whose credential row (step 1) is `cred`, without its task;

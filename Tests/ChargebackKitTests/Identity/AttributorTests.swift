@@ -227,6 +227,43 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     #expect(attributor.attribute(call(.bedrock, credential: name)).credentialID == shown)
   }
 
+  /// A role registered by its IAM ARN (with or without a path) matches its assumed-role sessions,
+  /// and only those: same partition, account and role name; an exact or prefix row of the session
+  /// comes first.
+  @Test func aRoleRegisteredByItsIAMARNMatchesItsSessions() throws {
+    let attributor = try attributor(
+      credentials: """
+        credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description
+        arn:aws:iam::444455556666:role/service-role/app,bedrock,triage,,,,,
+        arn:aws:iam::444455556666:role/batch,bedrock,,CC-BATCH,,,,
+        arn:aws:sts::444455556666:assumed-role/batch/nightly-*,bedrock,,CC-NIGHTLY,,,,
+        arn:aws:iam::444455556666:role/app,openai,,CC-OTHER,,,,
+        """)
+    let session = "arn:aws:sts::444455556666:assumed-role/app/inv-9"
+    let a = attributor.attribute(call(.bedrock, credential: session))
+    #expect(a.credentialID == "arn:aws:iam::444455556666:role/service-role/app")
+    #expect(a.status == .agentCredential)
+    #expect(a.costCentre == "CC-PLATFORM")
+    #expect(
+      attributor.attribute(call(.bedrock, credential: "arn:aws:sts::444455556666:assumed-role/batch/x")).costCentre
+        == "CC-BATCH")
+    #expect(
+      attributor.attribute(call(.bedrock, credential: "arn:aws:sts::444455556666:assumed-role/batch/nightly-3"))
+        .costCentre
+        == "CC-NIGHTLY")
+    // Another account, partition or role, a prefix of the role's name, another provider: no match.
+    for other in [
+      "arn:aws:sts::777788889999:assumed-role/app/inv-9", "arn:aws-cn:sts::444455556666:assumed-role/app/inv-9",
+      "arn:aws:sts::444455556666:assumed-role/ap/inv-9", "arn:aws:sts::444455556666:assumed-role/app2/inv-9",
+      "arn:aws:sts::444455556666:assumed-role/service-role/app",
+    ] {
+      let b = attributor.attribute(call(.bedrock, credential: other))
+      #expect(b.status == .unattributed, "\(other)")
+      #expect(b.credentialID == Attributor.unregisteredID(other))
+    }
+    #expect(attributor.attribute(call(.anthropic, credential: session)).status == .unattributed)
+  }
+
   // MARK: Step 5: cost centre as of the call
 
   @Test(arguments: [

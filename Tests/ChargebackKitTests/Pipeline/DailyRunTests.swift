@@ -235,7 +235,8 @@ import Testing
   /// The same 2,000 calls from 10 or from 2,000 sessions (one per call, as Lambda names them) of
   /// an unregistered role `z`, half of them claiming the registered agent `b`, half naming none,
   /// give the same outputs: the role's prefix row as the credential, one `unregistered_credential`
-  /// and one `unattributed` finding, and the same money. An IAM user stays one by one.
+  /// and one `unattributed` finding, and the same money. An IAM user stays one by one; the sessions
+  /// of role `b`, registered by its IAM ARN, are charged to that row.
   @Test func anUnregisteredRolesSessionsAreOneLineWhateverTheirNumber() throws {
     let role = "arn:aws:sts::1:assumed-role/z/"
     func month(sessions: Int) throws -> (lines: [[String: String]], focus: Int, findings: [[String: String]]) {
@@ -248,7 +249,11 @@ import Testing
           Self.call(
             "z-\(k)", "2026-10-06T\(String(format: "%02d", k % 24)):\(String(format: "%02d", k % 60)):00Z",
             arn: role + "inv-\(k % sessions)", input: 10_000, agent: k % 2 == 0 ? "b" : nil)
-        } + [Self.call("u-1", "2026-10-06T05:00:00Z", arn: "arn:aws:iam::1:user/u-1", input: 30_000)])
+        } + [Self.call("u-1", "2026-10-06T05:00:00Z", arn: "arn:aws:iam::1:user/u-1", input: 30_000)]
+          // Role b is registered by its IAM ARN: its sessions are that row.
+          + (0..<5).map { k in
+            Self.call("b-\(k)", "2026-10-06T06:0\(k):00Z", arn: "arn:aws:sts::1:assumed-role/b/job-\(k)", input: 20_000)
+          })
       let r = try Self.run(dir)
       #expect(r.status == 0, "\(r.err)")
       // `explain` names the call's own session and the role it is charged as.
@@ -275,6 +280,11 @@ import Testing
       #expect(z.map { Int($0["requests"] ?? "") ?? 0 }.reduce(0, +) == 2_000)
       #expect(!m.lines.contains { ($0["credential_id"] ?? "").hasPrefix(role + "inv-") })
       #expect(m.lines.first { $0["credential_id"] == "arn:aws:iam::1:user/u-1" }?["cost_usd"] == "0.030000")
+      // Five calls × 20,000 tokens at $1 per million, charged to b's cost centre.
+      let b = m.lines.filter { $0["credential_id"] == "arn:aws:iam::1:role/b" }
+      #expect(b.count == 1)
+      #expect(b.first?["cost_centre"] == "CC-2")
+      #expect(b.first?["cost_usd"] == "0.100000")
       let ofRole = m.findings.filter { $0["credential_id"] == role + "*" }
       #expect(ofRole.compactMap { $0["kind"] }.sorted() == ["unattributed", "unregistered_credential"])
       #expect(ofRole.allSatisfy { $0["calls"] == "1000" })
