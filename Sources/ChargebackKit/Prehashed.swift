@@ -16,6 +16,9 @@ struct Prehashed<Key: Hashable & Sendable>: Hashable, Sendable {
     hash = key.hashValue
   }
 
+  /// The key's hash, as computed when it was made.
+  var storedHash: Int { hash }
+
   func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 
   static func == (a: Self, b: Self) -> Bool { a.hash == b.hash && a.key == b.key }

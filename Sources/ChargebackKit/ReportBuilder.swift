@@ -156,16 +156,20 @@ package struct ReportBuilder {
       }
     }
     // Contract terms and allocation, on the finished totals (SPEC §12).
-    var lines = totals.lineList()
     var classCharges = totals.classChargeList()
     var daily = totals.dailyTotals()
     var centres = totals.centreSummaries()
+    let priceRowsUsed = totals.priceRowsUsed()
+    // Room for the lines added below: allocation moves money out of and into cost centres, a
+    // commitment's idle fee goes to cost centres (and the lines are handed over, so read last).
+    var lines = totals.takeLineList(
+      room: (identities.allocationRules.count + identities.commitments.count) * 2 * (identities.costCentres.count + 2))
     let commitmentUses = Commitments(period: period, rows: identities.commitments).apply(
       lines: &lines, classCharges: &classCharges, daily: &daily, committedDaily: totals.committedDailyTotals(),
       centres: &centres, identities: identities)
     reconciliation.applyProvisioned(commitmentUses, period: period)
     let allocations = try Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)
-    if !commitmentUses.isEmpty || !allocations.isEmpty { lines = lines.sortedByKey() }
+    if !commitmentUses.isEmpty || !allocations.isEmpty { lines.sortByKey() }
     policy.addBudgetFindings(
       period: period, costCentres: centres.values.map { ($0.id, $0.cost) },
       directory: (identities.costCentres, identities.scopes))
@@ -193,7 +197,7 @@ package struct ReportBuilder {
       period: period, lines: lines,
       costCentres: centres.values.sorted { $0.id < $1.id },
       daily: daily.values.sorted { ($0.costCentre, $0.day) < ($1.costCentre, $1.day) },
-      findings: allFindings, priceRowsUsed: totals.priceRowsUsed(), inputs: inputs,
+      findings: allFindings, priceRowsUsed: priceRowsUsed, inputs: inputs,
       identityHash: identities.contentHash, agents: agents, tasks: tasks, pricingHash: prices.contentHash,
       recordCount: count,
       unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
@@ -288,7 +292,7 @@ package struct ReportBuilder {
 // so none can overflow.
 extension ChargebackLine {
   /// Adds a charged record; `priceRows` are indices into the price table while the pass runs
-  /// (``ReportTotals/lineList()`` makes them indices into the report's rows).
+  /// (``ReportTotals/takeLineList(room:)`` makes them indices into the report's rows).
   mutating func add(_ r: UsageRecord, cost: Money, listCost: Money, priceRows rows: [Int]) {
     tokens += r.tokens
     requests += Int128(r.requests)

@@ -18,8 +18,12 @@ import ChargebackSupport
 final class ReportTotals {
   private let identities: IdentityDirectory
   private let prices: PriceTable
-  /// Each line's position in ``slots``.
-  private var lineIndex: [Prehashed<ChargebackLine.Key>: Int] = [:]
+  /// Each line's position in ``lines`` (and ``slots``), by its key.
+  private var lineIndex = LineIndex()
+  /// The lines, in the order they were made.
+  private var lines: [ChargebackLine] = []
+  /// Where each line's last record went, beside ``lines``: kept apart so that the lines can be
+  /// handed over at the end without a copy.
   private var slots: [LineSlot] = []
   /// Each cost centre's day's position in ``days``.
   private var dayIndex: [DayKey: Int] = [:]
@@ -45,9 +49,8 @@ final class ReportTotals {
     self.prices = prices
   }
 
-  /// A line and where its last record's day went.
+  /// Where a line's last record's day went.
   private struct LineSlot {
-    var line: ChargebackLine
     /// UTC day and account of the last record added; nil before the first.
     var day: Int64?
     var account: String?
@@ -69,14 +72,15 @@ final class ReportTotals {
         provider: r.provider, model: c.model, tier: r.tier, status: a.status, priced: priced, source: source,
         commitmentID: c.commitmentID))
     let slot: Int
-    if let i = lineIndex[key] {
+    if let i = lineIndex.find(key, in: lines) {
       slot = i
     } else {
-      slot = slots.count
-      slots.append(LineSlot(line: ChargebackLine(key: key.key)))
-      lineIndex[key] = slot
+      slot = lines.count
+      lines.append(ChargebackLine(key: key.key))
+      slots.append(LineSlot())
+      lineIndex.insert(hash: key.storedHash, position: slot)
     }
-    slots[slot].line.add(r, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
+    lines[slot].add(r, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
     let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     if slots[slot].day != day || slots[slot].account != r.project {
       locate(slot: slot, day: day, account: r.project)
@@ -95,7 +99,7 @@ final class ReportTotals {
   /// Points `slot` at the cost-centre day, FOCUS group and commitment day of `day` and `account`,
   /// making them when new.
   private func locate(slot: Int, day: Int64, account: String?) {
-    let k = slots[slot].line.key
+    let k = lines[slot].key
     let dayKey = DayKey(costCentre: k.costCentre, day: day)
     let dayPosition: Int
     if let i = dayIndex[dayKey] {
@@ -149,8 +153,7 @@ final class ReportTotals {
   /// - Complexity: O(lines).
   func centreSummaries() -> [String: CostCentreSummary] {
     var out: [String: CostCentreSummary] = [:]
-    for s in slots {
-      let l = s.line
+    for l in lines {
       Self.count(l, into: &out[l.key.costCentre, default: summary(l.key.costCentre)])
     }
     return out
@@ -160,7 +163,7 @@ final class ReportTotals {
   /// - Complexity: O(lines × rows per line).
   private func rowsUsed() -> Set<Int> {
     var rows = Set<Int>()
-    for s in slots { rows.formUnion(s.line.priceRows) }
+    for l in lines { rows.formUnion(l.priceRows) }
     return rows
   }
 
@@ -235,14 +238,23 @@ final class ReportTotals {
   /// The price rows used by at least one record, in table order (``ChargebackReport/priceRowsUsed``).
   func priceRowsUsed() -> [PriceRow] { rowsUsed().sorted().map { prices.rows[$0] } }
 
-  /// The lines of the pass, sorted, each with its price rows as indices into ``priceRowsUsed()``.
-  func lineList() -> [ChargebackLine] {
+  /// The lines of the pass, sorted, each with its price rows as indices into ``priceRowsUsed()``;
+  /// called once, at the end: the lines are handed over, not copied, and the totals keep none.
+  ///
+  /// With `room` free places after them, for the lines the caller adds (allocations, idle fees),
+  /// so that adding them does not copy the array: a line is some 300 bytes and there can be a line
+  /// per call (a ticket id each), so every copy of the array counted against the memory bound.
+  func takeLineList(room: Int) -> [ChargebackLine] {
     let position = Dictionary(uniqueKeysWithValues: rowsUsed().sorted().enumerated().map { ($1, $0) })
-    return slots.map { slot in
-      var l = slot.line
-      l.priceRows = l.priceRows.compactMap { position[$0] }.sorted()
-      return l
-    }.sortedByKey()
+    var out: [ChargebackLine] = []
+    swap(&out, &lines)
+    (slots, lineIndex) = ([], LineIndex())
+    for i in out.indices {
+      out[i].priceRows = out[i].priceRows.compactMap { position[$0] }.sorted()
+    }
+    out.sortByKey()
+    out.reserveCapacity(out.count + room)
+    return out
   }
 
   /// The class charges of the pass, sorted (see ``ChargebackReport/classCharges``).
@@ -286,5 +298,55 @@ final class ReportTotals {
     let s = Timestamp.day(day * Timestamp.millisPerDay)
     dayNames[day] = s
     return s
+  }
+}
+
+/// The position of each line of ``ReportTotals`` by its key: an open-addressing table of positions,
+/// probed linearly, whose keys are the lines' own.
+///
+/// Written by hand because a `Dictionary` from key to position holds a second copy of every key
+/// (a dozen fields, 150 bytes with its hash) in a table of twice as many buckets: with a line per
+/// call (a ticket id each), 380 MB of the report's memory at 1 M lines. This table holds a 4-byte
+/// position per bucket and each line's hash.
+struct LineIndex {
+  /// Position + 1 of the line in each bucket, 0 for an empty bucket (a power of two of them).
+  private var buckets: [Int32] = []
+  /// The hash of each line, by position.
+  private var hashes: [Int] = []
+
+  /// The position of the line whose key is `key`, if there is one.
+  func find(_ key: Prehashed<ChargebackLine.Key>, in lines: [ChargebackLine]) -> Int? {
+    guard !buckets.isEmpty else { return nil }
+    let hash = key.storedHash
+    let mask = buckets.count - 1
+    var b = hash & mask
+    while true {
+      let entry = buckets[b]
+      if entry == 0 { return nil }
+      let p = Int(entry) - 1
+      if hashes[p] == hash && lines[p].key == key.key { return p }
+      b = (b + 1) & mask
+    }
+  }
+
+  /// Notes that the line at `position` (the next one: positions are made in order) has a key of
+  /// hash `hash`; the caller has found no line with that key.
+  mutating func insert(hash: Int, position: Int) {
+    precondition(position == hashes.count && position < Int(Int32.max), "lines are noted in order")
+    hashes.append(hash)
+    // At most half full, so that probes stay short.
+    if hashes.count * 2 > buckets.count {
+      buckets = Array(repeating: 0, count: max(1024, buckets.count * 2))
+      for (p, h) in hashes.enumerated() { place(h, p) }
+    } else {
+      place(hash, position)
+    }
+  }
+
+  private mutating func place(_ hash: Int, _ position: Int) {
+    let mask = buckets.count - 1
+    var b = hash & mask
+    while buckets[b] != 0 { b = (b + 1) & mask }
+    buckets[b] = Int32(position + 1)
   }
 }

@@ -92,7 +92,7 @@ package struct ReportWriter {
       }
       written += try books.value().map { ($0.0, $0.1) }
       let newPath = (staging as NSString).appendingPathComponent("new_findings.csv")
-      try CSVReports.findings(newFindings).write(to: newPath)
+      try CSVReports.findings(newFindings, to: newPath)
       written.append((newPath, nil))  // per run: not hashed (``perRun``)
       outputs = written.map { ($0.path as NSString).lastPathComponent }
       var hashes: [String: String] = [:]
@@ -151,7 +151,7 @@ package struct ReportWriter {
     let staging = try makeStaging()
     defer { try? FileManager.default.removeItem(atPath: staging) }
     do {
-      try CSVReports.findings([]).write(to: (staging as NSString).appendingPathComponent("new_findings.csv"))
+      try CSVReports.findings([], to: (staging as NSString).appendingPathComponent("new_findings.csv"))
       try Data(manifest.utf8).write(
         to: URL(fileURLWithPath: (staging as NSString).appendingPathComponent("manifest.json")))
     } catch {

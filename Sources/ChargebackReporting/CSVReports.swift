@@ -10,8 +10,8 @@ package enum CSVReports {
     let rounding = ReportRounding(report, decimals: 6)
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
     try summary(report, rounding).write(to: path("summary.csv"))
-    try chargeback(report, rounding).write(to: path("chargeback.csv"))
-    try findings(report.findings).write(to: path("findings.csv"))
+    try chargeback(report, rounding, to: path("chargeback.csv"))
+    try findings(report.findings, to: path("findings.csv"))
     var paths = [path("summary.csv"), path("chargeback.csv"), path("findings.csv")]
     if !report.reconciliation.isEmpty || !report.granularity.isEmpty {
       try reconciliation(report).write(to: path("reconciliation.csv"))
@@ -127,15 +127,17 @@ package enum CSVReports {
     return w
   }
 
-  /// One row per chargeback line.
-  static func chargeback(_ report: ChargebackReport, _ rounding: ReportRounding) -> CSVWriter {
-    var w = CSVWriter(header: [
-      "period", "cost_centre", "agent_id", "credential_id", "task_id", "provider", "model", "tier",
-      "attribution_status", "price_status", "source", "requests", "failed_requests", "input_tokens",
-      "cached_input_tokens",
-      "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens", "web_search_requests", "cost_usd",
-      "list_cost_usd", "rule_id", "commitment_id", "allocated_from",
-    ])
+  /// One row per chargeback line, written to `path` as they are made (``CSVWriter/init(streamingTo:header:)``).
+  static func chargeback(_ report: ChargebackReport, _ rounding: ReportRounding, to path: String) throws {
+    var w = try CSVWriter(
+      streamingTo: path,
+      header: [
+        "period", "cost_centre", "agent_id", "credential_id", "task_id", "provider", "model", "tier",
+        "attribution_status", "price_status", "source", "requests", "failed_requests", "input_tokens",
+        "cached_input_tokens",
+        "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens", "web_search_requests", "cost_usd",
+        "list_cost_usd", "rule_id", "commitment_id", "allocated_from",
+      ])
     for (i, l) in report.lines.enumerated() {
       let k = l.key
       let allocated = k.source == .allocated
@@ -151,16 +153,18 @@ package enum CSVReports {
         l.allocatedFrom ?? "",
       ])
     }
-    return w
+    try w.finish()
   }
 
-  /// One row per finding (`findings.csv`, and `new_findings.csv` with the new ones).
-  package static func findings(_ findings: [Finding]) -> CSVWriter {
-    var w = CSVWriter(header: [
-      "finding_id", "kind", "severity", "period", "cost_centre", "agent_id", "credential_id", "owner",
-      "task_approver", "first_seen", "last_seen", "calls", "cost_usd", "avoidable_cost_usd", "evidence_count",
-      "evidence", "explanation", "label", "label_note",
-    ])
+  /// One row per finding (`findings.csv`, and `new_findings.csv` with the new ones), written to `path`.
+  package static func findings(_ findings: [Finding], to path: String) throws {
+    var w = try CSVWriter(
+      streamingTo: path,
+      header: [
+        "finding_id", "kind", "severity", "period", "cost_centre", "agent_id", "credential_id", "owner",
+        "task_approver", "first_seen", "last_seen", "calls", "cost_usd", "avoidable_cost_usd", "evidence_count",
+        "evidence", "explanation", "label", "label_note",
+      ])
     for f in findings {
       w.append([
         f.id, f.kind.rawValue, f.severity.rawValue, f.period, f.costCentre ?? "", f.agentID ?? "",
@@ -170,6 +174,6 @@ package enum CSVReports {
         f.explanation, f.label ?? "", f.labelNote ?? "",
       ])
     }
-    return w
+    try w.finish()
   }
 }

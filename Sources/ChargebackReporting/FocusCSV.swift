@@ -47,19 +47,12 @@ package enum FocusCSV {
   /// Writes `directory/focus.csv`; returns its path.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> String {
     let path = (directory as NSString).appendingPathComponent("focus.csv")
-    guard FileManager.default.createFile(atPath: path, contents: nil),
-      let handle = FileHandle(forWritingAtPath: path)
-    else { throw OutputError(path: path, reason: "cannot create file") }
-    defer { try? handle.close() }
-    var chunk = ""
+    // The first row `rows` gives is the header.
+    var writer: CSVWriter?
     try rows(report) { fields in
-      chunk += CSVWriter.row(fields)
-      if chunk.utf8.count >= 1 << 20 {
-        try handle.write(contentsOf: Data(chunk.utf8))
-        chunk = ""
-      }
+      if writer == nil { writer = try CSVWriter(streamingTo: path, header: fields) } else { writer?.append(fields) }
     }
-    try handle.write(contentsOf: Data(chunk.utf8))
+    try writer?.finish()
     return path
   }
 

@@ -220,7 +220,9 @@ extension WorkbookReports {
         Column(header: "Output tokens", width: 13, total: .count),
         Column(header: "Cost (USD)", width: 13, total: .money),
       ],
-      rows: idx.map { i in
+      count: idx.count,
+      row: { n in
+        let i = idx[n]
         let l = report.lines[i]
         return [
           .text(l.key.credentialID ?? ""), .text(l.key.agentID ?? ""), .text(l.key.provider.rawValue),

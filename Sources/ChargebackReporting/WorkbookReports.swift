@@ -122,7 +122,7 @@ package enum WorkbookReports {
   /// Requests, failures, tokens, cost and share of the lines `idx` grouped by `key`, largest first.
   private static func groupTable(
     _ name: String, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, noun: String,
-    keyColumns: [Column], key: (ChargebackLine) -> [String], describe: ([String]) -> [Cell],
+    keyColumns: [Column], key: (ChargebackLine) -> [String], describe: @escaping ([String]) -> [Cell],
     previous: (([String]) -> Money?)? = nil
   ) -> DetailTable {
     struct Acc {
@@ -145,9 +145,13 @@ package enum WorkbookReports {
     }
     let total = groups.values.reduce(Int128(0)) { $0 + $1.cents }
     let cost = keyColumns.count + 6
-    let rows: [[Cell]] = groups.values.sorted {
+    let sorted = groups.values.sorted {
       $0.cents != $1.cents ? $0.cents > $1.cents : $0.key.lexicographicallyPrecedes($1.key)
-    }.map { a in
+    }
+    groups = [:]
+    // Made per row as the sheet needs it (``DetailTable/row``): there can be a task per call.
+    let row = { (n: Int) -> [Cell] in
+      let a = sorted[n]
       var row: [Cell] =
         describe(a.key) + [
           .int(a.requests), .int(a.failed), .int(a.tokens.input), .int(a.tokens.cachedInput),
@@ -178,7 +182,7 @@ package enum WorkbookReports {
         Column(header: "Output tokens", width: 13, total: .count),
         Column(header: "Cost (USD)", width: 13, total: .money),
         Column(header: "Share", width: 8, total: .share(of: cost)),
-      ] + lastMonth, rows: rows, noun: noun, rank: { $0[cost].summand ?? 0 })
+      ] + lastMonth, count: sorted.count, row: row, noun: noun, rank: { $0[cost].summand ?? 0 })
   }
 
   /// The column of the Daily sheet that holds the cost (the Summary's chart plots it).
@@ -257,7 +261,9 @@ package enum WorkbookReports {
   static func linesTable(
     _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, costCentre: Bool
   ) -> DetailTable {
-    let rows: [[Cell]] = idx.map { i in
+    // Made per row as the sheet needs it (``DetailTable/row``): there can be a line per call.
+    let row = { (n: Int) -> [Cell] in
+      let i = idx[n]
       let l = report.lines[i]
       let k = l.key
       return (costCentre ? [.text(k.costCentre)] : []) + [
@@ -283,7 +289,7 @@ package enum WorkbookReports {
         Column(header: "Cache write tokens", width: 13, total: .count),
         Column(header: "Output tokens", width: 13, total: .count),
         Column(header: "Cost (USD)", width: 12, total: .money),
-      ], rows: rows, noun: "lines", rank: { $0[cost].summand ?? 0 })
+      ], count: idx.count, row: row, noun: "lines", rank: { $0[cost].summand ?? 0 })
   }
 
   /// The price rows `rows`; `fullLocation` cites each by its file as given (company.xlsx), otherwise

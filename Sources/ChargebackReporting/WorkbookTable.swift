@@ -56,7 +56,14 @@ struct DetailTable {
 
   var name: String
   var columns: [Column]
-  var rows: [[Cell]]
+  /// How many data rows the table has.
+  var count: Int
+  /// Data row `i` (`0 ..< count`), made when it is ranked, shown or summed and dropped after.
+  ///
+  /// Made on demand, not held: a table of lines or tasks can have a row per call (a ticket id
+  /// each), and the cells of a million rows were 650 MB of a report's memory for a sheet that
+  /// shows 5,000 of them.
+  var row: (Int) -> [Cell]
   /// What one row is, in the plural ("lines", "agents"), for the "All other (N lines)" row.
   var noun: String
   /// The size of a row for keeping the largest: normally its cost in cents.
@@ -64,33 +71,83 @@ struct DetailTable {
   /// False for a table with nothing to add up (price rows): no TOTAL row.
   var totals = true
 
-  /// The rows a sheet of at most `limit` data rows shows: the `limit` largest by ``rank``, in their
-  /// order, then one row summing the rest when any is left out.
-  func shownRows(limit: Int) -> [[Cell]] {
-    guard rows.count > max(limit, 0) else { return rows }
-    let ranks = rows.map(rank)
-    let order = rows.indices.sorted { ranks[$0] != ranks[$1] ? ranks[$0] > ranks[$1] : $0 < $1 }
-    let kept = Set(order.prefix(max(limit, 0)))
-    let rest = rows.indices.filter { !kept.contains($0) }.map { rows[$0] }
-    return rows.indices.filter(kept.contains).map { rows[$0] }
-      + [aggregate(rest, label: "All other (\(rest.count) \(noun))")]
+  /// A table of the rows `rows`.
+  init(
+    name: String, columns: [Column], rows: [[Cell]], noun: String, rank: @escaping ([Cell]) -> Int128,
+    totals: Bool = true
+  ) {
+    self.init(name: name, columns: columns, count: rows.count, row: { rows[$0] }, noun: noun, rank: rank, totals: totals)
   }
 
-  /// One row summing `subset` column by column (``Column/Total``), `label` in the first column.
-  func aggregate(_ subset: [[Cell]], label: String) -> [Cell] {
-    func sum(_ c: Int, _ rows: [[Cell]]) -> Int128 {
-      rows.reduce(0) { $0 + (c < $1.count ? $1[c].summand ?? 0 : 0) }
+  /// A table of `count` rows made by `row`.
+  init(
+    name: String, columns: [Column], count: Int, row: @escaping (Int) -> [Cell], noun: String,
+    rank: @escaping ([Cell]) -> Int128, totals: Bool = true
+  ) {
+    self.name = name
+    self.columns = columns
+    self.count = count
+    self.row = row
+    self.noun = noun
+    self.rank = rank
+    self.totals = totals
+  }
+
+  /// Every data row.
+  var rows: [[Cell]] { (0..<count).map(row) }
+
+  /// The rows a sheet of at most `limit` data rows shows: the `limit` largest by ``rank``, in their
+  /// order, then one row summing the rest when any is left out.
+  ///
+  /// Each row is made once to rank it, and again to show it or add it to the rest: memory grows
+  /// with `limit`, not with ``count``.
+  func shownRows(limit: Int) -> [[Cell]] {
+    let limit = max(limit, 0)
+    guard count > limit else { return rows }
+    var ranks: [Int128] = []
+    ranks.reserveCapacity(count)
+    for i in 0..<count { ranks.append(rank(row(i))) }
+    let order = (0..<count).sorted { ranks[$0] != ranks[$1] ? ranks[$0] > ranks[$1] : $0 < $1 }
+    var kept = [Bool](repeating: false, count: count)
+    for i in order.prefix(limit) { kept[i] = true }
+    var shown: [[Cell]] = []
+    shown.reserveCapacity(limit + 1)
+    var rest = [Int128](repeating: 0, count: columns.count)
+    for i in 0..<count {
+      let r = row(i)
+      if kept[i] { shown.append(r) } else { Self.add(r, to: &rest) }
     }
-    return columns.indices.map { c -> Cell in
+    var all = rest
+    for r in shown { Self.add(r, to: &all) }
+    return shown + [aggregate(sums: rest, of: all, label: "All other (\(count - limit) \(noun))")]
+  }
+
+  /// One row summing `subset` column by column (``Column/Total``), `label` in the first column;
+  /// shares are of `subset`'s own total (the TOTAL row, or every row).
+  func aggregate(_ subset: [[Cell]], label: String) -> [Cell] {
+    var sums = [Int128](repeating: 0, count: columns.count)
+    for r in subset { Self.add(r, to: &sums) }
+    return aggregate(sums: sums, of: sums, label: label)
+  }
+
+  /// One row of the column sums `sums` (``Column/Total``), `label` in the first column; a share is
+  /// of the column's sum in `all`.
+  private func aggregate(sums: [Int128], of all: [Int128], label: String) -> [Cell] {
+    columns.indices.map { c -> Cell in
       if c == 0 { return .text(label) }
       switch columns[c].total {
       case .none: return .empty
-      case .count: return .int(sum(c, subset))
-      case .money: return .cents(sum(c, subset))
-      case .share(let of): return .ratio(sum(of, subset), sum(of, rows))
-      case .ratio(let n, let d): return .ratio(sum(n, subset), sum(d, subset))
+      case .count: return .int(sums[c])
+      case .money: return .cents(sums[c])
+      case .share(let of): return .ratio(sums[of], all[of])
+      case .ratio(let n, let d): return .ratio(sums[n], sums[d])
       }
     }
+  }
+
+  /// Adds each cell's ``Cell/summand`` to its column's sum in `sums`.
+  private static func add(_ r: [Cell], to sums: inout [Int128]) {
+    for c in sums.indices where c < r.count { sums[c] += r[c].summand ?? 0 }
   }
 }
 
@@ -115,7 +172,7 @@ extension WorkbookReports {
     let sheet = try wb.addSheet(table.name)
     let numeric = Set(
       table.columns.indices.filter { c in
-        table.rows.contains { r in
+        shown.contains { r in
           switch c < r.count ? r[c] : .empty {
           case .int, .cents, .ratio, .rate: true
           default: false

@@ -31,6 +31,7 @@ import Testing
       let expected = lines.sorted { $0.key < $1.key }  // the standard library's stable sort
       let got = lines.sortedByKey()
       #expect(got.map(\.requests) == expected.map(\.requests), "\(size) lines")
+      #expect(got == expected, "\(size) lines: moved whole")
     }
   }
 

@@ -46,6 +46,7 @@ import Testing
     var centres: [String: (requests: Int128, cost: Money, list: Money, unpriced: Int128)] = [:]
     var unpriced: Int64 = 0
     var rowsSeen = Set<Int>()
+    var lineSums: [ChargebackLine.Key: (requests: Int128, cost: Money)] = [:]
     for n in 0..<3_000 {
       // The first half in day order, the second half on random days (the cache must move back).
       let day = n < 1_500 ? Int64(n / 400) : Int64(rng.below(4))
@@ -57,6 +58,8 @@ import Testing
       let account = [nil, "p1", "p2"][rng.below(3)]
       let commitment = [nil, nil, "c1"][rng.below(3)]
       let source = [LineSource.request, .report, .unlogged][rng.below(3)]
+      // Thousands of lines: the line index grows several times while lines are added.
+      let task = rng.below(4) == 0 ? nil : "T-\(rng.below(1_500))"
       let priced = rng.below(5) != 0
       var parts: [PriceQuote.Part] = []
       if priced {
@@ -78,11 +81,16 @@ import Testing
       let charged = ChargedRecord(
         record: r,
         attribution: Attribution(
-          costCentre: cc, agentID: agent, credentialID: credential, status: .agentCredential),
+          costCentre: cc, agentID: agent, credentialID: credential, taskID: task, status: .agentCredential),
         model: model, cost: cost, parts: parts, priceRows: parts.map(\.row), listCost: list, commitmentID: commitment)
       totals.add(charged, source: source)
 
       // The same record summed with keys of its own.
+      let lineKey = ChargebackLine.Key(
+        costCentre: cc, agentID: agent, credentialID: credential, taskID: task, provider: .openai, model: model,
+        tier: r.tier, status: .agentCredential, priced: priced, source: source, commitmentID: commitment)
+      lineSums[lineKey, default: (0, .zero)].requests += 1
+      lineSums[lineKey, default: (0, .zero)].cost += cost ?? .zero
       let dayName = Timestamp.day(time)
       daily["\(cc) \(dayName)", default: (0, .zero)].requests += 1
       daily["\(cc) \(dayName)", default: (0, .zero)].cost += cost ?? .zero
@@ -139,6 +147,13 @@ import Testing
     }
     #expect(totals.unpriced == unpriced)
     #expect(Set(totals.priceRowsUsed()) == Set(rowsSeen.map { prices.rows[$0] }))
-    #expect(totals.lineList().reduce(Int128(0)) { $0 + $1.requests } == 3_000)
+    // One line per key, with its records' sums, in key order.
+    let lines = totals.takeLineList(room: 0)
+    #expect(lines.reduce(Int128(0)) { $0 + $1.requests } == 3_000)
+    #expect(lines.count == lineSums.count)
+    #expect(lineSums.count > 2_000)
+    let wrong = lines.filter { lineSums[$0.key]?.requests != $0.requests || lineSums[$0.key]?.cost != $0.cost }
+    #expect(wrong.isEmpty, "\(wrong.count) lines differ")
+    #expect(zip(lines, lines.dropFirst()).allSatisfy { $0.key < $1.key })
   }
 }

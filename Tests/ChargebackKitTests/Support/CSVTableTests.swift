@@ -305,4 +305,28 @@ private func inputError(_ body: () throws -> Void) -> InputError? {
     #expect(fields(t) == rows)
     #expect(lines(t) == [2, 3, 4, 5, 6])
   }
+
+  /// A streaming writer writes the bytes a writer in memory holds, whatever the rows that cross
+  /// its megabyte chunks (multi-byte characters, quoted fields), and reads back
+  /// row for row; one that cannot create its file says which.
+  @Test func aStreamedDocumentIsTheDocument() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var memory = CSVWriter(header: ["id", "text"])
+    var streamed = try CSVWriter(streamingTo: dir + "/s.csv", header: ["id", "text"])
+    var rows: [[String]] = []
+    // About 3.4 MB: three chunks and a part, rows of uneven length.
+    for k in 0..<40_000 {
+      let row = [String(k), String(repeating: k % 3 == 0 ? "é, \"x\"" : "ab😀", count: 1 + k % 23)]
+      rows.append(row)
+      memory.append(row)
+      streamed.append(row)
+    }
+    try streamed.finish()
+    let written = try #require(FileManager.default.contents(atPath: dir + "/s.csv"))
+    #expect(written.count > 3 << 20)
+    #expect(String(decoding: written, as: UTF8.self) == memory.contents)
+    #expect(fields(try CSVTable(path: dir + "/s.csv")) == rows)
+    #expect(throws: OutputError.self) { try CSVWriter(streamingTo: dir + "/missing/s.csv", header: ["a"]) }
+  }
 }
