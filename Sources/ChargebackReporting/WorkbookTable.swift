@@ -76,7 +76,8 @@ struct DetailTable {
     name: String, columns: [Column], rows: [[Cell]], noun: String, rank: @escaping ([Cell]) -> Int128,
     totals: Bool = true
   ) {
-    self.init(name: name, columns: columns, count: rows.count, row: { rows[$0] }, noun: noun, rank: rank, totals: totals)
+    self.init(
+      name: name, columns: columns, count: rows.count, row: { rows[$0] }, noun: noun, rank: rank, totals: totals)
   }
 
   /// A table of `count` rows made by `row`.
