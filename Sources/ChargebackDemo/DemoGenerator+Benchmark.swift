@@ -11,6 +11,9 @@ package enum BenchShape: String, Sendable, CaseIterable {
   case cardinality
   /// As `friendly`, but each call at a random time within its day, so files are not in time order.
   case unsorted
+  /// As `cardinality`, but a ticket id of its own per call: a chargeback line per call (the
+  /// lines, and `chargeback.csv`, grow with the calls; the rest of the outputs must not).
+  case tickets
 }
 
 extension DemoGenerator {
@@ -75,7 +78,8 @@ extension DemoGenerator {
           Self.appendBenchmarkLine(
             &buf, index: UInt64(i), time: t, day: dayBytes, dayMillis: dayNumber * Timestamp.millisPerDay,
             profile: p, model: model, isNova: p.novaFlags[modelIndex], oneHourAllowed: p.oneHourFlags[modelIndex],
-            prompts: prompts, idMask: idMask, rng: &rng, cardinality: shape == .cardinality)
+            prompts: prompts, idMask: idMask, rng: &rng, cardinality: shape == .cardinality || shape == .tickets,
+            ticketPerCall: shape == .tickets)
           written += 1
           if buf.count >= flushAt {
             try buf.flush(to: handle)
@@ -165,7 +169,7 @@ extension DemoGenerator {
   static func appendBenchmarkLine(
     _ b: inout ByteBuffer, index: UInt64, time: Int64, day: [UInt8], dayMillis: Int64, profile p: BenchProfile,
     model: [UInt8], isNova: Bool, oneHourAllowed: Bool, prompts: [[UInt8]], idMask: UInt64, rng: inout DemoRandom,
-    cardinality: Bool = false
+    cardinality: Bool = false, ticketPerCall: Bool = false
   ) {
     let t = p.tokens
     let input = rng.skewed(t.input)
@@ -259,10 +263,10 @@ extension DemoGenerator {
       b.put(",\"errorCode\":\"ThrottlingException\"")
     }
     if cardinality {
-      // One of 5,000 tasks (a ticket per job).
+      // One of 5,000 tasks (a ticket per job), or a ticket per call.
       b.put(p.metadataAgent)
       b.put("\"task_id\":\"TKT-")
-      b.int(Int64((index &* 2_654_435_761) % 5_000))
+      b.int(ticketPerCall ? Int64(index) : Int64((index &* 2_654_435_761) % 5_000))
       b.put("\"}}\n")
     } else {
       b.put(p.metadata)

@@ -19,7 +19,11 @@ extension Chargeback {
     @Option(name: .long, help: "The month, YYYY-MM.")
     var period: Period = Period(year: 2026, month: 10)
 
-    @Option(name: .long, help: "friendly, cardinality (a session per call, 5,000 tasks) or unsorted.")
+    @Option(
+      name: .long,
+      help:
+        "friendly, cardinality (a session per call, 5,000 tasks), unsorted or tickets (as cardinality, a task per call)."
+    )
     var shape: BenchShape = .friendly
 
     func run() throws {
