@@ -24,6 +24,11 @@ import Testing
 
   static let session = "arn:aws:sts::1:assumed-role/a/"
 
+  /// The `k`-th call's time on `day`: hour `k % 24`, minute `k % 60`.
+  static func spread(_ day: String, _ k: Int) -> String {
+    "\(day)T\(String(format: "%02d", k % 24)):\(String(format: "%02d", k % 60)):00Z"
+  }
+
   /// Agent a's role is registered as a prefix row (its sessions); b's role by its ARN, expiring on
   /// the 20th (an expired key in use is a high finding, not a critical one).
   static func setUp(_ dir: String) throws {
@@ -247,7 +252,7 @@ import Testing
         dir, "2026-10-06.jsonl",
         (0..<2_000).map { k in
           Self.call(
-            "z-\(k)", "2026-10-06T\(String(format: "%02d", k % 24)):\(String(format: "%02d", k % 60)):00Z",
+            "z-\(k)", Self.spread("2026-10-06", k),
             arn: role + "inv-\(k % sessions)", input: 10_000, agent: k % 2 == 0 ? "b" : nil)
         } + [Self.call("u-1", "2026-10-06T05:00:00Z", arn: "arn:aws:iam::1:user/u-1", input: 30_000)]
           // Role b is registered by its IAM ARN: its sessions are that row.
@@ -307,7 +312,7 @@ import Testing
         dir, "2026-10-05.jsonl",
         (0..<10_000).map { k in
           Self.call(
-            "t-\(k)", "2026-10-05T\(String(format: "%02d", k % 24)):\(String(format: "%02d", k % 60)):00Z",
+            "t-\(k)", Self.spread("2026-10-05", k),
             arn: Self.session + "s-\(k % 7)", input: 1_000 + k, task: "T-\(k % tasks)")
         })
       let r = try Self.run(dir)
