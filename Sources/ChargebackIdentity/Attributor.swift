@@ -59,7 +59,7 @@ package final class Attributor {
   /// Rows registered by an IAM role ARN (`arn:aws:iam::<account>:role/<name>`, as the IAM console
   /// shows a role), by provider, then partition, account and role name (``iamRoleKey(_:)``): they
   /// match the role's assumed-role sessions, which is how Bedrock logs the role's calls.
-  private let iamRoles: [String: [String: RegisteredRow]]
+  private let iamRoles: [String: [RoleKey: RegisteredRow]]
   /// Above this many prefix rows for a provider, a name's prefix match is cached.
   private static let prefixScanLimit = 16
 
@@ -125,7 +125,7 @@ package final class Attributor {
     self.directory = directory
     var exact: [String: [String: RegisteredRow]] = [:]
     var prefixes: [String: [PrefixRow]] = [:]
-    var iamRoles: [String: [String: RegisteredRow]] = [:]
+    var iamRoles: [String: [RoleKey: RegisteredRow]] = [:]
     for c in directory.credentials {
       if c.id.hasSuffix("*") {
         prefixes[c.provider, default: []].append(PrefixRow(prefix: String(c.id.dropLast()), row: RegisteredRow(c)))
@@ -322,12 +322,15 @@ package final class Attributor {
         }
         i = u.index(after: i)
       }
-      guard colons == 5,
+      // A partition and an account, no region (STS ARNs have none), the service `sts`.
+      guard colons == 5, u.index(before: serviceStart) != partitionStart,
+        u.index(before: resourceStart) != accountStart, u.index(before: accountStart) == regionStart,
         u[serviceStart..<u.index(before: regionStart)].elementsEqual("sts".utf8),
         u[resourceStart...].starts(with: "assumed-role/".utf8)
       else { return nil }
       let roleStart = u.index(resourceStart, offsetBy: "assumed-role/".utf8.count)
-      // The role name runs to the next slash; a session name follows it and has no slash of its own.
+      // The role name runs to the next slash (role names have none); the session name is the
+      // rest, and must not be empty.
       guard let slash = u[roleStart...].firstIndex(of: UInt8(ascii: "/")), slash != roleStart,
         u.index(after: slash) != u.endIndex
       else { return nil }
@@ -337,21 +340,30 @@ package final class Attributor {
       roleEnd = slash
     }
 
-    /// The key of ``Attributor/iamRoles`` for this session's role.
-    var roleKey: String { "\(partition):\(account):\(role)" }
+    /// The key of ``Attributor/iamRoles`` for this session's role (parts of the ARN: no allocation).
+    var roleKey: RoleKey { RoleKey(partition: partition, account: account, name: role) }
+  }
+
+  /// A role by partition, account and name: the key of ``iamRoles``.
+  ///
+  /// Substrings of the ARNs, so that a session's key is looked up without making a string.
+  struct RoleKey: Hashable {
+    var partition: Substring
+    var account: Substring
+    var name: Substring
   }
 
   /// The key of ``iamRoles`` for a row registered by an IAM role ARN,
   /// `arn:<partition>:iam::<account>:role/[<path>/]<name>`; nil for any other id.
   ///
   /// An assumed-role session ARN names the role without its path, so the key drops it.
-  static func iamRoleKey(_ id: String) -> String? {
+  static func iamRoleKey(_ id: String) -> RoleKey? {
     let fields = id.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-    guard fields.count == 6, fields[0] == "arn", fields[2] == "iam", fields[3].isEmpty, !fields[4].isEmpty,
-      fields[5].hasPrefix("role/"), let name = fields[5].split(separator: "/").last, fields[5] != "role/",
-      !id.hasSuffix("*"), !id.hasSuffix("/")
+    guard fields.count == 6, fields[0] == "arn", !fields[1].isEmpty, fields[2] == "iam", fields[3].isEmpty,
+      !fields[4].isEmpty, fields[5].hasPrefix("role/"), fields[5] != "role/", !id.hasSuffix("*"),
+      !id.hasSuffix("/"), let name = fields[5].split(separator: "/").last
     else { return nil }
-    return "\(fields[1]):\(fields[4]):\(name)"
+    return RoleKey(partition: fields[1], account: fields[4], name: name)
   }
 
   /// Steps 2–6 for a record whose credential row (step 1) is `cred`, without its task;

@@ -46,7 +46,11 @@ package enum RecordExplanation {
       case .agentCredential, .sharedAgent, .sharedCostCentre:
         line("matched credential", a.credentialID.map { $0 + " (credentials.csv)" })
       case .unregisteredCredential, .unattributed:
-        if let shown = a.credentialID, let own = r.credential, shown != own, shown.hasSuffix("/*") {
+        let provider = r.credentialProviderID
+        if let id = a.credentialID, identities.credentials.contains(where: { $0.id == id && $0.provider == provider }) {
+          // A registered row that charges nobody (its agent unknown, or shared without a cost centre).
+          line("matched credential", id + " (credentials.csv), which charges no cost centre")
+        } else if let shown = a.credentialID, let own = r.credential, shown != own, shown.hasSuffix("/*") {
           // An unregistered role session, charged and reported as its role (SPEC §11).
           line("matched credential", "none: no row of credentials.csv matches \(own); charged as its role \(shown)")
         } else {

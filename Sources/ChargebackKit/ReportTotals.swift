@@ -242,8 +242,9 @@ final class ReportTotals {
   /// called once, at the end: the lines are handed over, not copied, and the totals keep none.
   ///
   /// With `room` free places after them, for the lines the caller adds (allocations, idle fees),
-  /// so that adding them does not copy the array: a line is some 300 bytes and there can be a line
-  /// per call (a ticket id each), so every copy of the array counted against the memory bound.
+  /// so that adding them does not grow the array more than once: a line is some 400 bytes with its
+  /// strings and there can be a line per call (a ticket id each), so every copy of the array
+  /// counted against the memory bound.
   func takeLineList(room: Int) -> [ChargebackLine] {
     let position = Dictionary(uniqueKeysWithValues: rowsUsed().sorted().enumerated().map { ($1, $0) })
     var out: [ChargebackLine] = []
@@ -253,7 +254,8 @@ final class ReportTotals {
       out[i].priceRows = out[i].priceRows.compactMap { position[$0] }.sorted()
     }
     out.sortByKey()
-    out.reserveCapacity(out.count + room)
+    // Moves the lines once when the array has less room left than asked for.
+    if out.capacity - out.count < room { out.reserveCapacity(out.count + room) }
     return out
   }
 

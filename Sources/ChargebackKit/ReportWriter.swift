@@ -154,6 +154,8 @@ package struct ReportWriter {
       try CSVReports.findings([], to: (staging as NSString).appendingPathComponent("new_findings.csv"))
       try Data(manifest.utf8).write(
         to: URL(fileURLWithPath: (staging as NSString).appendingPathComponent("manifest.json")))
+    } catch let failure as any ChargebackFailure {
+      throw failure
     } catch {
       throw OutputError(path: directory, reason: "cannot write the outputs: \(error.localizedDescription)")
     }

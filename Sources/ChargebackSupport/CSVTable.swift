@@ -206,7 +206,9 @@ package struct CSVWriter {
     guard let sink else { return }
     flush(sink)
     do { try sink.handle.close() } catch { sink.error = sink.error ?? error }
-    if let error = sink.error { throw OutputError(path: sink.path, reason: "cannot write: \(error)") }
+    if let error = sink.error {
+      throw OutputError(path: sink.path, reason: "cannot write: \((error as NSError).localizedDescription)")
+    }
   }
 
   /// Appends a row to `out` field by field: no array of quoted fields and no joined row per line.
@@ -235,11 +237,15 @@ package struct CSVWriter {
     }
   }
 
-  /// The document.
-  package var contents: String { String(decoding: bytes, as: UTF8.self) }
+  /// The document (of a writer kept in memory).
+  package var contents: String {
+    precondition(sink == nil, "a streaming writer's document is in its file")
+    return String(decoding: bytes, as: UTF8.self)
+  }
 
-  /// Writes the document to `path`.
+  /// Writes the document (of a writer kept in memory) to `path`.
   package func write(to path: String) throws {
+    precondition(sink == nil, "a streaming writer writes its own file: finish() it")
     try Data(bytes).write(to: URL(fileURLWithPath: path))
   }
 

@@ -215,6 +215,10 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     ("arn:aws:iam::1:role/app", "arn:aws:iam::1:role/app"),
     ("arn:aws:bedrock:us-east-1:1:assumed-role/app/s", "arn:aws:bedrock:us-east-1:1:assumed-role/app/s"),
     ("arn:aws:sts:1:assumed-role/app/s", "arn:aws:sts:1:assumed-role/app/s"),
+    ("arn:aws:sts::1:assumed-role/app/a/b", "arn:aws:sts::1:assumed-role/app/*"),
+    ("arn::sts::1:assumed-role/app/s", "arn::sts::1:assumed-role/app/s"),
+    ("arn:aws:sts:us-east-1:1:assumed-role/app/s", "arn:aws:sts:us-east-1:1:assumed-role/app/s"),
+    ("arn:aws:sts:::assumed-role/app/s", "arn:aws:sts:::assumed-role/app/s"),
     ("sk-proj-abc", "sk-proj-abc"),
     ("", ""),
   ])

@@ -41,7 +41,8 @@ import Testing
       ids + "/cost_centres.csv": "cost_centre,name\nCC-1,One\nCC-2,Two\n",
       ids + "/agents.csv": "agent_id,owner,cost_centre\na,p-1,CC-1\nb,p-1,CC-2\n",
       ids + "/credentials.csv":
-        "credential_id,provider,agent_id,expires_at\n\(session)*,bedrock,a,\narn:aws:iam::1:role/b,bedrock,b,2026-10-20\n",
+        "credential_id,provider,agent_id,expires_at\n\(session)*,bedrock,a,\narn:aws:iam::1:role/b,bedrock,b,2026-10-20\n"
+        + "arn:aws:sts::1:assumed-role/g/*,bedrock,ghost,\n",
       ids + "/tasks.csv": "task_id\n",
       ids + "/scopes.csv": "scope_id\n",
       dir + "/pricing/bedrock.csv":
@@ -255,6 +256,8 @@ import Testing
             "z-\(k)", Self.spread("2026-10-06", k),
             arn: role + "inv-\(k % sessions)", input: 10_000, agent: k % 2 == 0 ? "b" : nil)
         } + [Self.call("u-1", "2026-10-06T05:00:00Z", arn: "arn:aws:iam::1:user/u-1", input: 30_000)]
+          // Role g is registered, bound to an agent agents.csv lacks: unattributed, but matched.
+          + [Self.call("g-1", "2026-10-06T07:00:00Z", arn: "arn:aws:sts::1:assumed-role/g/run-1", input: 10_000)]
           // Role b is registered by its IAM ARN: its sessions are that row.
           + (0..<5).map { k in
             Self.call("b-\(k)", "2026-10-06T06:0\(k):00Z", arn: "arn:aws:sts::1:assumed-role/b/job-\(k)", input: 20_000)
@@ -267,6 +270,10 @@ import Testing
         explained.out.contains(
           "no row of credentials.csv matches \(role)inv-\(13 % sessions); charged as its role \(role)*"),
         "\(explained.out)")
+      let matched = try TestSupport.runCLI(["explain", "g-1", "--db", dir + "/s.sqlite"])
+      #expect(
+        matched.out.contains("arn:aws:sts::1:assumed-role/g/* (credentials.csv), which charges no cost centre"),
+        "\(matched.out)")
       return (
         try TestSupport.readCSV(dir + "/out/chargeback.csv").filter { $0["period"] == "2026-10" },
         try TestSupport.readCSV(dir + "/out/focus.csv").count,
