@@ -65,13 +65,16 @@ package enum CSVReports {
   /// The month in context: `previous_cost_usd` (the previous period's cost, empty when the store
   /// has none of it), `change_usd` and `change_pct` against it, `budget_remaining_usd` (budget −
   /// cost, negative when over) and, for a period still open, `forecast_usd` (the run-rate to the
-  /// period's end). These are each rounded on their own, not apportioned.
+  /// period's end).
   ///
   /// What is owed (SPEC §12): `cost_usd` = `direct_cost_usd` + `allocated_in_usd` −
-  /// `allocated_out_usd`. The allocations are rounded on their own and `direct_cost_usd` is derived
-  /// from the printed amounts, so every row cross-foots (it is within a unit of the last decimal of
-  /// the exact direct cost). `list_cost_usd` is the cost centre's usage at list prices and
+  /// `allocated_out_usd`; `list_cost_usd` is the cost centre's usage at list prices and
   /// `idle_cost_usd` the idle fees of commitments it owns (direct = list + contract effect + idle).
+  ///
+  /// Every money column is apportioned like `cost_usd` (largest remainder, ``ReportRounding``), so
+  /// its rows add up to its TOTAL exactly; `direct_cost_usd` and `change_usd` are derived from the
+  /// printed amounts, so every row cross-foots too (each within a unit of the last decimal of its
+  /// exact value).
   static func summary(_ report: ChargebackReport, _ rounding: ReportRounding) -> CSVWriter {
     var w = CSVWriter(header: [
       "cost_centre", "name", "requests", "unpriced_requests", "input_tokens", "cached_input_tokens",
@@ -79,51 +82,64 @@ package enum CSVReports {
       "previous_cost_usd", "change_usd", "change_pct", "budget_remaining_usd", "forecast_usd",
       "direct_cost_usd", "allocated_in_usd", "allocated_out_usd", "list_cost_usd", "idle_cost_usd",
     ])
-    func bridge(_ owed: Int128, _ cc: CostCentreSummary) -> [String] {
-      let d = rounding.decimals
-      let allocatedIn = cc.allocatedIn.rounded(toDecimals: d)
-      let allocatedOut = cc.allocatedOut.rounded(toDecimals: d)
-      return [
-        rounding.text(owed - allocatedIn + allocatedOut), rounding.text(allocatedIn), rounding.text(allocatedOut),
-        cc.listCost.formatted(decimals: d), cc.idleCost.formatted(decimals: d),
+    let ccs = report.costCentres
+    let d = rounding.decimals
+    func apportioned(_ amount: (CostCentreSummary) -> Money) -> (parts: [Int128], total: Int128) {
+      Apportion.rounded(ccs.map(amount), decimals: d)
+    }
+    let (avoidable, allocatedIn, allocatedOut) = (
+      apportioned(\.avoidableCost), apportioned(\.allocatedIn), apportioned(\.allocatedOut)
+    )
+    let (list, idle) = (apportioned(\.listCost), apportioned(\.idleCost))
+    let context = report.context
+    /// The context columns of a row whose printed cost is `owed` and previous cost `previous`.
+    func inContext(
+      owed: Int128, exact: Money, previous: Int128?, previousExact: Money?, budget: Money?, forecast: Int128?
+    )
+      -> [String]
+    {
+      [
+        previous.map(rounding.text) ?? "", previous.map { rounding.text(owed - $0) } ?? "",
+        previousExact.flatMap { PeriodContext.changePercent(from: $0, to: exact) } ?? "",
+        budget.map { rounding.text($0.rounded(toDecimals: d) - owed) } ?? "", forecast.map(rounding.text) ?? "",
       ]
     }
-    let context = report.context
-    func inContext(_ cost: Money, previous: Money?, budget: Money?) -> [String] {
-      let before = context.previous == nil ? nil : previous ?? .zero
+    func row(
+      _ id: String, _ name: String, owed: Int128, exact: Money, counts: CostCentreSummary, at i: Int?, budget: Money?,
+      findings: Int, previous: Int128?, previousExact: Money?, forecast: Int128?
+    ) -> [String] {
+      func part(_ a: (parts: [Int128], total: Int128)) -> Int128 { i.map { a.parts[$0] } ?? a.total }
+      let (inPart, outPart) = (part(allocatedIn), part(allocatedOut))
       return [
-        before?.formatted(decimals: 6) ?? "", before.map { (cost - $0).formatted(decimals: 6) } ?? "",
-        before.flatMap { PeriodContext.changePercent(from: $0, to: cost) } ?? "",
-        budget.map { ($0 - cost).formatted(decimals: 6) } ?? "",
-        context.forecast(cost, period: report.period)?.formatted(decimals: 6) ?? "",
+        id, name, String(counts.requests), String(counts.unpricedRequests), String(counts.tokens.input),
+        String(counts.tokens.cachedInput), String(counts.tokens.cacheWrite), String(counts.tokens.output),
+        rounding.text(owed), rounding.text(part(avoidable)), budget?.formatted(decimals: 2) ?? "", String(findings),
       ]
+        + inContext(
+          owed: owed, exact: exact, previous: previous, previousExact: previousExact, budget: budget,
+          forecast: forecast)
+        + [
+          rounding.text(owed - inPart + outPart), rounding.text(inPart), rounding.text(outPart),
+          rounding.text(part(list)), rounding.text(part(idle)),
+        ]
     }
     var total = CostCentreSummary(id: "TOTAL", name: "All cost centres")
-    for cc in report.costCentres {
+    for (i, cc) in ccs.enumerated() {
       w.append(
-        [
-          cc.id, cc.name, String(cc.requests), String(cc.unpricedRequests), String(cc.tokens.input),
-          String(cc.tokens.cachedInput), String(cc.tokens.cacheWrite), String(cc.tokens.output),
-          rounding.text(rounding.costCentres[cc.id] ?? 0), cc.avoidableCost.formatted(decimals: 6),
-          cc.budget?.formatted(decimals: 2) ?? "", String(cc.findings),
-        ] + inContext(cc.cost, previous: context.previous?.costCentres[cc.id], budget: cc.budget)
-          + bridge(rounding.costCentres[cc.id] ?? 0, cc))
-      total.allocatedIn += cc.allocatedIn
-      total.allocatedOut += cc.allocatedOut
-      total.listCost += cc.listCost
-      total.idleCost += cc.idleCost
+        row(
+          cc.id, cc.name, owed: rounding.costCentres[cc.id] ?? 0, exact: cc.cost, counts: cc, at: i, budget: cc.budget,
+          findings: cc.findings, previous: rounding.previous?.parts[cc.id],
+          previousExact: context.previous.map { $0.costCentres[cc.id] ?? .zero },
+          forecast: rounding.forecast?.parts[cc.id]))
       total.requests += cc.requests
       total.unpricedRequests += cc.unpricedRequests
       total.tokens += cc.tokens
-      total.avoidableCost += cc.avoidableCost
     }
     w.append(
-      [
-        "TOTAL", "All cost centres", String(total.requests), String(total.unpricedRequests), String(total.tokens.input),
-        String(total.tokens.cachedInput), String(total.tokens.cacheWrite), String(total.tokens.output),
-        rounding.text(rounding.total), total.avoidableCost.formatted(decimals: 6), "", String(report.findings.count),
-      ] + inContext(report.totalCost, previous: context.previous?.total, budget: nil)
-        + bridge(rounding.total, total))
+      row(
+        "TOTAL", "All cost centres", owed: rounding.total, exact: report.totalCost, counts: total, at: nil,
+        budget: nil, findings: report.findings.count, previous: rounding.previous?.total,
+        previousExact: context.previous?.total, forecast: rounding.forecast?.total))
     return w
   }
 

@@ -49,7 +49,7 @@ package enum Manifest {
         "previous_source": report.context.previousSource ?? "none",
         "as_of": report.context.asOf.map(Timestamp.iso) ?? "",
         "period_open": report.context.isOpen,
-        "forecast_usd": report.context.forecast(report.totalCost, period: report.period)?.formatted(decimals: 6) ?? "",
+        "forecast_usd": rounding.forecast.map { rounding.text($0.total) } ?? "",
       ] as [String: Any],
       "outputs": Set(outputs.map { ($0 as NSString).lastPathComponent }).sorted(),
       "workbooks": workbooks,

@@ -12,6 +12,17 @@ package struct ReportRounding: Sendable {
   package let costCentres: [String: Int128]
   /// Rounded amount per line, in `report.lines` order.
   package let lines: [Int128]
+  /// Amounts per cost centre and in all, rounded so that the parts add up to the total.
+  package struct Column: Sendable {
+    package var parts: [String: Int128]
+    package var total: Int128
+  }
+  /// The previous period's cost of each cost centre charged now, and the previous period's total
+  /// (which also holds cost centres not charged now); nil when the store has no previous period.
+  package let previous: Column?
+  /// An open period's run-rate forecast per cost centre and in all (the sum of theirs); nil for a
+  /// closed period.
+  package let forecast: Column?
 
   package init(_ report: ChargebackReport, decimals: Int) {
     self.decimals = decimals
@@ -30,6 +41,19 @@ package struct ReportRounding: Sendable {
       for (i, v) in zip(idx, parts) { lineAmounts[i] = v }
     }
     lines = lineAmounts
+    let ids = report.costCentres.map(\.id)
+    func column(_ amounts: [Money], rest: Money = .zero) -> Column {
+      // The rest (previous spend of cost centres not charged now) takes its share of the rounding
+      // and is shown only in the total.
+      let (parts, total) = Apportion.rounded(amounts + [rest], decimals: decimals)
+      return Column(parts: Dictionary(uniqueKeysWithValues: zip(ids, parts)), total: total)
+    }
+    previous = report.context.previous.map { last in
+      let shown = report.costCentres.map { last.costCentres[$0.id] ?? .zero }
+      return column(shown, rest: last.total - Money(pico: shown.reduce(0) { $0 + $1.pico }))
+    }
+    let forecasts = report.costCentres.map { report.context.forecast($0.cost, period: report.period) }
+    forecast = forecasts.contains(nil) || forecasts.isEmpty ? nil : column(forecasts.compactMap { $0 })
   }
 
   /// A rounded amount as text.

@@ -73,7 +73,9 @@ extension WorkbookReports {
     try row("From", .date(report.period.startMillis))
     try row("To", .date(report.period.endMillis - 1))
     try row("Total cost (USD)", .cents(cents.total))
-    try contextRows(report, cost: report.totalCost, previous: report.context.previous?.total, row: row)
+    try contextRows(
+      report, owed: cents.total, cost: report.totalCost, previous: cents.previous?.total,
+      previousExact: report.context.previous?.total, forecast: cents.forecast?.total, row: row)
     try row("Cost centres", .int(Int128(ccs.filter { $0.id != Attribution.unattributed }.count)))
     try row("Unattributed (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
     try row("Requests", .int(ccs.reduce(0) { $0 + $1.requests }))
@@ -151,13 +153,12 @@ extension WorkbookReports {
           cc.budget.map { .ratio(cc.cost.pico, $0.pico) } ?? .empty,
           .cents(cc.avoidableCost.rounded(toDecimals: 2)), .int(Int128(cc.findings)),
         ]
-        if let previous = report.context.previous {
-          let last = (previous.costCentres[cc.id] ?? .zero).rounded(toDecimals: 2)
+        // As apportioned (``ReportRounding``): the column adds up to the company Summary's figure.
+        if let last = cents.previous?.parts[cc.id] {
           row += [.cents(last), .cents(c - last), last == 0 ? .empty : .ratio(c - last, last)]
         }
         if report.context.isOpen {
-          row.append(
-            report.context.forecast(cc.cost, period: report.period).map { .cents($0.rounded(toDecimals: 2)) } ?? .empty)
+          row.append(cents.forecast?.parts[cc.id].map { .cents($0) } ?? .empty)
         }
         return row
       }, noun: "cost centres", rank: { $0[8].summand ?? 0 })

@@ -42,7 +42,10 @@ extension WorkbookReports {
       try row("Budget used", .ratio(cc.cost.pico, b.pico))
       try row("Budget remaining (USD)", .cents((b - cc.cost).rounded(toDecimals: 2)))
     }
-    try contextRows(report, cost: cc.cost, previous: report.context.previous?.costCentres[cc.id], row: row)
+    try contextRows(
+      report, owed: ccCents, cost: cc.cost, previous: cents.previous?.parts[cc.id],
+      previousExact: report.context.previous.map { $0.costCentres[cc.id] ?? .zero },
+      forecast: cents.forecast?.parts[cc.id], row: row)
     try row("Requests", .int(cc.requests))
     try row("Unpriced requests", .int(cc.unpricedRequests))
     try row("Input tokens", .int(cc.tokens.input))
@@ -162,19 +165,23 @@ extension WorkbookReports {
 
   /// The month in context on a Summary: last month and the change, and for an open month how far
   /// the data runs and the run-rate forecast.
+  ///
+  /// `owed`, `previous` and `forecast` are cents as the Cost centres sheet shows them
+  /// (``ReportRounding``: apportioned, so a Summary's figure is its sheet's row or TOTAL); `cost`
+  /// and `previousExact` give the change as a ratio.
   static func contextRows(
-    _ report: ChargebackReport, cost: Money, previous: Money?, row: (String, Cell) throws -> Void
+    _ report: ChargebackReport, owed: Int128, cost: Money, previous: Int128?, previousExact: Money?,
+    forecast: Int128?, row: (String, Cell) throws -> Void
   ) throws {
     let context = report.context
-    if context.previous != nil {
-      let last = previous ?? .zero
-      try row("Last month (USD)", .cents(last.rounded(toDecimals: 2)))
-      try row("Change (USD)", .cents((cost - last).rounded(toDecimals: 2)))
-      if last.pico != 0 { try row("Change", .ratio((cost - last).pico, last.pico)) }
+    if let previous {
+      try row("Last month (USD)", .cents(previous))
+      try row("Change (USD)", .cents(owed - previous))
+      if let last = previousExact, last.pico != 0 { try row("Change", .ratio((cost - last).pico, last.pico)) }
     }
-    if context.isOpen, let asOf = context.asOf, let forecast = context.forecast(cost, period: report.period) {
+    if context.isOpen, let asOf = context.asOf, let forecast {
       try row("Open month, data to", .dateTime(asOf))
-      try row("Forecast (USD)", .cents(forecast.rounded(toDecimals: 2)))
+      try row("Forecast (USD)", .cents(forecast))
     }
   }
 

@@ -185,6 +185,22 @@ import Testing
     #expect(summary["PLAT"]?["cost_usd"] == "0.000000")
     #expect(summary["TOTAL"]?["cost_usd"] == "134.270000")
     #expect(summary["TOTAL"]?["direct_cost_usd"] == "34.270000")
+    // Every money column's rows add up to its TOTAL (allocations and idle fees included), and every
+    // row cross-foots: cost = direct + allocated in − allocated out.
+    func micros(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 6) ?? -1 }
+    let centres = summary.filter { $0.key != "TOTAL" }.map(\.value)
+    for column in [
+      "cost_usd", "avoidable_cost_usd", "direct_cost_usd", "allocated_in_usd", "allocated_out_usd", "list_cost_usd",
+      "idle_cost_usd",
+    ] {
+      #expect(centres.reduce(0) { $0 + micros($1[column]) } == micros(summary["TOTAL"]?[column]), "\(column)")
+    }
+    for row in summary.values {
+      #expect(
+        micros(row["cost_usd"])
+          == micros(row["direct_cost_usd"]) + micros(row["allocated_in_usd"]) - micros(row["allocated_out_usd"]),
+        "\(row["cost_centre"] ?? "")")
+    }
 
     let journal = try TestSupport.readCSV(dir + "/out/journal.csv")
     func cents(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 2) ?? -1 }

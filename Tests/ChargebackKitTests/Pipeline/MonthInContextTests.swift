@@ -79,17 +79,28 @@ import Testing
     #expect(one["change_pct"] == "50.00")
     #expect(one["budget_remaining_usd"] == "4.000000")
     #expect(one["forecast_usd"] == "19.578947")
-    // CC-2: 0.25 against 0.50: −0.25, −50 %; no budget; 0.25 × 31 / 9.5 = 0.815789…
+    // CC-2: 0.25 against 0.50: −0.25, −50 %; no budget; 0.25 × 31 / 9.5 = 0.8157894…
     let two = try row("CC-2")
     #expect(two["change_usd"] == "-0.250000")
     #expect(two["change_pct"] == "-50.00")
     #expect(two["budget_remaining_usd"] == "")
-    #expect(two["forecast_usd"] == "0.815789")
-    // TOTAL: 6.25 against 4.50: +1.75, +38.89 %; 6.25 × 31 / 9.5 = 20.394736…
+    // TOTAL: 6.25 against 4.50: +1.75, +38.89 %; 6.25 × 31 / 9.5 = 20.3947368… → 20.394737. The
+    // forecasts are apportioned to it: 19.578947 + 0.815789 = 20.394736, and the missing micro-dollar
+    // goes to the larger remainder (CC-2's .47 over CC-1's .37), so the column adds up.
+    #expect(two["forecast_usd"] == "0.815790")
     let total = try row("TOTAL")
     #expect(total["previous_cost_usd"] == "4.500000")
     #expect(total["change_pct"] == "38.89")
     #expect(total["forecast_usd"] == "20.394737")
+    // Every money column's rows add up to its TOTAL.
+    for column in [
+      "cost_usd", "avoidable_cost_usd", "previous_cost_usd", "change_usd", "forecast_usd", "direct_cost_usd",
+      "allocated_in_usd", "allocated_out_usd", "list_cost_usd", "idle_cost_usd",
+    ] {
+      let parts = rows.filter { $0["cost_centre"] != "TOTAL" }.map { DecimalText.parse($0[column] ?? "", decimals: 6) }
+      #expect(!parts.contains(nil), "\(column)")
+      #expect(parts.compactMap { $0 }.reduce(0, +) == DecimalText.parse(total[column] ?? "", decimals: 6), "\(column)")
+    }
     // Per agent and model, the same comparison.
     let previous = try #require(october.context.previous)
     #expect(previous.agents[PeriodContext.Item(costCentre: "CC-1", item: "a")] == TestSupport.usd("4"))
@@ -113,7 +124,15 @@ import Testing
     let centres = try #require(try WorkbookTests.read(dir + "/out-2026-10/company.xlsx")["Cost centres"])
     let forecast = try #require(centres.column("Forecast (USD)"))
     let ccTwo = try #require(centres.row("CC-2"))
-    #expect(centres.rows[ccTwo][forecast]?.cents == 82)
+    // In cents: 1957.89… and 81.57…, total 2039.47… → 2039; the floors give 2038 and the cent
+    // goes to the larger remainder, CC-1's: 1958 and 81 (rounded one by one, 1958 + 82 = 2040).
+    #expect(centres.rows[ccTwo][forecast]?.cents == 81)
+    // Its TOTAL is the company Summary's forecast.
+    let totalRow = try #require(centres.row("TOTAL"))
+    let company = try #require(try WorkbookTests.read(dir + "/out-2026-10/company.xlsx")["Summary"])
+    let companyForecast = company.row("Forecast (USD)").flatMap { company.rows[$0][1]?.cents }
+    #expect(centres.rows[totalRow][forecast]?.cents == 2039)
+    #expect(companyForecast == 2039)
   }
 
   @Test func asOfClosesTheMonthAndANeverReportedMonthIsComputed() throws {
