@@ -38,7 +38,9 @@ package struct PriceTable: Sendable {
     let fm = FileManager.default
     var isDir: ObjCBool = false
     guard fm.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-      throw InputMissingError(path: directory, reason: "pricing directory not found")
+      throw InputMissingError(
+        path: directory,
+        reason: "pricing directory not found (the folder of price tables: pass --pricing DIR; without it, ./pricing)")
     }
     let names = try fm.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".csv") }.sorted()
     var hasher = SHA256()

@@ -131,6 +131,9 @@ package enum WorkbookReports {
       var failed: Int128 = 0
       var tokens = TokenTotals()
       var cents: Int128 = 0
+      /// Whether any of the group's lines is priced: a group of unpriced lines has no cost, and
+      /// shows an empty cell, never $0 (SPEC §5).
+      var priced = false
     }
     var groups: [[String]: Acc] = [:]
     for i in idx {
@@ -141,6 +144,7 @@ package enum WorkbookReports {
       a.failed += l.failedRequests
       a.tokens += l.tokens
       a.cents += cents.lines[i]
+      a.priced = a.priced || l.key.priced
       groups[k] = a
     }
     let total = groups.values.reduce(Int128(0)) { $0 + $1.cents }
@@ -155,7 +159,8 @@ package enum WorkbookReports {
       var row: [Cell] =
         describe(a.key) + [
           .int(a.requests), .int(a.failed), .int(a.tokens.input), .int(a.tokens.cachedInput),
-          .int(a.tokens.cacheWrite), .int(a.tokens.output), .cents(a.cents), .ratio(a.cents, total),
+          .int(a.tokens.cacheWrite), .int(a.tokens.output), a.priced ? .cents(a.cents) : .empty,
+          a.priced ? .ratio(a.cents, total) : .empty,
         ]
       if let previous {
         // Last month as it was charged, each amount rounded on its own.
@@ -225,8 +230,11 @@ package enum WorkbookReports {
       [.text(f.id), .text(words(f.kind.rawValue)), .text(f.severity.rawValue)]
         + (costCentre ? [.text(f.costCentre ?? "")] : []) + [
           .text(f.agentID ?? ""), .text(f.credentialID ?? ""), .text(f.ownerID ?? ""), .dateTime(f.firstTime),
-          .dateTime(f.lastTime), .int(f.calls), .cents(f.cost.rounded(toDecimals: 2)),
-          .cents(f.avoidableCost.rounded(toDecimals: 2)), .text(f.label ?? ""), .text(f.explanation),
+          .dateTime(f.lastTime), .int(f.calls),
+          // Calls with no price have no cost: an empty cell, never $0 (SPEC §5).
+          f.kind == .unpricedModel ? .empty : .cents(f.cost.rounded(toDecimals: 2)),
+          f.kind == .unpricedModel ? .empty : .cents(f.avoidableCost.rounded(toDecimals: 2)), .text(f.label ?? ""),
+          .text(f.explanation),
         ]
     }
     let cost = costCentre ? 11 : 10

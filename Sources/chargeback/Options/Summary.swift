@@ -10,9 +10,12 @@ func printFileOutcome(_ r: Ingestor.FileResult) {
 /// Prints the cost-centre table of a finished run and where its files went.
 func printRunSummary(_ result: ChargebackJob.Result, out: String) {
   guard let report = result.report else {
+    // The outputs listed include the two files a run with nothing new writes again.
+    let rewritten = ["manifest.json", "new_findings.csv"]
+    let kept = result.outputs.filter { path in !rewritten.contains { path == $0 || path.hasSuffix("/" + $0) } }.count
     printLine(
-      "nothing new since the last run: the \(result.outputs.count) files in \(out) are kept as they were "
-        + "(manifest.json and new_findings.csv rewritten)")
+      "nothing new since the last run: \(kept) files in \(out) kept as they were; "
+        + "manifest.json and new_findings.csv written again")
     return
   }
   for line in ConsoleSummary.lines(report) { printLine(line) }

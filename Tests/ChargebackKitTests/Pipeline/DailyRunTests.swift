@@ -96,7 +96,11 @@ import Testing
     let second = try Self.run(dir)
     #expect(second.status == 0, "\(second.err)")
     #expect(second.out.contains("2026-10-01.jsonl: skipped (already ingested)"))
-    #expect(second.out.contains("nothing new since the last run"))
+    // Every file but the two written again is kept.
+    #expect(
+      second.out.contains(
+        "nothing new since the last run: \(before.count - 2) files in \(dir)/out kept as they were; "
+          + "manifest.json and new_findings.csv written again"), "\(second.out)")
     let after = try Self.outputs(dir)
     #expect(Set(after.keys) == Set(before.keys))
     for (name, data) in before where name != "manifest.json" && name != "new_findings.csv" {

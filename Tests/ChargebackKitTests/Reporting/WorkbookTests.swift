@@ -159,6 +159,19 @@ import Testing
     #expect(daily.filterLastRow == 31)  // every day of October
     let method = try #require(wb["Method"])
     #expect(method.rows.contains { $0.count > 1 && $0[1]?.text == "nova-pro" })
+    // The unpriced model's row and finding have no cost: an empty cell, never $0 (SPEC §5).
+    let models = try #require(wb["Models"])
+    let modelCost = try #require(models.column("Cost (USD)"))
+    let llama = try #require(models.rows.first { $0.count > 1 && $0[1]?.text == "meta.llama9-v1:0" })
+    #expect(llama.count > modelCost && llama[modelCost] == nil)
+    #expect(llama.count > 2 && llama[models.column("Requests") ?? 0]?.cents == 100)  // one request
+    let findings = try TestSupport.readCSV(dir + "/out/findings.csv")
+    let unpriced = try #require(findings.first { $0["kind"] == "unpriced_model" })
+    #expect(unpriced["cost_usd"] == "" && unpriced["avoidable_cost_usd"] == "")
+    let sheet = try #require(wb["Findings"])
+    let findingCost = try #require(sheet.column("Cost (USD)"))
+    let row = try #require(sheet.rows.first { $0.count > 1 && $0[1]?.text == "unpriced model" })
+    #expect(row.count > findingCost && row[findingCost] == nil)
   }
 
   @Test func companyWorkbookAddsUpToTheCent() throws {
