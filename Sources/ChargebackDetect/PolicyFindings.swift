@@ -118,8 +118,10 @@ extension PolicyFindings {
     let r = c.record
     let a = c.attribution
     if c.cost == nil {
+      // One per cost centre: each cost centre's workbook explains its own unpriced requests.
       note(
-        .unpricedModel, subject: r.provider.rawValue + "|" + r.model, record: r, attribution: a, cost: nil,
+        .unpricedModel, subject: r.provider.rawValue + "|" + r.model + "|" + a.costCentre, record: r, attribution: a,
+        cost: nil,
         detail:
           "\(r.provider.rawValue) model \"\(r.model)\" has no price: \(c.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/"
       )

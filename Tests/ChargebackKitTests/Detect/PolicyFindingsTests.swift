@@ -32,4 +32,19 @@ import Testing
     #expect(f.explanation.contains("its cost centre CC-SHARED"))
     #expect(!f.explanation.contains("CC-B"))
   }
+
+  /// An unpriced model is a finding in each cost centre its calls are charged to, so each cost
+  /// centre's workbook explains its own unpriced requests.
+  @Test func anUnpricedModelIsAFindingOfEachCostCentre() throws {
+    var policy = PolicyFindings()
+    for (t, cc) in [(1_000, "CC-A"), (2_000, "CC-B"), (3_000, "CC-A")] {
+      var c = Self.charged("key_S", agent: nil, costCentre: cc, time: Int64(t))
+      c.cost = nil
+      policy.observe(c)
+    }
+    let unpriced = policy.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == .unpricedModel }
+    #expect(
+      Dictionary(uniqueKeysWithValues: unpriced.map { ($0.costCentre ?? "", $0.calls) }) == ["CC-A": 2, "CC-B": 1])
+    #expect(Set(unpriced.map(\.id)).count == 2)
+  }
 }
