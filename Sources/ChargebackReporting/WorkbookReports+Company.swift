@@ -208,11 +208,38 @@ extension WorkbookReports {
       rows: rows, noun: "days", rank: { $0[total].summand ?? 0 })
   }
 
-  /// The lines of `UNATTRIBUTED`: who called and what it cost.
+  /// The lines of `UNATTRIBUTED` by credential, claimed agent, provider and model: who called and
+  /// what it cost.
+  ///
+  /// Summed over the lines' tasks and sources (the sheet has no column for them: shown line by
+  /// line, a task per call looked like the same row repeated). Largest first.
   private static func unattributedTable(_ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding)
     -> DetailTable
   {
-    DetailTable(
+    struct Group {
+      var key: [String]
+      var requests: Int128 = 0
+      var input: Int128 = 0
+      var output: Int128 = 0
+      var cents: Int128 = 0
+      var priced = false
+    }
+    var groups: [[String]: Group] = [:]
+    for i in idx {
+      let l = report.lines[i]
+      let key = [l.key.credentialID ?? "", l.key.agentID ?? "", l.key.provider.rawValue, l.key.model]
+      var g = groups[key] ?? Group(key: key)
+      g.requests += l.requests
+      g.input += l.tokens.input
+      g.output += l.tokens.output
+      g.cents += cents.lines[i]
+      g.priced = g.priced || l.key.priced
+      groups[key] = g
+    }
+    let sorted = groups.values.sorted {
+      $0.cents != $1.cents ? $0.cents > $1.cents : $0.key.lexicographicallyPrecedes($1.key)
+    }
+    return DetailTable(
       name: "Unattributed",
       columns: [
         Column(header: "Credential", width: 40, wrap: true), Column(header: "Claimed agent", width: 18, wrap: true),
@@ -221,16 +248,13 @@ extension WorkbookReports {
         Column(header: "Output tokens", width: 13, total: .count),
         Column(header: "Cost (USD)", width: 13, total: .money),
       ],
-      count: idx.count,
+      count: sorted.count,
       row: { n in
-        let i = idx[n]
-        let l = report.lines[i]
-        return [
-          .text(l.key.credentialID ?? ""), .text(l.key.agentID ?? ""), .text(l.key.provider.rawValue),
-          .text(l.key.model), .int(l.requests), .int(l.tokens.input), .int(l.tokens.output),
-          l.key.priced ? .cents(cents.lines[i]) : .empty,
+        let g = sorted[n]
+        return g.key.map { Cell.text($0) } + [
+          .int(g.requests), .int(g.input), .int(g.output), g.priced ? .cents(g.cents) : .empty,
         ]
-      }, noun: "lines", rank: { $0[7].summand ?? 0 })
+      }, noun: "groups", rank: { $0[7].summand ?? 0 })
   }
 
   /// Computed against billed per provider, day and model.

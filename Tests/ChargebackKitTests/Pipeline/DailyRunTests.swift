@@ -311,6 +311,30 @@ import Testing
     #expect(many.findings.count == few.findings.count)
   }
 
+  /// company.xlsx's Unattributed sheet: one row per credential, claimed agent, provider and model,
+  /// whatever the tasks (it has no task column: a line per task looked like one row repeated).
+  @Test func theUnattributedSheetSumsOverTasks() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.setUp(dir)
+    // 50 calls of an unregistered IAM user, a task each, 10,000 tokens at $1 per million: $0.50.
+    try Self.day(
+      dir, "2026-10-07.jsonl",
+      (0..<50).map { k in
+        Self.call(
+          "n-\(k)", Self.spread("2026-10-07", k), arn: "arn:aws:iam::1:user/nobody", input: 10_000, task: "T-\(k)")
+      })
+    let r = try Self.run(dir)
+    #expect(r.status == 0, "\(r.err)")
+    #expect(
+      try TestSupport.readCSV(dir + "/out/chargeback.csv").filter { $0["cost_centre"] == "UNATTRIBUTED" }.count == 50)
+    let sheet = try #require(try WorkbookTests.read(dir + "/out/company.xlsx")["Unattributed"])
+    #expect(sheet.filterLastRow == 1)  // one row
+    #expect(sheet.rows[1][0]?.text == "arn:aws:iam::1:user/nobody")
+    #expect(sheet.rows[1][sheet.column("Requests") ?? 0]?.cents == 5_000)  // 50 requests
+    #expect(sheet.rows[1][sheet.column("Cost (USD)") ?? 0]?.cents == 50)
+  }
+
   /// SPEC §11: the task is not in FOCUS's grain.
   ///
   /// The same calls tagged with 1 task or with 10,000
