@@ -40,7 +40,8 @@ extension WorkbookReports {
     if let b = cc.budget {
       try row("Monthly budget (USD)", .cents(b.rounded(toDecimals: 2)))
       try row("Budget used", .ratio(cc.cost.pico, b.pico))
-      try row("Budget remaining (USD)", .cents((b - cc.cost).rounded(toDecimals: 2)))
+      // From the total shown above (apportioned), as summary.csv does: the two figures subtract.
+      try row("Budget remaining (USD)", .cents(b.rounded(toDecimals: 2) - ccCents))
     }
     try contextRows(
       report, owed: ccCents, cost: cc.cost, previous: cents.previous?.parts[cc.id],
