@@ -137,6 +137,12 @@ package enum Schema {
     """
     ALTER TABLE usage ADD COLUMN provisioned INTEGER;
     """,
+    // 7: `natural_key` is stored empty when it is `<provider>:<request id>` (the readers make it
+    // again: `UsageWriter.storedNaturalKey`). No table changes; the version tells an older tool,
+    // which would read the empty keys as they are, that the store is newer than it.
+    """
+    SELECT 1;
+    """,
   ]
 
   /// `PRAGMA application_id` of a TokenChargeback store: ASCII `TCBK`.

@@ -24,7 +24,9 @@ extension UsageStore {
   /// taken from `r`: they are not content).
   static func decodeStoredContent(_ st: Statement, like r: UsageRecord) -> (id: Int64, record: UsageRecord) {
     var stored = UsageRecord(
-      provider: r.provider, level: r.level, format: r.format, naturalKey: st.text(1) ?? "", time: st.int64(2),
+      provider: r.provider, level: r.level, format: r.format,
+      // Found by `r`'s key hash: an empty stored key is `r`'s (``UsageWriter/storedNaturalKey(_:)``).
+      naturalKey: st.text(1).flatMap { $0.isEmpty ? nil : $0 } ?? r.naturalKey, time: st.int64(2),
       model: st.text(3) ?? "", tier: Tier(rawValue: st.text(4) ?? "") ?? .standard, contextWindow: st.text(5),
       tokens: TokenCounts(
         input: st.int64(6), cachedInput: st.int64(7), cacheWrite5m: st.int64(8), cacheWrite1h: st.int64(9),

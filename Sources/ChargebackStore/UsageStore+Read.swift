@@ -49,7 +49,8 @@ extension UsageStore {
       [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
     let st = try db.prepare(
       StoreQueries.recordColumns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
-        + ") AND u.natural_key IN (" + candidates.map { _ in "?" }.joined(separator: ",") + ") ORDER BY u.id LIMIT 1")
+        + ") AND " + UsageStore.naturalKeySQL + " IN (" + candidates.map { _ in "?" }.joined(separator: ",")
+        + ") ORDER BY u.id LIMIT 1")
     for (i, c) in candidates.enumerated() {
       try st.bind(Int32(i + 1), blob: KeyHash.of(c))
       try st.bind(Int32(candidates.count + i + 1), c)
@@ -57,6 +58,17 @@ extension UsageStore {
     var interner = StringInterner()
     return try st.step() ? decodeRow(st, &interner) : nil
   }
+
+  /// A record's natural key from its `natural_key` column: the column, or `<provider>:<request id>`
+  /// when it is empty (``UsageWriter/storedNaturalKey(_:)``; stores written before kept every key whole).
+  static func naturalKey(stored: String?, provider: String?, requestID: String?) -> String {
+    guard let stored, stored.isEmpty else { return stored ?? "" }
+    return (provider ?? "") + ":" + (requestID ?? "")
+  }
+
+  /// `natural_key` made whole in SQL, as ``naturalKey(stored:provider:requestID:)`` does (for `usage u`).
+  static let naturalKeySQL =
+    "(CASE WHEN u.natural_key = '' THEN u.provider || ':' || u.request_id ELSE u.natural_key END)"
 
   /// The record of the current row; one outside ``Bounds`` (stored by an older version) is an error,
   /// so that no later sum can overflow on it.
@@ -67,7 +79,8 @@ extension UsageStore {
     var record = UsageRecord(
       provider: Provider(rawValue: strings.text(st, 2) ?? "") ?? .openai,
       level: SourceLevel(rawValue: strings.text(st, 3) ?? "") ?? .request, format: strings.text(st, 4) ?? "",
-      naturalKey: st.text(5) ?? "", requestID: st.text(6), time: st.int64(7), bucketEnd: st.optionalInt64(8),
+      naturalKey: UsageStore.naturalKey(stored: st.text(5), provider: st.text(2), requestID: st.text(6)),
+      requestID: st.text(6), time: st.int64(7), bucketEnd: st.optionalInt64(8),
       credential: strings.text(st, 9), project: strings.text(st, 10), model: strings.text(st, 11) ?? "",
       tier: Tier(rawValue: strings.text(st, 12) ?? "") ?? .standard, contextWindow: strings.text(st, 13),
       tokens: tokens,

@@ -29,6 +29,9 @@ extension UsageStore {
 
   /// Sets the inherited values of the OTel calls `otel:<trace>:<span id>` of one trace (inside the
   /// caller's transaction); calls not stored are ignored.
+  ///
+  /// An OTel call's key is stored whole (its provider is never `otel`:
+  /// ``UsageWriter/storedNaturalKey(_:)``).
   package func setInherited(traceID: String, _ calls: [(spanID: String, context: TraceInheritance)]) throws {
     guard !calls.isEmpty else { return }
     let st = try db.prepare(

@@ -147,7 +147,7 @@ package final class UsageWriter: UsageSink {
   /// Inserts one record (or ignores it when its natural key is already stored).
   package func insert(_ r: UsageRecord, keyHash key: [UInt8]) throws {
     let s = statement
-    try s.bind(1, r.naturalKey)
+    try s.bind(1, Self.storedNaturalKey(r))
     try s.bind(2, r.provider.rawValue)
     try s.bind(3, fileID)
     try s.bind(4, r.line.map(Int64.init))
@@ -192,6 +192,24 @@ package final class UsageWriter: UsageSink {
     } else {
       try compareWithStored(r, key: key)
     }
+  }
+
+  /// The `natural_key` column of `r`: empty when the key is `<provider>:<request id>` (every
+  /// request-level format but OTel's and LiteLLM's), which the readers make again
+  /// (``UsageStore/naturalKey(stored:provider:requestID:)``).
+  ///
+  /// Writing a page costs this machine kind about 9 ms of system time per megabyte (the kernel's
+  /// page-cache copy; `docs/benchmarks.md`, tenth pass), and the key repeated the request id and
+  /// provider: 44 of the 366 bytes a Bedrock call's row took.
+  static func storedNaturalKey(_ r: UsageRecord) -> String {
+    guard let id = r.requestID else { return r.naturalKey }
+    let provider = r.provider.rawValue
+    let key = r.naturalKey.utf8
+    let derivable =
+      key.count == provider.utf8.count + 1 + id.utf8.count && r.naturalKey.hasPrefix(provider)
+      && key.dropFirst(provider.utf8.count).first == UInt8(ascii: ":")
+      && key.dropFirst(provider.utf8.count + 1).elementsEqual(id.utf8)
+    return derivable ? "" : r.naturalKey
   }
 
   /// Compares a record that was not inserted with the stored copy of its key.

@@ -1,7 +1,7 @@
 import ChargebackModel
 import ChargebackStore
 
-/// The PostgreSQL DDL of SQLite's migrations 1–6.
+/// The PostgreSQL DDL of SQLite's migrations 1–7.
 ///
 /// (docs/postgres.md §3), one entry per SQLite
 /// migration, and the `store_identity` row that stands for SQLite's `application_id` and
@@ -134,6 +134,11 @@ enum PostgresSchema {
     """,
     """
     ALTER TABLE usage ADD COLUMN provisioned smallint CHECK (provisioned = 1);
+    """,
+    // 7: SQLite's stores `natural_key` empty when it is `<provider>:<request id>`; this store keeps
+    // every key whole (its rows are not the disk-bound part of a load), so nothing changes here.
+    """
+    SELECT 1;
     """,
   ]
 

@@ -30,8 +30,8 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     let store = try UsageStore(path: dir + "/store.sqlite")
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
-    // docs/architecture.md documents schema version 5; a new migration updates both.
-    #expect(Schema.currentVersion == 6)
+    // docs/architecture.md documents the schema version; a new migration updates both.
+    #expect(Schema.currentVersion == 7)
     #expect(try store.db.scalarInt("PRAGMA application_id") == 0x5443_424B)  // "TCBK"
     #expect(
       try objects(store.db, "table") == [

@@ -5,7 +5,7 @@ import Foundation
 
 /// What a store holds, to say "the store unchanged": the row counts of the tool's tables and a
 /// content hash over the usage table (every column but the row id and the file id, in natural-key
-/// order), read through a plain connection that checks and writes nothing.
+/// order; a key stored empty is made whole, as the store's readers do), read through a plain connection that checks and writes nothing.
 struct StoreState: Equatable, CustomStringConvertible {
   var files: Int64
   var usage: Int64
@@ -21,11 +21,11 @@ struct StoreState: Equatable, CustomStringConvertible {
     conflicts = hasConflicts > 0 ? try db.scalarInt("SELECT count(*) FROM conflicts") ?? -1 : 0
     let st = try db.prepare(
       """
-      SELECT natural_key, provider, ts, model, tier, coalesce(context_window, ''), input, cached_input,
+      SELECT CASE WHEN natural_key = '' THEN provider || ':' || request_id ELSE natural_key END AS key, provider, ts, model, tier, coalesce(context_window, ''), input, cached_input,
         cache_write_5m, cache_write_1h, output, web_search, requests, failed, coalesce(billed_pico, ''),
         coalesce(credential, ''), coalesce(agent_id, ''), coalesce(task_id, ''), coalesce(line, ''),
         coalesce(json_path, '')
-      FROM usage ORDER BY natural_key
+      FROM usage ORDER BY key
       """)
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     while try st.step() {
