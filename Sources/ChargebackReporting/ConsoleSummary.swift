@@ -30,6 +30,14 @@ package enum ConsoleSummary {
     if report.unpricedRecords > 0 {
       out.append("\(report.unpricedRecords) records could not be priced (see findings: unpriced_model)")
     }
+    if report.context.isOpen, let asOf = report.context.asOf {
+      // Finance closing a month from a store that holds nothing later: the latest call is taken as
+      // "now" (the wall clock is never read), so the month stays open until told otherwise.
+      out.append(
+        "\(report.period) is reported as open: its usage runs to \(Timestamp.iso(asOf)), so forecast_usd "
+          + "extrapolates to the month's end; once the month is complete, run again with --as-of "
+          + "\(Timestamp.day(report.period.endMillis)) to report it closed")
+    }
     if report.conflictingDuplicates > 0 {
       out.append(
         "\(report.conflictingDuplicates) records were stored with other content in another source; the first "

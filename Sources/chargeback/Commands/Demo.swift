@@ -32,10 +32,11 @@ extension Chargeback {
         printLine(
           "demo month \(period): \(layout.bedrockRecords) Bedrock log records, \(layout.openAIRows) OpenAI usage rows in \(layout.files.count) files under \(layout.usageDirectory)"
         )
+        // The generated month is whole: reported closed, as finance would once it has ended.
         let job = ChargebackJob(
           options: .init(
             period: period, usage: [layout.usageDirectory], identities: layout.identityDirectory, pricing: pricing,
-            out: out, database: db))
+            out: out, database: db, asOf: period.endMillis))
         printRunSummary(try job.run(), out: out)
       }
     }

@@ -65,6 +65,9 @@ import Testing
     #expect(r.out.contains("TOTAL"))
     let summary = try TestSupport.readCSV(dir + "/demo/summary.csv")
     #expect(summary.count >= 6)  // five cost centres (+ unattributed) and the total
+    // The generated month is whole: reported closed, with no forecast of a month that has ended.
+    #expect(!r.out.contains("is reported as open"))
+    #expect(summary.allSatisfy { $0["forecast_usd"] == "" })
     let findings = try TestSupport.readCSV(dir + "/demo/findings.csv")
     let kinds = Set(findings.map { $0["kind"]! })
     #expect(kinds.isSuperset(of: ["revoked_credential", "unattributed", "out_of_scope_model", "shared_credential"]))

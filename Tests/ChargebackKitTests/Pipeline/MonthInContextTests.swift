@@ -3,6 +3,7 @@ import Testing
 
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackReporting
 @testable import ChargebackTestSupport
 
 /// The month in context (SPEC §7): last month's figures beside this month's, budget remaining, and
@@ -69,6 +70,12 @@ import Testing
     #expect(october.context.previousSource == "reported")
     #expect(october.context.isOpen)
     #expect(october.context.asOf.map(Timestamp.iso) == "2026-10-10T12:00:00Z")
+    // The console says so, and how to close it.
+    let openLine = ConsoleSummary.lines(october).filter { $0.contains("is reported as open") }
+    #expect(openLine.count == 1)
+    #expect(openLine.first?.contains("runs to 2026-10-10T12:00:00Z") == true)
+    #expect(openLine.first?.contains("--as-of 2026-11-01") == true)
+    #expect(!ConsoleSummary.lines(september).contains { $0.contains("is reported as open") })
     let rows = try TestSupport.readCSV(dir + "/out-2026-10/summary.csv")
     func row(_ id: String) throws -> [String: String] { try #require(rows.first { $0["cost_centre"] == id }) }
     // CC-1: 6.00 against 4.00: +2.00, +50 %; budget 10 − 6 = 4; 6 × 31 days / 9.5 days = 19.578947…
@@ -145,6 +152,7 @@ import Testing
     #expect(october.context.previous?.costCentres["CC-1"] == TestSupport.usd("4"))
     // --as-of at the month's end: closed, no forecast.
     #expect(!october.context.isOpen)
+    #expect(!ConsoleSummary.lines(october).contains { $0.contains("is reported as open") })
     let rows = try TestSupport.readCSV(dir + "/out-2026-10/summary.csv")
     #expect(rows.allSatisfy { $0["forecast_usd"] == "" })
     // A month with no earlier data has nothing to compare with.
