@@ -106,6 +106,9 @@ package struct IdentityDirectory: Sendable {
         issuedAt: try creds.date(r, "issued_at"), expiresAt: try creds.date(r, "expires_at"),
         revokedAt: try creds.date(r, "revoked_at"), description: creds.value(r.fields, "description"))
       try creds.unique(seen.insert(c.provider + "\u{0}" + c.id).inserted, r, "credential_id", c.id)
+      if c.provider == Provider.bedrock.rawValue, let why = Attributor.unmatchableAWSRow(c.id) {
+        throw InputError(file: creds.file, line: r.line, field: "credential_id", message: "\"\(c.id)\": \(why)")
+      }
       credentials.append(c)
     }
     let taskRows = try table("tasks.csv", ["task_id"])

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+@testable import ChargebackIdentity
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// A Bedrock row of `credentials.csv` that no call can match (a role's IAM path in a session ARN,
+/// a `*` in an IAM role ARN) stops the report at load, naming file, line and field, with the row
+/// to write instead; every form that can match is accepted as before.
+@Suite struct UnmatchableRowTests {
+  /// Rows that match nothing, and what the message must offer instead.
+  static let unmatchable: [(id: String, offers: [String])] = [
+    (
+      "arn:aws:sts::123456789012:assumed-role/team/invoice-bot/*",
+      ["arn:aws:sts::123456789012:assumed-role/invoice-bot/*", "arn:aws:iam::123456789012:role/team/invoice-bot"]
+    ),
+    (
+      "arn:aws-us-gov:sts::210987654321:assumed-role/a/b/c/*",
+      ["arn:aws-us-gov:sts::210987654321:assumed-role/c/*", "arn:aws-us-gov:iam::210987654321:role/a/b/c"]
+    ),
+    (
+      "arn:aws:sts::123456789012:assumed-role/team/invoice-bot/session-1",
+      ["arn:aws:sts::123456789012:assumed-role/invoice-bot/*", "arn:aws:iam::123456789012:role/team/invoice-bot"]
+    ),
+    ("arn:aws:iam::123456789012:role/ops-*", ["arn:aws:sts::123456789012:assumed-role/ops-*"]),
+    ("arn:aws:iam::123456789012:role/*", ["arn:aws:sts::123456789012:assumed-role/*"]),
+    ("arn:aws-cn:iam::123456789012:role/team/*", ["arn:aws-cn:iam::123456789012:role/<path>/<name>"]),
+  ]
+
+  /// Rows some call can match: left alone.
+  static let matchable = [
+    "arn:aws:sts::123456789012:assumed-role/invoice-bot/*",
+    "arn:aws:sts::123456789012:assumed-role/invoice-bot/nightly-*",
+    "arn:aws:sts::123456789012:assumed-role/invoice-bot/i-0abc",
+    "arn:aws:sts::123456789012:assumed-role/invoice-*",
+    "arn:aws:sts::123456789012:assumed-role/*",
+    "arn:aws:iam::123456789012:role/team/invoice-bot",
+    "arn:aws:iam::123456789012:role/invoice-bot",
+    "arn:aws:iam::123456789012:user/alice",
+    "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc",
+    "sk-proj-abc",
+    "*",
+  ]
+
+  @Test func rowsThatMatchNothingAreNamedWithTheRowToWrite() {
+    for (id, offers) in Self.unmatchable {
+      let why = Attributor.unmatchableAWSRow(id)
+      #expect(why != nil, "\(id) was accepted")
+      for offer in offers { #expect(why?.contains(offer) == true, "\(id): \(why ?? "nil") lacks \(offer)") }
+    }
+    for id in Self.matchable { #expect(Attributor.unmatchableAWSRow(id) == nil, "\(id) was refused") }
+  }
+
+  /// What each suggestion says is what the attributor does: the row offered matches a session of
+  /// the role the refused row meant.
+  @Test func theRowOfferedMatchesTheRolesSessions() throws {
+    let session = "arn:aws:sts::123456789012:assumed-role/invoice-bot/lambda-7f3a"
+    for offered in [
+      "arn:aws:sts::123456789012:assumed-role/invoice-bot/*", "arn:aws:iam::123456789012:role/team/invoice-bot",
+    ] {
+      let a = try AttributorFixture.attributor(
+        credentials: """
+          credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description
+          \(offered),bedrock,triage,,,,,
+          """)
+      let call = UsageRecord(
+        provider: .bedrock, level: .request, format: "bedrock-invocation-log", naturalKey: "bedrock:r1",
+        requestID: "r1", time: AttributorFixture.At.oct05, credential: session, model: "m", tier: .standard,
+        tokens: TokenCounts(input: 1))
+      #expect(a.attribute(call).credentialID == offered, "\(offered)")
+    }
+  }
+
+  @Test func loadingStopsAtTheRowNamingFileLineAndField() throws {
+    let (id, offers) = Self.unmatchable[0]
+    let dir = try TestSupport.tempDir("identity")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for (name, text) in AttributorFixture.identityFiles {
+      let body =
+        name == "credentials.csv"
+        ? """
+        credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description
+        key_ok,openai,triage,,,,,
+        \(id),bedrock,triage,,,,,
+        """ : text
+      try (body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    }
+    let error = try #require(throws: InputError.self) { try IdentityDirectory(directory: dir) }
+    #expect(error.file.hasSuffix("credentials.csv"))
+    #expect(error.line == 3)
+    #expect(error.field == "credential_id")
+    for offer in offers { #expect(error.description.contains(offer)) }
+    #expect(error.exitStatus == 65)
+  }
+
+  /// The same id under another provider is not an AWS name to check.
+  @Test func otherProvidersRowsAreNotChecked() throws {
+    let (id, _) = Self.unmatchable[0]
+    _ = try AttributorFixture.attributor(
+      credentials: """
+        credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description
+        \(id),openai,triage,,,,,
+        """)
+  }
+}
