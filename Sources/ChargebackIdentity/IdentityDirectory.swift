@@ -193,7 +193,20 @@ package struct IdentityDirectory: Sendable {
   }
 
   /// Agents must name a known cost centre; so must credentials that carry one.
+  ///
+  /// An agent's owner must be in people.csv: an owner missing from it (an HR export that drops leavers) would make
+  /// the agent's calls after its owner left pass without `offboarded_owner`.
   private func validateReferences(agentRows: CSVTable) throws {
+    if !people.isEmpty {
+      for r in agentRows.rows {
+        if let owner = agentRows.value(r.fields, "owner"), people[owner] == nil {
+          throw InputError(
+            file: agentRows.file, line: r.line, field: "owner",
+            message: "\"\(owner)\" is not in people.csv (keep people who have left, with offboarded_at, so that "
+              + "their agents' calls are flagged)")
+        }
+      }
+    }
     guard !costCentres.isEmpty else { return }
     for r in agentRows.rows {
       if let cc = agentRows.value(r.fields, "cost_centre"), costCentres[cc] == nil {

@@ -105,3 +105,27 @@ import Testing
         """)
   }
 }
+
+/// An agent's owner missing from people.csv (an HR export that drops leavers) stops the load: the
+/// agent's calls after its owner left would otherwise pass without `offboarded_owner`.
+@Suite struct MissingOwnerTests {
+  @Test func anOwnerNotInPeopleIsNamedWithFileLineAndField() throws {
+    let dir = try TestSupport.tempDir("identity")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for (name, text) in AttributorFixture.identityFiles {
+      // bob (offboarded, owner of `orphan` on agents.csv line 5) is dropped from people.csv.
+      let body =
+        name == "people.csv"
+        ? text.split(separator: "\n").filter { !$0.hasPrefix("bob,") }.joined(separator: "\n") : text
+      try (body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    }
+    let error = try #require(throws: InputError.self) { try IdentityDirectory(directory: dir) }
+    #expect(error.file.hasSuffix("agents.csv"))
+    #expect(error.line == 5)
+    #expect(error.field == "owner")
+    #expect(error.description.contains("\"bob\" is not in people.csv"))
+    #expect(error.exitStatus == 65)
+    // With bob back, the same directory loads.
+    _ = try AttributorFixture.attributor()
+  }
+}
