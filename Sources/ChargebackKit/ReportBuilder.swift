@@ -243,6 +243,14 @@ package struct ReportBuilder {
     }
     context.asOf = try asOf ?? store.latestUsageTime()
     context.isOpen = context.asOf.map { $0 < period.endMillis } ?? false
+    // A month reported closed before (its totals are stored) stays closed when reported again
+    // without --as-of: re-reporting it after fixing an identity file must not reopen it, with a
+    // forecast, into the folder its closed outputs were handed out from. An --as-of before its
+    // end still reopens it.
+    if asOf == nil, context.isOpen, try store.reportedTotals(period) != nil {
+      context.asOf = period.endMillis
+      context.isOpen = false
+    }
     return context
   }
 

@@ -155,6 +155,14 @@ import Testing
     #expect(!ConsoleSummary.lines(october).contains { $0.contains("is reported as open") })
     let rows = try TestSupport.readCSV(dir + "/out-2026-10/summary.csv")
     #expect(rows.allSatisfy { $0["forecast_usd"] == "" })
+    // Reported again without --as-of (an identity file fixed after the close): still closed, as of
+    // its end; an --as-of before the end reopens it.
+    let again = try #require(try Self.job(dir, "2026-10").reportOnly().report)
+    #expect(!again.context.isOpen)
+    #expect(again.context.asOf == end)
+    #expect(try TestSupport.readCSV(dir + "/out-2026-10/summary.csv").allSatisfy { $0["forecast_usd"] == "" })
+    let reopened = try #require(try Self.job(dir, "2026-10", asOf: end - Timestamp.millisPerDay).reportOnly().report)
+    #expect(reopened.context.isOpen)
     // A month with no earlier data has nothing to compare with.
     let september = try #require(try Self.job(dir, "2026-09").reportOnly().report)
     #expect(september.context.previous == nil)
