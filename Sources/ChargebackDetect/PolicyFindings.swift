@@ -210,6 +210,19 @@ extension PolicyFindings {
       credentials[r.credentialProviderID + "\u{0}" + cred]?.costCentre
     }
     let cred = a.credentialID ?? "(none)"
+    /// The credential as the texts name it: its id, then what a person knows it by, when the id is
+    /// a hash or a key (a LiteLLM virtual key is logged as its SHA-256): the `description` of its
+    /// credentials.csv row, and the alias the call was logged with (LiteLLM's
+    /// `user_api_key_alias`). Without them, a finding asking to rotate a key named only 64 hex
+    /// digits. Made for a finding's first call only (the texts are autoclosures).
+    func named() -> String {
+      var also: [String] = []
+      if let d = credentials[r.credentialProviderID + "\u{0}" + cred]?.description, !d.isEmpty { also.append(d) }
+      if let alias = r.credentialAlias, !alias.isEmpty, alias != cred, !also.contains(alias) {
+        also.append("alias " + alias)
+      }
+      return also.isEmpty ? cred : "\(cred) (\(also.joined(separator: "; ")))"
+    }
     /// Whether an unregistered credential is shown as its role (Attributor.unregisteredID): the
     /// record's own name is one session of it. Read only in the texts (autoclosures: first call).
     func asRole() -> Bool { cred.hasSuffix("/*") && r.credential != cred }
@@ -220,17 +233,17 @@ extension PolicyFindings {
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
           detail: credentials[r.credentialProviderID + "\u{0}" + cred] != nil
-            ? "calls on credential \(cred) charge agent \(agent), which has no agents.csv row in effect at the call's time and no owner with a cost centre: spend charged to UNATTRIBUTED"
+            ? "calls on credential \(named()) charge agent \(agent), which has no agents.csv row in effect at the call's time and no owner with a cost centre: spend charged to UNATTRIBUTED"
             : asRole()
               ? "the sessions of role \(cred) are not in credentials.csv and their calls name no registered agent: spend charged to UNATTRIBUTED"
-              : "credential \(cred) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
+              : "credential \(named()) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
         )
       case .unregisteredCredential:
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
           detail: asRole()
             ? "the sessions of role \(cred) are not in credentials.csv; their calls claim agent \(agent), which is charged: register the role (that row, or its IAM role ARN) or revoke it"
-            : "credential \(cred) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
+            : "credential \(named()) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
         )
       case .sharedCredential:
         // The credential's own cost centre, not that of whichever call came first (looked up for
@@ -238,7 +251,7 @@ extension PolicyFindings {
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
           detail:
-            "credential \(cred) is shared (no agent bound): calls are charged to the agent they name, or else to "
+            "credential \(named()) is shared (no agent bound): calls are charged to the agent they name, or else to "
             + (ownCostCentre(r, cred).map { "its cost centre \($0)" }
               ?? "nobody: credentials.csv gives it no cost centre"),
           owner: (ownCostCentre(r, cred), nil))
@@ -247,7 +260,7 @@ extension PolicyFindings {
         note(
           s, subject: cred + "|" + claimed, record: r, attribution: a, cost: cost,
           detail:
-            "calls on credential \(cred), bound to agent \(agent), claim to come from agent \(claimed); charged to \(agent)"
+            "calls on credential \(named()), bound to agent \(agent), claim to come from agent \(claimed); charged to \(agent)"
         )
       case .unknownAgent:
         let claimed = r.metadata.agentID ?? a.agentID ?? "?"
@@ -257,11 +270,11 @@ extension PolicyFindings {
       case .revokedCredential:
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
-          detail: "credential \(cred) was used after it was revoked: rotate it and find who holds it")
+          detail: "credential \(named()) was used after it was revoked: rotate it and find who holds it")
       case .expiredCredential:
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,
-          detail: "credential \(cred) was used after its expiry date")
+          detail: "credential \(named()) was used after its expiry date")
       case .offboardedOwner:
         note(
           s, subject: agent, record: r, attribution: a, cost: cost,

@@ -79,6 +79,8 @@ package struct ChargebackJob {
   package func run(onFile: (Ingestor.FileResult) -> Void = { _ in }) throws -> Result {
     // Load the reference data first so that a bad identity or price file fails before ingest.
     let reference = try Reference(options)
+    // A missing usage path fails before the store is opened: a new store file is not left behind.
+    _ = try Ingestor.expand(options.usage)
     let store = try openStore(options.database)
     defer { try? store.close() }
     let ingested = try Self.load(options.usage, into: store, progress: progress, onFile: onFile)
@@ -147,6 +149,7 @@ extension ChargebackJob {
     paths: [String], database: String, progress: ProgressReporter = ProgressReporter(),
     onFile: (Ingestor.FileResult) -> Void = { _ in }
   ) throws -> [Ingestor.FileResult] {
+    _ = try Ingestor.expand(paths)  // a missing path fails before a new store file is made
     let store = try openStore(database)
     defer { try? store.close() }
     return try load(paths, into: store, progress: progress, onFile: onFile)

@@ -41,6 +41,11 @@ import Testing
     ])
     #expect(r.status == 66)
     #expect(r.err.contains(dir + "/nope"))
+    // No store file is left behind by a run that could not start, nor by `ingest`.
+    #expect(!FileManager.default.fileExists(atPath: dir + "/s.sqlite"))
+    let i = try TestSupport.runCLI(["ingest", dir + "/nope", "--db", dir + "/i.sqlite"])
+    #expect(i.status == 66)
+    #expect(!FileManager.default.fileExists(atPath: dir + "/i.sqlite"))
     let u = try TestSupport.runCLI(["run", "--period", "October", "--usage", dir, "--identities", dir])
     #expect(u.status == 64)
   }

@@ -328,6 +328,16 @@ import Testing
     #expect(unattributed["credential_id"] == Self.hashStray)
     #expect(unattributed["evidence"] == "litellm:chatcmpl-s1")
     #expect(!findings.contains { $0["kind"] == "unregistered_credential" })
+    // The texts name each key as people know it too: the unregistered hash by the alias its calls
+    // were logged with, a registered key by its credentials.csv description.
+    #expect(
+      unattributed["explanation"]?.hasPrefix("credential \(Self.hashStray) (alias stray-key) is not in credentials.csv")
+        == true, "\(unattributed["explanation"] ?? "")")
+    #expect(
+      revoked["explanation"]?.hasPrefix(
+        "credential team-a-key (LiteLLM virtual key registered by its alias) was used after it was revoked") == true,
+      "\(revoked["explanation"] ?? "")")
+    #expect(expired["explanation"]?.hasPrefix("credential nightly-a-key (expired alias key) was used") == true)
     let unpriced = try only("unpriced_model")
     #expect(unpriced["evidence"] == "litellm:chatcmpl-g1")
     #expect(unpriced["explanation"]?.contains("groq/llama-3.3-70b-versatile") == true)
