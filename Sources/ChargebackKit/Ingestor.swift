@@ -33,6 +33,9 @@ package struct Ingestor {
     package var conflicts: Int64 = 0
     /// True when loading the file failed (it was rolled back, and the run stopped there).
     package var failed = false
+    /// For a file skipped as already ingested: the path its bytes were loaded from, when another
+    /// (a delivery sent twice under two names); nil when it is this path.
+    package var sameBytesAs: String? = nil
 
     /// True when the file was loaded in this run (committed with its group), as opposed to skipped
     /// or failed.
@@ -50,7 +53,9 @@ package struct Ingestor {
     package var outcome: String {
       if failed { return "failed" }
       if let skippedReason { return "skipped: \(skippedReason)" }
-      if alreadyIngested { return "skipped (already ingested)" }
+      if alreadyIngested {
+        return "skipped (already ingested)" + (sameBytesAs.map { ": the same bytes as \($0)" } ?? "")
+      }
       var s = "loaded (\(format), \(records) records, \(newRecords) new"
       if conflicts > 0 {
         s +=
@@ -153,9 +158,11 @@ package struct Ingestor {
   private func seen(_ path: String, _ stamps: [String: FileStamp]) throws -> FileResult? {
     guard Self.stampMatches(path, stamps), let stamp = stamps[path] else { return nil }
     if let known = try store.file(sha256: stamp.sha256) {
-      progress.done("\(path): skipped (already ingested)")
-      return FileResult(
+      var r = FileResult(
         path: path, sha256: stamp.sha256, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
+      r.sameBytesAs = known.path == path ? nil : known.path
+      progress.done("\(path): \(r.outcome)")
+      return r
     }
     if let skipped = try store.skippedFile(sha256: stamp.sha256), skipped.path == path {
       progress.done("\(path): skipped: \(skipped.reason)")
@@ -227,8 +234,11 @@ package struct Ingestor {
     }
     func alreadyIngested(_ known: StoredFile) throws -> FileResult {
       try store.write { try stamp(path, before: before, sha: sha) }
-      progress.done("\(path): skipped (already ingested)")
-      return FileResult(path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
+      var r = FileResult(
+        path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
+      r.sameBytesAs = known.path == path ? nil : known.path
+      progress.done("\(path): \(r.outcome)")
+      return r
     }
     if let known = try store.file(sha256: sha) { return try alreadyIngested(known) }
     if let reason = try artifacts.reason(for: path, bytes: bytes, formats: formats) {

@@ -10,15 +10,18 @@ package enum ConsoleSummary {
       let fill = String(repeating: " ", count: n - s.count)
       return right ? fill + s : s + fill
     }
+    // The id column is as wide as the longest id, from 16 to 40 characters: ids are shown whole.
+    let idWidth = min(40, max(16, report.costCentres.map(\.id.count).max() ?? 0))
     func row(_ id: String, _ name: String, _ requests: Int128, _ cents: Int128, _ findings: Int) -> String {
       [
-        pad(id, 16), pad(String(name.prefix(24)), 24), pad(String(requests), 10, right: true),
+        pad(id, idWidth), pad(String(name.prefix(24)), 24), pad(String(requests), 10, right: true),
         pad(rounding.text(cents), 14, right: true), pad(String(findings), 9, right: true),
       ].joined(separator: " ")
     }
     var out = [
       [
-        pad("cost centre", 16), pad("name", 24), pad("requests", 10, right: true), pad("cost USD", 14, right: true),
+        pad("cost centre", idWidth), pad("name", 24), pad("requests", 10, right: true),
+        pad("cost USD", 14, right: true),
         pad("findings", 9, right: true),
       ].joined(separator: " ")
     ]

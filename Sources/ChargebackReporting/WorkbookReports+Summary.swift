@@ -15,8 +15,9 @@ extension WorkbookReports {
     return s
   }
 
-  /// `CC-B Beta`, or the id alone when the name is the id.
-  static func label(_ cc: CostCentreSummary) -> String { cc.name == cc.id ? cc.id : "\(cc.id) \(cc.name)" }
+  /// `CC-B — Beta` (a name may repeat its id, or hold spaces and commas), or the id alone when the
+  /// name is the id.
+  static func label(_ cc: CostCentreSummary) -> String { cc.name == cc.id ? cc.id : "\(cc.id) — \(cc.name)" }
 
   /// One page: the cost centre's figures, its top agents and its daily spend chart.
   static func summarySheet(

@@ -53,7 +53,8 @@ import Testing
     #expect(again.out.hasPrefix("\(folder)/b.jsonl: skipped (already ingested)\n\(folder)/c.jsonl: failed\n"))
     #expect(again.err.contains("chargeback: stopped at \(folder)/c.jsonl; no file was loaded before it in this run"))
 
-    // Fixed: the rest loads, and the delivery artifact keeps its line.
+    // Fixed: the rest loads, and the delivery artifact keeps its line; `c` now holds `b`'s bytes,
+    // and says where they were loaded from.
     let good = try String(contentsOfFile: folder + "/b.jsonl", encoding: .utf8)
     try good.write(toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
     let fixed = try TestSupport.runCLI(["ingest", folder, "--db", db])
@@ -61,7 +62,7 @@ import Testing
     #expect(
       fixed.out == """
         \(folder)/b.jsonl: skipped (already ingested)
-        \(folder)/c.jsonl: skipped (already ingested)
+        \(folder)/c.jsonl: skipped (already ingested): the same bytes as \(folder)/b.jsonl
         \(folder)/d.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)
         \(folder)/empty.jsonl: skipped: empty file, holds no usage
 

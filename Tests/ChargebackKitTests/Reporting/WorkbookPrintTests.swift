@@ -49,7 +49,7 @@ import Testing
     for cc in result.report.costCentres {
       let file = try #require(names[cc.id])
       let wb = try WorkbookTests.read(dir + "/out/" + file)
-      let audience = "Cost centre " + (cc.name == cc.id ? cc.id : "\(cc.id) \(cc.name)")
+      let audience = "Cost centre " + (cc.name == cc.id ? cc.id : "\(cc.id) — \(cc.name)")
       Self.expectPrintable(wb, file: file, audience: audience, period: "2026-10")
     }
     let company = try WorkbookTests.read(dir + "/out/company.xlsx")
@@ -78,7 +78,7 @@ import Testing
       let id = String(file.dropLast(".xlsx".count))
       let name = names[id] ?? id
       let audience =
-        file == "company.xlsx" ? "Company: all cost centres" : "Cost centre " + (name == id ? id : "\(id) \(name)")
+        file == "company.xlsx" ? "Company: all cost centres" : "Cost centre " + (name == id ? id : "\(id) — \(name)")
       Self.expectPrintable(wb, file: file, audience: audience, period: "2026-10")
     }
   }
@@ -270,7 +270,7 @@ import Testing
     let names = try #require(OutputSafetyTests.manifest(dir + "/out")["workbooks"] as? [String: String])
     let ab = try WorkbookTests.read(dir + "/out/" + (try #require(names["a/b"])))
     #expect(
-      ab["Lines"]?.page.header["left"] == .some(#"Cost centre a/b R&&D \u0026Go \u0007 [\u0026[Picture]]"#))
+      ab["Lines"]?.page.header["left"] == .some(#"Cost centre a/b — R&&D \u0026Go \u0007 [\u0026[Picture]]"#))
     let long = try WorkbookTests.read(dir + "/out/" + (try #require(names[String(repeating: "L", count: 300)])))
     let left = try #require(long["Summary"]?.page.header["left"] ?? nil)
     #expect(left.hasPrefix("Cost centre LLLL") && left.hasSuffix("…") && left.utf8.count <= 90)
