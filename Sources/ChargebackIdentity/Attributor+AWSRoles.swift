@@ -97,41 +97,33 @@ extension Attributor {
     return RoleKey(partition: fields[1], account: fields[4], name: name)
   }
 
-  /// Why a `credentials.csv` row of AWS form can never match a call, with the row to write
-  /// instead; nil for every other id.
+  /// Why a `credentials.csv` row of AWS session form can never match a call, with the row to
+  /// write instead; nil for every other id.
   ///
-  /// Bedrock names the caller by `identity.arn`: an IAM user's ARN, or an assumed-role session's
+  /// Bedrock names an assumed-role caller by `identity.arn`,
   /// `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`, which names the role without
-  /// its IAM path, and whose session name has no slash (AWS's `RoleSessionName`). A row that puts a
-  /// path in the session ARN, or a `*` in an IAM role ARN (which is matched to its role's sessions by
-  /// name, never as a prefix), matches nothing: every call of the role would be charged as
-  /// unregistered, with the row there to make the finding look wrong.
+  /// its IAM path, and whose session name has no slash (AWS's `RoleSessionName`): no AWS service
+  /// writes a session ARN with a third part, so a row with one (a role's path put in it) matches
+  /// nothing, and every call of the role was charged as unregistered while the row sat there. IAM
+  /// ARNs are left alone: an OTel span's `chargeback.credential_id` may carry any of them, and a
+  /// prefix row may match it.
   package static func unmatchableAWSRow(_ id: String) -> String? {
     let fields = id.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-    guard fields.count == 6, fields[0] == "arn" else { return nil }
-    let resource = fields[5]
+    guard fields.count == 6, fields[0] == "arn", fields[2] == "sts", fields[5].hasPrefix("assumed-role/") else {
+      return nil
+    }
     let head = "arn:\(fields[1]):sts::\(fields[4]):assumed-role/"
-    if fields[2] == "sts", resource.hasPrefix("assumed-role/") {
-      let rest = resource.dropFirst("assumed-role/".count)
-      let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
-      // role / session: a third part means a slash in the session name.
-      guard parts.count > 2 else { return nil }
-      let path = parts.dropLast().filter { !$0.isEmpty }
-      let role = path.last ?? parts[0]
-      return "a session ARN names the role without its IAM path, and a session name has no \"/\", so no "
-        + "call can match; write \(head)\(role)/* (every session of role \(role)), or the role's IAM ARN "
-        + "arn:\(fields[1]):iam::\(fields[4]):role/\(path.joined(separator: "/"))"
-    }
-    if fields[2] == "iam", resource.hasPrefix("role/"), id.hasSuffix("*") {
-      let name = resource.dropFirst("role/".count).dropLast()
-      if name.contains("/") {
-        return "a role's IAM path is not in its sessions' ARNs, so \"*\" after a path matches no call; "
-          + "register each role by its IAM ARN (arn:\(fields[1]):iam::\(fields[4]):role/<path>/<name>)"
-      }
-      return "an IAM role ARN matches the sessions of that one role, and \"*\" in it matches no call; for "
-        + (name.isEmpty ? "every role's sessions" : "every role whose name starts with \(name)")
-        + ", write \(head)\(name)*"
-    }
-    return nil
+    let parts = fields[5].dropFirst("assumed-role/".count).split(separator: "/", omittingEmptySubsequences: false)
+    // role / session: a third part means a slash in the session name.
+    guard parts.count > 2, let last = parts.last else { return nil }
+    let path = parts.dropLast().filter { !$0.isEmpty }
+    let role = path.last ?? parts[0]
+    // An exact session keeps its session; a prefix covers the role's sessions.
+    let session = last.isEmpty || last == "*" ? "*" : String(last)
+    return "a session ARN names the role without its IAM path, and a session name has no \"/\", so no call "
+      + "can match; write \(head)\(role)/\(session)"
+      + (session == "*"
+        ? " (every session of role \(role))" : " (its session part kept), or \(head)\(role)/* (every session)")
+      + ", or the role's IAM ARN arn:\(fields[1]):iam::\(fields[4]):role/\(path.joined(separator: "/"))"
   }
 }

@@ -79,7 +79,9 @@ package struct ChargebackJob {
   package func run(onFile: (Ingestor.FileResult) -> Void = { _ in }) throws -> Result {
     // Load the reference data first so that a bad identity or price file fails before ingest.
     let reference = try Reference(options)
-    // A missing usage path fails before the store is opened: a new store file is not left behind.
+    // A bad --db is a usage error, reported first; then a missing usage path fails before the
+    // store is opened, so that no new store file is left behind.
+    _ = try StoreLocation(options.database)
     _ = try Ingestor.expand(options.usage)
     let store = try openStore(options.database)
     defer { try? store.close() }
@@ -149,6 +151,7 @@ extension ChargebackJob {
     paths: [String], database: String, progress: ProgressReporter = ProgressReporter(),
     onFile: (Ingestor.FileResult) -> Void = { _ in }
   ) throws -> [Ingestor.FileResult] {
+    _ = try StoreLocation(database)  // a bad --db is a usage error, reported first
     _ = try Ingestor.expand(paths)  // a missing path fails before a new store file is made
     let store = try openStore(database)
     defer { try? store.close() }
@@ -259,6 +262,10 @@ enum ReportKey {
     text += "as-of \(options.asOf.map(String.init) ?? "latest")\n"
     for hash in inputs { text += "input \(hash)\n" }
     text += "store \(try store.contentDigest(previous: options.period.previous.description))\n"
+    // Open or closed, as the report would see it: a month closed since (its totals stored by a
+    // report into another folder) is no longer the open report kept here.
+    let state = try ReportBuilder.state(of: options.period, store: store, asOf: options.asOf)
+    text += "state \(state.asOf.map(String.init) ?? "-") \(state.isOpen ? "open" : "closed")\n"
     return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
   }
 

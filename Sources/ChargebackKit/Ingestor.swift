@@ -33,8 +33,8 @@ package struct Ingestor {
     package var conflicts: Int64 = 0
     /// True when loading the file failed (it was rolled back, and the run stopped there).
     package var failed = false
-    /// For a file skipped as already ingested: the path its bytes were loaded from, when another
-    /// (a delivery sent twice under two names); nil when it is this path.
+    /// For a file skipped as already ingested: the path its bytes were first loaded as (as given
+    /// then), when it is another string (a delivery sent twice under two names); nil when the same.
     package var sameBytesAs: String? = nil
 
     /// True when the file was loaded in this run (committed with its group), as opposed to skipped
@@ -54,7 +54,7 @@ package struct Ingestor {
       if failed { return "failed" }
       if let skippedReason { return "skipped: \(skippedReason)" }
       if alreadyIngested {
-        return "skipped (already ingested)" + (sameBytesAs.map { ": the same bytes as \($0)" } ?? "")
+        return "skipped (already ingested)" + (sameBytesAs.map { ": the same bytes were first loaded as \($0)" } ?? "")
       }
       var s = "loaded (\(format), \(records) records, \(newRecords) new"
       if conflicts > 0 {

@@ -241,17 +241,26 @@ package struct ReportBuilder {
       context.previous = PeriodContext.Totals(lines: try build(period: previous, detect: false).lines)
       context.previousSource = "computed"
     }
-    context.asOf = try asOf ?? store.latestUsageTime()
-    context.isOpen = context.asOf.map { $0 < period.endMillis } ?? false
-    // A month reported closed before (its totals are stored) stays closed when reported again
-    // without --as-of: re-reporting it after fixing an identity file must not reopen it, with a
-    // forecast, into the folder its closed outputs were handed out from. An --as-of before its
-    // end still reopens it.
-    if asOf == nil, context.isOpen, try store.reportedTotals(period) != nil {
-      context.asOf = period.endMillis
-      context.isOpen = false
-    }
+    (context.asOf, context.isOpen) = try Self.state(of: period, store: store, asOf: asOf)
     return context
+  }
+
+  /// How far the data of `period` runs (`--as-of`, else the store's latest usage record) and
+  /// whether the period is open: its data ends before the period does.
+  ///
+  /// A month reported closed before (its totals are stored) stays closed, as of its end, when
+  /// reported again without `--as-of`: re-reporting it after fixing an identity file must not
+  /// reopen it, with a forecast, into the folder its closed outputs were handed out from. An
+  /// `--as-of` before its end reports it open for that run. ``ReportKey`` keys the outputs on this
+  /// state, so that a run with nothing new in its files still rebuilds an open report once the
+  /// month has been closed.
+  static func state(of period: Period, store: any ChargebackStore, asOf: Int64?) throws -> (
+    asOf: Int64?, isOpen: Bool
+  ) {
+    let at = try asOf ?? store.latestUsageTime()
+    let open = at.map { $0 < period.endMillis } ?? false
+    if asOf == nil, open, try store.reportedTotals(period) != nil { return (period.endMillis, false) }
+    return (at, open)
   }
 
   /// The detectors' view of the days before the period: a pass that attributes and prices the

@@ -16,7 +16,8 @@ extension UsageStore {
   /// The columns ``decodeStoredContent(_:like:)`` reads: a stored record's id and content.
   static let storedContentSQL = """
     SELECT u.id, u.natural_key, u.ts, u.model, u.tier, u.context_window, u.input, u.cached_input,
-      u.cache_write_5m, u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.billed_pico
+      u.cache_write_5m, u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.billed_pico,
+      u.provider, u.request_id
     FROM usage u
     """
 
@@ -25,8 +26,8 @@ extension UsageStore {
   static func decodeStoredContent(_ st: Statement, like r: UsageRecord) -> (id: Int64, record: UsageRecord) {
     var stored = UsageRecord(
       provider: r.provider, level: r.level, format: r.format,
-      // Found by `r`'s key hash: an empty stored key is `r`'s (``UsageWriter/storedNaturalKey(_:)``).
-      naturalKey: st.text(1).flatMap { $0.isEmpty ? nil : $0 } ?? r.naturalKey, time: st.int64(2),
+      // Made whole from the stored row, so that the caller's check against a hash collision holds.
+      naturalKey: naturalKey(stored: st.text(1), provider: st.text(15), requestID: st.text(16)), time: st.int64(2),
       model: st.text(3) ?? "", tier: Tier(rawValue: st.text(4) ?? "") ?? .standard, contextWindow: st.text(5),
       tokens: TokenCounts(
         input: st.int64(6), cachedInput: st.int64(7), cacheWrite5m: st.int64(8), cacheWrite1h: st.int64(9),

@@ -30,14 +30,15 @@ extension UsageStore {
   /// Sets the inherited values of the OTel calls `otel:<trace>:<span id>` of one trace (inside the
   /// caller's transaction); calls not stored are ignored.
   ///
-  /// An OTel call's key is stored whole (its provider is never `otel`:
-  /// ``UsageWriter/storedNaturalKey(_:)``).
+  /// The key is compared made whole (``UsageStore/naturalKey(stored:provider:requestID:)``), though
+  /// an OTel call's is stored whole today (its provider is never `otel`).
   package func setInherited(traceID: String, _ calls: [(spanID: String, context: TraceInheritance)]) throws {
     guard !calls.isEmpty else { return }
     let st = try db.prepare(
       """
       UPDATE usage SET agent_id = ?, task_id = ?, scope_id = ?, credential = ?, agent_path = ?
-      WHERE key_hash = ? AND natural_key = ?
+      WHERE key_hash = ?
+        AND (CASE WHEN natural_key = '' THEN provider || ':' || request_id ELSE natural_key END) = ?
       """)
     for (spanID, c) in calls {
       let key = "otel:\(traceID):\(spanID)"

@@ -62,7 +62,7 @@ import Testing
     #expect(
       fixed.out == """
         \(folder)/b.jsonl: skipped (already ingested)
-        \(folder)/c.jsonl: skipped (already ingested): the same bytes as \(folder)/b.jsonl
+        \(folder)/c.jsonl: skipped (already ingested): the same bytes were first loaded as \(folder)/b.jsonl
         \(folder)/d.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)
         \(folder)/empty.jsonl: skipped: empty file, holds no usage
 

@@ -22,11 +22,15 @@ import Testing
     ),
     (
       "arn:aws:sts::123456789012:assumed-role/team/invoice-bot/session-1",
-      ["arn:aws:sts::123456789012:assumed-role/invoice-bot/*", "arn:aws:iam::123456789012:role/team/invoice-bot"]
+      [
+        "write arn:aws:sts::123456789012:assumed-role/invoice-bot/session-1 ",
+        "arn:aws:sts::123456789012:assumed-role/invoice-bot/*", "arn:aws:iam::123456789012:role/team/invoice-bot",
+      ]
     ),
-    ("arn:aws:iam::123456789012:role/ops-*", ["arn:aws:sts::123456789012:assumed-role/ops-*"]),
-    ("arn:aws:iam::123456789012:role/*", ["arn:aws:sts::123456789012:assumed-role/*"]),
-    ("arn:aws-cn:iam::123456789012:role/team/*", ["arn:aws-cn:iam::123456789012:role/<path>/<name>"]),
+    (
+      "arn:aws-cn:sts::123456789012:assumed-role/team/invoice-bot/",
+      ["arn:aws-cn:sts::123456789012:assumed-role/invoice-bot/*", "arn:aws-cn:iam::123456789012:role/team/invoice-bot"]
+    ),
   ]
 
   /// Rows some call can match: left alone.
@@ -39,6 +43,11 @@ import Testing
     "arn:aws:iam::123456789012:role/team/invoice-bot",
     "arn:aws:iam::123456789012:role/invoice-bot",
     "arn:aws:iam::123456789012:user/alice",
+    // IAM ARNs, prefixes included: an OTel span's credential id may carry one.
+    "arn:aws:iam::123456789012:role/ops-*",
+    "arn:aws:iam::123456789012:role/team/*",
+    "arn:aws:iam::123456789012:role/*",
+    "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123/user@example.com",
     "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc",
     "sk-proj-abc",
     "*",

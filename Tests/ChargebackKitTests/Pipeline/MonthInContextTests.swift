@@ -52,11 +52,13 @@ import Testing
     return (ids, pricing)
   }
 
-  static func job(_ dir: String, _ period: String, usage: [String] = [], asOf: Int64? = nil) throws -> ChargebackJob {
+  static func job(
+    _ dir: String, _ period: String, usage: [String] = [], asOf: Int64? = nil, out: String? = nil
+  ) throws -> ChargebackJob {
     ChargebackJob(
       options: .init(
         period: Period(period)!, usage: usage, identities: dir + "/identities", pricing: dir + "/pricing",
-        out: dir + "/out-" + period, database: dir + "/s.sqlite", asOf: asOf),
+        out: out ?? dir + "/out-" + period, database: dir + "/s.sqlite", asOf: asOf),
       progress: .init(force: false))
   }
 
@@ -168,5 +170,27 @@ import Testing
     #expect(september.context.previous == nil)
     let sept = try TestSupport.readCSV(dir + "/out-2026-09/summary.csv")
     #expect(sept.allSatisfy { $0["previous_cost_usd"] == "" && $0["change_pct"] == "" })
+  }
+
+  /// A nightly run keeps its open report while nothing new arrives, but not once the month has
+  /// been closed by a report into another folder: the next nightly run rebuilds it closed.
+  @Test func aNightlyOpenReportIsRebuiltClosedOnceTheMonthIsClosedElsewhere() throws {
+    let dir = try TestSupport.tempDir()
+    _ = try Self.setUp(dir)
+    let nightly = dir + "/nightly"
+    let first = try #require(try Self.job(dir, "2026-10", usage: [dir + "/usage"], out: nightly).run().report)
+    #expect(first.context.isOpen)
+    #expect(try TestSupport.readCSV(nightly + "/summary.csv").contains { $0["forecast_usd"] != "" })
+    // Nothing new: the open outputs are kept.
+    #expect(try Self.job(dir, "2026-10", usage: [dir + "/usage"], out: nightly).run().report == nil)
+    // Finance closes October into its own folder.
+    let end = Period("2026-10")!.endMillis
+    _ = try Self.job(dir, "2026-10", asOf: end, out: dir + "/final").reportOnly()
+    // The next nightly run: no new file, but the month is closed now; rebuilt without a forecast.
+    let next = try #require(try Self.job(dir, "2026-10", usage: [dir + "/usage"], out: nightly).run().report)
+    #expect(!next.context.isOpen)
+    #expect(try TestSupport.readCSV(nightly + "/summary.csv").allSatisfy { $0["forecast_usd"] == "" })
+    // And kept as it is after that.
+    #expect(try Self.job(dir, "2026-10", usage: [dir + "/usage"], out: nightly).run().report == nil)
   }
 }

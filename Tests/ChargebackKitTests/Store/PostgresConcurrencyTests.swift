@@ -177,7 +177,8 @@ import Testing
       try c.scalarInt("SELECT version FROM \(PostgresSchema.quoted(url.schema)).store_identity")
         == Schema.currentVersion)
 
-    try c.execute("UPDATE \(PostgresSchema.quoted(url.schema)).store_identity SET version = 7")
+    try c.execute(
+      "UPDATE \(PostgresSchema.quoted(url.schema)).store_identity SET version = \(Schema.currentVersion + 1)")
     let newer = try TestSupport.runCLI(["ingest", files[0], "--db", db])
     #expect(newer.status == 65)
     #expect(newer.err.contains("newer"), "\(newer.err)")
