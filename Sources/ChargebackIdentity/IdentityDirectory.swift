@@ -194,8 +194,9 @@ package struct IdentityDirectory: Sendable {
 
   /// Agents must name a known cost centre; so must credentials that carry one.
   ///
-  /// An agent's owner must be in people.csv: an owner missing from it (an HR export that drops leavers) would make
-  /// the agent's calls after its owner left pass without `offboarded_owner`.
+  /// An agent's owner must be in people.csv (when it lists anyone): an owner missing from it (an
+  /// HR export that drops leavers) would let the agent's calls after its owner left pass without
+  /// `offboarded_owner`.
   private func validateReferences(agentRows: CSVTable) throws {
     if !people.isEmpty {
       for r in agentRows.rows {

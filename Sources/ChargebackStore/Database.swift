@@ -50,9 +50,9 @@ package final class Database {
   static let loadCacheKiB = 262_144
   /// The page cache otherwise (KiB).
   ///
-  /// A report reads the month once, in time order, and the kernel
-  /// keeps the file's pages anyway: with the load's 256 MiB, the pages SQLite took as the pass went
-  /// (allocated, faulted in and zeroed by the kernel) were most of a report's memory. Measured on
+  /// A report reads the month once, in time order, and the kernel keeps the file's pages anyway:
+  /// with the load's 256 MiB, the pages SQLite took as the pass went (allocated, faulted in and
+  /// zeroed by the kernel) were most of a report's memory. Measured on
   /// `report` of the 1 M friendly month, two runs each: 315 and 313 MB peak RSS, 8.2 and 4.4 s,
   /// against 68 MB and 4.1 and 4.8 s with 16 MiB; on the unsorted month, whose time order is
   /// random in the file, 14.2 and 11.9 s against 6.5 and 6.8 s (309 MB against 62 and 76 MB).

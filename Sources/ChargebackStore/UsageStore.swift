@@ -194,13 +194,13 @@ package final class UsageWriter: UsageSink {
     }
   }
 
-  /// The `natural_key` column of `r`: empty when the key is `<provider>:<request id>` (every
-  /// request-level format but OTel's and LiteLLM's), which the readers make again
-  /// (``UsageStore/naturalKey(stored:provider:requestID:)``).
+  /// The `natural_key` column of `r`: empty when the key is `<provider>:<request id>` (records
+  /// with a request id, but OTel's and LiteLLM's, whose keys have prefixes of their own), which the
+  /// readers make again (``UsageStore/naturalKey(stored:provider:requestID:)``).
   ///
-  /// Writing a page costs this machine kind about 9 ms of system time per megabyte (the kernel's
-  /// page-cache copy; `docs/benchmarks.md`, tenth pass), and the key repeated the request id and
-  /// provider: 44 of the 366 bytes a Bedrock call's row took.
+  /// Writing costs this machine kind 1–11 ms of system time per megabyte (the kernel's page-cache
+  /// copy, varying with its memory state; `docs/benchmarks.md`, tenth pass), and the key repeated
+  /// the request id and provider: 44 of the 366 bytes a Bedrock call's row took.
   static func storedNaturalKey(_ r: UsageRecord) -> String {
     guard let id = r.requestID else { return r.naturalKey }
     let provider = r.provider.rawValue
