@@ -81,11 +81,12 @@ package struct ChargebackJob {
     let reference = try Reference(options)
     // A bad --db is a usage error, reported first; then a missing usage path fails before the
     // store is opened, so that no new store file is left behind.
+    // The files found are what is loaded: the folders are walked once.
     _ = try StoreLocation(options.database)
-    _ = try Ingestor.expand(options.usage)
+    let files = try Ingestor.expand(options.usage)
     let store = try openStore(options.database)
     defer { try? store.close() }
-    let ingested = try Self.load(options.usage, into: store, progress: progress, onFile: onFile)
+    let ingested = try Self.load(files, into: store, progress: progress, onFile: onFile)
     return try report(store: store, reference, ingested: ingested)
   }
 
@@ -152,10 +153,10 @@ extension ChargebackJob {
     onFile: (Ingestor.FileResult) -> Void = { _ in }
   ) throws -> [Ingestor.FileResult] {
     _ = try StoreLocation(database)  // a bad --db is a usage error, reported first
-    _ = try Ingestor.expand(paths)  // a missing path fails before a new store file is made
+    let files = try Ingestor.expand(paths)  // a missing path fails before a new store file is made
     let store = try openStore(database)
     defer { try? store.close() }
-    return try load(paths, into: store, progress: progress, onFile: onFile)
+    return try load(files, into: store, progress: progress, onFile: onFile)
   }
 
   /// Ingests `paths`; a file's failure is thrown as ``IngestStopped``, with the files this run
