@@ -268,9 +268,10 @@ package struct Ingestor {
         }
         try pipe.drain { batch in
           for parsed in batch {
-            switch parsed.item {
-            case .record(let record): try sink.insert(record, keyHash: parsed.keyHash)
-            case .span(let span): try sink.insert(span)
+            if let span = parsed.span {
+              try sink.insert(span)
+            } else {
+              try sink.insert(parsed.record, keyHash: parsed.keyHash)
             }
           }
           progress.update("\(path): \(sink.offered) records")
@@ -329,15 +330,29 @@ package struct Ingestor {
 /// One parsed record or span on its way from the parsing thread to the inserting one.
 ///
 /// A class, so that the pipe moves one reference: its generic code is not specialised for the
-/// record's type, and copying a record there retained and released each of its strings.
+/// record's type, and copying a record there retained and released each of its strings. The record
+/// is a stored property of its own (not an `IngestItem` payload), so the inserting thread lends it
+/// to the sink in place: matching the enum's payload copied it, a tenth of that thread's time
+/// (perf, 1 M Bedrock calls).
 private final class ParsedItem: Sendable {
-  let item: IngestItem
+  /// The record; an empty one for a span.
+  let record: UsageRecord
+  /// The span, for a trace span.
+  let span: TraceSpan?
   /// A record's ``KeyHash``, worked out on the parsing thread; empty for a span.
   let keyHash: [UInt8]
 
+  /// The record of a span's item (never read).
+  private static let noRecord = UsageRecord(
+    provider: .openai, level: .request, format: "", naturalKey: "", time: 0, model: "", tokens: TokenCounts())
+
   init(_ item: IngestItem) {
-    self.item = item
-    if case .record(let r) = item { keyHash = KeyHash.of(r.naturalKey) } else { keyHash = [] }
+    switch item {
+    case .record(let r):
+      (record, span, keyHash) = (r, nil, KeyHash.of(r.naturalKey))
+    case .span(let s):
+      (record, span, keyHash) = (Self.noRecord, s, [])
+    }
   }
 }
 
