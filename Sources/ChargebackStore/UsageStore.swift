@@ -215,7 +215,9 @@ package final class UsageWriter: UsageSink {
           guard k.count == p.count + 1 + i.count, k[p.count] == UInt8(ascii: ":"), let kb = k.baseAddress,
             let pb = p.baseAddress
           else { return false }
-          return memcmp(kb, pb, p.count) == 0 && (i.isEmpty || memcmp(kb + p.count + 1, i.baseAddress!, i.count) == 0)
+          guard memcmp(kb, pb, p.count) == 0 else { return false }
+          guard let ib = i.baseAddress else { return i.isEmpty }
+          return memcmp(kb + p.count + 1, ib, i.count) == 0
         }
       }
     }
