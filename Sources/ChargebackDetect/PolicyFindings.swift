@@ -22,7 +22,17 @@ package struct PolicyFindings {
     var evidence: [String] = []
     var count: Int128 = 0
     var detail: String
+    /// Calls per agent charged (`(none)` for none), for the kinds whose text names who used the
+    /// credential (``namesAgents``); at most ``agentLimit`` agents, the others counted together.
+    var agents: [String: Int128] = [:]
+    var otherAgents: Int128 = 0
   }
+
+  /// Kinds whose text names the agents charged and their calls: a shared or unregistered
+  /// credential's first question is who used it.
+  private static let namesAgents: Set<FindingKind> = [.sharedCredential, .unregisteredCredential]
+  /// Agents counted one by one per finding.
+  private static let agentLimit = 100
 
   /// A finding's identity: its kind and subject (a key with no text joined per call).
   private struct Key: Hashable {
@@ -77,6 +87,30 @@ package struct PolicyFindings {
     acc.values[i].first = min(acc.values[i].first, r.time)
     acc.values[i].last = max(acc.values[i].last, r.time)
     if acc.values[i].evidence.count < Self.evidenceLimit { acc.values[i].evidence.append(r.naturalKey) }
+    if Self.namesAgents.contains(kind) {
+      let agent = a.agentID ?? "(none)"
+      if acc.values[i].agents[agent] != nil || acc.values[i].agents.count < Self.agentLimit {
+        acc.values[i].agents[agent, default: 0] += Int128(r.requests)
+      } else {
+        acc.values[i].otherAgents += Int128(r.requests)
+      }
+    }
+  }
+
+  /// "; calls by agent a (12), b (3) and 2 more agents (5)": the agents charged, most calls first
+  /// (then by id), five named; empty when none were counted.
+  private static func agentsText(_ a: Accumulator) -> String {
+    guard !a.agents.isEmpty else { return "" }
+    let ranked = a.agents.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+    let named = ranked.prefix(5).map { "\($0.key) (\($0.value))" }
+    let rest = ranked.dropFirst(5)
+    let restAgents = rest.count + (a.otherAgents > 0 ? 1 : 0)
+    let restCalls = rest.reduce(a.otherAgents) { $0 + $1.value }
+    var text = "; calls by agent " + named.joined(separator: ", ")
+    if restAgents > 0 {
+      text += " and \(rest.count)\(a.otherAgents > 0 ? "+" : "") more agents (\(restCalls))"
+    }
+    return text
   }
 
   /// Adds a finding not tied to single records (a budget).
@@ -91,7 +125,7 @@ package struct PolicyFindings {
         severity: a.kind.severity, period: period.description, costCentre: a.costCentre, agentID: a.agentID,
         credentialID: a.credentialID, ownerID: a.ownerID, taskApprover: a.approver, firstTime: a.first,
         lastTime: a.last, calls: a.calls, cost: a.cost, avoidableCost: .zero, evidence: a.evidence,
-        evidenceCount: a.count, explanation: a.detail)
+        evidenceCount: a.count, explanation: a.detail + Self.agentsText(a))
     } + extra
   }
 }

@@ -29,6 +29,8 @@ package struct UsageSpikes {
   private var meta: [String: Meta] = [:]
   private var periodCost: [String: Money] = [:]
   private var periodCalls: [String: Int128] = [:]
+  /// Calls and records of each subject's day, for a spike's `calls` and `evidence_count`.
+  private var dayCounts: [SubjectDay: (calls: Int128, records: Int128)] = [:]
   private var firstSeen: [String: Int64] = [:]
 
   package init(settings: DetectionSettings, period: Period) {
@@ -91,6 +93,8 @@ package struct UsageSpikes {
     /// Cost per token class, in `TokenClass.allCases` order.
     var byClass = [Money](repeating: .zero, count: TokenClass.allCases.count)
     var calls: Int128 = 0
+    /// Records (a report row is one record of many calls).
+    var records: Int128 = 0
     var costCentre: String
     var owner: String?
     var evidence: [String] = []
@@ -133,6 +137,7 @@ package struct UsageSpikes {
     }
     cell.cost += cost
     cell.calls += Int128(r.requests)
+    cell.records += 1
     if cell.evidence.count < 3 { cell.evidence.append(r.naturalKey) }
   }
 
@@ -211,7 +216,11 @@ package struct UsageSpikes {
         firstSeen[subject] = min(firstSeen[subject] ?? cell.day, cell.day)
         let key = SubjectDay(subject: subject, day: cell.day)
         let other =
-          subject.hasPrefix("agent:") ? "credential " + (cell.credential ?? "-") : "agent " + (cell.agent ?? "-")
+          subject.hasPrefix("agent:")
+          ? cell.credential.map { "credential " + $0 } ?? "no credential"
+          : cell.agent.map { "agent " + $0 } ?? "no agent"
+        dayCounts[key, default: (0, 0)].calls += total.calls
+        dayCounts[key, default: (0, 0)].records += total.records
         for cause in ["model " + cell.model, other] {
           breakdown[key, default: [:]][cause, default: .zero] += total.cost
         }
@@ -290,7 +299,8 @@ package struct UsageSpikes {
             kind: .usageSpike, severity: .medium, period: period.description, costCentre: m.costCentre,
             agentID: m.agent, credentialID: m.credential, ownerID: m.owner, taskApprover: nil,
             firstTime: day * Timestamp.millisPerDay, lastTime: (day + 1) * Timestamp.millisPerDay - 1,
-            calls: 0, cost: actual, avoidableCost: .zero, evidence: evidence[key] ?? [], evidenceCount: 0,
+            calls: dayCounts[key]?.calls ?? 0, cost: actual, avoidableCost: .zero, evidence: evidence[key] ?? [],
+            evidenceCount: dayCounts[key]?.records ?? 0,
             explanation:
               "\(name) spent \(actual.formatted(decimals: 2)) USD on \(Timestamp.day(day * Timestamp.millisPerDay)) against an expected \(expected.formatted(decimals: 2)) USD (\(impact.formatted(decimals: 2)) USD, \(pct)); top causes over baseline: \(causes.joined(separator: ", "))\(tasksDropped ? " (tasks not broken down: the month has more than \(Self.taskCellLimit) task-days)" : "")"
           ))

@@ -307,8 +307,14 @@ package final class Attributor {
       if let exp = cred.expiresAt, t >= exp { signals.append(.expiredCredential) }
     } else if let claimed, claimedRegistered {
       agentID = claimed
-      status = .unregisteredCredential
-      signals.append(.unregisteredCredential)
+      if unregistered == nil && r.credentialAlias == nil && r.project == nil {
+        // SPEC §4 step 4 is about a credential the directory does not know; a record naming none
+        // (Vertex's responses never do) has nothing to register.
+        status = .agentMetadata
+      } else {
+        status = .unregisteredCredential
+        signals.append(.unregisteredCredential)
+      }
     } else {
       status = .unattributed
       signals.append(.unattributed)

@@ -16,8 +16,10 @@ package enum RecordExplanation {
     guard let stored = try store.record(matching: id) else { return nil }
     let r = stored.record
     var out: [String] = []
+    /// One line: the values come from logs and the directory, so each is escaped here
+    /// (``SafeText/terminal(_:)``): a newline in a credential id would start a line of its own.
     func line(_ k: String, _ v: String?) {
-      out.append(k.padding(toLength: 20, withPad: " ", startingAt: 0) + (v ?? "—"))
+      out.append(k.padding(toLength: 20, withPad: " ", startingAt: 0) + SafeText.terminal(v ?? "—"))
     }
     let file = try store.files().first { $0.id == stored.fileID }
     line("record", r.naturalKey)
@@ -45,6 +47,8 @@ package enum RecordExplanation {
       switch a.status {
       case .agentCredential, .sharedAgent, .sharedCostCentre:
         line("matched credential", a.credentialID.map { $0 + " (credentials.csv)" })
+      case .agentMetadata:
+        line("matched credential", "none: the source names no credential; charged to the agent its metadata names")
       case .unregisteredCredential, .unattributed:
         let provider = r.credentialProviderID
         if let id = a.credentialID, identities.credentials.contains(where: { $0.id == id && $0.provider == provider }) {
@@ -56,7 +60,7 @@ package enum RecordExplanation {
         } else {
           line(
             "matched credential",
-            "none: \(a.credentialID ?? "the record names no credential") is not in credentials.csv")
+            a.credentialID.map { "none: \($0) is not in credentials.csv" } ?? "none: the record names no credential")
         }
       case .allocation, .idleCapacity: break  // never the status of a record
       }

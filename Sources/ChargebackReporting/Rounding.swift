@@ -56,6 +56,18 @@ package struct ReportRounding: Sendable {
     forecast = forecasts.contains(nil) || forecasts.isEmpty ? nil : column(forecasts.compactMap { $0 })
   }
 
+  /// The rounded amounts of groups of lines (an agent's, a model's), given each group's exact cost
+  /// and the sum of its lines' rounded amounts: the groups' sums apportioned again, by largest
+  /// remainder, from their exact costs.
+  ///
+  /// The groups still add up to the same total, and each is its exact cost rounded down or up: an
+  /// agent of many lines summed from the lines' cents drifted from its exact cost by a cent per
+  /// few lines (3 cents on a trial month), and an owner checking it against `chargeback.csv`
+  /// found it wrong.
+  package func regrouped(exact: [Int128], rounded: [Int128]) -> [Int128] {
+    Apportion.apportion(exact, unit: Money.unit(decimals), target: rounded.reduce(0, +))
+  }
+
   /// A rounded amount as text.
   package func text(_ units: Int128) -> String { Money.format(units: units, decimals: decimals) }
 }

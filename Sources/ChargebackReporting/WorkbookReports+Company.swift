@@ -222,6 +222,7 @@ extension WorkbookReports {
       var input: Int128 = 0
       var output: Int128 = 0
       var cents: Int128 = 0
+      var exact: Int128 = 0
       var priced = false
     }
     var groups: [[String]: Group] = [:]
@@ -233,10 +234,14 @@ extension WorkbookReports {
       g.input += l.tokens.input
       g.output += l.tokens.output
       g.cents += cents.lines[i]
+      g.exact += l.cost.pico
       g.priced = g.priced || l.key.priced
       groups[key] = g
     }
-    let sorted = groups.values.sorted {
+    // In key order: ties go by position (``ReportRounding/regrouped(exact:rounded:)``).
+    var all = groups.values.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    for (i, c) in cents.regrouped(exact: all.map(\.exact), rounded: all.map(\.cents)).enumerated() { all[i].cents = c }
+    let sorted = all.sorted {
       $0.cents != $1.cents ? $0.cents > $1.cents : $0.key.lexicographicallyPrecedes($1.key)
     }
     return DetailTable(

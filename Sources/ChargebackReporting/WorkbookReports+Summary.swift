@@ -56,11 +56,18 @@ extension WorkbookReports {
     try row("Output tokens", .int(cc.tokens.output))
     try row("Avoidable cost (USD)", .cents(cc.avoidableCost.rounded(toDecimals: 2)))
     try row("Findings", .int(Int128(findings.count)))
-    var byAgent: [String: Int128] = [:]
-    for i in lines { byAgent[report.lines[i].key.agentID ?? "(none)", default: 0] += cents.lines[i] }
+    var byAgent: [String: (cents: Int128, exact: Int128)] = [:]
+    for i in lines {
+      let l = report.lines[i]
+      byAgent[l.key.agentID ?? "(none)", default: (0, 0)].cents += cents.lines[i]
+      byAgent[l.key.agentID ?? "(none)", default: (0, 0)].exact += l.cost.pico
+    }
+    // In id order: ties go by position (``ReportRounding/regrouped(exact:rounded:)``).
+    let agents = byAgent.sorted { $0.key < $1.key }
+    let agentCents = cents.regrouped(exact: agents.map(\.value.exact), rounded: agents.map(\.value.cents))
     let t = try topTable(
-      s, at: 3, header: "Top agents", noun: "agents", amounts: byAgent.map { ($0.key, $0.value) }, total: ccCents,
-      top: 10)
+      s, at: 3, header: "Top agents", noun: "agents", amounts: Array(zip(agents.map(\.key), agentCents)),
+      total: ccCents, top: 10)
     var noteRow = max(r, t.end) + 1
     for line in sentences {
       try s.text(noteRow, 0, line, .note)

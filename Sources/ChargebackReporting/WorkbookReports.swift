@@ -131,6 +131,8 @@ package enum WorkbookReports {
       var failed: Int128 = 0
       var tokens = TokenTotals()
       var cents: Int128 = 0
+      /// Exact cost in pico-USD, for ``ReportRounding/regrouped(exact:rounded:)``.
+      var exact: Int128 = 0
       /// Whether any of the group's lines is priced: a group of unpriced lines has no cost, and
       /// shows an empty cell, never $0 (SPEC §5).
       var priced = false
@@ -144,15 +146,22 @@ package enum WorkbookReports {
       a.failed += l.failedRequests
       a.tokens += l.tokens
       a.cents += cents.lines[i]
+      a.exact += l.cost.pico
       a.priced = a.priced || l.key.priced
       groups[k] = a
     }
-    let total = groups.values.reduce(Int128(0)) { $0 + $1.cents }
+    // In key order: largest remainder breaks ties by position, and a dictionary's order changes
+    // from run to run.
+    var accs = groups.values.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    for (i, c) in cents.regrouped(exact: accs.map(\.exact), rounded: accs.map(\.cents)).enumerated() {
+      accs[i].cents = c
+    }
+    let total = accs.reduce(Int128(0)) { $0 + $1.cents }
     let cost = keyColumns.count + 6
-    let sorted = groups.values.sorted {
+    let sorted = accs.sorted {
       $0.cents != $1.cents ? $0.cents > $1.cents : $0.key.lexicographicallyPrecedes($1.key)
     }
-    groups = [:]
+    (groups, accs) = ([:], [])
     // Made per row as the sheet needs it (``DetailTable/row``): there can be a task per call.
     let row = { (n: Int) -> [Cell] in
       let a = sorted[n]

@@ -43,7 +43,8 @@ extension UsageStore {
   /// The record with this natural key or provider request id, if stored.
   ///
   /// Request-level natural keys are `<provider>:<request id>`, so a request id is found through the unique key
-  /// index (by the hashes of the key as given and with each provider prefix).
+  /// index (by the hashes of the key as given and with each provider prefix); else, the first record
+  /// whose request id it is (an OTel span's response id).
   package func record(matching key: String) throws -> StoredRecord? {
     let candidates =
       [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
@@ -56,7 +57,13 @@ extension UsageStore {
       try st.bind(Int32(candidates.count + i + 1), c)
     }
     var interner = StringInterner()
-    return try st.step() ? decodeRow(st, &interner) : nil
+    if try st.step() { return try decodeRow(st, &interner) }
+    // A request id inside a natural key of another shape (an OTel span's `gen_ai.response.id`,
+    // keyed `otel:<trace>:<span>`): no index holds it, so the store is scanned, once, and only
+    // when the key index found nothing.
+    let scan = try db.prepare(StoreQueries.recordColumns + " WHERE u.request_id = ? ORDER BY u.id LIMIT 1")
+    try scan.bind(1, key)
+    return try scan.step() ? decodeRow(scan, &interner) : nil
   }
 
   /// A record's natural key from its `natural_key` column: the column, or `<provider>:<request id>`

@@ -34,7 +34,13 @@ extension PostgresStore {
     let sql =
       StoreQueries.recordColumns + " WHERE u.key_hash IN (" + (1...n).map { "$\($0)" }.joined(separator: ",")
       + ") AND u.natural_key IN (" + (n + 1...2 * n).map { "$\($0)" }.joined(separator: ",") + ") ORDER BY u.id LIMIT 1"
-    return try c.rows(sql, candidates.map(Self.hash) + candidates.map { .text($0) }).first.map(decodeRecord)
+    if let found = try c.rows(sql, candidates.map(Self.hash) + candidates.map { .text($0) }).first {
+      return try decodeRecord(found)
+    }
+    // A request id inside a natural key of another shape (an OTel span's response id): scanned,
+    // as in the SQLite store.
+    let scan = StoreQueries.recordColumns + " WHERE u.request_id = $1 ORDER BY u.id LIMIT 1"
+    return try c.rows(scan, [.text(key)]).first.map(decodeRecord)
   }
 
   /// The record of one row; one outside ``Bounds`` is an error, as in the SQLite store.

@@ -21,7 +21,9 @@ extension Chargeback {
     func run() throws {
       try reportingFailures {
         let text = try ChargebackJob.explain(id: id, database: store.db, identities: identities, pricing: pricing)
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) { printLine(String(line)) }
+        // Each value is escaped as the explanation is made (a newline inside a value would
+        // otherwise start a line of its own, one that looks like the tool's).
+        printSafeText(text)
       }
     }
   }

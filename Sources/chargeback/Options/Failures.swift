@@ -48,3 +48,9 @@ func printError(_ message: String) {
 func printLine(_ line: String) {
   try? FileHandle.standardOutput.write(contentsOf: Data((SafeText.terminal(line) + "\n").utf8))
 }
+
+/// Prints text whose values were already made safe (``SafeText/terminal(_:)`` on each, as
+/// `RecordExplanation` does) on stdout, at once, with a final newline.
+func printSafeText(_ text: String) {
+  try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
+}

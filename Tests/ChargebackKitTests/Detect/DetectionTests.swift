@@ -14,7 +14,10 @@ import Testing
 /// The detectors on the demo month, whose anomalies are planted (see DemoGenerator's header):
 /// each planted case is found with the right kind and identity, and nothing else of its kind is.
 @Suite struct DetectionTests {
-  static func demoReport() throws -> ChargebackReport {
+  static func demoReport() throws -> ChargebackReport { try demoRun().report }
+
+  /// The demo month's report and the folder of its store (`s.sqlite`).
+  static func demoRun() throws -> (report: ChargebackReport, dir: String) {
     let dir = try TestSupport.tempDir()
     let layout = try DemoGenerator(period: Period("2026-10")!).write(to: dir + "/input")
     let job = ChargebackJob(
@@ -22,11 +25,11 @@ import Testing
         period: Period("2026-10")!, usage: [layout.usageDirectory], identities: layout.identityDirectory,
         pricing: TestSupport.packageRoot + "/pricing", out: dir + "/out", database: dir + "/s.sqlite"),
       progress: ProgressReporter(force: false))
-    return try job.run().report
+    return (try job.run().report, dir)
   }
 
   @Test func plantedWasteIsFoundAndPriced() throws {
-    let report = try Self.demoReport()
+    let (report, dir) = try Self.demoRun()
     let byKind = Dictionary(grouping: report.findings, by: \.kind)
     // The retry storm: incident-responder, 14 calls 3–25 s apart, 12 throttled, the last 2 succeed.
     let storms = byKind[.retryStorm] ?? []
@@ -52,6 +55,15 @@ import Testing
     // Root causes are ranked by growth over the baseline, token class included.
     #expect(spikes.first?.explanation.contains("tokens input +") == true)
     #expect(spikes.first?.explanation.contains("task T-1015 +") == true)
+    // Its calls are the agent's calls of that day, as stored: the role's sessions on the 20th.
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let day = try #require(Timestamp.parseMillis("2026-10-20T00:00:00Z"))
+    let stored = try store.db.scalarInt(
+      "SELECT count(*) FROM usage WHERE credential LIKE '%/research-eval-runner/%' AND ts >= ? AND ts < ?",
+      [.int(day), .int(day + Timestamp.millisPerDay)])
+    #expect(stored.map { Int128($0) } == spikes.first?.calls)
+    #expect(stored.map { Int128($0) } == spikes.first?.evidenceCount)
+    #expect((stored ?? 0) > 20)
     // A first month in an empty store has no history: nobody is a "new spender".
     #expect(byKind[.newSpender] == nil)
     // Avoidable cost reaches the cost centre totals.

@@ -33,6 +33,27 @@ import Testing
     #expect(!f.explanation.contains("CC-B"))
   }
 
+  /// A shared credential's finding names the agents charged, most calls first, with their calls;
+  /// past five it counts the rest.
+  @Test func aSharedCredentialsFindingNamesWhoUsedIt() throws {
+    let key = Credential(id: "key_S", provider: "openai", agentID: nil, costCentre: "CC-SHARED")
+    var policy = PolicyFindings(credentials: [key])
+    // kb-writer 3 calls, doc-indexer 2, no agent 1; then seven agents of one call each.
+    var t: Int64 = 1_000
+    for agent in ["kb-writer", "doc-indexer", "kb-writer", nil, "doc-indexer", "kb-writer"] + (1...7).map({ "a\($0)" })
+    {
+      policy.observe(Self.charged("key_S", agent: agent, costCentre: agent == nil ? "CC-SHARED" : "CC-B", time: t))
+      t += 1_000
+    }
+    let f = try #require(policy.findings(period: Period(year: 2026, month: 10)).first { $0.kind == .sharedCredential })
+    #expect(f.calls == 13)
+    // Five named: the two of most calls, then the one-call agents by id ("(none)" sorts first),
+    // and the other five one-call agents counted.
+    #expect(
+      f.explanation.hasSuffix(
+        "; calls by agent kb-writer (3), doc-indexer (2), (none) (1), a1 (1), a2 (1) and 5 more agents (5)"))
+  }
+
   /// An unpriced model is a finding in each cost centre its calls are charged to, so each cost
   /// centre's workbook explains its own unpriced requests.
   @Test func anUnpricedModelIsAFindingOfEachCostCentre() throws {

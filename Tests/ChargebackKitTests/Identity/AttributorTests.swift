@@ -184,6 +184,31 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
         scopeID: "scope-agent", status: .unregisteredCredential, signals: [.unregisteredCredential]))
   }
 
+  /// A record that names no caller at all is charged to its registered agent, with no finding.
+  ///
+  /// A Vertex response log names none: there is no credential to register. Any name it does carry
+  /// (a credential, a key alias, a project) is an unregistered credential as before.
+  @Test func aRecordNamingNoCallerIsChargedToItsAgentWithoutAFinding() throws {
+    let attributor = try attributor()
+    check(
+      attributor.attribute(call(.vertex, credential: nil, agent: "triage")),
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", scopeID: "scope-agent",
+        status: .agentMetadata, signals: []))
+    check(
+      attributor.attribute(call(.vertex, credential: nil, project: "gcp-unknown", agent: "triage")),
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "project:gcp-unknown",
+        scopeID: "scope-agent", status: .unregisteredCredential, signals: [.unregisteredCredential]))
+    var aliased = call(.openai, credential: nil, agent: "triage")
+    aliased.credentialAlias = "team-key"
+    #expect(attributor.attribute(aliased).status == .unregisteredCredential)
+    // Naming an agent nobody registered, it is unattributed, as before.
+    check(
+      attributor.attribute(call(.vertex, credential: nil, agent: "ghost")),
+      Attribution(costCentre: "UNATTRIBUTED", status: .unattributed, signals: [.unattributed, .unknownAgent]))
+  }
+
   @Test func unknownCredentialWithoutARegisteredAgentIsUnattributed() throws {
     let attributor = try attributor()
     check(

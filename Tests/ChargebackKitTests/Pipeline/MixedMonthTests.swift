@@ -341,15 +341,19 @@ import Testing
     #expect(finding.explanation.contains("2026-10-14 claude-sonnet-4 standard: 5000 input, 1000 output"))
     #expect(finding.firstTime == Timestamp.parseMillis("2026-10-14T00:00:00Z"))
     // The whole month raises only what the fixture plants: the unlogged usage, the unknown IAM
-    // user, the Vertex calls, whose responses name no credential but an agent (labels), the alias key
-    // used after its revocation, the shared OpenAI key of the split trace and the Bedrock retry storm.
+    // user, the alias key used after its revocation, the shared OpenAI key of the split trace and
+    // the Bedrock retry storm. The Vertex calls, whose responses name no credential but an agent
+    // (labels), raise nothing: there is no credential to register. They are charged to the agent,
+    // with a status that says how.
     #expect(
       Set(report.findings.map(\.kind)) == [
-        .unloggedUsage, .unattributed, .unregisteredCredential, .revokedCredential, .sharedCredential, .retryStorm,
+        .unloggedUsage, .unattributed, .revokedCredential, .sharedCredential, .retryStorm,
       ])
-    #expect(report.findings.count == 6)
+    #expect(report.findings.count == 5)
     #expect(report.findings.first { $0.kind == .unattributed }?.cost == TestSupport.usd("0.0056"))
-    #expect(report.findings.first { $0.kind == .unregisteredCredential }?.agentID == "agent-etl")
+    let vertex = report.lines.filter { $0.key.provider == .vertex }
+    #expect(!vertex.isEmpty)
+    #expect(vertex.allSatisfy { $0.key.status == .agentMetadata && $0.key.agentID == "agent-etl" })
     // chargeback.csv shows the line with its source.
     let csv = try TestSupport.readCSV(dir + "/out/chargeback.csv")
     let row = try #require(csv.first { $0["source"] == "unlogged" })

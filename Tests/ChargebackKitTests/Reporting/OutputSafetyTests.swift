@@ -194,6 +194,28 @@ import Testing
     #expect(!explain.out.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
   }
 
+  /// A value from a log that holds a newline stays on its own line of `explain`, escaped: a
+  /// credential id or agent claim cannot add a line that looks like the tool's.
+  @Test func explainKeepsEachValueOnItsLine() throws {
+    let dir = try TestSupport.tempDir()
+    let (usage, ids, pricing) = try Self.hostileMonth(dir)
+    let forged = Self.line(
+      20, arn: "key\nforged-label        yes", metadata: #""agent_id":"a\r\nforged-agent        yes""#)
+    try (forged + "\n").write(toFile: usage + "/forged.jsonl", atomically: true, encoding: .utf8)
+    let r = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", usage, "--identities", ids, "--pricing", pricing, "--out",
+      dir + "/out", "--db", dir + "/s.sqlite",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    let explain = try TestSupport.runCLI(["explain", "req-20", "--db", dir + "/s.sqlite"])
+    #expect(explain.status == 0, "\(explain.err)")
+    let lines = explain.out.split(separator: "\n")
+    #expect(!lines.contains { $0.hasPrefix("forged") })
+    #expect(lines.contains { $0.hasPrefix("credential ") && $0.hasSuffix(#"key\u000aforged-label        yes"#) })
+    #expect(explain.out.contains(#"agent_id=a\u000d\u000aforged-agent        yes"#))
+    #expect(!explain.out.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+  }
+
   static func manifest(_ out: String) throws -> [String: Any] {
     let data = try #require(FileManager.default.contents(atPath: out + "/manifest.json"))
     return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
