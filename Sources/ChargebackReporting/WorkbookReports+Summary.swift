@@ -62,7 +62,8 @@ extension WorkbookReports {
       byAgent[l.key.agentID ?? "(none)", default: (0, 0)].cents += cents.lines[i]
       byAgent[l.key.agentID ?? "(none)", default: (0, 0)].exact += l.cost.pico
     }
-    // In id order: ties go by position (``ReportRounding/regrouped(exact:rounded:)``).
+    // In id order: ties go by position (``ReportRounding/regrouped(exact:rounded:)``); agents are
+    // few (a directory's).
     let agents = byAgent.sorted { $0.key < $1.key }
     let agentCents = cents.regrouped(exact: agents.map(\.value.exact), rounded: agents.map(\.value.cents))
     let t = try topTable(

@@ -137,22 +137,28 @@ package enum WorkbookReports {
       /// shows an empty cell, never $0 (SPEC §5).
       var priced = false
     }
-    var groups: [[String]: Acc] = [:]
+    // The groups in the order their first lines come (the lines' order is fixed), not a
+    // dictionary's, which changes from run to run: largest remainder breaks ties by position.
+    var groups: [[String]: Int] = [:]
+    var accs: [Acc] = []
     for i in idx {
       let l = report.lines[i]
       let k = key(l)
-      var a = groups[k] ?? Acc(key: k)
-      a.requests += l.requests
-      a.failed += l.failedRequests
-      a.tokens += l.tokens
-      a.cents += cents.lines[i]
-      a.exact += l.cost.pico
-      a.priced = a.priced || l.key.priced
-      groups[k] = a
+      let g: Int
+      if let found = groups[k] {
+        g = found
+      } else {
+        g = accs.count
+        groups[k] = g
+        accs.append(Acc(key: k))
+      }
+      accs[g].requests += l.requests
+      accs[g].failed += l.failedRequests
+      accs[g].tokens += l.tokens
+      accs[g].cents += cents.lines[i]
+      accs[g].exact += l.cost.pico
+      accs[g].priced = accs[g].priced || l.key.priced
     }
-    // In key order: largest remainder breaks ties by position, and a dictionary's order changes
-    // from run to run.
-    var accs = groups.values.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     for (i, c) in cents.regrouped(exact: accs.map(\.exact), rounded: accs.map(\.cents)).enumerated() {
       accs[i].cents = c
     }
