@@ -22,16 +22,14 @@ package struct PolicyFindings {
     var evidence: [String] = []
     var count: Int128 = 0
     var detail: String
-    /// Calls per agent charged (`(none)` for none), for the kinds whose text names who used the
-    /// credential (``namesAgents``); at most ``agentLimit`` agents, the others counted together.
+    /// Calls per agent charged (`(none)` for none), for a shared or unregistered credential's
+    /// finding; at most ``agentLimit`` agents, the others counted together.
     var agents: [String: Int128] = [:]
     var otherAgents: Int128 = 0
   }
 
-  /// Kinds whose text names the agents charged and their calls: a shared or unregistered
-  /// credential's first question is who used it.
-  private static let namesAgents: Set<FindingKind> = [.sharedCredential, .unregisteredCredential]
-  /// Agents counted one by one per finding.
+  /// Agents counted one by one per finding of a shared or unregistered credential, whose text
+  /// names the agents charged and their calls (who used it is the first question).
   private static let agentLimit = 100
 
   /// A finding's identity: its kind and subject (a key with no text joined per call).
@@ -87,10 +85,13 @@ package struct PolicyFindings {
     acc.values[i].first = min(acc.values[i].first, r.time)
     acc.values[i].last = max(acc.values[i].last, r.time)
     if acc.values[i].evidence.count < Self.evidenceLimit { acc.values[i].evidence.append(r.naturalKey) }
-    if Self.namesAgents.contains(kind) {
+    if kind == .sharedCredential || kind == .unregisteredCredential {
+      // One hash of the agent: its count is changed in place.
       let agent = a.agentID ?? "(none)"
-      if acc.values[i].agents[agent] != nil || acc.values[i].agents.count < Self.agentLimit {
-        acc.values[i].agents[agent, default: 0] += Int128(r.requests)
+      if let j = acc.values[i].agents.index(forKey: agent) {
+        acc.values[i].agents.values[j] += Int128(r.requests)
+      } else if acc.values[i].agents.count < Self.agentLimit {
+        acc.values[i].agents[agent] = Int128(r.requests)
       } else {
         acc.values[i].otherAgents += Int128(r.requests)
       }
@@ -277,7 +278,9 @@ extension PolicyFindings {
           s, subject: cred, record: r, attribution: a, cost: cost,
           detail: asRole()
             ? "the sessions of role \(cred) are not in credentials.csv; their calls claim agent \(agent), which is charged: register the role (that row, or its IAM role ARN) or revoke it"
-            : "credential \(named()) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
+            : a.credentialID == nil
+              ? "calls that name no credential claim agent \(agent), which is charged on that claim alone: have the caller log its credential (for OTel spans, chargeback.credential_id)"
+              : "credential \(named()) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
         )
       case .sharedCredential:
         // The credential's own cost centre, not that of whichever call came first (looked up for

@@ -38,6 +38,8 @@ package final class Attributor {
     var project: String?
     var agent: String?
     var segment: Int
+    /// ``UsageRecord/namesNoCallerByFormat``: the same fields from another format are another case.
+    var callerless: Bool
   }
 
   /// Prefix-row lookups by (provider, name), for directories with many prefix rows; exact ids are
@@ -239,7 +241,7 @@ package final class Attributor {
     let key = AttributionKey(
       provider: provider, row: row?.credential.id, credential: unregistered,
       alias: row == nil ? r.credentialAlias : nil, project: row == nil ? r.project : nil, agent: r.metadata.agentID,
-      segment: segment(r.time))
+      segment: segment(r.time), callerless: r.namesNoCallerByFormat)
     let base: Attribution
     if let hit = attributionCache[key] {
       base = hit
@@ -307,9 +309,9 @@ package final class Attributor {
       if let exp = cred.expiresAt, t >= exp { signals.append(.expiredCredential) }
     } else if let claimed, claimedRegistered {
       agentID = claimed
-      if unregistered == nil && r.credentialAlias == nil && r.project == nil {
-        // SPEC §4 step 4 is about a credential the directory does not know; a record naming none
-        // (Vertex's responses never do) has nothing to register.
+      if r.namesNoCallerByFormat {
+        // SPEC §4 step 4 is about a credential the directory does not know; a Vertex response
+        // names none, so there is nothing to register.
         status = .agentMetadata
       } else {
         status = .unregisteredCredential

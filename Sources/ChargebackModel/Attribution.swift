@@ -8,9 +8,9 @@ package enum AttributionStatus: String, Sendable, CaseIterable {
   case sharedCostCentre = "shared_credential"
   /// Unknown credential; the call named a registered agent.
   case unregisteredCredential = "unregistered_credential"
-  /// The source names no caller at all (no credential, key alias or project: a Vertex response
-  /// log); the call named a registered agent, which is charged. No finding: there is no credential
-  /// to register, and every call of such a source raised one.
+  /// The source's format never names a caller and the record names none (a Vertex response log:
+  /// ``UsageRecord/namesNoCallerByFormat``); the call named a registered agent, which is charged.
+  /// No finding: there is no credential to register, and every call of such a source raised one.
   case agentMetadata = "agent_metadata"
   /// Nobody can be charged: cost centre `UNATTRIBUTED`.
   case unattributed

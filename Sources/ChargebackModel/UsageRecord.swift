@@ -107,6 +107,19 @@ package struct UsageRecord: Sendable {
 
   /// The provider id credentials of this record are registered under.
   package var credentialProviderID: String { credentialProvider ?? provider.rawValue }
+
+  /// The format id of Vertex/Gemini `generateContent` response logs.
+  package static let vertexResponseFormat = "vertex-generate-content"
+
+  /// True for a record of a format that never names its caller (Vertex/Gemini response logs: a
+  /// response carries no credential, key or project) and that names none: only its metadata's
+  /// agent can be charged, and there is no credential to register (``AttributionStatus/agentMetadata``).
+  ///
+  /// Other formats can name one (an OTel span's `chargeback.credential_id`); a record of theirs
+  /// that does not rests on the caller's own claim, which stays an `unregistered_credential` finding.
+  package var namesNoCallerByFormat: Bool {
+    format == Self.vertexResponseFormat && credential == nil && credentialAlias == nil && project == nil
+  }
 }
 
 extension UsageRecord {

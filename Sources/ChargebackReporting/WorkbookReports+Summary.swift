@@ -56,16 +56,22 @@ extension WorkbookReports {
     try row("Output tokens", .int(cc.tokens.output))
     try row("Avoidable cost (USD)", .cents(cc.avoidableCost.rounded(toDecimals: 2)))
     try row("Findings", .int(Int128(findings.count)))
-    var byAgent: [String: (cents: Int128, exact: Int128)] = [:]
+    // The Agents sheet's groups, in its order (the order of their first lines), so that the two
+    // re-apportion the same amounts and show the same cents (``ReportRounding/regrouped(exact:rounded:)``).
+    var position: [String: Int] = [:]
+    var agents: [(key: String, cents: Int128, exact: Int128)] = []
     for i in lines {
       let l = report.lines[i]
-      byAgent[l.key.agentID ?? "(none)", default: (0, 0)].cents += cents.lines[i]
-      byAgent[l.key.agentID ?? "(none)", default: (0, 0)].exact += l.cost.pico
+      let key = agentGroup(l.key)
+      let g = position[key] ?? agents.count
+      if g == agents.count {
+        position[key] = g
+        agents.append((key, 0, 0))
+      }
+      agents[g].cents += cents.lines[i]
+      agents[g].exact += l.cost.pico
     }
-    // In id order: ties go by position (``ReportRounding/regrouped(exact:rounded:)``); agents are
-    // few (a directory's).
-    let agents = byAgent.sorted { $0.key < $1.key }
-    let agentCents = cents.regrouped(exact: agents.map(\.value.exact), rounded: agents.map(\.value.cents))
+    let agentCents = cents.regrouped(exact: agents.map(\.exact), rounded: agents.map(\.cents))
     let t = try topTable(
       s, at: 3, header: "Top agents", noun: "agents", amounts: Array(zip(agents.map(\.key), agentCents)),
       total: ccCents, top: 10)

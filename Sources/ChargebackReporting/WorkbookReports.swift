@@ -62,7 +62,7 @@ package enum WorkbookReports {
           Column(header: "Agent", width: 24, wrap: true), Column(header: "Name", width: 22, wrap: true),
           Column(header: "Owner", width: 10), Column(header: "Team", width: 16, wrap: true),
         ],
-        key: { [$0.key.agentID ?? sharingLabel($0.key) ?? "(none)"] },
+        key: { [agentGroup($0.key)] },
         describe: { key in
           let v = report.agents[key[0]]
           return [.text(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? "")]
@@ -109,6 +109,11 @@ package enum WorkbookReports {
       ])
     try wb.close()
   }
+
+  /// The row of the Agents sheet (and the Summary's top agents) a line is counted in.
+  ///
+  /// Its agent, else what it shares (an allocation rule, a commitment's idle capacity), else `(none)`.
+  static func agentGroup(_ k: ChargebackLine.Key) -> String { k.agentID ?? sharingLabel(k) ?? "(none)" }
 
   /// What an allocated or idle line is called in the Agents and Models sheets; nil for usage.
   static func sharingLabel(_ k: ChargebackLine.Key) -> String? {

@@ -14,7 +14,7 @@ import Foundation
 /// Consecutive objects with the same `responseId` (the chunks of a streamed response) are one
 /// call: the last one, which carries the final counts, is kept.
 struct VertexGenerateContent: ExportFormat {
-  let id = "vertex-generate-content"
+  let id = UsageRecord.vertexResponseFormat
   let level = SourceLevel.request
 
   func matches(head: String) -> Bool {

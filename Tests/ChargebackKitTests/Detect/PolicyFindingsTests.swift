@@ -54,6 +54,24 @@ import Testing
         "; calls by agent kb-writer (3), doc-indexer (2), (none) (1), a1 (1), a2 (1) and 5 more agents (5)"))
   }
 
+  /// Past a hundred agents on one credential, the others are counted together, and the text says
+  /// the count is a floor.
+  @Test func aCredentialOfManyAgentsCountsThemPastAHundred() throws {
+    let key = Credential(id: "key_S", provider: "openai", agentID: nil, costCentre: "CC-SHARED")
+    var policy = PolicyFindings(credentials: [key])
+    // 105 agents, one call each, observed in id order: a001…a100 counted one by one, a101…a105 not.
+    for k in 1...105 {
+      let agent = "a" + String(String(1000 + k).dropFirst())
+      policy.observe(Self.charged("key_S", agent: agent, costCentre: "CC-B", time: Int64(k) * 1_000))
+    }
+    let f = try #require(policy.findings(period: Period(year: 2026, month: 10)).first { $0.kind == .sharedCredential })
+    #expect(f.calls == 105)
+    // Five named, then 95 counted agents and the 5 beyond them: 100 calls.
+    #expect(
+      f.explanation.hasSuffix(
+        "; calls by agent a001 (1), a002 (1), a003 (1), a004 (1), a005 (1) and 95+ more agents (100)"))
+  }
+
   /// An unpriced model is a finding in each cost centre its calls are charged to, so each cost
   /// centre's workbook explains its own unpriced requests.
   @Test func anUnpricedModelIsAFindingOfEachCostCentre() throws {

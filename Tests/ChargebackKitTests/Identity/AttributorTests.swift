@@ -184,28 +184,40 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
         scopeID: "scope-agent", status: .unregisteredCredential, signals: [.unregisteredCredential]))
   }
 
-  /// A record that names no caller at all is charged to its registered agent, with no finding.
+  /// A Vertex response, which names no caller, is charged to its registered agent with no finding.
   ///
-  /// A Vertex response log names none: there is no credential to register. Any name it does carry
-  /// (a credential, a key alias, a project) is an unregistered credential as before.
-  @Test func aRecordNamingNoCallerIsChargedToItsAgentWithoutAFinding() throws {
+  /// There is no credential to register. A Vertex record that does name something (a project), or
+  /// a record of a format that can name a caller but did not (an OTel span without
+  /// `chargeback.credential_id`, whose charge rests on the caller's own claim), is an unregistered
+  /// credential as before.
+  @Test func aRecordOfAFormatNamingNoCallerIsChargedToItsAgentWithoutAFinding() throws {
     let attributor = try attributor()
+    func vertex(credential: String? = nil, project: String? = nil, agent: String) -> UsageRecord {
+      var r = call(.vertex, credential: credential, project: project, agent: agent)
+      r.format = UsageRecord.vertexResponseFormat
+      return r
+    }
     check(
-      attributor.attribute(call(.vertex, credential: nil, agent: "triage")),
+      attributor.attribute(vertex(agent: "triage")),
       Attribution(
         costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", scopeID: "scope-agent",
         status: .agentMetadata, signals: []))
     check(
-      attributor.attribute(call(.vertex, credential: nil, project: "gcp-unknown", agent: "triage")),
+      attributor.attribute(vertex(project: "gcp-unknown", agent: "triage")),
       Attribution(
         costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", credentialID: "project:gcp-unknown",
         scopeID: "scope-agent", status: .unregisteredCredential, signals: [.unregisteredCredential]))
-    var aliased = call(.openai, credential: nil, agent: "triage")
-    aliased.credentialAlias = "team-key"
-    #expect(attributor.attribute(aliased).status == .unregisteredCredential)
-    // Naming an agent nobody registered, it is unattributed, as before.
+    // The same fields from an OTel span (also provider vertex, after the memo's hit above).
+    var span = call(.vertex, credential: nil, agent: "triage")
+    span.format = "otel-genai-spans"
     check(
-      attributor.attribute(call(.vertex, credential: nil, agent: "ghost")),
+      attributor.attribute(span),
+      Attribution(
+        costCentre: "CC-PLATFORM", agentID: "triage", ownerID: "alice", scopeID: "scope-agent",
+        status: .unregisteredCredential, signals: [.unregisteredCredential]))
+    // Naming an agent nobody registered, a Vertex call is unattributed, as before.
+    check(
+      attributor.attribute(vertex(agent: "ghost")),
       Attribution(costCentre: "UNATTRIBUTED", status: .unattributed, signals: [.unattributed, .unknownAgent]))
   }
 
