@@ -93,11 +93,12 @@ package struct Ingestor {
   ///
   /// Stops at the first bad file, after the files before it have been committed.
   ///
-  /// Each file is loaded whole or not at all (a savepoint); the files are committed together once
+  /// Each file is loaded whole or not at all; the files are committed together once
   /// ``recordsPerCommit`` records have been loaded since the last commit, and at the end
   /// (``ChargebackStore/grouped(_:)``). A run killed in between leaves the files since the last
-  /// commit out of the store, whole; the next run loads them. When a commit fails,
-  /// ``UncommittedFiles`` names the files it leaves out.
+  /// commit out of the store, whole; the next run loads them. A bad file rolls back its group,
+  /// whose files before it are loaded again (``reload(_:after:)``). When a commit or that load
+  /// fails, ``UncommittedFiles`` names the files it leaves out.
   package func ingest(paths: [String], onFile: (FileResult) -> Void = { _ in }) throws -> [FileResult] {
     var results: [FileResult] = []
     let stamps = try store.fileStamps()
@@ -129,7 +130,8 @@ package struct Ingestor {
           r = try seen(path, stamps) ?? ingest(file: path, hashed: current)
         } catch {
           onFile(.failed(path))
-          // The failed file was rolled back to its savepoint; the files before it are kept.
+          // The files before it are kept: loaded again when the failure rolled back their group.
+          try reload(pending, after: error)
           try commit(after: error)
           throw error
         }
@@ -147,6 +149,20 @@ package struct Ingestor {
       try commit()
     }
     return results
+  }
+
+  /// Loads `paths` again when the store rolled them back with a failed file.
+  ///
+  /// `paths` are the files loaded since the last commit (``ChargebackStore/failureRollsBackGroup``);
+  /// they loaded before, so they load again the same. When one no longer does (changed or removed
+  /// meanwhile), none of them is in the store: ``UncommittedFiles`` names them.
+  private func reload(_ paths: [String], after failure: any Error) throws {
+    guard store.failureRollsBackGroup, !paths.isEmpty else { return }
+    do {
+      for path in paths { _ = try ingest(file: path) }
+    } catch {
+      throw UncommittedFiles(paths: paths, failure: error, cause: failure)
+    }
   }
 
   /// The result of a file seen before, skipped without reading it again; nil when it must be read.
@@ -219,7 +235,7 @@ package struct Ingestor {
     return out
   }
 
-  /// Ingests one file in one transaction (a savepoint of the group's, inside ``ingest(paths:onFile:)``).
+  /// Ingests one file in one transaction (the group's, inside ``ingest(paths:onFile:)``).
   ///
   /// Parsing runs on a second thread while this one inserts. Whether the file is new is decided
   /// again inside the write transaction: when another process loaded the same bytes meanwhile, the

@@ -20,13 +20,19 @@ package protocol ChargebackStore: AnyObject {
   /// Runs `body` in one read snapshot: everything it reads sees one commit of the store; nested
   /// calls join the open one.
   func snapshot<T>(_ body: () throws -> T) throws -> T
-  /// Runs `body` with its write transactions grouped: each is a savepoint in one transaction that
-  /// stays open until ``commitGroup()`` or the end, so one commit covers several files (SQLite: a
-  /// commit writes every page the transaction changed twice, journal and file, and a file's random
-  /// keys change nearly every page of the key index). Committed when `body` returns; when it
-  /// throws, the transaction is rolled back (the caller commits what it wants to keep first).
+  /// Runs `body` with its write transactions grouped: they share one transaction that stays open
+  /// until ``commitGroup()`` or the end, so one commit covers several files (SQLite: a commit
+  /// writes every page the transaction changed twice, journal and file, and a file's random keys
+  /// change nearly every page of the key index). Committed when `body` returns; when it throws,
+  /// the transaction is rolled back (the caller commits what it wants to keep first).
   /// PostgreSQL commits each file as before: its `COPY` has no such cost.
+  ///
+  /// A write transaction that throws inside the group takes the group's earlier ones with it when
+  /// ``failureRollsBackGroup`` (SQLite); the caller loads again what it wants to keep.
   func grouped<T>(_ body: () throws -> T) throws -> T
+  /// True when a write transaction that throws inside ``grouped(_:)`` rolls back the whole group
+  /// since the last ``commitGroup()``, not only itself.
+  var failureRollsBackGroup: Bool { get }
   /// Commits the write transactions of ``grouped(_:)`` so far; the next one opens a new group.
   func commitGroup() throws
 
@@ -42,7 +48,7 @@ package protocol ChargebackStore: AnyObject {
   func recordSkipped(_ file: SkippedInput) throws
   func fileStamps() throws -> [String: FileStamp]
   func setFileStamp(_ path: String, _ stamp: FileStamp) throws
-  /// Loads one file in one transaction (a savepoint inside ``grouped(_:)``): `stream` hands every
+  /// Loads one file in one transaction (the group's inside ``grouped(_:)``): `stream` hands every
   /// record and span to the sink; then, with the records in the store and under the writer lock,
   /// `merged` runs (trace ancestry, the file stamp). Returns `.known` without loading when the same
   /// bytes are in the store, also when another process loaded them meanwhile.

@@ -110,8 +110,16 @@ package final class Database {
   /// that a file is new. Readers of other processes keep reading the last commit meanwhile (until
   /// the page cache spills changed pages into the file, which takes the exclusive lock).
   ///
-  /// While ``grouped(_:)`` runs, it is a savepoint of the group's transaction (begun by the first
-  /// one): released when `body` returns, rolled back to when it throws, committed with the group.
+  /// While ``grouped(_:)`` runs, it is part of the group's transaction (begun by the first one),
+  /// committed with the group; when `body` throws, the whole group is rolled back, the
+  /// transactions before it since the last commit included (the caller loads them again).
+  ///
+  /// Not a savepoint: within one, SQLite copies every page that existed before it into a
+  /// savepoint journal before changing it, so that it can roll back to it. A file's random
+  /// request ids change nearly every page of the key index, so each file copied the whole index:
+  /// 4 of the 9 GB a 10 M-call month's ingest wrote (40 files), growing with the files times the
+  /// store's size. In memory instead of a temporary file, the copies made ingest slower still
+  /// (185 s against 138 s); without them, a failure costs loading the group's files again.
   package func transaction<T>(_ body: () throws -> T) throws -> T {
     if grouping {
       if groupOpen {
@@ -121,7 +129,13 @@ package final class Database {
         try execute("BEGIN IMMEDIATE")
         groupOpen = true
       }
-      return try savepoint(body)
+      do {
+        return try body()
+      } catch {
+        groupOpen = false
+        if !isAutocommit { try? execute("ROLLBACK") }
+        throw error
+      }
     }
     try execute("BEGIN IMMEDIATE")
     do {
@@ -134,34 +148,12 @@ package final class Database {
     }
   }
 
-  /// `body` as a savepoint of the open transaction.
-  private func savepoint<T>(_ body: () throws -> T) throws -> T {
-    try execute("SAVEPOINT chargeback")
-    do {
-      let value = try body()
-      try execute("RELEASE chargeback")
-      return value
-    } catch {
-      // SQLite rolls a whole transaction back itself on some failures (disk full, I/O error); the
-      // group's commit then says so. When the savepoint cannot be rolled back, neither can its
-      // part be kept: the whole transaction goes.
-      if !isAutocommit {
-        do {
-          try execute("ROLLBACK TO chargeback")
-          try execute("RELEASE chargeback")
-        } catch {
-          try? execute("ROLLBACK")
-        }
-      }
-      throw error
-    }
-  }
-
   /// Runs `body` with its write transactions grouped (``ChargebackStore/grouped(_:)``).
   ///
   /// The first one opens a transaction (`BEGIN IMMEDIATE`, so the writer lock is taken before
-  /// anything is read), and each is a savepoint in it until ``commitGroup()``. Nothing is begun
-  /// when `body` writes nothing (a run with nothing new needs no write lock).
+  /// anything is read), and the others join it until ``commitGroup()``; one that throws rolls the
+  /// group back. Nothing is begun when `body` writes nothing (a run with nothing new needs no write
+  /// lock).
   package func grouped<T>(_ body: () throws -> T) throws -> T {
     guard isAutocommit, !grouping else { return try body() }
     grouping = true

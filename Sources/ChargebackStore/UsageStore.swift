@@ -345,6 +345,9 @@ extension UsageStore: ChargebackStore {
 
   package func grouped<T>(_ body: () throws -> T) throws -> T { try db.grouped(body) }
 
+  /// True: the group is one transaction without savepoints (``Database/transaction(_:)``).
+  package var failureRollsBackGroup: Bool { true }
+
   package func commitGroup() throws { try db.commitGroup() }
 
   /// One file in one `BEGIN IMMEDIATE` transaction: the write lock is taken before parsing, so

@@ -112,6 +112,9 @@ package final class PostgresStore: ChargebackStore {
   /// way a SQLite commit does (``ChargebackStore/grouped(_:)``).
   package func grouped<T>(_ body: () throws -> T) throws -> T { try body() }
 
+  /// False: each file commits on its own.
+  package var failureRollsBackGroup: Bool { false }
+
   package func commitGroup() throws {}
 
   package func snapshot<T>(_ body: () throws -> T) throws -> T {

@@ -87,6 +87,37 @@ import Testing
     #expect(try Self.committedFiles(dir + "/s.sqlite") == 2)
   }
 
+  /// A bad file rolls back its whole group (no savepoints: ``Database/transaction(_:)``), and the
+  /// files before it are loaded again; when one of them no longer loads (changed meanwhile, here
+  /// as the failure is reported), none of them is in the store, and the error names them.
+  @Test func aGroupThatCannotBeLoadedAgainIsNamed() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let folder = dir + "/exports"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let lines = try String(contentsOfFile: Self.files[0].0, encoding: .utf8).split(separator: "\n")
+    try (lines[0...1].joined(separator: "\n") + "\n").write(
+      toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
+    try (lines[2] + "\n").write(toFile: folder + "/b.jsonl", atomically: true, encoding: .utf8)
+    try (lines[3].dropLast(5) + "\n").write(toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    var ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    ingestor.recordsPerCommit = 1_000_000  // a, b and c in one group
+    let error = try #require(throws: UncommittedFiles.self) {
+      _ = try ingestor.ingest(paths: [folder]) { r in
+        // b is cut too once c has failed: it cannot be loaded again.
+        if r.failed {
+          try? (lines[2].dropLast(5) + "\n").write(toFile: folder + "/b.jsonl", atomically: true, encoding: .utf8)
+        }
+      }
+    }
+    #expect(error.paths == [folder + "/a.jsonl", folder + "/b.jsonl"])
+    #expect(error.description.contains("(\(folder)/b.jsonl:2: "))
+    #expect(error.description.contains("; after: \(folder)/c.jsonl:2: "))
+    #expect(try store.files().isEmpty)
+    #expect(try store.recordCount() == 0)
+  }
+
   /// When SQLite rolls the group back itself (a full disk, an I/O error: simulated here by a
   /// `ROLLBACK` behind the ingest's back), the files of the group are not reported as kept.
   @Test func aGroupSQLiteRolledBackIsNotReportedAsKept() throws {
