@@ -62,18 +62,24 @@ import Testing
     #expect(bySeven.atEnd == 2)
   }
 
-  @Test func aBadFileKeepsTheFilesOfItsGroupBeforeIt() throws {
-    let dir = try TestSupport.tempDir()
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+  /// Writes `a.jsonl` (two calls), `b.jsonl` (one) and `c.jsonl` (`c`, of the fixture's lines)
+  /// into `dir/exports`; returns the folder and the fixture's lines.
+  static func threeFiles(in dir: String, c: ([Substring]) -> String) throws -> (String, [Substring]) {
     let folder = dir + "/exports"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let lines = try String(contentsOfFile: Self.files[0].0, encoding: .utf8).split(separator: "\n")
     try (lines[0...1].joined(separator: "\n") + "\n").write(
       toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
     try (lines[2] + "\n").write(toFile: folder + "/b.jsonl", atomically: true, encoding: .utf8)
+    try c(lines).write(toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
+    return (folder, lines)
+  }
+
+  @Test func aBadFileKeepsTheFilesOfItsGroupBeforeIt() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
     // c: a good line, then a cut one; its first line must not stay.
-    try (lines[3] + "\n" + lines[4].dropLast(5) + "\n").write(
-      toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
+    let (folder, _) = try Self.threeFiles(in: dir) { lines in lines[3] + "\n" + lines[4].dropLast(5) + "\n" }
     let store = try UsageStore(path: dir + "/s.sqlite")
     var ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
     ingestor.recordsPerCommit = 1_000_000  // a, b and c in one group
@@ -93,13 +99,7 @@ import Testing
   @Test func aGroupThatCannotBeLoadedAgainIsNamed() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let folder = dir + "/exports"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let lines = try String(contentsOfFile: Self.files[0].0, encoding: .utf8).split(separator: "\n")
-    try (lines[0...1].joined(separator: "\n") + "\n").write(
-      toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
-    try (lines[2] + "\n").write(toFile: folder + "/b.jsonl", atomically: true, encoding: .utf8)
-    try (lines[3].dropLast(5) + "\n").write(toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
+    let (folder, lines) = try Self.threeFiles(in: dir) { lines in lines[3].dropLast(5) + "\n" }
     let store = try UsageStore(path: dir + "/s.sqlite")
     var ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
     ingestor.recordsPerCommit = 1_000_000  // a, b and c in one group
