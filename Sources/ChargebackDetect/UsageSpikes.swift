@@ -280,6 +280,16 @@ package struct UsageSpikes {
         let tasks = taskCosts(of: subject, days: Set(baselineDays + [day]))
         var today = breakdown[key] ?? [:]
         for (task, cost) in tasks[day] ?? [:] { today[task] = Money(pico: cost) }
+        // A model, credential or agent that is the subject's only one, on the spike day and every
+        // baseline day, holds all of its cost and explains nothing ("no credential +71 USD" for
+        // an agent that never has one): left out.
+        var seen: [String: Set<String>] = [:]
+        for d in baselineDays + [day] {
+          for cause in (breakdown[SubjectDay(subject: subject, day: d)] ?? [:]).keys {
+            if let dimension = Self.fixedDimension(of: cause) { seen[dimension, default: []].insert(cause) }
+          }
+        }
+        for values in seen.values where values.count == 1 { today[values.first ?? ""] = nil }
         let causes = today.map { cause, cost -> (String, Money) in
           let past = baselineDays.reduce(Int128(0)) {
             $0
@@ -307,6 +317,15 @@ package struct UsageSpikes {
       }
     }
     return out
+  }
+
+  /// The dimension of a spike's cause that a subject may have one value of only (its model, or
+  /// the credential of an agent, the agent of a credential); nil for a task or a token class.
+  private static func fixedDimension(of cause: String) -> String? {
+    if cause.hasPrefix("model ") { return "model" }
+    if cause.hasPrefix("credential ") || cause == "no credential" { return "credential" }
+    if cause.hasPrefix("agent ") || cause == "no agent" { return "agent" }
+    return nil
   }
 
   /// New spenders: subjects first seen in the period (none of their usage before it, here or in `known`) whose

@@ -55,6 +55,8 @@ import Testing
     // Root causes are ranked by growth over the baseline, token class included.
     #expect(spikes.first?.explanation.contains("tokens input +") == true)
     #expect(spikes.first?.explanation.contains("task T-1015 +") == true)
+    // eval-runner has one role, every day: the role holds the whole growth and explains nothing.
+    #expect(spikes.first?.explanation.contains("credential ") == false)
     // Its calls are the agent's calls of that day, as stored: the role's sessions on the 20th.
     let store = try UsageStore(path: dir + "/s.sqlite")
     let day = try #require(Timestamp.parseMillis("2026-10-20T00:00:00Z"))
