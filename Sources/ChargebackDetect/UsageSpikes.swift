@@ -219,8 +219,8 @@ package struct UsageSpikes {
           subject.hasPrefix("agent:")
           ? cell.credential.map { "credential " + $0 } ?? "no credential"
           : cell.agent.map { "agent " + $0 } ?? "no agent"
-        dayCounts[key, default: (0, 0)].calls += total.calls
-        dayCounts[key, default: (0, 0)].records += total.records
+        let counted = dayCounts[key] ?? (0, 0)
+        dayCounts[key] = (counted.calls + total.calls, counted.records + total.records)
         for cause in ["model " + cell.model, other] {
           breakdown[key, default: [:]][cause, default: .zero] += total.cost
         }

@@ -58,17 +58,6 @@ import Testing
     return dir
   }
 
-  /// Cents by the first column's text, of a sheet's column named `column`.
-  static func cents(_ wb: [String: WorkbookTests.SheetDump], _ sheetName: String, _ column: String) throws
-    -> [String: Int]
-  {
-    let sheet = try #require(wb[sheetName])
-    let col = try #require(sheet.column(column))
-    return Dictionary(
-      sheet.rows.dropFirst().map { ($0.first??.text ?? "", $0.count > col ? $0[col]?.cents ?? -1 : -1) },
-      uniquingKeysWith: { a, _ in a })
-  }
-
   @Test func agentsShowTheirExactCostRoundedToTheCent() throws {
     let dir = try Self.run(
       calls: (0..<20).map { $0 < 10 ? ("ra", 4_900) : ("rb", 5_100) },
@@ -79,7 +68,7 @@ import Testing
     let wb = try WorkbookTests.read(dir + "/out/CC-1.xlsx")
     // Exact: agent-a 4.9 cents, agent-b 5.1; 10 cents to share: 4 + 5, and the larger remainder
     // (agent-a's 0.9) takes the last cent.
-    let agents = try Self.cents(wb, "Agents", "Cost (USD)")
+    let agents = try WorkbookTests.cents(wb, "Agents", "Cost (USD)")
     #expect(agents["agent-a"] == 5)
     #expect(agents["agent-b"] == 5)
     #expect(agents["TOTAL"] == 10)
@@ -114,7 +103,7 @@ import Testing
       allocation: "rule_id,source,method,basis,targets,shares,effective_from,effective_to\n"
         + "R1,cost_centre:CC-2,even,,CC-1,,,\n")
     let wb = try WorkbookTests.read(dir + "/out/CC-1.xlsx")
-    let agents = try Self.cents(wb, "Agents", "Cost (USD)")
+    let agents = try WorkbookTests.cents(wb, "Agents", "Cost (USD)")
     #expect(agents["agent-a"] == 5)
     #expect(agents["agent-b"] == 5)
     #expect(agents["(allocated: R1)"] == 0)

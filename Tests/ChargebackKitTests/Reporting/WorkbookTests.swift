@@ -129,6 +129,15 @@ import Testing
     }
   }
 
+  /// Cents of a sheet's column named `column`, by each row's first cell (-1 for an empty cell).
+  static func cents(_ wb: [String: SheetDump], _ sheetName: String, _ column: String) throws -> [String: Int] {
+    let sheet = try #require(wb[sheetName])
+    let col = try #require(sheet.column(column))
+    return Dictionary(
+      sheet.rows.dropFirst().map { ($0.first??.text ?? "", $0.count > col ? $0[col]?.cents ?? -1 : -1) },
+      uniquingKeysWith: { a, _ in a })
+  }
+
   @Test func costCentreWorkbookShowsTheChargeback() throws {
     let (_, dir) = try MonthTests.runMonth()
     let wb = try Self.read(dir + "/out/CC-B.xlsx")
@@ -146,10 +155,7 @@ import Testing
     #expect(lines.rows[try #require(lines.row("TOTAL"))][costCol]?.cents == 111)
     #expect(lines.formats.values.contains { $0.contains("#,##0.00") })
     // Agents: agent-y spent 0.0112 + 0.0102 + 0.036 + 0.056 = 0.1134; agent-x after the move 0.993.
-    let agents = try #require(wb["Agents"])
-    let agentCost = try #require(agents.column("Cost (USD)"))
-    let cost = Dictionary(
-      uniqueKeysWithValues: agents.rows.dropFirst().map { ($0[0]?.text ?? "", $0[agentCost]?.cents ?? -1) })
+    let cost = try Self.cents(wb, "Agents", "Cost (USD)")
     #expect(cost["agent-x"] == 99)
     #expect(cost["agent-y"] == 12)
     #expect(cost["TOTAL"] == 111)
