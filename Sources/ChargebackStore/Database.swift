@@ -16,6 +16,8 @@ package final class Database {
   private var grouping = false
   /// True while the group's transaction is begun and not yet committed or rolled back by us.
   private var groupOpen = false
+  /// The page cache's size (KiB) that ``sizeLoadCache(rows:)`` set last in this group.
+  private var loadCacheSetKiB: Int64?
 
   /// Opens (creating when missing) the database at `path`, waiting for other processes' locks as
   /// `lock` says, and sets the connection's pragmas (none of which writes to the file).
@@ -45,9 +47,37 @@ package final class Database {
     try execute("PRAGMA temp_store = FILE")
   }
 
-  /// SQLite's page cache (KiB) while a group of files loads: the key index's pages, which random
-  /// request ids touch all over, stay in memory between commits.
+  /// SQLite's page cache (KiB) at most while a group of files loads: the key index's pages, which
+  /// random request ids touch all over, stay in memory between commits.
   static let loadCacheKiB = 262_144
+  /// The load's page cache at least (KiB).
+  static let minimumLoadCacheKiB = 32_768
+  /// Cache bytes per stored row while loading: the `key_hash` index takes 27.5 bytes per row
+  /// (dbstat, 1 M Bedrock calls), the `ts` index's hot pages and the pages being appended the rest.
+  static let loadCacheBytesPerRow: Int64 = 48
+
+  /// The load's page cache (KiB) for a store of `rows` usage rows: room for its random key index,
+  /// between ``minimumLoadCacheKiB`` and ``loadCacheKiB``.
+  ///
+  /// Not the largest size always: SQLite takes a cache's pages from the heap as it fills it, and
+  /// a load fills any cache with the pages it appends, so a month of 1 M calls made the kernel
+  /// fault in and zero 256 MiB (`clear_page_erms`, a fifth of the inserting thread). Not smaller
+  /// than the index either: with 64 MiB for the 10 M month, index pages went out and back between
+  /// commits, 75 GB written against 5.1 GB (`docs/benchmarks.md`, twelfth pass).
+  static func loadCacheKiB(rows: Int64) -> Int64 {
+    let (bytes, overflow) = max(0, rows).multipliedReportingOverflow(by: loadCacheBytesPerRow)
+    return overflow ? Int64(loadCacheKiB) : min(Int64(loadCacheKiB), max(Int64(minimumLoadCacheKiB), bytes / 1024))
+  }
+
+  /// Sizes the page cache for a load into a store of `rows` usage rows (``loadCacheKiB(rows:)``);
+  /// nothing outside ``grouped(_:)``.
+  package func sizeLoadCache(rows: Int64) throws {
+    guard grouping else { return }
+    let kib = Self.loadCacheKiB(rows: rows)
+    guard kib != loadCacheSetKiB else { return }
+    try execute("PRAGMA cache_size = -\(kib)")
+    loadCacheSetKiB = kib
+  }
   /// The page cache otherwise (KiB).
   ///
   /// A report reads the month once, in time order, and the kernel keeps the file's pages anyway:
@@ -157,9 +187,11 @@ package final class Database {
   package func grouped<T>(_ body: () throws -> T) throws -> T {
     guard isAutocommit, !grouping else { return try body() }
     grouping = true
-    try execute("PRAGMA cache_size = -\(Self.loadCacheKiB)")
+    loadCacheSetKiB = nil
+    try sizeLoadCache(rows: scalarInt("SELECT max(id) FROM usage") ?? 0)
     defer {
       grouping = false
+      loadCacheSetKiB = nil
       // Shrinking the limit frees the pages above it.
       try? execute("PRAGMA cache_size = -\(Self.readCacheKiB)")
     }

@@ -130,9 +130,17 @@ package final class UsageWriter: UsageSink {
   package private(set) var touchedTraces = Set<String>()
   private var spanStatement: Statement?
 
+  /// Rows in the store when the file began (its largest row id), for sizing the page cache as the
+  /// load grows the store (``Database/sizeLoadCache(rows:)``).
+  private let rowsBefore: Int64
+  /// The page cache is sized again every 2^17 inserted rows.
+  private static let cacheCheckMask: Int64 = (1 << 17) - 1
+
   init(db: Database, fileID: Int64) throws {
     self.db = db
     self.fileID = fileID
+    rowsBefore = try db.scalarInt("SELECT max(id) FROM usage") ?? 0
+    try db.sizeLoadCache(rows: rowsBefore)
     statement = try db.prepare(
       """
       INSERT INTO usage(natural_key, provider, file_id, line, json_path, ts, bucket_end, request_id,
@@ -190,6 +198,7 @@ package final class UsageWriter: UsageSink {
     offered += 1
     if db.changes > 0 {
       inserted += 1
+      if inserted & Self.cacheCheckMask == 0 { try db.sizeLoadCache(rows: rowsBefore + inserted) }
     } else {
       try compareWithStored(r, key: key)
     }

@@ -169,23 +169,3 @@ private struct UsageRecordSummary: Equatable {
   var input: Int64
   var alias: String?
 }
-
-/// SQLite's page cache is the load's only while a group of files loads: a report reading the month
-/// takes pages from the kernel's cache instead of holding 256 MiB of its own.
-@Suite struct PageCacheTests {
-  @Test func theLoadCacheIsHeldOnlyWhileAGroupLoads() throws {
-    let dir = try TestSupport.tempDir()
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let store = try UsageStore(path: dir + "/store.sqlite")
-    defer { try? store.close() }
-    func cacheKiB() throws -> Int64? { try store.db.scalarInt("PRAGMA cache_size").map { -$0 } }
-    #expect(try cacheKiB() == 16_384)
-    let inGroup = try store.grouped { try cacheKiB() }
-    #expect(inGroup == 262_144)
-    #expect(try cacheKiB() == 16_384)
-    // A group that fails gives the cache back too.
-    struct Stop: Error {}
-    #expect(throws: Stop.self) { try store.grouped { throw Stop() } }
-    #expect(try cacheKiB() == 16_384)
-  }
-}
