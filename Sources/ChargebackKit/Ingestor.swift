@@ -284,11 +284,7 @@ package struct Ingestor {
         }
         try pipe.drain { batch in
           for parsed in batch {
-            if let span = parsed.span {
-              try sink.insert(span)
-            } else {
-              try sink.insert(parsed.record, keyHash: parsed.keyHash)
-            }
+            try parsed.insert(into: sink)
           }
           progress.update("\(path): \(sink.offered) records")
         }
@@ -361,6 +357,19 @@ private final class ParsedItem: Sendable {
   /// The record of a span's item (never read).
   private static let noRecord = UsageRecord(
     provider: .openai, level: .request, format: "", naturalKey: "", time: 0, model: "", tokens: TokenCounts())
+
+  /// Hands the record or span to `sink` in place.
+  ///
+  /// A method, so that the record is lent from `self`, which the call keeps alive: read from
+  /// outside as `parsed.record`, it was copied first (a retain and a release of each of its
+  /// strings, perf).
+  func insert(into sink: any UsageSink) throws {
+    if let span {
+      try sink.insert(span)
+    } else {
+      try sink.insert(record, keyHash: keyHash)
+    }
+  }
 
   init(_ item: IngestItem) {
     switch item {
