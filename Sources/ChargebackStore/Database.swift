@@ -49,35 +49,41 @@ package final class Database {
 
   /// SQLite's page cache (KiB) at most while a group of files loads: the key index's pages, which
   /// random request ids touch all over, stay in memory between commits.
-  static let loadCacheKiB = 262_144
+  static let maximumLoadCacheKiB: Int64 = 262_144
   /// The load's page cache at least (KiB).
-  static let minimumLoadCacheKiB = 32_768
+  static let minimumLoadCacheKiB: Int64 = 32_768
   /// Cache bytes per stored row while loading: the `key_hash` index takes 27.5 bytes per row
   /// (dbstat, 1 M Bedrock calls), the `ts` index's hot pages and the pages being appended the rest.
   static let loadCacheBytesPerRow: Int64 = 48
 
   /// The load's page cache (KiB) for a store of `rows` usage rows: room for its random key index,
-  /// between ``minimumLoadCacheKiB`` and ``loadCacheKiB``.
+  /// between ``minimumLoadCacheKiB`` and ``maximumLoadCacheKiB``.
   ///
   /// Not the largest size always: SQLite takes a cache's pages from the heap as it fills it, and
   /// a load fills any cache with the pages it appends, so a month of 1 M calls made the kernel
   /// fault in and zero 256 MiB (`clear_page_erms`, a fifth of the inserting thread). Not smaller
   /// than the index either: with 64 MiB for the 10 M month, index pages went out and back between
-  /// commits, 75 GB written against 5.1 GB (`docs/benchmarks.md`, twelfth pass).
+  /// commits, 75 GB written against 5.1 GB (`docs/benchmarks.md`, twelfth pass). Past some 9.8 M
+  /// rows the index outgrows the ceiling, as it outgrew the fixed 256 MiB before.
+  ///
+  /// A smaller cache is spilled into the file earlier in a group's transaction, which takes the
+  /// exclusive lock: readers of other processes then wait for the group's commit from that point
+  /// (an ingest commits every 2 M records). Only the `usage` rows are counted, not `trace_spans`.
   static func loadCacheKiB(rows: Int64) -> Int64 {
     let (bytes, overflow) = max(0, rows).multipliedReportingOverflow(by: loadCacheBytesPerRow)
-    return overflow ? Int64(loadCacheKiB) : min(Int64(loadCacheKiB), max(Int64(minimumLoadCacheKiB), bytes / 1024))
+    return overflow ? maximumLoadCacheKiB : min(maximumLoadCacheKiB, max(minimumLoadCacheKiB, bytes / 1024))
   }
 
   /// Sizes the page cache for a load into a store of `rows` usage rows (``loadCacheKiB(rows:)``);
   /// nothing outside ``grouped(_:)``.
-  package func sizeLoadCache(rows: Int64) throws {
+  func sizeLoadCache(rows: Int64) throws {
     guard grouping else { return }
     let kib = Self.loadCacheKiB(rows: rows)
     guard kib != loadCacheSetKiB else { return }
     try execute("PRAGMA cache_size = -\(kib)")
     loadCacheSetKiB = kib
   }
+
   /// The page cache otherwise (KiB).
   ///
   /// A report reads the month once, in time order, and the kernel keeps the file's pages anyway:
@@ -188,7 +194,6 @@ package final class Database {
     guard isAutocommit, !grouping else { return try body() }
     grouping = true
     loadCacheSetKiB = nil
-    try sizeLoadCache(rows: scalarInt("SELECT max(id) FROM usage") ?? 0)
     defer {
       grouping = false
       loadCacheSetKiB = nil
@@ -196,6 +201,9 @@ package final class Database {
       try? execute("PRAGMA cache_size = -\(Self.readCacheKiB)")
     }
     do {
+      // The smallest load size until a file's writer, under the write lock, sizes it by the rows
+      // stored (`UsageWriter`).
+      try sizeLoadCache(rows: 0)
       let value = try body()
       try commitGroup()
       return value

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackModel
 @testable import ChargebackStore
 @testable import ChargebackTestSupport
 
@@ -8,23 +9,35 @@ import Testing
 /// takes pages from the kernel's cache instead of holding 256 MiB of its own.
 ///
 /// The load's cache holds the store's random key index (48 bytes a row), never below 32 MiB nor
-/// above 256 MiB.
+/// above 256 MiB; each file's writer sizes it by the rows stored before the file, and again as the
+/// file's rows arrive.
 @Suite struct PageCacheTests {
+  /// `PRAGMA cache_size` in KiB (SQLite reports a size set in KiB as its negative).
+  static func cacheKiB(_ db: Database) throws -> Int64 {
+    -(try db.scalarInt("PRAGMA cache_size") ?? 0)
+  }
+
   @Test func theLoadCacheIsHeldOnlyWhileAGroupLoads() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let store = try UsageStore(path: dir + "/store.sqlite")
     defer { try? store.close() }
-    func cacheKiB() throws -> Int64? { try store.db.scalarInt("PRAGMA cache_size").map { -$0 } }
-    #expect(try cacheKiB() == 16_384)
-    // An empty store: the load's smallest cache.
-    let inGroup = try store.grouped { try cacheKiB() }
+    #expect(try Self.cacheKiB(store.db) == 16_384)
+    // Before any file: the load's smallest cache.
+    let inGroup = try store.grouped { try Self.cacheKiB(store.db) }
     #expect(inGroup == 32_768)
-    #expect(try cacheKiB() == 16_384)
+    #expect(try Self.cacheKiB(store.db) == 16_384)
     // A group that fails gives the cache back too.
     struct Stop: Error {}
-    #expect(throws: Stop.self) { try store.grouped { throw Stop() } }
-    #expect(try cacheKiB() == 16_384)
+    #expect(throws: Stop.self) {
+      try store.grouped {
+        #expect(try Self.cacheKiB(store.db) == 32_768)
+        throw Stop()
+      }
+    }
+    #expect(try Self.cacheKiB(store.db) == 16_384)
+    // And the next group sets its own again.
+    #expect(try store.grouped { try Self.cacheKiB(store.db) } == 32_768)
   }
 
   @Test func theLoadCacheFollowsTheStoresRowsWithinItsBounds() {
@@ -38,29 +51,41 @@ import Testing
     #expect(Database.loadCacheKiB(rows: .max) == 262_144)
   }
 
-  /// `PRAGMA cache_size` in KiB (SQLite reports a size set in KiB as its negative).
-  static func cacheKiB(_ db: Database) throws -> Int64 {
-    -(try db.scalarInt("PRAGMA cache_size") ?? 0)
+  /// A record of its own natural key.
+  static func record(_ key: String) -> UsageRecord {
+    UsageRecord(
+      provider: .openai, level: .request, format: "openai-usage", naturalKey: key, time: 1_790_812_800_000,
+      model: "gpt-4o", tokens: TokenCounts(input: 1))
   }
 
-  @Test func aGroupSizesTheCacheByTheStoreAndRestoresItAfter() throws {
-    let dir = try TestSupport.tempDir("loadcache")
+  @Test func eachFileSizesTheCacheByTheRowsStoredAndAsItsRowsArrive() throws {
+    let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let db = try Database(path: dir + "/s.sqlite")
-    defer { try? db.close() }
-    try db.execute("CREATE TABLE usage(id INTEGER PRIMARY KEY)")
-    try db.execute("INSERT INTO usage(id) VALUES (5000000)")
-    #expect(try Self.cacheKiB(db) == 16_384)
-    try db.grouped {
-      // 48 × 5,000,000 = 240,000,000 bytes = 234,375 KiB.
-      #expect(try Self.cacheKiB(db) == 234_375)
-      // The load grows the store: 6,000,000 rows would need 281,250 KiB, above the ceiling.
-      try db.sizeLoadCache(rows: 6_000_000)
-      #expect(try Self.cacheKiB(db) == 262_144)
+    let store = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? store.close() }
+    // A store whose largest row id is 4,000,000 (the count the cache is sized by).
+    try store.grouped {
+      try store.write {
+        let w = try store.beginFile(sha256: "a", path: "a.json", format: "openai-usage", level: .request, bytes: 1)
+        try w.insert(Self.record("openai:a"), keyHash: KeyHash.of("openai:a"))
+      }
     }
-    #expect(try Self.cacheKiB(db) == 16_384)
-    // Outside a load nothing changes.
-    try db.sizeLoadCache(rows: 6_000_000)
-    #expect(try Self.cacheKiB(db) == 16_384)
+    try store.db.execute("UPDATE usage SET id = 4000000")
+    try store.grouped {
+      try store.write {
+        let w = try store.beginFile(sha256: "b", path: "b.json", format: "openai-usage", level: .request, bytes: 1)
+        // 48 × 4,000,000 = 192,000,000 bytes = 187,500 KiB.
+        #expect(try Self.cacheKiB(store.db) == 187_500)
+        for i in 0..<131_071 {
+          try w.insert(Self.record("openai:b\(i)"), keyHash: KeyHash.of("openai:b\(i)"))
+        }
+        #expect(try Self.cacheKiB(store.db) == 187_500)
+        // The 131,072nd row: 48 × 4,131,072 = 198,291,456 bytes = 193,644 KiB.
+        try w.insert(Self.record("openai:last"), keyHash: KeyHash.of("openai:last"))
+        #expect(try Self.cacheKiB(store.db) == 193_644)
+      }
+    }
+    #expect(try Self.cacheKiB(store.db) == 16_384)
+    #expect(try store.recordCount() == 131_073)
   }
 }
