@@ -158,6 +158,9 @@ package struct Ingestor {
   /// meanwhile), none of them is in the store: ``UncommittedFiles`` names them.
   private func reload(_ paths: [String], after failure: any Error) throws {
     guard store.failureRollsBackGroup, !paths.isEmpty else { return }
+    // On a terminal their lines were shown once already: say why they come again.
+    let files = paths.count == 1 ? "the file" : "the \(paths.count) files"
+    progress.done("loading again \(files) before the failure, which the rollback took out of the store")
     do {
       for path in paths { _ = try ingest(file: path) }
     } catch {
