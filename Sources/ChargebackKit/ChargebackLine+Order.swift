@@ -35,16 +35,24 @@ extension Array where Element == ChargebackLine {
       }
       return indices.sorted { ChargebackLine.Key.less(key($0), key($1)) }
     }
-    // The line at `order[k]` goes to `k`: each cycle of the permutation by swaps.
+    // The line at `order[k]` goes to `k`, cycle by cycle, each line moved once through raw memory:
+    // `swapAt` copied both lines (a retain and a release of each of their strings) at every step
+    // (perf, 1 M lines with a ticket id each: a quarter of the sort's time in line copies).
     var placed = [Bool](repeating: false, count: count)
-    for start in order.indices where !placed[start] {
-      placed[start] = true
-      var j = start
-      while order[j] != start {
-        let next = order[j]
-        swapAt(j, next)
-        placed[next] = true
-        j = next
+    withUnsafeMutableBufferPointer { lines in
+      guard let base = lines.baseAddress else { return }
+      for start in order.indices where !placed[start] {
+        placed[start] = true
+        guard order[start] != start else { continue }
+        let held = (base + start).move()
+        var j = start
+        while order[j] != start {
+          let next = order[j]
+          (base + j).moveInitialize(from: base + next, count: 1)
+          placed[next] = true
+          j = next
+        }
+        (base + j).initialize(to: held)
       }
     }
   }

@@ -189,7 +189,7 @@ package struct ReportBuilder {
     progress.done("priced \(count) records of \(period)")
     var agents: [String: AgentVersion] = [:]
     var tasks: [String: TaskEntry] = [:]
-    for l in lines {
+    lines.forEachLent { _, l in
       if let a = l.key.agentID, agents[a] == nil, let v = identities.agents[a]?.last { agents[a] = v }
       if let t = l.key.taskID, tasks[t] == nil, let e = identities.tasks[t] { tasks[t] = e }
     }

@@ -153,7 +153,7 @@ final class ReportTotals {
   /// - Complexity: O(lines).
   func centreSummaries() -> [String: CostCentreSummary] {
     var out: [String: CostCentreSummary] = [:]
-    for l in lines {
+    lines.forEachLent { _, l in
       Self.count(l, into: &out[l.key.costCentre, default: summary(l.key.costCentre)])
     }
     return out
@@ -163,7 +163,7 @@ final class ReportTotals {
   /// - Complexity: O(lines × rows per line).
   private func rowsUsed() -> Set<Int> {
     var rows = Set<Int>()
-    for l in lines { rows.formUnion(l.priceRows) }
+    lines.forEachLent { _, l in rows.formUnion(l.priceRows) }
     return rows
   }
 
@@ -246,12 +246,16 @@ final class ReportTotals {
   /// strings and there can be a line per call (a ticket id each), so every copy of the array
   /// counted against the memory bound.
   func takeLineList(room: Int) -> [ChargebackLine] {
-    let position = Dictionary(uniqueKeysWithValues: rowsUsed().sorted().enumerated().map { ($1, $0) })
+    // A row's place among the rows used: every row of a line is among them, and ascending rows
+    // have ascending places, so each line's list is rewritten in place, in order (a new sorted
+    // list per line was a million allocations with a line per call).
+    var position = [Int](repeating: -1, count: prices.rows.count)
+    for (p, row) in rowsUsed().sorted().enumerated() { position[row] = p }
     var out: [ChargebackLine] = []
     swap(&out, &lines)
     (slots, lineIndex) = ([], LineIndex())
     for i in out.indices {
-      out[i].priceRows = out[i].priceRows.compactMap { position[$0] }.sorted()
+      for k in out[i].priceRows.indices { out[i].priceRows[k] = position[out[i].priceRows[k]] }
     }
     out.sortByKey()
     // Moves the lines once when the array has less room left than asked for.

@@ -29,10 +29,11 @@ package struct PeriodContext: Sendable, Hashable {
 
     /// The totals of a report's priced lines.
     package init(lines: [ChargebackLine]) {
-      for l in lines where l.key.priced {
+      lines.forEachLent { _, l in
+        guard l.key.priced else { return }
         costCentres[l.key.costCentre, default: .zero] += l.cost
         // Allocations and idle fees count in what a cost centre owes, not in an agent's or model's spend.
-        guard l.key.source != .allocated, l.key.source != .idle else { continue }
+        guard l.key.source != .allocated, l.key.source != .idle else { return }
         agents[Item(costCentre: l.key.costCentre, item: l.key.agentID ?? ""), default: .zero] += l.cost
         models[Item(costCentre: l.key.costCentre, item: Self.modelItem(l.key)), default: .zero] += l.cost
       }

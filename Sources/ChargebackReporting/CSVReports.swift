@@ -154,7 +154,7 @@ package enum CSVReports {
         "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens", "web_search_requests", "cost_usd",
         "list_cost_usd", "rule_id", "commitment_id", "allocated_from",
       ])
-    for (i, l) in report.lines.enumerated() {
+    report.lines.forEachLent { i, l in
       let k = l.key
       let allocated = k.source == .allocated
       let usage = !allocated && k.source != .idle

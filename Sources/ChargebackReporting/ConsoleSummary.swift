@@ -4,7 +4,7 @@ import ChargebackModel
 package enum ConsoleSummary {
   /// The table's lines: one per cost centre, then `TOTAL`, in cents apportioned like the workbooks.
   package static func lines(_ report: ChargebackReport) -> [String] {
-    let rounding = ReportRounding(report, decimals: 2)
+    let rounding = ReportRounding(report, decimals: 2, lines: false)
     func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
       guard s.count < n else { return s }
       let fill = String(repeating: " ", count: n - s.count)

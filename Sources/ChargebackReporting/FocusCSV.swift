@@ -251,7 +251,7 @@ package enum FocusCSV {
   /// fees, allocations): each cost centre's rows apportioned (largest remainder) to the cost
   /// centre's rounded amount in `summary.csv`.
   static func billedCosts(_ report: ChargebackReport, extra: [ChargebackLine] = []) -> [Int128] {
-    let rounding = ReportRounding(report, decimals: 6)
+    let rounding = ReportRounding(report, decimals: 6, lines: false)
     let amounts = report.classCharges.map { ($0.costCentre, $0.cost) } + extra.map { ($0.key.costCentre, $0.cost) }
     var result = Array(repeating: Int128(0), count: amounts.count)
     var indicesByCC: [String: [Int]] = [:]

@@ -42,13 +42,14 @@ package enum JournalCSV {
 
   /// The entries: per entity (sorted), its debits by cost centre, then its credits by provider.
   package static func entries(_ report: ChargebackReport) -> [Entry] {
-    let cents = ReportRounding(report, decimals: 2)
+    let cents = ReportRounding(report, decimals: 2, lines: false)
     var byEntity: [String: [CostCentreSummary]] = [:]
     for cc in report.costCentres { byEntity[cc.entity ?? defaultEntity, default: []].append(cc) }
     var providerCost: [String: [String: Money]] = [:]
     var entityOf: [String: String] = [:]
     for cc in report.costCentres { entityOf[cc.id] = cc.entity ?? defaultEntity }
-    for l in report.lines where l.key.priced {
+    report.lines.forEachLent { _, l in
+      guard l.key.priced else { return }
       let e = entityOf[l.key.costCentre] ?? defaultEntity
       let payee = l.key.source == .allocated ? "" : l.key.provider.rawValue  // "" sorts first
       providerCost[e, default: [:]][payee, default: .zero] += l.cost

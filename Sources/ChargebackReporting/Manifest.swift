@@ -17,7 +17,7 @@ package enum Manifest {
     _ report: ChargebackReport, outputs: [String], workbooks: [String: String] = [:], to directory: String,
     generatedAt: Date = Date(), reportKey: String? = nil, outputHashes: [String: String] = [:]
   ) throws -> String {
-    let rounding = ReportRounding(report, decimals: 6)
+    let rounding = ReportRounding(report, decimals: 6, lines: false)
     let iso = ISO8601DateFormatter()
     var object: [String: Any] = [
       "tool": ["name": "chargeback", "version": toolVersion],

@@ -10,7 +10,7 @@ package struct ReportRounding: Sendable {
   package let total: Int128
   /// Rounded amount per cost centre id.
   package let costCentres: [String: Int128]
-  /// Rounded amount per line, in `report.lines` order.
+  /// Rounded amount per line, in `report.lines` order; empty when made without the lines.
   package let lines: [Int128]
   /// Amounts per cost centre and in all, rounded so that the parts add up to the total.
   package struct Column: Sendable {
@@ -24,7 +24,10 @@ package struct ReportRounding: Sendable {
   /// closed period.
   package let forecast: Column?
 
-  package init(_ report: ChargebackReport, decimals: Int) {
+  /// The rounding of `report` to `decimals` places; with `lines` false, only the cost centres, the
+  /// total and the columns beside them (``lines`` is then empty): the outputs that show no line
+  /// need no largest remainder over every line, and there can be a line per call.
+  package init(_ report: ChargebackReport, decimals: Int, lines withLines: Bool = true) {
     self.decimals = decimals
     let unit = Money.unit(decimals)
     let (ccParts, total) = Apportion.rounded(report.costCentres.map(\.cost), decimals: decimals)
@@ -32,10 +35,12 @@ package struct ReportRounding: Sendable {
     var byCC: [String: Int128] = [:]
     for (cc, v) in zip(report.costCentres, ccParts) { byCC[cc.id] = v }
     costCentres = byCC
-    var lineAmounts = Array(repeating: Int128(0), count: report.lines.count)
+    var lineAmounts = Array(repeating: Int128(0), count: withLines ? report.lines.count : 0)
     var indicesByCC: [String: [Int]] = [:]
     // By index: `for l in lines` copies each line (a dozen strings retained and released).
-    for i in report.lines.indices { indicesByCC[report.lines[i].key.costCentre, default: []].append(i) }
+    for i in report.lines.indices where withLines {
+      indicesByCC[report.lines[i].key.costCentre, default: []].append(i)
+    }
     for (cc, idx) in indicesByCC {
       let parts = Apportion.apportion(idx.map { report.lines[$0].cost.pico }, unit: unit, target: byCC[cc] ?? 0)
       for (i, v) in zip(idx, parts) { lineAmounts[i] = v }

@@ -226,17 +226,20 @@ extension WorkbookReports {
       var priced = false
     }
     var groups: [[String]: Group] = [:]
-    for i in idx {
-      let l = report.lines[i]
-      let key = [l.key.credentialID ?? "", l.key.agentID ?? "", l.key.provider.rawValue, l.key.model]
-      var g = groups[key] ?? Group(key: key)
-      g.requests += l.requests
-      g.input += l.tokens.input
-      g.output += l.tokens.output
-      g.cents += cents.lines[i]
-      g.exact += l.cost.pico
-      g.priced = g.priced || l.key.priced
-      groups[key] = g
+    // Each line lent where it lies (``Swift/Array/forEachLent(_:)``), not copied.
+    report.lines.withUnsafeBufferPointer { lines in
+      for i in idx {
+        let k = lines[i].key
+        let key = [k.credentialID ?? "", k.agentID ?? "", k.provider.rawValue, k.model]
+        var g = groups[key] ?? Group(key: key)
+        g.requests += lines[i].requests
+        g.input += lines[i].tokens.input
+        g.output += lines[i].tokens.output
+        g.cents += cents.lines[i]
+        g.exact += lines[i].cost.pico
+        g.priced = g.priced || k.priced
+        groups[key] = g
+      }
     }
     // In key order: ties go by position (``ReportRounding/regrouped(exact:rounded:)``).
     var all = groups.values.sorted { $0.key.lexicographicallyPrecedes($1.key) }

@@ -61,15 +61,14 @@ extension WorkbookReports {
     var position: [String: Int] = [:]
     var agents: [(key: String, cents: Int128, exact: Int128)] = []
     for i in lines {
-      let l = report.lines[i]
-      let key = agentGroup(l.key)
+      let key = agentGroup(report.lines[i].key)
       let g = position[key] ?? agents.count
       if g == agents.count {
         position[key] = g
         agents.append((key, 0, 0))
       }
       agents[g].cents += cents.lines[i]
-      agents[g].exact += l.cost.pico
+      agents[g].exact += report.lines[i].cost.pico
     }
     let agentCents = cents.regrouped(exact: agents.map(\.exact), rounded: agents.map(\.cents))
     let t = try topTable(

@@ -29,7 +29,7 @@ package enum WorkbookReports {
     let created = report.period.endMillis / 1000  // fixed, so the file is reproducible
     var paths: [String] = []
     var linesByCC: [String: [Int]] = [:]
-    for (i, l) in report.lines.enumerated() { linesByCC[l.key.costCentre, default: []].append(i) }
+    report.lines.forEachLent { i, l in linesByCC[l.key.costCentre, default: []].append(i) }
     for cc in report.costCentres {
       let path = (directory as NSString).appendingPathComponent(
         names[cc.id] ?? WorkbookNames.assign([cc.id])[cc.id] ?? "")
@@ -146,49 +146,57 @@ package enum WorkbookReports {
     // dictionary's, which changes from run to run: largest remainder breaks ties by position.
     var groups: [[String]: Int] = [:]
     var accs: [Acc] = []
-    for i in idx {
-      let l = report.lines[i]
-      let k = key(l)
-      let g: Int
-      if let found = groups[k] {
-        g = found
-      } else {
-        g = accs.count
-        groups[k] = g
-        accs.append(Acc(key: k))
+    // Each line lent where it lies: `let l = report.lines[i]` retained and released its strings.
+    report.lines.withUnsafeBufferPointer { lines in
+      for i in idx {
+        let k = key(lines[i])
+        let g: Int
+        if let found = groups[k] {
+          g = found
+        } else {
+          g = accs.count
+          groups[k] = g
+          accs.append(Acc(key: k))
+        }
+        accs[g].requests += lines[i].requests
+        accs[g].failed += lines[i].failedRequests
+        accs[g].tokens += lines[i].tokens
+        accs[g].cents += cents.lines[i]
+        accs[g].exact += lines[i].cost.pico
+        accs[g].priced = accs[g].priced || lines[i].key.priced
       }
-      accs[g].requests += l.requests
-      accs[g].failed += l.failedRequests
-      accs[g].tokens += l.tokens
-      accs[g].cents += cents.lines[i]
-      accs[g].exact += l.cost.pico
-      accs[g].priced = accs[g].priced || l.key.priced
     }
     for (i, c) in cents.regrouped(exact: accs.map(\.exact), rounded: accs.map(\.cents)).enumerated() {
       accs[i].cents = c
     }
     let total = accs.reduce(Int128(0)) { $0 + $1.cents }
     let cost = keyColumns.count + 6
-    let sorted = accs.sorted {
-      $0.cents != $1.cents ? $0.cents > $1.cents : $0.key.lexicographicallyPrecedes($1.key)
+    // Positions sorted, then each group moved once: a merge sort of the groups themselves copied
+    // each (its key and its sums) about log₂ n times, with a task per call a million groups.
+    let order = accs.indices.sorted { a, b in
+      accs[a].cents != accs[b].cents
+        ? accs[a].cents > accs[b].cents : accs[a].key.lexicographicallyPrecedes(accs[b].key)
     }
+    let sorted = order.map { accs[$0] }
     (groups, accs) = ([:], [])
     // Made per row as the sheet needs it (``DetailTable/row``): there can be a task per call.
-    let row = { (n: Int) -> [Cell] in
-      let a = sorted[n]
-      var row: [Cell] =
-        describe(a.key) + [
-          .int(a.requests), .int(a.failed), .int(a.tokens.input), .int(a.tokens.cachedInput),
-          .int(a.tokens.cacheWrite), .int(a.tokens.output), a.priced ? .cents(a.cents) : .empty,
-          a.priced ? .ratio(a.cents, total) : .empty,
-        ]
+    // The figures after the key columns, apart, for ranking and summing (``DetailTable/figures``).
+    let figures = { (n: Int) -> [Cell] in
+      // Through the array, not a copy of the group, whose key can be a task id per call.
+      let (priced, cents) = (sorted[n].priced, sorted[n].cents)
+      var row: [Cell] = [
+        .int(sorted[n].requests), .int(sorted[n].failed), .int(sorted[n].tokens.input),
+        .int(sorted[n].tokens.cachedInput), .int(sorted[n].tokens.cacheWrite), .int(sorted[n].tokens.output),
+        priced ? .cents(cents) : .empty, priced ? .ratio(cents, total) : .empty,
+      ]
       if let previous {
         // Last month as it was charged, each amount rounded on its own.
-        let last = previous(a.key)?.rounded(toDecimals: 2) ?? 0
-        row += [.cents(last), .cents(a.cents - last), last == 0 ? .empty : .ratio(a.cents - last, last)]
+        let last = previous(sorted[n].key)?.rounded(toDecimals: 2) ?? 0
+        row += [.cents(last), .cents(cents - last), last == 0 ? .empty : .ratio(cents - last, last)]
       }
       return row
     }
+    let row = { (n: Int) -> [Cell] in describe(sorted[n].key) + figures(n) }
     var lastMonth: [Column] = []
     if previous != nil {
       lastMonth = [
@@ -197,7 +205,7 @@ package enum WorkbookReports {
         Column(header: "Change", width: 8, total: .ratio(cost + 3, over: cost + 2)),
       ]
     }
-    return DetailTable(
+    var table = DetailTable(
       name: name,
       columns: keyColumns + [
         Column(header: "Requests", width: 11, total: .count), Column(header: "Failed", width: 9, total: .count),
@@ -208,6 +216,8 @@ package enum WorkbookReports {
         Column(header: "Cost (USD)", width: 13, total: .money),
         Column(header: "Share", width: 8, total: .share(of: cost)),
       ] + lastMonth, count: sorted.count, row: row, noun: noun, rank: { $0[cost].summand ?? 0 })
+    table.figures = (keyColumns.count, figures)
+    return table
   }
 
   /// The column of the Daily sheet that holds the cost (the Summary's chart plots it).
@@ -290,21 +300,26 @@ package enum WorkbookReports {
     _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, costCentre: Bool
   ) -> DetailTable {
     // Made per row as the sheet needs it (``DetailTable/row``): there can be a line per call.
-    let row = { (n: Int) -> [Cell] in
+    // The figures after the text columns, apart, for ranking and summing (``DetailTable/figures``);
+    // read through the array: a copy of the line retains each of its strings.
+    let figures = { (n: Int) -> [Cell] in
       let i = idx[n]
-      let l = report.lines[i]
-      let k = l.key
+      return [
+        .int(report.lines[i].requests), .int(report.lines[i].tokens.input),
+        .int(report.lines[i].tokens.cachedInput), .int(report.lines[i].tokens.cacheWrite),
+        .int(report.lines[i].tokens.output), report.lines[i].key.priced ? .cents(cents.lines[i]) : .empty,
+      ]
+    }
+    let row = { (n: Int) -> [Cell] in
+      let k = report.lines[idx[n]].key
       return (costCentre ? [.text(k.costCentre)] : []) + [
         .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""), .text(k.provider.rawValue),
         .text(k.model), .text(k.tier.rawValue), .text(words(k.status.rawValue)),
-        .text(k.priced ? "priced" : "unpriced"),
-        .text(k.source.rawValue), .int(l.requests), .int(l.tokens.input), .int(l.tokens.cachedInput),
-        .int(l.tokens.cacheWrite), .int(l.tokens.output),
-        k.priced ? .cents(cents.lines[i]) : .empty,
-      ]
+        .text(k.priced ? "priced" : "unpriced"), .text(k.source.rawValue),
+      ] + figures(n)
     }
     let cost = costCentre ? 15 : 14
-    return DetailTable(
+    var table = DetailTable(
       name: "Lines",
       columns: (costCentre ? [Column(header: "Cost centre", width: 13, wrap: true)] : []) + [
         Column(header: "Agent", width: 18, wrap: true), Column(header: "Credential", width: 24, wrap: true),
@@ -318,6 +333,8 @@ package enum WorkbookReports {
         Column(header: "Output tokens", width: 13, total: .count),
         Column(header: "Cost (USD)", width: 12, total: .money),
       ], count: idx.count, row: row, noun: "lines", rank: { $0[cost].summand ?? 0 })
+    table.figures = (cost - 5, figures)
+    return table
   }
 
   /// The price rows `rows`; `fullLocation` cites each by its file as given (company.xlsx), otherwise

@@ -276,3 +276,47 @@ import Testing
     #expect(left.hasPrefix("Cost centre LLLL") && left.hasSuffix("…") && left.utf8.count <= 90)
   }
 }
+
+/// A sheet cut to its largest rows sums the rest into its "All other" row: whatever way a table makes
+/// the figures of the rows it leaves out (``DetailTable/figures`` or the whole row), that row must be
+/// the full sheet's data less the rows shown, column by column, in every workbook.
+@Suite struct CutSheetTests {
+  @Test func allOtherIsTheFullSheetLessTheRowsShown() throws {
+    let (result, _) = try MonthTests.runMonth()
+    let report = try #require(result.report)
+    let names = WorkbookNames.assign(report.costCentres.map(\.id))
+    let (fullDir, cutDir) = (try TestSupport.tempDir(), try TestSupport.tempDir())
+    let paths = try WorkbookReports.write(report, names: names, to: fullDir, rowLimit: Int.max)
+    _ = try WorkbookReports.write(report, names: names, to: cutDir, rowLimit: 1)
+    // Ratios of sums are not sums: their columns are left out.
+    let ratios: Set<String> = ["Share", "Change", "Variance"]
+    var cut: Set<String> = []
+    var checked = 0
+    for path in paths {
+      let name = (path as NSString).lastPathComponent
+      let full = try WorkbookTests.read(fullDir + "/" + name)
+      for (sheetName, small) in try WorkbookTests.read(cutDir + "/" + name) {
+        guard let other = small.rows.firstIndex(where: { ($0.first??.text ?? "").hasPrefix("All other (") }) else {
+          continue
+        }
+        cut.insert(sheetName)
+        let whole = try #require(full[sheetName], "\(name) \(sheetName)")
+        let last = try #require(whole.filterLastRow, "\(name) \(sheetName)")
+        #expect(other == 2, "\(name) \(sheetName): one row shown, then All other")
+        #expect(small.rows[other].first??.text?.hasPrefix("All other (\(last - 1) ") == true, "\(name) \(sheetName)")
+        for (c, header) in (small.rows.first ?? []).enumerated() {
+          guard let header = header?.text, !ratios.contains(header), c > 0,
+            let rest = small.rows[other][c]?.cents
+          else { continue }
+          let sum = (1...last).reduce(0) { $0 + (c < whole.rows[$1].count ? whole.rows[$1][c]?.cents ?? 0 : 0) }
+          let shown = small.rows[1].count > c ? small.rows[1][c]?.cents ?? 0 : 0
+          #expect(rest == sum - shown, "\(name) \(sheetName) \(header)")
+          checked += 1
+        }
+      }
+    }
+    // The tables that make their rows' figures apart are among those cut.
+    #expect(cut.isSuperset(of: ["Agents", "Tasks", "Models", "Lines"]), "\(cut.sorted())")
+    #expect(checked > 20)
+  }
+}
