@@ -34,9 +34,11 @@ struct Allocation {
     // `credential:` rule moves at most this, and a rule that empties the cost centre empties it
     // too (that spend left with it), so no amount is ever moved twice.
     var credentialHeld: [String: [String: Money]] = [:]
-    for l in lines where l.key.status == .sharedCostCentre && l.key.agentID == nil && l.key.priced {
-      guard let id = l.key.credentialID else { continue }
-      credentialHeld[id, default: [:]][l.key.costCentre, default: .zero] += l.cost
+    lines.forEachLent { _, l in
+      guard l.pointee.key.status == .sharedCostCentre, l.pointee.key.agentID == nil, l.pointee.key.priced,
+        let id = l.pointee.key.credentialID
+      else { return }
+      credentialHeld[id, default: [:]][l.pointee.key.costCentre, default: .zero] += l.pointee.cost
     }
     var results: [AllocationResult] = []
     for rule in rules {

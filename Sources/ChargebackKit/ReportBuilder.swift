@@ -190,8 +190,8 @@ package struct ReportBuilder {
     var agents: [String: AgentVersion] = [:]
     var tasks: [String: TaskEntry] = [:]
     lines.forEachLent { _, l in
-      if let a = l.key.agentID, agents[a] == nil, let v = identities.agents[a]?.last { agents[a] = v }
-      if let t = l.key.taskID, tasks[t] == nil, let e = identities.tasks[t] { tasks[t] = e }
+      if let a = l.pointee.key.agentID, agents[a] == nil, let v = identities.agents[a]?.last { agents[a] = v }
+      if let t = l.pointee.key.taskID, tasks[t] == nil, let e = identities.tasks[t] { tasks[t] = e }
     }
     var report = ChargebackReport(
       period: period, lines: lines,

@@ -154,7 +154,7 @@ final class ReportTotals {
   func centreSummaries() -> [String: CostCentreSummary] {
     var out: [String: CostCentreSummary] = [:]
     lines.forEachLent { _, l in
-      Self.count(l, into: &out[l.key.costCentre, default: summary(l.key.costCentre)])
+      Self.count(l, into: &out[l.pointee.key.costCentre, default: summary(l.pointee.key.costCentre)])
     }
     return out
   }
@@ -163,7 +163,7 @@ final class ReportTotals {
   /// - Complexity: O(lines × rows per line).
   private func rowsUsed() -> Set<Int> {
     var rows = Set<Int>()
-    lines.forEachLent { _, l in rows.formUnion(l.priceRows) }
+    lines.forEachLent { _, l in rows.formUnion(l.pointee.priceRows) }
     return rows
   }
 
@@ -174,12 +174,12 @@ final class ReportTotals {
   }
 
   /// Int128 sums of bounded values (``Bounds``): no overflow.
-  private static func count(_ l: ChargebackLine, into cc: inout CostCentreSummary) {
-    cc.requests += l.requests
-    cc.tokens += l.tokens
-    cc.cost += l.cost
-    cc.listCost += l.listCost
-    if !l.key.priced { cc.unpricedRequests += l.requests }
+  private static func count(_ l: UnsafePointer<ChargebackLine>, into cc: inout CostCentreSummary) {
+    cc.requests += l.pointee.requests
+    cc.tokens += l.pointee.tokens
+    cc.cost += l.pointee.cost
+    cc.listCost += l.pointee.listCost
+    if !l.pointee.key.priced { cc.unpricedRequests += l.pointee.requests }
   }
 
   struct DayKey: Hashable {

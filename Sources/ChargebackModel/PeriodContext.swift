@@ -30,12 +30,13 @@ package struct PeriodContext: Sendable, Hashable {
     /// The totals of a report's priced lines.
     package init(lines: [ChargebackLine]) {
       lines.forEachLent { _, l in
-        guard l.key.priced else { return }
-        costCentres[l.key.costCentre, default: .zero] += l.cost
+        guard l.pointee.key.priced else { return }
+        let (cc, cost) = (l.pointee.key.costCentre, l.pointee.cost)
+        costCentres[cc, default: .zero] += cost
         // Allocations and idle fees count in what a cost centre owes, not in an agent's or model's spend.
-        guard l.key.source != .allocated, l.key.source != .idle else { return }
-        agents[Item(costCentre: l.key.costCentre, item: l.key.agentID ?? ""), default: .zero] += l.cost
-        models[Item(costCentre: l.key.costCentre, item: Self.modelItem(l.key)), default: .zero] += l.cost
+        guard l.pointee.key.source != .allocated, l.pointee.key.source != .idle else { return }
+        agents[Item(costCentre: cc, item: l.pointee.key.agentID ?? ""), default: .zero] += cost
+        models[Item(costCentre: cc, item: Self.modelItem(l.pointee.key)), default: .zero] += cost
       }
     }
 

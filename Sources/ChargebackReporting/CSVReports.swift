@@ -154,19 +154,22 @@ package enum CSVReports {
         "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens", "web_search_requests", "cost_usd",
         "list_cost_usd", "rule_id", "commitment_id", "allocated_from",
       ])
-    report.lines.forEachLent { i, l in
-      let k = l.key
+    let period = report.period.description
+    report.lines.forEachLent { i, line in
+      let k = line.pointee.key
       let allocated = k.source == .allocated
       let usage = !allocated && k.source != .idle
       w.append([
-        report.period.description, k.costCentre, k.agentID ?? "", k.credentialID ?? "", k.taskID ?? "",
+        period, k.costCentre, k.agentID ?? "", k.credentialID ?? "", k.taskID ?? "",
         allocated ? "" : k.provider.rawValue, k.model, usage ? k.tier.rawValue : "", k.status.rawValue,
         k.priced ? "priced" : "unpriced", k.source.rawValue,
-        String(l.requests), String(l.failedRequests), String(l.tokens.input), String(l.tokens.cachedInput),
-        String(l.tokens.cacheWrite5m), String(l.tokens.cacheWrite1h), String(l.tokens.output),
-        String(l.tokens.webSearch), k.priced ? rounding.text(rounding.lines[i]) : "",
-        k.priced ? l.listCost.formatted(decimals: rounding.decimals) : "", k.ruleID ?? "", k.commitmentID ?? "",
-        l.allocatedFrom ?? "",
+        String(line.pointee.requests), String(line.pointee.failedRequests), String(line.pointee.tokens.input),
+        String(line.pointee.tokens.cachedInput), String(line.pointee.tokens.cacheWrite5m),
+        String(line.pointee.tokens.cacheWrite1h), String(line.pointee.tokens.output),
+        String(line.pointee.tokens.webSearch), k.priced ? rounding.text(rounding.lines[i]) : "",
+        k.priced ? line.pointee.listCost.formatted(decimals: rounding.decimals) : "", k.ruleID ?? "",
+        k.commitmentID ?? "",
+        line.pointee.allocatedFrom ?? "",
       ])
     }
     try w.finish()

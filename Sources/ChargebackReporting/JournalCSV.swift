@@ -49,10 +49,10 @@ package enum JournalCSV {
     var entityOf: [String: String] = [:]
     for cc in report.costCentres { entityOf[cc.id] = cc.entity ?? defaultEntity }
     report.lines.forEachLent { _, l in
-      guard l.key.priced else { return }
-      let e = entityOf[l.key.costCentre] ?? defaultEntity
-      let payee = l.key.source == .allocated ? "" : l.key.provider.rawValue  // "" sorts first
-      providerCost[e, default: [:]][payee, default: .zero] += l.cost
+      guard l.pointee.key.priced else { return }
+      let e = entityOf[l.pointee.key.costCentre] ?? defaultEntity
+      let payee = l.pointee.key.source == .allocated ? "" : l.pointee.key.provider.rawValue  // "" sorts first
+      providerCost[e, default: [:]][payee, default: .zero] += l.pointee.cost
     }
     var out: [Entry] = []
     for entity in byEntity.keys.sorted() {

@@ -29,7 +29,7 @@ package enum WorkbookReports {
     let created = report.period.endMillis / 1000  // fixed, so the file is reproducible
     var paths: [String] = []
     var linesByCC: [String: [Int]] = [:]
-    report.lines.forEachLent { i, l in linesByCC[l.key.costCentre, default: []].append(i) }
+    report.lines.forEachLent { i, l in linesByCC[l.pointee.key.costCentre, default: []].append(i) }
     for cc in report.costCentres {
       let path = (directory as NSString).appendingPathComponent(
         names[cc.id] ?? WorkbookNames.assign([cc.id])[cc.id] ?? "")
