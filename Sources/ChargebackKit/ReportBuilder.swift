@@ -65,6 +65,7 @@ package struct ReportBuilder {
     }
     let charger = Charger(identities: identities, prices: prices)
     let totals = ReportTotals(identities: identities, prices: prices)
+    totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
     let widths = try BucketWidths(
       store: store, from: period.startMillis, to: period.endMillis, canonical: CanonicalModels(prices: prices))

@@ -77,6 +77,9 @@ package protocol ChargebackStore: AnyObject {
   func conflicts(from: Int64, to: Int64) throws -> [StoredConflict]
   func conflictCount() throws -> Int64
   func hasUsage(from: Int64, to: Int64) throws -> Bool
+  /// How many records (of every level) lie in `[from, to)`, UTC epoch ms: the most lines a report
+  /// pass over them can make.
+  func recordCount(from: Int64, to: Int64) throws -> Int64
   func distinctModels(provider: String, from: Int64, to: Int64) throws -> [String]
   func latestUsageTime() throws -> Int64?
   func spanFiles(from: Int64, to: Int64) throws -> Set<Int64>

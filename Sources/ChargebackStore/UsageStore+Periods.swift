@@ -57,6 +57,14 @@ extension UsageStore {
     return try st.step()
   }
 
+  /// - Complexity: one scan of the range of the time index (no row read).
+  package func recordCount(from: Int64, to: Int64) throws -> Int64 {
+    let st = try db.prepare("SELECT count(*) FROM usage WHERE ts >= ? AND ts < ?")
+    try st.bind(1, from)
+    try st.bind(2, to)
+    return try st.step() ? st.int64(0) : 0
+  }
+
   /// The distinct raw model ids of `provider`'s usage (request and report level) in `[from, to)`,
   /// UTC epoch ms, sorted; for the commitment overlap check (SPEC §12).
   /// - Complexity: one scan of the range through the time index.

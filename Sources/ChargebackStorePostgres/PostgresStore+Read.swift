@@ -191,6 +191,10 @@ extension PostgresStore {
     ).isEmpty
   }
 
+  package func recordCount(from: Int64, to: Int64) throws -> Int64 {
+    try c.scalarInt("SELECT count(*) FROM usage WHERE ts >= $1 AND ts < $2", [.int(from), .int(to)]) ?? 0
+  }
+
   package func distinctModels(provider: String, from: Int64, to: Int64) throws -> [String] {
     try c.rows(
       """

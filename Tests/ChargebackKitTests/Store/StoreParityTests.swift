@@ -135,6 +135,18 @@ import Testing
     }
     #expect(try a.contentDigest(previous: "2026-09") == (try b.contentDigest(previous: "2026-09")))
     #expect(try a.spanFiles(from: all.0, to: all.1) == (try b.spanFiles(from: all.0, to: all.1)))
+    // A range's count (the room a report makes for its lines) is the records a pass over it reads.
+    var times: [Int64] = []
+    try a.forEachRecord(from: all.0, to: all.1) { times.append($0.record.time) }
+    let mid = times.sorted()[times.count / 2]
+    for (from, to) in [all, (mid, Int64.max), (Int64.min, mid), (mid, mid)] {
+      var read: Int64 = 0
+      try a.forEachRecord(from: from, to: to) { _ in read += 1 }
+      #expect(try a.recordCount(from: from, to: to) == read, "\(from) ..< \(to)")
+      #expect(try b.recordCount(from: from, to: to) == read, "\(from) ..< \(to)")
+    }
+    #expect(try a.recordCount(from: mid, to: Int64.max) > 0)
+    #expect(try a.recordCount(from: Int64.min, to: mid) > 0)
   }
 
   /// Text with U+0000, U+0001, tabs, newlines and backslashes survives the store unchanged.
