@@ -60,7 +60,8 @@ final class ReportTotals {
     var committedPosition = -1
   }
 
-  /// The most address space the lines are given before the pass: 512 MiB.
+  /// The most address space the lines, their slots and their hashes are given before the pass:
+  /// 512 MiB in all.
   static let reservedBytes = 1 << 29
   /// Places kept after the lines for those the caller adds after the pass (``takeLineList(room:)``).
   static let spareLines = 4_096
@@ -72,8 +73,11 @@ final class ReportTotals {
   /// fault in and clear; with a line per call (a ticket id each) that was half of adding the
   /// records (perf, the 1 M `tickets` report: 1,538 of 2,712 samples of ``add(_:source:)`` in
   /// `memmove`, 3 s). At most ``reservedBytes``: a month beyond that grows by doubling again.
+  /// ``takeLineList(room:)`` gives back what the lines did not use, when that is most of it.
   func expect(records: Int64) {
-    let most = Self.reservedBytes / MemoryLayout<ChargebackLine>.stride
+    let perLine =
+      MemoryLayout<ChargebackLine>.stride + MemoryLayout<LineSlot>.stride + MemoryLayout<Int>.stride
+    let most = Self.reservedBytes / perLine
     let n = Int(min(max(records, 0), Int64(most))) + Self.spareLines
     lines.reserveCapacity(n)
     slots.reserveCapacity(n)
@@ -266,9 +270,10 @@ final class ReportTotals {
   /// strings and there can be a line per call (a ticket id each), so every copy of the array
   /// counted against the memory bound.
   func takeLineList(room: Int) -> [ChargebackLine] {
-    // A row's place among the rows used: every row of a line is among them, and ascending rows
-    // have ascending places, so each line's list is rewritten in place, in order (a new sorted
-    // list per line was a million allocations with a line per call).
+    // A row's place among the rows used (every row of a line is among them): each line's list is
+    // rewritten in place and sorted in place, a handful of entries (a new sorted list per line was
+    // a million allocations with a line per call). The lists are in the order the calls brought
+    // the rows, not ascending.
     var position = [Int](repeating: -1, count: prices.rows.count)
     for (p, row) in rowsUsed().sorted().enumerated() { position[row] = p }
     var out: [ChargebackLine] = []
@@ -276,10 +281,20 @@ final class ReportTotals {
     (slots, lineIndex) = ([], LineIndex())
     for i in out.indices {
       for k in out[i].priceRows.indices { out[i].priceRows[k] = position[out[i].priceRows[k]] }
+      out[i].priceRows.sort()
     }
     out.sortByKey()
-    // Moves the lines once when the array has less room left than asked for.
-    if out.capacity - out.count < room { out.reserveCapacity(out.count + room) }
+    if out.capacity - out.count < room {
+      // Moves the lines once when the array has less room left than asked for.
+      out.reserveCapacity(out.count + room)
+    } else if out.count + room < out.capacity / 4 {
+      // Most of the room made before the pass went unused (few lines for the records): the
+      // report does not keep it (a copy of a quarter of it at most).
+      var kept: [ChargebackLine] = []
+      kept.reserveCapacity(out.count + room)
+      kept.append(contentsOf: out)
+      out = kept
+    }
     return out
   }
 

@@ -38,8 +38,8 @@ package struct ReportRounding: Sendable {
     var lineAmounts = Array(repeating: Int128(0), count: withLines ? report.lines.count : 0)
     var indicesByCC: [String: [Int]] = [:]
     // By index: `for l in lines` copies each line (a dozen strings retained and released).
-    for i in report.lines.indices where withLines {
-      indicesByCC[report.lines[i].key.costCentre, default: []].append(i)
+    if withLines {
+      for i in report.lines.indices { indicesByCC[report.lines[i].key.costCentre, default: []].append(i) }
     }
     for (cc, idx) in indicesByCC {
       let parts = Apportion.apportion(idx.map { report.lines[$0].cost.pico }, unit: unit, target: byCC[cc] ?? 0)

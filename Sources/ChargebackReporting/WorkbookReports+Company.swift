@@ -226,7 +226,7 @@ extension WorkbookReports {
       var priced = false
     }
     var groups: [[String]: Group] = [:]
-    // Each line lent where it lies (``Swift/Array/forEachLent(_:)``), not copied.
+    // Each line read where it lies (through the buffer), not copied out of the array.
     report.lines.withUnsafeBufferPointer { lines in
       for i in idx {
         let k = lines[i].key

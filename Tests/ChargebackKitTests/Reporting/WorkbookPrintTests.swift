@@ -303,6 +303,11 @@ import Testing
         let whole = try #require(full[sheetName], "\(name) \(sheetName)")
         let last = try #require(whole.filterLastRow, "\(name) \(sheetName)")
         #expect(other == 2, "\(name) \(sheetName): one row shown, then All other")
+        // The row kept is the largest by cost.
+        if ["Agents", "Tasks", "Models", "Lines"].contains(sheetName), let cost = small.column("Cost (USD)") {
+          let largest = (1...last).compactMap { whole.rows[$0].count > cost ? whole.rows[$0][cost]?.cents : nil }.max()
+          #expect(small.rows[1][cost]?.cents == largest, "\(name) \(sheetName): the largest row is kept")
+        }
         #expect(small.rows[other].first??.text?.hasPrefix("All other (\(last - 1) ") == true, "\(name) \(sheetName)")
         for (c, header) in (small.rows.first ?? []).enumerated() {
           guard let header = header?.text, !ratios.contains(header), c > 0,
@@ -314,6 +319,11 @@ import Testing
           checked += 1
         }
       }
+    }
+    // Each line's price rows are ascending (``ChargebackLine/priceRows``), whatever order its calls
+    // brought them in.
+    for l in report.lines {
+      #expect(zip(l.priceRows, l.priceRows.dropFirst()).allSatisfy { $0 < $1 }, "\(l.key)")
     }
     // The tables that make their rows' figures apart are among those cut.
     #expect(cut.isSuperset(of: ["Agents", "Tasks", "Models", "Lines"]), "\(cut.sorted())")
