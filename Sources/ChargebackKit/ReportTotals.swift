@@ -183,13 +183,14 @@ final class ReportTotals {
     return out
   }
 
-  /// Price rows used by at least one record: those of the lines.
+  /// Price rows used by at least one record (those of the lines), ascending: gathered once, after
+  /// the pass, for ``priceRowsUsed()`` and ``takeLineList(room:)`` both (a pass over every line).
   /// - Complexity: O(lines × rows per line).
-  private func rowsUsed() -> Set<Int> {
+  private lazy var rowsUsed: [Int] = {
     var rows = Set<Int>()
     lines.forEachLent { _, l in rows.formUnion(l.pointee.priceRows) }
-    return rows
-  }
+    return rows.sorted()
+  }()
 
   private func summary(_ id: String) -> CostCentreSummary {
     let known = identities.costCentres[id]
@@ -260,7 +261,7 @@ final class ReportTotals {
   }
 
   /// The price rows used by at least one record, in table order (``ChargebackReport/priceRowsUsed``).
-  func priceRowsUsed() -> [PriceRow] { rowsUsed().sorted().map { prices.rows[$0] } }
+  func priceRowsUsed() -> [PriceRow] { rowsUsed.map { prices.rows[$0] } }
 
   /// The lines of the pass, sorted, each with its price rows as indices into ``priceRowsUsed()``;
   /// called once, at the end: the lines are handed over, not copied, and the totals keep none.
@@ -275,7 +276,7 @@ final class ReportTotals {
     // a million allocations with a line per call). The lists are in the order the calls brought
     // the rows, not ascending.
     var position = [Int](repeating: -1, count: prices.rows.count)
-    for (p, row) in rowsUsed().sorted().enumerated() { position[row] = p }
+    for (p, row) in rowsUsed.enumerated() { position[row] = p }
     var out: [ChargebackLine] = []
     swap(&out, &lines)
     (slots, lineIndex) = ([], LineIndex())
