@@ -354,8 +354,8 @@ private final class ParsedItem: Sendable {
   let record: UsageRecord
   /// The span, for a trace span.
   let span: TraceSpan?
-  /// A record's ``KeyHash``, worked out on the parsing thread; empty for a span.
-  let keyHash: [UInt8]
+  /// A record's ``RecordKeys``, worked out on the parsing thread; nil for a span.
+  let keys: RecordKeys?
 
   /// The record of a span's item (never read).
   private static let noRecord = UsageRecord(
@@ -367,19 +367,19 @@ private final class ParsedItem: Sendable {
   /// outside as `parsed.record`, it was copied first (a retain and a release of each of its
   /// strings, perf).
   func insert(into sink: any UsageSink) throws {
-    if let span {
+    if let keys {
+      try sink.insert(record, keys: keys)
+    } else if let span {
       try sink.insert(span)
-    } else {
-      try sink.insert(record, keyHash: keyHash)
     }
   }
 
   init(_ item: IngestItem) {
     switch item {
     case .record(let r):
-      (record, span, keyHash) = (r, nil, KeyHash.of(r.naturalKey))
+      (record, span, keys) = (r, nil, RecordKeys(of: r))
     case .span(let s):
-      (record, span, keyHash) = (Self.noRecord, s, [])
+      (record, span, keys) = (Self.noRecord, s, nil)
     }
   }
 }

@@ -90,10 +90,9 @@ package protocol ChargebackStore: AnyObject {
 package protocol UsageSink: AnyObject {
   /// Records offered so far.
   var offered: Int64 { get }
-  /// Inserts one record (a natural key stored already is not inserted again); `keyHash` is
-  /// ``KeyHash/of(_:)`` of its natural key, worked out by the caller (on the parsing thread, which
-  /// has time to spare: hashing took a twentieth of the inserting thread's, perf).
-  func insert(_ record: UsageRecord, keyHash: [UInt8]) throws
+  /// Inserts one record (a natural key stored already is not inserted again); `keys` are its
+  /// ``RecordKeys``, worked out by the caller (on the parsing thread, which has time to spare).
+  func insert(_ record: UsageRecord, keys: RecordKeys) throws
   /// Keeps a trace span for ancestry.
   func insert(_ span: TraceSpan) throws
 }
@@ -228,12 +227,17 @@ private struct UncheckedStore: @unchecked Sendable {
 package enum StoreQueries {
   /// The columns of a stored record, in the order both stores' decoders read them (SQLite's
   /// `decodeRow`, PostgreSQL's `decodeRecord`): one text, so the two cannot drift apart.
-  package static let recordColumns = """
+  package static let recordColumns = recordSelect + " " + recordFrom
+
+  /// The select list of ``recordColumns`` (SQLite's store reads four more columns after these).
+  package static let recordSelect = """
     SELECT u.id, u.file_id, u.provider, f.level, f.format, u.natural_key, u.request_id, u.ts, u.bucket_end,
       u.credential, u.project, u.model, u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m,
       u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.error_code, u.agent_id, u.task_id,
       u.scope_id, u.parent_id, u.line, u.json_path, u.credential_provider, u.trace_id, u.span_id,
       u.prompt_hash, u.retries, u.billed_pico, u.line_item, u.agent_path, u.credential_alias, u.provisioned
-    FROM usage u JOIN files f ON f.id = u.file_id
     """
+
+  /// The tables of ``recordColumns``.
+  package static let recordFrom = "FROM usage u JOIN files f ON f.id = u.file_id"
 }

@@ -18,6 +18,8 @@ package final class Database {
   private var groupOpen = false
   /// The page cache's size (KiB) that ``sizeLoadCache(rows:)`` set last in this group.
   private var loadCacheSetKiB: Int64?
+  /// The ids of the names usage rows refer to, as this connection knows them (``NameTable``).
+  let names = NameTable()
 
   /// Opens (creating when missing) the database at `path`, waiting for other processes' locks as
   /// `lock` says, and sets the connection's pragmas (none of which writes to the file).
@@ -35,6 +37,11 @@ package final class Database {
     handle = db
     sqlite3_extended_result_codes(db, 1)
     waiter.install(on: db)
+    // Ids given in a transaction that is rolled back are gone: forget them all (explicit and
+    // automatic rollbacks alike; the hook runs inside SQLite's call, on this thread).
+    sqlite3_rollback_hook(
+      db, { context in context.map { Unmanaged<NameTable>.fromOpaque($0).takeUnretainedValue().forget() } },
+      Unmanaged.passUnretained(names).toOpaque())
     // 16 KiB pages for a new store (an existing file keeps its own): fewer, shallower B-tree pages.
     // Measured on 1 M Bedrock calls against 4 KiB: ingest 5–15 % faster, report no slower (the
     // unsorted month's 6–9 % faster), file 5 % smaller. 64 KiB pages were no better and would

@@ -143,6 +143,35 @@ package enum Schema {
     """
     SELECT 1;
     """,
+    // 8: a call's credential, project, model and agent as the id of a row of `names` (`NameTable`):
+    // each new row has the text or the id of each, never both (`model` is '' beside an id, being
+    // NOT NULL); rows stored before keep their text. `usage_text` shows every row with its text.
+    """
+    CREATE TABLE names (
+      id    INTEGER PRIMARY KEY,
+      text  TEXT NOT NULL UNIQUE
+    ) STRICT;
+    ALTER TABLE usage ADD COLUMN credential_n INTEGER;
+    ALTER TABLE usage ADD COLUMN project_n INTEGER;
+    ALTER TABLE usage ADD COLUMN model_n INTEGER;
+    ALTER TABLE usage ADD COLUMN agent_n INTEGER;
+    CREATE VIEW usage_text AS
+    SELECT u.id, u.key_hash, u.natural_key, u.provider, u.file_id, u.line, u.json_path, u.ts, u.bucket_end,
+      u.request_id,
+      CASE WHEN u.credential_n IS NULL THEN u.credential ELSE nc.text END AS credential,
+      CASE WHEN u.project_n IS NULL THEN u.project ELSE np.text END AS project,
+      CASE WHEN u.model_n IS NULL THEN u.model ELSE nm.text END AS model,
+      u.tier, u.context_window, u.input, u.cached_input, u.cache_write_5m, u.cache_write_1h, u.output, u.web_search,
+      u.requests, u.failed, u.error_code,
+      CASE WHEN u.agent_n IS NULL THEN u.agent_id ELSE na.text END AS agent_id,
+      u.task_id, u.scope_id, u.parent_id, u.credential_provider, u.trace_id, u.span_id, u.prompt_hash, u.retries,
+      u.billed_pico, u.line_item, u.agent_path, u.credential_alias, u.provisioned
+    FROM usage u
+      LEFT JOIN names nc ON nc.id = u.credential_n
+      LEFT JOIN names np ON np.id = u.project_n
+      LEFT JOIN names nm ON nm.id = u.model_n
+      LEFT JOIN names na ON na.id = u.agent_n;
+    """,
   ]
 
   /// `PRAGMA application_id` of a TokenChargeback store: ASCII `TCBK`.
@@ -152,6 +181,7 @@ package enum Schema {
   /// written before it was set) is ours when its tables are among these and include the first two.
   static let tables: Set<String> = [
     "files", "usage", "settings", "skipped_files", "trace_spans", "period_totals", "conflicts", "file_stamps",
+    "names",
   ]
 
   /// The version a fully migrated store has.

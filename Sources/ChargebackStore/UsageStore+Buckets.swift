@@ -45,7 +45,7 @@ extension UsageStore {
         CASE WHEN u.credential IS NOT NULL THEN u.credential
              WHEN u.project IS NOT NULL THEN 'project:' || u.project ELSE '' END,
         u.tier, coalesce(u.context_window, ''), coalesce(u.model, ''), u.ts, u.bucket_end
-      FROM usage u
+      FROM usage_text u
       WHERE u.ts >= ? AND u.ts < ? AND u.bucket_end > u.ts
         AND u.file_id IN (SELECT id FROM files WHERE level = 'report')
       GROUP BY 1, 2, 3, 4, 5, 6, 7

@@ -18,7 +18,7 @@ extension UsageStore {
     SELECT u.id, u.natural_key, u.ts, u.model, u.tier, u.context_window, u.input, u.cached_input,
       u.cache_write_5m, u.cache_write_1h, u.output, u.web_search, u.requests, u.failed, u.billed_pico,
       u.provider, u.request_id
-    FROM usage u
+    FROM usage_text u
     """
 
   /// The stored copy's id and content, as a record shaped like `r` (provider, level and format are

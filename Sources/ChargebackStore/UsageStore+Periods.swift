@@ -71,7 +71,7 @@ extension UsageStore {
   package func distinctModels(provider: String, from: Int64, to: Int64) throws -> [String] {
     let st = try db.prepare(
       """
-      SELECT DISTINCT u.model FROM usage u JOIN files f ON f.id = u.file_id
+      SELECT DISTINCT u.model FROM usage_text u JOIN files f ON f.id = u.file_id
       WHERE u.ts >= ? AND u.ts < ? AND u.provider = ? AND f.level <> 'cost' ORDER BY u.model
       """)
     try st.bind(1, from)

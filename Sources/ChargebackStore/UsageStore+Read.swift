@@ -23,21 +23,22 @@ extension UsageStore {
   /// Streams: one row in memory at a time.
   /// - Complexity: O(n) over the records in range, using the time index.
   package func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
-    let st = try db.prepare(StoreQueries.recordColumns + " WHERE u.ts >= ? AND u.ts < ? ORDER BY u.ts, u.id")
+    let st = try db.prepare(UsageStore.recordColumns + " WHERE u.ts >= ? AND u.ts < ? ORDER BY u.ts, u.id")
     try st.bind(1, from)
     try st.bind(2, to)
     var interner = StringInterner()
+    let names = try NameTable.all(db)
     while try st.step() {
-      try body(decodeRow(st, &interner))
+      try body(decodeRow(st, &interner, names))
     }
   }
 
   /// The stored record with this row id, if any.
   package func record(id: Int64) throws -> StoredRecord? {
-    let st = try db.prepare(StoreQueries.recordColumns + " WHERE u.id = ?")
+    let st = try db.prepare(UsageStore.recordColumns + " WHERE u.id = ?")
     try st.bind(1, id)
     var interner = StringInterner()
-    return try st.step() ? decodeRow(st, &interner) : nil
+    return try st.step() ? decodeRow(st, &interner, try NameTable.all(db)) : nil
   }
 
   /// The record with this natural key or provider request id, if stored.
@@ -49,7 +50,7 @@ extension UsageStore {
     let candidates =
       [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
     let st = try db.prepare(
-      StoreQueries.recordColumns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
+      UsageStore.recordColumns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
         + ") AND " + UsageStore.naturalKeySQL + " IN (" + candidates.map { _ in "?" }.joined(separator: ",")
         + ") ORDER BY u.id LIMIT 1")
     for (i, c) in candidates.enumerated() {
@@ -57,13 +58,14 @@ extension UsageStore {
       try st.bind(Int32(candidates.count + i + 1), c)
     }
     var interner = StringInterner()
-    if try st.step() { return try decodeRow(st, &interner) }
+    let names = try NameTable.all(db)
+    if try st.step() { return try decodeRow(st, &interner, names) }
     // A request id inside a natural key of another shape (an OTel span's `gen_ai.response.id`,
     // keyed `otel:<trace>:<span>`): no index holds it, so the store is scanned, once, and only
     // when the key index found nothing.
-    let scan = try db.prepare(StoreQueries.recordColumns + " WHERE u.request_id = ? ORDER BY u.id LIMIT 1")
+    let scan = try db.prepare(UsageStore.recordColumns + " WHERE u.request_id = ? ORDER BY u.id LIMIT 1")
     try scan.bind(1, key)
-    return try scan.step() ? decodeRow(scan, &interner) : nil
+    return try scan.step() ? decodeRow(scan, &interner, names) : nil
   }
 
   /// A record's natural key from its `natural_key` column: the column, or `<provider>:<request id>`
@@ -73,13 +75,32 @@ extension UsageStore {
     return (provider ?? "") + ":" + (requestID ?? "")
   }
 
+  /// ``StoreQueries/recordColumns`` and, after them, the ids of the four name columns (schema 8,
+  /// ``NameTable``), which ``decodeRow(_:_:_:)`` resolves.
+  static let recordColumns =
+    StoreQueries.recordSelect + ", u.credential_n, u.project_n, u.model_n, u.agent_n " + StoreQueries.recordFrom
+
+  /// A name column of the current row: the name of its id (column `id`) when it has one, else its
+  /// text (column `text`).
+  private func name(
+    _ st: Statement, text: Int32, id: Int32, _ strings: inout StringInterner, _ names: [Int64: String]
+  ) throws -> String? {
+    guard let n = st.optionalInt64(id) else { return strings.text(st, text) }
+    guard let name = names[n] else {
+      throw StoreError.damaged(path: db.path, detail: "usage row \(st.int64(0)) refers to name \(n), which is missing")
+    }
+    return name
+  }
+
   /// `natural_key` made whole in SQL, as ``naturalKey(stored:provider:requestID:)`` does (for `usage u`).
   static let naturalKeySQL =
     "(CASE WHEN u.natural_key = '' THEN u.provider || ':' || u.request_id ELSE u.natural_key END)"
 
   /// The record of the current row; one outside ``Bounds`` (stored by an older version) is an error,
   /// so that no later sum can overflow on it.
-  private func decodeRow(_ st: Statement, _ strings: inout StringInterner) throws -> StoredRecord {
+  private func decodeRow(
+    _ st: Statement, _ strings: inout StringInterner, _ names: [Int64: String]
+  ) throws -> StoredRecord {
     let tokens = TokenCounts(
       input: st.int64(14), cachedInput: st.int64(15), cacheWrite5m: st.int64(16),
       cacheWrite1h: st.int64(17), output: st.int64(18), webSearch: st.int64(19))
@@ -88,12 +109,15 @@ extension UsageStore {
       level: SourceLevel(rawValue: strings.text(st, 3) ?? "") ?? .request, format: strings.text(st, 4) ?? "",
       naturalKey: UsageStore.naturalKey(stored: st.text(5), provider: st.text(2), requestID: st.text(6)),
       requestID: st.text(6), time: st.int64(7), bucketEnd: st.optionalInt64(8),
-      credential: strings.text(st, 9), project: strings.text(st, 10), model: strings.text(st, 11) ?? "",
+      credential: try name(st, text: 9, id: 39, &strings, names),
+      project: try name(st, text: 10, id: 40, &strings, names),
+      model: try name(st, text: 11, id: 41, &strings, names) ?? "",
       tier: Tier(rawValue: strings.text(st, 12) ?? "") ?? .standard, contextWindow: strings.text(st, 13),
       tokens: tokens,
       requests: st.int64(20), failed: st.int64(21) != 0, errorCode: strings.text(st, 22),
       metadata: CallMetadata(
-        agentID: strings.text(st, 23), taskID: strings.text(st, 24), scopeID: strings.text(st, 25),
+        agentID: try name(st, text: 23, id: 42, &strings, names), taskID: strings.text(st, 24),
+        scopeID: strings.text(st, 25),
         parentID: st.text(26)),
       line: st.optionalInt64(27).map { Int($0) }, jsonPath: st.text(28))
     record.credentialProvider = strings.text(st, 29)
@@ -154,7 +178,7 @@ extension UsageStore {
       SELECT u.provider, u.credential, u.model, u.tier, u.ts / 86400000 AS day, sum(u.input), sum(u.cached_input),
         sum(u.cache_write_5m), sum(u.cache_write_1h), sum(u.output), sum(u.web_search), sum(u.requests),
         (u.input + u.cached_input + u.cache_write_5m + u.cache_write_1h) > ? AS long
-      FROM usage u JOIN files f ON f.id = u.file_id
+      FROM usage_text u JOIN files f ON f.id = u.file_id
       WHERE f.level = 'request' AND u.ts >= ? AND u.ts < ? AND u.credential IS NOT NULL
       GROUP BY 1, 2, 3, 4, 5, 13
       """)
@@ -180,15 +204,22 @@ extension UsageStore {
   package func identitiesSeen(before: Int64, _ body: (UsageRecord) throws -> Void) throws {
     let st = try db.prepare(
       """
-      SELECT provider, credential_provider, credential, project, agent_id, max(ts), credential_alias FROM usage
-      WHERE ts < ? GROUP BY 1, 2, 3, 4, 5, 7
+      SELECT provider, credential_provider, credential, project, agent_id, max(ts), credential_alias,
+        credential_n, project_n, agent_n
+      FROM usage WHERE ts < ? GROUP BY 1, 2, 3, 4, 5, 7, 8, 9, 10
       """)
+    // Grouped by the stored columns, names resolved after (``NameTable``): a name stored as text
+    // before schema 8 and as an id after comes twice, which the caller (a set of identities)
+    // does not mind; resolving in SQL cost three lookups per row of every earlier month.
+    let names = try NameTable.all(db)
+    var strings = StringInterner()
     try st.bind(1, before)
     while try st.step() {
       var r = UsageRecord(
         provider: Provider(rawValue: st.text(0) ?? "") ?? .openai, level: .request, format: "", naturalKey: "",
-        time: st.int64(5), credential: st.text(2), project: st.text(3), model: "", tokens: TokenCounts(),
-        metadata: CallMetadata(agentID: st.text(4)))
+        time: st.int64(5), credential: try name(st, text: 2, id: 7, &strings, names),
+        project: try name(st, text: 3, id: 8, &strings, names), model: "", tokens: TokenCounts(),
+        metadata: CallMetadata(agentID: try name(st, text: 4, id: 9, &strings, names)))
       r.credentialProvider = st.text(1)
       r.credentialAlias = st.text(6)
       try body(r)

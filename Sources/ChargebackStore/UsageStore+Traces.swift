@@ -36,7 +36,8 @@ extension UsageStore {
     guard !calls.isEmpty else { return }
     let st = try db.prepare(
       """
-      UPDATE usage SET agent_id = ?, task_id = ?, scope_id = ?, credential = ?, agent_path = ?
+      UPDATE usage SET agent_id = ?, task_id = ?, scope_id = ?, credential = ?, agent_path = ?, agent_n = NULL,
+        credential_n = NULL
       WHERE key_hash = ?
         AND (CASE WHEN natural_key = '' THEN provider || ':' || request_id ELSE natural_key END) = ?
       """)

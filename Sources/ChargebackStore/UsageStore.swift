@@ -147,15 +147,16 @@ package final class UsageWriter: UsageSink {
         credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
         cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id, scope_id,
         parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item, agent_path,
-        key_hash, credential_alias, provisioned)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        key_hash, credential_alias, provisioned, credential_n, project_n, model_n, agent_n)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT(key_hash) DO NOTHING
       """, persistent: true)
   }
 
   /// Inserts one record (or ignores it when its natural key is already stored).
-  package func insert(_ r: UsageRecord, keyHash key: [UInt8]) throws {
+  package func insert(_ r: UsageRecord, keys: RecordKeys) throws {
     let s = statement
+    let key = keys.keyHash
     try s.bind(1, Self.storedNaturalKey(r))
     try s.bind(2, r.provider.rawValue)
     try s.bind(3, fileID)
@@ -164,9 +165,9 @@ package final class UsageWriter: UsageSink {
     try s.bind(6, r.time)
     try s.bind(7, r.bucketEnd)
     try s.bind(8, r.requestID)
-    try s.bind(9, r.credential)
-    try s.bind(10, r.project)
-    try s.bind(11, r.model)
+    try bindName(r.credential, keys.credential, column: 0, text: 9, id: 38)
+    try bindName(r.project, keys.project, column: 1, text: 10, id: 39)
+    try bindName(r.model, keys.model, column: 2, text: 11, id: 40)
     try s.bind(12, r.tier.rawValue)
     try s.bind(13, r.contextWindow)
     try s.bind(14, r.tokens.input)
@@ -178,7 +179,7 @@ package final class UsageWriter: UsageSink {
     try s.bind(20, r.requests)
     try s.bind(21, r.failed ? 1 : 0)
     try s.bind(22, r.errorCode)
-    try s.bind(23, r.metadata.agentID)
+    try bindName(r.metadata.agentID, keys.agent, column: 3, text: 23, id: 41)
     try s.bind(24, r.metadata.taskID)
     try s.bind(25, r.metadata.scopeID)
     try s.bind(26, r.metadata.parentID)
@@ -202,6 +203,65 @@ package final class UsageWriter: UsageSink {
     } else {
       try compareWithStored(r, key: key)
     }
+  }
+
+  /// The last name bound with an id in each of the four name columns, its hash and its id:
+  /// consecutive calls often repeat them, and comparing them spares a look-up.
+  private var lastNames: [(hash: NameHash, name: String, id: Int64)?] = [nil, nil, nil, nil]
+  private var addName: Statement?
+  private var findName: Statement?
+
+  /// Binds `name` (of hash `hash`) as its id (column `id`; the text column NULL, or '' for the NOT
+  /// NULL `model`) when it has or is given one (``NameTable``), else as text.
+  private func bindName(_ name: String?, _ hash: NameHash?, column: Int, text: Int32, id: Int32) throws {
+    let s = statement
+    guard let name, let hash else {
+      try s.bindNull(text)
+      return try s.bindNull(id)
+    }
+    let stored: Int64?
+    if let last = lastNames[column], last.hash == hash, NameTable.sameBytes(last.name, name) {
+      stored = last.id
+    } else {
+      stored = try nameID(name, hash)
+      if let stored { lastNames[column] = (hash, name, stored) }
+    }
+    if let stored {
+      if column == 2 { try s.bind(text, "") } else { try s.bindNull(text) }
+      try s.bind(id, stored)
+    } else {
+      try s.bind(text, name)
+      try s.bindNull(id)
+    }
+  }
+
+  /// The id of `name` (of hash `hash`) in `names`, adding it while the table has room; nil: stored
+  /// as text.
+  private func nameID(_ name: String, _ hash: NameHash) throws -> Int64? {
+    let names = db.names
+    switch try names.entry(of: name, hash: hash, in: db) {
+    case .id(let id): return id
+    case .collision: return nil
+    case .absent: break
+    }
+    guard names.hasRoom, names.isSecondSighting(hash) else { return nil }
+    // Another process may have added it since this one read the table (between its transactions):
+    // added once, whoever adds it, and its id read back.
+    let add =
+      try addName ?? db.prepare("INSERT INTO names(text) VALUES (?) ON CONFLICT(text) DO NOTHING", persistent: true)
+    addName = add
+    try add.bind(1, name)
+    try add.run()
+    let find = try findName ?? db.prepare("SELECT id FROM names WHERE text = ?", persistent: true)
+    findName = find
+    defer { find.reset() }
+    try find.bind(1, name)
+    guard try find.step() else {
+      throw SQLiteError(code: 0, message: "a name vanished as it was stored", context: "storing \(name)")
+    }
+    let id = find.int64(0)
+    names.note(name, hash: hash, id: id)
+    return id
   }
 
   /// The `natural_key` column of `r`: empty when the key is `<provider>:<request id>` (records

@@ -26,11 +26,11 @@ final class PGCopySink: UsageSink {
     spanBuffer = allocator.buffer(capacity: 0)
   }
 
-  func insert(_ r: UsageRecord, keyHash: [UInt8]) throws {
+  func insert(_ r: UsageRecord, keys: RecordKeys) throws {
     seq += 1
     offered += 1
     Self.int(&buffer, seq)
-    Self.bytes(&buffer, keyHash)
+    Self.bytes(&buffer, keys.keyHash)
     Self.text(&buffer, r.naturalKey)
     Self.text(&buffer, r.provider.rawValue)
     Self.int(&buffer, r.line.map(Int64.init))

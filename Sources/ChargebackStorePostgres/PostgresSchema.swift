@@ -140,6 +140,11 @@ enum PostgresSchema {
     """
     SELECT 1;
     """,
+    // 8: SQLite's stores a call's credential, project, model and agent as ids of a `names` table;
+    // this store keeps the text, for the same reason as 7.
+    """
+    SELECT 1;
+    """,
   ]
 
   /// The tables a store of ours holds (besides `store_identity`).

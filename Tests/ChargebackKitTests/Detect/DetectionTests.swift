@@ -61,7 +61,7 @@ import Testing
     let store = try UsageStore(path: dir + "/s.sqlite")
     let day = try #require(Timestamp.parseMillis("2026-10-20T00:00:00Z"))
     let stored = try store.db.scalarInt(
-      "SELECT count(*) FROM usage WHERE credential LIKE '%/research-eval-runner/%' AND ts >= ? AND ts < ?",
+      "SELECT count(*) FROM usage_text WHERE credential LIKE '%/research-eval-runner/%' AND ts >= ? AND ts < ?",
       [.int(day), .int(day + Timestamp.millisPerDay)])
     #expect(stored.map { Int128($0) } == spikes.first?.calls)
     #expect(stored.map { Int128($0) } == spikes.first?.evidenceCount)

@@ -67,7 +67,7 @@ import Testing
     try store.grouped {
       try store.write {
         let w = try store.beginFile(sha256: "a", path: "a.json", format: "openai-usage", level: .request, bytes: 1)
-        try w.insert(Self.record("openai:a"), keyHash: KeyHash.of("openai:a"))
+        try w.insert(Self.record("openai:a"), keys: RecordKeys(of: Self.record("openai:a")))
       }
     }
     try store.db.execute("UPDATE usage SET id = 4000000")
@@ -77,11 +77,11 @@ import Testing
         // 48 × 4,000,000 = 192,000,000 bytes = 187,500 KiB.
         #expect(try Self.cacheKiB(store.db) == 187_500)
         for i in 0..<131_071 {
-          try w.insert(Self.record("openai:b\(i)"), keyHash: KeyHash.of("openai:b\(i)"))
+          try w.insert(Self.record("openai:b\(i)"), keys: RecordKeys(of: Self.record("openai:b\(i)")))
         }
         #expect(try Self.cacheKiB(store.db) == 187_500)
         // The 131,072nd row: 48 × 4,131,072 = 198,291,456 bytes = 193,644 KiB.
-        try w.insert(Self.record("openai:last"), keyHash: KeyHash.of("openai:last"))
+        try w.insert(Self.record("openai:last"), keys: RecordKeys(of: Self.record("openai:last")))
         #expect(try Self.cacheKiB(store.db) == 193_644)
       }
     }

@@ -238,6 +238,7 @@ import Testing
       try st.bind(1, table)
       var sqliteColumns = Set<String>()
       while try st.step() { sqliteColumns.insert(st.text(0) ?? "") }
+      sqliteColumns.subtract(UsageStoreNames.idColumns)  // SQLite's ids of `names` (schema 8)
       let pgColumns = Set(
         try pg.c.rows(
           "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",

@@ -31,13 +31,15 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
     // docs/architecture.md documents the schema version; a new migration updates both.
-    #expect(Schema.currentVersion == 7)
+    #expect(Schema.currentVersion == 8)
     #expect(try store.db.scalarInt("PRAGMA application_id") == 0x5443_424B)  // "TCBK"
     #expect(
       try objects(store.db, "table") == [
-        "conflicts", "file_stamps", "files", "period_totals", "settings", "skipped_files", "trace_spans", "usage",
+        "conflicts", "file_stamps", "files", "names", "period_totals", "settings", "skipped_files", "trace_spans",
+        "usage",
       ])
     #expect(try objects(store.db, "index") == ["conflicts_kept", "usage_ts"])
+    #expect(try objects(store.db, "view") == ["usage_text"])
     #expect(Set(try objects(store.db, "table")) == Schema.tables)
   }
 
@@ -54,8 +56,10 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
         "credential", "project", "model", "tier", "context_window", "input", "cached_input", "cache_write_5m",
         "cache_write_1h", "output", "web_search", "requests", "failed", "error_code", "agent_id", "task_id",
         "scope_id", "parent_id", "credential_provider", "trace_id", "span_id", "prompt_hash", "retries",
-        "billed_pico", "line_item", "agent_path", "credential_alias", "provisioned",
+        "billed_pico", "line_item", "agent_path", "credential_alias", "provisioned", "credential_n", "project_n",
+        "model_n", "agent_n",
       ])
+    #expect(try columns(store.db, "names") == ["id", "text"])
     #expect(try columns(store.db, "skipped_files") == ["path", "sha256", "bytes", "reason"])
     #expect(
       try columns(store.db, "conflicts") == [
@@ -129,7 +133,8 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     #expect(try store.files().map(\.path) == ["a.jsonl"])
     #expect(
       try objects(store.db, "table") == [
-        "conflicts", "file_stamps", "files", "period_totals", "settings", "skipped_files", "trace_spans", "usage",
+        "conflicts", "file_stamps", "files", "names", "period_totals", "settings", "skipped_files", "trace_spans",
+        "usage",
       ])
   }
 
@@ -159,6 +164,9 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     try store.forEachRecord(from: 0, to: 10_000) {
       seen.append(
         UsageRecordSummary(key: $0.record.naturalKey, input: $0.record.tokens.input, alias: $0.record.credentialAlias))
+      // Stored as text before schema 8: read as text.
+      #expect($0.record.credential == "arn:x")
+      #expect($0.record.model == "m")
     }
     #expect(seen == [UsageRecordSummary(key: "bedrock:r1", input: 7, alias: nil)])
   }

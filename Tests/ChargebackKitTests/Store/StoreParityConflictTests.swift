@@ -72,22 +72,25 @@ import Testing
     try info.bind(1, table)
     var columns: [String] = []
     while try info.step() { columns.append(info.text(0) ?? "") }
+    // SQLite stores some names as ids of `names` (schema 8): its rows are read with the names
+    // resolved (`usage_text`), without the id columns PostgreSQL has not.
+    columns.removeAll { UsageStoreNames.idColumns.contains($0) }
     try #require(columns.count > 5)
     // SQLite stores a `<provider>:<request id>` key empty (schema 7) and PostgreSQL whole: both are
     // compared made whole, as their readers make them.
     let key =
       table == "usage"
       ? "(CASE WHEN natural_key = '' THEN provider || ':' || request_id ELSE natural_key END)" : "natural_key"
-    func select(_ hex: String) -> String {
+    func select(_ hex: String, from source: String) -> String {
       "SELECT " + columns.map { $0 == "key_hash" ? hex : $0 == "natural_key" ? key : $0 }.joined(separator: ", ")
-        + " FROM \(table) ORDER BY id"
+        + " FROM \(source) ORDER BY id"
     }
-    let st = try sqlite.db.prepare(select("lower(hex(key_hash))"))
+    let st = try sqlite.db.prepare(select("lower(hex(key_hash))", from: table == "usage" ? "usage_text" : table))
     var a: [String] = []
     while try st.step() {
       a.append((0..<Int32(columns.count)).map { st.isNull($0) ? "NULL" : st.text($0) ?? "" }.joined(separator: " | "))
     }
-    let b = try postgres.c.rows(select("encode(key_hash, 'hex')")).map { r in
+    let b = try postgres.c.rows(select("encode(key_hash, 'hex')", from: table)).map { r in
       r.values.indices.map { i -> String in
         switch r.values[i] {
         case .null: "NULL"
@@ -177,4 +180,9 @@ import Testing
     }
     #expect(seen[0] == seen[1])
   }
+}
+
+/// The columns of SQLite's `usage` that hold ids of `names` (schema 8), which PostgreSQL has not.
+enum UsageStoreNames {
+  static let idColumns: Set<String> = ["credential_n", "project_n", "model_n", "agent_n"]
 }

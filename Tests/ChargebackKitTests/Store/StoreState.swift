@@ -19,13 +19,15 @@ struct StoreState: Equatable, CustomStringConvertible {
     usage = try db.scalarInt("SELECT count(*) FROM usage") ?? -1
     let hasConflicts = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'conflicts'") ?? 0
     conflicts = hasConflicts > 0 ? try db.scalarInt("SELECT count(*) FROM conflicts") ?? -1 : 0
+    // Names through `usage_text` (schema 8 stores some as ids of `names`), where the store has it.
+    let hasNames = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_text'") ?? 0
     let st = try db.prepare(
       """
       SELECT CASE WHEN natural_key = '' THEN provider || ':' || request_id ELSE natural_key END AS key, provider, ts, model, tier, coalesce(context_window, ''), input, cached_input,
         cache_write_5m, cache_write_1h, output, web_search, requests, failed, coalesce(billed_pico, ''),
         coalesce(credential, ''), coalesce(agent_id, ''), coalesce(task_id, ''), coalesce(line, ''),
         coalesce(json_path, '')
-      FROM usage ORDER BY key
+      FROM \(hasNames > 0 ? "usage_text" : "usage") ORDER BY key
       """)
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     while try st.step() {
@@ -47,5 +49,5 @@ struct StoreState: Equatable, CustomStringConvertible {
 
 extension UsageSink {
   /// Inserts one record, hashing its natural key here (ingest hashes it on its parsing thread).
-  func insert(_ record: UsageRecord) throws { try insert(record, keyHash: KeyHash.of(record.naturalKey)) }
+  func insert(_ record: UsageRecord) throws { try insert(record, keys: RecordKeys(of: record)) }
 }

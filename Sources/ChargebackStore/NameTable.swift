@@ -1,0 +1,165 @@
+import ChargebackModel
+import Foundation
+
+/// The ids of the names usage rows refer to (schema 8): a call's credential, project, model and
+/// agent are stored as the id of a row of `names` instead of their text, which repeats from call to
+/// call (a Bedrock call's role ARN, account, model id and agent were some 125 of its 267 bytes).
+///
+/// Why: a store is written once per byte and read on every report, and on the machines measured
+/// here the kernel's page-cache copy of the writes was a quarter of the inserting thread's time
+/// (perf, 1 M Bedrock calls); narrower rows also make the key index's pages fewer and the report
+/// read fewer bytes. Why by hand: SQLite has no dictionary encoding of its own.
+///
+/// Names are found by their ``NameHash`` (a hash of their UTF-8 bytes), which the parsing threads
+/// work out (``RecordKeys``): the inserting thread, which sets the pace of a load, only compares
+/// bytes. Hashing the names there, with `String`'s own hashing, made the load no faster (perf and
+/// alternate runs, `docs/benchmarks.md`, thirteenth pass). Names are told apart byte for byte: `é`
+/// precomposed and decomposed are two names, as they are two texts of `names` (SQLite compares
+/// text as bytes) and two values in the store before schema 8.
+///
+/// A name is given an id the second time this connection stores it (the first is stored as text:
+/// a month with a role session per call has names seen once, and giving each a row of its own cost
+/// more than the text), while the table has fewer than ``capacity`` rows; past that a new name is
+/// stored as text, as before schema 8. A row has either the text or the id of each of the four,
+/// never both; rows stored before schema 8 have the text. The readers resolve ids
+/// (``UsageStore/decodeRow``, the `usage_text` view).
+///
+/// One per connection; the writer fills it as it stores names. The ids of a rolled-back
+/// transaction are gone with it, so a rollback (`sqlite3_rollback_hook`) empties the table, and
+/// the next use reads the committed names again.
+final class NameTable {
+  /// The most rows `names` is given, by default.
+  static let defaultCapacity: Int64 = 65_536
+  /// The most rows `names` is given by this connection (smaller in tests).
+  var capacity = NameTable.defaultCapacity
+
+  /// A row of `names`.
+  private struct Row {
+    let name: String
+    let id: Int64
+  }
+  /// The rows by their name's hash, once ``load(_:)`` has read them.
+  ///
+  /// Of two names with one hash (a 64-bit collision) only the first is here; the other is stored as
+  /// text.
+  private var rowsByHash: [NameHash: Row] = [:]
+  /// Rows in `names` (those read and those noted since).
+  private var rows: Int64 = 0
+  private var loaded = false
+  /// Hashes of names stored once as text and not yet given an id.
+  ///
+  /// Emptied when it holds ``seenOnceLimit``. A collision here only gives a name its id at its first
+  /// sighting.
+  private var seenOnce = Set<NameHash>()
+  static let seenOnceLimit = 65_536
+
+  /// Forgets every id (after a rollback): the next use reads the table again.
+  func forget() {
+    rowsByHash = [:]
+    rows = 0
+    loaded = false
+    seenOnce = []
+  }
+
+  /// True when the name of `hash` (which has no id) was stored once before and is to be given one
+  /// now; else notes it and it is stored as text.
+  func isSecondSighting(_ hash: NameHash) -> Bool {
+    if seenOnce.remove(hash) != nil { return true }
+    if seenOnce.count >= Self.seenOnceLimit { seenOnce.removeAll(keepingCapacity: true) }
+    seenOnce.insert(hash)
+    return false
+  }
+
+  /// What the table holds for a name.
+  enum Entry: Equatable {
+    case id(Int64)
+    /// No row has it.
+    case absent
+    /// A row holds another name with the same hash: this one is stored as text.
+    case collision
+  }
+
+  /// What the table holds for `name`, whose hash is `hash` (reading the table at the first use).
+  func entry(of name: String, hash: NameHash, in db: Database) throws -> Entry {
+    if !loaded { try load(db) }
+    guard let row = rowsByHash[hash] else { return .absent }
+    return Self.sameBytes(row.name, name) ? .id(row.id) : .collision
+  }
+
+  /// True when `a` and `b` have the same UTF-8 bytes.
+  static func sameBytes(_ a: String, _ b: String) -> Bool {
+    var (a, b) = (a, b)
+    return a.withUTF8 { x in
+      b.withUTF8 { y in
+        guard x.count == y.count else { return false }
+        guard let p = x.baseAddress, let q = y.baseAddress else { return true }  // both empty
+        return memcmp(p, q, x.count) == 0
+      }
+    }
+  }
+
+  /// True while the table may be given another name.
+  var hasRoom: Bool { rows < capacity }
+
+  /// Notes the id `name` (of hash `hash`) was given in `db`.
+  func note(_ name: String, hash: NameHash, id: Int64) {
+    rows += 1
+    if rowsByHash[hash] == nil { rowsByHash[hash] = Row(name: name, id: id) }
+  }
+
+  private func load(_ db: Database) throws {
+    rowsByHash = [:]
+    rows = 0
+    for (id, name) in try Self.all(db).sorted(by: { $0.key < $1.key }) {
+      note(name, hash: NameHash(name), id: id)
+    }
+    loaded = true
+  }
+
+  /// Every name by id, for a reader: `names[id]`.
+  static func all(_ db: Database) throws -> [Int64: String] {
+    let st = try db.prepare("SELECT id, text FROM names")
+    var out: [Int64: String] = [:]
+    while try st.step() { out[st.int64(0)] = st.text(1) ?? "" }
+    return out
+  }
+}
+
+/// A 64-bit hash of a name's UTF-8 bytes, for ``NameTable``.
+///
+/// Of the bytes, not of the Unicode text as `String`'s hashing is. Seeded per process like `Hasher`,
+/// so only compared within one process.
+package struct NameHash: Hashable, Sendable {
+  package let value: Int
+
+  package init(_ name: String) {
+    var name = name
+    value = name.withUTF8 { bytes in
+      var h = Hasher()
+      h.combine(bytes: UnsafeRawBufferPointer(bytes))
+      return h.finalize()
+    }
+  }
+}
+
+/// What a record is found by in the store, worked out on the parsing thread (which has time to
+/// spare) so that the inserting thread, which sets the pace of a load, does not: the hash of its
+/// natural key (``KeyHash``; hashing took a twentieth of the inserting thread's time, perf) and the
+/// hashes of its credential, project, model and agent (``NameTable``).
+package struct RecordKeys: Sendable {
+  /// ``KeyHash/of(_:)`` of the natural key.
+  package let keyHash: [UInt8]
+  /// ``NameHash`` of the credential, project, model and agent; nil where the record has none.
+  package let credential: NameHash?
+  package let project: NameHash?
+  package let model: NameHash
+  package let agent: NameHash?
+
+  package init(of r: UsageRecord) {
+    keyHash = KeyHash.of(r.naturalKey)
+    credential = r.credential.map(NameHash.init)
+    project = r.project.map(NameHash.init)
+    model = NameHash(r.model)
+    agent = r.metadata.agentID.map(NameHash.init)
+  }
+}
