@@ -275,12 +275,13 @@ package final class UsageWriter: UsageSink {
   /// Compared as bytes: the generic `elementsEqual` of two `UTF8View`s took a twentieth of the
   /// inserting thread's time (perf, 1 M Bedrock calls).
   static func storedNaturalKey(_ r: UsageRecord) -> String {
-    guard var id = r.requestID else { return r.naturalKey }
-    var provider = r.provider.rawValue
-    var key = r.naturalKey
-    let derivable = key.withUTF8 { k in
-      provider.withUTF8 { p in
-        id.withUTF8 { i in
+    guard let id = r.requestID else { return r.naturalKey }
+    let provider = r.provider.rawValue
+    // Through the views' storage, not `withUTF8` on copies of the three strings (a retain and a
+    // release of each, perf); a string without contiguous storage is compared element by element.
+    let derivable = r.naturalKey.utf8.withContiguousStorageIfAvailable { k in
+      provider.utf8.withContiguousStorageIfAvailable { p in
+        id.utf8.withContiguousStorageIfAvailable { i in
           guard k.count == p.count + 1 + i.count, k[p.count] == UInt8(ascii: ":"), let kb = k.baseAddress,
             let pb = p.baseAddress
           else { return false }
@@ -290,7 +291,8 @@ package final class UsageWriter: UsageSink {
         }
       }
     }
-    return derivable ? "" : r.naturalKey
+    let whole = ((derivable ?? nil) ?? nil) ?? r.naturalKey.utf8.elementsEqual((provider + ":" + id).utf8)
+    return whole ? "" : r.naturalKey
   }
 
   /// Compares a record that was not inserted with the stored copy of its key.
