@@ -110,7 +110,13 @@ package struct RetryStorms {
   private let period: Period
   /// Open runs per fingerprint (one per size class seen; a handful at most).
   private var open: [Fingerprint: [Run]] = [:]
-  private var seen: Int64 = 0
+  /// Open fingerprints at which the next call sweeps.
+  ///
+  /// Twice those left by the last sweep (at least ``minimumSweepAt``), so that sweeping costs O(1) a
+  /// call and the dictionary stays about the size of the runs that can still grow. Every 50,000 calls, a month with a fingerprint per call (a
+  /// prompt or task per call) rebuilt a dictionary of 50,000 entries each time, in pages the kernel
+  /// faulted in afresh (perf: an eighth of the summing thread, `report` of 1 M calls).
+  private var sweepAt = RetryStorms.minimumSweepAt
   package private(set) var findings: [Finding] = []
 
   package init(settings: DetectionSettings, period: Period) {
@@ -158,9 +164,14 @@ package struct RetryStorms {
       }
     }
     for run in closed { close(run) }
-    seen += 1
-    if seen % 50_000 == 0 { sweep(before: r.time - settings.stormMaxGapMillis) }
+    if open.count >= sweepAt {
+      sweep(before: r.time - settings.stormMaxGapMillis)
+      sweepAt = max(Self.minimumSweepAt, 2 * open.count)
+    }
   }
+
+  /// The fewest open fingerprints that make the next call sweep.
+  private static let minimumSweepAt = 4_096
 
   private static func modify<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 

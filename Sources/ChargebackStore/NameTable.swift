@@ -113,18 +113,41 @@ final class NameTable {
   private func load(_ db: Database) throws {
     rowsByHash = [:]
     rows = 0
-    for (id, name) in try Self.all(db).sorted(by: { $0.key < $1.key }) {
-      note(name, hash: NameHash(name), id: id)
+    let st = try db.prepare("SELECT id, text FROM names ORDER BY id")
+    while try st.step() {
+      let name = st.text(1) ?? ""
+      note(name, hash: NameHash(name), id: st.int64(0))
     }
     loaded = true
   }
 
   /// Every name by id, for a reader: `names[id]`.
-  static func all(_ db: Database) throws -> [Int64: String] {
+  static func all(_ db: Database) throws -> NameList {
     let st = try db.prepare("SELECT id, text FROM names")
-    var out: [Int64: String] = [:]
-    while try st.step() { out[st.int64(0)] = st.text(1) ?? "" }
+    var out = NameList()
+    while try st.step() { out.add(id: st.int64(0), name: st.text(1) ?? "") }
     return out
+  }
+}
+
+/// The names of `names` by id, for the readers (``UsageStore/decodeRow``): in an array indexed by
+/// id, since SQLite gives ids 1, 2, … and they are never deleted (looking ids up in a dictionary
+/// hashed each of four ids per row of a report pass); a store whose ids are far apart (edited by
+/// hand) is read through a dictionary.
+struct NameList {
+  private var dense: [String?] = []
+  private var sparse: [Int64: String] = [:]
+  /// Ids past this go to the dictionary.
+  private static let denseLimit: Int64 = 1 << 20
+
+  mutating func add(id: Int64, name: String) {
+    guard id >= 0, id < Self.denseLimit else { return sparse[id] = name }
+    if Int(id) >= dense.count { dense += [String?](repeating: nil, count: Int(id) + 1 - dense.count) }
+    dense[Int(id)] = name
+  }
+
+  subscript(id: Int64) -> String? {
+    id >= 0 && id < Int64(dense.count) ? dense[Int(id)] : sparse[id]
   }
 }
 

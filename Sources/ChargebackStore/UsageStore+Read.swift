@@ -83,7 +83,7 @@ extension UsageStore {
   /// A name column of the current row: the name of its id (column `id`) when it has one, else its
   /// text (column `text`).
   private func name(
-    _ st: Statement, text: Int32, id: Int32, _ strings: inout StringInterner, _ names: [Int64: String]
+    _ st: Statement, text: Int32, id: Int32, _ strings: inout StringInterner, _ names: NameList
   ) throws -> String? {
     guard let n = st.optionalInt64(id) else { return strings.text(st, text) }
     guard let name = names[n] else {
@@ -99,7 +99,7 @@ extension UsageStore {
   /// The record of the current row; one outside ``Bounds`` (stored by an older version) is an error,
   /// so that no later sum can overflow on it.
   private func decodeRow(
-    _ st: Statement, _ strings: inout StringInterner, _ names: [Int64: String]
+    _ st: Statement, _ strings: inout StringInterner, _ names: NameList
   ) throws -> StoredRecord {
     let tokens = TokenCounts(
       input: st.int64(14), cachedInput: st.int64(15), cacheWrite5m: st.int64(16),

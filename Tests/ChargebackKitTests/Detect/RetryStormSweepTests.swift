@@ -4,7 +4,9 @@ import Testing
 @testable import ChargebackModel
 
 /// The retry-storm detector over a long stream, as the report pass feeds it: runs that can no longer
-/// grow are swept every 50,000 calls, and a storm that straddles a sweep must come out whole.
+/// grow are swept whenever the open fingerprints reach 4,096 or twice what the last sweep left (here,
+/// with a request per call, about every 4,096 calls), and a storm that straddles sweeps must come out
+/// whole.
 @Suite struct RetryStormSweepTests {
   static let model = "claude-haiku-4-5"
   /// 2026-10-07T08:00:00Z in UTC epoch ms.
@@ -23,7 +25,7 @@ import Testing
     return ChargedRecord(record: r, attribution: a, model: model, cost: Money(pico: pico))
   }
 
-  /// 120,000 calls (two sweeps) with three planted request streams.
+  /// 120,000 calls (some thirty sweeps) with three planted request streams.
   ///
   /// A unique request is at every position not planted below, and the planted streams are:
   /// - `A`: 12 calls 2,000 positions (20 s) apart from position 45,000, across the sweep at 50,000:
@@ -54,10 +56,11 @@ import Testing
         pico: k == 9 ? 9_000_000 : 0)
     }
     // `P`: one request in two size classes. 10 broken billed streams of 1,000 input tokens from
-    // position 40,000, 300 apart, end at 42,700, before the first sweep's cutoff (49,999 less 60 s,
-    // position 43,999); 10 calls of 50,000 tokens from 42,500, 1,000 apart (9 broken streams of
-    // 3,000,000 pico, then a success of 8,000,000), are still open at that sweep. Two storms: the
-    // sweep closes the first and keeps the second under the same fingerprint.
+    // position 40,000, 300 apart, end at 42,700, before the cutoff (the sweeping call less 60 s,
+    // 6,000 positions) of the sweeps from position 48,700 on; 10 calls of 50,000 tokens from 42,500,
+    // 1,000 apart (9 broken streams of 3,000,000 pico, then a success of 8,000,000), are still open at
+    // those sweeps until 57,500. Two storms: a sweep closes the first and keeps the second under the
+    // same fingerprint.
     for k in 0..<10 {
       let i = 40_000 + 300 * k
       planted[i] = Self.charged(i, prompt: "P", input: 1_000, error: "ModelStreamErrorException", pico: 1_000_000)

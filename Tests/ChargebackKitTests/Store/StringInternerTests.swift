@@ -45,11 +45,39 @@ import Testing
   @Test func aRepeatedValueIsOneSharedString() throws {
     let long = "arn:aws:sts::123456789012:assumed-role/deal-desk-analyst/session-0001"
     let other = "arn:aws:sts::123456789012:assumed-role/deal-desk-analyst/session-0002"
-    let out = try readBack([long, other, long, long])
-    #expect(out == [long, other, long, long])
-    // Longer than a small string's 15 bytes, so each distinct value has storage of its own.
-    #expect(storage(out[0]) == storage(out[2]))
-    #expect(storage(out[0]) == storage(out[3]))
-    #expect(storage(out[0]) != storage(out[1]))
+    let out = try readBack([long, other, long, other, long])
+    #expect(out == [long, other, long, other, long])
+    // Longer than a small string's 15 bytes, so each distinct value has storage of its own. A value
+    // is interned at its second reading: from then on it is one string.
+    #expect(storage(out[2]) == storage(out[4]))
+    #expect(storage(out[0]) != storage(out[2]))
+    #expect(storage(out[2]) != storage(out[3]))
+  }
+
+  /// Values read once each (a session or ticket per call) are not kept: the interner does not grow
+  /// with them, and values that repeat among them still are.
+  @Test func valuesReadOnceAreNotKept() throws {
+    let db = try Database(path: try TestSupport.tempDir() + "/i.sqlite")
+    try db.execute("CREATE TABLE t(n INTEGER PRIMARY KEY, v TEXT)")
+    let insert = try db.prepare("INSERT INTO t(n, v) VALUES (?, ?)")
+    let repeated = (0..<10).map { "arn:aws:iam::123456789012:role/agent-\($0)" }
+    var values: [String] = []
+    for n in 0..<20_000 {
+      values.append("arn:aws:sts::123456789012:assumed-role/r/session-\(n)")
+      values.append(repeated[n % repeated.count])
+    }
+    try db.transaction {
+      for (n, v) in values.enumerated() {
+        try insert.bind(1, Int64(n))
+        try insert.bind(2, v)
+        try insert.run()
+      }
+    }
+    let st = try db.prepare("SELECT v FROM t ORDER BY n")
+    var interner = StringInterner()
+    var out: [String] = []
+    while try st.step() { out.append(interner.text(st, 0) ?? "") }
+    #expect(out == values)
+    #expect(interner.internedCount == repeated.count)
   }
 }
