@@ -7,7 +7,7 @@ import Testing
 ///
 /// A Citus snapshot is per shard. Citus is not a Debian package: the store's Citus switch is turned on by
 /// hand here, on plain PostgreSQL, where the locks behave the same.
-@Suite struct PostgresCitusLockTests {
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresCitusLockTests {
   @Test func aSnapshotOnCitusWaitsForAMergeAndAMergeForIt() throws {
     let db = try PostgresTestServer.freshStore()
     defer { PostgresTestServer.drop(db) }
