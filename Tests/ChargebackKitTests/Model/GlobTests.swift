@@ -86,24 +86,28 @@ import Testing
     #expect(Set([Glob("a*"), Glob("a*"), Glob("?")]).count == 2)
   }
 
-  /// An `*` in the text is first taken as the pattern's literal `*`, and when that path fails the
-  /// wildcard is never tried (no star position was recorded).
+  /// A `*` in the pattern is a wildcard also where the text has a `*` (it was once taken as a
+  /// literal there, and the wildcard never tried).
   @Test func aStarInTheTextDoesNotDefeatTheWildcard() {
-    let bug: Comment = "Glob.matches takes a pattern `*` facing a text `*` as a literal, never as a wildcard"
-    withKnownIssue(bug) { #expect(Glob("*x").matches("*ax")) }
-    withKnownIssue(bug) { #expect(Glob("a*-x").matches("a*-y-x")) }
+    #expect(Glob("*x").matches("*ax"))
+    #expect(Glob("a*-x").matches("a*-y-x"))
+    #expect(Glob("*").matches("***"))
+    #expect(Glob("a*").matches("a*"))
+    #expect(!Glob("*x").matches("*ay"))
     // Without a `*` in the text the same shapes match.
     #expect(Glob("*x").matches("+ax"))
     #expect(Glob("a*-x").matches("a+-y-x"))
   }
 
-  /// The doc says `?` is one character; it is one UTF-8 byte, so a non-ASCII character needs two `?`.
+  /// `?` is one character, whatever its UTF-8 length, and a character matches its other canonical
+  /// spellings; the specificity of a pattern counts characters.
   @Test func questionMarkIsOneCharacter() {
-    withKnownIssue("Glob `?` matches one UTF-8 byte, not one character") {
-      #expect(Glob("caf?").matches("café"))
-    }
-    withKnownIssue("Glob.literalCount counts UTF-8 bytes, not characters") {
-      #expect(Glob("é*").literalCount == 1)
-    }
+    #expect(Glob("caf?").matches("café"))
+    #expect(Glob("caf?").matches("cafe\u{301}"))
+    #expect(Glob("café-*").matches("CAFE\u{301}-model"))
+    #expect(!Glob("caf??").matches("café"))
+    #expect(Glob("?-🤖").matches("ü-🤖"))
+    #expect(Glob("é*").literalCount == 1)
+    #expect(Glob("claude-?-*").literalCount == 8)
   }
 }
