@@ -19,8 +19,9 @@ import Foundation
 ///
 /// A name is given an id the second time this connection stores it (the first is stored as text:
 /// a month with a role session per call has names seen once, and giving each a row of its own cost
-/// more than the text), while the table has fewer than ``capacity`` rows; past that a new name is
-/// stored as text, as before schema 8. A row has either the text or the id of each of the four,
+/// more than the text), while the table has fewer than ``capacity`` rows as this connection knows
+/// them (processes loading at once can each add some past it); past that a new name is stored as
+/// text, as before schema 8. A row has either the text or the id of each of the four,
 /// never both; rows stored before schema 8 have the text. The readers resolve ids
 /// (``UsageStore/decodeRow``, the `usage_text` view).
 ///
@@ -187,5 +188,14 @@ package struct RecordKeys: Sendable {
     project = r.project.map(NameHash.init)
     model = NameHash(r.model)
     agent = r.metadata.agentID.map(NameHash.init)
+  }
+
+  /// Keys given one by one (tests make collisions with it).
+  init(keyHash: [UInt8], credential: NameHash?, project: NameHash?, model: NameHash, agent: NameHash?) {
+    self.keyHash = keyHash
+    self.credential = credential
+    self.project = project
+    self.model = model
+    self.agent = agent
   }
 }

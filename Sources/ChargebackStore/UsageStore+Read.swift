@@ -27,18 +27,19 @@ extension UsageStore {
     try st.bind(1, from)
     try st.bind(2, to)
     var interner = StringInterner()
-    let names = try NameTable.all(db)
+    var names = try NameTable.all(db)
     while try st.step() {
-      try body(decodeRow(st, &interner, names))
+      try body(decodeRow(st, &interner, &names))
     }
   }
 
   /// The stored record with this row id, if any.
   package func record(id: Int64) throws -> StoredRecord? {
-    let st = try db.prepare(UsageStore.recordColumns + " WHERE u.id = ?")
+    let st = try db.prepare(UsageStore.oneRecordColumns + " WHERE u.id = ?")
     try st.bind(1, id)
     var interner = StringInterner()
-    return try st.step() ? decodeRow(st, &interner, try NameTable.all(db)) : nil
+    var names = NameList()
+    return try st.step() ? decodeRow(st, &interner, &names) : nil
   }
 
   /// The record with this natural key or provider request id, if stored.
@@ -50,7 +51,7 @@ extension UsageStore {
     let candidates =
       [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
     let st = try db.prepare(
-      UsageStore.recordColumns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
+      UsageStore.oneRecordColumns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
         + ") AND " + UsageStore.naturalKeySQL + " IN (" + candidates.map { _ in "?" }.joined(separator: ",")
         + ") ORDER BY u.id LIMIT 1")
     for (i, c) in candidates.enumerated() {
@@ -58,14 +59,14 @@ extension UsageStore {
       try st.bind(Int32(candidates.count + i + 1), c)
     }
     var interner = StringInterner()
-    let names = try NameTable.all(db)
-    if try st.step() { return try decodeRow(st, &interner, names) }
+    var names = NameList()
+    if try st.step() { return try decodeRow(st, &interner, &names) }
     // A request id inside a natural key of another shape (an OTel span's `gen_ai.response.id`,
     // keyed `otel:<trace>:<span>`): no index holds it, so the store is scanned, once, and only
     // when the key index found nothing.
-    let scan = try db.prepare(UsageStore.recordColumns + " WHERE u.request_id = ? ORDER BY u.id LIMIT 1")
+    let scan = try db.prepare(UsageStore.oneRecordColumns + " WHERE u.request_id = ? ORDER BY u.id LIMIT 1")
     try scan.bind(1, key)
-    return try scan.step() ? decodeRow(scan, &interner, names) : nil
+    return try scan.step() ? decodeRow(scan, &interner, &names) : nil
   }
 
   /// A record's natural key from its `natural_key` column: the column, or `<provider>:<request id>`
@@ -80,14 +81,28 @@ extension UsageStore {
   static let recordColumns =
     StoreQueries.recordSelect + ", u.credential_n, u.project_n, u.model_n, u.agent_n " + StoreQueries.recordFrom
 
+  /// ``recordColumns`` for a lookup of one record, the names resolved in SQL.
+  ///
+  /// Through `usage_text`, with the id columns NULL. Reading the whole `names` table for one row (up
+  /// to 65,536 names) was the cost of every ancestor and conflict looked up, and a separate read of
+  /// it could miss names another process committed before the row's read.
+  static let oneRecordColumns =
+    StoreQueries.recordSelect + ", NULL, NULL, NULL, NULL FROM usage_text u JOIN files f ON f.id = u.file_id"
+
   /// A name column of the current row: the name of its id (column `id`) when it has one, else its
   /// text (column `text`).
+  ///
+  /// An id missing from `names` was given after they were read (another process's commit, when the
+  /// caller reads outside one snapshot): they are read again once before the store is called
+  /// damaged. Ids are never deleted.
   private func name(
-    _ st: Statement, text: Int32, id: Int32, _ strings: inout StringInterner, _ names: NameList
+    _ st: Statement, text: Int32, id: Int32, _ strings: inout StringInterner, _ names: inout NameList
   ) throws -> String? {
     guard let n = st.optionalInt64(id) else { return strings.text(st, text) }
+    if let name = names[n] { return name }
+    names = try NameTable.all(db)
     guard let name = names[n] else {
-      throw StoreError.damaged(path: db.path, detail: "usage row \(st.int64(0)) refers to name \(n), which is missing")
+      throw StoreError.damaged(path: db.path, detail: "a usage row refers to name \(n), which is missing")
     }
     return name
   }
@@ -99,7 +114,7 @@ extension UsageStore {
   /// The record of the current row; one outside ``Bounds`` (stored by an older version) is an error,
   /// so that no later sum can overflow on it.
   private func decodeRow(
-    _ st: Statement, _ strings: inout StringInterner, _ names: NameList
+    _ st: Statement, _ strings: inout StringInterner, _ names: inout NameList
   ) throws -> StoredRecord {
     let tokens = TokenCounts(
       input: st.int64(14), cachedInput: st.int64(15), cacheWrite5m: st.int64(16),
@@ -109,14 +124,14 @@ extension UsageStore {
       level: SourceLevel(rawValue: strings.text(st, 3) ?? "") ?? .request, format: strings.text(st, 4) ?? "",
       naturalKey: UsageStore.naturalKey(stored: st.text(5), provider: st.text(2), requestID: st.text(6)),
       requestID: st.text(6), time: st.int64(7), bucketEnd: st.optionalInt64(8),
-      credential: try name(st, text: 9, id: 39, &strings, names),
-      project: try name(st, text: 10, id: 40, &strings, names),
-      model: try name(st, text: 11, id: 41, &strings, names) ?? "",
+      credential: try name(st, text: 9, id: 39, &strings, &names),
+      project: try name(st, text: 10, id: 40, &strings, &names),
+      model: try name(st, text: 11, id: 41, &strings, &names) ?? "",
       tier: Tier(rawValue: strings.text(st, 12) ?? "") ?? .standard, contextWindow: strings.text(st, 13),
       tokens: tokens,
       requests: st.int64(20), failed: st.int64(21) != 0, errorCode: strings.text(st, 22),
       metadata: CallMetadata(
-        agentID: try name(st, text: 23, id: 42, &strings, names), taskID: strings.text(st, 24),
+        agentID: try name(st, text: 23, id: 42, &strings, &names), taskID: strings.text(st, 24),
         scopeID: strings.text(st, 25),
         parentID: st.text(26)),
       line: st.optionalInt64(27).map { Int($0) }, jsonPath: st.text(28))
@@ -211,15 +226,15 @@ extension UsageStore {
     // Grouped by the stored columns, names resolved after (``NameTable``): a name stored as text
     // before schema 8 and as an id after comes twice, which the caller (a set of identities)
     // does not mind; resolving in SQL cost three lookups per row of every earlier month.
-    let names = try NameTable.all(db)
+    var names = try NameTable.all(db)
     var strings = StringInterner()
     try st.bind(1, before)
     while try st.step() {
       var r = UsageRecord(
         provider: Provider(rawValue: st.text(0) ?? "") ?? .openai, level: .request, format: "", naturalKey: "",
-        time: st.int64(5), credential: try name(st, text: 2, id: 7, &strings, names),
-        project: try name(st, text: 3, id: 8, &strings, names), model: "", tokens: TokenCounts(),
-        metadata: CallMetadata(agentID: try name(st, text: 4, id: 9, &strings, names)))
+        time: st.int64(5), credential: try name(st, text: 2, id: 7, &strings, &names),
+        project: try name(st, text: 3, id: 8, &strings, &names), model: "", tokens: TokenCounts(),
+        metadata: CallMetadata(agentID: try name(st, text: 4, id: 9, &strings, &names)))
       r.credentialProvider = st.text(1)
       r.credentialAlias = st.text(6)
       try body(r)

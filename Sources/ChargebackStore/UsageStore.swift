@@ -215,8 +215,12 @@ package final class UsageWriter: UsageSink {
   /// NULL `model`) when it has or is given one (``NameTable``), else as text.
   private func bindName(_ name: String?, _ hash: NameHash?, column: Int, text: Int32, id: Int32) throws {
     let s = statement
-    guard let name, let hash else {
+    guard let name else {
       try s.bindNull(text)
+      return try s.bindNull(id)
+    }
+    guard let hash else {  // keys made for another record: the name is stored as text
+      try s.bind(text, name)
       return try s.bindNull(id)
     }
     let stored: Int64?

@@ -5,8 +5,8 @@ import Testing
 
 /// The retry-storm detector over a long stream, as the report pass feeds it: runs that can no longer
 /// grow are swept whenever the open fingerprints reach 4,096 or twice what the last sweep left (here,
-/// with a request per call, about every 4,096 calls), and a storm that straddles sweeps must come out
-/// whole.
+/// with a request per call 10 ms apart, about every 6,000 calls: the 60 s a run stays open), and a
+/// storm that straddles sweeps must come out whole.
 @Suite struct RetryStormSweepTests {
   static let model = "claude-haiku-4-5"
   /// 2026-10-07T08:00:00Z in UTC epoch ms.
@@ -25,10 +25,11 @@ import Testing
     return ChargedRecord(record: r, attribution: a, model: model, cost: Money(pico: pico))
   }
 
-  /// 120,000 calls (some thirty sweeps) with three planted request streams.
+  /// 120,000 calls (about twenty sweeps) with three planted request streams.
   ///
   /// A unique request is at every position not planted below, and the planted streams are:
-  /// - `A`: 12 calls 2,000 positions (20 s) apart from position 45,000, across the sweep at 50,000:
+  /// - `A`: 12 calls 2,000 positions (20 s) apart from position 45,000, across the sweeps at about
+  ///   50,200 and 56,200:
   ///   8 token-less throttles, 3 broken billed streams (2,000,000 pico each), then a success
   ///   (5,000,000 pico): one storm of 12 calls;
   /// - `B`: 12 throttles then a success 7,000 positions (70 s) apart: never a storm (gaps > 60 s);

@@ -210,6 +210,75 @@ import Testing
     #expect(read == (0..<50).map { "arn:aws:sts::1:assumed-role/r/session-\($0)" })
   }
 
+  /// A name that comes with the hash of a name that has a row (a 64-bit collision, made here by
+  /// giving it the other's hash) is stored as its own text and reads back as itself, never as the
+  /// other name.
+  @Test func aCollidingNameIsStoredAsItsText() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? store.close() }
+    let taken = NameHash("role/a")
+    try store.grouped {
+      try store.write {
+        let w = try store.beginFile(
+          sha256: "a", path: "a.jsonl", format: "bedrock-invocation-log", level: .request, bytes: 1)
+        for (i, name) in ["role/a", "role/a", "role/b", "role/b", "role/a"].enumerated() {
+          var r = Self.record(i)
+          r.credential = name
+          let k = RecordKeys(of: r)
+          try w.insert(
+            r,
+            keys: RecordKeys(keyHash: k.keyHash, credential: taken, project: k.project, model: k.model, agent: k.agent))
+        }
+        try w.finish()
+      }
+    }
+    var read: [String] = []
+    try store.forEachRecord(from: Int64.min, to: Int64.max) { read.append($0.record.credential ?? "-") }
+    #expect(read == ["role/a", "role/a", "role/b", "role/b", "role/a"])
+    #expect(try Self.count(store, "SELECT count(*) FROM names WHERE text LIKE 'role/%'") == 1)
+    let asText = "SELECT count(*) FROM usage WHERE credential = 'role/b' AND credential_n IS NULL"
+    #expect(try Self.count(store, asText) == 2)
+  }
+
+  /// Two connections (two processes) load in turn: the second read the table before the first added
+  /// a name, then stores that name twice itself; it finds the first's row instead of adding
+  /// another, and every name reads back, also through a lookup of one record.
+  @Test func aNameAnotherConnectionAddedIsFound() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let first = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? first.close() }
+    let second = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? second.close() }
+    func load(_ store: UsageStore, _ file: String, _ calls: Range<Int>, credential: String) throws {
+      try store.grouped {
+        try store.write {
+          let w = try store.beginFile(
+            sha256: file, path: file + ".jsonl", format: "bedrock-invocation-log", level: .request, bytes: 1)
+          for i in calls {
+            var r = Self.record(i)
+            r.credential = credential
+            try w.insert(r, keys: RecordKeys(of: r))
+          }
+          try w.finish()
+        }
+      }
+    }
+    try load(second, "s1", 0..<2, credential: "role/early")  // reads the table: only role/early
+    try load(first, "f1", 2..<4, credential: "role/shared")  // role/shared gets its row
+    try load(second, "s2", 4..<7, credential: "role/shared")  // not in second's table: found, not added
+    #expect(try Self.count(first, "SELECT count(*) FROM names WHERE text = 'role/shared'") == 1)
+    var read: [String] = []
+    try first.forEachRecord(from: Int64.min, to: Int64.max) { read.append($0.record.credential ?? "-") }
+    #expect(read == ["role/early", "role/early"] + Array(repeating: "role/shared", count: 5))
+    // Rows 5 and 6 refer to the row the first connection added.
+    #expect(try Self.count(first, "SELECT count(*) FROM usage WHERE credential_n IS NOT NULL") == 4)
+    #expect(try second.record(matching: Self.record(6).naturalKey)?.record.credential == "role/shared")
+    #expect(try first.record(id: 7)?.record.credential == "role/shared")
+  }
+
   /// Rows stored as text (before schema 8, or past the room) and rows with ids, in one store.
   @Test func textAndIdsMixInOneStore() throws {
     let dir = try TestSupport.tempDir()
