@@ -48,11 +48,19 @@ import Testing
   }
 
   static func load(_ store: UsageStore, _ range: Range<Int>, file: String) throws {
+    try insert(store, file: file, range.map(record))
+  }
+
+  /// Loads `records` into `store` as one file `file`, each with `keys(record)` (its own by default).
+  static func insert(
+    _ store: UsageStore, file: String, _ records: [UsageRecord],
+    keys: (UsageRecord) -> RecordKeys = { RecordKeys(of: $0) }
+  ) throws {
     try store.grouped {
       try store.write {
         let w = try store.beginFile(
           sha256: file, path: file + ".jsonl", format: "bedrock-invocation-log", level: .request, bytes: 1)
-        for i in range { try w.insert(record(i), keys: RecordKeys(of: record(i))) }
+        for r in records { try w.insert(r, keys: keys(r)) }
         try w.finish()
       }
     }
@@ -144,18 +152,14 @@ import Testing
     let forms = ["role/caf\u{E9}", "role/cafe\u{301}"]
     #expect(forms[0] == forms[1])  // as Swift compares strings
     let order = [0, 1, 1, 0, 0, 1, 0]
-    try store.grouped {
-      try store.write {
-        let w = try store.beginFile(
-          sha256: "a", path: "a.jsonl", format: "bedrock-invocation-log", level: .request, bytes: 1)
-        for (i, f) in order.enumerated() {
-          var r = Self.record(i)
-          r.credential = forms[f]
-          r.metadata.agentID = forms[1 - f]
-          try w.insert(r, keys: RecordKeys(of: r))
-        }
-      }
-    }
+    try Self.insert(
+      store, file: "a",
+      order.enumerated().map { i, f in
+        var r = Self.record(i)
+        r.credential = forms[f]
+        r.metadata.agentID = forms[1 - f]
+        return r
+      })
     var read: [[UInt8]] = []
     try store.forEachRecord(from: Int64.min, to: Int64.max) { s in
       read.append(Array((s.record.credential ?? "").utf8))
@@ -192,17 +196,13 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let store = try UsageStore(path: dir + "/store.sqlite")
     defer { try? store.close() }
-    try store.grouped {
-      try store.write {
-        let w = try store.beginFile(
-          sha256: "a", path: "a.jsonl", format: "bedrock-invocation-log", level: .request, bytes: 1)
-        for i in 0..<50 {
-          var r = Self.record(i)
-          r.credential = "arn:aws:sts::1:assumed-role/r/session-\(i)"
-          try w.insert(r, keys: RecordKeys(of: r))
-        }
-      }
-    }
+    try Self.insert(
+      store, file: "a",
+      (0..<50).map { i in
+        var r = Self.record(i)
+        r.credential = "arn:aws:sts::1:assumed-role/r/session-\(i)"
+        return r
+      })
     #expect(try Self.count(store, "SELECT count(*) FROM names WHERE text LIKE '%session-%'") == 0)
     #expect(try Self.count(store, "SELECT count(*) FROM usage WHERE credential LIKE '%session-%'") == 50)
     var read: [String] = []
@@ -219,20 +219,17 @@ import Testing
     let store = try UsageStore(path: dir + "/store.sqlite")
     defer { try? store.close() }
     let taken = NameHash("role/a")
-    try store.grouped {
-      try store.write {
-        let w = try store.beginFile(
-          sha256: "a", path: "a.jsonl", format: "bedrock-invocation-log", level: .request, bytes: 1)
-        for (i, name) in ["role/a", "role/a", "role/b", "role/b", "role/a"].enumerated() {
-          var r = Self.record(i)
-          r.credential = name
-          let k = RecordKeys(of: r)
-          try w.insert(
-            r,
-            keys: RecordKeys(keyHash: k.keyHash, credential: taken, project: k.project, model: k.model, agent: k.agent))
-        }
-        try w.finish()
+    let names = ["role/a", "role/a", "role/b", "role/b", "role/a"]
+    try Self.insert(
+      store, file: "a",
+      names.enumerated().map { i, name in
+        var r = Self.record(i)
+        r.credential = name
+        return r
       }
+    ) { r in
+      let k = RecordKeys(of: r)
+      return RecordKeys(keyHash: k.keyHash, credential: taken, project: k.project, model: k.model, agent: k.agent)
     }
     var read: [String] = []
     try store.forEachRecord(from: Int64.min, to: Int64.max) { read.append($0.record.credential ?? "-") }
@@ -253,18 +250,13 @@ import Testing
     let second = try UsageStore(path: dir + "/store.sqlite")
     defer { try? second.close() }
     func load(_ store: UsageStore, _ file: String, _ calls: Range<Int>, credential: String) throws {
-      try store.grouped {
-        try store.write {
-          let w = try store.beginFile(
-            sha256: file, path: file + ".jsonl", format: "bedrock-invocation-log", level: .request, bytes: 1)
-          for i in calls {
-            var r = Self.record(i)
-            r.credential = credential
-            try w.insert(r, keys: RecordKeys(of: r))
-          }
-          try w.finish()
-        }
-      }
+      try Self.insert(
+        store, file: file,
+        calls.map { i in
+          var r = Self.record(i)
+          r.credential = credential
+          return r
+        })
     }
     try load(second, "s1", 0..<2, credential: "role/early")  // reads the table: only role/early
     try load(first, "f1", 2..<4, credential: "role/shared")  // role/shared gets its row

@@ -8,6 +8,12 @@ import Testing
 @Suite struct StringInternerTests {
   /// Reads column 0 of `values` (in order) through one interner.
   func readBack(_ values: [String?]) throws -> [String?] {
+    var interner = StringInterner()
+    return try readBack(values, through: &interner)
+  }
+
+  /// Reads column 0 of `values` (in order) through `interner`.
+  func readBack(_ values: [String?], through interner: inout StringInterner) throws -> [String?] {
     let db = try Database(path: try TestSupport.tempDir() + "/i.sqlite")
     try db.execute("CREATE TABLE t(n INTEGER PRIMARY KEY, v TEXT)")
     let insert = try db.prepare("INSERT INTO t(n, v) VALUES (?, ?)")
@@ -19,7 +25,6 @@ import Testing
       }
     }
     let st = try db.prepare("SELECT v FROM t ORDER BY n")
-    var interner = StringInterner()
     var out: [String?] = []
     while try st.step() { out.append(interner.text(st, 0)) }
     return out
@@ -57,27 +62,14 @@ import Testing
   /// Values read once each (a session or ticket per call) are not kept: the interner does not grow
   /// with them, and values that repeat among them still are.
   @Test func valuesReadOnceAreNotKept() throws {
-    let db = try Database(path: try TestSupport.tempDir() + "/i.sqlite")
-    try db.execute("CREATE TABLE t(n INTEGER PRIMARY KEY, v TEXT)")
-    let insert = try db.prepare("INSERT INTO t(n, v) VALUES (?, ?)")
     let repeated = (0..<10).map { "arn:aws:iam::123456789012:role/agent-\($0)" }
     var values: [String] = []
     for n in 0..<20_000 {
       values.append("arn:aws:sts::123456789012:assumed-role/r/session-\(n)")
       values.append(repeated[n % repeated.count])
     }
-    try db.transaction {
-      for (n, v) in values.enumerated() {
-        try insert.bind(1, Int64(n))
-        try insert.bind(2, v)
-        try insert.run()
-      }
-    }
-    let st = try db.prepare("SELECT v FROM t ORDER BY n")
     var interner = StringInterner()
-    var out: [String] = []
-    while try st.step() { out.append(interner.text(st, 0) ?? "") }
-    #expect(out == values)
+    #expect(try readBack(values, through: &interner) == values)
     #expect(interner.internedCount == repeated.count)
   }
 }
