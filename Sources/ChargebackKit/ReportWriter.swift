@@ -232,10 +232,10 @@ package struct ReportWriter {
 
   /// A new, empty folder beside `--out` for this run's files.
   private func makeStaging() throws -> String {
-    let parent = (directory as NSString).deletingLastPathComponent
+    let parent = PathText.parent(of: directory)
     let base = (directory as NSString).lastPathComponent
     let name = ".\(base).chargeback-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-    let staging = ((parent.isEmpty ? "." : parent) as NSString).appendingPathComponent(name)
+    let staging = (parent as NSString).appendingPathComponent(name)
     do {
       try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
     } catch {

@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// A month of shared costs and contract terms whose every figure is computed by hand in
@@ -61,7 +62,7 @@ package enum CostSharingMonth {
     for (name, text) in files {
       let path = dir + "/" + name
       try FileManager.default.createDirectory(
-        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        atPath: PathText.parent(of: path), withIntermediateDirectories: true)
       try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
   }
