@@ -4,8 +4,10 @@
 /// Linux) traps on a one-character path (`o`, `.`, `é`, `o/`): `--out o` crashed the tool with
 /// an illegal instruction.
 package enum PathText {
-  /// The folder that holds `path`: `.` for a name without a folder, `/` for a name in the root.
-  /// Trailing slashes are not a component (`a/b/` is `b` in `a`).
+  /// The folder that holds `path`.
+  ///
+  /// `.` for a name without a folder, `/` for a name in the root. Trailing slashes are not a
+  /// component (`a/b/` is `b` in `a`).
   package static func parent(of path: String) -> String {
     var p = Substring(path)
     while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }

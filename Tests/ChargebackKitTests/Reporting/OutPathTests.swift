@@ -4,8 +4,9 @@ import Testing
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
-/// `--out` as users type it: short relative names, trailing slashes, the working folder itself.
-/// `--out o` once crashed the tool (Foundation's `deletingLastPathComponent` traps on a
+/// `--out` as users type it.
+///
+/// Short relative names, trailing slashes, the working folder itself. `--out o` once crashed the tool (Foundation's `deletingLastPathComponent` traps on a
 /// one-character path on Linux).
 @Suite struct OutPathTests {
   @Test(arguments: [
