@@ -9,13 +9,14 @@ package struct Glob: Sendable, Hashable {
   package let pattern: String
   private let characters: [Character]
 
+  /// Characters that are not wildcards: the more, the more specific the pattern.
+  package let literalCount: Int
+
   package init(_ pattern: String) {
     self.pattern = pattern
     characters = Array(pattern.lowercased())
+    literalCount = characters.count { $0 != "*" && $0 != "?" }
   }
-
-  /// Characters that are not wildcards: the more, the more specific the pattern.
-  package var literalCount: Int { characters.filter { $0 != "*" && $0 != "?" }.count }
 
   /// True when the pattern has no wildcard.
   package var isLiteral: Bool { !characters.contains("*") && !characters.contains("?") }
@@ -46,5 +47,33 @@ package struct Glob: Sendable, Hashable {
     }
     while p < pat.count, pat[p] == "*" { p += 1 }
     return p == pat.count
+  }
+
+  /// True when some text matches both `self` and `other` (case-insensitively, as ``matches(_:)``).
+  ///
+  /// A walk over both patterns at once, each position pair once: O(pattern × other).
+  package func overlaps(_ other: Glob) -> Bool {
+    let a = characters, b = other.characters
+    // reachable[i][j]: a[..<i] and b[..<j] can match one same text.
+    var reachable = [[Bool]](repeating: [Bool](repeating: false, count: b.count + 1), count: a.count + 1)
+    reachable[0][0] = true
+    for i in 0...a.count {
+      for j in 0...b.count where reachable[i][j] {
+        let ca = i < a.count ? a[i] : nil
+        let cb = j < b.count ? b[j] : nil
+        if ca == "*" {
+          reachable[i + 1][j] = true  // the star matches nothing more
+          if cb != nil { reachable[i][j + 1] = true }  // it takes b's next character (or b's star's text)
+        }
+        if cb == "*" {
+          reachable[i][j + 1] = true
+          if ca != nil { reachable[i + 1][j] = true }
+        }
+        if let ca, let cb, ca != "*", cb != "*", ca == "?" || cb == "?" || ca == cb {
+          reachable[i + 1][j + 1] = true
+        }
+      }
+    }
+    return reachable[a.count][b.count]
   }
 }

@@ -60,6 +60,7 @@ package struct PriceTable: Sendable {
     contentHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
     for (i, r) in rows.enumerated() { byModel[Self.key(r.provider, r.model), default: []].append(i) }
     try checkOverlaps()
+    try checkAliasTies()
   }
 
   /// Builds a table from rows and aliases (tests).
@@ -158,6 +159,30 @@ package struct PriceTable: Sendable {
             file: file, line: line, field: "effective_from",
             message:
               "overlaps \(a.location) for \(b.model) \(b.usageType.rawValue) \(b.tier.rawValue); end the old row with effective_to"
+          )
+        }
+      }
+    }
+  }
+
+  /// Two aliases of a provider that can match one raw name with as many literal characters each
+  /// (a tie, which file order would settle in silence) must name the same model.
+  ///
+  /// Patterns are compared as they match: case-insensitively and character by character, so `é`
+  /// precomposed and decomposed are one pattern. O(aliases² × pattern length²) per provider, once
+  /// per load (377 bundled aliases: a few milliseconds).
+  private func checkAliasTies() throws {
+    let byProvider = Dictionary(grouping: aliases, by: \.provider)
+    for provider in byProvider.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+      let list = byProvider[provider] ?? []
+      for (i, a) in list.enumerated() {
+        for b in list[(i + 1)...]
+        where a.model != b.model && a.pattern.literalCount == b.pattern.literalCount && a.pattern.overlaps(b.pattern) {
+          let (file, line) = Self.split(b.location)
+          throw InputError(
+            file: file, line: line, field: "pattern",
+            message:
+              "\"\(b.pattern.pattern)\" ties with \"\(a.pattern.pattern)\" (\(a.location)) for some \(provider.rawValue) model names but maps them to \(b.model), not \(a.model); make one pattern more specific"
           )
         }
       }
