@@ -36,11 +36,10 @@ struct AnthropicCostReport: ExportFormat {
     let billed = try row.amount.money(decimals: 10, unit: "cents") { bad("amount", $0) }
     let tier = try AnthropicUsageReport.tier(row.service_tier) { bad("service_tier", $0) }
     let model = row.model ?? ""
-    let key = [
-      "anthropic", "cost", String(start), end.map(String.init) ?? "-", row.workspace_id ?? "-",
-      row.cost_type ?? "-", row.description ?? "-", model, row.service_tier ?? "-", row.context_window ?? "-",
-      row.token_type ?? "-", row.inference_geo ?? "-", row.speed ?? "-",
-    ].joined(separator: "|")
+    let key = KeyParts.join([
+      "anthropic", "cost", String(start), end.map(String.init), row.workspace_id, row.cost_type, row.description,
+      model, row.service_tier, row.context_window, row.token_type, row.inference_geo, row.speed,
+    ])
     var record = UsageRecord(
       provider: .anthropic, level: .cost, format: id, naturalKey: key, time: start, bucketEnd: end,
       project: row.workspace_id, model: model, tier: tier, contextWindow: row.context_window,

@@ -52,11 +52,10 @@ struct AnthropicUsageReport: ExportFormat {
     for (name, c) in names where tokens[c] < 0 { throw bad(name, "is negative (\(tokens[c]))") }
     let tier = try Self.tier(row.service_tier) { bad("service_tier", $0) }
     let model = row.model ?? ""
-    let key = [
-      "anthropic", "usage", String(start), end.map(String.init) ?? "-", row.api_key_id ?? "-",
-      row.workspace_id ?? "-", model, row.service_tier ?? "-", row.context_window ?? "-", row.inference_geo ?? "-",
-      row.speed ?? "-", row.account_id ?? "-", row.service_account_id ?? "-",
-    ].joined(separator: "|")
+    let key = KeyParts.join([
+      "anthropic", "usage", String(start), end.map(String.init), row.api_key_id, row.workspace_id, model,
+      row.service_tier, row.context_window, row.inference_geo, row.speed, row.account_id, row.service_account_id,
+    ])
     return UsageRecord(
       provider: .anthropic, level: .report, format: id, naturalKey: key, time: start, bucketEnd: end,
       credential: row.api_key_id, project: row.workspace_id, model: model, tier: tier,

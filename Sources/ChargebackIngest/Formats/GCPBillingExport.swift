@@ -109,13 +109,15 @@ struct GCPBillingExport: ExportFormat {
       if let key = label.key, let value = label.value { labels[key] = value }
     }
     let sku = row.sku?.description
-    let key = [
-      "vertex", "gcp-billing", row.billing_account_id ?? "-", row.service?.id ?? "-", row.sku?.id ?? "-",
-      String(start), end.map(String.init) ?? "-", row.project?.id ?? "-",
-      labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";"),
-      row.location?.location ?? row.location?.region ?? "-", row.resource?.name ?? "-", row.invoice?.month ?? "-",
-      row.export_time ?? "-",
-    ].joined(separator: "|")
+    // Labels as `key=value;…`, each key and value escaped for `;` and `=` too (``KeyParts``).
+    let labelText = labels.sorted { $0.key < $1.key }.map {
+      KeyParts.escaped($0.key, also: [";", "="]) + "=" + KeyParts.escaped($0.value, also: [";", "="])
+    }.joined(separator: ";")
+    let key = KeyParts.join([
+      "vertex", "gcp-billing", row.billing_account_id, row.service?.id, row.sku?.id, String(start),
+      end.map(String.init), row.project?.id, labelText, row.location?.location ?? row.location?.region,
+      row.resource?.name, row.invoice?.month, row.export_time,
+    ])
     let words = Set((sku ?? "").lowercased().split(separator: " "))
     var record = UsageRecord(
       provider: .vertex, level: .cost, format: id, naturalKey: key, time: start, bucketEnd: end,

@@ -83,10 +83,10 @@ struct OpenAICosts: ExportFormat {
       }
       tokens[c] = Int64(units)
     }
-    let key = [
-      "openai", "costs", String(bucket.start_time), String(bucket.end_time), row.line_item ?? "-",
-      row.project_id ?? "-", row.api_key_id ?? "-",
-    ].joined(separator: "|")
+    let key = KeyParts.join([
+      "openai", "costs", String(bucket.start_time), String(bucket.end_time), row.line_item, row.project_id,
+      row.api_key_id,
+    ])
     var record = UsageRecord(
       provider: .openai, level: .cost, format: id, naturalKey: key,
       time: Bounds.millis(epochSeconds: bucket.start_time) ?? 0,

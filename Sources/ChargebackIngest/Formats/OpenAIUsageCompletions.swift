@@ -79,11 +79,10 @@ struct OpenAIUsageCompletions: ExportFormat {
       throw bad("end_time", "bucket ends (\(bucket.end_time)) before it starts (\(bucket.start_time))")
     }
     let model = row.model ?? ""
-    let key = [
-      "openai", "usage", String(bucket.start_time), String(bucket.end_time), row.project_id ?? "-",
-      row.user_id ?? "-", row.api_key_id ?? "-", model, row.batch.map { $0 ? "batch" : "sync" } ?? "-",
-      row.service_tier ?? "-",
-    ].joined(separator: "|")
+    let key = KeyParts.join([
+      "openai", "usage", String(bucket.start_time), String(bucket.end_time), row.project_id, row.user_id,
+      row.api_key_id, model, row.batch.map { $0 ? "batch" : "sync" }, row.service_tier,
+    ])
     return UsageRecord(
       provider: .openai, level: .report, format: id, naturalKey: key, time: start,
       bucketEnd: end, credential: row.api_key_id, project: row.project_id,
