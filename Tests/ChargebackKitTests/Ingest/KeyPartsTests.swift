@@ -3,7 +3,6 @@ import Testing
 
 @testable import ChargebackIngest
 @testable import ChargebackKit
-@testable import ChargebackModel
 @testable import ChargebackStore
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport

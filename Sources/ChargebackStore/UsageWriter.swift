@@ -1,0 +1,291 @@
+import ChargebackModel
+import ChargebackSupport
+import Crypto
+import Foundation
+
+/// Inserts records of one file with one reused prepared statement; a record whose natural key is
+/// stored already is not inserted, which makes re-ingesting the same data a no-op.
+///
+/// When the stored copy differs in content (``UsageRecord/contentFields``), the stored copy stays and
+/// the conflict is recorded in `conflicts` (once per key and refused content).
+package final class UsageWriter: UsageSink {
+  private let statement: Statement
+  private let db: Database
+  /// Row id of the file in `files`.
+  package let fileID: Int64
+  /// Records offered.
+  package private(set) var offered: Int64 = 0
+  /// Records that were new to the store.
+  package private(set) var inserted: Int64 = 0
+  /// Records not inserted because their key is stored with other content (conflicting duplicates).
+  package private(set) var conflicts: Int64 = 0
+  /// Reads the stored copy of a key (prepared at the first duplicate).
+  private var storedStatement: Statement?
+  /// Records a conflict (prepared at the first one).
+  private var conflictStatement: Statement?
+  /// Traces the file brought spans of (their ancestry is resolved before the file commits).
+  package private(set) var touchedTraces = Set<String>()
+  private var spanStatement: Statement?
+
+  /// Rows in the store when the file began (its largest row id), for sizing the page cache as the
+  /// load grows the store (``Database/sizeLoadCache(rows:)``).
+  private let rowsBefore: Int64
+  /// The page cache is sized again every 2^17 inserted rows.
+  private static let cacheCheckMask: Int64 = (1 << 17) - 1
+
+  init(db: Database, fileID: Int64) throws {
+    self.db = db
+    self.fileID = fileID
+    rowsBefore = try db.scalarInt("SELECT max(id) FROM usage") ?? 0
+    try db.sizeLoadCache(rows: rowsBefore)
+    statement = try db.prepare(
+      """
+      INSERT INTO usage(natural_key, provider, file_id, line, json_path, ts, bucket_end, request_id,
+        credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
+        cache_write_1h, output, web_search, requests, failed, error_code, agent_id, task_id, scope_id,
+        parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item, agent_path,
+        key_hash, credential_alias, provisioned, credential_n, project_n, model_n, agent_n)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      ON CONFLICT(key_hash) DO NOTHING
+      """, persistent: true)
+  }
+
+  /// Inserts one record (or ignores it when its natural key is already stored).
+  package func insert(_ r: UsageRecord, keys: RecordKeys) throws {
+    let s = statement
+    let key = keys.keyHash
+    try s.bind(1, Self.storedNaturalKey(r))
+    try s.bind(2, r.provider.rawValue)
+    try s.bind(3, fileID)
+    try s.bind(4, r.line.map(Int64.init))
+    try s.bind(5, r.jsonPath)
+    try s.bind(6, r.time)
+    try s.bind(7, r.bucketEnd)
+    try s.bind(8, r.requestID)
+    try bindName(r.credential, keys.credential, column: 0, text: 9, id: 38)
+    try bindName(r.project, keys.project, column: 1, text: 10, id: 39)
+    try bindName(r.model, keys.model, column: 2, text: 11, id: 40)
+    try s.bind(12, r.tier.rawValue)
+    try s.bind(13, r.contextWindow)
+    try s.bind(14, r.tokens.input)
+    try s.bind(15, r.tokens.cachedInput)
+    try s.bind(16, r.tokens.cacheWrite5m)
+    try s.bind(17, r.tokens.cacheWrite1h)
+    try s.bind(18, r.tokens.output)
+    try s.bind(19, r.tokens.webSearch)
+    try s.bind(20, r.requests)
+    try s.bind(21, r.failed ? 1 : 0)
+    try s.bind(22, r.errorCode)
+    try bindName(r.metadata.agentID, keys.agent, column: 3, text: 23, id: 41)
+    try s.bind(24, r.metadata.taskID)
+    try s.bind(25, r.metadata.scopeID)
+    try s.bind(26, r.metadata.parentID)
+    try s.bind(27, r.credentialProvider)
+    try s.bind(28, r.traceID)
+    try s.bind(29, r.spanID)
+    try s.bind(30, r.promptHash)
+    try s.bind(31, r.retries)
+    // Ingest keeps billed within ±Bounds.money (9 × 10^18 pico-USD), which a 64-bit column holds.
+    try s.bind(32, r.billed.map { Int64(clamping: $0.pico) })
+    try s.bind(33, r.lineItem)
+    try s.bind(34, r.agentPath)
+    try s.bind(35, blob: key)
+    try s.bind(36, r.credentialAlias)
+    try s.bind(37, r.provisioned ? Int64(1) : nil)
+    try s.runKeepingBindings()
+    offered += 1
+    if db.changes > 0 {
+      inserted += 1
+      if inserted & Self.cacheCheckMask == 0 { try db.sizeLoadCache(rows: rowsBefore + inserted) }
+    } else {
+      try compareWithStored(r, key: key)
+    }
+  }
+
+  /// The last name bound with an id in each of the four name columns, its hash and its id:
+  /// consecutive calls often repeat them, and comparing them spares a look-up.
+  private var lastNames: [(hash: NameHash, name: String, id: Int64)?] = [nil, nil, nil, nil]
+  private var addName: Statement?
+  private var findName: Statement?
+
+  /// Binds `name` (of hash `hash`) as its id (column `id`; the text column NULL, or '' for the NOT
+  /// NULL `model`) when it has or is given one (``NameTable``), else as text.
+  private func bindName(_ name: String?, _ hash: NameHash?, column: Int, text: Int32, id: Int32) throws {
+    let s = statement
+    guard let name else {
+      try s.bindNull(text)
+      return try s.bindNull(id)
+    }
+    guard let hash else {  // keys made for another record: the name is stored as text
+      try s.bind(text, name)
+      return try s.bindNull(id)
+    }
+    let stored: Int64?
+    if let last = lastNames[column], last.hash == hash, NameTable.sameBytes(last.name, name) {
+      stored = last.id
+    } else {
+      stored = try nameID(name, hash)
+      if let stored { lastNames[column] = (hash, name, stored) }
+    }
+    if let stored {
+      if column == 2 { try s.bind(text, "") } else { try s.bindNull(text) }
+      try s.bind(id, stored)
+    } else {
+      try s.bind(text, name)
+      try s.bindNull(id)
+    }
+  }
+
+  /// The id of `name` (of hash `hash`) in `names`, adding it while the table has room; nil: stored
+  /// as text.
+  private func nameID(_ name: String, _ hash: NameHash) throws -> Int64? {
+    let names = db.names
+    switch try names.entry(of: name, hash: hash, in: db) {
+    case .id(let id): return id
+    case .collision: return nil
+    case .absent: break
+    }
+    guard names.hasRoom, names.isSecondSighting(hash) else { return nil }
+    // Another process may have added it since this one read the table (between its transactions):
+    // added once, whoever adds it, and its id read back.
+    let add =
+      try addName ?? db.prepare("INSERT INTO names(text) VALUES (?) ON CONFLICT(text) DO NOTHING", persistent: true)
+    addName = add
+    try add.bind(1, name)
+    try add.run()
+    let find = try findName ?? db.prepare("SELECT id FROM names WHERE text = ?", persistent: true)
+    findName = find
+    defer { find.reset() }
+    try find.bind(1, name)
+    guard try find.step() else {
+      throw SQLiteError(code: 0, message: "a name vanished as it was stored", context: "storing \(name)")
+    }
+    let id = find.int64(0)
+    names.note(name, hash: hash, id: id)
+    return id
+  }
+
+  /// The `natural_key` column of `r`: empty when the key is `<provider>:<request id>` (records
+  /// with a request id, but OTel's and LiteLLM's, whose keys have prefixes of their own), which the
+  /// readers make again (``UsageStore/naturalKey(stored:provider:requestID:)``).
+  ///
+  /// Writing costs this machine kind 1–11 ms of system time per megabyte (the kernel's page-cache
+  /// copy, varying with its memory state; `docs/benchmarks.md`, tenth pass), and the key repeated
+  /// the request id and provider: 44 of the 366 bytes a Bedrock call's row took.
+  ///
+  /// Compared as bytes: the generic `elementsEqual` of two `UTF8View`s took a twentieth of the
+  /// inserting thread's time (perf, 1 M Bedrock calls).
+  static func storedNaturalKey(_ r: UsageRecord) -> String {
+    guard let id = r.requestID else { return r.naturalKey }
+    let provider = r.provider.rawValue
+    // Through the views' storage, not `withUTF8` on copies of the three strings (a retain and a
+    // release of each, perf); a string without contiguous storage is compared element by element.
+    let derivable = r.naturalKey.utf8.withContiguousStorageIfAvailable { k in
+      provider.utf8.withContiguousStorageIfAvailable { p in
+        id.utf8.withContiguousStorageIfAvailable { i in
+          guard k.count == p.count + 1 + i.count, k[p.count] == UInt8(ascii: ":"), let kb = k.baseAddress,
+            let pb = p.baseAddress
+          else { return false }
+          guard memcmp(kb, pb, p.count) == 0 else { return false }
+          guard let ib = i.baseAddress else { return i.isEmpty }
+          return memcmp(kb + p.count + 1, ib, i.count) == 0
+        }
+      }
+    }
+    let whole = ((derivable ?? nil) ?? nil) ?? r.naturalKey.utf8.elementsEqual((provider + ":" + id).utf8)
+    return whole ? "" : r.naturalKey
+  }
+
+  /// Compares a record that was not inserted with the stored copy of its key.
+  ///
+  /// Records a conflict when their content differs. Only runs for duplicates, so new records cost
+  /// nothing more.
+  private func compareWithStored(_ r: UsageRecord, key: [UInt8]) throws {
+    let st = try storedStatement ?? db.prepare(UsageStore.storedContentSQL + " WHERE u.key_hash = ?", persistent: true)
+    storedStatement = st
+    defer { st.reset() }
+    try st.bind(1, blob: key)
+    guard try st.step() else { return }
+    let stored = UsageStore.decodeStoredContent(st, like: r)
+    guard stored.record.naturalKey == r.naturalKey else { return }  // a 128-bit hash collision: not a copy
+    // What the store keeps of the offered record (billed amounts are stored as 64-bit pico-USD).
+    var offeredCopy = r
+    offeredCopy.billed = r.billed.map { Money(pico: Int128(Int64(clamping: $0.pico))) }
+    guard !stored.record.sameContent(as: offeredCopy) else { return }
+    let differences = zip(stored.record.contentFields, offeredCopy.contentFields).compactMap { a, b in
+      a.value == b.value ? nil : DuplicateConflict.Difference(field: a.field, kept: a.value, other: b.value)
+    }
+    guard !differences.isEmpty else { return }
+    let insert =
+      try conflictStatement
+      ?? db.prepare(
+        """
+        INSERT INTO conflicts(key_hash, natural_key, kept_id, file_id, line, json_path, differences)
+        VALUES (?,?,?,?,?,?,?) ON CONFLICT(key_hash, differences) DO NOTHING
+        """, persistent: true)
+    conflictStatement = insert
+    try insert.bind(1, blob: key)
+    try insert.bind(2, r.naturalKey)
+    try insert.bind(3, stored.id)
+    try insert.bind(4, fileID)
+    try insert.bind(5, r.line.map(Int64.init))
+    try insert.bind(6, r.jsonPath)
+    try insert.bind(7, ConflictText.encode(differences))
+    try insert.run()
+    conflicts += 1
+  }
+
+  /// Keeps a trace span for ancestry (a span already stored is left as it is).
+  package func insert(_ span: TraceSpan) throws {
+    let s: Statement
+    if let existing = spanStatement {
+      s = existing
+    } else {
+      s = try db.prepare(
+        """
+        INSERT INTO trace_spans(trace_id, span_id, parent_span_id, model_call, invoked_agent, agent_id, task_id,
+          conversation_id, scope_id, credential, res_agent_id, res_task_id, res_conversation_id, res_scope_id,
+          res_credential, file_id)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        ON CONFLICT(trace_id, span_id) DO NOTHING
+        """, persistent: true)
+      spanStatement = s
+    }
+    try s.bind(1, span.traceID)
+    try s.bind(2, span.spanID)
+    try s.bind(3, span.parentSpanID)
+    try s.bind(4, span.isModelCall ? 1 : 0)
+    try s.bind(5, span.invokedAgent)
+    for (k, c) in [span.own, span.resource].enumerated() {
+      let base = Int32(6 + k * 5)
+      try s.bind(base, c.agentID)
+      try s.bind(base + 1, c.taskID)
+      try s.bind(base + 2, c.conversationID)
+      try s.bind(base + 3, c.scopeID)
+      try s.bind(base + 4, c.credential)
+    }
+    try s.bind(16, fileID)
+    try s.run()
+    touchedTraces.insert(span.traceID)
+  }
+
+  /// Records the file's counts.
+  package func finish() throws {
+    let st = try db.prepare("UPDATE files SET records = ?, new_records = ? WHERE id = ?")
+    try st.bind([.int(offered), .int(inserted), .int(fileID)])
+    try st.run()
+  }
+}
+
+/// The store's unique key: the first 128 bits of SHA-256 over a record's natural key.
+///
+/// A unique index on the natural key text (44+ bytes of random request ids) outgrew the page cache
+/// at 10 M records and made every insert touch disk; 16 bytes a key keeps the index small. A
+/// collision among 10 M keys has a probability near 1e-25.
+package enum KeyHash {
+  /// 16 bytes of SHA-256(natural key).
+  package static func of(_ key: String) -> [UInt8] {
+    var k = key
+    return k.withUTF8 { Array(SHA256.hash(data: UnsafeRawBufferPointer($0)).prefix(16)) }
+  }
+}
