@@ -106,6 +106,13 @@ package struct IdentityDirectory: Sendable {
         issuedAt: try creds.date(r, "issued_at"), expiresAt: try creds.date(r, "expires_at"),
         revokedAt: try creds.date(r, "revoked_at"), description: creds.value(r.fields, "description"))
       try creds.unique(seen.insert(c.provider + "\u{0}" + c.id).inserted, r, "credential_id", c.id)
+      // `*` alone would match every caller of the provider: no call would be unregistered, and a
+      // key nobody registered would be charged, silently, to whoever the row names.
+      if c.id.trimmingCharacters(in: .whitespaces) == "*" {
+        throw InputError(
+          file: creds.file, line: r.line, field: "credential_id",
+          message: "\"*\" alone would match every credential of \(c.provider); give a prefix before the *")
+      }
       if c.provider == Provider.bedrock.rawValue, let why = Attributor.unmatchableAWSRow(c.id) {
         throw InputError(file: creds.file, line: r.line, field: "credential_id", message: "\"\(c.id)\": \(why)")
       }

@@ -38,6 +38,9 @@ enum CSVStream {
     private var field: [UInt8] = []
     private var recordBytes = 0
     private var wasQuoted = false
+    /// A carriage return inside the current record that ends no line: a file with CR line ends.
+    private var loneCR = false
+    private var crs = 0
     /// The header's names, once the first record is read, to name a bad field's column.
     private var header: [String]?
     /// The line the current record starts on.
@@ -58,6 +61,7 @@ enum CSVStream {
         if b.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
         recordLine = lineNo
         recordBytes = 0
+        loneCR = false
       }
       recordBytes += b.count + 1
       if recordBytes > InputFile.maxLine {
@@ -74,7 +78,7 @@ enum CSVStream {
           state = .plain
           switch c {
           case 44: try endField()
-          case 13: break
+          case 13: crs += 1
           case 34 where !wasQuoted && field.allSatisfy({ $0 == 32 }):
             field.removeAll()
             state = .quoted
@@ -83,11 +87,27 @@ enum CSVStream {
           }
         }
       }
+      // A CR that ends the line is a CRLF's; any other outside quotes is a lone one.
+      if crs > (b.last == 13 ? 1 : 0) { loneCR = true }
+      crs = 0
       if state == .quoted { return nil }
       state = .plain
       try endField()
       defer { fields.removeAll(keepingCapacity: true) }
-      if header == nil { header = fields }
+      if let header {
+        // A record with more or fewer fields than the header would have its values read under
+        // other columns' names (an unquoted comma in a value shifts every column after it).
+        guard fields.count == header.count else {
+          throw InputError(
+            file: file, line: recordLine,
+            message: "expected \(header.count) fields, as the header has, found \(fields.count)"
+              + (loneCR
+                ? " (its lines end with a lone carriage return, which is not read as a line end: convert the file to LF or CRLF line ends)"
+                : " (a value with a comma must be quoted)"))
+        }
+      } else {
+        header = fields
+      }
       return fields
     }
 

@@ -82,8 +82,8 @@ package struct ChargebackJob {
     // A bad --db is a usage error, reported first; then a missing usage path fails before the
     // store is opened, so that no new store file is left behind.
     // The files found are what is loaded: the folders are walked once.
-    _ = try StoreLocation(options.database)
-    let files = try Ingestor.expand(options.usage)
+    let location = try StoreLocation(options.database)
+    let files = try Ingestor.expand(options.usage, skipping: [options.out] + Self.storeFiles(location))
     let store = try openStore(options.database)
     defer { try? store.close() }
     let ingested = try Self.load(files, into: store, progress: progress, onFile: onFile)
@@ -152,11 +152,18 @@ extension ChargebackJob {
     paths: [String], database: String, progress: ProgressReporter = ProgressReporter(),
     onFile: (Ingestor.FileResult) -> Void = { _ in }
   ) throws -> [Ingestor.FileResult] {
-    _ = try StoreLocation(database)  // a bad --db is a usage error, reported first
-    let files = try Ingestor.expand(paths)  // a missing path fails before a new store file is made
+    let location = try StoreLocation(database)  // a bad --db is a usage error, reported first
+    // A missing path fails before a new store file is made.
+    let files = try Ingestor.expand(paths, skipping: storeFiles(location))
     let store = try openStore(database)
     defer { try? store.close() }
     return try load(files, into: store, progress: progress, onFile: onFile)
+  }
+
+  /// The files of a SQLite store (with its journals), which a usage folder holding it must not list.
+  static func storeFiles(_ location: StoreLocation) -> [String] {
+    guard case .sqlite(let path) = location else { return [] }
+    return [path, path + "-journal", path + "-wal", path + "-shm"]
   }
 
   /// Ingests `paths`; a file's failure is thrown as ``IngestStopped``, with the files this run

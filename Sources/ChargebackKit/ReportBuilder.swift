@@ -258,6 +258,7 @@ package struct ReportBuilder {
   static func state(of period: Period, store: any ChargebackStore, asOf: Int64?) throws -> (
     asOf: Int64?, isOpen: Bool
   ) {
+    if let asOf { try AsOfError.check(asOf, period: period, store: store) }
     let at = try asOf ?? store.latestUsageTime()
     let open = at.map { $0 < period.endMillis } ?? false
     if asOf == nil, open, try store.reportedTotals(period) != nil { return (period.endMillis, false) }

@@ -5,7 +5,7 @@ import Crypto
 /// the cost-centre ids, recorded in `manifest.json`.
 ///
 /// A cost centre id is used as it is when it is a safe name on every file system (ASCII letters,
-/// digits, `-`, `_`, `.`, not starting with `.`, at most 64 characters), not reserved and not equal
+/// digits, `-`, `_`, `.`, not starting with `.` or `-`, at most 64 characters), not reserved and not equal
 /// to another id but for case. Otherwise the name is the id's safe characters (`_` for the others,
 /// at most 48) and `-` + 8 hex digits of the id's SHA-256: `a/b` and `a_b` stay apart, `company`
 /// never overwrites the company workbook, and a 40,000-character id still gets a usable name.
@@ -41,7 +41,9 @@ package enum WorkbookNames {
   }
 
   private static func isPlain(_ id: String) -> Bool {
-    guard !id.isEmpty, id.utf8.count <= maxPlain, id.utf8.first != UInt8(ascii: ".") else { return false }
+    // Not starting with `.` (a hidden file) or `-` (read as an option by `rm`, `ls *`, `cp`).
+    guard !id.isEmpty, id.utf8.count <= maxPlain, id.utf8.first != UInt8(ascii: "."), id.utf8.first != UInt8(ascii: "-")
+    else { return false }
     return id.utf8.allSatisfy(isSafe)
   }
 
@@ -53,7 +55,7 @@ package enum WorkbookNames {
 
   private static func hashed(_ id: String) -> String {
     var slug = String(decoding: id.utf8.prefix(48).map { isSafe($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
-    if slug.hasPrefix(".") { slug = "_" + slug.dropFirst() }
+    if slug.hasPrefix(".") || slug.hasPrefix("-") { slug = "_" + slug.dropFirst() }
     let digest = SHA256.hash(data: Array(id.utf8)).prefix(4).map { byte in
       let hex = String(byte, radix: 16)
       return hex.count == 1 ? "0" + hex : hex

@@ -54,44 +54,45 @@ package final class UsageWriter: UsageSink {
   package func insert(_ r: UsageRecord, keys: RecordKeys) throws {
     let s = statement
     let key = keys.keyHash
-    try s.bind(1, Self.storedNaturalKey(r))
-    try s.bind(2, r.provider.rawValue)
-    try s.bind(3, fileID)
-    try s.bind(4, r.line.map(Int64.init))
-    try s.bind(5, r.jsonPath)
-    try s.bind(6, r.time)
-    try s.bind(7, r.bucketEnd)
-    try s.bind(8, r.requestID)
+    s.beginRow()
+    try s.bindRow(1, text: Self.storedNaturalKey(r))
+    try s.bindRow(2, text: r.provider.rawValue)
+    try s.bindRow(3, fileID)
+    try s.bindRow(4, r.line.map(Int64.init))
+    try s.bindRow(5, text: r.jsonPath)
+    try s.bindRow(6, r.time)
+    try s.bindRow(7, r.bucketEnd)
+    try s.bindRow(8, text: r.requestID)
     try bindName(r.credential, keys.credential, column: 0, text: 9, id: 38)
     try bindName(r.project, keys.project, column: 1, text: 10, id: 39)
     try bindName(r.model, keys.model, column: 2, text: 11, id: 40)
-    try s.bind(12, r.tier.rawValue)
-    try s.bind(13, r.contextWindow)
-    try s.bind(14, r.tokens.input)
-    try s.bind(15, r.tokens.cachedInput)
-    try s.bind(16, r.tokens.cacheWrite5m)
-    try s.bind(17, r.tokens.cacheWrite1h)
-    try s.bind(18, r.tokens.output)
-    try s.bind(19, r.tokens.webSearch)
-    try s.bind(20, r.requests)
-    try s.bind(21, r.failed ? 1 : 0)
-    try s.bind(22, r.errorCode)
+    try s.bindRow(12, text: r.tier.rawValue)
+    try s.bindRow(13, text: r.contextWindow)
+    try s.bindRow(14, r.tokens.input)
+    try s.bindRow(15, r.tokens.cachedInput)
+    try s.bindRow(16, r.tokens.cacheWrite5m)
+    try s.bindRow(17, r.tokens.cacheWrite1h)
+    try s.bindRow(18, r.tokens.output)
+    try s.bindRow(19, r.tokens.webSearch)
+    try s.bindRow(20, r.requests)
+    try s.bindRow(21, r.failed ? 1 : 0)
+    try s.bindRow(22, text: r.errorCode)
     try bindName(r.metadata.agentID, keys.agent, column: 3, text: 23, id: 41)
-    try s.bind(24, r.metadata.taskID)
-    try s.bind(25, r.metadata.scopeID)
-    try s.bind(26, r.metadata.parentID)
-    try s.bind(27, r.credentialProvider)
-    try s.bind(28, r.traceID)
-    try s.bind(29, r.spanID)
-    try s.bind(30, r.promptHash)
-    try s.bind(31, r.retries)
+    try s.bindRow(24, text: r.metadata.taskID)
+    try s.bindRow(25, text: r.metadata.scopeID)
+    try s.bindRow(26, text: r.metadata.parentID)
+    try s.bindRow(27, text: r.credentialProvider)
+    try s.bindRow(28, text: r.traceID)
+    try s.bindRow(29, text: r.spanID)
+    try s.bindRow(30, text: r.promptHash)
+    try s.bindRow(31, r.retries)
     // Ingest keeps billed within ±Bounds.money (9 × 10^18 pico-USD), which a 64-bit column holds.
-    try s.bind(32, r.billed.map { Int64(clamping: $0.pico) })
-    try s.bind(33, r.lineItem)
-    try s.bind(34, r.agentPath)
-    try s.bind(35, blob: key)
-    try s.bind(36, r.credentialAlias)
-    try s.bind(37, r.provisioned ? Int64(1) : nil)
+    try s.bindRow(32, r.billed.map { Int64(clamping: $0.pico) })
+    try s.bindRow(33, text: r.lineItem)
+    try s.bindRow(34, text: r.agentPath)
+    try s.bindRow(35, blob: key)
+    try s.bindRow(36, text: r.credentialAlias)
+    try s.bindRow(37, r.provisioned ? Int64(1) : nil)
     try s.runKeepingBindings()
     offered += 1
     if db.changes > 0 {
@@ -113,12 +114,12 @@ package final class UsageWriter: UsageSink {
   private func bindName(_ name: String?, _ hash: NameHash?, column: Int, text: Int32, id: Int32) throws {
     let s = statement
     guard let name else {
-      try s.bindNull(text)
-      return try s.bindNull(id)
+      try s.bindRow(text, nil)
+      return try s.bindRow(id, nil)
     }
     guard let hash else {  // keys made for another record: the name is stored as text
-      try s.bind(text, name)
-      return try s.bindNull(id)
+      try s.bindRow(text, text: name)
+      return try s.bindRow(id, nil)
     }
     let stored: Int64?
     if let last = lastNames[column], last.hash == hash, NameTable.sameBytes(last.name, name) {
@@ -128,11 +129,11 @@ package final class UsageWriter: UsageSink {
       if let stored { lastNames[column] = (hash, name, stored) }
     }
     if let stored {
-      if column == 2 { try s.bind(text, "") } else { try s.bindNull(text) }
-      try s.bind(id, stored)
+      if column == 2 { try s.bindRow(text, text: "") } else { try s.bindRow(text, nil) }
+      try s.bindRow(id, stored)
     } else {
-      try s.bind(text, name)
-      try s.bindNull(id)
+      try s.bindRow(text, text: name)
+      try s.bindRow(id, nil)
     }
   }
 

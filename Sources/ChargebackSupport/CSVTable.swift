@@ -45,9 +45,28 @@ package struct CSVTable: Sendable {
     let head = records.removeFirst()
     header = head.fields.map { $0.trimmingCharacters(in: .whitespaces) }
     var idx: [String: Int] = [:]
-    for (i, h) in header.enumerated() where idx[h] == nil { idx[h] = i }
+    for (i, h) in header.enumerated() {
+      // A column named twice would leave one of them unread without a word.
+      if let first = idx[h] {
+        guard h.isEmpty else {
+          throw InputError(
+            file: file, line: head.line, field: h,
+            message: "column named twice in the header (columns \(first + 1) and \(i + 1))")
+        }
+      } else {
+        idx[h] = i
+      }
+    }
     index = idx
     rows = records.filter { !($0.fields.count == 1 && $0.fields[0].trimmingCharacters(in: .whitespaces).isEmpty) }
+    // A row with more or fewer fields than the header would have its values read under other
+    // columns' names (an unquoted comma in a value shifts every column after it).
+    for row in rows where row.fields.count != header.count {
+      throw InputError(
+        file: file, line: row.line,
+        message: "expected \(header.count) fields, as the header has, found \(row.fields.count)"
+          + " (a value with a comma must be quoted)")
+    }
   }
 
   /// Throws unless every name in `columns` is in the header.

@@ -13,8 +13,9 @@ package enum SafeText {
 
   /// `s` with control characters shown escaped, so that two different values never look alike.
   ///
-  /// C0 and C1 controls and DEL become `\uXXXX`, as do the invisible characters that reorder or hide
-  /// text (bidirectional overrides and isolates, zero-width characters, the byte-order mark); a
+  /// C0 and C1 controls and DEL become `\uXXXX`, as do the invisible characters that reorder, break
+  /// or hide text (bidirectional overrides and isolates, zero-width characters, the line and
+  /// paragraph separators, the byte-order mark); a
   /// backslash becomes `\\`, so an escape written literally in the input stays distinct from the
   /// character it names. Everything else is kept.
   package static func escaped(_ s: String) -> String {
@@ -42,7 +43,10 @@ package enum SafeText {
   private static func needsEscape(_ u: Unicode.Scalar) -> Bool {
     switch u.value {
     case 0x00...0x1F, 0x7F...0x9F: true  // C0, DEL, C1
-    case 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x2064, 0x2066...0x2069, 0xFEFF: true
+    // Zero-width and direction marks, the line and paragraph separators (U+2028, U+2029: a line
+    // break in a viewer, which a CSV or a terminal line would split on), bidirectional embeddings,
+    // overrides and isolates, invisible operators, the byte-order mark.
+    case 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2064, 0x2066...0x2069, 0xFEFF: true
     case 0x5C: true  // the backslash, so escapes stay unambiguous
     default: false
     }

@@ -51,15 +51,34 @@ struct AnthropicUsageReport: ExportFormat {
     ]
     for (name, c) in names where tokens[c] < 0 { throw bad(name, "is negative (\(tokens[c]))") }
     let tier = try Self.tier(row.service_tier) { bad("service_tier", $0) }
-    let model = row.model ?? ""
+    let model = Self.modelWithPriceModifiers(row.model ?? "", inferenceGeo: row.inference_geo, speed: row.speed)
     let key = KeyParts.join([
-      "anthropic", "usage", String(start), end.map(String.init), row.api_key_id, row.workspace_id, model,
+      "anthropic", "usage", String(start), end.map(String.init), row.api_key_id, row.workspace_id, row.model ?? "",
       row.service_tier, row.context_window, row.inference_geo, row.speed, row.account_id, row.service_account_id,
     ])
     return UsageRecord(
       provider: .anthropic, level: .report, format: id, naturalKey: key, time: start, bucketEnd: end,
       credential: row.api_key_id, project: row.workspace_id, model: model, tier: tier,
       contextWindow: row.context_window, tokens: tokens, requests: 0, line: line, jsonPath: path)
+  }
+
+  /// `model` with the price modifiers of its row that the price tables have no column for: US-only
+  /// inference (`inference_geo` `us`, 1.1× from Claude Opus 4.6 on) and fast mode (`speed` `fast`).
+  ///
+  /// Charged under the bare model they would be billed at the standard rate without a word; under
+  /// `claude-opus-4-6 [inference_geo us]` they stay unpriced with a finding until a price or alias
+  /// row names that model. `global` and `not_available` (a model without the choice) change nothing.
+  static func modelWithPriceModifiers(_ model: String, inferenceGeo: String?, speed: String?) -> String {
+    var out = model
+    if let geo = inferenceGeo?.trimmingCharacters(in: .whitespaces), !geo.isEmpty,
+      !["global", "not_available"].contains(geo.lowercased())
+    {
+      out += " [inference_geo \(geo)]"
+    }
+    if let speed = speed?.trimmingCharacters(in: .whitespaces), !speed.isEmpty, speed.lowercased() != "standard" {
+      out += " [speed \(speed)]"
+    }
+    return out
   }
 
   /// The tier an Anthropic `service_tier` names (SPEC §10): `batch` is the batch tier; the Rust

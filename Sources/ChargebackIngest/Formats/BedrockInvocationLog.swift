@@ -40,6 +40,9 @@ struct BedrockInvocationLog: ExportFormat {
     var cacheWrite: Int64?
     var outputTokens: Int64?
     var oneHourWrites: Int64 = 0
+    /// `serviceTier.type` and `performanceConfig.latency` of a logged Converse response.
+    var serviceTier: String?
+    var latency: String?
     var metadata = CallMetadata()
     var errorCode: String?
     var status: String?
@@ -109,7 +112,8 @@ struct BedrockInvocationLog: ExportFormat {
               field = "output.outputTokenCount"
               f.outputTokens = try s.optionalCount()
             } else if k.equals("outputBodyJson") {
-              f.oneHourWrites = try Self.oneHourWrites(&s, field: &field)
+              field = "output.outputBodyJson"
+              try Self.readOutputBody(&s, into: &f, field: &field)
             }
           }
         } else if key.equals("requestMetadata") {
@@ -162,16 +166,29 @@ struct BedrockInvocationLog: ExportFormat {
     return String(decoding: hex, as: UTF8.self)
   }
 
-  /// Sum of `usage.cacheDetails[].inputTokens` with `ttl` "1h" in a logged response body; the
-  /// body's shape is model-specific, so anything unexpected counts as none, but a number there must
-  /// be a count within bounds.
+  /// Reads what a logged response body says beyond the counts.
+  ///
+  /// That is the sum of `usage.cacheDetails[].inputTokens` with `ttl` "1h", and the Converse
+  /// response's `serviceTier.type` and `performanceConfig.latency` (the tier it was served at,
+  /// which may differ from the one asked for). The body's shape is
+  /// model-specific, so anything unexpected counts as none, but a number there must be a count
+  /// within bounds.
   ///
   /// The sum stops at ``Bounds/tokens``: it is capped by the record's cache writes anyway, and a
   /// body of millions of entries cannot overflow it.
-  private static func oneHourWrites(_ s: inout JSONScanner, field: inout String) throws -> Int64 {
-    guard s.next() == UInt8(ascii: "{") else { return 0 }
+  private static func readOutputBody(_ s: inout JSONScanner, into f: inout Fields, field: inout String) throws {
+    guard s.next() == UInt8(ascii: "{") else { return }
     var total: Int64 = 0
     try s.object { s, k in
+      if k.equals("serviceTier") || k.equals("performanceConfig"), s.next() == UInt8(ascii: "{") {
+        let tier = k.equals("serviceTier")
+        try s.object { s, k in
+          guard k.equals(tier ? "type" : "latency"), s.next() == UInt8(ascii: "\"") else { return }
+          let v = try s.string()
+          if tier { f.serviceTier = v } else { f.latency = v }
+        }
+        return
+      }
       guard k.equals("usage"), s.next() == UInt8(ascii: "{") else { return }
       try s.object { s, k in
         guard k.equals("cacheDetails"), s.next() == UInt8(ascii: "[") else { return }
@@ -193,7 +210,7 @@ struct BedrockInvocationLog: ExportFormat {
         }
       }
     }
-    return total
+    f.oneHourWrites = total
   }
 
   private func record(_ f: Fields, file: String, line: Int, path: String?) throws -> UsageRecord {
@@ -206,7 +223,7 @@ struct BedrockInvocationLog: ExportFormat {
     }
     guard let requestID = f.requestID else { throw bad("requestId", "required field is missing") }
     guard !requestID.isEmpty else { throw bad("requestId", "is empty") }
-    guard let model = f.modelID else { throw bad("modelId", "required field is missing") }
+    guard var model = f.modelID else { throw bad("modelId", "required field is missing") }
     guard !model.isEmpty else { throw bad("modelId", "is empty") }
     var tokens = TokenCounts()
     tokens.input = f.inputTokens ?? 0
@@ -224,14 +241,32 @@ struct BedrockInvocationLog: ExportFormat {
         throw bad(name, "is negative (\(v))")
       }
     }
+    // The response's tier (SPEC §10; docs/formats.md): `default` is standard; `reserved` capacity is
+    // paid for by its reservation, so the call is marked provisioned (a `provisioned` commitment covers it).
+    var tier = Tier.standard
+    var reserved = false
+    switch f.serviceTier?.lowercased() {
+    case nil, "", "default", "standard": break
+    case "priority": tier = .priority
+    case "flex": tier = .flex
+    case "reserved": reserved = true
+    case let other?: throw bad("output.outputBodyJson.serviceTier.type", "unknown service tier \"\(other)\"")
+    }
+    // Latency-optimized inference has prices of its own, which the tables do not hold: the model is
+    // named with it, so that the call stays unpriced with a finding rather than charged at the standard rate.
+    if let latency = f.latency?.lowercased(), latency != "standard", !latency.isEmpty {
+      model += " [latency \(latency)]"
+    }
     let status = f.status?.lowercased()
     let failed = f.errorCode != nil || (status != nil && status != "success" && status != "succeeded")
     var r = UsageRecord(
       provider: .bedrock, level: .request, format: id, naturalKey: "bedrock:" + requestID,
-      requestID: requestID, time: time, credential: f.arn, project: f.accountID, model: model, tokens: tokens,
+      requestID: requestID, time: time, credential: f.arn, project: f.accountID, model: model, tier: tier,
+      tokens: tokens,
       failed: failed, errorCode: f.errorCode ?? (failed ? f.status : nil), metadata: f.metadata, line: line,
       jsonPath: path)
     r.promptHash = f.promptHash
+    r.provisioned = reserved
     return r
   }
 }

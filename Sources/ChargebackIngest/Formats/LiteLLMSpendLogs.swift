@@ -12,13 +12,33 @@ import Foundation
 /// The record's provider is the upstream one (`custom_llm_provider`, SPEC §10); one we do not price
 /// is kept as `other` with the model `<provider>/<model>`, and stays unpriced. The credential is
 /// the hashed virtual key (`api_key`) under credential provider `litellm`, with the key's
-/// `user_api_key_alias` as its alias. `prompt_tokens` is cache-inclusive (OpenAI convention), so
-/// the cache reads and writes found in `metadata.additional_usage_values` (or
-/// `metadata.usage_object`, else `response.usage`) are subtracted. A LiteLLM cache hit (`cache_hit`
+/// `user_api_key_alias` as its alias. `prompt_tokens` includes the cache reads and, in most
+/// releases, the cache writes found in `metadata.additional_usage_values` (or
+/// `metadata.usage_object`, else `response.usage`), which are subtracted (``uncachedInput(prompt:cacheReads:cacheWrites:_:)``). A LiteLLM cache hit (`cache_hit`
 /// true) never reached the provider and keeps no tokens.
 struct LiteLLMSpendLogs: ExportFormat {
   let id = "litellm-spend-logs"
   let level = SourceLevel.request
+
+  /// The uncached input of a call whose `prompt_tokens` is `prompt`.
+  ///
+  /// LiteLLM has written `prompt_tokens` two ways for Anthropic and Bedrock Converse calls: with
+  /// the cache reads and writes in it (OpenAI's convention: before April 2025 and again in current
+  /// releases), and, in the releases between (BerriAI/litellm PR 9838), with the cache reads only
+  /// (BerriAI/litellm issues 11364, 15056: `prompt_tokens` 31 beside 1,253 cache writes, and
+  /// `total_tokens` = prompt + completion). A row holds no version, so the count decides: when
+  /// `prompt` is below reads + writes but not below the reads, the writes were not in it. A row of
+  /// those releases whose uncached input is at least its cache writes cannot be told apart and is
+  /// read with the writes in it (docs/formats.md says so). Below the reads, no convention fits: an error.
+  static func uncachedInput(
+    prompt: Int64, cacheReads: Int64, cacheWrites: Int64, _ bad: (String, String) -> InputError
+  ) throws -> Int64 {
+    let (withBoth, overflow) = prompt.subtractingReportingOverflow(cacheReads)
+    guard !overflow, withBoth >= 0 else {
+      throw bad("prompt_tokens", "\(prompt) is less than the cache reads (\(cacheReads)) it includes")
+    }
+    return withBoth >= cacheWrites ? withBoth - cacheWrites : withBoth
+  }
 
   func matches(head: String) -> Bool {
     let columns = CSVHeader.names(inHead: head)
@@ -141,11 +161,7 @@ struct LiteLLMSpendLogs: ExportFormat {
     ] where v < 0 {
       throw bad(name, "is negative (\(v))")
     }
-    let uncached = prompt - cached - writes
-    guard uncached >= 0 else {
-      throw bad(
-        "prompt_tokens", "\(prompt) is less than the cache reads (\(cached)) plus cache writes (\(writes)) it includes")
-    }
+    let uncached = try Self.uncachedInput(prompt: prompt, cacheReads: cached, cacheWrites: writes, bad)
     var tokens = TokenCounts(input: uncached, cachedInput: cached, output: output)
     tokens.cacheWrite1h = min(max(usage.cacheWrite1h ?? 0, 0), writes)
     tokens.cacheWrite5m = writes - tokens.cacheWrite1h

@@ -108,7 +108,8 @@ struct OTelGenAISpans: ExportFormat {
     switch (a.responseTier ?? a.requestTier)?.lowercased() {
     case nil, "", "default", "auto", "standard": tier = .standard
     case "flex": tier = .flex
-    case "priority", "scale": tier = .priority
+    // OpenAI renamed priority processing "Fast" (2026-07) and takes `fast` for `priority`.
+    case "priority", "scale", "fast": tier = .priority
     case "batch": tier = .batch
     case let other?:
       throw bad(

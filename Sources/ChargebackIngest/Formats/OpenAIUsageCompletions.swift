@@ -65,7 +65,8 @@ struct OpenAIUsageCompletions: ExportFormat {
       switch row.service_tier?.lowercased() {
       case nil, "default", "auto", "standard": tier = .standard
       case "flex": tier = .flex
-      case "priority", "scale": tier = .priority
+      // OpenAI renamed priority processing "Fast" (2026-07) and takes `fast` for `priority`.
+      case "priority", "scale", "fast": tier = .priority
       case let other?: throw bad("service_tier", "unknown service tier \"\(other)\"")
       }
     }

@@ -32,6 +32,14 @@ struct ReportOptions: ParsableArguments {
       valueName: "severity"))
   var failOn: Severity?
 
+  mutating func validate() throws {
+    if let out, out.trimmingCharacters(in: .whitespaces).isEmpty {
+      throw ValidationError("--out is empty: give the output folder, or leave --out out for reports/<period>/")
+    }
+    if pricing.isEmpty { throw ValidationError("--pricing is empty: give the folder of price tables") }
+    if identities.isEmpty { throw ValidationError("--identities is empty: give the folder of identity files") }
+  }
+
   /// Throws exit 1 when `--fail-on` is given and a new finding reaches it (SPEC §2: outputs are
   /// written first).
   func checkFailOn(_ result: ChargebackJob.Result) throws {

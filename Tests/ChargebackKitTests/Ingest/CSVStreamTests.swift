@@ -109,6 +109,22 @@ private func stream(_ text: String, name: String = #function) throws -> [Record]
     #expect(got == [Record(1, ["a", "b"]), Record(2, ["1", "2"])])
   }
 
+  /// A record with more or fewer fields than the header is refused, naming its line: an unquoted
+  /// comma in a value would shift every later column (a credential read from the next column).
+  @Test(arguments: [
+    ("a,b,c\n1,2,3\nx,hello, world,z\n", 3, 4, "must be quoted"),
+    ("a,b,c\n1,2,3\n\nx,y\n", 4, 2, "must be quoted"),
+    ("a,b,c\r\n1,2,3\r\n1,2\r\n", 3, 2, "must be quoted"),
+    // Lone carriage returns: two records read as one line, with a hint.
+    ("a,b,c\n1,2,3\r4,5,6\r", 2, 5, "lone carriage return"),
+  ])
+  func aRecordOfAnotherWidthThanTheHeaderIsRefused(text: String, line: Int, found: Int, hint: String) throws {
+    let error = try #require(throws: InputError.self) { try stream(text) }
+    #expect(error.line == line)
+    #expect(error.message.contains("expected 3 fields, as the header has, found \(found)"), "\(error)")
+    #expect(error.message.contains(hint), "\(error)")
+  }
+
   @Test func emptyFileHasNoRecords() throws {
     #expect(try stream("").isEmpty)
   }

@@ -226,6 +226,37 @@ import Testing
     #expect(error.message.contains(message), "\(error)")
   }
 
+  /// `prompt_tokens` with and without the cache writes in it (LiteLLM's two conventions for
+  /// Anthropic calls): each row's uncached input, worked out by hand.
+  @Test(arguments: [
+    // BerriAI/litellm issue 15056: 31 prompt tokens beside 1,253 cache writes; the writes are not in it.
+    (31, 0, 1253, 31),
+    // Issue 11364: prompt 30,946 = 6 uncached + 30,940 cache reads; 460 writes not in it.
+    (30946, 30940, 460, 6),
+    // The current convention: 5,000 uncached + 2,000 reads + 1,253 writes.
+    (8253, 2000, 1253, 5000),
+    // Writes not in it but no more than the uncached input: cannot be told apart, read with them in it.
+    (7000, 2000, 1253, 3747),
+    (2000, 2000, 0, 0),
+  ])
+  func promptTokensWithOrWithoutCacheWrites(prompt: Int64, reads: Int64, writes: Int64, uncached: Int64) throws {
+    let line =
+      Self.row.replacingOccurrences(of: #""custom_llm_provider":"openai""#, with: #""custom_llm_provider":"anthropic""#)
+      + #","prompt_tokens":\#(prompt),"completion_tokens":467,"metadata":{"usage_object":{"#
+      + #""cache_read_input_tokens":\#(reads),"cache_creation_input_tokens":\#(writes)}}}"#
+    let (_, rs) = try ingest([try write(line + "\n", name: "spend.jsonl")])
+    let r = try #require(rs["litellm:r"])
+    #expect(r.tokens == TokenCounts(input: uncached, cachedInput: reads, cacheWrite5m: writes, output: 467))
+  }
+
+  @Test func promptTokensBelowTheCacheReadsIsAnError() throws {
+    let line = Self.row + #","prompt_tokens":1999,"metadata":{"usage_object":{"cache_read_input_tokens":2000}}}"#
+    let error = try failure("\n" + line + "\n", name: "spend.jsonl")
+    #expect(error.line == 2)
+    #expect(error.field == "prompt_tokens")
+    #expect(error.message.contains("1999 is less than the cache reads (2000)"), "\(error)")
+  }
+
   @Test func blankAndNullEncodedValuesGiveNothing() throws {
     let content = [
       // Each row names its own request_id once: a key named twice is malformed JSON.

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackReporting
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
@@ -159,6 +160,21 @@ import Testing
     // company.xlsx is the company's: it has the cost centres side by side.
     let company = try WorkbookTests.read(dir + "/out/company.xlsx")
     #expect(company["Cost centres"] != nil)
+  }
+
+  /// No workbook name starts with `-` (an option to `rm`, `ls *`, `cp`) or `.` (a hidden file),
+  /// whatever the cost centre id starts with; plain ids keep their own name.
+  @Test func workbookNamesNeverStartWithADashOrADot() {
+    let ids = ["-CC", "--rf", "-", ".cc", "..", "-.x", "_-x", "CC-1", "a-"]
+    let names = WorkbookNames.assign(ids)
+    #expect(Set(names.values.map { $0.lowercased() }).count == ids.count)
+    for (id, file) in names {
+      #expect(!file.hasPrefix("-") && !file.hasPrefix(".") && file.hasSuffix(".xlsx"), "\(id) → \(file)")
+    }
+    #expect(names["CC-1"] == "CC-1.xlsx")
+    #expect(names["_-x"] == "_-x.xlsx")
+    #expect(names["a-"] == "a-.xlsx")
+    #expect(names["-CC"]?.hasPrefix("_CC-") == true)
   }
 
   @Test func unattributedIsReservedInTheDirectory() throws {

@@ -155,18 +155,38 @@ private func inputError(_ body: () throws -> Void) -> InputError? {
   }
 
   @Test func emptyBlankAndMissingCellsAreNil() throws {
-    let t = try CSVTable(file: "t.csv", text: "a,b,c\n,   ,\nx\n")
+    let t = try CSVTable(file: "t.csv", text: "a,b,c\n,   ,\n")
     #expect(t.value(t.rows[0].fields, "a") == nil)
     #expect(t.value(t.rows[0].fields, "b") == nil)
     #expect(t.value(t.rows[0].fields, "c") == nil)
-    // A short row: the cells past its end are absent.
-    #expect(t.value(t.rows[1].fields, "a") == "x")
-    #expect(t.value(t.rows[1].fields, "c") == nil)
+    #expect(t.value(t.rows[0].fields, "d") == nil)
   }
 
-  @Test func duplicateHeaderNameUsesTheFirstColumn() throws {
-    let t = try CSVTable(file: "t.csv", text: "a,a\nfirst,second\n")
-    #expect(t.value(t.rows[0].fields, "a") == "first")
+  /// A row with more or fewer fields than the header (an unquoted comma in a value, a cut row)
+  /// would have its values read under other columns' names: refused, naming the file and line.
+  @Test(arguments: [
+    ("a,b,c\n1,2,3\nx,hello, world,z\n", 3, 4),
+    ("a,b,c\n1,2,3\n\nx,y\n", 4, 2),
+    ("a,b,c\n1,2,3,\n", 2, 4),
+    ("a,b,c\n\"1,2\",3\n", 2, 2),
+  ])
+  func aRowOfAnotherWidthThanTheHeaderIsRefused(text: String, line: Int, found: Int) throws {
+    let error = try #require(throws: InputError.self) { try CSVTable(file: "t.csv", text: text) }
+    #expect(error.file == "t.csv")
+    #expect(error.line == line)
+    #expect(error.message.contains("expected 3 fields, as the header has, found \(found)"), "\(error)")
+  }
+
+  @Test func aColumnNamedTwiceIsRefused() throws {
+    let error = try #require(throws: InputError.self) {
+      try CSVTable(file: "t.csv", text: "credential_id,provider,agent_id, agent_id\nK,bedrock,A,B\n")
+    }
+    #expect(error.line == 1)
+    #expect(error.field == "agent_id")
+    #expect(error.message.contains("columns 3 and 4"), "\(error)")
+    // Empty names (trailing commas of a spreadsheet's export) are not names.
+    let t = try CSVTable(file: "t.csv", text: "a,b,,\n1,2,,\n")
+    #expect(t.value(t.rows[0].fields, "b") == "2")
   }
 
   @Test func requireNamesFileAndColumn() throws {

@@ -7,14 +7,14 @@ import Testing
 /// `SafeText.escaped` skips printable ASCII with a byte scan; these check it against the rule as
 /// SPEC §11 words it, written out scalar by scalar here, on every boundary of that fast path.
 @Suite struct SafeTextTests {
-  /// The rule: C0, DEL and C1 controls and the invisible reordering and zero-width characters
-  /// become `\uXXXX` (at least four lower-case hex digits), a backslash `\\`, anything else stays.
+  /// The rule: C0, DEL and C1 controls, the invisible reordering and zero-width characters and the
+  /// line and paragraph separators (U+2028, U+2029) become `\uXXXX` (at least four lower-case hex digits), a backslash `\\`, anything else stays.
   static func reference(_ s: String) -> String {
     var out = ""
     for u in s.unicodeScalars {
       let v = u.value
       let hidden =
-        v <= 0x1F || (0x7F...0x9F).contains(v) || (0x200B...0x200F).contains(v) || (0x202A...0x202E).contains(v)
+        v <= 0x1F || (0x7F...0x9F).contains(v) || (0x200B...0x200F).contains(v) || (0x2028...0x202E).contains(v)
         || (0x2060...0x2064).contains(v) || (0x2066...0x2069).contains(v) || v == 0xFEFF
       if u == "\\" {
         out += "\\\\"
@@ -31,7 +31,8 @@ import Testing
   /// Scalars on each side of every boundary the fast path and the rule draw.
   static let edges: [Unicode.Scalar] = [
     0x00, 0x09, 0x0A, 0x1F, 0x20, 0x21, 0x2F, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0x9F, 0xA0, 0xE9, 0x200A,
-    0x200B, 0x200F, 0x2010, 0x2029, 0x202A, 0x202E, 0x202F, 0x205F, 0x2060, 0x2064, 0x2065, 0x2066, 0x2069,
+    0x200B, 0x200F, 0x2010, 0x2027, 0x2028, 0x2029, 0x202A, 0x202E, 0x202F, 0x205F, 0x2060, 0x2064, 0x2065, 0x2066,
+    0x2069,
     0x206A, 0xFEFE, 0xFEFF, 0xFF00, 0x1F600,
   ].compactMap(Unicode.Scalar.init(_:))
 

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+@testable import ChargebackTestSupport
+
+/// Options and identity rows that would give a wrong chargeback without a word are refused with
+/// the exit status of their kind: an `--as-of` the data contradicts, an empty `--out`, a `*`
+/// credential row that would match every caller.
+@Suite struct RefusedOptionsTests {
+  func args(_ dir: String, ids: String = Fixtures.month + "/identities") -> [String] {
+    [
+      "--period", "2026-10", "--identities", ids, "--pricing", Fixtures.month + "/pricing", "--db",
+      dir + "/s.sqlite", "--out", dir + "/out",
+    ]
+  }
+
+  @Test func anAsOfBeforeThePeriodsDataIsAUsageError() throws {
+    let dir = try TestSupport.tempDir()
+    let run = try TestSupport.runCLI(["run", "--usage", Fixtures.month + "/usage"] + args(dir))
+    #expect(run.status == 0, "\(run.err)")
+    // The month's calls run into late October: "as of" its first second would forecast a month
+    // from all of them.
+    let early = try TestSupport.runCLI(["report"] + args(dir) + ["--as-of", "2026-10-01T00:00:01Z"])
+    #expect(early.status == 64)
+    #expect(early.err.contains("--as-of 2026-10-01T00:00:01Z is before the latest usage of 2026-10"), "\(early.err)")
+    let before = try TestSupport.runCLI(["report"] + args(dir) + ["--as-of", "1999-01-01"])
+    #expect(before.status == 64)
+    #expect(before.err.contains("is before 2026-10 begins"), "\(before.err)")
+    // At the period's end it is the closed month.
+    let end = try TestSupport.runCLI(["report"] + args(dir) + ["--as-of", "2026-11-01"])
+    #expect(end.status == 0, "\(end.err)")
+    #expect(!end.out.contains("is reported as open"))
+  }
+
+  @Test func anEmptyOutIsAUsageError() throws {
+    let dir = try TestSupport.tempDir()
+    var a = ["run", "--usage", Fixtures.month + "/usage"] + args(dir)
+    a[a.count - 1] = ""
+    let r = try TestSupport.runCLI(a)
+    #expect(r.status == 64)
+    #expect(r.err.contains("--out is empty"), "\(r.err)")
+    #expect(!FileManager.default.fileExists(atPath: dir + "/s.sqlite"))
+  }
+
+  @Test(arguments: ["*", " * "])
+  func aBareStarCredentialRowIsRefused(id: String) throws {
+    let dir = try TestSupport.tempDir()
+    let ids = dir + "/ids"
+    try FileManager.default.copyItem(atPath: Fixtures.month + "/identities", toPath: ids)
+    let creds = ids + "/credentials.csv"
+    let text = try String(contentsOfFile: creds, encoding: .utf8)
+    let line = text.split(separator: "\n").count + 1
+    try (text + "\"\(id)\",bedrock,agent-x,,,,,catch-all\n").write(toFile: creds, atomically: true, encoding: .utf8)
+    let r = try TestSupport.runCLI(["run", "--usage", Fixtures.month + "/usage"] + args(dir, ids: ids))
+    #expect(r.status == 65)
+    #expect(r.err.contains("credentials.csv:\(line): credential_id"), "\(r.err)")
+    #expect(r.err.contains("would match every credential of bedrock"), "\(r.err)")
+  }
+}
