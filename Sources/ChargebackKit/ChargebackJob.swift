@@ -200,12 +200,18 @@ extension ChargebackJob {
       return dir
     }
     let identities = try identities ?? remembered(identitiesSetting)
+    // Said in the output rather than left out without a word: no credential, agent or cost centre.
+    var noIdentities = "no --identities given, and no report has used one with this store"
+    if identities == nil, let gone = try store.setting(identitiesSetting) {
+      noIdentities = "the identity folder the last report used (\(gone)) is gone; give --identities"
+    }
     let pricing = try pricing ?? remembered(pricingSetting) ?? "pricing"
     let directory = try identities.map { try IdentityDirectory(directory: $0) }
     let prices = try PriceTable(directory: pricing)
     guard
       let text = try RecordExplanation.explain(
-        id, store: store, identities: directory, identitiesPath: identities, prices: prices)
+        id, store: store, identities: directory, identitiesPath: identities, prices: prices,
+        noIdentities: noIdentities)
     else {
       throw InputMissingError(path: id, reason: "no record with this request id or key in \(store.location)")
     }

@@ -11,9 +11,13 @@ package enum RecordExplanation {
   /// A readable account of the record with this request id or natural key; nil when not stored.
   package static func explain(
     _ id: String, store: any ChargebackStore, identities: IdentityDirectory?, identitiesPath: String? = nil,
-    prices: PriceTable
+    prices: PriceTable, noIdentities: String = "no identity folder given"
   ) throws -> String? {
-    guard let stored = try store.record(matching: id) else { return nil }
+    // As given, else as an output showed it (escaped, or with the `'` a CSV puts before `=`).
+    guard
+      let stored = try store.record(matching: id)
+        ?? SafeText.unescaped(id).flatMap({ try store.record(matching: $0) })
+    else { return nil }
     let r = stored.record
     var out: [String] = []
     /// One line: the values come from logs and the directory, so each is escaped here
@@ -90,6 +94,8 @@ package enum RecordExplanation {
         line("related finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.explanation)")
       }
       if citing.isEmpty && related.isEmpty { line("findings", "none in \(period)") }
+    } else {
+      line("attribution", "not shown: " + noIdentities)
     }
     line("canonical model", charged.modelResolved ? charged.model : nil)
     for part in charged.parts {

@@ -104,4 +104,44 @@ package enum SafeText {
   /// A line for the terminal: control characters escaped, so that a value from a log cannot move
   /// the cursor, recolour or clear the screen.
   package static func terminal(_ s: String) -> String { escaped(s) }
+
+  /// The value a CSV field or a terminal line showed as `shown`: ``escaped(_:)`` undone (`\\` and
+  /// `\uXXXX`), and the `'` that ``csvField(_:)`` puts before formula-like text taken off; nil
+  /// when `shown` has nothing to undo.
+  ///
+  /// For looking up what a user copied from an output (a key in `findings.csv`'s evidence) when
+  /// the text as given matches nothing.
+  package static func unescaped(_ shown: String) -> String? {
+    var text = Substring(shown)
+    if text.hasPrefix("'"), let next = text.dropFirst().first, "=+-@".contains(next) { text = text.dropFirst() }
+    var out = String.UnicodeScalarView()
+    var scalars = text.unicodeScalars[...]
+    while let u = scalars.popFirst() {
+      guard u == "\\", let next = scalars.first else {
+        out.append(u)
+        continue
+      }
+      if next == "\\" {
+        scalars.removeFirst()
+        out.append("\\")
+      } else if next == "u" {
+        // Exactly four digits: every scalar `escaped` escapes is below U+10000, and the text after
+        // an escape may start with hex digits itself (`\u202eabc`).
+        let hex = scalars.dropFirst().prefix(4)
+        guard hex.count == 4, hex.allSatisfy(\.properties.isASCIIHexDigit),
+          let v = UInt32(String(String.UnicodeScalarView(hex)), radix: 16),
+          let scalar = Unicode.Scalar(v)
+        else {
+          out.append(u)
+          continue
+        }
+        scalars.removeFirst(1 + hex.count)
+        out.append(scalar)
+      } else {
+        out.append(u)
+      }
+    }
+    let result = String(out)
+    return result == shown ? nil : result
+  }
 }

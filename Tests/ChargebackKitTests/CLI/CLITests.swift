@@ -134,5 +134,19 @@ import Testing
     #expect(r.out.contains("matched credential  key_B (credentials.csv)"))
     #expect(r.out.contains("cost centre         CC-C"))
     #expect(r.out.contains("USD (exact)"))
+    // With the identity folder the run used gone, it says so instead of leaving attribution out.
+    let ids = dir + "/ids"
+    try FileManager.default.copyItem(atPath: Fixtures.month + "/identities", toPath: ids)
+    let again = try TestSupport.runCLI([
+      "report", "--period", "2026-10", "--identities", ids, "--pricing", Fixtures.month + "/pricing", "--out",
+      dir + "/out2", "--db", store,
+    ])
+    #expect(again.status == 0, "\(again.err)")
+    try FileManager.default.removeItem(atPath: ids)
+    let gone = try TestSupport.runCLI(["explain", key, "--db", store, "--pricing", Fixtures.month + "/pricing"])
+    #expect(gone.status == 0, "\(gone.err)")
+    #expect(
+      gone.out.contains("attribution         not shown: the identity folder the last report used (\(ids)) is gone"))
+    #expect(!gone.out.contains("cost centre"))
   }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ChargebackKit
+@testable import ChargebackStore
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
@@ -25,5 +26,26 @@ import Testing
       try ChargebackJob.explain(
         id: "msg_nobody", database: db, identities: nil, pricing: Fixtures.root + "/mixed/pricing")
     }
+  }
+
+  /// A key as `findings.csv` shows it (escaped: `\\` for a backslash, `\u202e`) finds its record:
+  /// users copy evidence keys from the outputs.
+  @Test(arguments: ["key|with|bars", "=SUM(1)", "rtl\u{202E}id", "back\\slash"])
+  func explainFindsAKeyAsTheOutputsShowIt(apiKey: String) throws {
+    let dir = try TestSupport.tempDir("explain-\(apiKey.unicodeScalars.map(\.value))")
+    let page = try String(
+      contentsOfFile: Fixtures.samples + "/anthropic/usage-report-messages-1h.json", encoding: .utf8
+    ).replacingOccurrences(
+      of: #""api_key_id": "apikey_01Hq7m3XcT2vYpKd8sLwNz4R""#, with: #""api_key_id": "# + JSONText.quoted(apiKey))
+    try page.write(toFile: dir + "/usage.json", atomically: true, encoding: .utf8)
+    let db = dir + "/s.sqlite"
+    _ = try ChargebackJob.ingest(paths: [dir + "/usage.json"], database: db, progress: ProgressReporter(force: false))
+    var keys: [String] = []
+    try UsageStore(path: db).forEachRecord(from: .min, to: .max) { keys.append($0.record.naturalKey) }
+    let key = try #require(keys.first)
+    let shown = SafeText.csvField(key)
+    let text = try ChargebackJob.explain(
+      id: shown, database: db, identities: nil, pricing: TestSupport.pricing)
+    #expect(text.contains(SafeText.terminal(key)), "\(shown)")
   }
 }

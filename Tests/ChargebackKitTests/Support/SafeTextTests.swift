@@ -36,6 +36,33 @@ import Testing
     0x206A, 0xFEFE, 0xFEFF, 0xFF00, 0x1F600,
   ].compactMap(Unicode.Scalar.init(_:))
 
+  /// What an output shows can be looked up again: `unescaped` undoes `escaped` for every value,
+  /// and `csvField`'s `'` for every value that did not itself start with one.
+  @Test func unescapedUndoesWhatTheOutputsShow() {
+    var generator = SystemRandomNumberGenerator()
+    var samples =
+      Self.edges.map { String(Character($0)) } + [
+        "\u{202E}abc", "\\u0041", "\\", "=SUM(1)", "-x", "@a", "+1", "-12.5", "k\\|1", "\u{2028}0000",
+      ]
+    for _ in 0..<2_000 {
+      var s = String.UnicodeScalarView()
+      for _ in 0..<Int.random(in: 0...12, using: &generator) {
+        s.append(
+          Bool.random(using: &generator)
+            ? Self.edges.randomElement(using: &generator)! : Unicode.Scalar(UInt8.random(in: 0x20...0x7E)))
+      }
+      samples.append(String(s))
+    }
+    for s in samples {
+      let shown = SafeText.escaped(s)
+      #expect(Array((SafeText.unescaped(shown) ?? shown).utf8) == Array(s.utf8), "\(Array(s.unicodeScalars))")
+      guard !s.hasPrefix("'") else { continue }
+      let field = SafeText.csvField(s)
+      #expect(Array((SafeText.unescaped(field) ?? field).utf8) == Array(s.utf8), "\(Array(s.unicodeScalars))")
+    }
+    #expect(SafeText.unescaped("plain-id") == nil)
+  }
+
   @Test func everyValueIsEscapedAsTheRuleSays() {
     var generator = SystemRandomNumberGenerator()
     // Every edge alone and between ASCII letters, then random mixes of edges and letters.
