@@ -94,7 +94,18 @@ package enum SafeText {
     let budget = cellLimit - cutMarker.utf16.count
     for ch in e {
       let n = String(ch).utf16.count
-      if count + n > budget { break }
+      if count + n > budget {
+        // A character longer than what is left (one `e` with 40,000 combining accents) is cut
+        // between its scalars, so that the cell still shows as much of the value as fits, not the
+        // marker alone.
+        for u in ch.unicodeScalars {
+          let m = UTF16.width(u)
+          if count + m > budget { break }
+          kept.unicodeScalars.append(u)
+          count += m
+        }
+        break
+      }
       kept.append(ch)
       count += n
     }

@@ -97,6 +97,20 @@ import Testing
     #expect(long.hasSuffix(SafeText.cutMarker))
   }
 
+  /// A value that is one huge character (a letter with 40,000 combining accents) still shows what
+  /// fits, cut between its scalars, and two such values that differ early look different.
+  @Test func aCharacterLongerThanACellIsCutBetweenItsScalars() {
+    let accents = String(repeating: "\u{0301}", count: 40_000)
+    let e = SafeText.cell("e" + accents)
+    let o = SafeText.cell("o" + accents)
+    #expect(e.utf16.count == SafeText.cellLimit)
+    #expect(e.hasSuffix(SafeText.cutMarker))
+    #expect(e.unicodeScalars.first == "e" && o.unicodeScalars.first == "o")
+    // Every scalar here is one UTF-16 unit: the cell is full to its last unit.
+    #expect(e.unicodeScalars.count == SafeText.cellLimit)
+    #expect(e != o)
+  }
+
   @Test func kindsReadAsWords() {
     #expect(WorkbookReports.words("shared_credential_agent") == "shared credential agent")
     #expect(WorkbookReports.words("unattributed") == "unattributed")
