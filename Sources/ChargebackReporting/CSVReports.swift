@@ -167,7 +167,7 @@ package enum CSVReports {
         String(line.pointee.tokens.cachedInput), String(line.pointee.tokens.cacheWrite5m),
         String(line.pointee.tokens.cacheWrite1h), String(line.pointee.tokens.output),
         String(line.pointee.tokens.webSearch), k.priced ? rounding.text(rounding.lines[i]) : "",
-        k.priced ? line.pointee.listCost.formatted(decimals: rounding.decimals) : "", k.ruleID ?? "",
+        k.priced ? rounding.text(rounding.lineList[i]) : "", k.ruleID ?? "",
         k.commitmentID ?? "",
         line.pointee.allocatedFrom ?? "",
       ])

@@ -12,6 +12,11 @@ package struct ReportRounding: Sendable {
   package let costCentres: [String: Int128]
   /// Rounded amount per line, in `report.lines` order; empty when made without the lines.
   package let lines: [Int128]
+  /// Rounded list cost per line (`list_cost_usd` of `chargeback.csv`): a cost centre's usage lines
+  /// apportioned to its rounded list cost as ``lines`` are to its amount, so they add up to the
+  /// summary's list costs (rounded one by one, a month of a line per call was 2 cents over); an
+  /// allocated or idle line's list cost is its amount, and shows its rounded amount.
+  package let lineList: [Int128]
   /// Amounts per cost centre and in all, rounded so that the parts add up to the total.
   package struct Column: Sendable {
     package var parts: [String: Int128]
@@ -36,6 +41,9 @@ package struct ReportRounding: Sendable {
     for (cc, v) in zip(report.costCentres, ccParts) { byCC[cc.id] = v }
     costCentres = byCC
     var lineAmounts = Array(repeating: Int128(0), count: withLines ? report.lines.count : 0)
+    var lineLists = lineAmounts
+    let (listParts, _) = Apportion.rounded(report.costCentres.map(\.listCost), decimals: decimals)
+    let listByCC = Dictionary(uniqueKeysWithValues: zip(report.costCentres.map(\.id), listParts))
     var indicesByCC: [String: [Int]] = [:]
     // By index: `for l in lines` copies each line (a dozen strings retained and released).
     if withLines {
@@ -44,8 +52,16 @@ package struct ReportRounding: Sendable {
     for (cc, idx) in indicesByCC {
       let parts = Apportion.apportion(idx.map { report.lines[$0].cost.pico }, unit: unit, target: byCC[cc] ?? 0)
       for (i, v) in zip(idx, parts) { lineAmounts[i] = v }
+      // Usage lines share the cost centre's list cost; an allocated or idle line's list cost is
+      // its amount (not in the cost centre's list cost), shown as its amount is.
+      let usage = idx.filter { report.lines[$0].key.source != .allocated && report.lines[$0].key.source != .idle }
+      for i in idx { lineLists[i] = lineAmounts[i] }
+      let lists = Apportion.apportion(
+        usage.map { report.lines[$0].listCost.pico }, unit: unit, target: listByCC[cc] ?? 0)
+      for (i, v) in zip(usage, lists) { lineLists[i] = v }
     }
     lines = lineAmounts
+    lineList = lineLists
     let ids = report.costCentres.map(\.id)
     func column(_ amounts: [Money], rest: Money = .zero) -> Column {
       // The rest (previous spend of cost centres not charged now) takes its share of the rounding

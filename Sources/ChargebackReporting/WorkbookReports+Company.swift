@@ -181,14 +181,29 @@ extension WorkbookReports {
 
   /// Every day of the period, one column of cents per cost centre (apportioned to its amount) and
   /// their total.
+  ///
+  /// Usage by day: idle fees and allocations have no day. A cost centre whose usage is its whole
+  /// amount shows the cents of its amount; the others share by largest remainder what is left of
+  /// the usage total rounded, so the TOTAL is the month's usage to the cent (each rounded on its
+  /// own, the TOTAL was a cent short of the journal's payable).
   private static func dailyMatrix(_ report: ChargebackReport, _ cents: ReportRounding) -> DetailTable {
     var matrix: [String: [String: Int128]] = [:]
+    var byCC: [String: [DailyTotal]] = [:]
+    for d in report.daily { byCC[d.costCentre, default: []].append(d) }
+    let owns = report.costCentres.map { cc in Money(pico: (byCC[cc.id] ?? []).reduce(Int128(0)) { $0 + $1.cost.pico }) }
+    var targets: [String: Int128] = [:]
+    var others: [(id: String, own: Money)] = []
+    for (cc, own) in zip(report.costCentres, owns) {
+      if own == cc.cost { targets[cc.id] = cents.costCentres[cc.id] ?? 0 } else { others.append((cc.id, own)) }
+    }
+    let usage = Money(pico: owns.reduce(Int128(0)) { $0 + $1.pico }).rounded(toDecimals: 2)
+    let left = usage - targets.values.reduce(0, +)
+    for (o, t) in zip(others, Apportion.apportion(others.map(\.own.pico), unit: Money.unit(2), target: left)) {
+      targets[o.id] = t
+    }
     for cc in report.costCentres {
-      let d = report.daily.filter { $0.costCentre == cc.id }
-      // Usage by day: idle fees and allocations have no day (without them, the cost centre's amount).
-      let own = Money(pico: d.reduce(Int128(0)) { $0 + $1.cost.pico })
-      let target = own == cc.cost ? cents.costCentres[cc.id] ?? 0 : own.rounded(toDecimals: 2)
-      let parts = Apportion.apportion(d.map(\.cost.pico), unit: Money.unit(2), target: target)
+      let d = byCC[cc.id] ?? []
+      let parts = Apportion.apportion(d.map(\.cost.pico), unit: Money.unit(2), target: targets[cc.id] ?? 0)
       for (x, c) in zip(d, parts) { matrix[x.day, default: [:]][cc.id] = c }
     }
     let rows: [[Cell]] = (0..<report.period.dayCount).map { k in
@@ -300,7 +315,9 @@ extension WorkbookReports {
   /// One row per commitment with calls or a fee in the period.
   ///
   /// Fee, used, idle, utilisation and
-  /// savings against list (SPEC §12). Each money column is rounded to cents on its own.
+  /// savings against list (SPEC §12). Each money column is rounded to cents on its own, but savings,
+  /// which is the row's list less used less idle as printed: every row and the TOTAL cross-foot
+  /// (rounded on its own too, a row showed 339.83 − 288.85 = 50.97).
   static func commitmentsTable(_ uses: [CommitmentUse]) -> DetailTable {
     DetailTable(
       name: "Commitments",
@@ -315,13 +332,15 @@ extension WorkbookReports {
       ],
       rows: uses.map { u in
         let c = u.commitment
+        let (list, used, idle) = (
+          u.list.rounded(toDecimals: 2), u.effective.rounded(toDecimals: 2), u.idle.rounded(toDecimals: 2)
+        )
         return [
           .text(c.id), .text(c.provider.rawValue), .text(c.kind.rawValue),
           .text(c.models.map(\.pattern).joined(separator: "; ")), .text(c.ownerCostCentre ?? ""), .int(u.requests),
-          .cents(u.fee.rounded(toDecimals: 2)), .cents(u.list.rounded(toDecimals: 2)),
-          .cents(u.effective.rounded(toDecimals: 2)), .cents(u.idle.rounded(toDecimals: 2)),
+          .cents(u.fee.rounded(toDecimals: 2)), .cents(list), .cents(used), .cents(idle),
           c.kind == .provisioned && u.fee.pico > 0 ? .ratio(min(u.list.pico, u.fee.pico), u.fee.pico) : .empty,
-          .cents(u.savings.rounded(toDecimals: 2)),
+          .cents(list - used - idle),
         ]
       }, noun: "commitments", rank: { $0[6].summand ?? 0 })
   }

@@ -100,8 +100,10 @@ extension WorkbookReports {
   ///
   /// Shown when the cost centre has contract
   /// terms or allocations: direct usage at list, allocations, contract effect, idle capacity, owed.
-  /// Cents: each figure is rounded on its own and the contract effect is what makes the column add
-  /// up to the amount owed. Returns one sentence per rule that moved money to or from it.
+  /// Cents: each figure is rounded on its own, the contract effect too (shown only when there is
+  /// one), and a "Rounding" row takes the cent or two that makes the column add up to the amount
+  /// owed (a plug in the contract effect showed one for a cost centre with no contract). Returns one
+  /// sentence per rule that moved money to or from it.
   static func bridgeRows(
     _ report: ChargebackReport, _ cc: CostCentreSummary, owed: Int128, row: (String, Cell) throws -> Void
   ) throws -> [String] {
@@ -113,12 +115,15 @@ extension WorkbookReports {
     let idle = cc.idleCost.rounded(toDecimals: 2)
     let allocatedIn = cc.allocatedIn.rounded(toDecimals: 2)
     let allocatedOut = cc.allocatedOut.rounded(toDecimals: 2)
-    let contract = owed - list - allocatedIn + allocatedOut - idle
+    let exactContract = cc.directCost - cc.idleCost - cc.listCost
+    let contract = exactContract.rounded(toDecimals: 2)
+    let rounding = owed - list - allocatedIn + allocatedOut - idle - contract
     try row("Direct usage at list price (USD)", .cents(list))
     if allocatedIn != 0 { try row("Allocated to you (USD)", .cents(allocatedIn)) }
     if allocatedOut != 0 { try row("Allocated away (USD)", .cents(-allocatedOut)) }
-    try row("Contract effect (USD)", .cents(contract))
+    if exactContract.pico != 0 { try row("Contract effect (USD)", .cents(contract)) }
     if idle != 0 { try row("Idle capacity you own (USD)", .cents(idle)) }
+    if rounding != 0 { try row("Rounding (USD)", .cents(rounding)) }
     try row("Amount owed (USD)", .cents(owed))
     var sentences: [String] = []
     for a in rules { sentences.append(sentence(a, cc: cc.id)) }

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+@testable import ChargebackDemo
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackReporting
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// Every printed column adds up, and every row cross-foots, on a month of fractional amounts: a
+/// line per call (ticket ids), discounts, provisioned capacity and allocations (the benchmark
+/// directory has all three), so that rounding each figure on its own would show.
+@Suite struct CrossFootTests {
+  static func runMonth() throws -> (ChargebackJob.Result, String) {
+    let dir = try TestSupport.tempDir()
+    let layout = try DemoGenerator(period: Period("2026-10")!).writeBenchmark(
+      to: dir + "/input", records: 4_000, perFile: 2_000, shape: .tickets)
+    let job = ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [layout.usageDirectory], identities: layout.identityDirectory,
+        pricing: TestSupport.pricing, out: dir + "/out", database: dir + "/s.sqlite",
+        asOf: Period("2026-10")!.endMillis),
+      progress: ProgressReporter(force: false))
+    return (try job.run(), dir + "/out")
+  }
+
+  func micros(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 6) ?? -1 }
+
+  /// One month for both checks (a generated month and a dozen workbooks read back take seconds).
+  @Test func csvColumnsAndWorkbookSheetsAddUp() throws {
+    let (result, out) = try Self.runMonth()
+    try chargebackColumnsAddUpToTheSummary(out)
+    try workbookSheetsCrossFoot(result, out)
+  }
+
+  func chargebackColumnsAddUpToTheSummary(_ out: String) throws {
+    let summary = Dictionary(
+      uniqueKeysWithValues: try TestSupport.readCSV(out + "/summary.csv").map { ($0["cost_centre"]!, $0) })
+    let lines = try TestSupport.readCSV(out + "/chargeback.csv")
+    #expect(lines.count > 3_000)
+    // The list cost of usage lines (an allocated or idle line's list cost is its amount, which
+    // the cost centre's list cost does not hold).
+    let usage = lines.filter { $0["source"] != "allocated" && $0["source"] != "idle" }
+    #expect(usage.count < lines.count)  // the month has allocations and idle capacity
+    for (column, rows) in [("cost_usd", lines), ("list_cost_usd", usage)] {
+      var byCC: [String: Int128] = [:]
+      for l in rows { byCC[l["cost_centre"]!, default: 0] += l[column]!.isEmpty ? 0 : micros(l[column]) }
+      for (cc, row) in summary where cc != "TOTAL" {
+        #expect(byCC[cc, default: 0] == micros(row[column]), "\(column) of \(cc)")
+      }
+      if column == "list_cost_usd" { #expect(rows.allSatisfy { $0[column]!.isEmpty || micros($0[column]) >= 0 }) }
+      #expect(byCC.values.reduce(0, +) == micros(summary["TOTAL"]?[column]), "\(column)")
+    }
+  }
+
+  func workbookSheetsCrossFoot(_ result: ChargebackJob.Result, _ out: String) throws {
+    let report = try #require(result.report)
+    let company = try WorkbookTests.read(out + "/company.xlsx")
+    // Daily: the TOTAL is the month's usage (every day's cost) to the cent, and the column totals
+    // add up to it.
+    let daily = try #require(company["Daily"])
+    let totalRow = try #require(daily.row("TOTAL"))
+    let totalColumn = daily.rows[0].count - 1
+    let usage = Money(pico: report.daily.reduce(Int128(0)) { $0 + $1.cost.pico }).rounded(toDecimals: 2)
+    #expect(Int128(try #require(daily.rows[totalRow][totalColumn]?.cents)) == usage)
+    let columnTotals = daily.rows[totalRow][1..<totalColumn].map { Int128($0?.cents ?? -1) }
+    #expect(columnTotals.reduce(0, +) == usage)
+    // Commitments: list − used − idle = savings on every row and in the TOTAL.
+    let commitments = try #require(company["Commitments"])
+    #expect(commitments.rows.count > 2)
+    let header = commitments.rows[0].map { $0?.text ?? "" }
+    let (l, u, i, s) = try (
+      #require(header.firstIndex(of: "List (USD)")), #require(header.firstIndex(of: "Used (USD)")),
+      #require(header.firstIndex(of: "Idle (USD)")), #require(header.firstIndex(of: "Savings vs list (USD)"))
+    )
+    for row in commitments.rows.dropFirst() where row.count > s && row[l]?.cents != nil {
+      let cents = [l, u, i, s].map { row[$0]?.cents ?? 0 }
+      #expect(cents[0] - cents[1] - cents[2] == cents[3], "\(row.first??.text ?? "")")
+    }
+    // Each cost centre's bridge: the rows add up to the amount owed, and a cost centre with no
+    // contract effect shows none.
+    let names = WorkbookNames.assign(report.costCentres.map(\.id))
+    var bridges = 0
+    for cc in report.costCentres {
+      guard let file = names[cc.id] else { continue }
+      let summary = try #require(try WorkbookTests.read(out + "/" + file)["Summary"])
+      guard let list = summary.row("Direct usage at list price (USD)"), let owed = summary.row("Amount owed (USD)")
+      else { continue }
+      let parts = summary.rows[list..<owed].map { $0.count > 1 ? $0[1]?.cents ?? 0 : 0 }
+      let owedCents = summary.rows[owed][1]?.cents
+      #expect(parts.reduce(0, +) == owedCents, "owed of \(cc.id)")
+      let hasEffect = summary.row("Contract effect (USD)") != nil
+      let contract = cc.directCost - cc.idleCost != cc.listCost
+      #expect(hasEffect == contract, "contract effect of \(cc.id)")
+      bridges += 1
+    }
+    #expect(bridges >= 2)
+  }
+}
