@@ -194,6 +194,7 @@ package struct ReportBuilder {
       if let a = l.pointee.key.agentID, agents[a] == nil, let v = identities.agents[a]?.last { agents[a] = v }
       if let t = l.pointee.key.taskID, tasks[t] == nil, let e = identities.tasks[t] { tasks[t] = e }
     }
+    RunRate.apply(lines: lines, allocations: allocations, identities: identities, centres: &centres)
     var report = ChargebackReport(
       period: period, lines: lines,
       costCentres: centres.values.sorted { $0.id < $1.id },

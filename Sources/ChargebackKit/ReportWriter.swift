@@ -230,11 +230,20 @@ package struct ReportWriter {
     return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
   }
 
-  /// A new, empty folder beside `--out` for this run's files.
+  /// A new, empty folder beside `--out` for this run's files:
+  /// `.<out>.chargeback-<host>-<pid>-<random>`.
+  ///
+  /// The folders of runs of this host that were killed (their process is gone) are removed first:
+  /// a `kill -9` mid-write left its partial outputs beside `--out` for good. Only folders of that
+  /// exact shape, of this host (a folder shared between machines may hold another's live run),
+  /// and whose process no longer exists (`kill(pid, 0)` fails with `ESRCH`) are removed.
   private func makeStaging() throws -> String {
     let parent = PathText.parent(of: directory)
     let base = (directory as NSString).lastPathComponent
-    let name = ".\(base).chargeback-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+    let host = Self.hostTag
+    let prefix = ".\(base).chargeback-\(host)-"
+    Self.removeAbandoned(in: parent, prefix: prefix)
+    let name = prefix + "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     let staging = (parent as NSString).appendingPathComponent(name)
     do {
       try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
@@ -243,6 +252,35 @@ package struct ReportWriter {
         staging, "cannot create a working folder beside --out: \(error.localizedDescription)")
     }
     return staging
+  }
+
+  /// This host's name as a file name part (letters, digits, `-` and `.`; `_` for anything else).
+  static let hostTag: String = {
+    // gethostname(2), not ProcessInfo.hostName: that one may ask a resolver.
+    var buffer = [CChar](repeating: 0, count: 256)
+    let ok = gethostname(&buffer, buffer.count - 1) == 0
+    let name = ok ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    let safe = String(
+      name.unicodeScalars.map {
+        $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." ? Character($0) : "_"
+      })
+    return safe.isEmpty ? "host" : String(safe.prefix(64))
+  }()
+
+  /// Removes the staging folders `prefix<pid>-<random>` in `parent` whose process is gone.
+  static func removeAbandoned(in parent: String, prefix: String) {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+    for name in names where name.hasPrefix(prefix) {
+      let rest = name.dropFirst(prefix.count).split(separator: "-", maxSplits: 1)
+      guard rest.count == 2, let pid = Int32(rest[0]), pid > 0, pid != ProcessInfo.processInfo.processIdentifier,
+        rest[1].count == 8
+      else { continue }
+      guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+      let path = (parent as NSString).appendingPathComponent(name)
+      var st = stat()
+      guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+      try? FileManager.default.removeItem(atPath: path)
+    }
   }
 
   /// Renames `from` over `to` (replacing a regular file, never following a link).

@@ -155,6 +155,12 @@ package struct CostCentreSummary: Sendable, Hashable {
   /// Received from allocation rules, and given away by them (both ≥ 0 in the usual case).
   package var allocatedIn = Money.zero
   package var allocatedOut = Money.zero
+  /// The part of what it owes that grows with its calls.
+  ///
+  /// The amount less idle capacity, `fixed:` overheads and calls under provisioned capacity
+  /// (`RunRate`, ChargebackKit). An open month's forecast extrapolates this part only; the fixed
+  /// amounts are in it once.
+  package var runRateCost = Money.zero
   package var avoidableCost = Money.zero
   package var findings = 0
   /// General-ledger expense account (`gl_account` of cost_centres.csv), nil for the default.

@@ -67,18 +67,25 @@ package struct PeriodContext: Sendable, Hashable {
     self.isOpen = isOpen
   }
 
-  /// The run-rate forecast of an open period's `cost` (month to date) to the period's end: cost ×
-  /// (period length ÷ time elapsed up to `asOf`), rounded to the pico-dollar; nil for a closed
-  /// period or before any data.
-  package func forecast(_ cost: Money, period: Period) -> Money? {
+  /// The forecast of an open period to its end: what is owed so far (`owed`, month to date) plus
+  /// the run rate of the part that grows with calls (`runRate`) over the time left: owed + runRate ×
+  /// (time left ÷ time elapsed up to `asOf`), rounded to the pico-dollar; nil for a closed period or
+  /// before any data.
+  ///
+  /// Fixed amounts are in `owed` once, never extrapolated: a month's `fixed:` overhead, idle
+  /// capacity and provisioned fees (the whole month's, from its first day) scaled by 31 on the
+  /// first day forecast a month 3.2 times its end.
+  package func forecast(owed: Money, runRate: Money, period: Period) -> Money? {
     guard isOpen, let asOf, asOf > period.startMillis else { return nil }
     let elapsed = Int128(asOf) - Int128(period.startMillis)
-    let length = Int128(period.endMillis) - Int128(period.startMillis)
-    // cost ≤ 2.7 × 10^37 pico-USD (Bounds) times a period's milliseconds could pass Int128: no
-    // forecast rather than a trap.
-    let (scaled, overflow) = cost.pico.multipliedReportingOverflow(by: length)
+    let left = max(0, Int128(period.endMillis) - Int128(asOf))
+    // A run rate ≤ 2.7 × 10^37 pico-USD (Bounds) times a period's milliseconds could pass Int128:
+    // no forecast rather than a trap.
+    let (scaled, overflow) = runRate.pico.multipliedReportingOverflow(by: left)
     guard !overflow else { return nil }
-    return Money(pico: Money.roundDiv(scaled, elapsed))
+    let (total, overflow2) = owed.pico.addingReportingOverflow(Money.roundDiv(scaled, elapsed))
+    guard !overflow2 else { return nil }
+    return Money(pico: total)
   }
 
   /// Change from `previous` to `current` as a percentage with two decimals (`-12.50`); nil when

@@ -36,10 +36,12 @@ package enum ConsoleSummary {
     if report.context.isOpen, let asOf = report.context.asOf {
       // Finance closing a month from a store that holds nothing later: the latest call is taken as
       // "now" (the wall clock is never read), so the month stays open until told otherwise.
+      // No forecast before any time of the month has elapsed (usage ending at its first instant).
+      let forecast =
+        rounding.forecast != nil ? ", so forecast_usd extrapolates to the month's end" : " (too early for a forecast)"
       out.append(
-        "\(report.period) is reported as open: its usage runs to \(Timestamp.iso(asOf)), so forecast_usd "
-          + "extrapolates to the month's end; once the month is complete, run again with --as-of "
-          + "\(Timestamp.day(report.period.endMillis)) to report it closed")
+        "\(report.period) is reported as open: its usage runs to \(Timestamp.iso(asOf))\(forecast); once the month "
+          + "is complete, run again with --as-of \(Timestamp.day(report.period.endMillis)) to report it closed")
     }
     if report.conflictingDuplicates > 0 {
       out.append(

@@ -73,7 +73,9 @@ package struct ReportRounding: Sendable {
       let shown = report.costCentres.map { last.costCentres[$0.id] ?? .zero }
       return column(shown, rest: last.total - Money(pico: shown.reduce(0) { $0 + $1.pico }))
     }
-    let forecasts = report.costCentres.map { report.context.forecast($0.cost, period: report.period) }
+    let forecasts = report.costCentres.map {
+      report.context.forecast(owed: $0.cost, runRate: $0.runRateCost, period: report.period)
+    }
     forecast = forecasts.contains(nil) || forecasts.isEmpty ? nil : column(forecasts.compactMap { $0 })
   }
 

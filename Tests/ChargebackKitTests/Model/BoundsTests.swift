@@ -62,8 +62,10 @@ import Testing
   @Test func aForecastOrPercentageBeyondInt128IsNoneRatherThanATrap() throws {
     let period = Period(year: 2026, month: 10)
     let context = PeriodContext(asOf: period.startMillis + 1, isOpen: true)
-    #expect(context.forecast(Money(pico: Int128.max / 2), period: period) == nil)
-    #expect(context.forecast(TestMoney.usd(10), period: period) != nil)
+    #expect(context.forecast(owed: .zero, runRate: Money(pico: Int128.max / 2), period: period) == nil)
+    #expect(
+      context.forecast(owed: Money(pico: Int128.max / 2), runRate: Money(pico: Int128.max / 2), period: period) == nil)
+    #expect(context.forecast(owed: TestMoney.usd(10), runRate: TestMoney.usd(10), period: period) != nil)
     #expect(PeriodContext.changePercent(from: Money(pico: 1), to: Money(pico: Int128.max / 2)) == nil)
   }
 

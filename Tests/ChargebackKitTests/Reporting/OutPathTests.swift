@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackKit
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
@@ -41,5 +42,37 @@ import Testing
       let left = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".chargeback-") }
       #expect(left.isEmpty, "\(out): \(left) left in \(folder)")
     }
+  }
+
+  /// The working folder a killed run left beside `--out` is removed by the next run; one whose
+  /// process still runs, one of another host, and anything not of that shape stay.
+  @Test func aKilledRunsWorkingFolderIsRemovedByTheNext() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let (usage, ids, pricing) = try OutputSafetyTests.hostileMonth(dir + "/in")
+    // A process that has ended: its pid names no process now.
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let dead = gone.processIdentifier
+    let host = ReportWriter.hostTag
+    let abandoned = ".out.chargeback-\(host)-\(dead)-abcd1234"
+    let kept = [
+      ".out.chargeback-\(host)-1-abcd1234",  // pid 1 runs
+      ".out.chargeback-\(host)x-\(dead)-abcd1234",  // another host
+      ".out.chargeback-\(dead)-abcd1234",  // not of the shape (an older version's)
+      ".out.chargeback-\(host)-\(dead)-abcd",  // not of the shape
+    ]
+    for name in [abandoned] + kept {
+      try FileManager.default.createDirectory(atPath: dir + "/" + name + "/part", withIntermediateDirectories: true)
+    }
+    let run = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", usage, "--identities", ids, "--pricing", pricing, "--db",
+      dir + "/s.sqlite", "--out", dir + "/out",
+    ])
+    #expect(run.status == 0, "\(run.err)")
+    let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".chargeback-") })
+    #expect(left == Set(kept))
   }
 }
