@@ -1,6 +1,7 @@
 import ChargebackModel
 import ChargebackStore
 import ChargebackStorePostgres
+import ChargebackSupport
 import Foundation
 
 /// Opens the store `--db` names.
@@ -13,6 +14,12 @@ func openStore(_ db: String, access: UsageStore.Access = .write, lock: StoreLock
 {
   switch try StoreLocation(db) {
   case .sqlite(let path):
+    // SQLite says only "unable to open database file" when the folder is missing.
+    let folder = PathText.parent(of: path)
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw OutputError.cannotCreate(path, "the folder of --db, \(folder), does not exist; create it first")
+    }
     return try UsageStore(path: path, access: access, lock: lock)
   case .postgres(let url):
     return try PostgresStore(url: url, access: access, lock: lock)

@@ -56,4 +56,12 @@ import Testing
     #expect(r.err.contains("credentials.csv:\(line): credential_id"), "\(r.err)")
     #expect(r.err.contains("would match every credential of bedrock"), "\(r.err)")
   }
+
+  @Test func aDbInAFolderThatDoesNotExistSaysSo() throws {
+    let dir = try TestSupport.tempDir()
+    let r = try TestSupport.runCLI(["ingest", Fixtures.month + "/usage", "--db", dir + "/missing/s.sqlite"])
+    #expect(r.status == 73)
+    #expect(r.err.contains("the folder of --db, \(dir)/missing, does not exist"), "\(r.err)")
+    #expect(!FileManager.default.fileExists(atPath: dir + "/missing"))
+  }
 }
