@@ -1,0 +1,97 @@
+import ChargebackModel
+import Foundation
+
+// The usage paths a run reads: `--usage` folders walked into files.
+extension Ingestor {
+  /// Lists the files under `paths`: files as given, directories walked recursively (through
+  /// symbolic links, each directory once), sorted; dotfiles and `README.md` are left out.
+  ///
+  /// Written on `stat` rather than `FileManager.enumerator`: on Linux the enumerator neither lists
+  /// a directory given as a symbolic link nor descends into a linked subdirectory, so a usage
+  /// folder reached through a link was read as empty and the month charged $0 without a word.
+  /// What cannot be read as a file stops the run before anything is loaded, naming it: a broken
+  /// link, and anything that is not a regular file (a FIFO would block the run for ever while it
+  /// holds the store's write lock; a device or socket is no export). Paths stay as the user gave
+  /// them (`exports/current/a.jsonl`, never the link's target). Files and folders that are one of
+  /// `skipping` (the run's `--out` folder and store files, when they lie inside a usage folder) are
+  /// not listed: a second run would otherwise read its own outputs as exports.
+  package static func expand(_ paths: [String], skipping: [String] = []) throws -> [String] {
+    let skip = Set(
+      skipping.compactMap { path -> FileIdentity? in
+        var st = stat()
+        return stat(path, &st) == 0 ? FileIdentity(st) : nil
+      })
+    var out: [String] = []
+    for p in paths {
+      var st = stat()
+      guard stat(p, &st) == 0 else {
+        var l = stat()
+        let broken = lstat(p, &l) == 0 && (l.st_mode & S_IFMT) == S_IFLNK
+        throw InputMissingError(
+          path: p, reason: broken ? "a symbolic link to nothing (its target is missing)" : "no such file or directory")
+      }
+      guard (st.st_mode & S_IFMT) == S_IFDIR else {
+        try requireRegular(p, st)
+        out.append(p)
+        continue
+      }
+      var found: [String] = []
+      var seen: Set<FileIdentity> = [FileIdentity(st)]
+      try walk(p, into: &found, seen: &seen, skip: skip)
+      out.append(contentsOf: found.sorted())
+    }
+    return out
+  }
+
+  /// A directory's device and inode: a link back to a directory being walked is not walked again.
+  private struct FileIdentity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+    init(_ st: stat) {
+      device = UInt64(st.st_dev)
+      inode = UInt64(st.st_ino)
+    }
+  }
+
+  private static func requireRegular(_ path: String, _ st: stat) throws {
+    let kind: String
+    switch st.st_mode & S_IFMT {
+    case S_IFREG: return
+    case S_IFIFO: kind = "a FIFO (named pipe)"
+    case S_IFSOCK: kind = "a socket"
+    case S_IFCHR, S_IFBLK: kind = "a device"
+    default: kind = "not a file or directory"
+    }
+    throw InputMissingError(path: path, reason: "\(kind), not a regular file: an export must be a file")
+  }
+
+  private static func walk(
+    _ dir: String, into found: inout [String], seen: inout Set<FileIdentity>, skip: Set<FileIdentity>
+  ) throws {
+    let names: [String]
+    do {
+      names = try FileManager.default.contentsOfDirectory(atPath: dir)
+    } catch {
+      throw InputMissingError(path: dir, reason: "cannot list directory")
+    }
+    for name in names where !name.hasPrefix(".") {
+      let full = (dir as NSString).appendingPathComponent(name)
+      var st = stat()
+      guard stat(full, &st) == 0 else {
+        var l = stat()
+        let broken = lstat(full, &l) == 0 && (l.st_mode & S_IFMT) == S_IFLNK
+        throw InputMissingError(
+          path: full, reason: broken ? "a symbolic link to nothing (its target is missing)" : "cannot be read")
+      }
+      guard !skip.contains(FileIdentity(st)) else { continue }
+      if (st.st_mode & S_IFMT) == S_IFDIR {
+        // A directory reached twice (a link to a folder already walked, or a loop) is walked once.
+        guard seen.insert(FileIdentity(st)).inserted else { continue }
+        try walk(full, into: &found, seen: &seen, skip: skip)
+      } else if name != "README.md" {
+        try requireRegular(full, st)
+        found.append(full)
+      }
+    }
+  }
+}
