@@ -367,7 +367,9 @@ package final class Attributor {
       if !scope.allowedProviders.isEmpty && !scope.allowedProviders.contains(provider.rawValue) {
         allowed = false
       } else if let globs = scopeGlobs[scopeID], !globs.isEmpty {
-        allowed = globs.contains { g in g.matches(model) || g.matches(raw) }
+        // A price modifier in the name (` [latency optimized]`) is not another model.
+        let base = PriceModifiers.base(raw)
+        allowed = globs.contains { g in g.matches(model) || g.matches(raw) || g.matches(base) }
       }
     }
     scopeCache[key] = allowed

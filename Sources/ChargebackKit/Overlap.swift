@@ -63,7 +63,8 @@ final class Overlap {
     try store.requestTotals(from: period.startMillis, to: period.endMillis, longContextAbove: Self.longContextAbove) {
       t in
       let key = CoverKey(
-        provider: t.provider, credential: t.credential, model: canonical(t.provider, t.model), day: t.day,
+        provider: t.provider, credential: t.credential, model: canonical(t.provider, PriceModifiers.base(t.model)),
+        day: t.day,
         tier: t.tier, long: t.longContext)
       var entry = logged[key] ?? (TokenTotals(), 0)
       entry.tokens += t.tokens
@@ -83,7 +84,8 @@ final class Overlap {
   func addReport(_ r: UsageRecord, id: Int64) {
     guard let c = r.credential else { return }
     let key = CoverKey(
-      provider: r.provider, credential: c, model: canonical(r.provider, r.model), day: Self.day(r.time),
+      provider: r.provider, credential: c, model: canonical(r.provider, PriceModifiers.base(r.model)),
+      day: Self.day(r.time),
       tier: r.tier,
       long: Pricer.inputForTier(level: .report, tokens: r.tokens, contextWindow: r.contextWindow) > 0)
     reported[key, default: Reported(sample: r)].tokens += r.tokens

@@ -82,7 +82,11 @@ package struct PriceTable: Sendable {
     let lower = raw.lowercased()
     if byModel[Self.key(provider, lower)] != nil { return lower }
     var best: ModelAlias?
+    // A model named with a price modifier (`… [inference_geo us]`, ``PriceModifiers``) is matched
+    // only by a pattern written for one: `gpt-4.1-mini-2*` must not price it at the base rate.
+    let modified = PriceModifiers.base(raw) != raw
     for a in aliases where a.provider == provider && a.pattern.matches(raw) {
+      if modified, !a.pattern.pattern.contains(" [") { continue }
       if a.pattern.literalCount > best?.pattern.literalCount ?? -1 { best = a }
     }
     return best?.model

@@ -73,10 +73,10 @@ struct AnthropicUsageReport: ExportFormat {
     if let geo = inferenceGeo?.trimmingCharacters(in: .whitespaces), !geo.isEmpty,
       !["global", "not_available"].contains(geo.lowercased())
     {
-      out += " [inference_geo \(geo)]"
+      out = PriceModifiers.appending(out, "inference_geo", geo)
     }
     if let speed = speed?.trimmingCharacters(in: .whitespaces), !speed.isEmpty, speed.lowercased() != "standard" {
-      out += " [speed \(speed)]"
+      out = PriceModifiers.appending(out, "speed", speed)
     }
     return out
   }

@@ -241,21 +241,20 @@ struct BedrockInvocationLog: ExportFormat {
         throw bad(name, "is negative (\(v))")
       }
     }
-    // The response's tier (SPEC §10; docs/formats.md): `default` is standard; `reserved` capacity is
-    // paid for by its reservation, so the call is marked provisioned (a `provisioned` commitment covers it).
+    // The response's tier (SPEC §10; docs/formats.md): `default` is standard. Any other (`reserved`
+    // capacity, paid by its reservation; a tier AWS adds later) and latency-optimized inference
+    // have prices the tables do not hold: the model is named with them (``PriceModifiers``), so
+    // the call stays unpriced with a finding rather than charged at the standard rate, and a body
+    // of a shape we do not know stops nothing.
     var tier = Tier.standard
-    var reserved = false
     switch f.serviceTier?.lowercased() {
     case nil, "", "default", "standard": break
     case "priority": tier = .priority
     case "flex": tier = .flex
-    case "reserved": reserved = true
-    case let other?: throw bad("output.outputBodyJson.serviceTier.type", "unknown service tier \"\(other)\"")
+    case let other?: model = PriceModifiers.appending(model, "service_tier", other)
     }
-    // Latency-optimized inference has prices of its own, which the tables do not hold: the model is
-    // named with it, so that the call stays unpriced with a finding rather than charged at the standard rate.
     if let latency = f.latency?.lowercased(), latency != "standard", !latency.isEmpty {
-      model += " [latency \(latency)]"
+      model = PriceModifiers.appending(model, "latency", latency)
     }
     let status = f.status?.lowercased()
     let failed = f.errorCode != nil || (status != nil && status != "success" && status != "succeeded")
@@ -266,7 +265,6 @@ struct BedrockInvocationLog: ExportFormat {
       failed: failed, errorCode: f.errorCode ?? (failed ? f.status : nil), metadata: f.metadata, line: line,
       jsonPath: path)
     r.promptHash = f.promptHash
-    r.provisioned = reserved
     return r
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackIdentity
 @testable import ChargebackIngest
 @testable import ChargebackKit
 @testable import ChargebackModel
@@ -52,16 +53,75 @@ import Testing
     #expect(flex.tier == .flex)
     #expect(cost(flex) == TestSupport.usd("2.00"))
     #expect(try bedrock(#","serviceTier":{"type":"default"}"#).tier == .standard)
-    // Reserved capacity is paid by its reservation: standard list price, covered as provisioned.
-    let reserved = try bedrock(#","serviceTier":{"type":"reserved"}"#)
-    #expect(reserved.tier == .standard && reserved.provisioned)
-    #expect(!priority.provisioned)
   }
 
-  @Test func anUnknownBedrockTierIsBadInputNamingTheField() throws {
-    let error = try #require(throws: InputError.self) { try bedrock(#","serviceTier":{"type":"turbo"}"#) }
-    #expect(error.field == "output.outputBodyJson.serviceTier.type")
-    #expect(error.message.contains("\"turbo\""))
+  /// Reserved capacity (paid by its reservation) and a tier AWS adds later have no rates here:
+  /// named in the model, unpriced, and the file still loads.
+  @Test(arguments: ["reserved", "Turbo"])
+  func otherBedrockTiersStayUnpriced(type: String) throws {
+    let r = try bedrock(#","serviceTier":{"type":"\#(type)"}"#)
+    #expect(r.tier == .standard)
+    #expect(r.model == "us.amazon.nova-pro-v1:0 [service_tier \(type.lowercased())]")
+    #expect(cost(r) == nil)
+    #expect(PriceModifiers.base(r.model) == "us.amazon.nova-pro-v1:0")
+  }
+
+  @Test func theBaseModelDropsOnlyModifiers() {
+    #expect(PriceModifiers.base("m [inference_geo us] [speed fast]") == "m")
+    #expect(PriceModifiers.base("m [latency optimized]") == "m")
+    #expect(PriceModifiers.base("m [beta]") == "m [beta]")  // not a modifier
+    #expect(PriceModifiers.base("[speed fast]") == "[speed fast]")  // nothing before it
+    #expect(PriceModifiers.base("m") == "m")
+    #expect(PriceModifiers.base("x [speed fast] [other y]") == "x [speed fast] [other y]")
+  }
+
+  /// An alias glob that would take in the modifier (`gpt-4.1-mini-2*`) does not: only a pattern
+  /// written for the modifier prices such a model.
+  @Test func aGlobAliasDoesNotPriceAModifiedModel() throws {
+    let table = try PriceTable(directory: Fixtures.month + "/pricing")
+    #expect(table.canonicalModel(provider: .openai, raw: "gpt-4.1-mini-2025-04-14") == "gpt-4.1-mini")
+    #expect(table.canonicalModel(provider: .openai, raw: "gpt-4.1-mini-2025-04-14 [inference_geo us]") == nil)
+    let written = PriceTable(
+      rows: table.rows,
+      aliases: table.aliases + [
+        ModelAlias(
+          provider: .openai, pattern: Glob("gpt-4.1-mini-2* [inference_geo us]"), model: "gpt-4.1-mini", location: "t")
+      ])
+    #expect(
+      written.canonicalModel(provider: .openai, raw: "gpt-4.1-mini-2025-04-14 [inference_geo us]") == "gpt-4.1-mini")
+  }
+
+  /// A report row named with a modifier is still the same calls as the request logs of its base
+  /// model: covered by them, not charged again as unlogged usage.
+  @Test func aModifiedReportRowIsCoveredByTheRequestLogs() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let day = try #require(Timestamp.parseMillis("2026-10-07T00:00:00Z"))
+    let model = "gpt-4.1-mini-2025-04-14"
+    try store.db.transaction {
+      let w = try store.beginFile(sha256: "log", path: "gateway.log", format: "test", level: .request, bytes: 0)
+      try w.insert(
+        UsageRecord(
+          provider: .openai, level: .request, format: "test", naturalKey: "openai:c1", requestID: "c1",
+          time: day + 3_600_000, credential: "key_A", model: model, tokens: TokenCounts(input: 1_000_000)))
+      try w.finish()
+      let r = try store.beginFile(sha256: "report", path: "usage.json", format: "test", level: .report, bytes: 0)
+      try r.insert(
+        UsageRecord(
+          provider: .openai, level: .report, format: "test", naturalKey: "openai:usage:1", time: day,
+          bucketEnd: day + Timestamp.millisPerDay, credential: "key_A",
+          model: PriceModifiers.appending(model, "inference_geo", "us"), tokens: TokenCounts(input: 1_000_000),
+          requests: 1))
+      try r.finish()
+    }
+    let report = try ReportBuilder(
+      store: store, identities: try IdentityDirectory(directory: Fixtures.month + "/identities"),
+      prices: try PriceTable(directory: Fixtures.month + "/pricing"), progress: ProgressReporter(force: false)
+    ).build(period: Period("2026-10")!)
+    // The logged call alone: 1 M input × 0.4 per M (the fixture's gpt-4.1-mini rate).
+    #expect(report.totalCost == TestSupport.usd("0.4"))
+    #expect(!report.lines.contains { $0.key.source == .unlogged || $0.key.source == .report })
+    #expect(!report.findings.contains { $0.kind == .unloggedUsage })
   }
 
   @Test func latencyOptimizedBedrockCallsStayUnpriced() throws {
