@@ -45,27 +45,39 @@ package struct CSVTable: Sendable {
     let head = records.removeFirst()
     header = head.fields.map { $0.trimmingCharacters(in: .whitespaces) }
     var idx: [String: Int] = [:]
+    var twice: [(name: String, first: Int, again: Int)] = []
     for (i, h) in header.enumerated() {
-      // A column named twice would leave one of them unread without a word.
       if let first = idx[h] {
-        guard h.isEmpty else {
-          throw InputError(
-            file: file, line: head.line, field: h,
-            message: "column named twice in the header (columns \(first + 1) and \(i + 1))")
-        }
+        if !h.isEmpty { twice.append((h, first, i)) }
       } else {
         idx[h] = i
       }
     }
     index = idx
     rows = records.filter { !($0.fields.count == 1 && $0.fields[0].trimmingCharacters(in: .whitespaces).isEmpty) }
-    // A row with more or fewer fields than the header would have its values read under other
-    // columns' names (an unquoted comma in a value shifts every column after it).
-    for row in rows where row.fields.count != header.count {
-      throw InputError(
-        file: file, line: row.line,
-        message: "expected \(header.count) fields, as the header has, found \(row.fields.count)"
-          + " (a value with a comma must be quoted)")
+    for row in rows {
+      // More fields than the header, unless the extra ones are empty (a spreadsheet's trailing
+      // commas), would have values read under other columns' names: an unquoted comma in a value
+      // shifts every column after it. Fewer is a row that leaves out its last optional columns.
+      if row.fields.count > header.count,
+        row.fields[header.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+      {
+        throw InputError(
+          file: file, line: row.line,
+          message: "expected at most \(header.count) fields, as the header has, found \(row.fields.count)"
+            + " (a value with a comma must be quoted)")
+      }
+      // A column named twice is read from its first place: a row that says two things in it is refused.
+      for t in twice {
+        let a = t.first < row.fields.count ? row.fields[t.first].trimmingCharacters(in: .whitespaces) : ""
+        let b = t.again < row.fields.count ? row.fields[t.again].trimmingCharacters(in: .whitespaces) : ""
+        guard a == b || b.isEmpty else {
+          throw InputError(
+            file: file, line: row.line, field: t.name,
+            message: "column named twice in the header (columns \(t.first + 1) and \(t.again + 1)), "
+              + "with \"\(a)\" and \"\(b)\" in this row")
+        }
+      }
     }
   }
 

@@ -162,31 +162,43 @@ private func inputError(_ body: () throws -> Void) -> InputError? {
     #expect(t.value(t.rows[0].fields, "d") == nil)
   }
 
-  /// A row with more or fewer fields than the header (an unquoted comma in a value, a cut row)
-  /// would have its values read under other columns' names: refused, naming the file and line.
+  /// A row with more fields than the header (an unquoted comma in a value) is refused.
+  ///
+  /// Its values would be read under other columns' names; the error names the file and line.
+  /// Fewer fields (optional columns left out at the end) and extra empty fields (trailing commas)
+  /// are fine.
   @Test(arguments: [
     ("a,b,c\n1,2,3\nx,hello, world,z\n", 3, 4),
-    ("a,b,c\n1,2,3\n\nx,y\n", 4, 2),
-    ("a,b,c\n1,2,3,\n", 2, 4),
-    ("a,b,c\n\"1,2\",3\n", 2, 2),
+    ("a,b,c\n1,2,3,x\n", 2, 4),
+    ("a,b,c\n\"1,2\",3,4,5,\n", 2, 5),
   ])
-  func aRowOfAnotherWidthThanTheHeaderIsRefused(text: String, line: Int, found: Int) throws {
+  func aRowWiderThanTheHeaderIsRefused(text: String, line: Int, found: Int) throws {
     let error = try #require(throws: InputError.self) { try CSVTable(file: "t.csv", text: text) }
     #expect(error.file == "t.csv")
     #expect(error.line == line)
-    #expect(error.message.contains("expected 3 fields, as the header has, found \(found)"), "\(error)")
+    #expect(error.message.contains("expected at most 3 fields, as the header has, found \(found)"), "\(error)")
   }
 
-  @Test func aColumnNamedTwiceIsRefused() throws {
+  @Test func shortRowsAndTrailingEmptyFieldsAreRead() throws {
+    let t = try CSVTable(file: "t.csv", text: "a,b,c\nx\ny,z,w,,\n")
+    #expect(t.value(t.rows[0].fields, "a") == "x")
+    #expect(t.value(t.rows[0].fields, "c") == nil)
+    #expect(t.value(t.rows[1].fields, "c") == "w")
+  }
+
+  /// A column named twice is read from its first place; a row that gives it two different values
+  /// is refused, naming the line, the column and both values.
+  @Test func aColumnNamedTwiceWithTwoValuesIsRefused() throws {
     let error = try #require(throws: InputError.self) {
-      try CSVTable(file: "t.csv", text: "credential_id,provider,agent_id, agent_id\nK,bedrock,A,B\n")
+      try CSVTable(file: "t.csv", text: "credential_id,provider,agent_id, agent_id\nK,bedrock,A,A\nL,bedrock,A,B\n")
     }
-    #expect(error.line == 1)
+    #expect(error.line == 3)
     #expect(error.field == "agent_id")
-    #expect(error.message.contains("columns 3 and 4"), "\(error)")
-    // Empty names (trailing commas of a spreadsheet's export) are not names.
-    let t = try CSVTable(file: "t.csv", text: "a,b,,\n1,2,,\n")
+    #expect(error.message.contains("columns 3 and 4") && error.message.contains("\"A\" and \"B\""), "\(error)")
+    // The same value twice, or the second left empty, is one value; empty names are not names.
+    let t = try CSVTable(file: "t.csv", text: "a,b,b,,\n1,2,2,,\n3,4,,,\n")
     #expect(t.value(t.rows[0].fields, "b") == "2")
+    #expect(t.value(t.rows[1].fields, "b") == "4")
   }
 
   @Test func requireNamesFileAndColumn() throws {
