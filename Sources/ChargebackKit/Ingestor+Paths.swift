@@ -74,7 +74,9 @@ extension Ingestor {
     } catch {
       throw InputMissingError(path: dir, reason: "cannot list directory")
     }
-    for name in names where !name.hasPrefix(".") {
+    // Sorted here too: which path a folder reached twice is listed under must not depend on the
+    // order the file system lists names in.
+    for name in names.sorted() where !name.hasPrefix(".") {
       let full = (dir as NSString).appendingPathComponent(name)
       var st = stat()
       guard stat(full, &st) == 0 else {

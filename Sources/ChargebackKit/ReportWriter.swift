@@ -70,8 +70,11 @@ package struct ReportWriter {
       }
     }
 
-    let staging = try makeStaging()
-    defer { try? fm.removeItem(atPath: staging) }
+    let (staging, held) = try makeStaging()
+    defer {
+      try? fm.removeItem(atPath: staging)
+      close(held)
+    }
     let outputs: [String]
     do {
       // The workbooks (and their hashes) on a thread of their own while this one writes and hashes
@@ -148,8 +151,11 @@ package struct ReportWriter {
     guard let stamp = text.range(of: #""generated_at" : "[^"]*""#, options: .regularExpression) else { return nil }
     let iso = ISO8601DateFormatter().string(from: Date())
     let manifest = text.replacingCharacters(in: stamp, with: "\"generated_at\" : \"\(iso)\"")
-    let staging = try makeStaging()
-    defer { try? FileManager.default.removeItem(atPath: staging) }
+    let (staging, held) = try makeStaging()
+    defer {
+      try? FileManager.default.removeItem(atPath: staging)
+      close(held)
+    }
     do {
       try CSVReports.findings([], to: (staging as NSString).appendingPathComponent("new_findings.csv"))
       try Data(manifest.utf8).write(
@@ -233,11 +239,14 @@ package struct ReportWriter {
   /// A new, empty folder beside `--out` for this run's files:
   /// `.<out>.chargeback-<host>-<pid>-<random>`.
   ///
-  /// The folders of runs of this host that were killed (their process is gone) are removed first:
-  /// a `kill -9` mid-write left its partial outputs beside `--out` for good. Only folders of that
-  /// exact shape, of this host (a folder shared between machines may hold another's live run),
-  /// and whose process no longer exists (`kill(pid, 0)` fails with `ESRCH`) are removed.
-  private func makeStaging() throws -> String {
+  /// The folders of runs of this host that were killed are removed first: a `kill -9` mid-write
+  /// left its partial outputs beside `--out` for good. The run holds an exclusive `flock` on
+  /// `.lock` in its folder until it ends (the kernel lets go when the process dies), and a folder
+  /// is removed only when it has that exact shape, is of this host, its process no longer exists
+  /// (`kill(pid, 0)` fails with `ESRCH`) and its lock can be taken: a pid alone could be another
+  /// machine's or another PID namespace's live run in a shared folder. Returns the folder and the
+  /// descriptor that holds its lock (closed by the caller when the folder is gone).
+  private func makeStaging() throws -> (path: String, lock: Int32) {
     let parent = PathText.parent(of: directory)
     let base = (directory as NSString).lastPathComponent
     let host = Self.hostTag
@@ -251,7 +260,13 @@ package struct ReportWriter {
       throw OutputError.cannotCreate(
         staging, "cannot create a working folder beside --out: \(error.localizedDescription)")
     }
-    return staging
+    let lock = open((staging as NSString).appendingPathComponent(".lock"), O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+    guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+      if lock >= 0 { close(lock) }
+      try? FileManager.default.removeItem(atPath: staging)
+      throw OutputError.cannotCreate(staging, "cannot lock the working folder beside --out")
+    }
+    return (staging, lock)
   }
 
   /// This host's name as a file name part (letters, digits, `-` and `.`; `_` for anything else).
@@ -279,6 +294,11 @@ package struct ReportWriter {
       let path = (parent as NSString).appendingPathComponent(name)
       var st = stat()
       guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+      // Its lock: taken only when no live process holds it (O_NOFOLLOW: never a link's target).
+      let fd = open((path as NSString).appendingPathComponent(".lock"), O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+      guard fd >= 0 else { continue }
+      defer { close(fd) }
+      guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
       try? FileManager.default.removeItem(atPath: path)
     }
   }

@@ -194,7 +194,14 @@ extension WorkbookReports {
     var targets: [String: Int128] = [:]
     var others: [(id: String, own: Money)] = []
     for (cc, own) in zip(report.costCentres, owns) {
-      if own == cc.cost { targets[cc.id] = cents.costCentres[cc.id] ?? 0 } else { others.append((cc.id, own)) }
+      // A cost centre without usage days (allocations or idle fees only) has no column to fill.
+      if (byCC[cc.id] ?? []).isEmpty {
+        targets[cc.id] = 0
+      } else if own == cc.cost {
+        targets[cc.id] = cents.costCentres[cc.id] ?? 0
+      } else {
+        others.append((cc.id, own))
+      }
     }
     let usage = Money(pico: owns.reduce(Int128(0)) { $0 + $1.pico }).rounded(toDecimals: 2)
     let left = usage - targets.values.reduce(0, +)

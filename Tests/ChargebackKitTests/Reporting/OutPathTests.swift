@@ -45,7 +45,8 @@ import Testing
   }
 
   /// The working folder a killed run left beside `--out` is removed by the next run; one whose
-  /// process still runs, one of another host, and anything not of that shape stay.
+  /// process still runs, one whose lock a live process holds (another machine's run, or another
+  /// PID namespace's, with the same pid), one of another host, and anything not of that shape stay.
   @Test func aKilledRunsWorkingFolderIsRemovedByTheNext() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -58,7 +59,9 @@ import Testing
     let dead = gone.processIdentifier
     let host = ReportWriter.hostTag
     let abandoned = ".out.chargeback-\(host)-\(dead)-abcd1234"
+    let locked = ".out.chargeback-\(host)-\(dead)-lock1234"
     let kept = [
+      locked,
       ".out.chargeback-\(host)-1-abcd1234",  // pid 1 runs
       ".out.chargeback-\(host)x-\(dead)-abcd1234",  // another host
       ".out.chargeback-\(dead)-abcd1234",  // not of the shape (an older version's)
@@ -66,7 +69,12 @@ import Testing
     ]
     for name in [abandoned] + kept {
       try FileManager.default.createDirectory(atPath: dir + "/" + name + "/part", withIntermediateDirectories: true)
+      #expect(FileManager.default.createFile(atPath: dir + "/" + name + "/.lock", contents: Data()))
     }
+    // This process holds the lock of one of them, as a live run elsewhere would.
+    let fd = open(dir + "/" + locked + "/.lock", O_RDWR)
+    #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)
+    defer { close(fd) }
     let run = try TestSupport.runCLI([
       "run", "--period", "2026-10", "--usage", usage, "--identities", ids, "--pricing", pricing, "--db",
       dir + "/s.sqlite", "--out", dir + "/out",
