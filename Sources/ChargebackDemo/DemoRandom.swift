@@ -2,7 +2,7 @@
 ///
 /// Tiny, fast, fully deterministic and independent of Foundation; shared by ``DemoGenerator``
 /// and ``EvaluationSet``.
-package struct DemoRandom {
+package struct DemoRandom: RandomNumberGenerator {
   package var state: UInt64
 
   package init(seed: UInt64) { state = seed }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackDemo
 @testable import ChargebackKit
 @testable import ChargebackModel
 
@@ -25,7 +26,7 @@ import Testing
   }
 
   @Test func theOrderIsTheKeysOrderAndTiesKeepTheirPlace() {
-    var g = SystemRandomNumberGenerator()
+    var g = DemoRandom(seed: 20_261_204)  // seeded: a failure can be run again
     for size in [0, 1, 2, 50, 3_000] {
       let lines = (0..<size).map { Self.randomLine(&g, serial: $0) }
       let expected = lines.sorted { $0.key < $1.key }  // the standard library's stable sort
@@ -49,7 +50,7 @@ import Testing
       for (x, y) in zip(fields(a), fields(b)) where x != y { return x < y }
       return false
     }
-    var g = SystemRandomNumberGenerator()
+    var g = DemoRandom(seed: 20_261_204)  // seeded: a failure can be run again
     let keys = (0..<400).map { Self.randomLine(&g, serial: $0).key }
     var disagreements = 0
     for a in keys {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackDemo
 @testable import ChargebackStore
 @testable import ChargebackTestSupport
 
@@ -51,7 +52,7 @@ import Testing
       (1, "a", [1], nil), (1, "a", [1], nil), (nil, nil, [], ""), (nil, "", [2], ""), (2, long, [3], long),
       (2, long + "y", [3], "z"), (0, huge, [], huge), (0, "after", [9, 9], nil), (Int64.min, nil, [0], "end"),
     ]
-    var generator = SystemRandomNumberGenerator()
+    var generator = DemoRandom(seed: 20_261_204)  // seeded: a failure can be run again
     let texts: [String?] = [nil, "", "a", "b", long, "naïve\u{0}nul"]
     for _ in 0..<2_000 {
       rows.append(

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackDemo
 @testable import ChargebackReporting
 @testable import ChargebackSupport
 
@@ -39,7 +40,7 @@ import Testing
   /// What an output shows can be looked up again: `unescaped` undoes `escaped` for every value,
   /// and `csvField`'s `'` for every value that did not itself start with one.
   @Test func unescapedUndoesWhatTheOutputsShow() {
-    var generator = SystemRandomNumberGenerator()
+    var generator = DemoRandom(seed: 20_261_204)  // seeded: a failure can be run again
     var samples =
       Self.edges.map { String(Character($0)) } + [
         "\u{202E}abc", "\\u0041", "\\", "=SUM(1)", "-x", "@a", "+1", "-12.5", "k\\|1", "\u{2028}0000",
@@ -64,7 +65,7 @@ import Testing
   }
 
   @Test func everyValueIsEscapedAsTheRuleSays() {
-    var generator = SystemRandomNumberGenerator()
+    var generator = DemoRandom(seed: 20_261_204)  // seeded: a failure can be run again
     // Every edge alone and between ASCII letters, then random mixes of edges and letters.
     var samples = Self.edges.map { String(Character($0)) } + Self.edges.map { "ab" + String(Character($0)) + "cd" }
     for _ in 0..<2_000 {
