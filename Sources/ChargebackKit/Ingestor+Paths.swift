@@ -23,13 +23,7 @@ extension Ingestor {
       })
     var out: [String] = []
     for p in paths {
-      var st = stat()
-      guard stat(p, &st) == 0 else {
-        var l = stat()
-        let broken = lstat(p, &l) == 0 && (l.st_mode & S_IFMT) == S_IFLNK
-        throw InputMissingError(
-          path: p, reason: broken ? "a symbolic link to nothing (its target is missing)" : "no such file or directory")
-      }
+      let st = try status(p, otherwise: "no such file or directory")
       guard (st.st_mode & S_IFMT) == S_IFDIR else {
         try requireRegular(p, st)
         out.append(p)
@@ -51,6 +45,16 @@ extension Ingestor {
       device = UInt64(st.st_dev)
       inode = UInt64(st.st_ino)
     }
+  }
+
+  /// `stat` of `path` (through links); a broken link or a path that cannot be read is an
+  /// ``InputMissingError`` saying which (`otherwise` when it is not a link).
+  private static func status(_ path: String, otherwise reason: String) throws -> stat {
+    var st = stat()
+    guard stat(path, &st) != 0 else { return st }
+    var l = stat()
+    let broken = lstat(path, &l) == 0 && (l.st_mode & S_IFMT) == S_IFLNK
+    throw InputMissingError(path: path, reason: broken ? "a symbolic link to nothing (its target is missing)" : reason)
   }
 
   private static func requireRegular(_ path: String, _ st: stat) throws {
@@ -78,13 +82,7 @@ extension Ingestor {
     // order the file system lists names in.
     for name in names.sorted() where !name.hasPrefix(".") {
       let full = (dir as NSString).appendingPathComponent(name)
-      var st = stat()
-      guard stat(full, &st) == 0 else {
-        var l = stat()
-        let broken = lstat(full, &l) == 0 && (l.st_mode & S_IFMT) == S_IFLNK
-        throw InputMissingError(
-          path: full, reason: broken ? "a symbolic link to nothing (its target is missing)" : "cannot be read")
-      }
+      let st = try status(full, otherwise: "cannot be read")
       guard !skip.contains(FileIdentity(st)) else { continue }
       if (st.st_mode & S_IFMT) == S_IFDIR {
         // A directory reached twice (a link to a folder already walked, or a loop) is walked once.
