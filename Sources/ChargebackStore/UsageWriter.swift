@@ -13,10 +13,11 @@ package final class UsageWriter: UsageSink {
   private let db: Database
   /// Row id of the file in `files`.
   package let fileID: Int64
-  /// Records offered.
-  package private(set) var offered: Int64 = 0
+  /// Records offered. (`@exclusivity(unchecked)`: touched for each record by the one thread that
+  /// inserts, never re-entrantly; see ``Statement`` for what the run-time check cost.)
+  @exclusivity(unchecked) package private(set) var offered: Int64 = 0
   /// Records that were new to the store.
-  package private(set) var inserted: Int64 = 0
+  @exclusivity(unchecked) package private(set) var inserted: Int64 = 0
   /// Records not inserted because their key is stored with other content (conflicting duplicates).
   package private(set) var conflicts: Int64 = 0
   /// Reads the stored copy of a key (prepared at the first duplicate).
@@ -105,7 +106,7 @@ package final class UsageWriter: UsageSink {
 
   /// The last name bound with an id in each of the four name columns, its hash and its id:
   /// consecutive calls often repeat them, and comparing them spares a look-up.
-  private var lastNames: [(hash: NameHash, name: String, id: Int64)?] = [nil, nil, nil, nil]
+  @exclusivity(unchecked) private var lastNames: [(hash: NameHash, name: String, id: Int64)?] = [nil, nil, nil, nil]
   private var addName: Statement?
   private var findName: Statement?
 

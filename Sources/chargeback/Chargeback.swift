@@ -16,11 +16,20 @@ struct Chargeback: ParsableCommand {
     commandName: "chargeback",
     abstract: "Turn LLM providers' usage exports into a monthly chargeback per cost centre.",
     discussion: """
-      Exit codes (sysexits): 0 success, 1 --fail-on triggered (outputs written), 64 usage error,
-      65 bad input data (including a --db that is not a TokenChargeback store or fails its integrity
-      check), 66 input missing, 70 internal error, 73 an output cannot be created, 74 I/O error,
-      75 the store stayed locked by another process past the wait (CHARGEBACK_LOCK_WAIT seconds,
-      default 600). Progress goes to stderr when it is a terminal.
+      Exit codes (sysexits):
+        0   success
+        1   --fail-on triggered (all outputs were written)
+        64  usage error
+        65  bad input data (also a --db that is not a TokenChargeback store,
+            or that fails its integrity check)
+        66  input missing
+        70  internal error
+        73  an output cannot be created
+        74  I/O error
+        75  the store stayed locked by another process past the wait
+            (CHARGEBACK_LOCK_WAIT seconds, default 600)
+
+      Progress goes to stderr when it is a terminal.
       """,
     version: Manifest.toolVersion,
     subcommands: [Run.self, Ingest.self, Report.self, Explain.self, Pricing.self, Demo.self, GenerateBench.self]
