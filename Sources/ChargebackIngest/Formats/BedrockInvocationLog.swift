@@ -168,17 +168,41 @@ struct BedrockInvocationLog: ExportFormat {
 
   /// Reads what a logged response body says beyond the counts.
   ///
-  /// That is the sum of `usage.cacheDetails[].inputTokens` with `ttl` "1h", and the Converse
-  /// response's `serviceTier.type` and `performanceConfig.latency` (the tier it was served at,
-  /// which may differ from the one asked for). The body's shape is
+  /// That is the 1-hour part of the cache writes, and the Converse response's `serviceTier.type` and
+  /// `performanceConfig.latency` (the tier it was served at, which may differ from the one asked
+  /// for). The 1-hour writes are the sum of `usage.cacheDetails[].inputTokens` with `ttl` "1h"
+  /// (Converse), or Anthropic's `usage.cache_creation.ephemeral_1h_input_tokens` (InvokeModel with
+  /// a Messages body); a streamed body is an array of events, whose `message_start` event carries
+  /// that usage in `message`, and whose Converse `metadata` event in `metadata`. The body's shape is
   /// model-specific, so anything unexpected counts as none, but a number there must be a count
   /// within bounds.
   ///
   /// The sum stops at ``Bounds/tokens``: it is capped by the record's cache writes anyway, and a
   /// body of millions of entries cannot overflow it.
   private static func readOutputBody(_ s: inout JSONScanner, into f: inout Fields, field: inout String) throws {
-    guard s.next() == UInt8(ascii: "{") else { return }
     var total: Int64 = 0
+    if s.next() == UInt8(ascii: "[") {
+      var n = 0
+      try s.array { s in
+        defer { n += 1 }
+        guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+        try s.object { s, k in
+          let at = "output.outputBodyJson[\(n)]"
+          if k.equals("usage") {
+            try readUsage(&s, total: &total, field: &field, at: at + ".usage")
+          } else if k.equals("message") || k.equals("metadata"), s.next() == UInt8(ascii: "{") {
+            let inner = at + "." + String(decoding: k, as: UTF8.self)
+            try s.object { s, k in
+              guard k.equals("usage") else { return }
+              try readUsage(&s, total: &total, field: &field, at: inner + ".usage")
+            }
+          }
+        }
+      }
+      f.oneHourWrites = total
+      return
+    }
+    guard s.next() == UInt8(ascii: "{") else { return }
     try s.object { s, k in
       if k.equals("serviceTier") || k.equals("performanceConfig"), s.next() == UInt8(ascii: "{") {
         let tier = k.equals("serviceTier")
@@ -189,28 +213,43 @@ struct BedrockInvocationLog: ExportFormat {
         }
         return
       }
-      guard k.equals("usage"), s.next() == UInt8(ascii: "{") else { return }
-      try s.object { s, k in
-        guard k.equals("cacheDetails"), s.next() == UInt8(ascii: "[") else { return }
-        var n = 0
-        try s.array { s in
-          defer { n += 1 }
-          guard s.next() == UInt8(ascii: "{") else { return }
-          var ttl: String?
-          var tokens: Int64 = 0
-          try s.object { s, k in
-            if k.equals("ttl"), s.next() == UInt8(ascii: "\"") {
-              ttl = try s.string()
-            } else if k.equals("inputTokens"), let c = s.next(), c == UInt8(ascii: "-") || (c >= 48 && c <= 57) {
-              field = "output.outputBodyJson.usage.cacheDetails[\(n)].inputTokens"
-              tokens = try s.optionalCount() ?? 0
-            }
-          }
-          if ttl == "1h" { total = min(total + tokens, Bounds.tokens) }
-        }
-      }
+      guard k.equals("usage") else { return }
+      try readUsage(&s, total: &total, field: &field, at: "output.outputBodyJson.usage")
     }
     f.oneHourWrites = total
+  }
+
+  /// Adds the 1-hour cache writes of a body's `usage` object (at `at`) to `total`.
+  private static func readUsage(_ s: inout JSONScanner, total: inout Int64, field: inout String, at: String) throws {
+    func isNumber(_ c: UInt8?) -> Bool { c.map { $0 == UInt8(ascii: "-") || ($0 >= 48 && $0 <= 57) } ?? false }
+    guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+    try s.object { s, k in
+      if k.equals("cache_creation"), s.next() == UInt8(ascii: "{") {
+        try s.object { s, k in
+          guard k.equals("ephemeral_1h_input_tokens"), isNumber(s.next()) else { return }
+          field = at + ".cache_creation.ephemeral_1h_input_tokens"
+          total = min(total + (try s.optionalCount() ?? 0), Bounds.tokens)
+        }
+        return
+      }
+      guard k.equals("cacheDetails"), s.next() == UInt8(ascii: "[") else { return }
+      var n = 0
+      try s.array { s in
+        defer { n += 1 }
+        guard s.next() == UInt8(ascii: "{") else { return }
+        var ttl: String?
+        var tokens: Int64 = 0
+        try s.object { s, k in
+          if k.equals("ttl"), s.next() == UInt8(ascii: "\"") {
+            ttl = try s.string()
+          } else if k.equals("inputTokens"), isNumber(s.next()) {
+            field = at + ".cacheDetails[\(n)].inputTokens"
+            tokens = try s.optionalCount() ?? 0
+          }
+        }
+        if ttl == "1h" { total = min(total + tokens, Bounds.tokens) }
+      }
+    }
   }
 
   private func record(_ f: Fields, file: String, line: Int, path: String?) throws -> UsageRecord {

@@ -5,18 +5,42 @@ extension LiteLLMSpendLogs {
   /// The fields of one spend-log row that we keep, filled from JSON (a row, or a CSV cell's JSON).
   struct Row {
     /// Cache detail from `additional_usage_values`, `usage_object` or `response.usage` (tokens).
+    /// Cache counters as LiteLLM's usage objects carry them: Anthropic's names at the top
+    /// (`cache_read_input_tokens`, `cache_creation_input_tokens`, `cache_creation.ephemeral_1h_…`)
+    /// and OpenAI's in `prompt_tokens_details` (`cached_tokens`; the writes as
+    /// `cache_creation_tokens` or `cache_write_tokens`, split by TTL in
+    /// `cache_creation_token_details`), which current releases write for every provider.
     struct Usage {
       var cacheRead: Int64?
       var cachedDetail: Int64?
       var cacheWrite: Int64?
       var cacheWrite1h: Int64?
+      /// `prompt_tokens_details.cache_creation_tokens` (or `cache_write_tokens`).
+      var writeDetail: Int64?
+      /// `prompt_tokens_details.cache_creation_token_details.ephemeral_5m_input_tokens`.
+      var write5mDetail: Int64?
+      /// `prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens`.
+      var write1hDetail: Int64?
 
       /// Each counter from `self`, else from `other`.
       func or(_ other: Usage) -> Usage {
         Usage(
           cacheRead: cacheRead ?? other.cacheRead, cachedDetail: cachedDetail ?? other.cachedDetail,
-          cacheWrite: cacheWrite ?? other.cacheWrite, cacheWrite1h: cacheWrite1h ?? other.cacheWrite1h)
+          cacheWrite: cacheWrite ?? other.cacheWrite, cacheWrite1h: cacheWrite1h ?? other.cacheWrite1h,
+          writeDetail: writeDetail ?? other.writeDetail, write5mDetail: write5mDetail ?? other.write5mDetail,
+          write1hDetail: write1hDetail ?? other.write1hDetail)
       }
+
+      /// The cache writes: the top-level count, else the details' count, else the sum of the
+      /// details' two TTLs.
+      var writes: Int64? {
+        if let w = cacheWrite ?? writeDetail { return w }
+        guard write5mDetail != nil || write1hDetail != nil else { return nil }
+        return (write5mDetail ?? 0) + (write1hDetail ?? 0)  // each at most Bounds.tokens
+      }
+
+      /// Of the writes, those kept one hour.
+      var writes1h: Int64? { cacheWrite1h ?? write1hDetail }
     }
 
     var requestID: String?
@@ -277,9 +301,25 @@ extension LiteLLMSpendLogs {
         } else if key.equals("prompt_tokens_details") {
           guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
           try s.object { s, k in
-            guard k.equals("cached_tokens") else { return }
-            field = name + ".prompt_tokens_details.cached_tokens"
-            usage.cachedDetail = try usage.cachedDetail ?? JSONLayout.count(&s, in: b)
+            let details = name + ".prompt_tokens_details"
+            if k.equals("cached_tokens") {
+              field = details + ".cached_tokens"
+              usage.cachedDetail = try usage.cachedDetail ?? JSONLayout.count(&s, in: b)
+            } else if k.equals("cache_creation_tokens") || k.equals("cache_write_tokens") {
+              field = details + "." + String(decoding: k, as: UTF8.self)
+              usage.writeDetail = try usage.writeDetail ?? JSONLayout.count(&s, in: b)
+            } else if k.equals("cache_creation_token_details") {
+              guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+              try s.object { s, t in
+                if t.equals("ephemeral_5m_input_tokens") {
+                  field = details + ".cache_creation_token_details.ephemeral_5m_input_tokens"
+                  usage.write5mDetail = try usage.write5mDetail ?? JSONLayout.count(&s, in: b)
+                } else if t.equals("ephemeral_1h_input_tokens") {
+                  field = details + ".cache_creation_token_details.ephemeral_1h_input_tokens"
+                  usage.write1hDetail = try usage.write1hDetail ?? JSONLayout.count(&s, in: b)
+                }
+              }
+            }
           }
         } else if key.equals("cache_creation") {
           guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }

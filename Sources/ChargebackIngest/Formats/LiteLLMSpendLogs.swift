@@ -153,7 +153,7 @@ struct LiteLLMSpendLogs: ExportFormat {
     let output = r.completionTokens ?? 0
     let usage = r.usage.or(r.responseUsage)
     let cached = usage.cacheRead ?? usage.cachedDetail ?? 0
-    let writes = usage.cacheWrite ?? 0
+    let writes = usage.writes ?? 0
     for (name, v) in [
       ("prompt_tokens", prompt), ("completion_tokens", output),
       ("metadata.additional_usage_values.cache_read_input_tokens", cached),
@@ -163,7 +163,7 @@ struct LiteLLMSpendLogs: ExportFormat {
     }
     let uncached = try Self.uncachedInput(prompt: prompt, cacheReads: cached, cacheWrites: writes, bad)
     var tokens = TokenCounts(input: uncached, cachedInput: cached, output: output)
-    tokens.cacheWrite1h = min(max(usage.cacheWrite1h ?? 0, 0), writes)
+    tokens.cacheWrite1h = min(usage.writes1h ?? 0, writes)
     tokens.cacheWrite5m = writes - tokens.cacheWrite1h
     if r.cacheHit { tokens = TokenCounts() }
     let status = (r.status.nonBlank ?? r.metadataStatus.nonBlank)?.lowercased()

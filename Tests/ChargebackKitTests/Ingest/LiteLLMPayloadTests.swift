@@ -249,6 +249,53 @@ import Testing
     #expect(r.tokens == TokenCounts(input: uncached, cachedInput: reads, cacheWrite5m: writes, output: 467))
   }
 
+  /// Current LiteLLM releases carry the writes in `prompt_tokens_details` (OpenAI's names), split by
+  /// TTL in `cache_creation_token_details`, for every upstream (BerriAI/litellm
+  /// `PromptTokensDetailsWrapper`); the Anthropic names at the top win when both are there. The
+  /// token split of each usage object is worked out by hand from its numbers.
+  static let detailUsages: [(String, String, TokenCounts)] = [
+    // Anthropic call: 5,000 reads, 3,000 writes of which 2,000 kept one hour; prompt 10,100 holds them.
+    (
+      "anthropic",
+      #""cache_read_input_tokens":5000,"cache_creation_input_tokens":3000,"prompt_tokens_details":{"cached_tokens":5000,"#
+        + #""cache_creation_tokens":3000,"cache_creation_token_details":{"ephemeral_5m_input_tokens":1000,"#
+        + #""ephemeral_1h_input_tokens":2000}}"#,
+      TokenCounts(input: 2100, cachedInput: 5000, cacheWrite5m: 1000, cacheWrite1h: 2000, output: 500)
+    ),
+    // OpenAI call (GPT-5.6 bills writes): only prompt_tokens_details, writes as cache_write_tokens.
+    (
+      "openai", #""prompt_tokens_details":{"cached_tokens":1000,"cache_write_tokens":4000}"#,
+      TokenCounts(input: 5100, cachedInput: 1000, cacheWrite5m: 4000, output: 500)
+    ),
+    // Only the TTL split: the writes are its sum.
+    (
+      "anthropic",
+      #""prompt_tokens_details":{"cached_tokens":0,"cache_creation_token_details":{"ephemeral_5m_input_tokens":100,"#
+        + #""ephemeral_1h_input_tokens":900}}"#,
+      TokenCounts(input: 9100, cachedInput: 0, cacheWrite5m: 100, cacheWrite1h: 900, output: 500)
+    ),
+    // Anthropic's top-level names and TTL object beside different details: the top level wins.
+    (
+      "anthropic",
+      #""cache_creation_input_tokens":600,"cache_creation":{"ephemeral_1h_input_tokens":600},"#
+        + #""prompt_tokens_details":{"cache_creation_tokens":999,"cache_creation_token_details":"#
+        + #"{"ephemeral_1h_input_tokens":1}}"#,
+      TokenCounts(input: 9500, cachedInput: 0, cacheWrite5m: 0, cacheWrite1h: 600, output: 500)
+    ),
+  ]
+
+  @Test(arguments: detailUsages)
+  func cacheWritesFromPromptTokensDetails(provider: String, usage: String, expected: TokenCounts) throws {
+    let prompt = 10100
+    let line =
+      Self.row.replacingOccurrences(
+        of: #""custom_llm_provider":"openai""#, with: #""custom_llm_provider":"\#(provider)""#)
+      + #","prompt_tokens":\#(prompt),"completion_tokens":500,"metadata":{"usage_object":{\#(usage)}}}"#
+    let (_, rs) = try ingest([try write(line + "\n", name: "spend.jsonl")])
+    let r = try #require(rs["litellm:r"])
+    #expect(r.tokens == expected)
+  }
+
   @Test func promptTokensBelowTheCacheReadsIsAnError() throws {
     let line = Self.row + #","prompt_tokens":1999,"metadata":{"usage_object":{"cache_read_input_tokens":2000}}}"#
     let error = try failure("\n" + line + "\n", name: "spend.jsonl")
