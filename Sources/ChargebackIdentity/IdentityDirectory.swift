@@ -178,13 +178,24 @@ package struct IdentityDirectory: Sendable {
   }
 
   /// `UNATTRIBUTED` (in any case) is the tool's own cost centre for spend nobody can be charged for
-  /// (SPEC §11); a directory that uses it would merge real spend into it.
+  /// (SPEC §11); a directory that uses it would merge real spend into it. `TOTAL` (in any case)
+  /// labels the sum row of `summary.csv`, the terminal summary and the company workbook; a cost
+  /// centre of that name would sit beside it, and a reader stopping at the first `TOTAL` would take
+  /// one cost centre's figures for the company's.
   private static func rejectReserved(_ t: CSVTable, _ column: String) throws {
     for r in t.rows {
-      guard let v = t.value(r.fields, column), v.uppercased() == Attribution.unattributed else { continue }
-      throw InputError(
-        file: t.file, line: r.line, field: column,
-        message: "\"\(v)\" is reserved for spend nobody can be charged for; name the cost centre otherwise")
+      guard let v = t.value(r.fields, column) else { continue }
+      switch v.uppercased() {
+      case Attribution.unattributed:
+        throw InputError(
+          file: t.file, line: r.line, field: column,
+          message: "\"\(v)\" is reserved for spend nobody can be charged for; name the cost centre otherwise")
+      case "TOTAL":
+        throw InputError(
+          file: t.file, line: r.line, field: column,
+          message: "\"\(v)\" is reserved for the outputs' total rows; name the cost centre otherwise")
+      default: continue
+      }
     }
   }
 

@@ -50,7 +50,11 @@ package enum FocusCSV {
     // The first row `rows` gives is the header.
     var writer: CSVWriter?
     try rows(report) { fields in
-      if writer == nil { writer = try CSVWriter(streamingTo: path, header: fields) } else { writer?.append(fields) }
+      if writer == nil {
+        writer = try CSVWriter(streamingTo: path, header: fields, jsonColumns: ["Tags", "SkuPriceDetails"])
+      } else {
+        writer?.append(fields)
+      }
     }
     try writer?.finish()
     return path

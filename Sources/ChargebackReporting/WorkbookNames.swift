@@ -27,17 +27,39 @@ package enum WorkbookNames {
   static let maxPlain = 64
 
   /// The file name (with `.xlsx`) of each cost centre id.
+  ///
+  /// Distinct whatever the ids are: a plain id that equals (but for case) the hashed name of
+  /// another id (`a_b-c14cddc0` beside `a/b`) is hashed too, again until none does; and hashed names
+  /// that still meet (two long ids alike in their first 48 characters and their 8 hex digits) take
+  /// the whole digest.
   package static func assign(_ ids: [String]) -> [String: String] {
     var plainCount: [String: Int] = [:]
     for id in ids where isPlain(id) { plainCount[id.lowercased(), default: 0] += 1 }
-    var out: [String: String] = [:]
-    for id in ids {
-      let name =
-        isPlain(id) && plainCount[id.lowercased()] == 1 && !reserved.contains(id.lowercased())
-        ? id : hashed(id)
-      out[id] = name + ".xlsx"
+    var name: [String: String] = [:]
+    var hashedIDs = Set<String>()
+    for id in Set(ids) {
+      if isPlain(id) && plainCount[id.lowercased()] == 1 && !reserved.contains(id.lowercased()) {
+        name[id] = id
+      } else {
+        name[id] = hashed(id)
+        hashedIDs.insert(id)
+      }
     }
-    return out
+    while true {
+      let taken = Set(hashedIDs.compactMap { name[$0]?.lowercased() })
+      let clashing = name.keys.filter { !hashedIDs.contains($0) && taken.contains($0.lowercased()) }
+      if clashing.isEmpty { break }
+      for id in clashing {
+        name[id] = hashed(id)
+        hashedIDs.insert(id)
+      }
+    }
+    var byName: [String: [String]] = [:]
+    for (id, n) in name { byName[n.lowercased(), default: []].append(id) }
+    for (_, same) in byName where same.count > 1 {
+      for id in same { name[id] = hashed(id, digits: 64) }
+    }
+    return name.mapValues { $0 + ".xlsx" }
   }
 
   private static func isPlain(_ id: String) -> Bool {
@@ -53,10 +75,10 @@ package enum WorkbookNames {
       || c == UInt8(ascii: ".")
   }
 
-  private static func hashed(_ id: String) -> String {
+  private static func hashed(_ id: String, digits: Int = 8) -> String {
     var slug = String(decoding: id.utf8.prefix(48).map { isSafe($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
     if slug.hasPrefix(".") || slug.hasPrefix("-") { slug = "_" + slug.dropFirst() }
-    let digest = SHA256.hash(data: Array(id.utf8)).prefix(4).map { byte in
+    let digest = SHA256.hash(data: Array(id.utf8)).prefix(digits / 2).map { byte in
       let hex = String(byte, radix: 16)
       return hex.count == 1 ? "0" + hex : hex
     }.joined()

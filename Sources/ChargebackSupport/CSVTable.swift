@@ -209,18 +209,28 @@ package struct CSVWriter {
   ///
   /// For the outputs whose rows grow with the data (`chargeback.csv` keeps the task, and there can
   /// be a task per call: 1 M lines made a 218 MB document, held twice while it was written).
-  package init(streamingTo path: String, header: [String]) throws {
+  ///
+  /// `jsonColumns` names the columns whose values are JSON documents the writer built with
+  /// ``JSONText`` (FOCUS `Tags`): their values are already safe (controls and invisible characters
+  /// in JSON's own `\u` escapes, and an object cannot start like a formula), and escaping them again
+  /// would double JSON's backslashes and break the document. A value there that does not start with
+  /// `{` or `[` is made safe like any other.
+  package init(streamingTo path: String, header: [String], jsonColumns: Set<String> = []) throws {
     guard FileManager.default.createFile(atPath: path, contents: nil),
       let handle = FileHandle(forWritingAtPath: path)
     else { throw OutputError(path: path, reason: "cannot create file") }
     sink = Sink(path: path, handle: handle)
     bytes.reserveCapacity(Self.chunk + 4096)
     append(header)
+    json = header.map { jsonColumns.contains($0) }
   }
+
+  /// For each column, whether it holds JSON documents (see ``init(streamingTo:header:jsonColumns:)``).
+  private var json: [Bool] = []
 
   /// Appends a row.
   package mutating func append(_ fields: [String]) {
-    Self.append(fields, to: &bytes)
+    Self.append(fields, json: json, to: &bytes)
     if let sink, bytes.count >= Self.chunk { flush(sink) }
   }
 
@@ -243,10 +253,11 @@ package struct CSVWriter {
   }
 
   /// Appends a row to `out` field by field: no array of quoted fields and no joined row per line.
-  private static func append(_ fields: [String], to out: inout [UInt8]) {
+  private static func append(_ fields: [String], json: [Bool] = [], to out: inout [UInt8]) {
     for (i, f) in fields.enumerated() {
       if i > 0 { out.append(44) }
-      appendQuoted(SafeText.csvField(f), to: &out)
+      let document = i < json.count && json[i] && (f.utf8.first == UInt8(ascii: "{") || f.utf8.first == UInt8(ascii: "["))
+      appendQuoted(document ? f : SafeText.csvField(f), to: &out)
     }
     out.append(10)
   }

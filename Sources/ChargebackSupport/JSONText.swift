@@ -12,7 +12,9 @@ package enum JSONText {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       default:
-        if u.value < 0x20 {
+        // Controls, and the invisible characters SafeText shows escaped (a JSON cell of a CSV is
+        // written as it is, so its values are made safe here, in JSON's own escapes).
+        if SafeText.isHidden(u) {
           let hex = String(u.value, radix: 16)
           out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         } else {

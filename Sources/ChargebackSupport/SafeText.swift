@@ -40,14 +40,18 @@ package enum SafeText {
     return String(out)
   }
 
-  private static func needsEscape(_ u: Unicode.Scalar) -> Bool {
+  private static func needsEscape(_ u: Unicode.Scalar) -> Bool { u == "\\" || isHidden(u) }
+
+  /// A control or invisible character (C0, DEL, C1, zero-width and direction marks, the line and
+  /// paragraph separators, bidirectional controls, invisible operators, the byte-order mark): what
+  /// must never reach an output as it is. ``JSONText`` escapes the same ones.
+  package static func isHidden(_ u: Unicode.Scalar) -> Bool {
     switch u.value {
     case 0x00...0x1F, 0x7F...0x9F: true  // C0, DEL, C1
     // Zero-width and direction marks, the line and paragraph separators (U+2028, U+2029: a line
     // break in a viewer, which a CSV or a terminal line would split on), bidirectional embeddings,
     // overrides and isolates, invisible operators, the byte-order mark.
     case 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2064, 0x2066...0x2069, 0xFEFF: true
-    case 0x5C: true  // the backslash, so escapes stay unambiguous
     default: false
     }
   }

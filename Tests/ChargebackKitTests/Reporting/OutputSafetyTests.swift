@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackDemo
 @testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackReporting
@@ -111,6 +112,45 @@ import Testing
     #expect(findings.contains(#"bot\u0000-evil"#))
   }
 
+  /// FOCUS `Tags` is a JSON object in a CSV cell: with ids holding quotes, backslashes, controls,
+  /// invisible characters and formula text it still parses, and gives back each id exactly.
+  @Test func focusTagsAreJSONThatGivesBackTheIds() throws {
+    let dir = try TestSupport.tempDir()
+    let (usage, ids, pricing) = try Self.hostileMonth(dir)
+    let centres = [
+      "cc\"1", #"cc\2"#, "=HYPERLINK(\"http://x\")", "cc\u{202E}3", "cc\u{1}4", #"cc\u0000"# + "\u{2028}5",
+    ]
+    var agents = "agent_id,owner,cost_centre\n"
+    var ccRows = "cost_centre,name\n"
+    for (k, cc) in centres.enumerated() {
+      agents += "\(CSVWriter.quote("ag\"\\\(k)")),p-1,\(CSVWriter.quote(cc))\n"
+      ccRows += "\(CSVWriter.quote(cc)),n\n"
+    }
+    var creds = "credential_id,provider,agent_id\n"
+    for k in centres.indices { creds += "arn:aws:iam::1:role/r\(k),bedrock,\(CSVWriter.quote("ag\"\\\(k)"))\n" }
+    try agents.write(toFile: ids + "/agents.csv", atomically: true, encoding: .utf8)
+    try ccRows.write(toFile: ids + "/cost_centres.csv", atomically: true, encoding: .utf8)
+    try creds.write(toFile: ids + "/credentials.csv", atomically: true, encoding: .utf8)
+    _ = try ChargebackJob(
+      options: .init(
+        period: Period(year: 2026, month: 10), usage: [usage], identities: ids, pricing: pricing, out: dir + "/out",
+        database: dir + "/s.sqlite"),
+      progress: .init(force: false)
+    ).run()
+    let rows = try TestSupport.readCSV(dir + "/out/focus.csv")
+    var seen = Set<String>()
+    var agentsSeen = Set<String>()
+    for row in rows {
+      let text = try #require(row["Tags"])
+      let tags = try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+      seen.insert(try #require(tags["cost_centre"]))
+      if let a = tags["agent"] { agentsSeen.insert(a) }
+      #expect(!text.unicodeScalars.contains { SafeText.isHidden($0) }, "\(text)")
+    }
+    #expect(seen.isSuperset(of: centres), "\(seen)")
+    #expect(agentsSeen.isSuperset(of: centres.indices.map { "ag\"\\\($0)" }), "\(agentsSeen)")
+  }
+
   @Test func workbooksHoldTextNotFormulasAndCutOversizedValues() throws {
     let dir = try TestSupport.tempDir()
     let result = try Self.run(dir)
@@ -177,17 +217,51 @@ import Testing
     #expect(names["-CC"]?.hasPrefix("_CC-") == true)
   }
 
-  @Test func unattributedIsReservedInTheDirectory() throws {
+  /// Workbook names stay distinct (but for case) whatever the ids: ids that are other ids' hashed
+  /// names, their case variants, and those names' own hashed names, added round after round from
+  /// random seeds.
+  @Test(arguments: [UInt64(1), 2, 3, 4, 5])
+  func workbookNamesStayDistinctWhenIdsAreOtherIdsNames(seed: UInt64) {
+    var random = DemoRandom(seed: seed)
+    let pieces = ["a", "B", "/", "_", "-", ".", "company", "é", " ", "x"]
+    var ids = Set<String>()
+    for _ in 0..<12 {
+      ids.insert((0..<Int.random(in: 1...6, using: &random)).map { _ in pieces.randomElement(using: &random) ?? "x" }.joined())
+    }
+    ids.insert("a/b")
+    for _ in 0..<3 {
+      let names = WorkbookNames.assign(Array(ids))
+      #expect(Set(names.values.map { $0.lowercased() }).count == ids.count, "\(names)")
+      for file in names.values.shuffled(using: &random).prefix(6) {
+        let stem = String(file.dropLast(".xlsx".count))
+        ids.insert(stem)
+        ids.insert(stem.uppercased())
+      }
+    }
+    let names = WorkbookNames.assign(Array(ids))
+    #expect(Set(names.values.map { $0.lowercased() }).count == ids.count, "\(names)")
+    // `a/b` is named `a_b-c14cddc0`; an id of that name gets a name of its own.
+    let pair = WorkbookNames.assign(["a/b", "a_b-c14cddc0"])
+    #expect(pair["a/b"] == "a_b-c14cddc0.xlsx")
+    #expect(pair["a_b-c14cddc0"] != "a_b-c14cddc0.xlsx")
+  }
+
+  /// `UNATTRIBUTED` (the tool's cost centre) and `TOTAL` (the sum rows' label) in any case.
+  @Test(arguments: [
+    ("unattributed", "is reserved for spend nobody can be charged for"),
+    ("Total", "is reserved for the outputs' total rows"), ("TOTAL", "is reserved for the outputs' total rows"),
+  ])
+  func reservedCostCentreIdsAreRefused(id: String, message: String) throws {
     let dir = try TestSupport.tempDir()
     let (usage, ids, pricing) = try Self.hostileMonth(dir)
-    try "cost_centre,name\nCC-1,One\nunattributed,Sneaky\n".write(
+    try "cost_centre,name\nCC-1,One\n\(id),Sneaky\n".write(
       toFile: ids + "/cost_centres.csv", atomically: true, encoding: .utf8)
     let r = try TestSupport.runCLI([
       "run", "--period", "2026-10", "--usage", usage, "--identities", ids, "--pricing", pricing, "--out",
       dir + "/out", "--db", dir + "/s.sqlite",
     ])
     #expect(r.status == 65)
-    #expect(r.err.contains("cost_centres.csv:3: cost_centre: \"unattributed\" is reserved"))
+    #expect(r.err.contains("cost_centres.csv:3: cost_centre: \"\(id)\" \(message)"), "\(r.err)")
     #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
   }
 
