@@ -17,6 +17,10 @@ package struct ReportWriter {
   /// `--out`, as the user gave it.
   package let directory: String
 
+  /// Moves a file into place (rename(2)); a test puts one that fails to check what a failed
+  /// publication leaves.
+  var renameFile: (String, String) -> Int32 = { rename($0, $1) }
+
   package init(directory: String) { self.directory = directory }
 
   /// The CSV and JSON outputs every run writes, beside the workbooks.
@@ -113,10 +117,7 @@ package struct ReportWriter {
       throw OutputError(path: directory, reason: "cannot write the outputs: \(error.localizedDescription)")
     }
 
-    // Publish: every file by rename (atomic per file), the manifest last.
-    for name in outputs.sorted() + ["manifest.json"] {
-      try move((staging as NSString).appendingPathComponent(name), to: path(name))
-    }
+    try moveIntoPlace(outputs.sorted() + ["manifest.json"], from: staging)
     // Outputs of the previous run that this one does not write again (a cost centre with no usage).
     for name in previous.subtracting(outputs + ["manifest.json"]).sorted()
     where Self.fileType(path(name)) == .typeRegular {
@@ -248,7 +249,7 @@ package struct ReportWriter {
   /// descriptor that holds its lock (closed by the caller when the folder is gone).
   private func makeStaging() throws -> (path: String, lock: Int32) {
     let parent = PathText.parent(of: directory)
-    let base = (directory as NSString).lastPathComponent
+    let base = Self.stagingBase((directory as NSString).lastPathComponent)
     let host = Self.hostTag
     let prefix = ".\(base).chargeback-\(host)-"
     Self.removeAbandoned(in: parent, prefix: prefix)
@@ -267,6 +268,20 @@ package struct ReportWriter {
       throw OutputError.cannotCreate(staging, "cannot lock the working folder beside --out")
     }
     return (staging, lock)
+  }
+
+  /// `--out`'s name as the start of its staging folder's: as it is up to 100 bytes, else its first
+  /// 100 bytes (whole characters) and 8 hex digits of its SHA-256, so that the staging folder's name
+  /// stays within the 255 bytes a file name may have when `--out`'s own is long.
+  static func stagingBase(_ name: String) -> String {
+    guard name.utf8.count > 100 else { return name }
+    var cut = ""
+    for c in name {
+      if cut.utf8.count + c.utf8.count > 100 { break }
+      cut.append(c)
+    }
+    let digest = SHA256.hash(data: Array(name.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+    return cut + "~" + digest
   }
 
   /// This host's name as a file name part (letters, digits, `-` and `.`; `_` for anything else).
@@ -304,8 +319,43 @@ package struct ReportWriter {
   }
 
   /// Renames `from` over `to` (replacing a regular file, never following a link).
+  /// Moves `names` from `staging` into `--out`, each by rename (atomic per file), in order (the
+  /// manifest last). Each file a name replaces is first moved into the staging folder; when a
+  /// rename fails, the files moved in so far are taken out again and those they replaced put
+  /// back, so a run that fails here too leaves the previous outputs as they were (a run killed
+  /// here does not: its staging folder holds the previous files).
+  private func moveIntoPlace(_ names: [String], from staging: String) throws {
+    let previous = (staging as NSString).appendingPathComponent(".previous")
+    try FileManager.default.createDirectory(atPath: previous, withIntermediateDirectories: false)
+    var moved: [(name: String, replaced: Bool)] = []
+    do {
+      for name in names {
+        let target = path(name)
+        let replaced = Self.fileType(target) == .typeRegular
+        let kept = (previous as NSString).appendingPathComponent(name)
+        if replaced { try move(target, to: kept) }
+        do {
+          try move((staging as NSString).appendingPathComponent(name), to: target)
+        } catch {
+          if replaced { _ = renameFile(kept, target) }
+          throw error
+        }
+        moved.append((name, replaced))
+      }
+    } catch {
+      for (name, replaced) in moved.reversed() {
+        if replaced {
+          _ = renameFile((previous as NSString).appendingPathComponent(name), path(name))
+        } else {
+          unlink(path(name))
+        }
+      }
+      throw error
+    }
+  }
+
   private func move(_ from: String, to: String) throws {
-    guard rename(from, to) == 0 else {
+    guard renameFile(from, to) == 0 else {
       throw OutputError(path: to, reason: "cannot move the new file into place: \(String(cString: strerror(errno)))")
     }
   }

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackReporting
 @testable import ChargebackTestSupport
 
 /// Publication (SPEC §11): outputs appear all at once or not at all, files the tool did not write are
@@ -105,6 +106,63 @@ import Testing
     #expect(r.status == 74, "\(r.err)")
     #expect(try Self.snapshot(out) == before)
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }.isEmpty)
+  }
+
+  /// A report of the hand-computed month, built in this process.
+  static func report(_ dir: String) throws -> ChargebackReport {
+    try ChargebackJob(
+      options: .init(
+        period: Period(year: 2026, month: 10), usage: [Fixtures.month + "/usage"],
+        identities: Fixtures.month + "/identities", pricing: Fixtures.month + "/pricing", out: dir + "/first",
+        database: dir + "/s.sqlite"),
+      progress: .init(force: false)
+    ).run().report
+  }
+
+  /// A rename that fails while the outputs move into place (the k-th of the publication; the
+  /// others are real): the files moved in so far are taken out and those they replaced put back.
+  @Test(arguments: [1, 2, 5, 9, 12])
+  func aRenameThatFailsWhileMovingIntoPlaceLeavesThePreviousOutputs(failing k: Int) throws {
+    let dir = try TestSupport.tempDir()
+    let out = dir + "/out"
+    #expect(try Self.run(out, db: dir + "/cli.sqlite").status == 0)
+    let before = try Self.snapshot(out)
+    let report = try Self.report(dir)
+    final class Count { var n = 0 }
+    let count = Count()
+    var writer = ReportWriter(directory: out)
+    writer.renameFile = { from, to in
+      count.n += 1
+      if count.n == k {
+        errno = EIO
+        return -1
+      }
+      return rename(from, to)
+    }
+    #expect(throws: OutputError.self) { _ = try writer.publish(report, key: "other") }
+    #expect(count.n >= k)
+    #expect(try Self.snapshot(out) == before)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }.isEmpty)
+
+    // Into an empty --out: nothing is left that would stop the next run as a foreign file.
+    let fresh = dir + "/fresh"
+    count.n = 0
+    var first = ReportWriter(directory: fresh)
+    first.renameFile = writer.renameFile
+    #expect(throws: OutputError.self) { _ = try first.publish(report, key: nil) }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: fresh).isEmpty)
+    #expect(try ReportWriter(directory: fresh).publish(report, key: nil).outputs.count > 5)
+  }
+
+  /// A long `--out` name (230 bytes): the staging folder beside it keeps within a file name's 255.
+  @Test func aLongOutNameStillPublishes() throws {
+    let dir = try TestSupport.tempDir()
+    let out = dir + "/" + String(repeating: "é", count: 20) + String(repeating: "o", count: 190)
+    #expect(out.utf8.count - dir.utf8.count - 1 == 230)
+    let r = try Self.run(out, db: dir + "/s.sqlite")
+    #expect(r.status == 0, "\(r.err)")
+    #expect(FileManager.default.fileExists(atPath: out + "/summary.csv"))
+    #expect(ReportWriter.stagingBase((out as NSString).lastPathComponent).utf8.count <= 109)
   }
 
   @Test func demoNeverDeletesWhatItDidNotGenerate() throws {
