@@ -43,6 +43,20 @@ package enum FormatRegistry {
     if let f = formats.first(where: { $0.matches(head: head) }) { return f }
     let trimmed = head.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
     let hint = trimmed.isEmpty ? "the file is empty" : "no known export format matches its content"
-    throw InputError(file: file.path, line: 1, message: "unrecognised format: \(hint)")
+    throw InputError(file: file.path, line: 1, message: "unrecognised format: \(hint)" + lookalike(head))
+  }
+
+  /// What a file that no format matches seems to be, when it is a known near miss, and what to do.
+  static func lookalike(_ head: String) -> String {
+    if head.contains("\"usage_metadata\"") && head.contains("\"prompt_token_count\"") {
+      return "; it looks like Gemini responses with snake_case keys (the google-genai SDK's"
+        + " model_dump_json()); the tool reads the REST API's camelCase (usageMetadata): dump them"
+        + " with model_dump_json(by_alias=True) (docs/formats.md, Vertex/Gemini)"
+    }
+    if head.contains("\"PrimaryResult\"") || (head.contains("\"TableName\"") && head.contains("PromptTokens")) {
+      return "; it looks like `az monitor log-analytics query` JSON, which is not read: export the"
+        + " query result as CSV from the Log Analytics portal (docs/formats.md, Azure APIM LLM log)"
+    }
+    return ""
   }
 }

@@ -146,5 +146,30 @@ import Testing
       try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
     }
     #expect(error.description.contains("unrecognised format"))
+    #expect(!error.description.contains("looks like"))
+  }
+
+  /// Near misses a user meets (a helper's trial): Gemini responses dumped by the google-genai SDK
+  /// with snake_case keys, and `az monitor log-analytics query` JSON; the error says what to do.
+  @Test(arguments: [
+    (
+      #"{"response_id":"r1","create_time":"2026-10-01T00:00:00Z","usage_metadata":{"prompt_token_count":10}}"#,
+      "model_dump_json(by_alias=True)"
+    ),
+    (
+      #"[{"TableName":"PrimaryResult","TimeGenerated":"2026-10-01T00:00:00Z","PromptTokens":"10"}]"#,
+      "export the query result as CSV"
+    ),
+  ])
+  func nearMissFormatsSayWhatToDo(content: String, advice: String) throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/export.json"
+    try (content + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let error = try #require(throws: InputError.self) {
+      try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    }
+    #expect(error.description.contains("unrecognised format"))
+    #expect(error.description.contains(advice), "\(error)")
   }
 }
