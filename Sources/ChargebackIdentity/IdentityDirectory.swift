@@ -177,8 +177,10 @@ package struct IdentityDirectory: Sendable {
     }
   }
 
-  /// `UNATTRIBUTED` (in any case) is the tool's own cost centre for spend nobody can be charged for
-  /// (SPEC §11); a directory that uses it would merge real spend into it. `TOTAL` (in any case)
+  /// Refuses the cost centre ids the tool keeps for itself, in any case.
+  ///
+  /// `UNATTRIBUTED` is the tool's own cost centre for spend nobody can be charged for
+  /// (SPEC §11); a directory that uses it would merge real spend into it. `TOTAL`
   /// labels the sum row of `summary.csv`, the terminal summary and the company workbook; a cost
   /// centre of that name would sit beside it, and a reader stopping at the first `TOTAL` would take
   /// one cost centre's figures for the company's.

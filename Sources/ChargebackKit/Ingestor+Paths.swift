@@ -82,7 +82,14 @@ extension Ingestor {
     // order the file system lists names in.
     for name in names.sorted() where !name.hasPrefix(".") {
       let full = (dir as NSString).appendingPathComponent(name)
-      let st = try status(full, otherwise: "cannot be read")
+      // A name whose bytes are not UTF-8 comes back from the listing with U+FFFD in their place,
+      // and no file has that name: say so, instead of "cannot be read".
+      let st = try status(
+        full,
+        otherwise: name.unicodeScalars.contains("\u{FFFD}")
+          ? "its name is not valid UTF-8 (shown with U+FFFD where its bytes are), so it cannot be opened by"
+            + " name: rename it to UTF-8 (for example `convmv -f latin1 -t utf8 --notest`)"
+          : "cannot be read")
       guard !skip.contains(FileIdentity(st)) else { continue }
       if (st.st_mode & S_IFMT) == S_IFDIR {
         // A directory reached twice (a link to a folder already walked, or a loop) is walked once.

@@ -318,9 +318,9 @@ package struct ReportWriter {
     }
   }
 
-  /// Renames `from` over `to` (replacing a regular file, never following a link).
-  /// Moves `names` from `staging` into `--out`, each by rename (atomic per file), in order (the
-  /// manifest last). Each file a name replaces is first moved into the staging folder; when a
+  /// Moves `names` from `staging` into `--out`, each by rename, in order (the manifest last).
+  ///
+  /// Each rename is atomic for its file. Each file a name replaces is first moved into the staging folder; when a
   /// rename fails, the files moved in so far are taken out again and those they replaced put
   /// back, so a run that fails here too leaves the previous outputs as they were (a run killed
   /// here does not: its staging folder holds the previous files).
@@ -354,6 +354,7 @@ package struct ReportWriter {
     }
   }
 
+  /// Renames `from` over `to` (replacing a regular file, never following a link).
   private func move(_ from: String, to: String) throws {
     guard renameFile(from, to) == 0 else {
       throw OutputError(path: to, reason: "cannot move the new file into place: \(String(cString: strerror(errno)))")

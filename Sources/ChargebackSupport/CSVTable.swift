@@ -256,7 +256,8 @@ package struct CSVWriter {
   private static func append(_ fields: [String], json: [Bool] = [], to out: inout [UInt8]) {
     for (i, f) in fields.enumerated() {
       if i > 0 { out.append(44) }
-      let document = i < json.count && json[i] && (f.utf8.first == UInt8(ascii: "{") || f.utf8.first == UInt8(ascii: "["))
+      let first = f.utf8.first
+      let document = i < json.count && json[i] && (first == UInt8(ascii: "{") || first == UInt8(ascii: "["))
       appendQuoted(document ? f : SafeText.csvField(f), to: &out)
     }
     out.append(10)

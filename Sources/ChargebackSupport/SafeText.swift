@@ -42,9 +42,11 @@ package enum SafeText {
 
   private static func needsEscape(_ u: Unicode.Scalar) -> Bool { u == "\\" || isHidden(u) }
 
-  /// A control or invisible character (C0, DEL, C1, zero-width and direction marks, the line and
-  /// paragraph separators, bidirectional controls, invisible operators, the byte-order mark): what
-  /// must never reach an output as it is. ``JSONText`` escapes the same ones.
+  /// Whether `u` is a control or invisible character, which must never reach an output as it is.
+  ///
+  /// Those are C0, DEL, C1, zero-width and direction marks, the line and paragraph separators,
+  /// bidirectional controls, invisible operators and the byte-order mark. ``JSONText`` escapes the
+  /// same ones.
   package static func isHidden(_ u: Unicode.Scalar) -> Bool {
     switch u.value {
     case 0x00...0x1F, 0x7F...0x9F: true  // C0, DEL, C1

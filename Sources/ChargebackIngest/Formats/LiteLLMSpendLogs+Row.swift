@@ -4,10 +4,10 @@ import Foundation
 extension LiteLLMSpendLogs {
   /// The fields of one spend-log row that we keep, filled from JSON (a row, or a CSV cell's JSON).
   struct Row {
-    /// Cache detail from `additional_usage_values`, `usage_object` or `response.usage` (tokens).
-    /// Cache counters as LiteLLM's usage objects carry them: Anthropic's names at the top
-    /// (`cache_read_input_tokens`, `cache_creation_input_tokens`, `cache_creation.ephemeral_1h_…`)
-    /// and OpenAI's in `prompt_tokens_details` (`cached_tokens`; the writes as
+    /// Cache counters from `additional_usage_values`, `usage_object` or `response.usage` (tokens).
+    ///
+    /// Anthropic's names are at the top (`cache_read_input_tokens`, `cache_creation_input_tokens`,
+    /// `cache_creation.ephemeral_1h_…`), and OpenAI's in `prompt_tokens_details` (`cached_tokens`; the writes as
     /// `cache_creation_tokens` or `cache_write_tokens`, split by TTL in
     /// `cache_creation_token_details`), which current releases write for every provider.
     struct Usage {

@@ -8,8 +8,9 @@ import Testing
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
-/// The 1-hour part of a Bedrock call's cache writes, from every body shape a log carries it in: the
-/// Converse response's `usage.cacheDetails`, an InvokeModel Messages body's
+/// The 1-hour part of a Bedrock call's cache writes, from every body shape a log carries it in.
+///
+/// Those are the Converse response's `usage.cacheDetails`, an InvokeModel Messages body's
 /// `usage.cache_creation`, and a streamed body (an array of events) whose `message_start` event
 /// (InvokeModelWithResponseStream) or `metadata` event (ConverseStream) holds the usage. Field names
 /// follow AWS's model invocation logging and Anthropic's Messages API; counts are made up, and the

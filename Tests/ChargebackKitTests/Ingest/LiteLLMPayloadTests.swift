@@ -249,8 +249,9 @@ import Testing
     #expect(r.tokens == TokenCounts(input: uncached, cachedInput: reads, cacheWrite5m: writes, output: 467))
   }
 
-  /// Current LiteLLM releases carry the writes in `prompt_tokens_details` (OpenAI's names), split by
-  /// TTL in `cache_creation_token_details`, for every upstream (BerriAI/litellm
+  /// Cache writes from `prompt_tokens_details`, where current LiteLLM releases carry them.
+  ///
+  /// They are in OpenAI's names there, split by TTL in `cache_creation_token_details`, for every upstream (BerriAI/litellm
   /// `PromptTokensDetailsWrapper`); the Anthropic names at the top win when both are there. The
   /// token split of each usage object is worked out by hand from its numbers.
   static let detailUsages: [(String, String, TokenCounts)] = [

@@ -70,6 +70,21 @@ import Testing
     #expect(error.exitStatus == 66)
   }
 
+  /// A file whose name is Latin-1 (`caf\xE9.jsonl`), not UTF-8: the listing cannot give a name that
+  /// opens it, and the error says why and what to do.
+  @Test func aNameThatIsNotUTF8IsNamedAsSuch() throws {
+    let dir = try TestSupport.tempDir()
+    let real = try realFolder(dir)
+    let raw = Array((real + "/2026-10/caf").utf8) + [0xE9] + Array(".jsonl".utf8) + [0]
+    let fd = open(raw.map { CChar(bitPattern: $0) }, O_CREAT | O_WRONLY, 0o600)
+    #expect(fd >= 0)
+    close(fd)
+    let error = try #require(throws: InputMissingError.self) { try Ingestor.expand([real]) }
+    #expect(error.reason.contains("not valid UTF-8"), "\(error)")
+    #expect(error.reason.contains("rename it"))
+    #expect(error.exitStatus == 66)
+  }
+
   @Test func theRunsOwnOutputsAndStoreInAUsageFolderAreNotRead() throws {
     let dir = try TestSupport.tempDir()
     let usage = dir + "/usage"

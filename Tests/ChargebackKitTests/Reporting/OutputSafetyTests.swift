@@ -226,7 +226,8 @@ import Testing
     let pieces = ["a", "B", "/", "_", "-", ".", "company", "é", " ", "x"]
     var ids = Set<String>()
     for _ in 0..<12 {
-      ids.insert((0..<Int.random(in: 1...6, using: &random)).map { _ in pieces.randomElement(using: &random) ?? "x" }.joined())
+      let n = Int.random(in: 1...6, using: &random)
+      ids.insert((0..<n).map { _ in pieces.randomElement(using: &random) ?? "x" }.joined())
     }
     ids.insert("a/b")
     for _ in 0..<3 {
