@@ -262,6 +262,15 @@ extension PolicyFindings {
     /// record's own name is one session of it. Read only in the texts (autoclosures: first call).
     func asRole() -> Bool { cred.hasSuffix("/*") && r.credential != cred }
     let agent = a.agentID ?? "(none)"
+    /// The subject of a finding whose calls are charged where each call's claim puts them (an
+    /// unregistered credential, an unknown agent, an unapproved task): one finding per cost centre
+    /// charged, so that each owner's workbook shows its own part (one finding filed under the first
+    /// call's cost centre showed another's spend there, and none in the other's). The cost centre
+    /// comes first with its length, so no two (subject, cost centre) pairs give the same text.
+    func perCentre(_ subject: String) -> String {
+      let cc = a.costCentre
+      return "\(cc.utf8.count):\(cc)|\(subject)"
+    }
     for s in a.signals {
       switch s {
       case .unattributed:
@@ -275,7 +284,7 @@ extension PolicyFindings {
         )
       case .unregisteredCredential:
         note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
+          s, subject: perCentre(cred), record: r, attribution: a, cost: cost,
           detail: asRole()
             ? "the sessions of role \(cred) are not in credentials.csv; their calls claim agent \(agent), which is charged: register the role (that row, or its IAM role ARN) or revoke it"
             : a.credentialID == nil
@@ -302,7 +311,7 @@ extension PolicyFindings {
       case .unknownAgent:
         let claimed = r.metadata.agentID ?? a.agentID ?? "?"
         note(
-          s, subject: claimed, record: r, attribution: a, cost: cost,
+          s, subject: perCentre(claimed), record: r, attribution: a, cost: cost,
           detail: "calls name agent \(claimed), which is not in agents.csv")
       case .revokedCredential:
         note(
@@ -321,7 +330,7 @@ extension PolicyFindings {
         let task = a.taskID ?? "?"
         let tasks = tasks  // read by the text, made for the finding's first call only
         note(
-          s, subject: task, record: r, attribution: a, cost: cost,
+          s, subject: perCentre(task), record: r, attribution: a, cost: cost,
           detail:
             "task \(task) has no approver in tasks.csv but ran calls\(tasks[task]?.requestedBy.map { " (requested by \($0))" } ?? "")"
         )

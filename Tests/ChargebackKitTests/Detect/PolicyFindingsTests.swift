@@ -86,4 +86,25 @@ import Testing
       Dictionary(uniqueKeysWithValues: unpriced.map { ($0.costCentre ?? "", $0.calls) }) == ["CC-A": 2, "CC-B": 1])
     #expect(Set(unpriced.map(\.id)).count == 2)
   }
+
+  /// Findings whose calls are charged where each call's claim puts them (an unknown agent, an
+  /// unregistered credential, an unapproved task) are one per cost centre charged, each with that
+  /// cost centre's calls and cost: the agent `ghost` claimed through keys of CC-A (1 call) and CC-B
+  /// (2 calls) at 4 micro-USD a call.
+  @Test(arguments: [FindingKind.unknownAgent, .unregisteredCredential, .unapprovedTask])
+  func aClaimChargedToSeveralCostCentresIsAFindingOfEach(signal: FindingKind) throws {
+    var policy = PolicyFindings()
+    for (t, cc, key) in [(1_000, "CC-A", "key_1"), (2_000, "CC-B", "key_2"), (3_000, "CC-B", "key_2")] {
+      var c = Self.charged(key, agent: "ghost", costCentre: cc, time: Int64(t))
+      c.attribution.signals = [signal]
+      c.attribution.taskID = "T-1"
+      policy.observe(c)
+    }
+    let found = policy.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == signal }
+    let byCentre = Dictionary(uniqueKeysWithValues: found.map { ($0.costCentre ?? "", ($0.calls, $0.cost)) })
+    #expect(byCentre.count == 2, "\(found)")
+    #expect(byCentre["CC-A"]?.0 == 1 && byCentre["CC-A"]?.1 == Money(pico: 4_000_000))
+    #expect(byCentre["CC-B"]?.0 == 2 && byCentre["CC-B"]?.1 == Money(pico: 8_000_000))
+    #expect(Set(found.map(\.id)).count == 2)
+  }
 }
