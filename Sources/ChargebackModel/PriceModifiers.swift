@@ -8,7 +8,16 @@
 /// seen through a source that does not show the modifier.
 package enum PriceModifiers {
   /// The modifiers written into model names.
-  package static let names = ["inference_geo", "speed", "latency", "service_tier"]
+  package static let names = ["inference_geo", "speed", "latency", "service_tier", "usage"]
+
+  /// The modifier of a call whose log reports no usage at all (an OTel span of a streamed call
+  /// without `stream_options.include_usage`): its tokens are unknown, so no price applies.
+  package static let usageNotReported = (name: "usage", value: "not_reported")
+
+  /// Whether `model` carries ``usageNotReported``.
+  package static func reportsNoUsage(_ model: String) -> Bool {
+    model.hasSuffix(" [" + usageNotReported.name + " " + usageNotReported.value + "]")
+  }
 
   /// `model` with the modifier `name` of value `value` written into it.
   package static func appending(_ model: String, _ name: String, _ value: String) -> String {

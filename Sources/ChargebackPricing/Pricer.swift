@@ -43,7 +43,11 @@ package final class Pricer {
     }
     guard let canonical = resolved.canonical else {
       return PriceQuote(
-        canonicalModel: nil, cost: nil, rows: [], unpricedReason: "no alias or price for model \"\(raw)\"")
+        canonicalModel: nil, cost: nil, rows: [],
+        unpricedReason: PriceModifiers.reportsNoUsage(raw)
+          ? "the call's log reports no token usage, so its cost is unknown (for a streamed OpenAI call traced by"
+            + " OpenTelemetry, ask for stream_options.include_usage)"
+          : "no alias or price for model \"\(raw)\"")
     }
     var cost = Money.zero
     var used: [Int] = []
@@ -93,7 +97,10 @@ package final class Pricer {
   }
 
   private func resolve(_ key: CacheKey, time: Int64) -> Resolved {
-    guard let canonical = table.canonicalModel(provider: key.provider, raw: key.model) else {
+    // A call of unknown usage has no price, whatever alias names it: it would be charged $0.
+    guard !PriceModifiers.reportsNoUsage(key.model),
+      let canonical = table.canonicalModel(provider: key.provider, raw: key.model)
+    else {
       return Resolved(canonical: nil, perClass: [])
     }
     var perClass = Array(repeating: [(min: Int64, rate: Rate, row: Int)](), count: TokenClass.allCases.count)

@@ -248,10 +248,13 @@ extension UsageStore {
   /// The same provider and request id can be in, say, both a LiteLLM spend log and an OTel trace.
   /// The first stored copy is kept; the others are to be skipped so that each call is charged once.
   /// - Complexity: one grouped scan of the period, and only when two request-level formats share
-  ///   a provider in the period.
+  ///   a provider in the period, or the store holds OTel spans (one call traced twice).
   package func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64> {
-    // One request-level format in the whole store: no call can be in two logs.
-    guard try db.scalarInt("SELECT count(DISTINCT format) FROM files WHERE level = 'request'") ?? 0 > 1 else {
+    // One request-level format in the whole store: no call can be in two logs. But OTel spans are
+    // keyed by trace and span, so one call traced by two instrumentations (Pydantic AI's span and,
+    // beneath it, the OpenAI SDK's, both with its `gen_ai.response.id`) is two records of one format.
+    let otel = try db.scalarInt("SELECT count(*) FROM files WHERE format = 'otel-genai-spans'") ?? 0 > 0
+    guard try otel || db.scalarInt("SELECT count(DISTINCT format) FROM files WHERE level = 'request'") ?? 0 > 1 else {
       return []
     }
     let formats =
@@ -260,7 +263,7 @@ extension UsageStore {
         SELECT max(n) FROM (SELECT count(DISTINCT f.format) AS n FROM usage u JOIN files f ON f.id = u.file_id
           WHERE f.level = 'request' AND u.ts >= ? AND u.ts < ? GROUP BY u.provider)
         """, [.int(from), .int(to)]) ?? 0
-    guard formats > 1 else { return [] }
+    guard otel || formats > 1 else { return [] }
     let st = try db.prepare(
       """
       SELECT u.id FROM usage u JOIN files f ON f.id = u.file_id

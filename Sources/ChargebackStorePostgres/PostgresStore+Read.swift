@@ -116,7 +116,9 @@ extension PostgresStore {
   }
 
   package func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64> {
-    guard try c.scalarInt("SELECT count(DISTINCT format) FROM files WHERE level = 'request'") ?? 0 > 1 else {
+    // As the SQLite store's: OTel spans of one call traced twice are one format's two records.
+    let otel = try c.scalarInt("SELECT count(*) FROM files WHERE format = 'otel-genai-spans'") ?? 0 > 0
+    guard try otel || c.scalarInt("SELECT count(DISTINCT format) FROM files WHERE level = 'request'") ?? 0 > 1 else {
       return []
     }
     let formats =
@@ -125,7 +127,7 @@ extension PostgresStore {
         SELECT max(n) FROM (SELECT count(DISTINCT f.format) AS n FROM usage u JOIN files f ON f.id = u.file_id
           WHERE f.level = 'request' AND u.ts >= $1 AND u.ts < $2 GROUP BY u.provider) x
         """, [.int(from), .int(to)]) ?? 0
-    guard formats > 1 else { return [] }
+    guard otel || formats > 1 else { return [] }
     let rows = try c.rows(
       """
       SELECT u.id FROM usage u JOIN files f ON f.id = u.file_id

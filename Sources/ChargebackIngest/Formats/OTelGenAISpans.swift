@@ -86,8 +86,16 @@ struct OTelGenAISpans: ExportFormat {
         "\"\(rawProvider)\" is not a provider we price (openai, anthropic, aws.bedrock, azure.ai.openai, gcp.vertex_ai, gcp.gemini)"
       )
     }
-    guard let model = (a.responseModel.nonBlank ?? a.requestModel.nonBlank) else {
+    guard var model = (a.responseModel.nonBlank ?? a.requestModel.nonBlank) else {
       throw bad("gen_ai.request.model", "required attribute is missing (nor is gen_ai.response.model set)")
+    }
+    let failed = a.errorType.nonBlank != nil || span.statusError
+    if !a.hasUsage && !failed {
+      // A call that succeeded but reports no usage at all (opentelemetry-instrumentation-openai-v2
+      // sets none on a stream unless the caller asked for `stream_options.include_usage`): its
+      // tokens are unknown, not zero. It stays unpriced, with a finding, instead of a free call.
+      let modifier = PriceModifiers.usageNotReported
+      model = PriceModifiers.appending(model, modifier.name, modifier.value)
     }
     let inputName = a.inputTokens != nil ? "gen_ai.usage.input_tokens" : "gen_ai.usage.prompt_tokens"
     let total = a.inputTokens ?? a.promptTokens ?? 0
@@ -124,7 +132,6 @@ struct OTelGenAISpans: ExportFormat {
       agentID: own.agentID ?? res.agentID,
       taskID: own.taskID ?? res.taskID ?? own.conversationID ?? res.conversationID, scopeID: own.scopeID ?? res.scopeID,
       parentID: span.parentSpanID.nonBlank ?? a.parentRequest.nonBlank)
-    let failed = a.errorType.nonBlank != nil || span.statusError
     var r = UsageRecord(
       provider: provider, level: .request, format: id, naturalKey: "otel:\(traceID):\(spanID)",
       requestID: a.responseID.nonBlank, time: nanos / 1_000_000, credential: own.credential ?? res.credential,
@@ -139,13 +146,29 @@ struct OTelGenAISpans: ExportFormat {
   }
 
   /// Our provider id for a `gen_ai.provider.name` or (deprecated) `gen_ai.system` value.
+  ///
+  /// Besides the conventions' names, the spellings instrumentations write: `-` for `_` (Spring AI's
+  /// `azure-openai`, `bedrock_converse`, `google_genai`), and the Vercel AI SDK's
+  /// `<provider>.<api>` (`openai.chat`, `anthropic.messages`, `google.vertex.chat`): a dotted name
+  /// not known whole is tried without its last parts.
   static func provider(_ raw: String) -> Provider? {
-    switch raw.lowercased() {
+    var name = raw.lowercased().replacingOccurrences(of: "-", with: "_")
+    while true {
+      if let p = knownProvider(name) { return p }
+      guard let dot = name.lastIndex(of: ".") else { return nil }
+      name = String(name[..<dot])
+    }
+  }
+
+  private static func knownProvider(_ name: String) -> Provider? {
+    switch name {
     case "openai": .openai
     case "anthropic": .anthropic
-    case "aws.bedrock", "aws_bedrock", "bedrock": .bedrock
+    case "aws.bedrock", "aws_bedrock", "bedrock", "bedrock_converse", "amazon_bedrock": .bedrock
     case "azure.ai.openai", "az.ai.openai", "azure.ai.inference", "az.ai.inference", "azure", "azure_openai": .azure
-    case "gcp.vertex_ai", "gcp.gemini", "gcp.gen_ai", "vertex_ai", "gemini": .vertex
+    case "gcp.vertex_ai", "gcp.gemini", "gcp.gen_ai", "vertex_ai", "gemini", "google_genai", "google.vertex",
+      "google_vertex", "google.generative_ai", "google_vertex_ai":
+      .vertex
     default: nil
     }
   }
@@ -158,6 +181,11 @@ private struct OTelAttributes {
   var inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite: Int64?
   var genAIAgent, agent, task, scope, parentRequest, conversation, credential, errorType: String?
   var requestTier, responseTier: String?
+  /// `gen_ai.agent.name`, or Pydantic AI's `agent_name`: set on an agent's run, not on a model call.
+  var agentName: String?
+
+  /// Whether any token count is given (zero included).
+  var hasUsage: Bool { inputTokens != nil || promptTokens != nil || outputTokens != nil || completionTokens != nil }
 }
 
 /// One span of an export, with the JSON path it was read from.
@@ -166,6 +194,8 @@ private struct OTelSpan {
   /// `startTimeUnixNano` (UTC epoch nanoseconds).
   var startNanos: Int64?
   var statusError = false
+  /// Named as an agent's run (``OTelBatch/isAgentRunName(_:)``).
+  var isAgentRun = false
   var attributes = OTelAttributes()
   /// Index of its resource in ``OTelBatch/resources``.
   var resource: Int
@@ -177,8 +207,10 @@ private struct OTelSpan {
     case "chat", "text_completion", "generate_content", "embeddings": return true
     case "invoke_agent", "create_agent", "execute_tool", "invoke_workflow": return false
     default:
-      let a = attributes
-      return a.inputTokens != nil || a.promptTokens != nil || a.outputTokens != nil || a.completionTokens != nil
+      // An agent's run with its calls' usage rolled up onto it, without an operation name (Pydantic
+      // AI before it wrote `invoke_agent`): its calls are the spans beneath it.
+      if isAgentRun || attributes.agentName != nil { return false }
+      return attributes.hasUsage
     }
   }
 }
@@ -251,6 +283,14 @@ private struct OTelBatch {
     }
   }
 
+  /// Whether a span's name is that of an agent's run (Pydantic AI's `agent run` and `invoke_agent X`,
+  /// `invoke_agent` in the GenAI conventions): such a span may carry the run's usage rolled up
+  /// without `gen_ai.operation.name`, and is never a model call.
+  static func isAgentRunName(_ name: String?) -> Bool {
+    guard let n = name?.lowercased() else { return false }
+    return n == "agent run" || n.hasPrefix("agent run ") || n == "invoke_agent" || n.hasPrefix("invoke_agent ")
+  }
+
   private static func span(
     _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into span: inout OTelSpan, field: inout String
   ) throws {
@@ -264,6 +304,9 @@ private struct OTelBatch {
       } else if key.equals("parentSpanId") {
         field = "parentSpanId"
         span.parentSpanID = try s.optionalString()
+      } else if key.equals("name") {
+        field = "name"
+        span.isAgentRun = Self.isAgentRunName(try s.optionalString())
       } else if key.equals("startTimeUnixNano") {
         field = "startTimeUnixNano"
         span.startNanos = try JSONLayout.count(&s, in: b, max: Int64.max, unit: "ns")
@@ -327,7 +370,7 @@ private enum OTelSlot {
   case operation, providerName, system, requestModel, responseModel, responseID
   case inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite
   case genAIAgent, agent, task, scope, parentRequest, parentCall, conversation, credential, errorType
-  case requestTier, responseTier
+  case requestTier, responseTier, agentName
 
   private static let table: [(StaticString, OTelSlot)] = [
     ("gen_ai.operation.name", .operation), ("gen_ai.provider.name", .providerName), ("gen_ai.system", .system),
@@ -343,6 +386,7 @@ private enum OTelSlot {
     ("chargeback.credential_id", .credential), ("error.type", .errorType),
     ("openai.request.service_tier", .requestTier), ("gen_ai.openai.request.service_tier", .requestTier),
     ("openai.response.service_tier", .responseTier), ("gen_ai.openai.response.service_tier", .responseTier),
+    ("gen_ai.agent.name", .agentName), ("agent_name", .agentName),
   ]
 
   init?(_ k: UnsafeBufferPointer<UInt8>) {
@@ -382,6 +426,7 @@ private enum OTelSlot {
     case .errorType: a.errorType = text
     case .requestTier: a.requestTier = text
     case .responseTier: a.responseTier = text
+    case .agentName: a.agentName = text
     }
   }
 }

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+@testable import ChargebackIdentity
+@testable import ChargebackIngest
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackPricing
+@testable import ChargebackStore
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// OTel spans as instrumentations other than the GenAI conventions' own write them.
+///
+/// A helper's trial of real exports found these: their provider spellings, an agent run with its calls' usage rolled up and no
+/// operation name, a call whose span reports no usage, and one call traced by two nested
+/// instrumentations. Attribute names follow the Vercel AI SDK, Spring AI (`AiProvider`), Pydantic AI
+/// and opentelemetry-instrumentation-openai-v2; ids and counts are made up.
+@Suite struct OTelInstrumentationTests {
+  /// 2026-10-05T10:00:00Z in ns.
+  static let start = "1791194400000000000"
+
+  static func attr(_ key: String, _ value: String) -> String {
+    #"{"key":"\#(key)","value":{"stringValue":"\#(value)"}}"#
+  }
+
+  static func intAttr(_ key: String, _ value: Int) -> String {
+    #"{"key":"\#(key)","value":{"intValue":"\#(value)"}}"#
+  }
+
+  /// One span: `name`, ids, optional parent, status code, attributes.
+  static func span(
+    _ name: String, id: String, parent: String? = nil, error: Bool = false, _ attributes: [String]
+  ) -> String {
+    let parentField = parent.map { #""parentSpanId":"\#($0)","# } ?? ""
+    let status = error ? #","status":{"code":"STATUS_CODE_ERROR"}"# : ""
+    return #"{"traceId":"t1","spanId":"\#(id)",\#(parentField)"name":"\#(name)","startTimeUnixNano":"\#(start)","#
+      + #""attributes":[\#(attributes.joined(separator: ","))]\#(status)}"#
+  }
+
+  static func export(_ spans: [String]) -> String {
+    #"{"resourceSpans":[{"scopeSpans":[{"spans":[\#(spans.joined(separator: ","))]}]}]}"# + "\n"
+  }
+
+  /// A chat call of gpt-4o: 1,000 input and 100 output tokens (2.50 and 10.00 USD per million:
+  /// 0.0025 + 0.001 = 0.0035 USD), with `gen_ai.response.id` `id`.
+  static func chat(_ name: String, span id: String, parent: String? = nil, response: String = "chatcmpl-1") -> String {
+    span(
+      name, id: id, parent: parent,
+      [
+        attr("gen_ai.operation.name", "chat"), attr("gen_ai.system", "openai"), attr("gen_ai.request.model", "gpt-4o"),
+        attr("gen_ai.response.id", response), intAttr("gen_ai.usage.input_tokens", 1000),
+        intAttr("gen_ai.usage.output_tokens", 100),
+      ])
+  }
+
+  func report(_ content: String) throws -> (ChargebackReport, [UsageRecord]) {
+    let dir = try TestSupport.tempDir()
+    try content.write(toFile: dir + "/traces.jsonl", atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [dir + "/traces.jsonl"])
+    var records: [UsageRecord] = []
+    try store.forEachRecord(from: .min, to: .max) { records.append($0.record) }
+    let report = try ReportBuilder(
+      store: store, identities: IdentityDirectory(),
+      prices: try PriceTable(directory: TestSupport.packageRoot + "/pricing"),
+      progress: ProgressReporter(force: false)
+    ).build(period: Period(year: 2026, month: 10))
+    return (report, records)
+  }
+
+  @Test(arguments: [
+    ("openai.chat", Provider.openai), ("openai.responses", .openai), ("anthropic.messages", .anthropic),
+    ("azure-openai", .azure), ("azure_openai", .azure), ("bedrock_converse", .bedrock), ("amazon-bedrock", .bedrock),
+    ("google_genai", .vertex), ("google.vertex.chat", .vertex), ("google.generative-ai", .vertex),
+    ("OpenAI", .openai), ("aws.bedrock", .bedrock), ("gcp.gemini", .vertex),
+  ])
+  func instrumentationsProviderSpellings(raw: String, provider: Provider) {
+    #expect(OTelGenAISpans.provider(raw) == provider)
+  }
+
+  @Test(arguments: ["ollama", "mistral_ai", "groq.chat", "", "."])
+  func unpricedProvidersStayUnknown(raw: String) {
+    #expect(OTelGenAISpans.provider(raw) == nil)
+  }
+
+  /// Pydantic AI's agent run (usage rolled up, no operation name, no provider) above its chat span:
+  /// only the chat is charged.
+  @Test func anAgentRunWithRolledUpUsageIsNotACall() throws {
+    let run = Self.span(
+      "agent run", id: "a1",
+      [
+        Self.attr("agent_name", "support"), Self.attr("model_name", "gpt-4o"),
+        Self.intAttr("gen_ai.usage.input_tokens", 1000), Self.intAttr("gen_ai.usage.output_tokens", 100),
+      ])
+    let named = Self.span(
+      "invoke_agent support", id: "a2",
+      [Self.intAttr("gen_ai.usage.input_tokens", 1000), Self.intAttr("gen_ai.usage.output_tokens", 100)])
+    let (report, records) = try report(Self.export([run, named, Self.chat("chat gpt-4o", span: "c1", parent: "a1")]))
+    #expect(records.count == 1)
+    #expect(report.totalCost == TestSupport.usd("0.0035"))
+  }
+
+  /// A call whose span reports no usage is unpriced with a finding that says why, not a free call;
+  /// a failed one without usage stays a priced call of no tokens.
+  @Test func aSuccessfulCallWithoutUsageIsUnpricedNotFree() throws {
+    let bare = [
+      Self.attr("gen_ai.operation.name", "chat"), Self.attr("gen_ai.system", "openai"),
+      Self.attr("gen_ai.request.model", "gpt-4o"),
+    ]
+    let (report, records) = try report(
+      Self.export([
+        Self.span("chat gpt-4o", id: "s1", bare), Self.span("chat gpt-4o", id: "s2", error: true, bare),
+        Self.chat("chat gpt-4o", span: "s3"),
+      ]))
+    #expect(records.count == 3)
+    #expect(report.unpricedRecords == 1)
+    #expect(report.totalCost == TestSupport.usd("0.0035"))
+    let finding = try #require(report.findings.first { $0.kind == .unpricedModel })
+    #expect(finding.explanation.contains("reports no token usage"), "\(finding.explanation)")
+    #expect(finding.calls == 1)
+    #expect(records.contains { $0.model == "gpt-4o [usage not_reported]" && !$0.failed })
+    #expect(records.contains { $0.model == "gpt-4o" && $0.failed && $0.tokens.isZero })
+  }
+
+  /// One call traced by two nested instrumentations (both spans with its `gen_ai.response.id`) is
+  /// charged once; a second call with its own response id is charged too.
+  @Test func oneCallTracedTwiceIsChargedOnce() throws {
+    let (report, records) = try report(
+      Self.export([
+        Self.chat("chat gpt-4o", span: "p1"), Self.chat("chat gpt-4o", span: "c1", parent: "p1"),
+        Self.chat("chat gpt-4o", span: "p2", response: "chatcmpl-2"),
+      ]))
+    #expect(records.count == 3)
+    #expect(report.duplicateRecords == 1)
+    #expect(report.totalCost == TestSupport.usd("0.007"))
+  }
+}
