@@ -322,11 +322,15 @@ extension WorkbookReports {
   /// One row per commitment with calls or a fee in the period.
   ///
   /// Fee, used, idle, utilisation and
-  /// savings against list (SPEC §12). Each money column is rounded to cents on its own, but savings,
-  /// which is the row's list less used less idle as printed: every row and the TOTAL cross-foot
-  /// (rounded on its own too, a row showed 339.83 − 288.85 = 50.97).
+  /// savings against list (SPEC §12). Each money column is rounded to cents by largest remainder
+  /// over its rows, so its TOTAL is the column's exact sum rounded (each rounded on its own, the
+  /// idle column totalled 8.96 + 37.55 = 46.51 against an exact 46.504705, which `summary.csv`
+  /// shows as 46.50); savings is the row's list less used less idle as printed, so every row and
+  /// the TOTAL cross-foot (rounded on its own too, a row showed 339.83 − 288.85 = 50.97).
   static func commitmentsTable(_ uses: [CommitmentUse]) -> DetailTable {
-    DetailTable(
+    let cents = { (amount: (CommitmentUse) -> Money) in Apportion.rounded(uses.map(amount), decimals: 2).parts }
+    let (fees, lists, useds, idles) = (cents(\.fee), cents(\.list), cents(\.effective), cents(\.idle))
+    return DetailTable(
       name: "Commitments",
       columns: [
         Column(header: "Commitment", width: 16, wrap: true), Column(header: "Provider", width: 10),
@@ -337,15 +341,13 @@ extension WorkbookReports {
         Column(header: "Utilisation", width: 11),
         Column(header: "Savings vs list (USD)", width: 13, total: .money),
       ],
-      rows: uses.map { u in
+      rows: uses.enumerated().map { k, u in
         let c = u.commitment
-        let (list, used, idle) = (
-          u.list.rounded(toDecimals: 2), u.effective.rounded(toDecimals: 2), u.idle.rounded(toDecimals: 2)
-        )
+        let (list, used, idle) = (lists[k], useds[k], idles[k])
         return [
           .text(c.id), .text(c.provider.rawValue), .text(c.kind.rawValue),
           .text(c.models.map(\.pattern).joined(separator: "; ")), .text(c.ownerCostCentre ?? ""), .int(u.requests),
-          .cents(u.fee.rounded(toDecimals: 2)), .cents(list), .cents(used), .cents(idle),
+          .cents(fees[k]), .cents(list), .cents(used), .cents(idle),
           c.kind == .provisioned && u.fee.pico > 0 ? .ratio(min(u.list.pico, u.fee.pico), u.fee.pico) : .empty,
           .cents(list - used - idle),
         ]

@@ -78,6 +78,14 @@ import Testing
       let cents = [l, u, i, s].map { row[$0]?.cents ?? 0 }
       #expect(cents[0] - cents[1] - cents[2] == cents[3], "\(row.first??.text ?? "")")
     }
+    // Each money column's TOTAL is its exact sum rounded (as summary.csv shows the idle), not the
+    // sum of rows rounded one by one.
+    let commitmentsTotal = try #require(commitments.row("TOTAL"))
+    let uses = report.commitments.filter { $0.requests > 0 || $0.fee.pico > 0 }
+    for (column, amount) in [(l, \CommitmentUse.list), (u, \.effective), (i, \.idle)] {
+      let exact = Money(pico: uses.reduce(Int128(0)) { $0 + $1[keyPath: amount].pico }).rounded(toDecimals: 2)
+      #expect(Int128(try #require(commitments.rows[commitmentsTotal][column]?.cents)) == exact, "column \(column)")
+    }
     // Each cost centre's bridge: the rows add up to the amount owed, and a cost centre with no
     // contract effect shows none.
     let names = WorkbookNames.assign(report.costCentres.map(\.id))
@@ -96,5 +104,24 @@ import Testing
       bridges += 1
     }
     #expect(bridges >= 2)
+  }
+
+  /// Commitment columns are rounded by largest remainder, so their TOTAL is their exact sum rounded.
+  ///
+  /// The helper's month: two provisioned commitments idle 8.955126 and 37.549579 USD. By largest
+  /// remainder over 895.5126 and 3754.9579 cents (target 4650): 8.95 and 37.55, TOTAL 46.50 (as
+  /// summary.csv shows the idle), not 8.96 + 37.55 = 46.51.
+  @Test func commitmentColumnsAddUpToTheirExactTotal() {
+    func use(_ id: String, idle: String) -> CommitmentUse {
+      CommitmentUse(
+        commitment: Commitment(id: id, provider: .vertex, kind: .provisioned, models: []),
+        fee: TestSupport.usd("50"), list: .zero, effective: TestSupport.usd("50") - TestSupport.usd(idle),
+        idle: TestSupport.usd(idle), requests: 1)
+    }
+    let table = WorkbookReports.commitmentsTable([use("P1", idle: "8.955126"), use("P2", idle: "37.549579")])
+    let idle = table.columns.firstIndex { $0.header == "Idle (USD)" } ?? -1
+    let rows = (0..<table.count).map { table.row($0)[idle].summand }
+    #expect(rows == [895, 3755])
+    #expect(table.aggregate((0..<table.count).map { table.row($0) }, label: "TOTAL")[idle].summand == 4650)
   }
 }
