@@ -39,11 +39,27 @@ package enum FormatRegistry {
 
   /// The format whose signature the head of `file` carries.
   package static func detect(_ file: InputFile, among formats: [any ExportFormat] = all) throws -> any ExportFormat {
-    let head = String(decoding: try file.head(), as: UTF8.self)
+    var head = String(decoding: try file.head(), as: UTF8.self)
     if let f = formats.first(where: { $0.matches(head: head) }) { return f }
+    if isBucketPageWithoutResults(head) {
+      // An OpenAI usage or costs page names its kind only in its results, and a page of 1-minute
+      // buckets can open with hours of empty ones (a 1,440-bucket page idle until 09:00 UTC): read
+      // on, up to 16 MiB, to the first result.
+      let longer = String(decoding: try file.head(limit: 16 << 20), as: UTF8.self)
+      if longer.utf8.count > head.utf8.count {
+        head = longer
+        if let f = formats.first(where: { $0.matches(head: head) }) { return f }
+      }
+    }
     let trimmed = head.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
     let hint = trimmed.isEmpty ? "the file is empty" : "no known export format matches its content"
     throw InputError(file: file.path, line: 1, message: "unrecognised format: \(hint)" + lookalike(head))
+  }
+
+  /// An OpenAI bucket page that no format matched: its head shows buckets but no whole result's
+  /// object name (none yet, or one cut at the head's end).
+  static func isBucketPageWithoutResults(_ head: String) -> Bool {
+    head.contains("\"bucket\"") && head.contains("\"results\"") && head.contains("\"start_time\"")
   }
 
   /// What a file that no format matches seems to be, when it is a known near miss, and what to do.
@@ -52,6 +68,14 @@ package enum FormatRegistry {
       return "; it looks like Gemini responses with snake_case keys (the google-genai SDK's"
         + " model_dump_json()); the tool reads the REST API's camelCase (usageMetadata): dump them"
         + " with model_dump_json(by_alias=True) (docs/formats.md, Vertex/Gemini)"
+    }
+    if head.contains("BilledCost") && head.contains("ChargePeriodStart") {
+      return "; it looks like a FOCUS cost export (an Azure or cloud FOCUS export), which is not read: export"
+        + " the provider's own usage or cost format (docs/formats.md lists them)"
+    }
+    if isBucketPageWithoutResults(head) {
+      return "; it looks like an OpenAI usage or costs page whose buckets hold no result in its first 16 MiB"
+        + " (a page of empty buckets: nothing to charge; leave it out)"
     }
     if head.contains("\"PrimaryResult\"") || (head.contains("\"TableName\"") && head.contains("PromptTokens")) {
       return "; it looks like `az monitor log-analytics query` JSON, which is not read: export the"

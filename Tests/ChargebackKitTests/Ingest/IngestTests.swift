@@ -160,6 +160,14 @@ import Testing
       #"[{"TableName":"PrimaryResult","TimeGenerated":"2026-10-01T00:00:00Z","PromptTokens":"10"}]"#,
       "export the query result as CSV"
     ),
+    (
+      "BillingAccountId,BilledCost,ChargePeriodStart,ChargePeriodEnd,x_SkuMeterName\nA,1.00,2026-10-01,2026-10-02,m",
+      "FOCUS cost export"
+    ),
+    (
+      #"{"object": "page", "data": [{"object": "bucket", "start_time": 1790000000, "end_time": 1790000060, "results": []}]}"#,
+      "whose buckets hold no result"
+    ),
   ])
   func nearMissFormatsSayWhatToDo(content: String, advice: String) throws {
     let dir = try TestSupport.tempDir()
@@ -171,5 +179,55 @@ import Testing
     }
     #expect(error.description.contains("unrecognised format"))
     #expect(error.description.contains(advice), "\(error)")
+  }
+
+  /// An OpenAI usage page of 1-minute buckets, pretty-printed, empty until 09:00 UTC: its first
+  /// result's object name is cut at the end of the first 64 KiB, and it is read all the same
+  /// (1,000 input and 100 output tokens of gpt-4o-mini in the 541st bucket).
+  @Test func aUsagePageWhoseFirstResultIsPastTheHeadIsRead() throws {
+    let day: Int64 = 1_790_208_000  // 2026-09-24T00:00:00Z
+    var buckets: [String] = []
+    for m in 0..<1440 {
+      let start = day + Int64(m) * 60
+      let results =
+        m == 540
+        ? #"""
+          [
+                {
+                  "object": "organization.usage.completions.result",
+                  "input_tokens": 1000,
+                  "output_tokens": 100,
+                  "num_model_requests": 1,
+                  "input_cached_tokens": 0,
+                  "project_id": "proj_1",
+                  "api_key_id": "key_1",
+                  "model": "gpt-4o-mini",
+                  "batch": false
+                }
+              ]
+          """# : "[]"
+      buckets.append(
+        """
+            {
+              "object": "bucket",
+              "start_time": \(start),
+              "end_time": \(start + 60),
+              "results": \(results)
+            }
+        """)
+    }
+    let page = "{\n  \"object\": \"page\",\n  \"data\": [\n" + buckets.joined(separator: ",\n") + "\n  ],\n"
+      + "  \"has_more\": false,\n  \"next_page\": null\n}\n"
+    #expect(page.utf8.count > 65_536)
+    let dir = try TestSupport.tempDir()
+    try page.write(toFile: dir + "/usage-1m.json", atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      dir + "/usage-1m.json"
+    ])
+    #expect(results.map(\.format) == ["openai-usage-completions"])
+    var tokens: [TokenCounts] = []
+    try store.forEachRecord(from: .min, to: .max) { tokens.append($0.record.tokens) }
+    #expect(tokens == [TokenCounts(input: 1000, output: 100)])
   }
 }
