@@ -192,20 +192,20 @@ import Testing
       let results =
         m == 540
         ? #"""
-          [
-                {
-                  "object": "organization.usage.completions.result",
-                  "input_tokens": 1000,
-                  "output_tokens": 100,
-                  "num_model_requests": 1,
-                  "input_cached_tokens": 0,
-                  "project_id": "proj_1",
-                  "api_key_id": "key_1",
-                  "model": "gpt-4o-mini",
-                  "batch": false
-                }
-              ]
-          """# : "[]"
+        [
+              {
+                "object": "organization.usage.completions.result",
+                "input_tokens": 1000,
+                "output_tokens": 100,
+                "num_model_requests": 1,
+                "input_cached_tokens": 0,
+                "project_id": "proj_1",
+                "api_key_id": "key_1",
+                "model": "gpt-4o-mini",
+                "batch": false
+              }
+            ]
+        """# : "[]"
       buckets.append(
         """
             {
@@ -216,7 +216,8 @@ import Testing
             }
         """)
     }
-    let page = "{\n  \"object\": \"page\",\n  \"data\": [\n" + buckets.joined(separator: ",\n") + "\n  ],\n"
+    let page =
+      "{\n  \"object\": \"page\",\n  \"data\": [\n" + buckets.joined(separator: ",\n") + "\n  ],\n"
       + "  \"has_more\": false,\n  \"next_page\": null\n}\n"
     #expect(page.utf8.count > 65_536)
     let dir = try TestSupport.tempDir()
