@@ -76,17 +76,24 @@ struct OTelGenAISpans: ExportFormat {
     guard Bounds.isPlausible(millis: nanos / 1_000_000) else {
       throw bad("startTimeUnixNano", "\(nanos) is out of bounds (not within the years 2000 to 2099)")
     }
-    guard let rawProvider = (a.providerName ?? a.system ?? resource.providerName ?? resource.system).nonBlank else {
+    guard
+      let rawProvider = (a.providerName ?? a.system ?? resource.providerName ?? resource.system ?? a.altProvider
+        ?? resource.altProvider).nonBlank
+    else {
       throw bad("gen_ai.provider.name", "required attribute is missing (nor is gen_ai.system set)")
     }
     guard let provider = Self.provider(rawProvider) else {
-      let name = a.providerName != nil || resource.providerName != nil ? "gen_ai.provider.name" : "gen_ai.system"
+      let name =
+        a.providerName != nil || resource.providerName != nil
+        ? "gen_ai.provider.name" : a.system != nil || resource.system != nil ? "gen_ai.system" : "llm.provider"
       throw bad(
         name,
         "\"\(rawProvider)\" is not a provider we price (openai, anthropic, aws.bedrock, azure.ai.openai, gcp.vertex_ai, gcp.gemini)"
       )
     }
-    guard var model = (a.responseModel.nonBlank ?? a.requestModel.nonBlank) else {
+    guard var model = (a.responseModel.nonBlank ?? a.requestModel.nonBlank ?? a.altResponseModel.nonBlank
+      ?? a.altModel.nonBlank)
+    else {
       throw bad("gen_ai.request.model", "required attribute is missing (nor is gen_ai.response.model set)")
     }
     let failed = a.errorType.nonBlank != nil || span.statusError
@@ -97,11 +104,13 @@ struct OTelGenAISpans: ExportFormat {
       let modifier = PriceModifiers.usageNotReported
       model = PriceModifiers.appending(model, modifier.name, modifier.value)
     }
-    let inputName = a.inputTokens != nil ? "gen_ai.usage.input_tokens" : "gen_ai.usage.prompt_tokens"
-    let total = a.inputTokens ?? a.promptTokens ?? 0
-    let cached = a.cacheRead ?? 0
-    let writes = a.cacheWrite ?? 0
-    let output = a.outputTokens ?? a.completionTokens ?? 0
+    let inputName =
+      a.inputTokens != nil
+      ? "gen_ai.usage.input_tokens" : a.promptTokens != nil ? "gen_ai.usage.prompt_tokens" : "llm.token_count.prompt"
+    let total = a.inputTokens ?? a.promptTokens ?? a.altPrompt ?? 0
+    let cached = a.cacheRead ?? a.altCacheRead ?? 0
+    let writes = a.cacheWrite ?? a.altCacheWrite ?? 0
+    let output = a.outputTokens ?? a.completionTokens ?? a.altCompletion ?? 0
     for (name, v) in [
       (inputName, total), ("gen_ai.usage.cache_read.input_tokens", cached),
       ("gen_ai.usage.cache_creation.input_tokens", writes), ("gen_ai.usage.output_tokens", output),
@@ -164,10 +173,11 @@ struct OTelGenAISpans: ExportFormat {
     switch name {
     case "openai": .openai
     case "anthropic": .anthropic
-    case "aws.bedrock", "aws_bedrock", "bedrock", "bedrock_converse", "amazon_bedrock": .bedrock
+    // `aws` and `google` are OpenInference's `llm.provider` values.
+    case "aws.bedrock", "aws_bedrock", "bedrock", "bedrock_converse", "amazon_bedrock", "aws": .bedrock
     case "azure.ai.openai", "az.ai.openai", "azure.ai.inference", "az.ai.inference", "azure", "azure_openai": .azure
     case "gcp.vertex_ai", "gcp.gemini", "gcp.gen_ai", "vertex_ai", "gemini", "google_genai", "google.vertex",
-      "google_vertex", "google.generative_ai", "google_vertex_ai":
+      "google_vertex", "google.generative_ai", "google_vertex_ai", "google", "vertexai":
       .vertex
     default: nil
     }
@@ -184,8 +194,18 @@ private struct OTelAttributes {
   /// `gen_ai.agent.name`, or Pydantic AI's `agent_name`: set on an agent's run, not on a model call.
   var agentName: String?
 
+  /// The names of instrumentations outside the GenAI conventions, read when the conventions' are
+  /// absent: OpenInference's `llm.token_count.*`, `llm.model_name`, `llm.provider`/`llm.system`
+  /// and `openinference.span.kind`; OpenLLMetry's older `llm.usage.*`, `llm.request.model`,
+  /// `llm.response.model` and `llm.vendor`.
+  var altPrompt, altCompletion, altCacheRead, altCacheWrite: Int64?
+  var altModel, altResponseModel, altProvider, spanKind: String?
+
   /// Whether any token count is given (zero included).
-  var hasUsage: Bool { inputTokens != nil || promptTokens != nil || outputTokens != nil || completionTokens != nil }
+  var hasUsage: Bool {
+    inputTokens != nil || promptTokens != nil || outputTokens != nil || completionTokens != nil || altPrompt != nil
+      || altCompletion != nil
+  }
 }
 
 /// One span of an export, with the JSON path it was read from.
@@ -207,6 +227,9 @@ private struct OTelSpan {
     case "chat", "text_completion", "generate_content", "embeddings": return true
     case "invoke_agent", "create_agent", "execute_tool", "invoke_workflow": return false
     default:
+      // OpenInference (Arize) names the kind of every span: LLM and EMBEDDING spans are calls; its
+      // chains, agents and tools are not, even when they carry token counts.
+      if let kind = attributes.spanKind?.uppercased() { return kind == "LLM" || kind == "EMBEDDING" }
       // An agent's run with its calls' usage rolled up onto it, without an operation name (Pydantic
       // AI before it wrote `invoke_agent`): its calls are the spans beneath it.
       if isAgentRun || attributes.agentName != nil { return false }
@@ -371,6 +394,7 @@ private enum OTelSlot {
   case inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite
   case genAIAgent, agent, task, scope, parentRequest, parentCall, conversation, credential, errorType
   case requestTier, responseTier, agentName
+  case altPrompt, altCompletion, altCacheRead, altCacheWrite, altModel, altResponseModel, altProvider, spanKind
 
   private static let table: [(StaticString, OTelSlot)] = [
     ("gen_ai.operation.name", .operation), ("gen_ai.provider.name", .providerName), ("gen_ai.system", .system),
@@ -387,6 +411,13 @@ private enum OTelSlot {
     ("openai.request.service_tier", .requestTier), ("gen_ai.openai.request.service_tier", .requestTier),
     ("openai.response.service_tier", .responseTier), ("gen_ai.openai.response.service_tier", .responseTier),
     ("gen_ai.agent.name", .agentName), ("agent_name", .agentName),
+    ("llm.token_count.prompt", .altPrompt), ("llm.usage.prompt_tokens", .altPrompt),
+    ("llm.token_count.completion", .altCompletion), ("llm.usage.completion_tokens", .altCompletion),
+    ("llm.token_count.prompt_details.cache_read", .altCacheRead), ("llm.usage.cache_read_input_tokens", .altCacheRead),
+    ("llm.token_count.prompt_details.cache_write", .altCacheWrite),
+    ("llm.usage.cache_creation_input_tokens", .altCacheWrite), ("llm.model_name", .altModel),
+    ("llm.request.model", .altModel), ("llm.response.model", .altResponseModel), ("llm.provider", .altProvider),
+    ("llm.system", .altProvider), ("llm.vendor", .altProvider), ("openinference.span.kind", .spanKind),
   ]
 
   init?(_ k: UnsafeBufferPointer<UInt8>) {
@@ -427,6 +458,14 @@ private enum OTelSlot {
     case .requestTier: a.requestTier = text
     case .responseTier: a.responseTier = text
     case .agentName: a.agentName = text
+    case .altPrompt: a.altPrompt = try count()
+    case .altCompletion: a.altCompletion = try count()
+    case .altCacheRead: a.altCacheRead = try count()
+    case .altCacheWrite: a.altCacheWrite = try count()
+    case .altModel: a.altModel = a.altModel ?? text
+    case .altResponseModel: a.altResponseModel = text
+    case .altProvider: a.altProvider = a.altProvider ?? text
+    case .spanKind: a.spanKind = text
     }
   }
 }

@@ -135,4 +135,34 @@ import Testing
     #expect(report.duplicateRecords == 1)
     #expect(report.totalCost == TestSupport.usd("0.007"))
   }
+
+  /// OpenInference (Arize) spans: the LLM span is a call read from `llm.*` attributes (1,000 prompt
+  /// tokens of which 200 cache reads, 100 completion: 800 × 2.50 + 200 × 1.25 + 100 × 10 = 3,250
+  /// micro-USD); its CHAIN parent with the same counts rolled up is not. An older OpenLLMetry span
+  /// (`llm.usage.*`, `llm.vendor`, `llm.request.model`) is a call too: 0.0035 USD.
+  @Test func openInferenceAndOlderOpenLLMetrySpansAreRead() throws {
+    let counts = [
+      Self.intAttr("llm.token_count.prompt", 1000), Self.intAttr("llm.token_count.completion", 100),
+      Self.intAttr("llm.token_count.prompt_details.cache_read", 200),
+    ]
+    let chain = Self.span("RunnableSequence", id: "k1", [Self.attr("openinference.span.kind", "CHAIN")] + counts)
+    let llm = Self.span(
+      "ChatOpenAI", id: "l1", parent: "k1",
+      [
+        Self.attr("openinference.span.kind", "LLM"), Self.attr("llm.provider", "openai"),
+        Self.attr("llm.model_name", "gpt-4o"),
+      ] + counts)
+    let old = Self.span(
+      "openai.chat", id: "o1",
+      [
+        Self.attr("llm.vendor", "OpenAI"), Self.attr("llm.request.model", "gpt-4o"),
+        Self.intAttr("llm.usage.prompt_tokens", 1000), Self.intAttr("llm.usage.completion_tokens", 100),
+      ])
+    let (report, records) = try report(Self.export([chain, llm, old]))
+    #expect(records.count == 2)
+    let oi = try #require(records.first { $0.spanID == "l1" })
+    #expect(oi.tokens == TokenCounts(input: 800, cachedInput: 200, output: 100))
+    #expect(oi.provider == .openai && oi.model == "gpt-4o")
+    #expect(report.totalCost == TestSupport.usd("0.00675"))
+  }
 }
