@@ -77,7 +77,8 @@ struct OTelGenAISpans: ExportFormat {
       throw bad("startTimeUnixNano", "\(nanos) is out of bounds (not within the years 2000 to 2099)")
     }
     guard
-      let rawProvider = (a.providerName ?? a.system ?? resource.providerName ?? resource.system ?? a.altProvider
+      let rawProvider =
+        (a.providerName ?? a.system ?? resource.providerName ?? resource.system ?? a.altProvider
         ?? resource.altProvider).nonBlank
     else {
       throw bad("gen_ai.provider.name", "required attribute is missing (nor is gen_ai.system set)")
@@ -91,8 +92,10 @@ struct OTelGenAISpans: ExportFormat {
         "\"\(rawProvider)\" is not a provider we price (openai, anthropic, aws.bedrock, azure.ai.openai, gcp.vertex_ai, gcp.gemini)"
       )
     }
-    guard var model = (a.responseModel.nonBlank ?? a.requestModel.nonBlank ?? a.altResponseModel.nonBlank
-      ?? a.altModel.nonBlank)
+    guard
+      var model =
+        (a.responseModel.nonBlank ?? a.requestModel.nonBlank ?? a.altResponseModel.nonBlank
+          ?? a.altModel.nonBlank)
     else {
       throw bad("gen_ai.request.model", "required attribute is missing (nor is gen_ai.response.model set)")
     }
