@@ -136,6 +136,8 @@ import Testing
     #expect(report.totalCost == TestSupport.usd("0.007"))
   }
 
+  /// OpenInference and older OpenLLMetry spans are read by their own attribute names.
+  ///
   /// OpenInference (Arize) spans: the LLM span is a call read from `llm.*` attributes (1,000 prompt
   /// tokens of which 200 cache reads, 100 completion: 800 × 2.50 + 200 × 1.25 + 100 × 10 = 3,250
   /// micro-USD); its CHAIN parent with the same counts rolled up is not. An older OpenLLMetry span
