@@ -74,6 +74,10 @@ package enum FormatRegistry {
         + " the provider's own usage or cost format (docs/formats.md lists them)"
     }
     if isBucketPageWithoutResults(head) {
+      if head.contains("\"organization.") {
+        return "; it looks like an OpenAI usage page of an endpoint the tool does not read (it reads the"
+          + " completions usage and the costs pages; docs/formats.md)"
+      }
       return "; it looks like an OpenAI usage or costs page whose buckets hold no result in its first 16 MiB"
         + " (a page of empty buckets: nothing to charge; leave it out)"
     }

@@ -75,8 +75,9 @@ package struct ReportWriter {
     }
 
     let (staging, held) = try makeStaging()
+    var keepStaging = false
     defer {
-      try? fm.removeItem(atPath: staging)
+      if !keepStaging { try? fm.removeItem(atPath: staging) }
       close(held)
     }
     let outputs: [String]
@@ -117,7 +118,7 @@ package struct ReportWriter {
       throw OutputError(path: directory, reason: "cannot write the outputs: \(error.localizedDescription)")
     }
 
-    try moveIntoPlace(outputs.sorted() + ["manifest.json"], from: staging)
+    try moveIntoPlace(outputs.sorted() + ["manifest.json"], from: staging, keepStaging: &keepStaging)
     // Outputs of the previous run that this one does not write again (a cost centre with no usage).
     for name in previous.subtracting(outputs + ["manifest.json"]).sorted()
     where Self.fileType(path(name)) == .typeRegular {
@@ -320,35 +321,48 @@ package struct ReportWriter {
 
   /// Moves `names` from `staging` into `--out`, each by rename, in order (the manifest last).
   ///
-  /// Each rename is atomic for its file. Each file a name replaces is first moved into the staging folder; when a
-  /// rename fails, the files moved in so far are taken out again and those they replaced put
-  /// back, so a run that fails here too leaves the previous outputs as they were (a run killed
-  /// here does not: its staging folder holds the previous files).
-  private func moveIntoPlace(_ names: [String], from staging: String) throws {
+  /// Each file is replaced by one rename(2), so a reader of `--out` never finds it missing. The
+  /// file it replaces is first hard-linked into the staging folder's `.previous`; when a rename
+  /// fails, the names moved in so far are put back (the kept file renamed over the new one, or the
+  /// new one removed where there was none), so a run that fails here leaves the previous outputs as
+  /// they were. A run killed here leaves some names new and some old (each whole). When putting a
+  /// file back fails too, the staging folder is kept and named in the error: it holds the previous
+  /// files (`keepStaging`).
+  private func moveIntoPlace(_ names: [String], from staging: String, keepStaging: inout Bool) throws {
     let previous = (staging as NSString).appendingPathComponent(".previous")
-    try FileManager.default.createDirectory(atPath: previous, withIntermediateDirectories: false)
+    do {
+      try FileManager.default.createDirectory(atPath: previous, withIntermediateDirectories: false)
+    } catch {
+      throw OutputError(path: previous, reason: "cannot create a working folder: \(error.localizedDescription)")
+    }
     var moved: [(name: String, replaced: Bool)] = []
     do {
       for name in names {
         let target = path(name)
-        let replaced = Self.fileType(target) == .typeRegular
         let kept = (previous as NSString).appendingPathComponent(name)
-        if replaced { try move(target, to: kept) }
-        do {
-          try move((staging as NSString).appendingPathComponent(name), to: target)
-        } catch {
-          if replaced { _ = renameFile(kept, target) }
-          throw error
+        let replaced = Self.fileType(target) == .typeRegular
+        // A copy where the file system has no hard links.
+        if replaced, link(target, kept) != 0, (try? FileManager.default.copyItem(atPath: target, toPath: kept)) == nil {
+          throw OutputError(path: target, reason: "cannot keep the previous file while replacing it")
         }
+        try move((staging as NSString).appendingPathComponent(name), to: target)
         moved.append((name, replaced))
       }
     } catch {
+      var unrestored: [String] = []
       for (name, replaced) in moved.reversed() {
-        if replaced {
-          _ = renameFile((previous as NSString).appendingPathComponent(name), path(name))
-        } else {
-          unlink(path(name))
-        }
+        let ok =
+          replaced
+          ? renameFile((previous as NSString).appendingPathComponent(name), path(name)) == 0
+          : unlink(path(name)) == 0
+        if !ok { unrestored.append(name) }
+      }
+      guard unrestored.isEmpty else {
+        keepStaging = true
+        throw OutputError(
+          path: directory,
+          reason: "publishing failed (\(error)), and \(unrestored.sorted().joined(separator: ", "))"
+            + " could not be put back: the previous files are kept in \(previous)")
       }
       throw error
     }

@@ -79,14 +79,16 @@ struct OTelGenAISpans: ExportFormat {
     guard
       let rawProvider =
         (a.providerName ?? a.system ?? resource.providerName ?? resource.system ?? a.altProvider
-        ?? resource.altProvider).nonBlank
+        ?? resource.altProvider ?? a.altSystem ?? resource.altSystem).nonBlank
     else {
       throw bad("gen_ai.provider.name", "required attribute is missing (nor is gen_ai.system set)")
     }
     guard let provider = Self.provider(rawProvider) else {
       let name =
         a.providerName != nil || resource.providerName != nil
-        ? "gen_ai.provider.name" : a.system != nil || resource.system != nil ? "gen_ai.system" : "llm.provider"
+        ? "gen_ai.provider.name"
+        : a.system != nil || resource.system != nil
+          ? "gen_ai.system" : a.altProvider != nil || resource.altProvider != nil ? "llm.provider" : "llm.system"
       throw bad(
         name,
         "\"\(rawProvider)\" is not a provider we price (openai, anthropic, aws.bedrock, azure.ai.openai, gcp.vertex_ai, gcp.gemini)"
@@ -202,7 +204,9 @@ private struct OTelAttributes {
   /// and `openinference.span.kind`; OpenLLMetry's older `llm.usage.*`, `llm.request.model`,
   /// `llm.response.model` and `llm.vendor`.
   var altPrompt, altCompletion, altCacheRead, altCacheWrite: Int64?
-  var altModel, altResponseModel, altProvider, spanKind: String?
+  /// `llm.provider` (where the model is hosted: `azure`, `aws`) wins over `llm.system` and
+  /// `llm.vendor` (whose model it is: `openai`, `anthropic`): Claude on Bedrock is billed by AWS.
+  var altModel, altResponseModel, altProvider, altSystem, spanKind: String?
 
   /// Whether any token count is given (zero included).
   var hasUsage: Bool {
@@ -235,7 +239,14 @@ private struct OTelSpan {
       if let kind = attributes.spanKind?.uppercased() { return kind == "LLM" || kind == "EMBEDDING" }
       // An agent's run with its calls' usage rolled up onto it, without an operation name (Pydantic
       // AI before it wrote `invoke_agent`): its calls are the spans beneath it.
-      if isAgentRun || attributes.agentName != nil { return false }
+      // A span named by its agent but naming no model of its own is such a run too.
+      if isAgentRun { return false }
+      let a = attributes
+      if a.agentName != nil && a.requestModel == nil && a.responseModel == nil && a.altModel == nil
+        && a.altResponseModel == nil
+      {
+        return false
+      }
       return attributes.hasUsage
     }
   }
@@ -397,7 +408,8 @@ private enum OTelSlot {
   case inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite
   case genAIAgent, agent, task, scope, parentRequest, parentCall, conversation, credential, errorType
   case requestTier, responseTier, agentName
-  case altPrompt, altCompletion, altCacheRead, altCacheWrite, altModel, altResponseModel, altProvider, spanKind
+  case altPrompt, altCompletion, altCacheRead, altCacheWrite, altModel, altResponseModel, altProvider, altSystem
+  case spanKind
 
   private static let table: [(StaticString, OTelSlot)] = [
     ("gen_ai.operation.name", .operation), ("gen_ai.provider.name", .providerName), ("gen_ai.system", .system),
@@ -420,7 +432,7 @@ private enum OTelSlot {
     ("llm.token_count.prompt_details.cache_write", .altCacheWrite),
     ("llm.usage.cache_creation_input_tokens", .altCacheWrite), ("llm.model_name", .altModel),
     ("llm.request.model", .altModel), ("llm.response.model", .altResponseModel), ("llm.provider", .altProvider),
-    ("llm.system", .altProvider), ("llm.vendor", .altProvider), ("openinference.span.kind", .spanKind),
+    ("llm.system", .altSystem), ("llm.vendor", .altSystem), ("openinference.span.kind", .spanKind),
   ]
 
   init?(_ k: UnsafeBufferPointer<UInt8>) {
@@ -467,7 +479,8 @@ private enum OTelSlot {
     case .altCacheWrite: a.altCacheWrite = try count()
     case .altModel: a.altModel = a.altModel ?? text
     case .altResponseModel: a.altResponseModel = text
-    case .altProvider: a.altProvider = a.altProvider ?? text
+    case .altProvider: a.altProvider = text
+    case .altSystem: a.altSystem = a.altSystem ?? text
     case .spanKind: a.spanKind = text
     }
   }

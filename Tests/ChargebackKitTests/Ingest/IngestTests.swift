@@ -168,6 +168,11 @@ import Testing
       #"{"object": "page", "data": [{"object": "bucket", "start_time": 1790000000, "end_time": 1790000060, "results": []}]}"#,
       "whose buckets hold no result"
     ),
+    (
+      #"{"object": "page", "data": [{"object": "bucket", "start_time": 1790000000, "end_time": 1790000060, "results": "#
+        + #"[{"object": "organization.usage.embeddings.result", "input_tokens": 10}]}]}"#,
+      "an endpoint the tool does not read"
+    ),
   ])
   func nearMissFormatsSayWhatToDo(content: String, advice: String) throws {
     let dir = try TestSupport.tempDir()

@@ -167,4 +167,41 @@ import Testing
     #expect(oi.provider == .openai && oi.model == "gpt-4o")
     #expect(report.totalCost == TestSupport.usd("0.00675"))
   }
+
+  /// The review's cases: the copy with usage wins, the host wins, an agent-tagged call is a call.
+  ///
+  /// A usage-less span stored before the span of the same call that has the
+  /// usage does not hide it: 0.0035 USD, nothing unpriced. `llm.provider` (the host: azure) wins
+  /// over `llm.system` (the model's maker: openai), whichever comes first. A span naming an agent
+  /// and a model of its own, with usage and no operation name, is a call (0.0035 USD).
+  @Test func reviewedCases() throws {
+    let bare = Self.span(
+      "chat gpt-4o", id: "c0", parent: "p0",
+      [
+        Self.attr("gen_ai.operation.name", "chat"), Self.attr("gen_ai.system", "openai"),
+        Self.attr("gen_ai.request.model", "gpt-4o"), Self.attr("gen_ai.response.id", "chatcmpl-9"),
+      ])
+    let (first, _) = try report(Self.export([bare, Self.chat("chat gpt-4o", span: "p0", response: "chatcmpl-9")]))
+    #expect(first.duplicateRecords == 1)
+    #expect(first.unpricedRecords == 0)
+    #expect(first.totalCost == TestSupport.usd("0.0035"))
+
+    let hosted = Self.span(
+      "ChatAzureOpenAI", id: "z1",
+      [
+        Self.attr("openinference.span.kind", "LLM"), Self.attr("llm.system", "openai"),
+        Self.attr("llm.provider", "azure"), Self.attr("llm.model_name", "gpt-4o"),
+        Self.intAttr("llm.token_count.prompt", 10),
+      ])
+    let tagged = Self.span(
+      "chat", id: "g1",
+      [
+        Self.attr("gen_ai.agent.name", "support"), Self.attr("gen_ai.system", "openai"),
+        Self.attr("gen_ai.request.model", "gpt-4o"), Self.intAttr("gen_ai.usage.input_tokens", 1000),
+        Self.intAttr("gen_ai.usage.output_tokens", 100),
+      ])
+    let (_, records) = try report(Self.export([hosted, tagged]))
+    #expect(records.first { $0.spanID == "z1" }?.provider == .azure)
+    #expect(records.first { $0.spanID == "g1" }?.tokens == TokenCounts(input: 1000, output: 100))
+  }
 }

@@ -154,6 +154,35 @@ import Testing
     #expect(try ReportWriter(directory: fresh).publish(report, key: nil).outputs.count > 5)
   }
 
+  /// A rename that fails, and putting the previous files back failing too (a file system gone
+  /// read-only): the staging folder is kept, named in the error, with the previous files in it.
+  @Test func whenPuttingBackFailsThePreviousFilesAreKeptAndNamed() throws {
+    let dir = try TestSupport.tempDir()
+    let out = dir + "/out"
+    #expect(try Self.run(out, db: dir + "/cli.sqlite").status == 0)
+    let before = try Self.snapshot(out)
+    let report = try Self.report(dir)
+    final class Count { var n = 0 }
+    let count = Count()
+    var writer = ReportWriter(directory: out)
+    writer.renameFile = { from, to in
+      count.n += 1
+      if count.n >= 3 {
+        errno = EROFS
+        return -1
+      }
+      return rename(from, to)
+    }
+    let error = try #require(throws: OutputError.self) { _ = try writer.publish(report, key: "other") }
+    #expect(error.reason.contains("could not be put back"), "\(error)")
+    let kept = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix(".out.chargeback-") })
+    #expect(error.reason.contains(kept))
+    let previous = try Self.snapshot(dir + "/" + kept + "/.previous")
+    #expect(!previous.isEmpty)
+    for (name, bytes) in previous { #expect(before[name] == bytes, "\(name)") }
+  }
+
   /// A long `--out` name (230 bytes): the staging folder beside it keeps within a file name's 255.
   @Test func aLongOutNameStillPublishes() throws {
     let dir = try TestSupport.tempDir()
