@@ -50,11 +50,16 @@ import Testing
       for _ in 0..<Int.random(in: 0...12, using: &generator) {
         s.append(
           Bool.random(using: &generator)
-            ? Self.edges.randomElement(using: &generator)! : Unicode.Scalar(UInt8.random(in: 0x20...0x7E)))
+            ? Self.edges.randomElement(using: &generator)!
+            : Unicode.Scalar(UInt8.random(in: 0x20...0x7E, using: &generator)))
       }
       samples.append(String(s))
     }
     for s in samples {
+      // `'=x` as a value and `=x` as a CSV field look alike (`'=x`), and `unescaped` reads them as
+      // the field (README: a value that itself starts with `'` and a formula character): not
+      // undone, by design.
+      if s.hasPrefix("'"), SafeText.csvField(String(s.dropFirst())) == s { continue }
       let shown = SafeText.escaped(s)
       #expect(Array((SafeText.unescaped(shown) ?? shown).utf8) == Array(s.utf8), "\(Array(s.unicodeScalars))")
       guard !s.hasPrefix("'") else { continue }
