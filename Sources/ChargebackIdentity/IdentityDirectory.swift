@@ -142,7 +142,7 @@ package struct IdentityDirectory: Sendable {
     }
     for t in [ccs, people, agentRows, creds] { try Self.rejectReserved(t, "cost_centre") }
     try loadAccounts(directory)
-    try validateReferences(agentRows: agentRows)
+    try validateReferences(agentRows: agentRows, more: [creds, people], scoped: [agentRows, taskRows])
     try loadCostSharing(directory)
     var hasher = SHA256()
     for name in Self.fileNames + Self.optionalFileNames {
@@ -217,7 +217,18 @@ package struct IdentityDirectory: Sendable {
   /// An agent's owner must be in people.csv (when it lists anyone): an owner missing from it (an
   /// HR export that drops leavers) would let the agent's calls after its owner left pass without
   /// `offboarded_owner`.
-  private func validateReferences(agentRows: CSVTable) throws {
+  private func validateReferences(agentRows: CSVTable, more: [CSVTable], scoped: [CSVTable]) throws {
+    // A scope id that names no scope turned the scope's checks off without a word (a typo
+    // `s-claud` for `s-claude`: no out_of_scope_model, no scope budget).
+    if !scopes.isEmpty {
+      for t in scoped {
+        for r in t.rows {
+          if let s = t.value(r.fields, "scope_id"), scopes[s] == nil {
+            throw InputError(file: t.file, line: r.line, field: "scope_id", message: "\"\(s)\" is not in scopes.csv")
+          }
+        }
+      }
+    }
     if !people.isEmpty {
       for r in agentRows.rows {
         if let owner = agentRows.value(r.fields, "owner"), people[owner] == nil {
@@ -229,10 +240,14 @@ package struct IdentityDirectory: Sendable {
       }
     }
     guard !costCentres.isEmpty else { return }
-    for r in agentRows.rows {
-      if let cc = agentRows.value(r.fields, "cost_centre"), costCentres[cc] == nil {
-        throw InputError(
-          file: agentRows.file, line: r.line, field: "cost_centre", message: "\"\(cc)\" is not in cost_centres.csv")
+    // Credentials' and people's cost centres too: a typo there made a cost centre of its own, with
+    // a workbook, no budget, and no share of `*` allocations.
+    for t in [agentRows] + more {
+      for r in t.rows {
+        if let cc = t.value(r.fields, "cost_centre"), costCentres[cc] == nil {
+          throw InputError(
+            file: t.file, line: r.line, field: "cost_centre", message: "\"\(cc)\" is not in cost_centres.csv")
+        }
       }
     }
   }

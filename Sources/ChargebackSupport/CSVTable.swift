@@ -18,6 +18,12 @@ package struct CSVTable: Sendable {
   /// is the hash of exactly what was read.
   package let sha256: String
   private let index: [String: Int]
+  /// Column positions by lowercased name: a header `Revoked_At` is the column `revoked_at` (an
+  /// optional column whose name differed in case was left unread without a word).
+  private let caseFolded: [String: Int]
+
+  /// The position of `column`: its exact name, else the same name in another case.
+  private func position(_ column: String) -> Int? { index[column] ?? caseFolded[column.lowercased()] }
 
   /// Reads and parses `path`; a missing file throws ``InputMissingError``, a field that is not
   /// valid UTF-8 ``InputError`` naming its line and column.
@@ -54,6 +60,9 @@ package struct CSVTable: Sendable {
       }
     }
     index = idx
+    var folded: [String: Int] = [:]
+    for (i, h) in header.enumerated() where folded[h.lowercased()] == nil { folded[h.lowercased()] = i }
+    caseFolded = folded
     rows = records.filter { !($0.fields.count == 1 && $0.fields[0].trimmingCharacters(in: .whitespaces).isEmpty) }
     for row in rows {
       // More fields than the header, unless the extra ones are empty (a spreadsheet's trailing
@@ -83,17 +92,17 @@ package struct CSVTable: Sendable {
 
   /// Throws unless every name in `columns` is in the header.
   package func require(_ columns: [String]) throws {
-    for c in columns where index[c] == nil {
+    for c in columns where position(c) == nil {
       throw InputError(file: file, line: 1, field: c, message: "required column is missing from the header")
     }
   }
 
   /// True when the header has `column`.
-  package func has(_ column: String) -> Bool { index[column] != nil }
+  package func has(_ column: String) -> Bool { position(column) != nil }
 
   /// The trimmed value of `column` in `fields`, nil when the column is absent or the cell empty.
   package func value(_ fields: [String], _ column: String) -> String? {
-    guard let i = index[column], i < fields.count else { return nil }
+    guard let i = position(column), i < fields.count else { return nil }
     let v = fields[i].trimmingCharacters(in: .whitespaces)
     return v.isEmpty ? nil : v
   }
@@ -133,7 +142,7 @@ package struct CSVTable: Sendable {
             inQuotes = false
           }
         } else {
-          if c == 10 { line += 1 }
+          if c == 10 || (c == 13 && !(i + 1 < bytes.count && bytes[i + 1] == 10)) { line += 1 }
           field.append(c)
         }
       } else {
@@ -146,8 +155,16 @@ package struct CSVTable: Sendable {
           fields.removeAll()
           line += 1
           recordLine = line
+        case 13 where i + 1 < bytes.count && bytes[i + 1] == 10:
+          break  // CRLF: the LF ends the record
         case 13:
-          break
+          // A lone CR ends a record too: Excel for Mac's "CSV (Macintosh)" ends lines so. Dropped,
+          // it made the whole file one header line with no rows, read as an empty table.
+          try endField()
+          out.append((recordLine, fields))
+          fields.removeAll()
+          line += 1
+          recordLine = line
         case 34 where field.allSatisfy({ $0 == 32 }) && !fieldWasQuoted:
           field.removeAll()
           inQuotes = true

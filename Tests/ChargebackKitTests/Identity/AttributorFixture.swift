@@ -2,6 +2,7 @@ import Foundation
 
 @testable import ChargebackIdentity
 @testable import ChargebackModel
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// The directory and calls the attributor tests share: one row for each SPEC §4 case.
@@ -102,12 +103,21 @@ enum AttributorFixture {
     ),
   ]
 
-  /// The directory above; `credentials`, when given, replaces its credentials.csv.
+  /// The directory above; `credentials`, when given, replaces its credentials.csv, and the cost
+  /// centres its rows name are added to cost_centres.csv (every reference must name one).
   static func attributor(credentials: String? = nil) throws -> Attributor {
     let dir = try TestSupport.tempDir("identity")
     defer { try? FileManager.default.removeItem(atPath: dir) }
+    var named: [String] = []
+    if let credentials {
+      let table = try CSVTable(file: "credentials.csv", text: credentials)
+      named = table.rows.compactMap { table.value($0.fields, "cost_centre") }
+    }
     for (name, text) in identityFiles {
-      let body = name == "credentials.csv" ? credentials ?? text : text
+      var body = name == "credentials.csv" ? credentials ?? text : text
+      if name == "cost_centres.csv" {
+        for cc in Set(named).sorted() where !text.contains("\n" + cc + ",") { body += "\n" + cc + ",,," }
+      }
       try (body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
     }
     return Attributor(directory: try IdentityDirectory(directory: dir))

@@ -138,3 +138,51 @@ import Testing
     _ = try AttributorFixture.attributor()
   }
 }
+
+/// Every reference to a cost centre or a scope must name one the directory has: a typo made a
+/// cost centre of its own (a workbook, no budget, no share of `*` allocations), or turned a scope's
+/// checks off, without a word (a helper's trial).
+@Suite struct DirectoryReferenceTests {
+  @Test(arguments: [
+    ("credentials.csv", ",CC-SHARED,", ",CC-Shared,", "cost_centre", "\"CC-Shared\" is not in cost_centres.csv"),
+    ("people.csv", ",CC-ALICE,", ",Finance Dept,", "cost_centre", "\"Finance Dept\" is not in cost_centres.csv"),
+    ("agents.csv", ",scope-agent,", ",scope-agnt,", "scope_id", "\"scope-agnt\" is not in scopes.csv"),
+  ])
+  func aReferenceToNothingIsNamed(file: String, from: String, to: String, field: String, message: String) throws {
+    let dir = try TestSupport.tempDir("identity")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var changedLine = 0
+    for (name, text) in AttributorFixture.identityFiles {
+      var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      if name == file, let k = lines.firstIndex(where: { $0.contains(from) }) {
+        lines[k] = lines[k].replacingOccurrences(of: from, with: to)
+        changedLine = k + 1
+      }
+      try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    }
+    try #require(changedLine > 0)
+    let error = try #require(throws: InputError.self) { try IdentityDirectory(directory: dir) }
+    #expect(error.file.hasSuffix(file))
+    #expect(error.line == changedLine)
+    #expect(error.field == field)
+    #expect(error.description.contains(message), "\(error)")
+    #expect(error.exitStatus == 65)
+  }
+
+  /// An optional column whose header differs in case is read (`Revoked_At`), and a CR-only file
+  /// (Excel for Mac) loads its rows.
+  @Test func headerCaseAndCarriageReturnsAreRead() throws {
+    let dir = try TestSupport.tempDir("identity")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for (name, text) in AttributorFixture.identityFiles {
+      var body = text + "\n"
+      if name == "credentials.csv" { body = body.replacingOccurrences(of: "revoked_at", with: "Revoked_At") }
+      if name == "people.csv" { body = body.replacingOccurrences(of: "\n", with: "\r") }
+      try body.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    }
+    let d = try IdentityDirectory(directory: dir)
+    #expect(d.people.count == 3)
+    #expect(d.people["bob"]?.offboardedAt != nil)
+    #expect(d.credentials.contains { $0.revokedAt != nil })
+  }
+}
