@@ -49,8 +49,16 @@ extension IdentityDirectory {
           throw bad(
             "source", "credential \"\(id)\" is bound to an agent, so it is never charged to its own cost centre")
         }
+        // The rule moves what the credential's own cost centre is charged; with none, its calls are
+        // UNATTRIBUTED and the rule moved nothing, without a word.
+        guard let own = rows.first(where: { $0.agentID == nil && $0.costCentre != nil })?.costCentre else {
+          throw bad(
+            "source",
+            "credential \"\(id)\" has no cost_centre in credentials.csv, so its calls that name no agent are"
+              + " UNATTRIBUTED and this rule would move nothing: give it a cost_centre, or share UNATTRIBUTED")
+        }
         source = .credential(id)
-        sourceCentre = rows.first { $0.agentID == nil }?.costCentre
+        sourceCentre = own
       } else if sourceText.hasPrefix("fixed:") {
         let text = String(sourceText.dropFirst("fixed:".count))
         guard let pico = DecimalText.parse(text, decimals: 12), pico > 0, pico <= Bounds.money else {

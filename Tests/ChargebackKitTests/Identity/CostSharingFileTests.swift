@@ -44,6 +44,21 @@ import Testing
     #expect(error.exitStatus == 65)
   }
 
+  /// A `credential:` rule for a shared credential with no cost centre would move nothing (its calls
+  /// are UNATTRIBUTED): refused, saying what to do (a helper's trial found it moved $0 silently).
+  @Test func aCredentialRuleForACredentialWithoutACostCentreIsRefused() throws {
+    let dir = try TestSupport.tempDir()
+    try CostSharingMonth.write(to: dir, allocation: Self.header + "R1,credential:key_nobody,even,,*,,,\n")
+    let creds = dir + "/identities/credentials.csv"
+    let text = try String(contentsOfFile: creds, encoding: .utf8)
+    try (text + (text.hasSuffix("\n") ? "" : "\n") + "key_nobody,openai,,,\n").write(
+      toFile: creds, atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try IdentityDirectory(directory: dir + "/identities") }
+    #expect(error.description.hasPrefix(dir + "/identities/allocation.csv:2: source: credential \"key_nobody\" has no"))
+    #expect(error.description.contains("give it a cost_centre"))
+    #expect(error.exitStatus == 65)
+  }
+
   @Test(arguments: [
     (
       "C1,bedrock,discount,*claude*,,120,,,\n",
