@@ -125,8 +125,11 @@ package struct ChargebackJob {
     .build(period: options.period)
     let published = try writer.publish(report, key: key)
     try remember()
-    // A closed month's totals, for next month's comparison (an open month's are only to date).
-    if !report.context.isOpen {
+    // A closed month's totals, for next month's comparison (an open month's are only to date). Not
+    // a month the store holds no usage of (a mistyped --period, a sync that has not run yet): it
+    // would be kept as closed, and the real month reported later lost its forecast, or the next
+    // month compared itself with fees alone.
+    if !report.context.isOpen && report.recordCount > 0 {
       try store.setReportedTotals(options.period, PeriodContext.Totals(lines: report.lines))
     }
     return Result(

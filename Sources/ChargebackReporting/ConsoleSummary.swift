@@ -30,6 +30,11 @@ package enum ConsoleSummary {
     }
     out.append(
       row("TOTAL", "", report.costCentres.reduce(0) { $0 + $1.requests }, rounding.total, report.findings.count))
+    if report.recordCount == 0 {
+      out.append(
+        "warning: the store holds no usage in \(report.period): this chargeback is fixed fees and allocations"
+          + " only; check --period and --usage (an export not synced yet?)")
+    }
     if report.unpricedRecords > 0 {
       out.append("\(report.unpricedRecords) records could not be priced (see findings: unpriced_model)")
     }

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackStore
 @testable import ChargebackTestSupport
 
 /// A month with no usage is reported, not a crash: finance runs `report` for a month before its
@@ -33,4 +34,33 @@ import Testing
       #expect(written.contains(name), "\(name) written")
     }
   }
+
+  /// A run before the month's exports arrive (an empty usage folder), or with a mistyped period,
+  /// warns, and keeps no closed-month totals: the real month, loaded next, is reported open with a
+  /// forecast (it was reported closed, and the next month compared itself with fees alone).
+  @Test func aRunOnAMonthWithoutUsageWarnsAndClosesNothing() throws {
+    let dir = try TestSupport.tempDir()
+    try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+    func run(_ period: String, usage: String) throws -> (status: Int32, out: String, err: String) {
+      try TestSupport.runCLI([
+        "run", "--period", period, "--usage", usage, "--identities", Fixtures.month + "/identities", "--pricing",
+        Fixtures.month + "/pricing", "--out", dir + "/out-" + period, "--db", dir + "/s.sqlite",
+      ])
+    }
+    let empty = try run("2026-10", usage: dir + "/empty")
+    #expect(empty.status == 0)
+    #expect(empty.out.contains("warning: the store holds no usage in 2026-10"), "\(empty.out)")
+    let wrong = try run("2026-08", usage: Fixtures.month + "/usage")
+    #expect(wrong.out.contains("warning: the store holds no usage in 2026-08"))
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    #expect(try store.reportedTotals(Period(year: 2026, month: 10)) == nil)
+    #expect(try store.reportedTotals(Period(year: 2026, month: 8)) == nil)
+    try store.close()
+    // October, loaded now, is reported as the store holds it: open to its last call, with a forecast.
+    let real = try run("2026-10", usage: Fixtures.month + "/usage")
+    #expect(real.status == 0)
+    #expect(!real.out.contains("warning: the store holds no usage"))
+    #expect(real.out.contains("is reported as open"), "\(real.out)")
+  }
 }
+
