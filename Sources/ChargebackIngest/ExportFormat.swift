@@ -64,6 +64,16 @@ package enum FormatRegistry {
 
   /// What a file that no format matches seems to be, when it is a known near miss, and what to do.
   static func lookalike(_ head: String) -> String {
+    if head.hasPrefix("PK\u{3}\u{4}") {
+      return "; it is a zip file (an .xlsx workbook?), not an export: point --usage at the exports only (a"
+        + " chargeback output folder is not an input)"
+    }
+    let columns = CSVHeader.names(inHead: head)
+    if columns.contains("cost_centre")
+      && (columns.contains("agent_id") || columns.contains("credential_id") || columns.contains("person_id"))
+    {
+      return "; it looks like a file of an identity directory: pass its folder as --identities, not --usage"
+    }
     if head.contains("\"usage_metadata\"") && head.contains("\"prompt_token_count\"") {
       return "; it looks like Gemini responses with snake_case keys (the google-genai SDK's"
         + " model_dump_json()); the tool reads the REST API's camelCase (usageMetadata): dump them"

@@ -38,6 +38,10 @@ extension Chargeback {
             period: period, usage: [layout.usageDirectory], identities: layout.identityDirectory, pricing: pricing,
             out: out, database: db, asOf: period.endMillis))
         printRunSummary(try job.run(), out: out)
+        // Where the next commands find it (`explain` looks in chargeback.sqlite otherwise).
+        printLine(
+          "its store is \(db) and its identities \(layout.identityDirectory): try"
+            + " `chargeback explain <an evidence key of findings.csv> --db \(db)`")
       }
     }
   }

@@ -10,7 +10,9 @@ struct ReportOptions: ParsableArguments {
   @Option(
     name: .long,
     help:
-      "Directory with people.csv, cost_centres.csv, agents.csv, credentials.csv, tasks.csv, scopes.csv (and labels.csv)."
+      ArgumentHelp(
+        "Directory with people.csv, cost_centres.csv, agents.csv, credentials.csv, tasks.csv, scopes.csv (and,"
+          + " when used, allocation.csv, commitments.csv, accounts.csv, labels.csv, detection.csv).")
   )
   var identities: String
 

@@ -173,6 +173,8 @@ import Testing
         + #"[{"object": "organization.usage.embeddings.result", "input_tokens": 10}]}]}"#,
       "an endpoint the tool does not read"
     ),
+    ("agent_id,owner,cost_centre\ntriage,alice,CC-1", "pass its folder as --identities"),
+    ("PK\u{3}\u{4}\u{14}\u{0}\u{6}\u{0}[Content_Types].xml", "an .xlsx workbook?"),
   ])
   func nearMissFormatsSayWhatToDo(content: String, advice: String) throws {
     let dir = try TestSupport.tempDir()

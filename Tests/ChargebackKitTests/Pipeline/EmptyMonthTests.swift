@@ -63,4 +63,3 @@ import Testing
     #expect(real.out.contains("is reported as open"), "\(real.out)")
   }
 }
-
