@@ -312,6 +312,18 @@ package enum WorkbookReports {
     }
     let row = { (n: Int) -> [Cell] in
       let k = report.lines[idx[n]].key
+      // An allocated amount or an idle fee is no call: no provider (an allocation), model, tier or
+      // price status of its own, but the rule or commitment it comes from, where the model goes
+      // (it showed provider `other`, tier `standard` and `priced`, and allocations could not be
+      // told apart).
+      if let label = sharingLabel(k) {
+        let from = report.lines[idx[n]].allocatedFrom.map { " from " + $0 } ?? ""
+        return (costCentre ? [.text(k.costCentre)] : []) + [
+          .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""),
+          .text(k.source == .idle ? k.provider.rawValue : ""), .text(label.dropLast() + from + ")"), .text(""),
+          .text(words(k.status.rawValue)), .text(""), .text(k.source.rawValue),
+        ] + figures(n)
+      }
       return (costCentre ? [.text(k.costCentre)] : []) + [
         .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""), .text(k.provider.rawValue),
         .text(k.model), .text(k.tier.rawValue), .text(words(k.status.rawValue)),

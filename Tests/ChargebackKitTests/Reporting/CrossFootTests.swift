@@ -90,9 +90,24 @@ import Testing
     // contract effect shows none.
     let names = WorkbookNames.assign(report.costCentres.map(\.id))
     var bridges = 0
+    var allocatedRows = 0
     for cc in report.costCentres {
       guard let file = names[cc.id] else { continue }
-      let summary = try #require(try WorkbookTests.read(out + "/" + file)["Summary"])
+      let book = try WorkbookTests.read(out + "/" + file)
+      // An allocated amount names its rule and source where the model goes, with no provider, tier
+      // or price status of its own (it showed `other`, `standard`, `priced`).
+      if let lines = book["Lines"], let header = lines.rows.first?.map({ $0?.text ?? "" }),
+        let source = header.firstIndex(of: "Source"), let model = header.firstIndex(of: "Model"),
+        let provider = header.firstIndex(of: "Provider"), let status = header.firstIndex(of: "Price status")
+      {
+        for row in lines.rows.dropFirst() where row.count > source && row[source]?.text == "allocated" {
+          let label = row[model]?.text ?? ""
+          #expect(label.hasPrefix("(allocated: ") && label.contains(" from "), "\(label)")
+          #expect(row[provider]?.text == nil && row[status]?.text == nil, "\(row)")
+          allocatedRows += 1
+        }
+      }
+      let summary = try #require(book["Summary"])
       guard let list = summary.row("Direct usage at list price (USD)"), let owed = summary.row("Amount owed (USD)")
       else { continue }
       let parts = summary.rows[list..<owed].map { $0.count > 1 ? $0[1]?.cents ?? 0 : 0 }
@@ -104,6 +119,7 @@ import Testing
       bridges += 1
     }
     #expect(bridges >= 2)
+    #expect(allocatedRows > 0)
   }
 
   /// Commitment columns are rounded by largest remainder, so their TOTAL is their exact sum rounded.
