@@ -119,26 +119,37 @@ import Testing
     ).run().report
   }
 
+  /// Renames made by a writer of ``writer(_:_:failing:)``.
+  final class Count { var n = 0 }
+
+  /// A folder, its `out` holding a run's outputs (`before`), and a report to publish over them.
+  static func published() throws -> (dir: String, out: String, before: [String: Data], report: ChargebackReport) {
+    let dir = try TestSupport.tempDir()
+    let out = dir + "/out"
+    #expect(try Self.run(out, db: dir + "/cli.sqlite").status == 0)
+    return (dir, out, try Self.snapshot(out), try Self.report(dir))
+  }
+
+  /// A writer into `out` whose n-th rename (counted in `count`) fails with `failing(n)` when that
+  /// is an errno; the others are real.
+  static func writer(_ out: String, _ count: Count, failing: @escaping (Int) -> Int32?) -> ReportWriter {
+    var writer = ReportWriter(directory: out)
+    writer.renameFile = { from, to in
+      count.n += 1
+      guard let code = failing(count.n) else { return rename(from, to) }
+      errno = code
+      return -1
+    }
+    return writer
+  }
+
   /// A rename that fails while the outputs move into place (the k-th of the publication; the
   /// others are real): the files moved in so far are taken out and those they replaced put back.
   @Test(arguments: [1, 2, 5, 9, 12])
   func aRenameThatFailsWhileMovingIntoPlaceLeavesThePreviousOutputs(failing k: Int) throws {
-    let dir = try TestSupport.tempDir()
-    let out = dir + "/out"
-    #expect(try Self.run(out, db: dir + "/cli.sqlite").status == 0)
-    let before = try Self.snapshot(out)
-    let report = try Self.report(dir)
-    final class Count { var n = 0 }
+    let (dir, out, before, report) = try Self.published()
     let count = Count()
-    var writer = ReportWriter(directory: out)
-    writer.renameFile = { from, to in
-      count.n += 1
-      if count.n == k {
-        errno = EIO
-        return -1
-      }
-      return rename(from, to)
-    }
+    let writer = Self.writer(out, count) { $0 == k ? EIO : nil }
     #expect(throws: OutputError.self) { _ = try writer.publish(report, key: "other") }
     #expect(count.n >= k)
     #expect(try Self.snapshot(out) == before)
@@ -157,22 +168,8 @@ import Testing
   /// A rename that fails, and putting the previous files back failing too (a file system gone
   /// read-only): the staging folder is kept, named in the error, with the previous files in it.
   @Test func whenPuttingBackFailsThePreviousFilesAreKeptAndNamed() throws {
-    let dir = try TestSupport.tempDir()
-    let out = dir + "/out"
-    #expect(try Self.run(out, db: dir + "/cli.sqlite").status == 0)
-    let before = try Self.snapshot(out)
-    let report = try Self.report(dir)
-    final class Count { var n = 0 }
-    let count = Count()
-    var writer = ReportWriter(directory: out)
-    writer.renameFile = { from, to in
-      count.n += 1
-      if count.n >= 3 {
-        errno = EROFS
-        return -1
-      }
-      return rename(from, to)
-    }
+    let (dir, out, before, report) = try Self.published()
+    let writer = Self.writer(out, Count()) { $0 >= 3 ? EROFS : nil }
     let error = try #require(throws: OutputError.self) { _ = try writer.publish(report, key: "other") }
     #expect(error.reason.contains("could not be put back"), "\(error)")
     let kept = try #require(
