@@ -6,7 +6,8 @@ import time
 
 import duckdb
 
-path = sys.argv[1].rstrip("/") + "/**/*.jsonl"
+# `*.jsonl*`: the synced shape's files are gzip-compressed (`.jsonl.gz`), which DuckDB reads as such.
+path = sys.argv[1].rstrip("/") + "/**/*.jsonl*"
 start = time.perf_counter()
 con = duckdb.connect()
 rows = con.execute(

@@ -12,15 +12,20 @@ extension PolicyFindings {
     // A provider's bill (cost level) is never charged: its billed amount is what is at stake.
     let cost = r.level == .cost ? r.billed : kept.cost
     let name = first.requestID.map { "request \($0) (\(first.naturalKey))" } ?? "record \(first.naturalKey)"
+    // A file fetched again to the same name (a usage page of a day not yet over, fetched again
+    // once it is): when any two sources share a path, the paths alone would not tell them apart.
+    let paths = [first.kept.path] + conflicts.map(\.other.path)
+    let samePath = Set(paths).count < paths.count
     let refused = conflicts.map { c in
       let fields = c.differences.map { "\($0.field) \(Self.shown($0.other)) instead of \(Self.shown($0.kept))" }
-      return "\(c.other) with \(fields.joined(separator: ", "))"
+      return "\(samePath ? c.other.withVersion : c.other.description) with \(fields.joined(separator: ", "))"
     }
+    let keptSource = samePath ? first.kept.withVersion : first.kept.description
     let costText = cost.map { "\($0.formatted(decimals: 6)) USD" } ?? "unpriced"
     note(
       .conflictingDuplicate, subject: first.naturalKey, record: r, attribution: kept.attribution, cost: cost,
       detail:
-        "\(name) is stored with different content in \(conflicts.count + 1) sources: kept \(first.kept) (first "
+        "\(name) is stored with different content in \(conflicts.count + 1) sources: kept \(keptSource) (first "
         + "stored, charged \(costText)); not charged \(refused.joined(separator: "; ")). Totals follow the kept "
         + "copy: find out which export is right, and if it is not the kept one, ingest the right one into a new "
         + "store")

@@ -35,9 +35,16 @@ package struct DetectionSettings: Sendable, Hashable {
     let t = try CSVTable(path: path)
     contentHash = t.sha256
     try t.require(["setting", "value"])
+    // The line each setting was set on: a second value is refused, not taken silently.
+    var lines: [String: Int] = [:]
     for r in t.rows {
       let name = try t.req(r, "setting")
       let text = try t.req(r, "value")
+      if let first = lines[name] {
+        throw InputError(
+          file: path, line: r.line, field: "setting", message: "\"\(name)\" is set on line \(first) already")
+      }
+      lines[name] = r.line
       func int() throws -> Int64 {
         guard let v = Int64(text), v >= 0 else {
           throw InputError(file: path, line: r.line, field: "value", message: "\"\(text)\" is not a whole number")

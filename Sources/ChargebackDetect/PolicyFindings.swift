@@ -168,8 +168,10 @@ extension PolicyFindings {
         note(
           .outOfScopeModel, subject: (a.agentID ?? "-") + "|" + scope + "|" + c.model, record: r, attribution: a,
           cost: c.cost,
-          detail:
-            "agent \(a.agentID ?? "?") called \(r.provider.rawValue)/\(c.model), which scope \(scope) does not allow")
+          // The finding is the agent's, scope's and model's, whichever provider served the calls (a
+          // model through Bedrock and through a gateway to Anthropic): the text names no provider
+          // (it named the first call's, as if the other's calls were not in it).
+          detail: "agent \(a.agentID ?? "?") called model \(c.model), which scope \(scope) does not allow")
       }
     }
   }
@@ -310,9 +312,14 @@ extension PolicyFindings {
         )
       case .unknownAgent:
         let claimed = r.metadata.agentID ?? a.agentID ?? "?"
+        // The agent the credential is bound to (credentials.csv's agent_id), when the calls name
+        // no other: the text blamed the calls' claim for a typo in the binding.
+        let bound = a.agentID.flatMap { b in r.metadata.agentID == nil || r.metadata.agentID == b ? b : nil }
         note(
           s, subject: perCentre(claimed), record: r, attribution: a, cost: cost,
-          detail: "calls name agent \(claimed), which is not in agents.csv")
+          detail: bound != nil
+            ? "credential \(named()) is bound to agent \(claimed) in credentials.csv, which is not in agents.csv"
+            : "calls name agent \(claimed), which is not in agents.csv")
       case .revokedCredential:
         note(
           s, subject: cred, record: r, attribution: a, cost: cost,

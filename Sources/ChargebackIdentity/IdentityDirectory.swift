@@ -69,7 +69,8 @@ package struct IdentityDirectory: Sendable {
       try ccs.unique(costCentres[id] == nil, r, "cost_centre", id)
       costCentres[id] = CostCentre(
         id: id, name: ccs.value(r.fields, "name"), owner: ccs.value(r.fields, "owner"),
-        monthlyBudget: try ccs.money(r, "monthly_budget_usd"), glAccount: ccs.value(r.fields, "gl_account"),
+        monthlyBudget: try ccs.money(r, "monthly_budget_usd", wholeCents: true),
+        glAccount: ccs.value(r.fields, "gl_account"),
         entity: ccs.value(r.fields, "entity"))
     }
     let agentRows = try table("agents.csv", ["agent_id", "owner", "cost_centre"])
@@ -101,7 +102,7 @@ package struct IdentityDirectory: Sendable {
     var seen = Set<String>()
     for r in creds.rows {
       let c = Credential(
-        id: try creds.req(r, "credential_id"), provider: try creds.req(r, "provider"),
+        id: try creds.req(r, "credential_id"), provider: try Self.credentialProvider(creds, r),
         agentID: creds.value(r.fields, "agent_id"), costCentre: creds.value(r.fields, "cost_centre"),
         issuedAt: try creds.date(r, "issued_at"), expiresAt: try creds.date(r, "expires_at"),
         revokedAt: try creds.date(r, "revoked_at"), description: creds.value(r.fields, "description"))
@@ -138,11 +139,13 @@ package struct IdentityDirectory: Sendable {
       }
       scopes[id] = Scope(
         id: id, description: scopeRows.value(r.fields, "description"), allowedModels: list("allowed_models"),
-        allowedProviders: list("allowed_providers"), monthlyBudget: try scopeRows.money(r, "monthly_budget_usd"))
+        allowedProviders: list("allowed_providers"),
+        monthlyBudget: try scopeRows.money(r, "monthly_budget_usd", wholeCents: true))
     }
     for t in [ccs, people, agentRows, creds] { try Self.rejectReserved(t, "cost_centre") }
     try loadAccounts(directory)
     try validateReferences(agentRows: agentRows, more: [creds, people], scoped: [agentRows, taskRows])
+
     try loadCostSharing(directory)
     var hasher = SHA256()
     for name in Self.fileNames + Self.optionalFileNames {
@@ -217,6 +220,23 @@ package struct IdentityDirectory: Sendable {
   /// An agent's owner must be in people.csv (when it lists anyone): an owner missing from it (an
   /// HR export that drops leavers) would let the agent's calls after its owner left pass without
   /// `offboarded_owner`.
+  /// The providers a credential row may name: ours, and `litellm` for a LiteLLM virtual key.
+  static let credentialProviders = Provider.allCases.map(\.rawValue) + ["litellm"]
+
+  /// A credential row's provider, in lower case; one no call can have (`aws` for `bedrock`) is
+  /// refused, naming the ones there are: the row matched nothing, and its calls were reported as
+  /// of a credential "not in credentials.csv".
+  private static func credentialProvider(_ t: CSVTable, _ r: (line: Int, fields: [String])) throws -> String {
+    let given = try t.req(r, "provider")
+    let p = given.lowercased()
+    guard credentialProviders.contains(p) else {
+      throw InputError(
+        file: t.file, line: r.line, field: "provider",
+        message: "\"\(given)\" is not a provider: one of \(credentialProviders.joined(separator: ", "))")
+    }
+    return p
+  }
+
   private func validateReferences(agentRows: CSVTable, more: [CSVTable], scoped: [CSVTable]) throws {
     // A scope id that names no scope turned the scope's checks off without a word (a typo
     // `s-claud` for `s-claude`: no out_of_scope_model, no scope budget).

@@ -28,8 +28,17 @@ package struct Labels: Sendable {
     let t = try CSVTable(path: path)
     contentHash = t.sha256
     try t.require(["finding_id", "label"])
+    // The line of each finding's label: a second label of one finding is refused, not taken
+    // silently over the first (which of two analysts' verdicts holds is theirs to decide).
+    var lines: [String: Int] = [:]
     for r in t.rows {
       let id = try t.req(r, "finding_id")
+      if let first = lines[id] {
+        throw InputError(
+          file: path, line: r.line, field: "finding_id",
+          message: "\"\(id)\" is labelled on line \(first) already: keep one label per finding")
+      }
+      lines[id] = r.line
       let label = try t.req(r, "label")
       guard Self.allowed.contains(label) else {
         throw InputError(

@@ -18,6 +18,9 @@ import Foundation
 ///   object with a `schemaType` or `requestId` member, or it is not JSON at all); and no export
 ///   format recognises it, so that an export kept in a folder named `data` is never dropped.
 ///
+/// - An OpenAI usage or costs page whose buckets all hold no result (no `organization.…` object
+///   anywhere in it).
+///
 /// Anything else is left to format detection, so an unknown file is still an error.
 package final class DeliveryArtifacts {
   /// The reason recorded for Bedrock's permission check object.
@@ -31,11 +34,22 @@ package final class DeliveryArtifacts {
   package static let empty = "empty file, holds no usage"
   /// The reason recorded for a compressed file with nothing inside.
   package static let emptyDecompressed = "empty after decompression, holds no usage"
+  /// The reason recorded for an OpenAI usage or costs page whose buckets are all empty.
+  package static let emptyPage = "OpenAI usage or costs page whose buckets hold no result, nothing to charge"
 
   /// Whether a folder is a Bedrock log folder, by absolute path.
   private var bedrockFolders: [String: Bool] = [:]
 
   package init() {}
+
+  /// Whether a file at `path` that some format matches may still be an artifact by its path: the
+  /// permission check object, or a file in a `data/` folder (``reason(for:bytes:formats:)``).
+  package static func mayBeArtifact(path: String) -> Bool {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+    // `.` and `..` are resolved by the check itself (its folder is the standardised path's).
+    return parts.last == "amazon-bedrock-logs-permission-check" || parts.dropLast().last == "data"
+      || parts.contains("..") || parts.contains(".")
+  }
 
   /// Why the file at `path` (`bytes` long on disk) is skipped, or nil when it is to be read as one
   /// of `formats`.
@@ -53,12 +67,35 @@ package final class DeliveryArtifacts {
     {
       return Self.cloudWatchWriteTest
     }
+    if let reason = Self.emptyPageReason(path, head: head, formats: formats) { return reason }
     let folder = url.deletingLastPathComponent()
     guard folder.lastPathComponent == "data", isBedrockFolder(folder.deletingLastPathComponent()),
       !Self.startsWithLogRecord(head)
     else { return nil }
     let text = String(decoding: head, as: UTF8.self)
     return formats.contains { $0.matches(head: text) } ? nil : Self.bedrockBody
+  }
+
+  /// ``emptyPage`` for an OpenAI usage or costs page of buckets that all hold no result.
+  ///
+  /// The last page of a month, or a day fetched before any call: a daily job that saves every page it
+  /// fetches delivers them, and they stopped its run. The whole file is read (up to 16 MiB) to be
+  /// sure no bucket holds a result; a page of an endpoint the tool does not read (its results
+  /// named `organization.…`) is still refused.
+  private static func emptyPageReason(_ path: String, head: [UInt8], formats: [any ExportFormat]) -> String? {
+    guard FormatRegistry.isBucketPageWithoutResults(String(decoding: head, as: UTF8.self)) else { return nil }
+    var whole = head
+    if head.count == FormatRegistry.headBytes {
+      guard let longer = try? FormatRegistry.longHead(of: InputFile(path: path), after: head),
+        longer.count < FormatRegistry.longHeadBytes
+      else { return nil }
+      whole = longer
+    }
+    let text = String(decoding: whole, as: UTF8.self)
+    guard FormatRegistry.isBucketPageWithoutResults(text), !text.contains("\"organization."),
+      !formats.contains(where: { $0.matches(head: text) })
+    else { return nil }
+    return emptyPage
   }
 
   /// True when `folder` is under a Bedrock log prefix or directly holds a Bedrock invocation log.
@@ -76,6 +113,15 @@ package final class DeliveryArtifacts {
         let head = try? InputFile(path: full).head()
       else { continue }
       if bedrock.matches(head: String(decoding: head, as: UTF8.self)) {
+        found = true
+        break
+      }
+      // A record that names its `schemaType` past the head (last, after a long inline body), as
+      // format detection reads on for (``FormatRegistry/detect(_:among:)``).
+      if Self.startsWithLogRecord(head),
+        let longer = try? FormatRegistry.longHead(of: InputFile(path: full), after: head),
+        bedrock.matches(head: String(decoding: longer, as: UTF8.self))
+      {
         found = true
         break
       }

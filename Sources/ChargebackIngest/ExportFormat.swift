@@ -39,21 +39,32 @@ package enum FormatRegistry {
 
   /// The format whose signature the head of `file` carries.
   package static func detect(_ file: InputFile, among formats: [any ExportFormat] = all) throws -> any ExportFormat {
-    var head = String(decoding: try file.head(), as: UTF8.self)
+    let first = try file.head(limit: headBytes)
+    var head = String(decoding: first, as: UTF8.self)
     if let f = formats.first(where: { $0.matches(head: head) }) { return f }
-    if isBucketPageWithoutResults(head) {
-      // An OpenAI usage or costs page names its kind only in its results, and a page of 1-minute
-      // buckets can open with hours of empty ones (a 1,440-bucket page idle until 09:00 UTC): read
-      // on, up to 16 MiB, to the first result.
-      let longer = String(decoding: try file.head(limit: 16 << 20), as: UTF8.self)
-      if longer.utf8.count > head.utf8.count {
-        head = longer
-        if let f = formats.first(where: { $0.matches(head: head) }) { return f }
-      }
+    if let longer = try longHead(of: file, after: first) {
+      head = String(decoding: longer, as: UTF8.self)
+      if let f = formats.first(where: { $0.matches(head: head) }) { return f }
     }
     let trimmed = head.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
     let hint = trimmed.isEmpty ? "the file is empty" : "no known export format matches its content"
     throw InputError(file: file.path, line: 1, message: "unrecognised format: \(hint)" + lookalike(head))
+  }
+
+  /// Bytes of a file read to find its format; ``longHeadBytes`` when no format matches them and
+  /// the file goes on.
+  static let headBytes = 65_536
+  static let longHeadBytes = 16 << 20
+
+  /// The first ``longHeadBytes`` of `file` when `head`, its first ``headBytes``, ends inside it;
+  /// nil when the head is the whole file.
+  ///
+  /// A signature may lie past the head: a Bedrock record names its `schemaType` last, after inline
+  /// bodies of up to 100 KB; a Vertex response names its `usageMetadata` after the answer's text;
+  /// an OpenAI usage or costs page names its kind only in its results, after hours of empty
+  /// 1-minute buckets. 16 MiB is what no first record or first bucket of a real export comes near.
+  static func longHead(of file: InputFile, after head: [UInt8]) throws -> [UInt8]? {
+    head.count == headBytes ? try file.head(limit: longHeadBytes) : nil
   }
 
   /// An OpenAI bucket page that no format matched: its head shows buckets but no whole result's

@@ -23,7 +23,7 @@ package struct InputFile: Sendable {
   package init(path: String) { self.path = path }
 
   /// The first `limit` bytes after decompression, for format detection.
-  func head(limit: Int = 65_536) throws -> [UInt8] {
+  func head(limit: Int = FormatRegistry.headBytes) throws -> [UInt8] {
     var out: [UInt8] = []
     try withReader { reader in
       var buf = [UInt8](repeating: 0, count: limit)

@@ -48,6 +48,8 @@ package struct ChargebackJob {
     package var outputs: [String]
     /// The findings new since the previous run's `findings.csv` (`new_findings.csv`).
     package var newFindings: [Finding] = []
+    /// What the user should know about this run beyond its outputs, one line each.
+    package var warnings: [String] = []
   }
 
   package let options: Options
@@ -129,11 +131,37 @@ package struct ChargebackJob {
     // a month the store holds no usage of (a mistyped --period, a sync that has not run yet): it
     // would be kept as closed, and the real month reported later lost its forecast, or the next
     // month compared itself with fees alone.
+    var warnings: [String] = []
     if !report.context.isOpen && report.recordCount > 0 {
-      try store.setReportedTotals(options.period, PeriodContext.Totals(lines: report.lines))
+      let totals = PeriodContext.Totals(lines: report.lines)
+      if let before = try store.reportedTotals(options.period) {
+        warnings += Self.closedMonthChanges(options.period, before: before.costCentres, now: totals.costCentres)
+      }
+      try store.setReportedTotals(options.period, totals)
     }
     return Result(
-      ingested: ingested, report: report, outputs: published.outputs, newFindings: published.newFindings)
+      ingested: ingested, report: report, outputs: published.outputs, newFindings: published.newFindings,
+      warnings: warnings)
+  }
+
+  /// A warning when a closed month's amounts per cost centre differ from its last closed report.
+  ///
+  /// Its outputs may have been handed out. An edited price row re-priced a closed month without a
+  /// word; a fixed identity file moves money on purpose, and is named too.
+  static func closedMonthChanges(_ period: Period, before: [String: Money], now: [String: Money]) -> [String] {
+    let changed = Set(before.keys).union(now.keys).sorted().filter { (before[$0] ?? .zero) != (now[$0] ?? .zero) }
+    guard !changed.isEmpty else { return [] }
+    let shown = changed.prefix(5).map { cc in
+      "\(cc) \((before[cc] ?? .zero).formatted(decimals: 6)) → \((now[cc] ?? .zero).formatted(decimals: 6))"
+    }
+    let more = changed.count > 5 ? " and \(changed.count - 5) more" : ""
+    return [
+      "warning: \(period) was reported closed before with other amounts (USD, priced usage): "
+        + shown.joined(separator: ", ") + more
+        + "; the store, identity files or price tables changed since (to change a rate, end its row with"
+        + " effective_to and add a new one, never edit a row that was used); outputs handed out before no longer"
+        + " match"
+    ]
   }
 
   static let identitiesSetting = "last_report.identities"

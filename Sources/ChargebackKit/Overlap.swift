@@ -53,6 +53,12 @@ final class Overlap {
   private let canonical: CanonicalModels
   private var logged: [CoverKey: (tokens: TokenTotals, requests: Int128)] = [:]
   private var covered = Set<DayCover>()
+  /// The providers' UTC days with request-level records of any credential, for
+  /// ``isUnmatchable(_:)``.
+  private var loggedDays = Set<DayCover>()
+  /// Report rows charged although they may be calls of the request logs: no credential to match
+  /// them by (``isUnmatchable(_:)``), counted for the report's warning.
+  private(set) var unmatchableRows: Int64 = 0
   private var reported: [CoverKey: Reported] = [:]
 
   /// Reads the period's request-level totals from the store.
@@ -71,7 +77,20 @@ final class Overlap {
       entry.requests += Int128(t.requests)
       logged[key] = entry
       covered.insert(DayCover(provider: t.provider, credential: t.credential, day: t.day))
+      loggedDays.insert(DayCover(provider: t.provider, credential: "", day: t.day))
     }
+  }
+
+  /// Notes a report row that cannot be matched to the request logs beside it.
+  ///
+  /// A row with no credential (grouped by project or workspace only) on a day the provider's
+  /// request logs have calls is charged, and may count their calls a second time. Counted for a
+  /// warning (``unmatchableRows``).
+  func noteUnmatchable(_ r: UsageRecord) {
+    guard r.credential == nil, !loggedDays.isEmpty,
+      loggedDays.contains(DayCover(provider: r.provider, credential: "", day: Self.day(r.time)))
+    else { return }
+    unmatchableRows += 1
   }
 
   /// True when request logs cover this report row's provider, credential and day.

@@ -121,6 +121,7 @@ package struct ReportBuilder {
           if !coarse.isEmpty { widths.addFiner(coarse, charged.record, cost: charged.cost) }
           return
         }
+        if level == .report { overlap.noteUnmatchable(charged.record) }
         if !coarse.isEmpty { widths.addFiner(coarse, charged.record, cost: charged.cost) }
         totals.add(charged, source: level == .request ? .request : .report)
         policy.observe(charged)
@@ -208,6 +209,7 @@ package struct ReportBuilder {
     report.providerAccounts = identities.accounts
     report.granularity = widths.rows()
     report.supersededReportRows = widths.supersededRows
+    report.unmatchableReportRows = overlap.unmatchableRows
     report.conflictingDuplicates = conflictingKeys
     report.commitments = commitmentUses
     report.allocations = allocations

@@ -175,8 +175,11 @@ final class ReportTotals {
 
   /// The cost centres charged, each the sum of its lines (every record is in exactly one line).
   /// - Complexity: O(lines).
+  /// Every cost centre of `cost_centres.csv` is among them, at zero when nothing was charged to it
+  /// (SPEC §7: one row per cost centre; one with a budget and no spend shows it all remaining).
   func centreSummaries() -> [String: CostCentreSummary] {
     var out: [String: CostCentreSummary] = [:]
+    for id in identities.costCentres.keys { out[id] = summary(id) }
     lines.forEachLent { _, l in
       Self.count(l, into: &out[l.pointee.key.costCentre, default: summary(l.pointee.key.costCentre)])
     }

@@ -26,11 +26,22 @@ package struct DuplicateConflict: Sendable, Hashable {
     package var path: String
     package var line: Int?
     package var jsonPath: String?
+    /// SHA-256 (hex) of the file's bytes, which tells two versions of one path apart (a report page
+    /// fetched again to the same name).
+    package var sha256: String?
 
-    package init(path: String, line: Int? = nil, jsonPath: String? = nil) {
+    package init(path: String, line: Int? = nil, jsonPath: String? = nil, sha256: String? = nil) {
       self.path = path
       self.line = line
       self.jsonPath = jsonPath
+      self.sha256 = sha256
+    }
+
+    /// ``description`` with the first 12 hex digits of the file's SHA-256, for a source whose path
+    /// another version of the file shares.
+    package var withVersion: String {
+      guard let sha256 else { return description }
+      return "\(description) (version sha256 \(sha256.prefix(12)))"
     }
 
     /// `file:line`, or `file: $.data[0]` for an element of a document.

@@ -8,7 +8,18 @@
 /// seen through a source that does not show the modifier.
 package enum PriceModifiers {
   /// The modifiers written into model names.
-  package static let names = ["inference_geo", "speed", "latency", "service_tier", "usage"]
+  package static let names = ["inference_geo", "speed", "latency", "service_tier", "usage", "modality"]
+
+  /// The modifier of a call whose usage includes audio tokens (a Gemini response's
+  /// `promptTokensDetails` with modality `AUDIO`): audio has rates of its own (Gemini 2.5 Flash:
+  /// $1.00 per million audio input tokens against $0.30 for text), which the price tables' token
+  /// classes do not tell apart, so such a call stays unpriced until rows or an alias name it.
+  package static let audio = (name: "modality", value: "audio")
+
+  /// Whether `model` carries ``audio``.
+  package static func hasAudio(_ model: String) -> Bool {
+    model.hasSuffix(" [" + audio.name + " " + audio.value + "]")
+  }
 
   /// The modifier of a call whose log reports no usage at all (an OTel span of a streamed call
   /// without `stream_options.include_usage`): its tokens are unknown, so no price applies.

@@ -47,7 +47,10 @@ package final class Pricer {
         unpricedReason: PriceModifiers.reportsNoUsage(raw)
           ? "the call's log reports no token usage, so its cost is unknown (for a streamed OpenAI call traced by"
             + " OpenTelemetry, ask for stream_options.include_usage)"
-          : "no alias or price for model \"\(raw)\"")
+          : PriceModifiers.hasAudio(raw)
+            ? "the call's usage includes audio tokens, whose rates are not those of text: add price rows (or an"
+              + " alias) for model \"\(raw)\" to price its tokens"
+            : "no alias or price for model \"\(raw)\"")
     }
     var cost = Money.zero
     var used: [Int] = []

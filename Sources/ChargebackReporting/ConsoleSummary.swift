@@ -1,8 +1,10 @@
 import ChargebackModel
+import ChargebackSupport
 
 /// The short table of cost centres `run`, `report` and `demo` print on stdout.
 package enum ConsoleSummary {
-  /// The table's lines: one per cost centre, then `TOTAL`, in cents apportioned like the workbooks.
+  /// The table's lines: one per cost centre, then `TOTAL`, in cents apportioned like the workbooks;
+  /// ready for the terminal (``SafeText/terminal(_:)`` applied to every value from an input).
   package static func lines(_ report: ChargebackReport) -> [String] {
     let rounding = ReportRounding(report, decimals: 2, lines: false)
     func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
@@ -10,11 +12,18 @@ package enum ConsoleSummary {
       let fill = String(repeating: " ", count: n - s.count)
       return right ? fill + s : s + fill
     }
-    // The id column is as wide as the longest id, from 16 to 40 characters: ids are shown whole.
-    let idWidth = min(40, max(16, report.costCentres.map(\.id.count).max() ?? 0))
+    // Ids and names as the terminal shows them (control characters escaped, which makes them
+    // longer), so that the columns line up. The id column is as wide as the longest id, from 16 to
+    // 40 characters; a longer id is cut with `…` (the CSVs and workbooks have it whole), as names
+    // are at 24: a 40,000-character id filled the terminal.
+    func shown(_ s: String, _ n: Int) -> String {
+      let t = SafeText.terminal(s)
+      return t.count <= n ? t : String(t.prefix(n - 1)) + "…"
+    }
+    let idWidth = min(40, max(16, report.costCentres.map { SafeText.terminal($0.id).count }.max() ?? 0))
     func row(_ id: String, _ name: String, _ requests: Int128, _ cents: Int128, _ findings: Int) -> String {
       [
-        pad(id, idWidth), pad(String(name.prefix(24)), 24), pad(String(requests), 10, right: true),
+        pad(shown(id, idWidth), idWidth), pad(shown(name, 24), 24), pad(String(requests), 10, right: true),
         pad(rounding.text(cents), 14, right: true), pad(String(findings), 9, right: true),
       ].joined(separator: " ")
     }
@@ -47,6 +56,12 @@ package enum ConsoleSummary {
       out.append(
         "\(report.period) is reported as open: its usage runs to \(Timestamp.iso(asOf))\(forecast); once the month "
           + "is complete, run again with --as-of \(Timestamp.day(report.period.endMillis)) to report it closed")
+    }
+    if report.unmatchableReportRows > 0 {
+      out.append(
+        "warning: \(report.unmatchableReportRows) usage report rows name no API key (grouped by project or workspace"
+          + " only) on days with request logs of their provider: they are charged, and may be calls the logs"
+          + " charge too; export the report grouped by api_key_id (docs/formats.md)")
     }
     if report.conflictingDuplicates > 0 {
       out.append(

@@ -35,6 +35,7 @@ package enum Manifest {
       "counts": [
         "records": report.recordCount, "unpriced_records": report.unpricedRecords,
         "duplicate_records_skipped": report.duplicateRecords, "report_rows_superseded": report.supersededReportRows,
+        "report_rows_without_credential_beside_logs": report.unmatchableReportRows,
         "conflicting_duplicates": report.conflictingDuplicates, "lines": report.lines.count,
         "cost_centres": report.costCentres.count, "findings": report.findings.count,
       ],

@@ -68,7 +68,7 @@ extension WorkbookReports {
           c.kind == .provisioned && u.fee.pico > 0 ? .ratio(min(u.list.pico, u.fee.pico), u.fee.pico) : .empty,
           .cents(list - used - idle),
         ]
-      }, noun: "commitments", rank: { $0[6].summand ?? 0 })
+      }, noun: "commitments", rank: { $0[6].rankValue ?? 0 })
   }
 
   /// The bucket-width rule's side of the reconciliation (the `granularity` rows of

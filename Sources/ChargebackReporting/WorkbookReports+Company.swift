@@ -161,7 +161,7 @@ extension WorkbookReports {
           row.append(cents.forecast?.parts[cc.id].map { .cents($0) } ?? .empty)
         }
         return row
-      }, noun: "cost centres", rank: { $0[8].summand ?? 0 })
+      }, noun: "cost centres", rank: { $0[8].rankValue ?? 0 })
   }
 
   /// Last month, change and (for an open month) forecast columns of the Cost centres sheet, after
@@ -227,7 +227,7 @@ extension WorkbookReports {
           Column(header: $0.id, width: min(20, max(13, Double($0.id.count) * 1.3)), total: .money, wrap: true)
         }
         + [Column(header: "Total (USD)", width: 13, total: .money)],
-      rows: rows, noun: "days", rank: { $0[total].summand ?? 0 })
+      rows: rows, noun: "days", rank: { $0[total].rankValue ?? 0 })
   }
 
   /// The lines of `UNATTRIBUTED` by credential, claimed agent, provider and model: who called and
@@ -282,9 +282,9 @@ extension WorkbookReports {
       row: { n in
         let g = sorted[n]
         return g.key.map { Cell.text($0) } + [
-          .int(g.requests), .int(g.input), .int(g.output), g.priced ? .cents(g.cents) : .empty,
+          .int(g.requests), .int(g.input), .int(g.output), g.priced ? .money(exact: g.exact, cents: g.cents) : .empty,
         ]
-      }, noun: "groups", rank: { $0[7].summand ?? 0 })
+      }, noun: "groups", rank: { $0[7].rankValue ?? 0 })
   }
 
   /// The files that hold records of the period, with their SHA-256 (company.xlsx only).
@@ -298,6 +298,6 @@ extension WorkbookReports {
       ],
       rows: inputs.map { f in
         [.text(f.path), .text(f.format), .text(f.level), .int(Int128(f.records)), .text(f.sha256)]
-      }, noun: "files", rank: { $0[3].summand ?? 0 })
+      }, noun: "files", rank: { $0[3].rankValue ?? 0 })
   }
 }

@@ -184,15 +184,20 @@ package enum WorkbookReports {
     let figures = { (n: Int) -> [Cell] in
       // Through the array, not a copy of the group, whose key can be a task id per call.
       let (priced, cents) = (sorted[n].priced, sorted[n].cents)
+      // The share and the change refer to the cost cell: a cut sheet rounds it again
+      // (``DetailTable/shownRows(limit:)``).
       var row: [Cell] = [
         .int(sorted[n].requests), .int(sorted[n].failed), .int(sorted[n].tokens.input),
         .int(sorted[n].tokens.cachedInput), .int(sorted[n].tokens.cacheWrite), .int(sorted[n].tokens.output),
-        priced ? .cents(cents) : .empty, priced ? .ratio(cents, total) : .empty,
+        priced ? .money(exact: sorted[n].exact, cents: cents) : .empty,
+        priced ? .shareOf(column: cost, total: total) : .empty,
       ]
       if let previous {
         // Last month as it was charged, each amount rounded on its own.
         let last = previous(sorted[n].key)?.rounded(toDecimals: 2) ?? 0
-        row += [.cents(last), .cents(cents - last), last == 0 ? .empty : .ratio(cents - last, last)]
+        row += [
+          .cents(last), .less(column: cost, minus: last), last == 0 ? .empty : .lessRatio(column: cost, minus: last),
+        ]
       }
       return row
     }
@@ -215,7 +220,7 @@ package enum WorkbookReports {
         Column(header: "Output tokens", width: 13, total: .count),
         Column(header: "Cost (USD)", width: 13, total: .money),
         Column(header: "Share", width: 8, total: .share(of: cost)),
-      ] + lastMonth, count: sorted.count, row: row, noun: noun, rank: { $0[cost].summand ?? 0 })
+      ] + lastMonth, count: sorted.count, row: row, noun: noun, rank: { $0[cost].rankValue ?? 0 })
     table.figures = (keyColumns.count, figures)
     return table
   }
@@ -249,25 +254,35 @@ package enum WorkbookReports {
         Column(header: "Cache write tokens", width: 13, total: .count),
         Column(header: "Output tokens", width: 13, total: .count),
         Column(header: "Cost (USD)", width: 13, total: .money),
-      ], rows: rows, noun: "days", rank: { $0[dailyCostColumn].summand ?? 0 })
+      ], rows: rows, noun: "days", rank: { $0[dailyCostColumn].rankValue ?? 0 })
   }
 
   static let findingsNote = "A call can be in more than one finding, so the TOTAL can count its cost more than once."
 
   /// One row per finding; `costCentre` adds the cost centre column (company.xlsx).
+  ///
+  /// Amounts by largest remainder: the TOTAL is `findings.csv`'s sum to the cent.
   static func findingsTable(_ findings: [Finding], costCentre: Bool) -> DetailTable {
-    let rows: [[Cell]] = findings.map { f in
-      [.text(f.id), .text(words(f.kind.rawValue)), .text(f.severity.rawValue)]
+    // Calls with no price have no cost: an empty cell, never $0 (SPEC §5).
+    let priced = findings.map { $0.kind != .unpricedModel }
+    func rounded(_ amount: (Finding) -> Money) -> [Int128] {
+      Apportion.rounded(zip(findings, priced).map { $1 ? amount($0) : .zero }, decimals: 2).parts
+    }
+    let (costs, avoidable) = (rounded(\.cost), rounded(\.avoidableCost))
+    let rows: [[Cell]] = findings.indices.map { n in
+      let f = findings[n]
+      return [.text(f.id), .text(words(f.kind.rawValue)), .text(f.severity.rawValue)]
         + (costCentre ? [.text(f.costCentre ?? "")] : []) + [
           .text(f.agentID ?? ""), .text(f.credentialID ?? ""), .text(f.ownerID ?? ""), .dateTime(f.firstTime),
           .dateTime(f.lastTime), .int(f.calls),
-          // Calls with no price have no cost: an empty cell, never $0 (SPEC §5).
-          f.kind == .unpricedModel ? .empty : .cents(f.cost.rounded(toDecimals: 2)),
-          f.kind == .unpricedModel ? .empty : .cents(f.avoidableCost.rounded(toDecimals: 2)), .text(f.label ?? ""),
+          priced[n] ? .money(exact: f.cost.pico, cents: costs[n]) : .empty,
+          priced[n] ? .money(exact: f.avoidableCost.pico, cents: avoidable[n]) : .empty, .text(f.label ?? ""),
           .text(f.explanation),
         ]
     }
-    let cost = costCentre ? 11 : 10
+    // The Cost (USD) column: after Calls (it was the Avoidable column, one to the right, so a cut
+    // sheet kept the findings with the most avoidable cost, most of them none, by severity).
+    let cost = costCentre ? 10 : 9
     return DetailTable(
       name: "Findings",
       columns: [
@@ -280,7 +295,7 @@ package enum WorkbookReports {
         Column(header: "Cost (USD)", width: 11, total: .money),
         Column(header: "Avoidable (USD)", width: 11, total: .money),
         Column(header: "Label", width: 10, wrap: true), Column(header: "Explanation", width: 42, wrap: true),
-      ], rows: rows, noun: "findings", rank: { $0[cost].summand ?? 0 })
+      ], rows: rows, noun: "findings", rank: { $0[cost].rankValue ?? 0 })
   }
 
   /// `shared_credential_agent` as `shared credential agent`: a kind or status that wraps between
@@ -307,7 +322,8 @@ package enum WorkbookReports {
       return [
         .int(report.lines[i].requests), .int(report.lines[i].tokens.input),
         .int(report.lines[i].tokens.cachedInput), .int(report.lines[i].tokens.cacheWrite),
-        .int(report.lines[i].tokens.output), report.lines[i].key.priced ? .cents(cents.lines[i]) : .empty,
+        .int(report.lines[i].tokens.output),
+        report.lines[i].key.priced ? .money(exact: report.lines[i].cost.pico, cents: cents.lines[i]) : .empty,
       ]
     }
     let row = { (n: Int) -> [Cell] in
@@ -344,7 +360,7 @@ package enum WorkbookReports {
         Column(header: "Cache write tokens", width: 13, total: .count),
         Column(header: "Output tokens", width: 13, total: .count),
         Column(header: "Cost (USD)", width: 12, total: .money),
-      ], count: idx.count, row: row, noun: "lines", rank: { $0[cost].summand ?? 0 })
+      ], count: idx.count, row: row, noun: "lines", rank: { $0[cost].rankValue ?? 0 })
     table.figures = (cost - 5, figures)
     return table
   }

@@ -13,6 +13,15 @@ struct DetailTable {
     case text(String)
     case int(Int128)
     case cents(Int128)
+    /// An amount in whole cents (`cents`, the report's rounding) with its exact value (pico-USD),
+    /// which a cut sheet rounds again with the "All other" row (``DetailTable/shownRows(limit:)``).
+    case money(exact: Int128, cents: Int128)
+    /// This row's amount in column `column` less `minus` cents (a change from last month).
+    case less(column: Int, minus: Int128)
+    /// This row's amount in column `column` less `minus` cents, over `minus` (a change in percent).
+    case lessRatio(column: Int, minus: Int128)
+    /// This row's amount in column `column` over `total` cents (a share).
+    case shareOf(column: Int, total: Int128)
     case ratio(Int128, Int128)
     /// A UTC day (epoch milliseconds of any instant in it), shown as a date.
     case date(Int64)
@@ -26,6 +35,27 @@ struct DetailTable {
       switch self {
       case .int(let v): Int128(v)
       case .cents(let v): v
+      case .money(_, let cents): cents
+      default: nil
+      }
+    }
+
+    /// True for a cell that refers to another cell of its row.
+    var refers: Bool {
+      switch self {
+      case .less, .lessRatio, .shareOf: true
+      default: false
+      }
+    }
+
+    /// The size of the cell for keeping the largest rows: an amount's exact value (its cents would
+    /// rank the rows that the report's rounding took up before the equal ones it took down, and
+    /// leave all of the latter to the "All other" row), a count as it is.
+    var rankValue: Int128? {
+      switch self {
+      case .int(let v): v
+      case .cents(let v): v * Money.unit(2)
+      case .money(let exact, _): exact
       default: nil
       }
     }
@@ -102,7 +132,21 @@ struct DetailTable {
   }
 
   /// Every data row.
-  var rows: [[Cell]] { (0..<count).map(row) }
+  var rows: [[Cell]] { (0..<count).map { Self.resolved(row($0)) } }
+
+  /// `r` with its cells that refer to other cells of the row (``Cell/less(column:minus:)``,
+  /// ``Cell/lessRatio(column:minus:)``, ``Cell/shareOf(column:total:)``) made plain.
+  static func resolved(_ r: [Cell]) -> [Cell] {
+    guard r.contains(where: \.refers) else { return r }
+    return r.map { cell in
+      switch cell {
+      case .less(let c, let minus): .cents((r[c].summand ?? 0) - minus)
+      case .lessRatio(let c, let minus): .ratio((r[c].summand ?? 0) - minus, minus)
+      case .shareOf(let c, let total): .ratio(r[c].summand ?? 0, total)
+      default: cell
+      }
+    }
+  }
 
   /// The rows a sheet of at most `limit` data rows shows: the `limit` largest by ``rank``, in their
   /// order, then one row summing the rest when any is left out.
@@ -129,12 +173,69 @@ struct DetailTable {
     var shown: [[Cell]] = []
     shown.reserveCapacity(limit + 1)
     var rest = [Int128](repeating: 0, count: columns.count)
+    var restExact = [Int128](repeating: 0, count: columns.count)
+    // Columns with an amount of no exact value (``Cell/cents``): not rounded again.
+    var plain = [Bool](repeating: false, count: columns.count)
+    // The column each column's change refers to (``Cell/less(column:minus:)``), in the rest.
+    var lessOf = [Int?](repeating: nil, count: columns.count)
     for i in 0..<count {
-      if kept[i] { shown.append(row(i)) } else { Self.add(partial(i), to: &rest) }
+      if kept[i] {
+        shown.append(row(i))
+      } else {
+        let r = partial(i)
+        Self.add(r, to: &rest)
+        for c in columns.indices where c < r.count {
+          switch r[c] {
+          case .money(let exact, _): restExact[c] += exact
+          case .cents: plain[c] = true
+          case .less(let of, _): lessOf[c] = of
+          default: break
+          }
+        }
+      }
     }
+    let before = rest
+    reround(&shown, rest: &rest, restExact: restExact, plain: plain)
+    // A change in the rest follows its amount as rounded again.
+    for c in columns.indices { if let of = lessOf[c] { rest[c] += rest[of] - before[of] } }
+    shown = shown.map(Self.resolved)
     var all = rest
     for r in shown { Self.add(r, to: &all) }
     return shown + [aggregate(sums: rest, of: all, label: "All other (\(count - limit) \(noun))")]
+  }
+
+  /// Rounds each money column of a cut sheet again over what it shows: the rows kept and the
+  /// "All other" row (`rest`, whose exact amounts are `restExact`), to the same total.
+  ///
+  /// The report's rounding is over every line: with thousands of lines of a fraction of a cent
+  /// each (a ticket per call), the cents it gives the lines in "All other" add up to anything from
+  /// nothing to many times their exact sum (a $1.92 rest showed $0.00, the rows above it a cent
+  /// each). Rounded over the sheet's own rows, each row and the rest are their exact amounts to
+  /// within a cent, and the TOTAL is unchanged. A column with any amount of no exact value
+  /// (`plain`) is left as it is.
+  private func reround(_ shown: inout [[Cell]], rest: inout [Int128], restExact: [Int128], plain: [Bool]) {
+    columns: for c in columns.indices where !plain[c] {
+      guard case .money = columns[c].total else { continue }
+      var exact: [Int128] = []
+      var positions: [Int] = []
+      var target = rest[c]
+      for (k, r) in shown.enumerated() where c < r.count {
+        switch r[c] {
+        case .money(let e, let cents):
+          exact.append(e)
+          positions.append(k)
+          target += cents
+        case .cents: continue columns  // no exact value: the column as it is
+        default: break
+        }
+      }
+      guard !positions.isEmpty else { continue }
+      let parts = Apportion.apportion(exact + [restExact[c]], unit: Money.unit(2), target: target)
+      for (k, part) in zip(positions, parts) {
+        if case .money(let e, _) = shown[k][c] { shown[k][c] = .money(exact: e, cents: part) }
+      }
+      rest[c] = parts[parts.count - 1]
+    }
   }
 
   /// One row summing `subset` column by column (``Column/Total``), `label` in the first column;
@@ -162,6 +263,7 @@ struct DetailTable {
 
   /// Adds each cell's ``Cell/summand`` to its column's sum in `sums`.
   private static func add(_ r: [Cell], to sums: inout [Int128]) {
+    let r = resolved(r)
     for c in sums.indices where c < r.count { sums[c] += r[c].summand ?? 0 }
   }
 }
@@ -189,7 +291,7 @@ extension WorkbookReports {
       table.columns.indices.filter { c in
         shown.contains { r in
           switch c < r.count ? r[c] : .empty {
-          case .int, .cents, .ratio, .rate: true
+          case .int, .cents, .money, .ratio, .rate, .less, .lessRatio, .shareOf: true
           default: false
           }
         }
@@ -226,13 +328,15 @@ extension WorkbookReports {
     _ sheet: Sheet, _ row: Int, _ cells: [DetailTable.Cell], _ columns: [DetailTable.Column]? = nil,
     total: Bool = false
   ) throws {
+    let cells = DetailTable.resolved(cells)
     for (c, cell) in cells.enumerated() {
       let wrap = columns.map { c < $0.count && $0[c].wrap } ?? false
       func style(_ s: Workbook.CellStyle) -> Workbook.CellStyle { total ? s.total : s }
       switch cell {
       case .text(let s): try sheet.text(row, c, s, style(wrap ? .wrap : .text))
       case .int(let v): try sheet.integer(row, c, v, style(.integer))
-      case .cents(let v): try sheet.decimal(row, c, units: v, decimals: 2, style(.money))
+      case .cents(let v), .money(_, let v): try sheet.decimal(row, c, units: v, decimals: 2, style(.money))
+      case .less, .lessRatio, .shareOf: break  // made plain above
       case .ratio(let n, let d): try sheet.ratio(row, c, n, over: d, style(.percent))
       case .date(let ms): try sheet.date(row, c, millis: ms, .date)
       case .dateTime(let ms): try sheet.date(row, c, millis: ms, .dateTime)

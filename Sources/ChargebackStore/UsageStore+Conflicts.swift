@@ -46,7 +46,7 @@ extension UsageStore {
     let st = try db.prepare(
       """
       SELECT c.kept_id, c.natural_key, u.request_id, kf.path, u.line, u.json_path, rf.path, c.line, c.json_path,
-        c.differences
+        c.differences, kf.sha256, rf.sha256
       FROM conflicts c CROSS JOIN usage u ON u.id = c.kept_id JOIN files kf ON kf.id = u.file_id
         JOIN files rf ON rf.id = c.file_id
       WHERE u.ts >= ? AND u.ts < ? ORDER BY c.natural_key, c.id
@@ -57,8 +57,10 @@ extension UsageStore {
     while try st.step() {
       let conflict = DuplicateConflict(
         naturalKey: st.text(1) ?? "", requestID: st.text(2),
-        kept: .init(path: st.text(3) ?? "", line: st.optionalInt64(4).map { Int($0) }, jsonPath: st.text(5)),
-        other: .init(path: st.text(6) ?? "", line: st.optionalInt64(7).map { Int($0) }, jsonPath: st.text(8)),
+        kept: .init(
+          path: st.text(3) ?? "", line: st.optionalInt64(4).map { Int($0) }, jsonPath: st.text(5), sha256: st.text(10)),
+        other: .init(
+          path: st.text(6) ?? "", line: st.optionalInt64(7).map { Int($0) }, jsonPath: st.text(8), sha256: st.text(11)),
         differences: ConflictText.decode(st.text(9) ?? ""))
       out.append(StoredConflict(keptID: st.int64(0), conflict: conflict))
     }

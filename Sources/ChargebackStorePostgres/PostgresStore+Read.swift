@@ -170,7 +170,7 @@ extension PostgresStore {
     try c.rows(
       """
       SELECT c.kept_id, c.natural_key, u.request_id, kf.path, u.line, u.json_path, rf.path, c.line, c.json_path,
-        c.differences
+        c.differences, kf.sha256, rf.sha256
       FROM conflicts c JOIN usage u ON u.id = c.kept_id JOIN files kf ON kf.id = u.file_id
         JOIN files rf ON rf.id = c.file_id
       WHERE u.ts >= $1 AND u.ts < $2 ORDER BY c.natural_key, c.id
@@ -178,8 +178,10 @@ extension PostgresStore {
     ).map { r in
       let conflict = DuplicateConflict(
         naturalKey: r.text(1) ?? "", requestID: r.text(2),
-        kept: .init(path: r.text(3) ?? "", line: r.optionalInt64(4).map { Int($0) }, jsonPath: r.text(5)),
-        other: .init(path: r.text(6) ?? "", line: r.optionalInt64(7).map { Int($0) }, jsonPath: r.text(8)),
+        kept: .init(
+          path: r.text(3) ?? "", line: r.optionalInt64(4).map { Int($0) }, jsonPath: r.text(5), sha256: r.text(10)),
+        other: .init(
+          path: r.text(6) ?? "", line: r.optionalInt64(7).map { Int($0) }, jsonPath: r.text(8), sha256: r.text(11)),
         differences: ConflictText.decode(r.text(9) ?? ""))
       return StoredConflict(keptID: r.int64(0), conflict: conflict)
     }

@@ -20,11 +20,19 @@ extension CSVTable {
   }
 
   /// An optional USD amount as an exact decimal.
-  package func money(_ r: (line: Int, fields: [String]), _ column: String) throws -> Money? {
+  ///
+  /// With `wholeCents`, an amount with a fraction of a cent (`100.005`) is refused: a budget is set
+  /// in cents, and shown in cents, so a budget of 100.005 would show 100.01 beside a remaining
+  /// budget worked out from 100.005. Trailing zeros (`1500.000`) are whole cents.
+  package func money(_ r: (line: Int, fields: [String]), _ column: String, wholeCents: Bool = false) throws -> Money? {
     guard let v = value(r.fields, column) else { return nil }
     guard let units = DecimalText.parse(v, decimals: 12), units >= 0 else {
       throw InputError(
         file: file, line: r.line, field: column, message: "\"\(v)\" is not a non-negative decimal amount")
+    }
+    if wholeCents && units % (Money.picoPerUSD / 100) != 0 {
+      throw InputError(
+        file: file, line: r.line, field: column, message: "\"\(v)\" has a fraction of a cent: give whole cents")
     }
     return Money(pico: units)
   }

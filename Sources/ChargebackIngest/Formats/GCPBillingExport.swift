@@ -67,6 +67,8 @@ struct GCPBillingExport: ExportFormat {
       "ga", "preview", "experimental", "text", "image", "audio", "video", "input", "output", "thinking",
       "caching", "cached", "cache", "batch", "long", "short", "context", "tokens", "characters", "predictions",
       "prediction", "-", "online", "tuning", "storage", "priority", "flex", "provisioned",
+      // Where the call ran (`Gemini 3.1 Flash Lite Global Text Input`): the endpoint, not the model.
+      "global", "regional",
     ]
     let words = (sku ?? "").split(separator: " ").map { $0.lowercased() }
     guard let first = words.first, families.contains(first) else { return "" }

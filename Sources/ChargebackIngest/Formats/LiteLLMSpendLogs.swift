@@ -134,8 +134,18 @@ struct LiteLLMSpendLogs: ExportFormat {
     guard let requestID = r.requestID.nonBlank ?? r.payloadID.nonBlank ?? r.callID.nonBlank else {
       throw bad("request_id", "required field is missing")
     }
-    guard let rawProvider = r.provider.nonBlank else { throw bad("custom_llm_provider", "required field is missing") }
-    guard var model = r.model.nonBlank else { throw bad("model", "required field is missing") }
+    let status = (r.status.nonBlank ?? r.metadataStatus.nonBlank)?.lowercased()
+    let failed = status == "failure" || status == "failed" || status == "error"
+    // A call LiteLLM refused before choosing a provider (a budget exceeded, a key blocked) logs an
+    // empty `custom_llm_provider` and often no model: kept as a failed call of provider `unknown`
+    // (under `other`, unpriced), so that one refused call does not stop the month's file.
+    let refused = failed && r.provider.nonBlank == nil && (r.promptTokens ?? 0) == 0 && (r.completionTokens ?? 0) == 0
+    guard let rawProvider = r.provider.nonBlank ?? (refused ? "unknown" : nil) else {
+      throw bad("custom_llm_provider", r.provider == nil ? "required field is missing" : "is empty")
+    }
+    guard var model = r.model.nonBlank ?? (refused ? "(none)" : nil) else {
+      throw bad("model", "required field is missing")
+    }
     let provider: Provider = Self.provider(rawProvider) ?? .other
     if provider == .other {
       // Kept, unpriced, under `other`; the model names the upstream so that it shows in every output.
@@ -166,8 +176,6 @@ struct LiteLLMSpendLogs: ExportFormat {
     tokens.cacheWrite1h = min(usage.writes1h ?? 0, writes)
     tokens.cacheWrite5m = writes - tokens.cacheWrite1h
     if r.cacheHit { tokens = TokenCounts() }
-    let status = (r.status.nonBlank ?? r.metadataStatus.nonBlank)?.lowercased()
-    let failed = status == "failure" || status == "failed" || status == "error"
     var metadata = r.metadata
     metadata.agentID = metadata.agentID ?? r.tags.agentID
     metadata.taskID = metadata.taskID ?? r.tags.taskID

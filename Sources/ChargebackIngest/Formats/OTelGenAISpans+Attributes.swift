@@ -1,4 +1,5 @@
 import ChargebackModel
+import Foundation
 
 // The span and resource attributes the OTel reader takes, and the names it takes them by: the GenAI
 // conventions' (current and deprecated) and those of instrumentations outside them.
@@ -22,6 +23,14 @@ struct OTelAttributes {
   /// `llm.vendor` (whose model it is: `openai`, `anthropic`): Claude on Bedrock is billed by AWS.
   var altModel, altResponseModel, altProvider, altSystem, spanKind: String?
 
+  /// The Vercel AI SDK's own usage details, which its `gen_ai.usage.*` leave out: `ai.usage.
+  /// inputTokenDetails.*` (AI SDK 6: `noCacheTokens`, `cacheReadTokens`, `cacheWriteTokens`, parts
+  /// of its input tokens), `ai.usage.cachedInputTokens` (AI SDK 5, whose input tokens include the
+  /// cache reads for OpenAI and Google but not for Anthropic and Bedrock), and
+  /// `ai.response.providerMetadata` (a JSON text: Anthropic's and Bedrock's cache writes).
+  var aiNoCache, aiCacheRead, aiCacheWrite, aiCachedInput: Int64?
+  var aiProviderMetadata: String?
+
   /// Whether any token count is given (zero included).
   var hasUsage: Bool {
     inputTokens != nil || promptTokens != nil || outputTokens != nil || completionTokens != nil || altPrompt != nil
@@ -37,6 +46,7 @@ enum OTelSlot {
   case requestTier, responseTier, agentName
   case altPrompt, altCompletion, altCacheRead, altCacheWrite, altModel, altResponseModel, altProvider, altSystem
   case spanKind
+  case aiNoCache, aiCacheRead, aiCacheWrite, aiCachedInput, aiProviderMetadata
 
   private static let table: [(StaticString, OTelSlot)] = [
     ("gen_ai.operation.name", .operation), ("gen_ai.provider.name", .providerName), ("gen_ai.system", .system),
@@ -60,6 +70,13 @@ enum OTelSlot {
     ("llm.usage.cache_creation_input_tokens", .altCacheWrite), ("llm.model_name", .altModel),
     ("llm.request.model", .altModel), ("llm.response.model", .altResponseModel), ("llm.provider", .altProvider),
     ("llm.system", .altSystem), ("llm.vendor", .altSystem), ("openinference.span.kind", .spanKind),
+    ("ai.usage.inputTokenDetails.noCacheTokens", .aiNoCache),
+    ("ai.usage.inputTokenDetails.cacheReadTokens", .aiCacheRead),
+    ("ai.usage.inputTokenDetails.cacheWriteTokens", .aiCacheWrite), ("ai.usage.cachedInputTokens", .aiCachedInput),
+    ("ai.response.providerMetadata", .aiProviderMetadata),
+    // The AI SDK's one channel for a call's own metadata: `experimental_telemetry.metadata`.
+    ("ai.telemetry.metadata.agent_id", .agent), ("ai.telemetry.metadata.task_id", .task),
+    ("ai.telemetry.metadata.scope_id", .scope), ("ai.telemetry.metadata.parent_request_id", .parentRequest),
   ]
 
   init?(_ k: UnsafeBufferPointer<UInt8>) {
@@ -109,6 +126,50 @@ enum OTelSlot {
     case .altProvider: a.altProvider = text
     case .altSystem: a.altSystem = a.altSystem ?? text
     case .spanKind: a.spanKind = text
+    case .aiNoCache: a.aiNoCache = try count()
+    case .aiCacheRead: a.aiCacheRead = try count()
+    case .aiCacheWrite: a.aiCacheWrite = try count()
+    case .aiCachedInput: a.aiCachedInput = try count()
+    case .aiProviderMetadata: a.aiProviderMetadata = text
     }
+  }
+}
+
+extension OTelAttributes {
+  /// A call's input split into uncached, cache reads and cache writes, from the Vercel AI SDK's
+  /// own attributes (``aiNoCache`` and the others); nil when the span has none of them.
+  ///
+  /// `total` is the span's `gen_ai.usage.input_tokens`. AI SDK 6 gives the split itself. AI SDK 5
+  /// gives only the cache reads, which its input tokens include for OpenAI, Azure and Google but
+  /// not for Anthropic and Bedrock (their APIs count them apart: the Anthropic calls of a helper's
+  /// trace were charged 10 input tokens of 28,010); the cache writes are in the provider metadata.
+  func vercelInput(total: Int64, provider: Provider) -> (uncached: Int64, reads: Int64, writes: Int64)? {
+    if let noCache = aiNoCache { return (noCache, aiCacheRead ?? 0, aiCacheWrite ?? 0) }
+    if aiCacheRead != nil || aiCacheWrite != nil {
+      let (reads, writes) = (aiCacheRead ?? 0, aiCacheWrite ?? 0)
+      return (total - reads - writes, reads, writes)
+    }
+    guard let reads = aiCachedInput else { return nil }
+    let writes = Self.providerCacheWrites(aiProviderMetadata)
+    switch provider {
+    case .anthropic, .bedrock: return (total, reads, writes)
+    default: return (total - reads - writes, reads, writes)
+    }
+  }
+
+  /// Cache writes in the AI SDK's provider metadata: `{"anthropic":{"cacheCreationInputTokens":N}}`
+  /// or `{"bedrock":{"usage":{"cacheWriteInputTokens":N}}}`; 0 when absent or not a whole number.
+  static func providerCacheWrites(_ json: String?) -> Int64 {
+    guard let data = json?.data(using: .utf8),
+      let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    else { return 0 }
+    let anthropic = (root["anthropic"] as? [String: Any])?["cacheCreationInputTokens"]
+    let bedrock = ((root["bedrock"] as? [String: Any])?["usage"] as? [String: Any])?["cacheWriteInputTokens"]
+    for v in [anthropic, bedrock] {
+      if let n = v as? NSNumber, n.doubleValue >= 0, n.doubleValue < 1e13, n.doubleValue == n.doubleValue.rounded() {
+        return n.int64Value
+      }
+    }
+    return 0
   }
 }

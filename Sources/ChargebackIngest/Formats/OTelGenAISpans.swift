@@ -37,6 +37,7 @@ struct OTelGenAISpans: ExportFormat {
     try JSONLayout.forEachRecord(in: file) { bytes, line, path in
       var batch = OTelBatch(file: file.path, line: line, root: path ?? "$")
       try batch.parse(bytes)
+      batch.markFrameworkWrappers()
       for i in batch.spans.indices {
         if batch.spans[i].isModelCall { try emit(.record(record(batch, span: i))) }
         if let span = traceSpan(batch, span: i) { try emit(.span(span)) }
@@ -92,6 +93,9 @@ struct OTelGenAISpans: ExportFormat {
       throw bad(
         name,
         "\"\(rawProvider)\" is not a provider we price (openai, anthropic, aws.bedrock, azure.ai.openai, gcp.vertex_ai, gcp.gemini)"
+          + (Self.isFramework(rawProvider)
+            ? "; it is a framework: instrument the provider's SDK too, whose span beneath this one names the provider"
+            : "")
       )
     }
     guard
@@ -112,9 +116,14 @@ struct OTelGenAISpans: ExportFormat {
     let inputName =
       a.inputTokens != nil
       ? "gen_ai.usage.input_tokens" : a.promptTokens != nil ? "gen_ai.usage.prompt_tokens" : "llm.token_count.prompt"
-    let total = a.inputTokens ?? a.promptTokens ?? a.altPrompt ?? 0
-    let cached = a.cacheRead ?? a.altCacheRead ?? 0
-    let writes = a.cacheWrite ?? a.altCacheWrite ?? 0
+    var total = a.inputTokens ?? a.promptTokens ?? a.altPrompt ?? 0
+    var cached = a.cacheRead ?? a.altCacheRead ?? 0
+    var writes = a.cacheWrite ?? a.altCacheWrite ?? 0
+    if a.cacheRead == nil && a.cacheWrite == nil, let v = a.vercelInput(total: total, provider: provider) {
+      // The Vercel AI SDK's split (``OTelAttributes/vercelInput(total:provider:)``), as a total
+      // that includes its cache reads and writes, like the conventions'.
+      (total, cached, writes) = (v.uncached + v.reads + v.writes, v.reads, v.writes)
+    }
     let output = a.outputTokens ?? a.completionTokens ?? a.altCompletion ?? 0
     for (name, v) in [
       (inputName, total), ("gen_ai.usage.cache_read.input_tokens", cached),
@@ -158,35 +167,6 @@ struct OTelGenAISpans: ExportFormat {
     r.spanID = spanID
     return r
   }
-
-  /// Our provider id for a `gen_ai.provider.name` or (deprecated) `gen_ai.system` value.
-  ///
-  /// Besides the conventions' names, the spellings instrumentations write: `-` for `_` (Spring AI's
-  /// `azure-openai`, `bedrock_converse`, `google_genai`), and the Vercel AI SDK's
-  /// `<provider>.<api>` (`openai.chat`, `anthropic.messages`, `google.vertex.chat`): a dotted name
-  /// not known whole is tried without its last parts.
-  static func provider(_ raw: String) -> Provider? {
-    var name = raw.lowercased().replacingOccurrences(of: "-", with: "_")
-    while true {
-      if let p = knownProvider(name) { return p }
-      guard let dot = name.lastIndex(of: ".") else { return nil }
-      name = String(name[..<dot])
-    }
-  }
-
-  private static func knownProvider(_ name: String) -> Provider? {
-    switch name {
-    case "openai": .openai
-    case "anthropic": .anthropic
-    // `aws` and `google` are OpenInference's `llm.provider` values.
-    case "aws.bedrock", "aws_bedrock", "bedrock", "bedrock_converse", "amazon_bedrock", "aws": .bedrock
-    case "azure.ai.openai", "az.ai.openai", "azure.ai.inference", "az.ai.inference", "azure", "azure_openai": .azure
-    case "gcp.vertex_ai", "gcp.gemini", "gcp.gen_ai", "vertex_ai", "gemini", "google_genai", "google.vertex",
-      "google_vertex", "google.generative_ai", "google_vertex_ai", "google", "vertexai":
-      .vertex
-    default: nil
-    }
-  }
 }
 
 /// One span of an export, with the JSON path it was read from.
@@ -197,6 +177,9 @@ private struct OTelSpan {
   var statusError = false
   /// Named as an agent's run (``OTelBatch/isAgentRunName(_:)``).
   var isAgentRun = false
+  /// A framework's span around a model call that a span beneath it records
+  /// (``OTelBatch/markFrameworkWrappers()``).
+  var wrapsCall = false
   var attributes = OTelAttributes()
   /// Index of its resource in ``OTelBatch/resources``.
   var resource: Int
@@ -204,6 +187,8 @@ private struct OTelSpan {
 
   /// True for a span that stands for a charged model call.
   var isModelCall: Bool {
+    // The call is the provider's span beneath it: counted there, once, at the provider's price.
+    if wrapsCall { return false }
     switch attributes.operation?.lowercased() {
     case "chat", "text_completion", "generate_content", "embeddings": return true
     case "invoke_agent", "create_agent", "execute_tool", "invoke_workflow": return false
@@ -291,6 +276,35 @@ private struct OTelBatch {
     } catch let f as JSONScanner.Failure {
       throw JSONLayout.ingestError(
         f, field: field.isEmpty ? nil : field, file: file, line: line, path: path, record: b)
+    }
+  }
+
+  /// Marks the framework spans with a provider's model call beneath them in this export.
+  ///
+  /// A framework names a span as its own (`gen_ai.system` `langchain`): OpenLIT writes a LangChain
+  /// `chat` span, with the call's usage counted again, around the OpenAI SDK's `chat` span. Those
+  /// are not calls.
+  /// A framework's span with no provider's call beneath it in the export stays a call (and is
+  /// refused: its provider is not one we price), so no usage is dropped unseen.
+  mutating func markFrameworkWrappers() {
+    let own = spans.map { s in
+      (s.attributes.providerName ?? s.attributes.system ?? s.attributes.altProvider ?? s.attributes.altSystem)
+        .map(OTelGenAISpans.isFramework) ?? false
+    }
+    guard own.contains(true) else { return }
+    var byID: [String: Int] = [:]
+    for (i, s) in spans.enumerated() {
+      if let t = s.traceID, let id = s.spanID { byID[t + "/" + id] = i }
+    }
+    for (i, s) in spans.enumerated() where !own[i] && s.isModelCall {
+      var parent = s.parentSpanID
+      var steps = 0
+      // Up the span's ancestors in this export (a bound on the walk: a cycle in bad input).
+      while let p = parent, let t = s.traceID, let j = byID[t + "/" + p], steps < spans.count {
+        if own[j] { spans[j].wrapsCall = true }
+        parent = spans[j].parentSpanID
+        steps += 1
+      }
     }
   }
 

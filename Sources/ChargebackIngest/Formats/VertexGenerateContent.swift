@@ -11,8 +11,11 @@ import Foundation
 /// `createTime` (required: a response without one names no time to charge). `usageMetadata.trafficType`
 /// gives the tier; `PROVISIONED_THROUGHPUT` is the standard tier with the record marked
 /// `provisioned`, so that a `provisioned` commitment (SPEC §12) can cover it. Our metadata keys are read from a `labels` object logged with the response.
-/// Consecutive objects with the same `responseId` (the chunks of a streamed response) are one
-/// call: the last one, which carries the final counts, is kept.
+/// Objects with the same `responseId` (the chunks of a streamed response) are one call: the last
+/// one, which carries the final counts, is kept. Chunks of concurrent streams may be logged
+/// interleaved, so a stream stays open until its chunk with a `finishReason` (the last), or the
+/// end of the file; before, only consecutive chunks were one call, and interleaved ones kept the
+/// first, partial chunk (5 output tokens of 2,000) and refused the rest as conflicts.
 struct VertexGenerateContent: ExportFormat {
   let id = UsageRecord.vertexResponseFormat
   let level = SourceLevel.request
@@ -23,8 +26,21 @@ struct VertexGenerateContent: ExportFormat {
         || head.contains("\"responseId\""))
   }
 
+  /// Streams left open at once, at most: past it, the one opened first is taken as ended (a log of
+  /// responses without `finishReason` must not hold every response of the file in memory).
+  static let openStreamLimit = 4_096
+
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
-    var pending: UsageRecord?
+    // Open streams by natural key: their latest chunk, and the order they opened in (the one opened
+    // first is taken as ended when too many are open; the records come out as their streams end).
+    var open: [String: (order: Int, record: UsageRecord)] = [:]
+    var opened = 0
+    // The keys in the order they opened; those closed since are skipped when met.
+    var queue: [(key: String, order: Int)] = []
+    var head = 0
+    func close(_ key: String) throws {
+      if let r = open.removeValue(forKey: key) { try emit(r.record) }
+    }
     try JSONLayout.forEachRecord(in: file) { bytes, line, path in
       var response = VertexResponse()
       var field = ""
@@ -36,10 +52,28 @@ struct VertexGenerateContent: ExportFormat {
         throw JSONLayout.ingestError(f, field: field, file: file.path, line: line, path: path, record: bytes)
       }
       let r = try record(response, file: file.path, line: line, path: path)
-      if let p = pending, p.naturalKey != r.naturalKey { try emit(p) }
-      pending = r
+      let order = open[r.naturalKey]?.order ?? opened
+      if order == opened {
+        opened += 1
+        queue.append((r.naturalKey, order))
+      }
+      open[r.naturalKey] = (order, r)
+      if response.finished { try close(r.naturalKey) }
+      // Past the limit, the stream opened first is taken as ended.
+      while open.count > Self.openStreamLimit && head < queue.count {
+        let (key, order) = queue[head]
+        head += 1
+        if open[key]?.order == order { try close(key) }
+      }
+      // The queue keeps only open streams, rebuilt when it holds many more entries than streams
+      // open (amortised: a rebuild follows at least 4,096 new entries): with every response
+      // ending (a `finishReason` each), it held a key per response of the file.
+      if queue.count - head > 2 * open.count + 4_096 {
+        queue = queue[head...].filter { open[$0.key]?.order == $0.order }
+        head = 0
+      }
     }
-    if let pending { try emit(pending) }
+    for (key, order) in queue[head...] where open[key]?.order == order { try close(key) }
   }
 
   private func record(_ v: VertexResponse, file: String, line: Int, path: String?) throws -> UsageRecord {
@@ -74,9 +108,14 @@ struct VertexGenerateContent: ExportFormat {
     case "ON_DEMAND_FLEX": tier = .flex
     case let other?: throw bad("usageMetadata.trafficType", "unknown traffic type \"\(other)\"")
     }
+    // Audio has rates of its own: the call stays unpriced, with a finding saying so, until a price
+    // row or alias names the model with the modifier (it was priced as text, 70 % under for audio
+    // input to Gemini 2.5 Flash).
+    let priced =
+      v.audio ? PriceModifiers.appending(model, PriceModifiers.audio.name, PriceModifiers.audio.value) : model
     var record = UsageRecord(
       provider: .vertex, level: .request, format: id, naturalKey: "vertex:" + responseID, requestID: responseID,
-      time: time, model: model, tier: tier,
+      time: time, model: priced, tier: tier,
       tokens: TokenCounts(
         input: u.prompt - u.cached + u.toolUse, cachedInput: u.cached, output: u.candidates + u.thoughts),
       metadata: v.labels, line: line, jsonPath: path)
@@ -102,6 +141,35 @@ private struct VertexResponse {
   var trafficType: String?
   var usage = Usage()
   var labels = CallMetadata()
+  /// True when a candidate has a `finishReason`: the response's last chunk, or a whole response.
+  var finished = false
+  /// True when the usage's details count tokens of modality `AUDIO`.
+  var audio = false
+
+  /// Whether a `…TokensDetails` list (`[{"modality": "AUDIO", "tokenCount": 12}, …]`) counts audio.
+  private static func hasAudio(_ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>) throws -> Bool {
+    guard s.next() == UInt8(ascii: "[") else {
+      try s.skipValue()
+      return false
+    }
+    var found = false
+    try s.array { s in
+      guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+      var modality: String?
+      var count: Int64 = 0
+      try s.object { s, k in
+        if k.equals("modality") {
+          modality = try s.optionalString()
+        } else if k.equals("tokenCount") {
+          count = try JSONLayout.count(&s, in: b) ?? 0
+        } else {
+          try s.skipValue()
+        }
+      }
+      if modality?.uppercased() == "AUDIO" && count > 0 { found = true }
+    }
+    return found
+  }
 
   mutating func parse(_ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, field: inout String) throws {
     try s.object { s, key in
@@ -128,6 +196,20 @@ private struct VertexResponse {
             usage.toolUse = try JSONLayout.count(&s, in: b) ?? 0
           } else if k.equals("trafficType") {
             trafficType = try s.optionalString()
+          } else if k.equals("promptTokensDetails") || k.equals("candidatesTokensDetails")
+            || k.equals("toolUsePromptTokensDetails")
+          {
+            if try Self.hasAudio(&s, b) { audio = true }
+          }
+        }
+      } else if key.equals("candidates") {
+        guard s.next() == UInt8(ascii: "[") else { return try s.skipValue() }
+        try s.array { s in
+          guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+          try s.object { s, k in
+            guard k.equals("finishReason"), s.next() == UInt8(ascii: "\"") else { return try s.skipValue() }
+            let reason = try s.string()
+            if !reason.isEmpty && reason != "FINISH_REASON_UNSPECIFIED" { finished = true }
           }
         }
       } else if key.equals("labels") {

@@ -38,10 +38,13 @@ extension Chargeback {
             period: period, usage: [layout.usageDirectory], identities: layout.identityDirectory, pricing: pricing,
             out: out, database: db, asOf: period.endMillis))
         printRunSummary(try job.run(), out: out)
-        // Where the next commands find it (`explain` looks in chargeback.sqlite otherwise).
+        // Where the next commands find it (`explain` looks in chargeback.sqlite otherwise), with
+        // the executable as it was run: `make demo` puts none on the PATH, so a bare
+        // `chargeback` was "command not found".
+        let executable = CommandLine.arguments.first.flatMap { $0.isEmpty ? nil : $0 } ?? "chargeback"
         printLine(
           "its store is \(db) and its identities \(layout.identityDirectory): try"
-            + " `chargeback explain <an evidence key of findings.csv> --db \(db)`")
+            + " `\(executable) explain <an evidence key of findings.csv> --db \(db)`")
       }
     }
   }

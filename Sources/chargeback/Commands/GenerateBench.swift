@@ -26,9 +26,13 @@ extension Chargeback {
     )
     var shape: BenchShape = .friendly
 
+    @Option(name: .long, help: "Records per file at most (200 for a synced S3 log bucket's small files).")
+    var perFile: Int = 250_000
+
     func run() throws {
       try reportingFailures {
-        let layout = try DemoGenerator(period: period).writeBenchmark(to: out, records: records, shape: shape)
+        let layout = try DemoGenerator(period: period).writeBenchmark(
+          to: out, records: records, perFile: perFile, shape: shape)
         printLine("\(layout.bedrockRecords) records in \(layout.files.count) files under \(layout.usageDirectory)")
       }
     }

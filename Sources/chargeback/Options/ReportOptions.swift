@@ -16,15 +16,17 @@ struct ReportOptions: ParsableArguments {
   )
   var identities: String
 
-  @Option(name: .long, help: "Directory of price tables.")
+  @Option(name: .long, help: "Directory of price tables (relative to the current directory).")
   var pricing: String = "pricing"
 
-  @Option(name: .long, help: "Output directory (default: reports/<period>/).")
+  @Option(name: .long, help: "Output directory (default: reports/<period>/, relative to the current directory).")
   var out: String?
 
   @Option(
     name: .long,
-    help: "The instant the data runs to (ISO-8601, UTC), for an open month's forecast (default: the latest record).")
+    help: ArgumentHelp(
+      "The instant the data runs to (ISO-8601, UTC; default: the latest record): a month is closed from its end on"
+        + " (--as-of 2026-11-01 closes October), else open, with a forecast."))
   var asOf: Instant?
 
   @Option(

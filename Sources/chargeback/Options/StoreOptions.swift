@@ -4,6 +4,8 @@ import ArgumentParser
 struct StoreOptions: ParsableArguments {
   @Option(
     name: .long,
-    help: "The store: an SQLite file, or a postgres:// URL (postgres://user@host:5432/db?schema=chargeback).")
+    help: ArgumentHelp(
+      "The store: an SQLite file (relative to the current directory), or a postgres:// URL"
+        + " (postgres://user@host:5432/db?schema=chargeback)."))
   var db: String = "chargeback.sqlite"
 }

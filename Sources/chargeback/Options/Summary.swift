@@ -18,7 +18,10 @@ func printRunSummary(_ result: ChargebackJob.Result, out: String) {
         + "manifest.json and new_findings.csv written again")
     return
   }
-  for line in ConsoleSummary.lines(report) { printLine(line) }
+  // Its values are made safe for the terminal by ConsoleSummary (escaped before the columns are
+  // measured), so the lines are not escaped again.
+  for line in ConsoleSummary.lines(report) { printSafeText(line) }
+  for line in result.warnings { printLine(line) }
   let new = result.newFindings.count
   printLine(
     "wrote \(result.outputs.count) files to \(out); \(new) new finding\(new == 1 ? "" : "s") in new_findings.csv")

@@ -76,6 +76,13 @@ import Testing
     let findings = try TestSupport.readCSV(dir + "/demo/findings.csv")
     let kinds = Set(findings.map { $0["kind"]! })
     #expect(kinds.isSuperset(of: ["revoked_credential", "unattributed", "out_of_scope_model", "shared_credential"]))
+    // An out-of-scope finding is the agent's, scope's and model's, whichever provider served it: its
+    // text names the model alone (it named the first call's provider).
+    for f in findings where f["kind"] == "out_of_scope_model" {
+      let text = f["explanation"] ?? ""
+      #expect(text.hasPrefix("agent \(f["agent_id"] ?? "") called model "), "\(text)")
+      #expect(text.contains(", which scope ") && !text.contains("bedrock/"), "\(text)")
+    }
     #expect(FileManager.default.fileExists(atPath: dir + "/demo/company.xlsx"))
   }
 

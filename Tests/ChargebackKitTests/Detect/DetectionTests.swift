@@ -85,6 +85,32 @@ import Testing
     let error = try #require(throws: InputError.self) { try DetectionSettings(directory: dir) }
     #expect(error.line == 2)
   }
+
+  @Test func aSettingSetTwiceIsRefusedNamingBothLines() throws {
+    let dir = try TestSupport.tempDir()
+    try "setting,value\nstorm_min_calls,20\nspike_mads,4\nstorm_min_calls,5\n".write(
+      toFile: dir + "/detection.csv", atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try DetectionSettings(directory: dir) }
+    #expect(error.line == 4)
+    #expect(error.field == "setting")
+    #expect(error.message == "\"storm_min_calls\" is set on line 2 already")
+  }
+
+  @Test func aFindingLabelledTwiceIsRefusedNamingBothLines() throws {
+    let dir = try TestSupport.tempDir()
+    try "finding_id,label,note,who\nF-1,expected,ok,ana\nF-2,confirmed,,\nF-1,false_positive,no,ben\n".write(
+      toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try Labels(directory: dir) }
+    #expect(error.line == 4)
+    #expect(error.field == "finding_id")
+    #expect(error.message == "\"F-1\" is labelled on line 2 already: keep one label per finding")
+    // One label per finding is read as written.
+    try "finding_id,label,note,who\nF-1,expected,ok,ana\nF-2,confirmed,,\n".write(
+      toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
+    let labels = try Labels(directory: dir)
+    #expect(labels.entries["F-1"]?.label == "expected")
+    #expect(labels.entries["F-2"]?.label == "confirmed")
+  }
 }
 
 @Suite struct TraceLoopTests {

@@ -186,3 +186,57 @@ import Testing
     #expect(d.credentials.contains { $0.revokedAt != nil })
   }
 }
+
+/// Budgets are set and shown in cents: a fraction of a cent would show a budget (rounded) beside a
+/// remaining budget worked out from the unrounded one.
+@Suite struct BudgetCentsTests {
+  @Test(arguments: [
+    ("cost_centres.csv", "CC-PLATFORM,Platform,alice,1000", "CC-PLATFORM,Platform,alice,1000.005", 4),
+    ("scopes.csv", "scope-any,,,,", "scope-any,,,,12.3456", 4),
+  ])
+  func aBudgetWithAFractionOfACentIsRefused(file: String, row: String, bad: String, line: Int) throws {
+    let dir = try TestSupport.tempDir("identity")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for (name, text) in AttributorFixture.identityFiles {
+      let body = name == file ? text.replacingOccurrences(of: row, with: bad) : text
+      #expect(name != file || body != text, "the row to change is in the fixture")
+      try (body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    }
+    let error = try #require(throws: InputError.self) { try IdentityDirectory(directory: dir) }
+    #expect(error.file.hasSuffix(file))
+    #expect(error.line == line)
+    #expect(error.field == "monthly_budget_usd")
+    #expect(error.exitStatus == 65)
+  }
+}
+
+/// A credential row's provider must be one a call can have.
+///
+/// `aws` for `bedrock` matched no call, and its role's calls were reported as "not in
+/// credentials.csv". Case does not matter.
+@Suite struct CredentialProviderTests {
+  @Test(arguments: [("aws", false), ("Bedrock", true), ("OPENAI", true), ("litellm", true), ("gcp", false)])
+  func aCredentialsProviderIsOneACallCanHave(provider: String, accepted: Bool) throws {
+    let dir = try TestSupport.tempDir("identity")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for (name, text) in AttributorFixture.identityFiles {
+      let body =
+        name == "credentials.csv"
+        ? "credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description\n"
+          + "key_ok,openai,triage,,,,,\narn:aws:iam::1:role/r,\(provider),triage,,,,,"
+        : text
+      try (body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    }
+    if accepted {
+      let d = try IdentityDirectory(directory: dir)
+      #expect(d.credentials.last?.provider == provider.lowercased())
+    } else {
+      let error = try #require(throws: InputError.self) { try IdentityDirectory(directory: dir) }
+      #expect(error.file.hasSuffix("credentials.csv"))
+      #expect(error.line == 3)
+      #expect(error.field == "provider")
+      #expect(error.message.hasPrefix("\"\(provider)\" is not a provider: one of openai, anthropic, bedrock"))
+      #expect(error.exitStatus == 65)
+    }
+  }
+}

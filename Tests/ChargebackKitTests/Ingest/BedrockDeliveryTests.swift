@@ -237,6 +237,40 @@ import Testing
     #expect(loaded.skipped.map(\.reason) == [DeliveryArtifacts.bedrockBody])
   }
 
+  /// The same, when the log beside `data/` names its `schemaType` last, after an 80 KB inline body
+  /// (as real records do): the folder is still a Bedrock log folder, so the body in `data/` is
+  /// skipped, not refused as an unrecognised format.
+  @Test func aDataFolderBesideALogWhoseSignatureIsPastTheHeadIsRecognised() throws {
+    let dir = try TestSupport.tempDir()
+    let hour = dir + "/bedrock-us-east-1/03/09"
+    try FileManager.default.createDirectory(atPath: hour + "/data", withIntermediateDirectories: true)
+    let long = String(repeating: "Reconcile invoice INV-20931 against the ledger. ", count: 1_700)
+    let record =
+      #"{"timestamp":"2026-10-03T09:05:00Z","accountId":"123456789012","identity":{"arn":"arn:aws:iam::123456789012:user/etl"},"region":"us-east-1","requestId":"late-1","operation":"InvokeModel","modelId":"amazon.nova-pro-v1:0","input":{"inputContentType":"application/json","inputBodyJson":{"messages":[{"role":"user","content":[{"text":""#
+      + long
+      + #""}]}]},"inputTokenCount":20000},"output":{"outputContentType":"application/json","outputBodyJson":{},"outputTokenCount":100},"schemaType":"ModelInvocationLog","schemaVersion":"1.0"}"#
+    try (record + "\n").write(toFile: hour + "/20261003T0905Z_late.json", atomically: true, encoding: .utf8)
+    let body = hour + "/data/late-1_input.json"
+    try #"{"messages":[{"role":"user","content":[{"text":"hi"}]}]}"#.write(
+      toFile: body, atomically: true, encoding: .utf8)
+    let loaded = try Self.ingest([dir + "/bedrock-us-east-1"])
+    #expect(loaded.records.count == 1)
+    #expect(loaded.skipped.map(\.path) == [body])
+    #expect(loaded.skipped.map(\.reason) == [DeliveryArtifacts.bedrockBody])
+  }
+
+  /// The artifacts known by their path, whatever they hold, are checked even when a format matches
+  /// them (a file read ahead skips the check otherwise).
+  @Test(arguments: [
+    ("logs/AWSLogs/1/BedrockModelInvocationLogs/amazon-bedrock-logs-permission-check", true),
+    ("logs/09/data/1f2e_input.json", true), ("/abs/data/x.json.gz", true), ("logs/data/sub/../x.json", true),
+    ("logs/09/20261003T0905Z_ab12.json.gz", false), ("data.json", false), ("data/", false),
+    ("/work/metadata/x.jsonl", false),
+  ])
+  func pathsThatMayBeArtifacts(path: String, may: Bool) {
+    #expect(DeliveryArtifacts.mayBeArtifact(path: path) == may)
+  }
+
   @Test func anExportInADataFolderBesideBedrockLogsIsRead() throws {
     // A folder named data that holds another provider's export is no Bedrock body folder.
     let dir = try TestSupport.tempDir()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackIngest
 @testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackStore
@@ -92,13 +93,18 @@ import Testing
 
   /// A file rewritten after it was hashed ahead is hashed again before it loads: the store records
   /// the hash of the bytes it parsed.
-  @Test func aFileChangedAfterItsHashAheadIsHashedAgain() throws {
+  ///
+  /// Read ahead too (`readAhead`), its records are read again: those of the bytes it loads.
+  @Test(arguments: [false, true])
+  func aFileChangedAfterItsHashAheadIsHashedAgain(readAhead: Bool) throws {
     let dir = try TestSupport.tempDir()
     let path = dir + "/part.jsonl"
     let sample = try String(contentsOfFile: Fixtures.samples + "/bedrock/model-invocation-logs.jsonl", encoding: .utf8)
     try sample.write(toFile: path, atomically: false, encoding: .utf8)
-    let ahead = FileHash(path: path)
+    let ahead =
+      readAhead ? FileHash(path: path) { ReadAhead.read($0, formats: FormatRegistry.all) } : FileHash(path: path)
     let old = try ahead.value().sha256
+    #expect((ahead.readAhead() != nil) == readAhead)
     // Other bytes, of another size: the first line only, under another request id.
     let firstLine = String(sample.split(separator: "\n")[0])
     let rewritten = firstLine.replacingOccurrences(of: "\"requestId\":\"", with: "\"requestId\":\"new-") + "\n"
@@ -109,5 +115,63 @@ import Testing
     #expect(result.sha256 != old)
     #expect(result.records == 1)
     #expect(try store.file(sha256: old) == nil)
+  }
+  /// Small files read ahead (``ReadAhead``) are their own records, and a failure stops at its file.
+  ///
+  /// A synced log bucket of many small gzip files, read two ahead while the one before loads,
+  /// gives the same records, file by file, as each file ingested on its own; and a file that fails
+  /// in the middle stops the run there with its own file, line and field, keeping the files before
+  /// it whole and nothing of it or after it.
+  @Test func smallFilesReadAheadAreTheirOwnRecordsAndAFailureStopsAtItsFile() throws {
+    let dir = try TestSupport.tempDir()
+    let usage = dir + "/usage/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/10/01"
+    try FileManager.default.createDirectory(atPath: usage, withIntermediateDirectories: true)
+    let lines = try GzipTests.bedrockLines()
+    // 12 files of the month's records under their own request ids; every third one plain.
+    var paths: [String] = []
+    for n in 0..<12 {
+      let text =
+        lines.map { $0.replacingOccurrences(of: "\"requestId\":\"", with: "\"requestId\":\"f\(n)-") }
+        .joined(separator: "\n") + "\n"
+      let path = usage + String(format: "/part-%02d.json", n) + (n % 3 == 0 ? "" : ".gz")
+      if n % 3 == 0 {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+      } else {
+        try Data(try GzipTests.gzip(text)).write(to: URL(fileURLWithPath: path))
+      }
+      paths.append(path)
+    }
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [dir + "/usage"])
+    #expect(results.map(\.path) == paths)
+    #expect(results.allSatisfy { $0.loaded && $0.records == Int64(lines.count) && $0.newRecords == Int64(lines.count) })
+    // Each file alone, into a store of its own, without reading ahead.
+    var byKey: [String: (TokenCounts, Int?)] = [:]
+    try store.forEachRecord(from: .min, to: .max) { byKey[$0.record.naturalKey] = ($0.record.tokens, $0.record.line) }
+    #expect(byKey.count == 12 * lines.count)
+    for path in paths {
+      let alone = try UsageStore(path: dir + "/alone-\((path as NSString).lastPathComponent).sqlite")
+      let r = try Ingestor(store: alone, progress: ProgressReporter(force: false)).ingest(file: path)
+      #expect(r.sha256 == results.first { $0.path == path }?.sha256)
+      try alone.forEachRecord(from: .min, to: .max) { s in
+        let got = byKey[s.record.naturalKey]
+        #expect(got?.0 == s.record.tokens && got?.1 == s.record.line, "\(s.record.naturalKey)")
+      }
+    }
+
+    // The sixth file's third line malformed: files 0 to 4 are kept, nothing of 5 to 11.
+    let bad = paths[5]
+    var text = lines.map { $0.replacingOccurrences(of: "\"requestId\":\"", with: "\"requestId\":\"g5-") }
+    text[2] = "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":"
+    try Data(try GzipTests.gzip(text.joined(separator: "\n") + "\n")).write(to: URL(fileURLWithPath: bad))
+    let second = try UsageStore(path: dir + "/second.sqlite")
+    let error = try #require(throws: InputError.self) {
+      try Ingestor(store: second, progress: ProgressReporter(force: false)).ingest(paths: [dir + "/usage"])
+    }
+    #expect(error.file == bad)
+    #expect(error.line == 3)
+    var kept = Set<String>()
+    try second.forEachRecord(from: .min, to: .max) { kept.insert(String($0.record.naturalKey.prefix(11))) }
+    #expect(kept == Set((0..<5).map { "bedrock:f\($0)-" }))
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackIngest
 @testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackStore
@@ -165,10 +166,6 @@ import Testing
       "FOCUS cost export"
     ),
     (
-      #"{"object": "page", "data": [{"object": "bucket", "start_time": 1790000000, "end_time": 1790000060, "results": []}]}"#,
-      "whose buckets hold no result"
-    ),
-    (
       #"{"object": "page", "data": [{"object": "bucket", "start_time": 1790000000, "end_time": 1790000060, "results": "#
         + #"[{"object": "organization.usage.embeddings.result", "input_tokens": 10}]}]}"#,
       "an endpoint the tool does not read"
@@ -186,6 +183,34 @@ import Testing
     }
     #expect(error.description.contains("unrecognised format"))
     #expect(error.description.contains(advice), "\(error)")
+  }
+
+  /// An OpenAI usage or costs page whose buckets all hold no result is skipped.
+  ///
+  /// A month's last page, a day fetched before its first call: skipped as holding nothing to
+  /// charge, as a daily job that
+  /// saves every page delivers them, and the files beside it load; it stopped the run. Short, or
+  /// of 1,440 empty 1-minute buckets past the first 64 KiB.
+  @Test(arguments: [1, 1_440])
+  func aPageOfEmptyBucketsIsSkippedAndTheRunGoesOn(buckets: Int) throws {
+    let dir = try TestSupport.tempDir()
+    let usage = dir + "/usage"
+    try FileManager.default.createDirectory(atPath: usage, withIntermediateDirectories: true)
+    let empty = (0..<buckets).map { m in
+      #"    {"object": "bucket", "start_time": \#(1_790_208_000 + m * 60), "end_time": \#(1_790_208_060 + m * 60), "results": []}"#
+    }
+    let page =
+      "{\n  \"object\": \"page\",\n  \"data\": [\n" + empty.joined(separator: ",\n")
+      + "\n  ],\n  \"has_more\": false,\n  \"next_page\": null\n}\n"
+    #expect((page.utf8.count > 65_536) == (buckets > 1))
+    try page.write(toFile: usage + "/a-page-3.json", atomically: true, encoding: .utf8)
+    try FileManager.default.copyItem(
+      atPath: Fixtures.samples + "/openai/usage-completions-1h.json", toPath: usage + "/b-page-1.json")
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [usage])
+    #expect(results.map(\.skippedReason) == [DeliveryArtifacts.emptyPage, nil])
+    #expect(results.last?.loaded == true)
+    #expect(try store.skippedFiles().map(\.reason) == [DeliveryArtifacts.emptyPage])
   }
 
   /// An OpenAI usage page of 1-minute buckets, pretty-printed, empty until 09:00 UTC: its first
@@ -237,5 +262,41 @@ import Testing
     var tokens: [TokenCounts] = []
     try store.forEachRecord(from: .min, to: .max) { tokens.append($0.record.tokens) }
     #expect(tokens == [TokenCounts(input: 1000, output: 100)])
+  }
+  /// Files whose format shows only past the first 64 KiB are read.
+  ///
+  /// A Bedrock record that names its `schemaType` last (as real records do) after an 80 KB inline
+  /// prompt, and a Vertex response whose `usageMetadata` follows an 80 KB answer: both were
+  /// refused as "unrecognised format".
+  @Test(arguments: ["bedrock", "vertex"])
+  func aFileWhoseSignatureIsPastTheFirst64KiBIsRead(kind: String) throws {
+    let long = String(repeating: "Reconcile invoice INV-20931 against the ledger. ", count: 1_700)
+    #expect(long.utf8.count > 65_536 + 10_000)
+    let text: String
+    let expected: TokenCounts
+    if kind == "bedrock" {
+      text =
+        #"{"timestamp":"2025-09-01T10:15:42Z","accountId":"123456789012","identity":{"arn":"arn:aws:iam::123456789012:user/etl-batch"},"region":"us-east-1","requestId":"big-1","operation":"InvokeModel","modelId":"amazon.nova-pro-v1:0","input":{"inputContentType":"application/json","inputBodyJson":{"messages":[{"role":"user","content":[{"text":""#
+        + long
+        + #""}]}]},"inputTokenCount":20000},"output":{"outputContentType":"application/json","outputBodyJson":{},"outputTokenCount":100},"schemaType":"ModelInvocationLog","schemaVersion":"1.0"}"#
+        + "\n"
+      expected = TokenCounts(input: 20000, output: 100)
+    } else {
+      text =
+        #"{"candidates":[{"content":{"role":"model","parts":[{"text":""#
+        + long
+        + #""}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":300,"candidatesTokenCount":16000,"totalTokenCount":16300},"modelVersion":"gemini-2.5-flash","createTime":"2025-09-01T10:15:42.118234Z","responseId":"big-1"}"#
+        + "\n"
+      expected = TokenCounts(input: 300, output: 16000)
+    }
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/\(kind).jsonl"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    #expect(results.map(\.records) == [1])
+    var tokens: [TokenCounts] = []
+    try store.forEachRecord(from: .min, to: .max) { tokens.append($0.record.tokens) }
+    #expect(tokens == [expected])
   }
 }

@@ -377,4 +377,32 @@ import Testing
     #expect(one.count == 2)
     #expect(Set(one.values.compactMap(\.jsonPath)) == ["$.results[0]", "$.results[1]"])
   }
+  /// A call LiteLLM refused before choosing a provider is a failed call, and the file loads.
+  ///
+  /// BerriAI/litellm#22726: a budget exceeded logs `custom_llm_provider` empty. It is kept as a
+  /// failed call of provider `unknown`, unpriced,
+  /// and the other rows of the file load. It stopped the month's whole file ("required field is
+  /// missing", of a field that was there). A successful row with an empty provider still stops it.
+  @Test func aCallRefusedBeforeAProviderIsAFailedCallAndTheFileLoads() throws {
+    let ok =
+      #"{"request_id":"ok-1","call_type":"acompletion","startTime":"2026-10-01T00:00:00Z","model":"gpt-4o","#
+      + #""custom_llm_provider":"openai","prompt_tokens":1000,"completion_tokens":100,"status":"success"}"#
+    let refused =
+      #"{"request_id":"no-1","call_type":"acompletion","startTime":"2026-10-01T00:01:00Z","model":"","#
+      + #""custom_llm_provider":"","prompt_tokens":0,"completion_tokens":0,"status":"failure","#
+      + #""metadata":{"error_information":{"llm_provider":"","error_class":"BudgetExceededError"}}}"#
+    let (_, rs) = try ingest([try write("[\n\(ok),\n\(refused)\n]\n", name: "spend-logs.json")])
+    #expect(rs.count == 2)
+    #expect(rs["litellm:ok-1"]?.tokens == TokenCounts(input: 1000, output: 100))
+    let r = try #require(rs["litellm:no-1"])
+    #expect(r.failed)
+    #expect(r.provider == .other)
+    #expect(r.model == "unknown/(none)")
+    #expect(r.tokens == TokenCounts())
+    // With tokens, or not failed, an empty provider is still an error naming the field.
+    let success = refused.replacingOccurrences(of: #""status":"failure""#, with: #""status":"success""#)
+    let error = try failure("[\n\(ok),\n\(success)\n]\n", name: "spend-logs.json")
+    #expect(error.field == "custom_llm_provider")
+    #expect(error.message == "is empty")
+  }
 }

@@ -69,6 +69,89 @@ import Testing
     return (report, records)
   }
 
+  /// A framework's span around a provider's call is not a call.
+  ///
+  /// OpenLIT with LangChain (as in pmcollins/otel-llm-bakeoff): a `chat` span whose `gen_ai.system`
+  /// is `langchain`, with usage of its own, around the OpenAI SDK's `chat` span. The call is the
+  /// OpenAI span alone (the file was refused whole: "langchain" is not a provider we price); a
+  /// LangChain span with no provider's span beneath it is still refused, saying what to do.
+  @Test func aFrameworksSpanAroundAProvidersCallIsNotACall() throws {
+    let wrapper = Self.span(
+      "ChatOpenAI.chat", id: "w1",
+      [
+        Self.attr("gen_ai.operation.name", "chat"), Self.attr("gen_ai.system", "langchain"),
+        Self.attr("gen_ai.request.model", "gpt-4o"), Self.intAttr("gen_ai.usage.input_tokens", 523),
+        Self.intAttr("gen_ai.usage.output_tokens", 273),
+      ])
+    let (report, records) = try report(Self.export([wrapper, Self.chat("openai.chat", span: "c1", parent: "w1")]))
+    #expect(records.count == 1)
+    #expect(records.first?.provider == .openai)
+    #expect(records.first?.tokens == TokenCounts(input: 1000, output: 100))
+    // 1,000 × 2.50 + 100 × 10.00 per million.
+    #expect(report.totalCost == TestSupport.usd("0.0035"))
+    // Alone, the framework's span is refused, and the message says what to do.
+    let error = try #require(throws: InputError.self) { try self.report(Self.export([wrapper])) }
+    #expect(error.field == "gen_ai.system")
+    #expect(error.message.contains("\"langchain\" is not a provider we price"))
+    #expect(error.message.contains("instrument the provider's SDK too"))
+  }
+
+  /// The Vercel AI SDK's cache tokens and metadata are read.
+  ///
+  /// Its `doGenerate` span: its cache reads and writes are in its own `ai.usage.*`
+  /// attributes (and, for AI SDK 5, Anthropic's writes in `ai.response.providerMetadata`), which
+  /// were not read, so an Anthropic call was charged 10 input tokens of 28,010 (83 % under) and an
+  /// OpenAI call its 2,000 cache reads at the uncached rate. Its metadata comes as
+  /// `ai.telemetry.metadata.*`.
+  @Test(
+    arguments: [
+      // AI SDK 5, Anthropic: input tokens without the cache; reads apart, writes in the metadata.
+      (
+        "anthropic.messages", "claude-sonnet-4-5-20250929", 10,
+        [
+          Self.intAttr("ai.usage.cachedInputTokens", 20000),
+          Self.attr("ai.response.providerMetadata", #"{\"anthropic\":{\"cacheCreationInputTokens\":8000}}"#),
+        ], TokenCounts(input: 10, cachedInput: 20000, cacheWrite5m: 8000, output: 500)
+      ),
+      // AI SDK 5, OpenAI: input tokens with the cache reads in them.
+      (
+        "openai.chat", "gpt-4o", 3000, [Self.intAttr("ai.usage.cachedInputTokens", 2000)],
+        TokenCounts(input: 1000, cachedInput: 2000, output: 500)
+      ),
+      // AI SDK 6: the split given whole.
+      (
+        "anthropic.messages", "claude-sonnet-4-5-20250929", 28010,
+        [
+          Self.intAttr("ai.usage.inputTokenDetails.noCacheTokens", 10),
+          Self.intAttr("ai.usage.inputTokenDetails.cacheReadTokens", 20000),
+          Self.intAttr("ai.usage.inputTokenDetails.cacheWriteTokens", 8000),
+        ], TokenCounts(input: 10, cachedInput: 20000, cacheWrite5m: 8000, output: 500)
+      ),
+    ] as [(String, String, Int, [String], TokenCounts)])
+  func vercelAISDKCacheTokensAndMetadataAreRead(
+    system: String, model: String, input: Int, extra: [String], expected: TokenCounts
+  ) throws {
+    let span = Self.span(
+      "ai.generateText.doGenerate", id: "v1",
+      [
+        Self.attr("gen_ai.system", system), Self.attr("gen_ai.request.model", model),
+        Self.intAttr("gen_ai.usage.input_tokens", input), Self.intAttr("gen_ai.usage.output_tokens", 500),
+        Self.attr("ai.telemetry.metadata.agent_id", "web-agent"), Self.attr("ai.telemetry.metadata.task_id", "T-9"),
+      ] + extra)
+    let (report, records) = try report(Self.export([span]))
+    let r = try #require(records.first)
+    #expect(records.count == 1)
+    #expect(r.tokens == expected)
+    #expect(r.metadata.agentID == "web-agent" && r.metadata.taskID == "T-9")
+    if system.hasPrefix("anthropic") {
+      // 10 × 3 + 20,000 × 0.30 + 8,000 × 3.75 + 500 × 15 per million.
+      #expect(report.totalCost == TestSupport.usd("0.04353"))
+    } else {
+      // 1,000 × 2.50 + 2,000 × 1.25 + 500 × 10 per million.
+      #expect(report.totalCost == TestSupport.usd("0.01"))
+    }
+  }
+
   @Test(arguments: [
     ("openai.chat", Provider.openai), ("openai.responses", .openai), ("anthropic.messages", .anthropic),
     ("azure-openai", .azure), ("azure_openai", .azure), ("bedrock_converse", .bedrock), ("amazon-bedrock", .bedrock),

@@ -287,6 +287,19 @@ import Testing
 
   // MARK: GCP billing export
 
+  /// A SKU's description gives the model up to its first descriptive word; where the call ran
+  /// (Global, Regional) is such a word (it made `gemini-3.1-flash-lite-global`, a model of its own
+  /// against which the reconciliation showed false variances).
+  @Test(arguments: [
+    ("Gemini 3.1 Flash Lite Global Text Input - Predictions", "gemini-3.1-flash-lite"),
+    ("Gemini 3.5 Flash Regional Text Input", "gemini-3.5-flash"),
+    ("Gemini 2.5 Flash GA Text Input", "gemini-2.5-flash"),
+    ("Gemini 2.5 Flash Live Audio Input", "gemini-2.5-flash-live"), ("Vertex AI Online Prediction", ""),
+  ])
+  func gcpSkuModel(sku: String, model: String) {
+    #expect(GCPBillingExport.model(sku: sku) == model)
+  }
+
   @Test func gcpSampleIsVertexCost() throws {
     let (results, rs) = try ingest([Fixtures.samples + "/gcp/billing-export.jsonl"])
     #expect(results.first?.format == "gcp-billing-export")

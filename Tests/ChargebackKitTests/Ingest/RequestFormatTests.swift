@@ -4,6 +4,7 @@ import Testing
 @testable import ChargebackIngest
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackPricing
 @testable import ChargebackStore
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
@@ -373,6 +374,104 @@ import Testing
     let b = try #require(rs["vertex:resp-B"])
     #expect(b.tokens == TokenCounts(input: 50, output: 5))
     #expect(b.line == 3)
+  }
+
+  /// One chunk of a streamed Gemini response: cumulative counts, and a `finishReason` on the last.
+  static func chunk(_ id: String, output: Int, final: Bool) -> String {
+    let candidates = final ? #""candidates":[{"content":{"parts":[{"text":"."}]},"finishReason":"STOP"}],"# : ""
+    return #"{\#(candidates)"responseId":"\#(id)","modelVersion":"gemini-2.5-flash","#
+      + #""createTime":"2025-09-03T09:00:00Z","usageMetadata":{"promptTokenCount":300,"#
+      + #""candidatesTokenCount":\#(output)}}"#
+  }
+
+  /// Two concurrent streams logged interleaved are each one call at its final counts.
+  ///
+  /// R1, R2, R1, R2, R1 final, R2 final: the first, partial chunks were kept (5 output tokens of
+  /// 2,000) and the rest refused as conflicting duplicates.
+  @Test func vertexInterleavedStreamsKeepEachFinalChunk() throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/responses.jsonl"
+    let lines = [
+      Self.chunk("R1", output: 5, final: false), Self.chunk("R2", output: 7, final: false),
+      Self.chunk("R1", output: 900, final: false), Self.chunk("R2", output: 1_100, final: false),
+      Self.chunk("R1", output: 2_000, final: true), Self.chunk("R2", output: 2_000, final: true),
+    ]
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    #expect(results.map(\.conflicts) == [0])
+    var records: [String: UsageRecord] = [:]
+    try store.forEachRecord(from: .min, to: .max) { records[$0.record.naturalKey] = $0.record }
+    #expect(records["vertex:R1"]?.tokens == TokenCounts(input: 300, output: 2_000))
+    #expect(records["vertex:R1"]?.line == 5)
+    #expect(records["vertex:R2"]?.tokens == TokenCounts(input: 300, output: 2_000))
+    #expect(records["vertex:R2"]?.line == 6)
+  }
+
+  /// A log whose responses carry no `finishReason` (usage alone): each response's chunks, logged
+  /// one after the other, are still one call at the last chunk's counts, for more responses than
+  /// the streams held open at once.
+  @Test func vertexResponsesWithoutFinishReasonKeepTheirLastChunk() throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/responses.jsonl"
+    let n = VertexGenerateContent.openStreamLimit + 500
+    var text = ""
+    for i in 0..<n {
+      text += Self.chunk("S\(i)", output: 1, final: false) + "\n" + Self.chunk("S\(i)", output: 40, final: false) + "\n"
+    }
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    #expect(results.map(\.records) == [Int64(n)])
+    var outputs: [Int64: Int] = [:]
+    try store.forEachRecord(from: .min, to: .max) { outputs[$0.record.tokens.output, default: 0] += 1 }
+    #expect(outputs == [40: n])
+  }
+
+  /// A Gemini response whose prompt counts audio tokens is not priced as text.
+  ///
+  /// Audio input to Gemini 2.5 Flash is $1.00 per million against $0.30: its model carries ` [modality audio]`, so it
+  /// stays unpriced with a reason, until a price row or alias names it. Text and image details
+  /// change nothing.
+  @Test(arguments: [("AUDIO", true), ("TEXT", false), ("IMAGE", false)])
+  func vertexAudioTokensAreNotPricedAsText(modality: String, audio: Bool) throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/responses.jsonl"
+    try
+      (#"{"responseId":"a1","modelVersion":"gemini-2.5-flash","createTime":"2025-10-03T09:00:00Z","#
+      + #""usageMetadata":{"promptTokenCount":1000000,"candidatesTokenCount":1000,"promptTokensDetails":["#
+      + #"{"modality":"\#(modality)","tokenCount":999990},{"modality":"TEXT","tokenCount":10}]}}"# + "\n")
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    let (_, rs) = try ingest([path])
+    let r = try #require(rs["vertex:a1"])
+    #expect(r.model == (audio ? "gemini-2.5-flash [modality audio]" : "gemini-2.5-flash"))
+    let pricer = Pricer(table: try PriceTable(directory: TestSupport.packageRoot + "/pricing"))
+    let q = pricer.price(
+      provider: .vertex, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens, totalInput: r.tokens.totalInput)
+    if audio {
+      #expect(q.cost == nil)
+      #expect(q.unpricedReason?.contains("includes audio tokens") == true)
+    } else {
+      // 1,000,000 × 0.30 + 1,000 × 2.50 per million.
+      #expect(q.cost == TestSupport.usd("0.3025"))
+    }
+  }
+
+  /// One stream left open while 10,000 whole responses (each with its `finishReason`) are logged,
+  /// then its last chunk: every response is one call, and the open stream keeps its last chunk's
+  /// counts (the streams' queue is rebuilt from the open ones as the whole responses end).
+  @Test func vertexAStreamOpenAcrossManyWholeResponsesKeepsItsLastChunk() throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/responses.jsonl"
+    var text = Self.chunk("long", output: 3, final: false) + "\n"
+    for i in 0..<10_000 { text += Self.chunk("W\(i)", output: 20, final: true) + "\n" }
+    text += Self.chunk("long", output: 700, final: true) + "\n"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let (_, rs) = try ingest([path])
+    #expect(rs.count == 10_001)
+    #expect(rs["vertex:long"]?.tokens.output == 700)
+    #expect(rs["vertex:long"]?.line == 10_002)
+    #expect(rs.values.filter { $0.tokens.output == 20 }.count == 10_000)
   }
 
   @Test func vertexArrayDocument() throws {

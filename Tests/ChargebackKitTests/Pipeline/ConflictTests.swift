@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -97,6 +98,8 @@ import Testing
     }
     // req-3 is in both files with the same content: not a conflict.
     #expect(!text.contains("req-3"))
+    // Two paths are told apart by their names alone.
+    #expect(!text.contains("version sha256"))
     let counts = try #require(try manifest(dir + "/out")["counts"] as? [String: Any])
     #expect(counts["conflicting_duplicates"] as? Int == 1)
     #expect(counts["findings"] as? Int == (try TestSupport.readCSV(dir + "/out/findings.csv")).count)
@@ -145,6 +148,63 @@ import Testing
     #expect(text.contains("\(c):1 with input 1200 instead of 1000, output 700 instead of 500"))
   }
 
+  /// SHA-256 (hex) of a file's bytes, worked out here.
+  private static func sha256(_ path: String) throws -> String {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+  }
+
+  /// A file fetched again to the same name with other counts (a usage page of a day not yet over,
+  /// then complete): the finding tells the two versions apart by their SHA-256, which the path
+  /// alone did not ("kept a.jsonl:1 … not charged a.jsonl:1").
+  @Test func aFileFetchedAgainToTheSamePathIsNamedByVersion() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let (req1, _) = try Self.monthLines()
+    let a = dir + "/a.jsonl"
+    try (req1 + "\n").write(toFile: a, atomically: true, encoding: .utf8)
+    let first = try Self.sha256(a)
+    let db = dir + "/s.sqlite"
+    #expect(try TestSupport.runCLI(["ingest", a, "--db", db]).status == 0)
+    try (Self.changed(req1) + "\n").write(toFile: a, atomically: true, encoding: .utf8)
+    let second = try Self.sha256(a)
+    try #require(first != second)
+    let r = try run([a], db: db, out: dir + "/out")
+    #expect(r.status == 0, "\(r.err)")
+    let findings = try TestSupport.readCSV(dir + "/out/findings.csv").filter { $0["kind"] == "conflicting_duplicate" }
+    let text = try #require(findings.first?["explanation"])
+    #expect(text.contains("kept \(a):1 (version sha256 \(first.prefix(12))) (first stored, charged 0.011100 USD)"))
+    #expect(text.contains("not charged \(a):1 (version sha256 \(second.prefix(12))) with input 1200 instead of 1000"))
+  }
+
+  /// Two refused versions of one path (a page fetched twice after another file's copy was kept):
+  /// each names its version, which the path alone did not tell apart.
+  @Test func twoRefusedVersionsOfOnePathAreNamedByVersion() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let (req1, _) = try Self.monthLines()
+    let (a, b) = (dir + "/a.jsonl", dir + "/b.jsonl")
+    try (req1 + "\n").write(toFile: a, atomically: true, encoding: .utf8)
+    let db = dir + "/s.sqlite"
+    #expect(try TestSupport.runCLI(["ingest", a, "--db", db]).status == 0)
+    var versions: [String] = []
+    for output in [900, 700] {
+      try (Self.changed(req1, output: output) + "\n").write(toFile: b, atomically: true, encoding: .utf8)
+      versions.append(try Self.sha256(b))
+      #expect(try TestSupport.runCLI(["ingest", b, "--db", db]).status == 0)
+    }
+    let r = try run([b], db: db, out: dir + "/out")
+    #expect(r.status == 0, "\(r.err)")
+    let text = try #require(
+      try TestSupport.readCSV(dir + "/out/findings.csv").first { $0["kind"] == "conflicting_duplicate" }?["explanation"]
+    )
+    #expect(text.contains("kept \(a):1 (version sha256 \(try Self.sha256(a).prefix(12)))"))
+    #expect(
+      text.contains("\(b):1 (version sha256 \(versions[0].prefix(12))) with input 1200 instead of 1000, output 900"))
+    #expect(
+      text.contains("\(b):1 (version sha256 \(versions[1].prefix(12))) with input 1200 instead of 1000, output 700"))
+  }
+
   /// In the store: the stored copy is untouched, and the conflict keeps both sources and the values.
   @Test func theStoreKeepsTheFirstCopyAndRecordsBothSources() throws {
     let dir = try TestSupport.tempDir()
@@ -162,8 +222,8 @@ import Testing
     let c = try #require(conflicts.first?.conflict)
     #expect(c.naturalKey == "bedrock:req-1")
     #expect(c.requestID == "req-1")
-    #expect(c.kept == DuplicateConflict.Source(path: a, line: 1))
-    #expect(c.other == DuplicateConflict.Source(path: b, line: 2))
+    #expect(c.kept == DuplicateConflict.Source(path: a, line: 1, sha256: try Self.sha256(a)))
+    #expect(c.other == DuplicateConflict.Source(path: b, line: 2, sha256: try Self.sha256(b)))
     #expect(
       c.differences == [
         .init(field: "input", kept: "1000", other: "1200"), .init(field: "output", kept: "500", other: "900"),
@@ -243,7 +303,7 @@ import Testing
     // The third file repeats the second's amount: the same refused content, one row.
     let conflicts = try store.conflicts(from: 0, to: Int64.max)
     #expect(conflicts.count == 1)
-    #expect(conflicts.first?.conflict.other == DuplicateConflict.Source(path: "bill-1.csv", line: 2))
+    #expect(conflicts.first?.conflict.other == DuplicateConflict.Source(path: "bill-1.csv", line: 2, sha256: "bill-1"))
     #expect(
       conflicts.first?.conflict.differences == [
         .init(field: "billed_usd", kept: "12.500000000000", other: "12.750000000000")

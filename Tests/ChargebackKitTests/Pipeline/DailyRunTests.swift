@@ -372,3 +372,25 @@ import Testing
     #expect(many.lines == 10_000)
   }
 }
+
+/// A credential bound to an agent agents.csv does not know (a typo in the binding): the finding
+/// says so, where it said the calls named the agent (they named none).
+@Suite struct BoundToAnUnknownAgentTests {
+  @Test func theFindingNamesTheBindingNotTheCalls() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try DailyRunTests.setUp(dir)
+    // Role g is bound to `ghost`, which agents.csv does not list; the call names no agent.
+    try DailyRunTests.day(
+      dir, "d1.jsonl",
+      [DailyRunTests.call("g-1", "2026-10-02T10:00:00Z", arn: "arn:aws:sts::1:assumed-role/g/s1", input: 100)])
+    let r = try DailyRunTests.run(dir)
+    #expect(r.status == 0, "\(r.err)")
+    let unknown = try TestSupport.readCSV(dir + "/out/findings.csv").filter { $0["kind"] == "unknown_agent" }
+    #expect(unknown.count == 1)
+    #expect(
+      unknown.first?["explanation"]
+        == "credential arn:aws:sts::1:assumed-role/g/* is bound to agent ghost in credentials.csv, which is not in agents.csv"
+    )
+  }
+}

@@ -63,3 +63,41 @@ import Testing
     #expect(real.out.contains("is reported as open"), "\(real.out)")
   }
 }
+
+/// A cost centre of `cost_centres.csv` that nothing was charged to is in the month at zero (SPEC §7:
+/// one row per cost centre), with its whole budget remaining; it was missing from `summary.csv`,
+/// so its owner could not tell "no spend" from "left out".
+@Suite struct CostCentreWithoutSpendTests {
+  @Test func itHasASummaryRowAndAWorkbookAndNoJournalLine() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let ids = dir + "/identities"
+    try FileManager.default.copyItem(atPath: Fixtures.month + "/identities", toPath: ids)
+    let path = ids + "/cost_centres.csv"
+    try (String(contentsOfFile: path, encoding: .utf8) + "CC-D,Delta,p-1,25.50\n").write(
+      toFile: path, atomically: true, encoding: .utf8)
+    func run(_ identities: String, _ out: String) throws -> [[String: String]] {
+      let r = try TestSupport.runCLI([
+        "run", "--period", "2026-10", "--usage", Fixtures.month + "/usage", "--identities", identities, "--pricing",
+        Fixtures.month + "/pricing", "--out", out, "--db", dir + "/s.sqlite",
+      ])
+      #expect(r.status == 0, "\(r.err)")
+      return try TestSupport.readCSV(out + "/summary.csv")
+    }
+    let with = try run(ids, dir + "/out")
+    let without = try run(Fixtures.month + "/identities", dir + "/before")
+    let d = try #require(with.first { $0["cost_centre"] == "CC-D" })
+    #expect(d["requests"] == "0")
+    #expect(d["cost_usd"] == "0.000000")
+    #expect(d["budget_usd"] == "25.50")
+    #expect(d["budget_remaining_usd"] == "25.500000")
+    // Nothing else moves: the other rows and the TOTAL are those of the month without it.
+    #expect(with.filter { $0["cost_centre"] != "CC-D" } == without)
+    #expect(!(try TestSupport.readCSV(dir + "/out/journal.csv")).contains { $0["cost_centre"] == "CC-D" })
+    let manifest =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/manifest.json"))) as? [String: Any]
+    let workbooks = try #require(manifest?["workbooks"] as? [String: String])
+    #expect(workbooks["CC-D"] != nil)
+  }
+}

@@ -194,3 +194,57 @@ import Testing
     #expect(try Self.job(dir, "2026-10", usage: [dir + "/usage"], out: nightly).run().report == nil)
   }
 }
+
+/// A closed month reported again with other amounts says so: a price row edited in place re-priced
+/// a closed month without a word, its outputs replaced after they may have been handed out.
+@Suite struct ClosedMonthChangedTests {
+  /// The amounts a warning shows for `cc`: `cc was → now`.
+  static func amounts(_ warning: Substring, _ cc: String) throws -> (Money, Money) {
+    let part = try #require(warning.components(separatedBy: cc + " ").dropFirst().first)
+    let words = part.split(separator: " ")
+    let was = try #require(DecimalText.parse(String(words[0]), decimals: 12))
+    let now = try #require(
+      DecimalText.parse(String(words[2].trimmingCharacters(in: CharacterSet(charactersIn: ",;"))), decimals: 12))
+    return (Money(pico: was), Money(pico: now))
+  }
+
+  @Test func aClosedMonthRepricedWarnsNamingTheCostCentres() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pricing = dir + "/pricing"
+    try FileManager.default.copyItem(atPath: Fixtures.month + "/pricing", toPath: pricing)
+    func report() throws -> (status: Int32, out: String, err: String) {
+      try TestSupport.runCLI([
+        "run", "--period", "2026-10", "--usage", Fixtures.month + "/usage", "--identities",
+        Fixtures.month + "/identities", "--pricing", pricing, "--out", dir + "/out", "--db", dir + "/s.sqlite",
+        "--as-of", "2026-11-01",
+      ])
+    }
+    let first = try report()
+    #expect(first.status == 0, "\(first.err)")
+    #expect(!first.out.contains("was reported closed before"))
+    // The same inputs again (nothing new), then the same month with claude-sonnet-4's input rate
+    // edited in place from 3 to 30 USD per million.
+    #expect(!(try report()).out.contains("was reported closed before"))
+    let path = pricing + "/bedrock.csv"
+    let rates = try String(contentsOfFile: path, encoding: .utf8)
+    try rates.replacingOccurrences(
+      of: "bedrock,claude-sonnet-4,input,standard,0,3,", with: "bedrock,claude-sonnet-4,input,standard,0,30,"
+    ).write(toFile: path, atomically: true, encoding: .utf8)
+    let after = try report()
+    #expect(after.status == 0, "\(after.err)")
+    let warning = try #require(
+      after.out.split(separator: "\n").first { $0.hasPrefix("warning: 2026-10 was reported closed before") })
+    // req-1 (claude-sonnet-4, CC-A): 1,000 input tokens at 30 instead of 3 USD per million, 0.027 more.
+    let (was, now) = try Self.amounts(warning, "CC-A")
+    #expect(now - was == TestSupport.usd("0.027"))
+    #expect(warning.contains("never edit a row that was used"))
+    // Reported again as it now is: no warning.
+    let again = try TestSupport.runCLI([
+      "report", "--period", "2026-10", "--identities", Fixtures.month + "/identities", "--pricing", pricing, "--out",
+      dir + "/out2", "--db", dir + "/s.sqlite", "--as-of", "2026-11-01",
+    ])
+    #expect(again.status == 0, "\(again.err)")
+    #expect(!again.out.contains("was reported closed before"))
+  }
+}

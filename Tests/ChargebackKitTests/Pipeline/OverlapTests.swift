@@ -55,6 +55,40 @@ import Testing
     return (report, dir)
   }
 
+  /// Report rows without a credential beside request logs are counted.
+  ///
+  /// A report row with no credential (grouped by project only) on a day with request logs cannot
+  /// be matched to them: it is charged, counted in the report (console warning, manifest), and a
+  /// row with a credential is not counted. A helper's month charged the same calls twice unseen.
+  @Test func reportRowsWithoutACredentialBesideLogsAreCounted() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try Self.store(dir)
+    try store.db.transaction {
+      let w = try store.beginFile(
+        sha256: "by-project", path: "by-project.json", format: "test", level: .report, bytes: 0)
+      for (i, day) in [Self.day, Self.day + 3 * Timestamp.millisPerDay].enumerated() {
+        try w.insert(
+          UsageRecord(
+            provider: .openai, level: .report, format: "test", naturalKey: "openai:usage:project-\(i)",
+            time: Timestamp.floorDiv(day, Timestamp.millisPerDay) * Timestamp.millisPerDay,
+            bucketEnd: (Timestamp.floorDiv(day, Timestamp.millisPerDay) + 1) * Timestamp.millisPerDay,
+            project: "proj_1", model: "gpt-4.1-mini-2025-04-14", tokens: TokenCounts(input: 1_000), requests: 1))
+      }
+      try w.finish()
+    }
+    let report = try ReportBuilder(
+      store: store, identities: try IdentityDirectory(directory: Fixtures.month + "/identities"),
+      prices: try PriceTable(directory: Fixtures.month + "/pricing"), progress: ProgressReporter(force: false)
+    ).build(period: Period("2026-10")!)
+    // The 7th has request logs of OpenAI; the 10th has none.
+    #expect(report.unmatchableReportRows == 1)
+    #expect(ConsoleSummary.lines(report).contains { $0.hasPrefix("warning: 1 usage report rows name no API key") })
+    // Without them, nothing is counted: the fixture's own page names its keys.
+    let (plain, _) = try Self.report()
+    #expect(plain.unmatchableReportRows == 0)
+    #expect(!ConsoleSummary.lines(plain).contains { $0.contains("name no API key") })
+  }
+
   @Test func chargesEachCallOnceAndTheExcessAsUnlogged() throws {
     let (report, _) = try Self.report()
     func cost(_ source: LineSource, tier: Tier = .standard, credential: String = "key_A") -> Money? {

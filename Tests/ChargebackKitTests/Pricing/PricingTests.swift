@@ -29,6 +29,9 @@ import Testing
   @Test(arguments: [
     ("us.anthropic.claude-sonnet-4-20250514-v1:0", Provider.bedrock, "claude-sonnet-4"),
     ("amazon.nova-pro-v1:0", .bedrock, "nova-pro"),
+    // Nova's cross-region inference profiles of every geography (a real log named apac.…-micro).
+    ("apac.amazon.nova-micro-v1:0", .bedrock, "nova-micro"), ("eu.amazon.nova-lite-v1:0", .bedrock, "nova-lite"),
+    ("arn:aws:bedrock:ap-southeast-2:123456789012:inference-profile/apac.amazon.nova-pro-v1:0", .bedrock, "nova-pro"),
     ("gpt-4.1-mini-2025-04-14", .openai, "gpt-4.1-mini"),
     ("gpt-4.1-2025-04-14", .openai, "gpt-4.1"),
     ("gpt-4o-2024-08-06", .openai, "gpt-4o"),
@@ -97,6 +100,19 @@ import Testing
     openai,m,input,standard,0,1,2026-10-01T00:00:00Z,2026-10-15T00:00:00Z,a
     """.write(toFile: dir + "/openai.csv", atomically: true, encoding: .utf8)
     #expect(try PriceTable(directory: dir).rows.count == 1)
+  }
+
+  /// A usage report's row without a context window is at the base rate, whatever its request count
+  /// (SPEC §10: a row says nothing about one call's size); its own window decides when it has one.
+  @Test(arguments: [(nil, "1.265"), ("0-272k", "1.265"), ("272k-1M", "2.5225")] as [(String?, String)])
+  func aReportRowIsPricedByItsContextWindowElseAtTheBaseRate(window: String?, usd: String) throws {
+    let pricer = Pricer(table: try PriceTable(directory: Self.shipped))
+    let tokens = TokenCounts(input: 500_000, output: 1_000)
+    // 500,000 × 2.5 + 1,000 × 15 per million at the base rate; × 5 and × 22.5 above 272k.
+    let q = pricer.price(
+      provider: .openai, model: "gpt-5.4-2026-03-05", tier: .standard, time: Timestamp.parseMillis("2026-04-02")!,
+      tokens: tokens, totalInput: Pricer.inputForTier(level: .report, tokens: tokens, contextWindow: window))
+    #expect(q.cost == TestSupport.usd(usd))
   }
 
   @Test func longContextChoosesTheWholeCallsRate() throws {

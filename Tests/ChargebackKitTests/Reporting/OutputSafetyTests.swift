@@ -279,6 +279,16 @@ import Testing
     #expect(r.status == 0, "\(r.err)")
     #expect(!r.out.contains("\u{1B}"))
     #expect(r.out.contains(#"red \u001b[31m alert"#))
+    // The table's columns line up: ids and names are measured as shown (escaped), and the
+    // 300-character id is cut to the id column's 40 (it was printed whole).
+    let table = r.out.split(separator: "\n").map(String.init)
+    let top = try #require(table.firstIndex { $0.hasPrefix("cost centre ") })
+    let total = try #require(table.firstIndex { $0.hasPrefix("TOTAL ") })
+    let rows = table[top...total]
+    #expect(rows.count == 9, "header, 6 cost centres, UNATTRIBUTED, TOTAL: \(rows)")
+    #expect(Set(rows.map(\.count)).count == 1, "\(rows.map(\.count))")
+    #expect(rows.contains { $0.hasPrefix(String(repeating: "L", count: 39) + "… ") })
+    #expect(rows.contains { $0.contains(#" red \u001b[31m alert "#) })
     let explain = try TestSupport.runCLI(["explain", "req-9", "--db", dir + "/s.sqlite"])
     #expect(explain.status == 0, "\(explain.err)")
     #expect(!explain.out.contains("\u{1B}"))

@@ -273,6 +273,22 @@ private func inputError(_ body: () throws -> Void) -> InputError? {
     #expect(e?.message == "\"\(value)\" is not a non-negative decimal amount")
   }
 
+  @Test(arguments: [
+    ("100.005", false), ("0.001", false), ("99.999999999999", false), ("1500.000", true),
+    ("100.01", true), ("7", true), ("0", true),
+  ])
+  func budgetsAreWholeCents(value: String, accepted: Bool) throws {
+    let t = try CSVTable(file: "cost_centres.csv", text: "cost_centre,budget\nCC-1,\(value)\n")
+    let exact = try #require(try t.money(t.rows[0], "budget"))
+    if accepted {
+      // The budget read is the amount written, to the pico-dollar.
+      #expect(try t.money(t.rows[0], "budget", wholeCents: true) == exact)
+    } else {
+      let e = inputError { _ = try t.money(t.rows[0], "budget", wholeCents: true) }
+      #expect(e?.description == "cost_centres.csv:2: budget: \"\(value)\" has a fraction of a cent: give whole cents")
+    }
+  }
+
   @Test func uniqueNamesTheDuplicate() throws {
     let t = try CSVTable(file: "tasks.csv", text: "task_id\nT-1\nT-1\n")
     #expect(throws: Never.self) { try t.unique(true, t.rows[0], "task_id", "T-1") }
