@@ -36,6 +36,12 @@ package final class Database {
     }
     handle = db
     sqlite3_extended_result_codes(db, 1)
+    // The migration to schema 9 rewrites BLOB keys as integers with it (``KeyHash/slot(_:probe:)``).
+    let registered = csqlite_register_key_slot(db)
+    guard registered == SQLITE_OK else {
+      sqlite3_close(db)
+      throw SQLiteError(code: registered, message: "could not register a function", context: "opening \(path)")
+    }
     waiter.install(on: db)
     // Ids given in a transaction that is rolled back are gone: forget them all (explicit and
     // automatic rollbacks alike; the hook runs inside SQLite's call, on this thread).
@@ -59,8 +65,8 @@ package final class Database {
   static let maximumLoadCacheKiB: Int64 = 262_144
   /// The load's page cache at least (KiB).
   static let minimumLoadCacheKiB: Int64 = 32_768
-  /// Cache bytes per stored row while loading: the `key_hash` index takes 27.5 bytes per row
-  /// (dbstat, 1 M Bedrock calls), the `ts` index's hot pages and the pages being appended the rest.
+  /// Cache bytes per stored row while loading: the `key_hash` index took 27.5 bytes per row with
+  /// 16-byte BLOB keys (dbstat, 1 M Bedrock calls; integer keys since schema 9 take less), the `ts` index's hot pages and the pages being appended the rest.
   static let loadCacheBytesPerRow: Int64 = 48
 
   /// The load's page cache (KiB) for a store of `rows` usage rows: room for its random key index,

@@ -50,14 +50,14 @@ extension UsageStore {
   package func record(matching key: String) throws -> StoredRecord? {
     let candidates =
       [key] + ["bedrock", "openai", "anthropic", "azure", "vertex", "litellm", "otel"].map { $0 + ":" + key }
+    // Each candidate at each slot it may hold (``KeyHash``), and its natural key compared.
+    let slots = candidates.flatMap { KeyHash.slots(of: $0) }
     let st = try db.prepare(
-      UsageStore.oneRecordColumns + " WHERE u.key_hash IN (" + candidates.map { _ in "?" }.joined(separator: ",")
+      UsageStore.oneRecordColumns + " WHERE u.key_hash IN (" + slots.map { _ in "?" }.joined(separator: ",")
         + ") AND " + UsageStore.naturalKeySQL + " IN (" + candidates.map { _ in "?" }.joined(separator: ",")
         + ") ORDER BY u.id LIMIT 1")
-    for (i, c) in candidates.enumerated() {
-      try st.bind(Int32(i + 1), blob: KeyHash.of(c))
-      try st.bind(Int32(candidates.count + i + 1), c)
-    }
+    for (i, slot) in slots.enumerated() { try st.bind(Int32(i + 1), slot) }
+    for (i, c) in candidates.enumerated() { try st.bind(Int32(slots.count + i + 1), c) }
     var interner = StringInterner()
     var names = NameList()
     if try st.step() { return try decodeRow(st, &interner, &names) }

@@ -38,7 +38,7 @@ extension UsageStore {
       """
       UPDATE usage SET agent_id = ?, task_id = ?, scope_id = ?, credential = ?, agent_path = ?, agent_n = NULL,
         credential_n = NULL
-      WHERE key_hash = ?
+      WHERE key_hash IN (\(Array(repeating: "?", count: Int(KeyHash.probes)).joined(separator: ",")))
         AND (CASE WHEN natural_key = '' THEN provider || ':' || request_id ELSE natural_key END) = ?
       """)
     for (spanID, c) in calls {
@@ -48,8 +48,8 @@ extension UsageStore {
       try st.bind(3, c.scopeID)
       try st.bind(4, c.credential)
       try st.bind(5, c.agentPath)
-      try st.bind(6, blob: KeyHash.of(key))
-      try st.bind(7, key)
+      for (i, slot) in KeyHash.slots(of: key).enumerated() { try st.bind(Int32(6 + i), slot) }
+      try st.bind(Int32(6 + KeyHash.probes), key)
       try st.run()
     }
   }

@@ -1,7 +1,7 @@
 import ChargebackModel
 import ChargebackStore
 
-/// The PostgreSQL DDL of SQLite's migrations 1–7.
+/// The PostgreSQL DDL of SQLite's migrations (1–9).
 ///
 /// (docs/postgres.md §3), one entry per SQLite
 /// migration, and the `store_identity` row that stands for SQLite's `application_id` and
@@ -142,6 +142,12 @@ enum PostgresSchema {
     """,
     // 8: SQLite's stores a call's credential, project, model and agent as ids of a `names` table;
     // this store keeps the text, for the same reason as 7.
+    """
+    SELECT 1;
+    """,
+    // 9: SQLite's stores index a call by the first 64 bits of its key hash (an integer, probed past
+    // a collision); this store keeps the 16 bytes: its `COPY` path compares keys in bulk, and its
+    // index is not what a load waits on.
     """
     SELECT 1;
     """,

@@ -25,7 +25,7 @@ import Testing
   )] {
     let db = try Database(path: path)
     defer { try? db.close() }
-    let st = try db.prepare("SELECT id, natural_key, provider, request_id, hex(key_hash) FROM usage ORDER BY id")
+    let st = try db.prepare("SELECT id, natural_key, provider, request_id, key_hash FROM usage ORDER BY id")
     var rows: [(Int64, String, String, String?, String)] = []
     while try st.step() {
       rows.append((st.int64(0), st.text(1) ?? "", st.text(2) ?? "", st.text(3), st.text(4) ?? ""))
@@ -59,7 +59,7 @@ import Testing
     try store.forEachRecord(from: Bounds.earliestMillis, to: Bounds.latestMillis) { s in
       seen += 1
       let row = try #require(byID[s.id])
-      #expect(Self.hex(KeyHash.of(s.record.naturalKey)) == row.hash, "row \(s.id): \(s.record.naturalKey)")
+      #expect(String(KeyHash.slot(KeyHash.of(s.record.naturalKey))) == row.hash, "row \(s.id): \(s.record.naturalKey)")
       if row.stored.isEmpty {
         #expect(s.record.naturalKey == row.provider + ":" + (row.requestID ?? ""))
       } else {

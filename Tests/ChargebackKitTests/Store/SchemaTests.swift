@@ -31,7 +31,7 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
     // docs/architecture.md documents the schema version; a new migration updates both.
-    #expect(Schema.currentVersion == 8)
+    #expect(Schema.currentVersion == 9)
     #expect(try store.db.scalarInt("PRAGMA application_id") == 0x5443_424B)  // "TCBK"
     #expect(
       try objects(store.db, "table") == [
@@ -78,7 +78,7 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     let row = """
       INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
         cache_write_5m, cache_write_1h, output, web_search, requests, failed)
-      VALUES (X'00112233', 'openai:r1', 'openai', 1, 0, 'm', 'standard', 1, 0, 0, 0, 1, 0, 1, 0)
+      VALUES (1234, 'openai:r1', 'openai', 1, 0, 'm', 'standard', 1, 0, 0, 0, 1, 0, 1, 0)
       """
     try store.db.execute(row)
     #expect(throws: SQLiteError.self) { try store.db.execute(row) }
@@ -153,7 +153,8 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
         """
         INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
           cache_write_5m, cache_write_1h, output, web_search, requests, failed, credential)
-        VALUES (X'00112233', 'bedrock:r1', 'bedrock', 1, 1000, 'm', 'standard', 7, 0, 0, 0, 3, 0, 1, 0, 'arn:x')
+        VALUES (X'\(Self.hex(KeyHash.of("bedrock:r1")))', 'bedrock:r1', 'bedrock', 1, 1000, 'm', 'standard', 7, 0, 0,
+          0, 3, 0, 1, 0, 'arn:x')
         """)
       try db.close()
     }
@@ -169,7 +170,13 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
       #expect($0.record.model == "m")
     }
     #expect(seen == [UsageRecordSummary(key: "bedrock:r1", input: 7, alias: nil)])
+    // Its 16-byte key became the integer of its first 8 bytes (schema 9), found by its request id.
+    #expect(try store.record(matching: "r1")?.record.tokens.input == 7)
+    #expect(
+      try store.db.scalarInt("SELECT key_hash FROM usage") == KeyHash.slot(KeyHash.of("bedrock:r1")))
   }
+
+  static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }
 
 private struct UsageRecordSummary: Equatable {

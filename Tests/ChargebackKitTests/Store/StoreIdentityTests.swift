@@ -161,7 +161,7 @@ import Testing
           """
           INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
             cache_write_5m, cache_write_1h, output, web_search, requests, failed)
-          VALUES (randomblob(16), 'openai:r\(i)', 'openai', 1, \(i), 'gpt-4o-mini-with-a-long-name', 'standard',
+          VALUES (\(i), 'openai:r\(i)', 'openai', 1, \(i), 'gpt-4o-mini-with-a-long-name', 'standard',
             1, 0, 0, 0, 1, 0, 1, 0)
           """)
       }
@@ -199,7 +199,8 @@ import Testing
           """
           INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
             cache_write_5m, cache_write_1h, output, web_search, requests, failed)
-          VALUES (X'00112233', 'bedrock:old', 'bedrock', 1, 1000, 'm', 'standard', 7, 0, 0, 0, 3, 0, 1, 0)
+          VALUES (X'00112233445566778899aabbccddeeff', 'bedrock:old', 'bedrock', 1, 1000, 'm', 'standard', 7, 0, 0, 0,
+            3, 0, 1, 0)
           """)
         try db.close()
       }
@@ -210,6 +211,8 @@ import Testing
       #expect(try raw.scalarInt("PRAGMA user_version") == Schema.currentVersion)
       #expect(try raw.scalarInt("PRAGMA application_id") == Schema.applicationID)
       #expect(try raw.scalarInt("SELECT count(*) FROM usage WHERE natural_key = 'bedrock:old'") == 1)
+      let key = try raw.scalarInt("SELECT key_hash FROM usage WHERE natural_key = 'bedrock:old'")
+      #expect(key == 0x0011_2233_4455_6677)
       try raw.close()
       let after = try StoreState(path)
       #expect(after.usage == before.usage + 10, "v\(version)")

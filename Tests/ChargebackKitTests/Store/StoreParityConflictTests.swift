@@ -85,12 +85,17 @@ import Testing
       "SELECT " + columns.map { $0 == "key_hash" ? hex : $0 == "natural_key" ? key : $0 }.joined(separator: ", ")
         + " FROM \(source) ORDER BY id"
     }
-    let st = try sqlite.db.prepare(select("lower(hex(key_hash))", from: table == "usage" ? "usage_text" : table))
+    // SQLite's usage rows hold the first 64 bits of the 16-byte hash PostgreSQL keeps (schema 9).
+    let st = try sqlite.db.prepare(
+      select(table == "usage" ? "key_hash" : "lower(hex(key_hash))", from: table == "usage" ? "usage_text" : table))
     var a: [String] = []
     while try st.step() {
       a.append((0..<Int32(columns.count)).map { st.isNull($0) ? "NULL" : st.text($0) ?? "" }.joined(separator: " | "))
     }
-    let b = try postgres.c.rows(select("encode(key_hash, 'hex')", from: table)).map { r in
+    let pgKey =
+      table == "usage"
+      ? "(('x' || encode(substring(key_hash from 1 for 8), 'hex'))::bit(64)::bigint)" : "encode(key_hash, 'hex')"
+    let b = try postgres.c.rows(select(pgKey, from: table)).map { r in
       r.values.indices.map { i -> String in
         switch r.values[i] {
         case .null: "NULL"

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+@testable import ChargebackModel
+@testable import ChargebackStore
+@testable import ChargebackTestSupport
+
+/// The SQLite store's integer key (schema 9).
+///
+/// The first 64 bits of a record's 128-bit key hash, and the next integers when another key took
+/// them. Collisions of 64 bits are made here by handing the
+/// writer another record's hash (no two natural keys are known to collide).
+@Suite struct KeySlotTests {
+  static func record(_ id: String, input: Int64 = 5) -> UsageRecord {
+    UsageRecord(
+      provider: .bedrock, level: .request, format: "bedrock-invocation-log", naturalKey: "bedrock:" + id,
+      requestID: id, time: 1_790_812_800_000, credential: "arn:aws:iam::1:role/r", model: "us.anthropic.model",
+      tokens: TokenCounts(input: input))
+  }
+
+  /// Loads `records` as one file; `hash` gives each record's 16-byte key hash (its own by default).
+  static func load(
+    _ store: UsageStore, file: String, _ records: [UsageRecord],
+    hash: (UsageRecord) -> [UInt8] = { KeyHash.of($0.naturalKey) }
+  ) throws {
+    try store.grouped {
+      try store.write {
+        let w = try store.beginFile(
+          sha256: file, path: file + ".jsonl", format: "bedrock-invocation-log", level: .request, bytes: 1)
+        for r in records {
+          let k = RecordKeys(of: r)
+          let keys = RecordKeys(
+            keyHash: hash(r), credential: k.credential, project: k.project, model: k.model, agent: k.agent)
+          try w.insert(r, keys: keys)
+        }
+        try w.finish()
+      }
+    }
+  }
+
+  static func slots(_ store: UsageStore) throws -> [String: Int64] {
+    let st = try store.db.prepare("SELECT request_id, key_hash FROM usage")
+    var out: [String: Int64] = [:]
+    while try st.step() { out[st.text(0) ?? ""] = st.int64(1) }
+    return out
+  }
+
+  /// Big-endian first 8 bytes, signed, plus the probe with wrapping; SQLite's function (which
+  /// migrated old stores) gives the same integers.
+  @Test func theSlotIsTheFirst64BitsAndSQLiteAgrees() throws {
+    let top: [UInt8] = [0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF] + Array(repeating: 9, count: 8)
+    let low: [UInt8] = [0x80, 0, 0, 0, 0, 0, 0, 2] + Array(repeating: 0, count: 8)
+    let mid: [UInt8] = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08] + Array(repeating: 0xFF, count: 8)
+    #expect(KeyHash.slot(top) == Int64.max)
+    #expect(KeyHash.slot(top, probe: 1) == Int64.min)
+    #expect(KeyHash.slot(low) == Int64.min + 2)
+    #expect(KeyHash.slot(mid, probe: 3) == 0x0102_0304_0506_070B)
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? store.close() }
+    var hashes = [top, low, mid]
+    for i in 0..<200 { hashes.append(KeyHash.of("openai:req-\(i)")) }
+    for hash in hashes {
+      for probe: Int64 in [0, 1, 3] {
+        let hex = hash.map { String(format: "%02x", $0) }.joined()
+        let sql = try store.db.scalarInt("SELECT chargeback_key_slot(X'\(hex)', \(probe))")
+        #expect(sql == KeyHash.slot(hash, probe: probe), "\(hex) + \(probe)")
+      }
+    }
+    #expect(KeyHash.slots(of: "openai:x") == (0..<4).map { KeyHash.slot(KeyHash.of("openai:x"), probe: $0) })
+  }
+
+  /// Three records given one hash all stay, in the first three slots; loading them again adds
+  /// nothing; one of them again with other content is a conflict against that one, not the first;
+  /// a fifth record past the four slots stops its file with an error.
+  @Test func recordsThatShareTheFirst64BitsAreEachKept() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? store.close() }
+    let shared = KeyHash.of("bedrock:a")
+    let base = KeyHash.slot(shared)
+    let three = [Self.record("a", input: 1), Self.record("b", input: 2), Self.record("c", input: 3)]
+    try Self.load(store, file: "one", three) { _ in shared }
+    #expect(try Self.slots(store) == ["a": base, "b": base &+ 1, "c": base &+ 2])
+    try Self.load(store, file: "two", three.reversed()) { _ in shared }
+    #expect(try store.recordCount() == 3)
+    #expect(try store.db.scalarInt("SELECT new_records FROM files WHERE path = 'two.jsonl'") == 0)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM conflicts") == 0)
+    try Self.load(store, file: "three", [Self.record("b", input: 20)]) { _ in shared }
+    #expect(try store.recordCount() == 3)
+    let kept = try store.db.scalarInt("SELECT kept_id FROM conflicts WHERE natural_key = 'bedrock:b'")
+    #expect(kept == (try store.db.scalarInt("SELECT id FROM usage WHERE request_id = 'b'")))
+    #expect(try store.db.scalarInt("SELECT count(*) FROM conflicts") == 1)
+    // The fourth slot is the last.
+    try Self.load(store, file: "four", [Self.record("d", input: 4)]) { _ in shared }
+    #expect(try Self.slots(store)["d"] == base &+ 3)
+    #expect(throws: SQLiteError.self) {
+      try Self.load(store, file: "five", [Self.record("e", input: 5)]) { _ in shared }
+    }
+    #expect(try store.recordCount() == 4)
+  }
+
+  /// A record whose own first slot another key took is stored in the next one, and every look-up
+  /// by key finds it there: by request id, and when its file is loaded again.
+  @Test func aRecordPastItsFirstSlotIsFoundByItsKey() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? store.close() }
+    let target = Self.record("target", input: 42)
+    // A decoy that takes the target's first slot.
+    try Self.load(store, file: "decoy", [Self.record("decoy", input: 1)]) { _ in KeyHash.of(target.naturalKey) }
+    try Self.load(store, file: "target", [target])
+    #expect(try Self.slots(store)["target"] == KeyHash.slot(KeyHash.of(target.naturalKey), probe: 1))
+    #expect(try store.record(matching: "target")?.record.tokens.input == 42)
+    #expect(try store.record(matching: "bedrock:target")?.record.tokens.input == 42)
+    #expect(try store.record(matching: "decoy")?.record.tokens.input == 1)  // by the scan of request ids
+    try Self.load(store, file: "target-again", [target])
+    #expect(try store.recordCount() == 2)
+    #expect(try store.db.scalarInt("SELECT new_records FROM files WHERE path = 'target-again.jsonl'") == 0)
+  }
+
+  /// A store of schema 8 (16-byte keys) whose rows share the first 8 bytes of their keys migrates
+  /// with every row: the earlier row keeps the first slot, the later one takes the next.
+  @Test func aSchema8StoreWithSharedFirst64BitsMigratesWhole() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/store.sqlite"
+    do {
+      let db = try Database(path: path)
+      for v in 0..<8 { try db.execute(Schema.migrations[v]) }
+      try db.execute("PRAGMA user_version = 8")
+      try db.execute("INSERT INTO files VALUES (1, 'abc', 'a.jsonl', 'bedrock-invocation-log', 'request', 1, 3, 3)")
+      let rows = [
+        ("0102030405060708aaaaaaaaaaaaaaaa", "one"), ("0102030405060708bbbbbbbbbbbbbbbb", "two"),
+        ("ffffffffffffffff0000000000000000", "three"),
+      ]
+      for (hash, id) in rows {
+        try db.execute(
+          """
+          INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
+            cache_write_5m, cache_write_1h, output, web_search, requests, failed, request_id)
+          VALUES (X'\(hash)', 'bedrock:\(id)', 'bedrock', 1, 1000, 'm', 'standard', 7, 0, 0, 0, 3, 0, 1, 0, '\(id)')
+          """)
+      }
+      try db.close()
+    }
+    let store = try UsageStore(path: path)
+    defer { try? store.close() }
+    #expect(try store.db.scalarInt("PRAGMA user_version") == 9)
+    #expect(try Self.slots(store) == ["one": 0x0102_0304_0506_0708, "two": 0x0102_0304_0506_0709, "three": -1])
+    #expect(try store.db.scalarInt("SELECT count(*) FROM usage_text") == 3)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_ts'") == 1)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_v9'") == 0)
+  }
+}
