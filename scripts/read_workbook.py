@@ -43,6 +43,9 @@ for ws in wb.worksheets:
         "charts": len(ws._charts),
         "chart_info": charts(ws),
         "formulas": [c.coordinate for c in cells if c.data_type == "f"],
+        "merged": [str(r) for r in ws.merged_cells.ranges],
+        "wrapped": [c.coordinate for c in cells if c.alignment is not None and c.alignment.wrap_text],
+        "heights": {str(i - 1): d.height for i, d in ws.row_dimensions.items() if d.height is not None},
         "page": {
             "orientation": setup.orientation,
             "paper": setup.paperSize,

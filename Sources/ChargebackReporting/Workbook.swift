@@ -15,6 +15,8 @@ package final class Workbook {
   /// Cell styles the reports use.
   package enum CellStyle: Int, Hashable, Sendable, CaseIterable {
     case header, headerRight, text, wrap, bold, title, note, integer, money, percent, rate, date, dateTime
+    /// A title or a note across several merged columns, wrapped (``Sheet/paragraph(_:_:_:_:_:width:)``).
+    case titleWrap, noteWrap
     case totalText, totalInteger, totalMoney, totalPercent
 
     /// The style of the same value in a bold TOTAL row.
@@ -95,6 +97,16 @@ package final class Workbook {
     formats[.note] = fmt {
       format_set_italic($0)
       format_set_font_color($0, 0x595959)
+    }
+    formats[.titleWrap] = fmt {
+      format_set_bold($0)
+      format_set_font_size($0, 14)
+      format_set_text_wrap($0)
+    }
+    formats[.noteWrap] = fmt {
+      format_set_italic($0)
+      format_set_font_color($0, 0x595959)
+      format_set_text_wrap($0)
     }
     formats[.integer] = fmt { format_set_num_format($0, "#,##0") }
     formats[.money] = fmt { format_set_num_format($0, money) }
@@ -229,6 +241,35 @@ package final class Sheet {
       worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(col), $0, workbook.format(style))
     }
     try workbook.check(status, cell(row, col))
+  }
+
+  /// Writes text across columns `first…last` of `row`, merged and wrapped, and makes the row as
+  /// high as its lines need in that `width` (characters, the columns' widths summed): a sentence
+  /// wider than the page prints whole instead of stopping at the print area's edge.
+  ///
+  /// `style` is ``Workbook/CellStyle/titleWrap`` (14 points) or ``Workbook/CellStyle/noteWrap``.
+  package func paragraph(
+    _ row: Int, _ first: Int, _ last: Int, _ value: String, _ style: Workbook.CellStyle, width: Double
+  ) throws {
+    guard !value.isEmpty else { return }
+    let shown = SafeText.cell(value)
+    // A 14-point title is about 1.3 times as wide and as high as 11-point text.
+    let large = style == .titleWrap
+    let lines = Self.lines(shown, width: large ? width / 1.3 : width)
+    let status: lxw_error
+    if last > first {
+      status = shown.withCString {
+        worksheet_merge_range(
+          handle, lxw_row_t(row), lxw_col_t(first), lxw_row_t(row), lxw_col_t(last), $0, workbook.format(style))
+      }
+    } else {
+      status = shown.withCString {
+        worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(first), $0, workbook.format(style))
+      }
+    }
+    try workbook.check(status, cell(row, first))
+    let line = large ? Self.lineHeight * 1.3 : Self.lineHeight
+    if lines > 1 || large { try height(row, min(409, line * Double(lines))) }
   }
 
   /// Formats an empty cell (a border of a TOTAL row).

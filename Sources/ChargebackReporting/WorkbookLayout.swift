@@ -92,8 +92,13 @@ package struct PageLayout: Sendable {
   }
 
   /// The header: audience at the left, the sheet's name in the centre, the period at the right.
+  ///
+  /// The audience is cut to what fits left of the centred sheet name (44 bytes portrait, 70
+  /// landscape, at 11-point Calibri's 6–7 pixels a character): a longer cost-centre name printed
+  /// over the sheet's name (LibreOffice, portrait A4, 62 characters).
   package var header: String {
-    "&L" + Self.caption(audience, maxBytes: 90) + "&C&A&R" + Self.caption("Period " + period, maxBytes: 40)
+    let room = orientation == .portrait ? 44 : 70
+    return "&L" + Self.caption(audience, maxBytes: room) + "&C&A&R" + Self.caption("Period " + period, maxBytes: 40)
   }
 
   /// The footer: what the document is at the left, the page number of the sheet's pages at the right.

@@ -15,7 +15,8 @@ extension WorkbookReports {
     try companySummary(wb, report, cents: cents, reconciliation: reconciliation, page: page)
     try write(costCentresTable(report, cents), to: wb, page: page, limit: limit)
     // A month has at most 31 days and the Summary's chart plots every one: never cut.
-    try write(dailyMatrix(report, cents), to: wb, page: page, limit: Int.max)
+    let daily = dailyMatrix(report, cents)
+    try write(daily.table, to: wb, page: page, limit: Int.max, notes: daily.notes)
     let unattributed = report.lines.indices.filter { report.lines[$0].key.costCentre == Attribution.unattributed }
     try write(unattributedTable(report, unattributed, cents), to: wb, page: page, limit: limit)
     try write(findingsTable(report.findings, costCentre: true), to: wb, page: page, limit: limit, notes: [findingsNote])
@@ -115,7 +116,7 @@ extension WorkbookReports {
     try wb.insert(
       Chart(
         kind: .stackedColumn, title: "Daily spend by cost centre in \(report.period) (USD, UTC days)",
-        series: ccs.indices.map { k in
+        series: (0..<dailySeries(ccs.count)).map { k in
           Chart.Series(
             name: Sheet.reference(sheet: "Daily", row: 0, column: k + 1),
             categories: Sheet.range(sheet: "Daily", column: 0, rows: 1...days),
@@ -125,6 +126,12 @@ extension WorkbookReports {
       PageLayout(
         orientation: .portrait, audience: page.audience, period: report.period.description,
         printArea: (dailyRow + rows(forPixels: 440), summaryWidths.count - 1), onePage: true))
+  }
+
+  /// The series of the daily chart: the company Daily sheet's cost-centre columns, with its "All
+  /// other" column when it has one (``dailyColumnSplit(_:_:)``).
+  private static func dailySeries(_ costCentres: Int) -> Int {
+    costCentres > dailyColumns + 1 ? dailyColumns + 1 : costCentres
   }
 
   /// One row per cost centre (and `UNATTRIBUTED`): usage, cost, budget, avoidable cost and findings.
@@ -186,7 +193,14 @@ extension WorkbookReports {
   /// amount shows the cents of its amount; the others share by largest remainder what is left of
   /// the usage total rounded, so the TOTAL is the month's usage to the cent (each rounded on its
   /// own, the TOTAL was a cent short of the journal's payable).
-  private static func dailyMatrix(_ report: ChargebackReport, _ cents: ReportRounding) -> DetailTable {
+  ///
+  /// More than ``dailyColumns`` cost centres: the largest of the month have a column each, in
+  /// their order, and one "All other" column sums the rest day by day (exact: sums of the same
+  /// cents), so that the sheet prints legibly and its chart has a readable legend (300 cost
+  /// centres made 302 columns, beyond any page's zoom, and a chart of 300 series).
+  private static func dailyMatrix(_ report: ChargebackReport, _ cents: ReportRounding) -> (
+    table: DetailTable, notes: [String]
+  ) {
     var matrix: [String: [String: Int128]] = [:]
     var byCC: [String: [DailyTotal]] = [:]
     for d in report.daily { byCC[d.costCentre, default: []].append(d) }
@@ -213,21 +227,55 @@ extension WorkbookReports {
       let parts = Apportion.apportion(d.map(\.cost.pico), unit: Money.unit(2), target: targets[cc.id] ?? 0)
       for (x, c) in zip(d, parts) { matrix[x.day, default: [:]][cc.id] = c }
     }
+    let (shown, rest) = dailyColumnSplit(report, targets)
     let rows: [[Cell]] = (0..<report.period.dayCount).map { k in
       let ms = report.period.startMillis + Int64(k) * Timestamp.millisPerDay
-      let vals = report.costCentres.map { matrix[Timestamp.day(ms)]?[$0.id] ?? 0 }
-      return [.date(ms)] + vals.map { .cents($0) } + [.cents(vals.reduce(0, +))]
+      let day = matrix[Timestamp.day(ms)]
+      let vals = shown.map { day?[$0.id] ?? 0 }
+      let other = rest.reduce(Int128(0)) { $0 + (day?[$1.id] ?? 0) }
+      return [.date(ms)] + vals.map { .cents($0) } + (rest.isEmpty ? [] : [.cents(other)])
+        + [.cents(vals.reduce(0, +) + other)]
     }
-    let total = report.costCentres.count + 1
-    return DetailTable(
+    let total = shown.count + (rest.isEmpty ? 0 : 1) + 1
+    let table = DetailTable(
       name: "Daily",
       columns: [Column(header: "Date (UTC)", width: 12)]
-        + report.costCentres.map {
+        + shown.map {
           // Ids are mostly capitals, wider than digits.
-          Column(header: $0.id, width: min(20, max(13, Double($0.id.count) * 1.3)), total: .money, wrap: true)
+          Column(
+            header: chartLabel($0.id, characters: 60), width: min(20, max(13, Double($0.id.count) * 1.3)),
+            total: .money, wrap: true)
         }
+        + (rest.isEmpty ? [] : [Column(header: "All other (\(rest.count))", width: 13, total: .money, wrap: true)])
         + [Column(header: "Total (USD)", width: 13, total: .money)],
       rows: rows, noun: "days", rank: { $0[total].rankValue ?? 0 })
+    let notes =
+      rest.isEmpty
+      ? []
+      : [
+        "The \(shown.count) cost centres with the most usage this month have a column each; All other sums the"
+          + " other \(rest.count) day by day. Each cost centre's workbook has its own Daily sheet, and focus.csv"
+          + " every day by cost centre."
+      ]
+    return (table, notes)
+  }
+
+  /// The most cost-centre columns the company Daily sheet has before it sums the rest in one.
+  static let dailyColumns = 12
+
+  /// The cost centres of the company Daily sheet's own columns (all, or the ``dailyColumns`` with
+  /// the most usage cents, ties by id, kept in the report's order) and the rest.
+  private static func dailyColumnSplit(_ report: ChargebackReport, _ cents: [String: Int128]) -> (
+    shown: [CostCentreSummary], rest: [CostCentreSummary]
+  ) {
+    let all = report.costCentres
+    guard all.count > dailyColumns + 1 else { return (all, []) }
+    let largest = Set(
+      all.sorted { a, b in
+        let (x, y) = (cents[a.id] ?? 0, cents[b.id] ?? 0)
+        return x != y ? x > y : a.id < b.id
+      }.prefix(dailyColumns).map(\.id))
+    return (all.filter { largest.contains($0.id) }, all.filter { !largest.contains($0.id) })
   }
 
   /// The lines of `UNATTRIBUTED` by credential, claimed agent, provider and model: who called and

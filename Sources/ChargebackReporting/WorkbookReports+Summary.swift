@@ -10,8 +10,9 @@ extension WorkbookReports {
   static func summaryStart(_ wb: Workbook, _ report: ChargebackReport, audience: String) throws -> Sheet {
     let s = try wb.addSheet("Summary")
     for (c, w) in summaryWidths.enumerated() { try s.width(c, c, w) }
-    try s.text(0, 0, "Chargeback \(report.period): \(audience)", .title)
-    try s.text(1, 0, periodNote(report.period), .note)
+    let (last, width) = (summaryWidths.count - 1, summaryWidths.reduce(0, +))
+    try s.paragraph(0, 0, last, "Chargeback \(report.period): \(audience)", .titleWrap, width: width)
+    try s.paragraph(1, 0, last, periodNote(report.period), .noteWrap, width: width)
     return s
   }
 
@@ -76,7 +77,7 @@ extension WorkbookReports {
       total: ccCents, top: 10)
     var noteRow = max(r, t.end) + 1
     for line in sentences {
-      try s.text(noteRow, 0, line, .note)
+      try s.paragraph(noteRow, 0, summaryWidths.count - 1, line, .noteWrap, width: summaryWidths.reduce(0, +))
       noteRow += 1
     }
     let chartRow = noteRow + (sentences.isEmpty ? 0 : 1)
@@ -214,6 +215,14 @@ extension WorkbookReports {
   /// Default-height rows (20 pixels) a picture `pixels` high covers.
   static func rows(forPixels pixels: Int) -> Int { (pixels + 19) / 20 }
 
+  /// A name as a Summary's top table and its chart show it: at most 32 characters, cut with `…`.
+  ///
+  /// 32 is what column D shows; the detail sheets show the name whole. A 300-character cost-centre
+  /// id squeezed the bar chart into a corner and printed its label over the page.
+  static func chartLabel(_ name: String, characters: Int = 32) -> String {
+    name.count <= characters ? name : String(name.prefix(characters - 1)) + "…"
+  }
+
   /// A small table in columns D:F of a Summary: the `top` largest amounts and their share.
   ///
   /// One "All other" row sums the rest, and a TOTAL that is `total` closes it. Returns the rows of
@@ -232,7 +241,7 @@ extension WorkbookReports {
     }
     var r = row + 1
     for (name, v) in shown {
-      try s.text(r, 3, name)
+      try s.text(r, 3, chartLabel(name))
       try s.decimal(r, 4, units: v, decimals: 2)
       try s.ratio(r, 5, v, over: total)
       r += 1

@@ -15,7 +15,11 @@ package enum WorkbookReports {
   package static let defaultRowLimit = 5_000
 
   /// Widths of the six columns of a Summary sheet: figures (A:B), a gap (C), a small table (D:F).
-  static let summaryWidths: [Double] = [24, 16, 3, 26, 13, 9]
+  ///
+  /// A is wide enough for the longest bold label ("Direct usage at list price (USD)", which 24
+  /// cut at the value beside it); D for a top table's names, cut to 32 characters
+  /// (``chartLabel(_:characters:)``). 95 in all: 695 pixels, inside an upright A4 page's 698.
+  static let summaryWidths: [Double] = [29, 14, 3, 27, 13, 9]
 
   /// Writes one workbook per cost centre (named by `names`, see ``WorkbookNames``) plus
   /// `company.xlsx`; returns the paths.
@@ -97,7 +101,15 @@ package enum WorkbookReports {
           { key in p.models[PeriodContext.Item(costCentre: cc.id, item: key.joined(separator: "/"))] }
         }), to: wb, page: page, limit: limit)
     // A month has at most 31 days and the Summary's chart plots every one: never cut.
-    try write(daily, to: wb, page: page, limit: Int.max)
+    // Said on the sheet when its TOTAL is not the amount owed, which a reader compares it with.
+    let dailyNotes =
+      own == cc.cost
+      ? []
+      : [
+        "Usage by day. Shared costs allocated to or from this cost centre and provisioned-capacity fees have no"
+          + " day and are not in this sheet; the Summary shows the amount owed."
+      ]
+    try write(daily, to: wb, page: page, limit: Int.max, notes: dailyNotes)
     try write(findingsTable(findings, costCentre: false), to: wb, page: page, limit: limit, notes: [findingsNote])
     try write(linesTable(report, idx, cents, costCentre: false), to: wb, page: page, limit: limit)
     let rows = Set(idx.flatMap { report.lines[$0].priceRows }).sorted().map { report.priceRowsUsed[$0] }

@@ -312,8 +312,10 @@ extension WorkbookReports {
       try put(sheet, next, table.aggregate(shown, label: "TOTAL"), table.columns, total: true)
       next += 2
     }
+    // Across the table's columns and wrapped: a note wider than the table would print cut.
+    let tableWidth = table.columns.reduce(0) { $0 + $1.width }
     for n in notes {
-      try sheet.text(next, 0, n, .note)
+      try sheet.paragraph(next, 0, max(table.columns.count - 1, 0), n, .noteWrap, width: tableWidth)
       next += 1
     }
     try sheet.setUpPage(

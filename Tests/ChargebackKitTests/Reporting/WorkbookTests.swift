@@ -20,9 +20,13 @@ import Testing
     /// Cells holding a formula (none may: values from logs are written as text).
     let formulas: [String]
     let page: Page
+    /// Merged ranges (`A27:F27`), wrapped cells (`A27`) and row heights in points by row (from 0).
+    let merged: [String]
+    let wrapped: [String]
+    let heights: [String: Double]
 
     enum CodingKeys: String, CodingKey {
-      case rows, freeze, autofilter, formats, bold, dates, charts, formulas, page
+      case rows, freeze, autofilter, formats, bold, dates, charts, formulas, page, merged, wrapped, heights
       case chartInfo = "chart_info"
     }
 
