@@ -157,8 +157,10 @@ extension PolicyFindings {
       note(
         .unpricedModel, subject: r.provider.rawValue + "|" + r.model + "|" + a.costCentre, record: r, attribution: a,
         cost: nil,
-        detail:
-          "\(r.provider.rawValue) model \"\(r.model)\" has no price: \(c.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/"
+        detail: r.model.isEmpty
+          ? "\(r.provider.rawValue) usage without a model has no price: \(c.unpricedReason ?? "unknown"); its calls"
+            + " are left out of every total"
+          : "\(r.provider.rawValue) model \"\(r.model)\" has no price: \(c.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/"
       )
     }
     noteSignals(a, r, cost: c.cost)

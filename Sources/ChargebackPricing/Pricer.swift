@@ -44,13 +44,16 @@ package final class Pricer {
     guard let canonical = resolved.canonical else {
       return PriceQuote(
         canonicalModel: nil, cost: nil, rows: [],
-        unpricedReason: PriceModifiers.reportsNoUsage(raw)
-          ? "the call's log reports no token usage, so its cost is unknown (for a streamed OpenAI call traced by"
-            + " OpenTelemetry, ask for stream_options.include_usage)"
-          : PriceModifiers.hasAudio(raw)
-            ? "the call's usage includes audio tokens, whose rates are not those of text: add price rows (or an"
-              + " alias) for model \"\(raw)\" to price its tokens"
-            : "no alias or price for model \"\(raw)\"")
+        unpricedReason: raw.isEmpty
+          ? "the usage names no model, so its cost is unknown: export it grouped by model (OpenAI's usage API:"
+            + " group_by=model; Anthropic's: group_by[]=model)"
+          : PriceModifiers.reportsNoUsage(raw)
+            ? "the call's log reports no token usage, so its cost is unknown (for a streamed OpenAI call traced by"
+              + " OpenTelemetry, ask for stream_options.include_usage)"
+            : PriceModifiers.hasAudio(raw)
+              ? "the call's usage includes audio tokens, whose rates are not those of text: add price rows (or an"
+                + " alias) for model \"\(raw)\" to price its tokens"
+              : "no alias or price for model \"\(raw)\"")
     }
     var cost = Money.zero
     var used: [Int] = []

@@ -122,6 +122,23 @@ package enum SafeText {
   /// the cursor, recolour or clear the screen.
   package static func terminal(_ s: String) -> String { escaped(s) }
 
+  /// The most characters an error message shows (``message(_:)``).
+  package static let messageCharacters = 2_000
+
+  /// An error message for the terminal: ``terminal(_:)``, and when longer than
+  /// ``messageCharacters``, its first 1,500 and last 300 characters with how many were cut
+  /// between them.
+  ///
+  /// A message quotes values from the inputs, and a value can be huge: an agent's cost centre of
+  /// 40,000 characters made one stderr line of 40 KB. The start names the file, line and field,
+  /// the end says what to do; both stay.
+  package static func message(_ s: String) -> String {
+    let line = terminal(s)
+    guard line.count > messageCharacters else { return line }
+    let (head, tail) = (1_500, 300)
+    return String(line.prefix(head)) + "…[\(line.count - head - tail) characters cut]…" + String(line.suffix(tail))
+  }
+
   /// The value a CSV field or a terminal line showed as `shown`: ``escaped(_:)`` undone (`\\` and
   /// `\uXXXX`), and the `'` that ``csvField(_:)`` puts before formula-like text taken off; nil
   /// when `shown` has nothing to undo.

@@ -55,6 +55,10 @@ enum OTelSlot {
     ("gen_ai.usage.prompt_tokens", .promptTokens), ("gen_ai.usage.output_tokens", .outputTokens),
     ("gen_ai.usage.completion_tokens", .completionTokens), ("gen_ai.usage.cache_read.input_tokens", .cacheRead),
     ("gen_ai.usage.cache_read_input_tokens", .cacheRead),
+    // Names after OpenAI's `prompt_tokens_details.cached_tokens` (Latitude, OpenLIT and others), whose
+    // prompt tokens include the cached ones, as the conventions' input tokens do.
+    ("gen_ai.usage.cached_tokens", .cacheRead), ("gen_ai.usage.prompt_tokens_details.cached_tokens", .cacheRead),
+    ("gen_ai.usage.input_tokens_details.cached_tokens", .cacheRead),
     ("gen_ai.usage.cache_creation.input_tokens", .cacheWrite),
     ("gen_ai.usage.cache_creation_input_tokens", .cacheWrite), ("gen_ai.agent.id", .genAIAgent),
     ("agent_id", .agent), ("task_id", .task), ("scope_id", .scope), ("parent_request_id", .parentRequest),

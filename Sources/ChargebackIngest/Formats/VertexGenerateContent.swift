@@ -83,7 +83,12 @@ struct VertexGenerateContent: ExportFormat {
     guard let responseID = v.responseID.nonBlank else { throw bad("responseId", "required field is missing") }
     guard let model = v.modelVersion.nonBlank else { throw bad("modelVersion", "required field is missing") }
     guard let stamp = v.createTime.nonBlank else {
-      throw bad("createTime", "required field is missing: a response without a time cannot be charged")
+      // The Gemini API (generativelanguage.googleapis.com) returns no time; Vertex AI does.
+      throw bad(
+        "createTime",
+        (v.createTimeNull ? "is null" : "required field is missing")
+          + ": a response without a time cannot be charged (Gemini API responses carry none: log each with"
+          + " the time of the call as createTime, RFC 3339, e.g. \"2026-10-05T10:00:00Z\")")
     }
     guard let time = Timestamp.parseMillis(stamp) else {
       throw bad("createTime", "\"\(stamp)\" is not an RFC 3339 timestamp")
@@ -138,6 +143,8 @@ private struct VertexResponse {
   var responseID: String?
   var modelVersion: String?
   var createTime: String?
+  /// True when `createTime` is present as null (a Gemini API response, which carries no time).
+  var createTimeNull = false
   var trafficType: String?
   var usage = Usage()
   var labels = CallMetadata()
@@ -179,7 +186,8 @@ private struct VertexResponse {
       } else if key.equals("modelVersion") {
         modelVersion = try s.optionalString()
       } else if key.equals("createTime") {
-        createTime = try s.optionalString()
+        createTimeNull = try s.consumeNull()
+        if !createTimeNull { createTime = try s.optionalString() }
       } else if key.equals("usageMetadata") {
         if try s.consumeNull() { return }
         try s.object { s, k in

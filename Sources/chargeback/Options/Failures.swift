@@ -32,10 +32,10 @@ func reportingFailures(_ body: () throws -> Void) throws {
   }
 }
 
-/// Writes `chargeback: message` on stderr, control characters escaped (a message quotes values from
-/// the inputs).
+/// Writes `chargeback: message` on stderr, control characters escaped and a huge message cut in its
+/// middle (a message quotes values from the inputs; ``SafeText/message(_:)``).
 func printError(_ message: String) {
-  try? FileHandle.standardError.write(contentsOf: Data(("chargeback: " + SafeText.terminal(message) + "\n").utf8))
+  try? FileHandle.standardError.write(contentsOf: Data(("chargeback: " + SafeText.message(message) + "\n").utf8))
 }
 
 /// Prints a line on stdout with control characters escaped: values from logs never reach the

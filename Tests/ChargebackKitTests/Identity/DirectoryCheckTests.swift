@@ -240,3 +240,43 @@ import Testing
     }
   }
 }
+
+/// A message that quotes a huge value is cut in its middle on the terminal, keeping the file, line
+/// and field it starts with and the advice it ends with (a 40,000-character cost centre made one
+/// stderr line of 40 KB).
+@Suite struct HugeValueMessageTests {
+  @Test func aHugeValueIsCutInTheMessageNotInItsNaming() throws {
+    let huge = "CC-" + String(repeating: "9", count: 40_000)
+    let message = "credentials.csv:4: cost_centre: \"\(huge)\" is not in cost_centres.csv"
+    let shown = SafeText.message(message)
+    #expect(shown.count <= SafeText.messageCharacters + 40)
+    #expect(shown.hasPrefix("credentials.csv:4: cost_centre: \"CC-999"))
+    #expect(shown.hasSuffix("999\" is not in cost_centres.csv"))
+    #expect(shown.contains("…[\(message.count - 1_800) characters cut]…"))
+    // Short messages are only escaped.
+    #expect(SafeText.message("a\u{7}b") == "a\\u0007b")
+  }
+
+  /// Through the CLI: `report` over that directory exits 65 with one short stderr line that names
+  /// the file, line and field.
+  @Test func theCLIPrintsItCut() throws {
+    let dir = try TestSupport.tempDir("identity")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try FileManager.default.createDirectory(atPath: dir + "/ids", withIntermediateDirectories: true)
+    for (name, text) in AttributorFixture.identityFiles {
+      let body =
+        name == "credentials.csv"
+        ? text.replacingOccurrences(of: ",CC-SHARED,", with: ",CC-\(String(repeating: "9", count: 40_000)),") : text
+      try (body + "\n").write(toFile: dir + "/ids/" + name, atomically: true, encoding: .utf8)
+    }
+    let r = try TestSupport.runCLI([
+      "report", "--period", "2026-10", "--identities", dir + "/ids", "--pricing", TestSupport.packageRoot + "/pricing",
+      "--out", dir + "/out", "--db", dir + "/s.sqlite",
+    ])
+    #expect(r.status == 65)
+    #expect(r.err.utf8.count < 2_500, "\(r.err.prefix(300))")
+    #expect(r.err.contains("credentials.csv"))
+    #expect(r.err.contains("cost_centre"))
+    #expect(r.err.contains("characters cut"))
+  }
+}

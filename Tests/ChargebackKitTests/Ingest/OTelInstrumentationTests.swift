@@ -251,6 +251,27 @@ import Testing
     #expect(report.totalCost == TestSupport.usd("0.00675"))
   }
 
+  /// Cached tokens under the names instrumentations took from OpenAI's usage object (Latitude's
+  /// fixture: `gen_ai.usage.cached_tokens`) are cache reads inside the input: 2,048 input of which
+  /// 1,024 cached and 16 output of gpt-4o is 1,024 × 2.50 + 1,024 × 1.25 + 16 × 10 per million =
+  /// 0.00256 + 0.00128 + 0.00016 = 0.004 USD (charged as uncached input, it was 0.00528).
+  @Test(arguments: [
+    "gen_ai.usage.cached_tokens", "gen_ai.usage.prompt_tokens_details.cached_tokens",
+    "gen_ai.usage.input_tokens_details.cached_tokens",
+  ])
+  func cachedTokensUnderOpenAIsNameAreCacheReads(name: String) throws {
+    let call = Self.span(
+      "completion", id: "c1",
+      [
+        Self.attr("gen_ai.operation.name", "completion"), Self.attr("gen_ai.system", "openai"),
+        Self.attr("gen_ai.request.model", "gpt-4o"), Self.intAttr("gen_ai.usage.input_tokens", 2048),
+        Self.intAttr(name, 1024), Self.intAttr("gen_ai.usage.output_tokens", 16),
+      ])
+    let (report, records) = try report(Self.export([call]))
+    #expect(records.map(\.tokens) == [TokenCounts(input: 1024, cachedInput: 1024, output: 16)])
+    #expect(report.totalCost == TestSupport.usd("0.004"))
+  }
+
   /// The review's cases: the copy with usage wins, the host wins, an agent-tagged call is a call.
   ///
   /// A usage-less span stored before the span of the same call that has the

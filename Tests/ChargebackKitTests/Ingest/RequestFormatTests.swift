@@ -508,6 +508,19 @@ import Testing
     #expect(error.field == field)
   }
 
+  /// A Gemini API response (no time of its own: `createTime` null or absent) is refused naming the
+  /// field, whether it is null or missing, and what to log instead.
+  @Test(arguments: [(#","createTime":null}"#, "is null"), ("}", "required field is missing")])
+  func aGeminiAPIResponseWithoutATimeSaysWhatToLog(tail: String, problem: String) throws {
+    let good =
+      Self.vertexLine.replacingOccurrences(of: "\"r\"", with: "\"r0\"") + #"},"createTime":"2025-09-01T00:00:00Z"}"#
+    let error = try failure(good + "\n" + Self.vertexLine + "}" + tail + "\n", name: "gemini.jsonl")
+    #expect(error.line == 2)
+    #expect(error.field == "createTime")
+    #expect(error.message.hasPrefix(problem))
+    #expect(error.message.contains("Gemini API responses carry none"))
+  }
+
   // MARK: Detection
 
   /// The format every sample and fixture must be detected as; nil where no format of this suite applies.

@@ -399,3 +399,29 @@ import Testing
     #expect(g.tokenDifference == TokenCounts(input: -1_200_000))
   }
 }
+
+/// A usage export made without grouping by model (the OpenAI cookbook's default request): its rows
+/// name no model, so they stay unpriced, and the finding says how to export them, not to add a
+/// price for a model named "".
+@Suite struct UngroupedExportTests {
+  @Test func rowsWithoutAModelSayToGroupByModel() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let day = BucketWidthTests.epoch("2026-10-07T00:00:00Z")
+    let grouped = BucketWidthTests.openAIResult(key: "key_A", input: 1_000_000, cached: 0, output: 0, requests: 4)
+    let ungrouped = grouped.replacingOccurrences(of: #""gpt-4.1-mini-2025-04-14""#, with: "null")
+      .replacingOccurrences(of: #""key_A""#, with: #""key_B""#)
+    try FileManager.default.createDirectory(atPath: dir + "/usage", withIntermediateDirectories: true)
+    let path = dir + "/usage/openai-completions.json"
+    try BucketWidthTests.openAIPage([(day, day + 86_400, [grouped, ungrouped])])
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    let report = try BucketWidthTests.report(try BucketWidthTests.ingest([path], dir), dir)
+    // key_A's 1,000,000 input tokens at 0.40 per million; key_B's row is unpriced, not $0.
+    #expect(report.totalCost == TestSupport.usd("0.4"))
+    let finding = try #require(report.findings.first { $0.kind == .unpricedModel })
+    #expect(finding.explanation.contains("without a model"))
+    #expect(finding.explanation.contains("group_by=model"))
+    #expect(!finding.explanation.contains("price or alias"))
+    #expect(report.findings.filter { $0.kind == .unpricedModel }.count == 1)
+  }
+}
