@@ -56,6 +56,15 @@ package enum TestSupport {
     package var description: String { "the chargeback executable is not built (make test builds it)" }
   }
 
+  /// How many files a `run` or `ingest` said it skipped as already ingested under their own path:
+  /// the count of its `N files already ingested, skipped` line (0 without one).
+  package static func alreadyIngested(_ out: String) -> Int {
+    for line in out.split(separator: "\n") where line.contains(" already ingested, skipped") {
+      if let n = Int(line.prefix { $0.isNumber }) { return n }
+    }
+    return 0
+  }
+
   /// Runs the built `chargeback` executable; returns exit status, stdout and stderr.
   package static func runCLI(_ args: [String], cwd: String? = nil, environment: [String: String]? = nil) throws
     -> (status: Int32, out: String, err: String)

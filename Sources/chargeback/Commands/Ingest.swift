@@ -14,7 +14,9 @@ extension Chargeback {
 
     func run() throws {
       try reportingFailures {
-        _ = try ChargebackJob.ingest(paths: paths, database: store.db, onFile: printFileOutcome)
+        let files = FileOutcomes()
+        defer { files.finish() }
+        _ = try ChargebackJob.ingest(paths: paths, database: store.db, onFile: files.note)
       }
     }
   }

@@ -22,7 +22,12 @@ extension Chargeback {
           options: .init(
             period: report.period, usage: usage, identities: report.identities, pricing: report.pricing,
             out: report.out, database: store.db, asOf: report.asOf?.millis))
-        let result = try job.run(onFile: printFileOutcome)
+        let files = FileOutcomes()
+        let result: ChargebackJob.Result
+        do {
+          defer { files.finish() }
+          result = try job.run(onFile: files.note)
+        }
         printRunSummary(result, out: job.options.out)
         try report.checkFailOn(result)
       }

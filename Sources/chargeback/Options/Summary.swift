@@ -1,10 +1,32 @@
 import ChargebackKit
 import ChargebackReporting
 
-/// Prints what happened to one input file as ingest goes: `<path>: loaded (…)`, `<path>: skipped
-/// (already ingested)`, `<path>: skipped: <reason>` (a delivery artifact) or `<path>: failed`.
-func printFileOutcome(_ r: Ingestor.FileResult) {
-  printLine("\(r.path): \(r.outcome)")
+/// Prints what happened to each input file as ingest goes: `<path>: loaded (…)`, `<path>: skipped:
+/// <reason>` (a delivery artifact), `<path>: failed`, or `<path>: skipped (already ingested): the
+/// same bytes were first loaded as <other path>`; the files already ingested under their own path
+/// are counted, and ``finish()`` prints one line for them all.
+///
+/// Why counted: a daily run over a synced log bucket finds every earlier file of the month
+/// unchanged, and printed a line for each (thousands, every day, in the scheduler's mail), around
+/// the few lines that said what was new.
+final class FileOutcomes {
+  private(set) var alreadyIngested = 0
+
+  func note(_ r: Ingestor.FileResult) {
+    if r.alreadyIngested && r.sameBytesAs == nil && r.skippedReason == nil && !r.failed {
+      alreadyIngested += 1
+    } else {
+      printLine("\(r.path): \(r.outcome)")
+    }
+  }
+
+  /// `N files already ingested, skipped`, when there were any.
+  func finish() {
+    guard alreadyIngested > 0 else { return }
+    printLine(
+      "\(alreadyIngested) file\(alreadyIngested == 1 ? "" : "s") already ingested, skipped (unchanged since"
+        + " \(alreadyIngested == 1 ? "it was" : "they were") loaded)")
+  }
 }
 
 /// Prints the cost-centre table of a finished run and where its files went.

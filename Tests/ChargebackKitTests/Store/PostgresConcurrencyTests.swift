@@ -67,7 +67,8 @@ import Testing
     }
     let out = results.map(\.out).joined(separator: "\n")
     #expect(lines(out, containing: ": loaded (") == files.count)
-    #expect(lines(out, containing: ": skipped (already ingested)") == sets.map(\.count).reduce(0, +) - files.count)
+    #expect(
+      results.map { TestSupport.alreadyIngested($0.out) }.reduce(0, +) == sets.map(\.count).reduce(0, +) - files.count)
     // Independent arithmetic: 8 × 400 records; output tokens Σ_f Σ_i (100 + 1000 f + i).
     let expectedOutput = Self.outputTokens(files: 8, records: 400)
     let s = try totals(shared)
