@@ -253,8 +253,10 @@ extension WorkbookReports {
       rest.isEmpty
       ? []
       : [
-        "The \(shown.count) cost centres with the most usage this month have a column each; All other sums the"
-          + " other \(rest.count) day by day. Each cost centre's workbook has its own Daily sheet, and focus.csv"
+        (shown.contains { $0.id == Attribution.unattributed }
+          ? "UNATTRIBUTED and the \(shown.count - 1) cost centres with the most usage this month"
+          : "The \(shown.count) cost centres with the most usage this month")
+          + " have a column each; All other sums the other \(rest.count) day by day. Each cost centre's workbook has its own Daily sheet, and focus.csv"
           + " every day by cost centre."
       ]
     return (table, notes)
@@ -265,16 +267,21 @@ extension WorkbookReports {
 
   /// The cost centres of the company Daily sheet's own columns (all, or the ``dailyColumns`` with
   /// the most usage cents, ties by id, kept in the report's order) and the rest.
+  ///
+  /// `UNATTRIBUTED` keeps a column of its own whenever it has usage, however small: it is the
+  /// spend nobody could be charged for, which the sheet must not fold away.
   private static func dailyColumnSplit(_ report: ChargebackReport, _ cents: [String: Int128]) -> (
     shown: [CostCentreSummary], rest: [CostCentreSummary]
   ) {
     let all = report.costCentres
     guard all.count > dailyColumns + 1 else { return (all, []) }
-    let largest = Set(
-      all.sorted { a, b in
+    let unattributed = all.contains { $0.id == Attribution.unattributed && (cents[$0.id] ?? 0) != 0 }
+    var largest = Set(
+      all.filter { $0.id != Attribution.unattributed }.sorted { a, b in
         let (x, y) = (cents[a.id] ?? 0, cents[b.id] ?? 0)
         return x != y ? x > y : a.id < b.id
-      }.prefix(dailyColumns).map(\.id))
+      }.prefix(dailyColumns - (unattributed ? 1 : 0)).map(\.id))
+    if unattributed { largest.insert(Attribution.unattributed) }
     return (all.filter { largest.contains($0.id) }, all.filter { !largest.contains($0.id) })
   }
 

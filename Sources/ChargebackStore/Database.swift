@@ -38,8 +38,8 @@ package final class Database {
     sqlite3_extended_result_codes(db, 1)
     // The migration to schema 9 rewrites BLOB keys as integers with it (``KeyHash/slot(_:probe:)``).
     let registered = csqlite_register_key_slot(db)
+    // Closed by deinit, as after any failure once `handle` is set.
     guard registered == SQLITE_OK else {
-      sqlite3_close(db)
       throw SQLiteError(code: registered, message: "could not register a function", context: "opening \(path)")
     }
     waiter.install(on: db)

@@ -111,7 +111,7 @@ package final class UsageWriter: UsageSink {
       try s.bindRow(35, slot)
     }
     throw SQLiteError(
-      code: 0, message: "\(KeyHash.probes) stored records share the first 64 bits of this record's key hash",
+      code: 0, message: "the \(KeyHash.probes) integer keys this record may take are all held by other records",
       context: "storing \(r.naturalKey)")
   }
 
@@ -315,7 +315,8 @@ package enum KeyHash {
 
   /// How many slots a key may take: the first, and the next ones past a collision.
   ///
-  /// Four records whose first 64 bits meet are beyond any store (about 1e-20 for 10 M rows).
+  /// Four taken in a row by other records (whose first 64 bits are the same or adjacent) are
+  /// beyond any store: about 1e-20 for 10 M rows.
   package static let probes: Int64 = 4
 
   /// The integer key of `hash` (``of(_:)``) at probe `probe`: its first 8 bytes read big-endian,

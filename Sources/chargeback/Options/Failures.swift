@@ -15,7 +15,8 @@ func reportingFailures(_ body: () throws -> Void) throws {
   } catch let e as IngestStopped {
     // The file's own failure, then what the store holds of this run.
     printError(e.failure.description)
-    printError(e.summary)
+    // Our own words and the paths of every file kept: never cut (it is what the line is for).
+    printError(e.summary, cut: false)
     throw ExitCode(e.exitStatus)
   } catch let e as any ChargebackFailure {
     printError(e.description)
@@ -34,8 +35,9 @@ func reportingFailures(_ body: () throws -> Void) throws {
 
 /// Writes `chargeback: message` on stderr, control characters escaped and a huge message cut in its
 /// middle (a message quotes values from the inputs; ``SafeText/message(_:)``).
-func printError(_ message: String) {
-  try? FileHandle.standardError.write(contentsOf: Data(("chargeback: " + SafeText.message(message) + "\n").utf8))
+func printError(_ message: String, cut: Bool = true) {
+  let shown = cut ? SafeText.message(message) : SafeText.terminal(message)
+  try? FileHandle.standardError.write(contentsOf: Data(("chargeback: " + shown + "\n").utf8))
 }
 
 /// Prints a line on stdout with control characters escaped: values from logs never reach the

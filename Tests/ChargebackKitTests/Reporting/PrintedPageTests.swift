@@ -13,10 +13,15 @@ import Testing
 /// 300 series.)
 @Suite struct PrintedPageTests {
   /// Cost centre `k` (1…20) owes k cents: one call of k × 10,000 input tokens at $1/M.
-  static func manyCostCentres(longID: String, longName: String) throws -> (dir: String, ids: [String]) {
+  ///
+  /// With `unregistered`, one more call of 10,000 tokens by a role the directory does not know
+  /// (1 cent to UNATTRIBUTED).
+  static func manyCostCentres(longID: String, longName: String, unregistered: Bool = false) throws -> (
+    dir: String, ids: [String]
+  ) {
     let ids = (1...20).map { k in k == 20 ? longID : String(format: "CC-%02d", k) }
     let dir = try GroupRoundingTests.run(
-      calls: (1...20).map { ("r\($0)", $0 * 10_000) },
+      calls: (1...20).map { ("r\($0)", $0 * 10_000) } + (unregistered ? [("nobody", 10_000)] : []),
       agents: "agent_id,owner,cost_centre\n" + (1...20).map { "agent-\($0),p-1,\(ids[$0 - 1])\n" }.joined(),
       credentials: "credential_id,provider,agent_id\n"
         + (1...20).map { "arn:aws:iam::1:role/r\($0),bedrock,agent-\($0)\n" }.joined(),
@@ -103,5 +108,24 @@ import Testing
     let labels = summary.rows.compactMap { $0.count > 3 ? $0[3]?.text : nil }
     #expect(labels.contains(String(Self.longID.prefix(31)) + "…"))
     #expect(labels.allSatisfy { $0.count <= 32 })
+  }
+
+  /// UNATTRIBUTED keeps its own column however little it has (1 cent): the 11 cost centres that
+  /// owe most (CC-10…CC-20) and UNATTRIBUTED have columns, All other (9) sums 1 + … + 9 = 45 cents.
+  @Test func unattributedSpendIsNeverFoldedAway() throws {
+    let (dir, ids) = try Self.manyCostCentres(longID: Self.longID, longName: Self.longName, unregistered: true)
+    let daily = try #require(try WorkbookTests.read(dir + "/out/company.xlsx")["Daily"])
+    let header = try #require(daily.rows.first).map { $0?.text ?? "" }
+    #expect(header.count == 15)
+    #expect(header.contains("UNATTRIBUTED"))
+    #expect(header[13] == "All other (9)")
+    let cut = String(Self.longID.prefix(59)) + "…"
+    #expect(Set(header[1...12]) == Set(ids[9..<19] + [cut, "UNATTRIBUTED"]))
+    let totals = try #require(daily.row("TOTAL"))
+    #expect(daily.rows[totals][13]?.cents == 45)
+    #expect(daily.rows[totals][14]?.cents == 211)
+    let column = try #require(header.firstIndex(of: "UNATTRIBUTED"))
+    #expect(daily.rows[totals][column]?.cents == 1)
+    #expect(daily.rows.contains { $0.first??.text?.hasPrefix("UNATTRIBUTED and the 11 cost centres") == true })
   }
 }

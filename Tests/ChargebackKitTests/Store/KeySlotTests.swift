@@ -122,6 +122,73 @@ import Testing
     #expect(try store.db.scalarInt("SELECT new_records FROM files WHERE path = 'target-again.jsonl'") == 0)
   }
 
+  /// OTel ancestry written after the load (`setInherited`) reaches a call stored past its first
+  /// slot, and only that call, not the record that holds the first slot.
+  @Test func ancestryReachesACallPastItsFirstSlot() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? store.close() }
+    var call = Self.record("chatcmpl-1", input: 7)
+    call.provider = .openai
+    call.naturalKey = "otel:t1:s1"
+    try Self.load(store, file: "decoy", [Self.record("decoy", input: 1)]) { _ in KeyHash.of("otel:t1:s1") }
+    try Self.load(store, file: "call", [call])
+    #expect(try Self.slots(store)["chatcmpl-1"] == KeyHash.slot(KeyHash.of("otel:t1:s1"), probe: 1))
+    try store.grouped {
+      try store.write {
+        try store.setInherited(traceID: "t1", [("s1", TraceInheritance(agentID: "agent-x", taskID: "T-9"))])
+      }
+    }
+    var agents: [String: String] = [:]
+    try store.forEachRecord(from: .min, to: .max) {
+      agents[$0.record.requestID ?? ""] = $0.record.metadata.agentID ?? "-"
+    }
+    #expect(agents == ["chatcmpl-1": "agent-x", "decoy": "-"])
+  }
+
+  /// A chain in an old store: two rows whose home is h and one whose home is h + 1.
+  ///
+  /// The first takes h, the third its own h + 1, and the second, probed past both, h + 2; loading the second's
+  /// record again (as the writer probes: h, h + 1, h + 2) adds nothing.
+  @Test func aMigratedChainIsProbedAsTheWriterProbes() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/store.sqlite"
+    let h = "0a0b0c0d0e0f1011"
+    let next = "0a0b0c0d0e0f1012"
+    do {
+      let db = try Database(path: path)
+      for v in 0..<8 { try db.execute(Schema.migrations[v]) }
+      try db.execute("PRAGMA user_version = 8")
+      try db.execute("INSERT INTO files VALUES (1, 'abc', 'a.jsonl', 'bedrock-invocation-log', 'request', 1, 3, 3)")
+      for (hash, id) in [
+        (h + "aaaaaaaaaaaaaaaa", "one"), (h + "bbbbbbbbbbbbbbbb", "two"), (next + "cccccccccccccccc", "three"),
+      ] {
+        try db.execute(
+          """
+          INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
+            cache_write_5m, cache_write_1h, output, web_search, requests, failed, request_id)
+          VALUES (X'\(hash)', 'bedrock:\(id)', 'bedrock', 1, 1790812800000, 'us.anthropic.model', 'standard', 5, 0, 0,
+            0, 0, 0, 1, 0, '\(id)')
+          """)
+      }
+      try db.close()
+    }
+    let store = try UsageStore(path: path)
+    defer { try? store.close() }
+    let base: Int64 = 0x0A0B_0C0D_0E0F_1011
+    #expect(try Self.slots(store) == ["one": base, "three": base + 1, "two": base + 2])
+    // The writer, handed the second row's old 16-byte hash, probes h, h + 1, h + 2 and finds it.
+    let twoHash: [UInt8] = stride(from: 0, to: 32, by: 2).map { i in
+      let hex = Array(h + "bbbbbbbbbbbbbbbb")
+      return UInt8(String(hex[i..<i + 2]), radix: 16) ?? 0
+    }
+    try Self.load(store, file: "again", [Self.record("two")]) { _ in twoHash }
+    #expect(try store.recordCount() == 3)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM conflicts") == 0)
+  }
+
   /// A store of schema 8 (16-byte keys) whose rows share the first 8 bytes of their keys migrates
   /// with every row: the earlier row keeps the first slot, the later one takes the next.
   @Test func aSchema8StoreWithSharedFirst64BitsMigratesWhole() throws {
