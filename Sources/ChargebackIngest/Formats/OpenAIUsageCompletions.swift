@@ -80,6 +80,13 @@ struct OpenAIUsageCompletions: ExportFormat {
       throw bad("end_time", "bucket ends (\(bucket.end_time)) before it starts (\(bucket.start_time))")
     }
     let model = row.model ?? ""
+    // Audio tokens (inside input_tokens and output_tokens) have rates of their own, many times the
+    // text rates: a row with any stays unpriced with a finding that says so, as Vertex's do
+    // (PriceModifiers.audio), never charged at the text rates.
+    let audio = (row.input_audio_tokens?.value ?? 0) > 0 || (row.output_audio_tokens?.value ?? 0) > 0
+    let priced =
+      audio && !model.isEmpty
+      ? PriceModifiers.appending(model, PriceModifiers.audio.name, PriceModifiers.audio.value) : model
     let key = KeyParts.join([
       "openai", "usage", String(bucket.start_time), String(bucket.end_time), row.project_id, row.user_id,
       row.api_key_id, model, row.batch.map { $0 ? "batch" : "sync" }, row.service_tier,
@@ -87,7 +94,7 @@ struct OpenAIUsageCompletions: ExportFormat {
     return UsageRecord(
       provider: .openai, level: .report, format: id, naturalKey: key, time: start,
       bucketEnd: end, credential: row.api_key_id, project: row.project_id,
-      model: model, tier: tier,
+      model: priced, tier: tier,
       tokens: TokenCounts(
         input: uncached, cachedInput: cached, cacheWrite5m: cacheWrite, output: output),
       requests: requests, line: line, jsonPath: path)
@@ -131,6 +138,8 @@ struct OpenAIUsageCompletions: ExportFormat {
     let input_cached_tokens: CountJSON?
     let input_cache_write_tokens: CountJSON?
     let input_uncached_tokens: CountJSON?
+    let input_audio_tokens: CountJSON?
+    let output_audio_tokens: CountJSON?
     let project_id: String?
     let user_id: String?
     let api_key_id: String?

@@ -424,4 +424,25 @@ import Testing
     #expect(!finding.explanation.contains("price or alias"))
     #expect(report.findings.filter { $0.kind == .unpricedModel }.count == 1)
   }
+
+  /// A row with audio tokens (OpenAI counts them inside input and output tokens) is not charged at
+  /// the text rates: it stays unpriced, and the finding says why; the row without is 0.40 USD.
+  @Test func rowsWithAudioTokensAreNotPricedAsText() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let day = BucketWidthTests.epoch("2026-10-07T00:00:00Z")
+    let text = BucketWidthTests.openAIResult(key: "key_A", input: 1_000_000, cached: 0, output: 0, requests: 4)
+    let audio = text.replacingOccurrences(of: #""input_audio_tokens": 0"#, with: #""input_audio_tokens": 1000"#)
+      .replacingOccurrences(of: #""key_A""#, with: #""key_B""#)
+    try #require(audio.contains(#""input_audio_tokens": 1000"#))
+    try FileManager.default.createDirectory(atPath: dir + "/usage", withIntermediateDirectories: true)
+    let path = dir + "/usage/openai-completions.json"
+    try BucketWidthTests.openAIPage([(day, day + 86_400, [text, audio])])
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    let report = try BucketWidthTests.report(try BucketWidthTests.ingest([path], dir), dir)
+    #expect(report.totalCost == TestSupport.usd("0.4"))
+    let finding = try #require(report.findings.first { $0.kind == .unpricedModel })
+    #expect(finding.explanation.contains("audio tokens"))
+    #expect(report.lines.contains { $0.key.model == "gpt-4.1-mini-2025-04-14 [modality audio]" })
+  }
 }
