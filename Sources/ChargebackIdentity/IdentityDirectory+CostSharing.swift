@@ -102,10 +102,10 @@ extension IdentityDirectory {
         var shares: [String: Int128] = [:]
         var sum: Int128 = 0
         for part in sharesText.split(separator: ";") {
-          let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-          guard pieces.count == 2, !pieces[0].isEmpty else {
-            throw bad("shares", "\"\(part)\" is not CC=percent")
-          }
+          // At the last `=`: the percentage never holds one, a cost-centre id may (`=cc+1=50`).
+          guard let eq = part.lastIndex(of: "=") else { throw bad("shares", "\"\(part)\" is not CC=percent") }
+          let pieces = [part[..<eq], part[part.index(after: eq)...]].map { $0.trimmingCharacters(in: .whitespaces) }
+          guard !pieces[0].isEmpty else { throw bad("shares", "\"\(part)\" is not CC=percent") }
           guard let v = DecimalText.parse(pieces[1], decimals: 6), v > 0, v <= Commitment.wholePercent else {
             throw bad("shares", "\"\(pieces[1])\" is not a percentage above 0 and at most 100 (6 decimals at most)")
           }
@@ -146,7 +146,19 @@ extension IdentityDirectory {
     guard cc.uppercased() != Attribution.unattributed else {
       throw bad("targets", "\"\(cc)\" is never a target: spend nobody can be charged for is only a source")
     }
-    guard costCentres[cc] != nil else { throw bad("targets", "\"\(cc)\" is not in cost_centres.csv") }
+    guard costCentres[cc] != nil else {
+      // `;` separates targets, so an id that holds one cannot be named: say so instead of
+      // naming a piece of it.
+      let split = costCentres.keys.filter { $0.contains(";") && $0.split(separator: ";").contains { $0 == cc } }
+        .sorted()
+      if let whole = split.first {
+        throw bad(
+          "targets",
+          "\"\(cc)\" is not in cost_centres.csv; the cost centre \"\(whole)\" holds a \";\", which separates"
+            + " targets here: give it an id without one")
+      }
+      throw bad("targets", "\"\(cc)\" is not in cost_centres.csv")
+    }
   }
 
   /// The rows of `commitments.csv`, in file order.

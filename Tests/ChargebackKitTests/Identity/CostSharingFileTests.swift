@@ -44,6 +44,34 @@ import Testing
     #expect(error.exitStatus == 65)
   }
 
+  /// Cost-centre ids that hold the separators of `allocation.csv`: one with `=` takes a fixed share
+  /// (split at the last `=`, a percentage holding none); one with `;` cannot be named as a target,
+  /// and the error says why instead of naming a piece of it (a helper's hostile month).
+  @Test func idsHoldingTheSeparatorsAreSplitRightOrExplained() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try CostSharingMonth.write(
+      to: dir, allocation: Self.header + "R1,cost_centre:PLAT,fixed,,=cc+1;APP1,=cc+1=50;APP1=50,,\n")
+    let centres = dir + "/identities/cost_centres.csv"
+    let text = try String(contentsOfFile: centres, encoding: .utf8)
+    try (text + (text.hasSuffix("\n") ? "" : "\n") + "=cc+1,Formula-like\nA;B,Semicolon\n").write(
+      toFile: centres, atomically: true, encoding: .utf8)
+    let loaded = try IdentityDirectory(directory: dir + "/identities")
+    let rule = try #require(loaded.allocationRules.first)
+    guard case .fixed(let shares) = rule.method else {
+      Issue.record("not a fixed rule: \(rule.method)")
+      return
+    }
+    #expect(shares == ["=cc+1": 50 * Commitment.wholePercent / 100, "APP1": 50 * Commitment.wholePercent / 100])
+    try (Self.header + "R1,cost_centre:PLAT,even,,A;B,,,\n").write(
+      toFile: dir + "/identities/allocation.csv", atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try IdentityDirectory(directory: dir + "/identities") }
+    #expect(
+      error.description
+        == dir + "/identities/allocation.csv:2: targets: \"A\" is not in cost_centres.csv; the cost centre \"A;B\""
+        + " holds a \";\", which separates targets here: give it an id without one")
+  }
+
   /// A `credential:` rule for a shared credential with no cost centre would move nothing (its calls
   /// are UNATTRIBUTED): refused, saying what to do (a helper's trial found it moved $0 silently).
   @Test func aCredentialRuleForACredentialWithoutACostCentreIsRefused() throws {
