@@ -45,6 +45,27 @@ import Testing
     return out
   }
 
+  /// A store as the schema 8 tool left it, with one file and a row per `(16-byte hash in hex,
+  /// request id)`, in that order (ids 1, 2, …).
+  static func schema8Store(at path: String, _ rows: [(hash: String, id: String)]) throws {
+    let db = try Database(path: path)
+    defer { try? db.close() }
+    for v in 0..<8 { try db.execute(Schema.migrations[v]) }
+    try db.execute("PRAGMA user_version = 8")
+    try db.execute(
+      "INSERT INTO files VALUES (1, 'abc', 'a.jsonl', 'bedrock-invocation-log', 'request', 1, \(rows.count), \(rows.count))"
+    )
+    for (hash, id) in rows {
+      try db.execute(
+        """
+        INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
+          cache_write_5m, cache_write_1h, output, web_search, requests, failed, request_id)
+        VALUES (X'\(hash)', 'bedrock:\(id)', 'bedrock', 1, 1790812800000, 'us.anthropic.model', 'standard', 5, 0, 0,
+          0, 0, 0, 1, 0, '\(id)')
+        """)
+    }
+  }
+
   /// Big-endian first 8 bytes, signed, plus the probe with wrapping; SQLite's function (which
   /// migrated old stores) gives the same integers.
   @Test func theSlotIsTheFirst64BitsAndSQLiteAgrees() throws {
@@ -157,24 +178,9 @@ import Testing
     let path = dir + "/store.sqlite"
     let h = "0a0b0c0d0e0f1011"
     let next = "0a0b0c0d0e0f1012"
-    do {
-      let db = try Database(path: path)
-      for v in 0..<8 { try db.execute(Schema.migrations[v]) }
-      try db.execute("PRAGMA user_version = 8")
-      try db.execute("INSERT INTO files VALUES (1, 'abc', 'a.jsonl', 'bedrock-invocation-log', 'request', 1, 3, 3)")
-      for (hash, id) in [
-        (h + "aaaaaaaaaaaaaaaa", "one"), (h + "bbbbbbbbbbbbbbbb", "two"), (next + "cccccccccccccccc", "three"),
-      ] {
-        try db.execute(
-          """
-          INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
-            cache_write_5m, cache_write_1h, output, web_search, requests, failed, request_id)
-          VALUES (X'\(hash)', 'bedrock:\(id)', 'bedrock', 1, 1790812800000, 'us.anthropic.model', 'standard', 5, 0, 0,
-            0, 0, 0, 1, 0, '\(id)')
-          """)
-      }
-      try db.close()
-    }
+    try Self.schema8Store(
+      at: path,
+      [(h + "aaaaaaaaaaaaaaaa", "one"), (h + "bbbbbbbbbbbbbbbb", "two"), (next + "cccccccccccccccc", "three")])
     let store = try UsageStore(path: path)
     defer { try? store.close() }
     let base: Int64 = 0x0A0B_0C0D_0E0F_1011
@@ -195,25 +201,12 @@ import Testing
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let path = dir + "/store.sqlite"
-    do {
-      let db = try Database(path: path)
-      for v in 0..<8 { try db.execute(Schema.migrations[v]) }
-      try db.execute("PRAGMA user_version = 8")
-      try db.execute("INSERT INTO files VALUES (1, 'abc', 'a.jsonl', 'bedrock-invocation-log', 'request', 1, 3, 3)")
-      let rows = [
+    try Self.schema8Store(
+      at: path,
+      [
         ("0102030405060708aaaaaaaaaaaaaaaa", "one"), ("0102030405060708bbbbbbbbbbbbbbbb", "two"),
         ("ffffffffffffffff0000000000000000", "three"),
-      ]
-      for (hash, id) in rows {
-        try db.execute(
-          """
-          INSERT INTO usage (key_hash, natural_key, provider, file_id, ts, model, tier, input, cached_input,
-            cache_write_5m, cache_write_1h, output, web_search, requests, failed, request_id)
-          VALUES (X'\(hash)', 'bedrock:\(id)', 'bedrock', 1, 1000, 'm', 'standard', 7, 0, 0, 0, 3, 0, 1, 0, '\(id)')
-          """)
-      }
-      try db.close()
-    }
+      ])
     let store = try UsageStore(path: path)
     defer { try? store.close() }
     #expect(try store.db.scalarInt("PRAGMA user_version") == 9)
