@@ -237,38 +237,6 @@ package enum WorkbookReports {
     return table
   }
 
-  /// The column of the Daily sheet that holds the cost (the Summary's chart plots it).
-  static let dailyCostColumn = 6
-
-  /// Every day of the period with one cost centre's usage (zero on days without), its cents
-  /// apportioned to the cost centre's amount `target`.
-  private static func dailyTable(_ report: ChargebackReport, _ cc: String, target: Int128) -> DetailTable {
-    let daily = report.daily.filter { $0.costCentre == cc }
-    let parts = Apportion.apportion(daily.map(\.cost.pico), unit: Money.unit(2), target: target)
-    var byDay: [String: (DailyTotal, Int128)] = [:]
-    for (d, c) in zip(daily, parts) { byDay[d.day] = (d, c) }
-    let rows: [[Cell]] = (0..<report.period.dayCount).map { k in
-      let ms = report.period.startMillis + Int64(k) * Timestamp.millisPerDay
-      guard let (d, c) = byDay[Timestamp.day(ms)] else {
-        return [.date(ms), .int(0), .int(0), .int(0), .int(0), .int(0), .cents(0)]
-      }
-      return [
-        .date(ms), .int(d.requests), .int(d.tokens.input), .int(d.tokens.cachedInput), .int(d.tokens.cacheWrite),
-        .int(d.tokens.output), .cents(c),
-      ]
-    }
-    return DetailTable(
-      name: "Daily",
-      columns: [
-        Column(header: "Date (UTC)", width: 12), Column(header: "Requests", width: 11, total: .count),
-        Column(header: "Input tokens", width: 13, total: .count),
-        Column(header: "Cached input tokens", width: 13, total: .count),
-        Column(header: "Cache write tokens", width: 13, total: .count),
-        Column(header: "Output tokens", width: 13, total: .count),
-        Column(header: "Cost (USD)", width: 13, total: .money),
-      ], rows: rows, noun: "days", rank: { $0[dailyCostColumn].rankValue ?? 0 })
-  }
-
   static let findingsNote = "A call can be in more than one finding, so the TOTAL can count its cost more than once."
 
   /// One row per finding; `costCentre` adds the cost centre column (company.xlsx).
