@@ -142,15 +142,13 @@ extension WorkbookReports {
         Column(header: "Cost centre", width: 14, wrap: true), Column(header: "Name", width: 22, wrap: true),
         Column(header: "Requests", width: 11, total: .count),
         Column(header: "Unpriced requests", width: 10, total: .count),
-        Column(header: "Input tokens", width: 13, total: .count),
-        Column(header: "Cached input tokens", width: 13, total: .count),
-        Column(header: "Cache write tokens", width: 13, total: .count),
-        Column(header: "Output tokens", width: 13, total: .count),
-        Column(header: "Cost (USD)", width: 13, total: .money),
-        Column(header: "Budget (USD)", width: 12, total: .money), Column(header: "Budget used", width: 8),
-        Column(header: "Avoidable (USD)", width: 12, total: .money),
-        Column(header: "Findings", width: 9, total: .count),
-      ] + contextColumns(report),
+      ]
+        + tokenColumns + [
+          Column(header: "Cost (USD)", width: 13, total: .money),
+          Column(header: "Budget (USD)", width: 12, total: .money), Column(header: "Budget used", width: 8),
+          Column(header: "Avoidable (USD)", width: 12, total: .money),
+          Column(header: "Findings", width: 9, total: .count),
+        ] + contextColumns(report),
       rows: report.costCentres.map { cc in
         let c = cents.costCentres[cc.id] ?? 0
         var row: [Cell] = [

@@ -27,12 +27,10 @@ extension WorkbookReports {
       name: "Daily",
       columns: [
         Column(header: "Date (UTC)", width: 12), Column(header: "Requests", width: 11, total: .count),
-        Column(header: "Input tokens", width: 13, total: .count),
-        Column(header: "Cached input tokens", width: 13, total: .count),
-        Column(header: "Cache write tokens", width: 13, total: .count),
-        Column(header: "Output tokens", width: 13, total: .count),
-        Column(header: "Cost (USD)", width: 13, total: .money),
-      ], rows: rows, noun: "days", rank: { $0[dailyCostColumn].rankValue ?? 0 })
+      ]
+        + tokenColumns + [
+          Column(header: "Cost (USD)", width: 13, total: .money)
+        ], rows: rows, noun: "days", rank: { $0[dailyCostColumn].rankValue ?? 0 })
   }
 
   /// Every day of the period, one column of cents per cost centre (apportioned to its amount) and

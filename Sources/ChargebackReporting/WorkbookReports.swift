@@ -11,6 +11,14 @@ package enum WorkbookReports {
   typealias Cell = DetailTable.Cell
   typealias Column = DetailTable.Column
 
+  /// The four token columns of the detail tables (input, cached input, cache writes, output).
+  static let tokenColumns: [Column] = [
+    Column(header: "Input tokens", width: 13, total: .count),
+    Column(header: "Cached input tokens", width: 13, total: .count),
+    Column(header: "Cache write tokens", width: 13, total: .count),
+    Column(header: "Output tokens", width: 13, total: .count),
+  ]
+
   /// The most data rows a detail sheet shows; the rest are summed into one "All other" row.
   package static let defaultRowLimit = 5_000
 
@@ -226,13 +234,11 @@ package enum WorkbookReports {
       name: name,
       columns: keyColumns + [
         Column(header: "Requests", width: 11, total: .count), Column(header: "Failed", width: 9, total: .count),
-        Column(header: "Input tokens", width: 13, total: .count),
-        Column(header: "Cached input tokens", width: 13, total: .count),
-        Column(header: "Cache write tokens", width: 13, total: .count),
-        Column(header: "Output tokens", width: 13, total: .count),
-        Column(header: "Cost (USD)", width: 13, total: .money),
-        Column(header: "Share", width: 8, total: .share(of: cost)),
-      ] + lastMonth, count: sorted.count, row: row, noun: noun, rank: { $0[cost].rankValue ?? 0 })
+      ]
+        + tokenColumns + [
+          Column(header: "Cost (USD)", width: 13, total: .money),
+          Column(header: "Share", width: 8, total: .share(of: cost)),
+        ] + lastMonth, count: sorted.count, row: row, noun: noun, rank: { $0[cost].rankValue ?? 0 })
     table.figures = (keyColumns.count, figures)
     return table
   }
@@ -335,12 +341,10 @@ package enum WorkbookReports {
         Column(header: "Model", width: 20, wrap: true), Column(header: "Tier", width: 9),
         Column(header: "Attribution", width: 14, wrap: true), Column(header: "Price status", width: 9),
         Column(header: "Source", width: 9), Column(header: "Requests", width: 10, total: .count),
-        Column(header: "Input tokens", width: 13, total: .count),
-        Column(header: "Cached input tokens", width: 13, total: .count),
-        Column(header: "Cache write tokens", width: 13, total: .count),
-        Column(header: "Output tokens", width: 13, total: .count),
-        Column(header: "Cost (USD)", width: 12, total: .money),
-      ], count: idx.count, row: row, noun: "lines", rank: { $0[cost].rankValue ?? 0 })
+      ]
+        + tokenColumns + [
+          Column(header: "Cost (USD)", width: 12, total: .money)
+        ], count: idx.count, row: row, noun: "lines", rank: { $0[cost].rankValue ?? 0 })
     table.figures = (cost - 5, figures)
     return table
   }

@@ -12,6 +12,9 @@ extension Schema {
     """
 
   /// The `usage_text` view: every row with the text of its names (``NameTable``).
+  ///
+  /// The same text as migration 8's, written again on purpose: a migration that has shipped is
+  /// never edited, so it cannot be made to use this one.
   static let usageTextView = """
     CREATE VIEW usage_text AS
     SELECT u.id, u.key_hash, u.natural_key, u.provider, u.file_id, u.line, u.json_path, u.ts, u.bucket_end,
