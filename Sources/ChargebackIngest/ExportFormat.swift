@@ -30,7 +30,7 @@ package enum FormatRegistry {
   /// Every known format.
   package static let all: [any ExportFormat] = [
     BedrockInvocationLog(),
-    OpenAIUsageCompletions(),
+    OpenAIUsageCompletions(), OpenAIUsageCompletions(endpoint: .embeddings),
     LiteLLMSpendLogs(), OTelGenAISpans(), AzureAPIMLLMLog(), VertexGenerateContent(),
     // request-level formats (LiteLLM, OTel, Azure APIM, Vertex) go here
     AnthropicUsageReport(), AnthropicCostReport(), OpenAICosts(), AzureCostManagementExport(), GCPBillingExport(),
@@ -97,7 +97,7 @@ package enum FormatRegistry {
     if isBucketPageWithoutResults(head) {
       if head.contains("\"organization.") {
         return "; it looks like an OpenAI usage page of an endpoint the tool does not read (it reads the"
-          + " completions usage and the costs pages; docs/formats.md)"
+          + " completions and embeddings usage and the costs pages; docs/formats.md)"
       }
       return "; it looks like an OpenAI usage or costs page whose buckets hold no result in its first 16 MiB"
         + " (a page of empty buckets: nothing to charge; leave it out)"

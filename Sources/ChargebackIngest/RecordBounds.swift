@@ -30,6 +30,7 @@ package enum RecordBounds {
     "azure-apim-llm-log": ("TimeGenerated", nil, nil, nil),
     "vertex-generate-content": ("createTime", nil, nil, nil),
     "openai-usage-completions": ("start_time", "end_time", "num_model_requests", nil),
+    "openai-usage-embeddings": ("start_time", "end_time", "num_model_requests", nil),
     "anthropic-usage-report": ("starting_at", "ending_at", nil, nil),
     "openai-costs": ("start_time", "end_time", nil, "amount.value"),
     "anthropic-cost-report": ("starting_at", "ending_at", nil, "amount"),

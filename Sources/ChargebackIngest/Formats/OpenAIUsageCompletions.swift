@@ -2,18 +2,29 @@ import ChargebackModel
 import Foundation
 
 /// OpenAI Usage API `/v1/organization/usage/completions` pages (docs/formats.md, "OpenAI
-/// usage/completions pages"): report level, one record per bucket × group-by values.
+/// usage/completions pages"), or `/v1/organization/usage/embeddings` pages ("OpenAI
+/// usage/embeddings pages"): report level, one record per bucket × group-by values.
 ///
 /// `input_tokens` includes cached and cache-write tokens, so both are subtracted to get `input`.
 /// A file is one page, a JSON array of pages, or JSON Lines with one page per line; or the buckets
 /// without their pages, as the cookbook's `completions_usage_api.ipynb` keeps them (the pages'
 /// `data` arrays concatenated into one JSON array), one bucket, or JSON Lines of buckets.
+///
+/// The embeddings endpoint's results are the completions' without the output, cache, batch and
+/// service-tier fields (`input_tokens`, `num_model_requests` and the `project_id`, `user_id`,
+/// `api_key_id` and `model` group-by values): its rows are input tokens at the standard rate.
 struct OpenAIUsageCompletions: ExportFormat {
-  let id = "openai-usage-completions"
+  /// The usage endpoint whose pages are read.
+  enum Endpoint: String, Sendable {
+    case completions, embeddings
+  }
+
+  var endpoint = Endpoint.completions
+  var id: String { "openai-usage-" + endpoint.rawValue }
   let level = SourceLevel.report
 
   func matches(head: String) -> Bool {
-    head.contains("organization.usage.completions.result")
+    head.contains("organization.usage.\(endpoint.rawValue).result")
   }
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
@@ -87,8 +98,11 @@ struct OpenAIUsageCompletions: ExportFormat {
     let priced =
       audio && !model.isEmpty
       ? PriceModifiers.appending(model, PriceModifiers.audio.name, PriceModifiers.audio.value) : model
+    // A completions row's key as it always was; an embeddings row's names its endpoint (a row of
+    // each for one key, model and bucket are two rows).
     let key = KeyParts.join([
-      "openai", "usage", String(bucket.start_time), String(bucket.end_time), row.project_id, row.user_id,
+      "openai", endpoint == .completions ? "usage" : "usage-embeddings", String(bucket.start_time),
+      String(bucket.end_time), row.project_id, row.user_id,
       row.api_key_id, model, row.batch.map { $0 ? "batch" : "sync" }, row.service_tier,
     ])
     return UsageRecord(

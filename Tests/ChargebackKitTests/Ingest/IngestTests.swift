@@ -167,7 +167,7 @@ import Testing
     ),
     (
       #"{"object": "page", "data": [{"object": "bucket", "start_time": 1790000000, "end_time": 1790000060, "results": "#
-        + #"[{"object": "organization.usage.embeddings.result", "input_tokens": 10}]}]}"#,
+        + #"[{"object": "organization.usage.images.result", "images": 2, "num_model_requests": 1}]}]}"#,
       "an endpoint the tool does not read"
     ),
     ("agent_id,owner,cost_centre\ntriage,alice,CC-1", "pass its folder as --identities"),
