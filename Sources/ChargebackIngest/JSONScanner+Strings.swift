@@ -14,6 +14,22 @@ extension JSONScanner {
     let start = i
     var escaped = false
     while i < b.count {
+      // Eight bytes at a time while none needs a look: ingest reads every byte of every request and
+      // response body here (callgrind, 50,000 Bedrock records: 564 M instructions byte by byte,
+      // 229 M eight at a time).
+      if let base = b.baseAddress {
+        while i + 8 <= b.count {
+          let look = Self.bytesNeedingALook(
+            UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)))
+          // Straight to the first byte that needs one (most strings end within the word).
+          guard look == 0 else {
+            i += look.trailingZeroBitCount >> 3
+            break
+          }
+          i += 8
+        }
+        guard i < b.count else { break }
+      }
       let c = b[i]
       if c == UInt8(ascii: "\"") {
         let s = UnsafeBufferPointer(rebasing: b[start..<i])
@@ -33,6 +49,25 @@ extension JSONScanner {
       i += 1
     }
     throw fail("unterminated string")
+  }
+
+  /// The high bit of each of the eight bytes of `w` (the first byte lowest) that ends the string
+  /// or must be checked: a quote, a backslash, a control character (below 0x20) or a byte of a
+  /// multi-byte UTF-8 sequence.
+  ///
+  /// Zero exactly when all eight are plain ASCII text, and the lowest bit set is exactly the first
+  /// such byte; a bit above it may be wrong (a borrow), which does not matter: the byte loop reads
+  /// on from the first.
+  @inline(__always)
+  static func bytesNeedingALook(_ w: UInt64) -> UInt64 {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    // A byte below n (n ≤ 0x80) sets its high bit in (w − n·ones) & ~w; a byte equal to c is one
+    // below 1 in w ^ c·ones.
+    func below(_ x: UInt64, _ n: UInt64) -> UInt64 { (x &- n &* ones) & ~x & highs }
+    let quote = below(w ^ (0x22 &* ones), 1)
+    let backslash = below(w ^ (0x5C &* ones), 1)
+    return (w & highs) | below(w, 0x20) | quote | backslash
   }
 
   /// Moves over one escape at `i` (the backslash), checking it.
