@@ -13,6 +13,9 @@ struct OTelAttributes {
   var requestTier, responseTier: String?
   /// `gen_ai.agent.name`, or Pydantic AI's `agent_name`: set on an agent's run, not on a model call.
   var agentName: String?
+  /// `telemetry.sdk.name` (a resource's): `openlit` for OpenLIT, whose input tokens follow the
+  /// provider's API (``OTelGenAISpans/inputExcludesCache(provider:rawProvider:span:resource:)``).
+  var sdkName: String?
 
   /// The names of instrumentations outside the GenAI conventions, read when the conventions' are
   /// absent: OpenInference's `llm.token_count.*`, `llm.model_name`, `llm.provider`/`llm.system`
@@ -43,7 +46,7 @@ enum OTelSlot {
   case operation, providerName, system, requestModel, responseModel, responseID
   case inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite
   case genAIAgent, agent, task, scope, parentRequest, parentCall, conversation, credential, errorType
-  case requestTier, responseTier, agentName
+  case requestTier, responseTier, agentName, sdkName
   case altPrompt, altCompletion, altCacheRead, altCacheWrite, altModel, altResponseModel, altProvider, altSystem
   case spanKind
   case aiNoCache, aiCacheRead, aiCacheWrite, aiCachedInput, aiProviderMetadata
@@ -60,7 +63,18 @@ enum OTelSlot {
     ("gen_ai.usage.cached_tokens", .cacheRead), ("gen_ai.usage.prompt_tokens_details.cached_tokens", .cacheRead),
     ("gen_ai.usage.input_tokens_details.cached_tokens", .cacheRead),
     ("gen_ai.usage.cache_creation.input_tokens", .cacheWrite),
-    ("gen_ai.usage.cache_creation_input_tokens", .cacheWrite), ("gen_ai.agent.id", .genAIAgent),
+    ("gen_ai.usage.cache_creation_input_tokens", .cacheWrite),
+    // Other spellings in use: Strands Agents and others `cache_write_input_tokens`, GitHub Copilot
+    // CLI and opencode `cache_write.input_tokens`; Pydantic AI's usage details
+    // (`gen_ai.usage.details.*`: `cache_read_tokens` and `cache_write_tokens` since 1.0,
+    // `cache_read_input_tokens` and `cache_creation_input_tokens` before), whose input tokens
+    // include them, as the conventions' do. The bare `cache_read_tokens`/`cache_write_tokens` are
+    // not read: their emitters disagree on whether the input includes them.
+    ("gen_ai.usage.cache_write_input_tokens", .cacheWrite), ("gen_ai.usage.cache_write.input_tokens", .cacheWrite),
+    ("gen_ai.usage.details.cache_read_tokens", .cacheRead), ("gen_ai.usage.details.cache_write_tokens", .cacheWrite),
+    ("gen_ai.usage.details.cache_read_input_tokens", .cacheRead),
+    ("gen_ai.usage.details.cache_creation_input_tokens", .cacheWrite), ("telemetry.sdk.name", .sdkName),
+    ("gen_ai.agent.id", .genAIAgent),
     ("agent_id", .agent), ("task_id", .task), ("scope_id", .scope), ("parent_request_id", .parentRequest),
     ("parent_call_id", .parentCall), ("gen_ai.conversation.id", .conversation),
     ("chargeback.credential_id", .credential), ("error.type", .errorType),
@@ -121,6 +135,7 @@ enum OTelSlot {
     case .requestTier: a.requestTier = text
     case .responseTier: a.responseTier = text
     case .agentName: a.agentName = text
+    case .sdkName: a.sdkName = text
     case .altPrompt: a.altPrompt = try count()
     case .altCompletion: a.altCompletion = try count()
     case .altCacheRead: a.altCacheRead = try count()

@@ -22,8 +22,45 @@ extension OTelGenAISpans {
   /// LangChain span around the OpenAI call it makes): no provider, so no price of their own.
   static let frameworks: Set<String> = [
     "langchain", "langgraph", "llama_index", "llamaindex", "crewai", "haystack", "semantic_kernel", "autogen", "ag2",
-    "dspy", "agno", "phidata", "mem0",
+    "dspy", "agno", "phidata", "mem0", "strands_agents",
   ]
+
+  /// Whether a span's input tokens leave out its cache reads and writes, as the provider's API
+  /// counts them, instead of including them as the conventions say.
+  ///
+  /// - OpenLIT (`telemetry.sdk.name` `openlit`) writes Anthropic's `input_tokens` as the API
+  ///   returns them, without the cache ("cache tokens are added on top", its Anthropic
+  ///   instrumentation).
+  /// - Strands Agents (`gen_ai.system` `strands-agents`) writes Bedrock Converse's `inputTokens`,
+  ///   without the cache.
+  ///
+  /// Read as including them, such a call's cache reads were taken out of its input again: charged
+  /// below its cost, or refused when the cache reads passed the input.
+  static func inputExcludesCache(provider: Provider, rawProvider: String, sdkName: String?) -> Bool {
+    if isStrands(rawProvider) { return true }
+    return sdkName?.lowercased() == "openlit" && provider == .anthropic
+  }
+
+  /// Whether `raw` is Strands Agents' name for its own spans.
+  static func isStrands(_ raw: String) -> Bool {
+    raw.lowercased().replacingOccurrences(of: "-", with: "_") == "strands_agents"
+  }
+
+  /// Whether `model` is a Bedrock model id (`anthropic.claude-3-5-haiku-20241022-v1:0`, with a
+  /// cross-region prefix `us.`, `eu.`, `apac.`, `global.` …, or an ARN of Bedrock): the provider of
+  /// a Strands Agents span that names none but its own (Strands' default model is Bedrock's).
+  static func isBedrockModelID(_ model: String) -> Bool {
+    if model.hasPrefix("arn:aws:bedrock:") || model.hasPrefix("arn:aws-us-gov:bedrock:") { return true }
+    var parts = model.split(separator: ".", omittingEmptySubsequences: false)
+    if parts.count >= 3, ["us", "eu", "apac", "jp", "au", "ca", "us-gov", "global"].contains(parts[0]) {
+      parts.removeFirst()
+    }
+    let vendors: Set<Substring> = [
+      "anthropic", "amazon", "meta", "mistral", "cohere", "ai21", "deepseek", "qwen", "openai", "writer", "twelvelabs",
+      "stability", "luma",
+    ]
+    return parts.count >= 2 && vendors.contains(parts[0]) && !parts[1].isEmpty
+  }
 
   /// Whether `raw` names an orchestration framework (``frameworks``).
   static func isFramework(_ raw: String) -> Bool {
@@ -37,8 +74,10 @@ extension OTelGenAISpans {
     // `aws` and `google` are OpenInference's `llm.provider` values.
     case "aws.bedrock", "aws_bedrock", "bedrock", "bedrock_converse", "amazon_bedrock", "aws": .bedrock
     case "azure.ai.openai", "az.ai.openai", "azure.ai.inference", "az.ai.inference", "azure", "azure_openai": .azure
+    // `google_gla` is Pydantic AI's Gemini API provider (Generative Language API); `vertex` the AI
+    // SDK's `vertex.anthropic.messages` (Claude on Vertex) without its API.
     case "gcp.vertex_ai", "gcp.gemini", "gcp.gen_ai", "vertex_ai", "gemini", "google_genai", "google.vertex",
-      "google_vertex", "google.generative_ai", "google_vertex_ai", "google", "vertexai":
+      "google_vertex", "google.generative_ai", "google_vertex_ai", "google", "vertexai", "google_gla", "vertex":
       .vertex
     default: nil
     }

@@ -84,7 +84,11 @@ struct OTelGenAISpans: ExportFormat {
     else {
       throw bad("gen_ai.provider.name", "required attribute is missing (nor is gen_ai.system set)")
     }
-    guard let provider = Self.provider(rawProvider) else {
+    let modelName =
+      a.responseModel.nonBlank ?? a.requestModel.nonBlank ?? a.altResponseModel.nonBlank ?? a.altModel.nonBlank
+    // Strands Agents names no provider but itself; its Bedrock model ids say whose the call is.
+    let strandsOnBedrock = Self.isStrands(rawProvider) && modelName.map(Self.isBedrockModelID) == true
+    guard let provider = Self.provider(rawProvider) ?? (strandsOnBedrock ? .bedrock : nil) else {
       let name =
         a.providerName != nil || resource.providerName != nil
         ? "gen_ai.provider.name"
@@ -95,14 +99,11 @@ struct OTelGenAISpans: ExportFormat {
         "\"\(rawProvider)\" is not a provider we price (openai, anthropic, aws.bedrock, azure.ai.openai, gcp.vertex_ai, gcp.gemini)"
           + (Self.isFramework(rawProvider)
             ? "; it is a framework: instrument the provider's SDK too, whose span beneath this one names the provider"
+              + (Self.isStrands(rawProvider) ? " (Strands Agents spans are read alone only for Bedrock model ids)" : "")
             : "")
       )
     }
-    guard
-      var model =
-        (a.responseModel.nonBlank ?? a.requestModel.nonBlank ?? a.altResponseModel.nonBlank
-          ?? a.altModel.nonBlank)
-    else {
+    guard var model = modelName else {
       throw bad("gen_ai.request.model", "required attribute is missing (nor is gen_ai.response.model set)")
     }
     let failed = a.errorType.nonBlank != nil || span.statusError
@@ -123,6 +124,9 @@ struct OTelGenAISpans: ExportFormat {
       // The Vercel AI SDK's split (``OTelAttributes/vercelInput(total:provider:)``), as a total
       // that includes its cache reads and writes, like the conventions'.
       (total, cached, writes) = (v.uncached + v.reads + v.writes, v.reads, v.writes)
+    }
+    if Self.inputExcludesCache(provider: provider, rawProvider: rawProvider, sdkName: resource.sdkName ?? a.sdkName) {
+      total += cached + writes  // the conventions' total (counts are within 10^13: no overflow)
     }
     let output = a.outputTokens ?? a.completionTokens ?? a.altCompletion ?? 0
     for (name, v) in [
