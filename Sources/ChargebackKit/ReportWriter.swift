@@ -20,6 +20,12 @@ package struct ReportWriter {
   /// Moves a file into place (rename(2)); a test puts one that fails to check what a failed
   /// publication leaves.
   var renameFile: (String, String) -> Int32 = { rename($0, $1) }
+  /// Tests: the publication stops after this many files moved into place, as if the process were
+  /// killed there (its staging folder stays, with no putting back).
+  var dieAfterMoves: Int?
+
+  /// Thrown where a test's ``dieAfterMoves`` stops a publication.
+  struct Died: Error {}
 
   package init(directory: String) { self.directory = directory }
 
@@ -52,8 +58,13 @@ package struct ReportWriter {
   /// - Throws: ``OutputError`` (73) for a foreign file, a link or an unusable `--out`; (74) when
   ///   writing fails.
   package func publish(_ report: ChargebackReport, key: String?) throws -> Publication {
-    let fm = FileManager.default
     try prepareDirectory()
+    return try withOutLock { try publishLocked(report, key: key) }
+  }
+
+  private func publishLocked(_ report: ChargebackReport, key: String?) throws -> Publication {
+    let fm = FileManager.default
+    recoverAbandoned()
     let previous = try previousOutputs()
     let earlier = previous.contains("findings.csv") ? previousFindingIDs() : []
     let newFindings = report.findings.filter { !earlier.contains($0.id) }
@@ -119,6 +130,10 @@ package struct ReportWriter {
     }
 
     try moveIntoPlace(outputs.sorted() + ["manifest.json"], from: staging, keepStaging: &keepStaging)
+    if dieAfterMoves == outputs.count + 1 {  // a test: killed after the manifest, before cleaning up
+      keepStaging = true
+      throw Died()
+    }
     // Outputs of the previous run that this one does not write again (a cost centre with no usage).
     for name in previous.subtracting(outputs + ["manifest.json"]).sorted()
     where Self.fileType(path(name)) == .typeRegular {
@@ -134,6 +149,12 @@ package struct ReportWriter {
   /// with the bytes the manifest recorded; writes only a header-only `new_findings.csv` (nothing can
   /// be new) and the manifest with this run's time.
   package func reuse(key: String) throws -> Publication? {
+    guard Self.fileType(directory) == .typeDirectory else { return nil }
+    return try withOutLock { try reuseLocked(key: key) }
+  }
+
+  private func reuseLocked(key: String) throws -> Publication? {
+    recoverAbandoned()
     let manifestPath = path("manifest.json")
     guard Self.fileType(directory) == .typeDirectory, Self.fileType(manifestPath) == .typeRegular,
       let data = FileManager.default.contents(atPath: manifestPath),
@@ -253,7 +274,7 @@ package struct ReportWriter {
     let base = Self.stagingBase((directory as NSString).lastPathComponent)
     let host = Self.hostTag
     let prefix = ".\(base).chargeback-\(host)-"
-    Self.removeAbandoned(in: parent, prefix: prefix)
+    Self.removeAbandoned(in: parent, prefix: prefix, directory: directory)
     let name = prefix + "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     let staging = (parent as NSString).appendingPathComponent(name)
     do {
@@ -298,8 +319,79 @@ package struct ReportWriter {
     return safe.isEmpty ? "host" : String(safe.prefix(64))
   }()
 
-  /// Removes the staging folders `prefix<pid>-<random>` in `parent` whose process is gone.
-  static func removeAbandoned(in parent: String, prefix: String) {
+  /// Holds an exclusive `flock` on `--out` (the folder itself) while `body` runs: two runs into one
+  /// `--out` publish one after the other, so the second reads the first's findings as the previous
+  /// ones, and a new finding is new (and `--fail-on` fires) in one run only, not in each.
+  ///
+  /// A lock on the folder, not a file: nothing is left in or beside `--out`. Waits for the other
+  /// run (a publication takes seconds); a file system without `flock` runs unlocked.
+  private func withOutLock<T>(_ body: () throws -> T) throws -> T {
+    let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return try body() }
+    defer { close(fd) }
+    while flock(fd, LOCK_EX) != 0, errno == EINTR {}
+    return try body()
+  }
+
+  /// Puts back what a run killed while publishing into `--out` left, before this run reads the
+  /// previous outputs.
+  ///
+  /// A run killed between its first rename into `--out` and its manifest's left some files new and
+  /// some old, with the old `manifest.json`: the next run took the killed run's `findings.csv` for
+  /// the previous one (its new findings were never reported, `--fail-on` never fired), and a
+  /// workbook it had added was not in the manifest, which stopped every later run (exit 73). Its
+  /// staging folder holds the list of what it was moving (`.publishing`) and the files it replaced
+  /// (`.previous`): each moved file is put back (the replaced one renamed over it, or the added one
+  /// removed), so `--out` is the last complete publication again. A run killed after its manifest
+  /// moved had published; only the outputs it no longer writes are left to remove. Then the folder
+  /// goes (``removeAbandoned(in:prefix:directory:)``); when putting back fails it stays.
+  private func recoverAbandoned() {
+    let prefix = ".\(Self.stagingBase((directory as NSString).lastPathComponent)).chargeback-\(Self.hostTag)-"
+    Self.removeAbandoned(in: PathText.parent(of: directory), prefix: prefix, directory: directory)
+  }
+
+  /// Undoes (or, after its manifest, completes) the publication an abandoned `staging` folder was
+  /// making into `out`; true when `out` is a complete publication again.
+  static func putBack(_ staging: String, into out: String) -> Bool {
+    func at(_ dir: String, _ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+    guard let text = try? String(contentsOfFile: at(staging, ".publishing"), encoding: .utf8) else { return true }
+    let names = text.split(separator: "\n").map(String.init).filter {
+      !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty
+    }
+    let previous = at(staging, ".previous")
+    if names.contains("manifest.json"), fileType(at(staging, "manifest.json")) == nil {
+      // Published: remove what the replaced manifest listed and the new one does not.
+      let old = manifestOutputs(at(previous, "manifest.json"))
+      let new = manifestOutputs(at(out, "manifest.json"))
+      for name in old.subtracting(new).subtracting(["manifest.json"]) where fileType(at(out, name)) == .typeRegular {
+        unlink(at(out, name))
+      }
+      return true
+    }
+    var ok = true
+    for name in names.reversed() where fileType(at(staging, name)) == nil {
+      // Moved in: the file it replaced goes back over it, or it goes.
+      if fileType(at(previous, name)) == .typeRegular {
+        if rename(at(previous, name), at(out, name)) != 0 { ok = false }
+      } else if fileType(at(out, name)) == .typeRegular, unlink(at(out, name)) != 0 {
+        ok = false
+      }
+    }
+    return ok
+  }
+
+  /// The names a `manifest.json` lists as outputs (plain names only); empty when it is not one.
+  private static func manifestOutputs(_ path: String) -> Set<String> {
+    guard fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let outputs = object["outputs"] as? [String]
+    else { return [] }
+    return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
+  }
+
+  /// Removes the staging folders `prefix<pid>-<random>` in `parent` whose process is gone, after
+  /// putting back what each left half-published in `directory` (``putBack(_:into:)``).
+  static func removeAbandoned(in parent: String, prefix: String, directory: String? = nil) {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
     for name in names where name.hasPrefix(prefix) {
       let rest = name.dropFirst(prefix.count).split(separator: "-", maxSplits: 1)
@@ -315,6 +407,7 @@ package struct ReportWriter {
       guard fd >= 0 else { continue }
       defer { close(fd) }
       guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+      if let directory, !putBack(path, into: directory) { continue }
       try? FileManager.default.removeItem(atPath: path)
     }
   }
@@ -335,9 +428,17 @@ package struct ReportWriter {
     } catch {
       throw OutputError(path: previous, reason: "cannot create a working folder: \(error.localizedDescription)")
     }
+    // What is being moved, for the next run to put back if this one is killed on the way.
+    do {
+      try Data((names.joined(separator: "\n") + "\n").utf8).write(
+        to: URL(fileURLWithPath: (staging as NSString).appendingPathComponent(".publishing")))
+    } catch {
+      throw OutputError(path: staging, reason: "cannot write into the working folder: \(error.localizedDescription)")
+    }
     var moved: [(name: String, replaced: Bool)] = []
     do {
       for name in names {
+        if let n = dieAfterMoves, moved.count == n { throw Died() }
         let target = path(name)
         let kept = (previous as NSString).appendingPathComponent(name)
         let replaced = Self.fileType(target) == .typeRegular
@@ -348,6 +449,9 @@ package struct ReportWriter {
         try move((staging as NSString).appendingPathComponent(name), to: target)
         moved.append((name, replaced))
       }
+    } catch is Died {
+      keepStaging = true
+      throw Died()
     } catch {
       var unrestored: [String] = []
       for (name, replaced) in moved.reversed() {
