@@ -192,7 +192,7 @@ package struct Ingestor {
     if let known = try store.file(sha256: stamp.sha256) {
       var r = FileResult(
         path: path, sha256: stamp.sha256, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
-      r.sameBytesAs = known.path == path ? nil : known.path
+      r.sameBytesAs = Self.elsewhere(known.path, path)
       progress.done("\(path): \(r.outcome)")
       return r
     }
@@ -203,6 +203,23 @@ package struct Ingestor {
         skippedReason: skipped.reason)
     }
     return nil
+  }
+
+  /// The path the same bytes were first loaded as, when it is another file that still holds them
+  /// (a delivery sent twice under two names); nil when it is this file under another spelling
+  /// (`./U/x`, an absolute path, a linked folder: the same device and inode) or a file that is no
+  /// longer there (moved or renamed since: an `aws s3 sync` renaming a finished download).
+  ///
+  /// Why: the paths were compared as strings, so a daily run given `--usage` another way than the
+  /// first (relative, then absolute in a crontab) printed a line for every file of the month, every
+  /// day (a helper's trial: 2,500 lines).
+  static func elsewhere(_ first: String, _ path: String) -> String? {
+    guard first != path else { return nil }
+    var a = stat()
+    var b = stat()
+    guard stat(first, &a) == 0 else { return nil }
+    if stat(path, &b) == 0, a.st_dev == b.st_dev, a.st_ino == b.st_ino { return nil }
+    return first
   }
 
   /// True when the file at `path` has the size and modification time the store recorded for it.
@@ -237,7 +254,7 @@ package struct Ingestor {
       try store.write { try stamp(path, before: before, sha: sha) }
       var r = FileResult(
         path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
-      r.sameBytesAs = known.path == path ? nil : known.path
+      r.sameBytesAs = Self.elsewhere(known.path, path)
       progress.done("\(path): \(r.outcome)")
       return r
     }

@@ -196,6 +196,7 @@ package struct ReportBuilder {
       if let t = l.pointee.key.taskID, tasks[t] == nil, let e = identities.tasks[t] { tasks[t] = e }
     }
     RunRate.apply(lines: lines, allocations: allocations, identities: identities, centres: &centres)
+    let inputPaths = Set(try store.files().map(\.path))
     var report = ChargebackReport(
       period: period, lines: lines,
       costCentres: centres.values.sorted { $0.id < $1.id },
@@ -205,7 +206,8 @@ package struct ReportBuilder {
       recordCount: count,
       unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
       reconciliation: reconciliation.rows(), classCharges: classCharges,
-      skippedInputs: try store.skippedFiles())
+      // A path skipped once (an empty file, later filled) and loaded since is an input, not both.
+      skippedInputs: try store.skippedFiles().filter { !inputPaths.contains($0.path) })
     report.providerAccounts = identities.accounts
     report.granularity = widths.rows()
     report.supersededReportRows = widths.supersededRows

@@ -70,6 +70,38 @@ import Testing
         """)
   }
 
+  /// The same files named another way (`/./`, a linked folder) or moved since they were loaded are
+  /// counted in the one line, not listed one by one as "the same bytes were first loaded as"; a
+  /// copy under another name, the first still there, is still listed.
+  @Test func theSameFilesNamedAnotherWayAreCountedInOneLine() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let folder = try writeFolder(dir)
+    try FileManager.default.removeItem(atPath: folder + "/c.jsonl")
+    let db = dir + "/s.sqlite"
+    #expect(try TestSupport.runCLI(["ingest", folder, "--db", db]).status == 0)
+    try FileManager.default.createSymbolicLink(atPath: dir + "/linked", withDestinationPath: folder)
+    for other in [dir + "/./exports", dir + "/linked"] {
+      let r = try TestSupport.runCLI(["ingest", other, "--db", db])
+      #expect(r.status == 0, "\(r.err)")
+      #expect(
+        r.out == "\(other)/empty.jsonl: skipped: empty file, holds no usage\n"
+          + "3 files already ingested, skipped (unchanged since they were loaded)\n", "\(other)")
+    }
+    // Renamed (a sync's finished download), and copied under a new name with the first still there.
+    try FileManager.default.moveItem(atPath: folder + "/a.jsonl", toPath: folder + "/a-renamed.jsonl")
+    try FileManager.default.copyItem(atPath: folder + "/b.jsonl", toPath: folder + "/b-copy.jsonl")
+    let r = try TestSupport.runCLI(["ingest", folder, "--db", db])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(
+      r.out == """
+        \(folder)/b-copy.jsonl: skipped (already ingested): the same bytes were first loaded as \(folder)/b.jsonl
+        \(folder)/empty.jsonl: skipped: empty file, holds no usage
+        3 files already ingested, skipped (unchanged since they were loaded)
+
+        """)
+  }
+
   /// `run` stops the same way, before writing any output.
   @Test func runStopsTheSameWay() throws {
     let dir = try TestSupport.tempDir()
