@@ -21,6 +21,8 @@ extension LiteLLMSpendLogs {
       var write5mDetail: Int64?
       /// `prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens`.
       var write1hDetail: Int64?
+      /// `server_tool_use.web_search_requests` (Anthropic's web searches, billed per request).
+      var webSearches: Int64?
 
       /// Each counter from `self`, else from `other`.
       func or(_ other: Usage) -> Usage {
@@ -28,7 +30,7 @@ extension LiteLLMSpendLogs {
           cacheRead: cacheRead ?? other.cacheRead, cachedDetail: cachedDetail ?? other.cachedDetail,
           cacheWrite: cacheWrite ?? other.cacheWrite, cacheWrite1h: cacheWrite1h ?? other.cacheWrite1h,
           writeDetail: writeDetail ?? other.writeDetail, write5mDetail: write5mDetail ?? other.write5mDetail,
-          write1hDetail: write1hDetail ?? other.write1hDetail)
+          write1hDetail: write1hDetail ?? other.write1hDetail, webSearches: webSearches ?? other.webSearches)
       }
 
       /// The cache writes: the top-level count, else the details' count, else the sum of the
@@ -320,6 +322,14 @@ extension LiteLLMSpendLogs {
                 }
               }
             }
+          }
+        } else if key.equals("server_tool_use") {
+          guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+          try s.object { s, k in
+            guard k.equals("web_search_requests") else { return }
+            field = name + ".server_tool_use.web_search_requests"
+            usage.webSearches =
+              try usage.webSearches ?? JSONLayout.count(&s, in: b, max: Bounds.requests, unit: "requests")
           }
         } else if key.equals("cache_creation") {
           guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }

@@ -175,6 +175,8 @@ struct LiteLLMSpendLogs: ExportFormat {
     var tokens = TokenCounts(input: uncached, cachedInput: cached, output: output)
     tokens.cacheWrite1h = min(usage.writes1h ?? 0, writes)
     tokens.cacheWrite5m = writes - tokens.cacheWrite1h
+    // Web searches are billed per request (Anthropic: 10 USD a thousand), beside the tokens.
+    tokens.webSearch = usage.webSearches ?? 0
     if r.cacheHit { tokens = TokenCounts() }
     var metadata = r.metadata
     metadata.agentID = metadata.agentID ?? r.tags.agentID

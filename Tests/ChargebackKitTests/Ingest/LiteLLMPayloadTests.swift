@@ -283,6 +283,11 @@ import Testing
         + #"{"ephemeral_1h_input_tokens":1}}"#,
       TokenCounts(input: 9500, cachedInput: 0, cacheWrite5m: 0, cacheWrite1h: 600, output: 500)
     ),
+    // Anthropic's web searches (BerriAI/litellm#42663's usage_object): billed per request.
+    (
+      "anthropic", #""cache_read_input_tokens":100,"server_tool_use":{"web_search_requests":5}"#,
+      TokenCounts(input: 10000, cachedInput: 100, output: 500, webSearch: 5)
+    ),
   ]
 
   @Test(arguments: detailUsages)
