@@ -43,6 +43,9 @@ struct BedrockInvocationLog: ExportFormat {
     /// `serviceTier.type` and `performanceConfig.latency` of a logged Converse response.
     var serviceTier: String?
     var latency: String?
+    /// `trace.promptRouter.invokedModelId` of a logged Converse response (or of a ConverseStream
+    /// body's `metadata` event): the model a prompt router sent the call to.
+    var routedModel: String?
     var metadata = CallMetadata()
     var errorCode: String?
     var status: String?
@@ -193,6 +196,7 @@ struct BedrockInvocationLog: ExportFormat {
           } else if k.equals("message") || k.equals("metadata"), s.next() == UInt8(ascii: "{") {
             let inner = at + "." + String(decoding: k, as: UTF8.self)
             try s.object { s, k in
+              if k.equals("trace") { return try readTrace(&s, into: &f) }
               guard k.equals("usage") else { return }
               try readUsage(&s, total: &total, field: &field, at: inner + ".usage")
             }
@@ -213,10 +217,23 @@ struct BedrockInvocationLog: ExportFormat {
         }
         return
       }
+      if k.equals("trace") { return try readTrace(&s, into: &f) }
       guard k.equals("usage") else { return }
       try readUsage(&s, total: &total, field: &field, at: "output.outputBodyJson.usage")
     }
     f.oneHourWrites = total
+  }
+
+  /// Reads `promptRouter.invokedModelId` of a response's `trace` (any other shape says nothing).
+  private static func readTrace(_ s: inout JSONScanner, into f: inout Fields) throws {
+    guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+    try s.object { s, k in
+      guard k.equals("promptRouter"), s.next() == UInt8(ascii: "{") else { return }
+      try s.object { s, k in
+        guard k.equals("invokedModelId"), s.next() == UInt8(ascii: "\"") else { return }
+        f.routedModel = try s.string()
+      }
+    }
   }
 
   /// Adds the 1-hour cache writes of a body's `usage` object (at `at`) to `total`.
@@ -264,6 +281,9 @@ struct BedrockInvocationLog: ExportFormat {
     guard !requestID.isEmpty else { throw bad("requestId", "is empty") }
     guard var model = f.modelID else { throw bad("modelId", "required field is missing") }
     guard !model.isEmpty else { throw bad("modelId", "is empty") }
+    // A prompt router's call is the call of the model it chose, which its response names: priced
+    // as that model (no alias can price a router, which picks another model from call to call).
+    if model.contains("prompt-router/"), let routed = f.routedModel, !routed.isEmpty { model = routed }
     var tokens = TokenCounts()
     tokens.input = f.inputTokens ?? 0
     tokens.cachedInput = f.cacheRead ?? 0
