@@ -298,7 +298,8 @@ extension AzureCostManagementExport {
       var recognised = true
       switch w {
       case "inp", "input", "inpt": meter.direction = .input
-      case "outp", "output", "out", "outpt": meter.direction = .output
+      // `opt` as the Retail Prices API spells GPT-5.x's output meters (`5.4 opt Gl 1M Tokens`).
+      case "outp", "output", "out", "outpt", "opt": meter.direction = .output
       case "cd", "cchd", "cached", "cache", "cch", "cachd": meter.cached = true
       case "glbl", "gl", "global", "gbl": meter.deployment = "global"
       case "dz", "dzone", "datazone": meter.deployment = "data zone"

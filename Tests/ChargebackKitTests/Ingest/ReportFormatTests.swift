@@ -269,6 +269,9 @@ import Testing
     ("o4-mini 0416 Inp glbl Tokens", "o4-mini", .input, "o4-mini-0416, input, global", false),
     ("5.4 mini cd Inp Gl 1M Tokens", "gpt-5.4-mini", .cachedInput, "gpt-5.4-mini, cached input, global", false),
     ("gpt 4.1 mini Outp Data Zone Tokens", "gpt-4.1-mini", .output, "gpt-4.1-mini, output, data zone", false),
+    // GPT-5.x output meters as the Retail Prices API names them.
+    ("5.4 opt Gl 1M Tokens", "gpt-5.4", .output, "gpt-5.4, output, global", false),
+    ("5.2 chat 0210 opt Gl 1M Tokens", "gpt-5.2-chat", .output, "gpt-5.2-chat-0210, output, global", false),
   ])
   func azureMeterNames(name: String, model: String, tokenClass: TokenClass, lineItem: String, batch: Bool) throws {
     let meter = try #require(AzureCostManagementExport.parseMeterName(name))
