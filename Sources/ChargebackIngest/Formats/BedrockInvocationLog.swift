@@ -23,8 +23,35 @@ struct BedrockInvocationLog: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    let head = try file.head(limit: 4096)
+    if Self.isInsightsCSV(head) { return try readInsightsCSV(file, emit: emit) }
     try JSONLayout.forEachRecord(in: file, timestampPrefix: true) { bytes, line, path in
       try emit(parse(bytes, file: file.path, line: line, path: path))
+    }
+  }
+
+  /// Whether the file is a CloudWatch Logs Insights result downloaded as CSV from the console: a
+  /// header row naming `@message` (`@timestamp,@message`), each log record in that column.
+  static func isInsightsCSV(_ head: [UInt8]) -> Bool {
+    guard let first = head.firstIndex(where: { !JSONLayout.isBlank($0) }), head[first] == UInt8(ascii: "@") else {
+      return false
+    }
+    return CSVHeader.names(inHead: String(decoding: head, as: UTF8.self)).contains("@message")
+  }
+
+  /// Reads each row's `@message` as a log record; errors name the row's line and the field in the
+  /// record, as for a log file.
+  private func readInsightsCSV(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+    var column: Int?
+    try CSVStream.forEachRecord(in: file) { line, fields in
+      guard let c = column else {
+        column = fields.firstIndex(of: "@message")
+        return
+      }
+      guard c < fields.count, var message = Optional(fields[c]), !message.allSatisfy(\.isWhitespace) else {
+        throw InputError(file: file.path, line: line, field: "@message", message: "is empty: no log record in this row")
+      }
+      try message.withUTF8 { try emit(parse($0, file: file.path, line: line)) }
     }
   }
 
