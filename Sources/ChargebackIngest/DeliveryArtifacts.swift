@@ -37,6 +37,28 @@ package final class DeliveryArtifacts {
   /// The reason recorded for an OpenAI usage or costs page whose buckets are all empty.
   package static let emptyPage = "OpenAI usage or costs page whose buckets hold no result, nothing to charge"
 
+  /// Why a file whose name is a download tool's temporary name is left for a later run, nil for
+  /// any other name.
+  ///
+  /// A sync still running when the job starts leaves its downloads under such names (AWS CLI
+  /// `aws s3 cp`/`sync`: the final name and 8 hex digits, `part-1.json.gz.1a2B3c4D`; rclone
+  /// `.partial`; gsutil `_.gstmp`; browsers `.crdownload`, `.part`), half written: read, a cut-off
+  /// gzip stopped the whole day's run (exit 65), and a complete one was loaded again under its
+  /// final name once renamed. They are not recorded as skipped: the next run finds the file under
+  /// its final name.
+  package static func downloadInProgress(path: String) -> String? {
+    let name = (path as NSString).lastPathComponent
+    for suffix in [".partial", "_.gstmp", ".crdownload", ".part"] where name.hasSuffix(suffix) {
+      return "a download in progress (\(suffix) is a download tool's temporary name); loaded once it has its final name"
+    }
+    let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count >= 3, let last = parts.last, last.count == 8, last.allSatisfy(\.isHexDigit),
+      ["json", "jsonl", "ndjson", "gz", "csv", "log", "txt"].contains(parts[parts.count - 2].lowercased())
+    else { return nil }
+    return "a download in progress (the AWS CLI's temporary name: the final name and 8 hex digits); loaded once it"
+      + " has its final name"
+  }
+
   /// Whether a folder is a Bedrock log folder, by absolute path.
   private var bedrockFolders: [String: Bool] = [:]
 

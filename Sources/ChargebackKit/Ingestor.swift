@@ -129,11 +129,21 @@ package struct Ingestor {
           let j = started
           started += 1
           // Only a regular file (a FIFO would block the hashing thread for good).
-          guard let stamp = FileStamp.of(all[j]), !Self.stampMatches(all[j], stamps) else { continue }
+          guard let stamp = FileStamp.of(all[j]), !Self.stampMatches(all[j], stamps),
+            DeliveryArtifacts.downloadInProgress(path: all[j]) == nil
+          else { continue }
           let formats = formats
           hashing[j] =
             stamp.bytes <= ReadAhead.maximumBytes
             ? FileHash(path: all[j]) { ReadAhead.read($0, formats: formats) } : FileHash(path: all[j])
+        }
+        if let reason = DeliveryArtifacts.downloadInProgress(path: path) {
+          let r = FileResult(
+            path: path, sha256: "", format: "", records: 0, newRecords: 0, alreadyIngested: false,
+            skippedReason: reason)
+          results.append(r)
+          onFile(r)
+          continue
         }
         let r: FileResult
         do {

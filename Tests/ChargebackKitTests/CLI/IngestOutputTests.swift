@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackIngest
 @testable import ChargebackTestSupport
 
 /// What ingest prints per file (`loaded`, `skipped (already ingested)`, `skipped: <reason>`,
@@ -100,6 +101,45 @@ import Testing
         3 files already ingested, skipped (unchanged since they were loaded)
 
         """)
+  }
+
+  /// Downloads still in progress under a tool's temporary name (a sync running when the job
+  /// starts) are left for a later run, said in a line each, not read (a cut-off gzip stopped the
+  /// run) and not recorded: once renamed to its final name, the file loads.
+  @Test func downloadsInProgressAreLeftForALaterRun() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let lines = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    let folder = dir + "/sync"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try (lines[0] + "\n").write(toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
+    // The first bytes of a gzip member, cut off; a half-written line.
+    try Data([0x1f, 0x8b, 0x08, 0x00, 0x00]).write(to: URL(fileURLWithPath: folder + "/b.jsonl.gz.1a2B3c4D"))
+    try String(lines[1].prefix(40)).write(toFile: folder + "/c.jsonl.partial", atomically: true, encoding: .utf8)
+    let db = dir + "/s.sqlite"
+    let r = try TestSupport.runCLI(["ingest", folder, "--db", db])
+    #expect(r.status == 0, "\(r.err)")
+    let out = r.out.split(separator: "\n").map(String.init)
+    #expect(out.first == "\(folder)/a.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)")
+    #expect(out.filter { $0.contains(": skipped: a download in progress") }.count == 2)
+    #expect(try StoreState(db).files == 1)
+    // The sync finishes: the download renamed to its final name loads.
+    try FileManager.default.removeItem(atPath: folder + "/b.jsonl.gz.1a2B3c4D")
+    try FileManager.default.removeItem(atPath: folder + "/c.jsonl.partial")
+    try (lines[1] + "\n").write(toFile: folder + "/b.jsonl", atomically: true, encoding: .utf8)
+    let next = try TestSupport.runCLI(["ingest", folder, "--db", db])
+    #expect(next.out.contains("\(folder)/b.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)"))
+    #expect(try StoreState(db).files == 2)
+  }
+
+  @Test func temporaryDownloadNames() {
+    for name in ["p.json.gz.1a2B3c4D", "p.jsonl.0123abcd", "p.csv.partial", "p.json_.gstmp", "p.jsonl.crdownload"] {
+      #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) != nil, "\(name)")
+    }
+    for name in ["p.json.gz", "p.jsonl", "2026.10.01.json", "p.json.gz.1a2B3c4", "p.json.gz.1a2B3c4G", "deadbeef.12345678"] {
+      #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) == nil, "\(name)")
+    }
   }
 
   /// `run` stops the same way, before writing any output.
