@@ -137,7 +137,9 @@ import Testing
     for name in ["p.json.gz.1a2B3c4D", "p.jsonl.0123abcd", "p.csv.partial", "p.json_.gstmp", "p.jsonl.crdownload"] {
       #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) != nil, "\(name)")
     }
-    for name in ["p.json.gz", "p.jsonl", "2026.10.01.json", "p.json.gz.1a2B3c4", "p.json.gz.1a2B3c4G", "deadbeef.12345678"] {
+    for name in [
+      "p.json.gz", "p.jsonl", "2026.10.01.json", "p.json.gz.1a2B3c4", "p.json.gz.1a2B3c4G", "deadbeef.12345678",
+    ] {
       #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) == nil, "\(name)")
     }
   }
