@@ -46,9 +46,14 @@ struct ReportOptions: ParsableArguments {
 
   /// Throws exit 1 when `--fail-on` is given and a new finding reaches it (SPEC §2: outputs are
   /// written first).
+  ///
+  /// A finding labelled `expected` or `false_positive` in `labels.csv` is not an alert: it is
+  /// still in `new_findings.csv`, but it does not turn the run into a failure (a labelled finding
+  /// is new again in a new `--out`, or after its output was removed, and alerted every time).
   func checkFailOn(_ result: ChargebackJob.Result) throws {
     guard let failOn else { return }
-    let hits = result.newFindings.filter { $0.severity >= failOn }
+    let quiet: Set<String> = ["expected", "false_positive"]
+    let hits = result.newFindings.filter { $0.severity >= failOn && !quiet.contains($0.label ?? "") }
     guard !hits.isEmpty else { return }
     let kinds = Set(hits.map(\.kind.rawValue)).sorted().joined(separator: ", ")
     printError(
