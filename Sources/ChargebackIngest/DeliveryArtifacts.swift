@@ -52,7 +52,9 @@ package final class DeliveryArtifacts {
       return "a download in progress (\(suffix) is a download tool's temporary name); loaded once it has its final name"
     }
     let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+    // At least one letter: eight digits are more likely a date (`spend.jsonl.20261001`).
     guard parts.count >= 3, let last = parts.last, last.count == 8, last.allSatisfy(\.isHexDigit),
+      last.contains(where: \.isLetter),
       ["json", "jsonl", "ndjson", "gz", "csv", "log", "txt"].contains(parts[parts.count - 2].lowercased())
     else { return nil }
     return "a download in progress (the AWS CLI's temporary name: the final name and 8 hex digits); loaded once it"

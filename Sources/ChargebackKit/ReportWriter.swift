@@ -64,7 +64,7 @@ package struct ReportWriter {
 
   private func publishLocked(_ report: ChargebackReport, key: String?) throws -> Publication {
     let fm = FileManager.default
-    recoverAbandoned()
+    try recoverAbandoned()
     let previous = try previousOutputs()
     let earlier = previous.contains("findings.csv") ? previousFindingIDs() : []
     let newFindings = report.findings.filter { !earlier.contains($0.id) }
@@ -154,7 +154,7 @@ package struct ReportWriter {
   }
 
   private func reuseLocked(key: String) throws -> Publication? {
-    recoverAbandoned()
+    try recoverAbandoned()
     let manifestPath = path("manifest.json")
     guard Self.fileType(directory) == .typeDirectory, Self.fileType(manifestPath) == .typeRegular,
       let data = FileManager.default.contents(atPath: manifestPath),
@@ -345,22 +345,47 @@ package struct ReportWriter {
   /// removed), so `--out` is the last complete publication again. A run killed after its manifest
   /// moved had published; only the outputs it no longer writes are left to remove. Then the folder
   /// goes (``removeAbandoned(in:prefix:directory:)``); when putting back fails it stays.
-  private func recoverAbandoned() {
+  ///
+  /// - Throws: ``OutputError`` (73) when a file could not be put back: publishing over a half
+  ///   restored `--out` would mix the runs for good; the folder is kept, and the next run tries again.
+  private func recoverAbandoned() throws {
     let prefix = ".\(Self.stagingBase((directory as NSString).lastPathComponent)).chargeback-\(Self.hostTag)-"
-    Self.removeAbandoned(in: PathText.parent(of: directory), prefix: prefix, directory: directory)
+    let kept = Self.removeAbandoned(in: PathText.parent(of: directory), prefix: prefix, directory: directory)
+    guard let first = kept.first else { return }
+    throw OutputError(
+      path: directory,
+      reason: "a run killed while publishing here left \(first), and its files could not all be put back"
+        + " (the previous versions are in its .previous folder): check the permissions of --out and run again")
   }
 
   /// Undoes (or, after its manifest, completes) the publication an abandoned `staging` folder was
-  /// making into `out`; true when `out` is a complete publication again.
+  /// making into `out`; true when nothing of it is left to put back.
+  ///
+  /// `.publishing` names each file the run moves with the device and inode of its new copy (a
+  /// rename keeps them), so only a file in `out` that is still that very copy is touched: one
+  /// already put back (by the run's own rollback, by hand, or by an earlier try of this one), or
+  /// replaced by a later publication, is left as it is, and trying again is safe.
   static func putBack(_ staging: String, into out: String) -> Bool {
     func at(_ dir: String, _ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
     guard let text = try? String(contentsOfFile: at(staging, ".publishing"), encoding: .utf8) else { return true }
-    let names = text.split(separator: "\n").map(String.init).filter {
-      !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty
+    var moving: [(name: String, id: FileIdentity)] = []
+    for line in text.split(separator: "\n") {
+      let f = line.split(separator: "\t").map(String.init)
+      guard f.count == 3, !f[0].contains("/"), f[0] != ".", f[0] != "..", !f[0].isEmpty,
+        let dev = UInt64(f[1]), let ino = UInt64(f[2])
+      else { continue }
+      moving.append((f[0], FileIdentity(device: dev, inode: ino)))
+    }
+    /// Whether `out`'s `name` is still the copy this run moved in.
+    func stillOurs(_ name: String, _ id: FileIdentity) -> Bool {
+      fileType(at(out, name)) == .typeRegular && FileIdentity(path: at(out, name)) == id
     }
     let previous = at(staging, ".previous")
-    if names.contains("manifest.json"), fileType(at(staging, "manifest.json")) == nil {
-      // Published: remove what the replaced manifest listed and the new one does not.
+    if let manifest = moving.first(where: { $0.name == "manifest.json" }), fileType(at(staging, "manifest.json")) == nil
+    {
+      // Published (its manifest moved): remove what the replaced manifest listed and the new one
+      // does not, while that manifest is still the one in `out`.
+      guard stillOurs("manifest.json", manifest.id) else { return true }
       let old = manifestOutputs(at(previous, "manifest.json"))
       let new = manifestOutputs(at(out, "manifest.json"))
       for name in old.subtracting(new).subtracting(["manifest.json"]) where fileType(at(out, name)) == .typeRegular {
@@ -369,15 +394,33 @@ package struct ReportWriter {
       return true
     }
     var ok = true
-    for name in names.reversed() where fileType(at(staging, name)) == nil {
+    for (name, id) in moving.reversed() where fileType(at(staging, name)) == nil && stillOurs(name, id) {
       // Moved in: the file it replaced goes back over it, or it goes.
       if fileType(at(previous, name)) == .typeRegular {
         if rename(at(previous, name), at(out, name)) != 0 { ok = false }
-      } else if fileType(at(out, name)) == .typeRegular, unlink(at(out, name)) != 0 {
+      } else if unlink(at(out, name)) != 0 {
         ok = false
       }
     }
     return ok
+  }
+
+  /// A file's device and inode (what a rename keeps).
+  struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+
+    init(device: UInt64, inode: UInt64) {
+      self.device = device
+      self.inode = inode
+    }
+
+    /// The identity of the file at `path` (not following a link); nil when there is none.
+    init?(path: String) {
+      var st = stat()
+      guard lstat(path, &st) == 0 else { return nil }
+      self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
   }
 
   /// The names a `manifest.json` lists as outputs (plain names only); empty when it is not one.
@@ -389,10 +432,14 @@ package struct ReportWriter {
     return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
   }
 
-  /// Removes the staging folders `prefix<pid>-<random>` in `parent` whose process is gone, after
-  /// putting back what each left half-published in `directory` (``putBack(_:into:)``).
-  static func removeAbandoned(in parent: String, prefix: String, directory: String? = nil) {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+  /// Removes the staging folders `prefix<pid>-<random>` in `parent` whose process is gone.
+  ///
+  /// Before, puts back what each left half-published in `directory` (``putBack(_:into:)``).
+  /// Returns the folders whose files could not be put back (kept, for the next try).
+  @discardableResult
+  static func removeAbandoned(in parent: String, prefix: String, directory: String? = nil) -> [String] {
+    var unrestored: [String] = []
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return [] }
     for name in names where name.hasPrefix(prefix) {
       let rest = name.dropFirst(prefix.count).split(separator: "-", maxSplits: 1)
       guard rest.count == 2, let pid = Int32(rest[0]), pid > 0, pid != ProcessInfo.processInfo.processIdentifier,
@@ -407,9 +454,13 @@ package struct ReportWriter {
       guard fd >= 0 else { continue }
       defer { close(fd) }
       guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
-      if let directory, !putBack(path, into: directory) { continue }
+      if let directory, !putBack(path, into: directory) {
+        unrestored.append(path)
+        continue
+      }
       try? FileManager.default.removeItem(atPath: path)
     }
+    return unrestored
   }
 
   /// Moves `names` from `staging` into `--out`, each by rename, in order (the manifest last).
@@ -428,13 +479,25 @@ package struct ReportWriter {
     } catch {
       throw OutputError(path: previous, reason: "cannot create a working folder: \(error.localizedDescription)")
     }
-    // What is being moved, for the next run to put back if this one is killed on the way.
-    do {
-      try Data((names.joined(separator: "\n") + "\n").utf8).write(
-        to: URL(fileURLWithPath: (staging as NSString).appendingPathComponent(".publishing")))
-    } catch {
-      throw OutputError(path: staging, reason: "cannot write into the working folder: \(error.localizedDescription)")
+    // What is being moved, each new file by its identity, for the next run to put back if this
+    // one is killed on the way (``putBack(_:into:)``); on disk before the first rename.
+    var list = ""
+    for name in names {
+      guard let id = FileIdentity(path: (staging as NSString).appendingPathComponent(name)) else {
+        throw OutputError(path: staging, reason: "a written output is missing from the working folder: \(name)")
+      }
+      list += "\(name)\t\(id.device)\t\(id.inode)\n"
     }
+    let listPath = (staging as NSString).appendingPathComponent(".publishing")
+    let fd = open(listPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    let bytes = Array(list.utf8)
+    guard fd >= 0, bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count, fsync(fd) == 0
+    else {
+      if fd >= 0 { close(fd) }
+      throw OutputError(
+        path: listPath, reason: "cannot write into the working folder: \(String(cString: strerror(errno)))")
+    }
+    close(fd)
     var moved: [(name: String, replaced: Bool)] = []
     do {
       for name in names {

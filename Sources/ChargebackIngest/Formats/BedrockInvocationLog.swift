@@ -31,12 +31,14 @@ struct BedrockInvocationLog: ExportFormat {
   }
 
   /// Whether the file is a CloudWatch Logs Insights result downloaded as CSV from the console: a
-  /// header row naming `@message` (`@timestamp,@message`), each log record in that column.
+  /// header row of Insights fields (`@timestamp,@message`), each log record in `@message` (a header
+  /// without it is refused when it is read, naming it).
   static func isInsightsCSV(_ head: [UInt8]) -> Bool {
     guard let first = head.firstIndex(where: { !JSONLayout.isBlank($0) }), head[first] == UInt8(ascii: "@") else {
       return false
     }
-    return CSVHeader.names(inHead: String(decoding: head, as: UTF8.self)).contains("@message")
+    let names = CSVHeader.names(inHead: String(decoding: head, as: UTF8.self))
+    return !names.isEmpty && names.allSatisfy { $0.trimmingCharacters(in: .whitespaces).hasPrefix("@") }
   }
 
   /// Reads each row's `@message` as a log record; errors name the row's line and the field in the
@@ -45,12 +47,17 @@ struct BedrockInvocationLog: ExportFormat {
     var column: Int?
     try CSVStream.forEachRecord(in: file) { line, fields in
       guard let c = column else {
-        column = fields.firstIndex(of: "@message")
+        column = fields.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "@message" }
+        guard column != nil else {
+          throw InputError(
+            file: file.path, line: line, field: "@message", message: "no column of the header is @message")
+        }
         return
       }
-      guard c < fields.count, var message = Optional(fields[c]), !message.allSatisfy(\.isWhitespace) else {
+      guard c < fields.count, !fields[c].allSatisfy(\.isWhitespace) else {
         throw InputError(file: file.path, line: line, field: "@message", message: "is empty: no log record in this row")
       }
+      var message = fields[c]
       try message.withUTF8 { try emit(parse($0, file: file.path, line: line)) }
     }
   }

@@ -175,8 +175,9 @@ struct LiteLLMSpendLogs: ExportFormat {
     var tokens = TokenCounts(input: uncached, cachedInput: cached, output: output)
     tokens.cacheWrite1h = min(usage.writes1h ?? 0, writes)
     tokens.cacheWrite5m = writes - tokens.cacheWrite1h
-    // Web searches are billed per request (Anthropic: 10 USD a thousand), beside the tokens.
-    tokens.webSearch = usage.webSearches ?? 0
+    // Anthropic's web searches are billed per request (10 USD a thousand), beside the tokens; only
+    // its price table has the rate (another provider's count would leave the whole call unpriced).
+    tokens.webSearch = provider == .anthropic ? usage.webSearches ?? 0 : 0
     if r.cacheHit { tokens = TokenCounts() }
     var metadata = r.metadata
     metadata.agentID = metadata.agentID ?? r.tags.agentID

@@ -162,7 +162,10 @@ extension OTelAttributes {
   /// gives only the cache reads, which its input tokens include for OpenAI, Azure and Google but
   /// not for Anthropic and Bedrock (their APIs count them apart: the Anthropic calls of a helper's
   /// trace were charged 10 input tokens of 28,010); the cache writes are in the provider metadata.
-  func vercelInput(total: Int64, provider: Provider) -> (uncached: Int64, reads: Int64, writes: Int64)? {
+  ///
+  /// `apart`: the provider's API counts the cache apart from the input (Anthropic's, on its own
+  /// API, on Bedrock or on Vertex: `vertex.anthropic.messages`).
+  func vercelInput(total: Int64, apart: Bool) -> (uncached: Int64, reads: Int64, writes: Int64)? {
     if let noCache = aiNoCache { return (noCache, aiCacheRead ?? 0, aiCacheWrite ?? 0) }
     if aiCacheRead != nil || aiCacheWrite != nil {
       let (reads, writes) = (aiCacheRead ?? 0, aiCacheWrite ?? 0)
@@ -170,10 +173,7 @@ extension OTelAttributes {
     }
     guard let reads = aiCachedInput else { return nil }
     let writes = Self.providerCacheWrites(aiProviderMetadata)
-    switch provider {
-    case .anthropic, .bedrock: return (total, reads, writes)
-    default: return (total - reads - writes, reads, writes)
-    }
+    return apart ? (total, reads, writes) : (total - reads - writes, reads, writes)
   }
 
   /// Cache writes in the AI SDK's provider metadata: `{"anthropic":{"cacheCreationInputTokens":N}}`

@@ -120,8 +120,9 @@ struct OTelGenAISpans: ExportFormat {
     var total = a.inputTokens ?? a.promptTokens ?? a.altPrompt ?? 0
     var cached = a.cacheRead ?? a.altCacheRead ?? 0
     var writes = a.cacheWrite ?? a.altCacheWrite ?? 0
-    if a.cacheRead == nil && a.cacheWrite == nil, let v = a.vercelInput(total: total, provider: provider) {
-      // The Vercel AI SDK's split (``OTelAttributes/vercelInput(total:provider:)``), as a total
+    let apart = provider == .anthropic || provider == .bedrock || rawProvider.lowercased().contains("anthropic")
+    if a.cacheRead == nil && a.cacheWrite == nil, let v = a.vercelInput(total: total, apart: apart) {
+      // The Vercel AI SDK's split (``OTelAttributes/vercelInput(total:apart:)``), as a total
       // that includes its cache reads and writes, like the conventions'.
       (total, cached, writes) = (v.uncached + v.reads + v.writes, v.reads, v.writes)
     }

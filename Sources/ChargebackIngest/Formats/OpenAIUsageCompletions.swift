@@ -99,9 +99,11 @@ struct OpenAIUsageCompletions: ExportFormat {
       audio && !model.isEmpty
       ? PriceModifiers.appending(model, PriceModifiers.audio.name, PriceModifiers.audio.value) : model
     // A completions row's key as it always was; an embeddings row's names its endpoint (a row of
-    // each for one key, model and bucket are two rows).
+    // each for one key, model and bucket are two rows). The row's own `object` says which, so a
+    // page in a file led by the other endpoint's gets the same key as in a file of its own.
+    let embeddings = row.object.map { $0.contains(".embeddings.") } ?? (endpoint == .embeddings)
     let key = KeyParts.join([
-      "openai", endpoint == .completions ? "usage" : "usage-embeddings", String(bucket.start_time),
+      "openai", embeddings ? "usage-embeddings" : "usage", String(bucket.start_time),
       String(bucket.end_time), row.project_id, row.user_id,
       row.api_key_id, model, row.batch.map { $0 ? "batch" : "sync" }, row.service_tier,
     ])
@@ -146,6 +148,7 @@ struct OpenAIUsageCompletions: ExportFormat {
   // Field names as the API spells them.
   // swift-format-ignore: AlwaysUseLowerCamelCase
   private struct Result: Decodable {
+    let object: String?
     let input_tokens: CountJSON?
     let output_tokens: CountJSON?
     let num_model_requests: CountJSON?

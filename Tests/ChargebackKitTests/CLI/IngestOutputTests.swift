@@ -139,6 +139,7 @@ import Testing
     }
     for name in [
       "p.json.gz", "p.jsonl", "2026.10.01.json", "p.json.gz.1a2B3c4", "p.json.gz.1a2B3c4G", "deadbeef.12345678",
+      "spend.jsonl.20261001",
     ] {
       #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) == nil, "\(name)")
     }

@@ -48,5 +48,11 @@ import Testing
     }
     #expect(error.line == 4)
     #expect(error.field == "output.outputTokenCount")
+    // A header naming `@message` with a space before it is read; one without it is refused.
+    let spaced = Self.csv(lines).replacingOccurrences(of: "@timestamp,@message", with: "@timestamp, @message")
+    #expect(try Self.records(spaced, name: "spaced.csv").count == 5)
+    let other = Self.csv(lines).replacingOccurrences(of: "@timestamp,@message", with: "@timestamp,@log")
+    let refused = try #require(throws: InputError.self) { _ = try Self.records(other, name: "other.csv") }
+    #expect(refused.line == 1 && refused.field == "@message")
   }
 }

@@ -288,6 +288,11 @@ import Testing
       "anthropic", #""cache_read_input_tokens":100,"server_tool_use":{"web_search_requests":5}"#,
       TokenCounts(input: 10000, cachedInput: 100, output: 500, webSearch: 5)
     ),
+    // Another provider's count has no rate in the tables: not counted (it would leave the call unpriced).
+    (
+      "vertex_ai", #""cache_read_input_tokens":100,"server_tool_use":{"web_search_requests":5}"#,
+      TokenCounts(input: 10000, cachedInput: 100, output: 500)
+    ),
   ]
 
   @Test(arguments: detailUsages)

@@ -138,6 +138,23 @@ import Testing
     #expect(records.map(\.provider) == [.vertex])
   }
 
+  /// Claude on Vertex through the AI SDK (`vertex.anthropic.messages`): its input tokens leave the
+  /// cache out, as Anthropic's API counts them, wherever it runs.
+  @Test func claudeOnVertexThroughTheAISDKCountsTheCacheApart() throws {
+    let span = T.span(
+      "ai.generateText.doGenerate", id: "v1",
+      [
+        T.attr("gen_ai.system", "vertex.anthropic.messages"),
+        T.attr("gen_ai.request.model", "claude-sonnet-4-5@20250929"),
+        T.intAttr("gen_ai.usage.input_tokens", 100), T.intAttr("gen_ai.usage.output_tokens", 500),
+        T.intAttr("ai.usage.cachedInputTokens", 50_000),
+        T.attr("ai.response.providerMetadata", #"{\"anthropic\":{\"cacheCreationInputTokens\":2000}}"#),
+      ])
+    let (_, records) = try T().report(T.export([span]))
+    #expect(records.map(\.provider) == [.vertex])
+    #expect(records.map(\.tokens) == [Self.expected])
+  }
+
   @Test func bedrockModelIDs() {
     for id in [
       "anthropic.claude-3-5-haiku-20241022-v1:0", "us.anthropic.claude-sonnet-4-20250514-v1:0",

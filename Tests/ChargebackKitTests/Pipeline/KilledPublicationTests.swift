@@ -51,8 +51,10 @@ import Testing
     let before = Self.previous(of: report)
     let added = try #require(report.findings.last)
     let outputs = try ReportWriter(directory: base + "/probe").publish(report, key: nil).outputs.count
+    defer { try? FileManager.default.removeItem(atPath: base) }
     for k in 0...outputs {
       let dir = try TestSupport.tempDir()
+      defer { try? FileManager.default.removeItem(atPath: dir) }
       let out = dir + "/out"
       _ = try ReportWriter(directory: out).publish(before, key: nil)
       #expect(FileManager.default.fileExists(atPath: out + "/OLD-CC.xlsx"))
@@ -75,19 +77,94 @@ import Testing
     }
   }
 
-  /// Two runs into one `--out` at the same time: they publish one after the other, so a new
-  /// finding is new in exactly one of them.
-  @Test func runsIntoOneOutPublishOneAfterTheOther() async throws {
+  /// A folder left by a run whose own putting back failed (a file system that refused renames for
+  /// a while) is put back by the next run: `--out` is the last complete publication again, and the
+  /// failed run's new findings are new.
+  @Test func aFailedPuttingBackIsFinishedByTheNextRun() throws {
     let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
     let report = try PublicationTests.report(dir)
     let out = dir + "/out"
     _ = try ReportWriter(directory: out).publish(Self.previous(of: report), key: nil)
-    let counts = try await withThrowingTaskGroup(of: Int.self) { group in
-      for _ in 0..<4 {
-        group.addTask { try ReportWriter(directory: out).publish(report, key: nil).newFindings.count }
-      }
-      return try await group.reduce(into: []) { $0.append($1) }
-    }
-    #expect(counts.sorted() == [0, 0, 0, 1])
+    let count = PublicationTests.Count()
+    // The first two renames work, every one after fails: two new files stay in place.
+    let failing = PublicationTests.writer(out, count) { $0 >= 3 ? EROFS : nil }
+    #expect(throws: OutputError.self) { _ = try failing.publish(report, key: nil) }
+    try Self.abandon(dir, as: try Self.deadPID())
+    let next = try ReportWriter(directory: out).publish(report, key: nil)
+    #expect(next.newFindings.map(\.id) == [try #require(report.findings.last).id])
+    #expect(!FileManager.default.fileExists(atPath: out + "/OLD-CC.xlsx"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }.isEmpty)
   }
+
+  /// A folder found only after a later run published (its pid taken by another process when the
+  /// later run looked, so it was left then): the later run's files are not the killed run's, and
+  /// nothing of them is put back or removed.
+  @Test func aLaterPublicationIsNeverPutBack() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let report = try PublicationTests.report(dir)
+    let out = dir + "/out"
+    let fm = FileManager.default
+    // Killed just after findings.csv moved, and just before the manifest.
+    let names = try ReportWriter(directory: dir + "/probe").publish(report, key: nil).outputs
+      .map { ($0 as NSString).lastPathComponent }.filter { $0 != "manifest.json" }.sorted()
+    for k in [try #require(names.firstIndex(of: "findings.csv")) + 1, names.count] {
+      _ = try ReportWriter(directory: out).publish(Self.previous(of: report), key: nil)
+      var killed = ReportWriter(directory: out)
+      killed.dieAfterMoves = k
+      #expect(throws: ReportWriter.Died.self) { _ = try killed.publish(report, key: nil) }
+      try Self.abandon(dir, as: try Self.deadPID())
+      let folder = try #require(try fm.contentsOfDirectory(atPath: dir).first { $0.hasPrefix(".out.chargeback-") })
+      try fm.copyItem(atPath: dir + "/" + folder, toPath: dir + "/copy")
+      // The later run: puts the killed run's files back, and publishes.
+      _ = try ReportWriter(directory: out).publish(report, key: nil)
+      let snapshot = try PublicationTests.snapshot(out)
+      // The same folder found again afterwards.
+      try fm.moveItem(atPath: dir + "/copy", toPath: dir + "/" + folder)
+      let again = try ReportWriter(directory: out).publish(report, key: nil)
+      #expect(again.newFindings.isEmpty, "killed after \(k)")
+      var now = try PublicationTests.snapshot(out)
+      // Per run: the manifest's run time, and what is new since the run before (nothing).
+      now["manifest.json"] = snapshot["manifest.json"]
+      now["new_findings.csv"] = snapshot["new_findings.csv"]
+      #expect(now == snapshot, "killed after \(k)")
+      #expect(try fm.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }.isEmpty)
+    }
+  }
+
+  /// Two runs into one `--out` at the same time: they publish one after the other, so a new
+  /// finding is new in exactly one of them.
+  @Test func runsIntoOneOutPublishOneAfterTheOther() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let report = try PublicationTests.report(dir)
+    let out = dir + "/out"
+    _ = try ReportWriter(directory: out).publish(Self.previous(of: report), key: nil)
+    // Threads of their own: a run waiting for the lock blocks its thread.
+    final class Results: @unchecked Sendable {
+      let lock = NSLock()
+      var counts: [Int] = []
+      var errors: [String] = []
+    }
+    let results = Results()
+    let group = DispatchGroup()
+    for _ in 0..<4 {
+      group.enter()
+      let thread = Thread {
+        defer { group.leave() }
+        do {
+          let n = try ReportWriter(directory: out).publish(report, key: nil).newFindings.count
+          results.lock.withLock { results.counts.append(n) }
+        } catch {
+          results.lock.withLock { results.errors.append("\(error)") }
+        }
+      }
+      thread.start()
+    }
+    group.wait()
+    #expect(results.errors.isEmpty)
+    #expect(results.counts.sorted() == [0, 0, 0, 1])
+  }
+
 }

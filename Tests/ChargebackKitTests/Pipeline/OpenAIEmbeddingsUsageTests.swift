@@ -108,6 +108,26 @@ import Testing
     #expect(report.granularity.isEmpty)
   }
 
+  /// An embeddings page in a JSON Lines file led by a completions page is keyed by its own
+  /// `object`: the same page saved on its own later adds nothing (no call charged twice).
+  @Test func anEmbeddingsPageInACompletionsFileIsKeyedAsItsOwn() throws {
+    let nine = Self.day + 9 * 3600
+    let completions = BucketWidthTests.openAIPage([
+      (
+        nine, nine + 3600,
+        [BucketWidthTests.openAIResult(key: "key_A", input: 1_000_000, cached: 0, output: 0, requests: 4)]
+      )
+    ]).replacingOccurrences(of: "\n", with: " ")
+    let embeddings = BucketWidthTests.openAIPage([(Self.day, Self.day + 86_400, [Self.results[0]])])
+      .replacingOccurrences(of: "\n", with: " ")
+    let (report, loaded) = try Self.report([
+      "a-mixed.jsonl": completions + "\n" + embeddings + "\n", "b-embeddings.json": embeddings + "\n",
+    ])
+    #expect(loaded.map(\.records) == [2, 1])
+    #expect(loaded.map(\.newRecords) == [2, 0])
+    #expect(report.totalCost == TestSupport.usd("0.42"))
+  }
+
   /// A bad count names the file, the element and the field, as for completions pages.
   @Test func aBadCountNamesItsElement() throws {
     let bad = Self.result(key: "key_A", model: "text-embedding-3-small", input: 10, requests: 1)
