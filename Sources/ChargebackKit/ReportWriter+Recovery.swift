@@ -1,0 +1,169 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+/// What a run does about other runs into the same `--out`: one publishes at a time, and what a
+/// run killed while publishing left is put back before the next one reads the previous outputs.
+extension ReportWriter {
+  /// Holds an exclusive `flock` on `--out` (the folder itself) while `body` runs: two runs into one
+  /// `--out` publish one after the other, so the second reads the first's findings as the previous
+  /// ones, and a new finding is new (and `--fail-on` fires) in one run only, not in each.
+  ///
+  /// A lock on the folder, not a file: nothing is left in or beside `--out`. Waits for the other
+  /// run (a publication takes seconds); a file system without `flock` runs unlocked.
+  func withOutLock<T>(_ body: () throws -> T) throws -> T {
+    let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return try body() }
+    defer { close(fd) }
+    while flock(fd, LOCK_EX) != 0, errno == EINTR {}
+    return try body()
+  }
+
+  /// Puts back what a run killed while publishing into `--out` left, before this run reads the
+  /// previous outputs.
+  ///
+  /// A run killed between its first rename into `--out` and its manifest's left some files new and
+  /// some old, with the old `manifest.json`: the next run took the killed run's `findings.csv` for
+  /// the previous one (its new findings were never reported, `--fail-on` never fired), and a
+  /// workbook it had added was not in the manifest, which stopped every later run (exit 73). Its
+  /// staging folder holds the list of what it was moving (`.publishing`) and the files it replaced
+  /// (`.previous`): each moved file is put back (the replaced one renamed over it, or the added one
+  /// removed), so `--out` is the last complete publication again. A run killed after its manifest
+  /// moved had published; only the outputs it no longer writes are left to remove. Then the folder
+  /// goes (``removeAbandoned(in:prefix:directory:)``); when putting back fails it stays.
+  ///
+  /// - Throws: ``OutputError`` (73) when a file could not be put back: publishing over a half
+  ///   restored `--out` would mix the runs for good; the folder is kept, and the next run tries again.
+  func recoverAbandoned() throws {
+    let prefix = ".\(Self.stagingBase((directory as NSString).lastPathComponent)).chargeback-\(Self.hostTag)-"
+    let kept = Self.removeAbandoned(in: PathText.parent(of: directory), prefix: prefix, directory: directory)
+    guard let first = kept.first else { return }
+    throw OutputError(
+      path: directory,
+      reason: "a run killed while publishing here left \(first), and its files could not all be put back"
+        + " (the previous versions are in its .previous folder): check the permissions of --out and run again")
+  }
+
+  /// Undoes (or, after its manifest, completes) the publication an abandoned `staging` folder was
+  /// making into `out`; true when nothing of it is left to put back.
+  ///
+  /// `.publishing` names each file the run moves with the identity of its new copy
+  /// (``FileIdentity``: a rename keeps it), so only a file in `out` that is still that very copy is touched: one
+  /// already put back (by the run's own rollback, by hand, or by an earlier try of this one), or
+  /// replaced by a later publication, is left as it is, and trying again is safe.
+  static func putBack(_ staging: String, into out: String) -> Bool {
+    func at(_ dir: String, _ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+    guard let text = try? String(contentsOfFile: at(staging, ".publishing"), encoding: .utf8) else { return true }
+    var moving: [(name: String, id: FileIdentity)] = []
+    for line in text.split(separator: "\n") {
+      let f = line.split(separator: "\t").map(String.init)
+      guard let name = f.first, !name.contains("/"), name != ".", name != "..", !name.isEmpty,
+        let id = FileIdentity(f.dropFirst())
+      else { continue }
+      moving.append((name, id))
+    }
+    /// Whether `out`'s `name` is still the copy this run moved in.
+    func stillOurs(_ name: String, _ id: FileIdentity) -> Bool {
+      fileType(at(out, name)) == .typeRegular && FileIdentity(path: at(out, name)) == id
+    }
+    let previous = at(staging, ".previous")
+    if let manifest = moving.first(where: { $0.name == "manifest.json" }), fileType(at(staging, "manifest.json")) == nil
+    {
+      // Published (its manifest moved): remove what the replaced manifest listed and the new one
+      // does not, while that manifest is still the one in `out`.
+      guard stillOurs("manifest.json", manifest.id) else { return true }
+      let old = manifestOutputs(at(previous, "manifest.json"))
+      let new = manifestOutputs(at(out, "manifest.json"))
+      for name in old.subtracting(new).subtracting(["manifest.json"]) where fileType(at(out, name)) == .typeRegular {
+        unlink(at(out, name))
+      }
+      return true
+    }
+    var ok = true
+    for (name, id) in moving.reversed() where fileType(at(staging, name)) == nil && stillOurs(name, id) {
+      // Moved in: the file it replaced goes back over it, or it goes.
+      if fileType(at(previous, name)) == .typeRegular {
+        if rename(at(previous, name), at(out, name)) != 0 { ok = false }
+      } else if unlink(at(out, name)) != 0 {
+        ok = false
+      }
+    }
+    return ok
+  }
+
+  /// A file's device, inode, size and modification time (ns): what a rename keeps.
+  ///
+  /// The size and time too: a file system reuses a freed inode's number at once, so a later
+  /// publication's file could carry the number of the killed run's, which it replaced (seen in a
+  /// test under load); it was not written in the same nanosecond.
+  struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var mtimeNs: Int64
+
+    init(device: UInt64, inode: UInt64, size: Int64, mtimeNs: Int64) {
+      (self.device, self.inode, self.size, self.mtimeNs) = (device, inode, size, mtimeNs)
+    }
+
+    /// The identity of the file at `path` (not following a link); nil when there is none.
+    init?(path: String) {
+      var st = stat()
+      guard lstat(path, &st) == 0 else { return nil }
+      self.init(
+        device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+        mtimeNs: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+
+    /// As `.publishing` writes it after the name: tab-separated.
+    var text: String { "\(device)\t\(inode)\t\(size)\t\(mtimeNs)" }
+
+    /// From the fields `text` wrote; nil when they are not that.
+    init?(_ f: ArraySlice<String>) {
+      guard f.count == 4, let d = UInt64(f[f.startIndex]), let i = UInt64(f[f.startIndex + 1]),
+        let s = Int64(f[f.startIndex + 2]), let m = Int64(f[f.startIndex + 3])
+      else { return nil }
+      self.init(device: d, inode: i, size: s, mtimeNs: m)
+    }
+  }
+
+  /// The names a `manifest.json` lists as outputs (plain names only); empty when it is not one.
+  private static func manifestOutputs(_ path: String) -> Set<String> {
+    guard fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let outputs = object["outputs"] as? [String]
+    else { return [] }
+    return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
+  }
+
+  /// Removes the staging folders `prefix<pid>-<random>` in `parent` whose process is gone.
+  ///
+  /// Before, puts back what each left half-published in `directory` (``putBack(_:into:)``).
+  /// Returns the folders whose files could not be put back (kept, for the next try).
+  @discardableResult
+  static func removeAbandoned(in parent: String, prefix: String, directory: String? = nil) -> [String] {
+    var unrestored: [String] = []
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return [] }
+    for name in names where name.hasPrefix(prefix) {
+      let rest = name.dropFirst(prefix.count).split(separator: "-", maxSplits: 1)
+      guard rest.count == 2, let pid = Int32(rest[0]), pid > 0, pid != ProcessInfo.processInfo.processIdentifier,
+        rest[1].count == 8
+      else { continue }
+      guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+      let path = (parent as NSString).appendingPathComponent(name)
+      var st = stat()
+      guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+      // Its lock: taken only when no live process holds it (O_NOFOLLOW: never a link's target).
+      let fd = open((path as NSString).appendingPathComponent(".lock"), O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+      guard fd >= 0 else { continue }
+      defer { close(fd) }
+      guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+      if let directory, !putBack(path, into: directory) {
+        unrestored.append(path)
+        continue
+      }
+      try? FileManager.default.removeItem(atPath: path)
+    }
+    return unrestored
+  }
+}
