@@ -89,7 +89,28 @@ package struct ChargebackJob {
     let store = try openStore(options.database)
     defer { try? store.close() }
     let ingested = try Self.load(files, into: store, progress: progress, onFile: onFile)
-    return try report(store: store, reference, ingested: ingested)
+    var result = try report(store: store, reference, ingested: ingested)
+    result.warnings += Self.goneFiles(try store.files().map(\.path), under: options.usage, found: Set(files))
+    return result
+  }
+
+  /// A warning naming the files once loaded from under the usage paths that are no longer there.
+  ///
+  /// Their records stay in the store and are charged (a file is never unloaded): someone who
+  /// deletes a wrong export from a synced folder expects it gone from the report, and nothing said
+  /// otherwise (a helper's trial of daily runs). Paths compare as they were given, as stored.
+  static func goneFiles(_ stored: [String], under roots: [String], found: Set<String>) -> [String] {
+    let gone = stored.filter { path in
+      !found.contains(path) && roots.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+        && !FileManager.default.fileExists(atPath: path)
+    }.sorted()
+    guard !gone.isEmpty else { return [] }
+    let shown = gone.prefix(3).joined(separator: ", ") + (gone.count > 3 ? ", …" : "")
+    return [
+      "warning: \(gone.count) file\(gone.count == 1 ? "" : "s") loaded earlier from --usage \(gone.count == 1 ? "is" : "are")"
+        + " no longer there (\(shown)): \(gone.count == 1 ? "its" : "their") records stay in the store and are still"
+        + " charged; to leave them out, load the exports again into a new --db"
+    ]
   }
 
   /// `chargeback report`: report from what is already in the store.

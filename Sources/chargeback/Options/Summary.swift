@@ -38,6 +38,7 @@ func printRunSummary(_ result: ChargebackJob.Result, out: String) {
     printLine(
       "nothing new since the last run: \(kept) files in \(out) kept as they were; "
         + "manifest.json and new_findings.csv written again")
+    for line in result.warnings { printLine(line) }
     return
   }
   // Its values are made safe for the terminal by ConsoleSummary (escaped before the columns are
