@@ -18,11 +18,13 @@ import Foundation
 /// each message (`2025-09-01T10:15:42.123Z {…}`); see ``timestampPrefixLength(_:)``.
 enum JSONLayout {
   /// Calls `body` with each record's bytes, its starting line and its JSON path (nil for lines).
+  ///
+  /// `head` is the file's head when the caller has read it already (``InputFile/head(limit:)``).
   static func forEachRecord(
-    in file: InputFile, arrayKey: StaticString? = nil, timestampPrefix: Bool = false,
+    in file: InputFile, head: [UInt8]? = nil, arrayKey: StaticString? = nil, timestampPrefix: Bool = false,
     _ body: (UnsafeBufferPointer<UInt8>, _ line: Int, _ path: String?) throws -> Void
   ) throws {
-    let head = try file.head()
+    let head = try head ?? file.head()
     guard let first = head.firstIndex(where: { !isBlank($0) }) else { return }
     if head[first] != UInt8(ascii: "[") {
       let lineEnd = head[first...].firstIndex(of: 10)

@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 // The usage paths a run reads: `--usage` folders walked into files.
@@ -17,10 +18,7 @@ extension Ingestor {
   /// not listed: a second run would otherwise read its own outputs as exports.
   package static func expand(_ paths: [String], skipping: [String] = []) throws -> [String] {
     let skip = Set(
-      skipping.compactMap { path -> FileIdentity? in
-        var st = stat()
-        return stat(path, &st) == 0 ? FileIdentity(st) : nil
-      })
+      skipping.compactMap { FileIdentity(path: $0) })
     var out: [String] = []
     for p in paths {
       let st = try status(p, otherwise: "no such file or directory")
@@ -35,16 +33,6 @@ extension Ingestor {
       out.append(contentsOf: found.sorted())
     }
     return out
-  }
-
-  /// A directory's device and inode: a link back to a directory being walked is not walked again.
-  private struct FileIdentity: Hashable {
-    let device: UInt64
-    let inode: UInt64
-    init(_ st: stat) {
-      device = UInt64(st.st_dev)
-      inode = UInt64(st.st_ino)
-    }
   }
 
   /// `stat` of `path` (through links); a broken link or a path that cannot be read is an

@@ -103,6 +103,8 @@ package struct Ingestor {
     var results: [FileResult] = []
     let stamps = try store.fileStamps()
     let all = try Self.expand(paths)
+    // Downloads still in progress are left for a later run: neither hashed ahead nor loaded.
+    let inProgress = all.map { DeliveryArtifacts.downloadInProgress(path: $0) }
     // The hashes (and small files' records) being worked out ahead, by position in `all`; those
     // of positions before `started` have been started.
     var hashing: [Int: FileHash] = [:]
@@ -129,15 +131,15 @@ package struct Ingestor {
           let j = started
           started += 1
           // Only a regular file (a FIFO would block the hashing thread for good).
-          guard let stamp = FileStamp.of(all[j]), !Self.stampMatches(all[j], stamps),
-            DeliveryArtifacts.downloadInProgress(path: all[j]) == nil
-          else { continue }
+          guard inProgress[j] == nil, let stamp = FileStamp.of(all[j]), !Self.stampMatches(all[j], stamps) else {
+            continue
+          }
           let formats = formats
           hashing[j] =
             stamp.bytes <= ReadAhead.maximumBytes
             ? FileHash(path: all[j]) { ReadAhead.read($0, formats: formats) } : FileHash(path: all[j])
         }
-        if let reason = DeliveryArtifacts.downloadInProgress(path: path) {
+        if let reason = inProgress[i] {
           let r = FileResult(
             path: path, sha256: "", format: "", records: 0, newRecords: 0, alreadyIngested: false,
             skippedReason: reason)
@@ -224,12 +226,8 @@ package struct Ingestor {
   /// first (relative, then absolute in a crontab) printed a line for every file of the month, every
   /// day (a helper's trial: 2,500 lines).
   static func elsewhere(_ first: String, _ path: String) -> String? {
-    guard first != path else { return nil }
-    var a = stat()
-    var b = stat()
-    guard stat(first, &a) == 0 else { return nil }
-    if stat(path, &b) == 0, a.st_dev == b.st_dev, a.st_ino == b.st_ino { return nil }
-    return first
+    guard first != path, let a = FileIdentity(path: first) else { return nil }
+    return FileIdentity(path: path) == a ? nil : first
   }
 
   /// True when the file at `path` has the size and modification time the store recorded for it.

@@ -185,7 +185,8 @@ package struct ReportBuilder {
       centres[c]?.avoidableCost += f.avoidableCost
     }
     files.formUnion(try store.spanFiles(from: period.startMillis, to: period.endMillis))
-    let inputs = try store.files().filter { files.contains($0.id) }.map {
+    let stored = try store.files()
+    let inputs = stored.filter { files.contains($0.id) }.map {
       InputFileSummary(path: $0.path, sha256: $0.sha256, format: $0.format, level: $0.level, records: $0.records)
     }
     progress.done("priced \(count) records of \(period)")
@@ -196,7 +197,7 @@ package struct ReportBuilder {
       if let t = l.pointee.key.taskID, tasks[t] == nil, let e = identities.tasks[t] { tasks[t] = e }
     }
     RunRate.apply(lines: lines, allocations: allocations, identities: identities, centres: &centres)
-    let inputPaths = Set(try store.files().map(\.path))
+    let inputPaths = Set(stored.map(\.path))
     var report = ChargebackReport(
       period: period, lines: lines,
       costCentres: centres.values.sorted { $0.id < $1.id },

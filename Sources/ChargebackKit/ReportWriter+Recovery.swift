@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackStore
 import ChargebackSupport
 import Foundation
 
@@ -47,40 +48,38 @@ extension ReportWriter {
   /// Undoes (or, after its manifest, completes) the publication an abandoned `staging` folder was
   /// making into `out`; true when nothing of it is left to put back.
   ///
-  /// `.publishing` names each file the run moves with the identity of its new copy
-  /// (``FileIdentity``: a rename keeps it), so only a file in `out` that is still that very copy is touched: one
+  /// `.publishing` names each file the run moves with its new ``Copy`` (a rename keeps it), so
+  /// only a file in `out` that is still that very copy is touched: one
   /// already put back (by the run's own rollback, by hand, or by an earlier try of this one), or
   /// replaced by a later publication, is left as it is, and trying again is safe.
   static func putBack(_ staging: String, into out: String) -> Bool {
     func at(_ dir: String, _ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
     guard let text = try? String(contentsOfFile: at(staging, ".publishing"), encoding: .utf8) else { return true }
-    var moving: [(name: String, id: FileIdentity)] = []
+    var moving: [(name: String, copy: Copy)] = []
     for line in text.split(separator: "\n") {
       let f = line.split(separator: "\t").map(String.init)
       guard let name = f.first, !name.contains("/"), name != ".", name != "..", !name.isEmpty,
-        let id = FileIdentity(f.dropFirst())
+        let copy = Copy(f.dropFirst())
       else { continue }
-      moving.append((name, id))
+      moving.append((name, copy))
     }
     /// Whether `out`'s `name` is still the copy this run moved in.
-    func stillOurs(_ name: String, _ id: FileIdentity) -> Bool {
-      fileType(at(out, name)) == .typeRegular && FileIdentity(path: at(out, name)) == id
-    }
+    func stillOurs(_ name: String, _ copy: Copy) -> Bool { Copy(path: at(out, name)) == copy }
     let previous = at(staging, ".previous")
     if let manifest = moving.first(where: { $0.name == "manifest.json" }), fileType(at(staging, "manifest.json")) == nil
     {
       // Published (its manifest moved): remove what the replaced manifest listed and the new one
       // does not, while that manifest is still the one in `out`.
-      guard stillOurs("manifest.json", manifest.id) else { return true }
-      let old = manifestOutputs(at(previous, "manifest.json"))
-      let new = manifestOutputs(at(out, "manifest.json"))
+      guard stillOurs("manifest.json", manifest.copy) else { return true }
+      let old = manifestOutputs(at(previous, "manifest.json")) ?? []
+      let new = manifestOutputs(at(out, "manifest.json")) ?? []
       for name in old.subtracting(new).subtracting(["manifest.json"]) where fileType(at(out, name)) == .typeRegular {
         unlink(at(out, name))
       }
       return true
     }
     var ok = true
-    for (name, id) in moving.reversed() where fileType(at(staging, name)) == nil && stillOurs(name, id) {
+    for (name, copy) in moving.reversed() where fileType(at(staging, name)) == nil && stillOurs(name, copy) {
       // Moved in: the file it replaced goes back over it, or it goes.
       if fileType(at(previous, name)) == .typeRegular {
         if rename(at(previous, name), at(out, name)) != 0 { ok = false }
@@ -91,49 +90,36 @@ extension ReportWriter {
     return ok
   }
 
-  /// A file's device, inode, size and modification time (ns): what a rename keeps.
+  /// One new file a publication moves into `--out`: its ``FileIdentity`` (a rename keeps it), and
+  /// its size and modification time (ns).
   ///
   /// The size and time too: a file system reuses a freed inode's number at once, so a later
   /// publication's file could carry the number of the killed run's, which it replaced (seen in a
   /// test under load); it was not written in the same nanosecond.
-  struct FileIdentity: Equatable {
-    var device: UInt64
-    var inode: UInt64
-    var size: Int64
+  struct Copy: Equatable {
+    var file: FileIdentity
+    var bytes: Int64
     var mtimeNs: Int64
 
-    init(device: UInt64, inode: UInt64, size: Int64, mtimeNs: Int64) {
-      (self.device, self.inode, self.size, self.mtimeNs) = (device, inode, size, mtimeNs)
-    }
-
-    /// The identity of the file at `path` (not following a link); nil when there is none.
+    /// The copy at `path`, a regular file (never through a link); nil when there is none.
     init?(path: String) {
-      var st = stat()
-      guard lstat(path, &st) == 0 else { return nil }
-      self.init(
-        device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
-        mtimeNs: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+      guard fileType(path) == .typeRegular, let file = FileIdentity(path: path, followingLinks: false),
+        let stamp = FileStamp.of(path)
+      else { return nil }
+      (self.file, bytes, mtimeNs) = (file, stamp.bytes, stamp.mtimeNs)
     }
 
     /// As `.publishing` writes it after the name: tab-separated.
-    var text: String { "\(device)\t\(inode)\t\(size)\t\(mtimeNs)" }
+    var text: String { "\(file.device)\t\(file.inode)\t\(bytes)\t\(mtimeNs)" }
 
     /// From the fields `text` wrote; nil when they are not that.
     init?(_ f: ArraySlice<String>) {
-      guard f.count == 4, let d = UInt64(f[f.startIndex]), let i = UInt64(f[f.startIndex + 1]),
-        let s = Int64(f[f.startIndex + 2]), let m = Int64(f[f.startIndex + 3])
-      else { return nil }
-      self.init(device: d, inode: i, size: s, mtimeNs: m)
+      let f = Array(f)
+      guard f.count == 4, let d = UInt64(f[0]), let i = UInt64(f[1]), let b = Int64(f[2]), let m = Int64(f[3]) else {
+        return nil
+      }
+      (file, bytes, mtimeNs) = (FileIdentity(device: d, inode: i), b, m)
     }
-  }
-
-  /// The names a `manifest.json` lists as outputs (plain names only); empty when it is not one.
-  private static func manifestOutputs(_ path: String) -> Set<String> {
-    guard fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let outputs = object["outputs"] as? [String]
-    else { return [] }
-    return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
   }
 
   /// Removes the staging folders `prefix<pid>-<random>` in `parent` whose process is gone.

@@ -247,15 +247,22 @@ package struct ReportWriter {
     case .typeRegular?: break
     default: throw OutputError.cannotCreate(manifest, "is not a regular file written by chargeback")
     }
-    guard let data = FileManager.default.contents(atPath: manifest),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      (object["tool"] as? [String: Any])?["name"] as? String == "chargeback",
-      let outputs = object["outputs"] as? [String]
-    else {
+    guard let outputs = Self.manifestOutputs(manifest) else {
       throw OutputError.cannotCreate(
         manifest, "exists and was not written by chargeback; move it away or use another --out")
     }
-    // Only plain names: a manifest cannot make the tool touch anything outside --out.
+    return outputs
+  }
+
+  /// The names the `manifest.json` at `path` lists as outputs; nil when it is not chargeback's.
+  ///
+  /// Only plain names: a manifest cannot make the tool touch anything outside `--out`.
+  static func manifestOutputs(_ path: String) -> Set<String>? {
+    guard fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      (object["tool"] as? [String: Any])?["name"] as? String == "chargeback",
+      let outputs = object["outputs"] as? [String]
+    else { return nil }
     return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
   }
 
@@ -339,10 +346,10 @@ package struct ReportWriter {
     // one is killed on the way (``putBack(_:into:)``); on disk before the first rename.
     var list = ""
     for name in names {
-      guard let id = FileIdentity(path: (staging as NSString).appendingPathComponent(name)) else {
+      guard let copy = Copy(path: (staging as NSString).appendingPathComponent(name)) else {
         throw OutputError(path: staging, reason: "a written output is missing from the working folder: \(name)")
       }
-      list += "\(name)\t\(id.text)\n"
+      list += "\(name)\t\(copy.text)\n"
     }
     let listPath = (staging as NSString).appendingPathComponent(".publishing")
     let fd = open(listPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)

@@ -23,9 +23,9 @@ struct BedrockInvocationLog: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
-    let head = try file.head(limit: 4096)
+    let head = try file.head()  // read once: the layout is decided from it too
     if Self.isInsightsCSV(head) { return try readInsightsCSV(file, emit: emit) }
-    try JSONLayout.forEachRecord(in: file, timestampPrefix: true) { bytes, line, path in
+    try JSONLayout.forEachRecord(in: file, head: head, timestampPrefix: true) { bytes, line, path in
       try emit(parse(bytes, file: file.path, line: line, path: path))
     }
   }

@@ -10,7 +10,7 @@ extension OTelGenAISpans {
   /// `<provider>.<api>` (`openai.chat`, `anthropic.messages`, `google.vertex.chat`): a dotted name
   /// not known whole is tried without its last parts.
   static func provider(_ raw: String) -> Provider? {
-    var name = raw.lowercased().replacingOccurrences(of: "-", with: "_")
+    var name = normalized(raw)
     while true {
       if let p = knownProvider(name) { return p }
       guard let dot = name.lastIndex(of: ".") else { return nil }
@@ -43,7 +43,7 @@ extension OTelGenAISpans {
 
   /// Whether `raw` is Strands Agents' name for its own spans.
   static func isStrands(_ raw: String) -> Bool {
-    raw.lowercased().replacingOccurrences(of: "-", with: "_") == "strands_agents"
+    normalized(raw) == "strands_agents"
   }
 
   /// Whether `model` is a Bedrock model id (`anthropic.claude-3-5-haiku-20241022-v1:0`, with a
@@ -64,7 +64,12 @@ extension OTelGenAISpans {
 
   /// Whether `raw` names an orchestration framework (``frameworks``).
   static func isFramework(_ raw: String) -> Bool {
-    frameworks.contains(raw.lowercased().replacingOccurrences(of: "-", with: "_"))
+    frameworks.contains(normalized(raw))
+  }
+
+  /// A provider or framework name as compared: case ignored, `-` read as `_`.
+  private static func normalized(_ raw: String) -> String {
+    raw.lowercased().replacingOccurrences(of: "-", with: "_")
   }
 
   private static func knownProvider(_ name: String) -> Provider? {
