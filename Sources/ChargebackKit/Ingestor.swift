@@ -95,7 +95,8 @@ package struct Ingestor {
   ///
   /// Each file is loaded whole or not at all; the files are committed together once
   /// ``recordsPerCommit`` records have been loaded since the last commit, and at the end
-  /// (``ChargebackStore/grouped(_:)``). A run killed in between leaves the files since the last
+  /// (``ChargebackStore/grouped(_:)``); a first load into an empty SQLite store only at the end
+  /// (``ChargebackStore/keyIndexWaitsForCommit``). A run killed in between leaves the files since the last
   /// commit out of the store, whole; the next run loads them. A bad file rolls back its group,
   /// whose files before it are loaded again (``reload(_:after:)``). When a commit or that load
   /// fails, ``UncommittedFiles`` names the files it leaves out.
@@ -161,7 +162,9 @@ package struct Ingestor {
         onFile(r)
         if r.loaded {
           (pending, uncommitted) = (pending + [path], uncommitted + r.records)
-          if uncommitted >= recordsPerCommit { try commit() }
+          // A first load into an empty store commits once, at the end: its key index is built
+          // then, once (``DeferredKeys``).
+          if uncommitted >= recordsPerCommit, !store.keyIndexWaitsForCommit { try commit() }
         } else if pending.isEmpty {
           // Only a stamp or a skipped file was written: committed now, so a run that loads
           // nothing does not hold the write lock while it hashes the rest.

@@ -35,6 +35,10 @@ package protocol ChargebackStore: AnyObject {
   var failureRollsBackGroup: Bool { get }
   /// Commits the write transactions of ``grouped(_:)`` so far; the next one opens a new group.
   func commitGroup() throws
+  /// True while the open group is a first load that checks keys in memory and builds the key
+  /// index when it commits (SQLite, ``DeferredKeys``): a commit in between would end that, so the
+  /// caller commits only at the end.
+  var keyIndexWaitsForCommit: Bool { get }
 
   // MARK: Ingest
 

@@ -32,13 +32,17 @@ extension UsageStore {
   ///
   /// The key is compared made whole (``UsageStore/naturalKey(stored:provider:requestID:)``), though
   /// an OTel call's is stored whole today (its provider is never `otel`).
+  ///
+  /// While a first load's key index is dropped, the rows are found by the ids its keys in memory
+  /// give (``DeferredKeys``), not by a scan of the table for each call.
   package func setInherited(traceID: String, _ calls: [(spanID: String, context: TraceInheritance)]) throws {
     guard !calls.isEmpty else { return }
+    let deferred = db.deferredKeys
     let st = try db.prepare(
       """
       UPDATE usage SET agent_id = ?, task_id = ?, scope_id = ?, credential = ?, agent_path = ?, agent_n = NULL,
         credential_n = NULL
-      WHERE key_hash IN (\(Array(repeating: "?", count: Int(KeyHash.probes)).joined(separator: ",")))
+      WHERE \(deferred == nil ? "key_hash" : "id") IN (\(Array(repeating: "?", count: Int(KeyHash.probes)).joined(separator: ",")))
         AND (CASE WHEN natural_key = '' THEN provider || ':' || request_id ELSE natural_key END) = ?
       """)
     for (spanID, c) in calls {
@@ -48,7 +52,13 @@ extension UsageStore {
       try st.bind(3, c.scopeID)
       try st.bind(4, c.credential)
       try st.bind(5, c.agentPath)
-      for (i, slot) in KeyHash.slots(of: key).enumerated() { try st.bind(Int32(6 + i), slot) }
+      for (i, slot) in KeyHash.slots(of: key).enumerated() {
+        if let deferred {
+          try st.bind(Int32(6 + i), deferred.row(of: slot))
+        } else {
+          try st.bind(Int32(6 + i), slot)
+        }
+      }
       try st.bind(Int32(6 + KeyHash.probes), key)
       try st.run()
     }

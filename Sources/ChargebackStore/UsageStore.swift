@@ -138,6 +138,8 @@ extension UsageStore: ChargebackStore {
 
   package func commitGroup() throws { try db.commitGroup() }
 
+  package var keyIndexWaitsForCommit: Bool { db.deferredKeys != nil }
+
   /// One file in one `BEGIN IMMEDIATE` transaction: the write lock is taken before parsing, so
   /// whether the file is new is decided under it.
   package func load(

@@ -9,7 +9,10 @@ import Foundation
 /// When the stored copy differs in content (``UsageRecord/contentFields``), the stored copy stays and
 /// the conflict is recorded in `conflicts` (once per key and refused content).
 package final class UsageWriter: UsageSink {
-  private let statement: Statement
+  private var statement: Statement
+  /// True when `statement` is the plain insert of a first load (``DeferredKeys``): no unique index
+  /// to meet, so every key is checked in memory first.
+  private var plainInsert: Bool
   private let db: Database
   /// Row id of the file in `files`.
   package let fileID: Int64
@@ -22,6 +25,14 @@ package final class UsageWriter: UsageSink {
   package private(set) var conflicts: Int64 = 0
   /// Reads the stored copy of a key (prepared at the first duplicate).
   private var storedStatement: Statement?
+  /// Reads the stored copy of a key by its row id, while the key index is dropped.
+  private var storedByRow: Statement?
+  /// Where the stored copy of a key is found: by its slot in the key index, or by its row id
+  /// (``DeferredKeys``).
+  private enum StoredPlace {
+    case slot(Int64)
+    case row(Int64)
+  }
   /// Records a conflict (prepared at the first one).
   private var conflictStatement: Statement?
   /// Traces the file brought spans of (their ancestry is resolved before the file commits).
@@ -37,9 +48,19 @@ package final class UsageWriter: UsageSink {
   init(db: Database, fileID: Int64) throws {
     self.db = db
     self.fileID = fileID
-    rowsBefore = try db.scalarInt("SELECT max(id) FROM usage") ?? 0
+    let max = try db.scalarInt("SELECT max(id) FROM usage")
+    rowsBefore = max ?? 0
+    // An empty table: the first load checks its keys in memory and builds the index at its commit.
+    if max == nil { try db.deferKeyIndex() }
     try db.sizeLoadCache(rows: rowsBefore)
-    statement = try db.prepare(
+    plainInsert = db.deferredKeys != nil
+    statement = try Self.prepareInsert(db, plain: plainInsert)
+  }
+
+  /// The insert: plain while the key index is dropped (``DeferredKeys``), else one that does
+  /// nothing when the key's slot is taken.
+  private static func prepareInsert(_ db: Database, plain: Bool) throws -> Statement {
+    try db.prepare(
       """
       INSERT INTO usage(natural_key, provider, file_id, line, json_path, ts, bucket_end, request_id,
         credential, project, model, tier, context_window, input, cached_input, cache_write_5m,
@@ -47,12 +68,16 @@ package final class UsageWriter: UsageSink {
         parent_id, credential_provider, trace_id, span_id, prompt_hash, retries, billed_pico, line_item, agent_path,
         key_hash, credential_alias, provisioned, credential_n, project_n, model_n, agent_n)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-      ON CONFLICT(key_hash) DO NOTHING
-      """, persistent: true)
+      """ + (plain ? "" : " ON CONFLICT(key_hash) DO NOTHING"), persistent: true)
   }
 
   /// Inserts one record (or ignores it when its natural key is already stored).
   package func insert(_ r: UsageRecord, keys: RecordKeys) throws {
+    if plainInsert, db.deferredKeys == nil {
+      // The index was built mid-file (the keys outgrew memory): SQLite checks them again.
+      statement = try Self.prepareInsert(db, plain: false)
+      plainInsert = false
+    }
     let s = statement
     let key = keys.keyHash
     s.beginRow()
@@ -96,6 +121,9 @@ package final class UsageWriter: UsageSink {
     try s.bindRow(36, text: r.credentialAlias)
     try s.bindRow(37, r.provisioned ? Int64(1) : nil)
     offered += 1
+    if plainInsert, let deferred = db.deferredKeys {
+      return try insertChecked(r, key: key, slot: slot, deferred)
+    }
     for probe in 1...KeyHash.probes {
       try s.runKeepingBindings()
       if db.changes > 0 {
@@ -105,12 +133,37 @@ package final class UsageWriter: UsageSink {
       }
       // The slot is taken: by this record (a duplicate, compared), or by another key whose first
       // 64 bits are the same (the next slot is tried; the row's texts are still bound).
-      if try compareWithStored(r, slot: slot, key: key) { return }
+      if try compareWithStored(r, at: .slot(slot), key: key) { return }
       guard probe < KeyHash.probes else { break }
       slot = KeyHash.slot(key, probe: probe)
       try s.bindRow(35, slot)
     }
-    throw SQLiteError(
+    throw slotsTaken(r)
+  }
+
+  /// ``insert(_:keys:)`` while the key index is dropped: the same probing, with each slot looked
+  /// up in `deferred` (the row bound, its first slot included).
+  private func insertChecked(_ r: UsageRecord, key: [UInt8], slot first: Int64, _ deferred: DeferredKeys) throws {
+    var slot = first
+    for probe in 1...KeyHash.probes {
+      if let row = deferred.row(of: slot) {
+        if try compareWithStored(r, at: .row(row), key: key) { return }
+        guard probe < KeyHash.probes else { break }
+        slot = KeyHash.slot(key, probe: probe)
+        try statement.bindRow(35, slot)
+        continue
+      }
+      try statement.runKeepingBindings()
+      inserted += 1
+      if !deferred.add(slot, row: db.lastInsertRowID) { try db.buildKeyIndex() }
+      if inserted & Self.cacheCheckMask == 0 { try db.sizeLoadCache(rows: rowsBefore + inserted) }
+      return
+    }
+    throw slotsTaken(r)
+  }
+
+  private func slotsTaken(_ r: UsageRecord) -> SQLiteError {
+    SQLiteError(
       code: 0, message: "the \(KeyHash.probes) integer keys this record may take are all held by other records",
       context: "storing \(r.naturalKey)")
   }
@@ -209,16 +262,24 @@ package final class UsageWriter: UsageSink {
     return whole ? "" : r.naturalKey
   }
 
-  /// Compares a record that was not inserted at `slot` with the record stored there.
+  /// Compares a record that was not inserted at a slot with the record stored there (`place`).
   ///
   /// False when that record has another natural key (a collision of 64 bits: the caller tries the
   /// next slot). Else records a conflict when their content differs. Only runs for duplicates, so
   /// new records cost nothing more.
-  private func compareWithStored(_ r: UsageRecord, slot: Int64, key: [UInt8]) throws -> Bool {
-    let st = try storedStatement ?? db.prepare(UsageStore.storedContentSQL + " WHERE u.key_hash = ?", persistent: true)
-    storedStatement = st
+  private func compareWithStored(_ r: UsageRecord, at place: StoredPlace, key: [UInt8]) throws -> Bool {
+    let st: Statement
+    let value: Int64
+    switch place {
+    case .slot(let slot):
+      st = try storedStatement ?? db.prepare(UsageStore.storedContentSQL + " WHERE u.key_hash = ?", persistent: true)
+      (storedStatement, value) = (st, slot)
+    case .row(let row):
+      st = try storedByRow ?? db.prepare(UsageStore.storedContentSQL + " WHERE u.id = ?", persistent: true)
+      (storedByRow, value) = (st, row)
+    }
     defer { st.reset() }
-    try st.bind(1, slot)
+    try st.bind(1, value)
     guard try st.step() else {
       throw SQLiteError(code: 0, message: "an insert was refused, yet no record holds its key", context: "storing")
     }

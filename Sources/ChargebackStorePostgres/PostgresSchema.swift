@@ -1,7 +1,7 @@
 import ChargebackModel
 import ChargebackStore
 
-/// The PostgreSQL DDL of SQLite's migrations (1–9).
+/// The PostgreSQL DDL of SQLite's migrations (1–10).
 ///
 /// (docs/postgres.md §3), one entry per SQLite
 /// migration, and the `store_identity` row that stands for SQLite's `application_id` and
@@ -148,6 +148,11 @@ enum PostgresSchema {
     // 9: SQLite's stores index a call by the first 64 bits of its key hash (an integer, probed past
     // a collision); this store keeps the 16 bytes: its `COPY` path compares keys in bulk, and its
     // index is not what a load waits on.
+    """
+    SELECT 1;
+    """,
+    // 10: SQLite's stores name the key's unique index so that a first load can build it once at
+    // its commit; this store's `COPY` path is unchanged.
     """
     SELECT 1;
     """,

@@ -115,6 +115,9 @@ package final class PostgresStore: ChargebackStore {
   /// False: each file commits on its own.
   package var failureRollsBackGroup: Bool { false }
 
+  /// False: each file's `COPY` is committed with its own file.
+  package var keyIndexWaitsForCommit: Bool { false }
+
   package func commitGroup() throws {}
 
   package func snapshot<T>(_ body: () throws -> T) throws -> T {

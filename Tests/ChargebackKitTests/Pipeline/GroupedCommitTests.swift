@@ -26,12 +26,28 @@ import Testing
   }
 
   /// Runs an ingest of the fixture month with `recordsPerCommit`, returning what another
-  /// connection saw after each file was loaded, and at the end.
-  static func seenByAnother(recordsPerCommit: Int64) throws -> (afterEach: [Int64], atEnd: Int64) {
+  /// connection saw after each file was loaded, and at the end (the file loaded before, when the
+  /// store is not `empty`, left out).
+  ///
+  /// Not `empty`: one call (the fixture's first, under another request id) is loaded and
+  /// committed first, so the month is not a first load (``DeferredKeys``).
+  static func seenByAnother(
+    recordsPerCommit: Int64, empty: Bool = false
+  ) throws -> (afterEach: [Int64], atEnd: Int64, keyIndex: Bool) {
     let dir = try TestSupport.tempDir("grouped-\(recordsPerCommit)")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let db = dir + "/s.sqlite"
     let store = try UsageStore(path: db)
+    let before: Int64 = empty ? 0 : 1
+    if !empty {
+      let first = try String(contentsOfFile: files[0].0, encoding: .utf8).prefix { $0 != "\n" }
+      let seed = dir + "/seed.jsonl"
+      try (first.replacingOccurrences(of: #""requestId":"req-1""#, with: #""requestId":"seed-1""#) + "\n")
+        .write(toFile: seed, atomically: true, encoding: .utf8)
+      #expect(
+        try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [seed]).first?.newRecords
+          == 1)
+    }
     var ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
     ingestor.recordsPerCommit = recordsPerCommit
     var seen: [Int64] = []
@@ -42,8 +58,9 @@ import Testing
     }
     if let failure { throw failure }
     #expect(results.map(\.newRecords) == files.map { Int64($0.1) })
+    let keyIndex = try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_key'") == 1
     try store.close()
-    return (seen, try committedFiles(db))
+    return (seen.map { $0 - before }, try committedFiles(db) - before, keyIndex)
   }
 
   @Test func filesAreCommittedTogetherUntilTheLimit() throws {
@@ -60,6 +77,16 @@ import Testing
     let bySeven = try Self.seenByAnother(recordsPerCommit: 7)
     #expect(bySeven.afterEach == [0, 1])
     #expect(bySeven.atEnd == 2)
+    #expect(together.keyIndex && byEight.keyIndex && bySeven.keyIndex)
+  }
+
+  /// A first load (into an empty store) is one group whatever the limit: its key index is built
+  /// once, when it commits (``DeferredKeys``), and the store has it afterwards.
+  @Test func aFirstLoadIsCommittedOnceWithItsKeyIndex() throws {
+    let first = try Self.seenByAnother(recordsPerCommit: 7, empty: true)
+    #expect(first.afterEach == [0, 0])
+    #expect(first.atEnd == 2)
+    #expect(first.keyIndex)
   }
 
   /// Writes `a.jsonl` (two calls), `b.jsonl` (one) and `c.jsonl` (`c`, of the fixture's lines)
@@ -91,6 +118,17 @@ import Testing
     #expect(try store.files().map(\.path) == loaded)
     #expect(try store.recordCount() == 3)
     #expect(try Self.committedFiles(dir + "/s.sqlite") == 2)
+    // A first load rolled back and loaded again: the key index is there, and holds (a's two
+    // calls in another order, another file by its hash, add nothing).
+    #expect(try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_key'") == 1)
+    let a = try String(contentsOfFile: folder + "/a.jsonl", encoding: .utf8).split(separator: "\n")
+    try (a.reversed().joined(separator: "\n") + "\n").write(
+      toFile: dir + "/again.jsonl", atomically: true, encoding: .utf8)
+    let again = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      dir + "/again.jsonl"
+    ])
+    #expect(again.map(\.newRecords) == [0])
+    #expect(try store.recordCount() == 3)
   }
 
   /// A bad file rolls back its whole group (no savepoints: ``Database/transaction(_:)``), and the

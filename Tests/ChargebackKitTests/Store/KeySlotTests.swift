@@ -21,7 +21,7 @@ import Testing
   /// Loads `records` as one file; `hash` gives each record's 16-byte key hash (its own by default).
   static func load(
     _ store: UsageStore, file: String, _ records: [UsageRecord],
-    hash: (UsageRecord) -> [UInt8] = { KeyHash.of($0.naturalKey) }
+    hash: (UsageRecord) -> [UInt8] = { KeyHash.of($0.naturalKey) }, beforeCommit: () throws -> Void = {}
   ) throws {
     try store.grouped {
       try store.write {
@@ -35,6 +35,7 @@ import Testing
         }
         try w.finish()
       }
+      try beforeCommit()
     }
   }
 
@@ -123,6 +124,48 @@ import Testing
     #expect(try store.recordCount() == 4)
   }
 
+  /// A first load finds its duplicates and conflicts in memory as the index would.
+  ///
+  /// In a first load (an empty store: the key index is dropped and the keys are checked in memory,
+  /// ``DeferredKeys``), a record met twice is stored once, and met with other content is a conflict
+  /// against the copy kept, as with the index; a later load, through the index, finds the same.
+  /// `limit`: the rows checked in memory before the index is built in the middle of the file.
+  @Test(arguments: [Int64(UInt32.max) - 1, 1])
+  func aFirstLoadFindsItsDuplicatesInMemory(limit: Int64) throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? store.close() }
+    store.db.deferredRowLimit = limit
+    let (a, b) = (Self.record("a", input: 1), Self.record("b", input: 2))
+    let shared = KeyHash.of("bedrock:x")
+    // x and y share their first 64 bits: y takes the next slot; y again is a duplicate of y.
+    let (x, y) = (Self.record("x", input: 7), Self.record("y", input: 8))
+    let one = [a, b, a, Self.record("b", input: 20), x, y, y, Self.record("c", input: 3)]
+    try Self.load(store, file: "one", one) {
+      $0.requestID == "y" ? shared : KeyHash.of($0.naturalKey)
+    } beforeCommit: {
+      // Before the commit the index is out, and the keys in memory (all five, or none once built).
+      let out = try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_key'") == 0
+      #expect(out == (limit > 1))
+      #expect(store.db.deferredKeys?.count == (limit > 1 ? 5 : nil))
+    }
+    #expect(try store.recordCount() == 5)
+    #expect(try store.db.scalarInt("SELECT new_records FROM files WHERE path = 'one.jsonl'") == 5)
+    #expect(try Self.slots(store)["y"] == KeyHash.slot(shared, probe: 1))
+    let keptB = try store.db.scalarInt("SELECT id FROM usage WHERE request_id = 'b'")
+    #expect(try store.db.scalarInt("SELECT kept_id FROM conflicts WHERE natural_key = 'bedrock:b'") == keptB)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM conflicts") == 1)
+    #expect(try store.db.scalarInt("SELECT input FROM usage WHERE request_id = 'b'") == 2)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_key'") == 1)
+    // Through the index now: a again with other content, y again, and a new d.
+    try Self.load(store, file: "two", [Self.record("a", input: 30), y, Self.record("d", input: 4)]) {
+      $0.requestID == "y" ? shared : KeyHash.of($0.naturalKey)
+    }
+    #expect(try store.recordCount() == 6)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM conflicts") == 2)
+  }
+
   /// A record whose own first slot another key took is stored in the next one, and every look-up
   /// by key finds it there: by request id, and when its file is loaded again.
   @Test func aRecordPastItsFirstSlotIsFoundByItsKey() throws {
@@ -209,10 +252,17 @@ import Testing
       ])
     let store = try UsageStore(path: path)
     defer { try? store.close() }
-    #expect(try store.db.scalarInt("PRAGMA user_version") == 9)
+    #expect(try store.db.scalarInt("PRAGMA user_version") == Schema.currentVersion)
     #expect(try Self.slots(store) == ["one": 0x0102_0304_0506_0708, "two": 0x0102_0304_0506_0709, "three": -1])
     #expect(try store.db.scalarInt("SELECT count(*) FROM usage_text") == 3)
     #expect(try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_ts'") == 1)
-    #expect(try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_v9'") == 0)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'usage_key'") == 1)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('usage_v9', 'usage_v10')") == 0)
+    // Schema 10's named index keeps the migrated keys unique.
+    #expect(throws: (any Error).self) {
+      try store.db.execute(
+        "INSERT INTO usage SELECT id + 100, key_hash, \(Schema.usageColumnsAfterKey) FROM usage WHERE request_id = 'one'"
+      )
+    }
   }
 }

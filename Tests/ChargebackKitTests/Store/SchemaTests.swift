@@ -31,14 +31,14 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
     // docs/architecture.md documents the schema version; a new migration updates both.
-    #expect(Schema.currentVersion == 9)
+    #expect(Schema.currentVersion == 10)
     #expect(try store.db.scalarInt("PRAGMA application_id") == 0x5443_424B)  // "TCBK"
     #expect(
       try objects(store.db, "table") == [
         "conflicts", "file_stamps", "files", "names", "period_totals", "settings", "skipped_files", "trace_spans",
         "usage",
       ])
-    #expect(try objects(store.db, "index") == ["conflicts_kept", "usage_ts"])
+    #expect(try objects(store.db, "index") == ["conflicts_kept", "usage_key", "usage_ts"])
     #expect(try objects(store.db, "view") == ["usage_text"])
     #expect(Set(try objects(store.db, "table")) == Schema.tables)
   }

@@ -1,0 +1,44 @@
+import Testing
+
+@testable import ChargebackStore
+
+/// The first load's keys in memory (``DeferredKeys``) answer as a dictionary would: through its
+/// growth, for keys next to each other (a record's probes) and for keys it does not hold.
+@Suite struct DeferredKeysTests {
+  @Test func itAnswersAsADictionaryThroughItsGrowth() {
+    var rng = SplitMix64(seed: 20_261_205)
+    let keys = DeferredKeys()
+    var expected: [Int64: Int64] = [:]
+    var row: Int64 = 41
+    // 150,000 keys: the table starts with 65,536 slots and doubles twice. Every tenth key is
+    // followed by its neighbours, as a record's probes are.
+    while expected.count < 150_000 {
+      let key = Int64(bitPattern: rng.next())
+      for k in [key, key &+ 1, key &+ 2] where expected[k] == nil {
+        #expect(keys.add(k, row: row))
+        expected[k] = row
+        row += 1
+        if key % 10 != 0 { break }
+      }
+    }
+    #expect(keys.count == expected.count)
+    for (k, r) in expected { #expect(keys.row(of: k) == r) }
+    for _ in 0..<10_000 {
+      let absent = Int64(bitPattern: rng.next())
+      if expected[absent] == nil { #expect(keys.row(of: absent) == nil) }
+    }
+  }
+
+  /// A row before the first, or past the offsets a slot holds, is refused (the caller builds the
+  /// index instead) and leaves the table as it was.
+  @Test func aRowOutOfReachIsRefused() {
+    let keys = DeferredKeys(rowLimit: 10)
+    #expect(keys.add(5, row: 100))
+    #expect(!keys.add(6, row: 99))
+    #expect(keys.add(7, row: 110))
+    #expect(!keys.add(8, row: 111))
+    #expect(keys.count == 2)
+    #expect(keys.row(of: 5) == 100 && keys.row(of: 7) == 110)
+    #expect(keys.row(of: 6) == nil && keys.row(of: 8) == nil)
+  }
+}
