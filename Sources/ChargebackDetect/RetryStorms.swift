@@ -109,7 +109,7 @@ package struct RetryStorms {
   private let settings: DetectionSettings
   private let period: Period
   /// Open runs per fingerprint (one per size class seen; a handful at most).
-  private var open: [Fingerprint: [Run]] = [:]
+  private var open: [Fingerprint: [Run]] = Dictionary(minimumCapacity: RetryStorms.minimumSweepAt)
   /// Open fingerprints at which the next call sweeps.
   ///
   /// Twice those left by the last sweep (at least ``minimumSweepAt``), so that sweeping costs O(1) a
@@ -167,6 +167,10 @@ package struct RetryStorms {
     if open.count >= sweepAt {
       sweep(before: r.time - settings.stormMaxGapMillis)
       sweepAt = max(Self.minimumSweepAt, 2 * open.count)
+      // Room for the fingerprints until the next sweep, given once: growing by doubling rehashed
+      // every entry at each step (perf: 2.5 % of the 1 M cardinality month's report in the
+      // dictionary's resizing, each entry hashed again through a fresh `Hasher`).
+      open.reserveCapacity(sweepAt)
     }
   }
 
