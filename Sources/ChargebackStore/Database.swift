@@ -86,7 +86,8 @@ package final class Database {
   ///
   /// A smaller cache is spilled into the file earlier in a group's transaction, which takes the
   /// exclusive lock: readers of other processes then wait for the group's commit from that point
-  /// (an ingest commits every 2 M records). Only the `usage` rows are counted, not `trace_spans`.
+  /// (an ingest commits every 2 M records; a first load into an empty store once, up to
+  /// ``DeferredKeys/maximumKeys``). Only the `usage` rows are counted, not `trace_spans`.
   static func loadCacheKiB(rows: Int64) -> Int64 {
     let (bytes, overflow) = max(0, rows).multipliedReportingOverflow(by: loadCacheBytesPerRow)
     return overflow ? maximumLoadCacheKiB : min(maximumLoadCacheKiB, max(minimumLoadCacheKiB, bytes / 1024))
@@ -241,7 +242,13 @@ package final class Database {
     guard grouping, groupOpen else { return }
     groupOpen = false
     guard !isAutocommit else { throw groupLost() }
-    try buildKeyIndex()
+    do {
+      try buildKeyIndex()
+    } catch {
+      // Not left open without its index and without the keys that stood for it.
+      try? execute("ROLLBACK")
+      throw error
+    }
     try execute("COMMIT")
   }
 
@@ -260,8 +267,8 @@ package final class Database {
 
   /// Builds the key index again where a first load dropped it (``deferKeyIndex()``).
   ///
-  /// Before the group commits, or when the keys no longer fit in memory. Sorting the keys once is
-  /// the cost.
+  /// Before the group commits, or when the keys reach ``DeferredKeys/maximumKeys`` (then the
+  /// group's periodic commits resume). Sorting the keys once is the cost.
   func buildKeyIndex() throws {
     guard undone.deferredKeys != nil else { return }
     // The keys are freed first, and the sort has the smallest load cache: SQLite's sort holds as

@@ -11,24 +11,28 @@
 ///
 /// Open addressing with linear probing over two plain arrays, written here because no library of
 /// this package's has a table of this shape: a slot's key (the stored `key_hash`) and its row id
-/// as an offset from the load's first row, 12 bytes a record (192 MiB at 10 M records, freed at the
-/// commit), where a `Dictionary<Int64, Int64>` takes 16 bytes and hashes the key again.
+/// as an offset from the load's first row, 12 bytes a slot (192 MiB at 10 M records, freed before
+/// the index is built, and never more: ``maximumKeys``), where a `Dictionary<Int64, Int64>` takes 16 bytes and hashes the key again.
 package final class DeferredKeys {
   /// The stored `key_hash` of each slot (meaningful where `rows` is not 0).
   private var keys: UnsafeMutablePointer<Int64>
   /// The row id of each slot as `rowid - base + 1`; 0 marks an empty slot.
   private var rows: UnsafeMutablePointer<UInt32>
-  private var capacity: Int
+  /// Slots, a power of two.
+  package private(set) var capacity: Int
   /// The row id of the first key added.
   private var base: Int64?
   /// Keys held.
   package private(set) var count = 0
   /// The largest offset of a row from the first that a slot holds (tests lower it).
   private let rowLimit: Int64
+  /// The most keys it takes (``maximumKeys``; tests lower it).
+  private let keyLimit: Int
 
-  /// A table for offsets up to `rowLimit` (at most `UInt32.max - 1`).
-  package init(rowLimit: Int64 = Int64(UInt32.max) - 1) {
+  /// A table for offsets up to `rowLimit` (at most `UInt32.max - 1`) and up to `keyLimit` keys.
+  package init(rowLimit: Int64 = Int64(UInt32.max) - 1, keyLimit: Int = DeferredKeys.maximumKeys) {
     self.rowLimit = min(rowLimit, Int64(UInt32.max) - 1)
+    self.keyLimit = min(keyLimit, Self.maximumKeys)
     capacity = 1 << 16
     keys = .allocate(capacity: capacity)
     rows = .allocate(capacity: capacity)
@@ -58,12 +62,19 @@ package final class DeferredKeys {
     return nil
   }
 
-  /// Adds `key` for row `row` (a key not held); false when the row's offset from the first row
-  /// does not fit (past 4 G rows in one load, or `rowLimit`), and the caller builds SQLite's
-  /// index instead.
+  /// The most keys a table holds: 2^24 slots filled to 70 %.
+  ///
+  /// 192 MiB (and 96 MiB more while it doubles into them). A larger first load builds SQLite's index at that point and goes on as any
+  /// load does, committing every `Ingestor.recordsPerCommit` records, so neither memory nor the
+  /// one transaction (all lost to a kill, all loaded again after a bad file) grows without bound.
+  package static let maximumKeys = (1 << 24) * 7 / 10
+
+  /// Adds `key` for row `row` (a key not held); false when the table is full
+  /// (``maximumKeys``) or the row's offset from the first row does not fit (`rowLimit`), and
+  /// the caller builds SQLite's index instead.
   package func add(_ key: Int64, row: Int64) -> Bool {
     let first = base ?? row
-    guard row >= first, row - first <= rowLimit else { return false }
+    guard count < keyLimit, row >= first, row - first <= rowLimit else { return false }
     base = first
     if (count + 1) * 10 > capacity * 7 { grow() }
     var i = home(key)

@@ -35,7 +35,70 @@ extension Schema {
     """
 
   /// What runs after a migration's SQL, by the version it brings the store to.
-  static let completions: [Int64: @Sendable (Database) throws -> Void] = [9: { try finishIntegerKeys($0) }]
+  static let completions: [Int64: @Sendable (Database) throws -> Void] = [
+    9: { try finishIntegerKeys($0) }, 10: { try namedKeyIndex($0) },
+  ]
+
+  /// Ends migration 10: an empty `usage` table is made again with its key unique through the
+  /// named index `usage_key` (``DeferredKeys``), the same columns in the same order.
+  ///
+  /// A table with rows keeps the column's `UNIQUE` (the same rule; its loads are never first
+  /// loads, which only an empty table has, so they never drop an index).
+  static func namedKeyIndex(_ db: Database) throws {
+    guard try db.scalarInt("SELECT EXISTS (SELECT 1 FROM usage)") == 0 else { return }
+    try db.execute(
+      """
+      DROP VIEW usage_text;
+      CREATE TABLE usage_v10 (
+        id              INTEGER PRIMARY KEY,
+        key_hash        INTEGER NOT NULL,
+        natural_key     TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        file_id         INTEGER NOT NULL,
+        line            INTEGER,
+        json_path       TEXT,
+        ts              INTEGER NOT NULL,
+        bucket_end      INTEGER,
+        request_id      TEXT,
+        credential      TEXT,
+        project         TEXT,
+        model           TEXT NOT NULL,
+        tier            TEXT NOT NULL,
+        context_window  TEXT,
+        input           INTEGER NOT NULL,
+        cached_input    INTEGER NOT NULL,
+        cache_write_5m  INTEGER NOT NULL,
+        cache_write_1h  INTEGER NOT NULL,
+        output          INTEGER NOT NULL,
+        web_search      INTEGER NOT NULL,
+        requests        INTEGER NOT NULL,
+        failed          INTEGER NOT NULL,
+        error_code      TEXT,
+        agent_id        TEXT,
+        task_id         TEXT,
+        scope_id        TEXT,
+        parent_id       TEXT,
+        credential_provider TEXT,
+        trace_id        TEXT,
+        span_id         TEXT,
+        prompt_hash     TEXT,
+        retries         INTEGER,
+        billed_pico     INTEGER,
+        line_item       TEXT,
+        agent_path      TEXT,
+        credential_alias TEXT,
+        provisioned     INTEGER,
+        credential_n    INTEGER,
+        project_n       INTEGER,
+        model_n         INTEGER,
+        agent_n         INTEGER
+      ) STRICT;
+      DROP TABLE usage;
+      ALTER TABLE usage_v10 RENAME TO usage;
+      CREATE UNIQUE INDEX usage_key ON usage(key_hash);
+      CREATE INDEX usage_ts ON usage(ts);
+      """ + usageTextView)
+  }
 
   /// Ends migration 9: copies the rows whose first 64 bits met another row's (none, but once in
   /// some 10^5 stores of 10 M rows) into the next free slot, as an insert would

@@ -226,61 +226,13 @@ package enum Schema {
     WHERE true ON CONFLICT(key_hash) DO NOTHING;
     """,
     // 10: the key's uniqueness is a named index (`usage_key`), no longer the column's `UNIQUE`
-    // (an index SQLite cannot drop): the first load into an empty store drops it and builds it
-    // once at its commit (``DeferredKeys``). The table is copied, as SQLite cannot drop a
-    // column's constraint; the same columns in the same order.
+    // (an index SQLite cannot drop), so that a first load can drop it and build it once at its
+    // commit (``DeferredKeys``). Only an empty table is rebuilt (``namedKeyIndex(_:)``): a first
+    // load is only ever into an empty one, and copying a store of millions of rows for nothing
+    // would take minutes and twice its disk.
     """
-    DROP VIEW usage_text;
-    CREATE TABLE usage_v10 (
-      id              INTEGER PRIMARY KEY,
-      key_hash        INTEGER NOT NULL,
-      natural_key     TEXT NOT NULL,
-      provider        TEXT NOT NULL,
-      file_id         INTEGER NOT NULL,
-      line            INTEGER,
-      json_path       TEXT,
-      ts              INTEGER NOT NULL,
-      bucket_end      INTEGER,
-      request_id      TEXT,
-      credential      TEXT,
-      project         TEXT,
-      model           TEXT NOT NULL,
-      tier            TEXT NOT NULL,
-      context_window  TEXT,
-      input           INTEGER NOT NULL,
-      cached_input    INTEGER NOT NULL,
-      cache_write_5m  INTEGER NOT NULL,
-      cache_write_1h  INTEGER NOT NULL,
-      output          INTEGER NOT NULL,
-      web_search      INTEGER NOT NULL,
-      requests        INTEGER NOT NULL,
-      failed          INTEGER NOT NULL,
-      error_code      TEXT,
-      agent_id        TEXT,
-      task_id         TEXT,
-      scope_id        TEXT,
-      parent_id       TEXT,
-      credential_provider TEXT,
-      trace_id        TEXT,
-      span_id         TEXT,
-      prompt_hash     TEXT,
-      retries         INTEGER,
-      billed_pico     INTEGER,
-      line_item       TEXT,
-      agent_path      TEXT,
-      credential_alias TEXT,
-      provisioned     INTEGER,
-      credential_n    INTEGER,
-      project_n       INTEGER,
-      model_n         INTEGER,
-      agent_n         INTEGER
-    ) STRICT;
-    INSERT INTO usage_v10 SELECT id, key_hash, \(Schema.usageColumnsAfterKey) FROM usage ORDER BY id;
-    DROP TABLE usage;
-    ALTER TABLE usage_v10 RENAME TO usage;
-    CREATE UNIQUE INDEX usage_key ON usage(key_hash);
-    CREATE INDEX usage_ts ON usage(ts);
-    """ + Schema.usageTextView,
+    SELECT 1;
+    """,
   ]
 
   /// `PRAGMA application_id` of a TokenChargeback store: ASCII `TCBK`.
@@ -362,9 +314,9 @@ package enum Schema {
         if identity.applicationID != applicationID {
           try db.execute("PRAGMA application_id = \(applicationID)")
         }
-        // Migrations 9 and 10 copy the usage table: with the load's page cache (the key index they
-        // build is random), not the report's 16 MiB (a million rows took 5.4 s with it).
-        if identity.version < 10, identity.tables.contains("usage") {
+        // Migration 9 copies the usage table: with the load's page cache (the key index it builds
+        // is random), not the report's 16 MiB (a million rows took 5.4 s with it).
+        if identity.version < 9, identity.tables.contains("usage") {
           let rows = try db.scalarInt("SELECT max(id) FROM usage") ?? 0
           try db.execute("PRAGMA cache_size = -\(Database.loadCacheKiB(rows: rows))")
         }

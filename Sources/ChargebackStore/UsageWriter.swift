@@ -74,7 +74,12 @@ package final class UsageWriter: UsageSink {
   /// Inserts one record (or ignores it when its natural key is already stored).
   package func insert(_ r: UsageRecord, keys: RecordKeys) throws {
     if plainInsert, db.deferredKeys == nil {
-      // The index was built mid-file (the keys outgrew memory): SQLite checks them again.
+      // The index was built mid-file (the keys reached their most): SQLite checks them again. A
+      // rollback also forgets the keys, and no insert may then run outside the group.
+      guard !db.isAutocommit else {
+        throw SQLiteError(
+          code: 0, message: "the file's transaction was rolled back", context: "storing \(r.naturalKey)")
+      }
       statement = try Self.prepareInsert(db, plain: false)
       plainInsert = false
     }

@@ -32,7 +32,10 @@ package enum TestSupport {
     let root = FileManager.default.temporaryDirectory
       .appendingPathComponent("chargeback-tests-\(getpid())-\(UUID().uuidString.prefix(8))").path
     try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    atexit { try? FileManager.default.removeItem(atPath: TestSupport.testRoot) }
+    // CHARGEBACK_KEEP_TEST_FILES=1 keeps them, to look at what a failing test left.
+    if ProcessInfo.processInfo.environment["CHARGEBACK_KEEP_TEST_FILES"] == nil {
+      atexit { try? FileManager.default.removeItem(atPath: TestSupport.testRoot) }
+    }
     return root
   }()
 

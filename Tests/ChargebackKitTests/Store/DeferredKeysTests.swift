@@ -41,4 +41,17 @@ import Testing
     #expect(keys.row(of: 5) == 100 && keys.row(of: 7) == 110)
     #expect(keys.row(of: 6) == nil && keys.row(of: 8) == nil)
   }
+
+  /// The table stops at its most keys without growing past the slots that hold them at 70 %:
+  /// ``DeferredKeys/maximumKeys`` for 2^24 slots (192 MiB), here 45,875 for the first 65,536.
+  @Test func itStopsAtItsMostKeys() {
+    #expect(DeferredKeys.maximumKeys == 11_744_051)  // ⌊0.7 × 2^24⌋
+    let keys = DeferredKeys(keyLimit: 45_875)  // ⌊0.7 × 2^16⌋
+    var rng = SplitMix64(seed: 7)
+    var added = 0
+    while keys.add(Int64(bitPattern: rng.next()), row: Int64(added) + 1) { added += 1 }
+    #expect(added == 45_875)
+    #expect(keys.count == added)
+    #expect(keys.capacity == 65_536)
+  }
 }
