@@ -36,8 +36,7 @@ extension ReportWriter {
   /// - Throws: ``OutputError`` (73) when a file could not be put back: publishing over a half
   ///   restored `--out` would mix the runs for good; the folder is kept, and the next run tries again.
   func recoverAbandoned() throws {
-    let prefix = ".\(Self.stagingBase((directory as NSString).lastPathComponent)).chargeback-\(Self.hostTag)-"
-    let kept = Self.removeAbandoned(in: PathText.parent(of: directory), prefix: prefix, directory: directory)
+    let kept = Self.removeAbandoned(in: PathText.parent(of: directory), prefix: stagingPrefix, directory: directory)
     guard let first = kept.first else { return }
     throw OutputError(
       path: directory,

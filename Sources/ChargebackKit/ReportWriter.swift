@@ -1,7 +1,6 @@
 import ChargebackModel
 import ChargebackReporting
 import ChargebackSupport
-import Crypto
 import Foundation
 
 /// Writes every output of a report into `--out`, safely (SPEC §11).
@@ -265,66 +264,6 @@ package struct ReportWriter {
     else { return nil }
     return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
   }
-
-  /// A new, empty folder beside `--out` for this run's files:
-  /// `.<out>.chargeback-<host>-<pid>-<random>`.
-  ///
-  /// The folders of runs of this host that were killed are removed first: a `kill -9` mid-write
-  /// left its partial outputs beside `--out` for good. The run holds an exclusive `flock` on
-  /// `.lock` in its folder until it ends (the kernel lets go when the process dies), and a folder
-  /// is removed only when it has that exact shape, is of this host, its process no longer exists
-  /// (`kill(pid, 0)` fails with `ESRCH`) and its lock can be taken: a pid alone could be another
-  /// machine's or another PID namespace's live run in a shared folder. Returns the folder and the
-  /// descriptor that holds its lock (closed by the caller when the folder is gone).
-  private func makeStaging() throws -> (path: String, lock: Int32) {
-    let parent = PathText.parent(of: directory)
-    let base = Self.stagingBase((directory as NSString).lastPathComponent)
-    let host = Self.hostTag
-    let prefix = ".\(base).chargeback-\(host)-"
-    Self.removeAbandoned(in: parent, prefix: prefix, directory: directory)
-    let name = prefix + "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-    let staging = (parent as NSString).appendingPathComponent(name)
-    do {
-      try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
-    } catch {
-      throw OutputError.cannotCreate(
-        staging, "cannot create a working folder beside --out: \(error.localizedDescription)")
-    }
-    let lock = open((staging as NSString).appendingPathComponent(".lock"), O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-    guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-      if lock >= 0 { close(lock) }
-      try? FileManager.default.removeItem(atPath: staging)
-      throw OutputError.cannotCreate(staging, "cannot lock the working folder beside --out")
-    }
-    return (staging, lock)
-  }
-
-  /// `--out`'s name as the start of its staging folder's: as it is up to 100 bytes, else its first
-  /// 100 bytes (whole characters) and 8 hex digits of its SHA-256, so that the staging folder's name
-  /// stays within the 255 bytes a file name may have when `--out`'s own is long.
-  static func stagingBase(_ name: String) -> String {
-    guard name.utf8.count > 100 else { return name }
-    var cut = ""
-    for c in name {
-      if cut.utf8.count + c.utf8.count > 100 { break }
-      cut.append(c)
-    }
-    let digest = SHA256.hash(data: Array(name.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
-    return cut + "~" + digest
-  }
-
-  /// This host's name as a file name part (letters, digits, `-` and `.`; `_` for anything else).
-  static let hostTag: String = {
-    // gethostname(2), not ProcessInfo.hostName: that one may ask a resolver.
-    var buffer = [CChar](repeating: 0, count: 256)
-    let ok = gethostname(&buffer, buffer.count - 1) == 0
-    let name = ok ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-    let safe = String(
-      name.unicodeScalars.map {
-        $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." ? Character($0) : "_"
-      })
-    return safe.isEmpty ? "host" : String(safe.prefix(64))
-  }()
 
   /// Moves `names` from `staging` into `--out`, each by rename, in order (the manifest last).
   ///
