@@ -262,7 +262,7 @@ package final class Database {
     guard try scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'usage_key'") == 1
     else { return }
     try execute("DROP INDEX usage_key")
-    undone.deferredKeys = DeferredKeys(rowLimit: deferredRowLimit)
+    undone.deferredKeys = DeferredKeys(keyLimit: deferredKeyLimit)
   }
 
   /// Builds the key index again where a first load dropped it (``deferKeyIndex()``).
@@ -281,8 +281,8 @@ package final class Database {
     if grouping, let cache { try execute("PRAGMA cache_size = -\(cache)") }
   }
 
-  /// The rows a first load checks in memory before it builds the key index (tests lower it).
-  package var deferredRowLimit = Int64(UInt32.max) - 1
+  /// The keys a first load checks in memory before it builds the key index (tests lower it).
+  package var deferredKeyLimit = DeferredKeys.maximumKeys
 
   /// The row id of the last row this connection inserted.
   var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }

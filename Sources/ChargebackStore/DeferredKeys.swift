@@ -24,14 +24,11 @@ package final class DeferredKeys {
   private var base: Int64?
   /// Keys held.
   package private(set) var count = 0
-  /// The largest offset of a row from the first that a slot holds (tests lower it).
-  private let rowLimit: Int64
   /// The most keys it takes (``maximumKeys``; tests lower it).
   private let keyLimit: Int
 
-  /// A table for offsets up to `rowLimit` (at most `UInt32.max - 1`) and up to `keyLimit` keys.
-  package init(rowLimit: Int64 = Int64(UInt32.max) - 1, keyLimit: Int = DeferredKeys.maximumKeys) {
-    self.rowLimit = min(rowLimit, Int64(UInt32.max) - 1)
+  /// A table of up to `keyLimit` keys.
+  package init(keyLimit: Int = DeferredKeys.maximumKeys) {
     self.keyLimit = min(keyLimit, Self.maximumKeys)
     capacity = 1 << 16
     keys = .allocate(capacity: capacity)
@@ -69,12 +66,12 @@ package final class DeferredKeys {
   /// one transaction (all lost to a kill, all loaded again after a bad file) grows without bound.
   package static let maximumKeys = (1 << 24) * 7 / 10
 
-  /// Adds `key` for row `row` (a key not held); false when the table is full
-  /// (``maximumKeys``) or the row's offset from the first row does not fit (`rowLimit`), and
-  /// the caller builds SQLite's index instead.
+  /// Adds `key` for row `row` (a key not held); false when the table is full (`keyLimit`), or
+  /// the row's offset from the first row does not fit in a slot (never, for the row ids of one
+  /// load into an empty table), and the caller builds SQLite's index instead.
   package func add(_ key: Int64, row: Int64) -> Bool {
     let first = base ?? row
-    guard count < keyLimit, row >= first, row - first <= rowLimit else { return false }
+    guard count < keyLimit, row >= first, row - first < Int64(UInt32.max) else { return false }
     base = first
     if (count + 1) * 10 > capacity * 7 { grow() }
     var i = home(key)

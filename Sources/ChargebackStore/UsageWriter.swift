@@ -126,49 +126,34 @@ package final class UsageWriter: UsageSink {
     try s.bindRow(36, text: r.credentialAlias)
     try s.bindRow(37, r.provisioned ? Int64(1) : nil)
     offered += 1
-    if plainInsert, let deferred = db.deferredKeys {
-      return try insertChecked(r, key: key, slot: slot, deferred)
-    }
+    // While the key index is dropped, a slot is looked up in the keys in memory before the plain
+    // insert; else the insert itself finds it taken (`ON CONFLICT … DO NOTHING`).
+    let deferred = plainInsert ? db.deferredKeys : nil
     for probe in 1...KeyHash.probes {
-      try s.runKeepingBindings()
-      if db.changes > 0 {
+      let taken: StoredPlace?
+      if let deferred {
+        taken = deferred.row(of: slot).map { .row($0) }
+        if taken == nil {
+          try s.runKeepingBindings()
+          if !deferred.add(slot, row: db.lastInsertRowID) { try db.buildKeyIndex() }
+        }
+      } else {
+        try s.runKeepingBindings()
+        taken = db.changes > 0 ? nil : .slot(slot)
+      }
+      guard let taken else {
         inserted += 1
         if inserted & Self.cacheCheckMask == 0 { try db.sizeLoadCache(rows: rowsBefore + inserted) }
         return
       }
       // The slot is taken: by this record (a duplicate, compared), or by another key whose first
       // 64 bits are the same (the next slot is tried; the row's texts are still bound).
-      if try compareWithStored(r, at: .slot(slot), key: key) { return }
+      if try compareWithStored(r, at: taken, key: key) { return }
       guard probe < KeyHash.probes else { break }
       slot = KeyHash.slot(key, probe: probe)
       try s.bindRow(35, slot)
     }
-    throw slotsTaken(r)
-  }
-
-  /// ``insert(_:keys:)`` while the key index is dropped: the same probing, with each slot looked
-  /// up in `deferred` (the row bound, its first slot included).
-  private func insertChecked(_ r: UsageRecord, key: [UInt8], slot first: Int64, _ deferred: DeferredKeys) throws {
-    var slot = first
-    for probe in 1...KeyHash.probes {
-      if let row = deferred.row(of: slot) {
-        if try compareWithStored(r, at: .row(row), key: key) { return }
-        guard probe < KeyHash.probes else { break }
-        slot = KeyHash.slot(key, probe: probe)
-        try statement.bindRow(35, slot)
-        continue
-      }
-      try statement.runKeepingBindings()
-      inserted += 1
-      if !deferred.add(slot, row: db.lastInsertRowID) { try db.buildKeyIndex() }
-      if inserted & Self.cacheCheckMask == 0 { try db.sizeLoadCache(rows: rowsBefore + inserted) }
-      return
-    }
-    throw slotsTaken(r)
-  }
-
-  private func slotsTaken(_ r: UsageRecord) -> SQLiteError {
-    SQLiteError(
+    throw SQLiteError(
       code: 0, message: "the \(KeyHash.probes) integer keys this record may take are all held by other records",
       context: "storing \(r.naturalKey)")
   }

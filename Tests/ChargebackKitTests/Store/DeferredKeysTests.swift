@@ -29,16 +29,17 @@ import Testing
     }
   }
 
-  /// A row before the first, or past the offsets a slot holds, is refused (the caller builds the
-  /// index instead) and leaves the table as it was.
+  /// A row before the first, or further from it than a slot's 32 bits hold, is refused (the
+  /// caller builds the index instead) and leaves the table as it was.
   @Test func aRowOutOfReachIsRefused() {
-    let keys = DeferredKeys(rowLimit: 10)
+    let keys = DeferredKeys()
+    let last = 100 + Int64(UInt32.max) - 1
     #expect(keys.add(5, row: 100))
     #expect(!keys.add(6, row: 99))
-    #expect(keys.add(7, row: 110))
-    #expect(!keys.add(8, row: 111))
+    #expect(keys.add(7, row: last))
+    #expect(!keys.add(8, row: last + 1))
     #expect(keys.count == 2)
-    #expect(keys.row(of: 5) == 100 && keys.row(of: 7) == 110)
+    #expect(keys.row(of: 5) == 100 && keys.row(of: 7) == last)
     #expect(keys.row(of: 6) == nil && keys.row(of: 8) == nil)
   }
 
