@@ -335,25 +335,43 @@ package struct Ingestor {
     }
   }
 
-  /// SHA-256 (hex) and size of a file's bytes, read in chunks.
+  /// SHA-256 (hex) and size of a file's bytes, read in chunks into one buffer.
+  ///
+  /// read(2) into a buffer kept for every chunk: `FileHandle.read(upToCount:)` gave each 4 MiB
+  /// chunk fresh memory (mapped and unmapped again by malloc), whose pages the kernel faulted in
+  /// and cleared inside the copy (perf, `ingest` of the 1 M friendly month: 9.6 % of all samples
+  /// in that copy, against 0.6 % for the parser's reads of the same bytes into a kept buffer).
   package static func sha256(of path: String) throws -> (String, Int64) {
-    guard let h = FileHandle(forReadingAtPath: path) else {
-      throw InputMissingError(path: path, reason: "cannot open for reading")
-    }
-    defer { try? h.close() }
+    let fd = posixOpen(path)
+    guard fd >= 0 else { throw InputMissingError(path: path, reason: "cannot open for reading") }
+    defer { _ = posixClose(fd) }
+    let capacity = 1 << 20
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+    defer { buffer.deallocate() }
+    guard let base = buffer.baseAddress else { preconditionFailure("an allocation of 1 MiB has an address") }
     var hasher = SHA256()
     var size: Int64 = 0
     while true {
-      let chunk: Data
-      do {
-        chunk = try h.read(upToCount: 4 << 20) ?? Data()
-      } catch {
-        throw InputMissingError(path: path, reason: "read failed: \(error.localizedDescription)")
+      let n = posixRead(fd, base, capacity)
+      if n < 0 {
+        if errno == EINTR { continue }  // a signal: read again
+        throw InputMissingError(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
       }
-      if chunk.isEmpty { break }
-      size += Int64(chunk.count)
-      hasher.update(data: chunk)
+      if n == 0 { break }
+      size += Int64(n)
+      hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<n]))
     }
     return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
   }
 }
+
+/// open(2) for reading, out of reach of the type's members by name.
+private func posixOpen(_ path: String) -> Int32 { open(path, O_RDONLY | O_CLOEXEC) }
+
+/// read(2), out of reach of the type's members by name.
+private func posixRead(_ fd: Int32, _ into: UnsafeMutableRawPointer, _ capacity: Int) -> Int {
+  read(fd, into, capacity)
+}
+
+/// close(2), out of reach of the type's members by name.
+private func posixClose(_ fd: Int32) -> Int32 { close(fd) }

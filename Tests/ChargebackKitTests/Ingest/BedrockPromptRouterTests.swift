@@ -66,4 +66,16 @@ import Testing
     let traced = #"{"trace":{"promptRouter":{"invokedModelId":"\#(Self.haiku)"}}}"#
     #expect(try Self.report(Self.line(traced, model: other)).1.model == other)
   }
+
+  /// The byte search that tells a router's id from a model's, against the standard library's
+  /// search on every place the text can be: at the start, the end, after a partial match, after
+  /// non-ASCII text, shorter than the text sought.
+  @Test(arguments: [
+    router, haiku, "prompt-router/", "prompt-router", "xprompt-router/", "prompt-routeprompt-router/x",
+    "ppprompt-router/", "prompt-router-/", "é/prompt-router/1", "ärn:prompt-routér/", "", "p", "prompt-router/é",
+    "arn:aws:bedrock:eu-west-1:1:prompt-router/abc",
+  ])
+  func aRouterIsFoundWhereverItsNameIs(model: String) {
+    #expect(BedrockInvocationLog.namesPromptRouter(model) == model.contains("prompt-router/"))
+  }
 }
