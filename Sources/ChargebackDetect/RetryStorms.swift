@@ -61,12 +61,13 @@ package struct RetryStorms {
     }
   }
 
-  /// An open run of one fingerprint.
+  /// An open run of one fingerprint, in ``runs``.
   ///
-  /// A class: the runs of a fingerprint are searched with the standard library's
-  /// algorithms on every call, and each look at a struct run copied it (six strings and the
-  /// evidence retained and released: 3.8 copies per call on the 100 k friendly month).
-  private final class Run {
+  /// Kept in one array and read where it lies (`runs[p].last`), never copied while it is open: a
+  /// copy retains and releases its six strings and its evidence. It was a class, one allocation per
+  /// run, and each fingerprint's runs an array, another: with a session per call (a fingerprint per
+  /// call) both were made and freed for every call (perf, the 1 M cardinality `report`).
+  private struct Run {
     /// Input size class of the run's calls with tokens; nil while it holds only token-less failures.
     var size: Int?
     var costCentre: String
@@ -108,8 +109,12 @@ package struct RetryStorms {
 
   private let settings: DetectionSettings
   private let period: Period
-  /// Open runs per fingerprint (one per size class seen; a handful at most).
-  private var open: [Fingerprint: [Run]] = Dictionary(minimumCapacity: RetryStorms.minimumSweepAt)
+  /// The places in ``runs`` of each fingerprint's open runs (one per size class seen; a handful at
+  /// most), oldest first.
+  private var open: [Fingerprint: Places] = Dictionary(minimumCapacity: RetryStorms.minimumSweepAt)
+  /// The runs; a closed run's place is in ``freePlaces`` until a new run takes it.
+  private var runs: [Run] = []
+  private var freePlaces: [Int32] = []
   /// Open fingerprints at which the next call sweeps.
   ///
   /// Twice those left by the last sweep (at least ``minimumSweepAt``), so that sweeping costs O(1) a
@@ -134,52 +139,71 @@ package struct RetryStorms {
       model: c.model, task: r.metadata.taskID ?? "", parent: r.metadata.parentID ?? "", prompt: r.promptHash ?? "")
     let tokenless = r.failed && r.tokens.isZero
     let size: Int? = tokenless ? nil : SizeClass.of(r.tokens)
-    // One lookup: the runs are changed in place in the dictionary.
-    var closed: [Run] = []
+    guard let entry = open.index(forKey: fp) else {
+      open[fp] = Places(first: newRun(c, size: size))
+      sweepIfDue(now: r.time)
+      return
+    }
+    // Runs of this fingerprint that this call cannot extend are over.
     let maxGap = settings.stormMaxGapMillis
-    Self.modify(&open[fp, default: []]) { runs in
-      // Runs of this fingerprint that this call cannot extend are over.
-      runs.removeAll { run in
-        guard r.time - run.last > maxGap else { return false }
-        closed.append(run)
-        return true
-      }
-      let target: Int?
-      if size == nil {
-        // A token-less failure joins the most recent run of its fingerprint, whatever its size.
-        target = runs.indices.max { runs[$0].last < runs[$1].last }
+    var kept = Places()
+    for p in open.values[entry] {
+      if r.time - runs[Int(p)].last > maxGap {
+        close(at: p)
+        freePlaces.append(p)
       } else {
-        target = runs.firstIndex { $0.size == size } ?? runs.firstIndex { $0.size == nil }
-      }
-      if let k = target {
-        runs[k].last = r.time
-        if runs[k].size == nil { runs[k].size = size }
-        Self.add(c, to: runs[k])
-      } else {
-        let run = Run(
-          size: size, costCentre: a.costCentre, agent: a.agentID, credential: a.credentialID, owner: a.ownerID,
-          first: r.time, last: r.time, model: c.model, task: r.metadata.taskID)
-        Self.add(c, to: run)
-        runs.append(run)
+        kept.append(p)
       }
     }
-    for run in closed { close(run) }
-    if open.count >= sweepAt {
-      sweep(before: r.time - settings.stormMaxGapMillis)
-      sweepAt = max(Self.minimumSweepAt, 2 * open.count)
-      // Room for the fingerprints until the next sweep, given once: growing by doubling rehashed
-      // every entry at each step (perf: 2.5 % of the 1 M cardinality month's report in the
-      // dictionary's resizing, each entry hashed again through a fresh `Hasher`).
-      open.reserveCapacity(sweepAt)
+    var target: Int32?
+    if size == nil {
+      // A token-less failure joins the most recent run of its fingerprint, whatever its size (the
+      // first of them on a tie).
+      for p in kept where target.map({ runs[Int($0)].last < runs[Int(p)].last }) ?? true { target = p }
+    } else {
+      target = kept.first { runs[Int($0)].size == size } ?? kept.first { runs[Int($0)].size == nil }
     }
+    if let t = target.map(Int.init) {
+      runs[t].last = r.time
+      if runs[t].size == nil { runs[t].size = size }
+      Self.add(c, to: &runs[t])
+    } else {
+      kept.append(newRun(c, size: size))
+    }
+    open.values[entry] = kept
+    sweepIfDue(now: r.time)
+  }
+
+  /// A new run of the call `c`, in a free place of ``runs`` if there is one; returns its place.
+  private mutating func newRun(_ c: ChargedRecord, size: Int?) -> Int32 {
+    let (r, a) = (c.record, c.attribution)
+    var run = Run(
+      size: size, costCentre: a.costCentre, agent: a.agentID, credential: a.credentialID, owner: a.ownerID,
+      first: r.time, last: r.time, model: c.model, task: r.metadata.taskID)
+    Self.add(c, to: &run)
+    if let p = freePlaces.popLast() {
+      runs[Int(p)] = run
+      return p
+    }
+    runs.append(run)
+    return Int32(runs.count - 1)
+  }
+
+  /// Sweeps when the open fingerprints have reached ``sweepAt``.
+  private mutating func sweepIfDue(now: Int64) {
+    guard open.count >= sweepAt else { return }
+    sweep(before: now - settings.stormMaxGapMillis)
+    sweepAt = max(Self.minimumSweepAt, 2 * open.count)
+    // Room for the fingerprints until the next sweep, given once: growing by doubling rehashed
+    // every entry at each step (perf: 2.5 % of the 1 M cardinality month's report in the
+    // dictionary's resizing, each entry hashed again through a fresh `Hasher`).
+    open.reserveCapacity(sweepAt)
   }
 
   /// The fewest open fingerprints that make the next call sweep.
   private static let minimumSweepAt = 4_096
 
-  private static func modify<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
-
-  private static func add(_ c: ChargedRecord, to run: Run) {
+  private static func add(_ c: ChargedRecord, to run: inout Run) {
     let r = c.record
     let cost = c.costOrZero
     run.calls += Int128(r.requests)
@@ -218,16 +242,21 @@ package struct RetryStorms {
   /// fingerprint's seven strings each (perf: 6 % of the 1 M cardinality month's report, in sweeps).
   /// An ended entry's key is not copied; it dies with the old dictionary.
   private mutating func sweep(before cutoff: Int64) {
-    var kept: [Fingerprint: [Run]] = [:]
+    var kept: [Fingerprint: Places] = [:]
     for i in open.indices {
-      let runs = open.values[i]
-      if runs.allSatisfy({ $0.last >= cutoff }) {
-        kept[open.keys[i]] = runs
+      let places = open.values[i]
+      if places.allSatisfy({ runs[Int($0)].last >= cutoff }) {
+        kept[open.keys[i]] = places
         continue
       }
-      var remaining: [Run] = []
-      for run in runs {
-        if run.last < cutoff { close(run) } else { remaining.append(run) }
+      var remaining = Places()
+      for p in places {
+        if runs[Int(p)].last < cutoff {
+          close(at: p)
+          freePlaces.append(p)
+        } else {
+          remaining.append(p)
+        }
       }
       if !remaining.isEmpty { kept[open.keys[i]] = remaining }
     }
@@ -236,13 +265,13 @@ package struct RetryStorms {
 
   /// Closes every open run; call once after the last record.
   package mutating func finish() {
-    let runs = open.values.flatMap { $0 }.sorted {
+    let ended = open.values.flatMap { $0 }.map { runs[Int($0)] }.sorted {
       ($0.credential ?? "", $0.agent ?? "", $0.model, $0.first) < (
         $1.credential ?? "", $1.agent ?? "", $1.model, $1.first
       )
     }
-    for run in runs { close(run) }
-    open.removeAll()
+    for run in ended { close(run) }
+    (open, runs, freePlaces) = ([:], [], [])
     findings = Self.distinctIDs(findings, period: period)
   }
 
@@ -267,6 +296,14 @@ package struct RetryStorms {
     return out
   }
 
+  /// Closes the run at place `p` of ``runs`` (read where it lies: most runs are a single call, and
+  /// no finding).
+  private mutating func close(at p: Int32) {
+    let p = Int(p)
+    guard runs[p].calls >= settings.stormMinCalls, runs[p].triggers > 0 || runs[p].retried else { return }
+    close(runs[p])
+  }
+
   private mutating func close(_ run: Run) {
     guard run.calls >= settings.stormMinCalls, run.triggers > 0 || run.retried else { return }
     let avoidable = run.cost - (run.lastSuccessCost ?? .zero)
@@ -282,5 +319,37 @@ package struct RetryStorms {
         explanation:
           "agent \(run.agent ?? "?") sent the same \(run.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(run.task.map { ", task \($0)" } ?? "")): retries without backoff; \(avoidable.formatted(decimals: 2)) USD could have been avoided"
       ))
+  }
+}
+
+extension RetryStorms {
+  /// The places of one fingerprint's open runs in ``RetryStorms/runs``, oldest first: most
+  /// fingerprints have one run, kept without an array.
+  fileprivate struct Places: Sequence {
+    private var firstPlace: Int32 = -1
+    private var more: [Int32] = []
+
+    init() {}
+
+    init(first: Int32) { firstPlace = first }
+
+    var isEmpty: Bool { firstPlace < 0 }
+
+    mutating func append(_ p: Int32) {
+      if firstPlace < 0 { firstPlace = p } else { more.append(p) }
+    }
+
+    func makeIterator() -> Iterator { Iterator(places: self) }
+
+    struct Iterator: IteratorProtocol {
+      let places: Places
+      var position = 0
+
+      mutating func next() -> Int32? {
+        defer { position += 1 }
+        if position == 0 { return places.firstPlace < 0 ? nil : places.firstPlace }
+        return position - 1 < places.more.count ? places.more[position - 1] : nil
+      }
+    }
   }
 }
