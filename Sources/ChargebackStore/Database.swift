@@ -277,17 +277,19 @@ package final class Database {
     undone.deferredKeys = nil
     let cache = loadCacheSetKiB
     if grouping { try execute("PRAGMA cache_size = -\(Self.minimumLoadCacheKiB)") }
-    // The sort on worker threads: the load's other threads are done by now, and one thread sorting
-    // left the other core idle. In the `sqlite3` shell, the 10 M cardinality month's index (a
-    // 32 MiB cache, temporary files on disk): 9.4 s with no worker thread, 5.5 s with 2, 6.1 s with
-    // 4 (on 2 cores); with the sort in memory (`temp_store = MEMORY`) 14.4 s and 631 MB.
+    // The sort on worker threads: at the end of a load the parsing threads are done, and one thread
+    // sorting left the other core idle. In the `sqlite3` shell, the 10 M cardinality month's index
+    // (a 32 MiB cache, temporary files on disk): 9.4 s with no worker thread, 5.5 s with 2, 6.1 s
+    // with 4 (on 2 cores); with the sort in memory (`temp_store = MEMORY`) 14.4 s and 631 MB. Each
+    // worker may hold a sorted list of up to the cache's size (32 MiB).
     try execute("PRAGMA threads = \(Self.sortThreads)")
     defer { try? execute("PRAGMA threads = 0") }
     try execute("CREATE UNIQUE INDEX usage_key ON usage(key_hash)")
     if grouping, let cache { try execute("PRAGMA cache_size = -\(cache)") }
   }
 
-  /// Worker threads of SQLite's sort when the key index is built: one a core, at most 4.
+  /// Worker threads of SQLite's sort when the key index is built (beside the connection's own): as
+  /// many as cores, at most 4.
   static let sortThreads = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
   /// The keys a first load checks in memory before it builds the key index (tests lower it).

@@ -14,11 +14,11 @@ import Foundation
 /// Open addressing with linear probing, written here because no library of this package's has a
 /// table of this shape: a slot is 12 bytes, its row id as an offset from the load's first row (0
 /// marks an empty slot) and its key (the stored `key_hash`) as two 32-bit halves, side by side, so
-/// that a probe reads one cache line, not one in each of two arrays (192 MiB at 10 M records, freed
-/// before the index is built, and never more: ``maximumKeys``). A `Dictionary<Int64, Int64>` takes
-/// 16 bytes a slot and hashes the key again.
+/// that a probe reads one cache line (7 slots in 8; the others straddle two), not one in each of
+/// two arrays (192 MiB at 10 M records, freed before the index is built, and never more:
+/// ``maximumKeys``). A `Dictionary<Int64, Int64>` takes 16 bytes a slot and hashes the key again.
 ///
-/// Every look-up is at a random place in the table: a table of more than 2 MiB is asked for in huge
+/// Every look-up is at a random place in the table: a table of 2 MiB or more is asked for in huge
 /// pages (`madvise(MADV_HUGEPAGE)`, which Linux follows where transparent huge pages are on
 /// `madvise` or `always`), so that each look-up misses the cache once but seldom the TLB too.
 package final class DeferredKeys {

@@ -128,18 +128,25 @@ package final class UsageWriter: UsageSink {
     offered += 1
     // While the key index is dropped, a slot is looked up in the keys in memory before the plain
     // insert; else the insert itself finds it taken (`ON CONFLICT … DO NOTHING`).
-    let deferred = plainInsert ? db.deferredKeys : nil
+    var deferred = plainInsert ? db.deferredKeys : nil
     for probe in 1...KeyHash.probes {
       let taken: StoredPlace?
-      if let deferred {
-        taken = deferred.row(of: slot).map { .row($0) }
+      var full = false
+      if let keys = deferred {
+        taken = keys.row(of: slot).map { .row($0) }
         if taken == nil {
           try s.runKeepingBindings()
-          if !deferred.add(slot, row: db.lastInsertRowID) { try db.buildKeyIndex() }
+          full = !keys.add(slot, row: db.lastInsertRowID)
         }
       } else {
         try s.runKeepingBindings()
         taken = db.changes > 0 ? nil : .slot(slot)
+      }
+      if full {
+        // The table is full: SQLite's index is built, the table freed first (the database's
+        // reference and this writer's both, so that the sort does not have it beside it).
+        deferred = nil
+        try db.buildKeyIndex()
       }
       guard let taken else {
         inserted += 1

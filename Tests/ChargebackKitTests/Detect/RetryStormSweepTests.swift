@@ -132,4 +132,38 @@ import Testing
     #expect(one[plain] == "bedrock:x-0")
     #expect(Set(one.values) == ["bedrock:x-0", "bedrock:y-0"])
   }
+
+  /// A tie goes to the older run, and a closed run's place serves the same request's next run.
+  ///
+  /// Two runs of one request in two size classes end at the same millisecond: a token-less failure
+  /// joins the run that began first (the first of the most recent), and so do the throttles after
+  /// it. Then, 61 s after its last call, the same request starts a run again: the first run is
+  /// closed by that call, and the new one, in the place the first left, is a storm of its own.
+  @Test func aTieGoesToTheOlderRunAndAClosedRunsPlaceIsReused() {
+    var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
+    func call(_ i: Int, _ key: String, input: Int64, error: String?, pico: Int128) {
+      var c = Self.charged(i, prompt: "same", input: input, error: error, pico: pico)
+      c.record.naturalKey = key
+      storms.observe(c)
+    }
+    call(0, "small", input: 1_000, error: "ModelStreamErrorException", pico: 1_000_000)
+    call(0, "large", input: 50_000, error: nil, pico: 9_000_000)
+    for k in 1...9 { call(k, "throttle-\(k)", input: 0, error: "ThrottlingException", pico: 0) }
+    // 61 s (6,100 positions of 10 ms) after the last throttle: every run above is over.
+    for k in 0..<10 {
+      let i = 9 + 6_100 + k
+      call(i, "again-\(k)", input: 0, error: k == 9 ? nil : "429", pico: 0)
+    }
+    storms.finish()
+    let found = storms.findings.sorted { $0.firstTime < $1.firstTime }
+    #expect(found.count == 2)
+    guard found.count == 2 else { return }
+    #expect(found[0].evidence.first == "small")
+    #expect(found[0].calls == 10)
+    #expect(found[0].cost.pico == 1_000_000)
+    #expect(found[0].lastTime == Self.time(9))
+    #expect(found[1].evidence.first == "again-0")
+    #expect(found[1].calls == 10)
+    #expect(found[1].firstTime == Self.time(6_109))
+  }
 }
