@@ -326,7 +326,7 @@ struct JSONScanner {
     while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
   }
 
-  private mutating func typeFailure(_ expected: String) -> Failure {
+  mutating func typeFailure(_ expected: String) -> Failure {
     if peek == UInt8(ascii: "n") { return Failure(kind: .null(expected: expected), offset: i, message: "") }
     if peek == nil { return fail("unexpected end of line: \(expected) is missing") }
     return Failure(kind: .type(expected: expected), offset: i, message: "")

@@ -25,8 +25,9 @@ struct BedrockInvocationLog: ExportFormat {
   func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
     let head = try file.head()  // read once: the layout is decided from it too
     if Self.isInsightsCSV(head) { return try readInsightsCSV(file, emit: emit) }
+    var repeats = RepeatedStrings()
     try JSONLayout.forEachRecord(in: file, head: head, timestampPrefix: true) { bytes, line, path in
-      try emit(parse(bytes, file: file.path, line: line, path: path))
+      try emit(parse(bytes, file: file.path, line: line, path: path, repeats: &repeats))
     }
   }
 
@@ -64,6 +65,8 @@ struct BedrockInvocationLog: ExportFormat {
 
   /// The fields of one log line that we keep.
   private struct Fields {
+    /// The timestamp, read from its bytes (``JSONScanner/optionalTimestamp()``); else its text.
+    var time: Int64?
     var timestamp: String?
     var accountID: String?
     var arn: String?
@@ -88,6 +91,15 @@ struct BedrockInvocationLog: ExportFormat {
 
   /// One record from its bytes; `line` and `path` say where it is, for errors and provenance.
   func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, line: Int, path: String? = nil) throws -> UsageRecord {
+    var repeats = RepeatedStrings()
+    return try parse(bytes, file: file, line: line, path: path, repeats: &repeats)
+  }
+
+  /// ``parse(_:file:line:path:)`` with the role ARN and model id read through `repeats`, kept for
+  /// the file's records.
+  func parse(
+    _ bytes: UnsafeBufferPointer<UInt8>, file: String, line: Int, path: String?, repeats: inout RepeatedStrings
+  ) throws -> UsageRecord {
     var f = Fields()
     var field = ""
     var s = JSONScanner(bytes)
@@ -95,13 +107,13 @@ struct BedrockInvocationLog: ExportFormat {
       try s.object { s, key in
         if key.equals("timestamp") {
           field = "timestamp"
-          f.timestamp = try s.optionalString()
+          if let t = try s.optionalTimestamp() { (f.time, f.timestamp) = (t.millis, t.text) }
         } else if key.equals("requestId") {
           field = "requestId"
           f.requestID = try s.optionalString()
         } else if key.equals("modelId") {
           field = "modelId"
-          f.modelID = try s.optionalString()
+          f.modelID = try s.optionalString(repeating: &repeats)
         } else if key.equals("accountId") {
           field = "accountId"
           f.accountID = try s.optionalString()
@@ -117,7 +129,7 @@ struct BedrockInvocationLog: ExportFormat {
           try s.object { s, k in
             if k.equals("arn") {
               field = "identity.arn"
-              f.arn = try s.optionalString()
+              f.arn = try s.optionalString(repeating: &repeats)
             }
           }
         } else if key.equals("input") {
@@ -329,7 +341,7 @@ struct BedrockInvocationLog: ExportFormat {
       InputError(file: file, line: line, path: path, field: field, message: message)
     }
     guard let stamp = f.timestamp else { throw bad("timestamp", "required field is missing") }
-    guard let time = Timestamp.parseMillis(stamp) else {
+    guard let time = f.time ?? Timestamp.parseMillis(stamp) else {
       throw bad("timestamp", "\"\(stamp)\" is not an RFC 3339 timestamp")
     }
     guard let requestID = f.requestID else { throw bad("requestId", "required field is missing") }
