@@ -30,8 +30,10 @@ struct RepeatedStrings {
     return fast ?? s.utf8.elementsEqual(UnsafeBufferPointer(start: base, count: count))
   }
 
-  /// A 64-bit hash of `bytes`, eight at a time (only a slot is chosen by it; values are compared).
+  /// A 64-bit hash of `bytes` (at least 8 of them), eight at a time (only a slot is chosen by it;
+  /// values are compared).
   private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    precondition(bytes.count >= 8, "the last eight bytes are read again")
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
     guard let base = bytes.baseAddress else { return h }
     let raw = UnsafeRawPointer(base)

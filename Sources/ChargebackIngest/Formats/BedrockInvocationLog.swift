@@ -46,6 +46,7 @@ struct BedrockInvocationLog: ExportFormat {
   /// record, as for a log file.
   private func readInsightsCSV(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
     var column: Int?
+    var repeats = RepeatedStrings()
     try CSVStream.forEachRecord(in: file) { line, fields in
       guard let c = column else {
         column = fields.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "@message" }
@@ -59,14 +60,16 @@ struct BedrockInvocationLog: ExportFormat {
         throw InputError(file: file.path, line: line, field: "@message", message: "is empty: no log record in this row")
       }
       var message = fields[c]
-      try message.withUTF8 { try emit(parse($0, file: file.path, line: line)) }
+      try message.withUTF8 { try emit(parse($0, file: file.path, line: line, path: nil, repeats: &repeats)) }
     }
   }
 
   /// The fields of one log line that we keep.
   private struct Fields {
-    /// The timestamp, read from its bytes (``JSONScanner/optionalTimestamp()``); else its text.
+    /// The timestamp, read from its bytes (``JSONScanner/optionalTimestamp()``).
     var time: Int64?
+    /// The timestamp's text when ``time`` could not be read from its bytes (for the error that
+    /// names it); "" when it was; nil when the record has none (or `null`).
     var timestamp: String?
     var accountID: String?
     var arn: String?

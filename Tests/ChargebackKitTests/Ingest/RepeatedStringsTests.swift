@@ -54,24 +54,51 @@ import Testing
   }
 
   /// A timestamp as bytes, with an escape, with an offset; and the errors of one that is not a
-  /// timestamp, or null, or missing, naming the field and the text as before.
+  /// timestamp, or null, or missing, naming the file, the line, the field and the text as before.
   @Test func timestampsAreReadAsBefore() throws {
     let expected = Timestamp.parseMillis("2026-10-05T10:00:00.250Z")
     #expect(expected != nil)
-    #expect(try Self.parse(Self.line(timestamp: #""2026-10-05T10:00:00.250Z""#)).time == expected)
+    let record = try Self.parse(Self.line(timestamp: #""2026-10-05T10:00:00.250Z""#))
+    #expect(record.time == expected)
+    #expect(record.credential == "arn:aws:sts::111122223333:assumed-role/r/s")
+    #expect(record.model == "anthropic.claude-3-5-haiku-20241022-v1:0")
     #expect(try Self.parse(Self.line(timestamp: #""2026-10-05T10:00:00.250\u005a""#)).time == expected)
     #expect(try Self.parse(Self.line(timestamp: #""2026-10-05T12:00:00.250+02:00""#)).time == expected)
     for (value, message) in [
       (#""yesterday""#, #""yesterday" is not an RFC 3339 timestamp"#),
       (#""2026-10-05T10:00:00\u002e250Q""#, #""2026-10-05T10:00:00.250Q" is not an RFC 3339 timestamp"#),
+      (#""""#, #""" is not an RFC 3339 timestamp"#),
+      (#""2026-10-05T10:00:00.250Zé""#, #""2026-10-05T10:00:00.250Zé" is not an RFC 3339 timestamp"#),
       ("null", "required field is missing"),
     ] {
-      #expect {
-        try Self.parse(Self.line(timestamp: value))
-      } throws: { error in
-        let text = "\(error)"
-        return text.contains("timestamp") && text.contains(message) && text.contains("x.jsonl")
+      do {
+        _ = try Self.parse(Self.line(timestamp: value))
+        Issue.record("\(value) was read")
+      } catch let error as InputError {
+        #expect(error.file == "x.jsonl")
+        #expect(error.line == 3)
+        #expect(error.field == "timestamp")
+        #expect(error.message == message)
       }
     }
+  }
+
+  /// Every form a timestamp may take gives the instant the text reader gives, read from its bytes
+  /// or through its text: the two readers agree.
+  @Test(arguments: [
+    "2026-10-05T10:00:00Z", "2026-10-05t10:00:00z", "2026-10-05 10:00:00Z", "2026-10-05T10:00:00.123456789Z",
+    "2026-10-05T10:00:00,5Z", "2026-10-05T10:00:00-07:30", "2026-10-05", "2026-10-05T10:00Z", " 2026-10-05T10:00:00Z",
+    "2026-10-05T10:00:00Z ", "2026-02-30T10:00:00Z", "2026-10-05T24:00:00Z",
+  ])
+  func bothReadersAgree(text: String) throws {
+    let json = "\"" + text + "\""
+    let read: Int64?
+    do {
+      read = try Self.parse(Self.line(timestamp: json)).time
+    } catch let error as InputError {
+      #expect(error.message == "\"\(text)\" is not an RFC 3339 timestamp")
+      read = nil
+    }
+    #expect(read == Timestamp.parseMillis(text))
   }
 }
