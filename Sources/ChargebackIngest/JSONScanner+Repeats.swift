@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// The strings a parser read last in fields whose values repeat from record to record (a caller's
@@ -15,37 +16,11 @@ struct RepeatedStrings {
   /// `raw` (UTF-8 checked, no escapes) as a `String`, the one read before when it had these bytes.
   mutating func string(_ raw: UnsafeBufferPointer<UInt8>) -> String {
     guard raw.count > 15, let base = raw.baseAddress else { return String(decoding: raw, as: UTF8.self) }
-    let slot = Int(truncatingIfNeeded: Self.hash(raw) >> 58)
-    if let s = slots[slot], Self.same(s, base, raw.count) { return s }
+    let slot = Int(truncatingIfNeeded: TextBytes.hash(raw) >> 58)
+    if let s = slots[slot], TextBytes.same(s, base, raw.count) { return s }
     let s = String(decoding: raw, as: UTF8.self)
     slots[slot] = s
     return s
-  }
-
-  /// True when `s` has exactly the `count` bytes at `base`.
-  private static func same(_ s: String, _ base: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-    let fast = s.utf8.withContiguousStorageIfAvailable { u in
-      u.count == count && u.baseAddress.map { memcmp($0, base, count) == 0 } == true
-    }
-    return fast ?? s.utf8.elementsEqual(UnsafeBufferPointer(start: base, count: count))
-  }
-
-  /// A 64-bit hash of `bytes` (at least 8 of them), eight at a time (only a slot is chosen by it;
-  /// values are compared).
-  private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    precondition(bytes.count >= 8, "the last eight bytes are read again")
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
-    guard let base = bytes.baseAddress else { return h }
-    let raw = UnsafeRawPointer(base)
-    var i = 0
-    while i + 8 <= bytes.count {
-      h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-      h ^= h >> 32
-      i += 8
-    }
-    // The last eight bytes again, overlapping: no byte-by-byte tail.
-    h = (h ^ raw.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) &* 0xC4CE_B9FE_1A85_EC53
-    return h ^ (h >> 29)
   }
 }
 

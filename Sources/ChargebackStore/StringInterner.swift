@@ -1,3 +1,4 @@
+import ChargebackSupport
 import Foundation
 
 /// Reuses one `String` for each distinct short column value read from the store (models,
@@ -35,26 +36,18 @@ struct StringInterner {
     }
     let column = Int(i)
     guard column < last.count else { return lookUp(bytes, base) }
-    if let s = last[column], Self.same(s, base, bytes.count) { return s }
+    if let s = last[column], TextBytes.same(s, base, bytes.count) { return s }
     let s = lookUp(bytes, base)
     last[column] = s
     return s
   }
 
-  /// True when `s` has exactly the `count` bytes at `base`.
-  private static func same(_ s: String, _ base: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-    let fast = s.utf8.withContiguousStorageIfAvailable { u in
-      u.count == count && u.baseAddress.map { memcmp($0, base, count) == 0 } == true
-    }
-    return fast ?? s.utf8.elementsEqual(UnsafeBufferPointer(start: base, count: count))
-  }
-
   /// The interned string with these bytes, interning it at its second sighting while there is
   /// room.
   private mutating func lookUp(_ bytes: UnsafeBufferPointer<UInt8>, _ base: UnsafePointer<UInt8>) -> String {
-    let h = Self.hash(bytes)
+    let h = TextBytes.hash(bytes)
     if let s = table[h] {
-      if Self.same(s, base, bytes.count) { return s }
+      if TextBytes.same(s, base, bytes.count) { return s }
       return String(decoding: bytes, as: UTF8.self)  // another value of this hash has the entry
     }
     let s = String(decoding: bytes, as: UTF8.self)
@@ -66,29 +59,5 @@ struct StringInterner {
       seenOnce.insert(h)
     }
     return s
-  }
-
-  /// A 64-bit hash of `bytes`, eight bytes at a time.
-  ///
-  /// Byte by byte, FNV-1a took 1.5 ns a byte. Collisions cost only an interning (values are compared
-  /// byte for byte), so a multiply-xorshift mix is enough.
-  static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
-    guard let base = bytes.baseAddress else { return h }
-    let raw = UnsafeRawPointer(base)
-    let n = bytes.count
-    var i = 0
-    while i + 8 <= n {
-      h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-      h ^= h >> 32
-      i += 8
-    }
-    if i < n {
-      var tail: UInt64 = 0
-      for j in i..<n { tail = tail << 8 | UInt64(base[j]) }
-      h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-      h ^= h >> 29
-    }
-    return h
   }
 }
