@@ -297,15 +297,18 @@ package struct RetryStorms {
   }
 
   /// Closes the run at place `p` of ``runs`` (read where it lies: most runs are a single call, and
-  /// no finding).
+  /// no finding, and are not copied).
   private mutating func close(at p: Int32) {
-    let p = Int(p)
-    guard runs[p].calls >= settings.stormMinCalls, runs[p].triggers > 0 || runs[p].retried else { return }
-    close(runs[p])
+    if isStorm(runs[Int(p)]) { close(runs[Int(p)]) }
+  }
+
+  /// A run is a storm with enough calls and a retry trigger or marker.
+  private func isStorm(_ run: borrowing Run) -> Bool {
+    run.calls >= settings.stormMinCalls && (run.triggers > 0 || run.retried)
   }
 
   private mutating func close(_ run: Run) {
-    guard run.calls >= settings.stormMinCalls, run.triggers > 0 || run.retried else { return }
+    guard isStorm(run) else { return }
     let avoidable = run.cost - (run.lastSuccessCost ?? .zero)
     let seconds = (run.last - run.first) / 1000
     let subject = "\(run.credential ?? "-")|\(run.agent ?? "-")|\(run.model)|\(run.first)"

@@ -1,5 +1,6 @@
 internal import CZlib
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// A usage export on disk: gzip (one member or several, concatenated) is decompressed
@@ -181,8 +182,7 @@ final class GzipReader {
   /// Opens `path`; a file that starts with `1f 8b` is gzip.
   init(path: String) throws {
     self.path = path
-    fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw InputMissingError(path: path, reason: "cannot open for reading") }
+    fd = try FileDescriptor.openForReading(path)
     input = .allocate(capacity: Self.inputSize)
     try fill()
     if count >= 2, input[0] == 0x1f, input[1] == 0x8b {
@@ -211,7 +211,7 @@ final class GzipReader {
       stream = nil
     }
     if fd >= 0 {
-      _ = posixClose(fd)
+      FileDescriptor.close(fd)
       fd = -1
     }
   }
@@ -358,14 +358,7 @@ final class GzipReader {
   }
 
   private func readFile(_ into: UnsafeMutablePointer<UInt8>, _ capacity: Int) throws -> Int {
-    // read(2), retried when a signal interrupts it.
-    while true {
-      let n = posixRead(fd, into, capacity)
-      if n >= 0 { return n }
-      if errno != EINTR {
-        throw InputMissingError(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
-      }
-    }
+    try FileDescriptor.read(fd, into: into, capacity: capacity, path: path)
   }
 
   /// The file offset of `input[i]`.
@@ -386,12 +379,4 @@ final class GzipReader {
         "bytes after gzip member \(member) are not a gzip member\(after) (only zero padding may follow the last one)"
     )
   }
-}
-
-/// close(2), out of reach of ``GzipReader/close()`` by name.
-private func posixClose(_ fd: Int32) -> Int32 { close(fd) }
-
-/// read(2), out of reach of ``GzipReader/read(into:)`` by name.
-private func posixRead(_ fd: Int32, _ into: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> Int {
-  read(fd, into, capacity)
 }

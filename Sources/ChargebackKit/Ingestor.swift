@@ -342,9 +342,8 @@ package struct Ingestor {
   /// and cleared inside the copy (perf, `ingest` of the 1 M friendly month: 9.6 % of all samples
   /// in that copy, against 0.6 % for the parser's reads of the same bytes into a kept buffer).
   package static func sha256(of path: String) throws -> (String, Int64) {
-    let fd = posixOpen(path)
-    guard fd >= 0 else { throw InputMissingError(path: path, reason: "cannot open for reading") }
-    defer { _ = posixClose(fd) }
+    let fd = try FileDescriptor.openForReading(path)
+    defer { FileDescriptor.close(fd) }
     let capacity = 1 << 20
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
     defer { buffer.deallocate() }
@@ -352,11 +351,7 @@ package struct Ingestor {
     var hasher = SHA256()
     var size: Int64 = 0
     while true {
-      let n = posixRead(fd, base, capacity)
-      if n < 0 {
-        if errno == EINTR { continue }  // a signal: read again
-        throw InputMissingError(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
-      }
+      let n = try FileDescriptor.read(fd, into: base, capacity: capacity, path: path)
       if n == 0 { break }
       size += Int64(n)
       hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<n]))
@@ -364,14 +359,3 @@ package struct Ingestor {
     return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
   }
 }
-
-/// open(2) for reading, out of reach of the type's members by name.
-private func posixOpen(_ path: String) -> Int32 { open(path, O_RDONLY | O_CLOEXEC) }
-
-/// read(2), out of reach of the type's members by name.
-private func posixRead(_ fd: Int32, _ into: UnsafeMutableRawPointer, _ capacity: Int) -> Int {
-  read(fd, into, capacity)
-}
-
-/// close(2), out of reach of the type's members by name.
-private func posixClose(_ fd: Int32) -> Int32 { close(fd) }

@@ -76,15 +76,36 @@ package final class DeferredKeys {
     slots[3 * i + 2] = UInt32(truncatingIfNeeded: k >> 32)
   }
 
+  /// Where a key is in the table: the row stored under it, or the empty slot it would take.
+  package enum Place: Equatable {
+    case stored(row: Int64)
+    case vacant(slot: Int)
+  }
+
   /// The row id stored under `key`, or nil.
   package func row(of key: Int64) -> Int64? {
+    if case .stored(let row) = probe(key) { return row }
+    return nil
+  }
+
+  /// The row stored under `key`, or the slot ``fill(_:key:row:)`` puts it in.
+  ///
+  /// One probe sequence for the look-up and the insert of a new key, which walked it twice (the
+  /// look-up, then the add from the key's home again). Grows the table first when one more key
+  /// would fill it past 70 % and it may take one.
+  package func find(_ key: Int64) -> Place {
+    if count < keyLimit, (count + 1) * 10 > capacity * 7 { grow() }
+    return probe(key)
+  }
+
+  private func probe(_ key: Int64) -> Place {
     var i = home(key)
     let mask = capacity - 1
     while row(at: i) != 0 {
-      if self.key(at: i) == key, let base { return base + Int64(row(at: i)) - 1 }
+      if self.key(at: i) == key, let base { return .stored(row: base + Int64(row(at: i)) - 1) }
       i = (i + 1) & mask
     }
-    return nil
+    return .vacant(slot: i)
   }
 
   /// The most keys a table holds: 2^24 slots filled to 70 %.
@@ -98,14 +119,17 @@ package final class DeferredKeys {
   /// the row's offset from the first row does not fit in a slot (never, for the row ids of one
   /// load into an empty table), and the caller builds SQLite's index instead.
   package func add(_ key: Int64, row: Int64) -> Bool {
+    guard case .vacant(let slot) = find(key) else { preconditionFailure("a key held already") }
+    return fill(slot, key: key, row: row)
+  }
+
+  /// Puts `key` for row `row` in `slot`, the vacant place ``find(_:)`` gave it, with nothing added
+  /// since; false as ``add(_:row:)`` says.
+  package func fill(_ slot: Int, key: Int64, row: Int64) -> Bool {
     let first = base ?? row
     guard count < keyLimit, row >= first, row - first < Int64(UInt32.max) else { return false }
     base = first
-    if (count + 1) * 10 > capacity * 7 { grow() }
-    var i = home(key)
-    let mask = capacity - 1
-    while self.row(at: i) != 0 { i = (i + 1) & mask }
-    set(i, row: UInt32(row - first + 1), key: key)
+    set(slot, row: UInt32(row - first + 1), key: key)
     count += 1
     return true
   }

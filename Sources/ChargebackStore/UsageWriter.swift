@@ -133,10 +133,13 @@ package final class UsageWriter: UsageSink {
       let taken: StoredPlace?
       var full = false
       if let keys = deferred {
-        taken = keys.row(of: slot).map { .row($0) }
-        if taken == nil {
+        switch keys.find(slot) {
+        case .stored(let row):
+          taken = .row(row)
+        case .vacant(let place):
+          taken = nil
           try s.runKeepingBindings()
-          full = !keys.add(slot, row: db.lastInsertRowID)
+          full = !keys.fill(place, key: slot, row: db.lastInsertRowID)
         }
       } else {
         try s.runKeepingBindings()
