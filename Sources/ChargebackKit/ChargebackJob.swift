@@ -22,6 +22,10 @@ package struct ChargebackJob {
     package var database: String
     /// The instant the data runs to (`--as-of`, UTC epoch ms); nil = the store's latest record.
     package var asOf: Int64?
+    /// The most (line or cost centre, task) pairs the report holds in memory, the rest on disk
+    /// (``TaskLedger``); not an option of the command: tests make it small, and the outputs are
+    /// the same.
+    package var taskMemoryLimit = TaskLedger.defaultLimit
 
     package init(
       period: Period, usage: [String] = [], identities: String, pricing: String = "pricing", out: String? = nil,
@@ -124,7 +128,8 @@ package struct ChargebackJob {
   private func report(store: any ChargebackStore, _ reference: Reference, ingested: [Ingestor.FileResult]) throws
     -> Result
   {
-    let writer = ReportWriter(directory: options.out)
+    var writer = ReportWriter(directory: options.out)
+    writer.taskMemoryLimit = options.taskMemoryLimit
     let key = try ReportKey.of(
       store: store, options: options,
       inputs: [
@@ -141,11 +146,12 @@ package struct ChargebackJob {
       try remember()
       return Result(ingested: ingested, report: nil, outputs: kept.outputs)
     }
-    let report = try ReportBuilder(
+    var builder = ReportBuilder(
       store: store, identities: reference.identities, prices: reference.prices, labels: reference.labels,
       settings: reference.settings, progress: progress, asOf: options.asOf
     )
-    .build(period: options.period)
+    builder.taskMemoryLimit = options.taskMemoryLimit
+    let report = try builder.build(period: options.period)
     let published = try writer.publish(report, key: key)
     try remember()
     // A closed month's totals, for next month's comparison (an open month's are only to date). Not

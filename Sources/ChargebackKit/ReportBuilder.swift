@@ -20,6 +20,9 @@ package struct ReportBuilder {
   private let asOf: Int64?
   /// Which thread charges the records of the pass (tests fix it; the report is the same).
   package var chargeSplit = ChargeSplit.balanced
+  /// The most (line, task) pairs the pass holds in memory, the rest on disk (``TaskLedger``;
+  /// tests make it small so that the disk is used; the report is the same).
+  package var taskMemoryLimit = TaskLedger.defaultLimit
 
   package init(
     store: any ChargebackStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
@@ -64,7 +67,7 @@ package struct ReportBuilder {
       try store.distinctModels(provider: provider.rawValue, from: period.startMillis, to: period.endMillis)
     }
     let charger = Charger(identities: identities, prices: prices)
-    let totals = ReportTotals(identities: identities, prices: prices)
+    let totals = ReportTotals(identities: identities, prices: prices, taskLimit: taskMemoryLimit)
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
     let widths = try BucketWidths(
@@ -96,7 +99,7 @@ package struct ReportBuilder {
       files.insert(prepared.fileID)
       // The charged record is lent to `add` where it lies (in the pipe's batch), never copied out:
       // a copy is a retain and a release of each of its thirty-odd strings.
-      func add(_ charged: ChargedRecord) {
+      func add(_ charged: ChargedRecord) throws {
         let level = charged.record.level
         if !duplicates.isEmpty, duplicates.contains(prepared.id) { return }  // the same call from another log
         // Request-level calls reach the retry-storm detector whole (the width and overlap rules below
@@ -123,7 +126,7 @@ package struct ReportBuilder {
         }
         if level == .report { overlap.noteUnmatchable(charged.record) }
         if !coarse.isEmpty { widths.addFiner(coarse, charged.record, cost: charged.cost) }
-        totals.add(charged, source: level == .request ? .request : .report)
+        try totals.add(charged, source: level == .request ? .request : .report)
         policy.observe(charged)
         reconciliation.addComputed(
           charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
@@ -133,14 +136,14 @@ package struct ReportBuilder {
       }
       switch prepared.kind {
       case .billed(let billed): reconciliation.addBilled(billed)
-      case .charged(let c): add(c)
-      case .uncharged(let r): add(charger.charge(r))
+      case .charged(let c): try add(c)
+      case .uncharged(let r): try add(charger.charge(r))
       }
     }
     let unlogged = overlap.unloggedRecords().map { charger.charge($0) }
     let unloggedBySubject = Dictionary(grouping: unlogged) { PolicyFindings.unloggedSubject($0.record) }
     for charged in unlogged {
-      totals.add(charged, source: .unlogged)
+      try totals.add(charged, source: .unlogged)
       policy.observe(charged)
       reconciliation.addComputed(
         charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
@@ -166,6 +169,7 @@ package struct ReportBuilder {
     // commitment's idle fee goes to cost centres (and the lines are handed over, so read last).
     var lines = totals.takeLineList(
       room: (identities.allocationRules.count + identities.commitments.count) * 2 * (identities.costCentres.count + 2))
+    let lineTasks = try totals.takeLineTasks()
     let commitmentUses = Commitments(period: period, rows: identities.commitments).apply(
       lines: &lines, classCharges: &classCharges, daily: &daily, committedDaily: totals.committedDailyTotals(),
       centres: &centres, identities: identities)
@@ -191,10 +195,9 @@ package struct ReportBuilder {
     }
     progress.done("priced \(count) records of \(period)")
     var agents: [String: AgentVersion] = [:]
-    var tasks: [String: TaskEntry] = [:]
+    var tasks = totals.taskEntries
     lines.forEachLent { _, l in
       if let a = l.pointee.key.agentID, agents[a] == nil, let v = identities.agents[a]?.last { agents[a] = v }
-      if let t = l.pointee.key.taskID, tasks[t] == nil, let e = identities.tasks[t] { tasks[t] = e }
     }
     RunRate.apply(lines: lines, allocations: allocations, identities: identities, centres: &centres)
     let inputPaths = Set(stored.map(\.path))
@@ -209,6 +212,7 @@ package struct ReportBuilder {
       reconciliation: reconciliation.rows(), classCharges: classCharges,
       // A path skipped once (an empty file, later filled) and loaded since is an input, not both.
       skippedInputs: try store.skippedFiles().filter { !inputPaths.contains($0.path) })
+    report.lineTasks = lineTasks
     report.providerAccounts = identities.accounts
     report.granularity = widths.rows()
     report.supersededReportRows = widths.supersededRows

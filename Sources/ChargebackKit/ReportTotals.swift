@@ -43,10 +43,21 @@ final class ReportTotals {
   /// ``committedAmounts``.
   private var committedIndex: [CommittedDay: Int] = [:]
   private var committedAmounts: [Money] = []
+  /// The lines' tasks (SPEC §11): a line is keyed without its task, and each of its calls with a
+  /// task is summed here too, under the line's position, so that memory grows with the lines (the
+  /// directory), not with the tasks, which can be one per call.
+  private let tasks: TaskLedger
+  /// Whether any call had a task.
+  private var anyTask = false
+  /// The directory rows of the tasks the calls named (``ChargebackReport/tasks``).
+  private(set) var taskEntries: [String: TaskEntry] = [:]
 
-  init(identities: IdentityDirectory, prices: PriceTable) {
+  /// Totals whose task level holds at most `taskLimit` (line, task) pairs in memory, the rest on
+  /// disk (``TaskLedger``).
+  init(identities: IdentityDirectory, prices: PriceTable, taskLimit: Int = TaskLedger.defaultLimit) {
     self.identities = identities
     self.prices = prices
+    tasks = TaskLedger(limit: taskLimit)
   }
 
   /// Where a line's last record's day went.
@@ -85,14 +96,14 @@ final class ReportTotals {
   }
 
   /// Adds one charged record seen at `source`.
-  func add(_ c: ChargedRecord, source: LineSource) {
+  func add(_ c: ChargedRecord, source: LineSource) throws {
     let r = c.record
     let a = c.attribution
     let priced = c.cost != nil
     let cost = c.costOrZero
     let key = Prehashed(
       ChargebackLine.Key(
-        costCentre: a.costCentre, agentID: a.agentID, credentialID: a.credentialID, taskID: a.taskID,
+        costCentre: a.costCentre, agentID: a.agentID, credentialID: a.credentialID, taskID: nil,
         provider: r.provider, model: c.model, tier: r.tier, status: a.status, priced: priced, source: source,
         commitmentID: c.commitmentID))
     let slot: Int
@@ -105,6 +116,17 @@ final class ReportTotals {
       lineIndex.insert(hash: key.storedHash, position: slot)
     }
     lines[slot].add(r, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
+    if let task = a.taskID {
+      let group = Int32(slot)
+      if try tasks.add(
+        group: group, task: task, TaskFigures(r, cost: cost, listCost: c.listCostOrZero, priced: priced)),
+        taskEntries[task] == nil, let e = identities.tasks[task]
+      {
+        taskEntries[task] = e
+      }
+      lines[slot].taskGroup = group
+      anyTask = true
+    }
     let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     if slots[slot].day != day || slots[slot].account != r.project {
       locate(slot: slot, day: day, account: r.project)
@@ -284,6 +306,9 @@ final class ReportTotals {
     swap(&out, &lines)
     (slots, lineIndex) = ([], LineIndex())
     for i in out.indices {
+      // The whole line as the pass charged it: its calls without a task are what its tasks leave
+      // (``ChargebackReport/forEachTaskLine(of:_:)``).
+      if let g = out[i].taskGroup { tasks.setTotals(of: g, TaskFigures(out[i])) }
       for k in out[i].priceRows.indices { out[i].priceRows[k] = position[out[i].priceRows[k]] }
       out[i].priceRows.sort()
     }
@@ -300,6 +325,14 @@ final class ReportTotals {
       out = kept
     }
     return out
+  }
+
+  /// The lines' tasks, finished: read after ``takeLineList(room:)``, once; nil when no call had a
+  /// task.
+  func takeLineTasks() throws -> TaskLedger? {
+    guard anyTask else { return nil }
+    try tasks.finish()
+    return tasks
   }
 
   /// The class charges of the pass, sorted (see ``ChargebackReport/classCharges``).

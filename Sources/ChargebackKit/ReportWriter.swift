@@ -26,6 +26,10 @@ package struct ReportWriter {
   /// Thrown where a test's ``dieAfterMoves`` stops a publication.
   struct Died: Error {}
 
+  /// The most (cost centre, task) pairs the workbooks' Tasks sheets hold in memory, the rest on
+  /// disk (``TaskLedger``; tests make it small; the workbooks are the same).
+  package var taskMemoryLimit = TaskLedger.defaultLimit
+
   package init(directory: String) { self.directory = directory }
 
   /// The CSV and JSON outputs every run writes, beside the workbooks.
@@ -95,8 +99,10 @@ package struct ReportWriter {
       // The workbooks (and their hashes) on a thread of their own while this one writes and hashes
       // the CSVs: each file is written by one thread, so the bytes and the order of `outputs` do
       // not depend on which finishes first. Only that thread calls libxlsxwriter.
-      let books = BackgroundWork { [staging] in
-        try WorkbookReports.write(report, names: workbooks, to: staging).map { ($0, try Self.sha256($0)) }
+      let books = BackgroundWork { [staging, taskMemoryLimit] in
+        try WorkbookReports.write(report, names: workbooks, to: staging, taskMemoryLimit: taskMemoryLimit).map {
+          ($0, try Self.sha256($0))
+        }
       }
       var written: [(path: String, sha256: String?)]
       do {

@@ -59,6 +59,10 @@ package struct ChargebackLine: Sendable, Hashable {
   /// The price rows the line's calls used: indices into ``ChargebackReport/priceRowsUsed``, ascending
   /// (a cost centre's workbook shows only the rows of its own lines).
   package var priceRows: [Int] = []
+  /// The line's group in ``ChargebackReport/lineTasks`` when its calls are split by task there
+  /// (its key then has no task: ``ChargebackReport/forEachTaskLine(of:_:)``); nil when the line is
+  /// one row of `chargeback.csv` as it is.
+  package var taskGroup: Int32?
 
   package init(key: Key) { self.key = key }
 }
@@ -224,7 +228,11 @@ package struct SkippedInput: Sendable, Hashable {
 package struct ChargebackReport: Sendable {
   package var period: Period
   /// Sorted by cost centre, agent, credential, task, provider, model, tier, status.
+  ///
+  /// The report pass keys them without the task and keeps their tasks in ``lineTasks`` (SPEC §11).
   package var lines: [ChargebackLine]
+  /// The task level of the lines whose ``ChargebackLine/taskGroup`` is set; nil when none is.
+  package var lineTasks: (any TaskPartSource)?
   /// Sorted by id; `UNATTRIBUTED` included when it has usage.
   package var costCentres: [CostCentreSummary]
   /// Sorted by cost centre then day.

@@ -155,22 +155,26 @@ package enum CSVReports {
         "list_cost_usd", "rule_id", "commitment_id", "allocated_from",
       ])
     let period = report.period.description
-    report.lines.forEachLent { i, line in
-      let k = line.pointee.key
-      let allocated = k.source == .allocated
-      let usage = !allocated && k.source != .idle
-      w.append([
-        period, k.costCentre, k.agentID ?? "", k.credentialID ?? "", k.taskID ?? "",
-        allocated ? "" : k.provider.rawValue, k.model, usage ? k.tier.rawValue : "", k.status.rawValue,
-        k.priced ? "priced" : "unpriced", k.source.rawValue,
-        String(line.pointee.requests), String(line.pointee.failedRequests), String(line.pointee.tokens.input),
-        String(line.pointee.tokens.cachedInput), String(line.pointee.tokens.cacheWrite5m),
-        String(line.pointee.tokens.cacheWrite1h), String(line.pointee.tokens.output),
-        String(line.pointee.tokens.webSearch), k.priced ? rounding.text(rounding.lines[i]) : "",
-        k.priced ? rounding.text(rounding.lineList[i]) : "", k.ruleID ?? "",
-        k.commitmentID ?? "",
-        line.pointee.allocatedFrom ?? "",
-      ])
+    // A row per line and task (SPEC §11: the CSV keeps every task), each line's rows rounded
+    // within its own amount.
+    for i in report.lines.indices {
+      try rounding.forEachTaskRow(report, line: i) { line, amount, list in
+        let k = line.key
+        let allocated = k.source == .allocated
+        let usage = !allocated && k.source != .idle
+        w.append([
+          period, k.costCentre, k.agentID ?? "", k.credentialID ?? "", k.taskID ?? "",
+          allocated ? "" : k.provider.rawValue, k.model, usage ? k.tier.rawValue : "", k.status.rawValue,
+          k.priced ? "priced" : "unpriced", k.source.rawValue,
+          String(line.requests), String(line.failedRequests), String(line.tokens.input),
+          String(line.tokens.cachedInput), String(line.tokens.cacheWrite5m),
+          String(line.tokens.cacheWrite1h), String(line.tokens.output),
+          String(line.tokens.webSearch), k.priced ? rounding.text(amount) : "",
+          k.priced ? rounding.text(list) : "", k.ruleID ?? "",
+          k.commitmentID ?? "",
+          line.allocatedFrom ?? "",
+        ])
+      }
     }
     try w.finish()
   }

@@ -91,6 +91,33 @@ package struct ReportRounding: Sendable {
     Apportion.apportion(exact, unit: Money.unit(decimals), target: rounded.reduce(0, +))
   }
 
+  /// Calls `body` with each row of line `i` at the task grain and its rounded amount and list cost.
+  ///
+  /// The rows are ``ChargebackReport/forEachTaskLine(of:_:)``'s; their amounts the line's own
+  /// (``lines``, ``lineList``) apportioned over them by largest remainder, so that a line's rows
+  /// add up to it and the lines to their cost centre. Needs the rounding made with the lines.
+  package func forEachTaskRow(
+    _ report: ChargebackReport, line i: Int, _ body: (ChargebackLine, _ amount: Int128, _ list: Int128) throws -> Void
+  ) throws {
+    guard report.lines[i].taskGroup != nil, report.lineTasks != nil else {
+      return try body(report.lines[i], lines[i], lineList[i])
+    }
+    var exact: [Int128] = []
+    var list: [Int128] = []
+    try report.forEachTaskLine(of: i) { row in
+      exact.append(row.cost.pico)
+      list.append(row.listCost.pico)
+    }
+    let unit = Money.unit(decimals)
+    let amounts = Apportion.apportion(exact, unit: unit, target: lines[i])
+    let lists = Apportion.apportion(list, unit: unit, target: lineList[i])
+    var n = 0
+    try report.forEachTaskLine(of: i) { row in
+      try body(row, amounts[n], lists[n])
+      n += 1
+    }
+  }
+
   /// A rounded amount as text.
   package func text(_ units: Int128) -> String { Money.format(units: units, decimals: decimals) }
 }

@@ -46,7 +46,8 @@ extension WorkbookReports {
         ])
     }
     try write(
-      linesTable(report, Array(report.lines.indices), cents, costCentre: true), to: wb, page: page, limit: limit)
+      linesTable(report, Array(report.lines.indices), cents, costCentre: true, limit: limit), to: wb, page: page,
+      limit: limit)
     try write(
       methodTable(report.priceRowsUsed, fullLocation: true), to: wb, page: page, limit: Int.max,
       notes: methodNotes(report))

@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// The workbooks of SPEC §7: one per cost centre and `company.xlsx`, made to be printed.
@@ -35,18 +36,21 @@ package enum WorkbookReports {
   /// A detail sheet shows at most `rowLimit` data rows (the largest by cost) and one "All other"
   /// row summing the rest.
   package static func write(
-    _ report: ChargebackReport, names: [String: String], to directory: String, rowLimit: Int = defaultRowLimit
+    _ report: ChargebackReport, names: [String: String], to directory: String, rowLimit: Int = defaultRowLimit,
+    taskMemoryLimit: Int = TaskLedger.defaultLimit
   ) throws -> [String] {
     let cents = ReportRounding(report, decimals: 2)
+    let tasks = try centreTasks(report, limit: taskMemoryLimit)
     let created = report.period.endMillis / 1000  // fixed, so the file is reproducible
     var paths: [String] = []
     var linesByCC: [String: [Int]] = [:]
     report.lines.forEachLent { i, l in linesByCC[l.pointee.key.costCentre, default: []].append(i) }
-    for cc in report.costCentres {
+    for (n, cc) in report.costCentres.enumerated() {
       let path = (directory as NSString).appendingPathComponent(
         names[cc.id] ?? WorkbookNames.assign([cc.id])[cc.id] ?? "")
       try costCentreWorkbook(
-        report, cc, lines: linesByCC[cc.id] ?? [], cents: cents, path: path, created: created, limit: rowLimit)
+        report, cc, lines: linesByCC[cc.id] ?? [], cents: cents, tasks: (tasks, Int32(n)), path: path,
+        created: created, limit: rowLimit)
       paths.append(path)
     }
     paths.append(try company(report, cents: cents, created: created, directory: directory, limit: rowLimit))
@@ -56,8 +60,8 @@ package enum WorkbookReports {
   /// A cost centre's workbook: its own lines, agents, tasks, models, days, findings and the price
   /// rows its lines used; nothing of other cost centres and no input files.
   private static func costCentreWorkbook(
-    _ report: ChargebackReport, _ cc: CostCentreSummary, lines idx: [Int], cents: ReportRounding, path: String,
-    created: Int64, limit: Int
+    _ report: ChargebackReport, _ cc: CostCentreSummary, lines idx: [Int], cents: ReportRounding,
+    tasks: (ledger: TaskLedger, group: Int32), path: String, created: Int64, limit: Int
   ) throws {
     let wb = try Workbook(path: path, title: "Chargeback \(report.period) — \(cc.id)", created: created)
     let page = Page(audience: "Cost centre " + label(cc), period: report.period)
@@ -83,17 +87,9 @@ package enum WorkbookReports {
           { key in p.agents[PeriodContext.Item(costCentre: cc.id, item: key[0] == "(none)" ? "" : key[0])] }
         }), to: wb, page: page, limit: limit)
     try write(
-      groupTable(
-        "Tasks", report, idx, cents, noun: "tasks",
-        keyColumns: [
-          Column(header: "Task", width: 22, wrap: true), Column(header: "Ticket", width: 12, wrap: true),
-          Column(header: "Approved by", width: 12),
-        ],
-        key: { [$0.key.taskID ?? "(none)"] },
-        describe: { key in
-          let t = report.tasks[key[0]]
-          return [.text(key[0]), .text(t?.ticket ?? ""), .text(t?.approvedBy ?? "")]
-        }), to: wb, page: page, limit: limit)
+      tasksTable(report, cents, tasks: tasks.ledger, group: tasks.group, ccCents: ccCents, limit: limit), to: wb,
+      page: page,
+      limit: limit)
     try write(
       groupTable(
         "Models", report, idx, cents, noun: "models",
@@ -119,7 +115,7 @@ package enum WorkbookReports {
       ]
     try write(daily, to: wb, page: page, limit: Int.max, notes: dailyNotes)
     try write(findingsTable(findings, costCentre: false), to: wb, page: page, limit: limit, notes: [findingsNote])
-    try write(linesTable(report, idx, cents, costCentre: false), to: wb, page: page, limit: limit)
+    try write(linesTable(report, idx, cents, costCentre: false, limit: limit), to: wb, page: page, limit: limit)
     let rows = Set(idx.flatMap { report.lines[$0].priceRows }).sorted().map { report.priceRowsUsed[$0] }
     try write(
       methodTable(rows, fullLocation: false), to: wb, page: page, limit: Int.max,
@@ -128,6 +124,78 @@ package enum WorkbookReports {
           + " listed in its manifest.json."
       ])
     try wb.close()
+  }
+
+  /// The Tasks sheet of the cost centre whose tasks are group `group` of `tasks`
+  /// (``centreTasks(_:limit:)``): its tasks (`(none)` for calls without one), largest first.
+  ///
+  /// The tasks stream by once, in order, and only the `limit` largest are held (``Largest``), the
+  /// rest summed into the "All other" row as they go: with a ticket per call they are the calls.
+  /// When they all fit, the sheet is every task, their cents the cost centre's apportioned over
+  /// them by largest remainder.
+  private static func tasksTable(
+    _ report: ChargebackReport, _ cents: ReportRounding, tasks: TaskLedger, group: Int32, ccCents: Int128, limit: Int
+  ) throws -> DetailTable {
+    let keyColumns = [
+      Column(header: "Task", width: 22, wrap: true), Column(header: "Ticket", width: 12, wrap: true),
+      Column(header: "Approved by", width: 12),
+    ]
+    let lead = [Cell](repeating: .empty, count: keyColumns.count)
+    var largest = Largest<GroupSums>(limit: limit)
+    var rest = DetailTable.Rest(columns: keyColumns.count + 8)
+    var count = 0
+    try tasks.forEachPart(of: group) { task, f in
+      let g = GroupSums(key: [task], f)
+      if let out = largest.offer(g, rank: g.priced ? g.exact : 0, order: count) {
+        // The cells a cut sheet sums (``DetailTable/Rest``): counts, and the cost with no cents yet.
+        rest.add(
+          lead + [
+            .int(out.requests), .int(out.failed), .int(out.tokens.input), .int(out.tokens.cachedInput),
+            .int(out.tokens.cacheWrite), .int(out.tokens.output),
+            out.priced ? .money(exact: out.exact, cents: 0) : .empty,
+          ])
+      }
+      count += 1
+    }
+    var kept = count > limit ? largest.largestFirst() : largest.inStreamOrder()
+    var leftOut: (rest: DetailTable.Rest, count: Int)?
+    if count > limit {
+      // Each kept task's cents on its own and the rest the cost centre's remainder: the sheet
+      // rounds them again together (``DetailTable/shownRows(limit:)``), to the same total.
+      var shown: Int128 = 0
+      for i in kept.indices {
+        kept[i].cents = Money(pico: kept[i].exact).rounded(toDecimals: 2)
+        shown += kept[i].cents
+      }
+      rest.sums[keyColumns.count + 6] = ccCents - shown
+      leftOut = (rest, count - kept.count)
+    } else if !kept.isEmpty {
+      // Regrouped from the exact costs to the cost centre's amount (only the sum counts).
+      kept[0].cents = ccCents
+    }
+    return groupDetail(
+      "Tasks", kept, cents, noun: "tasks", keyColumns: keyColumns,
+      describe: { key in
+        let t = report.tasks[key[0]]
+        return [.text(key[0]), .text(t?.ticket ?? ""), .text(t?.approvedBy ?? "")]
+      }, previous: nil, leftOut: leftOut)
+  }
+
+  /// The tasks of each cost centre, as group n of the ledger for `report.costCentres[n]`: every
+  /// line's rows at the task grain (``ChargebackReport/forEachTaskLine(of:_:)``, their exact
+  /// costs final) summed by task, `(none)` for calls without one.
+  static func centreTasks(_ report: ChargebackReport, limit: Int) throws -> TaskLedger {
+    let ledger = TaskLedger(limit: limit)
+    var position: [String: Int32] = [:]
+    for (n, cc) in report.costCentres.enumerated() { position[cc.id] = Int32(n) }
+    for i in report.lines.indices {
+      guard let g = position[report.lines[i].key.costCentre] else { continue }
+      try report.forEachTaskLine(of: i) { row in
+        try ledger.add(group: g, task: row.key.taskID ?? "(none)", TaskFigures(row))
+      }
+    }
+    try ledger.finish()
+    return ledger
   }
 
   /// The row of the Agents sheet (and the Summary's top agents) a line is counted in.
@@ -144,28 +212,37 @@ package enum WorkbookReports {
     }
   }
 
+  /// A group's sums in a sheet of groups (agents, tasks, models).
+  struct GroupSums {
+    var key: [String]
+    var requests: Int128 = 0
+    var failed: Int128 = 0
+    var tokens = TokenTotals()
+    var cents: Int128 = 0
+    /// Exact cost in pico-USD, for ``ReportRounding/regrouped(exact:rounded:)``.
+    var exact: Int128 = 0
+    /// Whether any of the group's lines is priced: a group of unpriced lines has no cost, and
+    /// shows an empty cell, never $0 (SPEC §5).
+    var priced = false
+
+    init(key: [String]) { self.key = key }
+
+    init(key: [String], _ f: TaskFigures) {
+      self.key = key
+      (requests, failed, tokens, exact, priced) = (f.requests, f.failedRequests, f.tokens, f.cost.pico, f.priced)
+    }
+  }
+
   /// Requests, failures, tokens, cost and share of the lines `idx` grouped by `key`, largest first.
   private static func groupTable(
     _ name: String, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, noun: String,
     keyColumns: [Column], key: (ChargebackLine) -> [String], describe: @escaping ([String]) -> [Cell],
     previous: (([String]) -> Money?)? = nil
   ) -> DetailTable {
-    struct Acc {
-      var key: [String]
-      var requests: Int128 = 0
-      var failed: Int128 = 0
-      var tokens = TokenTotals()
-      var cents: Int128 = 0
-      /// Exact cost in pico-USD, for ``ReportRounding/regrouped(exact:rounded:)``.
-      var exact: Int128 = 0
-      /// Whether any of the group's lines is priced: a group of unpriced lines has no cost, and
-      /// shows an empty cell, never $0 (SPEC §5).
-      var priced = false
-    }
     // The groups in the order their first lines come (the lines' order is fixed), not a
     // dictionary's, which changes from run to run: largest remainder breaks ties by position.
     var groups: [[String]: Int] = [:]
-    var accs: [Acc] = []
+    var accs: [GroupSums] = []
     // Each line lent where it lies: `let l = report.lines[i]` retained and released its strings.
     report.lines.withUnsafeBufferPointer { lines in
       for i in idx {
@@ -176,7 +253,7 @@ package enum WorkbookReports {
         } else {
           g = accs.count
           groups[k] = g
-          accs.append(Acc(key: k))
+          accs.append(GroupSums(key: k))
         }
         accs[g].requests += lines[i].requests
         accs[g].failed += lines[i].failedRequests
@@ -186,10 +263,26 @@ package enum WorkbookReports {
         accs[g].priced = accs[g].priced || lines[i].key.priced
       }
     }
-    for (i, c) in cents.regrouped(exact: accs.map(\.exact), rounded: accs.map(\.cents)).enumerated() {
-      accs[i].cents = c
+    groups = [:]
+    return groupDetail(
+      name, accs, cents, noun: noun, keyColumns: keyColumns, describe: describe, previous: previous, leftOut: nil)
+  }
+
+  /// The sheet of the groups `accs`, their cents regrouped (``ReportRounding/regrouped(exact:rounded:)``)
+  /// and ordered by them, largest first; with `leftOut` (``Largest``), `accs` are the groups
+  /// kept, their cents rounded again with the rest by the sheet.
+  private static func groupDetail(
+    _ name: String, _ accs: [GroupSums], _ cents: ReportRounding, noun: String, keyColumns: [Column],
+    describe: @escaping ([String]) -> [Cell], previous: (([String]) -> Money?)?,
+    leftOut: (rest: DetailTable.Rest, count: Int)?
+  ) -> DetailTable {
+    var accs = accs
+    if leftOut == nil {
+      for (i, c) in cents.regrouped(exact: accs.map(\.exact), rounded: accs.map(\.cents)).enumerated() {
+        accs[i].cents = c
+      }
     }
-    let total = accs.reduce(Int128(0)) { $0 + $1.cents }
+    let total = accs.reduce(Int128(0)) { $0 + $1.cents } + (leftOut.map { $0.rest.sums[keyColumns.count + 6] } ?? 0)
     let cost = keyColumns.count + 6
     // Positions sorted, then each group moved once: a merge sort of the groups themselves copied
     // each (its key and its sums) about log₂ n times, with a task per call a million groups.
@@ -197,8 +290,8 @@ package enum WorkbookReports {
       accs[a].cents != accs[b].cents
         ? accs[a].cents > accs[b].cents : accs[a].key.lexicographicallyPrecedes(accs[b].key)
     }
-    let sorted = order.map { accs[$0] }
-    (groups, accs) = ([:], [])
+    let sorted = leftOut == nil ? order.map { accs[$0] } : accs
+    accs = []
     // Made per row as the sheet needs it (``DetailTable/row``): there can be a task per call.
     // The figures after the key columns, apart, for ranking and summing (``DetailTable/figures``).
     let figures = { (n: Int) -> [Cell] in
@@ -240,6 +333,7 @@ package enum WorkbookReports {
           Column(header: "Share", width: 8, total: .share(of: cost)),
         ] + lastMonth, count: sorted.count, row: row, noun: noun, rank: { $0[cost].rankValue ?? 0 })
     table.figures = (keyColumns.count, figures)
+    table.leftOut = leftOut
     return table
   }
 
@@ -296,56 +390,71 @@ package enum WorkbookReports {
     return String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
   }
 
-  /// One row per chargeback line `idx`; `costCentre` adds the cost centre column (company.xlsx).
+  /// One row per chargeback line of `idx` and task (``ReportRounding/forEachTaskRow(_:line:_:)``);
+  /// `costCentre` adds the cost centre column (company.xlsx).
+  ///
+  /// The rows stream by once: with a ticket per call they are the calls, read from disk
+  /// (``TaskLedger``), and only the `limit` largest are held (``Largest``), the rest summed into
+  /// the "All other" row as they go.
   static func linesTable(
-    _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, costCentre: Bool
-  ) -> DetailTable {
-    // Made per row as the sheet needs it (``DetailTable/row``): there can be a line per call.
-    // The figures after the text columns, apart, for ranking and summing (``DetailTable/figures``);
-    // read through the array: a copy of the line retains each of its strings.
-    let figures = { (n: Int) -> [Cell] in
-      let i = idx[n]
-      return [
-        .int(report.lines[i].requests), .int(report.lines[i].tokens.input),
-        .int(report.lines[i].tokens.cachedInput), .int(report.lines[i].tokens.cacheWrite),
-        .int(report.lines[i].tokens.output),
-        report.lines[i].key.priced ? .money(exact: report.lines[i].cost.pico, cents: cents.lines[i]) : .empty,
+    _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, costCentre: Bool, limit: Int
+  ) throws -> DetailTable {
+    let figures = { (line: ChargebackLine, amount: Int128) -> [Cell] in
+      [
+        .int(line.requests), .int(line.tokens.input), .int(line.tokens.cachedInput), .int(line.tokens.cacheWrite),
+        .int(line.tokens.output), line.key.priced ? .money(exact: line.cost.pico, cents: amount) : .empty,
       ]
     }
-    let row = { (n: Int) -> [Cell] in
-      let k = report.lines[idx[n]].key
+    let row = { (line: ChargebackLine, amount: Int128) -> [Cell] in
+      let k = line.key
       // An allocated amount or an idle fee is no call: no provider (an allocation), model, tier or
       // price status of its own, but the rule or commitment it comes from, where the model goes
       // (it showed provider `other`, tier `standard` and `priced`, and allocations could not be
       // told apart).
       if let label = sharingLabel(k) {
-        let from = report.lines[idx[n]].allocatedFrom.map { " from " + $0 } ?? ""
+        let from = line.allocatedFrom.map { " from " + $0 } ?? ""
         return (costCentre ? [.text(k.costCentre)] : []) + [
           .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""),
           .text(k.source == .idle ? k.provider.rawValue : ""), .text(label.dropLast() + from + ")"), .text(""),
           .text(words(k.status.rawValue)), .text(""), .text(k.source.rawValue),
-        ] + figures(n)
+        ] + figures(line, amount)
       }
       return (costCentre ? [.text(k.costCentre)] : []) + [
         .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""), .text(k.provider.rawValue),
         .text(k.model), .text(k.tier.rawValue), .text(words(k.status.rawValue)),
         .text(k.priced ? "priced" : "unpriced"), .text(k.source.rawValue),
-      ] + figures(n)
+      ] + figures(line, amount)
     }
-    let cost = costCentre ? 15 : 14
-    var table = DetailTable(
-      name: "Lines",
-      columns: (costCentre ? [Column(header: "Cost centre", width: 13, wrap: true)] : []) + [
+    let columns: [Column] =
+      (costCentre ? [Column(header: "Cost centre", width: 13, wrap: true)] : []) + [
         Column(header: "Agent", width: 18, wrap: true), Column(header: "Credential", width: 24, wrap: true),
         Column(header: "Task", width: 11, wrap: true), Column(header: "Provider", width: 10),
         Column(header: "Model", width: 20, wrap: true), Column(header: "Tier", width: 9),
         Column(header: "Attribution", width: 14, wrap: true), Column(header: "Price status", width: 9),
         Column(header: "Source", width: 9), Column(header: "Requests", width: 10, total: .count),
-      ]
-        + tokenColumns + [
-          Column(header: "Cost (USD)", width: 12, total: .money)
-        ], count: idx.count, row: row, noun: "lines", rank: { $0[cost].rankValue ?? 0 })
-    table.figures = (cost - 5, figures)
+      ] + tokenColumns + [Column(header: "Cost (USD)", width: 12, total: .money)]
+    let cost = costCentre ? 15 : 14
+    let lead = [Cell](repeating: .empty, count: cost - 5)
+    // Ranked as a cut sheet ranks (``DetailTable/shownRows(limit:)``): by exact cost, an unpriced
+    // row as nothing, ties to the earlier row.
+    var largest = Largest<(line: ChargebackLine, amount: Int128)>(limit: limit)
+    var rest = DetailTable.Rest(columns: columns.count)
+    var rows = 0
+    for i in idx {
+      try cents.forEachTaskRow(report, line: i) { line, amount, _ in
+        let rank = line.key.priced ? line.cost.pico : 0
+        if let out = largest.offer((line, amount), rank: rank, order: rows) {
+          rest.add(lead + figures(out.line, out.amount))
+        }
+        rows += 1
+      }
+    }
+    let kept = largest.inStreamOrder()
+    var table = DetailTable(
+      name: "Lines", columns: columns, count: kept.count, row: { row(kept[$0].line, kept[$0].amount) },
+      noun: "lines", rank: { $0[cost].rankValue ?? 0 })
+    table.figures = (cost - 5, { figures(kept[$0].line, kept[$0].amount) })
+    if rows > kept.count { table.leftOut = (rest, rows - kept.count) }
     return table
   }
 

@@ -107,6 +107,12 @@ struct DetailTable {
   /// making a million rows of text twice for a sheet of 5,000 took most of a workbook's time
   /// (perf: 7 of the 12 s of the workbooks of the 1 M `tickets` month).
   var figures: (from: Int, cells: (Int) -> [Cell])?
+  /// Rows left out before the table was made, with how many they are.
+  ///
+  /// Set when its maker kept only the largest (a table of lines or tasks streamed from disk,
+  /// ``Largest``): the table's own rows are then those kept, and the sheet shows them all with
+  /// "All other" below.
+  var leftOut: (rest: Rest, count: Int)?
 
   /// A table of the rows `rows`.
   init(
@@ -154,6 +160,7 @@ struct DetailTable {
   /// Each row is made once to rank it, and again to show it or add it to the rest: memory grows
   /// with `limit`, not with ``count``.
   func shownRows(limit: Int) -> [[Cell]] {
+    if let leftOut, leftOut.count > 0 { return finish((0..<count).map(row), rest: leftOut.rest, left: leftOut.count) }
     let limit = max(limit, 0)
     guard count > limit else { return rows }
     // Rank and rest from the figures alone when the table has them, before them empty cells.
@@ -172,36 +179,58 @@ struct DetailTable {
     for i in order.prefix(limit) { kept[i] = true }
     var shown: [[Cell]] = []
     shown.reserveCapacity(limit + 1)
-    var rest = [Int128](repeating: 0, count: columns.count)
-    var restExact = [Int128](repeating: 0, count: columns.count)
-    // Columns with an amount of no exact value (``Cell/cents``): not rounded again.
-    var plain = [Bool](repeating: false, count: columns.count)
-    // The column each column's change refers to (``Cell/less(column:minus:)``), in the rest.
-    var lessOf = [Int?](repeating: nil, count: columns.count)
+    var rest = Rest(columns: columns.count)
     for i in 0..<count {
       if kept[i] {
         shown.append(row(i))
       } else {
-        let r = partial(i)
-        Self.add(r, to: &rest)
-        for c in columns.indices where c < r.count {
-          switch r[c] {
-          case .money(let exact, _): restExact[c] += exact
-          case .cents: plain[c] = true
-          case .less(let of, _): lessOf[c] = of
-          default: break
-          }
+        rest.add(partial(i))
+      }
+    }
+    return finish(shown, rest: rest, left: count - limit)
+  }
+
+  /// The sums of the rows a cut sheet leaves out.
+  struct Rest {
+    var sums: [Int128]
+    var exact: [Int128]
+    /// Columns with an amount of no exact value (``Cell/cents``): not rounded again.
+    var plain: [Bool]
+    /// The column each column's change refers to (``Cell/less(column:minus:)``).
+    var lessOf: [Int?]
+
+    init(columns: Int) {
+      sums = Array(repeating: 0, count: columns)
+      exact = sums
+      plain = Array(repeating: false, count: columns)
+      lessOf = Array(repeating: nil, count: columns)
+    }
+
+    mutating func add(_ r: [Cell]) {
+      DetailTable.add(r, to: &sums)
+      for c in sums.indices where c < r.count {
+        switch r[c] {
+        case .money(let e, _): exact[c] += e
+        case .cents: plain[c] = true
+        case .less(let of, _): lessOf[c] = of
+        default: break
         }
       }
     }
-    let before = rest
-    reround(&shown, rest: &rest, restExact: restExact, plain: plain)
+  }
+
+  /// The rows `shown` rounded again with the rest (``reround(_:rest:restExact:plain:)``), then
+  /// the "All other" row of the `left` rows left out.
+  private func finish(_ shown: [[Cell]], rest: Rest, left: Int) -> [[Cell]] {
+    var shown = shown
+    var sums = rest.sums
+    reround(&shown, rest: &sums, restExact: rest.exact, plain: rest.plain)
     // A change in the rest follows its amount as rounded again.
-    for c in columns.indices { if let of = lessOf[c] { rest[c] += rest[of] - before[of] } }
+    for c in columns.indices { if let of = rest.lessOf[c] { sums[c] += sums[of] - rest.sums[of] } }
     shown = shown.map(Self.resolved)
-    var all = rest
+    var all = sums
     for r in shown { Self.add(r, to: &all) }
-    return shown + [aggregate(sums: rest, of: all, label: "All other (\(count - limit) \(noun))")]
+    return shown + [aggregate(sums: sums, of: all, label: "All other (\(left) \(noun))")]
   }
 
   /// Rounds each money column of a cut sheet again over what it shows: the rows kept and the
@@ -346,5 +375,57 @@ extension WorkbookReports {
       case .empty: if total { try sheet.blank(row, c, .totalText) }
       }
     }
+  }
+}
+
+/// The `limit` largest of a stream of items by rank (ties: the earlier in the stream), kept in a
+/// heap while the stream goes by: a sheet of 5,000 rows out of millions holds 5,000.
+struct Largest<Item> {
+  let limit: Int
+  /// A min-heap: its top is the item the next larger one pushes out.
+  private var heap: [(rank: Int128, order: Int, item: Item)] = []
+
+  init(limit: Int) { self.limit = max(limit, 0) }
+
+  /// Offers `item` of rank `rank`, the `order`th of the stream (ascending); returns the item left
+  /// out for it (the one pushed out, or `item` itself), nil while fewer than `limit` are held.
+  mutating func offer(_ item: Item, rank: Int128, order: Int) -> Item? {
+    if heap.count < limit {
+      heap.append((rank, order, item))
+      var i = heap.count - 1
+      while i > 0 {
+        let parent = (i - 1) / 2
+        guard smaller(i, than: parent) else { break }
+        heap.swapAt(i, parent)
+        i = parent
+      }
+      return nil
+    }
+    guard let top = heap.first, rank > top.rank || (rank == top.rank && order < top.order) else { return item }
+    heap[0] = (rank, order, item)
+    var i = 0
+    while true {
+      let (l, r) = (2 * i + 1, 2 * i + 2)
+      var m = i
+      if l < heap.count && smaller(l, than: m) { m = l }
+      if r < heap.count && smaller(r, than: m) { m = r }
+      if m == i { break }
+      heap.swapAt(i, m)
+      i = m
+    }
+    return top.item
+  }
+
+  /// Whether the item at `a` goes before the one at `b`: a lower rank, or the same rank later.
+  private func smaller(_ a: Int, than b: Int) -> Bool {
+    heap[a].rank != heap[b].rank ? heap[a].rank < heap[b].rank : heap[a].order > heap[b].order
+  }
+
+  /// The items kept, in stream order.
+  func inStreamOrder() -> [Item] { heap.sorted { $0.order < $1.order }.map(\.item) }
+
+  /// The items kept, largest first (ties: stream order).
+  func largestFirst() -> [Item] {
+    heap.sorted { $0.rank != $1.rank ? $0.rank > $1.rank : $0.order < $1.order }.map(\.item)
   }
 }

@@ -293,8 +293,10 @@ import Testing
     let (result, dir) = try Self.runMonth()
     let report = try #require(result.report)
     let key = "apikey_01MixResearchOTel"
+    // At the task grain (the rows of chargeback.csv): the lines are keyed without the task.
+    let taskRows = try report.taskLines()
     func lines(_ source: LineSource, _ credential: String = key) -> [ChargebackLine] {
-      report.lines.filter { $0.key.source == source && $0.key.credentialID == credential }
+      taskRows.filter { $0.key.source == source && $0.key.credentialID == credential }
     }
     // Logged on 10-14 (two chat spans): input 10,000 + 5,000 = 15,000, cached 20,000, 5m write
     // 1,000, output 2,000 + 1,000 = 3,000; the invoke_agent span's rolled-up 36,000/3,000 is not a call.
@@ -587,7 +589,7 @@ import Testing
     // key_MixPlatformShared is shared (cost centre CC-ENG): the call is charged to the agent its
     // ancestor names, agent-research, in CC-DATA. (24,000 − 16,000 cached)×2 + 16,000×0.5 + 1,800×8
     // = 0.016 + 0.008 + 0.0144 = 0.0384.
-    let lines = result.report.lines.filter { $0.key.credentialID == "key_MixPlatformShared" }
+    let lines = try result.report.taskLines().filter { $0.key.credentialID == "key_MixPlatformShared" }
     #expect(lines.count == 1)
     let line = try #require(lines.first)
     #expect(line.key.costCentre == "CC-DATA")

@@ -112,7 +112,7 @@ import Testing
       progress: .init(force: false)
     ).run()
 
-    let lines = result.report.lines
+    let lines = try result.report.taskLines()
     let m1Line = try #require(lines.first { $0.key.agentID == "writer" })
     #expect(m1Line.key.costCentre == "CC-B")
     #expect(m1Line.key.credentialID == "key_X")

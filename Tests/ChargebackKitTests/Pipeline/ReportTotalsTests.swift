@@ -4,6 +4,7 @@ import Testing
 @testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackPricing
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// `ReportTotals` must sum as keys made per record do, whatever order the records come in.
@@ -32,12 +33,14 @@ import Testing
     var list = Money.zero
   }
 
-  @Test(arguments: [1, 2, 3])
-  func cachedPositionsSumAsKeysPerRecordDo(seed: UInt64) throws {
+  /// Each seed with the tasks in memory, and with at most 7 (line, task) pairs in memory, the rest
+  /// in runs on disk merged at the end (``TaskLedger``): the sums must not depend on it.
+  @Test(arguments: [1, 2, 3], [TaskLedger.defaultLimit, 7])
+  func cachedPositionsSumAsKeysPerRecordDo(seed: UInt64, taskLimit: Int) throws {
     let prices = try PriceTable(directory: TestSupport.packageRoot + "/pricing")
     let rows = Array(prices.rows.indices.prefix(3))
     try #require(rows.count == 3)
-    let totals = ReportTotals(identities: IdentityDirectory(), prices: prices)
+    let totals = ReportTotals(identities: IdentityDirectory(), prices: prices, taskLimit: taskLimit)
     var rng = SplitMix64(seed: seed)
     let base: Int64 = 1_790_812_800_000  // 2026-10-01T00:00Z
     var groups: [GroupKey: Sums] = [:]
@@ -47,6 +50,8 @@ import Testing
     var unpriced: Int64 = 0
     var rowsSeen = Set<Int>()
     var lineSums: [ChargebackLine.Key: (requests: Int128, cost: Money)] = [:]
+    // The lines are keyed without the task; their rows at the task grain with it.
+    var baseSums: [ChargebackLine.Key: (requests: Int128, cost: Money)] = [:]
     for n in 0..<3_000 {
       // The first half in day order, the second half on random days (the cache must move back).
       let day = n < 1_500 ? Int64(n / 400) : Int64(rng.below(4))
@@ -83,7 +88,7 @@ import Testing
         attribution: Attribution(
           costCentre: cc, agentID: agent, credentialID: credential, taskID: task, status: .agentCredential),
         model: model, cost: cost, parts: parts, priceRows: parts.map(\.row), listCost: list, commitmentID: commitment)
-      totals.add(charged, source: source)
+      try totals.add(charged, source: source)
 
       // The same record summed with keys of its own.
       let lineKey = ChargebackLine.Key(
@@ -91,6 +96,10 @@ import Testing
         tier: r.tier, status: .agentCredential, priced: priced, source: source, commitmentID: commitment)
       lineSums[lineKey, default: (0, .zero)].requests += 1
       lineSums[lineKey, default: (0, .zero)].cost += cost ?? .zero
+      var baseKey = lineKey
+      baseKey.taskID = nil
+      baseSums[baseKey, default: (0, .zero)].requests += 1
+      baseSums[baseKey, default: (0, .zero)].cost += cost ?? .zero
       let dayName = Timestamp.day(time)
       daily["\(cc) \(dayName)", default: (0, .zero)].requests += 1
       daily["\(cc) \(dayName)", default: (0, .zero)].cost += cost ?? .zero
@@ -147,13 +156,30 @@ import Testing
     }
     #expect(totals.unpriced == unpriced)
     #expect(Set(totals.priceRowsUsed()) == Set(rowsSeen.map { prices.rows[$0] }))
-    // One line per key, with its records' sums, in key order.
+    // One line per key without the task, with its records' sums, in key order.
     let lines = totals.takeLineList(room: 0)
     #expect(lines.reduce(Int128(0)) { $0 + $1.requests } == 3_000)
-    #expect(lines.count == lineSums.count)
-    #expect(lineSums.count > 2_000)
-    let wrong = lines.filter { lineSums[$0.key]?.requests != $0.requests || lineSums[$0.key]?.cost != $0.cost }
-    #expect(wrong.isEmpty, "\(wrong.count) lines differ")
+    #expect(lines.count == baseSums.count)
+    let wrongLines = lines.filter { baseSums[$0.key]?.requests != $0.requests || baseSums[$0.key]?.cost != $0.cost }
+    #expect(wrongLines.isEmpty, "\(wrongLines.count) lines differ")
     #expect(zip(lines, lines.dropFirst()).allSatisfy { $0.key < $1.key })
+    // One row per key with the task, each line's rows in task order.
+    var report = ChargebackReport(
+      period: Period(year: 2026, month: 10), lines: lines, costCentres: [], daily: [], findings: [],
+      priceRowsUsed: [], inputs: [], identityHash: "", pricingHash: "", recordCount: 3_000, unpricedRecords: 0)
+    let ledger = try totals.takeLineTasks()
+    #expect((ledger?.spilledRuns ?? 0 > 0) == (taskLimit < 1_000), "the small limit must use the disk")
+    report.lineTasks = ledger
+    let taskRows = try report.taskLines()
+    #expect(taskRows.count == lineSums.count)
+    #expect(lineSums.count > 2_000)
+    let wrong = taskRows.filter { lineSums[$0.key]?.requests != $0.requests || lineSums[$0.key]?.cost != $0.cost }
+    #expect(wrong.isEmpty, "\(wrong.count) rows differ")
+    #expect(Set(taskRows.map(\.key)).count == taskRows.count, "a key twice")
+    for (a, b) in zip(taskRows, taskRows.dropFirst()) where a.taskGroup == nil && b.taskGroup == nil {
+      var (x, y) = (a.key, b.key)
+      (x.taskID, y.taskID) = (nil, nil)
+      if x == y { #expect((a.key.taskID ?? "") < (b.key.taskID ?? ""), "tasks of a line in order") }
+    }
   }
 }

@@ -175,7 +175,7 @@ import Testing
     let cut = try #require(cells.first { $0.hasPrefix("T-xxxx") })
     #expect(cut.hasSuffix(SafeText.cutMarker))
     #expect(cut.utf16.count == SafeText.cellLimit)
-    #expect(result.report.lines.contains { $0.key.taskID == Self.longTask })
+    #expect(try result.report.taskLines().contains { $0.key.taskID == Self.longTask })
   }
 
   @Test func workbookNamesAreSafeDistinctAndNeverTheCompanys() throws {

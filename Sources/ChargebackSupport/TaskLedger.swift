@@ -1,0 +1,443 @@
+import ChargebackModel
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The task level of a report (``TaskPartSource``): each (group, task)'s figures, summed as the
+/// report pass adds calls, kept in memory up to a limit of distinct pairs and beyond it in sorted
+/// runs on disk, merged into one file when the pass ends.
+///
+/// With a ticket id per call the tasks are the calls: a month of 10 M held them in memory as
+/// lines of some 400 bytes each (5.7 GB peak). Here memory holds at most ``defaultLimit`` pairs
+/// (about 60 MB) and the group spans; the rest is on disk, about 40 bytes a pair (variable-length
+/// integers). Written by hand: no library here sorts and merges runs of records on disk, and
+/// SQLite's integers are 64-bit where these sums are `Int128`.
+///
+/// Built on one thread (``add(group:task:_:)``, ``setTotals(of:_:)``, then ``finish()``); after
+/// that it is read only, from any thread: each read has its own buffer and reads with `pread`.
+package final class TaskLedger: TaskPartSource, @unchecked Sendable {
+  /// The most distinct (group, task) pairs held in memory before they go to a run on disk.
+  package static let defaultLimit = 1 << 18
+
+  /// A pair, equal and hashed by the task's UTF-8 bytes: as `String`s, "é" and "e" + U+0301 are
+  /// one task, but the runs on disk are sorted and merged by bytes, and the export's id is what
+  /// it is.
+  private struct Key: Hashable {
+    var group: Int32
+    var task: String
+
+    static func == (a: Key, b: Key) -> Bool { a.group == b.group && a.task.utf8.elementsEqual(b.task.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+      hasher.combine(group)
+      var task = task
+      task.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+  }
+
+  private let limit: Int
+  private var index: [Key: Int] = [:]
+  private var keys: [Key] = []
+  private var figures: [TaskFigures] = []
+  private var totals: [Int32: TaskFigures] = [:]
+  /// The folder of the runs and the merged file, made at the first spill.
+  private var folder: String?
+  private var runs: [String] = []
+  private var stored: Stored?
+
+  private enum Stored {
+    /// Sorted pairs in memory; each group's range of them.
+    case memory(spans: [Int32: Range<Int>], tasks: [String], figures: [TaskFigures])
+    /// The merged file, open; each group's range of bytes in it.
+    case file(path: String, fd: Int32, spans: [Int32: Range<Int>])
+  }
+
+  /// A ledger that holds at most `limit` pairs in memory (at least 1).
+  package init(limit: Int = TaskLedger.defaultLimit) {
+    self.limit = max(1, limit)
+  }
+
+  deinit {
+    if case .file(_, let fd, _) = stored { FileDescriptor.close(fd) }
+    removeFolder()
+  }
+
+  /// The folder of its files on disk, nil while it has none; removed with the ledger.
+  package var folderPath: String? { folder }
+
+  /// How many runs went to disk while the ledger was built (0: all in memory).
+  package var spilledRuns: Int { runs.count + (isFile ? 1 : 0) }
+
+  private var isFile: Bool {
+    if case .file = stored { return true }
+    return false
+  }
+
+  /// Adds `f` to the figures of `task` in `group`; true when the pair was not in memory (new, or
+  /// gone to disk since).
+  @discardableResult
+  package func add(group: Int32, task: String, _ f: TaskFigures) throws -> Bool {
+    precondition(stored == nil, "a finished ledger is read only")
+    let key = Key(group: group, task: task)
+    if let i = index[key] {
+      figures[i].add(f)
+      return false
+    }
+    if keys.count >= limit { try spill() }
+    index[key] = keys.count
+    keys.append(key)
+    figures.append(f)
+    return true
+  }
+
+  /// Notes the figures of the whole of `group` (``TaskPartSource/totals(of:)``).
+  package func setTotals(of group: Int32, _ f: TaskFigures) { totals[group] = f }
+
+  package func totals(of group: Int32) -> TaskFigures { totals[group] ?? TaskFigures() }
+
+  package func partSum(of group: Int32) -> TaskFigures { sums[group] ?? TaskFigures() }
+
+  package func partCount(of group: Int32) -> Int { counts[group] ?? 0 }
+
+  /// Each group's number of tasks, made by ``finish()``.
+  private var counts: [Int32: Int] = [:]
+
+  /// Each group's tasks added up, made by ``finish()``.
+  private var sums: [Int32: TaskFigures] = [:]
+
+  /// Ends the building: sorts what memory holds, or merges the runs into one file.
+  package func finish() throws {
+    precondition(stored == nil, "finished twice")
+    if runs.isEmpty {
+      let order = sortedPositions()
+      var spans: [Int32: Range<Int>] = [:]
+      var tasks: [String] = []
+      var sorted: [TaskFigures] = []
+      tasks.reserveCapacity(order.count)
+      sorted.reserveCapacity(order.count)
+      var start = 0
+      for (n, p) in order.enumerated() {
+        tasks.append(keys[p].task)
+        sorted.append(figures[p])
+        sums[keys[p].group, default: TaskFigures()].add(figures[p])
+        counts[keys[p].group, default: 0] += 1
+        if n + 1 == order.count || keys[order[n + 1]].group != keys[p].group {
+          spans[keys[p].group] = start..<(n + 1)
+          start = n + 1
+        }
+      }
+      clearMemory()
+      stored = .memory(spans: spans, tasks: tasks, figures: sorted)
+      return
+    }
+    if !keys.isEmpty { try spill() }
+    stored = try merge()
+  }
+
+  package func forEachPart(of group: Int32, _ body: (String, TaskFigures) throws -> Void) throws {
+    switch stored {
+    case .none:
+      preconditionFailure("read before finish()")
+    case .memory(let spans, let tasks, let figures):
+      guard let span = spans[group] else { return }
+      for i in span { try body(tasks[i], figures[i]) }
+    case .file(let path, let fd, let spans):
+      guard let span = spans[group] else { return }
+      var reader = RunReader(fd: fd, path: path, range: span)
+      var task: [UInt8] = []
+      while try reader.next(into: &task) {
+        try body(String(decoding: task, as: UTF8.self), reader.figures)
+      }
+    }
+  }
+
+  // MARK: Runs on disk
+
+  /// Positions of the pairs in memory, by group, then by the task's UTF-8 bytes.
+  private func sortedPositions() -> [Int] {
+    keys.indices.sorted { a, b in
+      keys[a].group != keys[b].group
+        ? keys[a].group < keys[b].group : Self.compare(keys[a].task, keys[b].task) < 0
+    }
+  }
+
+  /// Writes the pairs in memory, sorted, as a new run and empties memory.
+  private func spill() throws {
+    let folder = try makeFolder()
+    let path = folder + "/run-\(runs.count)"
+    var w = try RunWriter(path: path)
+    for p in sortedPositions() {
+      var task = keys[p].task
+      try task.withUTF8 { try w.write(group: keys[p].group, task: $0, figures[p]) }
+    }
+    try w.close()
+    runs.append(path)
+    index.removeAll(keepingCapacity: true)
+    keys.removeAll(keepingCapacity: true)
+    figures.removeAll(keepingCapacity: true)
+  }
+
+  private func clearMemory() {
+    index = [:]
+    keys = []
+    figures = []
+  }
+
+  /// Merges the runs into one file of each pair once (their figures summed), then removes them.
+  private func merge() throws -> Stored {
+    clearMemory()
+    let folder = try makeFolder()
+    let path = folder + "/merged"
+    var readers: [RunReader] = []
+    var fds: [Int32] = []
+    defer { for fd in fds { FileDescriptor.close(fd) } }
+    for run in runs {
+      let fd = try FileDescriptor.openForReading(run)
+      fds.append(fd)
+      readers.append(RunReader(fd: fd, path: run, range: 0..<Int.max))
+    }
+    // The runs whose next pair is read, as a binary heap on (group, task bytes, run).
+    var heads: [[UInt8]] = Array(repeating: [], count: readers.count)
+    var heap: [Int] = []
+    for r in readers.indices where try readers[r].next(into: &heads[r]) { heap.append(r) }
+    func less(_ a: Int, _ b: Int) -> Bool {
+      let (ga, gb) = (readers[a].group, readers[b].group)
+      if ga != gb { return ga < gb }
+      let c = Self.compare(heads[a], heads[b])
+      return c != 0 ? c < 0 : a < b
+    }
+    func siftDown(_ start: Int) {
+      var i = start
+      while true {
+        let (l, r) = (2 * i + 1, 2 * i + 2)
+        var m = i
+        if l < heap.count && less(heap[l], heap[m]) { m = l }
+        if r < heap.count && less(heap[r], heap[m]) { m = r }
+        if m == i { return }
+        heap.swapAt(i, m)
+        i = m
+      }
+    }
+    for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    var w = try RunWriter(path: path)
+    var spans: [Int32: Range<Int>] = [:]
+    var current: (group: Int32, task: [UInt8], figures: TaskFigures)?
+    var groupStart = 0
+    func emit() throws {
+      guard let c = current else { return }
+      try c.task.withUnsafeBufferPointer { try w.write(group: c.group, task: $0, c.figures) }
+      sums[c.group, default: TaskFigures()].add(c.figures)
+      counts[c.group, default: 0] += 1
+    }
+    while let top = heap.first {
+      let group = readers[top].group
+      if let c = current, c.group == group, c.task == heads[top] {
+        current?.figures.add(readers[top].figures)
+      } else {
+        try emit()
+        if let c = current, c.group != group {
+          spans[c.group] = groupStart..<w.offset
+          groupStart = w.offset
+        }
+        current = (group, heads[top], readers[top].figures)
+      }
+      if try readers[top].next(into: &heads[top]) {
+        siftDown(0)
+      } else {
+        heap.swapAt(0, heap.count - 1)
+        heap.removeLast()
+        siftDown(0)
+      }
+    }
+    try emit()
+    if let c = current { spans[c.group] = groupStart..<w.offset }
+    try w.close()
+    for run in runs { unlink(run) }
+    runs = []
+    let fd = try FileDescriptor.openForReading(path)
+    return .file(path: path, fd: fd, spans: spans)
+  }
+
+  private func makeFolder() throws -> String {
+    if let folder { return folder }
+    var temporary = NSTemporaryDirectory()
+    while temporary.count > 1 && temporary.hasSuffix("/") { temporary.removeLast() }
+    var template = Array((temporary + "/chargeback-tasks-XXXXXX").utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { b -> String? in
+      guard let base = b.baseAddress, mkdtemp(base) != nil else { return nil }
+      return String(cString: base)
+    }
+    guard let made else {
+      throw OutputError(
+        path: NSTemporaryDirectory(),
+        reason: "cannot make a folder for the tasks kept on disk: \(String(cString: strerror(errno)))")
+    }
+    folder = made
+    return made
+  }
+
+  private func removeFolder() {
+    guard let folder else { return }
+    try? FileManager.default.removeItem(atPath: folder)
+  }
+
+  /// -1, 0 or 1 as `a`'s UTF-8 bytes sort before, with or after `b`'s.
+  static func compare(_ a: String, _ b: String) -> Int {
+    var (a, b) = (a, b)
+    return a.withUTF8 { x in b.withUTF8 { y in compare(x, y) } }
+  }
+
+  static func compare(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int {
+    let n = min(x.count, y.count)
+    if n > 0, let xb = x.baseAddress, let yb = y.baseAddress {
+      let c = memcmp(xb, yb, n)
+      if c != 0 { return c < 0 ? -1 : 1 }
+    }
+    return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+  }
+
+  static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in compare(x, y) } }
+  }
+}
+
+/// A run's (or the merged file's) writer: each pair as the group, the task's length and bytes,
+/// then the eleven figures, every integer as a zigzag LEB128 (a call's figures are mostly a few
+/// bytes each, against 16 as they are in memory).
+private struct RunWriter {
+  let path: String
+  private let fd: Int32
+  private var buffer: [UInt8] = []
+  /// Bytes written so far (the buffer included).
+  private(set) var offset = 0
+
+  init(path: String) throws {
+    self.path = path
+    fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard fd >= 0 else {
+      throw OutputError(path: path, reason: "cannot create: \(String(cString: strerror(errno)))")
+    }
+    buffer.reserveCapacity(1 << 20)
+  }
+
+  mutating func write(group: Int32, task: UnsafeBufferPointer<UInt8>, _ f: TaskFigures) throws {
+    put(Int128(group))
+    put(Int128(task.count))
+    buffer.append(contentsOf: task)
+    put(f.requests)
+    put(f.failedRequests)
+    for c in TokenClass.allCases { put(f.tokens[c]) }
+    put(f.cost.pico)
+    put(f.listCost.pico)
+    put(f.priced ? 1 : 0)
+    offset = offsetBase + buffer.count
+    if buffer.count >= 1 << 20 { try flush() }
+  }
+
+  private var offsetBase = 0
+
+  private mutating func put(_ v: Int128) {
+    var z = UInt128(bitPattern: (v << 1) ^ (v >> 127))
+    while z >= 0x80 {
+      buffer.append(UInt8(truncatingIfNeeded: z) | 0x80)
+      z >>= 7
+    }
+    buffer.append(UInt8(z))
+  }
+
+  private mutating func flush() throws {
+    try buffer.withUnsafeBytes { b in
+      var done = 0
+      while done < b.count {
+        let n = Glibc.write(fd, b.baseAddress.map { $0 + done }, b.count - done)
+        if n < 0 {
+          if errno == EINTR { continue }
+          throw OutputError(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
+        }
+        done += n
+      }
+    }
+    offsetBase += buffer.count
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  mutating func close() throws {
+    try flush()
+    guard Glibc.close(fd) == 0 else {
+      throw OutputError(path: path, reason: "close failed: \(String(cString: strerror(errno)))")
+    }
+  }
+}
+
+/// Reads the pairs of a range of bytes of a run with `pread`, through a buffer of its own.
+private struct RunReader {
+  let fd: Int32
+  let path: String
+  private var position: Int
+  private let end: Int
+  private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+  private var at = 0
+  private var filled = 0
+  /// The group and figures of the pair last read.
+  private(set) var group: Int32 = 0
+  private(set) var figures = TaskFigures()
+
+  init(fd: Int32, path: String, range: Range<Int>) {
+    (self.fd, self.path, position, end) = (fd, path, range.lowerBound, range.upperBound)
+  }
+
+  /// Reads the next pair, its task's bytes into `task`; false at the end.
+  mutating func next(into task: inout [UInt8]) throws -> Bool {
+    guard try more() else { return false }
+    group = Int32(truncatingIfNeeded: try integer())
+    let length = Int(try integer())
+    task.removeAll(keepingCapacity: true)
+    for _ in 0..<length { task.append(try byte()) }
+    var f = TaskFigures()
+    f.requests = try integer()
+    f.failedRequests = try integer()
+    for c in TokenClass.allCases { f.tokens[c] = try integer() }
+    f.cost = Money(pico: try integer())
+    f.listCost = Money(pico: try integer())
+    f.priced = try integer() != 0
+    figures = f
+    return true
+  }
+
+  private mutating func more() throws -> Bool {
+    if at < filled { return true }
+    guard position < end else { return false }
+    let n = buffer.withUnsafeMutableBytes { b in
+      pread(fd, b.baseAddress, min(b.count, end - position), off_t(position))
+    }
+    if n < 0 {
+      if errno == EINTR { return try more() }
+      throw OutputError(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
+    }
+    guard n > 0 else { return false }
+    (at, filled) = (0, n)
+    position += n
+    return true
+  }
+
+  private mutating func byte() throws -> UInt8 {
+    guard try more() else { throw OutputError(path: path, reason: "ends inside a record") }
+    at += 1
+    return buffer[at - 1]
+  }
+
+  private mutating func integer() throws -> Int128 {
+    var z: UInt128 = 0
+    var shift: UInt128 = 0
+    while true {
+      let b = try byte()
+      z |= UInt128(b & 0x7F) << shift
+      if b < 0x80 { break }
+      shift += 7
+      guard shift < 133 else { throw OutputError(path: path, reason: "an integer runs too long") }
+    }
+    return Int128(bitPattern: z >> 1) ^ -Int128(bitPattern: z & 1)
+  }
+}

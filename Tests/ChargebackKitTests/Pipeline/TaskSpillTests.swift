@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+@testable import ChargebackDemo
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackReporting
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// The task level of the report kept out of memory (issue 11, SPEC §11): a month of a ticket per
+/// call gives the same outputs, byte for byte, whether its (line, task) pairs stay in memory or go
+/// to runs on disk; its Tasks sheets keep the largest tasks and an exact rest; and a line's rows
+/// add up to it when a provisioned fee's share replaced its cost.
+@Suite struct TaskSpillTests {
+  static let records = 12_000
+
+  /// The bench month of a ticket per call, written once into a new folder.
+  static func month() throws -> (dir: String, usage: String, identities: String) {
+    let dir = try TestSupport.tempDir("task-spill")
+    let layout = try DemoGenerator(period: Period("2026-10")!).writeBenchmark(
+      to: dir + "/input", records: records, perFile: 4_000, shape: .tickets)
+    return (dir, layout.usageDirectory, layout.identityDirectory)
+  }
+
+  static func run(
+    _ m: (dir: String, usage: String, identities: String), out: String, limit: Int
+  ) throws -> ChargebackJob.Result {
+    var options = ChargebackJob.Options(
+      period: Period(year: 2026, month: 10), usage: [m.usage], identities: m.identities,
+      pricing: TestSupport.packageRoot + "/pricing", out: m.dir + "/" + out, database: m.dir + "/s.sqlite")
+    options.taskMemoryLimit = limit
+    return try ChargebackJob(options: options, progress: .init(force: false)).run()
+  }
+
+  static func files(_ dir: String) throws -> [String: Data] {
+    var out: [String: Data] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: dir) where !name.hasPrefix(".") {
+      out[name] = FileManager.default.contents(atPath: dir + "/" + name)
+    }
+    return out
+  }
+
+  @Test func theOutputsDoNotDependOnWhereTheTasksAreKept() throws {
+    let m = try Self.month()
+    defer { try? FileManager.default.removeItem(atPath: m.dir) }
+    let inMemory = try Self.run(m, out: "memory", limit: TaskLedger.defaultLimit)
+    let onDisk = try Self.run(m, out: "disk", limit: 5)
+    // The disk was used: the lines' tasks went to runs (``TaskLedger/spilledRuns``).
+    let spilled = try #require(onDisk.report?.lineTasks as? TaskLedger)
+    #expect(spilled.spilledRuns > 0)
+    #expect((inMemory.report?.lineTasks as? TaskLedger)?.spilledRuns == 0)
+    let a = try Self.files(m.dir + "/memory")
+    let b = try Self.files(m.dir + "/disk")
+    #expect(a.keys.sorted() == b.keys.sorted())
+    #expect(a.keys.contains("company.xlsx") && a.keys.contains("chargeback.csv"))
+    for name in a.keys.sorted() where name != "manifest.json" {
+      #expect(a[name] == b[name], "\(name) differs")
+    }
+    // A row per call in chargeback.csv, each line's rows adding up to its cost centre's total.
+    let rows = try TestSupport.readCSV(m.dir + "/disk/chargeback.csv").filter { $0["source"] == "request" }
+    #expect(rows.count == Self.records)
+    #expect(Set(rows.compactMap { $0["task_id"] }).count == Self.records)
+    // The manifest counts the rows of chargeback.csv, not the lines kept in memory.
+    let all = try TestSupport.readCSV(m.dir + "/disk/chargeback.csv")
+    let manifest = try JSONSerialization.jsonObject(with: try #require(b["manifest.json"])) as? [String: Any]
+    let counts = try #require(manifest?["counts"] as? [String: Any])
+    #expect((counts["lines"] as? Int) == all.count, "\(String(describing: counts["lines"]))")
+    // Far fewer lines than rows: the lines are keyed without the task.
+    let report = try #require(onDisk.report)
+    #expect(report.lines.count * 10 < Self.records)
+    #expect(report.lines.allSatisfy { $0.key.taskID == nil })
+  }
+
+  @Test func aCutTasksSheetKeepsTheLargestAndAnExactRest() throws {
+    let m = try Self.month()
+    defer { try? FileManager.default.removeItem(atPath: m.dir) }
+    let report = try #require(try Self.run(m, out: "out", limit: 7).report)
+    let names = WorkbookNames.assign(report.costCentres.map(\.id))
+    let limit = 40
+    for (folder, memory) in [("small", 3), ("large", TaskLedger.defaultLimit)] {
+      try FileManager.default.createDirectory(atPath: m.dir + "/" + folder, withIntermediateDirectories: true)
+      _ = try WorkbookReports.write(
+        report, names: names, to: m.dir + "/" + folder, rowLimit: limit, taskMemoryLimit: memory)
+    }
+    #expect(try Self.files(m.dir + "/small") == (try Self.files(m.dir + "/large")))
+    // The cost centre with the most calls, against its rows in chargeback.csv.
+    let csv = try TestSupport.readCSV(m.dir + "/out/chargeback.csv")
+    let counts = Dictionary(grouping: csv, by: { $0["cost_centre"] ?? "" })
+    let (cc, ccRows) = try #require(counts.max { $0.value.count < $1.value.count })
+    let tasks = Set(ccRows.map { $0["task_id"] ?? "" })
+    #expect(tasks.count > limit * 10)
+    var micros: [String: Int128] = [:]
+    for r in ccRows {
+      let task = r["task_id"] ?? ""
+      let amount = r["cost_usd"] ?? ""
+      micros[task.isEmpty ? "(none)" : task, default: 0] += amount.isEmpty ? 0 : TicketMonthTests.micros(amount)
+    }
+    let wb = try WorkbookTests.read(m.dir + "/small/" + (try #require(names[cc])))
+    let sheet = try #require(wb["Tasks"])
+    let cost = try #require(sheet.column("Cost (USD)"))
+    let shown = WorkbookTests.dataCents(sheet, cost)
+    #expect(shown.count == limit + 1)
+    let other = try #require(sheet.rows.first { ($0.first??.text ?? "").hasPrefix("All other (") })
+    #expect(other.first??.text == "All other (\(tasks.count - limit) tasks)")
+    // The TOTAL is the cost centre's amount to the cent (summary.csv, six decimals).
+    let summary = try TestSupport.readCSV(m.dir + "/out/summary.csv").first { $0["cost_centre"] == cc }
+    let ccMicros = TicketMonthTests.micros(summary?["cost_usd"])
+    let total = try #require(sheet.row("TOTAL").flatMap { sheet.rows[$0][cost]?.cents })
+    #expect(Int128(total) == (ccMicros + 5_000) / 10_000)
+    #expect(Int128(shown.reduce(0, +)) == Int128(total))
+    // The kept tasks are the largest by exact cost, largest first, each within a cent of its
+    // exact amount (chargeback.csv's rows of the task, to the micro-dollar).
+    let largest = micros.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit)
+    let keptNames = (1...limit).compactMap { sheet.rows[$0].first??.text }
+    #expect(keptNames.count == limit)
+    #expect(Set(keptNames).count == limit)
+    for (n, name) in keptNames.enumerated() {
+      let exact = try #require(micros[name], "\(name)")
+      #expect(largest.last.map { exact >= $0.value } == true, "\(name) is among the largest")
+      #expect(abs(Int128(shown[n]) * 10_000 - exact) < 10_000, "\(name): \(shown[n]) cents for \(exact) µ$")
+    }
+    #expect(zip(shown.prefix(limit), shown.prefix(limit).dropFirst()).allSatisfy { $0 >= $1 })
+  }
+
+  /// A provisioned fee's share replaces a line's cost after the pass: the line's rows are that
+  /// cost split by what the pass charged each, and add up to it exactly.
+  @Test func aLineWhoseCostWasReplacedSplitsItOverItsRows() throws {
+    let ledger = TaskLedger(limit: 2)
+    var line = ChargebackLine(
+      key: .init(
+        costCentre: "CC", agentID: "a", provider: .bedrock, model: "m", tier: .standard, status: .agentCredential,
+        priced: true, source: .request, commitmentID: "pt-1"))
+    // Three tasks of 300, 200 and 100 pico-dollars at list, and 400 of calls without a task.
+    for (task, pico) in [("T-c", 100), ("T-a", 300), ("T-b", 200), ("T-a", 0)] as [(String, Int128)] {
+      var f = TaskFigures()
+      f.requests = 1
+      (f.cost, f.listCost, f.priced) = (Money(pico: pico), Money(pico: pico), true)
+      try ledger.add(group: 0, task: task, f)
+    }
+    (line.requests, line.cost, line.listCost, line.taskGroup) = (5, Money(pico: 1_000), Money(pico: 1_000), 0)
+    ledger.setTotals(of: 0, TaskFigures(line))
+    try ledger.finish()
+    // The fee's share: 1,000 at list becomes 701.
+    line.cost = Money(pico: 701)
+    var report = ChargebackReport(
+      period: Period(year: 2026, month: 10), lines: [line], costCentres: [], daily: [], findings: [],
+      priceRowsUsed: [], inputs: [], identityHash: "", pricingHash: "", recordCount: 5, unpricedRecords: 0)
+    report.lineTasks = ledger
+    let rows = try report.taskLines()
+    #expect(rows.map(\.key.taskID) == [nil, "T-a", "T-b", "T-c"])
+    #expect(report.taskRowCount == 4)
+    #expect(rows.map(\.requests) == [1, 2, 1, 1])
+    // 701 × (400, 300, 200, 100) / 1,000 = 280.4, 210.3, 140.2, 70.1: floors 280 + 210 + 140 + 70 =
+    // 700, and the one left goes to the largest remainder (280.4).
+    #expect(rows.map(\.cost.pico) == [281, 210, 140, 70])
+    #expect(rows.map(\.listCost.pico) == [400, 300, 200, 100])
+    #expect(rows.allSatisfy { $0.taskGroup == nil && $0.key.commitmentID == "pt-1" })
+    // Unchanged, the rows are their own costs.
+    report.lines[0].cost = Money(pico: 1_000)
+    #expect(try report.taskLines().map(\.cost.pico) == [400, 300, 200, 100])
+  }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+@testable import ChargebackModel
+@testable import ChargebackSupport
+
+/// `TaskLedger` must give each (group, task) its figures summed once, tasks in byte order, whether
+/// it kept them in memory or spilled runs to disk and merged them; and clean up after itself.
+@Suite struct TaskLedgerTests {
+  /// Figures of one call, from the generator.
+  private static func figures(_ rng: inout SplitMix64) -> TaskFigures {
+    var f = TaskFigures()
+    f.requests = Int128(1 + rng.below(3))
+    if rng.below(4) == 0 { f.failedRequests = f.requests }
+    f.tokens.input = Int128(rng.below(100_000))
+    f.tokens.output = Int128(rng.below(10_000))
+    f.tokens.cachedInput = Int128(rng.below(3)) * 1_000
+    f.tokens.webSearch = Int128(rng.below(2))
+    // Now and then an amount past 64 bits (the sums are Int128) or a negative one.
+    f.cost = Money(pico: rng.below(50) == 0 ? Int128(1) << 90 : Int128(rng.below(1_000_000_000)))
+    f.listCost = Money(pico: rng.below(50) == 0 ? -Int128(rng.below(1_000)) : f.cost.pico * 2)
+    f.priced = rng.below(5) != 0
+    return f
+  }
+
+  /// Task ids that sort differently as bytes and as Swift strings, empty, long, and repeated.
+  private static func task(_ rng: inout SplitMix64) -> String {
+    switch rng.below(8) {
+    case 0: ""
+    case 1: "é-\(rng.below(5))"  // U+00E9: bytes C3 A9
+    case 2: "e\u{301}-\(rng.below(5))"  // e + combining acute: == "é" as a Swift String, not as bytes
+    case 3: String(repeating: "x", count: 300) + "\(rng.below(3))"
+    case 4: "Z\(rng.below(40))"
+    default: "T-\(rng.below(400))"
+    }
+  }
+
+  @Test(arguments: [1, 2, 3, 17, 500, TaskLedger.defaultLimit])
+  func sumsEachPairOnceInByteOrder(limit: Int) throws {
+    var rng = SplitMix64(seed: UInt64(limit))
+    let ledger = TaskLedger(limit: limit)
+    var want: [Int32: [[UInt8]: TaskFigures]] = [:]
+    for _ in 0..<6_000 {
+      let group = Int32(rng.below(9)) - 1  // -1 too
+      let task = Self.task(&rng)
+      let f = Self.figures(&rng)
+      try ledger.add(group: group, task: task, f)
+      want[group, default: [:]][Array(task.utf8), default: TaskFigures()].add(f)
+    }
+    for g in want.keys {
+      var whole = TaskFigures()
+      whole.requests = Int128(g) * 1_000  // any figures: given back as they are
+      ledger.setTotals(of: g, whole)
+    }
+    try ledger.finish()
+    #expect((ledger.spilledRuns > 0) == (limit < 1_000))
+    for group in Int32(-2)...Int32(9) {
+      var got: [([UInt8], TaskFigures)] = []
+      try ledger.forEachPart(of: group) { got.append((Array($0.utf8), $1)) }
+      let expected = (want[group] ?? [:]).sorted { $0.key.lexicographicallyPrecedes($1.key) }
+      #expect(got.count == expected.count, "group \(group)")
+      #expect(zip(got, expected).allSatisfy { $0.0 == $1.key && $0.1 == $1.value }, "group \(group)")
+      var sum = TaskFigures()
+      for (_, f) in expected { sum.add(f) }
+      #expect(ledger.partSum(of: group) == sum)
+      #expect(ledger.partCount(of: group) == expected.count)
+      #expect(ledger.totals(of: group).requests == (want[group] == nil ? 0 : Int128(group) * 1_000))
+    }
+  }
+
+  @Test func readsFromTwoThreadsAtOnce() throws {
+    var rng = SplitMix64(seed: 9)
+    try readTwice(&rng)
+  }
+
+  @Test func removesItsFilesWithIt() throws {
+    var rng = SplitMix64(seed: 10)
+    func spilled() throws -> String {
+      let ledger = TaskLedger(limit: 10)
+      for n in 0..<500 { try ledger.add(group: 0, task: "T-\(n)", Self.figures(&rng)) }
+      try ledger.finish()
+      let folder = try #require(ledger.folderPath)
+      #expect(FileManager.default.fileExists(atPath: folder + "/merged"))
+      // The runs are gone once merged.
+      #expect((try FileManager.default.contentsOfDirectory(atPath: folder)) == ["merged"])
+      return folder
+    }
+    let folder = try spilled()
+    #expect(!FileManager.default.fileExists(atPath: folder), "the ledger's folder is removed with it")
+  }
+
+  /// Reads a spilled ledger from two threads at once.
+  private func readTwice(_ rng: inout SplitMix64) throws {
+    let shared = TaskLedger(limit: 64)
+    for n in 0..<5_000 { try shared.add(group: Int32(n % 2), task: "T-\(rng.below(3_000))", Self.figures(&rng)) }
+    try shared.finish()
+    #expect(shared.spilledRuns > 0)
+    let sums = try [Int32(0), 1].map { g in
+      var n = 0
+      try shared.forEachPart(of: g) { _, _ in n += 1 }
+      return n
+    }
+    // Both groups read at once, each many times, by two threads through the one open file.
+    let work = [Int32(0), 1].map { g in
+      BackgroundWork {
+        var counts: [Int] = []
+        for _ in 0..<20 {
+          var n = 0
+          try shared.forEachPart(of: g) { _, _ in n += 1 }
+          counts.append(n)
+        }
+        return counts
+      }
+    }
+    for (g, w) in work.enumerated() { #expect(try w.value().allSatisfy { $0 == sums[g] }) }
+  }
+}
