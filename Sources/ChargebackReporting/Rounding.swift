@@ -97,10 +97,22 @@ package struct ReportRounding: Sendable {
   /// (``lines``, ``lineList``) apportioned over them by largest remainder, so that a line's rows
   /// add up to it and the lines to their cost centre. Needs the rounding made with the lines.
   package func forEachTaskRow(
-    _ report: ChargebackReport, line i: Int, _ body: (ChargebackLine, _ amount: Int128, _ list: Int128) throws -> Void
+    _ report: ChargebackReport, line i: Int, held: Int = heldRows,
+    _ body: (ChargebackLine, _ amount: Int128, _ list: Int128) throws -> Void
   ) throws {
-    guard report.lines[i].taskGroup != nil, report.lineTasks != nil else {
+    guard let group = report.lines[i].taskGroup, let source = report.lineTasks else {
       return try body(report.lines[i], lines[i], lineList[i])
+    }
+    let unit = Money.unit(decimals)
+    // A line of up to 65,536 tasks is read once and held (some 400 bytes a row); a larger one is
+    // read twice, its exact amounts first, so that memory holds two `Int128`s a task.
+    if source.partCount(of: group) <= held {
+      var rows: [ChargebackLine] = []
+      try report.forEachTaskLine(of: i) { rows.append($0) }
+      let amounts = Apportion.apportion(rows.map(\.cost.pico), unit: unit, target: lines[i])
+      let lists = Apportion.apportion(rows.map(\.listCost.pico), unit: unit, target: lineList[i])
+      for n in rows.indices { try body(rows[n], amounts[n], lists[n]) }
+      return
     }
     var exact: [Int128] = []
     var list: [Int128] = []
@@ -108,7 +120,6 @@ package struct ReportRounding: Sendable {
       exact.append(row.cost.pico)
       list.append(row.listCost.pico)
     }
-    let unit = Money.unit(decimals)
     let amounts = Apportion.apportion(exact, unit: unit, target: lines[i])
     let lists = Apportion.apportion(list, unit: unit, target: lineList[i])
     var n = 0
@@ -117,6 +128,10 @@ package struct ReportRounding: Sendable {
       n += 1
     }
   }
+
+  /// The most rows of a line ``forEachTaskRow(_:line:held:_:)`` holds to read its tasks once
+  /// (tests pass another `held` to read a small line twice).
+  package static let heldRows = 65_536
 
   /// A rounded amount as text.
   package func text(_ units: Int128) -> String { Money.format(units: units, decimals: decimals) }

@@ -160,4 +160,49 @@ import Testing
     report.lines[0].cost = Money(pico: 1_000)
     #expect(try report.taskLines().map(\.cost.pico) == [400, 300, 200, 100])
   }
+
+  /// A line's rows are rounded within its amount the same way whether they are held (read once)
+  /// or read twice (a line of more than ``ReportRounding/heldRows`` tasks), and add up to it.
+  @Test func aLineReadOnceOrTwiceRoundsItsRowsAlike() throws {
+    let ledger = TaskLedger(limit: 100)
+    var line = ChargebackLine(
+      key: .init(
+        costCentre: "CC", provider: .openai, model: "m", tier: .standard, status: .agentCredential, priced: true,
+        source: .request))
+    var whole = TaskFigures()
+    for n in 0..<3_000 {
+      var f = TaskFigures()
+      f.requests = 1
+      // Fractions of a cent and of a micro-dollar, so both roundings have remainders to place.
+      (f.cost, f.listCost, f.priced) = (Money(pico: Int128(n % 97) * 3_333_337), Money(pico: Int128(n) * 7_777), true)
+      try ledger.add(group: 0, task: "T-\(n % 2_500)", f)
+      whole.add(f)
+    }
+    var untasked = TaskFigures()
+    (untasked.requests, untasked.cost, untasked.listCost) = (4, Money(pico: 123_456_789), Money(pico: 5))
+    whole.add(untasked)
+    (line.requests, line.cost, line.listCost, line.taskGroup) = (whole.requests, whole.cost, whole.listCost, 0)
+    ledger.setTotals(of: 0, whole)
+    try ledger.finish()
+    var cc = CostCentreSummary(id: "CC", name: "CC")
+    (cc.cost, cc.listCost) = (line.cost, line.listCost)
+    var report = ChargebackReport(
+      period: Period(year: 2026, month: 10), lines: [line], costCentres: [cc], daily: [], findings: [],
+      priceRowsUsed: [], inputs: [], identityHash: "", pricingHash: "", recordCount: 3_004, unpricedRecords: 0)
+    report.lineTasks = ledger
+    for decimals in [2, 6] {
+      let rounding = ReportRounding(report, decimals: decimals)
+      var once: [(String?, Int128, Int128)] = []
+      var twice: [(String?, Int128, Int128)] = []
+      try rounding.forEachTaskRow(report, line: 0) { once.append(($0.key.taskID, $1, $2)) }
+      try rounding.forEachTaskRow(report, line: 0, held: 10) { twice.append(($0.key.taskID, $1, $2)) }
+      #expect(once.count == 2_501)
+      #expect(once.elementsEqual(twice) { $0.0 == $1.0 && $0.1 == $1.1 && $0.2 == $1.2 })
+      // The rows add up to the line's rounded amount and list cost, each within a unit of exact.
+      let unit = Money.unit(decimals)
+      #expect(once.reduce(0) { $0 + $1.1 } == rounding.lines[0])
+      #expect(once.reduce(0) { $0 + $1.2 } == rounding.lineList[0])
+      #expect(rounding.lines[0] == (line.cost.pico + unit / 2) / unit)
+    }
+  }
 }
