@@ -67,7 +67,7 @@ package struct ReportBuilder {
       try store.distinctModels(provider: provider.rawValue, from: period.startMillis, to: period.endMillis)
     }
     let charger = Charger(identities: identities, prices: prices)
-    let totals = ReportTotals(identities: identities, prices: prices, taskLimit: taskMemoryLimit)
+    let totals = ReportTotals(identities: identities, prices: prices, taskLimit: detect ? taskMemoryLimit : nil)
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
     let widths = try BucketWidths(

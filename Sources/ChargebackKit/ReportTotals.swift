@@ -46,18 +46,19 @@ final class ReportTotals {
   /// The lines' tasks (SPEC §11): a line is keyed without its task, and each of its calls with a
   /// task is summed here too, under the line's position, so that memory grows with the lines (the
   /// directory), not with the tasks, which can be one per call.
-  private let tasks: TaskLedger
+  private let tasks: TaskLedger?
   /// Whether any call had a task.
   private var anyTask = false
   /// The directory rows of the tasks the calls named (``ChargebackReport/tasks``).
   private(set) var taskEntries: [String: TaskEntry] = [:]
 
   /// Totals whose task level holds at most `taskLimit` (line, task) pairs in memory, the rest on
-  /// disk (``TaskLedger``).
-  init(identities: IdentityDirectory, prices: PriceTable, taskLimit: Int = TaskLedger.defaultLimit) {
+  /// disk (``TaskLedger``); with `taskLimit` nil, none is kept (the previous period's totals,
+  /// which only the lines are read of).
+  init(identities: IdentityDirectory, prices: PriceTable, taskLimit: Int? = TaskLedger.defaultLimit) {
     self.identities = identities
     self.prices = prices
-    tasks = TaskLedger(limit: taskLimit)
+    tasks = taskLimit.map { TaskLedger(limit: $0) }
   }
 
   /// Where a line's last record's day went.
@@ -116,7 +117,7 @@ final class ReportTotals {
       lineIndex.insert(hash: key.storedHash, position: slot)
     }
     lines[slot].add(r, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
-    if let task = a.taskID {
+    if let task = a.taskID, let tasks {
       let group = Int32(slot)
       if try tasks.add(
         group: group, task: task, TaskFigures(r, cost: cost, listCost: c.listCostOrZero, priced: priced)),
@@ -308,7 +309,7 @@ final class ReportTotals {
     for i in out.indices {
       // The whole line as the pass charged it: its calls without a task are what its tasks leave
       // (``ChargebackReport/forEachTaskLine(of:_:)``).
-      if let g = out[i].taskGroup { tasks.setTotals(of: g, TaskFigures(out[i])) }
+      if let g = out[i].taskGroup { tasks?.setTotals(of: g, TaskFigures(out[i])) }
       for k in out[i].priceRows.indices { out[i].priceRows[k] = position[out[i].priceRows[k]] }
       out[i].priceRows.sort()
     }
@@ -330,7 +331,7 @@ final class ReportTotals {
   /// The lines' tasks, finished: read after ``takeLineList(room:)``, once; nil when no call had a
   /// task.
   func takeLineTasks() throws -> TaskLedger? {
-    guard anyTask else { return nil }
+    guard anyTask, let tasks else { return nil }
     try tasks.finish()
     return tasks
   }

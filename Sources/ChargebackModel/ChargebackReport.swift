@@ -229,7 +229,8 @@ package struct ChargebackReport: Sendable {
   package var period: Period
   /// Sorted by cost centre, agent, credential, task, provider, model, tier, status.
   ///
-  /// The report pass keys them without the task and keeps their tasks in ``lineTasks`` (SPEC §11).
+  /// The report pass keys them without the task (which then sorts as empty) and keeps their tasks
+  /// in ``lineTasks`` (SPEC §11).
   package var lines: [ChargebackLine]
   /// The task level of the lines whose ``ChargebackLine/taskGroup`` is set; nil when none is.
   package var lineTasks: (any TaskPartSource)?

@@ -94,8 +94,9 @@ extension ChargebackReport {
   /// A row's `cost` is exact: its calls' own, when the line's cost is still what the pass charged;
   /// when it was set after the pass (a provisioned fee's share, SPEC §12), the line's cost split
   /// over its rows in proportion to what the pass charged each (``Apportion/split(_:weights:)``),
-  /// so that the rows add up to the line to the pico-dollar. The tasks are read twice then: memory
-  /// grows with the line's tasks only as one `Int128` each.
+  /// so that the rows add up to the line to the pico-dollar. The tasks are read twice then, and
+  /// memory holds a few `Int128`s per task of the line (the weights, the split and its
+  /// remainders).
   package func forEachTaskLine(of i: Int, _ body: (ChargebackLine) throws -> Void) throws {
     guard let group = lines[i].taskGroup, let source = lineTasks else { return try body(lines[i]) }
     var row = lines[i]

@@ -105,7 +105,8 @@ package struct ReportRounding: Sendable {
     }
     let unit = Money.unit(decimals)
     // A line of up to 65,536 tasks is read once and held (some 400 bytes a row); a larger one is
-    // read twice, its exact amounts first, so that memory holds two `Int128`s a task.
+    // read twice, its exact amounts first, so that memory holds a few `Int128`s a task (the
+    // amounts, the list costs and their remainders), not its rows.
     if source.partCount(of: group) <= held {
       var rows: [ChargebackLine] = []
       try report.forEachTaskLine(of: i) { rows.append($0) }

@@ -11,9 +11,12 @@ import Foundation
 ///
 /// With a ticket id per call the tasks are the calls: a month of 10 M held them in memory as
 /// lines of some 400 bytes each (5.7 GB peak). Here memory holds at most ``defaultLimit`` pairs
-/// (about 60 MB) and the group spans; the rest is on disk, about 40 bytes a pair (variable-length
-/// integers). Written by hand: no library here sorts and merges runs of records on disk, and
-/// SQLite's integers are 64-bit where these sums are `Int128`.
+/// (about 60 MB) and the groups' spans; the rest is on disk, about 40 bytes a pair
+/// (variable-length integers). Written by hand: no library here sorts and merges runs of records
+/// on disk, and SQLite's integers are 64-bit where these sums are `Int128`.
+///
+/// The files are made in `$TMPDIR` (or the folder given) and unlinked as soon as they are made:
+/// they have no name, only a descriptor, so a run that is killed or fails leaves nothing behind.
 ///
 /// Built on one thread (``add(group:task:_:)``, ``setTotals(of:_:)``, then ``finish()``); after
 /// that it is read only, from any thread: each read has its own buffer and reads with `pread`.
@@ -38,42 +41,41 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
   }
 
   private let limit: Int
+  /// Where the files on disk are made.
+  private let directory: String
   private var index: [Key: Int] = [:]
   private var keys: [Key] = []
   private var figures: [TaskFigures] = []
   private var totals: [Int32: TaskFigures] = [:]
-  /// The folder of the runs and the merged file, made at the first spill.
-  private var folder: String?
-  private var runs: [String] = []
+  /// The runs written while the ledger is built.
+  private var runs: [SpillFile] = []
   private var stored: Stored?
+  /// How many runs went to disk.
+  private var spilled = 0
 
   private enum Stored {
     /// Sorted pairs in memory; each group's range of them.
     case memory(spans: [Int32: Range<Int>], tasks: [String], figures: [TaskFigures])
-    /// The merged file, open; each group's range of bytes in it.
-    case file(path: String, fd: Int32, spans: [Int32: Range<Int>])
+    /// The merged file; each group's range of bytes in it.
+    case file(SpillFile, spans: [Int32: Range<Int>])
   }
 
-  /// A ledger that holds at most `limit` pairs in memory (at least 1).
-  package init(limit: Int = TaskLedger.defaultLimit) {
+  /// The most runs merged at once: each open run is a descriptor and a 64 KiB buffer, and a
+  /// process may hold 1,024 descriptors.
+  static let mergeWidth = 64
+
+  /// A ledger that holds at most `limit` pairs in memory (at least 1), the rest in files made in
+  /// `directory` (default: `$TMPDIR`, else `/tmp`).
+  package init(limit: Int = TaskLedger.defaultLimit, directory: String? = nil) {
     self.limit = max(1, limit)
+    var folder = directory ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+    if folder.isEmpty { folder = "/tmp" }
+    while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+    self.directory = folder
   }
-
-  deinit {
-    if case .file(_, let fd, _) = stored { FileDescriptor.close(fd) }
-    removeFolder()
-  }
-
-  /// The folder of its files on disk, nil while it has none; removed with the ledger.
-  package var folderPath: String? { folder }
 
   /// How many runs went to disk while the ledger was built (0: all in memory).
-  package var spilledRuns: Int { runs.count + (isFile ? 1 : 0) }
-
-  private var isFile: Bool {
-    if case .file = stored { return true }
-    return false
-  }
+  package var spilledRuns: Int { spilled }
 
   /// Adds `f` to the figures of `task` in `group`; true when the pair was not in memory (new, or
   /// gone to disk since).
@@ -143,9 +145,9 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
     case .memory(let spans, let tasks, let figures):
       guard let span = spans[group] else { return }
       for i in span { try body(tasks[i], figures[i]) }
-    case .file(let path, let fd, let spans):
+    case .file(let file, let spans):
       guard let span = spans[group] else { return }
-      var reader = RunReader(fd: fd, path: path, range: span)
+      var reader = RunReader(file: file, range: span)
       var task: [UInt8] = []
       while try reader.next(into: &task) {
         try body(String(decoding: task, as: UTF8.self), reader.figures)
@@ -165,15 +167,15 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
 
   /// Writes the pairs in memory, sorted, as a new run and empties memory.
   private func spill() throws {
-    let folder = try makeFolder()
-    let path = folder + "/run-\(runs.count)"
-    var w = try RunWriter(path: path)
+    let file = try SpillFile(directory: directory)
+    var w = RunWriter(file)
     for p in sortedPositions() {
       var task = keys[p].task
       try task.withUTF8 { try w.write(group: keys[p].group, task: $0, figures[p]) }
     }
-    try w.close()
-    runs.append(path)
+    try w.flush()
+    runs.append(file)
+    spilled += 1
     index.removeAll(keepingCapacity: true)
     keys.removeAll(keepingCapacity: true)
     figures.removeAll(keepingCapacity: true)
@@ -185,19 +187,27 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
     figures = []
   }
 
-  /// Merges the runs into one file of each pair once (their figures summed), then removes them.
+  /// Merges the runs into one file of each pair once (their figures summed), at most
+  /// ``mergeWidth`` at a time; the runs' files go with them.
   private func merge() throws -> Stored {
     clearMemory()
-    let folder = try makeFolder()
-    let path = folder + "/merged"
-    var readers: [RunReader] = []
-    var fds: [Int32] = []
-    defer { for fd in fds { FileDescriptor.close(fd) } }
-    for run in runs {
-      let fd = try FileDescriptor.openForReading(run)
-      fds.append(fd)
-      readers.append(RunReader(fd: fd, path: run, range: 0..<Int.max))
+    while runs.count > Self.mergeWidth {
+      var next: [SpillFile] = []
+      for start in stride(from: 0, to: runs.count, by: Self.mergeWidth) {
+        let batch = Array(runs[start..<min(start + Self.mergeWidth, runs.count)])
+        next.append(try merge(batch, last: false).file)
+      }
+      runs = next
     }
+    let (file, spans) = try merge(runs, last: true)
+    runs = []
+    return .file(file, spans: spans)
+  }
+
+  /// Merges `inputs` into a new file, each pair once; the `last` merge also gives each group's
+  /// range of bytes in it and notes its tasks' sum and count.
+  private func merge(_ inputs: [SpillFile], last: Bool) throws -> (file: SpillFile, spans: [Int32: Range<Int>]) {
+    var readers = inputs.map { RunReader(file: $0, range: 0..<$0.bytes) }
     // The runs whose next pair is read, as a binary heap on (group, task bytes, run).
     var heads: [[UInt8]] = Array(repeating: [], count: readers.count)
     var heap: [Int] = []
@@ -221,13 +231,15 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
       }
     }
     for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
-    var w = try RunWriter(path: path)
-    var spans: [Int32: Range<Int>] = [:]
+    let out = try SpillFile(directory: directory)
+    var w = RunWriter(out)
     var current: (group: Int32, task: [UInt8], figures: TaskFigures)?
     var groupStart = 0
+    var spans: [Int32: Range<Int>] = [:]
     func emit() throws {
       guard let c = current else { return }
       try c.task.withUnsafeBufferPointer { try w.write(group: c.group, task: $0, c.figures) }
+      guard last else { return }
       sums[c.group, default: TaskFigures()].add(c.figures)
       counts[c.group, default: 0] += 1
     }
@@ -253,34 +265,8 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
     }
     try emit()
     if let c = current { spans[c.group] = groupStart..<w.offset }
-    try w.close()
-    for run in runs { unlink(run) }
-    runs = []
-    let fd = try FileDescriptor.openForReading(path)
-    return .file(path: path, fd: fd, spans: spans)
-  }
-
-  private func makeFolder() throws -> String {
-    if let folder { return folder }
-    var temporary = NSTemporaryDirectory()
-    while temporary.count > 1 && temporary.hasSuffix("/") { temporary.removeLast() }
-    var template = Array((temporary + "/chargeback-tasks-XXXXXX").utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { b -> String? in
-      guard let base = b.baseAddress, mkdtemp(base) != nil else { return nil }
-      return String(cString: base)
-    }
-    guard let made else {
-      throw OutputError(
-        path: NSTemporaryDirectory(),
-        reason: "cannot make a folder for the tasks kept on disk: \(String(cString: strerror(errno)))")
-    }
-    folder = made
-    return made
-  }
-
-  private func removeFolder() {
-    guard let folder else { return }
-    try? FileManager.default.removeItem(atPath: folder)
+    try w.flush()
+    return (out, last ? spans : [:])
   }
 
   /// -1, 0 or 1 as `a`'s UTF-8 bytes sort before, with or after `b`'s.
@@ -303,24 +289,62 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
   }
 }
 
+/// A file of the ledger on disk: made in a folder with `mkstemp` and unlinked at once, so that it
+/// is only this descriptor (closed, and its space freed, with the object).
+private final class SpillFile: @unchecked Sendable {
+  // @unchecked: `bytes` is written by the one thread that writes the file, before it is read;
+  // readers use `pread`, which does not move the descriptor's offset.
+  let fd: Int32
+  /// Where it was made, for messages.
+  let directory: String
+  /// Bytes written.
+  var bytes = 0
+
+  init(directory: String) throws {
+    var template = Array((directory + "/chargeback-tasks-XXXXXX").utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { b -> (fd: Int32, path: String)? in
+      guard let base = b.baseAddress else { return nil }
+      let fd = mkstemp(base)
+      guard fd >= 0 else { return nil }
+      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)  // mkostemp is not in Glibc's Swift module
+      return (fd, String(cString: base))
+    }
+    guard let made else {
+      let reason = String(cString: strerror(errno))
+      throw OutputError(
+        path: directory,
+        reason: "cannot make a temporary file for the tasks kept on disk (\(reason)); set TMPDIR to a folder with room")
+    }
+    unlink(made.path)
+    fd = made.fd
+    self.directory = directory
+  }
+
+  deinit { _ = Glibc.close(fd) }
+
+  /// An I/O error of this file.
+  func failure(_ what: String, _ code: Int32) -> OutputError {
+    OutputError(
+      path: directory,
+      reason: "\(what) a temporary file of the tasks kept on disk failed (\(String(cString: strerror(code))));"
+        + " set TMPDIR to a folder with room")
+  }
+}
+
 /// A run's (or the merged file's) writer: each pair as the group, the task's length and bytes,
 /// then the eleven figures, every integer as a zigzag LEB128 (a call's figures are mostly a few
 /// bytes each, against 16 as they are in memory).
 private struct RunWriter {
-  let path: String
-  private let fd: Int32
+  private let file: SpillFile
   private var buffer: [UInt8] = []
-  /// Bytes written so far (the buffer included).
-  private(set) var offset = 0
 
-  init(path: String) throws {
-    self.path = path
-    fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    guard fd >= 0 else {
-      throw OutputError(path: path, reason: "cannot create: \(String(cString: strerror(errno)))")
-    }
+  init(_ file: SpillFile) {
+    self.file = file
     buffer.reserveCapacity(1 << 20)
   }
+
+  /// Bytes written so far (the buffer included).
+  var offset: Int { file.bytes + buffer.count }
 
   mutating func write(group: Int32, task: UnsafeBufferPointer<UInt8>, _ f: TaskFigures) throws {
     put(Int128(group))
@@ -332,11 +356,8 @@ private struct RunWriter {
     put(f.cost.pico)
     put(f.listCost.pico)
     put(f.priced ? 1 : 0)
-    offset = offsetBase + buffer.count
     if buffer.count >= 1 << 20 { try flush() }
   }
-
-  private var offsetBase = 0
 
   private mutating func put(_ v: Int128) {
     var z = UInt128(bitPattern: (v << 1) ^ (v >> 127))
@@ -347,52 +368,48 @@ private struct RunWriter {
     buffer.append(UInt8(z))
   }
 
-  private mutating func flush() throws {
+  /// Writes what the buffer holds at the end of the file.
+  mutating func flush() throws {
+    let file = file
     try buffer.withUnsafeBytes { b in
       var done = 0
       while done < b.count {
-        let n = Glibc.write(fd, b.baseAddress.map { $0 + done }, b.count - done)
+        let n = pwrite(file.fd, b.baseAddress.map { $0 + done }, b.count - done, off_t(file.bytes + done))
         if n < 0 {
           if errno == EINTR { continue }
-          throw OutputError(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
+          throw file.failure("writing", errno)
         }
         done += n
       }
     }
-    offsetBase += buffer.count
+    file.bytes += buffer.count
     buffer.removeAll(keepingCapacity: true)
-  }
-
-  mutating func close() throws {
-    try flush()
-    guard Glibc.close(fd) == 0 else {
-      throw OutputError(path: path, reason: "close failed: \(String(cString: strerror(errno)))")
-    }
   }
 }
 
-/// Reads the pairs of a range of bytes of a run with `pread`, through a buffer of its own.
+/// Reads the pairs of a range of bytes of a file with `pread`, through a buffer of its own.
 private struct RunReader {
-  let fd: Int32
-  let path: String
+  private let file: SpillFile
   private var position: Int
   private let end: Int
-  private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+  private var buffer: [UInt8]
   private var at = 0
   private var filled = 0
   /// The group and figures of the pair last read.
   private(set) var group: Int32 = 0
   private(set) var figures = TaskFigures()
 
-  init(fd: Int32, path: String, range: Range<Int>) {
-    (self.fd, self.path, position, end) = (fd, path, range.lowerBound, range.upperBound)
+  init(file: SpillFile, range: Range<Int>) {
+    (self.file, position, end) = (file, range.lowerBound, range.upperBound)
+    // No bigger than the range: a group of a few tasks is read a few times per line.
+    buffer = [UInt8](repeating: 0, count: max(1, min(1 << 16, range.count)))
   }
 
   /// Reads the next pair, its task's bytes into `task`; false at the end.
   mutating func next(into task: inout [UInt8]) throws -> Bool {
     guard try more() else { return false }
     group = Int32(truncatingIfNeeded: try integer())
-    let length = Int(try integer())
+    guard let length = Int(exactly: try integer()), length >= 0 else { throw file.failure("reading", EIO) }
     task.removeAll(keepingCapacity: true)
     for _ in 0..<length { task.append(try byte()) }
     var f = TaskFigures()
@@ -408,22 +425,24 @@ private struct RunReader {
 
   private mutating func more() throws -> Bool {
     if at < filled { return true }
-    guard position < end else { return false }
-    let n = buffer.withUnsafeMutableBytes { b in
-      pread(fd, b.baseAddress, min(b.count, end - position), off_t(position))
+    while position < end {
+      let n = buffer.withUnsafeMutableBytes { b in
+        pread(file.fd, b.baseAddress, min(b.count, end - position), off_t(position))
+      }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw file.failure("reading", errno)
+      }
+      guard n > 0 else { throw file.failure("reading", EIO) }  // shorter than written
+      (at, filled) = (0, n)
+      position += n
+      return true
     }
-    if n < 0 {
-      if errno == EINTR { return try more() }
-      throw OutputError(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
-    }
-    guard n > 0 else { return false }
-    (at, filled) = (0, n)
-    position += n
-    return true
+    return false
   }
 
   private mutating func byte() throws -> UInt8 {
-    guard try more() else { throw OutputError(path: path, reason: "ends inside a record") }
+    guard try more() else { throw file.failure("reading", EIO) }  // ends inside a pair
     at += 1
     return buffer[at - 1]
   }
@@ -436,7 +455,7 @@ private struct RunReader {
       z |= UInt128(b & 0x7F) << shift
       if b < 0x80 { break }
       shift += 7
-      guard shift < 133 else { throw OutputError(path: path, reason: "an integer runs too long") }
+      guard shift < 133 else { throw file.failure("reading", EIO) }  // not written by RunWriter
     }
     return Int128(bitPattern: z >> 1) ^ -Int128(bitPattern: z & 1)
   }

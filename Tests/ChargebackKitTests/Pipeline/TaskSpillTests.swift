@@ -72,6 +72,68 @@ import Testing
     #expect(report.lines.allSatisfy { $0.key.taskID == nil })
   }
 
+  /// 5,000 tasks shared by the calls (a pair summed across runs), calls without a task on the
+  /// same lines (a row for the rest), and a provisioned fee far below its calls' list cost (the
+  /// lines' costs replaced after the pass, split over their rows): the same outputs, byte for
+  /// byte, with the tasks in memory or on disk.
+  @Test func sharedTasksUntaskedCallsAndAFeeDoNotDependOnWhereTheTasksAreKept() throws {
+    let dir = try TestSupport.tempDir("task-spill-shared")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let layout = try DemoGenerator(period: Period("2026-10")!).writeBenchmark(
+      to: dir + "/input", records: Self.records, perFile: 4_000, shape: .cardinality)
+    let commitments = layout.identityDirectory + "/commitments.csv"
+    let terms = try String(contentsOfFile: commitments, encoding: .utf8)
+    #expect(terms.contains(",provisioned,*claude-haiku-4-5*,120.00,"))
+    try terms.replacingOccurrences(of: ",120.00,", with: ",0.50,").write(
+      toFile: commitments, atomically: true, encoding: .utf8)
+    // The first 400 calls of a file again, under new request ids, with their task ids taken out.
+    let usage = layout.usageDirectory + "/bedrock"
+    let first = try #require(try FileManager.default.contentsOfDirectory(atPath: usage).sorted().first)
+    let again = try String(contentsOfFile: usage + "/" + first, encoding: .utf8).split(separator: "\n").prefix(400)
+      .map {
+        $0.replacingOccurrences(of: #""task_id":"TKT-[0-9]+""#, with: #""note":"none""#, options: .regularExpression)
+          .replacingOccurrences(of: #""requestId":""#, with: #""requestId":"untasked-"#)
+      }
+    #expect(again.allSatisfy { !$0.contains("task_id") && $0.contains("untasked-") })
+    try (again.joined(separator: "\n") + "\n").write(
+      toFile: usage + "/untasked.jsonl", atomically: true, encoding: .utf8)
+    let m = (dir, layout.usageDirectory, layout.identityDirectory)
+    _ = try Self.run(m, out: "memory", limit: TaskLedger.defaultLimit)
+    let onDisk = try Self.run(m, out: "disk", limit: 5)
+    #expect((onDisk.report?.lineTasks as? TaskLedger)?.spilledRuns ?? 0 > 100)
+    let a = try Self.files(dir + "/memory")
+    let b = try Self.files(dir + "/disk")
+    #expect(a.keys.sorted() == b.keys.sorted())
+    for name in a.keys.sorted() where name != "manifest.json" { #expect(a[name] == b[name], "\(name) differs") }
+    let rows = try TestSupport.readCSV(dir + "/disk/chargeback.csv")
+    // Lines with rows with and without a task.
+    func line(_ r: [String: String]) -> String {
+      ["cost_centre", "agent_id", "credential_id", "model", "source", "commitment_id"].map { r[$0] ?? "" }
+        .joined(separator: "|")
+    }
+    let tasked = Set(rows.filter { !($0["task_id"] ?? "").isEmpty }.map(line))
+    let untasked = rows.filter { ($0["task_id"] ?? "").isEmpty && $0["source"] == "request" }
+    #expect(untasked.contains { tasked.contains(line($0)) })
+    #expect(Set(rows.compactMap { $0["task_id"] }.filter { !$0.isEmpty }).count == 5_000)
+    // The fee's share is below list on the rows under it.
+    let provisioned = rows.filter { $0["commitment_id"] == "PT-HAIKU45" && $0["source"] == "request" }
+    #expect(provisioned.count > 100)
+    #expect(
+      provisioned.allSatisfy { TicketMonthTests.micros($0["cost_usd"]) <= TicketMonthTests.micros($0["list_cost_usd"]) }
+    )
+    #expect(
+      provisioned.contains { TicketMonthTests.micros($0["cost_usd"]) < TicketMonthTests.micros($0["list_cost_usd"]) })
+    // Every cost centre's rows add up to its amount in summary.csv, to the micro-dollar.
+    var byCentre: [String: Int128] = [:]
+    for r in rows where !(r["cost_usd"] ?? "").isEmpty {
+      byCentre[r["cost_centre"] ?? "", default: 0] += TicketMonthTests.micros(r["cost_usd"])
+    }
+    for s in try TestSupport.readCSV(dir + "/disk/summary.csv") where s["cost_centre"] != "TOTAL" {
+      #expect(
+        (byCentre[s["cost_centre"] ?? ""] ?? 0) == TicketMonthTests.micros(s["cost_usd"]), "\(s["cost_centre"] ?? "")")
+    }
+  }
+
   @Test func aCutTasksSheetKeepsTheLargestAndAnExactRest() throws {
     let m = try Self.month()
     defer { try? FileManager.default.removeItem(atPath: m.dir) }
@@ -103,11 +165,13 @@ import Testing
     #expect(shown.count == limit + 1)
     let other = try #require(sheet.rows.first { ($0.first??.text ?? "").hasPrefix("All other (") })
     #expect(other.first??.text == "All other (\(tasks.count - limit) tasks)")
-    // The TOTAL is the cost centre's amount to the cent (summary.csv, six decimals).
-    let summary = try TestSupport.readCSV(m.dir + "/out/summary.csv").first { $0["cost_centre"] == cc }
-    let ccMicros = TicketMonthTests.micros(summary?["cost_usd"])
+    // The TOTAL is the cost centre's exact amount rounded to the cent (the report's own rounding
+    // of the cost centres to the month's rounded total can differ from it by a cent: read it).
     let total = try #require(sheet.row("TOTAL").flatMap { sheet.rows[$0][cost]?.cents })
-    #expect(Int128(total) == (ccMicros + 5_000) / 10_000)
+    let rounding = ReportRounding(report, decimals: 2, lines: false)
+    #expect(Int128(total) == rounding.costCentres[cc])
+    let exact = try #require(report.costCentres.first { $0.id == cc }?.cost.pico)
+    #expect(abs(Int128(total) * Money.unit(2) - exact) < Money.unit(2))
     #expect(Int128(shown.reduce(0, +)) == Int128(total))
     // The kept tasks are the largest by exact cost, largest first, each within a cent of its
     // exact amount (chargeback.csv's rows of the task, to the micro-dollar).

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ChargebackModel
 @testable import ChargebackSupport
+@testable import ChargebackTestSupport
 
 /// `TaskLedger` must give each (group, task) its figures summed once, tasks in byte order, whether
 /// it kept them in memory or spilled runs to disk and merged them; and clean up after itself.
@@ -73,20 +74,58 @@ import Testing
     try readTwice(&rng)
   }
 
-  @Test func removesItsFilesWithIt() throws {
+  /// Its files are unlinked as soon as they are made: a run that is killed leaves nothing in the
+  /// folder, before, during or after the merge.
+  @Test func leavesNoFileBehind() throws {
+    let folder = try TestSupport.tempDir("task-ledger")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
     var rng = SplitMix64(seed: 10)
-    func spilled() throws -> String {
-      let ledger = TaskLedger(limit: 10)
-      for n in 0..<500 { try ledger.add(group: 0, task: "T-\(n)", Self.figures(&rng)) }
-      try ledger.finish()
-      let folder = try #require(ledger.folderPath)
-      #expect(FileManager.default.fileExists(atPath: folder + "/merged"))
-      // The runs are gone once merged.
-      #expect((try FileManager.default.contentsOfDirectory(atPath: folder)) == ["merged"])
-      return folder
+    let ledger = TaskLedger(limit: 10, directory: folder)
+    for n in 0..<500 {
+      try ledger.add(group: 0, task: "T-\(n)", Self.figures(&rng))
+      if n == 250 { #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty) }
     }
-    let folder = try spilled()
-    #expect(!FileManager.default.fileExists(atPath: folder), "the ledger's folder is removed with it")
+    try ledger.finish()
+    #expect(ledger.spilledRuns == 50)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+    var n = 0
+    try ledger.forEachPart(of: 0) { _, _ in n += 1 }
+    #expect(n == 500)
+  }
+
+  /// A folder it cannot write is an output error naming the folder and saying what to do.
+  @Test func anUnwritableFolderIsAClearError() throws {
+    let ledger = TaskLedger(limit: 1, directory: "/nonexistent-chargeback-folder")
+    var rng = SplitMix64(seed: 11)
+    try ledger.add(group: 0, task: "a", Self.figures(&rng))
+    do {
+      try ledger.add(group: 0, task: "b", Self.figures(&rng))
+      Issue.record("spilling into a missing folder did not fail")
+    } catch let e as OutputError {
+      #expect(e.exitStatus == ExitStatus.ioError)
+      #expect(e.description.contains("/nonexistent-chargeback-folder"))
+      #expect(e.description.contains("TMPDIR"))
+    }
+  }
+
+  /// The extremes of `Int128` come back from disk as they went.
+  @Test func extremeFiguresSurviveTheDisk() throws {
+    let ledger = TaskLedger(limit: 1)
+    let values: [Int128] = [.max, .min, 0, -1, 1, Int128(Int64.max) + 1, -(Int128(1) << 100)]
+    for (n, v) in values.enumerated() {
+      var f = TaskFigures()
+      (f.requests, f.cost, f.listCost, f.tokens.webSearch) = (v, Money(pico: v), Money(pico: ~v), v)
+      try ledger.add(group: Int32(n) - 3, task: "t\(n)", f)
+    }
+    try ledger.finish()
+    #expect(ledger.spilledRuns > 0)
+    for (n, v) in values.enumerated() {
+      var got: [TaskFigures] = []
+      try ledger.forEachPart(of: Int32(n) - 3) { got.append($1) }
+      #expect(got.count == 1)
+      #expect(got.first?.requests == v && got.first?.cost.pico == v && got.first?.tokens.webSearch == v)
+      #expect(got.first?.listCost.pico == ~v)
+    }
   }
 
   /// Reads a spilled ledger from two threads at once.
