@@ -98,6 +98,18 @@ package struct ChargebackJob {
     return result
   }
 
+  /// Where the report keeps its tasks when they outgrow memory (``TaskLedger``): `$TMPDIR` when it
+  /// is set, else the SQLite store's folder, else the ledger's own default (`/tmp`).
+  ///
+  /// Not `/tmp` first: on Debian 13 it is a tmpfs, memory, which the tasks of a month of a ticket
+  /// per call (some 400 MB to 1.2 GB for 10 M) would take from the machine; the store's folder
+  /// holds the store, which is larger still.
+  static func taskDirectory(_ database: String) -> String? {
+    if let set = ProcessInfo.processInfo.environment["TMPDIR"], !set.isEmpty { return set }
+    guard case .sqlite(let path)? = try? StoreLocation(database) else { return nil }
+    return PathText.parent(of: path)
+  }
+
   /// A warning naming the files once loaded from under the usage paths that are no longer there.
   ///
   /// Their records stay in the store and are charged (a file is never unloaded): someone who
@@ -130,6 +142,8 @@ package struct ChargebackJob {
   {
     var writer = ReportWriter(directory: options.out)
     writer.taskMemoryLimit = options.taskMemoryLimit
+    let taskDirectory = Self.taskDirectory(options.database)
+    writer.taskDirectory = taskDirectory
     let key = try ReportKey.of(
       store: store, options: options,
       inputs: [
@@ -151,6 +165,7 @@ package struct ChargebackJob {
       settings: reference.settings, progress: progress, asOf: options.asOf
     )
     builder.taskMemoryLimit = options.taskMemoryLimit
+    builder.taskDirectory = taskDirectory
     let report = try builder.build(period: options.period)
     let published = try writer.publish(report, key: key)
     try remember()

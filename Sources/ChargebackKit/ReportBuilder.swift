@@ -23,6 +23,8 @@ package struct ReportBuilder {
   /// The most (line, task) pairs the pass holds in memory, the rest on disk (``TaskLedger``;
   /// tests make it small so that the disk is used; the report is the same).
   package var taskMemoryLimit = TaskLedger.defaultLimit
+  /// Where they go on disk (``TaskLedger``); nil for its default.
+  package var taskDirectory: String?
 
   package init(
     store: any ChargebackStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
@@ -67,7 +69,8 @@ package struct ReportBuilder {
       try store.distinctModels(provider: provider.rawValue, from: period.startMillis, to: period.endMillis)
     }
     let charger = Charger(identities: identities, prices: prices)
-    let totals = ReportTotals(identities: identities, prices: prices, taskLimit: detect ? taskMemoryLimit : nil)
+    let totals = ReportTotals(
+      identities: identities, prices: prices, taskLimit: detect ? taskMemoryLimit : nil, taskDirectory: taskDirectory)
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
     let widths = try BucketWidths(

@@ -55,10 +55,13 @@ final class ReportTotals {
   /// Totals whose task level holds at most `taskLimit` (line, task) pairs in memory, the rest on
   /// disk (``TaskLedger``); with `taskLimit` nil, none is kept (the previous period's totals,
   /// which only the lines are read of).
-  init(identities: IdentityDirectory, prices: PriceTable, taskLimit: Int? = TaskLedger.defaultLimit) {
+  init(
+    identities: IdentityDirectory, prices: PriceTable, taskLimit: Int? = TaskLedger.defaultLimit,
+    taskDirectory: String? = nil
+  ) {
     self.identities = identities
     self.prices = prices
-    tasks = taskLimit.map { TaskLedger(limit: $0) }
+    tasks = taskLimit.map { TaskLedger(limit: $0, directory: taskDirectory) }
   }
 
   /// Where a line's last record's day went.

@@ -29,6 +29,8 @@ package struct ReportWriter {
   /// The most (cost centre, task) pairs the workbooks' Tasks sheets hold in memory, the rest on
   /// disk (``TaskLedger``; tests make it small; the workbooks are the same).
   package var taskMemoryLimit = TaskLedger.defaultLimit
+  /// Where those pairs go on disk (``TaskLedger``); nil for its default.
+  package var taskDirectory: String?
 
   package init(directory: String) { self.directory = directory }
 
@@ -99,8 +101,10 @@ package struct ReportWriter {
       // The workbooks (and their hashes) on a thread of their own while this one writes and hashes
       // the CSVs: each file is written by one thread, so the bytes and the order of `outputs` do
       // not depend on which finishes first. Only that thread calls libxlsxwriter.
-      let books = BackgroundWork { [staging, taskMemoryLimit] in
-        try WorkbookReports.write(report, names: workbooks, to: staging, taskMemoryLimit: taskMemoryLimit).map {
+      let books = BackgroundWork { [staging, taskMemoryLimit, taskDirectory] in
+        try WorkbookReports.write(
+          report, names: workbooks, to: staging, taskMemoryLimit: taskMemoryLimit, taskDirectory: taskDirectory
+        ).map {
           ($0, try Self.sha256($0))
         }
       }

@@ -37,10 +37,10 @@ package enum WorkbookReports {
   /// row summing the rest.
   package static func write(
     _ report: ChargebackReport, names: [String: String], to directory: String, rowLimit: Int = defaultRowLimit,
-    taskMemoryLimit: Int = TaskLedger.defaultLimit
+    taskMemoryLimit: Int = TaskLedger.defaultLimit, taskDirectory: String? = nil
   ) throws -> [String] {
     let cents = ReportRounding(report, decimals: 2)
-    let tasks = try centreTasks(report, limit: taskMemoryLimit)
+    let tasks = try centreTasks(report, limit: taskMemoryLimit, directory: taskDirectory)
     let created = report.period.endMillis / 1000  // fixed, so the file is reproducible
     var paths: [String] = []
     var linesByCC: [String: [Int]] = [:]
@@ -184,8 +184,8 @@ package enum WorkbookReports {
   /// The tasks of each cost centre, as group n of the ledger for `report.costCentres[n]`: every
   /// line's rows at the task grain (``ChargebackReport/forEachTaskLine(of:_:)``, their exact
   /// costs final) summed by task, `(none)` for calls without one.
-  static func centreTasks(_ report: ChargebackReport, limit: Int) throws -> TaskLedger {
-    let ledger = TaskLedger(limit: limit)
+  static func centreTasks(_ report: ChargebackReport, limit: Int, directory: String? = nil) throws -> TaskLedger {
+    let ledger = TaskLedger(limit: limit, directory: directory)
     var position: [String: Int32] = [:]
     for (n, cc) in report.costCentres.enumerated() { position[cc.id] = Int32(n) }
     for i in report.lines.indices {

@@ -49,6 +49,13 @@ import Testing
     // The disk was used: the lines' tasks went to runs (``TaskLedger/spilledRuns``).
     let spilled = try #require(onDisk.report?.lineTasks as? TaskLedger)
     #expect(spilled.spilledRuns > 0)
+    // Its files went beside the store (or to $TMPDIR) and were deleted as soon as made.
+    #expect(
+      !(try FileManager.default.contentsOfDirectory(atPath: m.dir)).contains { $0.hasPrefix("chargeback-tasks-") })
+    let env = ProcessInfo.processInfo.environment["TMPDIR"] ?? ""
+    #expect(ChargebackJob.taskDirectory(m.dir + "/s.sqlite") == (env.isEmpty ? m.dir : env))
+    #expect(ChargebackJob.taskDirectory("s.sqlite") == (env.isEmpty ? "." : env))
+    #expect(ChargebackJob.taskDirectory("postgresql://u@localhost/db") == (env.isEmpty ? nil : env))
     #expect((inMemory.report?.lineTasks as? TaskLedger)?.spilledRuns == 0)
     let a = try Self.files(m.dir + "/memory")
     let b = try Self.files(m.dir + "/disk")
