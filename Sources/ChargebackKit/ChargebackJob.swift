@@ -99,7 +99,8 @@ package struct ChargebackJob {
   }
 
   /// Where the report keeps its tasks when they outgrow memory (``TaskLedger``): `$TMPDIR` when it
-  /// is set, else the SQLite store's folder, else the ledger's own default (`/tmp`).
+  /// is set, else the SQLite store's folder when this process may write there, else the ledger's
+  /// own default (`/tmp`).
   ///
   /// Not `/tmp` first: on Debian 13 it is a tmpfs, memory, which the tasks of a month of a ticket
   /// per call (some 400 MB to 1.2 GB for 10 M) would take from the machine; the store's folder
@@ -107,7 +108,9 @@ package struct ChargebackJob {
   static func taskDirectory(_ database: String) -> String? {
     if let set = ProcessInfo.processInfo.environment["TMPDIR"], !set.isEmpty { return set }
     guard case .sqlite(let path)? = try? StoreLocation(database) else { return nil }
-    return PathText.parent(of: path)
+    // The real file's folder: a --db that is a link to a store elsewhere.
+    let folder = PathText.parent(of: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
+    return access(folder, W_OK | X_OK) == 0 ? folder : nil
   }
 
   /// A warning naming the files once loaded from under the usage paths that are no longer there.

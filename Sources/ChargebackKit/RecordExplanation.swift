@@ -77,10 +77,11 @@ package enum RecordExplanation {
       line("signals", a.signals.isEmpty ? "none" : a.signals.map(\.rawValue).joined(separator: ", "))
       // The findings of the record's period that cite it, or that concern its credential or agent.
       let period = Period(containing: r.time)
-      let report = try ReportBuilder(
+      var builder = ReportBuilder(
         store: store, identities: identities, prices: prices,
-        labels: (try? Labels(directory: identitiesPath ?? "")) ?? Labels(), progress: ProgressReporter(force: false)
-      ).build(period: period)
+        labels: (try? Labels(directory: identitiesPath ?? "")) ?? Labels(), progress: ProgressReporter(force: false))
+      builder.keepsTasks = false  // only the findings are read
+      let report = try builder.build(period: period)
       let citing = report.findings.filter { $0.evidence.contains(r.naturalKey) }
       let related = report.findings.filter {
         !$0.evidence.contains(r.naturalKey)

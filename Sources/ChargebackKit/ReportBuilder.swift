@@ -25,6 +25,9 @@ package struct ReportBuilder {
   package var taskMemoryLimit = TaskLedger.defaultLimit
   /// Where they go on disk (``TaskLedger``); nil for its default.
   package var taskDirectory: String?
+  /// False when only the findings and totals are read (`explain`): the lines' tasks are not kept
+  /// (``ChargebackReport/lineTasks`` nil; the previous period's pass never keeps them).
+  package var keepsTasks = true
 
   package init(
     store: any ChargebackStore, identities: IdentityDirectory, prices: PriceTable, labels: Labels = Labels(),
@@ -70,7 +73,8 @@ package struct ReportBuilder {
     }
     let charger = Charger(identities: identities, prices: prices)
     let totals = ReportTotals(
-      identities: identities, prices: prices, taskLimit: detect ? taskMemoryLimit : nil, taskDirectory: taskDirectory)
+      identities: identities, prices: prices, taskLimit: detect && keepsTasks ? taskMemoryLimit : nil,
+      taskDirectory: taskDirectory)
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
     let widths = try BucketWidths(

@@ -41,14 +41,14 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
   }
 
   private let limit: Int
-  /// Where the files on disk are made.
-  private let directory: String
   private var index: [Key: Int] = [:]
   private var keys: [Key] = []
   private var figures: [TaskFigures] = []
   private var totals: [Int32: TaskFigures] = [:]
-  /// The runs written while the ledger is built.
-  private var runs: [SpillFile] = []
+  /// The runs written while the ledger is built: ranges of bytes of ``spillFile``, one file for
+  /// them all, so that the ledger holds one descriptor however many runs it writes.
+  private var runs: [Range<Int>] = []
+  private var spillFile: SpillFile?
   private var stored: Stored?
   /// How many runs went to disk.
   private var spilled = 0
@@ -60,8 +60,7 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
     case file(SpillFile, spans: [Int32: Range<Int>])
   }
 
-  /// The most runs merged at once: each open run is a descriptor and a 64 KiB buffer, and a
-  /// process may hold 1,024 descriptors.
+  /// The most runs merged at once: each is read through a buffer of 64 KiB.
   static let mergeWidth = 64
 
   /// A ledger that holds at most `limit` pairs in memory (at least 1), the rest in files made in
@@ -76,6 +75,16 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
 
   /// How many runs went to disk while the ledger was built (0: all in memory).
   package var spilledRuns: Int { spilled }
+
+  /// The folder its files are made in.
+  package let directory: String
+
+  /// How many files it holds open: one while it is built or merged, at most two at once.
+  package var openFiles: Int {
+    let merged: Int
+    if case .file = stored { merged = 1 } else { merged = 0 }
+    return (spillFile == nil ? 0 : 1) + merged
+  }
 
   /// Adds `f` to the figures of `task` in `group`; true when the pair was not in memory (new, or
   /// gone to disk since).
@@ -167,14 +176,16 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
 
   /// Writes the pairs in memory, sorted, as a new run and empties memory.
   private func spill() throws {
-    let file = try SpillFile(directory: directory)
+    let file = try spillFile ?? SpillFile(directory: directory)
+    spillFile = file
+    let start = file.bytes
     var w = RunWriter(file)
     for p in sortedPositions() {
       var task = keys[p].task
       try task.withUTF8 { try w.write(group: keys[p].group, task: $0, figures[p]) }
     }
     try w.flush()
-    runs.append(file)
+    runs.append(start..<file.bytes)
     spilled += 1
     index.removeAll(keepingCapacity: true)
     keys.removeAll(keepingCapacity: true)
@@ -188,26 +199,34 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
   }
 
   /// Merges the runs into one file of each pair once (their figures summed), at most
-  /// ``mergeWidth`` at a time; the runs' files go with them.
+  /// ``mergeWidth`` at a time: each pass writes its runs into a new file and frees the one before.
   private func merge() throws -> Stored {
     clearMemory()
+    guard var from = spillFile else { preconditionFailure("merging without runs") }
     while runs.count > Self.mergeWidth {
-      var next: [SpillFile] = []
+      let into = try SpillFile(directory: directory)
+      var next: [Range<Int>] = []
       for start in stride(from: 0, to: runs.count, by: Self.mergeWidth) {
         let batch = Array(runs[start..<min(start + Self.mergeWidth, runs.count)])
-        next.append(try merge(batch, last: false).file)
+        let begin = into.bytes
+        _ = try merge(batch, of: from, into: into, last: false)
+        next.append(begin..<into.bytes)
       }
-      runs = next
+      (runs, from) = (next, into)
+      spillFile = into
     }
-    let (file, spans) = try merge(runs, last: true)
-    runs = []
-    return .file(file, spans: spans)
+    let into = try SpillFile(directory: directory)
+    let spans = try merge(runs, of: from, into: into, last: true)
+    (runs, spillFile) = ([], nil)
+    return .file(into, spans: spans)
   }
 
-  /// Merges `inputs` into a new file, each pair once; the `last` merge also gives each group's
-  /// range of bytes in it and notes its tasks' sum and count.
-  private func merge(_ inputs: [SpillFile], last: Bool) throws -> (file: SpillFile, spans: [Int32: Range<Int>]) {
-    var readers = inputs.map { RunReader(file: $0, range: 0..<$0.bytes) }
+  /// Merges the runs `inputs` of `file` into the end of `into`, each pair once; the `last` merge
+  /// also gives each group's range of bytes in `into` and notes its tasks' sum and count.
+  private func merge(_ inputs: [Range<Int>], of file: SpillFile, into out: SpillFile, last: Bool) throws -> [Int32:
+    Range<Int>]
+  {
+    var readers = inputs.map { RunReader(file: file, range: $0) }
     // The runs whose next pair is read, as a binary heap on (group, task bytes, run).
     var heads: [[UInt8]] = Array(repeating: [], count: readers.count)
     var heap: [Int] = []
@@ -231,10 +250,9 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
       }
     }
     for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
-    let out = try SpillFile(directory: directory)
     var w = RunWriter(out)
     var current: (group: Int32, task: [UInt8], figures: TaskFigures)?
-    var groupStart = 0
+    var groupStart = out.bytes
     var spans: [Int32: Range<Int>] = [:]
     func emit() throws {
       guard let c = current else { return }
@@ -266,7 +284,7 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
     try emit()
     if let c = current { spans[c.group] = groupStart..<w.offset }
     try w.flush()
-    return (out, last ? spans : [:])
+    return last ? spans : [:]
   }
 
   /// -1, 0 or 1 as `a`'s UTF-8 bytes sort before, with or after `b`'s.
@@ -302,20 +320,31 @@ private final class SpillFile: @unchecked Sendable {
 
   init(directory: String) throws {
     var template = Array((directory + "/chargeback-tasks-XXXXXX").utf8CString)
+    var code: Int32 = EINVAL
     let made = template.withUnsafeMutableBufferPointer { b -> (fd: Int32, path: String)? in
       guard let base = b.baseAddress else { return nil }
       let fd = mkstemp(base)
-      guard fd >= 0 else { return nil }
+      guard fd >= 0 else {
+        code = errno
+        return nil
+      }
       _ = fcntl(fd, F_SETFD, FD_CLOEXEC)  // mkostemp is not in Glibc's Swift module
-      return (fd, String(cString: base))
+      let path = String(cString: base)
+      // Unnamed from now on: a run that stops leaves nothing behind.
+      guard unlink(path) == 0 else {
+        code = errno
+        _ = Glibc.close(fd)
+        unlink(path)
+        return nil
+      }
+      return (fd, path)
     }
     guard let made else {
-      let reason = String(cString: strerror(errno))
       throw OutputError(
         path: directory,
-        reason: "cannot make a temporary file for the tasks kept on disk (\(reason)); set TMPDIR to a folder with room")
+        reason: "cannot make a temporary file for the tasks kept on disk (\(String(cString: strerror(code))));"
+          + " set TMPDIR to a writable folder with room")
     }
-    unlink(made.path)
     fd = made.fd
     self.directory = directory
   }
@@ -327,7 +356,7 @@ private final class SpillFile: @unchecked Sendable {
     OutputError(
       path: directory,
       reason: "\(what) a temporary file of the tasks kept on disk failed (\(String(cString: strerror(code))));"
-        + " set TMPDIR to a folder with room")
+        + " set TMPDIR to a writable folder with room")
   }
 }
 
@@ -379,6 +408,7 @@ private struct RunWriter {
           if errno == EINTR { continue }
           throw file.failure("writing", errno)
         }
+        guard n > 0 else { throw file.failure("writing", EIO) }
         done += n
       }
     }

@@ -53,10 +53,16 @@ import Testing
     #expect(
       !(try FileManager.default.contentsOfDirectory(atPath: m.dir)).contains { $0.hasPrefix("chargeback-tasks-") })
     let env = ProcessInfo.processInfo.environment["TMPDIR"] ?? ""
+    #expect(spilled.directory == (env.isEmpty ? m.dir : env))
     #expect(ChargebackJob.taskDirectory(m.dir + "/s.sqlite") == (env.isEmpty ? m.dir : env))
-    #expect(ChargebackJob.taskDirectory("s.sqlite") == (env.isEmpty ? "." : env))
+    // A --db that is a link: the real store's folder.
+    try FileManager.default.createDirectory(atPath: m.dir + "/links", withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      atPath: m.dir + "/links/s.sqlite", withDestinationPath: m.dir + "/s.sqlite")
+    #expect(ChargebackJob.taskDirectory(m.dir + "/links/s.sqlite") == (env.isEmpty ? m.dir : env))
     #expect(ChargebackJob.taskDirectory("postgresql://u@localhost/db") == (env.isEmpty ? nil : env))
-    #expect((inMemory.report?.lineTasks as? TaskLedger)?.spilledRuns == 0)
+    // A store's folder this process cannot write into is not used.
+    #expect(ChargebackJob.taskDirectory("/nonexistent-chargeback-folder/s.sqlite") == (env.isEmpty ? nil : env))
     let a = try Self.files(m.dir + "/memory")
     let b = try Self.files(m.dir + "/disk")
     #expect(a.keys.sorted() == b.keys.sorted())
@@ -95,7 +101,8 @@ import Testing
       toFile: commitments, atomically: true, encoding: .utf8)
     // The first 400 calls of a file again, under new request ids, with their task ids taken out.
     let usage = layout.usageDirectory + "/bedrock"
-    let first = try #require(try FileManager.default.contentsOfDirectory(atPath: usage).sorted().first)
+    // From the last file: late in the month, under the provisioned capacity (from the 10th) too.
+    let first = try #require(try FileManager.default.contentsOfDirectory(atPath: usage).sorted().last)
     let again = try String(contentsOfFile: usage + "/" + first, encoding: .utf8).split(separator: "\n").prefix(400)
       .map {
         $0.replacingOccurrences(of: #""task_id":"TKT-[0-9]+""#, with: #""note":"none""#, options: .regularExpression)
@@ -115,12 +122,16 @@ import Testing
     let rows = try TestSupport.readCSV(dir + "/disk/chargeback.csv")
     // Lines with rows with and without a task.
     func line(_ r: [String: String]) -> String {
-      ["cost_centre", "agent_id", "credential_id", "model", "source", "commitment_id"].map { r[$0] ?? "" }
-        .joined(separator: "|")
+      [
+        "cost_centre", "agent_id", "credential_id", "provider", "model", "tier", "attribution_status", "price_status",
+        "source", "commitment_id",
+      ].map { r[$0] ?? "" }.joined(separator: "|")
     }
     let tasked = Set(rows.filter { !($0["task_id"] ?? "").isEmpty }.map(line))
     let untasked = rows.filter { ($0["task_id"] ?? "").isEmpty && $0["source"] == "request" }
     #expect(untasked.contains { tasked.contains(line($0)) })
+    // …among them lines whose cost the fee replaced, read back from disk.
+    #expect(untasked.contains { $0["commitment_id"] == "PT-HAIKU45" && tasked.contains(line($0)) })
     #expect(Set(rows.compactMap { $0["task_id"] }.filter { !$0.isEmpty }).count == 5_000)
     // The fee's share is below list on the rows under it.
     let provisioned = rows.filter { $0["commitment_id"] == "PT-HAIKU45" && $0["source"] == "request" }

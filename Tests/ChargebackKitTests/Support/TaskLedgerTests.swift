@@ -39,7 +39,9 @@ import Testing
   @Test(arguments: [1, 2, 3, 17, 500, TaskLedger.defaultLimit])
   func sumsEachPairOnceInByteOrder(limit: Int) throws {
     var rng = SplitMix64(seed: UInt64(limit))
-    let ledger = TaskLedger(limit: limit)
+    let folder = try TestSupport.tempDir("task-ledger-sums")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let ledger = TaskLedger(limit: limit, directory: folder)
     var want: [Int32: [[UInt8]: TaskFigures]] = [:]
     for _ in 0..<6_000 {
       let group = Int32(rng.below(9)) - 1  // -1 too
@@ -93,6 +95,25 @@ import Testing
     #expect(n == 500)
   }
 
+  /// Thousands of runs in one file: the ledger holds one descriptor while it is built, however
+  /// many runs it writes, and one when it is merged (the merge passes free the file before).
+  @Test func holdsOneFileHoweverManyRuns() throws {
+    let folder = try TestSupport.tempDir("task-ledger-files")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    var rng = SplitMix64(seed: 12)
+    let ledger = TaskLedger(limit: 1, directory: folder)
+    for n in 0..<5_000 {
+      try ledger.add(group: Int32(n % 3), task: "T-\(rng.below(2_000))", Self.figures(&rng))
+      if n % 1_000 == 999 { #expect(ledger.openFiles == 1) }
+    }
+    try ledger.finish()
+    #expect(ledger.spilledRuns > 4_000)
+    #expect(ledger.openFiles == 1)
+    var n = 0
+    for g in Int32(0)...2 { try ledger.forEachPart(of: g) { _, _ in n += 1 } }
+    #expect(n > 2_000)
+  }
+
   /// A folder it cannot write is an output error naming the folder and saying what to do.
   @Test func anUnwritableFolderIsAClearError() throws {
     let ledger = TaskLedger(limit: 1, directory: "/nonexistent-chargeback-folder")
@@ -110,7 +131,9 @@ import Testing
 
   /// The extremes of `Int128` come back from disk as they went.
   @Test func extremeFiguresSurviveTheDisk() throws {
-    let ledger = TaskLedger(limit: 1)
+    let folder = try TestSupport.tempDir("task-ledger-extremes")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let ledger = TaskLedger(limit: 1, directory: folder)
     let values: [Int128] = [.max, .min, 0, -1, 1, Int128(Int64.max) + 1, -(Int128(1) << 100)]
     for (n, v) in values.enumerated() {
       var f = TaskFigures()
@@ -130,7 +153,9 @@ import Testing
 
   /// Reads a spilled ledger from two threads at once.
   private func readTwice(_ rng: inout SplitMix64) throws {
-    let shared = TaskLedger(limit: 64)
+    let folder = try TestSupport.tempDir("task-ledger-threads")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let shared = TaskLedger(limit: 64, directory: folder)
     for n in 0..<5_000 { try shared.add(group: Int32(n % 2), task: "T-\(rng.below(3_000))", Self.figures(&rng)) }
     try shared.finish()
     #expect(shared.spilledRuns > 0)
