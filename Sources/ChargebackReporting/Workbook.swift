@@ -31,11 +31,17 @@ package final class Workbook {
     }
   }
 
-  /// Creates a workbook at `path` whose document properties carry `created` (UTC epoch seconds).
-  package init(path: String, title: String, created: Int64) throws {
+  /// Creates a workbook at `path` whose document properties carry `created` (UTC epoch seconds);
+  /// libxlsxwriter's scratch files go to `tmpdir` (nil: the system's temporary folder).
+  package init(path: String, title: String, created: Int64, tmpdir: String? = nil) throws {
     self.path = path
-    var options = lxw_workbook_options(constant_memory: 0, tmpdir: nil, use_zip64: 0)
-    guard let wb = workbook_new_opt(path, &options) else {
+    // libxlsxwriter copies the folder's name (`lxw_strdup` in `workbook_new_opt`).
+    func open(_ folder: UnsafePointer<CChar>?) -> UnsafeMutablePointer<lxw_workbook>? {
+      var options = lxw_workbook_options(
+        constant_memory: 0, tmpdir: UnsafeMutablePointer(mutating: folder), use_zip64: 0)
+      return workbook_new_opt(path, &options)
+    }
+    guard let wb = tmpdir.map({ $0.withCString(open) }) ?? open(nil) else {
       throw OutputError(path: path, reason: "cannot create workbook")
     }
     handle = wb

@@ -6,10 +6,11 @@ extension WorkbookReports {
   /// centre, unattributed spend, every finding, the reconciliation, every line, the price rows and
   /// the input files.
   static func company(
-    _ report: ChargebackReport, cents: ReportRounding, created: Int64, directory: String, limit: Int
+    _ report: ChargebackReport, cents: ReportRounding, created: Int64, directory: String, limit: Int,
+    tmpdir: String? = nil
   ) throws -> String {
     let path = (directory as NSString).appendingPathComponent("company.xlsx")
-    let wb = try Workbook(path: path, title: "Chargeback \(report.period) — company", created: created)
+    let wb = try Workbook(path: path, title: "Chargeback \(report.period) — company", created: created, tmpdir: tmpdir)
     let page = Page(audience: "Company: all cost centres", period: report.period)
     let reconciliation = reconciliationTable(report.reconciliation)
     try companySummary(wb, report, cents: cents, reconciliation: reconciliation, page: page)

@@ -35,6 +35,8 @@ package enum WorkbookReports {
   ///
   /// A detail sheet shows at most `rowLimit` data rows (the largest by cost) and one "All other"
   /// row summing the rest.
+  /// libxlsxwriter's scratch files go where the tasks do (`taskDirectory`, else ``TaskLedger``'s
+  /// default): not a `/tmp` that is memory.
   package static func write(
     _ report: ChargebackReport, names: [String: String], to directory: String, rowLimit: Int = defaultRowLimit,
     taskMemoryLimit: Int = TaskLedger.defaultLimit, taskDirectory: String? = nil
@@ -53,7 +55,9 @@ package enum WorkbookReports {
         created: created, limit: rowLimit)
       paths.append(path)
     }
-    paths.append(try company(report, cents: cents, created: created, directory: directory, limit: rowLimit))
+    paths.append(
+      try company(
+        report, cents: cents, created: created, directory: directory, limit: rowLimit, tmpdir: tasks.directory))
     return paths
   }
 
@@ -63,7 +67,8 @@ package enum WorkbookReports {
     _ report: ChargebackReport, _ cc: CostCentreSummary, lines idx: [Int], cents: ReportRounding,
     tasks: (ledger: TaskLedger, group: Int32), path: String, created: Int64, limit: Int
   ) throws {
-    let wb = try Workbook(path: path, title: "Chargeback \(report.period) — \(cc.id)", created: created)
+    let wb = try Workbook(
+      path: path, title: "Chargeback \(report.period) — \(cc.id)", created: created, tmpdir: tasks.ledger.directory)
     let page = Page(audience: "Cost centre " + label(cc), period: report.period)
     let ccCents = cents.costCentres[cc.id] ?? 0
     let findings = report.findings.filter { $0.costCentre == cc.id }

@@ -5,7 +5,13 @@ extension Chargeback {
   /// `chargeback report`: the outputs from what the store already holds.
   struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Attribute, price, detect and write from what is already in the store.")
+      abstract: "Attribute, price, detect and write from what is already in the store.",
+      discussion: """
+        Temporary files: a month whose calls carry many task ids (a ticket per call) keeps its tasks \
+        beyond 262,144 in unnamed temporary files, about 40 bytes a task, up to three copies at \
+        once; they go to $TMPDIR when it is set, else to the folder of the --db store, else to \
+        /tmp. The workbooks' scratch files go there too.
+        """)
 
     @OptionGroup var report: ReportOptions
     @OptionGroup var store: StoreOptions
