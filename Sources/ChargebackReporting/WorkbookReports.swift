@@ -188,7 +188,8 @@ package enum WorkbookReports {
 
   /// The tasks of each cost centre, as group n of the ledger for `report.costCentres[n]`: every
   /// line's rows at the task grain (``ChargebackReport/forEachTaskLine(of:_:)``, their exact
-  /// costs final) summed by task, `(none)` for calls without one.
+  /// costs final) summed by task, `(none)` for calls without one, an allocation or idle fee by
+  /// what it shares (``sharingLabel(_:)``).
   static func centreTasks(_ report: ChargebackReport, limit: Int, directory: String? = nil) throws -> TaskLedger {
     let ledger = TaskLedger(limit: limit, directory: directory)
     var position: [String: Int32] = [:]
@@ -196,7 +197,9 @@ package enum WorkbookReports {
     for i in report.lines.indices {
       guard let g = position[report.lines[i].key.costCentre] else { continue }
       try report.forEachTaskLine(of: i) { row in
-        try ledger.add(group: g, task: row.key.taskID ?? "(none)", TaskFigures(row))
+        // What an allocation or an idle fee shares, as the Agents and Models sheets name it: under
+        // `(none)` it was summed with the calls without a task, and read as one of them.
+        try ledger.add(group: g, task: row.key.taskID ?? sharingLabel(row.key) ?? "(none)", TaskFigures(row))
       }
     }
     try ledger.finish()

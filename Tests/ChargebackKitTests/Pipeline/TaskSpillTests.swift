@@ -174,7 +174,10 @@ import Testing
     for r in ccRows {
       let task = r["task_id"] ?? ""
       let amount = r["cost_usd"] ?? ""
-      micros[task.isEmpty ? "(none)" : task, default: 0] += amount.isEmpty ? 0 : TicketMonthTests.micros(amount)
+      // An allocation is its own row, named by its rule as in the Agents sheet, not "(none)".
+      let name =
+        !task.isEmpty ? task : r["source"] == "allocated" ? "(allocated: \(r["rule_id"] ?? ""))" : "(none)"
+      micros[name, default: 0] += amount.isEmpty ? 0 : TicketMonthTests.micros(amount)
     }
     let wb = try WorkbookTests.read(m.dir + "/small/" + (try #require(names[cc])))
     let sheet = try #require(wb["Tasks"])
@@ -182,7 +185,8 @@ import Testing
     let shown = WorkbookTests.dataCents(sheet, cost)
     #expect(shown.count == limit + 1)
     let other = try #require(sheet.rows.first { ($0.first??.text ?? "").hasPrefix("All other (") })
-    #expect(other.first??.text == "All other (\(tasks.count - limit) tasks)")
+    #expect(other.first??.text == "All other (\(micros.count - limit) tasks)")
+    #expect(micros.keys.contains { $0.hasPrefix("(allocated: ") } == (micros.count == tasks.count + 1))
     // The TOTAL is the cost centre's exact amount rounded to the cent (the report's own rounding
     // of the cost centres to the month's rounded total can differ from it by a cent: read it).
     let total = try #require(sheet.row("TOTAL").flatMap { sheet.rows[$0][cost]?.cents })
