@@ -84,6 +84,15 @@ package protocol TaskPartSource: AnyObject, Sendable {
   func partCount(of group: Int32) -> Int
 }
 
+extension TaskPartSource {
+  /// The figures of `group`'s calls without a task: the whole less its tasks.
+  package func rest(of group: Int32) -> TaskFigures {
+    var rest = totals(of: group)
+    rest.subtract(partSum(of: group))
+    return rest
+  }
+}
+
 extension ChargebackReport {
   /// Calls `body` with the rows of line `i` at the task grain, in order.
   ///
@@ -102,8 +111,7 @@ extension ChargebackReport {
     var row = lines[i]
     row.taskGroup = nil
     let total = source.totals(of: group)
-    var rest = total
-    rest.subtract(source.partSum(of: group))
+    let rest = source.rest(of: group)
     var passCosts: [Int128] = []
     let resplit = lines[i].cost != total.cost
     if resplit { try source.forEachPart(of: group) { _, f in passCosts.append(f.cost.pico) } }
@@ -135,9 +143,7 @@ extension ChargebackReport {
         n += 1
         continue
       }
-      var rest = source.totals(of: group)
-      rest.subtract(source.partSum(of: group))
-      n += source.partCount(of: group) + (rest.isZero ? 0 : 1)
+      n += source.partCount(of: group) + (source.rest(of: group).isZero ? 0 : 1)
     }
     return n
   }

@@ -6,12 +6,7 @@ extension Chargeback {
   struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "The monthly job: ingest the usage exports, then attribute, price, detect and write every output.",
-      discussion: """
-        Temporary files: a month whose calls carry many task ids (a ticket per call) keeps its tasks \
-        beyond 262,144 in unnamed temporary files, about 40 bytes a task, up to three copies at \
-        once; they go to $TMPDIR when it is set, else to the folder of the --db store, else to \
-        /tmp. The workbooks' scratch files go there too.
-        """)
+      discussion: ReportOptions.temporaryFiles)
 
     @OptionGroup var report: ReportOptions
 

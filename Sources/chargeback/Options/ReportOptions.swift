@@ -4,6 +4,14 @@ import ChargebackModel
 
 /// Options of the commands that write a report.
 struct ReportOptions: ParsableArguments {
+  /// Where `run` and `report` put their temporary files (their help's discussion).
+  static let temporaryFiles = """
+    Temporary files: a month whose calls carry many task ids (a ticket per call) keeps its tasks \
+    beyond 262,144 in unnamed temporary files, about 40 bytes a task, up to three copies at \
+    once; they go to $TMPDIR when it is set, else to the folder of the --db store, else to \
+    /tmp. The workbooks' scratch files go there too.
+    """
+
   @Option(name: .long, help: "The month to charge back, YYYY-MM (UTC).")
   var period: Period
 

@@ -1,0 +1,190 @@
+import ChargebackModel
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A file of the ledger on disk: made in a folder with `mkstemp` and unlinked at once, so that it
+/// is only this descriptor (closed, and its space freed, with the object).
+final class SpillFile: @unchecked Sendable {
+  // @unchecked: `bytes` is written by the one thread that writes the file, before it is read;
+  // readers use `pread`, which does not move the descriptor's offset.
+  let fd: Int32
+  /// Where it was made, for messages.
+  let directory: String
+  /// Bytes written.
+  var bytes = 0
+
+  init(directory: String) throws {
+    var template = Array((directory + "/chargeback-tasks-XXXXXX").utf8CString)
+    var code: Int32 = EINVAL
+    let made = template.withUnsafeMutableBufferPointer { b -> (fd: Int32, path: String)? in
+      guard let base = b.baseAddress else { return nil }
+      let fd = mkstemp(base)
+      guard fd >= 0 else {
+        code = errno
+        return nil
+      }
+      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)  // mkostemp is not in Glibc's Swift module
+      let path = String(cString: base)
+      // Unnamed from now on: a run that stops leaves nothing behind.
+      guard unlink(path) == 0 else {
+        code = errno
+        _ = Glibc.close(fd)
+        unlink(path)
+        return nil
+      }
+      return (fd, path)
+    }
+    guard let made else {
+      throw OutputError(
+        path: directory,
+        reason: "cannot make a temporary file for the tasks kept on disk (\(String(cString: strerror(code))));"
+          + " set TMPDIR to a writable folder with room")
+    }
+    fd = made.fd
+    self.directory = directory
+  }
+
+  deinit { _ = Glibc.close(fd) }
+
+  /// An I/O error of this file.
+  func failure(_ what: String, _ code: Int32) -> OutputError {
+    OutputError(
+      path: directory,
+      reason: "\(what) a temporary file of the tasks kept on disk failed (\(String(cString: strerror(code))));"
+        + " set TMPDIR to a writable folder with room")
+  }
+}
+
+/// A run's (or the merged file's) writer: each pair as the group, the task's length and bytes,
+/// then the eleven figures, every integer as a zigzag LEB128 (a call's figures are mostly a few
+/// bytes each, against 16 as they are in memory).
+struct RunWriter {
+  private let file: SpillFile
+  private var buffer: [UInt8] = []
+
+  init(_ file: SpillFile) {
+    self.file = file
+    buffer.reserveCapacity(1 << 20)
+  }
+
+  /// Bytes written so far (the buffer included).
+  var offset: Int { file.bytes + buffer.count }
+
+  mutating func write(group: Int32, task: UnsafeBufferPointer<UInt8>, _ f: TaskFigures) throws {
+    put(Int128(group))
+    put(Int128(task.count))
+    buffer.append(contentsOf: task)
+    put(f.requests)
+    put(f.failedRequests)
+    for c in TokenClass.allCases { put(f.tokens[c]) }
+    put(f.cost.pico)
+    put(f.listCost.pico)
+    put(f.priced ? 1 : 0)
+    if buffer.count >= 1 << 20 { try flush() }
+  }
+
+  private mutating func put(_ v: Int128) {
+    var z = UInt128(bitPattern: (v << 1) ^ (v >> 127))
+    while z >= 0x80 {
+      buffer.append(UInt8(truncatingIfNeeded: z) | 0x80)
+      z >>= 7
+    }
+    buffer.append(UInt8(z))
+  }
+
+  /// Writes what the buffer holds at the end of the file.
+  mutating func flush() throws {
+    let file = file
+    try buffer.withUnsafeBytes { b in
+      var done = 0
+      while done < b.count {
+        let n = pwrite(file.fd, b.baseAddress.map { $0 + done }, b.count - done, off_t(file.bytes + done))
+        if n < 0 {
+          if errno == EINTR { continue }
+          throw file.failure("writing", errno)
+        }
+        guard n > 0 else { throw file.failure("writing", EIO) }
+        done += n
+      }
+    }
+    file.bytes += buffer.count
+    buffer.removeAll(keepingCapacity: true)
+  }
+}
+
+/// Reads the pairs of a range of bytes of a file with `pread`, through a buffer of its own.
+struct RunReader {
+  private let file: SpillFile
+  private var position: Int
+  private let end: Int
+  private var buffer: [UInt8]
+  private var at = 0
+  private var filled = 0
+  /// The group and figures of the pair last read.
+  private(set) var group: Int32 = 0
+  private(set) var figures = TaskFigures()
+
+  init(file: SpillFile, range: Range<Int>) {
+    (self.file, position, end) = (file, range.lowerBound, range.upperBound)
+    // No bigger than the range: a group of a few tasks is read a few times per line.
+    buffer = [UInt8](repeating: 0, count: max(1, min(1 << 16, range.count)))
+  }
+
+  /// Reads the next pair, its task's bytes into `task`; false at the end.
+  mutating func next(into task: inout [UInt8]) throws -> Bool {
+    guard try more() else { return false }
+    group = Int32(truncatingIfNeeded: try integer())
+    guard let length = Int(exactly: try integer()), length >= 0 else { throw file.failure("reading", EIO) }
+    task.removeAll(keepingCapacity: true)
+    for _ in 0..<length { task.append(try byte()) }
+    var f = TaskFigures()
+    f.requests = try integer()
+    f.failedRequests = try integer()
+    for c in TokenClass.allCases { f.tokens[c] = try integer() }
+    f.cost = Money(pico: try integer())
+    f.listCost = Money(pico: try integer())
+    f.priced = try integer() != 0
+    figures = f
+    return true
+  }
+
+  private mutating func more() throws -> Bool {
+    if at < filled { return true }
+    while position < end {
+      let n = buffer.withUnsafeMutableBytes { b in
+        pread(file.fd, b.baseAddress, min(b.count, end - position), off_t(position))
+      }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw file.failure("reading", errno)
+      }
+      guard n > 0 else { throw file.failure("reading", EIO) }  // shorter than written
+      (at, filled) = (0, n)
+      position += n
+      return true
+    }
+    return false
+  }
+
+  private mutating func byte() throws -> UInt8 {
+    guard try more() else { throw file.failure("reading", EIO) }  // ends inside a pair
+    at += 1
+    return buffer[at - 1]
+  }
+
+  private mutating func integer() throws -> Int128 {
+    var z: UInt128 = 0
+    var shift: UInt128 = 0
+    while true {
+      let b = try byte()
+      z |= UInt128(b & 0x7F) << shift
+      if b < 0x80 { break }
+      shift += 7
+      guard shift < 133 else { throw file.failure("reading", EIO) }  // not written by RunWriter
+    }
+    return Int128(bitPattern: z >> 1) ^ -Int128(bitPattern: z & 1)
+  }
+}
