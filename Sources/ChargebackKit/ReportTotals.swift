@@ -101,14 +101,16 @@ final class ReportTotals {
 
   /// Adds one charged record seen at `source`.
   func add(_ c: ChargedRecord, source: LineSource) throws {
-    let r = c.record
-    let a = c.attribution
+    // The record's fields are read through `c`: `let r = c.record` copied the record (a retain and
+    // a release of each of its strings per call).
     let priced = c.cost != nil
     let cost = c.costOrZero
     let key = Prehashed(
       ChargebackLine.Key(
-        costCentre: a.costCentre, agentID: a.agentID, credentialID: a.credentialID, taskID: nil,
-        provider: r.provider, model: c.model, tier: r.tier, status: a.status, priced: priced, source: source,
+        costCentre: c.attribution.costCentre, agentID: c.attribution.agentID, credentialID: c.attribution.credentialID,
+        taskID: nil,
+        provider: c.record.provider, model: c.model, tier: c.record.tier, status: c.attribution.status, priced: priced,
+        source: source,
         commitmentID: c.commitmentID))
     let slot: Int
     if let i = lineIndex.find(key, in: lines) {
@@ -119,11 +121,11 @@ final class ReportTotals {
       slots.append(LineSlot())
       lineIndex.insert(hash: key.storedHash, position: slot)
     }
-    lines[slot].add(r, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
-    if let task = a.taskID, let tasks {
+    lines[slot].add(c.record, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
+    if let task = c.attribution.taskID, let tasks {
       let group = Int32(slot)
       if try tasks.add(
-        group: group, task: task, TaskFigures(r, cost: cost, listCost: c.listCostOrZero, priced: priced)),
+        group: group, task: task, TaskFigures(c.record, cost: cost, listCost: c.listCostOrZero, priced: priced)),
         taskEntries[task] == nil, let e = identities.tasks[task]
       {
         taskEntries[task] = e
@@ -131,12 +133,12 @@ final class ReportTotals {
       lines[slot].taskGroup = group
       anyTask = true
     }
-    let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
-    if slots[slot].day != day || slots[slot].account != r.project {
-      locate(slot: slot, day: day, account: r.project)
+    let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
+    if slots[slot].day != day || slots[slot].account != c.record.project {
+      locate(slot: slot, day: day, account: c.record.project)
     }
     // The positions one by one: a copy of the slot would retain each string of its line's key.
-    days[slots[slot].dayPosition].add(r, cost: cost)
+    days[slots[slot].dayPosition].add(c.record, cost: cost)
     if priced {
       let committed = slots[slot].committedPosition
       if committed >= 0 { committedAmounts[committed] += c.listCostOrZero }

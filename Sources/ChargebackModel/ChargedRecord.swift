@@ -54,3 +54,16 @@ extension ChargedRecord {
       unpricedReason: unpricedReason, inScope: inScope)
   }
 }
+
+extension ChargedRecord {
+  /// `record` before it is charged: attributed to nobody and unpriced, until a `Charger` fills in
+  /// the rest where it lies.
+  package init(uncharged record: UsageRecord) {
+    // The model read first: read after `record` was handed over, it made the compiler copy the record.
+    let model = record.model
+    self.init(
+      record: record, attribution: Attribution(costCentre: Attribution.unattributed, status: .unattributed),
+      model: model, modelResolved: false, cost: nil, listCost: nil, commitmentID: nil, parts: [], priceRows: [],
+      unpricedReason: nil, inScope: true)
+  }
+}

@@ -18,7 +18,8 @@ package struct TaskFigures: Sendable, Hashable {
   package init() {}
 
   /// The figures of one charged record.
-  package init(_ r: UsageRecord, cost: Money, listCost: Money, priced: Bool) {
+  // Borrowed: an initialiser takes its arguments owned, so the caller copied the record for it.
+  package init(_ r: borrowing UsageRecord, cost: Money, listCost: Money, priced: Bool) {
     self.priced = priced
     tokens = TokenTotals(r.tokens)
     requests = Int128(r.requests)

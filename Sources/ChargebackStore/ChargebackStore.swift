@@ -71,7 +71,7 @@ package protocol ChargebackStore: AnyObject {
   // MARK: Report reads (inside `snapshot`)
 
   /// Records with `from <= ts < to` in (ts, id) order, one at a time.
-  func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws
+  func forEachRecord(from: Int64, to: Int64, _ body: (consuming StoredRecord) throws -> Void) throws
   func record(id: Int64) throws -> StoredRecord?
   func record(matching key: String) throws -> StoredRecord?
   func requestTotals(from: Int64, to: Int64, longContextAbove: Int64, _ body: (RequestTotal) throws -> Void) throws
@@ -193,7 +193,7 @@ extension ChargebackStore {
   /// The store must not be used otherwise until it returns.
   package func forEachRecordConcurrently<T: Sendable>(
     from: Int64, to: Int64,
-    prepare: @escaping @Sendable () -> (StoredRecord, _ batch: Int, _ consumerBehind: Bool) -> T,
+    prepare: @escaping @Sendable () -> (consuming StoredRecord, _ batch: Int, _ consumerBehind: Bool) -> T,
     _ body: (inout T) throws -> Void
   ) throws {
     let pipe = BatchPipe<T>(capacity: 16, batchSize: 1024)

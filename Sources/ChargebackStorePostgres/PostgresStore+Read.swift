@@ -9,7 +9,7 @@ extension PostgresStore {
   /// Streams through a cursor inside the snapshot, 10,000 rows a fetch: bounded memory, and the
   /// connection is free between fetches. The bounds are integer literals (Citus takes no cursor
   /// parameters).
-  package func forEachRecord(from: Int64, to: Int64, _ body: (StoredRecord) throws -> Void) throws {
+  package func forEachRecord(from: Int64, to: Int64, _ body: (consuming StoredRecord) throws -> Void) throws {
     try snapshot {
       try c.execute(
         "DECLARE chargeback_pass NO SCROLL CURSOR FOR " + StoreQueries.recordColumns

@@ -44,7 +44,7 @@ import Testing
   @Test func theOutputsDoNotDependOnWhereTheTasksAreKept() throws {
     let m = try Self.month()
     defer { try? FileManager.default.removeItem(atPath: m.dir) }
-    let inMemory = try Self.run(m, out: "memory", limit: TaskLedger.defaultLimit)
+    _ = try Self.run(m, out: "memory", limit: TaskLedger.defaultLimit)  // every task held in memory
     let onDisk = try Self.run(m, out: "disk", limit: 5)
     // The disk was used: the lines' tasks went to runs (``TaskLedger/spilledRuns``).
     let spilled = try #require(onDisk.report?.lineTasks as? TaskLedger)
