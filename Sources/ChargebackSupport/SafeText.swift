@@ -61,24 +61,34 @@ package enum SafeText {
   /// A CSV field: escaped, and formula-like text prefixed with `'`.
   ///
   /// A spreadsheet reads text starting with `=`, `+`, `-` or `@` as a formula; a plain decimal
-  /// number (`-12.5`) is left as it is.
+  /// number (`-12.5`) is left as it is. A value that starts with `'`s before such text (`'=x`) gets
+  /// one more (`''=x`), so that it never shows as the field of another value (`=x` shows as `'=x`):
+  /// one leading `'` is taken off exactly when the text after the leading `'`s is formula-like
+  /// (``unescaped(_:)``).
   package static func csvField(_ s: String) -> String {
     let e = escaped(s)
-    // On the first byte: the four are ASCII, so a first scalar is one of them exactly when the
-    // first byte is (the scalar view cost more than the rest of writing the field).
-    guard let first = e.utf8.first,
+    return startsLikeAFormula(afterQuotesOf: e) ? "'" + e : e
+  }
+
+  /// Whether the text of `e` after its leading `'`s would be read as a formula.
+  private static func startsLikeAFormula<S: StringProtocol>(afterQuotesOf e: S) -> Bool {
+    // On bytes: the four and `'` are ASCII, so a scalar is one of them exactly when its first byte
+    // is (the scalar view cost more than the rest of writing the field).
+    let rest = e.utf8.drop { $0 == UInt8(ascii: "'") }
+    guard let first = rest.first,
       first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
-        || first == UInt8(ascii: "@"),
-      !isPlainNumber(e)
-    else { return e }
-    return "'" + e
+        || first == UInt8(ascii: "@")
+    else { return false }
+    return !isPlainNumber(rest)
   }
 
   /// `-?digits[.digits]`: a number a spreadsheet reads as a number, never as a formula.
-  private static func isPlainNumber(_ s: String) -> Bool {
+  private static func isPlainNumber<C: Collection<UInt8>>(_ s: C) -> Bool {
     var digits = 0
     var point = false
-    for (k, c) in s.utf8.enumerated() {
+    var last: UInt8 = 0
+    for (k, c) in s.enumerated() {
+      last = c
       if c == UInt8(ascii: "-") && k == 0 { continue }
       if c == UInt8(ascii: ".") && !point && digits > 0 {
         point = true
@@ -87,7 +97,7 @@ package enum SafeText {
       guard c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") else { return false }
       digits += 1
     }
-    return digits > 0 && s.utf8.last != UInt8(ascii: ".")
+    return digits > 0 && last != UInt8(ascii: ".")
   }
 
   /// A workbook cell's text: escaped and cut to ``cellLimit`` characters with ``cutMarker``.
@@ -147,7 +157,7 @@ package enum SafeText {
   /// the text as given matches nothing.
   package static func unescaped(_ shown: String) -> String? {
     var text = Substring(shown)
-    if text.hasPrefix("'"), let next = text.dropFirst().first, "=+-@".contains(next) { text = text.dropFirst() }
+    if text.hasPrefix("'"), startsLikeAFormula(afterQuotesOf: text) { text = text.dropFirst() }
     var out = String.UnicodeScalarView()
     var scalars = text.unicodeScalars[...]
     while let u = scalars.popFirst() {
