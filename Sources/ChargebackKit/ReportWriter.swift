@@ -98,27 +98,34 @@ package struct ReportWriter {
     }
     let outputs: [String]
     do {
-      // The workbooks (and their hashes) on a thread of their own while this one writes and hashes
-      // the CSVs: each file is written by one thread, so the bytes and the order of `outputs` do
-      // not depend on which finishes first. Only that thread calls libxlsxwriter.
-      let books = BackgroundWork { [staging, taskMemoryLimit, taskDirectory] in
-        try WorkbookReports.write(
-          report, names: workbooks, to: staging, taskMemoryLimit: taskMemoryLimit, taskDirectory: taskDirectory
-        ).map {
-          ($0, try Self.sha256($0))
+      // Every file (with its hash) is a job, shared by this thread and one more (``SharedJobs``):
+      // each file is written by one thread, so the bytes and the order of `outputs` do not depend
+      // on which thread wrote it or which finished first. Two workbooks can be written at once
+      // (``WorkbookReports/Jobs``).
+      let books = WorkbookReports.Jobs(
+        report, names: workbooks, to: staging, taskMemoryLimit: taskMemoryLimit, taskDirectory: taskDirectory)
+      var files: [(path: String, write: @Sendable () throws -> Void)] = CSVReports.jobs(report, to: staging)
+      files.append((FocusCSV.path(in: staging), { _ = try FocusCSV.write(report, to: staging) }))
+      files.append((JournalCSV.path(in: staging), { _ = try JournalCSV.write(report, to: staging) }))
+      for (n, path) in books.paths.enumerated() { files.append((path, { _ = try books.write(n) })) }
+      var jobs: [@Sendable () throws -> (path: String, sha256: String?)?] = files.map { file in
+        {
+          try file.write()
+          return (file.path, try Self.sha256(file.path))
         }
       }
-      var written: [(path: String, sha256: String?)]
-      do {
-        var csvs = try CSVReports.write(report, to: staging)
-        csvs.append(try FocusCSV.write(report, to: staging))
-        csvs.append(try JournalCSV.write(report, to: staging))
-        written = try csvs.map { ($0, try Self.sha256($0)) }
-      } catch {
-        _ = try? books.value()  // not while it still writes into the staging folder
-        throw error
+      // What the workbooks share (the tasks of each cost centre: a pass over every line's tasks)
+      // first, beside the largest CSV; then the workbooks, largest (company.xlsx) first; the small
+      // files last, to even out the end.
+      jobs.append {
+        try books.prepare()
+        return nil
       }
-      written += try books.value().map { ($0.0, $0.1) }
+      let name = { (i: Int) in (files[i].path as NSString).lastPathComponent }
+      let largestCSV = files.indices.filter { name($0) == "chargeback.csv" }
+      let booksFirst = files.indices.filter { books.paths.contains(files[$0].path) }.reversed()
+      let rest = files.indices.filter { !largestCSV.contains($0) && !booksFirst.contains($0) }
+      var written = try SharedJobs.run(jobs, order: [files.count] + largestCSV + booksFirst + rest).compactMap { $0 }
       let newPath = (staging as NSString).appendingPathComponent("new_findings.csv")
       try CSVReports.findings(newFindings, to: newPath)
       written.append((newPath, nil))  // per run: not hashed (``perRun``)

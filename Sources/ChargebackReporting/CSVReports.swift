@@ -7,17 +7,33 @@ package enum CSVReports {
   /// Writes the files into `directory` (`reconciliation.csv` only when cost reports were given or
   /// the bucket-width rule left a report row uncharged); returns their paths.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> [String] {
+    try jobs(report, to: directory).map { job in
+      try job.write()
+      return job.path
+    }
+  }
+
+  /// The files ``write(_:to:)`` writes, each as a job that any thread can run, at once with the
+  /// others: `summary.csv`, `chargeback.csv`, `findings.csv`, and `reconciliation.csv` when there
+  /// is anything to reconcile.
+  package static func jobs(_ report: ChargebackReport, to directory: String) -> [(
+    path: String, write: @Sendable () throws -> Void
+  )] {
     let rounding = ReportRounding(report, decimals: 6)
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-    try summary(report, rounding).write(to: path("summary.csv"))
-    try chargeback(report, rounding, to: path("chargeback.csv"))
-    try findings(report.findings, to: path("findings.csv"))
-    var paths = [path("summary.csv"), path("chargeback.csv"), path("findings.csv")]
+    let (summaryPath, chargebackPath, findingsPath) = (
+      path("summary.csv"), path("chargeback.csv"), path("findings.csv")
+    )
+    var jobs: [(path: String, write: @Sendable () throws -> Void)] = [
+      (summaryPath, { try summary(report, rounding).write(to: summaryPath) }),
+      (chargebackPath, { try chargeback(report, rounding, to: chargebackPath) }),
+      (findingsPath, { try findings(report.findings, to: findingsPath) }),
+    ]
     if !report.reconciliation.isEmpty || !report.granularity.isEmpty {
-      try reconciliation(report).write(to: path("reconciliation.csv"))
-      paths.append(path("reconciliation.csv"))
+      let reconciliationPath = path("reconciliation.csv")
+      jobs.append((reconciliationPath, { try reconciliation(report).write(to: reconciliationPath) }))
     }
-    return paths
+    return jobs
   }
 
   /// The columns `reconciliation.csv` adds after the first seven for `granularity` rows.

@@ -44,9 +44,14 @@ package enum FocusCSV {
     "SubAccountType", "Tags", "x_AllocatedFrom", "x_AllocationRuleId",
   ]
 
+  /// Where ``write(_:to:)`` writes in `directory`.
+  package static func path(in directory: String) -> String {
+    (directory as NSString).appendingPathComponent("focus.csv")
+  }
+
   /// Writes `directory/focus.csv`; returns its path.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> String {
-    let path = (directory as NSString).appendingPathComponent("focus.csv")
+    let path = path(in: directory)
     // The first row `rows` gives is the header.
     var writer: CSVWriter?
     try rows(report) { fields in

@@ -83,6 +83,11 @@ package enum JournalCSV {
     return out
   }
 
+  /// Where ``write(_:to:)`` writes in `directory`.
+  package static func path(in directory: String) -> String {
+    (directory as NSString).appendingPathComponent("journal.csv")
+  }
+
   /// Writes `directory/journal.csv`; returns its path.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> String {
     var w = CSVWriter(header: ["entity", "account", "cost_centre", "debit_usd", "credit_usd", "memo"])
@@ -92,7 +97,7 @@ package enum JournalCSV {
         Money.format(units: e.credit, decimals: 2), e.memo,
       ])
     }
-    let path = (directory as NSString).appendingPathComponent("journal.csv")
+    let path = path(in: directory)
     try w.write(to: path)
     return path
   }

@@ -41,24 +41,74 @@ package enum WorkbookReports {
     _ report: ChargebackReport, names: [String: String], to directory: String, rowLimit: Int = defaultRowLimit,
     taskMemoryLimit: Int = TaskLedger.defaultLimit, taskDirectory: String? = nil
   ) throws -> [String] {
-    let cents = ReportRounding(report, decimals: 2)
-    let tasks = try centreTasks(report, limit: taskMemoryLimit, directory: taskDirectory)
-    let created = report.period.endMillis / 1000  // fixed, so the file is reproducible
-    var paths: [String] = []
-    var linesByCC: [String: [Int]] = [:]
-    report.lines.forEachLent { i, l in linesByCC[l.pointee.key.costCentre, default: []].append(i) }
-    for (n, cc) in report.costCentres.enumerated() {
-      let path = (directory as NSString).appendingPathComponent(
-        names[cc.id] ?? WorkbookNames.assign([cc.id])[cc.id] ?? "")
-      try costCentreWorkbook(
-        report, cc, lines: linesByCC[cc.id] ?? [], cents: cents, tasks: (tasks, Int32(n)), path: path,
-        created: created, limit: rowLimit)
-      paths.append(path)
+    let jobs = Jobs(
+      report, names: names, to: directory, rowLimit: rowLimit, taskMemoryLimit: taskMemoryLimit,
+      taskDirectory: taskDirectory)
+    return try jobs.paths.indices.map { try jobs.write($0) }
+  }
+
+  /// The workbooks as jobs that can run on any thread, in any order, at once.
+  ///
+  /// One per cost centre, then `company.xlsx` (``paths``). What they share (the cents, the tasks
+  /// of each cost centre) is worked out once, by ``prepare()`` or the first job that needs it.
+  ///
+  /// libxlsxwriter keeps no writable state of its own between workbooks; the one it borrows from
+  /// the C library is `gmtime`'s buffer, for the creation time in `docProps/core.xml`, which every
+  /// workbook of a report sets to the same value (the period's end), so the buffer holds the same
+  /// fields whichever thread filled it last (glibc fills it under a lock).
+  package struct Jobs: Sendable {
+    /// The workbook files, in the order of ``write(_:)``'s numbers.
+    package let paths: [String]
+    private let report: ChargebackReport
+    private let rowLimit: Int
+    private let created: Int64
+    private let directory: String
+    private let shared: SharedValue<Shared>
+
+    /// What every workbook reads.
+    private struct Shared: Sendable {
+      var cents: ReportRounding
+      var tasks: TaskLedger
+      var linesByCC: [String: [Int]]
     }
-    paths.append(
-      try company(
-        report, cents: cents, created: created, directory: directory, limit: rowLimit, tmpdir: tasks.directory))
-    return paths
+
+    package init(
+      _ report: ChargebackReport, names: [String: String], to directory: String, rowLimit: Int = defaultRowLimit,
+      taskMemoryLimit: Int = TaskLedger.defaultLimit, taskDirectory: String? = nil
+    ) {
+      self.report = report
+      self.rowLimit = rowLimit
+      self.directory = directory
+      created = report.period.endMillis / 1000  // fixed, so the file is reproducible
+      paths =
+        report.costCentres.map {
+          (directory as NSString).appendingPathComponent(names[$0.id] ?? WorkbookNames.assign([$0.id])[$0.id] ?? "")
+        } + [(directory as NSString).appendingPathComponent("company.xlsx")]
+      shared = SharedValue {
+        var linesByCC: [String: [Int]] = [:]
+        report.lines.forEachLent { i, l in linesByCC[l.pointee.key.costCentre, default: []].append(i) }
+        return Shared(
+          cents: ReportRounding(report, decimals: 2),
+          tasks: try centreTasks(report, limit: taskMemoryLimit, directory: taskDirectory), linesByCC: linesByCC)
+      }
+    }
+
+    /// Works out what the workbooks share, when no job has yet.
+    package func prepare() throws { _ = try shared.value() }
+
+    /// Writes workbook `n` of ``paths``; returns its path.
+    package func write(_ n: Int) throws -> String {
+      let s = try shared.value()
+      if n == report.costCentres.count {
+        return try company(
+          report, cents: s.cents, created: created, directory: directory, limit: rowLimit, tmpdir: s.tasks.directory)
+      }
+      let cc = report.costCentres[n]
+      try costCentreWorkbook(
+        report, cc, lines: s.linesByCC[cc.id] ?? [], cents: s.cents, tasks: (s.tasks, Int32(n)), path: paths[n],
+        created: created, limit: rowLimit)
+      return paths[n]
+    }
   }
 
   /// A cost centre's workbook: its own lines, agents, tasks, models, days, findings and the price
