@@ -12,16 +12,17 @@ package protocol ExportFormat: Sendable {
   /// Whether the first bytes of a (decompressed) file look like this format.
   func matches(head: String) -> Bool
   /// Reads every record of `file` and hands each to `emit`. Throws ``InputError`` on bad input.
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws
   /// Reads every record and every span kept for trace ancestry (``TraceSpan``); formats without
   /// traces only emit records.
-  func readItems(_ file: InputFile, emit: (IngestItem) throws -> Void) throws
+  func readItems(_ file: InputFile, emit: (consuming IngestItem) throws -> Void) throws
 }
 
 extension ExportFormat {
   /// Records only.
-  package func readItems(_ file: InputFile, emit: (IngestItem) throws -> Void) throws {
-    try read(file) { try emit(.record($0)) }
+  package func readItems(_ file: InputFile, emit: (consuming IngestItem) throws -> Void) throws {
+    // Each record handed on, not copied: `emit`'s values are consumed down to the store's batch.
+    try read(file) { r in try emit(.record(r)) }
   }
 }
 

@@ -13,9 +13,12 @@ final class ParsedItem: Sendable {
   /// Reads `input` as `format` into items, each record checked against ``RecordBounds``: how every
   /// file is parsed, streamed (``Ingestor/ingest(file:hashed:)``) or read ahead (``ReadAhead``).
   static func read(_ input: InputFile, as format: any ExportFormat, _ emit: (ParsedItem) throws -> Void) throws {
+    // The item is handed over whole into its `ParsedItem`, then checked there: binding the
+    // record out of the item to check it first copied it (a retain and a release of each string).
     try format.readItems(input) { item in
-      if case .record(let r) = item { try RecordBounds.check(r, file: input.path) }
-      try emit(ParsedItem(item))
+      let parsed = ParsedItem(item)
+      if parsed.keys != nil { try RecordBounds.check(parsed.record, file: input.path) }
+      try emit(parsed)
     }
   }
 
@@ -43,10 +46,11 @@ final class ParsedItem: Sendable {
     }
   }
 
-  init(_ item: IngestItem) {
-    switch item {
+  init(_ item: consuming IngestItem) {
+    switch consume item {
     case .record(let r):
-      (record, span, keys) = (r, nil, RecordKeys(of: r))
+      keys = RecordKeys(of: r)
+      (record, span) = (r, nil)
     case .span(let s):
       (record, span, keys) = (Self.noRecord, s, nil)
     }

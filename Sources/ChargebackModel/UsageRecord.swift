@@ -133,13 +133,14 @@ extension UsageRecord {
     requestID: String? = nil, time: Int64, bucketEnd: Int64? = nil, credential: String? = nil,
     project: String? = nil, model: String, tier: Tier = .standard, contextWindow: String? = nil,
     tokens: TokenCounts, requests: Int64 = 1, failed: Bool = false, errorCode: String? = nil,
-    metadata: CallMetadata = CallMetadata(), line: Int? = nil, jsonPath: String? = nil,
+    metadata: CallMetadata = CallMetadata(), line: Int? = nil, jsonPath: String? = nil, promptHash: String? = nil,
     billed: Money? = nil, lineItem: String? = nil
   ) {
     self.init(
       provider: provider, level: level, format: format, naturalKey: naturalKey, requestID: requestID, time: time,
       bucketEnd: bucketEnd, credential: credential, project: project, model: model, tier: tier,
       contextWindow: contextWindow, tokens: tokens, requests: requests, failed: failed, errorCode: errorCode,
-      metadata: metadata, line: line, jsonPath: jsonPath, credentialProvider: nil, billed: billed, lineItem: lineItem)
+      metadata: metadata, line: line, jsonPath: jsonPath, credentialProvider: nil, promptHash: promptHash,
+      billed: billed, lineItem: lineItem)
   }
 }

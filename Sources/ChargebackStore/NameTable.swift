@@ -182,7 +182,8 @@ package struct RecordKeys: Sendable {
   package let model: NameHash
   package let agent: NameHash?
 
-  package init(of r: UsageRecord) {
+  // Borrowed: an initialiser takes its arguments owned, so the caller copied the record for it.
+  package init(of r: borrowing UsageRecord) {
     keyHash = KeyHash.of(r.naturalKey)
     credential = r.credential.map(NameHash.init)
     project = r.project.map(NameHash.init)

@@ -17,7 +17,7 @@ struct AnthropicCostReport: ExportFormat {
     JSONSupport.headHasKey(head, "amount") && JSONSupport.headHasKey(head, "starting_at")
   }
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     try AnthropicReportPages.forEachRow(Row.self, in: file) { row, start, end, line, path in
       try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
     }

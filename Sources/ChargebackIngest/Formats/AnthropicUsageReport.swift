@@ -24,7 +24,7 @@ struct AnthropicUsageReport: ExportFormat {
       && !JSONSupport.headHasKey(head, "amount")
   }
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     try AnthropicReportPages.forEachRow(Row.self, in: file) { row, start, end, line, path in
       try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
     }

@@ -27,7 +27,7 @@ struct AzureAPIMLLMLog: ExportFormat {
       && (columns.contains("RequestId") || columns.contains("CorrelationId"))
   }
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     var header: CSVHeader?
     try CSVStream.forEachRecord(in: file) { line, fields in
       guard let h = header else {

@@ -31,7 +31,7 @@ struct AzureCostManagementExport: ExportFormat {
       && !names.isDisjoint(with: Columns.costNames)
   }
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     let data = try file.readAll()
     let table = try CSVTable(file: file.path, bytes: [UInt8](data))
     let cols = try Columns(table)

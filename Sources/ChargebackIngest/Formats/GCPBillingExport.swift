@@ -22,7 +22,7 @@ struct GCPBillingExport: ExportFormat {
     JSONSupport.headHasKey(head, "usage_start_time") && JSONSupport.headHasKey(head, "sku")
   }
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     let first = try file.head(limit: 4096).first { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }
     guard first == UInt8(ascii: "[") else {
       return try file.forEachLine { lineNo, bytes in

@@ -47,7 +47,7 @@ struct LiteLLMSpendLogs: ExportFormat {
     return head.contains("\"call_type\"") && head.contains("\"startTime\"") && !head.contains("\"resourceSpans\"")
   }
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     let head = String(decoding: try file.head(), as: UTF8.self)
     if CSVHeader.names(inHead: head).contains("request_id") {
       return try readCSV(file, emit: emit)
@@ -67,7 +67,7 @@ struct LiteLLMSpendLogs: ExportFormat {
   }
 
   /// The `LiteLLM_SpendLogs` table as CSV (`\copy … CSV HEADER`): one row per record.
-  private func readCSV(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  private func readCSV(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     var header: CSVHeader?
     try CSVStream.forEachRecord(in: file) { line, fields in
       guard let h = header else {

@@ -27,13 +27,13 @@ struct OTelGenAISpans: ExportFormat {
     head.contains("\"resourceSpans\"")
   }
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     try readItems(file) { item in
       if case .record(let r) = item { try emit(r) }
     }
   }
 
-  func readItems(_ file: InputFile, emit: (IngestItem) throws -> Void) throws {
+  func readItems(_ file: InputFile, emit: (consuming IngestItem) throws -> Void) throws {
     try JSONLayout.forEachRecord(in: file) { bytes, line, path in
       var batch = OTelBatch(file: file.path, line: line, root: path ?? "$")
       try batch.parse(bytes)

@@ -21,7 +21,7 @@ struct OpenAICosts: ExportFormat {
     head.contains("organization.costs.result")
   }
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     try JSONSupport.forEachPage(Page.self, in: file) { page, prefix, line in
       for (b, bucket) in page.data.enumerated() {
         for (name, seconds) in [("start_time", bucket.start_time), ("end_time", bucket.end_time)]

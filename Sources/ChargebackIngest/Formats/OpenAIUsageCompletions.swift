@@ -27,7 +27,7 @@ struct OpenAIUsageCompletions: ExportFormat {
     head.contains("organization.usage.\(endpoint.rawValue).result")
   }
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     try JSONSupport.forEachPage(Element.self, in: file) { element, prefix, line in
       switch element {
       case .page(let page):
@@ -41,7 +41,7 @@ struct OpenAIUsageCompletions: ExportFormat {
   }
 
   private func emitBucket(
-    _ bucket: Bucket, prefix: String, file: String, line: Int?, emit: (UsageRecord) throws -> Void
+    _ bucket: Bucket, prefix: String, file: String, line: Int?, emit: (consuming UsageRecord) throws -> Void
   ) throws {
     for (r, row) in bucket.results.enumerated() {
       try emit(record(row, bucket: bucket, file: file, line: line, path: "\(prefix).results[\(r)]"))

@@ -30,7 +30,7 @@ struct VertexGenerateContent: ExportFormat {
   /// responses without `finishReason` must not hold every response of the file in memory).
   static let openStreamLimit = 4_096
 
-  func read(_ file: InputFile, emit: (UsageRecord) throws -> Void) throws {
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     // Open streams by natural key: their latest chunk, and the order they opened in (the one opened
     // first is taken as ended when too many are open; the records come out as their streams end).
     var open: [String: (order: Int, record: UsageRecord)] = [:]
