@@ -57,7 +57,7 @@ package final class Charger {
     c.model = x.model
     c.modelResolved = x.modelResolved
     c.cost = x.cost
-    c.listCost = x.listCost
+    c.listCost = x.listCost ?? x.cost  // as ``ChargedRecord``'s initialiser does
     c.commitmentID = x.commitmentID
     c.parts = x.parts
     c.priceRows = x.priceRows

@@ -107,6 +107,7 @@ package struct ReportBuilder {
       // The charged record is lent to `add` where it lies (in the pipe's batch), never copied out:
       // a copy is a retain and a release of each of its thirty-odd strings.
       func add(_ charged: ChargedRecord) throws {
+        assert(charged.unpricedReason != ChargedRecord.notCharged, "a record summed before it was charged")
         let level = charged.record.level
         if !duplicates.isEmpty, duplicates.contains(prepared.id) { return }  // the same call from another log
         // Request-level calls reach the retry-storm detector whole (the width and overlap rules below
@@ -147,6 +148,7 @@ package struct ReportBuilder {
       case .charged: try add(prepared.charged)
       case .uncharged:
         charger.charge(&prepared.charged)
+        prepared.state = .charged
         try add(prepared.charged)
       }
     }
@@ -363,7 +365,7 @@ private struct PreparedRecord: Sendable {
   /// Row id and file of the stored record.
   let id: Int64
   let fileID: Int64
-  let state: State
+  var state: State
   /// The record, charged when `state` is `.charged`.
   var charged: ChargedRecord
 

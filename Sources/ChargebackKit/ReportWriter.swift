@@ -115,16 +115,22 @@ package struct ReportWriter {
         }
       }
       // What the workbooks share (the tasks of each cost centre: a pass over every line's tasks)
-      // first, beside the largest CSV; then the workbooks, largest (company.xlsx) first; the small
-      // files last, to even out the end.
+      // first, beside the largest CSV; then the workbooks, company.xlsx first, the cost centres'
+      // by their lines, most first; the small files last, to even out the end.
       jobs.append {
         try books.prepare()
         return nil
       }
-      let name = { (i: Int) in (files[i].path as NSString).lastPathComponent }
-      let largestCSV = files.indices.filter { name($0) == "chargeback.csv" }
-      let booksFirst = files.indices.filter { books.paths.contains(files[$0].path) }.reversed()
-      let rest = files.indices.filter { !largestCSV.contains($0) && !booksFirst.contains($0) }
+      // The workbooks are the last of `files`: the cost centres' in report order, then company.xlsx.
+      let firstBook = files.count - books.paths.count
+      let largestCSV = files.indices.filter { (files[$0].path as NSString).lastPathComponent == "chargeback.csv" }
+      var lineCounts: [String: Int] = [:]
+      report.lines.forEachLent { _, l in lineCounts[l.pointee.key.costCentre, default: 0] += 1 }
+      let centres = report.costCentres.indices.sorted {
+        (lineCounts[report.costCentres[$0].id] ?? 0, $1) > (lineCounts[report.costCentres[$1].id] ?? 0, $0)
+      }
+      let booksFirst = [files.count - 1] + centres.map { firstBook + $0 }
+      let rest = files.indices.filter { $0 < firstBook && !largestCSV.contains($0) }
       var written = try SharedJobs.run(jobs, order: [files.count] + largestCSV + booksFirst + rest).compactMap { $0 }
       let newPath = (staging as NSString).appendingPathComponent("new_findings.csv")
       try CSVReports.findings(newFindings, to: newPath)

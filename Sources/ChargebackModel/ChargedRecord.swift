@@ -1,7 +1,8 @@
 /// A usage record after attribution and pricing: what the aggregates and every detector consume.
 ///
-/// Made in exactly one place (the pipeline's `Charger`), so that the report pass, the spike baseline,
-/// `explain` and the tests cannot disagree on who pays what.
+/// Charged in exactly one place (the pipeline's `Charger`, which makes one or fills in one made
+/// ``init(uncharged:)``), so that the report pass, the spike baseline, `explain` and the tests
+/// cannot disagree on who pays what.
 package struct ChargedRecord: Sendable {
   /// The record as stored.
   package var record: UsageRecord
@@ -56,14 +57,17 @@ extension ChargedRecord {
 }
 
 extension ChargedRecord {
-  /// `record` before it is charged: attributed to nobody and unpriced, until a `Charger` fills in
-  /// the rest where it lies.
+  /// `record` before it is charged: attributed to nobody and unpriced, with ``notCharged`` as the
+  /// reason, until a `Charger` fills in the rest where it lies.
   package init(uncharged record: UsageRecord) {
     // The model read first: read after `record` was handed over, it made the compiler copy the record.
     let model = record.model
     self.init(
       record: record, attribution: Attribution(costCentre: Attribution.unattributed, status: .unattributed),
       model: model, modelResolved: false, cost: nil, listCost: nil, commitmentID: nil, parts: [], priceRows: [],
-      unpricedReason: nil, inScope: true)
+      unpricedReason: Self.notCharged, inScope: true)
   }
+
+  /// The unpriced reason of a record not charged yet (``init(uncharged:)``): never in a report.
+  package static let notCharged = "(not charged)"
 }

@@ -52,10 +52,13 @@ package enum WorkbookReports {
   /// One per cost centre, then `company.xlsx` (``paths``). What they share (the cents, the tasks
   /// of each cost centre) is worked out once, by ``prepare()`` or the first job that needs it.
   ///
-  /// libxlsxwriter keeps no writable state of its own between workbooks; the one it borrows from
-  /// the C library is `gmtime`'s buffer, for the creation time in `docProps/core.xml`, which every
-  /// workbook of a report sets to the same value (the period's end), so the buffer holds the same
-  /// fields whichever thread filled it last (glibc fills it under a lock).
+  /// libxlsxwriter keeps no writable state of its own between workbooks. What it shares through
+  /// the C library: `rand` for its scratch files' names (opened with `O_EXCL`: a clash is a
+  /// retry), and `gmtime`'s buffer, for the creation time in `docProps/core.xml`. glibc fills that
+  /// buffer under a lock but `strftime` reads it after; it holds the same fields whichever thread
+  /// filled it only because every workbook of a report has the same creation time (`created`) and
+  /// nothing else in the process calls `gmtime` or `localtime`. Keep both true, or put a lock
+  /// around `Workbook.close()`.
   package struct Jobs: Sendable {
     /// The workbook files, in the order of ``write(_:)``'s numbers.
     package let paths: [String]

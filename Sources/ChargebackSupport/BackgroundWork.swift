@@ -3,9 +3,8 @@ import Foundation
 /// A throwing computation run on a thread of its own while the caller does something else;
 /// ``value()`` waits for it and returns its result or rethrows its error.
 ///
-/// For work that shares nothing mutable with the caller (the report's workbooks are written here
-/// while the CSVs are written on the calling thread: each output file is written by one thread, so
-/// the bytes do not depend on which finishes first).
+/// For work that shares nothing mutable with the caller (the second thread of ``SharedJobs``, which
+/// takes the report's output files in turn with the calling thread).
 package final class BackgroundWork<T: Sendable>: @unchecked Sendable {
   // @unchecked: `result` is written once on the work's thread before `done` is signalled, and read
   // only after waiting on `done`, which orders the two.

@@ -65,21 +65,53 @@ package enum SafeText {
   /// one more (`''=x`), so that it never shows as the field of another value (`=x` shows as `'=x`):
   /// one leading `'` is taken off exactly when the text after the leading `'`s is formula-like
   /// (``unescaped(_:)``).
+  ///
+  /// The same holds after every `;`: where the list separator is `;` (much of Europe), a
+  /// spreadsheet opening the file splits a line at each `;` outside a field that *starts* with a
+  /// quote, so `x;=1+1` in the middle of a line becomes a cell `=1+1`, a live formula. Each part
+  /// after a `;` is judged as a value's start: `x;=1+1` is written `x;'=1+1`.
   package static func csvField(_ s: String) -> String {
     let e = escaped(s)
-    return startsLikeAFormula(afterQuotesOf: e) ? "'" + e : e
+    // Most values hold no `;`: one check of the start.
+    guard e.utf8.contains(UInt8(ascii: ";")) else {
+      return startsLikeAFormula(afterQuotesOf: e.utf8) ? "'" + e : e
+    }
+    var out: [UInt8] = []
+    out.reserveCapacity(e.utf8.count + 4)
+    for (k, part) in e.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).enumerated() {
+      if k > 0 { out.append(UInt8(ascii: ";")) }
+      if startsLikeAFormula(afterQuotesOf: part) { out.append(UInt8(ascii: "'")) }
+      out.append(contentsOf: part)
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
-  /// Whether the text of `e` after its leading `'`s would be read as a formula.
-  private static func startsLikeAFormula<S: StringProtocol>(afterQuotesOf e: S) -> Bool {
+  /// Whether the text of `bytes` after its leading `'`s would be read as a formula.
+  private static func startsLikeAFormula<C: Collection<UInt8>>(afterQuotesOf bytes: C) -> Bool {
     // On bytes: the four and `'` are ASCII, so a scalar is one of them exactly when its first byte
     // is (the scalar view cost more than the rest of writing the field).
-    let rest = e.utf8.drop { $0 == UInt8(ascii: "'") }
+    let rest = bytes.drop { $0 == UInt8(ascii: "'") }
     guard let first = rest.first,
       first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
         || first == UInt8(ascii: "@")
     else { return false }
     return !isPlainNumber(rest)
+  }
+
+  /// `shown` with the `'` that ``csvField(_:)`` put at its start and after each `;` taken off.
+  private static func withoutFormulaQuotes(_ shown: String) -> String {
+    guard shown.utf8.contains(UInt8(ascii: "'")) else { return shown }
+    var out: [UInt8] = []
+    out.reserveCapacity(shown.utf8.count)
+    for (k, part) in shown.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).enumerated() {
+      if k > 0 { out.append(UInt8(ascii: ";")) }
+      if part.first == UInt8(ascii: "'"), startsLikeAFormula(afterQuotesOf: part) {
+        out.append(contentsOf: part.dropFirst())
+      } else {
+        out.append(contentsOf: part)
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// `-?digits[.digits]`: a number a spreadsheet reads as a number, never as a formula.
@@ -150,14 +182,13 @@ package enum SafeText {
   }
 
   /// The value a CSV field or a terminal line showed as `shown`: ``escaped(_:)`` undone (`\\` and
-  /// `\uXXXX`), and the `'` that ``csvField(_:)`` puts before formula-like text taken off; nil
-  /// when `shown` has nothing to undo.
+  /// `\uXXXX`), and the `'`s that ``csvField(_:)`` puts before formula-like text (at the start and
+  /// after each `;`) taken off; nil when `shown` has nothing to undo.
   ///
   /// For looking up what a user copied from an output (a key in `findings.csv`'s evidence) when
   /// the text as given matches nothing.
   package static func unescaped(_ shown: String) -> String? {
-    var text = Substring(shown)
-    if text.hasPrefix("'"), startsLikeAFormula(afterQuotesOf: text) { text = text.dropFirst() }
+    let text = Substring(withoutFormulaQuotes(shown))
     var out = String.UnicodeScalarView()
     var scalars = text.unicodeScalars[...]
     while let u = scalars.popFirst() {

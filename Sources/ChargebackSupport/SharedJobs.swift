@@ -12,8 +12,9 @@ package enum SharedJobs {
   /// Runs every job of `jobs` once, on this thread and one more, taking them in `order` (positions
   /// in `jobs`; all of them, each once); returns their results in the order of `jobs`.
   ///
-  /// After a job fails, no further job is taken; the error of the failed job first in `jobs` is
-  /// thrown once both threads have stopped.
+  /// After a job fails, no further job is taken; once both threads have stopped, the error of the
+  /// failed job first in `jobs` among those that ran is thrown (which jobs ran before the failure
+  /// stopped the others can differ from run to run).
   package static func run<T: Sendable>(_ jobs: [@Sendable () throws -> T], order: [Int]? = nil) throws -> [T] {
     let order = order ?? Array(jobs.indices)
     precondition(order.sorted() == Array(jobs.indices), "an order that is not a permutation of the jobs")

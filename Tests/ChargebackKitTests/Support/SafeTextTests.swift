@@ -46,10 +46,11 @@ import Testing
       Self.edges.map { String(Character($0)) } + [
         "\u{202E}abc", "\\u0041", "\\", "=SUM(1)", "-x", "@a", "+1", "-12.5", "k\\|1", "\u{2028}0000",
         "'", "''", "'=x", "''=x", "'''@a", "'-5", "'-5x", "'abc", "''abc", "'\u{0}=x", "=x'", "'=", "''-1.5",
+        "x;=1+1", "a;'=b", ";-5", ";@x;", "';=", ";;", "=a;=b;'+c", "k;-2.5;-x", "é;\u{301}=x",
       ]
     // The characters a field's start is judged on, often: `'`, the four formula characters,
     // digits, a point, a letter.
-    let starts: [Unicode.Scalar] = ["'", "'", "=", "+", "-", "@", "1", ".", "x"]
+    let starts: [Unicode.Scalar] = ["'", "'", "=", "+", "-", "@", "1", ".", "x", ";", ";"]
     for _ in 0..<2_000 {
       var s = String.UnicodeScalarView()
       for _ in 0..<Int.random(in: 0...12, using: &generator) {
@@ -64,10 +65,14 @@ import Testing
     // Distinct values show as distinct CSV fields, and each field reads back as its value.
     var valueOfField: [[UInt8]: [UInt8]] = [:]
     for s in samples {
-      // Escaped alone (a terminal line), a value of `'`s before formula-like text reads as the CSV
-      // field it would be: `explain` looks a key up as given first, and only then undone.
+      // Escaped alone (a terminal line), a value with `'`s before formula-like text (at its start
+      // or after a `;`) reads as the CSV field it would be: `explain` looks a key up as given
+      // first, and only then undone.
       let shown = SafeText.escaped(s)
-      if !(s.hasPrefix("'") && SafeText.csvField(s) != shown) {
+      let quotedPart = s.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).contains {
+        $0.first == UInt8(ascii: "'")
+      }
+      if !(quotedPart && SafeText.csvField(s) != shown) {
         #expect(Array((SafeText.unescaped(shown) ?? shown).utf8) == Array(s.utf8), "\(Array(s.unicodeScalars))")
       }
       let field = SafeText.csvField(s)
@@ -77,11 +82,29 @@ import Testing
       }
       valueOfField[Array(field.utf8)] = Array(s.utf8)
     }
-    // What a spreadsheet sees first in a field is never a formula character.
-    for s in samples {
-      let first = SafeText.csvField(s).unicodeScalars.first
-      #expect(first.map { !"=+@".unicodeScalars.contains($0) } ?? true, "\(Array(s.unicodeScalars))")
+    // What a spreadsheet sees first in a cell is never a formula: the field's start, nor, where
+    // the list separator is `;`, the start of each part after a `;` (written out here: `=`, `+`,
+    // `@`, or `-` before anything but a plain decimal number).
+    func formula(_ part: Substring.UTF8View) -> Bool {
+      guard let first = part.first else { return false }
+      if first == UInt8(ascii: "-") {
+        let digits = part.dropFirst().split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        let plain =
+          (1...2).contains(digits.count)
+          && digits.allSatisfy { !$0.isEmpty && $0.allSatisfy { (48...57).contains($0) } }
+        return !plain
+      }
+      return "=+@".utf8.contains(first)
     }
+    for s in samples {
+      let field = SafeText.csvField(s)
+      for part in field.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false) {
+        #expect(!formula(Substring(part).utf8), "\(Array(s.unicodeScalars)) shows a formula: \(field)")
+      }
+    }
+    #expect(SafeText.csvField("x;=1+1") == "x;'=1+1")
+    #expect(SafeText.csvField("a;'=b") == "a;''=b")
+    #expect(SafeText.csvField("a;b") == "a;b")
     // The rule as written, on examples worked by hand.
     #expect(SafeText.csvField("=x") == "'=x")
     #expect(SafeText.csvField("'=x") == "''=x")
