@@ -150,30 +150,31 @@ package enum FindingID {
 extension PolicyFindings {
   /// Notes the identity, lifecycle, price and scope findings one charged record raises.
   package mutating func observe(_ c: ChargedRecord) {
-    let r = c.record
-    let a = c.attribution
+    // Through `c`: `let r = c.record` and `let a = c.attribution` copied them for every call.
     if c.cost == nil {
       // One per cost centre: each cost centre's workbook explains its own unpriced requests.
       note(
-        .unpricedModel, subject: r.provider.rawValue + "|" + r.model + "|" + a.costCentre, record: r, attribution: a,
+        .unpricedModel, subject: c.record.provider.rawValue + "|" + c.record.model + "|" + c.attribution.costCentre,
+        record: c.record, attribution: c.attribution,
         cost: nil,
-        detail: r.model.isEmpty
-          ? "\(r.provider.rawValue) usage without a model has no price: \(c.unpricedReason ?? "unknown"); its calls"
+        detail: c.record.model.isEmpty
+          ? "\(c.record.provider.rawValue) usage without a model has no price: \(c.unpricedReason ?? "unknown"); its calls"
             + " are left out of every total"
-          : "\(r.provider.rawValue) model \"\(r.model)\" has no price: \(c.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/"
+          : "\(c.record.provider.rawValue) model \"\(c.record.model)\" has no price: \(c.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/"
       )
     }
-    noteSignals(a, r, cost: c.cost)
-    if let scope = a.scopeID {
+    noteSignals(c.attribution, c.record, cost: c.cost)
+    if let scope = c.attribution.scopeID {
       scopeCost[scope, default: .zero] += c.costOrZero
       if !c.inScope {
         note(
-          .outOfScopeModel, subject: (a.agentID ?? "-") + "|" + scope + "|" + c.model, record: r, attribution: a,
+          .outOfScopeModel, subject: (c.attribution.agentID ?? "-") + "|" + scope + "|" + c.model, record: c.record,
+          attribution: c.attribution,
           cost: c.cost,
           // The finding is the agent's, scope's and model's, whichever provider served the calls (a
           // model through Bedrock and through a gateway to Anthropic): the text names no provider
           // (it named the first call's, as if the other's calls were not in it).
-          detail: "agent \(a.agentID ?? "?") called model \(c.model), which scope \(scope) does not allow")
+          detail: "agent \(c.attribution.agentID ?? "?") called model \(c.model), which scope \(scope) does not allow")
       }
     }
   }

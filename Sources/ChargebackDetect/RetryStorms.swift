@@ -131,24 +131,24 @@ package struct RetryStorms {
 
   /// Adds one charged request-level record (records arrive in time order).
   package mutating func observe(_ c: ChargedRecord) {
-    let r = c.record
-    let a = c.attribution
-    guard r.level == .request else { return }
+    guard c.record.level == .request else { return }
     let fp = Fingerprint(
-      provider: r.provider, credential: a.credentialID ?? r.credential ?? "", agent: a.agentID ?? "",
-      model: c.model, task: r.metadata.taskID ?? "", parent: r.metadata.parentID ?? "", prompt: r.promptHash ?? "")
-    let tokenless = r.failed && r.tokens.isZero
-    let size: Int? = tokenless ? nil : SizeClass.of(r.tokens)
+      provider: c.record.provider, credential: c.attribution.credentialID ?? c.record.credential ?? "",
+      agent: c.attribution.agentID ?? "",
+      model: c.model, task: c.record.metadata.taskID ?? "", parent: c.record.metadata.parentID ?? "",
+      prompt: c.record.promptHash ?? "")
+    let tokenless = c.record.failed && c.record.tokens.isZero
+    let size: Int? = tokenless ? nil : SizeClass.of(c.record.tokens)
     guard let entry = open.index(forKey: fp) else {
       open[fp] = Places(first: newRun(c, size: size))
-      sweepIfDue(now: r.time)
+      sweepIfDue(now: c.record.time)
       return
     }
     // Runs of this fingerprint that this call cannot extend are over.
     let maxGap = settings.stormMaxGapMillis
     var kept = Places()
     for p in open.values[entry] {
-      if r.time - runs[Int(p)].last > maxGap {
+      if c.record.time - runs[Int(p)].last > maxGap {
         close(at: p)
         freePlaces.append(p)
       } else {
@@ -164,22 +164,22 @@ package struct RetryStorms {
       target = kept.first { runs[Int($0)].size == size } ?? kept.first { runs[Int($0)].size == nil }
     }
     if let t = target.map(Int.init) {
-      runs[t].last = r.time
+      runs[t].last = c.record.time
       if runs[t].size == nil { runs[t].size = size }
       Self.add(c, to: &runs[t])
     } else {
       kept.append(newRun(c, size: size))
     }
     open.values[entry] = kept
-    sweepIfDue(now: r.time)
+    sweepIfDue(now: c.record.time)
   }
 
   /// A new run of the call `c`, in a free place of ``runs`` if there is one; returns its place.
   private mutating func newRun(_ c: ChargedRecord, size: Int?) -> Int32 {
-    let (r, a) = (c.record, c.attribution)
     var run = Run(
-      size: size, costCentre: a.costCentre, agent: a.agentID, credential: a.credentialID, owner: a.ownerID,
-      first: r.time, last: r.time, model: c.model, task: r.metadata.taskID)
+      size: size, costCentre: c.attribution.costCentre, agent: c.attribution.agentID,
+      credential: c.attribution.credentialID, owner: c.attribution.ownerID,
+      first: c.record.time, last: c.record.time, model: c.model, task: c.record.metadata.taskID)
     Self.add(c, to: &run)
     if let p = freePlaces.popLast() {
       runs[Int(p)] = run
@@ -204,21 +204,20 @@ package struct RetryStorms {
   private static let minimumSweepAt = 4_096
 
   private static func add(_ c: ChargedRecord, to run: inout Run) {
-    let r = c.record
     let cost = c.costOrZero
-    run.calls += Int128(r.requests)
+    run.calls += Int128(c.record.requests)
     run.cost += cost
-    if r.failed {
-      run.failed += Int128(r.requests)
-      if isRetryable(r.errorCode) || !r.tokens.isZero { run.triggers += Int128(r.requests) }
+    if c.record.failed {
+      run.failed += Int128(c.record.requests)
+      if isRetryable(c.record.errorCode) || !c.record.tokens.isZero { run.triggers += Int128(c.record.requests) }
     } else {
       run.lastSuccessCost = cost
     }
-    if (r.retries ?? 0) > 0 { run.retried = true }
+    if (c.record.retries ?? 0) > 0 { run.retried = true }
     if run.firstEvidence == nil, PolicyFindings.evidenceLimit > 0 {
-      run.firstEvidence = r.naturalKey
+      run.firstEvidence = c.record.naturalKey
     } else if run.moreEvidence.count + 1 < PolicyFindings.evidenceLimit {
-      run.moreEvidence.append(r.naturalKey)
+      run.moreEvidence.append(c.record.naturalKey)
     }
   }
 
