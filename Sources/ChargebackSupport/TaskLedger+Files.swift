@@ -41,7 +41,7 @@ final class SpillFile: @unchecked Sendable {
       throw OutputError(
         path: directory,
         reason: "cannot make a temporary file for the tasks kept on disk (\(String(cString: strerror(code))));"
-          + " set TMPDIR to a writable folder with room")
+          + Self.whatToDo)
     }
     fd = made.fd
     self.directory = directory
@@ -54,7 +54,16 @@ final class SpillFile: @unchecked Sendable {
     OutputError(
       path: directory,
       reason: "\(what) a temporary file of the tasks kept on disk failed (\(String(cString: strerror(code))));"
-        + " set TMPDIR to a writable folder with room")
+        + Self.whatToDo)
+  }
+
+  /// What the user can do, saying where the folder came from: "set TMPDIR" alone read as if it
+  /// were not set when it named the folder that failed.
+  static var whatToDo: String {
+    if let set = ProcessInfo.processInfo.environment["TMPDIR"], !set.isEmpty {
+      return " TMPDIR is set to \(set): set it to a writable folder with room"
+    }
+    return " set TMPDIR to a writable folder with room"
   }
 }
 
