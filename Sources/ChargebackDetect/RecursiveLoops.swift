@@ -63,25 +63,26 @@ package struct RecursiveLoops {
   /// Adds a charged request-level record: an OTel call to its trace, a call that names a parent to
   /// the parent-linked trees.
   package mutating func observe(_ c: ChargedRecord) {
-    let r = c.record
-    guard r.level == .request else { return }
-    if let trace = r.traceID {
-      observeTrace(trace, r, c.attribution, cost: c.costOrZero)
+    // Through `c`: `let r = c.record` copied the record for every call, most of which have
+    // neither a trace nor a parent.
+    guard c.record.level == .request else { return }
+    if let trace = c.record.traceID {
+      observeTrace(trace, c.record, c.attribution, cost: c.costOrZero)
       return
     }
-    guard let parent = r.metadata.parentID, let own = r.spanID ?? r.requestID else { return }
+    guard let parent = c.record.metadata.parentID, let own = c.record.spanID ?? c.record.requestID else { return }
     let node = Self.node(c, id: own, parent: parent)
     nodes[node.id] = node
   }
 
   /// Builds the node of a record.
   package static func node(_ c: ChargedRecord, id: String, parent: String?) -> Node {
-    let (r, a) = (c.record, c.attribution)
-    return Node(
-      key: r.naturalKey, id: nodeID(provider: r.provider, id: id),
-      parent: parent.map { nodeID(provider: r.provider, id: $0) },
-      agent: a.agentID, model: c.model, size: SizeClass.of(r.tokens), time: r.time, cost: c.costOrZero,
-      costCentre: a.costCentre, credential: a.credentialID, owner: a.ownerID, task: r.metadata.taskID)
+    Node(
+      key: c.record.naturalKey, id: nodeID(provider: c.record.provider, id: id),
+      parent: parent.map { nodeID(provider: c.record.provider, id: $0) },
+      agent: c.attribution.agentID, model: c.model, size: SizeClass.of(c.record.tokens), time: c.record.time,
+      cost: c.costOrZero, costCentre: c.attribution.costCentre, credential: c.attribution.credentialID,
+      owner: c.attribution.ownerID, task: c.record.metadata.taskID)
   }
 
   /// Why an agent path (root first) is a loop, or nil: an agent invoked again below another agent
