@@ -230,8 +230,9 @@ package struct CSVWriter {
   /// `jsonColumns` names the columns whose values are JSON documents the writer built with
   /// ``JSONText`` (FOCUS `Tags`): their values are already safe (controls and invisible characters
   /// in JSON's own `\u` escapes, and an object cannot start like a formula), and escaping them again
-  /// would double JSON's backslashes and break the document. A value there that does not start with
-  /// `{` or `[` is made safe like any other.
+  /// would double JSON's backslashes and break the document; only their `;`s are written `\u003b`
+  /// (``SafeText/csvJSONField(_:)``). A value there that does not start with `{` or `[` is made safe
+  /// like any other.
   package init(streamingTo path: String, header: [String], jsonColumns: Set<String> = []) throws {
     guard FileManager.default.createFile(atPath: path, contents: nil),
       let handle = FileHandle(forWritingAtPath: path)
@@ -275,7 +276,7 @@ package struct CSVWriter {
       if i > 0 { out.append(44) }
       let first = f.utf8.first
       let document = i < json.count && json[i] && (first == UInt8(ascii: "{") || first == UInt8(ascii: "["))
-      appendQuoted(document ? f : SafeText.csvField(f), to: &out)
+      appendQuoted(document ? SafeText.csvJSONField(f) : SafeText.csvField(f), to: &out)
     }
     out.append(10)
   }

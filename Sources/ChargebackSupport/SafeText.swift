@@ -61,10 +61,10 @@ package enum SafeText {
   /// A CSV field: escaped, and formula-like text prefixed with `'`.
   ///
   /// A spreadsheet reads text starting with `=`, `+`, `-` or `@` as a formula; a plain decimal
-  /// number (`-12.5`) is left as it is. A value that starts with `'`s before such text (`'=x`) gets
-  /// one more (`''=x`), so that it never shows as the field of another value (`=x` shows as `'=x`):
-  /// one leading `'` is taken off exactly when the text after the leading `'`s is formula-like
-  /// (``unescaped(_:)``).
+  /// number (`-12.5`) is left as it is. A value that starts with quotes (`'`, `"`) before such text
+  /// (`'=x`) gets one `'` more (`''=x`), so that it never shows as the field of another value (`=x`
+  /// shows as `'=x`): one leading `'` is taken off exactly when the text after the leading quotes
+  /// is formula-like (``unescaped(_:)``).
   ///
   /// The same holds after every `;`: where the list separator is `;` (much of Europe), a
   /// spreadsheet opening the file splits a line at each `;` outside a field that *starts* with a
@@ -86,11 +86,31 @@ package enum SafeText {
     return String(decoding: out, as: UTF8.self)
   }
 
-  /// Whether the text of `bytes` after its leading `'`s would be read as a formula.
+  /// A CSV field holding a JSON document (FOCUS `Tags`) that ``JSONText`` made safe: every `;`
+  /// written as JSON's own `\u003b`, which a JSON reader reads back as `;`.
+  ///
+  /// A spreadsheet whose list separator is `;` splits the document at each `;` in its strings, and
+  /// a piece such as `=1+1` of `{"agent":"bot;=1+1;"}` would be a live formula. JSON has no `;`
+  /// outside strings, so the document stays the same document.
+  package static func csvJSONField(_ document: String) -> String {
+    guard document.utf8.contains(UInt8(ascii: ";")) else { return document }
+    var out: [UInt8] = []
+    out.reserveCapacity(document.utf8.count + 10)
+    for b in document.utf8 {
+      if b == UInt8(ascii: ";") { out.append(contentsOf: "\\u003b".utf8) } else { out.append(b) }
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Whether the text of `bytes` after its leading quotes (`'` and `"`) would be read as a formula.
+  ///
+  /// A `"` counts with the `'`s: after a `;`, `"=1+1` is written `""=1+1` inside a quoted field,
+  /// and a spreadsheet splitting at `;` reads a piece that starts with a quote as a quoted value of
+  /// its own, whose text can then start with `=`.
   private static func startsLikeAFormula<C: Collection<UInt8>>(afterQuotesOf bytes: C) -> Bool {
-    // On bytes: the four and `'` are ASCII, so a scalar is one of them exactly when its first byte
-    // is (the scalar view cost more than the rest of writing the field).
-    let rest = bytes.drop { $0 == UInt8(ascii: "'") }
+    // On bytes: the four and the quotes are ASCII, so a scalar is one of them exactly when its
+    // first byte is (the scalar view cost more than the rest of writing the field).
+    let rest = bytes.drop { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") }
     guard let first = rest.first,
       first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
         || first == UInt8(ascii: "@")

@@ -65,6 +65,9 @@ import Testing
     lines.append(
       Self.line(lines.count, arn: "arn:aws:iam::1:role/r0", metadata: #""task_id":"=HYPERLINK(\"http://x\")""#))
     lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r1", metadata: "\"task_id\":\"\(longTask)\""))
+    // Formulas after a `;`, bare and behind a quote.
+    lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r3", metadata: #""task_id":"s;=1+1;""#))
+    lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r4", metadata: #""task_id":"q;\"=2+2""#))
     lines.append(Self.line(lines.count, arn: "@attacker", metadata: #""agent_id":"bot\u0000-evil""#))
     lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r2", model: "+cmd\u{1B}[31m", metadata: ""))
     try (lines.joined(separator: "\n") + "\n").write(toFile: usage + "/log.jsonl", atomically: true, encoding: .utf8)
@@ -98,6 +101,20 @@ import Testing
         }
       }
     }
+    // Where the list separator is `;`, a spreadsheet starts a cell at every `;` of a line, a quoted
+    // field or not: no piece of any line may start (after quotes it would take as a quoted value's)
+    // like a formula. Written out here: `=`, `+`, `@`, or `-` before anything but a number.
+    for name in ["summary.csv", "chargeback.csv", "findings.csv", "focus.csv", "journal.csv"] {
+      let text = try String(contentsOfFile: dir + "/out/" + name, encoding: .utf8)
+      for line in text.split(separator: "\n") {
+        for piece in line.split(separator: ";", omittingEmptySubsequences: false).dropFirst() {
+          let rest = piece.drop { $0 == "\"" }
+          guard let first = rest.first, "=+-@".contains(first) else { continue }
+          let number = rest.prefix { $0 != "," && $0 != "\"" }
+          #expect(first == "-" && Double(number) != nil, "\(name): a cell after ';' starts \(rest.prefix(30))")
+        }
+      }
+    }
     let lines = try TestSupport.readCSV(dir + "/out/chargeback.csv")
     #expect(lines.contains { $0["task_id"] == "'=HYPERLINK(\"http://x\")" })
     #expect(lines.contains { $0["credential_id"] == "'@attacker" })
@@ -119,6 +136,7 @@ import Testing
     let (usage, ids, pricing) = try Self.hostileMonth(dir)
     let centres = [
       "cc\"1", #"cc\2"#, "=HYPERLINK(\"http://x\")", "cc\u{202E}3", "cc\u{1}4", #"cc\u0000"# + "\u{2028}5",
+      "cc;=1+1;6",
     ]
     var agents = "agent_id,owner,cost_centre\n"
     var ccRows = "cost_centre,name\n"
@@ -131,6 +149,11 @@ import Testing
     try agents.write(toFile: ids + "/agents.csv", atomically: true, encoding: .utf8)
     try ccRows.write(toFile: ids + "/cost_centres.csv", atomically: true, encoding: .utf8)
     try creds.write(toFile: ids + "/credentials.csv", atomically: true, encoding: .utf8)
+    // A call for each cost centre past the month's six roles.
+    let log = try String(contentsOfFile: usage + "/log.jsonl", encoding: .utf8)
+    let more = (6..<centres.count).map { Self.line(1_000 + $0, arn: "arn:aws:iam::1:role/r\($0)", metadata: "") }
+    try (log + more.joined(separator: "\n") + "\n").write(
+      toFile: usage + "/log.jsonl", atomically: true, encoding: .utf8)
     _ = try ChargebackJob(
       options: .init(
         period: Period(year: 2026, month: 10), usage: [usage], identities: ids, pricing: pricing, out: dir + "/out",
@@ -148,6 +171,9 @@ import Testing
       #expect(!text.unicodeScalars.contains { SafeText.isHidden($0) }, "\(text)")
     }
     #expect(seen.isSuperset(of: centres), "\(seen)")
+    // The `;` of an id is JSON's `\u003b` in the file: no `;` to split the document at.
+    let raw = try String(contentsOfFile: dir + "/out/focus.csv", encoding: .utf8)
+    #expect(raw.contains(#"cc\u003b=1+1\u003b6"#))
     #expect(agentsSeen.isSuperset(of: centres.indices.map { "ag\"\\\($0)" }), "\(agentsSeen)")
   }
 

@@ -40,17 +40,18 @@ import Testing
   /// What an output shows can be looked up again: `unescaped` undoes `escaped` and `csvField` for
   /// every value, including values that themselves start with `'`s (a hostile task id `'=x`
   /// showed in a CSV as `=x` does, `'=x`, before `csvField` gave it one more `'`).
-  @Test func unescapedUndoesWhatTheOutputsShow() {
+  @Test func unescapedUndoesWhatTheOutputsShow() throws {
     var generator = DemoRandom(seed: 20_261_204)  // seeded: a failure can be run again
     var samples =
       Self.edges.map { String(Character($0)) } + [
         "\u{202E}abc", "\\u0041", "\\", "=SUM(1)", "-x", "@a", "+1", "-12.5", "k\\|1", "\u{2028}0000",
         "'", "''", "'=x", "''=x", "'''@a", "'-5", "'-5x", "'abc", "''abc", "'\u{0}=x", "=x'", "'=", "''-1.5",
-        "x;=1+1", "a;'=b", ";-5", ";@x;", "';=", ";;", "=a;=b;'+c", "k;-2.5;-x", "é;\u{301}=x",
+        "x;=1+1", "a;'=b", ";-5", ";@x;", "';=", ";;", "=a;=b;'+c", "k;-2.5;-x", "é;\u{301}=x", "x;\"=1", "\"=x",
+        "'\"=x", "\"'=x", "\"\"-1",
       ]
     // The characters a field's start is judged on, often: `'`, the four formula characters,
     // digits, a point, a letter.
-    let starts: [Unicode.Scalar] = ["'", "'", "=", "+", "-", "@", "1", ".", "x", ";", ";"]
+    let starts: [Unicode.Scalar] = ["'", "'", "\"", "=", "+", "-", "@", "1", ".", "x", ";", ";"]
     for _ in 0..<2_000 {
       var s = String.UnicodeScalarView()
       for _ in 0..<Int.random(in: 0...12, using: &generator) {
@@ -83,9 +84,11 @@ import Testing
       valueOfField[Array(field.utf8)] = Array(s.utf8)
     }
     // What a spreadsheet sees first in a cell is never a formula: the field's start, nor, where
-    // the list separator is `;`, the start of each part after a `;` (written out here: `=`, `+`,
-    // `@`, or `-` before anything but a plain decimal number).
-    func formula(_ part: Substring.UTF8View) -> Bool {
+    // the list separator is `;`, the start of each part after a `;`, after any `"` it would take as
+    // a quoted value's (written out here: `=`, `+`, `@`, or `-` before anything but a plain decimal
+    // number).
+    func formula(_ whole: Substring.UTF8View) -> Bool {
+      let part = whole.drop { $0 == UInt8(ascii: "\"") }
       guard let first = part.first else { return false }
       if first == UInt8(ascii: "-") {
         let digits = part.dropFirst().split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
@@ -105,6 +108,13 @@ import Testing
     #expect(SafeText.csvField("x;=1+1") == "x;'=1+1")
     #expect(SafeText.csvField("a;'=b") == "a;''=b")
     #expect(SafeText.csvField("a;b") == "a;b")
+    #expect(SafeText.csvField("x;\"=1") == "x;'\"=1")
+    // A JSON document's `;`s are JSON escapes: the same document, nothing to split at.
+    let document = #"{"agent":"bot;=1+1;"}"#
+    let field = SafeText.csvJSONField(document)
+    #expect(!field.contains(";"))
+    let decoded = try JSONDecoder().decode([String: String].self, from: Data(field.utf8))
+    #expect(decoded == ["agent": "bot;=1+1;"])
     // The rule as written, on examples worked by hand.
     #expect(SafeText.csvField("=x") == "'=x")
     #expect(SafeText.csvField("'=x") == "''=x")
