@@ -48,7 +48,10 @@ let package = Package(
     .target(name: "ChargebackIdentity", dependencies: ["ChargebackModel", "ChargebackSupport", crypto]),
     .target(name: "ChargebackPricing", dependencies: ["ChargebackModel", "ChargebackSupport", crypto]),
     .target(name: "ChargebackDetect", dependencies: ["ChargebackModel", "ChargebackSupport"]),
-    .target(name: "ChargebackReporting", dependencies: ["ChargebackModel", "ChargebackSupport", "CXLSXWriter", crypto]),
+    .target(
+      name: "ChargebackReporting",
+      dependencies: ["ChargebackModel", "ChargebackSupport", "CXLSXWriter", "CZlib", crypto]
+    ),
 
     // The pipeline that wires the stages.
     .target(

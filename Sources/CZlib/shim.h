@@ -7,4 +7,8 @@
 static inline int czlib_inflate_init_gzip(z_streamp strm) {
   return inflateInit2(strm, 16 + MAX_WBITS);
 }
+/// Raw deflate (no header), as a zip entry holds it (window bits -MAX_WBITS).
+static inline int czlib_inflate_init_raw(z_streamp strm) {
+  return inflateInit2(strm, -MAX_WBITS);
+}
 #endif

@@ -144,11 +144,13 @@ package struct ReportWriter {
       _ = try Manifest.write(
         report, outputs: outputs + ["manifest.json"], workbooks: workbooks, to: staging, reportKey: key,
         outputHashes: hashes)
+    } catch let e as OutputError {
+      throw Self.named(e, staging: staging, directory: directory)
     } catch let e as any ChargebackFailure {
       throw e
     } catch {
       // A write the file system refused (disk full, file-size limit, permissions): an I/O error.
-      throw OutputError(path: directory, reason: "cannot write the outputs: \(error.localizedDescription)")
+      throw OutputError(path: directory, reason: "cannot write the outputs: \(OutputError.reason(error))")
     }
 
     try moveIntoPlace(outputs.sorted() + ["manifest.json"], from: staging, keepStaging: &keepStaging)
@@ -236,6 +238,15 @@ package struct ReportWriter {
   }
 
   private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+
+  /// `e` naming the output a file of the staging folder was to become: the staging folder is
+  /// removed on the way out, and a path inside it pointed the user at a folder that was gone.
+  static func named(_ e: OutputError, staging: String, directory: String) -> OutputError {
+    guard e.path.hasPrefix(staging + "/") else { return e }
+    var named = e
+    named.path = (directory as NSString).appendingPathComponent(String(e.path.dropFirst(staging.count + 1)))
+    return named
+  }
 
   /// The type of the file at `path` without following a link; nil when nothing is there.
   static func fileType(_ path: String) -> FileAttributeType? {

@@ -11,6 +11,8 @@ package final class Workbook {
   private var handle: UnsafeMutablePointer<lxw_workbook>?
   /// Where the file goes.
   package let path: String
+  /// libxlsxwriter's scratch folder, nil for the system's.
+  private let tmpdir: String?
 
   /// Cell styles the reports use.
   package enum CellStyle: Int, Hashable, Sendable, CaseIterable {
@@ -35,6 +37,7 @@ package final class Workbook {
   /// libxlsxwriter's scratch files go to `tmpdir` (nil: the system's temporary folder).
   package init(path: String, title: String, created: Int64, tmpdir: String? = nil) throws {
     self.path = path
+    self.tmpdir = tmpdir
     // libxlsxwriter copies the folder's name (`lxw_strdup` in `workbook_new_opt`).
     func open(_ folder: UnsafePointer<CChar>?) -> UnsafeMutablePointer<lxw_workbook>? {
       var options = lxw_workbook_options(
@@ -200,6 +203,8 @@ package final class Workbook {
     guard rc == LXW_NO_ERROR else {
       throw OutputError(path: path, reason: "cannot write workbook: \(String(cString: lxw_strerror(rc)))")
     }
+    // libxlsxwriter does not see its scratch files' writes fail (``WorkbookCheck``).
+    try WorkbookCheck.check(path, scratch: tmpdir)
   }
 
   /// `what` is made only on failure: callers pass a cell's name, and this runs once per cell.

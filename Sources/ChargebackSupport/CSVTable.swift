@@ -266,7 +266,7 @@ package struct CSVWriter {
     flush(sink)
     do { try sink.handle.close() } catch { sink.error = sink.error ?? error }
     if let error = sink.error {
-      throw OutputError(path: sink.path, reason: "cannot write: \((error as NSError).localizedDescription)")
+      throw OutputError(path: sink.path, reason: "cannot write: \(OutputError.reason(error))")
     }
   }
 

@@ -7,8 +7,13 @@ struct Chargeback: ParsableCommand {
   /// A closed stdout or stderr (`chargeback ingest … | head -1`) makes writes fail, which they
   /// ignore, instead of killing the process with SIGPIPE: a run stopped that way mid-group would
   /// lose files it had already reported loaded (``printLine(_:)`` writes each line at once).
+  ///
+  /// A file-size limit (`ulimit -f`) likewise makes a write fail with `EFBIG` instead of killing
+  /// the process with SIGXFSZ: the run then stops with exit 74 naming the file, and leaves no
+  /// staging folder behind (killed, it left one and said nothing).
   static func main() {
     signal(SIGPIPE, SIG_IGN)
+    signal(SIGXFSZ, SIG_IGN)
     main(nil)
   }
 

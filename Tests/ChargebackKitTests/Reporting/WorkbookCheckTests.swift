@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackReporting
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// A workbook whose parts were cut short (libxlsxwriter's scratch folder full) must fail the run,
+/// never be published: these build zips by hand, stored and whole or cut, and check what
+/// `WorkbookCheck` says of each.
+@Suite struct WorkbookCheckTests {
+  /// CRC-32 (IEEE), bit by bit: the zip's own checksum, written out here apart from zlib's.
+  static func crc32(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for b in bytes {
+      crc ^= UInt32(b)
+      for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+  }
+
+  /// A zip of stored entries; `crc` replaces an entry's checksum when given.
+  static func zip(_ entries: [(name: String, data: [UInt8])], badCRC: String? = nil) -> [UInt8] {
+    func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+    func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(v >> (8 * $0) & 0xFF) } }
+    var out: [UInt8] = []
+    var directory: [UInt8] = []
+    for e in entries {
+      let name = Array(e.name.utf8)
+      let crc = e.name == badCRC ? crc32(e.data) ^ 1 : crc32(e.data)
+      let offset = UInt32(out.count)
+      let common =
+        le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(crc) + le32(UInt32(e.data.count))
+        + le32(UInt32(e.data.count)) + le16(name.count) + le16(0)
+      out += le32(0x0403_4b50) + common + name + e.data
+      directory += le32(0x0201_4b50) + le16(20) + common + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + name
+    }
+    let start = UInt32(out.count)
+    out += directory
+    out +=
+      le32(0x0605_4b50) + le16(0) + le16(0) + le16(entries.count) + le16(entries.count)
+      + le32(UInt32(directory.count)) + le32(start) + le16(0)
+    return out
+  }
+
+  static let types = Array(#"<?xml version="1.0"?><Types xmlns="x"><Default Extension="xml"/></Types>"#.utf8)
+  static let sheet = Array(
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"x\"><sheetData><row r=\"1\"><c r=\"A1\"/></row></sheetData></worksheet>\n"
+      .utf8)
+
+  @Test func aWholeWorkbookPasses() {
+    #expect(WorkbookCheck.problem(in: Self.zip([("[Content_Types].xml", Self.types), ("s.xml", Self.sheet)])) == nil)
+  }
+
+  @Test func aPartCutShortOrEmptyOrDamagedIsFound() {
+    // Cut where a scratch file's write failed: after a whole inner element, and in a tag.
+    let afterRow = Array(Self.sheet[..<(Self.sheet.count - "</sheetData></worksheet>\n".utf8.count)])
+    let inTag = Array(Self.sheet[..<(Self.sheet.count - 5)])
+    for cut in [afterRow, inTag] {
+      #expect(
+        WorkbookCheck.problem(in: Self.zip([("[Content_Types].xml", Self.types), ("xl/s1.xml", cut)]))
+          == "part xl/s1.xml cut short")
+    }
+    #expect(
+      WorkbookCheck.problem(in: Self.zip([("[Content_Types].xml", Self.types), ("xl/s1.xml", [])]))
+        == "part xl/s1.xml empty")
+    #expect(
+      WorkbookCheck.problem(in: Self.zip([("a.xml", Self.sheet)], badCRC: "a.xml")) == "part a.xml damaged")
+    // The file itself cut: no directory at its end.
+    let whole = Self.zip([("a.xml", Self.sheet)])
+    #expect(WorkbookCheck.problem(in: Array(whole[..<(whole.count - 10)])) == "no zip directory")
+  }
+
+  @Test func theEndOfAnXMLPartIsItsFirstElementsEnd() {
+    func whole(_ s: String) -> Bool { WorkbookCheck.isWholeXML(Array(s.utf8)) }
+    #expect(whole("<?xml version=\"1.0\"?>\r\n<a x=\"1\"><b/></a>\r\n"))
+    #expect(whole("<!-- c --><a/>"))
+    #expect(whole("<a\n x=\"y\"/>\n"))
+    #expect(!whole("<a><b></b>"))
+    #expect(!whole("<a><b/></b>"))
+    #expect(!whole("<a/><b/>"))
+    #expect(!whole("<?xml version=\"1.0\"?>"))
+    #expect(!whole(""))
+  }
+
+  /// The workbooks the tool writes pass, read back through zlib (libxlsxwriter deflates them).
+  @Test func aWorkbookLibxlsxwriterWrotePasses() throws {
+    let dir = try TestSupport.tempDir("workbook-check")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/w.xlsx"
+    let wb = try Workbook(path: path, title: "t", created: 0, tmpdir: dir)
+    let sheet = try wb.addSheet("Data")
+    for r in 0..<2_000 { try sheet.text(r, 0, "row \(r) " + String(repeating: "x", count: r % 50)) }
+    try wb.close()
+    let bytes = try #require(FileManager.default.contents(atPath: path))
+    #expect(WorkbookCheck.problem(in: [UInt8](bytes)) == nil)
+    // Cut, it fails with an error naming the workbook, the scratch folder and what to do.
+    try Data(bytes.prefix(bytes.count / 2)).write(to: URL(fileURLWithPath: path))
+    do {
+      try WorkbookCheck.check(path, scratch: dir)
+      Issue.record("a cut workbook passed")
+    } catch let e as OutputError {
+      #expect(e.exitStatus == ExitStatus.ioError)
+      #expect(e.description.contains(path) && e.description.contains(dir) && e.description.contains("TMPDIR"))
+    }
+  }
+}
+
+/// A write that fails inside the staging folder is reported as the output it was to become (the
+/// staging folder is gone by then), in the system's own words.
+@Suite struct FailedOutputTests {
+  @Test func aFileOfTheStagingFolderIsNamedAsItsOutput() {
+    let staging = "/srv/.out.chargeback-host-1-AB"
+    let failed = OutputError(path: staging + "/company.xlsx", reason: "the workbook came out incomplete")
+    let named = ReportWriter.named(failed, staging: staging, directory: "/srv/out")
+    #expect(named.path == "/srv/out/company.xlsx")
+    #expect(named.reason == failed.reason && named.exitStatus == failed.exitStatus)
+    // Anything else is left as it was: a task file's folder, a folder whose name merely begins so.
+    for path in ["/tmp/tasks", staging + "x/company.xlsx", staging] {
+      #expect(
+        ReportWriter.named(OutputError(path: path, reason: "r"), staging: staging, directory: "/srv/out").path == path)
+    }
+  }
+
+  /// A write refused by the system says why in its words (a file-size limit read "NSCocoaErrorDomain
+  /// error 512").
+  @Test func aSystemErrorIsShownInItsOwnWords() {
+    let posix = NSError(domain: NSPOSIXErrorDomain, code: Int(EFBIG))
+    let wrapped = NSError(domain: NSCocoaErrorDomain, code: 512, userInfo: [NSUnderlyingErrorKey: posix])
+    #expect(OutputError.reason(wrapped) == String(cString: strerror(EFBIG)))
+    #expect(OutputError.reason(posix) == String(cString: strerror(EFBIG)))
+  }
+}
