@@ -24,7 +24,8 @@ package enum WorkbookCheck {
       throw OutputError(
         path: path,
         reason: "the workbook came out incomplete (\(problem)): its scratch files in \(folder) could not be written"
-          + " whole; is that folder full? Set TMPDIR to a writable folder with room")
+          + " whole; is that folder full (or a file-size limit, ulimit -f, too low)? Set TMPDIR to a writable folder"
+          + " with room")
     }
   }
 
@@ -61,12 +62,19 @@ package enum WorkbookCheck {
       }
       let from = local + 30 + localName + localExtra
       guard from + packed <= bytes.count else { return "part \(name) cut short" }
+      // Deflate makes at most about 1,032 bytes of 1: a larger size is a damaged directory, not a
+      // reason to allocate gigabytes.
+      guard size <= packed * 1_032 + 1_024 else { return "part \(name) damaged" }
       guard let content = contents(bytes, from..<(from + packed), method: method, size: size) else {
         return "part \(name) unreadable"
       }
       guard content.count == size, crc32(content) == crc else { return "part \(name) damaged" }
-      if name.hasSuffix(".xml") || name.hasSuffix(".rels"), !isWholeXML(content) {
-        return content.isEmpty ? "part \(name) empty" : "part \(name) cut short"
+      if name.hasSuffix(".xml") || name.hasSuffix(".rels") {
+        if content.isEmpty { return "part \(name) empty" }
+        if !isWholeXML(content) { return "part \(name) cut short" }
+        // A write that failed and a later one that did not leave the end whole and a hole in the
+        // middle: the elements no longer nest.
+        if !isBalanced(content) { return "part \(name) has a piece missing" }
       }
     }
     return nil
@@ -93,11 +101,92 @@ package enum WorkbookCheck {
       }
     }
     guard status == Z_STREAM_END else { return nil }
-    return Array(out[..<Int(stream.total_out)])
+    if Int(stream.total_out) < out.count { out.removeLast(out.count - Int(stream.total_out)) }
+    return out
   }
 
   private static func crc32(_ bytes: [UInt8]) -> Int {
     bytes.withUnsafeBufferPointer { Int(CZlib.crc32(0, $0.baseAddress, uInt($0.count))) }
+  }
+
+  /// Whether the elements of `xml` nest.
+  ///
+  /// Every end tag must close the element open last, and none may be left open. Declarations,
+  /// comments and CDATA are skipped; quoted attribute values may hold `>`.
+  static func isBalanced(_ xml: [UInt8]) -> Bool {
+    let (lt, gt, slash) = (UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "/"))
+    var open: [ArraySlice<UInt8>] = []
+    var roots = 0
+    var i = 0
+    let n = xml.count
+    func starts(_ text: String, at k: Int) -> Bool {
+      let t = Array(text.utf8)
+      return k + t.count <= n && xml[k..<(k + t.count)].elementsEqual(t)
+    }
+    /// The index just past `end` from `k` on, nil when it never comes.
+    func past(_ end: String, from k: Int) -> Int? {
+      let t = Array(end.utf8)
+      var j = k
+      while j + t.count <= n {
+        if xml[j] == t[0], xml[j..<(j + t.count)].elementsEqual(t) { return j + t.count }
+        j += 1
+      }
+      return nil
+    }
+    while i < n {
+      guard xml[i] == lt else {
+        i += 1
+        continue
+      }
+      let next = i + 1 < n ? xml[i + 1] : 0
+      if next == UInt8(ascii: "!") {
+        // A comment, CDATA or a declaration: rare, so looked at by name.
+        let end = starts("<!--", at: i) ? "-->" : starts("<![CDATA[", at: i) ? "]]>" : ">"
+        guard let j = past(end, from: i + 2) else { return false }
+        i = j
+      } else if next == UInt8(ascii: "?") {
+        guard let j = past("?>", from: i + 2) else { return false }
+        i = j
+      } else {
+        // A tag: its name, then to its `>` past any quoted values.
+        let closing = i + 1 < n && xml[i + 1] == slash
+        var j = closing ? i + 2 : i + 1
+        let nameStart = j
+        nameLoop: while j < n {
+          switch xml[j] {
+          case gt, slash, 32, 9, 10, 13: break nameLoop
+          default: j += 1
+          }
+        }
+        let name = xml[nameStart..<j]
+        guard !name.isEmpty else { return false }
+        var quote: UInt8? = nil
+        while j < n {
+          let c = xml[j]
+          if let q = quote {
+            if c == q { quote = nil }
+          } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+            quote = c
+          } else if c == gt {
+            break
+          } else if c == lt {
+            return false
+          }
+          j += 1
+        }
+        guard j < n else { return false }
+        if closing {
+          guard let top = open.popLast(), top.elementsEqual(name) else { return false }
+        } else if xml[j - 1] != slash {
+          if open.isEmpty { roots += 1 }
+          open.append(name)
+        } else if open.isEmpty {
+          roots += 1
+        }
+        i = j + 1
+      }
+    }
+    return open.isEmpty && roots == 1
   }
 
   /// Whether `xml` ends with the end of the element it starts: `</name>` of its first element, or

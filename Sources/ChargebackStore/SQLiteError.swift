@@ -34,7 +34,7 @@ package struct SQLiteError: ChargebackFailure {
   static var fullHint: String {
     let env = ProcessInfo.processInfo.environment
     let folder = [env["SQLITE_TMPDIR"], env["TMPDIR"]].compactMap { $0 }.first { !$0.isEmpty } ?? "/var/tmp"
-    return "the store's disk or \(folder), where SQLite keeps its temporary files, has no room left;"
-      + " free some, or set TMPDIR to a folder with room"
+    return "the store's disk or \(folder), where SQLite keeps its temporary files, has no room left (or a"
+      + " file-size limit, ulimit -f, stopped a file); free some, or set TMPDIR to a folder with room"
   }
 }

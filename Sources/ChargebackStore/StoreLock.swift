@@ -36,7 +36,8 @@ package struct StoreLock: Sendable {
 
   /// Writes `chargeback: <message>` on stderr.
   package static let stderr: @Sendable (String) -> Void = { message in
-    FileHandle.standardError.write(Data(("chargeback: " + message + "\n").utf8))
+    // `try?`: the old `write(_:)` traps on a failed write (a closed stderr, a file-size limit).
+    try? FileHandle.standardError.write(contentsOf: Data(("chargeback: " + message + "\n").utf8))
   }
 
   /// The wait as people say it (`10 min`, `2 s`).

@@ -19,7 +19,7 @@ package final class ProgressReporter: @unchecked Sendable {
     defer { lock.unlock() }
     guard now - lastDraw > 100_000_000 else { return }
     lastDraw = now
-    FileHandle.standardError.write(Data(("\r\u{1B}[K" + SafeText.terminal(message())).utf8))
+    try? FileHandle.standardError.write(contentsOf: Data(("\r\u{1B}[K" + SafeText.terminal(message())).utf8))
   }
 
   /// Prints a finished step on its own line.
@@ -27,6 +27,6 @@ package final class ProgressReporter: @unchecked Sendable {
     guard enabled else { return }
     lock.lock()
     defer { lock.unlock() }
-    FileHandle.standardError.write(Data(("\r\u{1B}[K" + SafeText.terminal(message()) + "\n").utf8))
+    try? FileHandle.standardError.write(contentsOf: Data(("\r\u{1B}[K" + SafeText.terminal(message()) + "\n").utf8))
   }
 }

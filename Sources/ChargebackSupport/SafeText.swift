@@ -69,7 +69,10 @@ package enum SafeText {
   /// The same holds after every `;`: where the list separator is `;` (much of Europe), a
   /// spreadsheet opening the file splits a line at each `;` outside a field that *starts* with a
   /// quote, so `x;=1+1` in the middle of a line becomes a cell `=1+1`, a live formula. Each part
-  /// after a `;` is judged as a value's start: `x;=1+1` is written `x;'=1+1`.
+  /// after a `;` is judged as a value's start: `x;=1+1` is written `x;'=1+1`. The last such part
+  /// gets its `'` before any `-`, a number too: that cell runs on past the field's end into the
+  /// next field (`arn;-1` beside `5+cmd|…` is the cell `-1,5+cmd|…`, a formula where `,` is the
+  /// decimal mark).
   package static func csvField(_ s: String) -> String {
     let e = escaped(s)
     // Most values hold no `;`: one check of the start.
@@ -78,12 +81,20 @@ package enum SafeText {
     }
     var out: [UInt8] = []
     out.reserveCapacity(e.utf8.count + 4)
-    for (k, part) in e.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).enumerated() {
+    let parts = e.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)
+    for (k, part) in parts.enumerated() {
       if k > 0 { out.append(UInt8(ascii: ";")) }
-      if startsLikeAFormula(afterQuotesOf: part) { out.append(UInt8(ascii: "'")) }
+      if needsQuote(part, last: k > 0 && k == parts.count - 1) { out.append(UInt8(ascii: "'")) }
       out.append(contentsOf: part)
     }
     return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Whether a part of a field (split at `;`) gets a `'`: formula-like after its quotes, or, for
+  /// the last part after a `;` (`last`), starting with `-` after them even as a number.
+  private static func needsQuote<C: Collection<UInt8>>(_ part: C, last: Bool) -> Bool {
+    if startsLikeAFormula(afterQuotesOf: part) { return true }
+    return last && part.drop { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") }.first == UInt8(ascii: "-")
   }
 
   /// A CSV field holding a JSON document (FOCUS `Tags`) that ``JSONText`` made safe: every `;`
@@ -123,9 +134,10 @@ package enum SafeText {
     guard shown.utf8.contains(UInt8(ascii: "'")) else { return shown }
     var out: [UInt8] = []
     out.reserveCapacity(shown.utf8.count)
-    for (k, part) in shown.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).enumerated() {
+    let parts = shown.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)
+    for (k, part) in parts.enumerated() {
       if k > 0 { out.append(UInt8(ascii: ";")) }
-      if part.first == UInt8(ascii: "'"), startsLikeAFormula(afterQuotesOf: part) {
+      if part.first == UInt8(ascii: "'"), needsQuote(part, last: k > 0 && k == parts.count - 1) {
         out.append(contentsOf: part.dropFirst())
       } else {
         out.append(contentsOf: part)

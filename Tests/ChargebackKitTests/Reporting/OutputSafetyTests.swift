@@ -68,6 +68,8 @@ import Testing
     // Formulas after a `;`, bare and behind a quote.
     lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r3", metadata: #""task_id":"s;=1+1;""#))
     lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r4", metadata: #""task_id":"q;\"=2+2""#))
+    // A number after a `;`, at a field's end: the cell runs on into the next field.
+    lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r5", metadata: #""task_id":"t;-1""#))
     lines.append(Self.line(lines.count, arn: "@attacker", metadata: #""agent_id":"bot\u0000-evil""#))
     lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r2", model: "+cmd\u{1B}[31m", metadata: ""))
     try (lines.joined(separator: "\n") + "\n").write(toFile: usage + "/log.jsonl", atomically: true, encoding: .utf8)
@@ -108,10 +110,10 @@ import Testing
       let text = try String(contentsOfFile: dir + "/out/" + name, encoding: .utf8)
       for line in text.split(separator: "\n") {
         for piece in line.split(separator: ";", omittingEmptySubsequences: false).dropFirst() {
+          // The cell runs to the next `;`, over the field's end: all of it must be a number.
           let rest = piece.drop { $0 == "\"" }
           guard let first = rest.first, "=+-@".contains(first) else { continue }
-          let number = rest.prefix { $0 != "," && $0 != "\"" }
-          #expect(first == "-" && Double(number) != nil, "\(name): a cell after ';' starts \(rest.prefix(30))")
+          #expect(first == "-" && Double(rest) != nil, "\(name): a cell after ';' starts \(rest.prefix(30))")
         }
       }
     }

@@ -133,3 +133,30 @@ import Testing
     #expect(OutputError.reason(posix) == String(cString: strerror(EFBIG)))
   }
 }
+
+/// The elements of an XML part nest, or a piece is missing from its middle.
+@Suite struct XMLBalanceTests {
+  @Test func nestingIsChecked() {
+    func balanced(_ s: String) -> Bool { WorkbookCheck.isBalanced(Array(s.utf8)) }
+    #expect(balanced(#"<?xml version="1.0"?><a x="1>2" y='<'><b/><!-- <c> --><c><![CDATA[</a>]]></c></a>"#))
+    #expect(balanced("<x:a xmlns:x=\"u\"><x:b>t</x:b></x:a>\n"))
+    // A hole where a buffer was lost: an end tag without its start, or a start never ended.
+    #expect(!balanced("<a><row><c/></row><row><c/></a>"))
+    #expect(!balanced("<a><row><c/></ro</row></a>"))
+    #expect(!balanced("<a><b></c></a>"))
+    #expect(!balanced("<a/><b/>"))
+    #expect(!balanced("<a><b"))
+    #expect(!balanced("<a><!-- open</a>"))
+  }
+
+  /// A part whose end is whole but whose middle lost a buffer fails the check.
+  @Test func aHoleInTheMiddleIsFound() {
+    let rows = (1...200).map { "<row r=\"\($0)\"><c r=\"A\($0)\"><v>\($0)</v></c></row>" }.joined()
+    let sheet = Array(("<?xml version=\"1.0\"?><worksheet><sheetData>" + rows + "</sheetData></worksheet>").utf8)
+    let holed = Array(sheet[..<1_000]) + Array(sheet[1_500...])
+    #expect(WorkbookCheck.isWholeXML(holed))
+    #expect(
+      WorkbookCheck.problem(in: WorkbookCheckTests.zip([("xl/s.xml", holed)])) == "part xl/s.xml has a piece missing")
+    #expect(WorkbookCheck.problem(in: WorkbookCheckTests.zip([("xl/s.xml", sheet)])) == nil)
+  }
+}

@@ -47,7 +47,7 @@ import Testing
         "\u{202E}abc", "\\u0041", "\\", "=SUM(1)", "-x", "@a", "+1", "-12.5", "k\\|1", "\u{2028}0000",
         "'", "''", "'=x", "''=x", "'''@a", "'-5", "'-5x", "'abc", "''abc", "'\u{0}=x", "=x'", "'=", "''-1.5",
         "x;=1+1", "a;'=b", ";-5", ";@x;", "';=", ";;", "=a;=b;'+c", "k;-2.5;-x", "é;\u{301}=x", "x;\"=1", "\"=x",
-        "'\"=x", "\"'=x", "\"\"-1",
+        "'\"=x", "\"'=x", "\"\"-1", "arn;-1", "a;-1;b", "a;'-1", ";-1.5",
       ]
     // The characters a field's start is judged on, often: `'`, the four formula characters,
     // digits, a point, a letter.
@@ -87,10 +87,12 @@ import Testing
     // the list separator is `;`, the start of each part after a `;`, after any `"` it would take as
     // a quoted value's (written out here: `=`, `+`, `@`, or `-` before anything but a plain decimal
     // number).
-    func formula(_ whole: Substring.UTF8View) -> Bool {
+    // The last part after a `;` runs on into the next field: any `-` there is a formula's start.
+    func formula(_ whole: Substring.UTF8View, last: Bool = false) -> Bool {
       let part = whole.drop { $0 == UInt8(ascii: "\"") }
       guard let first = part.first else { return false }
       if first == UInt8(ascii: "-") {
+        if last { return true }
         let digits = part.dropFirst().split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         let plain =
           (1...2).contains(digits.count)
@@ -101,14 +103,20 @@ import Testing
     }
     for s in samples {
       let field = SafeText.csvField(s)
-      for part in field.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false) {
-        #expect(!formula(Substring(part).utf8), "\(Array(s.unicodeScalars)) shows a formula: \(field)")
+      let parts = field.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)
+      for (k, part) in parts.enumerated() {
+        #expect(
+          !formula(Substring(part).utf8, last: k > 0 && k == parts.count - 1),
+          "\(Array(s.unicodeScalars)) shows a formula: \(field)")
       }
     }
     #expect(SafeText.csvField("x;=1+1") == "x;'=1+1")
     #expect(SafeText.csvField("a;'=b") == "a;''=b")
     #expect(SafeText.csvField("a;b") == "a;b")
     #expect(SafeText.csvField("x;\"=1") == "x;'\"=1")
+    #expect(SafeText.csvField("arn;-1") == "arn;'-1")
+    #expect(SafeText.csvField("a;-1;b") == "a;-1;b")
+    #expect(SafeText.unescaped("arn;'-1") == "arn;-1")
     // A JSON document's `;`s are JSON escapes: the same document, nothing to split at.
     let document = #"{"agent":"bot;=1+1;"}"#
     let field = SafeText.csvJSONField(document)
