@@ -14,12 +14,19 @@ package enum RecordExplanation {
     prices: PriceTable, noIdentities: String = "no identity folder given"
   ) throws -> String? {
     // As given, else as an output showed it (escaped, or with the `'` a CSV puts before `=`).
-    guard
-      let stored = try store.record(matching: id)
-        ?? SafeText.unescaped(id).flatMap({ try store.record(matching: $0) })
-    else { return nil }
+    let asGiven = try store.record(matching: id)
+    let asShown = try SafeText.unescaped(id).flatMap { try store.record(matching: $0) }
+    guard let stored = asGiven ?? asShown else { return nil }
     let r = stored.record
     var out: [String] = []
+    // Both: the text is one record's key and how the outputs show another's (`req;'=1` is a key,
+    // and how a CSV shows `req;=1`). The one spelled as given is explained; say so, and how to ask
+    // for the other.
+    if asGiven != nil, let other = asShown, other.id != stored.id {
+      out.append(
+        "note                this text is also how the outputs show record \(SafeText.terminal(other.record.naturalKey));"
+          + " this is the record spelled exactly so. For the other, give its key as stored (above)")
+    }
     /// One line: the values come from logs and the directory, so each is escaped here
     /// (``SafeText/terminal(_:)``): a newline in a credential id would start a line of its own.
     func line(_ k: String, _ v: String?) {

@@ -48,4 +48,32 @@ import Testing
       id: shown, database: db, identities: nil, pricing: TestSupport.pricing)
     #expect(text.contains(SafeText.terminal(key)), "\(shown)")
   }
+
+  /// Two keys where one is how a CSV shows the other (`a;=1` shows as `a;'=1`, which is the second
+  /// key as stored): `explain` of that text explains the record spelled so, and says the other
+  /// shows alike and how to ask for it.
+  @Test func explainSaysWhenTheTextIsAlsoHowAnotherKeyShows() throws {
+    let dir = try TestSupport.tempDir("explain-alike")
+    let sample = try String(
+      contentsOfFile: Fixtures.samples + "/anthropic/usage-report-messages-1h.json", encoding: .utf8)
+    for (n, apiKey) in ["a;=1", "a;'=1"].enumerated() {
+      try sample.replacingOccurrences(
+        of: #""api_key_id": "apikey_01Hq7m3XcT2vYpKd8sLwNz4R""#, with: #""api_key_id": "# + JSONText.quoted(apiKey)
+      ).write(toFile: dir + "/usage\(n).json", atomically: true, encoding: .utf8)
+    }
+    let db = dir + "/s.sqlite"
+    _ = try ChargebackJob.ingest(
+      paths: [dir + "/usage0.json", dir + "/usage1.json"], database: db, progress: ProgressReporter(force: false))
+    var keys: [String] = []
+    try UsageStore(path: db).forEachRecord(from: .min, to: .max) { keys.append($0.record.naturalKey) }
+    let plain = try #require(keys.first { $0.contains("a;=1") })
+    let quoted = try #require(keys.first { $0.contains("a;'=1") })
+    #expect(SafeText.csvField(plain) == quoted, "the month no longer makes the two alike")
+    let text = try ChargebackJob.explain(id: quoted, database: db, identities: nil, pricing: TestSupport.pricing)
+    #expect(text.contains("record              " + SafeText.terminal(quoted)))
+    #expect(text.contains("also how the outputs show record " + SafeText.terminal(plain)), "\(text)")
+    // A key that shows as no other's: no note.
+    let alone = try ChargebackJob.explain(id: plain, database: db, identities: nil, pricing: TestSupport.pricing)
+    #expect(!alone.contains("also how the outputs show"))
+  }
 }
