@@ -124,12 +124,7 @@ package struct ReportWriter {
       // The workbooks are the last of `files`: the cost centres' in report order, then company.xlsx.
       let firstBook = files.count - books.paths.count
       let largestCSV = files.indices.filter { (files[$0].path as NSString).lastPathComponent == "chargeback.csv" }
-      var lineCounts: [String: Int] = [:]
-      report.lines.forEachLent { _, l in lineCounts[l.pointee.key.costCentre, default: 0] += 1 }
-      let centres = report.costCentres.indices.sorted {
-        (lineCounts[report.costCentres[$0].id] ?? 0, $1) > (lineCounts[report.costCentres[$1].id] ?? 0, $0)
-      }
-      let booksFirst = [files.count - 1] + centres.map { firstBook + $0 }
+      let booksFirst = books.largestFirst.map { firstBook + $0 }
       let rest = files.indices.filter { $0 < firstBook && !largestCSV.contains($0) }
       var written = try SharedJobs.run(jobs, order: [files.count] + largestCSV + booksFirst + rest).compactMap { $0 }
       let newPath = (staging as NSString).appendingPathComponent("new_findings.csv")

@@ -47,76 +47,9 @@ package enum WorkbookReports {
     return try jobs.paths.indices.map { try jobs.write($0) }
   }
 
-  /// The workbooks as jobs that can run on any thread, in any order, at once.
-  ///
-  /// One per cost centre, then `company.xlsx` (``paths``). What they share (the cents, the tasks
-  /// of each cost centre) is worked out once, by ``prepare()`` or the first job that needs it.
-  ///
-  /// libxlsxwriter keeps no writable state of its own between workbooks. What it shares through
-  /// the C library: `rand` for its scratch files' names (opened with `O_EXCL`: a clash is a
-  /// retry), and `gmtime`'s buffer, for the creation time in `docProps/core.xml`. glibc fills that
-  /// buffer under a lock but `strftime` reads it after; it holds the same fields whichever thread
-  /// filled it only because every workbook of a report has the same creation time (`created`) and
-  /// nothing else in the process calls `gmtime` or `localtime`. Keep both true, or put a lock
-  /// around `Workbook.close()`.
-  package struct Jobs: Sendable {
-    /// The workbook files, in the order of ``write(_:)``'s numbers.
-    package let paths: [String]
-    private let report: ChargebackReport
-    private let rowLimit: Int
-    private let created: Int64
-    private let directory: String
-    private let shared: SharedValue<Shared>
-
-    /// What every workbook reads.
-    private struct Shared: Sendable {
-      var cents: ReportRounding
-      var tasks: TaskLedger
-      var linesByCC: [String: [Int]]
-    }
-
-    package init(
-      _ report: ChargebackReport, names: [String: String], to directory: String, rowLimit: Int = defaultRowLimit,
-      taskMemoryLimit: Int = TaskLedger.defaultLimit, taskDirectory: String? = nil
-    ) {
-      self.report = report
-      self.rowLimit = rowLimit
-      self.directory = directory
-      created = report.period.endMillis / 1000  // fixed, so the file is reproducible
-      paths =
-        report.costCentres.map {
-          (directory as NSString).appendingPathComponent(names[$0.id] ?? WorkbookNames.assign([$0.id])[$0.id] ?? "")
-        } + [(directory as NSString).appendingPathComponent("company.xlsx")]
-      shared = SharedValue {
-        var linesByCC: [String: [Int]] = [:]
-        report.lines.forEachLent { i, l in linesByCC[l.pointee.key.costCentre, default: []].append(i) }
-        return Shared(
-          cents: ReportRounding(report, decimals: 2),
-          tasks: try centreTasks(report, limit: taskMemoryLimit, directory: taskDirectory), linesByCC: linesByCC)
-      }
-    }
-
-    /// Works out what the workbooks share, when no job has yet.
-    package func prepare() throws { _ = try shared.value() }
-
-    /// Writes workbook `n` of ``paths``; returns its path.
-    package func write(_ n: Int) throws -> String {
-      let s = try shared.value()
-      if n == report.costCentres.count {
-        return try company(
-          report, cents: s.cents, created: created, directory: directory, limit: rowLimit, tmpdir: s.tasks.directory)
-      }
-      let cc = report.costCentres[n]
-      try costCentreWorkbook(
-        report, cc, lines: s.linesByCC[cc.id] ?? [], cents: s.cents, tasks: (s.tasks, Int32(n)), path: paths[n],
-        created: created, limit: rowLimit)
-      return paths[n]
-    }
-  }
-
   /// A cost centre's workbook: its own lines, agents, tasks, models, days, findings and the price
   /// rows its lines used; nothing of other cost centres and no input files.
-  private static func costCentreWorkbook(
+  static func costCentreWorkbook(
     _ report: ChargebackReport, _ cc: CostCentreSummary, lines idx: [Int], cents: ReportRounding,
     tasks: (ledger: TaskLedger, group: Int32), path: String, created: Int64, limit: Int
   ) throws {

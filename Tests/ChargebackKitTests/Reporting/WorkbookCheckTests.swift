@@ -160,3 +160,21 @@ import Testing
     #expect(WorkbookCheck.problem(in: WorkbookCheckTests.zip([("xl/s.xml", sheet)])) == nil)
   }
 }
+
+/// The order two threads take the workbooks in: every one once, `company.xlsx` first, then the
+/// cost centres by their lines, most first.
+@Suite struct WorkbookJobOrderTests {
+  @Test func largestFirstTakesEachWorkbookOnceCompanyFirst() throws {
+    let base = try TestSupport.tempDir("job-order")
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    let report = try PublicationTests.report(base)
+    let jobs = WorkbookReports.Jobs(report, names: WorkbookNames.assign(report.costCentres.map(\.id)), to: base)
+    #expect(jobs.largestFirst.sorted() == Array(jobs.paths.indices))
+    #expect(jobs.largestFirst.first == report.costCentres.count)
+    #expect(jobs.paths.last?.hasSuffix("/company.xlsx") == true)
+    let lines = report.costCentres.map { cc in report.lines.filter { $0.key.costCentre == cc.id }.count }
+    let counts = jobs.largestFirst.dropFirst().map { lines[$0] }
+    #expect(counts == counts.sorted(by: >), "\(counts)")
+    #expect(report.costCentres.count > 1)
+  }
+}
