@@ -6,74 +6,92 @@ import ChargebackModel
 /// billed (a stream that broke after billing), or a source's retry marker.
 ///
 /// The fingerprint is provider, credential, agent, model, task, parent, prompt hash and input size
-/// class. A failed call that reports no tokens has no size class: it joins the open run of its
-/// other fields (the throttles before a request finally goes through), so a storm is one finding
-/// with its throttles, its billed failures and its successes together.
+/// class, and the cost centre and owner charged (a run whose calls are charged to two cost centres,
+/// when the directory changes in the middle of it, is a storm of each). A failed call that reports
+/// no tokens has no size class: it joins the open run of its other fields (the throttles before a
+/// request finally goes through), so a storm is one finding with its throttles, its billed failures
+/// and its successes together.
 ///
 /// Avoidable cost: every call except the last successful one (failed calls with billed tokens
 /// included).
 ///
 /// Streaming over time-ordered request-level records: only runs still open are kept, and runs
 /// that can no longer grow are closed as time moves on, so memory stays bounded.
+///
+/// It runs on the report pass's summing thread, beside the thread that decodes, charges and later
+/// frees the records, and keeps none of a record's strings while a run may still come to nothing:
+/// a run is numbers, its fingerprint two hashes, its evidence the store's row ids (resolved to
+/// natural keys by ``finish(naturalKey:)``), and its names are taken from the call that brings it
+/// to `stormMinCalls`. Retaining each call's strings here (and releasing them when the run ended)
+/// made both threads write the same reference counts and free each other's memory: taking this
+/// detector out of the 1 M cardinality `report` took 28 % of the pass's CPU away, its own work
+/// being 10 % (perf; the decoding thread's `malloc` 620 → 263 samples with its code unchanged).
 package struct RetryStorms {
-  /// Everything of the fingerprint but the input size class.
+  /// Everything of the fingerprint but the input size class, as two 64-bit hashes of its fields:
+  /// `Hasher`'s (SipHash, seeded per process) and ``WordHash``'s, each of the fields with their
+  /// lengths and whether they are there.
   ///
-  /// Its hash is computed once, when the
-  /// call is observed: every open run is looked up, inserted and swept by it, and hashing seven
-  /// strings each time was a tenth of a report pass (perf, the cardinality bench shape).
+  /// Two different fingerprints are taken for one only when both hashes agree; among the runs open
+  /// at once (those of the last `stormMaxGapMillis`) that is a chance far below 2⁻¹⁰⁰ a month.
+  /// Comparing the fields themselves needs the first call's strings kept, which is what this type
+  /// avoids.
   private struct Fingerprint: Hashable {
-    let provider: Provider
-    let credential: String
-    let agent: String
-    let model: String
-    let task: String
-    let parent: String
-    let prompt: String
-    private let hash: Int
+    let high: Int
+    let low: UInt64
 
-    init(
-      provider: Provider, credential: String, agent: String, model: String, task: String, parent: String,
-      prompt: String
-    ) {
-      self.provider = provider
-      self.credential = credential
-      self.agent = agent
-      self.model = model
-      self.task = task
-      self.parent = parent
-      self.prompt = prompt
+    init(_ c: borrowing ChargedRecord) {
       var h = Hasher()
-      h.combine(provider)
-      h.combine(credential)
-      h.combine(agent)
-      h.combine(model)
-      h.combine(task)
-      h.combine(parent)
-      h.combine(prompt)
-      hash = h.finalize()
+      var w = WordHash()
+      func text(_ s: String) {
+        h.combine(s)
+        w.combine(s)
+      }
+      func optional(_ s: String?) {
+        if let s {
+          h.combine(true)
+          w.combine(1)
+          text(s)
+        } else {
+          h.combine(false)
+          w.combine(0)
+        }
+      }
+      text(c.record.provider.rawValue)
+      optional(c.attribution.credentialID)
+      if c.attribution.credentialID == nil { optional(c.record.credential) }
+      optional(c.attribution.agentID)
+      optional(c.attribution.ownerID)
+      text(c.attribution.costCentre)
+      text(c.model)
+      optional(c.record.metadata.taskID)
+      optional(c.record.metadata.parentID)
+      optional(c.record.promptHash)
+      high = h.finalize()
+      low = w.finalize()
     }
 
-    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-
-    static func == (a: Fingerprint, b: Fingerprint) -> Bool {
-      a.hash == b.hash && a.provider == b.provider && a.credential == b.credential && a.agent == b.agent
-        && a.model == b.model && a.task == b.task && a.parent == b.parent && a.prompt == b.prompt
-    }
+    func hash(into hasher: inout Hasher) { hasher.combine(high) }
   }
 
-  /// An open run of one fingerprint, in ``runs``.
-  ///
-  /// Kept in one array and read where it lies (`runs[p].last`), never copied while it is open: a
-  /// copy retains and releases its six strings and its evidence. It was a class, one allocation per
-  /// run, and each fingerprint's runs an array, another: with a session per call (a fingerprint per
-  /// call) both were made and freed for every call (perf, the 1 M cardinality `report`).
-  private struct Run {
-    /// Input size class of the run's calls with tokens; nil while it holds only token-less failures.
-    var size: Int?
+  /// The names a storm is shown with, equal for every call of a run (its fingerprint holds them).
+  private struct Names {
     var costCentre: String
     var agent: String?
     var credential: String?
     var owner: String?
+    var model: String
+    var task: String?
+  }
+
+  /// An open run of one fingerprint, in ``runs``.
+  ///
+  /// Kept in one array and read where it lies (`runs[p].last`), never copied while it is open.
+  /// It was a class, one allocation per run, and each fingerprint's runs an array, another: with a
+  /// session per call (a fingerprint per call) both were made and freed for every call (perf, the
+  /// 1 M cardinality `report`).
+  private struct Run {
+    /// Input size class of the run's calls with tokens; nil while it holds only token-less failures.
+    var size: Int?
     var first: Int64
     var last: Int64
     var calls: Int128 = 0
@@ -83,27 +101,18 @@ package struct RetryStorms {
     var retried = false
     var cost = Money.zero
     var lastSuccessCost: Money?
-    /// The first call's natural key, apart: most runs hold one call, and an array for it was an
-    /// allocation per call.
-    var firstEvidence: String?
-    var moreEvidence: [String] = []
-    var evidence: [String] { (firstEvidence.map { [$0] } ?? []) + moreEvidence }
-    var model: String
-    var task: String?
+    /// The store's row id of the first call, apart: most runs hold one call, and an array for it
+    /// was an allocation per call; -1 before the first.
+    var firstEvidence: Int64 = -1
+    var moreEvidence: [Int64] = []
+    var evidence: [Int64] { (firstEvidence >= 0 ? [firstEvidence] : []) + moreEvidence }
+    /// Taken from the call that brings ``calls`` to `stormMinCalls`: a run with fewer is no storm.
+    var names: Names?
 
-    init(
-      size: Int?, costCentre: String, agent: String?, credential: String?, owner: String?, first: Int64,
-      last: Int64, model: String, task: String?
-    ) {
+    init(size: Int?, first: Int64) {
       self.size = size
-      self.costCentre = costCentre
-      self.agent = agent
-      self.credential = credential
-      self.owner = owner
       self.first = first
-      self.last = last
-      self.model = model
-      self.task = task
+      self.last = first
     }
   }
 
@@ -118,29 +127,30 @@ package struct RetryStorms {
   /// Open fingerprints at which the next call sweeps.
   ///
   /// Twice those left by the last sweep (at least ``minimumSweepAt``), so that sweeping costs O(1) a
-  /// call and the dictionary stays about the size of the runs that can still grow. Every 50,000 calls, a month with a fingerprint per call (a
-  /// prompt or task per call) rebuilt a dictionary of 50,000 entries each time, in pages the kernel
-  /// faulted in afresh (perf: an eighth of the summing thread, `report` of 1 M calls).
+  /// call and the dictionary stays about the size of the runs that can still grow. Every 50,000
+  /// calls, a month with a fingerprint per call (a prompt or task per call) rebuilt a dictionary of
+  /// 50,000 entries each time, in pages the kernel faulted in afresh (perf: an eighth of the summing
+  /// thread, `report` of 1 M calls).
   private var sweepAt = RetryStorms.minimumSweepAt
+  /// The storms found, their evidence empty until ``finish(naturalKey:)``.
   package private(set) var findings: [Finding] = []
+  /// The row ids of each finding's evidence, by position in ``findings``.
+  private var evidenceRows: [[Int64]] = []
 
   package init(settings: DetectionSettings, period: Period) {
     self.settings = settings
     self.period = period
   }
 
-  /// Adds one charged request-level record (records arrive in time order).
-  package mutating func observe(_ c: ChargedRecord) {
+  /// Adds one charged request-level record (records arrive in time order); `row` is its id in the
+  /// store, the evidence a storm shows.
+  package mutating func observe(_ c: borrowing ChargedRecord, row: Int64) {
     guard c.record.level == .request else { return }
-    let fp = Fingerprint(
-      provider: c.record.provider, credential: c.attribution.credentialID ?? c.record.credential ?? "",
-      agent: c.attribution.agentID ?? "",
-      model: c.model, task: c.record.metadata.taskID ?? "", parent: c.record.metadata.parentID ?? "",
-      prompt: c.record.promptHash ?? "")
+    let fp = Fingerprint(c)
     let tokenless = c.record.failed && c.record.tokens.isZero
     let size: Int? = tokenless ? nil : SizeClass.of(c.record.tokens)
     guard let entry = open.index(forKey: fp) else {
-      open[fp] = Places(first: newRun(c, size: size))
+      open[fp] = Places(first: newRun(c, row: row, size: size))
       sweepIfDue(now: c.record.time)
       return
     }
@@ -166,27 +176,27 @@ package struct RetryStorms {
     if let t = target.map(Int.init) {
       runs[t].last = c.record.time
       if runs[t].size == nil { runs[t].size = size }
-      Self.add(c, to: &runs[t])
+      add(c, row: row, to: t)
     } else {
-      kept.append(newRun(c, size: size))
+      kept.append(newRun(c, row: row, size: size))
     }
     open.values[entry] = kept
     sweepIfDue(now: c.record.time)
   }
 
   /// A new run of the call `c`, in a free place of ``runs`` if there is one; returns its place.
-  private mutating func newRun(_ c: ChargedRecord, size: Int?) -> Int32 {
-    var run = Run(
-      size: size, costCentre: c.attribution.costCentre, agent: c.attribution.agentID,
-      credential: c.attribution.credentialID, owner: c.attribution.ownerID,
-      first: c.record.time, last: c.record.time, model: c.model, task: c.record.metadata.taskID)
-    Self.add(c, to: &run)
-    if let p = freePlaces.popLast() {
+  private mutating func newRun(_ c: borrowing ChargedRecord, row: Int64, size: Int?) -> Int32 {
+    let run = Run(size: size, first: c.record.time)
+    let p: Int32
+    if let free = freePlaces.popLast() {
+      p = free
       runs[Int(p)] = run
-      return p
+    } else {
+      p = Int32(runs.count)
+      runs.append(run)
     }
-    runs.append(run)
-    return Int32(runs.count - 1)
+    add(c, row: row, to: Int(p))
+    return p
   }
 
   /// Sweeps when the open fingerprints have reached ``sweepAt``.
@@ -203,21 +213,27 @@ package struct RetryStorms {
   /// The fewest open fingerprints that make the next call sweep.
   private static let minimumSweepAt = 4_096
 
-  private static func add(_ c: ChargedRecord, to run: inout Run) {
+  /// Adds the call `c` to the run at place `p` of ``runs``, where it lies.
+  private mutating func add(_ c: borrowing ChargedRecord, row: Int64, to p: Int) {
     let cost = c.costOrZero
-    run.calls += Int128(c.record.requests)
-    run.cost += cost
+    runs[p].calls += Int128(c.record.requests)
+    runs[p].cost += cost
     if c.record.failed {
-      run.failed += Int128(c.record.requests)
-      if isRetryable(c.record.errorCode) || !c.record.tokens.isZero { run.triggers += Int128(c.record.requests) }
+      runs[p].failed += Int128(c.record.requests)
+      if Self.isRetryable(c.record.errorCode) || !c.record.tokens.isZero { runs[p].triggers += Int128(c.record.requests) }
     } else {
-      run.lastSuccessCost = cost
+      runs[p].lastSuccessCost = cost
     }
-    if (c.record.retries ?? 0) > 0 { run.retried = true }
-    if run.firstEvidence == nil, PolicyFindings.evidenceLimit > 0 {
-      run.firstEvidence = c.record.naturalKey
-    } else if run.moreEvidence.count + 1 < PolicyFindings.evidenceLimit {
-      run.moreEvidence.append(c.record.naturalKey)
+    if (c.record.retries ?? 0) > 0 { runs[p].retried = true }
+    if runs[p].firstEvidence < 0, PolicyFindings.evidenceLimit > 0 {
+      runs[p].firstEvidence = row
+    } else if runs[p].moreEvidence.count + 1 < PolicyFindings.evidenceLimit {
+      runs[p].moreEvidence.append(row)
+    }
+    if runs[p].names == nil, runs[p].calls >= settings.stormMinCalls {
+      runs[p].names = Names(
+        costCentre: c.attribution.costCentre, agent: c.attribution.agentID, credential: c.attribution.credentialID,
+        owner: c.attribution.ownerID, model: c.model, task: c.record.metadata.taskID)
     }
   }
 
@@ -237,9 +253,8 @@ package struct RetryStorms {
   ///
   /// The open runs are rebuilt from the fingerprints that still have one: on a month where most
   /// calls have a fingerprint of their own (a session or prompt per call), nearly every entry has
-  /// ended by the next sweep, and removing them one by one cost a lookup and a copy of the
-  /// fingerprint's seven strings each (perf: 6 % of the 1 M cardinality month's report, in sweeps).
-  /// An ended entry's key is not copied; it dies with the old dictionary.
+  /// ended by the next sweep, and removing them one by one cost a lookup each (perf: 6 % of the 1 M
+  /// cardinality month's report, in sweeps).
   private mutating func sweep(before cutoff: Int64) {
     var kept: [Fingerprint: Places] = [:]
     for i in open.indices {
@@ -262,15 +277,30 @@ package struct RetryStorms {
     open = kept
   }
 
-  /// Closes every open run; call once after the last record.
-  package mutating func finish() {
-    let ended = open.values.flatMap { $0 }.map { runs[Int($0)] }.sorted {
-      ($0.credential ?? "", $0.agent ?? "", $0.model, $0.first) < (
-        $1.credential ?? "", $1.agent ?? "", $1.model, $1.first
+  /// Closes every open run and gives each storm's evidence its natural keys (`naturalKey` of a row
+  /// id); call once after the last record.
+  package mutating func finish(naturalKey: (Int64) throws -> String) rethrows {
+    // The storms among the open runs, in an order of their own (their names, then their first
+    // call): the order of the dictionary changes with the per-process hash seed.
+    let ended = open.values.flatMap { $0 }.filter { isStorm(runs[Int($0)]) }.sorted {
+      let (a, b) = (runs[Int($0)], runs[Int($1)])
+      return (a.names?.credential ?? "", a.names?.agent ?? "", a.names?.model ?? "", a.first, a.firstEvidence) < (
+        b.names?.credential ?? "", b.names?.agent ?? "", b.names?.model ?? "", b.first, b.firstEvidence
       )
     }
-    for run in ended { close(run) }
+    for p in ended { close(at: p) }
     (open, runs, freePlaces) = ([:], [], [])
+    // A row is looked up once however many storms show it.
+    var keys: [Int64: String] = [:]
+    for i in findings.indices {
+      findings[i].evidence = try evidenceRows[i].map { row in
+        if let key = keys[row] { return key }
+        let key = try naturalKey(row)
+        keys[row] = key
+        return key
+      }
+    }
+    evidenceRows = []
     findings = Self.distinctIDs(findings, period: period)
   }
 
@@ -307,20 +337,21 @@ package struct RetryStorms {
   }
 
   private mutating func close(_ run: Run) {
-    guard isStorm(run) else { return }
+    guard isStorm(run), let names = run.names else { return }
     let avoidable = run.cost - (run.lastSuccessCost ?? .zero)
     let seconds = (run.last - run.first) / 1000
-    let subject = "\(run.credential ?? "-")|\(run.agent ?? "-")|\(run.model)|\(run.first)"
+    let subject = "\(names.credential ?? "-")|\(names.agent ?? "-")|\(names.model)|\(run.first)"
     findings.append(
       Finding(
         id: FindingID.make(kind: .retryStorm, period: period, subject: subject), kind: .retryStorm,
-        severity: .medium, period: period.description, costCentre: run.costCentre, agentID: run.agent,
-        credentialID: run.credential, ownerID: run.owner, taskApprover: nil, firstTime: run.first,
-        lastTime: run.last, calls: run.calls, cost: run.cost, avoidableCost: avoidable, evidence: run.evidence,
+        severity: .medium, period: period.description, costCentre: names.costCentre, agentID: names.agent,
+        credentialID: names.credential, ownerID: names.owner, taskApprover: nil, firstTime: run.first,
+        lastTime: run.last, calls: run.calls, cost: run.cost, avoidableCost: avoidable, evidence: [],
         evidenceCount: run.calls,
         explanation:
-          "agent \(run.agent ?? "?") sent the same \(run.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(run.task.map { ", task \($0)" } ?? "")): retries without backoff; \(avoidable.formatted(decimals: 2)) USD could have been avoided"
+          "agent \(names.agent ?? "?") sent the same \(names.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(names.task.map { ", task \($0)" } ?? "")): retries without backoff; \(avoidable.formatted(decimals: 2)) USD could have been avoided"
       ))
+    evidenceRows.append(run.evidence)
   }
 }
 

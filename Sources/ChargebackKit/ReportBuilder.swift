@@ -113,7 +113,7 @@ package struct ReportBuilder {
         // Request-level calls reach the retry-storm detector whole (the width and overlap rules below
         // are for report rows). It runs on this thread, in time order; the charge is what moves
         // between the threads to keep both busy.
-        if detect, level == .request { storms.observe(charged) }
+        if detect, level == .request { storms.observe(charged, row: prepared.id) }
         count += 1
         if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
         // The width rule first: a superseded coarse row never reaches the overlap comparison.
@@ -165,7 +165,9 @@ package struct ReportBuilder {
     var conflictingKeys: Int64 = 0
     if detect {
       conflictingKeys = try noteConflicts(period: period, charger: charger, into: &policy)
-      storms.finish()
+      // A storm's evidence is its calls' row ids until here (the detector keeps no strings of a
+      // call): their natural keys are read in the pass's snapshot, a row that is in it.
+      try storms.finish { row in try store.record(id: row)?.record.naturalKey ?? "row \(row)" }
       try loops.finish(lookup: ancestorLookup(charger))
       for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period))
       {

@@ -74,9 +74,10 @@ import Testing
     }
     var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
     for i in 0..<120_000 {
-      storms.observe(planted[i] ?? Self.charged(i, prompt: "u-\(i)", input: 1_000, error: nil, pico: 1_000_000))
+      storms.observe(
+        planted[i] ?? Self.charged(i, prompt: "u-\(i)", input: 1_000, error: nil, pico: 1_000_000), row: Int64(i))
     }
-    storms.finish()
+    storms.finish { "bedrock:\($0)" }
 
     let found = storms.findings.sorted { $0.firstTime < $1.firstTime }
     #expect(found.count == 4)
@@ -87,6 +88,7 @@ import Testing
     #expect(small.calls == 10)
     #expect(small.cost.pico == 10 * 1_000_000)
     #expect(small.avoidableCost.pico == 10 * 1_000_000)
+    #expect(small.evidence == (0..<10).map { "bedrock:\(40_000 + 300 * $0)" }, "the first ten calls, by row")
     #expect(large.firstTime == Self.time(42_500))
     #expect(large.lastTime == Self.time(51_500))
     #expect(large.calls == 10)
@@ -111,15 +113,17 @@ import Testing
   @Test func stormsStartingTogetherHaveIDsOfTheirOwn() {
     func stream(xFirst: Bool) -> [String: String] {
       var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
+      var keys: [Int64: String] = [:]
       for k in 0..<10 {
-        let pair = ["x", "y"].map { name in
-          var c = Self.charged(k, prompt: "P-\(name)", input: k == 9 ? 1_000 : 0, error: k == 9 ? nil : "429", pico: 0)
-          c.record.naturalKey = "bedrock:\(name)-\(k)"
-          return c
+        for name in xFirst ? ["x", "y"] : ["y", "x"] {
+          let row = Int64(keys.count)
+          keys[row] = "bedrock:\(name)-\(k)"
+          storms.observe(
+            Self.charged(k, prompt: "P-\(name)", input: k == 9 ? 1_000 : 0, error: k == 9 ? nil : "429", pico: 0),
+            row: row)
         }
-        for c in xFirst ? pair : pair.reversed() { storms.observe(c) }
       }
-      storms.finish()
+      storms.finish { keys[$0] ?? "" }
       #expect(storms.findings.count == 2)
       return Dictionary(storms.findings.map { ($0.id, $0.evidence.first ?? "") }) { a, b in min(a, b) }
     }
@@ -141,10 +145,11 @@ import Testing
   /// closed by that call, and the new one, in the place the first left, is a storm of its own.
   @Test func aTieGoesToTheOlderRunAndAClosedRunsPlaceIsReused() {
     var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
+    var keys: [Int64: String] = [:]
     func call(_ i: Int, _ key: String, input: Int64, error: String?, pico: Int128) {
-      var c = Self.charged(i, prompt: "same", input: input, error: error, pico: pico)
-      c.record.naturalKey = key
-      storms.observe(c)
+      let row = Int64(keys.count)
+      keys[row] = key
+      storms.observe(Self.charged(i, prompt: "same", input: input, error: error, pico: pico), row: row)
     }
     call(0, "small", input: 1_000, error: "ModelStreamErrorException", pico: 1_000_000)
     call(0, "large", input: 50_000, error: nil, pico: 9_000_000)
@@ -154,7 +159,7 @@ import Testing
       let i = 9 + 6_100 + k
       call(i, "again-\(k)", input: 0, error: k == 9 ? nil : "429", pico: 0)
     }
-    storms.finish()
+    storms.finish { keys[$0] ?? "" }
     let found = storms.findings.sorted { $0.firstTime < $1.firstTime }
     #expect(found.count == 2)
     guard found.count == 2 else { return }
@@ -165,5 +170,29 @@ import Testing
     #expect(found[1].evidence.first == "again-0")
     #expect(found[1].calls == 10)
     #expect(found[1].firstTime == Self.time(6_109))
+  }
+
+  /// A request retried across a change of the directory (the agent moved to another cost centre and
+  /// owner in the middle of the run) is a storm of each cost centre: each finding is charged to the
+  /// cost centre its calls were charged to, with the names and evidence of its own calls.
+  @Test func aRunAcrossTwoCostCentresIsAStormOfEach() {
+    var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
+    for k in 0..<20 {
+      let i = 100 * k  // 1 s apart
+      var c = Self.charged(i, prompt: "same", input: 0, error: "ThrottlingException", pico: 0)
+      c.attribution.costCentre = k < 10 ? "CC-1" : "CC-2"
+      c.attribution.ownerID = k < 10 ? "ana" : "bo"
+      storms.observe(c, row: Int64(1_000 + k))
+    }
+    storms.finish { "row-\($0)" }
+    let found = storms.findings.sorted { $0.firstTime < $1.firstTime }
+    #expect(found.map(\.costCentre) == ["CC-1", "CC-2"])
+    #expect(found.map(\.ownerID) == ["ana", "bo"])
+    #expect(found.map(\.calls) == [10, 10])
+    #expect(found.map(\.credentialID) == ["role/*", "role/*"])
+    #expect(found.map(\.agentID) == ["bot", "bot"])
+    #expect(found.first?.evidence == (0..<10).map { "row-\(1_000 + $0)" })
+    #expect(found.last?.evidence == (10..<20).map { "row-\(1_000 + $0)" })
+    #expect(found.first?.explanation.contains("task T-1") == true)
   }
 }
