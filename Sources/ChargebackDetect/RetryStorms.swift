@@ -220,7 +220,9 @@ package struct RetryStorms {
     runs[p].cost += cost
     if c.record.failed {
       runs[p].failed += Int128(c.record.requests)
-      if Self.isRetryable(c.record.errorCode) || !c.record.tokens.isZero { runs[p].triggers += Int128(c.record.requests) }
+      if Self.isRetryable(c.record.errorCode) || !c.record.tokens.isZero {
+        runs[p].triggers += Int128(c.record.requests)
+      }
     } else {
       runs[p].lastSuccessCost = cost
     }
