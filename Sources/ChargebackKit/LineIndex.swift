@@ -3,6 +3,10 @@ import ChargebackModel
 /// The position of each line of ``ReportTotals`` by its key: an open-addressing table of positions,
 /// probed linearly, whose keys are the lines' own.
 ///
+/// The caller gives the hash and compares a line's
+/// key with what it looks for itself, so that a record is looked up without a key made of its
+/// strings.
+///
 /// Written by hand because a `Dictionary` from key to position holds a second copy of every key
 /// (a dozen fields, 150 bytes with its hash) in a table of twice as many buckets: with a line per
 /// call (a ticket id each), 380 MB of the report's memory at 1 M lines. This table holds a 4-byte
@@ -16,17 +20,16 @@ struct LineIndex {
   /// Makes room for the hashes of `count` lines.
   mutating func reserve(_ count: Int) { hashes.reserveCapacity(count) }
 
-  /// The position of the line whose key is `key`, if there is one.
-  func find(_ key: Prehashed<ChargebackLine.Key>, in lines: [ChargebackLine]) -> Int? {
+  /// The position of the line of hash `hash` that `matches`, if there is one.
+  func find(hash: Int, in lines: [ChargebackLine], where matches: (borrowing ChargebackLine.Key) -> Bool) -> Int? {
     guard !buckets.isEmpty else { return nil }
-    let hash = key.storedHash
     let mask = buckets.count - 1
     var b = hash & mask
     while true {
       let entry = buckets[b]
       if entry == 0 { return nil }
       let p = Int(entry) - 1
-      if hashes[p] == hash && lines[p].key == key.key { return p }
+      if hashes[p] == hash && matches(lines[p].key) { return p }
       b = (b + 1) & mask
     }
   }

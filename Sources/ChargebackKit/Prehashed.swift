@@ -1,8 +1,8 @@
 /// A dictionary key whose hash is computed once, where the key is made.
 ///
-/// The report pass hashes each record's line key (a dozen fields) once, for the lookup and, for a
-/// new line, the insert; a FOCUS group's key likewise when a line moves to another day or account.
-/// Equality still compares the whole key.
+/// The report pass hashes a FOCUS group's key once when a line moves to another day or account, for
+/// the lookup and, for a new group, the insert (a line's key is found from the record's own fields:
+/// ``LineIndex``). Equality still compares the whole key.
 ///
 /// In the module of its only user: from another module, its generic code was not specialised for
 /// the key types (even marked inlinable), and every call looked its type metadata up (callgrind,

@@ -105,21 +105,24 @@ final class ReportTotals {
     // a release of each of its strings per call).
     let priced = c.cost != nil
     let cost = c.costOrZero
-    let key = Prehashed(
-      ChargebackLine.Key(
-        costCentre: c.attribution.costCentre, agentID: c.attribution.agentID, credentialID: c.attribution.credentialID,
-        taskID: nil,
-        provider: c.record.provider, model: c.model, tier: c.record.tier, status: c.attribution.status, priced: priced,
-        source: source,
-        commitmentID: c.commitmentID))
+    // Found from the record's own fields: a key built for the lookup retained and released its five
+    // strings per call, which the decoding thread retains and releases too, so both threads wrote
+    // the same reference counts (perf, the 1 M cardinality `report`).
+    let hash = Self.lineHash(c, priced: priced, source: source)
     let slot: Int
-    if let i = lineIndex.find(key, in: lines) {
+    if let i = lineIndex.find(hash: hash, in: lines, where: { Self.matches($0, c, priced: priced, source: source) }) {
       slot = i
     } else {
       slot = lines.count
-      lines.append(ChargebackLine(key: key.key))
+      lines.append(
+        ChargebackLine(
+          key: ChargebackLine.Key(
+            costCentre: c.attribution.costCentre, agentID: c.attribution.agentID,
+            credentialID: c.attribution.credentialID, taskID: nil, provider: c.record.provider, model: c.model,
+            tier: c.record.tier, status: c.attribution.status, priced: priced, source: source,
+            commitmentID: c.commitmentID)))
       slots.append(LineSlot())
-      lineIndex.insert(hash: key.storedHash, position: slot)
+      lineIndex.insert(hash: hash, position: slot)
     }
     lines[slot].add(c.record, cost: cost, listCost: c.listCostOrZero, priceRows: c.priceRows)
     if let task = c.attribution.taskID, let tasks {
@@ -146,6 +149,34 @@ final class ReportTotals {
     } else {
       unpriced += 1
     }
+  }
+
+  /// The hash of the line a charged record goes to (``lineIndex``'s, the same for every record of
+  /// one line): the fields ``matches(_:_:priced:source:)`` compares.
+  private static func lineHash(_ c: borrowing ChargedRecord, priced: Bool, source: LineSource) -> Int {
+    var h = Hasher()
+    h.combine(c.attribution.costCentre)
+    h.combine(c.attribution.agentID)
+    h.combine(c.attribution.credentialID)
+    h.combine(c.record.provider)
+    h.combine(c.model)
+    h.combine(c.record.tier)
+    h.combine(c.attribution.status)
+    h.combine(priced)
+    h.combine(source)
+    h.combine(c.commitmentID)
+    return h.finalize()
+  }
+
+  /// True when the charged record goes to the line of key `k` (the key ``add(_:source:)`` makes of
+  /// it: no task, no allocation rule).
+  private static func matches(
+    _ k: borrowing ChargebackLine.Key, _ c: borrowing ChargedRecord, priced: Bool, source: LineSource
+  ) -> Bool {
+    k.costCentre == c.attribution.costCentre && k.agentID == c.attribution.agentID
+      && k.credentialID == c.attribution.credentialID && k.taskID == nil && k.provider == c.record.provider
+      && k.model == c.model && k.tier == c.record.tier && k.status == c.attribution.status && k.priced == priced
+      && k.source == source && k.commitmentID == c.commitmentID && k.ruleID == nil
   }
 
   /// Points `slot` at the cost-centre day, FOCUS group and commitment day of `day` and `account`,
