@@ -37,6 +37,21 @@ enum JSONLayout {
       // JSON Lines unless the first line's value goes on past the line. A first line that is
       // malformed before its end is JSON Lines too, so that the error names that line.
       if lineEnd == nil || !firstLine.withUnsafeBufferPointer(continuesPastLine) {
+        // Pages of an API, one per line (`curl … > page.json` writes one on a single line): each
+        // line's records are its `arrayKey` array's elements.
+        if let arrayKey, firstLine.withUnsafeBufferPointer({ wrapsArray($0, key: arrayKey) }) {
+          return try file.forEachLine { n, bytes in
+            var lines = LineCounter(bytes)
+            var s = JSONScanner(bytes)
+            do {
+              try forEachValue(&s, in: bytes, lines: &lines, arrayKey: arrayKey) { record, _, path in
+                try body(record, n, path)
+              }
+            } catch let f as JSONScanner.Failure {
+              throw ingestError(f, field: nil, file: file.path, line: n, path: nil, record: bytes)
+            }
+          }
+        }
         return try file.forEachLine { n, bytes in try body(bytes, n, nil) }
       }
     }
@@ -206,6 +221,21 @@ enum JSONLayout {
 
   /// True when `line` is the start of a JSON value that continues on the next line: scanning it
   /// fails only because the line ended.
+  /// True when `line` is an object with a member `key` that is an array (a page of an API).
+  private static func wrapsArray(_ line: UnsafeBufferPointer<UInt8>, key: StaticString) -> Bool {
+    var s = JSONScanner(line)
+    var found = false
+    guard s.next() == UInt8(ascii: "{") else { return false }
+    do {
+      try s.object { s, name in
+        if name.equals(key), s.next() == UInt8(ascii: "[") { found = true }
+      }
+    } catch {
+      return false
+    }
+    return found
+  }
+
   private static func continuesPastLine(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
     var s = JSONScanner(line)
     do {

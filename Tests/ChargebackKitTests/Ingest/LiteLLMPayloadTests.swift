@@ -126,6 +126,35 @@ import Testing
     #expect(array["litellm:chatcmpl-groq-51c0a2f4"]?.jsonPath == "$[2]")
   }
 
+  /// `/spend/logs/v2` pages as `curl` saves them, each on one line: one page, two pages one per
+  /// line, and the same pages pretty-printed give the same records; a bad row of the second page
+  /// is named by that page's line and its place in the page.
+  @Test func pagesOnOneLineEachReadAsThePrettyPages() throws {
+    let lines = try String(contentsOfFile: Self.payloads + "/spend-logs-payloads-encoded.jsonl", encoding: .utf8)
+      .split(separator: "\n")
+    #expect(lines.count == 3)
+    let page1 = #"{"data":["# + lines[0] + "," + lines[1] + #"],"total":3,"page":1,"page_size":2,"total_pages":2}"#
+    let page2 = #"{"data":["# + lines[2] + #"],"total":3,"page":2,"page_size":2,"total_pages":2}"#
+    let (_, jsonLines) = try ingest([Self.payloads + "/spend-logs-payloads-encoded.jsonl"])
+    let (formats, onePerLine) = try ingest([try write(page1 + "\n" + page2 + "\n", name: "spend logs v2.json")])
+    #expect(formats == ["litellm-spend-logs"])
+    #expect(onePerLine.count == 3)
+    let (_, single) = try ingest([try write(page1, name: "page-1.json")])
+    #expect(single.count == 2)
+    let pretty = page1.replacingOccurrences(of: #"{"data":["#, with: "{\n  \"data\": [\n") + "\n" + page2 + "\n"
+    let (_, prettyRecords) = try ingest([try write(pretty, name: "pretty.json")])
+    for (key, r) in jsonLines {
+      #expect(onePerLine[key].map(content) == content(r), "\(key)")
+      #expect(prettyRecords[key].map(content) == content(r), "\(key)")
+    }
+    #expect(onePerLine.values.map(\.line).sorted { ($0 ?? 0) < ($1 ?? 0) } == [1, 1, 2])
+    #expect(onePerLine.values.compactMap(\.jsonPath).sorted() == ["$.data[0]", "$.data[0]", "$.data[1]"])
+    let bad = page2.replacingOccurrences(of: #""request_id""#, with: #""request_idx""#)
+    let error = try failure(page1 + "\n" + bad + "\n", name: "bad pages.json")
+    #expect(error.line == 2)
+    #expect(error.field == "request_id")
+  }
+
   @Test func unpricedUpstreamStaysUnpricedUntilPriced() throws {
     let (_, rs) = try ingest([Self.payloads + "/spend-logs-payloads-encoded.jsonl"])
     let groq = try #require(rs["litellm:chatcmpl-groq-51c0a2f4"])
