@@ -219,8 +219,6 @@ enum JSONLayout {
 
   static func isBlank(_ c: UInt8) -> Bool { c == 32 || c == 10 || c == 13 || c == 9 }
 
-  /// True when `line` is the start of a JSON value that continues on the next line: scanning it
-  /// fails only because the line ended.
   /// True when `line` is an object with a member `key` that is an array (a page of an API).
   private static func wrapsArray(_ line: UnsafeBufferPointer<UInt8>, key: StaticString) -> Bool {
     var s = JSONScanner(line)
@@ -236,6 +234,8 @@ enum JSONLayout {
     return found
   }
 
+  /// True when `line` is the start of a JSON value that continues on the next line: scanning it
+  /// fails only because the line ended.
   private static func continuesPastLine(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
     var s = JSONScanner(line)
     do {
