@@ -259,7 +259,7 @@ extension AzureCostManagementExport {
     package var version: String?
     /// Input or output tokens, when the meter says.
     package var direction: Direction?
-    /// Cache reads (`cd`, `cchd`, `cached`).
+    /// Cache reads (`cd`, `cchd`, `ccchd`, `cached`: ``isCacheWord(_:)``).
     package var cached: Bool
     /// Deployment type: `global`, `data zone` or `regional`, when given.
     package var deployment: String?
@@ -276,6 +276,15 @@ extension AzureCostManagementExport {
       case nil: nil
       }
     }
+  }
+
+  /// True for the words Azure's meters spell "cached" with: `cd`, `cchd`, `ccchd` (GPT-5 Codex),
+  /// `cachd`, `cached`, and `cache`, `cch`. Any word of the letters of "cached" that starts with `c`
+  /// and ends with `d` is one, so that the next abbreviation reads as a cache read too rather
+  /// than as part of the model's name (where it made `gpt-5-codex-ccchd` a model of uncached input).
+  static func isCacheWord(_ w: String) -> Bool {
+    if w == "cache" || w == "cch" { return true }
+    return (2...6).contains(w.count) && w.first == "c" && w.last == "d" && w.allSatisfy { "cahed".contains($0) }
   }
 
   /// Parses an Azure OpenAI `MeterName` (`gpt-4o-mini-0718-Batch-Inp-glbl Tokens`,
@@ -300,7 +309,7 @@ extension AzureCostManagementExport {
       case "inp", "input", "inpt": meter.direction = .input
       // `opt` as the Retail Prices API spells GPT-5.x's output meters (`5.4 opt Gl 1M Tokens`).
       case "outp", "output", "out", "outpt", "opt": meter.direction = .output
-      case "cd", "cchd", "cached", "cache", "cch", "cachd": meter.cached = true
+      case _ where isCacheWord(w): meter.cached = true
       case "glbl", "gl", "global", "gbl": meter.deployment = "global"
       case "dz", "dzone", "datazone": meter.deployment = "data zone"
       case "data" where words.indices.contains(i + 1) && words[i + 1] == "zone":

@@ -272,6 +272,11 @@ import Testing
     // GPT-5.x output meters as the Retail Prices API names them.
     ("5.4 opt Gl 1M Tokens", "gpt-5.4", .output, "gpt-5.4, output, global", false),
     ("5.2 chat 0210 opt Gl 1M Tokens", "gpt-5.2-chat", .output, "gpt-5.2-chat-0210, output, global", false),
+    // Cache reads however the meter spells them (the Retail Prices API's GPT5 and Reasoning meters).
+    ("gpt-5-codex-ccchd-inp-glbl Tokens", "gpt-5-codex", .cachedInput, "gpt-5-codex, cached input, global", false),
+    ("codex mini inp cchd glbl Tokens", "codex-mini", .cachedInput, "codex-mini, cached input, global", false),
+    ("5.1 cd Inp DZ 1M Tokens", "gpt-5.1", .cachedInput, "gpt-5.1, cached input, data zone", false),
+    ("gpt-4o-0806-cached-Inp-glbl Tokens", "gpt-4o", .cachedInput, "gpt-4o-0806, cached input, global", false),
   ])
   func azureMeterNames(name: String, model: String, tokenClass: TokenClass, lineItem: String, batch: Bool) throws {
     let meter = try #require(AzureCostManagementExport.parseMeterName(name))
