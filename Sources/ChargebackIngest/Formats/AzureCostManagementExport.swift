@@ -278,10 +278,12 @@ extension AzureCostManagementExport {
     }
   }
 
-  /// True for the words Azure's meters spell "cached" with: `cd`, `cchd`, `ccchd` (GPT-5 Codex),
-  /// `cachd`, `cached`, and `cache`, `cch`. Any word of the letters of "cached" that starts with `c`
-  /// and ends with `d` is one, so that the next abbreviation reads as a cache read too rather
-  /// than as part of the model's name (where it made `gpt-5-codex-ccchd` a model of uncached input).
+  /// True for the words Azure's meters spell "cached" with.
+  ///
+  /// They are `cd`, `cchd`, `ccchd` (GPT-5 Codex), `cachd`, `cached`, and `cache`, `cch`. Any word
+  /// of the letters of "cached" that starts with `c` and ends with `d` is one, so that the next
+  /// abbreviation reads as a cache read too rather than as part of the model's name (where it made
+  /// `gpt-5-codex-ccchd` a model of uncached input).
   static func isCacheWord(_ w: String) -> Bool {
     if w == "cache" || w == "cch" { return true }
     return (2...6).contains(w.count) && w.first == "c" && w.last == "d" && w.allSatisfy { "cahed".contains($0) }
