@@ -47,10 +47,13 @@ package struct PolicyFindings {
   private let credentials: [String: Credential]
   /// Priced cost per scope (the task's, else the agent's), for scope budgets.
   private var scopeCost: [String: Money] = [:]
+  /// The scopes of the directory, to say whether a call out of scope was so by its provider.
+  private let scopes: [String: Scope]
 
-  /// Findings over a directory with these tasks and credentials.
-  package init(tasks: [String: TaskEntry] = [:], credentials: [Credential] = []) {
+  /// Findings over a directory with these tasks, credentials and scopes.
+  package init(tasks: [String: TaskEntry] = [:], credentials: [Credential] = [], scopes: [String: Scope] = [:]) {
     self.tasks = tasks
+    self.scopes = scopes
     var byID: [String: Credential] = [:]
     for c in credentials where byID[c.provider + "\u{0}" + c.id] == nil { byID[c.provider + "\u{0}" + c.id] = c }
     self.credentials = byID
@@ -167,14 +170,23 @@ extension PolicyFindings {
     if let scope = c.attribution.scopeID {
       scopeCost[scope, default: .zero] += c.costOrZero
       if !c.inScope {
-        note(
-          .outOfScopeModel, subject: (c.attribution.agentID ?? "-") + "|" + scope + "|" + c.model, record: c.record,
-          attribution: c.attribution,
-          cost: c.cost,
-          // The finding is the agent's, scope's and model's, whichever provider served the calls (a
-          // model through Bedrock and through a gateway to Anthropic): the text names no provider
-          // (it named the first call's, as if the other's calls were not in it).
-          detail: "agent \(c.attribution.agentID ?? "?") called model \(c.model), which scope \(scope) does not allow")
+        let allowed = scopes[scope]?.allowedProviders ?? []
+        let byProvider = !allowed.isEmpty && !allowed.contains(c.record.provider.rawValue)
+        // A call that names no model is out of scope only by its provider: no model glob can be
+        // judged on it (the unpriced finding says the model is missing).
+        if byProvider || !c.model.isEmpty {
+          note(
+            .outOfScopeModel, subject: (c.attribution.agentID ?? "-") + "|" + scope + "|" + c.model, record: c.record,
+            attribution: c.attribution,
+            cost: c.cost,
+            // The finding is the agent's, scope's and model's, whichever provider served the calls (a
+            // model through Bedrock and through a gateway to Anthropic): the text names no provider
+            // (it named the first call's, as if the other's calls were not in it), unless the
+            // provider is what the scope does not allow.
+            detail: byProvider
+              ? "agent \(c.attribution.agentID ?? "?") called \(c.model.isEmpty ? "a model" : "model \(c.model)") through provider \(c.record.provider.rawValue), which scope \(scope) does not allow (it allows \(allowed.joined(separator: ", ")))"
+              : "agent \(c.attribution.agentID ?? "?") called model \(c.model), which scope \(scope) does not allow")
+        }
       }
     }
   }

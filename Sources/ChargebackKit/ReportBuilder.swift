@@ -76,7 +76,8 @@ package struct ReportBuilder {
       identities: identities, prices: prices, taskLimit: detect && keepsTasks ? taskMemoryLimit : nil,
       taskDirectory: taskDirectory)
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
-    var policy = PolicyFindings(tasks: identities.tasks, credentials: identities.credentials)
+    var policy = PolicyFindings(
+      tasks: identities.tasks, credentials: identities.credentials, scopes: identities.scopes)
     let widths = try BucketWidths(
       store: store, from: period.startMillis, to: period.endMillis, canonical: CanonicalModels(prices: prices))
     let overlap = try Overlap(store: store, period: period, prices: prices)

@@ -107,4 +107,38 @@ import Testing
     #expect(byCentre["CC-B"]?.0 == 2 && byCentre["CC-B"]?.1 == Money(pico: 8_000_000))
     #expect(Set(found.map(\.id)).count == 2)
   }
+
+  /// A call out of its agent's scope says why: the model, or the provider when the scope does not
+  /// allow the provider (whatever the model); a call that names no model is out of scope only by
+  /// its provider (no model glob can be judged on it).
+  @Test func outOfScopeSaysWhetherTheModelOrTheProvider() throws {
+    let scopes = [
+      "models": Scope(id: "models", allowedModels: ["claude-*"], allowedProviders: []),
+      "providers": Scope(id: "providers", allowedModels: ["gpt-*"], allowedProviders: ["openai", "azure"]),
+    ]
+    var policy = PolicyFindings(scopes: scopes)
+    func call(_ scope: String, provider: Provider, model: String, time: Int64) {
+      var c = Self.charged("key_S", agent: "bot", costCentre: "CC-A", time: time)
+      c.record.provider = provider
+      c.model = model
+      c.attribution.scopeID = scope
+      c.inScope = false
+      policy.observe(c)
+    }
+    call("models", provider: .openai, model: "gpt-4.1-mini", time: 1_000)
+    call("providers", provider: .bedrock, model: "gpt-oss-120b", time: 2_000)
+    call("models", provider: .openai, model: "", time: 3_000)
+    call("providers", provider: .anthropic, model: "", time: 4_000)
+    let found = policy.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == .outOfScopeModel }
+      .sorted { $0.firstTime < $1.firstTime }
+    #expect(
+      found.map(\.firstTime) == [1_000, 2_000, 4_000], "no finding for the model-less call of an allowed provider")
+    guard found.count == 3 else { return }
+    #expect(found[0].explanation.contains("called model gpt-4.1-mini, which scope models does not allow"))
+    #expect(
+      found[1].explanation.contains(
+        "called model gpt-oss-120b through provider bedrock, which scope providers does not allow (it allows openai, azure)"
+      ))
+    #expect(found[2].explanation.contains("called a model through provider anthropic"))
+  }
 }
