@@ -103,6 +103,32 @@ package enum FormatRegistry {
       return "; it looks like an OpenAI usage or costs page whose buckets hold no result in its first 16 MiB"
         + " (a page of empty buckets: nothing to charge; leave it out)"
     }
+    if head.contains("\"RequestResponse\"") && head.contains("\"operationName\"") {
+      return "; it looks like the Azure OpenAI RequestResponse diagnostic log, which has no token counts and is"
+        + " not read: export the APIM LLM log (ApiManagementGatewayLlmLog) for calls, or the Cost Management"
+        + " export for cost (docs/formats.md, Azure)"
+    }
+    let rawOpenAI = ["\"chat.completion\"", "\"object\": \"response\"", "\"object\":\"response\""]
+    if head.contains("\"usage\""), rawOpenAI.contains(where: head.contains) {
+      return "; it looks like raw OpenAI API responses, which are not read (they name no caller): read the"
+        + " organisation's Usage API pages (/v1/organization/usage/completions, grouped by api_key_id) or a"
+        + " gateway's logs (LiteLLM spend logs, OpenTelemetry GenAI spans; docs/formats.md)"
+    }
+    if head.contains("\"usage\""), head.contains("\"input_tokens\""),
+      head.contains("\"type\": \"message\"") || head.contains("\"type\":\"message\"")
+    {
+      return "; it looks like raw Anthropic Messages responses, which are not read (they name no caller): read"
+        + " the Admin API's usage report (/v1/organizations/usage_report/messages, grouped by api_key_id) or a"
+        + " gateway's logs (LiteLLM spend logs, OpenTelemetry GenAI spans; docs/formats.md)"
+    }
+    if head.contains("\"request_created_at\"") && (head.contains("Helicone") || head.contains("\"request_model\"")) {
+      return "; it looks like a Helicone request export, which is not read: send the calls through LiteLLM or"
+        + " OpenTelemetry GenAI spans, or read the providers' usage reports (docs/formats.md)"
+    }
+    if head.contains("\"ai_org\"") && head.contains("\"req_units\"") {
+      return "; it looks like a Portkey log export, which is not read: send the calls through LiteLLM or"
+        + " OpenTelemetry GenAI spans, or read the providers' usage reports (docs/formats.md)"
+    }
     if head.contains("\"PrimaryResult\"") || (head.contains("\"TableName\"") && head.contains("PromptTokens")) {
       return "; it looks like `az monitor log-analytics query` JSON, which is not read: export the"
         + " query result as CSV from the Log Analytics portal (docs/formats.md, Azure APIM LLM log)"

@@ -150,8 +150,9 @@ import Testing
     #expect(!error.description.contains("looks like"))
   }
 
-  /// Near misses a user meets (a helper's trial): Gemini responses dumped by the google-genai SDK
-  /// with snake_case keys, and `az monitor log-analytics query` JSON; the error says what to do.
+  /// Near misses a user meets (helpers' trials): Gemini responses dumped by the google-genai SDK
+  /// with snake_case keys, `az monitor log-analytics query` JSON, the Azure OpenAI diagnostic log,
+  /// raw API responses, other gateways' exports; the error says what to do.
   @Test(arguments: [
     (
       #"{"response_id":"r1","create_time":"2026-10-01T00:00:00Z","usage_metadata":{"prompt_token_count":10}}"#,
@@ -169,6 +170,35 @@ import Testing
       #"{"object": "page", "data": [{"object": "bucket", "start_time": 1790000000, "end_time": 1790000060, "results": "#
         + #"[{"object": "organization.usage.images.result", "images": 2, "num_model_requests": 1}]}]}"#,
       "an endpoint the tool does not read"
+    ),
+    (
+      #"{"time":"2026-10-01T00:00:00Z","category":"RequestResponse","operationName":"ChatCompletions_Create","#
+        + #""properties":{"modelName":"gpt-4o"}}"#,
+      "Azure OpenAI RequestResponse diagnostic log"
+    ),
+    (
+      #"{"id": "chatcmpl-1", "object": "chat.completion", "created": 1790000000, "model": "gpt-4o", "#
+        + #""usage": {"prompt_tokens": 19, "completion_tokens": 10}}"#,
+      "raw OpenAI API responses"
+    ),
+    (
+      #"{"id":"resp_1","object":"response","created_at":1790000000,"model":"gpt-4.1","usage":{"input_tokens":5}}"#,
+      "raw OpenAI API responses"
+    ),
+    (
+      #"{"id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "#
+        + #""usage": {"input_tokens": 19, "output_tokens": 5}}"#,
+      "raw Anthropic Messages responses"
+    ),
+    (
+      #"[{"request_id": "1b2c", "request_created_at": "2026-10-01T00:00:00Z", "request_model": "gpt-4o", "#
+        + #""prompt_tokens": 100}]"#,
+      "Helicone request export"
+    ),
+    (
+      #"[{"id": "pk-1", "created_at": "2026-10-01T00:00:00Z", "ai_org": "openai", "ai_model": "gpt-4o", "#
+        + #""req_units": 120, "res_units": 30}]"#,
+      "Portkey log export"
     ),
     ("agent_id,owner,cost_centre\ntriage,alice,CC-1", "pass its folder as --identities"),
     ("PK\u{3}\u{4}\u{14}\u{0}\u{6}\u{0}[Content_Types].xml", "an .xlsx workbook?"),
