@@ -86,11 +86,6 @@ package enum FormatRegistry {
     {
       return "; it looks like a file of an identity directory: pass its folder as --identities, not --usage"
     }
-    if head.contains("\"usage_metadata\"") && head.contains("\"prompt_token_count\"") {
-      return "; it looks like Gemini responses with snake_case keys (the google-genai SDK's"
-        + " model_dump_json()); the tool reads the REST API's camelCase (usageMetadata): dump them"
-        + " with model_dump_json(by_alias=True) (docs/formats.md, Vertex/Gemini)"
-    }
     if head.contains("BilledCost") && head.contains("ChargePeriodStart") {
       return "; it looks like a FOCUS cost export (an Azure or cloud FOCUS export), which is not read: export"
         + " the provider's own usage or cost format (docs/formats.md lists them)"

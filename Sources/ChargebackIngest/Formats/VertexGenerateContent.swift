@@ -3,7 +3,9 @@ import Foundation
 
 /// Gemini / Vertex AI `generateContent` responses with `usageMetadata`, as an application logs
 /// them (docs/formats.md, "Vertex/Gemini generateContent"): one JSON object per line, one JSON
-/// document, or a JSON array of them.
+/// document, or a JSON array of them; with the REST API's camelCase keys or the snake_case ones
+/// the google-genai SDK's `model_dump_json()` writes by default (`usage_metadata`,
+/// `prompt_token_count`, …).
 ///
 /// `promptTokenCount` includes `cachedContentTokenCount`, which is subtracted to get `input`;
 /// `toolUsePromptTokenCount` (tool results fed back, outside `promptTokenCount`) is input too.
@@ -21,9 +23,12 @@ struct VertexGenerateContent: ExportFormat {
   let level = SourceLevel.request
 
   func matches(head: String) -> Bool {
-    head.contains("\"usageMetadata\"")
+    (head.contains("\"usageMetadata\"")
       && (head.contains("\"promptTokenCount\"") || head.contains("\"candidatesTokenCount\"")
-        || head.contains("\"responseId\""))
+        || head.contains("\"responseId\"")))
+      || (head.contains("\"usage_metadata\"")
+        && (head.contains("\"prompt_token_count\"") || head.contains("\"candidates_token_count\"")
+          || head.contains("\"response_id\"")))
   }
 
   /// Streams left open at once, at most: past it, the one opened first is taken as ended (a log of
@@ -77,8 +82,10 @@ struct VertexGenerateContent: ExportFormat {
   }
 
   private func record(_ v: VertexResponse, file: String, line: Int, path: String?) throws -> UsageRecord {
+    // Named as the file spells its keys.
     func bad(_ field: String, _ message: String) -> InputError {
-      InputError(file: file, line: line, path: path, field: field, message: message)
+      let named = v.snakeCase ? String(field.flatMap { $0.isUppercase ? "_" + $0.lowercased() : String($0) }) : field
+      return InputError(file: file, line: line, path: path, field: named, message: message)
     }
     guard let responseID = v.responseID.nonBlank else { throw bad("responseId", "required field is missing") }
     guard let model = v.modelVersion.nonBlank else { throw bad("modelVersion", "required field is missing") }
@@ -143,6 +150,9 @@ private struct VertexResponse {
   var responseID: String?
   var modelVersion: String?
   var createTime: String?
+  /// True when the response's `usage_metadata` key is snake_case (the SDK's dump), for the names in
+  /// errors.
+  var snakeCase = false
   /// True when `createTime` is present as null (a Gemini API response, which carries no time).
   var createTimeNull = false
   var trafficType: String?
@@ -167,7 +177,7 @@ private struct VertexResponse {
       try s.object { s, k in
         if k.equals("modality") {
           modality = try s.optionalString()
-        } else if k.equals("tokenCount") {
+        } else if k.equals("tokenCount", or: "token_count") {
           count = try JSONLayout.count(&s, in: b) ?? 0
         } else {
           try s.skipValue()
@@ -181,31 +191,34 @@ private struct VertexResponse {
   mutating func parse(_ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, field: inout String) throws {
     try s.object { s, key in
       field = String(decoding: key, as: UTF8.self)
-      if key.equals("responseId") {
+      if key.equals("responseId", or: "response_id") {
         responseID = try s.optionalString()
-      } else if key.equals("modelVersion") {
+      } else if key.equals("modelVersion", or: "model_version") {
         modelVersion = try s.optionalString()
-      } else if key.equals("createTime") {
+      } else if key.equals("createTime", or: "create_time") {
         createTimeNull = try s.consumeNull()
         if !createTimeNull { createTime = try s.optionalString() }
-      } else if key.equals("usageMetadata") {
+      } else if key.equals("usageMetadata", or: "usage_metadata") {
+        snakeCase = key.equals("usage_metadata")
         if try s.consumeNull() { return }
+        let parent = field
         try s.object { s, k in
-          field = "usageMetadata." + String(decoding: k, as: UTF8.self)
-          if k.equals("promptTokenCount") {
+          field = parent + "." + String(decoding: k, as: UTF8.self)
+          if k.equals("promptTokenCount", or: "prompt_token_count") {
             usage.prompt = try JSONLayout.count(&s, in: b) ?? 0
-          } else if k.equals("cachedContentTokenCount") {
+          } else if k.equals("cachedContentTokenCount", or: "cached_content_token_count") {
             usage.cached = try JSONLayout.count(&s, in: b) ?? 0
-          } else if k.equals("candidatesTokenCount") {
+          } else if k.equals("candidatesTokenCount", or: "candidates_token_count") {
             usage.candidates = try JSONLayout.count(&s, in: b) ?? 0
-          } else if k.equals("thoughtsTokenCount") {
+          } else if k.equals("thoughtsTokenCount", or: "thoughts_token_count") {
             usage.thoughts = try JSONLayout.count(&s, in: b) ?? 0
-          } else if k.equals("toolUsePromptTokenCount") {
+          } else if k.equals("toolUsePromptTokenCount", or: "tool_use_prompt_token_count") {
             usage.toolUse = try JSONLayout.count(&s, in: b) ?? 0
-          } else if k.equals("trafficType") {
+          } else if k.equals("trafficType", or: "traffic_type") {
             trafficType = try s.optionalString()
-          } else if k.equals("promptTokensDetails") || k.equals("candidatesTokensDetails")
-            || k.equals("toolUsePromptTokensDetails")
+          } else if k.equals("promptTokensDetails", or: "prompt_tokens_details")
+            || k.equals("candidatesTokensDetails", or: "candidates_tokens_details")
+            || k.equals("toolUsePromptTokensDetails", or: "tool_use_prompt_tokens_details")
           {
             if try Self.hasAudio(&s, b) { audio = true }
           }
@@ -215,7 +228,9 @@ private struct VertexResponse {
         try s.array { s in
           guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
           try s.object { s, k in
-            guard k.equals("finishReason"), s.next() == UInt8(ascii: "\"") else { return try s.skipValue() }
+            guard k.equals("finishReason", or: "finish_reason"), s.next() == UInt8(ascii: "\"") else {
+              return try s.skipValue()
+            }
             let reason = try s.string()
             if !reason.isEmpty && reason != "FINISH_REASON_UNSPECIFIED" { finished = true }
           }
@@ -237,5 +252,13 @@ private struct VertexResponse {
         }
       }
     }
+  }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+  /// True when the key is `camel` (the REST API's JSON) or `snake` (the google-genai SDK's
+  /// `model_dump_json()`, whose default writes the fields' Python names).
+  fileprivate func equals(_ camel: StaticString, or snake: StaticString) -> Bool {
+    equals(camel) || equals(snake)
   }
 }

@@ -150,14 +150,10 @@ import Testing
     #expect(!error.description.contains("looks like"))
   }
 
-  /// Near misses a user meets (helpers' trials): Gemini responses dumped by the google-genai SDK
-  /// with snake_case keys, `az monitor log-analytics query` JSON, the Azure OpenAI diagnostic log,
+  /// Near misses a user meets (helpers' trials): `az monitor log-analytics query` JSON, the Azure
+  /// OpenAI diagnostic log,
   /// raw API responses, other gateways' exports; the error says what to do.
   @Test(arguments: [
-    (
-      #"{"response_id":"r1","create_time":"2026-10-01T00:00:00Z","usage_metadata":{"prompt_token_count":10}}"#,
-      "model_dump_json(by_alias=True)"
-    ),
     (
       #"[{"TableName":"PrimaryResult","TimeGenerated":"2026-10-01T00:00:00Z","PromptTokens":"10"}]"#,
       "export the query result as CSV"

@@ -361,6 +361,43 @@ import Testing
     #expect(r.line == 1)
   }
 
+  /// Responses dumped by the google-genai SDK's `model_dump_json()` (snake_case keys, its default)
+  /// give the records of the same responses in the REST API's camelCase: the sample, and the
+  /// streams with their chunks and labels; an error names the key as the file spells it.
+  @Test func vertexSnakeCaseDumpsReadAsCamelCase() throws {
+    let names = [
+      "responseId", "modelVersion", "createTime", "usageMetadata", "promptTokenCount", "cachedContentTokenCount",
+      "candidatesTokenCount", "thoughtsTokenCount", "toolUsePromptTokenCount", "trafficType",
+      "promptTokensDetails", "candidatesTokensDetails", "toolUsePromptTokensDetails", "cacheTokensDetails",
+      "tokenCount", "finishReason", "totalTokenCount",
+    ]
+    func snake(_ name: String) -> String {
+      String(name.flatMap { $0.isUppercase ? "_" + $0.lowercased() : String($0) })
+    }
+    let dir = try TestSupport.tempDir()
+    for source in [Fixtures.samples + "/vertex/generate-content-response.json", Self.formats + "/vertex-stream.jsonl"] {
+      var text = try String(contentsOfFile: source, encoding: .utf8)
+      for name in names { text = text.replacingOccurrences(of: "\"\(name)\"", with: "\"\(snake(name))\"") }
+      #expect(!text.contains("usageMetadata") && text.contains("usage_metadata"))
+      let copy = dir + "/snake-" + (source as NSString).lastPathComponent
+      try text.write(toFile: copy, atomically: true, encoding: .utf8)
+      let (_, camel) = try ingest([source])
+      let (formats, snaked) = try ingest([copy])
+      #expect(formats == ["vertex-generate-content"])
+      #expect(snaked.count == camel.count && !camel.isEmpty)
+      for (key, r) in camel {
+        var (a, b) = (r, try #require(snaked[key]))
+        (a.line, a.jsonPath, b.line, b.jsonPath) = (nil, nil, nil, nil)
+        #expect(String(reflecting: a) == String(reflecting: b), "\(key)")
+      }
+    }
+    let missing = dir + "/no-model.jsonl"
+    try #"{"response_id":"r1","create_time":"2026-10-01T00:00:00Z","usage_metadata":{"prompt_token_count":10}}"#
+      .write(toFile: missing, atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try ingest([missing]) }
+    #expect(error.field == "model_version")
+  }
+
   @Test func vertexStreamChunksAndLabels() throws {
     let (_, rs) = try ingest([Self.formats + "/vertex-stream.jsonl"])
     #expect(rs.count == 2)
