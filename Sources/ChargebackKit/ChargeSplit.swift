@@ -6,8 +6,8 @@
 /// names and 5,000 tasks, it took 11 s against the summing thread's 8 s), so by default it moves
 /// with the load. The fixed splits exist for tests: a report is the same whichever thread charged.
 package enum ChargeSplit: Sendable, CaseIterable {
-  /// The reading thread charges while the summing thread is behind (more than half the pipe
-  /// queued), else leaves records to it.
+  /// The reading thread charges while the summing thread is behind (more than two of the pipe's
+  /// 16 batches queued), else leaves records to it.
   case balanced
   /// Every record on the reading thread.
   case reader
