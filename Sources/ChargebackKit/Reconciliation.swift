@@ -20,6 +20,12 @@ struct Reconciliation {
   private let canonical: CanonicalModels
   private var billed: [Key: Money] = [:]
   private var computed: [Key: Money] = [:]
+  /// The web searches' part of ``computed``, per cell: a bill that charges web search on lines of
+  /// its own, without a model (OpenAI's `web search tool calls`, Anthropic's `web_search` cost
+  /// type), is compared with them in a cell of their own (``webSearchCell``), not with the models'.
+  private var computedWebSearch: [Key: Money] = [:]
+  /// The model column of the web-search cell, billed and computed.
+  static let webSearchCell = "(web search)"
   /// Computed (list) cost of calls under a commitment, per commitment and cell, so that a
   /// provisioned fee can be put on them once the period is summed.
   private var committed: [String: [Key: Money]] = [:]
@@ -29,7 +35,10 @@ struct Reconciliation {
   /// Adds a cost-level row.
   mutating func addBilled(_ r: UsageRecord) {
     guard let amount = r.billed else { return }
-    let model = r.model.isEmpty ? "(\(r.lineItem ?? "other"))" : canonical(r.provider, r.model)
+    let model =
+      !r.model.isEmpty
+      ? canonical(r.provider, r.model)
+      : Self.isWebSearch(r.lineItem) ? Self.webSearchCell : "(\(r.lineItem ?? "other"))"
     billed[Key(provider: r.provider, day: Self.day(r.time), model: model), default: .zero] += amount
   }
 
@@ -37,10 +46,15 @@ struct Reconciliation {
   ///
   /// The cost is the effective cost: list less a discount. Calls of a provisioned commitment come at
   /// list and are scaled to the fee by ``applyProvisioned(_:period:)`` after the pass.
-  mutating func addComputed(_ r: UsageRecord, model: String, cost: Money?, commitmentID: String? = nil) {
+  ///
+  /// `webSearch` is the part of `cost` that prices web searches.
+  mutating func addComputed(
+    _ r: UsageRecord, model: String, cost: Money?, commitmentID: String? = nil, webSearch: Money = .zero
+  ) {
     guard let cost else { return }
     let key = Key(provider: r.provider, day: Self.day(r.time), model: model)
     computed[key, default: .zero] += cost
+    if webSearch != .zero { computedWebSearch[key, default: .zero] += webSearch }
     if let commitmentID { committed[commitmentID, default: [:]][key, default: .zero] += cost }
   }
 
@@ -67,6 +81,13 @@ struct Reconciliation {
   func rows() -> [ReconciliationRow] {
     let providers = Set(billed.keys.map(\.provider))
     guard !providers.isEmpty else { return [] }
+    // The web searches of a provider whose bill has a web-search line go to that cell of their day.
+    var computed = computed
+    let searchBilled = Set(billed.keys.filter { $0.model == Self.webSearchCell }.map(\.provider))
+    for (key, amount) in computedWebSearch where searchBilled.contains(key.provider) {
+      computed[key, default: .zero] = computed[key, default: .zero] - amount
+      computed[Key(provider: key.provider, day: key.day, model: Self.webSearchCell), default: .zero] += amount
+    }
     let keys = Set(billed.keys).union(computed.keys.filter { providers.contains($0.provider) })
     return keys.sorted().map { k in
       ReconciliationRow(
@@ -76,4 +97,11 @@ struct Reconciliation {
   }
 
   private static func day(_ t: Int64) -> Int64 { Timestamp.floorDiv(t, Timestamp.millisPerDay) }
+
+  /// True for a model-less cost line of web searches (`web search tool calls`, `web_search`,
+  /// `Web Search`).
+  static func isWebSearch(_ lineItem: String?) -> Bool {
+    guard let item = lineItem?.lowercased() else { return false }
+    return item.replacingOccurrences(of: "_", with: " ").contains("web search")
+  }
 }

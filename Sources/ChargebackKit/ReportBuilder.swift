@@ -138,7 +138,8 @@ package struct ReportBuilder {
         try totals.add(charged, source: level == .request ? .request : .report)
         policy.observe(charged)
         reconciliation.addComputed(
-          charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
+          charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID,
+          webSearch: charged.record.tokens.webSearch > 0 ? Self.webSearchCost(charged.parts) : .zero)
         guard detect else { return }
         loops.observe(charged)
         spikes.observe(charged)
@@ -159,7 +160,8 @@ package struct ReportBuilder {
       try totals.add(charged, source: .unlogged)
       policy.observe(charged)
       reconciliation.addComputed(
-        charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID)
+        charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID,
+        webSearch: Self.webSearchCost(charged.parts))
       policy.noteUnlogged(charged, excess: unloggedBySubject[PolicyFindings.unloggedSubject(charged.record)] ?? [])
     }
 
@@ -240,6 +242,12 @@ package struct ReportBuilder {
 
   /// Raises a `conflicting_duplicate` finding for each natural key of the period that was stored
   /// with other content in another source, with the kept copy charged; returns how many keys.
+  /// The web searches' part of a call's cost (``Reconciliation`` compares it with a bill's web
+  /// search line).
+  private static func webSearchCost(_ parts: [PriceQuote.Part]) -> Money {
+    parts.reduce(Money.zero) { $1.tokenClass == .webSearch ? $0 + $1.cost : $0 }
+  }
+
   private func noteConflicts(period: Period, charger: Charger, into policy: inout PolicyFindings) throws -> Int64 {
     let conflicts = try store.conflicts(from: period.startMillis, to: period.endMillis)
     var byKept: [Int64: [DuplicateConflict]] = [:]

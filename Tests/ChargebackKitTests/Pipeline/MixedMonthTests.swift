@@ -405,7 +405,7 @@ import Testing
         variance: u("-0.014"), pct: "-4.67"),
       // A line item that names no model: billed only.
       Row(
-        provider: "openai", day: "2026-10-09", model: "(web search tool calls)", computed: .zero, billed: u("0.02"),
+        provider: "openai", day: "2026-10-09", model: "(web search)", computed: .zero, billed: u("0.02"),
         variance: u("-0.02"), pct: "-100.00"),
       // 10-27: the split OTel trace's call 0.0384 and the bucket array's report rows 0.132 + 0.112 =
       // 0.2824; no cost rows that day: computed only, no percentage.
@@ -431,7 +431,7 @@ import Testing
         ["anthropic", "2026-10-15", "claude-sonnet-4", "0.018000", "0.018000"],
         ["azure", "2026-10-20", "gpt-4o", "0.044000", "0.045000"],
         ["openai", "2026-10-08", "gpt-4.1", "0.286000", "0.300000"],
-        ["openai", "2026-10-09", "(web search tool calls)", "0.000000", "0.020000"],
+        ["openai", "2026-10-09", "(web search)", "0.000000", "0.020000"],
         ["openai", "2026-10-27", "gpt-4.1", "0.282400", "0.000000"],
         ["vertex", "2026-10-22", "gemini-2.5-flash", "0.010800", "0.011700"],
         ["vertex", "2026-10-23", "gemini-2.5-flash", "0.002500", "0.000000"],
@@ -468,7 +468,7 @@ import Testing
         ["anthropic", "2026-10-15 00:00:00", "claude-sonnet-4", "2", "2", "0"],
         ["azure", "2026-10-20 00:00:00", "gpt-4o", "4", "4", "0"],
         ["openai", "2026-10-08 00:00:00", "gpt-4.1", "29", "30", "-1"],
-        ["openai", "2026-10-09 00:00:00", "(web search tool calls)", "0", "2", "-2"],
+        ["openai", "2026-10-09 00:00:00", "(web search)", "0", "2", "-2"],
         ["openai", "2026-10-27 00:00:00", "gpt-4.1", "28", "0", "28"],
         ["vertex", "2026-10-22 00:00:00", "gemini-2.5-flash", "1", "1", "0"],
         ["vertex", "2026-10-23 00:00:00", "gemini-2.5-flash", "0", "0", "0"],
