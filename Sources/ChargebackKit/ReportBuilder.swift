@@ -240,14 +240,14 @@ package struct ReportBuilder {
     return report
   }
 
-  /// Raises a `conflicting_duplicate` finding for each natural key of the period that was stored
-  /// with other content in another source, with the kept copy charged; returns how many keys.
   /// The web searches' part of a call's cost (``Reconciliation`` compares it with a bill's web
   /// search line).
   private static func webSearchCost(_ parts: [PriceQuote.Part]) -> Money {
     parts.reduce(Money.zero) { $1.tokenClass == .webSearch ? $0 + $1.cost : $0 }
   }
 
+  /// Raises a `conflicting_duplicate` finding for each natural key of the period that was stored
+  /// with other content in another source, with the kept copy charged; returns how many keys.
   private func noteConflicts(period: Period, charger: Charger, into policy: inout PolicyFindings) throws -> Int64 {
     let conflicts = try store.conflicts(from: period.startMillis, to: period.endMillis)
     var byKept: [Int64: [DuplicateConflict]] = [:]
