@@ -31,10 +31,12 @@ package struct RetryStorms {
   /// `Hasher`'s (SipHash, seeded per process) and ``WordHash``'s, each of the fields with their
   /// lengths and whether they are there.
   ///
-  /// Two different fingerprints are taken for one only when both hashes agree; among the runs open
-  /// at once (those of the last `stormMaxGapMillis`) that is a chance far below 2⁻¹⁰⁰ a month.
-  /// Comparing the fields themselves needs the first call's strings kept, which is what this type
-  /// avoids.
+  /// Two different fingerprints are taken for one only when both hashes agree: for 10⁷ calls a
+  /// month, each against up to 10⁶ runs open at once, a chance of about 2⁻⁸⁵. Comparing the fields
+  /// themselves needs the first call's strings kept, which is what this type avoids. The hashes
+  /// are of the fields' bytes (`Hasher`'s of a `String` is of its canonical form, `WordHash`'s of
+  /// its UTF-8): two spellings of one text that differ only in their Unicode normalisation (NFC,
+  /// NFD) are two fingerprints, where `String`'s `==` made them one.
   private struct Fingerprint: Hashable {
     let high: Int
     let low: UInt64

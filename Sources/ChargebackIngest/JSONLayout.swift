@@ -220,6 +220,9 @@ enum JSONLayout {
   static func isBlank(_ c: UInt8) -> Bool { c == 32 || c == 10 || c == 13 || c == 9 }
 
   /// True when `line` is an object with a member `key` that is an array (a page of an API).
+  ///
+  /// `line` may be cut short (the head of a file whose first line is longer): the array seen
+  /// before the cut is enough.
   private static func wrapsArray(_ line: UnsafeBufferPointer<UInt8>, key: StaticString) -> Bool {
     var s = JSONScanner(line)
     var found = false
@@ -229,7 +232,7 @@ enum JSONLayout {
         if name.equals(key), s.next() == UInt8(ascii: "[") { found = true }
       }
     } catch {
-      return false
+      return found
     }
     return found
   }

@@ -139,7 +139,8 @@ package struct ReportBuilder {
         policy.observe(charged)
         reconciliation.addComputed(
           charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID,
-          webSearch: charged.record.tokens.webSearch > 0 ? Self.webSearchCost(charged.parts) : .zero)
+          webSearch: charged.record.tokens.webSearch > 0 && charged.commitmentID == nil
+            ? Self.webSearchCost(charged.parts) : .zero)
         guard detect else { return }
         loops.observe(charged)
         spikes.observe(charged)
@@ -161,7 +162,7 @@ package struct ReportBuilder {
       policy.observe(charged)
       reconciliation.addComputed(
         charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID,
-        webSearch: Self.webSearchCost(charged.parts))
+        webSearch: charged.commitmentID == nil ? Self.webSearchCost(charged.parts) : .zero)
       policy.noteUnlogged(charged, excess: unloggedBySubject[PolicyFindings.unloggedSubject(charged.record)] ?? [])
     }
 
@@ -242,6 +243,10 @@ package struct ReportBuilder {
 
   /// The web searches' part of a call's cost (``Reconciliation`` compares it with a bill's web
   /// search line).
+  ///
+  /// Not taken for a call under a commitment: a provisioned fee is put on its cells
+  /// after the pass, in proportion to list cost, and the searches' list cost moved out of a cell
+  /// would then not be what the fee left in it.
   private static func webSearchCost(_ parts: [PriceQuote.Part]) -> Money {
     parts.reduce(Money.zero) { $1.tokenClass == .webSearch ? $0 + $1.cost : $0 }
   }

@@ -150,8 +150,7 @@ private struct VertexResponse {
   var responseID: String?
   var modelVersion: String?
   var createTime: String?
-  /// True when the response's `usage_metadata` key is snake_case (the SDK's dump), for the names in
-  /// errors.
+  /// True when the response's keys are snake_case (the SDK's dump), for the names in errors.
   var snakeCase = false
   /// True when `createTime` is present as null (a Gemini API response, which carries no time).
   var createTimeNull = false
@@ -191,6 +190,11 @@ private struct VertexResponse {
   mutating func parse(_ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, field: inout String) throws {
     try s.object { s, key in
       field = String(decoding: key, as: UTF8.self)
+      if key.equals("response_id") || key.equals("model_version") || key.equals("create_time")
+        || key.equals("usage_metadata")
+      {
+        snakeCase = true
+      }
       if key.equals("responseId", or: "response_id") {
         responseID = try s.optionalString()
       } else if key.equals("modelVersion", or: "model_version") {
@@ -199,7 +203,6 @@ private struct VertexResponse {
         createTimeNull = try s.consumeNull()
         if !createTimeNull { createTime = try s.optionalString() }
       } else if key.equals("usageMetadata", or: "usage_metadata") {
-        snakeCase = key.equals("usage_metadata")
         if try s.consumeNull() { return }
         let parent = field
         try s.object { s, k in

@@ -152,7 +152,24 @@ import Testing
     let bad = page2.replacingOccurrences(of: #""request_id""#, with: #""request_idx""#)
     let error = try failure(page1 + "\n" + bad + "\n", name: "bad pages.json")
     #expect(error.line == 2)
+    #expect(error.path == "$.data[0]")
     #expect(error.field == "request_id")
+  }
+
+  /// A page on one line longer than the head read to find the format (64 KiB: a page of a hundred
+  /// rows with their messages) reads as its rows too.
+  @Test func aOneLinePageLongerThanTheHeadReadsAsItsRows() throws {
+    let rows = (0..<200).map { i in
+      #"{"request_id":"big-\#(i)","call_type":"acompletion","startTime":"2026-10-01T00:00:\#(10 + i % 40)Z","#
+        + #""model":"gpt-4o","custom_llm_provider":"openai","prompt_tokens":10,"completion_tokens":5,"#
+        + #""messages":"\#(String(repeating: "x", count: 1_000))"}"#
+    }
+    let page = #"{"data":["# + rows.joined(separator: ",") + #"],"total":200,"page":1}"#
+    #expect(page.utf8.count > 65_536)
+    let (formats, records) = try ingest([try write(page, name: "page.json")])
+    #expect(formats == ["litellm-spend-logs"])
+    #expect(records.count == 200)
+    #expect(records["litellm:big-199"]?.jsonPath == "$.data[199]")
   }
 
   @Test func unpricedUpstreamStaysUnpricedUntilPriced() throws {
