@@ -266,7 +266,11 @@ final class ReportTotals {
     cc.tokens += l.pointee.tokens
     cc.cost += l.pointee.cost
     cc.listCost += l.pointee.listCost
-    if !l.pointee.key.priced { cc.unpricedRequests += l.pointee.requests }
+    if !l.pointee.key.priced {
+      let t = l.pointee.tokens
+      cc.unpricedRequests += l.pointee.requests
+      cc.unpricedTokens += t.input + t.cachedInput + t.cacheWrite5m + t.cacheWrite1h + t.output
+    }
   }
 
   struct DayKey: Hashable {

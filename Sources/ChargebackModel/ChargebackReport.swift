@@ -147,6 +147,9 @@ package struct CostCentreSummary: Sendable, Hashable {
   package var budget: Money?
   package var requests: Int128 = 0
   package var unpricedRequests: Int128 = 0
+  /// Tokens of the calls that could not be priced (every class but web-search requests): a usage
+  /// report's row counts no requests, so its unpriced tokens show only here.
+  package var unpricedTokens: Int128 = 0
   package var tokens = TokenTotals()
   /// What the cost centre owes: direct + allocated in − allocated out (SPEC §12).
   package var cost = Money.zero

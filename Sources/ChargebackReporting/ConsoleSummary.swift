@@ -45,7 +45,13 @@ package enum ConsoleSummary {
           + " only; check --period and --usage (an export not synced yet?)")
     }
     if report.unpricedRecords > 0 {
-      out.append("\(report.unpricedRecords) records could not be priced (see findings: unpriced_model)")
+      // The records, and what summary.csv and the workbooks count of them: a usage report's row is
+      // one record of many calls, or of none counted.
+      let requests = report.costCentres.reduce(Int128(0)) { $0 + $1.unpricedRequests }
+      let tokens = report.costCentres.reduce(Int128(0)) { $0 + $1.unpricedTokens }
+      out.append(
+        "\(report.unpricedRecords) records (\(requests) requests, \(tokens) tokens) could not be priced"
+          + " (see findings: unpriced_model)")
     }
     if report.context.isOpen, let asOf = report.context.asOf {
       // Finance closing a month from a store that holds nothing later: the latest call is taken as

@@ -83,6 +83,7 @@ extension WorkbookReports {
     try row("Unattributed (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
     try row("Requests", .int(ccs.reduce(0) { $0 + $1.requests }))
     try row("Unpriced requests", .int(ccs.reduce(0) { $0 + $1.unpricedRequests }))
+    try row("Unpriced tokens", .int(ccs.reduce(0) { $0 + $1.unpricedTokens }))
     try row("Avoidable cost (USD)", .cents(ccs.reduce(0) { $0 + $1.avoidableCost.rounded(toDecimals: 2) }))
     try row("Findings", .int(Int128(report.findings.count)))
     if !report.reconciliation.isEmpty {

@@ -51,6 +51,7 @@ extension WorkbookReports {
       forecast: cents.forecast?.parts[cc.id], row: row)
     try row("Requests", .int(cc.requests))
     try row("Unpriced requests", .int(cc.unpricedRequests))
+    try row("Unpriced tokens", .int(cc.unpricedTokens))
     try row("Input tokens", .int(cc.tokens.input))
     try row("Cached input tokens", .int(cc.tokens.cachedInput))
     try row("Cache write tokens", .int(cc.tokens.cacheWrite))

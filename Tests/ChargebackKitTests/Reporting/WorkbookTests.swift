@@ -175,6 +175,12 @@ import Testing
     let llama = try #require(models.rows.first { $0.count > 1 && $0[1]?.text == "meta.llama9-v1:0" })
     #expect(llama.count > modelCost && llama[modelCost] == nil)
     #expect(llama.count > 2 && llama[models.column("Requests") ?? 0]?.cents == 100)  // one request
+    // The Summary counts it: one request, and its 500 input + 50 output tokens (a usage report's
+    // unpriced row counts no requests, so the tokens are what shows its size).
+    let unpricedRequests = try #require(summary.rows.first { $0.first??.text == "Unpriced requests" })
+    let unpricedTokens = try #require(summary.rows.first { $0.first??.text == "Unpriced tokens" })
+    #expect(unpricedRequests[1]?.cents == 100)
+    #expect(unpricedTokens[1]?.cents == 550 * 100)
     let findings = try TestSupport.readCSV(dir + "/out/findings.csv")
     let unpriced = try #require(findings.first { $0["kind"] == "unpriced_model" })
     #expect(unpriced["cost_usd"] == "" && unpriced["avoidable_cost_usd"] == "")
