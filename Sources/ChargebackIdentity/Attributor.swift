@@ -369,7 +369,14 @@ package final class Attributor {
       } else if let globs = scopeGlobs[scopeID], !globs.isEmpty {
         // A price modifier in the name (` [latency optimized]`) is not another model.
         let base = PriceModifiers.base(raw)
-        allowed = globs.contains { g in g.matches(model) || g.matches(raw) || g.matches(base) }
+        // A gateway's call to a provider we do not price is kept as `<provider>/<model>` (LiteLLM's
+        // `groq/llama-3.3-70b`, `unknown/gpt-4o` for a call the proxy refused before routing it): its
+        // model is the part after the provider (allowed_providers judges the provider).
+        let upstream =
+          provider == .other ? raw.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init) : nil
+        allowed = globs.contains { g in
+          g.matches(model) || g.matches(raw) || g.matches(base) || upstream.map { g.matches($0) } == true
+        }
       }
     }
     scopeCache[key] = allowed

@@ -474,6 +474,13 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     ("scope-models", .bedrock, ["us.anthropic.claude-sonnet-4-20250514-v1:0"], true),  // trimmed list items
     ("scope-models", .anthropic, ["claude-haiku-4-5"], true),
     ("scope-models", .openai, ["gpt-4o"], false),
+    // A gateway's call to a provider without prices (`<provider>/<model>`): the model after the
+    // provider is judged, the provider by allowed_providers.
+    ("scope-models", .other, ["groq/claude-haiku-like"], true),
+    ("scope-models", .other, ["unknown/gpt-4o"], false),
+    ("scope-models", .other, ["claude-x"], true),
+    ("scope-agent", .other, ["unknown/gpt-4.1"], false),  // other is not openai or anthropic
+    ("scope-models", .openai, ["groq/claude-haiku"], false),  // only `other` names its provider so
   ]
 
   @Test(arguments: scopeCases)
