@@ -187,7 +187,7 @@ extension ChargebackStore {
   /// split settles where both threads are busy, whichever shape of month makes which one the
   /// slower (`ReportBuilder`). At more than half the pipe, the split swung between a full pipe
   /// (the reader waiting) and a consumer charging a third of its time: the 10 M cardinality
-  /// `report`, 47.0 s against 38.4 s (means of two alternate runs, 24th pass), with less CPU too
+  /// `report`, 48.1 s against 42.1 s (means of five alternate runs, faster in each pair; 24th pass), with less CPU too
   /// (records charged on the summing thread share their strings' reference counts across threads).
   ///
   /// `body` is handed each value `inout`, where it lies in the batch: lent as a plain argument,
