@@ -137,9 +137,20 @@ package struct IdentityDirectory: Sendable {
         (scopeRows.value(r.fields, col) ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
           .filter { !$0.isEmpty }
       }
+      // Any case (`Bedrock`); a provider the calls can never have (a gateway's name, a typo) would
+      // deny every call.
+      let providers = list("allowed_providers").map { $0.lowercased() }
+      for p in providers where Provider(rawValue: p) == nil {
+        throw InputError(
+          file: scopeRows.file, line: r.line, field: "allowed_providers",
+          message:
+            "\"\(p)\" is not a provider (\(Provider.allCases.map(\.rawValue).joined(separator: ", "))): a gateway's"
+            + " calls (LiteLLM, OpenTelemetry) are judged by the provider they went to, and calls to a provider"
+            + " without prices are `other`")
+      }
       scopes[id] = Scope(
         id: id, description: scopeRows.value(r.fields, "description"), allowedModels: list("allowed_models"),
-        allowedProviders: list("allowed_providers"),
+        allowedProviders: providers,
         monthlyBudget: try scopeRows.money(r, "monthly_budget_usd", wholeCents: true))
     }
     for t in [ccs, people, agentRows, creds] { try Self.rejectReserved(t, "cost_centre") }

@@ -94,7 +94,7 @@ enum AttributorFixture {
       "scopes.csv",
       """
       scope_id,description,allowed_models,allowed_providers,monthly_budget_usd
-      scope-agent,,gpt-4.1*;claude-sonnet-4-?,openai;anthropic,
+      scope-agent,,gpt-4.1*;claude-sonnet-4-?,openai; Anthropic,
       scope-task,,gpt-4o-mini,openai,
       scope-any,,,,
       scope-bedrock,,,bedrock,

@@ -460,7 +460,7 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     ("scope-agent", .openai, ["gpt-4.1-mini-2025-04-14"], true),
     ("scope-agent", .openai, ["GPT-4.1-MINI"], true),  // globs ignore case
     ("scope-agent", .openai, ["gpt-4o"], false),
-    ("scope-agent", .anthropic, ["claude-sonnet-4-5"], true),
+    ("scope-agent", .anthropic, ["claude-sonnet-4-5"], true),  // `Anthropic` in scopes.csv: any case
     ("scope-agent", .anthropic, ["claude-sonnet-4-50"], false),  // `?` is one character
     ("scope-agent", .anthropic, ["claude-opus-4-1-20250805", "claude-sonnet-4-5"], true),  // raw or canonical
     ("scope-agent", .anthropic, ["claude-opus-4-1-20250805", "claude-opus-4-1"], false),

@@ -147,6 +147,10 @@ import Testing
     ("credentials.csv", ",CC-SHARED,", ",CC-Shared,", "cost_centre", "\"CC-Shared\" is not in cost_centres.csv"),
     ("people.csv", ",CC-ALICE,", ",Finance Dept,", "cost_centre", "\"Finance Dept\" is not in cost_centres.csv"),
     ("agents.csv", ",scope-agent,", ",scope-agnt,", "scope_id", "\"scope-agnt\" is not in scopes.csv"),
+    // Values outside a closed set: a gateway's name as a provider would deny every call of the scope.
+    ("scopes.csv", ",openai; Anthropic,", ",openai; litellm,", "allowed_providers", "\"litellm\" is not a provider"),
+    ("scopes.csv", ",bedrock,", ",aws,", "allowed_providers", "\"aws\" is not a provider"),
+    ("agents.csv", ",agent,alice,", ",assistant,alice,", "kind", "\"assistant\" is not agent, service_account"),
   ])
   func aReferenceToNothingIsNamed(file: String, from: String, to: String, field: String, message: String) throws {
     let dir = try TestSupport.tempDir("identity")
