@@ -151,34 +151,6 @@ final class ReportTotals {
     }
   }
 
-  /// The hash of the line a charged record goes to (``lineIndex``'s, the same for every record of
-  /// one line): the fields ``matches(_:_:priced:source:)`` compares.
-  private static func lineHash(_ c: borrowing ChargedRecord, priced: Bool, source: LineSource) -> Int {
-    var h = Hasher()
-    h.combine(c.attribution.costCentre)
-    h.combine(c.attribution.agentID)
-    h.combine(c.attribution.credentialID)
-    h.combine(c.record.provider)
-    h.combine(c.model)
-    h.combine(c.record.tier)
-    h.combine(c.attribution.status)
-    h.combine(priced)
-    h.combine(source)
-    h.combine(c.commitmentID)
-    return h.finalize()
-  }
-
-  /// True when the charged record goes to the line of key `k` (the key ``add(_:source:)`` makes of
-  /// it: no task, no allocation rule).
-  private static func matches(
-    _ k: borrowing ChargebackLine.Key, _ c: borrowing ChargedRecord, priced: Bool, source: LineSource
-  ) -> Bool {
-    k.costCentre == c.attribution.costCentre && k.agentID == c.attribution.agentID
-      && k.credentialID == c.attribution.credentialID && k.taskID == nil && k.provider == c.record.provider
-      && k.model == c.model && k.tier == c.record.tier && k.status == c.attribution.status && k.priced == priced
-      && k.source == source && k.commitmentID == c.commitmentID && k.ruleID == nil
-  }
-
   /// Points `slot` at the cost-centre day, FOCUS group and commitment day of `day` and `account`,
   /// making them when new.
   private func locate(slot: Int, day: Int64, account: String?) {
@@ -267,62 +239,8 @@ final class ReportTotals {
     cc.cost += l.pointee.cost
     cc.listCost += l.pointee.listCost
     if !l.pointee.key.priced {
-      let t = l.pointee.tokens
       cc.unpricedRequests += l.pointee.requests
-      cc.unpricedTokens += t.input + t.cachedInput + t.cacheWrite5m + t.cacheWrite1h + t.output
-    }
-  }
-
-  struct DayKey: Hashable {
-    var costCentre: String
-    var day: Int64
-  }
-
-  /// A commitment's calls of one cost centre on one UTC day.
-  struct CommittedDay: Hashable {
-    var commitmentID: String
-    var costCentre: String
-    var day: Int64
-  }
-
-  /// What a class charge is summed over, but its token class and price row.
-  struct ClassGroup: Hashable {
-    var day: Int64
-    var credentialID: String?
-    var provider: Provider
-    var model: String
-    var tier: Tier
-    var costCentre: String
-    var agentID: String?
-    /// The account or project the export names (Bedrock account, OpenAI project, Anthropic
-    /// workspace, Azure subscription), for FOCUS.
-    var account: String?
-    /// The commitment whose terms priced the calls, nil for list price.
-    var commitmentID: String?
-  }
-
-  /// One token class and price row within a ``ClassGroup``.
-  struct ClassAmount {
-    var tokenClass: TokenClass
-    var row: Int
-    /// Summed over records: Int128 (``Bounds``).
-    var units: Int128
-    var cost: Money
-    var listCost: Money
-  }
-
-  /// Adds a record's per-class costs; a group holds a handful of classes, so a linear search.
-  private static func merge(_ parts: [PriceQuote.Part], into amounts: inout [ClassAmount]) {
-    for p in parts {
-      if let i = amounts.firstIndex(where: { $0.tokenClass == p.tokenClass && $0.row == p.row }) {
-        amounts[i].units += Int128(p.units)
-        amounts[i].cost += p.cost
-        amounts[i].listCost += p.listCost
-      } else {
-        amounts.append(
-          ClassAmount(
-            tokenClass: p.tokenClass, row: p.row, units: Int128(p.units), cost: p.cost, listCost: p.listCost))
-      }
+      cc.unpricedTokens += l.pointee.tokens.totalInput + l.pointee.tokens.output
     }
   }
 

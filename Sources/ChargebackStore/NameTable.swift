@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// The ids of the names usage rows refer to (schema 8): a call's credential, project, model and
@@ -84,22 +85,7 @@ final class NameTable {
   func entry(of name: String, hash: NameHash, in db: Database) throws -> Entry {
     if !loaded { try load(db) }
     guard let row = rowsByHash[hash] else { return .absent }
-    return Self.sameBytes(row.name, name) ? .id(row.id) : .collision
-  }
-
-  /// True when `a` and `b` have the same UTF-8 bytes.
-  ///
-  /// Through the views' storage, not `withUTF8` on copies: copying the two strings to call it was a
-  /// retain and a release of each, a twentieth of the inserting thread (perf, 1 M Bedrock calls).
-  static func sameBytes(_ a: String, _ b: String) -> Bool {
-    let fast = a.utf8.withContiguousStorageIfAvailable { x in
-      b.utf8.withContiguousStorageIfAvailable { y in
-        guard x.count == y.count else { return false }
-        guard let p = x.baseAddress, let q = y.baseAddress else { return true }  // both empty
-        return memcmp(p, q, x.count) == 0
-      }
-    }
-    return (fast ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+    return TextBytes.same(row.name, name) ? .id(row.id) : .collision
   }
 
   /// True while the table may be given another name.

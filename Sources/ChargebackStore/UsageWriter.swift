@@ -187,7 +187,7 @@ package final class UsageWriter: UsageSink {
       return try s.bindRow(id, nil)
     }
     let stored: Int64?
-    if let last = lastNames[column], last.hash == hash, NameTable.sameBytes(last.name, name) {
+    if let last = lastNames[column], last.hash == hash, TextBytes.same(last.name, name) {
       stored = last.id
     } else {
       stored = try nameID(name, hash)

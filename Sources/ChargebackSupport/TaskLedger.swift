@@ -31,27 +31,12 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
     var group: Int32
     var task: String
 
-    // The bytes are read where the strings lie: `withUTF8` needs a mutable copy (a retain and a
-    // release of a string the report pass's other thread made), and `elementsEqual` compares byte
-    // by byte.
-    static func == (a: Key, b: Key) -> Bool {
-      guard a.group == b.group else { return false }
-      let same = a.task.utf8.withContiguousStorageIfAvailable { x in
-        b.task.utf8.withContiguousStorageIfAvailable { y in
-          guard x.count == y.count, let p = x.baseAddress, let q = y.baseAddress else { return x.count == y.count }
-          return memcmp(p, q, x.count) == 0
-        }
-      }
-      return (same ?? nil) ?? a.task.utf8.elementsEqual(b.task.utf8)
-    }
+    // By bytes where they lie (``TextBytes``): no copy of a string the reading thread made.
+    static func == (a: Key, b: Key) -> Bool { a.group == b.group && TextBytes.same(a.task, b.task) }
 
     func hash(into hasher: inout Hasher) {
       hasher.combine(group)
-      let done: Void? = task.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-      if done == nil {
-        var task = task
-        task.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-      }
+      hasher.combine(TextBytes.hash(task))
     }
   }
 

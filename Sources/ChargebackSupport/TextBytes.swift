@@ -2,7 +2,13 @@ import Foundation
 
 /// Byte-level helpers for the caches that turn bytes read from a file or the store back into
 /// `String`s they made before (`StringInterner` in the store, `RepeatedStrings` in the
-/// readers): a comparison and a hash of a string's UTF-8 bytes, without copying either.
+/// readers), and for keys compared and hashed by their bytes (the store's names, the task
+/// ledger, the retry storms' fingerprints): a comparison and a hash of a string's UTF-8 bytes,
+/// without copying either.
+///
+/// Through the strings' own storage (`withContiguousStorageIfAvailable`), not `withUTF8` on copies:
+/// a copy is a retain and a release of the string, which on the report pass's summing thread
+/// touches the reference counts of strings the reading thread made.
 package enum TextBytes {
   /// True when `s` has exactly the `count` bytes at `base`.
   ///
@@ -13,6 +19,25 @@ package enum TextBytes {
       u.count == count && u.baseAddress.map { memcmp($0, base, count) == 0 } == true
     }
     return fast ?? s.utf8.elementsEqual(UnsafeBufferPointer(start: base, count: count))
+  }
+
+  /// True when `a` and `b` have the same UTF-8 bytes (not `==`, which compares canonical forms).
+  package static func same(_ a: String, _ b: String) -> Bool {
+    let fast = a.utf8.withContiguousStorageIfAvailable { x in
+      b.utf8.withContiguousStorageIfAvailable { y in
+        guard x.count == y.count else { return false }
+        guard let p = x.baseAddress, let q = y.baseAddress else { return true }  // both empty
+        return memcmp(p, q, x.count) == 0
+      }
+    }
+    return (fast ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+  }
+
+  /// ``hash(_:)-(UnsafeBufferPointer<UInt8>)`` of the string's UTF-8 bytes.
+  package static func hash(_ s: String) -> UInt64 {
+    if let h = s.utf8.withContiguousStorageIfAvailable({ hash($0) }) { return h }
+    var copy = s
+    return copy.withUTF8 { hash($0) }
   }
 
   /// A 64-bit hash of `bytes`, eight bytes at a time.

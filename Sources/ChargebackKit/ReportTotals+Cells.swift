@@ -1,0 +1,110 @@
+import ChargebackModel
+
+// The cells of the running totals: the keys they are found by, and how a record is added to a
+// line, a cost centre's day and a FOCUS group.
+extension ReportTotals {
+  /// The hash of the line a charged record goes to (``lineIndex``'s, the same for every record of
+  /// one line): the fields ``matches(_:_:priced:source:)`` compares.
+  static func lineHash(_ c: borrowing ChargedRecord, priced: Bool, source: LineSource) -> Int {
+    var h = Hasher()
+    h.combine(c.attribution.costCentre)
+    h.combine(c.attribution.agentID)
+    h.combine(c.attribution.credentialID)
+    h.combine(c.record.provider)
+    h.combine(c.model)
+    h.combine(c.record.tier)
+    h.combine(c.attribution.status)
+    h.combine(priced)
+    h.combine(source)
+    h.combine(c.commitmentID)
+    return h.finalize()
+  }
+
+  /// True when the charged record goes to the line of key `k` (the key ``add(_:source:)`` makes of
+  /// it: no task, no allocation rule).
+  static func matches(
+    _ k: borrowing ChargebackLine.Key, _ c: borrowing ChargedRecord, priced: Bool, source: LineSource
+  ) -> Bool {
+    k.costCentre == c.attribution.costCentre && k.agentID == c.attribution.agentID
+      && k.credentialID == c.attribution.credentialID && k.taskID == nil && k.provider == c.record.provider
+      && k.model == c.model && k.tier == c.record.tier && k.status == c.attribution.status && k.priced == priced
+      && k.source == source && k.commitmentID == c.commitmentID && k.ruleID == nil
+  }
+
+  struct DayKey: Hashable {
+    var costCentre: String
+    var day: Int64
+  }
+
+  /// A commitment's calls of one cost centre on one UTC day.
+  struct CommittedDay: Hashable {
+    var commitmentID: String
+    var costCentre: String
+    var day: Int64
+  }
+
+  /// What a class charge is summed over, but its token class and price row.
+  struct ClassGroup: Hashable {
+    var day: Int64
+    var credentialID: String?
+    var provider: Provider
+    var model: String
+    var tier: Tier
+    var costCentre: String
+    var agentID: String?
+    /// The account or project the export names (Bedrock account, OpenAI project, Anthropic
+    /// workspace, Azure subscription), for FOCUS.
+    var account: String?
+    /// The commitment whose terms priced the calls, nil for list price.
+    var commitmentID: String?
+  }
+
+  /// One token class and price row within a ``ClassGroup``.
+  struct ClassAmount {
+    var tokenClass: TokenClass
+    var row: Int
+    /// Summed over records: Int128 (``Bounds``).
+    var units: Int128
+    var cost: Money
+    var listCost: Money
+  }
+
+  /// Adds a record's per-class costs; a group holds a handful of classes, so a linear search.
+  static func merge(_ parts: [PriceQuote.Part], into amounts: inout [ClassAmount]) {
+    for p in parts {
+      if let i = amounts.firstIndex(where: { $0.tokenClass == p.tokenClass && $0.row == p.row }) {
+        amounts[i].units += Int128(p.units)
+        amounts[i].cost += p.cost
+        amounts[i].listCost += p.listCost
+      } else {
+        amounts.append(
+          ClassAmount(
+            tokenClass: p.tokenClass, row: p.row, units: Int128(p.units), cost: p.cost, listCost: p.listCost))
+      }
+    }
+  }
+}
+
+// Sums over records are Int128 (TokenTotals, requests) and Money (Int128 pico) of bounded values
+// (`Bounds`: at most 10^13 tokens, 10^12 requests and 6 × 10^24 pico-USD per record, 2^42 records),
+// so none can overflow.
+extension ChargebackLine {
+  /// Adds a charged record; `priceRows` are indices into the price table while the pass runs
+  /// (``ReportTotals/takeLineList(room:)`` makes them indices into the report's rows).
+  mutating func add(_ r: UsageRecord, cost: Money, listCost: Money, priceRows rows: [Int]) {
+    tokens += r.tokens
+    requests += Int128(r.requests)
+    if r.failed { failedRequests += Int128(r.requests) }
+    self.cost += cost
+    self.listCost += listCost
+    for row in rows where !priceRows.contains(row) { priceRows.append(row) }
+  }
+}
+
+extension DailyTotal {
+  mutating func add(_ r: UsageRecord, cost: Money) {
+    tokens += r.tokens
+    requests += Int128(r.requests)
+    self.cost += cost
+  }
+}
