@@ -23,14 +23,19 @@ package final class Sheet {
   /// Control characters are shown escaped and a value longer than a cell holds is cut with a
   /// visible marker (``SafeText/cell(_:)``), so a hostile log value can neither hide part of itself
   /// nor stop the run.
-  package func text(_ row: Int, _ col: Int, _ value: String, _ style: Workbook.CellStyle = .text) throws {
+  ///
+  /// `data` marks an id or a name from the inputs, shown so that it never reads as one of the
+  /// sheet's own labels (``SafeText/cell(_:data:)``).
+  package func text(
+    _ row: Int, _ col: Int, _ value: String, _ style: Workbook.CellStyle = .text, data: Bool = false
+  ) throws {
     guard !value.isEmpty else {
       if style != .text { try blank(row, col, style) }
       return
     }
     // withCString lends a native string's own NUL-terminated bytes; an implicit conversion made a
     // C copy of every cell's text.
-    let status = SafeText.cell(value).withCString {
+    let status = SafeText.cell(value, data: data).withCString {
       worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(col), $0, workbook.format(style))
     }
     try workbook.check(status, cell(row, col))

@@ -94,7 +94,7 @@ extension WorkbookReports {
     }
     let t = try topTable(
       s, at: 3, header: "Cost centre", noun: "cost centres",
-      amounts: ccs.map { ($0.id, cents.costCentres[$0.id] ?? 0) }, total: cents.total, top: 12)
+      amounts: ccs.map { (GroupKey.data($0.id), cents.costCentres[$0.id] ?? 0) }, total: cents.total, top: 12)
     let width = summaryWidths.reduce(0) { $0 + Workbook.pixels(ofColumn: $1) }
     let barRow = max(r, t.end) + 1
     // A month with no usage has no cost centre to chart: the tables say so, with zero totals.

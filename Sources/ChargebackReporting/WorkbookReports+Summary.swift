@@ -224,7 +224,8 @@ extension WorkbookReports {
     name.count <= characters ? name : String(name.prefix(characters - 1)) + "…"
   }
 
-  /// A small table in columns D:F of a Summary: the `top` largest amounts and their share.
+  /// A small table in columns D:F of a Summary: the `top` largest amounts (by ``GroupKey``) and
+  /// their share.
   ///
   /// One "All other" row sums the rest, and a TOTAL that is `total` closes it. Returns the rows of
   /// the amounts (for a chart) and the row after the table.
@@ -238,11 +239,11 @@ extension WorkbookReports {
     var shown = Array(sorted.prefix(top))
     if sorted.count > top {
       let rest = sorted.dropFirst(top)
-      shown.append(("All other (\(rest.count) \(noun))", rest.reduce(0) { $0 + $1.1 }))
+      shown.append((GroupKey.made("All other (\(rest.count) \(noun))"), rest.reduce(0) { $0 + $1.1 }))
     }
     var r = row + 1
-    for (name, v) in shown {
-      try s.text(r, 3, chartLabel(name))
+    for (key, v) in shown {
+      try s.text(r, 3, chartLabel(GroupKey.text(key)), data: GroupKey.isData(key))
       try s.decimal(r, 4, units: v, decimals: 2)
       try s.ratio(r, 5, v, over: total)
       r += 1

@@ -54,8 +54,8 @@ extension WorkbookReports {
     return groupDetail(
       "Tasks", kept, cents, noun: "tasks", keyColumns: keyColumns,
       describe: { key in
-        let t = report.tasks[key[0]]
-        return [.text(key[0]), .text(t?.ticket ?? ""), .text(t?.approvedBy ?? "")]
+        let t = GroupKey.id(key[0]).flatMap { report.tasks[$0] }
+        return [GroupKey.cell(key[0]), .text(t?.ticket ?? ""), .text(t?.approvedBy ?? "")]
       }, previous: nil, leftOut: leftOut)
   }
 
@@ -72,7 +72,9 @@ extension WorkbookReports {
       try report.forEachTaskLine(of: i) { row in
         // What an allocation or an idle fee shares, as the Agents and Models sheets name it: under
         // `(none)` it was summed with the calls without a task, and read as one of them.
-        try ledger.add(group: g, task: row.key.taskID ?? sharingLabel(row.key) ?? "(none)", TaskFigures(row))
+        try ledger.add(
+          group: g, task: row.key.taskID.map(GroupKey.data) ?? GroupKey.made(sharingLabel(row.key) ?? "(none)"),
+          TaskFigures(row))
       }
     }
     try ledger.finish()
@@ -104,7 +106,7 @@ extension WorkbookReports {
         let from = line.allocatedFrom.map { " from " + $0 } ?? ""
         return (costCentre ? [.text(k.costCentre)] : []) + [
           .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""),
-          .text(k.source == .idle ? k.provider.rawValue : ""), .text(label.dropLast() + from + ")"), .text(""),
+          .text(k.source == .idle ? k.provider.rawValue : ""), .made(label.dropLast() + from + ")"), .text(""),
           .text(words(k.status.rawValue)), .text(""), .text(k.source.rawValue),
         ] + figures(line, amount)
       }

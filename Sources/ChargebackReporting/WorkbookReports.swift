@@ -71,11 +71,11 @@ package enum WorkbookReports {
         ],
         key: { [agentGroup($0.key)] },
         describe: { key in
-          let v = report.agents[key[0]]
-          return [.text(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? "")]
+          let v = GroupKey.id(key[0]).flatMap { report.agents[$0] }
+          return [GroupKey.cell(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? "")]
         },
         previous: report.context.previous.map { p in
-          { key in p.agents[PeriodContext.Item(costCentre: cc.id, item: key[0] == "(none)" ? "" : key[0])] }
+          { key in p.agents[PeriodContext.Item(costCentre: cc.id, item: GroupKey.previousItem(key[0]))] }
         }), to: wb, page: page, limit: limit)
     try write(
       tasksTable(report, cents, tasks: tasks.ledger, group: tasks.group, ccCents: ccCents, limit: limit), to: wb,
@@ -91,7 +91,8 @@ package enum WorkbookReports {
         key: { k in
           sharingLabel(k.key).map { ["", $0, ""] } ?? [k.key.provider.rawValue, k.key.model, k.key.tier.rawValue]
         },
-        describe: { $0.map { .text($0) } },
+        // A shared cost's label in the model column (``sharingLabel(_:)``), no provider or tier.
+        describe: { $0[0].isEmpty ? [.empty, .made($0[1]), .empty] : $0.map { .text($0) } },
         previous: report.context.previous.map { p in
           { key in p.models[PeriodContext.Item(costCentre: cc.id, item: key.joined(separator: "/"))] }
         }), to: wb, page: page, limit: limit)
@@ -117,10 +118,32 @@ package enum WorkbookReports {
     try wb.close()
   }
 
-  /// The row of the Agents sheet (and the Summary's top agents) a line is counted in.
+  /// The row of the Agents sheet (and the Summary's top agents) a line is counted in, as a
+  /// ``GroupKey``.
   ///
   /// Its agent, else what it shares (an allocation rule, a commitment's idle capacity), else `(none)`.
-  static func agentGroup(_ k: ChargebackLine.Key) -> String { k.agentID ?? sharingLabel(k) ?? "(none)" }
+  static func agentGroup(_ k: ChargebackLine.Key) -> String {
+    k.agentID.map(GroupKey.data) ?? GroupKey.made(sharingLabel(k) ?? "(none)")
+  }
+
+  /// A group key of the Agents and Tasks sheets: an id from the data or a label the sheet makes
+  /// (`(none)`, what a shared cost shares), one character apart.
+  ///
+  /// Before, both were the bare text, and a task id `(none)` from a log was summed with the calls
+  /// without a task.
+  enum GroupKey {
+    static func data(_ id: String) -> String { "d" + id }
+    static func made(_ label: String) -> String { "m" + label }
+    /// The id of a data key; nil for a label.
+    static func id(_ key: String) -> String? { key.hasPrefix("d") ? String(key.unicodeScalars.dropFirst()) : nil }
+    /// The text of either.
+    static func text(_ key: String) -> String { String(key.unicodeScalars.dropFirst()) }
+    static func isData(_ key: String) -> Bool { key.hasPrefix("d") }
+    static func cell(_ key: String) -> DetailTable.Cell { isData(key) ? .text(text(key)) : .made(text(key)) }
+    /// The item a previous period's totals know the group by (``PeriodContext``): the id, or
+    /// empty for the calls without an agent (the only label it keeps).
+    static func previousItem(_ key: String) -> String { id(key) ?? (text(key) == "(none)" ? "" : text(key)) }
+  }
 
   /// What an allocated or idle line is called in the Agents and Models sheets; nil for usage.
   static func sharingLabel(_ k: ChargebackLine.Key) -> String? {

@@ -10,7 +10,11 @@ import ChargebackSupport
 struct DetailTable {
   /// A cell of a data row.
   enum Cell {
+    /// Text from the inputs (an id, a name, a model): shown so that it never reads as one of the
+    /// sheet's own labels (``SafeText/cell(_:data:)``).
     case text(String)
+    /// Text the sheet makes itself: `TOTAL`, `All other (…)`, `(none)`, what a shared cost shares.
+    case made(String)
     case int(Int128)
     case cents(Int128)
     /// An amount in whole cents (`cents`, the report's rounding) with its exact value (pico-USD),
@@ -279,7 +283,7 @@ struct DetailTable {
   /// of the column's sum in `all`.
   private func aggregate(sums: [Int128], of all: [Int128], label: String) -> [Cell] {
     columns.indices.map { c -> Cell in
-      if c == 0 { return .text(label) }
+      if c == 0 { return .made(label) }
       switch columns[c].total {
       case .none: return .empty
       case .count: return .int(sums[c])
@@ -332,7 +336,11 @@ extension WorkbookReports {
       // Rows do not grow by themselves in every spreadsheet program: give wrapped text its lines.
       var lines = 1
       for (c, cell) in r.enumerated() where c < table.columns.count && table.columns[c].wrap {
-        if case .text(let s) = cell { lines = max(lines, Sheet.lines(SafeText.cell(s), width: table.columns[c].width)) }
+        switch cell {
+        case .text(let s): lines = max(lines, Sheet.lines(SafeText.cell(s, data: true), width: table.columns[c].width))
+        case .made(let s): lines = max(lines, Sheet.lines(SafeText.cell(s), width: table.columns[c].width))
+        default: break
+        }
       }
       if lines > 1 { try sheet.height(i + 1, min(409, Sheet.lineHeight * Double(lines))) }
     }
@@ -364,7 +372,8 @@ extension WorkbookReports {
       let wrap = columns.map { c < $0.count && $0[c].wrap } ?? false
       func style(_ s: Workbook.CellStyle) -> Workbook.CellStyle { total ? s.total : s }
       switch cell {
-      case .text(let s): try sheet.text(row, c, s, style(wrap ? .wrap : .text))
+      case .text(let s): try sheet.text(row, c, s, style(wrap ? .wrap : .text), data: true)
+      case .made(let s): try sheet.text(row, c, s, style(wrap ? .wrap : .text))
       case .int(let v): try sheet.integer(row, c, v, style(.integer))
       case .cents(let v), .money(_, let v): try sheet.decimal(row, c, units: v, decimals: 2, style(.money))
       case .less, .lessRatio, .shareOf: break  // made plain above

@@ -15,8 +15,7 @@ package enum JSONText {
         // Controls, and the invisible characters SafeText shows escaped (a JSON cell of a CSV is
         // written as it is, so its values are made safe here, in JSON's own escapes).
         if SafeText.isHidden(u) {
-          let hex = String(u.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+          out += SafeText.escapeSequence(u)
         } else {
           out.unicodeScalars.append(u)
         }

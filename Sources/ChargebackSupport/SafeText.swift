@@ -31,8 +31,7 @@ package enum SafeText {
       if u == "\\" {
         out.append(contentsOf: "\\\\".unicodeScalars)
       } else if needsEscape(u) {
-        let hex = String(u.value, radix: 16, uppercase: false)
-        out.append(contentsOf: ("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex).unicodeScalars)
+        out.append(contentsOf: escapeSequence(u).unicodeScalars)
       } else {
         out.append(u)
       }
@@ -42,20 +41,46 @@ package enum SafeText {
 
   private static func needsEscape(_ u: Unicode.Scalar) -> Bool { u == "\\" || isHidden(u) }
 
-  /// Whether `u` is a control or invisible character, which must never reach an output as it is.
+  /// `u` escaped as JSON escapes it.
   ///
-  /// Those are C0, DEL, C1, zero-width and direction marks, the line and paragraph separators,
-  /// bidirectional controls, invisible operators and the byte-order mark. ``JSONText`` escapes the
-  /// same ones.
+  /// `\u` and four lowercase hex digits, or for a scalar above U+FFFF (a tag character, a
+  /// non-character of another plane) its UTF-16 surrogate pair, two such escapes. Always four
+  /// digits, so that the text after an escape may start with hex digits itself (`\u202eabc`).
+  package static func escapeSequence(_ u: Unicode.Scalar) -> String {
+    func four(_ v: UInt32) -> String {
+      let hex = String(v, radix: 16, uppercase: false)
+      return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    }
+    guard u.value > 0xFFFF else { return four(u.value) }
+    let v = u.value - 0x10000
+    return four(0xD800 + (v >> 10)) + four(0xDC00 + (v & 0x3FF))
+  }
+
+  /// Whether `u` is a control, invisible or non-character, which must never reach an output as it is.
+  ///
+  /// Those are C0, DEL, C1, the line and paragraph separators, every character Unicode says to
+  /// render invisibly (`Default_Ignorable_Code_Point`: zero-width and direction marks,
+  /// bidirectional controls, invisible operators, the byte-order mark, the soft hyphen, variation
+  /// selectors, Hangul fillers, tag characters), and the non-characters (U+FDD0–U+FDEF and the last
+  /// two of every plane). ``JSONText`` escapes the same ones.
+  ///
+  /// Why each group:
+  /// - an invisible character makes two different ids look alike (`batcher` followed by a soft
+  ///   hyphen or a tag character showed as the registered agent `batcher` in a trial);
+  /// - U+FFFE and U+FFFF are not allowed in XML: one in a task id made both workbooks unreadable
+  ///   (openpyxl: "not well-formed"; LibreOffice dropped the cells) while the run succeeded.
   package static func isHidden(_ u: Unicode.Scalar) -> Bool {
     switch u.value {
-    case 0x00...0x1F, 0x7F...0x9F: true  // C0, DEL, C1
-    // Zero-width and direction marks, the line and paragraph separators (U+2028, U+2029: a line
-    // break in a viewer, which a CSV or a terminal line would split on), bidirectional embeddings,
-    // overrides and isolates, invisible operators, the byte-order mark.
-    case 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2064, 0x2066...0x2069, 0xFEFF: true
-    default: false
+    case 0x00...0x1F, 0x7F...0x9F: return true  // C0, DEL, C1
+    // The line and paragraph separators: a line break in a viewer, which a CSV or a terminal line
+    // would split on.
+    case 0x2028, 0x2029: return true
+    case 0xA0..<0xAD, 0xAE..<0x34F: return false  // Latin and combining marks: none is hidden
+    default: break
     }
+    guard u.value >= 0xAD else { return false }  // printable ASCII
+    let p = u.properties
+    return p.isDefaultIgnorableCodePoint || p.isNoncharacterCodePoint
   }
 
   /// A CSV field: escaped, and formula-like text prefixed with `'`.
@@ -146,6 +171,18 @@ package enum SafeText {
     return String(decoding: out, as: UTF8.self)
   }
 
+  /// Whether `s` reads like a row or group a sheet makes itself: `TOTAL`, `All other …`, or a
+  /// parenthesised label such as `(none)` (any case, after spaces).
+  static func readsLikeASheetLabel(_ s: String) -> Bool {
+    let t = s.drop { $0 == " " }
+    guard let first = t.first else { return false }
+    if first == "(" { return true }
+    let upper = t.prefix(9).uppercased()
+    var word = t
+    while word.last == " " { word = word.dropLast() }
+    return upper.hasPrefix("ALL OTHER") || word.uppercased() == "TOTAL"
+  }
+
   /// `-?digits[.digits]`: a number a spreadsheet reads as a number, never as a formula.
   private static func isPlainNumber<C: Collection<UInt8>>(_ s: C) -> Bool {
     var digits = 0
@@ -165,8 +202,17 @@ package enum SafeText {
   }
 
   /// A workbook cell's text: escaped and cut to ``cellLimit`` characters with ``cutMarker``.
-  package static func cell(_ s: String) -> String {
-    let e = escaped(s)
+  ///
+  /// With `data` (an id or a name from the inputs, not a label the sheet makes), a value that reads
+  /// like one of a sheet's own rows or groups (`TOTAL`, `All other (…)`, `(none)`, `(allocated: …)`)
+  /// shows its first character escaped (`\u0054OTAL`): a key holder could otherwise plant a second
+  /// TOTAL row, or a task id `(none)` that reads as the calls without a task. ``unescaped(_:)``
+  /// gives the value back, as for any escape.
+  package static func cell(_ s: String, data: Bool = false) -> String {
+    var e = escaped(s)
+    if data, readsLikeASheetLabel(e), let first = e.unicodeScalars.first {
+      e = escapeSequence(first) + String(e.unicodeScalars.dropFirst())
+    }
     // UTF-16 never takes more code units than UTF-8 takes bytes; counting bytes is O(1).
     guard e.utf8.count > cellLimit, e.utf16.count > cellLimit else { return e }
     var kept = ""
@@ -232,23 +278,36 @@ package enum SafeText {
         scalars.removeFirst()
         out.append("\\")
       } else if next == "u" {
-        // Exactly four digits: every scalar `escaped` escapes is below U+10000, and the text after
-        // an escape may start with hex digits itself (`\u202eabc`).
-        let hex = scalars.dropFirst().prefix(4)
-        guard hex.count == 4, hex.allSatisfy(\.properties.isASCIIHexDigit),
-          let v = UInt32(String(String.UnicodeScalarView(hex)), radix: 16),
-          let scalar = Unicode.Scalar(v)
-        else {
+        // Exactly four digits (``escapeSequence(_:)``); a scalar above U+FFFF is a surrogate pair.
+        let rest = scalars.dropFirst()
+        guard let high = Self.hexEscape(rest) else {
           out.append(u)
           continue
         }
-        scalars.removeFirst(1 + hex.count)
-        out.append(scalar)
+        if let scalar = Unicode.Scalar(high) {
+          scalars.removeFirst(5)
+          out.append(scalar)
+        } else if (0xD800..<0xDC00).contains(high), rest.dropFirst(4).starts(with: "\\u".unicodeScalars),
+          let low = Self.hexEscape(rest.dropFirst(6)), (0xDC00..<0xE000).contains(low),
+          let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+        {
+          scalars.removeFirst(11)
+          out.append(scalar)
+        } else {
+          out.append(u)
+        }
       } else {
         out.append(u)
       }
     }
     let result = String(out)
     return result == shown ? nil : result
+  }
+
+  /// The value of the four hex digits `digits` starts with; nil when it does not start with four.
+  private static func hexEscape(_ digits: Substring.UnicodeScalarView.SubSequence) -> UInt32? {
+    let hex = digits.prefix(4)
+    guard hex.count == 4, hex.allSatisfy(\.properties.isASCIIHexDigit) else { return nil }
+    return UInt32(String(String.UnicodeScalarView(hex)), radix: 16)
   }
 }

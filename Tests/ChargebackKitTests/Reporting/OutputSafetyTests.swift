@@ -13,6 +13,13 @@ import Testing
 @Suite struct OutputSafetyTests {
   static let model = "anthropic.claude-3-haiku-20240307-v1:0"
   static let longTask = "T-" + String(repeating: "x", count: 40_000)
+  /// Task ids with a character that must never reach an output as it is (``SafeTextTests/hidden(_:)``).
+  /// (Built from numbers: Swift's literals refuse the non-characters.)
+  static let invisibleTasks = [0xFFFE, 0xFFFF, 0xFDD0, 0xAD, 0x3164, 0xFE0F, 0xE0041, 0x1FFFE].map { (v: UInt32) in
+    "T" + String(Character(Unicode.Scalar(v)!)) + "x"
+  }
+  /// A file name XML does not allow.
+  static let unwritableName = "f" + String(Character(Unicode.Scalar(UInt32(0xFFFF))!)) + ".jsonl"
   /// 2026-10-07T09:00:00Z (UTC epoch seconds).
   static let day: Int64 = 1_791_363_600
 
@@ -71,8 +78,19 @@ import Testing
     // A number after a `;`, at a field's end: the cell runs on into the next field.
     lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r5", metadata: #""task_id":"t;-1""#))
     lines.append(Self.line(lines.count, arn: "@attacker", metadata: #""agent_id":"bot\u0000-evil""#))
+    // Characters XML does not allow (U+FFFE, U+FFFF: a workbook holding one is unreadable) and
+    // invisible ones that made a name look like another (a soft hyphen, a Hangul filler, a
+    // variation selector, a tag character, a non-character of another plane).
+    for task in Self.invisibleTasks {
+      lines.append(
+        Self.line(lines.count, arn: "arn:aws:iam::1:role/r0", metadata: "\"task_id\":\(JSONText.quoted(task))"))
+    }
+    lines.append(Self.line(lines.count, arn: "batcher\u{AD}", metadata: ""))
     lines.append(Self.line(lines.count, arn: "arn:aws:iam::1:role/r2", model: "+cmd\u{1B}[31m", metadata: ""))
     try (lines.joined(separator: "\n") + "\n").write(toFile: usage + "/log.jsonl", atomically: true, encoding: .utf8)
+    // A file whose name XML does not allow either (the company workbook lists its inputs).
+    try (Self.line(lines.count, arn: "arn:aws:iam::1:role/r0", metadata: "") + "\n").write(
+      toFile: usage + "/" + Self.unwritableName, atomically: true, encoding: .utf8)
     return (usage, ids, pricing)
   }
 
@@ -94,6 +112,10 @@ import Testing
       let bytes = try #require(FileManager.default.contents(atPath: path))
       // No raw control character but the line ends.
       #expect(!bytes.contains { $0 < 0x20 && $0 != 0x0A && $0 != 0x0D }, "\(name) holds a raw control character")
+      let hidden = String(decoding: bytes, as: UTF8.self).unicodeScalars.filter {
+        $0 != "\n" && $0 != "\r" && SafeTextTests.hidden($0)
+      }
+      #expect(hidden.isEmpty, "\(name) holds raw hidden characters \(hidden.map { String($0.value, radix: 16) })")
       let table = try CSVTable(path: path)
       for row in table.rows {
         for field in row.fields {
@@ -170,7 +192,7 @@ import Testing
       let tags = try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
       seen.insert(try #require(tags["cost_centre"]))
       if let a = tags["agent"] { agentsSeen.insert(a) }
-      #expect(!text.unicodeScalars.contains { SafeText.isHidden($0) }, "\(text)")
+      #expect(!text.unicodeScalars.contains(where: SafeTextTests.hidden), "\(text)")
     }
     #expect(seen.isSuperset(of: centres), "\(seen)")
     // The `;` of an id is JSON's `\u003b` in the file: no `;` to split the document at.
@@ -192,7 +214,7 @@ import Testing
           for cell in row {
             guard case .text(let s)? = cell else { continue }
             #expect(s.utf16.count <= SafeText.cellLimit)
-            #expect(!s.unicodeScalars.contains { $0.value < 0x20 }, "\(file) \(sheet): raw control character")
+            #expect(!s.unicodeScalars.contains(where: SafeTextTests.hidden), "\(file) \(sheet): raw hidden character")
           }
         }
       }
@@ -204,6 +226,47 @@ import Testing
     #expect(cut.hasSuffix(SafeText.cutMarker))
     #expect(cut.utf16.count == SafeText.cellLimit)
     #expect(try result.report.taskLines().contains { $0.key.taskID == Self.longTask })
+  }
+
+  /// Task ids from a log that read like the rows and groups a sheet makes itself: none is summed
+  /// with the calls without a task or shown as a second TOTAL, and each reads back as its id.
+  @Test func dataNeverPassesForTheSheetsOwnRows() throws {
+    let dir = try TestSupport.tempDir()
+    let (usage, ids, pricing) = try Self.hostileMonth(dir)
+    // Role r1 is cost centre a_b's; its calls so far: T-1 and the long task.
+    let lookalikes = ["(none)", "TOTAL", "total", "All other (1 tasks)", "(allocated: rule)"]
+    var lines = [Self.line(100, arn: "arn:aws:iam::1:role/r1", metadata: "")]  // no task
+    for (k, task) in lookalikes.enumerated() {
+      lines.append(
+        Self.line(101 + k, arn: "arn:aws:iam::1:role/r1", metadata: "\"task_id\":\(JSONText.quoted(task))"))
+    }
+    try (lines.joined(separator: "\n") + "\n").write(
+      toFile: usage + "/lookalikes.jsonl", atomically: true, encoding: .utf8)
+    _ = try ChargebackJob(
+      options: .init(
+        period: Period(year: 2026, month: 10), usage: [usage], identities: ids, pricing: pricing, out: dir + "/out",
+        database: dir + "/s.sqlite"),
+      progress: .init(force: false)
+    ).run()
+    let names = try #require(try Self.manifest(dir + "/out")["workbooks"] as? [String: String])
+    let ab = try #require(names["a_b"])
+    let tasks = try #require(try WorkbookTests.read(dir + "/out/" + ab)["Tasks"])
+    let requests = try #require(tasks.column("Requests"))
+    let shown = tasks.rows.dropFirst().compactMap { row -> (String, Int)? in
+      guard let name = row.first??.text, requests < row.count, case .number(let n)? = row[requests] else { return nil }
+      return (name, NSDecimalNumber(decimal: n).intValue)
+    }
+    // The calls without a task are one row of one call, and the only TOTAL is the sheet's, last.
+    #expect(shown.filter { $0.0 == "(none)" }.map(\.1) == [1], "\(shown)")
+    #expect(shown.filter { $0.0.uppercased().trimmingCharacters(in: .whitespaces) == "TOTAL" }.count == 1)
+    #expect(shown.last?.0 == "TOTAL")
+    #expect(!shown.contains { $0.0.hasPrefix("All other") })
+    // Each look-alike is a row of its own, one call, and reads back as its id.
+    for task in lookalikes {
+      let rows = shown.filter { SafeText.unescaped($0.0) == task }
+      #expect(rows.map(\.1) == [1], "\(task): \(shown)")
+      #expect(rows.first?.0.hasPrefix("\\u") == true, "\(task) is shown as it is")
+    }
   }
 
   @Test func workbookNamesAreSafeDistinctAndNeverTheCompanys() throws {

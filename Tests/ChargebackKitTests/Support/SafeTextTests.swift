@@ -8,20 +8,22 @@ import Testing
 /// `SafeText.escaped` skips printable ASCII with a byte scan; these check it against the rule as
 /// SPEC §11 words it, written out scalar by scalar here, on every boundary of that fast path.
 @Suite struct SafeTextTests {
-  /// The rule: C0, DEL and C1 controls, the invisible reordering and zero-width characters and the
-  /// line and paragraph separators (U+2028, U+2029) become `\uXXXX` (at least four lower-case hex digits), a backslash `\\`, anything else stays.
+  /// The rule: C0, DEL and C1 controls, the line and paragraph separators (U+2028, U+2029), the
+  /// characters Unicode says to render invisibly and the non-characters become `\uXXXX` (four
+  /// lower-case hex digits; a UTF-16 surrogate pair of two such above U+FFFF), a backslash `\\`,
+  /// anything else stays.
   static func reference(_ s: String) -> String {
     var out = ""
     for u in s.unicodeScalars {
       let v = u.value
-      let hidden =
-        v <= 0x1F || (0x7F...0x9F).contains(v) || (0x200B...0x200F).contains(v) || (0x2028...0x202E).contains(v)
-        || (0x2060...0x2064).contains(v) || (0x2066...0x2069).contains(v) || v == 0xFEFF
+      func four(_ v: UInt32) -> String {
+        let hex = String(v, radix: 16)
+        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+      }
       if u == "\\" {
         out += "\\\\"
-      } else if hidden {
-        let hex = String(v, radix: 16)
-        out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+      } else if hidden(u) {
+        out += v > 0xFFFF ? four(0xD800 + ((v - 0x10000) >> 10)) + four(0xDC00 + ((v - 0x10000) & 0x3FF)) : four(v)
       } else {
         out.unicodeScalars.append(u)
       }
@@ -29,12 +31,28 @@ import Testing
     return out
   }
 
+  /// Whether `u` must be shown escaped, from Unicode's tables written out: controls, the line and
+  /// paragraph separators, `Default_Ignorable_Code_Point` (DerivedCoreProperties.txt, Unicode 15)
+  /// and the non-characters (U+FDD0–U+FDEF and U+xxFFFE, U+xxFFFF of every plane).
+  static func hidden(_ u: Unicode.Scalar) -> Bool {
+    let v = u.value
+    let ignorable: [ClosedRange<UInt32>] = [
+      0xAD...0xAD, 0x34F...0x34F, 0x61C...0x61C, 0x115F...0x1160, 0x17B4...0x17B5, 0x180B...0x180F,
+      0x200B...0x200F, 0x202A...0x202E, 0x2060...0x206F, 0x3164...0x3164, 0xFE00...0xFE0F, 0xFEFF...0xFEFF,
+      0xFFA0...0xFFA0, 0xFFF0...0xFFF8, 0x1BCA0...0x1BCA3, 0x1D173...0x1D17A, 0xE0000...0xE0FFF,
+    ]
+    return v <= 0x1F || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029
+      || ignorable.contains { $0.contains(v) } || (0xFDD0...0xFDEF).contains(v) || v & 0xFFFE == 0xFFFE
+  }
+
   /// Scalars on each side of every boundary the fast path and the rule draw.
   static let edges: [Unicode.Scalar] = [
     0x00, 0x09, 0x0A, 0x1F, 0x20, 0x21, 0x2F, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0x9F, 0xA0, 0xE9, 0x200A,
     0x200B, 0x200F, 0x2010, 0x2027, 0x2028, 0x2029, 0x202A, 0x202E, 0x202F, 0x205F, 0x2060, 0x2064, 0x2065, 0x2066,
     0x2069,
-    0x206A, 0xFEFE, 0xFEFF, 0xFF00, 0x1F600,
+    0x206A, 0xFEFE, 0xFEFF, 0xFF00, 0x1F600, 0xAC, 0xAD, 0xAE, 0x34E, 0x34F, 0x350, 0x61C, 0x3164, 0xFE00,
+    0xFE0F, 0xFE10, 0xFDCF, 0xFDD0, 0xFDEF, 0xFDF0, 0xFFFD, 0xFFFE, 0xFFFF, 0xFFF0, 0xFFF8, 0xFFF9, 0x1BCA0,
+    0xE0000, 0xE0041, 0xE0FFF, 0xE1000, 0x1FFFE, 0x10FFFF,
   ].compactMap(Unicode.Scalar.init(_:))
 
   /// What an output shows can be looked up again: `unescaped` undoes `escaped` and `csvField` for
