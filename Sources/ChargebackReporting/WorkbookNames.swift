@@ -10,18 +10,30 @@ import Crypto
 /// at most 48) and `-` + 8 hex digits of the id's SHA-256: `a/b` and `a_b` stay apart, `company`
 /// never overwrites the company workbook, and a 40,000-character id still gets a usable name.
 package enum WorkbookNames {
-  /// Names no cost-centre workbook may take: the other outputs and the names Windows reserves.
-  static let reserved: Set<String> = {
-    var names: Set<String> = [
-      "company", "summary", "chargeback", "findings", "focus", "manifest", "reconciliation", "journal",
-      "new_findings", "con", "prn", "aux", "nul",
-    ]
-    for k in 1...9 {
+  /// Names no cost-centre workbook may take: the other outputs.
+  static let reserved: Set<String> = [
+    "company", "summary", "chargeback", "findings", "focus", "manifest", "reconciliation", "journal", "new_findings",
+  ]
+
+  /// The device names Windows reserves, whatever follows them after a `.` (`NUL.txt.xlsx` cannot
+  /// be created on a Windows share, or opens the device): `con`, `prn`, `aux`, `nul`, `com0`–`com9`
+  /// and `lpt0`–`lpt9`.
+  static let devices: Set<String> = {
+    var names: Set<String> = ["con", "prn", "aux", "nul"]
+    for k in 0...9 {
       names.insert("com\(k)")
       names.insert("lpt\(k)")
     }
     return names
   }()
+
+  /// Whether Windows takes a file named `name` (and an extension) for a device: its part before
+  /// the first `.`, without trailing spaces, is one of ``devices`` in any case.
+  static func isDevice(_ name: String) -> Bool {
+    var stem = name.prefix { $0 != "." }
+    while stem.last == " " { stem = stem.dropLast() }
+    return devices.contains(stem.lowercased())
+  }
 
   /// The most characters of an id used as a name as it is.
   static let maxPlain = 64
@@ -38,7 +50,7 @@ package enum WorkbookNames {
     var name: [String: String] = [:]
     var hashedIDs = Set<String>()
     for id in Set(ids) {
-      if isPlain(id) && plainCount[id.lowercased()] == 1 && !reserved.contains(id.lowercased()) {
+      if isPlain(id) && plainCount[id.lowercased()] == 1 && !reserved.contains(id.lowercased()) && !isDevice(id) {
         name[id] = id
       } else {
         name[id] = hashed(id)
@@ -78,6 +90,7 @@ package enum WorkbookNames {
   private static func hashed(_ id: String, digits: Int = 8) -> String {
     var slug = String(decoding: id.utf8.prefix(48).map { isSafe($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
     if slug.hasPrefix(".") || slug.hasPrefix("-") { slug = "_" + slug.dropFirst() }
+    if isDevice(slug) { slug = "_" + slug }
     let digest = SHA256.hash(data: Array(id.utf8)).prefix(digits / 2).map { byte in
       let hex = String(byte, radix: 16)
       return hex.count == 1 ? "0" + hex : hex

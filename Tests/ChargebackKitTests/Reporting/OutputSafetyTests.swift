@@ -308,6 +308,24 @@ import Testing
     #expect(names["-CC"]?.hasPrefix("_CC-") == true)
   }
 
+  /// No workbook is named like a device Windows reserves, with or without an extension after it:
+  /// the part of the file name before its first `.` is never one of them, in any case (written
+  /// out here from Windows' list: CON, PRN, AUX, NUL, COM0–COM9, LPT0–LPT9).
+  @Test func workbookNamesAreNeverWindowsDevices() {
+    let devices = ["CON", "PRN", "AUX", "NUL"] + (0...9).flatMap { ["COM\($0)", "LPT\($0)"] }
+    var ids = ["NUL.txt", "con.2026", "COM1.backup", "lpt0", "Com0", "aux ", "aux .x", "nul/x", "CC-1", "console"]
+    ids += devices + devices.map { $0.lowercased() + ".xlsx" }
+    let names = WorkbookNames.assign(ids)
+    #expect(Set(names.values.map { $0.lowercased() }).count == ids.count)
+    for (id, file) in names {
+      var stem = file.prefix { $0 != "." }
+      while stem.last == " " { stem = stem.dropLast() }
+      #expect(!devices.contains(stem.uppercased()), "\(id) → \(file)")
+    }
+    #expect(names["CC-1"] == "CC-1.xlsx")
+    #expect(names["console"] == "console.xlsx")
+  }
+
   /// Workbook names stay distinct (but for case) whatever the ids: ids that are other ids' hashed
   /// names, their case variants, and those names' own hashed names, added round after round from
   /// random seeds.
