@@ -82,7 +82,7 @@ package struct RecursiveLoops {
       parent: parent.map { nodeID(provider: c.record.provider, id: $0) },
       agent: c.attribution.agentID, model: c.model, size: SizeClass.of(c.record.tokens), time: c.record.time,
       cost: c.costOrZero, costCentre: c.attribution.costCentre, credential: c.attribution.credentialID,
-      owner: c.attribution.ownerID, task: c.record.metadata.taskID)
+      owner: c.attribution.ownerID, task: c.attribution.taskID)
   }
 
   /// Why an agent path (root first) is a loop, or nil: an agent invoked again below another agent
@@ -104,7 +104,7 @@ package struct RecursiveLoops {
       traces[trace]
       ?? TraceRun(
         rootKey: r.naturalKey, first: r.time, last: r.time, costCentre: a.costCentre, credential: a.credentialID,
-        owner: a.ownerID, task: r.metadata.taskID)
+        owner: a.ownerID, task: a.taskID)
     run.calls += 1
     run.cost += cost
     run.first = min(run.first, r.time)

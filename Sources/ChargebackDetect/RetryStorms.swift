@@ -65,7 +65,7 @@ package struct RetryStorms {
       optional(c.attribution.ownerID)
       text(c.attribution.costCentre)
       text(c.model)
-      optional(c.record.metadata.taskID)
+      optional(c.attribution.taskID)
       optional(c.record.metadata.parentID)
       optional(c.record.promptHash)
       high = h.finalize()
@@ -237,7 +237,7 @@ package struct RetryStorms {
     if runs[p].names == nil, runs[p].calls >= settings.stormMinCalls {
       runs[p].names = Names(
         costCentre: c.attribution.costCentre, agent: c.attribution.agentID, credential: c.attribution.credentialID,
-        owner: c.attribution.ownerID, model: c.model, task: c.record.metadata.taskID)
+        owner: c.attribution.ownerID, model: c.model, task: c.attribution.taskID)
     }
   }
 

@@ -258,12 +258,22 @@ package final class Attributor {
   /// last signal) when the task has no approver.
   private static func applying(task taskID: String, _ task: TaskFacts?, to base: Attribution) -> Attribution {
     var a = base
-    a.taskID = taskID
+    a.taskID = canonicalTask(taskID)
     if let task {
       if let s = task.scopeID { a.scopeID = s }
       if task.unapproved { a.signals.append(.unapprovedTask) }
     }
     return a
+  }
+
+  /// A task id as the lines and findings show it: in Unicode's composed form (NFC).
+  ///
+  /// The directory's look-up (a `String` key) already took `t-é` spelled decomposed in a log for
+  /// the task `tasks.csv` spells composed, while the lines, compared byte by byte, made two rows
+  /// that print alike (a trial). A task id of ASCII bytes only is in that form already.
+  static func canonicalTask(_ id: String) -> String {
+    let ascii = id.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 < 0x80 } } ?? false
+    return ascii ? id : id.precomposedStringWithCanonicalMapping
   }
 
   /// What a task changes in an attribution, by task id (a `TaskEntry` is seven strings, each

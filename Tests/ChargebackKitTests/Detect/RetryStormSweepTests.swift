@@ -21,7 +21,7 @@ import Testing
       failed: error != nil, errorCode: error, metadata: CallMetadata(agentID: "bot", taskID: "T-1"))
     r.promptHash = prompt
     let a = Attribution(
-      costCentre: "CC-1", agentID: "bot", credentialID: "role/*", status: .agentCredential)
+      costCentre: "CC-1", agentID: "bot", credentialID: "role/*", taskID: "T-1", status: .agentCredential)
     return ChargedRecord(record: r, attribution: a, model: model, cost: Money(pico: pico))
   }
 

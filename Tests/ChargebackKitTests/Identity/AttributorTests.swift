@@ -34,6 +34,19 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
 @Suite struct AttributorTests {
   // MARK: Step 1: which credential
 
+  /// A task id spelled decomposed in a log (`e` and a combining accent) is the task spelled
+  /// composed: one line and one fingerprint, shown composed (NFC, written out here as bytes; a
+  /// `String` compares the two spellings equal, so the bytes are what is checked).
+  @Test(arguments: [
+    ("t-e\u{301}", [0x74, 0x2D, 0xC3, 0xA9] as [UInt8]), ("t-\u{E9}", [0x74, 0x2D, 0xC3, 0xA9]),
+    // U+212B ANGSTROM SIGN composes to U+00C5.
+    ("caf\u{65}\u{301}-\u{212B}", [0x63, 0x61, 0x66, 0xC3, 0xA9, 0x2D, 0xC3, 0x85]), ("T-1", Array("T-1".utf8)),
+  ])
+  func taskIdsAreShownComposed(task: String, composed: [UInt8]) throws {
+    let a = try attributor().attribute(call(credential: "key_triage", task: task))
+    #expect(a.taskID.map { Array($0.utf8) } == composed)
+  }
+
   @Test func exactCredentialChargesItsAgentsCostCentre() throws {
     let a = try attributor().attribute(call(credential: "key_triage"))
     check(
