@@ -77,7 +77,13 @@ package final class Sheet {
   }
 
   /// Writes a whole number (a sum of counts; cells are doubles, exact up to 2^53).
+  ///
+  /// A number past 2^53 is written as text, its exact digits (``exactLimit``): as a double it would
+  /// be rounded, and a TOTAL of 10^13-token calls was no longer the sum of its rows (a trial).
   package func integer(_ row: Int, _ col: Int, _ value: Int128, _ style: Workbook.CellStyle = .integer) throws {
+    guard value.magnitude <= Self.exactLimit else {
+      return try text(row, col, String(value), style.isTotal ? .totalText : .text)
+    }
     try workbook.check(
       worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), Self.double(value), workbook.format(style)),
       cell(row, col))
@@ -89,6 +95,15 @@ package final class Sheet {
   package func decimal(_ row: Int, _ col: Int, units: Int128, decimals: Int, _ style: Workbook.CellStyle = .money)
     throws
   {
+    guard units.magnitude <= Self.exactLimit else {
+      // Past 2^53 units, as text with its exact digits (``integer(_:_:_:_:)``).
+      let scale = (0..<decimals).reduce(Int128(1)) { r, _ in r * 10 }
+      let whole = String(units / scale)
+      let fraction = String((units % scale).magnitude)
+      let digits = decimals == 0 ? "" : "." + String(repeating: "0", count: decimals - fraction.count) + fraction
+      let sign = units < 0 && units / scale == 0 ? "-" : ""
+      return try text(row, col, sign + whole + digits, style.isTotal ? .totalText : .text)
+    }
     let scaled = Self.double(units) / pow(10, Double(decimals))
     try workbook.check(
       worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), scaled, workbook.format(style)),
@@ -99,6 +114,9 @@ package final class Sheet {
   package func rate(_ row: Int, _ col: Int, _ rate: Rate) throws {
     try decimal(row, col, units: Int128(rate.microPerMillion), decimals: 6, .rate)
   }
+
+  /// The largest magnitude every double holds exactly with its neighbours (2^53).
+  static let exactLimit: UInt128 = 1 << 53
 
   /// The nearest double of a 128-bit integer (exact below 2^53).
   ///

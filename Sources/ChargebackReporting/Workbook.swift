@@ -21,6 +21,9 @@ package final class Workbook {
     case titleWrap, noteWrap
     case totalText, totalInteger, totalMoney, totalPercent
 
+    /// Whether this is a style of a bold TOTAL row.
+    package var isTotal: Bool { [.totalText, .totalInteger, .totalMoney, .totalPercent].contains(self) }
+
     /// The style of the same value in a bold TOTAL row.
     package var total: CellStyle {
       switch self {

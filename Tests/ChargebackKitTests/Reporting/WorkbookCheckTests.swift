@@ -85,6 +85,33 @@ import Testing
     #expect(!whole(""))
   }
 
+  /// Counts and amounts past 2^53 (where a double stops holding every whole number) are written
+  /// as their exact digits, as text; below, as numbers. Expected digits worked out here.
+  @Test func numbersADoubleCannotHoldAreWrittenExactly() throws {
+    let dir = try TestSupport.tempDir("workbook-exact")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/w.xlsx"
+    let wb = try Workbook(path: path, title: "t", created: 0, tmpdir: dir)
+    let sheet = try wb.addSheet("Data")
+    let limit = Int128(1) << 53  // 9,007,199,254,740,992
+    try sheet.integer(0, 0, limit)
+    try sheet.integer(1, 0, limit + 1)
+    try sheet.integer(2, 0, 9_990_000_000_000_001, .totalInteger)
+    try sheet.integer(3, 0, -(limit + 1))
+    try sheet.decimal(4, 0, units: limit + 1, decimals: 2)
+    try sheet.decimal(5, 0, units: -(limit + 5), decimals: 2, .totalMoney)
+    try sheet.decimal(6, 0, units: 12_345, decimals: 2)
+    try wb.close()
+    let rows = try #require(try WorkbookTests.read(path)["Data"]).rows.map { $0.first ?? nil }
+    #expect(rows[0] == .number(Decimal(string: "9007199254740992")!))
+    #expect(rows[1]?.text == "9007199254740993")
+    #expect(rows[2]?.text == "9990000000000001")
+    #expect(rows[3]?.text == "-9007199254740993")
+    #expect(rows[4]?.text == "90071992547409.93")
+    #expect(rows[5]?.text == "-90071992547409.97")
+    #expect(rows[6] == .number(Decimal(string: "123.45")!))
+  }
+
   /// The workbooks the tool writes pass, read back through zlib (libxlsxwriter deflates them).
   @Test func aWorkbookLibxlsxwriterWrotePasses() throws {
     let dir = try TestSupport.tempDir("workbook-check")
