@@ -85,8 +85,9 @@ import Testing
     #expect(!whole(""))
   }
 
-  /// Counts and amounts past 2^53 (where a double stops holding every whole number) are written
-  /// as their exact digits, as text; below, as numbers. Expected digits worked out here.
+  /// Counts and amounts past 2^53 are written as their exact digits, as text; below, as numbers.
+  ///
+  /// 2^53 is where a double stops holding every whole number. Expected digits worked out here.
   @Test func numbersADoubleCannotHoldAreWrittenExactly() throws {
     let dir = try TestSupport.tempDir("workbook-exact")
     defer { try? FileManager.default.removeItem(atPath: dir) }
