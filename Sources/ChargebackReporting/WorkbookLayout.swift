@@ -109,7 +109,9 @@ package struct PageLayout: Sendable {
   /// Control characters are escaped (``SafeText/escaped(_:)``) and `&`, which starts a code, is
   /// doubled. Where libxlsxwriter would still take `&&G` or `&&[Picture]` for an image placeholder
   /// and refuse the header, that `&` is shown as `\u0026` (a literal backslash is `\\`, so this stays
-  /// unambiguous). A longer text is cut at a character with `…`.
+  /// unambiguous). A longer text is cut in the middle, at characters, with `…`: its start and its
+  /// end show, so that two long cost-centre ids that differ only at their end (`…-X`, `…-Y`) do
+  /// not print the same header (cut at the end, they did: a trial).
   package static func caption(_ text: String, maxBytes: Int) -> String {
     let escaped = SafeText.escaped(text)
     var pieces: [String] = []
@@ -124,14 +126,32 @@ package struct PageLayout: Sendable {
     }
     let total = pieces.reduce(0) { $0 + $1.utf8.count }
     guard total > maxBytes else { return pieces.joined() }
-    var out = ""
+    return middleCut(pieces, budget: maxBytes - "…".utf8.count) { $0.utf8.count }
+  }
+
+  /// `text` cut in the middle to at most `maxCharacters` characters, `…` included.
+  ///
+  /// As it is when it fits. For a title that names a cost centre (its whole id and name are in the
+  /// sheet's rows).
+  package static func shortened(_ text: String, maxCharacters: Int) -> String {
+    guard text.count > maxCharacters else { return text }
+    return middleCut(text.map(String.init), budget: maxCharacters - 1) { _ in 1 }
+  }
+
+  /// `pieces` joined, as many from the start (two thirds of `budget`) and from the end (the rest)
+  /// as fit, with `…` between them; `size` measures a piece.
+  private static func middleCut(_ pieces: [String], budget: Int, size: (String) -> Int) -> String {
+    var head = 0
     var used = 0
-    let budget = maxBytes - "…".utf8.count
-    for p in pieces {
-      if used + p.utf8.count > budget { break }
-      out += p
-      used += p.utf8.count
+    while head < pieces.count, used + size(pieces[head]) <= budget * 2 / 3 {
+      used += size(pieces[head])
+      head += 1
     }
-    return out + "…"
+    var tail = pieces.count
+    while tail > head, used + size(pieces[tail - 1]) <= budget {
+      used += size(pieces[tail - 1])
+      tail -= 1
+    }
+    return pieces[..<head].joined() + "…" + pieces[tail...].joined()
   }
 }

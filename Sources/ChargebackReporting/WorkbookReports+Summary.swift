@@ -11,7 +11,11 @@ extension WorkbookReports {
     let s = try wb.addSheet("Summary")
     for (c, w) in summaryWidths.enumerated() { try s.width(c, c, w) }
     let (last, width) = (summaryWidths.count - 1, summaryWidths.reduce(0, +))
-    try s.paragraph(0, 0, last, "Chargeback \(report.period): \(audience)", .titleWrap, width: width)
+    // A 10,000-character name made the title 409 points high, most of the one-page Summary: the
+    // title names at most 120 characters of it (the rows below show it whole).
+    try s.paragraph(
+      0, 0, last, "Chargeback \(report.period): \(PageLayout.shortened(audience, maxCharacters: 120))", .titleWrap,
+      width: width)
     try s.paragraph(1, 0, last, periodNote(report.period), .noteWrap, width: width)
     return s
   }

@@ -249,8 +249,19 @@ import Testing
     #expect(PageLayout.caption("bell\u{7}\u{1B}[31m", maxBytes: 90) == #"bell\u0007\u001b[31m"#)
     let long = PageLayout.caption(String(repeating: "&", count: 300), maxBytes: 90)
     #expect(long.utf8.count <= 90)
-    #expect(long.hasSuffix("…"))
-    #expect(long.dropLast().count % 2 == 0)  // never half of a doubled `&`
+    let halves = long.split(separator: "…", omittingEmptySubsequences: false)
+    #expect(halves.count == 2)
+    #expect(halves.allSatisfy { $0.count % 2 == 0 && !$0.isEmpty })  // never half of a doubled `&`
+    // Two long ids that differ only at their end print different headers: the cut keeps both ends.
+    let prefix = "Cost centre " + String(repeating: "a", count: 60)
+    let x = PageLayout.caption(prefix + "-X", maxBytes: 44)
+    let y = PageLayout.caption(prefix + "-Y", maxBytes: 44)
+    #expect(x != y && x.utf8.count <= 44 && y.utf8.count <= 44)
+    #expect(x.hasPrefix("Cost centre aaa") && x.hasSuffix("aa-X"))
+    // A title names at most 120 characters, its start and its end.
+    let title = PageLayout.shortened(String(repeating: "n", count: 10_000) + "END", maxCharacters: 120)
+    #expect(title.count == 120 && title.hasPrefix("nnn") && title.hasSuffix("nEND") && title.contains("…"))
+    #expect(PageLayout.shortened("CC-B — Beta", maxCharacters: 120) == "CC-B — Beta")
   }
 
   /// Names from the directory reach headers escaped: `&`, image codes, control characters and a
@@ -273,7 +284,9 @@ import Testing
       ab["Lines"]?.page.header["left"] == .some(#"Cost centre a/b — R&&D \u0026Go \u0007 [\u0026[Picture]]"#))
     let long = try WorkbookTests.read(dir + "/out/" + (try #require(names[String(repeating: "L", count: 300)])))
     let left = try #require(long["Summary"]?.page.header["left"] ?? nil)
-    #expect(left.hasPrefix("Cost centre LLLL") && left.hasSuffix("…") && left.utf8.count <= 90)
+    // Its name is `x`: the cut keeps the start and the end of `Cost centre LLL… — x`.
+    #expect(
+      left.hasPrefix("Cost centre LLLL") && left.contains("…") && left.hasSuffix("L — x") && left.utf8.count <= 90)
   }
 }
 
