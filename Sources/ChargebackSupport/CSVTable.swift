@@ -93,7 +93,15 @@ package struct CSVTable: Sendable {
   /// Throws unless every name in `columns` is in the header.
   package func require(_ columns: [String]) throws {
     for c in columns where position(c) == nil {
-      throw InputError(file: file, line: 1, field: c, message: "required column is missing from the header")
+      // A spreadsheet whose list separator is `;` (much of Europe) saves "CSV" with `;` between
+      // the fields: the header is then one field, and every column is missing (a trial).
+      let semicolons = header.count == 1 && header[0].contains(";")
+      throw InputError(
+        file: file, line: 1, field: c,
+        message: "required column is missing from the header"
+          + (semicolons
+            ? " (the header is one field holding `;`: the file seems to use `;` between fields; save it as CSV"
+              + " with commas, e.g. LibreOffice's Save As, field delimiter `,`)" : ""))
     }
   }
 

@@ -211,6 +211,11 @@ private func inputError(_ body: () throws -> Void) -> InputError? {
     #expect(e?.field == "email")
     #expect(e?.message == "required column is missing from the header")
     #expect(e?.description == "identity/people.csv:1: email: required column is missing from the header")
+    // Saved with `;` between fields (a European spreadsheet's "CSV"): the message says so.
+    let semi = try CSVTable(file: "cost_centres.csv", text: "cost_centre;name\nCC-A;A\n")
+    let s = inputError { try semi.require(["cost_centre"]) }
+    #expect(s?.field == "cost_centre")
+    #expect(s?.message.contains("seems to use `;` between fields") == true)
   }
 
   // MARK: Typed cells
