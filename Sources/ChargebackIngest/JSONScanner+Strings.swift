@@ -4,6 +4,11 @@ import Foundation
 /// The string lexer of ``JSONScanner``: a string's bytes checked as JSON text (escapes, surrogate
 /// pairs, UTF-8) and, when it holds escapes, decoded.
 extension JSONScanner {
+  /// What an unterminated string is called: the record ends inside it, which in JSON Lines is a
+  /// line cut short (a download or a copy that stopped) or a raw line break inside a string.
+  static let unterminated =
+    "unterminated string: the record ends inside it, a line cut short or a raw line break in a string"
+
   /// The bytes between the quotes of a string (escapes left as they are), and whether it holds an
   /// escape.
   ///
@@ -48,7 +53,7 @@ extension JSONScanner {
       }
       i += 1
     }
-    throw fail("unterminated string")
+    throw fail(Self.unterminated)
   }
 
   /// The high bit of each of the eight bytes of `w` (the first byte lowest) that ends the string
@@ -73,7 +78,7 @@ extension JSONScanner {
   /// Moves over one escape at `i` (the backslash), checking it.
   private mutating func skipEscape() throws {
     let at = i
-    guard i + 1 < b.count else { throw fail("unterminated string") }
+    guard i + 1 < b.count else { throw fail(Self.unterminated) }
     switch b[i + 1] {
     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
       UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
@@ -84,9 +89,9 @@ extension JSONScanner {
       if (0xDC00..<0xE000).contains(v) { throw unpaired(at) }
       guard (0xD800..<0xDC00).contains(v) else { return }
       // A high surrogate must be followed by an escaped low one.
-      guard i < b.count else { throw fail("unterminated string") }
+      guard i < b.count else { throw fail(Self.unterminated) }
       guard b[i] == UInt8(ascii: "\\") else { throw unpaired(at) }
-      guard i + 1 < b.count else { throw fail("unterminated string") }
+      guard i + 1 < b.count else { throw fail(Self.unterminated) }
       guard b[i + 1] == UInt8(ascii: "u") else { throw unpaired(at) }
       let low = try hex4(i + 2)
       guard (0xDC00..<0xE000).contains(low) else { throw unpaired(at) }
@@ -107,7 +112,7 @@ extension JSONScanner {
 
   /// The value of four hex digits at `at`; malformed when they are missing or not hex.
   private func hex4(_ at: Int) throws -> UInt32 {
-    guard at + 4 <= b.count else { throw Failure(kind: .malformed, offset: at, message: "unterminated string") }
+    guard at + 4 <= b.count else { throw Failure(kind: .malformed, offset: at, message: Self.unterminated) }
     var v: UInt32 = 0
     for j in at..<(at + 4) {
       let c = b[j]
@@ -149,7 +154,7 @@ extension JSONScanner {
     }
     guard i + n <= b.count else {
       // Cut short by the end of the buffer: invalid unless more bytes could follow in a string.
-      throw i + 1 < b.count && !(lo...hi).contains(b[i + 1]) ? invalidUTF8(i) : fail("unterminated string")
+      throw i + 1 < b.count && !(lo...hi).contains(b[i + 1]) ? invalidUTF8(i) : fail(Self.unterminated)
     }
     guard (lo...hi).contains(b[i + 1]) else { throw invalidUTF8(i) }
     for k in 2..<n where b[i + k] & 0xC0 != 0x80 { throw invalidUTF8(i) }
