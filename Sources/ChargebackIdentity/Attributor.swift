@@ -45,6 +45,8 @@ package final class Attributor {
   /// Prefix-row lookups by (provider, name), for directories with many prefix rows; exact ids are
   /// a dictionary lookup and need no cache.
   private var credentialCache: [CredentialKey: RegisteredRow?] = [:]
+  /// Prefix matches cached (tests: one per role when sessions are cached by their role).
+  var cachedPrefixMatches: Int { credentialCache.count }
   private var attributionCache: [AttributionKey: Attribution] = [:]
   /// The attributions kept at most (a month of per-call session names must not grow memory).
   private static let attributionCacheLimit = 65_536
@@ -64,6 +66,10 @@ package final class Attributor {
   private let iamRoles: [String: [RoleKey: RegisteredRow]]
   /// Above this many prefix rows for a provider, a name's prefix match is cached.
   private static let prefixScanLimit = 16
+  /// Providers none of whose prefix rows reaches past an assumed role into its session names
+  /// (``reachesPastRole(_:)``): a session's prefix match is then its role's, and is cached by the
+  /// role (``prefixMatch(provider:name:)``).
+  private let prefixesStopAtRoles: Set<String>
 
   /// A registered credential row, shared by reference.
   ///
@@ -143,6 +149,7 @@ package final class Attributor {
     self.exact = exact
     self.iamRoles = iamRoles
     // Longest first; the sort is stable, so equal lengths keep the directory's order.
+    prefixesStopAtRoles = Set(prefixes.filter { _, rows in !rows.contains { Self.reachesPastRole($0.prefix) } }.keys)
     self.prefixes = prefixes.mapValues { rows in
       rows.enumerated().sorted { ($0.element.prefix.count, $1.offset) > ($1.element.prefix.count, $0.offset) }
         .map(\.element)
@@ -199,15 +206,40 @@ package final class Attributor {
   }
 
   /// The longest prefix row of `provider` that `name` starts with.
+  ///
+  /// Past ``prefixScanLimit`` rows, cached: by the name, or for an assumed-role session, when no
+  /// prefix row of the provider reaches past a role, by the ARN up to its session name. With a
+  /// session name per call (Lambda, ECS), a cache by the name missed on every call, each miss a
+  /// scan of every row and an insert.
   private func prefixMatch(provider: String, name: String) -> RegisteredRow? {
     guard let rows = prefixes[provider] else { return nil }
     guard rows.count > Self.prefixScanLimit else { return Self.firstPrefix(of: name, in: rows) }
-    let cacheKey = CredentialKey(provider: provider, id: name, alias: nil, project: nil)
+    var cached = name
+    if prefixesStopAtRoles.contains(provider), let session = STSSession(name) {
+      // Through the slash before the session name, when the session name starts with an ASCII
+      // character: the slash then ends a character (a combining mark after it would not), so a
+      // prefix that stops at the role matches the session exactly when it matches this.
+      let u = name.utf8
+      let afterSlash = u.index(after: session.roleEnd)
+      if u[afterSlash] < 0x80 { cached = String(name[..<afterSlash]) }
+    }
+    let cacheKey = CredentialKey(provider: provider, id: cached, alias: nil, project: nil)
     if let hit = credentialCache[cacheKey] { return hit }
     let found = Self.firstPrefix(of: name, in: rows)
     if credentialCache.count >= Self.attributionCacheLimit { credentialCache.removeAll(keepingCapacity: true) }
     credentialCache[cacheKey] = found
     return found
+  }
+
+  /// Whether a prefix row's prefix runs past an assumed role's name into its session names
+  /// (`…:assumed-role/batch/nightly-`): then two sessions of one role can match different rows.
+  /// A prefix that stops at the role (`…/batch/`) or inside its name (`…/fin-`) matches every
+  /// session of a role or none.
+  static func reachesPastRole(_ prefix: String) -> Bool {
+    guard let r = prefix.range(of: ":assumed-role/") else { return false }
+    let afterRole = prefix[r.upperBound...]
+    guard let slash = afterRole.firstIndex(of: "/") else { return false }
+    return afterRole.index(after: slash) != afterRole.endIndex
   }
 
   /// The first row of `rows` whose prefix `name` starts with.

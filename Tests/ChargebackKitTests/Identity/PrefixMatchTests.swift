@@ -62,4 +62,27 @@ import Testing
     #expect(expected("x\u{301}") == nil)
     #expect(expected("cafe\u{301}-1") == "CC-3")
   }
+
+  /// More than 16 role rows and a session name per call: the match is the role's, cached once per
+  /// role while no row reaches past a role into session names; with one that does, the sessions
+  /// it names match it and the others their role's.
+  @Test(arguments: [false, true])
+  func sessionsOfOneRoleShareTheirRolesMatch(oneRowReachesPastItsRole: Bool) throws {
+    let role = { (k: Int) in "arn:aws:sts::1:assumed-role/role-\(k)/" }
+    var rows = (0..<20).map { role($0) }
+    if oneRowReachesPastItsRole { rows.append(role(3) + "nightly-") }
+    let csv =
+      "credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description\n"
+      + rows.enumerated().map { "\"\($1)*\",bedrock,,CC-\($0),,,," }.joined(separator: "\n")
+    let attributor = try AttributorFixture.attributor(credentials: csv)
+    for call in 0..<2_000 {
+      let k = call % 20
+      let session = call % 7 == 0 ? "nightly-\(call)" : "i-\(call)"
+      // Expected: the role's row, but `…/role-3/nightly-…` the longer row when there is one.
+      let expected = oneRowReachesPastItsRole && k == 3 && session.hasPrefix("nightly-") ? "CC-20" : "CC-\(k)"
+      let got = attributor.credential(provider: "bedrock", id: role(k) + session, project: nil)?.costCentre
+      #expect(got == expected, "\(role(k) + session)")
+    }
+    #expect(attributor.cachedPrefixMatches == (oneRowReachesPastItsRole ? 2_000 : 20))
+  }
 }
