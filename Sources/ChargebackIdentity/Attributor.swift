@@ -231,9 +231,10 @@ package final class Attributor {
     return found
   }
 
-  /// Whether a prefix row's prefix runs past an assumed role's name into its session names
-  /// (`…:assumed-role/batch/nightly-`): then two sessions of one role can match different rows.
-  /// A prefix that stops at the role (`…/batch/`) or inside its name (`…/fin-`) matches every
+  /// Whether a prefix row's prefix runs past an assumed role's name into its session names.
+  ///
+  /// Such a prefix (`…:assumed-role/batch/nightly-`) can match two sessions of one role
+  /// differently. A prefix that stops at the role (`…/batch/`) or inside its name (`…/fin-`) matches every
   /// session of a role or none.
   static func reachesPastRole(_ prefix: String) -> Bool {
     guard let r = prefix.range(of: ":assumed-role/") else { return false }
