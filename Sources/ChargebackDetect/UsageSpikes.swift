@@ -155,7 +155,8 @@ package struct UsageSpikes {
       (taskIDs, taskNames) = ([:], [])
       return
     }
-    let key = DayTask(day: day, task: taskID(task ?? "(none)"))
+    // The calls without a task are -1: a task id `(none)` from a log is a task of its own.
+    let key = DayTask(day: day, task: task.map { taskID($0) } ?? -1)
     if let s = agentSlot { Self.add(cost.pico, at: key, in: &agentTasks.maps[Int(s)], &taskCells) }
     if let s = credentialSlot { Self.add(cost.pico, at: key, in: &credentialTasks.maps[Int(s)], &taskCells) }
   }
@@ -187,7 +188,7 @@ package struct UsageSpikes {
     }
     var out: [Int64: [String: Int128]] = [:]
     for (cell, cost) in cells ?? [:] where days.contains(cell.day) {
-      out[cell.day, default: [:]]["task " + taskNames[Int(cell.task)], default: 0] += cost
+      out[cell.day, default: [:]][cell.task < 0 ? "no task" : "task " + taskNames[Int(cell.task)], default: 0] += cost
     }
     return out
   }

@@ -284,20 +284,33 @@ package final class Attributor {
       attributionCache[key] = base
     }
     guard let taskID = r.metadata.taskID else { return base }
-    return Self.applying(task: taskID, taskFacts[taskID], to: base)
+    return Self.applying(task: composed(taskID), taskFacts[taskID], to: base)
   }
 
   /// The task's part of an attribution: the call's task, its scope over the agent's, and `unapproved_task` (the
   /// last signal) when the task has no approver.
   private static func applying(task taskID: String, _ task: TaskFacts?, to base: Attribution) -> Attribution {
     var a = base
-    a.taskID = canonicalTask(taskID)
+    a.taskID = taskID
     if let task {
       if let s = task.scopeID { a.scopeID = s }
       if task.unapproved { a.signals.append(.unapprovedTask) }
     }
     return a
   }
+
+  /// ``canonicalTask(_:)``, remembered for ids that are not ASCII (Foundation's conversion for
+  /// each call of a month of non-ASCII ticket ids).
+  private func composed(_ id: String) -> String {
+    let ascii = id.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 < 0x80 } } ?? false
+    if ascii { return id }
+    if let known = composedTasks[id] { return known }
+    if composedTasks.count >= Self.attributionCacheLimit { composedTasks.removeAll(keepingCapacity: true) }
+    let c = Self.canonicalTask(id)
+    composedTasks[id] = c
+    return c
+  }
+  private var composedTasks: [String: String] = [:]
 
   /// A task id as the lines and findings show it: in Unicode's composed form (NFC).
   ///

@@ -76,7 +76,8 @@ package struct IdentityDirectory: Sendable {
     let agentRows = try table("agents.csv", ["agent_id", "owner", "cost_centre"])
     for r in agentRows.rows {
       let v = AgentVersion(
-        id: try agentRows.req(r, "agent_id"), name: agentRows.value(r.fields, "name"),
+        id: try agentRows.visibleID(agentRows.req(r, "agent_id"), r, "agent_id"),
+        name: agentRows.value(r.fields, "name"),
         kind: agentRows.value(r.fields, "kind"), owner: try agentRows.req(r, "owner"),
         team: agentRows.value(r.fields, "team"), costCentre: try agentRows.req(r, "cost_centre"),
         scopeID: agentRows.value(r.fields, "scope_id"), validFrom: try agentRows.date(r, "valid_from"),

@@ -11,9 +11,12 @@ struct Reconciliation {
     var provider: Provider
     var day: Int64
     var model: String
+    /// True when `model` is a name this type gives a cell that is no model (a bill's line without
+    /// one, web searches, an idle fee): a usage model spelled `(web search)` stays a model.
+    var label = false
 
     static func < (a: Self, b: Self) -> Bool {
-      (a.provider.rawValue, a.day, a.model) < (b.provider.rawValue, b.day, b.model)
+      (a.provider.rawValue, a.day, a.model, a.label ? 1 : 0) < (b.provider.rawValue, b.day, b.model, b.label ? 1 : 0)
     }
   }
 
@@ -39,7 +42,8 @@ struct Reconciliation {
       !r.model.isEmpty
       ? canonical(r.provider, r.model)
       : Self.isWebSearch(r.lineItem) ? Self.webSearchCell : "(\(r.lineItem ?? "other"))"
-    billed[Key(provider: r.provider, day: Self.day(r.time), model: model), default: .zero] += amount
+    billed[Key(provider: r.provider, day: Self.day(r.time), model: model, label: r.model.isEmpty), default: .zero] +=
+      amount
   }
 
   /// Adds a charged record's computed cost (nil when unpriced: nothing to compare).
@@ -71,7 +75,8 @@ struct Reconciliation {
       }
       if u.idle.pico > 0 {
         let first = max(u.commitment.from ?? period.startMillis, period.startMillis)
-        let key = Key(provider: u.commitment.provider, day: Self.day(first), model: "idle " + u.commitment.id)
+        let key = Key(
+          provider: u.commitment.provider, day: Self.day(first), model: "idle " + u.commitment.id, label: true)
         computed[key, default: .zero] += u.idle
       }
     }
@@ -83,16 +88,17 @@ struct Reconciliation {
     guard !providers.isEmpty else { return [] }
     // The web searches of a provider whose bill has a web-search line go to that cell of their day.
     var computed = computed
-    let searchBilled = Set(billed.keys.filter { $0.model == Self.webSearchCell }.map(\.provider))
+    let searchBilled = Set(billed.keys.filter { $0.label && $0.model == Self.webSearchCell }.map(\.provider))
     for (key, amount) in computedWebSearch where searchBilled.contains(key.provider) {
       computed[key, default: .zero] = computed[key, default: .zero] - amount
-      computed[Key(provider: key.provider, day: key.day, model: Self.webSearchCell), default: .zero] += amount
+      computed[Key(provider: key.provider, day: key.day, model: Self.webSearchCell, label: true), default: .zero] +=
+        amount
     }
     let keys = Set(billed.keys).union(computed.keys.filter { providers.contains($0.provider) })
     return keys.sorted().map { k in
       ReconciliationRow(
         provider: k.provider, day: Timestamp.day(k.day * Timestamp.millisPerDay), model: k.model,
-        computed: computed[k] ?? .zero, billed: billed[k] ?? .zero)
+        computed: computed[k] ?? .zero, billed: billed[k] ?? .zero, modelIsLabel: k.label)
     }
   }
 

@@ -11,6 +11,9 @@ package struct ReconciliationRow: Sendable, Hashable {
   package var model: String
   package var computed: Money
   package var billed: Money
+  /// True when `model` names a cell that is no model (`(web search)`, a bill's line item in
+  /// parentheses, `idle <commitment>`), written by the tool rather than taken from the data.
+  package var modelIsLabel = false
 
   /// computed − billed.
   package var variance: Money { computed - billed }
@@ -25,13 +28,14 @@ package struct ReconciliationRow: Sendable, Hashable {
   }
 
   package init(
-    provider: Provider, day: String, model: String, computed: Money, billed: Money
+    provider: Provider, day: String, model: String, computed: Money, billed: Money, modelIsLabel: Bool = false
   ) {
     self.provider = provider
     self.day = day
     self.model = model
     self.computed = computed
     self.billed = billed
+    self.modelIsLabel = modelIsLabel
   }
 }
 

@@ -154,10 +154,12 @@ package final class Sheet {
   /// A header row (bold, wrapped, as high as its longest header needs; right-aligned over the
   /// `numeric` columns) over `rows` data rows: frozen below it, with an autofilter over the header
   /// and the data rows only, so that a TOTAL row below stays out of it.
-  package func table(header: [String], at row: Int = 0, rows: Int, widths: [Double], numeric: Set<Int> = [])
-    throws
-  {
-    for (c, h) in header.enumerated() { try text(row, c, h, numeric.contains(c) ? .headerRight : .header) }
+  package func table(
+    header: [String], dataHeaders: Set<Int> = [], at row: Int = 0, rows: Int, widths: [Double], numeric: Set<Int> = []
+  ) throws {
+    for (c, h) in header.enumerated() {
+      try text(row, c, h, numeric.contains(c) ? .headerRight : .header, data: dataHeaders.contains(c))
+    }
     for (c, w) in widths.enumerated() { try width(c, c, w) }
     // Bold text is about a tenth wider.
     let lines = zip(header, widths).map { Self.lines($0, width: $1 * 0.9) }.max() ?? 1

@@ -25,8 +25,8 @@ extension WorkbookReports {
         let r = rows[i]
         return [
           .text(r.provider.rawValue), Timestamp.parseMillis(r.day).map(Cell.date) ?? .text(r.day),
-          // A bill's line without a model is named in parentheses (``Reconciliation``): shown as it is.
-          r.model.hasPrefix("(") ? .made(r.model) : .text(r.model),
+          // A cell that is no model (``ReconciliationRow/modelIsLabel``) is named by the tool.
+          r.modelIsLabel ? .made(r.model) : .text(r.model),
           .cents(computed[i]), .cents(billed[i]), .cents(computed[i] - billed[i]),
           r.billed.pico == 0 ? .empty : .ratio(r.variance.pico, r.billed.pico),
         ]

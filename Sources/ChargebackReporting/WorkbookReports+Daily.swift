@@ -91,7 +91,7 @@ extension WorkbookReports {
           // Ids are mostly capitals, wider than digits.
           Column(
             header: chartLabel($0.id, characters: 60), width: min(20, max(13, Double($0.id.count) * 1.3)),
-            total: .money, wrap: true)
+            total: .money, wrap: true, dataHeader: true)
         }
         + (rest.isEmpty ? [] : [Column(header: "All other (\(rest.count))", width: 13, total: .money, wrap: true)])
         + [Column(header: "Total (USD)", width: 13, total: .money)],

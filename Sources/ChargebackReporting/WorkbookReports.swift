@@ -75,7 +75,7 @@ package enum WorkbookReports {
           return [GroupKey.cell(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? "")]
         },
         previous: report.context.previous.map { p in
-          { key in p.agents[PeriodContext.Item(costCentre: cc.id, item: GroupKey.previousItem(key[0]))] }
+          { key in GroupKey.previousItem(key[0]).flatMap { p.agents[PeriodContext.Item(costCentre: cc.id, item: $0)] } }
         }), to: wb, page: page, limit: limit)
     try write(
       tasksTable(report, cents, tasks: tasks.ledger, group: tasks.group, ccCents: ccCents, limit: limit), to: wb,
@@ -135,14 +135,16 @@ package enum WorkbookReports {
     static func data(_ id: String) -> String { "d" + id }
     static func made(_ label: String) -> String { "m" + label }
     /// The id of a data key; nil for a label.
-    static func id(_ key: String) -> String? { key.hasPrefix("d") ? String(key.unicodeScalars.dropFirst()) : nil }
+    static func id(_ key: String) -> String? { isData(key) ? text(key) : nil }
     /// The text of either.
     static func text(_ key: String) -> String { String(key.unicodeScalars.dropFirst()) }
-    static func isData(_ key: String) -> Bool { key.hasPrefix("d") }
+    /// On the first byte: `hasPrefix` compares characters, and an id starting with a combining
+    /// mark or a joiner makes one character with the `d`.
+    static func isData(_ key: String) -> Bool { key.utf8.first == UInt8(ascii: "d") }
     static func cell(_ key: String) -> DetailTable.Cell { isData(key) ? .text(text(key)) : .made(text(key)) }
     /// The item a previous period's totals know the group by (``PeriodContext``): the id, or
-    /// empty for the calls without an agent (the only label it keeps).
-    static func previousItem(_ key: String) -> String { id(key) ?? (text(key) == "(none)" ? "" : text(key)) }
+    /// empty for the calls without an agent; nil for a shared cost, which they leave out.
+    static func previousItem(_ key: String) -> String? { id(key) ?? (text(key) == "(none)" ? "" : nil) }
   }
 
   /// What an allocated or idle line is called in the Agents and Models sheets; nil for usage.

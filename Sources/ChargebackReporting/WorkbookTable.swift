@@ -86,6 +86,9 @@ struct DetailTable {
     var total: Total = .none
     /// True for long text that wraps within the column.
     var wrap = false
+    /// True when the header is a value from the data (a cost centre's id on the company's Daily
+    /// sheet): shown so that it never reads as one of the sheet's own labels (`All other (3)`).
+    var dataHeader = false
   }
 
   var name: String
@@ -330,7 +333,9 @@ extension WorkbookReports {
         }
       })
     try sheet.table(
-      header: table.columns.map(\.header), rows: shown.count, widths: table.columns.map(\.width), numeric: numeric)
+      header: table.columns.map(\.header),
+      dataHeaders: Set(table.columns.indices.filter { table.columns[$0].dataHeader }), rows: shown.count,
+      widths: table.columns.map(\.width), numeric: numeric)
     for (i, r) in shown.enumerated() {
       try put(sheet, i + 1, r, table.columns)
       // Rows do not grow by themselves in every spreadsheet program: give wrapped text its lines.

@@ -37,8 +37,28 @@ extension CSVTable {
     return Money(pico: units)
   }
 
-  /// Throws a duplicate-id error unless `ok`.
+  /// Throws a duplicate-id error unless `ok`, and an error when the id holds an invisible
+  /// character (``visibleID(_:_:_:)``).
   package func unique(_ ok: Bool, _ r: (line: Int, fields: [String]), _ column: String, _ id: String) throws {
-    guard ok else { throw InputError(file: file, line: r.line, field: column, message: "duplicate id \"\(id)\"") }
+    try visibleID(id, r, column)
+    guard ok else {
+      throw InputError(file: file, line: r.line, field: column, message: "duplicate id \"\(SafeText.escaped(id))\"")
+    }
+  }
+
+  /// `id`; throws when it holds a control or invisible character (``SafeText/isHidden(_:)``).
+  ///
+  /// Ids are matched byte for byte: `CC-A` with a soft hyphen after it is another cost centre that
+  /// prints (escaped, now) almost like `CC-A`, and one an identity file hardly means to hold (a
+  /// trial registered both).
+  @discardableResult
+  package func visibleID(_ id: String, _ r: (line: Int, fields: [String]), _ column: String) throws -> String {
+    guard let (k, u) = id.unicodeScalars.enumerated().first(where: { SafeText.isHidden($0.element) }) else {
+      return id
+    }
+    throw InputError(
+      file: file, line: r.line, field: column,
+      message: "id \"\(SafeText.escaped(id))\" holds an invisible character (\(SafeText.escapeSequence(u)), character"
+        + " \(k + 1)): ids are matched byte for byte, so it would be another id that looks like this one")
   }
 }

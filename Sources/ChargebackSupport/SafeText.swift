@@ -13,11 +13,10 @@ package enum SafeText {
 
   /// `s` with control characters shown escaped, so that two different values never look alike.
   ///
-  /// C0 and C1 controls and DEL become `\uXXXX`, as do the invisible characters that reorder, break
-  /// or hide text (bidirectional overrides and isolates, zero-width characters, the line and
-  /// paragraph separators, the byte-order mark); a
-  /// backslash becomes `\\`, so an escape written literally in the input stays distinct from the
-  /// character it names. Everything else is kept.
+  /// Every character ``isHidden(_:)`` names (controls, the line and paragraph separators, the
+  /// characters Unicode renders invisibly, the non-characters) becomes `\uXXXX`
+  /// (``escapeSequence(_:)``); a backslash becomes `\\`, so an escape written literally in the
+  /// input stays distinct from the character it names. Everything else is kept.
   package static func escaped(_ s: String) -> String {
     // Printable ASCII but the backslash needs nothing (every other scalar is either a control or
     // encoded with bytes ≥ 0x80): a byte scan, far cheaper than decoding scalars, for the usual value.
@@ -70,17 +69,23 @@ package enum SafeText {
   /// - U+FFFE and U+FFFF are not allowed in XML: one in a task id made both workbooks unreadable
   ///   (openpyxl: "not well-formed"; LibreOffice dropped the cells) while the run succeeded.
   package static func isHidden(_ u: Unicode.Scalar) -> Bool {
+    // Written out from Unicode 15's DerivedCoreProperties.txt rather than read from the
+    // standard library's tables: a switch on the value costs nothing per scalar of a non-ASCII
+    // field, and the outputs do not change with the toolchain's Unicode version.
     switch u.value {
     case 0x00...0x1F, 0x7F...0x9F: return true  // C0, DEL, C1
     // The line and paragraph separators: a line break in a viewer, which a CSV or a terminal line
     // would split on.
     case 0x2028, 0x2029: return true
-    case 0xA0..<0xAD, 0xAE..<0x34F: return false  // Latin and combining marks: none is hidden
-    default: break
+    // Default_Ignorable_Code_Point.
+    case 0xAD, 0x34F, 0x61C, 0x115F...0x1160, 0x17B4...0x17B5, 0x180B...0x180F, 0x200B...0x200F, 0x202A...0x202E,
+      0x2060...0x206F, 0x3164, 0xFE00...0xFE0F, 0xFEFF, 0xFFA0, 0xFFF0...0xFFF8, 0x1BCA0...0x1BCA3,
+      0x1D173...0x1D17A, 0xE0000...0xE0FFF:
+      return true
+    // Non-characters.
+    case 0xFDD0...0xFDEF: return true
+    default: return u.value & 0xFFFE == 0xFFFE
     }
-    guard u.value >= 0xAD else { return false }  // printable ASCII
-    let p = u.properties
-    return p.isDefaultIgnorableCodePoint || p.isNoncharacterCodePoint
   }
 
   /// A CSV field: escaped, and formula-like text prefixed with `'`.
@@ -174,13 +179,12 @@ package enum SafeText {
   /// Whether `s` reads like a row or group a sheet makes itself: `TOTAL`, `All other …`, or a
   /// parenthesised label such as `(none)` (any case, after spaces).
   static func readsLikeASheetLabel(_ s: String) -> Bool {
-    let t = s.drop { $0 == " " }
-    guard let first = t.first else { return false }
-    if first == "(" { return true }
-    let upper = t.prefix(9).uppercased()
-    var word = t
-    while word.last == " " { word = word.dropLast() }
-    return upper.hasPrefix("ALL OTHER") || word.uppercased() == "TOTAL"
+    // Any white space around or inside (a no-break space after TOTAL showed as a second TOTAL).
+    let words = s.split(whereSeparator: \.isWhitespace)
+    guard let first = words.first else { return false }
+    if first.hasPrefix("(") { return true }
+    return words.count == 1 && first.uppercased() == "TOTAL"
+      || words.count >= 2 && first.uppercased() == "ALL" && words[1].uppercased().hasPrefix("OTHER")
   }
 
   /// `-?digits[.digits]`: a number a spreadsheet reads as a number, never as a formula.

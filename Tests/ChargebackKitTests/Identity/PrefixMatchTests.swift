@@ -9,10 +9,11 @@ import Testing
 /// must be `hasPrefix`'s (characters up to canonical equivalence) for every name, ASCII or not.
 @Suite struct PrefixMatchTests {
   /// Prefixes (each a row `<prefix>*` of provider `bedrock`, cost centre `CC-<n>`), ASCII and not,
-  /// of several lengths.
+  /// of several lengths. (None ends in a carriage return: an id holding a control character is
+  /// refused when the directory loads.)
   static let prefixes = [
     "arn:aws:sts::1:assumed-role/a/", "arn:aws:sts::1:assumed-role/ab/", "arn:aws:sts::1:assumed-role/",
-    "caf\u{E9}-", "K-", "x", "\u{212A}z-", "cr\r", ";-", "`-",
+    "caf\u{E9}-", "K-", "x", "\u{212A}z-", ";-", "`-",
   ]
 
   /// Names around each prefix: equal, longer, shorter, one byte off, a combining mark right after

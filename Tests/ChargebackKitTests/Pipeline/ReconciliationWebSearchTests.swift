@@ -72,4 +72,17 @@ import Testing
     rec.addBilled(Self.bill(.openai, model: "", lineItem: lineItem, cents: 2, at: Self.day1))
     #expect(rec.rows().map(\.model) == [Reconciliation.webSearchCell])
   }
+
+  /// A model the data names `(web search)` is a model: its cell is not the bill's web-search line,
+  /// and only the tool's cells are labels (shown as they are in the workbook).
+  @Test func aModelNamedLikeTheWebSearchCellStaysAModel() {
+    var rec = Reconciliation(prices: PriceTable(rows: []))
+    rec.addComputed(
+      Self.call(.anthropic, "(web search)", at: Self.day1), model: "(web search)", cost: Self.usd(7), webSearch: .zero)
+    rec.addBilled(Self.bill(.anthropic, model: "", lineItem: "web_search", cents: 2, at: Self.day1))
+    let rows = rec.rows().map { ($0.model, $0.modelIsLabel, $0.computed, $0.billed) }
+    #expect(rows.count == 2)
+    #expect(rows.contains { $0 == ("(web search)", false, Self.usd(7), .zero) })
+    #expect(rows.contains { $0 == ("(web search)", true, .zero, Self.usd(2)) })
+  }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ChargebackDemo
+@testable import ChargebackIdentity
 @testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackReporting
@@ -153,13 +154,34 @@ import Testing
     #expect(findings.contains(#"bot\u0000-evil"#))
   }
 
-  /// FOCUS `Tags` is a JSON object in a CSV cell: with ids holding quotes, backslashes, controls,
-  /// invisible characters and formula text it still parses, and gives back each id exactly.
+  /// An identity id with a control or invisible character is refused, naming file, line, field
+  /// and the character: ids are matched byte for byte, so it would be another id that prints like
+  /// the one it imitates (a trial registered `CC-A` and `CC-A` with a soft hyphen).
+  @Test(arguments: ["cc\u{202E}3", "cc\u{1}4", "cc\u{2028}5", "CC-A\u{AD}", "C\u{200B}C", "CC-\u{E0041}"])
+  func idsWithInvisibleCharactersAreRefused(id: String) throws {
+    let dir = try TestSupport.tempDir()
+    let (_, ids, _) = try Self.hostileMonth(dir)
+    try "cost_centre,name\nCC-OK,ok\n\(CSVWriter.quote(id)),x\n".write(
+      toFile: ids + "/cost_centres.csv", atomically: true, encoding: .utf8)
+    let hidden = try #require(id.unicodeScalars.first(where: SafeTextTests.hidden))
+    do {
+      _ = try IdentityDirectory(directory: ids)
+      Issue.record("\(SafeText.escaped(id)) was accepted")
+    } catch let e as InputError {
+      #expect(e.file.hasSuffix("cost_centres.csv") && e.line == 3 && e.field == "cost_centre")
+      #expect(e.message.contains("invisible character") && e.message.contains(SafeText.escapeSequence(hidden)))
+    }
+  }
+
+  /// FOCUS `Tags` is a JSON object in a CSV cell: with ids holding quotes, backslashes, escapes
+  /// written out and formula text it still parses, and gives back each id exactly. (An id with a
+  /// control or invisible character is refused when the directory loads:
+  /// ``idsWithInvisibleCharactersAreRefused(id:)``.)
   @Test func focusTagsAreJSONThatGivesBackTheIds() throws {
     let dir = try TestSupport.tempDir()
     let (usage, ids, pricing) = try Self.hostileMonth(dir)
     let centres = [
-      "cc\"1", #"cc\2"#, "=HYPERLINK(\"http://x\")", "cc\u{202E}3", "cc\u{1}4", #"cc\u0000"# + "\u{2028}5",
+      "cc\"1", #"cc\2"#, "=HYPERLINK(\"http://x\")", #"cc\u202e3"#, "cc\u{E9}4", #"cc\u0000"# + "5",
       "cc;=1+1;6",
     ]
     var agents = "agent_id,owner,cost_centre\n"
@@ -234,8 +256,15 @@ import Testing
     let dir = try TestSupport.tempDir()
     let (usage, ids, pricing) = try Self.hostileMonth(dir)
     // Role r1 is cost centre a_b's; its calls so far: T-1 and the long task.
-    let lookalikes = ["(none)", "TOTAL", "total", "All other (1 tasks)", "(allocated: rule)"]
+    let lookalikes = [
+      "(none)", "TOTAL", "total", "All other (1 tasks)", "All\u{A0}other (1 tasks)", "(allocated: rule)",
+    ]
     var lines = [Self.line(100, arn: "arn:aws:iam::1:role/r1", metadata: "")]  // no task
+    // A registered task whose id starts with a combining mark: its ticket shows beside it.
+    let accented = "\u{301}x"
+    try "task_id,ticket,approved_by\n\(accented),TK-9,p-1\n".write(
+      toFile: ids + "/tasks.csv", atomically: true, encoding: .utf8)
+    lines.append(Self.line(99, arn: "arn:aws:iam::1:role/r1", metadata: "\"task_id\":\(JSONText.quoted(accented))"))
     for (k, task) in lookalikes.enumerated() {
       lines.append(
         Self.line(101 + k, arn: "arn:aws:iam::1:role/r1", metadata: "\"task_id\":\(JSONText.quoted(task))"))
@@ -252,6 +281,9 @@ import Testing
     let ab = try #require(names["a_b"])
     let tasks = try #require(try WorkbookTests.read(dir + "/out/" + ab)["Tasks"])
     let requests = try #require(tasks.column("Requests"))
+    let ticket = try #require(tasks.column("Ticket"))
+    let accentedRow = tasks.rows.first { $0.first??.text == accented }
+    #expect(accentedRow.map { $0[ticket]?.text } == "TK-9")
     let shown = tasks.rows.dropFirst().compactMap { row -> (String, Int)? in
       guard let name = row.first??.text, requests < row.count, case .number(let n)? = row[requests] else { return nil }
       return (name, NSDecimalNumber(decimal: n).intValue)

@@ -204,4 +204,20 @@ import Testing
     #expect(WorkbookReports.words("unattributed") == "unattributed")
     #expect(WorkbookReports.words("é_ü__x_") == "é ü  x ")
   }
+
+  /// Data that reads like a sheet's own row shows its first character escaped, whatever white
+  /// space it has; other data and the sheet's labels show as they are.
+  @Test(arguments: [
+    ("TOTAL", "\\u0054OTAL"), ("total", "\\u0074otal"), ("TOTAL\u{A0}", "\\u0054OTAL\u{A0}"),
+    ("\u{3000}TOTAL", "\\u3000TOTAL"), ("All other (3 tasks)", "\\u0041ll other (3 tasks)"),
+    ("All\u{A0}other (3)", "\\u0041ll\u{A0}other (3)"), ("ALL  OTHERS", "\\u0041LL  OTHERS"),
+    ("(none)", "\\u0028none)"),
+    (" (x", "\\u0020(x"), ("TOTALS", "TOTALS"), ("Total cost", "Total cost"), ("Allother", "Allother"),
+    ("T-1", "T-1"), ("", ""),
+  ])
+  func dataThatReadsLikeASheetLabelIsMarked(value: String, shown: String) {
+    #expect(SafeText.cell(value, data: true) == shown)
+    #expect(SafeText.cell(value) == SafeText.escaped(value))
+    if shown != value { #expect(SafeText.unescaped(shown) == value) }
+  }
 }
