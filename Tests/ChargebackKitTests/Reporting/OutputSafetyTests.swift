@@ -97,10 +97,16 @@ import Testing
 
   static func run(_ dir: String) throws -> ChargebackJob.Result {
     let (usage, ids, pricing) = try hostileMonth(dir)
-    return try ChargebackJob(
+    return try run(dir, usage: usage, identities: ids, pricing: pricing)
+  }
+
+  /// `chargeback run` of October 2026 on these folders, into `dir/out` with the store `dir/s.sqlite`.
+  @discardableResult
+  static func run(_ dir: String, usage: String, identities: String, pricing: String) throws -> ChargebackJob.Result {
+    try ChargebackJob(
       options: .init(
-        period: Period(year: 2026, month: 10), usage: [usage], identities: ids, pricing: pricing, out: dir + "/out",
-        database: dir + "/s.sqlite"),
+        period: Period(year: 2026, month: 10), usage: [usage], identities: identities, pricing: pricing,
+        out: dir + "/out", database: dir + "/s.sqlite"),
       progress: .init(force: false)
     ).run()
   }
@@ -200,12 +206,7 @@ import Testing
     let more = (6..<centres.count).map { Self.line(1_000 + $0, arn: "arn:aws:iam::1:role/r\($0)", metadata: "") }
     try (log + more.joined(separator: "\n") + "\n").write(
       toFile: usage + "/log.jsonl", atomically: true, encoding: .utf8)
-    _ = try ChargebackJob(
-      options: .init(
-        period: Period(year: 2026, month: 10), usage: [usage], identities: ids, pricing: pricing, out: dir + "/out",
-        database: dir + "/s.sqlite"),
-      progress: .init(force: false)
-    ).run()
+    try Self.run(dir, usage: usage, identities: ids, pricing: pricing)
     let rows = try TestSupport.readCSV(dir + "/out/focus.csv")
     var seen = Set<String>()
     var agentsSeen = Set<String>()
@@ -271,12 +272,7 @@ import Testing
     }
     try (lines.joined(separator: "\n") + "\n").write(
       toFile: usage + "/lookalikes.jsonl", atomically: true, encoding: .utf8)
-    _ = try ChargebackJob(
-      options: .init(
-        period: Period(year: 2026, month: 10), usage: [usage], identities: ids, pricing: pricing, out: dir + "/out",
-        database: dir + "/s.sqlite"),
-      progress: .init(force: false)
-    ).run()
+    try Self.run(dir, usage: usage, identities: ids, pricing: pricing)
     let names = try #require(try Self.manifest(dir + "/out")["workbooks"] as? [String: String])
     let ab = try #require(names["a_b"])
     let tasks = try #require(try WorkbookTests.read(dir + "/out/" + ab)["Tasks"])

@@ -272,12 +272,7 @@ import Testing
     try
       "cost_centre,name\n\"a/b\",\"R&D &Go \u{7} [&[Picture]]\"\na_b,x\ncompany,x\nCOMPANY,x\n\(String(repeating: "L", count: 300)),x\n\"=1+2\",x\n"
       .write(toFile: ids + "/cost_centres.csv", atomically: true, encoding: .utf8)
-    _ = try ChargebackJob(
-      options: .init(
-        period: Period(year: 2026, month: 10), usage: [usage], identities: ids, pricing: pricing, out: dir + "/out",
-        database: dir + "/s.sqlite"),
-      progress: .init(force: false)
-    ).run()
+    try OutputSafetyTests.run(dir, usage: usage, identities: ids, pricing: pricing)
     let names = try #require(OutputSafetyTests.manifest(dir + "/out")["workbooks"] as? [String: String])
     let ab = try WorkbookTests.read(dir + "/out/" + (try #require(names["a/b"])))
     #expect(
