@@ -309,15 +309,17 @@ extension PolicyFindings {
               : "credential \(named()) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
         )
       case .sharedCredential:
-        // The credential's own cost centre, not that of whichever call came first (looked up for
-        // the finding's first call only: the arguments are autoclosures).
+        // One finding per cost centre charged, as for an unregistered credential: filed whole under
+        // the credential's own cost centre, its workbook showed the other cost centres' agents and
+        // spend (a trial). Each names the credential's own cost centre, which binds it (looked up
+        // for the finding's first call only: the arguments are autoclosures), and no agent.
         note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
+          s, subject: perCentre(cred), record: r, attribution: a, cost: cost,
           detail:
             "credential \(named()) is shared (no agent bound): calls are charged to the agent they name, or else to "
             + (ownCostCentre(r, cred).map { "its cost centre \($0)" }
               ?? "nobody: credentials.csv gives it no cost centre"),
-          owner: (ownCostCentre(r, cred), nil))
+          owner: (a.costCentre, nil))
       case .agentMismatch:
         let claimed = r.metadata.agentID ?? "?"
         note(

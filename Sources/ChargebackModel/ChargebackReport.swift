@@ -316,3 +316,15 @@ package struct ChargebackReport: Sendable {
     self.skippedInputs = skippedInputs
   }
 }
+
+extension ChargebackLine.Key {
+  /// What an allocated or idle line shares, as the Agents and Models sheets name its row
+  /// (`(allocated: <rule>)`, `(idle capacity: <commitment>)`); nil for usage.
+  package var sharingLabel: String? {
+    switch source {
+    case .allocated: "(allocated: \(ruleID ?? ""))"
+    case .idle: "(idle capacity: \(commitmentID ?? ""))"
+    default: nil
+    }
+  }
+}

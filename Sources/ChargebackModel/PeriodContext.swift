@@ -33,11 +33,26 @@ package struct PeriodContext: Sendable, Hashable {
         guard l.pointee.key.priced else { return }
         let (cc, cost) = (l.pointee.key.costCentre, l.pointee.cost)
         costCentres[cc, default: .zero] += cost
-        // Allocations and idle fees count in what a cost centre owes, not in an agent's or model's spend.
-        guard l.pointee.key.source != .allocated, l.pointee.key.source != .idle else { return }
+        // An allocation or an idle fee is a row of its own in the Agents and Models sheets, by what
+        // it shares (``sharingItem(_:)``): left out, those rows showed nothing last month, and the
+        // sheets' TOTAL another change than the Summary's (a trial: +510 % beside +0.5 %).
+        if let label = l.pointee.key.sharingLabel {
+          agents[Item(costCentre: cc, item: Self.sharingItem(label)), default: .zero] += cost
+          models[Item(costCentre: cc, item: Self.sharingItem(label)), default: .zero] += cost
+          return
+        }
         agents[Item(costCentre: cc, item: l.pointee.key.agentID ?? ""), default: .zero] += cost
         models[Item(costCentre: cc, item: Self.modelItem(l.pointee.key)), default: .zero] += cost
       }
+    }
+
+    /// The item of an allocation's or idle fee's row (its ``ChargebackLine/Key/sharingLabel``),
+    /// after a control character that no agent id or model item holds (ids with one are refused).
+    package static func sharingItem(_ label: String) -> String { "\u{1}" + label }
+
+    /// The label of a ``sharingItem(_:)``; nil for an agent's or a model's item.
+    package static func sharingLabel(_ item: String) -> String? {
+      item.utf8.first == 1 ? String(item.unicodeScalars.dropFirst()) : nil
     }
 
     /// The item a line's model is compared by: `provider/model/tier`.

@@ -42,7 +42,14 @@ extension WorkbookReports {
     try row("Cost centre", .text(cc.id))
     try row("Name", .text(cc.name))
     try row("Total cost (USD)", .cents(ccCents))
-    let sentences = try bridgeRows(report, cc, owed: ccCents, row: row)
+    // What each rule moved to or from this cost centre, in the cents its sheets show for the rule's
+    // lines (apportioned with the others: the sentence rounded on its own said $1.89 beside the
+    // sheets' 1.90, a trial).
+    var ruleCents: [String: Int128] = [:]
+    for i in lines where report.lines[i].key.source == .allocated {
+      if let rule = report.lines[i].key.ruleID { ruleCents[rule, default: 0] += cents.lines[i] }
+    }
+    let sentences = try bridgeRows(report, cc, owed: ccCents, ruleCents: ruleCents, row: row)
     if let b = cc.budget {
       try row("Monthly budget (USD)", .cents(b.rounded(toDecimals: 2)))
       try row("Budget used", .ratio(cc.cost.pico, b.pico))
@@ -110,8 +117,11 @@ extension WorkbookReports {
   /// one), and a "Rounding" row takes the cent or two that makes the column add up to the amount
   /// owed (a plug in the contract effect showed one for a cost centre with no contract). Returns one
   /// sentence per rule that moved money to or from it.
+  ///
+  /// `ruleCents` is what the sheets show of each rule's lines in this cost centre, in cents.
   static func bridgeRows(
-    _ report: ChargebackReport, _ cc: CostCentreSummary, owed: Int128, row: (String, Cell) throws -> Void
+    _ report: ChargebackReport, _ cc: CostCentreSummary, owed: Int128, ruleCents: [String: Int128] = [:],
+    row: (String, Cell) throws -> Void
   ) throws -> [String] {
     let rules = report.allocations.filter { a in
       a.from.contains { $0.costCentre == cc.id } || a.to.contains { $0.costCentre == cc.id && $0.amount.pico != 0 }
@@ -132,7 +142,7 @@ extension WorkbookReports {
     if rounding != 0 { try row("Rounding (USD)", .cents(rounding)) }
     try row("Amount owed (USD)", .cents(owed))
     var sentences: [String] = []
-    for a in rules { sentences.append(sentence(a, cc: cc.id)) }
+    for a in rules { sentences.append(sentence(a, cc: cc.id, shown: ruleCents[a.rule.id])) }
     if list != (cc.directCost - cc.idleCost).rounded(toDecimals: 2) {
       sentences.append(
         "Contract effect: your calls cost \(usd(cc.directCost - cc.idleCost)) instead of \(usd(cc.listCost)) at list"
@@ -145,8 +155,11 @@ extension WorkbookReports {
     return sentences
   }
 
-  /// One sentence a cost-centre owner can read about what a rule moved to or from `cc`.
-  static func sentence(_ a: AllocationResult, cc: String) -> String {
+  /// One sentence a cost-centre owner can read about what a rule moved to or from `cc`; `shown` is
+  /// the cents its sheets show for the rule's lines there (negative for money moved away), which
+  /// the sentence says when given.
+  static func sentence(_ a: AllocationResult, cc: String, shown: Int128? = nil) -> String {
+    let shownUSD = shown.map { usd(Money(pico: ($0 < 0 ? -$0 : $0) * (Money.picoPerUSD / 100))) }
     let r = a.rule
     let how: String
     switch r.method {
@@ -168,10 +181,11 @@ extension WorkbookReports {
     }
     let names = a.to.map(\.costCentre).joined(separator: ", ")
     if let out = a.from.first(where: { $0.costCentre == cc }) {
-      return "\(r.id): \(usd(out.amount)) of \(what) went from you to \(names), \(how)."
+      return "\(r.id): \(shownUSD ?? usd(out.amount)) of \(what) went from you to \(names), \(how)."
     }
     let part = a.to.first { $0.costCentre == cc }?.amount ?? .zero
-    return "\(r.id): \(what) (\(usd(a.amount))) is shared among \(names) \(how); your part is \(usd(part))."
+    return
+      "\(r.id): \(what) (\(usd(a.amount))) is shared among \(names) \(how); your part is \(shownUSD ?? usd(part))."
   }
 
   /// `$1,234.57`.

@@ -75,7 +75,11 @@ package enum WorkbookReports {
           return [GroupKey.cell(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? "")]
         },
         previous: report.context.previous.map { p in
-          { key in GroupKey.previousItem(key[0]).flatMap { p.agents[PeriodContext.Item(costCentre: cc.id, item: $0)] } }
+          LastMonth(
+            groups: p.agents.filter { $0.key.costCentre == cc.id }.map {
+              ([GroupKey.of(previousItem: $0.key.item)], $0.value)
+            },
+            target: cents.previous?.parts[cc.id] ?? 0)
         }), to: wb, page: page, limit: limit)
     try write(
       tasksTable(report, cents, tasks: tasks.ledger, group: tasks.group, ccCents: ccCents, limit: limit), to: wb,
@@ -94,7 +98,11 @@ package enum WorkbookReports {
         // A shared cost's label in the model column (``sharingLabel(_:)``), no provider or tier.
         describe: { $0[0].isEmpty ? [.empty, .made($0[1]), .empty] : $0.map { .text($0) } },
         previous: report.context.previous.map { p in
-          { key in p.models[PeriodContext.Item(costCentre: cc.id, item: key.joined(separator: "/"))] }
+          LastMonth(
+            groups: p.models.filter { $0.key.costCentre == cc.id }.map {
+              (Self.modelKey(previousItem: $0.key.item), $0.value)
+            },
+            target: cents.previous?.parts[cc.id] ?? 0)
         }), to: wb, page: page, limit: limit)
     // A month has at most 31 days and the Summary's chart plots every one: never cut.
     // Said on the sheet when its TOTAL is not the amount owed, which a reader compares it with.
@@ -142,19 +150,37 @@ package enum WorkbookReports {
     /// mark or a joiner makes one character with the `d`.
     static func isData(_ key: String) -> Bool { key.utf8.first == UInt8(ascii: "d") }
     static func cell(_ key: String) -> DetailTable.Cell { isData(key) ? .text(text(key)) : .made(text(key)) }
-    /// The item a previous period's totals know the group by (``PeriodContext``): the id, or
-    /// empty for the calls without an agent; nil for a shared cost, which they leave out.
-    static func previousItem(_ key: String) -> String? { id(key) ?? (text(key) == "(none)" ? "" : nil) }
+    /// The key of the group a previous period's totals name by `item` (``PeriodContext``): an
+    /// agent's id, empty for the calls without an agent, or what a shared cost shares.
+    static func of(previousItem item: String) -> String {
+      if item.isEmpty { return made("(none)") }
+      if let label = PeriodContext.Totals.sharingLabel(item) { return made(label) }
+      return data(item)
+    }
+  }
+
+  /// The Models sheet's key (provider, model, tier; a shared cost: empty, its label, empty) of a
+  /// previous period's model item (`provider/model/tier`: a model may hold `/`, a provider and a
+  /// tier never do).
+  static func modelKey(previousItem item: String) -> [String] {
+    if let label = PeriodContext.Totals.sharingLabel(item) { return ["", label, ""] }
+    guard let first = item.firstIndex(of: "/"), let last = item.lastIndex(of: "/"), first < last else {
+      return [item, "", ""]
+    }
+    return [
+      String(item[..<first]), String(item[item.index(after: first)..<last]), String(item[item.index(after: last)...]),
+    ]
+  }
+
+  /// Last month beside a sheet of groups: each group's amount as it was charged, and the Summary's
+  /// last-month figure for the cost centre (cents), which the rows are rounded to add up to.
+  struct LastMonth {
+    var groups: [(key: [String], amount: Money)]
+    var target: Int128
   }
 
   /// What an allocated or idle line is called in the Agents and Models sheets; nil for usage.
-  static func sharingLabel(_ k: ChargebackLine.Key) -> String? {
-    switch k.source {
-    case .allocated: "(allocated: \(k.ruleID ?? ""))"
-    case .idle: "(idle capacity: \(k.commitmentID ?? ""))"
-    default: nil
-    }
-  }
+  static func sharingLabel(_ k: ChargebackLine.Key) -> String? { k.sharingLabel }
 
   /// A group's sums in a sheet of groups (agents, tasks, models).
   struct GroupSums {
@@ -181,7 +207,7 @@ package enum WorkbookReports {
   private static func groupTable(
     _ name: String, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, noun: String,
     keyColumns: [Column], key: (ChargebackLine) -> [String], describe: @escaping ([String]) -> [Cell],
-    previous: (([String]) -> Money?)? = nil
+    previous: LastMonth? = nil
   ) -> DetailTable {
     // The groups in the order their first lines come (the lines' order is fixed), not a
     // dictionary's, which changes from run to run: largest remainder breaks ties by position.
@@ -207,6 +233,15 @@ package enum WorkbookReports {
         accs[g].priced = accs[g].priced || lines[i].key.priced
       }
     }
+    // A group of last month with nothing this month is a row too, at zero (an agent retired):
+    // without it the TOTAL's last month was not the Summary's. In item order, so runs agree.
+    for (k, _) in (previous?.groups ?? []).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) })
+    where groups[k] == nil {
+      groups[k] = accs.count
+      var g = GroupSums(key: k)
+      g.priced = true
+      accs.append(g)
+    }
     groups = [:]
     return groupDetail(
       name, accs, cents, noun: noun, keyColumns: keyColumns, describe: describe, previous: previous, leftOut: nil)
@@ -217,7 +252,7 @@ package enum WorkbookReports {
   /// kept, their cents rounded again with the rest by the sheet.
   static func groupDetail(
     _ name: String, _ accs: [GroupSums], _ cents: ReportRounding, noun: String, keyColumns: [Column],
-    describe: @escaping ([String]) -> [Cell], previous: (([String]) -> Money?)?,
+    describe: @escaping ([String]) -> [Cell], previous: LastMonth?,
     leftOut: (rest: DetailTable.Rest, count: Int)?
   ) -> DetailTable {
     var accs = accs
@@ -236,6 +271,7 @@ package enum WorkbookReports {
     }
     let sorted = leftOut == nil ? order.map { accs[$0] } : accs
     accs = []
+    let lastCents = previous.map { Self.lastMonthCents(sorted.map(\.key), $0) } ?? []
     // Made per row as the sheet needs it (``DetailTable/row``): there can be a task per call.
     // The figures after the key columns, apart, for ranking and summing (``DetailTable/figures``).
     let figures = { (n: Int) -> [Cell] in
@@ -249,9 +285,8 @@ package enum WorkbookReports {
         priced ? .money(exact: sorted[n].exact, cents: cents) : .empty,
         priced ? .shareOf(column: cost, total: total) : .empty,
       ]
-      if let previous {
-        // Last month as it was charged, each amount rounded on its own.
-        let last = previous(sorted[n].key)?.rounded(toDecimals: 2) ?? 0
+      if previous != nil {
+        let last = lastCents[n]
         row += [
           .cents(last), .less(column: cost, minus: last), last == 0 ? .empty : .lessRatio(column: cost, minus: last),
         ]
@@ -279,6 +314,23 @@ package enum WorkbookReports {
     table.figures = (keyColumns.count, figures)
     table.leftOut = leftOut
     return table
+  }
+
+  /// Last month's cents of each row (by its key), rounded to add up to the Summary's figure.
+  ///
+  /// By largest remainder, so that the column's TOTAL is the Summary's last month (each rounded on
+  /// its own, it was a cent off). When last month's groups do not add up to that figure (totals stored by a
+  /// version that left shared costs out of them), each is rounded on its own instead.
+  static func lastMonthCents(_ keys: [[String]], _ last: LastMonth) -> [Int128] {
+    var amounts: [[String]: Int128] = [:]
+    for g in last.groups { amounts[g.key, default: 0] += g.amount.pico }
+    let exact = keys.map { amounts[$0] ?? 0 }
+    let unit = Money.unit(2)
+    let off = exact.reduce(0, +) - last.target * unit
+    guard (off < 0 ? -off : off) < unit * Int128(max(exact.count, 1)) else {
+      return exact.map { Money(pico: $0).rounded(toDecimals: 2) }
+    }
+    return Apportion.apportion(exact, unit: unit, target: last.target)
   }
 
   static let findingsNote = "A call can be in more than one finding, so the TOTAL can count its cost more than once."

@@ -16,21 +16,27 @@ import Testing
     return ChargedRecord(record: r, attribution: a, model: "gpt-4.1-mini", cost: Money(pico: 4_000_000))
   }
 
-  /// A shared credential's finding belongs to the credential's own cost centre, whichever agent
-  /// called first (the first call here is charged to agent-y's CC-B).
-  @Test func sharedCredentialNamesItsOwnCostCentre() throws {
+  /// A shared credential is a finding of each cost centre its calls are charged to, with that cost
+  /// centre's calls and agents only (a cost centre's workbook shows no other's spend), each naming
+  /// the credential's own cost centre, which binds it, and no agent.
+  @Test func aSharedCredentialIsAFindingOfEachCostCentreCharged() throws {
     let key = Credential(id: "key_S", provider: "openai", agentID: nil, costCentre: "CC-SHARED")
     var policy = PolicyFindings(credentials: [key])
     policy.observe(Self.charged("key_S", agent: "agent-y", costCentre: "CC-B", time: 1_000))
     policy.observe(Self.charged("key_S", agent: nil, costCentre: "CC-SHARED", time: 2_000))
     let findings = policy.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == .sharedCredential }
-    #expect(findings.count == 1)
-    let f = try #require(findings.first)
-    #expect(f.costCentre == "CC-SHARED")
-    #expect(f.agentID == nil)
-    #expect(f.calls == 2)
-    #expect(f.explanation.contains("its cost centre CC-SHARED"))
-    #expect(!f.explanation.contains("CC-B"))
+    #expect(findings.count == 2)
+    let b = try #require(findings.first { $0.costCentre == "CC-B" })
+    let own = try #require(findings.first { $0.costCentre == "CC-SHARED" })
+    for f in [b, own] {
+      #expect(f.agentID == nil && f.credentialID == "key_S" && f.calls == 1)
+      #expect(f.cost.pico == 4_000_000)
+      #expect(f.explanation.contains("its cost centre CC-SHARED"))
+    }
+    #expect(b.explanation.hasSuffix("; calls by agent agent-y (1)"))
+    #expect(own.explanation.hasSuffix("; calls by agent (none) (1)"))
+    #expect(!own.explanation.contains("agent-y") && !own.explanation.contains("CC-B"))
+    #expect(b.id != own.id)
   }
 
   /// A shared credential's finding names the agents charged, most calls first, with their calls;
@@ -38,20 +44,23 @@ import Testing
   @Test func aSharedCredentialsFindingNamesWhoUsedIt() throws {
     let key = Credential(id: "key_S", provider: "openai", agentID: nil, costCentre: "CC-SHARED")
     var policy = PolicyFindings(credentials: [key])
-    // kb-writer 3 calls, doc-indexer 2, no agent 1; then seven agents of one call each.
+    // CC-B: kb-writer 3 calls, doc-indexer 2, then seven agents of one call each; CC-SHARED: one
+    // call naming no agent.
     var t: Int64 = 1_000
     for agent in ["kb-writer", "doc-indexer", "kb-writer", nil, "doc-indexer", "kb-writer"] + (1...7).map({ "a\($0)" })
     {
       policy.observe(Self.charged("key_S", agent: agent, costCentre: agent == nil ? "CC-SHARED" : "CC-B", time: t))
       t += 1_000
     }
-    let f = try #require(policy.findings(period: Period(year: 2026, month: 10)).first { $0.kind == .sharedCredential })
-    #expect(f.calls == 13)
-    // Five named: the two of most calls, then the one-call agents by id ("(none)" sorts first),
-    // and the other five one-call agents counted.
+    let findings = policy.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == .sharedCredential }
+    let f = try #require(findings.first { $0.costCentre == "CC-B" })
+    #expect(f.calls == 12)
+    // Five named: the two of most calls, then the one-call agents by id, and the other four counted.
     #expect(
       f.explanation.hasSuffix(
-        "; calls by agent kb-writer (3), doc-indexer (2), (none) (1), a1 (1), a2 (1) and 5 more agents (5)"))
+        "; calls by agent kb-writer (3), doc-indexer (2), a1 (1), a2 (1), a3 (1) and 4 more agents (4)"))
+    let own = try #require(findings.first { $0.costCentre == "CC-SHARED" })
+    #expect(own.calls == 1 && own.explanation.hasSuffix("; calls by agent (none) (1)"))
   }
 
   /// Past a hundred agents on one credential, the others are counted together, and the text says

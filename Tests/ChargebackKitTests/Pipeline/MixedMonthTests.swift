@@ -603,11 +603,13 @@ import Testing
     #expect(line.tokens == TokenCounts(input: 8_000, cachedInput: 16_000, output: 1_800))
     #expect(line.requests == 1)
     #expect(line.cost.pico == 38_400_000_000)
-    // The shared key is raised once, in its own cost centre.
+    // The shared key is raised once, in the cost centre its one call is charged to (CC-DATA), and
+    // names its own cost centre, CC-ENG, which binds it.
     let shared = try #require(result.report.findings.first { $0.kind == .sharedCredential })
     #expect(result.report.findings.filter { $0.kind == .sharedCredential }.count == 1)
     #expect(shared.credentialID == "key_MixPlatformShared")
-    #expect(shared.costCentre == "CC-ENG")
+    #expect(shared.costCentre == "CC-DATA")
+    #expect(shared.explanation.contains("its cost centre CC-ENG"))
     #expect(shared.calls == 1)
     #expect(shared.cost.pico == 38_400_000_000)
     #expect(shared.evidence == [call.naturalKey])

@@ -144,6 +144,35 @@ import Testing
     #expect(companyForecast == 2039)
   }
 
+  /// An allocation is a row of the Agents and Models sheets, with last month's amount beside it:
+  /// their TOTALs' last month is the Summary's (without it, the rows showed nothing last month and
+  /// the TOTAL's change was +510 % beside the Summary's +0.5 %, a trial).
+  @Test func lastMonthsAllocationIsBesideThisMonths() throws {
+    let dir = try TestSupport.tempDir()
+    _ = try Self.setUp(dir)
+    // A $3 overhead each month, 60 % to CC-1 ($1.80) and 40 % to CC-2 ($1.20).
+    try
+      "rule_id,source,method,basis,targets,shares,effective_from,effective_to\nR-GW,fixed:3,fixed,,CC-1;CC-2,CC-1=60;CC-2=40,,\n"
+      .write(toFile: dir + "/identities/allocation.csv", atomically: true, encoding: .utf8)
+    _ = try Self.job(dir, "2026-09", usage: [dir + "/usage"]).run()
+    _ = try Self.job(dir, "2026-10").reportOnly()
+    let book = try WorkbookTests.read(dir + "/out-2026-10/CC-1.xlsx")
+    let summary = try #require(book["Summary"])
+    let summaryLast = summary.row("Last month (USD)").flatMap { summary.rows[$0][1]?.cents }
+    // September: a's $4 and the $1.80 overhead.
+    #expect(summaryLast == 580)
+    for name in ["Agents", "Models"] {
+      let sheet = try #require(book[name])
+      let last = try #require(sheet.column("Last month (USD)"))
+      let labelColumn = name == "Agents" ? 0 : 1
+      let allocation = try #require(
+        sheet.rows.firstIndex { $0.count > labelColumn && $0[labelColumn]?.text == "(allocated: R-GW)" })
+      #expect(sheet.rows[allocation][last]?.cents == 180, "\(name)")
+      let total = try #require(sheet.row("TOTAL"))
+      #expect(sheet.rows[total][last]?.cents == summaryLast, "\(name)")
+    }
+  }
+
   @Test func asOfClosesTheMonthAndANeverReportedMonthIsComputed() throws {
     let dir = try TestSupport.tempDir()
     _ = try Self.setUp(dir)
