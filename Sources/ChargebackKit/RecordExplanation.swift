@@ -99,7 +99,13 @@ package enum RecordExplanation {
         line("finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)), cites this record: \(f.explanation)")
       }
       for f in related.prefix(10) {
-        line("related finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.explanation)")
+        // A finding's evidence lists its first calls only: one whose span holds this call may
+        // count it among the others (a trial's 11th and 12th calls of a storm read as unrelated).
+        let within =
+          f.evidenceCount > Int128(f.evidence.count) && f.firstTime <= r.time && r.time <= f.lastTime
+          ? " [this call is within its span, and its evidence lists only the first \(f.evidence.count) of its"
+            + " \(f.evidenceCount) calls: it may be one of the others]" : ""
+        line("related finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue))\(within): \(f.explanation)")
       }
       if citing.isEmpty && related.isEmpty { line("findings", "none in \(period)") }
     } else {
