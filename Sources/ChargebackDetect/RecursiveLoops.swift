@@ -48,7 +48,66 @@ package struct RecursiveLoops {
     var owner: String?
     var task: String?
     var evidence: [String] = []
+    /// The trace's calls by the cost centre charged, in the order they first come (a trace has
+    /// one or two: searched in order).
+    var parts: [Part] = []
   }
+
+  /// One cost centre's calls of a loop's tree or trace: a loop across cost centres is a finding of
+  /// each whose calls run inside it, with its own calls, cost and evidence (one finding filed under
+  /// the loop's cost centre showed another's spend and request ids in its workbook, a trial).
+  private struct Part {
+    var costCentre: String
+    var first: Int64
+    var last: Int64
+    var calls: Int128 = 0
+    var cost = Money.zero
+    var avoidable = Money.zero
+    /// Of its first call inside the loop, else of its first call.
+    var agent: String?
+    var credential: String?
+    var owner: String?
+    var namedInLoop = false
+    var evidence: [String] = []
+
+    init(costCentre: String, time: Int64, agent: String?, credential: String?, owner: String?) {
+      self.costCentre = costCentre
+      (first, last) = (time, time)
+      (self.agent, self.credential, self.owner) = (agent, credential, owner)
+    }
+
+    mutating func add(
+      key: String, time: Int64, cost: Money, inLoop: Bool, agent: String?, credential: String?, owner: String?
+    ) {
+      calls += 1
+      self.cost += cost
+      first = min(first, time)
+      last = max(last, time)
+      if evidence.count < PolicyFindings.evidenceLimit { evidence.append(key) }
+      guard inLoop else { return }
+      avoidable += cost
+      if !namedInLoop { (self.agent, self.credential, self.owner, namedInLoop) = (agent, credential, owner, true) }
+    }
+  }
+
+  /// The finding of each cost centre whose calls run inside a loop (`parts` with avoidable cost,
+  /// and always the loop's own, `owner`), each with its own calls; the loop's own keeps the id of a
+  /// loop of one cost centre (`subject`), the others add their cost centre to it.
+  private func partFindings(
+    _ parts: [Part], owner: String, subject: String, total: Int128, explanation: (Part) -> String
+  ) -> [Finding] {
+    parts.filter { $0.costCentre == owner || $0.avoidable > .zero }.map { p in
+      let cc = p.costCentre
+      return Finding(
+        id: FindingID.make(
+          kind: .recursiveLoop, period: period, subject: cc == owner ? subject : "\(subject)|\(cc.utf8.count):\(cc)"),
+        kind: .recursiveLoop, severity: .medium, period: period.description, costCentre: cc, agentID: p.agent,
+        credentialID: p.credential, ownerID: p.owner, taskApprover: nil, firstTime: p.first, lastTime: p.last,
+        calls: p.calls, cost: p.cost, avoidableCost: p.avoidable, evidence: p.evidence, evidenceCount: p.calls,
+        explanation: explanation(p) + "; \(p.calls) of its \(total) calls are this cost centre's")
+    }
+  }
+
   private var children: [String: [String]] = [:]
   package private(set) var findings: [Finding] = []
 
@@ -109,7 +168,8 @@ package struct RecursiveLoops {
     run.cost += cost
     run.first = min(run.first, r.time)
     run.last = max(run.last, r.time)
-    if let reason = loopReason(r.agentPath?.split(separator: ">") ?? []) {
+    let reason = loopReason(r.agentPath?.split(separator: ">") ?? [])
+    if let reason {
       // This call runs inside the loop: everything it cost was avoidable.
       run.avoidable += cost
       if run.reason == nil {
@@ -121,6 +181,16 @@ package struct RecursiveLoops {
       }
     }
     if run.evidence.count < PolicyFindings.evidenceLimit { run.evidence.append(r.naturalKey) }
+    let k =
+      run.parts.firstIndex { $0.costCentre == a.costCentre }
+      ?? {
+        run.parts.append(
+          Part(costCentre: a.costCentre, time: r.time, agent: a.agentID, credential: a.credentialID, owner: a.ownerID))
+        return run.parts.count - 1
+      }()
+    run.parts[k].add(
+      key: r.naturalKey, time: r.time, cost: cost, inLoop: reason != nil, agent: a.agentID, credential: a.credentialID,
+      owner: a.ownerID)
     traces[trace] = run
     traceCalls += 1
     if traceCalls % 100_000 == 0 {
@@ -158,6 +228,13 @@ package struct RecursiveLoops {
     for root in roots { judge(root) }
     for (trace, run) in traces.sorted(by: { $0.key < $1.key }) {
       guard let reason = run.reason else { continue }
+      if run.parts.count > 1 {
+        let task = run.task.map { " (task \($0))" } ?? ""
+        findings += partFindings(run.parts, owner: run.costCentre, subject: "trace:" + trace, total: run.calls) { p in
+          "trace \(trace)\(task): \(reason); \(p.avoidable.formatted(decimals: 2)) USD of this cost centre's calls inside the loop"
+        }
+        continue
+      }
       findings.append(
         Finding(
           id: FindingID.make(kind: .recursiveLoop, period: period, subject: "trace:" + trace), kind: .recursiveLoop,
@@ -227,6 +304,29 @@ package struct RecursiveLoops {
     }
     let cost = tree.reduce(Money.zero) { $0 + $1.cost }
     let agent = reason.from.agent ?? root.agent
+    var parts: [Part] = []
+    for n in tree {
+      let k =
+        parts.firstIndex { $0.costCentre == n.costCentre }
+        ?? {
+          parts.append(
+            Part(costCentre: n.costCentre, time: n.time, agent: n.agent, credential: n.credential, owner: n.owner))
+          return parts.count - 1
+        }()
+      parts[k].add(
+        key: n.key, time: n.time, cost: n.cost, inLoop: inLoop.contains(n.id), agent: n.agent, credential: n.credential,
+        owner: n.owner)
+    }
+    if parts.count > 1 {
+      let task = root.task.map { " (task \($0))" } ?? ""
+      // The root's key only in the finding of the root's own cost centre.
+      findings += partFindings(parts, owner: reason.from.costCentre, subject: root.id, total: Int128(tree.count)) { p in
+        (p.costCentre == root.costCentre
+          ? "call tree from \(root.key)\(task)" : "a call tree\(task) whose root call is another cost centre's")
+          + ": \(reason.text); \(p.avoidable.formatted(decimals: 2)) USD of this cost centre's calls in the loop"
+      }
+      return
+    }
     findings.append(
       Finding(
         id: FindingID.make(kind: .recursiveLoop, period: period, subject: root.id), kind: .recursiveLoop,
