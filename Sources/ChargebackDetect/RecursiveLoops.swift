@@ -90,17 +90,18 @@ package struct RecursiveLoops {
     }
   }
 
-  /// The finding of each cost centre whose calls run inside a loop (`parts` with avoidable cost,
-  /// and always the loop's own, `owner`), each with its own calls; the loop's own keeps the id of a
-  /// loop of one cost centre (`subject`), the others add their cost centre to it.
+  /// The finding of each cost centre whose calls run inside a loop (`parts` with a call in it,
+  /// priced or not, and always the loop's own, `owner`), each with its own calls; the loop's own
+  /// keeps the id of a loop of one cost centre (`subject`), the others put their cost centre, with
+  /// its length, before it (as ``PolicyFindings``' per-cost-centre subjects: no two collide).
   private func partFindings(
     _ parts: [Part], owner: String, subject: String, total: Int128, explanation: (Part) -> String
   ) -> [Finding] {
-    parts.filter { $0.costCentre == owner || $0.avoidable > .zero }.map { p in
+    parts.filter { $0.costCentre == owner || $0.namedInLoop }.map { p in
       let cc = p.costCentre
       return Finding(
         id: FindingID.make(
-          kind: .recursiveLoop, period: period, subject: cc == owner ? subject : "\(subject)|\(cc.utf8.count):\(cc)"),
+          kind: .recursiveLoop, period: period, subject: cc == owner ? subject : "\(cc.utf8.count):\(cc)|\(subject)"),
         kind: .recursiveLoop, severity: .medium, period: period.description, costCentre: cc, agentID: p.agent,
         credentialID: p.credential, ownerID: p.owner, taskApprover: nil, firstTime: p.first, lastTime: p.last,
         calls: p.calls, cost: p.cost, avoidableCost: p.avoidable, evidence: p.evidence, evidenceCount: p.calls,

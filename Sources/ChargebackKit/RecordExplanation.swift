@@ -101,8 +101,12 @@ package enum RecordExplanation {
       for f in related.prefix(10) {
         // A finding's evidence lists its first calls only: one whose span holds this call may
         // count it among the others (a trial's 11th and 12th calls of a storm read as unrelated).
+        // Only a finding of the call's cost centre (several kinds are one finding per cost
+        // centre), and of a kind the call raises or a behaviour one.
         let within =
           f.evidenceCount > Int128(f.evidence.count) && f.firstTime <= r.time && r.time <= f.lastTime
+            && f.costCentre == a.costCentre
+            && (a.signals.contains(f.kind) || [.retryStorm, .recursiveLoop].contains(f.kind))
           ? " [this call is within its span, and its evidence lists only the first \(f.evidence.count) of its"
             + " \(f.evidenceCount) calls: it may be one of the others]" : ""
         line("related finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue))\(within): \(f.explanation)")

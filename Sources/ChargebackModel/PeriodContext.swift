@@ -1,7 +1,8 @@
 /// The month in context (SPEC §7): the same figures last month, and for a month still open, how
 /// far the data runs and where the month is heading.
 package struct PeriodContext: Sendable, Hashable {
-  /// A cost centre and one of its agents or models.
+  /// A cost centre and one of its agents or models, or what one of its allocations or idle fees
+  /// shares (``Totals/sharingItem(_:)``).
   package struct Item: Hashable, Sendable, Comparable {
     package var costCentre: String
     package var item: String
@@ -15,7 +16,8 @@ package struct PeriodContext: Sendable, Hashable {
   }
 
   /// Priced cost of one period per cost centre, per cost centre and agent (`""` for none), per cost
-  /// centre and model (`provider/model/tier`, the canonical model).
+  /// centre and model (`provider/model/tier`, the canonical model); an allocation's or idle fee's
+  /// lines are in both maps under their ``sharingItem(_:)``, so each map adds up to the cost centres.
   package struct Totals: Sendable, Hashable {
     package var costCentres: [String: Money] = [:]
     package var agents: [Item: Money] = [:]

@@ -129,8 +129,11 @@ extension WorkbookReports {
     guard !rules.isEmpty || cc.listCost != cc.directCost || cc.idleCost.pico != 0 else { return [] }
     let list = cc.listCost.rounded(toDecimals: 2)
     let idle = cc.idleCost.rounded(toDecimals: 2)
-    let allocatedIn = cc.allocatedIn.rounded(toDecimals: 2)
-    let allocatedOut = cc.allocatedOut.rounded(toDecimals: 2)
+    // In the cents the rules' lines show (as the sentences below say them), else rounded alone.
+    let allocatedIn =
+      ruleCents.isEmpty ? cc.allocatedIn.rounded(toDecimals: 2) : ruleCents.values.filter { $0 > 0 }.reduce(0, +)
+    let allocatedOut =
+      ruleCents.isEmpty ? cc.allocatedOut.rounded(toDecimals: 2) : -ruleCents.values.filter { $0 < 0 }.reduce(0, +)
     let exactContract = cc.directCost - cc.idleCost - cc.listCost
     let contract = exactContract.rounded(toDecimals: 2)
     let rounding = owed - list - allocatedIn + allocatedOut - idle - contract

@@ -79,7 +79,7 @@ package enum WorkbookReports {
             groups: p.agents.filter { $0.key.costCentre == cc.id }.map {
               ([GroupKey.of(previousItem: $0.key.item)], $0.value)
             },
-            target: cents.previous?.parts[cc.id] ?? 0)
+            target: cents.previous?.parts[cc.id] ?? 0, exactTotal: p.costCentres[cc.id] ?? .zero)
         }), to: wb, page: page, limit: limit)
     try write(
       tasksTable(report, cents, tasks: tasks.ledger, group: tasks.group, ccCents: ccCents, limit: limit), to: wb,
@@ -102,7 +102,7 @@ package enum WorkbookReports {
             groups: p.models.filter { $0.key.costCentre == cc.id }.map {
               (Self.modelKey(previousItem: $0.key.item), $0.value)
             },
-            target: cents.previous?.parts[cc.id] ?? 0)
+            target: cents.previous?.parts[cc.id] ?? 0, exactTotal: p.costCentres[cc.id] ?? .zero)
         }), to: wb, page: page, limit: limit)
     // A month has at most 31 days and the Summary's chart plots every one: never cut.
     // Said on the sheet when its TOTAL is not the amount owed, which a reader compares it with.
@@ -177,6 +177,9 @@ package enum WorkbookReports {
   struct LastMonth {
     var groups: [(key: [String], amount: Money)]
     var target: Int128
+    /// The cost centre's exact last-month total, which the groups add up to when the totals were
+    /// stored with the shared costs in them.
+    var exactTotal: Money
   }
 
   /// What an allocated or idle line is called in the Agents and Models sheets; nil for usage.
@@ -325,12 +328,12 @@ package enum WorkbookReports {
     var amounts: [[String]: Int128] = [:]
     for g in last.groups { amounts[g.key, default: 0] += g.amount.pico }
     let exact = keys.map { amounts[$0] ?? 0 }
-    let unit = Money.unit(2)
-    let off = exact.reduce(0, +) - last.target * unit
-    guard (off < 0 ? -off : off) < unit * Int128(max(exact.count, 1)) else {
+    // Totals stored with the shared costs add up to the cost centre's exactly (the keys list every
+    // group of last month); others are rounded one by one.
+    guard last.groups.reduce(Int128(0), { $0 + $1.amount.pico }) == last.exactTotal.pico else {
       return exact.map { Money(pico: $0).rounded(toDecimals: 2) }
     }
-    return Apportion.apportion(exact, unit: unit, target: last.target)
+    return Apportion.apportion(exact, unit: Money.unit(2), target: last.target)
   }
 
   static let findingsNote = "A call can be in more than one finding, so the TOTAL can count its cost more than once."

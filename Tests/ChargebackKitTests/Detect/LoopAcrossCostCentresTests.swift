@@ -48,7 +48,27 @@ import Testing
     #expect(!a.explanation.contains("c1") && a.explanation.contains("root call is another cost centre's"))
     // The loop's own cost centre keeps the id a loop of one cost centre has.
     #expect(c.id == FindingID.make(kind: .recursiveLoop, period: Self.period, subject: "openai:c1"))
-    #expect(a.id != c.id)
+    // The other cost centre first, with its length: no tree's root id can give the same subject.
+    #expect(a.id == FindingID.make(kind: .recursiveLoop, period: Self.period, subject: "4:CC-A|openai:c1"))
+  }
+
+  /// A cost centre whose calls in the loop have no price still has its finding (at no cost).
+  @Test func unpricedCallsInTheLoopStillMakeAFinding() throws {
+    var loops = RecursiveLoops(settings: DetectionSettings(), period: Self.period)
+    func unpriced(_ c: ChargedRecord) -> ChargedRecord {
+      var c = c
+      c.cost = nil
+      return c
+    }
+    let root = Self.call(0, "c1", parent: nil, agent: "ag-c", costCentre: "CC-C")
+    loops.observe(root)
+    loops.observe(unpriced(Self.call(1, "a1", parent: "c1", agent: "ag-a", costCentre: "CC-A")))
+    loops.observe(Self.call(2, "c2", parent: "a1", agent: "ag-c", costCentre: "CC-C"))
+    loops.observe(unpriced(Self.call(3, "a2", parent: "c2", agent: "ag-a", costCentre: "CC-A")))
+    try loops.finish { $0 == "openai:c1" ? RecursiveLoops.node(root, id: "c1", parent: nil) : nil }
+    let a = try #require(loops.findings.first { $0.costCentre == "CC-A" })
+    #expect(a.calls == 2 && a.cost == .zero && a.avoidableCost == .zero)
+    #expect(loops.findings.count == 2)
   }
 
   /// A cost centre whose calls are all above the loop has no finding; a loop of one cost centre

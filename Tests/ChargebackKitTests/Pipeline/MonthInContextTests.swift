@@ -173,6 +173,22 @@ import Testing
     }
   }
 
+  /// Last month's rows add up to the Summary's figure when the stored groups add up to the cost
+  /// centre's total; totals stored without the shared costs (an earlier version) are rounded one by
+  /// one, so no row takes another's cents.
+  @Test func lastMonthsCentsFollowTheSummaryOnlyWhenTheGroupsAreWhole() {
+    let cent = Money.picoPerUSD / 100
+    // 1.004 and 2.003 USD: 100.4 and 200.3 cents.
+    let groups: [(key: [String], amount: Money)] = [
+      (["dA"], Money(pico: 1_004 * cent / 10)), (["dB"], Money(pico: 2_003 * cent / 10)),
+    ]
+    let whole = WorkbookReports.LastMonth(groups: groups, target: 301, exactTotal: Money(pico: 3_007 * cent / 10))
+    // Floors 100 + 200; the missing cent to the larger remainder (A's .4).
+    #expect(WorkbookReports.lastMonthCents([["dA"], ["dB"], ["dC"]], whole) == [101, 200, 0])
+    let old = WorkbookReports.LastMonth(groups: groups, target: 451, exactTotal: Money(pico: 4_507 * cent / 10))
+    #expect(WorkbookReports.lastMonthCents([["dA"], ["dB"], ["dC"]], old) == [100, 200, 0])
+  }
+
   @Test func asOfClosesTheMonthAndANeverReportedMonthIsComputed() throws {
     let dir = try TestSupport.tempDir()
     _ = try Self.setUp(dir)
