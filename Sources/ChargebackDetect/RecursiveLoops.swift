@@ -34,23 +34,20 @@ package struct RecursiveLoops {
   private var traces: [String: TraceRun] = [:]
   private var traceCalls: Int64 = 0
 
+  /// A trace's calls so far: its parts by cost centre, and why it is a loop once a call shows it.
+  ///
+  /// Its calls, cost and span are its parts' (one part, for a trace of one cost centre).
   private struct TraceRun {
-    var rootKey: String
-    var first: Int64
-    var last: Int64
-    var calls: Int128 = 0
-    var cost = Money.zero
-    var avoidable = Money.zero
     var reason: String?
-    var agent: String?
+    /// The cost centre of the first call inside the loop (before one, of the trace's first call).
     var costCentre: String
-    var credential: String?
-    var owner: String?
     var task: String?
-    var evidence: [String] = []
     /// The trace's calls by the cost centre charged, in the order they first come (a trace has
     /// one or two: searched in order).
     var parts: [Part] = []
+
+    var calls: Int128 { parts.reduce(0) { $0 + $1.calls } }
+    var last: Int64 { parts.map(\.last).max() ?? 0 }
   }
 
   /// One cost centre's calls of a loop's tree or trace: a loop across cost centres is a finding of
@@ -90,10 +87,12 @@ package struct RecursiveLoops {
     }
   }
 
-  /// The finding of each cost centre whose calls run inside a loop (`parts` with a call in it,
-  /// priced or not, and always the loop's own, `owner`), each with its own calls; the loop's own
-  /// keeps the id of a loop of one cost centre (`subject`), the others put their cost centre, with
-  /// its length, before it (as ``PolicyFindings``' per-cost-centre subjects: no two collide).
+  /// The finding of each cost centre whose calls run inside a loop, each with its own calls.
+  ///
+  /// Those are the `parts` with a call in the loop, priced or not, and always the loop's own
+  /// (`owner`; a loop of one cost centre has that one finding). The loop's own keeps the id of a
+  /// loop of one cost centre (`subject`); the others put their cost centre, with its length, before
+  /// it (as ``PolicyFindings``' per-cost-centre subjects: no two collide).
   private func partFindings(
     _ parts: [Part], owner: String, subject: String, total: Int128, explanation: (Part) -> String
   ) -> [Finding] {
@@ -105,7 +104,8 @@ package struct RecursiveLoops {
         kind: .recursiveLoop, severity: .medium, period: period.description, costCentre: cc, agentID: p.agent,
         credentialID: p.credential, ownerID: p.owner, taskApprover: nil, firstTime: p.first, lastTime: p.last,
         calls: p.calls, cost: p.cost, avoidableCost: p.avoidable, evidence: p.evidence, evidenceCount: p.calls,
-        explanation: explanation(p) + "; \(p.calls) of its \(total) calls are this cost centre's")
+        explanation: explanation(p)
+          + (parts.count > 1 ? "; \(p.calls) of its \(total) calls are this cost centre's" : ""))
     }
   }
 
@@ -160,28 +160,10 @@ package struct RecursiveLoops {
   }
 
   private mutating func observeTrace(_ trace: String, _ r: UsageRecord, _ a: Attribution, cost: Money) {
-    var run =
-      traces[trace]
-      ?? TraceRun(
-        rootKey: r.naturalKey, first: r.time, last: r.time, costCentre: a.costCentre, credential: a.credentialID,
-        owner: a.ownerID, task: a.taskID)
-    run.calls += 1
-    run.cost += cost
-    run.first = min(run.first, r.time)
-    run.last = max(run.last, r.time)
+    var run = traces[trace] ?? TraceRun(costCentre: a.costCentre, task: a.taskID)
     let reason = loopReason(r.agentPath?.split(separator: ">") ?? [])
-    if let reason {
-      // This call runs inside the loop: everything it cost was avoidable.
-      run.avoidable += cost
-      if run.reason == nil {
-        run.reason = reason
-        run.agent = a.agentID
-        run.costCentre = a.costCentre
-        run.credential = a.credentialID
-        run.owner = a.ownerID
-      }
-    }
-    if run.evidence.count < PolicyFindings.evidenceLimit { run.evidence.append(r.naturalKey) }
+    // This call runs inside the loop when its path shows one: everything it cost was avoidable.
+    if let reason, run.reason == nil { (run.reason, run.costCentre) = (reason, a.costCentre) }
     let k =
       run.parts.firstIndex { $0.costCentre == a.costCentre }
       ?? {
@@ -229,23 +211,12 @@ package struct RecursiveLoops {
     for root in roots { judge(root) }
     for (trace, run) in traces.sorted(by: { $0.key < $1.key }) {
       guard let reason = run.reason else { continue }
-      if run.parts.count > 1 {
-        let task = run.task.map { " (task \($0))" } ?? ""
-        findings += partFindings(run.parts, owner: run.costCentre, subject: "trace:" + trace, total: run.calls) { p in
-          "trace \(trace)\(task): \(reason); \(p.avoidable.formatted(decimals: 2)) USD of this cost centre's calls inside the loop"
-        }
-        continue
+      let task = run.task.map { " (task \($0))" } ?? ""
+      findings += partFindings(run.parts, owner: run.costCentre, subject: "trace:" + trace, total: run.calls) { p in
+        run.parts.count == 1
+          ? "trace \(trace)\(task): \(reason); \(p.calls) calls, \(p.avoidable.formatted(decimals: 2)) USD inside the loop"
+          : "trace \(trace)\(task): \(reason); \(p.avoidable.formatted(decimals: 2)) USD of this cost centre's calls inside the loop"
       }
-      findings.append(
-        Finding(
-          id: FindingID.make(kind: .recursiveLoop, period: period, subject: "trace:" + trace), kind: .recursiveLoop,
-          severity: .medium, period: period.description, costCentre: run.costCentre, agentID: run.agent,
-          credentialID: run.credential, ownerID: run.owner, taskApprover: nil, firstTime: run.first,
-          lastTime: run.last, calls: run.calls, cost: run.cost, avoidableCost: run.avoidable, evidence: run.evidence,
-          evidenceCount: run.calls,
-          explanation:
-            "trace \(trace)\(run.task.map { " (task \($0))" } ?? ""): \(reason); \(run.calls) calls, \(run.avoidable.formatted(decimals: 2)) USD inside the loop"
-        ))
     }
   }
 
