@@ -4,7 +4,7 @@ import Foundation
 /// Resolves records to identities as of their time (SPEC §4 steps 1–6).
 package final class Attributor {
   private let directory: IdentityDirectory
-  private struct CredentialKey: Hashable {
+  struct CredentialKey: Hashable {
     var provider: String
     var id: String?
     var alias: String?
@@ -44,12 +44,12 @@ package final class Attributor {
 
   /// Prefix-row lookups by (provider, name), for directories with many prefix rows; exact ids are
   /// a dictionary lookup and need no cache.
-  private var credentialCache: [CredentialKey: RegisteredRow?] = [:]
+  var credentialCache: [CredentialKey: RegisteredRow?] = [:]
   /// Prefix matches cached (tests: one per role when sessions are cached by their role).
   var cachedPrefixMatches: Int { credentialCache.count }
   private var attributionCache: [AttributionKey: Attribution] = [:]
   /// The attributions kept at most (a month of per-call session names must not grow memory).
-  private static let attributionCacheLimit = 65_536
+  static let attributionCacheLimit = 65_536
   /// Every instant at which an answer of the directory can change (credentials revoked or
   /// expiring, people offboarded, agent rows starting or ending), sorted and unique: between two of
   /// them, the same identity fields always get the same attribution.
@@ -59,74 +59,26 @@ package final class Attributor {
   /// Registered rows with a full id, by provider, then id.
   private let exact: [String: [String: RegisteredRow]]
   /// Prefix rows (`id` ending in `*`) by provider, the longest prefix first.
-  private let prefixes: [String: [PrefixRow]]
+  let prefixes: [String: [PrefixRow]]
   /// Rows registered by an IAM role ARN (`arn:aws:iam::<account>:role/<name>`, as the IAM console
   /// shows a role), by provider, then partition, account and role name (``iamRoleKey(_:)``): they
   /// match the role's assumed-role sessions, which is how Bedrock logs the role's calls.
   private let iamRoles: [String: [RoleKey: RegisteredRow]]
   /// Above this many prefix rows for a provider, a name's prefix match is cached.
-  private static let prefixScanLimit = 16
+  static let prefixScanLimit = 16
   /// Providers none of whose prefix rows reaches past an assumed role into its session names
   /// (``reachesPastRole(_:)``): a session's prefix match is then its role's, and is cached by the
   /// role (``prefixMatch(provider:name:)``).
-  private let prefixesStopAtRoles: Set<String>
+  let prefixesStopAtRoles: Set<String>
 
   /// A registered credential row, shared by reference.
   ///
   /// A `Credential` is five strings and four times: each copy of one (out of a dictionary, into
   /// an optional, through a return) retains and releases every string, and step 1 copied it six
   /// times per call (callgrind, 100 k friendly month: 300 M instructions of copies and releases).
-  private final class RegisteredRow {
+  final class RegisteredRow {
     let credential: Credential
     init(_ credential: Credential) { self.credential = credential }
-  }
-
-  /// A prefix row: its prefix (the id without the `*`) and, when that is ASCII, its bytes.
-  ///
-  /// A class: the rows are tried one by one per call, and a struct was copied out of the array
-  /// for each try (a retain and a release of each of its credential's strings).
-  private final class PrefixRow {
-    let prefix: String
-    let ascii: [UInt8]?
-    let row: RegisteredRow
-
-    init(prefix: String, row: RegisteredRow) {
-      self.prefix = prefix
-      self.row = row
-      ascii = prefix.utf8.allSatisfy { $0 < 0x80 } ? Array(prefix.utf8) : nil
-    }
-
-    /// Whether a name whose UTF-8 bytes are `n` (all ASCII when `nameIsASCII`) starts with the
-    /// prefix as `hasPrefix` says; nil when the bytes do not settle it.
-    ///
-    /// `hasPrefix` compares characters (grapheme clusters) up to canonical equivalence, and on
-    /// every row that cost more than the rest of an attribution when a call's credential was tried
-    /// against a dozen prefix rows (callgrind: 5,000 instructions per call on the 100 k friendly
-    /// month). For an ASCII prefix the bytes decide wherever the name's bytes they meet are ASCII:
-    /// the only non-ASCII scalars canonically equal to ASCII ones (U+212A KELVIN SIGN, U+037E
-    /// GREEK QUESTION MARK, U+1FEF GREEK VARIA) are multi-byte, and an ASCII byte after the prefix
-    /// starts a character of its own, but a line feed after a carriage return. At a non-ASCII byte
-    /// of the name (a combining mark after the prefix, one of those three), `hasPrefix` answers.
-    func bytePrefix(_ n: UnsafeBufferPointer<UInt8>, nameIsASCII: Bool) -> Bool? {
-      guard let ascii else { return nil }
-      return ascii.withUnsafeBufferPointer { p -> Bool? in
-        let same: Bool
-        if let nb = n.baseAddress, let pb = p.baseAddress {
-          same = n.count >= p.count && memcmp(nb, pb, p.count) == 0
-        } else {
-          same = p.isEmpty  // an empty prefix (the row `*`) starts every name
-        }
-        guard same else {
-          if nameIsASCII { return false }
-          var i = 0
-          while i < min(n.count, p.count), n[i] == p[i] { i += 1 }
-          return i < n.count && n[i] >= 0x80 ? nil : false
-        }
-        guard n.count > p.count else { return true }
-        let next = n[p.count]
-        return next < 0x80 && !(next == UInt8(ascii: "\n") && p.last == UInt8(ascii: "\r")) ? true : nil
-      }
-    }
   }
 
   package init(directory: IdentityDirectory) {
@@ -202,61 +154,6 @@ package final class Attributor {
     if let project {
       return exactRows?["project:" + project] ?? exactRows?["workspace:" + project]
     }
-    return nil
-  }
-
-  /// The longest prefix row of `provider` that `name` starts with.
-  ///
-  /// Past ``prefixScanLimit`` rows, cached: by the name, or for an assumed-role session, when no
-  /// prefix row of the provider reaches past a role, by the ARN up to its session name. With a
-  /// session name per call (Lambda, ECS), a cache by the name missed on every call, each miss a
-  /// scan of every row and an insert.
-  private func prefixMatch(provider: String, name: String) -> RegisteredRow? {
-    guard let rows = prefixes[provider] else { return nil }
-    guard rows.count > Self.prefixScanLimit else { return Self.firstPrefix(of: name, in: rows) }
-    var cached = name
-    if prefixesStopAtRoles.contains(provider), let session = STSSession(name) {
-      // Through the slash before the session name, when the session name starts with an ASCII
-      // character: the slash then ends a character (a combining mark after it would not), so a
-      // prefix that stops at the role matches the session exactly when it matches this.
-      let u = name.utf8
-      let afterSlash = u.index(after: session.roleEnd)
-      if u[afterSlash] < 0x80 { cached = String(name[..<afterSlash]) }
-    }
-    let cacheKey = CredentialKey(provider: provider, id: cached, alias: nil, project: nil)
-    if let hit = credentialCache[cacheKey] { return hit }
-    let found = Self.firstPrefix(of: name, in: rows)
-    if credentialCache.count >= Self.attributionCacheLimit { credentialCache.removeAll(keepingCapacity: true) }
-    credentialCache[cacheKey] = found
-    return found
-  }
-
-  /// Whether a prefix row's prefix runs past an assumed role's name into its session names.
-  ///
-  /// Such a prefix (`…:assumed-role/batch/nightly-`) can match two sessions of one role
-  /// differently. A prefix that stops at the role (`…/batch/`) or inside its name (`…/fin-`) matches every
-  /// session of a role or none.
-  static func reachesPastRole(_ prefix: String) -> Bool {
-    guard let r = prefix.range(of: ":assumed-role/") else { return false }
-    let afterRole = prefix[r.upperBound...]
-    guard let slash = afterRole.firstIndex(of: "/") else { return false }
-    return afterRole.index(after: slash) != afterRole.endIndex
-  }
-
-  /// The first row of `rows` whose prefix `name` starts with.
-  ///
-  /// On the name's bytes (``PrefixRow/bytePrefix(_:nameIsASCII:)``), with `hasPrefix` where they
-  /// do not settle it.
-  private static func firstPrefix(of name: String, in rows: [PrefixRow]) -> RegisteredRow? {
-    let found: RegisteredRow?? = name.utf8.withContiguousStorageIfAvailable { n in
-      let ascii = n.allSatisfy { $0 < 0x80 }
-      for row in rows where row.bytePrefix(n, nameIsASCII: ascii) ?? name.hasPrefix(row.prefix) {
-        return row.row
-      }
-      return nil
-    }
-    if let found { return found }
-    for row in rows where name.hasPrefix(row.prefix) { return row.row }
     return nil
   }
 

@@ -62,7 +62,7 @@ extension WorkbookReports {
   /// The tasks of each cost centre, as group n of the ledger for `report.costCentres[n]`: every
   /// line's rows at the task grain (``ChargebackReport/forEachTaskLine(of:_:)``, their exact
   /// costs final) summed by task, `(none)` for calls without one, an allocation or idle fee by
-  /// what it shares (``sharingLabel(_:)``).
+  /// what it shares (``ChargebackLine/Key/sharingLabel``).
   static func centreTasks(_ report: ChargebackReport, limit: Int, directory: String? = nil) throws -> TaskLedger {
     let ledger = TaskLedger(limit: limit, directory: directory)
     var position: [String: Int32] = [:]
@@ -73,7 +73,7 @@ extension WorkbookReports {
         // What an allocation or an idle fee shares, as the Agents and Models sheets name it: under
         // `(none)` it was summed with the calls without a task, and read as one of them.
         try ledger.add(
-          group: g, task: row.key.taskID.map(GroupKey.data) ?? GroupKey.made(sharingLabel(row.key) ?? "(none)"),
+          group: g, task: row.key.taskID.map(GroupKey.data) ?? GroupKey.made(row.key.sharingLabel ?? "(none)"),
           TaskFigures(row))
       }
     }
@@ -102,7 +102,7 @@ extension WorkbookReports {
       // price status of its own, but the rule or commitment it comes from, where the model goes
       // (it showed provider `other`, tier `standard` and `priced`, and allocations could not be
       // told apart).
-      if let label = sharingLabel(k) {
+      if let label = k.sharingLabel {
         let from = line.allocatedFrom.map { " from " + $0 } ?? ""
         return (costCentre ? [.text(k.costCentre)] : []) + [
           .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""),
