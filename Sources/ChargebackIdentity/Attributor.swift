@@ -125,7 +125,7 @@ package final class Attributor {
 
   /// How many ``boundaries`` are at or before `t` (every test of the directory is `t >= instant`
   /// or `t < instant`, so this number decides them all).
-  private func segment(_ t: Int64) -> Int {
+  package func segment(_ t: Int64) -> Int {
     var lo = 0
     var hi = boundaries.count
     while lo < hi {
@@ -165,6 +165,12 @@ package final class Attributor {
   /// every call (callgrind, the 100 k cardinality month: 97 % misses, each a resolve and an
   /// insert, 0.9 G instructions).
   package func attribute(_ r: UsageRecord, credentialProvider: String? = nil) -> Attribution {
+    withTask(of: r, untasked(r, credentialProvider: credentialProvider))
+  }
+
+  /// ``attribute(_:credentialProvider:)`` without the record's task: the part that depends only on
+  /// the record's credential, alias, project, claimed agent and ``segment(_:)``.
+  package func untasked(_ r: UsageRecord, credentialProvider: String? = nil) -> Attribution {
     let provider = credentialProvider ?? r.credentialProviderID
     let row = registeredRow(provider: provider, id: r.credential, alias: r.credentialAlias, project: r.project)
     let unregistered = row == nil ? r.credential.map(Self.unregisteredID) : nil
@@ -180,6 +186,11 @@ package final class Attributor {
       if attributionCache.count >= Self.attributionCacheLimit { attributionCache.removeAll(keepingCapacity: true) }
       attributionCache[key] = base
     }
+    return base
+  }
+
+  /// `base` (``untasked(_:credentialProvider:)`` of `r`) with `r`'s task applied.
+  package func withTask(of r: UsageRecord, _ base: Attribution) -> Attribution {
     guard let taskID = r.metadata.taskID else { return base }
     return Self.applying(task: composed(taskID), taskFacts[taskID], to: base)
   }

@@ -68,16 +68,31 @@ package final class Charger {
   /// What charging adds to a record: the one place attribution, pricing, the scope check and the
   /// commitment's discount are worked out.
   private func outcome(of r: UsageRecord) -> Outcome {
-    let a = attributor.attribute(r)
+    let known = remembered(r)
+    let a = attributor.withTask(of: r, known?.base ?? attributor.untasked(r))
+    let rates = known?.rates ?? pricer.rates(provider: r.provider, model: r.model, tier: r.tier, time: r.time)
     let quote = pricer.price(
-      provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
+      rates, provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
       totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
     let model = quote.canonicalModel ?? r.model
-    let inScope = a.scopeID.map { attributor.scopeAllows($0, provider: r.provider, model: model, raw: r.model) } ?? true
+    let inScope: Bool
+    if let known, let scope = a.scopeID, scope == known.base.scopeID, let allowed = known.baseInScope {
+      inScope = allowed
+    } else {
+      inScope = a.scopeID.map { attributor.scopeAllows($0, provider: r.provider, model: model, raw: r.model) } ?? true
+    }
     var cost = quote.cost
     var parts = quote.parts
     var commitmentID: String?
-    if !identities.commitments.isEmpty, let c = commitment(for: r) {
+    let covering: Commitment?
+    if identities.commitments.isEmpty {
+      covering = nil
+    } else if let known {
+      covering = known.commitment < 0 ? nil : identities.commitments[known.commitment]
+    } else {
+      covering = commitment(for: r)
+    }
+    if let c = covering {
       commitmentID = c.id
       if c.kind == .discount, cost != nil {
         // Per token class, each rounded to the pico-dollar; the call's cost is their sum.
@@ -89,6 +104,80 @@ package final class Charger {
       attribution: a, model: model, modelResolved: quote.canonicalModel != nil, cost: cost, listCost: quote.cost,
       commitmentID: commitmentID, parts: parts, priceRows: quote.rows, unpricedReason: quote.unpricedReason,
       inScope: inScope)
+  }
+
+  /// What charging a record found that the next record with the same ``RememberedKey`` finds
+  /// again: its attribution before its task, its rates, its commitment, and whether the
+  /// attribution's own scope allows its model.
+  private struct Remembered {
+    var base: Attribution
+    var rates: Pricer.Resolved
+    /// Index into `identities.commitments`; -1 for none.
+    var commitment: Int
+    /// `base.scopeID`'s verdict on the record's model; nil when `base` has no scope.
+    var baseInScope: Bool?
+  }
+
+  /// Everything of a stored record that ``Remembered`` depends on, as integers: the store's ids
+  /// of its names (``StoreNameIDs``), its provider, tier, UTC day, provisioned flag and the
+  /// directory's ``Attributor/segment(_:)`` of its time. Hashing these instead of the names was the
+  /// lever left on the report pass (perf, the 1 M friendly `report`: attribution, pricing and
+  /// commitment look-ups, each hashing strings, were a fifth of its samples).
+  private struct RememberedKey: Hashable {
+    var names: StoreNameIDs
+    var provider: Provider
+    var tier: Tier
+    var provisioned: Bool
+    var callerless: Bool
+    var day: Int64
+    var segment: Int
+  }
+
+  private var rememberedCharges: [RememberedKey: Remembered] = [:]
+  private var rememberedLookups = 0
+  private var rememberedMisses = 0
+  /// Set when most look-ups miss (a session name per call): the memo is then only a cost.
+  private var rememberingOff = false
+  /// Charges remembered at most; past it, remembering stops (memory bounded by the directory).
+  static let rememberedLimit = 65_536
+
+  /// The remembered charge of a record read from a store with the same names, provider, tier, day
+  /// and segment; nil (the caller works it out) for a record with a credential alias or another
+  /// credential provider (fields outside the key), one not read from a store, or once remembering
+  /// is off.
+  private func remembered(_ r: UsageRecord) -> Remembered? {
+    guard !rememberingOff, let names = r.storeNames, r.credentialAlias == nil, r.credentialProvider == nil else {
+      return nil
+    }
+    let key = RememberedKey(
+      names: names, provider: r.provider, tier: r.tier, provisioned: r.provisioned,
+      callerless: r.namesNoCallerByFormat, day: Timestamp.floorDiv(r.time, Timestamp.millisPerDay),
+      segment: attributor.segment(r.time))
+    rememberedLookups += 1
+    if rememberedLookups == Self.rememberedLimit {
+      // More than a quarter of a window's look-ups missed: names that rarely repeat (a session
+      // name per call), where each miss costs an insert on top of the work.
+      if rememberedMisses * 4 > rememberedLookups {
+        rememberingOff = true
+        rememberedCharges = [:]
+        return nil
+      }
+      (rememberedLookups, rememberedMisses) = (0, 0)
+    }
+    if let hit = rememberedCharges[key] { return hit }
+    rememberedMisses += 1
+    if rememberedCharges.count >= Self.rememberedLimit { rememberedCharges.removeAll(keepingCapacity: true) }
+    let base = attributor.untasked(r)
+    let rates = pricer.rates(provider: r.provider, model: r.model, tier: r.tier, time: r.time)
+    let commitmentIndex = identities.commitments.isEmpty ? -1 : commitmentIndex(for: r) ?? -1
+    var baseInScope: Bool?
+    if let scope = base.scopeID {
+      let model = rates.canonical ?? r.model
+      baseInScope = attributor.scopeAllows(scope, provider: r.provider, model: model, raw: r.model)
+    }
+    let found = Remembered(base: base, rates: rates, commitment: commitmentIndex, baseInScope: baseInScope)
+    rememberedCharges[key] = found
+    return found
   }
 
   /// The fields of a ``ChargedRecord`` besides its record.
@@ -112,9 +201,14 @@ package final class Charger {
   /// else such a `discount` row; nil when none. Rows of one kind never overlap on a model seen in
   /// the period (checked before the pass), so the first match is the only one.
   package func commitment(for r: UsageRecord) -> Commitment? {
+    commitmentIndex(for: r).map { identities.commitments[$0] }
+  }
+
+  /// ``commitment(for:)``'s index in `identities.commitments`.
+  private func commitmentIndex(for r: UsageRecord) -> Int? {
     let day = Timestamp.floorDiv(r.time, Timestamp.millisPerDay)
     let key = CommitmentKey(provider: r.provider, model: r.model, day: day, provisioned: r.provisioned)
-    if let i = commitmentCache[key] { return i < 0 ? nil : identities.commitments[i] }
+    if let i = commitmentCache[key] { return i < 0 ? nil : i }
     let t = day * Timestamp.millisPerDay
     let rows = identities.commitments
     func find(_ kind: Commitment.Kind) -> Int? {
@@ -126,6 +220,6 @@ package final class Charger {
     }
     let found = find(.provisioned) ?? find(.discount)
     commitmentCache[key] = found ?? -1
-    return found.map { rows[$0] }
+    return found
   }
 }

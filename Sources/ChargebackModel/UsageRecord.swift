@@ -105,6 +105,10 @@ package struct UsageRecord: Sendable {
   /// Cost level: the provider's line item or meter (`gpt-4o-mini-2024-07-18, input`).
   package var lineItem: String?
 
+  /// The ids of its credential, project, model and agent in the store it was read from, when the
+  /// store holds all four as ids (``StoreNameIDs``); nil for a record not read from a store.
+  package var storeNames: StoreNameIDs?
+
   /// The provider id credentials of this record are registered under.
   package var credentialProviderID: String { credentialProvider ?? provider.rawValue }
 
@@ -142,5 +146,28 @@ extension UsageRecord {
       contextWindow: contextWindow, tokens: tokens, requests: requests, failed: failed, errorCode: errorCode,
       metadata: metadata, line: line, jsonPath: jsonPath, credentialProvider: nil, promptHash: promptHash,
       billed: billed, lineItem: lineItem)
+  }
+}
+
+/// A stored record's four name fields as the store's ids (its `names` table): one id names one
+/// text for the life of a store (ids are never reused), so the charge of a record can be
+/// remembered by these integers instead of hashing the texts (``Charger``). Valid only among
+/// records read from one store.
+package struct StoreNameIDs: Hashable, Sendable {
+  /// Id of `credential`, `project`, `model` and `agent_id`; ``none`` where the field is nil (or,
+  /// for the model, empty).
+  package var credential: Int32
+  package var project: Int32
+  package var model: Int32
+  package var agent: Int32
+
+  /// The id of a field that is nil.
+  package static let none: Int32 = -1
+
+  package init(credential: Int32, project: Int32, model: Int32, agent: Int32) {
+    self.credential = credential
+    self.project = project
+    self.model = model
+    self.agent = agent
   }
 }

@@ -9,6 +9,22 @@ package final class Pricer {
   /// The table prices come from.
   package let table: PriceTable
   private var cache: [CacheKey: Resolved] = [:]
+  /// ``PriceTable/canonicalModel(provider:raw:)`` by provider and raw model, which the day does not
+  /// change: matching every alias again for each day was most of a first price look-up (perf).
+  private var canonicalCache: [CanonicalKey: String?] = [:]
+
+  private struct CanonicalKey: Hashable {
+    var provider: Provider
+    var model: String
+  }
+
+  private func canonicalModel(_ provider: Provider, _ raw: String) -> String? {
+    let key = CanonicalKey(provider: provider, model: raw)
+    if let known = canonicalCache[key] { return known }
+    let found = table.canonicalModel(provider: provider, raw: raw)
+    canonicalCache[key] = found
+    return found
+  }
 
   private struct CacheKey: Hashable {
     var provider: Provider
@@ -19,8 +35,9 @@ package final class Pricer {
 
   /// Rates of one model, tier and day: per class, (threshold, rate, row) sorted by threshold
   /// descending.
-  private struct Resolved {
-    var canonical: String?
+  package struct Resolved {
+    /// The model's name in the price table; nil when no alias or price names it.
+    package var canonical: String?
     var perClass: [[(min: Int64, rate: Rate, row: Int)]]
   }
 
@@ -32,15 +49,28 @@ package final class Pricer {
   package func price(
     provider: Provider, model raw: String, tier: Tier, time: Int64, tokens: TokenCounts, totalInput: Int64
   ) -> PriceQuote {
+    price(
+      rates(provider: provider, model: raw, tier: tier, time: time), provider: provider, model: raw, tier: tier,
+      time: time, tokens: tokens, totalInput: totalInput)
+  }
+
+  /// The rates a record of this provider, raw model and tier is priced at on the UTC day of `time`:
+  /// what ``price(_:provider:model:tier:time:tokens:totalInput:)`` needs besides the record's tokens.
+  package func rates(provider: Provider, model raw: String, tier: Tier, time: Int64) -> Resolved {
     let day = Timestamp.floorDiv(time, Timestamp.millisPerDay)
     let key = CacheKey(provider: provider, model: raw, tier: tier, day: day)
-    let resolved: Resolved
-    if let r = cache[key] {
-      resolved = r
-    } else {
-      resolved = resolve(key, time: time)
-      cache[key] = resolved
-    }
+    if let r = cache[key] { return r }
+    let resolved = resolve(key, time: time)
+    cache[key] = resolved
+    return resolved
+  }
+
+  /// Prices one record at `resolved`, the ``rates(provider:model:tier:time:)`` of its provider, raw
+  /// model, tier and day.
+  package func price(
+    _ resolved: Resolved, provider: Provider, model raw: String, tier: Tier, time: Int64, tokens: TokenCounts,
+    totalInput: Int64
+  ) -> PriceQuote {
     guard let canonical = resolved.canonical else {
       return PriceQuote(
         canonicalModel: nil, cost: nil, rows: [],
@@ -104,9 +134,7 @@ package final class Pricer {
 
   private func resolve(_ key: CacheKey, time: Int64) -> Resolved {
     // A call of unknown usage has no price, whatever alias names it: it would be charged $0.
-    guard !PriceModifiers.reportsNoUsage(key.model),
-      let canonical = table.canonicalModel(provider: key.provider, raw: key.model)
-    else {
+    guard !PriceModifiers.reportsNoUsage(key.model), let canonical = canonicalModel(key.provider, key.model) else {
       return Resolved(canonical: nil, perClass: [])
     }
     var perClass = Array(repeating: [(min: Int64, rate: Rate, row: Int)](), count: TokenClass.allCases.count)

@@ -107,6 +107,14 @@ extension UsageStore {
     return name
   }
 
+  /// A name column's id for ``StoreNameIDs``: the id (column `id`), ``StoreNameIDs/none`` when the
+  /// field is NULL, nil when it is stored as text (rows written before schema 8, names past the
+  /// table's limit) or `id` (a lookup's NULL column) is missing.
+  private static func nameID(_ st: Statement, text: Int32, id: Int32) -> Int32? {
+    if let n = st.optionalInt64(id) { return n >= 0 && n <= Int64(Int32.max) ? Int32(n) : nil }
+    return st.isNull(text) ? StoreNameIDs.none : nil
+  }
+
   /// `natural_key` made whole in SQL, as ``naturalKey(stored:provider:requestID:)`` does (for `usage u`).
   static let naturalKeySQL =
     "(CASE WHEN u.natural_key = '' THEN u.provider || ':' || u.request_id ELSE u.natural_key END)"
@@ -149,6 +157,11 @@ extension UsageStore {
     stored.record.agentPath = strings.text(st, 36)
     stored.record.credentialAlias = strings.text(st, 37)
     stored.record.provisioned = st.int64(38) == 1
+    if let credential = Self.nameID(st, text: 9, id: 39), let project = Self.nameID(st, text: 10, id: 40),
+      let model = Self.nameID(st, text: 11, id: 41), let agent = Self.nameID(st, text: 23, id: 42)
+    {
+      stored.record.storeNames = StoreNameIDs(credential: credential, project: project, model: model, agent: agent)
+    }
     if let (field, message) = stored.record.countsViolation {
       throw StoreError.outOfBounds(path: db.path, id: st.int64(0), field: field, message: message)
     }

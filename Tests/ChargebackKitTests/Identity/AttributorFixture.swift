@@ -106,6 +106,12 @@ enum AttributorFixture {
   /// The directory above; `credentials`, when given, replaces its credentials.csv, and the cost
   /// centres its rows name are added to cost_centres.csv (every reference must name one).
   static func attributor(credentials: String? = nil) throws -> Attributor {
+    Attributor(directory: try directory(credentials: credentials))
+  }
+
+  /// The directory of ``attributor(credentials:)``; `extra` files (name, text) are written beside
+  /// its six (`commitments.csv`).
+  static func directory(credentials: String? = nil, extra: [(String, String)] = []) throws -> IdentityDirectory {
     let dir = try TestSupport.tempDir("identity")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var named: [String] = []
@@ -120,7 +126,8 @@ enum AttributorFixture {
       }
       try (body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
     }
-    return Attributor(directory: try IdentityDirectory(directory: dir))
+    for (name, text) in extra { try (text + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+    return try IdentityDirectory(directory: dir)
   }
 
   static func call(
