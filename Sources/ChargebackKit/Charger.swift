@@ -118,9 +118,10 @@ package final class Charger {
     var baseInScope: Bool?
   }
 
-  /// Everything of a stored record that ``Remembered`` depends on, as integers: the store's ids
-  /// of its names (``StoreNameIDs``), its provider, tier, UTC day, provisioned flag and the
-  /// directory's ``Attributor/segment(_:)`` of its time. Hashing these instead of the names was the
+  /// Everything of a stored record that ``Remembered`` depends on, as integers.
+  ///
+  /// The store's ids of its names (``StoreNameIDs``), its provider, tier, UTC day, provisioned flag
+  /// and the directory's ``Attributor/segment(_:)`` of its time. Hashing these instead of the names was the
   /// lever left on the report pass (perf, the 1 M friendly `report`: attribution, pricing and
   /// commitment look-ups, each hashing strings, were a fifth of its samples).
   private struct RememberedKey: Hashable {

@@ -149,8 +149,9 @@ extension UsageRecord {
   }
 }
 
-/// A stored record's four name fields as the store's ids (its `names` table): one id names one
-/// text for the life of a store (ids are never reused), so the charge of a record can be
+/// A stored record's four name fields as the store's ids (its `names` table).
+///
+/// One id names one text for the life of a store (ids are never reused), so the charge of a record can be
 /// remembered by these integers instead of hashing the texts (``Charger``). Valid only among
 /// records read from one store.
 package struct StoreNameIDs: Hashable, Sendable {

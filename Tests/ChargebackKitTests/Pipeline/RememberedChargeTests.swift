@@ -14,7 +14,9 @@ import Testing
 @Suite struct RememberedChargeTests {
   typealias At = AttributorFixture.At
 
-  /// Prices: gpt-4.1 input $2 per million until 2026-10-08, $3 from then; output $8 throughout;
+  /// A price table with a price change and an alias.
+  ///
+  /// gpt-4.1 input $2 per million until 2026-10-08, $3 from then; output $8 throughout;
   /// gpt-4o-mini input $1, output $4. An alias maps `gpt-4.1-2025-04-14` to gpt-4.1.
   static func prices() throws -> PriceTable {
     let dir = try TestSupport.tempDir("remembered-prices")
