@@ -19,6 +19,8 @@ package struct PolicyFindings {
     var last: Int64
     var calls: Int128 = 0
     var cost = Money.zero
+    /// Calls noted without a price.
+    var unpricedCalls: Int128 = 0
     var evidence: [String] = []
     var count: Int128 = 0
     var detail: String
@@ -83,7 +85,7 @@ package struct PolicyFindings {
     guard let i = found else { return }
     // Mutated in place: one lookup, and no copy of the evidence array.
     acc.values[i].calls += Int128(r.requests)
-    acc.values[i].cost += cost ?? .zero
+    if let cost { acc.values[i].cost += cost } else { acc.values[i].unpricedCalls += Int128(r.requests) }
     acc.values[i].count += 1
     acc.values[i].first = min(acc.values[i].first, r.time)
     acc.values[i].last = max(acc.values[i].last, r.time)
@@ -124,13 +126,22 @@ package struct PolicyFindings {
   /// The findings, with stable ids.
   package func findings(period: Period) -> [Finding] {
     acc.values.map { a in
-      Finding(
+      var f = Finding(
         id: FindingID.make(kind: a.kind, period: period, subject: a.subject), kind: a.kind,
         severity: a.kind.severity, period: period.description, costCentre: a.costCentre, agentID: a.agentID,
         credentialID: a.credentialID, ownerID: a.ownerID, taskApprover: a.approver, firstTime: a.first,
         lastTime: a.last, calls: a.calls, cost: a.cost, avoidableCost: .zero, evidence: a.evidence,
-        evidenceCount: a.count, explanation: a.detail + Self.agentsText(a))
+        evidenceCount: a.count, explanation: a.detail + Self.agentsText(a) + Self.unpricedText(a))
+      f.unpricedCalls = a.kind == .unpricedModel ? a.calls : a.unpricedCalls
+      return f
     } + extra
+  }
+
+  /// "; 3 of 20 calls have no price: the cost shown is the others'" when some (not all) of a
+  /// finding's calls are unpriced; empty otherwise (all unpriced: the cost is shown empty).
+  private static func unpricedText(_ a: Accumulator) -> String {
+    guard a.kind != .unpricedModel, a.unpricedCalls > 0, a.unpricedCalls < a.calls else { return "" }
+    return "; \(a.unpricedCalls) of \(a.calls) calls have no price: the cost shown is the others'"
   }
 }
 

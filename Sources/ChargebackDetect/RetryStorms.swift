@@ -102,6 +102,8 @@ package struct RetryStorms {
     var failed: Int128 = 0
     var retried = false
     var cost = Money.zero
+    /// Calls without a price (a model with none): a storm of them has no known cost.
+    var unpricedCalls: Int128 = 0
     var lastSuccessCost: Money?
     /// The store's row id of the first call, apart: most runs hold one call, and an array for it
     /// was an allocation per call; -1 before the first.
@@ -220,6 +222,7 @@ package struct RetryStorms {
     let cost = c.costOrZero
     runs[p].calls += Int128(c.record.requests)
     runs[p].cost += cost
+    if c.cost == nil { runs[p].unpricedCalls += Int128(c.record.requests) }
     if c.record.failed {
       runs[p].failed += Int128(c.record.requests)
       if Self.isRetryable(c.record.errorCode) || !c.record.tokens.isZero {
@@ -345,7 +348,7 @@ package struct RetryStorms {
     let avoidable = run.cost - (run.lastSuccessCost ?? .zero)
     let seconds = (run.last - run.first) / 1000
     let subject = "\(names.credential ?? "-")|\(names.agent ?? "-")|\(names.model)|\(run.first)"
-    findings.append(
+    var storm =
       Finding(
         id: FindingID.make(kind: .retryStorm, period: period, subject: subject), kind: .retryStorm,
         severity: .medium, period: period.description, costCentre: names.costCentre, agentID: names.agent,
@@ -353,8 +356,12 @@ package struct RetryStorms {
         lastTime: run.last, calls: run.calls, cost: run.cost, avoidableCost: avoidable, evidence: [],
         evidenceCount: run.calls,
         explanation:
-          "agent \(names.agent ?? "?") sent the same \(names.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(names.task.map { ", task \($0)" } ?? "")): retries without backoff; \(avoidable.formatted(decimals: 2)) USD could have been avoided"
-      ))
+          "agent \(names.agent ?? "?") sent the same \(names.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(names.task.map { ", task \($0)" } ?? "")): retries without backoff; "
+          + (run.unpricedCalls > 0
+            ? "\(run.unpricedCalls) of its calls have no price, so what could have been avoided is not known"
+            : "\(avoidable.formatted(decimals: 2)) USD could have been avoided"))
+    storm.unpricedCalls = run.unpricedCalls
+    findings.append(storm)
     evidenceRows.append(run.evidence)
   }
 }

@@ -151,7 +151,10 @@ package final class Attributor {
       return hit
     }
     if let alias, let hit = exactRows?[alias] ?? prefixMatch(provider: provider, name: alias) { return hit }
-    if let project {
+    // A `project:`/`workspace:` row is for rows grouped only by project (SPEC §10): a call that
+    // names a key or an identity the directory does not know is that caller's, an unregistered
+    // credential, not its project's (a trial: a leaked key's calls charged quietly to the project).
+    if let project, id == nil, alias == nil {
       return exactRows?["project:" + project] ?? exactRows?["workspace:" + project]
     }
     return nil

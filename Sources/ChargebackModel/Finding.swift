@@ -75,6 +75,13 @@ package struct Finding: Sendable, Hashable {
   package var cost: Money
   /// The part of ``cost`` that need not have been spent.
   package var avoidableCost: Money
+  /// Of ``calls``, those with no price (their cost is in neither ``cost`` nor ``avoidableCost``).
+  package var unpricedCalls: Int128 = 0
+
+  /// False when none of the finding's calls has a price (an `unpriced_model` finding, or one whose
+  /// calls all went to a model without prices): its cost is unknown and is shown empty, never $0
+  /// (SPEC §5).
+  package var costKnown: Bool { kind != .unpricedModel && !(unpricedCalls > 0 && unpricedCalls >= calls) }
   /// Natural keys of the records it rests on (the first few).
   package var evidence: [String]
   /// How many records it rests on in all.

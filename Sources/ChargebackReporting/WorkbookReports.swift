@@ -133,7 +133,7 @@ package enum WorkbookReports {
   /// Amounts by largest remainder: the TOTAL is `findings.csv`'s sum to the cent.
   static func findingsTable(_ findings: [Finding], costCentre: Bool) -> DetailTable {
     // Calls with no price have no cost: an empty cell, never $0 (SPEC §5).
-    let priced = findings.map { $0.kind != .unpricedModel }
+    let priced = findings.map(\.costKnown)
     func rounded(_ amount: (Finding) -> Money) -> [Int128] {
       Apportion.rounded(zip(findings, priced).map { $1 ? amount($0) : .zero }, decimals: 2).parts
     }

@@ -104,8 +104,15 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
       Attribution(
         costCentre: "CC-WORKSPACE", credentialID: "workspace:wrk_1", status: .sharedCostCentre,
         signals: [.sharedCredential]))
-    // An unknown key falls back to its project.
-    #expect(attributor.attribute(call(credential: "key_unknown", project: "proj_1")).costCentre == "CC-PROJECT")
+    // An unknown key is its own caller's, unregistered, not its project's (SPEC §10: project rows
+    // are for rows grouped only by project); so is an unknown alias.
+    let unknown = attributor.attribute(call(credential: "key_unknown", project: "proj_1"))
+    #expect(unknown.costCentre == "UNATTRIBUTED")
+    #expect(unknown.credentialID == "key_unknown")
+    #expect(unknown.signals == [.unattributed])
+    var aliased = call(credential: nil, project: "proj_1")
+    aliased.credentialAlias = "alias_unknown"
+    #expect(attributor.attribute(aliased).costCentre == "UNATTRIBUTED")
     // A known key is used before its project.
     #expect(attributor.attribute(call(credential: "key_triage", project: "proj_1")).costCentre == "CC-PLATFORM")
     // Projects belong to their provider too.

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@testable import ChargebackDetect
+@testable import ChargebackModel
+@testable import ChargebackReporting
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// A finding whose calls have no price has no known cost: `findings.csv` and the Findings sheets
+/// leave it empty, never $0 (SPEC §5), whatever the kind; one with some calls unpriced shows the
+/// others' cost and says so.
+@Suite struct UnpricedFindingCostTests {
+  static func charged(
+    _ credential: String, costCentre: String, signals: [FindingKind], cost: Money?, time: Int64
+  ) -> ChargedRecord {
+    let r = UsageRecord(
+      provider: .openai, level: .request, format: "t", naturalKey: "openai:\(credential):\(time)", time: time,
+      credential: credential, model: "no-such-model", tokens: TokenCounts(input: 10),
+      metadata: CallMetadata(agentID: "agent-" + credential))
+    // An agent per key: an offboarded owner's finding is its agent's.
+    let a = Attribution(
+      costCentre: costCentre, agentID: "agent-" + credential, credentialID: credential, status: .sharedAgent,
+      signals: signals)
+    return ChargedRecord(record: r, attribution: a, model: "no-such-model", cost: cost)
+  }
+
+  /// Every per-call signal of the policy detector, all unpriced, then half unpriced.
+  @Test func findingsOfUnpricedCallsHaveNoCost() throws {
+    let kinds: [FindingKind] = [.revokedCredential, .expiredCredential, .offboardedOwner, .sharedCredential]
+    var policy = PolicyFindings()
+    for (n, kind) in kinds.enumerated() {
+      for i in 0..<4 {
+        // Key "all-n": every call unpriced. Key "half-n": every other call at 3 µUSD.
+        let t = Int64(n * 100 + i) * 1_000
+        policy.observe(Self.charged("all-\(n)", costCentre: "CC-A", signals: [kind], cost: nil, time: t))
+        policy.observe(
+          Self.charged(
+            "half-\(n)", costCentre: "CC-A", signals: [kind], cost: i % 2 == 0 ? Money(pico: 3_000_000) : nil,
+            time: t))
+      }
+    }
+    let findings = policy.findings(period: Period(year: 2026, month: 10)).filter { kinds.contains($0.kind) }
+    let all = findings.filter { $0.credentialID?.hasPrefix("all-") == true }
+    let half = findings.filter { $0.credentialID?.hasPrefix("half-") == true }
+    #expect(all.count == kinds.count && half.count == kinds.count)
+    for f in all {
+      #expect(!f.costKnown, "\(f.kind)")
+      #expect(f.unpricedCalls == 4)
+    }
+    for f in half {
+      #expect(f.costKnown, "\(f.kind)")
+      // Two priced calls of 3 µUSD.
+      #expect(f.cost == Money(pico: 6_000_000))
+      #expect(f.explanation.contains("2 of 4 calls have no price"), "\(f.explanation)")
+    }
+
+    // findings.csv: empty cost cells for the unpriced findings, the priced part for the others.
+    let dir = try TestSupport.tempDir("unpriced-findings")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try CSVReports.findings(findings, to: dir + "/findings.csv")
+    let table = try CSVTable(file: "findings.csv", text: String(contentsOfFile: dir + "/findings.csv", encoding: .utf8))
+    #expect(table.rows.count == 2 * kinds.count)
+    for row in table.rows {
+      let credential = table.value(row.fields, "credential_id") ?? ""
+      let cost = table.value(row.fields, "cost_usd")
+      let avoidable = table.value(row.fields, "avoidable_cost_usd")
+      if credential.hasPrefix("all-") {
+        #expect(cost == nil && avoidable == nil, "\(credential)")
+      } else {
+        #expect(cost == "0.000006", "\(credential)")
+      }
+    }
+    // The Findings sheet: no money cell for them either.
+    let sheet = WorkbookReports.findingsTable(findings, costCentre: false)
+    let costColumn = try #require(sheet.columns.firstIndex { $0.header == "Cost (USD)" })
+    #expect(sheet.count == findings.count)
+    for (n, f) in findings.enumerated() {
+      if case .empty = sheet.row(n)[costColumn] { #expect(!f.costKnown) } else { #expect(f.costKnown) }
+    }
+  }
+}
