@@ -50,8 +50,26 @@ package struct ReportRounding: Sendable {
       for i in report.lines.indices { indicesByCC[report.lines[i].key.costCentre, default: []].append(i) }
     }
     for (cc, idx) in indicesByCC {
-      let parts = Apportion.apportion(idx.map { report.lines[$0].cost.pico }, unit: unit, target: byCC[cc] ?? 0)
-      for (i, v) in zip(idx, parts) { lineAmounts[i] = v }
+      // Agents first, then each agent's lines to its amount: the Agents sheet and the Summary's
+      // top agents, each its exact amount rounded, are then the sums of their rows on Lines (a
+      // trial found an agent at $3.84 whose lines added up to $3.85, each sheet rounded alone).
+      var groupOf: [String: Int] = [:]
+      var members: [[Int]] = []
+      for i in idx {
+        let key = WorkbookReports.agentGroup(report.lines[i].key)
+        if let g = groupOf[key] {
+          members[g].append(i)
+        } else {
+          groupOf[key] = members.count
+          members.append([i])
+        }
+      }
+      let groupAmounts = Apportion.apportion(
+        members.map { $0.reduce(Int128(0)) { $0 + report.lines[$1].cost.pico } }, unit: unit, target: byCC[cc] ?? 0)
+      for (lines, amount) in zip(members, groupAmounts) {
+        let parts = Apportion.apportion(lines.map { report.lines[$0].cost.pico }, unit: unit, target: amount)
+        for (i, v) in zip(lines, parts) { lineAmounts[i] = v }
+      }
       // Usage lines share the cost centre's list cost; an allocated or idle line's list cost is
       // its amount (not in the cost centre's list cost), shown as its amount is.
       let usage = idx.filter { report.lines[$0].key.source != .allocated && report.lines[$0].key.source != .idle }

@@ -85,7 +85,7 @@ extension WorkbookReports {
   static func groupTable(
     _ name: String, _ report: ChargebackReport, _ idx: [Int], _ cents: ReportRounding, noun: String,
     keyColumns: [Column], key: (ChargebackLine) -> [String], describe: @escaping ([String]) -> [Cell],
-    previous: LastMonth? = nil
+    previous: LastMonth? = nil, regroup: Bool = true
   ) -> DetailTable {
     // The groups in the order their first lines come (the lines' order is fixed), not a
     // dictionary's, which changes from run to run: largest remainder breaks ties by position.
@@ -122,19 +122,21 @@ extension WorkbookReports {
     }
     groups = [:]
     return groupDetail(
-      name, accs, cents, noun: noun, keyColumns: keyColumns, describe: describe, previous: previous, leftOut: nil)
+      name, accs, cents, noun: noun, keyColumns: keyColumns, describe: describe, previous: previous, leftOut: nil,
+      regroup: regroup)
   }
 
   /// The sheet of the groups `accs`, their cents regrouped (``ReportRounding/regrouped(exact:rounded:)``)
-  /// and ordered by them, largest first; with `leftOut` (``Largest``), `accs` are the groups
-  /// kept, their cents rounded again with the rest by the sheet.
+  /// unless `regroup` is false (the agents, whose lines were rounded to their amounts: their sums
+  /// are already those) and ordered by them, largest first; with `leftOut` (``Largest``), `accs`
+  /// are the groups kept, their cents rounded again with the rest by the sheet.
   static func groupDetail(
     _ name: String, _ accs: [GroupSums], _ cents: ReportRounding, noun: String, keyColumns: [Column],
     describe: @escaping ([String]) -> [Cell], previous: LastMonth?,
-    leftOut: (rest: DetailTable.Rest, count: Int)?
+    leftOut: (rest: DetailTable.Rest, count: Int)?, regroup: Bool = true
   ) -> DetailTable {
     var accs = accs
-    if leftOut == nil {
+    if leftOut == nil, regroup {
       for (i, c) in cents.regrouped(exact: accs.map(\.exact), rounded: accs.map(\.cents)).enumerated() {
         accs[i].cents = c
       }

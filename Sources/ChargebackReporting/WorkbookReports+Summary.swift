@@ -69,8 +69,7 @@ extension WorkbookReports {
     try row("Output tokens", .int(cc.tokens.output))
     try row("Avoidable cost (USD)", .cents(cc.avoidableCost.rounded(toDecimals: 2)))
     try row("Findings", .int(Int128(findings.count)))
-    // The Agents sheet's groups, in its order (the order of their first lines), so that the two
-    // re-apportion the same amounts and show the same cents (``ReportRounding/regrouped(exact:rounded:)``).
+    // The Agents sheet's groups, in its order (the order of their first lines).
     var position: [String: Int] = [:]
     var agents: [(key: String, cents: Int128, exact: Int128)] = []
     for i in lines {
@@ -83,7 +82,8 @@ extension WorkbookReports {
       agents[g].cents += cents.lines[i]
       agents[g].exact += report.lines[i].cost.pico
     }
-    let agentCents = cents.regrouped(exact: agents.map(\.exact), rounded: agents.map(\.cents))
+    // Each agent's lines were rounded to its exact amount rounded (``ReportRounding``): their sum is it.
+    let agentCents = agents.map(\.cents)
     let t = try topTable(
       s, at: 3, header: "Top agents", noun: "agents", amounts: Array(zip(agents.map(\.key), agentCents)),
       total: ccCents, top: 10)

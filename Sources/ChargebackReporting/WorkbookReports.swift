@@ -80,7 +80,7 @@ package enum WorkbookReports {
               ([GroupKey.of(previousItem: $0.key.item)], $0.value)
             },
             target: cents.previous?.parts[cc.id] ?? 0, exactTotal: p.costCentres[cc.id] ?? .zero)
-        }), to: wb, page: page, limit: limit)
+        }, regroup: false), to: wb, page: page, limit: limit)
     try write(
       tasksTable(report, cents, tasks: tasks.ledger, group: tasks.group, ccCents: ccCents, limit: limit), to: wb,
       page: page,
