@@ -49,6 +49,9 @@ package struct PolicyFindings {
   private let credentials: [String: Credential]
   /// Priced cost per scope (the task's, else the agent's), for scope budgets.
   private var scopeCost: [String: Money] = [:]
+  /// The providers each credential id is registered under, to say so when a call's provider is
+  /// another (`key_x` registered for `openai`, called through `anthropic`).
+  private let providersByID: [String: [String]]
   /// The scopes of the directory, to say whether a call out of scope was so by its provider.
   private let scopes: [String: Scope]
 
@@ -57,8 +60,13 @@ package struct PolicyFindings {
     self.tasks = tasks
     self.scopes = scopes
     var byID: [String: Credential] = [:]
-    for c in credentials where byID[c.provider + "\u{0}" + c.id] == nil { byID[c.provider + "\u{0}" + c.id] = c }
+    var providers: [String: [String]] = [:]
+    for c in credentials where byID[c.provider + "\u{0}" + c.id] == nil {
+      byID[c.provider + "\u{0}" + c.id] = c
+      providers[c.id, default: []].append(c.provider)
+    }
     self.credentials = byID
+    self.providersByID = providers
   }
 
   /// Notes one record under a finding of `kind` about `subject`.
@@ -266,8 +274,16 @@ extension PolicyFindings {
   }
 
   private mutating func noteSignals(_ a: Attribution, _ r: UsageRecord, cost: Money?) {
-    // A local (a retain): the texts below read it while `note` changes `self`.
+    // Locals (a retain each): the texts below read them while `note` changes `self`.
     let credentials = credentials
+    let providersByID = providersByID
+    /// "is not in credentials.csv", or, when the id is registered under other providers than the
+    /// call's, says so: the short text had sent a trial looking for a row that was there.
+    func notListed(_ id: String, _ r: UsageRecord) -> String {
+      guard let others = providersByID[id], !others.isEmpty else { return "is not in credentials.csv" }
+      return "is in credentials.csv for \(others.sorted().joined(separator: ", ")) only, not for "
+        + "\(r.credentialProviderID) (a credential needs a row for each provider it calls)"
+    }
     /// The cost centre credentials.csv gives the record's credential `cred`.
     func ownCostCentre(_ r: UsageRecord, _ cred: String) -> String? {
       credentials[r.credentialProviderID + "\u{0}" + cred]?.costCentre
@@ -308,7 +324,7 @@ extension PolicyFindings {
             ? "calls on credential \(named()) charge agent \(agent), which has no agents.csv row in effect at the call's time and no owner with a cost centre: spend charged to UNATTRIBUTED"
             : asRole()
               ? "the sessions of role \(cred) are not in credentials.csv and their calls name no registered agent: spend charged to UNATTRIBUTED"
-              : "credential \(named()) is not in credentials.csv and its calls name no registered agent: spend charged to UNATTRIBUTED"
+              : "credential \(named()) \(notListed(cred, r)) and its calls name no registered agent: spend charged to UNATTRIBUTED"
         )
       case .unregisteredCredential:
         note(
@@ -317,7 +333,7 @@ extension PolicyFindings {
             ? "the sessions of role \(cred) are not in credentials.csv; their calls claim agent \(agent), which is charged: register the role (that row, or its IAM role ARN) or revoke it"
             : a.credentialID == nil
               ? "calls that name no credential claim agent \(agent), which is charged on that claim alone: have the caller log its credential (for OTel spans, chargeback.credential_id)"
-              : "credential \(named()) is not in credentials.csv; its calls claim agent \(agent), which is charged: register or revoke the credential"
+              : "credential \(named()) \(notListed(cred, r)); its calls claim agent \(agent), which is charged: register or revoke the credential"
         )
       case .sharedCredential:
         // One finding per cost centre charged, as for an unregistered credential: filed whole under

@@ -220,10 +220,11 @@ struct LiteLLMSpendLogs: ExportFormat {
   }
 
   /// UTC epoch milliseconds of a `startTime`: ISO 8601 (table and API rows; Postgres `+00`
-  /// offsets too) or decimal epoch seconds (callback payloads), read exactly from the text.
+  /// offsets too; BigQuery's `2026-04-19 09:20:46.847371 UTC`, a table exported from a BigQuery
+  /// logging callback) or decimal epoch seconds (callback payloads), read exactly from the text.
   static func millis(_ text: String) -> Int64? {
     if let ms = epochSecondsMillis(text) { return ms }
-    var t = text
+    var t = text.hasSuffix(" UTC") ? String(text.dropLast(4)) : text
     let tail = t.suffix(3)
     if tail.count == 3, tail.first == "+" || tail.first == "-", tail.dropFirst().allSatisfy(\.isASCII),
       tail.dropFirst().allSatisfy(\.isNumber), t.dropLast(3).contains(Character(":"))

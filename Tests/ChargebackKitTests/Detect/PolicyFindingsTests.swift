@@ -39,6 +39,29 @@ import Testing
     #expect(b.id != own.id)
   }
 
+  /// A key registered for one provider and called through another is named as such, not as
+  /// missing from credentials.csv (a trial went looking for a row that was there).
+  @Test func aKeyRegisteredForAnotherProviderIsSaidToBe() throws {
+    let key = Credential(id: "key_O", provider: "openai", agentID: "agent-o", costCentre: nil)
+    var policy = PolicyFindings(credentials: [key])
+    let r = UsageRecord(
+      provider: .anthropic, level: .request, format: "t", naturalKey: "anthropic:1", time: 1_000,
+      credential: "key_O", model: "claude-sonnet-4", tokens: TokenCounts(input: 10))
+    let a = Attribution(
+      costCentre: "UNATTRIBUTED", agentID: nil, credentialID: "key_O", status: .unattributed, signals: [.unattributed])
+    policy.observe(ChargedRecord(record: r, attribution: a, model: "claude-sonnet-4", cost: Money(pico: 5)))
+    var unknown = r
+    unknown.credential = "key_U"
+    var b = a
+    b.credentialID = "key_U"
+    policy.observe(ChargedRecord(record: unknown, attribution: b, model: "claude-sonnet-4", cost: Money(pico: 5)))
+    let findings = policy.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == .unattributed }
+    let o = try #require(findings.first { $0.credentialID == "key_O" })
+    let u = try #require(findings.first { $0.credentialID == "key_U" })
+    #expect(o.explanation.contains("key_O is in credentials.csv for openai only, not for anthropic"))
+    #expect(u.explanation.contains("key_U is not in credentials.csv"))
+  }
+
   /// A shared credential's finding names the agents charged, most calls first, with their calls;
   /// past five it counts the rest.
   @Test func aSharedCredentialsFindingNamesWhoUsedIt() throws {

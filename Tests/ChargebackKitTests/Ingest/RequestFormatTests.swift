@@ -138,6 +138,9 @@ import Testing
     #expect(LiteLLMSpendLogs.millis("1756721743") == 1_756_721_743_000)
     #expect(LiteLLMSpendLogs.millis("2025-09-01 10:15:43.4+00") == 1_756_721_743_400)
     #expect(LiteLLMSpendLogs.millis("2025-09-01T10:15:43.400000Z") == 1_756_721_743_400)
+    // BigQuery's form (an export of a BigQuery table of spend logs).
+    #expect(LiteLLMSpendLogs.millis("2025-09-01 10:15:43.400123 UTC") == 1_756_721_743_400)
+    #expect(LiteLLMSpendLogs.millis("2025-09-01 10:15:43 UTC") == 1_756_721_743_000)
     #expect(LiteLLMSpendLogs.millis("1.7567217434e9") == nil)
     #expect(LiteLLMSpendLogs.millis("-5") == nil)
   }
