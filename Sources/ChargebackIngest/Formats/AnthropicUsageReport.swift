@@ -56,10 +56,15 @@ struct AnthropicUsageReport: ExportFormat {
       "anthropic", "usage", String(start), end.map(String.init), row.api_key_id, row.workspace_id, row.model ?? "",
       row.service_tier, row.context_window, row.inference_geo, row.speed, row.account_id, row.service_account_id,
     ])
-    return UsageRecord(
+    // A workload-identity caller (OIDC federation) has no API key: its service account is its
+    // credential, registered in credentials.csv by its `svac_…` id. With both, the service account
+    // is a second name the directory may know it by (a trial: such rows went to UNATTRIBUTED).
+    var record = UsageRecord(
       provider: .anthropic, level: .report, format: id, naturalKey: key, time: start, bucketEnd: end,
-      credential: row.api_key_id, project: row.workspace_id, model: model, tier: tier,
+      credential: row.api_key_id ?? row.service_account_id, project: row.workspace_id, model: model, tier: tier,
       contextWindow: row.context_window, tokens: tokens, requests: 0, line: line, jsonPath: path)
+    if row.api_key_id != nil { record.credentialAlias = row.service_account_id }
+    return record
   }
 
   /// `model` with the price modifiers of its row that the price tables have no column for: US-only

@@ -89,6 +89,29 @@ import Testing
     #expect(Set(rs.map(\.naturalKey)).count == 3)
   }
 
+  /// A row of a workload-identity caller (no API key) names its service account as its
+  /// credential; with both, the service account is the credential's second name.
+  @Test func anthropicServiceAccountsAreCredentials() throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/usage.json"
+    let page = #"""
+      {"data":[{"starting_at":"2026-04-01T00:00:00Z","ending_at":"2026-04-02T00:00:00Z","results":[
+      {"uncached_input_tokens":100,"output_tokens":10,"api_key_id":null,"workspace_id":"wrkspc_1",
+       "service_account_id":"svac_01Hk3R9T","model":"claude-sonnet-4-20250514"},
+      {"uncached_input_tokens":200,"output_tokens":20,"api_key_id":"apikey_01X","workspace_id":"wrkspc_1",
+       "service_account_id":"svac_02Zz","model":"claude-sonnet-4-20250514"},
+      {"uncached_input_tokens":300,"output_tokens":30,"api_key_id":null,"workspace_id":"wrkspc_1",
+       "service_account_id":null,"model":"claude-sonnet-4-20250514"}]}],
+       "has_more":false,"next_page":null}
+      """#
+    try page.write(toFile: path, atomically: true, encoding: .utf8)
+    let (_, records) = try ingest([path])
+    let byInput = Dictionary(uniqueKeysWithValues: records.map { ($0.tokens.input, $0) })
+    #expect(byInput[100]?.credential == "svac_01Hk3R9T" && byInput[100]?.credentialAlias == nil)
+    #expect(byInput[200]?.credential == "apikey_01X" && byInput[200]?.credentialAlias == "svac_02Zz")
+    #expect(byInput[300]?.credential == nil && byInput[300]?.project == "wrkspc_1")
+  }
+
   @Test func anthropicUsageWrongTypeNamesLineAndField() throws {
     let good = #"{"data":[{"starting_at":"2025-10-01T00:00:00Z","results":[{"output_tokens":1}]}]}"#
     let bad = #"{"data":[{"starting_at":"2025-10-01T01:00:00Z","results":[{"output_tokens":"12abc"}]}]}"#
