@@ -39,6 +39,29 @@ extension JSONSupport {
     if let page = try? JSONDecoder().decode(Page.self, from: data) {
       return try body(page, "$", nil)
     }
+    // Pages appended one after another, each printed over many lines (`curl … >> pages.json`):
+    // each page is decoded alone, errors naming the line it starts on (they had been one
+    // "malformed JSON" without a place).
+    if let pages = documents(in: data) {
+      var line = 1
+      var counted = data.startIndex
+      for offsets in pages {
+        let range = (data.startIndex + offsets.lowerBound)..<(data.startIndex + offsets.upperBound)
+        line += data[counted..<range.lowerBound].reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        counted = range.lowerBound
+        let pageData = data.subdata(in: range)
+        let page: Page
+        do {
+          page = try decodePage(Page.self, from: pageData, file: file.path, line: nil)
+        } catch var e as InputError where e.line == nil {
+          // The line of the record at fault, counted from the page's first line.
+          e.line = line - 1 + (e.path.flatMap { JSONLayout.line(ofPath: $0, in: pageData) } ?? 1)
+          throw e
+        }
+        try body(page, "$", line)
+      }
+      return
+    }
     // Either JSON Lines of pages or a malformed document: decide by the line count.
     let lines = data.split(separator: 10, omittingEmptySubsequences: false)
     let nonEmpty = lines.filter { $0.contains { $0 != 32 && $0 != 13 && $0 != 9 } }
@@ -50,6 +73,24 @@ extension JSONSupport {
     for (i, lineData) in lines.enumerated() where lineData.contains(where: { $0 > 32 }) {
       let page = try decodePage(Page.self, from: Data(lineData), file: file.path, line: i + 1)
       try body(page, "$", i + 1)
+    }
+  }
+
+  /// The byte ranges of the top-level objects of `data` when it holds more than one of them and
+  /// nothing else but blanks; nil otherwise (one value, an array, malformed JSON).
+  static func documents(in data: Data) -> [Range<Int>]? {
+    data.withUnsafeBytes { raw -> [Range<Int>]? in
+      let b = raw.bindMemory(to: UInt8.self)
+      var s = JSONScanner(b)
+      var ranges: [Range<Int>] = []
+      while true {
+        s.skipWhitespace()
+        guard s.i < b.count else { break }
+        let start = s.i
+        guard b[start] == UInt8(ascii: "{"), (try? s.skipValue()) != nil else { return nil }
+        ranges.append(start..<s.i)
+      }
+      return ranges.count > 1 ? ranges : nil
     }
   }
 

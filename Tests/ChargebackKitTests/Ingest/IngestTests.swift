@@ -289,6 +289,65 @@ import Testing
     try store.forEachRecord(from: .min, to: .max) { tokens.append($0.record.tokens) }
     #expect(tokens == [TokenCounts(input: 1000, output: 100)])
   }
+  /// Pages appended one after another, each pretty-printed (`curl … >> usage.json`), are read page
+  /// by page, in the OpenAI usage, OpenAI costs and Anthropic usage formats; a bad field in the
+  /// second page names the line that page starts on.
+  @Test func pagesAppendedToOneFileAreEachRead() throws {
+    func openAIPage(start: Int64, input: Int, model: String) -> String {
+      """
+      {
+        "object": "page",
+        "data": [
+          {
+            "object": "bucket",
+            "start_time": \(start),
+            "end_time": \(start + 86_400),
+            "results": [
+              {
+                "object": "organization.usage.completions.result",
+                "input_tokens": \(input),
+                "output_tokens": 10,
+                "num_model_requests": 1,
+                "api_key_id": "key_1",
+                "model": \(model)
+              }
+            ]
+          }
+        ],
+        "has_more": \(input == 2_000 ? "false" : "true"),
+        "next_page": \(input == 2_000 ? "null" : "\"page_2\"")
+      }
+
+      """
+    }
+    let day: Int64 = 1_790_208_000  // 2026-09-24T00:00:00Z
+    let dir = try TestSupport.tempDir()
+    let good = openAIPage(start: day, input: 1_000, model: "\"gpt-4o-mini\"")
+    try (good + openAIPage(start: day + 86_400, input: 2_000, model: "\"gpt-4o-mini\"")).write(
+      toFile: dir + "/usage.json", atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      dir + "/usage.json"
+    ])
+    #expect(results.map(\.format) == ["openai-usage-completions"])
+    var inputs: [Int64] = []
+    try store.forEachRecord(from: .min, to: .max) { inputs.append($0.record.tokens.input) }
+    #expect(inputs == [1_000, 2_000])
+
+    // The second page's model is a number: the error names the line its record starts on (the
+    // first page is 22 lines, so the second starts on line 23; its result opens on its 9th line:
+    // line 23 + 8 = 31).
+    try (good + openAIPage(start: day + 86_400, input: 2_000, model: "7")).write(
+      toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
+    let badStore = try UsageStore(path: dir + "/bad.sqlite")
+    let error = try #require(throws: InputError.self) {
+      try Ingestor(store: badStore, progress: ProgressReporter(force: false)).ingest(paths: [dir + "/bad.json"])
+    }
+    #expect(error.line == 31, "\(error)")
+    #expect(error.field == "model", "\(error)")
+    #expect(try badStore.recordCount() == 0)
+  }
+
   /// Files whose format shows only past the first 64 KiB are read.
   ///
   /// A Bedrock record that names its `schemaType` last (as real records do) after an 80 KB inline
