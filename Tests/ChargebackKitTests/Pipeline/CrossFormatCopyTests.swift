@@ -12,9 +12,10 @@ import Testing
 @Suite struct CrossFormatCopyTests {
   static let fixtures = Fixtures.root + "/formats/cross-format"
 
+  /// The span's row is the one skipped, in either order of the files.
+  ///
   /// The span (`a-spans.json`, read first) reports 1,200 input tokens with no cache split; the
-  /// spend log's copy of `chatcmpl-Bx9a8b7c6d5e4f3g2h1` splits them. The span's row is the one
-  /// skipped, in either order of the files.
+  /// spend log's copy of `chatcmpl-Bx9a8b7c6d5e4f3g2h1` splits them.
   @Test(arguments: [false, true])
   func theGatewaysCopyIsKept(reversed: Bool) throws {
     let dir = try TestSupport.tempDir()
