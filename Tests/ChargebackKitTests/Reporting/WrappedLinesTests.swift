@@ -22,6 +22,16 @@ import Testing
     ("aaaa bbbb ccçc", 2),
     // Spaces count; an empty word between two spaces is kept.
     ("aaaaa  bbbbb  ccccc", 2),
+    // A spreadsheet breaks after a hyphen or a slash too: "arn:aws:iam::1234/" (18) is broken,
+    // 12 + 6; "fin-" joins the 6 (10); "close-" starts a line, "batch/" fills it (12); "*" is a
+    // fourth line. Broken only where a line is full it was 3 (35 characters), and the row cut.
+    ("arn:aws:iam::1234/fin-close-batch/*", 4),
+    // The same with an accented letter (measured by characters).
+    ("arn:aws:iam::1234/fin-clôse-batch/*", 4),
+    // "(allocated:" (11): " R-" would make 14, so a line; "R-GATEWAY" (9): " from" would make 14,
+    // a line; "from" (4); "cost_centre:TAB-" (16) starts a line and is broken, 12 + 4; "CC)" joins
+    // the 4: five lines.
+    ("(allocated: R-GATEWAY from cost_centre:TAB-CC)", 5),
   ])
   func linesOfWrappedText(text: String, lines: Int) {
     #expect(Sheet.lines(text, width: 10) == lines)
