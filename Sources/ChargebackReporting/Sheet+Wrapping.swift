@@ -18,11 +18,12 @@ extension Sheet {
     return pack(pieces(text, space: " ", breaksAfter: { $0 == "-" || $0 == "/" }), capacity)
   }
 
-  /// The pieces a spreadsheet may wrap `text` between: words, and within a word the parts that
-  /// end with a hyphen or a slash (LibreOffice and Excel break there too: a long ARN or path
+  /// The pieces a spreadsheet may wrap `text` between, each its length and whether a space joins
+  /// it to the one before.
+  ///
+  /// Words, and within a word the parts that end with a hyphen or a slash (LibreOffice and Excel break there too: a long ARN or path
   /// wrapped at them takes more lines than one broken only where a line is full, and a row
-  /// sized for the fewer lines cut its last one off, a trial found). Each is its length and
-  /// whether a space joins it to the one before.
+  /// sized for the fewer lines cut its last one off, a trial found).
   private static func pieces<C: Collection>(
     _ text: C, space: C.Element, breaksAfter: (C.Element) -> Bool
   ) -> [(length: Int, spaced: Bool)] where C.Element: Equatable {
