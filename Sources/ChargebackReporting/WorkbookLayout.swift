@@ -93,18 +93,20 @@ package struct PageLayout: Sendable {
 
   /// The header: audience at the left, the sheet's name in the centre, the period at the right.
   ///
-  /// The audience is cut to what fits left of the centred sheet name (44 bytes portrait, 70
-  /// landscape, at 11-point Calibri's 6–7 pixels a character): a longer cost-centre name printed
-  /// over the sheet's name (LibreOffice, portrait A4, 62 characters).
+  /// The audience is cut to what fits left of the centred sheet name (44 character widths
+  /// portrait, 70 landscape, at 11-point Calibri's 6–7 pixels a character; a wide CJK character
+  /// or an emoji is two): a longer cost-centre name printed over the sheet's name (LibreOffice,
+  /// portrait A4, 62 characters).
   package var header: String {
     let room = orientation == .portrait ? 44 : 70
-    return "&L" + Self.caption(audience, maxBytes: room) + "&C&A&R" + Self.caption("Period " + period, maxBytes: 40)
+    return "&L" + Self.caption(audience, maxWidth: room) + "&C&A&R" + Self.caption("Period " + period, maxWidth: 40)
   }
 
   /// The footer: what the document is at the left, the page number of the sheet's pages at the right.
   package var footer: String { "&LTokenChargeback chargeback&RPage &P of &N" }
 
-  /// Text from identifiers made safe for a header or footer, at most `maxBytes` of UTF-8.
+  /// Text from identifiers made safe for a header or footer, at most `maxWidth` character widths
+  /// (``width(_:)``), which keeps a header under the 255 code points it may hold.
   ///
   /// Control characters are escaped (``SafeText/escaped(_:)``) and `&`, which starts a code, is
   /// doubled. Where libxlsxwriter would still take `&&G` or `&&[Picture]` for an image placeholder
@@ -112,7 +114,7 @@ package struct PageLayout: Sendable {
   /// unambiguous). A longer text is cut in the middle, at characters, with `…`: its start and its
   /// end show, so that two long cost-centre ids that differ only at their end (`…-X`, `…-Y`) do
   /// not print the same header (cut at the end, they did: a trial).
-  package static func caption(_ text: String, maxBytes: Int) -> String {
+  package static func caption(_ text: String, maxWidth: Int) -> String {
     let escaped = SafeText.escaped(text)
     var pieces: [String] = []
     var rest = Substring(escaped)
@@ -124,9 +126,36 @@ package struct PageLayout: Sendable {
         pieces.append(String(c))
       }
     }
-    let total = pieces.reduce(0) { $0 + $1.utf8.count }
-    guard total > maxBytes else { return pieces.joined() }
-    return middleCut(pieces, budget: maxBytes - "…".utf8.count) { $0.utf8.count }
+    let total = pieces.reduce(0) { $0 + width($1) }
+    guard total > maxWidth else { return pieces.joined() }
+    return middleCut(pieces, budget: maxWidth - 1, size: width)
+  }
+
+  /// The width of a piece of a caption in characters of Latin text: two for a wide character
+  /// (CJK, Hangul, full-width forms, emoji), one for others (Hebrew, Arabic, accented Latin), an
+  /// escape its length. Cut by UTF-8 bytes, a Hebrew name showed 20 of the 35 letters that fit
+  /// and a CJK one a third of its (a trial).
+  ///
+  /// Written out here: the ranges are Unicode's East Asian Wide and Fullwidth blocks and the emoji
+  /// blocks, which neither Foundation nor the standard library exposes on Linux.
+  ///
+  /// A character of many scalars (a letter under dozens of combining marks) counts at least half
+  /// its scalars, so that a caption stays under libxlsxwriter's 255 code points a header.
+  static func width(_ piece: String) -> Int {
+    max(displayWidth(piece), (piece.unicodeScalars.count + 1) / 2)
+  }
+
+  private static func displayWidth(_ piece: String) -> Int {
+    guard let first = piece.unicodeScalars.first, piece.unicodeScalars.count == 1 || piece.first?.isASCII == false
+    else { return piece.count }
+    let v = first.value
+    let wide =
+      (0x1100...0x115F).contains(v) || (0x2E80...0x303E).contains(v) || (0x3041...0x33FF).contains(v)
+      || (0x3400...0x4DBF).contains(v) || (0x4E00...0x9FFF).contains(v) || (0xA000...0xA4CF).contains(v)
+      || (0xAC00...0xD7A3).contains(v) || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v)
+      || (0xFF00...0xFF60).contains(v) || (0xFFE0...0xFFE6).contains(v) || (0x1F300...0x1F64F).contains(v)
+      || (0x1F900...0x1F9FF).contains(v) || (0x20000...0x3FFFD).contains(v)
+    return wide ? 2 : 1
   }
 
   /// `text` cut in the middle to at most `maxCharacters` characters, `…` included.

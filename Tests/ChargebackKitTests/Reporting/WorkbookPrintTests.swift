@@ -243,21 +243,31 @@ import Testing
   }
 
   @Test func captionsAreEscaped() {
-    #expect(PageLayout.caption("R&D", maxBytes: 90) == "R&&D")
+    #expect(PageLayout.caption("R&D", maxWidth: 90) == "R&&D")
     // libxlsxwriter takes `&G` and `&[Picture]`, even after `&&`, for image placeholders.
-    #expect(PageLayout.caption("a&Gb&[Picture]", maxBytes: 90) == #"a\u0026Gb\u0026[Picture]"#)
-    #expect(PageLayout.caption("bell\u{7}\u{1B}[31m", maxBytes: 90) == #"bell\u0007\u001b[31m"#)
-    let long = PageLayout.caption(String(repeating: "&", count: 300), maxBytes: 90)
-    #expect(long.utf8.count <= 90)
+    #expect(PageLayout.caption("a&Gb&[Picture]", maxWidth: 90) == #"a\u0026Gb\u0026[Picture]"#)
+    #expect(PageLayout.caption("bell\u{7}\u{1B}[31m", maxWidth: 90) == #"bell\u0007\u001b[31m"#)
+    let long = PageLayout.caption(String(repeating: "&", count: 300), maxWidth: 90)
+    #expect(long.count <= 90)  // ASCII and the `…`: a width a character
     let halves = long.split(separator: "…", omittingEmptySubsequences: false)
     #expect(halves.count == 2)
     #expect(halves.allSatisfy { $0.count % 2 == 0 && !$0.isEmpty })  // never half of a doubled `&`
     // Two long ids that differ only at their end print different headers: the cut keeps both ends.
     let prefix = "Cost centre " + String(repeating: "a", count: 60)
-    let x = PageLayout.caption(prefix + "-X", maxBytes: 44)
-    let y = PageLayout.caption(prefix + "-Y", maxBytes: 44)
-    #expect(x != y && x.utf8.count <= 44 && y.utf8.count <= 44)
+    let x = PageLayout.caption(prefix + "-X", maxWidth: 44)
+    let y = PageLayout.caption(prefix + "-Y", maxWidth: 44)
+    #expect(x != y && x.count <= 44 && y.count <= 44)
     #expect(x.hasPrefix("Cost centre aaa") && x.hasSuffix("aa-X"))
+    // By width, not bytes: 35 Hebrew letters (70 bytes) fit in 44; 30 CJK characters (60 widths) do
+    // not, and are cut to 43 widths and the `…`: 21 characters.
+    let hebrew = "Cost centre " + String(repeating: "ת", count: 30)
+    #expect(PageLayout.caption(hebrew, maxWidth: 44) == hebrew)
+    let cjk = PageLayout.caption(String(repeating: "財", count: 30), maxWidth: 44)
+    #expect(cjk.count == 22 && cjk.contains("…"))
+    #expect(PageLayout.caption("🔬🧪", maxWidth: 44) == "🔬🧪")
+    // Letters under 40 combining marks each: at most 2 × 44 code points, whatever their widths.
+    let zalgo = PageLayout.caption(String(repeating: "a" + String(repeating: "\u{301}", count: 40), count: 30), maxWidth: 44)
+    #expect(zalgo.unicodeScalars.count <= 88 && zalgo.contains("…"))
     // A title names at most 120 characters, its start and its end.
     let title = PageLayout.shortened(String(repeating: "n", count: 10_000) + "END", maxCharacters: 120)
     #expect(title.count == 120 && title.hasPrefix("nnn") && title.hasSuffix("nEND") && title.contains("…"))
