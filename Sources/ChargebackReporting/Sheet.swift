@@ -45,12 +45,15 @@ package final class Sheet {
   /// high as its lines need in that `width` (characters, the columns' widths summed): a sentence
   /// wider than the page prints whole instead of stopping at the print area's edge.
   ///
-  /// `style` is ``Workbook/CellStyle/titleWrap`` (14 points) or ``Workbook/CellStyle/noteWrap``.
+  /// `style` is ``Workbook/CellStyle/titleWrap`` (14 points), ``Workbook/CellStyle/noteWrap`` or
+  /// ``Workbook/CellStyle/wrap``; `data` marks an id or a name from the inputs, as in
+  /// ``text(_:_:_:_:data:)``.
   package func paragraph(
-    _ row: Int, _ first: Int, _ last: Int, _ value: String, _ style: Workbook.CellStyle, width: Double
+    _ row: Int, _ first: Int, _ last: Int, _ value: String, _ style: Workbook.CellStyle, width: Double,
+    data: Bool = false
   ) throws {
     guard !value.isEmpty else { return }
-    let shown = SafeText.cell(value)
+    let shown = SafeText.cell(value, data: data)
     // A 14-point title is about 1.3 times as wide and as high as 11-point text.
     let large = style == .titleWrap
     let lines = Self.lines(shown, width: large ? width / 1.3 : width)

@@ -131,9 +131,10 @@ package struct PageLayout: Sendable {
     return middleCut(pieces, budget: maxWidth - 1, size: width)
   }
 
-  /// The width of a piece of a caption in characters of Latin text: two for a wide character
-  /// (CJK, Hangul, full-width forms, emoji), one for others (Hebrew, Arabic, accented Latin), an
-  /// escape its length. Cut by UTF-8 bytes, a Hebrew name showed 20 of the 35 letters that fit
+  /// The width of a piece of a caption in characters of Latin text.
+  ///
+  /// Two for a wide character (CJK, Hangul, full-width forms, emoji), one for others (Hebrew,
+  /// Arabic, accented Latin), an escape its length. Cut by UTF-8 bytes, a Hebrew name showed 20 of the 35 letters that fit
   /// and a CJK one a third of its (a trial).
   ///
   /// Written out here: the ranges are Unicode's East Asian Wide and Fullwidth blocks and the emoji

@@ -39,8 +39,13 @@ extension WorkbookReports {
     try row("Period", .text(report.period.description))
     try row("From", .date(report.period.startMillis))
     try row("To", .date(report.period.endMillis - 1))
-    try row("Cost centre", .text(cc.id))
-    try row("Name", .text(cc.name))
+    // Wrapped over columns B and C: the top agents' table starts at D, and a long id or name
+    // printed cut at it ("Platform Engineering /", a trial).
+    for (label, value) in [("Cost centre", cc.id), ("Name", cc.name)] {
+      try s.text(r, 0, label, .bold)
+      try s.paragraph(r, 1, 2, value, .wrap, width: summaryWidths[1] + summaryWidths[2], data: true)
+      r += 1
+    }
     try row("Total cost (USD)", .cents(ccCents))
     // What each rule moved to or from this cost centre, in the cents its sheets show for the rule's
     // lines (apportioned with the others: the sentence rounded on its own said $1.89 beside the

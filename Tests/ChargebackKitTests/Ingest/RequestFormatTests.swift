@@ -570,7 +570,8 @@ import Testing
       ("/litellm/", "litellm-spend-logs"), ("/otel/", "otel-genai-spans"), ("/azure/apim-", "azure-apim-llm-log"),
       ("/vertex/", "vertex-generate-content"), ("/formats/litellm-", "litellm-spend-logs"),
       ("/formats/otel-", "otel-genai-spans"), ("/formats/apim-", "azure-apim-llm-log"),
-      ("/formats/vertex-", "vertex-generate-content"),
+      ("/formats/vertex-", "vertex-generate-content"), ("/formats/cross-format/a-spans", "otel-genai-spans"),
+      ("/formats/cross-format/b-spend-logs", "litellm-spend-logs"),
     ]
     return table.first { path.contains($0.0) }?.1
   }

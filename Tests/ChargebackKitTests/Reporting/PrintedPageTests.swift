@@ -58,6 +58,25 @@ import Testing
     }
     // Every period note, and CC-01's long title and allocation sentence, at least.
     #expect(long >= files.count + 2)
+    // The cost centre's id and name beside their labels: wrapped over B and C (17 units, about 20
+    // characters a line), never cut at the top agents' table in D. CC-01's name is 61 characters:
+    // 4 lines at 20 a line, so at least 60 points; the id of the other is 300: at least 225.
+    var values = 0
+    for file in files where file != "company.xlsx" {
+      let summary = try #require(try WorkbookTests.read(dir + "/out/" + file)["Summary"])
+      for label in ["Cost centre", "Name"] {
+        let r = try #require(summary.row(label), "\(file) \(label)")
+        let text = summary.rows[r][1]?.text ?? ""
+        #expect(summary.merged.contains("B\(r + 1):C\(r + 1)"), "\(file) \(label)")
+        #expect(summary.wrapped.contains("B\(r + 1)"), "\(file) \(label)")
+        let lines = (Double(text.count) / 20).rounded(.up)
+        if lines > 1 {
+          #expect((summary.heights[String(r)] ?? 15) >= 15 * lines, "\(file) \(label): \(text.count) characters")
+          values += 1
+        }
+      }
+    }
+    #expect(values >= 2)
   }
 
   /// A long cost-centre name is cut in the middle with `…` in the header's left third on upright

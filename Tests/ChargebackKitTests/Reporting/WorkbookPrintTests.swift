@@ -266,7 +266,8 @@ import Testing
     #expect(cjk.count == 22 && cjk.contains("…"))
     #expect(PageLayout.caption("🔬🧪", maxWidth: 44) == "🔬🧪")
     // Letters under 40 combining marks each: at most 2 × 44 code points, whatever their widths.
-    let zalgo = PageLayout.caption(String(repeating: "a" + String(repeating: "\u{301}", count: 40), count: 30), maxWidth: 44)
+    let zalgo = PageLayout.caption(
+      String(repeating: "a" + String(repeating: "\u{301}", count: 40), count: 30), maxWidth: 44)
     #expect(zalgo.unicodeScalars.count <= 88 && zalgo.contains("…"))
     // A title names at most 120 characters, its start and its end.
     let title = PageLayout.shortened(String(repeating: "n", count: 10_000) + "END", maxCharacters: 120)
