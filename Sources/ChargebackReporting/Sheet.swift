@@ -143,7 +143,13 @@ package final class Sheet {
 
   /// Writes a UTC instant (epoch milliseconds) as a date cell: `.date` shows the day, `.dateTime` the
   /// minute too.
-  package func date(_ row: Int, _ col: Int, millis: Int64, _ style: Workbook.CellStyle = .date) throws {
+  ///
+  /// A `.dateTime` is written to its minute, the seconds dropped, and a `.date` to its day: a
+  /// spreadsheet rounds what it shows, and the last instant of a month (23:59:59.999) printed as
+  /// the next month's first minute (a trial). `findings.csv` keeps the milliseconds.
+  package func date(_ row: Int, _ col: Int, millis exact: Int64, _ style: Workbook.CellStyle = .date) throws {
+    let unit: Int64 = style == .dateTime ? 60_000 : Timestamp.millisPerDay
+    let millis = Timestamp.floorDiv(exact, unit) * unit
     let day = Timestamp.floorDiv(millis, Timestamp.millisPerDay)
     let (y, m, d) = Timestamp.civil(fromDays: day)
     let inDay = millis - day * Timestamp.millisPerDay

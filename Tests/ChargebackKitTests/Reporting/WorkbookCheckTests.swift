@@ -113,6 +113,28 @@ import Testing
     #expect(rows[6] == .number(Decimal(string: "123.45")!))
   }
 
+  /// A date-and-time cell holds its minute: the month's last instant is 23:59 of its last day,
+  /// never the next month's first minute (a budget finding's "last seen", rounded by a trial's
+  /// spreadsheet); a date cell holds its day.
+  @Test func dateTimesAreWrittenToTheirMinute() throws {
+    let dir = try TestSupport.tempDir("workbook-dates")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/w.xlsx"
+    let wb = try Workbook(path: path, title: "t", created: 0, tmpdir: dir)
+    let sheet = try wb.addSheet("Data")
+    let november: Int64 = 1_793_491_200_000  // 2026-11-01T00:00:00Z
+    try sheet.date(0, 0, millis: november - 1, .dateTime)
+    try sheet.date(1, 0, millis: november - 30_500, .dateTime)  // 23:59:29.5
+    try sheet.date(2, 0, millis: november + 61_999, .dateTime)  // 00:01:01.999
+    try sheet.date(3, 0, millis: november - 1, .date)
+    try wb.close()
+    let rows = try #require(try WorkbookTests.read(path)["Data"]).rows.map { $0.first ?? nil }
+    #expect(rows[0]?.text == "2026-10-31 23:59:00")
+    #expect(rows[1]?.text == "2026-10-31 23:59:00")
+    #expect(rows[2]?.text == "2026-11-01 00:01:00")
+    #expect(rows[3]?.text == "2026-10-31 00:00:00")
+  }
+
   /// The workbooks the tool writes pass, read back through zlib (libxlsxwriter deflates them).
   @Test func aWorkbookLibxlsxwriterWrotePasses() throws {
     let dir = try TestSupport.tempDir("workbook-check")
