@@ -23,7 +23,7 @@ extension WorkbookReports {
         .int(d.tokens.output), .cents(c),
       ]
     }
-    return DetailTable(
+    var table = DetailTable(
       name: "Daily",
       columns: [
         Column(header: "Date (UTC)", width: 12), Column(header: "Requests", width: 11, total: .count),
@@ -31,6 +31,8 @@ extension WorkbookReports {
         + tokenColumns + [
           Column(header: "Cost (USD)", width: 13, total: .money)
         ], rows: rows, noun: "days", rank: { $0[dailyCostColumn].rankValue ?? 0 })
+    table.onePage = true
+    return table
   }
 
   /// Every day of the period, one column of cents per cost centre (apportioned to its amount) and
@@ -84,7 +86,7 @@ extension WorkbookReports {
         + [.cents(vals.reduce(0, +) + other)]
     }
     let total = shown.count + (rest.isEmpty ? 0 : 1) + 1
-    let table = DetailTable(
+    var table = DetailTable(
       name: "Daily",
       columns: [Column(header: "Date (UTC)", width: 12)]
         + shown.map {
@@ -96,6 +98,7 @@ extension WorkbookReports {
         + (rest.isEmpty ? [] : [Column(header: "All other (\(rest.count))", width: 13, total: .money, wrap: true)])
         + [Column(header: "Total (USD)", width: 13, total: .money)],
       rows: rows, noun: "days", rank: { $0[total].rankValue ?? 0 })
+    table.onePage = true
     let notes =
       rest.isEmpty
       ? []

@@ -107,6 +107,9 @@ struct DetailTable {
   var rank: ([Cell]) -> Int128
   /// False for a table with nothing to add up (price rows): no TOTAL row.
   var totals = true
+  /// True for a table of a few dozen rows (a month's days) printed on one page, shrunk if need be:
+  /// the company's Daily sheet printed its TOTAL row alone on a second page (a trial).
+  var onePage = false
   /// A row's cells from column `from` on (its counts and amounts, exactly as ``row`` makes them),
   /// when they can be made without the text before them; nil: ``row`` alone.
   ///
@@ -363,7 +366,8 @@ extension WorkbookReports {
     try sheet.setUpPage(
       PageLayout(
         orientation: PageLayout.orientation(forColumns: table.columns.map(\.width)),
-        audience: page.audience, period: page.period.description, repeatRow: 0, gridlines: true))
+        audience: page.audience, period: page.period.description, repeatRow: 0, onePage: table.onePage,
+        gridlines: true))
     return (sheet, shown.count)
   }
 

@@ -13,8 +13,8 @@ import Testing
   typealias Dump = WorkbookTests.SheetDump
 
   /// Every sheet: A4, one page wide, margins, header (audience, sheet, period) and footer (page N
-  /// of M); a Summary prints on one page with its charts inside the print area, a detail sheet
-  /// repeats its header row on every page.
+  /// of M); a Summary prints on one page with its charts inside the print area, and so does the
+  /// Daily sheet; another detail sheet repeats its header row on every page.
   static func expectPrintable(_ wb: [String: Dump], file: String, audience: String, period: String) {
     for (name, s) in wb {
       let p = s.page
@@ -34,6 +34,10 @@ import Testing
         #expect(last > 0, "\(at): no print area")
         #expect(!s.chartInfo.isEmpty, "\(at): no chart")
         for c in s.chartInfo { #expect((c.anchorEnd ?? .max) <= last, "\(at): chart outside the print area") }
+      } else if name == "Daily" {
+        // A month's days (and its TOTAL) on one page: the TOTAL printed alone on a second one.
+        #expect((p.fitHeight ?? 1) == 1, "\(at): not one page")
+        #expect(p.titleRows == "$1:$1", "\(at): header row not repeated")
       } else {
         #expect(["portrait", "landscape"].contains(p.orientation ?? ""), "\(at)")
         #expect(p.fitHeight == 0, "\(at): height not left free")
