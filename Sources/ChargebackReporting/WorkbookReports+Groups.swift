@@ -143,6 +143,9 @@ extension WorkbookReports {
     }
     let total = accs.reduce(Int128(0)) { $0 + $1.cents } + (leftOut.map { $0.rest.sums[keyColumns.count + 6] } ?? 0)
     let cost = keyColumns.count + 6
+    // Shares of a total with negative parts (an allocation moved out) say nothing (a trial:
+    // 2,971 % beside −3,006 %): shown only when no group is below zero.
+    let shares = !accs.contains { $0.cents < 0 }
     // Positions sorted, then each group moved once: a merge sort of the groups themselves copied
     // each (its key and its sums) about log₂ n times, with a task per call a million groups.
     let order = accs.indices.sorted { a, b in
@@ -163,7 +166,7 @@ extension WorkbookReports {
         .int(sorted[n].requests), .int(sorted[n].failed), .int(sorted[n].tokens.input),
         .int(sorted[n].tokens.cachedInput), .int(sorted[n].tokens.cacheWrite), .int(sorted[n].tokens.output),
         priced ? .money(exact: sorted[n].exact, cents: cents) : .empty,
-        priced ? .shareOf(column: cost, total: total) : .empty,
+        priced && shares ? .shareOf(column: cost, total: total) : .empty,
       ]
       if previous != nil {
         let last = lastCents[n]

@@ -268,15 +268,18 @@ extension WorkbookReports {
       shown.append((GroupKey.made("All other (\(rest.count) \(noun))"), rest.reduce(0) { $0 + $1.1 }))
     }
     var r = row + 1
+    // Shares of a total with negative parts (an allocation moved out) say nothing: 2,971 % and
+    // −3,006 % beside each other (a trial). Shown only when every part is zero or more.
+    let shares = !amounts.contains { $0.1 < 0 }
     for (key, v) in shown {
       try s.text(r, 3, chartLabel(GroupKey.text(key)), data: GroupKey.isData(key))
       try s.decimal(r, 4, units: v, decimals: 2)
-      try s.ratio(r, 5, v, over: total)
+      if shares { try s.ratio(r, 5, v, over: total) }
       r += 1
     }
     try s.text(r, 3, "TOTAL", .totalText)
     try s.decimal(r, 4, units: shown.reduce(0) { $0 + $1.1 }, decimals: 2, .totalMoney)
-    try s.ratio(r, 5, total, over: total, .totalPercent)
+    if shares { try s.ratio(r, 5, total, over: total, .totalPercent) } else { try s.blank(r, 5, .totalPercent) }
     return (row + 1, r - 1, r + 1)
   }
 }

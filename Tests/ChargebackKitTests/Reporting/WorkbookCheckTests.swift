@@ -135,6 +135,34 @@ import Testing
     #expect(rows[3]?.text == "2026-10-31 00:00:00")
   }
 
+  /// A Summary's top table shows shares only when no amount is below zero.
+  ///
+  /// With an allocation moved out, 2,971 % stood beside −3,006 % (a trial). Amounts are shown
+  /// either way.
+  @Test func sharesAreLeftEmptyBesideNegativeAmounts() throws {
+    let dir = try TestSupport.tempDir("workbook-shares")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/w.xlsx"
+    let wb = try Workbook(path: path, title: "t", created: 0, tmpdir: dir)
+    let plain = try wb.addSheet("Plain")
+    _ = try WorkbookReports.topTable(
+      plain, at: 0, header: "Top agents", noun: "agents", amounts: [("da", 300), ("db", 100)], total: 400, top: 10)
+    let moved = try wb.addSheet("Moved")
+    _ = try WorkbookReports.topTable(
+      moved, at: 0, header: "Top agents", noun: "agents",
+      amounts: [("da", 29_714), ("m(allocated: R-1)", -30_063), ("db", 1_349)], total: 1_000, top: 10)
+    try wb.close()
+    let book = try WorkbookTests.read(path)
+    let p = try #require(book["Plain"]).rows
+    // 300 of 400 cents: 75 %; 100: 25 %; TOTAL 100 %.
+    #expect(p[1][5] == .number(Decimal(string: "0.75")!) && p[2][5] == .number(Decimal(string: "0.25")!))
+    #expect(p[3][5] == .number(1))
+    let m = try #require(book["Moved"]).rows
+    #expect(m.count == 5)
+    for r in 1...4 { #expect(m[r].count < 6 || m[r][5] == nil, "row \(r): \(m[r])") }
+    #expect(m[1][4] == .number(Decimal(string: "297.14")!) && m[4][4] == .number(Decimal(string: "10")!))
+  }
+
   /// The workbooks the tool writes pass, read back through zlib (libxlsxwriter deflates them).
   @Test func aWorkbookLibxlsxwriterWrotePasses() throws {
     let dir = try TestSupport.tempDir("workbook-check")
