@@ -98,6 +98,12 @@ package enum FormatRegistry {
       return "; it looks like an OpenAI usage or costs page whose buckets hold no result in its first 16 MiB"
         + " (a page of empty buckets: nothing to charge; leave it out)"
     }
+    if head.contains("\"messageType\"") && head.contains("\"logEvents\"") {
+      return "; it looks like CloudWatch Logs subscription records (as Firehose delivers a log group to S3),"
+        + " whose logEvents[].message each hold one record as text; they are not read: have Bedrock's model"
+        + " invocation logging write to S3 itself, or export the log group (aws logs create-export-task, or a"
+        + " Logs Insights query saved as CSV), which are read (docs/formats.md, Bedrock)"
+    }
     if head.contains("\"RequestResponse\"") && head.contains("\"operationName\"") {
       return "; it looks like the Azure OpenAI RequestResponse diagnostic log, which has no token counts and is"
         + " not read: export the APIM LLM log (ApiManagementGatewayLlmLog) for calls, or the Cost Management"

@@ -168,6 +168,12 @@ import Testing
       "an endpoint the tool does not read"
     ),
     (
+      #"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/bedrock/invocations","#
+        + #""logStream":"aws/bedrock/modelinvocations","subscriptionFilters":["to-firehose"],"logEvents":[{"id":"1","#
+        + #""timestamp":1790000000000,"message":"{\"schemaType\":\"ModelInvocationLog\"}"}]}"#,
+      "CloudWatch Logs subscription records"
+    ),
+    (
       #"{"time":"2026-10-01T00:00:00Z","category":"RequestResponse","operationName":"ChatCompletions_Create","#
         + #""properties":{"modelName":"gpt-4o"}}"#,
       "Azure OpenAI RequestResponse diagnostic log"
