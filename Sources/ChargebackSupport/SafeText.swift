@@ -25,45 +25,17 @@ package enum SafeText {
     }
     if plain == true { return s }
     guard s.unicodeScalars.contains(where: needsEscape) else { return s }
-    let scalars = Array(s.unicodeScalars)
     var out = String.UnicodeScalarView()
-    for (i, u) in scalars.enumerated() {
+    for u in s.unicodeScalars {
       if u == "\\" {
         out.append(contentsOf: "\\\\".unicodeScalars)
-      } else if needsEscape(u), !joinsEmoji(scalars, i) {
+      } else if needsEscape(u) {
         out.append(contentsOf: escapeSequence(u).unicodeScalars)
       } else {
         out.append(u)
       }
     }
     return String(out)
-  }
-
-  /// True for the zero-width joiner between two pictographs (👩‍🔬) and the emoji presentation
-  /// selector after one (❤️).
-  ///
-  /// Invisible alone, but part of how an emoji is drawn, and escaped they
-  /// showed a name as "Research 🔬🧪👩\u200d🔬" (a trial). Two values with and without one still
-  /// look different (one glyph or two).
-  static func joinsEmoji(_ s: [Unicode.Scalar], _ i: Int) -> Bool {
-    let v = s[i].value
-    guard v == 0x200D || v == 0xFE0F, i > 0 else { return false }
-    var before = i - 1
-    if v == 0x200D, s[before].value == 0xFE0F, before > 0 { before -= 1 }
-    guard isPictograph(s[before].value) else { return false }
-    return v == 0xFE0F || (i + 1 < s.count && isPictograph(s[i + 1].value))
-  }
-
-  /// Scalars drawn as pictographs (emoji and their skin-tone modifiers, symbols that take the
-  /// emoji presentation): Unicode's Extended_Pictographic blocks, written out as ``isHidden(_:)``'s
-  /// table is.
-  private static func isPictograph(_ v: UInt32) -> Bool {
-    switch v {
-    case 0xA9, 0xAE, 0x203C, 0x2049, 0x2122, 0x2139, 0x2190...0x21FF, 0x2300...0x23FF, 0x24C2, 0x25A0...0x25FF,
-      0x2600...0x27BF, 0x2934...0x2935, 0x2B00...0x2BFF, 0x3030, 0x303D, 0x3297, 0x3299, 0x1F000...0x1FAFF:
-      return true
-    default: return false
-    }
   }
 
   private static func needsEscape(_ u: Unicode.Scalar) -> Bool { u == "\\" || isHidden(u) }
