@@ -19,8 +19,9 @@ package struct PolicyFindings {
     var last: Int64
     var calls: Int128 = 0
     var cost = Money.zero
-    /// Calls noted without a price.
+    /// Calls noted without a price, and how many records (a report row counts no requests).
     var unpricedCalls: Int128 = 0
+    var unpricedRecords: Int128 = 0
     var evidence: [String] = []
     var count: Int128 = 0
     var detail: String
@@ -93,7 +94,12 @@ package struct PolicyFindings {
     guard let i = found else { return }
     // Mutated in place: one lookup, and no copy of the evidence array.
     acc.values[i].calls += Int128(r.requests)
-    if let cost { acc.values[i].cost += cost } else { acc.values[i].unpricedCalls += Int128(r.requests) }
+    if let cost {
+      acc.values[i].cost += cost
+    } else {
+      acc.values[i].unpricedCalls += Int128(r.requests)
+      acc.values[i].unpricedRecords += 1
+    }
     acc.values[i].count += 1
     acc.values[i].first = min(acc.values[i].first, r.time)
     acc.values[i].last = max(acc.values[i].last, r.time)
@@ -141,15 +147,17 @@ package struct PolicyFindings {
         lastTime: a.last, calls: a.calls, cost: a.cost, avoidableCost: .zero, evidence: a.evidence,
         evidenceCount: a.count, explanation: a.detail + Self.agentsText(a) + Self.unpricedText(a))
       f.unpricedCalls = a.kind == .unpricedModel ? a.calls : a.unpricedCalls
+      f.hasPricedRecords = a.kind != .unpricedModel && a.unpricedRecords < a.count
       return f
     } + extra
   }
 
-  /// "; 3 of 20 calls have no price: the cost shown is the others'" when some (not all) of a
-  /// finding's calls are unpriced; empty otherwise (all unpriced: the cost is shown empty).
+  /// "; 3 of 20 usage records have no price: the cost shown is the others'" when some (not all)
+  /// of a finding's records are unpriced (counted by records: a report row counts no requests);
+  /// empty otherwise (all unpriced: the cost is shown empty).
   private static func unpricedText(_ a: Accumulator) -> String {
-    guard a.kind != .unpricedModel, a.unpricedCalls > 0, a.unpricedCalls < a.calls else { return "" }
-    return "; \(a.unpricedCalls) of \(a.calls) calls have no price: the cost shown is the others'"
+    guard a.kind != .unpricedModel, a.unpricedRecords > 0, a.unpricedRecords < a.count else { return "" }
+    return "; \(a.unpricedRecords) of \(a.count) usage records have no price: the cost shown is the others'"
   }
 }
 

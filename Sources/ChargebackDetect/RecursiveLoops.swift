@@ -20,7 +20,8 @@ package struct RecursiveLoops {
     var model: String
     var size: Int
     var time: Int64
-    var cost: Money
+    /// Nil for a call without a price.
+    var cost: Money?
     var costCentre: String
     var credential: String?
     var owner: String?
@@ -60,6 +61,10 @@ package struct RecursiveLoops {
     var calls: Int128 = 0
     var cost = Money.zero
     var avoidable = Money.zero
+    /// Calls with a price, and whether a call inside the loop had none (its avoidable amount is
+    /// then not known).
+    var pricedCalls: Int128 = 0
+    var unpricedInLoop = false
     /// Of its first call inside the loop, else of its first call.
     var agent: String?
     var credential: String?
@@ -74,15 +79,16 @@ package struct RecursiveLoops {
     }
 
     mutating func add(
-      key: String, time: Int64, cost: Money, inLoop: Bool, agent: String?, credential: String?, owner: String?
+      key: String, time: Int64, cost: Money?, inLoop: Bool, agent: String?, credential: String?, owner: String?
     ) {
       calls += 1
-      self.cost += cost
+      self.cost += cost ?? .zero
+      if cost != nil { pricedCalls += 1 } else if inLoop { unpricedInLoop = true }
       first = min(first, time)
       last = max(last, time)
       if evidence.count < PolicyFindings.evidenceLimit { evidence.append(key) }
       guard inLoop else { return }
-      avoidable += cost
+      avoidable += cost ?? .zero
       if !namedInLoop { (self.agent, self.credential, self.owner, namedInLoop) = (agent, credential, owner, true) }
     }
   }
@@ -98,7 +104,7 @@ package struct RecursiveLoops {
   ) -> [Finding] {
     parts.filter { $0.costCentre == owner || $0.namedInLoop }.map { p in
       let cc = p.costCentre
-      return Finding(
+      var f = Finding(
         id: FindingID.make(
           kind: .recursiveLoop, period: period, subject: cc == owner ? subject : "\(cc.utf8.count):\(cc)|\(subject)"),
         kind: .recursiveLoop, severity: .medium, period: period.description, costCentre: cc, agentID: p.agent,
@@ -106,6 +112,19 @@ package struct RecursiveLoops {
         calls: p.calls, cost: p.cost, avoidableCost: p.avoidable, evidence: p.evidence, evidenceCount: p.calls,
         explanation: explanation(p)
           + (parts.count > 1 ? "; \(p.calls) of its \(total) calls are this cost centre's" : ""))
+      Self.notePrices(&f, priced: p.pricedCalls, unpricedInLoop: p.unpricedInLoop)
+      return f
+    }
+  }
+
+  /// Marks a loop's finding whose calls have no price (SPEC §5: its cost shown empty, never $0),
+  /// or whose calls inside the loop include one without (its avoidable amount not known).
+  private static func notePrices(_ f: inout Finding, priced: Int128, unpricedInLoop: Bool) {
+    f.unpricedCalls = f.calls - priced
+    f.hasPricedRecords = priced > 0
+    if unpricedInLoop {
+      f.avoidableCost = .zero
+      f.avoidableKnown = false
     }
   }
 
@@ -127,7 +146,7 @@ package struct RecursiveLoops {
     // neither a trace nor a parent.
     guard c.record.level == .request else { return }
     if let trace = c.record.traceID {
-      observeTrace(trace, c.record, c.attribution, cost: c.costOrZero)
+      observeTrace(trace, c.record, c.attribution, cost: c.cost)
       return
     }
     guard let parent = c.record.metadata.parentID, let own = c.record.spanID ?? c.record.requestID else { return }
@@ -141,7 +160,7 @@ package struct RecursiveLoops {
       key: c.record.naturalKey, id: nodeID(provider: c.record.provider, id: id),
       parent: parent.map { nodeID(provider: c.record.provider, id: $0) },
       agent: c.attribution.agentID, model: c.model, size: SizeClass.of(c.record.tokens), time: c.record.time,
-      cost: c.costOrZero, costCentre: c.attribution.costCentre, credential: c.attribution.credentialID,
+      cost: c.cost, costCentre: c.attribution.costCentre, credential: c.attribution.credentialID,
       owner: c.attribution.ownerID, task: c.attribution.taskID)
   }
 
@@ -159,7 +178,7 @@ package struct RecursiveLoops {
     return path.count > settings.loopMaxDepth ? "agents nest \(path.count) deep (limit \(settings.loopMaxDepth))" : nil
   }
 
-  private mutating func observeTrace(_ trace: String, _ r: UsageRecord, _ a: Attribution, cost: Money) {
+  private mutating func observeTrace(_ trace: String, _ r: UsageRecord, _ a: Attribution, cost: Money?) {
     var run = traces[trace] ?? TraceRun(costCentre: a.costCentre, task: a.taskID)
     let reason = loopReason(r.agentPath?.split(separator: ">") ?? [])
     // This call runs inside the loop when its path shows one: everything it cost was avoidable.
@@ -267,14 +286,17 @@ package struct RecursiveLoops {
     // offending call and its descendants. Counting every later call of the tree instead would charge
     // the loop for sibling branches that merely ran at the same time (a fan-out beside the loop).
     var avoidable = Money.zero
+    var unpricedInLoop = false
     var below = [reason.from.id]
     var inLoop = Set<String>()
     while let id = below.popLast() {
       guard inLoop.insert(id).inserted, let n = nodes[id] else { continue }
-      avoidable += n.cost
+      avoidable += n.cost ?? .zero
+      if n.cost == nil { unpricedInLoop = true }
       below.append(contentsOf: children[id] ?? [])
     }
-    let cost = tree.reduce(Money.zero) { $0 + $1.cost }
+    let cost = tree.reduce(Money.zero) { $0 + ($1.cost ?? .zero) }
+    let priced = Int128(tree.filter { $0.cost != nil }.count)
     let agent = reason.from.agent ?? root.agent
     var parts: [Part] = []
     for n in tree {
@@ -299,7 +321,7 @@ package struct RecursiveLoops {
       }
       return
     }
-    findings.append(
+    var f =
       Finding(
         id: FindingID.make(kind: .recursiveLoop, period: period, subject: root.id), kind: .recursiveLoop,
         severity: .medium, period: period.description, costCentre: reason.from.costCentre, agentID: agent,
@@ -309,6 +331,8 @@ package struct RecursiveLoops {
         evidenceCount: Int128(tree.count),
         explanation:
           "call tree from \(root.key)\(root.task.map { " (task \($0))" } ?? ""): \(reason.text); \(tree.count) calls, \(avoidable.formatted(decimals: 2)) USD in the loop"
-      ))
+      )
+    Self.notePrices(&f, priced: priced, unpricedInLoop: unpricedInLoop)
+    findings.append(f)
   }
 }

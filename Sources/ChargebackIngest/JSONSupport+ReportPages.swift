@@ -50,15 +50,17 @@ extension JSONSupport {
         line += data[counted..<range.lowerBound].reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
         counted = range.lowerBound
         let pageData = data.subdata(in: range)
-        let page: Page
+        // A record at fault is named by the line it starts on, counted from the page's first line,
+        // whether decoding or the reader (`body`) found the fault: the page is read as a file of
+        // its own (no line per record, as a pretty-printed page alone has none).
+        // A page on one line (JSON Lines of pages): that line is each of its records' line.
+        let oneLine = !pageData.contains(10)
         do {
-          page = try decodePage(Page.self, from: pageData, file: file.path, line: nil)
-        } catch var e as InputError where e.line == nil {
-          // The line of the record at fault, counted from the page's first line.
+          try body(try decodePage(Page.self, from: pageData, file: file.path, line: nil), "$", oneLine ? line : nil)
+        } catch var e as InputError where e.line == nil && e.file == file.path {
           e.line = line - 1 + (e.path.flatMap { JSONLayout.line(ofPath: $0, in: pageData) } ?? 1)
           throw e
         }
-        try body(page, "$", line)
       }
       return
     }

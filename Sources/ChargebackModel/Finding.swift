@@ -77,11 +77,17 @@ package struct Finding: Sendable, Hashable {
   package var avoidableCost: Money
   /// Of ``calls``, those with no price (their cost is in neither ``cost`` nor ``avoidableCost``).
   package var unpricedCalls: Int128 = 0
+  /// False when none of the usage records the finding rests on has a price (counted by records: a
+  /// usage report's row counts no requests).
+  package var hasPricedRecords = true
+  /// False when a call counted as avoidable has no price: the avoidable amount is not known.
+  package var avoidableKnown = true
 
-  /// False when none of the finding's calls has a price (an `unpriced_model` finding, or one whose
-  /// calls all went to a model without prices): its cost is unknown and is shown empty, never $0
-  /// (SPEC §5).
-  package var costKnown: Bool { kind != .unpricedModel && !(unpricedCalls > 0 && unpricedCalls >= calls) }
+  /// False for an `unpriced_model` finding and one whose records all went to models without
+  /// prices: its cost is unknown and is shown empty, never $0 (SPEC §5).
+  package var costKnown: Bool { kind != .unpricedModel && hasPricedRecords }
+  /// Whether the avoidable amount is shown.
+  package var avoidableShown: Bool { costKnown && avoidableKnown }
   /// Natural keys of the records it rests on (the first few).
   package var evidence: [String]
   /// How many records it rests on in all.

@@ -210,7 +210,7 @@ package enum CSVReports {
         f.credentialID ?? "", f.ownerID ?? "", f.taskApprover ?? "", Timestamp.iso(f.firstTime),
         // Calls with no price have no cost: empty, never $0 (SPEC §5).
         Timestamp.iso(f.lastTime), String(f.calls), f.costKnown ? f.cost.formatted(decimals: 6) : "",
-        f.costKnown ? f.avoidableCost.formatted(decimals: 6) : "", String(f.evidenceCount),
+        f.avoidableShown ? f.avoidableCost.formatted(decimals: 6) : "", String(f.evidenceCount),
         f.evidence.joined(separator: " "),
         f.explanation, f.label ?? "", f.labelNote ?? "",
       ])

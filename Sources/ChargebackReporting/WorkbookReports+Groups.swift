@@ -145,7 +145,7 @@ extension WorkbookReports {
     let cost = keyColumns.count + 6
     // Shares of a total with negative parts (an allocation moved out) say nothing (a trial:
     // 2,971 % beside −3,006 %): shown only when no group is below zero.
-    let shares = !accs.contains { $0.cents < 0 }
+    let shares = !accs.contains { $0.cents < 0 } && (leftOut.map { $0.rest.sums[cost] >= 0 } ?? true)
     // Positions sorted, then each group moved once: a merge sort of the groups themselves copied
     // each (its key and its sums) about log₂ n times, with a task per call a million groups.
     let order = accs.indices.sorted { a, b in
@@ -192,7 +192,7 @@ extension WorkbookReports {
       ]
         + tokenColumns + [
           Column(header: "Cost (USD)", width: 13, total: .money),
-          Column(header: "Share", width: 8, total: .share(of: cost)),
+          Column(header: "Share", width: 8, total: shares ? .share(of: cost) : .none),
         ] + lastMonth, count: sorted.count, row: row, noun: noun, rank: { $0[cost].rankValue ?? 0 })
     table.figures = (keyColumns.count, figures)
     table.leftOut = leftOut

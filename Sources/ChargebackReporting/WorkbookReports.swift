@@ -134,10 +134,11 @@ package enum WorkbookReports {
   static func findingsTable(_ findings: [Finding], costCentre: Bool) -> DetailTable {
     // Calls with no price have no cost: an empty cell, never $0 (SPEC §5).
     let priced = findings.map(\.costKnown)
-    func rounded(_ amount: (Finding) -> Money) -> [Int128] {
-      Apportion.rounded(zip(findings, priced).map { $1 ? amount($0) : .zero }, decimals: 2).parts
+    let avoidableShown = findings.map(\.avoidableShown)
+    func rounded(_ amount: (Finding) -> Money, _ shown: [Bool]) -> [Int128] {
+      Apportion.rounded(zip(findings, shown).map { $1 ? amount($0) : .zero }, decimals: 2).parts
     }
-    let (costs, avoidable) = (rounded(\.cost), rounded(\.avoidableCost))
+    let (costs, avoidable) = (rounded(\.cost, priced), rounded(\.avoidableCost, avoidableShown))
     let rows: [[Cell]] = findings.indices.map { n in
       let f = findings[n]
       return [.text(f.id), .text(words(f.kind.rawValue)), .text(f.severity.rawValue)]
@@ -145,7 +146,8 @@ package enum WorkbookReports {
           .text(f.agentID ?? ""), .text(f.credentialID ?? ""), .text(f.ownerID ?? ""), .dateTime(f.firstTime),
           .dateTime(f.lastTime), .int(f.calls),
           priced[n] ? .money(exact: f.cost.pico, cents: costs[n]) : .empty,
-          priced[n] ? .money(exact: f.avoidableCost.pico, cents: avoidable[n]) : .empty, .text(f.label ?? ""),
+          avoidableShown[n] ? .money(exact: f.avoidableCost.pico, cents: avoidable[n]) : .empty,
+          .text(f.label ?? ""),
           .text(f.explanation),
         ]
     }

@@ -69,6 +69,11 @@ import Testing
     let a = try #require(loops.findings.first { $0.costCentre == "CC-A" })
     #expect(a.calls == 2 && a.cost == .zero && a.avoidableCost == .zero)
     #expect(loops.findings.count == 2)
+    // CC-A's calls have no price: its cost is not known (shown empty, never $0), nor its avoidable.
+    #expect(!a.costKnown && !a.avoidableShown && a.unpricedCalls == 2)
+    // CC-C's are priced, its avoidable (c2, 10 cents) known.
+    let c = try #require(loops.findings.first { $0.costCentre == "CC-C" })
+    #expect(c.costKnown && c.avoidableShown && c.avoidableCost.pico == 100_000_000_000)
   }
 
   /// A cost centre whose calls are all above the loop has no finding; a loop of one cost centre

@@ -52,8 +52,26 @@ import Testing
       #expect(f.costKnown, "\(f.kind)")
       // Two priced calls of 3 µUSD.
       #expect(f.cost == Money(pico: 6_000_000))
-      #expect(f.explanation.contains("2 of 4 calls have no price"), "\(f.explanation)")
+      #expect(f.explanation.contains("2 of 4 usage records have no price"), "\(f.explanation)")
     }
+
+    // Counted by records, not requests: a usage report's rows count no requests. Unpriced report
+    // rows alone: no known cost; priced report rows beside unpriced calls: the rows' cost shown.
+    var rows = PolicyFindings()
+    for (n, cost) in [(0, nil), (1, nil), (2, Money(pico: 7_000_000)), (3, nil)] as [(Int, Money?)] {
+      var report = Self.charged("rows-\(n / 2)", costCentre: "CC-A", signals: [.revokedCredential], cost: cost, time: 1)
+      report.record.level = .report
+      report.record.requests = n == 3 ? 1 : 0
+      rows.observe(report)
+    }
+    let byKey = Dictionary(
+      uniqueKeysWithValues: rows.findings(period: Period(year: 2026, month: 10)).filter {
+        $0.kind == .revokedCredential
+      }
+      .map { ($0.credentialID ?? "", $0) })
+    #expect(byKey["rows-0"]?.costKnown == false)
+    #expect(byKey["rows-1"]?.costKnown == true && byKey["rows-1"]?.cost == Money(pico: 7_000_000))
+    #expect(byKey["rows-1"]?.explanation.contains("1 of 2 usage records have no price") == true)
 
     // findings.csv: empty cost cells for the unpriced findings, the priced part for the others.
     let dir = try TestSupport.tempDir("unpriced-findings")
