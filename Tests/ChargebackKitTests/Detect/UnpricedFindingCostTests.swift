@@ -97,4 +97,33 @@ import Testing
       if case .empty = sheet.row(n)[costColumn] { #expect(!f.costKnown) } else { #expect(f.costKnown) }
     }
   }
+
+  /// A retry storm of calls to a model without prices has no known cost; one with some unpriced
+  /// calls shows the others' cost but no avoidable amount (not known), and adds none to its cost
+  /// centre's avoidable total.
+  @Test func stormsWithUnpricedCallsShowNoAvoidableAmount() throws {
+    var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
+    // Prompt "N": 9 throttles and a success, all unpriced. Prompt "H": the same, the success priced
+    // (5 µUSD) and the throttles not. 100 ms apart.
+    var row: Int64 = 0
+    for prompt in ["N", "H"] {
+      for k in 0..<10 {
+        var c = RetryStormSweepTests.charged(
+          Int(row), prompt: prompt, input: k == 9 ? 5_000 : 0, error: k == 9 ? nil : "ThrottlingException",
+          pico: 5_000_000)
+        c.record.time = RetryStormSweepTests.start + row * 100
+        if prompt == "N" || k < 9 { c.cost = nil }
+        storms.observe(c, row: row)
+        row += 1
+      }
+    }
+    try storms.finish { "bedrock:\($0)" }
+    #expect(storms.findings.count == 2)
+    let n = try #require(storms.findings.first { $0.firstTime == RetryStormSweepTests.start })
+    let h = try #require(storms.findings.first { $0.firstTime == RetryStormSweepTests.start + 1_000 })
+    #expect(!n.costKnown && !n.avoidableShown)
+    #expect(h.costKnown && h.cost == Money(pico: 5_000_000))
+    #expect(!h.avoidableShown && h.avoidableCost == .zero)
+    #expect(h.explanation.contains("9 of its calls have no price"))
+  }
 }
