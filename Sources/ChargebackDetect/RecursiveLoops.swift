@@ -125,6 +125,7 @@ package struct RecursiveLoops {
     if unpricedInLoop {
       f.avoidableCost = .zero
       f.avoidableKnown = false
+      f.explanation += "; calls in the loop have no price: its USD figure counts only the priced ones"
     }
   }
 

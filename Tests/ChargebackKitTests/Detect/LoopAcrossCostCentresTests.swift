@@ -71,6 +71,7 @@ import Testing
     #expect(loops.findings.count == 2)
     // CC-A's calls have no price: its cost is not known (shown empty, never $0), nor its avoidable.
     #expect(!a.costKnown && !a.avoidableShown && a.unpricedCalls == 2)
+    #expect(a.explanation.contains("calls in the loop have no price"))
     // CC-C's are priced, its avoidable (c2, 10 cents) known.
     let c = try #require(loops.findings.first { $0.costCentre == "CC-C" })
     #expect(c.costKnown && c.avoidableShown && c.avoidableCost.pico == 100_000_000_000)
