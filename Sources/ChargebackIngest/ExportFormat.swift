@@ -80,6 +80,10 @@ package enum FormatRegistry {
       return "; it is a zip file (an .xlsx workbook?), not an export: point --usage at the exports only (a"
         + " chargeback output folder is not an input)"
     }
+    if head.hasPrefix("SQLite format 3\u{0}") {
+      return "; it is an SQLite database (another chargeback store?), not an export: keep stores outside the"
+        + " --usage folders (a run skips only its own --db)"
+    }
     let columns = CSVHeader.names(inHead: head)
     if columns.contains("cost_centre")
       && (columns.contains("agent_id") || columns.contains("credential_id") || columns.contains("person_id"))

@@ -167,6 +167,7 @@ import Testing
         + #"[{"object": "organization.usage.images.result", "images": 2, "num_model_requests": 1}]}]}"#,
       "an endpoint the tool does not read"
     ),
+    ("SQLite format 3\u{0}\u{10}\u{0}\u{1}\u{1}", "an SQLite database (another chargeback store?)"),
     (
       #"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/bedrock/invocations","#
         + #""logStream":"aws/bedrock/modelinvocations","subscriptionFilters":["to-firehose"],"logEvents":[{"id":"1","#
