@@ -39,47 +39,35 @@ extension JSONSupport {
     if let page = try? JSONDecoder().decode(Page.self, from: data) {
       return try body(page, "$", nil)
     }
-    // Pages appended one after another, each printed over many lines (`curl … >> pages.json`):
-    // each page is decoded alone, errors naming the line it starts on (they had been one
-    // "malformed JSON" without a place).
-    if let pages = documents(in: data) {
-      var line = 1
-      var counted = data.startIndex
-      for offsets in pages {
-        let range = (data.startIndex + offsets.lowerBound)..<(data.startIndex + offsets.upperBound)
-        line += data[counted..<range.lowerBound].reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
-        counted = range.lowerBound
-        let pageData = data.subdata(in: range)
-        // A record at fault is named by the line it starts on, counted from the page's first line,
-        // whether decoding or the reader (`body`) found the fault: the page is read as a file of
-        // its own (no line per record, as a pretty-printed page alone has none).
-        // A page on one line (JSON Lines of pages): that line is each of its records' line.
-        let oneLine = !pageData.contains(10)
-        do {
-          try body(try decodePage(Page.self, from: pageData, file: file.path, line: nil), "$", oneLine ? line : nil)
-        } catch var e as InputError where e.line == nil && e.file == file.path {
-          e.line = line - 1 + (e.path.flatMap { JSONLayout.line(ofPath: $0, in: pageData) } ?? 1)
-          throw e
-        }
+    // Several pages one after another: JSON Lines of pages, or pages appended each printed over
+    // many lines (`curl … >> pages.json`). Each page is decoded alone, and a record at fault is
+    // named by the line it starts on, counted from its page's first line, whether decoding or the
+    // reader (`body`) found the fault (appended pages had been one "malformed JSON" without a place).
+    guard let pages = documents(in: data) else {
+      _ = try decodePage(Page.self, from: data, file: file.path, line: nil)  // one value: throws the real error
+      return
+    }
+    var line = 1
+    var counted = data.startIndex
+    for offsets in pages {
+      let range = (data.startIndex + offsets.lowerBound)..<(data.startIndex + offsets.upperBound)
+      line += data[counted..<range.lowerBound].reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+      counted = range.lowerBound
+      let pageData = data.subdata(in: range)
+      // A page on one line (JSON Lines): that line is each of its records' line. A page over many
+      // lines is read as a file of its own (no line per record, as a pretty-printed page alone).
+      let oneLine = !pageData.contains(10)
+      do {
+        try body(try decodePage(Page.self, from: pageData, file: file.path, line: nil), "$", oneLine ? line : nil)
+      } catch var e as InputError where e.line == nil && e.file == file.path {
+        e.line = line - 1 + (e.path.flatMap { JSONLayout.line(ofPath: $0, in: pageData) } ?? 1)
+        throw e
       }
-      return
-    }
-    // Either JSON Lines of pages or a malformed document: decide by the line count.
-    let lines = data.split(separator: 10, omittingEmptySubsequences: false)
-    let nonEmpty = lines.filter { $0.contains { $0 != 32 && $0 != 13 && $0 != 9 } }
-    let firstEndsObject = nonEmpty.first?.last(where: { $0 != 13 && $0 != 32 && $0 != 9 }) == UInt8(ascii: "}")
-    if nonEmpty.count <= 1 || !firstEndsObject {
-      _ = try decodePage(Page.self, from: data, file: file.path, line: nil)  // throws the real error
-      return
-    }
-    for (i, lineData) in lines.enumerated() where lineData.contains(where: { $0 > 32 }) {
-      let page = try decodePage(Page.self, from: Data(lineData), file: file.path, line: i + 1)
-      try body(page, "$", i + 1)
     }
   }
 
-  /// The byte ranges of the top-level objects of `data` when it holds more than one of them and
-  /// nothing else but blanks; nil otherwise (one value, an array, malformed JSON).
+  /// The byte ranges of the top-level values of `data` when it holds more than one of them and
+  /// nothing else but blanks; nil otherwise (one value, malformed JSON).
   static func documents(in data: Data) -> [Range<Int>]? {
     data.withUnsafeBytes { raw -> [Range<Int>]? in
       let b = raw.bindMemory(to: UInt8.self)
@@ -89,7 +77,7 @@ extension JSONSupport {
         s.skipWhitespace()
         guard s.i < b.count else { break }
         let start = s.i
-        guard b[start] == UInt8(ascii: "{"), (try? s.skipValue()) != nil else { return nil }
+        guard (try? s.skipValue()) != nil else { return nil }
         ranges.append(start..<s.i)
       }
       return ranges.count > 1 ? ranges : nil
