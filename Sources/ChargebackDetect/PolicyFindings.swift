@@ -49,7 +49,7 @@ package struct PolicyFindings {
   /// The credentials of the directory by provider and id, for a shared credential's own cost centre.
   private let credentials: [String: Credential]
   /// Priced cost per scope (the task's, else the agent's), for scope budgets.
-  private var scopeCost: [String: Money] = [:]
+  private(set) var scopeCost: [String: Money] = [:]
   /// The providers each credential id is registered under, to say so when a call's provider is
   /// another (`key_x` registered for `openai`, called through `anthropic`).
   private let providersByID: [String: [String]]
@@ -161,20 +161,6 @@ package struct PolicyFindings {
   }
 }
 
-/// Stable finding ids: the same kind, period and subject give the same id on every run.
-package enum FindingID {
-  /// `F-<kind>-<12 hex of FNV-1a 64 over kind|period|subject>`.
-  package static func make(kind: FindingKind, period: Period, subject: String) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in "\(kind.rawValue)|\(period)|\(subject)".utf8 {
-      h ^= UInt64(b)
-      h &*= 0x100_0000_01b3
-    }
-    let hex = String(h, radix: 16)
-    return "F-" + String(repeating: "0", count: 16 - hex.count) + hex
-  }
-}
-
 // MARK: - What one charged record raises
 
 extension PolicyFindings {
@@ -239,46 +225,6 @@ extension PolicyFindings {
   /// The subject of an unlogged-usage finding: one per provider and credential.
   package static func unloggedSubject(_ r: UsageRecord) -> String {
     r.provider.rawValue + "|" + (r.credential ?? "-")
-  }
-
-  /// Adds cost-centre and scope budget findings for the period (SPEC §10: the period's priced cost
-  /// against `monthly_budget_usd`).
-  package mutating func addBudgetFindings(
-    period: Period, costCentres: [(id: String, cost: Money)],
-    directory: (
-      centres: [String: CostCentre], scopes: [String: Scope]
-    )
-  ) {
-    for cc in costCentres.sorted(by: { $0.id < $1.id }) {
-      guard let budget = directory.centres[cc.id]?.monthlyBudget, cc.cost > budget else { continue }
-      add(
-        budgetFinding(
-          .costCentreBudgetExceeded, period: period, subject: cc.id, costCentre: cc.id,
-          owner: directory.centres[cc.id]?.owner, cost: cc.cost,
-          text:
-            "cost centre \(cc.id) spent \(cc.cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
-        ))
-    }
-    for (scope, cost) in scopeCost.sorted(by: { $0.key < $1.key }) {
-      guard let budget = directory.scopes[scope]?.monthlyBudget, cost > budget else { continue }
-      add(
-        budgetFinding(
-          .scopeBudgetExceeded, period: period, subject: scope, costCentre: nil, owner: nil, cost: cost,
-          text:
-            "scope \(scope) spent \(cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
-        ))
-    }
-  }
-
-  private func budgetFinding(
-    _ kind: FindingKind, period: Period, subject: String, costCentre: String?, owner: String?, cost: Money,
-    text: String
-  ) -> Finding {
-    Finding(
-      id: FindingID.make(kind: kind, period: period, subject: subject), kind: kind, severity: kind.severity,
-      period: period.description, costCentre: costCentre, agentID: nil, credentialID: nil, ownerID: owner,
-      taskApprover: nil, firstTime: period.startMillis, lastTime: period.endMillis - 1, calls: 0, cost: cost,
-      avoidableCost: .zero, evidence: [], evidenceCount: 0, explanation: text)
   }
 
   private mutating func noteSignals(_ a: Attribution, _ r: UsageRecord, cost: Money?) {
