@@ -19,8 +19,7 @@ package struct PolicyFindings {
     var last: Int64
     var calls: Int128 = 0
     var cost = Money.zero
-    /// Calls noted without a price, and how many records (a report row counts no requests).
-    var unpricedCalls: Int128 = 0
+    /// Records noted without a price (counted by records: a report row counts no requests).
     var unpricedRecords: Int128 = 0
     var evidence: [String] = []
     var count: Int128 = 0
@@ -97,7 +96,6 @@ package struct PolicyFindings {
     if let cost {
       acc.values[i].cost += cost
     } else {
-      acc.values[i].unpricedCalls += Int128(r.requests)
       acc.values[i].unpricedRecords += 1
     }
     acc.values[i].count += 1
@@ -146,7 +144,6 @@ package struct PolicyFindings {
         credentialID: a.credentialID, ownerID: a.ownerID, taskApprover: a.approver, firstTime: a.first,
         lastTime: a.last, calls: a.calls, cost: a.cost, avoidableCost: .zero, evidence: a.evidence,
         evidenceCount: a.count, explanation: a.detail + Self.agentsText(a) + Self.unpricedText(a))
-      f.unpricedCalls = a.kind == .unpricedModel ? a.calls : a.unpricedCalls
       f.hasPricedRecords = a.kind != .unpricedModel && a.unpricedRecords < a.count
       return f
     } + extra

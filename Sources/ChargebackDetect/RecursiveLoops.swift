@@ -61,9 +61,9 @@ package struct RecursiveLoops {
     var calls: Int128 = 0
     var cost = Money.zero
     var avoidable = Money.zero
-    /// Calls with a price, and whether a call inside the loop had none (its avoidable amount is
-    /// then not known).
-    var pricedCalls: Int128 = 0
+    /// Whether any of its calls has a price, and whether a call inside the loop has none (its
+    /// avoidable amount is then not known).
+    var anyPriced = false
     var unpricedInLoop = false
     /// Of its first call inside the loop, else of its first call.
     var agent: String?
@@ -83,7 +83,7 @@ package struct RecursiveLoops {
     ) {
       calls += 1
       self.cost += cost ?? .zero
-      if cost != nil { pricedCalls += 1 } else if inLoop { unpricedInLoop = true }
+      if cost != nil { anyPriced = true } else if inLoop { unpricedInLoop = true }
       first = min(first, time)
       last = max(last, time)
       if evidence.count < PolicyFindings.evidenceLimit { evidence.append(key) }
@@ -112,16 +112,15 @@ package struct RecursiveLoops {
         calls: p.calls, cost: p.cost, avoidableCost: p.avoidable, evidence: p.evidence, evidenceCount: p.calls,
         explanation: explanation(p)
           + (parts.count > 1 ? "; \(p.calls) of its \(total) calls are this cost centre's" : ""))
-      Self.notePrices(&f, priced: p.pricedCalls, unpricedInLoop: p.unpricedInLoop)
+      Self.notePrices(&f, anyPriced: p.anyPriced, unpricedInLoop: p.unpricedInLoop)
       return f
     }
   }
 
   /// Marks a loop's finding whose calls have no price (SPEC §5: its cost shown empty, never $0),
   /// or whose calls inside the loop include one without (its avoidable amount not known).
-  private static func notePrices(_ f: inout Finding, priced: Int128, unpricedInLoop: Bool) {
-    f.unpricedCalls = f.calls - priced
-    f.hasPricedRecords = priced > 0
+  private static func notePrices(_ f: inout Finding, anyPriced: Bool, unpricedInLoop: Bool) {
+    f.hasPricedRecords = anyPriced
     if unpricedInLoop {
       f.avoidableCost = .zero
       f.avoidableKnown = false
@@ -297,7 +296,7 @@ package struct RecursiveLoops {
       below.append(contentsOf: children[id] ?? [])
     }
     let cost = tree.reduce(Money.zero) { $0 + ($1.cost ?? .zero) }
-    let priced = Int128(tree.filter { $0.cost != nil }.count)
+
     let agent = reason.from.agent ?? root.agent
     var parts: [Part] = []
     for n in tree {
@@ -333,7 +332,7 @@ package struct RecursiveLoops {
         explanation:
           "call tree from \(root.key)\(root.task.map { " (task \($0))" } ?? ""): \(reason.text); \(tree.count) calls, \(avoidable.formatted(decimals: 2)) USD in the loop"
       )
-    Self.notePrices(&f, priced: priced, unpricedInLoop: unpricedInLoop)
+    Self.notePrices(&f, anyPriced: tree.contains { $0.cost != nil }, unpricedInLoop: unpricedInLoop)
     findings.append(f)
   }
 }

@@ -327,7 +327,6 @@ package struct RetryStorms {
           + (run.unpricedCalls > 0
             ? "\(run.unpricedCalls) of its calls have no price, so what could have been avoided is not known"
             : "\(avoidable.formatted(decimals: 2)) USD could have been avoided"))
-    storm.unpricedCalls = run.unpricedCalls
     storm.hasPricedRecords = run.unpricedCalls < run.calls
     if run.unpricedCalls > 0 {
       // What could have been avoided is not known: none of it is counted (nor in the cost

@@ -75,8 +75,6 @@ package struct Finding: Sendable, Hashable {
   package var cost: Money
   /// The part of ``cost`` that need not have been spent.
   package var avoidableCost: Money
-  /// Of ``calls``, those with no price (their cost is in neither ``cost`` nor ``avoidableCost``).
-  package var unpricedCalls: Int128 = 0
   /// False when none of the usage records the finding rests on has a price (counted by records: a
   /// usage report's row counts no requests).
   package var hasPricedRecords = true

@@ -46,7 +46,7 @@ import Testing
     #expect(all.count == kinds.count && half.count == kinds.count)
     for f in all {
       #expect(!f.costKnown, "\(f.kind)")
-      #expect(f.unpricedCalls == 4)
+      #expect(f.calls == 4)
     }
     for f in half {
       #expect(f.costKnown, "\(f.kind)")
