@@ -18,8 +18,9 @@ import Foundation
 ///   object with a `schemaType` or `requestId` member, or it is not JSON at all); and no export
 ///   format recognises it, so that an export kept in a folder named `data` is never dropped.
 ///
-/// - An OpenAI usage or costs page whose buckets all hold no result (no `organization.…` object
-///   anywhere in it).
+/// - A usage or costs API page whose buckets all hold no result, or that holds no bucket (OpenAI's,
+///   with no `organization.…` object anywhere in it; Anthropic's): its page links are kept
+///   (``ExportPage``), since it may be the page that continues another.
 ///
 /// Anything else is left to format detection, so an unknown file is still an error.
 package final class DeliveryArtifacts {
@@ -34,8 +35,8 @@ package final class DeliveryArtifacts {
   package static let empty = "empty file, holds no usage"
   /// The reason recorded for a compressed file with nothing inside.
   package static let emptyDecompressed = "empty after decompression, holds no usage"
-  /// The reason recorded for an OpenAI usage or costs page whose buckets are all empty.
-  package static let emptyPage = "OpenAI usage or costs page whose buckets hold no result, nothing to charge"
+  /// The reason recorded for a usage or costs API page whose buckets are all empty.
+  package static let emptyPage = "usage or costs API page whose buckets hold no result, nothing to charge"
 
   /// Why a file whose name is a download tool's temporary name is left for a later run, nil for
   /// any other name.
@@ -107,7 +108,7 @@ package final class DeliveryArtifacts {
   /// sure no bucket holds a result; a page of an endpoint the tool does not read (its results
   /// named `organization.…`) is still refused.
   private static func emptyPageReason(_ path: String, head: [UInt8], formats: [any ExportFormat]) -> String? {
-    guard FormatRegistry.isBucketPageWithoutResults(String(decoding: head, as: UTF8.self)) else { return nil }
+    guard isPageWithoutResults(String(decoding: head, as: UTF8.self)) else { return nil }
     var whole = head
     if head.count == FormatRegistry.headBytes {
       guard let longer = try? FormatRegistry.longHead(of: InputFile(path: path), after: head),
@@ -116,10 +117,50 @@ package final class DeliveryArtifacts {
       whole = longer
     }
     let text = String(decoding: whole, as: UTF8.self)
-    guard FormatRegistry.isBucketPageWithoutResults(text), !text.contains("\"organization."),
+    guard isPageWithoutResults(text), !text.contains("\"organization."),
       !formats.contains(where: { $0.matches(head: text) })
     else { return nil }
     return emptyPage
+  }
+
+  /// True when `text` is a usage or costs API page (or pages) none of whose buckets holds a result:
+  /// OpenAI's buckets (`"object": "bucket"`, `start_time`) or Anthropic's (`starting_at`), every
+  /// `results` an empty array; or a page with `has_more` and an empty `data`.
+  ///
+  /// A result anywhere (a `results` that is not `[]`) makes it false: such a file is read, or refused.
+  static func isPageWithoutResults(_ text: String) -> Bool {
+    let buckets = (text.contains("\"bucket\"") && text.contains("\"start_time\"")) || text.contains("\"starting_at\"")
+    if buckets && text.contains("\"results\"") { return everyMember("results", in: text, isEmptyArray: true) }
+    return JSONSupport.headHasKey(text, "has_more") && !text.contains("\"results\"")
+      && everyMember("data", in: text, isEmptyArray: true)
+  }
+
+  /// True when every `"name":` member of `text` is followed by `[]` (blanks allowed), and there is one.
+  private static func everyMember(_ name: String, in text: String, isEmptyArray: Bool) -> Bool {
+    let bytes = Array(text.utf8)
+    let needle = Array("\"\(name)\"".utf8)
+    var found = false
+    var i = 0
+    func blanks(_ j: inout Int) { while j < bytes.count, [32, 9, 10, 13].contains(bytes[j]) { j += 1 } }
+    while i + needle.count <= bytes.count {
+      guard bytes[i..<(i + needle.count)].elementsEqual(needle) else {
+        i += 1
+        continue
+      }
+      var j = i + needle.count
+      blanks(&j)
+      if j < bytes.count, bytes[j] == UInt8(ascii: ":") {  // a member, not the same text as a value
+        j += 1
+        blanks(&j)
+        guard j < bytes.count, bytes[j] == UInt8(ascii: "[") else { return false }
+        j += 1
+        blanks(&j)
+        guard j < bytes.count, bytes[j] == UInt8(ascii: "]") else { return false }
+        found = true
+      }
+      i = j
+    }
+    return found
   }
 
   /// True when `folder` is under a Bedrock log prefix or directly holds a Bedrock invocation log.

@@ -16,6 +16,9 @@ package protocol ExportFormat: Sendable {
   /// Reads every record and every span kept for trace ancestry (``TraceSpan``); formats without
   /// traces only emit records.
   func readItems(_ file: InputFile, emit: (consuming IngestItem) throws -> Void) throws
+  /// The API pages of `file` and their links (``ExportPage``), for the bucketed exports that come
+  /// in pages; none for the others.
+  func pages(_ file: InputFile) -> [ExportPage]
 }
 
 extension ExportFormat {
@@ -24,6 +27,9 @@ extension ExportFormat {
     // Each record handed on, not copied: `emit`'s values are consumed down to the store's batch.
     try read(file) { r in try emit(.record(r)) }
   }
+
+  /// None: the format does not come in API pages.
+  package func pages(_ file: InputFile) -> [ExportPage] { [] }
 }
 
 /// The formats `chargeback` knows, in detection order.
@@ -93,6 +99,12 @@ package enum FormatRegistry {
     if head.contains("BilledCost") && head.contains("ChargePeriodStart") {
       return "; it looks like a FOCUS cost export (an Azure or cloud FOCUS export), which is not read: export"
         + " the provider's own usage or cost format (docs/formats.md lists them)"
+    }
+    if head.contains("\"error\"") && head.contains("\"message\"") && head.count < 4096
+      && (head.contains("\"type\"") || head.contains("\"code\""))
+    {
+      return "; it looks like an API's error response (`{\"error\": …}`), not a page of usage: the request that"
+        + " saved it failed; fetch that page again and replace this file"
     }
     if isBucketPageWithoutResults(head) {
       if head.contains("\"organization.") {

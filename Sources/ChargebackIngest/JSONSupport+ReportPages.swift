@@ -225,3 +225,45 @@ struct DecimalJSON: Decodable, Sendable, Hashable {
     return it.isEmpty
   }
 }
+
+/// The page links of a bucketed export (``ExportPage``), read apart from its records.
+package enum PageLinks {
+  // Field names as the APIs spell them: OpenAI's buckets have Unix-second `start_time` and
+  // `end_time`, Anthropic's RFC 3339 `starting_at` and `ending_at`.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct Bucket: Decodable {
+    let start_time: Int64?
+    let end_time: Int64?
+    let starting_at: String?
+    let ending_at: String?
+  }
+
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  private struct Page: Decodable {
+    let has_more: Bool?
+    let next_page: String?
+    let data: [Bucket]?
+  }
+
+  /// Every page of `file` that says whether more follow, in file order; none for a file of buckets
+  /// without their pages (the cookbook's shape) or one that does not decode (its records' reading
+  /// says what is wrong).
+  package static func pages(in file: InputFile) -> [ExportPage] {
+    var pages: [ExportPage] = []
+    var index = 0
+    try? JSONSupport.forEachPage(Page.self, in: file) { page, _, _ in
+      defer { index += 1 }
+      guard let hasMore = page.has_more else { return }
+      var start: Int64?
+      var end: Int64?
+      for b in page.data ?? [] {
+        let s = b.start_time.map { $0 &* 1000 } ?? b.starting_at.flatMap { Timestamp.parseMillis($0) }
+        let e = b.end_time.map { $0 &* 1000 } ?? b.ending_at.flatMap { Timestamp.parseMillis($0) }
+        if let s { start = min(start ?? s, s) }
+        if let e { end = max(end ?? e, e) }
+      }
+      pages.append(ExportPage(index: index, start: start, end: end, hasMore: hasMore, nextPage: page.next_page))
+    }
+    return pages
+  }
+}

@@ -289,6 +289,11 @@ package struct Ingestor {
     {
       try store.write {
         try store.recordSkipped(SkippedInput(path: path, sha256: sha, bytes: bytes, reason: reason))
+        // An empty page may be the one that continues another (the month's last week, no calls):
+        // its links are kept, of no format (its buckets do not say their endpoint).
+        if reason == DeliveryArtifacts.emptyPage {
+          try store.addPages(PageLinks.pages(in: InputFile(path: path)), sha256: sha, format: "", path: path)
+        }
         try stamp(path, before: before, sha: sha)
       }
       progress.done("\(path): skipped: \(reason)")
@@ -320,6 +325,9 @@ package struct Ingestor {
       },
       merged: { loaded in
         try resolveAncestry(of: loaded.touchedTraces)
+        // Read again apart from the records: API pages are small, and a file's records never
+        // carry its pages' links.
+        try store.addPages(format.pages(input), sha256: sha, format: format.id, path: path)
         try stamp(path, before: before, sha: sha)
       })
     let offered: Int64, inserted: Int64, conflicts: Int64

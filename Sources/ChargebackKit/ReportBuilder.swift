@@ -235,6 +235,7 @@ package struct ReportBuilder {
     report.granularity = widths.rows()
     report.supersededReportRows = widths.supersededRows
     report.unmatchableReportRows = overlap.unmatchableRows
+    report.missingPages = ExportPage.gaps(try store.exportPages(), period: period)
     report.conflictingDuplicates = conflictingKeys
     report.commitments = commitmentUses
     report.allocations = allocations

@@ -278,6 +278,9 @@ package struct ChargebackReport: Sendable {
   package var supersededReportRows: Int64 = 0
   /// Report rows with no credential beside request logs of their provider: maybe charged twice.
   package var unmatchableReportRows: Int64 = 0
+  /// API pages of the period that say more pages follow, none of which the store holds: the usage
+  /// after each is missing from this chargeback (``ExportPage/gaps(_:period:)``).
+  package var missingPages: [MissingPages] = []
   /// Priced usage per day × credential × model × tier × token class × price row × cost centre × agent
   /// (not task: SPEC §11), sorted by day, provider, credential, model, tier, class, then the rest.
   package var classCharges: [ClassCharge] = []

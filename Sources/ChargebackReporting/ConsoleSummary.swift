@@ -63,6 +63,13 @@ package enum ConsoleSummary {
         "\(report.period) is reported as open: its usage runs to \(Timestamp.iso(asOf))\(forecast); once the month "
           + "is complete, run again with --as-of \(Timestamp.day(report.period.endMillis)) to report it closed")
     }
+    // The month fetched with the APIs' defaults and saved from the first response: a week of it,
+    // charged as if it were all (a trial).
+    for gap in report.missingPages.prefix(5) { out.append("warning: " + gap.message) }
+    if report.missingPages.count > 5 {
+      out.append(
+        "warning: and \(report.missingPages.count - 5) more pages say more follow (manifest.json: missing_pages)")
+    }
     if report.unmatchableReportRows > 0 {
       out.append(
         "warning: \(report.unmatchableReportRows) usage report rows name no API key (grouped by project or workspace"

@@ -30,6 +30,12 @@ package enum Manifest {
       "skipped_inputs": report.skippedInputs.sorted { $0.path < $1.path }.map {
         ["path": $0.path, "sha256": $0.sha256, "reason": $0.reason]
       },
+      "missing_pages": report.missingPages.map {
+        [
+          "path": $0.after.path, "page": $0.after.page.index + 1, "format": $0.after.format,
+          "missing_from": Timestamp.iso($0.from), "next_page": $0.after.page.nextPage ?? "",
+        ] as [String: Any]
+      },
       "pricing_sha256": report.pricingHash,
       "identities_sha256": report.identityHash,
       "counts": [

@@ -54,9 +54,10 @@ package final class Sheet {
   ) throws {
     guard !value.isEmpty else { return }
     let shown = SafeText.cell(value, data: data)
-    // A 14-point title is about 1.3 times as wide and as high as 11-point text.
+    // A 14-point title is about 1.3 times as wide and as high as 11-point text; bold text a tenth
+    // wider (as a table's header).
     let large = style == .titleWrap
-    let lines = Self.lines(shown, width: large ? width / 1.3 : width)
+    let lines = Self.lines(shown, width: large ? width / 1.3 : style == .warningWrap ? width * 0.9 : width)
     let status: lxw_error
     if last > first {
       status = shown.withCString {

@@ -19,6 +19,8 @@ package final class Workbook {
     case header, headerRight, text, wrap, bold, title, note, integer, money, percent, rate, date, dateTime
     /// A title or a note across several merged columns, wrapped (``Sheet/paragraph(_:_:_:_:_:width:)``).
     case titleWrap, noteWrap
+    /// A warning across several merged columns, wrapped: bold, dark red.
+    case warningWrap
     case totalText, totalInteger, totalMoney, totalPercent
 
     /// Whether this is a style of a bold TOTAL row.
@@ -118,6 +120,11 @@ package final class Workbook {
     formats[.noteWrap] = fmt {
       format_set_italic($0)
       format_set_font_color($0, 0x595959)
+      format_set_text_wrap($0)
+    }
+    formats[.warningWrap] = fmt {
+      format_set_bold($0)
+      format_set_font_color($0, 0x9C0006)
       format_set_text_wrap($0)
     }
     formats[.integer] = fmt { format_set_num_format($0, "#,##0") }

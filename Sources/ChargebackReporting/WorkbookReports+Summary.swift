@@ -17,7 +17,23 @@ extension WorkbookReports {
       0, 0, last, "Chargeback \(report.period): \(PageLayout.shortened(audience, maxCharacters: 120))", .titleWrap,
       width: width)
     try s.paragraph(1, 0, last, periodNote(report.period), .noteWrap, width: width)
+    if let note = incompleteNote(report) {
+      try s.paragraph(2, 0, last, note, .warningWrap, width: width, data: true)
+    }
     return s
+  }
+
+  /// The Summary's warning when API pages say more follow and none of them is loaded: the figures
+  /// leave out the usage after them (``ChargebackReport/missingPages``); nil when none does.
+  static func incompleteNote(_ report: ChargebackReport) -> String? {
+    let gaps = report.missingPages
+    guard !gaps.isEmpty else { return nil }
+    let shown = gaps.prefix(3).map {
+      "\(ExportPage.noun(of: $0.after.format)) stop at \($0.fromText) (\($0.after.path) says more pages follow)"
+    }
+    let more = gaps.count > 3 ? "; and \(gaps.count - 3) more" : ""
+    return "Incomplete inputs: " + shown.joined(separator: "; ") + more
+      + ". The usage after that is not in these figures."
   }
 
   /// `CC-B — Beta` (a name may repeat its id, or hold spaces and commas), or the id alone when the

@@ -58,6 +58,10 @@ package protocol ChargebackStore: AnyObject {
   /// bytes are in the store, also when another process loaded them meanwhile.
   func load(_ file: NewFile, stream: (any UsageSink) throws -> Void, merged: (LoadedFile) throws -> Void) throws
     -> FileLoad
+  /// Keeps the API pages of a file (``ExportPage``) by its bytes' hash, inside its load's
+  /// transaction (from `merged`) or its skip's (an empty page, `format` ''); the same bytes kept
+  /// before add nothing.
+  func addPages(_ pages: [ExportPage], sha256: String, format: String, path: String) throws
   func spans(ofTrace traceID: String) throws -> [TraceSpan]
   func setInherited(traceID: String, _ calls: [(spanID: String, context: TraceInheritance)]) throws
 
@@ -87,6 +91,8 @@ package protocol ChargebackStore: AnyObject {
   func distinctModels(provider: String, from: Int64, to: Int64) throws -> [String]
   func latestUsageTime() throws -> Int64?
   func spanFiles(from: Int64, to: Int64) throws -> Set<Int64>
+  /// Every kept API page with its format and path, by path, hash and page.
+  func exportPages() throws -> [StoredPage]
   func contentDigest(previous: String) throws -> String
 }
 

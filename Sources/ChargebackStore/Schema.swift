@@ -233,6 +233,23 @@ package enum Schema {
     """
     SELECT 1;
     """,
+    // 11: the API pages of the bucketed exports and whether more follow (``ExportPage``), so that a
+    // report says which usage a month fetched page by page is missing: by the bytes' hash (a file's
+    // or a skipped empty page's; the same bytes under another name add nothing), with the format
+    // ('' for an empty page, whose endpoint its buckets do not say) and the first path.
+    """
+    CREATE TABLE export_pages (
+      sha256      TEXT NOT NULL,
+      page        INTEGER NOT NULL,
+      format      TEXT NOT NULL,
+      path        TEXT NOT NULL,
+      first_start INTEGER,
+      last_end    INTEGER,
+      has_more    INTEGER NOT NULL CHECK (has_more IN (0, 1)),
+      next_page   TEXT,
+      PRIMARY KEY (sha256, page)
+    ) WITHOUT ROWID;
+    """,
   ]
 
   /// `PRAGMA application_id` of a TokenChargeback store: ASCII `TCBK`.
@@ -242,7 +259,7 @@ package enum Schema {
   /// written before it was set) is ours when its tables are among these and include the first two.
   static let tables: Set<String> = [
     "files", "usage", "settings", "skipped_files", "trace_spans", "period_totals", "conflicts", "file_stamps",
-    "names",
+    "names", "export_pages",
   ]
 
   /// The version a fully migrated store has.

@@ -82,14 +82,23 @@ extension UsageStore {
     return models
   }
 
-  /// The time of the latest usage record (request or report level), UTC epoch ms; nil when none.
+  /// The time the store's usage runs to (request or report level), UTC epoch ms; nil when none.
   ///
-  /// A report row counts from its bucket's start.
+  /// A call counts at its time, a report row at its bucket's end: a month of daily buckets whose
+  /// last ends at the month's end is complete (counted from the bucket's start, it was reported open
+  /// as of its last day's midnight, with a forecast of the whole month from 29 days, a trial).
+  /// Buckets are at most a day wide, so only the last day's rows are read, through the time index.
   package func latestUsageTime() throws -> Int64? {
     let st = try db.prepare(
       """
-      SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost'
+      SELECT max(coalesce(u.bucket_end, u.ts)) FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE f.level <> 'cost' AND u.ts >= (
+        SELECT max(u2.ts) FROM usage u2 JOIN files f2 ON f2.id = u2.file_id WHERE f2.level <> 'cost') - ?
       """)
+    try st.bind(1, Self.widestBucket)
     return try st.step() ? st.optionalInt64(0) : nil
   }
+
+  /// The widest bucket of a report row (a day), UTC ms.
+  package static let widestBucket: Int64 = 86_400_000
 }

@@ -156,11 +156,26 @@ enum PostgresSchema {
     """
     SELECT 1;
     """,
+    // 11: the API pages of the bucketed exports and whether more follow.
+    """
+    CREATE TABLE export_pages (
+      sha256      text COLLATE "C" NOT NULL,
+      page        integer NOT NULL,
+      format      text COLLATE "C" NOT NULL,
+      path        text COLLATE "C" NOT NULL,
+      first_start bigint,
+      last_end    bigint,
+      has_more    smallint NOT NULL CHECK (has_more IN (0, 1)),
+      next_page   text COLLATE "C",
+      PRIMARY KEY (sha256, page)
+    );
+    """,
   ]
 
   /// The tables a store of ours holds (besides `store_identity`).
   static let tables: Set<String> = [
     "files", "usage", "settings", "skipped_files", "trace_spans", "period_totals", "conflicts", "file_stamps",
+    "export_pages",
   ]
 
   /// The schema name quoted as an identifier.

@@ -215,7 +215,13 @@ extension PostgresStore {
   }
 
   package func latestUsageTime() throws -> Int64? {
-    try c.scalarInt("SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost'")
+    // As SQLite's (``UsageStore/latestUsageTime()``): a report row counts at its bucket's end.
+    try c.scalarInt(
+      """
+      SELECT max(coalesce(u.bucket_end, u.ts)) FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE f.level <> 'cost' AND u.ts >= (
+        SELECT max(u2.ts) FROM usage u2 JOIN files f2 ON f2.id = u2.file_id WHERE f2.level <> 'cost') - $1
+      """, [.int(UsageStore.widestBucket)])
   }
 
   // MARK: Traces
@@ -263,5 +269,39 @@ extension PostgresStore {
         WHERE s.trace_id IN (SELECT DISTINCT trace_id FROM usage WHERE ts >= $1 AND ts < $2 AND trace_id IS NOT NULL)
         """, [.int(from), .int(to)]
       ).map { $0.int64(0) })
+  }
+}
+
+extension PostgresStore {
+  /// Keeps the API pages of a file (inside its load's or its skip's transaction); pages of the same
+  /// bytes kept before are left as they are.
+  package func addPages(_ pages: [ExportPage], sha256: String, format: String, path: String) throws {
+    for p in pages {
+      try c.execute(
+        """
+        INSERT INTO export_pages (sha256, page, format, path, first_start, last_end, has_more, next_page)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256, page) DO NOTHING
+        """,
+        [
+          .text(sha256), .int(Int64(p.index)), .text(format), .text(path), p.start.map(PGValue.int) ?? .null,
+          p.end.map(PGValue.int) ?? .null, .int(p.hasMore ? 1 : 0), p.nextPage.map(PGValue.text) ?? .null,
+        ])
+    }
+  }
+
+  /// Every kept API page with its format and path, by path, hash and page.
+  package func exportPages() throws -> [StoredPage] {
+    try c.rows(
+      """
+      SELECT page, first_start, last_end, has_more, next_page, format, path FROM export_pages
+      ORDER BY path, sha256, page
+      """
+    ).map { r in
+      StoredPage(
+        page: ExportPage(
+          index: Int(r.int64(0)), start: r.isNull(1) ? nil : r.int64(1), end: r.isNull(2) ? nil : r.int64(2),
+          hasMore: r.int64(3) != 0, nextPage: r.text(4)),
+        format: r.text(5) ?? "", path: r.text(6) ?? "")
+    }
   }
 }

@@ -13,6 +13,8 @@ struct AnthropicCostReport: ExportFormat {
   let id = "anthropic-cost-report"
   let level = SourceLevel.cost
 
+  func pages(_ file: InputFile) -> [ExportPage] { PageLinks.pages(in: file) }
+
   func matches(head: String) -> Bool {
     JSONSupport.headHasKey(head, "amount") && JSONSupport.headHasKey(head, "starting_at")
   }

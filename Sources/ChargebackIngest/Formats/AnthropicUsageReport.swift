@@ -18,6 +18,8 @@ struct AnthropicUsageReport: ExportFormat {
   /// A cost report has that text only as a `token_type` value, and `cache_read_input_tokens` alone
   /// also appears in LiteLLM logs. A page with no rows is recognised by its bucket keys, as long as
   /// it has no cost-report `amount`.
+  func pages(_ file: InputFile) -> [ExportPage] { PageLinks.pages(in: file) }
+
   func matches(head: String) -> Bool {
     if JSONSupport.headHasKey(head, "uncached_input_tokens") { return true }
     return JSONSupport.headHasKey(head, "starting_at") && JSONSupport.headHasKey(head, "results")

@@ -17,6 +17,8 @@ struct OpenAICosts: ExportFormat {
   let id = "openai-costs"
   let level = SourceLevel.cost
 
+  func pages(_ file: InputFile) -> [ExportPage] { PageLinks.pages(in: file) }
+
   func matches(head: String) -> Bool {
     head.contains("organization.costs.result")
   }

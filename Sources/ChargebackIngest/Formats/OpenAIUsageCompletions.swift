@@ -23,6 +23,8 @@ struct OpenAIUsageCompletions: ExportFormat {
   var id: String { "openai-usage-" + endpoint.rawValue }
   let level = SourceLevel.report
 
+  func pages(_ file: InputFile) -> [ExportPage] { PageLinks.pages(in: file) }
+
   func matches(head: String) -> Bool {
     head.contains("organization.usage.\(endpoint.rawValue).result")
   }

@@ -117,7 +117,7 @@ import Testing
         row += 1
       }
     }
-    try storms.finish { "bedrock:\($0)" }
+    storms.finish { "bedrock:\($0)" }
     #expect(storms.findings.count == 2)
     let n = try #require(storms.findings.first { $0.firstTime == RetryStormSweepTests.start })
     let h = try #require(storms.findings.first { $0.firstTime == RetryStormSweepTests.start + 1_000 })

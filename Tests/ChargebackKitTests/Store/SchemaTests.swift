@@ -31,12 +31,12 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     defer { try? store.close() }
     #expect(try userVersion(store.db) == Schema.currentVersion)
     // docs/architecture.md documents the schema version; a new migration updates both.
-    #expect(Schema.currentVersion == 10)
+    #expect(Schema.currentVersion == 11)
     #expect(try store.db.scalarInt("PRAGMA application_id") == 0x5443_424B)  // "TCBK"
     #expect(
       try objects(store.db, "table") == [
-        "conflicts", "file_stamps", "files", "names", "period_totals", "settings", "skipped_files", "trace_spans",
-        "usage",
+        "conflicts", "export_pages", "file_stamps", "files", "names", "period_totals", "settings", "skipped_files",
+        "trace_spans", "usage",
       ])
     #expect(try objects(store.db, "index") == ["conflicts_kept", "usage_key", "usage_ts"])
     #expect(try objects(store.db, "view") == ["usage_text"])
@@ -50,6 +50,10 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     defer { try? store.close() }
     #expect(
       try columns(store.db, "files") == ["id", "sha256", "path", "format", "level", "bytes", "records", "new_records"])
+    #expect(
+      try columns(store.db, "export_pages") == [
+        "sha256", "page", "format", "path", "first_start", "last_end", "has_more", "next_page",
+      ])
     #expect(
       try columns(store.db, "usage") == [
         "id", "key_hash", "natural_key", "provider", "file_id", "line", "json_path", "ts", "bucket_end", "request_id",
@@ -133,8 +137,8 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
     #expect(try store.files().map(\.path) == ["a.jsonl"])
     #expect(
       try objects(store.db, "table") == [
-        "conflicts", "file_stamps", "files", "names", "period_totals", "settings", "skipped_files", "trace_spans",
-        "usage",
+        "conflicts", "export_pages", "file_stamps", "files", "names", "period_totals", "settings", "skipped_files",
+        "trace_spans", "usage",
       ])
   }
 

@@ -1,0 +1,118 @@
+/// One API page of a bucketed export (OpenAI usage and costs, Anthropic usage and cost reports):
+/// the time its buckets cover and whether the API said that more pages follow.
+///
+/// The APIs page by buckets (`limit`: 7 daily buckets by default) and return the empty ones too, so
+/// the page after one that says `has_more: true` starts where its last bucket ended. A month fetched
+/// with the defaults and saved from the first response holds its first week only: the check
+/// (``ExportPage/gaps(_:period:)``) finds the pages no loaded page continues.
+package struct ExportPage: Sendable, Hashable {
+  /// 0-based position of the page in its file (a file may hold an array of pages, or appended pages).
+  package var index: Int
+  /// Start of its earliest bucket, UTC epoch ms; nil when it holds no bucket.
+  package var start: Int64?
+  /// End of its latest bucket, UTC epoch ms; nil when it holds no bucket or its buckets give no end.
+  package var end: Int64?
+  /// `has_more` as the page says it.
+  package var hasMore: Bool
+  /// `next_page`, the cursor of the page that follows.
+  package var nextPage: String?
+
+  package init(index: Int, start: Int64?, end: Int64?, hasMore: Bool, nextPage: String?) {
+    self.index = index
+    self.start = start
+    self.end = end
+    self.hasMore = hasMore
+    self.nextPage = nextPage
+  }
+}
+
+/// A page as the store keeps it: with the file and format it came from.
+package struct StoredPage: Sendable, Hashable {
+  package var page: ExportPage
+  /// The format id of its file (`openai-usage-completions`): pages continue pages of their format only.
+  package var format: String
+  /// The file's path as it was loaded.
+  package var path: String
+
+  package init(page: ExportPage, format: String, path: String) {
+    self.page = page
+    self.format = format
+    self.path = path
+  }
+}
+
+/// A page that says more pages follow, none of which the store holds: the usage after it is missing.
+package struct MissingPages: Sendable, Hashable {
+  /// The page that says `has_more: true`.
+  package var after: StoredPage
+  /// Where the missing usage starts: the end of that page's last bucket.
+  package var from: Int64 { after.page.end ?? 0 }
+
+  package init(after: StoredPage) { self.after = after }
+
+  /// What the user should know and do, in one sentence.
+  package var message: String {
+    let page = after.page
+    let place = "\(after.path)" + (page.index > 0 ? " (page \(page.index + 1) in the file)" : "")
+    let cursor = page.nextPage.map { " (next_page \(Self.shortened($0)))" } ?? ""
+    return "\(ExportPage.noun(of: after.format)) stop at \(fromText): \(place) says has_more: true\(cursor)"
+      + " and no loaded page covers the time after it, so usage from then on is not in this chargeback; fetch the"
+      + " next pages (page=<next_page>, or a larger limit) and load them"
+  }
+
+  /// Where the missing usage starts, as a day when it is midnight UTC (daily buckets), else the
+  /// instant (`2026-11-08`, `2026-11-05T12:00:00.000Z`).
+  package var fromText: String {
+    Timestamp.floorDiv(from, 86_400_000) * 86_400_000 == from ? Timestamp.day(from) : Timestamp.iso(from)
+  }
+
+  /// A cursor cut to 40 characters: it is an opaque token, shown to tell pages apart.
+  static func shortened(_ s: String) -> String {
+    let clean = String(s.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
+    return clean.count > 40 ? String(clean.prefix(40)) + "…" : clean
+  }
+}
+
+extension ExportPage {
+  /// The pages of `pages` that say more follow, whose continuation is in none of them, and whose
+  /// last bucket ends inside `period` (a page that ends before it may well be another month's
+  /// last; one that ends after it leaves nothing of the period out), in path and page order.
+  ///
+  /// A page is continued when another page of its format covers the instant its last bucket ends
+  /// (starts at or before it, ends after it): the next page of the same query does, and so does
+  /// any other loaded export of that time. A page of empty buckets (format '', skipped: nothing says
+  /// its endpoint) continues a page of any format.
+  ///
+  /// - Complexity: O(p log p) for p pages with `has_more: true`, O(p × q) at worst against the q
+  ///   pages of their format.
+  package static func gaps(_ pages: [StoredPage], period: Period) -> [MissingPages] {
+    var byFormat: [String: [StoredPage]] = [:]
+    for p in pages { byFormat[p.format, default: []].append(p) }
+    var missing: [MissingPages] = []
+    for p in pages where p.page.hasMore {
+      // A page with no bucket cannot be placed in time (the APIs send none such with has_more).
+      guard let end = p.page.end, end >= period.startMillis && end < period.endMillis else { continue }
+      // An empty page (format '') may continue a page of any format.
+      let continued = (byFormat[p.format, default: []] + (p.format.isEmpty ? [] : byFormat["", default: []])).contains {
+        q in
+        guard let s = q.page.start, let e = q.page.end else { return false }
+        return s <= end && end < e
+      }
+      if !continued { missing.append(MissingPages(after: p)) }
+    }
+    return missing.sorted { ($0.after.path, $0.after.page.index) < ($1.after.path, $1.after.page.index) }
+  }
+
+  /// What a format's pages are, for messages: "OpenAI usage pages".
+  package static func noun(of format: String) -> String {
+    switch format {
+    case "openai-usage-completions": "OpenAI usage (completions) pages"
+    case "openai-usage-embeddings": "OpenAI usage (embeddings) pages"
+    case "openai-costs": "OpenAI costs pages"
+    case "anthropic-usage-report": "Anthropic usage report pages"
+    case "anthropic-cost-report": "Anthropic cost report pages"
+    case "": "usage or costs API pages (of empty buckets)"
+    default: "\(format) pages"
+    }
+  }
+}

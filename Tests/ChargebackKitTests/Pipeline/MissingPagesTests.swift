@@ -1,0 +1,358 @@
+import Foundation
+import Testing
+
+@testable import ChargebackIngest
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackStore
+@testable import ChargebackStorePostgres
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// API pages that say more follow (`has_more: true`) while none of the next ones is loaded.
+///
+/// The month fetched with the APIs' defaults (7 daily buckets a page) and saved from the first
+/// response: a trial charged such a week as if it were October's whole usage, without a word.
+@Suite struct MissingPagesTests {
+  static let period = Period(year: 2026, month: 10)
+  static let day: Int64 = 86_400
+
+  static func epoch(_ iso: String) -> Int64 { (Timestamp.parseMillis(iso) ?? 0) / 1000 }
+
+  /// An OpenAI usage page of daily buckets from `first` (Unix s), `days` of them, each with one row
+  /// for key_A of 1,000,000 input tokens (0.40 USD at the test table's rate).
+  static func openAIPage(from first: Int64, days: Int, hasMore: Bool, next: String? = nil) -> String {
+    let buckets = (0..<days).map { d in
+      let start = first + Int64(d) * day
+      return "{\"object\": \"bucket\", \"start_time\": \(start), \"end_time\": \(start + day), \"results\": ["
+        + BucketWidthTests.openAIResult(key: "key_A", input: 1_000_000, cached: 0, output: 0, requests: 10) + "]}"
+    }
+    return "{\"object\": \"page\", \"data\": [\n  \(buckets.joined(separator: ",\n  "))\n], \"has_more\": \(hasMore), "
+      + "\"next_page\": \(next.map { "\"\($0)\"" } ?? "null")}\n"
+  }
+
+  /// An Anthropic usage report page of daily buckets from `first`, one row each.
+  static func anthropicPage(from first: Int64, days: Int, hasMore: Bool, next: String? = nil) -> String {
+    let buckets = (0..<days).map { d in
+      let start = Timestamp.iso((first + Int64(d) * day) * 1000)
+      let end = Timestamp.iso((first + Int64(d + 1) * day) * 1000)
+      return """
+        {"starting_at": "\(start)", "ending_at": "\(end)", "results": [{"uncached_input_tokens": 1000, \
+        "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}, \
+        "cache_read_input_tokens": 0, "output_tokens": 100, "server_tool_use": {"web_search_requests": 0}, \
+        "api_key_id": "apikey_01", "workspace_id": null, "model": "claude-sonnet-4-20250514", \
+        "service_tier": "standard", "context_window": "0-200k"}]}
+        """
+    }
+    return "{\"data\": [\(buckets.joined(separator: ", "))], \"has_more\": \(hasMore), "
+      + "\"next_page\": \(next.map { "\"\($0)\"" } ?? "null")}\n"
+  }
+
+  static func write(_ text: String, _ path: String) throws {
+    try FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+  }
+
+  static func pages(_ dir: String, _ files: [String]) throws -> [StoredPage] {
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    defer { try? store.close() }
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: files)
+    return try store.exportPages()
+  }
+
+  // MARK: The check
+
+  static func page(_ format: String, _ path: String, _ start: String?, _ end: String?, more: Bool, index: Int = 0)
+    -> StoredPage
+  {
+    StoredPage(
+      page: ExportPage(
+        index: index, start: start.flatMap { Timestamp.parseMillis($0) },
+        end: end.flatMap { Timestamp.parseMillis($0) },
+        hasMore: more, nextPage: more ? "page_X" : nil),
+      format: format, path: path)
+  }
+
+  @Test func aPageThatSaysMoreFollowIsContinuedOnlyByAPageOfItsFormatCoveringItsEnd() {
+    let u = "openai-usage-completions"
+    let first = Self.page(u, "p1.json", "2026-10-01T00:00:00Z", "2026-10-08T00:00:00Z", more: true)
+    // Alone: the usage from 10-08 on is missing.
+    let alone = ExportPage.gaps([first], period: Self.period)
+    #expect(alone.map(\.after) == [first])
+    #expect(alone.first?.from == Timestamp.parseMillis("2026-10-08T00:00:00Z"))
+    #expect(alone.first?.fromText == "2026-10-08")
+    // The next page starts where it ended.
+    let next = Self.page(u, "p2.json", "2026-10-08T00:00:00Z", "2026-10-15T00:00:00Z", more: false)
+    #expect(ExportPage.gaps([first, next], period: Self.period).isEmpty)
+    // Another export that covers the instant (a monthly fetch with limit=31) continues it too.
+    let whole = Self.page(u, "month.json", "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z", more: false)
+    #expect(ExportPage.gaps([first, whole], period: Self.period).isEmpty)
+    // A page that starts a day later leaves the 10-08 bucket out.
+    let late = Self.page(u, "p2.json", "2026-10-09T00:00:00Z", "2026-10-15T00:00:00Z", more: false)
+    #expect(ExportPage.gaps([first, late], period: Self.period).count == 1)
+    // One that ends at the instant does not cover it (buckets end exclusive).
+    let before = Self.page(u, "p0.json", "2026-09-24T00:00:00Z", "2026-10-08T00:00:00Z", more: false)
+    #expect(ExportPage.gaps([first, before], period: Self.period).count == 1)
+    // Pages of another endpoint continue nothing of this one.
+    let costs = Self.page("openai-costs", "c.json", "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z", more: false)
+    #expect(ExportPage.gaps([first, costs], period: Self.period).count == 1)
+  }
+
+  @Test func onlyAPageEndingInsideThePeriodLeavesItsUsageOut() {
+    let u = "anthropic-usage-report"
+    // Ends at the period's first instant: the gap may be October's, or may be September's only.
+    let atStart = Self.page(u, "a.json", "2026-09-24T00:00:00Z", "2026-10-01T00:00:00Z", more: true)
+    #expect(ExportPage.gaps([atStart], period: Self.period).count == 1)
+    let september = Self.page(u, "a.json", "2026-09-20T00:00:00Z", "2026-09-27T00:00:00Z", more: true)
+    #expect(ExportPage.gaps([september], period: Self.period).isEmpty)
+    // Ends at or after the period's end: nothing of October is missing after it.
+    let atEnd = Self.page(u, "b.json", "2026-10-25T00:00:00Z", "2026-11-01T00:00:00Z", more: true)
+    #expect(ExportPage.gaps([atEnd], period: Self.period).isEmpty)
+    let lastMinute = Self.page(u, "c.json", "2026-10-31T22:00:00Z", "2026-10-31T23:59:00Z", more: true)
+    #expect(ExportPage.gaps([lastMinute], period: Self.period).map(\.fromText) == ["2026-10-31T23:59:00Z"])
+    // A page without buckets cannot be placed in time.
+    #expect(ExportPage.gaps([Self.page(u, "d.json", nil, nil, more: true)], period: Self.period).isEmpty)
+  }
+
+  // MARK: What ingest keeps
+
+  @Test func everyPageShapeKeepsItsBucketsSpanAndLinks() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    // Two pages appended into one file (`curl >> file`), the second the first's continuation.
+    let appended = dir + "/usage/openai-appended.json"
+    try Self.write(
+      Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_A")
+        + Self.openAIPage(from: oct1 + 7 * Self.day, days: 3, hasMore: true, next: "page_B"), appended)
+    // A JSON array of Anthropic pages.
+    let array = dir + "/usage/anthropic-pages.json"
+    try Self.write(
+      "[" + Self.anthropicPage(from: oct1, days: 2, hasMore: true, next: "page_C") + ","
+        + Self.anthropicPage(from: oct1 + 2 * Self.day, days: 2, hasMore: false) + "]", array)
+    let pages = try Self.pages(dir, [appended, array])
+    func ms(_ iso: String) -> Int64? { Timestamp.parseMillis(iso) }
+    #expect(
+      pages == [
+        StoredPage(
+          page: ExportPage(
+            index: 0, start: ms("2026-10-01T00:00:00Z"), end: ms("2026-10-03T00:00:00Z"), hasMore: true,
+            nextPage: "page_C"), format: "anthropic-usage-report", path: array),
+        StoredPage(
+          page: ExportPage(
+            index: 1, start: ms("2026-10-03T00:00:00Z"), end: ms("2026-10-05T00:00:00Z"), hasMore: false,
+            nextPage: nil), format: "anthropic-usage-report", path: array),
+        StoredPage(
+          page: ExportPage(
+            index: 0, start: ms("2026-10-01T00:00:00Z"), end: ms("2026-10-08T00:00:00Z"), hasMore: true,
+            nextPage: "page_A"), format: "openai-usage-completions", path: appended),
+        StoredPage(
+          page: ExportPage(
+            index: 1, start: ms("2026-10-08T00:00:00Z"), end: ms("2026-10-11T00:00:00Z"), hasMore: true,
+            nextPage: "page_B"), format: "openai-usage-completions", path: appended),
+      ])
+    // The appended file's second page says more follow and nothing continues it: 10-11 on is missing.
+    #expect(ExportPage.gaps(pages, period: Self.period).map(\.fromText) == ["2026-10-11"])
+  }
+
+  /// A page of empty buckets: a week with no call (OpenAI's, or Anthropic's, which names no result).
+  static func emptyPage(from first: Int64, days: Int, anthropic: Bool) -> String {
+    let buckets = (0..<days).map { d in
+      let start = first + Int64(d) * day
+      return anthropic
+        ? "{\"starting_at\": \"\(Timestamp.iso(start * 1000))\", \"ending_at\": \"\(Timestamp.iso((start + day) * 1000))\", \"results\": []}"
+        : "{\"object\": \"bucket\", \"start_time\": \(start), \"end_time\": \(start + day), \"results\": [ ]}"
+    }
+    return (anthropic ? "{" : "{\"object\": \"page\", ")
+      + "\"data\": [\(buckets.joined(separator: ", "))], \"has_more\": false, "
+      + "\"next_page\": null}\n"
+  }
+
+  @Test func aPageOfEmptyBucketsIsSkippedAndStillContinuesThePageBeforeIt() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    let files = [
+      dir + "/usage/openai-p1.json", dir + "/usage/openai-p2.json", dir + "/usage/anthropic-p1.json",
+      dir + "/usage/anthropic-p2.json", dir + "/usage/no-buckets.json",
+    ]
+    try Self.write(Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_A"), files[0])
+    try Self.write(Self.emptyPage(from: oct1 + 7 * Self.day, days: 24, anthropic: false), files[1])
+    try Self.write(Self.anthropicPage(from: oct1, days: 7, hasMore: true, next: "page_B"), files[2])
+    try Self.write(Self.emptyPage(from: oct1 + 7 * Self.day, days: 24, anthropic: true), files[3])
+    try Self.write("{\"data\": [], \"has_more\": false, \"next_page\": null}\n", files[4])
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    defer { try? store.close() }
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: files)
+    // OpenAI's empty page is skipped (nothing says its endpoint); Anthropic's is read (no record).
+    #expect(
+      results.map(\.skippedReason) == [nil, DeliveryArtifacts.emptyPage, nil, nil, DeliveryArtifacts.emptyPage])
+    #expect(results[3].format == "anthropic-usage-report" && results[3].records == 0)
+    #expect(try store.recordCount() == 14)
+    let pages = try store.exportPages()
+    #expect(pages.filter { $0.format.isEmpty }.map(\.path) == [files[4], files[1]])
+    #expect(ExportPage.gaps(pages, period: Self.period).isEmpty)
+    // Without the empty pages, both first pages leave 10-08 on out.
+    let firsts = pages.filter { $0.path != files[1] && $0.path != files[3] }
+    #expect(ExportPage.gaps(firsts, period: Self.period).map(\.after.path) == [files[2], files[0]])
+  }
+
+  @Test func aPageWithAResultAnywhereIsReadNotSkipped() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    // An empty bucket first, then one with a row.
+    let page = Self.anthropicPage(from: oct1 + Self.day, days: 1, hasMore: false).replacingOccurrences(
+      of: "{\"data\": [",
+      with:
+        "{\"data\": [{\"starting_at\": \"2026-10-01T00:00:00Z\", \"ending_at\": \"2026-10-02T00:00:00Z\", \"results\": []}, "
+    )
+    try Self.write(page, dir + "/usage/a.json")
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    defer { try? store.close() }
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      dir + "/usage/a.json"
+    ])
+    #expect(results.map(\.skippedReason) == [nil])
+    #expect(try store.recordCount() == 1)
+  }
+
+  @Test func aSavedErrorResponseIsNamedAsOne() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let bodies = [
+      "{\"error\": {\"message\": \"Rate limit reached for requests\", \"type\": \"requests\", \"param\": null, \"code\": \"rate_limit_exceeded\"}}",
+      "{\"type\": \"error\", \"error\": {\"type\": \"rate_limit_error\", \"message\": \"Number of requests has exceeded your rate limit\"}}",
+    ]
+    for (i, body) in bodies.enumerated() {
+      let path = dir + "/usage-\(i)/page-2.json"
+      try Self.write(body + "\n", path)
+      let r = try TestSupport.runCLI(["ingest", path, "--db", dir + "/s\(i).sqlite"])
+      #expect(r.status == 65)
+      #expect(
+        r.err.contains(
+          "page-2.json:1: unrecognised format: no known export format matches its content; it looks like an API's error response"
+        ), "\(r.err)")
+    }
+  }
+
+  // MARK: What the user sees
+
+  @Test func aFirstPageAloneIsNamedOnTheConsoleInTheManifestAndOnEverySummary() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pricing = try BucketWidthTests.pricing(dir)
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    let first = dir + "/usage/openai-p1.json"
+    try Self.write(Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_AAAAAGdGxdEi"), first)
+    func run(_ out: String) throws -> (status: Int32, out: String, err: String) {
+      try TestSupport.runCLI([
+        "run", "--period", "2026-10", "--usage", dir + "/usage", "--identities", Fixtures.month + "/identities",
+        "--pricing", pricing, "--out", dir + "/" + out, "--db", dir + "/s.sqlite",
+      ])
+    }
+    let week = try run("week")
+    #expect(week.status == 0, "\(week.err)")
+    let said = week.out + week.err
+    #expect(said.contains("warning: OpenAI usage (completions) pages stop at 2026-10-08: \(first) says has_more: true"))
+    #expect(said.contains("next_page page_AAAAAGdGxdEi"))
+    let manifest = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: dir + "/week/manifest.json")))
+    let missing = try #require((manifest as? [String: Any])?["missing_pages"] as? [[String: Any]])
+    #expect(missing.count == 1)
+    #expect(missing.first?["path"] as? String == first)
+    #expect(missing.first?["missing_from"] as? String == "2026-10-08T00:00:00Z")
+    #expect(missing.first?["next_page"] as? String == "page_AAAAAGdGxdEi")
+    // Every workbook's Summary says so under its period note; 7 days × 0.40 USD are charged.
+    let workbooks = try FileManager.default.contentsOfDirectory(atPath: dir + "/week").filter { $0.hasSuffix(".xlsx") }
+    #expect(workbooks.count >= 2)  // the company's and UNATTRIBUTED's (key_A is not in the directory)
+    for name in workbooks {
+      let summary = try #require(try WorkbookTests.read(dir + "/week/" + name)["Summary"])
+      let note = summary.rows[2].first??.text ?? ""
+      #expect(note.hasPrefix("Incomplete inputs: OpenAI usage (completions) pages stop at 2026-10-08"), "\(name)")
+      #expect(summary.merged.contains { $0.hasPrefix("A3:") })
+    }
+    let total = try TestSupport.readCSV(dir + "/week/summary.csv").first { $0["cost_centre"] == "TOTAL" }
+    #expect(total?["cost_usd"] == "2.800000")
+
+    // The next page (10-08 to the month's end) loaded: nothing missing, nothing said.
+    try Self.write(Self.openAIPage(from: oct1 + 7 * Self.day, days: 24, hasMore: false), dir + "/usage/openai-p2.json")
+    let month = try run("month")
+    #expect(month.status == 0, "\(month.err)")
+    #expect(!(month.out + month.err).contains("has_more"))
+    let after = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: dir + "/month/manifest.json")))
+    #expect(((after as? [String: Any])?["missing_pages"] as? [Any])?.isEmpty == true)
+    for name in workbooks {
+      let summary = try #require(try WorkbookTests.read(dir + "/month/" + name)["Summary"])
+      #expect(summary.rows[2].first??.text == nil, "\(name)")
+    }
+    // 31 days × 0.40 USD.
+    #expect(
+      try TestSupport.readCSV(dir + "/month/summary.csv").first { $0["cost_centre"] == "TOTAL" }?["cost_usd"]
+        == "12.400000")
+  }
+}
+
+/// The PostgreSQL store keeps the same pages as SQLite's.
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresMissingPagesTests {
+  @Test func theSamePagesAsSQLite() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = MissingPagesTests.epoch("2026-10-01T00:00:00Z")
+    let file = dir + "/usage/openai-appended.json"
+    try MissingPagesTests.write(
+      MissingPagesTests.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_A")
+        + MissingPagesTests.openAIPage(from: oct1 + 7 * MissingPagesTests.day, days: 3, hasMore: true), file)
+    let sqlite = try MissingPagesTests.pages(dir, [file])
+    #expect(sqlite.count == 2)
+    let db = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(db) }
+    let load = try TestSupport.runCLI(["ingest", file, "--db", db])
+    try #require(load.status == 0, "\(load.err)")
+    let pg = try PostgresStore(url: PostgresURL(db), access: .read)
+    defer { try? pg.close() }
+    #expect(try pg.exportPages() == sqlite)
+    #expect(ExportPage.gaps(try pg.exportPages(), period: MissingPagesTests.period).map(\.fromText) == ["2026-10-11"])
+  }
+}
+
+/// A month of daily report buckets runs to its last bucket's end, not its start.
+@Suite struct ReportRowsAsOfTests {
+  func state(days: Int, hourlyLast: Bool = false) throws -> (asOf: Int64?, isOpen: Bool) {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = MissingPagesTests.epoch("2026-10-01T00:00:00Z")
+    var files = [dir + "/usage/p.json"]
+    try MissingPagesTests.write(MissingPagesTests.openAIPage(from: oct1, days: days, hasMore: false), files[0])
+    if hourlyLast {
+      // 09:00–10:00 of the day after the daily buckets, as an hourly bucket.
+      let start = oct1 + Int64(days) * MissingPagesTests.day + 9 * 3600
+      let page = MissingPagesTests.openAIPage(from: start, days: 1, hasMore: false).replacingOccurrences(
+        of: "\"end_time\": \(start + MissingPagesTests.day)", with: "\"end_time\": \(start + 3600)")
+      files.append(dir + "/usage/h.json")
+      try MissingPagesTests.write(page, files[1])
+    }
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    defer { try? store.close() }
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: files)
+    return try ReportBuilder.state(of: MissingPagesTests.period, store: store, asOf: nil)
+  }
+
+  @Test func aMonthWhoseLastBucketEndsAtItsEndIsClosed() throws {
+    let all = try state(days: 31)
+    #expect(all.isOpen == false)
+    #expect(all.asOf == Timestamp.parseMillis("2026-11-01T00:00:00Z"))
+  }
+
+  @Test func aMonthOfThirtyDaysIsOpenAsOfTheThirtiethsEnd() throws {
+    let thirty = try state(days: 30)
+    #expect(thirty.isOpen)
+    #expect(thirty.asOf == Timestamp.parseMillis("2026-10-31T00:00:00Z"))
+    // An hourly bucket of the 31st, 09:00 to 10:00: the data runs to 10:00.
+    let hour = try state(days: 30, hourlyLast: true)
+    #expect(hour.isOpen)
+    #expect(hour.asOf == Timestamp.parseMillis("2026-10-31T10:00:00Z"))
+  }
+}
