@@ -143,13 +143,14 @@ package final class Sheet {
   }
 
   /// Writes a UTC instant (epoch milliseconds) as a date cell: `.date` shows the day, `.dateTime` the
-  /// minute too.
+  /// second too.
   ///
-  /// A `.dateTime` is written to its minute, the seconds dropped, and a `.date` to its day: a
+  /// A `.dateTime` is written to its second, the milliseconds dropped, and a `.date` to its day: a
   /// spreadsheet rounds what it shows, and the last instant of a month (23:59:59.999) printed as
-  /// the next month's first minute (a trial). `findings.csv` keeps the milliseconds.
+  /// the next month's first minute (a trial). Not to the minute: a finding's 03:03:40 read back as
+  /// 03:03 (another trial). `findings.csv` keeps the milliseconds.
   package func date(_ row: Int, _ col: Int, millis exact: Int64, _ style: Workbook.CellStyle = .date) throws {
-    let unit: Int64 = style == .dateTime ? 60_000 : Timestamp.millisPerDay
+    let unit: Int64 = style == .dateTime ? 1000 : Timestamp.millisPerDay
     let millis = Timestamp.floorDiv(exact, unit) * unit
     let day = Timestamp.floorDiv(millis, Timestamp.millisPerDay)
     let (y, m, d) = Timestamp.civil(fromDays: day)

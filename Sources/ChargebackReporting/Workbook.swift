@@ -136,7 +136,7 @@ package final class Workbook {
       format_set_align($0, UInt8(LXW_ALIGN_LEFT.rawValue))
     }
     formats[.dateTime] = fmt {
-      format_set_num_format($0, "yyyy-mm-dd hh:mm")
+      format_set_num_format($0, "yyyy-mm-dd hh:mm:ss")
       format_set_align($0, UInt8(LXW_ALIGN_LEFT.rawValue))
     }
     formats[.totalText] = total { _ in }

@@ -84,7 +84,7 @@ extension WorkbookReports {
         Column(header: "Provider", width: 10), Column(header: "Day", width: 11),
         Column(header: "Model", width: 24, wrap: true), Column(header: "Credential", width: 24, wrap: true),
         Column(header: "Tier", width: 9), Column(header: "Context window", width: 10),
-        Column(header: "Bucket start", width: 17), Column(header: "Bucket end", width: 17),
+        Column(header: "Bucket start", width: 19), Column(header: "Bucket end", width: 19),
         Column(header: "Coarse rows", width: 9, total: .count), Column(header: "Finer rows", width: 9, total: .count),
         Column(header: "Coarse (USD)", width: 12, total: .money),
         Column(header: "Finer (USD)", width: 12, total: .money),

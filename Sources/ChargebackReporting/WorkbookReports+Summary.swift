@@ -244,7 +244,9 @@ extension WorkbookReports {
       if let last = previousExact, last.pico != 0 { try row("Change", .ratio((cost - last).pico, last.pico)) }
     }
     if context.isOpen, let asOf = context.asOf, let forecast {
-      try row("Open month, data to", .dateTime(asOf))
+      // Text, which runs on into the empty column beside: a date cell wider than column B (14)
+      // shows as ####.
+      try row("Open month, data to", .text(Timestamp.iso(Timestamp.floorDiv(asOf, 1000) * 1000) + " UTC"))
       try row("Forecast (USD)", .cents(forecast))
     }
   }

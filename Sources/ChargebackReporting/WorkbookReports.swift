@@ -161,8 +161,8 @@ package enum WorkbookReports {
         Column(header: "Severity", width: 9),
       ] + (costCentre ? [Column(header: "Cost centre", width: 13, wrap: true)] : []) + [
         Column(header: "Agent", width: 18, wrap: true), Column(header: "Credential", width: 20, wrap: true),
-        Column(header: "Owner", width: 10, wrap: true), Column(header: "First seen (UTC)", width: 16),
-        Column(header: "Last seen (UTC)", width: 16), Column(header: "Calls", width: 8, total: .count),
+        Column(header: "Owner", width: 10, wrap: true), Column(header: "First seen (UTC)", width: 19),
+        Column(header: "Last seen (UTC)", width: 19), Column(header: "Calls", width: 8, total: .count),
         Column(header: "Cost (USD)", width: 11, total: .money),
         Column(header: "Avoidable (USD)", width: 11, total: .money),
         Column(header: "Label", width: 10, wrap: true), Column(header: "Explanation", width: 42, wrap: true),

@@ -113,10 +113,10 @@ import Testing
     #expect(rows[6] == .number(Decimal(string: "123.45")!))
   }
 
-  /// A date-and-time cell holds its minute: the month's last instant is 23:59 of its last day,
+  /// A date-and-time cell holds its second: the month's last instant is 23:59:59 of its last day,
   /// never the next month's first minute (a budget finding's "last seen", rounded by a trial's
-  /// spreadsheet); a date cell holds its day.
-  @Test func dateTimesAreWrittenToTheirMinute() throws {
+  /// spreadsheet), and 03:03:40 keeps its seconds (another trial); a date cell holds its day.
+  @Test func dateTimesAreWrittenToTheirSecond() throws {
     let dir = try TestSupport.tempDir("workbook-dates")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let path = dir + "/w.xlsx"
@@ -129,9 +129,9 @@ import Testing
     try sheet.date(3, 0, millis: november - 1, .date)
     try wb.close()
     let rows = try #require(try WorkbookTests.read(path)["Data"]).rows.map { $0.first ?? nil }
-    #expect(rows[0]?.text == "2026-10-31 23:59:00")
-    #expect(rows[1]?.text == "2026-10-31 23:59:00")
-    #expect(rows[2]?.text == "2026-11-01 00:01:00")
+    #expect(rows[0]?.text == "2026-10-31 23:59:59")
+    #expect(rows[1]?.text == "2026-10-31 23:59:29")
+    #expect(rows[2]?.text == "2026-11-01 00:01:01")
     #expect(rows[3]?.text == "2026-10-31 00:00:00")
   }
 
