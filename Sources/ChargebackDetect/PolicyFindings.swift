@@ -18,6 +18,9 @@ package struct PolicyFindings {
     var first: Int64
     var last: Int64
     var calls: Int128 = 0
+    /// Whether a record counted its calls: a request-level record does, a usage report row that
+    /// gives a request count does; Anthropic's usage report rows give none.
+    var countedCalls = false
     var cost = Money.zero
     /// Records noted without a price (counted by records: a report row counts no requests).
     var unpricedRecords: Int128 = 0
@@ -93,6 +96,7 @@ package struct PolicyFindings {
     guard let i = found else { return }
     // Mutated in place: one lookup, and no copy of the evidence array.
     acc.values[i].calls += Int128(r.requests)
+    if r.level == .request || r.requests > 0 { acc.values[i].countedCalls = true }
     if let cost {
       acc.values[i].cost += cost
     } else {
@@ -104,7 +108,9 @@ package struct PolicyFindings {
     if acc.values[i].evidence.count < Self.evidenceLimit { acc.values[i].evidence.append(r.naturalKey) }
     if kind == .sharedCredential || kind == .unregisteredCredential {
       // One hash of the agent: its count is changed in place.
-      let agent = a.agentID ?? "(none)"
+      // An agent the call names but the directory does not have is named as such, not "(none)"
+      // (a trial: three calls naming agents read as calls naming none).
+      let agent = a.agentID ?? r.metadata.agentID.map { "\(Self.cut($0)) (not in agents.csv)" } ?? "(none)"
       if let j = acc.values[i].agents.index(forKey: agent) {
         acc.values[i].agents.values[j] += Int128(r.requests)
       } else if acc.values[i].agents.count < Self.agentLimit {
@@ -120,16 +126,21 @@ package struct PolicyFindings {
   private static func agentsText(_ a: Accumulator) -> String {
     guard !a.agents.isEmpty else { return "" }
     let ranked = a.agents.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-    let named = ranked.prefix(5).map { "\($0.key) (\($0.value))" }
+    // Without counted calls (usage report rows that give none) the agents are named alone.
+    let named = ranked.prefix(5).map { a.countedCalls ? "\($0.key) (\($0.value))" : $0.key }
     let rest = ranked.dropFirst(5)
     let restAgents = rest.count + (a.otherAgents > 0 ? 1 : 0)
     let restCalls = rest.reduce(a.otherAgents) { $0 + $1.value }
-    var text = "; calls by agent " + named.joined(separator: ", ")
+    var text = (a.countedCalls ? "; calls by agent " : "; agents charged: ") + named.joined(separator: ", ")
     if restAgents > 0 {
-      text += " and \(rest.count)\(a.otherAgents > 0 ? "+" : "") more agents (\(restCalls))"
+      text +=
+        " and \(rest.count)\(a.otherAgents > 0 ? "+" : "") more agents" + (a.countedCalls ? " (\(restCalls))" : "")
     }
     return text
   }
+
+  /// A name from a log as an explanation shows it: at most 64 characters, cut with `…`.
+  static func cut(_ name: String) -> String { name.count > 64 ? String(name.prefix(63)) + "…" : name }
 
   /// Adds a finding not tied to single records (a budget).
   package mutating func add(_ f: Finding) { extra.append(f) }
@@ -145,6 +156,7 @@ package struct PolicyFindings {
         lastTime: a.last, calls: a.calls, cost: a.cost, avoidableCost: .zero, evidence: a.evidence,
         evidenceCount: a.count, explanation: a.detail + Self.agentsText(a) + Self.unpricedText(a))
       f.hasPricedRecords = a.kind != .unpricedModel && a.unpricedRecords < a.count
+      f.callsKnown = a.countedCalls
       return f
     } + extra
   }

@@ -19,6 +19,8 @@ package protocol ExportFormat: Sendable {
   /// The API pages of `file` and their links (``ExportPage``), for the bucketed exports that come
   /// in pages; none for the others.
   func pages(_ file: InputFile) -> [ExportPage]
+  /// Whether its files come in API pages (``pages(_:)`` reads them).
+  var comesInPages: Bool { get }
 }
 
 extension ExportFormat {
@@ -30,6 +32,8 @@ extension ExportFormat {
 
   /// None: the format does not come in API pages.
   package func pages(_ file: InputFile) -> [ExportPage] { [] }
+
+  package var comesInPages: Bool { false }
 }
 
 /// The formats `chargeback` knows, in detection order.

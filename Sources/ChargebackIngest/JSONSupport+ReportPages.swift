@@ -238,32 +238,69 @@ package enum PageLinks {
     let ending_at: String?
   }
 
+  // A page, or a bucket read as one (the cookbook's bucket arrays): the fields of both.
   // swift-format-ignore: AlwaysUseLowerCamelCase
   private struct Page: Decodable {
     let has_more: Bool?
     let next_page: String?
     let data: [Bucket]?
+    let start_time: Int64?
+    let end_time: Int64?
+    let starting_at: String?
+    let ending_at: String?
+
+    var asBucket: Bucket {
+      Bucket(start_time: start_time, end_time: end_time, starting_at: starting_at, ending_at: ending_at)
+    }
   }
 
-  /// Every page of `file` that says whether more follow, in file order; none for a file of buckets
-  /// without their pages (the cookbook's shape) or one that does not decode (its records' reading
-  /// says what is wrong).
+  /// Every page of `file` that says whether more follow, in file order; for a file of buckets
+  /// without their pages (the cookbook's shape, which keeps the empty buckets too), one page that
+  /// says none follow, over all its buckets; none for a file that does not decode (its records'
+  /// reading says what is wrong).
   package static func pages(in file: InputFile) -> [ExportPage] {
     var pages: [ExportPage] = []
+    var loose: [Bucket] = []
     var index = 0
     try? JSONSupport.forEachPage(Page.self, in: file) { page, _, _ in
       defer { index += 1 }
-      guard let hasMore = page.has_more else { return }
-      var start: Int64?
-      var end: Int64?
-      for b in page.data ?? [] {
-        let s = b.start_time.map { $0 &* 1000 } ?? b.starting_at.flatMap { Timestamp.parseMillis($0) }
-        let e = b.end_time.map { $0 &* 1000 } ?? b.ending_at.flatMap { Timestamp.parseMillis($0) }
-        if let s { start = min(start ?? s, s) }
-        if let e { end = max(end ?? e, e) }
+      guard let hasMore = page.has_more else {
+        if page.data == nil { loose.append(page.asBucket) }
+        return
       }
-      pages.append(ExportPage(index: index, start: start, end: end, hasMore: hasMore, nextPage: page.next_page))
+      let (start, end, width) = span(page.data ?? [])
+      pages.append(
+        ExportPage(
+          index: index, start: start, end: end, bucketWidth: width, hasMore: hasMore, nextPage: page.next_page))
+    }
+    if pages.isEmpty, !loose.isEmpty {
+      let (start, end, width) = span(loose)
+      if start != nil {
+        pages.append(ExportPage(index: 0, start: start, end: end, bucketWidth: width, hasMore: false, nextPage: nil))
+      }
     }
     return pages
+  }
+
+  /// The format kept for the pages of a file that holds no record (a page of empty buckets, whose
+  /// endpoint its buckets do not say): `empty-<provider>`, from the format it was read as
+  /// (Anthropic's cost and usage pages of empty buckets look alike) or, skipped, OpenAI's.
+  package static func emptyFormat(of format: String?) -> String {
+    "empty-" + (format?.hasPrefix("anthropic-") == true ? "anthropic" : "openai")
+  }
+
+  /// The earliest start, latest end and narrowest width of `buckets`, UTC ms.
+  private static func span(_ buckets: [Bucket]) -> (start: Int64?, end: Int64?, width: Int64?) {
+    var start: Int64?
+    var end: Int64?
+    var width: Int64?
+    for b in buckets {
+      let s = b.start_time.map { $0 &* 1000 } ?? b.starting_at.flatMap { Timestamp.parseMillis($0) }
+      let e = b.end_time.map { $0 &* 1000 } ?? b.ending_at.flatMap { Timestamp.parseMillis($0) }
+      if let s { start = min(start ?? s, s) }
+      if let e { end = max(end ?? e, e) }
+      if let s, let e, e > s { width = min(width ?? (e &- s), e &- s) }
+    }
+    return (start, end, width)
   }
 }

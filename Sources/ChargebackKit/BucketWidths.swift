@@ -9,12 +9,17 @@ import ChargebackStore
 /// A *group* is provider, credential (else project), canonical model (else the raw name), tier
 /// and context window. Within a group, a report row whose bucket contains a bucket of a finer
 /// width is *superseded*: it is not charged. The rows charged in its place are the finest rows
-/// within it: those whose bucket contains no finer bucket. This holds when the finer rows cover
-/// only part of the coarse bucket too (a bucket with no usage has no row, so an hour missing from
-/// an hourly export cannot be told from an idle hour): the coarse row is not charged, and what it
-/// counts beyond the finer rows shows as a difference. Each superseded bucket becomes one
-/// ``GranularityRow`` for the reconciliation: the coarse rows against the finest rows within
-/// them, per token class and in cost.
+/// within it: those whose bucket contains no finer bucket. A bucket with no usage has no row, so
+/// the rows alone cannot tell an hour missing from an hourly export from an idle hour; the pages
+/// the finer rows came in can (``ExportPage``: the APIs return empty buckets too). When the store
+/// holds pages of the provider's usage with finer buckets over part of the coarse bucket's time
+/// but not all of it (an hourly page fetched at noon beside the whole day's daily row), the
+/// coarse row is charged instead and the finer rows within it are not (a trial had lost the
+/// afternoon). With no such page (stores loaded before the pages were kept, the cookbook's bucket
+/// arrays) the finer rows are charged, as before: what the coarse row counts beyond them shows as
+/// a difference. Each such bucket becomes one ``GranularityRow`` for the reconciliation: the
+/// coarse rows against the finest rows within them, per token class and in cost, and which side
+/// was charged.
 ///
 /// Untouched: rows without a bucket end, groups with one width, and rows whose bucket neither
 /// contains nor lies within a bucket of another width.
@@ -51,6 +56,10 @@ final class BucketWidths {
     case superseded(Int)
     /// One of the finest rows within these coarse buckets: charged, and counted in their entries.
     case finest([Int])
+    /// A coarse row whose finer pages cover only part of its time: charged; counted in this entry.
+    case chargedCoarse(Int)
+    /// A finer row within such a coarse bucket: not charged; counted in this entry.
+    case dropped(Int)
   }
 
   /// One side of an entry: rows, tokens and cost.
@@ -72,6 +81,8 @@ final class BucketWidths {
     var bucket: Bucket
     var coarse = Side()
     var finer = Side()
+    /// True when the coarse side is charged (its finer pages cover only part of its time).
+    var coarseCharged = false
   }
 
   /// Grouping key of the scan: a group before its model is made canonical.
@@ -86,12 +97,22 @@ final class BucketWidths {
   private var entries: [Entry] = []
   private var superseded: [Bucket: Int] = [:]
   private var finest: [Bucket: [Int]] = [:]
+  private var chargedCoarse: [Bucket: Int] = [:]
+  private var dropped: [Bucket: Int] = [:]
+  /// Per provider, the spans of the kept pages of its usage reports (and of its pages of empty
+  /// buckets), with their narrowest bucket.
+  private var pages: [Provider: [(start: Int64, end: Int64, width: Int64)]] = [:]
 
   /// Plans the rule over the report rows that start in `[from, to)`.
   init(store: any ChargebackStore, from: Int64, to: Int64, canonical: CanonicalModels) throws {
     self.canonical = canonical
     // No usage report in the store: nothing to plan, and the scan is skipped.
     guard try store.fileCount(level: .report) > 0 else { return }
+    for p in try store.exportPages() {
+      guard let start = p.page.start, let end = p.page.end, let width = p.page.bucketWidth, end > from, start < to
+      else { continue }
+      for provider in Self.providers(of: p.format) { pages[provider, default: []].append((start, end, width)) }
+    }
     var prefix: Prefix?
     var spans: [Group: [Span]] = [:]
     try store.reportBuckets(from: from, to: to) { b in
@@ -110,17 +131,45 @@ final class BucketWidths {
   }
 
   /// True when no row of the range is superseded, so the pass need not ask.
-  var isEmpty: Bool { superseded.isEmpty }
+  var isEmpty: Bool { superseded.isEmpty && dropped.isEmpty && chargedCoarse.isEmpty }
 
-  /// Report rows superseded so far.
-  var supersededRows: Int64 { entries.reduce(0) { $0 + $1.coarse.rows } }
+  /// Report rows left uncharged so far (the coarse side, or the finer one where the coarse is charged).
+  var supersededRows: Int64 { entries.reduce(0) { $0 + ($1.coarseCharged ? $1.finer.rows : $1.coarse.rows) } }
+
+  /// The providers whose usage reports a page format's pages hold (a page of empty buckets is its
+  /// provider's, `empty-<provider>`); none for cost pages (never charged).
+  static func providers(of format: String) -> [Provider] {
+    switch format {
+    case "openai-usage-completions", "openai-usage-embeddings", "empty-openai": [.openai]
+    case "anthropic-usage-report", "empty-anthropic": [.anthropic]
+    default: []
+    }
+  }
+
+  /// What the provider's kept pages with buckets narrower than `span` say of its time: nil when
+  /// none of them meets it (nothing known: the finer rows are charged), true when they cover all of
+  /// it, false when only part.
+  private func finerPagesCover(_ provider: Provider, _ span: Span) -> Bool? {
+    let meeting = (pages[provider] ?? []).filter { $0.width < span.width && $0.end > span.start && $0.start < span.end }
+      .sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+    guard !meeting.isEmpty else { return nil }
+    var covered = span.start
+    for p in meeting {
+      if p.start > covered { return false }
+      covered = max(covered, p.end)
+      if covered >= span.end { return true }
+    }
+    return false
+  }
 
   /// The rule's verdict on one record.
   func role(of r: UsageRecord) -> Role {
-    guard !superseded.isEmpty, r.level == .report, let end = r.bucketEnd else { return .untouched }
+    guard !isEmpty, r.level == .report, let end = r.bucketEnd else { return .untouched }
     let key = Bucket(group: group(of: r), start: r.time, end: end)
     if let e = superseded[key] { return .superseded(e) }
     if let es = finest[key] { return .finest(es) }
+    if let e = chargedCoarse[key] { return .chargedCoarse(e) }
+    if let e = dropped[key] { return .dropped(e) }
     return .untouched
   }
 
@@ -144,7 +193,7 @@ final class BucketWidths {
         tier: b.group.tier, contextWindow: b.group.contextWindow, bucketStart: b.start, bucketEnd: b.end,
         coarseRows: e.coarse.rows, finerRows: e.finer.rows, coarseTokens: e.coarse.tokens,
         finerTokens: e.finer.tokens, coarseCost: e.coarse.unpriced ? nil : e.coarse.cost,
-        finerCost: e.finer.unpriced ? nil : e.finer.cost)
+        finerCost: e.finer.unpriced ? nil : e.finer.cost, coarseCharged: e.coarseCharged)
     }
     .sorted {
       let a = ($0.provider.rawValue, $0.bucketStart, $0.model, $0.credential, $0.tier.rawValue)
@@ -196,10 +245,24 @@ final class BucketWidths {
           j += 1
         }
       }
-      for (i, s) in spans.enumerated() where !within[i].isEmpty {
+      // Widest first: a coarse bucket charged whole takes every bucket within it out of the rule.
+      var taken = Set<Int>()
+      for i in spans.indices.sorted(by: { (spans[$0].width, spans[$1].start) > (spans[$1].width, spans[$0].start) })
+      where !within[i].isEmpty && !taken.contains(i) {
+        let s = spans[i]
+        let bucket = Bucket(group: group, start: s.start, end: s.end)
         let entry = entries.count
-        entries.append(Entry(bucket: Bucket(group: group, start: s.start, end: s.end)))
-        superseded[Bucket(group: group, start: s.start, end: s.end)] = entry
+        if finerPagesCover(group.provider, s) == false {
+          entries.append(Entry(bucket: bucket, coarseCharged: true))
+          chargedCoarse[bucket] = entry
+          for j in within[i] {
+            taken.insert(j)
+            dropped[Bucket(group: group, start: spans[j].start, end: spans[j].end)] = entry
+          }
+          continue
+        }
+        entries.append(Entry(bucket: bucket))
+        superseded[bucket] = entry
         for j in within[i] where within[j].isEmpty {
           finest[Bucket(group: group, start: spans[j].start, end: spans[j].end), default: []].append(entry)
         }

@@ -137,6 +137,8 @@ package struct ChargebackJob {
     let reference = try Reference(options)
     let store = try openExistingStore(options.database, access: .write)
     defer { try? store.close() }
+    // A store loaded before it kept API pages: theirs first, or the report named gaps it has not.
+    try Ingestor(store: store, progress: progress).keepPagesOfEarlierLoads()
     return try report(store: store, reference, ingested: [])
   }
 

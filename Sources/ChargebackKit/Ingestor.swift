@@ -101,6 +101,7 @@ package struct Ingestor {
   /// whose files before it are loaded again (``reload(_:after:)``). When a commit or that load
   /// fails, ``UncommittedFiles`` names the files it leaves out.
   package func ingest(paths: [String], onFile: (FileResult) -> Void = { _ in }) throws -> [FileResult] {
+    try keepPagesOfEarlierLoads()
     var results: [FileResult] = []
     let stamps = try store.fileStamps()
     let all = try Self.expand(paths)
@@ -290,9 +291,10 @@ package struct Ingestor {
       try store.write {
         try store.recordSkipped(SkippedInput(path: path, sha256: sha, bytes: bytes, reason: reason))
         // An empty page may be the one that continues another (the month's last week, no calls):
-        // its links are kept, of no format (its buckets do not say their endpoint).
+        // its links are kept, of no endpoint (its buckets do not say which).
         if reason == DeliveryArtifacts.emptyPage {
-          try store.addPages(PageLinks.pages(in: InputFile(path: path)), sha256: sha, format: "", path: path)
+          try store.addPages(
+            PageLinks.pages(in: InputFile(path: path)), sha256: sha, format: PageLinks.emptyFormat(of: nil), path: path)
         }
         try stamp(path, before: before, sha: sha)
       }
@@ -327,7 +329,12 @@ package struct Ingestor {
         try resolveAncestry(of: loaded.touchedTraces)
         // Read again apart from the records: API pages are small, and a file's records never
         // carry its pages' links.
-        try store.addPages(format.pages(input), sha256: sha, format: format.id, path: path)
+        // A file of no record (empty buckets) is kept as of no endpoint: an empty Anthropic cost
+        // page reads as a usage report.
+        try store.addPages(
+          format.pages(input), sha256: sha,
+          format: loaded.offered == 0 ? PageLinks.emptyFormat(of: format.id) : format.id,
+          path: path)
         try stamp(path, before: before, sha: sha)
       })
     let offered: Int64, inserted: Int64, conflicts: Int64
@@ -341,6 +348,33 @@ package struct Ingestor {
     progress.done("\(path): \(result.outcome)")
     return result
   }
+
+  /// Keeps the API pages of the files a store loaded before it kept pages (schema 10 and earlier),
+  /// once: read again from their paths when the bytes there are still those loaded.
+  ///
+  /// Without them, a page loaded after the upgrade that says more follow was reported missing its
+  /// continuation, loaded before, and loading that again changed nothing ("already ingested"), a
+  /// review. A file no longer there, or changed, keeps none (its gap, if any, is then reported).
+  package func keepPagesOfEarlierLoads() throws {
+    guard try store.setting(Self.pagesKeptSetting) == nil else { return }
+    let kept = Set(try store.exportPages().map(\.sha256))
+    let paged = Dictionary(
+      uniqueKeysWithValues: FormatRegistry.all.filter(\.comesInPages).map { ($0.id, $0) })
+    try store.write {
+      for f in try store.files() where !kept.contains(f.sha256) {
+        guard let format = paged[f.format], FileManager.default.fileExists(atPath: f.path),
+          let now = try? FileHash(path: f.path, now: true).value(), now.sha256 == f.sha256
+        else { continue }
+        try store.addPages(
+          format.pages(InputFile(path: f.path)), sha256: f.sha256,
+          format: f.records == 0 ? PageLinks.emptyFormat(of: f.format) : f.format, path: f.path)
+      }
+      try store.setSetting(Self.pagesKeptSetting, "1")
+    }
+  }
+
+  /// Set once the files loaded before the store kept pages have theirs.
+  static let pagesKeptSetting = "export_pages.earlier_loads"
 
   /// Resolves what the model calls of `traces` inherit from their ancestors, over every span of
   /// each trace in the store (this file's and earlier files'), inside the file's transaction.

@@ -144,8 +144,15 @@ package enum RecordExplanation {
       let period = Period(containing: r.time)
       let widths = try BucketWidths(
         store: store, from: period.startMillis, to: period.endMillis, canonical: CanonicalModels(prices: prices))
-      if case .superseded = widths.role(of: r) {
+      switch widths.role(of: r) {
+      case .superseded:
         line("not charged", "rows of a finer bucket width of the same group lie within this bucket; they are charged")
+      case .dropped:
+        line(
+          "not charged",
+          "a coarser bucket of the same group holds this bucket's time, and the finer pages loaded cover only part"
+            + " of it; the coarser row is charged")
+      case .finest, .chargedCoarse, .untouched: break
       }
     }
     return out.joined(separator: "\n")

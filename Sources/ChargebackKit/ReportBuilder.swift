@@ -124,7 +124,11 @@ package struct ReportBuilder {
           case .superseded(let entry):
             widths.addCoarse(entry, charged.record, cost: charged.cost)
             return
+          case .dropped(let entry):
+            widths.addFiner([entry], charged.record, cost: charged.cost)
+            return
           case .finest(let entries): coarse = entries
+          case .chargedCoarse(let entry): widths.addCoarse(entry, charged.record, cost: charged.cost)
           case .untouched: break
           }
         }
@@ -298,8 +302,13 @@ package struct ReportBuilder {
     asOf: Int64?, isOpen: Bool
   ) {
     if let asOf { try AsOfError.check(asOf, period: period, store: store) }
-    let at = try asOf ?? store.latestUsageTime()
-    let open = at.map { $0 < period.endMillis } ?? false
+    // Without --as-of, a month closes once a record starts at or after its end (the next month's
+    // first call or bucket); a report row that only ends there may be today's partial bucket of
+    // the month's last day (the APIs end it at midnight), so it leaves the month open, as of its
+    // end: its forecast is what it owes (a review).
+    let latest = asOf == nil ? try store.latestUsageTime() : nil
+    let at = asOf ?? latest.map { min($0.end, max(period.endMillis, $0.start)) }
+    let open = asOf.map { $0 < period.endMillis } ?? latest.map { $0.start < period.endMillis } ?? false
     if asOf == nil, open, try store.reportedTotals(period) != nil { return (period.endMillis, false) }
     return (at, open)
   }
@@ -314,7 +323,12 @@ package struct ReportBuilder {
     try store.forEachRecord(from: from, to: period.startMillis) { stored in
       let r = stored.record
       guard r.level != .cost else { return }
-      if !widths.isEmpty, case .superseded = widths.role(of: r) { return }  // charged from finer rows
+      if !widths.isEmpty {
+        switch widths.role(of: r) {
+        case .superseded, .dropped: return  // charged from the other side
+        case .finest, .chargedCoarse, .untouched: break
+        }
+      }
       spikes.observe(charger.charge(r))
     }
     return spikes

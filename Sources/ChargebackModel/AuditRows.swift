@@ -65,12 +65,16 @@ package struct GranularityRow: Sendable, Hashable {
   /// Cost of each side at the report rows' prices; nil when a row on that side is unpriced.
   package var coarseCost: Money?
   package var finerCost: Money?
+  /// True when the coarse rows were charged and the finer not: the finer rows' pages cover only
+  /// part of the coarse bucket's time (``BucketWidths``).
+  package var coarseCharged: Bool
 
   package init(
     provider: Provider, day: String, model: String, credential: String, tier: Tier, contextWindow: String?,
     bucketStart: Int64, bucketEnd: Int64, coarseRows: Int64, finerRows: Int64, coarseTokens: TokenTotals,
-    finerTokens: TokenTotals, coarseCost: Money?, finerCost: Money?
+    finerTokens: TokenTotals, coarseCost: Money?, finerCost: Money?, coarseCharged: Bool = false
   ) {
+    self.coarseCharged = coarseCharged
     self.provider = provider
     self.day = day
     self.model = model

@@ -12,15 +12,21 @@ package struct ExportPage: Sendable, Hashable {
   package var start: Int64?
   /// End of its latest bucket, UTC epoch ms; nil when it holds no bucket or its buckets give no end.
   package var end: Int64?
+  /// Its narrowest bucket, UTC ms (an hour for a page of `1h` buckets); nil when it holds no
+  /// bucket with both ends.
+  package var bucketWidth: Int64?
   /// `has_more` as the page says it.
   package var hasMore: Bool
   /// `next_page`, the cursor of the page that follows.
   package var nextPage: String?
 
-  package init(index: Int, start: Int64?, end: Int64?, hasMore: Bool, nextPage: String?) {
+  package init(
+    index: Int, start: Int64?, end: Int64?, bucketWidth: Int64? = nil, hasMore: Bool, nextPage: String?
+  ) {
     self.index = index
     self.start = start
     self.end = end
+    self.bucketWidth = bucketWidth
     self.hasMore = hasMore
     self.nextPage = nextPage
   }
@@ -33,11 +39,14 @@ package struct StoredPage: Sendable, Hashable {
   package var format: String
   /// The file's path as it was loaded.
   package var path: String
+  /// The SHA-256 of the file's bytes (hex).
+  package var sha256: String
 
-  package init(page: ExportPage, format: String, path: String) {
+  package init(page: ExportPage, format: String, path: String, sha256: String = "") {
     self.page = page
     self.format = format
     self.path = path
+    self.sha256 = sha256
   }
 }
 
@@ -61,16 +70,14 @@ package struct MissingPages: Sendable, Hashable {
   }
 
   /// Where the missing usage starts, as a day when it is midnight UTC (daily buckets), else the
-  /// instant (`2026-11-08`, `2026-11-05T12:00:00.000Z`).
+  /// instant (`2026-11-08`, `2026-11-05T12:00:00Z`).
   package var fromText: String {
     Timestamp.floorDiv(from, 86_400_000) * 86_400_000 == from ? Timestamp.day(from) : Timestamp.iso(from)
   }
 
-  /// A cursor cut to 40 characters: it is an opaque token, shown to tell pages apart.
-  static func shortened(_ s: String) -> String {
-    let clean = String(s.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
-    return clean.count > 40 ? String(clean.prefix(40)) + "…" : clean
-  }
+  /// A cursor cut to 40 characters: it is an opaque token, shown to tell pages apart (the console
+  /// escapes what it prints).
+  static func shortened(_ s: String) -> String { s.count > 40 ? String(s.prefix(40)) + "…" : s }
 }
 
 extension ExportPage {
@@ -80,8 +87,8 @@ extension ExportPage {
   ///
   /// A page is continued when another page of its format covers the instant its last bucket ends
   /// (starts at or before it, ends after it): the next page of the same query does, and so does
-  /// any other loaded export of that time. A page of empty buckets (format '', skipped: nothing says
-  /// its endpoint) continues a page of any format.
+  /// any other loaded export of that time. A page of empty buckets (format `empty-<provider>`:
+  /// nothing says its endpoint) continues a page of any format of its provider.
   ///
   /// - Complexity: O(p log p) for p pages with `has_more: true`, O(p × q) at worst against the q
   ///   pages of their format.
@@ -92,15 +99,20 @@ extension ExportPage {
     for p in pages where p.page.hasMore {
       // A page with no bucket cannot be placed in time (the APIs send none such with has_more).
       guard let end = p.page.end, end >= period.startMillis && end < period.endMillis else { continue }
-      // An empty page (format '') may continue a page of any format.
-      let continued = (byFormat[p.format, default: []] + (p.format.isEmpty ? [] : byFormat["", default: []])).contains {
-        q in
-        guard let s = q.page.start, let e = q.page.end else { return false }
-        return s <= end && end < e
-      }
+      // A page of empty buckets of the provider (format `empty-<provider>`) continues any of its formats.
+      let empty = "empty-" + (p.format.split(separator: "-").first.map(String.init) ?? "")
+      let continued = (byFormat[p.format, default: []] + (p.format == empty ? [] : byFormat[empty, default: []]))
+        .contains { q in
+          guard let s = q.page.start, let e = q.page.end else { return false }
+          return s <= end && end < e
+        }
       if !continued { missing.append(MissingPages(after: p)) }
     }
+    // One per format and end: the same page loaded from two files (or one path with two contents)
+    // is one gap.
+    var seen = Set<String>()
     return missing.sorted { ($0.after.path, $0.after.page.index) < ($1.after.path, $1.after.page.index) }
+      .filter { seen.insert("\($0.after.format)\u{0}\($0.from)").inserted }
   }
 
   /// What a format's pages are, for messages: "OpenAI usage pages".
@@ -111,7 +123,8 @@ extension ExportPage {
     case "openai-costs": "OpenAI costs pages"
     case "anthropic-usage-report": "Anthropic usage report pages"
     case "anthropic-cost-report": "Anthropic cost report pages"
-    case "": "usage or costs API pages (of empty buckets)"
+    case "empty-openai": "OpenAI usage or costs pages of empty buckets"
+    case "empty-anthropic": "Anthropic usage or cost report pages of empty buckets"
     default: "\(format) pages"
     }
   }

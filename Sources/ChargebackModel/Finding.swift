@@ -71,6 +71,10 @@ package struct Finding: Sendable, Hashable {
   package var lastTime: Int64
   /// Calls (requests) the finding covers.
   package var calls: Int128
+  /// False when none of its records counts its calls (Anthropic's usage report rows give no
+  /// request count): ``calls`` is then not known, and is shown empty, never 0 (a trial read a
+  /// revoked key's "0 calls" beside its $3.20).
+  package var callsKnown = true
   /// Priced cost of those calls.
   package var cost: Money
   /// The part of ``cost`` that need not have been spent.

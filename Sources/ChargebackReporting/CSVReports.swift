@@ -41,15 +41,15 @@ package enum CSVReports {
     "credential", "tier", "context_window", "bucket_start", "bucket_end", "coarse_rows", "finer_rows", "coarse_usd",
     "finer_usd", "difference_usd", "input_tokens_difference", "cached_input_tokens_difference",
     "cache_write_5m_tokens_difference", "cache_write_1h_tokens_difference", "output_tokens_difference",
-    "web_search_requests_difference",
+    "web_search_requests_difference", "charged",
   ]
 
   /// The reconciliation: two kinds of row, told apart by `kind`.
   ///
   /// - `billed`: computed vs billed per provider, day and model (the first seven columns);
-  /// - `granularity`: a coarse report bucket not charged because finer rows of its group lie within
-  ///   it, against those finer rows: the bucket, row counts, both costs and finer − coarse in cost
-  ///   and per token class. Its computed, billed and variance columns are empty, so sums over them
+  /// - `granularity`: a coarse report bucket with finer rows of its group within it, against those
+  ///   finer rows: the bucket, row counts, both costs, finer − coarse in cost and per token class,
+  ///   and which side was charged (`finer`, or `coarse` when the finer pages cover only part of it). Its computed, billed and variance columns are empty, so sums over them
   ///   stay those of the billed rows.
   static func reconciliation(_ report: ChargebackReport) -> CSVWriter {
     var w = CSVWriter(
@@ -71,7 +71,7 @@ package enum CSVReports {
           Timestamp.iso(g.bucketEnd), String(g.coarseRows), String(g.finerRows),
           g.coarseCost?.formatted(decimals: 6) ?? "", g.finerCost?.formatted(decimals: 6) ?? "",
           g.costDifference?.formatted(decimals: 6) ?? "",
-        ] + TokenClass.allCases.map { String(d[$0]) })
+        ] + TokenClass.allCases.map { String(d[$0]) } + [g.coarseCharged ? "coarse" : "finer"])
     }
     return w
   }
@@ -209,7 +209,8 @@ package enum CSVReports {
         f.id, f.kind.rawValue, f.severity.rawValue, f.period, f.costCentre ?? "", f.agentID ?? "",
         f.credentialID ?? "", f.ownerID ?? "", f.taskApprover ?? "", Timestamp.iso(f.firstTime),
         // Calls with no price have no cost: empty, never $0 (SPEC §5).
-        Timestamp.iso(f.lastTime), String(f.calls), f.costKnown ? f.cost.formatted(decimals: 6) : "",
+        Timestamp.iso(f.lastTime), f.callsKnown ? String(f.calls) : "",
+        f.costKnown ? f.cost.formatted(decimals: 6) : "",
         f.avoidableShown ? f.avoidableCost.formatted(decimals: 6) : "", String(f.evidenceCount),
         f.evidence.joined(separator: " "),
         f.explanation, f.label ?? "", f.labelNote ?? "",

@@ -59,13 +59,21 @@ package enum ConsoleSummary {
       // No forecast before any time of the month has elapsed (usage ending at its first instant).
       let forecast =
         rounding.forecast != nil ? ", so forecast_usd extrapolates to the month's end" : " (too early for a forecast)"
+      // Usage report buckets that end at the month's end, and nothing later: the last may be the
+      // last day's, fetched that day.
+      let runs =
+        asOf >= report.period.endMillis
+        ? "its usage reports run to its end, but nothing of the next month is loaded (their last bucket may have"
+          + " been fetched before the day ended), so forecast_usd is what it owes"
+        : "its usage runs to \(Timestamp.iso(asOf))\(forecast)"
       out.append(
-        "\(report.period) is reported as open: its usage runs to \(Timestamp.iso(asOf))\(forecast); once the month "
+        "\(report.period) is reported as open: \(runs); once the month "
           + "is complete, run again with --as-of \(Timestamp.day(report.period.endMillis)) to report it closed")
     }
     // The month fetched with the APIs' defaults and saved from the first response: a week of it,
     // charged as if it were all (a trial).
-    for gap in report.missingPages.prefix(5) { out.append("warning: " + gap.message) }
+    // The path and cursor escaped: these lines are printed as they are.
+    for gap in report.missingPages.prefix(5) { out.append("warning: " + SafeText.terminal(gap.message)) }
     if report.missingPages.count > 5 {
       out.append(
         "warning: and \(report.missingPages.count - 5) more pages say more follow (manifest.json: missing_pages)")

@@ -74,8 +74,8 @@ extension WorkbookReports {
   }
 
   /// The bucket-width rule's side of the reconciliation (the `granularity` rows of
-  /// `reconciliation.csv`): each coarse report bucket not charged, against the finer rows charged in
-  /// its place.
+  /// `reconciliation.csv`): each coarse report bucket with finer rows within it, against them, and
+  /// which side was charged.
   static func granularityTable(_ rows: [GranularityRow]) -> DetailTable {
     let money: (Money?) -> Cell = { $0.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty }
     return DetailTable(
@@ -92,7 +92,7 @@ extension WorkbookReports {
       ]
         + TokenClass.allCases.map {
           Column(header: "Δ " + $0.rawValue.replacingOccurrences(of: "_", with: " "), width: 12, total: .count)
-        },
+        } + [Column(header: "Charged", width: 8)],
       rows: rows.map { g in
         let d = g.tokenDifference
         return [
@@ -101,7 +101,7 @@ extension WorkbookReports {
           .dateTime(g.bucketEnd), .int(Int128(g.coarseRows)), .int(Int128(g.finerRows)), money(g.coarseCost),
           money(g.finerCost),
           money(g.costDifference),
-        ] + TokenClass.allCases.map { .int(Int128(d[$0])) }
+        ] + TokenClass.allCases.map { .int(Int128(d[$0])) } + [.text(g.coarseCharged ? "coarse" : "finer")]
       }, noun: "buckets", rank: { _ in 0 })
   }
 }

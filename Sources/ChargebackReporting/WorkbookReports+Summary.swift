@@ -25,15 +25,20 @@ extension WorkbookReports {
 
   /// The Summary's warning when API pages say more follow and none of them is loaded: the figures
   /// leave out the usage after them (``ChargebackReport/missingPages``); nil when none does.
+  ///
+  /// No path (a cost centre's workbook names no input file: README, Outputs) and no cursor, so it
+  /// stays a line or two of the one-page Summary: the endpoint and the day, with the manifest for
+  /// the files.
   static func incompleteNote(_ report: ChargebackReport) -> String? {
     let gaps = report.missingPages
     guard !gaps.isEmpty else { return nil }
-    let shown = gaps.prefix(3).map {
-      "\(ExportPage.noun(of: $0.after.format)) stop at \($0.fromText) (\($0.after.path) says more pages follow)"
-    }
-    let more = gaps.count > 3 ? "; and \(gaps.count - 3) more" : ""
-    return "Incomplete inputs: " + shown.joined(separator: "; ") + more
-      + ". The usage after that is not in these figures."
+    var seen = Set<String>()
+    let shown = gaps.map { "\(ExportPage.noun(of: $0.after.format)) stop at \($0.fromText)" }
+      .filter { seen.insert($0).inserted }
+    let more = shown.count > 3 ? "; and \(shown.count - 3) more" : ""
+    return "Incomplete inputs: " + shown.prefix(3).joined(separator: "; ") + more
+      + " (a page says more follow, and none of them was loaded). The usage after that is not in these"
+      + " figures; manifest.json lists the files (missing_pages)."
   }
 
   /// `CC-B — Beta` (a name may repeat its id, or hold spaces and commas), or the id alone when the
@@ -244,9 +249,10 @@ extension WorkbookReports {
       if let last = previousExact, last.pico != 0 { try row("Change", .ratio((cost - last).pico, last.pico)) }
     }
     if context.isOpen, let asOf = context.asOf, let forecast {
-      // Text, which runs on into the empty column beside: a date cell wider than column B (14)
-      // shows as ####.
-      try row("Open month, data to", .text(Timestamp.iso(Timestamp.floorDiv(asOf, 1000) * 1000) + " UTC"))
+      // Text to the minute (16 characters), which runs on into the empty column C beside: a date
+      // cell wider than column B (14) shows as ####.
+      let minute = Timestamp.iso(Timestamp.floorDiv(asOf, 60_000) * 60_000)
+      try row("Open month, data to (UTC)", .text(String(minute.prefix(16)).replacingOccurrences(of: "T", with: " ")))
       try row("Forecast (USD)", .cents(forecast))
     }
   }

@@ -144,7 +144,7 @@ package enum WorkbookReports {
       return [.text(f.id), .text(words(f.kind.rawValue)), .text(f.severity.rawValue)]
         + (costCentre ? [.text(f.costCentre ?? "")] : []) + [
           .text(f.agentID ?? ""), .text(f.credentialID ?? ""), .text(f.ownerID ?? ""), .dateTime(f.firstTime),
-          .dateTime(f.lastTime), .int(f.calls),
+          .dateTime(f.lastTime), f.callsKnown ? .int(f.calls) : .empty,
           priced[n] ? .money(exact: f.cost.pico, cents: costs[n]) : .empty,
           avoidableShown[n] ? .money(exact: f.avoidableCost.pico, cents: avoidable[n]) : .empty,
           .text(f.label ?? ""),

@@ -89,7 +89,7 @@ package protocol ChargebackStore: AnyObject {
   /// pass over them can make.
   func recordCount(from: Int64, to: Int64) throws -> Int64
   func distinctModels(provider: String, from: Int64, to: Int64) throws -> [String]
-  func latestUsageTime() throws -> Int64?
+  func latestUsageTime() throws -> (start: Int64, end: Int64)?
   func spanFiles(from: Int64, to: Int64) throws -> Set<Int64>
   /// Every kept API page with its format and path, by path, hash and page.
   func exportPages() throws -> [StoredPage]

@@ -245,6 +245,7 @@ package enum Schema {
       path        TEXT NOT NULL,
       first_start INTEGER,
       last_end    INTEGER,
+      bucket_width INTEGER,
       has_more    INTEGER NOT NULL CHECK (has_more IN (0, 1)),
       next_page   TEXT,
       PRIMARY KEY (sha256, page)

@@ -82,21 +82,24 @@ extension UsageStore {
     return models
   }
 
-  /// The time the store's usage runs to (request or report level), UTC epoch ms; nil when none.
+  /// How far the store's usage (request or report level) runs, UTC epoch ms; nil when it holds none.
   ///
-  /// A call counts at its time, a report row at its bucket's end: a month of daily buckets whose
-  /// last ends at the month's end is complete (counted from the bucket's start, it was reported open
-  /// as of its last day's midnight, with a forecast of the whole month from 29 days, a trial).
-  /// Buckets are at most a day wide, so only the last day's rows are read, through the time index.
-  package func latestUsageTime() throws -> Int64? {
+  /// `start` is the latest record's time (a report row's bucket start); `end` the latest a record
+  /// covers, a report row to its bucket's end: a month of daily buckets whose last ends at the
+  /// month's end runs to it (taken from the bucket's start, a trial's forecast extrapolated the whole
+  /// month from 29 days). Buckets are at most a day wide, so only the last day's rows are read for
+  /// `end`, through the time index.
+  package func latestUsageTime() throws -> (start: Int64, end: Int64)? {
     let st = try db.prepare(
       """
-      SELECT max(coalesce(u.bucket_end, u.ts)) FROM usage u JOIN files f ON f.id = u.file_id
-      WHERE f.level <> 'cost' AND u.ts >= (
-        SELECT max(u2.ts) FROM usage u2 JOIN files f2 ON f2.id = u2.file_id WHERE f2.level <> 'cost') - ?
+      WITH latest(t) AS (
+        SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost')
+      SELECT (SELECT t FROM latest), max(coalesce(u.bucket_end, u.ts)) FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE f.level <> 'cost' AND u.ts >= (SELECT t FROM latest) - ?
       """)
     try st.bind(1, Self.widestBucket)
-    return try st.step() ? st.optionalInt64(0) : nil
+    guard try st.step(), let start = st.optionalInt64(0) else { return nil }
+    return (start, max(start, st.optionalInt64(1) ?? start))
   }
 
   /// The widest bucket of a report row (a day), UTC ms.

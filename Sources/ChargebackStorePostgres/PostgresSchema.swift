@@ -1,7 +1,7 @@
 import ChargebackModel
 import ChargebackStore
 
-/// The PostgreSQL DDL of SQLite's migrations (1–10).
+/// The PostgreSQL DDL of SQLite's migrations (1–11).
 ///
 /// (docs/postgres.md §3), one entry per SQLite
 /// migration, and the `store_identity` row that stands for SQLite's `application_id` and
@@ -165,6 +165,7 @@ enum PostgresSchema {
       path        text COLLATE "C" NOT NULL,
       first_start bigint,
       last_end    bigint,
+      bucket_width bigint,
       has_more    smallint NOT NULL CHECK (has_more IN (0, 1)),
       next_page   text COLLATE "C",
       PRIMARY KEY (sha256, page)

@@ -214,14 +214,18 @@ extension PostgresStore {
     ).map { $0.text(0) ?? "" }
   }
 
-  package func latestUsageTime() throws -> Int64? {
-    // As SQLite's (``UsageStore/latestUsageTime()``): a report row counts at its bucket's end.
-    try c.scalarInt(
+  package func latestUsageTime() throws -> (start: Int64, end: Int64)? {
+    // As SQLite's (``UsageStore/latestUsageTime()``): a report row runs to its bucket's end.
+    let rows = try c.rows(
       """
-      SELECT max(coalesce(u.bucket_end, u.ts)) FROM usage u JOIN files f ON f.id = u.file_id
-      WHERE f.level <> 'cost' AND u.ts >= (
-        SELECT max(u2.ts) FROM usage u2 JOIN files f2 ON f2.id = u2.file_id WHERE f2.level <> 'cost') - $1
+      WITH latest(t) AS (
+        SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost')
+      SELECT (SELECT t FROM latest), max(coalesce(u.bucket_end, u.ts)) FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE f.level <> 'cost' AND u.ts >= (SELECT t FROM latest) - $1
       """, [.int(UsageStore.widestBucket)])
+    guard let r = rows.first, !r.isNull(0) else { return nil }
+    let start = r.int64(0)
+    return (start, max(start, r.isNull(1) ? start : r.int64(1)))
   }
 
   // MARK: Traces
@@ -279,12 +283,13 @@ extension PostgresStore {
     for p in pages {
       try c.execute(
         """
-        INSERT INTO export_pages (sha256, page, format, path, first_start, last_end, has_more, next_page)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256, page) DO NOTHING
+        INSERT INTO export_pages (sha256, page, format, path, first_start, last_end, bucket_width, has_more, next_page)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256, page) DO NOTHING
         """,
         [
           .text(sha256), .int(Int64(p.index)), .text(format), .text(path), p.start.map(PGValue.int) ?? .null,
-          p.end.map(PGValue.int) ?? .null, .int(p.hasMore ? 1 : 0), p.nextPage.map(PGValue.text) ?? .null,
+          p.end.map(PGValue.int) ?? .null, p.bucketWidth.map(PGValue.int) ?? .null, .int(p.hasMore ? 1 : 0),
+          p.nextPage.map(PGValue.text) ?? .null,
         ])
     }
   }
@@ -293,15 +298,15 @@ extension PostgresStore {
   package func exportPages() throws -> [StoredPage] {
     try c.rows(
       """
-      SELECT page, first_start, last_end, has_more, next_page, format, path FROM export_pages
+      SELECT page, first_start, last_end, has_more, next_page, format, path, bucket_width, sha256 FROM export_pages
       ORDER BY path, sha256, page
       """
     ).map { r in
       StoredPage(
         page: ExportPage(
           index: Int(r.int64(0)), start: r.isNull(1) ? nil : r.int64(1), end: r.isNull(2) ? nil : r.int64(2),
-          hasMore: r.int64(3) != 0, nextPage: r.text(4)),
-        format: r.text(5) ?? "", path: r.text(6) ?? "")
+          bucketWidth: r.isNull(7) ? nil : r.int64(7), hasMore: r.int64(3) != 0, nextPage: r.text(4)),
+        format: r.text(5) ?? "", path: r.text(6) ?? "", sha256: r.text(8) ?? "")
     }
   }
 }

@@ -14,6 +14,7 @@ struct AnthropicCostReport: ExportFormat {
   let level = SourceLevel.cost
 
   func pages(_ file: InputFile) -> [ExportPage] { PageLinks.pages(in: file) }
+  var comesInPages: Bool { true }
 
   func matches(head: String) -> Bool {
     JSONSupport.headHasKey(head, "amount") && JSONSupport.headHasKey(head, "starting_at")

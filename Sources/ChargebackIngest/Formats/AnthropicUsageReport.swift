@@ -19,6 +19,7 @@ struct AnthropicUsageReport: ExportFormat {
   /// also appears in LiteLLM logs. A page with no rows is recognised by its bucket keys, as long as
   /// it has no cost-report `amount`.
   func pages(_ file: InputFile) -> [ExportPage] { PageLinks.pages(in: file) }
+  var comesInPages: Bool { true }
 
   func matches(head: String) -> Bool {
     if JSONSupport.headHasKey(head, "uncached_input_tokens") { return true }

@@ -18,6 +18,7 @@ struct OpenAICosts: ExportFormat {
   let level = SourceLevel.cost
 
   func pages(_ file: InputFile) -> [ExportPage] { PageLinks.pages(in: file) }
+  var comesInPages: Bool { true }
 
   func matches(head: String) -> Bool {
     head.contains("organization.costs.result")

@@ -24,6 +24,7 @@ struct OpenAIUsageCompletions: ExportFormat {
   let level = SourceLevel.report
 
   func pages(_ file: InputFile) -> [ExportPage] { PageLinks.pages(in: file) }
+  var comesInPages: Bool { true }
 
   func matches(head: String) -> Bool {
     head.contains("organization.usage.\(endpoint.rawValue).result")

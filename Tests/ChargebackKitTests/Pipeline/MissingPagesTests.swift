@@ -133,23 +133,32 @@ import Testing
         + Self.anthropicPage(from: oct1 + 2 * Self.day, days: 2, hasMore: false) + "]", array)
     let pages = try Self.pages(dir, [appended, array])
     func ms(_ iso: String) -> Int64? { Timestamp.parseMillis(iso) }
+    #expect(pages.allSatisfy { $0.sha256.count == 64 })
     #expect(
-      pages == [
+      pages.map {
+        var p = $0
+        p.sha256 = ""
+        return p
+      } == [
         StoredPage(
           page: ExportPage(
-            index: 0, start: ms("2026-10-01T00:00:00Z"), end: ms("2026-10-03T00:00:00Z"), hasMore: true,
+            index: 0, start: ms("2026-10-01T00:00:00Z"), end: ms("2026-10-03T00:00:00Z"), bucketWidth: 86_400_000,
+            hasMore: true,
             nextPage: "page_C"), format: "anthropic-usage-report", path: array),
         StoredPage(
           page: ExportPage(
-            index: 1, start: ms("2026-10-03T00:00:00Z"), end: ms("2026-10-05T00:00:00Z"), hasMore: false,
+            index: 1, start: ms("2026-10-03T00:00:00Z"), end: ms("2026-10-05T00:00:00Z"), bucketWidth: 86_400_000,
+            hasMore: false,
             nextPage: nil), format: "anthropic-usage-report", path: array),
         StoredPage(
           page: ExportPage(
-            index: 0, start: ms("2026-10-01T00:00:00Z"), end: ms("2026-10-08T00:00:00Z"), hasMore: true,
+            index: 0, start: ms("2026-10-01T00:00:00Z"), end: ms("2026-10-08T00:00:00Z"), bucketWidth: 86_400_000,
+            hasMore: true,
             nextPage: "page_A"), format: "openai-usage-completions", path: appended),
         StoredPage(
           page: ExportPage(
-            index: 1, start: ms("2026-10-08T00:00:00Z"), end: ms("2026-10-11T00:00:00Z"), hasMore: true,
+            index: 1, start: ms("2026-10-08T00:00:00Z"), end: ms("2026-10-11T00:00:00Z"), bucketWidth: 86_400_000,
+            hasMore: true,
             nextPage: "page_B"), format: "openai-usage-completions", path: appended),
       ])
     // The appended file's second page says more follow and nothing continues it: 10-11 on is missing.
@@ -191,11 +200,83 @@ import Testing
     #expect(results[3].format == "anthropic-usage-report" && results[3].records == 0)
     #expect(try store.recordCount() == 14)
     let pages = try store.exportPages()
-    #expect(pages.filter { $0.format.isEmpty }.map(\.path) == [files[4], files[1]])
+    #expect(pages.filter { $0.format == "empty-openai" }.map(\.path) == [files[4], files[1]])
+    #expect(pages.filter { $0.format == "empty-anthropic" }.map(\.path) == [files[3]])
     #expect(ExportPage.gaps(pages, period: Self.period).isEmpty)
-    // Without the empty pages, both first pages leave 10-08 on out.
+    // Without the empty pages, both first pages leave 10-08 on out; an empty page of one provider
+    // continues nothing of the other's.
     let firsts = pages.filter { $0.path != files[1] && $0.path != files[3] }
     #expect(ExportPage.gaps(firsts, period: Self.period).map(\.after.path) == [files[2], files[0]])
+    let crossed = pages.filter { $0.path != files[3] }
+    #expect(ExportPage.gaps(crossed, period: Self.period).map(\.after.path) == [files[2]])
+  }
+
+  /// An Anthropic cost report's page of empty buckets reads as a usage report (no `amount`): kept as
+  /// Anthropic's empty page, it continues the cost report's first page.
+  @Test func anEmptyAnthropicCostPageContinuesTheCostReport() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    let cost = (0..<7).map { d in
+      let s = Timestamp.iso((oct1 + Int64(d) * Self.day) * 1000)
+      let e = Timestamp.iso((oct1 + Int64(d + 1) * Self.day) * 1000)
+      return "{\"starting_at\": \"\(s)\", \"ending_at\": \"\(e)\", \"results\": [{\"currency\": \"USD\", "
+        + "\"amount\": \"123.45\", \"workspace_id\": null, \"description\": null, \"cost_type\": \"tokens\", "
+        + "\"context_window\": \"0-200k\", \"model\": \"claude-sonnet-4-20250514\", \"service_tier\": \"standard\", "
+        + "\"token_type\": \"uncached_input_tokens\"}]}"
+    }
+    let files = [dir + "/usage/cost-p1.json", dir + "/usage/cost-p2.json"]
+    try Self.write(
+      "{\"data\": [\(cost.joined(separator: ", "))], \"has_more\": true, \"next_page\": \"page_C\"}\n", files[0])
+    try Self.write(Self.emptyPage(from: oct1 + 7 * Self.day, days: 24, anthropic: true), files[1])
+    let pages = try Self.pages(dir, files)
+    #expect(pages.map(\.format) == ["anthropic-cost-report", "empty-anthropic"])
+    #expect(ExportPage.gaps(pages, period: Self.period).isEmpty)
+    #expect(ExportPage.gaps([pages[0]], period: Self.period).count == 1)
+  }
+
+  /// The cookbook's bucket array of the month continues a first page that says more follow.
+  @Test func aBucketArrayOfTheMonthContinuesAFirstPage() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    let files = [dir + "/usage/p1.json", dir + "/usage/month-buckets.json"]
+    try Self.write(Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_A"), files[0])
+    let month = Self.openAIPage(from: oct1, days: 31, hasMore: false)
+    let buckets = String(
+      month[month.range(of: "[")!.lowerBound...month.range(of: "]", options: .backwards)!.lowerBound])
+    try Self.write(buckets + "\n", files[1])
+    let pages = try Self.pages(dir, files)
+    #expect(pages.count == 2 && pages[0].page.hasMore == false && pages[0].path == files[1])
+    #expect(pages[0].page.start == Timestamp.parseMillis("2026-10-01T00:00:00Z"))
+    #expect(pages[0].page.end == Timestamp.parseMillis("2026-11-01T00:00:00Z"))
+    #expect(ExportPage.gaps(pages, period: Self.period).isEmpty)
+  }
+
+  /// A store loaded before pages were kept gets the pages of its files (still there, same bytes)
+  /// once: the continuation loaded then counts (loading it again would only say "already ingested").
+  @Test func pagesOfFilesLoadedBeforeArePickedUp() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    let files = [dir + "/usage/p1.json", dir + "/usage/p2.json"]
+    try Self.write(Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_A"), files[0])
+    try Self.write(Self.openAIPage(from: oct1 + 7 * Self.day, days: 24, hasMore: false), files[1])
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    defer { try? store.close() }
+    let ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    _ = try ingestor.ingest(paths: [files[1]])
+    // As a store of schema 10 has it: p2 loaded, no page kept, never picked up.
+    try store.db.execute("DELETE FROM export_pages; DELETE FROM settings WHERE name = '\(Ingestor.pagesKeptSetting)'")
+    _ = try ingestor.ingest(paths: [files[0]])
+    let pages = try store.exportPages()
+    #expect(pages.map(\.path) == files)
+    #expect(ExportPage.gaps(pages, period: Self.period).isEmpty)
+    // Once: a page deleted again is not read again.
+    try store.db.execute(
+      "DELETE FROM export_pages WHERE page = 0 AND first_start = \(oct1 * 1000 + 7 * Self.day * 1000)")
+    _ = try ingestor.ingest(paths: [files[0]])
+    #expect(try store.exportPages().map(\.path) == [files[0]])
   }
 
   @Test func aPageWithAResultAnywhereIsReadNotSkipped() throws {
@@ -244,7 +325,8 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let pricing = try BucketWidthTests.pricing(dir)
     let oct1 = Self.epoch("2026-10-01T00:00:00Z")
-    let first = dir + "/usage/openai-p1.json"
+    // A file name with an escape sequence: the console shows it escaped.
+    let first = dir + "/usage/openai-\u{1B}[31mp1.json"
     try Self.write(Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_AAAAAGdGxdEi"), first)
     func run(_ out: String) throws -> (status: Int32, out: String, err: String) {
       try TestSupport.runCLI([
@@ -255,7 +337,11 @@ import Testing
     let week = try run("week")
     #expect(week.status == 0, "\(week.err)")
     let said = week.out + week.err
-    #expect(said.contains("warning: OpenAI usage (completions) pages stop at 2026-10-08: \(first) says has_more: true"))
+    #expect(
+      said.contains(
+        "warning: OpenAI usage (completions) pages stop at 2026-10-08: \(SafeText.terminal(first)) says has_more: true")
+    )
+    #expect(!said.contains("\u{1B}"))
     #expect(said.contains("next_page page_AAAAAGdGxdEi"))
     let manifest = try JSONSerialization.jsonObject(
       with: Data(contentsOf: URL(fileURLWithPath: dir + "/week/manifest.json")))
@@ -340,10 +426,15 @@ import Testing
     return try ReportBuilder.state(of: MissingPagesTests.period, store: store, asOf: nil)
   }
 
-  @Test func aMonthWhoseLastBucketEndsAtItsEndIsClosed() throws {
+  /// Its last bucket may be the last day's, fetched that day (the APIs end it at midnight): open, as
+  /// of the month's end, so its forecast is what it owes; a bucket of the next month closes it.
+  @Test func aMonthWhoseLastBucketEndsAtItsEndRunsToItsEnd() throws {
     let all = try state(days: 31)
-    #expect(all.isOpen == false)
+    #expect(all.isOpen)
     #expect(all.asOf == Timestamp.parseMillis("2026-11-01T00:00:00Z"))
+    let next = try state(days: 32)
+    #expect(next.isOpen == false)
+    #expect(next.asOf == Timestamp.parseMillis("2026-11-01T00:00:00Z"))
   }
 
   @Test func aMonthOfThirtyDaysIsOpenAsOfTheThirtiethsEnd() throws {

@@ -52,7 +52,7 @@ private func userVersion(_ db: Database) throws -> Int64? { try db.scalarInt("PR
       try columns(store.db, "files") == ["id", "sha256", "path", "format", "level", "bytes", "records", "new_records"])
     #expect(
       try columns(store.db, "export_pages") == [
-        "sha256", "page", "format", "path", "first_start", "last_end", "has_more", "next_page",
+        "sha256", "page", "format", "path", "first_start", "last_end", "bucket_width", "has_more", "next_page",
       ])
     #expect(
       try columns(store.db, "usage") == [
