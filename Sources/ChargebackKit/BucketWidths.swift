@@ -15,8 +15,8 @@ import ChargebackStore
 /// holds pages of the provider's usage with finer buckets over part of the coarse bucket's time
 /// but not all of it (an hourly page fetched at noon beside the whole day's daily row), the
 /// coarse row is charged instead and the finer rows within it are not (a trial had lost the
-/// afternoon). With no such page (stores loaded before the pages were kept, the cookbook's bucket
-/// arrays) the finer rows are charged, as before: what the coarse row counts beyond them shows as
+/// afternoon). With no such page (rows loaded before the store kept pages, whose files are gone
+/// since) the finer rows are charged, as before: what the coarse row counts beyond them shows as
 /// a difference. Each such bucket becomes one ``GranularityRow`` for the reconciliation: the
 /// coarse rows against the finest rows within them, per token class and in cost, and which side
 /// was charged.
@@ -56,8 +56,10 @@ final class BucketWidths {
     case superseded(Int)
     /// One of the finest rows within these coarse buckets: charged, and counted in their entries.
     case finest([Int])
-    /// A coarse row whose finer pages cover only part of its time: charged; counted in this entry.
-    case chargedCoarse(Int)
+    /// A coarse row whose finer pages cover only part of its time: charged; counted in this entry,
+    /// and as one of the finest rows of these coarser entries (a day superseded by its hours, one
+    /// of which is charged whole over its minutes).
+    case chargedCoarse(Int, finestOf: [Int])
     /// A finer row within such a coarse bucket: not charged; counted in this entry.
     case dropped(Int)
   }
@@ -99,19 +101,27 @@ final class BucketWidths {
   private var finest: [Bucket: [Int]] = [:]
   private var chargedCoarse: [Bucket: Int] = [:]
   private var dropped: [Bucket: Int] = [:]
-  /// Per provider, the spans of the kept pages of its usage reports (and of its pages of empty
-  /// buckets), with their narrowest bucket.
-  private var pages: [Provider: [(start: Int64, end: Int64, width: Int64)]] = [:]
+  /// Per format, the spans of the kept pages of the usage reports (and of the pages of empty
+  /// buckets, `empty-<provider>`), with their narrowest bucket.
+  private var pages: [String: [(start: Int64, end: Int64, width: Int64)]] = [:]
+  /// The formats the rows of each bucket came from, for the group being planned.
+  private var formats: [Group: [Span: Set<String>]] = [:]
+  /// The end of the planned range (`to`).
+  private var rangeEnd: Int64 = .max
 
   /// Plans the rule over the report rows that start in `[from, to)`.
   init(store: any ChargebackStore, from: Int64, to: Int64, canonical: CanonicalModels) throws {
     self.canonical = canonical
     // No usage report in the store: nothing to plan, and the scan is skipped.
     guard try store.fileCount(level: .report) > 0 else { return }
+    rangeEnd = to
     for p in try store.exportPages() {
-      guard let start = p.page.start, let end = p.page.end, let width = p.page.bucketWidth, end > from, start < to
+      // The pages that meet a bucket starting in the range (a day wide at most).
+      guard let start = p.page.start, let end = p.page.end, let width = p.page.bucketWidth, end > from,
+        start < to + UsageStore.widestBucket
       else { continue }
-      for provider in Self.providers(of: p.format) { pages[provider, default: []].append((start, end, width)) }
+      guard !Self.providers(of: p.format).isEmpty else { continue }
+      pages[p.format, default: []].append((start, end, width))
     }
     var prefix: Prefix?
     var spans: [Group: [Span]] = [:]
@@ -119,15 +129,17 @@ final class BucketWidths {
       let p = Prefix(provider: b.provider, subject: b.subject, tier: b.tier, contextWindow: b.contextWindow)
       if p != prefix {
         plan(spans)
-        spans = [:]
+        (spans, formats) = ([:], [:])
         prefix = p
       }
       let g = Group(
         provider: b.provider, subject: b.subject, model: canonical(b.provider, b.model), tier: b.tier,
         contextWindow: b.contextWindow)
       spans[g, default: []].append(Span(start: b.start, end: b.end))
+      formats[g, default: [:]][Span(start: b.start, end: b.end), default: []].insert(b.format)
     }
     plan(spans)
+    formats = [:]
   }
 
   /// True when no row of the range is superseded, so the pass need not ask.
@@ -146,11 +158,16 @@ final class BucketWidths {
     }
   }
 
-  /// What the provider's kept pages with buckets narrower than `span` say of its time: nil when
-  /// none of them meets it (nothing known: the finer rows are charged), true when they cover all of
-  /// it, false when only part.
-  private func finerPagesCover(_ provider: Provider, _ span: Span) -> Bool? {
-    let meeting = (pages[provider] ?? []).filter { $0.width < span.width && $0.end > span.start && $0.start < span.end }
+  /// What the kept pages with buckets narrower than `span` say of its time.
+  ///
+  /// The pages are those of `formats` (the finer rows' own: an embeddings fetch says nothing of the
+  /// completions) and the provider's pages of empty buckets. Nil when none of them meets it
+  /// (nothing known: the finer rows are charged), true when they cover all of it, false when only
+  /// part. Pages are taken to hold every group of their query: a query filtered to some projects
+  /// or keys covers the others' time too.
+  private func finerPagesCover(_ formats: Set<String>, _ provider: Provider, _ span: Span) -> Bool? {
+    let kept = (formats.sorted() + ["empty-" + provider.rawValue]).flatMap { pages[$0] ?? [] }
+    let meeting = kept.filter { $0.width < span.width && $0.end > span.start && $0.start < span.end }
       .sorted { ($0.start, $0.end) < ($1.start, $1.end) }
     guard !meeting.isEmpty else { return nil }
     var covered = span.start
@@ -166,10 +183,10 @@ final class BucketWidths {
   func role(of r: UsageRecord) -> Role {
     guard !isEmpty, r.level == .report, let end = r.bucketEnd else { return .untouched }
     let key = Bucket(group: group(of: r), start: r.time, end: end)
+    if let e = dropped[key] { return .dropped(e) }
+    if let e = chargedCoarse[key] { return .chargedCoarse(e, finestOf: finest[key] ?? []) }
     if let e = superseded[key] { return .superseded(e) }
     if let es = finest[key] { return .finest(es) }
-    if let e = chargedCoarse[key] { return .chargedCoarse(e) }
-    if let e = dropped[key] { return .dropped(e) }
     return .untouched
   }
 
@@ -245,27 +262,37 @@ final class BucketWidths {
           j += 1
         }
       }
-      // Widest first: a coarse bucket charged whole takes every bucket within it out of the rule.
+      // First the coarse buckets charged whole, widest first: each takes every bucket within it
+      // out of the rule. One that crosses the range's end is never one (its finer rows after the
+      // end are the next range's, charged there).
+      let widestFirst = spans.indices.sorted {
+        (spans[$0].width, spans[$1].start) > (spans[$1].width, spans[$0].start)
+      }
       var taken = Set<Int>()
-      for i in spans.indices.sorted(by: { (spans[$0].width, spans[$1].start) > (spans[$1].width, spans[$0].start) })
-      where !within[i].isEmpty && !taken.contains(i) {
+      var whole = Set<Int>()
+      for i in widestFirst where !within[i].isEmpty && !taken.contains(i) {
+        let s = spans[i]
+        let finer = within[i].reduce(into: Set<String>()) { $0.formUnion(formats[group]?[spans[$1]] ?? []) }
+        guard s.end <= rangeEnd, finerPagesCover(finer, group.provider, s) == false else { continue }
+        let bucket = Bucket(group: group, start: s.start, end: s.end)
+        whole.insert(i)
+        chargedCoarse[bucket] = entries.count
+        entries.append(Entry(bucket: bucket, coarseCharged: true))
+        for j in within[i] {
+          taken.insert(j)
+          dropped[Bucket(group: group, start: spans[j].start, end: spans[j].end)] = chargedCoarse[bucket]
+        }
+      }
+      // Then the others: superseded by the finest charged rows within them (rows with nothing
+      // finer within them, or charged whole), never by a row taken out of the rule.
+      for i in widestFirst where !within[i].isEmpty && !taken.contains(i) && !whole.contains(i) {
         let s = spans[i]
         let bucket = Bucket(group: group, start: s.start, end: s.end)
-        let entry = entries.count
-        if finerPagesCover(group.provider, s) == false {
-          entries.append(Entry(bucket: bucket, coarseCharged: true))
-          chargedCoarse[bucket] = entry
-          for j in within[i] {
-            taken.insert(j)
-            dropped[Bucket(group: group, start: spans[j].start, end: spans[j].end)] = entry
-          }
-          continue
+        superseded[bucket] = entries.count
+        for j in within[i] where !taken.contains(j) && (within[j].isEmpty || whole.contains(j)) {
+          finest[Bucket(group: group, start: spans[j].start, end: spans[j].end), default: []].append(entries.count)
         }
         entries.append(Entry(bucket: bucket))
-        superseded[bucket] = entry
-        for j in within[i] where within[j].isEmpty {
-          finest[Bucket(group: group, start: spans[j].start, end: spans[j].end), default: []].append(entry)
-        }
       }
     }
   }

@@ -273,7 +273,15 @@ package struct Ingestor {
       ahead = nil
     }
     func alreadyIngested(_ known: StoredFile) throws -> FileResult {
-      try store.write { try stamp(path, before: before, sha: sha) }
+      try store.write {
+        try stamp(path, before: before, sha: sha)
+        // Loaded before the store kept pages, from a path no longer there (moved): its pages now.
+        if let format = Self.pagedFormats[known.format], try !store.hasPages(sha256: sha) {
+          try store.addPages(
+            format.pages(InputFile(path: path)), sha256: sha,
+            format: known.records == 0 ? PageLinks.emptyFormat(of: known.format) : known.format, path: path)
+        }
+      }
       var r = FileResult(
         path: path, sha256: sha, format: known.format, records: 0, newRecords: 0, alreadyIngested: true)
       r.sameBytesAs = Self.elsewhere(known.path, path)
@@ -358,20 +366,35 @@ package struct Ingestor {
   package func keepPagesOfEarlierLoads() throws {
     guard try store.setting(Self.pagesKeptSetting) == nil else { return }
     let kept = Set(try store.exportPages().map(\.sha256))
-    let paged = Dictionary(
-      uniqueKeysWithValues: FormatRegistry.all.filter(\.comesInPages).map { ($0.id, $0) })
+    func unchanged(_ path: String, _ sha256: String) -> Bool {
+      FileManager.default.fileExists(atPath: path) && (try? FileHash(path: path, now: true).value())?.sha256 == sha256
+    }
     try store.write {
       for f in try store.files() where !kept.contains(f.sha256) {
-        guard let format = paged[f.format], FileManager.default.fileExists(atPath: f.path),
-          let now = try? FileHash(path: f.path, now: true).value(), now.sha256 == f.sha256
-        else { continue }
+        guard let format = Self.pagedFormats[f.format], unchanged(f.path, f.sha256) else { continue }
         try store.addPages(
           format.pages(InputFile(path: f.path)), sha256: f.sha256,
           format: f.records == 0 ? PageLinks.emptyFormat(of: f.format) : f.format, path: f.path)
       }
+      // Pages of empty buckets skipped before (their reason's text then named OpenAI alone).
+      for f in try store.skippedFiles()
+      where !kept.contains(f.sha256)
+        && (f.reason == DeliveryArtifacts.emptyPage || f.reason == Self.emptyPageBefore) && unchanged(f.path, f.sha256)
+      {
+        try store.addPages(
+          PageLinks.pages(in: InputFile(path: f.path)), sha256: f.sha256, format: PageLinks.emptyFormat(of: nil),
+          path: f.path)
+      }
       try store.setSetting(Self.pagesKeptSetting, "1")
     }
   }
+
+  /// The formats whose files come in API pages, by id.
+  static let pagedFormats = Dictionary(
+    uniqueKeysWithValues: FormatRegistry.all.filter(\.comesInPages).map { ($0.id, $0) })
+
+  /// ``DeliveryArtifacts/emptyPage`` as stores before version 11 recorded it.
+  static let emptyPageBefore = "OpenAI usage or costs page whose buckets hold no result, nothing to charge"
 
   /// Set once the files loaded before the store kept pages have theirs.
   static let pagesKeptSetting = "export_pages.earlier_loads"

@@ -128,7 +128,9 @@ package struct ReportBuilder {
             widths.addFiner([entry], charged.record, cost: charged.cost)
             return
           case .finest(let entries): coarse = entries
-          case .chargedCoarse(let entry): widths.addCoarse(entry, charged.record, cost: charged.cost)
+          case .chargedCoarse(let entry, let finestOf):
+            widths.addCoarse(entry, charged.record, cost: charged.cost)
+            coarse = finestOf
           case .untouched: break
           }
         }

@@ -100,12 +100,17 @@ extension ExportPage {
       // A page with no bucket cannot be placed in time (the APIs send none such with has_more).
       guard let end = p.page.end, end >= period.startMillis && end < period.endMillis else { continue }
       // A page of empty buckets of the provider (format `empty-<provider>`) continues any of its formats.
-      let empty = "empty-" + (p.format.split(separator: "-").first.map(String.init) ?? "")
-      let continued = (byFormat[p.format, default: []] + (p.format == empty ? [] : byFormat[empty, default: []]))
-        .contains { q in
-          guard let s = q.page.start, let e = q.page.end else { return false }
-          return s <= end && end < e
-        }
+      // A page of empty buckets of the provider (format `empty-<provider>`) continues any of its
+      // formats; one that says more follow is continued by any of them.
+      let provider = Self.provider(of: p.format)
+      let candidates =
+        p.format.hasPrefix("empty-")
+        ? byFormat.filter { Self.provider(of: $0.key) == provider }.values.flatMap { $0 }
+        : byFormat[p.format, default: []] + byFormat["empty-" + provider, default: []]
+      let continued = candidates.contains { q in
+        guard let s = q.page.start, let e = q.page.end else { return false }
+        return s <= end && end < e
+      }
       if !continued { missing.append(MissingPages(after: p)) }
     }
     // One per format and end: the same page loaded from two files (or one path with two contents)
@@ -113,6 +118,12 @@ extension ExportPage {
     var seen = Set<String>()
     return missing.sorted { ($0.after.path, $0.after.page.index) < ($1.after.path, $1.after.page.index) }
       .filter { seen.insert("\($0.after.format)\u{0}\($0.from)").inserted }
+  }
+
+  /// The provider a page format is of: `openai` for `openai-costs` and `empty-openai`.
+  static func provider(of format: String) -> String {
+    let parts = format.split(separator: "-")
+    return String((parts.first == "empty" ? parts.dropFirst().first : parts.first) ?? "")
   }
 
   /// What a format's pages are, for messages: "OpenAI usage pages".

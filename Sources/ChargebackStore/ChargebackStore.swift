@@ -59,9 +59,11 @@ package protocol ChargebackStore: AnyObject {
   func load(_ file: NewFile, stream: (any UsageSink) throws -> Void, merged: (LoadedFile) throws -> Void) throws
     -> FileLoad
   /// Keeps the API pages of a file (``ExportPage``) by its bytes' hash, inside its load's
-  /// transaction (from `merged`) or its skip's (an empty page, `format` ''); the same bytes kept
-  /// before add nothing.
+  /// transaction (from `merged`) or its skip's (an empty page, `format` `empty-openai`); the same
+  /// bytes kept before add nothing.
   func addPages(_ pages: [ExportPage], sha256: String, format: String, path: String) throws
+  /// Whether pages of these bytes are kept.
+  func hasPages(sha256: String) throws -> Bool
   func spans(ofTrace traceID: String) throws -> [TraceSpan]
   func setInherited(traceID: String, _ calls: [(spanID: String, context: TraceInheritance)]) throws
 

@@ -4,8 +4,10 @@ import ChargebackModel
 /// bucket-width rule.
 package struct ReportBucket: Sendable, Hashable {
   package init(
-    provider: Provider, subject: String, tier: Tier, contextWindow: String?, model: String, start: Int64, end: Int64
+    provider: Provider, subject: String, tier: Tier, contextWindow: String?, model: String, start: Int64, end: Int64,
+    format: String = ""
   ) {
+    self.format = format
     self.provider = provider
     self.subject = subject
     self.tier = tier
@@ -25,6 +27,8 @@ package struct ReportBucket: Sendable, Hashable {
   /// Bucket start and end (exclusive), UTC epoch ms.
   package var start: Int64
   package var end: Int64
+  /// The format of the files its rows came from (a bucket of two formats is listed once for each).
+  package var format: String
 
   /// Whom a report row's usage belongs to: its credential, else its project, else no one.
   package static func subject(of r: UsageRecord) -> String {
@@ -44,12 +48,11 @@ extension UsageStore {
       SELECT u.provider,
         CASE WHEN u.credential IS NOT NULL THEN u.credential
              WHEN u.project IS NOT NULL THEN 'project:' || u.project ELSE '' END,
-        u.tier, coalesce(u.context_window, ''), coalesce(u.model, ''), u.ts, u.bucket_end
-      FROM usage_text u
-      WHERE u.ts >= ? AND u.ts < ? AND u.bucket_end > u.ts
-        AND u.file_id IN (SELECT id FROM files WHERE level = 'report')
-      GROUP BY 1, 2, 3, 4, 5, 6, 7
-      ORDER BY 1, 2, 3, 4, 5, 6, 7
+        u.tier, coalesce(u.context_window, ''), coalesce(u.model, ''), u.ts, u.bucket_end, f.format
+      FROM usage_text u JOIN files f ON f.id = u.file_id
+      WHERE u.ts >= ? AND u.ts < ? AND u.bucket_end > u.ts AND f.level = 'report'
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
       """)
     try st.bind(1, from)
     try st.bind(2, to)
@@ -59,7 +62,7 @@ extension UsageStore {
         ReportBucket(
           provider: Provider(rawValue: st.text(0) ?? "") ?? .openai, subject: st.text(1) ?? "",
           tier: Tier(rawValue: st.text(2) ?? "") ?? .standard, contextWindow: window.isEmpty ? nil : window,
-          model: st.text(4) ?? "", start: st.int64(5), end: st.int64(6)))
+          model: st.text(4) ?? "", start: st.int64(5), end: st.int64(6), format: st.text(7) ?? ""))
     }
   }
 }

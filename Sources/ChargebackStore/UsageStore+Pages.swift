@@ -20,6 +20,13 @@ extension UsageStore {
     }
   }
 
+  /// Whether pages of these bytes are kept.
+  package func hasPages(sha256: String) throws -> Bool {
+    let st = try db.prepare("SELECT 1 FROM export_pages WHERE sha256 = ? LIMIT 1")
+    try st.bind([.text(sha256)])
+    return try st.step()
+  }
+
   /// Every kept API page with its format and path, by path, hash and page.
   ///
   /// - Complexity: O(pages); a month fetched by day is some 30 of each endpoint.

@@ -152,12 +152,11 @@ extension PostgresStore {
       SELECT u.provider,
         CASE WHEN u.credential IS NOT NULL THEN u.credential
              WHEN u.project IS NOT NULL THEN 'project:' || u.project ELSE '' END,
-        u.tier, coalesce(u.context_window, ''), coalesce(u.model, ''), u.ts, u.bucket_end
-      FROM usage u
-      WHERE u.ts >= $1 AND u.ts < $2 AND u.bucket_end > u.ts
-        AND u.file_id IN (SELECT id FROM files WHERE level = 'report')
-      GROUP BY 1, 2, 3, 4, 5, 6, 7
-      ORDER BY 1, 2, 3, 4, 5, 6, 7
+        u.tier, coalesce(u.context_window, ''), coalesce(u.model, ''), u.ts, u.bucket_end, f.format
+      FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE u.ts >= $1 AND u.ts < $2 AND u.bucket_end > u.ts AND f.level = 'report'
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
       """, [.int(from), .int(to)])
     for r in rows {
       let window = r.text(3) ?? ""
@@ -165,7 +164,7 @@ extension PostgresStore {
         ReportBucket(
           provider: Provider(rawValue: r.text(0) ?? "") ?? .openai, subject: r.text(1) ?? "",
           tier: Tier(rawValue: r.text(2) ?? "") ?? .standard, contextWindow: window.isEmpty ? nil : window,
-          model: r.text(4) ?? "", start: r.int64(5), end: r.int64(6)))
+          model: r.text(4) ?? "", start: r.int64(5), end: r.int64(6), format: r.text(7) ?? ""))
     }
   }
 
@@ -292,6 +291,11 @@ extension PostgresStore {
           p.nextPage.map(PGValue.text) ?? .null,
         ])
     }
+  }
+
+  /// Whether pages of these bytes are kept.
+  package func hasPages(sha256: String) throws -> Bool {
+    try !c.rows("SELECT 1 FROM export_pages WHERE sha256 = $1 LIMIT 1", [.text(sha256)]).isEmpty
   }
 
   /// Every kept API page with its format and path, by path, hash and page.

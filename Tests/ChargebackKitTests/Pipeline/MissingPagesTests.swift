@@ -235,6 +235,47 @@ import Testing
     #expect(ExportPage.gaps([pages[0]], period: Self.period).count == 1)
   }
 
+  /// A page of empty buckets that says more follow (a week without calls) is continued by the next
+  /// page of its provider, whatever its endpoint.
+  @Test func anEmptyPageThatSaysMoreFollowIsContinuedByItsProvidersNextPage() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    let files = [dir + "/usage/p1.json", dir + "/usage/p2.json"]
+    try Self.write(
+      Self.emptyPage(from: oct1, days: 7, anthropic: true).replacingOccurrences(
+        of: "\"has_more\": false, \"next_page\": null", with: "\"has_more\": true, \"next_page\": \"page_E\""), files[0]
+    )
+    try Self.write(Self.anthropicPage(from: oct1 + 7 * Self.day, days: 24, hasMore: false), files[1])
+    let pages = try Self.pages(dir, files)
+    #expect(pages.map(\.format) == ["empty-anthropic", "anthropic-usage-report"])
+    #expect(ExportPage.gaps(pages, period: Self.period).isEmpty)
+    #expect(ExportPage.gaps([pages[0]], period: Self.period).map(\.fromText) == ["2026-10-08"])
+  }
+
+  /// A file loaded before pages were kept and moved since gets its pages when it is met again at
+  /// its new path ("already ingested").
+  @Test func aMovedFileLoadedBeforeGetsItsPagesWhenMetAgain() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    let p1 = dir + "/usage/p1.json"
+    let (before, after) = (dir + "/old/p2.json", dir + "/usage/p2.json")
+    try Self.write(Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_A"), p1)
+    try Self.write(Self.openAIPage(from: oct1 + 7 * Self.day, days: 24, hasMore: false), before)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    defer { try? store.close() }
+    let ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    _ = try ingestor.ingest(paths: [before])
+    try store.db.execute("DELETE FROM export_pages; DELETE FROM settings WHERE name = '\(Ingestor.pagesKeptSetting)'")
+    try FileManager.default.moveItem(atPath: before, toPath: after)
+    let results = try ingestor.ingest(paths: [p1, after])
+    #expect(results.map(\.alreadyIngested) == [false, true])
+    let pages = try store.exportPages()
+    #expect(pages.map(\.path) == [p1, after])
+    #expect(ExportPage.gaps(pages, period: Self.period).isEmpty)
+  }
+
   /// The cookbook's bucket array of the month continues a first page that says more follow.
   @Test func aBucketArrayOfTheMonthContinuesAFirstPage() throws {
     let dir = try TestSupport.tempDir()

@@ -124,4 +124,50 @@ import Testing
     #expect(r.totalCost == TestSupport.usd("0.476"))
     #expect(r.granularity.first?.coarseCharged == false)
   }
+
+  /// Three widths: the day's hours cover it, but the minutes of 09:00 only its first half hour.
+  ///
+  /// The day is charged from its hours, and hour 09 whole (its minutes not): each call once.
+  /// Minutes: 09:05, 40,000 input and 1,000 output = 0.016 + 0.0016 = 0.0176; 09:10, 20,000 and
+  /// 1,000 = 0.008 + 0.0016 = 0.0096.
+  @Test func threeWidthsChargeEachCallOnce() throws {
+    let nine = Self.day + 9 * 3600
+    let minutes: [(Int64, Int64, [String])] = (0..<30).map { m in
+      let start = nine + Int64(m) * 60
+      let rows = m == 5 ? [Self.result(40_000, 1_000)] : m == 10 ? [Self.result(20_000, 1_000)] : []
+      return (start, start + 60, rows)
+    }
+    let r = try Self.report([
+      ("daily.json", Self.dailyPage()), ("hourly.json", BucketWidthTests.openAIPage(Self.hours(0, 24))),
+      ("minutes.json", BucketWidthTests.openAIPage(minutes)),
+    ])
+    #expect(r.totalCost == TestSupport.usd("0.476"))  // 0.4 + 0.048 + 0.028
+    let day = try #require(r.granularity.first { $0.bucketEnd - $0.bucketStart == 86_400_000 })
+    #expect(!day.coarseCharged && day.finerRows == 2 && day.finerCost == TestSupport.usd("0.076"))
+    let hour = try #require(r.granularity.first { $0.bucketEnd - $0.bucketStart == 3_600_000 })
+    #expect(hour.coarseCharged && hour.coarseCost == TestSupport.usd("0.048"))
+    #expect(hour.finerRows == 2 && hour.finerCost == TestSupport.usd("0.0272"))
+    #expect(r.granularity.count == 2)
+    #expect(r.supersededReportRows == 3)  // the daily row and the two minutes
+  }
+
+  /// An embeddings fetch of the whole day says nothing of the completions' hours: fetched at noon,
+  /// they leave the completions' daily row charged.
+  @Test func pagesOfAnotherEndpointCoverNothing() throws {
+    let embeddings = Self.hours(0, 24).map { b in
+      let row =
+        b.0 == Self.day + 3 * 3600
+        ? [
+          "{\"object\": \"organization.usage.embeddings.result\", \"input_tokens\": 1000, \"num_model_requests\": 1, "
+            + "\"project_id\": null, \"user_id\": null, \"api_key_id\": \"key_E\", \"model\": \"text-embedding-3-small\"}"
+        ] : []
+      return (b.0, b.1, row)
+    }
+    let r = try Self.report([
+      ("daily.json", Self.dailyPage()), ("hourly.json", BucketWidthTests.openAIPage(Self.hours(0, 12))),
+      ("embeddings.json", BucketWidthTests.openAIPage(embeddings)),
+    ])
+    #expect(r.totalCost == TestSupport.usd("0.552"))
+    #expect(r.granularity.first?.coarseCharged == true)
+  }
 }
