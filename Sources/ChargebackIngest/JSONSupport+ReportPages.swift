@@ -269,9 +269,13 @@ package enum PageLinks {
         return
       }
       let (start, end, width) = span(page.data ?? [])
+      // A cursor is an opaque token of some 40 characters, kept to tell pages apart: a hostile one
+      // of megabytes would have grown the store and the manifest by as much (a trial).
+      let cursor = page.next_page.map {
+        $0.count > Self.cursorCharacters ? String($0.prefix(Self.cursorCharacters)) + "…" : $0
+      }
       pages.append(
-        ExportPage(
-          index: index, start: start, end: end, bucketWidth: width, hasMore: hasMore, nextPage: page.next_page))
+        ExportPage(index: index, start: start, end: end, bucketWidth: width, hasMore: hasMore, nextPage: cursor))
     }
     if pages.isEmpty, !loose.isEmpty {
       let (start, end, width) = span(loose)
@@ -281,6 +285,9 @@ package enum PageLinks {
     }
     return pages
   }
+
+  /// The most characters of a `next_page` cursor kept.
+  static let cursorCharacters = 256
 
   /// The format kept for the pages of a file that holds no record (a page of empty buckets, whose
   /// endpoint its buckets do not say): `empty-<provider>`, from the format it was read as

@@ -276,6 +276,20 @@ import Testing
     #expect(ExportPage.gaps(pages, period: Self.period).isEmpty)
   }
 
+  /// A cursor of megabytes is kept cut (the store and the manifest keep it).
+  @Test func aHugeCursorIsKeptCut() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let file = dir + "/usage/p1.json"
+    try Self.write(
+      Self.openAIPage(
+        from: Self.epoch("2026-10-01T00:00:00Z"), days: 7, hasMore: true, next: String(repeating: "A", count: 1_000_000)
+      ),
+      file)
+    let pages = try Self.pages(dir, [file])
+    #expect(pages.first?.page.nextPage == String(repeating: "A", count: 256) + "…")
+  }
+
   /// The cookbook's bucket array of the month continues a first page that says more follow.
   @Test func aBucketArrayOfTheMonthContinuesAFirstPage() throws {
     let dir = try TestSupport.tempDir()
