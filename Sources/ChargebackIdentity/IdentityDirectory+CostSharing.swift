@@ -75,7 +75,7 @@ extension IdentityDirectory {
       if targetsText != "*" {
         var list: [String] = []
         for part in targetsText.split(separator: ";", omittingEmptySubsequences: false) {
-          let cc = part.trimmingCharacters(in: .whitespaces)
+          let cc = part.trimmingCharacters(in: .blanks)
           guard !cc.isEmpty else { throw bad("targets", "has an empty cost centre id") }
           try checkTarget(cc, bad)
           guard cc != sourceCentre else { throw bad("targets", "\"\(cc)\" is the rule's own source") }
@@ -104,7 +104,7 @@ extension IdentityDirectory {
         for part in sharesText.split(separator: ";") {
           // At the last `=`: the percentage never holds one, a cost-centre id may (`=cc+1=50`).
           guard let eq = part.lastIndex(of: "=") else { throw bad("shares", "\"\(part)\" is not CC=percent") }
-          let pieces = [part[..<eq], part[part.index(after: eq)...]].map { $0.trimmingCharacters(in: .whitespaces) }
+          let pieces = [part[..<eq], part[part.index(after: eq)...]].map { $0.trimmingCharacters(in: .blanks) }
           guard !pieces[0].isEmpty else { throw bad("shares", "\"\(part)\" is not CC=percent") }
           guard let v = DecimalText.parse(pieces[1], decimals: 6), v > 0, v <= Commitment.wholePercent else {
             throw bad("shares", "\"\(pieces[1])\" is not a percentage above 0 and at most 100 (6 decimals at most)")
@@ -180,7 +180,7 @@ extension IdentityDirectory {
       guard let kind = Commitment.Kind(rawValue: kindText) else {
         throw bad("kind", "\"\(kindText)\" is not discount or provisioned")
       }
-      let models = try t.req(r, "models").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+      let models = try t.req(r, "models").split(separator: ";").map { $0.trimmingCharacters(in: .blanks) }
         .filter { !$0.isEmpty }
       guard !models.isEmpty else { throw bad("models", "names no model") }
       var c = Commitment(

@@ -110,7 +110,7 @@ package struct IdentityDirectory: Sendable {
       try creds.unique(seen.insert(c.provider + "\u{0}" + c.id).inserted, r, "credential_id", c.id)
       // `*` alone would match every caller of the provider: no call would be unregistered, and a
       // key nobody registered would be charged, silently, to whoever the row names.
-      if c.id.trimmingCharacters(in: .whitespaces) == "*" {
+      if c.id.trimmingCharacters(in: .blanks) == "*" {
         throw InputError(
           file: creds.file, line: r.line, field: "credential_id",
           message: "\"*\" alone would match every credential of \(c.provider); give a prefix before the *")
@@ -135,7 +135,7 @@ package struct IdentityDirectory: Sendable {
       let id = try scopeRows.req(r, "scope_id")
       try scopeRows.unique(scopes[id] == nil, r, "scope_id", id)
       func list(_ col: String) -> [String] {
-        (scopeRows.value(r.fields, col) ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        (scopeRows.value(r.fields, col) ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .blanks) }
           .filter { !$0.isEmpty }
       }
       // Any case (`Bedrock`); a provider the calls can never have (a gateway's name, a typo) would

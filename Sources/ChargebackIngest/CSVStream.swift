@@ -138,7 +138,7 @@ struct CSVHeader {
 
   /// Indexes `fields`; `normalise` maps a header name to the name it is looked up by.
   init(_ fields: [String], normalise: (String) -> String = { $0 }) {
-    names = fields.map { $0.trimmingCharacters(in: .whitespaces) }
+    names = fields.map { $0.trimmingCharacters(in: .blanks) }
     var idx: [String: Int] = [:]
     for (i, n) in names.enumerated() where idx[normalise(n)] == nil { idx[normalise(n)] = i }
     index = idx
@@ -161,7 +161,7 @@ struct CSVHeader {
     if first.first == "\u{FEFF}" { first = first.dropFirst() }
     return Set(
       first.split(separator: ",", omittingEmptySubsequences: false).map {
-        $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        $0.trimmingCharacters(in: .blanks).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
       })
   }
 }

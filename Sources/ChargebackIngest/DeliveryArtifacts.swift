@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// Files that come with a delivery but hold no usage, recognised by path and content together, so
@@ -87,7 +88,7 @@ package final class DeliveryArtifacts {
     let head = try InputFile(path: path).head()
     if head.isEmpty { return Self.emptyDecompressed }
     if url.lastPathComponent == "aws-logs-write-test",
-      String(decoding: head, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      String(decoding: head, as: UTF8.self).trimmingCharacters(in: .blanksAndNewlines)
         == "Permission Check Successful"
     {
       return Self.cloudWatchWriteTest

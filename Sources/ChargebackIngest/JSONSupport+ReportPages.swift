@@ -167,7 +167,7 @@ struct DecimalJSON: Decodable, Sendable, Hashable {
         .init(codingPath: c.codingPath, debugDescription: "is null, expected a number or a decimal string"))
     }
     if let s = try? c.decode(String.self) {
-      text = s.trimmingCharacters(in: .whitespaces)
+      text = s.trimmingCharacters(in: .blanks)
     } else if let d = try? c.decode(Decimal.self) {
       text = d.description
     } else {

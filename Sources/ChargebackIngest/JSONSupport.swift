@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// Helpers shared by the JSON-based formats: decoding with errors that name file, line and field.
@@ -94,7 +95,7 @@ enum JSONSupport {
 extension Optional where Wrapped == String {
   /// nil for nil, empty or whitespace-only strings.
   var nonEmpty: String? {
-    guard let s = self?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+    guard let s = self?.trimmingCharacters(in: .blanks), !s.isEmpty else { return nil }
     return s
   }
 }

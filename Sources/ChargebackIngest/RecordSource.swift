@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// The text of one stored record in its source file, for `chargeback explain`: the line of a JSON
@@ -13,7 +14,7 @@ package enum RecordSource {
     if let line, let raw = try physicalLine(file, line) {
       guard let jsonPath else {
         // A record pretty-printed over several lines starts with a line that is not a whole value.
-        let t = raw.trimmingCharacters(in: .whitespaces)
+        let t = raw.trimmingCharacters(in: .blanks)
         guard t.hasPrefix("{") || t.hasPrefix("["), element(at: "$", in: Array(raw.utf8)) == nil else { return raw }
         return try valueStarting(atLine: line, in: file) ?? raw
       }

@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// Compares the price tables with LiteLLM's published `model_prices_and_context_window.json`.
@@ -50,7 +51,7 @@ package enum PriceCheck {
     guard source.contains("derived"), let x = source.range(of: " x litellm") else { return nil }
     let head = source[..<x.lowerBound]
     guard let eq = head.lastIndex(of: "=") else { return nil }
-    let text = head[head.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+    let text = head[head.index(after: eq)...].trimmingCharacters(in: .blanks)
     return DecimalText.parse(text, decimals: 6)
   }
 

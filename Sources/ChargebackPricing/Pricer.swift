@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 
 /// Prices records from a ``PriceTable`` (SPEC §3.3, §5, §10).
 ///
@@ -122,7 +123,7 @@ package final class Pricer {
   /// `200k` → 200,000; `1M` → 1,000,000; `0` → 0; text that is no count, or one beyond 64 bits
   /// (a report's `context_window` is input), → 0.
   static func parseCount(_ s: String) -> Int64 {
-    let t = s.trimmingCharacters(in: .whitespaces).lowercased()
+    let t = s.trimmingCharacters(in: .blanks).lowercased()
     func scaled(_ v: Int64, _ by: Int64) -> Int64 {
       let (p, overflow) = v.multipliedReportingOverflow(by: by)
       return overflow ? 0 : p

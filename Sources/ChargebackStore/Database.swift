@@ -1,5 +1,6 @@
 internal import CSQLite
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// An open SQLite database file: the store (SPEC §8).
@@ -345,7 +346,7 @@ package final class Database {
 
   /// What a statement was doing, in words, for a lock message.
   private static func action(_ sql: String) -> String {
-    let head = sql.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+    let head = sql.trimmingCharacters(in: .blanksAndNewlines).uppercased()
     if head.hasPrefix("PRAGMA") { return "opening it" }
     if head.hasPrefix("SELECT") || head.hasPrefix("BEGIN DEFERRED") { return "reading it" }
     return "writing to it"

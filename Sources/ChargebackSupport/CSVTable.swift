@@ -49,7 +49,7 @@ package struct CSVTable: Sendable {
       throw InputError(file: file, line: 1, message: "empty file: a header row is required")
     }
     let head = records.removeFirst()
-    header = head.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+    header = head.fields.map { $0.trimmingCharacters(in: .blanks) }
     var idx: [String: Int] = [:]
     var twice: [(name: String, first: Int, again: Int)] = []
     for (i, h) in header.enumerated() {
@@ -63,13 +63,13 @@ package struct CSVTable: Sendable {
     var folded: [String: Int] = [:]
     for (i, h) in header.enumerated() where folded[h.lowercased()] == nil { folded[h.lowercased()] = i }
     caseFolded = folded
-    rows = records.filter { !($0.fields.count == 1 && $0.fields[0].trimmingCharacters(in: .whitespaces).isEmpty) }
+    rows = records.filter { !($0.fields.count == 1 && $0.fields[0].trimmingCharacters(in: .blanks).isEmpty) }
     for row in rows {
       // More fields than the header, unless the extra ones are empty (a spreadsheet's trailing
       // commas), would have values read under other columns' names: an unquoted comma in a value
       // shifts every column after it. Fewer is a row that leaves out its last optional columns.
       if row.fields.count > header.count,
-        row.fields[header.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+        row.fields[header.count...].contains(where: { !$0.trimmingCharacters(in: .blanks).isEmpty })
       {
         throw InputError(
           file: file, line: row.line,
@@ -78,8 +78,8 @@ package struct CSVTable: Sendable {
       }
       // A column named twice is read from its first place: a row that says two things in it is refused.
       for t in twice {
-        let a = t.first < row.fields.count ? row.fields[t.first].trimmingCharacters(in: .whitespaces) : ""
-        let b = t.again < row.fields.count ? row.fields[t.again].trimmingCharacters(in: .whitespaces) : ""
+        let a = t.first < row.fields.count ? row.fields[t.first].trimmingCharacters(in: .blanks) : ""
+        let b = t.again < row.fields.count ? row.fields[t.again].trimmingCharacters(in: .blanks) : ""
         guard a == b || b.isEmpty else {
           throw InputError(
             file: file, line: row.line, field: t.name,
@@ -111,7 +111,7 @@ package struct CSVTable: Sendable {
   /// The trimmed value of `column` in `fields`, nil when the column is absent or the cell empty.
   package func value(_ fields: [String], _ column: String) -> String? {
     guard let i = position(column), i < fields.count else { return nil }
-    let v = fields[i].trimmingCharacters(in: .whitespaces)
+    let v = fields[i].trimmingCharacters(in: .blanks)
     return v.isEmpty ? nil : v
   }
 
@@ -130,7 +130,7 @@ package struct CSVTable: Sendable {
       guard let text = String(validating: field, as: UTF8.self) else {
         let column = fields.count
         let header = out.first?.fields
-        let name = header.flatMap { column < $0.count ? $0[column].trimmingCharacters(in: .whitespaces) : nil }
+        let name = header.flatMap { column < $0.count ? $0[column].trimmingCharacters(in: .blanks) : nil }
         throw InputError(
           file: file, line: recordLine, field: (name?.isEmpty == false ? name : nil) ?? "column \(column + 1)",
           message: "is not valid UTF-8; fix the file's encoding")

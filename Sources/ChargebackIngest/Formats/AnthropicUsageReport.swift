@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// Anthropic Admin API `usage_report/messages` pages (docs/formats.md, "Anthropic
@@ -78,12 +79,12 @@ struct AnthropicUsageReport: ExportFormat {
   /// row names that model. `global` and `not_available` (a model without the choice) change nothing.
   static func modelWithPriceModifiers(_ model: String, inferenceGeo: String?, speed: String?) -> String {
     var out = model
-    if let geo = inferenceGeo?.trimmingCharacters(in: .whitespaces), !geo.isEmpty,
+    if let geo = inferenceGeo?.trimmingCharacters(in: .blanks), !geo.isEmpty,
       !["global", "not_available"].contains(geo.lowercased())
     {
       out = PriceModifiers.appending(out, "inference_geo", geo)
     }
-    if let speed = speed?.trimmingCharacters(in: .whitespaces), !speed.isEmpty, speed.lowercased() != "standard" {
+    if let speed = speed?.trimmingCharacters(in: .blanks), !speed.isEmpty, speed.lowercased() != "standard" {
       out = PriceModifiers.appending(out, "speed", speed)
     }
     return out

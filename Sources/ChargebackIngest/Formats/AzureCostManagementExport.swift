@@ -151,7 +151,7 @@ struct AzureCostManagementExport: ExportFormat {
   /// units that are not token counts (`1 Hour`).
   static func tokensPerUnit(_ unit: String?) -> Int128? {
     var u = (unit ?? "").lowercased().replacingOccurrences(of: "tokens", with: "")
-      .replacingOccurrences(of: "token", with: "").trimmingCharacters(in: .whitespaces)
+      .replacingOccurrences(of: "token", with: "").trimmingCharacters(in: .blanks)
     if u.isEmpty { return 1 }
     var scale: Int128 = 1
     if u.hasSuffix("k") {
@@ -161,7 +161,7 @@ struct AzureCostManagementExport: ExportFormat {
       scale = 1_000_000
       u.removeLast()
     }
-    guard let n = Int64(u.trimmingCharacters(in: .whitespaces)), n > 0 else { return nil }
+    guard let n = Int64(u.trimmingCharacters(in: .blanks)), n > 0 else { return nil }
     return Int128(n) * scale
   }
 
@@ -231,7 +231,7 @@ struct AzureCostManagementExport: ExportFormat {
     /// The trimmed cell, nil when absent or empty.
     subscript(_ c: Column) -> String? {
       guard c.index < fields.count else { return nil }
-      let v = fields[c.index].trimmingCharacters(in: .whitespaces)
+      let v = fields[c.index].trimmingCharacters(in: .blanks)
       return v.isEmpty ? nil : v
     }
 

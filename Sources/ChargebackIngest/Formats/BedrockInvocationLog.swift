@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Crypto
 import Foundation
 
@@ -39,7 +40,7 @@ struct BedrockInvocationLog: ExportFormat {
       return false
     }
     let names = CSVHeader.names(inHead: String(decoding: head, as: UTF8.self))
-    return !names.isEmpty && names.allSatisfy { $0.trimmingCharacters(in: .whitespaces).hasPrefix("@") }
+    return !names.isEmpty && names.allSatisfy { $0.trimmingCharacters(in: .blanks).hasPrefix("@") }
   }
 
   /// Reads each row's `@message` as a log record; errors name the row's line and the field in the
@@ -49,7 +50,7 @@ struct BedrockInvocationLog: ExportFormat {
     var repeats = RepeatedStrings()
     try CSVStream.forEachRecord(in: file) { line, fields in
       guard let c = column else {
-        column = fields.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "@message" }
+        column = fields.firstIndex { $0.trimmingCharacters(in: .blanks) == "@message" }
         guard column != nil else {
           throw InputError(
             file: file.path, line: line, field: "@message", message: "no column of the header is @message")
@@ -193,7 +194,7 @@ struct BedrockInvocationLog: ExportFormat {
     return try record(f, file: file, line: line, path: path)
   }
 
-  /// `value` trimmed as `trimmingCharacters(in: .whitespaces)` trims it (tabs and Unicode spaces),
+  /// `value` trimmed as `trimmingCharacters(in: .blanks)` trims it (tabs and Unicode spaces),
   /// nil when nothing is left; Foundation is called only when an end may need trimming, since this
   /// runs for every metadata field of every call.
   static func trimmed(_ value: String) -> String? {
@@ -201,7 +202,7 @@ struct BedrockInvocationLog: ExportFormat {
     // ASCII at both ends and neither a space nor a tab: nothing to trim (a non-ASCII end may be a
     // Unicode space).
     if first < 0x80, last < 0x80, first != 32, first != 9, last != 32, last != 9 { return value }
-    let t = value.trimmingCharacters(in: .whitespaces)
+    let t = value.trimmingCharacters(in: .blanks)
     return t.isEmpty ? nil : t
   }
 

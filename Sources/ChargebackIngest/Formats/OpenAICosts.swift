@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// OpenAI Costs API `/v1/organization/costs` pages (docs/formats.md, "OpenAI Costs"): cost level,
@@ -52,7 +53,7 @@ struct OpenAICosts: ExportFormat {
     guard let item = lineItem, let comma = item.firstIndex(of: ",") else { return "" }
     var head = item[..<comma]
     if let bar = head.lastIndex(of: "|") { head = head[head.index(after: bar)...] }
-    return head.trimmingCharacters(in: .whitespaces)
+    return head.trimmingCharacters(in: .blanks)
   }
 
   /// The token class a line item's `quantity` counts, when it counts one.
@@ -60,7 +61,7 @@ struct OpenAICosts: ExportFormat {
     guard let item = lineItem?.lowercased() else { return nil }
     if item.contains("web search") { return .webSearch }
     guard let comma = item.lastIndex(of: ",") else { return nil }
-    switch item[item.index(after: comma)...].trimmingCharacters(in: .whitespaces) {
+    switch item[item.index(after: comma)...].trimmingCharacters(in: .blanks) {
     case "input": return .input
     case "cached input": return .cachedInput
     case "output": return .output

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChargebackKit
 import ChargebackModel
+import ChargebackSupport
 
 /// Options of the commands that write a report.
 struct ReportOptions: ParsableArguments {
@@ -45,7 +46,7 @@ struct ReportOptions: ParsableArguments {
   var failOn: Severity?
 
   mutating func validate() throws {
-    if let out, out.trimmingCharacters(in: .whitespaces).isEmpty {
+    if let out, out.trimmingCharacters(in: .blanks).isEmpty {
       throw ValidationError("--out is empty: give the output folder, or leave --out out for reports/<period>/")
     }
     if pricing.isEmpty { throw ValidationError("--pricing is empty: give the folder of price tables") }

@@ -3,9 +3,11 @@ import Testing
 
 @testable import ChargebackIngest
 @testable import ChargebackModel
+@testable import ChargebackSupport
 
-/// Bedrock's `requestMetadata` values are trimmed of tabs and spaces, Unicode spaces included, as
-/// Foundation's `.whitespaces` trims them; a value of blanks only is no value.
+/// Bedrock's `requestMetadata` values are trimmed of tabs and spaces, Unicode spaces included (the
+/// space separators, as Apple's `.whitespaces`); a value of blanks only is no value; an invisible
+/// character that is no space is kept.
 @Suite struct BedrockMetadataTests {
   /// The sample's first call with `agent_id` and `task_id` set to the given JSON string bodies.
   func parse(agent: String, task: String) throws -> CallMetadata {
@@ -42,5 +44,27 @@ import Testing
     #expect(m.taskID == nil)
     #expect(BedrockInvocationLog.trimmed("") == nil)
     #expect(BedrockInvocationLog.trimmed("\t") == nil)
+  }
+
+  /// A zero-width space is no blank: kept, so the id is not a registered agent's.
+  ///
+  /// It is shown escaped; swift-corelibs-foundation's `.whitespaces` trimmed it, silently (a trial).
+  @Test func invisibleCharactersThatAreNoSpaceAreKept() throws {
+    let m = try parse(agent: "\u{200B}billing-reconciler", task: "T-88231\u{200B}")
+    #expect(m.agentID == "\u{200B}billing-reconciler")
+    #expect(m.taskID == "T-88231\u{200B}")
+    #expect(BedrockInvocationLog.trimmed("\u{200B}") == "\u{200B}")
+  }
+
+  /// Every trim of a value trims the space separators and a tab, and nothing else: the whole
+  /// class, measured over U+0000–U+FFFF.
+  @Test func blanksAreTheSpaceSeparatorsAndATab() {
+    for v in 0..<0x10000 {
+      guard let u = Unicode.Scalar(v) else { continue }
+      let expected = v == 9 || u.properties.generalCategory == .spaceSeparator
+      #expect(CharacterSet.blanks.contains(u) == expected, "U+\(String(v, radix: 16))")
+      let newline = [0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029].contains(v)
+      #expect(CharacterSet.blanksAndNewlines.contains(u) == (expected || newline), "U+\(String(v, radix: 16))")
+    }
   }
 }
