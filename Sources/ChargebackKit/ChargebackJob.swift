@@ -179,7 +179,13 @@ package struct ChargebackJob {
     // would be kept as closed, and the real month reported later lost its forecast, or the next
     // month compared itself with fees alone.
     var warnings: [String] = []
-    if !report.context.isOpen && report.recordCount > 0 {
+    if !report.context.isOpen && report.recordCount > 0 && !report.missingPages.isEmpty {
+      // Its figures lack the usage after the missing pages: next month would compare itself with
+      // them, and the complete month, reported later, warned that a closed month had changed.
+      warnings.append(
+        "warning: \(options.period) is closed but its inputs are incomplete (pages missing, above): its totals are not"
+          + " kept as the closed month's until the missing pages are loaded and it is reported again")
+    } else if !report.context.isOpen && report.recordCount > 0 {
       let totals = PeriodContext.Totals(lines: report.lines)
       if let before = try store.reportedTotals(options.period) {
         warnings += Self.closedMonthChanges(options.period, before: before.costCentres, now: totals.costCentres)

@@ -373,6 +373,38 @@ import Testing
     }
   }
 
+  /// A month reported closed with pages missing does not keep its totals as the closed month's: the
+  /// complete month, reported once the pages are in, is kept, without a word of a change.
+  @Test func aClosedMonthWithMissingPagesKeepsNoClosedTotals() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pricing = try BucketWidthTests.pricing(dir)
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    try Self.write(Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_A"), dir + "/usage/p1.json")
+    func run() throws -> ChargebackJob.Result {
+      try ChargebackJob(
+        options: .init(
+          period: Self.period, usage: [dir + "/usage"], identities: Fixtures.month + "/identities", pricing: pricing,
+          out: dir + "/out", database: dir + "/s.sqlite", asOf: Timestamp.parseMillis("2026-11-01T00:00:00Z")),
+        progress: ProgressReporter(force: false)
+      ).run()
+    }
+    let week = try run()
+    #expect(week.report.context.isOpen == false && week.report.missingPages.count == 1)
+    #expect(week.warnings.contains { $0.contains("2026-10 is closed but its inputs are incomplete") })
+    func kept() throws -> Money? {
+      let store = try UsageStore(path: dir + "/s.sqlite")
+      defer { try? store.close() }
+      return try store.reportedTotals(Self.period).map { $0.costCentres.values.reduce(Money.zero, +) }
+    }
+    #expect(try kept() == nil)
+    try Self.write(Self.openAIPage(from: oct1 + 7 * Self.day, days: 24, hasMore: false), dir + "/usage/p2.json")
+    let month = try run()
+    #expect(month.report.missingPages.isEmpty)
+    #expect(month.warnings.isEmpty)
+    #expect(try kept() == TestSupport.usd("12.4"))  // 31 days × 0.40
+  }
+
   // MARK: What the user sees
 
   @Test func aFirstPageAloneIsNamedOnTheConsoleInTheManifestAndOnEverySummary() throws {
