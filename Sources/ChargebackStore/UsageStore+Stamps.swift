@@ -69,6 +69,9 @@ extension UsageStore {
       ("SELECT sha256 || ' ' || records || ' ' || new_records FROM files ORDER BY id", "files"),
       ("SELECT sha256 || ' ' || path || ' ' || reason FROM skipped_files ORDER BY path", "skipped"),
       ("SELECT count(*) || ' ' || coalesce(max(id), 0) FROM conflicts", "conflicts"),
+      // Pages kept since the files were loaded (a store's earlier loads, a moved file met again)
+      // change what the report says of missing pages.
+      ("SELECT count(*) || ' pages' FROM export_pages", "pages"),
       (
         "SELECT dimension || ' ' || cost_centre || ' ' || item || ' ' || cost_pico FROM period_totals"
           + " WHERE period = '\(previous.filter { $0.isNumber || $0 == "-" })' ORDER BY dimension, cost_centre, item",
