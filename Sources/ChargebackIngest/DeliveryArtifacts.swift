@@ -109,7 +109,10 @@ package final class DeliveryArtifacts {
   /// sure no bucket holds a result; a page of an endpoint the tool does not read (its results
   /// named `organization.…`) is still refused.
   private static func emptyPageReason(_ path: String, head: [UInt8], formats: [any ExportFormat]) -> String? {
-    guard isPageWithoutResults(String(decoding: head, as: UTF8.self)) else { return nil }
+    // The head may end inside a member (`"results": [` of a page of 1-minute buckets over 64 KiB):
+    // what it cuts is left to the whole text's check.
+    let cut = head.count == FormatRegistry.headBytes
+    guard isPageWithoutResults(String(decoding: head, as: UTF8.self), cut: cut) else { return nil }
     var whole = head
     if head.count == FormatRegistry.headBytes {
       guard let longer = try? FormatRegistry.longHead(of: InputFile(path: path), after: head),
@@ -129,15 +132,17 @@ package final class DeliveryArtifacts {
   /// `results` an empty array; or a page with `has_more` and an empty `data`.
   ///
   /// A result anywhere (a `results` that is not `[]`) makes it false: such a file is read, or refused.
-  static func isPageWithoutResults(_ text: String) -> Bool {
+  /// With `cut`, `text` is the head of a longer file: a member its end cuts does not decide.
+  static func isPageWithoutResults(_ text: String, cut: Bool = false) -> Bool {
     let buckets = (text.contains("\"bucket\"") && text.contains("\"start_time\"")) || text.contains("\"starting_at\"")
-    if buckets && text.contains("\"results\"") { return everyMember("results", in: text, isEmptyArray: true) }
+    if buckets && text.contains("\"results\"") { return everyMemberIsEmptyArray("results", in: text, cut: cut) }
     return JSONSupport.headHasKey(text, "has_more") && !text.contains("\"results\"")
-      && everyMember("data", in: text, isEmptyArray: true)
+      && everyMemberIsEmptyArray("data", in: text, cut: cut)
   }
 
-  /// True when every `"name":` member of `text` is followed by `[]` (blanks allowed), and there is one.
-  private static func everyMember(_ name: String, in text: String, isEmptyArray: Bool) -> Bool {
+  /// True when every `"name":` member of `text` is followed by `[]` (blanks allowed), and there is
+  /// one; with `cut`, also when the text ends inside a member after none that is not `[]`.
+  private static func everyMemberIsEmptyArray(_ name: String, in text: String, cut: Bool) -> Bool {
     let bytes = Array(text.utf8)
     let needle = Array("\"\(name)\"".utf8)
     var found = false
@@ -150,13 +155,16 @@ package final class DeliveryArtifacts {
       }
       var j = i + needle.count
       blanks(&j)
-      if j < bytes.count, bytes[j] == UInt8(ascii: ":") {  // a member, not the same text as a value
+      if j == bytes.count { return cut }
+      if bytes[j] == UInt8(ascii: ":") {  // a member, not the same text as a value
         j += 1
         blanks(&j)
-        guard j < bytes.count, bytes[j] == UInt8(ascii: "[") else { return false }
+        if j == bytes.count { return cut }
+        guard bytes[j] == UInt8(ascii: "[") else { return false }
         j += 1
         blanks(&j)
-        guard j < bytes.count, bytes[j] == UInt8(ascii: "]") else { return false }
+        if j == bytes.count { return cut }
+        guard bytes[j] == UInt8(ascii: "]") else { return false }
         found = true
       }
       i = j

@@ -339,6 +339,33 @@ import Testing
     #expect(try store.exportPages().map(\.path) == [files[0]])
   }
 
+  /// A page of empty 1-minute buckets longer than the 64 KiB head, whatever byte of its
+  /// `"results": [ ]` the head ends at, is skipped as empty, not refused as unrecognised.
+  @Test func aLongEmptyPageIsSkippedWhereverItsHeadEnds() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let start = Self.epoch("2026-10-05T00:00:00Z")
+    let buckets = (0..<1440).map { m in
+      "{\"object\": \"bucket\", \"start_time\": \(start + Int64(m) * 60), \"end_time\": \(start + Int64(m + 1) * 60), \"results\": [ ]}"
+    }
+    let page = "{\"object\": \"page\", \"data\": [" + buckets.joined(separator: ", ") + "], \"has_more\": false, \"next_page\": null}\n"
+    let head = FormatRegistry.headBytes
+    // A bucket's first byte, at `head - 300 + bucket`; `300 - bucket - shift` blanks put it at
+    // `head - shift`, so the head ends `shift` bytes into it.
+    let bucket = Array(page.utf8)[(head - 300)...].firstIndex(of: UInt8(ascii: "{"))! - (head - 300)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    defer { try? store.close() }
+    let ingestor = Ingestor(store: store, progress: ProgressReporter(force: false))
+    // The shifts that end the head from inside `"results"` to past its `]` (and at its bucket's end).
+    let member = buckets[0].utf8.count - #""results": [ ]}"#.utf8.count
+    for shift in (member - 2)..<(buckets[0].utf8.count + 2) {
+      let path = dir + "/usage/minutes-\(shift).json"
+      try Self.write(String(repeating: " ", count: 300 - bucket - shift) + page, path)
+      let r = try ingestor.ingest(paths: [path])
+      #expect(r.map(\.skippedReason) == [DeliveryArtifacts.emptyPage], "shift \(shift)")
+    }
+  }
+
   @Test func aPageWithAResultAnywhereIsReadNotSkipped() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
