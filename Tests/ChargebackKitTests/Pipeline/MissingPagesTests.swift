@@ -348,7 +348,9 @@ import Testing
     let buckets = (0..<1440).map { m in
       "{\"object\": \"bucket\", \"start_time\": \(start + Int64(m) * 60), \"end_time\": \(start + Int64(m + 1) * 60), \"results\": [ ]}"
     }
-    let page = "{\"object\": \"page\", \"data\": [" + buckets.joined(separator: ", ") + "], \"has_more\": false, \"next_page\": null}\n"
+    let page =
+      "{\"object\": \"page\", \"data\": [" + buckets.joined(separator: ", ")
+      + "], \"has_more\": false, \"next_page\": null}\n"
     let head = FormatRegistry.headBytes
     // A bucket's first byte, at `head - 300 + bucket`; `300 - bucket - shift` blanks put it at
     // `head - shift`, so the head ends `shift` bytes into it.
