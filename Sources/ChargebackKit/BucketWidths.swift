@@ -101,8 +101,8 @@ final class BucketWidths {
   private var finest: [Bucket: [Int]] = [:]
   private var chargedCoarse: [Bucket: Int] = [:]
   private var dropped: [Bucket: Int] = [:]
-  /// Per format, the spans of the kept pages of the usage reports (and of the pages of empty
-  /// buckets, `empty-<provider>`), with their narrowest bucket.
+  /// Per format, the spans of the kept pages, with their narrowest bucket: looked up by the finer
+  /// rows' formats (usage reports: a cost report's pages are never asked) and `empty-<provider>`.
   private var pages: [String: [(start: Int64, end: Int64, width: Int64)]] = [:]
   /// The formats the rows of each bucket came from, for the group being planned.
   private var formats: [Group: [Span: Set<String>]] = [:]
@@ -120,7 +120,6 @@ final class BucketWidths {
       guard let start = p.page.start, let end = p.page.end, let width = p.page.bucketWidth, end > from,
         start < to + UsageStore.widestBucket
       else { continue }
-      guard !Self.providers(of: p.format).isEmpty else { continue }
       pages[p.format, default: []].append((start, end, width))
     }
     var prefix: Prefix?
@@ -147,16 +146,6 @@ final class BucketWidths {
 
   /// Report rows left uncharged so far (the coarse side, or the finer one where the coarse is charged).
   var supersededRows: Int64 { entries.reduce(0) { $0 + ($1.coarseCharged ? $1.finer.rows : $1.coarse.rows) } }
-
-  /// The providers whose usage reports a page format's pages hold (a page of empty buckets is its
-  /// provider's, `empty-<provider>`); none for cost pages (never charged).
-  static func providers(of format: String) -> [Provider] {
-    switch format {
-    case "openai-usage-completions", "openai-usage-embeddings", "empty-openai": [.openai]
-    case "anthropic-usage-report", "empty-anthropic": [.anthropic]
-    default: []
-    }
-  }
 
   /// What the kept pages with buckets narrower than `span` say of its time.
   ///

@@ -65,7 +65,7 @@ package struct Ingestor {
     }
   }
 
-  private let store: any ChargebackStore
+  let store: any ChargebackStore
   /// Records loaded after which the files loaded so far are committed together.
   ///
   /// A commit writes every page the files changed twice (SQLite's journal, then the file), and a
@@ -277,9 +277,7 @@ package struct Ingestor {
         try stamp(path, before: before, sha: sha)
         // Loaded before the store kept pages, from a path no longer there (moved): its pages now.
         if let format = Self.pagedFormats[known.format], try !store.hasPages(sha256: sha) {
-          try store.addPages(
-            format.pages(InputFile(path: path)), sha256: sha,
-            format: known.records == 0 ? PageLinks.emptyFormat(of: known.format) : known.format, path: path)
+          try keepPages(of: path, sha256: sha, format: format, records: known.records)
         }
       }
       var r = FileResult(
@@ -300,10 +298,7 @@ package struct Ingestor {
         try store.recordSkipped(SkippedInput(path: path, sha256: sha, bytes: bytes, reason: reason))
         // An empty page may be the one that continues another (the month's last week, no calls):
         // its links are kept, of no endpoint (its buckets do not say which).
-        if reason == DeliveryArtifacts.emptyPage {
-          try store.addPages(
-            PageLinks.pages(in: InputFile(path: path)), sha256: sha, format: PageLinks.emptyFormat(of: nil), path: path)
-        }
+        if reason == DeliveryArtifacts.emptyPage { try keepPages(of: path, sha256: sha, format: nil, records: 0) }
         try stamp(path, before: before, sha: sha)
       }
       progress.done("\(path): skipped: \(reason)")
@@ -335,14 +330,7 @@ package struct Ingestor {
       },
       merged: { loaded in
         try resolveAncestry(of: loaded.touchedTraces)
-        // Read again apart from the records: API pages are small, and a file's records never
-        // carry its pages' links.
-        // A file of no record (empty buckets) is kept as of no endpoint: an empty Anthropic cost
-        // page reads as a usage report.
-        try store.addPages(
-          format.pages(input), sha256: sha,
-          format: loaded.offered == 0 ? PageLinks.emptyFormat(of: format.id) : format.id,
-          path: path)
+        try keepPages(of: path, sha256: sha, format: format, records: loaded.offered, input: input)
         try stamp(path, before: before, sha: sha)
       })
     let offered: Int64, inserted: Int64, conflicts: Int64
@@ -356,48 +344,6 @@ package struct Ingestor {
     progress.done("\(path): \(result.outcome)")
     return result
   }
-
-  /// Keeps the API pages of the files a store loaded before it kept pages (schema 10 and earlier),
-  /// once: read again from their paths when the bytes there are still those loaded.
-  ///
-  /// Without them, a page loaded after the upgrade that says more follow was reported missing its
-  /// continuation, loaded before, and loading that again changed nothing ("already ingested"), a
-  /// review. A file no longer there, or changed, keeps none (its gap, if any, is then reported).
-  package func keepPagesOfEarlierLoads() throws {
-    guard try store.setting(Self.pagesKeptSetting) == nil else { return }
-    let kept = Set(try store.exportPages().map(\.sha256))
-    func unchanged(_ path: String, _ sha256: String) -> Bool {
-      FileManager.default.fileExists(atPath: path) && (try? FileHash(path: path, now: true).value())?.sha256 == sha256
-    }
-    try store.write {
-      for f in try store.files() where !kept.contains(f.sha256) {
-        guard let format = Self.pagedFormats[f.format], unchanged(f.path, f.sha256) else { continue }
-        try store.addPages(
-          format.pages(InputFile(path: f.path)), sha256: f.sha256,
-          format: f.records == 0 ? PageLinks.emptyFormat(of: f.format) : f.format, path: f.path)
-      }
-      // Pages of empty buckets skipped before (their reason's text then named OpenAI alone).
-      for f in try store.skippedFiles()
-      where !kept.contains(f.sha256)
-        && (f.reason == DeliveryArtifacts.emptyPage || f.reason == Self.emptyPageBefore) && unchanged(f.path, f.sha256)
-      {
-        try store.addPages(
-          PageLinks.pages(in: InputFile(path: f.path)), sha256: f.sha256, format: PageLinks.emptyFormat(of: nil),
-          path: f.path)
-      }
-      try store.setSetting(Self.pagesKeptSetting, "1")
-    }
-  }
-
-  /// The formats whose files come in API pages, by id.
-  static let pagedFormats = Dictionary(
-    uniqueKeysWithValues: FormatRegistry.all.filter(\.comesInPages).map { ($0.id, $0) })
-
-  /// ``DeliveryArtifacts/emptyPage`` as stores before version 11 recorded it.
-  static let emptyPageBefore = "OpenAI usage or costs page whose buckets hold no result, nothing to charge"
-
-  /// Set once the files loaded before the store kept pages have theirs.
-  static let pagesKeptSetting = "export_pages.earlier_loads"
 
   /// Resolves what the model calls of `traces` inherit from their ancestors, over every span of
   /// each trace in the store (this file's and earlier files'), inside the file's transaction.
