@@ -50,7 +50,15 @@ package struct UsageRecord: Sendable {
   /// Id of the export format that read it (`bedrock-invocation-log`).
   package var format: String
   /// Unique across every file: provider + request id, or provider + bucket + group-by values.
-  package var naturalKey: String
+  package var naturalKey: String {
+    get { keptKey ?? (provider.rawValue + ":" + (requestID ?? "")) }
+    set { keptKey = newValue }
+  }
+  /// ``naturalKey`` as it was given; nil when it is `<provider>:<request id>`, made only when asked
+  /// (``deriveNaturalKey()``).
+  // Why: the report reads every stored call's key and almost never looks at it; made for each of
+  // 10 M calls it was an allocation and a free per call, across the report's two threads.
+  package private(set) var keptKey: String?
   /// Provider request id, when the source has one.
   package var requestID: String?
   /// Start of the call or bucket, UTC epoch milliseconds.
@@ -109,6 +117,10 @@ package struct UsageRecord: Sendable {
   /// store holds all four as ids (``StoreNameIDs``); nil for a record not read from a store.
   package var storeNames: StoreNameIDs?
 
+  /// Leaves ``naturalKey`` to be made from the provider and request id when asked (a store keeps it
+  /// so: ''); the reader calls it instead of setting the whole key.
+  package mutating func deriveNaturalKey() { keptKey = nil }
+
   /// The provider id credentials of this record are registered under.
   package var credentialProviderID: String { credentialProvider ?? provider.rawValue }
 
@@ -141,7 +153,7 @@ extension UsageRecord {
     billed: Money? = nil, lineItem: String? = nil
   ) {
     self.init(
-      provider: provider, level: level, format: format, naturalKey: naturalKey, requestID: requestID, time: time,
+      provider: provider, level: level, format: format, keptKey: naturalKey, requestID: requestID, time: time,
       bucketEnd: bucketEnd, credential: credential, project: project, model: model, tier: tier,
       contextWindow: contextWindow, tokens: tokens, requests: requests, failed: failed, errorCode: errorCode,
       metadata: metadata, line: line, jsonPath: jsonPath, credentialProvider: nil, promptHash: promptHash,

@@ -134,7 +134,7 @@ extension UsageStore {
       record: UsageRecord(
         provider: Provider(rawValue: strings.text(st, 2) ?? "") ?? .openai,
         level: SourceLevel(rawValue: strings.text(st, 3) ?? "") ?? .request, format: strings.text(st, 4) ?? "",
-        naturalKey: UsageStore.naturalKey(stored: st.text(5), provider: strings.text(st, 2), requestID: requestID),
+        naturalKey: "",
         requestID: requestID, time: st.int64(7), bucketEnd: st.optionalInt64(8),
         credential: try name(st, text: 9, id: 39, &strings, &names),
         project: try name(st, text: 10, id: 40, &strings, &names),
@@ -147,6 +147,8 @@ extension UsageStore {
           scopeID: strings.text(st, 25),
           parentID: st.text(26)),
         line: st.optionalInt64(27).map { Int($0) }, jsonPath: st.text(28)))
+    // '' is `<provider>:<request id>` (schema 7): made only when asked.
+    if let key = st.text(5), !key.isEmpty { stored.record.naturalKey = key } else { stored.record.deriveNaturalKey() }
     stored.record.credentialProvider = strings.text(st, 29)
     stored.record.traceID = st.text(30)
     stored.record.spanID = st.text(31)

@@ -21,9 +21,11 @@ struct AnthropicCostReport: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
-    try AnthropicReportPages.forEachRow(Row.self, in: file) { row, start, end, line, path in
-      try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
-    }
+    try AnthropicReportPages.forEachRecord(
+      Row.self, in: file,
+      record: { row, start, end, line, path in
+        try record(row, start: start, end: end, file: file.path, line: line, path: path)
+      }, emit: emit)
   }
 
   private func record(_ row: Row, start: Int64, end: Int64?, file: String, line: Int?, path: String) throws
@@ -54,7 +56,8 @@ struct AnthropicCostReport: ExportFormat {
   }
 
   // swift-format-ignore: AlwaysUseLowerCamelCase
-  private struct Row: Decodable {
+  private struct Row: MeasuredRow {
+    static var measures: Set<String> { ["amount"] }
     /// Cents, as a decimal string (a number is accepted too).
     let amount: DecimalJSON
     let currency: String?

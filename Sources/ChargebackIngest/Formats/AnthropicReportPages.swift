@@ -15,20 +15,24 @@ enum AnthropicReportPages {
     let data: [Bucket<Row>]
   }
 
-  /// Calls `body` with every row of every page in `file`, with its bucket's start and end (UTC
-  /// epoch ms), the line of its page (JSON Lines) and its JSON path.
-  static func forEachRow<Row: Decodable>(
+  /// Emits the record `record` makes of every row of every page in `file`, given its bucket's start
+  /// and end (UTC epoch ms), the line of its page (JSON Lines) and its JSON path; the rows of a
+  /// bucket whose keys meet are told apart by the members that differ
+  /// (``ReportRowMembers/distinguish(_:)``).
+  static func forEachRecord<Row: MeasuredRow>(
     _ type: Row.Type, in file: InputFile,
-    _ body: (_ row: Row, _ start: Int64, _ end: Int64?, _ line: Int?, _ path: String) throws -> Void
+    record: (_ row: Row, _ start: Int64, _ end: Int64?, _ line: Int?, _ path: String) throws -> UsageRecord,
+    emit: (consuming UsageRecord) throws -> Void
   ) throws {
-    try JSONSupport.forEachPage(Page<Row>.self, in: file) { page, prefix, line in
+    try JSONSupport.forEachPage(Page<WithMembers<Row>>.self, in: file) { page, prefix, line in
       for (b, bucket) in page.data.enumerated() {
         let bucketPath = "\(prefix).data[\(b)]"
         let (start, end) = try bucketTimes(
           bucket.starting_at, bucket.ending_at, file: file.path, line: line, path: bucketPath)
-        for (r, row) in bucket.results.enumerated() {
-          try body(row, start, end, line, "\(bucketPath).results[\(r)]")
+        let rows = try bucket.results.enumerated().map { r, row in
+          (try record(row.row, start, end, line, "\(bucketPath).results[\(r)]"), row.members)
         }
+        for r in ReportRowMembers.distinguish(rows) { try emit(r) }
       }
     }
   }

@@ -29,9 +29,11 @@ struct AnthropicUsageReport: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
-    try AnthropicReportPages.forEachRow(Row.self, in: file) { row, start, end, line, path in
-      try emit(record(row, start: start, end: end, file: file.path, line: line, path: path))
-    }
+    try AnthropicReportPages.forEachRecord(
+      Row.self, in: file,
+      record: { row, start, end, line, path in
+        try record(row, start: start, end: end, file: file.path, line: line, path: path)
+      }, emit: emit)
   }
 
   private func record(_ row: Row, start: Int64, end: Int64?, file: String, line: Int?, path: String) throws
@@ -103,7 +105,7 @@ struct AnthropicUsageReport: ExportFormat {
   }
 
   // swift-format-ignore: AlwaysUseLowerCamelCase
-  private struct Row: Decodable {
+  private struct Row: MeasuredRow {
     let uncached_input_tokens: CountJSON?
     let cache_read_input_tokens: CountJSON?
     let cache_creation: CacheCreation?

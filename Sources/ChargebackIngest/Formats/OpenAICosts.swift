@@ -39,10 +39,11 @@ struct OpenAICosts: ExportFormat {
             file: file.path, line: line, path: "\(prefix).data[\(b)]", field: "end_time",
             message: "bucket ends (\(bucket.end_time)) before it starts (\(bucket.start_time))")
         }
-        for (r, row) in bucket.results.enumerated() {
+        let rows = try bucket.results.enumerated().map { r, row in
           let path = "\(prefix).data[\(b)].results[\(r)]"
-          try emit(record(row, bucket: bucket, file: file.path, line: line, path: path))
+          return (try record(row.row, bucket: bucket, file: file.path, line: line, path: path), row.members)
         }
+        for record in ReportRowMembers.distinguish(rows) { try emit(record) }
       }
     }
   }
@@ -112,11 +113,12 @@ struct OpenAICosts: ExportFormat {
     let start_time: Int64
     /// UTC epoch seconds, exclusive.
     let end_time: Int64
-    let results: [Row]
+    let results: [WithMembers<Row>]
   }
 
   // swift-format-ignore: AlwaysUseLowerCamelCase
-  private struct Row: Decodable {
+  private struct Row: MeasuredRow {
+    static var measures: Set<String> { ["quantity"] }
     let amount: Amount
     let line_item: String?
     let project_id: String?

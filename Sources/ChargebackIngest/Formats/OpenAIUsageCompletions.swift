@@ -46,9 +46,10 @@ struct OpenAIUsageCompletions: ExportFormat {
   private func emitBucket(
     _ bucket: Bucket, prefix: String, file: String, line: Int?, emit: (consuming UsageRecord) throws -> Void
   ) throws {
-    for (r, row) in bucket.results.enumerated() {
-      try emit(record(row, bucket: bucket, file: file, line: line, path: "\(prefix).results[\(r)]"))
+    let rows = try bucket.results.enumerated().map { r, row in
+      (try record(row.row, bucket: bucket, file: file, line: line, path: "\(prefix).results[\(r)]"), row.members)
     }
+    for record in ReportRowMembers.distinguish(rows) { try emit(record) }
   }
 
   private func record(_ row: Result, bucket: Bucket, file: String, line: Int?, path: String) throws -> UsageRecord {
@@ -145,12 +146,12 @@ struct OpenAIUsageCompletions: ExportFormat {
   private struct Bucket: Decodable {
     let start_time: Int64
     let end_time: Int64
-    let results: [Result]
+    let results: [WithMembers<Result>]
   }
 
   // Field names as the API spells them.
   // swift-format-ignore: AlwaysUseLowerCamelCase
-  private struct Result: Decodable {
+  private struct Result: MeasuredRow {
     let object: String?
     let input_tokens: CountJSON?
     let output_tokens: CountJSON?
