@@ -56,12 +56,28 @@ enum JSONLayout {
       }
     }
     let data = try file.readAll()
+    // A record over many lines (a pretty-printed OTLP export) whose reader names a value inside it
+    // (`$.resourceSpans[0].scopeSpans[0].spans[3]`) is told at that value's line, not the record's
+    // first (a trial's error said line 1 of a span on line 19).
+    func located(_ record: UnsafeBufferPointer<UInt8>, _ line: Int, _ path: String?) throws {
+      do {
+        try body(record, line, path)
+      } catch var e as InputError where e.file == file.path && e.line == line {
+        let root = path ?? "$"
+        if let inner = e.path, inner.count > root.count, inner.hasPrefix(root), record.contains(10),
+          let within = JSONLayout.line(ofPath: "$" + inner.dropFirst(root.count), in: Data(record))
+        {
+          e.line = line - 1 + within
+        }
+        throw e
+      }
+    }
     try data.withUnsafeBytes { raw in
       let b = raw.bindMemory(to: UInt8.self)
       var lines = LineCounter(b)
       var s = JSONScanner(b)
       do {
-        try forEachValue(&s, in: b, lines: &lines, arrayKey: arrayKey, body)
+        try forEachValue(&s, in: b, lines: &lines, arrayKey: arrayKey, located)
       } catch let f as JSONScanner.Failure {
         throw ingestError(f, field: nil, file: file.path, line: lines.line(at: f.offset), path: nil, record: b)
       }

@@ -64,8 +64,16 @@ package struct MissingPages: Sendable, Hashable {
     let page = after.page
     let place = "\(after.path)" + (page.index > 0 ? " (page \(page.index + 1) in the file)" : "")
     let cursor = page.nextPage.map { " (next_page \(Self.shortened($0)))" } ?? ""
+    // A cost report's pages are the provider's bill, which is reconciled, never charged.
+    let lost =
+      switch after.format {
+      case "openai-costs", "anthropic-cost-report":
+        "the provider's bill from then on is not in the reconciliation"
+      case "empty-openai", "empty-anthropic": "usage or billing from then on may be missing"
+      default: "usage from then on is not in this chargeback"
+      }
     return "\(ExportPage.noun(of: after.format)) stop at \(fromText): \(place) says has_more: true\(cursor)"
-      + " and no loaded page covers the time after it, so usage from then on is not in this chargeback; fetch the"
+      + " and no loaded page covers the time after it, so \(lost); fetch the"
       + " next pages (page=<next_page>, or a larger limit) and load them"
   }
 

@@ -132,6 +132,12 @@ struct VertexGenerateContent: ExportFormat {
         input: u.prompt - u.cached + u.toolUse, cachedInput: u.cached, output: u.candidates + u.thoughts),
       metadata: v.labels, line: line, jsonPath: path)
     record.provisioned = provisioned
+    // A blocked prompt generated nothing: a failed call (it counts in retry storms, and shows in the
+    // failed requests), charged whatever usage it reports.
+    if let reason = v.blockReason {
+      record.failed = true
+      record.errorCode = reason
+    }
     return record
   }
 }
@@ -161,6 +167,9 @@ private struct VertexResponse {
   var finished = false
   /// True when the usage's details count tokens of modality `AUDIO`.
   var audio = false
+  /// `promptFeedback.blockReason`: the prompt was blocked (a safety filter, Model Armor) and no
+  /// candidate was generated; nil when it was not.
+  var blockReason: String?
 
   /// Whether a `…TokensDetails` list (`[{"modality": "AUDIO", "tokenCount": 12}, …]`) counts audio.
   private static func hasAudio(_ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>) throws -> Bool {
@@ -236,6 +245,18 @@ private struct VertexResponse {
             }
             let reason = try s.string()
             if !reason.isEmpty && reason != "FINISH_REASON_UNSPECIFIED" { finished = true }
+          }
+        }
+      } else if key.equals("promptFeedback", or: "prompt_feedback") {
+        guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+        try s.object { s, k in
+          guard k.equals("blockReason", or: "block_reason"), s.next() == UInt8(ascii: "\"") else {
+            return try s.skipValue()
+          }
+          let reason = try s.string()
+          if !reason.isEmpty && reason != "BLOCKED_REASON_UNSPECIFIED" {
+            blockReason = reason
+            finished = true  // a blocked prompt's response is whole: nothing follows it
           }
         }
       } else if key.equals("labels") {

@@ -416,6 +416,64 @@ import Testing
     #expect(b.line == 3)
   }
 
+  /// An error inside a pretty-printed OTLP export names the line its span starts on, in a file of
+  /// one export and in an array of exports (a trial's error said line 1 of a span on line 19).
+  @Test func anOTelErrorNamesTheLineOfItsSpan() throws {
+    let dir = try TestSupport.tempDir()
+    func span(_ id: String, provider: Bool) -> [String] {
+      [
+        "        {", "          \"traceId\": \"t1\", \"spanId\": \"\(id)\", \"name\": \"chat\",",
+        "          \"startTimeUnixNano\": \"1790812800000000000\", \"endTimeUnixNano\": \"1790812801000000000\",",
+        "          \"attributes\": [",
+        provider ? "            {\"key\": \"gen_ai.provider.name\", \"value\": {\"stringValue\": \"openai\"}}," : "",
+        "            {\"key\": \"gen_ai.request.model\", \"value\": {\"stringValue\": \"gpt-4o\"}},",
+        "            {\"key\": \"gen_ai.usage.input_tokens\", \"value\": {\"intValue\": \"5\"}}",
+        "          ]", "        }",
+      ]
+    }
+    func export(_ bad: Bool) -> [String] {
+      ["{", "  \"resourceSpans\": [{", "    \"scopeSpans\": [{", "      \"spans\": ["]
+        + span("s1", provider: true) + [","] + span("s2", provider: !bad) + ["      ]", "    }]", "  }]", "}"]
+    }
+    // One export: the second span starts on the line after the first's 9 lines and the comma.
+    let one = export(true)
+    try one.joined(separator: "\n").write(toFile: dir + "/one.json", atomically: true, encoding: .utf8)
+    let lone = try #require(throws: InputError.self) { try ingest([dir + "/one.json"]) }
+    #expect(lone.path == "$.resourceSpans[0].scopeSpans[0].spans[1]")
+    #expect(lone.line == (one.firstIndex(of: ",")! + 2))
+    // An array of two exports, the second at fault.
+    let array = ["["] + export(false) + [","] + export(true) + ["]"]
+    try array.joined(separator: "\n").write(toFile: dir + "/array.json", atomically: true, encoding: .utf8)
+    let inArray = try #require(throws: InputError.self) { try ingest([dir + "/array.json"]) }
+    #expect(inArray.path == "$[1].resourceSpans[0].scopeSpans[0].spans[1]")
+    let secondExport = array.lastIndex(of: "{")! + 1  // 1-based line of the second export's "{"
+    #expect(inArray.line == secondExport + one.firstIndex(of: ",")! + 1)
+  }
+
+  /// A prompt blocked before generation (a logged Vertex response of Model Armor's, as a trial met
+  /// it, and a safety block in the SDK's snake_case) is a failed call with its reason; an
+  /// unspecified reason blocks nothing.
+  @Test func vertexBlockedPromptsAreFailedCalls() throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/responses.jsonl"
+    let lines = [
+      #"{"promptFeedback": {"blockReason": "MODEL_ARMOR", "blockReasonMessage": "Blocked by Model Armor Floor Setting"}, "usageMetadata": {"trafficType": "ON_DEMAND"}, "modelVersion": "gemini-2.5-flash", "createTime": "2025-08-11T23:26:50.942851Z", "responseId": "OnyaaIPGOdSAm9IP47af2AI"}"#,
+      #"{"prompt_feedback": {"block_reason": "SAFETY"}, "usage_metadata": {"prompt_token_count": 12}, "model_version": "gemini-2.5-flash", "create_time": "2025-08-11T23:27:00Z", "response_id": "blocked-2"}"#,
+      #"{"promptFeedback": {"blockReason": "BLOCKED_REASON_UNSPECIFIED"}, "candidates": [{"finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 3}, "modelVersion": "gemini-2.5-flash", "createTime": "2025-08-11T23:28:00Z", "responseId": "fine-3"}"#,
+    ]
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let (_, rs) = try ingest([path])
+    let armor = try #require(rs["vertex:OnyaaIPGOdSAm9IP47af2AI"])
+    #expect(armor.failed && armor.errorCode == "MODEL_ARMOR")
+    #expect(armor.tokens == TokenCounts())
+    let safety = try #require(rs["vertex:blocked-2"])
+    #expect(safety.failed && safety.errorCode == "SAFETY")
+    #expect(safety.tokens == TokenCounts(input: 12))
+    let fine = try #require(rs["vertex:fine-3"])
+    #expect(!fine.failed && fine.errorCode == nil)
+    #expect(fine.tokens == TokenCounts(input: 7, output: 3))
+  }
+
   /// One chunk of a streamed Gemini response: cumulative counts, and a `finishReason` on the last.
   static func chunk(_ id: String, output: Int, final: Bool) -> String {
     let candidates = final ? #""candidates":[{"content":{"parts":[{"text":"."}]},"finishReason":"STOP"}],"# : ""

@@ -99,6 +99,22 @@ import Testing
     #expect(ExportPage.gaps([first, costs], period: Self.period).count == 1)
   }
 
+  /// A cost report's missing pages are the provider's bill, which is reconciled, never charged: the
+  /// warning says the reconciliation lacks them, not the chargeback.
+  @Test func eachEndpointsWarningSaysWhatIsMissing() {
+    func message(_ format: String) -> String {
+      let page = Self.page(format, "p.json", "2026-10-01T00:00:00Z", "2026-10-08T00:00:00Z", more: true)
+      return ExportPage.gaps([page], period: Self.period).first?.message ?? ""
+    }
+    for format in ["openai-usage-completions", "openai-usage-embeddings", "anthropic-usage-report"] {
+      #expect(message(format).contains("usage from then on is not in this chargeback"), "\(format)")
+    }
+    for format in ["openai-costs", "anthropic-cost-report"] {
+      #expect(message(format).contains("the provider's bill from then on is not in the reconciliation"), "\(format)")
+      #expect(!message(format).contains("chargeback"), "\(format)")
+    }
+  }
+
   @Test func onlyAPageEndingInsideThePeriodLeavesItsUsageOut() {
     let u = "anthropic-usage-report"
     // Ends at the period's first instant: the gap may be October's, or may be September's only.
