@@ -52,9 +52,26 @@ struct OpenAIUsageCompletions: ExportFormat {
     for record in ReportRowMembers.distinguish(rows) { try emit(record) }
   }
 
+  /// The `object` of the results this reader reads.
+  static let readResults: Set<String> = [
+    "organization.usage.completions.result", "organization.usage.embeddings.result",
+  ]
+
   private func record(_ row: Result, bucket: Bucket, file: String, line: Int?, path: String) throws -> UsageRecord {
     func bad(_ field: String, _ message: String) -> InputError {
       InputError(file: file, line: line, path: path, field: field, message: message)
+    }
+    // A result of another endpoint (images, audio, moderations: counted in images, characters or
+    // seconds) in a file led by a completions page had its tokens read as 0 and its requests
+    // charged as a completions model's, or its input counted as tokens; alone, such a page is
+    // refused as an endpoint the tool does not read, and so it is here.
+    if let object = row.object, !Self.readResults.contains(object) {
+      let endpoint = object.split(separator: ".").dropFirst(2).first.map { " (\($0))" } ?? ""
+      throw bad(
+        "object",
+        "\"\(object)\" is a result of an OpenAI endpoint the tool does not read\(endpoint): it reads the"
+          + " completions and embeddings usage and the costs pages; keep each endpoint's pages in files of their own"
+          + " and leave this endpoint's out (docs/formats.md)")
     }
     // Every count is within 0…10^13 (CountJSON), so this arithmetic cannot overflow.
     let cached = row.input_cached_tokens?.value ?? 0

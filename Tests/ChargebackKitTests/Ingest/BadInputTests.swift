@@ -147,6 +147,26 @@ import Testing
       message: amount == "1e999999" ? "expected a number" : "is out of bounds")
   }
 
+  /// A page of a usage endpoint the tool does not read (counted in images, characters, seconds),
+  /// after a completions page in one file, is refused as it is alone: its requests had been
+  /// charged as a completions model's with no tokens, and a moderation's input counted as tokens.
+  @Test(arguments: ["images", "audio_speeches", "audio_transcriptions", "moderations", "vector_stores"])
+  func aResultOfAnEndpointNotReadIsRefusedAfterACompletionsPage(endpoint: String) throws {
+    func page(_ result: String) -> String {
+      #"{"object": "page", "data": [{"object": "bucket", "start_time": 1790000000, "end_time": 1790086400, "results": ["#
+        + result + #"]}], "has_more": false, "next_page": null}"#
+    }
+    let completions = page(
+      #"{"object": "organization.usage.completions.result", "input_tokens": 10, "output_tokens": 10, "num_model_requests": 1, "api_key_id": "key_1", "model": "gpt-4o-mini-2024-07-18"}"#
+    )
+    let other = page(
+      #"{"object": "organization.usage.\#(endpoint).result", "input_tokens": 5000000, "images": 10, "characters": 4500000, "seconds": 360000, "num_model_requests": 100, "api_key_id": "key_1", "model": "gpt-4o-mini-tts"}"#
+    )
+    try expectRejected(
+      completions + "\n" + other + "\n", name: "all-usage.jsonl", line: 2, path: "$.data[0].results[0]",
+      field: "object", message: "is a result of an OpenAI endpoint the tool does not read (\(endpoint))")
+  }
+
   @Test func bedrockCacheDetailsCannotOverflow() throws {
     let body =
       #","outputBodyJson":{"usage":{"cacheDetails":[{"ttl":"1h","inputTokens":9000000000000000000},{"ttl":"1h","inputTokens":9000000000000000000}]}}}}"#
