@@ -348,6 +348,9 @@ extension AzureCostManagementExport {
     guard !modelWords.isEmpty, meter.direction != nil || sawUnit else { return nil }
     meter.model = modelWords.joined(separator: "-")
     if meter.model.first?.isNumber == true { meter.model = "gpt-" + meter.model }
+    // An embeddings meter names no direction (`text-embedding-3-large-regional Tokens`): its tokens
+    // are input, the only ones an embedding bills (they were read as no token class, and lost).
+    if meter.direction == nil, !meter.cached, meter.model.contains("embedding") { meter.direction = .input }
     var head = meter.model + (meter.version.map { "-" + $0 } ?? "")
     if !extras.isEmpty { head += " " + extras.joined(separator: " ") }
     var parts = [head]

@@ -300,6 +300,12 @@ import Testing
     ("codex mini inp cchd glbl Tokens", "codex-mini", .cachedInput, "codex-mini, cached input, global", false),
     ("5.1 cd Inp DZ 1M Tokens", "gpt-5.1", .cachedInput, "gpt-5.1, cached input, data zone", false),
     ("gpt-4o-0806-cached-Inp-glbl Tokens", "gpt-4o", .cachedInput, "gpt-4o-0806, cached input, global", false),
+    // An embeddings meter names no direction: its tokens are input (a trial's were lost).
+    (
+      "text-embedding-3-large-regional Tokens", "text-embedding-3-large", .input,
+      "text-embedding-3-large, input, regional", false
+    ),
+    ("text-embedding-ada-002 glbl Tokens", "text-embedding-ada-002", .input, "text-embedding-ada-002, input, global", false),
   ])
   func azureMeterNames(name: String, model: String, tokenClass: TokenClass, lineItem: String, batch: Bool) throws {
     let meter = try #require(AzureCostManagementExport.parseMeterName(name))
