@@ -124,9 +124,18 @@ package enum FormatRegistry {
         + " invocation logging write to S3 itself, or export the log group (aws logs create-export-task, or a"
         + " Logs Insights query saved as CSV), which are read (docs/formats.md, Bedrock)"
     }
-    if head.contains("\"RequestResponse\"") && head.contains("\"operationName\"") {
+    // The same log as Log Analytics exports it (Export → CSV of an AzureDiagnostics query).
+    let diagnosticsCSV =
+      columns.contains("OperationName") && columns.contains("Category") && head.contains("RequestResponse")
+    if diagnosticsCSV || (head.contains("\"RequestResponse\"") && head.contains("\"operationName\"")) {
       return "; it looks like the Azure OpenAI RequestResponse diagnostic log, which has no token counts and is"
         + " not read: export the APIM LLM log (ApiManagementGatewayLlmLog) for calls, or the Cost Management"
+        + " export for cost (docs/formats.md, Azure)"
+    }
+    let metrics = ["ProcessedPromptTokens", "GeneratedTokens", "TokenTransaction", "AzureOpenAIRequests", "InputTokens"]
+    if head.contains("\"timeseries\""), metrics.contains(where: head.contains) {
+      return "; it looks like Azure Monitor metrics (token counts per resource and time, with no caller), which"
+        + " are not read: export the APIM LLM log (ApiManagementGatewayLlmLog) for calls, or the Cost Management"
         + " export for cost (docs/formats.md, Azure)"
     }
     let rawOpenAI = ["\"chat.completion\"", "\"object\": \"response\"", "\"object\":\"response\""]

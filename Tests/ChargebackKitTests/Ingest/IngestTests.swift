@@ -180,6 +180,17 @@ import Testing
       "Azure OpenAI RequestResponse diagnostic log"
     ),
     (
+      // As Log Analytics exports an AzureDiagnostics query (Export → CSV).
+      "TenantId,\"TimeGenerated [UTC]\",ResourceId,Category,ResourceProvider,OperationName,ResultType,DurationMs\n"
+        + "t1,\"10/14/2025, 9:00:00.000 AM\",/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.COGNITIVESERVICES/"
+        + "ACCOUNTS/A,RequestResponse,MICROSOFT.COGNITIVESERVICES,ChatCompletions_Create,Success,812",
+      "Azure OpenAI RequestResponse diagnostic log"
+    ),
+    (
+      #"{"value":[{"name":{"value":"ProcessedPromptTokens"},"timeseries":[{"data":[{"timeStamp":"2025-10-14T09:00:00Z","total":1200}]}]}]}"#,
+      "Azure Monitor metrics"
+    ),
+    (
       #"{"id": "chatcmpl-1", "object": "chat.completion", "created": 1790000000, "model": "gpt-4o", "#
         + #""usage": {"prompt_tokens": 19, "completion_tokens": 10}}"#,
       "raw OpenAI API responses"
