@@ -132,7 +132,9 @@ package enum FormatRegistry {
         + " not read: export the APIM LLM log (ApiManagementGatewayLlmLog) for calls, or the Cost Management"
         + " export for cost (docs/formats.md, Azure)"
     }
-    let metrics = ["ProcessedPromptTokens", "GeneratedTokens", "TokenTransaction", "AzureOpenAIRequests", "InputTokens"]
+    let metrics = [
+      "ProcessedPromptTokens", "GeneratedTokens", "TokenTransaction", "AzureOpenAIRequests", "InputTokens",
+    ]
     if head.contains("\"timeseries\""), metrics.contains(where: head.contains) {
       return "; it looks like Azure Monitor metrics (token counts per resource and time, with no caller), which"
         + " are not read: export the APIM LLM log (ApiManagementGatewayLlmLog) for calls, or the Cost Management"

@@ -305,7 +305,10 @@ import Testing
       "text-embedding-3-large-regional Tokens", "text-embedding-3-large", .input,
       "text-embedding-3-large, input, regional", false
     ),
-    ("text-embedding-ada-002 glbl Tokens", "text-embedding-ada-002", .input, "text-embedding-ada-002, input, global", false),
+    (
+      "text-embedding-ada-002 glbl Tokens", "text-embedding-ada-002", .input, "text-embedding-ada-002, input, global",
+      false
+    ),
   ])
   func azureMeterNames(name: String, model: String, tokenClass: TokenClass, lineItem: String, batch: Bool) throws {
     let meter = try #require(AzureCostManagementExport.parseMeterName(name))
