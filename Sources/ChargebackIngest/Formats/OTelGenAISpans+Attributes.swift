@@ -56,6 +56,8 @@ enum OTelSlot {
     ("gen_ai.request.model", .requestModel), ("gen_ai.response.model", .responseModel),
     ("gen_ai.response.id", .responseID), ("gen_ai.usage.input_tokens", .inputTokens),
     ("gen_ai.usage.prompt_tokens", .promptTokens), ("gen_ai.usage.output_tokens", .outputTokens),
+    // Semantic Kernel's names before the conventions settled (its telemetry ADR).
+    ("gen_ai.response.prompt_tokens", .promptTokens), ("gen_ai.response.completion_tokens", .completionTokens),
     ("gen_ai.usage.completion_tokens", .completionTokens), ("gen_ai.usage.cache_read.input_tokens", .cacheRead),
     ("gen_ai.usage.cache_read_input_tokens", .cacheRead),
     // Names after OpenAI's `prompt_tokens_details.cached_tokens` (Latitude, OpenLIT and others), whose
@@ -86,6 +88,7 @@ enum OTelSlot {
     ("llm.token_count.prompt_details.cache_read", .altCacheRead), ("llm.usage.cache_read_input_tokens", .altCacheRead),
     ("llm.token_count.prompt_details.cache_write", .altCacheWrite),
     ("llm.usage.cache_creation_input_tokens", .altCacheWrite), ("llm.model_name", .altModel),
+    ("embedding.model_name", .altModel),
     ("llm.request.model", .altModel), ("llm.response.model", .altResponseModel), ("llm.provider", .altProvider),
     ("llm.system", .altSystem), ("llm.vendor", .altSystem), ("openinference.span.kind", .spanKind),
     ("ai.usage.inputTokenDetails.noCacheTokens", .aiNoCache),

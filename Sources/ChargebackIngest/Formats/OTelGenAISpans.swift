@@ -195,7 +195,10 @@ private struct OTelSpan {
     // The call is the provider's span beneath it: counted there, once, at the provider's price.
     if wrapsCall { return false }
     switch attributes.operation?.lowercased() {
-    case "chat", "text_completion", "generate_content", "embeddings": return true
+    // Semantic Kernel's `chat.completions`, `text.completions` (its telemetry ADR, before the
+    // conventions settled): its calls were read as no call, and dropped without a word.
+    case "chat", "text_completion", "generate_content", "embeddings", "chat.completions", "text.completions":
+      return true
     case "invoke_agent", "create_agent", "execute_tool", "invoke_workflow": return false
     default:
       // OpenInference (Arize) names the kind of every span: LLM and EMBEDDING spans are calls; its

@@ -251,6 +251,35 @@ import Testing
     #expect(report.totalCost == TestSupport.usd("0.00675"))
   }
 
+  /// Semantic Kernel's spans as its telemetry ADR writes them (`chat.completions`, and the counts
+  /// as `gen_ai.response.prompt_tokens` / `completion_tokens`) and an OpenInference `EMBEDDING`
+  /// span naming its model as `embedding.model_name` are calls: the first were read as no call
+  /// and dropped without a word, the second refused the file for want of a model.
+  /// gpt-4o 16 in, 34 out: 16 × 2.50 + 34 × 10 per million = 0.00004 + 0.00034; text-embedding-3-small
+  /// 1,000 in at 0.02 per million = 0.00002. Total 0.0004.
+  @Test func semanticKernelsAndOpenInferenceEmbeddingSpansAreCalls() throws {
+    let sk = Self.span(
+      "chat.completions gpt-4o", id: "sk1",
+      [
+        Self.attr("gen_ai.operation.name", "chat.completions"), Self.attr("gen_ai.system", "openai"),
+        Self.attr("gen_ai.request.model", "gpt-4o"), Self.attr("gen_ai.response.id", "chatcmpl-9uJ"),
+        Self.intAttr("gen_ai.response.prompt_tokens", 16), Self.intAttr("gen_ai.response.completion_tokens", 34),
+      ])
+    let embedding = Self.span(
+      "OpenAIEmbeddings", id: "e1",
+      [
+        Self.attr("openinference.span.kind", "EMBEDDING"), Self.attr("llm.provider", "openai"),
+        Self.attr("embedding.model_name", "text-embedding-3-small"), Self.intAttr("llm.token_count.prompt", 1000),
+      ])
+    let (report, records) = try report(Self.export([sk, embedding]))
+    #expect(records.count == 2)
+    let call = try #require(records.first { $0.spanID == "sk1" })
+    #expect(call.tokens == TokenCounts(input: 16, output: 34))
+    let embedded = try #require(records.first { $0.spanID == "e1" })
+    #expect(embedded.model == "text-embedding-3-small" && embedded.tokens == TokenCounts(input: 1000))
+    #expect(report.totalCost == TestSupport.usd("0.0004"))
+  }
+
   /// Cached tokens under the names instrumentations took from OpenAI's usage object (Latitude's
   /// fixture: `gen_ai.usage.cached_tokens`) are cache reads inside the input: 2,048 input of which
   /// 1,024 cached and 16 output of gpt-4o is 1,024 × 2.50 + 1,024 × 1.25 + 16 × 10 per million =
