@@ -255,6 +255,7 @@ import Testing
   /// as `gen_ai.response.prompt_tokens` / `completion_tokens`) and an OpenInference `EMBEDDING`
   /// span naming its model as `embedding.model_name` are calls: the first were read as no call
   /// and dropped without a word, the second refused the file for want of a model.
+  ///
   /// gpt-4o 16 in, 34 out: 16 × 2.50 + 34 × 10 per million = 0.00004 + 0.00034; text-embedding-3-small
   /// 1,000 in at 0.02 per million = 0.00002. Total 0.0004.
   @Test func semanticKernelsAndOpenInferenceEmbeddingSpansAreCalls() throws {
