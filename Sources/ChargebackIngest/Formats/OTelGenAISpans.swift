@@ -316,6 +316,17 @@ private struct OTelBatch {
     }
   }
 
+  /// An id as OTLP/JSON writes it: hex. An id in protobuf's own JSON mapping (base64: 24
+  /// characters for a 16-byte trace id, 12 for an 8-byte span id, as `protojson` and some
+  /// exporters write them) is made hex, so that the same span exported both ways is one call, and
+  /// a parent finds its children (a trial's spans were charged twice). Any other text is as given.
+  static func hexID(_ id: String?, bytes: Int) -> String? {
+    guard let id, id.utf8.count == (bytes + 2) / 3 * 4, id.utf8.last == UInt8(ascii: "="),
+      let data = Data(base64Encoded: id), data.count == bytes
+    else { return id }
+    return data.map { String(format: "%02x", $0) }.joined()
+  }
+
   /// Whether a span's name is that of an agent's run (Pydantic AI's `agent run` and `invoke_agent X`,
   /// `invoke_agent` in the GenAI conventions): such a span may carry the run's usage rolled up
   /// without `gen_ai.operation.name`, and is never a model call.
@@ -330,13 +341,13 @@ private struct OTelBatch {
     try s.object { s, key in
       if key.equals("traceId") {
         field = "traceId"
-        span.traceID = try s.optionalString()
+        span.traceID = Self.hexID(try s.optionalString(), bytes: 16)
       } else if key.equals("spanId") {
         field = "spanId"
-        span.spanID = try s.optionalString()
+        span.spanID = Self.hexID(try s.optionalString(), bytes: 8)
       } else if key.equals("parentSpanId") {
         field = "parentSpanId"
-        span.parentSpanID = try s.optionalString()
+        span.parentSpanID = Self.hexID(try s.optionalString(), bytes: 8)
       } else if key.equals("name") {
         field = "name"
         span.isAgentRun = Self.isAgentRunName(try s.optionalString())

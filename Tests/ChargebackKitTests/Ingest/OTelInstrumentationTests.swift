@@ -251,6 +251,38 @@ import Testing
     #expect(report.totalCost == TestSupport.usd("0.00675"))
   }
 
+  /// The same call exported with OTLP/JSON's hex ids and with protobuf JSON's base64 ids is one
+  /// call, and a child naming its parent in base64 finds the hex parent's agent.
+  @Test func base64IdsAreTheHexIdsTheyEncode() throws {
+    let (traceHex, spanHex, childHex) = ("5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174", "aaaaaaaaaaaaaaab")
+    func base64(_ hex: String) -> String {
+      var bytes: [UInt8] = []
+      var i = hex.startIndex
+      while i < hex.endIndex {
+        let j = hex.index(i, offsetBy: 2)
+        bytes.append(UInt8(hex[i..<j], radix: 16)!)
+        i = j
+      }
+      return Data(bytes).base64EncodedString()
+    }
+    func call(trace: String, span: String, parent: String?) -> String {
+      Self.chat("chat gpt-4o", span: span, parent: parent).replacingOccurrences(
+        of: #""traceId":"t1""#, with: #""traceId":"\#(trace)""#)
+    }
+    let agent = Self.span(
+      "invoke_agent", id: spanHex,
+      [Self.attr("gen_ai.operation.name", "invoke_agent"), Self.attr("agent_id", "writer")]
+    ).replacingOccurrences(of: #""traceId":"t1""#, with: #""traceId":"\#(traceHex)""#)
+    let hex = call(trace: traceHex, span: childHex, parent: spanHex)
+    let b64 = call(trace: base64(traceHex), span: base64(childHex), parent: base64(spanHex))
+    #expect(base64(traceHex).count == 24 && base64(childHex).count == 12)
+    let (report, records) = try report(Self.export([agent, hex]) + Self.export([b64]))
+    #expect(records.count == 1)
+    #expect(records.first?.traceID == traceHex && records.first?.spanID == childHex)
+    #expect(records.first?.metadata.agentID == "writer")
+    #expect(report.totalCost == TestSupport.usd("0.0035"))
+  }
+
   /// Semantic Kernel's spans as its telemetry ADR writes them (`chat.completions`, and the counts
   /// as `gen_ai.response.prompt_tokens` / `completion_tokens`) and an OpenInference `EMBEDDING`
   /// span naming its model as `embedding.model_name` are calls: the first were read as no call
