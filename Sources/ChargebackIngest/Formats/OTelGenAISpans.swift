@@ -316,7 +316,9 @@ private struct OTelBatch {
     }
   }
 
-  /// An id as OTLP/JSON writes it: hex. An id in protobuf's own JSON mapping (base64: 24
+  /// An id as OTLP/JSON writes it, hex.
+  ///
+  /// An id in protobuf's own JSON mapping (base64: 24
   /// characters for a 16-byte trace id, 12 for an 8-byte span id, as `protojson` and some
   /// exporters write them) is made hex, so that the same span exported both ways is one call, and
   /// a parent finds its children (a trial's spans were charged twice). Any other text is as given.
