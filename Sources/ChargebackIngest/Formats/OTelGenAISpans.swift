@@ -33,16 +33,67 @@ struct OTelGenAISpans: ExportFormat {
     }
   }
 
+  /// Framework spans that are calls in their own export, held at most until the file ends.
+  static let heldFrameworkCalls = 50_000
+
   func readItems(_ file: InputFile, emit: (consuming IngestItem) throws -> Void) throws {
+    // A framework's call span (Strands, LangChain) whose provider's span beneath it is on another
+    // line of the file (the Collector's file exporter writes each batch as it ends: a child that
+    // ended earlier is on an earlier line) is a wrapper too: such spans wait, with the record (or
+    // the error) they would make, until the file ends, and the parents of the provider's calls
+    // are noted by a hash of their ids. A trial's Strands spans over botocore's were charged twice
+    // (+62 %). At most `heldFrameworkCalls` wait (memory bounded): past it the first held is taken
+    // as a call, as it would have been.
+    var held: [(key: UInt64?, record: Result<UsageRecord, any Error>, span: TraceSpan?)] = []
+    var first = 0
+    var callParents = Set<UInt64>()
+    func release(_ h: (key: UInt64?, record: Result<UsageRecord, any Error>, span: TraceSpan?)) throws {
+      if let key = h.key, callParents.contains(key) {
+        if var span = h.span {
+          span.isModelCall = false
+          try emit(.span(span))
+        }
+        return
+      }
+      try emit(.record(h.record.get()))
+      if let span = h.span { try emit(.span(span)) }
+    }
     try JSONLayout.forEachRecord(in: file) { bytes, line, path in
       var batch = OTelBatch(file: file.path, line: line, root: path ?? "$")
       try batch.parse(bytes)
       batch.markFrameworkWrappers()
       for i in batch.spans.indices {
-        if batch.spans[i].isModelCall { try emit(.record(record(batch, span: i))) }
-        if let span = traceSpan(batch, span: i) { try emit(.span(span)) }
+        let span = batch.spans[i]
+        if span.isModelCall && batch.isFramework(i) {
+          let key = span.traceID.flatMap { t in span.spanID.map { Self.spanKey(trace: t, span: $0) } }
+          held.append((key, Result { try record(batch, span: i) }, traceSpan(batch, span: i)))
+          if held.count - first > Self.heldFrameworkCalls {
+            try release(held[first])
+            first += 1
+            if first > Self.heldFrameworkCalls {
+              held.removeFirst(first)
+              first = 0
+            }
+          }
+          continue
+        }
+        if span.isModelCall {
+          try emit(.record(record(batch, span: i)))
+          if let t = span.traceID, let p = span.parentSpanID { callParents.insert(Self.spanKey(trace: t, span: p)) }
+        }
+        if let s = traceSpan(batch, span: i) { try emit(.span(s)) }
       }
     }
+    for h in held[first...] { try release(h) }
+  }
+
+  /// A span's trace and span ids as one hash, for ``readItems(_:emit:)``'s wrappers across lines.
+  private static func spanKey(trace: String, span: String) -> UInt64 {
+    var h = Hasher()
+    h.combine(trace)
+    h.combine(span)
+    // Hasher is seeded per process; the key lives only while one file is read.
+    return UInt64(bitPattern: Int64(h.finalize()))
   }
 
   /// The span as ancestry keeps it; nil when it has no trace or span id to link by.
@@ -287,6 +338,12 @@ private struct OTelBatch {
     }
   }
 
+  /// Whether span `i` is a framework's own (`gen_ai.system` `strands-agents`, `langchain`).
+  func isFramework(_ i: Int) -> Bool {
+    let a = spans[i].attributes
+    return (a.providerName ?? a.system ?? a.altProvider ?? a.altSystem).map(OTelGenAISpans.isFramework) ?? false
+  }
+
   /// Marks the framework spans with a provider's model call beneath them in this export.
   ///
   /// A framework names a span as its own (`gen_ai.system` `langchain`): OpenLIT writes a LangChain
@@ -295,10 +352,7 @@ private struct OTelBatch {
   /// A framework's span with no provider's call beneath it in the export stays a call (and is
   /// refused: its provider is not one we price), so no usage is dropped unseen.
   mutating func markFrameworkWrappers() {
-    let own = spans.map { s in
-      (s.attributes.providerName ?? s.attributes.system ?? s.attributes.altProvider ?? s.attributes.altSystem)
-        .map(OTelGenAISpans.isFramework) ?? false
-    }
+    let own = spans.indices.map(isFramework)
     guard own.contains(true) else { return }
     var byID: [String: Int] = [:]
     for (i, s) in spans.enumerated() {

@@ -96,6 +96,45 @@ import Testing
     #expect(error.message.contains("instrument the provider's SDK too"))
   }
 
+  /// A framework's span is a wrapper, not a call, when the provider's call beneath it is on another
+  /// line of the file (the Collector writes each batch as it ends), children first or last; alone it
+  /// is still refused (LangChain), and a framework read alone (Strands on Bedrock) still charged.
+  @Test(arguments: [true, false])
+  func aFrameworksSpanOverACallOnAnotherLineIsNotACall(childrenFirst: Bool) throws {
+    let wrapper = Self.span(
+      "ChatOpenAI.chat", id: "w1",
+      [
+        Self.attr("gen_ai.operation.name", "chat"), Self.attr("gen_ai.system", "langchain"),
+        Self.attr("gen_ai.request.model", "gpt-4o"), Self.intAttr("gen_ai.usage.input_tokens", 523),
+        Self.intAttr("gen_ai.usage.output_tokens", 273),
+      ])
+    let child = Self.chat("openai.chat", span: "c1", parent: "w1")
+    let lines =
+      childrenFirst ? [Self.export([child]), Self.export([wrapper])] : [Self.export([wrapper]), Self.export([child])]
+    let (report, records) = try report(lines.joined())
+    #expect(records.count == 1)
+    #expect(records.first?.provider == .openai && records.first?.spanID == "c1")
+    // 1,000 × 2.50 + 100 × 10.00 per million, once.
+    #expect(report.totalCost == TestSupport.usd("0.0035"))
+    // A wrapper whose call is in no line of the file is refused, as alone.
+    let other = Self.chat("openai.chat", span: "c2", parent: "elsewhere")
+    let error = try #require(throws: InputError.self) {
+      try self.report(Self.export([wrapper]) + Self.export([other]))
+    }
+    #expect(error.message.contains("instrument the provider's SDK too"))
+    // Strands over Bedrock with no provider's span beneath: a call, charged once.
+    let strands = Self.span(
+      "chat", id: "s1",
+      [
+        Self.attr("gen_ai.operation.name", "chat"), Self.attr("gen_ai.system", "strands-agents"),
+        Self.attr("gen_ai.request.model", "us.anthropic.claude-3-7-sonnet-20250219-v1:0"),
+        Self.intAttr("gen_ai.usage.input_tokens", 1000), Self.intAttr("gen_ai.usage.output_tokens", 100),
+      ])
+    let alone = try self.report(Self.export([strands]) + Self.export([child])).1
+    #expect(alone.count == 2)
+    #expect(Set(alone.map(\.provider)) == Set([Provider.bedrock, .openai]))
+  }
+
   /// The Vercel AI SDK's cache tokens and metadata are read.
   ///
   /// Its `doGenerate` span: its cache reads and writes are in its own `ai.usage.*`
