@@ -16,9 +16,8 @@ enum AnthropicReportPages {
   }
 
   /// Emits the record `record` makes of every row of every page in `file`, given its bucket's start
-  /// and end (UTC epoch ms), the line of its page (JSON Lines) and its JSON path; the rows of a
-  /// bucket whose keys meet are told apart by the members that differ
-  /// (``ReportRowMembers/distinguish(_:)``).
+  /// and end (UTC epoch ms), the line of its page (JSON Lines) and its JSON path; a bucket whose
+  /// rows differ by a grouping the reader does not read is refused (``ReportRowMembers/checked(_:file:)``).
   static func forEachRecord<Row: MeasuredRow>(
     _ type: Row.Type, in file: InputFile,
     record: (_ row: Row, _ start: Int64, _ end: Int64?, _ line: Int?, _ path: String) throws -> UsageRecord,
@@ -32,7 +31,7 @@ enum AnthropicReportPages {
         let rows = try bucket.results.enumerated().map { r, row in
           (try record(row.row, start, end, line, "\(bucketPath).results[\(r)]"), row.members)
         }
-        for r in ReportRowMembers.distinguish(rows) { try emit(r) }
+        for r in try ReportRowMembers.checked(rows, file: file.path) { try emit(r) }
       }
     }
   }

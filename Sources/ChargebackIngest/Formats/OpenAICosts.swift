@@ -43,7 +43,7 @@ struct OpenAICosts: ExportFormat {
           let path = "\(prefix).data[\(b)].results[\(r)]"
           return (try record(row.row, bucket: bucket, file: file.path, line: line, path: path), row.members)
         }
-        for record in ReportRowMembers.distinguish(rows) { try emit(record) }
+        for record in try ReportRowMembers.checked(rows, file: file.path) { try emit(record) }
       }
     }
   }

@@ -49,7 +49,7 @@ struct OpenAIUsageCompletions: ExportFormat {
     let rows = try bucket.results.enumerated().map { r, row in
       (try record(row.row, bucket: bucket, file: file, line: line, path: "\(prefix).results[\(r)]"), row.members)
     }
-    for record in ReportRowMembers.distinguish(rows) { try emit(record) }
+    for record in try ReportRowMembers.checked(rows, file: file) { try emit(record) }
   }
 
   /// The `object` of the results this reader reads.
@@ -123,11 +123,14 @@ struct OpenAIUsageCompletions: ExportFormat {
     // each for one key, model and bucket are two rows). The row's own `object` says which, so a
     // page in a file led by the other endpoint's gets the same key as in a file of its own.
     let embeddings = row.object.map { $0.contains(".embeddings.") } ?? (endpoint == .embeddings)
-    let key = KeyParts.join([
-      "openai", embeddings ? "usage-embeddings" : "usage", String(bucket.start_time),
-      String(bucket.end_time), row.project_id, row.user_id,
-      row.api_key_id, model, row.batch.map { $0 ? "batch" : "sync" }, row.service_tier,
-    ])
+    // `api_source` (a newer grouping) joins the key only when given, so that every other row keeps
+    // the key stores already hold.
+    let key = KeyParts.join(
+      [
+        "openai", embeddings ? "usage-embeddings" : "usage", String(bucket.start_time),
+        String(bucket.end_time), row.project_id, row.user_id,
+        row.api_key_id, model, row.batch.map { $0 ? "batch" : "sync" }, row.service_tier,
+      ] + (row.api_source.map { ["api_source=" + $0] } ?? []))
     return UsageRecord(
       provider: .openai, level: .report, format: id, naturalKey: key, time: start,
       bucketEnd: end, credential: row.api_key_id, project: row.project_id,
@@ -184,5 +187,6 @@ struct OpenAIUsageCompletions: ExportFormat {
     let model: String?
     let batch: Bool?
     let service_tier: String?
+    let api_source: String?
   }
 }

@@ -1,13 +1,14 @@
 import ChargebackModel
+import ChargebackSupport
 
 /// A report or cost row decoded as its reader knows it, with every string and boolean member it
 /// has at the top level, by name, whether the reader knows the member or not.
 ///
 /// Why: a bucket holds one row per combination of its query's `group_by` values, and a provider
-/// adds groupings (OpenAI's `api_source`) before the reader knows them. Two rows of one bucket that
-/// differ only by such a member had the same natural key: the second was refused as a conflicting
-/// duplicate, and its usage was never charged (a trial: $3.50 charged of $11.50).
-/// ``ReportRowMembers/distinguish(_:)`` tells them apart by these members.
+/// adds groupings before the reader knows them. Two rows of one bucket that differ only by such a
+/// member had the same natural key: the second was refused as a conflicting duplicate, and its
+/// usage was never charged (a trial: $3.50 charged of $11.50). ``ReportRowMembers/checked(_:file:)``
+/// refuses such a bucket, naming the member.
 struct WithMembers<Row: MeasuredRow>: Decodable {
   let row: Row
   /// Each top-level member whose value is a string (as it is) or a boolean (`true`, `false`), but
@@ -49,29 +50,42 @@ extension MeasuredRow {
   static var measures: Set<String> { [] }
 }
 
-/// Makes the natural keys of one bucket's rows tell apart rows the reader's key does not.
+/// Refuses a bucket whose rows the reader's key cannot tell apart.
 enum ReportRowMembers {
   /// The records of one bucket's rows, in their order, with `members` (``WithMembers/members``) of
-  /// each; the records whose natural keys are the same get, after their key, every member whose
-  /// value is not the same across them (missing counts as a value), sorted by name, as `|name|value` (`-` when missing).
+  /// each; throws when two rows have the same natural key and differ by a string or boolean
+  /// member (missing counts as a value): a grouping the reader does not read, such as a new
+  /// `group_by` value of the API's.
   ///
-  /// Only members that differ, and only among rows whose keys meet: a member every row has alike
-  /// (OpenAI's undocumented `organization_id`, a `project_name` renamed between two fetches) never
-  /// enters a key, so a bucket fetched again keys its rows as before. Rows alike in every string
-  /// and boolean member keep one key (the same row twice: a conflicting duplicate, as before). A
-  /// bucket of rows with distinct keys, the API's usual, is returned as it came.
-  static func distinguish(_ rows: [(record: UsageRecord, members: [String: String])]) -> [UsageRecord] {
-    var records = rows.map(\.record)
+  /// Why refuse, not store both under longer keys: a row's key must not depend on the rows beside
+  /// it. Keyed apart only when they met, a bucket fetched early with one row and again with two
+  /// counted the first row twice (a review); and kept under one key, the second row was refused as
+  /// a conflicting duplicate and its usage lost (a trial: $3.50 charged of $11.50). The error names
+  /// the row, the member and what to do. Rows alike in every such member are one row twice: a
+  /// conflicting duplicate, as before.
+  static func checked(_ rows: [(record: UsageRecord, members: [String: String])], file: String) throws
+    -> [UsageRecord]
+  {
+    let records = rows.map(\.record)
     guard records.count > 1 else { return records }
-    var byKey: [String: [Int]] = [:]
-    for (i, r) in records.enumerated() { byKey[r.naturalKey, default: []].append(i) }
-    for (_, places) in byKey where places.count > 1 {
-      let names = Set(places.flatMap { rows[$0].members.keys })
-      let differing = names.filter { name in Set(places.map { rows[$0].members[name] }).count > 1 }.sorted()
-      guard !differing.isEmpty else { continue }
-      for i in places {
-        records[i].naturalKey += "|" + KeyParts.join(differing.flatMap { [$0, rows[i].members[$0]] })
+    var first: [String: Int] = [:]
+    for (i, r) in records.enumerated() {
+      guard let j = first[r.naturalKey] else {
+        first[r.naturalKey] = i
+        continue
       }
+      let names = Set(rows[i].members.keys).union(rows[j].members.keys)
+      let differing = names.filter { rows[i].members[$0] != rows[j].members[$0] }.sorted()
+      guard let name = differing.first else { continue }
+      let values = differing.map { n in
+        "\(n) \(rows[j].members[n].map(JSONText.quoted) ?? "missing") and \(rows[i].members[n].map(JSONText.quoted) ?? "missing")"
+      }
+      throw InputError(
+        file: file, line: r.line, path: r.jsonPath, field: name,
+        message: "this row and \(records[j].jsonPath ?? "an earlier row") of the same bucket have the same grouping"
+          + " values the tool reads and differ by \(values.joined(separator: ", ")): a grouping the tool does not"
+          + " read (a group_by value it does not know); charged as one row, one of them would be lost. Fetch the"
+          + " pages without that grouping (docs/formats.md lists the group_by values read)")
     }
     return records
   }
