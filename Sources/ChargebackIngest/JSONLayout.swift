@@ -62,14 +62,8 @@ enum JSONLayout {
     func located(_ record: UnsafeBufferPointer<UInt8>, _ line: Int, _ path: String?) throws {
       do {
         try body(record, line, path)
-      } catch var e as InputError where e.file == file.path && e.line == line {
-        let root = path ?? "$"
-        if let inner = e.path, inner.count > root.count, inner.hasPrefix(root), record.contains(10),
-          let within = JSONLayout.line(ofPath: "$" + inner.dropFirst(root.count), in: Data(record))
-        {
-          e.line = line - 1 + within
-        }
-        throw e
+      } catch let e as InputError where e.file == file.path && e.line == line {
+        throw relocated(e, record: record, line: line, root: path ?? "$")
       }
     }
     try data.withUnsafeBytes { raw in
@@ -82,6 +76,18 @@ enum JSONLayout {
         throw ingestError(f, field: nil, file: file.path, line: lines.line(at: f.offset), path: nil, record: b)
       }
     }
+  }
+
+  /// `e`, raised for a value inside `record` (which starts on `line` at JSON path `root`), named at
+  /// that value's line when the record spans lines and `e`'s path leads into it.
+  static func relocated(_ e: InputError, record: UnsafeBufferPointer<UInt8>, line: Int, root: String) -> InputError {
+    var e = e
+    if let inner = e.path, inner.count > root.count, inner.hasPrefix(root), record.contains(10),
+      let within = JSONLayout.line(ofPath: "$" + inner.dropFirst(root.count), in: Data(record))
+    {
+      e.line = line - 1 + within
+    }
+    return e
   }
 
   /// Walks the top-level values of a document one after another, handing on each record.

@@ -62,11 +62,45 @@ struct OTelGenAISpans: ExportFormat {
       var batch = OTelBatch(file: file.path, line: line, root: path ?? "$")
       try batch.parse(bytes)
       batch.markFrameworkWrappers()
+      let keys = batch.spans.map { s in s.traceID.flatMap { t in s.spanID.map { Self.spanKey(trace: t, span: $0) } } }
+      var inBatch: [UInt64: Int] = [:]
+      for (i, key) in keys.enumerated() { if let key { inBatch[key] = i } }
+      // Up from span `i` through its ancestors in this export: the first one outside it is noted
+      // (a wrapper there is on another line), and with `frameworks`, the framework spans within.
+      // Only those: a call's ancestors within its own export were marked by markFrameworkWrappers,
+      // and noting every call's parent made memory grow with the calls.
+      func noteAncestors(of i: Int, frameworks: Bool) {
+        var current = i
+        var steps = 0
+        while steps <= batch.spans.count, let t = batch.spans[current].traceID,
+          let p = batch.spans[current].parentSpanID
+        {
+          let key = Self.spanKey(trace: t, span: p)
+          guard let j = inBatch[key] else {
+            callParents.insert(key)
+            return
+          }
+          if frameworks && batch.isFramework(j) { callParents.insert(key) }
+          current = j
+          steps += 1
+        }
+      }
+      // A span here that an earlier line's call named as its ancestor: its ancestors here are the
+      // call's too (a provider's call, its agent loop's span and the framework's span on two lines).
+      if !callParents.isEmpty {
+        for (i, key) in keys.enumerated() where key.map(callParents.contains) == true {
+          noteAncestors(of: i, frameworks: true)
+        }
+      }
       for i in batch.spans.indices {
         let span = batch.spans[i]
         if span.isModelCall && batch.isFramework(i) {
-          let key = span.traceID.flatMap { t in span.spanID.map { Self.spanKey(trace: t, span: $0) } }
-          held.append((key, Result { try record(batch, span: i) }, traceSpan(batch, span: i)))
+          // Its error, if any, is thrown when it is released, at the line of the span.
+          let made = Result { try record(batch, span: i) }.mapError { e -> any Error in
+            guard let e = e as? InputError, e.file == file.path, e.line == line else { return e }
+            return JSONLayout.relocated(e, record: bytes, line: line, root: path ?? "$")
+          }
+          held.append((keys[i], made, traceSpan(batch, span: i)))
           if held.count - first > Self.heldFrameworkCalls {
             try release(held[first])
             first += 1
@@ -79,7 +113,7 @@ struct OTelGenAISpans: ExportFormat {
         }
         if span.isModelCall {
           try emit(.record(record(batch, span: i)))
-          if let t = span.traceID, let p = span.parentSpanID { callParents.insert(Self.spanKey(trace: t, span: p)) }
+          noteAncestors(of: i, frameworks: false)
         }
         if let s = traceSpan(batch, span: i) { try emit(.span(s)) }
       }

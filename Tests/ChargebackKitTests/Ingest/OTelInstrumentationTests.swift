@@ -122,6 +122,14 @@ import Testing
       try self.report(Self.export([wrapper]) + Self.export([other]))
     }
     #expect(error.message.contains("instrument the provider's SDK too"))
+    // With a span between them (an agent's loop), on the call's line or the wrapper's (a review).
+    let loop = Self.span("execute_event_loop_cycle", id: "i1", parent: "w1", [Self.attr("event_loop.cycle_id", "x")])
+    let deep = Self.chat("openai.chat", span: "c3", parent: "i1")
+    for layout in [[[loop, deep], [wrapper]], [[deep], [wrapper, loop]], [[wrapper], [loop, deep]]] {
+      let (deepReport, deepRecords) = try self.report(layout.map { Self.export($0) }.joined())
+      #expect(deepRecords.map { $0.spanID } == ["c3"])
+      #expect(deepReport.totalCost == TestSupport.usd("0.0035"))
+    }
     // Strands over Bedrock with no provider's span beneath: a call, charged once.
     let strands = Self.span(
       "chat", id: "s1",

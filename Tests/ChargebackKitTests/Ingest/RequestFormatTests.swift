@@ -448,6 +448,18 @@ import Testing
     #expect(inArray.path == "$[1].resourceSpans[0].scopeSpans[0].spans[1]")
     let secondExport = array.lastIndex(of: "{")! + 1  // 1-based line of the second export's "{"
     #expect(inArray.line == secondExport + one.firstIndex(of: ",")! + 1)
+    // A framework's span with no call beneath it, whose error waits for the file's end (a review:
+    // it named line 1).
+    let framework = export(false).map {
+      $0.replacingOccurrences(
+        of: #"{"key": "gen_ai.provider.name", "value": {"stringValue": "openai"}},"#,
+        with: #"{"key": "gen_ai.system", "value": {"stringValue": "langchain"}},"#)
+    }
+    try framework.joined(separator: "\n").write(toFile: dir + "/framework.json", atomically: true, encoding: .utf8)
+    let held = try #require(throws: InputError.self) { try ingest([dir + "/framework.json"]) }
+    #expect(held.message.contains("instrument the provider's SDK too"))
+    #expect(held.path == "$.resourceSpans[0].scopeSpans[0].spans[0]")
+    #expect(held.line == 5)  // the first span's "{"
   }
 
   /// A prompt blocked before generation (a logged Vertex response of Model Armor's, as a trial met
