@@ -270,9 +270,11 @@ extension UsageStore {
   /// The same provider and request id can be in, say, both a LiteLLM spend log and an OTel trace.
   /// A copy with tokens is kept (else the first stored): a span that reports no usage, stored
   /// before the one beneath or above it that does, must not hide it. Among copies with tokens, the
-  /// provider's own log before a gateway's (LiteLLM, Azure APIM) before a trace span, then the first stored:
-  /// a span often reports no cache split, and which copy was charged had depended on which file
-  /// name sorted first (a trial). Ids stay below 2⁴⁰, so rank × 2⁴⁰ + id orders by both. The
+  /// provider's own log before a gateway's (LiteLLM, Azure APIM) before a trace span, within each a
+  /// copy with a cache split before one without, then the first stored: a span often reports no
+  /// cache split (a trial's OpenAI SDK span beneath Pydantic AI's, first stored, was charged 1,200
+  /// uncached tokens of which 1,024 were cache reads), and which copy was charged had depended on
+  /// which file name sorted first (a trial). Ids stay below 2⁴⁰, so rank × 2⁴⁰ + id orders by both. The
   /// others are to be skipped so that each call is charged once.
   /// - Complexity: one grouped scan of the period, and only when two request-level formats share
   ///   a provider in the period, or the store holds OTel spans (one call traced twice).
@@ -297,8 +299,10 @@ extension UsageStore {
       JOIN (SELECT u2.provider, u2.request_id,
               coalesce(min(CASE WHEN u2.input + u2.cached_input + u2.cache_write_5m + u2.cache_write_1h + u2.output
                                      + u2.web_search > 0
-                                THEN (CASE f2.format WHEN 'otel-genai-spans' THEN 2 WHEN 'litellm-spend-logs' THEN 1 WHEN 'azure-apim-llm-log' THEN 1
-                                      ELSE 0 END) * 1099511627776 + u2.id END) % 1099511627776,
+                                THEN ((CASE f2.format WHEN 'otel-genai-spans' THEN 2 WHEN 'litellm-spend-logs' THEN 1 WHEN 'azure-apim-llm-log' THEN 1
+                                      ELSE 0 END) * 2
+                                      + (CASE WHEN u2.cached_input + u2.cache_write_5m + u2.cache_write_1h > 0 THEN 0 ELSE 1 END))
+                                     * 1099511627776 + u2.id END) % 1099511627776,
                        min(u2.id)) AS keep
             FROM usage u2 JOIN files f2 ON f2.id = u2.file_id
             WHERE f2.level = 'request' AND u2.request_id IS NOT NULL AND u2.ts >= ?1 AND u2.ts < ?2

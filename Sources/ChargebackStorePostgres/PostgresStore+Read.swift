@@ -134,8 +134,10 @@ extension PostgresStore {
       JOIN (SELECT u2.provider, u2.request_id,
               coalesce(min(CASE WHEN u2.input + u2.cached_input + u2.cache_write_5m + u2.cache_write_1h + u2.output
                                      + u2.web_search > 0
-                                THEN (CASE f2.format WHEN 'otel-genai-spans' THEN 2 WHEN 'litellm-spend-logs' THEN 1 WHEN 'azure-apim-llm-log' THEN 1
-                                      ELSE 0 END) * 1099511627776 + u2.id END) % 1099511627776,
+                                THEN ((CASE f2.format WHEN 'otel-genai-spans' THEN 2 WHEN 'litellm-spend-logs' THEN 1 WHEN 'azure-apim-llm-log' THEN 1
+                                      ELSE 0 END) * 2
+                                      + (CASE WHEN u2.cached_input + u2.cache_write_5m + u2.cache_write_1h > 0 THEN 0 ELSE 1 END))
+                                     * 1099511627776 + u2.id END) % 1099511627776,
                        min(u2.id)) AS keep
             FROM usage u2 JOIN files f2 ON f2.id = u2.file_id
             WHERE f2.level = 'request' AND u2.request_id IS NOT NULL AND u2.ts >= $1 AND u2.ts < $2

@@ -266,6 +266,29 @@ import Testing
     #expect(report.totalCost == TestSupport.usd("0.007"))
   }
 
+  /// Of one call's two spans, the one with a cache split is charged, whichever is stored first (a
+  /// trial: the OpenAI SDK's span, without the split, beneath Pydantic AI's). 1,200 input of which
+  /// 1,024 cache reads and 100 output of gpt-4o: 176 × 2.50 + 1,024 × 1.25 + 100 × 10 per million =
+  /// 0.00044 + 0.00128 + 0.001 = 0.00272 USD (the copy without the split: 0.004).
+  @Test(arguments: [true, false])
+  func ofOneCallsTwoSpansTheOneWithTheCacheSplitIsCharged(splitFirst: Bool) throws {
+    func span(_ id: String, parent: String?, split: Bool) -> String {
+      Self.span(
+        "chat gpt-4o", id: id, parent: parent,
+        [
+          Self.attr("gen_ai.operation.name", "chat"), Self.attr("gen_ai.system", "openai"),
+          Self.attr("gen_ai.request.model", "gpt-4o"), Self.attr("gen_ai.response.id", "chatcmpl-split"),
+          Self.intAttr("gen_ai.usage.input_tokens", 1200), Self.intAttr("gen_ai.usage.output_tokens", 100),
+        ] + (split ? [Self.intAttr("gen_ai.usage.cache_read.input_tokens", 1024)] : []))
+    }
+    let outer = span("p1", parent: nil, split: splitFirst)
+    let inner = span("c1", parent: "p1", split: !splitFirst)
+    let (report, records) = try report(Self.export([outer, inner]))
+    #expect(records.count == 2)
+    #expect(report.duplicateRecords == 1)
+    #expect(report.totalCost == TestSupport.usd("0.00272"))
+  }
+
   /// OpenInference and older OpenLLMetry spans are read by their own attribute names.
   ///
   /// OpenInference (Arize) spans: the LLM span is a call read from `llm.*` attributes (1,000 prompt
