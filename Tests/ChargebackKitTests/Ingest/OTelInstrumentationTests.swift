@@ -266,8 +266,9 @@ import Testing
     #expect(report.totalCost == TestSupport.usd("0.007"))
   }
 
-  /// Of one call's two spans, the one with a cache split is charged, whichever is stored first (a
-  /// trial: the OpenAI SDK's span, without the split, beneath Pydantic AI's). 1,200 input of which
+  /// Of one call's two spans, the one with a cache split is charged, whichever is stored first.
+  ///
+  /// A trial: the OpenAI SDK's span, without the split, beneath Pydantic AI's. 1,200 input of which
   /// 1,024 cache reads and 100 output of gpt-4o: 176 × 2.50 + 1,024 × 1.25 + 100 × 10 per million =
   /// 0.00044 + 0.00128 + 0.001 = 0.00272 USD (the copy without the split: 0.004).
   @Test(arguments: [true, false])
