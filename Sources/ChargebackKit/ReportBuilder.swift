@@ -61,6 +61,15 @@ package struct ReportBuilder {
     try store.snapshot {
       var report = try build(period: period, detect: true)
       report.context = try context(of: period)
+      // Usage missing before the data's end (another source runs later): a run rate over the
+      // whole time would count the missing days as idle, so no forecast (a trial). A cost
+      // report's pages are the bill, never charged; a gap where the data ends leaves the forecast.
+      if report.context.isOpen, let asOf = report.context.asOf,
+        let from = report.missingPages.filter({ !ExportPage.isCostFormat($0.after.format) }).map(\.from).min(),
+        from < asOf
+      {
+        report.context.forecastWithheldFrom = from
+      }
       return report
     }
   }

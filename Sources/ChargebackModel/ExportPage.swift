@@ -66,12 +66,10 @@ package struct MissingPages: Sendable, Hashable {
     let cursor = page.nextPage.map { " (next_page \(Self.shortened($0)))" } ?? ""
     // A cost report's pages are the provider's bill, which is reconciled, never charged.
     let lost =
-      switch after.format {
-      case "openai-costs", "anthropic-cost-report":
-        "the provider's bill from then on is not in the reconciliation"
-      case "empty-openai", "empty-anthropic": "usage or billing from then on may be missing"
-      default: "usage from then on is not in this chargeback"
-      }
+      ExportPage.isCostFormat(after.format)
+      ? "the provider's bill from then on is not in the reconciliation"
+      : after.format.hasPrefix("empty-")
+        ? "usage or billing from then on may be missing" : "usage from then on is not in this chargeback"
     return "\(ExportPage.noun(of: after.format)) stop at \(fromText): \(place) says has_more: true\(cursor)"
       + " and no loaded page covers the time after it, so \(lost); fetch the"
       + " next pages (page=<next_page>, or a larger limit) and load them"
@@ -132,6 +130,11 @@ extension ExportPage {
   static func provider(of format: String) -> String {
     let parts = format.split(separator: "-")
     return String((parts.first == "empty" ? parts.dropFirst().first : parts.first) ?? "")
+  }
+
+  /// True for the formats of the providers' cost reports (their bills: reconciled, never charged).
+  package static func isCostFormat(_ format: String) -> Bool {
+    format == "openai-costs" || format == "anthropic-cost-report"
   }
 
   /// What a format's pages are, for messages: "OpenAI usage pages".

@@ -76,6 +76,10 @@ package struct PeriodContext: Sendable, Hashable {
   package var asOf: Int64?
   /// True when `asOf` is before the period's end: the month is still open.
   package var isOpen: Bool = false
+  /// Where usage is known to be missing before `asOf` (an API page says more follow and none is
+  /// loaded, while another source runs later): no forecast is made from such a month, since its
+  /// run rate would count the missing days as idle.
+  package var forecastWithheldFrom: Int64?
 
   package init(previous: Totals? = nil, previousSource: String? = nil, asOf: Int64? = nil, isOpen: Bool = false) {
     self.previous = previous
@@ -93,7 +97,7 @@ package struct PeriodContext: Sendable, Hashable {
   /// capacity and provisioned fees (the whole month's, from its first day) scaled by 31 on the
   /// first day forecast a month 3.2 times its end.
   package func forecast(owed: Money, runRate: Money, period: Period) -> Money? {
-    guard isOpen, let asOf, asOf > period.startMillis else { return nil }
+    guard isOpen, forecastWithheldFrom == nil, let asOf, asOf > period.startMillis else { return nil }
     let elapsed = Int128(asOf) - Int128(period.startMillis)
     let left = max(0, Int128(period.endMillis) - Int128(asOf))
     // A run rate ≤ 2.7 × 10^37 pico-USD (Bounds) times a period's milliseconds could pass Int128:

@@ -58,7 +58,12 @@ package enum ConsoleSummary {
       // "now" (the wall clock is never read), so the month stays open until told otherwise.
       // No forecast before any time of the month has elapsed (usage ending at its first instant).
       let forecast =
-        rounding.forecast != nil ? ", so forecast_usd extrapolates to the month's end" : " (too early for a forecast)"
+        rounding.forecast != nil
+        ? ", so forecast_usd extrapolates to the month's end"
+        : report.context.forecastWithheldFrom.map {
+          " (no forecast: usage from \(Timestamp.iso($0)) on is missing, while other usage runs later; see the"
+            + " warnings below)"
+        } ?? " (too early for a forecast)"
       // Usage report buckets that end at the month's end, and nothing later: the last may be the
       // last day's, fetched that day.
       let runs =

@@ -4,6 +4,7 @@ import Testing
 @testable import ChargebackIngest
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackReporting
 @testable import ChargebackStore
 @testable import ChargebackStorePostgres
 @testable import ChargebackSupport
@@ -453,6 +454,42 @@ import Testing
     #expect(month.report.missingPages.isEmpty)
     #expect(month.warnings.isEmpty)
     #expect(try kept() == TestSupport.usd("12.4"))  // 31 days × 0.40
+  }
+
+  /// A month whose usage is missing before its data's end gets no forecast.
+  ///
+  /// A first page of OpenAI's, while a Bedrock log runs later: its run rate would count the missing
+  /// days as idle (a trial). A first page alone, whose gap starts where the data ends, keeps its forecast.
+  @Test func noForecastFromAMonthMissingUsageBeforeItsEnd() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pricing = try BucketWidthTests.pricing(dir)
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    try Self.write(Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_A"), dir + "/usage/p1.json")
+    func run() throws -> (ChargebackJob.Result, [String: String]) {
+      let result = try ChargebackJob(
+        options: .init(
+          period: Self.period, usage: [dir + "/usage"], identities: Fixtures.month + "/identities", pricing: pricing,
+          out: dir + "/out", database: dir + "/s.sqlite"),
+        progress: ProgressReporter(force: false)
+      ).run()
+      let total = try TestSupport.readCSV(dir + "/out/summary.csv").first { $0["cost_centre"] == "TOTAL" }
+      return (result, try #require(total))
+    }
+    // Alone: open as of 10-08, 7 days × 0.40 charged, forecast 2.80 × 31 / 7.
+    let (alone, aloneTotal) = try run()
+    #expect(alone.report.context.forecastWithheldFrom == nil)
+    #expect(aloneTotal["cost_usd"] == "2.800000")
+    #expect(aloneTotal["forecast_usd"] == "12.400000")
+    // A Bedrock call on 10-20: the data runs to it, and 10-08 to 10-20 of OpenAI is missing.
+    let bedrock = BadInputTests.bedrock(id: "late-1").replacingOccurrences(
+      of: "2026-10-01T10:00:00Z", with: "2026-10-20T00:00:00Z")
+    try Self.write(bedrock + "\n", dir + "/usage/bedrock.jsonl")
+    let (late, lateTotal) = try run()
+    #expect(late.report.context.forecastWithheldFrom == Timestamp.parseMillis("2026-10-08T00:00:00Z"))
+    #expect(lateTotal["forecast_usd"] == "")
+    let console = ConsoleSummary.lines(late.report).joined(separator: "\n")
+    #expect(console.contains("no forecast: usage from 2026-10-08T00:00:00Z on is missing"))
   }
 
   // MARK: What the user sees
