@@ -62,34 +62,20 @@ struct OTelGenAISpans: ExportFormat {
       var batch = OTelBatch(file: file.path, line: line, root: path ?? "$")
       try batch.parse(bytes)
       batch.markFrameworkWrappers()
-      let keys = batch.spans.map { s in s.traceID.flatMap { t in s.spanID.map { Self.spanKey(trace: t, span: $0) } } }
-      var inBatch: [UInt64: Int] = [:]
-      for (i, key) in keys.enumerated() { if let key { inBatch[key] = i } }
-      // Up from span `i` through its ancestors in this export: the first one outside it is noted
-      // (a wrapper there is on another line), and with `frameworks`, the framework spans within.
-      // Only those: a call's ancestors within its own export were marked by markFrameworkWrappers,
-      // and noting every call's parent made memory grow with the calls.
-      func noteAncestors(of i: Int, frameworks: Bool) {
-        var current = i
-        var steps = 0
-        while steps <= batch.spans.count, let t = batch.spans[current].traceID,
-          let p = batch.spans[current].parentSpanID
-        {
-          let key = Self.spanKey(trace: t, span: p)
-          guard let j = inBatch[key] else {
-            callParents.insert(key)
-            return
-          }
-          if frameworks && batch.isFramework(j) { callParents.insert(key) }
-          current = j
-          steps += 1
-        }
+      func key(_ i: Int) -> UInt64? {
+        batch.spans[i].traceID.flatMap { t in batch.spans[i].spanID.map { Self.spanKey(trace: t, span: $0) } }
+      }
+      // Only the first ancestor outside the export is noted (a wrapper there is on another line):
+      // those within it were marked by markFrameworkWrappers, and noting every call's parent made
+      // memory grow with the calls.
+      func note(_ outside: (trace: String, span: String)?) {
+        if let outside { callParents.insert(Self.spanKey(trace: outside.trace, span: outside.span)) }
       }
       // A span here that an earlier line's call named as its ancestor: its ancestors here are the
       // call's too (a provider's call, its agent loop's span and the framework's span on two lines).
       if !callParents.isEmpty {
-        for (i, key) in keys.enumerated() where key.map(callParents.contains) == true {
-          noteAncestors(of: i, frameworks: true)
+        for i in batch.spans.indices where key(i).map(callParents.contains) == true {
+          note(batch.walkAncestors(of: i) { j in if batch.isFramework(j), let k = key(j) { callParents.insert(k) } })
         }
       }
       for i in batch.spans.indices {
@@ -100,7 +86,7 @@ struct OTelGenAISpans: ExportFormat {
             guard let e = e as? InputError, e.file == file.path, e.line == line else { return e }
             return JSONLayout.relocated(e, record: bytes, line: line, root: path ?? "$")
           }
-          held.append((keys[i], made, traceSpan(batch, span: i)))
+          held.append((key(i), made, traceSpan(batch, span: i)))
           if held.count - first > Self.heldFrameworkCalls {
             try release(held[first])
             first += 1
@@ -113,7 +99,7 @@ struct OTelGenAISpans: ExportFormat {
         }
         if span.isModelCall {
           try emit(.record(record(batch, span: i)))
-          noteAncestors(of: i, frameworks: false)
+          note(batch.walkAncestors(of: i) { _ in })
         }
         if let s = traceSpan(batch, span: i) { try emit(.span(s)) }
       }
@@ -256,245 +242,5 @@ struct OTelGenAISpans: ExportFormat {
     r.traceID = traceID
     r.spanID = spanID
     return r
-  }
-}
-
-/// One span of an export, with the JSON path it was read from.
-private struct OTelSpan {
-  var traceID, spanID, parentSpanID: String?
-  /// `startTimeUnixNano` (UTC epoch nanoseconds).
-  var startNanos: Int64?
-  var statusError = false
-  /// Named as an agent's run (``OTelBatch/isAgentRunName(_:)``).
-  var isAgentRun = false
-  /// A framework's span around a model call that a span beneath it records
-  /// (``OTelBatch/markFrameworkWrappers()``).
-  var wrapsCall = false
-  var attributes = OTelAttributes()
-  /// Index of its resource in ``OTelBatch/resources``.
-  var resource: Int
-  var path: String
-
-  /// True for a span that stands for a charged model call.
-  var isModelCall: Bool {
-    // The call is the provider's span beneath it: counted there, once, at the provider's price.
-    if wrapsCall { return false }
-    switch attributes.operation?.lowercased() {
-    // Semantic Kernel's `chat.completions`, `text.completions` (its telemetry ADR, before the
-    // conventions settled): its calls were read as no call, and dropped without a word.
-    case "chat", "text_completion", "generate_content", "embeddings", "chat.completions", "text.completions":
-      return true
-    case "invoke_agent", "create_agent", "execute_tool", "invoke_workflow": return false
-    default:
-      // OpenInference (Arize) names the kind of every span: LLM and EMBEDDING spans are calls; its
-      // chains, agents and tools are not, even when they carry token counts.
-      if let kind = attributes.spanKind?.uppercased() { return kind == "LLM" || kind == "EMBEDDING" }
-      // An agent's run with its calls' usage rolled up onto it, without an operation name (Pydantic
-      // AI before it wrote `invoke_agent`): its calls are the spans beneath it.
-      // A span named by its agent but naming no model of its own is such a run too.
-      if isAgentRun { return false }
-      let a = attributes
-      if a.agentName != nil && a.requestModel == nil && a.responseModel == nil && a.altModel == nil
-        && a.altResponseModel == nil
-      {
-        return false
-      }
-      return attributes.hasUsage
-    }
-  }
-}
-
-/// One OTLP export (one line): its spans in order, its resources' attributes, the parent map.
-private struct OTelBatch {
-  let file: String
-  let line: Int
-  let root: String
-  var spans: [OTelSpan] = []
-  var resources: [OTelAttributes] = []
-
-  init(file: String, line: Int, root: String) {
-    self.file = file
-    self.line = line
-    self.root = root
-  }
-
-  mutating func parse(_ b: UnsafeBufferPointer<UInt8>) throws {
-    var s = JSONScanner(b)
-    var field = ""
-    var path = root
-    do {
-      try s.object { s, key in
-        guard key.equals("resourceSpans") else { return }
-        field = "resourceSpans"
-        if try s.consumeNull() { return }
-        try s.array { s in
-          let r = resources.count
-          resources.append(OTelAttributes())
-          let rpath = "\(root).resourceSpans[\(r)]"
-          path = rpath
-          try s.object { s, key in
-            if key.equals("resource") {
-              path = rpath + ".resource"
-              guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
-              try s.object { s, k in
-                guard k.equals("attributes") else { return }
-                try Self.attributes(&s, b, into: &resources[r], field: &field)
-              }
-            } else if key.equals("scopeSpans") || key.equals("instrumentationLibrarySpans") {
-              let scopeKey = String(decoding: key, as: UTF8.self)
-              field = scopeKey
-              if try s.consumeNull() { return }
-              var sc = 0
-              try s.array { s in
-                try s.object { s, k in
-                  guard k.equals("spans") else { return }
-                  field = "spans"
-                  if try s.consumeNull() { return }
-                  var n = 0
-                  try s.array { s in
-                    var span = OTelSpan(resource: r, path: "\(rpath).\(scopeKey)[\(sc)].spans[\(n)]")
-                    n += 1
-                    path = span.path
-                    try Self.span(&s, b, into: &span, field: &field)
-                    spans.append(span)
-                  }
-                }
-                sc += 1
-              }
-            }
-          }
-        }
-      }
-      try s.end()
-    } catch let f as JSONScanner.Failure {
-      throw JSONLayout.ingestError(
-        f, field: field.isEmpty ? nil : field, file: file, line: line, path: path, record: b)
-    }
-  }
-
-  /// Whether span `i` is a framework's own (`gen_ai.system` `strands-agents`, `langchain`).
-  func isFramework(_ i: Int) -> Bool {
-    let a = spans[i].attributes
-    return (a.providerName ?? a.system ?? a.altProvider ?? a.altSystem).map(OTelGenAISpans.isFramework) ?? false
-  }
-
-  /// Marks the framework spans with a provider's model call beneath them in this export.
-  ///
-  /// A framework names a span as its own (`gen_ai.system` `langchain`): OpenLIT writes a LangChain
-  /// `chat` span, with the call's usage counted again, around the OpenAI SDK's `chat` span. Those
-  /// are not calls.
-  /// A framework's span with no provider's call beneath it in the export stays a call (and is
-  /// refused: its provider is not one we price), so no usage is dropped unseen.
-  mutating func markFrameworkWrappers() {
-    let own = spans.indices.map(isFramework)
-    guard own.contains(true) else { return }
-    var byID: [String: Int] = [:]
-    for (i, s) in spans.enumerated() {
-      if let t = s.traceID, let id = s.spanID { byID[t + "/" + id] = i }
-    }
-    for (i, s) in spans.enumerated() where !own[i] && s.isModelCall {
-      var parent = s.parentSpanID
-      var steps = 0
-      // Up the span's ancestors in this export (a bound on the walk: a cycle in bad input).
-      while let p = parent, let t = s.traceID, let j = byID[t + "/" + p], steps < spans.count {
-        if own[j] { spans[j].wrapsCall = true }
-        parent = spans[j].parentSpanID
-        steps += 1
-      }
-    }
-  }
-
-  /// An id as OTLP/JSON writes it, hex.
-  ///
-  /// An id in protobuf's own JSON mapping (base64: 24
-  /// characters for a 16-byte trace id, 12 for an 8-byte span id, as `protojson` and some
-  /// exporters write them) is made hex, so that the same span exported both ways is one call, and
-  /// a parent finds its children (a trial's spans were charged twice). Any other text is as given.
-  static func hexID(_ id: String?, bytes: Int) -> String? {
-    guard let id, id.utf8.count == (bytes + 2) / 3 * 4, id.utf8.last == UInt8(ascii: "="),
-      let data = Data(base64Encoded: id), data.count == bytes
-    else { return id }
-    return data.map { String(format: "%02x", $0) }.joined()
-  }
-
-  /// Whether a span's name is that of an agent's run (Pydantic AI's `agent run` and `invoke_agent X`,
-  /// `invoke_agent` in the GenAI conventions): such a span may carry the run's usage rolled up
-  /// without `gen_ai.operation.name`, and is never a model call.
-  static func isAgentRunName(_ name: String?) -> Bool {
-    guard let n = name?.lowercased() else { return false }
-    return n == "agent run" || n.hasPrefix("agent run ") || n == "invoke_agent" || n.hasPrefix("invoke_agent ")
-  }
-
-  private static func span(
-    _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into span: inout OTelSpan, field: inout String
-  ) throws {
-    try s.object { s, key in
-      if key.equals("traceId") {
-        field = "traceId"
-        span.traceID = Self.hexID(try s.optionalString(), bytes: 16)
-      } else if key.equals("spanId") {
-        field = "spanId"
-        span.spanID = Self.hexID(try s.optionalString(), bytes: 8)
-      } else if key.equals("parentSpanId") {
-        field = "parentSpanId"
-        span.parentSpanID = Self.hexID(try s.optionalString(), bytes: 8)
-      } else if key.equals("name") {
-        field = "name"
-        span.isAgentRun = Self.isAgentRunName(try s.optionalString())
-      } else if key.equals("startTimeUnixNano") {
-        field = "startTimeUnixNano"
-        span.startNanos = try JSONLayout.count(&s, in: b, max: Int64.max, unit: "ns")
-      } else if key.equals("status") {
-        field = "status"
-        guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
-        try s.object { s, k in
-          guard k.equals("code") else { return }
-          field = "status.code"
-          let code = try JSONLayout.scalarText(&s, in: b)
-          span.statusError = code == "2" || code == "STATUS_CODE_ERROR"
-        }
-      } else if key.equals("attributes") {
-        field = "attributes"
-        if try s.consumeNull() { return }
-        try attributes(&s, b, into: &span.attributes, field: &field)
-      }
-    }
-  }
-
-  /// Reads an OTLP `KeyValue` list; only the attributes ``OTelSlot`` names are kept.
-  private static func attributes(
-    _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into a: inout OTelAttributes, field: inout String
-  ) throws {
-    field = "attributes"
-    try s.array { s in
-      guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
-      var key: Range<Int>?
-      var value: Range<Int>?
-      try s.object { s, k in
-        if k.equals("key") {
-          guard s.next() == UInt8(ascii: "\"") else { return try s.skipValue() }
-          let start = s.i
-          try s.skipValue()
-          key = (start + 1)..<(s.i - 1)
-        } else if k.equals("value") {
-          _ = s.next()
-          let start = s.i
-          try s.skipValue()
-          value = start..<s.i
-        }
-      }
-      guard let key, let value, let slot = OTelSlot(UnsafeBufferPointer(rebasing: b[key])) else { return }
-      field = String(decoding: UnsafeBufferPointer(rebasing: b[key]), as: UTF8.self)
-      let vb = UnsafeBufferPointer(rebasing: b[value])
-      var v = JSONScanner(vb)
-      if try v.consumeNull() { return }
-      var text: String?
-      try v.object { v, k in
-        if k.equals("stringValue") || k.equals("intValue") || k.equals("doubleValue") {
-          text = try JSONLayout.scalarText(&v, in: vb)
-        }
-      }
-      if let text { try slot.assign(text, to: &a) }
-    }
   }
 }

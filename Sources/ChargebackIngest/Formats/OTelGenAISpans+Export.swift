@@ -1,0 +1,262 @@
+import ChargebackModel
+import Foundation
+
+// One OTLP export as read: its spans, their resources and how they link within it.
+
+/// One span of an export, with the JSON path it was read from.
+struct OTelSpan {
+  var traceID, spanID, parentSpanID: String?
+  /// `startTimeUnixNano` (UTC epoch nanoseconds).
+  var startNanos: Int64?
+  var statusError = false
+  /// Named as an agent's run (``OTelBatch/isAgentRunName(_:)``).
+  var isAgentRun = false
+  /// A framework's span around a model call that a span beneath it records
+  /// (``OTelBatch/markFrameworkWrappers()``).
+  var wrapsCall = false
+  var attributes = OTelAttributes()
+  /// Index of its resource in ``OTelBatch/resources``.
+  var resource: Int
+  var path: String
+
+  /// True for a span that stands for a charged model call.
+  var isModelCall: Bool {
+    // The call is the provider's span beneath it: counted there, once, at the provider's price.
+    if wrapsCall { return false }
+    switch attributes.operation?.lowercased() {
+    // Semantic Kernel's `chat.completions`, `text.completions` (its telemetry ADR, before the
+    // conventions settled): its calls were read as no call, and dropped without a word.
+    case "chat", "text_completion", "generate_content", "embeddings", "chat.completions", "text.completions":
+      return true
+    case "invoke_agent", "create_agent", "execute_tool", "invoke_workflow": return false
+    default:
+      // OpenInference (Arize) names the kind of every span: LLM and EMBEDDING spans are calls; its
+      // chains, agents and tools are not, even when they carry token counts.
+      if let kind = attributes.spanKind?.uppercased() { return kind == "LLM" || kind == "EMBEDDING" }
+      // An agent's run with its calls' usage rolled up onto it, without an operation name (Pydantic
+      // AI before it wrote `invoke_agent`): its calls are the spans beneath it.
+      // A span named by its agent but naming no model of its own is such a run too.
+      if isAgentRun { return false }
+      let a = attributes
+      if a.agentName != nil && a.requestModel == nil && a.responseModel == nil && a.altModel == nil
+        && a.altResponseModel == nil
+      {
+        return false
+      }
+      return attributes.hasUsage
+    }
+  }
+}
+
+/// One OTLP export (one line): its spans in order, its resources' attributes, the parent map.
+struct OTelBatch {
+  let file: String
+  let line: Int
+  let root: String
+  var spans: [OTelSpan] = []
+  var resources: [OTelAttributes] = []
+  /// Each span's parent's index in this export.
+  ///
+  /// Nil when it has none here: a root, or a parent on another line or in another file. Set by
+  /// ``parse(_:)``.
+  private(set) var parentIndex: [Int?] = []
+
+  init(file: String, line: Int, root: String) {
+    self.file = file
+    self.line = line
+    self.root = root
+  }
+
+  mutating func parse(_ b: UnsafeBufferPointer<UInt8>) throws {
+    var s = JSONScanner(b)
+    var field = ""
+    var path = root
+    do {
+      try s.object { s, key in
+        guard key.equals("resourceSpans") else { return }
+        field = "resourceSpans"
+        if try s.consumeNull() { return }
+        try s.array { s in
+          let r = resources.count
+          resources.append(OTelAttributes())
+          let rpath = "\(root).resourceSpans[\(r)]"
+          path = rpath
+          try s.object { s, key in
+            if key.equals("resource") {
+              path = rpath + ".resource"
+              guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+              try s.object { s, k in
+                guard k.equals("attributes") else { return }
+                try Self.attributes(&s, b, into: &resources[r], field: &field)
+              }
+            } else if key.equals("scopeSpans") || key.equals("instrumentationLibrarySpans") {
+              let scopeKey = String(decoding: key, as: UTF8.self)
+              field = scopeKey
+              if try s.consumeNull() { return }
+              var sc = 0
+              try s.array { s in
+                try s.object { s, k in
+                  guard k.equals("spans") else { return }
+                  field = "spans"
+                  if try s.consumeNull() { return }
+                  var n = 0
+                  try s.array { s in
+                    var span = OTelSpan(resource: r, path: "\(rpath).\(scopeKey)[\(sc)].spans[\(n)]")
+                    n += 1
+                    path = span.path
+                    try Self.span(&s, b, into: &span, field: &field)
+                    spans.append(span)
+                  }
+                }
+                sc += 1
+              }
+            }
+          }
+        }
+      }
+      try s.end()
+      var byID: [String: Int] = [:]
+      for (i, span) in spans.enumerated() {
+        if let t = span.traceID, let id = span.spanID { byID[t + "/" + id] = i }
+      }
+      parentIndex = spans.map { span in span.traceID.flatMap { t in span.parentSpanID.flatMap { byID[t + "/" + $0] } } }
+    } catch let f as JSONScanner.Failure {
+      throw JSONLayout.ingestError(
+        f, field: field.isEmpty ? nil : field, file: file, line: line, path: path, record: b)
+    }
+  }
+
+  /// Whether span `i` is a framework's own (`gen_ai.system` `strands-agents`, `langchain`).
+  func isFramework(_ i: Int) -> Bool {
+    let a = spans[i].attributes
+    return (a.providerName ?? a.system ?? a.altProvider ?? a.altSystem).map(OTelGenAISpans.isFramework) ?? false
+  }
+
+  /// Marks the framework spans with a provider's model call beneath them in this export.
+  ///
+  /// A framework names a span as its own (`gen_ai.system` `langchain`): OpenLIT writes a LangChain
+  /// `chat` span, with the call's usage counted again, around the OpenAI SDK's `chat` span. Those
+  /// are not calls.
+  /// A framework's span with no provider's call beneath it in the export stays a call (and is
+  /// refused: its provider is not one we price), so no usage is dropped unseen.
+  mutating func markFrameworkWrappers() {
+    let own = spans.indices.map(isFramework)
+    guard own.contains(true) else { return }
+    var wrappers: [Int] = []
+    for i in spans.indices where !own[i] && spans[i].isModelCall {
+      _ = walkAncestors(of: i) { j in if own[j] { wrappers.append(j) } }
+    }
+    for j in wrappers { spans[j].wrapsCall = true }
+  }
+
+  /// Visits span `i`'s ancestors in this export, nearest first.
+  ///
+  /// Gives the trace and span id of the first ancestor outside it (on another line or in another
+  /// file); nil when the chain ends here. The walk is bounded by the export's spans (a cycle in
+  /// bad input).
+  func walkAncestors(of i: Int, _ visit: (Int) -> Void) -> (trace: String, span: String)? {
+    var current = i
+    var steps = 0
+    while steps < spans.count, let t = spans[current].traceID, let p = spans[current].parentSpanID {
+      guard let j = parentIndex[current] else { return (t, p) }
+      visit(j)
+      current = j
+      steps += 1
+    }
+    return nil
+  }
+
+  /// An id as OTLP/JSON writes it, hex.
+  ///
+  /// An id in protobuf's own JSON mapping (base64: 24
+  /// characters for a 16-byte trace id, 12 for an 8-byte span id, as `protojson` and some
+  /// exporters write them) is made hex, so that the same span exported both ways is one call, and
+  /// a parent finds its children (a trial's spans were charged twice). Any other text is as given.
+  static func hexID(_ id: String?, bytes: Int) -> String? {
+    guard let id, id.utf8.count == (bytes + 2) / 3 * 4, id.utf8.last == UInt8(ascii: "="),
+      let data = Data(base64Encoded: id), data.count == bytes
+    else { return id }
+    return data.map { String(format: "%02x", $0) }.joined()
+  }
+
+  /// Whether a span's name is that of an agent's run (Pydantic AI's `agent run` and `invoke_agent X`,
+  /// `invoke_agent` in the GenAI conventions): such a span may carry the run's usage rolled up
+  /// without `gen_ai.operation.name`, and is never a model call.
+  static func isAgentRunName(_ name: String?) -> Bool {
+    guard let n = name?.lowercased() else { return false }
+    return n == "agent run" || n.hasPrefix("agent run ") || n == "invoke_agent" || n.hasPrefix("invoke_agent ")
+  }
+
+  private static func span(
+    _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into span: inout OTelSpan, field: inout String
+  ) throws {
+    try s.object { s, key in
+      if key.equals("traceId") {
+        field = "traceId"
+        span.traceID = Self.hexID(try s.optionalString(), bytes: 16)
+      } else if key.equals("spanId") {
+        field = "spanId"
+        span.spanID = Self.hexID(try s.optionalString(), bytes: 8)
+      } else if key.equals("parentSpanId") {
+        field = "parentSpanId"
+        span.parentSpanID = Self.hexID(try s.optionalString(), bytes: 8)
+      } else if key.equals("name") {
+        field = "name"
+        span.isAgentRun = Self.isAgentRunName(try s.optionalString())
+      } else if key.equals("startTimeUnixNano") {
+        field = "startTimeUnixNano"
+        span.startNanos = try JSONLayout.count(&s, in: b, max: Int64.max, unit: "ns")
+      } else if key.equals("status") {
+        field = "status"
+        guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+        try s.object { s, k in
+          guard k.equals("code") else { return }
+          field = "status.code"
+          let code = try JSONLayout.scalarText(&s, in: b)
+          span.statusError = code == "2" || code == "STATUS_CODE_ERROR"
+        }
+      } else if key.equals("attributes") {
+        field = "attributes"
+        if try s.consumeNull() { return }
+        try attributes(&s, b, into: &span.attributes, field: &field)
+      }
+    }
+  }
+
+  /// Reads an OTLP `KeyValue` list; only the attributes ``OTelSlot`` names are kept.
+  private static func attributes(
+    _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into a: inout OTelAttributes, field: inout String
+  ) throws {
+    field = "attributes"
+    try s.array { s in
+      guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+      var key: Range<Int>?
+      var value: Range<Int>?
+      try s.object { s, k in
+        if k.equals("key") {
+          guard s.next() == UInt8(ascii: "\"") else { return try s.skipValue() }
+          let start = s.i
+          try s.skipValue()
+          key = (start + 1)..<(s.i - 1)
+        } else if k.equals("value") {
+          _ = s.next()
+          let start = s.i
+          try s.skipValue()
+          value = start..<s.i
+        }
+      }
+      guard let key, let value, let slot = OTelSlot(UnsafeBufferPointer(rebasing: b[key])) else { return }
+      field = String(decoding: UnsafeBufferPointer(rebasing: b[key]), as: UTF8.self)
+      let vb = UnsafeBufferPointer(rebasing: b[value])
+      var v = JSONScanner(vb)
+      if try v.consumeNull() { return }
+      var text: String?
+      try v.object { v, k in
+        if k.equals("stringValue") || k.equals("intValue") || k.equals("doubleValue") {
+          text = try JSONLayout.scalarText(&v, in: vb)
+        }
+      }
+      if let text { try slot.assign(text, to: &a) }
+    }
+  }
+}
