@@ -213,7 +213,8 @@ import Testing
     ("All\u{A0}other (3)", "\\u0041ll\u{A0}other (3)"), ("ALL  OTHERS", "\\u0041LL  OTHERS"),
     ("(none)", "\\u0028none)"),
     (" (x", "\\u0020(x"), ("TOTALS", "TOTALS"), ("Total cost", "Total cost"), ("Allother", "Allother"),
-    ("T-1", "T-1"), ("", ""),
+    ("T-1", "T-1"), ("", ""), ("  total", "\\u0020 total"), (" \u{A0}TOTAL", "\\u0020\u{A0}TOTAL"),
+    ("(", "\\u0028"), ("batch", "batch"), ("xTOTAL", "xTOTAL"), ("é TOTAL", "é TOTAL"), ("   ", "   "),
   ])
   func dataThatReadsLikeASheetLabelIsMarked(value: String, shown: String) {
     #expect(SafeText.cell(value, data: true) == shown)
