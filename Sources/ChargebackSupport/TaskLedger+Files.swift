@@ -148,7 +148,12 @@ struct RunReader {
     group = Int32(truncatingIfNeeded: try integer())
     guard let length = Int(exactly: try integer()), length >= 0 else { throw file.failure("reading", EIO) }
     task.removeAll(keepingCapacity: true)
-    for _ in 0..<length { task.append(try byte()) }
+    if length <= filled - at {
+      task.append(contentsOf: buffer[at..<at + length])
+      at += length
+    } else {
+      for _ in 0..<length { task.append(try byte()) }
+    }
     var f = TaskFigures()
     f.requests = try integer()
     f.failedRequests = try integer()
@@ -185,6 +190,26 @@ struct RunReader {
   }
 
   private mutating func integer() throws -> Int128 {
+    // Most integers are one or two bytes and lie whole in the buffer (a varint of 128 bits takes
+    // at most 19): read them without a check per byte (perf, the 1 M tickets `report`: this
+    // function was 2 % of the pass byte by byte).
+    if filled - at >= 19 {
+      let (z, used) = buffer.withUnsafeBufferPointer { b -> (UInt128, Int) in
+        var z: UInt128 = 0
+        var shift = 0
+        var k = at
+        while true {
+          let byte = b[k]
+          k += 1
+          z |= UInt128(byte & 0x7F) << shift
+          if byte < 0x80 || shift >= 126 { return (z, byte < 0x80 ? k - at : -1) }
+          shift += 7
+        }
+      }
+      guard used > 0 else { throw file.failure("reading", EIO) }  // not written by RunWriter
+      at += used
+      return Int128(bitPattern: z >> 1) ^ -Int128(bitPattern: z & 1)
+    }
     var z: UInt128 = 0
     var shift: UInt128 = 0
     while true {

@@ -112,13 +112,37 @@ struct VertexGenerateContent: ExportFormat {
         "usageMetadata.promptTokenCount",
         "\(u.prompt) is less than the cachedContentTokenCount (\(u.cached)) it includes")
     }
-    let tier: Tier
+    var tier: Tier
     let provisioned = v.trafficType?.uppercased() == "PROVISIONED_THROUGHPUT"
     switch v.trafficType?.uppercased() {
     case nil, "", "ON_DEMAND", "TRAFFIC_TYPE_UNSPECIFIED", "PROVISIONED_THROUGHPUT": tier = .standard
     case "ON_DEMAND_PRIORITY": tier = .priority
     case "ON_DEMAND_FLEX": tier = .flex
     case let other?: throw bad("usageMetadata.trafficType", "unknown traffic type \"\(other)\"")
+    }
+    // The Gemini API says the tier a call ran at in `serviceTier` (flex at half the standard rate,
+    // priority at 1.75–2 times it); it was ignored, and flex calls were charged twice their cost.
+    if let named = v.serviceTier?.uppercased(), !named.isEmpty {
+      let served: Tier
+      switch named.hasPrefix("SERVICE_TIER_") ? String(named.dropFirst("SERVICE_TIER_".count)) : named {
+      case "STANDARD", "UNSPECIFIED", "DEFAULT": served = .standard
+      case "FLEX": served = .flex
+      case "PRIORITY": served = .priority
+      default: throw bad("usageMetadata.serviceTier", "unknown service tier \"\(v.serviceTier ?? "")\"")
+      }
+      guard tier == .standard || served == .standard || served == tier else {
+        throw bad(
+          "usageMetadata.serviceTier",
+          "\"\(v.serviceTier ?? "")\" contradicts the traffic type \"\(v.trafficType ?? "")\"")
+      }
+      if served != .standard {
+        guard !provisioned else {
+          throw bad(
+            "usageMetadata.serviceTier",
+            "\"\(v.serviceTier ?? "")\" contradicts the traffic type \"\(v.trafficType ?? "")\"")
+        }
+        tier = served
+      }
     }
     // Audio has rates of its own: the call stays unpriced, with a finding saying so, until a price
     // row or alias names the model with the modifier (it was priced as text, 70 % under for audio
@@ -161,6 +185,8 @@ private struct VertexResponse {
   /// True when `createTime` is present as null (a Gemini API response, which carries no time).
   var createTimeNull = false
   var trafficType: String?
+  /// `usageMetadata.serviceTier` of a Gemini API response (`standard`, `flex`, `priority`).
+  var serviceTier: String?
   var usage = Usage()
   var labels = CallMetadata()
   /// True when a candidate has a `finishReason`: the response's last chunk, or a whole response.
@@ -228,6 +254,8 @@ private struct VertexResponse {
             usage.toolUse = try JSONLayout.count(&s, in: b) ?? 0
           } else if k.equals("trafficType", or: "traffic_type") {
             trafficType = try s.optionalString()
+          } else if k.equals("serviceTier", or: "service_tier") {
+            serviceTier = try s.optionalString()
           } else if k.equals("promptTokensDetails", or: "prompt_tokens_details")
             || k.equals("candidatesTokensDetails", or: "candidates_tokens_details")
             || k.equals("toolUsePromptTokensDetails", or: "tool_use_prompt_tokens_details")

@@ -486,6 +486,33 @@ import Testing
     #expect(fine.tokens == TokenCounts(input: 7, output: 3))
   }
 
+  /// A Gemini API response's `usageMetadata.serviceTier` is the call's tier, in the API's words
+  /// or its enum's; an unknown tier, or one against the traffic type, is refused.
+  @Test func geminiServiceTierIsTheCallsTier() throws {
+    func response(_ id: String, _ usage: String) -> String {
+      #"{"responseId":"\#(id)","modelVersion":"gemini-2.5-flash","createTime":"2026-03-10T10:00:00Z","#
+        + #""candidates":[{"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":100,"#
+        + #""candidatesTokenCount":5\#(usage)}}"#
+    }
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/gemini.jsonl"
+    let tiers: [(String, String, Tier)] = [
+      ("std", #","serviceTier":"standard""#, .standard), ("flex", #","serviceTier":"flex""#, .flex),
+      ("prio", #","serviceTier":"priority""#, .priority), ("enum", #","service_tier":"SERVICE_TIER_FLEX""#, .flex),
+      ("both", #","trafficType":"ON_DEMAND_PRIORITY","serviceTier":"priority""#, .priority),
+      ("none", "", .standard),
+    ]
+    try (tiers.map { response($0.0, $0.1) }.joined(separator: "\n") + "\n")
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    let (_, rs) = try ingest([path])
+    for (id, _, tier) in tiers { #expect(rs["vertex:" + id]?.tier == tier, "\(id)") }
+    let unknown = try failure(response("x", #","serviceTier":"turbo""#) + "\n", name: "turbo.jsonl")
+    #expect(unknown.field == "usageMetadata.serviceTier" && unknown.message.contains("unknown service tier"))
+    let clash = try failure(
+      response("y", #","trafficType":"ON_DEMAND_PRIORITY","serviceTier":"flex""#) + "\n", name: "clash.jsonl")
+    #expect(clash.field == "usageMetadata.serviceTier" && clash.message.contains("contradicts"))
+  }
+
   /// One chunk of a streamed Gemini response: cumulative counts, and a `finishReason` on the last.
   static func chunk(_ id: String, output: Int, final: Bool) -> String {
     let candidates = final ? #""candidates":[{"content":{"parts":[{"text":"."}]},"finishReason":"STOP"}],"# : ""

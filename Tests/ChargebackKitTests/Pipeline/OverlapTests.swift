@@ -117,6 +117,40 @@ import Testing
     #expect(finding.explanation.contains("10000 input"))
   }
 
+  /// The unlogged input never takes the input charged past the report's: logs without a cache
+  /// split (all prompt tokens uncached) offset the report's cache reads and writes, shared in
+  /// proportion to each class's excess.
+  @Test(arguments: [
+    // report (input, cached, write 5m, write 1h), logs (same), the unlogged input expected.
+    // The trial: 2,000 + 8,000 cached reported, 4,000 logged uncached: 6,000 cached unlogged.
+    ([2_000, 8_000, 0, 0], [4_000, 0, 0, 0], [0, 6_000, 0, 0]),
+    // Logs with the report's split: class by class, unchanged.
+    ([2_000, 8_000, 0, 0], [1_000, 3_000, 0, 0], [1_000, 5_000, 0, 0]),
+    // Logs with more input than the report: nothing unlogged.
+    ([2_000, 8_000, 0, 0], [11_000, 0, 0, 0], [0, 0, 0, 0]),
+    // 9,000 left over 12,000 wanted (6,000 cached, 3,000 and 3,000 writes): three quarters each.
+    ([1_000, 6_000, 3_000, 3_000], [4_000, 0, 0, 0], [0, 4_500, 2_250, 2_250]),
+    // 2 left over 3 wanted, one token each: the largest remainders, ties to the earlier class.
+    ([0, 1, 1, 1], [1, 0, 0, 0], [0, 1, 1, 0]),
+  ])
+  func unloggedInputIsCappedAtTheReportsInput(report: [Int], logged: [Int], expected: [Int]) {
+    func totals(_ v: [Int]) -> TokenTotals {
+      var t = TokenTotals()
+      for (c, n) in zip(Overlap.inputClasses, v) { t[c] = Int128(n) }
+      t.output = 1_000
+      return t
+    }
+    let (rep, log) = (totals(report), totals(logged))
+    var excess = TokenTotals()
+    for c in TokenClass.allCases { excess[c] = max(0, rep[c] - log[c]) }
+    Overlap.capInput(&excess, report: rep, logged: log)
+    #expect(Overlap.inputClasses.map { excess[$0] } == expected.map { Int128($0) })
+    #expect(excess.output == 0)
+    let charged = Overlap.inputClasses.reduce(Int128(0)) { $0 + excess[$1] + log[$1] }
+    let reported = Overlap.inputClasses.reduce(Int128(0)) { $0 + rep[$1] }
+    #expect(charged <= max(reported, Overlap.inputClasses.reduce(Int128(0)) { $0 + log[$1] }))
+  }
+
   @Test func reconcilesComputedAgainstBilled() throws {
     let (report, dir) = try Self.report()
     let row = try #require(report.reconciliation.first)

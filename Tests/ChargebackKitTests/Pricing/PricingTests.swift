@@ -128,6 +128,30 @@ import Testing
     #expect(q.cost == TestSupport.usd(usd))
   }
 
+  /// A web search costs its fee at every tier: a batch or priority call with searches takes the
+  /// standard row's $10 per 1,000 beside its own tier's token rates (a batch row with 5 searches
+  /// was unpriced whole, a trial); a class without a row at the call's tier stays unpriced.
+  @Test(arguments: [
+    // 1,000 × 1.5 + 100 × 7.5 per million, batch, + 5 × 10,000 per million searches.
+    (Tier.batch, 5 as Int64, "0.05225" as String?),
+    // The standard call: 1,000 × 3 + 100 × 15 per million + the same searches.
+    (.standard, 5, "0.0545"),
+    // No searches: the batch tokens alone.
+    (.batch, 0, "0.00225"),
+    // No priority token rates for the model: still unpriced, searches or not.
+    (.priority, 5, nil),
+  ])
+  func webSearchesCostTheirFeeAtEveryTier(tier: Tier, searches: Int64, usd: String?) throws {
+    let pricer = Pricer(table: try PriceTable(directory: Self.shipped))
+    var tokens = TokenCounts(input: 1_000, output: 100)
+    tokens.webSearch = searches
+    let q = pricer.price(
+      provider: .anthropic, model: "claude-sonnet-4-20250514", tier: tier, time: Timestamp.parseMillis("2026-04-02")!,
+      tokens: tokens, totalInput: tokens.totalInput)
+    #expect(q.cost == usd.map(TestSupport.usd))
+    if usd == nil { #expect(q.unpricedReason?.contains("tier priority") == true) }
+  }
+
   @Test func longContextChoosesTheWholeCallsRate() throws {
     let table = try PriceTable(directory: Fixtures.month + "/pricing")
     let pricer = Pricer(table: table)
