@@ -149,8 +149,7 @@ package final class Pricer {
     // searches; batch and priority change the token rates only): a tier without its own row takes
     // the standard one. Without it, a batch row with 5 searches was unpriced whole, its tokens too
     // (a trial).
-    let search = TokenClass.allCases.firstIndex(of: .webSearch)!
-    if perClass[search].isEmpty, key.tier != .standard {
+    if let search = TokenClass.allCases.firstIndex(of: .webSearch), perClass[search].isEmpty, key.tier != .standard {
       for i in table.rowIndices(provider: key.provider, model: canonical) {
         let r = table.rows[i]
         guard r.tier == .standard, r.usageType == .webSearch, r.covers(time) else { continue }

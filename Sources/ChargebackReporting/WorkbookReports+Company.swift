@@ -209,7 +209,15 @@ extension WorkbookReports {
     report.lines.withUnsafeBufferPointer { lines in
       for i in idx {
         let k = lines[i].key
-        let key = [k.credentialID ?? "", k.agentID ?? "", k.provider.rawValue, k.model]
+        // A shared cost (an allocation moved out, idle capacity) is named by what it shares, as on
+        // the Agents sheet: its placeholder provider `other` and empty model read as usage of the
+        // provider `other` (a trial).
+        let key: [String]
+        if let label = k.sharingLabel {
+          key = [GroupKey.made(label), GroupKey.data(""), GroupKey.data(""), GroupKey.data("")]
+        } else {
+          key = [k.credentialID ?? "", k.agentID ?? "", k.provider.rawValue, k.model].map(GroupKey.data)
+        }
         var g = groups[key] ?? Group(key: key)
         g.requests += lines[i].requests
         g.input += lines[i].tokens.input
@@ -238,7 +246,7 @@ extension WorkbookReports {
       count: sorted.count,
       row: { n in
         let g = sorted[n]
-        return g.key.map { Cell.text($0) } + [
+        return g.key.map(GroupKey.cell) + [
           .int(g.requests), .int(g.input), .int(g.output), g.priced ? .money(exact: g.exact, cents: g.cents) : .empty,
         ]
       }, noun: "groups", rank: { $0[7].rankValue ?? 0 })

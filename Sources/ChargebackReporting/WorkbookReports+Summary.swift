@@ -285,7 +285,12 @@ extension WorkbookReports {
     try s.text(row, 3, header, .header)
     try s.text(row, 4, "Cost (USD)", .headerRight)
     try s.text(row, 5, "Share", .headerRight)
-    let sorted = amounts.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+    // By size, whatever the sign (``DetailTable/size(_:)``): a cost centre that gives an allocation
+    // away can be the largest amount of all.
+    let sorted = amounts.sorted {
+      let (a, b) = (DetailTable.size($0.1), DetailTable.size($1.1))
+      return a != b ? a > b : $0.0 < $1.0
+    }
     var shown = Array(sorted.prefix(top))
     if sorted.count > top {
       let rest = sorted.dropFirst(top)

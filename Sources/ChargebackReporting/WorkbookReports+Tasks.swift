@@ -24,7 +24,7 @@ extension WorkbookReports {
     var count = 0
     try tasks.forEachPart(of: group) { task, f in
       let g = GroupSums(key: [task], f)
-      if let out = largest.offer(g, rank: g.priced ? g.exact : 0, order: count) {
+      if let out = largest.offer(g, rank: g.priced ? DetailTable.size(g.exact) : 0, order: count) {
         // The cells a cut sheet sums (``DetailTable/Rest``): counts, and the cost with no cents yet.
         rest.add(
           lead + [
@@ -126,14 +126,14 @@ extension WorkbookReports {
       ] + tokenColumns + [Column(header: "Cost (USD)", width: 12, total: .money)]
     let cost = costCentre ? 15 : 14
     let lead = [Cell](repeating: .empty, count: cost - 5)
-    // Ranked as a cut sheet ranks (``DetailTable/shownRows(limit:)``): by exact cost, an unpriced
-    // row as nothing, ties to the earlier row.
+    // Ranked as a cut sheet ranks (``DetailTable/shownRows(limit:)``): by the exact cost's size, an
+    // unpriced row as nothing, ties to the earlier row.
     var largest = Largest<(line: ChargebackLine, amount: Int128)>(limit: limit)
     var rest = DetailTable.Rest(columns: columns.count)
     var rows = 0
     for i in idx {
       try cents.forEachTaskRow(report, line: i) { line, amount, _ in
-        let rank = line.key.priced ? line.cost.pico : 0
+        let rank = line.key.priced ? DetailTable.size(line.cost.pico) : 0
         if let out = largest.offer((line, amount), rank: rank, order: rows) {
           rest.add(lead + figures(out.line, out.amount))
         }

@@ -126,6 +126,20 @@ import Testing
     #expect(report.costCentres.reduce(Money.zero) { $0 + $1.cost } == usd("134.27"))
   }
 
+  /// company.xlsx's Unattributed sheet names the amount moved out of UNATTRIBUTED by its rule, as
+  /// the Agents sheet does, with no provider or model: it showed as usage of the provider `other`.
+  @Test func theUnattributedSheetNamesAnAllocationByItsRule() throws {
+    let (_, dir) = try Self.runMonth()
+    let sheet = try #require(try WorkbookTests.read(dir + "/out/company.xlsx")["Unattributed"])
+    let (provider, cost) = (try #require(sheet.column("Provider")), try #require(sheet.column("Cost (USD)")))
+    let rows = sheet.rows.dropFirst().filter { ($0.first??.text ?? "") != "TOTAL" && $0.count > cost }
+    let moved = try #require(rows.first { $0.first??.text == "(allocated: R1-unattributed)" })
+    #expect(moved[provider] == nil && moved[cost]?.cents == -100)
+    // b9's own dollar, on its provider.
+    #expect(rows.contains { $0[provider]?.text == "bedrock" && $0[cost]?.cents == 100 })
+    #expect(!rows.contains { $0[provider]?.text == "other" })
+  }
+
   @Test func linesShowListEffectiveRulesAndIdle() throws {
     let (result, dir) = try Self.runMonth()
     let report = try #require(result.report)

@@ -69,6 +69,25 @@ import Testing
     #expect(whole.compactMap { $0[2].summand }.reduce(0, +) == total)
   }
 
+  /// Rows are ranked by the size of their cost, whatever its sign: a large negative line (an
+  /// allocation moved out) is shown, never summed into "All other" (a trial's rest showed −5.80 USD
+  /// of usage), and a small negative one is left out like any small row.
+  @Test func aLargeNegativeRowIsShown() throws {
+    var exact = Self.amounts(3_000)
+    exact[7] = -500 * Self.cent
+    exact[20] = -Self.cent / 20
+    let (table, _) = Self.table(exact)
+    let shown = table.shownRows(limit: 100)
+    let names = shown.dropLast().map { row -> String in if case .text(let t) = row[0] { t } else { "" } }
+    let kept = exact.indices.sorted { abs(exact[$0]) != abs(exact[$1]) ? abs(exact[$0]) > abs(exact[$1]) : $0 < $1 }
+      .prefix(100).sorted()
+    #expect(names == kept.map { "line \($0)" })
+    #expect(names.contains("line 7") && !names.contains("line 20"))
+    let rest = try #require(shown.last?[2].summand)
+    let restExact = exact.reduce(0, +) - kept.reduce(Int128(0)) { $0 + exact[$1] }
+    #expect(rest > 0 && abs(rest * Self.cent - restExact) < Self.cent)
+  }
+
   /// A change from last month follows the row's cents as shown.
   @Test func aChangeFollowsTheCostShown() throws {
     let exact = Self.amounts(300)
