@@ -21,7 +21,8 @@ enum CSVStream {
   /// record over the limits.
   static func forEachRecord(in file: InputFile, _ body: (_ line: Int, _ fields: [String]) throws -> Void) throws {
     var parser = Parser(file: file.path)
-    try file.forEachLine(keepBlank: true) { n, line in
+    // With the CR of a CRLF: inside a quoted field it belongs to the value (``Parser/feed(_:lineNo:)``).
+    try file.forEachLine(keepBlank: true, keepCR: true) { n, line in
       if let fields = try parser.feed(line, lineNo: n) { try body(parser.recordLine, fields) }
     }
     if parser.inQuotes {
@@ -41,6 +42,8 @@ enum CSVStream {
     /// A carriage return inside the current record that ends no line: a file with CR line ends.
     private var loneCR = false
     private var crs = 0
+    /// Whether the line last fed ended with CRLF.
+    private var previousCRLF = false
     /// The header's names, once the first record is read, to name a bad field's column.
     private var header: [String]?
     /// The line the current record starts on.
@@ -52,9 +55,16 @@ enum CSVStream {
     var inQuotes: Bool { state == .quoted }
 
     /// Consumes one line; returns the record's fields when the line completes it.
-    mutating func feed(_ b: UnsafeBufferPointer<UInt8>, lineNo: Int) throws -> [String]? {
+    mutating func feed(_ line: UnsafeBufferPointer<UInt8>, lineNo: Int) throws -> [String]? {
+      // The line's CR before its LF, if any: the break is CRLF.
+      var b = line
+      let crlf = b.last == 13
+      if crlf { b = UnsafeBufferPointer(rebasing: b.dropLast()) }
+      defer { previousCRLF = crlf }
       if state == .quoted {
-        // The line break inside a quoted field belongs to the value, blank lines too.
+        // The line break inside a quoted field belongs to the value as written, blank lines too: a
+        // CRLF kept its LF alone, and an id holding CRLF read as the one holding LF (a trial).
+        if previousCRLF { field.append(13) }
         field.append(10)
       } else {
         // A blank or whitespace-only line between records is no record.

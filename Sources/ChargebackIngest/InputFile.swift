@@ -41,12 +41,14 @@ package struct InputFile: Sendable {
     return out
   }
 
-  /// Calls `body` with each line (without its newline or a CR before it) and its 1-based number.
+  /// Calls `body` with each line (without its newline or, unless `keepCR`, a CR before it) and its
+  /// 1-based number.
   ///
   /// Empty and whitespace-only lines are skipped unless `keepBlank`. A line longer than `maxLine`
   /// bytes is an error, raised before more of it is read.
   package func forEachLine(
-    maxLine: Int = InputFile.maxLine, keepBlank: Bool = false, _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
+    maxLine: Int = InputFile.maxLine, keepBlank: Bool = false, keepCR: Bool = false,
+    _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
   ) throws {
     var carry: [UInt8] = []
     var lineNo = 0
@@ -54,7 +56,7 @@ package struct InputFile: Sendable {
     func emit(_ line: UnsafeBufferPointer<UInt8>) throws {
       lineNo += 1
       var end = line.count
-      if end > 0, line[end - 1] == 13 { end -= 1 }  // CRLF
+      if !keepCR, end > 0, line[end - 1] == 13 { end -= 1 }  // CRLF
       if !keepBlank {
         var blank = true
         for k in 0..<end where line[k] != 32 && line[k] != 9 {

@@ -104,9 +104,11 @@ extension JSONScanner {
   }
 
   private func unpaired(_ at: Int) -> Failure {
-    let text = String(decoding: UnsafeBufferPointer(rebasing: b[at..<min(at + 6, b.count)]), as: UTF8.self)
+    // Named as U+XXXX, not as its `\uXXXX`: an error's text is escaped for the terminal, and the
+    // backslash then showed doubled, which reads as another value (a trial).
+    let digits = String(decoding: UnsafeBufferPointer(rebasing: b[min(at + 2, b.count)..<min(at + 6, b.count)]), as: UTF8.self)
     return Failure(
-      kind: .text("holds an unpaired surrogate escape (\(text) at byte \(at + 1)), which is no character"),
+      kind: .text("holds an unpaired surrogate escape (U+\(digits.uppercased()) at byte \(at + 1)), which is no character"),
       offset: at, message: "")
   }
 

@@ -42,7 +42,9 @@ extension CSVTable {
   package func unique(_ ok: Bool, _ r: (line: Int, fields: [String]), _ column: String, _ id: String) throws {
     try visibleID(id, r, column)
     guard ok else {
-      throw InputError(file: file, line: r.line, field: column, message: "duplicate id \"\(SafeText.escaped(id))\"")
+      // The id as it is: the terminal escapes the whole message once (escaped here too, its
+      // backslashes showed doubled, which reads as another id).
+      throw InputError(file: file, line: r.line, field: column, message: "duplicate id \"\(id)\"")
     }
   }
 
@@ -58,7 +60,7 @@ extension CSVTable {
     }
     throw InputError(
       file: file, line: r.line, field: column,
-      message: "id \"\(SafeText.escaped(id))\" holds an invisible character (\(SafeText.escapeSequence(u)), character"
+      message: "id \"\(id)\" holds an invisible character (\(SafeText.codePoint(u)), character"
         + " \(k + 1)): ids are matched byte for byte, so it would be another id that looks like this one")
   }
 }

@@ -55,6 +55,14 @@ package enum SafeText {
     return four(0xD800 + (v >> 10)) + four(0xDC00 + (v & 0x3FF))
   }
 
+  /// `u` as Unicode names it, `U+` and at least four hex digits (`U+00AD`, `U+E0041`): how an error
+  /// message names a character, since an escape in a message shows doubled once the message is
+  /// escaped for the terminal.
+  package static func codePoint(_ u: Unicode.Scalar) -> String {
+    let hex = String(u.value, radix: 16, uppercase: true)
+    return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+  }
+
   /// Whether `u` is a control, invisible or non-character, which must never reach an output as it is.
   ///
   /// Those are C0, DEL, C1, the line and paragraph separators, every character Unicode says to

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChargebackReporting
+import ChargebackSupport
 import Foundation
 
 @main
@@ -11,10 +12,32 @@ struct Chargeback: ParsableCommand {
   /// A file-size limit (`ulimit -f`) likewise makes a write fail with `EFBIG` instead of killing
   /// the process with SIGXFSZ: the run then stops with exit 74 naming the file, and leaves no
   /// staging folder behind (killed, it left one and said nothing).
+  ///
+  /// What swift-argument-parser says of a bad command line goes out with control characters
+  /// escaped, line by line, as every other message (SPEC §11): it quotes the value given (`--period
+  /// $'\e[31m'` reached the terminal as an escape sequence).
   static func main() {
     signal(SIGPIPE, SIG_IGN)
     signal(SIGXFSZ, SIG_IGN)
-    main(nil)
+    do {
+      var command = try parseAsRoot(nil)
+      try command.run()
+    } catch {
+      let code = exitCode(for: error)
+      let text = fullMessage(for: error)
+      if !text.isEmpty {
+        if code == .success {
+          // Help and the version, the tool's own text.
+          printSafeText(text)
+        } else {
+          let shown = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            SafeText.terminal(String($0))
+          }
+          try? FileHandle.standardError.write(contentsOf: Data((shown.joined(separator: "\n") + "\n").utf8))
+        }
+      }
+      Foundation.exit(code.rawValue)
+    }
   }
 
   static let configuration = CommandConfiguration(

@@ -32,6 +32,24 @@ import Testing
     #expect(!end.out.contains("is reported as open"))
   }
 
+  /// A bad option value or an unknown argument, which swift-argument-parser reports, reaches the
+  /// terminal with its control characters escaped, as every message does (SPEC §11); help still
+  /// prints as it is.
+  @Test(arguments: [
+    ["run", "--period", "\u{1B}[31mred", "--usage", "x", "--identities", "x"],
+    ["report", "--period", "2026-10", "--identities", "x", "--fail-on", "hi\u{7}gh"],
+    ["report", "--period", "2026-10", "--identities", "x", "--as-of", "\u{1B}]0;x\u{7}"],
+    ["bo\u{1B}[2Jgus"],
+  ])
+  func badOptionValuesReachTheTerminalEscaped(arguments: [String]) throws {
+    let r = try TestSupport.runCLI(arguments)
+    #expect(r.status == 64)
+    #expect(r.err.hasPrefix("Error: ") && r.err.contains("\\u001b") || r.err.contains("\\u0007"), "\(r.err)")
+    #expect(!r.err.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(r.err)")
+    let help = try TestSupport.runCLI(["run", "--help"])
+    #expect(help.status == 0 && help.out.contains("\n  --period <period>"), "\(help.out)")
+  }
+
   @Test func anEmptyOutIsAUsageError() throws {
     let dir = try TestSupport.tempDir()
     var a = ["run", "--usage", Fixtures.month + "/usage"] + args(dir)

@@ -212,7 +212,7 @@ import Testing
   @Test func unpairedSurrogatesAreRejected() throws {
     try expectRejected(
       Self.bedrock(id: #"dup\uD83D"#) + "\n", name: "surrogate.jsonl", line: 1, field: "requestId",
-      message: "unpaired surrogate")
+      message: "unpaired surrogate escape (U+D83D at byte")
   }
 
   @Test func invalidUTF8InACSVNamesTheColumn() throws {

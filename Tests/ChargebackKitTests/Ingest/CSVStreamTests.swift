@@ -84,6 +84,19 @@ private func stream(_ text: String, name: String = #function) throws -> [Record]
     #expect(got == [Record(1, ["a", "b"]), Record(2, ["1", "2"]), Record(3, ["3", "x,y"])])
   }
 
+  /// A line break inside a quoted field is the value's own, as the file writes it: CRLF, LF and
+  /// CR CR LF each stay what they are, so two ids that differ by them stay two (a CRLF was read as
+  /// LF); the record's own CRLF is no part of its last field.
+  @Test(arguments: [
+    ("h\r\n\"x\r\ny\"\r\n", "x\r\ny"), ("h\n\"x\ny\"\n", "x\ny"), ("h\r\n\"x\ny\"\r\n", "x\ny"),
+    ("h\r\n\"x\r\r\ny\"\r\n", "x\r\r\ny"), ("h\r\n\"x\r\n\r\n\"\r\n", "x\r\n\r\n"),
+    ("h\r\n\"x\"\r\n", "x"),
+  ])
+  func quotedLineBreaksKeepTheirBytes(text: String, value: String) throws {
+    let got = try stream(text)
+    #expect(got == [Record(1, ["h"]), Record(2, [value])])
+  }
+
   @Test func leadingBOMIsIgnored() throws {
     let got = try stream([0xEF, 0xBB, 0xBF] + Array("request_id,model\nr1,m\n".utf8))
     #expect(got == [Record(1, ["request_id", "model"]), Record(2, ["r1", "m"])])
