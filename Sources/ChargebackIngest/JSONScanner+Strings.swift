@@ -106,9 +106,11 @@ extension JSONScanner {
   private func unpaired(_ at: Int) -> Failure {
     // Named as U+XXXX, not as its `\uXXXX`: an error's text is escaped for the terminal, and the
     // backslash then showed doubled, which reads as another value (a trial).
-    let digits = String(decoding: UnsafeBufferPointer(rebasing: b[min(at + 2, b.count)..<min(at + 6, b.count)]), as: UTF8.self)
+    let digits = String(
+      decoding: UnsafeBufferPointer(rebasing: b[min(at + 2, b.count)..<min(at + 6, b.count)]), as: UTF8.self)
     return Failure(
-      kind: .text("holds an unpaired surrogate escape (U+\(digits.uppercased()) at byte \(at + 1)), which is no character"),
+      kind: .text(
+        "holds an unpaired surrogate escape (U+\(digits.uppercased()) at byte \(at + 1)), which is no character"),
       offset: at, message: "")
   }
 
