@@ -52,6 +52,9 @@ package enum FormatRegistry {
   package static func detect(_ file: InputFile, among formats: [any ExportFormat] = all) throws -> any ExportFormat {
     let first = try file.head(limit: headBytes)
     var head = String(decoding: first, as: UTF8.self)
+    if let batch = batchOutput(head) {
+      throw InputError(file: file.path, line: 1, message: "unrecognised format: " + batch)
+    }
     if let f = formats.first(where: { $0.matches(head: head) }) { return f }
     if let longer = try longHead(of: file, after: first) {
       head = String(decoding: longer, as: UTF8.self)
@@ -82,6 +85,28 @@ package enum FormatRegistry {
   /// object name (none yet, or one cut at the head's end).
   static func isBucketPageWithoutResults(_ head: String) -> Bool {
     head.contains("\"bucket\"") && head.contains("\"results\"") && head.contains("\"start_time\"")
+  }
+
+  /// What a batch job's output file is, when `head` is one, and why it is not read; nil otherwise.
+  ///
+  /// Its lines hold the responses a format reads (a Vertex batch's `response` is a
+  /// `generateContent` response), so it matched that format and was refused for a field: a Vertex
+  /// batch prediction output as `responseId: required field is missing`, a Bedrock batch output
+  /// as raw Anthropic responses with the advice to read Anthropic's Admin API (trials).
+  static func batchOutput(_ head: String) -> String? {
+    if head.contains("\"processed_time\""), head.contains("\"request\""), head.contains("\"response\""),
+      head.contains("\"usageMetadata\"") || head.contains("\"usage_metadata\"")
+    {
+      return "it looks like a Vertex AI batch prediction output (request, response and processed_time per"
+        + " line), which is not read: it names no caller, and its calls are billed at the batch rate (the GCP"
+        + " billing export reconciles their cost; docs/formats.md)"
+    }
+    if head.contains("\"modelInput\""), head.contains("\"modelOutput\"") {
+      return "it looks like an Amazon Bedrock batch inference output (recordId, modelInput and modelOutput per"
+        + " line), which is not read: it names no caller and is billed at the batch rate; docs/formats.md lists"
+        + " the Bedrock formats read"
+    }
+    return nil
   }
 
   /// What a file that no format matches seems to be, when it is a known near miss, and what to do.

@@ -205,6 +205,19 @@ import Testing
       "raw Anthropic Messages responses"
     ),
     (
+      // A Vertex AI batch prediction output line: it holds a generateContent response.
+      #"{"status":"","processed_time":"2025-06-13T14:04:28.376+00:00","request":{"contents":[]},"response":"#
+        + #"{"createTime":"2025-06-13T14:04:12.118427Z","modelVersion":"gemini-2.0-flash-001","responseId":"r1","#
+        + #""usageMetadata":{"candidatesTokenCount":1000,"promptTokenCount":10000,"trafficType":"ON_DEMAND"}}}"#,
+      "Vertex AI batch prediction output"
+    ),
+    (
+      // An Amazon Bedrock batch inference output line: it holds an Anthropic Messages response.
+      #"{"recordId":"r1","modelInput":{"anthropic_version":"bedrock-2023-05-31"},"modelOutput":{"id":"msg_1","#
+        + #""type":"message","model":"claude-3-haiku-20240307","usage":{"input_tokens":1200,"output_tokens":180}}}"#,
+      "Amazon Bedrock batch inference output"
+    ),
+    (
       #"[{"request_id": "1b2c", "request_created_at": "2026-10-01T00:00:00Z", "request_model": "gpt-4o", "#
         + #""prompt_tokens": 100}]"#,
       "Helicone request export"
