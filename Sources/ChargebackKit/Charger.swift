@@ -195,6 +195,10 @@ package final class Charger {
     var inScope: Bool
   }
 
+  /// ``Pricer/averagesPastLongContext(_:)``: a report row priced at the base rate whose input
+  /// proves that some of its calls paid the long-context rate.
+  package func averagesPastLongContext(_ r: UsageRecord) -> Bool { pricer.averagesPastLongContext(r) }
+
   /// The commitment covering a call (SPEC §12), nil when none.
   ///
   /// A `provisioned` row in effect on the call's UTC day

@@ -134,7 +134,6 @@ final class Overlap {
       }
       var excess = TokenTotals()
       for c in TokenClass.allCases { excess[c] = max(0, rep.tokens[c] - log.tokens[c]) }
-      Self.capInput(&excess, report: rep.tokens, logged: log.tokens)
       guard !excess.isZero else { continue }
       var requests = max(0, rep.requests - log.requests)
       // A record holds at most Bounds.tokens per class and Bounds.requests: a larger excess (many
@@ -171,25 +170,4 @@ final class Overlap {
   }
 
   private static func day(_ t: Int64) -> Int64 { Timestamp.floorDiv(t, Timestamp.millisPerDay) }
-
-  /// The input classes: one prompt's tokens, split by how the cache served them.
-  static let inputClasses: [TokenClass] = [.input, .cachedInput, .cacheWrite5m, .cacheWrite1h]
-
-  /// Caps the unlogged input (`excess`, class by class) at what the report has beyond the logs in
-  /// all input classes together, shrinking each class's excess in proportion (largest remainder).
-  ///
-  /// Logs without a cache split count every prompt token as uncached input: their surplus there
-  /// stands for the report's cache reads and writes. Compared class by class only, a report of
-  /// 2,000 uncached and 8,000 cached tokens beside logs of 4,000 uncached left 8,000 cached tokens
-  /// unlogged, 12,000 input tokens charged against the provider's 10,000 (a trial: $0.030 against
-  /// the report's $0.025).
-  static func capInput(_ excess: inout TokenTotals, report: TokenTotals, logged: TokenTotals) {
-    let reported = inputClasses.reduce(Int128(0)) { $0 + report[$1] }
-    let seen = inputClasses.reduce(Int128(0)) { $0 + logged[$1] }
-    let allowed = max(0, reported - seen)
-    let wanted = inputClasses.reduce(Int128(0)) { $0 + excess[$1] }
-    guard wanted > allowed else { return }
-    let parts = Apportion.apportion(inputClasses.map { excess[$0] * allowed }, unit: wanted, target: allowed)
-    for (c, part) in zip(inputClasses, parts) { excess[c] = part }
-  }
 }

@@ -98,6 +98,15 @@ package struct ReportBuilder {
     let duplicates = try store.crossFormatDuplicates(from: period.startMillis, to: period.endMillis)
     var files = Set<Int64>()
     var count: Int64 = 0
+    // Priced report rows whose input per request is past the long-context threshold
+    // (``Pricer/averagesPastLongContext(_:)``), charged at the base rate as SPEC §5.3 says: counted
+    // for the console and the manifest, so the shortfall is not silent.
+    var longContext: (rows: Int64, cost: Money) = (0, .zero)
+    func noteLongContext(_ charged: ChargedRecord) {
+      guard let cost = charged.cost, charger.averagesPastLongContext(charged.record) else { return }
+      longContext.rows += 1
+      longContext.cost += cost
+    }
 
     // Records are decoded on the reading thread and summed and watched on this one, so both cores
     // share the pass. Each is charged on whichever of the two has time to spare (``ChargeSplit``;
@@ -150,6 +159,7 @@ package struct ReportBuilder {
         }
         if level == .report { overlap.noteUnmatchable(charged.record) }
         if !coarse.isEmpty { widths.addFiner(coarse, charged.record, cost: charged.cost) }
+        if level == .report { noteLongContext(charged) }
         try totals.add(charged, source: level == .request ? .request : .report)
         policy.observe(charged)
         reconciliation.addComputed(
@@ -173,6 +183,7 @@ package struct ReportBuilder {
     let unlogged = overlap.unloggedRecords().map { charger.charge($0) }
     let unloggedBySubject = Dictionary(grouping: unlogged) { PolicyFindings.unloggedSubject($0.record) }
     for charged in unlogged {
+      noteLongContext(charged)
       try totals.add(charged, source: .unlogged)
       policy.observe(charged)
       reconciliation.addComputed(
@@ -250,6 +261,8 @@ package struct ReportBuilder {
     report.granularity = widths.rows()
     report.supersededReportRows = widths.supersededRows
     report.unmatchableReportRows = overlap.unmatchableRows
+    report.longContextReportRows = longContext.rows
+    report.longContextReportCost = longContext.cost
     report.missingPages = ExportPage.gaps(try store.exportPages(), period: period)
     report.conflictingDuplicates = conflictingKeys
     report.commitments = commitmentUses

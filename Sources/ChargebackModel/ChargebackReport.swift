@@ -278,6 +278,11 @@ package struct ChargebackReport: Sendable {
   package var supersededReportRows: Int64 = 0
   /// Report rows with no credential beside request logs of their provider: maybe charged twice.
   package var unmatchableReportRows: Int64 = 0
+  /// Priced report rows without a `context_window` whose input per request is past their model's
+  /// long-context threshold: charged at the base rate (SPEC §5.3), though some of their calls paid
+  /// more; and what they were charged.
+  package var longContextReportRows: Int64 = 0
+  package var longContextReportCost = Money.zero
   /// API pages of the period that say more pages follow, none of which the store holds: the usage
   /// after each is missing from this chargeback (``ExportPage/gaps(_:period:)``).
   package var missingPages: [MissingPages] = []

@@ -110,6 +110,25 @@ package final class Pricer {
     return PriceQuote(canonicalModel: canonical, cost: cost, rows: used, unpricedReason: nil, parts: parts)
   }
 
+  /// The least total input a call pays the long-context rate at, for this model, tier and day (the
+  /// smallest positive `min_input_tokens` of its rows); nil when it has none.
+  package func longContextThreshold(provider: Provider, model raw: String, tier: Tier, time: Int64) -> Int64? {
+    rates(provider: provider, model: raw, tier: tier, time: time).perClass.joined().map(\.min).filter { $0 > 0 }.min()
+  }
+
+  /// Whether a report row of `requests` calls, with no `context_window`, holds more input than
+  /// that many calls can hold below the long-context threshold: at least one of them was billed
+  /// above it, though SPEC §5.3 prices such a row at the base rate (a trial's OpenAI row of 2 calls
+  /// and 600,000 input tokens for gpt-5.4, threshold 272,001, charged $1.53 where any split of it
+  /// costs $2.35 or more).
+  package func averagesPastLongContext(_ r: UsageRecord) -> Bool {
+    guard r.level == .report, r.contextWindow == nil, r.requests > 0,
+      let threshold = longContextThreshold(provider: r.provider, model: r.model, tier: r.tier, time: r.time)
+    else { return false }
+    let (room, overflow) = r.requests.multipliedReportingOverflow(by: threshold - 1)
+    return !overflow && r.tokens.totalInput > room
+  }
+
   /// The total input that chooses a record's long-context rate: request level, the call's own
   /// (uncached + cache read + cache writes); report level, the lower bound of `context_window`
   /// (`200k-1M` → 200,001), else 0 (an hourly sum says nothing about one call's size).

@@ -89,6 +89,14 @@ package enum ConsoleSummary {
           + " only) on days with request logs of their provider: they are charged, and may be calls the logs"
           + " charge too; export the report grouped by api_key_id (docs/formats.md)")
     }
+    if report.longContextReportRows > 0 {
+      out.append(
+        "warning: \(report.longContextReportRows) usage report rows (USD "
+          + report.longContextReportCost.formatted(decimals: 2)
+          + " at the base rate) hold more input per request than their model's long-context threshold: some of"
+          + " their calls were billed at the long-context rate, which a row without context_window does not show,"
+          + " so the bill is higher than charged; request logs of those keys price each call (docs/formats.md)")
+    }
     if report.conflictingDuplicates > 0 {
       out.append(
         "\(report.conflictingDuplicates) records were stored with other content in another source; the first "

@@ -117,38 +117,35 @@ import Testing
     #expect(finding.explanation.contains("10000 input"))
   }
 
-  /// The unlogged input never takes the input charged past the report's: logs without a cache
-  /// split (all prompt tokens uncached) offset the report's cache reads and writes, shared in
-  /// proportion to each class's excess.
-  @Test(arguments: [
-    // report (input, cached, write 5m, write 1h), logs (same), the unlogged input expected.
-    // The trial: 2,000 + 8,000 cached reported, 4,000 logged uncached: 6,000 cached unlogged.
-    ([2_000, 8_000, 0, 0], [4_000, 0, 0, 0], [0, 6_000, 0, 0]),
-    // Logs with the report's split: class by class, unchanged.
-    ([2_000, 8_000, 0, 0], [1_000, 3_000, 0, 0], [1_000, 5_000, 0, 0]),
-    // Logs with more input than the report: nothing unlogged.
-    ([2_000, 8_000, 0, 0], [11_000, 0, 0, 0], [0, 0, 0, 0]),
-    // 9,000 left over 12,000 wanted (6,000 cached, 3,000 and 3,000 writes): three quarters each.
-    ([1_000, 6_000, 3_000, 3_000], [4_000, 0, 0, 0], [0, 4_500, 2_250, 2_250]),
-    // 2 left over 3 wanted, one token each: the largest remainders, ties to the earlier class.
-    ([0, 1, 1, 1], [1, 0, 0, 0], [0, 1, 1, 0]),
-  ])
-  func unloggedInputIsCappedAtTheReportsInput(report: [Int], logged: [Int], expected: [Int]) {
-    func totals(_ v: [Int]) -> TokenTotals {
-      var t = TokenTotals()
-      for (c, n) in zip(Overlap.inputClasses, v) { t[c] = Int128(n) }
-      t.output = 1_000
-      return t
+  /// A report row without a context window is charged at the base rate (SPEC §5.3); when its input
+  /// per request is past the model's long-context threshold, some of its calls paid more, and the
+  /// report says so (count and amount, console and manifest) instead of undercharging silently.
+  @Test func reportRowsPastTheLongContextThresholdAreCounted() throws {
+    let dir = try TestSupport.tempDir()
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let day = Timestamp.parseMillis("2026-03-10")!
+    try store.db.transaction {
+      let w = try store.beginFile(sha256: "page", path: "page.json", format: "test", level: .report, bytes: 0)
+      // gpt-5.4's threshold is 272,001: 2 calls of 600,000 cannot both be below it; 3 can.
+      for (i, (requests, input)) in [(2, 600_000), (3, 600_000), (0, 600_000)].enumerated() {
+        try w.insert(
+          UsageRecord(
+            provider: .openai, level: .report, format: "test", naturalKey: "openai:usage:\(i)", time: day,
+            bucketEnd: day + Timestamp.millisPerDay, credential: "key_\(i)", model: "gpt-5.4-2026-03-05",
+            tokens: TokenCounts(input: Int64(input), output: 2_000), requests: Int64(requests)))
+      }
+      try w.finish()
     }
-    let (rep, log) = (totals(report), totals(logged))
-    var excess = TokenTotals()
-    for c in TokenClass.allCases { excess[c] = max(0, rep[c] - log[c]) }
-    Overlap.capInput(&excess, report: rep, logged: log)
-    #expect(Overlap.inputClasses.map { excess[$0] } == expected.map { Int128($0) })
-    #expect(excess.output == 0)
-    let charged = Overlap.inputClasses.reduce(Int128(0)) { $0 + excess[$1] + log[$1] }
-    let reported = Overlap.inputClasses.reduce(Int128(0)) { $0 + rep[$1] }
-    #expect(charged <= max(reported, Overlap.inputClasses.reduce(Int128(0)) { $0 + log[$1] }))
+    let report = try ReportBuilder(
+      store: store, identities: try IdentityDirectory(directory: Fixtures.month + "/identities"),
+      prices: try PriceTable(directory: PricingTests.shipped), progress: ProgressReporter(force: false)
+    ).build(period: Period("2026-03")!)
+    // Each row at the base rate: 600,000 × 2.5 + 2,000 × 15 per million = 1.53.
+    #expect(report.totalCost == TestSupport.usd("4.59"))
+    #expect(report.longContextReportRows == 1)
+    #expect(report.longContextReportCost == TestSupport.usd("1.53"))
+    let warning = ConsoleSummary.lines(report).first { $0.contains("long-context threshold") }
+    #expect(warning?.hasPrefix("warning: 1 usage report rows (USD 1.53 at the base rate)") == true, "\(warning ?? "")")
   }
 
   @Test func reconcilesComputedAgainstBilled() throws {
