@@ -139,14 +139,47 @@ struct OTelBatch {
   /// are not calls.
   /// A framework's span with no provider's call beneath it in the export stays a call (and is
   /// refused: its provider is not one we price), so no usage is dropped unseen.
+  ///
+  /// So is any call span with a call beneath it that reports usage, unless both name a response
+  /// id (then they are one call's two copies, and the store charges the better one): one call
+  /// traced by two instrumentations without a response id to tell (OpenInference's LangChain `LLM`
+  /// span around its OpenAI `LLM` span, both with the call's tokens) was charged twice (a trial). A
+  /// model call makes no model call of its own: the innermost span is the call.
   mutating func markFrameworkWrappers() {
     let own = spans.indices.map(isFramework)
-    guard own.contains(true) else { return }
+    let calls = spans.indices.map { spans[$0].isModelCall }
+    guard own.contains(true) || calls.filter({ $0 }).count > 1 else { return }
     var wrappers: [Int] = []
-    for i in spans.indices where !own[i] && spans[i].isModelCall {
-      _ = walkAncestors(of: i) { j in if own[j] { wrappers.append(j) } }
+    for i in spans.indices where !own[i] && calls[i] {
+      let counted = spans[i].attributes.hasUsage
+      let identified = spans[i].attributes.responseID.nonBlank != nil
+      _ = walkAncestors(of: i) { j in
+        if own[j] || (counted && calls[j] && !(identified && spans[j].attributes.responseID.nonBlank != nil)) {
+          wrappers.append(j)
+        }
+      }
     }
     for j in wrappers { spans[j].wrapsCall = true }
+  }
+
+  /// Marks as wrappers span `i` and its ancestors in this export that are frameworks' spans, or,
+  /// when the calls beneath report usage (`counted`), calls (those naming a response id only when a
+  /// call beneath names none: `identified`): an earlier line's call named `i` as its ancestor (the
+  /// Collector writes a child that ended first on an earlier line). Gives the framework spans
+  /// marked.
+  mutating func markWrappers(above i: Int, counted: Bool, identified: Bool) -> [Int] {
+    var marked: [Int] = []
+    func mark(_ j: Int) {
+      if isFramework(j) {
+        spans[j].wrapsCall = true
+        marked.append(j)
+      } else if counted && spans[j].isModelCall && !(identified && spans[j].attributes.responseID.nonBlank != nil) {
+        spans[j].wrapsCall = true
+      }
+    }
+    mark(i)
+    _ = walkAncestors(of: i) { mark($0) }
+    return marked
   }
 
   /// Visits span `i`'s ancestors in this export, nearest first.

@@ -47,6 +47,10 @@ struct OTelGenAISpans: ExportFormat {
     var held: [(key: UInt64?, record: Result<UsageRecord, any Error>, span: TraceSpan?)] = []
     var first = 0
     var callParents = Set<UInt64>()
+    // Of those, the ancestors of calls that report usage, and whether every such call names a
+    // response id: a call span among them, on a later line, is a second instrumentation's span of
+    // the same call (``OTelBatch/markFrameworkWrappers()``).
+    var countedParents: [UInt64: Bool] = [:]
     func release(_ h: (key: UInt64?, record: Result<UsageRecord, any Error>, span: TraceSpan?)) throws {
       if let key = h.key, callParents.contains(key) {
         if var span = h.span {
@@ -68,14 +72,24 @@ struct OTelGenAISpans: ExportFormat {
       // Only the first ancestor outside the export is noted (a wrapper there is on another line):
       // those within it were marked by markFrameworkWrappers, and noting every call's parent made
       // memory grow with the calls.
-      func note(_ outside: (trace: String, span: String)?) {
-        if let outside { callParents.insert(Self.spanKey(trace: outside.trace, span: outside.span)) }
+      func note(_ outside: (trace: String, span: String)?, counted: Bool, identified: Bool) {
+        guard let outside else { return }
+        let k = Self.spanKey(trace: outside.trace, span: outside.span)
+        callParents.insert(k)
+        if counted { countedParents[k] = (countedParents[k] ?? true) && identified }
       }
       // A span here that an earlier line's call named as its ancestor: its ancestors here are the
-      // call's too (a provider's call, its agent loop's span and the framework's span on two lines).
+      // call's too (a provider's call, its agent loop's span and the framework's span on two lines),
+      // and it and they are wrappers, not calls, when frameworks' spans, or calls over a call that
+      // reports usage.
       if !callParents.isEmpty {
-        for i in batch.spans.indices where key(i).map(callParents.contains) == true {
-          note(batch.walkAncestors(of: i) { j in if batch.isFramework(j), let k = key(j) { callParents.insert(k) } })
+        for i in batch.spans.indices {
+          guard let k = key(i), callParents.contains(k) else { continue }
+          let identified = countedParents[k]
+          for j in batch.markWrappers(above: i, counted: identified != nil, identified: identified ?? false) {
+            if let kj = key(j) { callParents.insert(kj) }
+          }
+          note(batch.walkAncestors(of: i) { _ in }, counted: identified != nil, identified: identified ?? false)
         }
       }
       for i in batch.spans.indices {
@@ -99,7 +113,9 @@ struct OTelGenAISpans: ExportFormat {
         }
         if span.isModelCall {
           try emit(.record(record(batch, span: i)))
-          note(batch.walkAncestors(of: i) { _ in })
+          note(
+            batch.walkAncestors(of: i) { _ in }, counted: span.attributes.hasUsage,
+            identified: span.attributes.responseID.nonBlank != nil)
         }
         if let s = traceSpan(batch, span: i) { try emit(.span(s)) }
       }

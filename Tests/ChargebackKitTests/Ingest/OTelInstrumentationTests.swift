@@ -143,6 +143,63 @@ import Testing
     #expect(Set(alone.map(\.provider)) == Set([Provider.bedrock, .openai]))
   }
 
+  /// A call span over a call span that reports usage is a wrapper: one call traced by two
+  /// instrumentations with no response id to tell (OpenInference's LangChain `LLM` span around its
+  /// OpenAI `LLM` span, both with the call's 1,000 and 200 tokens) is charged once, in the export
+  /// or with the child on an earlier line; a call over one that reports no usage stays a call, so
+  /// the tokens it knows are charged. Google ADK's `call_llm` span (`gcp.vertex.agent`) is a
+  /// framework's.
+  @Test func aCallSpanOverACallSpanIsNotACall() throws {
+    func llm(_ name: String, id: String, parent: String? = nil, usage: Bool = true) -> String {
+      Self.span(
+        name, id: id, parent: parent,
+        [
+          Self.attr("openinference.span.kind", "LLM"), Self.attr("llm.provider", "openai"),
+          Self.attr("llm.model_name", "gpt-4o-mini"),
+        ]
+          + (usage
+            ? [Self.intAttr("llm.token_count.prompt", 1000), Self.intAttr("llm.token_count.completion", 200)] : []))
+    }
+    let outer = llm("ChatOpenAI", id: "l1")
+    let inner = llm("ChatCompletion", id: "l2", parent: "l1")
+    // 1,000 × 0.15 + 200 × 0.60 per million (gpt-4o-mini).
+    for content in [Self.export([outer, inner]), Self.export([inner]) + Self.export([outer])] {
+      let (report, records) = try report(content)
+      #expect(records.map(\.spanID) == ["l2"])
+      #expect(report.totalCost == TestSupport.usd("0.00027"))
+    }
+    // The inner span without usage (a stream): the outer is charged, the inner unpriced.
+    let bare = llm("ChatCompletion", id: "l2", parent: "l1", usage: false)
+    for content in [Self.export([outer, bare]), Self.export([bare]) + Self.export([outer])] {
+      let (report, records) = try report(content)
+      #expect(Set(records.map(\.spanID)) == ["l1", "l2"])
+      #expect(report.totalCost == TestSupport.usd("0.00027"))
+    }
+    // Two calls under one (a router's span): the two are charged, the one over them is not.
+    let second = llm("ChatCompletion", id: "l3", parent: "l1")
+    let (both, bothRecords) = try report(Self.export([outer, inner, second]))
+    #expect(Set(bothRecords.map(\.spanID)) == ["l2", "l3"])
+    #expect(both.totalCost == TestSupport.usd("0.00054"))
+    // ADK's call_llm span over Gemini's own span: the Gemini call alone. 1,000 × 0.30 + 100 × 2.50
+    // per million (gemini-2.5-flash).
+    let adk = Self.span(
+      "call_llm", id: "a1",
+      [
+        Self.attr("gen_ai.system", "gcp.vertex.agent"), Self.attr("gen_ai.request.model", "gemini-2.5-flash"),
+        Self.intAttr("gen_ai.usage.input_tokens", 1000), Self.intAttr("gen_ai.usage.output_tokens", 60),
+      ])
+    let gemini = Self.span(
+      "generate_content gemini-2.5-flash", id: "g1", parent: "a1",
+      [
+        Self.attr("gen_ai.operation.name", "generate_content"), Self.attr("gen_ai.system", "gcp.vertex_ai"),
+        Self.attr("gen_ai.request.model", "gemini-2.5-flash"), Self.intAttr("gen_ai.usage.input_tokens", 1000),
+        Self.intAttr("gen_ai.usage.output_tokens", 100),
+      ])
+    let (adkReport, adkRecords) = try report(Self.export([adk, gemini]))
+    #expect(adkRecords.map(\.spanID) == ["g1"])
+    #expect(adkReport.totalCost == TestSupport.usd("0.00055"))
+  }
+
   /// The Vercel AI SDK's cache tokens and metadata are read.
   ///
   /// Its `doGenerate` span: its cache reads and writes are in its own `ai.usage.*`
