@@ -162,11 +162,12 @@ struct OTelBatch {
     for j in wrappers { spans[j].wrapsCall = true }
   }
 
-  /// Marks as wrappers span `i` and its ancestors in this export that are frameworks' spans, or,
-  /// when the calls beneath report usage (`counted`), calls (those naming a response id only when a
-  /// call beneath names none: `identified`): an earlier line's call named `i` as its ancestor (the
-  /// Collector writes a child that ended first on an earlier line). Gives the framework spans
-  /// marked.
+  /// Marks span `i` and its ancestors here as wrappers, where an earlier line's call named `i` as
+  /// its ancestor.
+  ///
+  /// The Collector writes a child that ended first on an earlier line. Marked: frameworks' spans,
+  /// and, when the calls beneath report usage (`counted`), calls (those naming a response id only
+  /// when a call beneath names none: `identified`). Gives the framework spans marked.
   mutating func markWrappers(above i: Int, counted: Bool, identified: Bool) -> [Int] {
     var marked: [Int] = []
     func mark(_ j: Int) {

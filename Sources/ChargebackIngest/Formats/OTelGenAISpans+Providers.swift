@@ -18,9 +18,10 @@ extension OTelGenAISpans {
     }
   }
 
-  /// Orchestration frameworks that instrumentations name as a span's `gen_ai.system` (OpenLIT's
-  /// LangChain span around the OpenAI call it makes): no provider, so no price of their own.
-  /// Google's Agent Development Kit names its `call_llm` spans `gcp.vertex.agent` (a trial: a trace
+  /// Orchestration frameworks that instrumentations name as a span's `gen_ai.system`.
+  ///
+  /// OpenLIT's LangChain span around the OpenAI call it makes: no provider, so no price of their
+  /// own. Google's Agent Development Kit names its `call_llm` spans `gcp.vertex.agent` (a trial: a trace
   /// with Gemini's own span beneath was refused whole, as an unknown provider).
   static let frameworks: Set<String> = [
     "langchain", "langgraph", "llama_index", "llamaindex", "crewai", "haystack", "semantic_kernel", "autogen", "ag2",

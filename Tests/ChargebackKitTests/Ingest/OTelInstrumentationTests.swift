@@ -143,7 +143,9 @@ import Testing
     #expect(Set(alone.map(\.provider)) == Set([Provider.bedrock, .openai]))
   }
 
-  /// A call span over a call span that reports usage is a wrapper: one call traced by two
+  /// A call span over a call span that reports usage is a wrapper.
+  ///
+  /// One call traced by two
   /// instrumentations with no response id to tell (OpenInference's LangChain `LLM` span around its
   /// OpenAI `LLM` span, both with the call's 1,000 and 200 tokens) is charged once, in the export
   /// or with the child on an earlier line; a call over one that reports no usage stays a call, so
