@@ -282,6 +282,11 @@ package struct RecursiveLoops {
       queue.append(contentsOf: children[id] ?? [])
     }
     tree.sort { ($0.time, $0.id) < ($1.time, $1.id) }
+    // Ancestors looked up from before the period (a tree started on the last evening of the month
+    // before) belong to its structure, not to this period's cost: that month charged them, and its
+    // own finding counted them (a trial's October loop showed a September call's dollar).
+    let (start, end) = (period.startMillis, period.endMillis)
+    let inPeriod = { (n: Node) in n.time >= start && n.time < end }
     // Avoidable (SPEC §10: the calls from the second occurrence of the repeating agent on): the
     // offending call and its descendants. Counting every later call of the tree instead would charge
     // the loop for sibling branches that merely ran at the same time (a fan-out beside the loop).
@@ -291,10 +296,14 @@ package struct RecursiveLoops {
     var inLoop = Set<String>()
     while let id = below.popLast() {
       guard inLoop.insert(id).inserted, let n = nodes[id] else { continue }
-      avoidable += n.cost ?? .zero
-      if n.cost == nil { unpricedInLoop = true }
+      if inPeriod(n) {
+        avoidable += n.cost ?? .zero
+        if n.cost == nil { unpricedInLoop = true }
+      }
       below.append(contentsOf: children[id] ?? [])
     }
+    tree.removeAll { !inPeriod($0) }
+    guard !tree.isEmpty else { return }
     let cost = tree.reduce(Money.zero) { $0 + ($1.cost ?? .zero) }
 
     let agent = reason.from.agent ?? root.agent

@@ -26,7 +26,11 @@ package struct UsageSpikes {
   private var daily: [String: [Int64: Money]] = [:]
   private var breakdown: [SubjectDay: [String: Money]] = [:]
   private var evidence: [SubjectDay: [String]] = [:]
+  /// Each subject's cost centre, agent, credential and owner on its last day of the period (a new
+  /// spender's), and on each day of it (a spike's: an agent moved mid-month spikes in the cost
+  /// centre it was in that day; its first cost centre of the month was named, a trial).
   private var meta: [String: Meta] = [:]
+  private var dayMeta: [SubjectDay: Meta] = [:]
   private var periodCost: [String: Money] = [:]
   private var periodCalls: [String: Int128] = [:]
   /// Calls and records of each subject's day, for a spike's `calls` and `evidence_count`.
@@ -229,7 +233,8 @@ package struct UsageSpikes {
           breakdown[key, default: [:]]["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
         }
         guard cell.day >= firstPeriodDay else { continue }
-        if meta[subject] == nil { meta[subject] = m }
+        meta[subject] = m
+        if dayMeta[key] == nil { dayMeta[key] = m }
         periodCost[subject, default: .zero] += total.cost
         periodCalls[subject, default: 0] += total.calls
         for e in total.evidence where (evidence[key]?.count ?? 0) < PolicyFindings.evidenceLimit {
@@ -294,7 +299,9 @@ package struct UsageSpikes {
         let causes = today.map { cause, cost -> (String, Money) in
           let past = baselineDays.reduce(Int128(0)) {
             $0
-              + (cause.hasPrefix("task ")
+              // "no task" is one of the tasks' causes too: looked up among the others, its past
+              // was 0 and the whole day showed as growth (a trial).
+              + (cause.hasPrefix("task ") || cause == "no task"
                 ? tasks[$1]?[cause] ?? 0 : breakdown[SubjectDay(subject: subject, day: $1)]?[cause]?.pico ?? 0)
           }
           return (cause, cost - Money(pico: past / Int128(max(baselineDays.count, 1))))
@@ -302,6 +309,7 @@ package struct UsageSpikes {
         .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         .prefix(4).map { "\($0.0) +\($0.1.formatted(decimals: 2)) USD" }
         let name = Self.display(subject)
+        let m = dayMeta[key] ?? m
         // A credential bound to one agent spikes with it: report the agent's spike only.
         if subject.hasPrefix("credential:"), let agent = m.agent, daily["agent:" + agent]?[day] == actual { continue }
         out.append(

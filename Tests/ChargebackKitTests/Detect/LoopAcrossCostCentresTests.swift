@@ -52,6 +52,28 @@ import Testing
     #expect(a.id == FindingID.make(kind: .recursiveLoop, period: Self.period, subject: "4:CC-A|openai:c1"))
   }
 
+  /// A loop whose root call is in the period before is this period's finding with this period's
+  /// calls only: the root was charged, and found, in its own month (a trial's October loop counted a
+  /// September call's dollar).
+  @Test func aRootFromThePeriodBeforeIsNotCounted() throws {
+    var loops = RecursiveLoops(settings: DetectionSettings(), period: Self.period)
+    // c1 on the last second of September; a1, c2 (ag-c again: the loop) and a2 in October.
+    let september30 = Self.t0 - 6 * Timestamp.millisPerDay - 2_000
+    var root = Self.call(0, "c1", parent: nil, agent: "ag-c", costCentre: "CC-C")
+    root.record.time = september30
+    loops.observe(Self.call(1, "a1", parent: "c1", agent: "ag-c2", costCentre: "CC-C"))
+    loops.observe(Self.call(2, "c2", parent: "a1", agent: "ag-c", costCentre: "CC-C"))
+    loops.observe(Self.call(3, "a2", parent: "c2", agent: "ag-c2", costCentre: "CC-C"))
+    try loops.finish { $0 == "openai:c1" ? RecursiveLoops.node(root, id: "c1", parent: nil) : nil }
+    let f = try #require(loops.findings.first)
+    #expect(loops.findings.count == 1)
+    // a1, c2 and a2: 30 cents; c2 and a2 in the loop: 20 cents.
+    #expect(f.calls == 3 && f.cost.pico == 300_000_000_000 && f.avoidableCost.pico == 200_000_000_000)
+    #expect(f.firstTime == Self.t0 + 1_000)
+    #expect(!f.evidence.contains("openai:c1"))
+    #expect(f.explanation.hasPrefix("call tree from openai:c1"))
+  }
+
   /// A cost centre whose calls in the loop have no price still has its finding (at no cost).
   @Test func unpricedCallsInTheLoopStillMakeAFinding() throws {
     var loops = RecursiveLoops(settings: DetectionSettings(), period: Self.period)
