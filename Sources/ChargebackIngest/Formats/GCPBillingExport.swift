@@ -58,9 +58,13 @@ struct GCPBillingExport: ExportFormat {
     return name.contains("vertex ai") || name.contains("gemini") || name.contains("generative language")
   }
 
-  /// The model a SKU description names: its leading words up to the first descriptive one
-  /// (`GA`, `Text`, `Input`, …), lowercased and joined by hyphens; "" when the SKU does not start
-  /// with a known model family.
+  /// The model a SKU description names: its words from the first of a known model family up to the
+  /// first descriptive one (`GA`, `Text`, `Input`, …), lowercased and joined by hyphens; "" when
+  /// no word names a family.
+  ///
+  /// Vertex AI's SKUs start with the model (`Gemini 2.5 Pro Text Input`); the Gemini API's name it
+  /// after what is counted (`Generate content input token count Gemini 2.5 Pro short input text`),
+  /// and were all left unmatched: reconciled at ±100 % against no model (a trial).
   static func model(sku: String?) -> String {
     let families: Set = ["gemini", "gemma", "claude", "imagen", "veo", "llama", "mistral", "codestral", "chirp"]
     let stops: Set = [
@@ -71,8 +75,8 @@ struct GCPBillingExport: ExportFormat {
       "global", "regional",
     ]
     let words = (sku ?? "").split(separator: " ").map { $0.lowercased() }
-    guard let first = words.first, families.contains(first) else { return "" }
-    return words.prefix { !stops.contains($0) }.joined(separator: "-")
+    guard let first = words.firstIndex(where: families.contains) else { return "" }
+    return words[first...].prefix { !stops.contains($0) }.joined(separator: "-")
   }
 
   private func record(_ row: Row, file: String, line: Int?, path: String?) throws -> UsageRecord {

@@ -335,6 +335,11 @@ import Testing
     ("Gemini 3.5 Flash Regional Text Input", "gemini-3.5-flash"),
     ("Gemini 2.5 Flash GA Text Input", "gemini-2.5-flash"),
     ("Gemini 2.5 Flash Live Audio Input", "gemini-2.5-flash-live"), ("Vertex AI Online Prediction", ""),
+    // The Gemini API's SKUs name what is counted first (a trial: all were left unmatched).
+    ("Generate content input token count Gemini 2.5 Pro short input text", "gemini-2.5-pro"),
+    ("Generate content output token count Gemini 2.5 Flash Lite", "gemini-2.5-flash-lite"),
+    ("Generate content cached input token count Gemini 2.5 Pro long input text", "gemini-2.5-pro"),
+    ("Storage of cached content", ""),
   ])
   func gcpSkuModel(sku: String, model: String) {
     #expect(GCPBillingExport.model(sku: sku) == model)
