@@ -34,6 +34,10 @@ struct OTelAttributes {
   var aiNoCache, aiCacheRead, aiCacheWrite, aiCachedInput: Int64?
   var aiProviderMetadata: String?
 
+  /// The provider's own usage object as JSON text: Pydantic Logfire's `gen_ai.usage.raw`, and the
+  /// `usage` of its `response_data` (``OTelAttributes/rawUsage()``).
+  var usageRaw, responseData: String?
+
   /// Whether any token count is given (zero included).
   var hasUsage: Bool {
     inputTokens != nil || promptTokens != nil || outputTokens != nil || completionTokens != nil || altPrompt != nil
@@ -50,6 +54,7 @@ enum OTelSlot {
   case altPrompt, altCompletion, altCacheRead, altCacheWrite, altModel, altResponseModel, altProvider, altSystem
   case spanKind
   case aiNoCache, aiCacheRead, aiCacheWrite, aiCachedInput, aiProviderMetadata
+  case usageRaw, responseData
 
   private static let table: [(StaticString, OTelSlot)] = [
     ("gen_ai.operation.name", .operation), ("gen_ai.provider.name", .providerName), ("gen_ai.system", .system),
@@ -95,6 +100,9 @@ enum OTelSlot {
     ("ai.usage.inputTokenDetails.cacheReadTokens", .aiCacheRead),
     ("ai.usage.inputTokenDetails.cacheWriteTokens", .aiCacheWrite), ("ai.usage.cachedInputTokens", .aiCachedInput),
     ("ai.response.providerMetadata", .aiProviderMetadata),
+    // Pydantic Logfire: the provider's usage object, whole (its `gen_ai.usage.input_tokens` is
+    // Anthropic's own, without the cache, which it gives only there).
+    ("gen_ai.usage.raw", .usageRaw), ("response_data", .responseData),
     // The AI SDK's one channel for a call's own metadata: `experimental_telemetry.metadata`.
     ("ai.telemetry.metadata.agent_id", .agent), ("ai.telemetry.metadata.task_id", .task),
     ("ai.telemetry.metadata.scope_id", .scope), ("ai.telemetry.metadata.parent_request_id", .parentRequest),
@@ -153,6 +161,8 @@ enum OTelSlot {
     case .aiCacheWrite: a.aiCacheWrite = try count()
     case .aiCachedInput: a.aiCachedInput = try count()
     case .aiProviderMetadata: a.aiProviderMetadata = text
+    case .usageRaw: a.usageRaw = text
+    case .responseData: a.responseData = text
     }
   }
 }
@@ -193,5 +203,63 @@ extension OTelAttributes {
       }
     }
     return 0
+  }
+}
+
+/// A call's usage as its provider's API returned it, from a JSON text attribute.
+struct RawUsage: Equatable {
+  /// Input as the conventions count it: uncached, cache reads and cache writes.
+  var total: Int64
+  var cacheRead: Int64
+  var cacheWrite5m: Int64
+  var cacheWrite1h: Int64
+  var output: Int64
+}
+
+extension OTelAttributes {
+  /// The provider's own usage object (``usageRaw``, else the `usage` of ``responseData``), read by
+  /// its API's names; nil when there is none, or it is not such an object.
+  ///
+  /// Pydantic Logfire writes Anthropic's `input_tokens` as `gen_ai.usage.input_tokens`, which leaves
+  /// the cache out, and the cache reads and writes only in the usage object: its Anthropic calls
+  /// were charged their uncached input alone (30 % under, a trial), and its OpenAI calls their
+  /// cached tokens at the uncached rate.
+  /// - OpenAI Chat Completions: `prompt_tokens` (cache reads included),
+  ///   `prompt_tokens_details.cached_tokens`, `completion_tokens`.
+  /// - OpenAI Responses: `input_tokens` (cache reads included), `input_tokens_details.cached_tokens`,
+  ///   `output_tokens`.
+  /// - Anthropic: `input_tokens` (cache left out), `cache_read_input_tokens`,
+  ///   `cache_creation_input_tokens` (split by `cache_creation.ephemeral_5m_input_tokens` and
+  ///   `ephemeral_1h_input_tokens` when they add up to it), `output_tokens`.
+  func rawUsage() -> RawUsage? {
+    func object(_ text: String?) -> [String: Any]? {
+      guard let data = text?.data(using: .utf8) else { return nil }
+      return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+    guard let usage = object(usageRaw) ?? (object(responseData)?["usage"] as? [String: Any]) else { return nil }
+    func count(_ v: Any?) -> Int64? {
+      guard let n = v as? NSNumber, !(v is Bool), n.doubleValue >= 0, n.doubleValue < 1e13,
+        n.doubleValue == n.doubleValue.rounded()
+      else { return nil }
+      return n.int64Value
+    }
+    if let prompt = count(usage["prompt_tokens"]) {
+      let cached = count((usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"]) ?? 0
+      return RawUsage(
+        total: prompt, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0,
+        output: count(usage["completion_tokens"]) ?? 0)
+    }
+    guard let input = count(usage["input_tokens"]) else { return nil }
+    let output = count(usage["output_tokens"]) ?? 0
+    if usage["cache_read_input_tokens"] != nil || usage["cache_creation_input_tokens"] != nil {
+      let reads = count(usage["cache_read_input_tokens"]) ?? 0
+      let writes = count(usage["cache_creation_input_tokens"]) ?? 0
+      let split = usage["cache_creation"] as? [String: Any]
+      let (m5, h1) = (count(split?["ephemeral_5m_input_tokens"]) ?? 0, count(split?["ephemeral_1h_input_tokens"]) ?? 0)
+      let (w5, w1) = m5 + h1 == writes ? (m5, h1) : (writes, 0)
+      return RawUsage(total: input + reads + writes, cacheRead: reads, cacheWrite5m: w5, cacheWrite1h: w1, output: output)
+    }
+    let cached = count((usage["input_tokens_details"] as? [String: Any])?["cached_tokens"]) ?? 0
+    return RawUsage(total: input, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0, output: output)
   }
 }

@@ -216,7 +216,14 @@ struct OTelGenAISpans: ExportFormat {
     if Self.inputExcludesCache(provider: provider, rawProvider: rawProvider, sdkName: resource.sdkName ?? a.sdkName) {
       total += cached + writes  // the conventions' total (counts are within 10^13: no overflow)
     }
-    let output = a.outputTokens ?? a.completionTokens ?? a.altCompletion ?? 0
+    var output = a.outputTokens ?? a.completionTokens ?? a.altCompletion ?? 0
+    var writes1h: Int64 = 0
+    if let raw = a.rawUsage() {
+      // The provider's own usage object, which says how its API counts the cache
+      // (``OTelAttributes/rawUsage()``): it wins over the scalar attributes.
+      (total, cached, writes, writes1h, output) =
+        (raw.total, raw.cacheRead, raw.cacheWrite5m + raw.cacheWrite1h, raw.cacheWrite1h, raw.output)
+    }
     for (name, v) in [
       (inputName, total), ("gen_ai.usage.cache_read.input_tokens", cached),
       ("gen_ai.usage.cache_creation.input_tokens", writes), ("gen_ai.usage.output_tokens", output),
@@ -252,7 +259,9 @@ struct OTelGenAISpans: ExportFormat {
       requestID: a.responseID.nonBlank, time: nanos / 1_000_000, credential: own.credential ?? res.credential,
       model: model,
       tier: tier,
-      tokens: TokenCounts(input: total - cached - writes, cachedInput: cached, cacheWrite5m: writes, output: output),
+      tokens: TokenCounts(
+        input: total - cached - writes, cachedInput: cached, cacheWrite5m: writes - writes1h, cacheWrite1h: writes1h,
+        output: output),
       failed: failed, errorCode: failed ? a.errorType.nonBlank : nil, metadata: metadata, line: batch.line,
       jsonPath: span.path)
     r.traceID = traceID

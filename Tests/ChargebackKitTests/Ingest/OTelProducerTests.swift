@@ -98,6 +98,62 @@ import Testing
   /// tokens leave the cache out. Above a provider's span (another instrumentation) it is a
   /// framework's wrapper, not a second call; with a model id of no Bedrock shape it is refused,
   /// saying so.
+  /// Pydantic Logfire's spans: the provider's own usage object (`response_data`'s `usage`, or
+  /// `gen_ai.usage.raw`) gives the cache, which its `gen_ai.usage.input_tokens` leaves out for
+  /// Anthropic (charged its uncached input alone, 30 % under: a trial) and its OpenAI spans name
+  /// nowhere else (cached tokens charged at the uncached rate).
+  @Test func logfireSpansAreChargedFromTheProvidersUsage() throws {
+    func logfire(_ id: String, _ provider: String, _ model: String, input: Int, output: Int, _ usage: [String])
+      -> String
+    {
+      T.span(
+        "Message with '\(model)'", id: id,
+        [
+          T.attr("logfire.span_type", "span"), T.attr("gen_ai.operation.name", "chat"),
+          T.attr("gen_ai.system", provider), T.attr("gen_ai.request.model", model),
+          T.intAttr("gen_ai.usage.input_tokens", input), T.intAttr("gen_ai.usage.output_tokens", output),
+        ] + usage)
+    }
+    // Anthropic, response_data (Logfire's first semantic conventions): 2,000 uncached, 7,000 cache
+    // reads, 1,000 5-minute writes, 500 output of Claude Sonnet 4.5 at 3, 0.30, 3.75 and 15 a
+    // million: 0.006 + 0.0021 + 0.00375 + 0.0075 = 0.01935.
+    let anthropic = logfire(
+      "l1", "anthropic", "claude-sonnet-4-5", input: 2000, output: 500,
+      [
+        T.attr(
+          "response_data",
+          #"{\"message\":{\"role\":\"assistant\"},\"usage\":{\"input_tokens\":2000,\"output_tokens\":500,"#
+            + #"\"cache_read_input_tokens\":7000,\"cache_creation_input_tokens\":1000}}"#)
+      ])
+    // OpenAI, gen_ai.usage.raw: 5,000 prompt tokens of which 1,000 cached, 100 output of gpt-4o at
+    // 2.50, 1.25 and 10: 0.01 + 0.00125 + 0.001 = 0.01225.
+    let openai = logfire(
+      "l2", "openai", "gpt-4o", input: 5000, output: 100,
+      [
+        T.attr(
+          "gen_ai.usage.raw",
+          #"{\"prompt_tokens\":5000,\"completion_tokens\":100,\"prompt_tokens_details\":{\"cached_tokens\":1000}}"#)
+      ])
+    // Anthropic with the writes split by TTL: 100 uncached, 50,000 reads, 500 5-minute and 1,500
+    // 1-hour writes (6 a million), 500 output: 0.0003 + 0.015 + 0.001875 + 0.009 + 0.0075 = 0.033675.
+    let split = logfire(
+      "l3", "anthropic", "claude-sonnet-4-5", input: 100, output: 500,
+      [
+        T.attr(
+          "gen_ai.usage.raw",
+          #"{\"input_tokens\":100,\"output_tokens\":500,\"cache_read_input_tokens\":50000,"#
+            + #"\"cache_creation_input_tokens\":2000,\"cache_creation\":{\"ephemeral_5m_input_tokens\":500,"#
+            + #"\"ephemeral_1h_input_tokens\":1500}}"#)
+      ])
+    let (report, records) = try T().report(T.export([anthropic, openai, split]))
+    let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.spanID ?? "", $0) })
+    #expect(byID["l1"]?.tokens == TokenCounts(input: 2000, cachedInput: 7000, cacheWrite5m: 1000, output: 500))
+    #expect(byID["l2"]?.tokens == TokenCounts(input: 4000, cachedInput: 1000, output: 100))
+    #expect(
+      byID["l3"]?.tokens == TokenCounts(input: 100, cachedInput: 50000, cacheWrite5m: 500, cacheWrite1h: 1500, output: 500))
+    #expect(report.totalCost == TestSupport.usd("0.065275"))
+  }
+
   @Test func strandsAgentsSpansAreBedrocksCalls() throws {
     let usage = [
       T.intAttr("gen_ai.usage.input_tokens", 100), T.intAttr("gen_ai.usage.cache_read_input_tokens", 50_000),
