@@ -257,7 +257,8 @@ extension OTelAttributes {
       let split = usage["cache_creation"] as? [String: Any]
       let (m5, h1) = (count(split?["ephemeral_5m_input_tokens"]) ?? 0, count(split?["ephemeral_1h_input_tokens"]) ?? 0)
       let (w5, w1) = m5 + h1 == writes ? (m5, h1) : (writes, 0)
-      return RawUsage(total: input + reads + writes, cacheRead: reads, cacheWrite5m: w5, cacheWrite1h: w1, output: output)
+      return RawUsage(
+        total: input + reads + writes, cacheRead: reads, cacheWrite5m: w5, cacheWrite1h: w1, output: output)
     }
     let cached = count((usage["input_tokens_details"] as? [String: Any])?["cached_tokens"]) ?? 0
     return RawUsage(total: input, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0, output: output)

@@ -150,7 +150,8 @@ import Testing
     #expect(byID["l1"]?.tokens == TokenCounts(input: 2000, cachedInput: 7000, cacheWrite5m: 1000, output: 500))
     #expect(byID["l2"]?.tokens == TokenCounts(input: 4000, cachedInput: 1000, output: 100))
     #expect(
-      byID["l3"]?.tokens == TokenCounts(input: 100, cachedInput: 50000, cacheWrite5m: 500, cacheWrite1h: 1500, output: 500))
+      byID["l3"]?.tokens
+        == TokenCounts(input: 100, cachedInput: 50000, cacheWrite5m: 500, cacheWrite1h: 1500, output: 500))
     #expect(report.totalCost == TestSupport.usd("0.065275"))
   }
 
