@@ -16,30 +16,37 @@ extension PolicyFindings {
       add(
         budgetFinding(
           .costCentreBudgetExceeded, period: period, subject: cc.id, costCentre: cc.id,
-          owner: directory.centres[cc.id]?.owner, cost: cc.cost,
+          owner: directory.centres[cc.id]?.owner, cost: cc.cost, calls: centreCalls[cc.id] ?? 0,
           text:
             "cost centre \(cc.id) spent \(cc.cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
         ))
     }
     for (scope, cost) in scopeCost.sorted(by: { $0.key < $1.key }) {
       guard let budget = directory.scopes[scope]?.monthlyBudget, cost > budget else { continue }
+      // Filed under the cost centre that spent most of it (SPEC §6: a finding has a cost centre, and
+      // its workbook shows it; with none, only company.xlsx showed it), naming the others' shares.
+      let centres = (scopeCentres[scope] ?? [:]).sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+      let shares =
+        centres.count > 1
+        ? " (" + centres.map { "\($0.key) \($0.value.formatted(decimals: 2)) USD" }.joined(separator: ", ") + ")" : ""
       add(
         budgetFinding(
-          .scopeBudgetExceeded, period: period, subject: scope, costCentre: nil, owner: nil, cost: cost,
+          .scopeBudgetExceeded, period: period, subject: scope, costCentre: centres.first?.key,
+          owner: centres.first.flatMap { directory.centres[$0.key]?.owner }, cost: cost, calls: scopeCalls[scope] ?? 0,
           text:
-            "scope \(scope) spent \(cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
+            "scope \(scope) spent \(cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD\(shares)"
         ))
     }
   }
 
   private func budgetFinding(
     _ kind: FindingKind, period: Period, subject: String, costCentre: String?, owner: String?, cost: Money,
-    text: String
+    calls: Int128, text: String
   ) -> Finding {
     Finding(
       id: FindingID.make(kind: kind, period: period, subject: subject), kind: kind, severity: kind.severity,
       period: period.description, costCentre: costCentre, agentID: nil, credentialID: nil, ownerID: owner,
-      taskApprover: nil, firstTime: period.startMillis, lastTime: period.endMillis - 1, calls: 0, cost: cost,
+      taskApprover: nil, firstTime: period.startMillis, lastTime: period.endMillis - 1, calls: calls, cost: cost,
       avoidableCost: .zero, evidence: [], evidenceCount: 0, explanation: text)
   }
 }
