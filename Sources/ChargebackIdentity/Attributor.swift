@@ -146,9 +146,18 @@ package final class Attributor {
   private func registeredRow(provider: String, id: String?, alias: String?, project: String?) -> RegisteredRow? {
     let exactRows = exact[provider]
     // The id, then the alias (no array of the two: this runs once per call).
-    if let id, let hit = exactRows?[id] ?? prefixMatch(provider: provider, name: id) { return hit }
-    if let id, let roles = iamRoles[provider], let session = STSSession(id), let hit = roles[session.roleKey] {
-      return hit
+    if let id {
+      if let hit = exactRows?[id] { return hit }
+      let prefixHit = prefixMatch(provider: provider, name: id)
+      // A row registered by the session's IAM role is as specific as `…:assumed-role/<role>/*`: a
+      // shorter prefix (`…:assumed-role/*`, every role of the account) does not win over it (a
+      // trial: a role registered by its IAM ARN went to the account's catch-all row, and the same
+      // role spelled `…/reporter/*` to its own).
+      if let roles = iamRoles[provider], let session = STSSession(id), let hit = roles[session.roleKey] {
+        let roleLength = id.utf8.distance(from: id.utf8.startIndex, to: session.roleEnd) + 1
+        guard let prefixHit, prefixHit.credential.id.utf8.count - 1 >= roleLength else { return hit }
+      }
+      if let prefixHit { return prefixHit }
     }
     if let alias, let hit = exactRows?[alias] ?? prefixMatch(provider: provider, name: alias) { return hit }
     // A `project:`/`workspace:` row is for rows grouped only by project (SPEC §10): a call that

@@ -325,6 +325,26 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     #expect(attributor.attribute(call(.anthropic, credential: session)).status == .unattributed)
   }
 
+  /// A role registered by its IAM ARN is as specific as its `…:assumed-role/<role>/*` row: a
+  /// shorter prefix row (every role of the account) does not take its sessions; a longer one (into
+  /// the session names) does, and so does an equal one, as before (a trial: the same registration
+  /// went to the account's catch-all spelled as an IAM ARN, and to its agent spelled as a prefix).
+  @Test func aRolesIAMRowIsAsSpecificAsItsAssumedRolePrefix() throws {
+    let attributor = try attributor(
+      credentials: """
+        credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description
+        arn:aws:sts::444455556666:assumed-role/*,bedrock,,CC-BATCH,,,,
+        arn:aws:iam::444455556666:role/app,bedrock,triage,,,,,
+        arn:aws:sts::444455556666:assumed-role/app/nightly-*,bedrock,,CC-NIGHTLY,,,,
+        """)
+    func centre(_ session: String) -> String {
+      attributor.attribute(call(.bedrock, credential: "arn:aws:sts::444455556666:assumed-role/" + session)).costCentre
+    }
+    #expect(centre("app/inv-9") == "CC-PLATFORM")
+    #expect(centre("app/nightly-3") == "CC-NIGHTLY")
+    #expect(centre("other/s-1") == "CC-BATCH")
+  }
+
   // MARK: Step 5: cost centre as of the call
 
   @Test(arguments: [
