@@ -6,7 +6,7 @@ extension PolicyFindings {
   /// Adds cost-centre and scope budget findings for the period (SPEC §10: the period's priced cost
   /// against `monthly_budget_usd`).
   package mutating func addBudgetFindings(
-    period: Period, costCentres: [(id: String, cost: Money)],
+    period: Period, costCentres: [(id: String, cost: Money, requests: Int128)],
     directory: (
       centres: [String: CostCentre], scopes: [String: Scope]
     )
@@ -16,7 +16,7 @@ extension PolicyFindings {
       add(
         budgetFinding(
           .costCentreBudgetExceeded, period: period, subject: cc.id, costCentre: cc.id,
-          owner: directory.centres[cc.id]?.owner, cost: cc.cost, calls: centreCalls[cc.id] ?? 0,
+          owner: directory.centres[cc.id]?.owner, cost: cc.cost, calls: cc.requests,
           text:
             "cost centre \(cc.id) spent \(cc.cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
         ))

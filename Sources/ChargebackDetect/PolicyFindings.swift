@@ -52,10 +52,9 @@ package struct PolicyFindings {
   private let credentials: [String: Credential]
   /// Priced cost per scope (the task's, else the agent's), for scope budgets.
   private(set) var scopeCost: [String: Money] = [:]
-  /// Each scope's cost per cost centre, and its calls; each cost centre's calls (budget findings).
+  /// Each scope's cost per cost centre, and its calls (scope budget findings).
   private(set) var scopeCentres: [String: [String: Money]] = [:]
   private(set) var scopeCalls: [String: Int128] = [:]
-  private(set) var centreCalls: [String: Int128] = [:]
   /// The providers each credential id is registered under, to say so when a call's provider is
   /// another (`key_x` registered for `openai`, called through `anthropic`).
   private let providersByID: [String: [String]]
@@ -193,7 +192,6 @@ extension PolicyFindings {
       )
     }
     noteSignals(c.attribution, c.record, cost: c.cost)
-    centreCalls[c.attribution.costCentre, default: 0] += Int128(c.record.requests)
     if let scope = c.attribution.scopeID {
       scopeCost[scope, default: .zero] += c.costOrZero
       scopeCentres[scope, default: [:]][c.attribution.costCentre, default: .zero] += c.costOrZero

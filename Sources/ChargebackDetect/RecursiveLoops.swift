@@ -303,7 +303,8 @@ package struct RecursiveLoops {
       below.append(contentsOf: children[id] ?? [])
     }
     tree.removeAll { !inPeriod($0) }
-    guard !tree.isEmpty else { return }
+    // A loop none of whose calls in the loop are this period's is the month before's finding.
+    guard tree.contains(where: { inLoop.contains($0.id) }) else { return }
     let cost = tree.reduce(Money.zero) { $0 + ($1.cost ?? .zero) }
 
     let agent = reason.from.agent ?? root.agent
@@ -320,10 +321,13 @@ package struct RecursiveLoops {
         key: n.key, time: n.time, cost: n.cost, inLoop: inLoop.contains(n.id), agent: n.agent, credential: n.credential,
         owner: n.owner)
     }
+    // Where the loop showed: its call, or, when that call was the month before's, the period's
+    // first call in the loop (its cost centre, agent and owner are this finding's).
+    let shown = inPeriod(reason.from) ? reason.from : tree.first { inLoop.contains($0.id) } ?? reason.from
     if parts.count > 1 {
       let task = root.task.map { " (task \($0))" } ?? ""
       // The root's key only in the finding of the root's own cost centre.
-      findings += partFindings(parts, owner: reason.from.costCentre, subject: root.id, total: Int128(tree.count)) { p in
+      findings += partFindings(parts, owner: shown.costCentre, subject: root.id, total: Int128(tree.count)) { p in
         (p.costCentre == root.costCentre
           ? "call tree from \(root.key)\(task)" : "a call tree\(task) whose root call is another cost centre's")
           + ": \(reason.text); \(p.avoidable.formatted(decimals: 2)) USD of this cost centre's calls in the loop"
@@ -333,8 +337,9 @@ package struct RecursiveLoops {
     var f =
       Finding(
         id: FindingID.make(kind: .recursiveLoop, period: period, subject: root.id), kind: .recursiveLoop,
-        severity: .medium, period: period.description, costCentre: reason.from.costCentre, agentID: agent,
-        credentialID: reason.from.credential, ownerID: reason.from.owner, taskApprover: nil,
+        severity: .medium, period: period.description, costCentre: shown.costCentre,
+        agentID: inPeriod(reason.from) ? agent : shown.agent ?? agent,
+        credentialID: shown.credential, ownerID: shown.owner, taskApprover: nil,
         firstTime: tree.first?.time ?? root.time, lastTime: tree.last?.time ?? root.time, calls: Int128(tree.count),
         cost: cost, avoidableCost: avoidable, evidence: tree.prefix(PolicyFindings.evidenceLimit).map(\.key),
         evidenceCount: Int128(tree.count),

@@ -26,7 +26,7 @@ package struct UsageSpikes {
   private var daily: [String: [Int64: Money]] = [:]
   private var breakdown: [SubjectDay: [String: Money]] = [:]
   private var evidence: [SubjectDay: [String]] = [:]
-  /// Each subject's cost centre, agent, credential and owner on its last day of the period (a new
+  /// Each subject's cost centre, agent, credential and owner on its first day of the period (a new
   /// spender's), and on each day of it (a spike's: an agent moved mid-month spikes in the cost
   /// centre it was in that day; its first cost centre of the month was named, a trial).
   private var meta: [String: Meta] = [:]
@@ -233,7 +233,7 @@ package struct UsageSpikes {
           breakdown[key, default: [:]]["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
         }
         guard cell.day >= firstPeriodDay else { continue }
-        meta[subject] = m
+        if meta[subject] == nil { meta[subject] = m }
         if dayMeta[key] == nil { dayMeta[key] = m }
         periodCost[subject, default: .zero] += total.cost
         periodCalls[subject, default: 0] += total.calls

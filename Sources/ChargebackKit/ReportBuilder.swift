@@ -182,8 +182,9 @@ package struct ReportBuilder {
     }
     let unlogged = overlap.unloggedRecords().map { charger.charge($0) }
     let unloggedBySubject = Dictionary(grouping: unlogged) { PolicyFindings.unloggedSubject($0.record) }
+    // Not for unlogged records: their tokens and requests are two differences (report less logs),
+    // which say nothing of one call's size.
     for charged in unlogged {
-      noteLongContext(charged)
       try totals.add(charged, source: .unlogged)
       policy.observe(charged)
       reconciliation.addComputed(
@@ -221,7 +222,7 @@ package struct ReportBuilder {
     let allocations = try Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)
     if !commitmentUses.isEmpty || !allocations.isEmpty { lines.sortByKey() }
     policy.addBudgetFindings(
-      period: period, costCentres: centres.values.map { ($0.id, $0.cost) },
+      period: period, costCentres: centres.values.map { ($0.id, $0.cost, $0.requests) },
       directory: (identities.costCentres, identities.scopes))
     var allFindings = labels.apply(to: policy.findings(period: period))
     allFindings.sort {

@@ -164,17 +164,6 @@ package final class Pricer {
       guard let ci = TokenClass.allCases.firstIndex(of: r.usageType) else { continue }
       perClass[ci].append((r.minInputTokens, r.rate, i))
     }
-    // A web search is a fee per request, the same at every tier (Anthropic's $10 per 1,000
-    // searches; batch and priority change the token rates only): a tier without its own row takes
-    // the standard one. Without it, a batch row with 5 searches was unpriced whole, its tokens too
-    // (a trial).
-    if let search = TokenClass.allCases.firstIndex(of: .webSearch), perClass[search].isEmpty, key.tier != .standard {
-      for i in table.rowIndices(provider: key.provider, model: canonical) {
-        let r = table.rows[i]
-        guard r.tier == .standard, r.usageType == .webSearch, r.covers(time) else { continue }
-        perClass[search].append((r.minInputTokens, r.rate, i))
-      }
-    }
     for i in perClass.indices { perClass[i].sort { $0.min > $1.min } }
     return Resolved(canonical: canonical, perClass: perClass)
   }

@@ -30,8 +30,10 @@ struct Chargeback: ParsableCommand {
           // Help and the version, the tool's own text.
           printSafeText(text)
         } else {
+          // Each line escaped and, past ``SafeText/messageCharacters``, cut in its middle: the value
+          // given may be huge.
           let shown = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            SafeText.terminal(String($0))
+            SafeText.message(String($0))
           }
           try? FileHandle.standardError.write(contentsOf: Data((shown.joined(separator: "\n") + "\n").utf8))
         }

@@ -38,10 +38,18 @@ struct OTelAttributes {
   /// `usage` of its `response_data` (``OTelAttributes/rawUsage()``).
   var usageRaw, responseData: String?
 
-  /// Whether any token count is given (zero included).
+  /// Whether any token count is given (zero included), or the provider's usage object
+  /// (``usageRaw``, a ``responseData`` with a `usage`).
   var hasUsage: Bool {
     inputTokens != nil || promptTokens != nil || outputTokens != nil || completionTokens != nil || altPrompt != nil
-      || altCompletion != nil
+      || altCompletion != nil || usageRaw != nil || responseData?.contains("\"usage\"") == true
+  }
+
+  /// Whether a token count above zero is given: a call beneath another that counts no token (its
+  /// counts 0) does not make the one above a second record of it.
+  var reportsTokens: Bool {
+    [inputTokens, promptTokens, outputTokens, completionTokens, altPrompt, altCompletion].contains { ($0 ?? 0) > 0 }
+      || usageRaw != nil || responseData?.contains("\"usage\"") == true
   }
 }
 

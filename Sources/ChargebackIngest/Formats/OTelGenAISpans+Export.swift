@@ -140,46 +140,93 @@ struct OTelBatch {
   /// A framework's span with no provider's call beneath it in the export stays a call (and is
   /// refused: its provider is not one we price), so no usage is dropped unseen.
   ///
-  /// So is any call span with a call beneath it that reports usage, unless both name a response
-  /// id (then they are one call's two copies, and the store charges the better one): one call
-  /// traced by two instrumentations without a response id to tell (OpenInference's LangChain `LLM`
-  /// span around its OpenAI `LLM` span, both with the call's tokens) was charged twice (a trial). A
-  /// model call makes no model call of its own: the innermost span is the call.
+  /// So is the nearest call span above a call that reports tokens, with no agent's or tool's span
+  /// between them, unless both name a response id (then they are one call's two copies, and the
+  /// store charges the better one): one call traced by two instrumentations without a response id
+  /// to tell (OpenInference's LangChain `LLM` span around its OpenAI `LLM` span, both with the
+  /// call's tokens) was charged twice (a trial). Only the nearest, and not past an agent or a tool:
+  /// a call whose span stays current while its tools and sub-agents run (a streamed generator) is
+  /// a call of its own, as are theirs.
   mutating func markFrameworkWrappers() {
     let own = spans.indices.map(isFramework)
     let calls = spans.indices.map { spans[$0].isModelCall }
     guard own.contains(true) || calls.filter({ $0 }).count > 1 else { return }
     var wrappers: [Int] = []
     for i in spans.indices where !own[i] && calls[i] {
-      let counted = spans[i].attributes.hasUsage
-      let identified = spans[i].attributes.responseID.nonBlank != nil
-      _ = walkAncestors(of: i) { j in
-        if own[j] || (counted && calls[j] && !(identified && spans[j].attributes.responseID.nonBlank != nil)) {
-          wrappers.append(j)
-        }
-      }
+      _ = walkAncestors(of: i) { j in if own[j] { wrappers.append(j) } }
+      guard spans[i].attributes.reportsTokens, case .call(let j) = nearestCall(above: i, calls: calls), !own[j],
+        !(spans[i].attributes.responseID.nonBlank != nil && spans[j].attributes.responseID.nonBlank != nil)
+      else { continue }
+      wrappers.append(j)
     }
     for j in wrappers { spans[j].wrapsCall = true }
+  }
+
+  /// What lies above span `i` on the way to the nearest call span.
+  enum Above: Equatable {
+    /// The nearest call span above, in this export.
+    case call(Int)
+    /// The chain leaves the export with no call, agent or tool on the way: the nearest call may be
+    /// on another line.
+    case outside
+    /// An agent's or a tool's span first, or the trace's root: no call above is a wrapper of this one.
+    case none
+  }
+
+  /// ``Above`` for span `i`; `calls` marks the call spans (frameworks' count as calls).
+  func nearestCall(above i: Int, calls: [Bool]) -> Above {
+    var current = i
+    var steps = 0
+    while steps < spans.count {
+      guard spans[current].traceID != nil, spans[current].parentSpanID != nil else { return .none }
+      guard let j = parentIndex[current] else { return .outside }
+      if calls[j] || isFramework(j) { return .call(j) }
+      if isAgentOrTool(j) { return .none }
+      current = j
+      steps += 1
+    }
+    return .none
+  }
+
+  /// Whether span `j` is an agent's run or a tool's execution: calls beneath it are its own, not a
+  /// second record of a call above.
+  func isAgentOrTool(_ j: Int) -> Bool {
+    let a = spans[j].attributes
+    switch a.operation?.lowercased() {
+    case "invoke_agent", "create_agent", "execute_tool", "invoke_workflow": return true
+    default: break
+    }
+    if let kind = a.spanKind?.uppercased(), kind == "AGENT" || kind == "TOOL" { return true }
+    return spans[j].isAgentRun
   }
 
   /// Marks span `i` and its ancestors here as wrappers, where an earlier line's call named `i` as
   /// its ancestor.
   ///
-  /// The Collector writes a child that ended first on an earlier line. Marked: frameworks' spans,
-  /// and, when the calls beneath report usage (`counted`), calls (those naming a response id only
-  /// when a call beneath names none: `identified`). Gives the framework spans marked.
+  /// The Collector writes a child that ended first on an earlier line. Marked: frameworks' spans;
+  /// and, when that call reported tokens with no call, agent or tool between it and `i`
+  /// (`counted`), the nearest call at or above `i`, not past an agent or a tool, unless both name a
+  /// response id (`identified`: every such call beneath named one). Gives the framework spans
+  /// marked.
   mutating func markWrappers(above i: Int, counted: Bool, identified: Bool) -> [Int] {
     var marked: [Int] = []
-    func mark(_ j: Int) {
-      if isFramework(j) {
-        spans[j].wrapsCall = true
-        marked.append(j)
-      } else if counted && spans[j].isModelCall && !(identified && spans[j].attributes.responseID.nonBlank != nil) {
-        spans[j].wrapsCall = true
+    if isFramework(i) { marked.append(i) }
+    _ = walkAncestors(of: i) { j in if isFramework(j) { marked.append(j) } }
+    for j in marked { spans[j].wrapsCall = true }
+    guard counted else { return marked }
+    var current = i
+    var steps = 0
+    while steps < spans.count {
+      if isFramework(current) { break }
+      if spans[current].isModelCall {
+        if !(identified && spans[current].attributes.responseID.nonBlank != nil) { spans[current].wrapsCall = true }
+        break
       }
+      if isAgentOrTool(current) { break }
+      guard let j = parentIndex[current] else { break }
+      current = j
+      steps += 1
     }
-    mark(i)
-    _ = walkAncestors(of: i) { mark($0) }
     return marked
   }
 

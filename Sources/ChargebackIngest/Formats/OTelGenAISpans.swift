@@ -65,6 +65,8 @@ struct OTelGenAISpans: ExportFormat {
     try JSONLayout.forEachRecord(in: file) { bytes, line, path in
       var batch = OTelBatch(file: file.path, line: line, root: path ?? "$")
       try batch.parse(bytes)
+      // The call spans as read, before any is found a wrapper (``OTelBatch/nearestCall(above:calls:)``).
+      let calls = batch.spans.indices.map { batch.spans[$0].isModelCall }
       batch.markFrameworkWrappers()
       func key(_ i: Int) -> UInt64? {
         batch.spans[i].traceID.flatMap { t in batch.spans[i].spanID.map { Self.spanKey(trace: t, span: $0) } }
@@ -86,10 +88,16 @@ struct OTelGenAISpans: ExportFormat {
         for i in batch.spans.indices {
           guard let k = key(i), callParents.contains(k) else { continue }
           let identified = countedParents[k]
+          let passing =
+            identified != nil && !batch.spans[i].isModelCall && !batch.isFramework(i) && !batch.isAgentOrTool(i)
           for j in batch.markWrappers(above: i, counted: identified != nil, identified: identified ?? false) {
             if let kj = key(j) { callParents.insert(kj) }
           }
-          note(batch.walkAncestors(of: i) { _ in }, counted: identified != nil, identified: identified ?? false)
+          // The call beneath still looks for its nearest call above when `i` is neither (a chain's
+          // span between them) and nothing here stands between.
+          note(
+            batch.walkAncestors(of: i) { _ in },
+            counted: passing && batch.nearestCall(above: i, calls: calls) == .outside, identified: identified ?? false)
         }
       }
       for i in batch.spans.indices {
@@ -113,8 +121,10 @@ struct OTelGenAISpans: ExportFormat {
         }
         if span.isModelCall {
           try emit(.record(record(batch, span: i)))
+          // Counted for the line of its nearest call above only when nothing here stands between.
           note(
-            batch.walkAncestors(of: i) { _ in }, counted: span.attributes.hasUsage,
+            batch.walkAncestors(of: i) { _ in },
+            counted: span.attributes.reportsTokens && batch.nearestCall(above: i, calls: calls) == .outside,
             identified: span.attributes.responseID.nonBlank != nil)
         }
         if let s = traceSpan(batch, span: i) { try emit(.span(s)) }

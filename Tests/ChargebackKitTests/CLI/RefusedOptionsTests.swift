@@ -44,10 +44,17 @@ import Testing
   func badOptionValuesReachTheTerminalEscaped(arguments: [String]) throws {
     let r = try TestSupport.runCLI(arguments)
     #expect(r.status == 64)
-    #expect(r.err.hasPrefix("Error: ") && r.err.contains("\\u001b") || r.err.contains("\\u0007"), "\(r.err)")
+    #expect(r.err.hasPrefix("Error: ") && (r.err.contains("\\u001b") || r.err.contains("\\u0007")), "\(r.err)")
     #expect(!r.err.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(r.err)")
     let help = try TestSupport.runCLI(["run", "--help"])
     #expect(help.status == 0 && help.out.contains("\n  --period <period>"), "\(help.out)")
+  }
+
+  /// A huge bad value is cut in the message, as every message quoting a value is.
+  @Test func aHugeBadOptionValueIsCut() throws {
+    let r = try TestSupport.runCLI(["report", "--period", String(repeating: "9", count: 100_000), "--identities", "x"])
+    #expect(r.status == 64)
+    #expect(r.err.count < 10_000 && r.err.contains("characters cut"), "\(r.err.prefix(300))")
   }
 
   @Test func anEmptyOutIsAUsageError() throws {

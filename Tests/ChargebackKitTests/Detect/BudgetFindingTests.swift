@@ -30,7 +30,7 @@ import Testing
       policy.observe(c)
     }
     policy.addBudgetFindings(
-      period: Self.period, costCentres: [(id: "CC-A", cost: Money(pico: 35 * Money.picoPerUSD))],
+      period: Self.period, costCentres: [(id: "CC-A", cost: Money(pico: 35 * Money.picoPerUSD), requests: 2)],
       directory: (
         centres: ["CC-A": CostCentre(id: "CC-A", owner: "ann", monthlyBudget: Money(pico: 30 * Money.picoPerUSD))],
         scopes: ["SB": scope]

@@ -74,6 +74,35 @@ import Testing
     #expect(f.explanation.hasPrefix("call tree from openai:c1"))
   }
 
+  /// A loop that showed the month before is filed under this period's calls in it: the cost centre
+  /// of its first call in the loop here, not the one of the call where it showed (a review: a
+  /// September call's cost centre was named beside October's cost and evidence of another).
+  @Test func aLoopThatShowedTheMonthBeforeIsFiledUnderThisPeriodsCalls() throws {
+    var loops = RecursiveLoops(settings: DetectionSettings(), period: Self.period)
+    let september30 = Self.t0 - 6 * Timestamp.millisPerDay - 10_000
+    func earlier(_ c: ChargedRecord, _ k: Int64) -> ChargedRecord {
+      var c = c
+      c.record.time = september30 + k * 1_000
+      return c
+    }
+    // September: r (ag-a, CC-A) → c1 (ag-b, CC-B) → c2 (ag-a, CC-A): the loop shows at c2.
+    let r = earlier(Self.call(0, "r", parent: nil, agent: "ag-a", costCentre: "CC-A"), 0)
+    let c1 = earlier(Self.call(0, "c1", parent: "r", agent: "ag-b", costCentre: "CC-B"), 1)
+    let c2 = earlier(Self.call(0, "c2", parent: "c1", agent: "ag-a", costCentre: "CC-A"), 2)
+    // October: c3 (ag-c, CC-C), c2's child.
+    loops.observe(Self.call(0, "c3", parent: "c2", agent: "ag-c", costCentre: "CC-C"))
+    let known =
+      ["openai:r": (r, nil), "openai:c1": (c1, "r"), "openai:c2": (c2, "c1")] as [String: (ChargedRecord, String?)]
+    try loops.finish { id in
+      known[id].map { RecursiveLoops.node($0.0, id: String(id.dropFirst("openai:".count)), parent: $0.1) }
+    }
+    let f = try #require(loops.findings.first)
+    #expect(loops.findings.count == 1)
+    #expect(f.costCentre == "CC-C" && f.agentID == "ag-c")
+    #expect(f.calls == 1 && f.cost.pico == 100_000_000_000 && f.avoidableCost.pico == 100_000_000_000)
+    #expect(f.evidence == ["openai:c3"])
+  }
+
   /// A cost centre whose calls in the loop have no price still has its finding (at no cost).
   @Test func unpricedCallsInTheLoopStillMakeAFinding() throws {
     var loops = RecursiveLoops(settings: DetectionSettings(), period: Self.period)

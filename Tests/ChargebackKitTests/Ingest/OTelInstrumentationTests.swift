@@ -177,6 +177,28 @@ import Testing
       #expect(Set(records.map(\.spanID)) == ["l1", "l2"])
       #expect(report.totalCost == TestSupport.usd("0.00027"))
     }
+    // A call whose span stays current while its tool runs a call of its own (a streamed
+    // generator): an agent's or a tool's span between them makes them two calls (a review), in the
+    // export or with the child on an earlier line.
+    let tool = Self.span(
+      "execute_tool search", id: "t1", parent: "l1", [Self.attr("gen_ai.operation.name", "execute_tool")])
+    let underTool = llm("ChatCompletion", id: "l4", parent: "t1")
+    for content in [Self.export([outer, tool, underTool]), Self.export([underTool]) + Self.export([outer, tool])] {
+      let (report, records) = try report(content)
+      #expect(Set(records.map(\.spanID)) == ["l1", "l4"])
+      #expect(report.totalCost == TestSupport.usd("0.00054"))
+    }
+    // A call beneath that counts no token (0 and 0) leaves the one above a call.
+    let zero = Self.span(
+      "ChatCompletion", id: "l5", parent: "l1",
+      [
+        Self.attr("openinference.span.kind", "LLM"), Self.attr("llm.provider", "openai"),
+        Self.attr("llm.model_name", "gpt-4o-mini"), Self.intAttr("llm.token_count.prompt", 0),
+        Self.intAttr("llm.token_count.completion", 0),
+      ])
+    let (zeroReport, zeroRecords) = try report(Self.export([outer, zero]))
+    #expect(Set(zeroRecords.map(\.spanID)) == ["l1", "l5"])
+    #expect(zeroReport.totalCost == TestSupport.usd("0.00027"))
     // Two calls under one (a router's span): the two are charged, the one over them is not.
     let second = llm("ChatCompletion", id: "l3", parent: "l1")
     let (both, bothRecords) = try report(Self.export([outer, inner, second]))

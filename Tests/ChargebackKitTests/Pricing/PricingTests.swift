@@ -128,9 +128,9 @@ import Testing
     #expect(q.cost == TestSupport.usd(usd))
   }
 
-  /// A web search costs its fee at every tier: a batch or priority call with searches takes the
-  /// standard row's $10 per 1,000 beside its own tier's token rates (a batch row with 5 searches
-  /// was unpriced whole, a trial); a class without a row at the call's tier stays unpriced.
+  /// A web search costs its fee at every tier: the shipped table has a batch row of $10 per 1,000
+  /// beside the batch token rates (a batch row with 5 searches was unpriced whole, a trial); a
+  /// class without a row at the call's tier stays unpriced.
   @Test(arguments: [
     // 1,000 × 1.5 + 100 × 7.5 per million, batch, + 5 × 10,000 per million searches.
     (Tier.batch, 5 as Int64, "0.05225" as String?),
