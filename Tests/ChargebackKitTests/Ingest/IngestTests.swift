@@ -242,6 +242,15 @@ import Testing
     #expect(error.description.contains(advice), "\(error)")
   }
 
+  /// The byte search the batch-output check runs on every file's head finds its text at the start,
+  /// at the end and between, and not a text cut by the end or one absent.
+  @Test func byteSearchFindsTextAnywhere() {
+    func has(_ s: String) -> Bool { FormatRegistry.contains(Array(s.utf8), "\"modelInput\"") }
+    #expect(has(#""modelInput""#) && has(#"{"a":1,"modelInput":2}"#) && has(#"xx"modelInput""#))
+    #expect(!has(#""modelInpu"#) && !has(#""modelinput""#) && !has("") && !has(#"modelInput""#))
+    #expect(has(#""m""modelInput""#))
+  }
+
   /// An OpenAI usage or costs page whose buckets all hold no result is skipped.
   ///
   /// A month's last page, a day fetched before its first call: skipped as holding nothing to
