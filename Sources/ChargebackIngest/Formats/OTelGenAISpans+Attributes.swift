@@ -37,19 +37,22 @@ struct OTelAttributes {
   /// The provider's own usage object as JSON text: Pydantic Logfire's `gen_ai.usage.raw`, and the
   /// `usage` of its `response_data` (``OTelAttributes/rawUsage()``).
   var usageRaw, responseData: String?
+  /// Whether ``responseData`` names a `usage` (found once, as the attribute is read: it holds the
+  /// whole response, and ``hasUsage`` is asked of a span more than once).
+  var responseHasUsage = false
 
   /// Whether any token count is given (zero included), or the provider's usage object
   /// (``usageRaw``, a ``responseData`` with a `usage`).
   var hasUsage: Bool {
     inputTokens != nil || promptTokens != nil || outputTokens != nil || completionTokens != nil || altPrompt != nil
-      || altCompletion != nil || usageRaw != nil || responseData?.contains("\"usage\"") == true
+      || altCompletion != nil || usageRaw != nil || responseHasUsage
   }
 
   /// Whether a token count above zero is given: a call beneath another that counts no token (its
   /// counts 0) does not make the one above a second record of it.
   var reportsTokens: Bool {
     [inputTokens, promptTokens, outputTokens, completionTokens, altPrompt, altCompletion].contains { ($0 ?? 0) > 0 }
-      || usageRaw != nil || responseData?.contains("\"usage\"") == true
+      || usageRaw != nil || responseHasUsage
   }
 }
 
@@ -170,7 +173,9 @@ enum OTelSlot {
     case .aiCachedInput: a.aiCachedInput = try count()
     case .aiProviderMetadata: a.aiProviderMetadata = text
     case .usageRaw: a.usageRaw = text
-    case .responseData: a.responseData = text
+    case .responseData:
+      a.responseData = text
+      a.responseHasUsage = FormatRegistry.contains(Array(text.utf8), "\"usage\"")
     }
   }
 }
