@@ -173,7 +173,14 @@ struct OTelBatch {
     case none
   }
 
-  /// ``Above`` for span `i`; `calls` marks the call spans (frameworks' count as calls).
+  /// ``Above`` for span `i` itself first: `i` when it is a call (or a framework's span), none when
+  /// it is an agent's or a tool's, else ``nearestCall(above:calls:)``.
+  func nearestCall(atOrAbove i: Int, calls: [Bool]) -> Above {
+    if calls[i] || isFramework(i) { return .call(i) }
+    return isAgentOrTool(i) ? .none : nearestCall(above: i, calls: calls)
+  }
+
+  /// ``Above`` for span `i`; `calls` marks the call spans as read (frameworks' count as calls).
   func nearestCall(above i: Int, calls: [Bool]) -> Above {
     var current = i
     var steps = 0
@@ -208,24 +215,15 @@ struct OTelBatch {
   /// (`counted`), the nearest call at or above `i`, not past an agent or a tool, unless both name a
   /// response id (`identified`: every such call beneath named one). Gives the framework spans
   /// marked.
-  mutating func markWrappers(above i: Int, counted: Bool, identified: Bool) -> [Int] {
+  mutating func markWrappers(above i: Int, counted: Bool, identified: Bool, calls: [Bool]) -> [Int] {
     var marked: [Int] = []
     if isFramework(i) { marked.append(i) }
     _ = walkAncestors(of: i) { j in if isFramework(j) { marked.append(j) } }
     for j in marked { spans[j].wrapsCall = true }
-    guard counted else { return marked }
-    var current = i
-    var steps = 0
-    while steps < spans.count {
-      if isFramework(current) { break }
-      if spans[current].isModelCall {
-        if !(identified && spans[current].attributes.responseID.nonBlank != nil) { spans[current].wrapsCall = true }
-        break
-      }
-      if isAgentOrTool(current) { break }
-      guard let j = parentIndex[current] else { break }
-      current = j
-      steps += 1
+    if counted, case .call(let j) = nearestCall(atOrAbove: i, calls: calls), !isFramework(j),
+      !(identified && spans[j].attributes.responseID.nonBlank != nil)
+    {
+      spans[j].wrapsCall = true
     }
     return marked
   }

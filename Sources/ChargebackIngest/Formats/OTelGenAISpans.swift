@@ -88,16 +88,17 @@ struct OTelGenAISpans: ExportFormat {
         for i in batch.spans.indices {
           guard let k = key(i), callParents.contains(k) else { continue }
           let identified = countedParents[k]
-          let passing =
-            identified != nil && !batch.spans[i].isModelCall && !batch.isFramework(i) && !batch.isAgentOrTool(i)
-          for j in batch.markWrappers(above: i, counted: identified != nil, identified: identified ?? false) {
+          for j in batch.markWrappers(
+            above: i, counted: identified != nil, identified: identified ?? false, calls: calls)
+          {
             if let kj = key(j) { callParents.insert(kj) }
           }
-          // The call beneath still looks for its nearest call above when `i` is neither (a chain's
-          // span between them) and nothing here stands between.
+          // The call beneath still looks for its nearest call above when nothing here is one or
+          // stands between (a chain's span between them).
           note(
             batch.walkAncestors(of: i) { _ in },
-            counted: passing && batch.nearestCall(above: i, calls: calls) == .outside, identified: identified ?? false)
+            counted: identified != nil && batch.nearestCall(atOrAbove: i, calls: calls) == .outside,
+            identified: identified ?? false)
         }
       }
       for i in batch.spans.indices {

@@ -152,15 +152,16 @@ import Testing
   /// the tokens it knows are charged. Google ADK's `call_llm` span (`gcp.vertex.agent`) is a
   /// framework's.
   @Test func aCallSpanOverACallSpanIsNotACall() throws {
-    func llm(_ name: String, id: String, parent: String? = nil, usage: Bool = true) -> String {
+    func llm(_ name: String, id: String, parent: String? = nil, tokens: (Int, Int)? = (1000, 200)) -> String {
       Self.span(
         name, id: id, parent: parent,
         [
           Self.attr("openinference.span.kind", "LLM"), Self.attr("llm.provider", "openai"),
           Self.attr("llm.model_name", "gpt-4o-mini"),
         ]
-          + (usage
-            ? [Self.intAttr("llm.token_count.prompt", 1000), Self.intAttr("llm.token_count.completion", 200)] : []))
+          + (tokens.map {
+            [Self.intAttr("llm.token_count.prompt", $0.0), Self.intAttr("llm.token_count.completion", $0.1)]
+          } ?? []))
     }
     let outer = llm("ChatOpenAI", id: "l1")
     let inner = llm("ChatCompletion", id: "l2", parent: "l1")
@@ -171,7 +172,7 @@ import Testing
       #expect(report.totalCost == TestSupport.usd("0.00027"))
     }
     // The inner span without usage (a stream): the outer is charged, the inner unpriced.
-    let bare = llm("ChatCompletion", id: "l2", parent: "l1", usage: false)
+    let bare = llm("ChatCompletion", id: "l2", parent: "l1", tokens: nil)
     for content in [Self.export([outer, bare]), Self.export([bare]) + Self.export([outer])] {
       let (report, records) = try report(content)
       #expect(Set(records.map(\.spanID)) == ["l1", "l2"])
@@ -189,13 +190,7 @@ import Testing
       #expect(report.totalCost == TestSupport.usd("0.00054"))
     }
     // A call beneath that counts no token (0 and 0) leaves the one above a call.
-    let zero = Self.span(
-      "ChatCompletion", id: "l5", parent: "l1",
-      [
-        Self.attr("openinference.span.kind", "LLM"), Self.attr("llm.provider", "openai"),
-        Self.attr("llm.model_name", "gpt-4o-mini"), Self.intAttr("llm.token_count.prompt", 0),
-        Self.intAttr("llm.token_count.completion", 0),
-      ])
+    let zero = llm("ChatCompletion", id: "l5", parent: "l1", tokens: (0, 0))
     let (zeroReport, zeroRecords) = try report(Self.export([outer, zero]))
     #expect(Set(zeroRecords.map(\.spanID)) == ["l1", "l5"])
     #expect(zeroReport.totalCost == TestSupport.usd("0.00027"))
