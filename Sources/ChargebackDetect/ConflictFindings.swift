@@ -6,11 +6,16 @@ extension PolicyFindings {
   /// line, and the fields that differ; its cost is the kept copy's.
   ///
   /// `kept` is the first stored copy, charged; `conflicts` are the refused copies of its key.
-  package mutating func noteConflict(_ kept: ChargedRecord, conflicts: [DuplicateConflict]) {
+  /// A kept copy under a provisioned commitment is at its effective price (`fees`).
+  package mutating func noteConflict(
+    _ kept: ChargedRecord, conflicts: [DuplicateConflict], fees: ProvisionedFees = ProvisionedFees()
+  ) {
     guard let first = conflicts.first else { return }
     let r = kept.record
     // A provider's bill (cost level) is never charged: its billed amount is what is at stake.
-    let cost = r.level == .cost ? r.billed : kept.cost
+    let cost =
+      r.level == .cost
+      ? r.billed : kept.cost.map { c in kept.feeCommitment.map { fees.effective(c, commitment: $0) } ?? c }
     let name = first.requestID.map { "request \($0) (\(first.naturalKey))" } ?? "record \(first.naturalKey)"
     // A file fetched again to the same name (a usage page of a day not yet over, fetched again
     // once it is): when any two sources share a path, the paths alone would not tell them apart.

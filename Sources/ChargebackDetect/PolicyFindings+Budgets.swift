@@ -4,12 +4,13 @@ import ChargebackModel
 /// its `monthly_budget_usd`, raised once the pass has summed them.
 extension PolicyFindings {
   /// Adds cost-centre and scope budget findings for the period (SPEC §10: the period's priced cost
-  /// against `monthly_budget_usd`).
+  /// against `monthly_budget_usd`); a scope's calls under provisioned commitments count at their
+  /// effective price (`fees`), as the cost centres' do.
   package mutating func addBudgetFindings(
     period: Period, costCentres: [(id: String, cost: Money, requests: Int128)],
     directory: (
       centres: [String: CostCentre], scopes: [String: Scope]
-    )
+    ), fees: ProvisionedFees = ProvisionedFees()
   ) {
     for cc in costCentres.sorted(by: { $0.id < $1.id }) {
       guard let budget = directory.centres[cc.id]?.monthlyBudget, cc.cost > budget else { continue }
@@ -21,11 +22,17 @@ extension PolicyFindings {
             "cost centre \(cc.id) spent \(cc.cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
         ))
     }
-    for (scope, cost) in scopeCost.sorted(by: { $0.key < $1.key }) {
-      guard let budget = directory.scopes[scope]?.monthlyBudget, cost > budget else { continue }
+    for scope in scopeCost.keys.sorted() {
+      guard let budget = directory.scopes[scope]?.monthlyBudget else { continue }
+      var spent: [String: Money] = [:]
+      for (cc, cost) in scopeCentres[scope] ?? [:] {
+        spent[cc] = fees.effective(cost, atList: scopeCentresAtList[scope]?[cc] ?? AtListUnderFee())
+      }
+      let cost = spent.values.reduce(Money.zero, +)
+      guard cost > budget else { continue }
       // Filed under the cost centre that spent most of it (SPEC §6: a finding has a cost centre, and
       // its workbook shows it; with none, only company.xlsx showed it), naming the others' shares.
-      let centres = (scopeCentres[scope] ?? [:]).sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+      let centres = spent.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
       let shares =
         centres.count > 1
         ? " (" + centres.map { "\($0.key) \($0.value.formatted(decimals: 2)) USD" }.joined(separator: ", ") + ")" : ""

@@ -22,6 +22,8 @@ package struct PolicyFindings {
     /// gives a request count does; Anthropic's usage report rows give none.
     var countedCalls = false
     var cost = Money.zero
+    /// The part of ``cost`` at list under provisioned commitments (``ProvisionedFees``).
+    var atList = AtListUnderFee()
     /// Records noted without a price (counted by records: a report row counts no requests).
     var unpricedRecords: Int128 = 0
     var evidence: [String] = []
@@ -54,6 +56,8 @@ package struct PolicyFindings {
   private(set) var scopeCost: [String: Money] = [:]
   /// Each scope's cost per cost centre, and its calls (scope budget findings).
   private(set) var scopeCentres: [String: [String: Money]] = [:]
+  /// The part of each scope's cost per cost centre at list under provisioned commitments.
+  private(set) var scopeCentresAtList: [String: [String: AtListUnderFee]] = [:]
   private(set) var scopeCalls: [String: Int128] = [:]
   /// The providers each credential id is registered under, to say so when a call's provider is
   /// another (`key_x` registered for `openai`, called through `anthropic`).
@@ -81,7 +85,7 @@ package struct PolicyFindings {
   /// subject's own (a shared credential belongs to its cost centre, not to the first caller).
   package mutating func note(
     _ kind: FindingKind, subject: String, record r: UsageRecord, attribution a: Attribution, cost: Money?,
-    detail: @autoclosure () -> String, approver: String? = nil,
+    fee: Int? = nil, detail: @autoclosure () -> String, approver: String? = nil,
     owner: @autoclosure () -> (costCentre: String?, agentID: String?)? = nil
   ) {
     // One lookup per call; what only the finding's first record fills in is worked out then.
@@ -102,6 +106,7 @@ package struct PolicyFindings {
     if r.level == .request || r.requests > 0 { acc.values[i].countedCalls = true }
     if let cost {
       acc.values[i].cost += cost
+      if fee != nil { acc.values[i].atList.add(cost, commitment: fee) }
     } else {
       acc.values[i].unpricedRecords += 1
     }
@@ -149,14 +154,16 @@ package struct PolicyFindings {
   package mutating func add(_ f: Finding) { extra.append(f) }
   private var extra: [Finding] = []
 
-  /// The findings, with stable ids.
-  package func findings(period: Period) -> [Finding] {
+  /// The findings, with stable ids, their costs at the provisioned commitments' effective price
+  /// (`fees`).
+  package func findings(period: Period, fees: ProvisionedFees = ProvisionedFees()) -> [Finding] {
     acc.values.map { a in
       var f = Finding(
         id: FindingID.make(kind: a.kind, period: period, subject: a.subject), kind: a.kind,
         severity: a.kind.severity, period: period.description, costCentre: a.costCentre, agentID: a.agentID,
         credentialID: a.credentialID, ownerID: a.ownerID, taskApprover: a.approver, firstTime: a.first,
-        lastTime: a.last, calls: a.calls, cost: a.cost, avoidableCost: .zero, evidence: a.evidence,
+        lastTime: a.last, calls: a.calls, cost: fees.effective(a.cost, atList: a.atList), avoidableCost: .zero,
+        evidence: a.evidence,
         evidenceCount: a.count, explanation: a.detail + Self.agentsText(a) + Self.unpricedText(a))
       f.hasPricedRecords = a.kind != .unpricedModel && a.unpricedRecords < a.count
       f.callsKnown = a.countedCalls
@@ -191,10 +198,14 @@ extension PolicyFindings {
           : "\(c.record.provider.rawValue) model \"\(c.record.model)\" has no price: \(c.unpricedReason ?? "unknown"); its calls are left out of every total until a price or alias is added to pricing/"
       )
     }
-    noteSignals(c.attribution, c.record, cost: c.cost)
+    noteSignals(c.attribution, c.record, cost: c.cost, fee: c.feeCommitment)
     if let scope = c.attribution.scopeID {
       scopeCost[scope, default: .zero] += c.costOrZero
       scopeCentres[scope, default: [:]][c.attribution.costCentre, default: .zero] += c.costOrZero
+      if c.feeCommitment != nil {
+        scopeCentresAtList[scope, default: [:]][c.attribution.costCentre, default: AtListUnderFee()].add(
+          c.cost, commitment: c.feeCommitment)
+      }
       scopeCalls[scope, default: 0] += Int128(c.record.requests)
       if !c.inScope {
         let allowed = scopes[scope]?.allowedProviders ?? []
@@ -205,7 +216,7 @@ extension PolicyFindings {
           note(
             .outOfScopeModel, subject: (c.attribution.agentID ?? "-") + "|" + scope + "|" + c.model, record: c.record,
             attribution: c.attribution,
-            cost: c.cost,
+            cost: c.cost, fee: c.feeCommitment,
             // The finding is the agent's, scope's and model's, whichever provider served the calls (a
             // model through Bedrock and through a gateway to Anthropic): the text names no provider
             // (it named the first call's, as if the other's calls were not in it), unless the
@@ -231,6 +242,7 @@ extension PolicyFindings {
     let shown = parts.prefix(3).joined(separator: "; ") + (parts.count > 3 ? "; and \(parts.count - 3) more" : "")
     note(
       .unloggedUsage, subject: Self.unloggedSubject(r), record: r, attribution: c.attribution, cost: c.cost,
+      fee: c.feeCommitment,
       detail:
         "\(r.provider.rawValue) reports usage on credential \(r.credential ?? "?") beyond what the request logs show (\(shown)): calls that bypassed the gateway or logging path"
     )
@@ -241,7 +253,7 @@ extension PolicyFindings {
     r.provider.rawValue + "|" + (r.credential ?? "-")
   }
 
-  private mutating func noteSignals(_ a: Attribution, _ r: UsageRecord, cost: Money?) {
+  private mutating func noteSignals(_ a: Attribution, _ r: UsageRecord, cost: Money?, fee: Int?) {
     // Locals (a retain each): the texts below read them while `note` changes `self`.
     let credentials = credentials
     let providersByID = providersByID
@@ -287,7 +299,7 @@ extension PolicyFindings {
       switch s {
       case .unattributed:
         note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
+          s, subject: cred, record: r, attribution: a, cost: cost, fee: fee,
           detail: credentials[r.credentialProviderID + "\u{0}" + cred] != nil
             ? "calls on credential \(named()) charge agent \(agent), which has no agents.csv row in effect at the call's time and no owner with a cost centre: spend charged to UNATTRIBUTED"
             : asRole()
@@ -296,7 +308,7 @@ extension PolicyFindings {
         )
       case .unregisteredCredential:
         note(
-          s, subject: perCentre(cred), record: r, attribution: a, cost: cost,
+          s, subject: perCentre(cred), record: r, attribution: a, cost: cost, fee: fee,
           detail: asRole()
             ? "the sessions of role \(cred) are not in credentials.csv; their calls claim agent \(agent), which is charged: register the role (that row, or its IAM role ARN) or revoke it"
             : a.credentialID == nil
@@ -309,7 +321,7 @@ extension PolicyFindings {
         // spend (a trial). Each names the credential's own cost centre, which binds it (looked up
         // for the finding's first call only: the arguments are autoclosures), and no agent.
         note(
-          s, subject: perCentre(cred), record: r, attribution: a, cost: cost,
+          s, subject: perCentre(cred), record: r, attribution: a, cost: cost, fee: fee,
           detail:
             "credential \(named()) is shared (no agent bound): calls are charged to the agent they name, or else to "
             + (ownCostCentre(r, cred).map { "its cost centre \($0)" }
@@ -318,7 +330,7 @@ extension PolicyFindings {
       case .agentMismatch:
         let claimed = r.metadata.agentID ?? "?"
         note(
-          s, subject: cred + "|" + claimed, record: r, attribution: a, cost: cost,
+          s, subject: cred + "|" + claimed, record: r, attribution: a, cost: cost, fee: fee,
           detail:
             "calls on credential \(named()), bound to agent \(agent), claim to come from agent \(claimed); charged to \(agent)"
         )
@@ -328,28 +340,28 @@ extension PolicyFindings {
         // no other: the text blamed the calls' claim for a typo in the binding.
         let bound = a.agentID.flatMap { b in r.metadata.agentID == nil || r.metadata.agentID == b ? b : nil }
         note(
-          s, subject: perCentre(claimed), record: r, attribution: a, cost: cost,
+          s, subject: perCentre(claimed), record: r, attribution: a, cost: cost, fee: fee,
           detail: bound != nil
             ? "credential \(named()) is bound to agent \(claimed) in credentials.csv, which is not in agents.csv"
             : "calls name agent \(claimed), which is not in agents.csv")
       case .revokedCredential:
         note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
+          s, subject: cred, record: r, attribution: a, cost: cost, fee: fee,
           detail: "credential \(named()) was used after it was revoked: rotate it and find who holds it")
       case .expiredCredential:
         note(
-          s, subject: cred, record: r, attribution: a, cost: cost,
+          s, subject: cred, record: r, attribution: a, cost: cost, fee: fee,
           detail: "credential \(named()) was used after its expiry date")
       case .offboardedOwner:
         note(
-          s, subject: agent, record: r, attribution: a, cost: cost,
+          s, subject: agent, record: r, attribution: a, cost: cost, fee: fee,
           detail:
             "agent \(agent) ran after its owner \(a.ownerID ?? "?") was offboarded: assign a new owner or retire it")
       case .unapprovedTask:
         let task = a.taskID ?? "?"
         let tasks = tasks  // read by the text, made for the finding's first call only
         note(
-          s, subject: perCentre(task), record: r, attribution: a, cost: cost,
+          s, subject: perCentre(task), record: r, attribution: a, cost: cost, fee: fee,
           detail:
             "task \(task) has no approver in tasks.csv but ran calls\(tasks[task]?.requestedBy.map { " (requested by \($0))" } ?? "")"
         )

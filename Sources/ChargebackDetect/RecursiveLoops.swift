@@ -22,6 +22,8 @@ package struct RecursiveLoops {
     var time: Int64
     /// Nil for a call without a price.
     var cost: Money?
+    /// The provisioned commitment whose fee the call's cost (at list) awaits (``ProvisionedFees``).
+    var fee: Int?
     var costCentre: String
     var credential: String?
     var owner: String?
@@ -61,6 +63,9 @@ package struct RecursiveLoops {
     var calls: Int128 = 0
     var cost = Money.zero
     var avoidable = Money.zero
+    /// The parts of ``cost`` and ``avoidable`` at list under provisioned commitments.
+    var costAtList = AtListUnderFee()
+    var avoidableAtList = AtListUnderFee()
     /// Whether any of its calls has a price, and whether a call inside the loop has none (its
     /// avoidable amount is then not known).
     var anyPriced = false
@@ -79,16 +84,19 @@ package struct RecursiveLoops {
     }
 
     mutating func add(
-      key: String, time: Int64, cost: Money?, inLoop: Bool, agent: String?, credential: String?, owner: String?
+      key: String, time: Int64, cost: Money?, fee: Int?, inLoop: Bool, agent: String?, credential: String?,
+      owner: String?
     ) {
       calls += 1
       self.cost += cost ?? .zero
+      costAtList.add(cost, commitment: fee)
       if cost != nil { anyPriced = true } else if inLoop { unpricedInLoop = true }
       first = min(first, time)
       last = max(last, time)
       if evidence.count < PolicyFindings.evidenceLimit { evidence.append(key) }
       guard inLoop else { return }
       avoidable += cost ?? .zero
+      avoidableAtList.add(cost, commitment: fee)
       if !namedInLoop { (self.agent, self.credential, self.owner, namedInLoop) = (agent, credential, owner, true) }
     }
   }
@@ -100,9 +108,15 @@ package struct RecursiveLoops {
   /// loop of one cost centre (`subject`); the others put their cost centre, with its length, before
   /// it (as ``PolicyFindings``' per-cost-centre subjects: no two collide).
   private func partFindings(
-    _ parts: [Part], owner: String, subject: String, total: Int128, explanation: (Part) -> String
+    _ parts: [Part], owner: String, subject: String, total: Int128, fees: ProvisionedFees,
+    explanation: (Part) -> String
   ) -> [Finding] {
     parts.filter { $0.costCentre == owner || $0.namedInLoop }.map { p in
+      var p = p
+      // At the provisioned commitments' effective price, the text's figure included.
+      (p.cost, p.avoidable) = (
+        fees.effective(p.cost, atList: p.costAtList), fees.effective(p.avoidable, atList: p.avoidableAtList)
+      )
       let cc = p.costCentre
       var f = Finding(
         id: FindingID.make(
@@ -146,7 +160,7 @@ package struct RecursiveLoops {
     // neither a trace nor a parent.
     guard c.record.level == .request else { return }
     if let trace = c.record.traceID {
-      observeTrace(trace, c.record, c.attribution, cost: c.cost)
+      observeTrace(trace, c.record, c.attribution, cost: c.cost, fee: c.feeCommitment)
       return
     }
     guard let parent = c.record.metadata.parentID, let own = c.record.spanID ?? c.record.requestID else { return }
@@ -160,7 +174,7 @@ package struct RecursiveLoops {
       key: c.record.naturalKey, id: nodeID(provider: c.record.provider, id: id),
       parent: parent.map { nodeID(provider: c.record.provider, id: $0) },
       agent: c.attribution.agentID, model: c.model, size: SizeClass.of(c.record.tokens), time: c.record.time,
-      cost: c.cost, costCentre: c.attribution.costCentre, credential: c.attribution.credentialID,
+      cost: c.cost, fee: c.feeCommitment, costCentre: c.attribution.costCentre, credential: c.attribution.credentialID,
       owner: c.attribution.ownerID, task: c.attribution.taskID)
   }
 
@@ -178,7 +192,7 @@ package struct RecursiveLoops {
     return path.count > settings.loopMaxDepth ? "agents nest \(path.count) deep (limit \(settings.loopMaxDepth))" : nil
   }
 
-  private mutating func observeTrace(_ trace: String, _ r: UsageRecord, _ a: Attribution, cost: Money?) {
+  private mutating func observeTrace(_ trace: String, _ r: UsageRecord, _ a: Attribution, cost: Money?, fee: Int?) {
     var run = traces[trace] ?? TraceRun(costCentre: a.costCentre, task: a.taskID)
     let reason = loopReason(r.agentPath?.split(separator: ">") ?? [])
     // This call runs inside the loop when its path shows one: everything it cost was avoidable.
@@ -191,7 +205,8 @@ package struct RecursiveLoops {
         return run.parts.count - 1
       }()
     run.parts[k].add(
-      key: r.naturalKey, time: r.time, cost: cost, inLoop: reason != nil, agent: a.agentID, credential: a.credentialID,
+      key: r.naturalKey, time: r.time, cost: cost, fee: fee, inLoop: reason != nil, agent: a.agentID,
+      credential: a.credentialID,
       owner: a.ownerID)
     traces[trace] = run
     traceCalls += 1
@@ -202,11 +217,12 @@ package struct RecursiveLoops {
     }
   }
 
-  /// Resolves missing ancestors with `lookup` (node id → node, from the store), then judges every tree once.
+  /// Resolves missing ancestors with `lookup` (node id → node, from the store), then judges every
+  /// tree once, its amounts at the provisioned commitments' effective price (`fees`).
   ///
   /// Call once after the pass.
   /// - Complexity: O(n × depth) over the linked calls.
-  package mutating func finish(lookup: (String) throws -> Node?) throws {
+  package mutating func finish(fees: ProvisionedFees = ProvisionedFees(), lookup: (String) throws -> Node?) throws {
     var pending = nodes.values.compactMap(\.parent).filter { nodes[$0] == nil }
     var fetched = 0
     while let id = pending.popLast(), fetched < 100_000 {
@@ -227,11 +243,13 @@ package struct RecursiveLoops {
     let roots = nodes.values.filter { $0.parent.map { nodes[$0] == nil } ?? true }.sorted {
       ($0.time, $0.id) < ($1.time, $1.id)
     }
-    for root in roots { judge(root) }
+    for root in roots { judge(root, fees: fees) }
     for (trace, run) in traces.sorted(by: { $0.key < $1.key }) {
       guard let reason = run.reason else { continue }
       let task = run.task.map { " (task \($0))" } ?? ""
-      findings += partFindings(run.parts, owner: run.costCentre, subject: "trace:" + trace, total: run.calls) { p in
+      findings += partFindings(
+        run.parts, owner: run.costCentre, subject: "trace:" + trace, total: run.calls, fees: fees
+      ) { p in
         run.parts.count == 1
           ? "trace \(trace)\(task): \(reason); \(p.calls) calls, \(p.avoidable.formatted(decimals: 2)) USD inside the loop"
           : "trace \(trace)\(task): \(reason); \(p.avoidable.formatted(decimals: 2)) USD of this cost centre's calls inside the loop"
@@ -239,7 +257,7 @@ package struct RecursiveLoops {
     }
   }
 
-  private mutating func judge(_ root: Node) {
+  private mutating func judge(_ root: Node, fees: ProvisionedFees) {
     // Depth-first over paths; stop at the first reason found.
     var reason: (text: String, from: Node)?
     var depthSeen = 0
@@ -291,6 +309,7 @@ package struct RecursiveLoops {
     // offending call and its descendants. Counting every later call of the tree instead would charge
     // the loop for sibling branches that merely ran at the same time (a fan-out beside the loop).
     var avoidable = Money.zero
+    var avoidableAtList = AtListUnderFee()
     var unpricedInLoop = false
     var below = [reason.from.id]
     var inLoop = Set<String>()
@@ -298,6 +317,7 @@ package struct RecursiveLoops {
       guard inLoop.insert(id).inserted, let n = nodes[id] else { continue }
       if inPeriod(n) {
         avoidable += n.cost ?? .zero
+        avoidableAtList.add(n.cost, commitment: n.fee)
         if n.cost == nil { unpricedInLoop = true }
       }
       below.append(contentsOf: children[id] ?? [])
@@ -305,7 +325,11 @@ package struct RecursiveLoops {
     tree.removeAll { !inPeriod($0) }
     // A loop none of whose calls in the loop are this period's is the month before's finding.
     guard tree.contains(where: { inLoop.contains($0.id) }) else { return }
-    let cost = tree.reduce(Money.zero) { $0 + ($1.cost ?? .zero) }
+    var costAtList = AtListUnderFee()
+    for n in tree { costAtList.add(n.cost, commitment: n.fee) }
+    // At the provisioned commitments' effective price, the text's figure included.
+    let cost = fees.effective(tree.reduce(Money.zero) { $0 + ($1.cost ?? .zero) }, atList: costAtList)
+    avoidable = fees.effective(avoidable, atList: avoidableAtList)
 
     let agent = reason.from.agent ?? root.agent
     var parts: [Part] = []
@@ -318,7 +342,8 @@ package struct RecursiveLoops {
           return parts.count - 1
         }()
       parts[k].add(
-        key: n.key, time: n.time, cost: n.cost, inLoop: inLoop.contains(n.id), agent: n.agent, credential: n.credential,
+        key: n.key, time: n.time, cost: n.cost, fee: n.fee, inLoop: inLoop.contains(n.id), agent: n.agent,
+        credential: n.credential,
         owner: n.owner)
     }
     // Where the loop showed: its call, or, when that call was the month before's, the period's
@@ -327,7 +352,9 @@ package struct RecursiveLoops {
     if parts.count > 1 {
       let task = root.task.map { " (task \($0))" } ?? ""
       // The root's key only in the finding of the root's own cost centre.
-      findings += partFindings(parts, owner: shown.costCentre, subject: root.id, total: Int128(tree.count)) { p in
+      findings += partFindings(
+        parts, owner: shown.costCentre, subject: root.id, total: Int128(tree.count), fees: fees
+      ) { p in
         (p.costCentre == root.costCentre
           ? "call tree from \(root.key)\(task)" : "a call tree\(task) whose root call is another cost centre's")
           + ": \(reason.text); \(p.avoidable.formatted(decimals: 2)) USD of this cost centre's calls in the loop"

@@ -105,6 +105,10 @@ package struct RetryStorms {
     /// Calls without a price (a model with none): a storm of them has no known cost.
     var unpricedCalls: Int128 = 0
     var lastSuccessCost: Money?
+    /// The provisioned commitment of the last successful call, if it had one.
+    var lastSuccessFee: Int?
+    /// The part of ``cost`` at list under provisioned commitments (``ProvisionedFees``).
+    var atList = AtListUnderFee()
     /// The store's row id of the first call, apart: most runs hold one call, and an array for it
     /// was an allocation per call; -1 before the first.
     var firstEvidence: Int64 = -1
@@ -136,10 +140,10 @@ package struct RetryStorms {
   /// 50,000 entries each time, in pages the kernel faulted in afresh (perf: an eighth of the summing
   /// thread, `report` of 1 M calls).
   private var sweepAt = RetryStorms.minimumSweepAt
-  /// The storms found, their evidence empty until ``finish(naturalKey:)``.
+  /// The storms found, made by ``finish(fees:naturalKey:)``.
   package private(set) var findings: [Finding] = []
-  /// The row ids of each finding's evidence, by position in ``findings``.
-  private var evidenceRows: [[Int64]] = []
+  /// The storms' runs as they closed: their findings are made once the provisioned fees are known.
+  private var storms: [Run] = []
 
   package init(settings: DetectionSettings, period: Period) {
     self.settings = settings
@@ -222,6 +226,7 @@ package struct RetryStorms {
     let cost = c.costOrZero
     runs[p].calls += Int128(c.record.requests)
     runs[p].cost += cost
+    if c.feeCommitment != nil { runs[p].atList.add(c.cost, commitment: c.feeCommitment) }
     if c.cost == nil { runs[p].unpricedCalls += Int128(c.record.requests) }
     if c.record.failed {
       runs[p].failed += Int128(c.record.requests)
@@ -230,6 +235,7 @@ package struct RetryStorms {
       }
     } else {
       runs[p].lastSuccessCost = cost
+      runs[p].lastSuccessFee = c.feeCommitment
     }
     if (c.record.retries ?? 0) > 0 { runs[p].retried = true }
     if runs[p].firstEvidence < 0, PolicyFindings.evidenceLimit > 0 {
@@ -272,9 +278,12 @@ package struct RetryStorms {
     open = kept
   }
 
-  /// Closes every open run and gives each storm's evidence its natural keys (`naturalKey` of a row
-  /// id); call once after the last record.
-  package mutating func finish(naturalKey: (Int64) throws -> String) rethrows {
+  /// Closes every open run and makes the storms' findings, their costs at the provisioned
+  /// commitments' effective price (`fees`) and their evidence the natural keys of their rows
+  /// (`naturalKey` of a row id); call once after the last record.
+  package mutating func finish(
+    fees: ProvisionedFees = ProvisionedFees(), naturalKey: (Int64) throws -> String
+  ) rethrows {
     // The storms among the open runs, in an order of their own (their names, then their first
     // call): the order of the dictionary changes with the per-process hash seed.
     let ended = open.values.flatMap { $0 }.filter { isStorm(runs[Int($0)]) }.sorted {
@@ -287,15 +296,17 @@ package struct RetryStorms {
     (open, runs, freePlaces) = ([:], [], [])
     // A row is looked up once however many storms show it.
     var keys: [Int64: String] = [:]
-    for i in findings.indices {
-      findings[i].evidence = try evidenceRows[i].map { row in
+    for run in storms {
+      guard var storm = finding(run, fees: fees) else { continue }
+      storm.evidence = try run.evidence.map { row in
         if let key = keys[row] { return key }
         let key = try naturalKey(row)
         keys[row] = key
         return key
       }
+      findings.append(storm)
     }
-    evidenceRows = []
+    storms = []
     findings = Self.distinctIDs(findings, period: period)
   }
 
@@ -311,8 +322,15 @@ package struct RetryStorms {
   }
 
   private mutating func close(_ run: Run) {
-    guard isStorm(run), let names = run.names else { return }
-    let avoidable = run.cost - (run.lastSuccessCost ?? .zero)
+    if isStorm(run) { storms.append(run) }
+  }
+
+  /// The finding of a storm's run, its amounts at the provisioned commitments' effective price.
+  private func finding(_ run: Run, fees: ProvisionedFees) -> Finding? {
+    guard isStorm(run), let names = run.names else { return nil }
+    let cost = fees.effective(run.cost, atList: run.atList)
+    let lastSuccess = run.lastSuccessCost.map { c in run.lastSuccessFee.map { fees.effective(c, commitment: $0) } ?? c }
+    let avoidable = cost - (lastSuccess ?? .zero)
     let seconds = (run.last - run.first) / 1000
     let subject = "\(names.credential ?? "-")|\(names.agent ?? "-")|\(names.model)|\(run.first)"
     var storm =
@@ -320,7 +338,7 @@ package struct RetryStorms {
         id: FindingID.make(kind: .retryStorm, period: period, subject: subject), kind: .retryStorm,
         severity: .medium, period: period.description, costCentre: names.costCentre, agentID: names.agent,
         credentialID: names.credential, ownerID: names.owner, taskApprover: nil, firstTime: run.first,
-        lastTime: run.last, calls: run.calls, cost: run.cost, avoidableCost: avoidable, evidence: [],
+        lastTime: run.last, calls: run.calls, cost: cost, avoidableCost: avoidable, evidence: [],
         evidenceCount: run.calls,
         explanation:
           "agent \(names.agent ?? "?") sent the same \(names.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(names.task.map { ", task \($0)" } ?? "")): retries without backoff; "
@@ -334,8 +352,7 @@ package struct RetryStorms {
       storm.avoidableCost = .zero
       storm.avoidableKnown = false
     }
-    findings.append(storm)
-    evidenceRows.append(run.evidence)
+    return storm
   }
 }
 

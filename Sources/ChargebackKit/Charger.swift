@@ -44,7 +44,7 @@ package final class Charger {
     return ChargedRecord(
       record: r, attribution: x.attribution, model: x.model, modelResolved: x.modelResolved, cost: x.cost,
       parts: x.parts, priceRows: x.priceRows, unpricedReason: x.unpricedReason, inScope: x.inScope,
-      listCost: x.listCost, commitmentID: x.commitmentID)
+      listCost: x.listCost, commitmentID: x.commitmentID, feeCommitment: x.feeCommitment)
   }
 
   /// Charges `c.record` where it lies, as ``charge(_:)`` would: the report pass's records are
@@ -59,6 +59,7 @@ package final class Charger {
     c.cost = x.cost
     c.listCost = x.listCost ?? x.cost  // as ``ChargedRecord``'s initialiser does
     c.commitmentID = x.commitmentID
+    c.feeCommitment = x.feeCommitment
     c.parts = x.parts
     c.priceRows = x.priceRows
     c.unpricedReason = x.unpricedReason
@@ -84,16 +85,19 @@ package final class Charger {
     var cost = quote.cost
     var parts = quote.parts
     var commitmentID: String?
-    let covering: Commitment?
+    var feeCommitment: Int?
+    let index: Int?
     if identities.commitments.isEmpty {
-      covering = nil
+      index = nil
     } else if let known {
-      covering = known.commitment < 0 ? nil : identities.commitments[known.commitment]
+      index = known.commitment < 0 ? nil : known.commitment
     } else {
-      covering = commitment(for: r)
+      index = commitmentIndex(for: r)
     }
-    if let c = covering {
+    if let index {
+      let c = identities.commitments[index]
       commitmentID = c.id
+      if c.kind == .provisioned { feeCommitment = index }
       if c.kind == .discount, cost != nil {
         // Per token class, each rounded to the pico-dollar; the call's cost is their sum.
         for i in parts.indices { parts[i].cost = c.discounted(parts[i].listCost) }
@@ -102,7 +106,8 @@ package final class Charger {
     }
     return Outcome(
       attribution: a, model: model, modelResolved: quote.canonicalModel != nil, cost: cost, listCost: quote.cost,
-      commitmentID: commitmentID, parts: parts, priceRows: quote.rows, unpricedReason: quote.unpricedReason,
+      commitmentID: commitmentID, feeCommitment: feeCommitment, parts: parts, priceRows: quote.rows,
+      unpricedReason: quote.unpricedReason,
       inScope: inScope)
   }
 
@@ -189,6 +194,7 @@ package final class Charger {
     var cost: Money?
     var listCost: Money?
     var commitmentID: String?
+    var feeCommitment: Int?
     var parts: [PriceQuote.Part]
     var priceRows: [Int]
     var unpricedReason: String?

@@ -193,18 +193,6 @@ package struct ReportBuilder {
       policy.noteUnlogged(charged, excess: unloggedBySubject[PolicyFindings.unloggedSubject(charged.record)] ?? [])
     }
 
-    var conflictingKeys: Int64 = 0
-    if detect {
-      conflictingKeys = try noteConflicts(period: period, charger: charger, into: &policy)
-      // A storm's evidence is its calls' row ids until here (the detector keeps no strings of a
-      // call): their natural keys are read in the pass's snapshot, a row that is in it.
-      try storms.finish { row in try store.record(id: row)?.record.naturalKey ?? "row \(row)" }
-      try loops.finish(lookup: ancestorLookup(charger))
-      for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period))
-      {
-        policy.add(f)
-      }
-    }
     // Contract terms and allocation, on the finished totals (SPEC §12).
     var classCharges = totals.classChargeList()
     var daily = totals.dailyTotals()
@@ -219,12 +207,31 @@ package struct ReportBuilder {
       lines: &lines, classCharges: &classCharges, daily: &daily, committedDaily: totals.committedDailyTotals(),
       centres: &centres, identities: identities)
     reconciliation.applyProvisioned(commitmentUses, period: period)
+    // The findings once the provisioned fees are known: their calls under a commitment cost what
+    // the lines charge for them, not their list price.
+    let fees = ProvisionedFees(
+      identities.commitments.indices.compactMap { i in
+        commitmentUses.first { $0.commitment == identities.commitments[i] && $0.commitment.kind == .provisioned }
+          .map { (i, $0.fee, $0.list) }
+      })
+    var conflictingKeys: Int64 = 0
+    if detect {
+      conflictingKeys = try noteConflicts(period: period, charger: charger, fees: fees, into: &policy)
+      // A storm's evidence is its calls' row ids until here (the detector keeps no strings of a
+      // call): their natural keys are read in the pass's snapshot, a row that is in it.
+      try storms.finish(fees: fees) { row in try store.record(id: row)?.record.naturalKey ?? "row \(row)" }
+      try loops.finish(fees: fees, lookup: ancestorLookup(charger))
+      for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period))
+      {
+        policy.add(f)
+      }
+    }
     let allocations = try Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)
     if !commitmentUses.isEmpty || !allocations.isEmpty { lines.sortByKey() }
     policy.addBudgetFindings(
       period: period, costCentres: centres.values.map { ($0.id, $0.cost, $0.requests) },
-      directory: (identities.costCentres, identities.scopes))
-    var allFindings = labels.apply(to: policy.findings(period: period))
+      directory: (identities.costCentres, identities.scopes), fees: fees)
+    var allFindings = labels.apply(to: policy.findings(period: period, fees: fees))
     allFindings.sort {
       $0.severity != $1.severity ? $0.severity > $1.severity : ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id)
     }
@@ -283,7 +290,9 @@ package struct ReportBuilder {
 
   /// Raises a `conflicting_duplicate` finding for each natural key of the period that was stored
   /// with other content in another source, with the kept copy charged; returns how many keys.
-  private func noteConflicts(period: Period, charger: Charger, into policy: inout PolicyFindings) throws -> Int64 {
+  private func noteConflicts(
+    period: Period, charger: Charger, fees: ProvisionedFees, into policy: inout PolicyFindings
+  ) throws -> Int64 {
     let conflicts = try store.conflicts(from: period.startMillis, to: period.endMillis)
     var byKept: [Int64: [DuplicateConflict]] = [:]
     var order: [Int64] = []
@@ -293,7 +302,7 @@ package struct ReportBuilder {
     }
     for id in order {
       guard let kept = try store.record(id: id) else { continue }
-      policy.noteConflict(charger.charge(kept.record), conflicts: byKept[id] ?? [])
+      policy.noteConflict(charger.charge(kept.record), conflicts: byKept[id] ?? [], fees: fees)
     }
     return Int64(order.count)
   }

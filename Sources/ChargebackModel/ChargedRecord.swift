@@ -20,6 +20,9 @@ package struct ChargedRecord: Sendable {
   package var listCost: Money?
   /// The commitment whose terms apply to the call (SPEC §12), nil for list price.
   package var commitmentID: String?
+  /// The commitment's index in the directory's commitments when it is a provisioned one: the call
+  /// costs its list price until the fee is spread after the pass (``ProvisionedFees``).
+  package var feeCommitment: Int? = nil
   /// The exact cost of each token class with units, in ``TokenClass`` order; empty when unpriced.
   package var parts: [PriceQuote.Part]
   /// Indices of the price rows used (into the price table's rows).
@@ -47,11 +50,12 @@ extension ChargedRecord {
     record: UsageRecord, attribution: Attribution, model: String, modelResolved: Bool = true, cost: Money?,
     parts: [PriceQuote.Part] = [],
     priceRows: [Int] = [], unpricedReason: String? = nil, inScope: Bool = true, listCost: Money? = nil,
-    commitmentID: String? = nil
+    commitmentID: String? = nil, feeCommitment: Int? = nil
   ) {
     self.init(
       record: record, attribution: attribution, model: model, modelResolved: modelResolved, cost: cost,
-      listCost: listCost ?? cost, commitmentID: commitmentID, parts: parts, priceRows: priceRows,
+      listCost: listCost ?? cost, commitmentID: commitmentID, feeCommitment: feeCommitment, parts: parts,
+      priceRows: priceRows,
       unpricedReason: unpricedReason, inScope: inScope)
   }
 }
