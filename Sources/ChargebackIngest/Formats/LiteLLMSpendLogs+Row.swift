@@ -23,6 +23,8 @@ extension LiteLLMSpendLogs {
       var write1hDetail: Int64?
       /// `server_tool_use.web_search_requests` (Anthropic's web searches, billed per request).
       var webSearches: Int64?
+      /// `completion_tokens_details.reasoning_tokens`.
+      var reasoning: Int64?
 
       /// Each counter from `self`, else from `other`.
       func or(_ other: Usage) -> Usage {
@@ -30,7 +32,8 @@ extension LiteLLMSpendLogs {
           cacheRead: cacheRead ?? other.cacheRead, cachedDetail: cachedDetail ?? other.cachedDetail,
           cacheWrite: cacheWrite ?? other.cacheWrite, cacheWrite1h: cacheWrite1h ?? other.cacheWrite1h,
           writeDetail: writeDetail ?? other.writeDetail, write5mDetail: write5mDetail ?? other.write5mDetail,
-          write1hDetail: write1hDetail ?? other.write1hDetail, webSearches: webSearches ?? other.webSearches)
+          write1hDetail: write1hDetail ?? other.write1hDetail, webSearches: webSearches ?? other.webSearches,
+          reasoning: reasoning ?? other.reasoning)
       }
 
       /// The cache writes: the top-level count, else the details' count, else the sum of the
@@ -56,6 +59,7 @@ extension LiteLLMSpendLogs {
     var metadataAlias: String?
     var promptTokens: Int64?
     var completionTokens: Int64?
+    var totalTokens: Int64?
     var start: String?
     var model: String?
     var provider: String?
@@ -97,6 +101,9 @@ extension LiteLLMSpendLogs {
         } else if key.equals("completion_tokens") {
           field = "completion_tokens"
           completionTokens = try JSONLayout.count(&s, in: b)
+        } else if key.equals("total_tokens") {
+          field = "total_tokens"
+          totalTokens = try JSONLayout.count(&s, in: b)
         } else if key.equals("startTime") {
           field = "startTime"
           start = try JSONLayout.scalarText(&s, in: b)
@@ -330,6 +337,13 @@ extension LiteLLMSpendLogs {
             field = name + ".server_tool_use.web_search_requests"
             usage.webSearches =
               try usage.webSearches ?? JSONLayout.count(&s, in: b, max: Bounds.requests, unit: "requests")
+          }
+        } else if key.equals("completion_tokens_details") {
+          guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+          try s.object { s, k in
+            guard k.equals("reasoning_tokens") else { return }
+            field = name + ".completion_tokens_details.reasoning_tokens"
+            usage.reasoning = try usage.reasoning ?? JSONLayout.count(&s, in: b)
           }
         } else if key.equals("cache_creation") {
           guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }

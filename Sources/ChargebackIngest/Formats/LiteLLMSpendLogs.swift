@@ -91,6 +91,7 @@ struct LiteLLMSpendLogs: ExportFormat {
       row.cacheHit = h.value(fields, "cache_hit").map { ["true", "t", "1"].contains($0.lowercased()) } ?? false
       for (column, kp) in [
         ("prompt_tokens", \Row.promptTokens), ("completion_tokens", \Row.completionTokens),
+        ("total_tokens", \Row.totalTokens),
       ] {
         guard let text = h.value(fields, column) else { continue }
         switch JSONLayout.parseCount(text) {
@@ -160,8 +161,8 @@ struct LiteLLMSpendLogs: ExportFormat {
       throw bad("startTime", "\"\(start)\" is out of bounds (not within the years 2000 to 2099)")
     }
     let prompt = r.promptTokens ?? 0
-    let output = r.completionTokens ?? 0
     let usage = r.usage.or(r.responseUsage)
+    let output = Self.output(r, usage: usage, provider: provider, model: model)
     let cached = usage.cacheRead ?? usage.cachedDetail ?? 0
     let writes = usage.writes ?? 0
     for (name, v) in [
@@ -178,7 +179,7 @@ struct LiteLLMSpendLogs: ExportFormat {
     // Anthropic's web searches are billed per request (10 USD a thousand), beside the tokens; only
     // its price table has the rate (another provider's count would leave the whole call unpriced).
     tokens.webSearch = provider == .anthropic ? usage.webSearches ?? 0 : 0
-    if r.cacheHit { tokens = TokenCounts() }
+    if r.cacheHit || (failed && Self.refusedByProvider(r.errorCode ?? r.topErrorCode)) { tokens = TokenCounts() }
     var metadata = r.metadata
     metadata.agentID = metadata.agentID ?? r.tags.agentID
     metadata.taskID = metadata.taskID ?? r.tags.taskID
@@ -194,6 +195,35 @@ struct LiteLLMSpendLogs: ExportFormat {
     record.credentialAlias = r.alias.nonBlank ?? r.metadataAlias.nonBlank
     record.retries = r.retries
     return record
+  }
+
+  /// The call's output: `completion_tokens`, with a Gemini call's thoughts when they are apart.
+  ///
+  /// Gemini's API counts thinking tokens apart from its output and bills them as output. LiteLLM
+  /// releases before BerriAI/litellm PR 10141 wrote `completion_tokens` without them (current ones
+  /// add them, and give them again as `completion_tokens_details.reasoning_tokens`); a row holds no
+  /// version, so its `total_tokens` decides: at least prompt + completion + reasoning, the
+  /// thoughts were left out of the completion (a trial's 2.5 Flash row had been charged 200 output
+  /// tokens of 1,000). Without a total, the completion is taken as it is.
+  static func output(_ r: Row, usage: Row.Usage, provider: Provider, model: String) -> Int64 {
+    let completion = r.completionTokens ?? 0
+    guard provider == .vertex, model.lowercased().contains("gemini"), let reasoning = usage.reasoning, reasoning > 0,
+      let total = r.totalTokens
+    else { return completion }
+    // Counts are within Bounds (10^13): no overflow.
+    return total >= (r.promptTokens ?? 0) + completion + reasoning ? completion + reasoning : completion
+  }
+
+  /// Whether a failed call's error code is an HTTP status the provider refuses a request with
+  /// before any model runs: 4xx but a timeout (408).
+  ///
+  /// Since BerriAI/litellm PR 37365, LiteLLM writes its own tokenizer's estimate of the input on a
+  /// failed call's row (at 0 spend), for calls a provider may bill anyway (a timeout). A rate
+  /// limit (429) or a request refused as invalid (400) is billed nothing: a trial's throttled row
+  /// had been charged 5,000 input tokens.
+  static func refusedByProvider(_ code: String?) -> Bool {
+    guard let code, let status = Int(code.trimmingCharacters(in: .whitespaces)) else { return false }
+    return (400..<500).contains(status) && status != 408
   }
 
   /// True for the call types of LiteLLM's batch API (`acreate_batch`, `aretrieve_batch`, …); not

@@ -9,6 +9,11 @@ struct OTelAttributes {
   var operation, providerName, system, requestModel, responseModel, responseID: String?
   /// Token counts (tokens).
   var inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite: Int64?
+  /// Reasoning (thinking) tokens given apart (`gen_ai.usage.reasoning_tokens`, the AI SDK's
+  /// `ai.usage.reasoningTokens`, OpenInference's `llm.token_count.completion_details.reasoning`),
+  /// and the call's total tokens as its instrumentation gives it: read for Gemini, whose API counts
+  /// its thoughts apart from its output (``OTelGenAISpans/geminiOutput(_:output:input:model:)``).
+  var reasoningTokens, totalTokens: Int64?
   var genAIAgent, agent, task, scope, parentRequest, conversation, credential, errorType: String?
   var requestTier, responseTier: String?
   /// `gen_ai.agent.name`, or Pydantic AI's `agent_name`: set on an agent's run, not on a model call.
@@ -59,7 +64,7 @@ struct OTelAttributes {
 /// The attributes we read (current and deprecated names), by key.
 enum OTelSlot {
   case operation, providerName, system, requestModel, responseModel, responseID
-  case inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite
+  case inputTokens, promptTokens, outputTokens, completionTokens, cacheRead, cacheWrite, reasoningTokens, totalTokens
   case genAIAgent, agent, task, scope, parentRequest, parentCall, conversation, credential, errorType
   case requestTier, responseTier, agentName, sdkName
   case altPrompt, altCompletion, altCacheRead, altCacheWrite, altModel, altResponseModel, altProvider, altSystem
@@ -75,6 +80,10 @@ enum OTelSlot {
     // Semantic Kernel's names before the conventions settled (its telemetry ADR).
     ("gen_ai.response.prompt_tokens", .promptTokens), ("gen_ai.response.completion_tokens", .completionTokens),
     ("gen_ai.usage.completion_tokens", .completionTokens), ("gen_ai.usage.cache_read.input_tokens", .cacheRead),
+    ("gen_ai.usage.reasoning_tokens", .reasoningTokens), ("ai.usage.reasoningTokens", .reasoningTokens),
+    ("llm.token_count.completion_details.reasoning", .reasoningTokens),
+    ("gen_ai.usage.total_tokens", .totalTokens), ("ai.usage.totalTokens", .totalTokens),
+    ("llm.token_count.total", .totalTokens), ("llm.usage.total_tokens", .totalTokens),
     ("gen_ai.usage.cache_read_input_tokens", .cacheRead),
     // Names after OpenAI's `prompt_tokens_details.cached_tokens` (Latitude, OpenLIT and others), whose
     // prompt tokens include the cached ones, as the conventions' input tokens do.
@@ -145,6 +154,8 @@ enum OTelSlot {
     case .completionTokens: a.completionTokens = try count()
     case .cacheRead: a.cacheRead = try count()
     case .cacheWrite: a.cacheWrite = try count()
+    case .reasoningTokens: a.reasoningTokens = try count()
+    case .totalTokens: a.totalTokens = try count()
     case .genAIAgent: a.genAIAgent = text
     case .agent: a.agent = text
     case .task: a.task = text

@@ -65,6 +65,57 @@ extension OTelGenAISpans {
     return parts.count >= 2 && vendors.contains(parts[0]) && !parts[1].isEmpty
   }
 
+  /// Bedrock, when the span names the model's vendor (or its inference profile's region) instead of
+  /// the provider, and the model id is Bedrock's; nil otherwise.
+  ///
+  /// - Semantic Kernel's Bedrock connector names the first part of the model id as the provider
+  ///   (`amazon` for `amazon.nova-pro-v1:0`, `us` for `us.anthropic.claude-…`): refused whole as
+  ///   unknown providers (a trial).
+  /// - Older OpenLLMetry releases name the vendor (`anthropic`) and the model without it
+  ///   (`claude-3-5-sonnet-20240620-v1:0`): the `-v1:0` version is Bedrock's alone, and Anthropic's
+  ///   own API never names a model `anthropic.…`. Charged as Anthropic's, they were unpriced.
+  static func bedrockByModel(_ raw: String, model: String?) -> Provider? {
+    guard let model else { return nil }
+    let name = normalized(raw)
+    if isBedrockModelID(model), let first = model.split(separator: ".").first, normalized(String(first)) == name {
+      return .bedrock
+    }
+    if name == "anthropic", hasBedrockVersion(model) { return .bedrock }
+    return nil
+  }
+
+  /// Whether `model` ends in a Bedrock model version (`-v1:0`, `-v2:0`).
+  static func hasBedrockVersion(_ model: String) -> Bool {
+    guard let colon = model.lastIndex(of: ":"), let v = model[..<colon].range(of: "-v", options: .backwards) else {
+      return false
+    }
+    let major = model[v.upperBound..<colon]
+    let minor = model[model.index(after: colon)...]
+    return !major.isEmpty && !minor.isEmpty && (major + minor).allSatisfy { $0.isASCII && $0.isNumber }
+  }
+
+  /// A Gemini call's output with its thoughts, when its instrumentation gives them apart.
+  ///
+  /// Gemini's API counts thinking tokens apart from the output (`thoughtsTokenCount` beside
+  /// `candidatesTokenCount`), and bills them as output. Instrumentations that copy the two as they
+  /// are (OpenLIT's `gen_ai.usage.reasoning_tokens`, the AI SDK 5's `ai.usage.reasoningTokens`)
+  /// had the thoughts charged nowhere: a 2.5 Flash call with 800 thoughts beside 200 output tokens
+  /// was charged $0.0008 of $0.0028 (a trial). Others put them in the output and give the
+  /// reasoning count as a detail of it (AI SDK 6, OpenInference). The call's total, when the span
+  /// gives the provider's (the AI SDK's `ai.usage.totalTokens` is Gemini's `totalTokenCount`),
+  /// tells which: at least input + output + reasoning, the thoughts are apart. Without a total,
+  /// they are taken as Gemini's API gives them: apart.
+  static func geminiOutput(_ a: OTelAttributes, output: Int64, input: Int64, provider: Provider, model: String)
+    -> Int64
+  {
+    guard provider == .vertex, let reasoning = a.reasoningTokens, reasoning > 0, a.usageRaw == nil,
+      model.lowercased().contains("gemini")
+    else { return output }
+    // Counts are within Bounds (10^13): no overflow.
+    if let total = a.totalTokens, total < input + output + reasoning { return output }
+    return output + reasoning
+  }
+
   /// Whether `raw` names an orchestration framework (``frameworks``).
   static func isFramework(_ raw: String) -> Bool {
     frameworks.contains(normalized(raw))
@@ -81,11 +132,15 @@ extension OTelGenAISpans {
     case "anthropic": .anthropic
     // `aws` and `google` are OpenInference's `llm.provider` values.
     case "aws.bedrock", "aws_bedrock", "bedrock", "bedrock_converse", "amazon_bedrock", "aws": .bedrock
-    case "azure.ai.openai", "az.ai.openai", "azure.ai.inference", "az.ai.inference", "azure", "azure_openai": .azure
+    // `azure_ai_inference`: Semantic Kernel's Azure AI Inference connector.
+    case "azure.ai.openai", "az.ai.openai", "azure.ai.inference", "az.ai.inference", "azure", "azure_openai",
+      "azure_ai_inference":
+      .azure
     // `google_gla` is Pydantic AI's Gemini API provider (Generative Language API); `vertex` the AI
     // SDK's `vertex.anthropic.messages` (Claude on Vertex) without its API.
     case "gcp.vertex_ai", "gcp.gemini", "gcp.gen_ai", "vertex_ai", "gemini", "google_genai", "google.vertex",
-      "google_vertex", "google.generative_ai", "google_vertex_ai", "google", "vertexai", "google_gla", "vertex":
+      "google_vertex", "google.generative_ai", "google_vertex_ai", "google", "vertexai", "google_gla", "vertex",
+      "google_ai_studio":
       .vertex
     default: nil
     }

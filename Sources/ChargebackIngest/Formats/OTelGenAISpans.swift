@@ -186,7 +186,10 @@ struct OTelGenAISpans: ExportFormat {
       a.responseModel.nonBlank ?? a.requestModel.nonBlank ?? a.altResponseModel.nonBlank ?? a.altModel.nonBlank
     // Strands Agents names no provider but itself; its Bedrock model ids say whose the call is.
     let strandsOnBedrock = Self.isStrands(rawProvider) && modelName.map(Self.isBedrockModelID) == true
-    guard let provider = Self.provider(rawProvider) ?? (strandsOnBedrock ? .bedrock : nil) else {
+    guard
+      let provider = Self.bedrockByModel(rawProvider, model: modelName) ?? Self.provider(rawProvider)
+        ?? (strandsOnBedrock ? .bedrock : nil)
+    else {
       let name =
         a.providerName != nil || resource.providerName != nil
         ? "gen_ai.provider.name"
@@ -228,6 +231,8 @@ struct OTelGenAISpans: ExportFormat {
       total += cached + writes  // the conventions' total (counts are within 10^13: no overflow)
     }
     var output = a.outputTokens ?? a.completionTokens ?? a.altCompletion ?? 0
+    output = Self.geminiOutput(
+      a, output: output, input: a.inputTokens ?? a.promptTokens ?? a.altPrompt ?? 0, provider: provider, model: model)
     var writes1h: Int64 = 0
     if let raw = a.rawUsage() {
       // The provider's own usage object, which says how its API counts the cache

@@ -461,4 +461,50 @@ import Testing
     #expect(error.field == "custom_llm_provider")
     #expect(error.message == "is empty")
   }
+
+  /// A Gemini row's thoughts: releases before BerriAI/litellm PR 10141 left them out of
+  /// `completion_tokens` (the total counts them: 1,000 + 200 + 800 = 2,000), current ones put them
+  /// in (1,000 + 1,000 = 2,000). Either way the output is 1,000; an OpenAI row's reasoning is in
+  /// its completion already, and a Gemini row without a total is read as it is. In JSON and in a
+  /// CSV export alike.
+  @Test func geminiThoughtsLeftOutOfTheCompletionAreAdded() throws {
+    func row(_ id: String, _ provider: String, _ model: String, completion: Int, total: Int?) -> String {
+      #"{"request_id":"\#(id)","call_type":"acompletion","startTime":"2026-10-01T00:00:00Z","model":"\#(model)","#
+        + #""custom_llm_provider":"\#(provider)","prompt_tokens":1000,"completion_tokens":\#(completion),"#
+        + (total.map { #""total_tokens":\#($0),"# } ?? "")
+        + #""status":"success","metadata":{"usage_object":{"completion_tokens_details":{"reasoning_tokens":800}}}}"#
+    }
+    let rows = [
+      row("old", "gemini", "gemini-2.5-flash", completion: 200, total: 2_000),
+      row("new", "vertex_ai", "gemini-2.5-flash", completion: 1_000, total: 2_000),
+      row("bare", "gemini", "gemini-2.5-flash", completion: 200, total: nil),
+      row("oai", "openai", "o4-mini", completion: 1_000, total: 2_800),
+    ]
+    let (_, rs) = try ingest([try write("[\n" + rows.joined(separator: ",\n") + "\n]\n", name: "spend-logs.json")])
+    #expect(rs["litellm:old"]?.tokens == TokenCounts(input: 1_000, output: 1_000))
+    #expect(rs["litellm:new"]?.tokens == TokenCounts(input: 1_000, output: 1_000))
+    #expect(rs["litellm:bare"]?.tokens == TokenCounts(input: 1_000, output: 200))
+    #expect(rs["litellm:oai"]?.tokens == TokenCounts(input: 1_000, output: 1_000))
+    let csv =
+      "request_id,call_type,startTime,model,custom_llm_provider,prompt_tokens,completion_tokens,total_tokens,status,metadata\n"
+      + #"old,acompletion,2026-10-01T00:00:00Z,gemini-2.5-flash,gemini,1000,200,2000,success,"{""usage_object"":"#
+      + #"{""completion_tokens_details"":{""reasoning_tokens"":800}}}""# + "\n"
+    let (_, fromCSV) = try ingest([try write(csv, name: "spend-logs.csv")])
+    #expect(fromCSV["litellm:old"]?.tokens == TokenCounts(input: 1_000, output: 1_000))
+  }
+
+  /// A failed row's tokens since BerriAI/litellm PR 37365 are LiteLLM's estimate of the input. A
+  /// provider bills nothing for a request it refused (429, 400): those rows are failed calls with
+  /// no tokens. A timeout (408) or a server error may have been billed, and keeps its tokens.
+  @Test(arguments: [("429", true), ("400", true), (" 404", true), ("408", false), ("500", false), ("Timeout", false)])
+  func aRequestTheProviderRefusedHasNoTokens(code: String, refused: Bool) throws {
+    let row =
+      #"{"request_id":"f-1","call_type":"acompletion","startTime":"2026-10-01T00:00:00Z","model":"gpt-4.1","#
+      + #""custom_llm_provider":"openai","prompt_tokens":5000,"completion_tokens":0,"spend":0.0,"status":"failure","#
+      + #""metadata":{"error_information":{"error_code":"\#(code)"}}}"#
+    let (_, rs) = try ingest([try write("[\n\(row)\n]\n", name: "spend-logs.json")])
+    let r = try #require(rs["litellm:f-1"])
+    #expect(r.failed)
+    #expect(r.tokens == (refused ? TokenCounts() : TokenCounts(input: 5_000)))
+  }
 }
