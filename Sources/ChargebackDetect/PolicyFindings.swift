@@ -65,10 +65,18 @@ package struct PolicyFindings {
   /// The scopes of the directory, to say whether a call out of scope was so by its provider.
   private let scopes: [String: Scope]
 
-  /// Findings over a directory with these tasks, credentials and scopes.
-  package init(tasks: [String: TaskEntry] = [:], credentials: [Credential] = [], scopes: [String: Scope] = [:]) {
+  /// Each agent's cost centre in its latest agents.csv row: the home of a lifecycle finding about
+  /// it or its credential (``lifecycleSubject``).
+  private let agentCentres: [String: String]
+
+  /// Findings over a directory with these tasks, credentials, scopes and agents.
+  package init(
+    tasks: [String: TaskEntry] = [:], credentials: [Credential] = [], scopes: [String: Scope] = [:],
+    agents: [String: [AgentVersion]] = [:]
+  ) {
     self.tasks = tasks
     self.scopes = scopes
+    agentCentres = agents.compactMapValues { $0.last?.costCentre }
     var byID: [String: Credential] = [:]
     var providers: [String: [String]] = [:]
     for c in credentials where byID[c.provider + "\u{0}" + c.id] == nil {
@@ -295,6 +303,19 @@ extension PolicyFindings {
       let cc = a.costCentre
       return "\(cc.utf8.count):\(cc)|\(subject)"
     }
+    /// The subject of a revoked or expired credential's finding, or an offboarded owner's (`home`:
+    /// the cost centre of the credential's row or bound agent, or the agent's, in its latest row):
+    /// the subject itself for calls charged there, else one per cost centre charged, as
+    /// ``perCentre(_:)``. One finding filed under its first call's cost centre showed another's
+    /// spend on a revoked key, and none in the other's workbook (a trial); and which one was first
+    /// followed the order the records were loaded in.
+    func lifecycleSubject(_ subject: String, home: String?) -> String {
+      home == a.costCentre ? subject : perCentre(subject)
+    }
+    func credentialHome() -> String? {
+      let row = credentials[r.credentialProviderID + "\u{0}" + cred]
+      return row?.costCentre.flatMap { $0.isEmpty ? nil : $0 } ?? row?.agentID.flatMap { agentCentres[$0] }
+    }
     for s in a.signals {
       switch s {
       case .unattributed:
@@ -346,15 +367,16 @@ extension PolicyFindings {
             : "calls name agent \(claimed), which is not in agents.csv")
       case .revokedCredential:
         note(
-          s, subject: cred, record: r, attribution: a, cost: cost, fee: fee,
+          s, subject: lifecycleSubject(cred, home: credentialHome()), record: r, attribution: a, cost: cost, fee: fee,
           detail: "credential \(named()) was used after it was revoked: rotate it and find who holds it")
       case .expiredCredential:
         note(
-          s, subject: cred, record: r, attribution: a, cost: cost, fee: fee,
+          s, subject: lifecycleSubject(cred, home: credentialHome()), record: r, attribution: a, cost: cost, fee: fee,
           detail: "credential \(named()) was used after its expiry date")
       case .offboardedOwner:
         note(
-          s, subject: agent, record: r, attribution: a, cost: cost, fee: fee,
+          s, subject: lifecycleSubject(agent, home: a.agentID.flatMap { agentCentres[$0] }), record: r, attribution: a,
+          cost: cost, fee: fee,
           detail:
             "agent \(agent) ran after its owner \(a.ownerID ?? "?") was offboarded: assign a new owner or retire it")
       case .unapprovedTask:

@@ -9,7 +9,7 @@ import ChargebackModel
 /// top root causes (model, credential or agent, task, token class). A new spender is an identity with no
 /// usage before the period whose period cost is above the floor.
 package struct UsageSpikes {
-  private struct Meta {
+  private struct Meta: Equatable {
     var costCentre: String
     var agent: String?
     var credential: String?
@@ -26,9 +26,11 @@ package struct UsageSpikes {
   private var daily: [String: [Int64: Money]] = [:]
   private var breakdown: [SubjectDay: [String: Money]] = [:]
   private var evidence: [SubjectDay: [String]] = [:]
-  /// Each subject's cost centre, agent, credential and owner on its first day of the period (a new
-  /// spender's), and on each day of it (a spike's: an agent moved mid-month spikes in the cost
-  /// centre it was in that day; its first cost centre of the month was named, a trial).
+  /// Each subject's cost centre, agent, credential and owner that spent most of it in the period (a
+  /// new spender's), and on each day of it (a spike's): an agent moved mid-month spikes in the cost
+  /// centre it was in that day (its first cost centre of the month was named, a trial), and a
+  /// credential two agents share spikes where the most was spent that day (the first agent by
+  /// name was named, whose cost centre's workbook then showed another's spike: a trial).
   private var meta: [String: Meta] = [:]
   private var dayMeta: [SubjectDay: Meta] = [:]
   private var periodCost: [String: Money] = [:]
@@ -203,6 +205,19 @@ package struct UsageSpikes {
     guard !prepared else { return }
     prepared = true
     let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
+    // Spend per cost centre, agent, credential and owner, in the order first met (the first wins a tie).
+    var spentBy: [String: [(Meta, Money)]] = [:]
+    var spentByDay: [SubjectDay: [(Meta, Money)]] = [:]
+    func add(_ m: Meta, _ cost: Money, to list: inout [(Meta, Money)]) {
+      if let i = list.firstIndex(where: { $0.0 == m }) { list[i].1 += cost } else { list.append((m, cost)) }
+    }
+    func most(_ list: [(Meta, Money)]) -> Meta? {
+      list.reduce(nil as (Meta, Money)?) { best, x in best.map { x.1 > $0.1 ? x : $0 } ?? x }?.0
+    }
+    defer {
+      for (subject, list) in spentBy { meta[subject] = most(list) }
+      for (key, list) in spentByDay { dayMeta[key] = most(list) }
+    }
     for (cell, total) in cells.sorted(by: { Self.order($0.key, $1.key) }) {
       var subjects: [(String, Meta)] = []
       if let agent = cell.agent {
@@ -233,8 +248,8 @@ package struct UsageSpikes {
           breakdown[key, default: [:]]["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
         }
         guard cell.day >= firstPeriodDay else { continue }
-        if meta[subject] == nil { meta[subject] = m }
-        if dayMeta[key] == nil { dayMeta[key] = m }
+        add(m, total.cost, to: &spentBy[subject, default: []])
+        add(m, total.cost, to: &spentByDay[key, default: []])
         periodCost[subject, default: .zero] += total.cost
         periodCalls[subject, default: 0] += total.calls
         for e in total.evidence where (evidence[key]?.count ?? 0) < PolicyFindings.evidenceLimit {

@@ -137,9 +137,13 @@ package enum RecordExplanation {
       }
       line("list cost", charged.listCost.map { $0.formatted(decimals: 12) + " USD (exact)" })
     }
+    // A provisioned commitment's call costs its share of the fee, known once the month is summed:
+    // its list price here read as what it was charged (a trial).
+    let atList = charged.feeCommitment != nil ? " at list, before its share of the fee (see commitment)" : ""
     line(
       "cost",
-      charged.cost.map { $0.formatted(decimals: 12) + " USD (exact)" } ?? "unpriced: " + (charged.unpricedReason ?? ""))
+      charged.cost.map { $0.formatted(decimals: 12) + " USD (exact)" + atList }
+        ?? "unpriced: " + (charged.unpricedReason ?? ""))
     if r.level == .report {
       let period = Period(containing: r.time)
       let widths = try BucketWidths(

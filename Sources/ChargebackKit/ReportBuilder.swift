@@ -86,7 +86,8 @@ package struct ReportBuilder {
       taskDirectory: taskDirectory)
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(
-      tasks: identities.tasks, credentials: identities.credentials, scopes: identities.scopes)
+      tasks: identities.tasks, credentials: identities.credentials, scopes: identities.scopes,
+      agents: identities.agents)
     let widths = try BucketWidths(
       store: store, from: period.startMillis, to: period.endMillis, canonical: CanonicalModels(prices: prices))
     let overlap = try Overlap(store: store, period: period, prices: prices)

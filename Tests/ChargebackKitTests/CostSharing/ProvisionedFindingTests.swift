@@ -61,8 +61,8 @@ import Testing
       """
   }
 
-  static func runMonth() throws -> ChargebackJob.Result {
-    let dir = try TestSupport.tempDir()
+  static func runMonth(in dir: String? = nil) throws -> ChargebackJob.Result {
+    let dir = try dir ?? TestSupport.tempDir()
     let files: [(String, String)] = [
       ("identities/people.csv", "person_id,name\np-1,Ana\n"),
       (
@@ -149,5 +149,15 @@ import Testing
     // The cost centre's avoidable total is its findings'.
     let app1 = try #require(report.costCentres.first { $0.id == "APP1" })
     #expect(app1.avoidableCost == Money(pico: 5_789_473_684_210))
+  }
+
+  /// `explain` of a call under the commitment says its cost is at list, before its share of the
+  /// fee: a trial read 7.00 USD as what the call was charged (5.13 in every output).
+  @Test func explainSaysTheCostIsAtListBeforeTheFee() throws {
+    let dir = try TestSupport.tempDir()
+    _ = try Self.runMonth(in: dir)
+    let text = try ChargebackJob.explain(id: "r1", database: dir + "/store.sqlite", identities: nil, pricing: nil)
+    let cost = try #require(text.split(separator: "\n").first { $0.hasPrefix("cost ") && $0.contains("USD") })
+    #expect(cost.contains("1.000000000000 USD (exact) at list, before its share of the fee"), "\(cost)")
   }
 }

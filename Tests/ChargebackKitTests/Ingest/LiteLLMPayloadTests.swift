@@ -462,11 +462,11 @@ import Testing
     #expect(error.message == "is empty")
   }
 
-  /// A Gemini row's thoughts: releases before BerriAI/litellm PR 10141 left them out of
-  /// `completion_tokens` (the total counts them: 1,000 + 200 + 800 = 2,000), current ones put them
-  /// in (1,000 + 1,000 = 2,000). Either way the output is 1,000; an OpenAI row's reasoning is in
-  /// its completion already, and a Gemini row without a total is read as it is. In JSON and in a
-  /// CSV export alike.
+  /// A Gemini row's thoughts: releases before BerriAI/litellm PR 10141 left them out of `completion_tokens` (the total
+  /// counts them: 1,000 + 200 + 800 = 2,000), current ones put them in (1,000 + 1,000 = 2,000).
+  ///
+  /// Either way the output is 1,000; an OpenAI row's reasoning is in its completion already, and a Gemini row without a
+  /// total is read as it is. In JSON and in a CSV export alike.
   @Test func geminiThoughtsLeftOutOfTheCompletionAreAdded() throws {
     func row(_ id: String, _ provider: String, _ model: String, completion: Int, total: Int?) -> String {
       #"{"request_id":"\#(id)","call_type":"acompletion","startTime":"2026-10-01T00:00:00Z","model":"\#(model)","#
@@ -493,9 +493,10 @@ import Testing
     #expect(fromCSV["litellm:old"]?.tokens == TokenCounts(input: 1_000, output: 1_000))
   }
 
-  /// A failed row's tokens since BerriAI/litellm PR 37365 are LiteLLM's estimate of the input. A
-  /// provider bills nothing for a request it refused (429, 400): those rows are failed calls with
-  /// no tokens. A timeout (408) or a server error may have been billed, and keeps its tokens.
+  /// A failed row's tokens since BerriAI/litellm PR 37365 are LiteLLM's estimate of the input.
+  ///
+  /// A provider bills nothing for a request it refused (429, 400): those rows are failed calls with no tokens. A
+  /// timeout (408) or a server error may have been billed, and keeps its tokens.
   @Test(arguments: [("429", true), ("400", true), (" 404", true), ("408", false), ("500", false), ("Timeout", false)])
   func aRequestTheProviderRefusedHasNoTokens(code: String, refused: Bool) throws {
     let row =

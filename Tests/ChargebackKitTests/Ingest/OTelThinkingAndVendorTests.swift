@@ -26,9 +26,10 @@ import Testing
       ] + usage)
   }
 
-  /// The thoughts apart: OpenLIT (reasoning, and a total of its own that leaves them out under
-  /// another name), the AI SDK 5 (its total is Gemini's, 2,000), OpenInference's detail with
-  /// Gemini's total. Each is charged with its thoughts.
+  /// The thoughts apart: OpenLIT (reasoning, and a total of its own that leaves them out under another name), the AI
+  /// SDK 5 (its total is Gemini's, 2,000), OpenInference's detail with Gemini's total.
+  ///
+  /// Each is charged with its thoughts.
   @Test(arguments: [
     [T.intAttr("gen_ai.usage.reasoning_tokens", 800), T.intAttr("gen_ai.client.token.usage", 1_200)],
     [T.intAttr("ai.usage.reasoningTokens", 800), T.intAttr("ai.usage.totalTokens", 2_000)],
@@ -40,9 +41,10 @@ import Testing
     #expect(report.totalCost == TestSupport.usd("0.0028"))
   }
 
-  /// The thoughts inside the output already (AI SDK 6, current LiteLLM, the google-genai
-  /// instrumentation): output 1,000 of which 800 thoughts, total 2,000 = input + output. Not added
-  /// again.
+  /// The thoughts inside the output already (AI SDK 6, current LiteLLM, the google-genai instrumentation): output 1,000
+  /// of which 800 thoughts, total 2,000 = input + output.
+  ///
+  /// Not added again.
   @Test func geminiThoughtsInsideTheOutputAreNotAddedAgain() throws {
     let span = T.span(
       "chat gemini-2.5-flash", id: "g1",
@@ -70,9 +72,10 @@ import Testing
     #expect(records.map(\.tokens.output) == [1_000])
   }
 
-  /// Semantic Kernel names the first part of a Bedrock model id as the provider, Azure AI
-  /// Inference as `azure-ai-inference`; older OpenLLMetry names the vendor with the model id
-  /// without it. Each is its provider's call.
+  /// Semantic Kernel names the first part of a Bedrock model id as the provider, Azure AI Inference as
+  /// `azure-ai-inference`; older OpenLLMetry names the vendor with the model id without it.
+  ///
+  /// Each is its provider's call.
   @Test(arguments: [
     ("amazon", "amazon.nova-pro-v1:0", Provider.bedrock),
     ("us", "us.anthropic.claude-3-5-sonnet-20240620-v1:0", .bedrock),

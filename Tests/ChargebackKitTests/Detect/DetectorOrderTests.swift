@@ -1,0 +1,143 @@
+import Testing
+
+@testable import ChargebackDetect
+@testable import ChargebackModel
+
+/// Findings that followed the order records were loaded in, or missed a loop, in a helper's trial
+/// of security findings: each is checked on its records in one order and in the reverse order.
+@Suite struct DetectorOrderTests {
+  static let period = Period(year: 2026, month: 10)
+  static let t0: Int64 = 1_791_331_200_000  // 2026-10-07
+
+  static func call(
+    _ id: String, at ms: Int64, agent: String, costCentre: String, credential: String = "key-1", micros: Int64,
+    failed: Bool = false, parent: String? = nil, signals: [FindingKind] = []
+  ) -> ChargedRecord {
+    let r = UsageRecord(
+      provider: .openai, level: .request, format: "t", naturalKey: "openai:\(id)", requestID: id, time: t0 + ms,
+      credential: credential, model: "gpt-4.1", tokens: TokenCounts(input: 10), failed: failed,
+      errorCode: failed ? "429" : nil, metadata: CallMetadata(agentID: agent, parentID: parent))
+    let a = Attribution(
+      costCentre: costCentre, agentID: agent, credentialID: credential, status: .agentCredential, signals: signals)
+    return ChargedRecord(record: r, attribution: a, model: "gpt-4.1", cost: Money(pico: Int128(micros) * 1_000_000))
+  }
+
+  /// A storm whose two last successes share a millisecond: the dearer is the one not avoidable, whichever was loaded
+  /// last.
+  ///
+  /// Ten calls: 8 throttled at 0 cost, then successes of 4 and 78 µUSD at the same instant: avoidable 4 µUSD, in either
+  /// order.
+  @Test(arguments: [false, true])
+  func aStormsAvoidableCostDoesNotDependOnTheOrderOfTiedSuccesses(reversed: Bool) {
+    var storms = RetryStorms(settings: DetectionSettings(), period: Self.period)
+    for i in 0..<8 {
+      storms.observe(
+        Self.call("s\(i)", at: Int64(i) * 1_000, agent: "ag", costCentre: "CC-A", micros: 0, failed: true),
+        row: Int64(i))
+    }
+    var last = [
+      Self.call("cheap", at: 8_000, agent: "ag", costCentre: "CC-A", micros: 4),
+      Self.call("dear", at: 8_000, agent: "ag", costCentre: "CC-A", micros: 78),
+    ]
+    if reversed { last.reverse() }
+    for (k, c) in last.enumerated() { storms.observe(c, row: Int64(8 + k)) }
+    storms.finish { "row-\($0)" }
+    #expect(storms.findings.count == 1)
+    #expect(storms.findings.first?.cost == Money(pico: 82_000_000))
+    #expect(storms.findings.first?.avoidableCost == Money(pico: 4_000_000))
+  }
+
+  /// A revoked key's calls charged to two cost centres: a finding in each, its own calls only, the one of the key's own
+  /// cost centre (its agent's, in agents.csv's latest row) under the key's subject.
+  ///
+  /// Either order gives the same findings.
+  @Test(arguments: [false, true])
+  func aRevokedKeysFindingIsEachCostCentres(reversed: Bool) throws {
+    let agents = ["ag-1": [AgentVersion(id: "ag-1", owner: "p", costCentre: "CC-A")]]
+    let credentials = [Credential(id: "key-1", provider: "openai", agentID: "ag-1")]
+    var calls = [
+      Self.call("x1", at: 0, agent: "ag-1", costCentre: "CC-A", micros: 18, signals: [.revokedCredential]),
+      Self.call("x2", at: 0, agent: "ag-2", costCentre: "CC-B", micros: 3, signals: [.revokedCredential]),
+      Self.call("x3", at: 1_000, agent: "ag-1", costCentre: "CC-A", micros: 5, signals: [.revokedCredential]),
+    ]
+    if reversed { calls.reverse() }
+    var policy = PolicyFindings(credentials: credentials, agents: agents)
+    for c in calls { policy.observe(c) }
+    let found = policy.findings(period: Self.period).filter { $0.kind == .revokedCredential }
+      .sorted { ($0.costCentre ?? "") < ($1.costCentre ?? "") }
+    #expect(found.map(\.costCentre) == ["CC-A", "CC-B"])
+    #expect(found.map(\.cost) == [Money(pico: 23_000_000), Money(pico: 3_000_000)])
+    #expect(found.map(\.agentID) == ["ag-1", "ag-2"])
+    #expect(found.first?.id == FindingID.make(kind: .revokedCredential, period: Self.period, subject: "key-1"))
+    #expect(found.last?.id == FindingID.make(kind: .revokedCredential, period: Self.period, subject: "4:CC-B|key-1"))
+  }
+
+  /// A tree with a loop on each of two branches: R (a1) → X1 (a2) → X2 (a1, 18 µUSD), and R → Y1 (a3) → Y2 (a1, 33) →
+  /// Y3 (a3, 48).
+  ///
+  /// Both loops are avoidable: 18 + 33 + 48 = 99 µUSD.
+  @Test func everyLoopOfATreeIsAvoidable() throws {
+    var loops = RecursiveLoops(settings: DetectionSettings(), period: Self.period)
+    let root = Self.call("r", at: 0, agent: "a1", costCentre: "CC", micros: 1)
+    for c in [
+      Self.call("x1", at: 1_000, agent: "a2", costCentre: "CC", micros: 2, parent: "r"),
+      Self.call("x2", at: 2_000, agent: "a1", costCentre: "CC", micros: 18, parent: "x1"),
+      Self.call("y1", at: 3_000, agent: "a3", costCentre: "CC", micros: 5, parent: "r"),
+      Self.call("y2", at: 4_000, agent: "a1", costCentre: "CC", micros: 33, parent: "y1"),
+      Self.call("y3", at: 5_000, agent: "a3", costCentre: "CC", micros: 48, parent: "y2"),
+    ] {
+      loops.observe(c)
+    }
+    try loops.finish { $0 == "openai:r" ? RecursiveLoops.node(root, id: "r", parent: nil) : nil }
+    let f = try #require(loops.findings.first)
+    #expect(loops.findings.count == 1)
+    #expect(f.calls == 6)
+    #expect(f.cost == Money(pico: 107_000_000))
+    #expect(f.avoidableCost == Money(pico: 99_000_000))
+    #expect(f.explanation.contains("and 1 more loops in the tree"), "\(f.explanation)")
+  }
+
+  /// Parent links that go round: L1 → L2 → L3 → L1 (agents a1, a2, a1: a1 is its own ancestor), and a call that names
+  /// itself.
+  ///
+  /// No tree from a root reaches them; each is a loop.
+  @Test func parentLinksThatGoRoundAreLoops() throws {
+    var loops = RecursiveLoops(settings: DetectionSettings(), period: Self.period)
+    for c in [
+      Self.call("l1", at: 0, agent: "a1", costCentre: "CC", micros: 1, parent: "l3"),
+      Self.call("l2", at: 1_000, agent: "a2", costCentre: "CC", micros: 2, parent: "l1"),
+      Self.call("l3", at: 2_000, agent: "a1", costCentre: "CC", micros: 4, parent: "l2"),
+      Self.call("self", at: 3_000, agent: "a9", costCentre: "CC", micros: 8, parent: "self"),
+    ] {
+      loops.observe(c)
+    }
+    try loops.finish { _ in nil }
+    let found = loops.findings.sorted { $0.firstTime < $1.firstTime }
+    #expect(found.count == 2)
+    guard found.count == 2 else { return }
+    // From l1, the earliest: l3 is a1 again below a2, so l3 is in the loop, and below it, round
+    // the cycle, l1 and l2: every call of a cycle is in it.
+    #expect(found[0].calls == 3 && found[0].cost == Money(pico: 7_000_000))
+    #expect(found[0].avoidableCost == Money(pico: 7_000_000))
+    #expect(found[0].explanation.contains("agent a1 is its own ancestor"), "\(found[0].explanation)")
+    #expect(found[1].calls == 1 && found[1].avoidableCost == Money(pico: 8_000_000))
+    #expect(found[1].explanation.contains("parent links form a cycle"), "\(found[1].explanation)")
+  }
+
+  /// A shared credential's spike is filed under the agent and cost centre that spent most of it
+  /// that day, not the first by name: ag-1 (CC-A) spends 1 USD a day for 8 days through it, then
+  /// ag-2 (CC-B) adds 40 on the 9th.
+  @Test func aSharedCredentialsSpikeIsFiledWhereTheMostWasSpent() throws {
+    var spikes = UsageSpikes(settings: DetectionSettings(), period: Self.period)
+    let day = Timestamp.millisPerDay
+    for d in Int64(0)..<9 {
+      spikes.observe(Self.call("a\(d)", at: d * day, agent: "ag-1", costCentre: "CC-A", micros: 1_000_000))
+    }
+    spikes.observe(Self.call("b8", at: 8 * day + 1, agent: "ag-2", costCentre: "CC-B", micros: 40_000_000))
+    let found = spikes.spikes().filter { $0.credentialID == "key-1" }
+    let f = try #require(found.first)
+    #expect(found.count == 1)
+    #expect(f.costCentre == "CC-B" && f.agentID == "ag-2")
+    #expect(f.cost == Money(pico: 41 * Money.picoPerUSD))
+  }
+}
