@@ -103,9 +103,21 @@ package enum CSVReports {
     func apportioned(_ amount: (CostCentreSummary) -> Money) -> (parts: [Int128], total: Int128) {
       Apportion.rounded(ccs.map(amount), decimals: d)
     }
-    let (avoidable, allocatedIn, allocatedOut) = (
-      apportioned(\.avoidableCost), apportioned(\.allocatedIn), apportioned(\.allocatedOut)
-    )
+    let avoidable = apportioned(\.avoidableCost)
+    // What the rules' lines of `chargeback.csv` move in and out of each cost centre (their parts
+    // add up to what each rule shared, ``ReportRounding/ruleParts(_:unit:decimals:)``): rounded
+    // apart, a cost centre's allocated-in column was a unit off its allocated lines (a trial).
+    var (allocatedIn, allocatedOut) = (apportioned(\.allocatedIn), apportioned(\.allocatedOut))
+    if !rounding.lines.isEmpty {
+      var (inBy, outBy): ([String: Int128], [String: Int128]) = ([:], [:])
+      for i in report.lines.indices where report.lines[i].key.source == .allocated {
+        let v = rounding.lines[i]
+        if v > 0 { inBy[report.lines[i].key.costCentre, default: 0] += v }
+        if v < 0 { outBy[report.lines[i].key.costCentre, default: 0] -= v }
+      }
+      let (ins, outs) = (ccs.map { inBy[$0.id] ?? 0 }, ccs.map { outBy[$0.id] ?? 0 })
+      (allocatedIn, allocatedOut) = ((ins, ins.reduce(0, +)), (outs, outs.reduce(0, +)))
+    }
     let (list, idle) = (apportioned(\.listCost), apportioned(\.idleCost))
     let context = report.context
     /// The context columns of a row whose printed cost is `owed` and previous cost `previous`.

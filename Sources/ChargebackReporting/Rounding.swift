@@ -49,27 +49,10 @@ package struct ReportRounding: Sendable {
     if withLines {
       for i in report.lines.indices { indicesByCC[report.lines[i].key.costCentre, default: []].append(i) }
     }
+    let fixed = withLines ? Self.ruleParts(report, unit: unit, decimals: decimals) : [:]
     for (cc, idx) in indicesByCC {
-      // Agents first, then each agent's lines to its amount: the Agents sheet and the Summary's
-      // top agents, each its exact amount rounded, are then the sums of their rows on Lines (a
-      // trial found an agent at $3.84 whose lines added up to $3.85, each sheet rounded alone).
-      var groupOf: [String: Int] = [:]
-      var members: [[Int]] = []
-      for i in idx {
-        let key = WorkbookReports.agentGroup(report.lines[i].key)
-        if let g = groupOf[key] {
-          members[g].append(i)
-        } else {
-          groupOf[key] = members.count
-          members.append([i])
-        }
-      }
-      let groupAmounts = Apportion.apportion(
-        members.map { $0.reduce(Int128(0)) { $0 + report.lines[$1].cost.pico } }, unit: unit, target: byCC[cc] ?? 0)
-      for (lines, amount) in zip(members, groupAmounts) {
-        let parts = Apportion.apportion(lines.map { report.lines[$0].cost.pico }, unit: unit, target: amount)
-        for (i, v) in zip(lines, parts) { lineAmounts[i] = v }
-      }
+      let amounts = Self.centreLines(report, idx, fixed: fixed, unit: unit, target: byCC[cc] ?? 0)
+      for (i, v) in zip(idx, amounts) { lineAmounts[i] = v }
       // Usage lines share the cost centre's list cost; an allocated or idle line's list cost is
       // its amount (not in the cost centre's list cost), shown as its amount is.
       let usage = idx.filter { report.lines[$0].key.source != .allocated && report.lines[$0].key.source != .idle }
@@ -95,6 +78,76 @@ package struct ReportRounding: Sendable {
       report.context.forecast(owed: $0.cost, runRate: $0.runRateCost, period: report.period)
     }
     forecast = forecasts.contains(nil) || forecasts.isEmpty ? nil : column(forecasts.compactMap { $0 })
+  }
+
+  /// The rounded amounts of a cost centre's lines (`idx`), adding up to `target`.
+  ///
+  /// Agents first, then each agent's lines to its amount: the Agents sheet and the Summary's top
+  /// agents, each its exact amount rounded, are then the sums of their rows on Lines (a trial found
+  /// an agent at $3.84 whose lines added up to $3.85, each sheet rounded alone). A shared-cost
+  /// rule's lines take their amounts from `fixed` (``ruleParts(_:unit:decimals:)``), and the cost
+  /// centre's other lines the rest, so a rule's parts add up to what it shared in every cost
+  /// centre's sheets; unless the cost centre has no other line and the rule parts do not add up to
+  /// its amount, when its lines are rounded as any other's.
+  static func centreLines(
+    _ report: ChargebackReport, _ idx: [Int], fixed: [Int: Int128], unit: Int128, target: Int128
+  ) -> [Int128] {
+    // Positions in `idx`; the rules' parts only when the report has any (a dictionary look-up a
+    // line otherwise).
+    var result = [Int128](repeating: 0, count: idx.count)
+    var grouped = Array(idx.indices)
+    var rest = target
+    if !fixed.isEmpty {
+      let free = idx.indices.filter { fixed[idx[$0]] == nil }
+      let fixedSum = idx.reduce(Int128(0)) { $0 + (fixed[$1] ?? 0) }
+      if free.count < idx.count && (!free.isEmpty || fixedSum == target) {
+        for p in idx.indices { if let v = fixed[idx[p]] { result[p] = v } }
+        grouped = free
+        rest = target - fixedSum
+      }
+    }
+    var groupOf: [String: Int] = [:]
+    var members: [[Int]] = []
+    for p in grouped {
+      let key = WorkbookReports.agentGroup(report.lines[idx[p]].key)
+      if let g = groupOf[key] {
+        members[g].append(p)
+      } else {
+        groupOf[key] = members.count
+        members.append([p])
+      }
+    }
+    let groupAmounts = Apportion.apportion(
+      members.map { $0.reduce(Int128(0)) { $0 + report.lines[idx[$1]].cost.pico } }, unit: unit, target: rest)
+    for (positions, groupAmount) in zip(members, groupAmounts) {
+      let parts = Apportion.apportion(
+        positions.map { report.lines[idx[$0]].cost.pico }, unit: unit, target: groupAmount)
+      for (p, v) in zip(positions, parts) { result[p] = v }
+    }
+    return result
+  }
+
+  /// Each shared-cost rule's lines rounded together, by line index: what it moved in (its positive
+  /// lines) and out (its negative ones) each rounded, and split over its lines by largest
+  /// remainder.
+  ///
+  /// Rounded one cost centre at a time, a rule's parts did not add up to what it shared: a 100
+  /// USD overhead split three ways showed 3 × 33.33 in the workbooks and 3 × 33.333333 in
+  /// `chargeback.csv`, and a platform's −24.83 was received as 24.82 (a finance trial).
+  static func ruleParts(_ report: ChargebackReport, unit: Int128, decimals: Int) -> [Int: Int128] {
+    var byRule: [String: [Int]] = [:]
+    for i in report.lines.indices where report.lines[i].key.source == .allocated {
+      if let rule = report.lines[i].key.ruleID { byRule[rule, default: []].append(i) }
+    }
+    var fixed: [Int: Int128] = [:]
+    for idx in byRule.values {
+      for side in [idx.filter { report.lines[$0].cost.pico > 0 }, idx.filter { report.lines[$0].cost.pico < 0 }] {
+        let exact = side.map { report.lines[$0].cost.pico }
+        let target = Money(pico: exact.reduce(0, +)).rounded(toDecimals: decimals)
+        for (i, v) in zip(side, Apportion.apportion(exact, unit: unit, target: target)) { fixed[i] = v }
+      }
+    }
+    return fixed
   }
 
   /// The rounded amounts of groups of lines (an agent's, a model's), given each group's exact cost

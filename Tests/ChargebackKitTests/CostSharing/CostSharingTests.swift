@@ -188,6 +188,54 @@ import Testing
     #expect(b2Row["list_cost_usd"] == "1.200000" && b2Row["cost_usd"] == "0.960000")
   }
 
+  /// A rule's parts add up to what it shared in every output, and each cost centre to its amount.
+  ///
+  /// Here R4 is 100 USD in equal parts over APP1, APP2 and APP3: 33.333…, which each cost centre
+  /// rounded on its own made 3 × 33.33 in the workbooks and 3 × 33.333333 in `chargeback.csv` (a
+  /// finance trial). Rounded together, one part is a unit more: 33.34 + 33.33 + 33.33, and
+  /// 33.333334 + 33.333333 + 33.333333. The month's other figures are the ones above, but R4's: the
+  /// cost centres owe 4.23 + 0.25 + 1.80 + 10.125 + 33.333… (APP1), and so on.
+  @Test func aRulesPartsAddUpToWhatItShared() throws {
+    let dir = try TestSupport.tempDir()
+    let even = CostSharingMonth.allocation.replacingOccurrences(
+      of: "R4-gateway,fixed:100,proportional,cost,", with: "R4-gateway,fixed:100,even,,")
+    try CostSharingMonth.write(to: dir, allocation: even)
+    let job = ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
+        pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
+      progress: ProgressReporter(force: false))
+    _ = try job.run()
+    func micros(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 6) ?? -1 }
+    let rows = try TestSupport.readCSV(dir + "/out/chargeback.csv")
+    let r4 = rows.filter { $0["rule_id"] == "R4-gateway" }.map { micros($0["cost_usd"]) }.sorted()
+    #expect(r4 == [33_333_333, 33_333_333, 33_333_334])
+    // Every rule: in = out (R4's source is outside, 100 USD).
+    for rule in ["R1-unattributed", "R2-shared", "R3-platform"] {
+      let parts = rows.filter { $0["rule_id"] == rule }.map { micros($0["cost_usd"]) }
+      #expect(parts.reduce(0, +) == 0, "\(rule): \(parts)")
+    }
+    // Each cost centre's rows still add up to its summary amount, and its allocated lines to its
+    // allocated-in and -out columns.
+    let summary = Dictionary(
+      uniqueKeysWithValues: try TestSupport.readCSV(dir + "/out/summary.csv").map { ($0["cost_centre"]!, $0) })
+    for cc in ["APP1", "APP2", "APP3", "PLAT", "UNATTRIBUTED"] {
+      let mine = rows.filter { $0["cost_centre"] == cc }
+      #expect(mine.map { micros($0["cost_usd"]) }.reduce(0, +) == micros(summary[cc]?["cost_usd"]), "\(cc)")
+      let allocated = mine.filter { $0["source"] == "allocated" }.map { micros($0["cost_usd"]) }
+      #expect(allocated.filter { $0 > 0 }.reduce(0, +) == micros(summary[cc]?["allocated_in_usd"]), "\(cc)")
+      #expect(-allocated.filter { $0 < 0 }.reduce(0, +) == micros(summary[cc]?["allocated_out_usd"]), "\(cc)")
+    }
+    // The workbooks: R4's three lines on company.xlsx's Lines sheet are 100.00 together.
+    let sheet = try #require(try WorkbookTests.read(dir + "/out/company.xlsx")["Lines"])
+    let (model, cost) = (try #require(sheet.column("Model")), try #require(sheet.column("Cost (USD)")))
+    let shown = sheet.rows.filter {
+      ($0.count > model ? $0[model]?.text : nil)?.hasPrefix("(allocated: R4-gateway") == true
+    }
+    .compactMap { $0[cost]?.cents }
+    #expect(shown.sorted() == [3_333, 3_333, 3_334])
+  }
+
   @Test func summaryJournalAndFocusFollowTheOwedAmounts() throws {
     let (_, dir) = try Self.runMonth()
     let summary = Dictionary(
