@@ -80,7 +80,15 @@ extension WorkbookReports {
       report, owed: cents.total, cost: report.totalCost, previous: cents.previous?.total,
       previousExact: report.context.previous?.total, forecast: cents.forecast?.total, row: row)
     try row("Cost centres", .int(Int128(ccs.filter { $0.id != Attribution.unattributed }.count)))
-    try row("Unattributed (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
+    // Spend nobody could be charged for, before and after the rules that share it: after alone,
+    // a rule that spread it showed 0.00 on the front page (a finance trial).
+    let unattributed = ccs.first { $0.id == Attribution.unattributed }
+    if let u = unattributed, u.allocatedOut.pico != 0 {
+      try row("Unattributed spend (USD)", .cents(u.directCost.rounded(toDecimals: 2)))
+      try row("Unattributed after allocation (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
+    } else {
+      try row("Unattributed (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
+    }
     try row("Requests", .int(ccs.reduce(0) { $0 + $1.requests }))
     try row("Unpriced requests", .int(ccs.reduce(0) { $0 + $1.unpricedRequests }))
     try row("Unpriced tokens", .int(ccs.reduce(0) { $0 + $1.unpricedTokens }))

@@ -140,6 +140,19 @@ import Testing
     #expect(!rows.contains { $0[provider]?.text == "other" })
   }
 
+  /// company.xlsx's front page shows the spend nobody could be charged for before the rule that
+  /// spread it (b9's 1.00 USD), and after it (0.00): after alone read as no unattributed spend.
+  @Test func theFrontPageShowsUnattributedSpendBeforeItsRule() throws {
+    let (_, dir) = try Self.runMonth()
+    let sheet = try #require(try WorkbookTests.read(dir + "/out/company.xlsx")["Summary"])
+    func value(_ label: String) -> Int? {
+      sheet.rows.first { $0.first??.text == label }?.dropFirst().compactMap { $0?.cents }.first
+    }
+    #expect(value("Unattributed spend (USD)") == 100)
+    #expect(value("Unattributed after allocation (USD)") == 0)
+    #expect(value("Unattributed (USD)") == nil)
+  }
+
   @Test func linesShowListEffectiveRulesAndIdle() throws {
     let (result, dir) = try Self.runMonth()
     let report = try #require(result.report)
