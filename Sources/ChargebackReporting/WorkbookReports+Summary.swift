@@ -161,7 +161,10 @@ extension WorkbookReports {
     let allocatedOut =
       ruleCents.isEmpty ? cc.allocatedOut.rounded(toDecimals: 2) : -ruleCents.values.filter { $0 < 0 }.reduce(0, +)
     let exactContract = cc.directCost - cc.idleCost - cc.listCost
-    let contract = exactContract.rounded(toDecimals: 2)
+    // The difference of the two figures the sentence below says (what the calls cost, and their
+    // list), each rounded: rounded alone, the row was a cent off the sentence, and a "Rounding" row
+    // made up for it (a finance trial: −2.13 beside "$15.17 instead of $17.31").
+    let contract = (cc.directCost - cc.idleCost).rounded(toDecimals: 2) - list
     let rounding = owed - list - allocatedIn + allocatedOut - idle - contract
     try row("Direct usage at list price (USD)", .cents(list))
     if allocatedIn != 0 { try row("Allocated to you (USD)", .cents(allocatedIn)) }

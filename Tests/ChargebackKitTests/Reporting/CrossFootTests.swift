@@ -117,6 +117,11 @@ import Testing
       let hasEffect = summary.row("Contract effect (USD)") != nil
       let contract = cc.directCost - cc.idleCost != cc.listCost
       #expect(hasEffect == contract, "contract effect of \(cc.id)")
+      // The row is what the sentence beside it says: the calls' cost less their list, each in cents.
+      if let row = summary.row("Contract effect (USD)") {
+        let said = (cc.directCost - cc.idleCost).rounded(toDecimals: 2) - cc.listCost.rounded(toDecimals: 2)
+        #expect(summary.rows[row][1]?.cents == Int(said), "contract effect of \(cc.id)")
+      }
       bridges += 1
     }
     #expect(bridges >= 2)
