@@ -140,6 +140,15 @@ package enum FocusCSV {
         row.merge(commitmentColumns(commitment.commitment, status: "Used")) { $1 }
         // FOCUS 1.2 PricingCategory-C-009-C: a row with a commitment discount is `Committed`.
         row["PricingCategory"] = "Committed"
+        if commitment.commitment.kind == .discount {
+          // A negotiated discount's rate is the contracted one, list × (1 − d) (FOCUS: the unit
+          // price "inclusive of negotiated discounts"); a trial read the list price there.
+          let keep = Int128(100_000_000) - commitment.commitment.discount
+          let contracted = decimal(Int128(c.price.rate.microPerMillion) * keep, scale: 14)
+          row["ContractedUnitPrice"] = contracted
+          row["PricingCurrencyContractedUnitPrice"] = contracted
+          row["ContractedCost"] = decimal(c.listCost.pico * keep, scale: 20)
+        }
       }
       try emit(columns.map { row[$0] ?? "" })
     }
@@ -148,10 +157,11 @@ package enum FocusCSV {
     }
   }
 
-  /// The commitment columns of a row under a commitment (SPEC §12).
+  /// The commitment columns of a row under a commitment (SPEC §12: `CommitmentDiscountId` is the
+  /// `commitment_id`).
   ///
-  /// A `discount` is shown as a commitment too (CommitmentDiscountCategory `Spend`): its calls keep
-  /// the list price as ContractedUnitPrice, and EffectiveCost carries the discount.
+  /// A `discount` is shown as one too (type `Negotiated Discount`), its discounted rate as
+  /// ContractedUnitPrice and ContractedCost.
   static func commitmentColumns(_ c: Commitment, status: String) -> [String: String] {
     [
       "CommitmentDiscountCategory": "Spend",
@@ -188,11 +198,26 @@ package enum FocusCSV {
       let c = report.commitments.first(where: { $0.commitment.id == id })?.commitment
     {
       let provider = providerName(k.provider)
-      let account = report.providerAccounts[k.provider.rawValue]?.billingAccountID
       row.merge(commitmentColumns(c, status: "Unused")) { $1 }
-      row["BillingAccountId"] = account ?? k.provider.rawValue
-      row["BillingAccountName"] = account ?? provider
-      row["BillingAccountType"] = account == nil ? "Provider" : "Billing Account"
+      // The account the commitment's calls are billed to (a Bedrock call's AWS account), else the
+      // provider's one account, else accounts.csv's: a trial's idle fee was on account `bedrock`
+      // beside its own calls on 111122223333, so the provider's spend fell into two accounts.
+      let used = report.classCharges.first { $0.commitmentID == id }.map { billingAccount($0, report) }
+      let accounts = Set(report.classCharges.filter { $0.provider == k.provider }.map { billingAccount($0, report).id })
+      let same =
+        accounts.count == 1
+        ? report.classCharges.first { $0.provider == k.provider }.map { billingAccount($0, report) }
+        : nil
+      if let a = used ?? same {
+        row["BillingAccountId"] = a.id
+        row["BillingAccountName"] = a.name
+        row["BillingAccountType"] = a.type
+      } else {
+        let account = report.providerAccounts[k.provider.rawValue]?.billingAccountID
+        row["BillingAccountId"] = account ?? k.provider.rawValue
+        row["BillingAccountName"] = account ?? provider
+        row["BillingAccountType"] = account == nil ? "Provider" : "Billing Account"
+      }
       row["ChargeCategory"] = "Usage"
       row["ChargeDescription"] = "Idle provisioned capacity of \(id)"
       row["ChargeFrequency"] = "Recurring"

@@ -296,8 +296,20 @@ import Testing
     let unused = focus.filter { $0["CommitmentDiscountStatus"] == "Unused" }
     #expect(unused.count == 1 && unused.first?["CommitmentDiscountId"] == "PT-BR")
     #expect(unused.first?["EffectiveCost"] == "16.000000")
+    // The idle fee on the account PT-BR's calls are billed to (b5, b7: AWS account 111122223333).
+    #expect(unused.first?["BillingAccountId"] == "111122223333")
+    #expect(unused.first?["BillingAccountType"] == "AWS Account")
     let used = focus.filter { $0["CommitmentDiscountStatus"] == "Used" }
     #expect(Set(used.map { $0["CommitmentDiscountId"]! }) == ["D-CLAUDE", "PT-BR", "PT-VX"])
+    #expect(used.allSatisfy { $0["PricingCategory"] == "Committed" })
+    // D-CLAUDE's rows (b2, b3 from the 16th): the contracted rate is list less 20 %, claude-x's 3
+    // and 15 USD a million at 2.4 and 12; b2 + b3's 300k input: 0.72 contracted of 0.90 list.
+    let claude = focus.filter { $0["SkuId"] == "bedrock/claude-x/input" && $0["ContractedUnitPrice"] == "2.4" }
+    #expect(!claude.isEmpty)
+    #expect(claude.allSatisfy { $0["CommitmentDiscountId"] == "D-CLAUDE" })
+    #expect(claude.reduce(0) { $0 + micro($1["ContractedCost"]) } == 720_000)
+    #expect(claude.reduce(0) { $0 + micro($1["ListCost"]) } == 900_000)
+    #expect(focus.contains { $0["SkuId"] == "bedrock/claude-x/output" && $0["ContractedUnitPrice"] == "12.0" })
     let allocated = focus.filter { !($0["x_AllocationRuleId"] ?? "").isEmpty }
     #expect(
       Set(allocated.map { $0["x_AllocationRuleId"]! }) == ["R1-unattributed", "R2-shared", "R3-platform", "R4-gateway"])
