@@ -148,6 +148,7 @@ struct LiteLLMSpendLogs: ExportFormat {
       throw bad("model", "required field is missing")
     }
     let provider: Provider = Self.provider(rawProvider) ?? .other
+    if provider != .other { model = Self.withoutRoute(model, rawProvider: rawProvider, provider: provider) }
     if provider == .other {
       // Kept, unpriced, under `other`; the model names the upstream so that it shows in every output.
       let prefix = rawProvider.lowercased() + "/"
@@ -247,6 +248,21 @@ struct LiteLLMSpendLogs: ExportFormat {
       if p.hasPrefix("vertex_ai-") || p.hasPrefix("vertex_ai_") { return .vertex }  // vertex_ai-language-models, …
       return nil
     }
+  }
+
+  /// `model` without the routing prefixes of LiteLLM's model names: its provider's own
+  /// (`openai/gpt-4.1`, `azure/gpt-4o`, `anthropic/claude-…`) and Bedrock's routes (`bedrock/`,
+  /// `converse/`, `invoke/`: `converse/us.anthropic.claude-sonnet-4-5-…`), which a row's `model`
+  /// can keep; with them, the call was unpriced (a trial). A name that is nothing but a prefix is
+  /// kept.
+  static func withoutRoute(_ model: String, rawProvider: String, provider: Provider) -> String {
+    var prefixes = [rawProvider.lowercased() + "/"]
+    if provider == .bedrock { prefixes += ["bedrock/", "converse/", "invoke/"] }
+    var m = Substring(model)
+    while let p = prefixes.first(where: { m.lowercased().hasPrefix($0) && m.count > $0.count }) {
+      m = m.dropFirst(p.count)
+    }
+    return String(m)
   }
 
   /// UTC epoch milliseconds of a `startTime`: ISO 8601 (table and API rows; Postgres `+00`

@@ -508,4 +508,29 @@ import Testing
     #expect(r.failed)
     #expect(r.tokens == (refused ? TokenCounts() : TokenCounts(input: 5_000)))
   }
+
+  /// A row's model without LiteLLM's routing prefixes (its provider's own, and Bedrock's
+  /// `bedrock/`, `converse/`, `invoke/`), so its price is found; an upstream of `other` keeps its
+  /// provider in the name.
+  @Test(arguments: [
+    (
+      "bedrock", "converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    ),
+    (
+      "bedrock", "bedrock/converse/anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-3-5-haiku-20241022-v1:0"
+    ),
+    ("bedrock_converse", "invoke/amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
+    ("openai", "openai/gpt-4.1", "gpt-4.1"),
+    ("azure", "azure/gpt-4o", "gpt-4o"),
+    ("anthropic", "anthropic/claude-sonnet-4-5", "claude-sonnet-4-5"),
+    ("openai", "gpt-4o", "gpt-4o"),
+    ("groq", "llama-3.3-70b", "groq/llama-3.3-70b"),
+  ])
+  func routePrefixesAreNotPartOfTheModel(provider: String, model: String, stored: String) throws {
+    let row =
+      #"{"request_id":"m-1","call_type":"acompletion","startTime":"2026-10-01T00:00:00Z","model":"\#(model)","#
+      + #""custom_llm_provider":"\#(provider)","prompt_tokens":10,"completion_tokens":1,"status":"success"}"#
+    let (_, rs) = try ingest([try write("[\n\(row)\n]\n", name: "spend-logs.json")])
+    #expect(rs["litellm:m-1"]?.model == stored)
+  }
 }
