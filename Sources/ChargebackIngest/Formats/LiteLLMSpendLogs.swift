@@ -250,11 +250,12 @@ struct LiteLLMSpendLogs: ExportFormat {
     }
   }
 
-  /// `model` without the routing prefixes of LiteLLM's model names: its provider's own
-  /// (`openai/gpt-4.1`, `azure/gpt-4o`, `anthropic/claude-…`) and Bedrock's routes (`bedrock/`,
-  /// `converse/`, `invoke/`: `converse/us.anthropic.claude-sonnet-4-5-…`), which a row's `model`
-  /// can keep; with them, the call was unpriced (a trial). A name that is nothing but a prefix is
-  /// kept.
+  /// `model` without the routing prefixes of LiteLLM's model names.
+  ///
+  /// Those are its provider's own (`openai/gpt-4.1`, `azure/gpt-4o`, `anthropic/claude-…`) and
+  /// Bedrock's routes (`bedrock/`, `converse/`, `invoke/`: `converse/us.anthropic.claude-…`), which
+  /// a row's `model` can keep; with them, the call was unpriced (a trial). A name that is nothing
+  /// but a prefix is kept.
   static func withoutRoute(_ model: String, rawProvider: String, provider: Provider) -> String {
     var prefixes = [rawProvider.lowercased() + "/"]
     if provider == .bedrock { prefixes += ["bedrock/", "converse/", "invoke/"] }
