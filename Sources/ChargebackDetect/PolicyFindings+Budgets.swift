@@ -19,7 +19,7 @@ extension PolicyFindings {
           .costCentreBudgetExceeded, period: period, subject: cc.id, costCentre: cc.id,
           owner: directory.centres[cc.id]?.owner, cost: cc.cost, calls: cc.requests,
           text:
-            "cost centre \(cc.id) spent \(cc.cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD"
+            "cost centre \(cc.id) spent \(Self.over(cc.cost, budget))"
         ))
     }
     for scope in scopeCost.keys.sorted() {
@@ -41,9 +41,18 @@ extension PolicyFindings {
           .scopeBudgetExceeded, period: period, subject: scope, costCentre: centres.first?.key,
           owner: centres.first.flatMap { directory.centres[$0.key]?.owner }, cost: cost, calls: scopeCalls[scope] ?? 0,
           text:
-            "scope \(scope) spent \(cost.formatted(decimals: 2)) USD against a monthly budget of \(budget.formatted(decimals: 2)) USD\(shares)"
+            "scope \(scope) spent \(Self.over(cost, budget))\(shares)"
         ))
     }
+  }
+
+  /// "12.35 USD against a monthly budget of 12.00 USD", with as many decimals (2 to 6) as it
+  /// takes for the spend to read above the budget: "spent 0.09 USD against a monthly budget of
+  /// 0.09 USD" was a trial's finding of 0.09224 against 0.09.
+  static func over(_ cost: Money, _ budget: Money) -> String {
+    var d = 2
+    while d < 6, cost.formatted(decimals: d) == budget.formatted(decimals: d) { d += 1 }
+    return "\(cost.formatted(decimals: d)) USD against a monthly budget of \(budget.formatted(decimals: d)) USD"
   }
 
   private func budgetFinding(

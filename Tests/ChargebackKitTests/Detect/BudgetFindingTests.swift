@@ -43,4 +43,16 @@ import Testing
     let centre = try #require(found.first { $0.kind == .costCentreBudgetExceeded })
     #expect(centre.costCentre == "CC-A" && centre.calls == 2 && centre.ownerID == "ann")
   }
+
+  /// A spend just above its budget reads above it: 0.09224 against 0.09 with 3 decimals, not
+  /// "0.09 USD against a monthly budget of 0.09 USD".
+  @Test(arguments: [
+    ("0.09224", "0.09", "0.092 USD against a monthly budget of 0.090 USD"),
+    ("55", "50", "55.00 USD against a monthly budget of 50.00 USD"),
+    ("50.0000004", "50", "50.000000 USD against a monthly budget of 50.000000 USD"),
+  ])
+  func theSpendReadsAboveTheBudget(cost: String, budget: String, text: String) {
+    func usd(_ s: String) -> Money { Money(pico: DecimalText.parse(s, decimals: 12) ?? -1) }
+    #expect(PolicyFindings.over(usd(cost), usd(budget)) == text)
+  }
 }
