@@ -65,18 +65,24 @@ package struct PolicyFindings {
   /// The scopes of the directory, to say whether a call out of scope was so by its provider.
   private let scopes: [String: Scope]
 
-  /// Each agent's cost centre in its latest agents.csv row: the home of a lifecycle finding about
-  /// it or its credential (``lifecycleSubject``).
+  /// Each agent's cost centre in its last agents.csv row in effect before the period's end.
+  ///
+  /// The home of a lifecycle finding about it or its credential (``lifecycleSubject``). Not a
+  /// later row: a move after the period must not change its findings' ids when it is reported
+  /// again.
   private let agentCentres: [String: String]
 
-  /// Findings over a directory with these tasks, credentials, scopes and agents.
+  /// Findings over a directory with these tasks, credentials, scopes and agents, for calls before
+  /// `end` (UTC epoch ms: the period's end).
   package init(
     tasks: [String: TaskEntry] = [:], credentials: [Credential] = [], scopes: [String: Scope] = [:],
-    agents: [String: [AgentVersion]] = [:]
+    agents: [String: [AgentVersion]] = [:], end: Int64 = .max
   ) {
     self.tasks = tasks
     self.scopes = scopes
-    agentCentres = agents.compactMapValues { $0.last?.costCentre }
+    agentCentres = agents.compactMapValues { versions in
+      versions.last { ($0.validFrom ?? .min) < end }?.costCentre
+    }
     var byID: [String: Credential] = [:]
     var providers: [String: [String]] = [:]
     for c in credentials where byID[c.provider + "\u{0}" + c.id] == nil {
@@ -312,9 +318,12 @@ extension PolicyFindings {
     func lifecycleSubject(_ subject: String, home: String?) -> String {
       home == a.costCentre ? subject : perCentre(subject)
     }
+    /// A bound credential's home is its agent's (credentials.csv's `cost_centre` is only a
+    /// shared credential's, SPEC §4); a shared one's is that column.
     func credentialHome() -> String? {
-      let row = credentials[r.credentialProviderID + "\u{0}" + cred]
-      return row?.costCentre.flatMap { $0.isEmpty ? nil : $0 } ?? row?.agentID.flatMap { agentCentres[$0] }
+      guard let row = credentials[r.credentialProviderID + "\u{0}" + cred] else { return nil }
+      if let agent = row.agentID, !agent.isEmpty { return agentCentres[agent] }
+      return row.costCentre.flatMap { $0.isEmpty ? nil : $0 }
     }
     for s in a.signals {
       switch s {

@@ -235,7 +235,9 @@ package struct RetryStorms {
       if Self.isRetryable(c.record.errorCode) || !c.record.tokens.isZero {
         runs[p].triggers += Int128(c.record.requests)
       }
-    } else if c.record.time > runs[p].lastSuccessTime || cost > (runs[p].lastSuccessCost ?? .zero) {
+    } else if c.record.time > runs[p].lastSuccessTime || cost > (runs[p].lastSuccessCost ?? .zero)
+      || (cost == runs[p].lastSuccessCost && (c.feeCommitment ?? -1) > (runs[p].lastSuccessFee ?? -1))
+    {
       // Of successes in the same millisecond, the dearest is the one not avoidable: which came
       // last is the order the records were loaded in, and the avoidable cost must not depend on
       // it (a trial: 0.0405 or 0.114 USD for one storm, its lines reversed).

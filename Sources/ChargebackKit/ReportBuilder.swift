@@ -87,7 +87,7 @@ package struct ReportBuilder {
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(
       tasks: identities.tasks, credentials: identities.credentials, scopes: identities.scopes,
-      agents: identities.agents)
+      agents: identities.agents, end: period.endMillis)
     let widths = try BucketWidths(
       store: store, from: period.startMillis, to: period.endMillis, canonical: CanonicalModels(prices: prices))
     let overlap = try Overlap(store: store, period: period, prices: prices)

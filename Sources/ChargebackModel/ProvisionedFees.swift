@@ -31,16 +31,6 @@ package struct AtListUnderFee: Sendable, Hashable {
     }
   }
 
-  /// Adds every part of `other`.
-  package mutating func add(_ other: AtListUnderFee) {
-    for p in other.parts { add(p.list, commitment: p.commitment) }
-  }
-
-  /// Takes `list` under `commitment` away (a storm's last successful call, which was not avoidable).
-  package mutating func subtract(_ list: Money?, commitment: Int?) {
-    guard let list else { return }
-    add(Money(pico: -list.pico), commitment: commitment)
-  }
 }
 
 /// What each provisioned commitment's calls cost against their list, once the period is summed

@@ -69,11 +69,11 @@ package enum FocusCSV {
   static func rows(_ report: ChargebackReport, _ emit: ([String]) throws -> Void) rethrows {
     try emit(columns)
     // Found by index: `filter` copies every line to test it.
-    let extra = report.lines.indices.filter {
+    let extraIndices = report.lines.indices.filter {
       report.lines[$0].key.source == .idle || report.lines[$0].key.source == .allocated
     }
-    .map { report.lines[$0] }
-    let billed = billedCosts(report, extra: extra)
+    let extra = extraIndices.map { report.lines[$0] }
+    let billed = billedCosts(report, extra: extraIndices)
     let periodStart = Timestamp.iso(report.period.startMillis)
     let periodEnd = Timestamp.iso(report.period.endMillis)
     for (i, c) in report.classCharges.enumerated() {
@@ -284,16 +284,32 @@ package enum FocusCSV {
   /// Billed amounts in millionths of a dollar, per class charge and then per `extra` line (idle
   /// fees, allocations): each cost centre's rows apportioned (largest remainder) to the cost
   /// centre's rounded amount in `summary.csv`.
-  static func billedCosts(_ report: ChargebackReport, extra: [ChargebackLine] = []) -> [Int128] {
+  ///
+  /// `extra` are indices of `report.lines`. A shared-cost rule's rows are its parts in
+  /// `chargeback.csv` (``ReportRounding/ruleParts(_:unit:decimals:)``), so they add up to what it
+  /// shared; the cost centre's other rows take the rest of its amount.
+  static func billedCosts(_ report: ChargebackReport, extra: [Int] = []) -> [Int128] {
+    let unit = Money.unit(6)
     let rounding = ReportRounding(report, decimals: 6, lines: false)
-    let amounts = report.classCharges.map { ($0.costCentre, $0.cost) } + extra.map { ($0.key.costCentre, $0.cost) }
+    let rules = ReportRounding.ruleParts(report, unit: unit, decimals: 6)
+    let amounts =
+      report.classCharges.map { ($0.costCentre, $0.cost, nil as Int128?) }
+      + extra.map { (report.lines[$0].key.costCentre, report.lines[$0].cost, rules[$0]) }
     var result = Array(repeating: Int128(0), count: amounts.count)
     var indicesByCC: [String: [Int]] = [:]
     for (i, c) in amounts.enumerated() { indicesByCC[c.0, default: []].append(i) }
     for (cc, idx) in indicesByCC {
-      let parts = Apportion.apportion(
-        idx.map { amounts[$0].1.pico }, unit: Money.unit(6), target: rounding.costCentres[cc] ?? 0)
-      for (i, v) in zip(idx, parts) { result[i] = v }
+      let target = rounding.costCentres[cc] ?? 0
+      let fixedSum = idx.reduce(Int128(0)) { $0 + (amounts[$1].2 ?? 0) }
+      let free = idx.filter { amounts[$0].2 == nil && amounts[$0].1.pico != 0 }
+      guard free.count < idx.count, !free.isEmpty || fixedSum == target else {
+        let parts = Apportion.apportion(idx.map { amounts[$0].1.pico }, unit: unit, target: target)
+        for (i, v) in zip(idx, parts) { result[i] = v }
+        continue
+      }
+      for i in idx { if let v = amounts[i].2 { result[i] = v } }
+      let parts = Apportion.apportion(free.map { amounts[$0].1.pico }, unit: unit, target: target - fixedSum)
+      for (i, v) in zip(free, parts) { result[i] = v }
     }
     return result
   }

@@ -35,10 +35,10 @@ package struct ReportRounding: Sendable {
   package init(_ report: ChargebackReport, decimals: Int, lines withLines: Bool = true) {
     self.decimals = decimals
     let unit = Money.unit(decimals)
-    let (ccParts, total) = Apportion.rounded(report.costCentres.map(\.cost), decimals: decimals)
+    // Made with or without the lines, so that every output rounds the cost centres alike.
+    let fixed = Self.ruleParts(report, unit: unit, decimals: decimals)
+    let (byCC, total) = Self.centres(report, fixed: fixed, decimals: decimals)
     self.total = total
-    var byCC: [String: Int128] = [:]
-    for (cc, v) in zip(report.costCentres, ccParts) { byCC[cc.id] = v }
     costCentres = byCC
     var lineAmounts = Array(repeating: Int128(0), count: withLines ? report.lines.count : 0)
     var lineLists = lineAmounts
@@ -49,7 +49,6 @@ package struct ReportRounding: Sendable {
     if withLines {
       for i in report.lines.indices { indicesByCC[report.lines[i].key.costCentre, default: []].append(i) }
     }
-    let fixed = withLines ? Self.ruleParts(report, unit: unit, decimals: decimals) : [:]
     for (cc, idx) in indicesByCC {
       let amounts = Self.centreLines(report, idx, fixed: fixed, unit: unit, target: byCC[cc] ?? 0)
       for (i, v) in zip(idx, amounts) { lineAmounts[i] = v }
@@ -78,6 +77,36 @@ package struct ReportRounding: Sendable {
       report.context.forecast(owed: $0.cost, runRate: $0.runRateCost, period: report.period)
     }
     forecast = forecasts.contains(nil) || forecasts.isEmpty ? nil : column(forecasts.compactMap { $0 })
+  }
+
+  /// The cost centres' rounded amounts, adding up to the rounded total: each its exact amount
+  /// rounded down or up (largest remainder), but a cost centre whose lines are all rules' parts
+  /// (one that only receives or gives away shared costs; lines that cost nothing aside), whose
+  /// amount is their sum (`fixed`), so that the rules add up in its sheets too.
+  static func centres(_ report: ChargebackReport, fixed: [Int: Int128], decimals: Int) -> (
+    [String: Int128], Int128
+  ) {
+    let unit = Money.unit(decimals)
+    let total = Money(pico: report.costCentres.reduce(0) { $0 + $1.cost.pico }).rounded(toDecimals: decimals)
+    var onlyRules: [String: Int128] = [:]
+    if !fixed.isEmpty {
+      var other = Set<String>()
+      for i in report.lines.indices {
+        let cc = report.lines[i].key.costCentre
+        if let v = fixed[i] {
+          onlyRules[cc, default: 0] += v
+        } else if report.lines[i].cost.pico != 0 {
+          other.insert(cc)
+        }
+      }
+      for cc in other { onlyRules[cc] = nil }
+    }
+    let rest = report.costCentres.filter { onlyRules[$0.id] == nil }
+    let parts = Apportion.apportion(
+      rest.map(\.cost.pico), unit: unit, target: total - onlyRules.values.reduce(0, +))
+    var byCC = onlyRules
+    for (cc, v) in zip(rest, parts) { byCC[cc.id] = v }
+    return (byCC, total)
   }
 
   /// The rounded amounts of a cost centre's lines (`idx`), adding up to `target`.
@@ -115,6 +144,17 @@ package struct ReportRounding: Sendable {
       } else {
         groupOf[key] = members.count
         members.append([p])
+      }
+    }
+    // Lines that cost nothing (unpriced calls) take no part of a difference the rules' parts leave
+    // (−0.01 on an unpriced line, blank in `chargeback.csv`, was a review's case).
+    if grouped.count < idx.count {
+      members = members.compactMap { m in
+        let priced = m.filter { report.lines[idx[$0]].cost.pico != 0 }
+        return priced.isEmpty ? nil : priced
+      }
+      if members.isEmpty && rest != 0 {
+        return Self.centreLines(report, idx, fixed: [:], unit: unit, target: target)
       }
     }
     let groupAmounts = Apportion.apportion(

@@ -85,7 +85,7 @@ extension WorkbookReports {
     let unattributed = ccs.first { $0.id == Attribution.unattributed }
     if let u = unattributed, u.allocatedOut.pico != 0 {
       try row("Unattributed spend (USD)", .cents(u.directCost.rounded(toDecimals: 2)))
-      try row("Unattributed after allocation (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
+      try row("Still unattributed (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
     } else {
       try row("Unattributed (USD)", .cents(cents.costCentres[Attribution.unattributed] ?? 0))
     }

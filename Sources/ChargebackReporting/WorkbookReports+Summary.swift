@@ -139,9 +139,10 @@ extension WorkbookReports {
   ///
   /// Shown when the cost centre has contract
   /// terms or allocations: direct usage at list, allocations, contract effect, idle capacity, owed.
-  /// Cents: each figure is rounded on its own, the contract effect too (shown only when there is
-  /// one), and a "Rounding" row takes the cent or two that makes the column add up to the amount
-  /// owed (a plug in the contract effect showed one for a cost centre with no contract). Returns one
+  /// Cents: each figure is rounded on its own, the contract effect is what the calls cost less
+  /// their list, each rounded (shown only when there is one), and a "Rounding" row takes the cent
+  /// or two that makes the column add up to the amount owed (a plug in the contract effect showed
+  /// one for a cost centre with no contract). Returns one
   /// sentence per rule that moved money to or from it.
   ///
   /// `ruleCents` is what the sheets show of each rule's lines in this cost centre, in cents.

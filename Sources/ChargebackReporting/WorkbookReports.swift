@@ -28,9 +28,7 @@ package enum WorkbookReports {
   /// A is wide enough for the longest bold label ("Direct usage at list price (USD)", which 24
   /// cut at the value beside it); D for a top table's names, cut to 32 characters
   /// (``chartLabel(_:characters:)``). 95 in all: 695 pixels, inside an upright A4 page's 698.
-  // The first column holds the bold labels, the longest 35 characters ("Unattributed after
-  // allocation (USD)"): at 29 a finance trial's printout cut "Direct usage at list price (USD)".
-  static let summaryWidths: [Double] = [38, 14, 3, 27, 13, 9]
+  static let summaryWidths: [Double] = [29, 14, 3, 27, 13, 9]
 
   /// Writes one workbook per cost centre (named by `names`, see ``WorkbookNames``) plus
   /// `company.xlsx`; returns the paths.

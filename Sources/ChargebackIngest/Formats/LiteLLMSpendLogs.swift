@@ -257,13 +257,19 @@ struct LiteLLMSpendLogs: ExportFormat {
   /// a row's `model` can keep; with them, the call was unpriced (a trial). A name that is nothing
   /// but a prefix is kept.
   static func withoutRoute(_ model: String, rawProvider: String, provider: Provider) -> String {
-    var prefixes = [rawProvider.lowercased() + "/"]
-    if provider == .bedrock { prefixes += ["bedrock/", "converse/", "invoke/"] }
-    var m = Substring(model)
-    while let p = prefixes.first(where: { m.lowercased().hasPrefix($0) && m.count > $0.count }) {
-      m = m.dropFirst(p.count)
+    // On bytes, ASCII case ignored: a row's model is read once per call.
+    guard model.utf8.contains(UInt8(ascii: "/")) else { return model }
+    var prefixes = [Array(rawProvider.lowercased().utf8) + [UInt8(ascii: "/")]]
+    if provider == .bedrock { prefixes += ["bedrock/", "converse/", "invoke/"].map { Array($0.utf8) } }
+    let bytes = Array(model.utf8)
+    var start = 0
+    func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
+    while let p = prefixes.first(where: { p in
+      bytes.count - start > p.count && zip(bytes[start...], p).allSatisfy { lower($0) == $1 }
+    }) {
+      start += p.count
     }
-    return String(m)
+    return start == 0 ? model : String(decoding: bytes[start...], as: UTF8.self)
   }
 
   /// UTC epoch milliseconds of a `startTime`: ISO 8601 (table and API rows; Postgres `+00`

@@ -104,16 +104,18 @@ extension OTelGenAISpans {
   /// reasoning count as a detail of it (AI SDK 6, OpenInference). The call's total, when the span
   /// gives the provider's (the AI SDK's `ai.usage.totalTokens` is Gemini's `totalTokenCount`),
   /// tells which: at least input + output + reasoning, the thoughts are apart. Without a total,
-  /// they are taken as Gemini's API gives them: apart.
-  static func geminiOutput(_ a: OTelAttributes, output: Int64, input: Int64, provider: Provider, model: String)
-    -> Int64
-  {
+  /// only OpenLIT's spans (`telemetry.sdk.name` `openlit`, whose source copies the two apart and
+  /// writes no total) add them: another producer's reasoning count beside an output that holds it
+  /// would be charged twice.
+  static func geminiOutput(
+    _ a: OTelAttributes, output: Int64, input: Int64, provider: Provider, model: String, sdkName: String?
+  ) -> Int64 {
     guard provider == .vertex, let reasoning = a.reasoningTokens, reasoning > 0, a.usageRaw == nil,
       model.lowercased().contains("gemini")
     else { return output }
     // Counts are within Bounds (10^13): no overflow.
-    if let total = a.totalTokens, total < input + output + reasoning { return output }
-    return output + reasoning
+    guard let total = a.totalTokens else { return sdkName?.lowercased() == "openlit" ? output + reasoning : output }
+    return total >= input + output + reasoning ? output + reasoning : output
   }
 
   /// Whether `raw` names an orchestration framework (``frameworks``).

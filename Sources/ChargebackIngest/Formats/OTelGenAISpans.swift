@@ -232,7 +232,8 @@ struct OTelGenAISpans: ExportFormat {
     }
     var output = a.outputTokens ?? a.completionTokens ?? a.altCompletion ?? 0
     output = Self.geminiOutput(
-      a, output: output, input: a.inputTokens ?? a.promptTokens ?? a.altPrompt ?? 0, provider: provider, model: model)
+      a, output: output, input: a.inputTokens ?? a.promptTokens ?? a.altPrompt ?? 0, provider: provider, model: model,
+      sdkName: resource.sdkName ?? a.sdkName)
     var writes1h: Int64 = 0
     if let raw = a.rawUsage() {
       // The provider's own usage object, which says how its API counts the cache

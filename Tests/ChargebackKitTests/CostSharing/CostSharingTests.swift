@@ -149,7 +149,7 @@ import Testing
       sheet.rows.first { $0.first??.text == label }?.dropFirst().compactMap { $0?.cents }.first
     }
     #expect(value("Unattributed spend (USD)") == 100)
-    #expect(value("Unattributed after allocation (USD)") == 0)
+    #expect(value("Still unattributed (USD)") == 0)
     #expect(value("Unattributed (USD)") == nil)
   }
 
@@ -247,6 +247,57 @@ import Testing
     }
     .compactMap { $0[cost]?.cents }
     #expect(shown.sorted() == [3_333, 3_333, 3_334])
+    // And in focus.csv: R4's allocation rows bill 100 USD together, as chargeback.csv's.
+    let focus = try TestSupport.readCSV(dir + "/out/focus.csv").filter { $0["x_AllocationRuleId"] == "R4-gateway" }
+    #expect(focus.map { micros($0["BilledCost"]) }.sorted() == [33_333_333, 33_333_333, 33_333_334])
+  }
+
+  /// A cost centre that only receives a shared cost owes the rule's parts it shows, and an
+  /// unpriced line takes no part of a rounding difference: APP4 (no usage of its own) gets a third
+  /// of R4's 100 USD, and a1 makes one call of a model without a price.
+  @Test func aCostCentreOfRulesAloneOwesTheirParts() throws {
+    let dir = try TestSupport.tempDir()
+    let rules = CostSharingMonth.allocation.replacingOccurrences(
+      of: "R4-gateway,fixed:100,proportional,cost,APP1;APP2;APP3", with: "R4-gateway,fixed:100,even,,APP1;APP2;APP4")
+    try CostSharingMonth.write(to: dir, allocation: rules)
+    let centres = dir + "/identities/cost_centres.csv"
+    try (String(contentsOfFile: centres, encoding: .utf8) + "APP4,App four,p-1\n").write(
+      toFile: centres, atomically: true, encoding: .utf8)
+    let usage = dir + "/usage/bedrock.jsonl"
+    let unpriced = CostSharingMonth.bedrockLine(("b10", "2026-10-06T09:00:00Z", "a1", "no-such-model", 1_000, 10))
+    try (String(contentsOfFile: usage, encoding: .utf8) + unpriced + "\n").write(
+      toFile: usage, atomically: true, encoding: .utf8)
+    let job = ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
+        pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
+      progress: ProgressReporter(force: false))
+    _ = try job.run()
+    func micros(_ s: String?) -> Int128 { (s ?? "").isEmpty ? 0 : DecimalText.parse(s ?? "", decimals: 6) ?? -1 }
+    let rows = try TestSupport.readCSV(dir + "/out/chargeback.csv")
+    let r4 = rows.filter { $0["rule_id"] == "R4-gateway" }
+    #expect(r4.map { micros($0["cost_usd"]) }.reduce(0, +) == 100_000_000)
+    let summary = Dictionary(
+      uniqueKeysWithValues: try TestSupport.readCSV(dir + "/out/summary.csv").map { ($0["cost_centre"]!, $0) })
+    let app4 = try #require(r4.first { $0["cost_centre"] == "APP4" })
+    #expect(micros(summary["APP4"]?["cost_usd"]) == micros(app4["cost_usd"]))
+    for cc in ["APP1", "APP2", "APP3", "APP4", "PLAT", "UNATTRIBUTED"] {
+      let mine = rows.filter { $0["cost_centre"] == cc }.map { micros($0["cost_usd"]) }
+      #expect(mine.reduce(0, +) == micros(summary[cc]?["cost_usd"]), "\(cc)")
+    }
+    // The unpriced call's row is blank, never a cent either way.
+    let b10 = try #require(rows.first { $0["model"] == "no-such-model" })
+    #expect(b10["cost_usd"] == "")
+    // In the workbooks too: APP4's R4 line and its Summary's amount owed are one figure.
+    let book = try WorkbookTests.read(dir + "/out/APP4.xlsx")
+    let lines = try #require(book["Lines"])
+    let (model, cost) = (try #require(lines.column("Model")), try #require(lines.column("Cost (USD)")))
+    let shown = lines.rows.dropFirst().filter {
+      ($0.count > model ? $0[model]?.text : nil)?.hasPrefix("(allocated: R4-gateway") == true
+    }
+    .compactMap { $0[cost]?.cents }
+    let owed = try #require(book["Summary"]?.rows.first { $0.first??.text == "Amount owed (USD)" })
+    #expect(shown.count == 1 && owed.dropFirst().compactMap { $0?.cents }.first == shown.first)
   }
 
   @Test func summaryJournalAndFocusFollowTheOwedAmounts() throws {

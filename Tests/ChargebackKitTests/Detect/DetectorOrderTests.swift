@@ -72,6 +72,24 @@ import Testing
     #expect(found.last?.id == FindingID.make(kind: .revokedCredential, period: Self.period, subject: "4:CC-B|key-1"))
   }
 
+  /// A bound credential's home is its agent's cost centre in the period, whatever credentials.csv's
+  /// `cost_centre` says (only a shared credential's counts) and wherever the agent moves after the
+  /// period: its finding keeps the credential's own id.
+  @Test func aBoundKeysHomeIsItsAgentsInThePeriod() throws {
+    let november5 = Self.period.endMillis + 4 * Timestamp.millisPerDay
+    let agents = [
+      "ag-1": [
+        AgentVersion(id: "ag-1", owner: "p", costCentre: "CC-A", validTo: november5),
+        AgentVersion(id: "ag-1", owner: "p", costCentre: "CC-B", validFrom: november5),
+      ]
+    ]
+    let credentials = [Credential(id: "key-1", provider: "openai", agentID: "ag-1", costCentre: "CC-X")]
+    var policy = PolicyFindings(credentials: credentials, agents: agents, end: Self.period.endMillis)
+    policy.observe(Self.call("x1", at: 0, agent: "ag-1", costCentre: "CC-A", micros: 18, signals: [.revokedCredential]))
+    let found = policy.findings(period: Self.period).filter { $0.kind == .revokedCredential }
+    #expect(found.map(\.id) == [FindingID.make(kind: .revokedCredential, period: Self.period, subject: "key-1")])
+  }
+
   /// A tree with a loop on each of two branches: R (a1) → X1 (a2) → X2 (a1, 18 µUSD), and R → Y1 (a3) → Y2 (a1, 33) →
   /// Y3 (a3, 48).
   ///

@@ -26,19 +26,33 @@ import Testing
       ] + usage)
   }
 
-  /// The thoughts apart: OpenLIT (reasoning, and a total of its own that leaves them out under another name), the AI
-  /// SDK 5 (its total is Gemini's, 2,000), OpenInference's detail with Gemini's total.
+  /// The thoughts apart: OpenLIT (reasoning, and a total of its own that leaves them out under
+  /// another name, `telemetry.sdk.name` `openlit` on the resource), the AI SDK 5 (its total is
+  /// Gemini's, 2,000), OpenInference's detail with Gemini's total.
   ///
   /// Each is charged with its thoughts.
   @Test(arguments: [
-    [T.intAttr("gen_ai.usage.reasoning_tokens", 800), T.intAttr("gen_ai.client.token.usage", 1_200)],
-    [T.intAttr("ai.usage.reasoningTokens", 800), T.intAttr("ai.usage.totalTokens", 2_000)],
-    [T.intAttr("llm.token_count.completion_details.reasoning", 800), T.intAttr("llm.token_count.total", 2_000)],
+    ([T.intAttr("gen_ai.usage.reasoning_tokens", 800), T.intAttr("gen_ai.client.token.usage", 1_200)], true),
+    ([T.intAttr("ai.usage.reasoningTokens", 800), T.intAttr("ai.usage.totalTokens", 2_000)], false),
+    (
+      [T.intAttr("llm.token_count.completion_details.reasoning", 800), T.intAttr("llm.token_count.total", 2_000)], false
+    ),
   ])
-  func geminiThoughtsGivenApartAreCharged(usage: [String]) throws {
-    let (report, records) = try T().report(T.export([Self.gemini(usage)]))
+  func geminiThoughtsGivenApartAreCharged(usage: [String], openLIT: Bool) throws {
+    let content =
+      openLIT
+      ? OTelProducerTests.export(resource: [T.attr("telemetry.sdk.name", "openlit")], [Self.gemini(usage)])
+      : T.export([Self.gemini(usage)])
+    let (report, records) = try T().report(content)
     #expect(records.map(\.tokens.output) == [1_000])
     #expect(report.totalCost == TestSupport.usd("0.0028"))
+  }
+
+  /// A reasoning count with no total, from another producer than OpenLIT, may be inside the
+  /// output already: not added (200 output tokens stay 200).
+  @Test func aReasoningCountWithoutATotalIsAddedForOpenLITOnly() throws {
+    let (_, records) = try T().report(T.export([Self.gemini([T.intAttr("gen_ai.usage.reasoning_tokens", 800)])]))
+    #expect(records.map(\.tokens.output) == [200])
   }
 
   /// The thoughts inside the output already (AI SDK 6, current LiteLLM, the google-genai instrumentation): output 1,000

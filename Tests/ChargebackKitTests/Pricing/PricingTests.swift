@@ -174,13 +174,13 @@ import Testing
   }
 
   /// Azure's embeddings are priced (an APIM `Embeddings_Create` row was unpriced, a trial): 10,000
-  /// tokens of text-embedding-3-small at 0.022 USD a million, 0.00022 USD.
+  /// tokens of text-embedding-3-small at 0.02 USD a million (the Global rate, as every Azure row), 0.0002 USD.
   @Test func azureEmbeddingsArePriced() throws {
     let pricer = Pricer(table: try PriceTable(directory: Self.shipped))
     let tokens = TokenCounts(input: 10_000)
     let q = pricer.price(
       provider: .azure, model: "text-embedding-3-small", tier: .standard, time: Timestamp.parseMillis("2026-04-02")!,
       tokens: tokens, totalInput: tokens.totalInput)
-    #expect(q.cost == TestSupport.usd("0.00022"))
+    #expect(q.cost == TestSupport.usd("0.0002"))
   }
 }
