@@ -100,6 +100,14 @@ extension WorkbookReports {
       try row("Reconciled: billed (USD)", total[4])
       try row("Reconciled: variance (USD)", total[5])
     }
+    // The providers charged whose bill was not loaded: the reconciled figures beside the total
+    // did not say what they leave out (a finance trial: 12.65 reconciled of 136.60, Bedrock's
+    // 23.95 without a word).
+    let billed = Set(report.reconciliation.map(\.provider))
+    let unbilled = Set(report.classCharges.map(\.provider)).subtracting(billed).map(\.rawValue).sorted()
+    if !unbilled.isEmpty {
+      try row("Not reconciled (no bill)", .text(unbilled.joined(separator: ", ")))
+    }
     let t = try topTable(
       s, at: 3, header: "Cost centre", noun: "cost centres",
       amounts: ccs.map { (GroupKey.data($0.id), cents.costCentres[$0.id] ?? 0) }, total: cents.total, top: 12)

@@ -151,6 +151,9 @@ import Testing
     #expect(value("Unattributed spend (USD)") == 100)
     #expect(value("Still unattributed (USD)") == 0)
     #expect(value("Unattributed (USD)") == nil)
+    // No provider's bill was loaded: the page says which providers' spend is not reconciled.
+    let unbilled = sheet.rows.first { $0.first??.text == "Not reconciled (no bill)" }
+    #expect(unbilled?.dropFirst().compactMap { $0?.text }.first == "bedrock, vertex")
   }
 
   @Test func linesShowListEffectiveRulesAndIdle() throws {
