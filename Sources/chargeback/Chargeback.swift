@@ -19,6 +19,14 @@ struct Chargeback: ParsableCommand {
   static func main() {
     signal(SIGPIPE, SIG_IGN)
     signal(SIGXFSZ, SIG_IGN)
+    if let bad = dashedName(Array(CommandLine.arguments.dropFirst())) {
+      let text =
+        "error: \(bad) reads as options (swift-argument-parser takes its letters as short flags, "
+        + "and an h in it as --help); to name a file whose name begins with '-', write ./\(bad), "
+        + "or give it after --"
+      try? FileHandle.standardError.write(contentsOf: Data((SafeText.message(text) + "\n").utf8))
+      Foundation.exit(ExitCode.validationFailure.rawValue)
+    }
     do {
       var command = try parseAsRoot(nil)
       try command.run()
@@ -40,6 +48,17 @@ struct Chargeback: ParsableCommand {
       }
       Foundation.exit(code.rawValue)
     }
+  }
+
+  /// The first argument before `--` that begins with a single `-` and is longer than a short
+  /// flag, or nil. The tool has no short flags but `-h`: `ingest -hourly.jsonl` printed the help
+  /// and exited 0, and a daily job that named such a file skipped the day without a word (a trial).
+  static func dashedName(_ arguments: [String]) -> String? {
+    for a in arguments {
+      if a == "--" { return nil }
+      if a.hasPrefix("-"), !a.hasPrefix("--"), a.count > 2 { return a }
+    }
+    return nil
   }
 
   static let configuration = CommandConfiguration(

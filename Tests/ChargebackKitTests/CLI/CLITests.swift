@@ -50,6 +50,21 @@ import Testing
     #expect(u.status == 64)
   }
 
+  /// A file named with a leading `-` is refused as what it reads as (options; `-hourly.jsonl`
+  /// printed the help and exited 0, a trial), saying how to name it; after `--` it is a file.
+  @Test(arguments: ["-hourly.jsonl", "-dash.jsonl", "-x1"])
+  func aNameWithALeadingDashIsRefused(name: String) throws {
+    let dir = try TestSupport.tempDir()
+    let r = try TestSupport.runCLI(["ingest", name, "--db", dir + "/s.sqlite"], cwd: dir)
+    #expect(r.status == 64)
+    #expect(r.err.contains("./" + name), "\(r.err)")
+    #expect(!r.out.contains("USAGE"))
+    try FileManager.default.copyItem(
+      atPath: Fixtures.month + "/usage/bedrock/month.jsonl", toPath: dir + "/" + name)
+    let named = try TestSupport.runCLI(["ingest", "--db", dir + "/s.sqlite", "--", name], cwd: dir)
+    #expect(named.status == 0, "\(named.err)")
+  }
+
   @Test func missingIdentityColumnExits65NamingIt() throws {
     let dir = try TestSupport.tempDir()
     let ids = dir + "/ids"
