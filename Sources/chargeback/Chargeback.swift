@@ -50,9 +50,10 @@ struct Chargeback: ParsableCommand {
     }
   }
 
-  /// The first argument before `--` that begins with a single `-` and is longer than a short
-  /// flag, or nil. The tool has no short flags but `-h`: `ingest -hourly.jsonl` printed the help
-  /// and exited 0, and a daily job that named such a file skipped the day without a word (a trial).
+  /// The first argument before `--` that begins with a single `-` and is longer than a short flag.
+  ///
+  /// The tool has no short flags but `-h`: `ingest -hourly.jsonl` printed the help and exited 0,
+  /// and a daily job that named such a file skipped the day without a word (a trial).
   static func dashedName(_ arguments: [String]) -> String? {
     for a in arguments {
       if a == "--" { return nil }
