@@ -38,6 +38,10 @@ package final class DeliveryArtifacts {
   package static let emptyDecompressed = "empty after decompression, holds no usage"
   /// The reason recorded for a usage or costs API page whose buckets are all empty.
   package static let emptyPage = "usage or costs API page whose buckets hold no result, nothing to charge"
+  /// Reason for a file of nothing but blanks (spaces, tabs, line ends).
+  package static let blank = "nothing but blanks, holds no usage"
+  /// Reason for a file that is one empty JSON array (`[]`), or a LiteLLM spend-logs page with no row.
+  package static let emptyArray = "an empty JSON array or page of no row, holds no usage"
 
   /// Why a file whose name is a download tool's temporary name is left for a later run, nil for
   /// any other name.
@@ -93,6 +97,9 @@ package final class DeliveryArtifacts {
     {
       return Self.cloudWatchWriteTest
     }
+    // A quiet day's delivery stopped the daily run as an unrecognised format (a trial): `[]`, a
+    // LiteLLM `/spend/logs/v2` page with no row, a file of line ends.
+    if head.count < FormatRegistry.headBytes, let reason = Self.emptyDocumentReason(head) { return reason }
     if let reason = Self.emptyPageReason(path, head: head, formats: formats) { return reason }
     let folder = url.deletingLastPathComponent()
     guard folder.lastPathComponent == "data", isBedrockFolder(folder.deletingLastPathComponent()),
@@ -100,6 +107,24 @@ package final class DeliveryArtifacts {
     else { return nil }
     let text = String(decoding: head, as: UTF8.self)
     return formats.contains { $0.matches(head: text) } ? nil : Self.bedrockBody
+  }
+
+  /// ``blank`` or ``emptyArray`` for a whole file (`head` is all of it) of nothing but blanks, one
+  /// empty array, or a page whose `data` is an empty array and that says it is a page of rows
+  /// (`total`, `page`, `total_pages`: LiteLLM's `/spend/logs/v2`); nil otherwise.
+  static func emptyDocumentReason(_ head: [UInt8]) -> String? {
+    let isBlank = { (b: UInt8) in b == 32 || b == 9 || b == 10 || b == 13 }
+    var bytes = head[...]
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+    let text = bytes.filter { !isBlank($0) }
+    if text.isEmpty { return blank }
+    if text.elementsEqual(Array("[]".utf8)) { return emptyArray }
+    let string = String(decoding: bytes, as: UTF8.self)
+    guard text.first == UInt8(ascii: "{"),
+      JSONSupport.headHasKey(string, "total_pages") || JSONSupport.headHasKey(string, "page_size"),
+      everyMemberIsEmptyArray("data", in: string, cut: false), !string.contains("\"results\"")
+    else { return nil }
+    return emptyArray
   }
 
   /// ``emptyPage`` for an OpenAI usage or costs page of buckets that all hold no result.

@@ -161,8 +161,16 @@ package enum FormatRegistry {
     }
     if isBucketPageWithoutResults(head) {
       if head.contains("\"organization.") {
-        return "; it looks like an OpenAI usage page of an endpoint the tool does not read (it reads the"
-          + " completions and embeddings usage and the costs pages; docs/formats.md)"
+        // The endpoint, from its results' object (`organization.usage.moderations.result`).
+        var endpoint = ""
+        if let r = head.range(of: "\"organization.usage.") {
+          let name = head[r.upperBound...].prefix { $0 != "." && $0 != "\"" }
+          if !name.isEmpty, name.count < 40 { endpoint = " (" + name + ")" }
+        }
+        return "; it looks like an OpenAI usage page of an endpoint the tool does not read\(endpoint): it reads"
+          + " the completions and embeddings usage pages. That endpoint's spend shows in the costs pages"
+          + " (/v1/organization/costs), which are read to reconcile the bill, not charged to cost centres"
+          + " (docs/formats.md)"
       }
       return "; it looks like an OpenAI usage or costs page whose buckets hold no result in its first 16 MiB"
         + " (a page of empty buckets: nothing to charge; leave it out)"

@@ -138,6 +138,26 @@ import Testing
     #expect(try store.recordCount() == 0)
   }
 
+  /// A quiet day's delivery is skipped with what it is, not refused: nothing but blanks, an empty
+  /// JSON array, a LiteLLM `/spend/logs/v2` page of no row (each stopped the daily run, a trial); a
+  /// file with a record is read.
+  @Test(arguments: [
+    ("\n\n  \n", DeliveryArtifacts.blank),
+    ("\u{FEFF}\r\n", DeliveryArtifacts.blank),
+    ("[]\n", DeliveryArtifacts.emptyArray),
+    ("[ ]", DeliveryArtifacts.emptyArray),
+    (#"{"data":[],"total":0,"page":1,"page_size":50,"total_pages":0}"#, DeliveryArtifacts.emptyArray),
+  ])
+  func aQuietDaysDeliveryIsSkipped(content: String, reason: String) throws {
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/day.json"
+    try content.write(toFile: path, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    #expect(results.map(\.skippedReason) == [reason])
+    #expect(try store.recordCount() == 0)
+  }
+
   @Test func unknownFormatIsNamed() throws {
     let dir = try TestSupport.tempDir()
     let path = dir + "/notes.txt"
@@ -165,7 +185,7 @@ import Testing
     (
       #"{"object": "page", "data": [{"object": "bucket", "start_time": 1790000000, "end_time": 1790000060, "results": "#
         + #"[{"object": "organization.usage.images.result", "images": 2, "num_model_requests": 1}]}]}"#,
-      "an endpoint the tool does not read"
+      "an endpoint the tool does not read (images)"
     ),
     ("SQLite format 3\u{0}\u{10}\u{0}\u{1}\u{1}", "an SQLite database (another chargeback store?)"),
     (
