@@ -94,8 +94,34 @@ package struct ChargebackJob {
     defer { try? store.close() }
     let ingested = try Self.load(files, into: store, progress: progress, onFile: onFile)
     var result = try report(store: store, reference, ingested: ingested)
-    result.warnings += Self.goneFiles(try store.files().map(\.path), under: options.usage, found: Set(files))
+    let stored = try store.files()
+    result.warnings += Self.goneFiles(stored.map(\.path), under: options.usage, found: Set(files))
+    result.warnings += Self.changedFiles(stored, loaded: ingested)
     return result
+  }
+
+  /// A warning naming each file loaded now under a path whose earlier version's records are not
+  /// all in it: a file replaced under its name (not grown), whose earlier records stay charged.
+  ///
+  /// A daily file that grows holds its earlier records again (they are duplicates, not charged
+  /// twice) and says nothing; one whose content was replaced added its new records beside the old
+  /// ones without a word (a trial: a day's file overwritten with another day's was charged on top).
+  /// The records the two share are counted as the new version's records that were not new (nor
+  /// refused as conflicting), which is exact when no other file holds them.
+  static func changedFiles(_ stored: [StoredFile], loaded: [Ingestor.FileResult]) -> [String] {
+    var out: [String] = []
+    for r in loaded where r.loaded {
+      guard let earlier = stored.filter({ $0.path == r.path && $0.sha256 != r.sha256 }).max(by: { $0.id < $1.id })
+      else { continue }
+      let shared = r.records - r.newRecords - r.conflicts
+      guard shared < earlier.records else { continue }
+      out.append(
+        "warning: \(r.path) changed since it was loaded: \(earlier.records - shared) of the \(earlier.records)"
+          + " records of its earlier version (sha256 \(earlier.sha256.prefix(12))…) are not in it and stay charged,"
+          + " beside its \(r.newRecords) new ones; if it replaces the earlier version, load the exports again"
+          + " into a new --db")
+    }
+    return out
   }
 
   /// Where the report keeps its tasks when they outgrow memory (``TaskLedger``): `$TMPDIR` when it

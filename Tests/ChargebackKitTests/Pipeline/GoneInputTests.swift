@@ -32,4 +32,31 @@ import Testing
           + " still charged; to leave them out, load the exports again into a new --db"
       ])
   }
+
+  /// A file replaced under its name (another day's calls written over it) says that its earlier
+  /// records stay charged; a file that grew (its earlier calls and new ones) says nothing.
+  @Test func aFileReplacedUnderItsNameIsNamedAndOneThatGrewIsNot() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try DailyRunTests.setUp(dir)
+    try DailyRunTests.firstDay(dir)
+    let a = DailyRunTests.call("g-1", "2026-10-02T09:00:00Z", arn: DailyRunTests.session + "s9", input: 1_000)
+    let b = DailyRunTests.call("g-2", "2026-10-02T10:00:00Z", arn: DailyRunTests.session + "s9", input: 1_000)
+    let c = DailyRunTests.call("g-3", "2026-10-03T10:00:00Z", arn: DailyRunTests.session + "s9", input: 1_000)
+    try DailyRunTests.day(dir, "day.jsonl", [a])
+    #expect(try DailyRunTests.run(dir).status == 0)
+    // Grown: g-1 again and g-2.
+    try DailyRunTests.day(dir, "day.jsonl", [a, b])
+    let grown = try DailyRunTests.run(dir)
+    #expect(grown.status == 0, "\(grown.err)")
+    #expect(!grown.out.contains("changed since it was loaded: "), "\(grown.out)")
+    // Replaced: g-3 alone, g-1 and g-2 gone from it.
+    try DailyRunTests.day(dir, "day.jsonl", [c])
+    let replaced = try DailyRunTests.run(dir)
+    #expect(replaced.status == 0, "\(replaced.err)")
+    #expect(
+      replaced.out.contains(
+        "warning: \(dir)/usage/day.jsonl changed since it was loaded: 2 of the 2 records of its earlier version"),
+      "\(replaced.out)")
+  }
 }
