@@ -167,9 +167,12 @@ struct DecimalJSON: Decodable, Sendable, Hashable {
         .init(codingPath: c.codingPath, debugDescription: "is null, expected a number or a decimal string"))
     }
     if let s = try? c.decode(String.self) {
-      text = s.trimmingCharacters(in: .blanks)
+      text = Self.zeroWithAnyExponent(s.trimmingCharacters(in: .blanks)) ? "0" : s.trimmingCharacters(in: .blanks)
     } else if let d = try? c.decode(Decimal.self) {
       text = d.description
+    } else if let d = try? c.decode(Double.self), d == 0 {
+      // A zero whose exponent is past `Decimal`'s (`0E-6176`): zero all the same.
+      text = "0"
     } else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "has the wrong type, expected a number or a decimal string"))
@@ -198,6 +201,26 @@ struct DecimalJSON: Decodable, Sendable, Hashable {
       throw error("is out of bounds (\(shown) \(unit) is more than 9000000 USD)")
     }
     return Money(pico: pico)
+  }
+
+  /// Whether `s` is a zero written with an exponent of any length (`0E-6176`, `0.000E+12`).
+  ///
+  /// OpenAI's costs API returns its amounts as decimals of 34 digits, zero as `0E-6176` (a public
+  /// client's note: "both occur on the wire"); an exponent past two digits is otherwise refused,
+  /// and a zero amount stopped the whole file (a trial).
+  static func zeroWithAnyExponent(_ s: String) -> Bool {
+    var it = Array(s.utf8)[...]
+    if let c = it.first, c == 43 || c == 45 { it = it.dropFirst() }
+    var digits = 0
+    var point = false
+    while let c = it.first, c == 48 || (c == 46 && !point) {
+      if c == 48 { digits += 1 } else { point = true }
+      it = it.dropFirst()
+    }
+    guard digits > 0, let e = it.first, e == 101 || e == 69 else { return false }
+    it = it.dropFirst()
+    if let c = it.first, c == 43 || c == 45 { it = it.dropFirst() }
+    return !it.isEmpty && it.count <= 6 && it.allSatisfy { $0 >= 48 && $0 <= 57 }
   }
 
   /// `[+-]digits[.digits][(e|E)[+-]digits]`, with at least one mantissa digit and an exponent of at

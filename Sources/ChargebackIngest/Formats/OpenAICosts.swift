@@ -26,24 +26,54 @@ struct OpenAICosts: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
-    try JSONSupport.forEachPage(Page.self, in: file) { page, prefix, line in
-      for (b, bucket) in page.data.enumerated() {
-        for (name, seconds) in [("start_time", bucket.start_time), ("end_time", bucket.end_time)]
-        where Bounds.millis(epochSeconds: seconds) == nil {
-          throw InputError(
-            file: file.path, line: line, path: "\(prefix).data[\(b)]", field: name,
-            message: "is out of bounds (\(seconds) is not a time in the years 2000 to 2099)")
+    // Pages, or bare buckets (the cookbook's notebook saves the buckets it gathers as one array;
+    // it was refused, "data: required field is missing", a trial), as the usage pages are read.
+    try JSONSupport.forEachPage(Element.self, in: file) { element, prefix, line in
+      switch element {
+      case .page(let page):
+        for (b, bucket) in page.data.enumerated() {
+          try emitBucket(bucket, at: "\(prefix).data[\(b)]", file: file.path, line: line, emit: emit)
         }
-        guard bucket.end_time > bucket.start_time else {
-          throw InputError(
-            file: file.path, line: line, path: "\(prefix).data[\(b)]", field: "end_time",
-            message: "bucket ends (\(bucket.end_time)) before it starts (\(bucket.start_time))")
-        }
-        let rows = try bucket.results.enumerated().map { r, row in
-          let path = "\(prefix).data[\(b)].results[\(r)]"
-          return (try record(row.row, bucket: bucket, file: file.path, line: line, path: path), row.members)
-        }
-        for record in try ReportRowMembers.checked(rows, file: file.path) { try emit(record) }
+      case .bucket(let bucket):
+        try emitBucket(bucket, at: prefix, file: file.path, line: line, emit: emit)
+      }
+    }
+  }
+
+  private func emitBucket(
+    _ bucket: Bucket, at path: String, file: String, line: Int?, emit: (consuming UsageRecord) throws -> Void
+  ) throws {
+    for (name, seconds) in [("start_time", bucket.start_time), ("end_time", bucket.end_time)]
+    where Bounds.millis(epochSeconds: seconds) == nil {
+      throw InputError(
+        file: file, line: line, path: path, field: name,
+        message: "is out of bounds (\(seconds) is not a time in the years 2000 to 2099)")
+    }
+    guard bucket.end_time > bucket.start_time else {
+      throw InputError(
+        file: file, line: line, path: path, field: "end_time",
+        message: "bucket ends (\(bucket.end_time)) before it starts (\(bucket.start_time))")
+    }
+    let rows = try bucket.results.enumerated().map { r, row in
+      (try record(row.row, bucket: bucket, file: file, line: line, path: "\(path).results[\(r)]"), row.members)
+    }
+    for record in try ReportRowMembers.checked(rows, file: file) { try emit(record) }
+  }
+
+  /// One element of a file: a page, or a bare bucket (an object with neither `data` nor
+  /// `"object": "page"`).
+  private enum Element: Decodable {
+    case page(Page)
+    case bucket(Bucket)
+
+    private enum Keys: String, CodingKey { case object, data }
+
+    init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: Keys.self)
+      if c.contains(.data) || (try? c.decodeIfPresent(String.self, forKey: .object)) == "page" {
+        self = .page(try Page(from: decoder))
+      } else {
+        self = .bucket(try Bucket(from: decoder))
       }
     }
   }

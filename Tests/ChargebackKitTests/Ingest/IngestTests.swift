@@ -158,6 +158,34 @@ import Testing
     #expect(try store.recordCount() == 0)
   }
 
+  /// OpenAI costs as the cookbook saves them, a bare array of buckets, are read as a page's.
+  ///
+  /// A zero written as `0E-6176` (OpenAI's 34-digit decimals, "on the wire" in a public client's
+  /// note), as a string or a bare number, is zero; each stopped the file (a trial).
+  /// 0.13080438340307526 USD is 130,804,383,403.075… pico-USD, rounded to 130,804,383,403.
+  @Test func costsAsBareBucketsWithZeroAsAnyExponent() throws {
+    func bucket(_ start: Int, _ amount: String, _ item: String) -> String {
+      #"{"object":"bucket","start_time":\#(start),"end_time":\#(start + 86_400),"results":[{"object":"organization.costs.result","#
+        + #""amount":{"value":\#(amount),"currency":"usd"},"line_item":"\#(item)","project_id":"proj_1"}]}"#
+    }
+    let text =
+      "["
+      + [
+        bucket(1_791_331_200, "0.13080438340307526", "gpt-4o-2024-08-06, input"),
+        bucket(1_791_417_600, #""0E-6176""#, "gpt-4o-2024-08-06, output"),
+        bucket(1_791_504_000, "0E-6176", "gpt-4o-2024-08-06, input"),
+      ].joined(separator: ",") + "]\n"
+    let dir = try TestSupport.tempDir()
+    let path = dir + "/costs.json"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let results = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+    #expect(results.map(\.format) == ["openai-costs"])
+    var billed: [Money?] = []
+    try store.forEachRecord(from: .min, to: .max) { billed.append($0.record.billed) }
+    #expect(billed.compactMap { $0 }.sorted { $0 < $1 } == [.zero, .zero, Money(pico: 130_804_383_403)])
+  }
+
   @Test func unknownFormatIsNamed() throws {
     let dir = try TestSupport.tempDir()
     let path = dir + "/notes.txt"
