@@ -95,7 +95,9 @@ package struct ChargebackJob {
     let ingested = try Self.load(files, into: store, progress: progress, onFile: onFile)
     var result = try report(store: store, reference, ingested: ingested)
     let stored = try store.files()
-    result.warnings += Self.goneFiles(stored.map(\.path), under: options.usage, found: Set(files))
+    // A file none of whose records was new charged nothing of its own: gone, it changes nothing.
+    result.warnings += Self.goneFiles(
+      stored.filter { $0.newRecords > 0 }.map(\.path), under: options.usage, found: Set(files))
     result.warnings += Self.changedFiles(stored, loaded: ingested)
     return result
   }

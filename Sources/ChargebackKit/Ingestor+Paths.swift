@@ -40,9 +40,18 @@ extension Ingestor {
   private static func status(_ path: String, otherwise reason: String) throws -> stat {
     var st = stat()
     guard stat(path, &st) != 0 else { return st }
+    let failure = errno
     var l = stat()
     let broken = lstat(path, &l) == 0 && (l.st_mode & S_IFMT) == S_IFLNK
-    throw InputMissingError(path: path, reason: broken ? "a symbolic link to nothing (its target is missing)" : reason)
+    // A loop of links fails with ELOOP, not as a missing target (a trial's loopA → loopB → loopA).
+    let loop = failure == ELOOP
+    throw InputMissingError(
+      path: path,
+      reason: broken
+        ? (loop
+          ? "a symbolic link that leads back to itself (a loop of links)"
+          : "a symbolic link to nothing (its target is missing)")
+        : reason)
   }
 
   private static func requireRegular(_ path: String, _ st: stat) throws {

@@ -99,8 +99,9 @@ package enum ConsoleSummary {
     }
     if report.conflictingDuplicates > 0 {
       out.append(
-        "\(report.conflictingDuplicates) records were stored with other content in another source; the first "
-          + "stored copy is charged (see findings: conflicting_duplicate)")
+        "\(report.conflictingDuplicates) record\(report.conflictingDuplicates == 1 ? " was" : "s were") stored with"
+          + " other content in another source or version of a file; the first stored copy is charged (see"
+          + " findings: conflicting_duplicate)")
     }
     return out
   }

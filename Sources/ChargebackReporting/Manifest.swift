@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// `manifest.json`: what went in and what came out, so a chargeback can be audited and re-run.
@@ -65,8 +66,20 @@ package enum Manifest {
     ]
     if let reportKey { object["report_key"] = reportKey }
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    // JSONSerialization escapes controls but not the invisible and bidirectional characters that
+    // every other output escapes (a trial's input path `invoice\u{202E}lsx.jsonl` and a page's cursor
+    // reached the file raw): they can only be inside strings, where `\uXXXX` is JSON's own escape.
+    var text = ""
+    for u in String(decoding: data, as: UTF8.self).unicodeScalars {
+      // Not ASCII's: JSONSerialization escaped those in strings, and its line ends are the layout's.
+      if u.value >= 0x80, SafeText.isHidden(u) {
+        text += SafeText.escapeSequence(u)
+      } else {
+        text.unicodeScalars.append(u)
+      }
+    }
     let path = (directory as NSString).appendingPathComponent("manifest.json")
-    try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path))
+    try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: path))
     return path
   }
 }

@@ -50,7 +50,8 @@ extension CSVTable {
 
   /// `id`; throws when it holds a control or invisible character (``SafeText/isHidden(_:)``).
   ///
-  /// Ids are matched byte for byte: `CC-A` with a soft hyphen after it is another cost centre that
+  /// An invisible character is part of an id (ids are matched as text, in NFC, and no normal form
+  /// drops one): `CC-A` with a soft hyphen after it is another cost centre that
   /// prints (escaped, now) almost like `CC-A`, and one an identity file hardly means to hold (a
   /// trial registered both).
   @discardableResult
@@ -61,6 +62,7 @@ extension CSVTable {
     throw InputError(
       file: file, line: r.line, field: column,
       message: "id \"\(id)\" holds an invisible character (\(SafeText.codePoint(u)), character"
-        + " \(k + 1)): ids are matched byte for byte, so it would be another id that looks like this one")
+        + " \(k + 1)): an invisible character is part of an id, so it would be another id that looks like"
+        + " this one")
   }
 }

@@ -59,4 +59,22 @@ import Testing
         "warning: \(dir)/usage/day.jsonl changed since it was loaded: 2 of the 2 records of its earlier version"),
       "\(replaced.out)")
   }
+
+  /// manifest.json escapes the invisible and bidirectional characters of a path, as every output
+  /// does, and still reads back as the same path.
+  @Test func theManifestEscapesABidiOverrideInAPath() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try DailyRunTests.setUp(dir)
+    let name = "invoice\u{202E}lsx.jsonl"
+    try DailyRunTests.day(
+      dir, name, [DailyRunTests.call("m-1", "2026-10-02T09:00:00Z", arn: DailyRunTests.session + "s9", input: 1_000)])
+    #expect(try DailyRunTests.run(dir).status == 0)
+    let data = try #require(FileManager.default.contents(atPath: dir + "/out/manifest.json"))
+    let text = String(decoding: data, as: UTF8.self)
+    #expect(!text.unicodeScalars.contains { $0.value == 0x202E })
+    #expect(text.contains("invoice\\u202elsx.jsonl"))
+    let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    #expect("\(json)".contains("invoice\u{202E}lsx.jsonl"))
+  }
 }
