@@ -24,6 +24,9 @@ extension Chargeback {
 
     func run() throws {
       try reportingFailures {
+        // The price tables first: without them the month was generated, then the run stopped, and
+        // its files were left behind (a trial run from a folder with no `pricing/`).
+        _ = try ChargebackJob.checkPrices(pricing: pricing, against: nil)
         let workspace = DemoWorkspace(directory: out)
         try workspace.prepare()
         let input = workspace.input
