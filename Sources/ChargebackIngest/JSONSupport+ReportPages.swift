@@ -150,6 +150,42 @@ struct CountJSON: Decodable, Sendable, Hashable {
   }
 }
 
+extension JSONSupport {
+  /// Calls `body` with each bucket of an OpenAI usage or costs file and its JSON path: the buckets
+  /// of its pages, or its bare buckets (an element with neither `data` nor `"object": "page"`: the
+  /// OpenAI cookbook's notebook saves the buckets it gathers as one array).
+  static func forEachBucket<Bucket: Decodable>(
+    _ type: Bucket.Type, in file: InputFile, _ body: (_ bucket: Bucket, _ path: String, _ line: Int?) throws -> Void
+  ) throws {
+    try forEachPage(PageOrBucket<Bucket>.self, in: file) { element, prefix, line in
+      switch element {
+      case .page(let buckets):
+        for (b, bucket) in buckets.enumerated() { try body(bucket, "\(prefix).data[\(b)]", line) }
+      case .bucket(let bucket):
+        try body(bucket, prefix, line)
+      }
+    }
+  }
+}
+
+/// One element of an OpenAI usage or costs file: a page's buckets, or a bare bucket.
+private enum PageOrBucket<Bucket: Decodable>: Decodable {
+  case page([Bucket])
+  case bucket(Bucket)
+
+  private enum Keys: String, CodingKey { case object, data }
+  private struct Page: Decodable { let data: [Bucket] }
+
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    if c.contains(.data) || (try? c.decodeIfPresent(String.self, forKey: .object)) == "page" {
+      self = .page(try Page(from: decoder).data)
+    } else {
+      self = .bucket(try Bucket(from: decoder))
+    }
+  }
+}
+
 /// A JSON number or a numeric string, kept as its exact decimal text; never through `Double`.
 ///
 /// A string is taken as written (trimmed). A number is decoded as `Decimal`, which `JSONDecoder`

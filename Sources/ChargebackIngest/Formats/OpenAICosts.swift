@@ -26,17 +26,10 @@ struct OpenAICosts: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
-    // Pages, or bare buckets (the cookbook's notebook saves the buckets it gathers as one array;
-    // it was refused, "data: required field is missing", a trial), as the usage pages are read.
-    try JSONSupport.forEachPage(Element.self, in: file) { element, prefix, line in
-      switch element {
-      case .page(let page):
-        for (b, bucket) in page.data.enumerated() {
-          try emitBucket(bucket, at: "\(prefix).data[\(b)]", file: file.path, line: line, emit: emit)
-        }
-      case .bucket(let bucket):
-        try emitBucket(bucket, at: prefix, file: file.path, line: line, emit: emit)
-      }
+    // Pages, or bare buckets (the cookbook's array was refused, "data: required field is missing",
+    // a trial), as the usage pages are read.
+    try JSONSupport.forEachBucket(Bucket.self, in: file) { bucket, path, line in
+      try emitBucket(bucket, at: path, file: file.path, line: line, emit: emit)
     }
   }
 
@@ -58,24 +51,6 @@ struct OpenAICosts: ExportFormat {
       (try record(row.row, bucket: bucket, file: file, line: line, path: "\(path).results[\(r)]"), row.members)
     }
     for record in try ReportRowMembers.checked(rows, file: file) { try emit(record) }
-  }
-
-  /// One element of a file: a page, or a bare bucket (an object with neither `data` nor
-  /// `"object": "page"`).
-  private enum Element: Decodable {
-    case page(Page)
-    case bucket(Bucket)
-
-    private enum Keys: String, CodingKey { case object, data }
-
-    init(from decoder: any Decoder) throws {
-      let c = try decoder.container(keyedBy: Keys.self)
-      if c.contains(.data) || (try? c.decodeIfPresent(String.self, forKey: .object)) == "page" {
-        self = .page(try Page(from: decoder))
-      } else {
-        self = .bucket(try Bucket(from: decoder))
-      }
-    }
   }
 
   /// The model a line item names: the text before the comma, after any `product | ` prefix; "" when
@@ -130,10 +105,6 @@ struct OpenAICosts: ExportFormat {
     record.billed = billed
     record.lineItem = row.line_item
     return record
-  }
-
-  private struct Page: Decodable {
-    let data: [Bucket]
   }
 
   // Field names as the API spells them.

@@ -31,15 +31,8 @@ struct OpenAIUsageCompletions: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
-    try JSONSupport.forEachPage(Element.self, in: file) { element, prefix, line in
-      switch element {
-      case .page(let page):
-        for (b, bucket) in page.data.enumerated() {
-          try emitBucket(bucket, prefix: "\(prefix).data[\(b)]", file: file.path, line: line, emit: emit)
-        }
-      case .bucket(let bucket):
-        try emitBucket(bucket, prefix: prefix, file: file.path, line: line, emit: emit)
-      }
+    try JSONSupport.forEachBucket(Bucket.self, in: file) { bucket, path, line in
+      try emitBucket(bucket, prefix: path, file: file.path, line: line, emit: emit)
     }
   }
 
@@ -138,29 +131,6 @@ struct OpenAIUsageCompletions: ExportFormat {
       tokens: TokenCounts(
         input: uncached, cachedInput: cached, cacheWrite5m: cacheWrite, output: output),
       requests: requests, line: line, jsonPath: path)
-  }
-
-  /// One element of a file: a page, or a bare bucket (an object with neither `data` nor
-  /// `"object": "page"`).
-  private enum Element: Decodable {
-    case page(Page)
-    case bucket(Bucket)
-
-    private enum Keys: String, CodingKey { case object, data }
-
-    init(from decoder: any Decoder) throws {
-      let c = try decoder.container(keyedBy: Keys.self)
-      if c.contains(.data) || (try? c.decodeIfPresent(String.self, forKey: .object)) == "page" {
-        self = .page(try Page(from: decoder))
-      } else {
-        self = .bucket(try Bucket(from: decoder))
-      }
-    }
-  }
-
-  private struct Page: Decodable {
-    let object: String?
-    let data: [Bucket]
   }
 
   private struct Bucket: Decodable {
