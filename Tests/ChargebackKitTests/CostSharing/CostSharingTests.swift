@@ -52,12 +52,17 @@ import Testing
   static func runMonth() throws -> (ChargebackJob.Result, String) {
     let dir = try TestSupport.tempDir()
     try CostSharingMonth.write(to: dir)
+    return (try run(dir), dir)
+  }
+
+  /// The October run of the month written under `dir`.
+  static func run(_ dir: String) throws -> ChargebackJob.Result {
     let job = ChargebackJob(
       options: .init(
         period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
         pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
       progress: ProgressReporter(force: false))
-    return (try job.run(), dir)
+    return try job.run()
   }
 
   private func usd(_ s: String) -> Money { TestSupport.usd(s) }
@@ -111,12 +116,7 @@ import Testing
     let lines = CostSharingMonth.allocation.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let reordered = [lines[0], lines[1], lines[3], lines[2], lines[4]].joined(separator: "\n") + "\n"
     try CostSharingMonth.write(to: dir, allocation: reordered)
-    let job = ChargebackJob(
-      options: .init(
-        period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
-        pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
-      progress: ProgressReporter(force: false))
-    let report = try #require(try job.run().report)
+    let report = try #require(try Self.run(dir).report)
     let owed = Dictionary(uniqueKeysWithValues: report.costCentres.map { ($0.id, $0.cost) })
     #expect(owed["APP1"] == usd("57.292925998052"))
     #expect(owed["APP2"] == usd("38.255214216164"))
@@ -216,12 +216,7 @@ import Testing
     let even = CostSharingMonth.allocation.replacingOccurrences(
       of: "R4-gateway,fixed:100,proportional,cost,", with: "R4-gateway,fixed:100,even,,")
     try CostSharingMonth.write(to: dir, allocation: even)
-    let job = ChargebackJob(
-      options: .init(
-        period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
-        pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
-      progress: ProgressReporter(force: false))
-    _ = try job.run()
+    _ = try Self.run(dir)
     func micros(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 6) ?? -1 }
     let rows = try TestSupport.readCSV(dir + "/out/chargeback.csv")
     let r4 = rows.filter { $0["rule_id"] == "R4-gateway" }.map { micros($0["cost_usd"]) }.sorted()
@@ -270,12 +265,7 @@ import Testing
     let unpriced = CostSharingMonth.bedrockLine(("b10", "2026-10-06T09:00:00Z", "a1", "no-such-model", 1_000, 10))
     try (String(contentsOfFile: usage, encoding: .utf8) + unpriced + "\n").write(
       toFile: usage, atomically: true, encoding: .utf8)
-    let job = ChargebackJob(
-      options: .init(
-        period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
-        pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
-      progress: ProgressReporter(force: false))
-    _ = try job.run()
+    _ = try Self.run(dir)
     func micros(_ s: String?) -> Int128 { (s ?? "").isEmpty ? 0 : DecimalText.parse(s ?? "", decimals: 6) ?? -1 }
     let rows = try TestSupport.readCSV(dir + "/out/chargeback.csv")
     let r4 = rows.filter { $0["rule_id"] == "R4-gateway" }
