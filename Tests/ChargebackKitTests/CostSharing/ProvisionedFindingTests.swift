@@ -114,12 +114,7 @@ import Testing
       try FileManager.default.createDirectory(atPath: PathText.parent(of: path), withIntermediateDirectories: true)
       try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
-    let job = ChargebackJob(
-      options: .init(
-        period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
-        pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
-      progress: ProgressReporter(force: false))
-    return try job.run()
+    return try CostSharingTests.run(dir)
   }
 
   @Test func findingsShowTheEffectiveCostOfCallsUnderAFee() throws {
