@@ -111,7 +111,7 @@ package final class DeliveryArtifacts {
 
   /// ``blank`` or ``emptyArray`` for a whole file (`head` is all of it) of nothing but blanks, one
   /// empty array, or a page whose `data` is an empty array and that says it is a page of rows
-  /// (`total`, `page`, `total_pages`: LiteLLM's `/spend/logs/v2`); nil otherwise.
+  /// (`total_pages` or `page_size`: LiteLLM's `/spend/logs/v2`); nil otherwise.
   static func emptyDocumentReason(_ head: [UInt8]) -> String? {
     let isBlank = { (b: UInt8) in b == 32 || b == 9 || b == 10 || b == 13 }
     var bytes = head[...]

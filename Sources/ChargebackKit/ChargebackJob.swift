@@ -108,14 +108,19 @@ package struct ChargebackJob {
   /// A daily file that grows holds its earlier records again (they are duplicates, not charged
   /// twice) and says nothing; one whose content was replaced added its new records beside the old
   /// ones without a word (a trial: a day's file overwritten with another day's was charged on top).
-  /// The records the two share are counted as the new version's records that were not new (nor
-  /// refused as conflicting), which is exact when no other file holds them.
+  /// The records the two share are counted as the new version's records whose keys the store held
+  /// already (the same, or refused as conflicting): a conflict with another file's copy must not
+  /// read as a record gone (a review), and the count can only err towards no warning.
   static func changedFiles(_ stored: [StoredFile], loaded: [Ingestor.FileResult]) -> [String] {
+    // The latest version of each path, by its id (stored in the order loaded).
+    var latest: [String: [StoredFile]] = [:]
+    for f in stored { latest[f.path, default: []].append(f) }
     var out: [String] = []
     for r in loaded where r.loaded {
-      guard let earlier = stored.filter({ $0.path == r.path && $0.sha256 != r.sha256 }).max(by: { $0.id < $1.id })
-      else { continue }
-      let shared = r.records - r.newRecords - r.conflicts
+      guard let earlier = latest[r.path]?.filter({ $0.sha256 != r.sha256 }).max(by: { $0.id < $1.id }) else {
+        continue
+      }
+      let shared = r.records - r.newRecords
       guard shared < earlier.records else { continue }
       out.append(
         "warning: \(r.path) changed since it was loaded: \(earlier.records - shared) of the \(earlier.records)"

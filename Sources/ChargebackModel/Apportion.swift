@@ -84,7 +84,8 @@ package enum Apportion {
     return parts
   }
 
-  private static func floorDiv(_ a: Int128, _ b: Int128) -> Int128 {
+  /// `a` ÷ `b` rounded towards minus infinity.
+  package static func floorDiv(_ a: Int128, _ b: Int128) -> Int128 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
   }

@@ -71,8 +71,8 @@ package enum Manifest {
     // reached the file raw): they can only be inside strings, where `\uXXXX` is JSON's own escape.
     var text = ""
     for u in String(decoding: data, as: UTF8.self).unicodeScalars {
-      // Not ASCII's: JSONSerialization escaped those in strings, and its line ends are the layout's.
-      if u.value >= 0x80, SafeText.isHidden(u) {
+      // Not below DEL: JSONSerialization escaped those in strings, and its line ends are the layout's.
+      if u.value >= 0x7F, SafeText.isHidden(u) {
         text += SafeText.escapeSequence(u)
       } else {
         text.unicodeScalars.append(u)

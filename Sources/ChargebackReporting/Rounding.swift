@@ -82,7 +82,8 @@ package struct ReportRounding: Sendable {
   /// The cost centres' rounded amounts, adding up to the rounded total: each its exact amount
   /// rounded down or up (largest remainder), but a cost centre whose lines are all rules' parts
   /// (one that only receives or gives away shared costs; lines that cost nothing aside), whose
-  /// amount is their sum (`fixed`), so that the rules add up in its sheets too.
+  /// amount is their sum (`fixed`) when that sum is its exact amount rounded down or up too, so
+  /// that the rules add up in its sheets.
   static func centres(_ report: ChargebackReport, fixed: [Int: Int128], decimals: Int) -> (
     [String: Int128], Int128
   ) {
@@ -101,7 +102,30 @@ package struct ReportRounding: Sendable {
       }
       for cc in other { onlyRules[cc] = nil }
     }
-    let rest = report.costCentres.filter { onlyRules[$0.id] == nil }
+    // Only where it is the cost centre's exact amount rounded down or up (rule parts rounded rule
+    // by rule can add up to a cent it does not owe: a chain of rules through a cost centre of no
+    // usage, a review's case), and the others can still be so: else every cost centre is rounded
+    // as usual, and such a cost centre's rules may miss their sum by a cent there.
+    let exact = Dictionary(report.costCentres.map { ($0.id, $0.cost.pico) }, uniquingKeysWith: +)
+    func floorAndCeiling(_ pico: Int128) -> (Int128, Int128) {
+      let f = Apportion.floorDiv(pico, unit)
+      return (f, f * unit == pico ? f : f + 1)
+    }
+    onlyRules = onlyRules.filter { cc, v in
+      guard let e = exact[cc], e != 0 else { return false }
+      let (f, c) = floorAndCeiling(e)
+      return f <= v && v <= c
+    }
+    var rest = report.costCentres.filter { onlyRules[$0.id] == nil }
+    let bounds = rest.reduce((Int128(0), Int128(0))) { sum, cc in
+      let (f, c) = floorAndCeiling(cc.cost.pico)
+      return (sum.0 + f, sum.1 + c)
+    }
+    let target = total - onlyRules.values.reduce(0, +)
+    if !onlyRules.isEmpty && (rest.isEmpty || target < bounds.0 || target > bounds.1) {
+      onlyRules = [:]
+      rest = report.costCentres
+    }
     let parts = Apportion.apportion(
       rest.map(\.cost.pico), unit: unit, target: total - onlyRules.values.reduce(0, +))
     var byCC = onlyRules

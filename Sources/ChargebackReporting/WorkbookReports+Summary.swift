@@ -167,7 +167,7 @@ extension WorkbookReports {
     // made up for it (a finance trial: −2.13 beside "$15.17 instead of $17.31").
     let contract = (cc.directCost - cc.idleCost).rounded(toDecimals: 2) - list
     let rounding = owed - list - allocatedIn + allocatedOut - idle - contract
-    try row("Direct usage at list price (USD)", .cents(list))
+    try row("Direct usage at list (USD)", .cents(list))
     if allocatedIn != 0 { try row("Allocated to you (USD)", .cents(allocatedIn)) }
     if allocatedOut != 0 { try row("Allocated away (USD)", .cents(-allocatedOut)) }
     if exactContract.pico != 0 { try row("Contract effect (USD)", .cents(contract)) }

@@ -25,8 +25,8 @@ package enum WorkbookReports {
 
   /// Widths of the six columns of a Summary sheet: figures (A:B), a gap (C), a small table (D:F).
   ///
-  /// A is wide enough for the longest bold label ("Direct usage at list price (USD)", which 24
-  /// cut at the value beside it); D for a top table's names, cut to 32 characters
+  /// A is wide enough for the longest bold label ("Idle capacity you own (USD)"; the labels are
+  /// kept to 27 characters: a finance trial's printout cut "Direct usage at list price (USD)"); D for a top table's names, cut to 32 characters
   /// (``chartLabel(_:characters:)``). 95 in all: 695 pixels, inside an upright A4 page's 698.
   static let summaryWidths: [Double] = [29, 14, 3, 27, 13, 9]
 

@@ -19,11 +19,18 @@ struct Chargeback: ParsableCommand {
   static func main() {
     signal(SIGPIPE, SIG_IGN)
     signal(SIGXFSZ, SIG_IGN)
-    if let bad = dashedName(Array(CommandLine.arguments.dropFirst())) {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if let bad = dashedName(arguments) {
+      // `explain` takes an id (a Vertex response id may begin with '-'), after `--`; a file is
+      // named from its folder; `--` ends the options of the commands with positional arguments only.
+      let how =
+        arguments.first == "explain"
+        ? "give an id that begins with '-' after --: explain -- \(bad)"
+        : "name a file whose name begins with '-' from its folder: ./\(bad)"
+          + (arguments.first == "ingest" ? ", or give it after --" : "")
       let text =
         "error: \(bad) reads as options (swift-argument-parser takes its letters as short flags, "
-        + "and an h in it as --help); to name a file whose name begins with '-', write ./\(bad), "
-        + "or give it after --"
+        + "and an h in it as --help); \(how)"
       try? FileHandle.standardError.write(contentsOf: Data((SafeText.message(text) + "\n").utf8))
       Foundation.exit(ExitCode.validationFailure.rawValue)
     }

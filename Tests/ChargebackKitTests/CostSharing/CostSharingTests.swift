@@ -251,12 +251,19 @@ import Testing
   }
 
   /// A cost centre that only receives a shared cost owes the rule's parts it shows, and an
-  /// unpriced line takes no part of a rounding difference: APP4 (no usage of its own) gets a third
-  /// of R4's 100 USD, and a1 makes one call of a model without a price.
+  /// unpriced line takes no part of a rounding difference: APP4 (no usage of its own) gets
+  /// 33.3334 % of R4's 100 USD, and a1 makes one call of a model without a price.
+  ///
+  /// In cents: R4's parts 33.3333, 33.3333 and 33.3334 round to 33.33, 33.33 and 33.34 (APP4's
+  /// remainder is the largest). The cost centres rounded alone: APP1 4.23 + 0.25 + 1.80 + 10.125 +
+  /// 33.3333 = 49.7383 and APP2 2.89 + 0.25 + 1.20 + 6.075 + 33.3333 = 43.7483 take the two cents
+  /// the total's rounding leaves (remainders 0.0083) before APP4 (0.0034), which would owe 33.33
+  /// beside its 33.34 line. It owes 33.34, and APP1 and APP2 what is left.
   @Test func aCostCentreOfRulesAloneOwesTheirParts() throws {
     let dir = try TestSupport.tempDir()
     let rules = CostSharingMonth.allocation.replacingOccurrences(
-      of: "R4-gateway,fixed:100,proportional,cost,APP1;APP2;APP3", with: "R4-gateway,fixed:100,even,,APP1;APP2;APP4")
+      of: "R4-gateway,fixed:100,proportional,cost,APP1;APP2;APP3,,",
+      with: "R4-gateway,fixed:100,fixed,,APP1;APP2;APP4,APP1=33.3333;APP2=33.3333;APP4=33.3334,")
     try CostSharingMonth.write(to: dir, allocation: rules)
     let centres = dir + "/identities/cost_centres.csv"
     try (String(contentsOfFile: centres, encoding: .utf8) + "APP4,App four,p-1\n").write(
@@ -290,7 +297,15 @@ import Testing
     }
     .compactMap { $0[cost]?.cents }
     let owed = try #require(book["Summary"]?.rows.first { $0.first??.text == "Amount owed (USD)" })
-    #expect(shown.count == 1 && owed.dropFirst().compactMap { $0?.cents }.first == shown.first)
+    #expect(shown == [3_334])
+    #expect(owed.dropFirst().compactMap { $0?.cents }.first == 3_334)
+    // company.xlsx: R4's lines are 100.00 together.
+    let company = try #require(try WorkbookTests.read(dir + "/out/company.xlsx")["Lines"])
+    let (m, c) = (try #require(company.column("Model")), try #require(company.column("Cost (USD)")))
+    let shared = company.rows.filter {
+      ($0.count > m ? $0[m]?.text : nil)?.hasPrefix("(allocated: R4-gateway") == true
+    }
+    #expect(shared.compactMap { $0[c]?.cents }.reduce(0, +) == 10_000)
   }
 
   @Test func summaryJournalAndFocusFollowTheOwedAmounts() throws {

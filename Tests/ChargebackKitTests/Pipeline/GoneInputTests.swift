@@ -3,6 +3,7 @@ import Testing
 
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackStore
 @testable import ChargebackTestSupport
 
 /// Exports that leave the usage folder of a month run daily, through the built executable.
@@ -58,6 +59,20 @@ import Testing
       replaced.out.contains(
         "warning: \(dir)/usage/day.jsonl changed since it was loaded: 2 of the 2 records of its earlier version"),
       "\(replaced.out)")
+  }
+
+  /// A grown file whose records conflict with another file's copies is not taken for a replaced
+  /// one: 3 records, 1 new, 2 refused as conflicting, beside an earlier version of 2 (a review).
+  @Test func aGrownFileWithConflictsIsNotNamed() {
+    let earlier = StoredFile(
+      id: 1, sha256: "a", path: "/u/f.jsonl", format: "f", level: "request", bytes: 10, records: 2, newRecords: 2)
+    var grown = Ingestor.FileResult(
+      path: "/u/f.jsonl", sha256: "b", format: "f", records: 3, newRecords: 1, alreadyIngested: false)
+    grown.conflicts = 2
+    #expect(ChargebackJob.changedFiles([earlier], loaded: [grown]).isEmpty)
+    var replaced = grown
+    (replaced.records, replaced.newRecords, replaced.conflicts) = (1, 1, 0)
+    #expect(ChargebackJob.changedFiles([earlier], loaded: [replaced]).count == 1)
   }
 
   /// manifest.json escapes the invisible and bidirectional characters of a path, as every output

@@ -109,7 +109,7 @@ import Testing
       }
       try agentsAreTheSumsOfTheirLines(book, report, cc.id)
       let summary = try #require(book["Summary"])
-      guard let list = summary.row("Direct usage at list price (USD)"), let owed = summary.row("Amount owed (USD)")
+      guard let list = summary.row("Direct usage at list (USD)"), let owed = summary.row("Amount owed (USD)")
       else { continue }
       let parts = summary.rows[list..<owed].map { $0.count > 1 ? $0[1]?.cents ?? 0 : 0 }
       let owedCents = summary.rows[owed][1]?.cents
