@@ -111,6 +111,10 @@ package struct RetryStorms {
     var lastSuccessFee: Int?
     /// The part of ``cost`` at list under provisioned commitments (``ProvisionedFees``).
     var atList = AtListUnderFee()
+    /// Its calls, retry triggers and markers from before the period (``lookingBack``).
+    var callsBefore: Int128 = 0
+    var triggersBefore: Int128 = 0
+    var retriedBefore = false
     /// The store's row id of the first call, apart: most runs hold one call, and an array for it
     /// was an allocation per call; -1 before the first.
     var firstEvidence: Int64 = -1
@@ -151,6 +155,18 @@ package struct RetryStorms {
     self.settings = settings
     self.period = period
   }
+
+  /// True while the calls of the minutes before the period are fed.
+  ///
+  /// A storm that begins on the month before's last evening and goes on into this one is found
+  /// with its whole run (each month saw a part too short to be one: a trial's 12 calls across
+  /// midnight were no finding in either). A run that was a storm before the period already is the
+  /// month before's finding; a run with no call in the period is none of this one's.
+  package var lookingBack = false
+
+  /// How far before the period ``lookingBack`` reaches: the longest run of `stormMinCalls` calls,
+  /// each within the gap of the one before.
+  package var lookBackMillis: Int64 { settings.stormMaxGapMillis * Int64(settings.stormMinCalls) }
 
   /// Adds one charged request-level record (records arrive in time order); `row` is its id in the
   /// store, the evidence a storm shows.
@@ -246,6 +262,13 @@ package struct RetryStorms {
       runs[p].lastSuccessFee = c.feeCommitment
     }
     if (c.record.retries ?? 0) > 0 { runs[p].retried = true }
+    if lookingBack {
+      runs[p].callsBefore += Int128(c.record.requests)
+      if c.record.failed && (Self.isRetryable(c.record.errorCode) || !c.record.tokens.isZero) {
+        runs[p].triggersBefore += Int128(c.record.requests)
+      }
+      if (c.record.retries ?? 0) > 0 { runs[p].retriedBefore = true }
+    }
     if runs[p].firstEvidence < 0, PolicyFindings.evidenceLimit > 0 {
       runs[p].firstEvidence = row
     } else if runs[p].moreEvidence.count + 1 < PolicyFindings.evidenceLimit {
@@ -330,7 +353,9 @@ package struct RetryStorms {
   }
 
   private mutating func close(_ run: Run) {
-    if isStorm(run) { storms.append(run) }
+    guard isStorm(run), run.calls > run.callsBefore else { return }
+    let before = run.callsBefore >= settings.stormMinCalls && (run.triggersBefore > 0 || run.retriedBefore)
+    if !before { storms.append(run) }
   }
 
   /// The finding of a storm's run, its amounts at the provisioned commitments' effective price.

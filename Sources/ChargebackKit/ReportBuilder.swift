@@ -95,7 +95,9 @@ package struct ReportBuilder {
     var storms = RetryStorms(settings: settings, period: period)
     var loops = RecursiveLoops(settings: settings, period: period)
     var spikes =
-      detect ? try baseline(period: period, charger: charger) : UsageSpikes(settings: settings, period: period)
+      detect
+      ? try baseline(period: period, charger: charger, storms: &storms)
+      : UsageSpikes(settings: settings, period: period)
     let duplicates = try store.crossFormatDuplicates(from: period.startMillis, to: period.endMillis)
     var files = Set<Int64>()
     var count: Int64 = 0
@@ -348,14 +350,22 @@ package struct ReportBuilder {
     return (at, open)
   }
 
-  /// The detectors' view of the days before the period: a pass that attributes and prices the
-  /// `baselineDays` before it, feeding the spike baseline.
-  private func baseline(period: Period, charger: Charger) throws -> UsageSpikes {
+  /// The detectors' view of the days before the period.
+  ///
+  /// A pass that attributes and prices the `baselineDays` before it, feeding the spike baseline.
+  /// It feeds the storm detector the calls of its last minutes (``RetryStorms/lookingBack``), in
+  /// time order, before the period's pass.
+  private func baseline(period: Period, charger: Charger, storms: inout RetryStorms) throws -> UsageSpikes {
     var spikes = UsageSpikes(settings: settings, period: period)
     let from = period.startMillis - Int64(settings.baselineDays) * Timestamp.millisPerDay
+    let stormsFrom = period.startMillis - storms.lookBackMillis
+    // The same call from another log, as the pass leaves it out.
+    let duplicates = try store.crossFormatDuplicates(from: stormsFrom, to: period.startMillis)
+    storms.lookingBack = true
+    defer { storms.lookingBack = false }
     let widths = try BucketWidths(
       store: store, from: from, to: period.startMillis, canonical: CanonicalModels(prices: prices))
-    try store.forEachRecord(from: from, to: period.startMillis) { stored in
+    try store.forEachRecord(from: min(from, stormsFrom), to: period.startMillis) { stored in
       let r = stored.record
       guard r.level != .cost else { return }
       if !widths.isEmpty {
@@ -364,7 +374,11 @@ package struct ReportBuilder {
         case .finest, .chargedCoarse, .untouched: break
         }
       }
-      spikes.observe(charger.charge(r))
+      let charged = charger.charge(r)
+      if r.level == .request, r.time >= stormsFrom, !duplicates.contains(stored.id) {
+        storms.observe(charged, row: stored.id)
+      }
+      if r.time >= from { spikes.observe(charged) }
     }
     return spikes
   }

@@ -47,6 +47,37 @@ import Testing
     #expect(storms.findings.first?.avoidableCost == Money(pico: 4_000_000))
   }
 
+  /// A storm across the month's first midnight is found whole.
+  ///
+  /// 5 calls of September's last minute (the first throttled), fed as the minutes before the
+  /// period, and 7 of October's, 10 s apart, all of 1 µUSD. One storm of 12 calls, 11 µUSD avoidable; neither month alone had 10. A run that was a
+  /// storm in September already (10 calls there, a trigger) is September's, not October's.
+  @Test func aStormAcrossTheMonthsStartIsFoundWhole() throws {
+    let start = Self.period.startMillis - Self.t0  // the calls' times are offsets from t0
+    func run(before: Int, after: Int) -> [Finding] {
+      var storms = RetryStorms(settings: DetectionSettings(), period: Self.period)
+      storms.lookingBack = true
+      for i in 0..<before {
+        let at = start - Int64(before - i) * 10_000
+        storms.observe(
+          Self.call("b\(i)", at: at, agent: "ag", costCentre: "CC-A", micros: 1, failed: i == 0), row: Int64(i))
+      }
+      storms.lookingBack = false
+      for i in 0..<after {
+        storms.observe(
+          Self.call("a\(i)", at: start + Int64(i) * 10_000, agent: "ag", costCentre: "CC-A", micros: 1),
+          row: Int64(100 + i))
+      }
+      storms.finish { "row-\($0)" }
+      return storms.findings
+    }
+    let across = run(before: 5, after: 7)
+    #expect(across.count == 1)
+    #expect(across.first?.calls == 12 && across.first?.avoidableCost == Money(pico: 11_000_000))
+    #expect(run(before: 10, after: 2).isEmpty)
+    #expect(run(before: 5, after: 0).isEmpty)
+  }
+
   /// A revoked key's calls charged to two cost centres: a finding in each, its own calls only, the one of the key's own
   /// cost centre (its agent's, in agents.csv's latest row) under the key's subject.
   ///
