@@ -22,7 +22,7 @@ extension PolicyFindings {
             "cost centre \(cc.id) spent \(Self.over(cc.cost, budget))"
         ))
     }
-    for scope in scopeCost.keys.sorted() {
+    for scope in scopeCentres.keys.sorted() {
       guard let budget = directory.scopes[scope]?.monthlyBudget else { continue }
       var spent: [String: Money] = [:]
       for (cc, cost) in scopeCentres[scope] ?? [:] {

@@ -1,0 +1,54 @@
+import ChargebackStore
+import Foundation
+
+/// What `run` says of the files under `--usage` beside loading them: those gone since they were
+/// loaded, and those replaced under their name.
+extension ChargebackJob {
+  /// A warning naming the files once loaded from under the usage paths that are no longer there.
+  ///
+  /// Their records stay in the store and are charged (a file is never unloaded): someone who
+  /// deletes a wrong export from a synced folder expects it gone from the report, and nothing said
+  /// otherwise (a helper's trial of daily runs). Paths compare as they were given, as stored.
+  static func goneFiles(_ stored: [String], under roots: [String], found: Set<String>) -> [String] {
+    let gone = stored.filter { path in
+      !found.contains(path) && roots.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+        && !FileManager.default.fileExists(atPath: path)
+    }.sorted()
+    guard !gone.isEmpty else { return [] }
+    let shown = gone.prefix(3).joined(separator: ", ") + (gone.count > 3 ? ", …" : "")
+    return [
+      "warning: \(gone.count) file\(gone.count == 1 ? "" : "s") loaded earlier from --usage \(gone.count == 1 ? "is" : "are")"
+        + " no longer there (\(shown)): \(gone.count == 1 ? "its" : "their") records stay in the store and are still"
+        + " charged; to leave them out, load the exports again into a new --db"
+    ]
+  }
+
+  /// A warning naming each file loaded now under a path whose earlier version's records are not
+  /// all in it: a file replaced under its name (not grown), whose earlier records stay charged.
+  ///
+  /// A daily file that grows holds its earlier records again (they are duplicates, not charged
+  /// twice) and says nothing; one whose content was replaced added its new records beside the old
+  /// ones without a word (a trial: a day's file overwritten with another day's was charged on top).
+  /// The records the two share are counted as the new version's records whose keys the store held
+  /// already (the same, or refused as conflicting): a conflict with another file's copy must not
+  /// read as a record gone (a review), and the count can only err towards no warning.
+  static func changedFiles(_ stored: [StoredFile], loaded: [Ingestor.FileResult]) -> [String] {
+    // The latest version of each path, by its id (stored in the order loaded).
+    var latest: [String: [StoredFile]] = [:]
+    for f in stored { latest[f.path, default: []].append(f) }
+    var out: [String] = []
+    for r in loaded where r.loaded {
+      guard let earlier = latest[r.path]?.filter({ $0.sha256 != r.sha256 }).max(by: { $0.id < $1.id }) else {
+        continue
+      }
+      let shared = r.records - r.newRecords
+      guard shared < earlier.records else { continue }
+      out.append(
+        "warning: \(r.path) changed since it was loaded: \(earlier.records - shared) of the \(earlier.records)"
+          + " records of its earlier version (sha256 \(earlier.sha256.prefix(12))…) are not in it and stay charged,"
+          + " beside its \(r.newRecords) new ones; if it replaces the earlier version, load the exports again"
+          + " into a new --db")
+    }
+    return out
+  }
+}
