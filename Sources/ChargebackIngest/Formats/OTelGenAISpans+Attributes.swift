@@ -46,11 +46,26 @@ struct OTelAttributes {
   /// whole response, and ``hasUsage`` is asked of a span more than once).
   var responseHasUsage = false
 
+  /// Claude Code's flat attributes, as given.
+  ///
+  /// `input_tokens` (the Anthropic API's, without the cache), `output_tokens`, `cache_read_tokens`,
+  /// `cache_creation_tokens`, `request_id` and `success`. Taken only on its `claude_code.llm_request` spans (``claudeCode``), where they
+  /// are the call's usage (``OTelGenAISpans/claudeCodeUsage(_:bad:)``); elsewhere such bare names
+  /// may mean anything.
+  var flatInput, flatOutput, flatCacheRead, flatCacheWrite, flatRequestID, flatSuccess: String?
+  /// The span is Claude Code's record of one API request (named `claude_code.llm_request`).
+  var claudeCode = false
+
   /// Whether any token count is given (zero included), or the provider's usage object
   /// (``usageRaw``, a ``responseData`` with a `usage`).
   var hasUsage: Bool {
     inputTokens != nil || promptTokens != nil || outputTokens != nil || completionTokens != nil || altPrompt != nil
-      || altCompletion != nil || usageRaw != nil || responseHasUsage
+      || altCompletion != nil || usageRaw != nil || responseHasUsage || hasClaudeCodeUsage
+  }
+
+  /// A Claude Code request span with its flat token counts (``flatInput``).
+  var hasClaudeCodeUsage: Bool {
+    claudeCode && (flatInput != nil || flatOutput != nil || flatCacheRead != nil || flatCacheWrite != nil)
   }
 
   /// Whether a token count above zero is given: a call beneath another that counts no token (its
@@ -58,6 +73,7 @@ struct OTelAttributes {
   var reportsTokens: Bool {
     [inputTokens, promptTokens, outputTokens, completionTokens, altPrompt, altCompletion].contains { ($0 ?? 0) > 0 }
       || usageRaw != nil || responseHasUsage
+      || (claudeCode && [flatInput, flatOutput, flatCacheRead, flatCacheWrite].contains { ($0 ?? "0") != "0" })
   }
 }
 
@@ -71,6 +87,7 @@ enum OTelSlot {
   case spanKind
   case aiNoCache, aiCacheRead, aiCacheWrite, aiCachedInput, aiProviderMetadata
   case usageRaw, responseData
+  case flatInput, flatOutput, flatCacheRead, flatCacheWrite, flatRequestID, flatSuccess
 
   private static let table: [(StaticString, OTelSlot)] = [
     ("gen_ai.operation.name", .operation), ("gen_ai.provider.name", .providerName), ("gen_ai.system", .system),
@@ -126,6 +143,10 @@ enum OTelSlot {
     // The AI SDK's one channel for a call's own metadata: `experimental_telemetry.metadata`.
     ("ai.telemetry.metadata.agent_id", .agent), ("ai.telemetry.metadata.task_id", .task),
     ("ai.telemetry.metadata.scope_id", .scope), ("ai.telemetry.metadata.parent_request_id", .parentRequest),
+    // Claude Code's `claude_code.llm_request` spans (its beta tracing, 2.1): the API's usage under
+    // flat names, kept as text and read only on such spans (``OTelAttributes/flatInput``).
+    ("input_tokens", .flatInput), ("output_tokens", .flatOutput), ("cache_read_tokens", .flatCacheRead),
+    ("cache_creation_tokens", .flatCacheWrite), ("request_id", .flatRequestID), ("success", .flatSuccess),
   ]
 
   init?(_ k: UnsafeBufferPointer<UInt8>) {
@@ -184,6 +205,12 @@ enum OTelSlot {
     case .aiCachedInput: a.aiCachedInput = try count()
     case .aiProviderMetadata: a.aiProviderMetadata = text
     case .usageRaw: a.usageRaw = text
+    case .flatInput: a.flatInput = text
+    case .flatOutput: a.flatOutput = text
+    case .flatCacheRead: a.flatCacheRead = text
+    case .flatCacheWrite: a.flatCacheWrite = text
+    case .flatRequestID: a.flatRequestID = text
+    case .flatSuccess: a.flatSuccess = text
     case .responseData:
       a.responseData = text
       a.responseHasUsage = FormatRegistry.contains(Array(text.utf8), "\"usage\"")

@@ -281,7 +281,9 @@ struct OTelBatch {
         span.parentSpanID = Self.hexID(try s.optionalString(), bytes: 8)
       } else if key.equals("name") {
         field = "name"
-        span.isAgentRun = Self.isAgentRunName(try s.optionalString())
+        let name = try s.optionalString()
+        span.isAgentRun = Self.isAgentRunName(name)
+        span.attributes.claudeCode = name == "claude_code.llm_request"
       } else if key.equals("startTimeUnixNano") {
         field = "startTimeUnixNano"
         span.startNanos = try JSONLayout.count(&s, in: b, max: Int64.max, unit: "ns")

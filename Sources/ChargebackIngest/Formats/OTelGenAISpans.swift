@@ -134,6 +134,35 @@ struct OTelGenAISpans: ExportFormat {
     for h in held[first...] { try release(h) }
   }
 
+  /// Claude Code's flat usage (``OTelAttributes/flatInput``) as the conventions' attributes,
+  /// unless the span gives those too.
+  ///
+  /// Claude Code (2.1, its beta tracing) writes no `gen_ai.usage.*` on its `claude_code.llm_request`
+  /// spans but the Anthropic API's counts under bare names: `input_tokens` without the cache,
+  /// `cache_read_tokens`, `cache_creation_tokens` (written for five minutes: the span does not
+  /// split them by lifetime) and `output_tokens`. A trial's spans were read as no call and charged
+  /// nothing. The input here is the conventions' (the cache included); `request_id` is the
+  /// response id the store tells copies of a call apart by.
+  static func claudeCodeUsage(_ a: inout OTelAttributes, bad: (String, String) -> InputError) throws {
+    guard a.inputTokens == nil, a.promptTokens == nil, a.outputTokens == nil, a.completionTokens == nil else { return }
+    func count(_ text: String?, _ name: String) throws -> Int64 {
+      guard let text else { return 0 }
+      switch JSONLayout.parseCount(text) {
+      case .success(let v): return v
+      case .failure(let problem): throw bad(name, problem.message)
+      }
+    }
+    let input = try count(a.flatInput, "input_tokens")
+    let reads = try count(a.flatCacheRead, "cache_read_tokens")
+    let writes = try count(a.flatCacheWrite, "cache_creation_tokens")
+    // Counts are within Bounds (10^13): no overflow.
+    a.inputTokens = input + reads + writes
+    a.cacheRead = a.cacheRead ?? reads
+    a.cacheWrite = a.cacheWrite ?? writes
+    a.outputTokens = try count(a.flatOutput, "output_tokens")
+    a.responseID = a.responseID.nonBlank ?? a.flatRequestID.nonBlank
+  }
+
   /// A span's trace and span ids as one hash, for ``readItems(_:emit:)``'s wrappers across lines.
   private static func spanKey(trace: String, span: String) -> UInt64 {
     var h = Hasher()
@@ -163,11 +192,12 @@ struct OTelGenAISpans: ExportFormat {
 
   private func record(_ batch: OTelBatch, span i: Int) throws -> UsageRecord {
     let span = batch.spans[i]
-    let a = span.attributes
+    var a = span.attributes
     let resource = batch.resources[span.resource]
     func bad(_ field: String, _ message: String) -> InputError {
       InputError(file: batch.file, line: batch.line, path: span.path, field: field, message: message)
     }
+    if a.hasClaudeCodeUsage { try Self.claudeCodeUsage(&a, bad: bad) }
     guard let traceID = span.traceID.nonBlank else { throw bad("traceId", "required field is missing") }
     guard let spanID = span.spanID.nonBlank else { throw bad("spanId", "required field is missing") }
     guard let nanos = span.startNanos else { throw bad("startTimeUnixNano", "required field is missing") }
@@ -207,7 +237,8 @@ struct OTelGenAISpans: ExportFormat {
     guard var model = modelName else {
       throw bad("gen_ai.request.model", "required attribute is missing (nor is gen_ai.response.model set)")
     }
-    let failed = a.errorType.nonBlank != nil || span.statusError
+    let failed =
+      a.errorType.nonBlank != nil || span.statusError || (a.claudeCode && a.flatSuccess?.lowercased() == "false")
     if !a.hasUsage && !failed {
       // A call that succeeded but reports no usage at all (opentelemetry-instrumentation-openai-v2
       // sets none on a stream unless the caller asked for `stream_options.include_usage`): its
