@@ -99,7 +99,41 @@ package struct ChargebackJob {
     result.warnings += Self.goneFiles(
       stored.filter { $0.newRecords > 0 }.map(\.path), under: options.usage, found: Set(files))
     result.warnings += Self.changedFiles(stored, loaded: ingested)
+    result.warnings += try Self.lateForClosedMonths(ingested, period: options.period, store: store)
     return result
+  }
+
+  /// A warning for each other month reported closed that this run loaded new records of: its
+  /// outputs, handed out, lack them until it is reported again.
+  ///
+  /// A daily run of the current month took a late file of the month before in without a word;
+  /// the calls surfaced only when that month was run again, and a late call of a revoked key was
+  /// never alerted on (a trial). Months whose outputs were never closed are not named: their next
+  /// run reports them.
+  static func lateForClosedMonths(_ ingested: [Ingestor.FileResult], period: Period, store: any ChargebackStore)
+    throws -> [String]
+  {
+    var files: [Period: [String]] = [:]
+    for r in ingested {
+      guard let times = r.newTimes else { continue }
+      var month = Period(containing: times.lowerBound)
+      let last = Period(containing: times.upperBound)
+      // A file's months, at most a few years of them (a bad timestamp is refused at ingest).
+      while month.startMillis <= last.startMillis && files.count < 120 {
+        if month != period { files[month, default: []].append(r.path) }
+        month = month.next
+      }
+    }
+    var warnings: [String] = []
+    for month in files.keys.sorted(by: { $0.startMillis < $1.startMillis }) {
+      guard let paths = files[month], try store.reportedTotals(month) != nil else { continue }
+      let shown = paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
+      warnings.append(
+        "warning: \(month) was reported closed, and this run loaded new records dated in it (\(shown)):"
+          + " its outputs do not have them; report it again (run --period \(month) with its own --out) and"
+          + " hand its outputs out again")
+    }
+    return warnings
   }
 
   /// Where the report keeps its tasks when they outgrow memory (``TaskLedger``): `$TMPDIR` when it

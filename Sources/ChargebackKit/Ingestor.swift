@@ -36,6 +36,8 @@ package struct Ingestor {
     /// For a file skipped as already ingested: the path its bytes were first loaded as (as given
     /// then), when it is another string (a delivery sent twice under two names); nil when the same.
     package var sameBytesAs: String? = nil
+    /// The earliest and latest time (UTC epoch ms) of its records new to the store; nil when none is.
+    package var newTimes: ClosedRange<Int64>? = nil
 
     /// True when the file was loaded in this run (committed with its group), as opposed to skipped
     /// or failed.
@@ -333,14 +335,16 @@ package struct Ingestor {
         try keepPages(of: path, sha256: sha, format: format, records: loaded.offered, input: input)
         try stamp(path, before: before, sha: sha)
       })
-    let offered: Int64, inserted: Int64, conflicts: Int64
+    let loaded: LoadedFile
     switch outcome {
     case .known(let known): return try alreadyIngested(known)
-    case .loaded(let l): (offered, inserted, conflicts) = (l.offered, l.inserted, l.conflicts)
+    case .loaded(let l): loaded = l
     }
     var result = FileResult(
-      path: path, sha256: sha, format: format.id, records: offered, newRecords: inserted, alreadyIngested: false)
-    result.conflicts = conflicts
+      path: path, sha256: sha, format: format.id, records: loaded.offered, newRecords: loaded.inserted,
+      alreadyIngested: false)
+    result.conflicts = loaded.conflicts
+    result.newTimes = loaded.newTimes
     progress.done("\(path): \(result.outcome)")
     return result
   }

@@ -124,16 +124,19 @@ extension PostgresStore {
       """)
     let expected = try c.scalarInt("SELECT count(*) FROM chargeback_new") ?? 0
     let columns = Self.usageColumns.joined(separator: ", ")
-    let inserted =
-      try c.scalarInt(
-        """
-        WITH ins AS (
-          INSERT INTO usage (id, file_id, \(columns))
-          SELECT n.id, $1, \(Self.usageColumns.map { "s." + $0 }.joined(separator: ", "))
-          FROM chargeback_new n JOIN chargeback_stage s USING (seq) ORDER BY s.key_hash
-          ON CONFLICT (key_hash) DO NOTHING RETURNING 1)
-        SELECT count(*) FROM ins
-        """, [.int(fileID)]) ?? 0
+    let counted = try c.rows(
+      """
+      WITH ins AS (
+        INSERT INTO usage (id, file_id, \(columns))
+        SELECT n.id, $1, \(Self.usageColumns.map { "s." + $0 }.joined(separator: ", "))
+        FROM chargeback_new n JOIN chargeback_stage s USING (seq) ORDER BY s.key_hash
+        ON CONFLICT (key_hash) DO NOTHING RETURNING ts)
+      SELECT count(*), min(ts), max(ts) FROM ins
+      """, [.int(fileID)])
+    let inserted = counted.first?.int64(0) ?? 0
+    let newTimes = counted.first.flatMap { row in
+      row.optionalInt64(1).flatMap { first in row.optionalInt64(2).map { first...$0 } }
+    }
     guard inserted == expected else {
       throw PostgresStoreError(
         store: c.shown, message: "\(expected - inserted) new records met a stored key under the writer lock",
@@ -151,8 +154,9 @@ extension PostgresStore {
       ON CONFLICT (trace_hash, span_hash) DO NOTHING
       """, [.int(fileID)])
     return LoadedFile(
-      fileID: fileID, offered: sink.offered, inserted: inserted, conflicts: conflicts, touchedTraces: sink.touchedTraces
-    )
+      fileID: fileID, offered: sink.offered, inserted: inserted, conflicts: conflicts,
+      touchedTraces: sink.touchedTraces,
+      newTimes: newTimes)
   }
 
   /// Every staged record that did not become a row and whose content differs from the stored copy

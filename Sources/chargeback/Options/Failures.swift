@@ -51,6 +51,14 @@ func printLine(_ line: String) {
   try? FileHandle.standardOutput.write(contentsOf: Data((SafeText.terminal(line) + "\n").utf8))
 }
 
+/// Prints a warning (a line that begins `warning: `) on stderr, control characters escaped, at once.
+///
+/// On stderr, apart from what a run did: a scheduler's daily run prints a line per new file on
+/// stdout, and a warning among them (a closed month changed, a file gone) was missed (a trial).
+func printWarning(_ line: String) {
+  try? FileHandle.standardError.write(contentsOf: Data((SafeText.terminal(line) + "\n").utf8))
+}
+
 /// Prints text whose values were already made safe (``SafeText/terminal(_:)`` on each, as
 /// `RecordExplanation` does) on stdout, at once, with a final newline.
 func printSafeText(_ text: String) {

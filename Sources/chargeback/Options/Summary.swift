@@ -1,5 +1,6 @@
 import ChargebackKit
 import ChargebackReporting
+import Foundation
 
 /// Prints what happened to each input file as ingest goes: `<path>: loaded (…)`, `<path>: skipped:
 /// <reason>` (a delivery artifact), `<path>: failed`, or `<path>: skipped (already ingested): the
@@ -38,13 +39,19 @@ func printRunSummary(_ result: ChargebackJob.Result, out: String) {
     printLine(
       "nothing new since the last run: \(kept) files in \(out) kept as they were; "
         + "manifest.json and new_findings.csv written again")
-    for line in result.warnings { printLine(line) }
+    for line in result.warnings { printWarning(line) }
     return
   }
   // Its values are made safe for the terminal by ConsoleSummary (escaped before the columns are
-  // measured), so the lines are not escaped again.
-  for line in ConsoleSummary.lines(report) { printSafeText(line) }
-  for line in result.warnings { printLine(line) }
+  // measured), so the lines are not escaped again; its warnings go to stderr, as the run's do.
+  for line in ConsoleSummary.lines(report) {
+    if line.hasPrefix("warning: ") {
+      try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
+    } else {
+      printSafeText(line)
+    }
+  }
+  for line in result.warnings { printWarning(line) }
   let new = result.newFindings.count
   printLine(
     "wrote \(result.outputs.count) files to \(out); \(new) new finding\(new == 1 ? "" : "s") in new_findings.csv")

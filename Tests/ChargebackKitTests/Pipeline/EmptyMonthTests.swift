@@ -49,9 +49,10 @@ import Testing
     }
     let empty = try run("2026-10", usage: dir + "/empty")
     #expect(empty.status == 0)
-    #expect(empty.out.contains("warning: the store holds no usage in 2026-10"), "\(empty.out)")
+    #expect(empty.err.contains("warning: the store holds no usage in 2026-10"), "\(empty.err)")
+    #expect(!empty.out.contains("warning:"), "warnings go to stderr only: \(empty.out)")
     let wrong = try run("2026-08", usage: Fixtures.month + "/usage")
-    #expect(wrong.out.contains("warning: the store holds no usage in 2026-08"))
+    #expect(wrong.err.contains("warning: the store holds no usage in 2026-08"))
     let store = try UsageStore(path: dir + "/s.sqlite")
     #expect(try store.reportedTotals(Period(year: 2026, month: 10)) == nil)
     #expect(try store.reportedTotals(Period(year: 2026, month: 8)) == nil)
@@ -59,7 +60,7 @@ import Testing
     // October, loaded now, is reported as the store holds it: open to its last call, with a forecast.
     let real = try run("2026-10", usage: Fixtures.month + "/usage")
     #expect(real.status == 0)
-    #expect(!real.out.contains("warning: the store holds no usage"))
+    #expect(!real.err.contains("warning: the store holds no usage"))
     #expect(real.out.contains("is reported as open"), "\(real.out)")
   }
 }

@@ -24,7 +24,7 @@ import Testing
       let r = try DailyRunTests.run(dir)
       #expect(r.status == 0, "\(r.err)")
       #expect(
-        r.out.contains("warning: 1 file loaded earlier from --usage is no longer there (\(dir)/usage/extra.jsonl)"))
+        r.err.contains("warning: 1 file loaded earlier from --usage is no longer there (\(dir)/usage/extra.jsonl)"))
       #expect(try TestSupport.readCSV(dir + "/out/summary.csv") == before)
     }
     #expect(
@@ -50,15 +50,15 @@ import Testing
     try DailyRunTests.day(dir, "day.jsonl", [a, b])
     let grown = try DailyRunTests.run(dir)
     #expect(grown.status == 0, "\(grown.err)")
-    #expect(!grown.out.contains("changed since it was loaded: "), "\(grown.out)")
+    #expect(!grown.err.contains("changed since it was loaded: "), "\(grown.err)")
     // Replaced: g-3 alone, g-1 and g-2 gone from it.
     try DailyRunTests.day(dir, "day.jsonl", [c])
     let replaced = try DailyRunTests.run(dir)
     #expect(replaced.status == 0, "\(replaced.err)")
     #expect(
-      replaced.out.contains(
+      replaced.err.contains(
         "warning: \(dir)/usage/day.jsonl changed since it was loaded: 2 of the 2 records of its earlier version"),
-      "\(replaced.out)")
+      "\(replaced.err)")
   }
 
   /// A grown file whose records conflict with another file's copies is not taken for a replaced

@@ -267,10 +267,10 @@ import Testing
     }
     let first = try report()
     #expect(first.status == 0, "\(first.err)")
-    #expect(!first.out.contains("was reported closed before"))
+    #expect(!first.err.contains("was reported closed before"))
     // The same inputs again (nothing new), then the same month with claude-sonnet-4's input rate
     // edited in place from 3 to 30 USD per million.
-    #expect(!(try report()).out.contains("was reported closed before"))
+    #expect(!(try report()).err.contains("was reported closed before"))
     let path = pricing + "/bedrock.csv"
     let rates = try String(contentsOfFile: path, encoding: .utf8)
     try rates.replacingOccurrences(
@@ -279,7 +279,7 @@ import Testing
     let after = try report()
     #expect(after.status == 0, "\(after.err)")
     let warning = try #require(
-      after.out.split(separator: "\n").first { $0.hasPrefix("warning: 2026-10 was reported closed before") })
+      after.err.split(separator: "\n").first { $0.hasPrefix("warning: 2026-10 was reported closed before") })
     // req-1 (claude-sonnet-4, CC-A): 1,000 input tokens at 30 instead of 3 USD per million, 0.027 more.
     let (was, now) = try Self.amounts(warning, "CC-A")
     #expect(now - was == TestSupport.usd("0.027"))
@@ -290,6 +290,6 @@ import Testing
       dir + "/out2", "--db", dir + "/s.sqlite", "--as-of", "2026-11-01",
     ])
     #expect(again.status == 0, "\(again.err)")
-    #expect(!again.out.contains("was reported closed before"))
+    #expect(!again.err.contains("was reported closed before"))
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ChargebackIdentity
 @testable import ChargebackKit
 @testable import ChargebackModel
