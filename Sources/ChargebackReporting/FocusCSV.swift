@@ -286,12 +286,12 @@ package enum FocusCSV {
   /// centre's rounded amount in `summary.csv`.
   ///
   /// `extra` are indices of `report.lines`. A shared-cost rule's rows are its parts in
-  /// `chargeback.csv` (``ReportRounding/ruleParts(_:unit:decimals:)``), so they add up to what it
+  /// `chargeback.csv` (``ReportRounding/rules``), so they add up to what it
   /// shared; the cost centre's other rows take the rest of its amount.
   static func billedCosts(_ report: ChargebackReport, extra: [Int] = []) -> [Int128] {
     let unit = Money.unit(6)
     let rounding = ReportRounding(report, decimals: 6, lines: false)
-    let rules = ReportRounding.ruleParts(report, unit: unit, decimals: 6)
+    let rules = rounding.rules
     let amounts =
       report.classCharges.map { ($0.costCentre, $0.cost, nil as Int128?) }
       + extra.map { (report.lines[$0].key.costCentre, report.lines[$0].cost, rules[$0]) }

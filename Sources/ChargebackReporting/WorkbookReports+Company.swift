@@ -20,7 +20,9 @@ extension WorkbookReports {
     try write(daily.table, to: wb, page: page, limit: Int.max, notes: daily.notes)
     let unattributed = report.lines.indices.filter { report.lines[$0].key.costCentre == Attribution.unattributed }
     try write(unattributedTable(report, unattributed, cents), to: wb, page: page, limit: limit)
-    try write(findingsTable(report.findings, costCentre: true), to: wb, page: page, limit: limit, notes: [findingsNote])
+    try write(
+      findingsTable(report.findings, costCentre: true, cents: (cents.findingCosts, cents.findingAvoidable)), to: wb,
+      page: page, limit: limit, notes: [findingsNote])
     if !report.reconciliation.isEmpty {
       try write(
         reconciliation, to: wb, page: page, limit: limit,

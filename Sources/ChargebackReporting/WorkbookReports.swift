@@ -57,7 +57,8 @@ package enum WorkbookReports {
       path: path, title: "Chargeback \(report.period) — \(cc.id)", created: created, tmpdir: tasks.ledger.directory)
     let page = Page(audience: "Cost centre " + label(cc), period: report.period)
     let ccCents = cents.costCentres[cc.id] ?? 0
-    let findings = report.findings.filter { $0.costCentre == cc.id }
+    let ownFindings = report.findings.indices.filter { report.findings[$0].costCentre == cc.id }
+    let findings = ownFindings.map { report.findings[$0] }
     // Usage by day: idle fees and allocations have no day (without them, the cost centre's amount).
     let own = report.daily.filter { $0.costCentre == cc.id }.reduce(Money.zero) { $0 + $1.cost }
     let daily = dailyTable(report, cc.id, target: own == cc.cost ? ccCents : own.rounded(toDecimals: 2))
@@ -114,7 +115,10 @@ package enum WorkbookReports {
           + " day and are not in this sheet; the Summary shows the amount owed."
       ]
     try write(daily, to: wb, page: page, limit: Int.max, notes: dailyNotes)
-    try write(findingsTable(findings, costCentre: false), to: wb, page: page, limit: limit, notes: [findingsNote])
+    let findingCents = (ownFindings.map { cents.findingCosts[$0] }, ownFindings.map { cents.findingAvoidable[$0] })
+    try write(
+      findingsTable(findings, costCentre: false, cents: findingCents), to: wb, page: page, limit: limit,
+      notes: [findingsNote])
     try write(linesTable(report, idx, cents, costCentre: false, limit: limit), to: wb, page: page, limit: limit)
     let rows = Set(idx.flatMap { report.lines[$0].priceRows }).sorted().map { report.priceRowsUsed[$0] }
     try write(
@@ -128,17 +132,29 @@ package enum WorkbookReports {
 
   static let findingsNote = "A call can be in more than one finding, so the TOTAL can count its cost more than once."
 
+  /// The cents of each finding's cost and avoidable cost, by largest remainder over `findings`, so
+  /// that their TOTAL is `findings.csv`'s sum to the cent; an amount not shown (no price) is 0.
+  static func findingCents(_ findings: [Finding]) -> (cost: [Int128], avoidable: [Int128]) {
+    func rounded(_ amount: (Finding) -> Money, _ shown: (Finding) -> Bool) -> [Int128] {
+      Apportion.rounded(findings.map { shown($0) ? amount($0) : .zero }, decimals: 2).parts
+    }
+    return (rounded(\.cost, \.costKnown), rounded(\.avoidableCost, \.avoidableShown))
+  }
+
   /// One row per finding; `costCentre` adds the cost centre column (company.xlsx).
   ///
-  /// Amounts by largest remainder: the TOTAL is `findings.csv`'s sum to the cent.
-  static func findingsTable(_ findings: [Finding], costCentre: Bool) -> DetailTable {
+  /// Amounts by largest remainder: the TOTAL is `findings.csv`'s sum to the cent. `cents`, when
+  /// given, are the amounts of these findings as the company's rounding made them
+  /// (``ReportRounding/findingCosts``): a cost centre's workbook then shows each finding as
+  /// company.xlsx does (rounded over its own few, one read $2.68 there and $2.67 in company.xlsx, a
+  /// trial).
+  static func findingsTable(
+    _ findings: [Finding], costCentre: Bool, cents: (cost: [Int128], avoidable: [Int128])? = nil
+  ) -> DetailTable {
     // Calls with no price have no cost: an empty cell, never $0 (SPEC §5).
     let priced = findings.map(\.costKnown)
     let avoidableShown = findings.map(\.avoidableShown)
-    func rounded(_ amount: (Finding) -> Money, _ shown: [Bool]) -> [Int128] {
-      Apportion.rounded(zip(findings, shown).map { $1 ? amount($0) : .zero }, decimals: 2).parts
-    }
-    let (costs, avoidable) = (rounded(\.cost, priced), rounded(\.avoidableCost, avoidableShown))
+    let (costs, avoidable) = cents ?? findingCents(findings)
     let rows: [[Cell]] = findings.indices.map { n in
       let f = findings[n]
       return [.text(f.id), .text(words(f.kind.rawValue)), .text(f.severity.rawValue)]
