@@ -252,8 +252,8 @@ package struct RecursiveLoops {
         run.parts, owner: run.costCentre, subject: "trace:" + trace, total: run.calls, fees: fees
       ) { p in
         run.parts.count == 1
-          ? "trace \(trace)\(task): \(reason); \(p.calls) calls, \(p.avoidable.formatted(decimals: 2)) USD inside the loop"
-          : "trace \(trace)\(task): \(reason); \(p.avoidable.formatted(decimals: 2)) USD of this cost centre's calls inside the loop"
+          ? "trace \(trace)\(task): \(reason); \(p.calls) calls, \(p.avoidable.inText) USD inside the loop"
+          : "trace \(trace)\(task): \(reason); \(p.avoidable.inText) USD of this cost centre's calls inside the loop"
       }
     }
   }
@@ -346,7 +346,7 @@ package struct RecursiveLoops {
       ) { p in
         (p.costCentre == root.costCentre
           ? "call tree from \(root.key)\(task)" : "a call tree\(task) whose root call is another cost centre's")
-          + ": \(reason.text); \(p.avoidable.formatted(decimals: 2)) USD of this cost centre's calls in the loop"
+          + ": \(reason.text); \(p.avoidable.inText) USD of this cost centre's calls in the loop"
       }
       return
     }
@@ -360,7 +360,7 @@ package struct RecursiveLoops {
         cost: cost, avoidableCost: avoidable, evidence: tree.prefix(PolicyFindings.evidenceLimit).map(\.key),
         evidenceCount: Int128(tree.count),
         explanation:
-          "call tree from \(root.key)\(root.task.map { " (task \($0))" } ?? ""): \(reason.text); \(tree.count) calls, \(avoidable.formatted(decimals: 2)) USD in the loop"
+          "call tree from \(root.key)\(root.task.map { " (task \($0))" } ?? ""): \(reason.text); \(tree.count) calls, \(avoidable.inText) USD in the loop"
       )
     Self.notePrices(&f, anyPriced: tree.contains { $0.cost != nil }, unpricedInLoop: unpricedInLoop)
     findings.append(f)

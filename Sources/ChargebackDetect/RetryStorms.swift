@@ -329,7 +329,7 @@ package struct RetryStorms {
           "agent \(names.agent ?? "?") sent the same \(names.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(names.task.map { ", task \($0)" } ?? "")): retries without backoff; "
           + (run.unpricedCalls > 0
             ? "\(run.unpricedCalls) of its calls have no price, so what could have been avoided is not known"
-            : "\(avoidable.formatted(decimals: 2)) USD could have been avoided"))
+            : "\(avoidable.inText) USD could have been avoided"))
     storm.hasPricedRecords = run.unpricedCalls < run.calls
     if run.unpricedCalls > 0 {
       // What could have been avoided is not known: none of it is counted (nor in the cost

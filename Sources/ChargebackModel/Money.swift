@@ -36,6 +36,20 @@ package struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     Money.format(units: rounded(toDecimals: decimals), decimals: decimals)
   }
 
+  /// The amount for a sentence: to the cent, with more places (up to six) when a nonzero amount
+  /// would read as zero (`0.0015`, not `0.00`, for a storm whose avoidable cost is a fraction of a
+  /// cent: a trial read "0.00 USD could have been avoided" beside 0.001476 in the CSV).
+  package var inText: String {
+    var d = 2
+    while d < 6, pico != 0, rounded(toDecimals: d) == 0 { d += 1 }
+    // Two significant digits past the cent (0.0015, not 0.001), trailing zeros dropped (0.004).
+    var text = formatted(decimals: d > 2 ? min(6, d + 1) : 2)
+    while text.hasSuffix("0"), let dot = text.firstIndex(of: "."), text.distance(from: dot, to: text.endIndex) > 3 {
+      text.removeLast()
+    }
+    return text
+  }
+
   /// pico-USD in one unit of `decimals` places (1e10 for cents).
   package static func unit(_ decimals: Int) -> Int128 {
     precondition((0...12).contains(decimals), "decimals out of range")

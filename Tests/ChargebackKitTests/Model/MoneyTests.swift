@@ -79,4 +79,16 @@ import Testing
     #expect(Timestamp.iso(p.startMillis) == "2026-10-01T00:00:00Z")
     #expect(Timestamp.iso(p.endMillis) == "2026-11-01T00:00:00Z")
   }
+
+  /// An amount in a finding's sentence reads as zero only when it is zero.
+  ///
+  /// A fraction of a cent gets the places it needs (up to six), a larger one stays to the cent.
+  /// Amounts in pico-USD (10^12 a dollar).
+  @Test(arguments: [
+    (Int64(1_476_000_000), "0.0015"), (4_000_000_000, "0.004"), (400_000, "0.00"), (0, "0.00"),
+    (5_794_000_000_000, "5.79"), (-3_000_000_000, "-0.003"),
+  ])
+  func anAmountInTextNeverHidesAFractionOfACent(pico: Int64, shown: String) {
+    #expect(Money(pico: Int128(pico)).inText == shown)
+  }
 }
