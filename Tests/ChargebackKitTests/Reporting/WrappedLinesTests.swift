@@ -2,38 +2,40 @@ import Testing
 
 @testable import ChargebackReporting
 
-/// How many lines a wrapped cell takes (its row height): width 10 holds 12 characters a line.
+/// How many lines a wrapped cell takes (its row height), measured in digits of Calibri 11.
+///
+/// A column `width` wide holds `width` − 0.6 digits' width; a digit counts 1.05 (its advance,
+/// plus 5 %): width 10 holds 8 digits a line (8.4 ≤ 9.4; 9 make 9.45). A word too long for a line
+/// is broken, each line then holding at least the capacity less two digits.
 @Suite struct WrappedLinesTests {
   @Test(arguments: [
-    ("", 1),
-    ("short", 1),
-    (String(repeating: "x", count: 12), 1),
-    // 12 two-byte characters: 24 bytes, still 12 characters, one line.
-    (String(repeating: "é", count: 12), 1),
-    (String(repeating: "é", count: 13), 2),
-    // aaaa bbbb (9) then cccc would make 14: a second line.
-    ("aaaa bbbb cccc", 2),
-    // One 30-character word is broken: 12 + 12 + 6.
-    (String(repeating: "w", count: 30), 3),
-    // A 20-character ARN-like word after a short one: "ab" alone, then 12 + 8.
-    ("ab " + String(repeating: "r", count: 20), 3),
-    // The same words with one accented letter (measured by characters, not bytes): the same lines.
-    ("ab " + String(repeating: "r", count: 19) + "é", 3),
-    ("aaaa bbbb ccçc", 2),
-    // Spaces count; an empty word between two spaces is kept.
-    ("aaaaa  bbbbb  ccccc", 2),
-    // A spreadsheet breaks after a hyphen or a slash too: "arn:aws:iam::1234/" (18) is broken,
-    // 12 + 6; "fin-" joins the 6 (10); "close-" starts a line, "batch/" fills it (12); "*" is a
-    // fourth line. Broken only where a line is full it was 3 (35 characters), and the row cut.
-    ("arn:aws:iam::1234/fin-close-batch/*", 4),
-    // The same with an accented letter (measured by characters).
-    ("arn:aws:iam::1234/fin-clôse-batch/*", 4),
-    // "(allocated:" (11): " R-" would make 14, so a line; "R-GATEWAY" (9): " from" would make 14,
-    // a line; "from" (4); "cost_centre:TAB-" (16) starts a line and is broken, 12 + 4; "CC)" joins
-    // the 4: five lines.
-    ("(allocated: R-GATEWAY from cost_centre:TAB-CC)", 5),
+    ("", 10.0, 1),
+    ("12345678", 10, 1),
+    ("123456789", 10, 2),
+    // 4.2 + a space (0.47) + 4.2 = 8.87 fits; the third word makes 13.5: a second line.
+    ("1234 5678 9012", 10, 2),
+    // 30 digits (31.5): broken to 24.1, 16.7 and 9.3 (which fits): four lines; eight a line,
+    // 30 ÷ 8 is four lines too.
+    (String(repeating: "7", count: 30), 10, 4),
+    // Nine CJK characters, two digits each (18): four a line, three lines.
+    ("会計部門の共有費用", 10, 3),
+    // A trial's ARN in the 20-wide Credential column of Findings (capacity 19.4): its first
+    // piece "arn:aws:sts::111122223333:assumed-" is 31.88 wide (twelve digits, 12.6, most of
+    // it), broken to 14.48; "role/" (4.12) joins it (18.60); "shared/" (6.53) starts a third line,
+    // and "*" (1.03) joins it. Counted as characters at 1.2 a digit it was two lines, and the
+    // row cut "shared/*" off the printout.
+    ("arn:aws:sts::111122223333:assumed-role/shared/*", 20, 3),
+    // A line break in made text starts a line.
+    ("ab\ncd", 10, 2),
   ])
-  func linesOfWrappedText(text: String, lines: Int) {
-    #expect(Sheet.lines(text, width: 10) == lines)
+  func linesOfWrappedText(text: String, width: Double, lines: Int) {
+    #expect(Sheet.lines(text, width: width) == lines)
+  }
+
+  /// Letters are narrower than digits, capitals and `m`/`w` wider: twelve `i` fit where nine
+  /// digits do not, and eight `W` (1.84 each) take two lines.
+  @Test func widthsFollowTheFont() {
+    #expect(Sheet.lines(String(repeating: "i", count: 12), width: 10) == 1)
+    #expect(Sheet.lines(String(repeating: "W", count: 8), width: 10) == 2)
   }
 }
