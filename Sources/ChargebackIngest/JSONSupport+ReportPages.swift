@@ -352,7 +352,9 @@ package enum PageLinks {
   /// endpoint its buckets do not say): `empty-<provider>`, from the format it was read as
   /// (Anthropic's cost and usage pages of empty buckets look alike) or, skipped, OpenAI's.
   package static func emptyFormat(of format: String?) -> String {
-    "empty-" + (format?.hasPrefix("anthropic-") == true ? "anthropic" : "openai")
+    // A numbered page says its own format's name (LiteLLM's: its envelope is its own).
+    if format == "litellm-spend-logs" { return "litellm-spend-logs" }
+    return "empty-" + (format?.hasPrefix("anthropic-") == true ? "anthropic" : "openai")
   }
 
   /// The earliest start, latest end and narrowest width of `buckets`, UTC ms.

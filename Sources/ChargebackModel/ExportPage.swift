@@ -32,6 +32,51 @@ package struct ExportPage: Sendable, Hashable {
   }
 }
 
+/// A page of an API that numbers its pages (LiteLLM's `/spend/logs/v2`: `page`, `total_pages`,
+/// `total` rows, `page_size`), kept as ``ExportPage/nextPage``'s text: such an API has no cursor,
+/// and the page's own number and its query's size say which page follows.
+package struct NumberedPage: Sendable, Hashable {
+  package var number: Int
+  package var count: Int
+  /// The query's rows in all and a page's, when the page says.
+  package var rows: Int?
+  package var size: Int?
+
+  package init(number: Int, count: Int, rows: Int?, size: Int?) {
+    self.number = number
+    self.count = count
+    self.rows = rows
+    self.size = size
+  }
+
+  /// `page 1 of 3 (21 rows, 10 a page)`.
+  package var text: String {
+    let query = [rows.map { "\($0) rows" }, size.map { "\($0) a page" }].compactMap { $0 }
+    return "page \(number) of \(count)" + (query.isEmpty ? "" : " (" + query.joined(separator: ", ") + ")")
+  }
+
+  /// The page `text` describes; nil for any other text (a cursor).
+  package init?(text: String) {
+    let words = text.split(separator: " ")
+    guard words.count >= 4, words[0] == "page", words[2] == "of", let n = Int(words[1]), let c = Int(words[3]) else {
+      return nil
+    }
+    (number, count, rows, size) = (n, c, nil, nil)
+    // "(21", "rows,", "10", "a", "page)": a number before "rows" or before "a page".
+    let rest = words.dropFirst(4).map { $0.filter { $0 != "(" && $0 != ")" && $0 != "," } }
+    for (i, word) in rest.enumerated() {
+      guard let v = Int(word), i + 1 < rest.count else { continue }
+      if rest[i + 1] == "rows" { rows = v }
+      if rest[i + 1] == "a" { size = v }
+    }
+    // Only the text ``text`` writes: a cursor that happens to read so is not taken for one.
+    guard text == self.text else { return nil }
+  }
+
+  /// The next page of the same query.
+  package var next: NumberedPage { NumberedPage(number: number + 1, count: count, rows: rows, size: size) }
+}
+
 /// A page as the store keeps it: with the file and format it came from.
 package struct StoredPage: Sendable, Hashable {
   package var page: ExportPage
@@ -62,6 +107,14 @@ package struct MissingPages: Sendable, Hashable {
   /// What the user should know and do, in one sentence.
   package var message: String {
     let page = after.page
+    if let numbered = page.nextPage.flatMap(NumberedPage.init(text:)) {
+      let left = numbered.rows.flatMap { rows in numbered.size.map { max(0, rows - numbered.number * $0) } }
+      return "\(ExportPage.noun(of: after.format)) stop at \(numbered.text): \(after.path) is followed by"
+        + " no loaded page \(numbered.next.number), so "
+        + (left.map { "up to \($0) calls of its query are" } ?? "the calls of its later pages are")
+        + " not in this chargeback; fetch pages \(numbered.number + 1) to \(numbered.count) (page=\(numbered.number + 1)) and"
+        + " load them"
+    }
     let place = "\(after.path)" + (page.index > 0 ? " (page \(page.index + 1) in the file)" : "")
     let cursor = page.nextPage.map { " (next_page \(Self.shortened($0)))" } ?? ""
     // A cost report's pages are the provider's bill, which is reconciled, never charged.
@@ -105,6 +158,14 @@ extension ExportPage {
     for p in pages where p.page.hasMore {
       // A page with no bucket cannot be placed in time (the APIs send none such with has_more).
       guard let end = p.page.end, end >= period.startMillis && end < period.endMillis else { continue }
+      // A numbered page (``NumberedPage``) is continued by the next page of its query.
+      if let numbered = p.page.nextPage.flatMap(NumberedPage.init(text:)) {
+        let next = numbered.next.text
+        if !byFormat[p.format, default: []].contains(where: { $0.page.nextPage == next }) {
+          missing.append(MissingPages(after: p))
+        }
+        continue
+      }
       // A page of empty buckets of the provider (format `empty-<provider>`) continues any of its formats.
       // A page of empty buckets of the provider (format `empty-<provider>`) continues any of its
       // formats; one that says more follow is continued by any of them.
@@ -147,6 +208,7 @@ extension ExportPage {
     case "anthropic-cost-report": "Anthropic cost report pages"
     case "empty-openai": "OpenAI usage or costs pages of empty buckets"
     case "empty-anthropic": "Anthropic usage or cost report pages of empty buckets"
+    case "litellm-spend-logs": "LiteLLM spend log pages"
     default: "\(format) pages"
     }
   }
