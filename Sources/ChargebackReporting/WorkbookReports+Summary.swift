@@ -179,7 +179,8 @@ extension WorkbookReports {
     if list != (cc.directCost - cc.idleCost).rounded(toDecimals: 2) {
       sentences.append(
         "Contract effect: your calls cost \(usd(cc.directCost - cc.idleCost)) instead of \(usd(cc.listCost)) at list"
-          + " prices, through negotiated discounts and provisioned capacity (company.xlsx, Commitments).")
+          + " prices, through negotiated discounts and provisioned capacity (the Lines sheet's price status names the"
+          + " commitment of each line under one).")
     }
     if cc.idleCost.pico != 0 {
       sentences.append(

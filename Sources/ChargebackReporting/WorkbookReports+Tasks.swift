@@ -113,7 +113,9 @@ extension WorkbookReports {
       return (costCentre ? [.text(k.costCentre)] : []) + [
         .text(k.agentID ?? ""), .text(k.credentialID ?? ""), .text(k.taskID ?? ""), .text(k.provider.rawValue),
         .text(k.model), .text(k.tier.rawValue), .text(words(k.status.rawValue)),
-        .text(k.priced ? "priced" : "unpriced"), .text(k.source.rawValue),
+        // A commitment's lines name it: two lines of one agent, task and model, one under a
+        // discount, read as one line twice (a finance trial).
+        .text(k.priced ? k.commitmentID.map { "priced, " + $0 } ?? "priced" : "unpriced"), .text(k.source.rawValue),
       ] + figures(line, amount)
     }
     let columns: [Column] =
@@ -121,7 +123,7 @@ extension WorkbookReports {
         Column(header: "Agent", width: 18, wrap: true), Column(header: "Credential", width: 24, wrap: true),
         Column(header: "Task", width: 11, wrap: true), Column(header: "Provider", width: 10),
         Column(header: "Model", width: 20, wrap: true), Column(header: "Tier", width: 9),
-        Column(header: "Attribution", width: 14, wrap: true), Column(header: "Price status", width: 9),
+        Column(header: "Attribution", width: 14, wrap: true), Column(header: "Price status", width: 10, wrap: true),
         Column(header: "Source", width: 9), Column(header: "Requests", width: 10, total: .count),
       ] + tokenColumns + [Column(header: "Cost (USD)", width: 12, total: .money)]
     let cost = costCentre ? 15 : 14

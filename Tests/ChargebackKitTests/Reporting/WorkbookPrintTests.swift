@@ -87,6 +87,16 @@ import Testing
     }
     // Its findings show one amount in every workbook.
     #expect(try FindingCentsTests.compared(dir + "/demo") > 0)
+    // A line under a commitment names it (CC-1100's nova-pro calls under D-NOVA, beside its other
+    // calls at list), and the Summary sends its owner to a sheet of its own workbook.
+    let cc = try WorkbookTests.read(dir + "/demo/CC-1100.xlsx")
+    let lines = try #require(cc["Lines"])
+    let status = try #require(lines.column("Price status"))
+    let named = lines.rows.dropFirst().compactMap { $0.count > status ? $0[status]?.text : nil }
+    #expect(named.contains("priced, D-NOVA"), "\(Set(named))")
+    #expect(named.contains("priced"))
+    let summaryText = try #require(cc["Summary"]).rows.flatMap { $0.compactMap { $0?.text } }
+    #expect(!summaryText.contains { $0.contains("company.xlsx") })
   }
 
   @Test func headersAreForPeopleAndCellsAreTyped() throws {
