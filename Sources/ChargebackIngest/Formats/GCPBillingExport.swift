@@ -9,7 +9,8 @@ import Foundation
 /// API`, or service id `C7E2-9256-1C43`), and only usage rows (`cost_type` `regular` or absent):
 /// tax, adjustment and rounding rows, and other services, are skipped without reading further.
 /// `billed` is the net charge in USD: `cost` plus every `credits[].amount` (credits are negative),
-/// each read from its exact JSON text (see ``DecimalJSON``); a `currency` other than USD is an error.
+/// each read from its exact JSON text (see ``DecimalJSON``); in another `currency`, divided by the
+/// row's `currency_conversion_rate` (units per US dollar).
 /// Time is `usage_start_time`. The line item is `sku.description`, and the model the leading words
 /// of a model-family SKU (`Gemini 2.5 Flash GA Text Input - Predictions` → `gemini-2.5-flash`).
 /// Our metadata keys in `labels` (`agent_id`, `task_id`, …) become the record's metadata. Token
@@ -79,12 +80,39 @@ struct GCPBillingExport: ExportFormat {
     return words[first...].prefix { !stops.contains($0) }.joined(separator: "-")
   }
 
+  /// Decimal places a `currency_conversion_rate` is read to (BigQuery writes it as a FLOAT64: some
+  /// 15 significant digits).
+  static let rateDecimals = 12
+
+  /// The largest amount of another currency read, in pico-units (a trillion units).
+  static let localBound: Int128 = 1_000_000_000_000_000_000_000_000
+
+  /// `local` (pico-units of the billing currency, within ``localBound``) in pico-USD at `rate`
+  /// (units per US dollar, scaled by 10^``rateDecimals``), rounded half away from zero.
+  static func toUSD(_ local: Money, rate: Int128) -> Money {
+    // |local| ≤ 10^24 and 10^12: within Int128 (1.7 × 10^38).
+    let n = local.pico * 1_000_000_000_000
+    let q = n / rate
+    let r = n % rate
+    let away = 2 * (r < 0 ? -r : r) >= rate ? (n < 0 ? Int128(-1) : 1) : 0
+    return Money(pico: q + away)
+  }
+
   private func record(_ row: Row, file: String, line: Int?, path: String?) throws -> UsageRecord {
     func bad(_ field: String, _ message: String) -> InputError {
       InputError(file: file, line: line, path: path, field: field, message: message)
     }
+    // A billing account in another currency: its amounts over `currency_conversion_rate` (the
+    // local currency per US dollar, the export's own rate) are USD. Refused, a trial's TWD bill
+    // stopped the month's whole chargeback, of which the bill is only the reconciliation.
+    var rate: Int128?
     if let currency = row.currency, currency.uppercased() != "USD" {
-      throw bad("currency", "\"\(currency)\" is not USD; only USD billing exports can be reconciled")
+      guard let text = row.currency_conversion_rate, let r = text.scaled(decimals: Self.rateDecimals), r > 0 else {
+        throw bad(
+          "currency_conversion_rate",
+          "\"\(currency)\" is not USD, and the row has no positive currency_conversion_rate to convert it by")
+      }
+      rate = r
     }
     guard let startText = row.usage_start_time else { throw bad("usage_start_time", "required field is missing") }
     guard let start = Self.parseTime(startText) else {
@@ -100,12 +128,21 @@ struct GCPBillingExport: ExportFormat {
     var billed = Money.zero
     // Each amount is within ±9 × 10^18 pico-USD, and a row holds fewer than 2^26 credits (its
     // line is at most 64 MiB), so the Int128 sum cannot overflow; the total is bounds-checked after.
+    // An amount in another currency is bounded after its conversion (9 million won are some
+    // 6,500 USD); before, only by what the conversion's product holds (10^24 pico-units).
+    func amount(_ value: DecimalJSON, _ field: String) throws -> Money {
+      guard let rate else { return try value.money { bad(field, $0) } }
+      guard let local = value.scaled(decimals: 12), local <= Self.localBound, local >= -Self.localBound else {
+        throw bad(field, "\"\(value.text.prefix(40))\" is not a decimal amount within bounds")
+      }
+      return Self.toUSD(Money(pico: local), rate: rate)
+    }
     if let cost = row.cost {
-      billed += try cost.money { bad("cost", $0) }
+      billed += try amount(cost, "cost")
     }
     for (k, credit) in (row.credits ?? []).enumerated() {
-      guard let amount = credit.amount else { continue }
-      billed += try amount.money { bad("credits[\(k)].amount", $0) }
+      guard let value = credit.amount else { continue }
+      billed += try amount(value, "credits[\(k)].amount")
     }
     guard billed.pico <= Bounds.money, billed.pico >= -Bounds.money else {
       throw bad("cost", "is out of bounds (with its credits, \(billed.formatted()) USD is more than 9000000 USD)")
@@ -180,9 +217,11 @@ struct GCPBillingExport: ExportFormat {
     let location: Location?
     let resource: Resource?
     let export_time: String?
-    /// Billing currency (USD only).
+    /// In the billing currency (`currency`).
     let cost: DecimalJSON?
     let currency: String?
+    /// Units of `currency` per US dollar (1 for USD).
+    let currency_conversion_rate: DecimalJSON?
     let credits: [Credit]?
     let invoice: Invoice?
     let cost_type: String?

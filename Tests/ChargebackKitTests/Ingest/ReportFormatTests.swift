@@ -378,8 +378,11 @@ import Testing
 
   @Test func gcpBadRowsNameLineAndField() throws {
     let row = try sample("gcp/billing-export.jsonl").trimmingCharacters(in: .newlines)
-    let eur = try ingestError(row + "\n" + row.replacingOccurrences(of: "\"USD\"", with: "\"EUR\""), name: "eur.jsonl")
-    #expect(eur.line == 2 && eur.field == "currency")
+    let eur = try ingestError(
+      row + "\n"
+        + row.replacingOccurrences(of: "\"USD\"", with: "\"EUR\"").replacingOccurrences(
+          of: "\"currency_conversion_rate\":1.0,", with: ""), name: "eur.jsonl")
+    #expect(eur.line == 2 && eur.field == "currency_conversion_rate")
     let type = try ingestError(row.replacingOccurrences(of: "\"cost\":1.2143", with: "\"cost\":true"), name: "t.jsonl")
     #expect(type.line == 1 && type.field == "cost")
     let credit = try ingestError(
@@ -389,6 +392,28 @@ import Testing
       row.replacingOccurrences(of: "\"usage_start_time\":\"2025-09-01T10:00:00Z\"", with: "\"usage_start_time\":7"),
       name: "time.jsonl")
     #expect(time.line == 1 && time.field == "usage_start_time")
+  }
+
+  /// A billing account in another currency is converted by the row's own rate: 1.2143 EUR at 0.92
+  /// EUR a dollar is 1.2143 / 0.92 = 1.319891304347826… USD, 1,319,891,304,348 pico-USD (the
+  /// last digit rounded up from .826). 40,000 KRW with a credit of −1,000 KRW at 1,380.5 KRW a
+  /// dollar: 39,000 / 1,380.5 = 28.250633828323…, 28,250,633,828,323 pico-USD (.07 rounded down).
+  /// A trial's TWD bill stopped the whole month, of which the bill is only the reconciliation.
+  @Test func gcpOtherCurrenciesAreConvertedByTheirRate() throws {
+    let row = try sample("gcp/billing-export.jsonl").trimmingCharacters(in: .newlines)
+    let eur = row.replacingOccurrences(of: "\"USD\"", with: "\"EUR\"").replacingOccurrences(
+      of: "\"currency_conversion_rate\":1.0", with: "\"currency_conversion_rate\":0.92")
+    let krw = row.replacingOccurrences(of: "\"USD\"", with: "\"KRW\"").replacingOccurrences(
+      of: "\"currency_conversion_rate\":1.0", with: "\"currency_conversion_rate\":1380.5"
+    ).replacingOccurrences(of: "\"cost\":1.2143", with: "\"cost\":40000").replacingOccurrences(
+      of: "\"credits\":[]", with: "\"credits\":[{\"amount\":-1000}]"
+    ).replacingOccurrences(of: "A121-E2B5-1418", with: "A121-E2B5-1419")
+    let path = try TestSupport.tempDir() + "/other.jsonl"
+    try (eur + "\n" + krw + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let (_, rs) = try ingest([path])
+    #expect(rs.compactMap(\.billed).sorted { $0.pico < $1.pico } == [
+      Money(pico: 1_319_891_304_348), Money(pico: 28_250_633_828_323),
+    ])
   }
 
   @Test func gcpJSONArrayAsBQPrintsIt() throws {
@@ -403,8 +428,10 @@ import Testing
     #expect(rs.count == 1)  // Compute Engine is skipped without reading its (bad) cost
     #expect(r.jsonPath == "$[1]" && r.line == nil)
     #expect(r.billed == Money(pico: 1_214_300_000_000))  // 1.2143 USD
-    let eur = try ingestError("[\(row), \(row.replacingOccurrences(of: "\"USD\"", with: "\"EUR\""))]", name: "e.json")
-    #expect(eur.path == "$[1]" && eur.field == "currency")
+    let noRate = row.replacingOccurrences(of: "\"USD\"", with: "\"EUR\"").replacingOccurrences(
+      of: "\"currency_conversion_rate\":1.0", with: "\"currency_conversion_rate\":0")
+    let eur = try ingestError("[\(row), \(noRate)]", name: "e.json")
+    #expect(eur.path == "$[1]" && eur.field == "currency_conversion_rate")
     let type = try ingestError(
       "[\(row.replacingOccurrences(of: "\"cost\":1.2143", with: "\"cost\":{}"))]", name: "t.json")
     #expect(type.path == "$[0]" && type.field == "cost")
