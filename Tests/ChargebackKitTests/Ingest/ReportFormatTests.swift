@@ -394,8 +394,9 @@ import Testing
     #expect(time.line == 1 && time.field == "usage_start_time")
   }
 
-  /// A billing account in another currency is converted by the row's own rate: 1.2143 EUR at 0.92
-  /// EUR a dollar is 1.2143 / 0.92 = 1.319891304347826… USD, 1,319,891,304,348 pico-USD (the
+  /// A billing account in another currency is converted by the row's own rate.
+  ///
+  /// 1.2143 EUR at 0.92 EUR a dollar is 1.2143 / 0.92 = 1.319891304347826… USD, 1,319,891,304,348 pico-USD (the
   /// last digit rounded up from .826). 40,000 KRW with a credit of −1,000 KRW at 1,380.5 KRW a
   /// dollar: 39,000 / 1,380.5 = 28.250633828323…, 28,250,633,828,323 pico-USD (.07 rounded down).
   /// A trial's TWD bill stopped the whole month, of which the bill is only the reconciliation.
@@ -411,9 +412,10 @@ import Testing
     let path = try TestSupport.tempDir() + "/other.jsonl"
     try (eur + "\n" + krw + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     let (_, rs) = try ingest([path])
-    #expect(rs.compactMap(\.billed).sorted { $0.pico < $1.pico } == [
-      Money(pico: 1_319_891_304_348), Money(pico: 28_250_633_828_323),
-    ])
+    #expect(
+      rs.compactMap(\.billed).sorted { $0.pico < $1.pico } == [
+        Money(pico: 1_319_891_304_348), Money(pico: 28_250_633_828_323),
+      ])
   }
 
   @Test func gcpJSONArrayAsBQPrintsIt() throws {
