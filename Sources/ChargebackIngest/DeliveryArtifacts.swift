@@ -54,8 +54,18 @@ package final class DeliveryArtifacts {
   /// its final name.
   package static func downloadInProgress(path: String) -> String? {
     let name = (path as NSString).lastPathComponent
+    // Beside a file of its final name: a download that was cut off (or one that replaces it now),
+    // said so, not "loaded once it has its final name" every day for good (a trial).
+    func beside(_ final: String, _ tool: String) -> String {
+      let finalPath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(final)
+      guard FileManager.default.fileExists(atPath: finalPath) else {
+        return "a download in progress (\(tool)); loaded once it has its final name"
+      }
+      return "a download tool's temporary file (\(tool)) beside its final name \(final), which is read as usual:"
+        + " a download that was cut off, or one under way; delete it when no download runs"
+    }
     for suffix in [".partial", "_.gstmp", ".crdownload", ".part"] where name.hasSuffix(suffix) {
-      return "a download in progress (\(suffix) is a download tool's temporary name); loaded once it has its final name"
+      return beside(String(name.dropLast(suffix.count)), "\(suffix) is a download tool's temporary name")
     }
     let parts = name.split(separator: ".", omittingEmptySubsequences: false)
     // At least one letter: eight digits are more likely a date (`spend.jsonl.20261001`).
@@ -63,8 +73,7 @@ package final class DeliveryArtifacts {
       last.contains(where: \.isLetter),
       ["json", "jsonl", "ndjson", "gz", "csv", "log", "txt"].contains(parts[parts.count - 2].lowercased())
     else { return nil }
-    return "a download in progress (the AWS CLI's temporary name: the final name and 8 hex digits); loaded once it"
-      + " has its final name"
+    return beside(String(name.dropLast(9)), "the AWS CLI's temporary name: the final name and 8 hex digits")
   }
 
   /// Whether a folder is a Bedrock log folder, by absolute path.

@@ -38,6 +38,8 @@ package struct Ingestor {
     package var sameBytesAs: String? = nil
     /// The earliest and latest time (UTC epoch ms) of its records new to the store; nil when none is.
     package var newTimes: ClosedRange<Int64>? = nil
+    /// Skipped (``skippedReason``) by an earlier run already, and unchanged since.
+    package var skippedBefore = false
 
     /// True when the file was loaded in this run (committed with its group), as opposed to skipped
     /// or failed.
@@ -116,13 +118,16 @@ package struct Ingestor {
     // Loaded since the last commit.
     var pending: [String] = []
     var uncommitted: Int64 = 0
+    // Files that wrote only a stamp or a skip since the last commit, and when the first did.
+    var quiet = 0
+    var quietSince = ContinuousClock.now
     func commit(after cause: (any Error)? = nil) throws {
       do {
         try store.commitGroup()
       } catch {
         throw UncommittedFiles(paths: pending, failure: error, cause: cause)
       }
-      (pending, uncommitted) = ([], 0)
+      (pending, uncommitted, quiet, quietSince) = ([], 0, 0, ContinuousClock.now)
     }
     try store.grouped {
       for (i, path) in all.enumerated() {
@@ -169,15 +174,23 @@ package struct Ingestor {
           // then, once (``DeferredKeys``).
           if uncommitted >= recordsPerCommit, !store.keyIndexWaitsForCommit { try commit() }
         } else if pending.isEmpty {
-          // Only a stamp or a skipped file was written: committed now, so a run that loads
-          // nothing does not hold the write lock while it hashes the rest.
-          try commit()
+          // Only a stamp or a skipped file was written: committed soon, so a run that loads
+          // nothing does not hold the write lock while it hashes the rest; not one by one (each
+          // commit is four waits for the disk: a synced bucket's first 2,400 skipped request
+          // bodies took 8 s, a trial).
+          quiet += 1
+          if quiet >= Self.quietFilesPerCommit || ContinuousClock.now - quietSince > .seconds(1) {
+            try commit()
+          }
         }
       }
       try commit()
     }
     return results
   }
+
+  /// Files that only stamp or skip committed together at most (or those of a second).
+  static let quietFilesPerCommit = 256
 
   /// Small files (``ReadAhead/maximumBytes``) read ahead of the one loading.
   ///
@@ -224,11 +237,13 @@ package struct Ingestor {
       progress.done("\(path): \(r.outcome)")
       return r
     }
-    if let skipped = try store.skippedFile(sha256: stamp.sha256), skipped.path == path {
+    if let skipped = try store.skippedFile(path: path), skipped.sha256 == stamp.sha256 {
       progress.done("\(path): skipped: \(skipped.reason)")
-      return FileResult(
+      var r = FileResult(
         path: path, sha256: stamp.sha256, format: "", records: 0, newRecords: 0, alreadyIngested: false,
         skippedReason: skipped.reason)
+      r.skippedBefore = true
+      return r
     }
     return nil
   }

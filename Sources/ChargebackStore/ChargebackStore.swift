@@ -47,7 +47,9 @@ package protocol ChargebackStore: AnyObject {
   func files() throws -> [StoredFile]
   func fileCount(level: SourceLevel) throws -> Int64
   func recordCount() throws -> Int64
-  func skippedFile(sha256: String) throws -> SkippedInput?
+  /// The delivery artifact skipped at `path`, if any (by the table's key: a daily run over a
+  /// synced bucket asks it of each of thousands of skipped files).
+  func skippedFile(path: String) throws -> SkippedInput?
   func skippedFiles() throws -> [SkippedInput]
   func recordSkipped(_ file: SkippedInput) throws
   func fileStamps() throws -> [String: FileStamp]

@@ -49,10 +49,10 @@ extension UsageStore {
     try st.run()
   }
 
-  /// The skipped delivery artifact with this content hash, if any.
-  package func skippedFile(sha256: String) throws -> SkippedInput? {
-    let st = try db.prepare("SELECT path, sha256, bytes, reason FROM skipped_files WHERE sha256 = ? LIMIT 1")
-    try st.bind([.text(sha256)])
+  /// The skipped delivery artifact at `path`, if any.
+  package func skippedFile(path: String) throws -> SkippedInput? {
+    let st = try db.prepare("SELECT path, sha256, bytes, reason FROM skipped_files WHERE path = ?")
+    try st.bind([.text(path)])
     guard try st.step() else { return nil }
     return SkippedInput(path: st.text(0) ?? "", sha256: st.text(1) ?? "", bytes: st.int64(2), reason: st.text(3) ?? "")
   }

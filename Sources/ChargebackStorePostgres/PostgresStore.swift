@@ -187,11 +187,9 @@ package final class PostgresStore: ChargebackStore {
     try c.rows("SELECT path, sha256, bytes, reason FROM skipped_files ORDER BY path").map(Self.skipped)
   }
 
-  package func skippedFile(sha256: String) throws -> SkippedInput? {
-    // SQLite's `LIMIT 1` without an order returns the first row by path (its primary key).
-    try c.rows(
-      "SELECT path, sha256, bytes, reason FROM skipped_files WHERE sha256 = $1 ORDER BY path LIMIT 1", [.text(sha256)]
-    ).first.map(Self.skipped)
+  package func skippedFile(path: String) throws -> SkippedInput? {
+    try c.rows("SELECT path, sha256, bytes, reason FROM skipped_files WHERE path_hash = $1", [Self.hash(path)])
+      .first.map(Self.skipped).flatMap { $0.path == path ? $0 : nil }
   }
 
   package func fileStamps() throws -> [String: FileStamp] {

@@ -12,21 +12,34 @@ import Foundation
 /// the few lines that said what was new.
 final class FileOutcomes {
   private(set) var alreadyIngested = 0
+  /// Files an earlier run skipped (delivery artifacts), unchanged since: counted as the files
+  /// already ingested are (a synced bucket's `data/` bodies and permission check were listed again
+  /// every day, 2,412 lines on a trial's run with nothing new).
+  private(set) var skippedAgain = 0
 
   func note(_ r: Ingestor.FileResult) {
     if r.alreadyIngested && r.sameBytesAs == nil && r.skippedReason == nil && !r.failed {
       alreadyIngested += 1
+    } else if r.skippedBefore && !r.failed {
+      skippedAgain += 1
     } else {
       printLine("\(r.path): \(r.outcome)")
     }
   }
 
-  /// `N files already ingested, skipped`, when there were any.
+  /// `N files already ingested, skipped`, and `N files skipped again`, when there were any.
   func finish() {
-    guard alreadyIngested > 0 else { return }
-    printLine(
-      "\(alreadyIngested) file\(alreadyIngested == 1 ? "" : "s") already ingested, skipped (unchanged since"
-        + " \(alreadyIngested == 1 ? "it was" : "they were") loaded)")
+    if alreadyIngested > 0 {
+      printLine(
+        "\(alreadyIngested) file\(alreadyIngested == 1 ? "" : "s") already ingested, skipped (unchanged since"
+          + " \(alreadyIngested == 1 ? "it was" : "they were") loaded)")
+    }
+    if skippedAgain > 0 {
+      printLine(
+        "\(skippedAgain) file\(skippedAgain == 1 ? "" : "s") skipped again, unchanged since an earlier run skipped"
+          + " \(skippedAgain == 1 ? "it as a delivery artifact" : "them as delivery artifacts")"
+          + " (a report's manifest.json lists them: skipped_inputs)")
+    }
   }
 }
 

@@ -73,7 +73,9 @@ import Testing
 
   /// The same files named another way (`/./`, a linked folder) or moved since they were loaded are
   /// counted in the one line, not listed one by one as "the same bytes were first loaded as"; a
-  /// copy under another name, the first still there, is still listed.
+  /// copy under another name, the first still there, is still listed; a file skipped before at the
+  /// same path (empty), unchanged, is counted too (a synced bucket's `data/` bodies were listed
+  /// every day, thousands of lines).
   @Test func theSameFilesNamedAnotherWayAreCountedInOneLine() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -97,8 +99,8 @@ import Testing
     #expect(
       r.out == """
         \(folder)/b-copy.jsonl: skipped (already ingested): the same bytes were first loaded as \(folder)/b.jsonl
-        \(folder)/empty.jsonl: skipped: empty file, holds no usage
         3 files already ingested, skipped (unchanged since they were loaded)
+        1 file skipped again, unchanged since an earlier run skipped it as a delivery artifact (a report's manifest.json lists them: skipped_inputs)
 
         """)
   }
@@ -130,6 +132,15 @@ import Testing
     try (lines[1] + "\n").write(toFile: folder + "/b.jsonl", atomically: true, encoding: .utf8)
     let next = try TestSupport.runCLI(["ingest", folder, "--db", db])
     #expect(next.out.contains("\(folder)/b.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)"))
+    #expect(try StoreState(db).files == 2)
+    // A cut-off download's leftover beside its final name is said to be one, not a download that
+    // will load (a trial's was announced every day for good).
+    try Data([0x1f, 0x8b]).write(to: URL(fileURLWithPath: folder + "/b.jsonl.9f8e7d6c"))
+    let leftover = try TestSupport.runCLI(["ingest", folder, "--db", db])
+    #expect(
+      leftover.out.contains(
+        "\(folder)/b.jsonl.9f8e7d6c: skipped: a download tool's temporary file (the AWS CLI's temporary name: the final"
+          + " name and 8 hex digits) beside its final name b.jsonl"), "\(leftover.out)")
     #expect(try StoreState(db).files == 2)
   }
 
