@@ -27,13 +27,32 @@ extension PolicyFindings {
     }
     let keptSource = samePath ? first.kept.withVersion : first.kept.description
     let costText = cost.map { "\($0.formatted(decimals: 6)) USD" } ?? "unpriced"
+    // A bucket fetched before it ended (a daily pull of the month to date, up to now) and again
+    // once it had: the later copy has more of every count that differs (a trial's pulls were
+    // charged 2 % under, the grown copies refused, with advice that did not fit a daily folder).
+    let grown =
+      r.level == .report
+      && conflicts.allSatisfy { c in
+        !c.differences.isEmpty
+          && c.differences.allSatisfy { d in
+            guard let k = Int64(d.kept.isEmpty ? "0" : d.kept), let o = Int64(d.other.isEmpty ? "0" : d.other) else {
+              return false
+            }
+            return o >= k
+          }
+      }
+    let advice =
+      grown
+      ? "the later copies have more of every count that differs, as a bucket fetched before it ended and again"
+        + " once it had: take the earlier pages out of the usage folder and load it into a new store, and fetch"
+        + " each bucket only once it has ended"
+      : "find out which export is right, and if it is not the kept one, ingest the right one into a new store"
     note(
       .conflictingDuplicate, subject: first.naturalKey, record: r, attribution: kept.attribution, cost: cost,
       detail:
         "\(name) is stored with different content in \(conflicts.count + 1) sources: kept \(keptSource) (first "
         + "stored, charged \(costText)); not charged \(refused.joined(separator: "; ")). Totals follow the kept "
-        + "copy: find out which export is right, and if it is not the kept one, ingest the right one into a new "
-        + "store")
+        + "copy: " + advice)
   }
 
   /// A value as the text shows it: empty as `none`.

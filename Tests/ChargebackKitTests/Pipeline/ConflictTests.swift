@@ -177,6 +177,26 @@ import Testing
     #expect(text.contains("not charged \(a):1 (version sha256 \(second.prefix(12))) with input 1200 instead of 1000"))
   }
 
+  /// A usage bucket fetched before it ended (a daily pull up to now) and again once it had: the
+  /// later copy has more of every count, and the finding says so, with advice that fits a daily
+  /// folder; a later copy with less of a count gets the general advice.
+  @Test(arguments: [(1, 2, true), (2, 1, false)])
+  func aGrownBucketIsSaidToBeOne(first: Int, then: Int, grown: Bool) throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let (a, b) = (dir + "/usage/2026-10-05.json", dir + "/usage/2026-10-06.json")
+    try FileManager.default.createDirectory(atPath: dir + "/usage", withIntermediateDirectories: true)
+    try UnknownGroupingTests.openAIUsage.page([(first, "")]).write(toFile: a, atomically: true, encoding: .utf8)
+    try UnknownGroupingTests.openAIUsage.page([(then, "")]).write(toFile: b, atomically: true, encoding: .utf8)
+    let r = try run([dir + "/usage"], db: dir + "/s.sqlite", out: dir + "/out")
+    #expect(r.status == 0, "\(r.err)")
+    let text = try #require(
+      try TestSupport.readCSV(dir + "/out/findings.csv").first { $0["kind"] == "conflicting_duplicate" }?["explanation"]
+    )
+    #expect(text.contains("the later copies have more of every count that differs") == grown, "\(text)")
+    #expect(text.contains("find out which export is right") == !grown, "\(text)")
+  }
+
   /// Two refused versions of one path (a page fetched twice after another file's copy was kept):
   /// each names its version, which the path alone did not tell apart.
   @Test func twoRefusedVersionsOfOnePathAreNamedByVersion() throws {
