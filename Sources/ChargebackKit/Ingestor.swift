@@ -78,6 +78,10 @@ package struct Ingestor {
   /// often. A run killed mid-group loses at most this many records' worth of loading (they are
   /// loaded again by the next run).
   package var recordsPerCommit: Int64 = 2_000_000
+  /// Files that only stamp or skip committed together at most (or those of a second), when no
+  /// file loaded since the last commit: one commit each (four waits for the disk) took 8 s for a
+  /// synced bucket's first 2,400 skipped request bodies (a trial).
+  package var quietFilesPerCommit = 256
   private let formats: [any ExportFormat]
   private let progress: ProgressReporter
   private let artifacts = DeliveryArtifacts()
@@ -179,7 +183,7 @@ package struct Ingestor {
           // commit is four waits for the disk: a synced bucket's first 2,400 skipped request
           // bodies took 8 s, a trial).
           quiet += 1
-          if quiet >= Self.quietFilesPerCommit || ContinuousClock.now - quietSince > .seconds(1) {
+          if quiet >= quietFilesPerCommit || ContinuousClock.now - quietSince > .seconds(1) {
             try commit()
           }
         }
@@ -188,9 +192,6 @@ package struct Ingestor {
     }
     return results
   }
-
-  /// Files that only stamp or skip committed together at most (or those of a second).
-  static let quietFilesPerCommit = 256
 
   /// Small files (``ReadAhead/maximumBytes``) read ahead of the one loading.
   ///

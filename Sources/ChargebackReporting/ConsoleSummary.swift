@@ -72,8 +72,9 @@ package enum ConsoleSummary {
           + " been fetched before the day ended), so forecast_usd is what it owes"
         : "its usage runs to \(Timestamp.iso(asOf))\(forecast)"
       out.append(
-        "\(report.period) is reported as open: \(runs); once the month "
-          + "is complete, run again with --as-of \(Timestamp.day(report.period.endMillis)) to report it closed")
+        "\(report.period) is reported as open: \(runs); it is reported closed once the store holds a later"
+          + " record (the next month's first usage), or run again with --as-of"
+          + " \(Timestamp.day(report.period.endMillis)) when nothing later will come")
     }
     // The month fetched with the APIs' defaults and saved from the first response: a week of it,
     // charged as if it were all (a trial).
