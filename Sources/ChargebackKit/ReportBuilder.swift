@@ -218,8 +218,11 @@ package struct ReportBuilder {
           .map { (i, $0.fee, $0.list) }
       })
     var conflictingKeys: Int64 = 0
+    // The files of the copies a conflict refused: inputs of the period too, though no record of
+    // theirs was stored (a trial's finding cited a page the manifest did not list).
+    var refusedSources = Set<String>()
     if detect {
-      conflictingKeys = try noteConflicts(period: period, charger: charger, fees: fees, into: &policy)
+      (conflictingKeys, refusedSources) = try noteConflicts(period: period, charger: charger, fees: fees, into: &policy)
       // A storm's evidence is its calls' row ids until here (the detector keeps no strings of a
       // call): their natural keys are read in the pass's snapshot, a row that is in it.
       try storms.finish(fees: fees) { row in try store.record(id: row)?.record.naturalKey ?? "row \(row)" }
@@ -245,7 +248,9 @@ package struct ReportBuilder {
     }
     files.formUnion(try store.spanFiles(from: period.startMillis, to: period.endMillis))
     let stored = try store.files()
-    let inputs = stored.filter { files.contains($0.id) }.map {
+    let inputs = stored.filter {
+      files.contains($0.id) || refusedSources.contains($0.sha256) || refusedSources.contains($0.path)
+    }.map {
       InputFileSummary(path: $0.path, sha256: $0.sha256, format: $0.format, level: $0.level, records: $0.records)
     }
     progress.done("priced \(count) records of \(period)")
@@ -292,22 +297,25 @@ package struct ReportBuilder {
   }
 
   /// Raises a `conflicting_duplicate` finding for each natural key of the period that was stored
-  /// with other content in another source, with the kept copy charged; returns how many keys.
+  /// with other content in another source, with the kept copy charged; returns how many keys, and
+  /// the refused copies' files (by SHA-256, or path when the conflict has none).
   private func noteConflicts(
     period: Period, charger: Charger, fees: ProvisionedFees, into policy: inout PolicyFindings
-  ) throws -> Int64 {
+  ) throws -> (Int64, Set<String>) {
     let conflicts = try store.conflicts(from: period.startMillis, to: period.endMillis)
     var byKept: [Int64: [DuplicateConflict]] = [:]
     var order: [Int64] = []
+    var sources = Set<String>()
     for c in conflicts {
       if byKept[c.keptID] == nil { order.append(c.keptID) }
       byKept[c.keptID, default: []].append(c.conflict)
+      sources.insert(c.conflict.other.sha256 ?? c.conflict.other.path)
     }
     for id in order {
       guard let kept = try store.record(id: id) else { continue }
       policy.noteConflict(charger.charge(kept.record), conflicts: byKept[id] ?? [], fees: fees)
     }
-    return Int64(order.count)
+    return (Int64(order.count), sources)
   }
 
   /// The month in context: the previous period's totals (as its last report charged them, else

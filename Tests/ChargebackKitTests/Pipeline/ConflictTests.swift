@@ -195,6 +195,9 @@ import Testing
     )
     #expect(text.contains("the later copies have more of every count that differs") == grown, "\(text)")
     #expect(text.contains("find out which export is right") == !grown, "\(text)")
+    // The refused copy's page is an input of the month, though none of its records was stored.
+    let inputs = try #require(try manifest(dir + "/out")["inputs"] as? [[String: Any]])
+    #expect(Set(inputs.compactMap { $0["path"] as? String }) == [a, b])
   }
 
   /// Two refused versions of one path (a page fetched twice after another file's copy was kept):
