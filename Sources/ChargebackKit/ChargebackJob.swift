@@ -109,20 +109,14 @@ package struct ChargebackJob {
   /// A daily run of the current month took a late file of the month before in without a word;
   /// the calls surfaced only when that month was run again, and a late call of a revoked key was
   /// never alerted on (a trial). Months whose outputs were never closed are not named: their next
-  /// run reports them.
+  /// run reports them. The months are those of the records each load inserted
+  /// (``LoadedFile/newMonths``), not of every record its file offered.
   static func lateForClosedMonths(_ ingested: [Ingestor.FileResult], period: Period, store: any ChargebackStore)
     throws -> [String]
   {
     var files: [Period: [String]] = [:]
     for r in ingested {
-      guard let times = r.newTimes else { continue }
-      var month = Period(containing: times.lowerBound)
-      let last = Period(containing: times.upperBound)
-      // A file's months, at most a few years of them (a bad timestamp is refused at ingest).
-      while month.startMillis <= last.startMillis && files.count < 120 {
-        if month != period { files[month, default: []].append(r.path) }
-        month = month.next
-      }
+      for month in r.newMonths where month != period { files[month, default: []].append(r.path) }
     }
     var warnings: [String] = []
     for month in files.keys.sorted(by: { $0.startMillis < $1.startMillis }) {

@@ -63,6 +63,8 @@ extension Ingestor {
   /// ``DeliveryArtifacts/emptyPage`` as stores before version 11 recorded it.
   static let emptyPageBefore = "OpenAI usage or costs page whose buckets hold no result, nothing to charge"
 
-  /// Set once the files loaded before the store kept pages have theirs.
-  static let pagesKeptSetting = "export_pages.earlier_loads"
+  /// Set once the files loaded before the store kept pages have theirs (`.2`: LiteLLM's numbered
+  /// pages too, kept since December 2026; a store that set the first key reads its earlier files
+  /// once more, for theirs).
+  static let pagesKeptSetting = "export_pages.earlier_loads.2"
 }

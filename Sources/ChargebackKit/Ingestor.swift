@@ -36,8 +36,8 @@ package struct Ingestor {
     /// For a file skipped as already ingested: the path its bytes were first loaded as (as given
     /// then), when it is another string (a delivery sent twice under two names); nil when the same.
     package var sameBytesAs: String? = nil
-    /// The earliest and latest time (UTC epoch ms) of its records new to the store; nil when none is.
-    package var newTimes: ClosedRange<Int64>? = nil
+    /// The months (UTC) of its records new to the store.
+    package var newMonths: Set<Period> = []
     /// Skipped (``skippedReason``) by an earlier run already, and unchanged since.
     package var skippedBefore = false
 
@@ -160,6 +160,9 @@ package struct Ingestor {
           onFile(r)
           continue
         }
+        // Quiet files (stamps, skips) waiting to be committed are committed before a large file:
+        // its hash and load would hold the write lock they took.
+        if quiet > 0, pending.isEmpty, (FileStamp.of(path)?.bytes ?? 0) > ReadAhead.maximumBytes { try commit() }
         let r: FileResult
         do {
           r = try seen(path, stamps) ?? ingest(file: path, hashed: current)
@@ -360,7 +363,7 @@ package struct Ingestor {
       path: path, sha256: sha, format: format.id, records: loaded.offered, newRecords: loaded.inserted,
       alreadyIngested: false)
     result.conflicts = loaded.conflicts
-    result.newTimes = loaded.newTimes
+    result.newMonths = loaded.newMonths
     progress.done("\(path): \(result.outcome)")
     return result
   }

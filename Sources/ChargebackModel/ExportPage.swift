@@ -75,6 +75,9 @@ package struct NumberedPage: Sendable, Hashable {
 
   /// The next page of the same query.
   package var next: NumberedPage { NumberedPage(number: number + 1, count: count, rows: rows, size: size) }
+
+  /// Its number and page size: what a page of the same query fetched later still shares.
+  var place: String { "\(number) \(size.map(String.init) ?? "-")" }
 }
 
 /// A page as the store keeps it: with the file and format it came from.
@@ -111,7 +114,8 @@ package struct MissingPages: Sendable, Hashable {
       let left = numbered.rows.flatMap { rows in numbered.size.map { max(0, rows - numbered.number * $0) } }
       return "\(ExportPage.noun(of: after.format)) stop at \(numbered.text): \(after.path) is followed by"
         + " no loaded page \(numbered.next.number), so "
-        + (left.map { "up to \($0) calls of its query are" } ?? "the calls of its later pages are")
+        + (left.map { "up to \($0) call\($0 == 1 ? "" : "s") of its query \($0 == 1 ? "is" : "are")" }
+          ?? "the calls of its later pages are")
         + " not in this chargeback; fetch pages \(numbered.number + 1) to \(numbered.count) (page=\(numbered.number + 1)) and"
         + " load them"
     }
@@ -155,15 +159,20 @@ extension ExportPage {
     var byFormat: [String: [StoredPage]] = [:]
     for p in pages { byFormat[p.format, default: []].append(p) }
     var missing: [MissingPages] = []
+    // The numbered pages of each format, by number and size (made once a format needs them).
+    var numberedPages: [String: Set<String>] = [:]
     for p in pages where p.page.hasMore {
       // A page with no bucket cannot be placed in time (the APIs send none such with has_more).
       guard let end = p.page.end, end >= period.startMillis && end < period.endMillis else { continue }
-      // A numbered page (``NumberedPage``) is continued by the next page of its query.
+      // A numbered page (``NumberedPage``) is continued by the page of the next number and the
+      // same page size: a query fetched up to now counts more rows (and pages) by the time its
+      // next page is fetched, so the count and rows are not compared.
       if let numbered = p.page.nextPage.flatMap(NumberedPage.init(text:)) {
-        let next = numbered.next.text
-        if !byFormat[p.format, default: []].contains(where: { $0.page.nextPage == next }) {
-          missing.append(MissingPages(after: p))
+        if numberedPages[p.format] == nil {
+          numberedPages[p.format] = Set(
+            byFormat[p.format, default: []].compactMap { $0.page.nextPage.flatMap(NumberedPage.init(text:))?.place })
         }
+        if numberedPages[p.format]?.contains(numbered.next.place) != true { missing.append(MissingPages(after: p)) }
         continue
       }
       // A page of empty buckets of the provider (format `empty-<provider>`) continues any of its formats.

@@ -40,6 +40,8 @@ package struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
   /// would read as zero (`0.0015`, not `0.00`, for a storm whose avoidable cost is a fraction of a
   /// cent: a trial read "0.00 USD could have been avoided" beside 0.001476 in the CSV).
   package var inText: String {
+    // Below half a millionth: said so, not "0.00".
+    if pico != 0 && rounded(toDecimals: 6) == 0 { return pico > 0 ? "less than 0.000001" : "more than -0.000001" }
     var d = 2
     while d < 6, pico != 0, rounded(toDecimals: d) == 0 { d += 1 }
     // Two significant digits past the cent (0.0015, not 0.001), trailing zeros dropped (0.004).

@@ -103,9 +103,11 @@ package enum CSVReports {
     func apportioned(_ amount: (CostCentreSummary) -> Money) -> (parts: [Int128], total: Int128) {
       Apportion.rounded(ccs.map(amount), decimals: d)
     }
-    let avoidable = apportioned(\.avoidableCost)
+    // The cost centres' findings' sums as every workbook shows them (``ReportRounding/avoidableByCentre``).
+    let avoidableParts = ccs.map { rounding.avoidableByCentre[$0.id] ?? 0 }
+    let avoidable = (parts: avoidableParts, total: avoidableParts.reduce(0, +))
     // What the rules' lines of `chargeback.csv` move in and out of each cost centre (their parts
-    // add up to what each rule shared, ``ReportRounding/ruleParts(_:unit:decimals:)``): rounded
+    // add up to what each rule shared, ``ReportRounding/rules``): rounded
     // apart, a cost centre's allocated-in column was a unit off its allocated lines (a trial).
     var (allocatedIn, allocatedOut) = (apportioned(\.allocatedIn), apportioned(\.allocatedOut))
     if !rounding.lines.isEmpty {

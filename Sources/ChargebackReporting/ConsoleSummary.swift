@@ -62,7 +62,7 @@ package enum ConsoleSummary {
         ? ", so forecast_usd extrapolates to the month's end"
         : report.context.forecastWithheldFrom.map {
           " (no forecast: usage from \(Timestamp.iso($0)) on is missing, while other usage runs later; see the"
-            + " warnings below)"
+            + " warnings, on stderr)"
         } ?? " (too early for a forecast)"
       // Usage report buckets that end at the month's end, and nothing later: the last may be the
       // last day's, fetched that day.

@@ -31,10 +31,13 @@ package struct ReportRounding: Sendable {
   /// An open period's run-rate forecast per cost centre and in all (the sum of theirs); nil for a
   /// closed period.
   package let forecast: Column?
-  /// Each finding's cost and avoidable cost, in `report.findings` order, by largest remainder over
-  /// all of them: every workbook shows a finding at the same amount.
+  /// Each finding's cost and avoidable cost, in `report.findings` order: every workbook shows a
+  /// finding at the same amount (``findingParts(_:decimals:amount:shown:)``).
   package let findingCosts: [Int128]
   package let findingAvoidable: [Int128]
+  /// The avoidable cost of each cost centre's findings: its Findings sheet's TOTAL, its Summary's
+  /// and `summary.csv`'s figure, all one.
+  package let avoidableByCentre: [String: Int128]
 
   /// The rounding of `report` to `decimals` places; with `lines` false, only the cost centres, the
   /// total and the columns beside them (``lines`` is then empty): the outputs that show no line
@@ -86,11 +89,46 @@ package struct ReportRounding: Sendable {
       report.context.forecast(owed: $0.cost, runRate: $0.runRateCost, period: report.period)
     }
     forecast = forecasts.contains(nil) || forecasts.isEmpty ? nil : column(forecasts.compactMap { $0 })
-    func findingParts(_ amount: (Finding) -> Money, _ shown: (Finding) -> Bool) -> [Int128] {
-      Apportion.rounded(report.findings.map { shown($0) ? amount($0) : .zero }, decimals: decimals).parts
+    findingCosts = Self.findingParts(report, decimals: decimals, amount: \.cost, shown: \.costKnown).parts
+    let avoidable = Self.findingParts(report, decimals: decimals, amount: \.avoidableCost, shown: \.avoidableShown)
+    (findingAvoidable, avoidableByCentre) = (avoidable.parts, avoidable.centres)
+  }
+
+  /// The findings' amounts rounded in two steps, each cost centre's sum, then its findings.
+  ///
+  /// Each cost centre's sum by largest remainder over the cost centres (in `report.costCentres`
+  /// order, then findings of no cost centre of the report), then each cost centre's findings to
+  /// its sum. Findings overlap (a call can be in
+  /// several), so they are no parts of an amount owed; rounded over all findings at once, a cost
+  /// centre's Findings sheet could add up to $0.00 beside its Summary's avoidable $0.01 (a
+  /// review), and rounded over each sheet's own findings, one finding read $2.67 in company.xlsx
+  /// and $2.68 in its cost centre's workbook (a trial).
+  static func findingParts(
+    _ report: ChargebackReport, decimals: Int, amount: (Finding) -> Money, shown: (Finding) -> Bool
+  ) -> (parts: [Int128], centres: [String: Int128]) {
+    var order = report.costCentres.map(\.id)
+    var group = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    var members: [[Int]] = Array(repeating: [], count: order.count)
+    for (n, f) in report.findings.enumerated() {
+      let cc = f.costCentre ?? ""
+      let g = group[cc] ?? order.count
+      if g == order.count {
+        group[cc] = g
+        order.append(cc)
+        members.append([])
+      }
+      members[g].append(n)
     }
-    findingCosts = findingParts(\.cost, \.costKnown)
-    findingAvoidable = findingParts(\.avoidableCost, \.avoidableShown)
+    let values = report.findings.map { shown($0) ? amount($0).pico : 0 }
+    let exact = { (n: Int) in values[n] }
+    let sums = members.map { m in Money(pico: m.reduce(Int128(0)) { $0 + exact($1) }) }
+    let centreParts = Apportion.rounded(sums, decimals: decimals).parts
+    var parts = [Int128](repeating: 0, count: report.findings.count)
+    for (g, m) in members.enumerated() where !m.isEmpty {
+      let split = Apportion.apportion(m.map(exact), unit: Money.unit(decimals), target: centreParts[g])
+      for (n, v) in zip(m, split) { parts[n] = v }
+    }
+    return (parts, Dictionary(zip(order, centreParts), uniquingKeysWith: { a, _ in a }))
   }
 
   /// The cost centres' rounded amounts, adding up to the rounded total: each its exact amount
@@ -212,15 +250,17 @@ package struct ReportRounding: Sendable {
   /// Rule parts and cost centres rounded each on their own can leave a cost centre's other lines
   /// several units to share out or to find: a cost centre receiving three rules' parts, each
   /// rounded up, and itself rounded down, showed its one agent at $10.89 for 10.908661 USD and a
-  /// Summary rounding of −$0.02 (a finance trial). A move keeps every rule's side and the grand
-  /// total as they are, and every part and amount its exact value rounded down or up. Each
-  /// fix is a shortest path of moves from a cost centre with units to spare to one that lacks
-  /// them (found breadth first, in the order of the cost centres' ids, so the same report always
-  /// rounds the same); when none is found the amounts stay as they were, and the cost centre's
-  /// lines are rounded as ``centreLines(_:_:fixed:unit:target:)`` says.
+  /// Summary rounding of −$0.02 (a finance trial); even splits give every part the same remainder,
+  /// so the units pile up on the same first cost centres, rule after rule. A move keeps every
+  /// rule's side and the grand total as they are, and every part and amount its exact value
+  /// rounded down or up. Each fix is a shortest path of moves from a cost centre with a unit to
+  /// spare to one that lacks it (found breadth first, in the order of the cost centres' ids, so the
+  /// same report always rounds the same); a cost centre no path fixes keeps its amounts, and its
+  /// lines are rounded as ``centreLines(_:_:fixed:unit:target:)`` says, while the others are still
+  /// fixed.
   ///
-  /// - Complexity: O(v × (l² + c²)) for v units out of bounds, l lines of a rule's side and c
-  ///   cost centres: a few thousand for a month's dozen rules over hundreds of cost centres.
+  /// - Complexity: O(u × (l + c)) for u units out of bounds, l rule lines and c cost centres: a
+  ///   breadth-first search expands each rule side and the cost centres' amounts once.
   static func leaveRests(
     _ report: ChargebackReport, rules fixed: inout [Int: Int128], centres byCC: inout [String: Int128], unit: Int128
   ) {
@@ -230,75 +270,93 @@ package struct ReportRounding: Sendable {
     }
     let ids = report.costCentres.map(\.id).sorted()
     let position = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-    let centreBounds = Dictionary(
-      report.costCentres.map { ($0.id, bounds($0.cost.pico)) }, uniquingKeysWith: { a, _ in a })
-    // Each cost centre's rule lines, and the exact sum of its other lines.
+    let exactCentre = Dictionary(report.costCentres.map { ($0.id, $0.cost.pico) }, uniquingKeysWith: +)
+    let centreBounds = ids.map { bounds(exactCentre[$0] ?? 0) }
+    var amount = ids.map { byCC[$0] ?? 0 }
+    // The rule lines as arrays: their cost centre, bounds, part and side.
+    var lineCentre: [Int] = []
+    var lineBounds: [ClosedRange<Int128>] = []
+    var part: [Int128] = []
+    var lineIndex: [Int] = []
+    var lineSide: [Int] = []
+    var sides: [[Int]] = []
+    var sideOf: [String: Int] = [:]
     var ruleLines = [[Int]](repeating: [], count: ids.count)
     var otherExact = [Int128](repeating: 0, count: ids.count)
-    var sides: [String: [Int]] = [:]
     for i in report.lines.indices {
       guard let c = position[report.lines[i].key.costCentre] else { continue }
-      if fixed[i] != nil {
-        ruleLines[c].append(i)
-        let sign = report.lines[i].cost.pico > 0 ? "+" : "-"
-        sides[(report.lines[i].key.ruleID ?? "") + sign, default: []].append(i)
-      } else {
+      guard let v = fixed[i] else {
         otherExact[c] += report.lines[i].cost.pico
+        continue
       }
+      let name = (report.lines[i].key.ruleID ?? "") + (report.lines[i].cost.pico > 0 ? "+" : "-")
+      let side = sideOf[name] ?? sides.count
+      if side == sides.count {
+        sideOf[name] = side
+        sides.append([])
+      }
+      let n = part.count
+      sides[side].append(n)
+      ruleLines[c].append(n)
+      lineCentre.append(c)
+      lineBounds.append(bounds(report.lines[i].cost.pico))
+      part.append(v)
+      lineIndex.append(i)
+      lineSide.append(side)
     }
-    let sideOf = Dictionary(
-      sides.flatMap { side, lines in lines.map { ($0, side) } }, uniquingKeysWith: { a, _ in a })
-    let lineBounds = Dictionary(uniqueKeysWithValues: fixed.keys.map { ($0, bounds(report.lines[$0].cost.pico)) })
     let restBounds = otherExact.map(bounds)
-    func rest(_ c: Int) -> Int128 { (byCC[ids[c]] ?? 0) - ruleLines[c].reduce(0) { $0 + (fixed[$1] ?? 0) } }
-    // One unit of rest from cost centre a to b: a rule line of a up and one of b (same rule, same
-    // side) down, or a's amount down and b's up.
+    var rest = ids.indices.map { c in amount[c] - ruleLines[c].reduce(0) { $0 + part[$1] } }
+    func distance(_ c: Int) -> Int128 {
+      let b = restBounds[c]
+      return rest[c] < b.lowerBound ? b.lowerBound - rest[c] : rest[c] > b.upperBound ? rest[c] - b.upperBound : 0
+    }
+    // One unit of rest from cost centre a to b: a rule line of a up and one of b (same side) down,
+    // or a's amount down and b's up.
     enum Move {
       case rule(up: Int, down: Int)
       case centre(down: Int, up: Int)
     }
-    func moves(from a: Int, centres allowed: Bool) -> [(to: Int, move: Move)] {
-      var out: [(to: Int, move: Move)] = []
-      for i in ruleLines[a] {
-        guard let v = fixed[i], let b = lineBounds[i], v + 1 <= b.upperBound, let side = sideOf[i] else { continue }
-        for j in sides[side] ?? [] where j != i {
-          guard let w = fixed[j], let bj = lineBounds[j], w - 1 >= bj.lowerBound,
-            let to = position[report.lines[j].key.costCentre], to != a
-          else { continue }
-          out.append((to, .rule(up: i, down: j)))
-        }
-      }
-      if allowed, let ba = centreBounds[ids[a]], (byCC[ids[a]] ?? 0) - 1 >= ba.lowerBound {
-        for b in ids.indices where b != a {
-          if let bb = centreBounds[ids[b]], (byCC[ids[b]] ?? 0) + 1 <= bb.upperBound {
-            out.append((b, .centre(down: a, up: b)))
-          }
-        }
-      }
-      return out
-    }
-    // A path of moves from a cost centre for which `isSource` holds to one for which `isTarget`
-    // does, shortest first.
-    func path(from sources: [Int], to isTarget: (Int) -> Bool, centres: Bool) -> [Move]? {
-      var came: [Int: (from: Int, move: Move)?] = [:]
+    // A shortest path of moves from one of `sources` to a cost centre for which `isTarget` holds.
+    // Each rule side, and the cost centres' amounts, are expanded once: any cost centre they reach
+    // from a later one was reached from the first.
+    func path(from sources: [Int], to isTarget: (Int) -> Bool, centres allowed: Bool) -> [Move]? {
+      var came = [(from: Int, move: Move)?](repeating: nil, count: ids.count)
+      var seen = [Bool](repeating: false, count: ids.count)
+      var expandedSide = [Bool](repeating: false, count: sides.count)
+      var expandedCentres = false
       var queue = sources
-      for s in sources { came[s] = .some(nil) }
+      for s in sources { seen[s] = true }
       var head = 0
+      func reach(_ b: Int, from a: Int, _ move: Move) -> [Move]? {
+        guard !seen[b] else { return nil }
+        seen[b] = true
+        came[b] = (a, move)
+        if isTarget(b) {
+          var steps: [Move] = []
+          var at = b
+          while let step = came[at] {
+            steps.append(step.move)
+            at = step.from
+          }
+          return steps
+        }
+        queue.append(b)
+        return nil
+      }
       while head < queue.count {
         let a = queue[head]
         head += 1
-        for (b, move) in moves(from: a, centres: centres) where came[b] == nil {
-          came[b] = (a, move)
-          if isTarget(b) {
-            var steps: [Move] = []
-            var at = b
-            while let step = came[at], let s = step {
-              steps.append(s.move)
-              at = s.from
-            }
-            return steps
+        for up in ruleLines[a] where !expandedSide[lineSide[up]] && part[up] + 1 <= lineBounds[up].upperBound {
+          expandedSide[lineSide[up]] = true
+          for down in sides[lineSide[up]] where lineCentre[down] != a && part[down] - 1 >= lineBounds[down].lowerBound {
+            if let found = reach(lineCentre[down], from: a, .rule(up: up, down: down)) { return found }
           }
-          queue.append(b)
+        }
+        if allowed, !expandedCentres, amount[a] - 1 >= centreBounds[a].lowerBound {
+          expandedCentres = true
+          for b in ids.indices where b != a && amount[b] + 1 <= centreBounds[b].upperBound {
+            if let found = reach(b, from: a, .centre(down: a, up: b)) { return found }
+          }
         }
       }
       return nil
@@ -307,32 +365,38 @@ package struct ReportRounding: Sendable {
       for step in steps {
         switch step {
         case .rule(let up, let down):
-          fixed[up]? += 1
-          fixed[down]? -= 1
+          part[up] += 1
+          part[down] -= 1
+          rest[lineCentre[up]] -= 1
+          rest[lineCentre[down]] += 1
         case .centre(let down, let up):
-          byCC[ids[down]]? -= 1
-          byCC[ids[up]]? += 1
+          amount[down] -= 1
+          amount[up] += 1
+          rest[down] -= 1
+          rest[up] += 1
         }
       }
     }
-    // Bounded: each fix moves one unit of a cost centre out of bounds into them.
-    var budget = 4 * ids.count + 64
-    while budget > 0 {
-      budget -= 1
-      guard let c = ids.indices.first(where: { !restBounds[$0].contains(rest($0)) }) else { return }
-      let over = rest(c) > restBounds[c].upperBound
-      // From c to one with room (over), or from one with a unit to spare to c (under).
-      let found: [Move]? =
-        over
-        ? (path(from: [c], to: { rest($0) < restBounds[$0].upperBound && $0 != c }, centres: false)
-          ?? path(from: [c], to: { rest($0) < restBounds[$0].upperBound && $0 != c }, centres: true))
-        : {
-          let spare = ids.indices.filter { $0 != c && rest($0) > restBounds[$0].lowerBound }
-          return path(from: spare, to: { $0 == c }, centres: false) ?? path(from: spare, to: { $0 == c }, centres: true)
-        }()
-      guard let found else { return }
+    // Each fix moves one unit of a cost centre out of bounds into them, and makes no other one so.
+    var stuck = Set<Int>()
+    while let c = ids.indices.first(where: { !stuck.contains($0) && distance($0) > 0 }) {
+      let over = rest[c] > restBounds[c].upperBound
+      let found: [Move]?
+      if over {
+        let room = { (b: Int) in b != c && rest[b] < restBounds[b].upperBound }
+        found = path(from: [c], to: room, centres: false) ?? path(from: [c], to: room, centres: true)
+      } else {
+        let spare = ids.indices.filter { $0 != c && rest[$0] > restBounds[$0].lowerBound }
+        found = path(from: spare, to: { $0 == c }, centres: false) ?? path(from: spare, to: { $0 == c }, centres: true)
+      }
+      guard let found else {
+        stuck.insert(c)
+        continue
+      }
       apply(found)
     }
+    for (n, i) in lineIndex.enumerated() { fixed[i] = part[n] }
+    for (c, id) in ids.enumerated() { byCC[id] = amount[c] }
   }
 
   /// Each shared-cost rule's lines rounded together, by line index: what it moved in (its positive

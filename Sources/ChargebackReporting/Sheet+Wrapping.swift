@@ -9,9 +9,9 @@ extension Sheet {
   package static func lines(_ text: String, width: Double) -> Int {
     // The cell's padding, and a margin for the fonts that stand in for Calibri.
     let capacity = max(1, width - 0.6)
-    // No character is wider than two digits (``characterWidth(_:)``), nor an ASCII one than 1.8:
-    // text that fits on a line at that width is one line (this runs for every wrapped cell).
-    if Double(text.utf8.count) * 1.8 <= capacity && !text.utf8.contains(0x0A) { return 1 }
+    // No character is wider than two digits (``characterWidth(_:)``), nor an ASCII one than 1.86
+    // (`@`): text that fits on a line at that width is one line (this runs for every wrapped cell).
+    if Double(text.utf8.count) * 1.86 <= capacity && !text.utf8.contains(0x0A) { return 1 }
     var pieces: [(width: Double, spaced: Bool)] = []
     var lines = 0
     var w = 0.0

@@ -94,7 +94,7 @@ extension WorkbookReports {
     try row("Requests", .int(ccs.reduce(0) { $0 + $1.requests }))
     try row("Unpriced requests", .int(ccs.reduce(0) { $0 + $1.unpricedRequests }))
     try row("Unpriced tokens", .int(ccs.reduce(0) { $0 + $1.unpricedTokens }))
-    try row("Avoidable cost (USD)", .cents(ccs.reduce(0) { $0 + $1.avoidableCost.rounded(toDecimals: 2) }))
+    try row("Avoidable cost (USD)", .cents(ccs.reduce(0) { $0 + (cents.avoidableByCentre[$1.id] ?? 0) }))
     try row("Findings", .int(Int128(report.findings.count)))
     if !report.reconciliation.isEmpty {
       let total = reconciliation.aggregate(reconciliation.rows, label: "")
@@ -177,7 +177,7 @@ extension WorkbookReports {
           .int(cc.tokens.cachedInput), .int(cc.tokens.cacheWrite), .int(cc.tokens.output), .cents(c),
           cc.budget.map { .cents($0.rounded(toDecimals: 2)) } ?? .empty,
           cc.budget.map { .ratio(cc.cost.pico, $0.pico) } ?? .empty,
-          .cents(cc.avoidableCost.rounded(toDecimals: 2)), .int(Int128(cc.findings)),
+          .cents(cents.avoidableByCentre[cc.id] ?? 0), .int(Int128(cc.findings)),
         ]
         // As apportioned (``ReportRounding``): the column adds up to the company Summary's figure.
         if let last = cents.previous?.parts[cc.id] {

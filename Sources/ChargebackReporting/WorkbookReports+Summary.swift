@@ -93,7 +93,7 @@ extension WorkbookReports {
     try row("Cached input tokens", .int(cc.tokens.cachedInput))
     try row("Cache write tokens", .int(cc.tokens.cacheWrite))
     try row("Output tokens", .int(cc.tokens.output))
-    try row("Avoidable cost (USD)", .cents(cc.avoidableCost.rounded(toDecimals: 2)))
+    try row("Avoidable cost (USD)", .cents(cents.avoidableByCentre[cc.id] ?? cc.avoidableCost.rounded(toDecimals: 2)))
     try row("Findings", .int(Int128(findings.count)))
     // The Agents sheet's groups, in its order (the order of their first lines).
     var position: [String: Int] = [:]

@@ -166,19 +166,19 @@ package struct LoadedFile: Sendable {
   package var conflicts: Int64
   /// Traces the file brought spans of.
   package var touchedTraces: Set<String>
-  /// The earliest and latest time (UTC epoch ms) of the records new to the store; nil when none is.
-  package var newTimes: ClosedRange<Int64>?
+  /// The months (UTC) of the records new to the store.
+  package var newMonths: Set<Period>
 
   package init(
     fileID: Int64, offered: Int64, inserted: Int64, conflicts: Int64, touchedTraces: Set<String>,
-    newTimes: ClosedRange<Int64>? = nil
+    newMonths: Set<Period> = []
   ) {
     self.fileID = fileID
     self.offered = offered
     self.inserted = inserted
     self.conflicts = conflicts
     self.touchedTraces = touchedTraces
-    self.newTimes = newTimes
+    self.newMonths = newMonths
   }
 }
 

@@ -152,7 +152,7 @@ extension UsageStore: ChargebackStore {
       try stream(writer)
       let loaded = LoadedFile(
         fileID: writer.fileID, offered: writer.offered, inserted: writer.inserted, conflicts: writer.conflicts,
-        touchedTraces: writer.touchedTraces, newTimes: writer.newTimes)
+        touchedTraces: writer.touchedTraces, newMonths: writer.newMonths)
       try merged(loaded)
       try writer.finish()
       return .loaded(loaded)

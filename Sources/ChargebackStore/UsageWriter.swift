@@ -21,10 +21,12 @@ package final class UsageWriter: UsageSink {
   @exclusivity(unchecked) package private(set) var offered: Int64 = 0
   /// Records that were new to the store.
   @exclusivity(unchecked) package private(set) var inserted: Int64 = 0
-  /// The earliest and latest time of the records inserted (UTC epoch ms).
-  @exclusivity(unchecked) private var newFirst = Int64.max, newLast = Int64.min
-  /// ``newFirst`` to ``newLast``; nil when no record was inserted.
-  var newTimes: ClosedRange<Int64>? { inserted > 0 ? newFirst...newLast : nil }
+  /// The months of the records inserted.
+  ///
+  /// With the bounds of the last one met (UTC epoch ms): a record in that month costs two
+  /// comparisons.
+  @exclusivity(unchecked) private(set) var newMonths = Set<Period>()
+  @exclusivity(unchecked) private var monthStart = Int64.max, monthEnd = Int64.min
   /// Records not inserted because their key is stored with other content (conflicting duplicates).
   package private(set) var conflicts: Int64 = 0
   /// Reads the stored copy of a key (prepared at the first duplicate).
@@ -157,7 +159,11 @@ package final class UsageWriter: UsageSink {
       }
       guard let taken else {
         inserted += 1
-        (newFirst, newLast) = (min(newFirst, r.time), max(newLast, r.time))
+        if r.time < monthStart || r.time >= monthEnd {
+          let month = Period(containing: r.time)
+          newMonths.insert(month)
+          (monthStart, monthEnd) = (month.startMillis, month.endMillis)
+        }
         if inserted & Self.cacheCheckMask == 0 { try db.sizeLoadCache(rows: rowsBefore + inserted) }
         return
       }

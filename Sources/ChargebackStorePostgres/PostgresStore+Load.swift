@@ -131,12 +131,11 @@ extension PostgresStore {
         SELECT n.id, $1, \(Self.usageColumns.map { "s." + $0 }.joined(separator: ", "))
         FROM chargeback_new n JOIN chargeback_stage s USING (seq) ORDER BY s.key_hash
         ON CONFLICT (key_hash) DO NOTHING RETURNING ts)
-      SELECT count(*), min(ts), max(ts) FROM ins
+      SELECT count(*), string_agg(DISTINCT to_char(to_timestamp(ts / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM'), ',')
+      FROM ins
       """, [.int(fileID)])
     let inserted = counted.first?.int64(0) ?? 0
-    let newTimes = counted.first.flatMap { row in
-      row.optionalInt64(1).flatMap { first in row.optionalInt64(2).map { first...$0 } }
-    }
+    let newMonths = Set((counted.first?.text(1) ?? "").split(separator: ",").compactMap { Period(String($0)) })
     guard inserted == expected else {
       throw PostgresStoreError(
         store: c.shown, message: "\(expected - inserted) new records met a stored key under the writer lock",
@@ -156,7 +155,7 @@ extension PostgresStore {
     return LoadedFile(
       fileID: fileID, offered: sink.offered, inserted: inserted, conflicts: conflicts,
       touchedTraces: sink.touchedTraces,
-      newTimes: newTimes)
+      newMonths: newMonths)
   }
 
   /// Every staged record that did not become a row and whose content differs from the stored copy

@@ -135,7 +135,11 @@ struct GCPBillingExport: ExportFormat {
       guard let local = value.scaled(decimals: 12), local <= Self.localBound, local >= -Self.localBound else {
         throw bad(field, "\"\(value.text.prefix(40))\" is not a decimal amount within bounds")
       }
-      return Self.toUSD(Money(pico: local), rate: rate)
+      let usd = Self.toUSD(Money(pico: local), rate: rate)
+      guard usd.pico <= Bounds.money, usd.pico >= -Bounds.money else {
+        throw bad(field, "is out of bounds (\(usd.formatted()) USD is more than 9000000 USD)")
+      }
+      return usd
     }
     if let cost = row.cost {
       billed += try amount(cost, "cost")

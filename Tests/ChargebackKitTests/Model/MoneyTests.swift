@@ -85,7 +85,7 @@ import Testing
   /// A fraction of a cent gets the places it needs (up to six), a larger one stays to the cent.
   /// Amounts in pico-USD (10^12 a dollar).
   @Test(arguments: [
-    (Int64(1_476_000_000), "0.0015"), (4_000_000_000, "0.004"), (400_000, "0.00"), (0, "0.00"),
+    (Int64(1_476_000_000), "0.0015"), (4_000_000_000, "0.004"), (400_000, "less than 0.000001"), (0, "0.00"),
     (5_794_000_000_000, "5.79"), (-3_000_000_000, "-0.003"),
   ])
   func anAmountInTextNeverHidesAFractionOfACent(pico: Int64, shown: String) {

@@ -60,7 +60,7 @@ import Testing
     // October, loaded now, is reported as the store holds it: open to its last call, with a forecast.
     let real = try run("2026-10", usage: Fixtures.month + "/usage")
     #expect(real.status == 0)
-    #expect(!real.err.contains("warning: the store holds no usage"))
+    #expect(!(real.out + real.err).contains("warning: the store holds no usage"))
     #expect(real.out.contains("is reported as open"), "\(real.out)")
   }
 }

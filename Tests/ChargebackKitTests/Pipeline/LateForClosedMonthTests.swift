@@ -30,7 +30,7 @@ import Testing
     #expect(october.status == 0, "\(october.err)")
     let first = try Self.run(dir, "2026-11")
     #expect(first.status == 0, "\(first.err)")
-    #expect(!first.err.contains("was reported closed, and this run loaded"), "\(first.err)")
+    #expect(!(first.out + first.err).contains("was reported closed, and this run loaded"), "\(first.err)")
 
     // October's first day again under another name, beside a new November call: its October
     // records are not new, so October is not named.
@@ -40,7 +40,19 @@ import Testing
     try again.write(toFile: dir + "/usage/resent.jsonl", atomically: true, encoding: .utf8)
     let resent = try Self.run(dir, "2026-11")
     #expect(resent.status == 0, "\(resent.err)")
-    #expect(!resent.err.contains("was reported closed"), "\(resent.err)")
+    #expect(!(resent.out + resent.err).contains("was reported closed"), "\(resent.err)")
+
+    // New records of September and November in one file: October, between them, is not named
+    // (its first and last new records' months alone would have spanned it).
+    try D.day(
+      dir, "around.jsonl",
+      [
+        D.call("g-1", "2026-09-30T10:00:00Z", arn: D.session + "s-4", input: 1_000),
+        D.call("g-2", "2026-11-03T10:00:00Z", arn: D.session + "s-4", input: 1_000),
+      ])
+    let around = try Self.run(dir, "2026-11")
+    #expect(around.status == 0, "\(around.err)")
+    #expect(!around.err.contains("2026-10 was reported closed"), "\(around.err)")
 
     // A late October call: named, with its file, on stderr only.
     try D.day(dir, "late.jsonl", [D.call("l-1", "2026-10-30T23:00:00Z", arn: D.session + "s-3", input: 1_000)])
@@ -51,9 +63,9 @@ import Testing
         "warning: 2026-10 was reported closed, and this run loaded new records dated in it (\(dir)/usage/late.jsonl)"),
       "\(late.err)")
     #expect(!late.out.contains("warning:"), "\(late.out)")
-    // November's own chargeback is unchanged by it: 2,000 tokens at $1 per million.
+    // November's own chargeback is unchanged by it: 3,000 tokens at $1 per million.
     let summary = try TestSupport.readCSV(dir + "/out-2026-11/summary.csv")
-    #expect(summary.map { $0["cost_usd"] ?? "" }.contains("0.002000"), "\(summary)")
+    #expect(summary.map { $0["cost_usd"] ?? "" }.contains("0.003000"), "\(summary)")
   }
 
   /// A month never reported closed is not named: its next run reports it.
@@ -66,9 +78,7 @@ import Testing
       path: "/u/late.jsonl", sha256: "x", format: "bedrock-invocation-log", records: 1, newRecords: 1,
       alreadyIngested: false)
     var late = r
-    late.newTimes =
-      try #require(
-        Timestamp.parseMillis("2026-09-30T10:00:00Z"))...(try #require(Timestamp.parseMillis("2026-10-02T10:00:00Z")))
+    late.newMonths = [Period(year: 2026, month: 9), Period(year: 2026, month: 10)]
     #expect(try ChargebackJob.lateForClosedMonths([late], period: Period(year: 2026, month: 11), store: store).isEmpty)
   }
 }

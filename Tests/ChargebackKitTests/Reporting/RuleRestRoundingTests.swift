@@ -92,6 +92,92 @@ import Testing
   }
 }
 
+/// The same at a scale where the units pile up (a review).
+///
+/// 24 overheads of 12,345.67 USD each,
+/// split evenly over the same 97 cost centres (127.274948453608… each: every part the same
+/// remainder, so each rule's extra cents go to the same first cost centres), beside one agent
+/// each of 12.345678 USD plus 13 millionths a cost centre. Rounded rule by rule, the first cost
+/// centres' agents ended up to 12 cents off; every line, cost centre and rule is its exact value
+/// rounded down or up here. And a cost centre that no move can fix does not stop the others'.
+@Suite struct RuleRestScaleTests {
+  static func within(_ shown: Int128, _ exact: Money) -> Bool {
+    let e = exact.pico
+    let f = e >= 0 ? e / 10_000_000_000 : -((-e + 9_999_999_999) / 10_000_000_000)
+    return shown == f || shown == f + 1
+  }
+
+  static func report(_ lines: [ChargebackLine]) -> ChargebackReport {
+    var centres: [String: CostCentreSummary] = [:]
+    for l in lines {
+      centres[l.key.costCentre, default: CostCentreSummary(id: l.key.costCentre, name: l.key.costCentre)].cost += l.cost
+    }
+    return ChargebackReport(
+      period: Period(year: 2026, month: 10), lines: lines, costCentres: centres.values.sorted { $0.id < $1.id },
+      daily: [], findings: [], priceRowsUsed: [], inputs: [], identityHash: "", pricingHash: "", recordCount: 0,
+      unpricedRecords: 0)
+  }
+
+  static func line(_ cc: String, agent: String? = nil, rule: String? = nil, pico: Int128) -> ChargebackLine {
+    var l = RuleRestRoundingTests.line(cc, agent: agent, rule: rule, "0")
+    l.cost = Money(pico: pico)
+    l.listCost = l.cost
+    return l
+  }
+
+  @Test func evenSplitsOfManyRulesStayWithinACent() throws {
+    let centres = (0..<97).map { String(format: "CC%03d", $0) }
+    var lines: [ChargebackLine] = []
+    for (i, cc) in centres.enumerated() {
+      lines.append(Self.line(cc, agent: "a-\(cc)", pico: 12_345_678_000_000 + Int128(i) * 13_000_000))
+    }
+    let total: Int128 = 12_345_670_000_000_000
+    let (base, extra) = (total / 97, Int(total % 97))
+    for r in 0..<24 {
+      for (i, cc) in centres.enumerated() {
+        lines.append(Self.line(cc, rule: "R\(r)", pico: base + (i < extra ? 1 : 0)))
+      }
+    }
+    let report = Self.report(lines)
+    let cents = ReportRounding(report, decimals: 2)
+    let off = report.lines.indices.filter { !Self.within(cents.lines[$0], report.lines[$0].cost) }
+    #expect(
+      off.isEmpty, "\(off.count) lines out: \(off.prefix(3).map { (report.lines[$0].key.costCentre, cents.lines[$0]) })"
+    )
+    for cc in report.costCentres {
+      #expect(Self.within(try #require(cents.costCentres[cc.id]), cc.cost), "\(cc.id)")
+    }
+    for r in 0..<24 {
+      let sum = report.lines.indices.filter { report.lines[$0].key.ruleID == "R\(r)" }.map { cents.lines[$0] }
+      #expect(sum.reduce(0, +) == 1_234_567, "R\(r)")
+    }
+  }
+
+  /// A cost centre that no move fixes leaves the others to be fixed.
+  ///
+  /// c1 (agent 0.28, R0 +0.065 → 0.07, R1 +0.115 → 0.12, owing 0.46 exactly) cannot be fixed: its
+  /// parts have no partners on their sides and its amount is whole, so its agent shows 0.27. c3
+  /// (agent 0.108, R1 −0.023) can: R1's negative side has c0 (−0.092) beside it. a3 shows 0.10 or
+  /// 0.11 (it showed 0.12 when the first stuck cost centre stopped the search).
+  @Test func aStuckCostCentreDoesNotStopTheOthers() throws {
+    let m = Int128(1_000_000_000)  // a thousandth of a dollar
+    let report = Self.report([
+      Self.line("c0", agent: "a0", pico: 73 * m), Self.line("c0", rule: "R1", pico: -92 * m),
+      Self.line("c1", agent: "a1", pico: 280 * m), Self.line("c1", rule: "R0", pico: 65 * m),
+      Self.line("c1", rule: "R1", pico: 115 * m), Self.line("c2", rule: "R0", pico: -65 * m),
+      Self.line("c3", agent: "a3", pico: 108 * m), Self.line("c3", rule: "R1", pico: -23 * m),
+    ])
+    let cents = ReportRounding(report, decimals: 2)
+    let a3 = try #require(report.lines.firstIndex { $0.key.agentID == "a3" })
+    #expect([10, 11].contains(cents.lines[a3]), "\(cents.lines[a3])")
+    for cc in report.costCentres {
+      let sum = report.lines.indices.filter { report.lines[$0].key.costCentre == cc.id }.map { cents.lines[$0] }
+      #expect(sum.reduce(0, +) == cents.costCentres[cc.id], "\(cc.id)")
+    }
+    #expect(cents.total == 46)
+  }
+}
+
 /// A finding shows the same cents in company.xlsx and in its cost centre's workbook.
 ///
 /// A trial found one that read $2.67 in the first and $2.68 in the second, each sheet rounded over
