@@ -44,14 +44,7 @@ import Testing
       line("W", agent: "d", "3"), line("W", rule: "R2", "5.444449"),
       line("S", agent: "s", "21.777796"), line("S", rule: "R2", "-21.777796"),
     ]
-    var centres: [String: CostCentreSummary] = [:]
-    for l in lines {
-      centres[l.key.costCentre, default: CostCentreSummary(id: l.key.costCentre, name: l.key.costCentre)].cost += l.cost
-    }
-    return ChargebackReport(
-      period: Period(year: 2026, month: 10), lines: lines, costCentres: centres.values.sorted { $0.id < $1.id },
-      daily: [], findings: [], priceRowsUsed: [], inputs: [], identityHash: "", pricingHash: "", recordCount: 0,
-      unpricedRecords: 0)
+    return RuleRestScaleTests.report(lines)
   }
 
   /// Every line, cost centre and rule side its exact amount rounded down or up; the rules add up
