@@ -45,8 +45,12 @@ package final class Attributor {
   /// Prefix-row lookups by (provider, name), for directories with many prefix rows; exact ids are
   /// a dictionary lookup and need no cache.
   var credentialCache: [CredentialKey: RegisteredRow?] = [:]
+  /// For a provider with a prefix row past a role into session names: the rows that can match a
+  /// session of an assumed role, by provider and the ARN up to its session name
+  /// (``prefixMatch(provider:name:)``).
+  var roleCandidates: [String: [PrefixRow]] = [:]
   /// Prefix matches cached (tests: one per role when sessions are cached by their role).
-  var cachedPrefixMatches: Int { credentialCache.count }
+  var cachedPrefixMatches: Int { credentialCache.count + roleCandidates.count }
   private var attributionCache: [AttributionKey: Attribution] = [:]
   /// The attributions kept at most (a month of per-call session names must not grow memory).
   static let attributionCacheLimit = 65_536
