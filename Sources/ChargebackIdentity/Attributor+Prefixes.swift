@@ -79,13 +79,29 @@ extension Attributor {
         }
         let key = provider + "\u{0}" + role
         if let candidates = roleCandidates[key] { return Self.firstPrefix(of: name, in: candidates) }
-        let candidates = rows.filter { role.hasPrefix($0.prefix) || $0.prefix.hasPrefix(role) }
+        let candidates = Self.candidates(rows, role: role)
         if roleCandidates.count >= Self.attributionCacheLimit { roleCandidates.removeAll(keepingCapacity: true) }
         roleCandidates[key] = candidates
         return Self.firstPrefix(of: name, in: candidates)
       }
     }
     return cachedMatch(provider: provider, key: name, name: name, rows: rows)
+  }
+
+  /// The rows of `rows` that can match a session of the assumed role whose ARN up to its session
+  /// name is `role`: those `role` starts with, and those that start with `role`, in order.
+  ///
+  /// On the bytes when both are ASCII (`hasPrefix` on every row for every role was most of a
+  /// report with thousands of roles); a row the bytes leave out can then not match, and the
+  /// session is still tried against the rows kept with `hasPrefix`'s own rules.
+  static func candidates(_ rows: [PrefixRow], role: String) -> [PrefixRow] {
+    let roleBytes = Array(role.utf8)
+    let roleASCII = roleBytes.allSatisfy { $0 < 0x80 }
+    return rows.filter { row in
+      guard roleASCII, let p = row.ascii else { return role.hasPrefix(row.prefix) || row.prefix.hasPrefix(role) }
+      return p.count <= roleBytes.count
+        ? roleBytes.starts(with: p) : p.starts(with: roleBytes)
+    }
   }
 
   /// The first row of `rows` that `name` starts with, cached under `key`.

@@ -88,4 +88,24 @@ import Testing
     // session per call had been a scan of every row).
     #expect(attributor.cachedPrefixMatches == 20)
   }
+
+  /// A role's candidate rows, found on bytes, are the rows `hasPrefix` keeps: those the role's ARN
+  /// starts with and those that start with it, ASCII or not, in order.
+  @Test func aRolesCandidatesAreThoseHasPrefixKeeps() throws {
+    let role = "arn:aws:sts::1:assumed-role/role-1/"
+    let prefixes = [
+      "arn:aws:sts::1:assumed-role/role-1/ci-", "arn:aws:sts::1:assumed-role/role-12/", "arn:aws:sts::1:assumed-role/",
+      "arn:aws:sts::1:assumed-role/role-1/", "arn:aws:sts::2:assumed-role/role-1/", "arn:aws:sts::1:assumed-role/rôle",
+      "arn:aws:sts::1:assumed-role/role-1/café-", "arn:aws:sts::1:assumed-role/role-",
+    ]
+    let csv =
+      "credential_id,provider,agent_id,cost_centre,issued_at,expires_at,revoked_at,description\n"
+      + prefixes.enumerated().map { "\"\($1)*\",bedrock,,CC-\($0),,,," }.joined(separator: "\n")
+    let attributor = try AttributorFixture.attributor(credentials: csv)
+    let rows = try #require(attributor.prefixes["bedrock"])
+    let expected = rows.filter { role.hasPrefix($0.prefix) || $0.prefix.hasPrefix(role) }.map(\.prefix)
+    #expect(Attributor.candidates(rows, role: role).map(\.prefix) == expected)
+    // …/role-1/ci-, …/assumed-role/, …/role-1/, …/role-1/café- and …/role-.
+    #expect(expected.count == 5)
+  }
 }
