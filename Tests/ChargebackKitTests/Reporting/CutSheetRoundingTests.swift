@@ -118,17 +118,11 @@ import Testing
   /// $60.00 for $68.04).
   @Test(arguments: [false, true])
   func findingsKeepTheLargestByCostAndFootToTheirSum(costCentre: Bool) throws {
-    func finding(_ n: Int, _ kind: FindingKind, _ severity: Severity, usd micros: Int128) -> Finding {
-      Finding(
-        id: "F-\(n)", kind: kind, severity: severity, period: "2026-10", costCentre: "CC-1", firstTime: 0,
-        lastTime: 0, calls: 1, cost: Money(pico: micros * 1_000_000), avoidableCost: .zero, evidence: [],
-        evidenceCount: 1, explanation: "")
-    }
     // In the sheet's order: severity first, so the small ones come before the large.
-    var findings = (0..<6_000).map { finding($0, .unregisteredCredential, .high, usd: 11_340) }
+    var findings = (0..<6_000).map { Self.finding($0, .unregisteredCredential, .high, usd: 11_340) }
     findings += [
-      finding(6_000, .agentMismatch, .medium, usd: 884_400_000),
-      finding(6_001, .unknownAgent, .medium, usd: 884_400_000),
+      Self.finding(6_000, .agentMismatch, .medium, usd: 884_400_000),
+      Self.finding(6_001, .unknownAgent, .medium, usd: 884_400_000),
     ]
     let table = WorkbookReports.findingsTable(findings, costCentre: costCentre)
     let cost = try #require(table.columns.firstIndex { $0.header == "Cost (USD)" })
@@ -144,21 +138,23 @@ import Testing
   /// beside two medium ones of $884.40, cut to 5,000 rows, show 5,000 critical findings (a trial's
   /// company.xlsx had folded 3,487 of 5,837 critical findings into "All other").
   @Test func criticalFindingsAreKeptBeforeCostlierOthers() throws {
-    func finding(_ n: Int, _ kind: FindingKind, _ severity: Severity, usd micros: Int128) -> Finding {
-      Finding(
-        id: "F-\(n)", kind: kind, severity: severity, period: "2026-10", costCentre: "CC-1", firstTime: 0,
-        lastTime: 0, calls: 1, cost: Money(pico: micros * 1_000_000), avoidableCost: .zero, evidence: [],
-        evidenceCount: 1, explanation: "")
-    }
-    var findings = (0..<6_000).map { finding($0, .revokedCredential, .critical, usd: 11_340) }
+    var findings = (0..<6_000).map { Self.finding($0, .revokedCredential, .critical, usd: 11_340) }
     findings += [
-      finding(6_000, .agentMismatch, .medium, usd: 884_400_000),
-      finding(6_001, .unknownAgent, .medium, usd: 884_400_000),
+      Self.finding(6_000, .agentMismatch, .medium, usd: 884_400_000),
+      Self.finding(6_001, .unknownAgent, .medium, usd: 884_400_000),
     ]
     let table = WorkbookReports.findingsTable(findings, costCentre: false)
     let shown = table.shownRows(limit: 5_000).dropLast()
     let severities = shown.compactMap { row -> String? in if case .text(let t) = row[2] { t } else { nil } }
     #expect(severities.count == 5_000)
     #expect(Set(severities) == ["critical"])
+  }
+
+  /// Finding `F-n` of CC-1: one call of `micros` micro-dollars.
+  static func finding(_ n: Int, _ kind: FindingKind, _ severity: Severity, usd micros: Int128) -> Finding {
+    Finding(
+      id: "F-\(n)", kind: kind, severity: severity, period: "2026-10", costCentre: "CC-1", firstTime: 0, lastTime: 0,
+      calls: 1, cost: Money(pico: micros * 1_000_000), avoidableCost: .zero, evidence: [], evidenceCount: 1,
+      explanation: "")
   }
 }
