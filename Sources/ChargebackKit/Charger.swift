@@ -71,7 +71,8 @@ package final class Charger {
   private func outcome(of r: UsageRecord) -> Outcome {
     let known = remembered(r)
     let a = attributor.withTask(of: r, known?.base ?? attributor.untasked(r))
-    let rates = known?.rates ?? pricer.rates(provider: r.provider, model: r.model, tier: r.tier, time: r.time)
+    let priced = known.map { (rates: $0.rates, commitment: $0.commitment) } ?? ratesAndCommitment(of: r)
+    let rates = priced.rates
     let quote = pricer.price(
       rates, provider: r.provider, model: r.model, tier: r.tier, time: r.time, tokens: r.tokens,
       totalInput: Pricer.inputForTier(level: r.level, tokens: r.tokens, contextWindow: r.contextWindow))
@@ -89,10 +90,8 @@ package final class Charger {
     let index: Int?
     if identities.commitments.isEmpty {
       index = nil
-    } else if let known {
-      index = known.commitment < 0 ? nil : known.commitment
     } else {
-      index = commitmentIndex(for: r)
+      index = priced.commitment < 0 ? nil : priced.commitment
     }
     if let index {
       let c = identities.commitments[index]
@@ -185,6 +184,38 @@ package final class Charger {
     rememberedCharges[key] = found
     return found
   }
+
+  /// A record's rates and commitment (index into `identities.commitments`, -1 for none), which
+  /// depend on its provider, raw model, tier, UTC day and provisioned flag only.
+  ///
+  /// Kept by the store's id of the model where the record has one: with a session name per call,
+  /// where the whole charge is not remembered, the pricer's and the commitments' caches hashed the
+  /// model's name for every call (perf, the 1 M cardinality `report`: 2 % of its samples).
+  private func ratesAndCommitment(of r: UsageRecord) -> (rates: Pricer.Resolved, commitment: Int) {
+    func work() -> (rates: Pricer.Resolved, commitment: Int) {
+      let rates = pricer.rates(provider: r.provider, model: r.model, tier: r.tier, time: r.time)
+      return (rates, identities.commitments.isEmpty ? -1 : commitmentIndex(for: r) ?? -1)
+    }
+    guard let names = r.storeNames else { return work() }
+    let key = RatesKey(
+      model: names.model, provider: r.provider, tier: r.tier, provisioned: r.provisioned,
+      day: Timestamp.floorDiv(r.time, Timestamp.millisPerDay))
+    if let hit = rememberedRates[key] { return hit }
+    let found = work()
+    if rememberedRates.count >= Self.rememberedLimit { rememberedRates.removeAll(keepingCapacity: true) }
+    rememberedRates[key] = found
+    return found
+  }
+
+  private struct RatesKey: Hashable {
+    var model: Int32
+    var provider: Provider
+    var tier: Tier
+    var provisioned: Bool
+    var day: Int64
+  }
+
+  private var rememberedRates: [RatesKey: (rates: Pricer.Resolved, commitment: Int)] = [:]
 
   /// The fields of a ``ChargedRecord`` besides its record.
   private struct Outcome {

@@ -221,4 +221,34 @@ import Testing
     #expect(SafeText.cell(value) == SafeText.escaped(value))
     if shown != value { #expect(SafeText.unescaped(shown) == value) }
   }
+
+  /// The label test over every mix of lead, first word, separator and rest, against the rule as
+  /// words: a value reads like a label exactly when its words, split at any white space, are `TOTAL`, or
+  /// `ALL` then a word that starts with `OTHER`, or when its first word starts with `(`.
+  @Test func labelTestMatchesTheRuleAsWords() {
+    func readsLikeALabel(_ v: String) -> Bool {
+      let words = v.split(whereSeparator: \.isWhitespace).map { $0.uppercased() }
+      guard let first = words.first else { return false }
+      return first.hasPrefix("(") || words == ["TOTAL"]
+        || words.count >= 2 && first == "ALL" && words[1].hasPrefix("OTHER")
+    }
+    let leads = ["", " ", "\t", "\r\n", "\u{A0}", "\u{3000}", "\u{85}"]
+    let firsts = [
+      "total", "TOTAL", "ToTaL", "tota", "totals", "totalx", "all", "ALL", "aLl", "al", "alls", "a", "t", "T", "(x",
+      "(",
+      "tötal", "ｔotal", "tota\u{301}l", "total\u{301}", "all\u{301}", "a\u{301}ll", "batch", "Atlas",
+    ]
+    let separators = ["", " ", "  ", "\u{A0}", "\n", "\t", "-", ".", "\u{2003}"]
+    let rests = ["", "other", "OTHERS", "Other (3 tasks)", "x", "other stuff", "\u{A0}"]
+    for lead in leads {
+      for first in firsts {
+        for separator in separators {
+          for rest in rests {
+            let v = lead + first + separator + rest
+            #expect(SafeText.readsLikeASheetLabel(v) == readsLikeALabel(v), "\(SafeText.escaped(v))")
+          }
+        }
+      }
+    }
+  }
 }
