@@ -40,6 +40,9 @@ package struct Ingestor {
     package var newMonths: Set<Period> = []
     /// Skipped (``skippedReason``) by an earlier run already, and unchanged since.
     package var skippedBefore = false
+    /// Times the file was read again because it changed while it was being read (its size or
+    /// modification time at the end of its load were not those before its hash).
+    package var readAgain = 0
 
     /// True when the file was loaded in this run (committed with its group), as opposed to skipped
     /// or failed.
@@ -64,6 +67,9 @@ package struct Ingestor {
       if conflicts > 0 {
         s +=
           ", \(conflicts) conflicting duplicate\(conflicts == 1 ? "" : "s") not stored: the first stored copy is kept"
+      }
+      if readAgain > 0 {
+        s += ", read \(readAgain == 1 ? "again" : "\(readAgain + 1) times"): it changed while it was being read"
       }
       return s + ")"
     }
@@ -163,16 +169,26 @@ package struct Ingestor {
         // Quiet files (stamps, skips) waiting to be committed are committed before a large file:
         // its hash and load would hold the write lock they took.
         if quiet > 0, pending.isEmpty, (FileStamp.of(path)?.bytes ?? 0) > ReadAhead.maximumBytes { try commit() }
-        let r: FileResult
-        do {
-          r = try seen(path, stamps) ?? ingest(file: path, hashed: current)
-        } catch {
-          onFile(.failed(path))
-          // The files before it are kept: loaded again when the failure rolled back their group.
-          try reload(pending, after: error)
-          try commit(after: error)
-          throw error
+        var result: FileResult?
+        var readAgain = 0
+        while result == nil {
+          do {
+            result = try seen(path, stamps) ?? ingest(file: path, hashed: readAgain == 0 ? current : nil)
+          } catch let changed as InputChangedError where readAgain + 1 < Self.changedFileAttempts {
+            // Nothing of it stayed (its transaction rolled back, with its group's files before it,
+            // loaded again here): hashed and read again, from the start.
+            try reload(pending, after: changed)
+            readAgain += 1
+          } catch {
+            onFile(.failed(path))
+            // The files before it are kept: loaded again when the failure rolled back their group.
+            try reload(pending, after: error)
+            try commit(after: error)
+            throw error
+          }
         }
+        guard var r = result else { preconditionFailure("the loop ends with a result") }
+        r.readAgain = readAgain
         results.append(r)
         onFile(r)
         if r.loaded {
@@ -195,6 +211,11 @@ package struct Ingestor {
     }
     return results
   }
+
+  /// Times a file that changes while it is read is read in all before the run stops
+  /// (``InputChangedError``): a file still being written (a download, a log being appended to)
+  /// changes every time.
+  static let changedFileAttempts = 3
 
   /// Small files (``ReadAhead/maximumBytes``) read ahead of the one loading.
   ///
@@ -350,6 +371,13 @@ package struct Ingestor {
         }
       },
       merged: { loaded in
+        // The records must be the bytes the hash names (the file's identity, in the manifest and
+        // in `explain`): a file rewritten or appended to after its stamp was taken, while it was
+        // hashed or read, is rolled back here and read again (a trial's file appended to during
+        // its load was stored as 150,000 records under the hash and size of its first 100,000).
+        if let before, let now = FileStamp.of(path), now != before {
+          throw InputChangedError(path: path, before: before, after: now)
+        }
         try resolveAncestry(of: loaded.touchedTraces)
         try keepPages(of: path, sha256: sha, format: format, records: loaded.offered, input: input)
         try stamp(path, before: before, sha: sha)
