@@ -160,7 +160,10 @@ package struct ChargebackJob {
   {
     var writer = ReportWriter(directory: options.out)
     writer.taskMemoryLimit = options.taskMemoryLimit
-    let taskDirectory = Self.taskDirectory(options.database)
+    // The scratch files in a folder of the run's own, when there is a folder to make it in.
+    let scratch = Self.taskDirectory(options.database).flatMap { ScratchFolder(in: $0) }
+    defer { scratch?.remove() }
+    let taskDirectory = scratch?.path ?? Self.taskDirectory(options.database)
     writer.taskDirectory = taskDirectory
     let key = try ReportKey.of(
       store: store, options: options,

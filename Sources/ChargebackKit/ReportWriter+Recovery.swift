@@ -139,7 +139,12 @@ extension ReportWriter {
       var st = stat()
       guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
       // Its lock: taken only when no live process holds it (O_NOFOLLOW: never a link's target).
-      let fd = open((path as NSString).appendingPathComponent(".lock"), O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+      // A folder whose removal was cut short may have lost its lock file first: made again, so
+      // that the folder still goes (a trial's run killed in its last clean-up left a `.previous`
+      // of links to the old outputs that no later run removed).
+      let lock = (path as NSString).appendingPathComponent(".lock")
+      var fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+      if fd < 0, errno == ENOENT { fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
       guard fd >= 0 else { continue }
       defer { close(fd) }
       guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }

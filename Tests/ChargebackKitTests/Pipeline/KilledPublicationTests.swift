@@ -77,6 +77,42 @@ import Testing
     }
   }
 
+  /// A run killed while it removed its staging folder, once published: the folder may have lost its
+  /// lock file, and its list of moves, before its copies of the old outputs (`.previous`); the next
+  /// run removes it all the same, and leaves the outputs as published.
+  @Test func aStagingFolderWhoseRemovalWasCutShortGoesToo() throws {
+    let base = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    let report = try PublicationTests.report(base)
+    let before = Self.previous(of: report)
+    let outputs = try ReportWriter(directory: base + "/probe").publish(report, key: nil).outputs.count
+    for lost in [[".lock"], [".lock", ".publishing"]] {
+      let dir = try TestSupport.tempDir()
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      let out = dir + "/out"
+      _ = try ReportWriter(directory: out).publish(before, key: nil)
+      var killed = ReportWriter(directory: out)
+      killed.dieAfterMoves = outputs
+      #expect(throws: ReportWriter.Died.self) { _ = try killed.publish(report, key: nil) }
+      try Self.abandon(dir, as: try Self.deadPID())
+      // Its clean-up comes last: it had removed the outputs it no longer writes.
+      try FileManager.default.removeItem(atPath: out + "/OLD-CC.xlsx")
+      let left = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix(".") })
+      for name in lost { try FileManager.default.removeItem(atPath: dir + "/" + left + "/" + name) }
+      #expect(FileManager.default.fileExists(atPath: dir + "/" + left + "/.previous"))
+
+      let next = try ReportWriter(directory: out).publish(report, key: nil)
+      #expect(next.newFindings.isEmpty, "lost \(lost)")
+      #expect(
+        try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }.isEmpty, "lost \(lost)")
+      let manifest =
+        try JSONSerialization.jsonObject(
+          with: try #require(FileManager.default.contents(atPath: out + "/manifest.json"))) as? [String: Any]
+      let listed = Set(try #require(manifest?["outputs"] as? [String]))
+      #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == listed, "lost \(lost)")
+    }
+  }
+
   /// A folder left by a run whose own putting back failed (a file system that refused renames for
   /// a while) is put back by the next run: `--out` is the last complete publication again, and the
   /// failed run's new findings are new.

@@ -49,11 +49,15 @@ import Testing
     // The disk was used: the lines' tasks went to runs (``TaskLedger/spilledRuns``).
     let spilled = try #require(onDisk.report?.lineTasks as? TaskLedger)
     #expect(spilled.spilledRuns > 0)
-    // Its files went beside the store (or to $TMPDIR) and were deleted as soon as made.
-    #expect(
-      !(try FileManager.default.contentsOfDirectory(atPath: m.dir)).contains { $0.hasPrefix("chargeback-tasks-") })
+    // Its files went to a folder of the run's own beside the store (or in $TMPDIR), gone with the run.
     let env = ProcessInfo.processInfo.environment["TMPDIR"] ?? ""
-    #expect(spilled.directory == (env.isEmpty ? m.dir : env))
+    let base = env.isEmpty ? m.dir : env
+    #expect(spilled.directory.hasPrefix(base + "/" + ScratchFolder.prefix))
+    #expect(!FileManager.default.fileExists(atPath: spilled.directory))
+    #expect(
+      !(try FileManager.default.contentsOfDirectory(atPath: m.dir)).contains {
+        $0.hasPrefix("chargeback-tasks-") || $0.hasPrefix(ScratchFolder.prefix)
+      })
     #expect(ChargebackJob.taskDirectory(m.dir + "/s.sqlite") == (env.isEmpty ? m.dir : env))
     // A --db that is a link: the real store's folder.
     try FileManager.default.createDirectory(atPath: m.dir + "/links", withIntermediateDirectories: true)
