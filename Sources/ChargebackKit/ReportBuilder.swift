@@ -197,7 +197,7 @@ package struct ReportBuilder {
     }
 
     // Contract terms and allocation, on the finished totals (SPEC §12).
-    var classCharges = totals.classChargeList()
+    var classCharges = totals.takeClassChargeList()
     var daily = totals.dailyTotals()
     var centres = totals.centreSummaries()
     let priceRowsUsed = totals.priceRowsUsed()

@@ -124,7 +124,7 @@ import Testing
     }
 
     var got: [GroupKey: Sums] = [:]
-    for c in totals.classChargeList() {
+    for c in totals.takeClassChargeList() {
       let key = GroupKey(
         day: c.day, credential: c.credentialID, model: c.model, costCentre: c.costCentre, agent: c.agentID,
         account: c.account, commitment: c.commitmentID, tokenClass: c.tokenClass, price: c.price)
