@@ -100,7 +100,24 @@ package struct ChargebackJob {
       stored.filter { $0.newRecords > 0 }.map(\.path), under: options.usage, found: Set(files))
     result.warnings += Self.changedFiles(stored, loaded: ingested)
     result.warnings += try Self.lateForClosedMonths(ingested, period: options.period, store: store)
+    result.warnings += Self.stillBeingWritten(ingested)
     return result
+  }
+
+  /// A warning naming the files left for a later run because they changed each time they were
+  /// read (a log still being appended to, a download still being written): this run's outputs
+  /// lack their usage.
+  static func stillBeingWritten(_ ingested: [Ingestor.FileResult]) -> [String] {
+    let left = ingested.filter(\.stillBeingWritten).map(\.path)
+    guard let first = left.first else { return [] }
+    let shown = left.count == 1 ? first : "\(first) and \(left.count - 1) more"
+    return [
+      "warning: \(left.count) file\(left.count == 1 ? "" : "s") still being written (\(shown)) changed each time"
+        + " \(left.count == 1 ? "it was" : "they were") read and \(left.count == 1 ? "was" : "were") not loaded: these"
+        + " outputs lack \(left.count == 1 ? "its" : "their") usage; a later run loads \(left.count == 1 ? "it" : "them")"
+        + " once \(left.count == 1 ? "it no longer changes" : "they no longer change") (leave a live log out of"
+        + " --usage until it is rotated)"
+    ]
   }
 
   /// A warning for each other month reported closed that this run loaded new records of: its
@@ -160,8 +177,9 @@ package struct ChargebackJob {
   {
     var writer = ReportWriter(directory: options.out)
     writer.taskMemoryLimit = options.taskMemoryLimit
-    // The scratch files in a folder of the run's own, when there is a folder to make it in.
-    let scratch = Self.taskDirectory(options.database).flatMap { ScratchFolder(in: $0) }
+    // The scratch files in a folder of the run's own (in /tmp when the store has no folder of its
+    // own to use: a PostgreSQL store, a folder this process may not write).
+    let scratch = ScratchFolder(in: Self.taskDirectory(options.database) ?? "/tmp")
     defer { scratch?.remove() }
     let taskDirectory = scratch?.path ?? Self.taskDirectory(options.database)
     writer.taskDirectory = taskDirectory

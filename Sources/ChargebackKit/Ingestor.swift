@@ -43,10 +43,23 @@ package struct Ingestor {
     /// Times the file was read again because it changed while it was being read (its size or
     /// modification time at the end of its load were not those before its hash).
     package var readAgain = 0
+    /// Left for a later run: it changed each time it was read (``skippedReason`` says so).
+    package var stillBeingWritten = false
 
     /// True when the file was loaded in this run (committed with its group), as opposed to skipped
     /// or failed.
     package var loaded: Bool { !alreadyIngested && skippedReason == nil && !failed }
+
+    /// A file that changed each time it was read (``Ingestor/changedFileAttempts``): not loaded
+    /// and not recorded, so that a later run loads it once it no longer changes.
+    static func stillBeingWritten(_ changed: InputChangedError) -> FileResult {
+      var r = FileResult(
+        path: changed.path, sha256: "", format: "", records: 0, newRecords: 0, alreadyIngested: false,
+        skippedReason: "still being written: it changed each of the \(Ingestor.changedFileAttempts) times it was read"
+          + " (\(changed.change)); not loaded: a later run loads it once it no longer changes")
+      r.stillBeingWritten = true
+      return r
+    }
 
     /// A file whose loading failed.
     package static func failed(_ path: String) -> FileResult {
@@ -127,6 +140,8 @@ package struct Ingestor {
     var started = 1
     // Loaded since the last commit.
     var pending: [String] = []
+    // Read since the last commit, whatever they wrote (a load, a skip, a stamp, pages).
+    var wrote: [String] = []
     var uncommitted: Int64 = 0
     // Files that wrote only a stamp or a skip since the last commit, and when the first did.
     var quiet = 0
@@ -137,7 +152,7 @@ package struct Ingestor {
       } catch {
         throw UncommittedFiles(paths: pending, failure: error, cause: cause)
       }
-      (pending, uncommitted, quiet, quietSince) = ([], 0, 0, ContinuousClock.now)
+      (pending, wrote, uncommitted, quiet, quietSince) = ([], [], 0, 0, ContinuousClock.now)
     }
     try store.grouped {
       for (i, path) in all.enumerated() {
@@ -173,12 +188,22 @@ package struct Ingestor {
         var readAgain = 0
         while result == nil {
           do {
-            result = try seen(path, stamps) ?? ingest(file: path, hashed: readAgain == 0 ? current : nil)
-          } catch let changed as InputChangedError where readAgain + 1 < Self.changedFileAttempts {
-            // Nothing of it stayed (its transaction rolled back, with its group's files before it,
-            // loaded again here): hashed and read again, from the start.
-            try reload(pending, after: changed)
+            if let r = try seen(path, stamps) {
+              result = r
+            } else {
+              result = try ingest(file: path, hashed: readAgain == 0 ? current : nil)
+              wrote.append(path)
+            }
+          } catch let changed as InputChangedError {
+            // Nothing of it stayed: its transaction rolled back, with what the files before it
+            // wrote since the last commit (loads, skips, stamps, pages), which are written again
+            // and committed, so that a file read again costs its own reading only. Then it is
+            // hashed and read again from the start; one that changes every time is still being
+            // written, and is left for a later run, as a download in progress is.
+            try reload(wrote, after: changed, reason: "before a file read again")
+            try commit()
             readAgain += 1
+            if readAgain == Self.changedFileAttempts { result = .stillBeingWritten(changed) }
           } catch {
             onFile(.failed(path))
             // The files before it are kept: loaded again when the failure rolled back their group.
@@ -188,7 +213,7 @@ package struct Ingestor {
           }
         }
         guard var r = result else { preconditionFailure("the loop ends with a result") }
-        r.readAgain = readAgain
+        if r.skippedReason == nil { r.readAgain = readAgain }
         results.append(r)
         onFile(r)
         if r.loaded {
@@ -212,8 +237,8 @@ package struct Ingestor {
     return results
   }
 
-  /// Times a file that changes while it is read is read in all before the run stops
-  /// (``InputChangedError``): a file still being written (a download, a log being appended to)
+  /// Times a file that changes while it is read is read in all (``InputChangedError``) before it
+  /// is left for a later run: a file still being written (a download, a log being appended to)
   /// changes every time.
   static let changedFileAttempts = 3
 
@@ -235,11 +260,11 @@ package struct Ingestor {
   /// `paths` are the files loaded since the last commit (``ChargebackStore/failureRollsBackGroup``);
   /// they loaded before, so they load again the same. When one no longer does (changed or removed
   /// meanwhile), none of them is in the store: ``UncommittedFiles`` names them.
-  private func reload(_ paths: [String], after failure: any Error) throws {
+  private func reload(_ paths: [String], after failure: any Error, reason: String = "before the failure") throws {
     guard store.failureRollsBackGroup, !paths.isEmpty else { return }
     // On a terminal their lines were shown once already: say why they come again.
     let files = paths.count == 1 ? "the file" : "the \(paths.count) files"
-    progress.done("loading again \(files) before the failure, which the rollback took out of the store")
+    progress.done("loading again \(files) \(reason), which the rollback took out of the store")
     do {
       for path in paths { _ = try ingest(file: path) }
     } catch {
@@ -375,8 +400,11 @@ package struct Ingestor {
         // in `explain`): a file rewritten or appended to after its stamp was taken, while it was
         // hashed or read, is rolled back here and read again (a trial's file appended to during
         // its load was stored as 150,000 records under the hash and size of its first 100,000).
-        if let before, let now = FileStamp.of(path), now != before {
-          throw InputChangedError(path: path, before: before, after: now)
+        // A file gone from its path (renamed, as a log is rotated, or removed) counts as changed:
+        // its writer may still be appending to the bytes read.
+        if let before {
+          let now = FileStamp.of(path)
+          if now.map({ $0 != before }) ?? true { throw InputChangedError(path: path, before: before, after: now) }
         }
         try resolveAncestry(of: loaded.touchedTraces)
         try keepPages(of: path, sha256: sha, format: format, records: loaded.offered, input: input)

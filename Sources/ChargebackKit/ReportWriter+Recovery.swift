@@ -141,10 +141,15 @@ extension ReportWriter {
       // Its lock: taken only when no live process holds it (O_NOFOLLOW: never a link's target).
       // A folder whose removal was cut short may have lost its lock file first: made again, so
       // that the folder still goes (a trial's run killed in its last clean-up left a `.previous`
-      // of links to the old outputs that no later run removed).
+      // of links to the old outputs that no later run removed). Only a folder that got as far as
+      // publishing: a live run's new folder has no lock file for a moment, and nothing else.
       let lock = (path as NSString).appendingPathComponent(".lock")
       var fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
-      if fd < 0, errno == ENOENT { fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+      if fd < 0, errno == ENOENT,
+        [".previous", ".publishing"].contains(where: { fileType((path as NSString).appendingPathComponent($0)) != nil })
+      {
+        fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+      }
       guard fd >= 0 else { continue }
       defer { close(fd) }
       guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }

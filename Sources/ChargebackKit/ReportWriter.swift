@@ -115,15 +115,19 @@ package struct ReportWriter {
         }
       }
       // What the workbooks share (the tasks of each cost centre: a pass over every line's tasks)
-      // first, beside the largest CSV; then the workbooks, company.xlsx first, the cost centres'
-      // by their lines, most first; the small files last, to even out the end.
+      // first, beside the two CSVs that can be large (focus.csv with a large directory,
+      // chargeback.csv with many tasks); then the workbooks, company.xlsx first, the cost centres'
+      // by their lines, most first; the small files last, to even out the end. focus.csv among the
+      // small files ran alone at the end of a trial's 20,000-credential month (a million rows).
       jobs.append {
         try books.prepare()
         return nil
       }
       // The workbooks are the last of `files`: the cost centres' in report order, then company.xlsx.
       let firstBook = files.count - books.paths.count
-      let largestCSV = files.indices.filter { (files[$0].path as NSString).lastPathComponent == "chargeback.csv" }
+      let largestCSV = ["focus.csv", "chargeback.csv"].compactMap { name in
+        files.indices.first { (files[$0].path as NSString).lastPathComponent == name }
+      }
       let booksFirst = books.largestFirst.map { firstBook + $0 }
       let rest = files.indices.filter { $0 < firstBook && !largestCSV.contains($0) }
       var written = try SharedJobs.run(jobs, order: [files.count] + largestCSV + booksFirst + rest).compactMap { $0 }

@@ -204,7 +204,9 @@ package enum SafeText {
     let settled = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
       guard let i = bytes.firstIndex(where: { $0 != 0x20 && !(0x09...0x0D).contains($0) }) else { return false }
       switch bytes[i] {
-      case UInt8(ascii: "("): return true
+      // `(` then an ASCII byte or the end is a character of its own; before a combining mark or
+      // a joiner it is part of another, which the word test (by characters) does not take for `(`.
+      case UInt8(ascii: "("): return i + 1 == bytes.count || bytes[i + 1] < 0x80 ? true : nil
       case UInt8(ascii: "t"), UInt8(ascii: "T"): return firstWord(bytes, at: i, is: "total")
       case UInt8(ascii: "a"), UInt8(ascii: "A"): return firstWord(bytes, at: i, is: "all")
       case let first: return first < 0x80 ? false : nil

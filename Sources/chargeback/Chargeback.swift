@@ -83,9 +83,8 @@ struct Chargeback: ParsableCommand {
         70  internal error
         73  an output cannot be created
         74  I/O error
-        75  try again later: the store stayed locked by another process past
-            the wait (CHARGEBACK_LOCK_WAIT seconds, default 600), or an input
-            file changed each time it was read (still being written)
+        75  the store stayed locked by another process past the wait
+            (CHARGEBACK_LOCK_WAIT seconds, default 600)
 
       Progress goes to stderr when it is a terminal.
       """,

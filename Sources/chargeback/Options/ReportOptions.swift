@@ -11,7 +11,7 @@ struct ReportOptions: ParsableArguments {
     beyond 262,144 in unnamed temporary files, about 40 bytes a task, up to three copies at \
     once; they go to $TMPDIR when it is set, else to the folder of the --db store, else to \
     /tmp. The workbooks' scratch files go there too, both in a folder of the run's own \
-    (.chargeback-scratch-<pid>-…), removed at the end, or by the next run after a killed one.
+    (.chargeback-scratch-<host>-<pid>-…), removed at the end, or by a later run after a killed one.
     """
 
   @Option(name: .long, help: "The month to charge back, YYYY-MM (UTC).")

@@ -10,7 +10,7 @@ import Testing
 
 /// A file that changes while it is loaded (appended to, rewritten in place) is never stored under
 /// the hash and size of other bytes than the records came from: it is read again, and a file that
-/// changes every time stops the run with exit 75, nothing of it loaded, the files before it kept.
+/// changes every time is left for a later run, nothing of it loaded, the files around it loaded.
 @Suite struct ChangedWhileReadTests {
   /// Changes `b.jsonl` at the end of its reading, the first `times` readings (every one when nil).
   final class Changes: @unchecked Sendable {
@@ -73,8 +73,9 @@ import Testing
   /// it is read while it loads, after its hash.
   static let bCalls = 2_100
 
-  /// Ingests `a.jsonl` (the fixture's 7 calls) then `b.jsonl` (``bCalls`` copies of the first,
-  /// under other request ids, changed by `changes` when read), with the Bedrock format wrapped.
+  /// Ingests `a.jsonl` (the fixture's 7 calls), `b.jsonl` (``bCalls`` copies of the first, under
+  /// other request ids, changed by `changes` when read) and `c.jsonl` (the fixture's 7 calls under
+  /// other ids), with the Bedrock format wrapped.
   static func ingest(
     _ dir: String, changes: Changes
   ) throws -> (store: UsageStore, results: Result<[Ingestor.FileResult], any Error>, b: String) {
@@ -87,13 +88,19 @@ import Testing
     try (0..<bCalls).map { first.replacingOccurrences(of: #""requestId":"req-1""#, with: #""requestId":"b-\#($0)""#) }
       .joined(separator: "\n").appending("\n").write(toFile: b, atomically: true, encoding: .utf8)
     #expect(try #require(FileStamp.of(b)).bytes > ReadAhead.maximumBytes)
+    // An empty file between a and b: skipped as a delivery artifact, its skip written in the group
+    // that b's rollback takes back, and written again.
+    #expect(FileManager.default.createFile(atPath: dir + "/usage/a-empty.jsonl", contents: Data()))
+    let c = dir + "/usage/c.jsonl"
+    try text.replacingOccurrences(of: #""requestId":"req-"#, with: #""requestId":"c-"#)
+      .write(toFile: c, atomically: true, encoding: .utf8)
     let store = try UsageStore(path: dir + "/s.sqlite")
     let bedrock = try #require(FormatRegistry.all.first { $0.id == "bedrock-invocation-log" })
     let ingestor = Ingestor(
       store: store, formats: [ChangingFormat(base: bedrock, changes: changes)], progress: ProgressReporter(force: false)
     )
     // Only b.jsonl changes: a.jsonl is read by the same format, so the change is by path.
-    return (store, Result { try ingestor.ingest(paths: [a, b]) }, b)
+    return (store, Result { try ingestor.ingest(paths: [a, dir + "/usage/a-empty.jsonl", b, c]) }, b)
   }
 
   static func sha256(_ path: String) throws -> String { try Ingestor.sha256(of: path).0 }
@@ -117,8 +124,9 @@ import Testing
     #expect(bResult.outcome.contains("read again: it changed while it was being read"))
     // Every call of the file, the appended one too, once.
     #expect(bResult.records == Int64(Self.bCalls + 1))
-    #expect(try store.db.scalarInt("SELECT count(*) FROM usage") == Int64(7 + Self.bCalls + 1))
+    #expect(try store.db.scalarInt("SELECT count(*) FROM usage") == Int64(14 + Self.bCalls + 1))
     #expect(try store.db.scalarInt("SELECT count(*) FROM usage WHERE request_id = 'late-1'") == 1)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM skipped_files WHERE path LIKE '%/a-empty.jsonl'") == 1)
     try store.close()
   }
 
@@ -146,25 +154,25 @@ import Testing
     try store.close()
   }
 
-  @Test func aFileThatChangesEveryTimeStopsTheRunKeepingTheFilesBefore() throws {
+  @Test func aFileThatChangesEveryTimeIsLeftForALaterRunAndTheOthersLoad() throws {
     let dir = try TestSupport.tempDir("changed-always")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let late = try Self.appendedLine()
     let counter = Changes(times: nil) { ChangedWhileReadTests.append(late, to: $0) }
     let (store, outcome, b) = try Self.ingest(dir, changes: counter)
+    let results = try outcome.get()
     #expect(counter.fired == Ingestor.changedFileAttempts)
-    guard case .failure(let error) = outcome else {
-      Issue.record("a file that changed at every reading was loaded")
-      return
-    }
-    let changed = try #require(error as? InputChangedError)
-    #expect(changed.exitStatus == 75)
-    #expect(changed.path == b)
-    #expect(changed.description.contains("changed while it was being read"))
-    #expect(changed.description.contains("nothing of it was loaded"))
-    // Nothing of b.jsonl; a.jsonl, loaded before it in the same group, kept.
-    #expect(try store.files().map(\.path) == [dir + "/usage/a.jsonl"])
-    #expect(try store.db.scalarInt("SELECT count(*) FROM usage") == 7)
+    let bResult = try #require(results.first { $0.path == b })
+    #expect(bResult.stillBeingWritten)
+    #expect(!bResult.loaded)
+    #expect(bResult.outcome.contains("still being written: it changed each of the 3 times it was read"))
+    #expect(ChargebackJob.stillBeingWritten(results).first?.contains("1 file still being written (\(b))") == true)
+    // Nothing of b.jsonl, and no record of it (a later run reads it); a.jsonl before it and c.jsonl
+    // after it loaded.
+    #expect(try store.files().map(\.path).sorted() == [dir + "/usage/a.jsonl", dir + "/usage/c.jsonl"])
+    #expect(try store.db.scalarInt("SELECT count(*) FROM usage") == 14)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM skipped_files WHERE path LIKE '%/a-empty.jsonl'") == 1)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM skipped_files") == 1)
     try store.close()
   }
 }

@@ -236,7 +236,8 @@ import Testing
     let firsts = [
       "total", "TOTAL", "ToTaL", "tota", "totals", "totalx", "all", "ALL", "aLl", "al", "alls", "a", "t", "T", "(x",
       "(",
-      "tötal", "ｔotal", "tota\u{301}l", "total\u{301}", "all\u{301}", "a\u{301}ll", "batch", "Atlas",
+      "tötal", "ｔotal", "tota\u{301}l", "total\u{301}", "all\u{301}", "a\u{301}ll", "batch", "Atlas", "(\u{301}x",
+      "(\u{200D}", "(\u{FE0F}none)",
     ]
     let separators = ["", " ", "  ", "\u{A0}", "\n", "\t", "-", ".", "\u{2003}"]
     let rests = ["", "other", "OTHERS", "Other (3 tasks)", "x", "other stuff", "\u{A0}"]
