@@ -118,7 +118,9 @@ package struct Ingestor {
   /// telling `onFile` what happened to each as it happens (a failed file too, before the error is
   /// thrown).
   ///
-  /// Stops at the first bad file, after the files before it have been committed.
+  /// Stops at the first bad file, after the files before it have been committed. A file that
+  /// changes while it is read is read again (``InputChangedError``), and one that changes each
+  /// time is left for a later run (``FileResult/stillBeingWritten``); the run goes on.
   ///
   /// Each file is loaded whole or not at all; the files are committed together once
   /// ``recordsPerCommit`` records have been loaded since the last commit, and at the end
