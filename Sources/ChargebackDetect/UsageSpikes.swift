@@ -16,28 +16,27 @@ package struct UsageSpikes {
     var owner: String?
   }
 
-  private struct SubjectDay: Hashable {
-    var subject: String
-    var day: Int64
-  }
-
   private let settings: DetectionSettings
   private let period: Period
   private var daily: [String: [Int64: Money]] = [:]
-  private var breakdown: [SubjectDay: [String: Money]] = [:]
-  private var evidence: [SubjectDay: [String]] = [:]
   /// Each subject's cost centre, agent, credential and owner that spent most of it in the period (a
-  /// new spender's), and on each day of it (a spike's): an agent moved mid-month spikes in the cost
-  /// centre it was in that day (its first cost centre of the month was named, a trial), and a
-  /// credential two agents share spikes where the most was spent that day (the first agent by
-  /// name was named, whose cost centre's workbook then showed another's spike: a trial).
+  /// new spender's), and on each day of it (a spike's, ``DayFacts/meta``): an agent moved
+  /// mid-month spikes in the cost centre it was in that day (its first cost centre of the month was
+  /// named, a trial), and a credential two agents share spikes where the most was spent that day
+  /// (the first agent by name was named, whose cost centre's workbook then showed another's spike:
+  /// a trial).
   private var meta: [String: Meta] = [:]
-  private var dayMeta: [SubjectDay: Meta] = [:]
   private var periodCost: [String: Money] = [:]
   private var periodCalls: [String: Int128] = [:]
-  /// Calls and records of each subject's day, for a spike's `calls` and `evidence_count`.
-  private var dayCounts: [SubjectDay: (calls: Int128, records: Int128)] = [:]
   private var firstSeen: [String: Int64] = [:]
+  /// The cells in their order (``precedes(_:_:)``), once prepared; ``cells`` is let go then.
+  private var sortedCells: [(key: Cell, value: CellTotal)] = []
+  /// Each subject's cells: positions in ``sortedCells``, in order.
+  ///
+  /// What a day of a subject holds (its breakdown, evidence, counts) is worked out from them for
+  /// the days a spike needs only: kept for every subject and day, those maps were most of a large
+  /// directory's memory (a trial: 40,000 subjects over 31 days, a million cells).
+  private var cellsOf: [String: [Int32]] = [:]
 
   package init(settings: DetectionSettings, period: Period) {
     self.settings = settings
@@ -199,7 +198,8 @@ package struct UsageSpikes {
     return out
   }
 
-  /// Derives daily series, breakdowns and evidence per subject from the cells.
+  /// Derives the daily series and the period's figures per subject from the cells, and each
+  /// subject's cells (``cellsOf``).
   /// - Complexity: O(cells log cells).
   private mutating func prepare() {
     guard !prepared else { return }
@@ -207,62 +207,98 @@ package struct UsageSpikes {
     let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
     // Spend per cost centre, agent, credential and owner, in the order first met (the first wins a tie).
     var spentBy: [String: [(Meta, Money)]] = [:]
-    var spentByDay: [SubjectDay: [(Meta, Money)]] = [:]
-    func add(_ m: Meta, _ cost: Money, to list: inout [(Meta, Money)]) {
-      if let i = list.firstIndex(where: { $0.0 == m }) { list[i].1 += cost } else { list.append((m, cost)) }
-    }
-    func most(_ list: [(Meta, Money)]) -> Meta? {
-      list.reduce(nil as (Meta, Money)?) { best, x in best.map { x.1 > $0.1 ? x : $0 } ?? x }?.0
-    }
     defer {
-      for (subject, list) in spentBy { meta[subject] = most(list) }
-      for (key, list) in spentByDay { dayMeta[key] = most(list) }
+      for (subject, list) in spentBy { meta[subject] = Self.most(list) }
     }
     // In the cells' order, through a sorted permutation compared field by field where the cells
     // lie: sorting the pairs with tuples made for each comparison was half of this (a trial's
     // 20,000-credential directory, a million cells).
     let entries = Array(cells)
+    cells = [:]
     var sorted = Array(entries.indices)
     entries.withUnsafeBufferPointer { e in sorted.sort { Self.precedes(e[$0].key, e[$1].key) } }
-    for (cell, total) in sorted.lazy.map({ entries[$0] }) {
-      var subjects: [(String, Meta)] = []
-      if let agent = cell.agent {
-        subjects.append(
-          ("agent:" + agent, Meta(costCentre: total.costCentre, agent: agent, credential: nil, owner: total.owner)))
-      }
-      if let cred = cell.credential {
-        subjects.append(
-          (
-            "credential:" + cred,
-            Meta(costCentre: total.costCentre, agent: cell.agent, credential: cred, owner: total.owner)
-          ))
-      }
-      for (subject, m) in subjects {
+    sortedCells = sorted.map { entries[$0] }
+    for (position, (cell, total)) in sortedCells.enumerated() {
+      for (subject, m) in Self.subjects(of: cell, total) {
         daily[subject, default: [:]][cell.day, default: .zero] += total.cost
         firstSeen[subject] = min(firstSeen[subject] ?? cell.day, cell.day)
-        let key = SubjectDay(subject: subject, day: cell.day)
-        let other =
-          subject.hasPrefix("agent:")
-          ? cell.credential.map { "credential " + $0 } ?? "no credential"
-          : cell.agent.map { "agent " + $0 } ?? "no agent"
-        let counted = dayCounts[key] ?? (0, 0)
-        dayCounts[key] = (counted.calls + total.calls, counted.records + total.records)
-        for cause in ["model " + cell.model, other] {
-          breakdown[key, default: [:]][cause, default: .zero] += total.cost
-        }
-        for (ci, c) in TokenClass.allCases.enumerated() where total.byClass[ci] != .zero {
-          breakdown[key, default: [:]]["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
-        }
+        cellsOf[subject, default: []].append(Int32(position))
         guard cell.day >= firstPeriodDay else { continue }
-        add(m, total.cost, to: &spentBy[subject, default: []])
-        add(m, total.cost, to: &spentByDay[key, default: []])
+        Self.add(m, total.cost, to: &spentBy[subject, default: []])
         periodCost[subject, default: .zero] += total.cost
         periodCalls[subject, default: 0] += total.calls
-        for e in total.evidence where (evidence[key]?.count ?? 0) < PolicyFindings.evidenceLimit {
-          evidence[key, default: []].append(e)
-        }
       }
     }
+  }
+
+  /// The subjects a cell counts for (its agent's, its credential's), each with the cell's meta.
+  private static func subjects(of cell: Cell, _ total: CellTotal) -> [(String, Meta)] {
+    var subjects: [(String, Meta)] = []
+    if let agent = cell.agent {
+      subjects.append(
+        ("agent:" + agent, Meta(costCentre: total.costCentre, agent: agent, credential: nil, owner: total.owner)))
+    }
+    if let cred = cell.credential {
+      subjects.append(
+        (
+          "credential:" + cred,
+          Meta(costCentre: total.costCentre, agent: cell.agent, credential: cred, owner: total.owner)
+        )
+      )
+    }
+    return subjects
+  }
+
+  private static func add(_ m: Meta, _ cost: Money, to list: inout [(Meta, Money)]) {
+    if let i = list.firstIndex(where: { $0.0 == m }) { list[i].1 += cost } else { list.append((m, cost)) }
+  }
+
+  private static func most(_ list: [(Meta, Money)]) -> Meta? {
+    list.reduce(nil as (Meta, Money)?) { best, x in best.map { x.1 > $0.1 ? x : $0 } ?? x }?.0
+  }
+
+  /// What one day of a subject holds, from its cells.
+  private struct DayFacts {
+    /// Cost by cause: `model …`, the other identity (`credential …`, `agent …`, `no …`), `tokens …`.
+    var breakdown: [String: Money] = [:]
+    /// Natural keys of its calls, in the cells' order, at most ``PolicyFindings/evidenceLimit``
+    /// (days of the period only).
+    var evidence: [String] = []
+    var calls: Int128 = 0
+    var records: Int128 = 0
+    /// Who spent most of it (days of the period only).
+    var meta: Meta?
+  }
+
+  /// The facts of each of `days` of `subject` (``DayFacts``), from its cells in their order.
+  private func facts(of subject: String, days: Set<Int64>) -> [Int64: DayFacts] {
+    let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
+    let isAgent = subject.hasPrefix("agent:")
+    var out: [Int64: DayFacts] = [:]
+    var spent: [Int64: [(Meta, Money)]] = [:]
+    for position in cellsOf[subject] ?? [] {
+      let (cell, total) = sortedCells[Int(position)]
+      guard days.contains(cell.day) else { continue }
+      guard let m = Self.subjects(of: cell, total).first(where: { $0.0 == subject })?.1 else { continue }
+      var f = out[cell.day] ?? DayFacts()
+      let other =
+        isAgent
+        ? cell.credential.map { "credential " + $0 } ?? "no credential"
+        : cell.agent.map { "agent " + $0 } ?? "no agent"
+      f.calls += total.calls
+      f.records += total.records
+      for cause in ["model " + cell.model, other] { f.breakdown[cause, default: .zero] += total.cost }
+      for (ci, c) in TokenClass.allCases.enumerated() where total.byClass[ci] != .zero {
+        f.breakdown["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
+      }
+      if cell.day >= firstPeriodDay {
+        Self.add(m, total.cost, to: &spent[cell.day, default: []])
+        for e in total.evidence where f.evidence.count < PolicyFindings.evidenceLimit { f.evidence.append(e) }
+      }
+      out[cell.day] = f
+    }
+    for (day, list) in spent { out[day]?.meta = Self.most(list) }
+    return out
   }
 
   /// The cells' order: day, agent, credential, model, a missing id as the empty one.
@@ -313,20 +349,20 @@ package struct UsageSpikes {
         let pct =
           median > 0 && !o3
           ? "+" + Money.format(units: Money.roundDiv(hundredfold, median), decimals: 0) + " %" : "new"
-        let key = SubjectDay(subject: subject, day: day)
         // Root causes: the model, credential or agent, task and token class whose cost grew most
         // over their average on the baseline days.
         let baselineDays = (first..<day).filter { days[$0] != nil }
-        // Tasks are looked up for the spike day and its baseline days only.
+        // Tasks and the days' facts are looked up for the spike day and its baseline days only.
         let tasks = taskCosts(of: subject, days: Set(baselineDays + [day]))
-        var today = breakdown[key] ?? [:]
+        let facts = facts(of: subject, days: Set(baselineDays + [day]))
+        var today = facts[day]?.breakdown ?? [:]
         for (task, cost) in tasks[day] ?? [:] { today[task] = Money(pico: cost) }
         // A model, credential or agent that is the subject's only one, on the spike day and every
         // baseline day, holds all of its cost and explains nothing ("no credential +71 USD" for
         // an agent that never has one): left out.
         var seen: [String: Set<String>] = [:]
         for d in baselineDays + [day] {
-          for cause in (breakdown[SubjectDay(subject: subject, day: d)] ?? [:]).keys {
+          for cause in (facts[d]?.breakdown ?? [:]).keys {
             if let dimension = Self.fixedDimension(of: cause) { seen[dimension, default: []].insert(cause) }
           }
         }
@@ -337,14 +373,14 @@ package struct UsageSpikes {
               // "no task" is one of the tasks' causes too: looked up among the others, its past
               // was 0 and the whole day showed as growth (a trial).
               + (cause.hasPrefix("task ") || cause == "no task"
-                ? tasks[$1]?[cause] ?? 0 : breakdown[SubjectDay(subject: subject, day: $1)]?[cause]?.pico ?? 0)
+                ? tasks[$1]?[cause] ?? 0 : facts[$1]?.breakdown[cause]?.pico ?? 0)
           }
           return (cause, cost - Money(pico: past / Int128(max(baselineDays.count, 1))))
         }
         .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         .prefix(4).map { "\($0.0) +\($0.1.formatted(decimals: 2)) USD" }
         let name = Self.display(subject)
-        let m = dayMeta[key] ?? m
+        let m = facts[day]?.meta ?? m
         // A credential bound to one agent spikes with it: report the agent's spike only.
         if subject.hasPrefix("credential:"), let agent = m.agent, daily["agent:" + agent]?[day] == actual { continue }
         out.append(
@@ -353,8 +389,8 @@ package struct UsageSpikes {
             kind: .usageSpike, severity: .medium, period: period.description, costCentre: m.costCentre,
             agentID: m.agent, credentialID: m.credential, ownerID: m.owner, taskApprover: nil,
             firstTime: day * Timestamp.millisPerDay, lastTime: (day + 1) * Timestamp.millisPerDay - 1,
-            calls: dayCounts[key]?.calls ?? 0, cost: actual, avoidableCost: .zero, evidence: evidence[key] ?? [],
-            evidenceCount: dayCounts[key]?.records ?? 0,
+            calls: facts[day]?.calls ?? 0, cost: actual, avoidableCost: .zero, evidence: facts[day]?.evidence ?? [],
+            evidenceCount: facts[day]?.records ?? 0,
             explanation:
               "\(name) spent \(actual.formatted(decimals: 2)) USD on \(Timestamp.day(day * Timestamp.millisPerDay)) against an expected \(expected.formatted(decimals: 2)) USD (\(impact.formatted(decimals: 2)) USD, \(pct)); top causes over baseline: \(causes.joined(separator: ", "))\(tasksDropped ? " (tasks not broken down: the month has more than \(Self.taskCellLimit) task-days)" : "")"
           ))
