@@ -102,10 +102,20 @@ package struct UsageSpikes {
     var records: Int128 = 0
     var costCentre: String
     var owner: String?
-    var evidence: [String] = []
+    /// The first calls of a cell of the period (none for a day before it, whose evidence no
+    /// finding shows).
+    var evidence: [Evidence] = []
     /// Slots of the cell's agent and credential in ``agentTasks`` and ``credentialTasks``.
     var agentSlot: Int32?
     var credentialSlot: Int32?
+  }
+
+  /// A call of a cell's evidence: its row in the store, whose natural key is read for the spikes
+  /// found only (a key made for the first calls of each of a million cells was a few hundred MB of
+  /// a large directory's report), or the key itself for a record read from no store.
+  private enum Evidence {
+    case row(Int64)
+    case key(String)
   }
 
   private var cells: [Cell: CellTotal] = [:]
@@ -114,7 +124,7 @@ package struct UsageSpikes {
   /// Adds a priced record, of the period or of the baseline before it.
   ///
   /// One dictionary update per record; the per-subject series are derived once, after the pass.
-  package mutating func observe(_ c: ChargedRecord) {
+  package mutating func observe(_ c: ChargedRecord, row: Int64? = nil) {
     // Fields are read from `c` where they lie: a tuple of them would copy the whole record.
     // The attribution is read in place too (a copy of it was two per call).
     guard let cost = c.cost, c.attribution.agentID != nil || c.attribution.credentialID != nil else { return }
@@ -134,7 +144,13 @@ package struct UsageSpikes {
     }
     noteTask(c.attribution.taskID, day: day, cost: cost, cells.values[i].agentSlot, cells.values[i].credentialSlot)
     Self.count(c.record, cost: cost, parts: c.parts, into: &cells.values[i])
+    if day >= firstPeriodDay, cells.values[i].evidence.count < 3 {
+      cells.values[i].evidence.append(row.map { .row($0) } ?? .key(c.record.naturalKey))
+    }
   }
+
+  /// The period's first UTC day (cells of earlier days are the baseline's).
+  private var firstPeriodDay: Int64 { period.startMillis / Timestamp.millisPerDay }
 
   private static func count(_ r: UsageRecord, cost: Money, parts: [PriceQuote.Part], into cell: inout CellTotal) {
     for p in parts {
@@ -143,7 +159,6 @@ package struct UsageSpikes {
     cell.cost += cost
     cell.calls += Int128(r.requests)
     cell.records += 1
-    if cell.evidence.count < 3 { cell.evidence.append(r.naturalKey) }
   }
 
   /// Adds a call's cost to its task's cells (for the agent and the credential), unless tasks were
@@ -263,7 +278,7 @@ package struct UsageSpikes {
     var breakdown: [String: Money] = [:]
     /// Natural keys of its calls, in the cells' order, at most ``PolicyFindings/evidenceLimit``
     /// (days of the period only).
-    var evidence: [String] = []
+    var evidence: [Evidence] = []
     var calls: Int128 = 0
     var records: Int128 = 0
     /// Who spent most of it (days of the period only).
@@ -321,7 +336,8 @@ package struct UsageSpikes {
 
   /// The spike findings of the period.
   /// - Complexity: O(subjects × days × log days).
-  package mutating func spikes() -> [Finding] {
+  /// `naturalKey` reads the natural key of a record by its row in the store (``observe(_:row:)``).
+  package mutating func spikes(naturalKey: (Int64) throws -> String = { "row \($0)" }) rethrows -> [Finding] {
     prepare()
     var out: [Finding] = []
     let firstDay = period.startMillis / Timestamp.millisPerDay
@@ -389,7 +405,13 @@ package struct UsageSpikes {
             kind: .usageSpike, severity: .medium, period: period.description, costCentre: m.costCentre,
             agentID: m.agent, credentialID: m.credential, ownerID: m.owner, taskApprover: nil,
             firstTime: day * Timestamp.millisPerDay, lastTime: (day + 1) * Timestamp.millisPerDay - 1,
-            calls: facts[day]?.calls ?? 0, cost: actual, avoidableCost: .zero, evidence: facts[day]?.evidence ?? [],
+            calls: facts[day]?.calls ?? 0, cost: actual, avoidableCost: .zero,
+            evidence: try (facts[day]?.evidence ?? []).map {
+              switch $0 {
+              case .row(let row): try naturalKey(row)
+              case .key(let key): key
+              }
+            },
             evidenceCount: facts[day]?.records ?? 0,
             explanation:
               "\(name) spent \(actual.formatted(decimals: 2)) USD on \(Timestamp.day(day * Timestamp.millisPerDay)) against an expected \(expected.formatted(decimals: 2)) USD (\(impact.formatted(decimals: 2)) USD, \(pct)); top causes over baseline: \(causes.joined(separator: ", "))\(tasksDropped ? " (tasks not broken down: the month has more than \(Self.taskCellLimit) task-days)" : "")"

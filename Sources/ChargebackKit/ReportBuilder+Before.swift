@@ -36,7 +36,7 @@ extension ReportBuilder {
       if r.level == .request, r.time >= stormsFrom, !duplicates.contains(stored.id) {
         storms.observe(charged, row: stored.id)
       }
-      if r.time >= from { spikes.observe(charged) }
+      if r.time >= from { spikes.observe(charged, row: stored.id) }
     }
     return spikes
   }

@@ -171,7 +171,7 @@ package struct ReportBuilder {
             ? Self.webSearchCost(charged.parts) : .zero)
         guard detect else { return }
         loops.observe(charged)
-        spikes.observe(charged)
+        spikes.observe(charged, row: prepared.id)
       }
       // Charged in place and lent where it lies: binding an enum's payload copied it out.
       switch prepared.state {
@@ -227,8 +227,8 @@ package struct ReportBuilder {
       // call): their natural keys are read in the pass's snapshot, a row that is in it.
       try storms.finish(fees: fees) { row in try store.record(id: row)?.record.naturalKey ?? "row \(row)" }
       try loops.finish(fees: fees, lookup: ancestorLookup(charger))
-      for f in storms.findings + loops.findings + spikes.spikes() + spikes.newSpenders(known: try knownSubjects(period))
-      {
+      let spiked = try spikes.spikes { row in try store.record(id: row)?.record.naturalKey ?? "row \(row)" }
+      for f in storms.findings + loops.findings + spiked + spikes.newSpenders(known: try knownSubjects(period)) {
         policy.add(f)
       }
     }
