@@ -183,7 +183,7 @@ import Testing
       spikes.observe(Self.call("a\(d)", at: d * day, agent: "ag-1", costCentre: "CC-A", micros: 1_000_000))
     }
     spikes.observe(Self.call("b8", at: 8 * day + 1, agent: "ag-2", costCentre: "CC-B", micros: 40_000_000))
-    let found = spikes.spikes().filter { $0.credentialID == "key-1" }
+    let found = try spikes.spikes().filter { $0.credentialID == "key-1" }
     let f = try #require(found.first)
     #expect(found.count == 1)
     #expect(f.costCentre == "CC-B" && f.agentID == "ag-2")

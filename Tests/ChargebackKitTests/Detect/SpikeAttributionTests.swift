@@ -28,7 +28,7 @@ import Testing
     for d in Int64(0)..<20 { spikes.observe(Self.call(day: d, usd: d % 2 == 0 ? 9 : 11, costCentre: "CC-A")) }
     spikes.observe(Self.call(day: 31, usd: 10, costCentre: "CC-A"))
     spikes.observe(Self.call(day: 49, usd: 30, costCentre: "CC-B"))
-    let found = spikes.spikes()
+    let found = try spikes.spikes()
     #expect(found.count == 1)
     let f = try #require(found.first)
     #expect(f.costCentre == "CC-B" && f.agentID == "sp")
