@@ -22,6 +22,8 @@ package protocol ExportFormat: Sendable {
   func pages(_ file: InputFile) -> [ExportPage]
   /// Whether its files come in API pages (``pages(_:)`` reads them).
   var comesInPages: Bool { get }
+  /// The provider every record of the format names; nil when it varies (a gateway's, a trace's).
+  var provider: Provider? { get }
 }
 
 extension ExportFormat {
@@ -35,6 +37,9 @@ extension ExportFormat {
   package func pages(_ file: InputFile) -> [ExportPage] { [] }
 
   package var comesInPages: Bool { false }
+
+  /// Nil: records may name any provider.
+  package var provider: Provider? { nil }
 }
 
 /// The formats `chargeback` knows, in detection order.

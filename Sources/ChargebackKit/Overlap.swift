@@ -1,3 +1,4 @@
+import ChargebackIngest
 import ChargebackModel
 import ChargebackPricing
 import ChargebackStore
@@ -66,8 +67,13 @@ final class Overlap {
     canonical = CanonicalModels(prices: prices)
     // No usage report in the store: nothing can overlap, and the grouped scan is skipped.
     guard try store.fileCount(level: .report) > 0 else { return }
+    // Only the providers of the usage reports in the store can have report rows to compare: the
+    // request totals of the others (a large directory's Bedrock logs beside an OpenAI usage
+    // report: 176 MB) are not kept. Every provider when a report's format may name any.
+    let reportProviders = Self.providers(ofReports: try store.files())
     try store.requestTotals(from: period.startMillis, to: period.endMillis, longContextAbove: Self.longContextAbove) {
       t in
+      guard reportProviders?.contains(t.provider) ?? true else { return }
       let key = CoverKey(
         provider: t.provider, credential: t.credential, model: canonical(t.provider, PriceModifiers.base(t.model)),
         day: t.day,
@@ -79,6 +85,17 @@ final class Overlap {
       covered.insert(DayCover(provider: t.provider, credential: t.credential, day: t.day))
       loggedDays.insert(DayCover(provider: t.provider, credential: "", day: t.day))
     }
+  }
+
+  /// The providers the report-level files' formats name; nil when one of them may name any, or
+  /// is not a known format.
+  static func providers(ofReports files: [StoredFile]) -> Set<Provider>? {
+    var providers = Set<Provider>()
+    for f in files where f.level == SourceLevel.report.rawValue {
+      guard let p = FormatRegistry.all.first(where: { $0.id == f.format })?.provider else { return nil }
+      providers.insert(p)
+    }
+    return providers
   }
 
   /// Notes a report row that cannot be matched to the request logs beside it.

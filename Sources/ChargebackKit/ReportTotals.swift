@@ -334,7 +334,24 @@ final class ReportTotals {
         order.sort { i, j in Self.precedes(charges[i], rank[i], charges[j], rank[j]) }
       }
     }
-    return order.map { list[$0] }
+    // The permutation applied in place, cycle by cycle: a sorted copy of the list was a second
+    // 300 MB for a million charges.
+    var placed = [Bool](repeating: false, count: list.count)
+    for start in list.indices where !placed[start] {
+      let first = list[start]
+      var k = start
+      while true {
+        placed[k] = true
+        let next = order[k]
+        if next == start {
+          list[k] = first
+          break
+        }
+        list[k] = list[next]
+        k = next
+      }
+    }
+    return list
   }
 
   /// The order of ``ChargebackReport/classCharges``: day, provider, credential, model, tier, token

@@ -13,6 +13,7 @@ import Foundation
 struct AnthropicUsageReport: ExportFormat {
   let id = "anthropic-usage-report"
   let level = SourceLevel.report
+  var provider: Provider? { .anthropic }
 
   /// Recognised by a row's `uncached_input_tokens` member.
   ///

@@ -22,6 +22,7 @@ struct OpenAIUsageCompletions: ExportFormat {
   var endpoint = Endpoint.completions
   var id: String { "openai-usage-" + endpoint.rawValue }
   let level = SourceLevel.report
+  var provider: Provider? { .openai }
 
   func pages(_ file: InputFile) -> [ExportPage] { PageLinks.pages(in: file) }
   var comesInPages: Bool { true }

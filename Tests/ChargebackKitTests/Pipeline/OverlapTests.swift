@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ChargebackIdentity
+@testable import ChargebackIngest
 @testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackPricing
@@ -210,5 +211,26 @@ import Testing
     #expect(records.reduce(Int128(0)) { $0 + Int128($1.tokens.output) } == 21)
     #expect(records.reduce(Int128(0)) { $0 + Int128($1.requests) } == 3 * Int128(Bounds.requests))
     #expect(Set(records.map(\.naturalKey)).count == 3)
+  }
+
+  /// Request totals are kept only for the providers a usage report in the store can name; for
+  /// every provider when one report's format may name any (or is unknown).
+  @Test func requestTotalsAreKeptForTheReportsProvidersOnly() {
+    func file(_ format: String, _ level: SourceLevel) -> StoredFile {
+      StoredFile(
+        id: 1, sha256: format, path: format, format: format, level: level.rawValue, bytes: 1, records: 1, newRecords: 1)
+    }
+    #expect(
+      Overlap.providers(ofReports: [
+        file("bedrock-invocation-log", .request), file("openai-usage-completions", .report),
+        file("openai-usage-embeddings", .report), file("anthropic-usage-report", .report),
+      ]) == [.openai, .anthropic])
+    #expect(Overlap.providers(ofReports: [file("bedrock-invocation-log", .request)]) == [])
+    #expect(
+      Overlap.providers(ofReports: [file("openai-usage-completions", .report), file("a-future-report", .report)]) == nil
+    )
+    // Every report-level format of the registry names its provider: a new one that did not would
+    // keep every provider's totals (correct, at the old memory cost), caught here.
+    for f in FormatRegistry.all where f.level == .report { #expect(f.provider != nil, "\(f.id)") }
   }
 }
