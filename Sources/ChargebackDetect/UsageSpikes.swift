@@ -319,19 +319,9 @@ package struct UsageSpikes {
   /// The cells' order: day, agent, credential, model, a missing id as the empty one.
   private static func precedes(_ a: borrowing Cell, _ b: borrowing Cell) -> Bool {
     if a.day != b.day { return a.day < b.day }
-    if let o = Self.order(a.agent, b.agent) { return o }
-    if let o = Self.order(a.credential, b.credential) { return o }
+    if let o = emptyFirstOrder(a.agent, b.agent) { return o }
+    if let o = emptyFirstOrder(a.credential, b.credential) { return o }
     return a.model < b.model
-  }
-
-  /// Whether `a` comes before `b`, a missing id as the empty one; nil when they are equal so.
-  private static func order(_ a: String?, _ b: String?) -> Bool? {
-    switch (a, b) {
-    case (nil, nil): return nil
-    case (let a?, let b?): return a == b ? nil : a < b
-    case (let a?, nil): return a.isEmpty ? nil : false
-    case (nil, let b?): return b.isEmpty ? nil : true
-    }
   }
 
   /// The spike findings of the period.

@@ -362,26 +362,16 @@ final class ReportTotals {
   ) -> Bool {
     if x.day != y.day { return x.day < y.day }
     if x.provider != y.provider { return x.provider.rawValue < y.provider.rawValue }
-    if let o = order(x.credentialID, y.credentialID) { return o }
+    if let o = emptyFirstOrder(x.credentialID, y.credentialID) { return o }
     if x.model != y.model { return x.model < y.model }
     if x.tier != y.tier { return x.tier.rawValue < y.tier.rawValue }
     if xRank != yRank { return xRank < yRank }
     if x.price.minInputTokens != y.price.minInputTokens { return x.price.minInputTokens < y.price.minInputTokens }
     if x.price.from != y.price.from { return x.price.from < y.price.from }
     if x.costCentre != y.costCentre { return x.costCentre < y.costCentre }
-    if let o = order(x.agentID, y.agentID) { return o }
-    if let o = order(x.account, y.account) { return o }
+    if let o = emptyFirstOrder(x.agentID, y.agentID) { return o }
+    if let o = emptyFirstOrder(x.account, y.account) { return o }
     return (x.commitmentID ?? "") < (y.commitmentID ?? "")
-  }
-
-  /// Whether `a` comes before `b`, a missing id as the empty one; nil when they are equal so.
-  private static func order(_ a: String?, _ b: String?) -> Bool? {
-    switch (a, b) {
-    case (nil, nil): return nil
-    case (let a?, let b?): return a == b ? nil : a < b
-    case (let a?, nil): return a.isEmpty ? nil : false
-    case (nil, let b?): return b.isEmpty ? nil : true
-    }
   }
 
   private func dayName(_ day: Int64) -> String {
