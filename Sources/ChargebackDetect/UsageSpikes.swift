@@ -9,7 +9,7 @@ import ChargebackModel
 /// top root causes (model, credential or agent, task, token class). A new spender is an identity with no
 /// usage before the period whose period cost is above the floor.
 package struct UsageSpikes {
-  private struct Meta: Equatable {
+  struct Meta: Equatable {
     var costCentre: String
     var agent: String?
     var credential: String?
@@ -17,7 +17,7 @@ package struct UsageSpikes {
   }
 
   private let settings: DetectionSettings
-  private let period: Period
+  let period: Period
   private var daily: [String: [Int64: Money]] = [:]
   /// Each subject's cost centre, agent, credential and owner that spent most of it in the period (a
   /// new spender's), and on each day of it (a spike's, ``DayFacts/meta``): an agent moved
@@ -30,13 +30,13 @@ package struct UsageSpikes {
   private var periodCalls: [String: Int128] = [:]
   private var firstSeen: [String: Int64] = [:]
   /// The cells in their order (``precedes(_:_:)``), once prepared; ``cells`` is let go then.
-  private var sortedCells: [(key: Cell, value: CellTotal)] = []
+  private(set) var sortedCells: [(key: Cell, value: CellTotal)] = []
   /// Each subject's cells: positions in ``sortedCells``, in order.
   ///
   /// What a day of a subject holds (its breakdown, evidence, counts) is worked out from them for
   /// the days a spike needs only: kept for every subject and day, those maps were most of a large
   /// directory's memory (a trial: 40,000 subjects over 31 days, a million cells).
-  private var cellsOf: [String: [Int32]] = [:]
+  private(set) var cellsOf: [String: [Int32]] = [:]
 
   package init(settings: DetectionSettings, period: Period) {
     self.settings = settings
@@ -48,7 +48,7 @@ package struct UsageSpikes {
   /// Tasks are summed
   /// apart (``DayTask``): there can be a task per call, and a cell per task would make memory grow
   /// with the calls.
-  private struct Cell: Hashable {
+  struct Cell: Hashable {
     var agent: String?
     var credential: String?
     var day: Int64
@@ -93,7 +93,7 @@ package struct UsageSpikes {
   private var taskIDs: [String: Int32] = [:]
   private var taskNames: [String] = []
 
-  private struct CellTotal {
+  struct CellTotal {
     var cost = Money.zero
     /// Cost per token class, in `TokenClass.allCases` order.
     var byClass = [Money](repeating: .zero, count: TokenClass.allCases.count)
@@ -113,7 +113,7 @@ package struct UsageSpikes {
   /// A call of a cell's evidence: its row in the store, whose natural key is read for the spikes
   /// found only (a key made for the first calls of each of a million cells was a few hundred MB of
   /// a large directory's report), or the key itself for a record read from no store.
-  private enum Evidence {
+  enum Evidence {
     case row(Int64)
     case key(String)
   }
@@ -244,84 +244,6 @@ package struct UsageSpikes {
         periodCalls[subject, default: 0] += total.calls
       }
     }
-  }
-
-  /// The subjects a cell counts for (its agent's, its credential's), each with the cell's meta.
-  private static func subjects(of cell: Cell, _ total: CellTotal) -> [(String, Meta)] {
-    var subjects: [(String, Meta)] = []
-    if let agent = cell.agent {
-      subjects.append(
-        ("agent:" + agent, Meta(costCentre: total.costCentre, agent: agent, credential: nil, owner: total.owner)))
-    }
-    if let cred = cell.credential {
-      subjects.append(
-        (
-          "credential:" + cred,
-          Meta(costCentre: total.costCentre, agent: cell.agent, credential: cred, owner: total.owner)
-        )
-      )
-    }
-    return subjects
-  }
-
-  private static func add(_ m: Meta, _ cost: Money, to list: inout [(Meta, Money)]) {
-    if let i = list.firstIndex(where: { $0.0 == m }) { list[i].1 += cost } else { list.append((m, cost)) }
-  }
-
-  private static func most(_ list: [(Meta, Money)]) -> Meta? {
-    list.reduce(nil as (Meta, Money)?) { best, x in best.map { x.1 > $0.1 ? x : $0 } ?? x }?.0
-  }
-
-  /// What one day of a subject holds, from its cells.
-  private struct DayFacts {
-    /// Cost by cause: `model …`, the other identity (`credential …`, `agent …`, `no …`), `tokens …`.
-    var breakdown: [String: Money] = [:]
-    /// Natural keys of its calls, in the cells' order, at most ``PolicyFindings/evidenceLimit``
-    /// (days of the period only).
-    var evidence: [Evidence] = []
-    var calls: Int128 = 0
-    var records: Int128 = 0
-    /// Who spent most of it (days of the period only).
-    var meta: Meta?
-  }
-
-  /// The facts of each of `days` of `subject` (``DayFacts``), from its cells in their order.
-  private func facts(of subject: String, days: Set<Int64>) -> [Int64: DayFacts] {
-    let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
-    let isAgent = subject.hasPrefix("agent:")
-    var out: [Int64: DayFacts] = [:]
-    var spent: [Int64: [(Meta, Money)]] = [:]
-    for position in cellsOf[subject] ?? [] {
-      let (cell, total) = sortedCells[Int(position)]
-      guard days.contains(cell.day) else { continue }
-      guard let m = Self.subjects(of: cell, total).first(where: { $0.0 == subject })?.1 else { continue }
-      var f = out[cell.day] ?? DayFacts()
-      let other =
-        isAgent
-        ? cell.credential.map { "credential " + $0 } ?? "no credential"
-        : cell.agent.map { "agent " + $0 } ?? "no agent"
-      f.calls += total.calls
-      f.records += total.records
-      for cause in ["model " + cell.model, other] { f.breakdown[cause, default: .zero] += total.cost }
-      for (ci, c) in TokenClass.allCases.enumerated() where total.byClass[ci] != .zero {
-        f.breakdown["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
-      }
-      if cell.day >= firstPeriodDay {
-        Self.add(m, total.cost, to: &spent[cell.day, default: []])
-        for e in total.evidence where f.evidence.count < PolicyFindings.evidenceLimit { f.evidence.append(e) }
-      }
-      out[cell.day] = f
-    }
-    for (day, list) in spent { out[day]?.meta = Self.most(list) }
-    return out
-  }
-
-  /// The cells' order: day, agent, credential, model, a missing id as the empty one.
-  private static func precedes(_ a: borrowing Cell, _ b: borrowing Cell) -> Bool {
-    if a.day != b.day { return a.day < b.day }
-    if let o = emptyFirstOrder(a.agent, b.agent) { return o }
-    if let o = emptyFirstOrder(a.credential, b.credential) { return o }
-    return a.model < b.model
   }
 
   /// The spike findings of the period.

@@ -1,8 +1,10 @@
+import ChargebackModel
 import ChargebackStore
 import Foundation
 
 /// What `run` says of the files under `--usage` beside loading them: those gone since they were
-/// loaded, and those replaced under their name.
+/// loaded, those replaced under their name, those left for later as still being written, and
+/// those whose new records fall in a month reported closed.
 extension ChargebackJob {
   /// A warning naming the files once loaded from under the usage paths that are no longer there.
   ///
@@ -50,5 +52,48 @@ extension ChargebackJob {
           + " into a new --db")
     }
     return out
+  }
+
+  /// A warning naming the files left for a later run because they changed each time they were
+  /// read (a log still being appended to, a download still being written): this run's outputs
+  /// lack their usage.
+  static func stillBeingWritten(_ ingested: [Ingestor.FileResult]) -> [String] {
+    let left = ingested.filter(\.stillBeingWritten).map(\.path)
+    guard let first = left.first else { return [] }
+    let shown = left.count == 1 ? first : "\(first) and \(left.count - 1) more"
+    return [
+      "warning: \(left.count) file\(left.count == 1 ? "" : "s") still being written (\(shown)) changed each time"
+        + " \(left.count == 1 ? "it was" : "they were") read and \(left.count == 1 ? "was" : "were") not loaded: these"
+        + " outputs lack \(left.count == 1 ? "its" : "their") usage; a later run loads \(left.count == 1 ? "it" : "them")"
+        + " once \(left.count == 1 ? "it no longer changes" : "they no longer change") (leave a live log out of"
+        + " --usage until it is rotated)"
+    ]
+  }
+
+  /// A warning for each other month reported closed that this run loaded new records of: its
+  /// outputs, handed out, lack them until it is reported again.
+  ///
+  /// A daily run of the current month took a late file of the month before in without a word;
+  /// the calls surfaced only when that month was run again, and a late call of a revoked key was
+  /// never alerted on (a trial). Months whose outputs were never closed are not named: their next
+  /// run reports them. The months are those of the records each load inserted
+  /// (``LoadedFile/newMonths``), not of every record its file offered.
+  static func lateForClosedMonths(_ ingested: [Ingestor.FileResult], period: Period, store: any ChargebackStore)
+    throws -> [String]
+  {
+    var files: [Period: [String]] = [:]
+    for r in ingested {
+      for month in r.newMonths where month != period { files[month, default: []].append(r.path) }
+    }
+    var warnings: [String] = []
+    for month in files.keys.sorted(by: { $0.startMillis < $1.startMillis }) {
+      guard let paths = files[month], try store.reportedTotals(month) != nil else { continue }
+      let shown = paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
+      warnings.append(
+        "warning: \(month) was reported closed, and this run loaded new records dated in it (\(shown)):"
+          + " its outputs do not have them; report it again (run --period \(month) with its own --out) and"
+          + " hand its outputs out again")
+    }
+    return warnings
   }
 }

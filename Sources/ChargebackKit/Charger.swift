@@ -173,8 +173,7 @@ package final class Charger {
     rememberedMisses += 1
     if rememberedCharges.count >= Self.rememberedLimit { rememberedCharges.removeAll(keepingCapacity: true) }
     let base = attributor.untasked(r)
-    let rates = pricer.rates(provider: r.provider, model: r.model, tier: r.tier, time: r.time)
-    let commitmentIndex = identities.commitments.isEmpty ? -1 : commitmentIndex(for: r) ?? -1
+    let (rates, commitmentIndex) = ratesAndCommitment(of: r)
     var baseInScope: Bool?
     if let scope = base.scopeID {
       let model = rates.canonical ?? r.model

@@ -1,0 +1,83 @@
+import ChargebackModel
+
+/// What a subject's cells say of its days: who each cell counts for, the facts of a day a spike
+/// needs (breakdown by cause, evidence, counts, who spent most), and the cells' order.
+extension UsageSpikes {
+  /// The subjects a cell counts for (its agent's, its credential's), each with the cell's meta.
+  static func subjects(of cell: Cell, _ total: CellTotal) -> [(String, Meta)] {
+    var subjects: [(String, Meta)] = []
+    if let agent = cell.agent {
+      subjects.append(
+        ("agent:" + agent, Meta(costCentre: total.costCentre, agent: agent, credential: nil, owner: total.owner)))
+    }
+    if let cred = cell.credential {
+      subjects.append(
+        (
+          "credential:" + cred,
+          Meta(costCentre: total.costCentre, agent: cell.agent, credential: cred, owner: total.owner)
+        )
+      )
+    }
+    return subjects
+  }
+
+  static func add(_ m: Meta, _ cost: Money, to list: inout [(Meta, Money)]) {
+    if let i = list.firstIndex(where: { $0.0 == m }) { list[i].1 += cost } else { list.append((m, cost)) }
+  }
+
+  static func most(_ list: [(Meta, Money)]) -> Meta? {
+    list.reduce(nil as (Meta, Money)?) { best, x in best.map { x.1 > $0.1 ? x : $0 } ?? x }?.0
+  }
+
+  /// What one day of a subject holds, from its cells.
+  struct DayFacts {
+    /// Cost by cause: `model …`, the other identity (`credential …`, `agent …`, `no …`), `tokens …`.
+    var breakdown: [String: Money] = [:]
+    /// Natural keys of its calls, in the cells' order, at most ``PolicyFindings/evidenceLimit``
+    /// (days of the period only).
+    var evidence: [Evidence] = []
+    var calls: Int128 = 0
+    var records: Int128 = 0
+    /// Who spent most of it (days of the period only).
+    var meta: Meta?
+  }
+
+  /// The facts of each of `days` of `subject` (``DayFacts``), from its cells in their order.
+  func facts(of subject: String, days: Set<Int64>) -> [Int64: DayFacts] {
+    let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
+    let isAgent = subject.hasPrefix("agent:")
+    var out: [Int64: DayFacts] = [:]
+    var spent: [Int64: [(Meta, Money)]] = [:]
+    for position in cellsOf[subject] ?? [] {
+      let (cell, total) = sortedCells[Int(position)]
+      guard days.contains(cell.day) else { continue }
+      guard let m = Self.subjects(of: cell, total).first(where: { $0.0 == subject })?.1 else { continue }
+      var f = out[cell.day] ?? DayFacts()
+      let other =
+        isAgent
+        ? cell.credential.map { "credential " + $0 } ?? "no credential"
+        : cell.agent.map { "agent " + $0 } ?? "no agent"
+      f.calls += total.calls
+      f.records += total.records
+      for cause in ["model " + cell.model, other] { f.breakdown[cause, default: .zero] += total.cost }
+      for (ci, c) in TokenClass.allCases.enumerated() where total.byClass[ci] != .zero {
+        f.breakdown["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
+      }
+      if cell.day >= firstPeriodDay {
+        Self.add(m, total.cost, to: &spent[cell.day, default: []])
+        for e in total.evidence where f.evidence.count < PolicyFindings.evidenceLimit { f.evidence.append(e) }
+      }
+      out[cell.day] = f
+    }
+    for (day, list) in spent { out[day]?.meta = Self.most(list) }
+    return out
+  }
+
+  /// The cells' order: day, agent, credential, model, a missing id as the empty one.
+  static func precedes(_ a: borrowing Cell, _ b: borrowing Cell) -> Bool {
+    if a.day != b.day { return a.day < b.day }
+    if let o = emptyFirstOrder(a.agent, b.agent) { return o }
+    if let o = emptyFirstOrder(a.credential, b.credential) { return o }
+    return a.model < b.model
+  }
+}
