@@ -26,6 +26,20 @@ package protocol ExportFormat: Sendable {
   var provider: Provider? { get }
 }
 
+/// A format that reads some of its files one record per line, each line read on its own, so that
+/// a large file's lines can be parsed on several threads (``LineChunks``).
+package protocol LineRecordFormat: ExportFormat {
+  /// The layout ``ExportFormat/read(_:emit:)`` reads a file whose (decompressed) head is `head` in
+  /// when it reads it one record per line; nil when it reads it otherwise.
+  func lineLayout(head: [UInt8]) -> LineLayout?
+  /// The record of one line, as ``ExportFormat/read(_:emit:)`` reads it: `record` is its bytes
+  /// (``LineLayout/record(in:)``), `line` its 1-based number in `file`; `repeats` is the calling
+  /// thread's own.
+  func record(
+    _ record: UnsafeBufferPointer<UInt8>, file: String, line: Int, repeats: inout RepeatedStrings
+  ) throws -> UsageRecord
+}
+
 extension ExportFormat {
   /// Records only.
   package func readItems(_ file: InputFile, emit: (consuming IngestItem) throws -> Void) throws {

@@ -24,7 +24,7 @@ package struct InputFile: Sendable {
   package init(path: String) { self.path = path }
 
   /// The first `limit` bytes after decompression, for format detection.
-  func head(limit: Int = FormatRegistry.headBytes) throws -> [UInt8] {
+  package func head(limit: Int = FormatRegistry.headBytes) throws -> [UInt8] {
     var out: [UInt8] = []
     try withReader { reader in
       var buf = [UInt8](repeating: 0, count: limit)
@@ -55,17 +55,7 @@ package struct InputFile: Sendable {
     var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
     func emit(_ line: UnsafeBufferPointer<UInt8>) throws {
       lineNo += 1
-      var end = line.count
-      if !keepCR, end > 0, line[end - 1] == 13 { end -= 1 }  // CRLF
-      if !keepBlank {
-        var blank = true
-        for k in 0..<end where line[k] != 32 && line[k] != 9 {
-          blank = false
-          break
-        }
-        if blank { return }
-      }
-      try body(lineNo, UnsafeBufferPointer(rebasing: line[0..<end]))
+      if let content = Self.content(ofLine: line, keepBlank: keepBlank, keepCR: keepCR) { try body(lineNo, content) }
     }
     try withReader { reader in
       while true {
@@ -101,6 +91,24 @@ package struct InputFile: Sendable {
       }
     }
     if !carry.isEmpty { try carry.withUnsafeBufferPointer { try emit($0) } }
+  }
+
+  /// What a reader of lines hands on of `line` (without its newline): the line without a CR at its
+  /// end unless `keepCR`; nil for a blank line (spaces and tabs only) unless `keepBlank`.
+  static func content(
+    ofLine line: UnsafeBufferPointer<UInt8>, keepBlank: Bool = false, keepCR: Bool = false
+  ) -> UnsafeBufferPointer<UInt8>? {
+    var end = line.count
+    if !keepCR, end > 0, line[end - 1] == 13 { end -= 1 }  // CRLF
+    if !keepBlank {
+      var blank = true
+      for k in 0..<end where line[k] != 32 && line[k] != 9 {
+        blank = false
+        break
+      }
+      if blank { return nil }
+    }
+    return UnsafeBufferPointer(rebasing: line[0..<end])
   }
 
   /// The whole decompressed content, for document-shaped exports (API pages).

@@ -25,35 +25,27 @@ enum JSONLayout {
     _ body: (UnsafeBufferPointer<UInt8>, _ line: Int, _ path: String?) throws -> Void
   ) throws {
     let head = try head ?? file.head()
-    guard let first = head.firstIndex(where: { !isBlank($0) }) else { return }
-    if head[first] != UInt8(ascii: "[") {
-      let lineEnd = head[first...].firstIndex(of: 10)
-      let firstLine = head[first..<(lineEnd ?? head.endIndex)]
-      if timestampPrefix, firstLine.withUnsafeBufferPointer(timestampPrefixLength) != nil {
-        return try file.forEachLine { n, bytes in
-          try body(UnsafeBufferPointer(rebasing: bytes[(timestampPrefixLength(bytes) ?? 0)...]), n, nil)
-        }
-      }
-      // JSON Lines unless the first line's value goes on past the line. A first line that is
-      // malformed before its end is JSON Lines too, so that the error names that line.
-      if lineEnd == nil || !firstLine.withUnsafeBufferPointer(continuesPastLine) {
-        // Pages of an API, one per line (`curl … > page.json` writes one on a single line): each
-        // line's records are its `arrayKey` array's elements.
-        if let arrayKey, firstLine.withUnsafeBufferPointer({ wrapsArray($0, key: arrayKey) }) {
-          return try file.forEachLine { n, bytes in
-            var lines = LineCounter(bytes)
-            var s = JSONScanner(bytes)
-            do {
-              try forEachValue(&s, in: bytes, lines: &lines, arrayKey: arrayKey) { record, _, path in
-                try body(record, n, path)
-              }
-            } catch let f as JSONScanner.Failure {
-              throw ingestError(f, field: nil, file: file.path, line: n, path: nil, record: bytes)
-            }
+    switch firstLine(of: head, arrayKey: arrayKey, timestampPrefix: timestampPrefix) {
+    case .none:
+      return
+    case .lines(let layout):
+      return try file.forEachLine { n, bytes in try body(layout.record(in: bytes), n, nil) }
+    case .pages(let arrayKey):
+      // Pages of an API, one per line (`curl … > page.json` writes one on a single line): each
+      // line's records are its `arrayKey` array's elements.
+      return try file.forEachLine { n, bytes in
+        var lines = LineCounter(bytes)
+        var s = JSONScanner(bytes)
+        do {
+          try forEachValue(&s, in: bytes, lines: &lines, arrayKey: arrayKey) { record, _, path in
+            try body(record, n, path)
           }
+        } catch let f as JSONScanner.Failure {
+          throw ingestError(f, field: nil, file: file.path, line: n, path: nil, record: bytes)
         }
-        return try file.forEachLine { n, bytes in try body(bytes, n, nil) }
       }
+    case .document:
+      break
     }
     let data = try file.readAll()
     // A record over many lines (a pretty-printed OTLP export) whose reader names a value inside it
@@ -76,6 +68,41 @@ enum JSONLayout {
         throw ingestError(f, field: nil, file: file.path, line: lines.line(at: f.offset), path: nil, record: b)
       }
     }
+  }
+
+  /// How a file whose head is `head` is read: what its first non-blank line says.
+  private enum FirstLine {
+    /// No record: the head is blank.
+    case none
+    /// One record per line.
+    case lines(LineLayout)
+    /// An API page per line, its records in its `arrayKey` array.
+    case pages(StaticString)
+    /// A document, read whole.
+    case document
+  }
+
+  private static func firstLine(of head: [UInt8], arrayKey: StaticString?, timestampPrefix: Bool) -> FirstLine {
+    guard let first = head.firstIndex(where: { !isBlank($0) }) else { return .none }
+    guard head[first] != UInt8(ascii: "[") else { return .document }
+    let lineEnd = head[first...].firstIndex(of: 10)
+    let firstLine = head[first..<(lineEnd ?? head.endIndex)]
+    if timestampPrefix, firstLine.withUnsafeBufferPointer(timestampPrefixLength) != nil { return .lines(.timestamped) }
+    // JSON Lines unless the first line's value goes on past the line. A first line that is
+    // malformed before its end is JSON Lines too, so that the error names that line.
+    guard lineEnd == nil || !firstLine.withUnsafeBufferPointer(continuesPastLine) else { return .document }
+    if let arrayKey, firstLine.withUnsafeBufferPointer({ wrapsArray($0, key: arrayKey) }) { return .pages(arrayKey) }
+    return .lines(.plain)
+  }
+
+  /// The layout ``forEachRecord(in:head:arrayKey:timestampPrefix:_:)`` reads a file whose head is
+  /// `head` in when it has one record per line (each line on its own: they can be read on several
+  /// threads, ``LineChunks``); nil when it reads it otherwise.
+  static func lineLayout(head: [UInt8], arrayKey: StaticString? = nil, timestampPrefix: Bool = false) -> LineLayout? {
+    if case .lines(let layout) = firstLine(of: head, arrayKey: arrayKey, timestampPrefix: timestampPrefix) {
+      return layout
+    }
+    return nil
   }
 
   /// `e`, raised for a value inside `record` (which starts on `line` at JSON path `root`), named at
@@ -307,5 +334,22 @@ extension Optional where Wrapped == String {
     guard let s = self, let first = s.utf8.first, let last = s.utf8.last else { return nil }
     if first != 32 && first != 9 && last != 32 && last != 9 { return s }
     return self.nonEmpty
+  }
+}
+
+/// How a file of one record per line holds each record (``JSONLayout/lineLayout(head:arrayKey:timestampPrefix:)``).
+package enum LineLayout: Sendable {
+  /// The line is the record.
+  case plain
+  /// The record follows a CloudWatch Logs export's timestamp prefix on lines that have one
+  /// (``JSONLayout/timestampPrefixLength(_:)``).
+  case timestamped
+
+  /// The record's bytes in `line`.
+  package func record(in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    switch self {
+    case .plain: line
+    case .timestamped: UnsafeBufferPointer(rebasing: line[(JSONLayout.timestampPrefixLength(line) ?? 0)...])
+    }
   }
 }

@@ -10,7 +10,9 @@ import Foundation
 /// month: it is busy nine tenths of the time, the inserting thread two thirds) and allocating and
 /// freeing was a tenth of it. A direct-mapped cache of 64 strings by a hash of their bytes: a miss
 /// costs the hash and a comparison, a hit the same and no allocation.
-struct RepeatedStrings {
+package struct RepeatedStrings {
+  package init() {}
+
   private var slots = [String?](repeating: nil, count: 64)
 
   /// `raw` (UTF-8 checked, no escapes) as a `String`, the one read before when it had these bytes.

@@ -24,6 +24,8 @@ package struct Ingestor {
   /// file loaded since the last commit: one commit each (four waits for the disk) took 8 s for a
   /// synced bucket's first 2,400 skipped request bodies (a trial).
   package var quietFilesPerCommit = 256
+  /// Bytes of a large file's lines parsed at a time by one of ``ParallelLines``' threads.
+  package var lineChunkBytes = 1 << 20
   private let formats: [any ExportFormat]
   private let progress: ProgressReporter
   private let artifacts = DeliveryArtifacts()
@@ -308,6 +310,16 @@ package struct Ingestor {
         if let ahead {
           for parsed in try ahead.items.get() { try parsed.insert(into: sink) }
           progress.update("\(path): \(sink.offered) records")
+          return
+        }
+        // One record per line: the lines parsed on every core (``ParallelLines``).
+        if let lines = format as? any LineRecordFormat, let layout = lines.lineLayout(head: try input.head()) {
+          let parse = try ParallelLines(
+            input, format: lines, layout: layout, workers: ParallelLines.threads, chunkBytes: lineChunkBytes)
+          try parse.drain { batch in
+            for parsed in batch { try parsed.insert(into: sink) }
+            progress.update("\(path): \(sink.offered) records")
+          }
           return
         }
         // The records die on the parsing thread, which has time to spare.

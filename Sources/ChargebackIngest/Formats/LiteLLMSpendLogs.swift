@@ -53,17 +53,24 @@ struct LiteLLMSpendLogs: ExportFormat {
       return try readCSV(file, emit: emit)
     }
     try JSONLayout.forEachRecord(in: file, arrayKey: "data") { bytes, line, path in
-      var row = Row()
-      var field = ""
-      var s = JSONScanner(bytes)
-      do {
-        try row.parseRow(&s, bytes, field: &field)
-        try s.end()
-      } catch let f as JSONScanner.Failure {
-        throw JSONLayout.ingestError(f, field: field, file: file.path, line: line, path: path, record: bytes)
-      }
-      try emit(record(row, file: file.path, line: line, path: path))
+      try emit(jsonRecord(bytes, file: file.path, line: line, path: path))
     }
+  }
+
+  /// The record of one row written as JSON.
+  func jsonRecord(_ bytes: UnsafeBufferPointer<UInt8>, file: String, line: Int, path: String?) throws
+    -> UsageRecord
+  {
+    var row = Row()
+    var field = ""
+    var s = JSONScanner(bytes)
+    do {
+      try row.parseRow(&s, bytes, field: &field)
+      try s.end()
+    } catch let f as JSONScanner.Failure {
+      throw JSONLayout.ingestError(f, field: field, file: file, line: line, path: path, record: bytes)
+    }
+    return try record(row, file: file, line: line, path: path)
   }
 
   /// The `LiteLLM_SpendLogs` table as CSV (`\copy … CSV HEADER`): one row per record.

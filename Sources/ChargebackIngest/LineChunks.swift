@@ -1,0 +1,159 @@
+import ChargebackModel
+import Foundation
+
+/// A file read in chunks of whole lines, each with the number of its first line, so that several
+/// threads can parse its lines at once (the ingest of a large JSON Lines file: one thread parsing
+/// it set the pace of the whole load).
+///
+/// Reads as ``InputFile/forEachLine(maxLine:keepBlank:keepCR:_:)`` does (gzip decompressed, a
+/// byte-order mark dropped, the same line numbers and the same limit on a line's length); a
+/// chunk's lines are walked with ``forEachLine(in:firstLine:path:maxLine:_:)``, which skips blank
+/// lines and drops a CR before the newline as that one does.
+///
+/// Not thread-safe: one thread at a time calls ``next()`` (the parsing threads take turns, under
+/// their lock).
+package final class LineChunks {
+  /// The file's path, for errors.
+  package let path: String
+  private let reader: GzipReader
+  /// Bytes of a chunk at least (a chunk ends at the first line end after this many).
+  private let chunkBytes: Int
+  private let maxLine: Int
+  /// Bytes read past the last chunk's last line end: the start of the next chunk.
+  private var carry: [UInt8] = []
+  /// The number of the next chunk's first line.
+  private var nextLine = 1
+  private var ended = false
+
+  /// One chunk: whole lines (the file's last may have no newline) and the number of the first.
+  package struct Chunk: Sendable {
+    package var bytes: [UInt8]
+    package var firstLine: Int
+  }
+
+  /// Opens `file`.
+  package init(_ file: InputFile, chunkBytes: Int = 4 << 20, maxLine: Int = InputFile.maxLine) throws {
+    path = file.path
+    reader = try GzipReader(path: file.path)
+    self.chunkBytes = max(chunkBytes, 1)
+    self.maxLine = maxLine
+  }
+
+  deinit { reader.close() }
+
+  /// The next chunk, or nil at the end of the file.
+  ///
+  /// Throws the reader's faults (a bad gzip member) and, for a line longer than `maxLine`, the
+  /// error ``InputFile/forEachLine(maxLine:keepBlank:keepCR:_:)`` throws, naming its line, before
+  /// more of it is read.
+  package func next() throws -> Chunk? {
+    guard !ended else { return nil }
+    // `carry` holds no newline: it is what followed the last one.
+    var bytes: [UInt8] = []
+    swap(&bytes, &carry)
+    bytes.reserveCapacity(chunkBytes + min(chunkBytes, InputFile.chunkSize))
+    // Where the line still open at the end of `bytes` starts (after its last newline, if any).
+    var openLine = 0
+    var sawLineEnd = false
+    while true {
+      // A line too long is refused once the lines before it were handed on (as the serial reader
+      // hands them on).
+      if bytes.count >= chunkBytes || bytes.count - openLine > maxLine + 1, sawLineEnd {
+        carry = Array(bytes[openLine...])
+        bytes.removeSubrange(openLine...)
+        return chunk(bytes)
+      }
+      // Checked before more of it is read: memory stays within the limit.
+      if bytes.count - openLine > maxLine + 1 {
+        throw InputError(
+          file: path, line: nextLine,
+          message: "line longer than \(maxLine >> 20) MiB (\(maxLine) bytes); no export has such lines")
+      }
+      let before = bytes.count
+      let n = try append(to: &bytes)
+      if n == 0 {
+        ended = true
+        return bytes.isEmpty ? nil : chunk(bytes)
+      }
+      // Only the bytes just read may hold a later line end.
+      if let end = Self.lastLineEnd(in: bytes, from: before) { (openLine, sawLineEnd) = (end + 1, true) }
+    }
+  }
+
+  private func chunk(_ bytes: [UInt8]) -> Chunk {
+    let c = Chunk(bytes: bytes, firstLine: nextLine)
+    nextLine += Self.lineEnds(in: bytes[...])
+    if let last = bytes.last, last != 10 { nextLine += 1 }
+    return c
+  }
+
+  /// What one read brings, before it is added to the chunk.
+  private lazy var readBuffer = [UInt8](repeating: 0, count: min(chunkBytes, InputFile.chunkSize))
+
+  /// Reads what comes next from the file onto the end of `bytes`; how many bytes came (0 at the end).
+  private func append(to bytes: inout [UInt8]) throws -> Int {
+    let n = try readBuffer.withUnsafeMutableBytes { try reader.read(into: $0) }
+    bytes.append(contentsOf: readBuffer[0..<n])
+    return n
+  }
+
+  /// The index of the last newline in `bytes` at or after `from`; nil when there is none there.
+  private static func lastLineEnd(in bytes: [UInt8], from: Int) -> Int? {
+    bytes.withUnsafeBufferPointer { b -> Int? in
+      guard let base = b.baseAddress, from < b.count else { return nil }
+      // memchr forward (Glibc's module has no memrchr): a line end is found at memory speed, and a
+      // long line without one costs one call.
+      var last: Int?
+      var at = from
+      while at < b.count, let hit = memchr(base + at, 10, b.count - at) {
+        let k = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        last = k
+        at = k + 1
+      }
+      return last
+    }
+  }
+
+  /// The newlines in `bytes`.
+  static func lineEnds(in bytes: ArraySlice<UInt8>) -> Int {
+    bytes.withUnsafeBufferPointer { b in
+      guard let base = b.baseAddress else { return 0 }
+      var n = 0
+      var at = 0
+      // memchr: newlines found at memory speed (this runs under the parsing threads' lock).
+      while at < b.count, let hit = memchr(base + at, 10, b.count - at) {
+        n += 1
+        at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
+      }
+      return n
+    }
+  }
+
+  /// Calls `body` with each line of `chunk` whose first line is `firstLine`, as
+  /// ``InputFile/forEachLine(maxLine:keepBlank:keepCR:_:)`` would: numbered, without its newline
+  /// or a CR before it, blank lines skipped, a line longer than `maxLine` an error.
+  package static func forEachLine(
+    in chunk: UnsafeBufferPointer<UInt8>, firstLine: Int, path: String, maxLine: Int = InputFile.maxLine,
+    _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
+  ) throws {
+    guard let base = chunk.baseAddress else { return }
+    var line = firstLine
+    var start = 0
+    while start < chunk.count {
+      let end =
+        memchr(base + start, 10, chunk.count - start).map {
+          base.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+        } ?? chunk.count
+      if end - start > maxLine + 1 {
+        throw InputError(
+          file: path, line: line,
+          message: "line longer than \(maxLine >> 20) MiB (\(maxLine) bytes); no export has such lines")
+      }
+      if let content = InputFile.content(ofLine: UnsafeBufferPointer(start: base + start, count: end - start)) {
+        try body(line, content)
+      }
+      line += 1
+      start = end + 1
+    }
+  }
+}
