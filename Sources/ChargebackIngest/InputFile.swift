@@ -13,7 +13,7 @@ package struct InputFile: Sendable {
   package let path: String
 
   /// Size of a read chunk.
-  static let chunkSize = 1 << 20
+  package static let chunkSize = 1 << 20
   /// The longest line (or CSV record, or JSON Lines record) any reader accepts: 64 MiB.
   ///
   /// Reading stops as soon as a line passes it, so a longer line costs no more memory than that.

@@ -24,6 +24,8 @@ package final class LineChunks {
   /// The number of the next chunk's first line.
   private var nextLine = 1
   private var ended = false
+  /// A read's fault, met after whole lines that were handed on first: thrown at the next call.
+  private var failure: (any Error)?
 
   /// One chunk: whole lines (the file's last may have no newline) and the number of the first.
   package struct Chunk: Sendable {
@@ -47,6 +49,10 @@ package final class LineChunks {
   /// error ``InputFile/forEachLine(maxLine:keepBlank:keepCR:_:)`` throws, naming its line, before
   /// more of it is read.
   package func next() throws -> Chunk? {
+    if let failure {
+      (self.failure, ended) = (nil, true)
+      throw failure
+    }
     guard !ended else { return nil }
     // `carry` holds no newline: it is what followed the last one.
     var bytes: [UInt8] = []
@@ -70,7 +76,18 @@ package final class LineChunks {
           message: "line longer than \(maxLine >> 20) MiB (\(maxLine) bytes); no export has such lines")
       }
       let before = bytes.count
-      let n = try append(to: &bytes)
+      let n: Int
+      do {
+        n = try append(to: &bytes)
+      } catch {
+        // The whole lines read before the fault are handed on first, as the serial reader hands
+        // them on; the fault comes at the next call.
+        guard sawLineEnd else { throw error }
+        failure = error
+        carry = []
+        bytes.removeSubrange(openLine...)
+        return chunk(bytes)
+      }
       if n == 0 {
         ended = true
         return bytes.isEmpty ? nil : chunk(bytes)

@@ -24,8 +24,9 @@ package struct Ingestor {
   /// file loaded since the last commit: one commit each (four waits for the disk) took 8 s for a
   /// synced bucket's first 2,400 skipped request bodies (a trial).
   package var quietFilesPerCommit = 256
-  /// Bytes of a large file's lines parsed at a time by one of ``ParallelLines``' threads.
-  package var lineChunkBytes = 1 << 20
+  /// Bytes of a large file's lines parsed at a time by one of ``ParallelLines``' threads: the
+  /// serial reader's read size, so that the file is read as it reads it (tests make it smaller).
+  package var lineChunkBytes = InputFile.chunkSize
   private let formats: [any ExportFormat]
   private let progress: ProgressReporter
   private let artifacts = DeliveryArtifacts()

@@ -21,12 +21,13 @@ final class ParallelLines: @unchecked Sendable {
   private let layout: LineLayout
   private let workers: Int
   private let chunks: LineChunks
+  private let maxLine: Int
   /// Chunks read at most ahead of the one the consumer is waiting for.
   let window: Int
 
   private let condition = NSCondition()
-  /// The next chunk's number, to the thread that reads it.
-  private var nextChunk = 0
+  /// Chunks the parsing threads have set out to read (the read-ahead bound counts them).
+  private var reserved = 0
   /// No more chunks are read (the end of the file, a failure, or the consumer gave up).
   private var doneReading = false
   /// The number of chunks, once the end of the file was reached.
@@ -39,22 +40,35 @@ final class ParallelLines: @unchecked Sendable {
   /// Arrays the consumer is done with, emptied (their records released) by the parsing threads.
   private var spent: [[ParsedItem]] = []
 
+  /// Held while a chunk is read: ``nextChunk``, ``readerStopped`` and `chunks` are its.
+  private let reading = NSLock()
+  /// The next chunk's number, to the thread that reads it.
+  private var nextChunk = 0
+  /// The reader reached the end of the file or failed: nothing more is read.
+  private var readerStopped = false
+
   private struct Parsed {
     var items: [ParsedItem]
     var failure: (any Error)?
   }
 
   /// Reads `input`, whose layout is `layout`, in chunks of `chunkBytes` on `workers` threads.
+  ///
+  /// With chunks of at least ``InputFile/chunkSize`` (the default), the file is read as the serial
+  /// reading reads it, a read of that size at a time, so a damaged gzip member is met after the
+  /// same lines. Smaller chunks (tests) read less at a time: a fault may then be met after lines
+  /// the serial reading does not parse.
   init(
     _ input: InputFile, format: any LineRecordFormat, layout: LineLayout, workers: Int,
-    chunkBytes: Int = 4 << 20
+    chunkBytes: Int = InputFile.chunkSize, maxLine: Int = InputFile.maxLine
   ) throws {
     self.input = input
     self.format = format
     self.layout = layout
     self.workers = max(workers, 1)
     self.window = self.workers + 2
-    chunks = try LineChunks(input, chunkBytes: chunkBytes)
+    self.maxLine = maxLine
+    chunks = try LineChunks(input, chunkBytes: chunkBytes, maxLine: maxLine)
   }
 
   /// Threads parsing a large file's lines: one per core, at most four (a third thread inserts).
@@ -76,15 +90,21 @@ final class ParallelLines: @unchecked Sendable {
     do {
       while var next = try take() {
         try body(&next)
-        condition.lock()
-        spent.append(next)
-        condition.unlock()
+        giveBack(consume next)
       }
       stop()
     } catch {
       stop()
       throw error
     }
+  }
+
+  /// Hands `items` back, held once (moved, not copied), so that a parsing thread empties them in
+  /// place and the records die there.
+  private func giveBack(_ items: consuming [ParsedItem]) {
+    condition.lock()
+    spent.append(items)
+    condition.unlock()
   }
 
   /// The failure of the chunk last taken, thrown at the next ``take()``.
@@ -122,41 +142,53 @@ final class ParallelLines: @unchecked Sendable {
     var reuse: [ParsedItem] = []
     while true {
       condition.lock()
-      while !doneReading, nextChunk >= wanted + window { condition.wait() }
+      while !doneReading, reserved >= wanted + window { condition.wait() }
       if doneReading {
         running -= 1
         condition.broadcast()
         condition.unlock()
         return
       }
+      reserved += 1
       var handedBack: [[ParsedItem]] = []
       swap(&handedBack, &spent)
+      condition.unlock()
+      // Their records die here, outside the locks.
+      for i in handedBack.indices { handedBack[i].removeAll(keepingCapacity: true) }
+      if reuse.capacity == 0, let recycled = handedBack.popLast() { reuse = recycled }
+      // One thread reads at a time, under a lock of its own: the inserting thread, which takes
+      // chunks under `condition`, is not held up while a chunk is read (and decompressed).
+      reading.lock()
       let number = nextChunk
       nextChunk += 1
-      let read = Result { try chunks.next() }
+      let read: Result<LineChunks.Chunk?, any Error> = readerStopped ? .success(nil) : Result { try chunks.next() }
+      switch read {
+      case .success(.some): break
+      case .success(.none), .failure: readerStopped = true
+      }
+      reading.unlock()
+      condition.lock()
       switch read {
       case .success(nil):
         doneReading = true
-        chunkCount = number
+        chunkCount = min(chunkCount ?? number, number)
       case .failure(let error):
         doneReading = true
-        chunkCount = number + 1
+        chunkCount = min(chunkCount ?? number + 1, number + 1)
         parsed[number] = Parsed(items: [], failure: error)
       case .success:
         break
       }
       condition.broadcast()
       condition.unlock()
-      // Their records die here, outside the lock.
-      for i in handedBack.indices { handedBack[i].removeAll(keepingCapacity: true) }
-      if reuse.capacity == 0, let recycled = handedBack.popLast() { reuse = recycled }
       guard case .success(let chunk?) = read else { continue }
       var items = reuse
       reuse = []
       var failure: (any Error)?
       do {
         try chunk.bytes.withUnsafeBufferPointer { bytes in
-          try LineChunks.forEachLine(in: bytes, firstLine: chunk.firstLine, path: input.path) { line, text in
+          try LineChunks.forEachLine(in: bytes, firstLine: chunk.firstLine, path: input.path, maxLine: maxLine) {
+            line, text in
             let record = try format.record(layout.record(in: text), file: input.path, line: line, repeats: &repeats)
             let item = ParsedItem(.record(record))
             try RecordBounds.check(item.record, file: input.path)

@@ -26,11 +26,13 @@ import Testing
   /// `lines` joined with a mix of line ends and blank lines, as files come: LF and CRLF, a blank and
   /// a whitespace-only line here and there.
   static func mixed(_ lines: [String]) -> String {
-    var text = ""
+    // Blank lines before the first record, a line of a lone CR, whitespace-only lines.
+    var text = "\n \n"
     for (k, line) in lines.enumerated() {
       text += line + (k % 13 == 0 ? "\r\n" : "\n")
       if k % 17 == 0 { text += "\n" }
       if k % 29 == 0 { text += " \t \n" }
+      if k % 31 == 0 { text += "\r\n" }
     }
     return text
   }
@@ -92,6 +94,19 @@ import Testing
     let got = try Self.parallel(path, Self.bedrockFormat, workers: 2, chunkBytes: 700)
     #expect(
       got.records.filter { $0.contains("req-1234\"") && $0.contains("line: Optional(\(numbered[0]))") }.count == 1)
+  }
+
+  @Test func aLastLineOfBlanksWithoutANewlineIsSkippedAsSerially() throws {
+    let dir = try TestSupport.tempDir("parallel-lines-tail")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/calls.jsonl"
+    try (Self.mixed((0..<400).map { Self.bedrock($0) }) + " \t").write(toFile: path, atomically: true, encoding: .utf8)
+    let expected = Self.serial(path, Self.bedrockFormat)
+    #expect(expected.error == nil && expected.records.count == 400)
+    for (chunk, workers) in Self.shapes {
+      let got = try Self.parallel(path, Self.bedrockFormat, workers: workers, chunkBytes: chunk)
+      #expect(got.error == nil && got.records == expected.records, "chunk \(chunk), \(workers) threads")
+    }
   }
 
   @Test func theFirstBadLineInTheFilesOrderIsTheErrorAndOnlyTheRecordsBeforeItComeOut() throws {
@@ -162,6 +177,117 @@ import Testing
     }
   }
 
+  /// A record out of bounds (a time before 2000), a LiteLLM row that is not an object: the first
+  /// in the file's order is the error, as serially.
+  @Test func boundsAndOtherFormatsErrorsComeInTheFilesOrder() throws {
+    let dir = try TestSupport.tempDir("parallel-lines-bounds")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var lines = (0..<900).map { Self.bedrock($0) }
+    lines[700] = lines[700].replacingOccurrences(of: "2026-10-01T", with: "1999-10-01T")
+    let bedrock = dir + "/calls.jsonl"
+    try (lines.joined(separator: "\n") + "\n").write(toFile: bedrock, atomically: true, encoding: .utf8)
+    let sample = try String(
+      contentsOfFile: Fixtures.root + "/litellm-payloads/spend-logs-payloads-objects.jsonl", encoding: .utf8)
+    let rows = sample.split(separator: "\n").map(String.init)
+    var spend = (0..<300).map { rows[$0 % rows.count] }
+    spend[211] = "[1, 2]"
+    let litellm = dir + "/spend.jsonl"
+    try (spend.joined(separator: "\n") + "\n").write(toFile: litellm, atomically: true, encoding: .utf8)
+    for (path, format, line) in [
+      (bedrock, Self.bedrockFormat as any LineRecordFormat, 701), (litellm, LiteLLMSpendLogs(), 212),
+    ] {
+      let expected = Self.serial(path, format)
+      let error = try #require(expected.error)
+      #expect(error.contains(":\(line):"), "\(error)")
+      #expect(expected.records.count == line - 1)
+      for (chunk, workers) in Self.shapes {
+        let got = try Self.parallel(path, format, workers: workers, chunkBytes: chunk)
+        #expect(got.error == error && got.records == expected.records, "\(path): chunk \(chunk), \(workers) threads")
+      }
+    }
+  }
+
+  /// A damaged gzip member after whole members of records: the records before the fault come out
+  /// and the fault is the error, as serially, for chunks of the serial reader's read size and more.
+  @Test(.timeLimit(.minutes(2))) func aDamagedGzipMemberIsMetAfterTheSameRecords() throws {
+    let dir = try TestSupport.tempDir("parallel-lines-gzip")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let lines = (0..<9000).map { Self.bedrock($0) }
+    let first = try GzipTests.gzip(lines[..<6000].joined(separator: "\n") + "\n")
+    // The second member's magic bytes spoilt: stray bytes after the first, a fault at its end.
+    var second = try GzipTests.gzip(lines[6000...].joined(separator: "\n") + "\n")
+    second[0] = 0x00
+    let path = dir + "/calls.jsonl.gz"
+    try Data(first + second).write(to: URL(fileURLWithPath: path))
+    let expected = Self.serial(path, Self.bedrockFormat)
+    let error = try #require(expected.error)
+    // Our count: the first member's 6,000 records (about 3 MB), less those of the 1 MiB read the
+    // fault ends (about 2,000 at most: the reader drops what that read decompressed).
+    #expect(expected.records.count >= 4000 && expected.records.count < 6000, "\(expected.records.count)")
+    #expect(error.contains("calls.jsonl.gz"), "\(error)")
+    for (chunk, workers) in [(InputFile.chunkSize, 2), (InputFile.chunkSize, 1), (3 << 20, 2), (4 << 20, 4)] {
+      let got = try Self.parallel(path, Self.bedrockFormat, workers: workers, chunkBytes: chunk)
+      #expect(got.error == error, "chunk \(chunk), \(workers) threads")
+      #expect(got.records == expected.records, "chunk \(chunk), \(workers) threads")
+    }
+  }
+
+  /// A line over the limit: the records before it come out, then the error naming its line.
+  @Test(.timeLimit(.minutes(2))) func aLineOverTheLimitStopsTheParallelReadingAtItsLine() throws {
+    let dir = try TestSupport.tempDir("parallel-lines-limit")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var lines = (0..<500).map { Self.bedrock($0) }
+    // The 301st line is 1,500 bytes: its record with a long model id.
+    lines[300] = lines[300].replacingOccurrences(
+      of: "\"region\"", with: "\"note\":\"" + String(repeating: "x", count: 1500) + "\",\"region\"")
+    let path = dir + "/calls.jsonl"
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let serial = Self.serial(path, Self.bedrockFormat)
+    #expect(serial.error == nil && serial.records.count == 500)
+    let input = InputFile(path: path)
+    for (chunk, workers) in Self.shapes {
+      var records: [String] = []
+      var failure: String?
+      do {
+        try ParallelLines(
+          input, format: Self.bedrockFormat, layout: .plain, workers: workers, chunkBytes: chunk, maxLine: 1000
+        ).drain { batch in records += batch.map { "\($0.record)" } }
+      } catch {
+        failure = "\(error)"
+      }
+      #expect(failure?.contains("calls.jsonl:301: line longer than") == true, "\(failure ?? "none")")
+      #expect(records == Array(serial.records[..<300]), "chunk \(chunk), \(workers) threads")
+    }
+  }
+
+  /// The inserting side failing (a store error) stops the parsing threads: the reading returns
+  /// with that error, whatever the threads were doing (waiting for room, reading, parsing).
+  @Test(.timeLimit(.minutes(1))) func aFailureOfTheInsertingSideStopsTheReading() throws {
+    let dir = try TestSupport.tempDir("parallel-lines-stop")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/calls.jsonl"
+    try ((0..<3000).map { Self.bedrock($0) }.joined(separator: "\n") + "\n").write(
+      toFile: path, atomically: true, encoding: .utf8)
+    struct Full: Error {}
+    for (chunk, workers) in Self.shapes {
+      var chunks = 0
+      try ParallelLines(
+        InputFile(path: path), format: Self.bedrockFormat, layout: .plain, workers: workers, chunkBytes: chunk
+      ).drain { _ in chunks += 1 }
+      for stopAt in [0, 1, 5] where stopAt < chunks {
+        var batches = 0
+        #expect(throws: Full.self, "chunk \(chunk), \(workers) threads, stop at \(stopAt)") {
+          try ParallelLines(
+            InputFile(path: path), format: Self.bedrockFormat, layout: .plain, workers: workers, chunkBytes: chunk
+          ).drain { _ in
+            if batches == stopAt { throw Full() }
+            batches += 1
+          }
+        }
+      }
+    }
+  }
+
   /// Files read otherwise are not read by line: a pretty-printed record, a JSON array, API pages
   /// one per line, an Insights CSV.
   @Test func documentsAndPagesAreNotReadByLine() {
@@ -198,7 +324,7 @@ import Testing
       } catch {
         serialError = "\(error)"
       }
-      // Our count: the long line is the 42nd line in the middle of the file, the 43rd at its end.
+      // Our count: the long line is the 41st line in the middle of the file, the 43rd at its end.
       #expect(serialError?.contains("\(name):\(name == "middle" ? 41 : 43):") == true, "\(name): \(serialError ?? "")")
       for chunkBytes in [1, 64, 999, 4096, 1 << 20] {
         let chunks = try LineChunks(InputFile(path: path), chunkBytes: chunkBytes, maxLine: 1000)
@@ -221,8 +347,9 @@ import Testing
     }
   }
 
-  /// Through the store: a file loaded by lines in small chunks is stored as the same rows, with the
-  /// same lines, as the file read ahead whole; loading it again changes nothing.
+  /// Through the store: a file loaded in chunks of 512 bytes is stored as the same rows, with the
+  /// same lines, as in chunks of 4 MiB (one chunk), and as its records read whole ahead of their
+  /// load (``ReadAhead``, the serial reading); loading it again changes nothing.
   @Test func aFileLoadedInChunksIsStoredAsReadWhole() throws {
     let dir = try TestSupport.tempDir("parallel-lines-store")
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -240,7 +367,15 @@ import Testing
       #expect(again.alreadyIngested)
       #expect(try Self.rows(store) == prints.last)
     }
+    // The serial reading: the file's records read whole on the hashing thread, then inserted.
+    let ahead = try UsageStore(path: dir + "/ahead.sqlite")
+    let hashed = FileHash(path: path) { ReadAhead.read($0, formats: FormatRegistry.all) }
+    #expect(hashed.readAhead() != nil)
+    let r = try Ingestor(store: ahead, progress: ProgressReporter(force: false)).ingest(file: path, hashed: hashed)
+    #expect(r.records == 3000)
+    prints.append(try Self.rows(ahead))
     #expect(prints[0] == prints[1])
+    #expect(prints[1] == prints[2])
     // Our own count: the 3,000 records' lines, as `mixed` lays them out.
     let expectedLines = Self.lines(of: Self.mixed((0..<3000).map { Self.bedrock($0) }))
       .enumerated().filter { $0.element.hasPrefix("{") }.map { String($0.offset + 1) }
