@@ -65,9 +65,7 @@ package struct InputFile: Sendable {
           let buf = UnsafeBufferPointer(rebasing: whole[0..<n])
           var start = 0
           func tooLong() -> InputError {
-            InputError(
-              file: path, line: lineNo + 1,
-              message: "line longer than \(maxLine >> 20) MiB (\(maxLine) bytes); no export has such lines")
+            Self.lineTooLong(path, line: lineNo + 1, maxLine: maxLine)
           }
           guard let base = buf.baseAddress else { return }
           // memchr: the line breaks are found at memory speed (this is ingest's hot loop).
@@ -91,6 +89,14 @@ package struct InputFile: Sendable {
       }
     }
     if !carry.isEmpty { try carry.withUnsafeBufferPointer { try emit($0) } }
+  }
+
+  /// The error for line `line` of `path`, longer than `maxLine` bytes (every reader of lines says it
+  /// alike).
+  static func lineTooLong(_ path: String, line: Int, maxLine: Int) -> InputError {
+    InputError(
+      file: path, line: line,
+      message: "line longer than \(maxLine >> 20) MiB (\(maxLine) bytes); no export has such lines")
   }
 
   /// What a reader of lines hands on of `line` (without its newline): the line without a CR at its

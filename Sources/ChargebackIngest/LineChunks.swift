@@ -71,9 +71,7 @@ package final class LineChunks {
       }
       // Checked before more of it is read: memory stays within the limit.
       if bytes.count - openLine > maxLine + 1 {
-        throw InputError(
-          file: path, line: nextLine,
-          message: "line longer than \(maxLine >> 20) MiB (\(maxLine) bytes); no export has such lines")
+        throw InputFile.lineTooLong(path, line: nextLine, maxLine: maxLine)
       }
       let before = bytes.count
       let n: Int
@@ -162,9 +160,7 @@ package final class LineChunks {
           base.distance(to: $0.assumingMemoryBound(to: UInt8.self))
         } ?? chunk.count
       if end - start > maxLine + 1 {
-        throw InputError(
-          file: path, line: line,
-          message: "line longer than \(maxLine >> 20) MiB (\(maxLine) bytes); no export has such lines")
+        throw InputFile.lineTooLong(path, line: line, maxLine: maxLine)
       }
       if let content = InputFile.content(ofLine: UnsafeBufferPointer(start: base + start, count: end - start)) {
         try body(line, content)
