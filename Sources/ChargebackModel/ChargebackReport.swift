@@ -101,8 +101,8 @@ package struct ClassCharge: Sendable, Hashable {
   package var model: String
   package var tier: Tier
   package var tokenClass: TokenClass
-  /// The price row whose rate applied (one per class, day and call size).
-  package var price: PriceRow
+  /// What of the price row whose rate applied (one per class, day and call size) a FOCUS row says.
+  package var price: AppliedPrice
   package var costCentre: String
   package var agentID: String?
   /// The account or project the export names (Bedrock account id, OpenAI project, Anthropic
@@ -131,12 +131,29 @@ package struct ClassCharge: Sendable, Hashable {
     self.model = model
     self.tier = tier
     self.tokenClass = tokenClass
-    self.price = price
+    self.price = AppliedPrice(price)
     self.costCentre = costCentre
     self.agentID = agentID
     self.units = units
     self.cost = cost
     self.account = account
+  }
+}
+
+/// The parts of a ``PriceRow`` a charge keeps: its rate, the day it took effect and the call size
+/// it starts at (FOCUS's `ListUnitPrice`, `SkuPriceId`, the charge's description).
+///
+/// Why not the row: a directory of 20,000 credentials gave a million charges (a trial), and the
+/// whole row (its model, source and location, its end) was about a third of each one's 300 bytes.
+package struct AppliedPrice: Sendable, Hashable {
+  package var rate: Rate
+  /// Effective from, UTC epoch ms.
+  package var from: Int64
+  /// Long-context threshold: the row applies to calls whose total input is at least this.
+  package var minInputTokens: Int64
+
+  package init(_ row: PriceRow) {
+    (rate, from, minInputTokens) = (row.rate, row.from, row.minInputTokens)
   }
 }
 

@@ -24,7 +24,7 @@ import Testing
     var account: String?
     var commitment: String?
     var tokenClass: TokenClass
-    var price: PriceRow
+    var price: AppliedPrice
   }
 
   private struct Sums: Equatable {
@@ -116,7 +116,7 @@ import Testing
       for p in parts {
         let key = GroupKey(
           day: dayName, credential: credential, model: model, costCentre: cc, agent: agent, account: account,
-          commitment: commitment, tokenClass: p.tokenClass, price: prices.rows[p.row])
+          commitment: commitment, tokenClass: p.tokenClass, price: AppliedPrice(prices.rows[p.row]))
         groups[key, default: Sums()].units += Int128(p.units)
         groups[key, default: Sums()].cost += p.cost
         groups[key, default: Sums()].list += p.listCost
