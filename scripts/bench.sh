@@ -4,12 +4,13 @@
 # new, with peak RSS and output sizes, and DuckDB's bare parse-and-group of the same files measured
 # in the same run (the ratio is the figure that counts: machines are noisy).
 #
-#   BENCH_SHAPES="friendly:1000000 cardinality:1000000 unsorted:1000000 tickets:1000000 synced:1000000 cardinality:10000000" make bench
+#   BENCH_SHAPES="friendly:1000000 cardinality:1000000 unsorted:1000000 tickets:1000000 synced:1000000 directory:1000000 cardinality:10000000" make bench
 #
 # Shapes: friendly (the demo's callers, time order), cardinality (a role session per call, 5,000
 # task ids), unsorted (random times within each day), tickets (as cardinality, with a ticket id per
 # call: a chargeback line per call), synced (as friendly, in gzip files of 200 calls, as an S3 sync
-# of Bedrock's log prefix delivers them). Results: stdout and bench/results.md.
+# of Bedrock's log prefix delivers them), directory (20,000 service accounts in 300 more cost
+# centres: outputs that grow with directory x days). Results: stdout and bench/results.md.
 #
 # Stores: BENCH_STORES (default "sqlite postgres") adds, per shape, `ingest` alone and `report`
 # alone into a new store of each kind, side by side (a second table). PostgreSQL is the
@@ -17,7 +18,7 @@
 # BENCH_POSTGRES_URL (the bench makes and drops a schema of its own there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shapes=${BENCH_SHAPES:-"friendly:1000000 cardinality:1000000 unsorted:1000000 tickets:1000000 synced:1000000 cardinality:10000000"}
+shapes=${BENCH_SHAPES:-"friendly:1000000 cardinality:1000000 unsorted:1000000 tickets:1000000 synced:1000000 directory:1000000 cardinality:10000000"}
 [ -x .venv/bin/python ] && .venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements-bench.txt || true
 bin="$(swift build -c release --show-bin-path)/chargeback"
 mkdir -p bench

@@ -14,6 +14,10 @@ package enum BenchShape: String, Sendable, CaseIterable {
   /// As `cardinality`, but a ticket id of its own per call: a chargeback line per call (the
   /// lines, and `chargeback.csv`, grow with the calls; the rest of the outputs must not).
   case tickets
+  /// A large directory: 20,000 service accounts in 300 cost centres besides the demo's, each an
+  /// IAM user of its own, calling in turn: the outputs (FOCUS rows, spike cells) grow with
+  /// directory × days, up to a million and more (a trial's month had 998 k FOCUS rows).
+  case directory
 }
 
 extension DemoGenerator {
@@ -33,6 +37,7 @@ extension DemoGenerator {
       try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     }
     try writeIdentities(to: identities)
+    if shape == .directory { try Self.appendLargeDirectory(to: identities) }
 
     var rng = DemoRandom(seed: seed ^ 0xB5AD_4ECE_DA1C_E2A9)
     let idMask = rng.next()
@@ -79,7 +84,8 @@ extension DemoGenerator {
             &buf, index: UInt64(i), time: t, day: dayBytes, dayMillis: dayNumber * Timestamp.millisPerDay,
             profile: p, model: model, isNova: p.novaFlags[modelIndex], oneHourAllowed: p.oneHourFlags[modelIndex],
             prompts: prompts, idMask: idMask, rng: &rng, cardinality: shape == .cardinality || shape == .tickets,
-            ticketPerCall: shape == .tickets)
+            ticketPerCall: shape == .tickets,
+            serviceAccount: shape == .directory ? (i &* 7_919) % Self.directoryAccounts : nil)
           written += 1
           if buf.count >= flushAt {
             try buf.flush(to: handle)
@@ -169,7 +175,7 @@ extension DemoGenerator {
   static func appendBenchmarkLine(
     _ b: inout ByteBuffer, index: UInt64, time: Int64, day: [UInt8], dayMillis: Int64, profile p: BenchProfile,
     model: [UInt8], isNova: Bool, oneHourAllowed: Bool, prompts: [[UInt8]], idMask: UInt64, rng: inout DemoRandom,
-    cardinality: Bool = false, ticketPerCall: Bool = false
+    cardinality: Bool = false, ticketPerCall: Bool = false, serviceAccount: Int? = nil
   ) {
     let t = p.tokens
     let input = rng.skewed(t.input)
@@ -201,7 +207,12 @@ extension DemoGenerator {
     b.byte(UInt8(truncatingIfNeeded: 48 + frac / 100))
     b.two(frac % 100)
     b.put("Z\",\"accountId\":\"123456789012\",")
-    if cardinality {
+    if let serviceAccount {
+      // One of the large directory's IAM users (``appendLargeDirectory(to:)``).
+      b.put("\"identity\":{\"arn\":\"arn:aws:iam::123456789012:user/svc-")
+      b.int(Int64(serviceAccount))
+      b.put("\"},\"region\":\"us-east-1\"")
+    } else if cardinality {
       // A session name of its own, as per-invocation credentials give.
       b.put(p.identityRole)
       b.put("inv-")
@@ -262,7 +273,10 @@ extension DemoGenerator {
     if failed {
       b.put(",\"errorCode\":\"ThrottlingException\"")
     }
-    if cardinality {
+    if serviceAccount != nil {
+      // A service account's calls name no agent or task: it is its own agent.
+      b.put("}\n")
+    } else if cardinality {
       // One of 5,000 tasks (a ticket per job), or a ticket per call.
       b.put(p.metadataAgent)
       b.put("\"task_id\":\"TKT-")
@@ -271,5 +285,29 @@ extension DemoGenerator {
     } else {
       b.put(p.metadata)
     }
+  }
+
+  /// Service accounts of the `directory` shape, and the cost centres they are spread over.
+  static let directoryAccounts = 20_000
+  static let directoryCostCentres = 300
+
+  /// Appends the `directory` shape's 300 cost centres and 20,000 service accounts (an agent and
+  /// its IAM user each, owned by the demo's first person) to the demo's identity files.
+  static func appendLargeDirectory(to identities: String) throws {
+    func append(_ name: String, _ rows: [String]) throws {
+      let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: DemoText.join(identities, name)))
+      defer { try? handle.close() }
+      try handle.seekToEnd()
+      try handle.write(contentsOf: Data((rows.joined(separator: "\n") + "\n").utf8))
+    }
+    let centres = (0..<directoryCostCentres).map { "CC-S\(zeroPad($0, 3))" }
+    try append("cost_centres.csv", centres.map { "\($0),Service group \($0.dropFirst(4)),p-ana," })
+    let accounts = 0..<directoryAccounts
+    try append(
+      "agents.csv",
+      accounts.map { "svc-\($0),Service account \($0),service_account,p-ana,services,\(centres[$0 % centres.count]),,," })
+    try append(
+      "credentials.csv",
+      accounts.map { "arn:aws:iam::123456789012:user/svc-\($0),bedrock,svc-\($0),,2026-01-05,,,IAM user of svc-\($0)" })
   }
 }

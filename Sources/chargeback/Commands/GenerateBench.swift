@@ -22,7 +22,7 @@ extension Chargeback {
     @Option(
       name: .long,
       help:
-        "friendly, cardinality (a session per call, 5,000 tasks), unsorted or tickets (as cardinality, a task per call)."
+        "friendly, cardinality (a session per call, 5,000 tasks), unsorted, tickets (as cardinality, a task per call) or directory (20,000 service accounts in 300 more cost centres)."
     )
     var shape: BenchShape = .friendly
 

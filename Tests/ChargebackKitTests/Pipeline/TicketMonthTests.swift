@@ -31,6 +31,33 @@ import Testing
     return v
   }
 
+  /// The `directory` shape of `make bench`: each call is charged to its own service account and
+  /// that account's cost centre (`CC-S` and its number modulo 300), and none is unattributed or
+  /// claims another agent.
+  @Test func theDirectoryShapeChargesEachServiceAccountToItsCostCentre() throws {
+    let dir = try TestSupport.tempDir("directory-shape")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let layout = try DemoGenerator(period: Period("2026-10")!).writeBenchmark(
+      to: dir + "/input", records: 6_000, perFile: 6_000, shape: .directory)
+    let r = try TestSupport.runCLI([
+      "run", "--period", "2026-10", "--usage", layout.usageDirectory, "--identities", layout.identityDirectory,
+      "--pricing", TestSupport.packageRoot + "/pricing", "--out", dir + "/out", "--db", dir + "/s.sqlite",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    let usage = try TestSupport.readCSV(dir + "/out/chargeback.csv").filter { $0["source"] == "request" }
+    // 7,919 and 20,000 have no common factor: the first 6,000 calls are 6,000 accounts, a call each.
+    #expect(usage.count == 6_000)
+    #expect(Set(usage.compactMap { $0["agent_id"] }).count == 6_000)
+    for line in usage {
+      let account = try #require(line["agent_id"].flatMap { Int($0.dropFirst(4)) }, "\(line)")
+      let centre = "CC-S" + String(repeating: "0", count: 3 - String(account % 300).count) + String(account % 300)
+      #expect(line["cost_centre"] == centre, "\(line)")
+      #expect(line["credential_id"] == "arn:aws:iam::123456789012:user/svc-\(account)")
+    }
+    let kinds = Set(try TestSupport.readCSV(dir + "/out/findings.csv").compactMap { $0["kind"] })
+    #expect(kinds.isDisjoint(with: ["unattributed", "unregistered_credential", "agent_mismatch"]), "\(kinds)")
+  }
+
   @Test func aTicketPerCallGrowsOnlyTheLines() throws {
     let few = try Self.run(.cardinality)
     let each = try Self.run(.tickets)
