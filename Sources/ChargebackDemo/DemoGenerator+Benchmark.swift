@@ -305,7 +305,9 @@ extension DemoGenerator {
     let accounts = 0..<directoryAccounts
     try append(
       "agents.csv",
-      accounts.map { "svc-\($0),Service account \($0),service_account,p-ana,services,\(centres[$0 % centres.count]),,," })
+      accounts.map {
+        "svc-\($0),Service account \($0),service_account,p-ana,services,\(centres[$0 % centres.count]),,,"
+      })
     try append(
       "credentials.csv",
       accounts.map { "arn:aws:iam::123456789012:user/svc-\($0),bedrock,svc-\($0),,2026-01-05,,,IAM user of svc-\($0)" })
