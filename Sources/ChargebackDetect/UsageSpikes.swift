@@ -118,7 +118,11 @@ package struct UsageSpikes {
     case key(String)
   }
 
-  private var cells: [Cell: CellTotal] = [:]
+  /// Each cell's position in ``cellTotals``: the totals live in a dense array, so the dictionary's
+  /// buckets (twice the cells, or more) hold a key and a position, not a total each (a million
+  /// cells' dictionary of totals was 579 MB of a 20,000-account month's report).
+  private var cells: [Cell: Int32] = [:]
+  private var cellTotals: [CellTotal] = []
   private var prepared = false
 
   /// Adds a priced record, of the period or of the baseline before it.
@@ -131,21 +135,22 @@ package struct UsageSpikes {
     let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
     let cell = Cell(agent: c.attribution.agentID, credential: c.attribution.credentialID, day: day, model: c.model)
     // One hash of the cell per call (three when it is new): its total is changed in place.
-    let i: Dictionary<Cell, CellTotal>.Index
-    if let found = cells.index(forKey: cell) {
-      i = found
+    let i: Int
+    if let found = cells[cell] {
+      i = Int(found)
     } else {
-      cells[cell] = CellTotal(
-        cost: .zero, calls: 0, costCentre: c.attribution.costCentre, owner: c.attribution.ownerID, evidence: [],
-        agentSlot: c.attribution.agentID.map { agentTasks.slot($0) },
-        credentialSlot: c.attribution.credentialID.map { credentialTasks.slot($0) })
-      guard let inserted = cells.index(forKey: cell) else { preconditionFailure("a cell just stored is missing") }
-      i = inserted
+      i = cellTotals.count
+      cells[cell] = Int32(i)
+      cellTotals.append(
+        CellTotal(
+          cost: .zero, calls: 0, costCentre: c.attribution.costCentre, owner: c.attribution.ownerID, evidence: [],
+          agentSlot: c.attribution.agentID.map { agentTasks.slot($0) },
+          credentialSlot: c.attribution.credentialID.map { credentialTasks.slot($0) }))
     }
-    noteTask(c.attribution.taskID, day: day, cost: cost, cells.values[i].agentSlot, cells.values[i].credentialSlot)
-    Self.count(c.record, cost: cost, parts: c.parts, into: &cells.values[i])
-    if day >= firstPeriodDay, cells.values[i].evidence.count < 3 {
-      cells.values[i].evidence.append(row.map { .row($0) } ?? .key(c.record.naturalKey))
+    noteTask(c.attribution.taskID, day: day, cost: cost, cellTotals[i].agentSlot, cellTotals[i].credentialSlot)
+    Self.count(c.record, cost: cost, parts: c.parts, into: &cellTotals[i])
+    if day >= firstPeriodDay, cellTotals[i].evidence.count < 3 {
+      cellTotals[i].evidence.append(row.map { .row($0) } ?? .key(c.record.naturalKey))
     }
   }
 
@@ -232,7 +237,8 @@ package struct UsageSpikes {
     cells = [:]
     var sorted = Array(entries.indices)
     entries.withUnsafeBufferPointer { e in sorted.sort { Self.precedes(e[$0].key, e[$1].key) } }
-    sortedCells = sorted.map { entries[$0] }
+    sortedCells = sorted.map { (entries[$0].key, cellTotals[Int(entries[$0].value)]) }
+    cellTotals = []
     for (position, (cell, total)) in sortedCells.enumerated() {
       for (subject, m) in Self.subjects(of: cell, total) {
         daily[subject, default: [:]][cell.day, default: .zero] += total.cost
