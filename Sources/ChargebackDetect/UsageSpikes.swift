@@ -134,7 +134,7 @@ package struct UsageSpikes {
     guard let cost = c.cost, c.attribution.agentID != nil || c.attribution.credentialID != nil else { return }
     let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
     let cell = Cell(agent: c.attribution.agentID, credential: c.attribution.credentialID, day: day, model: c.model)
-    // One hash of the cell per call (three when it is new): its total is changed in place.
+    // One hash of the cell per call (two when it is new): its total is changed in place.
     let i: Int
     if let found = cells[cell] {
       i = Int(found)

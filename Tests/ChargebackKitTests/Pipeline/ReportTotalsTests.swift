@@ -24,6 +24,7 @@ import Testing
     var account: String?
     var commitment: String?
     var tokenClass: TokenClass
+    var tier: Tier
     var price: AppliedPrice
   }
 
@@ -116,7 +117,8 @@ import Testing
       for p in parts {
         let key = GroupKey(
           day: dayName, credential: credential, model: model, costCentre: cc, agent: agent, account: account,
-          commitment: commitment, tokenClass: p.tokenClass, price: AppliedPrice(prices.rows[p.row]))
+          commitment: commitment, tokenClass: p.tokenClass, tier: r.tier,
+          price: AppliedPrice(prices.rows[p.row]))
         groups[key, default: Sums()].units += Int128(p.units)
         groups[key, default: Sums()].cost += p.cost
         groups[key, default: Sums()].list += p.listCost
@@ -127,7 +129,7 @@ import Testing
     for c in totals.takeClassChargeList() {
       let key = GroupKey(
         day: c.day, credential: c.credentialID, model: c.model, costCentre: c.costCentre, agent: c.agentID,
-        account: c.account, commitment: c.commitmentID, tokenClass: c.tokenClass, price: c.price)
+        account: c.account, commitment: c.commitmentID, tokenClass: c.tokenClass, tier: c.tier, price: c.price)
       #expect(got[key] == nil, "two FOCUS rows for \(key)")
       got[key] = Sums(units: c.units, cost: c.cost, list: c.listCost)
     }
