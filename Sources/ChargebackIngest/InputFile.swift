@@ -50,45 +50,15 @@ package struct InputFile: Sendable {
     maxLine: Int = InputFile.maxLine, keepBlank: Bool = false, keepCR: Bool = false,
     _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
   ) throws {
-    var carry: [UInt8] = []
-    var lineNo = 0
-    var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
-    func emit(_ line: UnsafeBufferPointer<UInt8>) throws {
-      lineNo += 1
-      if let content = Self.content(ofLine: line, keepBlank: keepBlank, keepCR: keepCR) { try body(lineNo, content) }
-    }
-    try withReader { reader in
-      while true {
-        let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
-        if n == 0 { break }
-        try chunk.withUnsafeBufferPointer { whole in
-          let buf = UnsafeBufferPointer(rebasing: whole[0..<n])
-          var start = 0
-          func tooLong() -> InputError {
-            Self.lineTooLong(path, line: lineNo + 1, maxLine: maxLine)
-          }
-          guard let base = buf.baseAddress else { return }
-          // memchr: the line breaks are found at memory speed (this is ingest's hot loop).
-          while start < n, let hit = memchr(base + start, 10, n - start) {
-            let nl = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if carry.isEmpty {
-              if nl - start > maxLine + 1 { throw tooLong() }
-              try emit(UnsafeBufferPointer(start: base + start, count: nl - start))
-            } else {
-              if carry.count + (nl - start) > maxLine + 1 { throw tooLong() }
-              carry.append(contentsOf: UnsafeBufferPointer(start: base + start, count: nl - start))
-              try carry.withUnsafeBufferPointer { try emit($0) }
-              carry.removeAll(keepingCapacity: carry.capacity <= Self.chunkSize)
-            }
-            start = nl + 1
-          }
-          // Checked before the rest of the chunk is kept: memory stays within the limit.
-          if carry.count + (n - start) > maxLine + 1 { throw tooLong() }
-          carry.append(contentsOf: UnsafeBufferPointer(start: base + start, count: n - start))
-        }
+    // Chunk by chunk, as the parsing threads of a large file read it (``LineChunks``): one reader
+    // of lines, so the two readings cannot number, skip or refuse a line differently.
+    let chunks = try LineChunks(self, chunkBytes: Self.chunkSize, maxLine: maxLine)
+    while let chunk = try chunks.next() {
+      try chunk.bytes.withUnsafeBufferPointer {
+        try LineChunks.forEachLine(
+          in: $0, firstLine: chunk.firstLine, path: path, maxLine: maxLine, keepBlank: keepBlank, keepCR: keepCR, body)
       }
     }
-    if !carry.isEmpty { try carry.withUnsafeBufferPointer { try emit($0) } }
   }
 
   /// The error for line `line` of `path`, longer than `maxLine` bytes (every reader of lines says it

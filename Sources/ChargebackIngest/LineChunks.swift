@@ -5,16 +5,16 @@ import Foundation
 /// threads can parse its lines at once (the ingest of a large JSON Lines file: one thread parsing
 /// it set the pace of the whole load).
 ///
-/// Reads as ``InputFile/forEachLine(maxLine:keepBlank:keepCR:_:)`` does (gzip decompressed, a
-/// byte-order mark dropped, the same line numbers and the same limit on a line's length); a
-/// chunk's lines are walked with ``forEachLine(in:firstLine:path:maxLine:_:)``, which skips blank
-/// lines and drops a CR before the newline as that one does.
+/// Every reader of lines reads through it: ``InputFile/forEachLine(maxLine:keepBlank:keepCR:_:)``
+/// on one thread, ``ParallelLines``' threads in turns. The file is decompressed (gzip), a
+/// byte-order mark dropped, a line longer than the limit refused; a chunk's lines are walked with
+/// ``forEachLine(in:firstLine:path:maxLine:keepBlank:keepCR:_:)``.
 ///
 /// Not thread-safe: one thread at a time calls ``next()`` (the parsing threads take turns, under
 /// their lock).
 package final class LineChunks {
   /// The file's path, for errors.
-  package let path: String
+  private let path: String
   private let reader: GzipReader
   /// Bytes of a chunk at least (a chunk ends at the first line end after this many).
   private let chunkBytes: Int
@@ -34,7 +34,7 @@ package final class LineChunks {
   }
 
   /// Opens `file`.
-  package init(_ file: InputFile, chunkBytes: Int = 4 << 20, maxLine: Int = InputFile.maxLine) throws {
+  package init(_ file: InputFile, chunkBytes: Int, maxLine: Int = InputFile.maxLine) throws {
     path = file.path
     reader = try GzipReader(path: file.path)
     self.chunkBytes = max(chunkBytes, 1)
@@ -45,9 +45,9 @@ package final class LineChunks {
 
   /// The next chunk, or nil at the end of the file.
   ///
-  /// Throws the reader's faults (a bad gzip member) and, for a line longer than `maxLine`, the
-  /// error ``InputFile/forEachLine(maxLine:keepBlank:keepCR:_:)`` throws, naming its line, before
-  /// more of it is read.
+  /// Throws the reader's faults (a bad gzip member), after the whole lines read before them, and
+  /// for a line longer than `maxLine` ``InputFile/lineTooLong(_:line:maxLine:)``, naming its line,
+  /// before more of it is read.
   package func next() throws -> Chunk? {
     if let failure {
       (self.failure, ended) = (nil, true)
@@ -57,17 +57,18 @@ package final class LineChunks {
     // `carry` holds no newline: it is what followed the last one.
     var bytes: [UInt8] = []
     swap(&bytes, &carry)
-    bytes.reserveCapacity(chunkBytes + min(chunkBytes, InputFile.chunkSize))
-    // Where the line still open at the end of `bytes` starts (after its last newline, if any).
+    // Where the line still open at the end of `bytes` starts (after its last newline, if any), and
+    // the newlines before it (the next chunk's first line is counted on from them).
     var openLine = 0
     var sawLineEnd = false
+    var lineEnds = 0
     while true {
       // A line too long is refused once the lines before it were handed on (as the serial reader
       // hands them on).
       if bytes.count >= chunkBytes || bytes.count - openLine > maxLine + 1, sawLineEnd {
         carry = Array(bytes[openLine...])
         bytes.removeSubrange(openLine...)
-        return chunk(bytes)
+        return chunk(bytes, lineEnds: lineEnds)
       }
       // Checked before more of it is read: memory stays within the limit.
       if bytes.count - openLine > maxLine + 1 {
@@ -84,20 +85,23 @@ package final class LineChunks {
         failure = error
         carry = []
         bytes.removeSubrange(openLine...)
-        return chunk(bytes)
+        return chunk(bytes, lineEnds: lineEnds)
       }
       if n == 0 {
         ended = true
-        return bytes.isEmpty ? nil : chunk(bytes)
+        return bytes.isEmpty ? nil : chunk(bytes, lineEnds: lineEnds)
       }
-      // Only the bytes just read may hold a later line end.
-      if let end = Self.lastLineEnd(in: bytes, from: before) { (openLine, sawLineEnd) = (end + 1, true) }
+      // Only the bytes just read may hold later line ends.
+      let (count, last) = Self.lineEnds(in: bytes, from: before)
+      lineEnds += count
+      if let last { (openLine, sawLineEnd) = (last + 1, true) }
     }
   }
 
-  private func chunk(_ bytes: [UInt8]) -> Chunk {
+  /// `bytes` as the next chunk, which holds `lineEnds` newlines.
+  private func chunk(_ bytes: [UInt8], lineEnds: Int) -> Chunk {
     let c = Chunk(bytes: bytes, firstLine: nextLine)
-    nextLine += Self.lineEnds(in: bytes[...])
+    nextLine += lineEnds
     if let last = bytes.last, last != 10 { nextLine += 1 }
     return c
   }
@@ -112,44 +116,27 @@ package final class LineChunks {
     return n
   }
 
-  /// The index of the last newline in `bytes` at or after `from`; nil when there is none there.
-  private static func lastLineEnd(in bytes: [UInt8], from: Int) -> Int? {
-    bytes.withUnsafeBufferPointer { b -> Int? in
-      guard let base = b.baseAddress, from < b.count else { return nil }
-      // memchr forward (Glibc's module has no memrchr): a line end is found at memory speed, and a
-      // long line without one costs one call.
-      var last: Int?
-      var at = from
-      while at < b.count, let hit = memchr(base + at, 10, b.count - at) {
-        let k = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-        last = k
-        at = k + 1
-      }
-      return last
-    }
-  }
-
-  /// The newlines in `bytes`.
-  static func lineEnds(in bytes: ArraySlice<UInt8>) -> Int {
+  /// The newlines in `bytes` at or after `from`, and the index of the last of them.
+  private static func lineEnds(in bytes: [UInt8], from: Int) -> (count: Int, last: Int?) {
     bytes.withUnsafeBufferPointer { b in
-      guard let base = b.baseAddress else { return 0 }
-      var n = 0
-      var at = 0
+      guard let base = b.baseAddress else { return (0, nil) }
+      var (count, last): (Int, Int?) = (0, nil)
+      var at = from
       // memchr: newlines found at memory speed (this runs under the parsing threads' lock).
       while at < b.count, let hit = memchr(base + at, 10, b.count - at) {
-        n += 1
-        at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
+        let k = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        (count, last, at) = (count + 1, k, k + 1)
       }
-      return n
+      return (count, last)
     }
   }
 
-  /// Calls `body` with each line of `chunk` whose first line is `firstLine`, as
-  /// ``InputFile/forEachLine(maxLine:keepBlank:keepCR:_:)`` would: numbered, without its newline
-  /// or a CR before it, blank lines skipped, a line longer than `maxLine` an error.
+  /// Calls `body` with each line of `chunk` whose first line is `firstLine`: numbered, without its
+  /// newline or, unless `keepCR`, a CR before it, blank lines skipped unless `keepBlank`, a line
+  /// longer than `maxLine` an error.
   package static func forEachLine(
     in chunk: UnsafeBufferPointer<UInt8>, firstLine: Int, path: String, maxLine: Int = InputFile.maxLine,
-    _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
+    keepBlank: Bool = false, keepCR: Bool = false, _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
   ) throws {
     guard let base = chunk.baseAddress else { return }
     var line = firstLine
@@ -162,7 +149,9 @@ package final class LineChunks {
       if end - start > maxLine + 1 {
         throw InputFile.lineTooLong(path, line: line, maxLine: maxLine)
       }
-      if let content = InputFile.content(ofLine: UnsafeBufferPointer(start: base + start, count: end - start)) {
+      if let content = InputFile.content(
+        ofLine: UnsafeBufferPointer(start: base + start, count: end - start), keepBlank: keepBlank, keepCR: keepCR)
+      {
         try body(line, content)
       }
       line += 1

@@ -190,9 +190,7 @@ final class ParallelLines: @unchecked Sendable {
           try LineChunks.forEachLine(in: bytes, firstLine: chunk.firstLine, path: input.path, maxLine: maxLine) {
             line, text in
             let record = try format.record(layout.record(in: text), file: input.path, line: line, repeats: &repeats)
-            let item = ParsedItem(.record(record))
-            try RecordBounds.check(item.record, file: input.path)
-            items.append(item)
+            items.append(try ParsedItem.checked(.record(record), file: input.path))
           }
         }
       } catch {

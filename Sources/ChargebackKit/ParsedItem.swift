@@ -15,11 +15,15 @@ final class ParsedItem: Sendable {
   static func read(_ input: InputFile, as format: any ExportFormat, _ emit: (ParsedItem) throws -> Void) throws {
     // The item is handed over whole into its `ParsedItem`, then checked there: binding the
     // record out of the item to check it first copied it (a retain and a release of each string).
-    try format.readItems(input) { item in
-      let parsed = ParsedItem(item)
-      if parsed.keys != nil { try RecordBounds.check(parsed.record, file: input.path) }
-      try emit(parsed)
-    }
+    try format.readItems(input) { item in try emit(checked(item, file: input.path)) }
+  }
+
+  /// `item` in its box, a record checked against ``RecordBounds`` (what every reading of a file
+  /// hands on, ``read(_:as:_:)`` and ``ParallelLines``).
+  static func checked(_ item: consuming IngestItem, file: String) throws -> ParsedItem {
+    let parsed = ParsedItem(item)
+    if parsed.keys != nil { try RecordBounds.check(parsed.record, file: file) }
+    return parsed
   }
 
   /// The record; an empty one for a span.
