@@ -26,6 +26,9 @@ package struct ChargebackJob {
     /// (``TaskLedger``); not an option of the command: tests make it small, and the outputs are
     /// the same.
     package var taskMemoryLimit = TaskLedger.defaultLimit
+    /// The most FOCUS groups the report pass holds in memory, the rest in runs on disk
+    /// (``ClassChargeLedger``); as ``taskMemoryLimit``, for tests.
+    package var focusGroupLimit = ClassChargeLedger.defaultGroupLimit
 
     package init(
       period: Period, usage: [String] = [], identities: String, pricing: String = "pricing", out: String? = nil,
@@ -161,6 +164,7 @@ package struct ChargebackJob {
       settings: reference.settings, progress: progress, asOf: options.asOf
     )
     builder.taskMemoryLimit = options.taskMemoryLimit
+    builder.focusGroupLimit = options.focusGroupLimit
     builder.taskDirectory = taskDirectory
     let report = try builder.build(period: options.period)
     let published = try writer.publish(report, key: key)

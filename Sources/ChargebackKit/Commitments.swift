@@ -20,11 +20,12 @@ struct Commitments {
   /// (discounts too, with their list and effective sums).
   /// - Complexity: O(lines + cells + days) per commitment with calls.
   func apply(
-    lines: inout [ChargebackLine], classCharges: inout [ClassCharge],
+    lines: inout [ChargebackLine], classCharges: inout any ClassChargeSource,
     daily: inout [ReportTotals.DayKey: DailyTotal], committedDaily: [ReportTotals.CommittedDay: Money],
     centres: inout [String: CostCentreSummary], identities: IdentityDirectory
-  ) -> [CommitmentUse] {
+  ) throws -> [CommitmentUse] {
     var uses: [CommitmentUse] = []
+    var cellShares: [ScaledClassCharges.Cells: Int128] = [:]
     for c in rows {
       let lineIndices = lines.indices.filter { lines[$0].key.commitmentID == c.id && lines[$0].key.priced }
       let fee = c.kind == .provisioned ? c.fee(in: period) : .zero
@@ -40,7 +41,7 @@ struct Commitments {
       }
       if list > fee {
         scale(
-          c.id, fee: fee, lines: &lines, lineIndices, classCharges: &classCharges, daily: &daily,
+          c.id, fee: fee, lines: &lines, lineIndices, cellShares: &cellShares, daily: &daily,
           committedDaily: committedDaily, centres: &centres)
       }
       let effective = list > fee ? fee : list
@@ -62,13 +63,14 @@ struct Commitments {
       uses.append(
         CommitmentUse(commitment: c, fee: fee, list: list, effective: effective, idle: idle, requests: requests))
     }
+    if !cellShares.isEmpty { classCharges = try ScaledClassCharges(classCharges, shares: cellShares) }
     return uses
   }
 
   /// Puts `fee` on the commitment's calls in proportion to their list cost (see the type's note).
   private func scale(
     _ id: String, fee: Money, lines: inout [ChargebackLine], _ lineIndices: [Int],
-    classCharges: inout [ClassCharge], daily: inout [ReportTotals.DayKey: DailyTotal],
+    cellShares: inout [ScaledClassCharges.Cells: Int128], daily: inout [ReportTotals.DayKey: DailyTotal],
     committedDaily: [ReportTotals.CommittedDay: Money], centres: inout [String: CostCentreSummary]
   ) {
     var listByCentre: [String: Money] = [:]
@@ -81,13 +83,8 @@ struct Commitments {
       for (i, part) in zip(ccLines, Apportion.split(share, weights: ccLines.map { lines[$0].listCost.pico })) {
         lines[i].cost = Money(pico: part)
       }
-      // FOCUS cells.
-      let cells = classCharges.indices.filter {
-        classCharges[$0].commitmentID == id && classCharges[$0].costCentre == cc
-      }
-      for (i, part) in zip(cells, Apportion.split(share, weights: cells.map { classCharges[$0].listCost.pico })) {
-        classCharges[i].cost = Money(pico: part)
-      }
+      // FOCUS cells: split as they are read (``ScaledClassCharges``).
+      cellShares[ScaledClassCharges.Cells(commitmentID: id, costCentre: cc)] = share
       // Days.
       let days = committedDaily.filter { $0.key.commitmentID == id && $0.key.costCentre == cc }
         .sorted { $0.key.day < $1.key.day }

@@ -23,7 +23,10 @@ package struct ReportBuilder {
   /// The most (line, task) pairs the pass holds in memory, the rest on disk (``TaskLedger``;
   /// tests make it small so that the disk is used; the report is the same).
   package var taskMemoryLimit = TaskLedger.defaultLimit
-  /// Where they go on disk (``TaskLedger``); nil for its default.
+  /// The most FOCUS groups the pass holds in memory, the rest in runs on disk
+  /// (``ClassChargeLedger``; tests make it small; the report is the same).
+  package var focusGroupLimit = ClassChargeLedger.defaultGroupLimit
+  /// Where they go on disk (``TaskLedger``, ``ClassChargeLedger``); nil for their default.
   package var taskDirectory: String?
   /// False when only the findings and totals are read (`explain`): the lines' tasks are not kept
   /// (``ChargebackReport/lineTasks`` nil; the previous period's pass never keeps them).
@@ -83,7 +86,7 @@ package struct ReportBuilder {
     let charger = Charger(identities: identities, prices: prices)
     let totals = ReportTotals(
       identities: identities, prices: prices, taskLimit: detect && keepsTasks ? taskMemoryLimit : nil,
-      taskDirectory: taskDirectory)
+      classLimit: focusGroupLimit, taskDirectory: taskDirectory)
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(
       tasks: identities.tasks, credentials: identities.credentials, scopes: identities.scopes,
@@ -207,7 +210,7 @@ package struct ReportBuilder {
     spikes = UsageSpikes(settings: settings, period: period)
 
     // Contract terms and allocation, on the finished totals (SPEC §12).
-    var classCharges = totals.takeClassChargeList()
+    var classCharges: any ClassChargeSource = try totals.takeClassCharges()
     var daily = totals.dailyTotals()
     var centres = totals.centreSummaries()
     let priceRowsUsed = totals.priceRowsUsed()
@@ -216,7 +219,7 @@ package struct ReportBuilder {
     var lines = totals.takeLineList(
       room: (identities.allocationRules.count + identities.commitments.count) * 2 * (identities.costCentres.count + 2))
     let lineTasks = try totals.takeLineTasks()
-    let commitmentUses = Commitments(period: period, rows: identities.commitments).apply(
+    let commitmentUses = try Commitments(period: period, rows: identities.commitments).apply(
       lines: &lines, classCharges: &classCharges, daily: &daily, committedDaily: totals.committedDailyTotals(),
       centres: &centres, identities: identities)
     reconciliation.applyProvisioned(commitmentUses, period: period)

@@ -43,23 +43,7 @@ extension ReportTotals {
     var day: Int64
   }
 
-  /// What a class charge is summed over, but its token class and price row.
-  struct ClassGroup: Hashable {
-    var day: Int64
-    var credentialID: String?
-    var provider: Provider
-    var model: String
-    var tier: Tier
-    var costCentre: String
-    var agentID: String?
-    /// The account or project the export names (Bedrock account, OpenAI project, Anthropic
-    /// workspace, Azure subscription), for FOCUS.
-    var account: String?
-    /// The commitment whose terms priced the calls, nil for list price.
-    var commitmentID: String?
-  }
-
-  /// One token class and price row within a ``ClassGroup``.
+  /// One token class and price row within a ``ClassChargeGroup``.
   struct ClassAmount {
     var tokenClass: TokenClass
     var row: Int

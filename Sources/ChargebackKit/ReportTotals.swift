@@ -34,10 +34,19 @@ final class ReportTotals {
   /// Each FOCUS group's position in ``classAmounts``.
   ///
   /// Priced usage per day × credential × model × tier × cost centre × agent × account (not task:
-  /// SPEC §11), split by token class and price row (`focus.csv`'s grain); see
-  /// ``takeClassChargeList()``.
-  private var classIndex: [Prehashed<ClassGroup>: Int] = [:]
+  /// SPEC §11), split by token class and price row (`focus.csv`'s grain). At most
+  /// ``classLimit`` groups are held: then they go to ``charges`` as a run and the pass starts
+  /// anew (``classGeneration``), so memory does not grow with a large directory × days; see
+  /// ``takeClassCharges()``.
+  private var classIndex: [Prehashed<ClassChargeGroup>: Int] = [:]
   private var classAmounts: [[ClassAmount]] = []
+  private let classLimit: Int
+  /// Bumped each time the groups go to a run: a line's position of its FOCUS group is of the
+  /// groups of its generation only.
+  private var classGeneration = 0
+  private let charges: ClassChargeLedger
+  /// Each price row as a charge keeps it.
+  private lazy var appliedPrices = prices.rows.map(AppliedPrice.init)
   /// List cost of calls under a commitment per commitment, cost centre and UTC day, so that a
   /// provisioned fee's share can be put on the days (``Commitments``); positions in
   /// ``committedAmounts``.
@@ -52,16 +61,20 @@ final class ReportTotals {
   /// The directory rows of the tasks the calls named (``ChargebackReport/tasks``).
   private(set) var taskEntries: [String: TaskEntry] = [:]
 
-  /// Totals whose task level holds at most `taskLimit` (line, task) pairs in memory, the rest on
-  /// disk (``TaskLedger``); with `taskLimit` nil, none is kept (the previous period's totals,
-  /// which only the lines are read of).
+  /// Totals that hold at most `taskLimit` (line, task) pairs and `classLimit` FOCUS groups in memory.
+  ///
+  /// The rest are on disk in `taskDirectory` (``TaskLedger``, ``ClassChargeLedger``); with
+  /// `taskLimit` nil, no task is kept (the previous period's totals, which only the lines are read
+  /// of).
   init(
     identities: IdentityDirectory, prices: PriceTable, taskLimit: Int? = TaskLedger.defaultLimit,
-    taskDirectory: String? = nil
+    classLimit: Int = ClassChargeLedger.defaultGroupLimit, taskDirectory: String? = nil
   ) {
     self.identities = identities
     self.prices = prices
     tasks = taskLimit.map { TaskLedger(limit: $0, directory: taskDirectory) }
+    self.classLimit = max(1, classLimit)
+    charges = ClassChargeLedger(directory: taskDirectory)
   }
 
   /// Where a line's last record's day went.
@@ -73,6 +86,8 @@ final class ReportTotals {
     var dayPosition = -1
     var classPosition = -1
     var committedPosition = -1
+    /// The ``classGeneration`` `classPosition` is of.
+    var classGeneration = 0
   }
 
   /// The most address space the lines, their slots and their hashes are given before the pass:
@@ -137,8 +152,10 @@ final class ReportTotals {
       anyTask = true
     }
     let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
-    if slots[slot].day != day || slots[slot].account != c.record.project {
-      locate(slot: slot, day: day, account: c.record.project)
+    if slots[slot].day != day || slots[slot].account != c.record.project
+      || slots[slot].classGeneration != classGeneration
+    {
+      try locate(slot: slot, day: day, account: c.record.project)
     }
     // The positions one by one: a copy of the slot would retain each string of its line's key.
     days[slots[slot].dayPosition].add(c.record, cost: cost)
@@ -153,7 +170,7 @@ final class ReportTotals {
 
   /// Points `slot` at the cost-centre day, FOCUS group and commitment day of `day` and `account`,
   /// making them when new.
-  private func locate(slot: Int, day: Int64, account: String?) {
+  private func locate(slot: Int, day: Int64, account: String?) throws {
     let k = lines[slot].key
     let dayKey = DayKey(costCentre: k.costCentre, day: day)
     let dayPosition: Int
@@ -168,12 +185,13 @@ final class ReportTotals {
     var committedPosition = -1
     if k.priced {
       let group = Prehashed(
-        ClassGroup(
+        ClassChargeGroup(
           day: day, credentialID: k.credentialID, provider: k.provider, model: k.model, tier: k.tier,
           costCentre: k.costCentre, agentID: k.agentID, account: account, commitmentID: k.commitmentID))
       if let i = classIndex[group] {
         classPosition = i
       } else {
+        if classAmounts.count >= classLimit { try spillClassGroups() }
         classPosition = classAmounts.count
         classAmounts.append([])
         classIndex[group] = classPosition
@@ -194,6 +212,23 @@ final class ReportTotals {
     slots[slot].dayPosition = dayPosition
     slots[slot].classPosition = classPosition
     slots[slot].committedPosition = committedPosition
+    slots[slot].classGeneration = classGeneration
+  }
+
+  /// Hands the FOCUS groups held to ``charges`` as a run and lets them go.
+  private func spillClassGroups() throws {
+    guard !classAmounts.isEmpty else { return }
+    for (hashed, position) in classIndex {
+      for a in classAmounts[position] {
+        charges.append(
+          hashed.key, tokenClass: a.tokenClass, price: appliedPrices[a.row], row: a.row, units: a.units, cost: a.cost,
+          listCost: a.listCost)
+      }
+    }
+    try charges.endRun()
+    classIndex.removeAll(keepingCapacity: true)
+    classAmounts.removeAll(keepingCapacity: true)
+    classGeneration += 1
   }
 
   /// Usage per cost centre and UTC day.
@@ -294,84 +329,17 @@ final class ReportTotals {
     return tasks
   }
 
-  /// The class charges of the pass, sorted (see ``ChargebackReport/classCharges``); the groups they
-  /// were summed in are let go, so no record may be added after.
-  ///
-  /// Let go because with a large directory they are the largest thing the pass holds (a trial's
-  /// 20,000 credentials: a million FOCUS rows, some 300 MB of keys and sums), and the outputs, written
-  /// after, hold the list made of them.
-  func takeClassChargeList() -> [ClassCharge] {
+  /// The class charges of the pass, in order (``ChargebackReport/classCharges``): the groups
+  /// still held go to the ledger, which is finished; no record may be added after.
+  func takeClassCharges() throws -> ClassChargeLedger {
+    try spillClassGroups()
+    (classIndex, classAmounts) = ([:], [])
     var names: [String: String] = [:]
     for c in identities.credentials {
       if names[c.id] == nil, let d = c.description, !d.isEmpty { names[c.id] = d }
     }
-    let groups = classIndex
-    let sums = classAmounts
-    (classIndex, classAmounts) = ([:], [])
-    var list: [ClassCharge] = []
-    list.reserveCapacity(sums.reduce(0) { $0 + $1.count })
-    for (hashed, position) in groups {
-      let g = hashed.key
-      let amounts = sums[position]
-      let day = dayName(g.day)
-      for a in amounts {
-        list.append(
-          ClassCharge(
-            day: day, credentialID: g.credentialID, credentialName: g.credentialID.flatMap { names[$0] },
-            provider: g.provider, model: g.model, tier: g.tier, tokenClass: a.tokenClass,
-            price: prices.rows[a.row], costCentre: g.costCentre, agentID: g.agentID,
-            units: a.units, cost: a.cost, account: g.account, listCost: a.listCost, commitmentID: g.commitmentID))
-      }
-    }
-    // A permutation sorted, each comparison on the charges where they lie: sorting the charges
-    // themselves, with tuples of their fields and a dictionary's rank of the token class made for
-    // each comparison, retained and released every string compared (the sort was a sixth of a
-    // report of a trial's 20,000-credential directory, a million FOCUS rows).
-    let ranks = list.map { TokenClass.allCases.firstIndex(of: $0.tokenClass) ?? 0 }
-    var order = Array(list.indices)
-    list.withUnsafeBufferPointer { charges in
-      ranks.withUnsafeBufferPointer { rank in
-        order.sort { i, j in Self.precedes(charges[i], rank[i], charges[j], rank[j]) }
-      }
-    }
-    // The permutation applied in place, cycle by cycle: a sorted copy of the list was a second
-    // 300 MB for a million charges.
-    var placed = [Bool](repeating: false, count: list.count)
-    for start in list.indices where !placed[start] {
-      let first = list[start]
-      var k = start
-      while true {
-        placed[k] = true
-        let next = order[k]
-        if next == start {
-          list[k] = first
-          break
-        }
-        list[k] = list[next]
-        k = next
-      }
-    }
-    return list
-  }
-
-  /// The order of ``ChargebackReport/classCharges``: day, provider, credential, model, tier, token
-  /// class (`rank`, its place in `TokenClass.allCases`), the price row's threshold and start, cost
-  /// centre, agent, account, commitment; a missing id as the empty one.
-  private static func precedes(
-    _ x: borrowing ClassCharge, _ xRank: Int, _ y: borrowing ClassCharge, _ yRank: Int
-  ) -> Bool {
-    if x.day != y.day { return x.day < y.day }
-    if x.provider != y.provider { return x.provider.rawValue < y.provider.rawValue }
-    if let o = emptyFirstOrder(x.credentialID, y.credentialID) { return o }
-    if x.model != y.model { return x.model < y.model }
-    if x.tier != y.tier { return x.tier.rawValue < y.tier.rawValue }
-    if xRank != yRank { return xRank < yRank }
-    if x.price.minInputTokens != y.price.minInputTokens { return x.price.minInputTokens < y.price.minInputTokens }
-    if x.price.from != y.price.from { return x.price.from < y.price.from }
-    if x.costCentre != y.costCentre { return x.costCentre < y.costCentre }
-    if let o = emptyFirstOrder(x.agentID, y.agentID) { return o }
-    if let o = emptyFirstOrder(x.account, y.account) { return o }
-    return (x.commitmentID ?? "") < (y.commitmentID ?? "")
+    try charges.finish(credentialNames: names)
+    return charges
   }
 
   private func dayName(_ day: Int64) -> String {

@@ -119,7 +119,7 @@ package struct ClassCharge: Sendable, Hashable {
 
   package init(
     day: String, credentialID: String? = nil, credentialName: String? = nil, provider: Provider, model: String,
-    tier: Tier, tokenClass: TokenClass, price: PriceRow, costCentre: String, agentID: String? = nil,
+    tier: Tier, tokenClass: TokenClass, price: AppliedPrice, costCentre: String, agentID: String? = nil,
     units: Int128 = 0, cost: Money = .zero, account: String? = nil, listCost: Money? = nil, commitmentID: String? = nil
   ) {
     self.listCost = listCost ?? cost
@@ -131,7 +131,7 @@ package struct ClassCharge: Sendable, Hashable {
     self.model = model
     self.tier = tier
     self.tokenClass = tokenClass
-    self.price = AppliedPrice(price)
+    self.price = price
     self.costCentre = costCentre
     self.agentID = agentID
     self.units = units
@@ -154,6 +154,10 @@ package struct AppliedPrice: Sendable, Hashable {
 
   package init(_ row: PriceRow) {
     (rate, from, minInputTokens) = (row.rate, row.from, row.minInputTokens)
+  }
+
+  package init(rate: Rate, from: Int64, minInputTokens: Int64) {
+    (self.rate, self.from, self.minInputTokens) = (rate, from, minInputTokens)
   }
 }
 
@@ -304,8 +308,9 @@ package struct ChargebackReport: Sendable {
   /// after each is missing from this chargeback (``ExportPage/gaps(_:period:)``).
   package var missingPages: [MissingPages] = []
   /// Priced usage per day × credential × model × tier × token class × price row × cost centre × agent
-  /// (not task: SPEC §11), sorted by day, provider, credential, model, tier, class, then the rest.
-  package var classCharges: [ClassCharge] = []
+  /// (not task: SPEC §11), in order of day, provider, credential, model, tier, class, then the rest;
+  /// read as a stream (``ClassChargeSource``: they can outnumber the calls).
+  package var classCharges: any ClassChargeSource = [ClassCharge]()
 
   /// Provisioned commitments of the period: fee, use and idle (the Commitments sheet).
   package var commitments: [CommitmentUse] = []
@@ -319,7 +324,8 @@ package struct ChargebackReport: Sendable {
     period: Period, lines: [ChargebackLine], costCentres: [CostCentreSummary], daily: [DailyTotal], findings: [Finding],
     priceRowsUsed: [PriceRow], inputs: [InputFileSummary], identityHash: String, agents: [String: AgentVersion] = [:],
     tasks: [String: TaskEntry] = [:], pricingHash: String, recordCount: Int64, unpricedRecords: Int64,
-    duplicateRecords: Int64 = 0, reconciliation: [ReconciliationRow] = [], classCharges: [ClassCharge] = [],
+    duplicateRecords: Int64 = 0, reconciliation: [ReconciliationRow] = [],
+    classCharges: any ClassChargeSource = [ClassCharge](),
     skippedInputs: [SkippedInput] = []
   ) {
     self.period = period

@@ -122,26 +122,30 @@ package enum FocusCSV {
     let tags = position("Tags")
   }
 
-  /// The header, then one array of fields per class charge, in ``columns`` order.
-  static func rows(_ report: ChargebackReport, _ emit: ([String]) throws -> Void) rethrows {
+  /// The header, then one array of fields per class charge, in ``columns`` order, then one per idle
+  /// fee and allocated amount.
+  ///
+  /// The charges are read twice, as a stream (``ClassChargeSource``): once for the billed amounts'
+  /// rounding and the accounts the idle rows name, once to write them.
+  static func rows(_ report: ChargebackReport, _ emit: ([String]) throws -> Void) throws {
     try emit(columns)
     // Found by index: `filter` copies every line to test it.
     let extraIndices = report.lines.indices.filter {
       report.lines[$0].key.source == .idle || report.lines[$0].key.source == .allocated
     }
     let extra = extraIndices.map { report.lines[$0] }
-    let billed = billedCosts(report, extra: extraIndices)
+    var billing = try Billing(report, extra: extraIndices)
     let periodStart = Timestamp.iso(report.period.startMillis)
     let periodEnd = Timestamp.iso(report.period.endMillis)
     let at = Positions()
     let blank = [String](repeating: "", count: columns.count)
-    for (i, c) in report.classCharges.enumerated() {
+    try report.classCharges.forEachCharge { c in
       let dayStart = Timestamp.parseMillis(c.day) ?? report.period.startMillis
       let provider = providerName(c.provider)
       let unitName = c.tokenClass == .webSearch ? "Requests" : "Tokens"
       let rate = decimal(Int128(c.price.rate.microPerMillion), scale: 6)
       let exact = decimal(c.listCost.pico, scale: 12)
-      let billedText = Money.format(units: billed[i], decimals: 6)
+      let billedText = Money.format(units: billing.next(c), decimals: 6)
       let sku = "\(c.provider.rawValue)/\(c.model)/\(c.tokenClass.rawValue)"
       let from = Timestamp.day(c.price.from)
       var description = "\(c.model) \(meter(c.tokenClass).lowercased()), \(c.tier.rawValue) tier"
@@ -214,7 +218,7 @@ package enum FocusCSV {
     for (j, l) in extra.enumerated() {
       // The row once, then its fields in order (made for each column, an idle fee's row scanned
       // every class charge three times a column).
-      let row = extraRow(l, billed: billed[report.classCharges.count + j], report)
+      let row = extraRow(l, billed: billing.extra(j), billing.accounts, report)
       try emit(columns.map { row[$0] ?? "" })
     }
   }
@@ -236,7 +240,9 @@ package enum FocusCSV {
 
   /// A row for an idle commitment fee or an allocated amount: for the period, not a day, with no
   /// SKU, price or quantity.
-  static func extraRow(_ l: ChargebackLine, billed: Int128, _ report: ChargebackReport) -> [String: String] {
+  static func extraRow(
+    _ l: ChargebackLine, billed: Int128, _ accounts: ChargeAccounts, _ report: ChargebackReport
+  ) -> [String: String] {
     let k = l.key
     let amount = Money.format(units: billed, decimals: 6)
     let exact = decimal(l.cost.pico, scale: 12)
@@ -264,12 +270,8 @@ package enum FocusCSV {
       // The account the commitment's calls are billed to (a Bedrock call's AWS account), else the
       // provider's one account, else accounts.csv's: a trial's idle fee was on account `bedrock`
       // beside its own calls on 111122223333, so the provider's spend fell into two accounts.
-      let used = report.classCharges.first { $0.commitmentID == id }.map { billingAccount($0, report) }
-      let accounts = Set(report.classCharges.filter { $0.provider == k.provider }.map { billingAccount($0, report).id })
-      let same =
-        accounts.count == 1
-        ? report.classCharges.first { $0.provider == k.provider }.map { billingAccount($0, report) }
-        : nil
+      let used = accounts.byCommitment[id]
+      let same = accounts.only(k.provider)
       if let a = used ?? same {
         row["BillingAccountId"] = a.id
         row["BillingAccountName"] = a.name
@@ -303,38 +305,5 @@ package enum FocusCSV {
       row["x_AllocationRuleId"] = k.ruleID ?? ""
     }
     return row
-  }
-
-  /// Billed amounts in millionths of a dollar, per class charge and then per `extra` line (idle
-  /// fees, allocations): each cost centre's rows apportioned (largest remainder) to the cost
-  /// centre's rounded amount in `summary.csv`.
-  ///
-  /// `extra` are indices of `report.lines`. A shared-cost rule's rows are its parts in
-  /// `chargeback.csv` (``ReportRounding/rules``), so they add up to what it
-  /// shared; the cost centre's other rows take the rest of its amount.
-  static func billedCosts(_ report: ChargebackReport, extra: [Int] = []) -> [Int128] {
-    let unit = Money.unit(6)
-    let rounding = ReportRounding(report, decimals: 6, lines: false)
-    let rules = rounding.rules
-    let amounts =
-      report.classCharges.map { ($0.costCentre, $0.cost, nil as Int128?) }
-      + extra.map { (report.lines[$0].key.costCentre, report.lines[$0].cost, rules[$0]) }
-    var result = Array(repeating: Int128(0), count: amounts.count)
-    var indicesByCC: [String: [Int]] = [:]
-    for (i, c) in amounts.enumerated() { indicesByCC[c.0, default: []].append(i) }
-    for (cc, idx) in indicesByCC {
-      let target = rounding.costCentres[cc] ?? 0
-      let fixedSum = idx.reduce(Int128(0)) { $0 + (amounts[$1].2 ?? 0) }
-      let free = idx.filter { amounts[$0].2 == nil && amounts[$0].1.pico != 0 }
-      guard free.count < idx.count, !free.isEmpty || fixedSum == target else {
-        let parts = Apportion.apportion(idx.map { amounts[$0].1.pico }, unit: unit, target: target)
-        for (i, v) in zip(idx, parts) { result[i] = v }
-        continue
-      }
-      for i in idx { if let v = amounts[i].2 { result[i] = v } }
-      let parts = Apportion.apportion(free.map { amounts[$0].1.pico }, unit: unit, target: target - fixedSum)
-      for (i, v) in zip(free, parts) { result[i] = v }
-    }
-    return result
   }
 }

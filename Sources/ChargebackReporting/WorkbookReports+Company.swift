@@ -106,7 +106,7 @@ extension WorkbookReports {
     // did not say what they leave out (a finance trial: 12.65 reconciled of 136.60, Bedrock's
     // 23.95 without a word).
     let billed = Set(report.reconciliation.map(\.provider))
-    let unbilled = Set(report.classCharges.map(\.provider)).subtracting(billed).map(\.rawValue).sorted()
+    let unbilled = report.classCharges.chargeProviders.subtracting(billed).map(\.rawValue).sorted()
     if !unbilled.isEmpty {
       try row("Not reconciled (no bill)", .text(unbilled.joined(separator: ", ")))
     }

@@ -5,8 +5,9 @@ import Foundation
   import Glibc
 #endif
 
-/// A file of the ledger on disk: made in a folder with `mkstemp` and unlinked at once, so that it
-/// is only this descriptor (closed, and its space freed, with the object).
+/// A file of a ledger on disk (``TaskLedger``, ``ClassChargeLedger``): made in a folder with
+/// `mkstemp` and unlinked at once, so that it is only this descriptor (closed, and its space freed,
+/// with the object).
 final class SpillFile: @unchecked Sendable {
   // @unchecked: `bytes` is written by the one thread that writes the file, before it is read;
   // readers use `pread`, which does not move the descriptor's offset.
@@ -15,9 +16,13 @@ final class SpillFile: @unchecked Sendable {
   let directory: String
   /// Bytes written.
   var bytes = 0
+  /// What is kept in it, for messages ("the tasks").
+  let holding: String
 
-  init(directory: String) throws {
-    var template = Array((directory + "/chargeback-tasks-XXXXXX").utf8CString)
+  /// A file named `chargeback-<name>-XXXXXX` while it is made; `holding` says what it keeps.
+  init(directory: String, name: String = "tasks", holding: String = "the tasks") throws {
+    self.holding = holding
+    var template = Array((directory + "/chargeback-\(name)-XXXXXX").utf8CString)
     var code: Int32 = EINVAL
     let made = template.withUnsafeMutableBufferPointer { b -> (fd: Int32, path: String)? in
       guard let base = b.baseAddress else { return nil }
@@ -40,7 +45,7 @@ final class SpillFile: @unchecked Sendable {
     guard let made else {
       throw OutputError(
         path: directory,
-        reason: "cannot make a temporary file for the tasks kept on disk (\(String(cString: strerror(code))));"
+        reason: "cannot make a temporary file for \(holding) kept on disk (\(String(cString: strerror(code))));"
           + Self.whatToDo)
     }
     fd = made.fd
@@ -53,7 +58,7 @@ final class SpillFile: @unchecked Sendable {
   func failure(_ what: String, _ code: Int32) -> OutputError {
     OutputError(
       path: directory,
-      reason: "\(what) a temporary file of the tasks kept on disk failed (\(String(cString: strerror(code))));"
+      reason: "\(what) a temporary file of \(holding) kept on disk failed (\(String(cString: strerror(code))));"
         + Self.whatToDo)
   }
 
@@ -67,47 +72,96 @@ final class SpillFile: @unchecked Sendable {
   }
 }
 
-/// A run's (or the merged file's) writer: each pair as the group, the task's length and bytes,
-/// then the eleven figures, every integer as a zigzag LEB128 (a call's figures are mostly a few
-/// bytes each, against 16 as they are in memory).
+/// A run's (or the merged file's) writer of the task level: each pair as the group, the task's
+/// length and bytes, then the eleven figures, every integer as a zigzag LEB128 (a call's figures
+/// are mostly a few bytes each, against 16 as they are in memory).
 struct RunWriter {
-  private let file: SpillFile
-  private var buffer: [UInt8] = []
+  private var out: SpillWriter
 
-  init(_ file: SpillFile) {
+  init(_ file: SpillFile) { out = SpillWriter(file) }
+
+  /// Bytes written so far (the buffer included).
+  var offset: Int { out.offset }
+
+  mutating func write(group: Int32, task: UnsafeBufferPointer<UInt8>, _ f: TaskFigures) throws {
+    out.put(Int128(group))
+    out.put(Int128(task.count))
+    out.append(task)
+    out.put(f.requests)
+    out.put(f.failedRequests)
+    for c in TokenClass.allCases { out.put(f.tokens[c]) }
+    out.put(f.cost.pico)
+    out.put(f.listCost.pico)
+    out.put(f.priced ? 1 : 0)
+    try out.flushIfFull()
+  }
+
+  mutating func flush() throws { try out.flush() }
+}
+
+/// Reads the pairs of a range of bytes of a file (``RunWriter``'s).
+struct RunReader {
+  private var input: SpillReader
+  /// The group and figures of the pair last read.
+  private(set) var group: Int32 = 0
+  private(set) var figures = TaskFigures()
+
+  init(file: SpillFile, range: Range<Int>) { input = SpillReader(file: file, range: range) }
+
+  /// Reads the next pair, its task's bytes into `task`; false at the end.
+  mutating func next(into task: inout [UInt8]) throws -> Bool {
+    guard try input.more() else { return false }
+    group = Int32(truncatingIfNeeded: try input.integer())
+    try input.bytes(into: &task)
+    var f = TaskFigures()
+    f.requests = try input.integer()
+    f.failedRequests = try input.integer()
+    for c in TokenClass.allCases { f.tokens[c] = try input.integer() }
+    f.cost = Money(pico: try input.integer())
+    f.listCost = Money(pico: try input.integer())
+    f.priced = try input.integer() != 0
+    figures = f
+    return true
+  }
+}
+
+/// Writes bytes and zigzag LEB128 integers to the end of a spill file through a buffer of 1 MiB,
+/// or, without a file, keeps them in memory (``bytes``).
+struct SpillWriter {
+  private let file: SpillFile?
+  /// What is not yet written (all of it, without a file).
+  private(set) var bytes: [UInt8] = []
+
+  init(_ file: SpillFile?) {
     self.file = file
-    buffer.reserveCapacity(1 << 20)
+    if file != nil { bytes.reserveCapacity(1 << 20) }
   }
 
   /// Bytes written so far (the buffer included).
-  var offset: Int { file.bytes + buffer.count }
+  var offset: Int { (file?.bytes ?? 0) + bytes.count }
 
-  mutating func write(group: Int32, task: UnsafeBufferPointer<UInt8>, _ f: TaskFigures) throws {
-    put(Int128(group))
-    put(Int128(task.count))
-    buffer.append(contentsOf: task)
-    put(f.requests)
-    put(f.failedRequests)
-    for c in TokenClass.allCases { put(f.tokens[c]) }
-    put(f.cost.pico)
-    put(f.listCost.pico)
-    put(f.priced ? 1 : 0)
-    if buffer.count >= 1 << 20 { try flush() }
-  }
-
-  private mutating func put(_ v: Int128) {
+  mutating func put(_ v: Int128) {
     var z = UInt128(bitPattern: (v << 1) ^ (v >> 127))
     while z >= 0x80 {
-      buffer.append(UInt8(truncatingIfNeeded: z) | 0x80)
+      bytes.append(UInt8(truncatingIfNeeded: z) | 0x80)
       z >>= 7
     }
-    buffer.append(UInt8(z))
+    bytes.append(UInt8(z))
+  }
+
+  mutating func append(_ b: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: b) }
+
+  mutating func append(_ b: UnsafeRawBufferPointer) { bytes.append(contentsOf: b) }
+
+  /// Writes the buffer out once it holds 1 MiB (never, without a file).
+  mutating func flushIfFull() throws {
+    if file != nil && bytes.count >= 1 << 20 { try flush() }
   }
 
   /// Writes what the buffer holds at the end of the file.
   mutating func flush() throws {
-    let file = file
-    try buffer.withUnsafeBytes { b in
+    guard let file else { return }
+    try bytes.withUnsafeBytes { b in
       var done = 0
       while done < b.count {
         let n = pwrite(file.fd, b.baseAddress.map { $0 + done }, b.count - done, off_t(file.bytes + done))
@@ -119,22 +173,20 @@ struct RunWriter {
         done += n
       }
     }
-    file.bytes += buffer.count
-    buffer.removeAll(keepingCapacity: true)
+    file.bytes += bytes.count
+    bytes.removeAll(keepingCapacity: true)
   }
 }
 
-/// Reads the pairs of a range of bytes of a file with `pread`, through a buffer of its own.
-struct RunReader {
-  private let file: SpillFile
+/// Reads what a ``SpillWriter`` wrote: a range of a file with `pread`, through a buffer of its own,
+/// or bytes in memory.
+struct SpillReader {
+  private let file: SpillFile?
   private var position: Int
   private let end: Int
   private var buffer: [UInt8]
   private var at = 0
   private var filled = 0
-  /// The group and figures of the pair last read.
-  private(set) var group: Int32 = 0
-  private(set) var figures = TaskFigures()
 
   init(file: SpillFile, range: Range<Int>) {
     (self.file, position, end) = (file, range.lowerBound, range.upperBound)
@@ -142,31 +194,16 @@ struct RunReader {
     buffer = [UInt8](repeating: 0, count: max(1, min(1 << 16, range.count)))
   }
 
-  /// Reads the next pair, its task's bytes into `task`; false at the end.
-  mutating func next(into task: inout [UInt8]) throws -> Bool {
-    guard try more() else { return false }
-    group = Int32(truncatingIfNeeded: try integer())
-    guard let length = Int(exactly: try integer()), length >= 0 else { throw file.failure("reading", EIO) }
-    task.removeAll(keepingCapacity: true)
-    if length <= filled - at {
-      task.append(contentsOf: buffer[at..<at + length])
-      at += length
-    } else {
-      for _ in 0..<length { task.append(try byte()) }
-    }
-    var f = TaskFigures()
-    f.requests = try integer()
-    f.failedRequests = try integer()
-    for c in TokenClass.allCases { f.tokens[c] = try integer() }
-    f.cost = Money(pico: try integer())
-    f.listCost = Money(pico: try integer())
-    f.priced = try integer() != 0
-    figures = f
-    return true
+  /// Reads `bytes` (shared, not copied: an array is copied on write).
+  init(memory bytes: [UInt8]) {
+    (file, position, end) = (nil, 0, 0)
+    (buffer, filled) = (bytes, bytes.count)
   }
 
-  private mutating func more() throws -> Bool {
+  /// True when a byte is left to read.
+  mutating func more() throws -> Bool {
     if at < filled { return true }
+    guard let file else { return false }
     while position < end {
       let n = buffer.withUnsafeMutableBytes { b in
         pread(file.fd, b.baseAddress, min(b.count, end - position), off_t(position))
@@ -183,13 +220,30 @@ struct RunReader {
     return false
   }
 
+  /// The error of a file that is not what was written: shorter, or with a broken integer.
+  private func damaged() -> OutputError {
+    file?.failure("reading", EIO) ?? OutputError(path: "memory", reason: "a run kept in memory is damaged")
+  }
+
   private mutating func byte() throws -> UInt8 {
-    guard try more() else { throw file.failure("reading", EIO) }  // ends inside a pair
+    guard try more() else { throw damaged() }  // ends inside a record
     at += 1
     return buffer[at - 1]
   }
 
-  private mutating func integer() throws -> Int128 {
+  /// Reads a length (an integer) and that many bytes into `out`.
+  mutating func bytes(into out: inout [UInt8]) throws {
+    guard let length = Int(exactly: try integer()), length >= 0 else { throw damaged() }
+    out.removeAll(keepingCapacity: true)
+    if length <= filled - at {
+      out.append(contentsOf: buffer[at..<at + length])
+      at += length
+    } else {
+      for _ in 0..<length { out.append(try byte()) }
+    }
+  }
+
+  mutating func integer() throws -> Int128 {
     // Most integers are one or two bytes and lie whole in the buffer (a varint of 128 bits takes
     // at most 19): read them without a check per byte (perf, the 1 M tickets `report`: this
     // function was 2 % of the pass byte by byte).
@@ -206,7 +260,7 @@ struct RunReader {
           shift += 7
         }
       }
-      guard used > 0 else { throw file.failure("reading", EIO) }  // not written by RunWriter
+      guard used > 0 else { throw damaged() }  // not written by SpillWriter
       at += used
       return Int128(bitPattern: z >> 1) ^ -Int128(bitPattern: z & 1)
     }
@@ -217,7 +271,7 @@ struct RunReader {
       z |= UInt128(b & 0x7F) << shift
       if b < 0x80 { break }
       shift += 7
-      guard shift < 133 else { throw file.failure("reading", EIO) }  // not written by RunWriter
+      guard shift < 133 else { throw damaged() }  // not written by SpillWriter
     }
     return Int128(bitPattern: z >> 1) ^ -Int128(bitPattern: z & 1)
   }

@@ -34,14 +34,18 @@ import Testing
     var list = Money.zero
   }
 
-  /// Each seed with the tasks in memory, and with at most 7 (line, task) pairs in memory, the rest
-  /// in runs on disk merged at the end (``TaskLedger``): the sums must not depend on it.
+  /// Each seed with the tasks in memory, and with at most 7 (line, task) pairs and 5 FOCUS groups in
+  /// memory, the rest in runs on disk merged at the end (``TaskLedger``, ``ClassChargeLedger``: over
+  /// a hundred runs, so merged in two rounds): the sums must not depend on it.
   @Test(arguments: [1, 2, 3], [TaskLedger.defaultLimit, 7])
   func cachedPositionsSumAsKeysPerRecordDo(seed: UInt64, taskLimit: Int) throws {
     let prices = try PriceTable(directory: TestSupport.packageRoot + "/pricing")
     let rows = Array(prices.rows.indices.prefix(3))
     try #require(rows.count == 3)
-    let totals = ReportTotals(identities: IdentityDirectory(), prices: prices, taskLimit: taskLimit)
+    let small = taskLimit < 1_000
+    let totals = ReportTotals(
+      identities: IdentityDirectory(), prices: prices, taskLimit: taskLimit,
+      classLimit: small ? 5 : ClassChargeLedger.defaultGroupLimit)
     var rng = SplitMix64(seed: seed)
     let base: Int64 = 1_790_812_800_000  // 2026-10-01T00:00Z
     var groups: [GroupKey: Sums] = [:]
@@ -126,13 +130,20 @@ import Testing
     }
 
     var got: [GroupKey: Sums] = [:]
-    for c in totals.takeClassChargeList() {
+    let charges = try totals.takeClassCharges()
+    #expect((charges.spilledRuns > ClassChargeLedger.mergeWidth) == small, "the small limit must merge in rounds")
+    var order: [(day: String, credential: String, model: String)] = []
+    try charges.forEachCharge { c in
+      // A missing credential first, then by id.
+      order.append((c.day, c.credentialID.map { "1" + $0 } ?? "0", c.model))
       let key = GroupKey(
         day: c.day, credential: c.credentialID, model: c.model, costCentre: c.costCentre, agent: c.agentID,
         account: c.account, commitment: c.commitmentID, tokenClass: c.tokenClass, tier: c.tier, price: c.price)
       #expect(got[key] == nil, "two FOCUS rows for \(key)")
       got[key] = Sums(units: c.units, cost: c.cost, list: c.listCost)
     }
+    #expect(charges.chargeCount == got.count)
+    #expect(zip(order, order.dropFirst()).allSatisfy { $0 <= $1 }, "the rows in day, credential, model order")
     #expect(got.count == groups.count)
     // Counted, not compared whole: a failure names how many rows are off, not thousands of rows.
     let differing = groups.filter { got[$0.key] != $0.value }.map(\.key)

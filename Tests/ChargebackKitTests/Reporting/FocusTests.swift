@@ -29,7 +29,7 @@ import Testing
     let rows = try TestSupport.readCSV(dir + "/out/focus.csv")
     let header = try CSVTable(path: dir + "/out/focus.csv").header
     #expect(header == FocusCSV.columns)
-    #expect(rows.count == report.classCharges.count)
+    #expect(rows.count == report.classCharges.chargeCount)
 
     // BilledCost and EffectiveCost add up to summary.csv, in total and per cost centre.
     let summary = try TestSupport.readCSV(dir + "/out/summary.csv")
@@ -108,7 +108,7 @@ import Testing
     let charges = ["2026-10-01", "2026-10-02", "2026-10-03"].map {
       ClassCharge(
         day: $0, credentialID: "key", credentialName: nil, provider: .openai, model: "gpt-4.1", tier: .standard,
-        tokenClass: .cachedInput, price: row, costCentre: "CC", agentID: "agent", units: 1,
+        tokenClass: .cachedInput, price: AppliedPrice(row), costCentre: "CC", agentID: "agent", units: 1,
         cost: Money(units: 1, at: row.rate))
     }
     var cc = CostCentreSummary(id: "CC", name: "CC")

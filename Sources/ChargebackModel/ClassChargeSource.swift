@@ -1,0 +1,55 @@
+/// The FOCUS class charges of a report (``ChargebackReport/classCharges``), read in their order:
+/// day, provider, credential, model, tier, token class, the price row's threshold and start, cost
+/// centre, agent, account, commitment.
+///
+/// Read, not held: with a large directory they outnumber the calls (a 20,000-credential month of a
+/// million calls: 4.8 million rows), so the report keeps them on disk past a limit
+/// (`ClassChargeLedger`) and every reader streams them. An array of charges is one too (tests, small
+/// reports made by hand), read in its own order.
+package protocol ClassChargeSource: Sendable {
+  /// Calls `body` with each charge, in order; throws what reading them throws.
+  func forEachCharge(_ body: (ClassCharge) throws -> Void) throws
+  /// How many charges ``forEachCharge(_:)`` gives.
+  var chargeCount: Int { get }
+  /// The providers of the charges.
+  var chargeProviders: Set<Provider> { get }
+}
+
+extension Array: ClassChargeSource where Element == ClassCharge {
+  package func forEachCharge(_ body: (ClassCharge) throws -> Void) throws { for c in self { try body(c) } }
+  package var chargeCount: Int { count }
+  package var chargeProviders: Set<Provider> { Set(map(\.provider)) }
+}
+
+/// What a class charge is summed over, but its token class and price row: a UTC day × credential ×
+/// provider × model × tier × cost centre × agent × account × commitment (not the task: SPEC §11).
+package struct ClassChargeGroup: Hashable, Sendable {
+  /// Days since the epoch, UTC.
+  package var day: Int64
+  package var credentialID: String?
+  package var provider: Provider
+  package var model: String
+  package var tier: Tier
+  package var costCentre: String
+  package var agentID: String?
+  /// The account or project the export names (Bedrock account, OpenAI project, Anthropic
+  /// workspace, Azure subscription), for FOCUS.
+  package var account: String?
+  /// The commitment whose terms priced the calls, nil for list price.
+  package var commitmentID: String?
+
+  package init(
+    day: Int64, credentialID: String?, provider: Provider, model: String, tier: Tier, costCentre: String,
+    agentID: String?, account: String?, commitmentID: String?
+  ) {
+    self.day = day
+    self.credentialID = credentialID
+    self.provider = provider
+    self.model = model
+    self.tier = tier
+    self.costCentre = costCentre
+    self.agentID = agentID
+    self.account = account
+    self.commitmentID = commitmentID
+  }
+}

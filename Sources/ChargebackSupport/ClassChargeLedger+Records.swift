@@ -1,0 +1,160 @@
+import ChargebackModel
+
+/// The key of a class charge as bytes that sort, compared with `memcmp`, in the charges' order
+/// (``ClassChargeSource``): day, provider, credential, model, tier, token class, the price row's
+/// threshold and start, cost centre, agent, account, commitment, and last the price row itself, so
+/// that two rows alike in all the rest stay two charges.
+///
+/// - An integer is 8 bytes, big-endian, its sign bit flipped (so negative days sort first).
+/// - A text is its UTF-8 bytes, each 0 byte written as 0 0xFF, then 0 1: a text sorts before every
+///   longer text it begins.
+/// - A missing id is one 0 byte, a present one 1 then its text: missing sorts first.
+///
+/// Texts are compared by their UTF-8 bytes, which is the order of their code points.
+struct ClassChargeKey {
+  private(set) var bytes: [UInt8] = []
+
+  mutating func make(_ g: ClassChargeGroup, tokenClass: TokenClass, price: AppliedPrice, row: Int) {
+    bytes.removeAll(keepingCapacity: true)
+    integer(g.day)
+    text(g.provider.rawValue)
+    optional(g.credentialID)
+    text(g.model)
+    text(g.tier.rawValue)
+    bytes.append(UInt8(TokenClass.allCases.firstIndex(of: tokenClass) ?? 0))
+    integer(price.minInputTokens)
+    integer(price.from)
+    text(g.costCentre)
+    optional(g.agentID)
+    optional(g.account)
+    optional(g.commitmentID)
+    let r = UInt32(truncatingIfNeeded: row)
+    for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: r >> UInt32(shift))) }
+  }
+
+  private mutating func integer(_ v: Int64) {
+    let u = UInt64(bitPattern: v) ^ (1 << 63)
+    for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: u >> UInt64(shift))) }
+  }
+
+  private mutating func text(_ s: String) {
+    for b in s.utf8 {
+      bytes.append(b)
+      if b == 0 { bytes.append(0xFF) }
+    }
+    bytes.append(0)
+    bytes.append(1)
+  }
+
+  private mutating func optional(_ s: String?) {
+    guard let s else { return bytes.append(0) }
+    bytes.append(1)
+    text(s)
+  }
+}
+
+/// One record of a run: a charge's key (``ClassChargeKey``) and its values.
+struct ClassChargeRecord {
+  var key: [UInt8] = []
+  var rate: Int64 = 0
+  var units: Int128 = 0
+  var cost: Int128 = 0
+  var listCost: Int128 = 0
+
+  /// Reads the next record; false at the end.
+  mutating func read(_ r: inout SpillReader) throws -> Bool {
+    guard try r.more() else { return false }
+    try r.bytes(into: &key)
+    rate = Int64(truncatingIfNeeded: try r.integer())
+    units = try r.integer()
+    cost = try r.integer()
+    listCost = try r.integer()
+    return true
+  }
+
+  func write(_ w: inout SpillWriter) {
+    w.put(Int128(key.count))
+    key.withUnsafeBufferPointer { w.append($0) }
+    w.put(Int128(rate))
+    w.put(units)
+    w.put(cost)
+    w.put(listCost)
+  }
+
+  /// Adds the sums of the same charge from another run.
+  mutating func add(_ other: ClassChargeRecord) {
+    units += other.units
+    cost += other.cost
+    listCost += other.listCost
+  }
+
+  /// The charge; `days` caches the days' names.
+  func charge(names: [String: String], days: inout [Int64: String]) -> ClassCharge {
+    var d = Decoder(bytes: key)
+    let day = d.integer()
+    let provider = Provider(rawValue: d.text()) ?? .openai
+    let credentialID = d.optional()
+    let model = d.text()
+    let tier = Tier(rawValue: d.text()) ?? .standard
+    let rank = Int(d.byte())
+    let minInputTokens = d.integer()
+    let from = d.integer()
+    let costCentre = d.text()
+    let agentID = d.optional()
+    let account = d.optional()
+    let commitmentID = d.optional()
+    let dayName: String
+    if let s = days[day] {
+      dayName = s
+    } else {
+      dayName = Timestamp.day(day * Timestamp.millisPerDay)
+      days[day] = dayName
+    }
+    return ClassCharge(
+      day: dayName, credentialID: credentialID, credentialName: credentialID.flatMap { names[$0] },
+      provider: provider, model: model, tier: tier,
+      tokenClass: TokenClass.allCases[min(rank, TokenClass.allCases.count - 1)],
+      price: AppliedPrice(rate: Rate(microPerMillion: rate), from: from, minInputTokens: minInputTokens),
+      costCentre: costCentre, agentID: agentID, units: units, cost: Money(pico: cost), account: account,
+      listCost: Money(pico: listCost), commitmentID: commitmentID)
+  }
+
+  /// Reads a key's fields back, in the order ``ClassChargeKey`` wrote them.
+  private struct Decoder {
+    let bytes: [UInt8]
+    var at = 0
+
+    mutating func byte() -> UInt8 {
+      defer { at += 1 }
+      return at < bytes.count ? bytes[at] : 0
+    }
+
+    mutating func integer() -> Int64 {
+      var u: UInt64 = 0
+      for _ in 0..<8 { u = u << 8 | UInt64(byte()) }
+      return Int64(bitPattern: u ^ (1 << 63))
+    }
+
+    mutating func text() -> String {
+      // Most texts hold no 0 byte: made from their bytes where they lie.
+      let start = at
+      if let zero = bytes[start...].firstIndex(of: 0), zero + 1 < bytes.count, bytes[zero + 1] == 1 {
+        at = zero + 2
+        return String(decoding: bytes[start..<zero], as: UTF8.self)
+      }
+      var out: [UInt8] = []
+      while at < bytes.count {
+        let b = byte()
+        guard b == 0 else {
+          out.append(b)
+          continue
+        }
+        if byte() == 1 { break }
+        out.append(0)
+      }
+      return String(decoding: out, as: UTF8.self)
+    }
+
+    mutating func optional() -> String? { byte() == 0 ? nil : text() }
+  }
+}

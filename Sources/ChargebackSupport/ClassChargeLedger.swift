@@ -1,0 +1,259 @@
+import ChargebackModel
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The FOCUS class charges of a report (``ClassChargeSource``), kept as sorted runs of bytes: the
+/// report pass sums its groups in memory up to a limit and hands them here as a run
+/// (``append(_:tokenClass:price:row:units:cost:listCost:)``, then ``endRun()``); beyond the first
+/// run they go to disk and ``finish(credentialNames:)`` merges them into one file, a charge whose
+/// group came back after its run was written summed across the runs.
+///
+/// Why: with a large directory the charges outnumber the calls (a month of 20,000 credentials and a
+/// million calls: 4.8 million rows of `focus.csv`), and a list of them in memory, beside the groups
+/// it was made of, was the report's peak (1.5 GB). Here memory holds one run of at most the
+/// report's limit of groups (about 50 MB), and the charges are read back as a stream, in order,
+/// as often as a writer needs (each read has its own buffer and reads with `pread`).
+///
+/// Each charge is a key whose bytes sort as the charges do (``ClassChargeKey``), then its rate,
+/// units, cost and list cost as variable-length integers. Written by hand for the reason
+/// ``TaskLedger`` is: no library here sorts and merges runs of records on disk, and SQLite's
+/// integers are 64-bit where these sums are `Int128`.
+///
+/// Built on one thread; after ``finish(credentialNames:)`` read only, from any thread.
+package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
+  /// The most FOCUS groups a report pass holds in memory before they go to a run.
+  package static let defaultGroupLimit = 1 << 17
+
+  /// The folder the files are made in.
+  package let directory: String
+  /// The run being made: each charge's record, one after the other, and where each starts and
+  /// where its key ends.
+  private var pending = SpillWriter(nil)
+  private var starts: [Int] = []
+  private var keyEnds: [Int] = []
+  /// Reused for each key made.
+  private var key = ClassChargeKey()
+  /// The runs written, ranges of ``spillFile``.
+  private var runs: [Range<Int>] = []
+  private var spillFile: SpillFile?
+  /// The first run, while it may be the only one: kept in memory.
+  private var firstRun: [UInt8]?
+  /// The charges, once finished.
+  private var stored: Stored?
+  private var names: [String: String] = [:]
+  private var providers: Set<Provider> = []
+  private var count = 0
+
+  private enum Stored {
+    case memory([UInt8])
+    case file(SpillFile, Range<Int>)
+  }
+
+  /// The most runs merged at once: each is read through a buffer of 64 KiB.
+  package static let mergeWidth = 64
+
+  /// A ledger whose files are made in `directory` (default: `$TMPDIR`, else `/tmp`).
+  package init(directory: String? = nil) {
+    var folder = directory ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+    if folder.isEmpty { folder = "/tmp" }
+    while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+    self.directory = folder
+  }
+
+  /// How many runs went to disk (0: the charges stayed in memory).
+  package private(set) var spilledRuns = 0
+
+  package var chargeCount: Int { count }
+
+  package var chargeProviders: Set<Provider> { providers }
+
+  /// Adds a charge of `group` to the run being made; a group's token class and price row at most
+  /// once a run.
+  package func append(
+    _ group: ClassChargeGroup, tokenClass: TokenClass, price: AppliedPrice, row: Int, units: Int128, cost: Money,
+    listCost: Money
+  ) {
+    precondition(stored == nil, "a finished ledger is read only")
+    key.make(group, tokenClass: tokenClass, price: price, row: row)
+    starts.append(pending.offset)
+    key.bytes.withUnsafeBufferPointer { pending.append($0) }
+    keyEnds.append(pending.offset)
+    pending.put(Int128(price.rate.microPerMillion))
+    pending.put(units)
+    pending.put(cost.pico)
+    pending.put(listCost.pico)
+    providers.insert(group.provider)
+  }
+
+  /// Ends the run being made: sorts it, and keeps it in memory when it is the first, else writes it
+  /// (and the first) to disk.
+  package func endRun() throws {
+    guard !starts.isEmpty else { return }
+    let sorted = sortedRun()
+    (pending, starts, keyEnds) = (SpillWriter(nil), [], [])
+    if let first = firstRun {
+      firstRun = nil
+      try write(first)
+    }
+    if runs.isEmpty && firstRun == nil && spillFile == nil {
+      firstRun = sorted
+    } else {
+      try write(sorted)
+    }
+  }
+
+  /// Ends the building: `credentialNames` are the credentials' descriptions, by id, for the
+  /// charges' `credentialName`.
+  package func finish(credentialNames: [String: String]) throws {
+    precondition(stored == nil, "finished twice")
+    try endRun()
+    names = credentialNames
+    if let first = firstRun {
+      firstRun = nil
+      count = try Self.records(in: first)
+      stored = .memory(first)
+    } else if let file = spillFile {
+      stored = try merge(file)
+    } else {
+      stored = .memory([])
+    }
+  }
+
+  package func forEachCharge(_ body: (ClassCharge) throws -> Void) throws {
+    var reader: SpillReader
+    switch stored {
+    case .none: preconditionFailure("read before finish(credentialNames:)")
+    case .memory(let bytes): reader = SpillReader(memory: bytes)
+    case .file(let file, let range): reader = SpillReader(file: file, range: range)
+    }
+    var record = ClassChargeRecord()
+    var days: [Int64: String] = [:]
+    while try record.read(&reader) {
+      try body(record.charge(names: names, days: &days))
+    }
+  }
+
+  // MARK: Runs
+
+  /// The run being made, its records sorted by key, each as its key's length and bytes, then its
+  /// values.
+  private func sortedRun() -> [UInt8] {
+    let bytes = pending.bytes
+    let ends = Array(starts.dropFirst()) + [bytes.count]
+    var order = Array(starts.indices)
+    bytes.withUnsafeBufferPointer { b in
+      order.sort { i, j in
+        let x = UnsafeBufferPointer(rebasing: b[starts[i]..<keyEnds[i]])
+        let y = UnsafeBufferPointer(rebasing: b[starts[j]..<keyEnds[j]])
+        return TaskLedger.compare(x, y) < 0
+      }
+    }
+    var out = SpillWriter(nil)
+    bytes.withUnsafeBufferPointer { b in
+      for i in order {
+        out.put(Int128(keyEnds[i] - starts[i]))
+        out.append(UnsafeBufferPointer(rebasing: b[starts[i]..<ends[i]]))
+      }
+    }
+    return out.bytes
+  }
+
+  /// Writes a sorted run at the end of the spill file.
+  private func write(_ run: [UInt8]) throws {
+    let file = try spillFile ?? SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
+    spillFile = file
+    let start = file.bytes
+    var w = SpillWriter(file)
+    run.withUnsafeBufferPointer { w.append($0) }
+    try w.flush()
+    runs.append(start..<file.bytes)
+    spilledRuns += 1
+  }
+
+  /// How many records a run holds.
+  private static func records(in run: [UInt8]) throws -> Int {
+    var reader = SpillReader(memory: run)
+    var record = ClassChargeRecord()
+    var n = 0
+    while try record.read(&reader) { n += 1 }
+    return n
+  }
+
+  /// Merges the runs into one, each key once (its values summed), at most ``mergeWidth`` runs at a
+  /// time: each pass writes into a new file and frees the one before.
+  private func merge(_ first: SpillFile) throws -> Stored {
+    var from = first
+    while runs.count > Self.mergeWidth {
+      let into = try SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
+      var next: [Range<Int>] = []
+      for start in stride(from: 0, to: runs.count, by: Self.mergeWidth) {
+        let begin = into.bytes
+        _ = try Self.merge(Array(runs[start..<min(start + Self.mergeWidth, runs.count)]), of: from, into: into)
+        next.append(begin..<into.bytes)
+      }
+      (runs, from) = (next, into)
+      spillFile = into
+    }
+    let into = try SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
+    count = try Self.merge(runs, of: from, into: into)
+    spillFile = nil
+    return .file(into, 0..<into.bytes)
+  }
+
+  /// Merges the runs `inputs` of `file` into the end of `out`; returns how many records it wrote.
+  private static func merge(_ inputs: [Range<Int>], of file: SpillFile, into out: SpillFile) throws -> Int {
+    var readers = inputs.map { SpillReader(file: file, range: $0) }
+    var heads = Array(repeating: ClassChargeRecord(), count: readers.count)
+    // The runs whose next record is read, as a binary heap on (key bytes, run).
+    var heap: [Int] = []
+    for r in readers.indices where try heads[r].read(&readers[r]) { heap.append(r) }
+    func less(_ a: Int, _ b: Int) -> Bool {
+      let c = TaskLedger.compare(heads[a].key, heads[b].key)
+      return c != 0 ? c < 0 : a < b
+    }
+    func siftDown(_ start: Int) {
+      var i = start
+      while true {
+        let (l, r) = (2 * i + 1, 2 * i + 2)
+        var m = i
+        if l < heap.count && less(heap[l], heap[m]) { m = l }
+        if r < heap.count && less(heap[r], heap[m]) { m = r }
+        if m == i { return }
+        heap.swapAt(i, m)
+        i = m
+      }
+    }
+    for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    var w = SpillWriter(out)
+    var current: ClassChargeRecord?
+    var written = 0
+    while let top = heap.first {
+      if current?.key == heads[top].key {
+        current?.add(heads[top])
+      } else {
+        if let c = current {
+          c.write(&w)
+          written += 1
+          try w.flushIfFull()
+        }
+        current = heads[top]
+      }
+      if try heads[top].read(&readers[top]) {
+        siftDown(0)
+      } else {
+        heap.swapAt(0, heap.count - 1)
+        heap.removeLast()
+        siftDown(0)
+      }
+    }
+    if let c = current {
+      c.write(&w)
+      written += 1
+    }
+    try w.flush()
+    return written
+  }
+}
