@@ -220,7 +220,7 @@ final class ReportTotals {
     guard !classAmounts.isEmpty else { return }
     for (hashed, position) in classIndex {
       for a in classAmounts[position] {
-        charges.append(
+        try charges.append(
           hashed.key, tokenClass: a.tokenClass, price: appliedPrices[a.row], row: a.row, units: a.units, cost: a.cost,
           listCost: a.listCost)
       }

@@ -14,7 +14,7 @@ import Foundation
 /// Why: with a large directory the charges outnumber the calls (a month of 20,000 credentials and a
 /// million calls: 4.8 million rows of `focus.csv`), and a list of them in memory, beside the groups
 /// it was made of, was the report's peak (1.5 GB). Here memory holds one run of at most the
-/// report's limit of groups (about 50 MB), and the charges are read back as a stream, in order,
+/// report's limit of groups (about 40 MB), and the charges are read back as a stream, in order,
 /// as often as a writer needs (each read has its own buffer and reads with `pread`).
 ///
 /// Each charge is a key whose bytes sort as the charges do (``ClassChargeKey``), then its rate,
@@ -25,7 +25,7 @@ import Foundation
 /// Built on one thread; after ``finish(credentialNames:)`` read only, from any thread.
 package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   /// The most FOCUS groups a report pass holds in memory before they go to a run.
-  package static let defaultGroupLimit = 1 << 17
+  package static let defaultGroupLimit = 1 << 16
 
   /// The folder the files are made in.
   package let directory: String
@@ -75,8 +75,13 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   package func append(
     _ group: ClassChargeGroup, tokenClass: TokenClass, price: AppliedPrice, row: Int, units: Int128, cost: Money,
     listCost: Money
-  ) {
+  ) throws {
     precondition(stored == nil, "a finished ledger is read only")
+    if let first = firstRun {
+      // A second run begins: the first goes to disk now, not beside the second once it is full.
+      firstRun = nil
+      try write(first)
+    }
     key.make(group, tokenClass: tokenClass, price: price, row: row)
     starts.append(pending.offset)
     key.bytes.withUnsafeBufferPointer { pending.append($0) }
@@ -89,20 +94,28 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   }
 
   /// Ends the run being made: sorts it, and keeps it in memory when it is the first, else writes it
-  /// (and the first) to disk.
+  /// to disk.
   package func endRun() throws {
     guard !starts.isEmpty else { return }
-    let sorted = sortedRun()
-    (pending, starts, keyEnds) = (SpillWriter(nil), [], [])
-    if let first = firstRun {
-      firstRun = nil
-      try write(first)
-    }
-    if runs.isEmpty && firstRun == nil && spillFile == nil {
-      firstRun = sorted
+    if runs.isEmpty && spillFile == nil {
+      var out = SpillWriter(nil)
+      out.reserve(pending.bytes.count + 2 * starts.count)
+      try writeSorted(into: &out)
+      firstRun = out.bytes
     } else {
-      try write(sorted)
+      let file = try spillFile ?? SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
+      spillFile = file
+      let start = file.bytes
+      var out = SpillWriter(file)
+      try writeSorted(into: &out)
+      try out.flush()
+      runs.append(start..<file.bytes)
+      spilledRuns += 1
     }
+    // The buffer's room is kept for the next run (it grows to the same size again).
+    pending.clear()
+    starts.removeAll(keepingCapacity: true)
+    keyEnds.removeAll(keepingCapacity: true)
   }
 
   /// Ends the building: `credentialNames` are the credentials' descriptions, by id, for the
@@ -110,6 +123,7 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   package func finish(credentialNames: [String: String]) throws {
     precondition(stored == nil, "finished twice")
     try endRun()
+    (pending, starts, keyEnds) = (SpillWriter(nil), [], [])
     names = credentialNames
     if let first = firstRun {
       firstRun = nil
@@ -138,27 +152,26 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
 
   // MARK: Runs
 
-  /// The run being made, its records sorted by key, each as its key's length and bytes, then its
-  /// values.
-  private func sortedRun() -> [UInt8] {
+  /// Writes the run being made into `out`, its records sorted by key, each as its key's length and
+  /// bytes, then its values: straight to the file for a run that goes to disk (a sorted copy in
+  /// memory beside the run was 140 MB of the `directory` month's peak).
+  private func writeSorted(into out: inout SpillWriter) throws {
     let bytes = pending.bytes
-    let ends = Array(starts.dropFirst()) + [bytes.count]
+    let (starts, keyEnds) = (starts, keyEnds)
     var order = Array(starts.indices)
-    bytes.withUnsafeBufferPointer { b in
+    try bytes.withUnsafeBufferPointer { b in
       order.sort { i, j in
         let x = UnsafeBufferPointer(rebasing: b[starts[i]..<keyEnds[i]])
         let y = UnsafeBufferPointer(rebasing: b[starts[j]..<keyEnds[j]])
         return TaskLedger.compare(x, y) < 0
       }
-    }
-    var out = SpillWriter(nil)
-    bytes.withUnsafeBufferPointer { b in
       for i in order {
+        let end = i + 1 < starts.count ? starts[i + 1] : b.count
         out.put(Int128(keyEnds[i] - starts[i]))
-        out.append(UnsafeBufferPointer(rebasing: b[starts[i]..<ends[i]]))
+        out.append(UnsafeBufferPointer(rebasing: b[starts[i]..<end]))
+        try out.flushIfFull()
       }
     }
-    return out.bytes
   }
 
   /// Writes a sorted run at the end of the spill file.

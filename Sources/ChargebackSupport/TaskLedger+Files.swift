@@ -151,6 +151,15 @@ struct SpillWriter {
 
   mutating func append(_ b: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: b) }
 
+  /// Makes room for `n` bytes in all.
+  mutating func reserve(_ n: Int) { bytes.reserveCapacity(n) }
+
+  /// Forgets what it holds in memory, keeping the room (without a file).
+  mutating func clear() {
+    precondition(file == nil, "a file's writer is flushed, not cleared")
+    bytes.removeAll(keepingCapacity: true)
+  }
+
   mutating func append(_ b: UnsafeRawBufferPointer) { bytes.append(contentsOf: b) }
 
   /// Writes the buffer out once it holds 1 MiB (never, without a file).
