@@ -52,16 +52,9 @@ package enum FocusCSV {
   /// Writes `directory/focus.csv`; returns its path.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> String {
     let path = path(in: directory)
-    // The first row `rows` gives is the header.
-    var writer: CSVWriter?
-    try rows(report) { fields in
-      if writer == nil {
-        writer = try CSVWriter(streamingTo: path, header: fields, jsonColumns: ["Tags", "SkuPriceDetails"])
-      } else {
-        writer?.append(fields)
-      }
-    }
-    try writer?.finish()
+    var writer = try CSVWriter(streamingTo: path, header: columns, jsonColumns: ["Tags", "SkuPriceDetails"])
+    try rows(report) { writer.append(encoded: $0) }
+    try writer.finish()
     return path
   }
 
@@ -76,7 +69,7 @@ package enum FocusCSV {
   /// A row was a dictionary by column name, read back in ``columns`` order: two hashes of a name
   /// for each field, a fifth of writing the file (a trial's 20,000-credential directory: a million
   /// rows, 17 s).
-  private struct Positions {
+  struct Positions {
     let billedCost = position("BilledCost")
     let billingAccountId = position("BillingAccountId")
     let billingAccountName = position("BillingAccountName")
@@ -122,104 +115,26 @@ package enum FocusCSV {
     let tags = position("Tags")
   }
 
-  /// The header, then one array of fields per class charge, in ``columns`` order, then one per idle
-  /// fee and allocated amount.
+  /// One array of fields per class charge, in ``columns`` order, then one per idle fee and
+  /// allocated amount, each field as the CSV writer writes it (``CSVWriter/encoded(_:json:)``).
   ///
   /// The charges are read twice, as a stream (``ClassChargeSource``): once for the billed amounts'
   /// rounding and the accounts the idle rows name, once to write them.
-  static func rows(_ report: ChargebackReport, _ emit: ([String]) throws -> Void) throws {
-    try emit(columns)
+  static func rows(_ report: ChargebackReport, _ emit: ([[UInt8]]) throws -> Void) throws {
     // Found by index: `filter` copies every line to test it.
     let extraIndices = report.lines.indices.filter {
       report.lines[$0].key.source == .idle || report.lines[$0].key.source == .allocated
     }
     let extra = extraIndices.map { report.lines[$0] }
     var billing = try Billing(report, extra: extraIndices)
-    let periodStart = Timestamp.iso(report.period.startMillis)
-    let periodEnd = Timestamp.iso(report.period.endMillis)
-    let at = Positions()
-    let blank = [String](repeating: "", count: columns.count)
-    try report.classCharges.forEachCharge { c in
-      let dayStart = Timestamp.parseMillis(c.day) ?? report.period.startMillis
-      let provider = providerName(c.provider)
-      let unitName = c.tokenClass == .webSearch ? "Requests" : "Tokens"
-      let rate = decimal(Int128(c.price.rate.microPerMillion), scale: 6)
-      let exact = decimal(c.listCost.pico, scale: 12)
-      let billedText = Money.format(units: billing.next(c), decimals: 6)
-      let sku = "\(c.provider.rawValue)/\(c.model)/\(c.tokenClass.rawValue)"
-      let from = Timestamp.day(c.price.from)
-      var description = "\(c.model) \(meter(c.tokenClass).lowercased()), \(c.tier.rawValue) tier"
-      if c.price.minInputTokens > 0 { description += ", calls of at least \(c.price.minInputTokens) input tokens" }
-      let account = billingAccount(c, report)
-      var tags: [(String, String)] = [("cost_centre", c.costCentre)]
-      if let a = c.agentID { tags.append(("agent", a)) }
-      var row = blank
-      row[at.billedCost] = billedText
-      row[at.billingAccountId] = account.id
-      row[at.billingAccountName] = account.name
-      row[at.billingAccountType] = account.type
-      row[at.billingCurrency] = "USD"
-      row[at.billingPeriodEnd] = periodEnd
-      row[at.billingPeriodStart] = periodStart
-      row[at.chargeCategory] = "Usage"
-      row[at.chargeDescription] = description
-      row[at.chargeFrequency] = "Usage-Based"
-      row[at.chargePeriodEnd] = Timestamp.iso(dayStart + Timestamp.millisPerDay)
-      row[at.chargePeriodStart] = Timestamp.iso(dayStart)
-      row[at.consumedQuantity] = decimal(Int128(c.units), scale: 0)
-      row[at.consumedUnit] = unitName
-      row[at.contractedCost] = exact
-      row[at.contractedUnitPrice] = rate
-      row[at.effectiveCost] = billedText
-      row[at.invoiceIssuerName] = provider
-      row[at.listCost] = exact
-      row[at.listUnitPrice] = rate
-      row[at.pricingCategory] = "Standard"
-      row[at.pricingCurrency] = "USD"
-      row[at.pricingCurrencyContractedUnitPrice] = rate
-      row[at.pricingCurrencyEffectiveCost] = billedText
-      row[at.pricingCurrencyListUnitPrice] = rate
-      row[at.pricingQuantity] = decimal(Int128(c.units), scale: 6)
-      row[at.pricingUnit] = "1000000 " + unitName
-      row[at.providerName] = provider
-      row[at.publisherName] = publisherName(model: c.model, provider: c.provider)
-      row[at.resourceId] = c.credentialID ?? ""
-      row[at.resourceName] = c.credentialID == nil || c.credentialName == c.credentialID ? "" : c.credentialName ?? ""
-      row[at.resourceType] = c.credentialID == nil ? "" : "Credential"
-      row[at.serviceCategory] = "AI and Machine Learning"
-      row[at.serviceName] = serviceName(c.provider)
-      row[at.serviceSubcategory] = "Generative AI"
-      row[at.skuId] = sku
-      row[at.skuMeter] = meter(c.tokenClass)
-      row[at.skuPriceDetails] =
-        "{\"x_ServiceTier\":\(json(c.tier.rawValue)),\"x_MinInputTokens\":\(c.price.minInputTokens),"
-        + "\"x_EffectiveFrom\":\(json(from))}"
-      row[at.skuPriceId] = "\(sku)/\(c.tier.rawValue)/\(c.price.minInputTokens)/\(from)"
-      row[at.subAccountId] = account.subID ?? ""
-      row[at.subAccountName] = account.subID ?? ""
-      row[at.subAccountType] = account.subID == nil ? "" : account.subType
-      row[at.tags] = "{" + tags.map { json($0.0) + ":" + json($0.1) }.joined(separator: ",") + "}"
-      if let id = c.commitmentID, let commitment = report.commitments.first(where: { $0.commitment.id == id }) {
-        for (name, value) in commitmentColumns(commitment.commitment, status: "Used") { row[position(name)] = value }
-        // FOCUS 1.2 PricingCategory-C-009-C: a row with a commitment discount is `Committed`.
-        row[at.pricingCategory] = "Committed"
-        if commitment.commitment.kind == .discount {
-          // A negotiated discount's rate is the contracted one, list × (1 − d) (FOCUS: the unit
-          // price "inclusive of negotiated discounts"); a trial read the list price there.
-          let keep = Int128(100_000_000) - commitment.commitment.discount
-          let contracted = decimal(Int128(c.price.rate.microPerMillion) * keep, scale: 14)
-          row[at.contractedUnitPrice] = contracted
-          row[at.pricingCurrencyContractedUnitPrice] = contracted
-          row[at.contractedCost] = decimal(c.listCost.pico * keep, scale: 20)
-        }
-      }
-      try emit(row)
-    }
+    var usage = UsageRows(report)
+    try report.classCharges.forEachCharge { c in try emit(usage.row(c, billed: billing.next(c))) }
+    let json: Set<String> = ["Tags", "SkuPriceDetails"]
     for (j, l) in extra.enumerated() {
       // The row once, then its fields in order (made for each column, an idle fee's row scanned
       // every class charge three times a column).
       let row = extraRow(l, billed: billing.extra(j), billing.accounts, report)
-      try emit(columns.map { row[$0] ?? "" })
+      try emit(columns.map { CSVWriter.encoded(row[$0] ?? "", json: json.contains($0)) })
     }
   }
 

@@ -278,6 +278,27 @@ package struct CSVWriter {
     }
   }
 
+  /// The bytes ``append(_:)`` writes for `field` (made safe, then quoted when it must be), for a
+  /// writer that makes a field once and writes it on many rows (``append(encoded:)``); `json` as
+  /// for a column of `jsonColumns`.
+  package static func encoded(_ field: String, json: Bool = false) -> [UInt8] {
+    let first = field.utf8.first
+    let document = json && (first == UInt8(ascii: "{") || first == UInt8(ascii: "["))
+    var out: [UInt8] = []
+    appendQuoted(document ? SafeText.csvJSONField(field) : SafeText.csvField(field), to: &out)
+    return out
+  }
+
+  /// Appends a row of fields made by ``encoded(_:json:)``, as they are.
+  package mutating func append(encoded fields: [[UInt8]]) {
+    for (i, f) in fields.enumerated() {
+      if i > 0 { bytes.append(44) }
+      bytes.append(contentsOf: f)
+    }
+    bytes.append(10)
+    if let sink, bytes.count >= Self.chunk { flush(sink) }
+  }
+
   /// Appends a row to `out` field by field: no array of quoted fields and no joined row per line.
   private static func append(_ fields: [String], json: [Bool] = [], to out: inout [UInt8]) {
     for (i, f) in fields.enumerated() {
