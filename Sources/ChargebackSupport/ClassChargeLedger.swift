@@ -221,29 +221,17 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
     var readers = inputs.map { SpillReader(file: file, range: $0) }
     var heads = Array(repeating: ClassChargeRecord(), count: readers.count)
     // The runs whose next record is read, as a binary heap on (key bytes, run).
-    var heap: [Int] = []
-    for r in readers.indices where try heads[r].read(&readers[r]) { heap.append(r) }
+    var started: [Int] = []
+    for r in readers.indices where try heads[r].read(&readers[r]) { started.append(r) }
     func less(_ a: Int, _ b: Int) -> Bool {
       let c = TaskLedger.compare(heads[a].key, heads[b].key)
       return c != 0 ? c < 0 : a < b
     }
-    func siftDown(_ start: Int) {
-      var i = start
-      while true {
-        let (l, r) = (2 * i + 1, 2 * i + 2)
-        var m = i
-        if l < heap.count && less(heap[l], heap[m]) { m = l }
-        if r < heap.count && less(heap[r], heap[m]) { m = r }
-        if m == i { return }
-        heap.swapAt(i, m)
-        i = m
-      }
-    }
-    for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    var heap = RunHeap(started, less: less)
     var w = SpillWriter(out)
     var current: ClassChargeRecord?
     var written = 0
-    while let top = heap.first {
+    while let top = heap.top {
       if current?.key == heads[top].key {
         current?.add(heads[top])
       } else {
@@ -255,11 +243,9 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
         current = heads[top]
       }
       if try heads[top].read(&readers[top]) {
-        siftDown(0)
+        heap.topMoved(less: less)
       } else {
-        heap.swapAt(0, heap.count - 1)
-        heap.removeLast()
-        siftDown(0)
+        heap.removeTop(less: less)
       }
     }
     if let c = current {

@@ -232,3 +232,41 @@ struct SpillReader {
     return Int128(bitPattern: z >> 1) ^ -Int128(bitPattern: z & 1)
   }
 }
+
+/// The runs of a k-way merge whose next record is read, as a binary min-heap of their numbers on
+/// the order `less` gives (``TaskLedger`` and ``ClassChargeLedger`` merge their runs with it).
+struct RunHeap {
+  private(set) var runs: [Int]
+
+  /// The heap of `runs`, ordered.
+  init(_ runs: [Int], less: (Int, Int) -> Bool) {
+    self.runs = runs
+    for i in stride(from: runs.count / 2 - 1, through: 0, by: -1) { siftDown(i, less: less) }
+  }
+
+  /// The run whose record comes first; nil when every run is read.
+  var top: Int? { runs.first }
+
+  /// Puts the top back in its place after its next record was read.
+  mutating func topMoved(less: (Int, Int) -> Bool) { siftDown(0, less: less) }
+
+  /// Drops the top, its run read to the end.
+  mutating func removeTop(less: (Int, Int) -> Bool) {
+    runs.swapAt(0, runs.count - 1)
+    runs.removeLast()
+    siftDown(0, less: less)
+  }
+
+  private mutating func siftDown(_ start: Int, less: (Int, Int) -> Bool) {
+    var i = start
+    while true {
+      let (l, r) = (2 * i + 1, 2 * i + 2)
+      var m = i
+      if l < runs.count && less(runs[l], runs[m]) { m = l }
+      if r < runs.count && less(runs[r], runs[m]) { m = r }
+      if m == i { return }
+      runs.swapAt(i, m)
+      i = m
+    }
+  }
+}

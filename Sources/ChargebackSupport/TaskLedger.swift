@@ -229,27 +229,15 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
     var readers = inputs.map { RunReader(file: file, range: $0) }
     // The runs whose next pair is read, as a binary heap on (group, task bytes, run).
     var heads: [[UInt8]] = Array(repeating: [], count: readers.count)
-    var heap: [Int] = []
-    for r in readers.indices where try readers[r].next(into: &heads[r]) { heap.append(r) }
+    var started: [Int] = []
+    for r in readers.indices where try readers[r].next(into: &heads[r]) { started.append(r) }
     func less(_ a: Int, _ b: Int) -> Bool {
       let (ga, gb) = (readers[a].group, readers[b].group)
       if ga != gb { return ga < gb }
       let c = Self.compare(heads[a], heads[b])
       return c != 0 ? c < 0 : a < b
     }
-    func siftDown(_ start: Int) {
-      var i = start
-      while true {
-        let (l, r) = (2 * i + 1, 2 * i + 2)
-        var m = i
-        if l < heap.count && less(heap[l], heap[m]) { m = l }
-        if r < heap.count && less(heap[r], heap[m]) { m = r }
-        if m == i { return }
-        heap.swapAt(i, m)
-        i = m
-      }
-    }
-    for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    var heap = RunHeap(started, less: less)
     var w = RunWriter(out)
     var current: (group: Int32, task: [UInt8], figures: TaskFigures)?
     var groupStart = out.bytes
@@ -261,7 +249,7 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
       sums[c.group, default: TaskFigures()].add(c.figures)
       counts[c.group, default: 0] += 1
     }
-    while let top = heap.first {
+    while let top = heap.top {
       let group = readers[top].group
       if let c = current, c.group == group, c.task == heads[top] {
         current?.figures.add(readers[top].figures)
@@ -274,11 +262,9 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
         current = (group, heads[top], readers[top].figures)
       }
       if try readers[top].next(into: &heads[top]) {
-        siftDown(0)
+        heap.topMoved(less: less)
       } else {
-        heap.swapAt(0, heap.count - 1)
-        heap.removeLast()
-        siftDown(0)
+        heap.removeTop(less: less)
       }
     }
     try emit()
