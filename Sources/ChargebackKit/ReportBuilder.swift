@@ -86,7 +86,7 @@ package struct ReportBuilder {
     let charger = Charger(identities: identities, prices: prices)
     let totals = ReportTotals(
       identities: identities, prices: prices, taskLimit: detect && keepsTasks ? taskMemoryLimit : nil,
-      classLimit: focusGroupLimit, taskDirectory: taskDirectory)
+      classLimit: detect ? focusGroupLimit : nil, taskDirectory: taskDirectory)
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(
       tasks: identities.tasks, credentials: identities.credentials, scopes: identities.scopes,

@@ -40,7 +40,8 @@ final class ReportTotals {
   /// ``takeClassCharges()``.
   private var classIndex: [Prehashed<ClassChargeGroup>: Int] = [:]
   private var classAmounts: [[ClassAmount]] = []
-  private let classLimit: Int
+  /// Nil when the FOCUS rows are not kept (the previous period's totals).
+  private let classLimit: Int?
   /// Bumped each time the groups go to a run: a line's position of its FOCUS group is of the
   /// groups of its generation only.
   private var classGeneration = 0
@@ -64,16 +65,16 @@ final class ReportTotals {
   /// Totals that hold at most `taskLimit` (line, task) pairs and `classLimit` FOCUS groups in memory.
   ///
   /// The rest are on disk in `taskDirectory` (``TaskLedger``, ``ClassChargeLedger``); with
-  /// `taskLimit` nil, no task is kept (the previous period's totals, which only the lines are read
-  /// of).
+  /// `taskLimit` nil, no task is kept, and with `classLimit` nil no FOCUS row (the previous
+  /// period's totals, which only the lines are read of).
   init(
     identities: IdentityDirectory, prices: PriceTable, taskLimit: Int? = TaskLedger.defaultLimit,
-    classLimit: Int = ClassChargeLedger.defaultGroupLimit, taskDirectory: String? = nil
+    classLimit: Int? = ClassChargeLedger.defaultGroupLimit, taskDirectory: String? = nil
   ) {
     self.identities = identities
     self.prices = prices
     tasks = taskLimit.map { TaskLedger(limit: $0, directory: taskDirectory) }
-    self.classLimit = max(1, classLimit)
+    self.classLimit = classLimit.map { max(1, $0) }
     charges = ClassChargeLedger(directory: taskDirectory)
   }
 
@@ -162,7 +163,8 @@ final class ReportTotals {
     if priced {
       let committed = slots[slot].committedPosition
       if committed >= 0 { committedAmounts[committed] += c.listCostOrZero }
-      if !c.parts.isEmpty { Self.merge(c.parts, into: &classAmounts[slots[slot].classPosition]) }
+      let classPosition = slots[slot].classPosition
+      if !c.parts.isEmpty && classPosition >= 0 { Self.merge(c.parts, into: &classAmounts[classPosition]) }
     } else {
       unpriced += 1
     }
@@ -183,7 +185,7 @@ final class ReportTotals {
     }
     var classPosition = -1
     var committedPosition = -1
-    if k.priced {
+    if k.priced, let classLimit {
       let group = Prehashed(
         ClassChargeGroup(
           day: day, credentialID: k.credentialID, provider: k.provider, model: k.model, tier: k.tier,
@@ -191,7 +193,7 @@ final class ReportTotals {
       if let i = classIndex[group] {
         classPosition = i
       } else {
-        if classAmounts.count >= classLimit { try spillClassGroups() }
+        if classAmounts.count >= classLimit { try spillClassGroups(last: false) }
         classPosition = classAmounts.count
         classAmounts.append([])
         classIndex[group] = classPosition
@@ -215,17 +217,18 @@ final class ReportTotals {
     slots[slot].classGeneration = classGeneration
   }
 
-  /// Hands the FOCUS groups held to ``charges`` as a run and lets them go.
-  private func spillClassGroups() throws {
+  /// Hands the FOCUS groups held to ``charges`` as a run and lets them go; the `last` run, at the
+  /// end of the pass, stays in memory when it is the only one.
+  private func spillClassGroups(last: Bool) throws {
     guard !classAmounts.isEmpty else { return }
     for (hashed, position) in classIndex {
       for a in classAmounts[position] {
-        try charges.append(
+        charges.append(
           hashed.key, tokenClass: a.tokenClass, price: appliedPrices[a.row], row: a.row, units: a.units, cost: a.cost,
           listCost: a.listCost)
       }
     }
-    try charges.endRun()
+    try charges.endRun(last: last)
     classIndex.removeAll(keepingCapacity: true)
     classAmounts.removeAll(keepingCapacity: true)
     classGeneration += 1
@@ -332,7 +335,7 @@ final class ReportTotals {
   /// The class charges of the pass, in order (``ChargebackReport/classCharges``): the groups
   /// still held go to the ledger, which is finished; no record may be added after.
   func takeClassCharges() throws -> ClassChargeLedger {
-    try spillClassGroups()
+    try spillClassGroups(last: true)
     (classIndex, classAmounts) = ([:], [])
     var names: [String: String] = [:]
     for c in identities.credentials {

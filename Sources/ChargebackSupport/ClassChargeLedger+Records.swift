@@ -88,21 +88,21 @@ struct ClassChargeRecord {
     listCost += other.listCost
   }
 
-  /// The charge; `days` caches the days' names.
-  func charge(names: [String: String], days: inout [Int64: String]) -> ClassCharge {
+  /// The charge; `days` caches the days' names, `texts` the last record's texts.
+  func charge(names: [String: String], days: inout [Int64: String], texts: inout LastTexts) -> ClassCharge {
     var d = Decoder(bytes: key)
     let day = d.integer()
-    let provider = Provider(rawValue: d.text()) ?? .openai
-    let credentialID = d.optional()
-    let model = d.text()
-    let tier = Tier(rawValue: d.text()) ?? .standard
+    let provider = Provider(rawValue: d.text(&texts, 0)) ?? .openai
+    let credentialID = d.optional(&texts, 1)
+    let model = d.text(&texts, 2)
+    let tier = Tier(rawValue: d.text(&texts, 3)) ?? .standard
     let rank = Int(d.byte())
     let minInputTokens = d.integer()
     let from = d.integer()
-    let costCentre = d.text()
-    let agentID = d.optional()
-    let account = d.optional()
-    let commitmentID = d.optional()
+    let costCentre = d.text(&texts, 4)
+    let agentID = d.optional(&texts, 5)
+    let account = d.optional(&texts, 6)
+    let commitmentID = d.optional(&texts, 7)
     let dayName: String
     if let s = days[day] {
       dayName = s
@@ -117,6 +117,14 @@ struct ClassChargeRecord {
       price: AppliedPrice(rate: Rate(microPerMillion: rate), from: from, minInputTokens: minInputTokens),
       costCentre: costCentre, agentID: agentID, units: units, cost: Money(pico: cost), account: account,
       listCost: Money(pico: listCost), commitmentID: commitmentID)
+  }
+
+  /// The texts of the record read before, each with its bytes: records are read in key order, so
+  /// most of a record's texts are the last one's (the day's, provider's, credential's, model's),
+  /// and are shared, not made again (4.8 million rows read twice, the `directory` month).
+  struct LastTexts {
+    fileprivate var slots = [(bytes: [UInt8], text: String)](repeating: ([], ""), count: 8)
+    init() {}
   }
 
   /// Reads a key's fields back, in the order ``ClassChargeKey`` wrote them.
@@ -156,5 +164,20 @@ struct ClassChargeRecord {
     }
 
     mutating func optional() -> String? { byte() == 0 ? nil : text() }
+
+    /// A text, the last record's in slot `k` when its bytes are the same.
+    mutating func text(_ last: inout LastTexts, _ k: Int) -> String {
+      let start = at
+      if let zero = bytes[start...].firstIndex(of: 0), zero + 1 < bytes.count, bytes[zero + 1] == 1 {
+        at = zero + 2
+        if last.slots[k].bytes.elementsEqual(bytes[start..<zero]) { return last.slots[k].text }
+        let made = String(decoding: bytes[start..<zero], as: UTF8.self)
+        last.slots[k] = (Array(bytes[start..<zero]), made)
+        return made
+      }
+      return text()  // one with a 0 byte: made each time
+    }
+
+    mutating func optional(_ last: inout LastTexts, _ k: Int) -> String? { byte() == 0 ? nil : text(&last, k) }
   }
 }

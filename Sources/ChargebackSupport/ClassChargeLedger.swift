@@ -7,8 +7,8 @@ import Foundation
 
 /// The FOCUS class charges of a report (``ClassChargeSource``), kept as sorted runs of bytes: the
 /// report pass sums its groups in memory up to a limit and hands them here as a run
-/// (``append(_:tokenClass:price:row:units:cost:listCost:)``, then ``endRun()``); beyond the first
-/// run they go to disk and ``finish(credentialNames:)`` merges them into one file, a charge whose
+/// (``append(_:tokenClass:price:row:units:cost:listCost:)``, then ``endRun(last:)``); unless one
+/// run holds them all they go to disk and ``finish(credentialNames:)`` merges them into one file, a charge whose
 /// group came back after its run was written summed across the runs.
 ///
 /// Why: with a large directory the charges outnumber the calls (a month of 20,000 credentials and a
@@ -39,7 +39,7 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   /// The runs written, ranges of ``spillFile``.
   private var runs: [Range<Int>] = []
   private var spillFile: SpillFile?
-  /// The first run, while it may be the only one: kept in memory.
+  /// The only run, kept in memory (``endRun(last:)``).
   private var firstRun: [UInt8]?
   /// The charges, once finished.
   private var stored: Stored?
@@ -75,13 +75,8 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   package func append(
     _ group: ClassChargeGroup, tokenClass: TokenClass, price: AppliedPrice, row: Int, units: Int128, cost: Money,
     listCost: Money
-  ) throws {
+  ) {
     precondition(stored == nil, "a finished ledger is read only")
-    if let first = firstRun {
-      // A second run begins: the first goes to disk now, not beside the second once it is full.
-      firstRun = nil
-      try write(first)
-    }
     key.make(group, tokenClass: tokenClass, price: price, row: row)
     starts.append(pending.offset)
     key.bytes.withUnsafeBufferPointer { pending.append($0) }
@@ -93,11 +88,11 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
     providers.insert(group.provider)
   }
 
-  /// Ends the run being made: sorts it, and keeps it in memory when it is the first, else writes it
-  /// to disk.
-  package func endRun() throws {
+  /// Ends the run being made: sorts it, and keeps it in memory when it is the `last` and the only
+  /// one (a month whose groups fit in one run never touches the disk), else writes it to disk.
+  package func endRun(last: Bool) throws {
     guard !starts.isEmpty else { return }
-    if runs.isEmpty && spillFile == nil {
+    if last && runs.isEmpty && spillFile == nil {
       var out = SpillWriter(nil)
       out.reserve(pending.bytes.count + 2 * starts.count)
       try writeSorted(into: &out)
@@ -122,7 +117,7 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   /// charges' `credentialName`.
   package func finish(credentialNames: [String: String]) throws {
     precondition(stored == nil, "finished twice")
-    try endRun()
+    try endRun(last: true)
     (pending, starts, keyEnds) = (SpillWriter(nil), [], [])
     names = credentialNames
     if let first = firstRun {
@@ -145,8 +140,9 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
     }
     var record = ClassChargeRecord()
     var days: [Int64: String] = [:]
+    var texts = ClassChargeRecord.LastTexts()
     while try record.read(&reader) {
-      try body(record.charge(names: names, days: &days))
+      try body(record.charge(names: names, days: &days, texts: &texts))
     }
   }
 
@@ -172,18 +168,6 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
         try out.flushIfFull()
       }
     }
-  }
-
-  /// Writes a sorted run at the end of the spill file.
-  private func write(_ run: [UInt8]) throws {
-    let file = try spillFile ?? SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
-    spillFile = file
-    let start = file.bytes
-    var w = SpillWriter(file)
-    run.withUnsafeBufferPointer { w.append($0) }
-    try w.flush()
-    runs.append(start..<file.bytes)
-    spilledRuns += 1
   }
 
   /// How many records a run holds.

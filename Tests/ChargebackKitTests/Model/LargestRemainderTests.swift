@@ -6,7 +6,7 @@ import Testing
 /// Largest-remainder rounding read as a stream (``LargestRemainder``, the billed amounts of
 /// `focus.csv`) gives what rounding each group's parts held in a list gives
 /// (``Apportion/apportion(_:unit:target:)``), part for part, whatever the order the groups'
-/// parts are interleaved in, with many equal remainders, negative parts, and targets above,
+/// parts are interleaved in and noted in, with many equal remainders, negative parts, and targets above,
 /// below and far from the parts' sum (every part then gets more than one unit).
 @Suite struct LargestRemainderTests {
   @Test(arguments: 1...40)
@@ -33,8 +33,13 @@ import Testing
       targets.append(floors + shift + far)
     }
 
+    // Noted in another order than read (the billed amounts note a cost centre's zero rows and
+    // extra lines after the rest): who gets a unit depends on the remainders, not on when each
+    // was noted; ties go by the reading order.
     var plan = LargestRemainder(unit: unit)
-    for p in parts { plan.note(p.exact, group: p.group) }
+    var noting = Array(parts.indices)
+    for i in noting.indices.reversed() { noting.swapAt(i, rng.below(i + 1)) }
+    for i in noting { plan.note(parts[i].exact, group: parts[i].group) }
     plan.settle { targets[$0] }
     let streamed = parts.map { plan.next($0.exact, group: $0.group) }
 

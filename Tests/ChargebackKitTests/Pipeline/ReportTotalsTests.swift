@@ -132,10 +132,18 @@ import Testing
     var got: [GroupKey: Sums] = [:]
     let charges = try totals.takeClassCharges()
     #expect((charges.spilledRuns > ClassChargeLedger.mergeWidth) == small, "the small limit must merge in rounds")
-    var order: [(day: String, credential: String, model: String)] = []
+    // Each row's key in `focus.csv`'s order (day, provider, credential, model, tier, class, the
+    // price row's threshold and start, cost centre, agent, account, commitment), a missing id
+    // before every id; the test's texts are ASCII, so `<` on them is the order of their bytes.
+    var order: [[String]] = []
     try charges.forEachCharge { c in
-      // A missing credential first, then by id.
-      order.append((c.day, c.credentialID.map { "1" + $0 } ?? "0", c.model))
+      func id(_ s: String?) -> String { s.map { "1" + $0 } ?? "0" }
+      let rank = TokenClass.allCases.firstIndex(of: c.tokenClass) ?? 0
+      order.append([
+        c.day, c.provider.rawValue, id(c.credentialID), c.model, c.tier.rawValue, String(rank),
+        String(format: "%020lld", c.price.minInputTokens), String(format: "%020lld", c.price.from), c.costCentre,
+        id(c.agentID), id(c.account), id(c.commitmentID),
+      ])
       let key = GroupKey(
         day: c.day, credential: c.credentialID, model: c.model, costCentre: c.costCentre, agent: c.agentID,
         account: c.account, commitment: c.commitmentID, tokenClass: c.tokenClass, tier: c.tier, price: c.price)
@@ -143,7 +151,7 @@ import Testing
       got[key] = Sums(units: c.units, cost: c.cost, list: c.listCost)
     }
     #expect(charges.chargeCount == got.count)
-    #expect(zip(order, order.dropFirst()).allSatisfy { $0 <= $1 }, "the rows in day, credential, model order")
+    #expect(zip(order, order.dropFirst()).allSatisfy { !$1.lexicographicallyPrecedes($0) }, "the rows in key order")
     #expect(got.count == groups.count)
     // Counted, not compared whole: a failure names how many rows are off, not thousands of rows.
     let differing = groups.filter { got[$0.key] != $0.value }.map(\.key)
