@@ -73,6 +73,34 @@ extension UsageSpikes {
     return out
   }
 
+  /// A cell's place in ``precedes(_:_:)``'s order: its day, then its agent's, credential's and
+  /// model's ranks in that order.
+  struct SortKey: Comparable {
+    var day: Int64
+    var agent: Int32
+    var credential: Int32
+    var model: Int32
+
+    static func < (a: SortKey, b: SortKey) -> Bool {
+      (a.day, a.agent, a.credential, a.model) < (b.day, b.agent, b.credential, b.model)
+    }
+
+    /// The keys of `cells`: each agent, credential and model ranked once in ``precedes(_:_:)``'s
+    /// order (a missing id as the empty one, as it takes it).
+    static func keys(of cells: [Cell]) -> [SortKey] {
+      func ranks(_ name: (Cell) -> String) -> [String: Int32] {
+        let names = Set(cells.map(name)).sorted()
+        return Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0)) })
+      }
+      let (agents, credentials, models) = (ranks { $0.agent ?? "" }, ranks { $0.credential ?? "" }, ranks(\.model))
+      return cells.map { c in
+        SortKey(
+          day: c.day, agent: agents[c.agent ?? ""] ?? 0, credential: credentials[c.credential ?? ""] ?? 0,
+          model: models[c.model] ?? 0)
+      }
+    }
+  }
+
   /// The cells' order: day, agent, credential, model, a missing id as the empty one.
   static func precedes(_ a: borrowing Cell, _ b: borrowing Cell) -> Bool {
     if a.day != b.day { return a.day < b.day }
