@@ -193,7 +193,10 @@ final class ReportTotals {
       if let i = classIndex[group] {
         classPosition = i
       } else {
-        if classAmounts.count >= classLimit { try spillClassGroups(last: false) }
+        if classAmounts.count >= classLimit {
+          handClassGroups()
+          try charges.endRun()
+        }
         classPosition = classAmounts.count
         classAmounts.append([])
         classIndex[group] = classPosition
@@ -217,9 +220,9 @@ final class ReportTotals {
     slots[slot].classGeneration = classGeneration
   }
 
-  /// Hands the FOCUS groups held to ``charges`` as a run and lets them go; the `last` run, at the
-  /// end of the pass, stays in memory when it is the only one.
-  private func spillClassGroups(last: Bool) throws {
+  /// Hands the FOCUS groups held to ``charges``'s run being made and lets them go: the pass starts
+  /// a new generation of groups.
+  private func handClassGroups() {
     guard !classAmounts.isEmpty else { return }
     for (hashed, position) in classIndex {
       for a in classAmounts[position] {
@@ -228,7 +231,6 @@ final class ReportTotals {
           listCost: a.listCost)
       }
     }
-    try charges.endRun(last: last)
     classIndex.removeAll(keepingCapacity: true)
     classAmounts.removeAll(keepingCapacity: true)
     classGeneration += 1
@@ -335,7 +337,7 @@ final class ReportTotals {
   /// The class charges of the pass, in order (``ChargebackReport/classCharges``): the groups
   /// still held go to the ledger, which is finished; no record may be added after.
   func takeClassCharges() throws -> ClassChargeLedger {
-    try spillClassGroups(last: true)
+    handClassGroups()
     (classIndex, classAmounts) = ([:], [])
     var names: [String: String] = [:]
     for c in identities.credentials {

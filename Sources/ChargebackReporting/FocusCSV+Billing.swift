@@ -3,6 +3,12 @@ import ChargebackModel
 extension FocusCSV {
   typealias Account = (id: String, name: String, type: String, subID: String?, subType: String)
 
+  /// What a row's billing account is a function of (``billingAccount(_:_:)``).
+  struct AccountKey: Hashable {
+    var provider: Provider
+    var account: String?
+  }
+
   /// The billing accounts of the class charges, for the idle fees' rows: an idle fee goes to the
   /// account of its commitment's calls, else to its provider's one account.
   struct ChargeAccounts {
@@ -46,6 +52,7 @@ extension FocusCSV {
       var zeros: [Int] = []
       var free: [Int] = []
       var accounts = ChargeAccounts()
+      var known: [AccountKey: Account] = [:]
       var plan = plan
       var centres: [String: Int] = [:]
       func group(_ cc: String) -> Int {
@@ -65,10 +72,18 @@ extension FocusCSV {
           free[g] += 1
           plan.note(c.cost.pico, group: g)
         }
-        let a = billingAccount(c, report)
+        // An account is a function of the provider and the export's account: made once a pair.
+        let pair = AccountKey(provider: c.provider, account: c.account)
+        let a: Account
+        if let made = known[pair] {
+          a = made
+        } else {
+          a = billingAccount(c, report)
+          known[pair] = a
+          if accounts.firstByProvider[c.provider] == nil { accounts.firstByProvider[c.provider] = a }
+          accounts.idsByProvider[c.provider, default: []].insert(a.id)
+        }
         if let id = c.commitmentID, accounts.byCommitment[id] == nil { accounts.byCommitment[id] = a }
-        if accounts.firstByProvider[c.provider] == nil { accounts.firstByProvider[c.provider] = a }
-        accounts.idsByProvider[c.provider, default: []].insert(a.id)
       }
       var fixedSum: [Int: Int128] = [:]
       var extrasOf: [Int: [Int]] = [:]

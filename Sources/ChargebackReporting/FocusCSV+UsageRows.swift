@@ -48,11 +48,6 @@ extension FocusCSV {
       var discountKeep: Int128?
     }
 
-    private struct AccountKey: Hashable {
-      var provider: Provider
-      var account: String?
-    }
-
     private struct CredentialKey: Hashable {
       var id: String?
       var name: String?

@@ -49,10 +49,13 @@ package enum FocusCSV {
     (directory as NSString).appendingPathComponent("focus.csv")
   }
 
+  /// The columns whose values are JSON documents (``CSVWriter/init(streamingTo:header:jsonColumns:)``).
+  static let jsonColumns: Set<String> = ["Tags", "SkuPriceDetails"]
+
   /// Writes `directory/focus.csv`; returns its path.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> String {
     let path = path(in: directory)
-    var writer = try CSVWriter(streamingTo: path, header: columns, jsonColumns: ["Tags", "SkuPriceDetails"])
+    var writer = try CSVWriter(streamingTo: path, header: columns, jsonColumns: jsonColumns)
     try rows(report) { writer.append(encoded: $0) }
     try writer.finish()
     return path
@@ -129,12 +132,11 @@ package enum FocusCSV {
     var billing = try Billing(report, extra: extraIndices)
     var usage = UsageRows(report)
     try report.classCharges.forEachCharge { c in try emit(usage.row(c, billed: billing.next(c))) }
-    let json: Set<String> = ["Tags", "SkuPriceDetails"]
     for (j, l) in extra.enumerated() {
       // The row once, then its fields in order (made for each column, an idle fee's row scanned
       // every class charge three times a column).
       let row = extraRow(l, billed: billing.extra(j), billing.accounts, report)
-      try emit(columns.map { CSVWriter.encoded(row[$0] ?? "", json: json.contains($0)) })
+      try emit(columns.map { CSVWriter.encoded(row[$0] ?? "", json: jsonColumns.contains($0)) })
     }
   }
 

@@ -282,11 +282,16 @@ package struct CSVWriter {
   /// writer that makes a field once and writes it on many rows (``append(encoded:)``); `json` as
   /// for a column of `jsonColumns`.
   package static func encoded(_ field: String, json: Bool = false) -> [UInt8] {
-    let first = field.utf8.first
-    let document = json && (first == UInt8(ascii: "{") || first == UInt8(ascii: "["))
     var out: [UInt8] = []
-    appendQuoted(document ? SafeText.csvJSONField(field) : SafeText.csvField(field), to: &out)
+    appendField(field, json: json, to: &out)
     return out
+  }
+
+  /// Appends one field, made safe (a JSON document of a JSON column as one) and quoted.
+  private static func appendField(_ f: String, json: Bool, to out: inout [UInt8]) {
+    let first = f.utf8.first
+    let document = json && (first == UInt8(ascii: "{") || first == UInt8(ascii: "["))
+    appendQuoted(document ? SafeText.csvJSONField(f) : SafeText.csvField(f), to: &out)
   }
 
   /// Appends a row of fields made by ``encoded(_:json:)``, as they are.
@@ -303,9 +308,7 @@ package struct CSVWriter {
   private static func append(_ fields: [String], json: [Bool] = [], to out: inout [UInt8]) {
     for (i, f) in fields.enumerated() {
       if i > 0 { out.append(44) }
-      let first = f.utf8.first
-      let document = i < json.count && json[i] && (first == UInt8(ascii: "{") || first == UInt8(ascii: "["))
-      appendQuoted(document ? SafeText.csvJSONField(f) : SafeText.csvField(f), to: &out)
+      appendField(f, json: i < json.count && json[i], to: &out)
     }
     out.append(10)
   }

@@ -143,13 +143,8 @@ struct ClassChargeRecord {
       return Int64(bitPattern: u ^ (1 << 63))
     }
 
-    mutating func text() -> String {
-      // Most texts hold no 0 byte: made from their bytes where they lie.
-      let start = at
-      if let zero = bytes[start...].firstIndex(of: 0), zero + 1 < bytes.count, bytes[zero + 1] == 1 {
-        at = zero + 2
-        return String(decoding: bytes[start..<zero], as: UTF8.self)
-      }
+    /// A text holding a 0 byte (written 0 0xFF), made byte by byte.
+    mutating func escapedText() -> String {
       var out: [UInt8] = []
       while at < bytes.count {
         let b = byte()
@@ -163,10 +158,9 @@ struct ClassChargeRecord {
       return String(decoding: out, as: UTF8.self)
     }
 
-    mutating func optional() -> String? { byte() == 0 ? nil : text() }
-
     /// A text, the last record's in slot `k` when its bytes are the same.
     mutating func text(_ last: inout LastTexts, _ k: Int) -> String {
+      // Most texts hold no 0 byte: the first 0 is their end, and they are read where they lie.
       let start = at
       if let zero = bytes[start...].firstIndex(of: 0), zero + 1 < bytes.count, bytes[zero + 1] == 1 {
         at = zero + 2
@@ -175,7 +169,7 @@ struct ClassChargeRecord {
         last.slots[k] = (Array(bytes[start..<zero]), made)
         return made
       }
-      return text()  // one with a 0 byte: made each time
+      return escapedText()  // one with a 0 byte: made each time
     }
 
     mutating func optional(_ last: inout LastTexts, _ k: Int) -> String? { byte() == 0 ? nil : text(&last, k) }

@@ -7,8 +7,8 @@ import Foundation
 
 /// The FOCUS class charges of a report (``ClassChargeSource``), kept as sorted runs of bytes: the
 /// report pass sums its groups in memory up to a limit and hands them here as a run
-/// (``append(_:tokenClass:price:row:units:cost:listCost:)``, then ``endRun(last:)``); unless one
-/// run holds them all they go to disk and ``finish(credentialNames:)`` merges them into one file, a charge whose
+/// (``append(_:tokenClass:price:row:units:cost:listCost:)``, then ``endRun()``, or
+/// ``finish(credentialNames:)`` for the last); unless one run holds them all they go to disk and ``finish(credentialNames:)`` merges them into one file, a charge whose
 /// group came back after its run was written summed across the runs.
 ///
 /// Why: with a large directory the charges outnumber the calls (a month of 20,000 credentials and a
@@ -39,8 +39,6 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   /// The runs written, ranges of ``spillFile``.
   private var runs: [Range<Int>] = []
   private var spillFile: SpillFile?
-  /// The only run, kept in memory (``endRun(last:)``).
-  private var firstRun: [UInt8]?
   /// The charges, once finished.
   private var stored: Stored?
   private var names: [String: String] = [:]
@@ -57,10 +55,7 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
 
   /// A ledger whose files are made in `directory` (default: `$TMPDIR`, else `/tmp`).
   package init(directory: String? = nil) {
-    var folder = directory ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-    if folder.isEmpty { folder = "/tmp" }
-    while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
-    self.directory = folder
+    self.directory = SpillFile.folder(directory)
   }
 
   /// How many runs went to disk (0: the charges stayed in memory).
@@ -88,47 +83,42 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
     providers.insert(group.provider)
   }
 
-  /// Ends the run being made: sorts it, and keeps it in memory when it is the `last` and the only
-  /// one (a month whose groups fit in one run never touches the disk), else writes it to disk.
-  package func endRun(last: Bool) throws {
+  /// Ends the run being made at the report's limit: sorts it and writes it to disk.
+  package func endRun() throws {
     guard !starts.isEmpty else { return }
-    if last && runs.isEmpty && spillFile == nil {
-      var out = SpillWriter(nil)
-      out.reserve(pending.bytes.count + 2 * starts.count)
-      try writeSorted(into: &out)
-      firstRun = out.bytes
-    } else {
-      let file = try spillFile ?? SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
-      spillFile = file
-      let start = file.bytes
-      var out = SpillWriter(file)
-      try writeSorted(into: &out)
-      try out.flush()
-      runs.append(start..<file.bytes)
-      spilledRuns += 1
-    }
+    let file = try spillFile ?? SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
+    spillFile = file
+    let start = file.bytes
+    var out = SpillWriter(file)
+    try writeSorted(into: &out)
+    try out.flush()
+    runs.append(start..<file.bytes)
+    spilledRuns += 1
     // The buffer's room is kept for the next run (it grows to the same size again).
     pending.clear()
     starts.removeAll(keepingCapacity: true)
     keyEnds.removeAll(keepingCapacity: true)
   }
 
-  /// Ends the building: `credentialNames` are the credentials' descriptions, by id, for the
-  /// charges' `credentialName`.
+  /// Ends the building with the last run.
+  ///
+  /// The last run is kept in memory when it is the only one (a month whose groups fit in one run
+  /// never touches the disk), else written and merged with the others. `credentialNames` are the credentials' descriptions, by id, for the charges' `credentialName`.
   package func finish(credentialNames: [String: String]) throws {
     precondition(stored == nil, "finished twice")
-    try endRun(last: true)
-    (pending, starts, keyEnds) = (SpillWriter(nil), [], [])
     names = credentialNames
-    if let first = firstRun {
-      firstRun = nil
-      count = try Self.records(in: first)
-      stored = .memory(first)
-    } else if let file = spillFile {
-      stored = try merge(file)
+    if spillFile == nil {
+      var out = SpillWriter(nil)
+      out.reserve(pending.bytes.count + 2 * starts.count)
+      try writeSorted(into: &out)
+      // One run holds each charge once.
+      count = starts.count
+      stored = .memory(out.bytes)
     } else {
-      stored = .memory([])
+      try endRun()
+      stored = try merge()
     }
+    (pending, starts, keyEnds) = (SpillWriter(nil), [], [])
   }
 
   package func forEachCharge(_ body: (ClassCharge) throws -> Void) throws {
@@ -170,19 +160,10 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
     }
   }
 
-  /// How many records a run holds.
-  private static func records(in run: [UInt8]) throws -> Int {
-    var reader = SpillReader(memory: run)
-    var record = ClassChargeRecord()
-    var n = 0
-    while try record.read(&reader) { n += 1 }
-    return n
-  }
-
   /// Merges the runs into one, each key once (its values summed), at most ``mergeWidth`` runs at a
   /// time: each pass writes into a new file and frees the one before.
-  private func merge(_ first: SpillFile) throws -> Stored {
-    var from = first
+  private func merge() throws -> Stored {
+    guard var from = spillFile else { preconditionFailure("merging without runs") }
     while runs.count > Self.mergeWidth {
       let into = try SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
       var next: [Range<Int>] = []

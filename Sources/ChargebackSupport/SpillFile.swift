@@ -62,6 +62,15 @@ final class SpillFile: @unchecked Sendable {
         + Self.whatToDo)
   }
 
+  /// The folder a ledger makes its files in: `directory`, else `$TMPDIR`, else `/tmp`, without a
+  /// trailing `/`.
+  static func folder(_ directory: String?) -> String {
+    var folder = directory ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+    if folder.isEmpty { folder = "/tmp" }
+    while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+    return folder
+  }
+
   /// What the user can do, saying where the folder came from: "set TMPDIR" alone read as if it
   /// were not set when it named the folder that failed.
   static var whatToDo: String {

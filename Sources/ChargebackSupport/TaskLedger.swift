@@ -67,10 +67,7 @@ package final class TaskLedger: TaskPartSource, @unchecked Sendable {
   /// `directory` (default: `$TMPDIR`, else `/tmp`).
   package init(limit: Int = TaskLedger.defaultLimit, directory: String? = nil) {
     self.limit = max(1, limit)
-    var folder = directory ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-    if folder.isEmpty { folder = "/tmp" }
-    while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
-    self.directory = folder
+    self.directory = SpillFile.folder(directory)
   }
 
   /// How many runs went to disk while the ledger was built (0: all in memory).
