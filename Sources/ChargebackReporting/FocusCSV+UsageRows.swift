@@ -14,11 +14,14 @@ extension FocusCSV {
     private let report: ChargebackReport
     private let at = Positions()
     private var blank: [[UInt8]]
+    private var parts: [Part]
+    /// The row's billed amount's text (`BilledCost`, `EffectiveCost`, and in the pricing currency).
+    private var billedText: [UInt8] = []
     private var skus: [SkuKey: Sku] = [:]
-    private var days: [String: (start: [UInt8], end: [UInt8])] = [:]
-    private var accounts: [AccountKey: Account] = [:]
-    private var credentials: [CredentialKey: (id: [UInt8], name: [UInt8], type: [UInt8])] = [:]
-    private var tags: [TagKey: [UInt8]] = [:]
+    private var days = Memo<String, (start: [UInt8], end: [UInt8])>()
+    private var accounts = Memo<AccountKey, Account>()
+    private var credentials = Memo<CredentialKey, (id: [UInt8], name: [UInt8], type: [UInt8])>()
+    private var tags = Memo<TagKey, [UInt8]>()
 
     init(_ report: ChargebackReport) {
       self.report = report
@@ -30,6 +33,19 @@ extension FocusCSV {
         (at.serviceCategory, "AI and Machine Learning"), (at.serviceSubcategory, "Generative AI"),
       ]
       for (i, v) in constants { blank[i] = CSVWriter.encoded(v) }
+      parts = [Part](repeating: .fixed, count: columns.count)
+      let made: [(Int, Part)] = [
+        (at.billedCost, .billed), (at.effectiveCost, .billed), (at.pricingCurrencyEffectiveCost, .billed),
+        (at.chargePeriodStart, .chargePeriodStart), (at.chargePeriodEnd, .chargePeriodEnd),
+        (at.consumedQuantity, .consumedQuantity), (at.pricingQuantity, .pricingQuantity),
+        (at.listCost, .listCost), (at.contractedCost, .contractedCost),
+        (at.billingAccountId, .billingAccountId), (at.billingAccountName, .billingAccountName),
+        (at.billingAccountType, .billingAccountType), (at.subAccountId, .subAccountId),
+        (at.subAccountName, .subAccountName), (at.subAccountType, .subAccountType),
+        (at.resourceId, .resourceId), (at.resourceName, .resourceName), (at.resourceType, .resourceType),
+        (at.tags, .tags),
+      ]
+      for (i, part) in made { parts[i] = part }
     }
 
     /// What a row's SKU fields depend on.
@@ -42,10 +58,21 @@ extension FocusCSV {
       var commitmentID: String?
     }
 
-    /// A SKU's fields, each at its column; and, under a discount, what of the list it keeps.
+    /// A SKU's fields, each at its column (nil where it sets none); and, under a discount, what of
+    /// the list it keeps.
     private struct Sku {
-      var fields: [(Int, [UInt8])] = []
+      var fields: [[UInt8]?]
       var discountKeep: Int128?
+    }
+
+    /// Where a column's field comes from: the row's amounts, its day, account, credential or tags,
+    /// or (`fixed`) its SKU's field or the constant every row has.
+    private enum Part {
+      case billed, listCost, contractedCost, consumedQuantity, pricingQuantity
+      case chargePeriodStart, chargePeriodEnd
+      case billingAccountId, billingAccountName, billingAccountType, subAccountId, subAccountName, subAccountType
+      case resourceId, resourceName, resourceType, tags
+      case fixed
     }
 
     private struct CredentialKey: Hashable {
@@ -58,37 +85,43 @@ extension FocusCSV {
       var agent: String?
     }
 
-    /// The row of `c`, billed `billed` millionths of a dollar.
-    mutating func row(_ c: ClassCharge, billed: Int128) -> [[UInt8]] {
-      var row = blank
+    /// Appends the row of `c`, billed `billed` millionths of a dollar, to `out` (no line end).
+    ///
+    /// Field by field into the document's bytes: an array of fields per row (58 of them, five made
+    /// new) was a third of writing the file.
+    mutating func write(_ c: ClassCharge, billed: Int128, to out: inout [UInt8]) {
       let sku = self.sku(c)
-      for (i, v) in sku.fields { row[i] = v }
-      let billedText = CSVWriter.encoded(Money.format(units: billed, decimals: 6))
-      row[at.billedCost] = billedText
-      row[at.effectiveCost] = billedText
-      row[at.pricingCurrencyEffectiveCost] = billedText
       let day = self.day(c.day)
-      row[at.chargePeriodStart] = day.start
-      row[at.chargePeriodEnd] = day.end
-      row[at.consumedQuantity] = CSVWriter.encoded(decimal(Int128(c.units), scale: 0))
-      row[at.pricingQuantity] = CSVWriter.encoded(decimal(Int128(c.units), scale: 6))
-      let exact = CSVWriter.encoded(decimal(c.listCost.pico, scale: 12))
-      row[at.listCost] = exact
-      row[at.contractedCost] =
-        sku.discountKeep.map { CSVWriter.encoded(decimal(c.listCost.pico * $0, scale: 20)) } ?? exact
       let account = self.account(c)
-      row[at.billingAccountId] = account.id
-      row[at.billingAccountName] = account.name
-      row[at.billingAccountType] = account.type
-      row[at.subAccountId] = account.subID
-      row[at.subAccountName] = account.subName
-      row[at.subAccountType] = account.subType
       let credential = self.credential(c)
-      row[at.resourceId] = credential.id
-      row[at.resourceName] = credential.name
-      row[at.resourceType] = credential.type
-      row[at.tags] = tags(c)
-      return row
+      let tags = self.tags(c)
+      // Made once, written three times (a slice of `out` appended to it would copy the document).
+      billedText.removeAll(keepingCapacity: true)
+      appendDecimal(billed, scale: 6, trimmed: false, to: &billedText)
+      for (i, part) in parts.enumerated() {
+        if i > 0 { out.append(44) }
+        switch part {
+        case .billed: out.append(contentsOf: billedText)
+        case .listCost: appendDecimal(c.listCost.pico, scale: 12, to: &out)
+        case .contractedCost:
+          appendDecimal(c.listCost.pico * (sku.discountKeep ?? 1), scale: sku.discountKeep == nil ? 12 : 20, to: &out)
+        case .consumedQuantity: appendDecimal(c.units, scale: 0, to: &out)
+        case .pricingQuantity: appendDecimal(c.units, scale: 6, to: &out)
+        case .chargePeriodStart: out.append(contentsOf: day.start)
+        case .chargePeriodEnd: out.append(contentsOf: day.end)
+        case .billingAccountId: out.append(contentsOf: account.id)
+        case .billingAccountName: out.append(contentsOf: account.name)
+        case .billingAccountType: out.append(contentsOf: account.type)
+        case .subAccountId: out.append(contentsOf: account.subID)
+        case .subAccountName: out.append(contentsOf: account.subName)
+        case .subAccountType: out.append(contentsOf: account.subType)
+        case .resourceId: out.append(contentsOf: credential.id)
+        case .resourceName: out.append(contentsOf: credential.name)
+        case .resourceType: out.append(contentsOf: credential.type)
+        case .tags: out.append(contentsOf: tags)
+        case .fixed: out.append(contentsOf: sku.fields[i] ?? blank[i])
+        }
+      }
     }
 
     private mutating func sku(_ c: ClassCharge) -> Sku {
@@ -112,7 +145,7 @@ extension FocusCSV {
         (at.serviceName, serviceName(c.provider)), (at.skuId, sku), (at.skuMeter, meter(c.tokenClass)),
         (at.skuPriceId, "\(sku)/\(c.tier.rawValue)/\(c.price.minInputTokens)/\(from)"),
       ]
-      var out = Sku()
+      var out = Sku(fields: [[UInt8]?](repeating: nil, count: columns.count))
       if let id = c.commitmentID, let commitment = report.commitments.first(where: { $0.commitment.id == id }) {
         for (name, value) in commitmentColumns(commitment.commitment, status: "Used") {
           text.append((position(name), value))
@@ -129,23 +162,23 @@ extension FocusCSV {
           out.discountKeep = keep
         }
       }
-      out.fields = text.map { ($0.0, CSVWriter.encoded($0.1)) }
+      for (i, v) in text { out.fields[i] = CSVWriter.encoded(v) }
       let details =
         "{\"x_ServiceTier\":\(json(c.tier.rawValue)),\"x_MinInputTokens\":\(c.price.minInputTokens),"
         + "\"x_EffectiveFrom\":\(json(from))}"
-      out.fields.append((at.skuPriceDetails, CSVWriter.encoded(details, json: true)))
+      out.fields[at.skuPriceDetails] = CSVWriter.encoded(details, json: true)
       skus[key] = out
       return out
     }
 
     private mutating func day(_ name: String) -> (start: [UInt8], end: [UInt8]) {
-      if let known = days[name] { return known }
-      let start = Timestamp.parseMillis(name) ?? report.period.startMillis
-      let made = (
-        CSVWriter.encoded(Timestamp.iso(start)), CSVWriter.encoded(Timestamp.iso(start + Timestamp.millisPerDay))
-      )
-      days[name] = made
-      return made
+      let period = report.period
+      return days.value(name) {
+        let start = Timestamp.parseMillis(name) ?? period.startMillis
+        return (
+          CSVWriter.encoded(Timestamp.iso(start)), CSVWriter.encoded(Timestamp.iso(start + Timestamp.millisPerDay))
+        )
+      }
     }
 
     private struct Account {
@@ -158,38 +191,55 @@ extension FocusCSV {
     }
 
     private mutating func account(_ c: ClassCharge) -> Account {
-      let key = AccountKey(provider: c.provider, account: c.account)
-      if let known = accounts[key] { return known }
-      let a = billingAccount(c, report)
-      let made = Account(
-        id: CSVWriter.encoded(a.id), name: CSVWriter.encoded(a.name), type: CSVWriter.encoded(a.type),
-        subID: CSVWriter.encoded(a.subID ?? ""), subName: CSVWriter.encoded(a.subID ?? ""),
-        subType: CSVWriter.encoded(a.subID == nil ? "" : a.subType))
-      accounts[key] = made
-      return made
+      let report = self.report
+      return accounts.value(AccountKey(provider: c.provider, account: c.account)) {
+        let a = billingAccount(c, report)
+        return Account(
+          id: CSVWriter.encoded(a.id), name: CSVWriter.encoded(a.name), type: CSVWriter.encoded(a.type),
+          subID: CSVWriter.encoded(a.subID ?? ""), subName: CSVWriter.encoded(a.subID ?? ""),
+          subType: CSVWriter.encoded(a.subID == nil ? "" : a.subType))
+      }
     }
 
     private mutating func credential(_ c: ClassCharge) -> (id: [UInt8], name: [UInt8], type: [UInt8]) {
-      let key = CredentialKey(id: c.credentialID, name: c.credentialName)
-      if let known = credentials[key] { return known }
-      let name = c.credentialID == nil || c.credentialName == c.credentialID ? "" : c.credentialName ?? ""
-      let made = (
-        CSVWriter.encoded(c.credentialID ?? ""), CSVWriter.encoded(name),
-        CSVWriter.encoded(c.credentialID == nil ? "" : "Credential")
-      )
-      credentials[key] = made
-      return made
+      credentials.value(CredentialKey(id: c.credentialID, name: c.credentialName)) {
+        let name = c.credentialID == nil || c.credentialName == c.credentialID ? "" : c.credentialName ?? ""
+        return (
+          CSVWriter.encoded(c.credentialID ?? ""), CSVWriter.encoded(name),
+          CSVWriter.encoded(c.credentialID == nil ? "" : "Credential")
+        )
+      }
     }
 
     private mutating func tags(_ c: ClassCharge) -> [UInt8] {
-      let key = TagKey(costCentre: c.costCentre, agent: c.agentID)
-      if let known = tags[key] { return known }
-      var pairs: [(String, String)] = [("cost_centre", c.costCentre)]
-      if let a = c.agentID { pairs.append(("agent", a)) }
-      let made = CSVWriter.encoded(
-        "{" + pairs.map { json($0.0) + ":" + json($0.1) }.joined(separator: ",") + "}", json: true)
-      tags[key] = made
-      return made
+      tags.value(TagKey(costCentre: c.costCentre, agent: c.agentID)) {
+        var pairs: [(String, String)] = [("cost_centre", c.costCentre)]
+        if let a = c.agentID { pairs.append(("agent", a)) }
+        return CSVWriter.encoded(
+          "{" + pairs.map { json($0.0) + ":" + json($0.1) }.joined(separator: ",") + "}", json: true)
+      }
+    }
+  }
+
+  /// Fields made once per key, and the last key's kept apart: the rows come sorted by day,
+  /// credential, model, class, cost centre and agent, so most rows repeat the row before's day,
+  /// account, credential and tags, and one comparison of strings that are the same storage (a
+  /// read-back row shares its texts with the row before) settles them without hashing any.
+  private struct Memo<Key: Hashable, Value> {
+    private var made: [Key: Value] = [:]
+    private var last: (key: Key, value: Value)?
+
+    mutating func value(_ key: Key, make: () -> Value) -> Value {
+      if let last, last.key == key { return last.value }
+      let value: Value
+      if let known = made[key] {
+        value = known
+      } else {
+        value = make()
+        made[key] = value
+      }
+      last = (key, value)
+      return value
     }
   }
 }

@@ -56,7 +56,7 @@ package enum FocusCSV {
   package static func write(_ report: ChargebackReport, to directory: String) throws -> String {
     let path = path(in: directory)
     var writer = try CSVWriter(streamingTo: path, header: columns, jsonColumns: jsonColumns)
-    try rows(report) { writer.append(encoded: $0) }
+    try rows(report, into: &writer)
     try writer.finish()
     return path
   }
@@ -118,12 +118,12 @@ package enum FocusCSV {
     let tags = position("Tags")
   }
 
-  /// One array of fields per class charge, in ``columns`` order, then one per idle fee and
-  /// allocated amount, each field as the CSV writer writes it (``CSVWriter/encoded(_:json:)``).
+  /// Appends to `writer` a row per class charge, in ``columns`` order, then one per idle fee and
+  /// allocated amount.
   ///
   /// The charges are read twice, as a stream (``ClassChargeSource``): once for the billed amounts'
   /// rounding and the accounts the idle rows name, once to write them.
-  static func rows(_ report: ChargebackReport, _ emit: ([[UInt8]]) throws -> Void) throws {
+  static func rows(_ report: ChargebackReport, into writer: inout CSVWriter) throws {
     // Found by index: `filter` copies every line to test it.
     let extraIndices = report.lines.indices.filter {
       report.lines[$0].key.source == .idle || report.lines[$0].key.source == .allocated
@@ -131,12 +131,15 @@ package enum FocusCSV {
     let extra = extraIndices.map { report.lines[$0] }
     var billing = try Billing(report, extra: extraIndices)
     var usage = UsageRows(report)
-    try report.classCharges.forEachCharge { c in try emit(usage.row(c, billed: billing.next(c))) }
+    try report.classCharges.forEachCharge { c in
+      let billed = billing.next(c)
+      writer.appendRow { usage.write(c, billed: billed, to: &$0) }
+    }
     for (j, l) in extra.enumerated() {
       // The row once, then its fields in order (made for each column, an idle fee's row scanned
       // every class charge three times a column).
       let row = extraRow(l, billed: billing.extra(j), billing.accounts, report)
-      try emit(columns.map { CSVWriter.encoded(row[$0] ?? "", json: jsonColumns.contains($0)) })
+      writer.append(encoded: columns.map { CSVWriter.encoded(row[$0] ?? "", json: jsonColumns.contains($0)) })
     }
   }
 

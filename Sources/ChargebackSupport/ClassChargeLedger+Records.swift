@@ -104,26 +104,43 @@ struct ClassChargeRecord {
     let account = d.optional(&texts, 6)
     let commitmentID = d.optional(&texts, 7)
     let dayName: String
-    if let s = days[day] {
+    if let last = texts.day, last.day == day {
+      dayName = last.name
+    } else if let s = days[day] {
       dayName = s
     } else {
       dayName = Timestamp.day(day * Timestamp.millisPerDay)
       days[day] = dayName
     }
+    texts.day = (day, dayName)
+    let credentialName: String?
+    if let last = texts.credential, last.id == credentialID {
+      credentialName = last.name
+    } else {
+      credentialName = credentialID.flatMap { names[$0] }
+      texts.credential = (credentialID, credentialName)
+    }
     return ClassCharge(
-      day: dayName, credentialID: credentialID, credentialName: credentialID.flatMap { names[$0] },
+      day: dayName, credentialID: credentialID, credentialName: credentialName,
       provider: provider, model: model, tier: tier,
-      tokenClass: TokenClass.allCases[min(rank, TokenClass.allCases.count - 1)],
+      tokenClass: Self.classes[min(rank, Self.classes.count - 1)],
       price: AppliedPrice(rate: Rate(microPerMillion: rate), from: from, minInputTokens: minInputTokens),
       costCentre: costCentre, agentID: agentID, units: units, cost: Money(pico: cost), account: account,
       listCost: Money(pico: listCost), commitmentID: commitmentID)
   }
+
+  /// The token classes by rank, made once (`allCases` makes its array each time it is read).
+  private static let classes = TokenClass.allCases
 
   /// The texts of the record read before, each with its bytes: records are read in key order, so
   /// most of a record's texts are the last one's (the day's, provider's, credential's, model's),
   /// and are shared, not made again (4.8 million rows read twice, the `directory` month).
   struct LastTexts {
     fileprivate var slots = [(bytes: [UInt8], text: String)](repeating: ([], ""), count: 8)
+    /// The last record's day and its name, and its credential's id and name (most records repeat
+    /// them: one comparison, no hashing).
+    fileprivate var day: (day: Int64, name: String)?
+    fileprivate var credential: (id: String?, name: String?)?
     init() {}
   }
 
