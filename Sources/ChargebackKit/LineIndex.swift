@@ -36,6 +36,20 @@ struct LineIndex {
 
   /// Notes that the line at `position` (the next one: positions are made in order) has a key of
   /// hash `hash`; the caller has found no line with that key.
+  /// The position of the entry of `hash` that `matches` (given a position), nil when none.
+  func find(hash: Int, where matches: (Int) -> Bool) -> Int? {
+    guard !buckets.isEmpty else { return nil }
+    let mask = buckets.count - 1
+    var b = hash & mask
+    while true {
+      let entry = buckets[b]
+      if entry == 0 { return nil }
+      let p = Int(entry) - 1
+      if hashes[p] == hash && matches(p) { return p }
+      b = (b + 1) & mask
+    }
+  }
+
   mutating func insert(hash: Int, position: Int) {
     precondition(position == hashes.count && position < Int(Int32.max), "lines are noted in order")
     hashes.append(hash)

@@ -31,9 +31,57 @@ extension ReportTotals {
       && k.source == source && k.commitmentID == c.commitmentID && k.ruleID == nil
   }
 
+  /// The hash of a line's FOCUS group without its day and account: the fields
+  /// ``sameGroup(_:_:)`` compares.
+  static func groupHash(_ k: borrowing ChargebackLine.Key) -> Int {
+    var h = Hasher()
+    h.combine(k.credentialID)
+    h.combine(k.provider)
+    h.combine(k.model)
+    h.combine(k.tier)
+    h.combine(k.costCentre)
+    h.combine(k.agentID)
+    h.combine(k.commitmentID)
+    return h.finalize()
+  }
+
+  /// True when two lines' calls go to the same FOCUS groups (``ClassChargeGroup``, day and account
+  /// aside).
+  static func sameGroup(_ a: borrowing ChargebackLine.Key, _ b: borrowing ChargebackLine.Key) -> Bool {
+    a.credentialID == b.credentialID && a.provider == b.provider && a.model == b.model && a.tier == b.tier
+      && a.costCentre == b.costCentre && a.agentID == b.agentID && a.commitmentID == b.commitmentID
+  }
+
   struct DayKey: Hashable {
     var costCentre: String
     var day: Int64
+  }
+
+  /// A cost centre's day, by the cost centre's number (``ReportTotals/centreNumbers``).
+  struct CentreDay: Hashable {
+    var centre: Int32
+    var day: Int64
+  }
+
+  /// A FOCUS group (``ClassChargeGroup``) by the numbers of its line's group and its account.
+  struct GroupDay: Hashable {
+    var group: Int32
+    var account: Int32
+    var day: Int64
+  }
+
+  /// Values numbered in the order first met (equal values, as `==` has them, are one).
+  struct Numbering<Value: Hashable> {
+    private var numbers: [Value: Int32] = [:]
+    private(set) var values: [Value] = []
+
+    mutating func number(of value: Value) -> Int32 {
+      if let n = numbers[value] { return n }
+      let n = Int32(values.count)
+      numbers[value] = n
+      values.append(value)
+      return n
+    }
   }
 
   /// A commitment's calls of one cost centre on one UTC day.
