@@ -34,8 +34,6 @@ struct LineIndex {
     }
   }
 
-  /// Notes that the line at `position` (the next one: positions are made in order) has a key of
-  /// hash `hash`; the caller has found no line with that key.
   /// The position of the entry of `hash` that `matches` (given a position), nil when none.
   func find(hash: Int, where matches: (Int) -> Bool) -> Int? {
     guard !buckets.isEmpty else { return nil }
@@ -50,6 +48,8 @@ struct LineIndex {
     }
   }
 
+  /// Notes that the line at `position` (the next one: positions are made in order) has a key of
+  /// hash `hash`; the caller has found no line with that key.
   mutating func insert(hash: Int, position: Int) {
     precondition(position == hashes.count && position < Int(Int32.max), "lines are noted in order")
     hashes.append(hash)

@@ -39,11 +39,13 @@ final class ReportTotals {
   /// anew (``classGeneration``), so memory does not grow with a large directory × days; see
   /// ``takeClassCharges()``.
   private var classIndex: [GroupDay: Int] = [:]
-  /// What ``dayIndex`` and ``classIndex`` are keyed by, numbered: a line's FOCUS group without its
-  /// day and account (``LineSlot/group``), its cost centre, and the accounts. Each line's are
-  /// found once (its first record), an account's when a line's changes: a FOCUS group and a cost
-  /// centre's day hashed by their strings, for each day of each line, were a tenth of the report
-  /// of a month of 20,000 service accounts calling a few times a day.
+  /// What ``dayIndex`` and ``classIndex`` are keyed by, numbered.
+  ///
+  /// A line's FOCUS group without its day and account (``LineSlot/group``), its cost centre, and
+  /// the accounts. Each line's are found once (its first record), an account's when a line's
+  /// changes: a FOCUS group and a cost centre's day hashed by their strings, for each day of each
+  /// line, were a tenth of the report of a month of 20,000 service accounts calling a few times a
+  /// day.
   ///
   /// A line's group is numbered by the first line of it (``groupLines``), found by hash among
   /// them (``groupIndex``): a map keyed by the groups themselves kept a copy of each (a group per
