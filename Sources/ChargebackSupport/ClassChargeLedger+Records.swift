@@ -21,7 +21,7 @@ struct ClassChargeKey {
     optional(g.credentialID)
     text(g.model)
     text(g.tier.rawValue)
-    bytes.append(UInt8(TokenClass.allCases.firstIndex(of: tokenClass) ?? 0))
+    bytes.append(UInt8(ClassChargeRecord.classes.firstIndex(of: tokenClass) ?? 0))
     integer(price.minInputTokens)
     integer(price.from)
     text(g.costCentre)
@@ -38,9 +38,14 @@ struct ClassChargeKey {
   }
 
   private mutating func text(_ s: String) {
-    for b in s.utf8 {
-      bytes.append(b)
-      if b == 0 { bytes.append(0xFF) }
+    var s = s
+    s.withUTF8 { u in
+      // Most texts hold no 0 byte: appended whole, not byte by byte.
+      guard u.contains(0) else { return bytes.append(contentsOf: u) }
+      for b in u {
+        bytes.append(b)
+        if b == 0 { bytes.append(0xFF) }
+      }
     }
     bytes.append(0)
     bytes.append(1)
@@ -130,7 +135,7 @@ struct ClassChargeRecord {
   }
 
   /// The token classes by rank, made once (`allCases` makes its array each time it is read).
-  private static let classes = TokenClass.allCases
+  static let classes = TokenClass.allCases
 
   /// The texts of the record read before, each with its bytes: records are read in key order, so
   /// most of a record's texts are the last one's (the day's, provider's, credential's, model's),

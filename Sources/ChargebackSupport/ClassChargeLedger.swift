@@ -43,6 +43,7 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   private var stored: Stored?
   private var names: [String: String] = [:]
   private var providers: Set<Provider> = []
+  private var lastProvider: Provider?
   private var count = 0
 
   private enum Stored {
@@ -80,7 +81,10 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
     pending.put(units)
     pending.put(cost.pico)
     pending.put(listCost.pico)
-    providers.insert(group.provider)
+    if group.provider != lastProvider {  // most groups are of the provider before
+      providers.insert(group.provider)
+      lastProvider = group.provider
+    }
   }
 
   /// Ends the run being made at the report's limit: sorts it and writes it to disk.
