@@ -22,16 +22,7 @@ struct LineIndex {
 
   /// The position of the line of hash `hash` that `matches`, if there is one.
   func find(hash: Int, in lines: [ChargebackLine], where matches: (borrowing ChargebackLine.Key) -> Bool) -> Int? {
-    guard !buckets.isEmpty else { return nil }
-    let mask = buckets.count - 1
-    var b = hash & mask
-    while true {
-      let entry = buckets[b]
-      if entry == 0 { return nil }
-      let p = Int(entry) - 1
-      if hashes[p] == hash && matches(lines[p].key) { return p }
-      b = (b + 1) & mask
-    }
+    find(hash: hash) { matches(lines[$0].key) }
   }
 
   /// The position of the entry of `hash` that `matches` (given a position), nil when none.
