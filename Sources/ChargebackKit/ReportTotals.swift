@@ -194,10 +194,7 @@ final class ReportTotals {
   /// making them when new.
   private func locate(slot: Int, day: Int64, account: String?) throws {
     let k = lines[slot].key
-    if slots[slot].group < 0 {
-      slots[slot].group = groupNumber(of: slot)
-      slots[slot].centre = centreNumbers.number(of: k.costCentre)
-    }
+    if slots[slot].centre < 0 { slots[slot].centre = centreNumbers.number(of: k.costCentre) }
     if slots[slot].accountNumber < 0 || slots[slot].account != account {
       slots[slot].accountNumber = accountNumbers.number(of: account)
     }
@@ -213,6 +210,8 @@ final class ReportTotals {
     var classPosition = -1
     var committedPosition = -1
     if k.priced, let classLimit {
+      // Numbered for lines with FOCUS rows only (not the unpriced, nor the previous period's).
+      if slots[slot].group < 0 { slots[slot].group = groupNumber(of: slot) }
       let group = GroupDay(group: slots[slot].group, account: slots[slot].accountNumber, day: day)
       if let i = classIndex[group] {
         classPosition = i
@@ -282,8 +281,10 @@ final class ReportTotals {
   func dailyTotals() -> [DayKey: DailyTotal] {
     var out: [DayKey: DailyTotal] = [:]
     out.reserveCapacity(dayIndex.count)
+    // Keyed by the day's own cost centre, as it was made (the numbering keeps the first spelling
+    // met of ids equal as `String`s have them).
     for (key, position) in dayIndex {
-      out[DayKey(costCentre: centreNumbers.values[Int(key.centre)], day: key.day)] = days[position]
+      out[DayKey(costCentre: days[position].costCentre, day: key.day)] = days[position]
     }
     return out
   }
@@ -343,6 +344,8 @@ final class ReportTotals {
   /// strings and there can be a line per call (a ticket id each), so every copy of the array
   /// counted against the memory bound.
   func takeLineList(room: Int) -> [ChargebackLine] {
+    // The FOCUS groups held are rebuilt from their lines' keys (``handClassGroups()``).
+    precondition(classAmounts.isEmpty, "the class charges are taken before the lines")
     // A row's place among the rows used (every row of a line is among them): each line's list is
     // rewritten in place and sorted in place, a handful of entries (a new sorted list per line was
     // a million allocations with a line per call). The lists are in the order the calls brought
