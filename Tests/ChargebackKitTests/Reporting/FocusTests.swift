@@ -96,6 +96,21 @@ import Testing
         #expect(r[c]!.contains("."), "\(c) = \(r[c]!) does not look decimal")
       }
       #expect(["1000000 Tokens", "1000000 Requests"].contains(r["PricingUnit"]!))
+      // Each row's columns agree with one another (FOCUS 1.2): a day's charge period, the billed
+      // amount in both currencies' columns, the sub-account named by its id, the price's details
+      // as its id says them.
+      let iso = ISO8601DateFormatter()
+      let start = try #require(iso.date(from: r["ChargePeriodStart"]!))
+      #expect(iso.date(from: r["ChargePeriodEnd"]!) == start.addingTimeInterval(86_400))
+      #expect(r["EffectiveCost"] == r["BilledCost"] && r["PricingCurrencyEffectiveCost"] == r["BilledCost"])
+      #expect(r["SubAccountName"] == r["SubAccountId"])
+      #expect(r["PricingCurrencyListUnitPrice"] == r["ListUnitPrice"])
+      let priceID = r["SkuPriceId"]!.split(separator: "/").map(String.init)
+      let details = try JSONSerialization.jsonObject(with: Data(r["SkuPriceDetails"]!.utf8)) as? [String: Any]
+      #expect(details?["x_ServiceTier"] as? String == priceID[priceID.count - 3])
+      #expect((details?["x_MinInputTokens"] as? Int).map(String.init) == priceID[priceID.count - 2])
+      #expect(details?["x_EffectiveFrom"] as? String == priceID[priceID.count - 1])
+      #expect(r["SkuId"].map { priceID.joined(separator: "/").hasPrefix($0 + "/") } == true)
     }
   }
 
