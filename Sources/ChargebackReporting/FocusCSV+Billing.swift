@@ -38,6 +38,8 @@ extension FocusCSV {
     private let rules: [Int: Int128]
     private var plan = LargestRemainder(unit: Money.unit(6))
     private var centres: [String: Int] = [:]
+    /// The last row's cost centre and its group (sorted rows repeat it).
+    private var lastCentre: (cc: String, group: Int)?
     /// Per cost centre: whether only the rows that cost something and follow no rule are
     /// apportioned (the rest as they are), or all of its rows.
     private var onlyFree: [Bool] = []
@@ -53,10 +55,17 @@ extension FocusCSV {
       var free: [Int] = []
       var accounts = ChargeAccounts()
       var known: [AccountKey: Account] = [:]
+      var lastAccount: (pair: AccountKey, account: Account)?
       var plan = plan
       var centres: [String: Int] = [:]
+      var last: (cc: String, group: Int)?  // sorted rows repeat the row before's
       func group(_ cc: String) -> Int {
-        if let g = centres[cc] { return g }
+        if let last, last.cc == cc { return last.group }
+        if let g = centres[cc] {
+          last = (cc, g)
+          return g
+        }
+        last = (cc, zeros.count)
         centres[cc] = zeros.count
         rows.append(0)
         zeros.append(0)
@@ -75,7 +84,9 @@ extension FocusCSV {
         // An account is a function of the provider and the export's account: made once a pair.
         let pair = AccountKey(provider: c.provider, account: c.account)
         let a: Account
-        if let made = known[pair] {
+        if let lastAccount, lastAccount.pair == pair {
+          a = lastAccount.account
+        } else if let made = known[pair] {
           a = made
         } else {
           a = billingAccount(c, report)
@@ -83,6 +94,7 @@ extension FocusCSV {
           if accounts.firstByProvider[c.provider] == nil { accounts.firstByProvider[c.provider] = a }
           accounts.idsByProvider[c.provider, default: []].insert(a.id)
         }
+        lastAccount = (pair, a)
         if let id = c.commitmentID, accounts.byCommitment[id] == nil { accounts.byCommitment[id] = a }
       }
       var fixedSum: [Int: Int128] = [:]
@@ -117,7 +129,14 @@ extension FocusCSV {
 
     /// The billed amount of the next class charge, read in the same order as by ``init(_:extra:)``.
     mutating func next(_ c: ClassCharge) -> Int128 {
-      guard let g = centres[c.costCentre] else { return 0 }
+      let g: Int
+      if let last = lastCentre, last.cc == c.costCentre {
+        g = last.group
+      } else {
+        guard let found = centres[c.costCentre] else { return 0 }
+        g = found
+        lastCentre = (c.costCentre, g)
+      }
       if onlyFree[g] && c.cost.pico == 0 { return 0 }
       return plan.next(c.cost.pico, group: g)
     }
