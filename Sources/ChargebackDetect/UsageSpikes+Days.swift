@@ -108,4 +108,36 @@ extension UsageSpikes {
     if let o = emptyFirstOrder(a.credential, b.credential) { return o }
     return a.model < b.model
   }
+
+  /// What ``prepare()`` works out of one subject's cells.
+  struct SubjectFigures {
+    var name: String?
+    var daily: [Int64: Money] = [:]
+    var firstSeen: Int64?
+    var cells: [Int32] = []
+    var spent: [(Meta, Money)] = []
+    var cost: Money?
+    var calls: Int128 = 0
+  }
+
+  /// `agent:x` → `agent x`.
+  static func display(_ subject: String) -> String {
+    guard let colon = subject.firstIndex(of: ":") else { return subject }
+    return subject[..<colon] + " " + subject[subject.index(after: colon)...]
+  }
+
+  static func median(_ values: [Int128]) -> Int128 {
+    let s = values.sorted()
+    guard !s.isEmpty else { return 0 }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+  }
+
+  /// The dimension of a spike's cause that a subject may have one value of only (its model, or
+  /// the credential of an agent, the agent of a credential); nil for a task or a token class.
+  static func fixedDimension(of cause: String) -> String? {
+    if cause.hasPrefix("model ") { return "model" }
+    if cause.hasPrefix("credential ") || cause == "no credential" { return "credential" }
+    if cause.hasPrefix("agent ") || cause == "no agent" { return "agent" }
+    return nil
+  }
 }

@@ -277,17 +277,6 @@ package struct UsageSpikes {
     }
   }
 
-  /// What ``prepare()`` works out of one subject's cells.
-  private struct SubjectFigures {
-    var name: String?
-    var daily: [Int64: Money] = [:]
-    var firstSeen: Int64?
-    var cells: [Int32] = []
-    var spent: [(Meta, Money)] = []
-    var cost: Money?
-    var calls: Int128 = 0
-  }
-
   /// The spike findings of the period.
   /// - Complexity: O(subjects × days × log days).
   /// `naturalKey` reads the natural key of a record by its row in the store (``observe(_:row:)``).
@@ -375,15 +364,6 @@ package struct UsageSpikes {
     return out
   }
 
-  /// The dimension of a spike's cause that a subject may have one value of only (its model, or
-  /// the credential of an agent, the agent of a credential); nil for a task or a token class.
-  private static func fixedDimension(of cause: String) -> String? {
-    if cause.hasPrefix("model ") { return "model" }
-    if cause.hasPrefix("credential ") || cause == "no credential" { return "credential" }
-    if cause.hasPrefix("agent ") || cause == "no agent" { return "agent" }
-    return nil
-  }
-
   /// New spenders: subjects first seen in the period (none of their usage before it, here or in `known`) whose
   /// period cost is above the floor.
   ///
@@ -412,17 +392,5 @@ package struct UsageSpikes {
         ))
     }
     return out
-  }
-
-  /// `agent:x` → `agent x`.
-  private static func display(_ subject: String) -> String {
-    guard let colon = subject.firstIndex(of: ":") else { return subject }
-    return subject[..<colon] + " " + subject[subject.index(after: colon)...]
-  }
-
-  private static func median(_ values: [Int128]) -> Int128 {
-    let s = values.sorted()
-    guard !s.isEmpty else { return 0 }
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
   }
 }

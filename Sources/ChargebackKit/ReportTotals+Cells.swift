@@ -57,6 +57,24 @@ extension ReportTotals {
     var day: Int64
   }
 
+  /// Where a line's last record's day went.
+  struct LineSlot {
+    /// UTC day and account of the last record added; nil before the first.
+    var day: Int64?
+    var account: String?
+    /// Positions of that day's cost-centre day, FOCUS group and commitment day (-1: none).
+    var dayPosition = -1
+    var classPosition = -1
+    var committedPosition = -1
+    /// The ``classGeneration`` `classPosition` is of.
+    var classGeneration = 0
+    /// The numbers of the line's FOCUS group (day 0, no account), cost centre and of `account`
+    /// (-1: not yet found).
+    var group: Int32 = -1
+    var centre: Int32 = -1
+    var accountNumber: Int32 = -1
+  }
+
   /// A cost centre's day, by the cost centre's number (``ReportTotals/centreNumbers``).
   struct CentreDay: Hashable {
     var centre: Int32

@@ -93,24 +93,6 @@ final class ReportTotals {
     charges = ClassChargeLedger(directory: taskDirectory)
   }
 
-  /// Where a line's last record's day went.
-  private struct LineSlot {
-    /// UTC day and account of the last record added; nil before the first.
-    var day: Int64?
-    var account: String?
-    /// Positions of that day's cost-centre day, FOCUS group and commitment day (-1: none).
-    var dayPosition = -1
-    var classPosition = -1
-    var committedPosition = -1
-    /// The ``classGeneration`` `classPosition` is of.
-    var classGeneration = 0
-    /// The numbers of the line's FOCUS group (day 0, no account), cost centre and of `account`
-    /// (-1: not yet found).
-    var group: Int32 = -1
-    var centre: Int32 = -1
-    var accountNumber: Int32 = -1
-  }
-
   /// The most address space the lines, their slots and their hashes are given before the pass:
   /// 512 MiB in all.
   static let reservedBytes = 1 << 29
