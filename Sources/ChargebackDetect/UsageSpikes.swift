@@ -220,8 +220,12 @@ package struct UsageSpikes {
 
   /// Derives the daily series and the period's figures per subject from the cells, and each
   /// subject's cells (``cellsOf``).
+  ///
+  /// ``spikes(naturalKey:)`` and ``newSpenders(known:)`` call it when it has not run; the report
+  /// calls it first on a thread of its own, while it lists the FOCUS charges (it reads nothing
+  /// but the detector's own cells).
   /// - Complexity: O(cells log cells).
-  private mutating func prepare() {
+  package mutating func prepare() {
     guard !prepared else { return }
     prepared = true
     let firstPeriodDay = period.startMillis / Timestamp.millisPerDay

@@ -31,3 +31,38 @@ package final class BackgroundWork<T: Sendable>: @unchecked Sendable {
     return try result.get()
   }
 }
+
+/// A value changed on a thread of its own while the caller does something else; ``finished()``
+/// waits for the change and hands the value back.
+///
+/// The value is moved in and out, never copied: its storage stays referenced once and is changed in
+/// place (a copy left with the caller would make the change copy every collection it touches).
+package final class BackgroundChange<T: Sendable>: @unchecked Sendable {
+  // @unchecked: `value` is changed only on the work's thread until `work` is done, and read only
+  // after waiting for it, which orders the two.
+  private var value: T?
+  private var work: BackgroundWork<Void>?
+
+  /// Starts `change` on `value` on a new thread.
+  package init(_ value: consuming T, _ change: @escaping @Sendable (inout T) -> Void) {
+    self.value = value
+    work = BackgroundWork { [self] in
+      // Taken out, so that `changing` is its storage's only reference; put back once changed.
+      guard var changing = self.value else { return }
+      self.value = nil
+      change(&changing)
+      self.value = changing
+    }
+  }
+
+  /// The changed value, once the change is done (waits for it).
+  ///
+  /// Call it once.
+  package func finished() throws -> T {
+    try work?.value()
+    work = nil
+    guard let changed = value else { preconditionFailure("BackgroundChange.finished() called twice") }
+    value = nil
+    return changed
+  }
+}

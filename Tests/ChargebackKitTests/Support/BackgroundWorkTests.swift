@@ -32,4 +32,39 @@ import Testing
     #expect(try work.value() == "written")
     #expect(Date().timeIntervalSince(start) >= 0.15)
   }
+
+  /// A class instance whose uniqueness the change reports: a copy of the value left anywhere else
+  /// would make `isKnownUniquelyReferenced` false.
+  final class Cells: @unchecked Sendable { var days: [Int64] = [] }
+  struct Detector: Sendable {
+    var cells = Cells()
+    var prepared: [Int64] = []
+  }
+
+  @Test func aValueIsChangedInPlaceOnAnotherThreadWhileTheCallerGoesOn() throws {
+    let callerWent = DispatchSemaphore(value: 0)
+    let caller = pthread_self()
+    let handed = Detector()
+    handed.cells.days = [3, 1, 2]
+    let change = BackgroundChange(consume handed) { d in
+      // Waits for the caller to go on: a change run before the initialiser returned never sees it.
+      let waited = callerWent.wait(timeout: .now() + 10) == .success
+      let moved = isKnownUniquelyReferenced(&d.cells)
+      let elsewhere = pthread_equal(pthread_self(), caller) == 0
+      d.prepared = waited && moved && elsewhere ? d.cells.days.sorted() : []
+    }
+    callerWent.signal()
+    let done = try change.finished()
+    #expect(done.prepared == [1, 2, 3])
+  }
+
+  @Test func theCallerWaitsForTheChange() throws {
+    let change = BackgroundChange([Int]()) { v in
+      Thread.sleep(forTimeInterval: 0.2)
+      v.append(7)
+    }
+    let start = Date()
+    #expect(try change.finished() == [7])
+    #expect(Date().timeIntervalSince(start) >= 0.15)
+  }
 }
