@@ -8,7 +8,7 @@ package enum CSVReports {
   /// the bucket-width rule left a report row uncharged); returns their paths.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> [String] {
     try jobs(report, to: directory).map { job in
-      try job.write()
+      _ = try job.write()
       return job.path
     }
   }
@@ -16,15 +16,18 @@ package enum CSVReports {
   /// The files ``write(_:to:)`` writes, each as a job that any thread can run, at once with the
   /// others: `summary.csv`, `chargeback.csv`, `findings.csv`, and `reconciliation.csv` when there
   /// is anything to reconcile.
+  ///
+  /// A job returns the SHA-256 of the bytes it wrote (hashed as they were written: no file is
+  /// read back for its hash).
   package static func jobs(_ report: ChargebackReport, to directory: String) -> [(
-    path: String, write: @Sendable () throws -> Void
+    path: String, write: @Sendable () throws -> String?
   )] {
     let rounding = ReportRounding(report, decimals: 6)
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
     let (summaryPath, chargebackPath, findingsPath) = (
       path("summary.csv"), path("chargeback.csv"), path("findings.csv")
     )
-    var jobs: [(path: String, write: @Sendable () throws -> Void)] = [
+    var jobs: [(path: String, write: @Sendable () throws -> String?)] = [
       (summaryPath, { try summary(report, rounding).write(to: summaryPath) }),
       (chargebackPath, { try chargeback(report, rounding, to: chargebackPath) }),
       (findingsPath, { try findings(report.findings, to: findingsPath) }),
@@ -173,8 +176,9 @@ package enum CSVReports {
     return w
   }
 
-  /// One row per chargeback line, written to `path` as they are made (``CSVWriter/init(streamingTo:header:)``).
-  static func chargeback(_ report: ChargebackReport, _ rounding: ReportRounding, to path: String) throws {
+  /// One row per chargeback line, written to `path` as they are made (``CSVWriter/init(streamingTo:header:)``);
+  /// returns the SHA-256 of the file's bytes.
+  static func chargeback(_ report: ChargebackReport, _ rounding: ReportRounding, to path: String) throws -> String? {
     var w = try CSVWriter(
       streamingTo: path,
       header: [
@@ -207,10 +211,13 @@ package enum CSVReports {
       }
     }
     try w.finish()
+    return w.sha256
   }
 
-  /// One row per finding (`findings.csv`, and `new_findings.csv` with the new ones), written to `path`.
-  package static func findings(_ findings: [Finding], to path: String) throws {
+  /// One row per finding (`findings.csv`, and `new_findings.csv` with the new ones), written to `path`;
+  /// returns the SHA-256 of the file's bytes.
+  @discardableResult
+  package static func findings(_ findings: [Finding], to path: String) throws -> String? {
     var w = try CSVWriter(
       streamingTo: path,
       header: [
@@ -231,5 +238,6 @@ package enum CSVReports {
       ])
     }
     try w.finish()
+    return w.sha256
   }
 }

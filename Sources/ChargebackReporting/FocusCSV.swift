@@ -54,11 +54,19 @@ package enum FocusCSV {
 
   /// Writes `directory/focus.csv`; returns its path.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> String {
+    try written(report, to: directory).path
+  }
+
+  /// Writes `directory/focus.csv`; returns its path and the SHA-256 of its bytes, hashed as they
+  /// were written (``CSVWriter/sha256``).
+  package static func written(_ report: ChargebackReport, to directory: String) throws -> (
+    path: String, sha256: String?
+  ) {
     let path = path(in: directory)
     var writer = try CSVWriter(streamingTo: path, header: columns, jsonColumns: jsonColumns)
     try rows(report, into: &writer)
     try writer.finish()
-    return path
+    return (path, writer.sha256)
   }
 
   /// The place in ``columns`` of a column; a name that is not one is a bug.

@@ -211,17 +211,22 @@ package struct CSVWriter {
   /// Bytes a streaming writer gathers before it writes them.
   private static let chunk = 1 << 20
 
-  /// A file being written, and the first error writing it (``append(_:)`` does not throw;
-  /// ``finish()`` does).
+  /// A file being written, by a thread of its own (``ChunkWriter``: ``append(_:)`` does not
+  /// throw; ``finish()`` throws the first error writing it).
   private final class Sink {
     let path: String
-    let handle: FileHandle
-    var error: (any Error)?
+    let writer: ChunkWriter
     init(path: String, handle: FileHandle) {
       self.path = path
-      self.handle = handle
+      writer = ChunkWriter(handle)
     }
+    // A writer dropped unfinished (its rows failed): the thread ends and the file is closed.
+    deinit { if !writer.isFinished { _ = try? writer.finish() } }
   }
+
+  /// The SHA-256 (lowercase hex) of a streaming document's bytes, once ``finish()`` has written
+  /// them: hashed as they were written, so that the file need not be read back for it.
+  package private(set) var sha256: String?
 
   /// An empty document with a header row, kept in memory until ``write(to:)``.
   package init(header: [String]) {
@@ -260,20 +265,20 @@ package struct CSVWriter {
     if let sink, bytes.count >= Self.chunk { flush(sink) }
   }
 
+  /// Hands the bytes gathered to the writing thread, and goes on in an empty buffer.
   private mutating func flush(_ sink: Sink) {
-    if sink.error == nil {
-      do { try bytes.withUnsafeBytes { try sink.handle.write(contentsOf: $0) } } catch { sink.error = error }
-    }
-    bytes.removeAll(keepingCapacity: true)
+    sink.writer.hand(&bytes)
+    if bytes.capacity < Self.chunk + 4096 { bytes.reserveCapacity(Self.chunk + 4096) }
   }
 
-  /// Writes what is left of a streaming document and closes its file; throws the first error
-  /// met while writing it.
+  /// Writes what is left of a streaming document and closes its file (``sha256`` is then its
+  /// hash); throws the first error met while writing it.
   package mutating func finish() throws {
     guard let sink else { return }
-    flush(sink)
-    do { try sink.handle.close() } catch { sink.error = sink.error ?? error }
-    if let error = sink.error {
+    if !bytes.isEmpty { sink.writer.hand(&bytes) }
+    do {
+      sha256 = try sink.writer.finish()
+    } catch {
       throw OutputError(path: sink.path, reason: "cannot write: \(OutputError.reason(error))")
     }
   }
@@ -347,10 +352,13 @@ package struct CSVWriter {
     return String(decoding: bytes, as: UTF8.self)
   }
 
-  /// Writes the document (of a writer kept in memory) to `path`.
-  package func write(to path: String) throws {
+  /// Writes the document (of a writer kept in memory) to `path`; returns the SHA-256 (lowercase
+  /// hex) of its bytes.
+  @discardableResult
+  package func write(to path: String) throws -> String {
     precondition(sink == nil, "a streaming writer writes its own file: finish() it")
     try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
   }
 
   /// Quotes a field when it holds a comma, quote or line break (what the writer does to each field).
