@@ -164,7 +164,7 @@ package struct IdentityDirectory: Sendable {
       guard let sha = fileHashes[name] else { continue }
       hasher.update(data: Data("\(name) \(sha)\n".utf8))
     }
-    contentHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    contentHash = hasher.finalize().lowercaseHex
   }
 
   /// The optional files read beside the six, in hashing order.

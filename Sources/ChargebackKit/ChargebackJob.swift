@@ -359,7 +359,7 @@ enum ReportKey {
     // report into another folder) is no longer the open report kept here.
     let state = try ReportBuilder.state(of: options.period, store: store, asOf: options.asOf)
     text += "state \(state.asOf.map(String.init) ?? "-") \(state.isOpen ? "open" : "closed")\n"
-    return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    return SHA256.hash(data: Data(text.utf8)).lowercaseHex
   }
 
   /// The running executable's size and modification time: another build of the tool (an upgrade,

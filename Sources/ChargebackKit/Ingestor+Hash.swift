@@ -25,6 +25,6 @@ extension Ingestor {
       size += Int64(n)
       hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<n]))
     }
-    return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+    return (hasher.finalize().lowercaseHex, size)
   }
 }

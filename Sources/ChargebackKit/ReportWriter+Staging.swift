@@ -53,7 +53,7 @@ extension ReportWriter {
       if cut.utf8.count + c.utf8.count > 100 { break }
       cut.append(c)
     }
-    let digest = SHA256.hash(data: Array(name.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+    let digest = SHA256.hash(data: Array(name.utf8)).prefix(4).lowercaseHex
     return cut + "~" + digest
   }
 

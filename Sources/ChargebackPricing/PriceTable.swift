@@ -57,7 +57,7 @@ package struct PriceTable: Sendable {
         try loadPrices(table)
       }
     }
-    contentHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    contentHash = hasher.finalize().lowercaseHex
     for (i, r) in rows.enumerated() { byModel[Self.key(r.provider, r.model), default: []].append(i) }
     try checkOverlaps()
     try checkAliasTies()

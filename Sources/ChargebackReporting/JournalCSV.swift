@@ -90,6 +90,13 @@ package enum JournalCSV {
 
   /// Writes `directory/journal.csv`; returns its path.
   package static func write(_ report: ChargebackReport, to directory: String) throws -> String {
+    try written(report, to: directory).path
+  }
+
+  /// Writes `directory/journal.csv`; returns its path and the SHA-256 of its bytes.
+  package static func written(_ report: ChargebackReport, to directory: String) throws -> (
+    path: String, sha256: String
+  ) {
     var w = CSVWriter(header: ["entity", "account", "cost_centre", "debit_usd", "credit_usd", "memo"])
     for e in entries(report) {
       w.append([
@@ -98,7 +105,6 @@ package enum JournalCSV {
       ])
     }
     let path = path(in: directory)
-    try w.write(to: path)
-    return path
+    return (path, try w.write(to: path))
   }
 }

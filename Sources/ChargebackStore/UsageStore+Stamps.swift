@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Crypto
 import Foundation
 
@@ -82,6 +83,6 @@ extension UsageStore {
       let st = try db.prepare(sql)
       while try st.step() { text += (st.text(0) ?? "") + "\n" }
     }
-    return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    return SHA256.hash(data: Data(text.utf8)).lowercaseHex
   }
 }

@@ -279,6 +279,6 @@ package final class PostgresStore: ChargebackStore {
       text += label + "\n"
       for r in try c.rows(sql) { text += (r.text(0) ?? "") + "\n" }
     }
-    return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    return SHA256.hash(data: Data(text.utf8)).lowercaseHex
   }
 }

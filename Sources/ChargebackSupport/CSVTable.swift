@@ -43,7 +43,7 @@ package struct CSVTable: Sendable {
   /// never replaced.
   package init(file: String, bytes: [UInt8]) throws {
     self.file = file
-    sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    sha256 = SHA256.hash(data: bytes).lowercaseHex
     var records = try Self.parse(bytes, file: file)
     guard !records.isEmpty else {
       throw InputError(file: file, line: 1, message: "empty file: a header row is required")
@@ -220,8 +220,6 @@ package struct CSVWriter {
       self.path = path
       writer = ChunkWriter(handle)
     }
-    // A writer dropped unfinished (its rows failed): the thread ends and the file is closed.
-    deinit { if !writer.isFinished { _ = try? writer.finish() } }
   }
 
   /// The SHA-256 (lowercase hex) of a streaming document's bytes, once ``finish()`` has written
@@ -273,8 +271,10 @@ package struct CSVWriter {
 
   /// Writes what is left of a streaming document and closes its file (``sha256`` is then its
   /// hash); throws the first error met while writing it.
+  ///
+  /// Once finished, does nothing.
   package mutating func finish() throws {
-    guard let sink else { return }
+    guard let sink, !sink.writer.isFinished else { return }
     if !bytes.isEmpty { sink.writer.hand(&bytes) }
     do {
       sha256 = try sink.writer.finish()
@@ -358,7 +358,7 @@ package struct CSVWriter {
   package func write(to path: String) throws -> String {
     precondition(sink == nil, "a streaming writer writes its own file: finish() it")
     try Data(bytes).write(to: URL(fileURLWithPath: path))
-    return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    return SHA256.hash(data: bytes).lowercaseHex
   }
 
   /// Quotes a field when it holds a comma, quote or line break (what the writer does to each field).

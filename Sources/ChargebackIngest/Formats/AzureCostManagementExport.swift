@@ -241,7 +241,7 @@ struct AzureCostManagementExport: ExportFormat {
       for i in cols.keyColumns {
         text += cols.header[i].lowercased() + "=" + (i < fields.count ? fields[i] : "") + "\n"
       }
-      return SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+      return SHA256.hash(data: Data(text.utf8)).prefix(16).lowercaseHex
     }
   }
 }

@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 // One OTLP export as read: its spans, their resources and how they link within it.
@@ -255,7 +256,7 @@ struct OTelBatch {
     guard let id, id.utf8.count == (bytes + 2) / 3 * 4, id.utf8.last == UInt8(ascii: "="),
       let data = Data(base64Encoded: id), data.count == bytes
     else { return id }
-    return data.map { String(format: "%02x", $0) }.joined()
+    return data.lowercaseHex
   }
 
   /// Whether a span's name is that of an agent's run (Pydantic AI's `agent run` and `invoke_agent X`,
