@@ -121,7 +121,24 @@ package struct UsageSpikes {
   /// Each cell's position in ``cellTotals``: the totals live in a dense array, so the dictionary's
   /// buckets (twice the cells, or more) hold a key and a position, not a total each (a million
   /// cells' dictionary of totals was 579 MB of a 20,000-account month's report).
-  private var cells: [Cell: Int32] = [:]
+  private var cells: [HashedCell: Int32] = [:]
+
+  /// A cell with its hash worked out once, as the key of ``cells``.
+  ///
+  /// The dictionary grows to a cell per subject, day and model (a million on a 20,000-account
+  /// month) and hashes every key again each time it grows: three strings per cell, re-hashed, were
+  /// a twelfth of the summing thread of that month's report (perf). Now a key's strings are hashed
+  /// once, when the call is observed; the dictionary hashes one integer.
+  private struct HashedCell: Hashable {
+    let cell: Cell
+    let hash: Int
+    init(_ cell: Cell) {
+      self.cell = cell
+      hash = cell.hashValue
+    }
+    static func == (a: HashedCell, b: HashedCell) -> Bool { a.hash == b.hash && a.cell == b.cell }
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+  }
   private var cellTotals: [CellTotal] = []
   private var prepared = false
 
@@ -133,8 +150,9 @@ package struct UsageSpikes {
     // The attribution is read in place too (a copy of it was two per call).
     guard let cost = c.cost, c.attribution.agentID != nil || c.attribution.credentialID != nil else { return }
     let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
-    let cell = Cell(agent: c.attribution.agentID, credential: c.attribution.credentialID, day: day, model: c.model)
-    // One hash of the cell per call (two when it is new): its total is changed in place.
+    let cell = HashedCell(
+      Cell(agent: c.attribution.agentID, credential: c.attribution.credentialID, day: day, model: c.model))
+    // One hash of the cell's strings per call: its total is changed in place.
     let i: Int
     if let found = cells[cell] {
       i = Int(found)
@@ -232,7 +250,7 @@ package struct UsageSpikes {
     // In the cells' order (``precedes(_:_:)``), through a sorted permutation of integer keys
     // (``SortKey``): comparing three strings per comparison was 12 % of the report of a million
     // cells (a 20,000-account directory).
-    let entries = Array(cells)
+    let entries = cells.map { (key: $0.key.cell, value: $0.value) }
     cells = [:]
     let keys = SortKey.keys(of: entries.map(\.key))
     var sorted = Array(entries.indices)
