@@ -141,3 +141,34 @@ extension UsageSpikes {
     return nil
   }
 }
+
+extension UsageSpikes {
+  /// The grain of the series: one cell per agent, credential, day and model.
+  ///
+  /// Tasks are summed
+  /// apart (``DayTask``): there can be a task per call, and a cell per task would make memory grow
+  /// with the calls.
+  struct Cell: Hashable {
+    var agent: String?
+    var credential: String?
+    var day: Int64
+    var model: String
+  }
+
+  /// A cell with its hash worked out once, as the key of ``cells``.
+  ///
+  /// The dictionary grows to a cell per subject, day and model (a million on a 20,000-account
+  /// month) and hashes every key again each time it grows: three strings per cell, re-hashed, were
+  /// a twelfth of the summing thread of that month's report (perf). Now a key's strings are hashed
+  /// once, when the call is observed; the dictionary hashes one integer.
+  struct HashedCell: Hashable {
+    let cell: Cell
+    let hash: Int
+    init(_ cell: Cell) {
+      self.cell = cell
+      hash = cell.hashValue
+    }
+    static func == (a: HashedCell, b: HashedCell) -> Bool { a.hash == b.hash && a.cell == b.cell }
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+  }
+}

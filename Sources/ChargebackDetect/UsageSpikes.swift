@@ -43,18 +43,6 @@ package struct UsageSpikes {
     self.period = period
   }
 
-  /// The grain of the series: one cell per agent, credential, day and model.
-  ///
-  /// Tasks are summed
-  /// apart (``DayTask``): there can be a task per call, and a cell per task would make memory grow
-  /// with the calls.
-  struct Cell: Hashable {
-    var agent: String?
-    var credential: String?
-    var day: Int64
-    var model: String
-  }
-
   /// One task on one day, by the task's small integer id.
   private struct DayTask: Hashable {
     var day: Int64
@@ -122,23 +110,6 @@ package struct UsageSpikes {
   /// buckets (twice the cells, or more) hold a key and a position, not a total each (a million
   /// cells' dictionary of totals was 579 MB of a 20,000-account month's report).
   private var cells: [HashedCell: Int32] = [:]
-
-  /// A cell with its hash worked out once, as the key of ``cells``.
-  ///
-  /// The dictionary grows to a cell per subject, day and model (a million on a 20,000-account
-  /// month) and hashes every key again each time it grows: three strings per cell, re-hashed, were
-  /// a twelfth of the summing thread of that month's report (perf). Now a key's strings are hashed
-  /// once, when the call is observed; the dictionary hashes one integer.
-  private struct HashedCell: Hashable {
-    let cell: Cell
-    let hash: Int
-    init(_ cell: Cell) {
-      self.cell = cell
-      hash = cell.hashValue
-    }
-    static func == (a: HashedCell, b: HashedCell) -> Bool { a.hash == b.hash && a.cell == b.cell }
-    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-  }
   private var cellTotals: [CellTotal] = []
   private var prepared = false
 
