@@ -37,9 +37,8 @@ extension FocusCSV {
     private let extra: [Int]
     private let rules: [Int: Int128]
     private var plan = LargestRemainder(unit: Money.unit(6))
-    private var centres: [String: Int] = [:]
-    /// The last row's cost centre and its group (sorted rows repeat it).
-    private var lastCentre: (cc: String, group: Int)?
+    /// Each cost centre's group, in the order first read.
+    private var centres = Memo<String, Int>()
     /// Per cost centre: whether only the rows that cost something and follow no rule are
     /// apportioned (the rest as they are), or all of its rows.
     private var onlyFree: [Bool] = []
@@ -54,23 +53,16 @@ extension FocusCSV {
       var zeros: [Int] = []
       var free: [Int] = []
       var accounts = ChargeAccounts()
-      var known: [AccountKey: Account] = [:]
-      var lastAccount: (pair: AccountKey, account: Account)?
+      var made = Memo<AccountKey, Account>()
       var plan = plan
-      var centres: [String: Int] = [:]
-      var last: (cc: String, group: Int)?  // sorted rows repeat the row before's
+      var centres = Memo<String, Int>()
       func group(_ cc: String) -> Int {
-        if let last, last.cc == cc { return last.group }
-        if let g = centres[cc] {
-          last = (cc, g)
-          return g
+        centres.value(cc) {
+          rows.append(0)
+          zeros.append(0)
+          free.append(0)
+          return zeros.count - 1
         }
-        last = (cc, zeros.count)
-        centres[cc] = zeros.count
-        rows.append(0)
-        zeros.append(0)
-        free.append(0)
-        return zeros.count - 1
       }
       try report.classCharges.forEachCharge { c in
         let g = group(c.costCentre)
@@ -82,19 +74,12 @@ extension FocusCSV {
           plan.note(c.cost.pico, group: g)
         }
         // An account is a function of the provider and the export's account: made once a pair.
-        let pair = AccountKey(provider: c.provider, account: c.account)
-        let a: Account
-        if let lastAccount, lastAccount.pair == pair {
-          a = lastAccount.account
-        } else if let made = known[pair] {
-          a = made
-        } else {
-          a = billingAccount(c, report)
-          known[pair] = a
+        let a = made.value(AccountKey(provider: c.provider, account: c.account)) {
+          let a = billingAccount(c, report)
           if accounts.firstByProvider[c.provider] == nil { accounts.firstByProvider[c.provider] = a }
           accounts.idsByProvider[c.provider, default: []].insert(a.id)
+          return a
         }
-        lastAccount = (pair, a)
         if let id = c.commitmentID, accounts.byCommitment[id] == nil { accounts.byCommitment[id] = a }
       }
       var fixedSum: [Int: Int128] = [:]
@@ -111,7 +96,7 @@ extension FocusCSV {
       }
       var onlyFree = Array(repeating: false, count: zeros.count)
       var targets = Array(repeating: Int128(0), count: zeros.count)
-      for (cc, g) in centres {
+      for (cc, g) in centres.all {
         let target = rounding.costCentres[cc] ?? 0
         let fixed = fixedSum[g] ?? 0
         onlyFree[g] = free[g] < rows[g] && (free[g] > 0 || fixed == target)
@@ -129,14 +114,7 @@ extension FocusCSV {
 
     /// The billed amount of the next class charge, read in the same order as by ``init(_:extra:)``.
     mutating func next(_ c: ClassCharge) -> Int128 {
-      let g: Int
-      if let last = lastCentre, last.cc == c.costCentre {
-        g = last.group
-      } else {
-        guard let found = centres[c.costCentre] else { return 0 }
-        g = found
-        lastCentre = (c.costCentre, g)
-      }
+      guard let g = centres.known(c.costCentre) else { return 0 }
       if onlyFree[g] && c.cost.pico == 0 { return 0 }
       return plan.next(c.cost.pico, group: g)
     }
@@ -145,7 +123,7 @@ extension FocusCSV {
     mutating func extra(_ j: Int) -> Int128 {
       let i = extra[j]
       let l = report.lines[i]
-      guard let g = centres[l.key.costCentre] else { return 0 }
+      guard let g = centres.known(l.key.costCentre) else { return 0 }
       if onlyFree[g] {
         if let v = rules[i] { return v }
         if l.cost.pico == 0 { return 0 }

@@ -221,23 +221,31 @@ extension FocusCSV {
     }
   }
 
-  /// Fields made once per key, and the last key's kept apart: the rows come sorted by day,
-  /// credential, model, class, cost centre and agent, so most rows repeat the row before's day,
-  /// account, credential and tags, and one comparison of strings that are the same storage (a
-  /// read-back row shares its texts with the row before) settles them without hashing any.
-  private struct Memo<Key: Hashable, Value> {
-    private var made: [Key: Value] = [:]
+  /// Values made once per key, and the last key's kept apart.
+  ///
+  /// The rows come sorted by day, credential, model, class, cost centre and agent, so most rows
+  /// repeat the row before's day, account, credential, tags and cost centre, and one comparison of
+  /// strings that are the same storage (a read-back row shares its texts with the row before)
+  /// settles them without hashing any. The usage rows' fields and the billing's accounts and
+  /// cost-centre groups are kept in one.
+  struct Memo<Key: Hashable, Value> {
+    /// Every value made, by its key.
+    private(set) var all: [Key: Value] = [:]
     private var last: (key: Key, value: Value)?
 
+    /// The value of `key`, made by `make` the first time.
     mutating func value(_ key: Key, make: () -> Value) -> Value {
+      if let known = known(key) { return known }
+      let value = make()
+      all[key] = value
+      last = (key, value)
+      return value
+    }
+
+    /// The value made for `key`; nil when none was.
+    mutating func known(_ key: Key) -> Value? {
       if let last, last.key == key { return last.value }
-      let value: Value
-      if let known = made[key] {
-        value = known
-      } else {
-        value = make()
-        made[key] = value
-      }
+      guard let value = all[key] else { return nil }
       last = (key, value)
       return value
     }
