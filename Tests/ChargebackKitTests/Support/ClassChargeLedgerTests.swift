@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+
+@testable import ChargebackModel
+@testable import ChargebackSupport
+@testable import ChargebackTestSupport
+
+/// `ClassChargeLedger` must give each FOCUS charge (group, token class, price row) once, its
+/// amounts summed over every run it came in, in the same order whether the charges stayed in one
+/// run in memory or went to disk in runs, each sorted and written on a thread of its own while the
+/// next was made.
+@Suite struct ClassChargeLedgerTests {
+  /// What a charge is told apart by, as the test has it.
+  struct Key: Hashable {
+    var day: String
+    var credential: String?
+    var model: String
+    var tier: Tier
+    var tokenClass: TokenClass
+    var rate: Int64
+    var costCentre: String
+    var agent: String?
+    var account: String?
+  }
+
+  struct Sums: Equatable {
+    var units: Int128 = 0
+    var cost: Int128 = 0
+    var listCost: Int128 = 0
+  }
+
+  /// One append: a group, its token class and price row, and its amounts.
+  struct Charge {
+    var group: ClassChargeGroup
+    var tokenClass: TokenClass
+    var row: Int
+    var units: Int128
+    var cost: Int128
+    var listCost: Int128
+  }
+
+  static let prices = [
+    AppliedPrice(rate: Rate(microPerMillion: 3_000_000), from: 0, minInputTokens: 0),
+    AppliedPrice(rate: Rate(microPerMillion: 6_000_000), from: 0, minInputTokens: 200_000),
+  ]
+
+  /// `count` charges of 400 groups over four days, with texts that sort differently as bytes and
+  /// as Swift strings and now and then an amount past 64 bits.
+  static func charges(_ count: Int, seed: UInt64) -> [Charge] {
+    var rng = SplitMix64(seed: seed)
+    let firstDay: Int64 = 20_362  // 2025-10-01
+    return (0..<count).map { _ in
+      let g = rng.below(400)
+      let credential: String? = g % 7 == 0 ? nil : ["cred-\(g % 41)", "é-\(g % 3)", "e\u{301}-\(g % 3)"][g % 3]
+      let group = ClassChargeGroup(
+        day: firstDay + Int64(g % 4), credentialID: credential, provider: .openai, model: ["gpt-4o", "o3"][g % 2],
+        tier: g % 5 == 0 ? .batch : .standard, costCentre: "CC-\(g % 9)", agentID: g % 3 == 0 ? nil : "agent-\(g % 13)",
+        account: g % 4 == 0 ? nil : "acct-\(g % 6)", commitmentID: nil)
+      let big = rng.below(60) == 0
+      return Charge(
+        group: group, tokenClass: [TokenClass.input, .output, .cachedInput][rng.below(3)], row: rng.below(2),
+        units: Int128(rng.below(1_000_000)), cost: big ? Int128(1) << 90 : Int128(rng.below(1_000_000_000)),
+        listCost: Int128(rng.below(2_000_000_000)))
+    }
+  }
+
+  /// The day's name, worked out with Foundation's calendar.
+  static func dayName(_ day: Int64) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd"
+    return f.string(from: Date(timeIntervalSince1970: TimeInterval(day) * 86_400))
+  }
+
+  /// Feeds `charges` to a ledger, ending a run after `runLength` charges and whenever a charge
+  /// would come twice in one run; returns what it reads back, in its order.
+  static func readBack(_ charges: [Charge], runLength: Int?, directory: String) throws -> (
+    charges: [ClassCharge], runs: Int
+  ) {
+    let ledger = ClassChargeLedger(directory: directory)
+    var inRun = Set<[AnyHashable]>()
+    for c in charges {
+      let id: [AnyHashable] = [c.group, c.tokenClass, c.row]
+      if inRun.contains(id) || (runLength.map { inRun.count >= $0 } ?? false) {
+        try ledger.endRun()
+        inRun = []
+      }
+      inRun.insert(id)
+      ledger.append(
+        c.group, tokenClass: c.tokenClass, price: prices[c.row], row: c.row, units: c.units, cost: Money(pico: c.cost),
+        listCost: Money(pico: c.listCost))
+    }
+    try ledger.finish(credentialNames: ["cred-1": "the first"])
+    var out: [ClassCharge] = []
+    try ledger.forEachCharge { out.append($0) }
+    return (out, ledger.spilledRuns)
+  }
+
+  @Test(arguments: [1, 5, 64, 1_000, nil])
+  func eachChargeOnceSummedOverItsRunsInOneOrder(runLength: Int?) throws {
+    let dir = try TestSupport.tempDir("class-ledger")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let charges = Self.charges(6_000, seed: 11)
+    var expected: [Key: Sums] = [:]
+    for c in charges {
+      let g = c.group
+      let key = Key(
+        day: Self.dayName(g.day), credential: g.credentialID, model: g.model, tier: g.tier, tokenClass: c.tokenClass,
+        rate: Self.prices[c.row].rate.microPerMillion, costCentre: g.costCentre, agent: g.agentID, account: g.account)
+      expected[key, default: Sums()].units += c.units
+      expected[key, default: Sums()].cost += c.cost
+      expected[key, default: Sums()].listCost += c.listCost
+    }
+    let (read, runs) = try Self.readBack(charges, runLength: runLength, directory: dir)
+    // Each repeat of a group's class and row in a run ends it: many runs even without a length.
+    #expect(runs > (runLength == 1 ? 5_000 : 1))
+    var got: [Key: Sums] = [:]
+    for c in read {
+      let key = Key(
+        day: c.day, credential: c.credentialID, model: c.model, tier: c.tier, tokenClass: c.tokenClass,
+        rate: c.price.rate.microPerMillion, costCentre: c.costCentre, agent: c.agentID, account: c.account)
+      #expect(got[key] == nil, "\(key) read twice")
+      got[key] = Sums(units: c.units, cost: c.cost.pico, listCost: c.listCost.pico)
+      #expect(c.credentialName == (c.credentialID == "cred-1" ? "the first" : nil))
+    }
+    // Compared key by key, so that a failure names a few charges rather than printing thousands.
+    #expect(got.count == expected.count)
+    let wrong = expected.filter { got[$0.key] != $0.value }
+    #expect(wrong.isEmpty, "\(wrong.count) charges differ, among them \(wrong.prefix(2))")
+    // The same order as the charges summed in memory (one run, sorted once).
+    let single = try Self.readBack(Self.sumsAsCharges(charges), runLength: nil, directory: dir)
+    #expect(single.runs == 0)
+    #expect(read == single.charges)
+    // Nothing is left in the folder: the runs' file was unlinked when made.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+  }
+
+  /// `charges` summed per charge by the test, each once: a single run held in memory.
+  static func sumsAsCharges(_ charges: [Charge]) -> [Charge] {
+    var order: [[AnyHashable]] = []
+    var sums: [[AnyHashable]: Charge] = [:]
+    for c in charges {
+      let id: [AnyHashable] = [c.group, c.tokenClass, c.row]
+      if var s = sums[id] {
+        (s.units, s.cost, s.listCost) = (s.units + c.units, s.cost + c.cost, s.listCost + c.listCost)
+        sums[id] = s
+      } else {
+        sums[id] = c
+        order.append(id)
+      }
+    }
+    return order.compactMap { sums[$0] }
+  }
+
+  @Test func aRunThatCannotBeWrittenIsAnErrorNamingTheFolder() throws {
+    let ledger = ClassChargeLedger(directory: "/nonexistent-chargeback-folder")
+    for c in Self.charges(3, seed: 5) {
+      ledger.append(
+        c.group, tokenClass: c.tokenClass, price: Self.prices[c.row], row: c.row, units: c.units,
+        cost: Money(pico: c.cost), listCost: Money(pico: c.listCost))
+    }
+    #expect {
+      try ledger.endRun()
+    } throws: { error in
+      "\(error)".contains("/nonexistent-chargeback-folder") && "\(error)".contains("TMPDIR")
+    }
+  }
+}
