@@ -22,19 +22,18 @@ import Foundation
 /// ``TaskLedger`` is: no library here sorts and merges runs of records on disk, and SQLite's
 /// integers are 64-bit where these sums are `Int128`.
 ///
-/// Built on one thread (each full run is sorted and written on a thread of its own meanwhile:
-/// ``endRun()``); after ``finish(credentialNames:)`` read only, from any thread.
+/// Built on one thread; after ``finish(credentialNames:)`` read only, from any thread.
 package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   /// The most FOCUS groups a report pass holds in memory before they go to a run.
   package static let defaultGroupLimit = 1 << 16
 
   /// The folder the files are made in.
   package let directory: String
-  /// The run being made.
-  private var run = Run()
-  /// The run before it, being sorted and written to disk on a thread of its own while this one is
-  /// made (``endRun()``); at most one at a time.
-  private var writing: BackgroundChange<Run>?
+  /// The run being made: each charge's record, one after the other, and where each starts and
+  /// where its key ends.
+  private var pending = SpillWriter(nil)
+  private var starts: [Int] = []
+  private var keyEnds: [Int] = []
   /// Reused for each key made.
   private var key = ClassChargeKey()
   /// The runs written, ranges of ``spillFile``.
@@ -75,43 +74,34 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   ) {
     precondition(stored == nil, "a finished ledger is read only")
     key.make(group, tokenClass: tokenClass, price: price, row: row)
-    run.starts.append(run.bytes.offset)
-    key.bytes.withUnsafeBufferPointer { run.bytes.append($0) }
-    run.keyEnds.append(run.bytes.offset)
-    run.bytes.put(Int128(price.rate.microPerMillion))
-    run.bytes.put(units)
-    run.bytes.put(cost.pico)
-    run.bytes.put(listCost.pico)
+    starts.append(pending.offset)
+    key.bytes.withUnsafeBufferPointer { pending.append($0) }
+    keyEnds.append(pending.offset)
+    pending.put(Int128(price.rate.microPerMillion))
+    pending.put(units)
+    pending.put(cost.pico)
+    pending.put(listCost.pico)
     if group.provider != lastProvider {  // most groups are of the provider before
       providers.insert(group.provider)
       lastProvider = group.provider
     }
   }
 
-  /// Ends the run being made at the report's limit: it is sorted and written to disk on a thread
-  /// of its own while the caller makes the next (``Run``), once the run before it is written.
-  ///
-  /// Why: sorting and writing a run was a tenth of the report pass's summing thread, which is the
-  /// pass's bottleneck, while the other core had time to spare (perf, the `directory` month). The
-  /// cost is a second run's buffers (the room of the run written is reused for the next).
+  /// Ends the run being made at the report's limit: sorts it and writes it to disk.
   package func endRun() throws {
-    guard !run.starts.isEmpty else { return }
+    guard !starts.isEmpty else { return }
     let file = try spillFile ?? SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
     spillFile = file
-    var handed = try waitForRun() ?? Run()
-    swap(&handed, &run)
-    writing = BackgroundChange(consume handed) { $0.write(to: file) }
-  }
-
-  /// Waits for the run being written, if any, and notes where it went; returns it emptied, for its
-  /// room, or throws its error.
-  private func waitForRun() throws -> Run? {
-    guard let w = writing else { return nil }
-    writing = nil
-    var written = try w.finished()
-    try runs.append(written.emptied())
+    let start = file.bytes
+    var out = SpillWriter(file)
+    try writeSorted(into: &out)
+    try out.flush()
+    runs.append(start..<file.bytes)
     spilledRuns += 1
-    return written
+    // The buffer's room is kept for the next run (it grows to the same size again).
+    pending.clear()
+    starts.removeAll(keepingCapacity: true)
+    keyEnds.removeAll(keepingCapacity: true)
   }
 
   /// Ends the building with the last run.
@@ -123,17 +113,16 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
     names = credentialNames
     if spillFile == nil {
       var out = SpillWriter(nil)
-      out.reserve(run.bytes.bytes.count + 2 * run.starts.count)
-      try run.writeSorted(into: &out)
+      out.reserve(pending.bytes.count + 2 * starts.count)
+      try writeSorted(into: &out)
       // One run holds each charge once.
-      count = run.starts.count
+      count = starts.count
       stored = .memory(out.bytes)
     } else {
       try endRun()
-      _ = try waitForRun()
       stored = try merge()
     }
-    run = Run()
+    (pending, starts, keyEnds) = (SpillWriter(nil), [], [])
   }
 
   package func forEachCharge(_ body: (ClassCharge) throws -> Void) throws {
@@ -152,6 +141,28 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   }
 
   // MARK: Runs
+
+  /// Writes the run being made into `out`, its records sorted by key, each as its key's length and
+  /// bytes, then its values: straight to the file for a run that goes to disk (a sorted copy in
+  /// memory beside the run was 140 MB of the `directory` month's peak).
+  private func writeSorted(into out: inout SpillWriter) throws {
+    let bytes = pending.bytes
+    let (starts, keyEnds) = (starts, keyEnds)
+    var order = Array(starts.indices)
+    try bytes.withUnsafeBufferPointer { b in
+      order.sort { i, j in
+        let x = UnsafeBufferPointer(rebasing: b[starts[i]..<keyEnds[i]])
+        let y = UnsafeBufferPointer(rebasing: b[starts[j]..<keyEnds[j]])
+        return TaskLedger.compare(x, y) < 0
+      }
+      for i in order {
+        let end = i + 1 < starts.count ? starts[i + 1] : b.count
+        out.put(Int128(keyEnds[i] - starts[i]))
+        out.append(UnsafeBufferPointer(rebasing: b[starts[i]..<end]))
+        try out.flushIfFull()
+      }
+    }
+  }
 
   /// Merges the runs into one, each key once (its values summed), at most ``mergeWidth`` runs at a
   /// time: each pass writes into a new file and frees the one before.

@@ -7,8 +7,7 @@ import Testing
 
 /// `ClassChargeLedger` must give each FOCUS charge (group, token class, price row) once, its
 /// amounts summed over every run it came in, in the same order whether the charges stayed in one
-/// run in memory or went to disk in runs, each sorted and written on a thread of its own while the
-/// next was made.
+/// run in memory or went to disk in runs, and merged in rounds when the runs are many.
 @Suite struct ClassChargeLedgerTests {
   /// What a charge is told apart by, as the test has it.
   struct Key: Hashable {
