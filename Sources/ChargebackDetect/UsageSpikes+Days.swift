@@ -3,24 +3,6 @@ import ChargebackModel
 /// What a subject's cells say of its days: who each cell counts for, the facts of a day a spike
 /// needs (breakdown by cause, evidence, counts, who spent most), and the cells' order.
 extension UsageSpikes {
-  /// The subjects a cell counts for (its agent's, its credential's), each with the cell's meta.
-  static func subjects(of cell: Cell, _ total: CellTotal) -> [(String, Meta)] {
-    var subjects: [(String, Meta)] = []
-    if let agent = cell.agent {
-      subjects.append(
-        ("agent:" + agent, Meta(costCentre: total.costCentre, agent: agent, credential: nil, owner: total.owner)))
-    }
-    if let cred = cell.credential {
-      subjects.append(
-        (
-          "credential:" + cred,
-          Meta(costCentre: total.costCentre, agent: cell.agent, credential: cred, owner: total.owner)
-        )
-      )
-    }
-    return subjects
-  }
-
   static func add(_ m: Meta, _ cost: Money, to list: inout [(Meta, Money)]) {
     if let i = list.firstIndex(where: { $0.0 == m }) { list[i].1 += cost } else { list.append((m, cost)) }
   }
@@ -49,28 +31,79 @@ extension UsageSpikes {
     var out: [Int64: DayFacts] = [:]
     var spent: [Int64: [(Meta, Money)]] = [:]
     for position in cellsOf[subject] ?? [] {
-      let (cell, total) = sortedCells[Int(position)]
-      guard days.contains(cell.day) else { continue }
-      guard let m = Self.subjects(of: cell, total).first(where: { $0.0 == subject })?.1 else { continue }
-      var f = out[cell.day] ?? DayFacts()
+      let (key, total) = (cellKeys[Int(position)], cellTotals[Int(position)])
+      guard days.contains(key.day) else { continue }
+      let agent = name(of: key.agent, in: agentTasks.names)
+      let credential = name(of: key.credential, in: credentialTasks.names)
+      var f = out[key.day] ?? DayFacts()
       let other =
         isAgent
-        ? cell.credential.map { "credential " + $0 } ?? "no credential"
-        : cell.agent.map { "agent " + $0 } ?? "no agent"
+        ? credential.map { "credential " + $0 } ?? "no credential"
+        : agent.map { "agent " + $0 } ?? "no agent"
       f.calls += total.calls
-      f.records += total.records
-      for cause in ["model " + cell.model, other] { f.breakdown[cause, default: .zero] += total.cost }
-      for (ci, c) in TokenClass.allCases.enumerated() where total.byClass[ci] != .zero {
-        f.breakdown["tokens " + c.rawValue, default: .zero] += total.byClass[ci]
+      f.records += Int128(total.records)
+      for cause in ["model " + models.names[Int(key.model)], other] { f.breakdown[cause, default: .zero] += total.cost }
+      for (ci, c) in TokenClass.allCases.enumerated() {
+        let pico = classCost(Int(position), ci)
+        if pico != 0 { f.breakdown["tokens " + c.rawValue, default: .zero] += Money(pico: pico) }
       }
-      if cell.day >= firstPeriodDay {
-        Self.add(m, total.cost, to: &spent[cell.day, default: []])
-        for e in total.evidence where f.evidence.count < PolicyFindings.evidenceLimit { f.evidence.append(e) }
+      if key.day >= firstPeriodDay {
+        let m = Meta(
+          costCentre: people.names[Int(total.costCentre)], agent: agent, credential: isAgent ? nil : credential,
+          owner: name(of: total.owner, in: people.names))
+        Self.add(m, total.cost, to: &spent[key.day, default: []])
+        for code in total.evidence.all where f.evidence.count < PolicyFindings.evidenceLimit {
+          f.evidence.append(code >= 0 ? .row(code) : .key(evidenceKeys[Int(-1 - code)]))
+        }
       }
-      out[cell.day] = f
+      out[key.day] = f
     }
     for (day, list) in spent { out[day]?.meta = Self.most(list) }
     return out
+  }
+
+  /// The name numbered `n` in `names`; nil for -1.
+  func name(of n: Int32, in names: [String]) -> String? { n < 0 ? nil : names[Int(n)] }
+
+  /// The cell at `position` of ``cellKeys``, by its names.
+  func cell(at position: Int) -> Cell {
+    let k = cellKeys[position]
+    return Cell(
+      agent: name(of: k.agent, in: agentTasks.names), credential: name(of: k.credential, in: credentialTasks.names),
+      day: k.day, model: models.names[Int(k.model)])
+  }
+
+  /// The cells' positions in ``precedes(_:_:)``'s order: a permutation sorted by integer keys
+  /// (``SortKey``) worked out as they are compared, from each name's rank (comparing three strings
+  /// per comparison was 12 % of the report of a million cells; an array of the keys would be 84 MB
+  /// of 3.5 million).
+  func cellOrder() -> [Int32] {
+    let (agents, credentials, models) = (
+      Ranks(agentTasks.names), Ranks(credentialTasks.names), Ranks(self.models.names)
+    )
+    let agentRank = agentTasks.names.map { agents[$0] }
+    let credentialRank = credentialTasks.names.map { credentials[$0] }
+    let modelRank = self.models.names.map { models[$0] }
+    let (noAgent, noCredential) = (agents[nil], credentials[nil])
+    func key(_ k: CellKey) -> SortKey {
+      SortKey(
+        day: k.day, agent: k.agent < 0 ? noAgent : agentRank[Int(k.agent)],
+        credential: k.credential < 0 ? noCredential : credentialRank[Int(k.credential)], model: modelRank[Int(k.model)])
+    }
+    var order = Array(0..<Int32(cellKeys.count))
+    cellKeys.withUnsafeBufferPointer { cells in order.sort { key(cells[Int($0)]) < key(cells[Int($1)]) } }
+    return order
+  }
+
+  /// Each name's rank in ``precedes(_:_:)``'s order of ids, a missing id as the empty one.
+  struct Ranks {
+    private let ranks: [String: Int32]
+
+    init(_ names: [String]) {
+      ranks = Dictionary(uniqueKeysWithValues: Set(names + [""]).sorted().enumerated().map { ($1, Int32($0)) })
+    }
+
+    subscript(_ name: String?) -> Int32 { ranks[name ?? ""] ?? 0 }
   }
 
   /// A cell's place in ``precedes(_:_:)``'s order: its day, then its agent's, credential's and
@@ -86,17 +119,13 @@ extension UsageSpikes {
     }
 
     /// The keys of `cells`: each agent, credential and model ranked once in ``precedes(_:_:)``'s
-    /// order (a missing id as the empty one, as it takes it).
+    /// order (``Ranks``).
     static func keys(of cells: [Cell]) -> [SortKey] {
-      func ranks(_ name: (Cell) -> String) -> [String: Int32] {
-        let names = Set(cells.map(name)).sorted()
-        return Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0)) })
-      }
-      let (agents, credentials, models) = (ranks { $0.agent ?? "" }, ranks { $0.credential ?? "" }, ranks(\.model))
+      let (agents, credentials, models) = (
+        Ranks(cells.compactMap(\.agent)), Ranks(cells.compactMap(\.credential)), Ranks(cells.map(\.model))
+      )
       return cells.map { c in
-        SortKey(
-          day: c.day, agent: agents[c.agent ?? ""] ?? 0, credential: credentials[c.credential ?? ""] ?? 0,
-          model: models[c.model] ?? 0)
+        SortKey(day: c.day, agent: agents[c.agent], credential: credentials[c.credential], model: models[c.model])
       }
     }
   }
@@ -153,22 +182,5 @@ extension UsageSpikes {
     var credential: String?
     var day: Int64
     var model: String
-  }
-
-  /// A cell with its hash worked out once, as the key of ``cells``.
-  ///
-  /// The dictionary grows to a cell per subject, day and model (a million on a 20,000-account
-  /// month) and hashes every key again each time it grows: three strings per cell, re-hashed, were
-  /// a twelfth of the summing thread of that month's report (perf). Now a key's strings are hashed
-  /// once, when the call is observed; the dictionary hashes one integer.
-  struct HashedCell: Hashable {
-    let cell: Cell
-    let hash: Int
-    init(_ cell: Cell) {
-      self.cell = cell
-      hash = cell.hashValue
-    }
-    static func == (a: HashedCell, b: HashedCell) -> Bool { a.hash == b.hash && a.cell == b.cell }
-    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
   }
 }

@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 
 /// Usage spikes and new spenders (SPEC §6), per agent and per credential.
 ///
@@ -29,9 +30,8 @@ package struct UsageSpikes {
   private var periodCost: [String: Money] = [:]
   private var periodCalls: [String: Int128] = [:]
   private var firstSeen: [String: Int64] = [:]
-  /// The cells in their order (``precedes(_:_:)``), once prepared; ``cells`` is let go then.
-  private(set) var sortedCells: [(key: Cell, value: CellTotal)] = []
-  /// Each subject's cells: positions in ``sortedCells``, in order.
+  /// Each subject's cells, in their order (``precedes(_:_:)``), once prepared: positions in
+  /// ``cellKeys``.
   ///
   /// What a day of a subject holds (its breakdown, evidence, counts) is worked out from them for
   /// the days a spike needs only: kept for every subject and day, those maps were most of a large
@@ -44,19 +44,21 @@ package struct UsageSpikes {
   }
 
   /// One task on one day, by the task's small integer id.
-  private struct DayTask: Hashable {
+  struct DayTask: Hashable {
     var day: Int64
     var task: Int32
   }
 
   /// Task costs per agent and per credential, each by a small slot number that its cells carry,
   /// so that a call reaches its maps without hashing the agent's or the credential's name.
-  private var agentTasks = SubjectTasks()
-  private var credentialTasks = SubjectTasks()
+  private(set) var agentTasks = SubjectTasks()
+  private(set) var credentialTasks = SubjectTasks()
 
   /// Task cells of one kind of subject, by slot.
-  private struct SubjectTasks {
+  struct SubjectTasks {
     var slots: [String: Int32] = [:]
+    /// Each slot's name.
+    var names: [String] = []
     var maps: [[DayTask: Int128]] = []
 
     /// The slot of `name`, made when new.
@@ -64,6 +66,7 @@ package struct UsageSpikes {
       if let s = slots[name] { return s }
       let s = Int32(maps.count)
       slots[name] = s
+      names.append(name)
       maps.append([:])
       return s
     }
@@ -81,37 +84,41 @@ package struct UsageSpikes {
   private var taskIDs: [String: Int32] = [:]
   private var taskNames: [String] = []
 
-  struct CellTotal {
-    var cost = Money.zero
-    /// Cost per token class, in `TokenClass.allCases` order.
-    var byClass = [Money](repeating: .zero, count: TokenClass.allCases.count)
-    var calls: Int128 = 0
-    /// Records (a report row is one record of many calls).
-    var records: Int128 = 0
-    var costCentre: String
-    var owner: String?
-    /// The first calls of a cell of the period (none for a day before it, whose evidence no
-    /// finding shows).
-    var evidence: [Evidence] = []
-    /// Slots of the cell's agent and credential in ``agentTasks`` and ``credentialTasks``.
-    var agentSlot: Int32?
-    var credentialSlot: Int32?
-  }
-
-  /// A call of a cell's evidence: its row in the store, whose natural key is read for the spikes
-  /// found only (a key made for the first calls of each of a million cells was a few hundred MB of
-  /// a large directory's report), or the key itself for a record read from no store.
-  enum Evidence {
-    case row(Int64)
-    case key(String)
-  }
-
-  /// Each cell's position in ``cellTotals``: the totals live in a dense array, so the dictionary's
-  /// buckets (twice the cells, or more) hold a key and a position, not a total each (a million
-  /// cells' dictionary of totals was 579 MB of a 20,000-account month's report).
-  private var cells: [HashedCell: Int32] = [:]
-  private var cellTotals: [CellTotal] = []
+  /// The cells, in the order first met (``UsageSpikes+Cells.swift``): their keys and totals,
+  /// found through ``cellIndex``.
+  private(set) var cellKeys: [CellKey] = []
+  private(set) var cellTotals: [CellTotal] = []
+  private var cellIndex = PositionIndex()
+  /// Model ids, and the cost centres and owners of the cells, by number.
+  private(set) var models = Names()
+  private(set) var people = Names()
+  /// Each cell's cost per token class, ``classCount`` a cell, in pico-USD (``classCost(_:_:)``).
+  private(set) var classCosts: [Int64] = []
+  /// The costs of ``classCosts`` past 64 bits, by their place there (none in any real month: a
+  /// token class of one model of one subject's day above USD 9.2 million).
+  private(set) var classOverflow: [Int: Int128] = [:]
+  /// The natural keys of evidence of records read from no store (``CellEvidence``).
+  private(set) var evidenceKeys: [String] = []
   private var prepared = false
+
+  /// The most address space the cells are given before the pass: 512 MiB.
+  static let reservedBytes = 1 << 29
+
+  /// Makes room, before the first call is observed, for the cells of `records` records (a record
+  /// makes at most one), at most ``reservedBytes``.
+  ///
+  /// The room is address space, not memory: pages the cells never reach are never touched. Without
+  /// it the cells grew by doubling, each time a copy of them all beside the old ones (3.5 million
+  /// cells of a 10 M-call month of 20,000 service accounts: 600 MB at the last doubling).
+  package mutating func expect(records: Int64) {
+    let perCell =
+      MemoryLayout<CellKey>.stride + MemoryLayout<CellTotal>.stride + MemoryLayout<Int>.stride + Self.classCount * 8
+    let n = Int(min(max(records, 0), Int64(Self.reservedBytes / perCell)))
+    cellKeys.reserveCapacity(n)
+    cellTotals.reserveCapacity(n)
+    cellIndex.reserve(n)
+    classCosts.reserveCapacity(n * Self.classCount)
+  }
 
   /// Adds a priced record, of the period or of the baseline before it.
   ///
@@ -121,39 +128,67 @@ package struct UsageSpikes {
     // The attribution is read in place too (a copy of it was two per call).
     guard let cost = c.cost, c.attribution.agentID != nil || c.attribution.credentialID != nil else { return }
     let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
-    let cell = HashedCell(
-      Cell(agent: c.attribution.agentID, credential: c.attribution.credentialID, day: day, model: c.model))
-    // One hash of the cell's strings per call: its total is changed in place.
+    let key = CellKey(
+      agent: c.attribution.agentID.map { agentTasks.slot($0) } ?? -1,
+      credential: c.attribution.credentialID.map { credentialTasks.slot($0) } ?? -1, model: models.number(of: c.model),
+      day: day)
+    let hash = key.hashValue
     let i: Int
-    if let found = cells[cell] {
-      i = Int(found)
+    if let found = cellIndex.find(hash: hash, where: { cellKeys[$0] == key }) {
+      i = found
     } else {
-      i = cellTotals.count
-      cells[cell] = Int32(i)
+      i = cellKeys.count
+      cellKeys.append(key)
+      cellIndex.insert(hash: hash, position: i)
       cellTotals.append(
         CellTotal(
-          cost: .zero, calls: 0, costCentre: c.attribution.costCentre, owner: c.attribution.ownerID, evidence: [],
-          agentSlot: c.attribution.agentID.map { agentTasks.slot($0) },
-          credentialSlot: c.attribution.credentialID.map { credentialTasks.slot($0) }))
+          costCentre: people.number(of: c.attribution.costCentre),
+          owner: c.attribution.ownerID.map { people.number(of: $0) } ?? -1))
+      classCosts.append(contentsOf: repeatElement(0, count: Self.classCount))
     }
-    noteTask(c.attribution.taskID, day: day, cost: cost, cellTotals[i].agentSlot, cellTotals[i].credentialSlot)
-    Self.count(c.record, cost: cost, parts: c.parts, into: &cellTotals[i])
-    if day >= firstPeriodDay, cellTotals[i].evidence.count < 3 {
-      cellTotals[i].evidence.append(row.map { .row($0) } ?? .key(c.record.naturalKey))
+    noteTask(
+      c.attribution.taskID, day: day, cost: cost, key.agent < 0 ? nil : key.agent,
+      key.credential < 0 ? nil : key.credential)
+    cellTotals[i].cost += cost
+    cellTotals[i].calls += Int128(c.record.requests)
+    cellTotals[i].records += 1
+    for p in c.parts {
+      guard let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) else { continue }
+      addClassCost(p.cost.pico, at: i * Self.classCount + ci)
     }
+    if day >= firstPeriodDay, cellTotals[i].evidence.count < CellEvidence.limit {
+      if let row {
+        precondition(row >= 0, "a store's row is never negative")
+        cellTotals[i].evidence.add(row)
+      } else {
+        evidenceKeys.append(c.record.naturalKey)
+        cellTotals[i].evidence.add(-Int64(evidenceKeys.count))
+      }
+    }
+  }
+
+  /// Adds `pico` to the token-class cost at `place` of ``classCosts``, exactly: in 64 bits while
+  /// it fits (half the memory of 128), else in ``classOverflow`` from then on.
+  private mutating func addClassCost(_ pico: Int128, at place: Int) {
+    if !classOverflow.isEmpty, let big = classOverflow[place] {
+      classOverflow[place] = big + pico
+    } else if let small = Int64(exactly: pico), case let (sum, false) = classCosts[place].addingReportingOverflow(small)
+    {
+      classCosts[place] = sum
+    } else {
+      classOverflow[place] = Int128(classCosts[place]) + pico
+      classCosts[place] = 0
+    }
+  }
+
+  /// Cell `cell`'s cost of the token class at `classIndex` (in `TokenClass.allCases`), in pico-USD.
+  func classCost(_ cell: Int, _ classIndex: Int) -> Int128 {
+    let place = cell * Self.classCount + classIndex
+    return classOverflow.isEmpty ? Int128(classCosts[place]) : classOverflow[place] ?? Int128(classCosts[place])
   }
 
   /// The period's first UTC day (cells of earlier days are the baseline's).
   private var firstPeriodDay: Int64 { period.startMillis / Timestamp.millisPerDay }
-
-  private static func count(_ r: UsageRecord, cost: Money, parts: [PriceQuote.Part], into cell: inout CellTotal) {
-    for p in parts {
-      if let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) { cell.byClass[ci] += p.cost }
-    }
-    cell.cost += cost
-    cell.calls += Int128(r.requests)
-    cell.records += 1
-  }
 
   /// Adds a call's cost to its task's cells (for the agent and the credential), unless tasks were
   /// dropped for being too many.
@@ -217,44 +252,37 @@ package struct UsageSpikes {
   package mutating func prepare() {
     guard !prepared else { return }
     prepared = true
+    cellIndex = PositionIndex()  // no cell is looked up from now on
     let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
-    // In the cells' order (``precedes(_:_:)``), through a sorted permutation of integer keys
-    // (``SortKey``): comparing three strings per comparison was 12 % of the report of a million
-    // cells (a 20,000-account directory).
-    let entries = cells.map { (key: $0.key.cell, value: $0.value) }
-    cells = [:]
-    let keys = SortKey.keys(of: entries.map(\.key))
-    var sorted = Array(entries.indices)
-    keys.withUnsafeBufferPointer { k in sorted.sort { k[$0] < k[$1] } }
-    sortedCells = sorted.map { (entries[$0].key, cellTotals[Int(entries[$0].value)]) }
-    cellTotals = []
     // Each subject's figures by its number (an agent's task slot, a credential's after the
     // agents'), named once at the end: a subject's name made and hashed into five maps per cell
     // and subject was most of this (a 20,000-account month: 930,000 cells).
     let agents = agentTasks.maps.count
     var subjects = [SubjectFigures](repeating: SubjectFigures(), count: agents + credentialTasks.maps.count)
-    for (position, (cell, total)) in sortedCells.enumerated() {
+    for position in cellOrder() {
+      let (key, total) = (cellKeys[Int(position)], cellTotals[Int(position)])
       func note(_ s: Int, _ name: @autoclosure () -> String, _ m: @autoclosure () -> Meta) {
         if subjects[s].name == nil { subjects[s].name = name() }
-        subjects[s].daily[cell.day, default: .zero] += total.cost
-        subjects[s].firstSeen = min(subjects[s].firstSeen ?? cell.day, cell.day)
-        subjects[s].cells.append(Int32(position))
-        guard cell.day >= firstPeriodDay else { return }
+        subjects[s].daily[key.day, default: .zero] += total.cost
+        subjects[s].firstSeen = min(subjects[s].firstSeen ?? key.day, key.day)
+        subjects[s].cells.append(position)
+        guard key.day >= firstPeriodDay else { return }
         // Spend per cost centre, agent, credential and owner, in the order first met (the first
         // wins a tie).
         Self.add(m(), total.cost, to: &subjects[s].spent)
         subjects[s].cost = (subjects[s].cost ?? .zero) + total.cost
         subjects[s].calls += total.calls
       }
-      if let agent = cell.agent, let slot = total.agentSlot {
+      let (costCentre, owner) = (people.names[Int(total.costCentre)], name(of: total.owner, in: people.names))
+      let agent = name(of: key.agent, in: agentTasks.names)
+      if let agent {
         note(
-          Int(slot), "agent:" + agent,
-          Meta(costCentre: total.costCentre, agent: agent, credential: nil, owner: total.owner))
+          Int(key.agent), "agent:" + agent, Meta(costCentre: costCentre, agent: agent, credential: nil, owner: owner))
       }
-      if let credential = cell.credential, let slot = total.credentialSlot {
+      if let credential = name(of: key.credential, in: credentialTasks.names) {
         note(
-          agents + Int(slot), "credential:" + credential,
-          Meta(costCentre: total.costCentre, agent: cell.agent, credential: credential, owner: total.owner))
+          agents + Int(key.credential), "credential:" + credential,
+          Meta(costCentre: costCentre, agent: agent, credential: credential, owner: owner))
       }
     }
     for f in subjects {

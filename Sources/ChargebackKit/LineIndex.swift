@@ -1,62 +1,12 @@
 import ChargebackModel
+import ChargebackSupport
 
-/// The position of each line of ``ReportTotals`` by its key: an open-addressing table of positions,
-/// probed linearly, whose keys are the lines' own.
-///
-/// The caller gives the hash and compares a line's
-/// key with what it looks for itself, so that a record is looked up without a key made of its
-/// strings.
-///
-/// Written by hand because a `Dictionary` from key to position holds a second copy of every key
-/// (a dozen fields, 150 bytes with its hash) in a table of twice as many buckets: with a line per
-/// call (a ticket id each), 380 MB of the report's memory at 1 M lines. This table holds a 4-byte
-/// position per bucket and each line's hash.
-struct LineIndex {
-  /// Position + 1 of the line in each bucket, 0 for an empty bucket (a power of two of them).
-  private var buckets: [Int32] = []
-  /// The hash of each line, by position.
-  private var hashes: [Int] = []
+/// The position of each line of ``ReportTotals`` by its key (``PositionIndex``).
+typealias LineIndex = PositionIndex
 
-  /// Makes room for the hashes of `count` lines.
-  mutating func reserve(_ count: Int) { hashes.reserveCapacity(count) }
-
+extension PositionIndex {
   /// The position of the line of hash `hash` that `matches`, if there is one.
   func find(hash: Int, in lines: [ChargebackLine], where matches: (borrowing ChargebackLine.Key) -> Bool) -> Int? {
     find(hash: hash) { matches(lines[$0].key) }
-  }
-
-  /// The position of the entry of `hash` that `matches` (given a position), nil when none.
-  func find(hash: Int, where matches: (Int) -> Bool) -> Int? {
-    guard !buckets.isEmpty else { return nil }
-    let mask = buckets.count - 1
-    var b = hash & mask
-    while true {
-      let entry = buckets[b]
-      if entry == 0 { return nil }
-      let p = Int(entry) - 1
-      if hashes[p] == hash && matches(p) { return p }
-      b = (b + 1) & mask
-    }
-  }
-
-  /// Notes that the line at `position` (the next one: positions are made in order) has a key of
-  /// hash `hash`; the caller has found no line with that key.
-  mutating func insert(hash: Int, position: Int) {
-    precondition(position == hashes.count && position < Int(Int32.max), "lines are noted in order")
-    hashes.append(hash)
-    // At most half full, so that probes stay short.
-    if hashes.count * 2 > buckets.count {
-      buckets = Array(repeating: 0, count: max(1024, buckets.count * 2))
-      for (p, h) in hashes.enumerated() { place(h, p) }
-    } else {
-      place(hash, position)
-    }
-  }
-
-  private mutating func place(_ hash: Int, _ position: Int) {
-    let mask = buckets.count - 1
-    var b = hash & mask
-    while buckets[b] != 0 { b = (b + 1) & mask }
-    buckets[b] = Int32(position + 1)
   }
 }

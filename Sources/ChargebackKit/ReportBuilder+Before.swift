@@ -16,6 +16,7 @@ extension ReportBuilder {
   func baseline(period: Period, charger: Charger, storms: inout RetryStorms) throws -> UsageSpikes {
     var spikes = UsageSpikes(settings: settings, period: period)
     let from = period.startMillis - Int64(settings.baselineDays) * Timestamp.millisPerDay
+    spikes.expect(records: try store.recordCount(from: from, to: period.endMillis))
     let stormsFrom = period.startMillis - storms.lookBackMillis
     // The same call from another log, as the pass leaves it out.
     let duplicates = try store.crossFormatDuplicates(from: stormsFrom, to: period.startMillis)
