@@ -62,18 +62,15 @@ extension UsageSpikes {
     var all: [Int64] { Array([codes.0, codes.1, codes.2].prefix(Int(count))) }
   }
 
-  /// Names numbered in the order first met (model ids, cost centres and owners).
-  struct Names {
-    private var numbers: [String: Int32] = [:]
-    private(set) var names: [String] = []
+  /// The most address space the cells are given before the pass: 1 GiB, 6.7 million cells (a
+  /// doubling past the room is a copy of them all beside the old ones: at 512 MiB, 3.4 million,
+  /// the 10 M-call `directory` month's 3.5 million doubled at the end and peaked 180 MB higher).
+  static let reservedBytes = 1 << 30
 
-    mutating func number(of name: String) -> Int32 {
-      if let n = numbers[name] { return n }
-      let n = Int32(names.count)
-      numbers[name] = n
-      names.append(name)
-      return n
-    }
+  /// Cell `cell`'s cost of the token class at `classIndex` (in `TokenClass.allCases`), in pico-USD.
+  func classCost(_ cell: Int, _ classIndex: Int) -> Int128 {
+    let place = cell * Self.classCount + classIndex
+    return classOverflow.isEmpty ? Int128(classCosts[place]) : classOverflow[place] ?? Int128(classCosts[place])
   }
 
   /// The token classes a cell's costs in ``classCosts`` are of, in `TokenClass.allCases` order.

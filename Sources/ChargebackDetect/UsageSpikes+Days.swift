@@ -42,15 +42,17 @@ extension UsageSpikes {
         : agent.map { "agent " + $0 } ?? "no agent"
       f.calls += total.calls
       f.records += Int128(total.records)
-      for cause in ["model " + models.names[Int(key.model)], other] { f.breakdown[cause, default: .zero] += total.cost }
+      for cause in ["model " + models.values[Int(key.model)], other] {
+        f.breakdown[cause, default: .zero] += total.cost
+      }
       for (ci, c) in TokenClass.allCases.enumerated() {
         let pico = classCost(Int(position), ci)
         if pico != 0 { f.breakdown["tokens " + c.rawValue, default: .zero] += Money(pico: pico) }
       }
       if key.day >= firstPeriodDay {
         let m = Meta(
-          costCentre: people.names[Int(total.costCentre)], agent: agent, credential: isAgent ? nil : credential,
-          owner: name(of: total.owner, in: people.names))
+          costCentre: people.values[Int(total.costCentre)], agent: agent, credential: isAgent ? nil : credential,
+          owner: name(of: total.owner, in: people.values))
         Self.add(m, total.cost, to: &spent[key.day, default: []])
         for code in total.evidence.all where f.evidence.count < PolicyFindings.evidenceLimit {
           f.evidence.append(code >= 0 ? .row(code) : .key(evidenceKeys[Int(-1 - code)]))
@@ -62,6 +64,22 @@ extension UsageSpikes {
     return out
   }
 
+  /// The task costs of `subject` (`agent:x` or `credential:y`) on each of `days`.
+  func taskCosts(of subject: String, days: Set<Int64>) -> [Int64: [String: Int128]] {
+    let cells: [DayTask: Int128]?
+    if subject.hasPrefix("agent:") {
+      cells = agentTasks.cells(of: String(subject.dropFirst("agent:".count)))
+    } else {
+      cells = credentialTasks.cells(of: String(subject.dropFirst("credential:".count)))
+    }
+    var out: [Int64: [String: Int128]] = [:]
+    for (cell, cost) in cells ?? [:] where days.contains(cell.day) {
+      out[cell.day, default: [:]][cell.task < 0 ? "no task" : "task " + tasks.values[Int(cell.task)], default: 0] +=
+        cost
+    }
+    return out
+  }
+
   /// The name numbered `n` in `names`; nil for -1.
   func name(of n: Int32, in names: [String]) -> String? { n < 0 ? nil : names[Int(n)] }
 
@@ -70,7 +88,7 @@ extension UsageSpikes {
     let k = cellKeys[position]
     return Cell(
       agent: name(of: k.agent, in: agentTasks.names), credential: name(of: k.credential, in: credentialTasks.names),
-      day: k.day, model: models.names[Int(k.model)])
+      day: k.day, model: models.values[Int(k.model)])
   }
 
   /// The cells' positions in ``precedes(_:_:)``'s order: a permutation sorted by integer keys
@@ -79,11 +97,11 @@ extension UsageSpikes {
   /// of 3.5 million).
   func cellOrder() -> [Int32] {
     let (agents, credentials, models) = (
-      Ranks(agentTasks.names), Ranks(credentialTasks.names), Ranks(self.models.names)
+      Ranks(agentTasks.names), Ranks(credentialTasks.names), Ranks(self.models.values)
     )
     let agentRank = agentTasks.names.map { agents[$0] }
     let credentialRank = credentialTasks.names.map { credentials[$0] }
-    let modelRank = self.models.names.map { models[$0] }
+    let modelRank = self.models.values.map { models[$0] }
     let (noAgent, noCredential) = (agents[nil], credentials[nil])
     func key(_ k: CellKey) -> SortKey {
       SortKey(

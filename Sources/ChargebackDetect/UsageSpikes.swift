@@ -80,9 +80,8 @@ package struct UsageSpikes {
   /// then left out of the root causes rather than let memory grow with the calls.
   static let taskCellLimit = 500_000
   private var tasksDropped = false
-  /// Task names, by id.
-  private var taskIDs: [String: Int32] = [:]
-  private var taskNames: [String] = []
+  /// The tasks' ids, numbered.
+  private(set) var tasks = Numbering<String>()
 
   /// The cells, in the order first met (``UsageSpikes+Cells.swift``): their keys and totals,
   /// found through ``cellIndex``.
@@ -90,8 +89,8 @@ package struct UsageSpikes {
   private(set) var cellTotals: [CellTotal] = []
   private var cellIndex = PositionIndex()
   /// Model ids, and the cost centres and owners of the cells, by number.
-  private(set) var models = Names()
-  private(set) var people = Names()
+  private(set) var models = Numbering<String>()
+  private(set) var people = Numbering<String>()
   /// Each cell's cost per token class, ``classCount`` a cell, in pico-USD (``classCost(_:_:)``).
   private(set) var classCosts: [Int64] = []
   /// The costs of ``classCosts`` past 64 bits, by their place there (none in any real month: a
@@ -100,11 +99,6 @@ package struct UsageSpikes {
   /// The natural keys of evidence of records read from no store (``CellEvidence``).
   private(set) var evidenceKeys: [String] = []
   private var prepared = false
-
-  /// The most address space the cells are given before the pass: 1 GiB, 6.7 million cells (a
-  /// doubling past the room is a copy of them all beside the old ones: at 512 MiB, 3.4 million,
-  /// the 10 M-call `directory` month's 3.5 million doubled at the end and peaked 180 MB higher).
-  static let reservedBytes = 1 << 30
 
   /// Makes room, before the first call is observed, for the cells of `records` records (a record
   /// makes at most one), at most ``reservedBytes``.
@@ -183,12 +177,6 @@ package struct UsageSpikes {
     }
   }
 
-  /// Cell `cell`'s cost of the token class at `classIndex` (in `TokenClass.allCases`), in pico-USD.
-  func classCost(_ cell: Int, _ classIndex: Int) -> Int128 {
-    let place = cell * Self.classCount + classIndex
-    return classOverflow.isEmpty ? Int128(classCosts[place]) : classOverflow[place] ?? Int128(classCosts[place])
-  }
-
   /// The period's first UTC day (cells of earlier days are the baseline's).
   private var firstPeriodDay: Int64 { period.startMillis / Timestamp.millisPerDay }
 
@@ -203,11 +191,11 @@ package struct UsageSpikes {
       // The slots stay (cells carry them); only the task cells go.
       for s in agentTasks.maps.indices { agentTasks.maps[s] = [:] }
       for s in credentialTasks.maps.indices { credentialTasks.maps[s] = [:] }
-      (taskIDs, taskNames) = ([:], [])
+      tasks = Numbering()
       return
     }
     // The calls without a task are -1: a task id `(none)` from a log is a task of its own.
-    let key = DayTask(day: day, task: task.map { taskID($0) } ?? -1)
+    let key = DayTask(day: day, task: task.map { tasks.number(of: $0) } ?? -1)
     if let s = agentSlot { Self.add(cost.pico, at: key, in: &agentTasks.maps[Int(s)], &taskCells) }
     if let s = credentialSlot { Self.add(cost.pico, at: key, in: &credentialTasks.maps[Int(s)], &taskCells) }
   }
@@ -219,29 +207,6 @@ package struct UsageSpikes {
       cells[key] = pico
       count += 1
     }
-  }
-
-  private mutating func taskID(_ name: String) -> Int32 {
-    if let id = taskIDs[name] { return id }
-    let id = Int32(taskNames.count)
-    taskIDs[name] = id
-    taskNames.append(name)
-    return id
-  }
-
-  /// The task costs of `subject` (`agent:x` or `credential:y`) on each of `days`.
-  private func taskCosts(of subject: String, days: Set<Int64>) -> [Int64: [String: Int128]] {
-    let cells: [DayTask: Int128]?
-    if subject.hasPrefix("agent:") {
-      cells = agentTasks.cells(of: String(subject.dropFirst("agent:".count)))
-    } else {
-      cells = credentialTasks.cells(of: String(subject.dropFirst("credential:".count)))
-    }
-    var out: [Int64: [String: Int128]] = [:]
-    for (cell, cost) in cells ?? [:] where days.contains(cell.day) {
-      out[cell.day, default: [:]][cell.task < 0 ? "no task" : "task " + taskNames[Int(cell.task)], default: 0] += cost
-    }
-    return out
   }
 
   /// Derives the daily series and the period's figures per subject from the cells, and each
@@ -275,7 +240,7 @@ package struct UsageSpikes {
         subjects[s].cost = (subjects[s].cost ?? .zero) + total.cost
         subjects[s].calls += total.calls
       }
-      let (costCentre, owner) = (people.names[Int(total.costCentre)], name(of: total.owner, in: people.names))
+      let (costCentre, owner) = (people.values[Int(total.costCentre)], name(of: total.owner, in: people.values))
       let agent = name(of: key.agent, in: agentTasks.names)
       if let agent {
         note(

@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 
 // The cells of the running totals: the keys they are found by, and how a record is added to a
 // line, a cost centre's day and a FOCUS group.
@@ -86,20 +87,6 @@ extension ReportTotals {
     var group: Int32
     var account: Int32
     var day: Int64
-  }
-
-  /// Values numbered in the order first met (equal values, as `==` has them, are one).
-  struct Numbering<Value: Hashable> {
-    private var numbers: [Value: Int32] = [:]
-    private(set) var values: [Value] = []
-
-    mutating func number(of value: Value) -> Int32 {
-      if let n = numbers[value] { return n }
-      let n = Int32(values.count)
-      numbers[value] = n
-      values.append(value)
-      return n
-    }
   }
 
   /// A commitment's calls of one cost centre on one UTC day.
