@@ -25,7 +25,8 @@ extension UsageSpikes {
     var calls: Int128 = 0
     /// Records (a report row is one record of many calls).
     var records: Int64 = 0
-    /// The cost centre and owner of the cell's first call, by number (``people``; owner -1: none).
+    /// The cost centre and owner of the cell's first call, by number (``costCentres``,
+    /// ``owners``; owner -1: none).
     var costCentre: Int32
     var owner: Int32
     /// The first calls of a cell of the period (none for a day before it, whose evidence no
@@ -36,7 +37,7 @@ extension UsageSpikes {
   /// A call of a cell's evidence: its row in the store, whose natural key is read for the spikes
   /// found only (a key made for the first calls of each of a million cells was a few hundred MB of
   /// a large directory's report), or the key itself for a record read from no store.
-  enum Evidence: Equatable {
+  enum Evidence {
     case row(Int64)
     case key(String)
   }

@@ -51,8 +51,8 @@ extension UsageSpikes {
       }
       if key.day >= firstPeriodDay {
         let m = Meta(
-          costCentre: people.values[Int(total.costCentre)], agent: agent, credential: isAgent ? nil : credential,
-          owner: name(of: total.owner, in: people.values))
+          costCentre: costCentres.values[Int(total.costCentre)], agent: agent, credential: isAgent ? nil : credential,
+          owner: name(of: total.owner, in: owners.values))
         Self.add(m, total.cost, to: &spent[key.day, default: []])
         for code in total.evidence.all where f.evidence.count < PolicyFindings.evidenceLimit {
           f.evidence.append(code >= 0 ? .row(code) : .key(evidenceKeys[Int(-1 - code)]))
@@ -134,17 +134,6 @@ extension UsageSpikes {
 
     static func < (a: SortKey, b: SortKey) -> Bool {
       (a.day, a.agent, a.credential, a.model) < (b.day, b.agent, b.credential, b.model)
-    }
-
-    /// The keys of `cells`: each agent, credential and model ranked once in ``precedes(_:_:)``'s
-    /// order (``Ranks``).
-    static func keys(of cells: [Cell]) -> [SortKey] {
-      let (agents, credentials, models) = (
-        Ranks(cells.compactMap(\.agent)), Ranks(cells.compactMap(\.credential)), Ranks(cells.map(\.model))
-      )
-      return cells.map { c in
-        SortKey(day: c.day, agent: agents[c.agent], credential: credentials[c.credential], model: models[c.model])
-      }
     }
   }
 

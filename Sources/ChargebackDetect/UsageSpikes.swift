@@ -90,7 +90,8 @@ package struct UsageSpikes {
   private var cellIndex = PositionIndex()
   /// Model ids, and the cost centres and owners of the cells, by number.
   private(set) var models = Numbering<String>()
-  private(set) var people = Numbering<String>()
+  private(set) var costCentres = Numbering<String>()
+  private(set) var owners = Numbering<String>()
   /// Each cell's cost per token class, ``classCount`` a cell, in pico-USD (``classCost(_:_:)``).
   private(set) var classCosts: [Int64] = []
   /// The costs of ``classCosts`` past 64 bits, by their place there (none in any real month: a
@@ -138,8 +139,8 @@ package struct UsageSpikes {
       cellIndex.insert(hash: hash, position: i)
       cellTotals.append(
         CellTotal(
-          costCentre: people.number(of: c.attribution.costCentre),
-          owner: c.attribution.ownerID.map { people.number(of: $0) } ?? -1))
+          costCentre: costCentres.number(of: c.attribution.costCentre),
+          owner: c.attribution.ownerID.map { owners.number(of: $0) } ?? -1))
       classCosts.append(contentsOf: repeatElement(0, count: Self.classCount))
     }
     noteTask(
@@ -153,10 +154,11 @@ package struct UsageSpikes {
       addClassCost(p.cost.pico, at: i * Self.classCount + ci)
     }
     if day >= firstPeriodDay, cellTotals[i].evidence.count < CellEvidence.limit {
-      if let row {
-        precondition(row >= 0, "a store's row is never negative")
+      if let row, row >= 0 {
         cellTotals[i].evidence.add(row)
       } else {
+        // A record read from no store, or (never from ours) a row below 0, which the code cannot
+        // tell from a key's: its natural key, as the row would read.
         evidenceKeys.append(c.record.naturalKey)
         cellTotals[i].evidence.add(-Int64(evidenceKeys.count))
       }
@@ -240,7 +242,7 @@ package struct UsageSpikes {
         subjects[s].cost = (subjects[s].cost ?? .zero) + total.cost
         subjects[s].calls += total.calls
       }
-      let (costCentre, owner) = (people.values[Int(total.costCentre)], name(of: total.owner, in: people.values))
+      let (costCentre, owner) = (costCentres.values[Int(total.costCentre)], name(of: total.owner, in: owners.values))
       let agent = name(of: key.agent, in: agentTasks.names)
       if let agent {
         note(

@@ -29,7 +29,10 @@ import Testing
       ])
   }
 
-  @Test func aSpikesTokenClassesAreSummedOverItsModelsAndItsEvidenceFollowsTheCells() throws {
+  /// With `rows`, the calls are rows of a store (their keys read back for the finding); without,
+  /// records read from no store, which keep their natural keys.
+  @Test(arguments: [true, false])
+  func aSpikesTokenClassesAreSummedOverItsModelsAndItsEvidenceFollowsTheCells(rows: Bool) throws {
     var spikes = UsageSpikes(settings: DetectionSettings(), period: Self.period)
     // Baseline: 20 days of $10 on m-a ($6 input, $4 output): median 10, MAD 0.
     for d in Int64(0)..<20 { spikes.observe(Self.call(day: d, model: "m-a", input: 6, output: 4, key: "base-\(d)")) }
@@ -39,7 +42,8 @@ import Testing
       ("m-b", 2, 20, "b1"), ("m-a", 10, 2, "a1"), ("m-b", 3, 5, "b2"), ("m-a", 5, 3, "a2"),
     ]
     for (row, (model, input, output, key)) in spikeDay.enumerated() {
-      spikes.observe(Self.call(day: 49, model: model, input: input, output: output, key: key), row: Int64(100 + row))
+      spikes.observe(
+        Self.call(day: 49, model: model, input: input, output: output, key: key), row: rows ? Int64(100 + row) : nil)
     }
     let found = spikes.spikes { "key of row \($0)" }
     // The credential is bound to the agent: its spike is the agent's, reported once.
@@ -53,7 +57,10 @@ import Testing
         "top causes over baseline: no task +40.00 USD, model m-b +30.00 USD, tokens output +26.00 USD, tokens input +14.00 USD"
       ), "\(f.explanation)")
     // m-a's cell before m-b's, each cell's calls in the order they came (rows 101, 103; 100, 102).
-    #expect(f.evidence == ["key of row 101", "key of row 103", "key of row 100", "key of row 102"])
+    #expect(
+      f.evidence
+        == (rows
+          ? ["key of row 101", "key of row 103", "key of row 100", "key of row 102"] : ["a1", "a2", "b1", "b2"]))
     #expect(f.calls == 4)
   }
 
@@ -61,8 +68,8 @@ import Testing
   func eachSubjectsCellsAreInTheCellsOrder(seed: UInt64) {
     var rng = SplitMix64(seed: seed)
     var spikes = UsageSpikes(settings: DetectionSettings(), period: Self.period)
-    let ids: [String?] = [nil, "", "a", "b", "é", "e\u{301}", "日本", "Z"]
-    let models = ["m", "M", "m-2", "é"]
+    let ids: [String?] = [nil, "", "a", "b", "ab", "é", "e\u{301}", "日本", "Z", "a\u{0}b", "-1"]
+    let models = ["m", "M", "m-2", "é", "e\u{301}x"]
     for n in 0..<600 {
       let (agent, credential) = (ids[rng.below(ids.count)], ids[rng.below(ids.count)])
       let model = models[rng.below(models.count)]
@@ -81,20 +88,25 @@ import Testing
         #expect(!UsageSpikes.precedes(y, x), "\(subject): \(y) is after \(x)")
       }
     }
-    // Every cell counts for its agent and its credential: in their lists once each.
-    let listed = spikes.cellsOf.values.reduce(0) { $0 + $1.count }
-    let expected = spikes.cellKeys.reduce(0) { $0 + ($1.agent >= 0 ? 1 : 0) + ($1.credential >= 0 ? 1 : 0) }
-    #expect(listed == expected)
+    // Every cell counts for its agent and its credential: in their lists, once each, and nowhere else.
+    var expected: [String: [Int32]] = [:]
+    for i in spikes.cellKeys.indices {
+      let c = spikes.cell(at: i)
+      if let agent = c.agent { expected["agent:" + agent, default: []].append(Int32(i)) }
+      if let credential = c.credential { expected["credential:" + credential, default: []].append(Int32(i)) }
+    }
+    #expect(spikes.cellsOf.mapValues { $0.sorted() } == expected.mapValues { $0.sorted() })
   }
 }
 
 extension SpikeCellsTests {
   /// A token class's cost past 64 bits (USD 9.2 million) is summed exactly, in the cell and in
-  /// the day's breakdown, however its parts come.
+  /// the day's breakdown: a sum that passes it, a part past it on its own, negative parts.
   @Test func aTokenClassPastSixtyFourBitsIsSummedExactly() {
     var spikes = UsageSpikes(settings: DetectionSettings(), period: Self.period)
     let big = Int128(1) << 62  // pico-USD: 4.6 million dollars
-    let parts: [(Int128, Int128)] = [(big + 2, 7), (big + 3, 11), (5, 13), (Int128(1) << 64, 17)]
+    // The input passes 64 bits at its second part; the output's first part is past them alone.
+    let parts: [(Int128, Int128)] = [(big + 2, Int128(1) << 64), (big + 3, -3), (5, 17), (-7, 0)]
     for (n, (input, output)) in parts.enumerated() {
       let r = UsageRecord(
         provider: .openai, level: .request, format: "t", naturalKey: "k\(n)", requestID: "k\(n)",
@@ -112,9 +124,9 @@ extension SpikeCellsTests {
     spikes.prepare()
     let day = (Self.september1 / Timestamp.millisPerDay) + 49
     let facts = spikes.facts(of: "agent:sp", days: [day])[day]
-    // 2^62 + 2 + 2^62 + 3 + 5 + 2^64 = 2^63 + 2^64 + 10; the output 7 + 11 + 13 + 17 = 48.
-    #expect(facts?.breakdown["tokens input"] == Money(pico: (Int128(1) << 63) + (Int128(1) << 64) + 10))
-    #expect(facts?.breakdown["tokens output"] == Money(pico: 48))
-    #expect(spikes.classOverflow.count == 1)
+    // Input: 2^62 + 2 + 2^62 + 3 + 5 - 7 = 2^63 + 3; output: 2^64 - 3 + 17 + 0 = 2^64 + 14.
+    #expect(facts?.breakdown["tokens input"] == Money(pico: (Int128(1) << 63) + 3))
+    #expect(facts?.breakdown["tokens output"] == Money(pico: (Int128(1) << 64) + 14))
+    #expect(spikes.classOverflow.count == 2)
   }
 }
