@@ -96,6 +96,7 @@ package struct ChargebackJob {
     let store = try openStore(options.database)
     defer { try? store.close() }
     let ingested = try Self.load(files, into: store, progress: progress, onFile: onFile)
+    Self.returnFreedMemory()
     var result = try report(store: store, reference, ingested: ingested)
     let stored = try store.files()
     // A file none of whose records was new charged nothing of its own: gone, it changes nothing.
@@ -105,6 +106,22 @@ package struct ChargebackJob {
     result.warnings += try Self.lateForClosedMonths(ingested, period: options.period, store: store)
     result.warnings += Self.stillBeingWritten(ingested)
     return result
+  }
+
+  /// Gives the memory the load freed back to the system before the report (`malloc_trim`).
+  ///
+  /// Why: the load's page cache and the parsing threads' buffers, freed, stayed in the C heap's
+  /// arenas, under the report's peak: `run` of the 10 M-call `directory` month peaked at 1,121 MB
+  /// where `report` alone peaked at 973 MB; with this, 1,078 MB.
+  ///
+  /// Looked up by name: `malloc.h` is not in Swift's Glibc module (and other C libraries have no
+  /// such call: then nothing is done).
+  static func returnFreedMemory() {
+    #if canImport(Glibc)
+      typealias Trim = @convention(c) (Int) -> Int32
+      guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+      _ = unsafeBitCast(symbol, to: Trim.self)(0)
+    #endif
   }
 
   /// Where the report keeps its tasks when they outgrow memory (``TaskLedger``): `$TMPDIR` when it
