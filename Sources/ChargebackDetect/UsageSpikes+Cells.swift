@@ -8,8 +8,8 @@ import ChargebackSupport
 /// 10 M-call month of 20,000 service accounts). Kept as a dictionary from a key of three strings to
 /// totals holding two arrays each (the token classes, the evidence), then copied in order to be
 /// sorted, they were about 750 bytes a cell at the peak: 2.6 GB of that month's report. Now a cell
-/// is its key (24 bytes), its totals (80), its token classes in 64 bits (48) and its place in a
-/// ``PositionIndex``, sorted through a permutation.
+/// is its key (24 bytes), its totals (48), its cost, calls and token classes in 64 bits while they
+/// fit (64, ``ExactSums``) and its place in a ``PositionIndex``, sorted through a permutation.
 extension UsageSpikes {
   /// A cell's key: its agent's and credential's slots (``SubjectTasks``; -1 for none), its model's
   /// number and its UTC day.
@@ -20,9 +20,9 @@ extension UsageSpikes {
     var day: Int64
   }
 
+  /// What a cell holds but its cost, calls and token classes (``cellCosts``, ``cellCalls``,
+  /// ``classCosts``, kept apart in 64 bits).
   struct CellTotal {
-    var cost = Money.zero
-    var calls: Int128 = 0
     /// Records (a report row is one record of many calls).
     var records: Int64 = 0
     /// The cost centre and owner of the cell's first call, by number (``costCentres``,
@@ -67,12 +67,6 @@ extension UsageSpikes {
   /// doubling past the room is a copy of them all beside the old ones: at 512 MiB, 3.4 million,
   /// the 10 M-call `directory` month's 3.5 million doubled at the end and peaked 180 MB higher).
   static let reservedBytes = 1 << 30
-
-  /// Cell `cell`'s cost of the token class at `classIndex` (in `TokenClass.allCases`), in pico-USD.
-  func classCost(_ cell: Int, _ classIndex: Int) -> Int128 {
-    let place = cell * Self.classCount + classIndex
-    return classOverflow.isEmpty ? Int128(classCosts[place]) : classOverflow[place] ?? Int128(classCosts[place])
-  }
 
   /// The token classes a cell's costs in ``classCosts`` are of, in `TokenClass.allCases` order.
   static let classCount = TokenClass.allCases.count

@@ -33,6 +33,7 @@ extension UsageSpikes {
     for position in cellsOf[subject] ?? [] {
       let (key, total) = (cellKeys[Int(position)], cellTotals[Int(position)])
       guard days.contains(key.day) else { continue }
+      let cost = Money(pico: cellCosts[Int(position)])
       let agent = name(of: key.agent, in: agentTasks.names)
       let credential = name(of: key.credential, in: credentialTasks.names)
       var f = out[key.day] ?? DayFacts()
@@ -40,20 +41,20 @@ extension UsageSpikes {
         isAgent
         ? credential.map { "credential " + $0 } ?? "no credential"
         : agent.map { "agent " + $0 } ?? "no agent"
-      f.calls += total.calls
+      f.calls += cellCalls[Int(position)]
       f.records += Int128(total.records)
       for cause in ["model " + models.values[Int(key.model)], other] {
-        f.breakdown[cause, default: .zero] += total.cost
+        f.breakdown[cause, default: .zero] += cost
       }
       for (ci, c) in TokenClass.allCases.enumerated() {
-        let pico = classCost(Int(position), ci)
+        let pico = classCosts[Int(position) * Self.classCount + ci]
         if pico != 0 { f.breakdown["tokens " + c.rawValue, default: .zero] += Money(pico: pico) }
       }
       if key.day >= firstPeriodDay {
         let m = Meta(
           costCentre: costCentres.values[Int(total.costCentre)], agent: agent, credential: isAgent ? nil : credential,
           owner: name(of: total.owner, in: owners.values))
-        Self.add(m, total.cost, to: &spent[key.day, default: []])
+        Self.add(m, cost, to: &spent[key.day, default: []])
         for code in total.evidence.all where f.evidence.count < PolicyFindings.evidenceLimit {
           f.evidence.append(code >= 0 ? .row(code) : .key(evidenceKeys[Int(-1 - code)]))
         }

@@ -92,11 +92,11 @@ package struct UsageSpikes {
   private(set) var models = Numbering<String>()
   private(set) var costCentres = Numbering<String>()
   private(set) var owners = Numbering<String>()
-  /// Each cell's cost per token class, ``classCount`` a cell, in pico-USD (``classCost(_:_:)``).
-  private(set) var classCosts: [Int64] = []
-  /// The costs of ``classCosts`` past 64 bits, by their place there (none in any real month: a
-  /// token class of one model of one subject's day above USD 9.2 million).
-  private(set) var classOverflow: [Int: Int128] = [:]
+  /// Each cell's cost and calls, and its cost per token class (``classCount`` a cell), in
+  /// pico-USD, beside ``cellTotals`` (``ExactSums``: in 64 bits while they fit).
+  private(set) var cellCosts = ExactSums()
+  private(set) var cellCalls = ExactSums()
+  private(set) var classCosts = ExactSums()
   /// The natural keys of evidence of records read from no store (``CellEvidence``).
   private(set) var evidenceKeys: [String] = []
   private var prepared = false
@@ -109,12 +109,15 @@ package struct UsageSpikes {
   /// cells of a 10 M-call month of 20,000 service accounts: 600 MB at the last doubling).
   package mutating func expect(records: Int64) {
     let perCell =
-      MemoryLayout<CellKey>.stride + MemoryLayout<CellTotal>.stride + MemoryLayout<Int>.stride + Self.classCount * 8
+      MemoryLayout<CellKey>.stride + MemoryLayout<CellTotal>.stride + MemoryLayout<Int>.stride
+      + (2 + Self.classCount) * MemoryLayout<Int64>.stride
     let n = Int(min(max(records, 0), Int64(Self.reservedBytes / perCell)))
     cellKeys.reserveCapacity(n)
     cellTotals.reserveCapacity(n)
     cellIndex.reserve(n)
-    classCosts.reserveCapacity(n * Self.classCount)
+    cellCosts.reserve(n)
+    cellCalls.reserve(n)
+    classCosts.reserve(n * Self.classCount)
   }
 
   /// Adds a priced record, of the period or of the baseline before it.
@@ -141,17 +144,19 @@ package struct UsageSpikes {
         CellTotal(
           costCentre: costCentres.number(of: c.attribution.costCentre),
           owner: c.attribution.ownerID.map { owners.number(of: $0) } ?? -1))
-      classCosts.append(contentsOf: repeatElement(0, count: Self.classCount))
+      cellCosts.append(zeros: 1)
+      cellCalls.append(zeros: 1)
+      classCosts.append(zeros: Self.classCount)
     }
     noteTask(
       c.attribution.taskID, day: day, cost: cost, key.agent < 0 ? nil : key.agent,
       key.credential < 0 ? nil : key.credential)
-    cellTotals[i].cost += cost
-    cellTotals[i].calls += Int128(c.record.requests)
+    cellCosts.add(cost.pico, at: i)
+    cellCalls.add(Int128(c.record.requests), at: i)
     cellTotals[i].records += 1
     for p in c.parts {
       guard let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) else { continue }
-      addClassCost(p.cost.pico, at: i * Self.classCount + ci)
+      classCosts.add(p.cost.pico, at: i * Self.classCount + ci)
     }
     if day >= firstPeriodDay, cellTotals[i].evidence.count < CellEvidence.limit {
       if let row, row >= 0 {
@@ -162,20 +167,6 @@ package struct UsageSpikes {
         evidenceKeys.append(c.record.naturalKey)
         cellTotals[i].evidence.add(-Int64(evidenceKeys.count))
       }
-    }
-  }
-
-  /// Adds `pico` to the token-class cost at `place` of ``classCosts``, exactly: in 64 bits while
-  /// it fits (half the memory of 128), else in ``classOverflow`` from then on.
-  private mutating func addClassCost(_ pico: Int128, at place: Int) {
-    if !classOverflow.isEmpty, let big = classOverflow[place] {
-      classOverflow[place] = big + pico
-    } else if let small = Int64(exactly: pico), case let (sum, false) = classCosts[place].addingReportingOverflow(small)
-    {
-      classCosts[place] = sum
-    } else {
-      classOverflow[place] = Int128(classCosts[place]) + pico
-      classCosts[place] = 0
     }
   }
 
@@ -230,17 +221,18 @@ package struct UsageSpikes {
     var subjects = [SubjectFigures](repeating: SubjectFigures(), count: agents + credentialTasks.maps.count)
     for position in cellOrder() {
       let (key, total) = (cellKeys[Int(position)], cellTotals[Int(position)])
+      let (cost, calls) = (Money(pico: cellCosts[Int(position)]), cellCalls[Int(position)])
       func note(_ s: Int, _ name: @autoclosure () -> String, _ m: @autoclosure () -> Meta) {
         if subjects[s].name == nil { subjects[s].name = name() }
-        subjects[s].daily[key.day, default: .zero] += total.cost
+        subjects[s].daily[key.day, default: .zero] += cost
         subjects[s].firstSeen = min(subjects[s].firstSeen ?? key.day, key.day)
         subjects[s].cells.append(position)
         guard key.day >= firstPeriodDay else { return }
         // Spend per cost centre, agent, credential and owner, in the order first met (the first
         // wins a tie).
-        Self.add(m(), total.cost, to: &subjects[s].spent)
-        subjects[s].cost = (subjects[s].cost ?? .zero) + total.cost
-        subjects[s].calls += total.calls
+        Self.add(m(), cost, to: &subjects[s].spent)
+        subjects[s].cost = (subjects[s].cost ?? .zero) + cost
+        subjects[s].calls += calls
       }
       let (costCentre, owner) = (costCentres.values[Int(total.costCentre)], name(of: total.owner, in: owners.values))
       let agent = name(of: key.agent, in: agentTasks.names)

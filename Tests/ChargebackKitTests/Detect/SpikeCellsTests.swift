@@ -127,6 +127,9 @@ extension SpikeCellsTests {
     // Input: 2^62 + 2 + 2^62 + 3 + 5 - 7 = 2^63 + 3; output: 2^64 - 3 + 17 + 0 = 2^64 + 14.
     #expect(facts?.breakdown["tokens input"] == Money(pico: (Int128(1) << 63) + 3))
     #expect(facts?.breakdown["tokens output"] == Money(pico: (Int128(1) << 64) + 14))
-    #expect(spikes.classOverflow.count == 2)
+    #expect(spikes.classCosts.overflow.count == 2)
+    // The cell's cost passes 64 bits too: the model's cause is all of it.
+    #expect(facts?.breakdown["model m"] == Money(pico: (Int128(1) << 63) + (Int128(1) << 64) + 17))
+    #expect(spikes.cellCosts.overflow.count == 1)
   }
 }
