@@ -13,6 +13,9 @@ import ChargebackSupport
 extension UsageSpikes {
   /// A cell's key: its agent's and credential's slots (``SubjectTasks``; -1 for none), its model's
   /// number and its UTC day.
+  ///
+  /// Tasks are summed apart (``DayTask``): there can be a task per call, and a cell per task would
+  /// make memory grow with the calls.
   struct CellKey: Hashable {
     var agent: Int32
     var credential: Int32

@@ -26,7 +26,6 @@ extension UsageSpikes {
 
   /// The facts of each of `days` of `subject` (``DayFacts``), from its cells in their order.
   func facts(of subject: String, days: Set<Int64>) -> [Int64: DayFacts] {
-    let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
     let isAgent = subject.hasPrefix("agent:")
     var out: [Int64: DayFacts] = [:]
     var spent: [Int64: [(Meta, Money)]] = [:]
@@ -84,15 +83,8 @@ extension UsageSpikes {
   /// The name numbered `n` in `names`; nil for -1.
   func name(of n: Int32, in names: [String]) -> String? { n < 0 ? nil : names[Int(n)] }
 
-  /// The cell at `position` of ``cellKeys``, by its names.
-  func cell(at position: Int) -> Cell {
-    let k = cellKeys[position]
-    return Cell(
-      agent: name(of: k.agent, in: agentTasks.names), credential: name(of: k.credential, in: credentialTasks.names),
-      day: k.day, model: models.values[Int(k.model)])
-  }
-
-  /// The cells' positions in ``precedes(_:_:)``'s order: a permutation sorted by integer keys
+  /// The cells' positions in their order (day, agent, credential, model, each id in `String`
+  /// order, a missing one as the empty one): a permutation sorted by integer keys
   /// (``SortKey``) worked out as they are compared, from each name's rank (comparing three strings
   /// per comparison was 12 % of the report of a million cells; an array of the keys would be 84 MB
   /// of 3.5 million).
@@ -114,7 +106,7 @@ extension UsageSpikes {
     return order
   }
 
-  /// Each name's rank in ``precedes(_:_:)``'s order of ids, a missing id as the empty one.
+  /// Each name's rank in the cells' order of ids (``cellOrder()``), a missing id as the empty one.
   struct Ranks {
     private let ranks: [String: Int32]
 
@@ -125,7 +117,7 @@ extension UsageSpikes {
     subscript(_ name: String?) -> Int32 { ranks[name ?? ""] ?? 0 }
   }
 
-  /// A cell's place in ``precedes(_:_:)``'s order: its day, then its agent's, credential's and
+  /// A cell's place in ``cellOrder()``: its day, then its agent's, credential's and
   /// model's ranks in that order.
   struct SortKey: Comparable {
     var day: Int64
@@ -136,14 +128,6 @@ extension UsageSpikes {
     static func < (a: SortKey, b: SortKey) -> Bool {
       (a.day, a.agent, a.credential, a.model) < (b.day, b.agent, b.credential, b.model)
     }
-  }
-
-  /// The cells' order: day, agent, credential, model, a missing id as the empty one.
-  static func precedes(_ a: borrowing Cell, _ b: borrowing Cell) -> Bool {
-    if a.day != b.day { return a.day < b.day }
-    if let o = emptyFirstOrder(a.agent, b.agent) { return o }
-    if let o = emptyFirstOrder(a.credential, b.credential) { return o }
-    return a.model < b.model
   }
 
   /// What ``prepare()`` works out of one subject's cells.
@@ -176,19 +160,5 @@ extension UsageSpikes {
     if cause.hasPrefix("credential ") || cause == "no credential" { return "credential" }
     if cause.hasPrefix("agent ") || cause == "no agent" { return "agent" }
     return nil
-  }
-}
-
-extension UsageSpikes {
-  /// The grain of the series: one cell per agent, credential, day and model.
-  ///
-  /// Tasks are summed
-  /// apart (``DayTask``): there can be a task per call, and a cell per task would make memory grow
-  /// with the calls.
-  struct Cell: Hashable {
-    var agent: String?
-    var credential: String?
-    var day: Int64
-    var model: String
   }
 }

@@ -30,7 +30,7 @@ package struct UsageSpikes {
   private var periodCost: [String: Money] = [:]
   private var periodCalls: [String: Int128] = [:]
   private var firstSeen: [String: Int64] = [:]
-  /// Each subject's cells, in their order (``precedes(_:_:)``), once prepared: positions in
+  /// Each subject's cells, in their order (``cellOrder()``), once prepared: positions in
   /// ``cellKeys``.
   ///
   /// What a day of a subject holds (its breakdown, evidence, counts) is worked out from them for
@@ -56,22 +56,21 @@ package struct UsageSpikes {
 
   /// Task cells of one kind of subject, by slot.
   struct SubjectTasks {
-    var slots: [String: Int32] = [:]
-    /// Each slot's name.
-    var names: [String] = []
+    /// The subjects' names, numbered: a subject's number is its slot.
+    private var slots = Numbering<String>()
     var maps: [[DayTask: Int128]] = []
+
+    /// Each slot's name.
+    var names: [String] { slots.values }
 
     /// The slot of `name`, made when new.
     mutating func slot(_ name: String) -> Int32 {
-      if let s = slots[name] { return s }
-      let s = Int32(maps.count)
-      slots[name] = s
-      names.append(name)
-      maps.append([:])
+      let s = slots.number(of: name)
+      if Int(s) == maps.count { maps.append([:]) }
       return s
     }
 
-    func cells(of name: String) -> [DayTask: Int128]? { slots[name].map { maps[Int($0)] } }
+    func cells(of name: String) -> [DayTask: Int128]? { slots.known(name).map { maps[Int($0)] } }
   }
   private var taskCells = 0
   /// Task cells kept at most.
@@ -171,7 +170,7 @@ package struct UsageSpikes {
   }
 
   /// The period's first UTC day (cells of earlier days are the baseline's).
-  private var firstPeriodDay: Int64 { period.startMillis / Timestamp.millisPerDay }
+  var firstPeriodDay: Int64 { period.startMillis / Timestamp.millisPerDay }
 
   /// Adds a call's cost to its task's cells (for the agent and the credential), unless tasks were
   /// dropped for being too many.
@@ -213,7 +212,6 @@ package struct UsageSpikes {
     guard !prepared else { return }
     prepared = true
     cellIndex = PositionIndex()  // no cell is looked up from now on
-    let firstPeriodDay = period.startMillis / Timestamp.millisPerDay
     // Each subject's figures by its number (an agent's task slot, a credential's after the
     // agents'), named once at the end: a subject's name made and hashed into five maps per cell
     // and subject was most of this (a 20,000-account month: 930,000 cells).

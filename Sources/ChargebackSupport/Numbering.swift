@@ -15,6 +15,9 @@ package struct Numbering<Value: Hashable> {
     values.append(value)
     return n
   }
+
+  /// The number of `value`; nil when it has none.
+  package func known(_ value: Value) -> Int32? { numbers[value] }
 }
 
 extension Numbering: Sendable where Value: Sendable {}

@@ -7,8 +7,36 @@ import Testing
 /// The spike detector keeps a cell per agent, credential, day and model, and its token classes per
 /// agent's and credential's day: a spike's root causes sum each token class over the day's models,
 /// its evidence lists the day's first calls cell by cell in the cells' order, and each subject's
-/// cells are in ``UsageSpikes/precedes(_:_:)``'s order whatever order the calls came in.
+/// cells are in that order (day, agent, credential, model, each id in `String` order, a missing one
+/// as the empty one) whatever order the calls came in.
 @Suite struct SpikeCellsTests {
+  /// A cell by its names.
+  struct Cell: CustomStringConvertible {
+    var agent: String?
+    var credential: String?
+    var day: Int64
+    var model: String
+    var description: String { "(\(agent ?? "-"), \(credential ?? "-"), \(day), \(model))" }
+  }
+
+  /// The cell at `position` of the detector's cells, named from its numbers.
+  static func cell(_ s: UsageSpikes, _ position: Int) -> Cell {
+    let k = s.cellKeys[position]
+    return Cell(
+      agent: k.agent < 0 ? nil : s.agentTasks.names[Int(k.agent)],
+      credential: k.credential < 0 ? nil : s.credentialTasks.names[Int(k.credential)], day: k.day,
+      model: s.models.values[Int(k.model)])
+  }
+
+  /// The cells' order, worked out on their strings: day, agent, credential, model, a missing id
+  /// as the empty one.
+  static func precedes(_ a: Cell, _ b: Cell) -> Bool {
+    if a.day != b.day { return a.day < b.day }
+    if let o = emptyFirstOrder(a.agent, b.agent) { return o }
+    if let o = emptyFirstOrder(a.credential, b.credential) { return o }
+    return a.model < b.model
+  }
+
   static let period = Period(year: 2026, month: 10)
   static let september1 = SpikeAttributionTests.september1
 
@@ -84,14 +112,14 @@ import Testing
     #expect(!spikes.cellsOf.isEmpty)
     for (subject, cells) in spikes.cellsOf {
       for (i, j) in zip(cells, cells.dropFirst()) {
-        let (x, y) = (spikes.cell(at: Int(i)), spikes.cell(at: Int(j)))
-        #expect(!UsageSpikes.precedes(y, x), "\(subject): \(y) is after \(x)")
+        let (x, y) = (Self.cell(spikes, Int(i)), Self.cell(spikes, Int(j)))
+        #expect(!Self.precedes(y, x), "\(subject): \(y) is after \(x)")
       }
     }
     // Every cell counts for its agent and its credential: in their lists, once each, and nowhere else.
     var expected: [String: [Int32]] = [:]
     for i in spikes.cellKeys.indices {
-      let c = spikes.cell(at: i)
+      let c = Self.cell(spikes, i)
       if let agent = c.agent { expected["agent:" + agent, default: []].append(Int32(i)) }
       if let credential = c.credential { expected["credential:" + credential, default: []].append(Int32(i)) }
     }
