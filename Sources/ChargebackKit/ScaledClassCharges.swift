@@ -24,7 +24,7 @@ struct ScaledClassCharges: ClassChargeSource {
     var groups: [Cells: Int] = [:]
     var weights: [[Int128]] = []
     var order: [Int32] = []
-    try base.forEachCharge { c in
+    try base.forEachChargeAmount { c in
       guard let id = c.commitmentID else { return }
       let cells = Cells(commitmentID: id, costCentre: c.costCentre)
       guard shares[cells] != nil else { return }
@@ -53,14 +53,33 @@ struct ScaledClassCharges: ClassChargeSource {
   func forEachCharge(_ body: (ClassCharge) throws -> Void) throws {
     var k = 0
     try base.forEachCharge { c in
-      guard let id = c.commitmentID, scaled.contains(Cells(commitmentID: id, costCentre: c.costCentre)) else {
+      guard let cost = scaledCost(commitmentID: c.commitmentID, costCentre: c.costCentre, &k) else {
         return try body(c)
       }
       var c = c
-      c.cost = Money(pico: parts[k])
-      k += 1
+      c.cost = cost
       try body(c)
     }
+  }
+
+  func forEachChargeAmount(_ body: (ClassChargeAmount) throws -> Void) throws {
+    var k = 0
+    try base.forEachChargeAmount { c in
+      guard let cost = scaledCost(commitmentID: c.commitmentID, costCentre: c.costCentre, &k) else {
+        return try body(c)
+      }
+      var c = c
+      c.cost = cost
+      try body(c)
+    }
+  }
+
+  /// The cost of the next charge of a scaled cell, `k` counting them; nil for a charge of no such
+  /// cell (its cost as it is).
+  private func scaledCost(commitmentID: String?, costCentre: String, _ k: inout Int) -> Money? {
+    guard let id = commitmentID, scaled.contains(Cells(commitmentID: id, costCentre: costCentre)) else { return nil }
+    defer { k += 1 }
+    return Money(pico: parts[k])
   }
 
   var chargeCount: Int { base.chargeCount }

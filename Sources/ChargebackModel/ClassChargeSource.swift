@@ -9,10 +9,46 @@
 package protocol ClassChargeSource: Sendable {
   /// Calls `body` with each charge, in order; throws what reading them throws.
   func forEachCharge(_ body: (ClassCharge) throws -> Void) throws
+  /// Calls `body` with each charge's amounts and what they are summed by, in the order of
+  /// ``forEachCharge(_:)``: for a pass that adds the charges up and writes none of them (a ledger
+  /// reads only these fields of its records, and makes no text of the rest).
+  func forEachChargeAmount(_ body: (ClassChargeAmount) throws -> Void) throws
   /// How many charges ``forEachCharge(_:)`` gives.
   var chargeCount: Int { get }
   /// The providers of the charges.
   var chargeProviders: Set<Provider> { get }
+}
+
+extension ClassChargeSource {
+  /// Each charge's amounts, read from the whole charge.
+  package func forEachChargeAmount(_ body: (ClassChargeAmount) throws -> Void) throws {
+    try forEachCharge { try body(ClassChargeAmount($0)) }
+  }
+}
+
+/// What a pass that adds the class charges up reads of each (``ClassChargeSource/forEachChargeAmount(_:)``):
+/// a charge's provider, cost centre, account and commitment, and its costs.
+package struct ClassChargeAmount: Equatable, Sendable {
+  package var provider: Provider
+  package var costCentre: String
+  package var account: String?
+  package var commitmentID: String?
+  package var cost: Money
+  package var listCost: Money
+
+  package init(
+    provider: Provider, costCentre: String, account: String?, commitmentID: String?, cost: Money, listCost: Money
+  ) {
+    (self.provider, self.costCentre, self.account, self.commitmentID) = (provider, costCentre, account, commitmentID)
+    (self.cost, self.listCost) = (cost, listCost)
+  }
+
+  /// The amounts of `c`.
+  package init(_ c: ClassCharge) {
+    self.init(
+      provider: c.provider, costCentre: c.costCentre, account: c.account, commitmentID: c.commitmentID, cost: c.cost,
+      listCost: c.listCost)
+  }
 }
 
 extension Array: ClassChargeSource where Element == ClassCharge {

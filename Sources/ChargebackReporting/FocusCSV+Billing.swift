@@ -64,7 +64,7 @@ extension FocusCSV {
           return zeros.count - 1
         }
       }
-      try report.classCharges.forEachCharge { c in
+      try report.classCharges.forEachChargeAmount { c in
         let g = group(c.costCentre)
         rows[g] += 1
         if c.cost.pico == 0 {
@@ -75,7 +75,7 @@ extension FocusCSV {
         }
         // An account is a function of the provider and the export's account: made once a pair.
         let a = made.value(AccountKey(provider: c.provider, account: c.account)) {
-          let a = billingAccount(c, report)
+          let a = billingAccount(c.provider, account: c.account, report)
           if accounts.firstByProvider[c.provider] == nil { accounts.firstByProvider[c.provider] = a }
           accounts.idsByProvider[c.provider, default: []].insert(a.id)
           return a

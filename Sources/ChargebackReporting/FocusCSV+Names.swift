@@ -10,34 +10,34 @@ extension FocusCSV {
   /// Azure subscription are sub-accounts, their provider's billing account coming from
   /// `accounts.csv` (`billing_account_id`). Only when neither names one is the provider id used,
   /// so the rows never pass for another account's.
-  static func billingAccount(_ c: ClassCharge, _ report: ChargebackReport) -> (
+  static func billingAccount(_ provider: Provider, account: String?, _ report: ChargebackReport) -> (
     id: String, name: String, type: String, subID: String?, subType: String
   ) {
-    let configured = report.providerAccounts[c.provider.rawValue]?.billingAccountID
-    let fallback = (id: c.provider.rawValue, name: providerName(c.provider), type: "Provider")
-    switch c.provider {
+    let configured = report.providerAccounts[provider.rawValue]?.billingAccountID
+    let fallback = (id: provider.rawValue, name: providerName(provider), type: "Provider")
+    switch provider {
     case .bedrock:
-      if let id = c.account ?? configured { return (id, id, "AWS Account", nil, "") }
+      if let id = account ?? configured { return (id, id, "AWS Account", nil, "") }
       return (fallback.id, fallback.name, fallback.type, nil, "")
     case .openai:
       return (
         configured ?? fallback.id, configured ?? fallback.name, configured == nil ? fallback.type : "Organization",
-        c.account, "Project"
+        account, "Project"
       )
     case .anthropic:
       return (
         configured ?? fallback.id, configured ?? fallback.name, configured == nil ? fallback.type : "Organization",
-        c.account, "Workspace"
+        account, "Workspace"
       )
     case .azure:
       return (
         configured ?? fallback.id, configured ?? fallback.name,
-        configured == nil ? fallback.type : "Billing Account", c.account, "Subscription"
+        configured == nil ? fallback.type : "Billing Account", account, "Subscription"
       )
     default:
       return (
         configured ?? fallback.id, configured ?? fallback.name, configured == nil ? fallback.type : "Billing Account",
-        c.account, "Project"
+        account, "Project"
       )
     }
   }

@@ -193,7 +193,7 @@ extension FocusCSV {
     private mutating func account(_ c: ClassCharge) -> Account {
       let report = self.report
       return accounts.value(AccountKey(provider: c.provider, account: c.account)) {
-        let a = billingAccount(c, report)
+        let a = billingAccount(c.provider, account: c.account, report)
         return Account(
           id: CSVWriter.encoded(a.id), name: CSVWriter.encoded(a.name), type: CSVWriter.encoded(a.type),
           subID: CSVWriter.encoded(a.subID ?? ""), subName: CSVWriter.encoded(a.subID ?? ""),

@@ -134,6 +134,25 @@ struct ClassChargeRecord {
       listCost: Money(pico: listCost), commitmentID: commitmentID)
   }
 
+  /// The charge's amounts and what they are summed by: the texts of the rest of its key are
+  /// stepped over, not made.
+  func amount(texts: inout LastTexts) -> ClassChargeAmount {
+    var d = Decoder(bytes: key)
+    d.skip(8)  // day
+    let provider = Provider(rawValue: d.text(&texts, 0)) ?? .openai
+    d.skipOptional()  // credential
+    d.skipText()  // model
+    d.skipText()  // tier
+    d.skip(17)  // token class, the price row's threshold and start
+    let costCentre = d.text(&texts, 4)
+    d.skipOptional()  // agent
+    let account = d.optional(&texts, 6)
+    let commitmentID = d.optional(&texts, 7)
+    return ClassChargeAmount(
+      provider: provider, costCentre: costCentre, account: account, commitmentID: commitmentID,
+      cost: Money(pico: cost), listCost: Money(pico: listCost))
+  }
+
   /// The token classes by rank, made once (`allCases` makes its array each time it is read).
   static let classes = TokenClass.allCases
 
@@ -164,6 +183,19 @@ struct ClassChargeRecord {
       for _ in 0..<8 { u = u << 8 | UInt64(byte()) }
       return Int64(bitPattern: u ^ (1 << 63))
     }
+
+    mutating func skip(_ n: Int) { at += n }
+
+    /// Steps over a text: to the 0 1 that ends it (a 0 byte of the text is 0 0xFF).
+    mutating func skipText() {
+      while let zero = bytes[min(at, bytes.count)...].firstIndex(of: 0) {
+        at = zero + 2
+        if zero + 1 >= bytes.count || bytes[zero + 1] == 1 { return }
+      }
+      at = bytes.count
+    }
+
+    mutating func skipOptional() { if byte() != 0 { skipText() } }
 
     /// A text holding a 0 byte (written 0 0xFF), made byte by byte.
     mutating func escapedText() -> String {

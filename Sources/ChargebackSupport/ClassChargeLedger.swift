@@ -126,17 +126,28 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   }
 
   package func forEachCharge(_ body: (ClassCharge) throws -> Void) throws {
-    var reader: SpillReader
-    switch stored {
-    case .none: preconditionFailure("read before finish(credentialNames:)")
-    case .memory(let bytes): reader = SpillReader(memory: bytes)
-    case .file(let file, let range): reader = SpillReader(file: file, range: range)
-    }
+    var reader = storedReader()
     var record = ClassChargeRecord()
     var days: [Int64: String] = [:]
     var texts = ClassChargeRecord.LastTexts()
     while try record.read(&reader) {
       try body(record.charge(names: names, days: &days, texts: &texts))
+    }
+  }
+
+  package func forEachChargeAmount(_ body: (ClassChargeAmount) throws -> Void) throws {
+    var reader = storedReader()
+    var record = ClassChargeRecord()
+    var texts = ClassChargeRecord.LastTexts()
+    while try record.read(&reader) { try body(record.amount(texts: &texts)) }
+  }
+
+  /// A reader of the finished charges.
+  private func storedReader() -> SpillReader {
+    switch stored {
+    case .none: preconditionFailure("read before finish(credentialNames:)")
+    case .memory(let bytes): SpillReader(memory: bytes)
+    case .file(let file, let range): SpillReader(file: file, range: range)
     }
   }
 

@@ -152,6 +152,54 @@ import Testing
     return order.compactMap { sums[$0] }
   }
 
+  /// The amounts read alone are those of the whole charges, in their order, with texts that hold
+  /// a 0 byte (written escaped in the key) before, in and after the fields read, and commitments.
+  @Test(arguments: [5, nil])
+  func amountsReadAloneAreThoseOfTheCharges(runLength: Int?) throws {
+    let dir = try TestSupport.tempDir("class-ledger-amounts")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let charges = Self.charges(3_000, seed: 23).map { c in
+      var c = c
+      // Functions of the group's fields, so that a group stays one group.
+      if c.group.model == "o3" { c.group.model = "o3\u{0}mini" }
+      if c.group.costCentre == "CC-3" { c.group.costCentre = "CC\u{0}3" }
+      if c.group.credentialID == "é-1" { c.group.credentialID = "\u{0}é" }
+      if c.group.agentID == "agent-4" { c.group.agentID = "agent\u{0}" }
+      if c.group.account == "acct-2" { c.group.account = "acct\u{0}\u{0}2" }
+      if c.group.costCentre == "CC-2" || c.group.costCentre == "CC\u{0}3" {
+        c.group.commitmentID = c.group.tier == .batch ? "commit\u{0}B" : "commit-A"
+      }
+      return c
+    }
+    let ledger = ClassChargeLedger(directory: dir)
+    var inRun = Set<[AnyHashable]>()
+    for c in charges {
+      let id: [AnyHashable] = [c.group, c.tokenClass, c.row]
+      if inRun.contains(id) || (runLength.map { inRun.count >= $0 } ?? false) {
+        try ledger.endRun()
+        inRun = []
+      }
+      inRun.insert(id)
+      ledger.append(
+        c.group, tokenClass: c.tokenClass, price: Self.prices[c.row], row: c.row, units: c.units,
+        cost: Money(pico: c.cost), listCost: Money(pico: c.listCost))
+    }
+    try ledger.finish(credentialNames: [:])
+    var whole: [ClassCharge] = []
+    try ledger.forEachCharge { whole.append($0) }
+    var amounts: [ClassChargeAmount] = []
+    try ledger.forEachChargeAmount { amounts.append($0) }
+    // The escaped texts came back whole, and there are charges under each commitment.
+    #expect(whole.contains { $0.costCentre == "CC\u{0}3" && $0.commitmentID == "commit\u{0}B" })
+    #expect(whole.contains { $0.account == "acct\u{0}\u{0}2" && $0.agentID == "agent\u{0}" })
+    #expect(whole.contains { $0.model == "o3\u{0}mini" && $0.commitmentID != nil })
+    #expect(whole.contains { $0.credentialID == "\u{0}é" && $0.agentID == "agent\u{0}" })
+    #expect(whole.contains { $0.commitmentID == "commit-A" })
+    try #require(amounts.count == whole.count)
+    let first = amounts.indices.first { amounts[$0] != ClassChargeAmount(whole[$0]) }
+    #expect(first == nil, "charge \(first ?? 0) differs: \(first.map { "\(amounts[$0]) for \(whole[$0])" } ?? "")")
+  }
+
   @Test func aRunThatCannotBeWrittenIsAnErrorNamingTheFolder() throws {
     let ledger = ClassChargeLedger(directory: "/nonexistent-chargeback-folder")
     for c in Self.charges(3, seed: 5) {
