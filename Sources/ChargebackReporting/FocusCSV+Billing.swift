@@ -54,6 +54,8 @@ extension FocusCSV {
       var free: [Int] = []
       var accounts = ChargeAccounts()
       var made = Memo<AccountKey, Account>()
+      var lastAccount: AccountKey?
+      var lastCommitment: String?
       var plan = plan
       var centres = Memo<String, Int>()
       func group(_ cc: String) -> Int {
@@ -74,13 +76,23 @@ extension FocusCSV {
           plan.note(c.cost.pico, group: g)
         }
         // An account is a function of the provider and the export's account: made once a pair.
-        let a = made.value(AccountKey(provider: c.provider, account: c.account)) {
-          let a = billingAccount(c.provider, account: c.account, report)
-          if accounts.firstByProvider[c.provider] == nil { accounts.firstByProvider[c.provider] = a }
-          accounts.idsByProvider[c.provider, default: []].insert(a.id)
-          return a
+        // Looked at only when the pair, or the commitment, is not the charge before's (most are):
+        // an account handed back per charge was a copy of its five texts each time. A
+        // commitment's account is its first charge's, which always differs from the one before.
+        let key = AccountKey(provider: c.provider, account: c.account)
+        if key != lastAccount {
+          lastAccount = key
+          _ = made.value(key) {
+            let a = billingAccount(c.provider, account: c.account, report)
+            if accounts.firstByProvider[c.provider] == nil { accounts.firstByProvider[c.provider] = a }
+            accounts.idsByProvider[c.provider, default: []].insert(a.id)
+            return a
+          }
         }
-        if let id = c.commitmentID, accounts.byCommitment[id] == nil { accounts.byCommitment[id] = a }
+        if let id = c.commitmentID, id != lastCommitment {
+          lastCommitment = id
+          if accounts.byCommitment[id] == nil { accounts.byCommitment[id] = made.known(key) }
+        }
       }
       var fixedSum: [Int: Int128] = [:]
       var extrasOf: [Int: [Int]] = [:]

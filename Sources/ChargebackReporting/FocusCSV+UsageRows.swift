@@ -191,14 +191,17 @@ extension FocusCSV {
     }
 
     private mutating func account(_ c: ClassCharge) -> Account {
-      let report = self.report
-      return accounts.value(AccountKey(provider: c.provider, account: c.account)) {
-        let a = billingAccount(c.provider, account: c.account, report)
-        return Account(
-          id: CSVWriter.encoded(a.id), name: CSVWriter.encoded(a.name), type: CSVWriter.encoded(a.type),
-          subID: CSVWriter.encoded(a.subID ?? ""), subName: CSVWriter.encoded(a.subID ?? ""),
-          subType: CSVWriter.encoded(a.subID == nil ? "" : a.subType))
-      }
+      let key = AccountKey(provider: c.provider, account: c.account)
+      // Looked up before it is made: a closure that made it from `report` needed a copy of the
+      // report (the struct, a retain and a release of each of its fields) for every row (perf, the
+      // `directory` month: a twentieth of writing `focus.csv`).
+      if let known = accounts.known(key) { return known }
+      let a = billingAccount(c.provider, account: c.account, report)
+      let made = Account(
+        id: CSVWriter.encoded(a.id), name: CSVWriter.encoded(a.name), type: CSVWriter.encoded(a.type),
+        subID: CSVWriter.encoded(a.subID ?? ""), subName: CSVWriter.encoded(a.subID ?? ""),
+        subType: CSVWriter.encoded(a.subID == nil ? "" : a.subType))
+      return accounts.value(key) { made }
     }
 
     private mutating func credential(_ c: ClassCharge) -> (id: [UInt8], name: [UInt8], type: [UInt8]) {

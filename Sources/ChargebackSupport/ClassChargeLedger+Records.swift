@@ -1,4 +1,5 @@
 import ChargebackModel
+import Foundation
 
 /// The key of a class charge as bytes that sort, compared with `memcmp`, in the charges' order
 /// (``ClassChargeSource``): day, provider, credential, model, tier, token class, the price row's
@@ -97,10 +98,10 @@ struct ClassChargeRecord {
   func charge(names: [String: String], days: inout [Int64: String], texts: inout LastTexts) -> ClassCharge {
     var d = Decoder(bytes: key)
     let day = d.integer()
-    let provider = Provider(rawValue: d.text(&texts, 0)) ?? .openai
+    let provider = texts.provider(d.text(&texts, 0))
     let credentialID = d.optional(&texts, 1)
     let model = d.text(&texts, 2)
-    let tier = Tier(rawValue: d.text(&texts, 3)) ?? .standard
+    let tier = texts.tier(d.text(&texts, 3))
     let rank = Int(d.byte())
     let minInputTokens = d.integer()
     let from = d.integer()
@@ -139,7 +140,7 @@ struct ClassChargeRecord {
   func amount(texts: inout LastTexts) -> ClassChargeAmount {
     var d = Decoder(bytes: key)
     d.skip(8)  // day
-    let provider = Provider(rawValue: d.text(&texts, 0)) ?? .openai
+    let provider = texts.provider(d.text(&texts, 0))
     d.skipOptional()  // credential
     d.skipText()  // model
     d.skipText()  // tier
@@ -165,7 +166,22 @@ struct ClassChargeRecord {
     /// them: one comparison, no hashing).
     fileprivate var day: (day: Int64, name: String)?
     fileprivate var credential: (id: String?, name: String?)?
+    /// The last provider's and tier's texts and values: an enum made from its text is a search
+    /// of its cases' names (a string comparison each); the text read back is the same storage as
+    /// the last record's, which `==` settles at once.
+    private var lastProvider: (text: String, value: Provider) = ("", .openai)
+    private var lastTier: (text: String, value: Tier) = ("", .standard)
     init() {}
+
+    mutating func provider(_ text: String) -> Provider {
+      if text != lastProvider.text { lastProvider = (text, Provider(rawValue: text) ?? .openai) }
+      return lastProvider.value
+    }
+
+    mutating func tier(_ text: String) -> Tier {
+      if text != lastTier.text { lastTier = (text, Tier(rawValue: text) ?? .standard) }
+      return lastTier.value
+    }
   }
 
   /// Reads a key's fields back, in the order ``ClassChargeKey`` wrote them.
@@ -186,9 +202,33 @@ struct ClassChargeRecord {
 
     mutating func skip(_ n: Int) { at += n }
 
+    /// The position of the first 0 byte at or after `from`, nil when there is none: `memchr`, and
+    /// `memcmp` in ``same(_:_:)``, where the generic searches and comparisons of slices went
+    /// element by element (perf, the `directory` month's `focus.csv`: a tenth of its thread in
+    /// comparing each text with the last record's).
+    func zero(from: Int) -> Int? {
+      guard from < bytes.count else { return nil }
+      return bytes.withUnsafeBytes { b in
+        guard let base = b.baseAddress, let found = memchr(base + from, 0, b.count - from) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+      }
+    }
+
+    /// Whether the bytes at `range` are `other`.
+    func same(_ range: Range<Int>, _ other: [UInt8]) -> Bool {
+      guard other.count == range.count else { return false }
+      guard !range.isEmpty else { return true }
+      return bytes.withUnsafeBytes { b in
+        other.withUnsafeBytes { o in
+          guard let x = b.baseAddress, let y = o.baseAddress else { return false }
+          return memcmp(x + range.lowerBound, y, range.count) == 0
+        }
+      }
+    }
+
     /// Steps over a text: to the 0 1 that ends it (a 0 byte of the text is 0 0xFF).
     mutating func skipText() {
-      while let zero = bytes[min(at, bytes.count)...].firstIndex(of: 0) {
+      while let zero = zero(from: at) {
         at = zero + 2
         if zero + 1 >= bytes.count || bytes[zero + 1] == 1 { return }
       }
@@ -216,9 +256,9 @@ struct ClassChargeRecord {
     mutating func text(_ last: inout LastTexts, _ k: Int) -> String {
       // Most texts hold no 0 byte: the first 0 is their end, and they are read where they lie.
       let start = at
-      if let zero = bytes[start...].firstIndex(of: 0), zero + 1 < bytes.count, bytes[zero + 1] == 1 {
+      if let zero = zero(from: start), zero + 1 < bytes.count, bytes[zero + 1] == 1 {
         at = zero + 2
-        if last.slots[k].bytes.elementsEqual(bytes[start..<zero]) { return last.slots[k].text }
+        if same(start..<zero, last.slots[k].bytes) { return last.slots[k].text }
         let made = String(decoding: bytes[start..<zero], as: UTF8.self)
         last.slots[k] = (Array(bytes[start..<zero]), made)
         return made

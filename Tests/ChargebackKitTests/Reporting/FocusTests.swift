@@ -145,6 +145,63 @@ import Testing
     #expect(empty == FocusCSV.columns.joined(separator: ",") + "\n")
   }
 
+  /// An idle commitment fee's row is on the account its commitment's calls were billed to, when
+  /// the provider's calls span several accounts (and whichever account's charges come first).
+  @Test(arguments: ["111122223333", "999988887777"])
+  func idleFeeIsOnTheAccountOfItsCommitmentsCalls(committedAccount: String) throws {
+    let row = PriceRow(
+      provider: .bedrock, model: "claude-x", usageType: .input, tier: .standard, minInputTokens: 0,
+      rate: Rate(usdPerMillion: "3")!, from: 0, to: nil, source: "test", location: "test")
+    let other = committedAccount == "111122223333" ? "999988887777" : "111122223333"
+    // Sorted as a ledger gives them: by day, then credential; the other account's calls first on
+    // the first day and after the commitment's on the second.
+    func charge(_ day: String, _ credential: String, account: String, commitment: String?) -> ClassCharge {
+      ClassCharge(
+        day: day, credentialID: credential, credentialName: nil, provider: .bedrock, model: "claude-x",
+        tier: .standard, tokenClass: .input, price: AppliedPrice(row), costCentre: "CC", agentID: nil,
+        units: 1_000_000, cost: Money(units: 1_000_000, at: row.rate), account: account,
+        listCost: Money(units: 1_000_000, at: row.rate), commitmentID: commitment)
+    }
+    let charges = [
+      charge("2026-10-01", "a-role", account: other, commitment: nil),
+      charge("2026-10-01", "b-role", account: committedAccount, commitment: "PT-1"),
+      charge("2026-10-02", "a-role", account: committedAccount, commitment: "PT-1"),
+      charge("2026-10-02", "b-role", account: other, commitment: nil),
+    ]
+    let commitment = Commitment(
+      id: "PT-1", provider: .bedrock, kind: .provisioned, models: [],
+      monthlyFee: Money(pico: 10 * Money.picoPerUSD),
+      ownerCostCentre: "CC")
+    var idleKey = ChargebackLine.Key(
+      costCentre: "CC", provider: .bedrock, model: "", tier: .standard, status: .idleCapacity, priced: true,
+      source: .idle)
+    idleKey.commitmentID = "PT-1"
+    var idle = ChargebackLine(key: idleKey)
+    idle.cost = Money(pico: Money.picoPerUSD)
+    idle.listCost = idle.cost
+    var cc = CostCentreSummary(id: "CC", name: "CC")
+    cc.cost = charges.reduce(idle.cost) { $0 + $1.cost }
+    var report = ChargebackReport(
+      period: Period("2026-10")!, lines: [idle], costCentres: [cc], daily: [], findings: [], priceRowsUsed: [row],
+      inputs: [], identityHash: "", pricingHash: "", recordCount: 4, unpricedRecords: 0)
+    report.classCharges = charges
+    report.commitments = [
+      CommitmentUse(
+        commitment: commitment, fee: commitment.monthlyFee, list: .zero, effective: .zero, idle: idle.cost,
+        requests: 2)
+    ]
+    let rows = try TestSupport.readCSV(try FocusCSV.write(report, to: try TestSupport.tempDir()))
+    let unused = rows.filter { $0["CommitmentDiscountStatus"] == "Unused" }
+    #expect(unused.count == 1)
+    #expect(unused.first?["BillingAccountId"] == committedAccount)
+    #expect(unused.first?["BilledCost"] == "1.000000")
+    // The calls keep their own accounts.
+    #expect(
+      rows.filter { $0["CommitmentDiscountStatus"] == "Used" }.allSatisfy { $0["BillingAccountId"] == committedAccount }
+    )
+    #expect(rows.filter { $0["CommitmentDiscountId"] == "" }.allSatisfy { $0["BillingAccountId"] == other })
+  }
+
   /// Runs focus-validator 2.2.1 (`make test` installs it in .venv) and fails on any failed rule that is
   /// not one of ``contradictory`` or a composite that fails only through them: on the month as SPEC
   /// §7 calls it, and on the mixed month (all five providers) with every applicability criterion on,
