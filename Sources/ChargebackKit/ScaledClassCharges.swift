@@ -50,39 +50,40 @@ struct ScaledClassCharges: ClassChargeSource {
     scaled = Set(groups.keys)
   }
 
-  func forEachCharge(_ body: (ClassCharge) throws -> Void) throws {
-    var k = 0
-    try base.forEachCharge { c in
-      guard let cost = scaledCost(commitmentID: c.commitmentID, costCentre: c.costCentre, &k) else {
-        return try body(c)
-      }
-      var c = c
-      c.cost = cost
-      try body(c)
-    }
-  }
+  func forEachCharge(_ body: (ClassCharge) throws -> Void) throws { try scaling(base.forEachCharge, body) }
 
   func forEachChargeAmount(_ body: (ClassChargeAmount) throws -> Void) throws {
-    var k = 0
-    try base.forEachChargeAmount { c in
-      guard let cost = scaledCost(commitmentID: c.commitmentID, costCentre: c.costCentre, &k) else {
-        return try body(c)
-      }
-      var c = c
-      c.cost = cost
-      try body(c)
-    }
+    try scaling(base.forEachChargeAmount, body)
   }
 
-  /// The cost of the next charge of a scaled cell, `k` counting them; nil for a charge of no such
-  /// cell (its cost as it is).
-  private func scaledCost(commitmentID: String?, costCentre: String, _ k: inout Int) -> Money? {
-    guard let id = commitmentID, scaled.contains(Cells(commitmentID: id, costCentre: costCentre)) else { return nil }
-    defer { k += 1 }
-    return Money(pico: parts[k])
+  /// Reads `base`'s charges through `read`, each of a scaled cell at its part of the fee.
+  private func scaling<C: CellCharge>(_ read: ((C) throws -> Void) throws -> Void, _ body: (C) throws -> Void) throws {
+    var k = 0
+    // `body` is called only while `read` runs: it does not escape.
+    try withoutActuallyEscaping(body) { body in
+      try read { c in
+        guard let id = c.commitmentID, scaled.contains(Cells(commitmentID: id, costCentre: c.costCentre)) else {
+          return try body(c)
+        }
+        var c = c
+        c.cost = Money(pico: parts[k])
+        k += 1
+        try body(c)
+      }
+    }
   }
 
   var chargeCount: Int { base.chargeCount }
 
   var chargeProviders: Set<Provider> { base.chargeProviders }
 }
+
+/// A charge as ``ScaledClassCharges`` scales it, whole or its amounts only.
+protocol CellCharge {
+  var commitmentID: String? { get }
+  var costCentre: String { get }
+  var cost: Money { get set }
+}
+
+extension ClassCharge: CellCharge {}
+extension ClassChargeAmount: CellCharge {}

@@ -77,6 +77,14 @@ import Testing
   static func readBack(_ charges: [Charge], runLength: Int?, directory: String) throws -> (
     charges: [ClassCharge], runs: Int
   ) {
+    let ledger = try filled(charges, runLength: runLength, directory: directory)
+    var out: [ClassCharge] = []
+    try ledger.forEachCharge { out.append($0) }
+    return (out, ledger.spilledRuns)
+  }
+
+  /// A ledger fed `charges`, finished, as ``readBack(_:runLength:directory:)`` feeds it.
+  static func filled(_ charges: [Charge], runLength: Int?, directory: String) throws -> ClassChargeLedger {
     let ledger = ClassChargeLedger(directory: directory)
     var inRun = Set<[AnyHashable]>()
     for c in charges {
@@ -91,9 +99,7 @@ import Testing
         listCost: Money(pico: c.listCost))
     }
     try ledger.finish(credentialNames: ["cred-1": "the first"])
-    var out: [ClassCharge] = []
-    try ledger.forEachCharge { out.append($0) }
-    return (out, ledger.spilledRuns)
+    return ledger
   }
 
   @Test(arguments: [1, 5, 64, 1_000, nil])
@@ -171,20 +177,7 @@ import Testing
       }
       return c
     }
-    let ledger = ClassChargeLedger(directory: dir)
-    var inRun = Set<[AnyHashable]>()
-    for c in charges {
-      let id: [AnyHashable] = [c.group, c.tokenClass, c.row]
-      if inRun.contains(id) || (runLength.map { inRun.count >= $0 } ?? false) {
-        try ledger.endRun()
-        inRun = []
-      }
-      inRun.insert(id)
-      ledger.append(
-        c.group, tokenClass: c.tokenClass, price: Self.prices[c.row], row: c.row, units: c.units,
-        cost: Money(pico: c.cost), listCost: Money(pico: c.listCost))
-    }
-    try ledger.finish(credentialNames: [:])
+    let ledger = try Self.filled(charges, runLength: runLength, directory: dir)
     var whole: [ClassCharge] = []
     try ledger.forEachCharge { whole.append($0) }
     var amounts: [ClassChargeAmount] = []
