@@ -146,15 +146,14 @@ import Testing
   }
 
   /// An idle commitment fee's row is on the account its commitment's calls were billed to, when
-  /// the provider's calls span several accounts (and whichever account's charges come first).
-  @Test(arguments: ["111122223333", "999988887777"])
-  func idleFeeIsOnTheAccountOfItsCommitmentsCalls(committedAccount: String) throws {
+  /// the provider's calls span several accounts: whichever account's charges come first, and when
+  /// the commitment's first charge follows an uncommitted one on its own account.
+  @Test(arguments: [("111122223333", false), ("999988887777", false), ("111122223333", true)])
+  func idleFeeIsOnTheAccountOfItsCommitmentsCalls(committedAccount: String, sameAccountBefore: Bool) throws {
     let row = PriceRow(
       provider: .bedrock, model: "claude-x", usageType: .input, tier: .standard, minInputTokens: 0,
       rate: Rate(usdPerMillion: "3")!, from: 0, to: nil, source: "test", location: "test")
     let other = committedAccount == "111122223333" ? "999988887777" : "111122223333"
-    // Sorted as a ledger gives them: by day, then credential; the other account's calls first on
-    // the first day and after the commitment's on the second.
     func charge(_ day: String, _ credential: String, account: String, commitment: String?) -> ClassCharge {
       ClassCharge(
         day: day, credentialID: credential, credentialName: nil, provider: .bedrock, model: "claude-x",
@@ -162,8 +161,10 @@ import Testing
         units: 1_000_000, cost: Money(units: 1_000_000, at: row.rate), account: account,
         listCost: Money(units: 1_000_000, at: row.rate), commitmentID: commitment)
     }
+    // Sorted as a ledger gives them: by day, then credential. The first day's uncommitted call is
+    // on the other account, or on the commitment's own.
     let charges = [
-      charge("2026-10-01", "a-role", account: other, commitment: nil),
+      charge("2026-10-01", "a-role", account: sameAccountBefore ? committedAccount : other, commitment: nil),
       charge("2026-10-01", "b-role", account: committedAccount, commitment: "PT-1"),
       charge("2026-10-02", "a-role", account: committedAccount, commitment: "PT-1"),
       charge("2026-10-02", "b-role", account: other, commitment: nil),
@@ -195,11 +196,11 @@ import Testing
     #expect(unused.count == 1)
     #expect(unused.first?["BillingAccountId"] == committedAccount)
     #expect(unused.first?["BilledCost"] == "1.000000")
-    // The calls keep their own accounts.
-    #expect(
-      rows.filter { $0["CommitmentDiscountStatus"] == "Used" }.allSatisfy { $0["BillingAccountId"] == committedAccount }
-    )
-    #expect(rows.filter { $0["CommitmentDiscountId"] == "" }.allSatisfy { $0["BillingAccountId"] == other })
+    // The calls keep their own accounts, row by row.
+    let calls = rows.filter { $0["CommitmentDiscountStatus"] != "Unused" }.map {
+      "\($0["ChargePeriodStart"]!.prefix(10)) \($0["ResourceId"]!) \($0["BillingAccountId"]!)"
+    }
+    #expect(calls.sorted() == charges.map { "\($0.day) \($0.credentialID!) \($0.account!)" }.sorted())
   }
 
   /// Runs focus-validator 2.2.1 (`make test` installs it in .venv) and fails on any failed rule that is
