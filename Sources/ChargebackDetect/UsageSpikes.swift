@@ -153,10 +153,7 @@ package struct UsageSpikes {
     cellCosts.add(cost.pico, at: i)
     cellCalls.add(Int128(c.record.requests), at: i)
     cellTotals[i].records += 1
-    for p in c.parts {
-      guard let ci = TokenClass.allCases.firstIndex(of: p.tokenClass) else { continue }
-      classCosts.add(p.cost.pico, at: i * Self.classCount + ci)
-    }
+    for p in c.parts { classCosts.add(p.cost.pico, at: i * Self.classCount + p.tokenClass.rank) }
     if day >= firstPeriodDay, cellTotals[i].evidence.count < CellEvidence.limit {
       if let row, row >= 0 {
         cellTotals[i].evidence.add(row)

@@ -12,6 +12,21 @@ package enum TokenClass: String, CaseIterable, Sendable, Codable {
   case output
   /// Web-search tool requests (priced per million requests).
   case webSearch = "web_search"
+
+  /// The class's position in `allCases`, the index of arrays by class.
+  ///
+  /// Not `allCases.firstIndex(of:)`: `allCases` is an array made each time it is read, and a search
+  /// of it for each priced part of each call was on the report's path (the spike detector).
+  package var rank: Int {
+    switch self {
+    case .input: 0
+    case .cachedInput: 1
+    case .cacheWrite5m: 2
+    case .cacheWrite1h: 3
+    case .output: 4
+    case .webSearch: 5
+    }
+  }
 }
 
 /// Counts of each ``TokenClass`` for one call or one aggregate.

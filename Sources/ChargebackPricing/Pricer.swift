@@ -161,8 +161,7 @@ package final class Pricer {
     for i in table.rowIndices(provider: key.provider, model: canonical) {
       let r = table.rows[i]
       guard r.tier == key.tier, r.covers(time) else { continue }
-      guard let ci = TokenClass.allCases.firstIndex(of: r.usageType) else { continue }
-      perClass[ci].append((r.minInputTokens, r.rate, i))
+      perClass[r.usageType.rank].append((r.minInputTokens, r.rate, i))
     }
     for i in perClass.indices { perClass[i].sort { $0.min > $1.min } }
     return Resolved(canonical: canonical, perClass: perClass)

@@ -22,7 +22,7 @@ struct ClassChargeKey {
     optional(g.credentialID)
     text(g.model)
     text(g.tier.rawValue)
-    bytes.append(UInt8(ClassChargeRecord.classes.firstIndex(of: tokenClass) ?? 0))
+    bytes.append(UInt8(tokenClass.rank))
     integer(price.minInputTokens)
     integer(price.from)
     text(g.costCentre)

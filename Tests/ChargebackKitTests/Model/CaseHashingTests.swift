@@ -26,6 +26,11 @@ import Testing
     #expect(counts.count == cases.count && counts.values.allSatisfy { $0 == 2 })
   }
 
+  /// A token class's rank is its place in `allCases` (arrays by class are indexed by it).
+  @Test func tokenClassRankIsItsPlaceAmongTheCases() {
+    #expect(TokenClass.allCases.map(\.rank) == Array(0..<TokenClass.allCases.count))
+  }
+
   @Test func everyKeyEnumHashesItsCase() {
     check(Provider.self)
     check(SourceLevel.self)
