@@ -11,11 +11,15 @@ extension RetryStorms {
   /// are of the fields' bytes (`Hasher`'s of a `String` is of its canonical form, `WordHash`'s of
   /// its UTF-8): two spellings of one text that differ only in their Unicode normalisation (NFC,
   /// NFD) are two fingerprints, where `String`'s `==` made them one.
-  struct Fingerprint: Hashable {
+  ///
+  /// Package-visible so that the report pass's reading thread can work it out beside the charge
+  /// and hand it to ``observe(_:row:fingerprint:)`` with the record: it is a pure function of the
+  /// charged record, and the thread that observes is the pass's busier one.
+  package struct Fingerprint: Hashable, Sendable {
     let high: Int
     let low: UInt64
 
-    init(_ c: borrowing ChargedRecord) {
+    package init(_ c: borrowing ChargedRecord) {
       var h = Hasher()
       var w = WordHash()
       func text(_ s: String) {
@@ -46,6 +50,6 @@ extension RetryStorms {
       low = w.finalize()
     }
 
-    func hash(into hasher: inout Hasher) { hasher.combine(high) }
+    package func hash(into hasher: inout Hasher) { hasher.combine(high) }
   }
 }

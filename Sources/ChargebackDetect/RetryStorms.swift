@@ -121,10 +121,11 @@ package struct RetryStorms {
   package var lookBackMillis: Int64 { settings.stormMaxGapMillis * Int64(settings.stormMinCalls) }
 
   /// Adds one charged request-level record (records arrive in time order); `row` is its id in the
-  /// store, the evidence a storm shows.
-  package mutating func observe(_ c: borrowing ChargedRecord, row: Int64) {
+  /// store, the evidence a storm shows; `fingerprint`, when given, is `Fingerprint(c)` worked out
+  /// beforehand (on another thread).
+  package mutating func observe(_ c: borrowing ChargedRecord, row: Int64, fingerprint: Fingerprint? = nil) {
     guard c.record.level == .request else { return }
-    let fp = Fingerprint(c)
+    let fp = fingerprint ?? Fingerprint(c)
     let tokenless = c.record.failed && c.record.tokens.isZero
     let size: Int? = tokenless ? nil : SizeClass.of(c.record.tokens)
     guard let entry = open.index(forKey: fp) else {

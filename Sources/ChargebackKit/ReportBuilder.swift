@@ -124,21 +124,22 @@ package struct ReportBuilder {
         let charger = Charger(identities: ids, prices: table)
         return { stored, batch, consumerBehind in
           PreparedRecord(
-            stored, charger: split.chargesOnReader(consumerBehind: consumerBehind, batch: batch) ? charger : nil)
+            stored, charger: split.chargesOnReader(consumerBehind: consumerBehind, batch: batch) ? charger : nil,
+            detect: detect)
         }
       }
     ) { (prepared: inout PreparedRecord) in
       files.insert(prepared.fileID)
       // The charged record is lent to `add` where it lies (in the pipe's batch), never copied out:
       // a copy is a retain and a release of each of its thirty-odd strings.
-      func add(_ charged: ChargedRecord) throws {
+      func add(_ charged: ChargedRecord, _ hashes: PreparedRecord.Hashes?) throws {
         assert(charged.unpricedReason != ChargedRecord.notCharged, "a record summed before it was charged")
         let level = charged.record.level
         if !duplicates.isEmpty, duplicates.contains(prepared.id) { return }  // the same call from another log
         // Request-level calls reach the retry-storm detector whole (the width and overlap rules below
         // are for report rows). It runs on this thread, in time order; the charge is what moves
         // between the threads to keep both busy.
-        if detect, level == .request { storms.observe(charged, row: prepared.id) }
+        if detect, level == .request { storms.observe(charged, row: prepared.id, fingerprint: hashes?.fingerprint) }
         count += 1
         if count % 100_000 == 0 { progress.update("pricing \(period): \(count) records") }
         // The width rule first: a superseded coarse row never reaches the overlap comparison.
@@ -166,7 +167,7 @@ package struct ReportBuilder {
         if level == .report { overlap.noteUnmatchable(charged.record) }
         if !coarse.isEmpty { widths.addFiner(coarse, charged.record, cost: charged.cost) }
         if level == .report { noteLongContext(charged) }
-        try totals.add(charged, source: level == .request ? .request : .report)
+        try totals.add(charged, source: level == .request ? .request : .report, lineHash: hashes?.line)
         policy.observe(charged)
         reconciliation.addComputed(
           charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID,
@@ -179,11 +180,11 @@ package struct ReportBuilder {
       // Charged in place and lent where it lies: binding an enum's payload copied it out.
       switch prepared.state {
       case .billed: reconciliation.addBilled(prepared.charged.record)
-      case .charged: try add(prepared.charged)
+      case .charged: try add(prepared.charged, prepared.hashes)
       case .uncharged:
         charger.charge(&prepared.charged)
         prepared.state = .charged
-        try add(prepared.charged)
+        try add(prepared.charged, nil)
       }
     }
     let unlogged = overlap.unloggedRecords().map { charger.charge($0) }

@@ -117,8 +117,9 @@ final class ReportTotals {
     lineIndex.reserve(n)
   }
 
-  /// Adds one charged record seen at `source`.
-  func add(_ c: ChargedRecord, source: LineSource) throws {
+  /// Adds one charged record seen at `source`; `lineHash`, when given, is
+  /// ``lineHash(_:priced:source:)``'s of it worked out beforehand (on another thread).
+  func add(_ c: ChargedRecord, source: LineSource, lineHash: Int? = nil) throws {
     // The record's fields are read through `c`: `let r = c.record` copied the record (a retain and
     // a release of each of its strings per call).
     let priced = c.cost != nil
@@ -126,7 +127,7 @@ final class ReportTotals {
     // Found from the record's own fields: a key built for the lookup retained and released its five
     // strings per call, which the decoding thread retains and releases too, so both threads wrote
     // the same reference counts (perf, the 1 M cardinality `report`).
-    let hash = Self.lineHash(c, priced: priced, source: source)
+    let hash = lineHash ?? Self.lineHash(c, priced: priced, source: source)
     let slot: Int
     if let i = lineIndex.find(hash: hash, in: lines, where: { Self.matches($0, c, priced: priced, source: source) }) {
       slot = i

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ChargebackDemo
+@testable import ChargebackDetect
 @testable import ChargebackIdentity
 @testable import ChargebackKit
 @testable import ChargebackModel
@@ -83,5 +84,45 @@ import Testing
     // Every call is one request: the lines count them all, exactly once.
     #expect(reader.lines.reduce(Int128(0)) { $0 + $1.requests } == 40_000)
     for split in ChargeSplit.allCases { #expect(out[split] == reader, "\(split)") }
+  }
+
+  /// A record charged on the reading thread carries the hashes the summing thread would work out.
+  ///
+  /// Its line's, and a request's storm fingerprint in a pass that detects: a line or a storm is
+  /// one whichever thread charged each of its calls. Each is compared with the same record charged
+  /// by another Charger, as the summing thread charges it.
+  @Test func theReadingThreadsHashesAreTheSummingThreads() throws {
+    let dir = try TestSupport.tempDir()
+    let layout = try DemoGenerator(period: Period("2026-10")!).write(to: dir + "/input")
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [layout.usageDirectory])
+    let directory = try IdentityDirectory(directory: layout.identityDirectory)
+    let prices = try PriceTable(directory: TestSupport.packageRoot + "/pricing")
+    let reading = Charger(identities: directory, prices: prices)
+    let summing = Charger(identities: directory, prices: prices)
+    let period = Period("2026-10")!
+    var (requests, reports) = (0, 0)
+    try store.forEachRecord(from: period.startMillis, to: period.endMillis) { stored in
+      let record = stored.record
+      let prepared = PreparedRecord(stored, charger: reading, detect: true)
+      guard record.level != .cost else { return #expect(prepared.hashes == nil) }
+      let c = summing.charge(record)
+      let source: LineSource = record.level == .request ? .request : .report
+      let hashes = try #require(prepared.hashes)
+      #expect(hashes.line == ReportTotals.lineHash(c, priced: c.cost != nil, source: source))
+      if record.level == .request {
+        requests += 1
+        #expect(hashes.fingerprint == RetryStorms.Fingerprint(c))
+      } else {
+        reports += 1
+        #expect(hashes.fingerprint == nil)
+      }
+      // Left to the summing thread, and without the fingerprint in a pass that does not detect.
+      #expect(PreparedRecord(StoredRecord(id: 1, fileID: 1, record: record), charger: nil, detect: true).hashes == nil)
+      let quiet = PreparedRecord(StoredRecord(id: 1, fileID: 1, record: record), charger: reading, detect: false)
+      #expect(quiet.hashes?.fingerprint == nil && quiet.hashes?.line == hashes.line)
+    }
+    // Both levels were seen (the demo month has Bedrock calls and OpenAI usage rows).
+    #expect(requests > 1_000 && reports > 10)
   }
 }
