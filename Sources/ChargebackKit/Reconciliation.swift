@@ -82,10 +82,19 @@ struct Reconciliation {
     }
   }
 
-  /// One row per provider, day and model seen on either side, for providers with a cost report.
-  func rows() -> [ReconciliationRow] {
+  /// One row per provider, day and model seen on either side, for providers with a cost report,
+  /// on the days their cost report covers; and the days of computed cost it does not cover.
+  ///
+  /// `billedSpans` is what each provider's cost pages span (their buckets' start and end, UTC ms):
+  /// a day no span meets has no bill loaded, and a row for it read as "billed $0", a variance that
+  /// does not exist (a trial: costs pages of October 2–3 and usage of the 9th). Those days are
+  /// left out of the comparison and named apart (`unbilled`, per provider: `YYYY-MM-DD`, sorted).
+  /// A provider with a cost report but no spans (cost rows from no page) is compared every day.
+  func rows(billedSpans: [Provider: [(start: Int64, end: Int64)]] = [:]) -> (
+    rows: [ReconciliationRow], unbilled: [Provider: [String]]
+  ) {
     let providers = Set(billed.keys.map(\.provider))
-    guard !providers.isEmpty else { return [] }
+    guard !providers.isEmpty else { return ([], [:]) }
     // The web searches of a provider whose bill has a web-search line go to that cell of their day.
     var computed = computed
     let searchBilled = Set(billed.keys.filter { $0.label && $0.model == Self.webSearchCell }.map(\.provider))
@@ -94,12 +103,38 @@ struct Reconciliation {
       computed[Key(provider: key.provider, day: key.day, model: Self.webSearchCell, label: true), default: .zero] +=
         amount
     }
-    let keys = Set(billed.keys).union(computed.keys.filter { providers.contains($0.provider) })
-    return keys.sorted().map { k in
+    func covered(_ k: Key) -> Bool {
+      guard let spans = billedSpans[k.provider], !spans.isEmpty else { return true }
+      let (from, to) = (k.day * Timestamp.millisPerDay, (k.day + 1) * Timestamp.millisPerDay)
+      return spans.contains { $0.start < to && $0.end > from }
+    }
+    var unbilled: [Provider: Set<String>] = [:]
+    var keys = Set(billed.keys)
+    for (k, amount) in computed where providers.contains(k.provider) && billed[k] == nil {
+      if covered(k) {
+        keys.insert(k)
+      } else if amount != .zero {
+        unbilled[k.provider, default: []].insert(Timestamp.day(k.day * Timestamp.millisPerDay))
+      }
+    }
+    let rows = keys.sorted().map { k in
       ReconciliationRow(
         provider: k.provider, day: Timestamp.day(k.day * Timestamp.millisPerDay), model: k.model,
         computed: computed[k] ?? .zero, billed: billed[k] ?? .zero, modelIsLabel: k.label)
     }
+    return (rows, unbilled.mapValues { $0.sorted() })
+  }
+
+  /// What the cost pages among `pages` span, per provider (``rows(billedSpans:)``).
+  static func billedSpans(_ pages: [StoredPage]) -> [Provider: [(start: Int64, end: Int64)]] {
+    var spans: [Provider: [(start: Int64, end: Int64)]] = [:]
+    for p in pages where ExportPage.isCostFormat(p.format) {
+      guard let start = p.page.start, let end = p.page.end,
+        let provider = Provider(rawValue: ExportPage.provider(of: p.format))
+      else { continue }
+      spans[provider, default: []].append((start, end))
+    }
+    return spans
   }
 
   private static func day(_ t: Int64) -> Int64 { Timestamp.floorDiv(t, Timestamp.millisPerDay) }

@@ -278,6 +278,8 @@ package struct ReportBuilder {
     }
     RunRate.apply(lines: lines, allocations: allocations, identities: identities, centres: &centres)
     let inputPaths = Set(stored.map(\.path))
+    let pages = try store.exportPages()
+    let reconciled = reconciliation.rows(billedSpans: Reconciliation.billedSpans(pages))
     var report = ChargebackReport(
       period: period, lines: lines,
       costCentres: centres.values.sorted { $0.id < $1.id },
@@ -286,7 +288,7 @@ package struct ReportBuilder {
       identityHash: identities.contentHash, agents: agents, tasks: tasks, pricingHash: prices.contentHash,
       recordCount: count,
       unpricedRecords: totals.unpriced, duplicateRecords: Int64(duplicates.count),
-      reconciliation: reconciliation.rows(), classCharges: classCharges,
+      reconciliation: reconciled.rows, classCharges: classCharges,
       // A path skipped once (an empty file, later filled) and loaded since is an input, not both.
       skippedInputs: try store.skippedFiles().filter { !inputPaths.contains($0.path) })
     report.lineTasks = lineTasks
@@ -296,7 +298,8 @@ package struct ReportBuilder {
     report.unmatchableReportRows = overlap.unmatchableRows
     report.longContextReportRows = longContext.rows
     report.longContextReportCost = longContext.cost
-    report.missingPages = ExportPage.gaps(try store.exportPages(), period: period)
+    report.unbilledDays = reconciled.unbilled
+    report.missingPages = ExportPage.gaps(pages, period: period)
     report.conflictingDuplicates = conflictingKeys
     report.commitments = commitmentUses
     report.allocations = allocations
@@ -368,10 +371,28 @@ package struct ReportBuilder {
     // first call or bucket); a report row that only ends there may be today's partial bucket of
     // the month's last day (the APIs end it at midnight), so it leaves the month open, as of its
     // end: its forecast is what it owes (a review).
-    let latest = asOf == nil ? try store.latestUsageTime() : nil
+    let latest = asOf == nil ? try latestData(store) : nil
     let at = asOf ?? latest.map { min($0.end, max(period.endMillis, $0.start)) }
     let open = asOf.map { $0 < period.endMillis } ?? latest.map { $0.start < period.endMillis } ?? false
     if asOf == nil, open, try store.reportedTotals(period) != nil { return (period.endMillis, false) }
     return (at, open)
+  }
+
+  /// The start and end of the latest usage the store holds: its latest usage record's
+  /// (``ChargebackStore/latestUsageTime()``), or a usage page's last bucket when that is later.
+  ///
+  /// An API page's buckets with no usage say the usage was fetched through their end: a page of
+  /// October 1–14 whose last 5 buckets were empty ran "to October 10" and forecast the month from 9
+  /// days instead of 14, 55 % high (a trial); a daily run would do the same after every quiet
+  /// weekend. A page's last bucket starts a bucket width (its narrowest) before its end. Cost pages
+  /// are the bill, not usage.
+  static func latestData(_ store: any ChargebackStore) throws -> (start: Int64, end: Int64)? {
+    var latest = try store.latestUsageTime()
+    for p in try store.exportPages() where !ExportPage.isCostFormat(p.format) {
+      guard let end = p.page.end else { continue }
+      let start = end - (p.page.bucketWidth ?? 0)
+      latest = latest.map { (max($0.start, start), max($0.end, end)) } ?? (start, end)
+    }
+    return latest
   }
 }

@@ -89,6 +89,8 @@ package struct ReportWriter {
           "exists and was not written by chargeback (not in its manifest.json); move it away or use another --out")
       }
     }
+    // Every file of the previous run is replaced or removed: each must still be what it wrote.
+    try checkUnchanged(previous: previous)
 
     let (staging, held) = try makeStaging()
     var keepStaging = false
@@ -245,7 +247,7 @@ package struct ReportWriter {
     }
   }
 
-  private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+  func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 
   /// `e` naming the output a file of the staging folder was to become: the staging folder is
   /// removed on the way out, and a path inside it pointed the user at a folder that was gone.

@@ -291,6 +291,9 @@ package struct ChargebackReport: Sendable {
   package var conflictingDuplicates: Int64 = 0
   /// Computed vs billed per provider, day and model; empty when no cost report was given.
   package var reconciliation: [ReconciliationRow] = []
+  /// Per provider with a cost report, the days (`YYYY-MM-DD`, sorted) with computed cost that its
+  /// cost pages do not cover: no bill loaded for them, so not in ``reconciliation``.
+  package var unbilledDays: [Provider: [String]] = [:]
   /// Report rows not charged because finer rows of the same group cover their time (the
   /// bucket-width rule), each against the finer rows charged in its place; sorted by provider,
   /// bucket start, model, credential, tier, context window and bucket end.

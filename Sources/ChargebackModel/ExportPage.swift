@@ -197,7 +197,7 @@ extension ExportPage {
   }
 
   /// The provider a page format is of: `openai` for `openai-costs` and `empty-openai`.
-  static func provider(of format: String) -> String {
+  package static func provider(of format: String) -> String {
     let parts = format.split(separator: "-")
     return String((parts.first == "empty" ? parts.dropFirst().first : parts.first) ?? "")
   }

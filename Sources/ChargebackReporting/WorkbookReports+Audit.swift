@@ -9,6 +9,20 @@ extension WorkbookReports {
   /// Computed and billed are each apportioned to their rounded totals; the variance is computed
   /// minus billed in cents, so that every row and the TOTAL cross-foot; the percentage is the exact
   /// variance over the exact billed amount.
+  /// Sorted days (`YYYY-MM-DD`) as runs of consecutive days: `2026-10-04 to 2026-10-06, 2026-10-09`.
+  static func dayRanges(_ days: [String]) -> String {
+    var runs: [(first: String, last: String, lastMillis: Int64)] = []
+    for day in days {
+      guard let t = Timestamp.parseMillis(day) else { continue }
+      if let run = runs.last, t - run.lastMillis == Timestamp.millisPerDay {
+        runs[runs.count - 1] = (run.first, day, t)
+      } else {
+        runs.append((day, day, t))
+      }
+    }
+    return runs.map { $0.first == $0.last ? $0.first : "\($0.first) to \($0.last)" }.joined(separator: ", ")
+  }
+
   static func reconciliationTable(_ rows: [ReconciliationRow]) -> DetailTable {
     let computed = Apportion.rounded(rows.map(\.computed), decimals: 2).parts
     let billed = Apportion.rounded(rows.map(\.billed), decimals: 2).parts

@@ -59,6 +59,36 @@ import Testing
     #expect(try Self.snapshot(out) == before)
   }
 
+  /// An output changed after the tool wrote it (a note added to `journal.csv`, a workbook saved
+  /// from a spreadsheet program) is no longer the tool's: the next run stops (exit 73) naming it,
+  /// with `--out` as it was, whether it had anything new or not; once the file is moved away the
+  /// run writes it again and the moved copy keeps the edit.
+  @Test func anOutputChangedByHandIsNeitherReplacedNorRemoved() throws {
+    let fm = FileManager.default
+    for (name, edit) in [("journal.csv", "FINANCE NOTE: approved by the CFO\n"), ("company.xlsx", "x")] {
+      let dir = try TestSupport.tempDir()
+      let out = dir + "/out"
+      #expect(try Self.run(out, db: dir + "/s.sqlite").status == 0)
+      let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out + "/" + name))
+      try handle.seekToEnd()
+      try handle.write(contentsOf: Data(edit.utf8))
+      try handle.close()
+      let edited = try Self.snapshot(out)
+      // Nothing new (the same inputs), then something new (a new --db loads them again: a new report).
+      for db in ["/s.sqlite", "/t.sqlite"] {
+        let r = try Self.run(out, db: dir + db)
+        #expect(r.status == 73, "\(name) \(db): \(r.err)")
+        #expect(r.err.contains(out + "/" + name + ": was changed after chargeback wrote it"), "\(r.err)")
+        #expect(try Self.snapshot(out) == edited, "\(name) \(db)")
+      }
+      try fm.moveItem(atPath: out + "/" + name, toPath: dir + "/kept-" + name)
+      let again = try Self.run(out, db: dir + "/s.sqlite")
+      #expect(again.status == 0, "\(again.err)")
+      #expect(fm.contents(atPath: dir + "/kept-" + name) == edited[name])
+      #expect(fm.fileExists(atPath: out + "/" + name) && fm.contents(atPath: out + "/" + name) != edited[name])
+    }
+  }
+
   @Test func linksAreNeverFollowed() throws {
     let dir = try TestSupport.tempDir()
     let fm = FileManager.default

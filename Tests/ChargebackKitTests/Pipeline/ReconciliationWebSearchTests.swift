@@ -52,7 +52,7 @@ import Testing
       Self.call(.openai, "gpt-4.1", at: Self.day1), model: "gpt-4.1", cost: Self.usd(50), webSearch: Self.usd(5))
     rec.addBilled(Self.bill(.openai, model: "gpt-4.1", lineItem: "gpt-4.1, input", cents: 50, at: Self.day1))
 
-    let rows = rec.rows().map { ($0.provider.rawValue, $0.day, $0.model, $0.computed, $0.billed) }
+    let rows = rec.rows().rows.map { ($0.provider.rawValue, $0.day, $0.model, $0.computed, $0.billed) }
     let expected: [(String, String, String, Money, Money)] = [
       ("anthropic", "2026-10-07", "(web search)", Self.usd(2), Self.usd(2)),
       ("anthropic", "2026-10-07", "claude-sonnet-4-5", Self.usd(31), Self.usd(31)),
@@ -70,7 +70,7 @@ import Testing
   func webSearchLinesAreOneCell(lineItem: String) {
     var rec = Reconciliation(prices: PriceTable(rows: []))
     rec.addBilled(Self.bill(.openai, model: "", lineItem: lineItem, cents: 2, at: Self.day1))
-    #expect(rec.rows().map(\.model) == [Reconciliation.webSearchCell])
+    #expect(rec.rows().rows.map(\.model) == [Reconciliation.webSearchCell])
   }
 
   /// A model the data names `(web search)` is a model: its cell is not the bill's web-search line,
@@ -80,7 +80,7 @@ import Testing
     rec.addComputed(
       Self.call(.anthropic, "(web search)", at: Self.day1), model: "(web search)", cost: Self.usd(7), webSearch: .zero)
     rec.addBilled(Self.bill(.anthropic, model: "", lineItem: "web_search", cents: 2, at: Self.day1))
-    let rows = rec.rows().map { ($0.model, $0.modelIsLabel, $0.computed, $0.billed) }
+    let rows = rec.rows().rows.map { ($0.model, $0.modelIsLabel, $0.computed, $0.billed) }
     #expect(rows.count == 2)
     #expect(rows.contains { $0 == ("(web search)", false, Self.usd(7), .zero) })
     #expect(rows.contains { $0 == ("(web search)", true, .zero, Self.usd(2)) })
