@@ -100,8 +100,12 @@ package struct ChargebackJob {
     var result = try report(store: store, reference, ingested: ingested)
     let stored = try store.files()
     // A file none of whose records was new charged nothing of its own: gone, it changes nothing.
+    // Nor is one gone whose bytes were found under another path (renamed or moved: a trial was told
+    // to load everything again into a new store).
+    let present = Set(ingested.map(\.sha256).filter { !$0.isEmpty })
     result.warnings += Self.goneFiles(
-      stored.filter { $0.newRecords > 0 }.map(\.path), under: options.usage, found: Set(files))
+      stored.filter { $0.newRecords > 0 && !present.contains($0.sha256) }.map(\.path), under: options.usage,
+      found: Set(files))
     result.warnings += Self.changedFiles(stored, loaded: ingested)
     result.warnings += try Self.lateForClosedMonths(ingested, period: options.period, store: store)
     result.warnings += Self.stillBeingWritten(ingested)

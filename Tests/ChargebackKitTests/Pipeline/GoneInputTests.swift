@@ -27,6 +27,16 @@ import Testing
         r.err.contains("warning: 1 file loaded earlier from --usage is no longer there (\(dir)/usage/extra.jsonl)"))
       #expect(try TestSupport.readCSV(dir + "/out/summary.csv") == before)
     }
+    // Its bytes back under another name (renamed, or moved within the folder): not gone, nothing
+    // said, nothing charged twice.
+    try FileManager.default.createDirectory(atPath: dir + "/usage/later", withIntermediateDirectories: true)
+    try DailyRunTests.day(
+      dir, "later/extra-renamed.jsonl",
+      [DailyRunTests.call("x-1", "2026-10-02T09:00:00Z", arn: DailyRunTests.session + "s9", input: 1_000)])
+    let renamed = try DailyRunTests.run(dir)
+    #expect(renamed.status == 0, "\(renamed.err)")
+    #expect(!renamed.err.contains("no longer there"), "\(renamed.err)")
+    #expect(try TestSupport.readCSV(dir + "/out/summary.csv") == before)
     #expect(
       ChargebackJob.goneFiles(["/u/a", "/v/b", "/u2/c"], under: ["/u"], found: []) == [
         "warning: 1 file loaded earlier from --usage is no longer there (/u/a): its records stay in the store and are"
