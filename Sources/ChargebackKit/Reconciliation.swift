@@ -29,6 +29,8 @@ struct Reconciliation {
   private var computedWebSearch: [Key: Money] = [:]
   /// The model column of the web-search cell, billed and computed.
   static let webSearchCell = "(web search)"
+  /// The start of the model column of a provisioned commitment's idle fee (`idle <commitment id>`).
+  static let idlePrefix = "idle "
   /// Computed (list) cost of calls under a commitment, per commitment and cell, so that a
   /// provisioned fee can be put on them once the period is summed.
   private var committed: [String: [Key: Money]] = [:]
@@ -76,7 +78,7 @@ struct Reconciliation {
       if u.idle.pico > 0 {
         let first = max(u.commitment.from ?? period.startMillis, period.startMillis)
         let key = Key(
-          provider: u.commitment.provider, day: Self.day(first), model: "idle " + u.commitment.id, label: true)
+          provider: u.commitment.provider, day: Self.day(first), model: Self.idlePrefix + u.commitment.id, label: true)
         computed[key, default: .zero] += u.idle
       }
     }
@@ -103,8 +105,15 @@ struct Reconciliation {
       computed[Key(provider: key.provider, day: key.day, model: Self.webSearchCell, label: true), default: .zero] +=
         amount
     }
+    // A day with a billed cell of the provider is covered whatever the spans say (its file's pages
+    // may not be kept: a file moved since it was loaded), and so is a fee's cell (`idle …`): the
+    // fee is put on the commitment's first day by convention, which may be before the bill's.
+    let billedDays = Set(billed.keys.map { BilledDay(provider: $0.provider, day: $0.day) })
     func covered(_ k: Key) -> Bool {
-      guard let spans = billedSpans[k.provider], !spans.isEmpty else { return true }
+      let fee = k.label && k.model.hasPrefix(Self.idlePrefix)
+      guard !fee, let spans = billedSpans[k.provider], !spans.isEmpty,
+        !billedDays.contains(BilledDay(provider: k.provider, day: k.day))
+      else { return true }
       let (from, to) = (k.day * Timestamp.millisPerDay, (k.day + 1) * Timestamp.millisPerDay)
       return spans.contains { $0.start < to && $0.end > from }
     }
@@ -123,6 +132,11 @@ struct Reconciliation {
         computed: computed[k] ?? .zero, billed: billed[k] ?? .zero, modelIsLabel: k.label)
     }
     return (rows, unbilled.mapValues { $0.sorted() })
+  }
+
+  private struct BilledDay: Hashable {
+    var provider: Provider
+    var day: Int64
   }
 
   /// What the cost pages among `pages` span, per provider (``rows(billedSpans:)``).

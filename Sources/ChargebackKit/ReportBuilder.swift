@@ -384,13 +384,13 @@ package struct ReportBuilder {
   /// An API page's buckets with no usage say the usage was fetched through their end: a page of
   /// October 1–14 whose last 5 buckets were empty ran "to October 10" and forecast the month from 9
   /// days instead of 14, 55 % high (a trial); a daily run would do the same after every quiet
-  /// weekend. A page's last bucket starts a bucket width (its narrowest) before its end. Cost pages
-  /// are the bill, not usage.
+  /// weekend. A page's last bucket starts a bucket width (its narrowest; a day when it gives none)
+  /// before its end. Cost pages are the bill, not usage.
   static func latestData(_ store: any ChargebackStore) throws -> (start: Int64, end: Int64)? {
     var latest = try store.latestUsageTime()
     for p in try store.exportPages() where !ExportPage.isCostFormat(p.format) {
       guard let end = p.page.end else { continue }
-      let start = end - (p.page.bucketWidth ?? 0)
+      let start = end - (p.page.bucketWidth ?? UsageStore.widestBucket)
       latest = latest.map { (max($0.start, start), max($0.end, end)) } ?? (start, end)
     }
     return latest

@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackSupport
 import Foundation
 
 /// Outputs changed by hand since the tool wrote them: never replaced nor removed.
@@ -10,20 +11,51 @@ extension ReportWriter {
   /// Such a file is no longer what the tool wrote, and replacing it lost the edit without a word (a
   /// trial). `previous` is what that manifest lists. The per-run files (``perRun``) have no
   /// recorded bytes, nor do the outputs of a manifest from before the hashes were recorded: those
-  /// are replaced as before. Each output is read once more to hash it (a large directory's
-  /// `focus.csv` at about 1.4 GB/s); a run with nothing new reads them anyway (``reuse(key:)``).
+  /// are replaced as before. A file that a run killed while publishing moved in (its staging folder,
+  /// of any host, lists that very copy) is the tool's: this host's are put back before, another
+  /// host's are not (a container gets a new host name each run). Each output is read once more to
+  /// hash it (a large directory's `focus.csv` at about 1.4 GB/s); a run with nothing new reads
+  /// them anyway (``reuse(key:)``). Every changed file is named, not only the first.
   func checkUnchanged(previous: Set<String>) throws {
     guard !previous.isEmpty else { return }
     let hashes = Self.manifestHashes(path("manifest.json"))
+    let movedByKilledRuns = killedRunsCopies()
+    var changed: [String] = []
     for name in previous.subtracting(Self.perRun).sorted() {
       let target = path(name)
       guard let recorded = hashes[name], Self.fileType(target) == .typeRegular else { continue }
-      if (try? Self.sha256(target)) == recorded { continue }
-      throw OutputError.cannotCreate(
-        target,
-        "was changed after chargeback wrote it (its bytes are not those its manifest.json recorded), and this run"
-          + " would replace it; move it away (or put back the original) and run again")
+      let sha: String
+      do {
+        sha = try Self.sha256(target)
+      } catch {
+        throw OutputError.cannotCreate(
+          target, "cannot be read to check that it is still what chargeback wrote; check its permissions")
+      }
+      if sha == recorded { continue }
+      if let copy = Copy(path: target), movedByKilledRuns[name]?.contains(copy) == true { continue }
+      changed.append(target)
     }
+    guard let first = changed.first else { return }
+    let others = changed.count > 1 ? " (and \(changed.dropFirst().joined(separator: ", ")))" : ""
+    throw OutputError.cannotCreate(
+      first,
+      "was changed after chargeback wrote it\(others): its bytes are not those its manifest.json recorded, and a"
+        + " run replaces or removes only what it wrote; move it away (or put back the original) and run again")
+  }
+
+  /// The copies that runs into `--out` killed while publishing moved in, by name: from the
+  /// `.publishing` list of each staging folder beside `--out`, of any host.
+  private func killedRunsCopies() -> [String: [Copy]] {
+    let parent = PathText.parent(of: directory)
+    let prefix = ".\(Self.stagingBase((directory as NSString).lastPathComponent)).chargeback-"
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return [:] }
+    var copies: [String: [Copy]] = [:]
+    for folder in names where folder.hasPrefix(prefix) {
+      for (name, copy) in Self.publishingList((parent as NSString).appendingPathComponent(folder)) ?? [] {
+        copies[name, default: []].append(copy)
+      }
+    }
+    return copies
   }
 
   /// The SHA-256 of each output in the `manifest.json` at `path` (`output_sha256`); empty when it

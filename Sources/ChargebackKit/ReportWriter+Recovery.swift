@@ -53,15 +53,7 @@ extension ReportWriter {
   /// replaced by a later publication, is left as it is, and trying again is safe.
   static func putBack(_ staging: String, into out: String) -> Bool {
     func at(_ dir: String, _ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
-    guard let text = try? String(contentsOfFile: at(staging, ".publishing"), encoding: .utf8) else { return true }
-    var moving: [(name: String, copy: Copy)] = []
-    for line in text.split(separator: "\n") {
-      let f = line.split(separator: "\t").map(String.init)
-      guard let name = f.first, !name.contains("/"), name != ".", name != "..", !name.isEmpty,
-        let copy = Copy(f.dropFirst())
-      else { continue }
-      moving.append((name, copy))
-    }
+    guard let moving = publishingList(staging) else { return true }
     /// Whether `out`'s `name` is still the copy this run moved in.
     func stillOurs(_ name: String, _ copy: Copy) -> Bool { Copy(path: at(out, name)) == copy }
     let previous = at(staging, ".previous")
@@ -87,6 +79,22 @@ extension ReportWriter {
       }
     }
     return ok
+  }
+
+  /// What the publication of the staging folder `staging` moves into `--out` (its `.publishing`):
+  /// each file's name and new ``Copy``; nil when it lists nothing (it never got as far).
+  static func publishingList(_ staging: String) -> [(name: String, copy: Copy)]? {
+    let list = (staging as NSString).appendingPathComponent(".publishing")
+    guard let text = try? String(contentsOfFile: list, encoding: .utf8) else { return nil }
+    var moving: [(name: String, copy: Copy)] = []
+    for line in text.split(separator: "\n") {
+      let f = line.split(separator: "\t").map(String.init)
+      guard let name = f.first, !name.contains("/"), name != ".", name != "..", !name.isEmpty,
+        let copy = Copy(f.dropFirst())
+      else { continue }
+      moving.append((name, copy))
+    }
+    return moving
   }
 
   /// One new file a publication moves into `--out`: its ``FileIdentity`` (a rename keeps it), and

@@ -63,6 +63,9 @@ package enum Manifest {
       "outputs": Set(outputs.map { ($0 as NSString).lastPathComponent }).sorted(),
       "workbooks": workbooks,
       "output_sha256": outputHashes,
+      // Per provider with a cost report, the days of computed cost no cost page covers (left out
+      // of reconciliation.csv: no bill loaded for them).
+      "unbilled_days": Dictionary(uniqueKeysWithValues: report.unbilledDays.map { ($0.key.rawValue, $0.value) }),
     ]
     if let reportKey { object["report_key"] = reportKey }
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

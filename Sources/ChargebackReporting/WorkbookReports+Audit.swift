@@ -4,13 +4,10 @@ import Foundation
 // company.xlsx's money-audit sheets: the reconciliation against the bills, the commitments and the
 // bucket-width rule's side of the reconciliation.
 extension WorkbookReports {
-  /// Computed against billed per provider, day and model.
-  ///
-  /// Computed and billed are each apportioned to their rounded totals; the variance is computed
-  /// minus billed in cents, so that every row and the TOTAL cross-foot; the percentage is the exact
-  /// variance over the exact billed amount.
-  /// Sorted days (`YYYY-MM-DD`) as runs of consecutive days: `2026-10-04 to 2026-10-06, 2026-10-09`.
-  static func dayRanges(_ days: [String]) -> String {
+  /// Sorted days (`YYYY-MM-DD`) as runs of consecutive days: `2026-10-04 to 2026-10-06, 2026-10-09`;
+  /// past `most` runs, the first `most − 1` and how many days there are in all (the manifest lists
+  /// them all: a Summary cell holds a line).
+  static func dayRanges(_ days: [String], most: Int = 4) -> String {
     var runs: [(first: String, last: String, lastMillis: Int64)] = []
     for day in days {
       guard let t = Timestamp.parseMillis(day) else { continue }
@@ -20,9 +17,16 @@ extension WorkbookReports {
         runs.append((day, day, t))
       }
     }
-    return runs.map { $0.first == $0.last ? $0.first : "\($0.first) to \($0.last)" }.joined(separator: ", ")
+    let shown = runs.map { $0.first == $0.last ? $0.first : "\($0.first) to \($0.last)" }
+    guard shown.count > most else { return shown.joined(separator: ", ") }
+    return shown.prefix(most - 1).joined(separator: ", ") + ", … (\(days.count) days in all)"
   }
 
+  /// Computed against billed per provider, day and model.
+  ///
+  /// Computed and billed are each apportioned to their rounded totals; the variance is computed
+  /// minus billed in cents, so that every row and the TOTAL cross-foot; the percentage is the exact
+  /// variance over the exact billed amount.
   static func reconciliationTable(_ rows: [ReconciliationRow]) -> DetailTable {
     let computed = Apportion.rounded(rows.map(\.computed), decimals: 2).parts
     let billed = Apportion.rounded(rows.map(\.billed), decimals: 2).parts

@@ -105,15 +105,16 @@ extension WorkbookReports {
     // The providers charged whose bill was not loaded: the reconciled figures beside the total
     // did not say what they leave out (a finance trial: 12.65 reconciled of 136.60, Bedrock's
     // 23.95 without a word).
-    // And the days a loaded bill does not cover (a trial: a row per such day read "billed $0").
     let billed = Set(report.reconciliation.map(\.provider)).union(report.unbilledDays.keys)
-    let unbilled =
-      [report.classCharges.chargeProviders.subtracting(billed).map(\.rawValue).sorted()]
-      + report.unbilledDays.sorted { $0.key.rawValue < $1.key.rawValue }.map { provider, days in
-        ["\(provider.rawValue) on \(Self.dayRanges(days))"]
-      }
-    let text = unbilled.filter { !$0.isEmpty }.map { $0.joined(separator: ", ") }.joined(separator: "; ")
-    if !text.isEmpty { try row("Not reconciled (no bill)", .text(text)) }
+    let unbilled = report.classCharges.chargeProviders.subtracting(billed).map(\.rawValue).sorted()
+    if !unbilled.isEmpty {
+      try row("Not reconciled (no bill)", .text(unbilled.joined(separator: ", ")))
+    }
+    // And, a row each, the days a loaded bill does not cover (a trial: a row of reconciliation.csv
+    // per such day read "billed $0").
+    for (provider, days) in report.unbilledDays.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+      try row("Not reconciled (no \(provider.rawValue) bill)", .text(Self.dayRanges(days)))
+    }
     let t = try topTable(
       s, at: 3, header: "Cost centre", noun: "cost centres",
       amounts: ccs.map { (GroupKey.data($0.id), cents.costCentres[$0.id] ?? 0) }, total: cents.total, top: 12)

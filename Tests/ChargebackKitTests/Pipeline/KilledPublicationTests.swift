@@ -77,6 +77,41 @@ import Testing
     }
   }
 
+  /// A run killed while publishing on another host (a container gets a new host name each run)
+  /// is not put back by this one, which cannot tell whether that run is alive: the files it moved
+  /// in are the tool's all the same (its `.publishing` lists those very copies), so the next run
+  /// publishes over them, while a file changed by hand beside them still stops it (exit 73).
+  @Test func filesAKilledRunOfAnotherHostMovedInAreTheTools() throws {
+    let base = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    let report = try PublicationTests.report(base)
+    let before = Self.previous(of: report)
+    for edit in [false, true] {
+      let dir = try TestSupport.tempDir()
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      let out = dir + "/out"
+      _ = try ReportWriter(directory: out).publish(before, key: nil)
+      var killed = ReportWriter(directory: out)
+      killed.dieAfterMoves = 3  // findings.csv, journal.csv and new_findings.csv moved in, in name order
+      #expect(throws: ReportWriter.Died.self) { _ = try killed.publish(report, key: nil) }
+      let fm = FileManager.default
+      let own = ".out.chargeback-\(ReportWriter.hostTag)-"
+      let left = try #require(try fm.contentsOfDirectory(atPath: dir).first { $0.hasPrefix(own) })
+      try fm.moveItem(
+        atPath: dir + "/" + left,
+        toPath: dir + "/" + left.replacingOccurrences(of: ReportWriter.hostTag, with: "other-host"))
+      #expect(fm.contents(atPath: out + "/journal.csv") != nil)
+      if edit { try Data("my note\n".utf8).write(to: URL(fileURLWithPath: out + "/summary.csv")) }
+      if edit {
+        #expect(throws: OutputError.self) { _ = try ReportWriter(directory: out).publish(report, key: nil) }
+        #expect(fm.contents(atPath: out + "/summary.csv") == Data("my note\n".utf8))
+      } else {
+        let next = try ReportWriter(directory: out).publish(report, key: nil)
+        #expect(next.outputs.contains(out + "/journal.csv"))
+      }
+    }
+  }
+
   /// A run killed while it removed its staging folder, once published: the folder may have lost its
   /// lock file, and its list of moves, before its copies of the old outputs (`.previous`); the next
   /// run removes it all the same, and leaves the outputs as published.

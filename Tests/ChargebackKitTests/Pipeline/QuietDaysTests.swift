@@ -24,6 +24,10 @@ import Testing
       (oct1 + Int64(d) * day, oct1 + Int64(d + 1) * day, d < 9 ? [result] : [])
     }
     try MissingPagesTests.write(BucketWidthTests.openAIPage(buckets), dir + "/usage/usage.json")
+    // The bill, fetched through October 20: a cost page says nothing of how far the usage runs.
+    try MissingPagesTests.write(
+      UnbilledDaysTests.costsPage((0..<20).map { (oct1 + Int64($0) * day, $0 < 9 ? "0.40" : nil) }),
+      dir + "/usage/costs.json")
     let run = try ChargebackJob(
       options: .init(
         period: Period(year: 2026, month: 10), usage: [dir + "/usage"], identities: Fixtures.month + "/identities",

@@ -56,10 +56,15 @@ import Testing
         ["2026-10-02", "0.400000", "0.400000", "billed"], ["2026-10-03", "0.400000", "0.300000", "billed"],
         ["2026-10-04", "0.400000", "0.000000", "billed"],
       ])
-    // The front page names the days left out, as runs of days.
+    // The manifest lists them, and the front page names them as runs of days.
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/manifest.json")))
+        as? [String: Any])
+    #expect(manifest["unbilled_days"] as? [String: [String]] == ["openai": days])
     let sheet = try #require(try WorkbookTests.read(dir + "/out/company.xlsx")["Summary"])
-    let unbilled = sheet.rows.first { $0.first??.text == "Not reconciled (no bill)" }
-    #expect(unbilled?.dropFirst().compactMap { $0?.text }.first == "openai on 2026-10-01, 2026-10-05 to 2026-10-10")
+    let unbilled = sheet.rows.first { $0.first??.text == "Not reconciled (no openai bill)" }
+    #expect(unbilled?.dropFirst().compactMap { $0?.text }.first == "2026-10-01, 2026-10-05 to 2026-10-10")
+    #expect(!sheet.rows.contains { $0.first??.text == "Not reconciled (no bill)" })  // OpenAI's bill is loaded
     let total = sheet.rows.first { $0.first??.text == "Reconciled: variance (USD)" }
     #expect(total?.dropFirst().compactMap { $0?.cents }.first == 50)  // 0.00 + 0.10 + 0.40
   }
