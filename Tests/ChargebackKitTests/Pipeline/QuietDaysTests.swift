@@ -28,18 +28,10 @@ import Testing
     try MissingPagesTests.write(
       UnbilledDaysTests.costsPage((0..<20).map { (oct1 + Int64($0) * day, $0 < 9 ? "0.40" : nil) }),
       dir + "/usage/costs.json")
-    let run = try ChargebackJob(
-      options: .init(
-        period: Period(year: 2026, month: 10), usage: [dir + "/usage"], identities: Fixtures.month + "/identities",
-        pricing: pricing, out: dir + "/out", database: dir + "/s.sqlite"),
-      progress: ProgressReporter(force: false)
-    ).run()
+    let (run, manifest) = try UnbilledDaysTests.runOctober(dir, pricing: pricing)
     #expect(run.report.context.asOf == Timestamp.parseMillis("2026-10-15T00:00:00Z"))
     #expect(run.report.context.isOpen)
     // 3.60 owed + 3.60 × 17 days left ÷ 14 elapsed = 7.971428…
-    let manifest = try #require(
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/manifest.json")))
-        as? [String: Any])
     let context = try #require(manifest["context"] as? [String: Any])
     #expect(context["forecast_usd"] as? String == "7.971429")
     #expect(context["as_of"] as? String == "2026-10-15T00:00:00Z")

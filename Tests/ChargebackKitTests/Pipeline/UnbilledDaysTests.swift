@@ -28,6 +28,21 @@ import Testing
       + "\n"
   }
 
+  /// `chargeback run` of October over `dir/usage` with the hand-computed month's identities, and
+  /// the manifest it wrote.
+  static func runOctober(_ dir: String, pricing: String) throws -> (ChargebackJob.Result, [String: Any]) {
+    let result = try ChargebackJob(
+      options: .init(
+        period: Period(year: 2026, month: 10), usage: [dir + "/usage"], identities: Fixtures.month + "/identities",
+        pricing: pricing, out: dir + "/out", database: dir + "/s.sqlite"),
+      progress: ProgressReporter(force: false)
+    ).run()
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/manifest.json")))
+        as? [String: Any])
+    return (result, manifest)
+  }
+
   @Test func daysWithoutABillAreNamedApartNotComparedWithZero() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -41,12 +56,7 @@ import Testing
     try MissingPagesTests.write(
       Self.costsPage([(oct1 + day, "0.40"), (oct1 + 2 * day, "0.30"), (oct1 + 3 * day, nil)]),
       dir + "/usage/costs.json")
-    let result = try ChargebackJob(
-      options: .init(
-        period: Period(year: 2026, month: 10), usage: [dir + "/usage"], identities: Fixtures.month + "/identities",
-        pricing: pricing, out: dir + "/out", database: dir + "/s.sqlite"),
-      progress: ProgressReporter(force: false)
-    ).run()
+    let (result, manifest) = try Self.runOctober(dir, pricing: pricing)
     let days = ["2026-10-01", "2026-10-05", "2026-10-06", "2026-10-07", "2026-10-08", "2026-10-09", "2026-10-10"]
     #expect(result.report.unbilledDays == [Provider.openai: days])
     let rows = try TestSupport.readCSV(dir + "/out/reconciliation.csv")
@@ -57,9 +67,6 @@ import Testing
         ["2026-10-04", "0.400000", "0.000000", "billed"],
       ])
     // The manifest lists them, and the front page names them as runs of days.
-    let manifest = try #require(
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/manifest.json")))
-        as? [String: Any])
     #expect(manifest["unbilled_days"] as? [String: [String]] == ["openai": days])
     let sheet = try #require(try WorkbookTests.read(dir + "/out/company.xlsx")["Summary"])
     let unbilled = sheet.rows.first { $0.first??.text == "Not reconciled (no openai bill)" }
