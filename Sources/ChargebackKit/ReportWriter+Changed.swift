@@ -61,11 +61,6 @@ extension ReportWriter {
   /// The SHA-256 of each output in the `manifest.json` at `path` (`output_sha256`); empty when it
   /// records none or is not chargeback's.
   static func manifestHashes(_ path: String) -> [String: String] {
-    guard fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      (object["tool"] as? [String: Any])?["name"] as? String == "chargeback",
-      let hashes = object["output_sha256"] as? [String: String]
-    else { return [:] }
-    return hashes
+    manifest(path)?.object["output_sha256"] as? [String: String] ?? [:]
   }
 }

@@ -190,10 +190,7 @@ package struct ReportWriter {
   private func reuseLocked(key: String) throws -> Publication? {
     try recoverAbandoned()
     let manifestPath = path("manifest.json")
-    guard Self.fileType(directory) == .typeDirectory, Self.fileType(manifestPath) == .typeRegular,
-      let data = FileManager.default.contents(atPath: manifestPath),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      (object["tool"] as? [String: Any])?["name"] as? String == "chargeback",
+    guard Self.fileType(directory) == .typeDirectory, let (object, data) = Self.manifest(manifestPath),
       (object["tool"] as? [String: Any])?["version"] as? String == Manifest.toolVersion,
       object["report_key"] as? String == key,
       let outputs = object["outputs"] as? [String],
@@ -301,12 +298,18 @@ package struct ReportWriter {
   ///
   /// Only plain names: a manifest cannot make the tool touch anything outside `--out`.
   static func manifestOutputs(_ path: String) -> Set<String>? {
+    guard let outputs = manifest(path)?.object["outputs"] as? [String] else { return nil }
+    return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
+  }
+
+  /// The `manifest.json` at `path` (a regular file, never through a link), parsed, with its text;
+  /// nil when it is not chargeback's.
+  static func manifest(_ path: String) -> (object: [String: Any], data: Data)? {
     guard fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path),
       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      (object["tool"] as? [String: Any])?["name"] as? String == "chargeback",
-      let outputs = object["outputs"] as? [String]
+      (object["tool"] as? [String: Any])?["name"] as? String == "chargeback"
     else { return nil }
-    return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
+    return (object, data)
   }
 
   /// Moves `names` from `staging` into `--out`, each by rename, in order (the manifest last).
