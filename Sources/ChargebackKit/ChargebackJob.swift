@@ -170,14 +170,18 @@ package struct ChargebackJob {
         reference.identities.contentHash, reference.labels.contentHash, reference.settings.contentHash,
         reference.prices.contentHash,
       ])
+    // The copies of the outputs the last run into this --out left (``ReportWriter/knownCopies``).
+    let copiesSetting = Self.outputCopiesSetting + Self.absolute(options.out)
+    writer.knownCopies = ReportWriter.decodeCopies(try store.setting(copiesSetting))
     // For `explain`, which then needs neither --identities nor --pricing (SPEC §2).
-    func remember() throws {
+    func remember(_ published: ReportWriter.Publication) throws {
       try store.setSetting(Self.identitiesSetting, Self.absolute(options.identities))
       try store.setSetting(Self.pricingSetting, Self.absolute(options.pricing))
+      try store.setSetting(copiesSetting, ReportWriter.encodeCopies(published.copies))
     }
     if let kept = try writer.reuse(key: key) {
       progress.done("nothing new since the last run: its outputs are kept as they are")
-      try remember()
+      try remember(kept)
       return Result(ingested: ingested, report: nil, outputs: kept.outputs)
     }
     var builder = ReportBuilder(
@@ -189,7 +193,7 @@ package struct ChargebackJob {
     builder.taskDirectory = taskDirectory
     let report = try builder.build(period: options.period)
     let published = try writer.publish(report, key: key)
-    try remember()
+    try remember(published)
     // A closed month's totals, for next month's comparison (an open month's are only to date). Not
     // a month the store holds no usage of (a mistyped --period, a sync that has not run yet): it
     // would be kept as closed, and the real month reported later lost its forecast, or the next
@@ -234,6 +238,8 @@ package struct ChargebackJob {
   }
 
   static let identitiesSetting = "last_report.identities"
+  /// Followed by `--out`'s absolute path: the copies of the outputs the last run into it left.
+  static let outputCopiesSetting = "output_copies:"
   static let pricingSetting = "last_report.pricing"
 
   /// `path` made absolute against the working directory (kept in the store only, never in outputs).

@@ -19,6 +19,10 @@ package struct ReportWriter {
   /// Moves a file into place (rename(2)); a test puts one that fails to check what a failed
   /// publication leaves.
   var renameFile: (String, String) -> Int32 = { rename($0, $1) }
+  /// The copies of the outputs the last run into `--out` left, by name (``Publication/copies``, kept
+  /// in the store by ``ChargebackJob``): an output that is still that copy is not read again to
+  /// check its bytes (``hasBytes(_:sha256:)``).
+  package var knownCopies: [String: String] = [:]
   /// Tests: the publication stops after this many files moved into place, as if the process were
   /// killed there (its staging folder stays, with no putting back).
   var dieAfterMoves: Int?
@@ -49,6 +53,8 @@ package struct ReportWriter {
     package var outputs: [String]
     /// The findings whose id was not in the previous run's `findings.csv` (all on a first run).
     package var newFindings: [Finding]
+    /// The copies of the outputs now in `--out`, for ``knownCopies`` next time.
+    package var copies: [String: String] = [:]
   }
 
   /// Writes and publishes the outputs; returns their paths in `--out`, sorted.
@@ -99,6 +105,7 @@ package struct ReportWriter {
       close(held)
     }
     let outputs: [String]
+    var hashes: [String: String] = [:]
     do {
       // Every file (with its hash) is a job, shared by this thread and one more (``SharedJobs``):
       // each file is written by one thread, so the bytes and the order of `outputs` do not depend
@@ -146,7 +153,6 @@ package struct ReportWriter {
       try CSVReports.findings(newFindings, to: newPath)
       written.append((newPath, nil))  // per run: not hashed (``perRun``)
       outputs = written.map { ($0.path as NSString).lastPathComponent }
-      var hashes: [String: String] = [:]
       for (path, sha) in written {
         let name = (path as NSString).lastPathComponent
         if !Self.perRun.contains(name), let sha { hashes[name] = sha }
@@ -173,7 +179,8 @@ package struct ReportWriter {
     where Self.fileType(path(name)) == .typeRegular {
       try? fm.removeItem(atPath: path(name))
     }
-    return Publication(outputs: (outputs + ["manifest.json"]).map(path).sorted(), newFindings: newFindings)
+    return Publication(
+      outputs: (outputs + ["manifest.json"]).map(path).sorted(), newFindings: newFindings, copies: copies(hashes))
   }
 
   /// Keeps the previous run's outputs when nothing changed; nil when the report must be built.
@@ -198,8 +205,8 @@ package struct ReportWriter {
       let text = String(data: data, encoding: .utf8)
     else { return nil }
     for name in outputs where !Self.perRun.contains(name) {
-      guard hashes[name] != nil, Self.fileType(path(name)) == .typeRegular,
-        (try? Self.sha256(path(name))) == hashes[name]
+      guard let recorded = hashes[name], Self.fileType(path(name)) == .typeRegular,
+        (try? hasBytes(name, sha256: recorded)) == true
       else { return nil }
     }
     guard let stamp = text.range(of: #""generated_at" : "[^"]*""#, options: .regularExpression) else { return nil }
@@ -222,7 +229,7 @@ package struct ReportWriter {
     for name in ["new_findings.csv", "manifest.json"] where outputs.contains(name) {
       try move((staging as NSString).appendingPathComponent(name), to: path(name))
     }
-    return Publication(outputs: outputs.map(path).sorted(), newFindings: [])
+    return Publication(outputs: outputs.map(path).sorted(), newFindings: [], copies: copies(hashes))
   }
 
   /// The ids in the previous run's `findings.csv` (a file this tool wrote: the manifest lists it).

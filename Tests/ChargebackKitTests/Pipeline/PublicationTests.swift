@@ -89,6 +89,28 @@ import Testing
     }
   }
 
+  /// An output that is still the copy the last run left is taken to have its recorded bytes.
+  ///
+  /// The copy is its device, inode, size and modification time, kept in the store; the file is
+  /// not read: a recorded hash that is not the file's is believed, which shows it. Touched (a new
+  /// modification time) or replaced by another copy, it is read and hashed again.
+  @Test func anOutputStillTheLastRunsCopyIsNotReadAgain() throws {
+    let dir = try TestSupport.tempDir()
+    let out = dir + "/out"
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    try Data("a,b\n1,2\n".utf8).write(to: URL(fileURLWithPath: out + "/summary.csv"))
+    var writer = ReportWriter(directory: out)
+    let real = try ReportWriter.sha256(out + "/summary.csv")
+    writer.knownCopies = ReportWriter.decodeCopies(ReportWriter.encodeCopies(writer.copies(["summary.csv": "f00d"])))
+    #expect(try writer.hasBytes("summary.csv", sha256: "f00d"))
+    #expect(try !writer.hasBytes("summary.csv", sha256: "beef"))
+    // Another modification time: read again, and only its real hash holds.
+    var times = [timespec(tv_sec: 1_700_000_000, tv_nsec: 0), timespec(tv_sec: 1_700_000_000, tv_nsec: 0)]
+    #expect(utimensat(AT_FDCWD, out + "/summary.csv", &times, 0) == 0)
+    #expect(try !writer.hasBytes("summary.csv", sha256: "f00d"))
+    #expect(try writer.hasBytes("summary.csv", sha256: real))
+  }
+
   @Test func linksAreNeverFollowed() throws {
     let dir = try TestSupport.tempDir()
     let fm = FileManager.default
