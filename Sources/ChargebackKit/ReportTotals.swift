@@ -54,6 +54,8 @@ final class ReportTotals {
   private var groupLines: [Int32] = []
   private var centreNumbers = Numbering<String>()
   private var accountNumbers = Numbering<String?>()
+  /// How many of ``accountNumbers`` the ledger has numbered too.
+  private var ledgerAccounts = 0
   private var classAmounts: [[ClassAmount]] = []
   /// Nil when the FOCUS rows are not kept (the previous period's totals).
   private let classLimit: Int?
@@ -235,6 +237,12 @@ final class ReportTotals {
     let n = groupLines.count
     groupLines.append(Int32(slot))
     groupIndex.insert(hash: hash, position: n)
+    let k = lines[slot].key
+    // The ledger's number is the same: both number the groups from 0, in this order.
+    let numbered = charges.addGroup(
+      provider: k.provider, credentialID: k.credentialID, model: k.model, tier: k.tier, costCentre: k.costCentre,
+      agentID: k.agentID, commitmentID: k.commitmentID)
+    precondition(numbered == n, "the ledger numbers the groups as the totals do")
     return Int32(n)
   }
 
@@ -242,16 +250,14 @@ final class ReportTotals {
   /// a new generation of groups.
   private func handClassGroups() {
     guard !classAmounts.isEmpty else { return }
+    // The ledger numbers the accounts as ``accountNumbers`` does, from 0 in the same order.
+    for account in accountNumbers.values.dropFirst(ledgerAccounts) { _ = charges.addAccount(account) }
+    ledgerAccounts = accountNumbers.values.count
     for (key, position) in classIndex {
-      let k = lines[Int(groupLines[Int(key.group)])].key
-      let group = ClassChargeGroup(
-        day: key.day, credentialID: k.credentialID, provider: k.provider, model: k.model, tier: k.tier,
-        costCentre: k.costCentre, agentID: k.agentID, account: accountNumbers.values[Int(key.account)],
-        commitmentID: k.commitmentID)
       for a in classAmounts[position] {
         charges.append(
-          group, tokenClass: a.tokenClass, price: appliedPrices[a.row], row: a.row, units: a.units, cost: a.cost,
-          listCost: a.listCost)
+          group: key.group, account: key.account, day: key.day, tokenClass: a.tokenClass, price: appliedPrices[a.row],
+          row: a.row, units: a.units, cost: a.cost, listCost: a.listCost)
       }
     }
     classIndex.removeAll(keepingCapacity: true)
@@ -374,7 +380,7 @@ final class ReportTotals {
     handClassGroups()
     (classIndex, classAmounts) = ([:], [])
     // A group per line (a line per credential and model of a large directory): let go with them.
-    (groupIndex, groupLines, accountNumbers) = (LineIndex(), [], Numbering())
+    (groupIndex, groupLines, accountNumbers, ledgerAccounts) = (LineIndex(), [], Numbering(), 0)
     var names: [String: String] = [:]
     for c in identities.credentials {
       if names[c.id] == nil, let d = c.description, !d.isEmpty { names[c.id] = d }

@@ -6,10 +6,12 @@ import Foundation
 #endif
 
 /// The FOCUS class charges of a report (``ClassChargeSource``), kept as sorted runs of bytes: the
-/// report pass sums its groups in memory up to a limit and hands them here as a run
-/// (``append(_:tokenClass:price:row:units:cost:listCost:)``, then ``endRun()``, or
-/// ``finish(credentialNames:)`` for the last); unless one run holds them all they go to disk and ``finish(credentialNames:)`` merges them into one file, a charge whose
-/// group came back after its run was written summed across the runs.
+/// report pass numbers its groups and accounts here (``addGroup(provider:credentialID:model:tier:costCentre:agentID:commitmentID:)``,
+/// ``addAccount(_:)``), sums its groups' days in memory up to a limit and hands them here as a run
+/// (``append(group:account:day:tokenClass:price:row:units:cost:listCost:)``, then ``endRun()``, or
+/// ``finish(credentialNames:)`` for the last); unless one run holds them all they go to disk and
+/// ``finish(credentialNames:)`` merges them into one file, a charge whose group came back after
+/// its run was written summed across the runs.
 ///
 /// Why: with a large directory the charges outnumber the calls (a month of 20,000 credentials and a
 /// million calls: 4.8 million rows of `focus.csv`), and a list of them in memory, beside the groups
@@ -17,7 +19,7 @@ import Foundation
 /// report's limit of groups (about 40 MB), and the charges are read back as a stream, in order,
 /// as often as a writer needs (each read has its own buffer and reads with `pread`).
 ///
-/// Each charge is a key whose bytes sort as the charges do (``ClassChargeKey``), then its rate,
+/// Each charge is a key whose bytes sort as the charges do (``ClassChargeKeys``), then its rate,
 /// units, cost and list cost as variable-length integers. Written by hand for the reason
 /// ``TaskLedger`` is: no library here sorts and merges runs of records on disk, and SQLite's
 /// integers are 64-bit where these sums are `Int128`.
@@ -31,11 +33,11 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
   package let directory: String
   /// The run being made: each charge's record, one after the other, and where each starts and
   /// where its key ends.
-  private var pending = SpillWriter(nil)
-  private var starts: [Int] = []
-  private var keyEnds: [Int] = []
-  /// Reused for each key made.
-  private var key = ClassChargeKey()
+  private var pending = Run()
+  /// The groups' and accounts' key bytes, by number.
+  private var keys = ClassChargeKeys()
+  /// The providers of the groups, by number.
+  private var groupProviders: [Provider] = []
   /// The runs written, ranges of ``spillFile``.
   private var runs: [Range<Int>] = []
   private var spillFile: SpillFile?
@@ -66,42 +68,64 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
 
   package var chargeProviders: Set<Provider> { providers }
 
-  /// Adds a charge of `group` to the run being made; a group's token class and price row at most
+  /// Numbers a FOCUS group without its day and account: 0, 1, 2… in the order they are added.
+  ///
+  /// For ``append(group:account:day:tokenClass:price:row:units:cost:listCost:)``. A group added
+  /// twice has two numbers, whose charges are one.
+  package func addGroup(
+    provider: Provider, credentialID: String?, model: String, tier: Tier, costCentre: String, agentID: String?,
+    commitmentID: String?
+  ) -> Int32 {
+    groupProviders.append(provider)
+    return keys.addGroup(
+      provider: provider, credentialID: credentialID, model: model, tier: tier, costCentre: costCentre,
+      agentID: agentID, commitmentID: commitmentID)
+  }
+
+  /// Numbers an account, as ``addGroup(provider:credentialID:model:tier:costCentre:agentID:commitmentID:)``
+  /// numbers groups.
+  package func addAccount(_ account: String?) -> Int32 { keys.addAccount(account) }
+
+  /// Adds a charge of group number `group` and account number `account` on `day` (days since the
+  /// epoch, UTC) to the run being made; a group's day, account, token class and price row at most
   /// once a run.
   package func append(
-    _ group: ClassChargeGroup, tokenClass: TokenClass, price: AppliedPrice, row: Int, units: Int128, cost: Money,
-    listCost: Money
+    group: Int32, account: Int32, day: Int64, tokenClass: TokenClass, price: AppliedPrice, row: Int, units: Int128,
+    cost: Money, listCost: Money
   ) {
     precondition(stored == nil, "a finished ledger is read only")
-    key.make(group, tokenClass: tokenClass, price: price, row: row)
-    starts.append(pending.offset)
-    key.bytes.withUnsafeBufferPointer { pending.append($0) }
-    keyEnds.append(pending.offset)
-    pending.put(Int128(price.rate.microPerMillion))
-    pending.put(units)
-    pending.put(cost.pico)
-    pending.put(listCost.pico)
-    if group.provider != lastProvider {  // most groups are of the provider before
-      providers.insert(group.provider)
-      lastProvider = group.provider
+    pending.starts.append(pending.bytes.count)
+    keys.append(
+      day: day, group: group, account: account, tokenClass: tokenClass, price: price, row: row, to: &pending.bytes)
+    pending.keyEnds.append(pending.bytes.count)
+    SpillWriter.put(Int128(price.rate.microPerMillion), into: &pending.bytes)
+    SpillWriter.put(units, into: &pending.bytes)
+    SpillWriter.put(cost.pico, into: &pending.bytes)
+    SpillWriter.put(listCost.pico, into: &pending.bytes)
+    let provider = groupProviders[Int(group)]
+    if provider != lastProvider {  // most groups are of the provider before
+      providers.insert(provider)
+      lastProvider = provider
     }
   }
 
   /// Ends the run being made at the report's limit: sorts it and writes it to disk.
+  ///
+  /// (Sorted and written on a thread of its own while the next run was summed, the 1 M `directory`
+  /// `report` was 2–3 % faster, within noise, and its peak 50–70 MB higher, two runs in memory:
+  /// the 10 M month's came to 981 MiB, too near the 1 GiB bound.)
   package func endRun() throws {
-    guard !starts.isEmpty else { return }
+    guard !pending.starts.isEmpty else { return }
     let file = try spillFile ?? SpillFile(directory: directory, name: "focus", holding: "the FOCUS rows")
     spillFile = file
     let start = file.bytes
     var out = SpillWriter(file)
-    try writeSorted(into: &out)
+    try Self.writeSorted(pending, into: &out)
     try out.flush()
     runs.append(start..<file.bytes)
     spilledRuns += 1
-    // The buffer's room is kept for the next run (it grows to the same size again).
+    // The room is kept for the next run (it grows to the same size again).
     pending.clear()
-    starts.removeAll(keepingCapacity: true)
-    keyEnds.removeAll(keepingCapacity: true)
   }
 
   /// Ends the building with the last run.
@@ -113,16 +137,16 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
     names = credentialNames
     if spillFile == nil {
       var out = SpillWriter(nil)
-      out.reserve(pending.bytes.count + 2 * starts.count)
-      try writeSorted(into: &out)
+      out.reserve(pending.bytes.count + 2 * pending.starts.count)
+      try Self.writeSorted(pending, into: &out)
       // One run holds each charge once.
-      count = starts.count
+      count = pending.starts.count
       stored = .memory(out.bytes)
     } else {
       try endRun()
       stored = try merge()
     }
-    (pending, starts, keyEnds) = (SpillWriter(nil), [], [])
+    (pending, keys, groupProviders) = (Run(), ClassChargeKeys(), [])
   }
 
   package func forEachCharge(_ body: (ClassCharge) throws -> Void) throws {
@@ -153,12 +177,25 @@ package final class ClassChargeLedger: ClassChargeSource, @unchecked Sendable {
 
   // MARK: Runs
 
-  /// Writes the run being made into `out`, its records sorted by key, each as its key's length and
-  /// bytes, then its values: straight to the file for a run that goes to disk (a sorted copy in
-  /// memory beside the run was 140 MB of the `directory` month's peak).
-  private func writeSorted(into out: inout SpillWriter) throws {
-    let bytes = pending.bytes
-    let (starts, keyEnds) = (starts, keyEnds)
+  /// A run's records, one after the other, and where each starts and where its key ends.
+  private struct Run {
+    var bytes: [UInt8] = []
+    var starts: [Int] = []
+    var keyEnds: [Int] = []
+
+    /// Forgets the records, keeping the room.
+    mutating func clear() {
+      bytes.removeAll(keepingCapacity: true)
+      starts.removeAll(keepingCapacity: true)
+      keyEnds.removeAll(keepingCapacity: true)
+    }
+  }
+
+  /// Writes `run` into `out`, its records sorted by key, each as its key's length and bytes, then
+  /// its values: straight to the file for a run that goes to disk (a sorted copy in memory beside
+  /// the run was 140 MB of the `directory` month's peak).
+  private static func writeSorted(_ run: Run, into out: inout SpillWriter) throws {
+    let (bytes, starts, keyEnds) = (run.bytes, run.starts, run.keyEnds)
     var order = Array(starts.indices)
     try bytes.withUnsafeBufferPointer { b in
       order.sort { i, j in

@@ -96,7 +96,10 @@ struct SpillWriter {
   /// Bytes written so far (the buffer included).
   var offset: Int { (file?.bytes ?? 0) + bytes.count }
 
-  mutating func put(_ v: Int128) {
+  mutating func put(_ v: Int128) { Self.put(v, into: &bytes) }
+
+  /// Appends `v` to `bytes` as ``put(_:)`` writes it.
+  static func put(_ v: Int128, into bytes: inout [UInt8]) {
     var z = UInt128(bitPattern: (v << 1) ^ (v >> 127))
     while z >= 0x80 {
       bytes.append(UInt8(truncatingIfNeeded: z) | 0x80)

@@ -86,6 +86,7 @@ import Testing
   /// A ledger fed `charges`, finished, as ``readBack(_:runLength:directory:)`` feeds it.
   static func filled(_ charges: [Charge], runLength: Int?, directory: String) throws -> ClassChargeLedger {
     let ledger = ClassChargeLedger(directory: directory)
+    var numbers = Numbers()
     var inRun = Set<[AnyHashable]>()
     for c in charges {
       let id: [AnyHashable] = [c.group, c.tokenClass, c.row]
@@ -94,12 +95,35 @@ import Testing
         inRun = []
       }
       inRun.insert(id)
-      ledger.append(
-        c.group, tokenClass: c.tokenClass, price: prices[c.row], row: c.row, units: c.units, cost: Money(pico: c.cost),
-        listCost: Money(pico: c.listCost))
+      numbers.append(c, to: ledger)
     }
     try ledger.finish(credentialNames: ["cred-1": "the first"])
     return ledger
+  }
+
+  /// The ledger's numbers of the groups (without their day and account) and accounts the test
+  /// has given it.
+  struct Numbers {
+    var groups: [ClassChargeGroup: Int32] = [:]
+    var accounts: [String?: Int32] = [:]
+
+    /// Appends `c` to `ledger`, numbering its group and account first when new.
+    mutating func append(_ c: Charge, to ledger: ClassChargeLedger) {
+      var bare = c.group
+      (bare.day, bare.account) = (0, nil)
+      let g = c.group
+      let group =
+        groups[bare]
+        ?? ledger.addGroup(
+          provider: g.provider, credentialID: g.credentialID, model: g.model, tier: g.tier, costCentre: g.costCentre,
+          agentID: g.agentID, commitmentID: g.commitmentID)
+      groups[bare] = group
+      let account = accounts[g.account] ?? ledger.addAccount(g.account)
+      accounts[g.account] = account
+      ledger.append(
+        group: group, account: account, day: g.day, tokenClass: c.tokenClass, price: prices[c.row], row: c.row,
+        units: c.units, cost: Money(pico: c.cost), listCost: Money(pico: c.listCost))
+    }
   }
 
   @Test(arguments: [1, 5, 64, 1_000, nil])
@@ -195,11 +219,8 @@ import Testing
 
   @Test func aRunThatCannotBeWrittenIsAnErrorNamingTheFolder() throws {
     let ledger = ClassChargeLedger(directory: "/nonexistent-chargeback-folder")
-    for c in Self.charges(3, seed: 5) {
-      ledger.append(
-        c.group, tokenClass: c.tokenClass, price: Self.prices[c.row], row: c.row, units: c.units,
-        cost: Money(pico: c.cost), listCost: Money(pico: c.listCost))
-    }
+    var numbers = Numbers()
+    for c in Self.charges(3, seed: 5) { numbers.append(c, to: ledger) }
     #expect {
       try ledger.endRun()
     } throws: { error in
