@@ -151,7 +151,7 @@ struct CountJSON: Decodable, Sendable, Hashable {
 }
 
 extension JSONSupport {
-  /// Calls `body` with each bucket of an OpenAI usage or costs file and its JSON path: the buckets
+  /// Calls `body` with each bucket of a usage or costs file of pages and its JSON path: the buckets
   /// of its pages, or its bare buckets (an element with neither `data` nor `"object": "page"`: the
   /// OpenAI cookbook's notebook saves the buckets it gathers as one array).
   static func forEachBucket<Bucket: Decodable>(
@@ -168,7 +168,7 @@ extension JSONSupport {
   }
 }
 
-/// One element of an OpenAI usage or costs file: a page's buckets, or a bare bucket.
+/// One element of a usage or costs file of pages: a page's buckets, or a bare bucket.
 private enum PageOrBucket<Bucket: Decodable>: Decodable {
   case page([Bucket])
   case bucket(Bucket)

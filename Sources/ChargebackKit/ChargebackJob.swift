@@ -57,6 +57,9 @@ package struct ChargebackJob {
     package var newFindings: [Finding] = []
     /// What the user should know about this run beyond its outputs, one line each.
     package var warnings: [String] = []
+    /// When the outputs were kept, the warnings their report printed, as printed then: escaped for
+    /// a terminal already.
+    package var keptWarnings: [String] = []
   }
 
   package let options: Options
@@ -182,7 +185,7 @@ package struct ChargebackJob {
     if let kept = try writer.reuse(key: key) {
       progress.done("nothing new since the last run: its outputs are kept as they are")
       try remember(kept)
-      return Result(ingested: ingested, report: nil, outputs: kept.outputs)
+      return Result(ingested: ingested, report: nil, outputs: kept.outputs, keptWarnings: kept.keptWarnings)
     }
     var builder = ReportBuilder(
       store: store, identities: reference.identities, prices: reference.prices, labels: reference.labels,
@@ -206,9 +209,10 @@ package struct ChargebackJob {
         "warning: \(options.period) is closed but its inputs are incomplete (pages missing, above): its totals are not"
           + " kept as the closed month's until the missing pages are loaded and it is reported again")
     } else if !report.context.isOpen && report.recordCount > 0 {
-      let totals = PeriodContext.Totals(lines: report.lines)
+      var totals = PeriodContext.Totals(lines: report.lines)
+      totals.printedCostCentres = ReportRounding(report, decimals: 2, lines: false).costCentres
       if let before = try store.reportedTotals(options.period) {
-        warnings += Self.closedMonthChanges(options.period, before: before.costCentres, now: totals.costCentres)
+        warnings += Self.closedMonthChanges(options.period, before: before, now: totals)
       }
       try store.setReportedTotals(options.period, totals)
     }
@@ -217,15 +221,32 @@ package struct ChargebackJob {
       warnings: warnings)
   }
 
-  /// A warning when a closed month's amounts per cost centre differ from its last closed report.
+  /// A warning when a closed month's amounts per cost centre differ from its last closed report,
+  /// exact or as printed (in cents).
   ///
   /// Its outputs may have been handed out. An edited price row re-priced a closed month without a
-  /// word; a fixed identity file moves money on purpose, and is named too.
-  static func closedMonthChanges(_ period: Period, before: [String: Money], now: [String: Money]) -> [String] {
-    let changed = Set(before.keys).union(now.keys).sorted().filter { (before[$0] ?? .zero) != (now[$0] ?? .zero) }
+  /// word; a fixed identity file moves money on purpose, and is named too; and a cost centre whose
+  /// exact amount is the same can be printed a cent apart once another's changed (largest
+  /// remainder over the cost centres), which changes its invoice too.
+  static func closedMonthChanges(_ period: Period, before: PeriodContext.Totals, now: PeriodContext.Totals) -> [String]
+  {
+    let (was, isNow) = (before.costCentres, now.costCentres)
+    // Cents compared only where both reports kept them (a store of an earlier version has none).
+    let printedBefore = before.printedCostCentres.isEmpty ? nil : before.printedCostCentres
+    func cents(_ cc: String) -> (Int128, Int128)? {
+      guard let printedBefore, !now.printedCostCentres.isEmpty else { return nil }
+      let (a, b) = (printedBefore[cc] ?? 0, now.printedCostCentres[cc] ?? 0)
+      return a == b ? nil : (a, b)
+    }
+    let changed = Set(was.keys).union(isNow.keys).sorted().filter {
+      (was[$0] ?? .zero) != (isNow[$0] ?? .zero) || cents($0) != nil
+    }
     guard !changed.isEmpty else { return [] }
     let shown = changed.prefix(5).map { cc in
-      "\(cc) \((before[cc] ?? .zero).formatted(decimals: 6)) → \((now[cc] ?? .zero).formatted(decimals: 6))"
+      let (a, b) = (was[cc] ?? .zero, isNow[cc] ?? .zero)
+      let exact = a == b ? a.formatted(decimals: 6) : "\(a.formatted(decimals: 6)) → \(b.formatted(decimals: 6))"
+      guard let (x, y) = cents(cc) else { return "\(cc) \(exact)" }
+      return "\(cc) \(exact) (printed \(Money.format(units: x, decimals: 2)) → \(Money.format(units: y, decimals: 2)))"
     }
     let more = changed.count > 5 ? " and \(changed.count - 5) more" : ""
     return [
@@ -367,32 +388,4 @@ package struct IngestStopped: ChargebackFailure {
   package var description: String { failure.description + "; " + summary }
 
   package var exitStatus: Int32 { failure.exitStatus }
-}
-
-/// What a report is a function of, as one digest.
-///
-/// The store's content (``ChargebackStore/contentDigest(previous:)``); the hashes of the bytes parsed
-/// of every identity file, `labels.csv`, `detection.csv` and the price tables (each reader hashes
-/// what it read, through links, so a new file a reader reads is covered with no list to keep);
-/// the period, `--as-of`, the tool's version and its executable. A run whose key is the one in
-/// `--out`'s manifest has nothing new to report.
-enum ReportKey {
-  static func of(store: any ChargebackStore, options: ChargebackJob.Options, inputs: [String]) throws -> String {
-    var text = "chargeback \(Manifest.toolVersion) \(executableStamp)\nperiod \(options.period)\n"
-    text += "as-of \(options.asOf.map(String.init) ?? "latest")\n"
-    for hash in inputs { text += "input \(hash)\n" }
-    text += "store \(try store.contentDigest(previous: options.period.previous.description))\n"
-    // Open or closed, as the report would see it: a month closed since (its totals stored by a
-    // report into another folder) is no longer the open report kept here.
-    let state = try ReportBuilder.state(of: options.period, store: store, asOf: options.asOf)
-    text += "state \(state.asOf.map(String.init) ?? "-") \(state.isOpen ? "open" : "closed")\n"
-    return SHA256.hash(data: Data(text.utf8)).lowercaseHex
-  }
-
-  /// The running executable's size and modification time: another build of the tool (an upgrade,
-  /// or a fix under the same version number) never keeps the outputs of the last one.
-  static let executableStamp: String = {
-    guard let path = Bundle.main.executablePath, let stamp = FileStamp.of(path) else { return "unknown" }
-    return "\(stamp.bytes) \(stamp.mtimeNs)"
-  }()
 }

@@ -62,4 +62,24 @@ extension ReportWriter {
   static func manifestHashes(_ path: String) -> [String: String] {
     manifest(path)?.object["output_sha256"] as? [String: String] ?? [:]
   }
+
+  // MARK: The previous run's manifest
+
+  /// The names the `manifest.json` at `path` lists as outputs; nil when it is not chargeback's.
+  ///
+  /// Only plain names: a manifest cannot make the tool touch anything outside `--out`.
+  static func manifestOutputs(_ path: String) -> Set<String>? {
+    guard let outputs = manifest(path)?.object["outputs"] as? [String] else { return nil }
+    return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
+  }
+
+  /// The `manifest.json` at `path` (a regular file, never through a link), parsed, with its text;
+  /// nil when it is not chargeback's.
+  static func manifest(_ path: String) -> (object: [String: Any], data: Data)? {
+    guard fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      (object["tool"] as? [String: Any])?["name"] as? String == "chargeback"
+    else { return nil }
+    return (object, data)
+  }
 }

@@ -55,6 +55,9 @@ package struct ReportWriter {
     package var newFindings: [Finding]
     /// The copies of the outputs now in `--out`, for ``knownCopies`` next time.
     package var copies: [String: String] = [:]
+    /// For outputs kept (``reuse(key:)``), the warnings their report printed, as printed (the
+    /// manifest's `warnings`).
+    package var keptWarnings: [String] = []
   }
 
   /// Writes and publishes the outputs; returns their paths in `--out`, sorted.
@@ -229,7 +232,9 @@ package struct ReportWriter {
     for name in ["new_findings.csv", "manifest.json"] where outputs.contains(name) {
       try move((staging as NSString).appendingPathComponent(name), to: path(name))
     }
-    return Publication(outputs: outputs.map(path).sorted(), newFindings: [], copies: copies(hashes))
+    return Publication(
+      outputs: outputs.map(path).sorted(), newFindings: [], copies: copies(hashes),
+      keptWarnings: object["warnings"] as? [String] ?? [])
   }
 
   /// The ids in the previous run's `findings.csv` (a file this tool wrote: the manifest lists it).
@@ -299,24 +304,6 @@ package struct ReportWriter {
         manifest, "exists and was not written by chargeback; move it away or use another --out")
     }
     return outputs
-  }
-
-  /// The names the `manifest.json` at `path` lists as outputs; nil when it is not chargeback's.
-  ///
-  /// Only plain names: a manifest cannot make the tool touch anything outside `--out`.
-  static func manifestOutputs(_ path: String) -> Set<String>? {
-    guard let outputs = manifest(path)?.object["outputs"] as? [String] else { return nil }
-    return Set(outputs.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty })
-  }
-
-  /// The `manifest.json` at `path` (a regular file, never through a link), parsed, with its text;
-  /// nil when it is not chargeback's.
-  static func manifest(_ path: String) -> (object: [String: Any], data: Data)? {
-    guard fileType(path) == .typeRegular, let data = FileManager.default.contents(atPath: path),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      (object["tool"] as? [String: Any])?["name"] as? String == "chargeback"
-    else { return nil }
-    return (object, data)
   }
 
   /// Moves `names` from `staging` into `--out`, each by rename, in order (the manifest last).

@@ -151,7 +151,11 @@ extension ExportPage {
   /// A page is continued when another page of its format covers the instant its last bucket ends
   /// (starts at or before it, ends after it): the next page of the same query does, and so does
   /// any other loaded export of that time. A page of empty buckets (format `empty-<provider>`:
-  /// nothing says its endpoint) continues a page of any format of its provider.
+  /// nothing says its endpoint) continues a page of any format of its provider only when it starts
+  /// at that very instant, as the next page of the same query does: every endpoint of a provider
+  /// answers with empty buckets where it has no usage, so an empty page of a month of image usage
+  /// (none) fetched whole says nothing of the completions pages after the first week (a trial:
+  /// it hid them, and the month was reported complete).
   ///
   /// - Complexity: O(p log p) for p pages with `has_more: true`, O(p × q) at worst against the q
   ///   pages of their format.
@@ -175,18 +179,19 @@ extension ExportPage {
         if numberedPages[p.format]?.contains(numbered.next.place) != true { missing.append(MissingPages(after: p)) }
         continue
       }
-      // A page of empty buckets of the provider (format `empty-<provider>`) continues any of its formats.
       // A page of empty buckets of the provider (format `empty-<provider>`) continues any of its
-      // formats; one that says more follow is continued by any of them.
+      // formats when it starts where the page ends; one that says more follow is continued by any
+      // of them.
       let provider = Self.provider(of: p.format)
-      let candidates =
-        p.format.hasPrefix("empty-")
-        ? byFormat.filter { Self.provider(of: $0.key) == provider }.values.flatMap { $0 }
-        : byFormat[p.format, default: []] + byFormat["empty-" + provider, default: []]
-      let continued = candidates.contains { q in
+      func covers(_ q: StoredPage) -> Bool {
         guard let s = q.page.start, let e = q.page.end else { return false }
         return s <= end && end < e
       }
+      let continued =
+        p.format.hasPrefix("empty-")
+        ? byFormat.filter { Self.provider(of: $0.key) == provider }.values.contains { $0.contains(where: covers) }
+        : byFormat[p.format, default: []].contains(where: covers)
+          || byFormat["empty-" + provider, default: []].contains { $0.page.start == end && covers($0) }
       if !continued { missing.append(MissingPages(after: p)) }
     }
     // One per format and end: the same page loaded from two files (or one path with two contents)

@@ -22,6 +22,12 @@ package struct PeriodContext: Sendable, Hashable {
     package var costCentres: [String: Money] = [:]
     package var agents: [Item: Money] = [:]
     package var models: [Item: Money] = [:]
+    /// Each cost centre's amount as the outputs printed it, in cents.
+    ///
+    /// Largest remainder over the cost centres: another cost centre's change can move a cent of
+    /// this one's (a trial: an owner's handed-out invoice went from 0.47 to 0.48, its exact amount
+    /// unchanged). Empty for totals not made by a report's outputs.
+    package var printedCostCentres: [String: Int128] = [:]
 
     package init(costCentres: [String: Money] = [:], agents: [Item: Money] = [:], models: [Item: Money] = [:]) {
       self.costCentres = costCentres

@@ -3,6 +3,11 @@ import ChargebackSupport
 
 /// The short table of cost centres `run`, `report` and `demo` print on stdout.
 package enum ConsoleSummary {
+  /// The warnings among ``lines(_:)``, each a line that starts with `warning: `.
+  package static func warnings(_ report: ChargebackReport) -> [String] {
+    lines(report).filter { $0.hasPrefix("warning: ") }
+  }
+
   /// The table's lines: one per cost centre, then `TOTAL`, in cents apportioned like the workbooks;
   /// ready for the terminal (``SafeText/terminal(_:)`` applied to every value from an input).
   package static func lines(_ report: ChargebackReport) -> [String] {

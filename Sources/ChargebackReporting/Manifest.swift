@@ -66,6 +66,10 @@ package enum Manifest {
       // Per provider with a cost report, the days of computed cost no cost page covers (left out
       // of reconciliation.csv: no bill loaded for them).
       "unbilled_days": Dictionary(uniqueKeysWithValues: report.unbilledDays.map { ($0.key.rawValue, $0.value) }),
+      // The console's warnings on the report, as printed (escaped for a terminal): a run with
+      // nothing new prints them again, so that a daily job's log says every day what is still
+      // wrong (pages missing), not only on the day it was first seen.
+      "warnings": ConsoleSummary.warnings(report),
     ]
     if let reportKey { object["report_key"] = reportKey }
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

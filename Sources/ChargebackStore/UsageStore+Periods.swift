@@ -17,6 +17,8 @@ extension UsageStore {
       case "cost_centre": totals.costCentres[cc] = cost
       case "agent": totals.agents[item] = cost
       case "model": totals.models[item] = cost
+      // The cost_pico column holds the cents the outputs printed.
+      case "cost_centre_cents": totals.printedCostCentres[cc] = cost.pico
       default: break
       }
     }
@@ -42,6 +44,7 @@ extension UsageStore {
       for (cc, cost) in totals.costCentres { try put("cost_centre", cc, "", cost) }
       for (k, cost) in totals.agents { try put("agent", k.costCentre, k.item, cost) }
       for (k, cost) in totals.models { try put("model", k.costCentre, k.item, cost) }
+      for (cc, cents) in totals.printedCostCentres { try put("cost_centre_cents", cc, "", Money(pico: cents)) }
     }
   }
 

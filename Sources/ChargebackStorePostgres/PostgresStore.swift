@@ -234,6 +234,8 @@ package final class PostgresStore: ChargebackStore {
       case "cost_centre": totals.costCentres[cc] = cost
       case "agent": totals.agents[item] = cost
       case "model": totals.models[item] = cost
+      // The cost_pico column holds the cents the outputs printed.
+      case "cost_centre_cents": totals.printedCostCentres[cc] = cost.pico
       default: break
       }
     }
@@ -258,6 +260,7 @@ package final class PostgresStore: ChargebackStore {
       for (cc, cost) in totals.costCentres { try put("cost_centre", cc, "", cost) }
       for (k, cost) in totals.agents { try put("agent", k.costCentre, k.item, cost) }
       for (k, cost) in totals.models { try put("model", k.costCentre, k.item, cost) }
+      for (cc, cents) in totals.printedCostCentres { try put("cost_centre_cents", cc, "", Money(pico: cents)) }
     }
   }
 

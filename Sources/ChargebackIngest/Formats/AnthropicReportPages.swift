@@ -11,28 +11,25 @@ enum AnthropicReportPages {
     let results: [Row]
   }
 
-  private struct Page<Row: Decodable>: Decodable {
-    let data: [Bucket<Row>]
-  }
-
   /// Emits the record `record` makes of every row of every page in `file`, given its bucket's start
   /// and end (UTC epoch ms), the line of its page (JSON Lines) and its JSON path; a bucket whose
   /// rows differ by a grouping the reader does not read is refused (``ReportRowMembers/checked(_:file:)``).
+  ///
+  /// The pages' buckets, or bare buckets: a paging loop that gathers each response's `data` saves
+  /// the buckets without their pages, as OpenAI's cookbook does (a trial's file was refused,
+  /// "`[0].data`: required field is missing").
   static func forEachRecord<Row: MeasuredRow>(
     _ type: Row.Type, in file: InputFile,
     record: (_ row: Row, _ start: Int64, _ end: Int64?, _ line: Int?, _ path: String) throws -> UsageRecord,
     emit: (consuming UsageRecord) throws -> Void
   ) throws {
-    try JSONSupport.forEachPage(Page<WithMembers<Row>>.self, in: file) { page, prefix, line in
-      for (b, bucket) in page.data.enumerated() {
-        let bucketPath = "\(prefix).data[\(b)]"
-        let (start, end) = try bucketTimes(
-          bucket.starting_at, bucket.ending_at, file: file.path, line: line, path: bucketPath)
-        let rows = try bucket.results.enumerated().map { r, row in
-          (try record(row.row, start, end, line, "\(bucketPath).results[\(r)]"), row.members)
-        }
-        for r in try ReportRowMembers.checked(rows, file: file.path) { try emit(r) }
+    try JSONSupport.forEachBucket(Bucket<WithMembers<Row>>.self, in: file) { bucket, bucketPath, line in
+      let (start, end) = try bucketTimes(
+        bucket.starting_at, bucket.ending_at, file: file.path, line: line, path: bucketPath)
+      let rows = try bucket.results.enumerated().map { r, row in
+        (try record(row.row, start, end, line, "\(bucketPath).results[\(r)]"), row.members)
       }
+      for r in try ReportRowMembers.checked(rows, file: file.path) { try emit(r) }
     }
   }
 

@@ -31,9 +31,11 @@ struct GCPBillingExport: ExportFormat {
         if let row = entry.row { try emit(record(row, file: file.path, line: lineNo, path: nil)) }
       }
     }
+    // A JSON array (`bq query --format=json`, printed over many lines): a row at fault is named by
+    // the line it starts on, found from its path, as in every other format.
+    let data = try file.readAll()
     let entries: [Entry]
     do {
-      let data = try file.readAll()
       try JSONSupport.validate(data, file: file.path)
       entries = try JSONDecoder().decode([Entry].self, from: data)
     } catch let error as DecodingError {
@@ -44,10 +46,16 @@ struct GCPBillingExport: ExportFormat {
         let rest = f[f.index(after: close)...].drop { $0 == "." }
         e.field = rest.isEmpty ? nil : String(rest)
       }
+      e.line = e.path.flatMap { JSONLayout.line(ofPath: $0, in: data) }
       throw e
     }
-    for (i, entry) in entries.enumerated() {
-      if let row = entry.row { try emit(record(row, file: file.path, line: nil, path: "$[\(i)]")) }
+    do {
+      for (i, entry) in entries.enumerated() {
+        if let row = entry.row { try emit(record(row, file: file.path, line: nil, path: "$[\(i)]")) }
+      }
+    } catch var e as InputError where e.line == nil && e.file == file.path {
+      e.line = e.path.flatMap { JSONLayout.line(ofPath: $0, in: data) }
+      throw e
     }
   }
 

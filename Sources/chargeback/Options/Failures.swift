@@ -59,6 +59,14 @@ func printWarning(_ line: String) {
   try? FileHandle.standardError.write(contentsOf: Data((SafeText.terminal(line) + "\n").utf8))
 }
 
+/// Prints a warning escaped for the terminal already (one a report printed, kept in its manifest)
+/// on stderr as it is: escaped again only if it holds a control or hidden character (a manifest
+/// edited by hand), which would double its backslashes.
+func printEscapedWarning(_ line: String) {
+  let raw = line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || SafeText.isHidden($0) }
+  try? FileHandle.standardError.write(contentsOf: Data(((raw ? SafeText.terminal(line) : line) + "\n").utf8))
+}
+
 /// Prints text whose values were already made safe (``SafeText/terminal(_:)`` on each, as
 /// `RecordExplanation` does) on stdout, at once, with a final newline.
 func printSafeText(_ text: String) {

@@ -52,6 +52,7 @@ func printRunSummary(_ result: ChargebackJob.Result, out: String) {
     printLine(
       "nothing new since the last run: \(kept) files in \(out) kept as they were; "
         + "manifest.json and new_findings.csv written again")
+    for line in result.keptWarnings { printEscapedWarning(line) }
     for line in result.warnings { printWarning(line) }
     return
   }

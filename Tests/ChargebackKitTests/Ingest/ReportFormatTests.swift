@@ -134,6 +134,38 @@ import Testing
 
   // MARK: Anthropic cost report
 
+  /// The buckets without their pages, as a paging loop that gathers each response's `data` saves
+  /// them (pretty-printed): the same records as the pages, a bad row named by its line (a trial's
+  /// file was refused, "`[0].data`: required field is missing", with no line).
+  @Test(arguments: ["anthropic/usage-report-messages-1h.json", "anthropic/cost-report-1d.json"])
+  func anthropicBareBucketsReadAsTheirPages(sample name: String) throws {
+    let page = try #require(
+      try JSONSerialization.jsonObject(with: Data(sample(name).utf8)) as? [String: Any])
+    let buckets = try #require(page["data"] as? [Any])
+    let text = String(
+      decoding: try JSONSerialization.data(withJSONObject: buckets, options: [.prettyPrinted, .sortedKeys]),
+      as: UTF8.self)
+    let dir = try TestSupport.tempDir()
+    try text.write(toFile: dir + "/buckets.json", atomically: true, encoding: .utf8)
+    let (pageResults, fromPage) = try ingest([Fixtures.samples + "/" + name])
+    let (results, fromBuckets) = try ingest([dir + "/buckets.json"])
+    #expect(results.first?.format == pageResults.first?.format)
+    #expect(fromBuckets.count == fromPage.count && !fromPage.isEmpty)
+    for (a, b) in zip(fromBuckets, fromPage) {
+      #expect(a.tokens == b.tokens && a.billed == b.billed && a.time == b.time && a.bucketEnd == b.bucketEnd)
+      #expect(a.model == b.model && a.credential == b.credential && a.project == b.project)
+      #expect(a.jsonPath == b.jsonPath?.replacingOccurrences(of: "$.data[", with: "$["))
+    }
+    // A bad bucket time: named by the line its bucket starts on, in the file as written.
+    let start = try #require((buckets.first as? [String: Any])?["starting_at"] as? String)
+    let bad = text.replacingOccurrences(of: "\"\(start)\"", with: "\"yesterday\"")
+    let e = try ingestError(bad, name: "bad.json")
+    let lines = bad.components(separatedBy: "\n")
+    let badLine = try #require(lines.firstIndex { $0.contains("yesterday") }) + 1
+    #expect(e.field == "starting_at" && e.path == "$[0]")
+    #expect(e.line.map { $0 >= 2 && $0 <= badLine } == true, "\(e) (yesterday on line \(badLine))")
+  }
+
   @Test func anthropicCostSampleIsCents() throws {
     let (results, rs) = try ingest([Fixtures.samples + "/anthropic/cost-report-1d.json"])
     #expect(results.first?.format == "anthropic-cost-report")
@@ -437,6 +469,13 @@ import Testing
     let type = try ingestError(
       "[\(row.replacingOccurrences(of: "\"cost\":1.2143", with: "\"cost\":{}"))]", name: "t.json")
     #expect(type.path == "$[0]" && type.field == "cost")
+    // Printed over many lines (`bq query --format=json`): each error names its row's line, as in
+    // every other format (a trial's had none).
+    let printed = try ingestError("[\n  \(row),\n  \(noRate)\n]\n", name: "p.json")
+    #expect(printed.path == "$[1]" && printed.field == "currency_conversion_rate" && printed.line == 3)
+    let badType = try ingestError(
+      "[\n  \(row),\n\n  \(row.replacingOccurrences(of: "\"cost\":1.2143", with: "\"cost\":{}"))\n]", name: "q.json")
+    #expect(badType.path == "$[1]" && badType.field == "cost" && badType.line == 4)
   }
 
   // MARK: Detection and idempotency

@@ -228,6 +228,39 @@ import Testing
     #expect(ExportPage.gaps(crossed, period: Self.period).map(\.after.path) == [files[2]])
   }
 
+  /// A page of empty buckets continues a page only from where that page ends.
+  ///
+  /// Nothing says its endpoint: every endpoint of the provider answers with empty buckets where it
+  /// has no usage. It continues a page only when it starts where that
+  /// page ends, as the next page of the same query does; a month of another endpoint's empty
+  /// buckets fetched whole (an org's images usage, with `limit=31`) continues nothing. A trial: it
+  /// hid the completions pages after the first week, and the month was reported complete.
+  @Test(arguments: [false, true])
+  func aPageOfEmptyBucketsContinuesOnlyFromWhereThePageEnds(anthropic: Bool) throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let oct1 = Self.epoch("2026-10-01T00:00:00Z")
+    let first = dir + "/usage/p1.json"
+    try Self.write(
+      anthropic
+        ? Self.anthropicPage(from: oct1, days: 7, hasMore: true, next: "page_B")
+        : Self.openAIPage(from: oct1, days: 7, hasMore: true, next: "page_A"), first)
+    // From the month's first day to its last, and from a day before the page ends to the end.
+    var shapes = [(oct1, 31, false), (oct1 + 6 * Self.day, 25, false), (oct1 + 8 * Self.day, 23, false)]
+    // And the next page proper, from where the first ends.
+    shapes.append((oct1 + 7 * Self.day, 24, true))
+    for (i, (from, days, continues)) in shapes.enumerated() {
+      let empty = dir + "/usage/other-\(i).json"
+      try Self.write(Self.emptyPage(from: from, days: days, anthropic: anthropic), empty)
+      try FileManager.default.createDirectory(atPath: dir + "/\(i)", withIntermediateDirectories: true)
+      let pages = try Self.pages(dir + "/\(i)", [first, empty])
+      #expect(pages.contains { $0.format == (anthropic ? "empty-anthropic" : "empty-openai") }, "shape \(i)")
+      let gaps = ExportPage.gaps(pages, period: Self.period)
+      #expect(gaps.map(\.after.path) == (continues ? [] : [first]), "shape \(i)")
+      #expect(gaps.allSatisfy { $0.fromText == "2026-10-08" }, "shape \(i)")
+    }
+  }
+
   /// An Anthropic cost report's page of empty buckets reads as a usage report (no `amount`): kept as
   /// Anthropic's empty page, it continues the cost report's first page.
   @Test func anEmptyAnthropicCostPageContinuesTheCostReport() throws {
@@ -517,6 +550,15 @@ import Testing
     )
     #expect(!said.contains("\u{1B}"))
     #expect(said.contains("next_page page_AAAAAGdGxdEi"))
+    // A daily job's next run, with nothing new, says it again (as the report printed it: escaped
+    // once), so that its log says every day what is still missing.
+    let again = try run("week")
+    #expect(again.status == 0, "\(again.err)")
+    #expect(again.out.contains("nothing new since the last run"))
+    let warning =
+      "warning: OpenAI usage (completions) pages stop at 2026-10-08: \(SafeText.terminal(first)) says has_more: true"
+    #expect(again.err.components(separatedBy: warning).count == 2, "\(again.err)")
+    #expect(!again.err.contains("\u{1B}"))
     let manifest = try JSONSerialization.jsonObject(
       with: Data(contentsOf: URL(fileURLWithPath: dir + "/week/manifest.json")))
     let missing = try #require((manifest as? [String: Any])?["missing_pages"] as? [[String: Any]])

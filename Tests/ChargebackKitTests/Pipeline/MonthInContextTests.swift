@@ -4,6 +4,7 @@ import Testing
 @testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackReporting
+@testable import ChargebackStore
 @testable import ChargebackTestSupport
 
 /// The month in context (SPEC §7): last month's figures beside this month's, budget remaining, and
@@ -253,6 +254,40 @@ import Testing
     return (Money(pico: was), Money(pico: now))
   }
 
+  /// A closed month reported again after one cost centre's fix: another cost centre whose exact
+  /// amount did not change is printed a cent apart (largest remainder over the cost centres), so
+  /// its handed-out invoice changed too, and the warning names it (a trial named only the two
+  /// whose exact amounts moved).
+  @Test func aCostCentrePrintedACentApartIsNamedThoughItsExactAmountIsTheSame() {
+    func usd(_ s: String) -> Money { TestSupport.usd(s) }
+    // Before: 21.976686 in all, 21.98 printed. Floors 47 + 124 + 2023 + 2 = 2196 cents; the two
+    // left go to the largest remainders, SUPPORT's .6274 and UNATTRIBUTED's .55.
+    let before = PeriodContext.Totals(
+      costCentres: [
+        "CC-PLATFORM": usd("0.473892"), "CC-SUPPORT": usd("1.246274"), "CC-RESEARCH": usd("20.231020"),
+        "UNATTRIBUTED": usd("0.025500"),
+      ])
+    var was = before
+    was.printedCostCentres = ["CC-PLATFORM": 47, "CC-SUPPORT": 125, "CC-RESEARCH": 2023, "UNATTRIBUTED": 3]
+    // After: 0.0045 moved from UNATTRIBUTED to SUPPORT, the same total. Floors 47 + 125 + 2023 + 2 =
+    // 2197; the one cent left goes to PLATFORM's .3892.
+    var now = before
+    now.costCentres["CC-SUPPORT"] = usd("1.250774")
+    now.costCentres["UNATTRIBUTED"] = usd("0.021000")
+    now.printedCostCentres = ["CC-PLATFORM": 48, "CC-SUPPORT": 125, "CC-RESEARCH": 2023, "UNATTRIBUTED": 2]
+    let period = Period(year: 2025, month: 9)
+    let warning = ChargebackJob.closedMonthChanges(period, before: was, now: now).first ?? ""
+    #expect(warning.contains("CC-PLATFORM 0.473892 (printed 0.47 → 0.48)"), "\(warning)")
+    #expect(warning.contains("CC-SUPPORT 1.246274 → 1.250774,"), "\(warning)")
+    #expect(warning.contains("UNATTRIBUTED 0.025500 → 0.021000 (printed 0.03 → 0.02)"), "\(warning)")
+    #expect(!warning.contains("CC-RESEARCH"))
+    // Totals kept by an earlier version, without cents: the exact amounts alone are compared.
+    let older = ChargebackJob.closedMonthChanges(period, before: before, now: now).first ?? ""
+    #expect(!older.contains("CC-PLATFORM") && older.contains("CC-SUPPORT"))
+    // The same cents and amounts: nothing to say.
+    #expect(ChargebackJob.closedMonthChanges(period, before: now, now: now).isEmpty)
+  }
+
   @Test func aClosedMonthRepricedWarnsNamingTheCostCentres() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -268,6 +303,19 @@ import Testing
     let first = try report()
     #expect(first.status == 0, "\(first.err)")
     #expect(!(first.out + first.err).contains("was reported closed before"))
+    // The cents kept are those the outputs print: summary.csv's amounts rounded to the cent, which
+    // add up (largest remainder) to its TOTAL rounded.
+    let kept = try UsageStore(path: dir + "/s.sqlite")
+    let printed = try #require(try kept.reportedTotals(Period(year: 2026, month: 10))).printedCostCentres
+    try kept.close()
+    let summary = try TestSupport.readCSV(dir + "/out/summary.csv")
+    let total = try #require(summary.first { $0["cost_centre"] == "TOTAL" }?["cost_usd"])
+    #expect(printed.values.reduce(0, +) == (TestSupport.usd(total).pico + 5_000_000_000) / 10_000_000_000)
+    for row in summary where row["cost_centre"] != "TOTAL" {
+      let exact = TestSupport.usd(row["cost_usd"] ?? "").pico
+      let cents = try #require(printed[row["cost_centre"] ?? ""], "\(row)")
+      #expect(cents == exact / 10_000_000_000 || cents == exact / 10_000_000_000 + 1, "\(row)")
+    }
     // The same inputs again (nothing new), then the same month with claude-sonnet-4's input rate
     // edited in place from 3 to 30 USD per million.
     let same = try report()
