@@ -29,6 +29,12 @@ struct Reconciliation {
   private var computedWebSearch: [Key: Money] = [:]
   /// The model column of the web-search cell, billed and computed.
   static let webSearchCell = "(web search)"
+  /// The model column of a bill's line that names neither a model nor a line item (OpenAI's costs
+  /// fetched without `group_by=line_item`: one amount a day).
+  static let ungroupedCell = "(other)"
+  /// The model column of a day whose bill is not split by line: everything computed that day,
+  /// against the day's bill.
+  static let dayTotalCell = "(day total)"
   /// The start of the model column of a provisioned commitment's idle fee (`idle <commitment id>`).
   static let idlePrefix = "idle "
   /// Computed (list) cost of calls under a commitment, per commitment and cell, so that a
@@ -43,7 +49,7 @@ struct Reconciliation {
     let model =
       !r.model.isEmpty
       ? canonical(r.provider, r.model)
-      : Self.isWebSearch(r.lineItem) ? Self.webSearchCell : "(\(r.lineItem ?? "other"))"
+      : Self.isWebSearch(r.lineItem) ? Self.webSearchCell : r.lineItem.map { "(\($0))" } ?? Self.ungroupedCell
     billed[Key(provider: r.provider, day: Self.day(r.time), model: model, label: r.model.isEmpty), default: .zero] +=
       amount
   }
@@ -104,6 +110,19 @@ struct Reconciliation {
       computed[key, default: .zero] = computed[key, default: .zero] - amount
       computed[Key(provider: key.provider, day: key.day, model: Self.webSearchCell, label: true), default: .zero] +=
         amount
+    }
+    // A day whose bill is one amount without a line item (costs fetched without
+    // `group_by=line_item`) is compared as one cell: model by model, each read "billed 0" and the
+    // bill "computed 0, −100 %" (a trial).
+    var billed = billed
+    let ungrouped = Dictionary(grouping: billed.keys) { BilledDay(provider: $0.provider, day: $0.day) }
+      .filter { $0.value.allSatisfy { $0.label && $0.model == Self.ungroupedCell } }
+    for (day, keys) in ungrouped {
+      let total = Key(provider: day.provider, day: day.day, model: Self.dayTotalCell, label: true)
+      for k in keys { billed[total, default: .zero] += billed.removeValue(forKey: k) ?? .zero }
+      for k in computed.keys where k.provider == day.provider && k.day == day.day {
+        computed[total, default: .zero] += computed.removeValue(forKey: k) ?? .zero
+      }
     }
     // A day with a billed cell of the provider is covered whatever the spans say (its file's pages
     // may not be kept: a file moved since it was loaded), and so is a fee's cell (`idle …`): the

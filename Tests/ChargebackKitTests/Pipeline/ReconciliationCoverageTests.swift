@@ -45,6 +45,38 @@ import Testing
     #expect(unbilled.isEmpty)
   }
 
+  /// A day whose bill names no line (OpenAI's costs fetched without `group_by=line_item`: one
+  /// amount a day, no model) is compared as one cell, everything computed that day against it;
+  /// model by model, a trial's every row read "billed 0" and the bill "computed 0, −100 %". A day
+  /// billed by line stays compared model by model, and so does another provider the same day.
+  @Test func aDayBilledWithoutLinesIsComparedAsOneTotal() {
+    var rec = Reconciliation(prices: PriceTable(rows: []))
+    // Day 1: gpt-4o 40 cents (5 of them web searches) and gpt-4o-mini 69; one bill of 110 cents
+    // without a line item. Day 2: gpt-4o-mini 15 cents, billed by line.
+    rec.addComputed(T.call(.openai, "gpt-4o", at: T.day1), model: "gpt-4o", cost: T.usd(40), webSearch: T.usd(5))
+    rec.addComputed(T.call(.openai, "gpt-4o-mini", at: T.day1), model: "gpt-4o-mini", cost: T.usd(69))
+    var whole = UsageRecord(
+      provider: .openai, level: .cost, format: "t", naturalKey: "openai:day1", time: T.day1, model: "",
+      tokens: TokenCounts())
+    whole.billed = T.usd(110)
+    rec.addBilled(whole)
+    rec.addComputed(T.call(.openai, "gpt-4o-mini", at: T.day2), model: "gpt-4o-mini", cost: T.usd(15))
+    rec.addBilled(T.bill(.openai, model: "gpt-4o-mini", lineItem: "gpt-4o-mini, input", cents: 15, at: T.day2))
+    // Anthropic on day 1, billed by model: unchanged.
+    rec.addComputed(T.call(.anthropic, "claude-sonnet-4-5", at: T.day1), model: "claude-sonnet-4-5", cost: T.usd(7))
+    rec.addBilled(T.bill(.anthropic, model: "claude-sonnet-4-5", lineItem: "usage", cents: 7, at: T.day1))
+    let rows = rec.rows().rows.map { [$0.provider.rawValue, $0.day, $0.model] }
+    #expect(
+      rows == [
+        ["anthropic", "2026-10-07", "claude-sonnet-4-5"], ["openai", "2026-10-07", "(day total)"],
+        ["openai", "2026-10-08", "gpt-4o-mini"],
+      ])
+    let all = rec.rows().rows
+    // 40 + 69 = 109 cents computed against 110 billed: a variance of −1 cent.
+    #expect(all[1].computed == T.usd(109) && all[1].billed == T.usd(110) && all[1].modelIsLabel)
+    #expect(all[2].computed == T.usd(15) && all[2].billed == T.usd(15))
+  }
+
   /// Runs of consecutive days, and past four runs the first three and the count of days.
   @Test func daysShowAsRuns() {
     #expect(
