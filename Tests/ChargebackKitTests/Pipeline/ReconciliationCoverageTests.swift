@@ -45,10 +45,11 @@ import Testing
     #expect(unbilled.isEmpty)
   }
 
-  /// A day whose bill names no line (OpenAI's costs fetched without `group_by=line_item`: one
-  /// amount a day, no model) is compared as one cell, everything computed that day against it;
-  /// model by model, a trial's every row read "billed 0" and the bill "computed 0, −100 %". A day
-  /// billed by line stays compared model by model, and so does another provider the same day.
+  /// A day whose bill names no line is compared as one cell, everything computed that day in it.
+  ///
+  /// OpenAI's costs fetched without `group_by=line_item`: one amount a day, no model. Model by
+  /// model, a trial's every row read "billed 0" and the bill "computed 0, −100 %". A day billed by
+  /// line stays compared model by model, and so does another provider the same day.
   @Test func aDayBilledWithoutLinesIsComparedAsOneTotal() {
     var rec = Reconciliation(prices: PriceTable(rows: []))
     // Day 1: gpt-4o 40 cents (5 of them web searches) and gpt-4o-mini 69; one bill of 110 cents
