@@ -229,6 +229,12 @@ package enum FormatRegistry {
         + " the Admin API's usage report (/v1/organizations/usage_report/messages, grouped by api_key_id) or a"
         + " gateway's logs (LiteLLM spend logs, OpenTelemetry GenAI spans; docs/formats.md)"
     }
+    if head.contains("\"core_metrics\"") && head.contains("\"model_breakdown\"") {
+      return "; it looks like Anthropic's Claude Code usage report (usage_report/claude_code), which is not read:"
+        + " it sums each user's or key's day with an estimated cost, and names no API key id. Claude Code's API"
+        + " calls are in the Messages usage report (/v1/organizations/usage_report/messages, grouped by"
+        + " api_key_id), which is read (docs/formats.md)"
+    }
     if head.contains("\"request_created_at\"") && (head.contains("Helicone") || head.contains("\"request_model\"")) {
       return "; it looks like a Helicone request export, which is not read: send the calls through LiteLLM or"
         + " OpenTelemetry GenAI spans, or read the providers' usage reports (docs/formats.md)"

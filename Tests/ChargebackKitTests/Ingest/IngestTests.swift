@@ -275,6 +275,14 @@ import Testing
         + #""req_units": 120, "res_units": 30}]"#,
       "Portkey log export"
     ),
+    (
+      // Anthropic's Claude Code usage report, as its API reference shows a page.
+      #"{"data":[{"date":"2025-09-08T00:00:00Z","actor":{"type":"user_actor","email_address":"u@example.com"},"#
+        + #""customer_type":"api","terminal_type":"vscode","core_metrics":{"num_sessions":5},"model_breakdown":"#
+        + #"[{"model":"claude-sonnet-4-20250514","tokens":{"input":100000,"output":35000,"cache_read":10000,"#
+        + #""cache_creation":5000},"estimated_cost":{"currency":"USD","amount":1025}}]}],"has_more":false}"#,
+      "Claude Code usage report"
+    ),
     ("agent_id,owner,cost_centre\ntriage,alice,CC-1", "pass its folder as --identities"),
     ("PK\u{3}\u{4}\u{14}\u{0}\u{6}\u{0}[Content_Types].xml", "an .xlsx workbook?"),
   ])
