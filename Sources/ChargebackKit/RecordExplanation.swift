@@ -29,8 +29,8 @@ package enum RecordExplanation {
     }
     /// One line: the values come from logs and the directory, so each is escaped here
     /// (``SafeText/terminal(_:)``): a newline in a credential id would start a line of its own.
-    func line(_ k: String, _ v: String?) {
-      out.append(k.padding(toLength: 20, withPad: " ", startingAt: 0) + SafeText.terminal(v ?? "—"))
+    func line(_ k: String, _ v: String?, escape: (String) -> String = SafeText.terminal) {
+      out.append(k.padding(toLength: 20, withPad: " ", startingAt: 0) + escape(v ?? "—"))
     }
     let file = try store.files().first { $0.id == stored.fileID }
     line("record", r.naturalKey)
@@ -50,7 +50,8 @@ package enum RecordExplanation {
       "agent_id=\(r.metadata.agentID ?? "") task_id=\(r.metadata.taskID ?? "") scope_id=\(r.metadata.scopeID ?? "") parent=\(r.metadata.parentID ?? "")"
     )
     if let path = file?.path, let raw = try? RecordSource.text(path: path, line: r.line, jsonPath: r.jsonPath) {
-      line("raw", raw.count > 2000 ? String(raw.prefix(2000)) + "…" : raw)
+      // As the file has it (its backslashes not doubled), unless it holds a hidden character.
+      line("raw", raw.count > 2000 ? String(raw.prefix(2000)) + "…" : raw, escape: SafeText.terminalIfHidden)
     }
     let charged = Charger(identities: identities ?? IdentityDirectory(), prices: prices).charge(r)
     if let identities {

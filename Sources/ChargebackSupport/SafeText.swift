@@ -300,6 +300,13 @@ package enum SafeText {
   /// the cursor, recolour or clear the screen.
   package static func terminal(_ s: String) -> String { escaped(s) }
 
+  /// Text for the terminal as it is when it holds no hidden character (``isHidden(_:)``), else
+  /// ``terminal(_:)``: for text a reader compares with a file (a record's raw line, whose `\"`
+  /// showed as `\\"` in a trial) or escaped once already (a warning a report printed).
+  package static func terminalIfHidden(_ s: String) -> String {
+    s.unicodeScalars.contains(where: isHidden) ? terminal(s) : s
+  }
+
   /// The most characters an error message shows (``message(_:)``).
   package static let messageCharacters = 2_000
 

@@ -63,8 +63,7 @@ func printWarning(_ line: String) {
 /// on stderr as it is: escaped again only if it holds a control or hidden character (a manifest
 /// edited by hand), which would double its backslashes.
 func printEscapedWarning(_ line: String) {
-  let raw = line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || SafeText.isHidden($0) }
-  try? FileHandle.standardError.write(contentsOf: Data(((raw ? SafeText.terminal(line) : line) + "\n").utf8))
+  try? FileHandle.standardError.write(contentsOf: Data((SafeText.terminalIfHidden(line) + "\n").utf8))
 }
 
 /// Prints text whose values were already made safe (``SafeText/terminal(_:)`` on each, as

@@ -125,6 +125,33 @@ import Testing
     #expect(ghost.out.contains("is not in credentials.csv"))
   }
 
+  /// The raw line is shown as the file has it: a JSON escape (`\"`, `\u001b`) keeps one backslash
+  /// (a trial's showed two), and an escape written so in the file never becomes the character.
+  @Test(arguments: [false, true])
+  func explainShowsTheRawLineAsTheFileHasIt(control: Bool) throws {
+    let dir = try TestSupport.tempDir()
+    let project = control ? #"proj_\"A\u001b[31m"# : #"proj_\"A"#
+    let result = BucketWidthTests.openAIResult(key: "key_X", input: 10, cached: 0, output: 1, requests: 1)
+      .replacingOccurrences(of: "\"proj_Fin7Q\"", with: "\"\(project)\"")
+    let page =
+      #"{"object": "page", "data": [{"object": "bucket", "start_time": 1791331200, "end_time": 1791417600, "#
+      + #""results": [\#(result)]}], "has_more": false, "next_page": null}"#
+    try (page + "\n").write(toFile: dir + "/p.json", atomically: true, encoding: .utf8)
+    let store = dir + "/s.sqlite"
+    #expect(try TestSupport.runCLI(["ingest", dir + "/p.json", "--db", store]).status == 0)
+    let s = try UsageStore(path: store)
+    var key: String?
+    try s.forEachRecord(from: 0, to: Int64.max) { key = $0.record.naturalKey }
+    try s.close()
+    let r = try TestSupport.runCLI([
+      "explain", try #require(key), "--db", store, "--pricing", Fixtures.month + "/pricing",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    let raw = try #require(r.out.split(separator: "\n").first { $0.hasPrefix("raw ") })
+    #expect(raw.contains(#""project_id":""# + project + "\""), "\(raw)")
+    #expect(!raw.contains("\u{1B}"))
+  }
+
   /// A record of a JSON document (an API page) shows the element at its JSON path, not the start of
   /// the file; after a run, `explain` needs neither --identities nor --pricing.
   @Test func explainShowsTheRecordOfADocumentWithoutFlagsAfterARun() throws {

@@ -55,6 +55,17 @@ import Testing
     0xE0000, 0xE0041, 0xE0FFF, 0xE1000, 0x1FFFE, 0x10FFFF,
   ].compactMap(Unicode.Scalar.init(_:))
 
+  /// Text shown as a file has it keeps its backslashes, unless a hidden character makes it escaped
+  /// whole (every one of them, so that nothing reaches the terminal raw).
+  @Test func textIsEscapedForTheTerminalOnlyWhenItHoldsAHiddenCharacter() {
+    #expect(SafeText.terminalIfHidden(#"{"a": "x\"y\u001b"}"#) == #"{"a": "x\"y\u001b"}"#)
+    for hidden in ["\u{1B}[31m", "\u{202E}", "\u{200B}", "\n", "\u{FFFF}"] {
+      let shown = SafeText.terminalIfHidden(#"a\"b"# + hidden)
+      #expect(shown == SafeText.terminal(#"a\"b"# + hidden))
+      #expect(!shown.unicodeScalars.contains(where: SafeText.isHidden))
+    }
+  }
+
   /// What an output shows can be looked up again: `unescaped` undoes `escaped` and `csvField` for
   /// every value, including values that themselves start with `'`s (a hostile task id `'=x`
   /// showed in a CSV as `=x` does, `'=x`, before `csvField` gave it one more `'`).
