@@ -28,7 +28,8 @@ extension WorkbookReports {
         reconciliation, to: wb, page: page, limit: limit,
         notes: [
           "Computed and billed are each rounded to cents so that they add up to their totals; the variance is"
-            + " computed minus billed as shown, so every row and the TOTAL cross-foot."
+            + " computed minus billed as shown, so every row and the TOTAL cross-foot. The percentage is of the"
+            + " exact amounts: a row of a few cents can show one beside a variance of 0.00."
         ])
     }
     if !report.granularity.isEmpty {
