@@ -187,6 +187,8 @@ package struct ChargebackJob {
       try remember(kept)
       return Result(ingested: ingested, report: nil, outputs: kept.outputs, keptWarnings: kept.keptWarnings)
     }
+    // An output changed by hand stops the run now, not after the report is built.
+    writer.knownCopies.merge(try writer.checkBeforeBuilding()) { _, checked in checked }
     var builder = ReportBuilder(
       store: store, identities: reference.identities, prices: reference.prices, labels: reference.labels,
       settings: reference.settings, progress: progress, asOf: options.asOf

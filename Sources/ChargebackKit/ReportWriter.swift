@@ -292,7 +292,7 @@ package struct ReportWriter {
   /// The names the previous run's `manifest.json` lists as its outputs; empty when there is none.
   ///
   /// A `manifest.json` that is not chargeback's is someone else's file: exit 73.
-  private func previousOutputs() throws -> Set<String> {
+  func previousOutputs() throws -> Set<String> {
     let manifest = path("manifest.json")
     switch Self.fileType(manifest) {
     case nil: return []

@@ -89,6 +89,32 @@ import Testing
     }
   }
 
+  /// The outputs are checked before the report is built (a 10 M-call month's report takes
+  /// minutes, and an edited output stopped the run only after): an unchanged set is returned as
+  /// copies the publication need not read again, an edited one stops the check, naming it.
+  @Test func anOutputChangedByHandIsFoundBeforeTheReportIsBuilt() throws {
+    let dir = try TestSupport.tempDir()
+    let out = dir + "/out"
+    #expect(try Self.run(out, db: dir + "/s.sqlite").status == 0)
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")))
+        as? [String: Any])
+    let recorded = try #require(manifest["output_sha256"] as? [String: String])
+    let writer = ReportWriter(directory: out)
+    // Every output with a recorded hash, and only those, as copies with that hash.
+    let copies = try writer.checkBeforeBuilding()
+    #expect(Set(copies.keys) == Set(recorded.keys) && !copies.isEmpty)
+    for (name, copy) in copies { #expect(copy.hasPrefix(recorded[name, default: "?"] + "\t"), "\(name)") }
+    try Data("edited\n".utf8).write(to: URL(fileURLWithPath: out + "/summary.csv"))
+    #expect {
+      try writer.checkBeforeBuilding()
+    } throws: { error in
+      "\(error)".contains(out + "/summary.csv: was changed after chargeback wrote it")
+    }
+    // No --out yet: nothing to check.
+    #expect(try ReportWriter(directory: dir + "/new").checkBeforeBuilding().isEmpty)
+  }
+
   /// An output that is still the copy the last run left is taken to have its recorded bytes.
   ///
   /// The copy is its device, inode, size and modification time, kept in the store; the file is
