@@ -120,8 +120,10 @@ final class ReportTotals {
   }
 
   /// Adds one charged record seen at `source`; `lineHash`, when given, is
-  /// ``lineHash(_:priced:source:)``'s of it worked out beforehand (on another thread).
-  func add(_ c: ChargedRecord, source: LineSource, lineHash: Int? = nil) throws {
+  /// ``lineHash(_:priced:source:)``'s of it worked out beforehand (on another thread). Returns the
+  /// position of its line, 0, 1, 2… in the order the lines were made.
+  @discardableResult
+  func add(_ c: ChargedRecord, source: LineSource, lineHash: Int? = nil) throws -> Int {
     // The record's fields are read through `c`: `let r = c.record` copied the record (a retain and
     // a release of each of its strings per call).
     let priced = c.cost != nil
@@ -173,6 +175,7 @@ final class ReportTotals {
     } else {
       unpriced += 1
     }
+    return slot
   }
 
   /// Points `slot` at the cost-centre day, FOCUS group and commitment day of `day` and `account`,

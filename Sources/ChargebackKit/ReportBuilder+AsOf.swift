@@ -1,0 +1,47 @@
+import ChargebackModel
+import ChargebackStore
+
+/// How far a period's data runs, and whether it is open.
+extension ReportBuilder {
+  /// How far the data of `period` runs (`--as-of`, else the store's latest usage record) and
+  /// whether the period is open: its data ends before the period does.
+  ///
+  /// A month reported closed before (its totals are stored) stays closed, as of its end, when
+  /// reported again without `--as-of`: re-reporting it after fixing an identity file must not
+  /// reopen it, with a forecast, into the folder its closed outputs were handed out from. An
+  /// `--as-of` before its end reports it open for that run. ``ReportKey`` keys the outputs on this
+  /// state, so that a run with nothing new in its files still rebuilds an open report once the
+  /// month has been closed.
+  static func state(of period: Period, store: any ChargebackStore, asOf: Int64?) throws -> (
+    asOf: Int64?, isOpen: Bool
+  ) {
+    if let asOf { try AsOfError.check(asOf, period: period, store: store) }
+    // Without --as-of, a month closes once a record starts at or after its end (the next month's
+    // first call or bucket); a report row that only ends there may be today's partial bucket of
+    // the month's last day (the APIs end it at midnight), so it leaves the month open, as of its
+    // end: its forecast is what it owes (a review).
+    let latest = asOf == nil ? try latestData(store) : nil
+    let at = asOf ?? latest.map { min($0.end, max(period.endMillis, $0.start)) }
+    let open = asOf.map { $0 < period.endMillis } ?? latest.map { $0.start < period.endMillis } ?? false
+    if asOf == nil, open, try store.reportedTotals(period) != nil { return (period.endMillis, false) }
+    return (at, open)
+  }
+
+  /// The start and end of the latest usage the store holds: its latest usage record's
+  /// (``ChargebackStore/latestUsageTime()``), or a usage page's last bucket when that is later.
+  ///
+  /// An API page's buckets with no usage say the usage was fetched through their end: a page of
+  /// October 1–14 whose last 5 buckets were empty ran "to October 10" and forecast the month from 9
+  /// days instead of 14, 55 % high (a trial); a daily run would do the same after every quiet
+  /// weekend. A page's last bucket starts a bucket width (its narrowest; a day when it gives none)
+  /// before its end. Cost pages are the bill, not usage.
+  static func latestData(_ store: any ChargebackStore) throws -> (start: Int64, end: Int64)? {
+    var latest = try store.latestUsageTime()
+    for p in try store.exportPages() where !ExportPage.isCostFormat(p.format) {
+      guard let end = p.page.end else { continue }
+      let start = end - (p.page.bucketWidth ?? UsageStore.widestBucket)
+      latest = latest.map { (max($0.start, start), max($0.end, end)) } ?? (start, end)
+    }
+    return latest
+  }
+}
