@@ -119,9 +119,11 @@ final class ReportTotals {
     lineIndex.reserve(n)
   }
 
-  /// Adds one charged record seen at `source`; `lineHash`, when given, is
-  /// ``lineHash(_:priced:source:)``'s of it worked out beforehand (on another thread). Returns the
-  /// position of its line, 0, 1, 2… in the order the lines were made.
+  /// Adds one charged record seen at `source`; returns the position of its line (0, 1, 2… in the
+  /// order the lines were made).
+  ///
+  /// `lineHash`, when given, is ``lineHash(_:priced:source:)``'s of it worked out beforehand (on
+  /// another thread).
   @discardableResult
   func add(_ c: ChargedRecord, source: LineSource, lineHash: Int? = nil) throws -> Int {
     // The record's fields are read through `c`: `let r = c.record` copied the record (a retain and

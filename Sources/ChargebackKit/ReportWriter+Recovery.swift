@@ -129,6 +129,21 @@ extension ReportWriter {
     }
   }
 
+  /// True when no live process has `pid`.
+  ///
+  /// None has it (`kill` fails with `ESRCH`), or it is a zombie, killed and not yet reaped by its
+  /// parent. A zombie holds no lock, and where the first
+  /// process of a container reaps nothing it stays one for good: a trial's run killed by `timeout -s
+  /// KILL` left its staging folder, and the next run stopped (exit 73, "not written by chargeback").
+  static func processGone(_ pid: Int32) -> Bool {
+    if kill(pid, 0) != 0 { return errno == ESRCH }
+    // `pid (comm) S …`: the state follows the last `)` (a command's name may hold one).
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(after: close)...].drop { $0 == " " }.first == "Z"
+  }
+
   /// Removes the staging folders `prefix<pid>-<random>` in `parent` whose process is gone.
   ///
   /// Before, puts back what each left half-published in `directory` (``putBack(_:into:)``).
@@ -142,7 +157,7 @@ extension ReportWriter {
       guard rest.count == 2, let pid = Int32(rest[0]), pid > 0, pid != ProcessInfo.processInfo.processIdentifier,
         rest[1].count == 8
       else { continue }
-      guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+      guard processGone(pid) else { continue }
       let path = (parent as NSString).appendingPathComponent(name)
       var st = stat()
       guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }

@@ -81,6 +81,15 @@ package enum ConsoleSummary {
           + " record (the next month's first usage), or run again with --as-of"
           + " \(Timestamp.day(report.period.endMillis)) when nothing later will come")
     }
+    if let early = report.context.closedEarly {
+      let days = (report.period.endMillis - early.lastOwn) / Timestamp.millisPerDay
+      let records = "\(early.laterRecords) record\(early.laterRecords == 1 ? "" : "s")"
+      out.append(
+        "warning: \(report.period) is held open: the store holds \(records) dated after it, which would close it,"
+          + " but its own usage ends at \(Timestamp.iso(early.lastOwn)), \(days) days before its end (a wrong"
+          + " clock?); it closes once its last day's usage is loaded, or run with --as-of"
+          + " \(Timestamp.day(report.period.endMillis)) to close it now")
+    }
     // The month fetched with the APIs' defaults and saved from the first response: a week of it,
     // charged as if it were all (a trial).
     // The path and cursor escaped: these lines are printed as they are.

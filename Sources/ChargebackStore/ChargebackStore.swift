@@ -93,7 +93,9 @@ package protocol ChargebackStore: AnyObject {
   /// pass over them can make.
   func recordCount(from: Int64, to: Int64) throws -> Int64
   func distinctModels(provider: String, from: Int64, to: Int64) throws -> [String]
-  func latestUsageTime() throws -> (start: Int64, end: Int64)?
+  /// The start and end of the latest usage record (not a bill's row) that starts before `before`,
+  /// UTC epoch ms (a report row runs to its bucket's end).
+  func latestUsageTime(before: Int64) throws -> (start: Int64, end: Int64)?
   func spanFiles(from: Int64, to: Int64) throws -> Set<Int64>
   /// Every kept API page with its format and path, by path, hash and page.
   func exportPages() throws -> [StoredPage]
@@ -264,4 +266,9 @@ package enum StoreQueries {
 
   /// The tables of ``recordColumns``.
   package static let recordFrom = "FROM usage u JOIN files f ON f.id = u.file_id"
+}
+
+extension ChargebackStore {
+  /// The latest usage record's start and end (``latestUsageTime(before:)``, of all time).
+  package func latestUsageTime() throws -> (start: Int64, end: Int64)? { try latestUsageTime(before: .max) }
 }

@@ -92,15 +92,16 @@ extension UsageStore {
   /// month's end runs to it (taken from the bucket's start, a trial's forecast extrapolated the whole
   /// month from 29 days). Buckets are at most a day wide, so only the last day's rows are read for
   /// `end`, through the time index.
-  package func latestUsageTime() throws -> (start: Int64, end: Int64)? {
+  package func latestUsageTime(before: Int64) throws -> (start: Int64, end: Int64)? {
     let st = try db.prepare(
       """
       WITH latest(t) AS (
-        SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost')
+        SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost' AND u.ts < ?1)
       SELECT (SELECT t FROM latest), max(coalesce(u.bucket_end, u.ts)) FROM usage u JOIN files f ON f.id = u.file_id
-      WHERE f.level <> 'cost' AND u.ts >= (SELECT t FROM latest) - ?
+      WHERE f.level <> 'cost' AND u.ts >= (SELECT t FROM latest) - ?2 AND u.ts < ?1
       """)
-    try st.bind(1, Self.widestBucket)
+    try st.bind(1, before)
+    try st.bind(2, Self.widestBucket)
     guard try st.step(), let start = st.optionalInt64(0) else { return nil }
     return (start, max(start, st.optionalInt64(1) ?? start))
   }

@@ -215,15 +215,15 @@ extension PostgresStore {
     ).map { $0.text(0) ?? "" }
   }
 
-  package func latestUsageTime() throws -> (start: Int64, end: Int64)? {
-    // As SQLite's (``UsageStore/latestUsageTime()``): a report row runs to its bucket's end.
+  package func latestUsageTime(before: Int64) throws -> (start: Int64, end: Int64)? {
+    // As SQLite's (``UsageStore/latestUsageTime(before:)``): a report row runs to its bucket's end.
     let rows = try c.rows(
       """
       WITH latest(t) AS (
-        SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost')
+        SELECT max(u.ts) FROM usage u JOIN files f ON f.id = u.file_id WHERE f.level <> 'cost' AND u.ts < $2)
       SELECT (SELECT t FROM latest), max(coalesce(u.bucket_end, u.ts)) FROM usage u JOIN files f ON f.id = u.file_id
-      WHERE f.level <> 'cost' AND u.ts >= (SELECT t FROM latest) - $1
-      """, [.int(UsageStore.widestBucket)])
+      WHERE f.level <> 'cost' AND u.ts >= (SELECT t FROM latest) - $1 AND u.ts < $2
+      """, [.int(UsageStore.widestBucket), .int(before)])
     guard let r = rows.first, !r.isNull(0) else { return nil }
     let start = r.int64(0)
     return (start, max(start, r.isNull(1) ? start : r.int64(1)))

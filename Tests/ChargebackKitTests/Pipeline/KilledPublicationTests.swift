@@ -77,6 +77,42 @@ import Testing
     }
   }
 
+  /// A run killed and not yet reaped by its parent is a run that is gone.
+  ///
+  /// A zombie (`timeout -s KILL` kills itself too, and a container's first process may reap
+  /// nothing) holds no lock: its folder is put back and removed as a dead run's. A trial's next run stopped instead (exit 73, "not written by
+  /// chargeback" of a workbook the killed run had moved in).
+  @Test func aKilledRunNotYetReapedIsARunThatIsGone() throws {
+    var pid: pid_t = 0
+    var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+    defer { for a in argv { free(a) } }
+    try #require(posix_spawn(&pid, "/bin/true", nil, nil, &argv, environ) == 0)
+    var status: Int32 = 0
+    defer { waitpid(pid, &status, 0) }  // reaped at the end, not before
+    // Not reaped: a zombie once it has exited.
+    var zombie = false
+    for _ in 0..<200 where !zombie {
+      zombie = ReportWriter.processGone(pid)
+      if !zombie { usleep(10_000) }
+    }
+    #expect(zombie, "pid \(pid) did not show as gone")
+    #expect(kill(pid, 0) == 0, "a zombie still answers kill(pid, 0)")
+    #expect(!ReportWriter.processGone(ProcessInfo.processInfo.processIdentifier))
+
+    let base = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    let report = try PublicationTests.report(base)
+    let out = base + "/out"
+    _ = try ReportWriter(directory: out).publish(Self.previous(of: report), key: nil)
+    var killed = ReportWriter(directory: out)
+    killed.dieAfterMoves = 2
+    #expect(throws: ReportWriter.Died.self) { _ = try killed.publish(report, key: nil) }
+    try Self.abandon(base, as: pid)
+    let next = try ReportWriter(directory: out).publish(report, key: nil)
+    #expect(next.newFindings.map(\.id) == [try #require(report.findings.last).id])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: base).filter { $0.hasPrefix(".") }.isEmpty)
+  }
+
   /// A run killed while publishing on another host (a container gets a new host name each run)
   /// is not put back by this one, which cannot tell whether that run is alive: the files it moved
   /// in are the tool's all the same (its `.publishing` lists those very copies), so the next run
