@@ -59,10 +59,12 @@ extension CSVTable {
     guard let (k, u) = id.unicodeScalars.enumerated().first(where: { SafeText.isHidden($0.element) }) else {
       return id
     }
+    // A line break or a tab is a control character, not an invisible one (a trial found the word odd).
+    let kind = u.value < 0x20 || (0x7F...0x9F).contains(u.value) ? "a control" : "an invisible"
     throw InputError(
       file: file, line: r.line, field: column,
-      message: "id \"\(id)\" holds an invisible character (\(SafeText.codePoint(u)), character"
-        + " \(k + 1)): an invisible character is part of an id, so it would be another id that looks like"
+      message: "id \"\(id)\" holds \(kind) character (\(SafeText.codePoint(u)), character"
+        + " \(k + 1)): such a character is part of an id, so it would be another id that looks like"
         + " this one")
   }
 }

@@ -56,7 +56,9 @@ func printLine(_ line: String) {
 /// On stderr, apart from what a run did: a scheduler's daily run prints a line per new file on
 /// stdout, and a warning among them (a closed month changed, a file gone) was missed (a trial).
 func printWarning(_ line: String) {
-  try? FileHandle.standardError.write(contentsOf: Data((SafeText.terminal(line) + "\n").utf8))
+  // Cut as an error message is (``SafeText/message(_:)``): a warning quotes values from the inputs,
+  // and a 40,000-character cost centre made one stderr line of 40 KB (a trial).
+  try? FileHandle.standardError.write(contentsOf: Data((SafeText.message(line) + "\n").utf8))
 }
 
 /// Prints a warning escaped for the terminal already (one a report printed, kept in its manifest)

@@ -175,7 +175,9 @@ import Testing
       Issue.record("\(SafeText.escaped(id)) was accepted")
     } catch let e as InputError {
       #expect(e.file.hasSuffix("cost_centres.csv") && e.line == 3 && e.field == "cost_centre")
-      #expect(e.message.contains("invisible character") && e.message.contains(SafeText.codePoint(hidden)))
+      // A C0 or C1 control is called so; anything else hidden, invisible.
+      let kind = hidden.value < 0x20 || (0x7F...0x9F).contains(hidden.value) ? "a control" : "an invisible"
+      #expect(e.message.contains("holds \(kind) character") && e.message.contains(SafeText.codePoint(hidden)))
       // On the terminal, the id shows escaped once: escaped twice, `\\u200b` read as another id.
       let shown = SafeText.message(e.description)
       #expect(shown.contains("\"" + SafeText.escaped(id) + "\"") && !shown.contains("\\\\"), "\(shown)")
