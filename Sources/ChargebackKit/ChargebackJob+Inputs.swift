@@ -54,16 +54,16 @@ extension ChargebackJob {
     return out
   }
 
-  /// A warning naming the files left for a later run because they changed each time they were
-  /// read (a log still being appended to, a download still being written): this run's outputs
-  /// lack their usage.
+  /// A warning naming the files left for a later run as still being written (they changed each
+  /// time they were read, or end inside a line written to minutes ago): this run's outputs lack
+  /// their usage.
   static func stillBeingWritten(_ ingested: [Ingestor.FileResult]) -> [String] {
     let left = ingested.filter(\.stillBeingWritten).map(\.path)
     guard let first = left.first else { return [] }
     let shown = left.count == 1 ? first : "\(first) and \(left.count - 1) more"
     return [
-      "warning: \(left.count) file\(left.count == 1 ? "" : "s") still being written (\(shown)) changed each time"
-        + " \(left.count == 1 ? "it was" : "they were") read and \(left.count == 1 ? "was" : "were") not loaded: these"
+      "warning: \(left.count) file\(left.count == 1 ? "" : "s") still being written (\(shown))"
+        + " \(left.count == 1 ? "was" : "were") not loaded (the line above says why): these"
         + " outputs lack \(left.count == 1 ? "its" : "their") usage; a later run loads \(left.count == 1 ? "it" : "them")"
         + " once \(left.count == 1 ? "it no longer changes" : "they no longer change") (leave a live log out of"
         + " --usage until it is rotated)"

@@ -34,7 +34,8 @@ extension Ingestor {
     /// Times the file was read again because it changed while it was being read (its size or
     /// modification time at the end of its load were not those before its hash).
     package var readAgain = 0
-    /// Left for a later run: it changed each time it was read (``skippedReason`` says so).
+    /// Left for a later run: it changed each time it was read, or ends inside a line written to
+    /// minutes ago (``skippedReason`` says which).
     package var stillBeingWritten = false
 
     /// True when the file was loaded in this run (committed with its group), as opposed to skipped
@@ -48,6 +49,18 @@ extension Ingestor {
         path: changed.path, sha256: "", format: "", records: 0, newRecords: 0, alreadyIngested: false,
         skippedReason: "still being written: it changed each of the \(Ingestor.changedFileAttempts) times it was read"
           + " (\(changed.change)); not loaded: a later run loads it once it no longer changes")
+      r.stillBeingWritten = true
+      return r
+    }
+
+    /// A file cut inside its last line and written to minutes ago (``Ingestor/looksUnfinished(_:_:)``),
+    /// left for a later run.
+    static func unfinished(_ path: String, _ error: InputError) -> FileResult {
+      var r = FileResult(
+        path: path, sha256: "", format: "", records: 0, newRecords: 0, alreadyIngested: false,
+        skippedReason: "still being written: it ends inside its last line (\(error.message)), with no line end, and"
+          + " was modified in the last \(Ingestor.unfinishedMinutes) minutes; not loaded: a later run loads it once it is"
+          + " whole")
       r.stillBeingWritten = true
       return r
     }

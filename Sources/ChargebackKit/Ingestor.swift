@@ -132,6 +132,13 @@ package struct Ingestor {
             try commit()
             readAgain += 1
             if readAgain == Self.changedFileAttempts { result = .stillBeingWritten(changed) }
+          } catch let bad as InputError where Self.looksUnfinished(path, bad) {
+            // Cut inside its last line, with no line end, and written to minutes ago: a file
+            // whose writer paused (a copy that does not write under a temporary name), left for a
+            // later run as one that changes while it is read (a trial's daily run failed whole).
+            try reload(wrote, after: bad, reason: "before a file left for later")
+            try commit()
+            result = .unfinished(path, bad)
           } catch {
             onFile(.failed(path))
             // The files before it are kept: loaded again when the failure rolled back their group.
