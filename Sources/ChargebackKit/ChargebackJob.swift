@@ -182,6 +182,9 @@ package struct ChargebackJob {
       try store.setSetting(Self.pricingSetting, Self.absolute(options.pricing))
       try store.setSetting(copiesSetting, ReportWriter.encodeCopies(published.copies))
     }
+    // A publication into this --out whose run did not finish (``ReportWriter/unfinishedKey``).
+    let unfinishedSetting = Self.unfinishedSetting + Self.absolute(options.out)
+    writer.unfinishedKey = try store.setting(unfinishedSetting).flatMap { $0.isEmpty ? nil : $0 }
     if let kept = try writer.reuse(key: key) {
       progress.done("nothing new since the last run: its outputs are kept as they are")
       try remember(kept)
@@ -197,7 +200,15 @@ package struct ChargebackJob {
     builder.focusGroupLimit = options.focusGroupLimit
     builder.taskDirectory = taskDirectory
     let report = try builder.build(period: options.period)
-    let published = try writer.publish(report, key: key)
+    // Marked unfinished until the run ends, cleared at once when the publication fails.
+    try store.setSetting(unfinishedSetting, key)
+    let published: ReportWriter.Publication
+    do {
+      published = try writer.publish(report, key: key)
+    } catch {
+      try? store.setSetting(unfinishedSetting, "")
+      throw error
+    }
     try remember(published)
     // A closed month's totals, for next month's comparison (an open month's are only to date). Not
     // a month the store holds no usage of (a mistyped --period, a sync that has not run yet): it
@@ -218,52 +229,18 @@ package struct ChargebackJob {
       }
       try store.setReportedTotals(options.period, totals)
     }
+    try store.setSetting(unfinishedSetting, "")
     return Result(
       ingested: ingested, report: report, outputs: published.outputs, newFindings: published.newFindings,
       warnings: warnings)
-  }
-
-  /// A warning when a closed month's amounts per cost centre differ from its last closed report,
-  /// exact or as printed (in cents).
-  ///
-  /// Its outputs may have been handed out. An edited price row re-priced a closed month without a
-  /// word; a fixed identity file moves money on purpose, and is named too; and a cost centre whose
-  /// exact amount is the same can be printed a cent apart once another's changed (largest
-  /// remainder over the cost centres), which changes its invoice too.
-  static func closedMonthChanges(_ period: Period, before: PeriodContext.Totals, now: PeriodContext.Totals) -> [String]
-  {
-    let (was, isNow) = (before.costCentres, now.costCentres)
-    // Cents compared only where both reports kept them (a store of an earlier version has none).
-    let printedBefore = before.printedCostCentres.isEmpty ? nil : before.printedCostCentres
-    func cents(_ cc: String) -> (Int128, Int128)? {
-      guard let printedBefore, !now.printedCostCentres.isEmpty else { return nil }
-      let (a, b) = (printedBefore[cc] ?? 0, now.printedCostCentres[cc] ?? 0)
-      return a == b ? nil : (a, b)
-    }
-    let changed = Set(was.keys).union(isNow.keys).sorted().filter {
-      (was[$0] ?? .zero) != (isNow[$0] ?? .zero) || cents($0) != nil
-    }
-    guard !changed.isEmpty else { return [] }
-    let shown = changed.prefix(5).map { cc in
-      let (a, b) = (was[cc] ?? .zero, isNow[cc] ?? .zero)
-      let exact = a == b ? a.formatted(decimals: 6) : "\(a.formatted(decimals: 6)) → \(b.formatted(decimals: 6))"
-      guard let (x, y) = cents(cc) else { return "\(cc) \(exact)" }
-      return "\(cc) \(exact) (printed \(Money.format(units: x, decimals: 2)) → \(Money.format(units: y, decimals: 2)))"
-    }
-    let more = changed.count > 5 ? " and \(changed.count - 5) more" : ""
-    return [
-      "warning: \(period) was reported closed before with other amounts (USD, priced usage): "
-        + shown.joined(separator: ", ") + more
-        + "; the store, identity files or price tables changed since (to change a rate, end its row with"
-        + " effective_to and add a new one, never edit a row that was used); outputs handed out before no longer"
-        + " match"
-    ]
   }
 
   static let identitiesSetting = "last_report.identities"
   /// Followed by `--out`'s absolute path: the copies of the outputs the last run into it left.
   static let outputCopiesSetting = "output_copies:"
   static let pricingSetting = "last_report.pricing"
+  /// Followed by `--out`'s absolute path: the report key of a publication whose run has not ended.
+  static let unfinishedSetting = "unfinished_publication:"
 
   /// `path` made absolute against the working directory (kept in the store only, never in outputs).
   static func absolute(_ path: String) -> String {

@@ -16,6 +16,8 @@ extension Ingestor {
       let handle = FileHandle(forReadingAtPath: path)
     else { return false }
     defer { try? handle.close() }
+    // Not a gzip file: its bytes are not its lines (one cut short fails to decompress, an error).
+    guard let magic = try? handle.read(upToCount: 2), magic != Data([0x1F, 0x8B]) else { return false }
     // The last byte: no line end (and not a closing bracket a whole document ends with).
     guard (try? handle.seek(toOffset: UInt64(stamp.bytes - 1))) != nil,
       let last = try? handle.read(upToCount: 1)?.first, last != 0x0A, last != UInt8(ascii: "}"),

@@ -23,6 +23,14 @@ package struct ReportWriter {
   /// in the store by ``ChargebackJob``): an output that is still that copy is not read again to
   /// check its bytes (``hasBytes(_:sha256:)``).
   package var knownCopies: [String: String] = [:]
+  /// The report key of a publication into `--out` whose run did not finish.
+  ///
+  /// Killed once its manifest was in place: ``ChargebackJob`` keeps it in the store until the run
+  /// ends. When it is
+  /// the manifest's, that run's new findings may never have been alerted: they are new again
+  /// (``publish(_:key:)``), and its outputs are not kept as they are (``reuse(key:)``), so that
+  /// `--fail-on` still fires (a trial lost an alert to a kill 33–55 ms after the manifest moved).
+  package var unfinishedKey: String?
   /// Tests: the publication stops after this many files moved into place, as if the process were
   /// killed there (its staging folder stays, with no putting back).
   var dieAfterMoves: Int?
@@ -80,7 +88,10 @@ package struct ReportWriter {
     let fm = FileManager.default
     try recoverAbandoned()
     let previous = try previousOutputs()
-    let earlier = previous.contains("findings.csv") ? previousFindingIDs() : []
+    var earlier = previous.contains("findings.csv") ? previousFindingIDs() : []
+    if let unfinishedKey, Self.manifest(path("manifest.json"))?.object["report_key"] as? String == unfinishedKey {
+      earlier.subtract(previousFindingIDs("new_findings.csv"))
+    }
     let newFindings = report.findings.filter { !earlier.contains($0.id) }
     let workbooks = WorkbookNames.assign(report.costCentres.map(\.id))
     var names = Self.fixedNames + workbooks.values + ["company.xlsx"]
@@ -202,7 +213,7 @@ package struct ReportWriter {
     let manifestPath = path("manifest.json")
     guard Self.fileType(directory) == .typeDirectory, let (object, data) = Self.manifest(manifestPath),
       (object["tool"] as? [String: Any])?["version"] as? String == Manifest.toolVersion,
-      object["report_key"] as? String == key,
+      object["report_key"] as? String == key, unfinishedKey != key,
       let outputs = object["outputs"] as? [String],
       let hashes = object["output_sha256"] as? [String: String],
       let text = String(data: data, encoding: .utf8)
@@ -237,10 +248,11 @@ package struct ReportWriter {
       keptWarnings: object["warnings"] as? [String] ?? [])
   }
 
-  /// The ids in the previous run's `findings.csv` (a file this tool wrote: the manifest lists it).
-  private func previousFindingIDs() -> Set<String> {
-    guard Self.fileType(path("findings.csv")) == .typeRegular,
-      let table = try? CSVTable(path: path("findings.csv"))
+  /// The ids in the previous run's `findings.csv` (a file this tool wrote: the manifest lists it),
+  /// or in its `name`.
+  private func previousFindingIDs(_ name: String = "findings.csv") -> Set<String> {
+    guard Self.fileType(path(name)) == .typeRegular,
+      let table = try? CSVTable(path: path(name))
     else { return [] }
     return Set(table.rows.compactMap { table.value($0.fields, "finding_id") })
   }
