@@ -120,7 +120,10 @@ struct Reconciliation {
     for (day, keys) in ungrouped {
       let total = Key(provider: day.provider, day: day.day, model: Self.dayTotalCell, label: true)
       for k in keys { billed[total, default: .zero] += billed.removeValue(forKey: k) ?? .zero }
-      for k in computed.keys where k.provider == day.provider && k.day == day.day {
+      // Not a provisioned idle fee: put on the commitment's first day by convention, it is no
+      // part of that day's bill (a review).
+      for k in computed.keys
+      where k.provider == day.provider && k.day == day.day && !(k.label && k.model.hasPrefix(Self.idlePrefix)) {
         computed[total, default: .zero] += computed.removeValue(forKey: k) ?? .zero
       }
     }

@@ -13,12 +13,8 @@ extension ReportBuilder {
   /// state, so that a run with nothing new in its files still rebuilds an open report once the
   /// month has been closed.
   ///
-  /// Records dated after the period do not close it when they are a handful beside its own (at
-  /// most 1 %) and its own usage stops more than a day before its end: one call stamped a month
-  /// ahead by a wrong clock closed a trial's October on its second day, for good (its totals
-  /// stored as the closed month's). Such a month stays open as of its own latest data
-  /// (``heldOpen(_:period:store:asOf:)``: the console says why); `--as-of` closes it. A month whose
-  /// usage just stopped early (a pilot) is closed by the next month's usage, which outnumbers it.
+  /// A month closed so while its own usage stops more than a day before its end may have been
+  /// closed by a wrong clock's record (``closedEarly(_:period:store:)``: the console says so).
   static func state(of period: Period, store: any ChargebackStore, asOf: Int64?) throws -> (
     asOf: Int64?, isOpen: Bool
   ) {
@@ -31,40 +27,32 @@ extension ReportBuilder {
     let at = asOf ?? latest.map { min($0.end, max(period.endMillis, $0.start)) }
     let open = asOf.map { $0 < period.endMillis } ?? latest.map { $0.start < period.endMillis } ?? false
     if asOf == nil, open, try store.reportedTotals(period) != nil { return (period.endMillis, false) }
-    if asOf == nil, !open, try store.reportedTotals(period) == nil, let own = try ownLatestData(period, store),
-      own.end < period.endMillis - Timestamp.millisPerDay,
-      try store.recordCount(from: period.endMillis, to: .max) * 100
-        <= store.recordCount(from: period.startMillis, to: period.endMillis)
-    {
-      return (own.end, true)
-    }
     return (at, open)
   }
 
-  /// The latest data of `period` itself, as ``latestData(_:)`` finds it but before the period's
-  /// end; nil when it has none.
-  static func ownLatestData(_ period: Period, _ store: any ChargebackStore) throws -> (start: Int64, end: Int64)? {
-    var latest = try store.latestUsageTime(before: period.endMillis).flatMap {
-      $0.start >= period.startMillis ? $0 : nil
-    }
-    for p in try store.exportPages() where !ExportPage.isCostFormat(p.format) {
-      guard let end = p.page.end, end > period.startMillis else { continue }
-      let start = end - (p.page.bucketWidth ?? UsageStore.widestBucket)
-      guard start < period.endMillis else { continue }
-      let ends = min(end, period.endMillis)
-      latest = latest.map { (max($0.start, start), max($0.end, ends)) } ?? (start, ends)
-    }
-    return latest
-  }
-
-  /// The records dated after `period` that ``state(of:store:asOf:)`` did not let close it (its own
-  /// usage ends more than a day before its end); nil when the period is not held open so.
-  static func heldOpen(_ context: PeriodContext, period: Period, store: any ChargebackStore, asOf: Int64?) throws
-    -> PeriodContext.ClosedEarly?
+  /// What closed `context`'s period while its own usage stops more than a day before its end
+  /// (``PeriodContext/closedEarly``); nil when it is open, closed by `--as-of`, or its usage runs
+  /// to its last day.
+  ///
+  /// One call stamped a month ahead by a wrong clock closed a trial's October on its second day,
+  /// without a word. The month is still closed (a quiet end of month, a pilot that stopped, is
+  /// closed so too, rightly), but the console says so, and how to keep it open.
+  static func closedEarly(_ context: PeriodContext, period: Period, store: any ChargebackStore, asOf: Int64?)
+    throws -> PeriodContext.ClosedEarly?
   {
-    guard asOf == nil, context.isOpen, let own = context.asOf else { return nil }
-    let later = try store.recordCount(from: period.endMillis, to: .max)
-    return later > 0 ? PeriodContext.ClosedEarly(laterRecords: later, lastOwn: own) : nil
+    guard asOf == nil, !context.isOpen, let latest = try latestData(store), latest.start >= period.endMillis else {
+      return nil
+    }
+    // The period's own data: its latest usage record, or a usage page's last bucket within it; a
+    // page that runs past its end covers it to its end.
+    var own = try store.latestUsageTime(before: period.endMillis).map(\.end)
+    for p in try store.exportPages() where !ExportPage.isCostFormat(p.format) {
+      guard let start = p.page.start, let end = p.page.end, start < period.endMillis, end > period.startMillis
+      else { continue }
+      own = max(own ?? .min, min(end, period.endMillis))
+    }
+    guard let own, own >= period.startMillis, own < period.endMillis - Timestamp.millisPerDay else { return nil }
+    return PeriodContext.ClosedEarly(laterStart: latest.start, lastOwn: own)
   }
 
   /// The start and end of the latest usage the store holds: its latest usage record's

@@ -73,7 +73,7 @@ package struct ReportBuilder {
       {
         report.context.forecastWithheldFrom = from
       }
-      report.context.closedEarly = try Self.heldOpen(report.context, period: period, store: store, asOf: asOf)
+      report.context.closedEarly = try Self.closedEarly(report.context, period: period, store: store, asOf: asOf)
       return report
     }
   }

@@ -19,7 +19,8 @@ extension ReportWriter {
   /// left its partial outputs beside `--out` for good. The run holds an exclusive `flock` on
   /// `.lock` in its folder until it ends (the kernel lets go when the process dies), and a folder
   /// is removed only when it has that exact shape, is of this host, its process no longer exists
-  /// (`kill(pid, 0)` fails with `ESRCH`) and its lock can be taken: a pid alone could be another
+  /// (``processGone(_:)``: `kill(pid, 0)` fails with `ESRCH`, or it is a zombie) and its lock can
+  /// be taken: a pid alone could be another
   /// machine's or another PID namespace's live run in a shared folder. Returns the folder and the
   /// descriptor that holds its lock (closed by the caller when the folder is gone).
   func makeStaging() throws -> (path: String, lock: Int32) {

@@ -86,21 +86,20 @@ package struct PeriodContext: Sendable, Hashable {
   /// loaded, while another source runs later): no forecast is made from such a month, since its
   /// run rate would count the missing days as idle.
   package var forecastWithheldFrom: Int64?
-  /// Set when the store holds records dated after the period, which would close it, but its own
-  /// usage stops more than a day before its end: it is held open as of its own data, since they
-  /// may be a wrong clock's (a trial: one call stamped a month ahead closed October on its second
-  /// day, for good).
+  /// Set when usage dated after the period closed it while its own usage stops more than a day
+  /// before its end: maybe a wrong clock's (a trial: one call stamped a month ahead closed October
+  /// on its second day, without a word).
   package var closedEarly: ClosedEarly?
 
-  /// Why a period is held open though records dated after it are in the store (``closedEarly``).
+  /// What closed a period early (``closedEarly``).
   package struct ClosedEarly: Sendable, Hashable {
-    /// Records the store holds dated at or after the period's end.
-    package var laterRecords: Int64
-    /// How far the period's own data runs (its as-of), UTC epoch ms.
+    /// The start of the latest usage the store holds, after the period, UTC epoch ms.
+    package var laterStart: Int64
+    /// How far the period's own data runs, UTC epoch ms.
     package var lastOwn: Int64
 
-    package init(laterRecords: Int64, lastOwn: Int64) {
-      (self.laterRecords, self.lastOwn) = (laterRecords, lastOwn)
+    package init(laterStart: Int64, lastOwn: Int64) {
+      (self.laterStart, self.lastOwn) = (laterStart, lastOwn)
     }
   }
 

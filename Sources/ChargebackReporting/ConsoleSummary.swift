@@ -83,12 +83,11 @@ package enum ConsoleSummary {
     }
     if let early = report.context.closedEarly {
       let days = (report.period.endMillis - early.lastOwn) / Timestamp.millisPerDay
-      let records = "\(early.laterRecords) record\(early.laterRecords == 1 ? "" : "s")"
       out.append(
-        "warning: \(report.period) is held open: the store holds \(records) dated after it, which would close it,"
-          + " but its own usage ends at \(Timestamp.iso(early.lastOwn)), \(days) days before its end (a wrong"
-          + " clock?); it closes once its last day's usage is loaded, or run with --as-of"
-          + " \(Timestamp.day(report.period.endMillis)) to close it now")
+        "warning: \(report.period) is reported closed by usage dated after it (the latest at"
+          + " \(Timestamp.iso(early.laterStart))), but its own usage ends at \(Timestamp.iso(early.lastOwn)), \(days)"
+          + " day\(days == 1 ? "" : "s") before its end: if a wrong clock dated that usage, the month is not over; run"
+          + " with --as-of (the day its usage runs to) to report it open")
     }
     // The month fetched with the APIs' defaults and saved from the first response: a week of it,
     // charged as if it were all (a trial).

@@ -317,8 +317,10 @@ package enum SafeText {
   /// A message quotes values from the inputs, and a value can be huge: an agent's cost centre of
   /// 40,000 characters made one stderr line of 40 KB. The start names the file, line and field,
   /// the end says what to do; both stay.
-  package static func message(_ s: String) -> String {
-    let line = terminal(s)
+  package static func message(_ s: String) -> String { cut(terminal(s)) }
+
+  /// `line` as ``message(_:)`` cuts it, escaped already.
+  package static func cut(_ line: String) -> String {
     guard line.count > messageCharacters else { return line }
     let (head, tail) = (1_500, 300)
     return String(line.prefix(head)) + "…[\(line.count - head - tail) characters cut]…" + String(line.suffix(tail))

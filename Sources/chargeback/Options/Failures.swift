@@ -65,7 +65,7 @@ func printWarning(_ line: String) {
 /// on stderr as it is: escaped again only if it holds a control or hidden character (a manifest
 /// edited by hand), which would double its backslashes.
 func printEscapedWarning(_ line: String) {
-  try? FileHandle.standardError.write(contentsOf: Data((SafeText.terminalIfHidden(line) + "\n").utf8))
+  try? FileHandle.standardError.write(contentsOf: Data((SafeText.cut(SafeText.terminalIfHidden(line)) + "\n").utf8))
 }
 
 /// Prints text whose values were already made safe (``SafeText/terminal(_:)`` on each, as

@@ -63,6 +63,14 @@ import Testing
     rec.addBilled(whole)
     rec.addComputed(T.call(.openai, "gpt-4o-mini", at: T.day2), model: "gpt-4o-mini", cost: T.usd(15))
     rec.addBilled(T.bill(.openai, model: "gpt-4o-mini", lineItem: "gpt-4o-mini, input", cents: 15, at: T.day2))
+    // A provisioned commitment's idle fee, put on day 1 by convention: no part of that day's bill.
+    let commitment = Commitment(id: "PT-1", provider: .openai, kind: .provisioned, models: [], from: T.day1)
+    rec.applyProvisioned(
+      [
+        CommitmentUse(
+          commitment: commitment, fee: T.usd(100), list: .zero, effective: .zero, idle: T.usd(100), requests: 0)
+      ],
+      period: Period(year: 2026, month: 10))
     // Anthropic on day 1, billed by model: unchanged.
     rec.addComputed(T.call(.anthropic, "claude-sonnet-4-5", at: T.day1), model: "claude-sonnet-4-5", cost: T.usd(7))
     rec.addBilled(T.bill(.anthropic, model: "claude-sonnet-4-5", lineItem: "usage", cents: 7, at: T.day1))
@@ -70,12 +78,13 @@ import Testing
     #expect(
       rows == [
         ["anthropic", "2026-10-07", "claude-sonnet-4-5"], ["openai", "2026-10-07", "(day total)"],
-        ["openai", "2026-10-08", "gpt-4o-mini"],
+        ["openai", "2026-10-07", "idle PT-1"], ["openai", "2026-10-08", "gpt-4o-mini"],
       ])
     let all = rec.rows().rows
     // 40 + 69 = 109 cents computed against 110 billed: a variance of −1 cent.
     #expect(all[1].computed == T.usd(109) && all[1].billed == T.usd(110) && all[1].modelIsLabel)
-    #expect(all[2].computed == T.usd(15) && all[2].billed == T.usd(15))
+    #expect(all[2].computed == T.usd(100) && all[2].billed == .zero)
+    #expect(all[3].computed == T.usd(15) && all[3].billed == T.usd(15))
   }
 
   /// Runs of consecutive days, and past four runs the first three and the count of days.
