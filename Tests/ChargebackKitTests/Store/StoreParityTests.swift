@@ -147,6 +147,24 @@ import Testing
     }
     #expect(try a.recordCount(from: mid, to: Int64.max) > 0)
     #expect(try a.recordCount(from: Int64.min, to: mid) > 0)
+    // The latest usage before an instant: the last usage record's start that is before it (a bill's
+    // rows are not usage), the same in both stores, and nil before the first.
+    var usageTimes: [Int64] = []
+    try a.forEachRecord(from: all.0, to: all.1) { if $0.record.level != .cost { usageTimes.append($0.record.time) } }
+    for before in [mid, mid + 1, Int64.max, (usageTimes.min() ?? 0)] {
+      let expected = usageTimes.filter { $0 < before }.max()
+      #expect(try a.latestUsageTime(before: before)?.start == expected, "before \(before)")
+      #expect(
+        try b.latestUsageTime(before: before).map { "\($0)" } == (try a.latestUsageTime(before: before)).map { "\($0)" }
+      )
+    }
+    // A closed month's totals with the cents its outputs printed round-trip alike.
+    var totals = PeriodContext.Totals(costCentres: ["CC-1": Money(pico: 473_892_000_000), "CC-2": .zero])
+    totals.printedCostCentres = ["CC-1": 48, "CC-2": -1]
+    for s in [a, b] {
+      try s.setReportedTotals(Period("2026-08")!, totals)
+      #expect(try s.reportedTotals(Period("2026-08")!) == totals)
+    }
   }
 
   /// Text with U+0000, U+0001, tabs, newlines and backslashes survives the store unchanged.
