@@ -26,12 +26,8 @@ import Testing
     #expect(unbilled == [.openai: ["2026-10-08"]])
   }
 
-  /// A provisioned commitment's idle fee is a cell of its first day in the period, which the bill's
-  /// pages may not cover (costs fetched from the day after): it stays compared, never dropped.
-  @Test func anIdleFeeStaysComparedOnADayThePagesDoNotCover() {
-    var rec = Reconciliation(prices: PriceTable(rows: []))
-    rec.addComputed(T.call(.openai, "gpt-4.1", at: T.day2), model: "gpt-4.1", cost: T.usd(40))
-    rec.addBilled(T.bill(.openai, model: "gpt-4.1", lineItem: "gpt-4.1, input", cents: 40, at: T.day2))
+  /// OpenAI's provisioned commitment `PT-1`, from day 1, idle all October: its $1.00 fee is idle.
+  static func idleFee(PT1 rec: inout Reconciliation) {
     let commitment = Commitment(id: "PT-1", provider: .openai, kind: .provisioned, models: [], from: T.day1)
     rec.applyProvisioned(
       [
@@ -39,6 +35,15 @@ import Testing
           commitment: commitment, fee: T.usd(100), list: .zero, effective: .zero, idle: T.usd(100), requests: 0)
       ],
       period: Period(year: 2026, month: 10))
+  }
+
+  /// A provisioned commitment's idle fee is a cell of its first day in the period, which the bill's
+  /// pages may not cover (costs fetched from the day after): it stays compared, never dropped.
+  @Test func anIdleFeeStaysComparedOnADayThePagesDoNotCover() {
+    var rec = Reconciliation(prices: PriceTable(rows: []))
+    rec.addComputed(T.call(.openai, "gpt-4.1", at: T.day2), model: "gpt-4.1", cost: T.usd(40))
+    rec.addBilled(T.bill(.openai, model: "gpt-4.1", lineItem: "gpt-4.1, input", cents: 40, at: T.day2))
+    Self.idleFee(PT1: &rec)
     let (rows, unbilled) = rec.rows(billedSpans: [.openai: [(T.day2, Self.day3)]])
     #expect(rows.map { [$0.day, $0.model] } == [["2026-10-07", "idle PT-1"], ["2026-10-08", "gpt-4.1"]])
     #expect(rows.first?.computed == T.usd(100))
@@ -64,13 +69,7 @@ import Testing
     rec.addComputed(T.call(.openai, "gpt-4o-mini", at: T.day2), model: "gpt-4o-mini", cost: T.usd(15))
     rec.addBilled(T.bill(.openai, model: "gpt-4o-mini", lineItem: "gpt-4o-mini, input", cents: 15, at: T.day2))
     // A provisioned commitment's idle fee, put on day 1 by convention: no part of that day's bill.
-    let commitment = Commitment(id: "PT-1", provider: .openai, kind: .provisioned, models: [], from: T.day1)
-    rec.applyProvisioned(
-      [
-        CommitmentUse(
-          commitment: commitment, fee: T.usd(100), list: .zero, effective: .zero, idle: T.usd(100), requests: 0)
-      ],
-      period: Period(year: 2026, month: 10))
+    Self.idleFee(PT1: &rec)
     // Anthropic on day 1, billed by model: unchanged.
     rec.addComputed(T.call(.anthropic, "claude-sonnet-4-5", at: T.day1), model: "claude-sonnet-4-5", cost: T.usd(7))
     rec.addBilled(T.bill(.anthropic, model: "claude-sonnet-4-5", lineItem: "usage", cents: 7, at: T.day1))
