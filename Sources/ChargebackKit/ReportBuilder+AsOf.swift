@@ -14,7 +14,7 @@ extension ReportBuilder {
   /// month has been closed.
   ///
   /// A month closed so while its own usage stops more than a day before its end may have been
-  /// closed by a wrong clock's record (``closedEarly(_:period:store:)``: the console says so).
+  /// closed by a wrong clock's record (``closedEarly(_:period:store:asOf:)``: the console says so).
   static func state(of period: Period, store: any ChargebackStore, asOf: Int64?) throws -> (
     asOf: Int64?, isOpen: Bool
   ) {

@@ -26,10 +26,10 @@ package struct ReportWriter {
   /// The report key of a publication into `--out` whose run did not finish.
   ///
   /// Killed once its manifest was in place: ``ChargebackJob`` keeps it in the store until the run
-  /// ends. When it is
-  /// the manifest's, that run's new findings may never have been alerted: they are new again
-  /// (``publish(_:key:)``), and its outputs are not kept as they are (``reuse(key:)``), so that
-  /// `--fail-on` still fires (a trial lost an alert to a kill 33–55 ms after the manifest moved).
+  /// ends. When it is the manifest's, that run's new findings may never have been alerted: they
+  /// are new again (``publish(_:key:)``), and its outputs are not kept as they are
+  /// (``reuse(key:)``), so that `--fail-on` still fires (a trial lost an alert to a kill 33–55 ms
+  /// after the manifest moved).
   package var unfinishedKey: String?
   /// Tests: the publication stops after this many files moved into place, as if the process were
   /// killed there (its staging folder stays, with no putting back).
