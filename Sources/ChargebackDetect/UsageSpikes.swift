@@ -43,35 +43,11 @@ package struct UsageSpikes {
     self.period = period
   }
 
-  /// One task on one day, by the task's small integer id.
-  struct DayTask: Hashable {
-    var day: Int64
-    var task: Int32
-  }
-
   /// Task costs per agent and per credential, each by a small slot number that its cells carry,
   /// so that a call reaches its maps without hashing the agent's or the credential's name.
   private(set) var agentTasks = SubjectTasks()
   private(set) var credentialTasks = SubjectTasks()
 
-  /// Task cells of one kind of subject, by slot.
-  struct SubjectTasks {
-    /// The subjects' names, numbered: a subject's number is its slot.
-    private var slots = Numbering<String>()
-    var maps: [[DayTask: Int128]] = []
-
-    /// Each slot's name.
-    var names: [String] { slots.values }
-
-    /// The slot of `name`, made when new.
-    mutating func slot(_ name: String) -> Int32 {
-      let s = slots.number(of: name)
-      if Int(s) == maps.count { maps.append([:]) }
-      return s
-    }
-
-    func cells(of name: String) -> [DayTask: Int128]? { slots.known(name).map { maps[Int($0)] } }
-  }
   private var taskCells = 0
   /// Task cells kept at most.
   ///
@@ -125,18 +101,6 @@ package struct UsageSpikes {
   package mutating func observe(_ c: ChargedRecord, row: Int64? = nil) {
     var place: LinePlace?
     observe(c, row: row, line: &place)
-  }
-
-  /// Where a chargeback line's calls go: its agent, credential and model numbered, and the cell
-  /// of the day its last call went to.
-  ///
-  /// The same for every call of the line, which share agent, credential and model: a caller that
-  /// knows a call's line keeps one per line and hands it to ``observe(_:row:line:)`` with each
-  /// call. Three names hashed and a cell looked up per call were two thirds of the detector on the
-  /// report pass's busiest thread (perf, the 1 M `directory` `report`: 222 of its 317 samples).
-  package struct LinePlace: Sendable {
-    fileprivate var key: CellKey
-    fileprivate var cell: Int
   }
 
   /// ``observe(_:row:)``, with `line` the place of the call's chargeback line (nil at its first

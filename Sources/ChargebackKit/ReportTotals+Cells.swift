@@ -67,7 +67,7 @@ extension ReportTotals {
     var dayPosition = -1
     var classPosition = -1
     var committedPosition = -1
-    /// The ``classGeneration`` `classPosition` is of.
+    /// The generation of FOCUS groups `classPosition` is of (``ReportTotals/FocusGroups/generation``).
     var classGeneration = 0
     /// The numbers of the line's FOCUS group (day 0, no account), cost centre and of `account`
     /// (-1: not yet found).

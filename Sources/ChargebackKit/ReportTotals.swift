@@ -31,15 +31,9 @@ final class ReportTotals {
   private var dayNames: [Int64: String] = [:]
   /// Records that could not be priced.
   private(set) var unpriced: Int64 = 0
-  /// Each FOCUS group's position in ``classAmounts``.
-  ///
-  /// Priced usage per day × credential × model × tier × cost centre × agent × account (not task:
-  /// SPEC §11), split by token class and price row (`focus.csv`'s grain). At most
-  /// ``classLimit`` groups are held: then they go to ``charges`` as a run and the pass starts
-  /// anew (``classGeneration``), so memory does not grow with a large directory × days; see
-  /// ``takeClassCharges()``.
-  private var classIndex: [GroupDay: Int] = [:]
-  /// What ``dayIndex`` and ``classIndex`` are keyed by, numbered.
+  /// The FOCUS groups held in memory, handed to their ledger as runs (``FocusGroups``).
+  private var focus: FocusGroups
+  /// What ``dayIndex`` and the FOCUS groups are keyed by, numbered.
   ///
   /// A line's FOCUS group without its day and account (``LineSlot/group``), its cost centre, and
   /// the accounts. Each line's are found once (its first record), an account's when a line's
@@ -54,17 +48,6 @@ final class ReportTotals {
   private var groupLines: [Int32] = []
   private var centreNumbers = Numbering<String>()
   private var accountNumbers = Numbering<String?>()
-  /// How many of ``accountNumbers`` the ledger has numbered too.
-  private var ledgerAccounts = 0
-  private var classAmounts: [[ClassAmount]] = []
-  /// Nil when the FOCUS rows are not kept (the previous period's totals).
-  private let classLimit: Int?
-  /// Bumped each time the groups go to a run: a line's position of its FOCUS group is of the
-  /// groups of its generation only.
-  private var classGeneration = 0
-  private let charges: ClassChargeLedger
-  /// Each price row as a charge keeps it.
-  private lazy var appliedPrices = prices.rows.map(AppliedPrice.init)
   /// List cost of calls under a commitment per commitment, cost centre and UTC day, so that a
   /// provisioned fee's share can be put on the days (``Commitments``); positions in
   /// ``committedAmounts``.
@@ -91,8 +74,9 @@ final class ReportTotals {
     self.identities = identities
     self.prices = prices
     tasks = taskLimit.map { TaskLedger(limit: $0, directory: taskDirectory) }
-    self.classLimit = classLimit.map { max(1, $0) }
-    charges = ClassChargeLedger(directory: taskDirectory)
+    focus = FocusGroups(
+      limit: classLimit.map { max(1, $0) }, charges: ClassChargeLedger(directory: taskDirectory),
+      prices: classLimit == nil ? [] : prices.rows.map(AppliedPrice.init))
   }
 
   /// The most address space the lines, their slots and their hashes are given before the pass:
@@ -163,7 +147,7 @@ final class ReportTotals {
     }
     let day = Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay)
     if slots[slot].day != day || slots[slot].account != c.record.project
-      || slots[slot].classGeneration != classGeneration
+      || slots[slot].classGeneration != focus.generation
     {
       try locate(slot: slot, day: day, account: c.record.project)
     }
@@ -173,7 +157,7 @@ final class ReportTotals {
       let committed = slots[slot].committedPosition
       if committed >= 0 { committedAmounts[committed] += c.listCostOrZero }
       let classPosition = slots[slot].classPosition
-      if !c.parts.isEmpty && classPosition >= 0 { Self.merge(c.parts, into: &classAmounts[classPosition]) }
+      if !c.parts.isEmpty && classPosition >= 0 { focus.merge(c.parts, at: classPosition) }
     } else {
       unpriced += 1
     }
@@ -199,21 +183,12 @@ final class ReportTotals {
     }
     var classPosition = -1
     var committedPosition = -1
-    if k.priced, let classLimit {
+    if k.priced, focus.keepsRows {
       // Numbered for lines with FOCUS rows only (not the unpriced, nor the previous period's).
       if slots[slot].group < 0 { slots[slot].group = groupNumber(of: slot) }
-      let group = GroupDay(group: slots[slot].group, account: slots[slot].accountNumber, day: day)
-      if let i = classIndex[group] {
-        classPosition = i
-      } else {
-        if classAmounts.count >= classLimit {
-          handClassGroups()
-          try charges.endRun()
-        }
-        classPosition = classAmounts.count
-        classAmounts.append([])
-        classIndex[group] = classPosition
-      }
+      classPosition = try focus.position(
+        of: GroupDay(group: slots[slot].group, account: slots[slot].accountNumber, day: day),
+        accounts: accountNumbers.values)
       if let id = k.commitmentID {
         let committed = CommittedDay(commitmentID: id, costCentre: k.costCentre, day: day)
         if let i = committedIndex[committed] {
@@ -230,7 +205,7 @@ final class ReportTotals {
     slots[slot].dayPosition = dayPosition
     slots[slot].classPosition = classPosition
     slots[slot].committedPosition = committedPosition
-    slots[slot].classGeneration = classGeneration
+    slots[slot].classGeneration = focus.generation
   }
 
   /// The number of the FOCUS group (without day and account) of line `slot`, made when new.
@@ -244,30 +219,11 @@ final class ReportTotals {
     groupIndex.insert(hash: hash, position: n)
     let k = lines[slot].key
     // The ledger's number is the same: both number the groups from 0, in this order.
-    let numbered = charges.addGroup(
+    let numbered = focus.charges.addGroup(
       provider: k.provider, credentialID: k.credentialID, model: k.model, tier: k.tier, costCentre: k.costCentre,
       agentID: k.agentID, commitmentID: k.commitmentID)
     precondition(numbered == n, "the ledger numbers the groups as the totals do")
     return Int32(n)
-  }
-
-  /// Hands the FOCUS groups held to ``charges``'s run being made and lets them go: the pass starts
-  /// a new generation of groups.
-  private func handClassGroups() {
-    guard !classAmounts.isEmpty else { return }
-    // The ledger numbers the accounts as ``accountNumbers`` does, from 0 in the same order.
-    for account in accountNumbers.values.dropFirst(ledgerAccounts) { _ = charges.addAccount(account) }
-    ledgerAccounts = accountNumbers.values.count
-    for (key, position) in classIndex {
-      for a in classAmounts[position] {
-        charges.append(
-          group: key.group, account: key.account, day: key.day, tokenClass: a.tokenClass, price: appliedPrices[a.row],
-          row: a.row, units: a.units, cost: a.cost, listCost: a.listCost)
-      }
-    }
-    classIndex.removeAll(keepingCapacity: true)
-    classAmounts.removeAll(keepingCapacity: true)
-    classGeneration += 1
   }
 
   /// Usage per cost centre and UTC day.
@@ -338,8 +294,8 @@ final class ReportTotals {
   /// strings and there can be a line per call (a ticket id each), so every copy of the array
   /// counted against the memory bound.
   func takeLineList(room: Int) -> [ChargebackLine] {
-    // The FOCUS groups held are rebuilt from their lines' keys (``handClassGroups()``).
-    precondition(classAmounts.isEmpty, "the class charges are taken before the lines")
+    // After the class charges, which number a new group from its line's key: none comes after.
+    precondition(focus.isEmpty, "the class charges are taken before the lines")
     // A row's place among the rows used (every row of a line is among them): each line's list is
     // rewritten in place and sorted in place, a handful of entries (a new sorted list per line was
     // a million allocations with a line per call). The lists are in the order the calls brought
@@ -382,16 +338,14 @@ final class ReportTotals {
   /// The class charges of the pass, in order (``ChargebackReport/classCharges``): the groups
   /// still held go to the ledger, which is finished; no record may be added after.
   func takeClassCharges() throws -> ClassChargeLedger {
-    handClassGroups()
-    (classIndex, classAmounts) = ([:], [])
-    // A group per line (a line per credential and model of a large directory): let go with them.
-    (groupIndex, groupLines, accountNumbers, ledgerAccounts) = (LineIndex(), [], Numbering(), 0)
     var names: [String: String] = [:]
     for c in identities.credentials {
       if names[c.id] == nil, let d = c.description, !d.isEmpty { names[c.id] = d }
     }
-    try charges.finish(credentialNames: names)
-    return charges
+    let ledger = try focus.finish(accounts: accountNumbers.values, credentialNames: names)
+    // A group per line (a line per credential and model of a large directory): let go with them.
+    (groupIndex, groupLines, accountNumbers) = (LineIndex(), [], Numbering())
+    return ledger
   }
 
   private func dayName(_ day: Int64) -> String {
