@@ -72,6 +72,10 @@ package enum FormatRegistry {
   package static func detect(_ file: InputFile, among formats: [any ExportFormat] = all) throws -> any ExportFormat {
     let first = try file.head(limit: headBytes)
     var head = String(decoding: first, as: UTF8.self)
+    // Before the formats: a compressed file's literals may hold a format's signature in clear.
+    if let kind = compressed(first) {
+      throw InputError(file: file.path, line: 1, message: "unrecognised format: " + kind)
+    }
     if let batch = batchOutput(first) {
       throw InputError(file: file.path, line: 1, message: "unrecognised format: " + batch)
     }
@@ -83,6 +87,25 @@ package enum FormatRegistry {
     let trimmed = head.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
     let hint = trimmed.isEmpty ? "the file is empty" : "no known export format matches its content"
     throw InputError(file: file.path, line: 1, message: "unrecognised format: \(hint)" + lookalike(head))
+  }
+
+  /// What a file compressed other than with gzip is, and what to do; nil for any other file.
+  ///
+  /// By the compressors' magic bytes: such a file was "no known export format", which did not
+  /// say that only its compression stood in the way (a trial's Collector file exporter, whose own
+  /// compression is zstd).
+  static func compressed(_ head: [UInt8]) -> String? {
+    let kinds: [(magic: [UInt8], name: String, tool: String)] = [
+      ([0x28, 0xB5, 0x2F, 0xFD], "zstd", "zstd -d"), ([0x42, 0x5A, 0x68], "bzip2", "bunzip2"),
+      ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz", "unxz"), ([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C], "7-Zip", "7z x"),
+      ([0x04, 0x22, 0x4D, 0x18], "LZ4", "lz4 -d"),
+      ([0xFF, 0x06, 0x00, 0x00, 0x73, 0x4E, 0x61, 0x50], "Snappy", "a Snappy tool"),
+    ]
+    guard let k = kinds.first(where: { head.starts(with: $0.magic) }) else { return nil }
+    // bzip2's "BZh" is followed by the block size, a digit 1 to 9: a text file may start "BZh".
+    if k.name == "bzip2", head.count < 4 || !(UInt8(ascii: "1")...UInt8(ascii: "9")).contains(head[3]) { return nil }
+    return "it is \(k.name)-compressed, which is not read (gzip is): decompress it first (\(k.tool))"
+      + (k.name == "zstd" ? ", or turn off the compression of the OpenTelemetry Collector's file exporter" : "")
   }
 
   /// Bytes of a file read to find its format; ``longHeadBytes`` when no format matches them and

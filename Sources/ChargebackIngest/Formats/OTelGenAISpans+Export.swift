@@ -68,52 +68,29 @@ struct OTelBatch {
     self.root = root
   }
 
+  /// The keys an export's resource spans are under: OTLP's `resourceSpans`, and `batches`, as
+  /// Grafana Tempo's trace API (`/api/traces/<id>`) returns them.
+  private static let spanListKeys: [StaticString] = ["resourceSpans", "batches"]
+  /// The keys of a response that wraps an export: Tempo's `/api/v2/traces/<id>` (`trace`), Jaeger's
+  /// OTLP API (`result`).
+  private static let wrapperKeys: [StaticString] = ["trace", "result"]
+  /// The other signals a Collector's file exporter writes to a file it shares with the traces:
+  /// exports of no span, not malformed ones.
+  private static let otherSignalKeys: [StaticString] = ["resourceLogs", "resourceMetrics", "resourceProfiles"]
+
   mutating func parse(_ b: UnsafeBufferPointer<UInt8>) throws {
     var s = JSONScanner(b)
     var field = ""
     var path = root
     do {
-      try s.object { s, key in
-        guard key.equals("resourceSpans") else { return }
-        field = "resourceSpans"
-        if try s.consumeNull() { return }
-        try s.array { s in
-          let r = resources.count
-          resources.append(OTelAttributes())
-          let rpath = "\(root).resourceSpans[\(r)]"
-          path = rpath
-          try s.object { s, key in
-            if key.equals("resource") {
-              path = rpath + ".resource"
-              guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
-              try s.object { s, k in
-                guard k.equals("attributes") else { return }
-                try Self.attributes(&s, b, into: &resources[r], field: &field)
-              }
-            } else if key.equals("scopeSpans") || key.equals("instrumentationLibrarySpans") {
-              let scopeKey = String(decoding: key, as: UTF8.self)
-              field = scopeKey
-              if try s.consumeNull() { return }
-              var sc = 0
-              try s.array { s in
-                try s.object { s, k in
-                  guard k.equals("spans") else { return }
-                  field = "spans"
-                  if try s.consumeNull() { return }
-                  var n = 0
-                  try s.array { s in
-                    var span = OTelSpan(resource: r, path: "\(rpath).\(scopeKey)[\(sc)].spans[\(n)]")
-                    n += 1
-                    path = span.path
-                    try Self.span(&s, b, into: &span, field: &field)
-                    spans.append(span)
-                  }
-                }
-                sc += 1
-              }
-            }
-          }
-        }
+      // A wrapper's export was read as no span, and the file counted as loaded (a trial's Tempo
+      // download): an export with no list of resource spans is refused instead.
+      guard try exportObject(&s, b, at: root, field: &field, path: &path) else {
+        throw InputError(
+          file: file, line: line, path: root, field: "resourceSpans",
+          message:
+            "no resourceSpans (nor Tempo's batches, nor a trace or result holding them) in this OTLP export: "
+            + "its spans cannot be read")
       }
       try s.end()
       var byID: [String: Int] = [:]
@@ -124,6 +101,71 @@ struct OTelBatch {
     } catch let f as JSONScanner.Failure {
       throw JSONLayout.ingestError(
         f, field: field.isEmpty ? nil : field, file: file, line: line, path: path, record: b)
+    }
+  }
+
+  /// Reads the export object at `s` (at `at`), or the one a wrapper key holds; returns whether a
+  /// list of resource spans was there (an empty or null one counts: an export of no span).
+  private mutating func exportObject(
+    _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, at objectPath: String, field: inout String,
+    path: inout String
+  ) throws -> Bool {
+    var found = false
+    try s.object { s, key in
+      if let listKey = Self.spanListKeys.first(where: { key.equals($0) }) {
+        found = true
+        field = "\(listKey)"
+        if try s.consumeNull() { return }
+        try resourceSpans(&s, b, list: "\(objectPath).\(listKey)", field: &field, path: &path)
+      } else if Self.otherSignalKeys.contains(where: { key.equals($0) }) {
+        found = true
+      } else if let wrapper = Self.wrapperKeys.first(where: { key.equals($0) }), s.next() == UInt8(ascii: "{") {
+        if try exportObject(&s, b, at: "\(objectPath).\(wrapper)", field: &field, path: &path) { found = true }
+      }
+    }
+    return found
+  }
+
+  /// Reads a list of resource spans, at `list`.
+  private mutating func resourceSpans(
+    _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, list: String, field: inout String, path: inout String
+  ) throws {
+    try s.array { s in
+      let r = resources.count
+      resources.append(OTelAttributes())
+      let rpath = "\(list)[\(r)]"
+      path = rpath
+      try s.object { s, key in
+        if key.equals("resource") {
+          path = rpath + ".resource"
+          guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
+          try s.object { s, k in
+            guard k.equals("attributes") else { return }
+            try Self.attributes(&s, b, into: &resources[r], field: &field)
+          }
+        } else if key.equals("scopeSpans") || key.equals("instrumentationLibrarySpans") {
+          let scopeKey = String(decoding: key, as: UTF8.self)
+          field = scopeKey
+          if try s.consumeNull() { return }
+          var sc = 0
+          try s.array { s in
+            try s.object { s, k in
+              guard k.equals("spans") else { return }
+              field = "spans"
+              if try s.consumeNull() { return }
+              var n = 0
+              try s.array { s in
+                var span = OTelSpan(resource: r, path: "\(rpath).\(scopeKey)[\(sc)].spans[\(n)]")
+                n += 1
+                path = span.path
+                try Self.span(&s, b, into: &span, field: &field)
+                spans.append(span)
+              }
+            }
+            sc += 1
+          }
+        }
+      }
     }
   }
 
@@ -251,9 +293,23 @@ struct OTelBatch {
   /// An id in protobuf's own JSON mapping (base64: 24
   /// characters for a 16-byte trace id, 12 for an 8-byte span id, as `protojson` and some
   /// exporters write them) is made hex, so that the same span exported both ways is one call, and
-  /// a parent finds its children (a trial's spans were charged twice). Any other text is as given.
+  /// a parent finds its children (a trial's spans were charged twice). Hex is made lower case: OTLP
+  /// reads it either way, and Tempo and the specification's own example write it upper case, so
+  /// one span exported both ways was charged twice, and a child in one case never found its parent
+  /// in the other (a trial). Any other text is as given.
   static func hexID(_ id: String?, bytes: Int) -> String? {
-    guard let id, id.utf8.count == (bytes + 2) / 3 * 4, id.utf8.last == UInt8(ascii: "="),
+    guard let id else { return nil }
+    let u = id.utf8
+    if u.count == 2 * bytes {
+      func upper(_ c: UInt8) -> Bool { c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F") }
+      func hex(_ c: UInt8) -> Bool {
+        upper(c) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+          || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "f"))
+      }
+      guard u.contains(where: upper), u.allSatisfy(hex) else { return id }
+      return String(decoding: u.map { upper($0) ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+    guard u.count == (bytes + 2) / 3 * 4, u.last == UInt8(ascii: "="),
       let data = Data(base64Encoded: id), data.count == bytes
     else { return id }
     return data.lowercaseHex

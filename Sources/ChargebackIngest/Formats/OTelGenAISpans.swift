@@ -24,7 +24,10 @@ struct OTelGenAISpans: ExportFormat {
   let level = SourceLevel.request
 
   func matches(head: String) -> Bool {
+    // Tempo's trace download names the list `batches` (``OTelBatch/parse(_:)``).
     head.contains("\"resourceSpans\"")
+      || (head.contains("\"batches\"")
+        && (head.contains("\"scopeSpans\"") || head.contains("\"instrumentationLibrarySpans\"")))
   }
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {

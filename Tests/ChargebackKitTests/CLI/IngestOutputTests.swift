@@ -144,6 +144,27 @@ import Testing
     #expect(try StoreState(db).files == 2)
   }
 
+  /// `ingest` takes its inputs as `run` does (`--usage`), as well as by position, and asks for them
+  /// when none is named (a `run` line cut down to its ingest was refused as an unknown option).
+  @Test func ingestTakesUsageAsRunDoes() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let folder = try writeFolder(dir)
+    try FileManager.default.removeItem(atPath: folder + "/c.jsonl")
+    let db = dir + "/s.sqlite"
+    let r = try TestSupport.runCLI(["ingest", "--usage", folder + "/a.jsonl", folder + "/b.jsonl", "--db", db])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(try StoreState(db).files == 2)
+    // Both ways in one line: the positional file and the --usage one.
+    let both = try TestSupport.runCLI(["ingest", folder + "/d.jsonl", "--db", db, "--usage", folder + "/a.jsonl"])
+    #expect(both.status == 0, "\(both.err)")
+    #expect(both.out.contains("\(folder)/d.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)"))
+    #expect(try StoreState(db).files == 3)
+    let none = try TestSupport.runCLI(["ingest", "--db", db])
+    #expect(none.status == 64)
+    #expect(none.err.contains("Name the usage exports to load"))
+  }
+
   @Test func temporaryDownloadNames() {
     for name in ["p.json.gz.1a2B3c4D", "p.jsonl.0123abcd", "p.csv.partial", "p.json_.gstmp", "p.jsonl.crdownload"] {
       #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) != nil, "\(name)")

@@ -218,4 +218,38 @@ import Testing
     let month = Fixtures.month + "/usage/bedrock/month.jsonl"
     #expect(try InputFile(path: month).readAll() == (try Data(contentsOf: URL(fileURLWithPath: month))))
   }
+
+  /// A file compressed by anything but gzip is refused for what it is, with what to do, even when a
+  /// format's signature shows through its literals: a Collector's zstd file exporter output was
+  /// only "no known export format" (a trial). A text
+  /// file that merely starts like one (`BZh` without bzip2's block size) is not called one.
+  @Test(
+    arguments: [
+      (
+        [0x28, 0xB5, 0x2F, 0xFD, 0x04, 0x58],
+        "zstd-compressed, which is not read (gzip is): decompress it first (zstd -d)"
+      ),
+      ([0x42, 0x5A, 0x68, 0x39, 0x31, 0x41], "bzip2-compressed"),
+      ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00], "xz-compressed"),
+      ([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0x00], "7-Zip-compressed"),
+      ([0x04, 0x22, 0x4D, 0x18, 0x64], "LZ4-compressed"),
+    ] as [([UInt8], String)])
+  func otherCompressionsAreNamed(bytes: [UInt8], expected: String) throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/traces.jsonl.x"
+    try Self.write(bytes + Array("{\"resourceSpans\":[]}".utf8), path)
+    let r = try TestSupport.runCLI(["ingest", path, "--db", dir + "/s.sqlite"])
+    #expect(r.status == 65)
+    #expect(
+      r.err.contains("\(path):1: unrecognised format: it is \(expected)"),
+      "\(r.err)")
+    #expect(r.err.contains("file exporter") == (expected.hasPrefix("zstd")))
+  }
+
+  @Test func textStartingLikeBzip2IsNotCalledIt() {
+    #expect(FormatRegistry.compressed(Array("BZhello".utf8)) == nil)
+    #expect(FormatRegistry.compressed(Array("{\"a\":1}".utf8)) == nil)
+    #expect(FormatRegistry.compressed([0x42, 0x5A, 0x68, 0x31]) != nil)
+  }
 }
