@@ -219,10 +219,11 @@ import Testing
     #expect(try InputFile(path: month).readAll() == (try Data(contentsOf: URL(fileURLWithPath: month))))
   }
 
-  /// A file compressed by anything but gzip is refused for what it is, with what to do, even when a
-  /// format's signature shows through its literals: a Collector's zstd file exporter output was
-  /// only "no known export format" (a trial). A text
-  /// file that merely starts like one (`BZh` without bzip2's block size) is not called one.
+  /// A file compressed by anything but gzip is refused for what it is.
+  ///
+  /// With what to do, even when a format's signature shows through its literals: a Collector's zstd
+  /// file exporter output was only "no known export format" (a trial). A text file that merely
+  /// starts like one (`BZh` without bzip2's block size) is not called one.
   @Test(
     arguments: [
       (
