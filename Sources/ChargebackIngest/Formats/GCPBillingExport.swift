@@ -168,11 +168,20 @@ struct GCPBillingExport: ExportFormat {
     let labelText = labels.sorted { $0.key < $1.key }.map {
       KeyParts.escaped($0.key, also: [";", "="]) + "=" + KeyParts.escaped($0.value, also: [";", "="])
     }.joined(separator: ";")
-    let key = KeyParts.join([
+    var parts = [
       "vertex", "gcp-billing", row.billing_account_id, row.service?.id, row.sku?.id, String(start),
       end.map(String.init), row.project?.id, labelText, row.location?.location ?? row.location?.region,
       row.resource?.name, row.invoice?.month, row.export_time,
-    ])
+    ]
+    // The resource tags split a SKU's hour into rows of their own: two rows apart only by their tags
+    // were one key, the second refused as a conflicting duplicate and the bill read short (a
+    // trial). Added only when there are tags, so that the key of a row without any is as before.
+    let tags = (row.tags ?? []).map {
+      KeyParts.escaped(($0.namespace.map { $0 + "/" } ?? "") + ($0.key ?? ""), also: [";", "="]) + "="
+        + KeyParts.escaped($0.value ?? "", also: [";", "="])
+    }.sorted()
+    if !tags.isEmpty { parts.append("tags:" + tags.joined(separator: ";")) }
+    let key = KeyParts.join(parts)
     let words = Set((sku ?? "").lowercased().split(separator: " "))
     var record = UsageRecord(
       provider: .vertex, level: .cost, format: id, naturalKey: key, time: start, bucketEnd: end,
@@ -226,6 +235,8 @@ struct GCPBillingExport: ExportFormat {
     let usage_end_time: String?
     let project: Project?
     let labels: [Label]?
+    /// Resource Manager tags: `key`, `value`, `namespace` (`inherited` is not read).
+    let tags: [Tag]?
     let location: Location?
     let resource: Resource?
     let export_time: String?
@@ -243,6 +254,11 @@ struct GCPBillingExport: ExportFormat {
   private struct Label: Decodable {
     let key: String?
     let value: String?
+  }
+  private struct Tag: Decodable {
+    let key: String?
+    let value: String?
+    let namespace: String?
   }
   private struct Location: Decodable {
     let location: String?

@@ -450,6 +450,31 @@ import Testing
       ])
   }
 
+  /// Rows apart only by their resource tags (a SKU's hour split by tag, as the standard export
+  /// writes it) are two rows, both billed: the second was refused as a conflicting duplicate and
+  /// the bill read 0.001 USD short (a trial). A row with no tags is keyed as before: an empty
+  /// `tags` and none at all are one row.
+  @Test func gcpRowsApartOnlyByTagsAreTwoRows() throws {
+    let row = try sample("gcp/billing-export.jsonl").trimmingCharacters(in: .newlines)
+    #expect(!row.contains("\"tags\""))
+    func tagged(_ value: String, cost: String) -> String {
+      row.replacingOccurrences(of: "\"cost\":1.2143", with: "\"cost\":\(cost)").replacingOccurrences(
+        of: "\"system_labels\":[]",
+        with:
+          #""system_labels":[],"tags":[{"key":"env","value":"\#(value)","inherited":true,"namespace":"123456789012"}]"#
+      )
+    }
+    let untagged = row.replacingOccurrences(of: "\"system_labels\":[]", with: "\"system_labels\":[],\"tags\":[]")
+    let path = try TestSupport.tempDir() + "/tags.jsonl"
+    try [row, untagged, tagged("prod", cost: "0.5"), tagged("dev", cost: "0.001")].joined(separator: "\n").write(
+      toFile: path, atomically: true, encoding: .utf8)
+    let (results, rs) = try ingest([path])
+    #expect(rs.count == 3)
+    #expect(results.first?.conflicts == 0)
+    // 1.2143 + 0.5 + 0.001 = 1.7153 USD.
+    #expect(rs.compactMap(\.billed).reduce(Money.zero, +) == Money(pico: 1_715_300_000_000))
+  }
+
   @Test func gcpJSONArrayAsBQPrintsIt() throws {
     let row = try sample("gcp/billing-export.jsonl").trimmingCharacters(in: .newlines)
     let compute = #"{"service":{"id":"6F81-5844-456A","description":"Compute Engine"},"cost":"n/a"}"#
