@@ -96,41 +96,4 @@ extension ChargebackJob {
     }
     return warnings
   }
-
-  /// A warning when a closed month's amounts per cost centre differ from its last closed report,
-  /// exact or as printed (in cents).
-  ///
-  /// Its outputs may have been handed out. An edited price row re-priced a closed month without a
-  /// word; a fixed identity file moves money on purpose, and is named too; and a cost centre whose
-  /// exact amount is the same can be printed a cent apart once another's changed (largest
-  /// remainder over the cost centres), which changes its invoice too.
-  static func closedMonthChanges(_ period: Period, before: PeriodContext.Totals, now: PeriodContext.Totals) -> [String]
-  {
-    let (was, isNow) = (before.costCentres, now.costCentres)
-    // Cents compared only where both reports kept them (a store of an earlier version has none).
-    let printedBefore = before.printedCostCentres.isEmpty ? nil : before.printedCostCentres
-    func cents(_ cc: String) -> (Int128, Int128)? {
-      guard let printedBefore, !now.printedCostCentres.isEmpty else { return nil }
-      let (a, b) = (printedBefore[cc] ?? 0, now.printedCostCentres[cc] ?? 0)
-      return a == b ? nil : (a, b)
-    }
-    let changed = Set(was.keys).union(isNow.keys).sorted().filter {
-      (was[$0] ?? .zero) != (isNow[$0] ?? .zero) || cents($0) != nil
-    }
-    guard !changed.isEmpty else { return [] }
-    let shown = changed.prefix(5).map { cc in
-      let (a, b) = (was[cc] ?? .zero, isNow[cc] ?? .zero)
-      let exact = a == b ? a.formatted(decimals: 6) : "\(a.formatted(decimals: 6)) → \(b.formatted(decimals: 6))"
-      guard let (x, y) = cents(cc) else { return "\(cc) \(exact)" }
-      return "\(cc) \(exact) (printed \(Money.format(units: x, decimals: 2)) → \(Money.format(units: y, decimals: 2)))"
-    }
-    let more = changed.count > 5 ? " and \(changed.count - 5) more" : ""
-    return [
-      "warning: \(period) was reported closed before with other amounts (USD, priced usage): "
-        + shown.joined(separator: ", ") + more
-        + "; the store, identity files or price tables changed since (to change a rate, end its row with"
-        + " effective_to and add a new one, never edit a row that was used); outputs handed out before no longer"
-        + " match"
-    ]
-  }
 }

@@ -222,12 +222,7 @@ package struct ChargebackJob {
         "warning: \(options.period) is closed but its inputs are incomplete (pages missing, above): its totals are not"
           + " kept as the closed month's until the missing pages are loaded and it is reported again")
     } else if !report.context.isOpen && report.recordCount > 0 {
-      var totals = PeriodContext.Totals(lines: report.lines)
-      totals.printedCostCentres = ReportRounding(report, decimals: 2, lines: false).costCentres
-      if let before = try store.reportedTotals(options.period) {
-        warnings += Self.closedMonthChanges(options.period, before: before, now: totals)
-      }
-      try store.setReportedTotals(options.period, totals)
+      warnings += try Self.keepClosedTotals(report, out: options.out, store: store)
     }
     try store.setSetting(unfinishedSetting, "")
     return Result(

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackTestSupport
+
+/// A closed month's figures (what next month's `previous_cost_usd` compares with) are those of
+/// the folder it was published to closed: a what-if report of it into another folder does not
+/// replace them (a trial's did, and December compared itself with the what-if without a word).
+@Suite struct ClosedFiguresTests {
+  typealias M = MonthInContextTests
+
+  /// September's CC-1 in October's summary: what October compares itself with.
+  static func previous(_ dir: String, out: String) throws -> String? {
+    _ = try M.job(dir, "2026-10", out: out).reportOnly()
+    return try TestSupport.readCSV(out + "/summary.csv").first { $0["cost_centre"] == "CC-1" }?["previous_cost_usd"]
+  }
+
+  /// Sets m1's input rate (USD per million): September's CC-1 is 2 M input and 1 M output tokens at
+  /// 2 USD per million output, so 2 × rate + 2 USD.
+  static func inputRate(_ dir: String, _ rate: String) throws {
+    let path = dir + "/pricing/bedrock.csv"
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    let edited = text.split(separator: "\n").map {
+      $0.hasPrefix("bedrock,m1,input,") ? "bedrock,m1,input,standard,0,\(rate),2025-01-01,,test" : String($0)
+    }
+    try (edited.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+  }
+
+  @Test func aWhatIfIntoAnotherFolderDoesNotReplaceTheClosedFigures() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    _ = try M.setUp(dir)
+    let own = dir + "/out-2026-09"
+    let first = try M.job(dir, "2026-09", usage: [dir + "/usage"], out: own).run()
+    #expect(first.warnings.isEmpty, "\(first.warnings)")
+    // 2 × 1 + 2 = 4 USD.
+    #expect(try Self.previous(dir, out: dir + "/oct-1") == "4.000000")
+
+    // A what-if at 2 USD per million input (2 × 2 + 2 = 6 USD) into another folder: written, and
+    // said not to be the month's figures; October still compares itself with 4.
+    try Self.inputRate(dir, "2")
+    let whatIf = try M.job(dir, "2026-09", out: dir + "/what-if").reportOnly()
+    #expect(
+      try TestSupport.readCSV(dir + "/what-if/summary.csv").first { $0["cost_centre"] == "CC-1" }?["cost_usd"]
+        == "6.000000")
+    let warning = try #require(
+      whatIf.warnings.first { $0.contains("is closed, and its figures are those published in") })
+    #expect(warning.contains("published in \(own); this report into \(dir)/what-if differs from them"), "\(warning)")
+    #expect(warning.contains("CC-1 4.000000 → 6.000000"), "\(warning)")
+    #expect(warning.contains("report 2026-09 into \(own) again"), "\(warning)")
+    #expect(!whatIf.warnings.contains { $0.contains("was reported closed before") })
+    #expect(try Self.previous(dir, out: dir + "/oct-2") == "4.000000")
+
+    // Reported again into its own folder: those are the month's figures now, with the warning that
+    // what was handed out no longer matches.
+    let reissued = try M.job(dir, "2026-09", out: own).reportOnly()
+    #expect(reissued.warnings.contains { $0.contains("was reported closed before with other amounts") })
+    #expect(try Self.previous(dir, out: dir + "/oct-3") == "6.000000")
+
+    // Its folder gone, the next folder it is published to is its own.
+    try FileManager.default.removeItem(atPath: own)
+    try Self.inputRate(dir, "1")
+    let moved = try M.job(dir, "2026-09", out: dir + "/archive").reportOnly()
+    #expect(moved.warnings.contains { $0.contains("was reported closed before with other amounts") })
+    #expect(!moved.warnings.contains { $0.contains("is closed, and its figures are those published in") })
+    #expect(try Self.previous(dir, out: dir + "/oct-4") == "4.000000")
+    try Self.inputRate(dir, "3")
+    let again = try M.job(dir, "2026-09", out: dir + "/what-if-2").reportOnly()
+    #expect(again.warnings.contains { $0.contains("published in \(dir)/archive;") }, "\(again.warnings)")
+    #expect(try Self.previous(dir, out: dir + "/oct-5") == "4.000000")
+  }
+}
