@@ -450,10 +450,11 @@ import Testing
       ])
   }
 
-  /// Rows apart only by their resource tags (a SKU's hour split by tag, as the standard export
-  /// writes it) are two rows, both billed: the second was refused as a conflicting duplicate and
-  /// the bill read 0.001 USD short (a trial). A row with no tags is keyed as before: an empty
-  /// `tags` and none at all are one row.
+  /// Rows apart only by their resource tags are two rows, both billed.
+  ///
+  /// The standard export splits a SKU's hour by tag: the second row was refused as a conflicting
+  /// duplicate and the bill read 0.001 USD short (a trial). A row with no tags is keyed as before:
+  /// an empty `tags` and none at all are one row.
   @Test func gcpRowsApartOnlyByTagsAreTwoRows() throws {
     let row = try sample("gcp/billing-export.jsonl").trimmingCharacters(in: .newlines)
     #expect(!row.contains("\"tags\""))
