@@ -19,8 +19,24 @@ import Foundation
 package enum JournalCSV {
   /// Expense account of a cost centre without `gl_account`.
   package static let defaultExpenseAccount = "LLM-EXPENSE"
-  /// Entity of a cost centre without `entity` (and of `UNATTRIBUTED`).
+  /// Entity of a cost centre without `entity` (and of `UNATTRIBUTED`), unless every cost centre
+  /// names the same one (``fallbackEntity(_:)``).
   package static let defaultEntity = "DEFAULT"
+
+  /// The entity of the cost centres that name none, `UNATTRIBUTED` among them: the one entity of
+  /// the others when they all name the same, else ``defaultEntity``.
+  ///
+  /// A company of one entity (every cost centre `entity` `US`) got postings, and a transfer between
+  /// entities, for an entity `DEFAULT` its ledger does not have: the unattributed spend, which no
+  /// row can give an entity (a trial).
+  package static func fallbackEntity(_ report: ChargebackReport) -> String {
+    var named: Set<String> = []
+    for cc in report.costCentres where cc.id != Attribution.unattributed {
+      guard let e = cc.entity, !e.isEmpty else { return defaultEntity }
+      named.insert(e)
+    }
+    return named.count == 1 ? named.first ?? defaultEntity : defaultEntity
+  }
   /// The account credited with allocated amounts (overheads; moves between entities).
   package static let allocationAccount = "LLM-ALLOCATION-CLEARING"
 
@@ -43,14 +59,15 @@ package enum JournalCSV {
   /// The entries: per entity (sorted), its debits by cost centre, then its credits by provider.
   package static func entries(_ report: ChargebackReport) -> [Entry] {
     let cents = ReportRounding(report, decimals: 2, lines: false)
+    let fallback = fallbackEntity(report)
     var byEntity: [String: [CostCentreSummary]] = [:]
-    for cc in report.costCentres { byEntity[cc.entity ?? defaultEntity, default: []].append(cc) }
+    for cc in report.costCentres { byEntity[cc.entity ?? fallback, default: []].append(cc) }
     var providerCost: [String: [String: Money]] = [:]
     var entityOf: [String: String] = [:]
-    for cc in report.costCentres { entityOf[cc.id] = cc.entity ?? defaultEntity }
+    for cc in report.costCentres { entityOf[cc.id] = cc.entity ?? fallback }
     report.lines.forEachLent { _, l in
       guard l.pointee.key.priced else { return }
-      let e = entityOf[l.pointee.key.costCentre] ?? defaultEntity
+      let e = entityOf[l.pointee.key.costCentre] ?? fallback
       let payee = l.pointee.key.source == .allocated ? "" : l.pointee.key.provider.rawValue  // "" sorts first
       providerCost[e, default: [:]][payee, default: .zero] += l.pointee.cost
     }

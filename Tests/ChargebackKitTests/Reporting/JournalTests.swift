@@ -10,7 +10,7 @@ import Testing
 /// entities, expense accounts and a payable account.
 @Suite struct JournalTests {
   /// The month's identities with `entity` and `gl_account` on cost_centres.csv and an accounts.csv.
-  static func run() throws -> String {
+  static func run(entityOfC: String = "", extraUsage: String? = nil) throws -> String {
     let dir = try TestSupport.tempDir()
     let ids = dir + "/identities"
     try FileManager.default.copyItem(atPath: Fixtures.month + "/identities", toPath: ids)
@@ -18,13 +18,18 @@ import Testing
     cost_centre,name,owner,monthly_budget_usd,gl_account,entity
     CC-A,Alpha,p-1,100,6100,EU-1
     CC-B,Beta,p-2,1.00,6200,EU-1
-    CC-C,Gamma,p-2,,,
+    CC-C,Gamma,p-2,,,\(entityOfC)
     """.write(toFile: ids + "/cost_centres.csv", atomically: true, encoding: .utf8)
     try "provider,account,billing_account_id\nbedrock,2100-AWS,\nopenai,,org-Acme42\n".write(
       toFile: ids + "/accounts.csv", atomically: true, encoding: .utf8)
+    var usage = [Fixtures.month + "/usage"]
+    if let extraUsage {
+      try extraUsage.write(toFile: dir + "/extra.jsonl", atomically: true, encoding: .utf8)
+      usage.append(dir + "/extra.jsonl")
+    }
     _ = try ChargebackJob(
       options: .init(
-        period: Period(year: 2026, month: 10), usage: [Fixtures.month + "/usage"], identities: ids,
+        period: Period(year: 2026, month: 10), usage: usage, identities: ids,
         pricing: Fixtures.month + "/pricing", out: dir + "/out", database: dir + "/s.sqlite"),
       progress: .init(force: false)
     ).run()
@@ -63,6 +68,38 @@ import Testing
     let summary = try TestSupport.readCSV(out + "/summary.csv")
     let total = try #require(summary.first { $0["cost_centre"] == "TOTAL" }?["cost_usd"])
     #expect(debits == Money(pico: DecimalText.parse(total, decimals: 12)!).rounded(toDecimals: 2))
+  }
+
+  /// Every cost centre of one entity: the unattributed spend, which no row can give an entity, is
+  /// that entity's too, not a `DEFAULT` the ledger does not have (a trial's got postings and a
+  /// transfer between entities).
+  ///
+  /// With one more call by a role nobody registered: 10,000 input tokens of claude-sonnet-4 at 3 USD
+  /// per million, 3 cents, unattributed. The month is 1.1406 + 0.03 = 1.1706 → 117 cents: floors A
+  /// 1 + B 110 + C 1 + UNATTRIBUTED 3 (0.0345) = 115, the two missing cents to C (.86) and B (.64).
+  /// EU-1 owes all 117: Bedrock 102.55 + 0.45 + 3 = 106 cents, OpenAI 9.2 + 1.86 = 11.06 → 106 + 11.
+  @Test func oneEntityTakesTheUnattributedSpendToo() throws {
+    let stranger =
+      #"{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2026-10-06T09:00:00Z","#
+      + #""accountId":"111122223333","identity":{"arn":"arn:aws:sts::111122223333:assumed-role/stranger/s1"},"#
+      + #""region":"us-east-1","requestId":"req-stranger","operation":"Converse","#
+      + #""modelId":"us.anthropic.claude-sonnet-4-20250514-v1:0","input":{"inputTokenCount":10000},"#
+      + #""output":{"outputTokenCount":0}}"# + "\n"
+    let out = try Self.run(entityOfC: "EU-1", extraUsage: stranger)
+    let rows = try TestSupport.readCSV(out + "/journal.csv")
+    let got = rows.map { [$0["entity"]!, $0["account"]!, $0["cost_centre"]!, $0["debit_usd"]!, $0["credit_usd"]!] }
+    #expect(
+      got == [
+        ["EU-1", "6100", "CC-A", "0.01", "0.00"],
+        ["EU-1", "6200", "CC-B", "1.11", "0.00"],
+        ["EU-1", "LLM-EXPENSE", "CC-C", "0.02", "0.00"],
+        ["EU-1", "LLM-EXPENSE", "UNATTRIBUTED", "0.03", "0.00"],
+        ["EU-1", "2100-AWS", "", "0.00", "1.06"],
+        ["EU-1", "LLM-PAYABLE-OPENAI", "", "0.00", "0.11"],
+      ])
+    // Beside an entity left empty, the unattributed spend is DEFAULT's, as that cost centre's is.
+    let mixed = try TestSupport.readCSV(try Self.run(extraUsage: stranger) + "/journal.csv")
+    #expect(mixed.contains { $0["entity"] == "DEFAULT" && $0["cost_centre"] == "UNATTRIBUTED" })
   }
 
   @Test func focusNamesTheAccountsTheExportsCarry() throws {
