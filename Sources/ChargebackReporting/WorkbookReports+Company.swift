@@ -6,8 +6,8 @@ extension WorkbookReports {
   /// centre, unattributed spend, every finding, the reconciliation, every line, the price rows and
   /// the input files.
   static func company(
-    _ report: ChargebackReport, cents: ReportRounding, created: Int64, directory: String, limit: Int,
-    tmpdir: String? = nil
+    _ report: ChargebackReport, cents: ReportRounding, dailyCents: [String: Int128], created: Int64,
+    directory: String, limit: Int, tmpdir: String? = nil
   ) throws -> String {
     let path = (directory as NSString).appendingPathComponent("company.xlsx")
     let wb = try Workbook(path: path, title: "Chargeback \(report.period) — company", created: created, tmpdir: tmpdir)
@@ -16,7 +16,7 @@ extension WorkbookReports {
     try companySummary(wb, report, cents: cents, reconciliation: reconciliation, page: page)
     try write(costCentresTable(report, cents), to: wb, page: page, limit: limit)
     // A month has at most 31 days and the Summary's chart plots every one: never cut.
-    let daily = dailyMatrix(report, cents)
+    let daily = dailyMatrix(report, targets: dailyCents)
     try write(daily.table, to: wb, page: page, limit: Int.max, notes: daily.notes)
     let unattributed = report.lines.indices.filter { report.lines[$0].key.costCentre == Attribution.unattributed }
     try write(unattributedTable(report, unattributed, cents), to: wb, page: page, limit: limit)

@@ -7,7 +7,7 @@ extension WorkbookReports {
   static let dailyCostColumn = 6
 
   /// Every day of the period with one cost centre's usage (zero on days without), its cents
-  /// apportioned to the cost centre's amount `target`.
+  /// apportioned to `target`, the cost centre's usage in cents (``dailyTargets(_:_:)``).
   static func dailyTable(_ report: ChargebackReport, _ cc: String, target: Int128) -> DetailTable {
     let daily = report.daily.filter { $0.costCentre == cc }
     let parts = Apportion.apportion(daily.map(\.cost.pico), unit: Money.unit(2), target: target)
@@ -35,22 +35,15 @@ extension WorkbookReports {
     return table
   }
 
-  /// Every day of the period, one column of cents per cost centre (apportioned to its amount) and
-  /// their total.
+  /// Each cost centre's usage of the month in cents, which its days are apportioned to: on the
+  /// company Daily sheet and on its own workbook's, the same.
   ///
   /// Usage by day: idle fees and allocations have no day. A cost centre whose usage is its whole
-  /// amount shows the cents of its amount; the others share by largest remainder what is left of
-  /// the usage total rounded, so the TOTAL is the month's usage to the cent (each rounded on its
-  /// own, the TOTAL was a cent short of the journal's payable).
-  ///
-  /// More than ``dailyColumns`` cost centres: the largest of the month have a column each, in
-  /// their order, and one "All other" column sums the rest day by day (exact: sums of the same
-  /// cents), so that the sheet prints legibly and its chart has a readable legend (300 cost
-  /// centres made 302 columns, beyond any page's zoom, and a chart of 300 series).
-  static func dailyMatrix(_ report: ChargebackReport, _ cents: ReportRounding) -> (
-    table: DetailTable, notes: [String]
-  ) {
-    var matrix: [String: [String: Int128]] = [:]
+  /// amount has the cents of its amount; the others share by largest remainder what is left of
+  /// the usage total rounded, so the company's TOTAL is the month's usage to the cent (each rounded
+  /// on its own, the TOTAL was a cent short of the journal's payable). A cost centre's workbook
+  /// rounded its usage on its own, a cent apart from its column on the company sheet (a trial).
+  static func dailyTargets(_ report: ChargebackReport, _ cents: ReportRounding) -> [String: Int128] {
     var byCC: [String: [DailyTotal]] = [:]
     for d in report.daily { byCC[d.costCentre, default: []].append(d) }
     let owns = report.costCentres.map { cc in Money(pico: (byCC[cc.id] ?? []).reduce(Int128(0)) { $0 + $1.cost.pico }) }
@@ -71,6 +64,22 @@ extension WorkbookReports {
     for (o, t) in zip(others, Apportion.apportion(others.map(\.own.pico), unit: Money.unit(2), target: left)) {
       targets[o.id] = t
     }
+    return targets
+  }
+
+  /// Every day of the period, one column of cents per cost centre (apportioned to its usage's,
+  /// `targets`: ``dailyTargets(_:_:)``) and their total.
+  ///
+  /// More than ``dailyColumns`` cost centres: the largest of the month have a column each, in
+  /// their order, and one "All other" column sums the rest day by day (exact: sums of the same
+  /// cents), so that the sheet prints legibly and its chart has a readable legend (300 cost
+  /// centres made 302 columns, beyond any page's zoom, and a chart of 300 series).
+  static func dailyMatrix(_ report: ChargebackReport, targets: [String: Int128]) -> (
+    table: DetailTable, notes: [String]
+  ) {
+    var matrix: [String: [String: Int128]] = [:]
+    var byCC: [String: [DailyTotal]] = [:]
+    for d in report.daily { byCC[d.costCentre, default: []].append(d) }
     for cc in report.costCentres {
       let d = byCC[cc.id] ?? []
       let parts = Apportion.apportion(d.map(\.cost.pico), unit: Money.unit(2), target: targets[cc.id] ?? 0)
@@ -99,16 +108,29 @@ extension WorkbookReports {
         + [Column(header: "Total (USD)", width: 13, total: .money)],
       rows: rows, noun: "days", rank: { $0[total].rankValue ?? 0 })
     table.onePage = true
-    let notes =
-      rest.isEmpty
+    // Said when its TOTAL is not the month's amount, which a reader compares it with (a trial's
+    // 624.41 of usage sat beside a company total of 1,093.13 without a word, where each cost
+    // centre's sheet said why).
+    let usage = report.daily.reduce(Money.zero) { $0 + $1.cost }
+    let owed = report.costCentres.reduce(Money.zero) { $0 + $1.cost }
+    let usageNote =
+      usage == owed
       ? []
       : [
-        (shown.contains { $0.id == Attribution.unattributed }
-          ? "UNATTRIBUTED and the \(shown.count - 1) cost centres with the most usage this month"
-          : "The \(shown.count) cost centres with the most usage this month")
-          + " have a column each; All other sums the other \(rest.count) day by day. Each cost centre's workbook has its own Daily sheet, and focus.csv"
-          + " every day by cost centre."
+        "Usage by day. Overheads shared by the allocation rules and provisioned-capacity fees have no day and are not"
+          + " in this sheet; the Summary shows the amount owed."
       ]
+    let notes =
+      usageNote
+      + (rest.isEmpty
+        ? []
+        : [
+          (shown.contains { $0.id == Attribution.unattributed }
+            ? "UNATTRIBUTED and the \(shown.count - 1) cost centres with the most usage this month"
+            : "The \(shown.count) cost centres with the most usage this month")
+            + " have a column each; All other sums the other \(rest.count) day by day. Each cost centre's workbook has its own Daily sheet, and focus.csv"
+            + " every day by cost centre."
+        ])
     return (table, notes)
   }
 

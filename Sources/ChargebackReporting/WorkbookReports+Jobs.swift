@@ -32,6 +32,8 @@ extension WorkbookReports {
     /// What every workbook reads.
     private struct Shared: Sendable {
       var cents: ReportRounding
+      /// Each cost centre's usage in cents, on its Daily sheet and the company's (``dailyTargets(_:_:)``).
+      var dailyCents: [String: Int128]
       var tasks: TaskLedger
     }
 
@@ -53,8 +55,9 @@ extension WorkbookReports {
       let centres = report.costCentres.map { linesByCC[$0.id]?.count ?? 0 }
       largestFirst = [centres.count] + centres.indices.sorted { (centres[$0], $1) > (centres[$1], $0) }
       shared = SharedValue {
-        Shared(
-          cents: ReportRounding(report, decimals: 2),
+        let cents = ReportRounding(report, decimals: 2)
+        return Shared(
+          cents: cents, dailyCents: dailyTargets(report, cents),
           tasks: try centreTasks(report, limit: taskMemoryLimit, directory: taskDirectory))
       }
     }
@@ -67,11 +70,13 @@ extension WorkbookReports {
       let s = try shared.value()
       if n == report.costCentres.count {
         return try company(
-          report, cents: s.cents, created: created, directory: directory, limit: rowLimit, tmpdir: s.tasks.directory)
+          report, cents: s.cents, dailyCents: s.dailyCents, created: created, directory: directory, limit: rowLimit,
+          tmpdir: s.tasks.directory)
       }
       let cc = report.costCentres[n]
       try costCentreWorkbook(
-        report, cc, lines: linesByCC[cc.id] ?? [], cents: s.cents, tasks: (s.tasks, Int32(n)), path: paths[n],
+        report, cc, lines: linesByCC[cc.id] ?? [], cents: s.cents, dailyCents: s.dailyCents[cc.id] ?? 0,
+        tasks: (s.tasks, Int32(n)), path: paths[n],
         created: created, limit: rowLimit)
       return paths[n]
     }

@@ -50,7 +50,7 @@ package enum WorkbookReports {
   /// A cost centre's workbook: its own lines, agents, tasks, models, days, findings and the price
   /// rows its lines used; nothing of other cost centres and no input files.
   static func costCentreWorkbook(
-    _ report: ChargebackReport, _ cc: CostCentreSummary, lines idx: [Int], cents: ReportRounding,
+    _ report: ChargebackReport, _ cc: CostCentreSummary, lines idx: [Int], cents: ReportRounding, dailyCents: Int128,
     tasks: (ledger: TaskLedger, group: Int32), path: String, created: Int64, limit: Int
   ) throws {
     let wb = try Workbook(
@@ -61,7 +61,7 @@ package enum WorkbookReports {
     let findings = ownFindings.map { report.findings[$0] }
     // Usage by day: idle fees and allocations have no day (without them, the cost centre's amount).
     let own = report.daily.filter { $0.costCentre == cc.id }.reduce(Money.zero) { $0 + $1.cost }
-    let daily = dailyTable(report, cc.id, target: own == cc.cost ? ccCents : own.rounded(toDecimals: 2))
+    let daily = dailyTable(report, cc.id, target: dailyCents)
     try summarySheet(wb, report, cc, ccCents: ccCents, lines: idx, cents: cents, findings: findings, page: page)
     try write(
       groupTable(

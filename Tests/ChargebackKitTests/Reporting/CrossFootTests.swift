@@ -27,6 +27,41 @@ import Testing
 
   func micros(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 6) ?? -1 }
 
+  /// Two cost centres each with 15,000 input tokens at 1 USD per million (0.015 USD of usage) and
+  /// half of a 1 USD overhead: their usage is 3 cents in all, so one shows 2 cents and the other 1,
+  /// on the company Daily sheet and on its own, the same (each workbook rounded its 1.5 cents on
+  /// its own to 2: the two showed 4 cents of a 3-cent month, a cent apart from the company's). The
+  /// company's sheet says that its usage is not the amount owed.
+  @Test func eachCostCentresDailyTotalIsItsCompanyColumn() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    _ = try MonthInContextTests.setUp(dir)
+    try FileManager.default.removeItem(atPath: dir + "/usage/september.jsonl")
+    try [
+      MonthInContextTests.call(1, "2026-10-02T08:00:00Z", role: "a", input: 15_000, output: 0),
+      MonthInContextTests.call(2, "2026-10-03T08:00:00Z", role: "b", input: 15_000, output: 0),
+    ].joined(separator: "\n").write(toFile: dir + "/usage/october.jsonl", atomically: true, encoding: .utf8)
+    try "rule_id,source,method,basis,targets,shares,effective_from,effective_to\nR-fee,fixed:1,even,,CC-1;CC-2,,,\n"
+      .write(toFile: dir + "/identities/allocation.csv", atomically: true, encoding: .utf8)
+    _ = try MonthInContextTests.job(
+      dir, "2026-10", usage: [dir + "/usage"], asOf: Period("2026-10")!.endMillis, out: dir + "/out"
+    ).run()
+    let company = try #require(try WorkbookTests.read(dir + "/out/company.xlsx")["Daily"])
+    let total = try #require(company.row("TOTAL"))
+    var own: [Int] = []
+    for cc in ["CC-1", "CC-2"] {
+      let column = try #require(company.rows[0].firstIndex { $0?.text == cc })
+      let daily = try #require(try WorkbookTests.read(dir + "/out/\(cc).xlsx")["Daily"])
+      let row = try #require(daily.row("TOTAL"))
+      let cents = try #require(daily.rows[row][WorkbookReports.dailyCostColumn]?.cents)
+      #expect(cents == company.rows[total][column]?.cents, "\(cc)")
+      own.append(cents)
+    }
+    #expect(own.sorted() == [1, 2])
+    // Its TOTAL (3 cents) is not the month's 1.03: the sheet says why, as each cost centre's does.
+    #expect(company.rows.contains { $0.first??.text?.hasPrefix("Usage by day. Overheads shared") == true })
+  }
+
   /// One month for both checks (a generated month and a dozen workbooks read back take seconds).
   @Test func csvColumnsAndWorkbookSheetsAddUp() throws {
     let (result, out) = try Self.runMonth()
@@ -91,9 +126,20 @@ import Testing
     let names = WorkbookNames.assign(report.costCentres.map(\.id))
     var bridges = 0
     var allocatedRows = 0
+    var dailyColumns = 0
     for cc in report.costCentres {
       guard let file = names[cc.id] else { continue }
       let book = try WorkbookTests.read(out + "/" + file)
+      // Its Daily TOTAL is its column's on the company Daily sheet (a cost centre with allocations
+      // rounded its usage on its own, a cent apart from the company's: a trial).
+      if let column = daily.rows[0].firstIndex(where: { $0?.text == cc.id }), let own = book["Daily"],
+        let ownTotal = own.row("TOTAL")
+      {
+        #expect(
+          own.rows[ownTotal][WorkbookReports.dailyCostColumn]?.cents == daily.rows[totalRow][column]?.cents,
+          "Daily of \(cc.id)")
+        dailyColumns += 1
+      }
       // An allocated amount names its rule and source where the model goes, with no provider, tier
       // or price status of its own (it showed `other`, `standard`, `priced`).
       if let lines = book["Lines"], let header = lines.rows.first?.map({ $0?.text ?? "" }),
@@ -126,6 +172,7 @@ import Testing
     }
     #expect(bridges >= 2)
     #expect(allocatedRows > 0)
+    #expect(dailyColumns >= 2)
   }
 
   /// Each agent's row on the Agents sheet is the sum of its rows on Lines, to the cent, and its
