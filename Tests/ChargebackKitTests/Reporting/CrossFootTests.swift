@@ -27,6 +27,8 @@ import Testing
 
   func micros(_ s: String?) -> Int128 { DecimalText.parse(s ?? "", decimals: 6) ?? -1 }
 
+  /// Each cost centre's Daily TOTAL is its column of the company Daily sheet.
+  ///
   /// Two cost centres each with 15,000 input tokens at 1 USD per million (0.015 USD of usage) and
   /// half of a 1 USD overhead: their usage is 3 cents in all, so one shows 2 cents and the other 1,
   /// on the company Daily sheet and on its own, the same (each workbook rounded its 1.5 cents on
