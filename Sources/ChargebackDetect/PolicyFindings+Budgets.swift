@@ -7,7 +7,7 @@ extension PolicyFindings {
   /// against `monthly_budget_usd`); a scope's calls under provisioned commitments count at their
   /// effective price (`fees`), as the cost centres' do.
   package mutating func addBudgetFindings(
-    period: Period, costCentres: [(id: String, cost: Money, requests: Int128)],
+    period: Period, costCentres: [(id: String, cost: Money, requests: Int128, allocated: Money)],
     directory: (
       centres: [String: CostCentre], scopes: [String: Scope]
     ), fees: ProvisionedFees = ProvisionedFees()
@@ -18,8 +18,7 @@ extension PolicyFindings {
         budgetFinding(
           .costCentreBudgetExceeded, period: period, subject: cc.id, costCentre: cc.id,
           owner: directory.centres[cc.id]?.owner, cost: cc.cost, calls: cc.requests,
-          text:
-            "cost centre \(cc.id) spent \(Self.over(cc.cost, budget))"
+          text: Self.centreText(cc.id, cost: cc.cost, allocated: cc.allocated, budget: budget)
         ))
     }
     for scope in scopeCentres.keys.sorted() {
@@ -44,6 +43,22 @@ extension PolicyFindings {
             "scope \(scope) spent \(Self.over(cost, budget))\(shares)"
         ))
     }
+  }
+
+  /// What a cost centre's budget finding says: what it was charged against its budget, and, when
+  /// the allocation rules moved money to or from it, how much of that is its own and how much
+  /// shared (a trial's "spent 174.85 USD" was 29.68 USD of its own usage and 145.17 USD of a
+  /// gateway's overhead: its lead looked for spending that was not there).
+  static func centreText(_ id: String, cost: Money, allocated: Money, budget: Money) -> String {
+    guard allocated != .zero else { return "cost centre \(id) spent \(Self.over(cost, budget))" }
+    let own = cost - allocated
+    let moved =
+      allocated > .zero
+      ? "\(allocated.formatted(decimals: 2)) USD allocated to it"
+      : "less \((.zero - allocated).formatted(decimals: 2)) USD allocated away"
+    return
+      "cost centre \(id) was charged \(Self.over(cost, budget)): its own cost \(own.formatted(decimals: 2)) USD, \(moved)"
+      + " by the allocation rules (allocation.csv)"
   }
 
   /// "12.35 USD against a monthly budget of 12.00 USD", with as many decimals (2 to 6) as it

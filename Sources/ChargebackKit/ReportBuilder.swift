@@ -256,7 +256,8 @@ package struct ReportBuilder {
     let allocations = try Allocation(period: period, identities: identities).apply(lines: &lines, centres: &centres)
     if !commitmentUses.isEmpty || !allocations.isEmpty { lines.sortByKey() }
     policy.addBudgetFindings(
-      period: period, costCentres: centres.values.map { ($0.id, $0.cost, $0.requests) },
+      period: period,
+      costCentres: centres.values.map { ($0.id, $0.cost, $0.requests, $0.allocatedIn - $0.allocatedOut) },
       directory: (identities.costCentres, identities.scopes), fees: fees)
     var allFindings = labels.apply(to: policy.findings(period: period, fees: fees))
     allFindings.sort {

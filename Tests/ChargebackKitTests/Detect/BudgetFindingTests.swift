@@ -1,7 +1,10 @@
+import Foundation
 import Testing
 
 @testable import ChargebackDetect
+@testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackTestSupport
 
 /// Budget findings belong to a cost centre and count their calls (SPEC §6: a finding has a cost
 /// centre, and that cost centre's workbook shows it): a scope's went under none, so no cost
@@ -30,7 +33,8 @@ import Testing
       policy.observe(c)
     }
     policy.addBudgetFindings(
-      period: Self.period, costCentres: [(id: "CC-A", cost: Money(pico: 35 * Money.picoPerUSD), requests: 2)],
+      period: Self.period,
+      costCentres: [(id: "CC-A", cost: Money(pico: 35 * Money.picoPerUSD), requests: 2, allocated: .zero)],
       directory: (
         centres: ["CC-A": CostCentre(id: "CC-A", owner: "ann", monthlyBudget: Money(pico: 30 * Money.picoPerUSD))],
         scopes: ["SB": scope]
@@ -54,5 +58,35 @@ import Testing
   func theSpendReadsAboveTheBudget(cost: String, budget: String, text: String) {
     func usd(_ s: String) -> Money { Money(pico: DecimalText.parse(s, decimals: 12) ?? -1) }
     #expect(PolicyFindings.over(usd(cost), usd(budget)) == text)
+  }
+
+  /// A cost centre over its budget through the allocation rules says how much is its own: the
+  /// hand-computed month of SPEC §12 (``CostSharingTests``), APP1 with a budget of 50 USD, owes
+  /// 57.592925998052 USD of which 4.23 its own direct cost and 53.362925998052 allocated to it
+  /// (0.25 + 1.80 + 10.125 + 41.187925998052). A trial's lead read "spent 174.85 USD" for 29.68 USD
+  /// of usage and looked for spending that was not there.
+  @Test func aCostCentreOverItsBudgetByAllocationsSaysHowMuchIsItsOwn() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try CostSharingMonth.write(to: dir)
+    try
+      "cost_centre,name,owner,monthly_budget_usd\nAPP1,App one,p-1,50\nAPP2,App two,p-1,\nAPP3,App three,p-1,\nPLAT,Platform,p-1,\n"
+      .write(toFile: dir + "/identities/cost_centres.csv", atomically: true, encoding: .utf8)
+    let report = try #require(try CostSharingTests.run(dir).report)
+    let found = try #require(report.findings.first { $0.kind == .costCentreBudgetExceeded })
+    #expect(found.costCentre == "APP1")
+    #expect(
+      found.explanation
+        == "cost centre APP1 was charged 57.59 USD against a monthly budget of 50.00 USD: its own cost 4.23 USD,"
+        + " 53.36 USD allocated to it by the allocation rules (allocation.csv)", "\(found.explanation)")
+    // Moved away, and none moved.
+    func usd(_ s: String) -> Money { TestSupport.usd(s) }
+    #expect(
+      PolicyFindings.centreText("X", cost: usd("60"), allocated: usd("-5"), budget: usd("50"))
+        == "cost centre X was charged 60.00 USD against a monthly budget of 50.00 USD: its own cost 65.00 USD,"
+        + " less 5.00 USD allocated away by the allocation rules (allocation.csv)")
+    #expect(
+      PolicyFindings.centreText("X", cost: usd("60"), allocated: .zero, budget: usd("50"))
+        == "cost centre X spent 60.00 USD against a monthly budget of 50.00 USD")
   }
 }
