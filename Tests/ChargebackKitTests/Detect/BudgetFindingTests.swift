@@ -60,8 +60,9 @@ import Testing
     #expect(PolicyFindings.over(usd(cost), usd(budget)) == text)
   }
 
-  /// A cost centre over its budget through the allocation rules says how much is its own: the
-  /// hand-computed month of SPEC §12 (``CostSharingTests``), APP1 with a budget of 50 USD, owes
+  /// A cost centre over its budget through the allocation rules says how much is its own.
+  ///
+  /// The hand-computed month of SPEC §12 (``CostSharingTests``), APP1 with a budget of 50 USD, owes
   /// 57.592925998052 USD of which 4.23 its own direct cost and 53.362925998052 allocated to it
   /// (0.25 + 1.80 + 10.125 + 41.187925998052). A trial's lead read "spent 174.85 USD" for 29.68 USD
   /// of usage and looked for spending that was not there.
