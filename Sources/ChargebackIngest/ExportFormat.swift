@@ -191,6 +191,13 @@ package enum FormatRegistry {
     {
       return "; it looks like a file of an identity directory: pass its folder as --identities, not --usage"
     }
+    if columns.contains("PromptTokens") && columns.contains("CompletionTokens"),
+      let time = columns.first(where: { $0.hasPrefix("TimeGenerated [") && $0 != "TimeGenerated [UTC]" })
+    {
+      return "; it looks like an Azure API Management LLM log exported from the Log Analytics portal with its"
+        + " times in the portal's time zone (\(time)), which cannot be read as UTC: set the portal's display"
+        + " time zone to UTC and export again"
+    }
     if head.contains("BilledCost") && head.contains("ChargePeriodStart") {
       return "; it looks like a FOCUS cost export (an Azure or cloud FOCUS export), which is not read: export"
         + " the provider's own usage or cost format (docs/formats.md lists them)"

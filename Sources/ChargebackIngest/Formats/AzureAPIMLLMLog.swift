@@ -66,7 +66,14 @@ struct AzureAPIMLLMLog: ExportFormat {
     }
     guard let stamp = h.value(f, "TimeGenerated") else { throw bad("TimeGenerated", "required value is empty") }
     guard let time = Timestamp.parseMillis(stamp) ?? Self.portalMillis(stamp) else {
-      throw bad("TimeGenerated", "\"\(stamp)\" is not an ISO 8601 UTC time")
+      // The portal writes its display language's dates: a day-first or dotted one (en-GB, de-DE) was
+      // "not an ISO 8601 UTC time", beside US dates that were read (a trial).
+      throw bad(
+        "TimeGenerated",
+        "\"\(stamp)\" is not a time read here: ISO 8601 UTC (2025-09-01T10:15:42.512Z), or the Log Analytics"
+          + " portal's US form (9/1/2025, 10:15:42.512 AM). A portal in another language writes dates day first or"
+          + " with dots, which cannot be told from US ones: export with the portal in English (United States), or"
+          + " with the query's TimeGenerated as tostring(TimeGenerated)")
     }
     guard let model = h.value(f, "ModelName") ?? h.value(f, "DeploymentName") else {
       throw bad("ModelName", "required value is empty (and so is DeploymentName)")

@@ -235,6 +235,12 @@ import Testing
       "Azure OpenAI RequestResponse diagnostic log"
     ),
     (
+      // The APIM LLM log exported from the portal in its local time zone.
+      "TenantId,\"TimeGenerated [Local Time]\",ModelName,PromptTokens,CompletionTokens,CorrelationId\n"
+        + "t1,\"10/14/2025, 9:00:00.000 AM\",gpt-4o,10,5,c1",
+      "times in the portal's time zone (TimeGenerated [Local Time]), which cannot be read as UTC"
+    ),
+    (
       #"{"value":[{"name":{"value":"ProcessedPromptTokens"},"timeseries":[{"data":[{"timeStamp":"2025-10-14T09:00:00Z","total":1200}]}]}]}"#,
       "Azure Monitor metrics"
     ),

@@ -347,6 +347,19 @@ import Testing
     #expect(error.field == field)
   }
 
+  /// The portal in another language writes day-first or dotted dates, which are not read: the error
+  /// says which forms are and how to export one (it said "not an ISO 8601 UTC time" beside US
+  /// portal dates that were read: a trial).
+  @Test(arguments: ["\"05/10/2026, 10:01:02.123\"", "\"5.10.2026, 10:01:02.123\""])
+  func portalDatesOfOtherLanguagesSayWhatToDo(stamp: String) throws {
+    let header = "TimeGenerated [UTC],CorrelationId,RequestId,DeploymentName,ModelName,PromptTokens,CompletionTokens\n"
+    let error = try failure(header + "\(stamp),c,r,d,m,1,2\n", name: "llm.csv")
+    #expect(error.line == 2 && error.field == "TimeGenerated")
+    #expect(
+      error.message.contains("the Log Analytics portal's US form (9/1/2025, 10:15:42.512 AM)"), "\(error.message)")
+    #expect(error.message.contains("English (United States)"))
+  }
+
   // MARK: Vertex
 
   @Test func vertexSampleNormalises() throws {
