@@ -82,7 +82,11 @@ package enum RecordExplanation {
       line("task", a.taskID)
       line("scope", a.scopeID)
       line("attribution", a.status.rawValue)
-      line("signals", a.signals.isEmpty ? "none" : a.signals.map(\.rawValue).joined(separator: ", "))
+      // The attribution's own checks (lifecycle, identity), not the detectors' findings listed below:
+      // "signals none" above a retry storm's finding that cites the call read as a contradiction.
+      line(
+        "identity checks",
+        a.signals.isEmpty ? "none raised" : "raised " + a.signals.map(\.rawValue).joined(separator: ", "))
       // The findings of the record's period that cite it, or that concern its credential or agent.
       let period = Period(containing: r.time)
       var builder = ReportBuilder(

@@ -1,5 +1,6 @@
 import ChargebackModel
 import Crypto
+import Foundation
 
 /// File names of the cost-centre workbooks (SPEC §11): safe, case-insensitively distinct slugs of
 /// the cost-centre ids, recorded in `manifest.json`.
@@ -7,7 +8,7 @@ import Crypto
 /// A cost centre id is used as it is when it is a safe name on every file system (ASCII letters,
 /// digits, `-`, `_`, `.`, not starting with `.` or `-`, at most 64 characters), not reserved and not equal
 /// to another id but for case. Otherwise the name is the id's safe characters (`_` for the others,
-/// at most 48) and `-` + 8 hex digits of the id's SHA-256: `a/b` and `a_b` stay apart, `company`
+/// at most 48, accents dropped) and `-` + 8 hex digits of the id's SHA-256: `a/b` and `a_b` stay apart, `company`
 /// never overwrites the company workbook, and a 40,000-character id still gets a usable name.
 package enum WorkbookNames {
   /// Names no cost-centre workbook may take: the other outputs.
@@ -88,7 +89,13 @@ package enum WorkbookNames {
   }
 
   private static func hashed(_ id: String, digits: Int = 8) -> String {
-    var slug = String(decoding: id.utf8.prefix(48).map { isSafe($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
+    // Accents dropped first, and one `_` a character, not a byte: `Ünïcødé` was `__n__c__d__`, a
+    // name no one could tell for the cost centre's (a trial); it is `Unic_de` now.
+    let folded = id.folding(options: [.diacriticInsensitive, .widthInsensitive], locale: nil)
+    var slug = String(
+      decoding: folded.unicodeScalars.prefix(48).map { s in
+        s.isASCII && isSafe(UInt8(s.value)) ? UInt8(s.value) : UInt8(ascii: "_")
+      }, as: UTF8.self)
     if slug.hasPrefix(".") || slug.hasPrefix("-") { slug = "_" + slug.dropFirst() }
     if isDevice(slug) { slug = "_" + slug }
     let digest = SHA256.hash(data: Array(id.utf8)).prefix(digits / 2).map { byte in

@@ -15,6 +15,8 @@ extension WorkbookReports {
     let reconciliation = reconciliationTable(report.reconciliation)
     try companySummary(wb, report, cents: cents, reconciliation: reconciliation, page: page)
     try write(costCentresTable(report, cents), to: wb, page: page, limit: limit)
+    let agents = companyAgentsTable(report, cents)
+    try write(agents.table, to: wb, page: page, limit: limit, notes: agents.notes)
     // A month has at most 31 days and the Summary's chart plots every one: never cut.
     let daily = dailyMatrix(report, targets: dailyCents)
     try write(daily.table, to: wb, page: page, limit: Int.max, notes: daily.notes)

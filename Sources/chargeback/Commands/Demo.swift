@@ -40,14 +40,20 @@ extension Chargeback {
           options: .init(
             period: period, usage: [layout.usageDirectory], identities: layout.identityDirectory, pricing: pricing,
             out: out, database: db, asOf: period.endMillis))
-        printRunSummary(try job.run(), out: out)
+        let result = try job.run()
+        printRunSummary(result, out: out)
         // Where the next commands find it (`explain` looks in chargeback.sqlite otherwise), with
         // the executable as it was run: `make demo` puts none on the PATH, so a bare
         // `chargeback` was "command not found".
         let executable = CommandLine.arguments.first.flatMap { $0.isEmpty ? nil : $0 } ?? "chargeback"
+        // A real key to paste: a call the first finding with evidence cites (a placeholder was
+        // pasted as it was by a trial).
+        let key = result.report?.findings.first { !$0.evidence.isEmpty }?.evidence.first
+        let argument = key.map { "'" + $0.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
         printLine(
           "its store is \(db) and its identities \(layout.identityDirectory): try"
-            + " `\(executable) explain <an evidence key of findings.csv> --db \(db)`")
+            + " `\(executable) explain \(argument ?? "<an evidence key of findings.csv>") --db \(db)`"
+            + (key == nil ? "" : " (a call a finding cites; any key of findings.csv's evidence works)"))
       }
     }
   }

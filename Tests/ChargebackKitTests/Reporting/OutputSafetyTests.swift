@@ -341,6 +341,20 @@ import Testing
     #expect(names["-CC"]?.hasPrefix("_CC-") == true)
   }
 
+  /// A cost centre named in another script or with accents keeps a name one can tell it by: its
+  /// accents dropped and one `_` a character (`Ünïcødé` was `__n__c__d__-bef14f67.xlsx`, a byte
+  /// each), and ids apart only by their accents stay apart by their hashes.
+  @Test func workbookNamesOfAccentedIdsReadAsTheirIds() {
+    let names = WorkbookNames.assign(["Ünïcødé", "Unicode", "Vertrieb-Süd", "Vertrieb-Sud", "財務", "Ｆｕｌｌ"])
+    #expect(names["Ünïcødé"]?.hasPrefix("Unic_de-") == true, "\(names)")
+    #expect(names["Unicode"] == "Unicode.xlsx")
+    #expect(names["Vertrieb-Süd"]?.hasPrefix("Vertrieb-Sud-") == true, "\(names)")
+    #expect(names["Vertrieb-Sud"] == "Vertrieb-Sud.xlsx")
+    #expect(names["財務"]?.hasPrefix("__-") == true, "\(names)")
+    #expect(names["Ｆｕｌｌ"]?.hasPrefix("Full-") == true, "\(names)")
+    #expect(Set(names.values.map { $0.lowercased() }).count == 6)
+  }
+
   /// No workbook is named like a device Windows reserves, with or without an extension after it:
   /// the part of the file name before its first `.` is never one of them, in any case (written
   /// out here from Windows' list: CON, PRN, AUX, NUL, COM0–COM9, LPT0–LPT9).

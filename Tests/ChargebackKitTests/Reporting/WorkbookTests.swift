@@ -195,7 +195,7 @@ import Testing
     let wb = try Self.read(dir + "/out/company.xlsx")
     #expect(
       Set(wb.keys) == [
-        "Summary", "Cost centres", "Daily", "Unattributed", "Findings", "Lines", "Method", "Inputs",
+        "Summary", "Cost centres", "Agents", "Daily", "Unattributed", "Findings", "Lines", "Method", "Inputs",
       ])
     let ccs = try #require(wb["Cost centres"])
     let col = try #require(ccs.column("Cost (USD)"))
@@ -207,6 +207,23 @@ import Testing
     #expect(byCC == ["CC-A": 1, "CC-B": 111, "CC-C": 2, "UNATTRIBUTED": 0, "TOTAL": 114])
     // The TOTAL row is below the filter range, not in it.
     #expect(try #require(ccs.row("TOTAL")) > (try #require(ccs.filterLastRow)))
+    // Agents across cost centres: agent-x moved from CC-A to CC-B on the 16th, one row naming both,
+    // its cents those of its rows on the two cost centres' Agents sheets; the TOTAL is the month's
+    // (no allocation moves any).
+    let agents = try #require(wb["Agents"])
+    let (cost, centres) = (try #require(agents.column("Cost (USD)")), try #require(agents.column("Cost centres")))
+    let x = try #require(agents.row("agent-x"))
+    #expect(agents.rows[x][centres]?.text == "CC-A; CC-B")
+    var own = 0
+    for cc in ["CC-A", "CC-B"] {
+      let sheet = try #require(try Self.read(dir + "/out/\(cc).xlsx")["Agents"])
+      let row = try #require(sheet.row("agent-x"), "\(cc)")
+      let column = try #require(sheet.column("Cost (USD)"))
+      own += try #require(sheet.rows[row][column]?.cents)
+    }
+    #expect(agents.rows[x][cost]?.cents == own)
+    let total = try #require(agents.row("TOTAL"))
+    #expect(agents.rows[total][cost]?.cents == 114)
     let unattributed = try #require(wb["Unattributed"])
     #expect(unattributed.filterLastRow == 1)  // one line
     #expect(unattributed.rows[1][0]?.text == "arn:aws:iam::111122223333:user/ghost")
