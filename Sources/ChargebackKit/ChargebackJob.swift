@@ -60,6 +60,8 @@ package struct ChargebackJob {
     /// When the outputs were kept, the warnings their report printed, as printed then: escaped for
     /// a terminal already.
     package var keptWarnings: [String] = []
+    /// When the outputs were kept, what their report came to (``ReportWriter/Publication/keptTotals``).
+    package var keptTotals: String?
   }
 
   package let options: Options
@@ -188,7 +190,9 @@ package struct ChargebackJob {
     if let kept = try writer.reuse(key: key) {
       progress.done("nothing new since the last run: its outputs are kept as they are")
       try remember(kept)
-      return Result(ingested: ingested, report: nil, outputs: kept.outputs, keptWarnings: kept.keptWarnings)
+      return Result(
+        ingested: ingested, report: nil, outputs: kept.outputs, keptWarnings: kept.keptWarnings,
+        keptTotals: kept.keptTotals)
     }
     // An output changed by hand stops the run now, not after the report is built.
     writer.knownCopies.merge(try writer.checkBeforeBuilding()) { _, checked in checked }

@@ -103,4 +103,18 @@ extension ReportWriter {
     else { return nil }
     return (object, data)
   }
+
+  /// What a manifest's report came to, as a run with nothing new says it: the month, its amount in
+  /// cents and its findings (a nothing-new run printed no figure at all: a trial's daily log had
+  /// the month's total only on the days something came in).
+  static func totals(ofManifest object: [String: Any]) -> String? {
+    guard let period = object["period"] as? String,
+      let cost = (object["totals"] as? [String: Any])?["cost_usd"] as? String,
+      let pico = DecimalText.parse(cost, decimals: 12)
+    else { return nil }
+    let findings = (object["counts"] as? [String: Any])?["findings"] as? Int
+    let open = (object["context"] as? [String: Any])?["period_open"] as? Bool == true
+    return "\(period)\(open ? " (open, to date)" : ""): \(Money(pico: pico).formatted(decimals: 2)) USD"
+      + (findings.map { ", \($0) finding\($0 == 1 ? "" : "s")" } ?? "")
+  }
 }

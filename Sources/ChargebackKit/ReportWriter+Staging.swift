@@ -70,4 +70,13 @@ extension ReportWriter {
       })
     return safe.isEmpty ? "host" : String(safe.prefix(64))
   }()
+
+  /// `e` naming the output a file of the staging folder was to become: the staging folder is
+  /// removed on the way out, and a path inside it pointed the user at a folder that was gone.
+  static func named(_ e: OutputError, staging: String, directory: String) -> OutputError {
+    guard e.path.hasPrefix(staging + "/") else { return e }
+    var named = e
+    named.path = (directory as NSString).appendingPathComponent(String(e.path.dropFirst(staging.count + 1)))
+    return named
+  }
 }

@@ -66,6 +66,9 @@ package struct ReportWriter {
     /// For outputs kept (``reuse(key:)``), the warnings their report printed, as printed (the
     /// manifest's `warnings`).
     package var keptWarnings: [String] = []
+    /// For outputs kept, what their report came to, from their manifest: `2026-10: 1093.13 USD,
+    /// 17 findings` (nil when the manifest does not say).
+    package var keptTotals: String?
   }
 
   /// Writes and publishes the outputs; returns their paths in `--out`, sorted.
@@ -245,7 +248,7 @@ package struct ReportWriter {
     }
     return Publication(
       outputs: outputs.map(path).sorted(), newFindings: [], copies: copies(hashes),
-      keptWarnings: object["warnings"] as? [String] ?? [])
+      keptWarnings: object["warnings"] as? [String] ?? [], keptTotals: Self.totals(ofManifest: object))
   }
 
   /// The ids in the previous run's `findings.csv` (a file this tool wrote: the manifest lists it),
@@ -269,15 +272,6 @@ package struct ReportWriter {
   }
 
   func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-
-  /// `e` naming the output a file of the staging folder was to become: the staging folder is
-  /// removed on the way out, and a path inside it pointed the user at a folder that was gone.
-  static func named(_ e: OutputError, staging: String, directory: String) -> OutputError {
-    guard e.path.hasPrefix(staging + "/") else { return e }
-    var named = e
-    named.path = (directory as NSString).appendingPathComponent(String(e.path.dropFirst(staging.count + 1)))
-    return named
-  }
 
   /// The type of the file at `path` without following a link; nil when nothing is there.
   static func fileType(_ path: String) -> FileAttributeType? {

@@ -44,6 +44,14 @@ package enum ConsoleSummary {
     }
     out.append(
       row("TOTAL", "", report.costCentres.reduce(0) { $0 + $1.requests }, rounding.total, report.findings.count))
+    // The unattributed spend the allocation rules shared out: its row reads 0.00 (what it still
+    // owes), and a trial's console never said that anything went unattributed.
+    if let u = report.costCentres.first(where: { $0.id == Attribution.unattributed }), u.allocatedOut > .zero {
+      out.append(
+        "UNATTRIBUTED: \(u.directCost.formatted(decimals: 2)) USD of usage nobody could be charged for; the"
+          + " allocation rules shared \(u.allocatedOut.formatted(decimals: 2)) USD of it among the cost centres"
+          + " (company.xlsx, Summary and Unattributed)")
+    }
     if report.recordCount == 0 {
       out.append(
         "warning: the store holds no usage in \(report.period): this chargeback is fixed fees and allocations"

@@ -50,7 +50,8 @@ func printRunSummary(_ result: ChargebackJob.Result, out: String) {
     let rewritten = ["manifest.json", "new_findings.csv"]
     let kept = result.outputs.filter { path in !rewritten.contains { path == $0 || path.hasSuffix("/" + $0) } }.count
     printLine(
-      "nothing new since the last run: \(kept) files in \(out) kept as they were; "
+      "nothing new since the last run: \(kept) files in \(out) kept as they were"
+        + (result.keptTotals.map { " (\($0); summary.csv has each cost centre)" } ?? "") + "; "
         + "manifest.json and new_findings.csv written again")
     for line in result.keptWarnings { printEscapedWarning(line) }
     for line in result.warnings { printWarning(line) }

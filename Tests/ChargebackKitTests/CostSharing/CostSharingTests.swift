@@ -3,6 +3,7 @@ import Testing
 
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackReporting
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
@@ -66,6 +67,18 @@ import Testing
   }
 
   private func usd(_ s: String) -> Money { TestSupport.usd(s) }
+
+  /// The console says what went unattributed when the rules shared it out: UNATTRIBUTED's row reads
+  /// 0.00, what it still owes (R1 shares its 1.00 USD, b9, evenly).
+  @Test func theConsoleSaysWhatWentUnattributedAndWasShared() throws {
+    let (result, _) = try Self.runMonth()
+    let lines = ConsoleSummary.lines(try #require(result.report))
+    #expect(
+      lines.contains(
+        "UNATTRIBUTED: 1.00 USD of usage nobody could be charged for; the allocation rules shared 1.00 USD of it"
+          + " among the cost centres (company.xlsx, Summary and Unattributed)"), "\(lines)")
+    #expect(lines.contains { $0.hasPrefix("UNATTRIBUTED ") && $0.contains(" 0.00 ") })
+  }
 
   @Test func everyCostCentreToThePicoDollar() throws {
     let (result, _) = try Self.runMonth()

@@ -98,11 +98,16 @@ import Testing
     // The unchanged file is counted, not listed: one line for every file a daily run finds again.
     #expect(TestSupport.alreadyIngested(second.out) == 1)
     #expect(!second.out.contains("2026-10-01.jsonl"))
-    // Every file but the two written again is kept.
+    // Every file but the two written again is kept; the month's figures are said again, as
+    // summary.csv and findings.csv have them (open: the data runs to the 1st).
+    let total = try #require(try TestSupport.readCSV(dir + "/out/summary.csv").first { $0["cost_centre"] == "TOTAL" })
+    let cents = Money(pico: TestSupport.usd(total["cost_usd"] ?? "").pico).formatted(decimals: 2)
+    let findings = try TestSupport.readCSV(dir + "/out/findings.csv").count
     #expect(
       second.out.contains(
-        "nothing new since the last run: \(before.count - 2) files in \(dir)/out kept as they were; "
-          + "manifest.json and new_findings.csv written again"), "\(second.out)")
+        "nothing new since the last run: \(before.count - 2) files in \(dir)/out kept as they were"
+          + " (2026-10 (open, to date): \(cents) USD, \(findings) finding\(findings == 1 ? "" : "s"); summary.csv has"
+          + " each cost centre); manifest.json and new_findings.csv written again"), "\(second.out)")
     let after = try Self.outputs(dir)
     #expect(Set(after.keys) == Set(before.keys))
     for (name, data) in before where name != "manifest.json" && name != "new_findings.csv" {
