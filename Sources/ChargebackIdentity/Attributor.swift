@@ -110,7 +110,11 @@ package final class Attributor {
       rows.enumerated().sorted { ($0.element.prefix.count, $1.offset) > ($1.element.prefix.count, $0.offset) }
         .map(\.element)
     }
-    taskFacts = directory.tasks.mapValues { TaskFacts(scopeID: $0.scopeID, unapproved: $0.approvedBy == nil) }
+    taskFacts = directory.tasks.mapValues {
+      TaskFacts(
+        scopeID: $0.scopeID, unapproved: $0.approvedBy == nil, agentID: $0.agentID, openedAt: $0.openedAt,
+        closedAt: $0.closedAt)
+    }
     scopeGlobs = directory.scopes.mapValues { $0.allowedModels.map(Glob.init) }
     var instants = Set<Int64>()
     for c in directory.credentials {
@@ -208,16 +212,24 @@ package final class Attributor {
   /// `base` (``untasked(_:credentialProvider:)`` of `r`) with `r`'s task applied.
   package func withTask(of r: UsageRecord, _ base: Attribution) -> Attribution {
     guard let taskID = r.metadata.taskID else { return base }
-    return Self.applying(task: composed(taskID), taskFacts[taskID], to: base)
+    return Self.applying(task: composed(taskID), taskFacts[taskID], at: r.time, to: base)
   }
 
   /// The task's part of an attribution: the call's task, its scope over the agent's, and `unapproved_task` (the
   /// last signal) when the task has no approver.
-  private static func applying(task taskID: String, _ task: TaskFacts?, to base: Attribution) -> Attribution {
+  ///
+  /// The task's scope is the call's only for the task's own agent (when the task names one) and
+  /// while it is open (`opened_at` ≤ the call < `closed_at`, where given); else the agent's scope
+  /// stays. The task id is the caller's claim: an agent that named another agent's task, or a
+  /// closed one, ran under that task's wider scope, and its out-of-scope model raised nothing (a
+  /// trial). The call is still the task's (its cost shows under it).
+  static func applying(task taskID: String, _ task: TaskFacts?, at time: Int64, to base: Attribution) -> Attribution {
     var a = base
     a.taskID = taskID
     if let task {
-      if let s = task.scopeID { a.scopeID = s }
+      let own = task.agentID == nil || task.agentID == base.agentID
+      let open = (task.openedAt.map { time >= $0 } ?? true) && (task.closedAt.map { time < $0 } ?? true)
+      if let s = task.scopeID, own, open { a.scopeID = s }
       if task.unapproved { a.signals.append(.unapprovedTask) }
     }
     return a
@@ -248,9 +260,13 @@ package final class Attributor {
 
   /// What a task changes in an attribution, by task id (a `TaskEntry` is seven strings, each
   /// copied out of the directory per call).
-  private struct TaskFacts {
+  struct TaskFacts {
     var scopeID: String?
     var unapproved: Bool
+    /// The agent the task is for, and when it is open (``applying(task:_:at:to:)``).
+    var agentID: String?
+    var openedAt: Int64?
+    var closedAt: Int64?
   }
   private let taskFacts: [String: TaskFacts]
 

@@ -318,7 +318,13 @@ extension ChargebackJob {
         id, store: store, identities: directory, identitiesPath: identities, prices: prices,
         noIdentities: noIdentities)
     else {
-      throw InputMissingError(path: id, reason: "no record with this request id or key in \(store.location)")
+      // A finding's id pasted from findings.csv (a trial's): say where its records' keys are.
+      let finding =
+        id.hasPrefix("F-") && id.count == 18 && id.dropFirst(2).allSatisfy(\.isHexDigit)
+        ? "; \(id) looks like a finding's id: explain takes a record's key, and the finding's row of findings.csv"
+          + " lists the keys of its calls (evidence)" : ""
+      throw InputMissingError(
+        path: id, reason: "no record with this request id or key in \(store.location)" + finding)
     }
     return text
   }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ChargebackKit
+@testable import ChargebackModel
 @testable import ChargebackStore
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
@@ -26,6 +27,17 @@ import Testing
       try ChargebackJob.explain(
         id: "msg_nobody", database: db, identities: nil, pricing: Fixtures.root + "/mixed/pricing")
     }
+    // A finding's id, as findings.csv shows it: said to be one, with where its calls' keys are.
+    let finding = try #require(throws: InputMissingError.self) {
+      try ChargebackJob.explain(
+        id: "F-52d3dee83e607945", database: db, identities: nil, pricing: Fixtures.root + "/mixed/pricing")
+    }
+    #expect(finding.reason.contains("F-52d3dee83e607945 looks like a finding's id"), "\(finding.reason)")
+    let other = try #require(throws: InputMissingError.self) {
+      try ChargebackJob.explain(
+        id: "F-not-an-id", database: db, identities: nil, pricing: Fixtures.root + "/mixed/pricing")
+    }
+    #expect(!other.reason.contains("finding's id"))
   }
 
   /// A key as `findings.csv` shows it (escaped: `\\` for a backslash, `\u202e`) finds its record:

@@ -88,6 +88,8 @@ enum AttributorFixture {
       T-approved,triage,alice,carol,scope-task,2026-10-01,,OPS-1
       T-unapproved,triage,alice,,scope-task,,,
       T-noscope,triage,alice,carol,,,,
+      T-anyone,,alice,carol,scope-task,,,
+      T-closed,triage,alice,carol,scope-any,2026-10-01,2026-10-05,
       """
     ),
     (

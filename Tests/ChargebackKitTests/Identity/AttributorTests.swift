@@ -457,14 +457,38 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     #expect(missing.taskID == "T-missing")
     #expect(missing.scopeID == "scope-agent")
     #expect(missing.signals.isEmpty)
-    // An agent without a scope takes the task's.
-    #expect(attributor.attribute(call(credential: "key_mover", task: "T-approved")).scopeID == "scope-task")
+    // An agent without a scope takes the task's, of a task for any agent.
+    #expect(attributor.attribute(call(credential: "key_mover", task: "T-anyone")).scopeID == "scope-task")
     // No task, no agent scope: none.
     #expect(attributor.attribute(call(credential: "key_mover")).scopeID == nil)
-    // The task's scope applies to a call nobody can be charged for.
-    let nobody = attributor.attribute(call(credential: "key_nobody", task: "T-approved"))
+    // The scope of a task for any agent applies to a call nobody can be charged for.
+    let nobody = attributor.attribute(call(credential: "key_nobody", task: "T-anyone"))
     #expect(nobody.scopeID == "scope-task")
     #expect(nobody.status == .unattributed)
+  }
+
+  /// The task id is the caller's claim: its scope is the call's only for the task's own agent and
+  /// while the task is open, else the agent's scope stays (a trial's agent named another agent's
+  /// task, with a wider scope, and its out-of-scope model raised nothing). The call is still the
+  /// task's.
+  @Test func aTaskWidensNothingForAnotherAgentOrOutsideItsDates() throws {
+    let attributor = try attributor()
+    // T-approved is triage's: mover (no scope of its own) naming it gets none, nobody none.
+    let other = attributor.attribute(call(credential: "key_mover", task: "T-approved"))
+    #expect(other.taskID == "T-approved" && other.scopeID == nil)
+    #expect(attributor.attribute(call(credential: "key_nobody", task: "T-approved")).scopeID == nil)
+    // Opened 2026-10-01: on 09-30 triage keeps its own scope.
+    #expect(
+      attributor.attribute(call(credential: "key_triage", task: "T-approved", at: At.sep30)).scopeID == "scope-agent")
+    // T-closed (scope-any) is open from 10-01 to 10-05, 00:00: not on the 5th at 09:00, nor after.
+    #expect(
+      attributor.attribute(call(credential: "key_triage", task: "T-closed", at: At.oct05)).scopeID == "scope-agent")
+    #expect(
+      attributor.attribute(call(credential: "key_triage", task: "T-closed", at: At.oct11)).scopeID == "scope-agent")
+    // 2026-10-04T23:59:59.999Z, the last instant before it closes: the task's.
+    let lastInstant = At.oct05 - 9 * 3_600_000 - 1
+    #expect(
+      attributor.attribute(call(credential: "key_triage", task: "T-closed", at: lastInstant)).scopeID == "scope-any")
   }
 
   @Test func unapprovedTask() throws {

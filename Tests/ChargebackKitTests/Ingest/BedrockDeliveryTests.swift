@@ -302,6 +302,28 @@ import Testing
     #expect(!DeliveryArtifacts.startsWithLogRecord([0x89, 0x50, 0x4E, 0x47]))
   }
 
+  /// A file named like the permission check object but holding log records is read: skipped by its
+  /// name alone, a revoked credential's call in it raised nothing (a trial). Empty, or holding
+  /// anything no format reads (a note a tool left), it is still the object.
+  @Test func logRecordsUnderThePermissionCheckNameAreRead() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let hidden = dir + "/x/amazon-bedrock-logs-permission-check"
+    try FileManager.default.createDirectory(atPath: dir + "/x", withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: Self.log, toPath: hidden)
+    let loaded = try Self.ingest([hidden])
+    #expect(loaded.skipped.isEmpty)
+    #expect(loaded.records.count == 4)
+    for (name, text) in [("a", ""), ("b", "Permission check\n")] {
+      let path = dir + "/\(name)/amazon-bedrock-logs-permission-check"
+      try FileManager.default.createDirectory(atPath: dir + "/\(name)", withIntermediateDirectories: true)
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      let other = try Self.ingest([path])
+      #expect(other.records.isEmpty)
+      #expect(other.skipped.map(\.reason) == [DeliveryArtifacts.permissionCheck], "\(name)")
+    }
+  }
+
   // MARK: - Pretty-printed records and CloudWatch exports
 
   @Test func prettyPrintedRecordsKeepTheirStartingLines() throws {
