@@ -467,10 +467,11 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     #expect(nobody.status == .unattributed)
   }
 
-  /// The task id is the caller's claim: its scope is the call's only for the task's own agent and
-  /// while the task is open, else the agent's scope stays (a trial's agent named another agent's
-  /// task, with a wider scope, and its out-of-scope model raised nothing). The call is still the
-  /// task's.
+  /// A task's scope is the call's only for the task's own agent and while the task is open.
+  ///
+  /// The task id is the caller's claim: else the agent's scope stays (a trial's agent named
+  /// another agent's task, with a wider scope, and its out-of-scope model raised nothing). The
+  /// call is still the task's.
   @Test func aTaskWidensNothingForAnotherAgentOrOutsideItsDates() throws {
     let attributor = try attributor()
     // T-approved is triage's: mover (no scope of its own) naming it gets none, nobody none.

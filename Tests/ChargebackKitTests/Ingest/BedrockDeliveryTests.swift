@@ -302,9 +302,10 @@ import Testing
     #expect(!DeliveryArtifacts.startsWithLogRecord([0x89, 0x50, 0x4E, 0x47]))
   }
 
-  /// A file named like the permission check object but holding log records is read: skipped by its
-  /// name alone, a revoked credential's call in it raised nothing (a trial). Empty, or holding
-  /// anything no format reads (a note a tool left), it is still the object.
+  /// A file named like the permission check object but holding log records is read.
+  ///
+  /// Skipped by its name alone, a revoked credential's call in it raised nothing (a trial). Empty,
+  /// or holding anything no format reads (a note a tool left), it is still the object.
   @Test func logRecordsUnderThePermissionCheckNameAreRead() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
