@@ -51,13 +51,15 @@ extension PolicyFindings {
   /// gateway's overhead: its lead looked for spending that was not there).
   static func centreText(_ id: String, cost: Money, allocated: Money, budget: Money) -> String {
     guard allocated != .zero else { return "cost centre \(id) spent \(Self.over(cost, budget))" }
-    let own = cost - allocated
-    let moved =
-      allocated > .zero
-      ? "\(allocated.formatted(decimals: 2)) USD allocated to it"
-      : "less \((.zero - allocated).formatted(decimals: 2)) USD allocated away"
-    return
-      "cost centre \(id) was charged \(Self.over(cost, budget)): its own cost \(own.formatted(decimals: 2)) USD, \(moved)"
+    // In cents, the own part the charged amount less the allocated one as both are printed, so that
+    // the sentence adds up.
+    let (charged, moved) = (cost.rounded(toDecimals: 2), allocated.rounded(toDecimals: 2))
+    let own = Money.format(units: charged - moved, decimals: 2)
+    let part =
+      moved >= 0
+      ? "\(Money.format(units: moved, decimals: 2)) USD allocated to it"
+      : "less \(Money.format(units: -moved, decimals: 2)) USD allocated away"
+    return "cost centre \(id) was charged \(Self.over(cost, budget)): its own cost \(own) USD, \(part)"
       + " by the allocation rules (allocation.csv)"
   }
 

@@ -8,7 +8,8 @@ import Foundation
 ///
 /// - A zero-byte file, or one that is empty after decompression (an empty `.gz`).
 /// - `amazon-bedrock-logs-permission-check`, the object Bedrock writes at its log prefix when
-///   logging is set up, when it holds no log record nor anything a format reads.
+///   logging is set up, when it is empty (as Bedrock writes it); with anything in it, it is read as
+///   any file is.
 /// - `aws-logs-write-test`, the object CloudWatch Logs writes at an export's prefix when
 ///   `CreateExportTask` checks it may write there, when it says so ("Permission Check
 ///   Successful").
@@ -96,20 +97,15 @@ package final class DeliveryArtifacts {
     for path: String, bytes: Int64, formats: [any ExportFormat] = FormatRegistry.all
   ) throws -> String? {
     let url = URL(fileURLWithPath: path).standardizedFileURL
+    // By its name and its content together: Bedrock writes it empty. A file of log records under
+    // that name was skipped by its name alone, and a revoked credential's call in it raised nothing
+    // (a trial); anything in it is now read as any file is, and refused when no format reads it.
     let permissionCheckName = url.lastPathComponent == "amazon-bedrock-logs-permission-check"
     if permissionCheckName && bytes == 0 { return Self.permissionCheck }
     if bytes == 0 { return Self.empty }
     let head = try InputFile(path: path).head()
     if permissionCheckName && head.isEmpty { return Self.permissionCheck }
     if head.isEmpty { return Self.emptyDecompressed }
-    // By its name and its content together: a file of log records under that name was skipped by
-    // its name alone, and a revoked credential's call in it raised nothing (a trial). Only what
-    // holds no record any format reads is the permission check object.
-    if permissionCheckName, !Self.startsWithLogRecord(head),
-      !formats.contains(where: { $0.matches(head: String(decoding: head, as: UTF8.self)) })
-    {
-      return Self.permissionCheck
-    }
     if url.lastPathComponent == "aws-logs-write-test",
       String(decoding: head, as: UTF8.self).trimmingCharacters(in: .blanksAndNewlines)
         == "Permission Check Successful"

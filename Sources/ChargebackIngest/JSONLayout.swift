@@ -25,7 +25,16 @@ enum JSONLayout {
     _ body: (UnsafeBufferPointer<UInt8>, _ line: Int, _ path: String?) throws -> Void
   ) throws {
     let head = try head ?? file.head()
-    switch firstLine(of: head, arrayKey: arrayKey, timestampPrefix: timestampPrefix) {
+    var layout = firstLine(of: head, arrayKey: arrayKey, timestampPrefix: timestampPrefix)
+    if case .none = layout, head.count >= FormatRegistry.headBytes {
+      // Blank to the head's end, and the file goes on: its first record is further in. It was read
+      // as no record and counted as loaded, its calls dropped without a word (a review: a log
+      // record under 64 KiB of line ends, which format detection had found in its longer head).
+      let longer = try file.head(limit: FormatRegistry.longHeadBytes)
+      layout = firstLine(of: longer, arrayKey: arrayKey, timestampPrefix: timestampPrefix)
+      if case .none = layout, longer.count >= FormatRegistry.longHeadBytes { layout = .document }
+    }
+    switch layout {
     case .none:
       return
     case .lines(let layout):

@@ -24,19 +24,23 @@ extension ChargebackJob {
     let period = report.period
     var totals = PeriodContext.Totals(lines: report.lines)
     totals.printedCostCentres = ReportRounding(report, decimals: 2, lines: false).costCentres
-    let here = absolute(out)
+    let here = sameFolder(out)
     let setting = closedOutSetting + period.description
     guard let before = try store.reportedTotals(period) else {
       try store.setReportedTotals(period, totals)
       try store.setSetting(setting, here)
       return []
     }
+    let kept = try store.setting(setting) ?? ""
+    // The month's own folder, while it holds the month's outputs.
+    let own = kept.isEmpty || kept == here || !holdsPublication(kept, of: period) ? nil : kept
     guard let changes = changedCostCentres(before: before, now: totals) else {
-      // The same figures: the month keeps its folder (a store of an earlier version takes this one).
-      if (try store.setting(setting) ?? "").isEmpty { try store.setSetting(setting, here) }
+      // The same figures: the month keeps its folder, or takes this one when it has none left (a
+      // store of an earlier version, a folder deleted since).
+      if own == nil && kept != here { try store.setSetting(setting, here) }
       return []
     }
-    if let own = try store.setting(setting), !own.isEmpty, own != here, holdsPublication(own, of: period) {
+    if let own {
       return [
         "warning: \(period) is closed, and its figures are those published in \(own); this report into \(out)"
           + " differs from them (USD, priced usage: \(changes)) and is not kept as the month's: \(period.next)"
@@ -52,6 +56,13 @@ extension ChargebackJob {
         + " effective_to and add a new one, never edit a row that was used); outputs handed out before no longer"
         + " match"
     ]
+  }
+
+  /// `out` as the store keeps a month's folder: absolute, `.` and `..` resolved, without a trailing
+  /// `/`, through its symbolic links, so that one folder spelled two ways (`reports/2026-09/`, from
+  /// another working directory, through a link) is one folder, not a what-if of itself.
+  static func sameFolder(_ out: String) -> String {
+    URL(fileURLWithPath: absolute(out)).standardizedFileURL.resolvingSymlinksInPath().path
   }
 
   /// Whether the folder `out` holds chargeback's outputs of `period` (its `manifest.json` says so).

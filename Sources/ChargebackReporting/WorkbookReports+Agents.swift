@@ -6,45 +6,71 @@ extension WorkbookReports {
   ///
   /// An engineering lead reviewing per-agent spend found it only per cost centre, and an agent that
   /// moved cost centres mid-month split across two workbooks (a trial pivoted `chargeback.csv`).
-  /// Usage only: amounts the allocation rules move have no agent (the Cost centres sheet shows
-  /// what each cost centre owes). Calls with no agent are one `(none)` row, and a shared cost's
-  /// label is its own row, as on a cost centre's Agents sheet. An agent's cents are the sum of its
-  /// lines' (as on a cost centre's sheet), so the Lines sheet adds up to each row.
+  /// Usage only: amounts the allocation rules move and idle capacity's fees have no agent (the Cost
+  /// centres sheet shows what each cost centre owes). Calls with no agent are one `(none)` row, and
+  /// a shared cost's label is its own row, as on a cost centre's Agents sheet. An agent's cents are
+  /// the sum of its lines' (as on a cost centre's sheet), so the Lines sheet adds up to each row.
   static func companyAgentsTable(_ report: ChargebackReport, _ cents: ReportRounding) -> (
     table: DetailTable, notes: [String]
   ) {
-    var idx: [Int] = []
-    var centres: [String: Set<String>] = [:]
-    var allocated = false
+    // Summed here by the agent's key as one string (``groupTable``'s key is an array per line: over
+    // every line of a month of 20,000 service accounts that was a second of the company workbook).
+    var position: [String: Int] = [:]
+    var accs: [GroupSums] = []
+    var centres: [Set<String>] = []
+    var lastCentre: [String] = []
+    var leftOut = false
     report.lines.forEachLent { i, l in
-      guard l.pointee.key.source != .allocated else {
-        allocated = true
+      // Usage only: allocated amounts and provisioned capacity's idle fees have no agent.
+      guard l.pointee.key.source != .allocated && l.pointee.key.source != .idle else {
+        leftOut = true
         return
       }
-      idx.append(i)
-      centres[agentGroup(l.pointee.key), default: []].insert(l.pointee.key.costCentre)
+      let key = agentGroup(l.pointee.key)
+      let g: Int
+      if let found = position[key] {
+        g = found
+      } else {
+        g = accs.count
+        position[key] = g
+        accs.append(GroupSums(key: [key]))
+        centres.append([])
+        lastCentre.append("")
+      }
+      accs[g].requests += l.pointee.requests
+      accs[g].failed += l.pointee.failedRequests
+      accs[g].tokens += l.pointee.tokens
+      accs[g].cents += cents.lines[i]
+      accs[g].exact += l.pointee.cost.pico
+      accs[g].priced = accs[g].priced || l.pointee.key.priced
+      // An agent's lines are mostly of one cost centre: hashed only when it is not the one before.
+      if lastCentre[g] != l.pointee.key.costCentre {
+        lastCentre[g] = l.pointee.key.costCentre
+        centres[g].insert(l.pointee.key.costCentre)
+      }
     }
-    let byAgent = centres
-    let table = groupTable(
-      "Agents", report, idx, cents, noun: "agents",
+    let byAgent = Dictionary(uniqueKeysWithValues: position.map { ($0.key, centres[$0.value]) })
+    // An agent's cents are the sum of its lines' (as on a cost centre's sheet): not regrouped.
+    let table = groupDetail(
+      "Agents", accs, cents, noun: "agents",
       keyColumns: [
         Column(header: "Agent", width: 24, wrap: true), Column(header: "Name", width: 22, wrap: true),
         Column(header: "Owner", width: 10), Column(header: "Team", width: 16, wrap: true),
         Column(header: "Cost centres", width: 20, wrap: true),
       ],
-      key: { [agentGroup($0.key)] },
       describe: { key in
         let v = GroupKey.id(key[0]).flatMap { report.agents[$0] }
         // At most five named: the `(none)` row of a large directory spans hundreds.
         let all = (byAgent[key[0]] ?? []).sorted()
         let named = all.prefix(5).joined(separator: "; ") + (all.count > 5 ? "; and \(all.count - 5) more" : "")
         return [GroupKey.cell(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? ""), .text(named)]
-      }, regroup: false)
+      }, previous: nil, leftOut: nil, regroup: false)
     let notes =
-      allocated
+      leftOut
       ? [
-        "Usage by agent, across cost centres. Amounts the allocation rules move between cost centres have no agent"
-          + " and are not in this sheet; the Cost centres sheet shows what each cost centre owes."
+        "Usage by agent, across cost centres. Amounts the allocation rules move between cost centres and idle"
+          + " provisioned capacity have no agent and are not in this sheet; the Cost centres sheet shows what each"
+          + " cost centre owes."
       ] : []
     return (table, notes)
   }

@@ -60,7 +60,10 @@ extension WorkbookReports {
       }
     }
     let usage = Money(pico: owns.reduce(Int128(0)) { $0 + $1.pico }).rounded(toDecimals: 2)
-    let left = usage - targets.values.reduce(0, +)
+    // Never below zero: the cents of the cost centres whose usage is their amount can come to more
+    // than the usage total rounded (each rounded up by largest remainder), and a negative share put
+    // −0.01 on a cost centre's sheet of positive usage.
+    let left = max(0, usage - targets.values.reduce(0, +))
     for (o, t) in zip(others, Apportion.apportion(others.map(\.own.pico), unit: Money.unit(2), target: left)) {
       targets[o.id] = t
     }

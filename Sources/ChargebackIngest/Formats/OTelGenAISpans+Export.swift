@@ -4,51 +4,6 @@ import Foundation
 
 // One OTLP export as read: its spans, their resources and how they link within it.
 
-/// One span of an export, with the JSON path it was read from.
-struct OTelSpan {
-  var traceID, spanID, parentSpanID: String?
-  /// `startTimeUnixNano` (UTC epoch nanoseconds).
-  var startNanos: Int64?
-  var statusError = false
-  /// Named as an agent's run (``OTelBatch/isAgentRunName(_:)``).
-  var isAgentRun = false
-  /// A framework's span around a model call that a span beneath it records
-  /// (``OTelBatch/markFrameworkWrappers()``).
-  var wrapsCall = false
-  var attributes = OTelAttributes()
-  /// Index of its resource in ``OTelBatch/resources``.
-  var resource: Int
-  var path: String
-
-  /// True for a span that stands for a charged model call.
-  var isModelCall: Bool {
-    // The call is the provider's span beneath it: counted there, once, at the provider's price.
-    if wrapsCall { return false }
-    switch attributes.operation?.lowercased() {
-    // Semantic Kernel's `chat.completions`, `text.completions` (its telemetry ADR, before the
-    // conventions settled): its calls were read as no call, and dropped without a word.
-    case "chat", "text_completion", "generate_content", "embeddings", "chat.completions", "text.completions":
-      return true
-    case "invoke_agent", "create_agent", "execute_tool", "invoke_workflow": return false
-    default:
-      // OpenInference (Arize) names the kind of every span: LLM and EMBEDDING spans are calls; its
-      // chains, agents and tools are not, even when they carry token counts.
-      if let kind = attributes.spanKind?.uppercased() { return kind == "LLM" || kind == "EMBEDDING" }
-      // An agent's run with its calls' usage rolled up onto it, without an operation name (Pydantic
-      // AI before it wrote `invoke_agent`): its calls are the spans beneath it.
-      // A span named by its agent but naming no model of its own is such a run too.
-      if isAgentRun { return false }
-      let a = attributes
-      if a.agentName != nil && a.requestModel == nil && a.responseModel == nil && a.altModel == nil
-        && a.altResponseModel == nil
-      {
-        return false
-      }
-      return attributes.hasUsage
-    }
-  }
-}
-
 /// One OTLP export (one line): its spans in order, its resources' attributes, the parent map.
 struct OTelBatch {
   let file: String
@@ -113,6 +68,13 @@ struct OTelBatch {
     var found = false
     try s.object { s, key in
       if let listKey = Self.spanListKeys.first(where: { key.equals($0) }) {
+        // Two lists in one export (or a wrapper's beside one) would be read twice over: refused.
+        guard !found else {
+          throw InputError(
+            file: file, line: line, path: objectPath, field: "\(listKey)",
+            message: "a second list of resource spans in one export (resourceSpans, batches or a trace or result"
+              + " holding them): which one the export is cannot be told")
+        }
         found = true
         field = "\(listKey)"
         if try s.consumeNull() { return }
@@ -120,7 +82,16 @@ struct OTelBatch {
       } else if Self.otherSignalKeys.contains(where: { key.equals($0) }) {
         found = true
       } else if let wrapper = Self.wrapperKeys.first(where: { key.equals($0) }), s.next() == UInt8(ascii: "{") {
-        if try exportObject(&s, b, at: "\(objectPath).\(wrapper)", field: &field, path: &path) { found = true }
+        let before = found
+        if try exportObject(&s, b, at: "\(objectPath).\(wrapper)", field: &field, path: &path) {
+          guard !before else {
+            throw InputError(
+              file: file, line: line, path: objectPath, field: "\(wrapper)",
+              message: "a second list of resource spans in one export (resourceSpans, batches or a trace or result"
+                + " holding them): which one the export is cannot be told")
+          }
+          found = true
+        }
       }
     }
     return found
@@ -130,10 +101,12 @@ struct OTelBatch {
   private mutating func resourceSpans(
     _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, list: String, field: inout String, path: inout String
   ) throws {
+    var k = 0
     try s.array { s in
       let r = resources.count
       resources.append(OTelAttributes())
-      let rpath = "\(list)[\(r)]"
+      let rpath = "\(list)[\(k)]"
+      k += 1
       path = rpath
       try s.object { s, key in
         if key.equals("resource") {

@@ -305,7 +305,9 @@ import Testing
   /// A file named like the permission check object but holding log records is read.
   ///
   /// Skipped by its name alone, a revoked credential's call in it raised nothing (a trial). Empty,
-  /// or holding anything no format reads (a note a tool left), it is still the object.
+  /// as Bedrock writes it, it is the object; with anything else in it, it is read as any file is:
+  /// refused when no format reads it, and the other files of a folder that hid records behind a
+  /// compression or after blank lines are not loaded without it.
   @Test func logRecordsUnderThePermissionCheckNameAreRead() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -315,14 +317,24 @@ import Testing
     let loaded = try Self.ingest([hidden])
     #expect(loaded.skipped.isEmpty)
     #expect(loaded.records.count == 4)
-    for (name, text) in [("a", ""), ("b", "Permission check\n")] {
-      let path = dir + "/\(name)/amazon-bedrock-logs-permission-check"
-      try FileManager.default.createDirectory(atPath: dir + "/\(name)", withIntermediateDirectories: true)
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
-      let other = try Self.ingest([path])
-      #expect(other.records.isEmpty)
-      #expect(other.skipped.map(\.reason) == [DeliveryArtifacts.permissionCheck], "\(name)")
-    }
+    let empty = dir + "/a/amazon-bedrock-logs-permission-check"
+    try FileManager.default.createDirectory(atPath: dir + "/a", withIntermediateDirectories: true)
+    try Data().write(to: URL(fileURLWithPath: empty))
+    let skipped = try Self.ingest([empty])
+    #expect(skipped.records.isEmpty)
+    #expect(skipped.skipped.map(\.reason) == [DeliveryArtifacts.permissionCheck])
+    // Anything else: read, and refused when no format reads it (a compression hid records from
+    // the check on content; blank lines pushed them past the head it reads).
+    let zstd = dir + "/b/amazon-bedrock-logs-permission-check"
+    try FileManager.default.createDirectory(atPath: dir + "/b", withIntermediateDirectories: true)
+    try Data([0x28, 0xB5, 0x2F, 0xFD, 0x04, 0x58]).write(to: URL(fileURLWithPath: zstd))
+    #expect(throws: InputError.self) { try Self.ingest([zstd]) }
+    let padded = dir + "/c/amazon-bedrock-logs-permission-check"
+    try FileManager.default.createDirectory(atPath: dir + "/c", withIntermediateDirectories: true)
+    let records = try InputFile(path: Self.log).readAll()
+    try (Data(repeating: 0x0A, count: 70_000) + records).write(to: URL(fileURLWithPath: padded))
+    let read = try Self.ingest([padded])
+    #expect(read.skipped.isEmpty && read.records.count == 4, "\(read.results) \(read.records.count)")
   }
 
   // MARK: - Pretty-printed records and CloudWatch exports

@@ -2,8 +2,10 @@ import Foundation
 import Testing
 
 @testable import ChargebackIngest
+@testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackStore
+@testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
 /// OTLP exports as trace back ends hand them out, found by a trial of real payloads: ids in upper
@@ -87,5 +89,30 @@ import Testing
     #expect(r.err.contains("\(wrapped):2: "), "\(r.err)")
     #expect(r.err.contains("resourceSpans") && r.err.contains("no resourceSpans"), "\(r.err)")
     #expect(try StoreState(db).files == 1)
+  }
+
+  /// An export with two lists of spans (`resourceSpans` beside `batches`, or beside a wrapper's)
+  /// would be read twice over: refused, naming the second; one list's spans are at paths numbered
+  /// from 0 in that list.
+  @Test func twoListsInOneExportAreRefused() throws {
+    let spans = Self.spans(trace: Self.trace, agent: Self.agentSpan, call: Self.callSpan, parent: Self.agentSpan)
+    let list = #"[{"scopeSpans":[{"spans":[\#(spans.joined(separator: ","))]}]}]"#
+    for (text, field) in [
+      (#"{"resourceSpans":\#(list),"batches":\#(list)}"#, "batches"),
+      (#"{"resourceSpans":\#(list),"trace":{"resourceSpans":\#(list)}}"#, "trace"),
+    ] {
+      let dir = try TestSupport.tempDir()
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      let path = dir + "/t.jsonl"
+      try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+      let store = try UsageStore(path: dir + "/s.sqlite")
+      let error = try #require(throws: InputError.self) {
+        try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [path])
+      }
+      #expect(error.field == field && error.line == 1, "\(error)")
+      #expect(try store.recordCount() == 0)
+    }
+    let (_, records) = try O().report(#"{"batches":\#(list)}"# + "\n")
+    #expect(records.first?.jsonPath == "$.batches[0].scopeSpans[0].spans[1]")
   }
 }

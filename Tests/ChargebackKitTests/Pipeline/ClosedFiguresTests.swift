@@ -71,4 +71,36 @@ import Testing
     #expect(again.warnings.contains { $0.contains("published in \(dir)/archive;") }, "\(again.warnings)")
     #expect(try Self.previous(dir, out: dir + "/oct-5") == "4.000000")
   }
+
+  /// The month's own folder spelled another way is its own folder.
+  ///
+  /// A trailing `/`, `.` and `..`, through a symbolic link: reported again there, its figures are
+  /// replaced, not called a what-if of itself. And once its folder is gone, the same figures
+  /// published elsewhere make that folder its own, so that a later what-if does not find the
+  /// month without a folder and replace them.
+  @Test func theOwnFolderSpelledAnotherWayIsTheOwnFolder() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    _ = try M.setUp(dir)
+    let own = dir + "/out-2026-09"
+    _ = try M.job(dir, "2026-09", usage: [dir + "/usage"], out: own).run()
+    // A link to the folder holding it (`--out` itself a link is refused).
+    try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir)
+    for (k, spelled) in [own + "/", dir + "/./x/../out-2026-09", dir + "/link/out-2026-09"].enumerated() {
+      try Self.inputRate(dir, "\(k + 2)")
+      let again = try M.job(dir, "2026-09", out: spelled).reportOnly()
+      #expect(!again.warnings.contains { $0.contains("is closed, and its figures are those") }, "\(spelled)")
+      #expect(again.warnings.contains { $0.contains("was reported closed before") }, "\(spelled)")
+      // 2 × rate + 2 USD.
+      #expect(try Self.previous(dir, out: dir + "/oct-\(k)") == "\(2 * (k + 2) + 2).000000", "\(spelled)")
+    }
+    // Its folder gone: the same figures (rate 4: 10 USD) into `moved` make it the month's folder.
+    try FileManager.default.removeItem(atPath: dir + "/link")
+    try FileManager.default.removeItem(atPath: own)
+    _ = try M.job(dir, "2026-09", out: dir + "/moved").reportOnly()
+    try Self.inputRate(dir, "1")
+    let whatIf = try M.job(dir, "2026-09", out: dir + "/what-if").reportOnly()
+    #expect(whatIf.warnings.contains { $0.contains("published in \(dir)/moved;") }, "\(whatIf.warnings)")
+    #expect(try Self.previous(dir, out: dir + "/oct-last") == "10.000000")
+  }
 }
