@@ -37,12 +37,7 @@ extension WorkbookReports {
         centres.append([])
         lastCentre.append("")
       }
-      accs[g].requests += l.pointee.requests
-      accs[g].failed += l.pointee.failedRequests
-      accs[g].tokens += l.pointee.tokens
-      accs[g].cents += cents.lines[i]
-      accs[g].exact += l.pointee.cost.pico
-      accs[g].priced = accs[g].priced || l.pointee.key.priced
+      accs[g].add(l.pointee, cents: cents.lines[i])
       // An agent's lines are mostly of one cost centre: hashed only when it is not the one before.
       if lastCentre[g] != l.pointee.key.costCentre {
         lastCentre[g] = l.pointee.key.costCentre

@@ -75,6 +75,16 @@ extension WorkbookReports {
 
     init(key: [String]) { self.key = key }
 
+    /// Adds a line, `cents` its cents in the report's rounding.
+    mutating func add(_ l: ChargebackLine, cents lineCents: Int128) {
+      requests += l.requests
+      failed += l.failedRequests
+      tokens += l.tokens
+      cents += lineCents
+      exact += l.cost.pico
+      priced = priced || l.key.priced
+    }
+
     init(key: [String], _ f: TaskFigures) {
       self.key = key
       (requests, failed, tokens, exact, priced) = (f.requests, f.failedRequests, f.tokens, f.cost.pico, f.priced)
@@ -103,12 +113,7 @@ extension WorkbookReports {
           groups[k] = g
           accs.append(GroupSums(key: k))
         }
-        accs[g].requests += lines[i].requests
-        accs[g].failed += lines[i].failedRequests
-        accs[g].tokens += lines[i].tokens
-        accs[g].cents += cents.lines[i]
-        accs[g].exact += lines[i].cost.pico
-        accs[g].priced = accs[g].priced || lines[i].key.priced
+        accs[g].add(lines[i], cents: cents.lines[i])
       }
     }
     // A group of last month with nothing this month is a row too, at zero (an agent retired):

@@ -69,12 +69,7 @@ struct OTelBatch {
     try s.object { s, key in
       if let listKey = Self.spanListKeys.first(where: { key.equals($0) }) {
         // Two lists in one export (or a wrapper's beside one) would be read twice over: refused.
-        guard !found else {
-          throw InputError(
-            file: file, line: line, path: objectPath, field: "\(listKey)",
-            message: "a second list of resource spans in one export (resourceSpans, batches or a trace or result"
-              + " holding them): which one the export is cannot be told")
-        }
+        guard !found else { throw secondList(at: objectPath, field: "\(listKey)") }
         found = true
         field = "\(listKey)"
         if try s.consumeNull() { return }
@@ -84,17 +79,20 @@ struct OTelBatch {
       } else if let wrapper = Self.wrapperKeys.first(where: { key.equals($0) }), s.next() == UInt8(ascii: "{") {
         let before = found
         if try exportObject(&s, b, at: "\(objectPath).\(wrapper)", field: &field, path: &path) {
-          guard !before else {
-            throw InputError(
-              file: file, line: line, path: objectPath, field: "\(wrapper)",
-              message: "a second list of resource spans in one export (resourceSpans, batches or a trace or result"
-                + " holding them): which one the export is cannot be told")
-          }
+          guard !before else { throw secondList(at: objectPath, field: "\(wrapper)") }
           found = true
         }
       }
     }
     return found
+  }
+
+  /// The error of an export with a second list of spans, at `field` of the object at `path`.
+  private func secondList(at path: String, field: String) -> InputError {
+    InputError(
+      file: file, line: line, path: path, field: field,
+      message: "a second list of resource spans in one export (resourceSpans, batches or a trace or result"
+        + " holding them): which one the export is cannot be told")
   }
 
   /// Reads a list of resource spans, at `list`.
