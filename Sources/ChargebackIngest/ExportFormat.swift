@@ -89,19 +89,22 @@ package enum FormatRegistry {
     throw InputError(file: file.path, line: 1, message: "unrecognised format: \(hint)" + lookalike(head))
   }
 
+  /// The compressions ``compressed(_:)`` names: magic bytes, name, and the command that undoes it
+  /// (made once: the check runs for every file).
+  private static let compressions: [(magic: [UInt8], name: String, tool: String)] = [
+    ([0x28, 0xB5, 0x2F, 0xFD], "zstd", "zstd -d"), ([0x42, 0x5A, 0x68], "bzip2", "bunzip2"),
+    ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz", "unxz"), ([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C], "7-Zip", "7z x"),
+    ([0x04, 0x22, 0x4D, 0x18], "LZ4", "lz4 -d"),
+    ([0xFF, 0x06, 0x00, 0x00, 0x73, 0x4E, 0x61, 0x50], "Snappy", "a Snappy tool"),
+  ]
+
   /// What a file compressed other than with gzip is, and what to do; nil for any other file.
   ///
   /// By the compressors' magic bytes: such a file was "no known export format", which did not
   /// say that only its compression stood in the way (a trial's Collector file exporter, whose own
   /// compression is zstd).
   static func compressed(_ head: [UInt8]) -> String? {
-    let kinds: [(magic: [UInt8], name: String, tool: String)] = [
-      ([0x28, 0xB5, 0x2F, 0xFD], "zstd", "zstd -d"), ([0x42, 0x5A, 0x68], "bzip2", "bunzip2"),
-      ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz", "unxz"), ([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C], "7-Zip", "7z x"),
-      ([0x04, 0x22, 0x4D, 0x18], "LZ4", "lz4 -d"),
-      ([0xFF, 0x06, 0x00, 0x00, 0x73, 0x4E, 0x61, 0x50], "Snappy", "a Snappy tool"),
-    ]
-    guard let k = kinds.first(where: { head.starts(with: $0.magic) }) else { return nil }
+    guard let k = compressions.first(where: { head.starts(with: $0.magic) }) else { return nil }
     // bzip2's "BZh" is followed by the block size, a digit 1 to 9: a text file may start "BZh".
     if k.name == "bzip2", head.count < 4 || !(UInt8(ascii: "1")...UInt8(ascii: "9")).contains(head[3]) { return nil }
     return "it is \(k.name)-compressed, which is not read (gzip is): decompress it first (\(k.tool))"

@@ -24,7 +24,7 @@ extension ChargebackJob {
     let period = report.period
     var totals = PeriodContext.Totals(lines: report.lines)
     totals.printedCostCentres = ReportRounding(report, decimals: 2, lines: false).costCentres
-    let here = sameFolder(out)
+    let here = absolute(out)
     let setting = closedOutSetting + period.description
     guard let before = try store.reportedTotals(period) else {
       try store.setReportedTotals(period, totals)
@@ -58,19 +58,9 @@ extension ChargebackJob {
     ]
   }
 
-  /// `out` as the store keeps a month's folder: absolute, `.` and `..` resolved, without a trailing
-  /// `/`, through its symbolic links, so that one folder spelled two ways (`reports/2026-09/`, from
-  /// another working directory, through a link) is one folder, not a what-if of itself.
-  static func sameFolder(_ out: String) -> String {
-    URL(fileURLWithPath: absolute(out)).standardizedFileURL.resolvingSymlinksInPath().path
-  }
-
   /// Whether the folder `out` holds chargeback's outputs of `period` (its `manifest.json` says so).
   static func holdsPublication(_ out: String, of period: Period) -> Bool {
-    guard let data = FileManager.default.contents(atPath: out + "/manifest.json"),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-    else { return false }
-    return object["period"] as? String == period.description
+    ReportWriter.manifest(out + "/manifest.json")?.object["period"] as? String == period.description
   }
 
   /// The cost centres whose closed amounts differ from `before`'s, exact or as printed (in cents),

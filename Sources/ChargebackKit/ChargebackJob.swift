@@ -242,8 +242,14 @@ package struct ChargebackJob {
   static let unfinishedSetting = "unfinished_publication:"
 
   /// `path` made absolute against the working directory (kept in the store only, never in outputs).
+  ///
+  /// `.` and `..` resolved, without a trailing `/`, through its symbolic links: one folder spelled
+  /// two ways (`reports/2026-09/`, from another working directory, through a link) is one key of
+  /// the store's settings (its output copies, an unfinished publication, a closed month's folder).
   static func absolute(_ path: String) -> String {
-    path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+    let whole =
+      path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+    return URL(fileURLWithPath: whole).standardizedFileURL.resolvingSymlinksInPath().path
   }
 }
 

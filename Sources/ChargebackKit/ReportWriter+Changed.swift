@@ -104,12 +104,15 @@ extension ReportWriter {
     return (object, data)
   }
 
-  /// What a manifest's report came to, as a run with nothing new says it: the month, its amount in
-  /// cents and its findings (a nothing-new run printed no figure at all: a trial's daily log had
-  /// the month's total only on the days something came in).
+  /// What a manifest's report came to, as a run with nothing new says it.
+  ///
+  /// The month, its amount in cents and its findings (a nothing-new run printed no figure at all:
+  /// a trial's daily log had the month's total only on the days something came in). The cents are
+  /// the exact total's, as the console's table rounds it (the 6-decimal `cost_usd` rounded again
+  /// could be a cent apart).
   static func totals(ofManifest object: [String: Any]) -> String? {
     guard let period = object["period"] as? String,
-      let cost = (object["totals"] as? [String: Any])?["cost_usd"] as? String,
+      let cost = (object["totals"] as? [String: Any])?["cost_usd_exact"] as? String,
       let pico = DecimalText.parse(cost, decimals: 12)
     else { return nil }
     let findings = (object["counts"] as? [String: Any])?["findings"] as? Int

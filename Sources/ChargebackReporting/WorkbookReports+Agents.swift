@@ -13,12 +13,9 @@ extension WorkbookReports {
   static func companyAgentsTable(_ report: ChargebackReport, _ cents: ReportRounding) -> (
     table: DetailTable, notes: [String]
   ) {
-    // Summed here by the agent's key as one string (``groupTable``'s key is an array per line: over
-    // every line of a month of 20,000 service accounts that was a second of the company workbook).
-    var position: [String: Int] = [:]
-    var accs: [GroupSums] = []
-    var centres: [Set<String>] = []
-    var lastCentre: [String] = []
+    // The lines summed (``groupTable``), and each agent's cost centres, in the one pass that picks them.
+    var idx: [Int] = []
+    var centres: [String: Set<String>] = [:]
     var leftOut = false
     report.lines.forEachLent { i, l in
       // Usage only: allocated amounts and provisioned capacity's idle fees have no agent.
@@ -26,40 +23,26 @@ extension WorkbookReports {
         leftOut = true
         return
       }
-      let key = agentGroup(l.pointee.key)
-      let g: Int
-      if let found = position[key] {
-        g = found
-      } else {
-        g = accs.count
-        position[key] = g
-        accs.append(GroupSums(key: [key]))
-        centres.append([])
-        lastCentre.append("")
-      }
-      accs[g].add(l.pointee, cents: cents.lines[i])
-      // An agent's lines are mostly of one cost centre: hashed only when it is not the one before.
-      if lastCentre[g] != l.pointee.key.costCentre {
-        lastCentre[g] = l.pointee.key.costCentre
-        centres[g].insert(l.pointee.key.costCentre)
-      }
+      idx.append(i)
+      centres[agentGroup(l.pointee.key), default: []].insert(l.pointee.key.costCentre)
     }
-    let byAgent = Dictionary(uniqueKeysWithValues: position.map { ($0.key, centres[$0.value]) })
+    let byAgent = centres
     // An agent's cents are the sum of its lines' (as on a cost centre's sheet): not regrouped.
-    let table = groupDetail(
-      "Agents", accs, cents, noun: "agents",
+    let table = groupTable(
+      "Agents", report, idx, cents, noun: "agents",
       keyColumns: [
         Column(header: "Agent", width: 24, wrap: true), Column(header: "Name", width: 22, wrap: true),
         Column(header: "Owner", width: 10), Column(header: "Team", width: 16, wrap: true),
         Column(header: "Cost centres", width: 20, wrap: true),
       ],
+      key: { [agentGroup($0.key)] },
       describe: { key in
         let v = GroupKey.id(key[0]).flatMap { report.agents[$0] }
         // At most five named: the `(none)` row of a large directory spans hundreds.
         let all = (byAgent[key[0]] ?? []).sorted()
         let named = all.prefix(5).joined(separator: "; ") + (all.count > 5 ? "; and \(all.count - 5) more" : "")
         return [GroupKey.cell(key[0]), .text(v?.name ?? ""), .text(v?.owner ?? ""), .text(v?.team ?? ""), .text(named)]
-      }, previous: nil, leftOut: nil, regroup: false)
+      }, regroup: false)
     let notes =
       leftOut
       ? [
