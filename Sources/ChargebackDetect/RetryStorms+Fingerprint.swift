@@ -18,6 +18,10 @@ extension RetryStorms {
   package struct Fingerprint: Hashable, Sendable {
     let high: Int
     let low: UInt64
+    /// `Hasher`'s of the cost centre charged and of the owner: not part of the fingerprint (a run
+    /// goes on across a change of the directory), they name the run's part (``RetryStorms/Part``).
+    let centre: Int
+    let owner: Int
 
     package init(_ c: borrowing ChargedRecord) {
       var h = Hasher()
@@ -40,16 +44,50 @@ extension RetryStorms {
       optional(c.attribution.credentialID)
       if c.attribution.credentialID == nil { optional(c.record.credential) }
       optional(c.attribution.agentID)
-      optional(c.attribution.ownerID)
-      text(c.attribution.costCentre)
       text(c.model)
       optional(c.attribution.taskID)
       optional(c.record.metadata.parentID)
       optional(c.record.promptHash)
       high = h.finalize()
       low = w.finalize()
+      centre = c.attribution.costCentre.hashValue
+      owner = c.attribution.ownerID.hashValue
     }
 
+    package static func == (a: Self, b: Self) -> Bool { a.high == b.high && a.low == b.low }
+
     package func hash(into hasher: inout Hasher) { hasher.combine(high) }
+  }
+}
+
+extension RetryStorms {
+  /// The places of one fingerprint's open runs in ``RetryStorms/runs``, oldest first: most
+  /// fingerprints have one run, kept without an array.
+  struct Places: Sequence {
+    private var firstPlace: Int32 = -1
+    private var more: [Int32] = []
+
+    init() {}
+
+    init(first: Int32) { firstPlace = first }
+
+    var isEmpty: Bool { firstPlace < 0 }
+
+    mutating func append(_ p: Int32) {
+      if firstPlace < 0 { firstPlace = p } else { more.append(p) }
+    }
+
+    func makeIterator() -> Iterator { Iterator(places: self) }
+
+    struct Iterator: IteratorProtocol {
+      let places: Places
+      var position = 0
+
+      mutating func next() -> Int32? {
+        defer { position += 1 }
+        if position == 0 { return places.firstPlace < 0 ? nil : places.firstPlace }
+        return position - 1 < places.more.count ? places.more[position - 1] : nil
+      }
+    }
   }
 }

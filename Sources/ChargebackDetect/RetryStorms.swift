@@ -6,11 +6,16 @@ import ChargebackModel
 /// billed (a stream that broke after billing), or a source's retry marker.
 ///
 /// The fingerprint is provider, credential, agent, model, task, parent, prompt hash and input size
-/// class, and the cost centre and owner charged (a run whose calls are charged to two cost centres,
-/// when the directory changes in the middle of it, is a storm of each). A failed call that reports
-/// no tokens has no size class: it joins the open run of its other fields (the throttles before a
-/// request finally goes through), so a storm is one finding with its throttles, its billed failures
-/// and its successes together.
+/// class (SPEC §6: within one credential and agent). A failed call that reports no tokens has no
+/// size class: it joins the open run of its other fields (the throttles before a request finally
+/// goes through), so a storm is one finding with its throttles, its billed failures and its
+/// successes together.
+///
+/// A storm is a finding of each cost centre its calls in the period were charged to (a run across
+/// a change of the directory, an agent moved mid-run, is one storm: split into two runs by cost
+/// centre, neither had the calls to be one, a trial), each with its own calls, cost, avoidable
+/// cost and evidence; and a storm across the month's first midnight is this month's with this
+/// month's calls only (the month before's are charged, and were found, there).
 ///
 /// Avoidable cost: every call except the last successful one (failed calls with billed tokens
 /// included); of successes in the same last millisecond, the dearest.
@@ -27,12 +32,11 @@ import ChargebackModel
 /// detector out of the 1 M cardinality `report` took 28 % of the pass's CPU away, its own work
 /// being 10 % (perf; the decoding thread's `malloc` 620 → 263 samples with its code unchanged).
 package struct RetryStorms {
-  /// The names a storm is shown with, equal for every call of a run (its fingerprint holds them).
-  private struct Names {
-    var costCentre: String
+  /// The names a storm is shown with, equal for every call of a run (its fingerprint holds them);
+  /// the cost centre and owner are each part's (``Part``).
+  struct Names {
     var agent: String?
     var credential: String?
-    var owner: String?
     var model: String
     var task: String?
   }
@@ -43,35 +47,31 @@ package struct RetryStorms {
   /// It was a class, one allocation per run, and each fingerprint's runs an array, another: with a
   /// session per call (a fingerprint per call) both were made and freed for every call (perf, the
   /// 1 M cardinality `report`).
-  private struct Run {
+  struct Run {
     /// Input size class of the run's calls with tokens; nil while it holds only token-less failures.
     var size: Int?
     var first: Int64
     var last: Int64
+    /// Its calls, from before the period too (a storm is found whole).
     var calls: Int128 = 0
     /// Retry triggers: retryable failures and billed failures.
     var triggers: Int128 = 0
     var failed: Int128 = 0
     var retried = false
-    var cost = Money.zero
-    /// Calls without a price (a model with none): a storm of them has no known cost.
-    var unpricedCalls: Int128 = 0
-    var lastSuccessCost: Money?
-    /// The time of the last successful call (of the dearest, when several share it).
-    var lastSuccessTime = Int64.min
-    /// The provisioned commitment of the last successful call, if it had one.
-    var lastSuccessFee: Int?
-    /// The part of ``cost`` at list under provisioned commitments (``ProvisionedFees``).
-    var atList = AtListUnderFee()
     /// Its calls, retry triggers and markers from before the period (``lookingBack``).
     var callsBefore: Int128 = 0
     var triggersBefore: Int128 = 0
     var retriedBefore = false
-    /// The store's row id of the first call, apart: most runs hold one call, and an array for it
-    /// was an allocation per call; -1 before the first.
-    var firstEvidence: Int64 = -1
-    var moreEvidence: [Int64] = []
-    var evidence: [Int64] { (firstEvidence >= 0 ? [firstEvidence] : []) + moreEvidence }
+    /// Of the period's last successful call (of the dearest, when several share its time): its
+    /// cost, time, provisioned commitment and part.
+    var lastSuccessCost: Money?
+    var lastSuccessTime = Int64.min
+    var lastSuccessFee: Int?
+    var lastSuccessPart = -1
+    /// The period's calls by the cost centre charged, in the order they came: most runs have one,
+    /// kept without an array (an array per run was an allocation per call with a session per call).
+    var firstPart: Part?
+    var moreParts: [Part] = []
     /// Taken from the call that brings ``calls`` to `stormMinCalls`: a run with fewer is no storm.
     var names: Names?
 
@@ -80,10 +80,46 @@ package struct RetryStorms {
       self.first = first
       self.last = first
     }
+
+    var parts: [Part] { (firstPart.map { [$0] } ?? []) + moreParts }
+
+    /// Whether it was a storm before the period already (its findings there are the month before's).
+    func wasStormBefore(minCalls: Int128) -> Bool {
+      callsBefore >= minCalls && (triggersBefore > 0 || retriedBefore)
+    }
   }
 
-  private let settings: DetectionSettings
-  private let period: Period
+  /// The calls of a run in the period charged to one cost centre: what its finding shows.
+  struct Part {
+    /// The cost centre's and the owner's (of its first call) hashes, as the fingerprint has them
+    /// (``Fingerprint/centre``); their names are in ``RetryStorms/centreNames`` and ``ownerNames``.
+    var centre: Int
+    var owner: Int
+    var first: Int64
+    var last: Int64
+    var calls: Int128 = 0
+    var cost = Money.zero
+    /// The part of ``cost`` at list under provisioned commitments (``ProvisionedFees``).
+    var atList = AtListUnderFee()
+    /// Calls without a price (a model with none): a storm of them has no known cost.
+    var unpricedCalls: Int128 = 0
+    /// The store's row id of the first call, apart: most runs hold one call, and an array for it
+    /// was an allocation per call; -1 before the first.
+    var firstEvidence: Int64 = -1
+    var moreEvidence: [Int64] = []
+    var evidence: [Int64] { (firstEvidence >= 0 ? [firstEvidence] : []) + moreEvidence }
+
+    init(centre: Int, owner: Int, time: Int64) {
+      (self.centre, self.owner, first, last) = (centre, owner, time, time)
+    }
+  }
+
+  let settings: DetectionSettings
+  let period: Period
+  /// The names of the cost centres and owners the parts' hashes stand for, each taken once (a run
+  /// keeps no string of a call).
+  var centreNames: [Int: String] = [:]
+  var ownerNames: [Int: String] = [:]
   /// The places in ``runs`` of each fingerprint's open runs (one per size class seen; a handful at
   /// most), oldest first.
   private var open: [Fingerprint: Places] = Dictionary(minimumCapacity: RetryStorms.minimumSweepAt)
@@ -129,7 +165,7 @@ package struct RetryStorms {
     let tokenless = c.record.failed && c.record.tokens.isZero
     let size: Int? = tokenless ? nil : SizeClass.of(c.record.tokens)
     guard let entry = open.index(forKey: fp) else {
-      open[fp] = Places(first: newRun(c, row: row, size: size))
+      open[fp] = Places(first: newRun(c, row: row, size: size, fingerprint: fp))
       sweepIfDue(now: c.record.time)
       return
     }
@@ -155,16 +191,18 @@ package struct RetryStorms {
     if let t = target.map(Int.init) {
       runs[t].last = c.record.time
       if runs[t].size == nil { runs[t].size = size }
-      add(c, row: row, to: t)
+      add(c, row: row, to: t, fingerprint: fp)
     } else {
-      kept.append(newRun(c, row: row, size: size))
+      kept.append(newRun(c, row: row, size: size, fingerprint: fp))
     }
     open.values[entry] = kept
     sweepIfDue(now: c.record.time)
   }
 
   /// A new run of the call `c`, in a free place of ``runs`` if there is one; returns its place.
-  private mutating func newRun(_ c: borrowing ChargedRecord, row: Int64, size: Int?) -> Int32 {
+  private mutating func newRun(_ c: borrowing ChargedRecord, row: Int64, size: Int?, fingerprint fp: Fingerprint)
+    -> Int32
+  {
     let run = Run(size: size, first: c.record.time)
     let p: Int32
     if let free = freePlaces.popLast() {
@@ -174,7 +212,7 @@ package struct RetryStorms {
       p = Int32(runs.count)
       runs.append(run)
     }
-    add(c, row: row, to: Int(p))
+    add(c, row: row, to: Int(p), fingerprint: fp)
     return p
   }
 
@@ -192,46 +230,77 @@ package struct RetryStorms {
   /// The fewest open fingerprints that make the next call sweep.
   private static let minimumSweepAt = 4_096
 
-  /// Adds the call `c` to the run at place `p` of ``runs``, where it lies.
-  private mutating func add(_ c: borrowing ChargedRecord, row: Int64, to p: Int) {
+  /// Adds the call `c` (of fingerprint `fp`) to the run at place `p` of ``runs``, where it lies:
+  /// to the run's counts, and, in the period, to the part of its cost centre.
+  private mutating func add(_ c: borrowing ChargedRecord, row: Int64, to p: Int, fingerprint fp: Fingerprint) {
+    let n = Int128(c.record.requests)
+    let trigger = c.record.failed && (Self.isRetryable(c.record.errorCode) || !c.record.tokens.isZero)
+    runs[p].calls += n
+    if c.record.failed { runs[p].failed += n }
+    if trigger { runs[p].triggers += n }
+    if (c.record.retries ?? 0) > 0 { runs[p].retried = true }
+    if runs[p].names == nil, runs[p].calls >= settings.stormMinCalls {
+      runs[p].names = Names(
+        agent: c.attribution.agentID, credential: c.attribution.credentialID, model: c.model,
+        task: c.attribution.taskID)
+    }
+    if lookingBack {
+      runs[p].callsBefore += n
+      if trigger { runs[p].triggersBefore += n }
+      if (c.record.retries ?? 0) > 0 { runs[p].retriedBefore = true }
+      return
+    }
+    let q = part(of: p, fingerprint: fp, c)
     let cost = c.costOrZero
-    runs[p].calls += Int128(c.record.requests)
-    runs[p].cost += cost
-    if c.feeCommitment != nil { runs[p].atList.add(c.cost, commitment: c.feeCommitment) }
-    if c.cost == nil { runs[p].unpricedCalls += Int128(c.record.requests) }
-    if c.record.failed {
-      runs[p].failed += Int128(c.record.requests)
-      if Self.isRetryable(c.record.errorCode) || !c.record.tokens.isZero {
-        runs[p].triggers += Int128(c.record.requests)
+    let time = c.record.time
+    withPart(q, of: p) { part in
+      part.calls += n
+      part.cost += cost
+      if c.feeCommitment != nil { part.atList.add(c.cost, commitment: c.feeCommitment) }
+      if c.cost == nil { part.unpricedCalls += n }
+      part.first = min(part.first, time)
+      part.last = max(part.last, time)
+      if part.firstEvidence < 0, PolicyFindings.evidenceLimit > 0 {
+        part.firstEvidence = row
+      } else if part.moreEvidence.count + 1 < PolicyFindings.evidenceLimit {
+        part.moreEvidence.append(row)
       }
-    } else if c.record.time > runs[p].lastSuccessTime || cost > (runs[p].lastSuccessCost ?? .zero)
-      || (cost == runs[p].lastSuccessCost && (c.feeCommitment ?? -1) > (runs[p].lastSuccessFee ?? -1))
+    }
+    if !c.record.failed,
+      time > runs[p].lastSuccessTime || cost > (runs[p].lastSuccessCost ?? .zero)
+        || (cost == runs[p].lastSuccessCost && (c.feeCommitment ?? -1) > (runs[p].lastSuccessFee ?? -1))
     {
       // Of successes in the same millisecond, the dearest is the one not avoidable: which came
       // last is the order the records were loaded in, and the avoidable cost must not depend on
       // it (a trial: 0.0405 or 0.114 USD for one storm, its lines reversed).
       runs[p].lastSuccessCost = cost
-      runs[p].lastSuccessTime = c.record.time
+      runs[p].lastSuccessTime = time
       runs[p].lastSuccessFee = c.feeCommitment
+      runs[p].lastSuccessPart = q
     }
-    if (c.record.retries ?? 0) > 0 { runs[p].retried = true }
-    if lookingBack {
-      runs[p].callsBefore += Int128(c.record.requests)
-      if c.record.failed && (Self.isRetryable(c.record.errorCode) || !c.record.tokens.isZero) {
-        runs[p].triggersBefore += Int128(c.record.requests)
-      }
-      if (c.record.retries ?? 0) > 0 { runs[p].retriedBefore = true }
+  }
+
+  /// The index in the run at place `p` of the part of the call `c`'s cost centre, made when it is
+  /// the first call charged there (its cost centre's and owner's names kept once).
+  private mutating func part(of p: Int, fingerprint fp: Fingerprint, _ c: borrowing ChargedRecord) -> Int {
+    if let first = runs[p].firstPart {
+      if first.centre == fp.centre { return 0 }
+      if let i = runs[p].moreParts.firstIndex(where: { $0.centre == fp.centre }) { return i + 1 }
     }
-    if runs[p].firstEvidence < 0, PolicyFindings.evidenceLimit > 0 {
-      runs[p].firstEvidence = row
-    } else if runs[p].moreEvidence.count + 1 < PolicyFindings.evidenceLimit {
-      runs[p].moreEvidence.append(row)
+    if centreNames[fp.centre] == nil { centreNames[fp.centre] = c.attribution.costCentre }
+    if let owner = c.attribution.ownerID, ownerNames[fp.owner] == nil { ownerNames[fp.owner] = owner }
+    let part = Part(centre: fp.centre, owner: fp.owner, time: c.record.time)
+    if runs[p].firstPart == nil {
+      runs[p].firstPart = part
+      return 0
     }
-    if runs[p].names == nil, runs[p].calls >= settings.stormMinCalls {
-      runs[p].names = Names(
-        costCentre: c.attribution.costCentre, agent: c.attribution.agentID, credential: c.attribution.credentialID,
-        owner: c.attribution.ownerID, model: c.model, task: c.attribution.taskID)
-    }
+    runs[p].moreParts.append(part)
+    return runs[p].moreParts.count
+  }
+
+  /// Changes the part `q` of the run at place `p` where it lies.
+  private mutating func withPart(_ q: Int, of p: Int, _ change: (inout Part) -> Void) {
+    if q == 0 { change(&runs[p].firstPart!) } else { change(&runs[p].moreParts[q - 1]) }
   }
 
   /// Closes runs that can no longer grow.
@@ -272,8 +341,9 @@ package struct RetryStorms {
     // call): the order of the dictionary changes with the per-process hash seed.
     let ended = open.values.flatMap { $0 }.filter { isStorm(runs[Int($0)]) }.sorted {
       let (a, b) = (runs[Int($0)], runs[Int($1)])
-      return (a.names?.credential ?? "", a.names?.agent ?? "", a.names?.model ?? "", a.first, a.firstEvidence) < (
-        b.names?.credential ?? "", b.names?.agent ?? "", b.names?.model ?? "", b.first, b.firstEvidence
+      let (ea, eb) = (a.firstPart?.firstEvidence ?? -1, b.firstPart?.firstEvidence ?? -1)
+      return (a.names?.credential ?? "", a.names?.agent ?? "", a.names?.model ?? "", a.first, ea) < (
+        b.names?.credential ?? "", b.names?.agent ?? "", b.names?.model ?? "", b.first, eb
       )
     }
     for p in ended { close(at: p) }
@@ -281,14 +351,15 @@ package struct RetryStorms {
     // A row is looked up once however many storms show it.
     var keys: [Int64: String] = [:]
     for run in storms {
-      guard var storm = finding(run, fees: fees) else { continue }
-      storm.evidence = try run.evidence.map { row in
-        if let key = keys[row] { return key }
-        let key = try naturalKey(row)
-        keys[row] = key
-        return key
+      for (var storm, rows) in partFindings(run, fees: fees) {
+        storm.evidence = try rows.map { row in
+          if let key = keys[row] { return key }
+          let key = try naturalKey(row)
+          keys[row] = key
+          return key
+        }
+        findings.append(storm)
       }
-      findings.append(storm)
     }
     storms = []
     findings = Self.distinctIDs(findings, period: period)
@@ -305,71 +376,9 @@ package struct RetryStorms {
     run.calls >= settings.stormMinCalls && (run.triggers > 0 || run.retried)
   }
 
+  /// Keeps a storm's run with calls in the period for its findings.
   private mutating func close(_ run: Run) {
-    guard isStorm(run), run.calls > run.callsBefore else { return }
-    let before = run.callsBefore >= settings.stormMinCalls && (run.triggersBefore > 0 || run.retriedBefore)
-    if !before { storms.append(run) }
-  }
-
-  /// The finding of a storm's run, its amounts at the provisioned commitments' effective price.
-  private func finding(_ run: Run, fees: ProvisionedFees) -> Finding? {
-    guard isStorm(run), let names = run.names else { return nil }
-    let cost = fees.effective(run.cost, atList: run.atList)
-    let lastSuccess = run.lastSuccessCost.map { c in run.lastSuccessFee.map { fees.effective(c, commitment: $0) } ?? c }
-    let avoidable = cost - (lastSuccess ?? .zero)
-    let seconds = (run.last - run.first) / 1000
-    let subject = "\(names.credential ?? "-")|\(names.agent ?? "-")|\(names.model)|\(run.first)"
-    var storm =
-      Finding(
-        id: FindingID.make(kind: .retryStorm, period: period, subject: subject), kind: .retryStorm,
-        severity: .medium, period: period.description, costCentre: names.costCentre, agentID: names.agent,
-        credentialID: names.credential, ownerID: names.owner, taskApprover: nil, firstTime: run.first,
-        lastTime: run.last, calls: run.calls, cost: cost, avoidableCost: avoidable, evidence: [],
-        evidenceCount: run.calls,
-        explanation:
-          "agent \(names.agent ?? "?") sent the same \(names.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(names.task.map { ", task \($0)" } ?? "")): retries without backoff; "
-          + (run.unpricedCalls > 0
-            ? "\(run.unpricedCalls) of its calls have no price, so what could have been avoided is not known"
-            : "\(avoidable.inText) USD could have been avoided"))
-    storm.hasPricedRecords = run.unpricedCalls < run.calls
-    if run.unpricedCalls > 0 {
-      // What could have been avoided is not known: none of it is counted (nor in the cost
-      // centre's avoidable total).
-      storm.avoidableCost = .zero
-      storm.avoidableKnown = false
-    }
-    return storm
-  }
-}
-
-extension RetryStorms {
-  /// The places of one fingerprint's open runs in ``RetryStorms/runs``, oldest first: most
-  /// fingerprints have one run, kept without an array.
-  fileprivate struct Places: Sequence {
-    private var firstPlace: Int32 = -1
-    private var more: [Int32] = []
-
-    init() {}
-
-    init(first: Int32) { firstPlace = first }
-
-    var isEmpty: Bool { firstPlace < 0 }
-
-    mutating func append(_ p: Int32) {
-      if firstPlace < 0 { firstPlace = p } else { more.append(p) }
-    }
-
-    func makeIterator() -> Iterator { Iterator(places: self) }
-
-    struct Iterator: IteratorProtocol {
-      let places: Places
-      var position = 0
-
-      mutating func next() -> Int32? {
-        defer { position += 1 }
-        if position == 0 { return places.firstPlace < 0 ? nil : places.firstPlace }
-        return position - 1 < places.more.count ? places.more[position - 1] : nil
-      }
-    }
+    guard isStorm(run), run.firstPart != nil else { return }
+    storms.append(run)
   }
 }

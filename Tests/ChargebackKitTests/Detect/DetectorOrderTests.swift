@@ -47,11 +47,13 @@ import Testing
     #expect(storms.findings.first?.avoidableCost == Money(pico: 4_000_000))
   }
 
-  /// A storm across the month's first midnight is found whole.
+  /// A storm across the month's first midnight is found whole, and October's finding has October's calls only.
   ///
-  /// 5 calls of September's last minute (the first throttled), fed as the minutes before the
-  /// period, and 7 of October's, 10 s apart, all of 1 µUSD. One storm of 12 calls, 11 µUSD avoidable; neither month alone had 10. A run that was a
-  /// storm in September already (10 calls there, a trigger) is September's, not October's.
+  /// 5 calls of September's last minute (the first throttled), fed as the minutes before the period, and 7 of October's,
+  /// 10 s apart, all of 1 µUSD: one storm of 12 calls (neither month alone had 10), whose October part is 7 calls,
+  /// 7 µUSD, of which 6 µUSD avoidable (all but the last success). A run that was a storm in September already (10
+  /// calls there, a trigger) has its October part found when one of its calls there could have been avoided: 2 calls
+  /// (1 µUSD avoidable), but not 1 call, its last success.
   @Test func aStormAcrossTheMonthsStartIsFoundWhole() throws {
     let start = Self.period.startMillis - Self.t0  // the calls' times are offsets from t0
     func run(before: Int, after: Int) -> [Finding] {
@@ -73,8 +75,17 @@ import Testing
     }
     let across = run(before: 5, after: 7)
     #expect(across.count == 1)
-    #expect(across.first?.calls == 12 && across.first?.avoidableCost == Money(pico: 11_000_000))
-    #expect(run(before: 10, after: 2).isEmpty)
+    #expect(across.first?.calls == 7)
+    #expect(across.first?.cost == Money(pico: 7_000_000))
+    #expect(across.first?.avoidableCost == Money(pico: 6_000_000))
+    #expect(across.first?.evidence == (100..<107).map { "row-\($0)" })
+    #expect(across.first?.firstTime == Self.t0 + start)
+    #expect(across.first?.explanation.contains("12 times") == true)
+    #expect(across.first?.explanation.contains("5 of them were in the month before") == true)
+    let goingOn = run(before: 10, after: 2)
+    #expect(goingOn.count == 1)
+    #expect(goingOn.first?.calls == 2 && goingOn.first?.avoidableCost == Money(pico: 1_000_000))
+    #expect(run(before: 10, after: 1).isEmpty)
     #expect(run(before: 5, after: 0).isEmpty)
   }
 

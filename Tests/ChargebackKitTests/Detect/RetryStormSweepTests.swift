@@ -195,4 +195,43 @@ import Testing
     #expect(found.last?.evidence == (10..<20).map { "row-\(1_000 + $0)" })
     #expect(found.first?.explanation.contains("task T-1") == true)
   }
+
+  /// A run split by a change of the directory into two parts too short to be storms alone is one storm, a finding of
+  /// each cost centre (a trial: 6 and 6 calls, no finding at all).
+  ///
+  /// 12 calls 1 s apart: 5 throttles (0 cost) and a broken billed stream (2,000,000 pico) charged to CC-1, then 5
+  /// broken streams and a success (5,000,000 pico) charged to CC-2. CC-1's 6 calls are all avoidable: 2,000,000 pico;
+  /// CC-2's are 15,000,000 pico, all but its last success avoidable: 10,000,000. The first part keeps the id the storm
+  /// has when all of it is CC-1's.
+  @Test func aRunSplitByTheDirectoryIsOneStormOfEachCostCentre() {
+    func storms(moved: Bool) -> [Finding] {
+      var storms = RetryStorms(settings: DetectionSettings(), period: Period(year: 2026, month: 10))
+      for k in 0..<12 {
+        let i = 100 * k
+        let (error, pico): (String?, Int128) =
+          k < 5 ? ("ThrottlingException", 0) : k < 11 ? ("ModelStreamErrorException", 2_000_000) : (nil, 5_000_000)
+        var c = Self.charged(i, prompt: "same", input: k < 5 ? 0 : 700, error: error, pico: pico)
+        c.attribution.costCentre = moved && k >= 6 ? "CC-2" : "CC-1"
+        c.attribution.ownerID = moved && k >= 6 ? "bo" : "ana"
+        storms.observe(c, row: Int64(1_000 + k))
+      }
+      storms.finish { "row-\($0)" }
+      return storms.findings.sorted { $0.firstTime < $1.firstTime }
+    }
+    let found = storms(moved: true)
+    #expect(found.map(\.costCentre) == ["CC-1", "CC-2"])
+    #expect(found.map(\.ownerID) == ["ana", "bo"])
+    #expect(found.map(\.calls) == [6, 6])
+    #expect(found.map(\.cost) == [Money(pico: 2_000_000), Money(pico: 15_000_000)])
+    #expect(found.map(\.avoidableCost) == [Money(pico: 2_000_000), Money(pico: 10_000_000)])
+    #expect(found.first?.evidence == (0..<6).map { "row-\(1_000 + $0)" })
+    #expect(found.last?.evidence == (6..<12).map { "row-\(1_000 + $0)" })
+    #expect(found.allSatisfy { $0.explanation.contains("12 times") })
+    #expect(found.last?.explanation.contains("of the 6 charged to CC-2") == true)
+    let whole = storms(moved: false)
+    #expect(whole.count == 1 && whole.first?.calls == 12)
+    #expect(whole.first?.avoidableCost == Money(pico: 12_000_000))
+    #expect(found.first?.id == whole.first?.id)
+    #expect(found.last?.id != whole.first?.id)
+  }
 }
