@@ -71,6 +71,10 @@ package struct PolicyFindings {
   /// again.
   let agentCentres: [String: String]
 
+  /// Each agent's agents.csv rows: an unknown agent's finding says when the call's agent is one
+  /// whose rows are not in effect at its time.
+  let agentVersions: [String: [AgentVersion]]
+
   /// Findings over a directory with these tasks, credentials, scopes and agents, for calls before
   /// `end` (UTC epoch ms: the period's end).
   package init(
@@ -79,6 +83,7 @@ package struct PolicyFindings {
   ) {
     self.tasks = tasks
     self.scopes = scopes
+    agentVersions = agents
     agentCentres = agents.compactMapValues { versions in
       versions.last { ($0.validFrom ?? .min) < end }?.costCentre
     }

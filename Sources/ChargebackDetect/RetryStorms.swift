@@ -112,6 +112,22 @@ package struct RetryStorms {
     init(centre: Int, owner: Int, time: Int64) {
       (self.centre, self.owner, first, last) = (centre, owner, time, time)
     }
+
+    /// Adds the call `c`, of row `row` in the store.
+    mutating func add(_ c: borrowing ChargedRecord, row: Int64) {
+      let n = Int128(c.record.requests)
+      calls += n
+      cost += c.costOrZero
+      if c.feeCommitment != nil { atList.add(c.cost, commitment: c.feeCommitment) }
+      if c.cost == nil { unpricedCalls += n }
+      first = min(first, c.record.time)
+      last = max(last, c.record.time)
+      if firstEvidence < 0, PolicyFindings.evidenceLimit > 0 {
+        firstEvidence = row
+      } else if moreEvidence.count + 1 < PolicyFindings.evidenceLimit {
+        moreEvidence.append(row)
+      }
+    }
   }
 
   let settings: DetectionSettings
@@ -253,19 +269,7 @@ package struct RetryStorms {
     let q = part(of: p, fingerprint: fp, c)
     let cost = c.costOrZero
     let time = c.record.time
-    withPart(q, of: p) { part in
-      part.calls += n
-      part.cost += cost
-      if c.feeCommitment != nil { part.atList.add(c.cost, commitment: c.feeCommitment) }
-      if c.cost == nil { part.unpricedCalls += n }
-      part.first = min(part.first, time)
-      part.last = max(part.last, time)
-      if part.firstEvidence < 0, PolicyFindings.evidenceLimit > 0 {
-        part.firstEvidence = row
-      } else if part.moreEvidence.count + 1 < PolicyFindings.evidenceLimit {
-        part.moreEvidence.append(row)
-      }
-    }
+    if q == 0 { runs[p].firstPart?.add(c, row: row) } else { runs[p].moreParts[q - 1].add(c, row: row) }
     if !c.record.failed,
       time > runs[p].lastSuccessTime || cost > (runs[p].lastSuccessCost ?? .zero)
         || (cost == runs[p].lastSuccessCost && (c.feeCommitment ?? -1) > (runs[p].lastSuccessFee ?? -1))
@@ -296,11 +300,6 @@ package struct RetryStorms {
     }
     runs[p].moreParts.append(part)
     return runs[p].moreParts.count
-  }
-
-  /// Changes the part `q` of the run at place `p` where it lies.
-  private mutating func withPart(_ q: Int, of p: Int, _ change: (inout Part) -> Void) {
-    if q == 0 { change(&runs[p].firstPart!) } else { change(&runs[p].moreParts[q - 1]) }
   }
 
   /// Closes runs that can no longer grow.

@@ -328,8 +328,13 @@ package final class Attributor {
       agentScope = v?.scopeID
       if let v, v.covers(t) {
         costCentre = v.costCentre
-      } else if let owner = v?.owner {
-        costCentre = directory.people[owner]?.costCentre
+      } else {
+        // No agents.csv row of the agent is in effect: it ran after it was retired (its last
+        // valid_to), before it was registered, or between two rows. The registry does not know it
+        // on that date (SPEC §4: as of the call's time), so it is an unknown agent, charged to its
+        // owner's cost centre (step 5); before, its calls were charged without a word (a trial).
+        signals.append(.unknownAgent)
+        if let owner = v?.owner { costCentre = directory.people[owner]?.costCentre }
       }
       if let owner = ownerID, let off = directory.people[owner]?.offboardedAt, off <= t {
         signals.append(.offboardedOwner)

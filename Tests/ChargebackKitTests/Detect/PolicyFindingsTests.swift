@@ -173,4 +173,26 @@ import Testing
       ))
     #expect(found[2].explanation.contains("called a model through provider anthropic"))
   }
+
+  /// An agent that calls after its agents.csv row ended is an unknown agent on that date, and the finding says when its
+  /// rows are in effect (a trial: a retired agent's calls were charged to its owner without a word).
+  @Test func aRetiredAgentsFindingSaysWhenItsRowsWereInEffect() throws {
+    let oct15: Int64 = 1_792_022_400_000  // 2026-10-15T00:00Z
+    let row = AgentVersion(
+      id: "old-bot", owner: "ana", costCentre: "CC-OLD", validFrom: oct15 - 14 * 86_400_000, validTo: oct15)
+    var policy = PolicyFindings(agents: ["old-bot": [row]])
+    let r = UsageRecord(
+      provider: .openai, level: .request, format: "t", naturalKey: "openai:1", time: oct15 + 5 * 86_400_000,
+      credential: "key_O", model: "gpt-4.1-mini", tokens: TokenCounts(input: 10))
+    let a = Attribution(
+      costCentre: "CC-ANA", agentID: "old-bot", ownerID: "ana", credentialID: "key_O", status: .agentCredential,
+      signals: [.unknownAgent])
+    policy.observe(ChargedRecord(record: r, attribution: a, model: "gpt-4.1-mini", cost: Money(pico: 7)))
+    let f = try #require(policy.findings(period: Period(year: 2026, month: 10)).first { $0.kind == .unknownAgent })
+    #expect(f.costCentre == "CC-ANA" && f.agentID == "old-bot" && f.calls == 1)
+    #expect(f.explanation.contains("agent old-bot ran on 2026-10-20"))
+    #expect(f.explanation.contains("from 2026-10-01 until 2026-10-15"))
+    #expect(f.explanation.contains("its owner ana's cost centre"))
+    #expect(!f.explanation.contains("not in agents.csv"))
+  }
 }

@@ -352,7 +352,7 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     (At.oct16 - 1, "CC-PLATFORM"),  // 2026-10-15T23:59:59.999Z: still the first row
     (At.oct16, "CC-RESEARCH"),  // valid_to is exclusive: the move takes effect at midnight
     (At.oct16 + 1, "CC-RESEARCH"),
-    (At.sep30, "CC-ALICE"),  // before any row: the owner's cost centre
+    (At.sep30, "CC-ALICE"),  // before any row: the owner's cost centre, and an unknown agent on that date
   ])
   func agentRowsAreEffectiveDated(time: Int64, costCentre: String) throws {
     let a = try attributor().attribute(call(credential: "key_mover", at: time))
@@ -360,7 +360,7 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
       a,
       Attribution(
         costCentre: costCentre, agentID: "mover", ownerID: "alice", credentialID: "key_mover",
-        status: .agentCredential))
+        status: .agentCredential, signals: time == At.sep30 ? [.unknownAgent] : []))
   }
 
   @Test func aMoveOnThe16thSplitsTheMonth() throws {
@@ -371,11 +371,24 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     #expect(on16th.costCentre == "CC-RESEARCH")
   }
 
+  /// An agent none of whose rows is in effect (`late` is registered from the 20th) is charged to its owner's cost
+  /// centre and is an unknown agent on that date (the registry does not know it then).
   @Test func agentWithNoRowInEffectFallsBackToItsOwner() throws {
     let a = try attributor().attribute(call(credential: "key_late"))
     #expect(a.costCentre == "CC-ALICE")
     #expect(a.agentID == "late")
     #expect(a.ownerID == "alice")
+    #expect(a.signals == [.unknownAgent])
+  }
+
+  /// Either side of `mover`'s first `valid_from` (2026-10-01, inclusive): a millisecond before, no row is in effect.
+  @Test func anAgentIsUnknownBeforeItsFirstRowAndKnownFromIt() throws {
+    let attributor = try attributor()
+    let firstDay = At.oct05 - 4 * 86_400_000 - 9 * 3_600_000  // 2026-10-01T00:00Z
+    let before = attributor.attribute(call(credential: "key_mover", at: firstDay - 1))
+    let from = attributor.attribute(call(credential: "key_mover", at: firstDay))
+    #expect(before.costCentre == "CC-ALICE" && before.signals == [.unknownAgent])
+    #expect(from.costCentre == "CC-PLATFORM" && from.signals.isEmpty)
   }
 
   // MARK: Lifecycle
