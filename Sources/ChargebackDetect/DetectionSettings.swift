@@ -45,9 +45,16 @@ package struct DetectionSettings: Sendable, Hashable {
           file: path, line: r.line, field: "setting", message: "\"\(name)\" is set on line \(first) already")
       }
       lines[name] = r.line
-      func int() throws -> Int64 {
+      /// The whole number of the line, at least `least`: a loop of one repeat is any call, a storm of
+      /// one call has no retry, and a spike needs a day to compare with (`loop_repeats` 1 crashed
+      /// every report with a parent link, a trial).
+      func int(least: Int64 = 0) throws -> Int64 {
         guard let v = Int64(text), v >= 0 else {
           throw InputError(file: path, line: r.line, field: "value", message: "\"\(text)\" is not a whole number")
+        }
+        guard v >= least else {
+          throw InputError(
+            file: path, line: r.line, field: "value", message: "\(name) must be at least \(least) (it is \(v))")
         }
         // Every setting is a count of calls, seconds, days or MADs: at most 10^6 keeps the arithmetic
         // on them (seconds × 1000, days × ms per day) far from overflow.
@@ -58,12 +65,12 @@ package struct DetectionSettings: Sendable, Hashable {
         return v
       }
       switch name {
-      case "storm_min_calls": stormMinCalls = try int()
+      case "storm_min_calls": stormMinCalls = try int(least: 2)
       case "storm_max_gap_seconds": stormMaxGapMillis = try int() * 1000
-      case "loop_max_depth": loopMaxDepth = Int(try int())
-      case "loop_repeats": loopRepeats = Int(try int())
+      case "loop_max_depth": loopMaxDepth = Int(try int(least: 1))
+      case "loop_repeats": loopRepeats = Int(try int(least: 2))
       case "spike_mads": spikeMADs = try int()
-      case "spike_min_baseline_days": spikeMinBaselineDays = Int(try int())
+      case "spike_min_baseline_days": spikeMinBaselineDays = Int(try int(least: 1))
       case "baseline_days": baselineDays = Int(try int())
       case "spike_floor_usd":
         guard let pico = DecimalText.parse(text, decimals: 12), pico >= 0 else {

@@ -86,6 +86,36 @@ import Testing
     #expect(error.line == 2)
   }
 
+  /// Each setting at its smallest value is taken, and one below it refused naming the line: the demo month, whose
+  /// planted loop has parent links, runs through every detector at the smallest values (a `loop_repeats` of 1
+  /// crashed every report with a parent link, a trial).
+  @Test func everySettingAtItsSmallestValueRunsAndOneBelowIsRefused() throws {
+    let least: [(String, Int64)] = [
+      ("storm_min_calls", 2), ("storm_max_gap_seconds", 0), ("loop_max_depth", 1), ("loop_repeats", 2),
+      ("spike_mads", 0), ("spike_floor_usd", 0), ("spike_min_baseline_days", 1), ("baseline_days", 0),
+    ]
+    let dir = try TestSupport.tempDir()
+    for (name, value) in least where value > 0 {
+      try "setting,value\n\(name),\(value - 1)\n".write(
+        toFile: dir + "/detection.csv", atomically: true, encoding: .utf8)
+      let error = try #require(throws: InputError.self) { try DetectionSettings(directory: dir) }
+      #expect(error.line == 2 && error.field == "value" && error.message.contains("at least \(value)"))
+    }
+    let layout = try DemoGenerator(period: Period("2026-10")!).write(to: dir + "/input")
+    try ("setting,value\n" + least.map { "\($0.0),\($0.1)\n" }.joined()).write(
+      toFile: layout.identityDirectory + "/detection.csv", atomically: true, encoding: .utf8)
+    let job = ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [layout.usageDirectory], identities: layout.identityDirectory,
+        pricing: TestSupport.packageRoot + "/pricing", out: dir + "/out", database: dir + "/s.sqlite"),
+      progress: ProgressReporter(force: false))
+    let report = try #require(try job.run().report)
+    // Every call tree deeper than one level is a loop: the planted one (task T-1013) among them. No two calls share
+    // a millisecond, so nothing is a storm with no gap allowed.
+    #expect(report.findings.contains { $0.kind == .recursiveLoop && $0.explanation.contains("T-1013") })
+    #expect(!report.findings.contains { $0.kind == .retryStorm })
+  }
+
   @Test func aSettingSetTwiceIsRefusedNamingBothLines() throws {
     let dir = try TestSupport.tempDir()
     try "setting,value\nstorm_min_calls,20\nspike_mads,4\nstorm_min_calls,5\n".write(
