@@ -5,11 +5,12 @@ package struct Period: Hashable, Sendable, CustomStringConvertible {
   /// The month, 1–12.
   package let month: Int
 
-  /// Parses `YYYY-MM`; nil for anything else.
+  /// Parses `YYYY-MM` of the years records can have (2000 to 2099, ``Bounds``); nil for anything
+  /// else (`0226-10` wrote workbooks no spreadsheet program opens, a trial).
   package init?(_ text: String) {
     let parts = text.split(separator: "-")
     guard parts.count == 2, parts[0].count == 4, parts[1].count == 2,
-      let y = Int(parts[0]), let m = Int(parts[1]), (1...12).contains(m)
+      let y = Int(parts[0]), let m = Int(parts[1]), (1...12).contains(m), (2000...2099).contains(y)
     else { return nil }
     year = y
     month = m

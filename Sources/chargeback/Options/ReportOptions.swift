@@ -14,7 +14,7 @@ struct ReportOptions: ParsableArguments {
     (.chargeback-scratch-<host>-<pid>-…), removed at the end, or by a later run after a killed one.
     """
 
-  @Option(name: .long, help: "The month to charge back, YYYY-MM (UTC).")
+  @Option(name: .long, help: "The month to charge back, YYYY-MM (UTC), from 2000-01 to 2099-12.")
   var period: Period
 
   @Option(

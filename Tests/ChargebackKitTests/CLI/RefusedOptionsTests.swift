@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackModel
 @testable import ChargebackTestSupport
 
 /// Options and identity rows that would give a wrong chargeback without a word are refused with
@@ -51,6 +52,19 @@ import Testing
   }
 
   /// A huge bad value is cut in the message, as every message quoting a value is.
+  /// A month outside the years records can have (2000 to 2099) is a usage error, its edges taken.
+  @Test(arguments: [
+    ("0226-10", false), ("1899-12", false), ("1999-12", false), ("2100-01", false), ("2000-01", true),
+    ("2099-12", true),
+  ])
+  func aPeriodOutsideTheRecordsYearsIsRefused(period: String, taken: Bool) throws {
+    #expect((Period(period) != nil) == taken)
+    guard !taken else { return }
+    let r = try TestSupport.runCLI(["report", "--period", period, "--identities", "x"])
+    #expect(r.status == 64)
+    #expect(r.err.contains(period), "\(r.err)")
+  }
+
   @Test func aHugeBadOptionValueIsCut() throws {
     let r = try TestSupport.runCLI(["report", "--period", String(repeating: "9", count: 100_000), "--identities", "x"])
     #expect(r.status == 64)
