@@ -112,14 +112,16 @@ package struct PeriodContext: Sendable, Hashable {
 
   /// The forecast of an open period to its end: what is owed so far (`owed`, month to date) plus
   /// the run rate of the part that grows with calls (`runRate`) over the time left: owed + runRate ×
-  /// (time left ÷ time elapsed up to `asOf`), rounded to the pico-dollar; nil for a closed period or
-  /// before any data.
+  /// (time left ÷ time elapsed up to `asOf`), rounded to the pico-dollar; nil for a closed period,
+  /// and before the data runs a whole day into it (``forecastLeastElapsed``).
   ///
   /// Fixed amounts are in `owed` once, never extrapolated: a month's `fixed:` overhead, idle
   /// capacity and provisioned fees (the whole month's, from its first day) scaled by 31 on the
   /// first day forecast a month 3.2 times its end.
   package func forecast(owed: Money, runRate: Money, period: Period) -> Money? {
-    guard isOpen, forecastWithheldFrom == nil, let asOf, asOf > period.startMillis else { return nil }
+    guard isOpen, forecastWithheldFrom == nil, let asOf, asOf - period.startMillis >= Self.forecastLeastElapsed else {
+      return nil
+    }
     let elapsed = Int128(asOf) - Int128(period.startMillis)
     let left = max(0, Int128(period.endMillis) - Int128(asOf))
     // A run rate ≤ 2.7 × 10^37 pico-USD (Bounds) times a period's milliseconds could pass Int128:
@@ -130,6 +132,11 @@ package struct PeriodContext: Sendable, Hashable {
     guard !overflow2 else { return nil }
     return Money(pico: total)
   }
+
+  /// How far into the period the data must run before it is forecast: a day. One call a
+  /// millisecond after midnight, scaled to the month, forecast 17.7 billion USD (a trial); a day
+  /// holds a day's rhythm, and a daily run's first forecast is the 2nd's.
+  package static let forecastLeastElapsed = Timestamp.millisPerDay
 
   /// Change from `previous` to `current` as a percentage with two decimals (`-12.50`); nil when
   /// there was nothing before.

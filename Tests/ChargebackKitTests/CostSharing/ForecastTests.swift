@@ -48,4 +48,18 @@ import Testing
         "UNATTRIBUTED": "0.000000", "TOTAL": "136.494800",
       ])
   }
+
+  /// Data that runs less than a day into the month is not forecast: a millisecond before the day is out, none; at the
+  /// day, owed + growing × 30 days ÷ 1 day (10 USD owed of which 4 grow: 10 + 4 × 30 = 130 USD).
+  @Test func aMonthIsForecastOnceItsDataRunsADayIntoIt() {
+    let period = Period(year: 2026, month: 10)
+    func usd(_ n: Int128) -> Money { Money(pico: n * Money.picoPerUSD) }
+    func forecast(after ms: Int64) -> Money? {
+      PeriodContext(asOf: period.startMillis + ms, isOpen: true).forecast(
+        owed: usd(10), runRate: usd(4), period: period)
+    }
+    #expect(forecast(after: 1) == nil)
+    #expect(forecast(after: Timestamp.millisPerDay - 1) == nil)
+    #expect(forecast(after: Timestamp.millisPerDay) == usd(130))
+  }
 }

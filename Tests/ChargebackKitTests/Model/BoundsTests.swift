@@ -61,7 +61,7 @@ import Testing
 
   @Test func aForecastOrPercentageBeyondInt128IsNoneRatherThanATrap() throws {
     let period = Period(year: 2026, month: 10)
-    let context = PeriodContext(asOf: period.startMillis + 1, isOpen: true)
+    let context = PeriodContext(asOf: period.startMillis + PeriodContext.forecastLeastElapsed, isOpen: true)
     #expect(context.forecast(owed: .zero, runRate: Money(pico: Int128.max / 2), period: period) == nil)
     #expect(
       context.forecast(owed: Money(pico: Int128.max / 2), runRate: Money(pico: Int128.max / 2), period: period) == nil)
