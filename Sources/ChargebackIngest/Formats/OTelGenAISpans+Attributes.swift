@@ -154,6 +154,17 @@ enum OTelSlot {
     self = hit.1
   }
 
+  /// Whether it is a token count (a whole number).
+  var isCount: Bool {
+    switch self {
+    case .inputTokens, .promptTokens, .outputTokens, .completionTokens, .cacheRead, .cacheWrite, .reasoningTokens,
+      .totalTokens, .altPrompt, .altCompletion, .altCacheRead, .altCacheWrite, .aiNoCache, .aiCacheRead, .aiCacheWrite,
+      .aiCachedInput:
+      true
+    default: false
+    }
+  }
+
   /// Stores `text`; token attributes must be whole numbers.
   func assign(_ text: String, to a: inout OTelAttributes) throws {
     func count() throws -> Int64 {

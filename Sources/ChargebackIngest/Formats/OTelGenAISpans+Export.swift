@@ -333,10 +333,16 @@ struct OTelBatch {
   }
 
   /// Reads an OTLP `KeyValue` list; only the attributes ``OTelSlot`` names are kept.
+  ///
+  /// A key the tool reads given twice in one list is refused, as OTLP requires keys to be unique:
+  /// which value is the call's is not known (a trial's span with `gen_ai.usage.output_tokens` 5000
+  /// then 5 was charged 5). So is a token count given as a boolean, list or map (`{"boolValue":
+  /// true}` was charged 0 tokens).
   private static func attributes(
     _ s: inout JSONScanner, _ b: UnsafeBufferPointer<UInt8>, into a: inout OTelAttributes, field: inout String
   ) throws {
     field = "attributes"
+    var seen: Set<String> = []
     try s.array { s in
       guard s.next() == UInt8(ascii: "{") else { return try s.skipValue() }
       var key: Range<Int>?
@@ -356,16 +362,29 @@ struct OTelBatch {
       }
       guard let key, let value, let slot = OTelSlot(UnsafeBufferPointer(rebasing: b[key])) else { return }
       field = String(decoding: UnsafeBufferPointer(rebasing: b[key]), as: UTF8.self)
+      guard seen.insert(field).inserted else {
+        throw JSONScanner.Failure(
+          kind: .invalid("is given twice in one attribute list (OTLP keys are unique): which value is the call's is not known"),
+          offset: 0, message: "")
+      }
       let vb = UnsafeBufferPointer(rebasing: b[value])
       var v = JSONScanner(vb)
       if try v.consumeNull() { return }
       var text: String?
+      var other: String?
       try v.object { v, k in
         if k.equals("stringValue") || k.equals("intValue") || k.equals("doubleValue") {
           text = try JSONLayout.scalarText(&v, in: vb)
+        } else {
+          other = String(decoding: k, as: UTF8.self)
+          try v.skipValue()
         }
       }
-      if let text { try slot.assign(text, to: &a) }
+      if let text {
+        try slot.assign(text, to: &a)
+      } else if let other, slot.isCount {
+        throw JSONScanner.Failure(kind: .invalid("is a token count given as \(other), not a whole number"), offset: 0, message: "")
+      }
     }
   }
 }

@@ -115,4 +115,40 @@ import Testing
     let (_, records) = try O().report(#"{"batches":\#(list)}"# + "\n")
     #expect(records.first?.jsonPath == "$.batches[0].scopeSpans[0].spans[1]")
   }
+
+  /// Any attribute the tool reads given twice in one span's list is refused naming it, whether the two values differ or
+  /// not, and a token count given as a boolean, list or map is refused: a trial's span with 5,000 then 5 output
+  /// tokens was charged 5, and one with `{"boolValue":true}` 0. A key it does not read may repeat, and a string
+  /// attribute given as a boolean is passed over.
+  @Test(arguments: [
+    ("gen_ai.usage.output_tokens", #"{"intValue":"5000"}"#, #"{"intValue":"5"}"#),
+    ("gen_ai.usage.output_tokens", #"{"intValue":"100"}"#, #"{"intValue":"100"}"#),
+    ("gen_ai.system", #"{"stringValue":"openai"}"#, #"{"stringValue":"anthropic"}"#),
+    ("gen_ai.request.model", #"{"stringValue":"gpt-4o"}"#, #"{"stringValue":"gpt-4o"}"#),
+  ])
+  func aKeyGivenTwiceIsRefused(key: String, first: String, second: String) throws {
+    func kv(_ value: String) -> String { #"{"key":"\#(key)","value":\#(value)}"# }
+    let call = O.chat("chat gpt-4o", span: "c1").replacingOccurrences(
+      of: #""attributes":["#, with: #""attributes":["# + kv(first) + "," + kv(second) + ",")
+    let error = try #require(throws: InputError.self) { try O().report(O.export([call])) }
+    #expect(error.field == key && error.line == 1)
+    #expect(error.message.contains("given twice"), "\(error.message)")
+  }
+
+  @Test(arguments: [#"{"boolValue":true}"#, #"{"arrayValue":{"values":[]}}"#, #"{"kvlistValue":{"values":[]}}"#])
+  func aCountOfAnotherTypeIsRefused(value: String) throws {
+    let call = O.chat("chat gpt-4o", span: "c1").replacingOccurrences(
+      of: #"{"key":"gen_ai.usage.output_tokens","value":{"intValue":"100"}}"#,
+      with: #"{"key":"gen_ai.usage.output_tokens","value":\#(value)}"#)
+    #expect(call.contains(value))
+    let error = try #require(throws: InputError.self) { try O().report(O.export([call])) }
+    #expect(error.field == "gen_ai.usage.output_tokens" && error.message.contains("not a whole number"))
+    // Other keys repeated, and a string attribute of another type, are as before: the call, 0.0035 USD.
+    let fine = O.chat("chat gpt-4o", span: "c1").replacingOccurrences(
+      of: #""attributes":["#,
+      with: #""attributes":[{"key":"x.y","value":{"intValue":"1"}},{"key":"x.y","value":{"intValue":"2"}},"#
+        + #"{"key":"gen_ai.conversation.id","value":{"boolValue":true}},"#)
+    let (report, records) = try O().report(O.export([fine]))
+    #expect(records.count == 1 && report.totalCost == TestSupport.usd("0.0035"))
+  }
 }
