@@ -34,4 +34,23 @@ extension Ingestor {
   /// How recently a file cut inside its last line must have been modified to be taken for one
   /// still being written (``looksUnfinished(_:_:)``).
   static let unfinishedMinutes = 15
+
+  /// `body`'s result; a bad line of `path` it throws is a change (``InputChangedError``) when the
+  /// file is no longer as it was when its reading began (`before`).
+  ///
+  /// A log appended to while it is read fails on a line its writer had written half of; by the time
+  /// the error is looked at, the line is whole, so the file was neither bad nor unfinished (a
+  /// trial's daily run failed whole, "malformed JSON", on a live log written in halves).
+  func changedIfStale<T>(
+    _ path: String, _ before: (bytes: Int64, mtimeNs: Int64)?, _ body: () throws -> T
+  ) throws -> T {
+    do {
+      return try body()
+    } catch let bad as InputError where bad.file == path {
+      guard let before else { throw bad }
+      let now = FileStamp.of(path)
+      if now.map({ $0 != before }) ?? true { throw InputChangedError(path: path, before: before, after: now) }
+      throw bad
+    }
+  }
 }

@@ -312,49 +312,51 @@ package struct Ingestor {
     // The store decides again under its writer lock whether the file is new: another process may
     // have loaded the same bytes since the check above.
     let file = NewFile(sha256: sha, path: path, format: format.id, level: format.level, bytes: bytes)
-    let outcome = try store.load(
-      file,
-      stream: { sink in
-        if let ahead {
-          for parsed in try ahead.items.get() { try parsed.insert(into: sink) }
-          progress.update("\(path): \(sink.offered) records")
-          return
-        }
-        // One record per line: the lines parsed on every core (``ParallelLines``).
-        if let lines = format as? any LineRecordFormat, let layout = lines.lineLayout(head: try input.head()) {
-          let parse = try ParallelLines(
-            input, format: lines, layout: layout, workers: ParallelLines.threads, chunkBytes: lineChunkBytes)
-          try parse.drain { batch in
-            for parsed in batch { try parsed.insert(into: sink) }
+    let outcome = try changedIfStale(path, before) {
+      try store.load(
+        file,
+        stream: { sink in
+          if let ahead {
+            for parsed in try ahead.items.get() { try parsed.insert(into: sink) }
+            progress.update("\(path): \(sink.offered) records")
+            return
+          }
+          // One record per line: the lines parsed on every core (``ParallelLines``).
+          if let lines = format as? any LineRecordFormat, let layout = lines.lineLayout(head: try input.head()) {
+            let parse = try ParallelLines(
+              input, format: lines, layout: layout, workers: ParallelLines.threads, chunkBytes: lineChunkBytes)
+            try parse.drain { batch in
+              for parsed in batch { try parsed.insert(into: sink) }
+              progress.update("\(path): \(sink.offered) records")
+            }
+            return
+          }
+          // The records die on the parsing thread, which has time to spare.
+          let pipe = BatchPipe<ParsedItem>()
+          pipe.start { emit in try ParsedItem.read(input, as: format, emit) }
+          try pipe.drain { batch in
+            for parsed in batch {
+              try parsed.insert(into: sink)
+            }
             progress.update("\(path): \(sink.offered) records")
           }
-          return
-        }
-        // The records die on the parsing thread, which has time to spare.
-        let pipe = BatchPipe<ParsedItem>()
-        pipe.start { emit in try ParsedItem.read(input, as: format, emit) }
-        try pipe.drain { batch in
-          for parsed in batch {
-            try parsed.insert(into: sink)
+        },
+        merged: { loaded in
+          // The records must be the bytes the hash names (the file's identity, in the manifest and
+          // in `explain`): a file rewritten or appended to after its stamp was taken, while it was
+          // hashed or read, is rolled back here and read again (a trial's file appended to during
+          // its load was stored as 150,000 records under the hash and size of its first 100,000).
+          // A file gone from its path (renamed, as a log is rotated, or removed) counts as changed:
+          // its writer may still be appending to the bytes read.
+          if let before {
+            let now = FileStamp.of(path)
+            if now.map({ $0 != before }) ?? true { throw InputChangedError(path: path, before: before, after: now) }
           }
-          progress.update("\(path): \(sink.offered) records")
-        }
-      },
-      merged: { loaded in
-        // The records must be the bytes the hash names (the file's identity, in the manifest and
-        // in `explain`): a file rewritten or appended to after its stamp was taken, while it was
-        // hashed or read, is rolled back here and read again (a trial's file appended to during
-        // its load was stored as 150,000 records under the hash and size of its first 100,000).
-        // A file gone from its path (renamed, as a log is rotated, or removed) counts as changed:
-        // its writer may still be appending to the bytes read.
-        if let before {
-          let now = FileStamp.of(path)
-          if now.map({ $0 != before }) ?? true { throw InputChangedError(path: path, before: before, after: now) }
-        }
-        try resolveAncestry(of: loaded.touchedTraces)
-        try keepPages(of: path, sha256: sha, format: format, records: loaded.offered, input: input)
-        try stamp(path, before: before, sha: sha)
-      })
+          try resolveAncestry(of: loaded.touchedTraces)
+          try keepPages(of: path, sha256: sha, format: format, records: loaded.offered, input: input)
+          try stamp(path, before: before, sha: sha)
+        })
+    }
     let loaded: LoadedFile
     switch outcome {
     case .known(let known): return try alreadyIngested(known)

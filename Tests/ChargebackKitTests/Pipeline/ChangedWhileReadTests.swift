@@ -175,4 +175,56 @@ import Testing
     #expect(try store.db.scalarInt("SELECT count(*) FROM skipped_files") == 1)
     try store.close()
   }
+
+  /// A format that reads as `base` does and, when the reading fails, lets `changes` change the file before the
+  /// failure goes on.
+  struct ChangedOnFailureFormat: ExportFormat {
+    let base: any ExportFormat
+    let changes: Changes
+    var id: String { base.id }
+    var level: SourceLevel { base.level }
+    func matches(head: String) -> Bool { base.matches(head: head) }
+    func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
+      do { try base.read(file, emit: emit) } catch {
+        changes.fire(file.path)
+        throw error
+      }
+    }
+    func readItems(_ file: InputFile, emit: (consuming IngestItem) throws -> Void) throws {
+      do { try base.readItems(file, emit: emit) } catch {
+        changes.fire(file.path)
+        throw error
+      }
+    }
+  }
+
+  /// A log read while its writer had written half of its last line, which is whole (a line end after it) by the time
+  /// the error is looked at: a change, read again whole, not a bad file (a trial's daily run failed, "malformed
+  /// JSON", on a live log written in halves 1 ms apart). ``bCalls`` whole lines and the half of one more: read again,
+  /// ``bCalls`` + 1 calls.
+  @Test func aLineHalfWrittenWhenReadIsAChangeAndReadAgain() throws {
+    let dir = try TestSupport.tempDir("changed-half-line")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let b = dir + "/b.jsonl"
+    let text = try String(contentsOfFile: Self.month, encoding: .utf8)
+    let first = text.prefix { $0 != "\n" }
+    let lines = (0..<Self.bCalls).map {
+      first.replacingOccurrences(of: #""requestId":"req-1""#, with: #""requestId":"b-\#($0)""#)
+    }
+    let late = try Self.appendedLine()
+    let half = late.index(late.startIndex, offsetBy: late.count / 2)
+    try (lines.joined(separator: "\n") + "\n" + late[..<half]).write(toFile: b, atomically: true, encoding: .utf8)
+    let rest = String(late[half...])
+    let changes = Changes(times: 1) { ChangedWhileReadTests.append(rest, to: $0) }
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    let bedrock = try #require(FormatRegistry.all.first { $0.id == "bedrock-invocation-log" })
+    let ingestor = Ingestor(
+      store: store, formats: [ChangedOnFailureFormat(base: bedrock, changes: changes)],
+      progress: ProgressReporter(force: false))
+    let results = try ingestor.ingest(paths: [b])
+    #expect(changes.fired == 1)
+    #expect(results.first?.loaded == true && results.first?.readAgain == 1)
+    #expect(try store.db.scalarInt("SELECT count(*) FROM usage") == Int64(Self.bCalls + 1))
+    try store.close()
+  }
 }
