@@ -133,7 +133,9 @@ package struct PeriodContext: Sendable, Hashable {
     return Money(pico: total)
   }
 
-  /// How far into the period the data must run before it is forecast: a day. One call a
+  /// How far into the period the data must run before it is forecast: a day.
+  ///
+  /// One call a
   /// millisecond after midnight, scaled to the month, forecast 17.7 billion USD (a trial); a day
   /// holds a day's rhythm, and a daily run's first forecast is the 2nd's.
   package static let forecastLeastElapsed = Timestamp.millisPerDay

@@ -364,7 +364,8 @@ struct OTelBatch {
       field = String(decoding: UnsafeBufferPointer(rebasing: b[key]), as: UTF8.self)
       guard seen.insert(field).inserted else {
         throw JSONScanner.Failure(
-          kind: .invalid("is given twice in one attribute list (OTLP keys are unique): which value is the call's is not known"),
+          kind: .invalid(
+            "is given twice in one attribute list (OTLP keys are unique): which value is the call's is not known"),
           offset: 0, message: "")
       }
       let vb = UnsafeBufferPointer(rebasing: b[value])
@@ -383,7 +384,8 @@ struct OTelBatch {
       if let text {
         try slot.assign(text, to: &a)
       } else if let other, slot.isCount {
-        throw JSONScanner.Failure(kind: .invalid("is a token count given as \(other), not a whole number"), offset: 0, message: "")
+        throw JSONScanner.Failure(
+          kind: .invalid("is a token count given as \(other), not a whole number"), offset: 0, message: "")
       }
     }
   }

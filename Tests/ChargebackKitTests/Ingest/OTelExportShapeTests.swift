@@ -116,8 +116,9 @@ import Testing
     #expect(records.first?.jsonPath == "$.batches[0].scopeSpans[0].spans[1]")
   }
 
-  /// Any attribute the tool reads given twice in one span's list is refused naming it, whether the two values differ or
-  /// not, and a token count given as a boolean, list or map is refused: a trial's span with 5,000 then 5 output
+  /// Any attribute the tool reads given twice in one span's list is refused naming it.
+  ///
+  /// Whether the two values differ or not; and a token count given as a boolean, list or map is refused: a trial's span with 5,000 then 5 output
   /// tokens was charged 5, and one with `{"boolValue":true}` 0. A key it does not read may repeat, and a string
   /// attribute given as a boolean is passed over.
   @Test(arguments: [

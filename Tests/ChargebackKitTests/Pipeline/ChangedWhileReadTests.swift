@@ -198,8 +198,9 @@ import Testing
     }
   }
 
-  /// A log read while its writer had written half of its last line, which is whole (a line end after it) by the time
-  /// the error is looked at: a change, read again whole, not a bad file (a trial's daily run failed, "malformed
+  /// A log read while its writer had written half of its last line is a change, read again.
+  ///
+  /// The line is whole (a line end after it) by the time the error is looked at: a change, read again whole, not a bad file (a trial's daily run failed, "malformed
   /// JSON", on a live log written in halves 1 ms apart). ``bCalls`` whole lines and the half of one more: read again,
   /// ``bCalls`` + 1 calls.
   @Test func aLineHalfWrittenWhenReadIsAChangeAndReadAgain() throws {
