@@ -51,7 +51,6 @@ import Testing
     #expect(help.status == 0 && help.out.contains("\n  --period <period>"), "\(help.out)")
   }
 
-  /// A huge bad value is cut in the message, as every message quoting a value is.
   /// A month outside the years records can have (2000 to 2099) is a usage error, its edges taken.
   @Test(arguments: [
     ("0226-10", false), ("1899-12", false), ("1999-12", false), ("2100-01", false), ("2000-01", true),
@@ -65,6 +64,7 @@ import Testing
     #expect(r.err.contains(period), "\(r.err)")
   }
 
+  /// A huge bad value is cut in the message, as every message quoting a value is.
   @Test func aHugeBadOptionValueIsCut() throws {
     let r = try TestSupport.runCLI(["report", "--period", String(repeating: "9", count: 100_000), "--identities", "x"])
     #expect(r.status == 64)
