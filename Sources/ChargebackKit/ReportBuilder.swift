@@ -301,6 +301,9 @@ package struct ReportBuilder {
     report.granularity = widths.rows()
     report.supersededReportRows = widths.supersededRows
     report.unmatchableReportRows = overlap.unmatchableRows
+    let groupings = try ReportGroupings(store: store, from: period.startMillis, to: period.endMillis)
+    (report.reportBucketsGroupedTwice, report.reportBucketsMisaligned) = (groupings.groupedTwice, groupings.misaligned)
+    report.reportBucketWarnings = groupings.warnings
     report.longContextReportRows = longContext.rows
     report.longContextReportCost = longContext.cost
     report.unbilledDays = reconciled.unbilled

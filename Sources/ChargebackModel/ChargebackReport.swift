@@ -302,6 +302,11 @@ package struct ChargebackReport: Sendable {
   package var supersededReportRows: Int64 = 0
   /// Report rows with no credential beside request logs of their provider: maybe charged twice.
   package var unmatchableReportRows: Int64 = 0
+  /// Usage report buckets loaded from files grouped differently, and buckets that overlap another
+  /// without either holding it: maybe charged twice; with the console's warnings on them.
+  package var reportBucketsGroupedTwice: Int64 = 0
+  package var reportBucketsMisaligned: Int64 = 0
+  package var reportBucketWarnings: [String] = []
   /// Priced report rows without a `context_window` whose input per request is past their model's
   /// long-context threshold: charged at the base rate (SPEC §5.3), though some of their calls paid
   /// more; and what they were charged.

@@ -111,6 +111,8 @@ package enum ConsoleSummary {
           + " only) on days with request logs of their provider: they are charged, and may be calls the logs"
           + " charge too; export the report grouped by api_key_id (docs/formats.md)")
     }
+    // Paths as given: these lines are printed as they are.
+    for w in report.reportBucketWarnings { out.append("warning: " + SafeText.terminal(w)) }
     if report.longContextReportRows > 0 {
       out.append(
         "warning: \(report.longContextReportRows) usage report rows (USD "

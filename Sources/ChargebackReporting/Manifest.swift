@@ -43,6 +43,8 @@ package enum Manifest {
         "records": report.recordCount, "unpriced_records": report.unpricedRecords,
         "duplicate_records_skipped": report.duplicateRecords, "report_rows_superseded": report.supersededReportRows,
         "report_rows_without_credential_beside_logs": report.unmatchableReportRows,
+        "report_buckets_grouped_twice": report.reportBucketsGroupedTwice,
+        "report_buckets_misaligned": report.reportBucketsMisaligned,
         "report_rows_past_long_context_at_base_rate": report.longContextReportRows,
         "conflicting_duplicates": report.conflictingDuplicates, "lines": report.taskRowCount,
         "cost_centres": report.costCentres.count, "findings": report.findings.count,

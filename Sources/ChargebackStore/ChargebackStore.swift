@@ -86,6 +86,9 @@ package protocol ChargebackStore: AnyObject {
   func identitiesSeen(before: Int64, _ body: (UsageRecord) throws -> Void) throws
   func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64>
   func reportBuckets(from: Int64, to: Int64, _ body: (ReportBucket) throws -> Void) throws
+  /// The report rows of `formats` that start in `[from, to)`, with their natural keys and the path
+  /// of the file each came from, ordered by format, start, end and path.
+  func reportKeys(from: Int64, to: Int64, formats: [String], _ body: (ReportRowKey) throws -> Void) throws
   func conflicts(from: Int64, to: Int64) throws -> [StoredConflict]
   func conflictCount() throws -> Int64
   func hasUsage(from: Int64, to: Int64) throws -> Bool

@@ -36,7 +36,45 @@ package struct ReportBucket: Sendable, Hashable {
   }
 }
 
+/// A report row's natural key, bucket and file (``ChargebackStore/reportKeys(from:to:formats:_:)``).
+package struct ReportRowKey: Sendable, Hashable {
+  package var format: String
+  package var start: Int64
+  package var end: Int64
+  package var path: String
+  package var naturalKey: String
+
+  package init(format: String, start: Int64, end: Int64, path: String, naturalKey: String) {
+    (self.format, self.start, self.end, self.path, self.naturalKey) = (format, start, end, path, naturalKey)
+  }
+
+  /// The SQL of the query, the same for both stores but for its parameters' spelling.
+  package static func query(formats: Int, parameter: (Int) -> String) -> String {
+    """
+    SELECT f.format, u.ts, u.bucket_end, f.path, u.natural_key
+    FROM usage_text u JOIN files f ON f.id = u.file_id
+    WHERE u.ts >= \(parameter(1)) AND u.ts < \(parameter(2)) AND u.bucket_end > u.ts AND f.level = 'report'
+      AND f.format IN (\((0..<formats).map { parameter($0 + 3) }.joined(separator: ", ")))
+    ORDER BY 1, 2, 3, 4
+    """
+  }
+}
+
 extension UsageStore {
+  package func reportKeys(from: Int64, to: Int64, formats: [String], _ body: (ReportRowKey) throws -> Void) throws {
+    guard !formats.isEmpty else { return }
+    let st = try db.prepare(ReportRowKey.query(formats: formats.count) { "?\($0)" })
+    try st.bind(1, from)
+    try st.bind(2, to)
+    for (i, f) in formats.enumerated() { try st.bind(Int32(i + 3), f) }
+    while try st.step() {
+      try body(
+        ReportRowKey(
+          format: st.text(0) ?? "", start: st.int64(1), end: st.int64(2), path: st.text(3) ?? "",
+          naturalKey: st.text(4) ?? ""))
+    }
+  }
+
   /// The distinct buckets of report-level rows that start in `[from, to)` and have an end after
   /// their start, ordered by provider, subject, tier, context window, model, start and end.
   ///

@@ -170,6 +170,17 @@ extension PostgresStore {
     }
   }
 
+  package func reportKeys(from: Int64, to: Int64, formats: [String], _ body: (ReportRowKey) throws -> Void) throws {
+    guard !formats.isEmpty else { return }
+    let sql = ReportRowKey.query(formats: formats.count) { "$\($0)" }.replacingOccurrences(of: "usage_text", with: "usage")
+    for r in try c.rows(sql, [.int(from), .int(to)] + formats.map { .text($0) }) {
+      try body(
+        ReportRowKey(
+          format: r.text(0) ?? "", start: r.int64(1), end: r.int64(2), path: r.text(3) ?? "",
+          naturalKey: r.text(4) ?? ""))
+    }
+  }
+
   package func conflicts(from: Int64, to: Int64) throws -> [StoredConflict] {
     try c.rows(
       """
