@@ -172,7 +172,8 @@ extension PostgresStore {
 
   package func reportKeys(from: Int64, to: Int64, formats: [String], _ body: (ReportRowKey) throws -> Void) throws {
     guard !formats.isEmpty else { return }
-    let sql = ReportRowKey.query(formats: formats.count) { "$\($0)" }.replacingOccurrences(of: "usage_text", with: "usage")
+    let sql = ReportRowKey.query(formats: formats.count) { "$\($0)" }
+      .replacingOccurrences(of: "usage_text", with: "usage")
     for r in try c.rows(sql, [.int(from), .int(to)] + formats.map { .text($0) }) {
       try body(
         ReportRowKey(

@@ -7,7 +7,9 @@ import Testing
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
-/// Usage report buckets loaded twice under keys that never meet, found by two trials: the same OpenAI buckets fetched
+/// Usage report buckets loaded twice under keys that never meet are named.
+///
+/// Found by two trials: the same OpenAI buckets fetched
 /// with other `group_by` values (both charged, 2,115 requests as 4,230), and daily buckets fetched from midnight and
 /// again from 07:00. The report warns, naming the files, and counts them in the manifest; a query of another project,
 /// and pages of one grouping split over files, are not taken for the same usage.
