@@ -71,7 +71,8 @@ extension ChargebackJob {
   }
 
   /// A warning for each other month reported closed that this run loaded new records of: its
-  /// outputs, handed out, lack them until it is reported again.
+  /// outputs, handed out, lack them until it is reported again; and one for the earlier months not
+  /// reported closed that it loaded new records of, which no output of this run covers.
   ///
   /// A daily run of the current month took a late file of the month before in without a word;
   /// the calls surfaced only when that month was run again, and a late call of a revoked key was
@@ -86,13 +87,31 @@ extension ChargebackJob {
       for month in r.newMonths where month != period { files[month, default: []].append(r.path) }
     }
     var warnings: [String] = []
+    var unreported: [Period] = []
     for month in files.keys.sorted(by: { $0.startMillis < $1.startMillis }) {
-      guard let paths = files[month], try store.reportedTotals(month) != nil else { continue }
+      guard let paths = files[month] else { continue }
+      guard try store.reportedTotals(month) != nil else {
+        if month.startMillis < period.startMillis { unreported.append(month) }
+        continue
+      }
       let shown = paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
       warnings.append(
         "warning: \(month) was reported closed, and this run loaded new records dated in it (\(shown)):"
           + " its outputs do not have them; report it again (run --period \(month) with its own --out) and"
           + " hand its outputs out again")
+    }
+    // An earlier month not reported closed (the month before, on the 1st): its new calls' findings
+    // are in no output and no --fail-on of this run (a trial: a critical call of the month's last
+    // evening, delivered on the 1st, alerted no one that day).
+    if let first = unreported.first, let last = unreported.last {
+      var seen = Set<String>()
+      let paths = unreported.flatMap { files[$0] ?? [] }.filter { seen.insert($0).inserted }
+      let shown = paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
+      let months = unreported.count == 1 ? "\(first)" : "\(first) to \(last) (\(unreported.count) months)"
+      warnings.append(
+        "warning: this run loaded new records dated in \(months), which it does not report (\(shown)): their"
+          + " findings are in neither this run's new_findings.csv nor its --fail-on; run --period \(last) (each"
+          + " month with its own --out) to report them")
     }
     return warnings
   }

@@ -53,6 +53,10 @@ import Testing
     let around = try Self.run(dir, "2026-11")
     #expect(around.status == 0, "\(around.err)")
     #expect(!around.err.contains("2026-10 was reported closed"), "\(around.err)")
+    // September, never reported, is named as a month this run does not report.
+    #expect(
+      around.err.contains("warning: this run loaded new records dated in 2026-09, which it does not report"),
+      "\(around.err)")
 
     // A late October call: named, with its file, on stderr only.
     try D.day(dir, "late.jsonl", [D.call("l-1", "2026-10-30T23:00:00Z", arn: D.session + "s-3", input: 1_000)])
@@ -68,8 +72,11 @@ import Testing
     #expect(summary.map { $0["cost_usd"] ?? "" }.contains("0.003000"), "\(summary)")
   }
 
-  /// A month never reported closed is not named: its next run reports it.
-  @Test func aMonthNeverClosedIsNotNamed() throws {
+  /// Earlier months never reported closed are named in one line, with their files.
+  ///
+  /// No output of the run covers their findings (a trial: a critical call of October's last evening, loaded on November 1st, alerted no one). A later
+  /// month is not: its own run reports it.
+  @Test func earlierMonthsNeverClosedAreNamedInOneLine() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let store = try UsageStore(path: dir + "/s.sqlite")
@@ -78,7 +85,17 @@ import Testing
       path: "/u/late.jsonl", sha256: "x", format: "bedrock-invocation-log", records: 1, newRecords: 1,
       alreadyIngested: false)
     var late = r
-    late.newMonths = [Period(year: 2026, month: 9), Period(year: 2026, month: 10)]
-    #expect(try ChargebackJob.lateForClosedMonths([late], period: Period(year: 2026, month: 11), store: store).isEmpty)
+    late.newMonths = [Period(year: 2026, month: 9), Period(year: 2026, month: 10), Period(year: 2026, month: 12)]
+    let warnings = try ChargebackJob.lateForClosedMonths([late], period: Period(year: 2026, month: 11), store: store)
+    #expect(warnings.count == 1)
+    #expect(
+      warnings.first?.hasPrefix(
+        "warning: this run loaded new records dated in 2026-09 to 2026-10 (2 months), which it does not report"
+          + " (/u/late.jsonl):") == true, "\(warnings)")
+    #expect(warnings.first?.contains("run --period 2026-10") == true)
+    #expect(warnings.first?.contains("2026-12") == false)
+    var later = r
+    later.newMonths = [Period(year: 2026, month: 12)]
+    #expect(try ChargebackJob.lateForClosedMonths([later], period: Period(year: 2026, month: 11), store: store).isEmpty)
   }
 }
