@@ -28,15 +28,19 @@ struct Commitments {
     var cellShares: [ScaledClassCharges.Cells: Int128] = [:]
     for c in rows {
       let lineIndices = lines.indices.filter { lines[$0].key.commitmentID == c.id && lines[$0].key.priced }
+      let unpriced = lines.reduce(Int128(0)) { n, l in
+        n + (l.key.commitmentID == c.id && !l.key.priced ? l.requests : 0)
+      }
       let fee = c.kind == .provisioned ? c.fee(in: period) : .zero
       let inEffect = (c.from ?? .min) < period.endMillis && period.startMillis < (c.to ?? .max)
-      guard !lineIndices.isEmpty || (c.kind == .provisioned && inEffect) else { continue }
+      guard !lineIndices.isEmpty || unpriced > 0 || (c.kind == .provisioned && inEffect) else { continue }
       let list = lineIndices.reduce(Money.zero) { $0 + lines[$1].listCost }
       let requests = lineIndices.reduce(Int128(0)) { $0 + lines[$1].requests }
       guard c.kind == .provisioned else {
         let effective = lineIndices.reduce(Money.zero) { $0 + lines[$1].cost }
-        uses.append(
-          CommitmentUse(commitment: c, fee: .zero, list: list, effective: effective, idle: .zero, requests: requests))
+        var use = CommitmentUse(commitment: c, fee: .zero, list: list, effective: effective, idle: .zero, requests: requests)
+        use.unpricedRequests = unpriced
+        uses.append(use)
         continue
       }
       if list > fee {
@@ -60,8 +64,9 @@ struct Commitments {
         cc.idleCost += idle
         centres[owner] = cc
       }
-      uses.append(
-        CommitmentUse(commitment: c, fee: fee, list: list, effective: effective, idle: idle, requests: requests))
+      var use = CommitmentUse(commitment: c, fee: fee, list: list, effective: effective, idle: idle, requests: requests)
+      use.unpricedRequests = unpriced
+      uses.append(use)
     }
     if !cellShares.isEmpty { classCharges = try ScaledClassCharges(classCharges, shares: cellShares) }
     return uses

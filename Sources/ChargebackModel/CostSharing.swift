@@ -160,8 +160,12 @@ package struct CommitmentUse: Sendable, Hashable {
   package var effective: Money
   /// fee − effective, never below zero (provisioned only).
   package var idle: Money
-  /// Calls (requests) covered.
+  /// Calls (requests) covered, with a price.
   package var requests: Int128
+  /// Calls (requests) under it without a price: its list, so its utilisation, is not known, and
+  /// its fee beyond the priced calls' list is charged idle (a trial: a provisioned model without an
+  /// alias row, all 500 calls unpriced, the whole fee idle at 0 % utilisation).
+  package var unpricedRequests: Int128 = 0
 
   package init(commitment: Commitment, fee: Money, list: Money, effective: Money, idle: Money, requests: Int128) {
     self.commitment = commitment
@@ -176,9 +180,10 @@ package struct CommitmentUse: Sendable, Hashable {
   /// negative when an under-used commitment costs more than list would have.
   package var savings: Money { list - effective - idle }
 
-  /// Utilisation in percent with one decimal (`list ÷ fee`, capped at 100); nil for a discount or no fee.
+  /// Utilisation in percent with one decimal (`list ÷ fee`, capped at 100); nil for a discount, no
+  /// fee, or calls without a price.
   package var utilisationPercentText: String? {
-    guard commitment.kind == .provisioned, fee.pico > 0 else { return nil }
+    guard commitment.kind == .provisioned, fee.pico > 0, unpricedRequests == 0 else { return nil }
     let used = min(list.pico, fee.pico)
     return Money.format(units: Money.roundDiv(used * 1000, fee.pico), decimals: 1)
   }

@@ -83,9 +83,12 @@ extension WorkbookReports {
         let (list, used, idle) = (lists[k], useds[k], idles[k])
         return [
           .text(c.id), .text(c.provider.rawValue), .text(c.kind.rawValue),
-          .text(c.models.map(\.pattern).joined(separator: "; ")), .text(c.ownerCostCentre ?? ""), .int(u.requests),
-          .cents(fees[k]), .cents(list), .cents(used), .cents(idle),
-          c.kind == .provisioned && u.fee.pico > 0 ? .ratio(min(u.list.pico, u.fee.pico), u.fee.pico) : .empty,
+          .text(c.models.map(\.pattern).joined(separator: "; ")), .text(c.ownerCostCentre ?? ""),
+          .int(u.requests + u.unpricedRequests), .cents(fees[k]), .cents(list), .cents(used), .cents(idle),
+          // Calls without a price have no list: how much of the capacity they used is not known.
+          u.unpricedRequests > 0
+            ? .text("unknown: \(u.unpricedRequests) calls unpriced")
+            : c.kind == .provisioned && u.fee.pico > 0 ? .ratio(min(u.list.pico, u.fee.pico), u.fee.pico) : .empty,
           .cents(list - used - idle),
         ]
       }, noun: "commitments", rank: { $0[6].rankValue ?? 0 })

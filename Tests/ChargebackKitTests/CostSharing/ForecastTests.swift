@@ -3,6 +3,7 @@ import Testing
 
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackReporting
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
@@ -61,5 +62,39 @@ import Testing
     #expect(forecast(after: 1) == nil)
     #expect(forecast(after: Timestamp.millisPerDay - 1) == nil)
     #expect(forecast(after: Timestamp.millisPerDay) == usd(130))
+  }
+}
+
+/// A provisioned commitment whose calls have no price (the model's alias row forgotten) is said to be of unknown use,
+/// not 0 %: the month of `CostSharingTests` without its alias for the provisioned model `pt-abc`.
+///
+/// PT-BR's fee from the 10th is 22 USD (31 × 22/31); its two calls (b5, b7) have no list, so all 22 USD is idle with
+/// PLAT, and the sheet shows the 2 calls and "unknown" where it showed 0 %; the console says why.
+@Suite struct UnpricedCommitmentTests {
+  @Test func aProvisionedCommitmentOfUnpricedCallsIsOfUnknownUse() throws {
+    let dir = try TestSupport.tempDir()
+    try CostSharingMonth.write(to: dir)
+    try "provider,pattern,model\n".write(toFile: dir + "/pricing/aliases.csv", atomically: true, encoding: .utf8)
+    let job = ChargebackJob(
+      options: .init(
+        period: Period("2026-10")!, usage: [dir + "/usage"], identities: dir + "/identities",
+        pricing: dir + "/pricing", out: dir + "/out", database: dir + "/store.sqlite"),
+      progress: ProgressReporter(force: false))
+    let report = try #require(try job.run().report)
+    let use = try #require(report.commitments.first { $0.commitment.id == "PT-BR" })
+    #expect(use.requests == 0 && use.unpricedRequests == 2)
+    #expect(use.idle == TestSupport.usd("22") && use.utilisationPercentText == nil)
+    let table = WorkbookReports.commitmentsTable(report.commitments)
+    func text(_ c: DetailTable.Cell) -> String? {
+      if case .text(let t) = c { return t }
+      return nil
+    }
+    let row = try #require((0..<table.count).map { table.row($0) }.first { text($0[0]) == "PT-BR" })
+    let header = table.columns.map(\.header)
+    #expect(row[header.firstIndex(of: "Requests") ?? -1].summand == 2)
+    #expect(text(row[header.firstIndex(of: "Utilisation") ?? -1]) == "unknown: 2 calls unpriced")
+    let warning = ConsoleSummary.warnings(report).first { $0.contains("commitment PT-BR") }
+    #expect(warning?.contains("2 of its calls have no price") == true, "\(ConsoleSummary.warnings(report))")
+    #expect(warning?.contains("(USD 22.00)") == true && warning?.contains("to PLAT") == true)
   }
 }
