@@ -38,7 +38,8 @@ struct Commitments {
       let requests = lineIndices.reduce(Int128(0)) { $0 + lines[$1].requests }
       guard c.kind == .provisioned else {
         let effective = lineIndices.reduce(Money.zero) { $0 + lines[$1].cost }
-        var use = CommitmentUse(commitment: c, fee: .zero, list: list, effective: effective, idle: .zero, requests: requests)
+        var use = CommitmentUse(
+          commitment: c, fee: .zero, list: list, effective: effective, idle: .zero, requests: requests)
         use.unpricedRequests = unpriced
         uses.append(use)
         continue

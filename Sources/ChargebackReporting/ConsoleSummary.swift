@@ -113,11 +113,12 @@ package enum ConsoleSummary {
     }
     for u in report.commitments where u.unpricedRequests > 0 && u.commitment.kind == .provisioned {
       out.append(
-        "warning: " + SafeText.terminal(
-          "commitment \(u.commitment.id): \(u.unpricedRequests) of its calls have no price, so what they used of it"
-            + " is not known and its fee (USD \(u.fee.formatted(decimals: 2))) beyond its priced calls' list is"
-            + " charged as idle capacity" + (u.commitment.ownerCostCentre.map { " to \($0)" } ?? "")
-            + "; price them (a row in pricing/aliases.csv for the model as logged; see findings: unpriced_model)"))
+        "warning: "
+          + SafeText.terminal(
+            "commitment \(u.commitment.id): \(u.unpricedRequests) of its calls have no price, so what they used of it"
+              + " is not known and its fee (USD \(u.fee.formatted(decimals: 2))) beyond its priced calls' list is"
+              + " charged as idle capacity" + (u.commitment.ownerCostCentre.map { " to \($0)" } ?? "")
+              + "; price them (a row in pricing/aliases.csv for the model as logged; see findings: unpriced_model)"))
     }
     // Paths as given: these lines are printed as they are.
     for w in report.reportBucketWarnings { out.append("warning: " + SafeText.terminal(w)) }
