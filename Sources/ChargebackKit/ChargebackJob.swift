@@ -186,7 +186,7 @@ package struct ChargebackJob {
     }
     // A publication into this --out whose run did not finish (``ReportWriter/unfinishedKey``).
     let unfinishedSetting = Self.unfinishedSetting + Self.absolute(options.out)
-    writer.unfinishedKey = try store.setting(unfinishedSetting).flatMap { $0.isEmpty ? nil : $0 }
+    writer.readUnfinished = { try store.setting(unfinishedSetting).flatMap { $0.isEmpty ? nil : $0 } }
     if let kept = try writer.reuse(key: key) {
       progress.done("nothing new since the last run: its outputs are kept as they are")
       try remember(kept)
@@ -204,8 +204,9 @@ package struct ChargebackJob {
     builder.focusGroupLimit = options.focusGroupLimit
     builder.taskDirectory = taskDirectory
     let report = try builder.build(period: options.period)
-    // Marked unfinished until the run ends, cleared at once when the publication fails.
-    try store.setSetting(unfinishedSetting, key)
+    // Marked unfinished until the run ends (under the --out lock, once the mark of the run before
+    // is read), cleared at once when the publication fails.
+    writer.markUnfinished = { try store.setSetting(unfinishedSetting, ReportWriter.unfinishedMark(key: key)) }
     let published: ReportWriter.Publication
     do {
       published = try writer.publish(report, key: key)

@@ -31,6 +31,28 @@ package struct ReportWriter {
   /// (``reuse(key:)``), so that `--fail-on` still fires (a trial lost an alert to a kill 33–55 ms
   /// after the manifest moved).
   package var unfinishedKey: String?
+  /// Reads the store's mark of an unfinished publication into `--out` (``ChargebackJob``), asked
+  /// under the `--out` lock: read before it, a run published right behind another that was still
+  /// running took that run's new findings for unalerted and alerted them again (a trial: two runs
+  /// started at once both exited 1 with the same new findings, 8 times in 21).
+  package var readUnfinished: (() throws -> String?)?
+  /// Marks this run's publication unfinished in the store (``unfinishedMark(key:)``), under the
+  /// `--out` lock, once the mark before it has been read.
+  package var markUnfinished: (() throws -> Void)?
+
+  /// The report key of an unfinished publication into `--out` whose run is gone: the mark is
+  /// `key`, tab, host, tab, pid; a run of this host still alive will end, and alert, itself. A mark
+  /// of the key alone (an older version's) is taken as it is.
+  func unfinishedNow() throws -> String? {
+    guard let mark = try readUnfinished?() ?? unfinishedKey, !mark.isEmpty else { return nil }
+    let fields = mark.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+    guard fields.count == 3, let pid = Int32(fields[2]) else { return mark }
+    if fields[1] == Self.hostTag && pid != getpid() && !Self.processGone(pid) { return nil }
+    return fields[0]
+  }
+
+  /// The store's mark of this run's publication (``unfinishedNow()``).
+  package static func unfinishedMark(key: String) -> String { "\(key)\t\(hostTag)\t\(getpid())" }
   /// Tests: the publication stops after this many files moved into place, as if the process were
   /// killed there (its staging folder stays, with no putting back).
   var dieAfterMoves: Int?
@@ -92,9 +114,12 @@ package struct ReportWriter {
     try recoverAbandoned()
     let previous = try previousOutputs()
     var earlier = previous.contains("findings.csv") ? previousFindingIDs() : []
-    if let unfinishedKey, Self.manifest(path("manifest.json"))?.object["report_key"] as? String == unfinishedKey {
+    if let unfinishedKey = try unfinishedNow(),
+      Self.manifest(path("manifest.json"))?.object["report_key"] as? String == unfinishedKey
+    {
       earlier.subtract(previousFindingIDs("new_findings.csv"))
     }
+    try markUnfinished?()
     let newFindings = report.findings.filter { !earlier.contains($0.id) }
     let workbooks = WorkbookNames.assign(report.costCentres.map(\.id))
     var names = Self.fixedNames + workbooks.values + ["company.xlsx"]
@@ -213,6 +238,7 @@ package struct ReportWriter {
 
   private func reuseLocked(key: String) throws -> Publication? {
     try recoverAbandoned()
+    let unfinishedKey = try unfinishedNow()
     let manifestPath = path("manifest.json")
     guard Self.fileType(directory) == .typeDirectory, let (object, data) = Self.manifest(manifestPath),
       (object["tool"] as? [String: Any])?["version"] as? String == Manifest.toolVersion,

@@ -73,4 +73,33 @@ import Testing
     #expect(next.status == 0, "\(next.err)")
     #expect(try TestSupport.readCSV(dir + "/out/new_findings.csv").isEmpty)
   }
+
+  /// The mark of a run of this host still alive is not an unfinished publication: that run will end and alert itself.
+  ///
+  /// Read before the `--out` lock, a run that published right behind another took its new findings for unalerted
+  /// and alerted them too (a trial: both of two runs started at once exited 1, 8 times in 21). A gone process's mark,
+  /// another host's, this process's own and an older version's (the key alone) are.
+  @Test func aLiveRunsMarkIsNotAnUnfinishedPublication() throws {
+    func unfinished(_ mark: String) throws -> String? {
+      var writer = ReportWriter(directory: try TestSupport.tempDir())
+      writer.readUnfinished = { mark }
+      return try writer.unfinishedNow()
+    }
+    let live = Process()
+    live.executableURL = URL(fileURLWithPath: "/bin/sleep")
+    live.arguments = ["30"]
+    try live.run()
+    defer { live.terminate() }
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let host = ReportWriter.hostTag
+    #expect(try unfinished("k1\t\(host)\t\(live.processIdentifier)") == nil)
+    #expect(try unfinished("k1\t\(host)\t\(gone.processIdentifier)") == "k1")
+    #expect(try unfinished("k1\tother-\(host)\t\(live.processIdentifier)") == "k1")
+    #expect(try unfinished(ReportWriter.unfinishedMark(key: "k1")) == "k1")
+    #expect(try unfinished("k1") == "k1")
+    #expect(try unfinished("") == nil)
+  }
 }
