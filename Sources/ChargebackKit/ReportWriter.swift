@@ -40,8 +40,9 @@ package struct ReportWriter {
   /// `--out` lock, once the mark before it has been read.
   package var markUnfinished: (() throws -> Void)?
 
-  /// The report key of an unfinished publication into `--out` whose run is gone: the mark is
-  /// `key`, tab, host, tab, pid; a run of this host still alive will end, and alert, itself. A mark
+  /// The report key of an unfinished publication into `--out` whose run is gone.
+  ///
+  /// The mark is `key`, tab, host, tab, pid; a run of this host still alive will end, and alert, itself. A mark
   /// of the key alone (an older version's) is taken as it is.
   func unfinishedNow() throws -> String? {
     guard let mark = try readUnfinished?() ?? unfinishedKey, !mark.isEmpty else { return nil }
