@@ -184,7 +184,7 @@ package struct ChargebackJob {
       try store.setSetting(Self.pricingSetting, Self.absolute(options.pricing))
       try store.setSetting(copiesSetting, ReportWriter.encodeCopies(published.copies))
     }
-    // A publication into this --out whose run did not finish (``ReportWriter/unfinishedKey``).
+    // A publication into this --out whose run did not finish (``ReportWriter/readUnfinished``).
     let unfinishedSetting = Self.unfinishedSetting + Self.absolute(options.out)
     writer.readUnfinished = { try store.setting(unfinishedSetting).flatMap { $0.isEmpty ? nil : $0 } }
     if let kept = try writer.reuse(key: key) {

@@ -185,3 +185,20 @@ extension ReportWriter {
     return unrestored
   }
 }
+
+extension ReportWriter {
+  /// The report key of an unfinished publication into `--out` whose run is gone.
+  ///
+  /// The mark is `key`, tab, host, tab, pid; a run of this host still alive will end, and alert, itself. A mark
+  /// of the key alone (an older version's) is taken as it is.
+  func unfinishedNow() throws -> String? {
+    guard let mark = try readUnfinished?(), !mark.isEmpty else { return nil }
+    let fields = mark.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+    guard fields.count == 3, let pid = Int32(fields[2]) else { return mark }
+    if fields[1] == Self.hostTag && pid != getpid() && !Self.processGone(pid) { return nil }
+    return fields[0]
+  }
+
+  /// The store's mark of this run's publication (``unfinishedNow()``).
+  package static func unfinishedMark(key: String) -> String { "\(key)\t\(hostTag)\t\(getpid())" }
+}

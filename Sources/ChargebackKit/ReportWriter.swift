@@ -23,37 +23,17 @@ package struct ReportWriter {
   /// in the store by ``ChargebackJob``): an output that is still that copy is not read again to
   /// check its bytes (``hasBytes(_:sha256:)``).
   package var knownCopies: [String: String] = [:]
-  /// The report key of a publication into `--out` whose run did not finish.
+  /// Reads, under the `--out` lock, the store's mark of a publication whose run did not finish.
   ///
-  /// Killed once its manifest was in place: ``ChargebackJob`` keeps it in the store until the run
-  /// ends. When it is the manifest's, that run's new findings may never have been alerted: they
-  /// are new again (``publish(_:key:)``), and its outputs are not kept as they are
-  /// (``reuse(key:)``), so that `--fail-on` still fires (a trial lost an alert to a kill 33–55 ms
-  /// after the manifest moved).
-  package var unfinishedKey: String?
-  /// Reads the store's mark of an unfinished publication into `--out` (``ChargebackJob``), asked
-  /// under the `--out` lock: read before it, a run published right behind another that was still
-  /// running took that run's new findings for unalerted and alerted them again (a trial: two runs
-  /// started at once both exited 1 with the same new findings, 8 times in 21).
+  /// ``ChargebackJob`` keeps it until the run ends; a killed run's new findings may never have been
+  /// alerted: new again (``publish(_:key:)``), outputs not kept (``reuse(key:)``), so `--fail-on`
+  /// fires (a trial lost an alert to a kill just after the manifest moved). Read before the lock, a
+  /// run right behind one still running alerted its new findings again (``unfinishedNow()``).
   package var readUnfinished: (() throws -> String?)?
-  /// Marks this run's publication unfinished in the store (``unfinishedMark(key:)``), under the
-  /// `--out` lock, once the mark before it has been read.
+  /// Marks this run's publication unfinished (``unfinishedMark(key:)``), under the lock, after
+  /// reading the mark before it.
   package var markUnfinished: (() throws -> Void)?
 
-  /// The report key of an unfinished publication into `--out` whose run is gone.
-  ///
-  /// The mark is `key`, tab, host, tab, pid; a run of this host still alive will end, and alert, itself. A mark
-  /// of the key alone (an older version's) is taken as it is.
-  func unfinishedNow() throws -> String? {
-    guard let mark = try readUnfinished?() ?? unfinishedKey, !mark.isEmpty else { return nil }
-    let fields = mark.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-    guard fields.count == 3, let pid = Int32(fields[2]) else { return mark }
-    if fields[1] == Self.hostTag && pid != getpid() && !Self.processGone(pid) { return nil }
-    return fields[0]
-  }
-
-  /// The store's mark of this run's publication (``unfinishedNow()``).
-  package static func unfinishedMark(key: String) -> String { "\(key)\t\(hostTag)\t\(getpid())" }
   /// Tests: the publication stops after this many files moved into place, as if the process were
   /// killed there (its staging folder stays, with no putting back).
   var dieAfterMoves: Int?
