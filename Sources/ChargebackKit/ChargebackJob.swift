@@ -203,6 +203,7 @@ package struct ChargebackJob {
     builder.taskMemoryLimit = options.taskMemoryLimit
     builder.focusGroupLimit = options.focusGroupLimit
     builder.taskDirectory = taskDirectory
+    builder.out = Self.absolute(options.out)
     let report = try builder.build(period: options.period)
     // Marked unfinished until the run ends (under the --out lock, once the mark of the run before
     // is read), cleared at once when the publication fails.
@@ -220,14 +221,24 @@ package struct ChargebackJob {
     // would be kept as closed, and the real month reported later lost its forecast, or the next
     // month compared itself with fees alone.
     var warnings: [String] = []
+    let elsewhere = try ReportBuilder.closedElsewhere(
+      options.period, store: store, asOf: options.asOf, out: Self.absolute(options.out))
+    if let folder = elsewhere {
+      warnings.append(
+        "warning: \(options.period) is reported closed, as of its end, because it was closed into \(folder);"
+          + " its data runs on into no later month: remove that folder to report it open again here, or give --as-of")
+    }
     if !report.context.isOpen && report.recordCount > 0 && !report.missingPages.isEmpty {
       // Its figures lack the usage after the missing pages: next month would compare itself with
       // them, and the complete month, reported later, warned that a closed month had changed.
       warnings.append(
         "warning: \(options.period) is closed but its inputs are incomplete (pages missing, above): its totals are not"
           + " kept as the closed month's until the missing pages are loaded and it is reported again")
-    } else if !report.context.isOpen && report.recordCount > 0 {
-      warnings += try Self.keepClosedTotals(report, out: options.out, store: store)
+    } else if !report.context.isOpen && report.recordCount > 0 && elsewhere == nil {
+      // Closed by --as-of or as reported before, not by its data: a close by data takes the month
+      // from it (``keepClosedTotals(_:out:byAsOf:store:)``).
+      let byData = try options.asOf == nil && ReportBuilder.closedByData(options.period, store: store)
+      warnings += try Self.keepClosedTotals(report, out: options.out, byAsOf: !byData, store: store)
     }
     try store.setSetting(unfinishedSetting, "")
     return Result(

@@ -13,9 +13,15 @@ extension ReportBuilder {
   /// state, so that a run with nothing new in its files still rebuilds an open report once the
   /// month has been closed.
   ///
+  /// The month is kept closed so while the folder it was closed into (the store's
+  /// ``ChargebackJob/closedOutSetting``) holds its outputs, or for a report into that folder (`out`;
+  /// any folder when the store names none): a what-if `report --as-of <its end>` into a scratch
+  /// folder, deleted since, closed it for the daily job's folder for good, which lost its forecast
+  /// and warned of other amounts every day (a trial). Removing that folder reopens it.
+  ///
   /// A month closed so while its own usage stops more than a day before its end may have been
   /// closed by a wrong clock's record (``closedEarly(_:period:store:asOf:)``: the console says so).
-  static func state(of period: Period, store: any ChargebackStore, asOf: Int64?) throws -> (
+  static func state(of period: Period, store: any ChargebackStore, asOf: Int64?, out: String? = nil) throws -> (
     asOf: Int64?, isOpen: Bool
   ) {
     if let asOf { try AsOfError.check(asOf, period: period, store: store) }
@@ -26,8 +32,35 @@ extension ReportBuilder {
     let latest = asOf == nil ? try latestData(store) : nil
     let at = asOf ?? latest.map { min($0.end, max(period.endMillis, $0.start)) }
     let open = asOf.map { $0 < period.endMillis } ?? latest.map { $0.start < period.endMillis } ?? false
-    if asOf == nil, open, try store.reportedTotals(period) != nil { return (period.endMillis, false) }
+    if asOf == nil, open, try store.reportedTotals(period) != nil {
+      let closedInto = ChargebackJob.closedOut(
+        try store.setting(ChargebackJob.closedOutSetting + period.description)
+      ).folder
+      if out == nil || closedInto.isEmpty || closedInto == out || ChargebackJob.holdsPublication(closedInto, of: period)
+      {
+        return (period.endMillis, false)
+      }
+    }
     return (at, open)
+  }
+
+  /// The folder whose closed outputs keep `period` closed for a report into `out` while its data
+  /// would leave it open (``state(of:store:asOf:out:)``); nil otherwise.
+  static func closedElsewhere(_ period: Period, store: any ChargebackStore, asOf: Int64?, out: String) throws
+    -> String?
+  {
+    guard asOf == nil, try !closedByData(period, store: store),
+      try state(of: period, store: store, asOf: nil, out: out).isOpen == false
+    else { return nil }
+    let closedInto = ChargebackJob.closedOut(
+      try store.setting(ChargebackJob.closedOutSetting + period.description)
+    ).folder
+    return closedInto.isEmpty || closedInto == out ? nil : closedInto
+  }
+
+  /// Whether the store's data closes `period`: a record starts at or after its end.
+  static func closedByData(_ period: Period, store: any ChargebackStore) throws -> Bool {
+    try latestData(store).map { $0.start >= period.endMillis } ?? false
   }
 
   /// What closed `context`'s period while its own usage stops more than a day before its end

@@ -28,6 +28,9 @@ package struct ReportBuilder {
   package var focusGroupLimit = ClassChargeLedger.defaultGroupLimit
   /// Where they go on disk (``TaskLedger``, ``ClassChargeLedger``); nil for their default.
   package var taskDirectory: String?
+  /// The `--out` folder, resolved (``ChargebackJob/absolute(_:)``): a month closed by a report into
+  /// another folder is not kept closed here (``state(of:store:asOf:out:)``); nil for none.
+  package var out: String?
   /// False when only the findings and totals are read (`explain`): the lines' tasks are not kept
   /// (``ChargebackReport/lineTasks`` nil; the previous period's pass never keeps them).
   package var keepsTasks = true
@@ -358,7 +361,7 @@ package struct ReportBuilder {
       context.previous = PeriodContext.Totals(lines: try build(period: previous, detect: false).lines)
       context.previousSource = "computed"
     }
-    (context.asOf, context.isOpen) = try Self.state(of: period, store: store, asOf: asOf)
+    (context.asOf, context.isOpen) = try Self.state(of: period, store: store, asOf: asOf, out: out)
     return context
   }
 }

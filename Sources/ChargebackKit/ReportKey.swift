@@ -19,7 +19,8 @@ enum ReportKey {
     text += "store \(try store.contentDigest(previous: options.period.previous.description))\n"
     // Open or closed, as the report would see it: a month closed since (its totals stored by a
     // report into another folder) is no longer the open report kept here.
-    let state = try ReportBuilder.state(of: options.period, store: store, asOf: options.asOf)
+    let state = try ReportBuilder.state(
+      of: options.period, store: store, asOf: options.asOf, out: ChargebackJob.absolute(options.out))
     text += "state \(state.asOf.map(String.init) ?? "-") \(state.isOpen ? "open" : "closed")\n"
     return SHA256.hash(data: Data(text.utf8)).lowercaseHex
   }

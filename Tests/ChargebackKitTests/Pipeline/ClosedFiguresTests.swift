@@ -103,4 +103,59 @@ import Testing
     #expect(whatIf.warnings.contains { $0.contains("published in \(dir)/moved;") }, "\(whatIf.warnings)")
     #expect(try Self.previous(dir, out: dir + "/oct-last") == "10.000000")
   }
+
+  /// A what-if close (`--as-of` its end) into a scratch folder keeps the month closed for the daily job's folder while
+  /// the scratch folder holds it, saying so; once it is removed, the daily folder is open again, with its forecast and
+  /// without warnings, and the month's data closing it there makes that folder's figures the month's (a trial: the
+  /// daily job's month was closed for good, with no forecast and a warning of other amounts every day).
+  @Test func aWhatIfCloseByAsOfHoldsWhileItsFolderDoes() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    _ = try M.setUp(dir)
+    let daily = dir + "/daily"
+    let first = try #require(try M.job(dir, "2026-10", usage: [dir + "/usage"], out: daily).run().report)
+    #expect(first.context.isOpen)
+    let end = try #require(Timestamp.parseMillis("2026-11-01T00:00:00Z"))
+    let whatIf = try #require(try M.job(dir, "2026-10", asOf: end, out: dir + "/scratch").reportOnly().report)
+    #expect(!whatIf.context.isOpen)
+    let held = try M.job(dir, "2026-10", out: daily).reportOnly()
+    #expect(held.report?.context.isOpen == false)
+    #expect(
+      held.warnings.contains {
+        $0.contains("2026-10 is reported closed, as of its end, because it was closed into \(dir)/scratch")
+      }, "\(held.warnings)")
+    try FileManager.default.removeItem(atPath: dir + "/scratch")
+    let next = try M.job(dir, "2026-10", out: daily).reportOnly()
+    #expect(next.report?.context.isOpen == true)
+    #expect(next.warnings.isEmpty, "\(next.warnings)")
+    let total = try TestSupport.readCSV(daily + "/summary.csv").first { $0["cost_centre"] == "TOTAL" }
+    #expect((total?["forecast_usd"] ?? "").isEmpty == false)
+    // November's first call closes October: the closing run into the daily folder keeps its figures as the month's.
+    try (M.call(99, "2026-11-01T08:00:00Z", role: "a", input: 10, output: 0) + "\n").write(
+      toFile: dir + "/usage/november.jsonl", atomically: true, encoding: .utf8)
+    let closing = try M.job(dir, "2026-10", usage: [dir + "/usage"], out: daily).run()
+    #expect(closing.report?.context.isOpen == false)
+    #expect(closing.warnings.isEmpty, "\(closing.warnings)")
+  }
+
+  /// The month's data closing it takes the month's figures from a folder it was closed into by `--as-of`, which may
+  /// be a what-if of its end: the scheduled closing run's figures are the month's, not the scratch folder's.
+  @Test func aCloseByDataTakesTheMonthFromACloseByAsOf() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    _ = try M.setUp(dir)
+    let end = try #require(Timestamp.parseMillis("2026-11-01T00:00:00Z"))
+    _ = try M.job(dir, "2026-10", usage: [dir + "/usage"], asOf: end, out: dir + "/scratch").run()
+    // A late October call and November's first: the closing run's figures differ from the what-if's.
+    try (M.call(98, "2026-10-20T08:00:00Z", role: "a", input: 1_000_000, output: 0) + "\n"
+      + M.call(99, "2026-11-01T08:00:00Z", role: "a", input: 10, output: 0) + "\n").write(
+        toFile: dir + "/usage/late.jsonl", atomically: true, encoding: .utf8)
+    let closing = try M.job(dir, "2026-10", usage: [dir + "/usage"], out: dir + "/daily").run()
+    #expect(!closing.warnings.contains { $0.contains("its figures are those published in") }, "\(closing.warnings)")
+    #expect(closing.warnings.contains { $0.contains("was reported closed before with other amounts") })
+    // November compares itself with the closing run's October: a 6 + 1 = 7 USD, not the what-if's 6.
+    _ = try M.job(dir, "2026-11", out: dir + "/nov").reportOnly()
+    let cc1 = try TestSupport.readCSV(dir + "/nov/summary.csv").first { $0["cost_centre"] == "CC-1" }
+    #expect(cc1?["previous_cost_usd"] == "7.000000", "\(String(describing: cc1))")
+  }
 }
