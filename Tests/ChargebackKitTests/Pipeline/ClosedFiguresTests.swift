@@ -147,7 +147,8 @@ import Testing
     let end = try #require(Timestamp.parseMillis("2026-11-01T00:00:00Z"))
     _ = try M.job(dir, "2026-10", usage: [dir + "/usage"], asOf: end, out: dir + "/scratch").run()
     // A late October call and November's first: the closing run's figures differ from the what-if's.
-    try (M.call(98, "2026-10-20T08:00:00Z", role: "a", input: 1_000_000, output: 0) + "\n"
+    try
+      (M.call(98, "2026-10-20T08:00:00Z", role: "a", input: 1_000_000, output: 0) + "\n"
       + M.call(99, "2026-11-01T08:00:00Z", role: "a", input: 10, output: 0) + "\n").write(
         toFile: dir + "/usage/late.jsonl", atomically: true, encoding: .utf8)
     let closing = try M.job(dir, "2026-10", usage: [dir + "/usage"], out: dir + "/daily").run()
