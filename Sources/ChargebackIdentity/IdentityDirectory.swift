@@ -45,8 +45,8 @@ package struct IdentityDirectory: Sendable {
     }
     for name in Self.fileNames {
       let path = (directory as NSString).appendingPathComponent(name)
-      guard FileManager.default.fileExists(atPath: path) else {
-        throw InputMissingError(path: path, reason: "identity file not found")
+      guard FileManager.default.isReadableFile(atPath: path) else {
+        throw InputMissingError.reading(path, missing: "identity file not found")
       }
     }
     func table(_ name: String, _ required: [String]) throws -> CSVTable {

@@ -15,6 +15,12 @@ package struct SQLiteError: ChargebackFailure {
     // SQLITE_FULL (13): the store's disk, or the folder of SQLite's temporary files (a first
     // load builds its key index there), is full; say which folders those are.
     if code & 0xFF == 13 { text += "; " + Self.fullHint }
+    // SQLITE_READONLY (8): a store this user may not write (a trial ran as another user and read
+    // only SQL); SQLite writes a journal beside it, so its folder must be writable too.
+    if code & 0xFF == 8 {
+      text += "; the store (--db) is read-only for this user: it and its folder (SQLite writes a journal"
+        + " beside it) must be writable, or give --db a store this user may write"
+    }
     return text
   }
 

@@ -29,7 +29,7 @@ package struct CSVTable: Sendable {
   /// valid UTF-8 ``InputError`` naming its line and column.
   package init(path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw InputMissingError(path: path, reason: "no such file")
+      throw InputMissingError.reading(path, missing: "no such file")
     }
     try self.init(file: path, bytes: [UInt8](data))
   }

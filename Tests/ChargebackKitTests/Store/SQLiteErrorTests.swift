@@ -21,4 +21,14 @@ import Testing
     let long = SQLiteError(code: 1, message: "m", context: String(repeating: "y", count: 500))
     #expect(long.description == "SQLite error 1 while " + String(repeating: "y", count: 200) + "…: m")
   }
+
+  /// A store this user may not write says so and what to do, with SQLite's extended codes too (a trial read only the
+  /// SQL of an INSERT); other codes say nothing of it.
+  @Test func aReadOnlyStoreSaysWhatMustBeWritable() {
+    for code: Int32 in [8, 8 | (1 << 8), 8 | (5 << 8)] {
+      let e = SQLiteError(code: code, message: "attempt to write a readonly database", context: "INSERT INTO settings")
+      #expect(e.description.contains("the store (--db) is read-only for this user"), "\(e.description)")
+    }
+    #expect(!SQLiteError(code: 1, message: "m", context: "c").description.contains("read-only"))
+  }
 }
