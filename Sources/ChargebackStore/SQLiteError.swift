@@ -18,7 +18,8 @@ package struct SQLiteError: ChargebackFailure {
     // SQLITE_READONLY (8): a store this user may not write (a trial ran as another user and read
     // only SQL); SQLite writes a journal beside it, so its folder must be writable too.
     if code & 0xFF == 8 {
-      text += "; the store (--db) is read-only for this user: it and its folder (SQLite writes a journal"
+      text +=
+        "; the store (--db) is read-only for this user: it and its folder (SQLite writes a journal"
         + " beside it) must be writable, or give --db a store this user may write"
     }
     return text
