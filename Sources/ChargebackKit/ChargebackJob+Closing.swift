@@ -7,14 +7,13 @@ import Foundation
 // and for the check that a closed month did not change after its outputs were handed out.
 
 extension ChargebackJob {
-  /// Followed by the month: the absolute `--out` its closed figures were published to, and a tab
-  /// and `as-of` when `--as-of` closed it (``closedOut(_:)``).
+  /// Followed by the month: the absolute `--out` its closed figures were published to.
   static let closedOutSetting = "closed_out:"
 
-  /// The folder of a ``closedOutSetting`` value, and whether `--as-of` closed the month there.
-  static func closedOut(_ value: String?) -> (folder: String, byAsOf: Bool) {
-    let fields = (value ?? "").split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-    return (fields.first.map(String.init) ?? "", fields.count > 1 && fields[1] == "as-of")
+  /// The folder `period`'s closed figures were published to (``closedOutSetting``); empty when the
+  /// store names none.
+  static func closedOut(_ period: Period, store: any ChargebackStore) throws -> String {
+    try store.setting(closedOutSetting + period.description) ?? ""
   }
 
   /// Keeps the totals of `report`, a closed month published into `out`, as the month's figures, and
@@ -26,32 +25,26 @@ extension ChargebackJob {
   /// the next month's `previous_cost_usd` compared itself with the what-if, without a word (a
   /// trial). Reported again into its own folder, the month's figures are replaced, with the
   /// warning that the outputs handed out no longer match; its folder gone, the next folder it is
-  /// published to is its own. A month closed by its data (a later record) takes the folder from
-  /// one it was closed into by `--as-of` (`byAsOf`: a what-if of its end, a trial's scratch folder,
-  /// kept the scheduled closing run's figures out).
-  static func keepClosedTotals(
-    _ report: ChargebackReport, out: String, byAsOf: Bool = false, store: any ChargebackStore
-  ) throws -> [String] {
+  /// published to is its own (a what-if's folder removed, the month's figures are those of the
+  /// next report that closes it).
+  static func keepClosedTotals(_ report: ChargebackReport, out: String, store: any ChargebackStore) throws -> [String] {
     let period = report.period
     var totals = PeriodContext.Totals(lines: report.lines)
     totals.printedCostCentres = ReportRounding(report, decimals: 2, lines: false).costCentres
     let here = absolute(out)
     let setting = closedOutSetting + period.description
-    let mark = here + (byAsOf ? "\tas-of" : "")
     guard let before = try store.reportedTotals(period) else {
       try store.setReportedTotals(period, totals)
-      try store.setSetting(setting, mark)
+      try store.setSetting(setting, here)
       return []
     }
-    let (kept, keptByAsOf) = closedOut(try store.setting(setting))
-    // The month's own folder, while it holds the month's outputs (and was not closed there by
-    // --as-of, when this run's data closed it).
-    let own =
-      kept.isEmpty || kept == here || !holdsPublication(kept, of: period) || (keptByAsOf && !byAsOf) ? nil : kept
+    let kept = try closedOut(period, store: store)
+    // The month's own folder, while it holds the month's outputs.
+    let own = kept.isEmpty || kept == here || !holdsPublication(kept, of: period) ? nil : kept
     guard let changes = changedCostCentres(before: before, now: totals) else {
       // The same figures: the month keeps its folder, or takes this one when it has none left (a
       // store of an earlier version, a folder deleted since).
-      if own == nil && kept != here { try store.setSetting(setting, mark) }
+      if own == nil && kept != here { try store.setSetting(setting, here) }
       return []
     }
     if let own {
@@ -63,7 +56,7 @@ extension ChargebackJob {
       ]
     }
     try store.setReportedTotals(period, totals)
-    try store.setSetting(setting, mark)
+    try store.setSetting(setting, here)
     return [
       "warning: \(period) was reported closed before with other amounts (USD, priced usage): " + changes
         + "; the store, identity files or price tables changed since (to change a rate, end its row with"

@@ -235,10 +235,7 @@ package struct ChargebackJob {
         "warning: \(options.period) is closed but its inputs are incomplete (pages missing, above): its totals are not"
           + " kept as the closed month's until the missing pages are loaded and it is reported again")
     } else if !report.context.isOpen && report.recordCount > 0 && elsewhere == nil {
-      // Closed by --as-of or as reported before, not by its data: a close by data takes the month
-      // from it (``keepClosedTotals(_:out:byAsOf:store:)``).
-      let byData = try options.asOf == nil && ReportBuilder.closedByData(options.period, store: store)
-      warnings += try Self.keepClosedTotals(report, out: options.out, byAsOf: !byData, store: store)
+      warnings += try Self.keepClosedTotals(report, out: options.out, store: store)
     }
     try store.setSetting(unfinishedSetting, "")
     return Result(

@@ -33,9 +33,7 @@ extension ReportBuilder {
     let at = asOf ?? latest.map { min($0.end, max(period.endMillis, $0.start)) }
     let open = asOf.map { $0 < period.endMillis } ?? latest.map { $0.start < period.endMillis } ?? false
     if asOf == nil, open, try store.reportedTotals(period) != nil {
-      let closedInto = ChargebackJob.closedOut(
-        try store.setting(ChargebackJob.closedOutSetting + period.description)
-      ).folder
+      let closedInto = try ChargebackJob.closedOut(period, store: store)
       if out == nil || closedInto.isEmpty || closedInto == out || ChargebackJob.holdsPublication(closedInto, of: period)
       {
         return (period.endMillis, false)
@@ -52,9 +50,7 @@ extension ReportBuilder {
     guard asOf == nil, try !closedByData(period, store: store),
       try state(of: period, store: store, asOf: nil, out: out).isOpen == false
     else { return nil }
-    let closedInto = ChargebackJob.closedOut(
-      try store.setting(ChargebackJob.closedOutSetting + period.description)
-    ).folder
+    let closedInto = try ChargebackJob.closedOut(period, store: store)
     return closedInto.isEmpty || closedInto == out ? nil : closedInto
   }
 

@@ -11,9 +11,9 @@ import Testing
 @Suite struct ClosedFiguresTests {
   typealias M = MonthInContextTests
 
-  /// September's CC-1 in October's summary: what October compares itself with.
-  static func previous(_ dir: String, out: String) throws -> String? {
-    _ = try M.job(dir, "2026-10", out: out).reportOnly()
+  /// The month before's CC-1 in `month`'s summary: what `month` compares itself with.
+  static func previous(_ dir: String, month: String = "2026-10", out: String) throws -> String? {
+    _ = try M.job(dir, month, out: out).reportOnly()
     return try TestSupport.readCSV(out + "/summary.csv").first { $0["cost_centre"] == "CC-1" }?["previous_cost_usd"]
   }
 
@@ -138,25 +138,30 @@ import Testing
     #expect(closing.warnings.isEmpty, "\(closing.warnings)")
   }
 
-  /// The month's data closing it takes the month's figures from a folder it was closed into by `--as-of`, which may
-  /// be a what-if of its end: the scheduled closing run's figures are the month's, not the scratch folder's.
-  @Test func aCloseByDataTakesTheMonthFromACloseByAsOf() throws {
+  /// A month closed by `--as-of` into a folder keeps that folder's figures while it holds them, against a later close
+  /// by data into another folder (an official `--as-of` close must not lose its figures to an auditor's what-if, a
+  /// review); the folder removed, the next report that closes the month makes its figures the month's.
+  @Test func aCloseByAsOfKeepsItsFiguresWhileItsFolderHoldsThem() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     _ = try M.setUp(dir)
     let end = try #require(Timestamp.parseMillis("2026-11-01T00:00:00Z"))
-    _ = try M.job(dir, "2026-10", usage: [dir + "/usage"], asOf: end, out: dir + "/scratch").run()
-    // A late October call and November's first: the closing run's figures differ from the what-if's.
+    let official = dir + "/official"
+    _ = try M.job(dir, "2026-10", usage: [dir + "/usage"], asOf: end, out: official).run()
+    // A late October call (1 M input: 1 USD more for CC-1) and November's first: the next close differs.
     try
       (M.call(98, "2026-10-20T08:00:00Z", role: "a", input: 1_000_000, output: 0) + "\n"
       + M.call(99, "2026-11-01T08:00:00Z", role: "a", input: 10, output: 0) + "\n").write(
         toFile: dir + "/usage/late.jsonl", atomically: true, encoding: .utf8)
-    let closing = try M.job(dir, "2026-10", usage: [dir + "/usage"], out: dir + "/daily").run()
-    #expect(!closing.warnings.contains { $0.contains("its figures are those published in") }, "\(closing.warnings)")
-    #expect(closing.warnings.contains { $0.contains("was reported closed before with other amounts") })
-    // November compares itself with the closing run's October: a 6 + 1 = 7 USD, not the what-if's 6.
-    _ = try M.job(dir, "2026-11", out: dir + "/nov").reportOnly()
-    let cc1 = try TestSupport.readCSV(dir + "/nov/summary.csv").first { $0["cost_centre"] == "CC-1" }
-    #expect(cc1?["previous_cost_usd"] == "7.000000", "\(String(describing: cc1))")
+    let other = try M.job(dir, "2026-10", usage: [dir + "/usage"], out: dir + "/daily").run()
+    #expect(
+      other.warnings.contains { $0.contains("its figures are those published in \(official)") }, "\(other.warnings)")
+    // November compares itself with the official October: a 6 USD (3 calls of 1 M input and 0.5 M output).
+    #expect(try Self.previous(dir, month: "2026-11", out: dir + "/nov-1") == "6.000000")
+    try FileManager.default.removeItem(atPath: official)
+    let taken = try M.job(dir, "2026-10", out: dir + "/final").reportOnly()
+    #expect(
+      taken.warnings.contains { $0.contains("was reported closed before with other amounts") }, "\(taken.warnings)")
+    #expect(try Self.previous(dir, month: "2026-11", out: dir + "/nov-2") == "7.000000")
   }
 }
