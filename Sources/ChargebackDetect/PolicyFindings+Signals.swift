@@ -170,20 +170,22 @@ extension PolicyFindings {
         )
       case .unknownAgent:
         let claimed = r.metadata.agentID ?? a.agentID ?? "?"
-        if let charged = a.agentID, let rows = agentVersions[charged], !rows.contains(where: { $0.covers(r.time) }),
-          r.metadata.agentID.map({ agentVersions[$0] != nil }) ?? true
-        {
+        // The charged agent is registered, but none of its rows is in effect at the call's time.
+        if let charged = a.agentID, let rows = agentVersions[charged], !rows.contains(where: { $0.covers(r.time) }) {
           let dates = rows.map { v in
             "from \(v.validFrom.map(Timestamp.day) ?? "the start") until \(v.validTo.map(Timestamp.day) ?? "further notice")"
           }
+          let charge =
+            a.costCentre == Attribution.unattributed
+            ? "UNATTRIBUTED: its owner has no cost centre" : a.ownerID.map { "its owner \($0)'s cost centre" } ?? "?"
           note(
             s, subject: perCentre(charged), record: r, attribution: a, cost: cost, fee: fee,
             detail:
               "agent \(charged) ran on \(Timestamp.day(r.time)), a date none of its agents.csv rows is in effect (\(dates.joined(separator: ", "))): "
-              + "it was retired, or not yet registered; charged to "
-              + (a.ownerID.map { "its owner \($0)'s cost centre" } ?? "nobody: it has no owner")
-              + ". Revoke its credentials, or give it a row for these dates")
-          continue
+              + "it was retired, or not yet registered; charged to \(charge). Revoke its credentials, or give it a row for"
+              + " these dates")
+          // A claim of an agent not in agents.csv besides is a finding of its own.
+          guard let named = r.metadata.agentID, named != charged, agentVersions[named] == nil else { continue }
         }
         // The agent the credential is bound to (credentials.csv's agent_id), when the calls name
         // no other: the text blamed the calls' claim for a typo in the binding.

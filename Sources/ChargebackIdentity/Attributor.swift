@@ -333,7 +333,7 @@ package final class Attributor {
         // valid_to), before it was registered, or between two rows. The registry does not know it
         // on that date (SPEC §4: as of the call's time), so it is an unknown agent, charged to its
         // owner's cost centre (step 5); before, its calls were charged without a word (a trial).
-        signals.append(.unknownAgent)
+        if !signals.contains(.unknownAgent) { signals.append(.unknownAgent) }
         if let owner = v?.owner { costCentre = directory.people[owner]?.costCentre }
       }
       if let owner = ownerID, let off = directory.people[owner]?.offboardedAt, off <= t {

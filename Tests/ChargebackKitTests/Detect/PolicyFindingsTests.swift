@@ -194,5 +194,19 @@ import Testing
     #expect(f.explanation.contains("from 2026-10-01 until 2026-10-15"))
     #expect(f.explanation.contains("its owner ana's cost centre"))
     #expect(!f.explanation.contains("not in agents.csv"))
+
+    // A call of the retired agent claiming an agent not in agents.csv, charged to UNATTRIBUTED (its owner has no
+    // cost centre): a finding of each, the call counted once in each, and the text says where it went.
+    var both = PolicyFindings(agents: ["old-bot": [row]])
+    var claim = r
+    claim.metadata.agentID = "ghost"
+    let unattributed = Attribution(
+      costCentre: Attribution.unattributed, agentID: "old-bot", ownerID: "ana", credentialID: "key_O",
+      status: .agentCredential, signals: [.agentMismatch, .unknownAgent])
+    both.observe(ChargedRecord(record: claim, attribution: unattributed, model: "gpt-4.1-mini", cost: Money(pico: 7)))
+    let found = both.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == .unknownAgent }
+    #expect(found.count == 2 && found.allSatisfy { $0.calls == 1 && $0.cost == Money(pico: 7) })
+    #expect(found.contains { $0.explanation.contains("charged to UNATTRIBUTED: its owner has no cost centre") })
+    #expect(found.contains { $0.explanation.contains("calls name agent ghost, which is not in agents.csv") })
   }
 }

@@ -379,6 +379,10 @@ private func check(_ got: Attribution, _ expected: Attribution, sourceLocation: 
     #expect(a.agentID == "late")
     #expect(a.ownerID == "alice")
     #expect(a.signals == [.unknownAgent])
+    // Claiming an agent not in agents.csv besides: one signal, not two (a review: the call was counted twice).
+    let claiming = try attributor().attribute(call(credential: "key_late", agent: "ghost"))
+    #expect(claiming.signals.filter { $0 == .unknownAgent }.count == 1)
+    #expect(claiming.signals.contains(.agentMismatch))
   }
 
   /// Either side of `mover`'s first `valid_from` (2026-10-01, inclusive): a millisecond before, no row is in effect.
