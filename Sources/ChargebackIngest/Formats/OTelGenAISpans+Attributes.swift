@@ -55,6 +55,9 @@ struct OTelAttributes {
   var flatInput, flatOutput, flatCacheRead, flatCacheWrite, flatRequestID, flatSuccess: String?
   /// The span is Claude Code's record of one API request (named `claude_code.llm_request`).
   var claudeCode = false
+  /// A flat token count given twice or not as a number: the key and what is wrong, refused on a
+  /// Claude Code request span only (elsewhere such bare names are not read).
+  var flatProblem: (key: String, problem: String)?
 
   /// Whether any token count is given (zero included), or the provider's usage object
   /// (``usageRaw``, a ``responseData`` with a `usage`).
@@ -153,6 +156,9 @@ enum OTelSlot {
     guard let hit = Self.table.first(where: { k.equals($0.0) }) else { return nil }
     self = hit.1
   }
+
+  /// Whether it is one of Claude Code's flat token counts (read on its request spans only).
+  var isFlatCount: Bool { [.flatInput, .flatOutput, .flatCacheRead, .flatCacheWrite].contains(self) }
 
   /// Whether it is a token count (a whole number).
   var isCount: Bool {

@@ -363,6 +363,10 @@ struct OTelBatch {
       guard let key, let value, let slot = OTelSlot(UnsafeBufferPointer(rebasing: b[key])) else { return }
       field = String(decoding: UnsafeBufferPointer(rebasing: b[key]), as: UTF8.self)
       guard seen.insert(field).inserted else {
+        if slot.isFlatCount {
+          a.flatProblem = a.flatProblem ?? (field, "is given twice in one attribute list (OTLP keys are unique)")
+          return
+        }
         throw JSONScanner.Failure(
           kind: .invalid(
             "is given twice in one attribute list (OTLP keys are unique): which value is the call's is not known"),
@@ -383,6 +387,8 @@ struct OTelBatch {
       }
       if let text {
         try slot.assign(text, to: &a)
+      } else if let other, slot.isFlatCount {
+        a.flatProblem = a.flatProblem ?? (field, "is a token count given as \(other), not a whole number")
       } else if let other, slot.isCount {
         throw JSONScanner.Failure(
           kind: .invalid("is a token count given as \(other), not a whole number"), offset: 0, message: "")

@@ -148,6 +148,7 @@ struct OTelGenAISpans: ExportFormat {
   /// response id the store tells copies of a call apart by.
   static func claudeCodeUsage(_ a: inout OTelAttributes, bad: (String, String) -> InputError) throws {
     guard a.inputTokens == nil, a.promptTokens == nil, a.outputTokens == nil, a.completionTokens == nil else { return }
+    if let (key, problem) = a.flatProblem { throw bad(key, problem) }
     func count(_ text: String?, _ name: String) throws -> Int64 {
       guard let text else { return 0 }
       switch JSONLayout.parseCount(text) {

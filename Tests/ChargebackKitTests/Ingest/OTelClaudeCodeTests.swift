@@ -90,4 +90,19 @@ import Testing
       "\(error)".contains("input_tokens")
     }
   }
+
+  /// On its request spans a flat count given twice or not as a number is refused naming it (a review: a boolean
+  /// output count was charged 0 tokens); on other spans the flat names are not read, so neither stops the file.
+  @Test func aFlatCountTwiceOrOfAnotherTypeIsRefusedOnARequestSpanOnly() throws {
+    let bool = #"{"key":"output_tokens","value":{"boolValue":true}}"#
+    for usage in [
+      [T.intAttr("input_tokens", 2), bool], [T.intAttr("input_tokens", 2), T.intAttr("input_tokens", 5)],
+    ] {
+      let error = try #require(throws: InputError.self) { try T().report(T.export([Self.request(usage: usage)])) }
+      #expect(["output_tokens", "input_tokens"].contains(error.field) && error.line == 1, "\(error)")
+      let tool = T.span("claude_code.tool", id: "t1", [T.attr("tool_name", "Bash")] + usage)
+      let (_, records) = try T().report(T.export([tool]))
+      #expect(records.isEmpty)
+    }
+  }
 }
