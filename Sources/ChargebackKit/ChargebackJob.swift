@@ -207,12 +207,21 @@ package struct ChargebackJob {
     let report = try builder.build(period: options.period)
     // Marked unfinished until the run ends (under the --out lock, once the mark of the run before
     // is read), cleared at once when the publication fails.
-    writer.markUnfinished = { try store.setSetting(unfinishedSetting, ReportWriter.unfinishedMark(key: key)) }
+    let mark = ReportWriter.unfinishedMark(key: key)
+    writer.markUnfinished = { try store.setSetting(unfinishedSetting, mark) }
+    // Cleared under the lock, and only while it is this run's: a run that published behind this one
+    // may have marked its own publication since (a review).
+    let writerForLock = writer
+    func clearMark() throws {
+      try writerForLock.withOutLock {
+        if try store.setting(unfinishedSetting) == mark { try store.setSetting(unfinishedSetting, "") }
+      }
+    }
     let published: ReportWriter.Publication
     do {
       published = try writer.publish(report, key: key)
     } catch {
-      try? store.setSetting(unfinishedSetting, "")
+      try? clearMark()
       throw error
     }
     try remember(published)
@@ -237,7 +246,7 @@ package struct ChargebackJob {
     } else if !report.context.isOpen && report.recordCount > 0 && elsewhere == nil {
       warnings += try Self.keepClosedTotals(report, out: options.out, store: store)
     }
-    try store.setSetting(unfinishedSetting, "")
+    try clearMark()
     return Result(
       ingested: ingested, report: report, outputs: published.outputs, newFindings: published.newFindings,
       warnings: warnings)

@@ -33,7 +33,8 @@ struct Commitments {
       }
       let fee = c.kind == .provisioned ? c.fee(in: period) : .zero
       let inEffect = (c.from ?? .min) < period.endMillis && period.startMillis < (c.to ?? .max)
-      guard !lineIndices.isEmpty || unpriced > 0 || (c.kind == .provisioned && inEffect) else { continue }
+      // A discount of unpriced calls only has nothing to show (it has no utilisation).
+      guard !lineIndices.isEmpty || (c.kind == .provisioned && (inEffect || unpriced > 0)) else { continue }
       let list = lineIndices.reduce(Money.zero) { $0 + lines[$1].listCost }
       let requests = lineIndices.reduce(Int128(0)) { $0 + lines[$1].requests }
       guard c.kind == .provisioned else {

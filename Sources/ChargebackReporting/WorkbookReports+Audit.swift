@@ -86,7 +86,7 @@ extension WorkbookReports {
           .text(c.models.map(\.pattern).joined(separator: "; ")), .text(c.ownerCostCentre ?? ""),
           .int(u.requests + u.unpricedRequests), .cents(fees[k]), .cents(list), .cents(used), .cents(idle),
           // Calls without a price have no list: how much of the capacity they used is not known.
-          u.unpricedRequests > 0
+          c.kind == .provisioned && u.unpricedRequests > 0
             ? .text("unknown: \(u.unpricedRequests) calls unpriced")
             : c.kind == .provisioned && u.fee.pico > 0 ? .ratio(min(u.list.pico, u.fee.pico), u.fee.pico) : .empty,
           .cents(list - used - idle),
