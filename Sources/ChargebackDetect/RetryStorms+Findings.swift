@@ -8,20 +8,20 @@ extension RetryStorms {
   /// Each has its part's calls, cost and avoidable cost: every call but the run's last successful
   /// one, which is in one part. The first part keeps the subject a storm of one cost centre has;
   /// the others put their cost centre, with its length, before it (as ``PolicyFindings``'
-  /// per-cost-centre subjects: no two collide). A run that was a storm before the period already
-  /// was found in the month before; its part in this one is a finding only when one of its calls
-  /// here could have been avoided (a storm whose last success came after midnight is no new one).
+  /// per-cost-centre subjects: no two collide). A run with calls before the period is a finding of
+  /// this one only for a part with a call here that could have been avoided: a storm whose last
+  /// success alone came after midnight wasted nothing this month (a finding of 0 USD raised
+  /// `--fail-on medium` on the 1st, a review).
   func partFindings(_ run: Run, fees: ProvisionedFees) -> [(Finding, [Int64])] {
     guard let names = run.names else { return [] }
     let parts = run.parts
-    let before = run.wasStormBefore(minCalls: Int128(settings.stormMinCalls))
     let seconds = (run.last - run.first) / 1000
     let subject = "\(names.credential ?? "-")|\(names.agent ?? "-")|\(names.model)|\(run.first)"
     let lastSuccess = run.lastSuccessCost.map { c in run.lastSuccessFee.map { fees.effective(c, commitment: $0) } ?? c }
     return parts.enumerated().compactMap { q, part in
       let holdsLast = run.lastSuccessPart == q
       let avoidableCalls = part.calls - (holdsLast ? 1 : 0)
-      if before && avoidableCalls <= 0 { return nil }
+      if run.callsBefore > 0 && avoidableCalls <= 0 { return nil }
       let cc = centreNames[part.centre] ?? "?"
       let cost = fees.effective(part.cost, atList: part.atList)
       let avoidable = cost - (holdsLast ? (lastSuccess ?? .zero) : .zero)

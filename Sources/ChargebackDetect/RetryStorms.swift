@@ -58,10 +58,8 @@ package struct RetryStorms {
     var triggers: Int128 = 0
     var failed: Int128 = 0
     var retried = false
-    /// Its calls, retry triggers and markers from before the period (``lookingBack``).
+    /// Its calls from before the period (``lookingBack``).
     var callsBefore: Int128 = 0
-    var triggersBefore: Int128 = 0
-    var retriedBefore = false
     /// Of the period's last successful call (of the dearest, when several share its time): its
     /// cost, time, provisioned commitment and part.
     var lastSuccessCost: Money?
@@ -82,11 +80,6 @@ package struct RetryStorms {
     }
 
     var parts: [Part] { (firstPart.map { [$0] } ?? []) + moreParts }
-
-    /// Whether it was a storm before the period already (its findings there are the month before's).
-    func wasStormBefore(minCalls: Int128) -> Bool {
-      callsBefore >= minCalls && (triggersBefore > 0 || retriedBefore)
-    }
   }
 
   /// The calls of a run in the period charged to one cost centre: what its finding shows.
@@ -164,8 +157,9 @@ package struct RetryStorms {
   ///
   /// A storm that begins on the month before's last evening and goes on into this one is found
   /// with its whole run (each month saw a part too short to be one: a trial's 12 calls across
-  /// midnight were no finding in either). A run that was a storm before the period already is the
-  /// month before's finding; a run with no call in the period is none of this one's.
+  /// midnight were no finding in either); its finding has this month's calls and cost only, and
+  /// none when none of them could have been avoided. A run with no call in the period is none of
+  /// this one's.
   package var lookingBack = false
 
   /// How far before the period ``lookingBack`` reaches: the longest run of `stormMinCalls` calls,
@@ -262,8 +256,6 @@ package struct RetryStorms {
     }
     if lookingBack {
       runs[p].callsBefore += n
-      if trigger { runs[p].triggersBefore += n }
-      if (c.record.retries ?? 0) > 0 { runs[p].retriedBefore = true }
       return
     }
     let q = part(of: p, fingerprint: fp, c)

@@ -86,6 +86,9 @@ import Testing
     #expect(goingOn.count == 1)
     #expect(goingOn.first?.calls == 2 && goingOn.first?.avoidableCost == Money(pico: 1_000_000))
     #expect(run(before: 10, after: 1).isEmpty)
+    // 9 calls of September (no storm there) and October's one success: a storm of 10 whose October part wasted
+    // nothing, so no finding in either month.
+    #expect(run(before: 9, after: 1).isEmpty)
     #expect(run(before: 5, after: 0).isEmpty)
   }
 
