@@ -304,9 +304,12 @@ package struct ReportBuilder {
     report.granularity = widths.rows()
     report.supersededReportRows = widths.supersededRows
     report.unmatchableReportRows = overlap.unmatchableRows
-    let groupings = try ReportGroupings(store: store, from: period.startMillis, to: period.endMillis)
-    (report.reportBucketsGroupedTwice, report.reportBucketsMisaligned) = (groupings.groupedTwice, groupings.misaligned)
-    report.reportBucketWarnings = groupings.warnings
+    // Not for the month before's pass (its lines are compared with, its warnings never shown).
+    if detect {
+      let groupings = try ReportGroupings(store: store, from: period.startMillis, to: period.endMillis)
+      (report.reportBucketsGroupedTwice, report.reportBucketsMisaligned) = (groupings.groupedTwice, groupings.misaligned)
+      report.reportBucketWarnings = groupings.warnings
+    }
     report.longContextReportRows = longContext.rows
     report.longContextReportCost = longContext.cost
     report.unbilledDays = reconciled.unbilled

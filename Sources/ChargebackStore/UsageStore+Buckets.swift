@@ -48,14 +48,17 @@ package struct ReportRowKey: Sendable, Hashable {
     (self.format, self.start, self.end, self.path, self.naturalKey) = (format, start, end, path, naturalKey)
   }
 
-  /// The SQL of the query, the same for both stores but for its parameters' spelling.
-  package static func query(formats: Int, parameter: (Int) -> String) -> String {
+  /// The SQL of the query, the same for both stores but for the table, the values' spelling
+  /// (`from`, `to` and the formats' ids, each as given) and the paths' order, bytewise in both
+  /// (`path`: SQLite's is by default, PostgreSQL's needs `COLLATE "C"`), so that the warnings name
+  /// the same files.
+  package static func query(table: String, from: String, to: String, formats: [String], path: String) -> String {
     """
     SELECT f.format, u.ts, u.bucket_end, f.path, u.natural_key
-    FROM usage_text u JOIN files f ON f.id = u.file_id
-    WHERE u.ts >= \(parameter(1)) AND u.ts < \(parameter(2)) AND u.bucket_end > u.ts AND f.level = 'report'
-      AND f.format IN (\((0..<formats).map { parameter($0 + 3) }.joined(separator: ", ")))
-    ORDER BY 1, 2, 3, 4
+    FROM \(table) u JOIN files f ON f.id = u.file_id
+    WHERE u.ts >= \(from) AND u.ts < \(to) AND u.bucket_end > u.ts AND f.level = 'report'
+      AND f.format IN (\(formats.joined(separator: ", ")))
+    ORDER BY f.format, u.ts, u.bucket_end, \(path)
     """
   }
 }
@@ -63,7 +66,9 @@ package struct ReportRowKey: Sendable, Hashable {
 extension UsageStore {
   package func reportKeys(from: Int64, to: Int64, formats: [String], _ body: (ReportRowKey) throws -> Void) throws {
     guard !formats.isEmpty else { return }
-    let st = try db.prepare(ReportRowKey.query(formats: formats.count) { "?\($0)" })
+    let st = try db.prepare(
+      ReportRowKey.query(
+        table: "usage_text", from: "?1", to: "?2", formats: formats.indices.map { "?\($0 + 3)" }, path: "f.path"))
     try st.bind(1, from)
     try st.bind(2, to)
     for (i, f) in formats.enumerated() { try st.bind(Int32(i + 3), f) }

@@ -170,15 +170,28 @@ extension PostgresStore {
     }
   }
 
+  /// Streams through a cursor, as ``forEachRecord(from:to:_:)`` does: one bucket's rows at a time
+  /// reach ``ReportRowKey``'s reader, never the month's. The values are literals (Citus takes no
+  /// cursor parameters); the formats are the tool's own ids, quoted.
   package func reportKeys(from: Int64, to: Int64, formats: [String], _ body: (ReportRowKey) throws -> Void) throws {
     guard !formats.isEmpty else { return }
-    let sql = ReportRowKey.query(formats: formats.count) { "$\($0)" }
-      .replacingOccurrences(of: "usage_text", with: "usage")
-    for r in try c.rows(sql, [.int(from), .int(to)] + formats.map { .text($0) }) {
-      try body(
-        ReportRowKey(
-          format: r.text(0) ?? "", start: r.int64(1), end: r.int64(2), path: r.text(3) ?? "",
-          naturalKey: r.text(4) ?? ""))
+    let quoted = formats.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
+    try snapshot {
+      try c.execute(
+        "DECLARE chargeback_report_keys NO SCROLL CURSOR FOR "
+          + ReportRowKey.query(
+            table: "usage", from: String(from), to: String(to), formats: quoted, path: "f.path COLLATE \"C\""))
+      while true {
+        let rows = try c.rows("FETCH FORWARD 10000 FROM chargeback_report_keys")
+        for r in rows {
+          try body(
+            ReportRowKey(
+              format: r.text(0) ?? "", start: r.int64(1), end: r.int64(2), path: r.text(3) ?? "",
+              naturalKey: r.text(4) ?? ""))
+        }
+        if rows.count < 10000 { break }
+      }
+      try c.execute("CLOSE chargeback_report_keys")
     }
   }
 

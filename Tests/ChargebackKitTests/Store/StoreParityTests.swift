@@ -134,6 +134,15 @@ import Testing
       #expect("\(try a.spans(ofTrace: t))" == "\(try b.spans(ofTrace: t))")
     }
     #expect(try a.contentDigest(previous: "2026-09") == (try b.contentDigest(previous: "2026-09")))
+    // The usage report rows with their keys and files, in one order (the paths' bytes) in both.
+    func keys(_ s: any ChargebackStore) throws -> [ReportRowKey] {
+      var out: [ReportRowKey] = []
+      try s.reportKeys(from: all.0, to: all.1, formats: ReportGroupings.dimensions.keys.sorted()) { out.append($0) }
+      return out
+    }
+    let keysA = try keys(a)
+    #expect(!keysA.isEmpty)
+    #expect(keysA == (try keys(b)))
     #expect(try a.spanFiles(from: all.0, to: all.1) == (try b.spanFiles(from: all.0, to: all.1)))
     // A range's count (the room a report makes for its lines) is the records a pass over it reads.
     var times: [Int64] = []
