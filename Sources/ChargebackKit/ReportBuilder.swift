@@ -307,7 +307,8 @@ package struct ReportBuilder {
     // Not for the month before's pass (its lines are compared with, its warnings never shown).
     if detect {
       let groupings = try ReportGroupings(store: store, from: period.startMillis, to: period.endMillis)
-      (report.reportBucketsGroupedTwice, report.reportBucketsMisaligned) = (groupings.groupedTwice, groupings.misaligned)
+      report.reportBucketsGroupedTwice = groupings.groupedTwice
+      report.reportBucketsMisaligned = groupings.misaligned
       report.reportBucketWarnings = groupings.warnings
     }
     report.longContextReportRows = longContext.rows

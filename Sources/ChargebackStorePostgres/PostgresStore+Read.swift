@@ -170,8 +170,9 @@ extension PostgresStore {
     }
   }
 
-  /// Streams through a cursor, as ``forEachRecord(from:to:_:)`` does: one bucket's rows at a time
-  /// reach ``ReportRowKey``'s reader, never the month's. The values are literals (Citus takes no
+  /// Streams the report rows' keys through a cursor, as ``forEachRecord(from:to:_:)`` does.
+  ///
+  /// One bucket's rows at a time reach ``ReportRowKey``'s reader, never the month's. The values are literals (Citus takes no
   /// cursor parameters); the formats are the tool's own ids, quoted.
   package func reportKeys(from: Int64, to: Int64, formats: [String], _ body: (ReportRowKey) throws -> Void) throws {
     guard !formats.isEmpty else { return }
