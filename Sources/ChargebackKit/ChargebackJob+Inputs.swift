@@ -70,6 +70,11 @@ extension ChargebackJob {
     ]
   }
 
+  /// The first three of `paths`, and how many more.
+  static func someOf(_ paths: [String]) -> String {
+    paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
+  }
+
   /// A warning for each other month reported closed that this run loaded new records of: its
   /// outputs, handed out, lack them until it is reported again; and one for the earlier months not
   /// reported closed that it loaded new records of, which no output of this run covers.
@@ -94,7 +99,7 @@ extension ChargebackJob {
         if month.startMillis < period.startMillis { unreported.append(month) }
         continue
       }
-      let shown = paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
+      let shown = Self.someOf(paths)
       warnings.append(
         "warning: \(month) was reported closed, and this run loaded new records dated in it (\(shown)):"
           + " its outputs do not have them; report it again (run --period \(month) with its own --out) and"
@@ -106,7 +111,7 @@ extension ChargebackJob {
     if let first = unreported.first, let last = unreported.last {
       var seen = Set<String>()
       let paths = unreported.flatMap { files[$0] ?? [] }.filter { seen.insert($0).inserted }
-      let shown = paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")
+      let shown = Self.someOf(paths)
       let months = unreported.count == 1 ? "\(first)" : "\(first) to \(last) (\(unreported.count) months)"
       warnings.append(
         "warning: this run loaded new records dated in \(months), which it does not report (\(shown)): their"

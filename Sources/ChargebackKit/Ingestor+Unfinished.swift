@@ -47,10 +47,17 @@ extension Ingestor {
     do {
       return try body()
     } catch let bad as InputError where bad.file == path {
-      guard let before else { throw bad }
-      let now = FileStamp.of(path)
-      if now.map({ $0 != before }) ?? true { throw InputChangedError(path: path, before: before, after: now) }
+      try Self.checkUnchanged(path, since: before)
       throw bad
     }
+  }
+
+  /// Throws ``InputChangedError`` when `path` is no longer as it was at `before` (its size or time
+  /// changed, or it is gone from its path: its writer may still be appending to the bytes read);
+  /// nothing when `before` is nil (a file not stamped).
+  static func checkUnchanged(_ path: String, since before: (bytes: Int64, mtimeNs: Int64)?) throws {
+    guard let before else { return }
+    let now = FileStamp.of(path)
+    if now.map({ $0 != before }) ?? true { throw InputChangedError(path: path, before: before, after: now) }
   }
 }

@@ -346,12 +346,8 @@ package struct Ingestor {
           // in `explain`): a file rewritten or appended to after its stamp was taken, while it was
           // hashed or read, is rolled back here and read again (a trial's file appended to during
           // its load was stored as 150,000 records under the hash and size of its first 100,000).
-          // A file gone from its path (renamed, as a log is rotated, or removed) counts as changed:
-          // its writer may still be appending to the bytes read.
-          if let before {
-            let now = FileStamp.of(path)
-            if now.map({ $0 != before }) ?? true { throw InputChangedError(path: path, before: before, after: now) }
-          }
+          // A file gone from its path (renamed, as a log is rotated, or removed) counts as changed.
+          try Self.checkUnchanged(path, since: before)
           try resolveAncestry(of: loaded.touchedTraces)
           try keepPages(of: path, sha256: sha, format: format, records: loaded.offered, input: input)
           try stamp(path, before: before, sha: sha)
