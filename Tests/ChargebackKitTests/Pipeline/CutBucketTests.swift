@@ -36,8 +36,10 @@ import Testing
 
   static func requests(_ r: ChargebackReport) -> Int128 { r.lines.reduce(0) { $0 + $1.requests } }
 
-  /// The trial's two fetches: at 17:31:03 on the 10th (the 9th whole, the 10th cut: 75 calls), then a day later (the
-  /// 10th whole: 100 calls). Charged: 90 + 100 = 190 calls, 190 × 0.0056 = 1.064 USD, in either order of the files.
+  /// The trial's two fetches: the day cut at the first fetch is not charged beside the whole day of the second.
+  ///
+  /// At 17:31:03 on the 10th (the 9th whole, the 10th cut: 75 calls), then a day later (the 10th whole: 100 calls).
+  /// Charged: 90 + 100 = 190 calls, 190 × 0.0056 = 1.064 USD, in either order of the files.
   @Test(arguments: [false, true])
   func aDayCutAtTheFetchBesideTheWholeDayIsNotCharged(reversed: Bool) throws {
     let cutEnd = Self.day10 + 17 * 3600 + 31 * 60 + 3
@@ -55,6 +57,8 @@ import Testing
     #expect(report.totalCost == TestSupport.usd("1.064"))
   }
 
+  /// A week's cut first day is not charged beside the whole day.
+  ///
   /// A week fetched from 17:31 begins with the 9th cut from 17:31 to midnight (40 calls); the 9th whole from another
   /// fetch (90 calls) is charged instead. A cut bucket with no whole one beside it is charged (the 8th's evening, 5).
   @Test func aWeeksCutFirstDayBesideTheWholeDayIsNotCharged() throws {
