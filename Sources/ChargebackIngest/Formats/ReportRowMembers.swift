@@ -61,8 +61,13 @@ enum ReportRowMembers {
   /// it. Keyed apart only when they met, a bucket fetched early with one row and again with two
   /// counted the first row twice (a review); and kept under one key, the second row was refused as
   /// a conflicting duplicate and its usage lost (a trial: $3.50 charged of $11.50). The error names
-  /// the row, the member and what to do. Rows alike in every such member are one row twice: a
-  /// conflicting duplicate, as before.
+  /// the row, the member and what to do.
+  ///
+  /// Rows alike in every such member are one row of their sums: the API returns such rows in one
+  /// bucket (a public project's OpenAI page had two `gpt-5` rows of one project, key, batch and
+  /// tier, 8 requests and 1, its cost report matching both), and the second was refused as a
+  /// conflicting duplicate, its usage lost, with no way for the user to act. The sum is the same
+  /// however often the bucket is fetched, so its key stays the row's.
   static func checked(_ rows: [(record: UsageRecord, members: [String: String])], file: String) throws
     -> [UsageRecord]
   {
@@ -87,6 +92,21 @@ enum ReportRowMembers {
           + " read (a group_by value it does not know); charged as one row, one of them would be lost. Fetch the"
           + " pages without that grouping (docs/formats.md lists the group_by values read)")
     }
-    return records
+    guard first.count < records.count else { return records }
+    var merged: [UsageRecord] = []
+    var at: [String: Int] = [:]
+    for r in records {
+      guard let k = at[r.naturalKey] else {
+        at[r.naturalKey] = merged.count
+        merged.append(r)
+        continue
+      }
+      // Each count is within Bounds (10^13), a bucket's rows few: no overflow; a sum past Bounds is
+      // refused where every record is checked.
+      for c in TokenClass.allCases { merged[k].tokens[c] += r.tokens[c] }
+      merged[k].requests += r.requests
+      if let b = r.billed { merged[k].billed = (merged[k].billed ?? .zero) + b }
+    }
+    return merged
   }
 }

@@ -168,17 +168,28 @@ import Testing
     #expect(try store.recordCount() == 1)
   }
 
-  /// Two rows of one bucket alike in every string and boolean member are one row twice: one is
-  /// stored and the other refused as a conflicting duplicate, as before.
+  /// Two rows of one bucket alike in every string and boolean member are one row of their sums, stored once.
+  ///
+  /// A trial's real OpenAI page: the second was refused as a conflicting duplicate, its usage lost. The same page
+  /// again is that row already stored. Rows of amounts 1 and 2: usage rows 3 requests (OpenAI's) and 3.3 M tokens
+  /// (OpenAI: 3 M input + 0.3 M output; Anthropic: 0.3 M uncached input + 0.03 M output, 0.33 M); cost rows 1.25 +
+  /// 2.25 = 3.50 USD (OpenAI) and 125.5 + 225.5 = 351 cents (Anthropic).
   @Test(arguments: formats)
-  func rowsAlikeInEveryMemberAreOneRow(_ format: Format) throws {
+  func rowsAlikeInEveryMemberAreOneRowOfTheirSums(_ format: Format) throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let page = format.page([(1, #", "new_grouping": "agents""#), (2, #", "new_grouping": "agents""#)])
-    let (store, outcomes) = try Self.ingest([page], dir)
-    #expect(outcomes.map(\.0) == [1])
-    #expect(outcomes.map(\.1) == [1])
+    let (store, outcomes) = try Self.ingest([page, page], dir)
+    #expect(outcomes.map(\.0) == [1, 0])
+    #expect(outcomes.map(\.1) == [0, 0])
     #expect(try store.recordCount() == 1)
+    let (requests, tokens, billed) = try Self.stored(store)
+    switch format.name {
+    case "OpenAI usage": #expect(requests == 3 && tokens == 3_300_000)
+    case "Anthropic usage report": #expect(tokens == 330_000)
+    case "OpenAI costs": #expect(billed == TestSupport.usd("3.50"))
+    default: #expect(billed == TestSupport.usd("3.51"))
+    }
   }
 
   /// The OpenAI page of the trial, charged through the report: both rows, to the cent.
