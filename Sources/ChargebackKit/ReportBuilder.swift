@@ -310,6 +310,7 @@ package struct ReportBuilder {
       report.reportBucketsGroupedTwice = groupings.groupedTwice
       report.reportBucketsMisaligned = groupings.misaligned
       report.reportBucketWarnings = groupings.warnings
+      report.gatewayEchoes = try store.gatewayEchoes(from: period.startMillis, to: period.endMillis)
     }
     report.longContextReportRows = longContext.rows
     report.longContextReportCost = longContext.cost

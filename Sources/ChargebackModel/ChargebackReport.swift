@@ -307,6 +307,9 @@ package struct ChargebackReport: Sendable {
   package var reportBucketsGroupedTwice: Int64 = 0
   package var reportBucketsMisaligned: Int64 = 0
   package var reportBucketWarnings: [String] = []
+  /// Gateway calls (LiteLLM, APIM) with a call of the same provider, day and tokens in the
+  /// provider's own log under another request id: likely each call logged, and charged, twice.
+  package var gatewayEchoes: Int64 = 0
   /// Priced report rows without a `context_window` whose input per request is past their model's
   /// long-context threshold: charged at the base rate (SPEC §5.3), though some of their calls paid
   /// more; and what they were charged.

@@ -120,6 +120,14 @@ package enum ConsoleSummary {
               + " charged as idle capacity" + (u.commitment.ownerCostCentre.map { " to \($0)" } ?? "")
               + "; price them (a row in pricing/aliases.csv for the model as logged; see findings: unpriced_model)"))
     }
+    if report.gatewayEchoes > 0 {
+      out.append(
+        "warning: \(report.gatewayEchoes) call\(report.gatewayEchoes == 1 ? "" : "s") of a gateway's log (LiteLLM,"
+          + " Azure APIM) \(report.gatewayEchoes == 1 ? "has" : "have") a call of the same provider, day and token counts in the provider's own log"
+          + " (Bedrock's, Vertex's) under another request id: likely each logged, and charged, twice (the gateway"
+          + " calls the provider with credentials whose calls it logs); keep one of the two logs in --usage"
+          + " (docs/formats.md)")
+    }
     // Paths as given: these lines are printed as they are.
     for w in report.reportBucketWarnings { out.append("warning: " + SafeText.terminal(w)) }
     if report.longContextReportRows > 0 {

@@ -85,6 +85,10 @@ package protocol ChargebackStore: AnyObject {
   func requestTotals(from: Int64, to: Int64, longContextAbove: Int64, _ body: (RequestTotal) throws -> Void) throws
   func identitiesSeen(before: Int64, _ body: (UsageRecord) throws -> Void) throws
   func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64>
+  /// Calls of a gateway's log (LiteLLM, Azure APIM) in `[from, to)` with a call of the same
+  /// provider, UTC day and token counts in the provider's own log (Bedrock's, Vertex's):
+  /// ``GatewayEcho``.
+  func gatewayEchoes(from: Int64, to: Int64) throws -> Int64
   func reportBuckets(from: Int64, to: Int64, _ body: (ReportBucket) throws -> Void) throws
   /// The report rows of `formats` that start in `[from, to)`, with their natural keys and the path
   /// of the file each came from, ordered by format, start, end and path.

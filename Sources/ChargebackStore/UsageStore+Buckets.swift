@@ -63,7 +63,58 @@ package struct ReportRowKey: Sendable, Hashable {
   }
 }
 
+/// A gateway's call that the provider's own log has too, under another request id: the proxy
+/// calls the provider with credentials whose calls the provider logs, and both logs are in
+/// `--usage` (a trial: a LiteLLM row routed to Bedrock beside the same call's invocation log,
+/// charged twice without a word; the request ids of the two never match).
+///
+/// Counted, not dropped: a signature (provider, UTC day, input and output tokens) met on both
+/// sides is a likely copy, never a proof. Per signature the smaller of the two sides' counts.
+package enum GatewayEcho {
+  /// The gateways' formats, and the providers' own request logs.
+  package static let gateways = ["litellm-spend-logs", "azure-apim-llm-log"]
+  package static let providerLogs = ["bedrock-invocation-log", "vertex-generate-content"]
+
+  /// The query, the same for both stores but for `least` (SQLite's `min`, PostgreSQL's `LEAST`)
+  /// and its parameters' spelling.
+  /// A gateway's call whose request id the provider's log has is the same call, charged once
+  /// already (``ChargebackStore/crossFormatDuplicates(from:to:)``): left out.
+  package static func query(least: String, from: String, to: String) -> String {
+    let inRange = "u.ts >= \(from) AND u.ts < \(to)"
+    func list(_ formats: [String]) -> String { formats.map { "'\($0)'" }.joined(separator: ", ") }
+    func side(_ formats: [String], matched: String = "") -> String {
+      """
+      SELECT u.provider AS p, u.ts / 86400000 AS d,
+        u.input + u.cached_input + u.cache_write_5m + u.cache_write_1h AS i, u.output AS o, count(*) AS n
+      FROM usage u JOIN files f ON f.id = u.file_id\(matched)
+      WHERE f.level = 'request' AND f.format IN (\(list(formats)))
+        AND \(inRange) AND u.input + u.cached_input + u.output > 0\(matched.isEmpty ? "" : " AND x.r IS NULL")
+      GROUP BY 1, 2, 3, 4
+      """
+    }
+    let ids = """
+
+      LEFT JOIN (SELECT DISTINCT u.provider AS p, u.request_id AS r FROM usage u JOIN files f ON f.id = u.file_id
+        WHERE f.format IN (\(list(providerLogs))) AND u.request_id IS NOT NULL AND \(inRange)) x
+        ON x.p = u.provider AND x.r = u.request_id
+      """
+    return """
+      SELECT coalesce(sum(\(least)(g.n, l.n)), 0) FROM (\(side(gateways, matched: ids))) g
+      JOIN (\(side(providerLogs))) l ON l.p = g.p AND l.d = g.d AND l.i = g.i AND l.o = g.o
+      """
+  }
+}
+
 extension UsageStore {
+  package func gatewayEchoes(from: Int64, to: Int64) throws -> Int64 {
+    let formats = GatewayEcho.gateways + GatewayEcho.providerLogs
+    let present = try db.scalarInt(
+      "SELECT count(DISTINCT format IN ('\(GatewayEcho.gateways.joined(separator: "', '"))')) FROM files WHERE format IN ("
+        + formats.map { "'\($0)'" }.joined(separator: ", ") + ")") ?? 0
+    guard present == 2 else { return 0 }
+    return try db.scalarInt(GatewayEcho.query(least: "min", from: "?1", to: "?2"), [.int(from), .int(to)]) ?? 0
+  }
+
   package func reportKeys(from: Int64, to: Int64, formats: [String], _ body: (ReportRowKey) throws -> Void) throws {
     guard !formats.isEmpty else { return }
     let st = try db.prepare(

@@ -115,6 +115,15 @@ extension PostgresStore {
     }
   }
 
+  package func gatewayEchoes(from: Int64, to: Int64) throws -> Int64 {
+    let formats = GatewayEcho.gateways + GatewayEcho.providerLogs
+    let present = try c.scalarInt(
+      "SELECT count(DISTINCT format IN ('\(GatewayEcho.gateways.joined(separator: "', '"))')) FROM files WHERE format IN ("
+        + formats.map { "'\($0)'" }.joined(separator: ", ") + ")") ?? 0
+    guard present == 2 else { return 0 }
+    return try c.scalarInt(GatewayEcho.query(least: "LEAST", from: "$1", to: "$2"), [.int(from), .int(to)]) ?? 0
+  }
+
   package func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64> {
     // As the SQLite store's: OTel spans of one call traced twice are one format's two records.
     let otel = try c.scalarInt("SELECT count(*) FROM files WHERE format = 'otel-genai-spans'") ?? 0 > 0

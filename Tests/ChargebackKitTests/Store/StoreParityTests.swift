@@ -143,6 +143,7 @@ import Testing
     let keysA = try keys(a)
     #expect(!keysA.isEmpty)
     #expect(keysA == (try keys(b)))
+    #expect(try a.gatewayEchoes(from: all.0, to: all.1) == (try b.gatewayEchoes(from: all.0, to: all.1)))
     #expect(try a.spanFiles(from: all.0, to: all.1) == (try b.spanFiles(from: all.0, to: all.1)))
     // A range's count (the room a report makes for its lines) is the records a pass over it reads.
     var times: [Int64] = []
