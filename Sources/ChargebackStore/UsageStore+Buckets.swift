@@ -75,9 +75,9 @@ package enum GatewayEcho {
   package static let gateways = ["litellm-spend-logs", "azure-apim-llm-log"]
   package static let providerLogs = ["bedrock-invocation-log", "vertex-generate-content"]
 
-  /// The query, the same for both stores but for `least` (SQLite's `min`, PostgreSQL's `LEAST`)
-  /// and its parameters' spelling.
-  /// A gateway's call whose request id the provider's log has is the same call, charged once
+  /// The query, the same for both stores but for `least` and its parameters' spelling.
+  ///
+  /// `least` is SQLite's `min`, PostgreSQL's `LEAST`. A gateway's call whose request id the provider's log has is the same call, charged once
   /// already (``ChargebackStore/crossFormatDuplicates(from:to:)``): left out.
   package static func query(least: String, from: String, to: String) -> String {
     let inRange = "u.ts >= \(from) AND u.ts < \(to)"
@@ -108,9 +108,10 @@ package enum GatewayEcho {
 extension UsageStore {
   package func gatewayEchoes(from: Int64, to: Int64) throws -> Int64 {
     let formats = GatewayEcho.gateways + GatewayEcho.providerLogs
-    let present = try db.scalarInt(
-      "SELECT count(DISTINCT format IN ('\(GatewayEcho.gateways.joined(separator: "', '"))')) FROM files WHERE format IN ("
-        + formats.map { "'\($0)'" }.joined(separator: ", ") + ")") ?? 0
+    let present =
+      try db.scalarInt(
+        "SELECT count(DISTINCT format IN ('\(GatewayEcho.gateways.joined(separator: "', '"))')) FROM files WHERE format IN ("
+          + formats.map { "'\($0)'" }.joined(separator: ", ") + ")") ?? 0
     guard present == 2 else { return 0 }
     return try db.scalarInt(GatewayEcho.query(least: "min", from: "?1", to: "?2"), [.int(from), .int(to)]) ?? 0
   }
