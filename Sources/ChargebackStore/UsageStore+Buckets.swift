@@ -75,13 +75,18 @@ package enum GatewayEcho {
   package static let gateways = ["litellm-spend-logs", "azure-apim-llm-log"]
   package static let providerLogs = ["bedrock-invocation-log", "vertex-generate-content"]
 
+  /// How many of the two kinds (gateway, provider log) the store holds files of: the query runs at 2.
+  package static let presence =
+    "SELECT count(DISTINCT format IN (\(list(gateways)))) FROM files WHERE format IN (\(list(gateways + providerLogs)))"
+
+  private static func list(_ formats: [String]) -> String { formats.map { "'\($0)'" }.joined(separator: ", ") }
+
   /// The query, the same for both stores but for `least` and its parameters' spelling.
   ///
   /// `least` is SQLite's `min`, PostgreSQL's `LEAST`. A gateway's call whose request id the provider's log has is the same call, charged once
   /// already (``ChargebackStore/crossFormatDuplicates(from:to:)``): left out.
   package static func query(least: String, from: String, to: String) -> String {
     let inRange = "u.ts >= \(from) AND u.ts < \(to)"
-    func list(_ formats: [String]) -> String { formats.map { "'\($0)'" }.joined(separator: ", ") }
     func side(_ formats: [String], matched: String = "") -> String {
       """
       SELECT u.provider AS p, u.ts / 86400000 AS d,
@@ -107,11 +112,7 @@ package enum GatewayEcho {
 
 extension UsageStore {
   package func gatewayEchoes(from: Int64, to: Int64) throws -> Int64 {
-    let formats = GatewayEcho.gateways + GatewayEcho.providerLogs
-    let present =
-      try db.scalarInt(
-        "SELECT count(DISTINCT format IN ('\(GatewayEcho.gateways.joined(separator: "', '"))')) FROM files WHERE format IN ("
-          + formats.map { "'\($0)'" }.joined(separator: ", ") + ")") ?? 0
+    let present = try db.scalarInt(GatewayEcho.presence) ?? 0
     guard present == 2 else { return 0 }
     return try db.scalarInt(GatewayEcho.query(least: "min", from: "?1", to: "?2"), [.int(from), .int(to)]) ?? 0
   }

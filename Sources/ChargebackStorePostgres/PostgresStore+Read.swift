@@ -116,10 +116,7 @@ extension PostgresStore {
   }
 
   package func gatewayEchoes(from: Int64, to: Int64) throws -> Int64 {
-    let formats = GatewayEcho.gateways + GatewayEcho.providerLogs
-    let present = try c.scalarInt(
-      "SELECT count(DISTINCT format IN ('\(GatewayEcho.gateways.joined(separator: "', '"))')) FROM files WHERE format IN ("
-        + formats.map { "'\($0)'" }.joined(separator: ", ") + ")") ?? 0
+    let present = try c.scalarInt(GatewayEcho.presence) ?? 0
     guard present == 2 else { return 0 }
     return try c.scalarInt(GatewayEcho.query(least: "LEAST", from: "$1", to: "$2"), [.int(from), .int(to)]) ?? 0
   }
