@@ -8,6 +8,8 @@ import Testing
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
 
+/// A gateway's call that the provider's own log has too is named.
+///
 /// A LiteLLM proxy in front of Bedrock logs each call in its spend logs, and Bedrock logs it again under the proxy's
 /// role, with another request id: both in `--usage`, the call is charged twice (a trial's real Converse record and
 /// its LiteLLM row: 0.0082 USD for a 0.0041 USD call, without a word). The report says so and counts it; the same
