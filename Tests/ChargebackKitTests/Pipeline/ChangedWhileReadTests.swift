@@ -37,20 +37,27 @@ import Testing
     }
   }
 
-  /// A format that reads as `base` does, then lets `changes` change the file read.
+  /// A format that reads as `base` does, then lets `changes` change the file read: at the end of its reading, or
+  /// (`onFailure`) when the reading fails, before the failure goes on.
   struct ChangingFormat: ExportFormat {
     let base: any ExportFormat
     let changes: Changes
+    var onFailure = false
     var id: String { base.id }
     var level: SourceLevel { base.level }
     func matches(head: String) -> Bool { base.matches(head: head) }
+    private func reading(_ path: String, _ body: () throws -> Void) throws {
+      do { try body() } catch {
+        if onFailure { changes.fire(path) }
+        throw error
+      }
+      if !onFailure { changes.fire(path) }
+    }
     func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
-      try base.read(file, emit: emit)
-      changes.fire(file.path)
+      try reading(file.path) { try base.read(file, emit: emit) }
     }
     func readItems(_ file: InputFile, emit: (consuming IngestItem) throws -> Void) throws {
-      try base.readItems(file, emit: emit)
-      changes.fire(file.path)
+      try reading(file.path) { try base.readItems(file, emit: emit) }
     }
   }
 
@@ -176,28 +183,6 @@ import Testing
     try store.close()
   }
 
-  /// A format that reads as `base` does and, when the reading fails, lets `changes` change the file before the
-  /// failure goes on.
-  struct ChangedOnFailureFormat: ExportFormat {
-    let base: any ExportFormat
-    let changes: Changes
-    var id: String { base.id }
-    var level: SourceLevel { base.level }
-    func matches(head: String) -> Bool { base.matches(head: head) }
-    func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
-      do { try base.read(file, emit: emit) } catch {
-        changes.fire(file.path)
-        throw error
-      }
-    }
-    func readItems(_ file: InputFile, emit: (consuming IngestItem) throws -> Void) throws {
-      do { try base.readItems(file, emit: emit) } catch {
-        changes.fire(file.path)
-        throw error
-      }
-    }
-  }
-
   /// A log read while its writer had written half of its last line is a change, read again.
   ///
   /// The line is whole (a line end after it) by the time the error is looked at: a change, read again whole, not a bad file (a trial's daily run failed, "malformed
@@ -220,7 +205,7 @@ import Testing
     let store = try UsageStore(path: dir + "/s.sqlite")
     let bedrock = try #require(FormatRegistry.all.first { $0.id == "bedrock-invocation-log" })
     let ingestor = Ingestor(
-      store: store, formats: [ChangedOnFailureFormat(base: bedrock, changes: changes)],
+      store: store, formats: [ChangingFormat(base: bedrock, changes: changes, onFailure: true)],
       progress: ProgressReporter(force: false))
     let results = try ingestor.ingest(paths: [b])
     #expect(changes.fired == 1)
