@@ -177,7 +177,7 @@ extension PolicyFindings {
           }
           let charge =
             a.costCentre == Attribution.unattributed
-            ? "UNATTRIBUTED: its owner has no cost centre" : a.ownerID.map { "its owner \($0)'s cost centre" } ?? "?"
+            ? "UNATTRIBUTED: its owner has no cost centre" : "\(a.costCentre), its owner's or its credential's"
           note(
             s, subject: perCentre(charged), record: r, attribution: a, cost: cost, fee: fee,
             detail:

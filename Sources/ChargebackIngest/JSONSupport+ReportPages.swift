@@ -358,17 +358,26 @@ package enum PageLinks {
   }
 
   /// The earliest start, latest end and narrowest width of `buckets`, UTC ms.
+  ///
+  /// The width is of the whole buckets (a `1m`, `1h` or `1d` from its width's UTC boundary) when the
+  /// page has one: the first and last buckets of a query are cut at its start and at the time of
+  /// the call, and a week of days fetched at 17:31, taken for a page of 6.5-hour buckets, counted as
+  /// finer than every day it met (a review: a day lost the afternoon of an hourly page fetched at
+  /// noon).
   private static func span(_ buckets: [Bucket]) -> (start: Int64?, end: Int64?, width: Int64?) {
     var start: Int64?
     var end: Int64?
     var width: Int64?
+    var whole: Int64?
     for b in buckets {
       let s = b.start_time.map { $0 &* 1000 } ?? b.starting_at.flatMap { Timestamp.parseMillis($0) }
       let e = b.end_time.map { $0 &* 1000 } ?? b.ending_at.flatMap { Timestamp.parseMillis($0) }
       if let s { start = min(start ?? s, s) }
       if let e { end = max(end ?? e, e) }
-      if let s, let e, e > s { width = min(width ?? (e &- s), e &- s) }
+      guard let s, let e, e > s else { continue }
+      width = min(width ?? (e &- s), e &- s)
+      if [60_000, 3_600_000, 86_400_000].contains(e &- s), s % (e &- s) == 0 { whole = min(whole ?? (e &- s), e &- s) }
     }
-    return (start, end, width)
+    return (start, end, whole ?? width)
   }
 }

@@ -124,9 +124,9 @@ package enum ConsoleSummary {
       out.append(
         "warning: \(report.gatewayEchoes) call\(report.gatewayEchoes == 1 ? "" : "s") of a gateway's log (LiteLLM,"
           + " Azure APIM) \(report.gatewayEchoes == 1 ? "has" : "have") a call of the same provider, day and token counts in the provider's own log"
-          + " (Bedrock's, Vertex's) under another request id: likely each logged, and charged, twice (the gateway"
-          + " calls the provider with credentials whose calls it logs); keep one of the two logs in --usage"
-          + " (docs/formats.md)")
+          + " (Bedrock's, Vertex's) under another request id: if the gateway calls the provider with credentials"
+          + " whose calls it logs, each is logged, and charged, twice (matched by provider, day and tokens only:"
+          + " calls alike by chance match too); then keep one of the two logs in --usage (docs/formats.md)")
     }
     // Paths as given: these lines are printed as they are.
     for w in report.reportBucketWarnings { out.append("warning: " + SafeText.terminal(w)) }

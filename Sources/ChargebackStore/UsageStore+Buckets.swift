@@ -104,7 +104,7 @@ package enum GatewayEcho {
         ON x.p = u.provider AND x.r = u.request_id
       """
     return """
-      SELECT coalesce(sum(\(least)(g.n, l.n)), 0) FROM (\(side(gateways, matched: ids))) g
+      SELECT CAST(coalesce(sum(\(least)(g.n, l.n)), 0) AS BIGINT) FROM (\(side(gateways, matched: ids))) g
       JOIN (\(side(providerLogs))) l ON l.p = g.p AND l.d = g.d AND l.i = g.i AND l.o = g.o
       """
   }

@@ -68,7 +68,8 @@ struct OTelAttributes {
 
   /// A Claude Code request span with its flat token counts (``flatInput``).
   var hasClaudeCodeUsage: Bool {
-    claudeCode && (flatInput != nil || flatOutput != nil || flatCacheRead != nil || flatCacheWrite != nil)
+    claudeCode
+      && (flatInput != nil || flatOutput != nil || flatCacheRead != nil || flatCacheWrite != nil || flatProblem != nil)
   }
 
   /// Whether a token count above zero is given: a call beneath another that counts no token (its

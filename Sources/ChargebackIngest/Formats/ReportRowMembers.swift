@@ -41,8 +41,8 @@ struct WithMembers<Row: MeasuredRow>: Decodable {
 /// A report or cost row, with the members it reads as amounts or counts.
 protocol MeasuredRow: Decodable {
   /// Members that are figures, not groupings, though their values may be strings (an Anthropic cost
-  /// row's `amount`, a decimal string of cents): two rows that differ only by them are one row
-  /// fetched twice, a conflicting duplicate, never two rows.
+  /// row's `amount`, a decimal string of cents): two rows of one bucket that differ only by them
+  /// are one row of their sums (``ReportRowMembers/checked(_:file:)``), never refused.
   static var measures: Set<String> { get }
 }
 
@@ -101,10 +101,14 @@ enum ReportRowMembers {
         merged.append(r)
         continue
       }
-      // Each count is within Bounds (10^13), a bucket's rows few: no overflow; a sum past Bounds is
-      // refused where every record is checked.
-      for c in TokenClass.allCases { merged[k].tokens[c] += r.tokens[c] }
-      merged[k].requests += r.requests
+      // A sum past Bounds is refused where every record is checked; one past Int64 (a hostile
+      // bucket of a million rows at the bound) is held at Int64.max, refused there too.
+      func add(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
+      }
+      for c in TokenClass.allCases { merged[k].tokens[c] = add(merged[k].tokens[c], r.tokens[c]) }
+      merged[k].requests = add(merged[k].requests, r.requests)
       if let b = r.billed { merged[k].billed = (merged[k].billed ?? .zero) + b }
     }
     return merged

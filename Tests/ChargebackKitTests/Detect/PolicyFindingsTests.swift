@@ -192,7 +192,7 @@ import Testing
     #expect(f.costCentre == "CC-ANA" && f.agentID == "old-bot" && f.calls == 1)
     #expect(f.explanation.contains("agent old-bot ran on 2026-10-20"))
     #expect(f.explanation.contains("from 2026-10-01 until 2026-10-15"))
-    #expect(f.explanation.contains("its owner ana's cost centre"))
+    #expect(f.explanation.contains("charged to CC-ANA, its owner's or its credential's"))
     #expect(!f.explanation.contains("not in agents.csv"))
 
     // A call of the retired agent claiming an agent not in agents.csv, charged to UNATTRIBUTED (its owner has no

@@ -86,4 +86,47 @@ import Testing
     #expect(Self.requests(report) == 15)
     #expect(report.totalCost == TestSupport.usd("0.084"))
   }
+
+  /// Hours cut at two fetches' 17:31 beside hours that stop at 17:00 and start again at 18:00: the cut halves are the
+  /// finest rows of their hour, charged, and nothing of the day is lost (a review: both halves were dropped, 23 calls
+  /// charged of 25).
+  ///
+  /// The day whole (25 calls); the first fetch's hours 0–16 (1 call each) and 17:00–17:31 (1); the second's 17:31–
+  /// 18:00 (1) and hours 18–23 (1 each): 17 + 1 + 1 + 6 = 25 calls from the hours, 25 × 0.0056 = 0.14 USD.
+  @Test func cutHoursBesideWholeHoursAreTheirFinestRows() throws {
+    let cutAt: Int64 = Self.day9 + 17 * 3600 + 31 * 60
+    func hour(_ h: Int) -> (Int64, Int64, [String]) {
+      let start: Int64 = Self.day9 + Int64(h) * 3600
+      return (start, start + 3600, [Self.usage(1)])
+    }
+    var first: [(Int64, Int64, [String])] = (0..<17).map(hour)
+    first.append((Self.day9 + 17 * 3600, cutAt, [Self.usage(1)]))
+    var second: [(Int64, Int64, [String])] = [(cutAt, Self.day9 + 18 * 3600, [Self.usage(1)])]
+    second += (18..<24).map(hour)
+    let report = try Self.report([
+      "day.json": [(Self.day9, Self.day10, [Self.usage(25)])], "hours-1.json": first, "hours-2.json": second,
+    ])
+    #expect(Self.requests(report) == 25)
+    #expect(report.totalCost == TestSupport.usd("0.14"))
+  }
+
+  /// A week of days fetched at 17:31 is a page of days, not of 6.5-hour buckets: beside an hourly page of the 9th
+  /// fetched at noon (12 calls), the 9th is charged whole (20), as a day whose finer page covers part of it (a review:
+  /// the week's cut first bucket made it a finer page over every day, and the 9th lost its afternoon).
+  ///
+  /// The week: the 8th from 17:31 (4 calls), the 9th whole (20), the 10th to 17:31 (6): 30 calls, 0.168 USD.
+  @Test func aWeekCutAtItsEndsIsAPageOfDays() throws {
+    let cut: Int64 = 17 * 3600 + 31 * 60
+    let week: [(Int64, Int64, [String])] = [
+      (Self.day9 - 86_400 + cut, Self.day9, [Self.usage(4)]), (Self.day9, Self.day10, [Self.usage(20)]),
+      (Self.day10, Self.day10 + cut, [Self.usage(6)]),
+    ]
+    let noon: [(Int64, Int64, [String])] = (0..<12).map { (h: Int) -> (Int64, Int64, [String]) in
+      let start: Int64 = Self.day9 + Int64(h) * 3600
+      return (start, start + 3600, [Self.usage(1)])
+    }
+    let report = try Self.report(["week.json": week, "hours.json": noon])
+    #expect(Self.requests(report) == 30)
+    #expect(report.totalCost == TestSupport.usd("0.168"))
+  }
 }

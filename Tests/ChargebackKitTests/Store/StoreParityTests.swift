@@ -91,6 +91,29 @@ import Testing
     #expect(r.report.recordCount == 9)
   }
 
+  /// The gateway's call in the provider's log too (``GatewayEchoTests``' fixture) is counted alike by both stores.
+  ///
+  /// PostgreSQL's `sum` of `bigint` is `numeric`, which read as no number counted none (a review).
+  @Test func aGatewayEchoIsCountedInBoth() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pg = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(pg) }
+    var counts: [Int64] = []
+    for database in [dir + "/store.sqlite", pg] {
+      let report = try #require(
+        try ChargebackJob(
+          options: .init(
+            period: Period("2026-04")!, usage: [GatewayEchoTests.fixture + "/usage"],
+            identities: GatewayEchoTests.fixture + "/identities", pricing: TestSupport.packageRoot + "/pricing",
+            out: dir + "/out-\(counts.count)", database: database),
+          progress: ProgressReporter(force: false)
+        ).run().report)
+      counts.append(report.gatewayEchoes)
+    }
+    #expect(counts == [1, 1])
+  }
+
   /// After the mixed month, both stores hold the same rows with the same ids, read back through the
   /// store protocol: files, every record (id, file id, natural key, time, tokens, billed amount,
   /// attribution), conflicts, spans of every trace, skipped files and the content digest.
