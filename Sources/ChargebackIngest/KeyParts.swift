@@ -6,7 +6,34 @@
 /// had one key, and the second was refused as a conflicting duplicate (never charged). Values
 /// without `\`, `|` or a lone `-` are written as before, so the keys of such rows, which stores
 /// already hold, do not change.
-enum KeyParts {
+package enum KeyParts {
+  /// The parts of a key ``join(_:)`` made: `|` between them, `\` escaping the next character, a
+  /// lone unescaped `-` for nil.
+  package static func split(_ key: String) -> [String?] {
+    var out: [String?] = []
+    var current = ""
+    var escaped = false
+    var escaping = false
+    func close() {
+      out.append(current == "-" && !escaped ? nil : current)
+      (current, escaped) = ("", false)
+    }
+    for c in key {
+      if escaping {
+        (escaping, escaped) = (false, true)
+        current.append(c)
+      } else if c == "\\" {
+        escaping = true
+      } else if c == "|" {
+        close()
+      } else {
+        current.append(c)
+      }
+    }
+    close()
+    return out
+  }
+
   /// `parts` escaped and joined with `|`; nil is `-`.
   static func join(_ parts: [String?]) -> String {
     parts.map { part in part.map { escaped($0, also: []) } ?? "-" }.joined(separator: "|")

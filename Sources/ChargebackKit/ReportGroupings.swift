@@ -1,3 +1,4 @@
+import ChargebackIngest
 import ChargebackModel
 import ChargebackStore
 
@@ -33,23 +34,11 @@ struct ReportGroupings {
   ]
 
   /// One bucket grouped two ways: its format and start, and two of its files with their groupings.
-  struct Twice: Sendable, Hashable {
+  struct Twice: Sendable {
     var format: String
     var start: Int64
     var first: (path: String, dimensions: [String])
     var second: (path: String, dimensions: [String])
-
-    static func == (a: Self, b: Self) -> Bool {
-      (a.format, a.start, a.first.path, a.first.dimensions, a.second.path, a.second.dimensions)
-        == (b.format, b.start, b.first.path, b.first.dimensions, b.second.path, b.second.dimensions)
-    }
-
-    func hash(into h: inout Hasher) {
-      h.combine(format)
-      h.combine(start)
-      h.combine(first.path)
-      h.combine(second.path)
-    }
   }
 
   /// Buckets grouped two ways, and the first of them.
@@ -90,7 +79,7 @@ struct ReportGroupings {
     var files: [String: [Int: Set<String>]] = [:]
     var order: [String] = []
     for r in rows {
-      let parts = Self.parts(r.naturalKey).dropFirst(4)
+      let parts = KeyParts.split(r.naturalKey).dropFirst(4)
       if files[r.path] == nil { order.append(r.path) }
       var dims = files[r.path] ?? [:]
       for (i, part) in parts.enumerated() where i < names.count {
@@ -128,31 +117,6 @@ struct ReportGroupings {
       }
       if reach.map({ s.end > $0.end }) ?? true { reach = s }
     }
-  }
-
-  /// The parts of a natural key (``KeyParts``): `|`-separated, `\` escaping the next character,
-  /// a lone `-` for a value not given (nil).
-  static func parts(_ key: String) -> [String?] {
-    var out: [String?] = []
-    var current = ""
-    var escaped = false
-    var wasEscapedDash = false
-    for c in key {
-      if escaped {
-        current.append(c)
-        if c == "-" && current == "-" { wasEscapedDash = true }
-        escaped = false
-      } else if c == "\\" {
-        escaped = true
-      } else if c == "|" {
-        out.append(current == "-" && !wasEscapedDash ? nil : current)
-        (current, wasEscapedDash) = ("", false)
-      } else {
-        current.append(c)
-      }
-    }
-    out.append(current == "-" && !wasEscapedDash ? nil : current)
-    return out
   }
 
   /// The console's warnings, none when nothing was seen.

@@ -30,6 +30,8 @@ import Testing
       seen[key] = list
     }
     #expect(clashes.count == 0, "first clashes: \(clashes.prefix(5))")
+    // And each key reads back as its parts.
+    #expect(lists.filter { KeyParts.split(KeyParts.join($0)) != $0 }.isEmpty)
   }
 
   /// The OpenAI rows that shared a key before (a project `P|-|K` with no user, and a project `P`

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ChargebackIngest
 @testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackStore
@@ -105,6 +106,6 @@ import Testing
 
   /// The natural key's parts: `|` between them, `\` escaping the next character, a lone `-` for none.
   @Test func keyPartsAreReadAsWritten() {
-    #expect(ReportGroupings.parts(#"a|-|\-|x\|y||z\\"#) == ["a", nil, "-", "x|y", "", #"z\"#])
+    #expect(KeyParts.split(#"a|-|\-|x\|y||z\\"#) == ["a", nil, "-", "x|y", "", #"z\"#])
   }
 }
