@@ -279,8 +279,9 @@ package struct RetryStorms {
   /// The index in the run at place `p` of the part of the call `c`'s cost centre, made when it is
   /// the first call charged there (its cost centre's and owner's names kept once).
   private mutating func part(of p: Int, fingerprint fp: Fingerprint, _ c: borrowing ChargedRecord) -> Int {
-    if let first = runs[p].firstPart {
-      if first.centre == fp.centre { return 0 }
+    // Read where it lies: a copy of the part (its evidence array) was a retain and release a call.
+    if let centre = runs[p].firstPart?.centre {
+      if centre == fp.centre { return 0 }
       if let i = runs[p].moreParts.firstIndex(where: { $0.centre == fp.centre }) { return i + 1 }
     }
     if centreNames[fp.centre] == nil { centreNames[fp.centre] = c.attribution.costCentre }

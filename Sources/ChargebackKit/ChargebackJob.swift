@@ -211,9 +211,8 @@ package struct ChargebackJob {
     writer.markUnfinished = { try store.setSetting(unfinishedSetting, mark) }
     // Cleared under the lock, and only while it is this run's: a run that published behind this one
     // may have marked its own publication since (a review).
-    let writerForLock = writer
     func clearMark() throws {
-      try writerForLock.withOutLock {
+      try writer.withOutLock {
         if try store.setting(unfinishedSetting) == mark { try store.setSetting(unfinishedSetting, "") }
       }
     }
