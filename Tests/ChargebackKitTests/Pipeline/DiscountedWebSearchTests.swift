@@ -64,7 +64,8 @@ import Testing
     try write(pricing, "pricing/anthropic.csv")
     try write("provider,pattern,model\nanthropic,claude-sonnet-4-2???????,claude-sonnet-4\n", "pricing/aliases.csv")
     try write("cost_centre,name,owner,monthly_budget_usd\nCC-A,Alpha,p-a,\n", "identities/cost_centres.csv")
-    try write("person_id,name,email,cost_centre,offboarded_at\np-a,Ann,ann@example.com,CC-A,\n", "identities/people.csv")
+    try write(
+      "person_id,name,email,cost_centre,offboarded_at\np-a,Ann,ann@example.com,CC-A,\n", "identities/people.csv")
     try write(
       "agent_id,name,kind,owner,team,cost_centre,scope_id,valid_from,valid_to\n"
         + "agent-a,Agent A,agent,p-a,t,CC-A,,2026-01-01,\n", "identities/agents.csv")
