@@ -114,7 +114,8 @@ extension PolicyFindings {
       return "\(cc.utf8.count):\(cc)|\(subject)"
     }
     /// The subject of a revoked or expired credential's finding, or an offboarded owner's (`home`:
-    /// the cost centre of the credential's row or bound agent, or the agent's, in its latest row):
+    /// the cost centre of the credential's row or bound agent, or the agent's, when the credential
+    /// was revoked or expired or the owner left, ``centre(of:at:)``):
     /// the subject itself for calls charged there, else one per cost centre charged, as
     /// ``perCentre(_:)``. One finding filed under its first call's cost centre showed another's
     /// spend on a revoked key, and none in the other's workbook (a trial); and which one was first
@@ -122,11 +123,11 @@ extension PolicyFindings {
     func lifecycleSubject(_ subject: String, home: String?) -> String {
       home == a.costCentre ? subject : perCentre(subject)
     }
-    /// A bound credential's home is its agent's (credentials.csv's `cost_centre` is only a
-    /// shared credential's, SPEC §4); a shared one's is that column.
-    func credentialHome() -> String? {
+    /// A bound credential's home is its agent's at `event` (its revocation or expiry; credentials.csv's
+    /// `cost_centre` is only a shared credential's, SPEC §4); a shared one's is that column.
+    func credentialHome(_ event: (Credential) -> Int64?) -> String? {
       guard let row = credentials[r.credentialProviderID + "\u{0}" + cred] else { return nil }
-      if let agent = row.agentID, !agent.isEmpty { return agentCentres[agent] }
+      if let agent = row.agentID, !agent.isEmpty { return centre(of: agent, at: event(row)) }
       return row.costCentre.flatMap { $0.isEmpty ? nil : $0 }
     }
     for s in a.signals {
@@ -197,15 +198,18 @@ extension PolicyFindings {
             : "calls name agent \(claimed), which is not in agents.csv")
       case .revokedCredential:
         note(
-          s, subject: lifecycleSubject(cred, home: credentialHome()), record: r, attribution: a, cost: cost, fee: fee,
-          detail: "credential \(named()) was used after it was revoked: rotate it and find who holds it")
+          s, subject: lifecycleSubject(cred, home: credentialHome(\.revokedAt)), record: r, attribution: a, cost: cost,
+          fee: fee, detail: "credential \(named()) was used after it was revoked: rotate it and find who holds it")
       case .expiredCredential:
         note(
-          s, subject: lifecycleSubject(cred, home: credentialHome()), record: r, attribution: a, cost: cost, fee: fee,
-          detail: "credential \(named()) was used after its expiry date")
+          s, subject: lifecycleSubject(cred, home: credentialHome(\.expiresAt)), record: r, attribution: a, cost: cost,
+          fee: fee, detail: "credential \(named()) was used after its expiry date")
       case .offboardedOwner:
         note(
-          s, subject: lifecycleSubject(agent, home: a.agentID.flatMap { agentCentres[$0] }), record: r, attribution: a,
+          s,
+          subject: lifecycleSubject(
+            agent, home: a.agentID.flatMap { centre(of: $0, at: a.ownerID.flatMap { offboarded[$0] }) }),
+          record: r, attribution: a,
           cost: cost, fee: fee,
           detail:
             "agent \(agent) ran after its owner \(a.ownerID ?? "?") was offboarded: assign a new owner or retire it")

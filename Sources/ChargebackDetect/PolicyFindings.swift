@@ -75,13 +75,29 @@ package struct PolicyFindings {
   /// whose rows are not in effect at its time.
   let agentVersions: [String: [AgentVersion]]
 
-  /// Findings over a directory with these tasks, credentials, scopes and agents, for calls before
-  /// `end` (UTC epoch ms: the period's end).
+  /// When each offboarded person left (people.csv's `offboarded_at`, UTC epoch ms).
+  let offboarded: [String: Int64]
+
+  /// The cost centre of `agent` at `event` (a revocation, an expiry, an offboarding: a fixed fact
+  /// of the directory), or in its last row before the period's end when no row is in effect then.
+  ///
+  /// The home of a lifecycle finding (``lifecycleSubject``). With the last row alone, a move
+  /// recorded ahead of time (a row from the 20th, after a revocation on the 10th) changed the
+  /// home, and with it the ids of findings whose calls had not changed: each was alerted again by
+  /// the next daily run (a trial).
+  func centre(of agent: String, at event: Int64?) -> String? {
+    if let event, let row = agentVersions[agent]?.last(where: { $0.covers(event) }) { return row.costCentre }
+    return agentCentres[agent]
+  }
+
+  /// Findings over a directory with these tasks, credentials, scopes, agents and offboarding times,
+  /// for calls before `end` (UTC epoch ms: the period's end).
   package init(
     tasks: [String: TaskEntry] = [:], credentials: [Credential] = [], scopes: [String: Scope] = [:],
-    agents: [String: [AgentVersion]] = [:], end: Int64 = .max
+    agents: [String: [AgentVersion]] = [:], offboarded: [String: Int64] = [:], end: Int64 = .max
   ) {
     self.tasks = tasks
+    self.offboarded = offboarded
     self.scopes = scopes
     agentVersions = agents
     agentCentres = agents.compactMapValues { versions in

@@ -94,7 +94,8 @@ package struct ReportBuilder {
     totals.expect(records: try store.recordCount(from: period.startMillis, to: period.endMillis))
     var policy = PolicyFindings(
       tasks: identities.tasks, credentials: identities.credentials, scopes: identities.scopes,
-      agents: identities.agents, end: period.endMillis)
+      agents: identities.agents, offboarded: identities.people.compactMapValues(\.offboardedAt),
+      end: period.endMillis)
     let widths = try BucketWidths(
       store: store, from: period.startMillis, to: period.endMillis, canonical: CanonicalModels(prices: prices))
     let overlap = try Overlap(store: store, period: period, prices: prices)

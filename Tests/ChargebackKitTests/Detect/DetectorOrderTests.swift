@@ -135,6 +135,49 @@ import Testing
     #expect(found.map(\.id) == [FindingID.make(kind: .revokedCredential, period: Self.period, subject: "key-1")])
   }
 
+  /// A move recorded ahead of time within the period changes no lifecycle finding's id.
+  ///
+  /// A trial: key-1 (bound to ag-1, CC-A) expired on the 5th and was revoked on the 10th, ag-1's
+  /// owner left on the 1st, and ag-1 called on the 11th, charged to CC-A. A row moving ag-1 to CC-B
+  /// from the 20th, added after the first daily run, gave all three findings new ids (their home was
+  /// the agent's last row), and the next run alerted them again. Their home is now the agent's cost
+  /// centre when the key expired or was revoked and when the owner left: CC-A either way. The move
+  /// dated between them (the 4th) is a change of fact: the key's home is then CC-B, and its findings
+  /// of the calls charged to CC-A are filed as another cost centre's; the owner left before it.
+  @Test(arguments: [nil, 20, 4] as [Int64?])
+  func aMoveAfterTheEventsKeepsTheLifecycleIDs(moveOn day: Int64?) throws {
+    let start = Self.period.startMillis
+    func on(_ d: Int64) -> Int64 { start + (d - 1) * Timestamp.millisPerDay }
+    let agents = [
+      "ag-1": day.map { d in
+        [
+          AgentVersion(id: "ag-1", owner: "p", costCentre: "CC-A", validTo: on(d)),
+          AgentVersion(id: "ag-1", owner: "p", costCentre: "CC-B", validFrom: on(d)),
+        ]
+      } ?? [AgentVersion(id: "ag-1", owner: "p", costCentre: "CC-A")]
+    ]
+    let credentials = [
+      Credential(id: "key-1", provider: "openai", agentID: "ag-1", expiresAt: on(5), revokedAt: on(10))
+    ]
+    var policy = PolicyFindings(
+      credentials: credentials, agents: agents, offboarded: ["p": on(1)], end: Self.period.endMillis)
+    var call = Self.call(
+      "x1", at: on(11) - Self.t0, agent: "ag-1", costCentre: "CC-A", micros: 18,
+      signals: [.expiredCredential, .revokedCredential, .offboardedOwner])
+    call.attribution.ownerID = "p"
+    policy.observe(call)
+    let found = Dictionary(uniqueKeysWithValues: policy.findings(period: Self.period).map { ($0.kind, $0.id) })
+    let home = day == 4 ? "4:CC-A|" : ""
+    #expect(
+      found[.expiredCredential]
+        == FindingID.make(kind: .expiredCredential, period: Self.period, subject: home + "key-1"))
+    #expect(
+      found[.revokedCredential]
+        == FindingID.make(kind: .revokedCredential, period: Self.period, subject: home + "key-1"))
+    #expect(
+      found[.offboardedOwner] == FindingID.make(kind: .offboardedOwner, period: Self.period, subject: "ag-1"))
+  }
+
   /// A tree with a loop on each of two branches: R (a1) → X1 (a2) → X2 (a1, 18 µUSD), and R → Y1 (a3) → Y2 (a1, 33) →
   /// Y3 (a3, 48).
   ///
