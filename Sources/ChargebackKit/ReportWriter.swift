@@ -94,14 +94,15 @@ package struct ReportWriter {
     let fm = FileManager.default
     try recoverAbandoned()
     let previous = try previousOutputs()
-    var earlier = previous.contains("findings.csv") ? previousFindingIDs() : []
+    let before = previous.contains("findings.csv") ? previousFindings() : []
+    var earlier = Set(before.map(\.id))
     if let unfinishedKey = try unfinishedNow(),
       Self.manifest(path("manifest.json"))?.object["report_key"] as? String == unfinishedKey
     {
-      earlier.subtract(previousFindingIDs("new_findings.csv"))
+      earlier.subtract(previousFindings("new_findings.csv").map(\.id))
     }
     try markUnfinished?()
-    let newFindings = report.findings.filter { !earlier.contains($0.id) }
+    let newFindings = Self.newFindings(of: report, earlier: earlier, previous: before)
     let workbooks = WorkbookNames.assign(report.costCentres.map(\.id))
     var names = Self.fixedNames + workbooks.values + ["company.xlsx"]
     if !report.reconciliation.isEmpty || !report.granularity.isEmpty { names.append("reconciliation.csv") }
@@ -256,15 +257,6 @@ package struct ReportWriter {
     return Publication(
       outputs: outputs.map(path).sorted(), newFindings: [], copies: copies(hashes),
       keptWarnings: object["warnings"] as? [String] ?? [], keptTotals: Self.totals(ofManifest: object))
-  }
-
-  /// The ids in the previous run's `findings.csv` (a file this tool wrote: the manifest lists it),
-  /// or in its `name`.
-  private func previousFindingIDs(_ name: String = "findings.csv") -> Set<String> {
-    guard Self.fileType(path(name)) == .typeRegular,
-      let table = try? CSVTable(path: path(name))
-    else { return [] }
-    return Set(table.rows.compactMap { table.value($0.fields, "finding_id") })
   }
 
   /// SHA-256 (hex) of a file's bytes.

@@ -1,0 +1,62 @@
+import ChargebackModel
+import ChargebackSupport
+import Foundation
+
+extension ReportWriter {
+  /// A finding of the previous run's `findings.csv`, its fields as written there.
+  struct PreviousFinding: Sendable {
+    var id: String
+    var kind: String
+    var costCentre: String
+    var agentID: String
+    var credentialID: String
+    var first: Int64
+    var last: Int64
+
+    /// True when `f` is this finding with calls added before or after it: the same kind, cost
+    /// centre, agent and credential, over a time that meets this one's.
+    func continues(_ f: Finding) -> Bool {
+      kind == f.kind.rawValue && costCentre == SafeText.csvField(f.costCentre ?? "")
+        && agentID == SafeText.csvField(f.agentID ?? "") && credentialID == SafeText.csvField(f.credentialID ?? "")
+        && first <= f.lastTime && f.firstTime <= last
+    }
+  }
+
+  /// Kinds whose id names their first call (a retry storm's first call's time, a loop's root): a
+  /// late file that brings earlier calls of a storm or loop already reported gives it a new id.
+  static let continuedKinds: Set<FindingKind> = [.retryStorm, .recursiveLoop]
+
+  /// The findings of the previous run's `findings.csv` (a file this tool wrote), or of its `name`.
+  func previousFindings(_ name: String = "findings.csv") -> [PreviousFinding] {
+    guard Self.fileType(path(name)) == .typeRegular, let table = try? CSVTable(path: path(name)) else { return [] }
+    return table.rows.compactMap { row in
+      let v = { table.value(row.fields, $0) ?? "" }
+      guard !v("finding_id").isEmpty else { return nil }
+      return PreviousFinding(
+        id: v("finding_id"), kind: v("kind"), costCentre: v("cost_centre"), agentID: v("agent_id"),
+        credentialID: v("credential_id"), first: Timestamp.parseMillis(v("first_seen")) ?? .max,
+        last: Timestamp.parseMillis(v("last_seen")) ?? .min)
+    }
+  }
+
+  /// The findings of `report` that are new since the findings `earlier` (ids already alerted),
+  /// `previous` the previous run's.
+  ///
+  /// A storm or loop whose id changed because a late file brought earlier calls of it is not new:
+  /// the previous run's finding it continues (``PreviousFinding/continues(_:)``) is gone from this
+  /// report. A trial: a Bedrock hour folder delivered a day late gave a storm and a loop new ids,
+  /// both alerted again by `--fail-on`. A finding still in the report under its id is continued by
+  /// nothing else.
+  static func newFindings(
+    of report: ChargebackReport, earlier: Set<String>, previous: [PreviousFinding]
+  ) -> [Finding] {
+    let current = Set(report.findings.map(\.id))
+    let gone = previous.filter {
+      earlier.contains($0.id) && !current.contains($0.id)
+        && FindingKind(rawValue: $0.kind).map(continuedKinds.contains) == true
+    }
+    return report.findings.filter { f in
+      !earlier.contains(f.id) && !(continuedKinds.contains(f.kind) && gone.contains { $0.continues(f) })
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+@testable import ChargebackKit
+@testable import ChargebackModel
+@testable import ChargebackTestSupport
+
+/// A late file that brings the first calls of a retry storm and the root of a loop already reported.
+///
+/// A trial: Bedrock's hour folders arrive out of order. Their ids name their first call, so both
+/// got new ids; the next daily run listed both in `new_findings.csv` and
+/// `--fail-on medium` exited 1 again. They are the same storm and loop, grown: not new.
+///
+/// Through the built executable, as a scheduler runs it.
+@Suite struct LateStormAlertTests {
+  /// One Bedrock call of agent `agent` on its role's session, at 2026-10-05 `hms`, 100,000 input
+  /// tokens of m1 ($1 per million), throttled when `throttled`, under `parent` when given.
+  static func call(
+    _ id: String, _ hms: String, agent: String, throttled: Bool = false, parent: String? = nil
+  ) -> String {
+    let meta = "\"agent_id\":\"\(agent)\"" + (parent.map { ",\"parent_request_id\":\"\($0)\"" } ?? "")
+    return "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-10-05T\(hms)Z\","
+      + "\"identity\":{\"arn\":\"arn:aws:sts::1:assumed-role/\(agent)/s\"},\"requestId\":\"\(id)\",\"modelId\":\"m1\","
+      + "\"input\":{\"inputTokenCount\":100000,\"inputBodyJson\":{\"q\":\"same\"}},\"output\":{\"outputTokenCount\":0},"
+      + "\"requestMetadata\":{\(meta)}" + (throttled ? ",\"errorCode\":\"ThrottlingException\"" : "") + "}"
+  }
+
+  static func setUp(_ dir: String) throws {
+    let ids = dir + "/identities"
+    for d in [ids, dir + "/pricing", dir + "/usage"] {
+      try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    }
+    let files = [
+      ids + "/people.csv": "person_id\np\n",
+      ids + "/cost_centres.csv": "cost_centre,name\nCC-A,A\n",
+      ids + "/agents.csv": "agent_id,owner,cost_centre\nstorm,p,CC-A\nloop,p,CC-A\n",
+      ids + "/credentials.csv":
+        "credential_id,provider,agent_id\narn:aws:sts::1:assumed-role/storm/*,bedrock,storm\n"
+        + "arn:aws:sts::1:assumed-role/loop/*,bedrock,loop\n",
+      ids + "/tasks.csv": "task_id\n",
+      ids + "/scopes.csv": "scope_id\n",
+      dir + "/pricing/bedrock.csv":
+        "provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source\n"
+        + "bedrock,m1,input,standard,0,1,2025-01-01,,test\nbedrock,m1,output,standard,0,2,2025-01-01,,test\n",
+    ]
+    for (path, text) in files { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+  }
+
+  /// The storm's calls and the loop's, those of the late file or the others.
+  ///
+  /// The storm: 14 throttled calls 4 s apart from 10:00:00 (st-0 … st-13); the loop: lp-0 … lp-7,
+  /// each the child of the one before, all agent `loop`. The late file holds st-0, st-1 and lp-0.
+  static func calls(late: Bool) -> [String] {
+    let storm = (0..<14).map { k in
+      call("st-\(k)", String(format: "10:%02d:%02d", k * 4 / 60, k * 4 % 60), agent: "storm", throttled: true)
+    }
+    let loop = (0..<8).map { k in
+      call("lp-\(k)", String(format: "11:00:%02d", k), agent: "loop", parent: k == 0 ? nil : "lp-\(k - 1)")
+    }
+    return late ? Array(storm[0..<2]) + [loop[0]] : Array(storm[2...]) + loop[1...]
+  }
+
+  static func findings(_ path: String) throws -> [(id: String, kind: String, calls: String)] {
+    let csv = try TestSupport.readCSV(path)
+    return csv.map { ($0["finding_id"] ?? "", $0["kind"] ?? "", $0["calls"] ?? "") }
+  }
+
+  @Test func aLateFileThatGrowsAStormAndALoopAlertsNeither() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.setUp(dir)
+    try DailyRunTests.day(dir, "main.jsonl", Self.calls(late: false))
+    let first = try DailyRunTests.run(dir, ["--fail-on", "medium"])
+    #expect(first.status == 1, "\(first.err)")
+    let before = try Self.findings(dir + "/out/findings.csv")
+    #expect(Set(before.map(\.kind)).isSuperset(of: ["retry_storm", "recursive_loop"]), "\(before)")
+    #expect(before.first { $0.kind == "retry_storm" }?.calls == "12")
+
+    try DailyRunTests.day(dir, "late.jsonl", Self.calls(late: true))
+    let second = try DailyRunTests.run(dir, ["--fail-on", "medium"])
+    let after = try Self.findings(dir + "/out/findings.csv")
+    // The storm has its 14 calls, the loop its root; neither is new, and nothing else changed.
+    #expect(after.first { $0.kind == "retry_storm" }?.calls == "14", "\(after)")
+    #expect(after.first { $0.kind == "recursive_loop" }?.calls == "8", "\(after)")
+    #expect(after.count == before.count)
+    #expect(try Self.findings(dir + "/out/new_findings.csv").map(\.kind) == [], "\(second.err)")
+    #expect(second.status == 0, "\(second.err)")
+  }
+
+  /// A storm of the same agent on a later day, after the first is reported, is new: only a finding
+  /// that replaces one gone from the report, over a time that meets it, continues it.
+  @Test func aLaterStormOfTheSameAgentIsNew() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.setUp(dir)
+    try DailyRunTests.day(dir, "main.jsonl", Self.calls(late: false))
+    _ = try DailyRunTests.run(dir)
+    let later = Self.calls(late: false).filter { $0.contains("\"st-") }.map {
+      $0.replacingOccurrences(of: "2026-10-05T10", with: "2026-10-06T10").replacingOccurrences(of: "st-", with: "st2-")
+    }
+    try DailyRunTests.day(dir, "next.jsonl", later)
+    let second = try DailyRunTests.run(dir, ["--fail-on", "medium"])
+    let new = try Self.findings(dir + "/out/new_findings.csv")
+    #expect(new.map(\.kind) == ["retry_storm"], "\(second.err)")
+    #expect(second.status == 1)
+  }
+}
