@@ -47,11 +47,17 @@ extension PolicyFindings {
         + " once it had: take the earlier pages out of the usage folder and load it into a new store, and fetch"
         + " each bucket only once it has ended"
       : "find out which export is right, and if it is not the kept one, ingest the right one into a new store"
+    // A bill's row is never charged: it is billed, and compared with the computed cost (a trial:
+    // "charged" on a bill's row sent an analyst looking for the charge).
+    let (verb, notKept, totals) =
+      r.level == .cost
+      ? ("billed", "not in the reconciliation", "The reconciliation follows")
+      : ("charged", "not charged", "Totals follow")
     note(
       .conflictingDuplicate, subject: first.naturalKey, record: r, attribution: kept.attribution, cost: cost,
       detail:
         "\(name) is stored with different content in \(conflicts.count + 1) sources: kept \(keptSource) (first "
-        + "stored, charged \(costText)); not charged \(refused.joined(separator: "; ")). Totals follow the kept "
+        + "stored, \(verb) \(costText)); \(notKept) \(refused.joined(separator: "; ")). \(totals) the kept "
         + "copy: " + advice)
   }
 

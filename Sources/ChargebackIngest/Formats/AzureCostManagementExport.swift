@@ -15,7 +15,8 @@ import Foundation
 /// ``isModelRow(_:)``); other services' rows are skipped. Model, direction, cache and deployment
 /// type come from the free-text `MeterName` (``parseMeterName(_:)``), and a token meter's
 /// `Quantity` × `UnitOfMeasure` (`1K`, `1M`) becomes that class's token count. The export has no
-/// row id, so the natural key is the date, the meter and a SHA-256 of every non-money column.
+/// row id, so the natural key is the date, the meter and a SHA-256 of every non-money column, and
+/// whether the amount is a credit (below zero).
 struct AzureCostManagementExport: ExportFormat {
   let id = "azure-cost-export"
   let level = SourceLevel.cost
@@ -81,9 +82,14 @@ struct AzureCostManagementExport: ExportFormat {
         if count >= 0 { tokens[c] = Int64(count) }
       }
     }
+    // A credit (a refund, a correction) is a row of its own even where every other column is the
+    // charge's: an export without `ChargeType` gives the two rows one key, and the refund was
+    // refused as a conflicting copy of the charge (a trial: −1.00 USD gone from the bill). A
+    // charge's key is unchanged, so stores loaded before keep their rows.
+    let credit = billed.pico < 0 ? "|credit" : ""
     var record = UsageRecord(
       provider: .azure, level: .cost, format: id,
-      naturalKey: "azure|cost|\(time)|\(meterName)|\(cells.keyDigest())", time: time,
+      naturalKey: "azure|cost|\(time)|\(meterName)|\(cells.keyDigest())\(credit)", time: time,
       bucketEnd: time + Timestamp.millisPerDay,
       project: cols.resourceID.flatMap { cells[$0] } ?? cols.subscriptionID.flatMap { cells[$0] },
       model: meter?.model ?? "", tier: meter?.batch == true ? .batch : .standard, tokens: tokens, requests: 0,

@@ -1,9 +1,11 @@
 import Foundation
 import Testing
 
+@testable import ChargebackIdentity
 @testable import ChargebackIngest
 @testable import ChargebackKit
 @testable import ChargebackModel
+@testable import ChargebackPricing
 @testable import ChargebackStore
 @testable import ChargebackSupport
 @testable import ChargebackTestSupport
@@ -287,6 +289,39 @@ import Testing
     #expect(rs[1].billed == Money(pico: 5_297_600_000_000))  // 5.2976 USD
     #expect(rs[1].tokens == TokenCounts(output: 1_204_000))  // 1204 × 1K
     #expect(Timestamp.iso(rs[1].time) == "2025-10-02T00:00:00Z")
+  }
+
+  /// A refund row that repeats its charge's every other column is a row of its own.
+  ///
+  /// An export without `ChargeType`: both are kept and billed (a trial: the refund was refused as a conflicting
+  /// copy of the charge, and −1.00 USD left the bill). A second copy of the charge with another
+  /// amount (a re-export) is still one row twice, in conflict.
+  @Test func azureRefundRowBesideItsChargeIsKept() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let header =
+      "Date,MeterCategory,MeterSubCategory,MeterName,Quantity,UnitOfMeasure,CostInBillingCurrency,BillingCurrency"
+    let meter = "10/16/2026,Cognitive Services,Azure OpenAI,gpt-4o-0806-Inp-glbl Tokens"
+    let rows = [header, meter + ",13.3,1K,0.033243,USD", meter + ",-1.5,1K,-1.00,USD"]
+    try (rows.joined(separator: "\n") + "\n").write(toFile: dir + "/a.csv", atomically: true, encoding: .utf8)
+    try ([header, meter + ",13.3,1K,0.05,USD"].joined(separator: "\n") + "\n").write(
+      toFile: dir + "/b.csv", atomically: true, encoding: .utf8)
+    let (results, rs) = try ingest([dir + "/a.csv", dir + "/b.csv"])
+    #expect(rs.count == 2)
+    #expect(rs.compactMap(\.billed).reduce(Money.zero, +) == Money(pico: -966_757_000_000))  // 0.033243 − 1.00
+    #expect(results.map(\.conflicts) == [0, 1])
+    // The conflict's finding says the kept row is billed, not charged: a bill's row never is.
+    let store = try UsageStore(path: dir + "/s.sqlite")
+    _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
+      dir + "/a.csv", dir + "/b.csv",
+    ])
+    let report = try ReportBuilder(
+      store: store, identities: IdentityDirectory(), prices: PriceTable(rows: []),
+      progress: ProgressReporter(force: false)
+    ).build(period: Period(year: 2026, month: 10))
+    let text = try #require(report.findings.first { $0.kind == .conflictingDuplicate }?.explanation)
+    #expect(text.contains("(first stored, billed 0.033243 USD); not in the reconciliation "), "\(text)")
+    #expect(text.contains("The reconciliation follows the kept copy"), "\(text)")
   }
 
   @Test func azureDayFirstDatesAndBatch() throws {
