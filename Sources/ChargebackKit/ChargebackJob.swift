@@ -242,7 +242,9 @@ package struct ChargebackJob {
       warnings.append(
         "warning: \(options.period) is closed but its inputs are incomplete (pages missing, above): its totals are not"
           + " kept as the closed month's until the missing pages are loaded and it is reported again")
-    } else if !report.context.isOpen && report.recordCount > 0 && elsewhere == nil {
+    } else if !report.context.isOpen && report.recordCount > 0 {
+      // Closed elsewhere too: the month's folder holds its figures, which are kept; a report that
+      // differs from them says so (a trial's what-if of a month closed by --as-of said nothing).
       warnings += try Self.keepClosedTotals(report, out: options.out, store: store)
     }
     try clearMark()

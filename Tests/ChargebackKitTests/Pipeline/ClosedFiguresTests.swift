@@ -72,6 +72,37 @@ import Testing
     #expect(try Self.previous(dir, out: dir + "/oct-5") == "4.000000")
   }
 
+  /// A what-if of a month closed by `--as-of` its end, reported without it, says that it differs.
+  ///
+  /// A trial: October closed into its folder with `--as-of 2026-11-01`, then a corrected price
+  /// table reported into a what-if folder. The month stayed closed (its folder holds it), but only
+  /// `--as-of` gave the warning that the figures differ from those handed out.
+  @Test func aWhatIfOfAMonthClosedByAsOfSaysItDiffers() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    _ = try M.setUp(dir)
+    // October: CC-1 is three calls of 1 M input and 0.5 M output tokens, 3 × (1 + 1) = 6 USD.
+    let own = dir + "/out-2026-10"
+    let end = try #require(Timestamp.parseMillis("2026-11-01T00:00:00Z"))
+    let closed = try M.job(dir, "2026-10", usage: [dir + "/usage"], asOf: end, out: own).run()
+    #expect(closed.report?.context.isOpen == false)
+    // At 2 USD per million input: 3 × (2 + 1) = 9 USD.
+    try Self.inputRate(dir, "2")
+    let whatIf = try M.job(dir, "2026-10", out: dir + "/what-if").reportOnly()
+    #expect(whatIf.report?.context.isOpen == false)
+    #expect(whatIf.warnings.contains { $0.contains("because it was closed into \(own)") }, "\(whatIf.warnings)")
+    let warning = try #require(
+      whatIf.warnings.first { $0.contains("is closed, and its figures are those published in") }, "\(whatIf.warnings)")
+    #expect(warning.contains("published in \(own); this report into \(dir)/what-if differs from them"), "\(warning)")
+    #expect(warning.contains("CC-1 6.000000 → 9.000000"), "\(warning)")
+    // The month's figures are still its own folder's: the same report again there says they changed.
+    let reissued = try M.job(dir, "2026-10", asOf: end, out: own).reportOnly()
+    #expect(reissued.warnings.contains { $0.contains("CC-1 6.000000 → 9.000000") }, "\(reissued.warnings)")
+    // The same figures into another folder: no such warning.
+    let same = try M.job(dir, "2026-10", out: dir + "/copy").reportOnly()
+    #expect(!same.warnings.contains { $0.contains("differs from them") }, "\(same.warnings)")
+  }
+
   /// The month's own folder spelled another way is its own folder.
   ///
   /// A trailing `/`, `.` and `..`, through a symbolic link: reported again there, its figures are
