@@ -1,9 +1,11 @@
+import Foundation
 import Testing
 
 @testable import ChargebackKit
 @testable import ChargebackModel
 @testable import ChargebackPricing
 @testable import ChargebackReporting
+@testable import ChargebackTestSupport
 
 /// Which days of computed cost are compared with a bill (``Reconciliation/rows(billedSpans:)``).
 @Suite struct ReconciliationCoverageTests {
@@ -94,5 +96,31 @@ import Testing
     let alternate = (1...9).filter { $0 % 2 == 1 }.map { "2026-10-0\($0)" }  // 1, 3, 5, 7, 9
     #expect(WorkbookReports.dayRanges(alternate) == "2026-10-01, 2026-10-03, 2026-10-05, … (5 days in all)")
     #expect(WorkbookReports.dayRanges(Array(alternate.prefix(4))) == "2026-10-01, 2026-10-03, 2026-10-05, 2026-10-07")
+  }
+
+  /// Each row of reconciliation.csv cross-foots as printed: computed less billed, to 6 decimals.
+  ///
+  /// A trial: 0.1587314 computed, 0.1545596 billed, printed 0.158731 and 0.154560 with a variance of
+  /// 0.004172 (the exact 0.0041718 rounded), a micro-dollar off their difference. A credit the same
+  /// way: 0.0332434 against −0.9667575 (printed 0.033243 and −0.966758: 1.000001).
+  @Test func reconciliationRowsCrossFootAsPrinted() throws {
+    func usd(_ micros10: Int128) -> Money { Money(pico: micros10 * 100_000) }  // tenths of a micro-dollar
+    let rows = [
+      ReconciliationRow(
+        provider: .openai, day: "2026-10-26", model: "gpt-4.1", computed: usd(1_587_314), billed: usd(1_545_596)),
+      ReconciliationRow(
+        provider: .azure, day: "2026-10-16", model: "gpt-4o", computed: usd(332_434), billed: usd(-9_667_575)),
+    ]
+    var report = RuleRestRoundingTests.report()
+    report.lines = []
+    report.reconciliation = rows
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let paths = try CSVReports.write(report, to: dir)
+    let csv = try TestSupport.readCSV(try #require(paths.first { $0.hasSuffix("reconciliation.csv") }))
+    #expect(
+      csv.map { [$0["computed_usd"], $0["billed_usd"], $0["variance_usd"]] } == [
+        ["0.158731", "0.154560", "0.004171"], ["0.033243", "-0.966758", "1.000001"],
+      ])
   }
 }
