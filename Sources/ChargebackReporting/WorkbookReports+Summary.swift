@@ -162,11 +162,19 @@ extension WorkbookReports {
     let allocatedOut =
       ruleCents.isEmpty ? cc.allocatedOut.rounded(toDecimals: 2) : -ruleCents.values.filter { $0 < 0 }.reduce(0, +)
     let exactContract = cc.directCost - cc.idleCost - cc.listCost
+    // What the calls cost in the cents the sheets show: the amount owed less what the rules moved
+    // and the idle capacity, as the Agents and Lines sheets add up to it. Rounded alone, the
+    // sentence below said $1.03 beside an agent's 1.02 on the Agents sheet (a finance trial: the
+    // owed amount is apportioned over the cost centres by largest remainder, and this one's lines
+    // over it).
+    let calls = owed - allocatedIn + allocatedOut - idle
     // The difference of the two figures the sentence below says (what the calls cost, and their
-    // list), each rounded: rounded alone, the row was a cent off the sentence, and a "Rounding" row
-    // made up for it (a finance trial: −2.13 beside "$15.17 instead of $17.31").
-    let contract = (cc.directCost - cc.idleCost).rounded(toDecimals: 2) - list
-    let rounding = owed - list - allocatedIn + allocatedOut - idle - contract
+    // list): the row is the sentence's, and nothing is left for a "Rounding" row (a finance trial:
+    // −2.13 beside "$15.17 instead of $17.31").
+    let contract = calls - list
+    // Without a contract effect, the cents the apportionment moved (its row would name a discount
+    // that is not there).
+    let rounding = exactContract.pico == 0 ? contract : 0
     try row("Direct usage at list (USD)", .cents(list))
     if allocatedIn != 0 { try row("Allocated to you (USD)", .cents(allocatedIn)) }
     if allocatedOut != 0 { try row("Allocated away (USD)", .cents(-allocatedOut)) }
@@ -176,9 +184,10 @@ extension WorkbookReports {
     try row("Amount owed (USD)", .cents(owed))
     var sentences: [String] = []
     for a in rules { sentences.append(sentence(a, cc: cc.id, shown: ruleCents[a.rule.id])) }
-    if list != (cc.directCost - cc.idleCost).rounded(toDecimals: 2) {
+    if exactContract.pico != 0 && calls != list {
       sentences.append(
-        "Contract effect: your calls cost \(usd(cc.directCost - cc.idleCost)) instead of \(usd(cc.listCost)) at list"
+        "Contract effect: your calls cost \(usd(Money(pico: calls * (Money.picoPerUSD / 100)))) instead of"
+          + " \(usd(Money(pico: list * (Money.picoPerUSD / 100)))) at list"
           + " prices, through negotiated discounts and provisioned capacity (the Lines sheet's price status names the"
           + " commitment of each line under one).")
     }

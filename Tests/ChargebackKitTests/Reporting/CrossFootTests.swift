@@ -129,6 +129,7 @@ import Testing
     var bridges = 0
     var allocatedRows = 0
     var dailyColumns = 0
+    var contracts = 0
     for cc in report.costCentres {
       guard let file = names[cc.id] else { continue }
       let book = try WorkbookTests.read(out + "/" + file)
@@ -165,14 +166,28 @@ import Testing
       let hasEffect = summary.row("Contract effect (USD)") != nil
       let contract = cc.directCost - cc.idleCost != cc.listCost
       #expect(hasEffect == contract, "contract effect of \(cc.id)")
-      // The row is what the sentence beside it says: the calls' cost less their list, each in cents.
-      if let row = summary.row("Contract effect (USD)") {
-        let said = (cc.directCost - cc.idleCost).rounded(toDecimals: 2) - cc.listCost.rounded(toDecimals: 2)
-        #expect(summary.rows[row][1]?.cents == Int(said), "contract effect of \(cc.id)")
+      // The row is the calls' cost as the Lines sheet shows it (its lines neither allocated nor
+      // idle) less their list, and the sentence says that cost (a finance trial: "$1.03" beside an
+      // agent's 1.02, the cost rounded alone).
+      if let row = summary.row("Contract effect (USD)"), let lines = book["Lines"],
+        let header = lines.rows.first?.map({ $0?.text ?? "" }), let source = header.firstIndex(of: "Source"),
+        let cost = header.firstIndex(of: "Cost (USD)"),
+        !lines.rows.contains(where: { $0.first??.text?.hasPrefix("All other") == true })
+      {
+        let calls = lines.rows.dropFirst().filter { $0.count > cost && $0.first??.text != "TOTAL" }
+          .filter { !["allocated", "idle"].contains($0[source]?.text ?? "") }
+          .reduce(0) { $0 + ($1[cost]?.cents ?? 0) }
+        let list = try #require(summary.rows[list][1]?.cents)
+        #expect(summary.rows[row][1]?.cents == calls - list, "contract effect of \(cc.id)")
+        let said = String(format: "your calls cost $%d.%02d instead of", calls / 100, calls % 100)
+        #expect(
+          summary.rows.contains { $0.first??.text?.contains(said) == true } == (calls != list), "\(cc.id): \(said)")
+        if calls != list { contracts += 1 }
       }
       bridges += 1
     }
     #expect(bridges >= 2)
+    #expect(contracts >= 1)
     #expect(allocatedRows > 0)
     #expect(dailyColumns >= 2)
   }
