@@ -21,7 +21,8 @@ package struct ReconciliationRow: Sendable, Hashable {
   /// Variance as a percentage of the billed amount with two decimals (`-1.25`); empty when
   /// nothing was billed.
   package var variancePercentText: String {
-    guard billed.pico != 0 else { return "" }
+    // Of a bill above zero only: over a credit (a bill below zero) a percentage reads backwards.
+    guard billed.pico > 0 else { return "" }
     let (scaled, overflow) = variance.pico.multipliedReportingOverflow(by: 10_000)
     guard !overflow else { return "" }
     return Money.format(units: Money.roundDiv(scaled, billed.pico), decimals: 2)

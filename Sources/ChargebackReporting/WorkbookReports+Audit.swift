@@ -46,7 +46,7 @@ extension WorkbookReports {
           // A cell that is no model (``ReconciliationRow/modelIsLabel``) is named by the tool.
           r.modelIsLabel ? .made(r.model) : .text(r.model),
           .cents(computed[i]), .cents(billed[i]), .cents(computed[i] - billed[i]),
-          r.billed.pico == 0 ? .empty : .ratio(r.variance.pico, r.billed.pico),
+          r.billed.pico <= 0 ? .empty : .ratio(r.variance.pico, r.billed.pico),
         ]
       }, noun: "rows",
       rank: { cells in

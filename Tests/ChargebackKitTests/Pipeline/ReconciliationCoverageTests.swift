@@ -118,6 +118,15 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let paths = try CSVReports.write(report, to: dir)
     let csv = try TestSupport.readCSV(try #require(paths.first { $0.hasSuffix("reconciliation.csv") }))
+    // A percentage of a bill above zero only: the credit's is blank, and so is the workbook's
+    // TOTAL over a bill that credits outweigh (0.154560 − 0.966758 < 0).
+    #expect(csv.map { $0["variance_pct"] } == ["2.70", ""])
+    _ = try WorkbookReports.write(report, names: WorkbookNames.assign(report.costCentres.map(\.id)), to: dir)
+    let sheet = try #require(try WorkbookTests.read(dir + "/company.xlsx")["Reconciliation"])
+    let header = sheet.rows[0].map { $0?.text ?? "" }
+    let pct = try #require(header.firstIndex(of: "Variance (% of billed)"))
+    let total = try #require(sheet.row("TOTAL"))
+    #expect(sheet.rows[total].count <= pct || sheet.rows[total][pct] == nil, "\(sheet.rows[total])")
     #expect(
       csv.map { [$0["computed_usd"], $0["billed_usd"], $0["variance_usd"]] } == [
         ["0.158731", "0.154560", "0.004171"], ["0.033243", "-0.966758", "1.000001"],
