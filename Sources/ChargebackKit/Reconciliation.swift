@@ -97,7 +97,8 @@ struct Reconciliation {
   /// a day no span meets has no bill loaded, and a row for it read as "billed $0", a variance that
   /// does not exist (a trial: costs pages of October 2–3 and usage of the 9th). Those days are
   /// left out of the comparison and named apart (`unbilled`, per provider: `YYYY-MM-DD`, sorted).
-  /// A provider with a cost report but no spans (cost rows from no page) is compared every day.
+  /// A provider with a cost report but no spans (cost rows from no page: an export file) covers the
+  /// days from its first billed day to its last.
   func rows(billedSpans: [Provider: [(start: Int64, end: Int64)]] = [:]) -> (
     rows: [ReconciliationRow], unbilled: [Provider: [String]]
   ) {
@@ -131,6 +132,16 @@ struct Reconciliation {
     // may not be kept: a file moved since it was loaded), and so is a fee's cell (`idle …`): the
     // fee is put on the commitment's first day by convention, which may be before the bill's.
     let billedDays = Set(billed.keys.map { BilledDay(provider: $0.provider, day: $0.day) })
+    // A provider whose bill has no pages (a cost export file: Azure's, GCP's) covers the days from
+    // its first billed day to its last: an export made on the 20th showed every later day of
+    // usage as billed $0 (−100 %), a variance that does not exist. A day between them with no
+    // row is compared (billed $0): the export covers it.
+    var billedSpans = billedSpans
+    for provider in providers where (billedSpans[provider] ?? []).isEmpty {
+      let days = billedDays.filter { $0.provider == provider }.map(\.day)
+      guard let first = days.min(), let last = days.max() else { continue }
+      billedSpans[provider] = [(first * Timestamp.millisPerDay, (last + 1) * Timestamp.millisPerDay)]
+    }
     func covered(_ k: Key) -> Bool {
       let fee = k.label && k.model.hasPrefix(Self.idlePrefix)
       guard !fee, let spans = billedSpans[k.provider], !spans.isEmpty,

@@ -371,8 +371,8 @@ import Testing
   /// Bedrock has no cost report, so it is not reconciled: the S3 sync, the CloudWatch export, the
   /// pasted records, the storm and the LiteLLM calls routed to Bedrock add no row. OpenAI is: its
   /// usage on 10-27, a day its costs pages do not cover (no bill loaded), is left out of the
-  /// comparison and named apart. Vertex's billing rows come from no page: its 10-23 with none is
-  /// compared with $0.
+  /// comparison and named apart. Vertex's billing rows come from no page: they cover 10-22 (their
+  /// first billed day to their last), and its usage of 10-23 is named apart too.
   @Test func reconciliationToTheCent() throws {
     let (result, dir) = try Self.runMonth()
     struct Row: Equatable {
@@ -414,15 +414,12 @@ import Testing
       Row(
         provider: "vertex", day: "2026-10-22", model: "gemini-2.5-flash", computed: u("0.0108"), billed: u("0.0117"),
         variance: u("-0.0009"), pct: "-7.69"),
-      // No billing rows on 10-23: computed only, no percentage.
-      Row(
-        provider: "vertex", day: "2026-10-23", model: "gemini-2.5-flash", computed: u("0.0025"), billed: .zero,
-        variance: u("0.0025"), pct: ""),
     ]
     #expect(rows == expected)
     // 10-27: the split OTel trace's call 0.0384 and the bucket array's report rows 0.132 + 0.112 =
-    // 0.2824, on a day no OpenAI costs page covers.
-    #expect(result.report.unbilledDays == [Provider.openai: ["2026-10-27"]])
+    // 0.2824, on a day no OpenAI costs page covers; Vertex's 0.0025 on 10-23, after its export's
+    // last billed day.
+    #expect(result.report.unbilledDays == [Provider.openai: ["2026-10-27"], Provider.vertex: ["2026-10-23"]])
     // reconciliation.csv carries the same values to 6 decimals.
     let csv = try TestSupport.readCSV(dir + "/out/reconciliation.csv")
     #expect(
@@ -433,12 +430,11 @@ import Testing
         ["openai", "2026-10-08", "gpt-4.1", "0.286000", "0.300000"],
         ["openai", "2026-10-09", "(web search)", "0.000000", "0.020000"],
         ["vertex", "2026-10-22", "gemini-2.5-flash", "0.010800", "0.011700"],
-        ["vertex", "2026-10-23", "gemini-2.5-flash", "0.002500", "0.000000"],
       ])
     #expect(
       csv.map { [$0["variance_usd"]!, $0["variance_pct"]!] } == [
         ["-0.000750", "-0.50"], ["0.000000", "0.00"], ["-0.001000", "-2.22"], ["-0.014000", "-4.67"],
-        ["-0.020000", "-100.00"], ["-0.000900", "-7.69"], ["0.002500", ""],
+        ["-0.020000", "-100.00"], ["-0.000900", "-7.69"],
       ])
     #expect(result.outputs.contains { $0.hasSuffix("/reconciliation.csv") })
   }
@@ -458,9 +454,10 @@ import Testing
       [r[0]?.text ?? "", r[1]?.text ?? "", r[2]?.text ?? ""] + r[3...5].map { $0?.cents.map(String.init) ?? "-" }
     }
     // Each column of cents is apportioned to its rounded total, and the variance is computed − billed
-    // as shown. Computed 14.925 + 1.8 + 4.4 + 28.6 + 0 + 1.08 + 0.25 = 51.055 → 51 cents: the floors
-    // (48) leave 3 cents for the largest remainders .925, .8 and .6. Billed 15 + 1.8 + 4.5 + 30 + 2 +
-    // 1.17 + 0 = 54.47 → 54: the floors (53) leave 1 cent for .8, so Azure's 4.5 shows as 4.
+    // as shown. Computed 14.925 + 1.8 + 4.4 + 28.6 + 0 + 1.08 = 50.805 → 51 cents: the floors (48)
+    // leave 3 cents for the largest remainders .925, .8 and .6. Billed 15 + 1.8 + 4.5 + 30 + 2 + 1.17 =
+    // 54.47 → 54: the floors (53) leave 1 cent for .8, so Azure's 4.5 shows as 4. Vertex's 10-23 is
+    // after its export's last billed day: not compared.
     #expect(
       body == [
         ["anthropic", "2026-10-14 00:00:00", "claude-sonnet-4", "15", "15", "0"],
@@ -469,10 +466,9 @@ import Testing
         ["openai", "2026-10-08 00:00:00", "gpt-4.1", "29", "30", "-1"],
         ["openai", "2026-10-09 00:00:00", "(web search)", "0", "2", "-2"],
         ["vertex", "2026-10-22 00:00:00", "gemini-2.5-flash", "1", "1", "0"],
-        ["vertex", "2026-10-23 00:00:00", "gemini-2.5-flash", "0", "0", "0"],
       ])
     // The days are date cells, and the TOTAL row cross-foots: 51 − 54 = −3.
-    #expect((2...8).allSatisfy { sheet.dates.contains("B\($0)") })
+    #expect((2...7).allSatisfy { sheet.dates.contains("B\($0)") })
     let total = sheet.rows[try #require(sheet.row("TOTAL"))]
     #expect(total[3...5].map { $0?.cents } == [51, 54, -3])
     // The percentage is a ratio cell: −0.014 / 0.30.

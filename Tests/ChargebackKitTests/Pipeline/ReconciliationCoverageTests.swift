@@ -28,6 +28,30 @@ import Testing
     #expect(unbilled == [.openai: ["2026-10-08"]])
   }
 
+  /// A bill without pages (Azure's cost export) covers its first billed day to its last.
+  ///
+  /// A trial's export, made on the 20th: every later day of usage read "billed $0, −100 %". Azure
+  /// billed on days 1 and 3, computed on days 1 to 4: day 2 is compared (billed $0: the export
+  /// covers it), day 4 is named apart. OpenAI, whose pages span day 3 only, keeps its pages' rule.
+  @Test func anExportWithoutPagesCoversItsFirstToItsLastBilledDay() {
+    var rec = Reconciliation(prices: PriceTable(rows: []))
+    let day4 = Self.day3 + 86_400_000
+    for (day, cents) in [(T.day1, 10), (T.day2, 20), (Self.day3, 30), (day4, 40)] as [(Int64, Int128)] {
+      rec.addComputed(T.call(.azure, "gpt-4o", at: day), model: "gpt-4o", cost: T.usd(cents))
+    }
+    rec.addBilled(T.bill(.azure, model: "gpt-4o", lineItem: "gpt-4o, input", cents: 10, at: T.day1))
+    rec.addBilled(T.bill(.azure, model: "gpt-4o", lineItem: "gpt-4o, input", cents: 30, at: Self.day3))
+    rec.addComputed(T.call(.openai, "gpt-4.1", at: T.day2), model: "gpt-4.1", cost: T.usd(5))
+    rec.addBilled(T.bill(.openai, model: "gpt-4.1", lineItem: "gpt-4.1, input", cents: 5, at: Self.day3))
+    let (rows, unbilled) = rec.rows(billedSpans: [.openai: [(Self.day3, day4)]])
+    #expect(
+      rows.map { [$0.provider.rawValue, $0.day] } == [
+        ["azure", "2026-10-07"], ["azure", "2026-10-08"], ["azure", "2026-10-09"], ["openai", "2026-10-09"],
+      ])
+    #expect(rows.map(\.billed) == [T.usd(10), .zero, T.usd(30), T.usd(5)])
+    #expect(unbilled == [.azure: ["2026-10-10"], .openai: ["2026-10-08"]])
+  }
+
   /// OpenAI's provisioned commitment `PT-1`, from day 1, idle all October: its $1.00 fee is idle.
   static func idleFee(PT1 rec: inout Reconciliation) {
     let commitment = Commitment(id: "PT-1", provider: .openai, kind: .provisioned, models: [], from: T.day1)

@@ -52,7 +52,11 @@ import Testing
       Self.call(.openai, "gpt-4.1", at: Self.day1), model: "gpt-4.1", cost: Self.usd(50), webSearch: Self.usd(5))
     rec.addBilled(Self.bill(.openai, model: "gpt-4.1", lineItem: "gpt-4.1, input", cents: 50, at: Self.day1))
 
-    let rows = rec.rows().rows.map { ($0.provider.rawValue, $0.day, $0.model, $0.computed, $0.billed) }
+    // Anthropic's cost page spans both days (day 2 billed nothing).
+    let spans: [Provider: [(start: Int64, end: Int64)]] = [.anthropic: [(Self.day1, Self.day2 + 86_400_000)]]
+    let rows = rec.rows(billedSpans: spans).rows.map {
+      ($0.provider.rawValue, $0.day, $0.model, $0.computed, $0.billed)
+    }
     let expected: [(String, String, String, Money, Money)] = [
       ("anthropic", "2026-10-07", "(web search)", Self.usd(2), Self.usd(2)),
       ("anthropic", "2026-10-07", "claude-sonnet-4-5", Self.usd(31), Self.usd(31)),
