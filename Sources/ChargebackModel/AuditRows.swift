@@ -19,7 +19,7 @@ package struct ReconciliationRow: Sendable, Hashable {
   package var variance: Money { computed - billed }
 
   /// Variance as a percentage of the billed amount with two decimals (`-1.25`); empty when
-  /// nothing was billed.
+  /// nothing was billed, or a credit (billed below zero).
   package var variancePercentText: String {
     // Of a bill above zero only: over a credit (a bill below zero) a percentage reads backwards.
     guard billed.pico > 0 else { return "" }
