@@ -149,6 +149,18 @@ package enum RecordExplanation {
       "cost",
       charged.cost.map { $0.formatted(decimals: 12) + " USD (exact)" + atList }
         ?? "unpriced: " + (charged.unpricedReason ?? ""))
+    if r.level == .request, r.requestID != nil {
+      // The report skips a copy of a call another log holds (``ChargebackStore/crossFormatDuplicates(from:to:)``):
+      // its span's copy read as charged, in its own finding (a trial).
+      let period = Period(containing: r.time)
+      if try store.crossFormatDuplicates(from: period.startMillis, to: period.endMillis).contains(stored.id) {
+        line(
+          "not charged",
+          "the same call (request id \(r.requestID ?? "")) is in another log, whose copy is charged (a provider's own"
+            + " log before a gateway's, a gateway's before a trace's): this copy is left out of every total and finding;"
+            + " the cost above is what it would have been")
+      }
+    }
     if r.level == .report {
       let period = Period(containing: r.time)
       let widths = try BucketWidths(

@@ -292,28 +292,18 @@ extension UsageStore {
         SELECT max(n) FROM (SELECT count(DISTINCT f.format) AS n FROM usage u JOIN files f ON f.id = u.file_id
           WHERE f.level = 'request' AND u.ts >= ? AND u.ts < ? GROUP BY u.provider)
         """, [.int(from), .int(to)]) ?? 0
-    guard otel || formats > 1 else { return [] }
-    let st = try db.prepare(
-      """
-      SELECT u.id FROM usage u JOIN files f ON f.id = u.file_id
-      JOIN (SELECT u2.provider, u2.request_id,
-              coalesce(min(CASE WHEN u2.input + u2.cached_input + u2.cache_write_5m + u2.cache_write_1h + u2.output
-                                     + u2.web_search > 0
-                                THEN ((CASE f2.format WHEN 'otel-genai-spans' THEN 2 WHEN 'litellm-spend-logs' THEN 1 WHEN 'azure-apim-llm-log' THEN 1
-                                      ELSE 0 END) * 2
-                                      + (CASE WHEN u2.cached_input + u2.cache_write_5m + u2.cache_write_1h > 0 THEN 0 ELSE 1 END))
-                                     * 1099511627776 + u2.id END) % 1099511627776,
-                       min(u2.id)) AS keep
-            FROM usage u2 JOIN files f2 ON f2.id = u2.file_id
-            WHERE f2.level = 'request' AND u2.request_id IS NOT NULL AND u2.ts >= ?1 AND u2.ts < ?2
-            GROUP BY u2.provider, u2.request_id HAVING count(*) > 1) d
-        ON d.provider = u.provider AND d.request_id = u.request_id
-      WHERE f.level = 'request' AND u.id <> d.keep AND u.ts >= ?1 AND u.ts < ?2
-      """)
-    try st.bind(1, from)
-    try st.bind(2, to)
+    // A gateway's log and a trace (or two gateways) may name other providers for one call.
+    let relays = try otel || db.scalarInt(DuplicateCalls.relayPresence) ?? 0 > 1
+    var queries: [String] = []
+    if otel || formats > 1 { queries.append(DuplicateCalls.sameProvider(from: "?1", to: "?2")) }
+    if relays { queries.append(DuplicateCalls.acrossProviders(from: "?1", to: "?2")) }
     var out = Set<Int64>()
-    while try st.step() { out.insert(st.int64(0)) }
+    for query in queries {
+      let st = try db.prepare(query)
+      try st.bind(1, from)
+      try st.bind(2, to)
+      while try st.step() { out.insert(st.int64(0)) }
+    }
     return out
   }
 }

@@ -114,6 +114,17 @@ import Testing
     #expect(counts == [1, 1])
   }
 
+  /// A gateway's call and a span of it naming another provider: the span is skipped by both.
+  @Test func aCopyUnderAnotherProviderIsSkippedInBoth() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pg = try PostgresTestServer.freshStore()
+    defer { PostgresTestServer.drop(pg) }
+    let store = try openStore(pg)
+    defer { try? store.close() }
+    try CrossFormatCopyTests.expectTheSpanSkipped(store, dir)
+  }
+
   /// After the mixed month, both stores hold the same rows with the same ids, read back through the
   /// store protocol: files, every record (id, file id, natural key, time, tokens, billed amount,
   /// attribution), conflicts, spans of every trace, skipped files and the content digest.
