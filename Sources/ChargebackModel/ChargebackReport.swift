@@ -310,6 +310,11 @@ package struct ChargebackReport: Sendable {
   /// Gateway calls (LiteLLM, APIM) with a call of the same provider, day and tokens in the
   /// provider's own log under another request id: likely each call logged, and charged, twice.
   package var gatewayEchoes: Int64 = 0
+  /// Usage report keys whose rows equal a gateway's calls of their provider on some day and model
+  /// to the token (a proxy's upstream key: each call charged twice), with the gateway's calls on
+  /// them; the console's warnings on them.
+  package var gatewayCallsInUsageReports: Int64 = 0
+  package var upstreamKeyWarnings: [String] = []
   /// Priced report rows without a `context_window` whose input per request is past their model's
   /// long-context threshold: charged at the base rate (SPEC §5.3), though some of their calls paid
   /// more; and what they were charged.

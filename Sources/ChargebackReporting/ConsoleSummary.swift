@@ -128,6 +128,7 @@ package enum ConsoleSummary {
           + " whose calls it logs, each is logged, and charged, twice (matched by provider, day and tokens only:"
           + " calls alike by chance match too); then keep one of the two logs in --usage (docs/formats.md)")
     }
+    for w in report.upstreamKeyWarnings { out.append("warning: " + SafeText.terminal(w)) }
     // Paths as given: these lines are printed as they are.
     for w in report.reportBucketWarnings { out.append("warning: " + SafeText.terminal(w)) }
     if report.longContextReportRows > 0 {

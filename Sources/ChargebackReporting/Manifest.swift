@@ -46,6 +46,7 @@ package enum Manifest {
         "report_buckets_grouped_twice": report.reportBucketsGroupedTwice,
         "report_buckets_misaligned": report.reportBucketsMisaligned,
         "gateway_calls_in_provider_logs": report.gatewayEchoes,
+        "gateway_calls_in_usage_reports": report.gatewayCallsInUsageReports,
         "report_rows_past_long_context_at_base_rate": report.longContextReportRows,
         "conflicting_duplicates": report.conflictingDuplicates, "lines": report.taskRowCount,
         "cost_centres": report.costCentres.count, "findings": report.findings.count,

@@ -1,0 +1,80 @@
+import ChargebackModel
+
+/// Usage report rows of one key that repeat a gateway's calls: on some UTC day, the key's tokens of
+/// a model are the gateway's calls of that provider and model to the token.
+///
+/// A LiteLLM proxy calls OpenAI with one upstream key and logs each call under the caller's
+/// virtual key; OpenAI's usage report for the upstream key holds the same calls. Loaded together,
+/// every call is charged twice, and the report's key reads as an unregistered credential whose
+/// registration moves the second charge onto a cost centre (a trial: 3,362 calls, +103 USD, no
+/// word). docs/formats.md says not to load both; this says when it happened. Counted, not dropped:
+/// the equality is a likely copy, not a proof (a key used by the proxy and directly on one day
+/// matches on no day).
+struct UpstreamEcho {
+  private struct Cell: Hashable {
+    var provider: Provider
+    var day: Int64
+    var model: String
+  }
+
+  private struct Totals: Equatable {
+    var input: Int128 = 0
+    var output: Int128 = 0
+    var requests: Int128 = 0
+
+    mutating func add(_ r: UsageRecord) {
+      input += Int128(r.tokens.totalInput)
+      output += Int128(r.tokens.output)
+      requests += Int128(r.requests)
+    }
+
+    static func == (a: Self, b: Self) -> Bool { a.input == b.input && a.output == b.output }
+  }
+
+  /// The gateways' request logs.
+  static let gatewayFormats: Set<String> = ["litellm-spend-logs", "azure-apim-llm-log"]
+
+  private var gateway: [Cell: Totals] = [:]
+  private var reported: [Cell: [String: Totals]] = [:]
+
+  /// Adds a charged call of a gateway's log, or a charged usage report row with a key.
+  mutating func observe(_ c: ChargedRecord) {
+    let r = c.record
+    if r.level == .report {
+      guard let key = r.credential else { return }
+      reported[cell(c), default: [:]][key, default: Totals()].add(r)
+    } else if r.level == .request, Self.gatewayFormats.contains(r.format) {
+      gateway[cell(c), default: Totals()].add(r)
+    }
+  }
+
+  private func cell(_ c: ChargedRecord) -> Cell {
+    Cell(provider: c.record.provider, day: Timestamp.floorDiv(c.record.time, Timestamp.millisPerDay), model: c.model)
+  }
+
+  /// One match: the report's key, its provider, the days its rows equal the gateway's calls, and the
+  /// gateway's calls on them.
+  struct Match: Sendable, Hashable {
+    var provider: Provider
+    var key: String
+    var days: Int
+    var calls: Int128
+  }
+
+  /// The keys whose rows equal the gateway's calls on at least one day and model, by provider and
+  /// key.
+  func matches() -> [Match] {
+    var days: [String: Set<Int64>] = [:]
+    var found: [String: Match] = [:]
+    for (cell, keys) in reported {
+      guard let calls = gateway[cell], calls.input + calls.output > 0 else { continue }
+      for (key, totals) in keys where totals == calls {
+        let id = cell.provider.rawValue + "\u{0}" + key
+        days[id, default: []].insert(cell.day)
+        found[id, default: Match(provider: cell.provider, key: key, days: 0, calls: 0)].calls += calls.requests
+      }
+    }
+    for id in found.keys { found[id]?.days = days[id]?.count ?? 0 }
+    return found.values.sorted { ($0.provider.rawValue, $0.key) < ($1.provider.rawValue, $1.key) }
+  }
+}
