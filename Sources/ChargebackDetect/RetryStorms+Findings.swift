@@ -16,6 +16,10 @@ extension RetryStorms {
     guard let names = run.names else { return [] }
     let parts = run.parts
     let seconds = (run.last - run.first) / 1000
+    // What the calls are known to have done: come within the storm's gap of each other. "Retries
+    // without backoff" was said of retries that backed off from 1 s to 60 s (a trial).
+    let gap = settings.stormMaxGapMillis
+    let gapText = gap % 1000 == 0 ? "\(gap / 1000) s" : "\(Double(gap) / 1000) s"
     let subject = "\(names.credential ?? "-")|\(names.agent ?? "-")|\(names.model)|\(run.first)"
     let lastSuccess = run.lastSuccessCost.map { c in run.lastSuccessFee.map { fees.effective(c, commitment: $0) } ?? c }
     return parts.enumerated().compactMap { q, part in
@@ -40,7 +44,7 @@ extension RetryStorms {
         lastTime: part.last, calls: part.calls, cost: cost, avoidableCost: avoidable, evidence: [],
         evidenceCount: part.calls,
         explanation:
-          "agent \(names.agent ?? "?") sent the same \(names.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(names.task.map { ", task \($0)" } ?? "")): retries without backoff; "
+          "agent \(names.agent ?? "?") sent the same \(names.model) request \(run.calls) times in \(seconds) s (\(run.failed) failed\(names.task.map { ", task \($0)" } ?? "")), each within \(gapText) of the one before; "
           + scope
           + (part.unpricedCalls > 0
             ? "\(part.unpricedCalls) of its calls have no price, so what could have been avoided is not known"

@@ -39,11 +39,13 @@ package struct Labels: Sendable {
           message: "\"\(id)\" is labelled on line \(first) already: keep one label per finding")
       }
       lines[id] = r.line
-      let label = try t.req(r, "label")
+      // In any case, as a provider is (a trial's `Expected` was refused).
+      let given = try t.req(r, "label")
+      let label = given.lowercased()
       guard Self.allowed.contains(label) else {
         throw InputError(
-          file: path, line: r.line, field: "label", message: "\"\(label)\" is not expected, false_positive or confirmed"
-        )
+          file: path, line: r.line, field: "label",
+          message: "\"\(given)\" is not a label: it must be one of expected, false_positive, confirmed")
       }
       entries[id] = Entry(label: label, note: t.value(r.fields, "note"), who: t.value(r.fields, "who"))
     }

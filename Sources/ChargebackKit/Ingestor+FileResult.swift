@@ -80,7 +80,7 @@ extension Ingestor {
       if alreadyIngested {
         return "skipped (already ingested)" + (sameBytesAs.map { ": the same bytes were first loaded as \($0)" } ?? "")
       }
-      var s = "loaded (\(format), \(records) records, \(newRecords) new"
+      var s = "loaded (\(format), \(records) record\(records == 1 ? "" : "s"), \(newRecords) new"
       if conflicts > 0 {
         s +=
           ", \(conflicts) conflicting duplicate\(conflicts == 1 ? "" : "s") not stored: the first stored copy is kept"

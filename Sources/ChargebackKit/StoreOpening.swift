@@ -40,3 +40,7 @@ func openExistingStore(_ db: String, access: UsageStore.Access) throws -> any Ch
     return try PostgresStore(url: url, access: access, create: false)
   }
 }
+
+/// What is wrong with the lock wait the environment sets (``StoreLock/environmentProblem``), for
+/// the command line to refuse before it opens a store.
+package var lockWaitProblem: String? { StoreLock.environmentProblem }

@@ -126,7 +126,13 @@ package struct PriceTable: Sendable {
       }
       let rateText = try t.req(r, "usd_per_million")
       guard let rate = Rate(usdPerMillion: rateText) else {
-        throw bad("usd_per_million", "\"\(rateText)\" is not a decimal with at most 6 places")
+        // Which of the ways it fails: a price over the bound read as "not a decimal" (a trial).
+        let units = DecimalText.parse(rateText, decimals: 6)
+        throw bad(
+          "usd_per_million",
+          units == nil
+            ? "\"\(rateText)\" is not a decimal with at most 6 places"
+            : "\"\(rateText)\" is out of bounds (0 to \(Bounds.rate / 1_000_000) USD per million)")
       }
       guard let from = try t.date(r, "effective_from") else { throw bad("effective_from", "is empty") }
       let to = try t.date(r, "effective_to")

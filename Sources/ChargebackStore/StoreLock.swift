@@ -34,6 +34,16 @@ package struct StoreLock: Sendable {
     return StoreLock(wait: seconds)
   }
 
+  /// What is wrong with `CHARGEBACK_LOCK_WAIT`, when it is set to anything but a number of seconds
+  /// (0 or more); nil when it is unset, empty or right.
+  ///
+  /// A scheduler's `2m` or `abc` waited the default ten minutes without a word (a trial).
+  package static var environmentProblem: String? {
+    guard let text = ProcessInfo.processInfo.environment[environmentVariable], !text.isEmpty else { return nil }
+    if let seconds = Double(text), seconds >= 0, seconds.isFinite { return nil }
+    return "\(environmentVariable)=\(text) is not a number of seconds (0 or more, fractions allowed: 120, 0.5)"
+  }
+
   /// Writes `chargeback: <message>` on stderr.
   package static let stderr: @Sendable (String) -> Void = { message in
     // `try?`: the old `write(_:)` traps on a failed write (a closed stderr, a file-size limit).

@@ -31,8 +31,8 @@ import Testing
     #expect(r.status == 65)
     #expect(
       r.out == """
-        \(folder)/a.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)
-        \(folder)/b.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)
+        \(folder)/a.jsonl: loaded (bedrock-invocation-log, 1 record, 1 new)
+        \(folder)/b.jsonl: loaded (bedrock-invocation-log, 1 record, 1 new)
         \(folder)/c.jsonl: failed
 
         """)
@@ -64,7 +64,7 @@ import Testing
     #expect(
       fixed.out == """
         \(folder)/c.jsonl: skipped (already ingested): the same bytes were first loaded as \(folder)/b.jsonl
-        \(folder)/d.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)
+        \(folder)/d.jsonl: loaded (bedrock-invocation-log, 1 record, 1 new)
         \(folder)/empty.jsonl: skipped: empty file, holds no usage
         1 file already ingested, skipped (unchanged since it was loaded)
 
@@ -123,7 +123,7 @@ import Testing
     let r = try TestSupport.runCLI(["ingest", folder, "--db", db])
     #expect(r.status == 0, "\(r.err)")
     let out = r.out.split(separator: "\n").map(String.init)
-    #expect(out.first == "\(folder)/a.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)")
+    #expect(out.first == "\(folder)/a.jsonl: loaded (bedrock-invocation-log, 1 record, 1 new)")
     #expect(out.filter { $0.contains(": skipped: a download in progress") }.count == 2)
     #expect(try StoreState(db).files == 1)
     // The sync finishes: the download renamed to its final name loads.
@@ -131,7 +131,7 @@ import Testing
     try FileManager.default.removeItem(atPath: folder + "/c.jsonl.partial")
     try (lines[1] + "\n").write(toFile: folder + "/b.jsonl", atomically: true, encoding: .utf8)
     let next = try TestSupport.runCLI(["ingest", folder, "--db", db])
-    #expect(next.out.contains("\(folder)/b.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)"))
+    #expect(next.out.contains("\(folder)/b.jsonl: loaded (bedrock-invocation-log, 1 record, 1 new)"))
     #expect(try StoreState(db).files == 2)
     // A cut-off download's leftover beside its final name is said to be one, not a download that
     // will load (a trial's was announced every day for good).
@@ -158,7 +158,7 @@ import Testing
     // Both ways in one line: the positional file and the --usage one.
     let both = try TestSupport.runCLI(["ingest", folder + "/d.jsonl", "--db", db, "--usage", folder + "/a.jsonl"])
     #expect(both.status == 0, "\(both.err)")
-    #expect(both.out.contains("\(folder)/d.jsonl: loaded (bedrock-invocation-log, 1 records, 1 new)"))
+    #expect(both.out.contains("\(folder)/d.jsonl: loaded (bedrock-invocation-log, 1 record, 1 new)"))
     #expect(try StoreState(db).files == 3)
     let none = try TestSupport.runCLI(["ingest", "--db", db])
     #expect(none.status == 64)

@@ -33,6 +33,24 @@ import Testing
     #expect(!end.out.contains("is reported as open"))
   }
 
+  /// A lock wait that is not a number of seconds is a usage error, before any store is opened.
+  ///
+  /// A scheduler's `2m` waited the default ten minutes without a word (a trial). A number (0.5) is
+  /// taken, and an unset variable is the default.
+  @Test(arguments: ["2m", "abc", "-5", "inf"])
+  func aBadLockWaitIsAUsageError(value: String) throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let r = try TestSupport.runCLI(
+      ["ingest", Fixtures.month + "/usage", "--db", dir + "/s.sqlite"], environment: ["CHARGEBACK_LOCK_WAIT": value])
+    #expect(r.status == 64, "\(r.err)")
+    #expect(r.err.contains("CHARGEBACK_LOCK_WAIT=\(value) is not a number of seconds"), "\(r.err)")
+    #expect(!FileManager.default.fileExists(atPath: dir + "/s.sqlite"))
+    let fine = try TestSupport.runCLI(
+      ["ingest", Fixtures.month + "/usage", "--db", dir + "/s.sqlite"], environment: ["CHARGEBACK_LOCK_WAIT": "0.5"])
+    #expect(fine.status == 0, "\(fine.err)")
+  }
+
   /// A bad option value or an unknown argument, which swift-argument-parser reports, reaches the
   /// terminal with its control characters escaped, as every message does (SPEC §11); help still
   /// prints as it is.

@@ -141,6 +141,21 @@ import Testing
     #expect(labels.entries["F-1"]?.label == "expected")
     #expect(labels.entries["F-2"]?.label == "confirmed")
   }
+
+  /// A label in any case is read as its lowercase self (a trial's `Expected` was refused); a word
+  /// that is no label names the three.
+  @Test func labelsAreReadInAnyCase() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try "finding_id,label\nF-1,Expected\nF-2,FALSE_POSITIVE\n".write(
+      toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
+    let labels = try Labels(directory: dir)
+    #expect(labels.entries.mapValues(\.label) == ["F-1": "expected", "F-2": "false_positive"])
+    try "finding_id,label\nF-1,fine\n".write(toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try Labels(directory: dir) }
+    #expect(error.line == 2 && error.field == "label")
+    #expect(error.message == "\"fine\" is not a label: it must be one of expected, false_positive, confirmed")
+  }
 }
 
 @Suite struct TraceLoopTests {

@@ -79,7 +79,7 @@ import Testing
     let db = dir + "/s.sqlite"
     let ok = try TestSupport.runCLI(["ingest", good, "--db", db])
     #expect(ok.status == 0, "\(ok.err)")
-    #expect(ok.out.contains("good.jsonl: loaded (otel-genai-spans, 1 records, 1 new)"))
+    #expect(ok.out.contains("good.jsonl: loaded (otel-genai-spans, 1 record, 1 new)"))
 
     let wrapped = dir + "/wrapped.jsonl"
     try (O.export(spans) + #"{"data":{"export":{"resourceSpans":[]}}}"# + "\n").write(

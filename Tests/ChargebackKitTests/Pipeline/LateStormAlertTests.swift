@@ -75,6 +75,11 @@ import Testing
     let before = try Self.findings(dir + "/out/findings.csv")
     #expect(Set(before.map(\.kind)).isSuperset(of: ["retry_storm", "recursive_loop"]), "\(before)")
     #expect(before.first { $0.kind == "retry_storm" }?.calls == "12")
+    // The text says what is known of the calls: each came within the storm's gap (60 s) of the one
+    // before ("retries without backoff" was said of retries that backed off, a trial).
+    let storm = try #require(try TestSupport.readCSV(dir + "/out/findings.csv").first { $0["kind"] == "retry_storm" })
+    let text = storm["explanation"] ?? ""
+    #expect(text.contains("12 times in 44 s (12 failed), each within 60 s of the one before;"), "\(text)")
 
     try DailyRunTests.day(dir, "late.jsonl", Self.calls(late: true))
     let second = try DailyRunTests.run(dir, ["--fail-on", "medium"])

@@ -90,6 +90,26 @@ import Testing
     #expect(error.description.contains("overlaps"))
   }
 
+  /// A rate past the bound (100,000 USD per million) says so; text that is no decimal of at most 6
+  /// places says that (a trial's 200000 read as "not a decimal").
+  @Test(arguments: [
+    ("200000", "\"200000\" is out of bounds (0 to 100000 USD per million)"),
+    ("-1", "\"-1\" is out of bounds (0 to 100000 USD per million)"),
+    ("1.0000001", "\"1.0000001\" is not a decimal with at most 6 places"),
+    ("abc", "\"abc\" is not a decimal with at most 6 places"),
+  ])
+  func aRateOutOfBoundsSaysSo(rate: String, message: String) throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try """
+    provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source
+    openai,m,input,standard,0,\(rate),2026-01-01,,a
+    """.write(toFile: dir + "/openai.csv", atomically: true, encoding: .utf8)
+    let error = try #require(throws: InputError.self) { try PriceTable(directory: dir) }
+    #expect(error.line == 2 && error.field == "usd_per_million")
+    #expect(error.message == message)
+  }
+
   /// Rates are in effect for whole UTC days: a record is priced by its day, so a row starting or
   /// ending within a day would price one call at the rate of whichever call of that day came first.
   @Test(arguments: [

@@ -170,8 +170,9 @@ import Testing
       try #require(sheet.column("Computed (USD)")), try #require(sheet.column("Billed (USD)")),
       try #require(sheet.column("Variance (USD)"))
     )
+    // Six rows: Vertex's 10-23 is after its export's last billed day, not compared.
     let last = try #require(sheet.filterLastRow)
-    #expect(last == 7)
+    #expect(last == 6)
     for r in 1...last {
       let row = sheet.rows[r]
       #expect((row[c]?.cents ?? 0) - (row[b]?.cents ?? 0) == row[v]?.cents, "row \(r) does not cross-foot")
@@ -182,7 +183,7 @@ import Testing
     #expect(WorkbookTests.dataCents(sheet, c).reduce(0, +) == tc)
     #expect(WorkbookTests.dataCents(sheet, b).reduce(0, +) == tb)
     #expect(WorkbookTests.dataCents(sheet, v).reduce(0, +) == tv)
-    // Σ computed 0.51055 → 51 cents, Σ billed 0.5447 → 54 (see MixedMonthTests).
+    // Σ computed 0.50805 → 51 cents, Σ billed 0.5447 → 54 (see MixedMonthTests).
     #expect([tc, tb, tv] as [Int] == [51, 54, -3])
   }
 
