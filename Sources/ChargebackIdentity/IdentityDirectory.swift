@@ -31,6 +31,15 @@ package struct IdentityDirectory: Sendable {
     "people.csv", "cost_centres.csv", "agents.csv", "credentials.csv", "tasks.csv", "scopes.csv",
   ]
 
+  /// A file's required columns (``headers``).
+  static func required(_ name: String) -> [String] { (headers[name] ?? "").split(separator: ",").map(String.init) }
+
+  /// Each file's required columns, the smallest header row it may have.
+  static let headers = [
+    "people.csv": "person_id", "cost_centres.csv": "cost_centre", "agents.csv": "agent_id,owner,cost_centre",
+    "credentials.csv": "credential_id,provider", "tasks.csv": "task_id", "scopes.csv": "scope_id",
+  ]
+
   /// An empty directory (every call unattributed).
   package init() {}
 
@@ -41,12 +50,22 @@ package struct IdentityDirectory: Sendable {
   package init(directory: String) throws {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-      throw InputMissingError(path: directory, reason: "identity directory not found")
+      // A file given for the folder (`--identities ids/agents.csv`) said "not found" (a trial).
+      let exists = FileManager.default.fileExists(atPath: directory)
+      throw InputMissingError(
+        path: directory,
+        reason: exists
+          ? "is a file, not the identity folder: pass the folder that holds \(Self.fileNames.joined(separator: ", "))"
+          : "identity directory not found")
     }
     for name in Self.fileNames {
       let path = (directory as NSString).appendingPathComponent(name)
       guard FileManager.default.isReadableFile(atPath: path) else {
-        throw InputMissingError.reading(path, missing: "identity file not found")
+        // What to write: the file with its header row is enough (a trial was not told).
+        throw InputMissingError.reading(
+          path,
+          missing: "identity file not found (every one of the six is needed, even empty: a header row alone, "
+            + "`\(Self.headers[name] ?? "")`, will do)")
       }
     }
     func table(_ name: String, _ required: [String]) throws -> CSVTable {
@@ -55,7 +74,7 @@ package struct IdentityDirectory: Sendable {
       return t
     }
 
-    let people = try table("people.csv", ["person_id"])
+    let people = try table("people.csv", Self.required("people.csv"))
     for r in people.rows {
       let id = try people.req(r, "person_id")
       try people.unique(self.people[id] == nil, r, "person_id", id)
@@ -63,7 +82,7 @@ package struct IdentityDirectory: Sendable {
         id: id, name: people.value(r.fields, "name"), email: people.value(r.fields, "email"),
         costCentre: people.value(r.fields, "cost_centre"), offboardedAt: try people.date(r, "offboarded_at"))
     }
-    let ccs = try table("cost_centres.csv", ["cost_centre"])
+    let ccs = try table("cost_centres.csv", Self.required("cost_centres.csv"))
     for r in ccs.rows {
       let id = try ccs.req(r, "cost_centre")
       try ccs.unique(costCentres[id] == nil, r, "cost_centre", id)
@@ -73,7 +92,7 @@ package struct IdentityDirectory: Sendable {
         glAccount: ccs.value(r.fields, "gl_account"),
         entity: ccs.value(r.fields, "entity"))
     }
-    let agentRows = try table("agents.csv", ["agent_id", "owner", "cost_centre"])
+    let agentRows = try table("agents.csv", Self.required("agents.csv"))
     for r in agentRows.rows {
       let v = AgentVersion(
         id: try agentRows.visibleID(agentRows.req(r, "agent_id"), r, "agent_id"),
@@ -99,7 +118,7 @@ package struct IdentityDirectory: Sendable {
     }
     for k in agents.keys { agents[k]?.sort { ($0.validFrom ?? .min) < ($1.validFrom ?? .min) } }
 
-    let creds = try table("credentials.csv", ["credential_id", "provider"])
+    let creds = try table("credentials.csv", Self.required("credentials.csv"))
     var seen = Set<String>()
     for r in creds.rows {
       let c = Credential(
@@ -120,7 +139,7 @@ package struct IdentityDirectory: Sendable {
       }
       credentials.append(c)
     }
-    let taskRows = try table("tasks.csv", ["task_id"])
+    let taskRows = try table("tasks.csv", Self.required("tasks.csv"))
     for r in taskRows.rows {
       let id = try taskRows.req(r, "task_id")
       try taskRows.unique(tasks[id] == nil, r, "task_id", id)
@@ -130,7 +149,7 @@ package struct IdentityDirectory: Sendable {
         openedAt: try taskRows.date(r, "opened_at"), closedAt: try taskRows.date(r, "closed_at"),
         ticket: taskRows.value(r.fields, "ticket"))
     }
-    let scopeRows = try table("scopes.csv", ["scope_id"])
+    let scopeRows = try table("scopes.csv", Self.required("scopes.csv"))
     for r in scopeRows.rows {
       let id = try scopeRows.req(r, "scope_id")
       try scopeRows.unique(scopes[id] == nil, r, "scope_id", id)

@@ -26,7 +26,16 @@ import Testing
     #expect(error.path == dir + "/agents.csv" && error.reason == "is a folder, not a file")
     try FileManager.default.removeItem(atPath: dir + "/agents.csv")
     let missing = try #require(throws: InputMissingError.self) { try IdentityDirectory(directory: dir) }
-    #expect(missing.reason == "identity file not found")
+    // It says what to write: the header row alone will do (and it does).
+    #expect(
+      missing.reason
+        == "identity file not found (every one of the six is needed, even empty: a header row alone, "
+        + "`agent_id,owner,cost_centre`, will do)")
+    try "agent_id,owner,cost_centre\n".write(toFile: dir + "/agents.csv", atomically: true, encoding: .utf8)
+    #expect(throws: Never.self) { try IdentityDirectory(directory: dir) }
+    // A file given for the folder is named so.
+    let file = try #require(throws: InputMissingError.self) { try IdentityDirectory(directory: dir + "/agents.csv") }
+    #expect(file.reason.hasPrefix("is a file, not the identity folder: pass the folder that holds people.csv"))
   }
 
   /// Root reads any file: the refusal is only seen by another user.
