@@ -20,6 +20,15 @@ func openStore(_ db: String, access: UsageStore.Access = .write, lock: StoreLock
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw OutputError.cannotCreate(path, "the folder of --db, \(folder), does not exist; create it first")
     }
+    // And "unable to open database file" for a folder given as the store, or a new store in a
+    // folder this user may not write (a trial read SQLite's words).
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      throw OutputError.cannotCreate(
+        path, "is a folder: --db names the store's file (an SQLite file) or a postgres:// URL")
+    }
+    if access == .write, !FileManager.default.fileExists(atPath: path), Foundation.access(folder, W_OK) != 0 {
+      throw OutputError.cannotCreate(path, "the folder of --db, \(folder), is not writable by this user")
+    }
     return try UsageStore(path: path, access: access, lock: lock)
   case .postgres(let url):
     return try PostgresStore(url: url, access: access, lock: lock)

@@ -33,6 +33,15 @@ import Testing
     #expect(!end.out.contains("is reported as open"))
   }
 
+  /// A folder given as `--db` is named so (SQLite said "unable to open database file", a trial).
+  @Test func aFolderAsTheStoreIsNamedSo() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let r = try TestSupport.runCLI(["ingest", Fixtures.month + "/usage", "--db", dir])
+    #expect(r.status == 73, "\(r.err)")
+    #expect(r.err.contains("is a folder: --db names the store's file"), "\(r.err)")
+  }
+
   /// A lock wait that is not a number of seconds is a usage error, before any store is opened.
   ///
   /// A scheduler's `2m` waited the default ten minutes without a word (a trial). A number (0.5) is
