@@ -97,7 +97,9 @@ package struct ChargebackJob {
     // store is opened, so that no new store file is left behind.
     // The files found are what is loaded: the folders are walked once.
     let location = try StoreLocation(options.database)
+    try checkLockWait()
     let files = try Ingestor.expand(options.usage, skipping: [options.out] + Self.storeFiles(location))
+    try ReportWriter.checkBeforeLoad(options.out)
     let store = try openStore(options.database)
     defer { try? store.close() }
     let ingested = try Self.load(files, into: store, progress: progress, onFile: onFile)

@@ -12,6 +12,7 @@ import Foundation
 func openStore(_ db: String, access: UsageStore.Access = .write, lock: StoreLock = .standard) throws
   -> any ChargebackStore
 {
+  try checkLockWait()
   switch try StoreLocation(db) {
   case .sqlite(let path):
     // SQLite says only "unable to open database file" when the folder is missing.
@@ -39,6 +40,7 @@ func openStore(_ db: String, access: UsageStore.Access = .write, lock: StoreLock
 ///
 /// - Throws: ``InputMissingError`` (exit 66) when there is no store there.
 func openExistingStore(_ db: String, access: UsageStore.Access) throws -> any ChargebackStore {
+  try checkLockWait()
   switch try StoreLocation(db) {
   case .sqlite(let path):
     guard FileManager.default.fileExists(atPath: path) else {
@@ -50,6 +52,16 @@ func openExistingStore(_ db: String, access: UsageStore.Access) throws -> any Ch
   }
 }
 
-/// What is wrong with the lock wait the environment sets (``StoreLock/environmentProblem``), for
-/// the command line to refuse before it opens a store.
-package var lockWaitProblem: String? { StoreLock.environmentProblem }
+/// Refuses a lock wait the environment sets that is no number of seconds
+/// (``StoreLock/environmentProblem``), before a store is opened; `--help` and `--version` open
+/// none, and are not refused (a review).
+func checkLockWait() throws {
+  if let problem = StoreLock.environmentProblem { throw LockWaitError(problem: problem) }
+}
+
+/// `CHARGEBACK_LOCK_WAIT` is set to something other than a number of seconds (exit 64).
+struct LockWaitError: ChargebackFailure, Sendable {
+  var problem: String
+  var description: String { problem }
+  var exitStatus: Int32 { ExitStatus.usage }
+}

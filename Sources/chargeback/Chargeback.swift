@@ -1,5 +1,4 @@
 import ArgumentParser
-import ChargebackKit
 import ChargebackReporting
 import ChargebackSupport
 import Foundation
@@ -33,10 +32,6 @@ struct Chargeback: ParsableCommand {
         "error: \(bad) reads as options (swift-argument-parser takes its letters as short flags, "
         + "and an h in it as --help); \(how)"
       try? FileHandle.standardError.write(contentsOf: Data((SafeText.message(text) + "\n").utf8))
-      Foundation.exit(ExitCode.validationFailure.rawValue)
-    }
-    if let problem = lockWaitProblem {
-      try? FileHandle.standardError.write(contentsOf: Data(("error: " + SafeText.message(problem) + "\n").utf8))
       Foundation.exit(ExitCode.validationFailure.rawValue)
     }
     do {

@@ -42,6 +42,24 @@ import Testing
     #expect(r.err.contains("is a folder: --db names the store's file"), "\(r.err)")
   }
 
+  /// An `--out` that cannot be the outputs' folder stops `run` before it loads anything (a trial's
+  /// was named once every file was in the store): a file, and a path under a file.
+  @Test(arguments: ["file", "file/sub"])
+  func anOutThatCannotBeAFolderStopsRunBeforeTheLoad(under: String) throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try "not a folder\n".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
+    let r = try TestSupport.runCLI(
+      [
+        "run", "--usage", Fixtures.month + "/usage", "--period", "2026-10", "--identities",
+        Fixtures.month + "/identities",
+        "--pricing", Fixtures.month + "/pricing", "--db", dir + "/s.sqlite", "--out", dir + "/" + under,
+      ])
+    #expect(r.status == 73, "\(r.err)")
+    #expect(!r.out.contains("loaded"), "\(r.out)")
+    #expect(!FileManager.default.fileExists(atPath: dir + "/s.sqlite"))
+  }
+
   /// A lock wait that is not a number of seconds is a usage error, before any store is opened.
   ///
   /// A scheduler's `2m` waited the default ten minutes without a word (a trial). A number (0.5) is
@@ -58,6 +76,9 @@ import Testing
     let fine = try TestSupport.runCLI(
       ["ingest", Fixtures.month + "/usage", "--db", dir + "/s.sqlite"], environment: ["CHARGEBACK_LOCK_WAIT": "0.5"])
     #expect(fine.status == 0, "\(fine.err)")
+    // Help opens no store: not refused.
+    let help = try TestSupport.runCLI(["ingest", "--help"], environment: ["CHARGEBACK_LOCK_WAIT": value])
+    #expect(help.status == 0, "\(help.err)")
   }
 
   /// A bad option value or an unknown argument, which swift-argument-parser reports, reaches the
