@@ -13,12 +13,13 @@ extension ReportWriter {
     var first: Int64
     var last: Int64
 
-    /// True when `f` is this finding with calls added before or after it: the same kind, cost
-    /// centre, agent and credential, over a time that meets this one's.
+    /// True when `f` may be this finding with calls added before or after it: the same kind, cost
+    /// centre, agent and credential, over a time that holds this one's (calls added to a storm or
+    /// a loop only widen it: a storm of another prompt beside it, overlapping, does not hold it).
     func continues(_ f: Finding) -> Bool {
       kind == f.kind.rawValue && costCentre == SafeText.csvField(f.costCentre ?? "")
         && agentID == SafeText.csvField(f.agentID ?? "") && credentialID == SafeText.csvField(f.credentialID ?? "")
-        && first <= f.lastTime && f.firstTime <= last
+        && f.firstTime <= first && last <= f.lastTime
     }
   }
 
@@ -44,7 +45,7 @@ extension ReportWriter {
   ///
   /// A storm or loop whose id changed because a late file brought earlier calls of it is not new:
   /// the previous run's finding it continues (``PreviousFinding/continues(_:)``) is gone from this
-  /// report. A trial: a Bedrock hour folder delivered a day late gave a storm and a loop new ids,
+  /// report, and continued by no other. A trial: a Bedrock hour folder delivered a day late gave a storm and a loop new ids,
   /// both alerted again by `--fail-on`. A finding still in the report under its id is continued by
   /// nothing else.
   static func newFindings(
@@ -55,8 +56,14 @@ extension ReportWriter {
       earlier.contains($0.id) && !current.contains($0.id)
         && FindingKind(rawValue: $0.kind).map(continuedKinds.contains) == true
     }
+    // One to one: a finding gone excuses one new finding at most (a second storm of the agent's,
+    // overlapping the grown one, was excused by the same gone finding: a review).
+    var unused = gone
     return report.findings.filter { f in
-      !earlier.contains(f.id) && !(continuedKinds.contains(f.kind) && gone.contains { $0.continues(f) })
+      guard !earlier.contains(f.id) else { return false }
+      guard continuedKinds.contains(f.kind), let i = unused.firstIndex(where: { $0.continues(f) }) else { return true }
+      unused.remove(at: i)
+      return false
     }
   }
 }

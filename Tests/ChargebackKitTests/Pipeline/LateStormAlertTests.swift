@@ -16,12 +16,12 @@ import Testing
   /// One Bedrock call of agent `agent` on its role's session, at 2026-10-05 `hms`, 100,000 input
   /// tokens of m1 ($1 per million), throttled when `throttled`, under `parent` when given.
   static func call(
-    _ id: String, _ hms: String, agent: String, throttled: Bool = false, parent: String? = nil
+    _ id: String, _ hms: String, agent: String, throttled: Bool = false, parent: String? = nil, prompt: String = "same"
   ) -> String {
     let meta = "\"agent_id\":\"\(agent)\"" + (parent.map { ",\"parent_request_id\":\"\($0)\"" } ?? "")
     return "{\"schemaType\":\"ModelInvocationLog\",\"timestamp\":\"2026-10-05T\(hms)Z\","
       + "\"identity\":{\"arn\":\"arn:aws:sts::1:assumed-role/\(agent)/s\"},\"requestId\":\"\(id)\",\"modelId\":\"m1\","
-      + "\"input\":{\"inputTokenCount\":100000,\"inputBodyJson\":{\"q\":\"same\"}},\"output\":{\"outputTokenCount\":0},"
+      + "\"input\":{\"inputTokenCount\":100000,\"inputBodyJson\":{\"q\":\"\(prompt)\"}},\"output\":{\"outputTokenCount\":0},"
       + "\"requestMetadata\":{\(meta)}" + (throttled ? ",\"errorCode\":\"ThrottlingException\"" : "") + "}"
   }
 
@@ -90,6 +90,49 @@ import Testing
     #expect(after.count == before.count)
     #expect(try Self.findings(dir + "/out/new_findings.csv").map(\.kind) == [], "\(second.err)")
     #expect(second.status == 0, "\(second.err)")
+  }
+
+  /// Another storm of the agent's, with another prompt, beside the grown one is new.
+  ///
+  /// A review: the storm gone from the report excused both. It overlaps the grown storm but does not hold the
+  /// reported one's time (10:00:02 to 10:00:46, against 10:00:08 to 10:00:52).
+  @Test func anotherStormBesideTheGrownOneIsNew() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.setUp(dir)
+    try DailyRunTests.day(dir, "main.jsonl", Self.calls(late: false))
+    _ = try DailyRunTests.run(dir)
+    let other = (0..<12).map { k in
+      Self.call(
+        "b-\(k)", String(format: "10:00:%02d", 2 + k * 4), agent: "storm", throttled: true, prompt: "another")
+    }
+    try DailyRunTests.day(dir, "late.jsonl", Self.calls(late: true) + other)
+    let second = try DailyRunTests.run(dir, ["--fail-on", "medium"])
+    let storms = try Self.findings(dir + "/out/findings.csv").filter { $0.kind == "retry_storm" }
+    #expect(storms.map(\.calls).sorted() == ["12", "14"], "\(storms)")
+    let new = try Self.findings(dir + "/out/new_findings.csv")
+    #expect(new.map(\.kind) == ["retry_storm"], "\(second.err)")
+    #expect(new.first?.calls == "12")
+    #expect(second.status == 1)
+  }
+
+  /// A finding continues a previous one only over a time that holds the previous one's: grown
+  /// earlier or later, yes; overlapping it from one side only, no; another agent's, no.
+  @Test func aContinuationHoldsThePreviousTime() {
+    let old = ReportWriter.PreviousFinding(
+      id: "F-old", kind: "retry_storm", costCentre: "CC-A", agentID: "storm", credentialID: "k", first: 8_000,
+      last: 52_000)
+    func storm(_ first: Int64, _ last: Int64, agent: String = "storm") -> Finding {
+      Finding(
+        id: "F-new", kind: .retryStorm, severity: .medium, period: "2026-10", costCentre: "CC-A", agentID: agent,
+        credentialID: "k", ownerID: nil, taskApprover: nil, firstTime: first, lastTime: last, calls: 1, cost: .zero,
+        avoidableCost: .zero, evidence: [], evidenceCount: 1, explanation: "")
+    }
+    #expect(old.continues(storm(0, 52_000)))
+    #expect(old.continues(storm(8_000, 60_000)))
+    #expect(!old.continues(storm(2_000, 46_000)))
+    #expect(!old.continues(storm(10_000, 60_000)))
+    #expect(!old.continues(storm(0, 60_000, agent: "other")))
   }
 
   /// A storm of the same agent on a later day, after the first is reported, is new: only a finding
