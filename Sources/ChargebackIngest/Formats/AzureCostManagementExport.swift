@@ -15,8 +15,8 @@ import Foundation
 /// ``isModelRow(_:)``); other services' rows are skipped. Model, direction, cache and deployment
 /// type come from the free-text `MeterName` (``parseMeterName(_:)``), and a token meter's
 /// `Quantity` × `UnitOfMeasure` (`1K`, `1M`) becomes that class's token count. The export has no
-/// row id, so the natural key is the date, the meter and a SHA-256 of every non-money column, and
-/// whether the amount is a credit (below zero).
+/// row id, so the natural key is the date, the meter and a SHA-256 of every non-money column, and,
+/// without a `ChargeType` column, whether the amount is a credit (below zero).
 struct AzureCostManagementExport: ExportFormat {
   let id = "azure-cost-export"
   let level = SourceLevel.cost
@@ -84,9 +84,10 @@ struct AzureCostManagementExport: ExportFormat {
     }
     // A credit (a refund, a correction) is a row of its own even where every other column is the
     // charge's: an export without `ChargeType` gives the two rows one key, and the refund was
-    // refused as a conflicting copy of the charge (a trial: −1.00 USD gone from the bill). A
-    // charge's key is unchanged, so stores loaded before keep their rows.
-    let credit = billed.pico < 0 ? "|credit" : ""
+    // refused as a conflicting copy of the charge (a trial: −1.00 USD gone from the bill). Only
+    // there: with `ChargeType` (in the key) they differ already, and a store loaded before keeps
+    // its refunds' keys (a review: a new key stored each again); a charge's key is unchanged.
+    let credit = billed.pico < 0 && !cols.hasChargeType ? "|credit" : ""
     var record = UsageRecord(
       provider: .azure, level: .cost, format: id,
       naturalKey: "azure|cost|\(time)|\(meterName)|\(cells.keyDigest())\(credit)", time: time,
@@ -195,6 +196,8 @@ struct AzureCostManagementExport: ExportFormat {
     var subscriptionID: Column?
     /// Columns that identify a row (all but amounts, prices, quantities and exchange rates).
     var keyColumns: [Int]
+    /// Whether the export has `ChargeType` (`Usage`, `Refund`, …), which tells a refund from its charge.
+    var hasChargeType: Bool
 
     init(_ table: CSVTable) throws {
       header = table.header
@@ -221,6 +224,7 @@ struct AzureCostManagementExport: ExportFormat {
       consumedService = find(["consumedservice"])
       resourceID = find(["resourceid", "instanceid"])
       subscriptionID = find(["subscriptionid", "subscriptionguid"])
+      hasChargeType = find(["chargetype"]) != nil
       keyColumns = table.header.indices.filter { i in
         let h = table.header[i].lowercased()
         let money = h.contains("price") || h.contains("quantity") || h.contains("exchangerate")

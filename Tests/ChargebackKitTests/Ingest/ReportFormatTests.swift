@@ -310,6 +310,14 @@ import Testing
     #expect(rs.count == 2)
     #expect(rs.compactMap(\.billed).reduce(Money.zero, +) == Money(pico: -966_757_000_000))  // 0.033243 − 1.00
     #expect(results.map(\.conflicts) == [0, 1])
+    #expect(rs.filter { $0.naturalKey.hasSuffix("|credit") }.count == 1)
+    // With `ChargeType` the two rows differ by it already: both kept, the refund under the key a
+    // store loaded before gave it (no `|credit`: it would be stored again).
+    let typed = [header + ",ChargeType", meter + ",13.3,1K,0.033243,USD,Usage", meter + ",-1.5,1K,-1.00,USD,Refund"]
+    try (typed.joined(separator: "\n") + "\n").write(toFile: dir + "/typed.csv", atomically: true, encoding: .utf8)
+    let both = try ingest([dir + "/typed.csv"]).records
+    #expect(both.count == 2)
+    #expect(both.allSatisfy { !$0.naturalKey.hasSuffix("|credit") })
     // The conflict's finding says the kept row is billed, not charged: a bill's row never is.
     let store = try UsageStore(path: dir + "/s.sqlite")
     _ = try Ingestor(store: store, progress: ProgressReporter(force: false)).ingest(paths: [
