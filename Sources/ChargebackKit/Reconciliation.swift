@@ -43,9 +43,16 @@ struct Reconciliation {
 
   init(prices: PriceTable) { canonical = CanonicalModels(prices: prices) }
 
-  /// Adds a cost-level row.
-  mutating func addBilled(_ r: UsageRecord) {
+  /// The first and last UTC day each file of a provider's bill has a row of (by file id): a bill
+  /// without pages (an Azure or GCP export file) covers those days.
+  private var billedFileDays: [Provider: [Int64: (first: Int64, last: Int64)]] = [:]
+
+  /// Adds a cost-level row, of the file `file` (the store's id; -1 when not known).
+  mutating func addBilled(_ r: UsageRecord, file: Int64 = -1) {
     guard let amount = r.billed else { return }
+    let day = Self.day(r.time)
+    let seen = billedFileDays[r.provider]?[file]
+    billedFileDays[r.provider, default: [:]][file] = (min(seen?.first ?? day, day), max(seen?.last ?? day, day))
     let model =
       !r.model.isEmpty
       ? canonical(r.provider, r.model)
@@ -97,8 +104,8 @@ struct Reconciliation {
   /// a day no span meets has no bill loaded, and a row for it read as "billed $0", a variance that
   /// does not exist (a trial: costs pages of October 2–3 and usage of the 9th). Those days are
   /// left out of the comparison and named apart (`unbilled`, per provider: `YYYY-MM-DD`, sorted).
-  /// A provider with a cost report but no spans (cost rows from no page: an export file) covers the
-  /// days from its first billed day to its last.
+  /// A provider with a cost report but no spans (cost rows from no page: export files) covers, in
+  /// each file, the days from its first billed day to its last.
   func rows(billedSpans: [Provider: [(start: Int64, end: Int64)]] = [:]) -> (
     rows: [ReconciliationRow], unbilled: [Provider: [String]]
   ) {
@@ -132,15 +139,16 @@ struct Reconciliation {
     // may not be kept: a file moved since it was loaded), and so is a fee's cell (`idle …`): the
     // fee is put on the commitment's first day by convention, which may be before the bill's.
     let billedDays = Set(billed.keys.map { BilledDay(provider: $0.provider, day: $0.day) })
-    // A provider whose bill has no pages (a cost export file: Azure's, GCP's) covers the days from
-    // its first billed day to its last: an export made on the 20th showed every later day of
-    // usage as billed $0 (−100 %), a variance that does not exist. A day between them with no
-    // row is compared (billed $0): the export covers it.
+    // A provider whose bill has no pages (a cost export file: Azure's, GCP's) covers, in each of
+    // its files, the days from the file's first billed day to its last: an export made on the 20th
+    // showed every later day of usage as billed $0 (−100 %), a variance that does not exist; and
+    // two exports, of the 1st to the 5th and of the 15th to the 20th, cover nothing between them
+    // (a review). A day within a file's days with no row is compared (billed $0): it covers it.
     var billedSpans = billedSpans
     for provider in providers where (billedSpans[provider] ?? []).isEmpty {
-      let days = billedDays.filter { $0.provider == provider }.map(\.day)
-      guard let first = days.min(), let last = days.max() else { continue }
-      billedSpans[provider] = [(first * Timestamp.millisPerDay, (last + 1) * Timestamp.millisPerDay)]
+      billedSpans[provider] = (billedFileDays[provider] ?? [:]).values.map {
+        ($0.first * Timestamp.millisPerDay, ($0.last + 1) * Timestamp.millisPerDay)
+      }
     }
     func covered(_ k: Key) -> Bool {
       let fee = k.label && k.model.hasPrefix(Self.idlePrefix)

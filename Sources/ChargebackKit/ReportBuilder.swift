@@ -189,7 +189,7 @@ package struct ReportBuilder {
       }
       // Charged in place and lent where it lies: binding an enum's payload copied it out.
       switch prepared.state {
-      case .billed: reconciliation.addBilled(prepared.charged.record)
+      case .billed: reconciliation.addBilled(prepared.charged.record, file: prepared.fileID)
       case .charged: try add(prepared.charged, prepared.hashes)
       case .uncharged:
         charger.charge(&prepared.charged)

@@ -52,6 +52,22 @@ import Testing
     #expect(unbilled == [.azure: ["2026-10-10"], .openai: ["2026-10-08"]])
   }
 
+  /// Two export files, of days 1 to 2 and of day 4, cover nothing between them (a review): day 3's
+  /// usage is named apart, not compared as billed $0.
+  @Test func twoExportsCoverOnlyTheirOwnDays() {
+    var rec = Reconciliation(prices: PriceTable(rows: []))
+    let day4 = Self.day3 + 86_400_000
+    for day in [T.day1, T.day2, Self.day3, day4] {
+      rec.addComputed(T.call(.azure, "gpt-4o", at: day), model: "gpt-4o", cost: T.usd(10))
+    }
+    rec.addBilled(T.bill(.azure, model: "gpt-4o", lineItem: "gpt-4o, input", cents: 10, at: T.day1), file: 1)
+    rec.addBilled(T.bill(.azure, model: "gpt-4o", lineItem: "gpt-4o, input", cents: 10, at: T.day2), file: 1)
+    rec.addBilled(T.bill(.azure, model: "gpt-4o", lineItem: "gpt-4o, input", cents: 10, at: day4), file: 2)
+    let (rows, unbilled) = rec.rows()
+    #expect(rows.map(\.day) == ["2026-10-07", "2026-10-08", "2026-10-10"])
+    #expect(unbilled == [.azure: ["2026-10-09"]])
+  }
+
   /// OpenAI's provisioned commitment `PT-1`, from day 1, idle all October: its $1.00 fee is idle.
   static func idleFee(PT1 rec: inout Reconciliation) {
     let commitment = Commitment(id: "PT-1", provider: .openai, kind: .provisioned, models: [], from: T.day1)
