@@ -136,9 +136,7 @@ package final class Sheet {
   package func ratio(
     _ row: Int, _ col: Int, _ numerator: Int128, over denominator: Int128, _ style: Workbook.CellStyle = .percent
   ) throws {
-    // Blank over a sum below zero too: a reconciliation whose credits outweigh its bill showed
-    // −3,891.7 % of billed, a figure that means nothing (a finance trial).
-    guard denominator > 0 else { return try blank(row, col, style) }
+    guard denominator != 0 else { return try blank(row, col, style) }
     let v = Self.double(numerator) / Self.double(denominator)
     try workbook.check(
       worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(col), v, workbook.format(style)), cell(row, col))

@@ -37,7 +37,7 @@ extension WorkbookReports {
         Column(header: "Model", width: 26, wrap: true), Column(header: "Computed (USD)", width: 13, total: .money),
         Column(header: "Billed (USD)", width: 13, total: .money),
         Column(header: "Variance (USD)", width: 13, total: .money),
-        Column(header: "Variance (% of billed)", width: 11, total: .ratio(5, over: 4)),
+        Column(header: "Variance (% of billed)", width: 11, total: .ratioOfPositive(5, over: 4)),
       ],
       rows: rows.indices.map { i in
         let r = rows[i]

@@ -83,8 +83,12 @@ struct DetailTable {
       case money
       /// The sum of column `of` against that column's grand total (a share).
       case share(of: Int)
-      /// The sum of one column over the sum of another (a variance over the billed amount).
+      /// The sum of one column over the sum of another (a change over last month's amount).
       case ratio(Int, over: Int)
+      /// As ``ratio(_:over:)``, blank unless the sum it is over is above zero: a variance of
+      /// billed, whose credits may outweigh the bill (−3,891.7 % of billed meant nothing, a
+      /// finance trial).
+      case ratioOfPositive(Int, over: Int)
     }
 
     var header: String
@@ -303,6 +307,7 @@ struct DetailTable {
       case .money: return .cents(sums[c])
       case .share(let of): return .ratio(sums[of], all[of])
       case .ratio(let n, let d): return .ratio(sums[n], sums[d])
+      case .ratioOfPositive(let n, let d): return sums[d] > 0 ? .ratio(sums[n], sums[d]) : .empty
       }
     }
   }
