@@ -101,6 +101,7 @@ package struct ReportBuilder {
     let overlap = try Overlap(store: store, period: period, prices: prices)
     var reconciliation = Reconciliation(prices: prices)
     var upstream = UpstreamEcho()
+    let watchUpstream = try detect && UpstreamEcho.possible(store.files())
     var storms = RetryStorms(settings: settings, period: period)
     var loops = RecursiveLoops(settings: settings, period: period)
     var spikes =
@@ -177,7 +178,7 @@ package struct ReportBuilder {
         if level == .report { noteLongContext(charged) }
         let line = try totals.add(charged, source: level == .request ? .request : .report, lineHash: hashes?.line)
         policy.observe(charged)
-        if detect { upstream.observe(charged) }
+        if watchUpstream { upstream.observe(charged) }
         reconciliation.addComputed(
           charged.record, model: charged.model, cost: charged.cost, commitmentID: charged.commitmentID,
           webSearch: charged.record.tokens.webSearch > 0 && charged.feeCommitment == nil
@@ -314,8 +315,8 @@ package struct ReportBuilder {
       report.reportBucketsMisaligned = groupings.misaligned
       report.reportBucketWarnings = groupings.warnings
       report.gatewayEchoes = try store.gatewayEchoes(from: period.startMillis, to: period.endMillis)
-      let keys = upstream.matches()
-      report.gatewayCallsInUsageReports = Int64(keys.reduce(Int128(0)) { $0 + $1.calls })
+      let (keys, calls) = upstream.matches()
+      report.gatewayCallsInUsageReports = Int64(calls)
       report.upstreamKeyWarnings = keys.map { m in
         "\(m.provider.rawValue) usage report rows of key \(m.key) equal the gateway's (LiteLLM, Azure APIM) calls to"
           + " \(m.provider.rawValue) of the same models, to the token, on \(m.days) day\(m.days == 1 ? "" : "s") (\(m.calls)"

@@ -1,4 +1,5 @@
 import ChargebackModel
+import ChargebackStore
 
 /// Usage report rows of one key that repeat a gateway's calls: on some UTC day, the key's tokens of
 /// a model are the gateway's calls of that provider and model to the token.
@@ -62,19 +63,31 @@ struct UpstreamEcho {
   }
 
   /// The keys whose rows equal the gateway's calls on at least one day and model, by provider and
-  /// key.
-  func matches() -> [Match] {
+  /// key; and the gateway's calls on those days and models, each counted once (two keys matching
+  /// one day's calls counted them twice, a review).
+  func matches() -> (keys: [Match], calls: Int128) {
     var days: [String: Set<Int64>] = [:]
     var found: [String: Match] = [:]
+    var matched = Set<Cell>()
     for (cell, keys) in reported {
       guard let calls = gateway[cell], calls.input + calls.output > 0 else { continue }
       for (key, totals) in keys where totals == calls {
         let id = cell.provider.rawValue + "\u{0}" + key
         days[id, default: []].insert(cell.day)
         found[id, default: Match(provider: cell.provider, key: key, days: 0, calls: 0)].calls += calls.requests
+        matched.insert(cell)
       }
     }
     for id in found.keys { found[id]?.days = days[id]?.count ?? 0 }
-    return found.values.sorted { ($0.provider.rawValue, $0.key) < ($1.provider.rawValue, $1.key) }
+    let keys = found.values.sorted { ($0.provider.rawValue, $0.key) < ($1.provider.rawValue, $1.key) }
+    return (keys, matched.reduce(Int128(0)) { $0 + (gateway[$1]?.requests ?? 0) })
+  }
+
+  /// Whether a store holding `files` can have a match: a gateway's log and a usage report both.
+  ///
+  /// Checked before the pass, which then does no work per call for it (a review: a look-up per
+  /// call of every month).
+  static func possible(_ files: [StoredFile]) -> Bool {
+    files.contains { gatewayFormats.contains($0.format) } && files.contains { $0.level == SourceLevel.report.rawValue }
   }
 }
