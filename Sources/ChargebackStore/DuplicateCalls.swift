@@ -14,6 +14,17 @@ package enum DuplicateCalls {
   package static let relayPresence =
     "SELECT count(DISTINCT format) FROM files WHERE format IN (\(relayFormats.map { "'\($0)'" }.joined(separator: ", ")))"
 
+  /// How many providers the rows of ``relayFormats`` in `[from, to)` name: below 2, no call can be
+  /// in them under two providers, and ``acrossProviders(from:to:)`` (a grouping of the period's
+  /// relay rows by request id) is not run (a review: a month of spans of one provider paid for it).
+  package static func relayProviders(from: String, to: String) -> String {
+    let relays = relayFormats.map { "'\($0)'" }.joined(separator: ", ")
+    return """
+      SELECT count(DISTINCT u.provider) FROM usage u JOIN files f ON f.id = u.file_id
+      WHERE f.format IN (\(relays)) AND u.ts >= \(from) AND u.ts < \(to)
+      """
+  }
+
   /// The id of the record kept of a group, over the group's rows `u2` joined with their files `f2`.
   private static let keep = """
     coalesce(min(CASE WHEN u2.input + u2.cached_input + u2.cache_write_5m + u2.cache_write_1h + u2.output

@@ -276,8 +276,12 @@ extension UsageStore {
   /// uncached tokens of which 1,024 were cache reads), and which copy was charged had depended on
   /// which file name sorted first (a trial). Ids stay below 2⁴⁰, so rank × 2⁴⁰ + id orders by both. The
   /// others are to be skipped so that each call is charged once.
-  /// - Complexity: one grouped scan of the period, and only when two request-level formats share
-  ///   a provider in the period, or the store holds OTel spans (one call traced twice).
+  /// A gateway's row and a span (or two gateways' rows) with one request id are one call whatever
+  /// providers they name (``DuplicateCalls/acrossProviders(from:to:)``).
+  /// - Complexity: one grouped scan of the period when two request-level formats share a provider
+  ///   in the period, or the store holds OTel spans (one call traced twice); one more, of the
+  ///   gateways' and spans' rows, when those rows name two providers or more in the period (a scan
+  ///   of the period's rows finds out).
   package func crossFormatDuplicates(from: Int64, to: Int64) throws -> Set<Int64> {
     // One request-level format in the whole store: no call can be in two logs. But OTel spans are
     // keyed by trace and span, so one call traced by two instrumentations (Pydantic AI's span and,
@@ -292,8 +296,11 @@ extension UsageStore {
         SELECT max(n) FROM (SELECT count(DISTINCT f.format) AS n FROM usage u JOIN files f ON f.id = u.file_id
           WHERE f.level = 'request' AND u.ts >= ? AND u.ts < ? GROUP BY u.provider)
         """, [.int(from), .int(to)]) ?? 0
-    // A gateway's log and a trace (or two gateways) may name other providers for one call.
-    let relays = try otel || db.scalarInt(DuplicateCalls.relayPresence) ?? 0 > 1
+    // A gateway's log and a trace (or two gateways, or two instrumentations) may name other
+    // providers for one call: only when the period's rows of them name two providers or more.
+    let relays =
+      try db.scalarInt(DuplicateCalls.relayPresence) ?? 0 > 0
+      && db.scalarInt(DuplicateCalls.relayProviders(from: "?1", to: "?2"), [.int(from), .int(to)]) ?? 0 > 1
     var queries: [String] = []
     if otel || formats > 1 { queries.append(DuplicateCalls.sameProvider(from: "?1", to: "?2")) }
     if relays { queries.append(DuplicateCalls.acrossProviders(from: "?1", to: "?2")) }

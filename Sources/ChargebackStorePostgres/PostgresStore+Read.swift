@@ -133,8 +133,11 @@ extension PostgresStore {
         SELECT max(n) FROM (SELECT count(DISTINCT f.format) AS n FROM usage u JOIN files f ON f.id = u.file_id
           WHERE f.level = 'request' AND u.ts >= $1 AND u.ts < $2 GROUP BY u.provider) x
         """, [.int(from), .int(to)]) ?? 0
-    // A gateway's log and a trace (or two gateways) may name other providers for one call.
-    let relays = try otel || c.scalarInt(DuplicateCalls.relayPresence) ?? 0 > 1
+    // A gateway's log and a trace (or two gateways, or two instrumentations) may name other
+    // providers for one call: only when the period's rows of them name two providers or more.
+    let relays =
+      try c.scalarInt(DuplicateCalls.relayPresence) ?? 0 > 0
+      && c.scalarInt(DuplicateCalls.relayProviders(from: "$1", to: "$2"), [.int(from), .int(to)]) ?? 0 > 1
     var queries: [String] = []
     if otel || formats > 1 { queries.append(DuplicateCalls.sameProvider(from: "$1", to: "$2")) }
     if relays { queries.append(DuplicateCalls.acrossProviders(from: "$1", to: "$2")) }
