@@ -171,10 +171,15 @@ extension WorkbookReports {
     // The difference of the two figures the sentence below says (what the calls cost, and their
     // list): the row is the sentence's, and nothing is left for a "Rounding" row (a finance trial:
     // −2.13 beside "$15.17 instead of $17.31").
-    let contract = calls - list
-    // Without a contract effect, the cents the apportionment moved (its row would name a discount
-    // that is not there).
-    let rounding = exactContract.pico == 0 ? contract : 0
+    let sheetsContract = calls - list
+    // Unless the cents the apportionment moved turn the effect around (a discount of 0.0001 USD on
+    // calls apportioned a cent up read as a price rise, a review): then the exact effect rounded,
+    // and a "Rounding" row for the rest. Without a contract effect, no such row (it would name a
+    // discount that is not there): the moved cents are rounding.
+    let exactCents = exactContract.rounded(toDecimals: 2)
+    let agrees = sheetsContract == 0 ? exactCents == 0 : (sheetsContract < 0) == (exactContract.pico < 0)
+    let contract = exactContract.pico == 0 ? 0 : agrees ? sheetsContract : exactCents
+    let rounding = sheetsContract - contract
     try row("Direct usage at list (USD)", .cents(list))
     if allocatedIn != 0 { try row("Allocated to you (USD)", .cents(allocatedIn)) }
     if allocatedOut != 0 { try row("Allocated away (USD)", .cents(-allocatedOut)) }
@@ -184,10 +189,10 @@ extension WorkbookReports {
     try row("Amount owed (USD)", .cents(owed))
     var sentences: [String] = []
     for a in rules { sentences.append(sentence(a, cc: cc.id, shown: ruleCents[a.rule.id])) }
-    if exactContract.pico != 0 && calls != list {
+    if exactContract.pico != 0 && contract != 0 {
+      let cents = { (c: Int128) in Self.usd(Money(pico: c * (Money.picoPerUSD / 100))) }
       sentences.append(
-        "Contract effect: your calls cost \(usd(Money(pico: calls * (Money.picoPerUSD / 100)))) instead of"
-          + " \(usd(Money(pico: list * (Money.picoPerUSD / 100)))) at list"
+        "Contract effect: your calls cost \(cents(list + contract)) instead of \(cents(list)) at list"
           + " prices, through negotiated discounts and provisioned capacity (the Lines sheet's price status names the"
           + " commitment of each line under one).")
     }

@@ -178,11 +178,17 @@ import Testing
           .filter { !["allocated", "idle"].contains($0[source]?.text ?? "") }
           .reduce(0) { $0 + ($1[cost]?.cents ?? 0) }
         let list = try #require(summary.rows[list][1]?.cents)
-        #expect(summary.rows[row][1]?.cents == calls - list, "contract effect of \(cc.id)")
-        let said = String(format: "your calls cost $%d.%02d instead of", calls / 100, calls % 100)
+        // The sheets' figure unless its cents turn the exact effect around: then the exact rounded.
+        let exact = cc.directCost - cc.idleCost - cc.listCost
+        let fromSheets = calls - list
+        let agrees = fromSheets == 0 ? exact.rounded(toDecimals: 2) == 0 : (fromSheets < 0) == (exact.pico < 0)
+        let expected = agrees ? fromSheets : Int(exact.rounded(toDecimals: 2))
+        #expect(summary.rows[row][1]?.cents == expected, "contract effect of \(cc.id)")
+        let said = String(
+          format: "your calls cost $%d.%02d instead of", (list + expected) / 100, (list + expected) % 100)
         #expect(
-          summary.rows.contains { $0.first??.text?.contains(said) == true } == (calls != list), "\(cc.id): \(said)")
-        if calls != list { contracts += 1 }
+          summary.rows.contains { $0.first??.text?.contains(said) == true } == (expected != 0), "\(cc.id): \(said)")
+        if expected != 0 { contracts += 1 }
       }
       bridges += 1
     }
@@ -244,5 +250,33 @@ import Testing
     let rows = (0..<table.count).map { table.row($0)[idle].summand }
     #expect(rows == [895, 3755])
     #expect(table.aggregate((0..<table.count).map { table.row($0) }, label: "TOTAL")[idle].summand == 4650)
+  }
+
+  /// A discount the apportionment's cent turns around is not shown as a price rise (a review).
+  ///
+  /// X's calls list at 1.0240 USD and cost 1.0239 (a discount of 0.0001); Y's cost 0.0011. The
+  /// total, 1.025, is 1.03 USD: the floors (1.02 + 0.00) leave a cent for the largest remainder,
+  /// X's (.39 against .11), so X owes 1.03, a cent above its list's 1.02. The contract effect is
+  /// the exact one rounded (0.00), the cent a rounding row, and no sentence says the calls cost
+  /// more than their list.
+  @Test func aDiscountIsNotShownAsAPriceRise() throws {
+    var x = RuleRestRoundingTests.line("X", agent: "a", "1.0239")
+    x.listCost = TestSupport.usd("1.024")
+    var report = RuleRestScaleTests.report([x, RuleRestRoundingTests.line("Y", agent: "b", "0.0011")])
+    for i in report.costCentres.indices {
+      report.costCentres[i].directCost = report.costCentres[i].cost
+      report.costCentres[i].listCost = report.costCentres[i].id == "X" ? x.listCost : report.costCentres[i].cost
+    }
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let names = WorkbookNames.assign(report.costCentres.map(\.id))
+    _ = try WorkbookReports.write(report, names: names, to: dir)
+    let summary = try #require(try WorkbookTests.read(dir + "/" + (names["X"] ?? ""))["Summary"])
+    func cents(_ label: String) -> Int? { summary.row(label).flatMap { summary.rows[$0][1]?.cents } }
+    #expect(cents("Amount owed (USD)") == 103)
+    #expect(cents("Direct usage at list (USD)") == 102)
+    #expect(cents("Contract effect (USD)") == 0)
+    #expect(cents("Rounding (USD)") == 1)
+    #expect(!summary.rows.contains { $0.first??.text?.contains("your calls cost") == true })
   }
 }
