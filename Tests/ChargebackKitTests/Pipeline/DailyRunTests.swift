@@ -31,7 +31,14 @@ import Testing
 
   /// Agent a's role is registered as a prefix row (its sessions); b's role by its ARN, expiring on
   /// the 20th (an expired key in use is a high finding, not a critical one).
-  static func setUp(_ dir: String) throws {
+  ///
+  /// Other tests give their own `agents` and `credentials` rows (owner `p-1`, cost centres CC-1
+  /// and CC-2).
+  static func setUp(
+    _ dir: String, agents: String = "a,p-1,CC-1\nb,p-1,CC-2\n",
+    credentials: String = "credential_id,provider,agent_id,expires_at\n\(session)*,bedrock,a,\n"
+      + "arn:aws:iam::1:role/b,bedrock,b,2026-10-20\narn:aws:sts::1:assumed-role/g/*,bedrock,ghost,\n"
+  ) throws {
     let ids = dir + "/identities"
     for d in [ids, dir + "/pricing", dir + "/usage"] {
       try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
@@ -39,10 +46,8 @@ import Testing
     let files = [
       ids + "/people.csv": "person_id\np-1\n",
       ids + "/cost_centres.csv": "cost_centre,name\nCC-1,One\nCC-2,Two\n",
-      ids + "/agents.csv": "agent_id,owner,cost_centre\na,p-1,CC-1\nb,p-1,CC-2\n",
-      ids + "/credentials.csv":
-        "credential_id,provider,agent_id,expires_at\n\(session)*,bedrock,a,\narn:aws:iam::1:role/b,bedrock,b,2026-10-20\n"
-        + "arn:aws:sts::1:assumed-role/g/*,bedrock,ghost,\n",
+      ids + "/agents.csv": "agent_id,owner,cost_centre\n" + agents,
+      ids + "/credentials.csv": credentials,
       ids + "/tasks.csv": "task_id\n",
       ids + "/scopes.csv": "scope_id\n",
       dir + "/pricing/bedrock.csv":

@@ -25,25 +25,12 @@ import Testing
       + "\"requestMetadata\":{\(meta)}" + (throttled ? ",\"errorCode\":\"ThrottlingException\"" : "") + "}"
   }
 
+  /// The daily run's directory and prices, with agents `storm` and `loop` (CC-1), each on its role.
   static func setUp(_ dir: String) throws {
-    let ids = dir + "/identities"
-    for d in [ids, dir + "/pricing", dir + "/usage"] {
-      try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-    }
-    let files = [
-      ids + "/people.csv": "person_id\np\n",
-      ids + "/cost_centres.csv": "cost_centre,name\nCC-A,A\n",
-      ids + "/agents.csv": "agent_id,owner,cost_centre\nstorm,p,CC-A\nloop,p,CC-A\n",
-      ids + "/credentials.csv":
-        "credential_id,provider,agent_id\narn:aws:sts::1:assumed-role/storm/*,bedrock,storm\n"
-        + "arn:aws:sts::1:assumed-role/loop/*,bedrock,loop\n",
-      ids + "/tasks.csv": "task_id\n",
-      ids + "/scopes.csv": "scope_id\n",
-      dir + "/pricing/bedrock.csv":
-        "provider,model,usage_type,tier,min_input_tokens,usd_per_million,effective_from,effective_to,source\n"
-        + "bedrock,m1,input,standard,0,1,2025-01-01,,test\nbedrock,m1,output,standard,0,2,2025-01-01,,test\n",
-    ]
-    for (path, text) in files { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+    try DailyRunTests.setUp(
+      dir, agents: "storm,p-1,CC-1\nloop,p-1,CC-1\n",
+      credentials: "credential_id,provider,agent_id\narn:aws:sts::1:assumed-role/storm/*,bedrock,storm\n"
+        + "arn:aws:sts::1:assumed-role/loop/*,bedrock,loop\n")
   }
 
   /// The storm's calls and the loop's, those of the late file or the others.
@@ -120,11 +107,11 @@ import Testing
   /// earlier or later, yes; overlapping it from one side only, no; another agent's, no.
   @Test func aContinuationHoldsThePreviousTime() {
     let old = ReportWriter.PreviousFinding(
-      id: "F-old", kind: "retry_storm", costCentre: "CC-A", agentID: "storm", credentialID: "k", first: 8_000,
+      id: "F-old", kind: "retry_storm", costCentre: "CC-1", agentID: "storm", credentialID: "k", first: 8_000,
       last: 52_000)
     func storm(_ first: Int64, _ last: Int64, agent: String = "storm") -> Finding {
       Finding(
-        id: "F-new", kind: .retryStorm, severity: .medium, period: "2026-10", costCentre: "CC-A", agentID: agent,
+        id: "F-new", kind: .retryStorm, severity: .medium, period: "2026-10", costCentre: "CC-1", agentID: agent,
         credentialID: "k", ownerID: nil, taskApprover: nil, firstTime: first, lastTime: last, calls: 1, cost: .zero,
         avoidableCost: .zero, evidence: [], evidenceCount: 1, explanation: "")
     }
