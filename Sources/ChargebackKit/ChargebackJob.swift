@@ -93,11 +93,10 @@ package struct ChargebackJob {
   package func run(onFile: (Ingestor.FileResult) -> Void = { _ in }) throws -> Result {
     // Load the reference data first so that a bad identity or price file fails before ingest.
     let reference = try Reference(options)
-    // A bad --db is a usage error, reported first; then a missing usage path fails before the
-    // store is opened, so that no new store file is left behind.
-    // The files found are what is loaded: the folders are walked once.
+    // A bad --db is a usage error, reported first; then a missing usage path or a bad --out fails
+    // before the store is opened (no new store file left behind; a bad lock wait is refused
+    // there). The files found are what is loaded: the folders are walked once.
     let location = try StoreLocation(options.database)
-    try checkLockWait()
     let files = try Ingestor.expand(options.usage, skipping: [options.out] + Self.storeFiles(location))
     try ReportWriter.checkBeforeLoad(options.out)
     let store = try openStore(options.database)
@@ -245,8 +244,7 @@ package struct ChargebackJob {
         "warning: \(options.period) is closed but its inputs are incomplete (pages missing, above): its totals are not"
           + " kept as the closed month's until the missing pages are loaded and it is reported again")
     } else if !report.context.isOpen && report.recordCount > 0 {
-      // Closed elsewhere too: the month's folder holds its figures, which are kept; a report that
-      // differs from them says so (a trial's what-if of a month closed by --as-of said nothing).
+      // Closed elsewhere too: a report differing from the kept figures says so (a trial's what-if).
       warnings += try Self.keepClosedTotals(report, out: options.out, store: store)
     }
     try clearMark()
