@@ -18,7 +18,7 @@ struct UpstreamEcho {
     var model: String
   }
 
-  private struct Totals: Equatable {
+  private struct Totals {
     var input: Int128 = 0
     var output: Int128 = 0
     var requests: Int128 = 0
@@ -28,12 +28,10 @@ struct UpstreamEcho {
       output += Int128(r.tokens.output)
       requests += Int128(r.requests)
     }
-
-    static func == (a: Self, b: Self) -> Bool { a.input == b.input && a.output == b.output }
   }
 
   /// The gateways' request logs.
-  static let gatewayFormats: Set<String> = ["litellm-spend-logs", "azure-apim-llm-log"]
+  static let gatewayFormats = Set(GatewayEcho.gateways)
 
   private var gateway: [Cell: Totals] = [:]
   private var reported: [Cell: [String: Totals]] = [:]
@@ -71,7 +69,8 @@ struct UpstreamEcho {
     var matched = Set<Cell>()
     for (cell, keys) in reported {
       guard let calls = gateway[cell], calls.input + calls.output > 0 else { continue }
-      for (key, totals) in keys where totals == calls {
+      // The tokens, to the token; the requests are not compared.
+      for (key, totals) in keys where totals.input == calls.input && totals.output == calls.output {
         let id = cell.provider.rawValue + "\u{0}" + key
         days[id, default: []].insert(cell.day)
         found[id, default: Match(provider: cell.provider, key: key, days: 0, calls: 0)].calls += calls.requests

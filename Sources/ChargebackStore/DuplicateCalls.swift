@@ -8,17 +8,19 @@
 package enum DuplicateCalls {
   /// The formats whose provider is the logger's reading of the call, not the bill's: a gateway's
   /// (the provider it routed to) and a trace's (what the instrumentation library says).
-  package static let relayFormats = ["otel-genai-spans", "litellm-spend-logs", "azure-apim-llm-log"]
+  package static let relayFormats = GatewayEcho.gateways + ["otel-genai-spans"]
+
+  /// ``relayFormats`` as an SQL list.
+  private static let relays = relayFormats.map { "'\($0)'" }.joined(separator: ", ")
 
   /// How many of ``relayFormats`` the store holds files of.
   package static let relayPresence =
-    "SELECT count(DISTINCT format) FROM files WHERE format IN (\(relayFormats.map { "'\($0)'" }.joined(separator: ", ")))"
+    "SELECT count(DISTINCT format) FROM files WHERE format IN (\(relays))"
 
   /// How many providers the rows of ``relayFormats`` in `[from, to)` name: below 2, no call can be
   /// in them under two providers, and ``acrossProviders(from:to:)`` (a grouping of the period's
   /// relay rows by request id) is not run (a review: a month of spans of one provider paid for it).
   package static func relayProviders(from: String, to: String) -> String {
-    let relays = relayFormats.map { "'\($0)'" }.joined(separator: ", ")
     return """
       SELECT count(DISTINCT u.provider) FROM usage u JOIN files f ON f.id = u.file_id
       WHERE f.format IN (\(relays)) AND u.ts >= \(from) AND u.ts < \(to)
@@ -58,7 +60,6 @@ package enum DuplicateCalls {
   /// span's copy of a Claude call asked for an OpenAI price). A provider's own log is not among
   /// them: its provider is the bill's, and a request id of another provider's bill is no copy.
   package static func acrossProviders(from: String, to: String) -> String {
-    let relays = relayFormats.map { "'\($0)'" }.joined(separator: ", ")
     return """
       SELECT u.id FROM usage u JOIN files f ON f.id = u.file_id
       JOIN (SELECT u2.request_id, \(keep) AS keep

@@ -29,9 +29,13 @@ package struct StoreLock: Sendable {
   /// The wait from `CHARGEBACK_LOCK_WAIT` (seconds, fractions allowed), else ten minutes; notices go
   /// to stderr.
   package static var standard: StoreLock {
-    let text = ProcessInfo.processInfo.environment[environmentVariable] ?? ""
-    guard let seconds = Double(text), seconds >= 0, seconds.isFinite else { return StoreLock() }
-    return StoreLock(wait: seconds)
+    seconds(ProcessInfo.processInfo.environment[environmentVariable] ?? "").map { StoreLock(wait: $0) } ?? StoreLock()
+  }
+
+  /// `text` as a wait: a number of seconds, 0 or more; nil for anything else.
+  private static func seconds(_ text: String) -> Double? {
+    guard let seconds = Double(text), seconds >= 0, seconds.isFinite else { return nil }
+    return seconds
   }
 
   /// What is wrong with `CHARGEBACK_LOCK_WAIT`, when it is set to anything but a number of seconds
@@ -40,7 +44,7 @@ package struct StoreLock: Sendable {
   /// A scheduler's `2m` or `abc` waited the default ten minutes without a word (a trial).
   package static var environmentProblem: String? {
     guard let text = ProcessInfo.processInfo.environment[environmentVariable], !text.isEmpty else { return nil }
-    if let seconds = Double(text), seconds >= 0, seconds.isFinite { return nil }
+    if seconds(text) != nil { return nil }
     return "\(environmentVariable)=\(text) is not a number of seconds (0 or more, fractions allowed: 120, 0.5)"
   }
 
