@@ -7,7 +7,8 @@ import Foundation
 /// `amount` is a decimal string in **cents** (`"1446.30"` = $14.4630); it becomes ``Money`` exactly
 /// (cents × 10^10 = pico-USD), rounding half away from zero only past the pico-dollar. Only `USD`
 /// is accepted. The line item is the `description` (or the `cost_type` when the report is not
-/// grouped by description), followed by the `token_type` when given. The report carries no token
+/// grouped by description), followed by the `token_type` when given; none when the row names
+/// neither (a report not grouped by description). The report carries no token
 /// or request counts, so both are 0.
 struct AnthropicCostReport: ExportFormat {
   let id = "anthropic-cost-report"
@@ -50,8 +51,11 @@ struct AnthropicCostReport: ExportFormat {
       project: row.workspace_id, model: model, tier: tier, contextWindow: row.context_window,
       tokens: TokenCounts(), requests: 0, line: line, jsonPath: path)
     record.billed = billed
-    record.lineItem = [row.description.nonEmpty ?? row.cost_type.nonEmpty ?? "cost", row.token_type.nonEmpty]
-      .compactMap { $0 }.joined(separator: ", ")
+    // A report not grouped by description (or by workspace only) names no line: its amount is the
+    // day's whole bill, compared with the day's whole computed cost (a trial: a made-up "cost" line
+    // read "billed 0.012, computed 0" beside the model's "computed 0.012, billed 0" every day).
+    let parts = [row.description.nonEmpty ?? row.cost_type.nonEmpty, row.token_type.nonEmpty].compactMap { $0 }
+    record.lineItem = parts.isEmpty ? nil : parts.joined(separator: ", ")
     return record
   }
 
