@@ -93,7 +93,7 @@ struct AzureCostManagementExport: ExportFormat {
       naturalKey: "azure|cost|\(time)|\(meterName)|\(cells.keyDigest())\(credit)", time: time,
       bucketEnd: time + Timestamp.millisPerDay,
       project: cols.resourceID.flatMap { cells[$0] } ?? cols.subscriptionID.flatMap { cells[$0] },
-      model: meter?.model ?? "", tier: meter?.batch == true ? .batch : .standard, tokens: tokens, requests: 0,
+      model: meter?.model ?? "", tier: meter?.tier ?? .standard, tokens: tokens, requests: 0,
       line: line)
     record.billed = billed
     record.lineItem = meter?.lineItem ?? meterName
@@ -271,16 +271,24 @@ extension AzureCostManagementExport {
     package var direction: Direction?
     /// Cache reads (`cd`, `cchd`, `ccchd`, `cached`: ``isCacheWord(_:)``).
     package var cached: Bool
+    /// Cache writes (`Cd Wr`: a cache word, then `Wr`).
+    package var cacheWrite = false
     /// Deployment type: `global`, `data zone` or `regional`, when given.
     package var deployment: String?
-    /// A Batch deployment.
-    package var batch: Bool
+    /// The processing tier: `Batch`, priority processing (`pp`, `PP`) or `Flex`; `Std` is standard.
+    package var tier = Tier.standard
+    /// A long-context meter (`LongCo`; `ShortCo` is the standard context).
+    package var longContext = false
     /// Normalised line item: `gpt-4o-0806, input, global`, `gpt-5.4-mini, cached input, global`.
     package var lineItem: String
 
+    /// A Batch deployment.
+    package var batch: Bool { tier == .batch }
+
     /// The token class the meter's quantity counts.
     package var tokenClass: TokenClass? {
-      switch direction {
+      if cacheWrite { return .cacheWrite5m }
+      return switch direction {
       case .input?: cached ? .cachedInput : .input
       case .output?: .output
       case nil: nil
@@ -307,11 +315,16 @@ extension AzureCostManagementExport {
   /// one (direction, cache flag, deployment type, `Batch`, unit, or a 4-digit snapshot) are the
   /// model, joined by hyphens; a model that starts with a digit is a GPT version (`5.4 mini` →
   /// `gpt-5.4-mini`). Unrecognised words after the model (`aud`) are kept in the line item.
+  ///
+  /// The Retail Prices API's newer meters (`5.6 sol ShortCo Cd Wr Std Gl 1M Tokens`,
+  /// `5.4 pp inp Gl 1M Tokens`) name the context (`ShortCo`, `LongCo`), the tier (`Std`, `PP` for
+  /// priority processing, `Flex`) and cache writes (`Cd Wr`): a trial's priority meter made a model
+  /// `gpt-5.4-pp` at the standard tier, and a cache write one `gpt-5.6-sol-shortco` of no tokens.
   package static func parseMeterName(_ name: String) -> Meter? {
     let words = name.split { $0 == " " || $0 == "-" || $0 == "_" }.map { $0.lowercased() }
     var modelWords: [String] = []
     var extras: [String] = []
-    var meter = Meter(model: "", cached: false, batch: false, lineItem: "")
+    var meter = Meter(model: "", cached: false, lineItem: "")
     var sawUnit = false
     var i = 0
     while i < words.count {
@@ -328,7 +341,13 @@ extension AzureCostManagementExport {
         meter.deployment = "data zone"
         i += 1
       case "regnl", "regional", "rgnl", "regn": meter.deployment = "regional"
-      case "batch", "btch": meter.batch = true
+      case "batch", "btch": meter.tier = .batch
+      case "pp", "priority": meter.tier = .priority
+      case "flex": meter.tier = .flex
+      case "std", "standard", "shortco": break
+      case "longco": meter.longContext = true
+      // (A `where` after several patterns guards the last one only.)
+      case _ where meter.cached && ["wr", "wrt", "write"].contains(w): meter.cacheWrite = true
       case "tokens", "token", "tkns", "1k", "1m": sawUnit = true
       default:
         if w.count == 4, w.allSatisfy(\.isNumber) {
@@ -346,7 +365,7 @@ extension AzureCostManagementExport {
       }
       if !recognised {
         if extras.isEmpty && meter.version == nil && meter.direction == nil && !meter.cached
-          && meter.deployment == nil && !meter.batch && !sawUnit
+          && meter.deployment == nil && meter.tier == .standard && !sawUnit
         {
           modelWords.append(w)
         } else {
@@ -356,6 +375,10 @@ extension AzureCostManagementExport {
       i += 1
     }
     guard !modelWords.isEmpty, meter.direction != nil || sawUnit else { return nil }
+    // A bare version of two digits drops its dot (`54 nano Inp Flex Gl 1M Tokens` is GPT-5.4 nano).
+    if let v = modelWords.first, v.count == 2, v.allSatisfy(\.isNumber) {
+      modelWords[0] = v.prefix(1) + "." + v.suffix(1)
+    }
     meter.model = modelWords.joined(separator: "-")
     if meter.model.first?.isNumber == true { meter.model = "gpt-" + meter.model }
     // An embeddings meter names no direction (`text-embedding-3-large-regional Tokens`): its tokens
@@ -364,12 +387,15 @@ extension AzureCostManagementExport {
     var head = meter.model + (meter.version.map { "-" + $0 } ?? "")
     if !extras.isEmpty { head += " " + extras.joined(separator: " ") }
     var parts = [head]
+    if meter.longContext { parts.append("long context") }
     switch meter.direction {
+    case _ where meter.cacheWrite: parts.append("cache write")
     case .input?: parts.append(meter.cached ? "cached input" : "input")
     case .output?: parts.append("output")
     case nil: if meter.cached { parts.append("cached") }
     }
-    let deployment = [meter.deployment, meter.batch ? "batch" : nil].compactMap { $0 }.joined(separator: " ")
+    let tier = meter.tier == .standard ? nil : meter.tier == .priority ? "priority" : meter.tier.rawValue
+    let deployment = [meter.deployment, tier].compactMap { $0 }.joined(separator: " ")
     if !deployment.isEmpty { parts.append(deployment) }
     meter.lineItem = parts.joined(separator: ", ")
     return meter

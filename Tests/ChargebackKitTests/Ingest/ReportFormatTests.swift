@@ -393,6 +393,44 @@ import Testing
     #expect(meter.batch == batch)
   }
 
+  /// The Retail Prices API's newer meters name the tier, the context and cache writes: none of
+  /// them is part of the model (meter names from its `Azure OpenAI GPT5` and `GPT6` products).
+  @Test(arguments: [
+    ("5.4 pp inp Gl 1M Tokens", "gpt-5.4", TokenClass.input, "gpt-5.4, input, global priority", Tier.priority),
+    ("5 mini pp Inp Gl 1M Tokens", "gpt-5-mini", .input, "gpt-5-mini, input, global priority", .priority),
+    ("5.1 pp cd inp Dz 1M Tokens", "gpt-5.1", .cachedInput, "gpt-5.1, cached input, data zone priority", .priority),
+    ("5.5 ShortCo PP opt Gl 1M Tokens", "gpt-5.5", .output, "gpt-5.5, output, global priority", .priority),
+    // Flex at half the standard rate: 0.10 against 0.20 USD/M, GPT-5.4 nano's (its dot left out).
+    ("54 nano Inp Flex Gl 1M Tokens", "gpt-5.4-nano", .input, "gpt-5.4-nano, input, global flex", .flex),
+    ("5.6 sol ShortCo Inp Std Gl 1M Tokens", "gpt-5.6-sol", .input, "gpt-5.6-sol, input, global", .standard),
+    (
+      "5.6 sol ShortCo Cd Inp Std Gl 1M Tokens", "gpt-5.6-sol", .cachedInput, "gpt-5.6-sol, cached input, global",
+      .standard
+    ),
+    (
+      "5.6 sol ShortCo Cd Wr Std Gl 1M Tokens", "gpt-5.6-sol", .cacheWrite5m, "gpt-5.6-sol, cache write, global",
+      .standard
+    ),
+    (
+      "5.6 sol ShortCo Cd Wr PP Gl 1M Tokens", "gpt-5.6-sol", .cacheWrite5m,
+      "gpt-5.6-sol, cache write, global priority", .priority
+    ),
+    (
+      "5.6 sol LongCo Opt Std Gl 1M Tokens", "gpt-5.6-sol", .output, "gpt-5.6-sol, long context, output, global",
+      .standard
+    ),
+    ("6-luna ShortCo Opt Std Gl 1M Tokens", "gpt-6-luna", .output, "gpt-6-luna, output, global", .standard),
+  ])
+  func azureMeterTiersAndCacheWrites(name: String, model: String, tokenClass: TokenClass, lineItem: String, tier: Tier)
+    throws
+  {
+    let meter = try #require(AzureCostManagementExport.parseMeterName(name))
+    #expect(meter.model == model)
+    #expect(meter.tokenClass == tokenClass)
+    #expect(meter.lineItem == lineItem)
+    #expect(meter.tier == tier)
+  }
+
   @Test func azureMeterNamesThatAreNotModels() {
     #expect(AzureCostManagementExport.parseMeterName("D2s v3") == nil)
     #expect(AzureCostManagementExport.parseMeterName("Inp glbl Tokens") == nil)
