@@ -262,6 +262,13 @@ package enum FormatRegistry {
         + " the Admin API's usage report (/v1/organizations/usage_report/messages, grouped by api_key_id) or a"
         + " gateway's logs (LiteLLM spend logs, OpenTelemetry GenAI spans; docs/formats.md)"
     }
+    if AnthropicUsageReport.isEnterpriseAnalytics(head) && JSONSupport.headHasKey(head, "uncached_input_tokens") {
+      return "; it looks like the Claude Enterprise Analytics API's usage report (analytics/usage_report or"
+        + " user_usage_report), which is not read: it counts claude.ai and Claude Code use under an Enterprise"
+        + " plan by product and user, not API calls by key. API calls are in the Admin API's Messages usage"
+        + " report (/v1/organizations/usage_report/messages, grouped by api_key_id), which is read"
+        + " (docs/formats.md)"
+    }
     if head.contains("\"core_metrics\"") && head.contains("\"model_breakdown\"") {
       return "; it looks like Anthropic's Claude Code usage report (usage_report/claude_code), which is not read:"
         + " it sums each user's or key's day with an estimated cost, and names no API key id. Claude Code's API"

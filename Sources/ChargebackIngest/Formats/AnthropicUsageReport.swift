@@ -24,9 +24,23 @@ struct AnthropicUsageReport: ExportFormat {
   var comesInPages: Bool { true }
 
   func matches(head: String) -> Bool {
+    if Self.isEnterpriseAnalytics(head) { return false }
     if JSONSupport.headHasKey(head, "uncached_input_tokens") { return true }
     return JSONSupport.headHasKey(head, "starting_at") && JSONSupport.headHasKey(head, "results")
       && !JSONSupport.headHasKey(head, "amount")
+  }
+
+  /// True for the Claude Enterprise Analytics API's usage reports
+  /// (`/v1/organizations/analytics/usage_report`, `user_usage_report`): the same token members,
+  /// and a row's `requests`, `product`, `rbac_group_id`, or the page's `data_refreshed_at`, none of
+  /// which the Admin API's Messages usage report has.
+  ///
+  /// They count claude.ai and Claude Code use under an Enterprise plan, by product and user, not
+  /// the API's calls by key: a trial's report was charged as API usage, unattributed, without a
+  /// word (``ExportFormats/lookalike(_:)`` names it instead).
+  static func isEnterpriseAnalytics(_ head: String) -> Bool {
+    ["data_refreshed_at", "rbac_group_id", "product", "requests"].contains { JSONSupport.headHasKey(head, $0) }
+      && JSONSupport.headHasKey(head, "starting_at")
   }
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {

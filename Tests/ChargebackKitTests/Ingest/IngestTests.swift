@@ -289,6 +289,21 @@ import Testing
         + #""cache_creation":5000},"estimated_cost":{"currency":"USD","amount":1025}}]}],"has_more":false}"#,
       "Claude Code usage report"
     ),
+    (
+      // The Claude Enterprise Analytics API's usage report, not grouped by product (as a trial's).
+      #"{"data":[{"ending_at":"2026-03-03T00:00:00Z","results":[{"cache_creation":{"ephemeral_1h_input_tokens":0,"#
+        + #""ephemeral_5m_input_tokens":20000},"cache_read_input_tokens":2000000,"context_window":"0-200k","#
+        + #""model":"claude-opus-4-6","output_tokens":50000,"requests":42,"uncached_input_tokens":100000}],"#
+        + #""starting_at":"2026-03-02T00:00:00Z"}],"has_more":false,"next_page":null}"#,
+      "Claude Enterprise Analytics API's usage report"
+    ),
+    (
+      // The same grouped by product, as its API reference shows a page.
+      #"{"data":[{"ending_at":"2026-03-03T00:00:00Z","results":[{"model":"claude-sonnet-4-5","output_tokens":891,"#
+        + #""product":"chat","uncached_input_tokens":1284,"cache_read_input_tokens":0}],"#
+        + #""starting_at":"2026-03-02T00:00:00Z"}],"data_refreshed_at":"2026-03-04T06:00:00Z","has_more":false}"#,
+      "Claude Enterprise Analytics API's usage report"
+    ),
     ("agent_id,owner,cost_centre\ntriage,alice,CC-1", "pass its folder as --identities"),
     ("PK\u{3}\u{4}\u{14}\u{0}\u{6}\u{0}[Content_Types].xml", "an .xlsx workbook?"),
   ])
