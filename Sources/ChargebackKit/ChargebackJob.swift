@@ -93,12 +93,11 @@ package struct ChargebackJob {
   package func run(onFile: (Ingestor.FileResult) -> Void = { _ in }) throws -> Result {
     // Load the reference data first so that a bad identity or price file fails before ingest.
     let reference = try Reference(options)
-    // A bad --db is a usage error, reported first; then a missing usage path or a bad --out fails
-    // before the store is opened (no new store file left behind; a bad lock wait is refused
-    // there). The files found are what is loaded: the folders are walked once.
+    // A bad --db is a usage error, reported first; then a missing usage path or a bad --out fails before
+    // the store is opened (no store file left; a bad lock wait is refused there). Folders are walked once.
     let location = try StoreLocation(options.database)
     let files = try Ingestor.expand(options.usage, skipping: [options.out] + Self.storeFiles(location))
-    try ReportWriter.checkBeforeLoad(options.out)
+    try ReportWriter.checkBeforeLoad(options.out, usage: options.usage)
     let store = try openStore(options.database)
     defer { try? store.close() }
     let ingested = try Self.load(files, into: store, progress: progress, onFile: onFile)
@@ -152,6 +151,7 @@ package struct ChargebackJob {
   /// `chargeback report`: report from what is already in the store.
   package func reportOnly() throws -> Result {
     let reference = try Reference(options)
+    try ReportWriter.checkBeforeLoad(options.out)  // before a long pass, not after
     let store = try openExistingStore(options.database, access: .write)
     defer { try? store.close() }
     // A store loaded before it kept API pages: theirs first, or the report named gaps it has not.

@@ -7,8 +7,11 @@ extension ReportWriter {
   ///
   /// A file, a link, a folder this user may not write, or a path under such: found only at
   /// publication, after the whole load (a trial's read-only `--out` was named once every file was
-  /// in the store). The publication checks again (the folder may change in between).
-  static func checkBeforeLoad(_ directory: String) throws {
+  /// in the store). The publication checks again (the folder may change in between). An `--out`
+  /// that is one of `usage`'s folders is refused too (``checkNotAnInput(_:usage:)``).
+  static func checkBeforeLoad(_ out: String, usage: [String] = []) throws {
+    try checkNotAnInput(out, usage: usage)
+    let directory = PathText.trimmingTrailingSlashes(out)
     let fm = FileManager.default
     switch fileType(directory) {
     case .typeDirectory?:
@@ -31,6 +34,21 @@ extension ReportWriter {
       }
     default:
       throw OutputError.cannotCreate(directory, "exists and is not a directory")
+    }
+  }
+
+  /// Refuses an `--out` that is one of the `--usage` folders.
+  ///
+  /// Its outputs would be read as exports by the next run: a trial's daily job wrote its
+  /// workbooks into `usage/` on the first day and stopped on them, as unrecognised files, on the
+  /// second. An `--out` inside a usage folder is skipped by the walk; this one is the folder itself.
+  private static func checkNotAnInput(_ out: String, usage: [String]) throws {
+    guard let outIdentity = FileIdentity(path: out) else { return }
+    for folder in usage where FileIdentity(path: folder) == outIdentity {
+      throw OutputError.cannotCreate(
+        out,
+        "is the --usage folder \(folder): the next run would read its outputs as exports; give --out a folder"
+          + " of its own (a folder inside a --usage folder is skipped)")
     }
   }
 }

@@ -47,7 +47,7 @@ package struct ReportWriter {
   /// Where those pairs go on disk (``TaskLedger``); nil for its default.
   package var taskDirectory: String?
 
-  package init(directory: String) { self.directory = directory }
+  package init(directory: String) { self.directory = PathText.trimmingTrailingSlashes(directory) }
 
   /// The CSV and JSON outputs every run writes, beside the workbooks.
   static let fixedNames = [
@@ -281,6 +281,8 @@ package struct ReportWriter {
   private func prepareDirectory() throws {
     switch Self.fileType(directory) {
     case nil:
+      // A folder on the way that is a file, or not writable, is named (not Foundation's "error 512").
+      try Self.checkBeforeLoad(directory)
       do {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
       } catch {

@@ -16,4 +16,15 @@ package enum PathText {
     while folder.count > 1, folder.hasSuffix("/") { folder = folder.dropLast() }
     return folder.isEmpty ? "/" : String(folder)
   }
+
+  /// `path` without its trailing slashes (`/` stays `/`).
+  ///
+  /// `out/` names the link `out` itself when `out` is a symbolic link, but `stat` and Foundation
+  /// follow the link through the slash: a trial's `--out linkout/` wrote through the link the
+  /// tool refuses as `--out linkout`.
+  package static func trimmingTrailingSlashes(_ path: String) -> String {
+    var p = Substring(path)
+    while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+    return String(p)
+  }
 }
