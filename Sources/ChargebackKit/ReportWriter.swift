@@ -193,15 +193,19 @@ package struct ReportWriter {
       throw OutputError(path: directory, reason: "cannot write the outputs: \(OutputError.reason(error))")
     }
 
-    try moveIntoPlace(outputs.sorted() + ["manifest.json"], from: staging, keepStaging: &keepStaging)
-    if dieAfterMoves == outputs.count + 1 {  // a test: killed after the manifest, before cleaning up
-      keepStaging = true
-      throw Died()
-    }
-    // Outputs of the previous run that this one does not write again (a cost centre with no usage).
-    for name in previous.subtracting(outputs + ["manifest.json"]).sorted()
-    where Self.fileType(path(name)) == .typeRegular {
-      try? fm.removeItem(atPath: path(name))
+    // The renames and removals that turn the previous set into this one, not cut by Ctrl-C or a
+    // stop (``DeferredSignals``): a signal in the middle ends the process once the set is whole.
+    try DeferredSignals.run {
+      try moveIntoPlace(outputs.sorted() + ["manifest.json"], from: staging, keepStaging: &keepStaging)
+      if dieAfterMoves == outputs.count + 1 {  // a test: killed after the manifest, before cleaning up
+        keepStaging = true
+        throw Died()
+      }
+      // Outputs of the previous run that this one does not write again (a cost centre with no usage).
+      for name in previous.subtracting(outputs + ["manifest.json"]).sorted()
+      where Self.fileType(path(name)) == .typeRegular {
+        try? fm.removeItem(atPath: path(name))
+      }
     }
     return Publication(
       outputs: (outputs + ["manifest.json"]).map(path).sorted(), newFindings: newFindings, copies: copies(hashes))
