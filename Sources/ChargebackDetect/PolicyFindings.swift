@@ -33,6 +33,12 @@ package struct PolicyFindings {
     /// finding; at most ``agentLimit`` agents, the others counted together.
     var agents: [String: Int128] = [:]
     var otherAgents: Int128 = 0
+    /// Calls per credential, once a call of another credential than the first's came (an unknown
+    /// agent claimed through four keys named only the first: a trial); at most ``agentLimit``.
+    var credentials: [String: Int128] = [:]
+    var otherCredentials: Int128 = 0
+    /// Calls on ``credentialID`` (the first record's credential).
+    var firstCredentialCalls: Int128 = 0
   }
 
   /// Agents counted one by one per finding of a shared or unregistered credential, whose text
@@ -148,6 +154,18 @@ package struct PolicyFindings {
     acc.values[i].first = min(acc.values[i].first, r.time)
     acc.values[i].last = max(acc.values[i].last, r.time)
     if acc.values[i].evidence.count < Self.evidenceLimit { acc.values[i].evidence.append(r.naturalKey) }
+    if a.credentialID == acc.values[i].credentialID {
+      acc.values[i].firstCredentialCalls += Int128(r.requests)
+    } else {
+      let credential = a.credentialID.map(Self.cut) ?? "(none)"
+      if let j = acc.values[i].credentials.index(forKey: credential) {
+        acc.values[i].credentials.values[j] += Int128(r.requests)
+      } else if acc.values[i].credentials.count < Self.agentLimit {
+        acc.values[i].credentials[credential] = Int128(r.requests)
+      } else {
+        acc.values[i].otherCredentials += Int128(r.requests)
+      }
+    }
     if kind == .sharedCredential || kind == .unregisteredCredential {
       // One hash of the agent: its count is changed in place.
       // An agent the call names but the directory does not have is named as such, not "(none)"
@@ -166,17 +184,34 @@ package struct PolicyFindings {
   /// "; calls by agent a (12), b (3) and 2 more agents (5)": the agents charged, most calls first
   /// (then by id), five named; empty when none were counted.
   private static func agentsText(_ a: Accumulator) -> String {
-    guard !a.agents.isEmpty else { return "" }
-    let ranked = a.agents.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-    // Without counted calls (usage report rows that give none) the agents are named alone.
-    let named = ranked.prefix(5).map { a.countedCalls ? "\($0.key) (\($0.value))" : $0.key }
+    countsText(a.agents, others: a.otherAgents, counted: a.countedCalls, noun: "agent", heads: ("calls by", "charged"))
+  }
+
+  /// "; calls on credential k1 (3), k2 (1)": the credentials of a finding whose calls came on more
+  /// than one, ranked as ``agentsText(_:)``; empty when all came on the first record's.
+  private static func credentialsText(_ a: Accumulator) -> String {
+    guard !a.credentials.isEmpty else { return "" }
+    var all = a.credentials
+    all[a.credentialID.map(cut) ?? "(none)", default: 0] += a.firstCredentialCalls
+    return countsText(
+      all, others: a.otherCredentials, counted: a.countedCalls, noun: "credential", heads: ("calls on", "used"))
+  }
+
+  /// `counts` ranked (most calls first, then by name), five named and the rest counted; with
+  /// `heads.0` before them ("calls by agent …") when calls were counted, else `heads.1` after the
+  /// plural ("agents charged: …": usage report rows that give no call count name them alone).
+  private static func countsText(
+    _ counts: [String: Int128], others: Int128, counted: Bool, noun: String, heads: (String, String)
+  ) -> String {
+    guard !counts.isEmpty else { return "" }
+    let ranked = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+    let named = ranked.prefix(5).map { counted ? "\($0.key) (\($0.value))" : $0.key }
     let rest = ranked.dropFirst(5)
-    let restAgents = rest.count + (a.otherAgents > 0 ? 1 : 0)
-    let restCalls = rest.reduce(a.otherAgents) { $0 + $1.value }
-    var text = (a.countedCalls ? "; calls by agent " : "; agents charged: ") + named.joined(separator: ", ")
-    if restAgents > 0 {
-      text +=
-        " and \(rest.count)\(a.otherAgents > 0 ? "+" : "") more agents" + (a.countedCalls ? " (\(restCalls))" : "")
+    let restCount = rest.count + (others > 0 ? 1 : 0)
+    let restCalls = rest.reduce(others) { $0 + $1.value }
+    var text = (counted ? "; \(heads.0) \(noun) " : "; \(noun)s \(heads.1): ") + named.joined(separator: ", ")
+    if restCount > 0 {
+      text += " and \(rest.count)\(others > 0 ? "+" : "") more \(noun)s" + (counted ? " (\(restCalls))" : "")
     }
     return text
   }
@@ -195,10 +230,11 @@ package struct PolicyFindings {
       var f = Finding(
         id: FindingID.make(kind: a.kind, period: period, subject: a.subject), kind: a.kind,
         severity: a.kind.severity, period: period.description, costCentre: a.costCentre, agentID: a.agentID,
-        credentialID: a.credentialID, ownerID: a.ownerID, taskApprover: a.approver, firstTime: a.first,
-        lastTime: a.last, calls: a.calls, cost: fees.effective(a.cost, atList: a.atList), avoidableCost: .zero,
-        evidence: a.evidence,
-        evidenceCount: a.count, explanation: a.detail + Self.agentsText(a) + Self.unpricedText(a))
+        // Calls on several credentials: none is the finding's (the text names them).
+        credentialID: a.credentials.isEmpty ? a.credentialID : nil, ownerID: a.ownerID, taskApprover: a.approver,
+        firstTime: a.first, lastTime: a.last, calls: a.calls, cost: fees.effective(a.cost, atList: a.atList),
+        avoidableCost: .zero, evidence: a.evidence, evidenceCount: a.count,
+        explanation: a.detail + Self.agentsText(a) + Self.credentialsText(a) + Self.unpricedText(a))
       f.hasPricedRecords = a.kind != .unpricedModel && a.unpricedRecords < a.count
       f.callsKnown = a.countedCalls
       return f

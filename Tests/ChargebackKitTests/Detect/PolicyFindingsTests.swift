@@ -174,6 +174,40 @@ import Testing
     #expect(found[2].explanation.contains("called a model through provider anthropic"))
   }
 
+  /// A finding whose calls came on several credentials names them all, and none as its own.
+  ///
+  /// Four unregistered keys claimed one unknown agent: the finding counted 4 calls and named the
+  /// first key only, in its column and its text (a trial). One credential's finding is unchanged.
+  @Test func aFindingOnSeveralCredentialsNamesThemAll() throws {
+    var policy = PolicyFindings()
+    // key_A: 3 calls, key_B: 2, key_C..key_G: 1 each (seven keys, 10 calls), all claiming ghost-bot.
+    let keys = ["key_A", "key_A", "key_A", "key_B", "key_B", "key_C", "key_D", "key_E", "key_F", "key_G"]
+    for (i, key) in keys.enumerated() {
+      let r = UsageRecord(
+        provider: .openai, level: .request, format: "t", naturalKey: "openai:\(i)", time: 1_000 + Int64(i),
+        credential: key, model: "gpt-4.1-mini", tokens: TokenCounts(input: 10),
+        metadata: CallMetadata(agentID: "ghost-bot"))
+      let a = Attribution(
+        costCentre: "UNATTRIBUTED", agentID: nil, credentialID: key, status: .unattributed, signals: [.unknownAgent])
+      policy.observe(ChargedRecord(record: r, attribution: a, model: "gpt-4.1-mini", cost: Money(pico: 3)))
+    }
+    // One call of another agent on one key: its finding keeps the key.
+    let r = UsageRecord(
+      provider: .openai, level: .request, format: "t", naturalKey: "openai:x", time: 2_000, credential: "key_Z",
+      model: "gpt-4.1-mini", tokens: TokenCounts(input: 10), metadata: CallMetadata(agentID: "lone-bot"))
+    let a = Attribution(
+      costCentre: "UNATTRIBUTED", agentID: nil, credentialID: "key_Z", status: .unattributed, signals: [.unknownAgent])
+    policy.observe(ChargedRecord(record: r, attribution: a, model: "gpt-4.1-mini", cost: Money(pico: 3)))
+    let findings = policy.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == .unknownAgent }
+    let ghost = try #require(findings.first { $0.explanation.contains("ghost-bot") })
+    #expect(ghost.calls == 10 && ghost.credentialID == nil)
+    #expect(
+      ghost.explanation.hasSuffix(
+        "; calls on credential key_A (3), key_B (2), key_C (1), key_D (1), key_E (1) and 2 more credentials (2)"))
+    let lone = try #require(findings.first { $0.explanation.contains("lone-bot") })
+    #expect(lone.credentialID == "key_Z" && !lone.explanation.contains("calls on credential"))
+  }
+
   /// An agent that calls after its agents.csv row ended is an unknown agent on that date, and the finding says when its
   /// rows are in effect (a trial: a retired agent's calls were charged to its owner without a word).
   @Test func aRetiredAgentsFindingSaysWhenItsRowsWereInEffect() throws {
