@@ -43,9 +43,12 @@ package enum Bounds {
     millis >= earliestMillis && millis < latestMillis
   }
 
-  /// UTC epoch milliseconds of `seconds` (UTC epoch seconds), nil unless within [2000, 2100).
-  package static func millis(epochSeconds seconds: Int64) -> Int64? {
-    guard seconds >= earliestMillis / 1000, seconds < latestMillis / 1000 else { return nil }
+  /// UTC epoch milliseconds of `seconds` (UTC epoch seconds), nil unless within [2000, 2100), or
+  /// [2000, 2100] for the `end` of a bucket (exclusive: the last bucket of 2099 ends at 2100-01-01,
+  /// and a trial's `demo --period 2099-12` refused its own last bucket).
+  package static func millis(epochSeconds seconds: Int64, end: Bool = false) -> Int64? {
+    guard seconds >= earliestMillis / 1000, end ? seconds <= latestMillis / 1000 : seconds < latestMillis / 1000
+    else { return nil }
     return seconds * 1000
   }
 

@@ -37,7 +37,7 @@ struct OpenAICosts: ExportFormat {
     _ bucket: Bucket, at path: String, file: String, line: Int?, emit: (consuming UsageRecord) throws -> Void
   ) throws {
     for (name, seconds) in [("start_time", bucket.start_time), ("end_time", bucket.end_time)]
-    where Bounds.millis(epochSeconds: seconds) == nil {
+    where Bounds.millis(epochSeconds: seconds, end: name == "end_time") == nil {
       throw InputError(
         file: file, line: line, path: path, field: name,
         message: "is out of bounds (\(seconds) is not a time in the years 2000 to 2099)")
@@ -100,7 +100,8 @@ struct OpenAICosts: ExportFormat {
     var record = UsageRecord(
       provider: .openai, level: .cost, format: id, naturalKey: key,
       time: Bounds.millis(epochSeconds: bucket.start_time) ?? 0,
-      bucketEnd: Bounds.millis(epochSeconds: bucket.end_time), credential: row.api_key_id, project: row.project_id,
+      bucketEnd: Bounds.millis(epochSeconds: bucket.end_time, end: true), credential: row.api_key_id,
+      project: row.project_id,
       model: Self.model(lineItem: row.line_item), tokens: tokens, requests: 0, line: line, jsonPath: path)
     record.billed = billed
     record.lineItem = row.line_item

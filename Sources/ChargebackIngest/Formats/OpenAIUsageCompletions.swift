@@ -99,7 +99,7 @@ struct OpenAIUsageCompletions: ExportFormat {
     guard let start = Bounds.millis(epochSeconds: bucket.start_time) else {
       throw bad("start_time", "is out of bounds (\(bucket.start_time) is not a time in the years 2000 to 2099)")
     }
-    guard let end = Bounds.millis(epochSeconds: bucket.end_time) else {
+    guard let end = Bounds.millis(epochSeconds: bucket.end_time, end: true) else {
       throw bad("end_time", "is out of bounds (\(bucket.end_time) is not a time in the years 2000 to 2099)")
     }
     guard end > start else {

@@ -137,6 +137,28 @@ import Testing
     try expectRejected(text, name: "usage.json", line: 9, path: "$.data[0].results[0]", field: field, message: message)
   }
 
+  /// A bucket's end is exclusive: the last day of 2099 ends at 2100-01-01T00:00Z (4102444800), which
+  /// is taken (a trial's `demo --period 2099-12` refused its own last bucket); a second later is not.
+  @Test(arguments: [("usage.json", "1000"), ("costs.json", "{\"value\": 0.5, \"currency\": \"usd\"}")])
+  func theLastBucketOf2099EndsAt2100(name: String, measure: String) throws {
+    let result =
+      name == "usage.json"
+      ? #"{"object": "organization.usage.completions.result", "input_tokens": \#(measure), "output_tokens": 0, "#
+        + #""num_model_requests": 1, "api_key_id": "key_1", "model": "gpt-4o-mini-2024-07-18"}"#
+      : #"{"object": "organization.costs.result", "amount": \#(measure), "line_item": "gpt-4o, input"}"#
+    func page(end: Int64) -> String {
+      #"{"object": "page", "data": [{"object": "bucket", "start_time": 4102358400, "end_time": \#(end), "results": ["#
+        + result + #"]}], "has_more": false, "next_page": null}"# + "\n"
+    }
+    let dir = try TestSupport.tempDir()
+    try page(end: 4_102_444_800).write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    let run = try FuzzTests.ingest(dir + "/" + name, db: dir + "/s.sqlite")
+    #expect(run.status == 0, "\(run.err)")
+    try expectRejected(
+      page(end: 4_102_444_801), name: name, line: 1, path: "$.data[0]" + (name == "usage.json" ? ".results[0]" : ""),
+      field: "end_time", message: "is out of bounds")
+  }
+
   @Test(arguments: ["0.00331e30", "1e999999", "99999999999999999999999"])
   func costsBeyondTheBoundAreOutOfBoundsOrNotAmounts(amount: String) throws {
     let page =
