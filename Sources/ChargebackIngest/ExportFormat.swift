@@ -61,10 +61,11 @@ package enum FormatRegistry {
   /// Every known format.
   package static let all: [any ExportFormat] = [
     BedrockInvocationLog(),
-    OpenAIUsageCompletions(), OpenAIUsageCompletions(endpoint: .embeddings),
+    OpenAIUsageCompletions(), OpenAIUsageCompletions(endpoint: .embeddings), OpenAIUsageCSV(),
     LiteLLMSpendLogs(), OTelGenAISpans(), AzureAPIMLLMLog(), VertexGenerateContent(),
     // request-level formats (LiteLLM, OTel, Azure APIM, Vertex) go here
-    AnthropicUsageReport(), AnthropicCostReport(), OpenAICosts(), AzureCostManagementExport(), GCPBillingExport(),
+    AnthropicUsageReport(), AnthropicCostReport(), OpenAICosts(), OpenAICostsCSV(), AzureCostManagementExport(),
+    GCPBillingExport(),
     // report- and cost-level formats (Anthropic, OpenAI costs, Azure cost, GCP billing) go here
   ]
 

@@ -33,6 +33,8 @@ package enum RecordBounds {
     "openai-usage-embeddings": ("start_time", "end_time", "num_model_requests", nil),
     "anthropic-usage-report": ("starting_at", "ending_at", nil, nil),
     "openai-costs": ("start_time", "end_time", nil, "amount.value"),
+    "openai-usage-csv": ("start_time", "end_time", "num_model_requests", nil),
+    "openai-costs-csv": ("start_time", "end_time", nil, "amount_value"),
     "anthropic-cost-report": ("starting_at", "ending_at", nil, "amount"),
     "azure-cost-export": ("Date", "Date", nil, "cost"),
     "gcp-billing-export": ("usage_start_time", "usage_end_time", nil, "cost"),

@@ -27,6 +27,8 @@ struct ReportGroupings {
       "project_id", "user_id", "api_key_id", "model", "batch", "service_tier", "api_source",
     ],
     "openai-usage-embeddings": ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier", "api_source"],
+    // The dashboard's CSV rows have the pages' keys.
+    "openai-usage-csv": ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier", "api_source"],
     "anthropic-usage-report": [
       "api_key_id", "workspace_id", "model", "service_tier", "context_window", "inference_geo", "speed", "account_id",
       "service_account_id",

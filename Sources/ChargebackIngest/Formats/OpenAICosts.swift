@@ -76,15 +76,38 @@ struct OpenAICosts: ExportFormat {
   }
 
   private func record(_ row: Row, bucket: Bucket, file: String, line: Int?, path: String) throws -> UsageRecord {
+    let v = Values(
+      start: bucket.start_time, end: bucket.end_time, amount: row.amount.value, currency: row.amount.currency,
+      lineItem: row.line_item, projectID: row.project_id, apiKeyID: row.api_key_id, quantity: row.quantity)
+    return try record(v, format: id, file: file, line: line, path: path, fields: ("amount.value", "amount.currency"))
+  }
+
+  /// One cost row as a page's result gives it, or a row of the usage dashboard's costs CSV
+  /// (``OpenAICostsCSV``): its bucket (UTC epoch seconds), amount and group-by values.
+  struct Values {
+    var start: Int64
+    var end: Int64
+    var amount: DecimalJSON
+    var currency: String?
+    var lineItem: String?
+    var projectID: String?
+    var apiKeyID: String?
+    var quantity: DecimalJSON?
+  }
+
+  /// The record of one cost row; `fields` are the names of its amount and currency in the file.
+  func record(
+    _ v: Values, format: String, file: String, line: Int?, path: String?, fields: (amount: String, currency: String)
+  ) throws -> UsageRecord {
     func bad(_ field: String, _ message: String) -> InputError {
       InputError(file: file, line: line, path: path, field: field, message: message)
     }
-    if let currency = row.amount.currency, currency.lowercased() != "usd" {
-      throw bad("amount.currency", "\"\(currency)\" is not usd; only USD cost reports can be reconciled")
+    if let currency = v.currency, currency.lowercased() != "usd" {
+      throw bad(fields.currency, "\"\(currency)\" is not usd; only USD cost reports can be reconciled")
     }
-    let billed = try row.amount.value.money { bad("amount.value", $0) }
+    let billed = try v.amount.money { bad(fields.amount, $0) }
     var tokens = TokenCounts()
-    if let quantity = row.quantity, let c = Self.tokenClass(lineItem: row.line_item) {
+    if let quantity = v.quantity, let c = Self.tokenClass(lineItem: v.lineItem) {
       guard let units = quantity.scaled(decimals: 0), units >= 0 else {
         throw bad("quantity", "\"\(quantity.text)\" is not a non-negative count")
       }
@@ -93,18 +116,17 @@ struct OpenAICosts: ExportFormat {
       }
       tokens[c] = Int64(units)
     }
+    // A dashboard CSV's row has the key of the page's row it copies: loaded both, they are one.
     let key = KeyParts.join([
-      "openai", "costs", String(bucket.start_time), String(bucket.end_time), row.line_item, row.project_id,
-      row.api_key_id,
+      "openai", "costs", String(v.start), String(v.end), v.lineItem, v.projectID, v.apiKeyID,
     ])
     var record = UsageRecord(
-      provider: .openai, level: .cost, format: id, naturalKey: key,
-      time: Bounds.millis(epochSeconds: bucket.start_time) ?? 0,
-      bucketEnd: Bounds.millis(epochSeconds: bucket.end_time, end: true), credential: row.api_key_id,
-      project: row.project_id,
-      model: Self.model(lineItem: row.line_item), tokens: tokens, requests: 0, line: line, jsonPath: path)
+      provider: .openai, level: .cost, format: format, naturalKey: key,
+      time: Bounds.millis(epochSeconds: v.start) ?? 0,
+      bucketEnd: Bounds.millis(epochSeconds: v.end, end: true), credential: v.apiKeyID, project: v.projectID,
+      model: Self.model(lineItem: v.lineItem), tokens: tokens, requests: 0, line: line, jsonPath: path)
     record.billed = billed
-    record.lineItem = row.line_item
+    record.lineItem = v.lineItem
     return record
   }
 

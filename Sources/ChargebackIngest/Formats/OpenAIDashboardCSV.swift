@@ -1,0 +1,139 @@
+import ChargebackModel
+import Foundation
+
+/// The CSV files OpenAI's usage dashboard exports (docs/formats.md, "OpenAI usage dashboard CSV"):
+/// the Usage API's completions (or embeddings) rows and the Costs API's rows, one per line, with
+/// each bucket's `start_time` and `end_time` (UTC epoch seconds), their ISO forms, and the counts
+/// written as decimals (`59200.0`).
+///
+/// Why read them: they are what finance downloads from the dashboard; a trial's were refused as an
+/// unknown format. Each row becomes the record the API's page row would (same key, same checks:
+/// ``OpenAIUsageCompletions/record(_:format:file:line:path:)``), so a month loaded both ways is
+/// counted once.
+enum OpenAIDashboardCSV {
+  /// The columns both exports start with.
+  static let bucketColumns: Set<String> = ["start_time", "end_time", "start_time_iso", "end_time_iso"]
+
+  /// Calls `body` with each data row of `file` (after its header), its line, and a reader of its
+  /// cells; throws for a row whose bucket times are missing or not whole seconds.
+  static func forEachRow(
+    _ file: InputFile, _ body: (_ line: Int, _ cells: Cells) throws -> Void
+  ) throws {
+    var header: CSVHeader?
+    try CSVStream.forEachRecord(in: file) { line, fields in
+      guard let h = header else {
+        header = CSVHeader(fields)
+        return
+      }
+      if fields.allSatisfy({ $0.trimmingCharacters(in: .blanks).isEmpty }) { return }
+      try body(line, Cells(header: h, fields: fields, file: file.path, line: line))
+    }
+  }
+
+  /// One row's cells, read as the API's values.
+  struct Cells {
+    let header: CSVHeader
+    let fields: [String]
+    let file: String
+    let line: Int
+
+    func bad(_ column: String, _ message: String) -> InputError {
+      InputError(file: file, line: line, field: column, message: message)
+    }
+
+    /// The trimmed text of `column`; nil when absent or empty.
+    func text(_ column: String) -> String? { header.value(fields, column) }
+
+    /// A whole number (`59200`, `59200.0`) within the bounds of a count; nil when empty.
+    func count(_ column: String, max: Int64 = Bounds.tokens) throws -> Int64? {
+      guard let t = text(column) else { return nil }
+      guard let micro = DecimalJSON(text: t).scaled(decimals: 6), micro % 1_000_000 == 0 else {
+        throw bad(column, "\"\(t)\" is not a whole number")
+      }
+      guard micro >= 0, micro / 1_000_000 <= Int128(max) else {
+        throw bad(column, micro < 0 ? "is negative (\(t))" : "is out of bounds (\(t) is more than \(max))")
+      }
+      return Int64(micro / 1_000_000)
+    }
+
+    /// A bucket time in UTC epoch seconds (`start_time`, `end_time`).
+    func seconds(_ column: String) throws -> Int64 {
+      guard let s = try count(column, max: Int64.max / 1_000_001) else { throw bad(column, "is empty") }
+      return s
+    }
+
+    /// `TRUE`/`FALSE` (any case, or 1/0); nil when empty.
+    func flag(_ column: String) throws -> Bool? {
+      guard let t = text(column) else { return nil }
+      switch t.lowercased() {
+      case "true", "1": return true
+      case "false", "0": return false
+      default: throw bad(column, "\"\(t)\" is not TRUE or FALSE")
+      }
+    }
+  }
+}
+
+/// The usage dashboard's completions (or embeddings) CSV: one Usage API row a line.
+struct OpenAIUsageCSV: ExportFormat {
+  let id = "openai-usage-csv"
+  let level = SourceLevel.report
+  var provider: Provider? { .openai }
+
+  func matches(head: String) -> Bool {
+    let columns = CSVHeader.names(inHead: head)
+    return columns.isSuperset(of: OpenAIDashboardCSV.bucketColumns)
+      && columns.isSuperset(of: ["num_model_requests", "input_tokens", "model"])
+  }
+
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
+    var endpoint: OpenAIUsageCompletions.Endpoint?
+    try OpenAIDashboardCSV.forEachRow(file) { line, c in
+      // The embeddings export has no output column: its rows are the embeddings endpoint's.
+      let reader = OpenAIUsageCompletions(
+        endpoint: endpoint ?? (c.header.has("output_tokens") ? .completions : .embeddings))
+      endpoint = reader.endpoint
+      let v = OpenAIUsageCompletions.Values(
+        start: try c.seconds("start_time"), end: try c.seconds("end_time"), object: nil,
+        input: try c.count("input_tokens"),
+        output: try c.count("output_tokens"), requests: try c.count("num_model_requests", max: Bounds.requests),
+        cached: try c.count("input_cached_tokens"), cacheWrite: try c.count("input_cache_write_tokens"),
+        uncached: try c.count("input_uncached_tokens"), inputAudio: try c.count("input_audio_tokens"),
+        outputAudio: try c.count("output_audio_tokens"), projectID: c.text("project_id"), userID: c.text("user_id"),
+        apiKeyID: c.text("api_key_id"), model: c.text("model"), batch: try c.flag("batch"),
+        serviceTier: c.text("service_tier"), apiSource: c.text("api_source"))
+      try emit(try reader.record(v, format: id, file: file.path, line: line, path: nil))
+    }
+  }
+}
+
+/// The usage dashboard's costs CSV: one Costs API row a line (`amount_value`, `amount_currency`).
+struct OpenAICostsCSV: ExportFormat {
+  let id = "openai-costs-csv"
+  let level = SourceLevel.cost
+
+  func matches(head: String) -> Bool {
+    let columns = CSVHeader.names(inHead: head)
+    return columns.isSuperset(of: OpenAIDashboardCSV.bucketColumns) && columns.contains("amount_value")
+  }
+
+  func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
+    try OpenAIDashboardCSV.forEachRow(file) { line, c in
+      guard let amount = c.text("amount_value") else { throw c.bad("amount_value", "is empty") }
+      let (start, end) = (try c.seconds("start_time"), try c.seconds("end_time"))
+      // As a page's bucket is checked (``OpenAICosts``): within the years, and ending after it starts.
+      for (name, s) in [("start_time", start), ("end_time", end)]
+      where Bounds.millis(epochSeconds: s, end: name == "end_time") == nil {
+        throw c.bad(name, "is out of bounds (\(s) is not a time in the years 2000 to 2099)")
+      }
+      guard end > start else { throw c.bad("end_time", "bucket ends (\(end)) before it starts (\(start))") }
+      let v = OpenAICosts.Values(
+        start: start, end: end, amount: DecimalJSON(text: amount),
+        currency: c.text("amount_currency"), lineItem: c.text("line_item"), projectID: c.text("project_id"),
+        apiKeyID: c.text("api_key_id"), quantity: c.text("quantity").map(DecimalJSON.init(text:)))
+      try emit(
+        try OpenAICosts().record(
+          v, format: id, file: file.path, line: line, path: nil, fields: ("amount_value", "amount_currency")))
+    }
+  }
+}
