@@ -157,27 +157,27 @@ package struct PolicyFindings {
     if a.credentialID == acc.values[i].credentialID {
       acc.values[i].firstCredentialCalls += Int128(r.requests)
     } else {
-      let credential = a.credentialID.map(Self.cut) ?? "(none)"
-      if let j = acc.values[i].credentials.index(forKey: credential) {
-        acc.values[i].credentials.values[j] += Int128(r.requests)
-      } else if acc.values[i].credentials.count < Self.agentLimit {
-        acc.values[i].credentials[credential] = Int128(r.requests)
-      } else {
-        acc.values[i].otherCredentials += Int128(r.requests)
-      }
+      Self.count(
+        a.credentialID.map(Self.cut) ?? "(none)", Int128(r.requests), in: &acc.values[i].credentials,
+        others: &acc.values[i].otherCredentials)
     }
     if kind == .sharedCredential || kind == .unregisteredCredential {
-      // One hash of the agent: its count is changed in place.
       // An agent the call names but the directory does not have is named as such, not "(none)"
       // (a trial: three calls naming agents read as calls naming none).
       let agent = a.agentID ?? r.metadata.agentID.map { "\(Self.cut($0)) (not in agents.csv)" } ?? "(none)"
-      if let j = acc.values[i].agents.index(forKey: agent) {
-        acc.values[i].agents.values[j] += Int128(r.requests)
-      } else if acc.values[i].agents.count < Self.agentLimit {
-        acc.values[i].agents[agent] = Int128(r.requests)
-      } else {
-        acc.values[i].otherAgents += Int128(r.requests)
-      }
+      Self.count(agent, Int128(r.requests), in: &acc.values[i].agents, others: &acc.values[i].otherAgents)
+    }
+  }
+
+  /// Adds `calls` to `name`'s count in `counts` (one hash: changed in place), or to `others` once
+  /// `counts` holds ``agentLimit`` names.
+  private static func count(_ name: String, _ calls: Int128, in counts: inout [String: Int128], others: inout Int128) {
+    if let j = counts.index(forKey: name) {
+      counts.values[j] += calls
+    } else if counts.count < agentLimit {
+      counts[name] = calls
+    } else {
+      others += calls
     }
   }
 
