@@ -30,15 +30,30 @@ package struct PolicyFindings {
     var count: Int128 = 0
     var detail: String
     /// Calls per agent charged (`(none)` for none), for a shared or unregistered credential's
-    /// finding; at most ``agentLimit`` agents, the others counted together.
-    var agents: [String: Int128] = [:]
-    var otherAgents: Int128 = 0
+    /// finding.
+    var agents = Counts()
     /// Calls per credential, once a call of another credential than the first's came (an unknown
-    /// agent claimed through four keys named only the first: a trial); at most ``agentLimit``.
-    var credentials: [String: Int128] = [:]
-    var otherCredentials: Int128 = 0
+    /// agent claimed through four keys named only the first: a trial).
+    var credentials = Counts()
     /// Calls on ``credentialID`` (the first record's credential).
     var firstCredentialCalls: Int128 = 0
+  }
+
+  /// Calls per name (agent, credential), at most ``agentLimit`` names, the others' calls together.
+  private struct Counts {
+    var names: [String: Int128] = [:]
+    var others: Int128 = 0
+
+    /// Adds `calls` to `name`'s count (one hash: changed in place), or to ``others`` when full.
+    mutating func add(_ name: String, _ calls: Int128) {
+      if let j = names.index(forKey: name) {
+        names.values[j] += calls
+      } else if names.count < PolicyFindings.agentLimit {
+        names[name] = calls
+      } else {
+        others += calls
+      }
+    }
   }
 
   /// Agents counted one by one per finding of a shared or unregistered credential, whose text
@@ -157,54 +172,39 @@ package struct PolicyFindings {
     if a.credentialID == acc.values[i].credentialID {
       acc.values[i].firstCredentialCalls += Int128(r.requests)
     } else {
-      Self.count(
-        a.credentialID.map(Self.cut) ?? "(none)", Int128(r.requests), in: &acc.values[i].credentials,
-        others: &acc.values[i].otherCredentials)
+      acc.values[i].credentials.add(a.credentialID.map(Self.cut) ?? "(none)", Int128(r.requests))
     }
     if kind == .sharedCredential || kind == .unregisteredCredential {
       // An agent the call names but the directory does not have is named as such, not "(none)"
       // (a trial: three calls naming agents read as calls naming none).
       let agent = a.agentID ?? r.metadata.agentID.map { "\(Self.cut($0)) (not in agents.csv)" } ?? "(none)"
-      Self.count(agent, Int128(r.requests), in: &acc.values[i].agents, others: &acc.values[i].otherAgents)
-    }
-  }
-
-  /// Adds `calls` to `name`'s count in `counts` (one hash: changed in place), or to `others` once
-  /// `counts` holds ``agentLimit`` names.
-  private static func count(_ name: String, _ calls: Int128, in counts: inout [String: Int128], others: inout Int128) {
-    if let j = counts.index(forKey: name) {
-      counts.values[j] += calls
-    } else if counts.count < agentLimit {
-      counts[name] = calls
-    } else {
-      others += calls
+      acc.values[i].agents.add(agent, Int128(r.requests))
     }
   }
 
   /// "; calls by agent a (12), b (3) and 2 more agents (5)": the agents charged, most calls first
   /// (then by id), five named; empty when none were counted.
   private static func agentsText(_ a: Accumulator) -> String {
-    countsText(a.agents, others: a.otherAgents, counted: a.countedCalls, noun: "agent", heads: ("calls by", "charged"))
+    countsText(a.agents, counted: a.countedCalls, noun: "agent", heads: ("calls by", "charged"))
   }
 
   /// "; calls on credential k1 (3), k2 (1)": the credentials of a finding whose calls came on more
   /// than one, ranked as ``agentsText(_:)``; empty when all came on the first record's.
   private static func credentialsText(_ a: Accumulator) -> String {
-    guard !a.credentials.isEmpty else { return "" }
+    guard !a.credentials.names.isEmpty else { return "" }
     var all = a.credentials
-    all[a.credentialID.map(cut) ?? "(none)", default: 0] += a.firstCredentialCalls
+    all.names[a.credentialID.map(cut) ?? "(none)", default: 0] += a.firstCredentialCalls
     return countsText(
-      all, others: a.otherCredentials, counted: a.countedCalls, noun: "credential", heads: ("calls on", "used"))
+      all, counted: a.countedCalls, noun: "credential", heads: ("calls on", "used"))
   }
 
   /// `counts` ranked (most calls first, then by name), five named and the rest counted; with
   /// `heads.0` before them ("calls by agent …") when calls were counted, else `heads.1` after the
   /// plural ("agents charged: …": usage report rows that give no call count name them alone).
-  private static func countsText(
-    _ counts: [String: Int128], others: Int128, counted: Bool, noun: String, heads: (String, String)
-  ) -> String {
-    guard !counts.isEmpty else { return "" }
-    let ranked = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+  private static func countsText(_ counts: Counts, counted: Bool, noun: String, heads: (String, String)) -> String {
+    guard !counts.names.isEmpty else { return "" }
+    let others = counts.others
+    let ranked = counts.names.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
     let named = ranked.prefix(5).map { counted ? "\($0.key) (\($0.value))" : $0.key }
     let rest = ranked.dropFirst(5)
     let restCount = rest.count + (others > 0 ? 1 : 0)
@@ -231,7 +231,7 @@ package struct PolicyFindings {
         id: FindingID.make(kind: a.kind, period: period, subject: a.subject), kind: a.kind,
         severity: a.kind.severity, period: period.description, costCentre: a.costCentre, agentID: a.agentID,
         // Calls on several credentials: none is the finding's (the text names them).
-        credentialID: a.credentials.isEmpty ? a.credentialID : nil, ownerID: a.ownerID, taskApprover: a.approver,
+        credentialID: a.credentials.names.isEmpty ? a.credentialID : nil, ownerID: a.ownerID, taskApprover: a.approver,
         firstTime: a.first, lastTime: a.last, calls: a.calls, cost: fees.effective(a.cost, atList: a.atList),
         avoidableCost: .zero, evidence: a.evidence, evidenceCount: a.count,
         explanation: a.detail + Self.agentsText(a) + Self.credentialsText(a) + Self.unpricedText(a))
