@@ -27,8 +27,6 @@ struct ReportGroupings {
       "project_id", "user_id", "api_key_id", "model", "batch", "service_tier", "api_source",
     ],
     "openai-usage-embeddings": ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier", "api_source"],
-    // The dashboard's CSV rows have the pages' keys.
-    "openai-usage-csv": ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier", "api_source"],
     "anthropic-usage-report": [
       "api_key_id", "workspace_id", "model", "service_tier", "context_window", "inference_geo", "speed", "account_id",
       "service_account_id",
@@ -56,16 +54,39 @@ struct ReportGroupings {
     guard try store.fileCount(level: .report) > 0 else { return }
     var bucket: [ReportRowKey] = []
     var spans: [String: Set<Span>] = [:]
+    // The dashboard's CSV rows, by the pages' format they copy and bucket: compared with the pages'
+    // rows of their bucket (a review: a page grouped by key and a CSV grouped by model, both
+    // charged, without a word). Memory: the period's CSV rows (dashboard downloads are small).
+    var copies: [String: [ReportRowKey]] = [:]
+    try store.reportKeys(from: from, to: to, formats: Self.copiedFormats.keys.sorted()) { k in
+      var row = k
+      row.format = Self.pagesFormat(of: k)
+      copies["\(row.format)|\(row.start)|\(row.end)", default: []].append(row)
+      spans[row.format, default: []].insert(Span(start: row.start, end: row.end))
+    }
+    func flush() {
+      guard let first = bucket.first else { return }
+      check(bucket + (copies.removeValue(forKey: "\(first.format)|\(first.start)|\(first.end)") ?? []))
+      bucket.removeAll(keepingCapacity: true)
+    }
     try store.reportKeys(from: from, to: to, formats: Self.dimensions.keys.sorted()) { k in
-      if let first = bucket.first, (first.format, first.start, first.end) != (k.format, k.start, k.end) {
-        check(bucket)
-        bucket.removeAll(keepingCapacity: true)
-      }
+      if let first = bucket.first, (first.format, first.start, first.end) != (k.format, k.start, k.end) { flush() }
       bucket.append(k)
       spans[k.format, default: []].insert(Span(start: k.start, end: k.end))
     }
-    check(bucket)
+    flush()
+    for key in copies.keys.sorted() { check(copies[key] ?? []) }
     for format in spans.keys.sorted() { checkOverlaps(format, spans[format] ?? []) }
+  }
+
+  /// Formats whose rows copy another's (same keys): the OpenAI usage dashboard's CSV.
+  static let copiedFormats = ["openai-usage-csv": "openai-usage-"]
+
+  /// The pages' format a copied row is of: completions, or embeddings by its key's kind.
+  static func pagesFormat(of k: ReportRowKey) -> String {
+    guard let prefix = copiedFormats[k.format] else { return k.format }
+    let kind = KeyParts.split(k.naturalKey).dropFirst().first ?? nil
+    return prefix + (kind == "usage-embeddings" ? "embeddings" : "completions")
   }
 
   private struct Span: Hashable, Comparable {

@@ -17,14 +17,23 @@ package enum PathText {
     return folder.isEmpty ? "/" : String(folder)
   }
 
-  /// `path` without its trailing slashes (`/` stays `/`).
+  /// `path` without its trailing slashes and `.` components (`/` stays `/`, `.` stays `.`).
   ///
-  /// `out/` names the link `out` itself when `out` is a symbolic link, but `stat` and Foundation
-  /// follow the link through the slash: a trial's `--out linkout/` wrote through the link the
-  /// tool refuses as `--out linkout`.
+  /// `out/` and `out/.` name the folder `out` leads to when `out` is a symbolic link: `stat` and
+  /// Foundation follow the link through them. A trial's `--out linkout/`, and a review's
+  /// `--out linkout/.`, wrote through the link the tool refuses as `--out linkout`.
   package static func trimmingTrailingSlashes(_ path: String) -> String {
     var p = Substring(path)
-    while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+    while p.count > 1 {
+      if p.hasSuffix("/") {
+        p = p.dropLast()
+      } else if p.hasSuffix("/.") {
+        p = p.dropLast(2)
+        if p.isEmpty { p = "/" }
+      } else {
+        break
+      }
+    }
     return String(p)
   }
 }

@@ -7,8 +7,9 @@ import Foundation
 ///
 /// `uncached_input_tokens` already excludes cache reads and writes, so it maps to `input` as is;
 /// `cache_creation` is split by TTL into `cache_write_5m` and `cache_write_1h`, and
-/// `server_tool_use.web_search_requests` counts `web_search` requests. The report has no request
-/// count, so `requests` is 0. Buckets are RFC 3339 (`starting_at`, `ending_at`) and become UTC
+/// `server_tool_use.web_search_requests` counts `web_search` requests. The Messages report has no
+/// request count, so `requests` is 0 unless a row gives `requests` (the newer usage analytics
+/// rows do). Buckets are RFC 3339 (`starting_at`, `ending_at`) and become UTC
 /// epoch milliseconds. A file is one page, a JSON array of pages, or JSON Lines of pages.
 struct AnthropicUsageReport: ExportFormat {
   let id = "anthropic-usage-report"
@@ -31,16 +32,19 @@ struct AnthropicUsageReport: ExportFormat {
   }
 
   /// True for the Claude Enterprise Analytics API's usage reports
-  /// (`/v1/organizations/analytics/usage_report`, `user_usage_report`): the same token members,
-  /// and a row's `requests`, `product`, `rbac_group_id`, or the page's `data_refreshed_at`, none of
-  /// which the Admin API's Messages usage report has.
+  /// (`/v1/organizations/analytics/usage_report`, `user_usage_report`): the Messages report's token
+  /// members with a row's `product` or `rbac_group_id`, or the page's `data_refreshed_at` without
+  /// a row's `api_key_id` or `workspace_id`.
   ///
   /// They count claude.ai and Claude Code use under an Enterprise plan, by product and user, not
   /// the API's calls by key: a trial's report was charged as API usage, unattributed, without a
-  /// word (``ExportFormats/lookalike(_:)`` names it instead).
+  /// word (``FormatRegistry/lookalike(_:)`` names it instead). A row's `requests` alone decides
+  /// nothing: the Console's usage analytics rows, by API key, have one too (a review).
   static func isEnterpriseAnalytics(_ head: String) -> Bool {
-    ["data_refreshed_at", "rbac_group_id", "product", "requests"].contains { JSONSupport.headHasKey(head, $0) }
-      && JSONSupport.headHasKey(head, "starting_at")
+    guard JSONSupport.headHasKey(head, "starting_at") else { return false }
+    if JSONSupport.headHasKey(head, "product") || JSONSupport.headHasKey(head, "rbac_group_id") { return true }
+    return JSONSupport.headHasKey(head, "data_refreshed_at") && !JSONSupport.headHasKey(head, "api_key_id")
+      && !JSONSupport.headHasKey(head, "workspace_id")
   }
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
@@ -83,7 +87,8 @@ struct AnthropicUsageReport: ExportFormat {
     var record = UsageRecord(
       provider: .anthropic, level: .report, format: id, naturalKey: key, time: start, bucketEnd: end,
       credential: row.api_key_id ?? row.service_account_id, project: row.workspace_id, model: model, tier: tier,
-      contextWindow: row.context_window, tokens: tokens, requests: 0, line: line, jsonPath: path)
+      contextWindow: row.context_window, tokens: tokens, requests: row.requests?.value ?? 0, line: line,
+      jsonPath: path)
     if row.api_key_id != nil { record.credentialAlias = row.service_account_id }
     return record
   }
@@ -127,6 +132,8 @@ struct AnthropicUsageReport: ExportFormat {
     let cache_creation_input_tokens: CountJSON?
     let output_tokens: CountJSON?
     let server_tool_use: ServerToolUse?
+    /// The calls the row counts, where the rows give it (not the Messages report's).
+    let requests: CountJSON?
     let api_key_id: String?
     let workspace_id: String?
     let model: String?

@@ -30,6 +30,37 @@ enum OpenAIDashboardCSV {
     }
   }
 
+  /// Emits the record `record` makes of each row, a bucket's rows with the same key as one row of
+  /// their sums, as a page's are (``ReportRowMembers/checked(_:file:)``): a bucket's two rows of
+  /// one key, summed on a page, had the second refused as a conflicting copy (a review: a request
+  /// and 1,100 tokens lost); rows of one key that differ by a column the key leaves out (a
+  /// grouping the tool does not read) are refused, naming the column. Every column but those
+  /// `isMeasure` says are counts or amounts is such a grouping. Memory: the file's rows (a dashboard download is small).
+  static func emitMerged(
+    _ file: InputFile, isMeasure: (String) -> Bool, emit: (consuming UsageRecord) throws -> Void,
+    record: (_ line: Int, _ cells: Cells) throws -> UsageRecord
+  ) throws {
+    var buckets: [[(record: UsageRecord, members: [String: String])]] = []
+    var index: [[Int64]: Int] = [:]
+    try forEachRow(file) { line, c in
+      let r = try record(line, c)
+      var members: [String: String] = [:]
+      for (i, name) in c.header.names.enumerated() where i < c.fields.count && !isMeasure(name) {
+        members[name] = c.fields[i].trimmingCharacters(in: .blanks)
+      }
+      let bucket = [r.time, r.bucketEnd ?? 0]
+      if let b = index[bucket] {
+        buckets[b].append((r, members))
+      } else {
+        index[bucket] = buckets.count
+        buckets.append([(r, members)])
+      }
+    }
+    for rows in buckets {
+      for r in try ReportRowMembers.checked(rows, file: file.path) { try emit(r) }
+    }
+  }
+
   /// One row's cells, read as the API's values.
   struct Cells {
     let header: CSVHeader
@@ -88,7 +119,9 @@ struct OpenAIUsageCSV: ExportFormat {
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
     var endpoint: OpenAIUsageCompletions.Endpoint?
-    try OpenAIDashboardCSV.forEachRow(file) { line, c in
+    // Every count column (`…_tokens`, and new ones the tool does not read) is a measure.
+    let isMeasure = { (name: String) in name.hasSuffix("_tokens") || name.hasSuffix("_requests") }
+    try OpenAIDashboardCSV.emitMerged(file, isMeasure: isMeasure, emit: emit) { line, c in
       // The embeddings export has no output column: its rows are the embeddings endpoint's.
       let reader = OpenAIUsageCompletions(
         endpoint: endpoint ?? (c.header.has("output_tokens") ? .completions : .embeddings))
@@ -102,7 +135,7 @@ struct OpenAIUsageCSV: ExportFormat {
         outputAudio: try c.count("output_audio_tokens"), projectID: c.text("project_id"), userID: c.text("user_id"),
         apiKeyID: c.text("api_key_id"), model: c.text("model"), batch: try c.flag("batch"),
         serviceTier: c.text("service_tier"), apiSource: c.text("api_source"))
-      try emit(try reader.record(v, format: id, file: file.path, line: line, path: nil))
+      return try reader.record(v, format: id, file: file.path, line: line, path: nil)
     }
   }
 }
@@ -118,7 +151,8 @@ struct OpenAICostsCSV: ExportFormat {
   }
 
   func read(_ file: InputFile, emit: (consuming UsageRecord) throws -> Void) throws {
-    try OpenAIDashboardCSV.forEachRow(file) { line, c in
+    let isMeasure = { (name: String) in name == "amount_value" || name == "quantity" }
+    try OpenAIDashboardCSV.emitMerged(file, isMeasure: isMeasure, emit: emit) { line, c in
       guard let amount = c.text("amount_value") else { throw c.bad("amount_value", "is empty") }
       let (start, end) = (try c.seconds("start_time"), try c.seconds("end_time"))
       // As a page's bucket is checked (``OpenAICosts``): within the years, and ending after it starts.
@@ -131,9 +165,8 @@ struct OpenAICostsCSV: ExportFormat {
         start: start, end: end, amount: DecimalJSON(text: amount),
         currency: c.text("amount_currency"), lineItem: c.text("line_item"), projectID: c.text("project_id"),
         apiKeyID: c.text("api_key_id"), quantity: c.text("quantity").map(DecimalJSON.init(text:)))
-      try emit(
-        try OpenAICosts().record(
-          v, format: id, file: file.path, line: line, path: nil, fields: ("amount_value", "amount_currency")))
+      return try OpenAICosts().record(
+        v, format: id, file: file.path, line: line, path: nil, fields: ("amount_value", "amount_currency"))
     }
   }
 }

@@ -294,7 +294,8 @@ import Testing
       #"{"data":[{"ending_at":"2026-03-03T00:00:00Z","results":[{"cache_creation":{"ephemeral_1h_input_tokens":0,"#
         + #""ephemeral_5m_input_tokens":20000},"cache_read_input_tokens":2000000,"context_window":"0-200k","#
         + #""model":"claude-opus-4-6","output_tokens":50000,"requests":42,"uncached_input_tokens":100000}],"#
-        + #""starting_at":"2026-03-02T00:00:00Z"}],"has_more":false,"next_page":null}"#,
+        + #""starting_at":"2026-03-02T00:00:00Z"}],"data_refreshed_at":"2026-03-04T06:00:00Z","has_more":false,"#
+        + #""next_page":null,"organization_id":"org_01"}"#,
       "Claude Enterprise Analytics API's usage report"
     ),
     (

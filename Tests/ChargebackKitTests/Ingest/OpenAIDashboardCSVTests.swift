@@ -76,6 +76,7 @@ import Testing
   @Test func aRowLoadedFromThePageAndTheCSVIsCountedOnce() throws {
     let (results, rs) = try Self.load(["a-page.json": Self.usagePage, "b-usage.csv": Self.usageCSV])
     #expect(results.map(\.newRecords) == [1, 1])
+    #expect(results.map(\.conflicts) == [0, 0], "the CSV's row is the page's, value for value")
     #expect(rs.count == 2)
     #expect(
       rs.filter { Timestamp.iso($0.time) == "2025-10-05T00:00:00Z" }.map(\.format) == ["openai-usage-completions"])
@@ -90,6 +91,27 @@ import Testing
     let input = try #require(rs.first { $0.lineItem != nil })
     #expect(input.billed == Money(pico: 250_000_000_000) && input.model == "gpt-4o-2024-08-06")
     #expect(input.project == "proj_1")
+  }
+
+  /// Two rows of one bucket and key are one row of their sums, as on a page (8 and 1 requests: 9);
+  /// two that differ by a column the key leaves out are refused, naming it (a review: the second
+  /// was kept out as a conflicting copy, its request and 1,100 tokens lost).
+  @Test func aBucketsRowsOfOneKeyAreSummedOrRefused() throws {
+    let header = Self.usageCSV.split(separator: "\n")[0]
+    let row = { (requests: String, input: String, project: String) in
+      "1759622400,1759708800,2025-10-05T00:00:00+00:00,2025-10-06T00:00:00+00:00,\(project),\(requests),user-1,key_A,"
+        + "gpt-5-2025-08-07,FALSE,default,\(input),100.0,0.0,\(input),0.0,0.0"
+    }
+    let twice = [String(header), row("8.0", "8800.0", "proj_1"), row("1.0", "1100.0", "proj_1")].joined(separator: "\n")
+    let (results, rs) = try Self.load(["usage.csv": twice + "\n"])
+    #expect(results.map(\.conflicts) == [0] && rs.count == 1)
+    #expect(rs.first?.requests == 9 && rs.first?.tokens == TokenCounts(input: 9_900, output: 200))
+    // A column the key does not read (`organization_name`) that differs: refused, naming it.
+    let other =
+      twice.replacingOccurrences(of: "output_audio_tokens", with: "output_audio_tokens,organization_name")
+      .replacingOccurrences(of: "0.0,0.0\n1759622400", with: "0.0,0.0,Org A\n1759622400") + ",Org B\n"
+    let error = try #require(throws: InputError.self) { try Self.load(["usage.csv": other]) }
+    #expect(error.field == "organization_name" && error.line == 3, "\(error)")
   }
 
   /// A count that is not a whole number, a flag that is not one, a bucket out of the years: refused

@@ -67,6 +67,19 @@ import Testing
     #expect(r.billed == nil)
   }
 
+  /// A usage page whose rows are by API key and give `requests` (the Console's usage analytics) is
+  /// read, its requests counted; not refused as the Enterprise Analytics report (a review).
+  @Test func anthropicUsageRowsWithRequestsAreReadByKey() throws {
+    let text = try sample("anthropic/usage-report-messages-1h.json").replacingOccurrences(
+      of: "\"output_tokens\"", with: "\"requests\": 7, \"output_tokens\"")
+    #expect(text.contains("\"requests\": 7"))
+    let dir = try TestSupport.tempDir()
+    try text.write(toFile: dir + "/usage.json", atomically: true, encoding: .utf8)
+    let (results, rs) = try ingest([dir + "/usage.json"])
+    #expect(results.first?.format == "anthropic-usage-report")
+    #expect(rs.count == 1 && rs.first?.requests == 7 && rs.first?.credential == "apikey_01Hq7m3XcT2vYpKd8sLwNz4R")
+  }
+
   @Test func anthropicUsageJSONLinesSplitsTTLsAndTiers() throws {
     let (_, rs) = try ingest([Self.formatFixtures + "/anthropic-usage-pages.jsonl"])
     #expect(rs.count == 3)

@@ -143,7 +143,7 @@ import Testing
     // --out itself a link, however it is spelled: a trailing slash made `stat` follow it (a trial).
     try fm.createDirectory(atPath: dir + "/real", withIntermediateDirectories: true)
     try fm.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real")
-    for spelling in ["/link", "/link/", "/link//"] {
+    for spelling in ["/link", "/link/", "/link//", "/link/.", "/link/./", "/link/./."] {
       let viaLink = try Self.run(dir + spelling, db: dir + "/s.sqlite")
       #expect(viaLink.status == 73, "\(spelling)")
       #expect(viaLink.err.contains("is a symbolic link"), "\(spelling): \(viaLink.err)")

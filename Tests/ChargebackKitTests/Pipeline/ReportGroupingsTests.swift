@@ -48,6 +48,34 @@ import Testing
 
   static let full = result(project: "proj_1", key: "key_A", model: "gpt-4.1-mini", batch: false, tier: "default")
 
+  /// The dashboard's CSV of a bucket grouped by model only, beside the page grouped by key: the same
+  /// usage, both charged; named as two pages would be (a review: nothing was said, 16 requests
+  /// charged for 8). The CSV grouped as the page is, its rows are the page's (one key): nothing named.
+  @Test(arguments: [(",,,gpt-4.1-mini,,", 1), ("proj_1,,key_A,gpt-4.1-mini,FALSE,default", 0)])
+  func aDashboardCSVGroupedOtherwiseThanThePageIsNamed(groups: String, named: Int64) throws {
+    let dir = try TestSupport.tempDir()
+    try FileManager.default.createDirectory(atPath: dir + "/usage", withIntermediateDirectories: true)
+    let page = dir + "/usage/page.json"
+    try B.openAIPage([(Self.day, Self.day + 86_400, [Self.full])]).write(
+      toFile: page, atomically: true, encoding: .utf8)
+    // project_id, user_id, api_key_id, model, batch, service_tier as the CSV gives them.
+    let cells = groups.split(separator: ",", omittingEmptySubsequences: false)
+    let csv = dir + "/usage/usage.csv"
+    try """
+    start_time,end_time,start_time_iso,end_time_iso,project_id,user_id,api_key_id,model,batch,service_tier,\
+    num_model_requests,input_tokens,output_tokens,input_cached_tokens
+    \(Self.day),\(Self.day + 86_400),x,y,\(cells.joined(separator: ",")),10.0,100000.0,1000.0,0.0
+
+    """.write(toFile: csv, atomically: true, encoding: .utf8)
+    let store = try B.ingest([page, csv], dir)
+    let report = try B.report(store, dir)
+    #expect(report.reportBucketsGroupedTwice == named)
+    if named > 0 {
+      let warning = try #require(report.reportBucketWarnings.first)
+      #expect(warning.contains("page.json") && warning.contains("usage.csv"), "\(warning)")
+    }
+  }
+
   /// The trial's case: the page as fetched, and the same bucket from an older script grouped by project, key and
   /// model only (batch and service tier null).
   @Test func theSameBucketGroupedTwoWaysIsNamed() throws {
