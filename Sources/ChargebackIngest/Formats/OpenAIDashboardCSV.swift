@@ -30,8 +30,9 @@ enum OpenAIDashboardCSV {
     }
   }
 
-  /// Emits the record `record` makes of each row, a bucket's rows with the same key as one row of
-  /// their sums, as a page's are (``ReportRowMembers/checked(_:file:)``): a bucket's two rows of
+  /// Emits the record `record` makes of each row, a bucket's rows of one key as one row of their sums.
+  ///
+  /// As a page's are (``ReportRowMembers/checked(_:file:)``): a bucket's two rows of
   /// one key, summed on a page, had the second refused as a conflicting copy (a review: a request
   /// and 1,100 tokens lost); rows of one key that differ by a column the key leaves out (a
   /// grouping the tool does not read) are refused, naming the column. Every column but those

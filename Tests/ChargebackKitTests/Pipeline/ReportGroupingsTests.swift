@@ -48,8 +48,9 @@ import Testing
 
   static let full = result(project: "proj_1", key: "key_A", model: "gpt-4.1-mini", batch: false, tier: "default")
 
-  /// The dashboard's CSV of a bucket grouped by model only, beside the page grouped by key: the same
-  /// usage, both charged; named as two pages would be (a review: nothing was said, 16 requests
+  /// The dashboard's CSV of a bucket grouped by model only, beside the page grouped by key, is named.
+  ///
+  /// The same usage, both charged; named as two pages would be (a review: nothing was said, 16 requests
   /// charged for 8). The CSV grouped as the page is, its rows are the page's (one key): nothing named.
   @Test(arguments: [(",,,gpt-4.1-mini,,", 1), ("proj_1,,key_A,gpt-4.1-mini,FALSE,default", 0)])
   func aDashboardCSVGroupedOtherwiseThanThePageIsNamed(groups: String, named: Int64) throws {
