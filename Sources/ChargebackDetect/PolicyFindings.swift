@@ -44,6 +44,11 @@ package struct PolicyFindings {
     var names: [String: Int128] = [:]
     var others: Int128 = 0
 
+    /// The names, most calls first, then by name.
+    var ranked: [(name: String, calls: Int128)] {
+      names.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
     /// Adds `calls` to `name`'s count (one hash: changed in place), or to ``others`` when full.
     mutating func add(_ name: String, _ calls: Int128) {
       if let j = names.index(forKey: name) {
@@ -172,7 +177,7 @@ package struct PolicyFindings {
     if a.credentialID == acc.values[i].credentialID {
       acc.values[i].firstCredentialCalls += Int128(r.requests)
     } else {
-      acc.values[i].credentials.add(a.credentialID.map(Self.cut) ?? "(none)", Int128(r.requests))
+      acc.values[i].credentials.add(a.credentialID ?? "(none)", Int128(r.requests))
     }
     if kind == .sharedCredential || kind == .unregisteredCredential {
       // An agent the call names but the directory does not have is named as such, not "(none)"
@@ -185,30 +190,40 @@ package struct PolicyFindings {
   /// "; calls by agent a (12), b (3) and 2 more agents (5)": the agents charged, most calls first
   /// (then by id), five named; empty when none were counted.
   private static func agentsText(_ a: Accumulator) -> String {
-    countsText(a.agents, counted: a.countedCalls, noun: "agent", heads: ("calls by", "charged"))
+    countsText(
+      a.agents.ranked, others: a.agents.others, counted: a.countedCalls, noun: "agent", heads: ("calls by", "charged"))
   }
 
   /// "; calls on credential k1 (3), k2 (1)": the credentials of a finding whose calls came on more
   /// than one, ranked as ``agentsText(_:)``; empty when all came on the first record's.
   private static func credentialsText(_ a: Accumulator) -> String {
-    guard !a.credentials.names.isEmpty else { return "" }
-    var all = a.credentials
-    all.names[a.credentialID.map(cut) ?? "(none)", default: 0] += a.firstCredentialCalls
+    let all = allCredentials(a)
+    guard !all.isEmpty else { return "" }
     return countsText(
-      all, counted: a.countedCalls, noun: "credential", heads: ("calls on", "used"))
+      all.map { (cut($0.name), $0.calls) }, others: a.credentials.others, counted: a.countedCalls, noun: "credential",
+      heads: ("calls on", "used"))
+  }
+
+  /// Every credential of a finding whose calls came on more than one, with its calls, ranked (the
+  /// first record's among them); empty when all came on the first record's.
+  private static func allCredentials(_ a: Accumulator) -> [(name: String, calls: Int128)] {
+    guard !a.credentials.names.isEmpty else { return [] }
+    var all = a.credentials
+    all.names[a.credentialID ?? "(none)", default: 0] += a.firstCredentialCalls
+    return all.ranked
   }
 
   /// `counts` ranked (most calls first, then by name), five named and the rest counted; with
   /// `heads.0` before them ("calls by agent …") when calls were counted, else `heads.1` after the
   /// plural ("agents charged: …": usage report rows that give no call count name them alone).
-  private static func countsText(_ counts: Counts, counted: Bool, noun: String, heads: (String, String)) -> String {
-    guard !counts.names.isEmpty else { return "" }
-    let others = counts.others
-    let ranked = counts.names.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-    let named = ranked.prefix(5).map { counted ? "\($0.key) (\($0.value))" : $0.key }
+  private static func countsText(
+    _ ranked: [(name: String, calls: Int128)], others: Int128, counted: Bool, noun: String, heads: (String, String)
+  ) -> String {
+    guard !ranked.isEmpty else { return "" }
+    let named = ranked.prefix(5).map { counted ? "\($0.name) (\($0.calls))" : $0.name }
     let rest = ranked.dropFirst(5)
     let restCount = rest.count + (others > 0 ? 1 : 0)
-    let restCalls = rest.reduce(others) { $0 + $1.value }
+    let restCalls = rest.reduce(others) { $0 + $1.calls }
     var text = (counted ? "; \(heads.0) \(noun) " : "; \(noun)s \(heads.1): ") + named.joined(separator: ", ")
     if restCount > 0 {
       text += " and \(rest.count)\(others > 0 ? "+" : "") more \(noun)s" + (counted ? " (\(restCalls))" : "")
@@ -235,6 +250,7 @@ package struct PolicyFindings {
         firstTime: a.first, lastTime: a.last, calls: a.calls, cost: fees.effective(a.cost, atList: a.atList),
         avoidableCost: .zero, evidence: a.evidence, evidenceCount: a.count,
         explanation: a.detail + Self.agentsText(a) + Self.credentialsText(a) + Self.unpricedText(a))
+      f.credentialIDs = Self.allCredentials(a).map(\.name)
       f.hasPricedRecords = a.kind != .unpricedModel && a.unpricedRecords < a.count
       f.callsKnown = a.countedCalls
       return f

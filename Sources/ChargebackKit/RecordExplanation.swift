@@ -98,7 +98,9 @@ package enum RecordExplanation {
       let related = report.findings.filter {
         !$0.evidence.contains(r.naturalKey)
           && (($0.credentialID != nil && $0.credentialID == a.credentialID)
-            || ($0.agentID != nil && $0.agentID == a.agentID))
+            || ($0.agentID != nil && $0.agentID == a.agentID)
+            // A finding on several credentials names none as its own (a review: it was no longer listed).
+            || a.credentialID.map($0.credentialIDs.contains) == true)
       }
       for f in citing {
         line("finding", "\(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)), cites this record: \(f.explanation)")

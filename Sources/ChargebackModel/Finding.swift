@@ -90,6 +90,9 @@ package struct Finding: Sendable, Hashable {
   package var costKnown: Bool { kind != .unpricedModel && hasPricedRecords }
   /// Whether the avoidable amount is shown.
   package var avoidableShown: Bool { costKnown && avoidableKnown }
+  /// The credentials of a finding whose calls came on several, most calls first (at most 100; its
+  /// ``credentialID`` is then nil); empty otherwise.
+  package var credentialIDs: [String] = []
   /// Natural keys of the records it rests on (the first few).
   package var evidence: [String]
   /// How many records it rests on in all.

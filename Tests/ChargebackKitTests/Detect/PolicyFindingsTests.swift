@@ -201,11 +201,14 @@ import Testing
     let findings = policy.findings(period: Period(year: 2026, month: 10)).filter { $0.kind == .unknownAgent }
     let ghost = try #require(findings.first { $0.explanation.contains("ghost-bot") })
     #expect(ghost.calls == 10 && ghost.credentialID == nil)
+    // All seven, most calls first (what `explain` matches a call's credential against).
+    #expect(ghost.credentialIDs == ["key_A", "key_B", "key_C", "key_D", "key_E", "key_F", "key_G"])
     #expect(
       ghost.explanation.hasSuffix(
         "; calls on credential key_A (3), key_B (2), key_C (1), key_D (1), key_E (1) and 2 more credentials (2)"))
     let lone = try #require(findings.first { $0.explanation.contains("lone-bot") })
-    #expect(lone.credentialID == "key_Z" && !lone.explanation.contains("calls on credential"))
+    #expect(
+      lone.credentialID == "key_Z" && lone.credentialIDs.isEmpty && !lone.explanation.contains("calls on credential"))
   }
 
   /// An agent that calls after its agents.csv row ended is an unknown agent on that date, and the finding says when its
