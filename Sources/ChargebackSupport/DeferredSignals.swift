@@ -20,7 +20,7 @@ private let holders = Mutex<[Int32: (count: Int, previous: sighandler_t?)]>([:])
 /// amounts disagreed with them (`kill -9`, which nothing can catch, is put back by the next run).
 /// While the work runs, SIGINT, SIGTERM and SIGHUP are caught (by a handler that only notes the
 /// signal, whichever thread takes it); after, the previous handlers are put back and a signal that
-/// came is raised again, so the process ends as that signal would have ended it, with the set whole.
+/// came is sent to the process again, so it ends as that signal would have ended it, the set whole.
 package enum DeferredSignals {
   /// The signals held back: those a terminal and a scheduler stop a job with.
   package static let stopping: [Int32] = [SIGINT, SIGTERM, SIGHUP]

@@ -17,7 +17,7 @@ package enum PathText {
     return folder.isEmpty ? "/" : String(folder)
   }
 
-  /// `path` without its trailing slashes and `.` components (`/` stays `/`, `.` stays `.`).
+  /// `path` without its trailing slashes and trailing `.` components (`/` stays `/`, `.` stays `.`).
   ///
   /// `out/` and `out/.` name the folder `out` leads to when `out` is a symbolic link: `stat` and
   /// Foundation follow the link through them. A trial's `--out linkout/`, and a review's

@@ -14,8 +14,8 @@ enum OpenAIDashboardCSV {
   /// The columns both exports start with.
   static let bucketColumns: Set<String> = ["start_time", "end_time", "start_time_iso", "end_time_iso"]
 
-  /// Calls `body` with each data row of `file` (after its header), its line, and a reader of its
-  /// cells; throws for a row whose bucket times are missing or not whole seconds.
+  /// Calls `body` with each data row of `file` (after its header; blank rows skipped), its line,
+  /// and a reader of its cells.
   static func forEachRow(
     _ file: InputFile, _ body: (_ line: Int, _ cells: Cells) throws -> Void
   ) throws {
@@ -36,7 +36,8 @@ enum OpenAIDashboardCSV {
   /// one key, summed on a page, had the second refused as a conflicting copy (a review: a request
   /// and 1,100 tokens lost); rows of one key that differ by a column the key leaves out (a
   /// grouping the tool does not read) are refused, naming the column. Every column but those
-  /// `isMeasure` says are counts or amounts is such a grouping. Memory: the file's rows (a dashboard download is small).
+  /// `isMeasure` says are counts or amounts is such a grouping. Memory: the file's rows (a
+  /// dashboard download is small).
   static func emitMerged(
     _ file: InputFile, isMeasure: (String) -> Bool, emit: (consuming UsageRecord) throws -> Void,
     record: (_ line: Int, _ cells: Cells) throws -> UsageRecord
