@@ -53,10 +53,13 @@ struct Reconciliation {
     let day = Self.day(r.time)
     let seen = billedFileDays[r.provider]?[file]
     billedFileDays[r.provider, default: [:]][file] = (min(seen?.first ?? day, day), max(seen?.last ?? day, day))
+    // An Anthropic cost row loaded before it was given no line item when it names none kept the
+    // made-up `cost` (its file is not read again): it is the day's whole bill all the same.
+    let lineItem = r.provider == .anthropic && r.model.isEmpty && r.lineItem == "cost" ? nil : r.lineItem
     let model =
       !r.model.isEmpty
       ? canonical(r.provider, r.model)
-      : Self.isWebSearch(r.lineItem) ? Self.webSearchCell : r.lineItem.map { "(\($0))" } ?? Self.ungroupedCell
+      : Self.isWebSearch(lineItem) ? Self.webSearchCell : lineItem.map { "(\($0))" } ?? Self.ungroupedCell
     billed[Key(provider: r.provider, day: Self.day(r.time), model: model, label: r.model.isEmpty), default: .zero] +=
       amount
   }

@@ -128,6 +128,20 @@ import Testing
     #expect(all[3].computed == T.usd(15) && all[3].billed == T.usd(15))
   }
 
+  /// An Anthropic cost row stored before with the made-up line item `cost` (no description, cost
+  /// type or model) is the day's whole bill, as one loaded now (no line item) is; OpenAI's line
+  /// item `cost` is its own line.
+  @Test func anAnthropicCostRowStoredWithTheOldCostLineIsADayTotal() {
+    var rec = Reconciliation(prices: PriceTable(rows: []))
+    rec.addComputed(T.call(.anthropic, "claude-sonnet-4", at: T.day1), model: "claude-sonnet-4", cost: T.usd(120))
+    rec.addBilled(T.bill(.anthropic, model: "", lineItem: "cost", cents: 120, at: T.day1))
+    rec.addComputed(T.call(.openai, "gpt-4.1", at: T.day1), model: "gpt-4.1", cost: T.usd(5))
+    rec.addBilled(T.bill(.openai, model: "", lineItem: "cost", cents: 5, at: T.day1))
+    let rows = rec.rows().rows.map { [$0.provider.rawValue, $0.model] }
+    #expect(rows == [["anthropic", "(day total)"], ["openai", "(cost)"], ["openai", "gpt-4.1"]])
+    #expect(rec.rows().rows.first?.computed == T.usd(120) && rec.rows().rows.first?.billed == T.usd(120))
+  }
+
   /// Runs of consecutive days, and past four runs the first three and the count of days.
   @Test func daysShowAsRuns() {
     #expect(
