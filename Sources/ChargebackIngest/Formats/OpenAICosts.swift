@@ -36,21 +36,23 @@ struct OpenAICosts: ExportFormat {
   private func emitBucket(
     _ bucket: Bucket, at path: String, file: String, line: Int?, emit: (consuming UsageRecord) throws -> Void
   ) throws {
-    for (name, seconds) in [("start_time", bucket.start_time), ("end_time", bucket.end_time)]
-    where Bounds.millis(epochSeconds: seconds, end: name == "end_time") == nil {
-      throw InputError(
-        file: file, line: line, path: path, field: name,
-        message: "is out of bounds (\(seconds) is not a time in the years 2000 to 2099)")
-    }
-    guard bucket.end_time > bucket.start_time else {
-      throw InputError(
-        file: file, line: line, path: path, field: "end_time",
-        message: "bucket ends (\(bucket.end_time)) before it starts (\(bucket.start_time))")
+    try Self.checkBucket(start: bucket.start_time, end: bucket.end_time) {
+      InputError(file: file, line: line, path: path, field: $0, message: $1)
     }
     let rows = try bucket.results.enumerated().map { r, row in
       (try record(row.row, bucket: bucket, file: file, line: line, path: "\(path).results[\(r)]"), row.members)
     }
     for record in try ReportRowMembers.checked(rows, file: file) { try emit(record) }
+  }
+
+  /// Refuses a bucket (UTC epoch seconds) outside the years 2000 to 2099 (its end may be
+  /// 2100-01-01: exclusive), or ending before it starts; `bad` makes the error of a field and message.
+  static func checkBucket(start: Int64, end: Int64, _ bad: (String, String) -> InputError) throws {
+    for (name, seconds) in [("start_time", start), ("end_time", end)]
+    where Bounds.millis(epochSeconds: seconds, end: name == "end_time") == nil {
+      throw bad(name, "is out of bounds (\(seconds) is not a time in the years 2000 to 2099)")
+    }
+    guard end > start else { throw bad("end_time", "bucket ends (\(end)) before it starts (\(start))") }
   }
 
   /// The model a line item names: the text before the comma, after any `product | ` prefix; "" when

@@ -157,12 +157,8 @@ struct OpenAICostsCSV: ExportFormat {
     try OpenAIDashboardCSV.emitMerged(file, isMeasure: isMeasure, emit: emit) { line, c in
       guard let amount = c.text("amount_value") else { throw c.bad("amount_value", "is empty") }
       let (start, end) = (try c.seconds("start_time"), try c.seconds("end_time"))
-      // As a page's bucket is checked (``OpenAICosts``): within the years, and ending after it starts.
-      for (name, s) in [("start_time", start), ("end_time", end)]
-      where Bounds.millis(epochSeconds: s, end: name == "end_time") == nil {
-        throw c.bad(name, "is out of bounds (\(s) is not a time in the years 2000 to 2099)")
-      }
-      guard end > start else { throw c.bad("end_time", "bucket ends (\(end)) before it starts (\(start))") }
+      // As a page's bucket is checked.
+      try OpenAICosts.checkBucket(start: start, end: end, c.bad)
       let v = OpenAICosts.Values(
         start: start, end: end, amount: DecimalJSON(text: amount),
         currency: c.text("amount_currency"), lineItem: c.text("line_item"), projectID: c.text("project_id"),
