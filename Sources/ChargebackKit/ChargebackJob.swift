@@ -225,6 +225,12 @@ package struct ChargebackJob {
       throw error
     }
     try remember(published)
+    // For `explain` (``KeptFindings``); only a report of the latest data is what it would build. Not
+    // kept, `explain` builds the month again: the run has published, so it does not fail for it.
+    if options.asOf == nil {
+      try? KeptFindings.keep(
+        report.findings, period: options.period, key: key, out: Self.absolute(options.out), in: store)
+    }
     // A closed month's totals, for next month's comparison (an open month's are only to date). Not
     // a month the store holds no usage of (a mistyped --period, a sync that has not run yet): it
     // would be kept as closed, and the real month reported later lost its forecast, or the next
@@ -315,43 +321,6 @@ extension ChargebackJob {
       guard let failed else { throw e }  // before any file (an input path is missing)
       throw IngestStopped(failure: e, path: failed, loadedBefore: loaded)
     }
-  }
-
-  /// `chargeback explain`: the chain of one stored record, as text.
-  ///
-  /// Without `identities` or `pricing`, the directories of the store's last report are used (else
-  /// `pricing/` in the working directory, and no identity chain).
-  /// - Throws: ``InputMissingError`` when the store has no record with this id or key.
-  package static func explain(id: String, database: String, identities: String?, pricing: String?) throws -> String {
-    let store = try openExistingStore(database, access: .read)
-    defer { try? store.close() }
-    func remembered(_ name: String) throws -> String? {
-      guard let dir = try store.setting(name), FileManager.default.fileExists(atPath: dir) else { return nil }
-      return dir
-    }
-    let identities = try identities ?? remembered(identitiesSetting)
-    // Said in the output rather than left out without a word: no credential, agent or cost centre.
-    var noIdentities = "no --identities given, and no report has used one with this store"
-    if identities == nil, let gone = try store.setting(identitiesSetting) {
-      noIdentities = "the identity folder the last report used (\(gone)) is gone; give --identities"
-    }
-    let pricing = try pricing ?? remembered(pricingSetting) ?? "pricing"
-    let directory = try identities.map { try IdentityDirectory(directory: $0) }
-    let prices = try PriceTable(directory: pricing)
-    guard
-      let text = try RecordExplanation.explain(
-        id, store: store, identities: directory, identitiesPath: identities, prices: prices,
-        noIdentities: noIdentities)
-    else {
-      // A finding's id pasted from findings.csv (a trial's): say where its records' keys are.
-      let finding =
-        id.hasPrefix("F-") && id.count == 18 && id.dropFirst(2).allSatisfy(\.isHexDigit)
-        ? "; \(id) looks like a finding's id: explain takes a record's key, and the finding's row of findings.csv"
-          + " lists the keys of its calls (evidence)" : ""
-      throw InputMissingError(
-        path: id, reason: "no record with this request id or key in \(store.location)" + finding)
-    }
-    return text
   }
 
   /// `chargeback pricing check`: the lines to print about the price tables at `pricing`.

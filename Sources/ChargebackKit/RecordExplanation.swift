@@ -1,3 +1,4 @@
+import ChargebackDetect
 import ChargebackIdentity
 import ChargebackIngest
 import ChargebackModel
@@ -9,9 +10,13 @@ import Foundation
 /// `chargeback explain`: the chain from one stored record to what it cost and who pays (SPEC §2).
 package enum RecordExplanation {
   /// A readable account of the record with this request id or natural key; nil when not stored.
+  ///
+  /// The findings of the record's period are `keptFindings`' when it has them (``KeptFindings``),
+  /// else those of the period built again with `labels` and `settings`.
   package static func explain(
-    _ id: String, store: any ChargebackStore, identities: IdentityDirectory?, identitiesPath: String? = nil,
-    prices: PriceTable, noIdentities: String = "no identity folder given"
+    _ id: String, store: any ChargebackStore, identities: IdentityDirectory?, labels: Labels = Labels(),
+    settings: DetectionSettings = DetectionSettings(), prices: PriceTable,
+    noIdentities: String = "no identity folder given", keptFindings: (Period) throws -> [Finding]? = { _ in nil }
   ) throws -> String? {
     // As given, else as an output showed it (escaped, or with the `'` a CSV puts before `=`).
     let asGiven = try store.record(matching: id)
@@ -89,13 +94,18 @@ package enum RecordExplanation {
         a.signals.isEmpty ? "none raised" : "raised " + a.signals.map(\.rawValue).joined(separator: ", "))
       // The findings of the record's period that cite it, or that concern its credential or agent.
       let period = Period(containing: r.time)
-      var builder = ReportBuilder(
-        store: store, identities: identities, prices: prices,
-        labels: (try? Labels(directory: identitiesPath ?? "")) ?? Labels(), progress: ProgressReporter(force: false))
-      builder.keepsTasks = false  // only the findings are read
-      let report = try builder.build(period: period)
-      let citing = report.findings.filter { $0.evidence.contains(r.naturalKey) }
-      let related = report.findings.filter {
+      let findings: [Finding]
+      if let kept = try keptFindings(period) {
+        findings = kept
+      } else {
+        var builder = ReportBuilder(
+          store: store, identities: identities, prices: prices, labels: labels, settings: settings,
+          progress: ProgressReporter(force: false))
+        builder.keepsTasks = false  // only the findings are read
+        findings = try builder.build(period: period).findings
+      }
+      let citing = findings.filter { $0.evidence.contains(r.naturalKey) }
+      let related = findings.filter {
         !$0.evidence.contains(r.naturalKey)
           && (($0.credentialID != nil && $0.credentialID == a.credentialID)
             || ($0.agentID != nil && $0.agentID == a.agentID)

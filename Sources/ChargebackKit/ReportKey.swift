@@ -1,3 +1,4 @@
+import ChargebackModel
 import ChargebackReporting
 import ChargebackStore
 import ChargebackSupport
@@ -13,14 +14,23 @@ import Foundation
 /// `--out`'s manifest has nothing new to report.
 enum ReportKey {
   static func of(store: any ChargebackStore, options: ChargebackJob.Options, inputs: [String]) throws -> String {
-    var text = "chargeback \(Manifest.toolVersion) \(executableStamp)\nperiod \(options.period)\n"
-    text += "as-of \(options.asOf.map(String.init) ?? "latest")\n"
+    try of(
+      store: store, period: options.period, asOf: options.asOf, out: ChargebackJob.absolute(options.out),
+      inputs: inputs)
+  }
+
+  /// The key of a report of `period` as of `asOf` (nil: the latest data) into the folder `out`
+  /// (absolute), of the input hashes `inputs`.
+  static func of(store: any ChargebackStore, period: Period, asOf: Int64?, out: String, inputs: [String]) throws
+    -> String
+  {
+    var text = "chargeback \(Manifest.toolVersion) \(executableStamp)\nperiod \(period)\n"
+    text += "as-of \(asOf.map(String.init) ?? "latest")\n"
     for hash in inputs { text += "input \(hash)\n" }
-    text += "store \(try store.contentDigest(previous: options.period.previous.description))\n"
+    text += "store \(try store.contentDigest(previous: period.previous.description))\n"
     // Open or closed, as the report would see it: a month closed since (its totals stored by a
     // report into another folder) is no longer the open report kept here.
-    let state = try ReportBuilder.state(
-      of: options.period, store: store, asOf: options.asOf, out: ChargebackJob.absolute(options.out))
+    let state = try ReportBuilder.state(of: period, store: store, asOf: asOf, out: out)
     text += "state \(state.asOf.map(String.init) ?? "-") \(state.isOpen ? "open" : "closed")\n"
     return SHA256.hash(data: Data(text.utf8)).lowercaseHex
   }
