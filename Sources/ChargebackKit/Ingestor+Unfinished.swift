@@ -10,11 +10,18 @@ extension Ingestor {
   /// end, and it was modified in the last ``unfinishedMinutes`` minutes. An older one is refused as
   /// every bad file is (a finished file cut short is an error to fix, not one to wait for).
   static func looksUnfinished(_ path: String, _ error: InputError) -> Bool {
+    guard let stamp = FileStamp.of(path),
+      Int64(Date().timeIntervalSince1970 * 1e9) - stamp.mtimeNs < Int64(unfinishedMinutes) * 60_000_000_000
+    else { return false }
+    return endsInsideLastLine(path, error)
+  }
+
+  /// True when `error` is malformed JSON on the last line of the JSON Lines file `path`, which has
+  /// no line end: the file was cut inside that line.
+  static func endsInsideLastLine(_ path: String, _ error: InputError) -> Bool {
     // A line of JSON Lines: a document (no line) cut short is a bad file.
     guard error.file == path, error.message.contains("malformed JSON"), let line = error.line,
-      let stamp = FileStamp.of(path), stamp.bytes > 0,
-      Int64(Date().timeIntervalSince1970 * 1e9) - stamp.mtimeNs < Int64(unfinishedMinutes) * 60_000_000_000,
-      let handle = FileHandle(forReadingAtPath: path)
+      let stamp = FileStamp.of(path), stamp.bytes > 0, let handle = FileHandle(forReadingAtPath: path)
     else { return false }
     defer { try? handle.close() }
     // Not a gzip file: its bytes are not its lines (one cut short fails to decompress, an error).
@@ -29,6 +36,17 @@ extension Ingestor {
       lines += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
     }
     return line == lines
+  }
+
+  /// `error`, said to be a file cut short when it is malformed JSON on the last line of `path`,
+  /// which has no line end (written to more than ``unfinishedMinutes`` ago, or it would have been
+  /// left for later): "malformed JSON (expected a member name)" alone sent a trial looking for a
+  /// bad record in a copy that had stopped part-way.
+  static func namingCut(_ error: any Error, _ path: String) -> any Error {
+    guard var bad = error as? InputError, endsInsideLastLine(path, bad) else { return error }
+    bad.message += "; this is the file's last line and it has no line end: the file was cut short (a copy or"
+      + " download that stopped part-way); fetch it again"
+    return bad
   }
 
   /// How recently a file cut inside its last line must have been modified to be taken for one

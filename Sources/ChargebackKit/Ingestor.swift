@@ -144,7 +144,7 @@ package struct Ingestor {
             // The files before it are kept: loaded again when the failure rolled back their group.
             try reload(pending, after: error)
             try commit(after: error)
-            throw error
+            throw Self.namingCut(error, path)
           }
         }
         guard var r = result else { preconditionFailure("the loop ends with a result") }

@@ -166,12 +166,15 @@ import Testing
   }
 
   @Test func temporaryDownloadNames() {
-    for name in ["p.json.gz.1a2B3c4D", "p.jsonl.0123abcd", "p.csv.partial", "p.json_.gstmp", "p.jsonl.crdownload"] {
+    for name in [
+      "p.json.gz.1a2B3c4D", "p.jsonl.0123abcd", "p.csv.partial", "p.json_.gstmp", "p.jsonl.crdownload",
+      "p.jsonl.tmp", "p.json.TMP", "p.csv.temp", "p.json.download", "p.jsonl.filepart", "p.jsonl.part",
+    ] {
       #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) != nil, "\(name)")
     }
     for name in [
       "p.json.gz", "p.jsonl", "2026.10.01.json", "p.json.gz.1a2B3c4", "p.json.gz.1a2B3c4G", "deadbeef.12345678",
-      "spend.jsonl.20261001",
+      "spend.jsonl.20261001", "tmp.jsonl", "temp-2026-10.json", "p.tmp.jsonl",
     ] {
       #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) == nil, "\(name)")
     }

@@ -52,7 +52,8 @@ import Testing
   }
 
   /// Written to an hour ago, or cut in a line before its last: a bad file, refused (exit 65),
-  /// named by its line, as before.
+  /// named by its line, as before; the one cut in its last line is said to be cut short (a trial
+  /// read "malformed JSON" and looked for a bad record), the other is not.
   @Test(arguments: [(10, true), (5, false)])
   func aFileCutLongAgoOrBeforeItsEndIsRefused(cutAt line: Int, old: Bool) throws {
     let dir = try TestSupport.tempDir()
@@ -75,5 +76,6 @@ import Testing
     let r = try D.run(dir)
     #expect(r.status == 65, "\(r.err)")
     #expect(r.err.contains("\(cut):\(line):"), "\(r.err)")
+    #expect(r.err.contains("the file was cut short") == (line == 10), "\(r.err)")
   }
 }
