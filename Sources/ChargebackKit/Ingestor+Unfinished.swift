@@ -44,7 +44,8 @@ extension Ingestor {
   /// bad record in a copy that had stopped part-way.
   static func namingCut(_ error: any Error, _ path: String) -> any Error {
     guard var bad = error as? InputError, endsInsideLastLine(path, bad) else { return error }
-    bad.message += "; this is the file's last line and it has no line end: the file was cut short (a copy or"
+    bad.message +=
+      "; this is the file's last line and it has no line end: the file was cut short (a copy or"
       + " download that stopped part-way); fetch it again"
     return bad
   }
