@@ -60,17 +60,33 @@ struct ReportOptions: ParsableArguments {
   /// A finding labelled `expected` or `false_positive` in `labels.csv` is not an alert: it is
   /// still in `new_findings.csv`, but it does not turn the run into a failure (a labelled finding
   /// is new again in a new `--out`, or after its output was removed, and alerted every time).
+  ///
+  /// The first ``alertedLines`` of them are printed too, most severe first: the next run rewrites
+  /// `new_findings.csv` (empty when nothing is new), so the job's log keeps what it alerted on (a
+  /// trial's second run, started beside the first and waiting on its lock, emptied the file before
+  /// anyone read it).
   func checkFailOn(_ result: ChargebackJob.Result) throws {
     guard let failOn else { return }
     let quiet: Set<String> = ["expected", "false_positive"]
-    let hits = result.newFindings.filter { $0.severity >= failOn && !quiet.contains($0.label ?? "") }
+    let hits = result.newFindings.filter { $0.severity >= failOn && !quiet.contains($0.label ?? "") }.sorted {
+      $0.severity != $1.severity ? $0.severity > $1.severity : ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id)
+    }
     guard !hits.isEmpty else { return }
     let kinds = Set(hits.map(\.kind.rawValue)).sorted().joined(separator: ", ")
     printError(
       "\(hits.count) new finding\(hits.count == 1 ? "" : "s") at \(failOn.rawValue) or above (\(kinds)): "
         + "see new_findings.csv; exit 1 (--fail-on \(failOn.rawValue))")
+    for f in hits.prefix(Self.alertedLines) {
+      // Each value escaped and the line cut (they come from logs and the directory).
+      let explanation = f.explanation.count > 200 ? String(f.explanation.prefix(200)) + "…" : f.explanation
+      printError("  \(f.id) \(f.kind.rawValue) (\(f.severity.rawValue)): \(explanation)")
+    }
+    if hits.count > Self.alertedLines { printError("  and \(hits.count - Self.alertedLines) more in new_findings.csv") }
     throw ExitCode(1)
   }
+
+  /// The most new findings `--fail-on` lists on stderr.
+  static let alertedLines = 10
 }
 
 extension Severity: ExpressibleByArgument {}

@@ -29,5 +29,8 @@ import Testing
     #expect(r.status == expected, "\(r.err)")
     let new = try TestSupport.readCSV(dir + "/out/new_findings.csv")
     #expect(new.contains { $0["finding_id"] == id })
+    // What fired is in the job's log too, with its explanation: the next run rewrites the file.
+    let alerted = "chargeback:   \(id) expired_credential (high): \(finding["explanation"] ?? "?")"
+    #expect(r.err.contains(alerted) == (expected == 1), "\(r.err)")
   }
 }
