@@ -40,7 +40,7 @@ extension DemoGenerator {
     if shape == .directory { try Self.appendLargeDirectory(to: identities) }
 
     var rng = DemoRandom(seed: seed ^ 0xB5AD_4ECE_DA1C_E2A9)
-    let idMask = rng.next()
+    let idMask = rng.next() ^ Self.idSalt(period)
     let profiles = Self.benchmarkProfiles(dayCount: period.dayCount)
     let prompts = Self.benchmarkPrompts.map { Array(DemoText.jsonQuoted($0).utf8) }
     let start = period.startMillis

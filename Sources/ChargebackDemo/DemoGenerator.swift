@@ -77,6 +77,15 @@ package struct DemoGenerator: Sendable {
     self.seed = seed
   }
 
+  /// What tells a month's request ids from another month's of the same seed.
+  ///
+  /// Two months of one seed made the same ids: a trial's daily runs across a month's end stored
+  /// November's first calls as conflicting copies of October's. Only the ids' last groups change
+  /// with it; the rest of the month is the seed's.
+  static func idSalt(_ period: Period) -> UInt64 {
+    UInt64(period.year * 12 + period.month) &* 0x9E37_79B9_7F4A_7C15
+  }
+
   // MARK: Public entry points
 
   /// Writes a realistic demo month under `directory`: `usage/bedrock/<day>.jsonl`,
@@ -92,7 +101,7 @@ package struct DemoGenerator: Sendable {
     try writeIdentities(to: identities)
 
     var rng = DemoRandom(seed: seed)
-    let idMask = rng.next()
+    let idMask = rng.next() ^ Self.idSalt(period)
     var counter: UInt64 = 0
     var files: [String] = []
     var bedrockCount = 0
