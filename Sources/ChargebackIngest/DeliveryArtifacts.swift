@@ -49,8 +49,8 @@ package final class DeliveryArtifacts {
   ///
   /// A sync still running when the job starts leaves its downloads under such names (AWS CLI
   /// `aws s3 cp`/`sync`: the final name and 8 hex digits, `part-1.json.gz.1a2B3c4D`; rclone
-  /// `.partial`; gsutil `_.gstmp`; browsers `.crdownload`, `.part`, `.download`; WinSCP
-  /// `.filepart`; a script's copy-then-rename, `.tmp` or `.temp`), half written: read, a cut-off
+  /// `.partial`; gsutil `_.gstmp`; browsers `.crdownload`, `.part`; WinSCP `.filepart`; a
+  /// script's copy-then-rename, `.tmp` or `.temp`), half written: read, a cut-off
   /// gzip stopped the whole day's run (exit 65), and a complete one was loaded again under its
   /// final name once renamed (a trial's half `.tmp` copy stayed in the store, its file gone, and
   /// every later run warned of it). They are not recorded as skipped: the next run finds the file
@@ -67,7 +67,7 @@ package final class DeliveryArtifacts {
       return "a download tool's temporary file (\(tool)) beside its final name \(final), which is read as usual:"
         + " a download that was cut off, or one under way; delete it when no download runs"
     }
-    let suffixes = [".partial", "_.gstmp", ".crdownload", ".part", ".download", ".filepart", ".tmp", ".temp"]
+    let suffixes = [".partial", "_.gstmp", ".crdownload", ".part", ".filepart", ".tmp", ".temp"]
     for suffix in suffixes where name.lowercased().hasSuffix(suffix) {
       return beside(String(name.dropLast(suffix.count)), "\(suffix) is a download tool's temporary name")
     }

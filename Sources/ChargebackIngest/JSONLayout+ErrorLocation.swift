@@ -21,7 +21,14 @@ extension JSONLayout {
     }
     switch f.kind {
     case .malformed:
-      return InputError(file: file, line: line, path: path, field: located(), message: "malformed JSON (\(f.message))")
+      var e = InputError(file: file, line: line, path: path, field: located(), message: "malformed JSON (\(f.message))")
+      // Cut short: nothing but blanks from the failure to the record's end, or a string left open.
+      if let record {
+        let rest = record[min(max(f.offset, 0), record.count)...]
+        e.endsEarly =
+          f.message == JSONScanner.unterminated || rest.allSatisfy { $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }
+      }
+      return e
     case .text(let message):
       return InputError(file: file, line: line, path: path, field: located() ?? readerField, message: message)
     case .type(let expected):

@@ -32,15 +32,21 @@ extension ChargebackJob {
     let prices = try PriceTable(directory: pricing)
     // A report reads both (`Reference`): the findings listed are the ones it would make. Labels
     // only name findings, and a label file a report would refuse is left out here, as before.
+    // A `detection.csv` a report would refuse: the record's chain is still shown, its findings
+    // those of the default settings, said so (a review: explain failed whole on it).
     let labels = identities.flatMap { try? Labels(directory: $0) } ?? Labels()
-    let settings = try identities.map { try DetectionSettings(directory: $0) } ?? DetectionSettings()
-    let inputs = [
-      directory?.contentHash ?? "", labels.contentHash, settings.contentHash, prices.contentHash,
-    ]
+    var settings = DetectionSettings()
+    var settingsNote: String?
+    do {
+      settings = try identities.map { try DetectionSettings(directory: $0) } ?? DetectionSettings()
+    } catch {
+      settingsNote = "the default detection settings: \(error)"
+    }
+    let inputs = inputHashes(identities: directory, labels: labels, settings: settings, prices: prices)
     guard
       let text = try RecordExplanation.explain(
-        id, store: store, identities: directory, labels: labels, settings: settings, prices: prices,
-        noIdentities: noIdentities,
+        id, store: store, identities: directory, labels: labels, settings: settings, settingsNote: settingsNote,
+        prices: prices, noIdentities: noIdentities,
         keptFindings: { try KeptFindings.read(period: $0, store: store, inputs: inputs) })
     else {
       // A finding's id pasted from findings.csv (a trial's): say where its records' keys are.
@@ -52,5 +58,13 @@ extension ChargebackJob {
         path: id, reason: "no record with this request id or key in \(store.location)" + finding)
     }
     return text
+  }
+
+  /// The hashes of the files a report's findings are a function of, beside the store, in the order
+  /// ``ReportKey`` takes them: the report and `explain` make its key alike (``KeptFindings``).
+  static func inputHashes(
+    identities: IdentityDirectory?, labels: Labels, settings: DetectionSettings, prices: PriceTable
+  ) -> [String] {
+    [identities?.contentHash ?? "", labels.contentHash, settings.contentHash, prices.contentHash]
   }
 }

@@ -70,6 +70,22 @@ extension ChargebackJob {
     ]
   }
 
+  /// A warning naming the files left for a later run under a download tool's temporary name: this
+  /// run's outputs lack their usage, and a file whose rename never comes (a copy script that
+  /// failed after its copy) would be left out every day with only a line on stdout (a review).
+  static func downloadsInProgress(_ ingested: [Ingestor.FileResult]) -> [String] {
+    let left = ingested.filter(\.downloadInProgress).map(\.path)
+    guard !left.isEmpty else { return [] }
+    let one = left.count == 1
+    return [
+      "warning: \(left.count) file\(one ? "" : "s") under a download tool's temporary name (\(someOf(left)))"
+        + " \(one ? "was" : "were") not loaded: these outputs lack \(one ? "its" : "their") usage; a later run loads"
+        + " \(one ? "it" : "them") under \(one ? "its" : "their") final name (when no download is running, rename"
+        + " \(one ? "it" : "them"), or name \(one ? "it" : "them") in --usage to load \(one ? "it" : "them") as"
+        + " \(one ? "it is" : "they are"))"
+    ]
+  }
+
   /// The first three of `paths`, and how many more.
   static func someOf(_ paths: [String]) -> String {
     paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? " and \(paths.count - 3) more" : "")

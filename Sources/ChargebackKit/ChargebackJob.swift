@@ -100,7 +100,7 @@ package struct ChargebackJob {
     try ReportWriter.checkBeforeLoad(options.out, usage: options.usage)
     let store = try openStore(options.database)
     defer { try? store.close() }
-    let ingested = try Self.load(files, into: store, progress: progress, onFile: onFile)
+    let ingested = try Self.load(files, named: options.usage, into: store, progress: progress, onFile: onFile)
     Self.returnFreedMemory()
     var result = try report(store: store, reference, ingested: ingested)
     let stored = try store.files()
@@ -113,7 +113,7 @@ package struct ChargebackJob {
       found: Set(files))
     result.warnings += Self.changedFiles(stored, loaded: ingested)
     result.warnings += try Self.lateForClosedMonths(ingested, period: options.period, store: store)
-    result.warnings += Self.stillBeingWritten(ingested)
+    result.warnings += Self.stillBeingWritten(ingested) + Self.downloadsInProgress(ingested)
     return result
   }
 
@@ -172,10 +172,9 @@ package struct ChargebackJob {
     writer.taskDirectory = taskDirectory
     let key = try ReportKey.of(
       store: store, options: options,
-      inputs: [
-        reference.identities.contentHash, reference.labels.contentHash, reference.settings.contentHash,
-        reference.prices.contentHash,
-      ])
+      inputs: Self.inputHashes(
+        identities: reference.identities, labels: reference.labels, settings: reference.settings,
+        prices: reference.prices))
     // The copies of the outputs the last run into this --out left (``ReportWriter/knownCopies``).
     let copiesSetting = Self.outputCopiesSetting + Self.absolute(options.out)
     writer.knownCopies = ReportWriter.decodeCopies(try store.setting(copiesSetting))
@@ -293,7 +292,7 @@ extension ChargebackJob {
     let files = try Ingestor.expand(paths, skipping: storeFiles(location))
     let store = try openStore(database)
     defer { try? store.close() }
-    return try load(files, into: store, progress: progress, onFile: onFile)
+    return try load(files, named: paths, into: store, progress: progress, onFile: onFile)
   }
 
   /// The files of a SQLite store (with its journals), which a usage folder holding it must not list.
@@ -302,16 +301,18 @@ extension ChargebackJob {
     return [path, path + "-journal", path + "-wal", path + "-shm"]
   }
 
-  /// Ingests `paths`; a file's failure is thrown as ``IngestStopped``, with the files this run
-  /// loaded before it (they stay in the store).
+  /// Ingests `paths` (the files under `named`, the paths the user gave); a file's failure is
+  /// thrown as ``IngestStopped``, with the files this run loaded before it (they stay in the store).
   static func load(
-    _ paths: [String], into store: any ChargebackStore, progress: ProgressReporter,
+    _ paths: [String], named: [String] = [], into store: any ChargebackStore, progress: ProgressReporter,
     onFile: (Ingestor.FileResult) -> Void
   ) throws -> [Ingestor.FileResult] {
     var loaded: [String] = []
     var failed: String?
+    var ingestor = Ingestor(store: store, progress: progress)
+    ingestor.named = Set(named)
     do {
-      return try Ingestor(store: store, progress: progress).ingest(paths: paths) { r in
+      return try ingestor.ingest(paths: paths) { r in
         if r.loaded { loaded.append(r.path) }
         if r.failed { failed = r.path }
         onFile(r)

@@ -37,6 +37,9 @@ extension Ingestor {
     /// Left for a later run: it changed each time it was read, or ends inside a line written to
     /// minutes ago (``skippedReason`` says which).
     package var stillBeingWritten = false
+    /// Left for a later run: its name is a download tool's temporary name (``skippedReason`` says
+    /// which), and it was found in a folder, not named.
+    package var downloadInProgress = false
 
     /// True when the file was loaded in this run (committed with its group), as opposed to skipped
     /// or failed.

@@ -30,6 +30,9 @@ package struct Ingestor {
   private let formats: [any ExportFormat]
   private let progress: ProgressReporter
   private let artifacts = DeliveryArtifacts()
+  /// The paths the user named (as given, folders among them): a file named so is loaded as asked
+  /// even under a download tool's temporary name (a review: `ingest keep.jsonl.tmp` was skipped).
+  package var named: Set<String> = []
 
   package init(
     store: any ChargebackStore, formats: [any ExportFormat] = FormatRegistry.all,
@@ -60,8 +63,9 @@ package struct Ingestor {
     var results: [FileResult] = []
     let stamps = try store.fileStamps()
     let all = try Self.expand(paths)
-    // Downloads still in progress are left for a later run: neither hashed ahead nor loaded.
-    let inProgress = all.map { DeliveryArtifacts.downloadInProgress(path: $0) }
+    // Downloads still in progress are left for a later run: neither hashed ahead nor loaded (but a
+    // file the user named, ``named``).
+    let inProgress = all.map { named.contains($0) ? nil : DeliveryArtifacts.downloadInProgress(path: $0) }
     // The hashes (and small files' records) being worked out ahead, by position in `all`; those
     // of positions before `started` have been started.
     var hashing: [Int: FileHash] = [:]
@@ -102,9 +106,10 @@ package struct Ingestor {
             ? FileHash(path: all[j]) { ReadAhead.read($0, formats: formats) } : FileHash(path: all[j])
         }
         if let reason = inProgress[i] {
-          let r = FileResult(
+          var r = FileResult(
             path: path, sha256: "", format: "", records: 0, newRecords: 0, alreadyIngested: false,
             skippedReason: reason)
+          r.downloadInProgress = true
           results.append(r)
           onFile(r)
           continue

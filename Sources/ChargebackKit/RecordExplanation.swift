@@ -15,7 +15,7 @@ package enum RecordExplanation {
   /// else those of the period built again with `labels` and `settings`.
   package static func explain(
     _ id: String, store: any ChargebackStore, identities: IdentityDirectory?, labels: Labels = Labels(),
-    settings: DetectionSettings = DetectionSettings(), prices: PriceTable,
+    settings: DetectionSettings = DetectionSettings(), settingsNote: String? = nil, prices: PriceTable,
     noIdentities: String = "no identity folder given", keptFindings: (Period) throws -> [Finding]? = { _ in nil }
   ) throws -> String? {
     // As given, else as an output showed it (escaped, or with the `'` a CSV puts before `=`).
@@ -94,6 +94,7 @@ package enum RecordExplanation {
         a.signals.isEmpty ? "none raised" : "raised " + a.signals.map(\.rawValue).joined(separator: ", "))
       // The findings of the record's period that cite it, or that concern its credential or agent.
       let period = Period(containing: r.time)
+      if let settingsNote { line("findings of", settingsNote) }
       let findings: [Finding]
       if let kept = try keptFindings(period) {
         findings = kept

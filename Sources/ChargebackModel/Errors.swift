@@ -38,6 +38,9 @@ package struct InputError: ChargebackFailure, Sendable {
   package var offset: Int64?
   /// What is wrong, as a sentence fragment.
   package var message: String
+  /// True when the record's bytes end before its JSON value does (the scanner ran out of them,
+  /// or a string is left open): a record cut short, not one of wrong content.
+  package var endsEarly = false
 
   package init(
     file: String, line: Int? = nil, path: String? = nil, field: String? = nil, offset: Int64? = nil, message: String

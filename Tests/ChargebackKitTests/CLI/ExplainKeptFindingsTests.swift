@@ -30,27 +30,29 @@ import Testing
   @Test func theLastReportsFindingsAreReadUntilTheStoreChanges() throws {
     let dir = try TestSupport.tempDir()
     let (usage, ids, pricing) = try Self.stormMonth(dir)
+    let first = try OutputSafetyTests.run(dir, usage: usage, identities: ids, pricing: pricing)
+    let stormID = try #require(first.report?.findings.first { $0.kind == .retryStorm }?.id)
+    // Labelled: the report is made again (its labels changed), its findings kept with the label.
+    try "finding_id,label,note,who\n\(stormID),confirmed,\"a \u{0}note, with a comma\",ana\n".write(
+      toFile: ids + "/labels.csv", atomically: true, encoding: .utf8)
     let result = try OutputSafetyTests.run(dir, usage: usage, identities: ids, pricing: pricing)
-    let storm = try #require(result.report?.findings.first { $0.kind == .retryStorm })
-    #expect(storm.evidence.contains("bedrock:req-500"))
-    // The kept findings, one of them given another text: explain shows that text, so it read them
-    // rather than building the month again.
+    let findings = try #require(result.report?.findings)
+    let storm = try #require(findings.first { $0.id == stormID })
+    #expect(storm.label == "confirmed" && storm.evidence.contains("bedrock:req-500"))
     let name = KeptFindings.settingPrefix + "2026-10"
     let store = try UsageStore(path: dir + "/s.sqlite")
     let text = try #require(try store.setting(name))
     var kept = try JSONDecoder().decode(KeptFindings.Kept.self, from: Data(text.utf8))
-    #expect(kept.findings.count == result.report?.findings.count)
+    // Every finding comes back as the report made it: 128-bit amounts, lists, flags, labels.
+    #expect(kept.findings.compactMap(\.finding) == findings)
+    // One of them given another text: explain shows that text, so it read the kept findings
+    // rather than building the month again.
     let i = try #require(kept.findings.firstIndex { $0.id == storm.id })
     kept.findings[i].explanation = "the kept finding"
     try store.setSetting(name, String(decoding: try JSONEncoder().encode(kept), as: UTF8.self))
     try store.close()
     let read = try Self.explain("bedrock:req-500", dir, ids, pricing)
     #expect(read.contains("\(storm.id) retry_storm (medium), cites this record: the kept finding"), "\(read)")
-    // Every field comes back as it was kept: 128-bit amounts, lists and flags.
-    let again = try #require(kept.findings.compactMap(\.finding).first { $0.id == storm.id })
-    var expected = storm
-    expected.explanation = "the kept finding"
-    #expect(again == expected)
 
     // A call loaded since: the month is built again, and the storm is the report's own again.
     try (OutputSafetyTests.line(900, arn: "arn:aws:iam::1:role/r0", metadata: "") + "\n").write(
@@ -80,6 +82,20 @@ import Testing
     #expect(after.report?.findings.contains { $0.kind == .retryStorm } == false)
     // And with the report's findings kept again, explain reads the same.
     #expect(!(try Self.explain("bedrock:req-500", dir, ids, pricing)).contains("retry_storm"))
+  }
+
+  /// A `detection.csv` a report would refuse: explain still shows the record's chain, its
+  /// findings those of the default settings, and says so.
+  @Test func aDetectionFileAReportRefusesLeavesTheChainAndSaysSo() throws {
+    let dir = try TestSupport.tempDir()
+    let (usage, ids, pricing) = try Self.stormMonth(dir)
+    try OutputSafetyTests.run(dir, usage: usage, identities: ids, pricing: pricing)
+    try "setting,value\nstorm_min_calls,abc\n".write(toFile: ids + "/detection.csv", atomically: true, encoding: .utf8)
+    let text = try Self.explain("bedrock:req-500", dir, ids, pricing)
+    #expect(text.contains("record              bedrock:req-500"), "\(text)")
+    let note = try #require(text.split(separator: "\n").first { $0.hasPrefix("findings of") })
+    #expect(note.contains("the default detection settings: \(ids)/detection.csv:2: value:"), "\(note)")
+    #expect(text.contains("retry_storm (medium), cites this record"), "\(text)")
   }
 
   /// A report made as of an earlier time keeps nothing: `explain` reads the latest data.

@@ -144,6 +144,41 @@ import Testing
     #expect(try StoreState(db).files == 2)
   }
 
+  /// A copy-then-rename's `.tmp` found in a folder is left out with a warning that the outputs lack
+  /// it (a rename that never comes would leave it out every day, said on stdout only); named in
+  /// `--usage`, it is loaded as asked.
+  @Test func aTemporaryNameInAFolderIsWarnedOfAndLoadedWhenNamed() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let lines = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    let folder = dir + "/usage"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try (lines[0] + "\n").write(toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
+    try (lines[1] + "\n").write(toFile: folder + "/b.jsonl.tmp", atomically: true, encoding: .utf8)
+    func run(_ usage: [String]) throws -> (status: Int32, out: String, err: String) {
+      try TestSupport.runCLI(
+        [
+          "run", "--period", "2026-10", "--identities", Fixtures.month + "/identities", "--pricing",
+          Fixtures.month + "/pricing", "--out", dir + "/out", "--db", dir + "/s.sqlite", "--usage",
+        ] + usage)
+    }
+    let r = try run([folder])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(r.out.contains("\(folder)/b.jsonl.tmp: skipped: a download in progress"), "\(r.out)")
+    #expect(
+      r.err.contains(
+        "warning: 1 file under a download tool's temporary name (\(folder)/b.jsonl.tmp) was not loaded: these outputs"
+          + " lack its usage"), "\(r.err)")
+    #expect(try StoreState(dir + "/s.sqlite").files == 1)
+    let named = try run([folder + "/b.jsonl.tmp"])
+    #expect(named.status == 0, "\(named.err)")
+    #expect(
+      named.out.contains("\(folder)/b.jsonl.tmp: loaded (bedrock-invocation-log, 1 record, 1 new)"), "\(named.out)")
+    #expect(!named.err.contains("temporary name"), "\(named.err)")
+    #expect(try StoreState(dir + "/s.sqlite").files == 2)
+  }
+
   /// `ingest` takes its inputs as `run` does (`--usage`), as well as by position, and asks for them
   /// when none is named (a `run` line cut down to its ingest was refused as an unknown option).
   @Test func ingestTakesUsageAsRunDoes() throws {
@@ -168,13 +203,13 @@ import Testing
   @Test func temporaryDownloadNames() {
     for name in [
       "p.json.gz.1a2B3c4D", "p.jsonl.0123abcd", "p.csv.partial", "p.json_.gstmp", "p.jsonl.crdownload",
-      "p.jsonl.tmp", "p.json.TMP", "p.csv.temp", "p.json.download", "p.jsonl.filepart", "p.jsonl.part",
+      "p.jsonl.tmp", "p.json.TMP", "p.csv.temp", "p.jsonl.filepart", "p.jsonl.part",
     ] {
       #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) != nil, "\(name)")
     }
     for name in [
       "p.json.gz", "p.jsonl", "2026.10.01.json", "p.json.gz.1a2B3c4", "p.json.gz.1a2B3c4G", "deadbeef.12345678",
-      "spend.jsonl.20261001", "tmp.jsonl", "temp-2026-10.json", "p.tmp.jsonl",
+      "spend.jsonl.20261001", "tmp.jsonl", "temp-2026-10.json", "p.tmp.jsonl", "p.json.download",
     ] {
       #expect(DeliveryArtifacts.downloadInProgress(path: "/x/" + name) == nil, "\(name)")
     }

@@ -51,6 +51,34 @@ import Testing
     #expect(after?["cost_usd"] == "3.000000")
   }
 
+  /// A whole last line of bad JSON (a duplicate key, a leading zero), with no line end, is a bad
+  /// file, fresh or not: neither left for later as being written nor said to be cut short (a
+  /// review: both were, by the line's place alone).
+  @Test(arguments: [
+    (#""requestId":"b-10","requestId":"b-11""#, true), (#""requestId":"b-10","requestId":"b-11""#, false),
+    (#""inputTokenCount":0100000"#, true),
+  ])
+  func aWholeBadLastLineIsRefusedAndNotCalledCut(_ fault: String, fresh: Bool) throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let cut = try Self.month(dir)
+    var lines = (1...10).map { k in
+      D.call("b-\(k)", D.spread("2026-10-02", k), arn: D.session + "s-\(k)", input: 100_000)
+    }
+    let original = fault.hasPrefix(#""requestId""#) ? #""requestId":"b-10""# : #""inputTokenCount":100000"#
+    lines[9] = lines[9].replacingOccurrences(of: original, with: fault)
+    #expect(lines[9].contains(fault))
+    try lines.joined(separator: "\n").write(toFile: cut, atomically: true, encoding: .utf8)
+    if !fresh {
+      try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3_600)], ofItemAtPath: cut)
+    }
+    let r = try D.run(dir)
+    #expect(r.status == 65, "\(r.out)\n\(r.err)")
+    #expect(r.err.contains("\(cut):10:"), "\(r.err)")
+    #expect(!r.err.contains("cut short"), "\(r.err)")
+    #expect(!r.out.contains("still being written"), "\(r.out)")
+  }
+
   /// Written to an hour ago, or cut in a line before its last: a bad file, refused (exit 65),
   /// named by its line, as before; the one cut in its last line is said to be cut short (a trial
   /// read "malformed JSON" and looked for a bad record), the other is not.
