@@ -23,6 +23,13 @@ extension UsageStore {
   /// Streams: one row in memory at a time.
   /// - Complexity: O(n) over the records in range, using the time index.
   package func forEachRecord(from: Int64, to: Int64, _ body: (consuming StoredRecord) throws -> Void) throws {
+    // A day's rows in the page cache when they are stored out of time order (``readCacheKiB(from:to:)``).
+    // The cache before is put back after (the small one, unless a load's is set).
+    let before = try db.scalarInt("PRAGMA cache_size") ?? -Int64(Database.readCacheKiB)
+    let cache = try readCacheKiB(from: from, to: to)
+    let larger = cache > -before
+    if larger { try db.execute("PRAGMA cache_size = -\(cache)") }
+    defer { if larger { try? db.execute("PRAGMA cache_size = \(before)") } }
     let st = try db.prepare(UsageStore.recordColumns + " WHERE u.ts >= ? AND u.ts < ? ORDER BY u.ts, u.id")
     try st.bind(1, from)
     try st.bind(2, to)
