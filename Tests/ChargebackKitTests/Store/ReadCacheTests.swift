@@ -47,11 +47,14 @@ import Testing
       defer { try? FileManager.default.removeItem(atPath: dir) }
       let store = try Self.store(dir, count: 31 * 400, shuffled: shuffled)
       defer { try? store.close() }
-      let share = try store.outOfOrderShare(from: Self.october, to: Self.october + 31 * Self.day)
+      let probe = try store.orderProbe(from: Self.october, to: Self.october + 31 * Self.day)
       if shuffled {
-        #expect(share > 0.2, "\(share)")
+        // Random within each day: the probe's 4,096 rows (ten days of 400) span those days' rows.
+        #expect(probe.outOfOrderShare > 0.2, "\(probe)")
+        #expect(probe.spanRows > 3_600 && probe.spanRows <= 4_400, "\(probe)")
       } else {
-        #expect(share == 0)
+        #expect(probe.outOfOrderShare == 0)
+        #expect(probe.spanRows == 4_096)
       }
       // A store this small keeps the small cache either way (a day of it is far below 16 MiB),
       // and the pass reads every record, in time order, whatever the cache.
@@ -77,7 +80,11 @@ import Testing
       let store = try Self.store(dir, count: 60_000, days: 1, shuffled: shuffled)
       defer { try? store.close() }
       let bytes = try #require(try store.db.scalarInt("PRAGMA page_count")) * 16_384
-      let expected = shuffled ? max(16_384, bytes / 1024 * 3 / 2) : 16_384
+      // The probe's rows span about half the day (the scramble spreads each row's neighbours in
+      // time over the whole day): the cache holds the bytes of that span and a half.
+      let probe = try store.orderProbe(from: Self.october, to: Self.october + Self.day)
+      let expected =
+        shuffled ? max(16_384, Int64(Double(bytes) * Double(probe.spanRows) / 60_000 / 1024 * 1.5)) : 16_384
       #expect(!shuffled || expected > 16_384, "a store of \(bytes) bytes")
       var during: Int64 = 0
       var count = 0
@@ -91,15 +98,18 @@ import Testing
     }
   }
 
-  /// A day's share of the store's bytes and a half, between 16 MiB and 128 MiB.
-  @Test func theCacheHoldsADaysRowsWithinItsBounds() {
-    // 1.7 GB over 31 days: 1,700,000,000 / 31 / 1024 = 53,553 KiB a day; × 1.5 = 80,329.
-    #expect(UsageStore.dayCacheKiB(storeBytes: 1_700_000_000, spanMillis: 31 * Self.day) == 80_329)
-    // A 170 MB month: 8,032 KiB, below the small cache.
-    #expect(UsageStore.dayCacheKiB(storeBytes: 170_000_000, spanMillis: 31 * Self.day) == 16_384)
-    // 10 GB in a month: above the ceiling.
-    #expect(UsageStore.dayCacheKiB(storeBytes: 10_000_000_000, spanMillis: 31 * Self.day) == 131_072)
-    // A store of one instant (or of less than a day) counts as one day.
-    #expect(UsageStore.dayCacheKiB(storeBytes: 50_000_000, spanMillis: 0) == 73_242)
+  /// The bytes of the span's rows and a half, between 16 MiB and 128 MiB.
+  @Test func theCacheHoldsTheSpansRowsWithinItsBounds() {
+    // 1.7 GB of 10,000,000 rows, a span of 320,000 (a day of them): 54,400,000 bytes = 53,125 KiB;
+    // × 1.5 = 79,687.5.
+    #expect(UsageStore.spanCacheKiB(storeBytes: 1_700_000_000, rows: 10_000_000, spanRows: 320_000) == 79_687)
+    // A day of a 170 MB month: below the small cache.
+    #expect(UsageStore.spanCacheKiB(storeBytes: 170_000_000, rows: 1_000_000, spanRows: 32_000) == 16_384)
+    // A month shuffled whole (the span is every row): above the ceiling.
+    #expect(UsageStore.spanCacheKiB(storeBytes: 170_000_000, rows: 1_000_000, spanRows: 1_000_000) == 131_072)
+    // A span past the rows counts as all of them; no rows, the small cache; no overflow.
+    #expect(UsageStore.spanCacheKiB(storeBytes: 50_000_000, rows: 100, spanRows: 500) == 73_242)
+    #expect(UsageStore.spanCacheKiB(storeBytes: 50_000_000, rows: 0, spanRows: 10) == 16_384)
+    #expect(UsageStore.spanCacheKiB(storeBytes: .max, rows: .max, spanRows: .max) == 131_072)
   }
 }
