@@ -128,7 +128,7 @@ package struct ReportBuilder {
     // each thread has a Charger of its own: it caches; a charge is the same on either).
     let (ids, table, split) = (identities, prices, chargeSplit)
     try store.forEachRecordConcurrently(
-      from: period.startMillis, to: period.endMillis,
+      from: period.startMillis, to: period.endMillis, mainPass: detect,
       prepare: {
         let charger = Charger(identities: ids, prices: table)
         return { stored, batch, consumerBehind in

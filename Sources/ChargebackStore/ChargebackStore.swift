@@ -80,6 +80,10 @@ package protocol ChargebackStore: AnyObject {
 
   /// Records with `from <= ts < to` in (ts, id) order, one at a time.
   func forEachRecord(from: Int64, to: Int64, _ body: (consuming StoredRecord) throws -> Void) throws
+  /// The same, for the report's pass over its own period (`mainPass`), which a store may read
+  /// with more memory than its other passes (the SQLite store's page cache for rows stored out of
+  /// time order, `UsageStore+ReadCache.swift`).
+  func forEachRecord(from: Int64, to: Int64, mainPass: Bool, _ body: (consuming StoredRecord) throws -> Void) throws
   func record(id: Int64) throws -> StoredRecord?
   func record(matching key: String) throws -> StoredRecord?
   func requestTotals(from: Int64, to: Int64, longContextAbove: Int64, _ body: (RequestTotal) throws -> Void) throws
@@ -221,7 +225,7 @@ extension ChargebackStore {
   ///
   /// The store must not be used otherwise until it returns.
   package func forEachRecordConcurrently<T: Sendable>(
-    from: Int64, to: Int64,
+    from: Int64, to: Int64, mainPass: Bool = false,
     prepare: @escaping @Sendable () -> (consuming StoredRecord, _ batch: Int, _ consumerBehind: Bool) -> T,
     _ body: (inout T) throws -> Void
   ) throws {
@@ -231,7 +235,7 @@ extension ChargebackStore {
       let transform = prepare()
       var (batch, inBatch) = (0, 0)
       var behind = true
-      try unchecked.store.forEachRecord(from: from, to: to) { r in
+      try unchecked.store.forEachRecord(from: from, to: to, mainPass: mainPass) { r in
         if inBatch == pipe.batchSize {
           (batch, inBatch) = (batch + 1, 0)
           behind = pipe.backlog * 8 > pipe.capacity  // more than 2 of 16

@@ -9,6 +9,13 @@ extension PostgresStore {
   /// Streams through a cursor inside the snapshot, 10,000 rows a fetch: bounded memory, and the
   /// connection is free between fetches. The bounds are integer literals (Citus takes no cursor
   /// parameters).
+  /// The same for the report's own period: a cursor needs no more memory for it.
+  package func forEachRecord(
+    from: Int64, to: Int64, mainPass: Bool, _ body: (consuming StoredRecord) throws -> Void
+  ) throws {
+    try forEachRecord(from: from, to: to, body)
+  }
+
   package func forEachRecord(from: Int64, to: Int64, _ body: (consuming StoredRecord) throws -> Void) throws {
     try snapshot {
       try c.execute(

@@ -5,95 +5,86 @@ import Testing
 @testable import ChargebackStore
 @testable import ChargebackTestSupport
 
-/// A pass over a month stored out of time order holds a day's rows in SQLite's page cache; one
-/// stored in time order keeps the small cache (`UsageStore+ReadCache.swift`).
+/// The report's pass over a month stored out of time order holds in SQLite's page cache the
+/// stretch of the table its rows jump over; a month stored in time order, or as time-ordered
+/// streams side by side, keeps the small cache, as do the report's other passes
+/// (`UsageStore+ReadCache.swift`).
 @Suite struct ReadCacheTests {
   static let day: Int64 = 86_400_000
   static let october: Int64 = 1_790_812_800_000  // 2026-10-01T00:00:00Z
+  static let calls = 100_000
 
-  /// A store of `count` calls over October's 31 days, stored in time order, or in an order that
-  /// visits each day's times at random (a log written by many workers).
-  static func store(_ dir: String, count: Int, days: Int = 31, shuffled: Bool) throws -> UsageStore {
+  enum Order { case time, twoStreams, shuffled }
+
+  /// A store of ``calls`` calls over October's first day (rows of some 260 bytes, 1,600 pages):
+  /// stored in time order; as two time-ordered streams, one file after the other (the even calls,
+  /// then the odd ones: two providers' logs of the same hours); or in a fixed scramble of the day.
+  static func store(_ dir: String, _ order: Order) throws -> UsageStore {
     let store = try UsageStore(path: dir + "/store.sqlite")
-    var times = (0..<count).map { october + Int64($0) * (Int64(days) * day / Int64(count)) }
-    if shuffled {
-      // Within each day, a fixed scramble of the day's calls (no random generator: reproducible).
-      let perDay = count / days
-      for d in 0..<days {
-        let part = times[(d * perDay)..<((d + 1) * perDay)]
-        let scrambled = part.enumerated().sorted { ($0.offset &* 7_919) % perDay < ($1.offset &* 7_919) % perDay }
-        times.replaceSubrange((d * perDay)..<((d + 1) * perDay), with: scrambled.map(\.element))
-      }
+    let times = (0..<calls).map { october + Int64($0) * (day / Int64(calls)) }
+    let files: [[Int]]
+    switch order {
+    case .time: files = [Array(0..<calls)]
+    case .twoStreams: files = [Array(stride(from: 0, to: calls, by: 2)), Array(stride(from: 1, to: calls, by: 2))]
+    case .shuffled: files = [(0..<calls).map { ($0 &* 7_919) % calls }]
     }
-    try store.grouped {
-      try store.write {
-        let w = try store.beginFile(sha256: "a", path: "a.json", format: "openai-usage", level: .request, bytes: 1)
-        for (i, t) in times.enumerated() {
-          // A task id of 200 bytes a call: rows as wide as a real call's.
-          let r = UsageRecord(
-            provider: .openai, level: .request, format: "openai-usage", naturalKey: "openai:c\(i)", time: t,
-            model: "gpt-4o", tokens: TokenCounts(input: 1),
-            metadata: CallMetadata(taskID: "T-\(i)-" + String(repeating: "x", count: 200)))
-          try w.insert(r, keys: RecordKeys(of: r))
+    for (n, calls) in files.enumerated() {
+      try store.grouped {
+        try store.write {
+          let w = try store.beginFile(
+            sha256: "f\(n)", path: "f\(n).json", format: "openai-usage", level: .request, bytes: 1)
+          for i in calls {
+            // A task id of 200 bytes a call: rows as wide as a real call's.
+            let r = UsageRecord(
+              provider: .openai, level: .request, format: "openai-usage", naturalKey: "openai:c\(i)", time: times[i],
+              model: "gpt-4o", tokens: TokenCounts(input: 1),
+              metadata: CallMetadata(taskID: "T-\(i)-" + String(repeating: "x", count: 200)))
+            try w.insert(r, keys: RecordKeys(of: r))
+          }
         }
       }
     }
     return store
   }
 
-  @Test func aMonthStoredOutOfTimeOrderIsToldFromOneStoredInIt() throws {
-    for shuffled in [false, true] {
-      let dir = try TestSupport.tempDir("order-\(shuffled)")
-      defer { try? FileManager.default.removeItem(atPath: dir) }
-      let store = try Self.store(dir, count: 31 * 400, shuffled: shuffled)
-      defer { try? store.close() }
-      let probe = try store.orderProbe(from: Self.october, to: Self.october + 31 * Self.day)
-      if shuffled {
-        // Random within each day: the probe's 4,096 rows (ten days of 400) span those days' rows.
-        #expect(probe.outOfOrderShare > 0.2, "\(probe)")
-        #expect(probe.spanRows > 3_600 && probe.spanRows <= 4_400, "\(probe)")
-      } else {
-        #expect(probe.outOfOrderShare == 0)
-        #expect(probe.spanRows == 4_096)
-      }
-      // A store this small keeps the small cache either way (a day of it is far below 16 MiB),
-      // and the pass reads every record, in time order, whatever the cache.
-      #expect(try store.readCacheKiB(from: Self.october, to: Self.october + 31 * Self.day) == 16_384)
-      var last = Int64.min
-      var count = 0
-      try store.forEachRecord(from: Self.october, to: Self.october + 31 * Self.day) { r in
-        #expect(r.record.time >= last)
-        (last, count) = (r.record.time, count + 1)
-      }
-      #expect(count == 31 * 400)
-      #expect(try PageCacheTests.cacheKiB(store.db) == 16_384)
+  @Test(arguments: [Order.time, .twoStreams, .shuffled])
+  func theMainPassHoldsTheStretchOfRowsStoredOutOfOrder(_ order: Order) throws {
+    let dir = try TestSupport.tempDir("order-\(order)")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try Self.store(dir, order)
+    defer { try? store.close() }
+    // The month: its rows are all on its first day, so its middle is no row (the probe starts at
+    // the middle of the rows).
+    let (from, to) = (Self.october, Self.october + 31 * Self.day)
+    let probe = try #require(try store.orderProbe(from: from, to: to))
+    #expect(probe.rows == 4_096)
+    let pages = try #require(try store.db.scalarInt("PRAGMA page_count"))
+    #expect(pages > 1_500, "\(pages) pages")
+    let expected: Int64
+    switch order {
+    case .time, .twoStreams:
+      // In time order the probe's rows are on a few dozen pages (two streams: twice that).
+      #expect(probe.distinctPages < 200, "\(probe)")
+      expected = 16_384
+    case .shuffled:
+      #expect(probe.distinctPages > 1_024, "\(probe)")
+      // The stretch the rows span, as bytes of the store: (span ÷ rows) × pages × 16 KiB, and a half.
+      let kib = Double(probe.spanRows) / Double(Self.calls) * Double(pages) * 16 * 1.5
+      expected = Int64(min(kib, 131_072))
+      #expect(expected > 16_384)
     }
-  }
-
-  /// A day of 60,000 calls (some 16 MB of store): stored out of order, the pass reads it with a
-  /// cache of the store's bytes and a half, and gives the small one back after; stored in order,
-  /// with the small one.
-  @Test func thePassHoldsADayOfRowsStoredOutOfOrder() throws {
-    for shuffled in [false, true] {
-      let dir = try TestSupport.tempDir("day-\(shuffled)")
-      defer { try? FileManager.default.removeItem(atPath: dir) }
-      let store = try Self.store(dir, count: 60_000, days: 1, shuffled: shuffled)
-      defer { try? store.close() }
-      let bytes = try #require(try store.db.scalarInt("PRAGMA page_count")) * 16_384
-      // The probe's rows span about half the day (the scramble spreads each row's neighbours in
-      // time over the whole day): the cache holds the bytes of that span and a half.
-      let probe = try store.orderProbe(from: Self.october, to: Self.october + Self.day)
-      let expected =
-        shuffled ? max(16_384, Int64(Double(bytes) * Double(probe.spanRows) / 60_000 / 1024 * 1.5)) : 16_384
-      #expect(!shuffled || expected > 16_384, "a store of \(bytes) bytes")
-      var during: Int64 = 0
-      var count = 0
-      try store.forEachRecord(from: Self.october, to: Self.october + Self.day) { _ in
+    #expect(try store.readCacheKiB(from: from, to: to) == expected)
+    // The main pass reads with it, every row in time order, and puts the small cache back; another
+    // pass keeps the small one.
+    for main in [true, false] {
+      var (during, count, last): (Int64, Int, Int64) = (0, 0, .min)
+      try store.forEachRecord(from: from, to: to, mainPass: main) { r in
         if count == 0 { during = (try? PageCacheTests.cacheKiB(store.db)) ?? -1 }
-        count += 1
+        #expect(r.record.time >= last)
+        (count, last) = (count + 1, r.record.time)
       }
-      #expect(count == 60_000)
-      #expect(during == expected)
+      #expect(count == Self.calls)
+      #expect(during == (main ? expected : 16_384))
       #expect(try PageCacheTests.cacheKiB(store.db) == 16_384)
     }
   }
@@ -111,5 +102,15 @@ import Testing
     #expect(UsageStore.spanCacheKiB(storeBytes: 50_000_000, rows: 100, spanRows: 500) == 73_242)
     #expect(UsageStore.spanCacheKiB(storeBytes: 50_000_000, rows: 0, spanRows: 10) == 16_384)
     #expect(UsageStore.spanCacheKiB(storeBytes: .max, rows: .max, spanRows: .max) == 131_072)
+  }
+
+  /// A period with no row has no probe, and keeps the small cache.
+  @Test func aPeriodWithoutRowsKeepsTheSmallCache() throws {
+    let dir = try TestSupport.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try UsageStore(path: dir + "/store.sqlite")
+    defer { try? store.close() }
+    #expect(try store.orderProbe(from: Self.october, to: Self.october + Self.day) == nil)
+    #expect(try store.readCacheKiB(from: Self.october, to: Self.october + Self.day) == 16_384)
   }
 }
