@@ -30,6 +30,9 @@ extension UsageStore {
     /// The row ids they span (largest less smallest, and one): the stretch of the table a
     /// moment's rows come from.
     var spanRows: Int64
+    /// The store's rows (its largest row id) and pages, which the probe's pages are counted by.
+    var storeRows: Int64
+    var storePages: Int64
   }
 
   /// The probe of `[from, to)`; nil when it has no row.
@@ -52,7 +55,8 @@ extension UsageStore {
       onPages.insert(id / rowsPerPage)
     }
     guard count > 0 else { return nil }
-    return OrderProbe(rows: count, distinctPages: onPages.count, spanRows: high - low + 1)
+    return OrderProbe(
+      rows: count, distinctPages: onPages.count, spanRows: high - low + 1, storeRows: rows, storePages: pages)
   }
 
   /// The page cache (KiB) for the pass over `[from, to)`: the small one unless the probe's rows are
@@ -60,11 +64,10 @@ extension UsageStore {
   /// span (``spanCacheKiB(storeBytes:rows:spanRows:)``).
   func readCacheKiB(from: Int64, to: Int64) throws -> Int64 {
     let small = Int64(Database.readCacheKiB)
-    guard let probe = try orderProbe(from: from, to: to), let rows = try db.scalarInt("SELECT max(id) FROM usage"),
-      let pages = try db.scalarInt("PRAGMA page_count"), let pageSize = try db.scalarInt("PRAGMA page_size"),
+    guard let probe = try orderProbe(from: from, to: to), let pageSize = try db.scalarInt("PRAGMA page_size"),
       Int64(probe.distinctPages) * pageSize > small * 1024
     else { return small }
-    return Self.spanCacheKiB(storeBytes: pages * pageSize, rows: rows, spanRows: probe.spanRows)
+    return Self.spanCacheKiB(storeBytes: probe.storePages * pageSize, rows: probe.storeRows, spanRows: probe.spanRows)
   }
 
   /// The bytes of `spanRows` of the store's `rows` (its `storeBytes` shared out evenly), and a

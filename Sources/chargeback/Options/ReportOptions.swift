@@ -68,9 +68,8 @@ struct ReportOptions: ParsableArguments {
   func checkFailOn(_ result: ChargebackJob.Result) throws {
     guard let failOn else { return }
     let quiet: Set<String> = ["expected", "false_positive"]
-    let hits = result.newFindings.filter { $0.severity >= failOn && !quiet.contains($0.label ?? "") }.sorted {
-      $0.severity != $1.severity ? $0.severity > $1.severity : ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id)
-    }
+    // In the report's order: most severe first, then by kind and id (`ReportBuilder`).
+    let hits = result.newFindings.filter { $0.severity >= failOn && !quiet.contains($0.label ?? "") }
     guard !hits.isEmpty else { return }
     let kinds = Set(hits.map(\.kind.rawValue)).sorted().joined(separator: ", ")
     printError(

@@ -105,17 +105,23 @@ import Testing
         """)
   }
 
+  /// The folder `folder`, made, with the fixture month's first Bedrock call in `a.jsonl`; and the
+  /// month's lines, for the files a test adds.
+  static func folderWithOneCall(_ folder: String) throws -> (folder: String, lines: [String]) {
+    let lines = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try (lines[0] + "\n").write(toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
+    return (folder, lines)
+  }
+
   /// Downloads still in progress under a tool's temporary name (a sync running when the job
   /// starts) are left for a later run, said in a line each, not read (a cut-off gzip stopped the
   /// run) and not recorded: once renamed to its final name, the file loads.
   @Test func downloadsInProgressAreLeftForALaterRun() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let lines = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
-      .split(separator: "\n").map(String.init)
-    let folder = dir + "/sync"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    try (lines[0] + "\n").write(toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
+    let (folder, lines) = try Self.folderWithOneCall(dir + "/sync")
     // The first bytes of a gzip member, cut off; a half-written line.
     try Data([0x1f, 0x8b, 0x08, 0x00, 0x00]).write(to: URL(fileURLWithPath: folder + "/b.jsonl.gz.1a2B3c4D"))
     try String(lines[1].prefix(40)).write(toFile: folder + "/c.jsonl.partial", atomically: true, encoding: .utf8)
@@ -150,11 +156,7 @@ import Testing
   @Test func aTemporaryNameInAFolderIsWarnedOfAndLoadedWhenNamed() throws {
     let dir = try TestSupport.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let lines = try String(contentsOfFile: Fixtures.month + "/usage/bedrock/month.jsonl", encoding: .utf8)
-      .split(separator: "\n").map(String.init)
-    let folder = dir + "/usage"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    try (lines[0] + "\n").write(toFile: folder + "/a.jsonl", atomically: true, encoding: .utf8)
+    let (folder, lines) = try Self.folderWithOneCall(dir + "/usage")
     try (lines[1] + "\n").write(toFile: folder + "/b.jsonl.tmp", atomically: true, encoding: .utf8)
     func run(_ usage: [String]) throws -> (status: Int32, out: String, err: String) {
       try TestSupport.runCLI(
